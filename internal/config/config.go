@@ -1,0 +1,189 @@
+// Package config parses Chancery's flags and their CHANCERY_* environment
+// twins once, into a Config that is passed down; nothing reads the
+// environment after this.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a chancery process.
+type Config struct {
+	// DataDir holds the SQLite database, the embedded NATS store, local
+	// blobs and the master key file. Default ./chancery-data.
+	DataDir string
+	// DB is a PostgreSQL URL; empty means SQLite in DataDir.
+	DB string
+	// Addr is the HTTP listen address. Default 127.0.0.1:8080.
+	Addr string
+	// NATS is an external NATS cluster's URL; empty starts an embedded
+	// server with JetStream in DataDir.
+	NATS string
+	// NATSPort exposes the embedded NATS server on 127.0.0.1:NATSPort; zero
+	// keeps it in-process only.
+	NATSPort int
+	// Blob is the blob storage URL (file:///dir or s3://bucket?…); empty
+	// means DataDir/blobs.
+	Blob string
+	// TLSCert and TLSKey turn on HTTPS (and HSTS).
+	TLSCert, TLSKey string
+	// Demo seeds the demo ministry on first start.
+	Demo bool
+	// DemoPassword is every demo account's password.
+	DemoPassword string
+	// AdminPassword is the first administrator's password when the
+	// database is new and Demo is off; empty generates a one-time one.
+	AdminPassword string
+	// MasterKey is the base64 master key; empty uses DataDir/master.key.
+	// Only from the environment (CHANCERY_MASTER_KEY), never a flag, so it
+	// does not show in process listings.
+	MasterKey string
+	// OIDC sign-in for staff through the ministry's identity provider;
+	// off unless OIDCIssuer is set.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCRedirectURL string
+	// LogLevel is debug, info, warn or error; LogFormat json or text.
+	LogLevel, LogFormat string
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish after SIGTERM. Default 20 s.
+	ShutdownTimeout time.Duration
+	// MaxBody caps request bodies in bytes. Default 1 MiB.
+	MaxBody int64
+}
+
+// DefaultDemoPassword is the demo accounts' password unless
+// --demo-password says otherwise.
+const DefaultDemoPassword = "Chancery-Demo-2026"
+
+// set is a FlagSet whose every flag has an environment twin.
+type set struct {
+	fs   *flag.FlagSet
+	errs []error
+}
+
+func envName(flagName string) string {
+	return "CHANCERY_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (s *set) str(p *string, name, def, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	s.fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func (s *set) boolean(p *bool, name string, def bool, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q: want true or false", envName(name), v))
+		}
+		def = b
+	}
+	s.fs.BoolVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func (s *set) integer(p *int, name string, def int, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q: want a whole number", envName(name), v))
+		}
+		def = n
+	}
+	s.fs.IntVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+func (s *set) duration(p *time.Duration, name string, def time.Duration, usage string) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q: want a duration such as 20s", envName(name), v))
+		}
+		def = d
+	}
+	s.fs.DurationVar(p, name, def, usage+" (env "+envName(name)+")")
+}
+
+// Storage registers the flags that say where the data is, shared by every
+// subcommand that opens the database.
+func Storage(fs *flag.FlagSet, c *Config) func() error {
+	s := &set{fs: fs}
+	s.str(&c.DataDir, "data", "./chancery-data", "data directory: SQLite database, embedded NATS store, local blobs, master key")
+	s.str(&c.DB, "db", "", "PostgreSQL URL (postgres://user:pass@host/db); empty uses SQLite in the data directory")
+	c.MasterKey = os.Getenv("CHANCERY_MASTER_KEY")
+	return func() error { return errors.Join(s.errs...) }
+}
+
+// ParseServe parses the serve subcommand's arguments. It returns
+// flag.ErrHelp after printing usage for -h.
+func ParseServe(args []string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("chancery serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErrs := Storage(fs, &c)
+	s := &set{fs: fs}
+	s.str(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
+	s.str(&c.NATS, "nats", "", "external NATS cluster URL(s), comma-separated; empty starts an embedded NATS server with JetStream")
+	s.integer(&c.NATSPort, "nats-port", 0, "expose the embedded NATS server on this port (0: in-process only)")
+	s.str(&c.Blob, "blob", "", "blob storage URL: file:///dir or s3://bucket?region=…&endpoint=…; empty uses <data>/blobs")
+	s.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
+	s.str(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and a portal citizen on first start")
+	s.str(&c.DemoPassword, "demo-password", DefaultDemoPassword, "password of every demo account")
+	s.str(&c.AdminPassword, "admin-password", "", "first administrator's password on a new database (default: a printed one-time password)")
+	s.str(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL of the ministry's identity provider (enables OIDC sign-in)")
+	s.str(&c.OIDCClientID, "oidc-client-id", "", "OIDC client id")
+	s.str(&c.OIDCClientSecret, "oidc-client-secret", "", "OIDC client secret")
+	s.str(&c.OIDCRedirectURL, "oidc-redirect-url", "", "OIDC redirect URL (default http(s)://<addr>/console/oidc/callback)")
+	s.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	s.str(&c.LogFormat, "log-format", "json", "log format: json or text")
+	s.duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+	var maxBody int
+	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
+	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q; see chancery serve --help", fs.Arg(0))
+	}
+	c.MaxBody = int64(maxBody)
+	return c, c.validate()
+}
+
+func (c *Config) validate() error {
+	var problems []error
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		problems = append(problems, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+		problems = append(problems, errors.New("--oidc-issuer needs --oidc-client-id"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		problems = append(problems, fmt.Errorf("--log-format %q: use json or text", c.LogFormat))
+	}
+	if c.MaxBody < 1024 {
+		problems = append(problems, fmt.Errorf("--max-body %d is too small; use at least 1024", c.MaxBody))
+	}
+	if c.NATSPort < 0 || c.NATSPort > 65535 {
+		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number", c.NATSPort))
+	}
+	if c.Demo && len([]rune(c.DemoPassword)) < 12 {
+		problems = append(problems, errors.New("--demo-password must be at least 12 characters"))
+	}
+	return errors.Join(problems...)
+}

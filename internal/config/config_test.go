@@ -1,0 +1,71 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestEnvironmentTwinsSetDefaultsAndFlagsWin(t *testing.T) {
+	t.Setenv("CHANCERY_DB", "postgres://from-env/db")
+	t.Setenv("CHANCERY_ADDR", "127.0.0.1:9999")
+	t.Setenv("CHANCERY_DEMO", "true")
+	c, err := ParseServe([]string{"--addr", "127.0.0.1:7000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "postgres://from-env/db" || c.Addr != "127.0.0.1:7000" || !c.Demo {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestDefaultsAreTheEmbeddedSetup(t *testing.T) {
+	c, err := ParseServe(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DataDir != "./chancery-data" || c.DB != "" || c.Addr != "127.0.0.1:8080" || c.NATS != "" || c.Demo {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
+	tests := []struct {
+		env, val string
+		args     []string
+		want     string
+	}{
+		{"CHANCERY_DEMO", "maybe", nil, "CHANCERY_DEMO"},
+		{"CHANCERY_NATS_PORT", "x", nil, "CHANCERY_NATS_PORT"},
+		{"", "", []string{"--tls-cert", "a.pem"}, "--tls-key"},
+		{"", "", []string{"--log-level", "loud"}, "--log-level"},
+		{"", "", []string{"--demo", "--demo-password", "short"}, "--demo-password"},
+		{"", "", []string{"extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv(tt.env, tt.val)
+			}
+			_, err := ParseServe(tt.args, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want mention of %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
+	var out strings.Builder
+	_, err := ParseServe([]string{"--help"}, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer"} {
+		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
+			t.Errorf("help lacks --%s or %s", name, envName(name))
+		}
+	}
+}

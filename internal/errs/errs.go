@@ -1,0 +1,51 @@
+// Package errs defines the application error kinds that every capability
+// returns and that the web layer maps to HTTP status codes in one place.
+//
+// Domain code wraps a kind with context and a message meant for the user:
+//
+//	return fmt.Errorf("%w: agency code %q is already used by unit %d", errs.ErrConflict, code, id)
+//
+// The message of an error of a known kind is shown to the caller; any other
+// error is an internal error, logged once and shown as a neutral message.
+package errs
+
+import "errors"
+
+// The error kinds. Wrap them; compare with errors.Is.
+var (
+	// ErrInvalid reports input that breaks a rule; the message says which.
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotFound reports an item that does not exist, or that the caller
+	// may not learn exists (see DESIGN.md §6).
+	ErrNotFound = errors.New("not found")
+	// ErrConflict reports a clash with stored state (a duplicate code, a
+	// stale version, an illegal state transition).
+	ErrConflict = errors.New("conflict")
+	// ErrUnauthenticated reports a missing, wrong or expired credential.
+	ErrUnauthenticated = errors.New("authentication required")
+	// ErrForbidden reports an authenticated caller who may not do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrRateLimited reports too many attempts; retry later.
+	ErrRateLimited = errors.New("too many attempts")
+	// ErrUnavailable reports a dependency (database, NATS) that is down.
+	ErrUnavailable = errors.New("service unavailable")
+)
+
+// FieldError is an ErrInvalid that names the offending input field, so a
+// form can show the message beside it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// Error returns "field: message".
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Invalid returns a *FieldError for field.
+func Invalid(field, message string) error { return &FieldError{Field: field, Message: message} }
+
+// ErrTooLarge reports a request body or upload over its size limit.
+var ErrTooLarge = errors.New("too large")

@@ -1,0 +1,198 @@
+// Package store opens Chancery's database — embedded SQLite by default,
+// PostgreSQL in production — applies the embedded migrations and runs
+// transactions. Capabilities write their SQL once with '?' placeholders;
+// the DB rebinds it for PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database with its dialect. It is safe for concurrent use.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	// Location is where the data lives, for messages: a file path for
+	// SQLite, the URL without its password for PostgreSQL.
+	Location string
+}
+
+// Open opens the database named by dsn. An empty dsn opens (creating it if
+// needed) the SQLite file chancery.db in dataDir; a postgres:// or
+// postgresql:// URL opens PostgreSQL; a sqlite:// URL or a path ending in
+// .db opens that SQLite file. Open pings the database, so a wrong address
+// fails here with a clear message rather than on the first request.
+// Open does not migrate; call Migrate.
+func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
+	switch {
+	case dsn == "":
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("store: create data directory %s: %w", dataDir, err)
+		}
+		return openSQLite(ctx, filepath.Join(dataDir, "chancery.db"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite://"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"))
+	case strings.HasSuffix(dsn, ".db"):
+		return openSQLite(ctx, dsn)
+	}
+	return nil, fmt.Errorf("store: unsupported database %q: use a postgres://user@host/db URL, or leave it empty for SQLite in the data directory", redact(dsn))
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	// WAL lets readers run beside the one writer; busy_timeout makes
+	// writers queue instead of failing; _txlock=immediate takes the write
+	// lock at BEGIN, so two transactions never deadlock upgrading a read
+	// lock. synchronous=NORMAL is durable across process crashes in WAL
+	// mode (a power loss may drop the last commits, never corrupt).
+	q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_time_format=sqlite&_txlock=immediate"
+	db, err := sql.Open("sqlite", "file:"+path+q)
+	if err != nil {
+		return nil, fmt.Errorf("store: open SQLite %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open SQLite %s: %w (is the data directory writable?)", path, err)
+	}
+	return &DB{DB: db, Dialect: SQLite, Location: path}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open PostgreSQL %s: %w", redact(dsn), err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL %s: %w (check --db / CHANCERY_DB and that the server is running)", redact(dsn), err)
+	}
+	return &DB{DB: db, Dialect: Postgres, Location: redact(dsn)}, nil
+}
+
+// redact hides the password in a database URL.
+func redact(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// Rebind rewrites a query written with '?' placeholders for the DB's
+// dialect: PostgreSQL gets $1, $2, …. Question marks inside quoted strings
+// and identifiers are left alone.
+func (db *DB) Rebind(query string) string { return rebind(db.Dialect, query) }
+
+func rebind(d Dialect, query string) string {
+	if d != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Queryer is what storage helpers need from a DB or a Tx: both satisfy it,
+// so a helper can run inside or outside a transaction.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	Rebind(query string) string
+}
+
+// Tx is a transaction that rebinds queries like its DB.
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+}
+
+// Rebind rewrites '?' placeholders for the transaction's dialect.
+func (tx *Tx) Rebind(query string) string { return rebind(tx.Dialect, query) }
+
+// InTx runs fn in a transaction, committing when fn returns nil and rolling
+// back otherwise (and on panic). The error of fn is returned unchanged, so
+// callers can test it with errors.Is.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin transaction: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, Dialect: db.Dialect}
+	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either dialect, so services can turn it into errs.ErrConflict.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var coded interface{ SQLState() string }
+	if errors.As(err, &coded) {
+		return coded.SQLState() == "23505"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE")
+}
+
+// Now returns the current time truncated to microseconds in UTC, the
+// precision both dialects store, so a value read back equals the one
+// written.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

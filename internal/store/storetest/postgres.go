@@ -1,0 +1,157 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+type cluster struct {
+	dir  string // data directory, owned by the postgres user when run as root
+	bin  string // directory holding initdb and pg_ctl
+	port int
+	seq  atomic.Int64
+	asPG bool // run the server binaries as the postgres user (we are root)
+}
+
+var (
+	clusterOnce sync.Once
+	clusterMu   sync.Mutex
+	theCluster  *cluster
+	clusterErr  error
+)
+
+func required() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("CHANCERY_REQUIRE_POSTGRES") == "1"
+}
+
+func sharedCluster() (*cluster, error) {
+	clusterOnce.Do(func() {
+		c, err := startCluster()
+		clusterMu.Lock()
+		theCluster, clusterErr = c, err
+		clusterMu.Unlock()
+	})
+	return theCluster, clusterErr
+}
+
+// findBin looks for initdb the way Debian installs it: not on PATH but in
+// /usr/lib/postgresql/<version>/bin; the newest version wins.
+func findBin() (string, error) {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return vi > vj
+	})
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	return "", errors.New("initdb not found on PATH or in /usr/lib/postgresql/*/bin")
+}
+
+func startCluster() (*cluster, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{bin: bin, asPG: os.Geteuid() == 0}
+	c.dir, err = os.MkdirTemp("", "chancery-pg-")
+	if err != nil {
+		return nil, err
+	}
+	if c.asPG {
+		// initdb refuses to run as root: hand the directory to postgres.
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, fmt.Errorf("running as root but there is no postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(c.dir, uid, gid); err != nil {
+			return nil, err
+		}
+	}
+	if out, err := c.run("initdb", "-D", filepath.Join(c.dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
+		return nil, fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	c.port, err = freePort()
+	if err != nil {
+		return nil, err
+	}
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.port, c.dir)
+	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "30", "start"); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, log)
+	}
+	return c, nil
+}
+
+func (c *cluster) run(name string, args ...string) ([]byte, error) {
+	path := filepath.Join(c.bin, name)
+	var cmd *exec.Cmd
+	if c.asPG {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = os.TempDir()
+	return cmd.CombinedOutput()
+}
+
+func (c *cluster) url(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+func (c *cluster) newDatabase() (string, error) {
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), c.seq.Add(1))
+	admin, err := sql.Open("pgx", c.url("postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", err
+	}
+	return c.url(name), nil
+}
+
+func stopCluster() {
+	clusterMu.Lock()
+	c := theCluster
+	clusterMu.Unlock()
+	if c == nil {
+		return
+	}
+	c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop") //nolint:errcheck // best effort at exit
+	os.RemoveAll(c.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,329 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/i18n"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Static serves the embedded CSS and scripts under /static/.
+func Static() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// Surfaces of the web UI.
+const (
+	Console = "console" // the staff console under /console/
+	Portal  = "portal"  // the public portal at /
+)
+
+// NavItem is a link in a surface's navigation, shown to those whose
+// access allows it.
+type NavItem struct {
+	Key    string // i18n key of the label
+	Href   string
+	Access Access
+	// Current marks the item of the page being shown.
+	Current bool
+}
+
+// Shell is the layout every page shares: the base templates and the
+// navigation of each surface.
+type Shell struct {
+	base *template.Template
+	nav  map[string][]NavItem
+}
+
+// NewShell returns a shell with the embedded layout.
+func NewShell() *Shell {
+	return &Shell{base: baseTemplates, nav: map[string][]NavItem{}}
+}
+
+// AddNav appends an item to a surface's navigation.
+func (s *Shell) AddNav(surface string, item NavItem) {
+	s.nav[surface] = append(s.nav[surface], item)
+}
+
+var funcs = template.FuncMap{
+	// datetime shows t in Vietnam's time (the ministry's reference zone).
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(vietnam).Format("02/01/2006 15:04")
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(vietnam).Format("02/01/2006")
+	},
+	"isodate": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(vietnam).Format("2006-01-02")
+	},
+}
+
+var vietnam = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	if err != nil {
+		return time.FixedZone("ICT", 7*3600)
+	}
+	return loc
+}()
+
+var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+
+var errorTemplate = template.Must(template.Must(baseTemplates.Clone()).ParseFS(templateFS, "templates/error.html"))
+
+// Page is what the layout needs from every page; handlers embed it in
+// their typed view models (see View).
+type Page struct {
+	Lang      i18n.Lang
+	Title     string
+	Surface   string
+	Nav       []NavItem
+	Principal Principal
+	CSRF      string
+	Path      string
+	Flash     string
+}
+
+// T returns the catalogue text for key in the page's language.
+func (p Page) T(key string, args ...any) string { return i18n.T(p.Lang, key, args...) }
+
+// Can reports whether the signed-in subject's roles grant action on kind
+// (by name, for templates): .Can "unit" "create".
+func (p Page) Can(kind, action string) bool {
+	k, ok1 := kindByName[kind]
+	a, ok2 := actionByName[action]
+	if !ok1 || !ok2 {
+		return false
+	}
+	d, _ := authz.Decide(p.Principal.Subject, a, authz.Resource{Kind: k})
+	return d == authz.Allowed
+}
+
+var kindByName, actionByName = func() (map[string]authz.Kind, map[string]authz.Action) {
+	ks, as := map[string]authz.Kind{}, map[string]authz.Action{}
+	for k := authz.Kind(0); k.String() != "kind(?)"; k++ {
+		ks[k.String()] = k
+	}
+	for a := authz.Action(0); a.String() != "action(?)"; a++ {
+		as[a.String()] = a
+	}
+	return ks, as
+}()
+
+// View is a page's typed view model: the layout's Page and the page's own
+// Data.
+type View[T any] struct {
+	Page
+	Data T
+}
+
+// Page returns the layout data for r on the given surface, titled with the
+// catalogue text of titleKey, with the navigation the principal may use.
+func (s *Shell) Page(r *http.Request, surface, titleKey string) Page {
+	p := basePage(r, surface)
+	p.Title = p.T(titleKey)
+	for _, item := range s.nav[surface] {
+		if !allows(item.Access, p.Principal) {
+			continue
+		}
+		item.Current = r.URL.Path == item.Href || (item.Href != "/" && item.Href != "/console/" && strings.HasPrefix(r.URL.Path, item.Href))
+		p.Nav = append(p.Nav, item)
+	}
+	return p
+}
+
+func basePage(r *http.Request, surface string) Page {
+	return Page{
+		Lang:      LangFrom(r.Context()),
+		Surface:   surface,
+		Principal: PrincipalFrom(r.Context()),
+		CSRF:      CSRFToken(r.Context()),
+		Path:      r.URL.RequestURI(),
+		Flash:     r.URL.Query().Get("flash"),
+	}
+}
+
+// allows reports whether p may reach a route with access a (without
+// running the handler): the same rules as the route guard.
+func allows(a Access, p Principal) bool {
+	s := p.Subject
+	if a.Who == authz.Anonymous {
+		return true
+	}
+	if s.Kind != a.Who {
+		return false
+	}
+	if !a.Checked {
+		return true
+	}
+	d, _ := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind})
+	return d == authz.Allowed
+}
+
+// Templates are a capability's page templates, each parsed with the
+// layout. Parsing fails at start on any error, so a broken page never
+// reaches a user.
+type Templates struct {
+	pages map[string]*template.Template
+}
+
+// Parse parses every file in fsys matching glob as a page named by its
+// base name without extension ("unit_list.html" → "unit_list"). A file
+// named with a leading underscore is a partial shared by all pages.
+func (s *Shell) Parse(fsys fs.FS, glob string) (*Templates, error) {
+	files, err := fs.Glob(fsys, glob)
+	if err != nil {
+		return nil, err
+	}
+	var partials, pages []string
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "_") {
+			partials = append(partials, f)
+		} else {
+			pages = append(pages, f)
+		}
+	}
+	t := &Templates{pages: map[string]*template.Template{}}
+	for _, f := range pages {
+		tt, err := s.base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if len(partials) > 0 {
+			if tt, err = tt.ParseFS(fsys, partials...); err != nil {
+				return nil, fmt.Errorf("web: parse partials: %w", err)
+			}
+		}
+		if tt, err = tt.ParseFS(fsys, f); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", f, err)
+		}
+		name := strings.TrimSuffix(path.Base(f), path.Ext(f))
+		t.pages[name] = tt
+	}
+	return t, nil
+}
+
+// Render writes page name with data and status. The page is executed into
+// a buffer first, so a template error becomes a clean 500, never half a
+// page. A request from htmx (HX-Request) with HX-Target gets only the
+// "content" block.
+func (t *Templates) Render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	tt, ok := t.pages[name]
+	if !ok {
+		Error(w, r, fmt.Errorf("web: no page template %q", name))
+		return
+	}
+	execute(w, r, status, tt, data)
+}
+
+func execute(w http.ResponseWriter, r *http.Request, status int, tt *template.Template, data any) {
+	var buf bytes.Buffer
+	block := "layout"
+	if r.Header.Get("HX-Request") != "" && r.Header.Get("HX-Target") == "main" {
+		block = "content"
+	}
+	if err := tt.ExecuteTemplate(&buf, block, data); err != nil {
+		Logger(r.Context()).Error("render page", "err", err)
+		if status < 500 {
+			Problem(w, r, ProblemDetails{Status: http.StatusInternalServerError, Detail: "The page could not be shown. Quote the request id when you report it."})
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
+}
+
+type errorData struct {
+	Detail    string
+	RequestID string
+}
+
+func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
+	surface := Portal
+	if strings.HasPrefix(r.URL.Path, "/console") {
+		surface = Console
+	}
+	page := basePage(r, surface)
+	key := fmt.Sprintf("error.%d", p.Status)
+	if !i18n.Has(key) {
+		key = "error.title"
+	}
+	page.Title = page.T(key)
+	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: errorData{Detail: p.Detail, RequestID: p.RequestID}})
+}
+
+type langKey struct{}
+
+// LangCookie remembers the chosen language.
+const LangCookie = "chancery_lang"
+
+// LangFrom returns the request's language.
+func LangFrom(ctx context.Context) i18n.Lang {
+	if l, ok := ctx.Value(langKey{}).(i18n.Lang); ok {
+		return l
+	}
+	return i18n.Default
+}
+
+// Language picks the request's language: ?lang= (remembered in a
+// cookie), else the cookie, else Vietnamese.
+func Language(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := i18n.Default
+		if c, err := r.Cookie(LangCookie); err == nil {
+			lang, _ = i18n.ParseLang(c.Value)
+		}
+		if q := r.URL.Query().Get("lang"); q != "" {
+			if l, ok := i18n.ParseLang(q); ok {
+				lang = l
+				SetLangCookie(w, r, l)
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
+	})
+}
+
+// SetLangCookie remembers lang for a year.
+func SetLangCookie(w http.ResponseWriter, r *http.Request, lang i18n.Lang) {
+	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// SafeNext returns next if it is a local path (so a ?next= parameter
+// cannot send the user to another site), else fallback.
+func SafeNext(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return fallback
+	}
+	return next
+}

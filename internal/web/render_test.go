@@ -1,0 +1,243 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"chancery/internal/authz"
+	"chancery/internal/i18n"
+)
+
+// testPages are a capability's templates as Shell.Parse takes them.
+var testPages = fstest.MapFS{
+	"templates/_item.html": {Data: []byte(`{{define "item"}}<li class="item">{{.}}</li>{{end}}`)},
+	"templates/list.html": {Data: []byte(`{{define "content"}}<h1 id="title">{{.Title}}</h1>` +
+		`<p id="greeting">{{.T "nav.signin"}}</p><ul>{{range .Data.Items}}{{template "item" .}}{{end}}</ul>{{end}}`)},
+	// broken fails while executing: there is no fifth item.
+	"templates/broken.html": {Data: []byte(`{{define "content"}}<p>half a page</p>{{index .Data.Items 5}}{{end}}`)},
+}
+
+type listData struct{ Items []string }
+
+func testShell(t *testing.T) (*Shell, *Templates) {
+	t.Helper()
+	shell := NewShell()
+	shell.AddNav(Console, NavItem{Key: "nav.home", Href: "/console/", Access: SignedIn})
+	shell.AddNav(Console, NavItem{Key: "nav.account", Href: "/console/users", Access: Staff(authz.KindStaff, authz.Read)})
+	shell.AddNav(Console, NavItem{Key: "nav.portal", Href: "/", Access: Public})
+	pages, err := shell.Parse(testPages, "templates/*.html")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return shell, pages
+}
+
+// renderList serves the list page at target through the Language
+// middleware, as who.
+func renderList(shell *Shell, pages *Templates, who Principal, target string, header http.Header) *httptest.ResponseRecorder {
+	h := Language(as(who, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := View[listData]{Page: shell.Page(r, Console, "nav.home"), Data: listData{Items: []string{"Hà Nội", "<b>Huế</b>"}}}
+		pages.Render(w, r, http.StatusOK, "list", v)
+	})))
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	for k, v := range header {
+		r.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+func TestShellFiltersTheNavigationByAccess(t *testing.T) {
+	shell, pages := testShell(t)
+	tests := []struct {
+		name    string
+		who     Principal
+		shown   []string
+		hidden  []string
+		current string
+	}{
+		{name: "anonymous", who: anonymous, shown: []string{`href="/"`}, hidden: []string{`href="/console/"`, `href="/console/users"`}},
+		{name: "clerk", who: clerk, shown: []string{`href="/console/"`, `href="/"`}, hidden: []string{`href="/console/users"`}},
+		{name: "administrator", who: admin, shown: []string{`href="/console/"`, `href="/console/users"`, `href="/"`}, current: "/console/users"},
+		{name: "citizen", who: citizen, shown: []string{`href="/"`}, hidden: []string{`href="/console/"`, `href="/console/users"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := renderList(shell, pages, tt.who, "/console/users/12", nil)
+			nav := between(t, rec.Body.String(), `<nav class="topnav"`, `</nav>`)
+			for _, s := range tt.shown {
+				if !strings.Contains(nav, s) {
+					t.Errorf("navigation lacks %s: %s", s, nav)
+				}
+			}
+			for _, s := range tt.hidden {
+				if strings.Contains(nav, s) {
+					t.Errorf("navigation shows %s: %s", s, nav)
+				}
+			}
+			if tt.current != "" && !strings.Contains(nav, `href="`+tt.current+`" aria-current="page"`) {
+				t.Errorf("%s is not marked current: %s", tt.current, nav)
+			}
+			if strings.Count(nav, `aria-current="page"`) > 1 {
+				t.Errorf("more than one item is current: %s", nav)
+			}
+		})
+	}
+}
+
+// between returns the part of s from the first start to the following
+// end, failing the test when either is missing.
+func between(t *testing.T, s, start, end string) string {
+	t.Helper()
+	i := strings.Index(s, start)
+	if i < 0 {
+		t.Fatalf("%q not found in %s", start, s)
+	}
+	j := strings.Index(s[i:], end)
+	if j < 0 {
+		t.Fatalf("%q not found after %q", end, start)
+	}
+	return s[i : i+j+len(end)]
+}
+
+func TestShellRendersAPageInBothLanguages(t *testing.T) {
+	shell, pages := testShell(t)
+	tests := []struct {
+		name     string
+		target   string
+		cookie   string
+		lang     i18n.Lang
+		setsLang bool // the response remembers the choice
+	}{
+		{name: "default", target: "/console/", lang: i18n.VI},
+		{name: "English by query", target: "/console/?lang=en", lang: i18n.EN, setsLang: true},
+		{name: "English by cookie", target: "/console/", cookie: "en", lang: i18n.EN},
+		{name: "query beats cookie", target: "/console/?lang=vi", cookie: "en", lang: i18n.VI, setsLang: true},
+		{name: "unsupported cookie", target: "/console/", cookie: "fr", lang: i18n.VI},
+		{name: "unsupported query", target: "/console/?lang=fr", cookie: "en", lang: i18n.EN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := http.Header{}
+			if tt.cookie != "" {
+				header.Set("Cookie", LangCookie+"="+tt.cookie)
+			}
+			rec := renderList(shell, pages, clerk, tt.target, header)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			body := rec.Body.String()
+			for _, want := range []string{
+				`<html lang="` + string(tt.lang) + `">`,
+				`<h1 id="title">` + i18n.T(tt.lang, "nav.home") + `</h1>`,
+				`<p id="greeting">` + i18n.T(tt.lang, "nav.signin") + `</p>`,
+				`<li class="item">Hà Nội</li>`,
+				`<li class="item">&lt;b&gt;Huế&lt;/b&gt;</li>`,
+				`Nguyễn Văn An`,
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("page lacks %s", want)
+				}
+			}
+			set := false
+			for _, c := range rec.Result().Cookies() {
+				set = set || c.Name == LangCookie && c.Value == string(tt.lang)
+			}
+			if set != tt.setsLang {
+				t.Errorf("language cookie set: %v, want %v", set, tt.setsLang)
+			}
+		})
+	}
+}
+
+func TestRenderTurnsATemplateErrorIntoAClean500(t *testing.T) {
+	_, pages := testShell(t)
+	// The page's own status does not matter: a 503 page that fails to
+	// render is as broken as a 200 one.
+	for _, status := range []int{http.StatusOK, http.StatusUnprocessableEntity, http.StatusServiceUnavailable} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/console/broken", nil)
+			r.Header.Set("Accept", "text/html")
+			rec := httptest.NewRecorder()
+			pages.Render(rec, r, status, "broken", View[listData]{Data: listData{Items: []string{"only one"}}})
+			if rec.Code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500", rec.Code)
+			}
+			body := rec.Body.String()
+			if strings.Contains(body, "half a page") || strings.Contains(body, "index out of range") {
+				t.Errorf("the response holds part of the page or the template error: %s", body)
+			}
+			if !strings.Contains(body, "request id") {
+				t.Errorf("the response does not tell the user to quote the request id: %q", body)
+			}
+		})
+	}
+}
+
+func TestRenderOfAnUnknownPageIsA500(t *testing.T) {
+	_, pages := testShell(t)
+	rec := httptest.NewRecorder()
+	pages.Render(rec, httptest.NewRequest(http.MethodGet, "/console/", nil), http.StatusOK, "no_such_page", nil)
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "no_such_page") {
+		t.Fatalf("status %d body %s: want a neutral 500", rec.Code, rec.Body)
+	}
+}
+
+func TestRenderGivesHtmxOnlyTheContent(t *testing.T) {
+	shell, pages := testShell(t)
+	tests := []struct {
+		name     string
+		header   http.Header
+		wantFull bool
+	}{
+		{name: "browser", wantFull: true},
+		{name: "htmx swapping main", header: http.Header{"Hx-Request": {"true"}, "Hx-Target": {"main"}}},
+		{name: "htmx swapping another element", header: http.Header{"Hx-Request": {"true"}, "Hx-Target": {"row-7"}}, wantFull: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := renderList(shell, pages, clerk, "/console/", tt.header)
+			body := rec.Body.String()
+			if !strings.Contains(body, `<h1 id="title">`) {
+				t.Fatalf("the content is missing: %s", body)
+			}
+			full := strings.Contains(body, "<!doctype html>") && strings.Contains(body, `<header class="topbar"`)
+			if full != tt.wantFull {
+				t.Errorf("full layout: %v, want %v: %s", full, tt.wantFull, body)
+			}
+		})
+	}
+}
+
+func TestParseFailsOnABrokenTemplate(t *testing.T) {
+	broken := fstest.MapFS{"templates/bad.html": {Data: []byte(`{{define "content"}}{{.T "nav.home"}{{end}}`)}}
+	if _, err := NewShell().Parse(broken, "templates/*.html"); err == nil || !strings.Contains(err.Error(), "bad.html") {
+		t.Fatalf("Parse = %v, want an error naming bad.html", err)
+	}
+}
+
+func TestPageCanAnswersByRoleForTemplates(t *testing.T) {
+	tests := []struct {
+		who          Principal
+		kind, action string
+		want         bool
+	}{
+		{clerk, "unit", "read", true},
+		{clerk, "staff", "read", false},
+		{admin, "staff", "read", true},
+		{admin, "unit", "administer", true},
+		{anonymous, "unit", "read", false},
+		{citizen, "unit", "read", false},
+		{admin, "no-such-kind", "read", false},
+		{admin, "unit", "no-such-action", false},
+	}
+	for _, tt := range tests {
+		if got := (Page{Principal: tt.who}).Can(tt.kind, tt.action); got != tt.want {
+			t.Errorf("%s Can(%q, %q) = %v, want %v", tt.who.Username, tt.kind, tt.action, got, tt.want)
+		}
+	}
+}

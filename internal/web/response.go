@@ -1,0 +1,146 @@
+// Package web holds what every page and API route shares: the router with
+// its access policies, middleware, the layout and its templates, i18n
+// lookup, and the helpers that write JSON, problem+json and HTML. It
+// imports no capability.
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"chancery/internal/errs"
+)
+
+// JSON writes v as a JSON response with the given status.
+func JSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		Logger(r.Context()).Warn("write JSON response", "err", err)
+	}
+}
+
+// ProblemDetails is an RFC 9457 problem document.
+type ProblemDetails struct {
+	Type      string            `json:"type"`
+	Title     string            `json:"title"`
+	Status    int               `json:"status"`
+	Detail    string            `json:"detail,omitempty"`
+	Instance  string            `json:"instance,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+	Errors    map[string]string `json:"errors,omitempty"` // field → message
+	// Code is a stable machine-readable reason, such as "totp_required".
+	Code string `json:"code,omitempty"`
+}
+
+// Problem writes an application/problem+json response.
+func Problem(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	p.Instance = r.URL.Path
+	p.RequestID = RequestID(r.Context())
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p) //nolint:errcheck // the client went away
+}
+
+// Status maps an error to its HTTP status: the one place where error kinds
+// meet status codes.
+func Status(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, errs.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, errs.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errs.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, errs.ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, errs.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, errs.ErrRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, errs.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errs.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Error writes err as a problem+json (API paths) or an HTML error page.
+// Errors of a known kind show their message; anything else is logged once
+// here with the request id and shown as a neutral message.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	status := Status(err)
+	p := ProblemDetails{Status: status, Detail: err.Error()}
+	if status >= 500 {
+		if status == http.StatusInternalServerError {
+			Logger(r.Context()).Error("internal error", "err", err)
+		} else {
+			Logger(r.Context()).Warn("dependency unavailable", "err", err)
+		}
+		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
+	}
+	if status == http.StatusNotFound {
+		// Never echo what was looked for: the message could confirm that a
+		// concealed item exists.
+		p.Detail = "No such item, or you may not see it."
+	}
+	var fe *errs.FieldError
+	if errors.As(err, &fe) {
+		p.Errors = map[string]string{fe.Field: fe.Message}
+	}
+	var coded interface{ Code() string }
+	if errors.As(err, &coded) {
+		p.Code = coded.Code()
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="chancery"`)
+	}
+	if wantsHTML(r) {
+		renderErrorPage(w, r, p)
+		return
+	}
+	Problem(w, r, p)
+}
+
+// wantsHTML reports whether the response to r should be a page: anything
+// outside the API whose client accepts HTML.
+func wantsHTML(r *http.Request) bool {
+	if IsAPI(r) {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html") || r.Header.Get("HX-Request") != ""
+}
+
+// IsAPI reports whether r is for the JSON API.
+func IsAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/exchange/")
+}
+
+type loggerKey struct{}
+
+// Logger returns the request's logger (with its request id), or the
+// default logger outside a request.
+func Logger(ctx interface{ Value(any) any }) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
