@@ -1,0 +1,511 @@
+// Package bus is Chancery's messaging backbone: a NATS connection with
+// JetStream, on which capabilities build store-and-forward delivery and
+// work queues.
+//
+// In the all-in-one and mission shapes, Open starts a NATS server inside the
+// process, keeps its JetStream store in the data directory and connects to
+// it without a TCP socket. At headquarters, Open connects to an external NATS
+// cluster instead. A mission's embedded server may join headquarters as a
+// leaf node, so that messages published while the link is down are
+// forwarded when it returns.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults used when the corresponding Options field is zero.
+const (
+	// DefaultConnectTimeout bounds the dial to an external NATS server.
+	DefaultConnectTimeout = 5 * time.Second
+
+	// DefaultReadyTimeout bounds how long Open waits for the embedded
+	// server to accept connections.
+	DefaultReadyTimeout = 10 * time.Second
+
+	// DefaultJetStreamMaxMemory caps memory-backed JetStream streams of
+	// the embedded server: enough for work queues, small enough to share
+	// a mission's machine with the database.
+	DefaultJetStreamMaxMemory = 256 << 20
+
+	// DefaultJetStreamMaxStore caps file-backed JetStream streams of the
+	// embedded server. Blobs live in blob storage, not on the bus, so
+	// this holds days of queued envelopes for a disconnected mission.
+	DefaultJetStreamMaxStore = 10 << 30
+
+	// pingTimeout bounds Ping when its context carries no deadline.
+	pingTimeout = 2 * time.Second
+
+	// drainTimeout bounds how long Close waits for in-flight messages.
+	drainTimeout = 5 * time.Second
+)
+
+// ErrClosed is returned by Ping after Close.
+var ErrClosed = errors.New("bus: closed (the bus was shut down; open a new one)")
+
+// Options configures Open. The zero value, with DataDir set, starts an
+// embedded server reachable only from inside the process.
+type Options struct {
+	// DataDir is the data directory; the embedded server keeps its
+	// JetStream store in DataDir/nats, created if missing. It is required
+	// unless URL is set, and ignored when URL is set.
+	DataDir string
+
+	// URL, if non-empty, is the address of an external NATS cluster with
+	// JetStream, such as "nats://nats-1:4222", or a comma-separated list of
+	// its servers. Open then connects to it and starts no server; the
+	// fields below marked "embedded only" are ignored.
+	URL string
+
+	// Host is the interface on which the embedded server listens for
+	// clients when Port is positive, and for leaf nodes when
+	// LeafListenPort is positive. If empty, "127.0.0.1" is used.
+	// Embedded only.
+	Host string
+
+	// Port is the embedded server's TCP port for clients. If zero, the
+	// server listens on no port at all and the bus connects in-process,
+	// so a demo never collides with another NATS on 4222. Embedded only.
+	Port int
+
+	// ServerName names the embedded server in its logs and to the leaf
+	// node hub. If empty, the server's generated ID is used. Embedded
+	// only; with URL it names the client connection instead.
+	ServerName string
+
+	// JetStreamDomain is the embedded server's JetStream domain. A mission
+	// joining headquarters as a leaf node needs a domain of its own so
+	// that its streams stay local while the link is down. With URL, it is
+	// the domain whose JetStream API the bus addresses. If empty, the
+	// default domain is used.
+	JetStreamDomain string
+
+	// JetStreamMaxMemory and JetStreamMaxStore cap, in bytes, what the
+	// embedded server's memory and file streams may hold. If zero,
+	// DefaultJetStreamMaxMemory and DefaultJetStreamMaxStore are used; if
+	// negative, the server derives a limit from the machine's memory and
+	// free disk. Embedded only.
+	JetStreamMaxMemory int64
+	JetStreamMaxStore  int64
+
+	// LeafRemotes lists the headquarters hubs that the embedded server
+	// joins as a leaf node. Each entry is one hub: a URL such as
+	// "nats-leaf://hq.example:7422", or a comma-separated list of the
+	// URLs of one hub cluster's servers, tried in turn. The server
+	// reconnects on its own when a link drops. Embedded only.
+	LeafRemotes []string
+
+	// LeafListenPort, if positive, makes the embedded server accept leaf
+	// node connections from missions on Host:LeafListenPort. Embedded
+	// only.
+	LeafListenPort int
+
+	// ConnectTimeout bounds each dial to an external NATS server. If
+	// zero, DefaultConnectTimeout is used. Open also stops at the
+	// deadline of its context, whichever comes first.
+	ConnectTimeout time.Duration
+
+	// Logger receives the bus's and the embedded server's logs. If nil,
+	// slog.Default() is used.
+	Logger *slog.Logger
+}
+
+// A Bus is a NATS connection with JetStream, and the embedded server it
+// talks to when there is one. Its methods are safe for concurrent use.
+type Bus struct {
+	log    *slog.Logger
+	ns     *server.Server // nil when connected to an external cluster
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	target string        // what the bus connected to, for error messages
+	connCl chan struct{} // closed when nc is closed
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error // set inside closeOnce
+}
+
+// Open starts the embedded NATS server with JetStream and connects to it,
+// or, when opts.URL is set, connects to that external cluster. It returns
+// once JetStream answers. The caller must Close the returned Bus.
+func Open(ctx context.Context, opts Options) (*Bus, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bus: open: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "bus")
+
+	b := &Bus{log: log, connCl: make(chan struct{})}
+	if opts.URL != "" {
+		if err := b.connectExternal(ctx, opts); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := b.startEmbedded(ctx, opts); err != nil {
+			return nil, err
+		}
+	}
+
+	// Prove that JetStream answers before declaring the bus open: an
+	// external cluster without JetStream should fail here, not on the
+	// first delivery.
+	if err := b.accountInfo(ctx); err != nil {
+		b.Close()
+		if b.ns != nil {
+			return nil, fmt.Errorf("bus: embedded JetStream in %s does not answer: %w", opts.DataDir, err)
+		}
+		return nil, fmt.Errorf("bus: JetStream at %s does not answer: %w (enable JetStream on the NATS cluster, or check --nats)", b.target, err)
+	}
+	return b, nil
+}
+
+// startEmbedded starts the embedded server and connects to it.
+func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
+	sopts, err := serverOptions(opts)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(sopts.StoreDir, 0o700); err != nil {
+		return fmt.Errorf("bus: create JetStream store %s: %w (check --data)", sopts.StoreDir, err)
+	}
+	ns, err := server.NewServer(sopts)
+	if err != nil {
+		return fmt.Errorf("bus: configure embedded NATS server: %w", err)
+	}
+	sl := newServerLogger(b.log.With("nats", "server"))
+	ns.SetLoggerV2(sl, sl.debug, sl.trace, false)
+	sl.starting.Store(true)
+	ns.Start()
+	err = waitReady(ctx, ns, sl)
+	sl.starting.Store(false)
+	if err != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return fmt.Errorf("bus: start embedded NATS server in %s: %w", sopts.StoreDir, err)
+	}
+	b.ns = ns
+	b.target = "embedded server"
+	if sopts.DontListen {
+		b.target += " (in-process)"
+	} else {
+		b.target += " on " + ns.ClientURL()
+	}
+
+	name := opts.ServerName
+	if name == "" {
+		name = "chancery"
+	}
+	nc, err := nats.Connect(ns.ClientURL(), b.natsOptions(name, nats.InProcessServer(ns))...)
+	if err != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return fmt.Errorf("bus: connect to %s: %w", b.target, err)
+	}
+	b.nc = nc
+	if b.js, err = jetstream.New(nc); err != nil {
+		b.Close()
+		return fmt.Errorf("bus: JetStream on %s: %w", b.target, err)
+	}
+	attrs := []any{"version", server.VERSION, "name", ns.Name(), "store", sopts.StoreDir,
+		"max_memory", sopts.JetStreamMaxMemory, "max_store", sopts.JetStreamMaxStore}
+	if sopts.DontListen {
+		attrs = append(attrs, "listen", "in-process only")
+	} else {
+		attrs = append(attrs, "listen", ns.ClientURL())
+	}
+	if sopts.JetStreamDomain != "" {
+		attrs = append(attrs, "domain", sopts.JetStreamDomain)
+	}
+	if sopts.LeafNode.Port > 0 {
+		attrs = append(attrs, "leaf_listen", fmt.Sprintf("%s:%d", sopts.LeafNode.Host, sopts.LeafNode.Port))
+	}
+	if n := len(sopts.LeafNode.Remotes); n > 0 {
+		attrs = append(attrs, "leaf_remotes", n)
+	}
+	b.log.Info("embedded NATS server started", attrs...)
+	return nil
+}
+
+// waitReady waits until ns accepts connections, returning early with the
+// server's own complaint if it reports a fatal error (such as a port in use)
+// or if ctx ends.
+func waitReady(ctx context.Context, ns *server.Server, l *serverLogger) error {
+	timeout := DefaultReadyTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = time.Until(dl)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		if ns.ReadyForConnections(50 * time.Millisecond) {
+			return nil
+		}
+		if msg := l.fatal(); msg != "" {
+			return fmt.Errorf("%s (check --nats-port and --data)", msg)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready for connections after %s", timeout)
+		}
+	}
+}
+
+// serverOptions translates opts into the embedded server's options.
+func serverOptions(opts Options) (*server.Options, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("bus: no data directory for the embedded NATS server (set --data, or --nats to use an external cluster)")
+	}
+	if opts.Port < 0 || opts.Port > 65535 {
+		return nil, fmt.Errorf("bus: NATS port %d is not a port number (check --nats-port)", opts.Port)
+	}
+	if opts.LeafListenPort < 0 || opts.LeafListenPort > 65535 {
+		return nil, fmt.Errorf("bus: leaf node port %d is not a port number", opts.LeafListenPort)
+	}
+	host := opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	sopts := &server.Options{
+		ServerName:         opts.ServerName,
+		JetStream:          true,
+		JetStreamDomain:    opts.JetStreamDomain,
+		JetStreamMaxMemory: orDefault(opts.JetStreamMaxMemory, DefaultJetStreamMaxMemory),
+		JetStreamMaxStore:  orDefault(opts.JetStreamMaxStore, DefaultJetStreamMaxStore),
+		StoreDir:           filepath.Join(opts.DataDir, "nats"),
+		// The process owns signals; the server must not exit or
+		// reload behind Chancery's back.
+		NoSigs: true,
+	}
+	if opts.Port == 0 {
+		sopts.DontListen = true
+	} else {
+		sopts.Host, sopts.Port = host, opts.Port
+	}
+	if opts.LeafListenPort > 0 {
+		sopts.LeafNode.Host, sopts.LeafNode.Port = host, opts.LeafListenPort
+	}
+	for _, remote := range opts.LeafRemotes {
+		r, err := leafRemote(remote)
+		if err != nil {
+			return nil, err
+		}
+		sopts.LeafNode.Remotes = append(sopts.LeafNode.Remotes, r)
+	}
+	return sopts, nil
+}
+
+// orDefault returns v, def when v is zero, or -1 (the server's "derive it
+// from the machine") when v is negative.
+func orDefault(v, def int64) int64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return -1
+	}
+	return v
+}
+
+// leafRemote parses one hub's comma-separated URLs.
+func leafRemote(s string) (*server.RemoteLeafOpts, error) {
+	r := &server.RemoteLeafOpts{}
+	for raw := range strings.SplitSeq(s, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("bus: leaf node remote %q is not a URL such as nats-leaf://hq.example:7422", raw)
+		}
+		r.URLs = append(r.URLs, u)
+	}
+	if len(r.URLs) == 0 {
+		return nil, fmt.Errorf("bus: leaf node remote %q names no URL", s)
+	}
+	return r, nil
+}
+
+// connectExternal connects to the cluster at opts.URL.
+func (b *Bus) connectExternal(ctx context.Context, opts Options) error {
+	b.target = opts.URL
+	timeout := opts.ConnectTimeout
+	if timeout <= 0 {
+		timeout = DefaultConnectTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < timeout {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	name := opts.ServerName
+	if name == "" {
+		name = "chancery"
+	}
+	if host, err := os.Hostname(); err == nil {
+		name += "@" + host
+	}
+
+	// nats.Connect takes no context; run it aside so that a cancelled
+	// ctx returns at once. The dial itself is bounded by timeout.
+	type result struct {
+		nc  *nats.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		nc, err := nats.Connect(opts.URL, b.natsOptions(name,
+			nats.Timeout(timeout),
+			// Once connected, never give up on the cluster: the bus is
+			// the node's lifeline and reconnecting is NATS's job.
+			nats.MaxReconnects(-1),
+		)...)
+		done <- result{nc, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.nc != nil {
+				r.nc.Close()
+			}
+		}()
+		return fmt.Errorf("bus: connect to external NATS at %s: %w (check --nats)", opts.URL, ctx.Err())
+	}
+	if res.err != nil {
+		return fmt.Errorf("bus: connect to external NATS at %s: %w (check --nats)", opts.URL, res.err)
+	}
+	b.nc = res.nc
+	var err error
+	if opts.JetStreamDomain != "" {
+		b.js, err = jetstream.NewWithDomain(b.nc, opts.JetStreamDomain)
+	} else {
+		b.js, err = jetstream.New(b.nc)
+	}
+	if err != nil {
+		b.Close()
+		return fmt.Errorf("bus: JetStream at %s: %w (check --nats)", opts.URL, err)
+	}
+	b.log.Info("connected to external NATS", "url", b.nc.ConnectedUrlRedacted(), "server", b.nc.ConnectedServerName())
+	return nil
+}
+
+// natsOptions returns the client options common to both modes.
+func (b *Bus) natsOptions(name string, extra ...nats.Option) []nats.Option {
+	return append([]nats.Option{
+		nats.Name(name),
+		nats.DrainTimeout(drainTimeout),
+		nats.ClosedHandler(func(*nats.Conn) { close(b.connCl) }),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil && !b.closed.Load() {
+				b.log.Warn("NATS connection lost; reconnecting", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.log.Info("NATS connection restored", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				b.log.Error("NATS asynchronous error", "subject", sub.Subject, "err", err)
+				return
+			}
+			b.log.Error("NATS asynchronous error", "err", err)
+		}),
+	}, extra...)
+}
+
+// Conn returns the bus's NATS connection, for core publish and subscribe.
+// The Bus owns it: callers must not close or drain it.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// JetStream returns the JetStream context for streams, consumers and
+// key-value buckets.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Embedded reports whether the bus runs its own NATS server rather than
+// connecting to an external cluster.
+func (b *Bus) Embedded() bool { return b.ns != nil }
+
+// Ping reports whether the bus works: a round trip to the NATS server and a
+// JetStream account lookup both succeed before ctx ends. If ctx has no
+// deadline, Ping gives up after two seconds. After Close, Ping returns
+// ErrClosed.
+func (b *Bus) Ping(ctx context.Context) error {
+	if b.closed.Load() {
+		return ErrClosed
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, pingTimeout)
+		defer cancel()
+	}
+	if err := b.nc.FlushWithContext(ctx); err != nil {
+		if b.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("bus: round trip to %s: %w (%s)", b.target, err, b.nc.Status())
+	}
+	if err := b.accountInfo(ctx); err != nil {
+		return fmt.Errorf("bus: JetStream at %s: %w", b.target, err)
+	}
+	return nil
+}
+
+func (b *Bus) accountInfo(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, pingTimeout)
+		defer cancel()
+	}
+	_, err := b.js.AccountInfo(ctx)
+	return err
+}
+
+// Close drains the connection, letting in-flight messages and
+// acknowledgements finish for up to five seconds, then shuts down the
+// embedded server, if any, and waits until it has stopped. Calling Close
+// again returns the first call's result.
+func (b *Bus) Close() error {
+	b.closeOnce.Do(func() { b.closeErr = b.close() })
+	return b.closeErr
+}
+
+func (b *Bus) close() error {
+	b.closed.Store(true)
+	var err error
+	if b.nc != nil {
+		if derr := b.nc.Drain(); derr != nil {
+			// Not connected (reconnecting, or already closed): there
+			// is nothing to drain.
+			b.nc.Close()
+		}
+		select {
+		case <-b.connCl:
+		case <-time.After(drainTimeout + time.Second):
+			b.nc.Close()
+			err = fmt.Errorf("bus: close: connection to %s did not drain within %s", b.target, drainTimeout)
+		}
+	}
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+	return err
+}
