@@ -110,9 +110,6 @@ func TestOpenRefusesUnknownDatabaseURL(t *testing.T) {
 	}
 }
 
-
-
-
 func TestMetaRoundTripAndNotFound(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -63,7 +63,7 @@ func DecodeJSONBytes(body []byte, dst any, limit int64) error {
 			if typ.Field != "" {
 				return errs.Invalid(typ.Field, fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value))
 			}
-			return fmt.Errorf("%w: the body must be a JSON %s", errs.ErrInvalid, jsonType(typ.Type.Kind().String()))
+			return fmt.Errorf("%w: the body must be %s", errs.ErrInvalid, jsonType(typ.Type.Kind().String()))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return errs.Invalid(field, "unknown field")
@@ -72,7 +72,8 @@ func DecodeJSONBytes(body []byte, dst any, limit int64) error {
 		}
 		return fmt.Errorf("%w: %v", errs.ErrInvalid, err)
 	}
-	if dec.More() {
+	// Not dec.More: it reports false before a stray "}" or "]".
+	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: the body holds more than one JSON value", errs.ErrInvalid)
 	}
 	return nil

@@ -30,6 +30,11 @@ func Chain(h http.Handler, mws ...Middleware) http.Handler {
 
 type requestIDKey struct{}
 
+// routeKey holds a *string in which the Router records the pattern that
+// matched: middleware between Observe and the Router hands on copies of
+// the request (r.WithContext), so Observe never sees r.Pattern set.
+type routeKey struct{}
+
 // RequestID returns the request's id, or "" outside a request.
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -91,6 +96,8 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 			rl := log.With("request_id", id)
 			ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 			ctx = context.WithValue(ctx, loggerKey{}, rl)
+			var pattern string
+			ctx = context.WithValue(ctx, routeKey{}, &pattern)
 			r = r.WithContext(ctx)
 			w.Header().Set("X-Request-Id", id)
 			sw := &statusWriter{ResponseWriter: w}
@@ -104,9 +111,11 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 						Error(sw, r, fmt.Errorf("panic: %v", v))
 					}
 				}
-				pattern := r.Pattern
 				if pattern == "" {
 					pattern = "unmatched"
+				}
+				if sw.status == 0 {
+					sw.status = http.StatusOK // the handler wrote nothing: net/http sends 200
 				}
 				elapsed := time.Since(start)
 				if m != nil {

@@ -252,9 +252,7 @@ func execute(w http.ResponseWriter, r *http.Request, status int, tt *template.Te
 	}
 	if err := tt.ExecuteTemplate(&buf, block, data); err != nil {
 		Logger(r.Context()).Error("render page", "err", err)
-		if status < 500 {
-			Problem(w, r, ProblemDetails{Status: http.StatusInternalServerError, Detail: "The page could not be shown. Quote the request id when you report it."})
-		}
+		Problem(w, r, ProblemDetails{Status: http.StatusInternalServerError, Detail: "The page could not be shown. Quote the request id when you report it."})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -279,7 +277,7 @@ func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
 		key = "error.title"
 	}
 	page.Title = page.T(key)
-	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: errorData{Detail: p.Detail, RequestID: p.RequestID}})
+	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: errorData{Detail: p.Detail, RequestID: RequestID(r.Context())}})
 }
 
 type langKey struct{}
@@ -320,10 +318,15 @@ func SetLangCookie(w http.ResponseWriter, r *http.Request, lang i18n.Lang) {
 }
 
 // SafeNext returns next if it is a local path (so a ?next= parameter
-// cannot send the user to another site), else fallback.
+// cannot send the user to another site), else fallback. A backslash or a
+// control character anywhere refuses next: browsers read a backslash as
+// "/" and drop tabs and newlines, and http.Redirect cleans "/a/../\x" into
+// "/\x", so either could turn a local-looking path into "//another.site".
 func SafeNext(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, unsafeInNext) {
 		return fallback
 	}
 	return next
 }
+
+func unsafeInNext(r rune) bool { return r == '\\' || r < ' ' || r == 0x7f }

@@ -131,6 +131,9 @@ func (rt *Router) Routes() []Route {
 // wrong method), not the mux's plain text.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, pattern := rt.mux.Handler(r)
+	if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+		*p = pattern
+	}
 	if pattern != "" {
 		rt.mux.ServeHTTP(w, r)
 		return

@@ -1,0 +1,112 @@
+package portal
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"chancery/internal/authz"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// serve sends a GET for target through the portal's routes, as who, in
+// lang, with the middleware a page relies on (language, CSRF).
+func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
+	t.Helper()
+	shell := web.NewShell()
+	h, err := NewHandler(shell)
+	if err != nil {
+		t.Fatalf("NewHandler: %v", err)
+	}
+	rt := web.NewRouter()
+	h.Register(rt)
+	signIn := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(web.WithPrincipal(r.Context(), who)))
+		})
+	}
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Header.Set("Accept", "text/html")
+	r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: string(lang)})
+	rec := httptest.NewRecorder()
+	web.Chain(rt, web.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
+	return rec
+}
+
+var citizen = web.Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 7}, Username: "dung@example.vn", Name: "Phạm Thị Dung"}
+
+func TestHomeWelcomesVisitorsInBothLanguages(t *testing.T) {
+	for _, lang := range []i18n.Lang{i18n.VI, i18n.EN} {
+		t.Run(string(lang), func(t *testing.T) {
+			rec := serve(t, web.Principal{}, lang, "/")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("GET / = %d: %s", rec.Code, rec.Body)
+			}
+			body := rec.Body.String()
+			for _, want := range []string{
+				`<html lang="` + string(lang) + `">`,
+				"<h1 id=\"hero-title\">" + i18n.T(lang, "portal.hero.ministry") + "</h1>",
+				`action="/services"`,
+				`<label for="service-q">` + i18n.T(lang, "portal.search.label") + `</label>`,
+				i18n.T(lang, "portal.tile.services.title"),
+				i18n.T(lang, "portal.tile.track.title"),
+				i18n.T(lang, "portal.tile.protection.title"),
+				i18n.T(lang, "portal.tile.info.title"),
+				`href="/account/login"`,
+				`href="/account/register"`,
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the home page lacks %s", want)
+				}
+			}
+			if strings.Contains(body, `href="/account/"`) {
+				t.Errorf("an anonymous visitor is offered the citizen account link")
+			}
+		})
+	}
+}
+
+func TestHomeLeadsASignedInCitizenToTheirAccount(t *testing.T) {
+	rec := serve(t, citizen, i18n.VI, "/")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET / = %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	for _, want := range []string{
+		i18n.T(i18n.VI, "portal.account.welcome", citizen.Name),
+		`<a class="button primary" href="/account/">`,
+		// the navigation, which offers the account to citizens only
+		`<a href="/account/">` + i18n.T(i18n.VI, "nav.account") + `</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the home page lacks %s", want)
+		}
+	}
+	for _, unwanted := range []string{`href="/account/register"`, `href="/account/login"`} {
+		if strings.Contains(body, unwanted) {
+			t.Errorf("a signed-in citizen is offered %s", unwanted)
+		}
+	}
+}
+
+func TestHomeIsTheExactRootOnly(t *testing.T) {
+	rec := serve(t, web.Principal{}, i18n.VI, "/no-such-page")
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("GET /no-such-page = %d, want 404 (the home page must not catch every path)", rec.Code)
+	}
+}
+
+func TestRegisterDeclaresTheHomePublic(t *testing.T) {
+	h, err := NewHandler(web.NewShell())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := web.NewRouter()
+	h.Register(rt)
+	routes := rt.Routes()
+	if len(routes) != 1 || routes[0].Pattern != "GET /{$}" || routes[0].Access.String() != "public" {
+		t.Fatalf("routes %v, want only GET /{$}, public", routes)
+	}
+}
