@@ -1,0 +1,564 @@
+package identity
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// Credentials is what the directory's handlers need from internal/auth,
+// which owns passwords and sessions.
+type Credentials interface {
+	// IssueOneTimePassword sets a new random password that must be changed
+	// at the next sign-in, and returns it to be handed over once.
+	IssueOneTimePassword(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error)
+	// RevokeSessions ends every session and API token of the principal.
+	RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Handler serves the directory's JSON API and console pages.
+type Handler struct {
+	svc   *Service
+	creds Credentials
+	shell *web.Shell
+	pages *web.Templates
+}
+
+// NewHandler returns the directory's handlers, with the page templates
+// parsed once; a broken template fails here, at start.
+func NewHandler(svc *Service, creds Credentials, shell *web.Shell) (*Handler, error) {
+	pages, err := shell.Parse(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("identity: parse page templates: %w", err)
+	}
+	return &Handler{svc: svc, creds: creds, shell: shell, pages: pages}, nil
+}
+
+// Register adds the directory's API routes and pages to rt, and the
+// console's "Units" and "Staff" navigation items.
+func (h *Handler) Register(rt *web.Router) {
+	var (
+		unitRead   = web.Staff(authz.KindUnit, authz.Read)
+		unitCreate = web.Staff(authz.KindUnit, authz.Create)
+		unitUpdate = web.Staff(authz.KindUnit, authz.Update)
+		unitAdmin  = web.Staff(authz.KindUnit, authz.Administer)
+		userRead   = web.Staff(authz.KindStaff, authz.Read)
+		userCreate = web.Staff(authz.KindStaff, authz.Create)
+		userUpdate = web.Staff(authz.KindStaff, authz.Update)
+		userAdmin  = web.Staff(authz.KindStaff, authz.Administer)
+	)
+	rt.HandleFunc("GET /api/v1/units", unitRead, h.apiListUnits)
+	rt.HandleFunc("POST /api/v1/units", unitCreate, h.apiCreateUnit)
+	rt.HandleFunc("GET /api/v1/units/{id}", unitRead, h.apiUnit)
+	rt.HandleFunc("PATCH /api/v1/units/{id}", unitUpdate, h.apiUpdateUnit)
+	rt.HandleFunc("POST /api/v1/units/{id}/merge", unitAdmin, h.apiMergeUnit)
+	rt.HandleFunc("POST /api/v1/units/{id}/move", unitAdmin, h.apiMoveUnit)
+	rt.HandleFunc("GET /api/v1/units/{id}/history", unitRead, h.apiUnitHistory)
+	rt.HandleFunc("GET /api/v1/users", userRead, h.apiListUsers)
+	rt.HandleFunc("POST /api/v1/users", userCreate, h.apiCreateUser)
+	rt.HandleFunc("GET /api/v1/users/{id}", userRead, h.apiUser)
+	rt.HandleFunc("PATCH /api/v1/users/{id}", userUpdate, h.apiUpdateUser)
+	rt.HandleFunc("POST /api/v1/users/{id}/password", userAdmin, h.apiResetPassword)
+
+	rt.HandleFunc("GET /console/units", unitRead, h.pageUnits)
+	rt.HandleFunc("GET /console/units/new", unitCreate, h.pageNewUnit)
+	rt.HandleFunc("POST /console/units", unitCreate, h.postNewUnit)
+	rt.HandleFunc("GET /console/units/{id}", unitRead, h.pageUnit)
+	rt.HandleFunc("POST /console/units/{id}", unitUpdate, h.postUnit)
+	rt.HandleFunc("POST /console/units/{id}/merge", unitAdmin, h.postMergeUnit)
+	rt.HandleFunc("POST /console/units/{id}/move", unitAdmin, h.postMoveUnit)
+	rt.HandleFunc("GET /console/users", userRead, h.pageUsers)
+	rt.HandleFunc("GET /console/users/new", userCreate, h.pageNewUser)
+	rt.HandleFunc("POST /console/users", userCreate, h.postNewUser)
+	rt.HandleFunc("GET /console/users/{id}", userRead, h.pageUser)
+	rt.HandleFunc("POST /console/users/{id}", userUpdate, h.postUser)
+	rt.HandleFunc("POST /console/users/{id}/password", userAdmin, h.postResetPassword)
+
+	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.units", Href: "/console/units", Access: unitRead})
+	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.users", Href: "/console/users", Access: userRead})
+}
+
+// actor names the signed-in caller in the history.
+func actor(r *http.Request) string { return web.PrincipalFrom(r.Context()).Username }
+
+// parseID parses a positive decimal id strictly: digits only, no sign,
+// no spaces.
+func parseID(field, s string) (int64, error) {
+	bad := errs.Invalid(field, "must be a positive whole number")
+	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, bad
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, bad
+	}
+	return id, nil
+}
+
+// pathID parses the {id} of the request path.
+func pathID(r *http.Request) (int64, error) { return parseID("id", r.PathValue("id")) }
+
+// optionalID parses an optional id, such as a query parameter; empty is
+// zero.
+func optionalID(field, s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return parseID(field, s)
+}
+
+// optionalInt parses an optional positive number that fits 32 bits, such
+// as a page size or a version; empty is zero.
+func optionalInt(field, s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := parseID(field, s)
+	if err != nil || n > math.MaxInt32 {
+		return 0, errs.Invalid(field, "must be a positive whole number")
+	}
+	return int(n), nil
+}
+
+// parseDate parses an effective date, a day in the ministry's zone; empty
+// is zero (today).
+func parseDate(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, ministryZone)
+	if err != nil {
+		return time.Time{}, errs.Invalid(field, "must be a date written YYYY-MM-DD")
+	}
+	return t, nil
+}
+
+// parseBool parses an optional flag of a query string.
+func parseBool(field, s string) (bool, error) {
+	switch s {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1", "on":
+		return true, nil
+	}
+	return false, errs.Invalid(field, "must be true or false")
+}
+
+// listPage is the shape of every list response: a page of items and the
+// cursor of the next page, empty after the last.
+type listPage[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+func newListPage[T any](items []T, next int64) listPage[T] {
+	p := listPage[T]{Items: items, Next: ""}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if next != 0 {
+		p.Next = strconv.FormatInt(next, 10)
+	}
+	return p
+}
+
+// unitFilterFrom reads a UnitFilter from query parameters kind, parent,
+// status, q, after and limit.
+func unitFilterFrom(r *http.Request) (UnitFilter, error) {
+	q := r.URL.Query()
+	f := UnitFilter{Kind: UnitKind(q.Get("kind")), Status: q.Get("status"), Query: q.Get("q")}
+	var err error
+	if f.ParentID, err = optionalID("parent", q.Get("parent")); err != nil {
+		return f, err
+	}
+	if f.After, err = optionalID("after", q.Get("after")); err != nil {
+		return f, err
+	}
+	f.Limit, err = optionalInt("limit", q.Get("limit"))
+	return f, err
+}
+
+func (h *Handler) apiListUnits(w http.ResponseWriter, r *http.Request) {
+	f, err := unitFilterFrom(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	units, next, err := h.svc.ListUnits(r.Context(), f)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, newListPage(units, next))
+}
+
+// unitRequest is the body of POST /api/v1/units.
+type unitRequest struct {
+	Code     string   `json:"code"`
+	NameVI   string   `json:"name_vi"`
+	NameEN   string   `json:"name_en"`
+	Kind     UnitKind `json:"kind"`
+	ParentID int64    `json:"parent_id"`
+	Country  string   `json:"country"`
+	TimeZone string   `json:"time_zone"`
+}
+
+func (h *Handler) apiCreateUnit(w http.ResponseWriter, r *http.Request) {
+	var req unitRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	u, err := h.svc.CreateUnit(r.Context(), actor(r), NewUnit(req))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/units/%d", u.ID))
+	web.JSON(w, r, http.StatusCreated, u)
+}
+
+func (h *Handler) apiUnit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	u, err := h.svc.Unit(r.Context(), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, u)
+}
+
+// unitPatchRequest is the body of PATCH /api/v1/units/{id}.
+type unitPatchRequest struct {
+	NameVI   *string   `json:"name_vi"`
+	NameEN   *string   `json:"name_en"`
+	Kind     *UnitKind `json:"kind"`
+	Country  *string   `json:"country"`
+	TimeZone *string   `json:"time_zone"`
+	Version  int       `json:"version"`
+}
+
+func (h *Handler) apiUpdateUnit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var req unitPatchRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	u, err := h.svc.UpdateUnit(r.Context(), actor(r), id, UnitPatch(req))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, u)
+}
+
+// mergeRequest is the body of POST /api/v1/units/{id}/merge.
+type mergeRequest struct {
+	Into      int64  `json:"into"`
+	Effective string `json:"effective"`
+}
+
+func (h *Handler) apiMergeUnit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var req mergeRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	effective, err := parseDate("effective", req.Effective)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	target, err := h.svc.MergeUnits(r.Context(), actor(r), id, req.Into, effective)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, target)
+}
+
+// moveRequest is the body of POST /api/v1/units/{id}/move.
+type moveRequest struct {
+	Parent    int64  `json:"parent"`
+	Effective string `json:"effective"`
+}
+
+func (h *Handler) apiMoveUnit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var req moveRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	effective, err := parseDate("effective", req.Effective)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	u, err := h.svc.MoveUnit(r.Context(), actor(r), id, req.Parent, effective)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, u)
+}
+
+func (h *Handler) apiUnitHistory(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	events, err := h.svc.UnitHistory(r.Context(), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, newListPage(events, 0))
+}
+
+// userJSON is a staff member as the API shows it: roles as a list of
+// names, and memberships when one user is asked for.
+type userJSON struct {
+	StaffMember
+	Roles       []string     `json:"roles"`
+	Memberships []Membership `json:"memberships,omitempty"`
+}
+
+func toUserJSON(m StaffMember) userJSON { return userJSON{StaffMember: m, Roles: m.Roles.Names()} }
+
+// parseRoles parses role names for the field "roles".
+func parseRoles(names []string) (authz.Roles, error) {
+	roles, err := authz.ParseRoles(names)
+	if err != nil {
+		return 0, errs.Invalid("roles", err.Error())
+	}
+	return roles, nil
+}
+
+// parseLevel parses a clearance name for the field "clearance"; empty is
+// none.
+func parseLevel(s string) (authz.Level, error) {
+	if s == "" {
+		return authz.Unclassified, nil
+	}
+	l, err := authz.ParseLevel(s)
+	if err != nil {
+		return 0, errs.Invalid("clearance", err.Error())
+	}
+	return l, nil
+}
+
+// staffFilterFrom reads a StaffFilter from query parameters unit, role,
+// q, include_disabled, after and limit.
+func staffFilterFrom(r *http.Request) (StaffFilter, error) {
+	q := r.URL.Query()
+	f := StaffFilter{Query: q.Get("q")}
+	var err error
+	if f.UnitID, err = optionalID("unit", q.Get("unit")); err != nil {
+		return f, err
+	}
+	if f.Roles, err = parseRoles(q["role"]); err != nil {
+		return f, err
+	}
+	if f.IncludeDisabled, err = parseBool("include_disabled", q.Get("include_disabled")); err != nil {
+		return f, err
+	}
+	if f.After, err = optionalID("after", q.Get("after")); err != nil {
+		return f, err
+	}
+	f.Limit, err = optionalInt("limit", q.Get("limit"))
+	return f, err
+}
+
+func (h *Handler) apiListUsers(w http.ResponseWriter, r *http.Request) {
+	f, err := staffFilterFrom(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	staff, next, err := h.svc.ListStaff(r.Context(), f)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	out := make([]userJSON, len(staff))
+	for i, m := range staff {
+		out[i] = toUserJSON(m)
+	}
+	web.JSON(w, r, http.StatusOK, newListPage(out, next))
+}
+
+// userRequest is the body of POST /api/v1/users.
+type userRequest struct {
+	Username  string   `json:"username"`
+	FullName  string   `json:"full_name"`
+	Email     string   `json:"email"`
+	UnitID    int64    `json:"unit_id"`
+	Roles     []string `json:"roles"`
+	Clearance string   `json:"clearance"`
+}
+
+// createdUser is the answer to POST /api/v1/users: the one-time password
+// is shown this once and never again.
+type createdUser struct {
+	User            userJSON `json:"user"`
+	OneTimePassword string   `json:"one_time_password"`
+}
+
+// createUser parses req and creates the account with its first password.
+func (h *Handler) createUser(ctx context.Context, actor string, req userRequest) (createdUser, error) {
+	in := NewStaff{Username: req.Username, FullName: req.FullName, Email: req.Email, UnitID: req.UnitID}
+	var err error
+	if in.Roles, err = parseRoles(req.Roles); err != nil {
+		return createdUser{}, err
+	}
+	if in.Clearance, err = parseLevel(req.Clearance); err != nil {
+		return createdUser{}, err
+	}
+	m, otp, err := createAccount(ctx, h.svc, h.creds, actor, in)
+	if err != nil {
+		return createdUser{}, err
+	}
+	return createdUser{User: toUserJSON(m), OneTimePassword: otp}, nil
+}
+
+func (h *Handler) apiCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req userRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	out, err := h.createUser(r.Context(), actor(r), req)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", out.User.ID))
+	web.JSON(w, r, http.StatusCreated, out)
+}
+
+func (h *Handler) apiUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	m, err := h.svc.Staff(r.Context(), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	ms, err := h.svc.Memberships(r.Context(), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	out := toUserJSON(m)
+	out.Memberships = ms
+	web.JSON(w, r, http.StatusOK, out)
+}
+
+// userPatchRequest is the body of PATCH /api/v1/users/{id}.
+type userPatchRequest struct {
+	FullName  *string   `json:"full_name"`
+	Email     *string   `json:"email"`
+	UnitID    *int64    `json:"unit_id"`
+	Roles     *[]string `json:"roles"`
+	Clearance *string   `json:"clearance"`
+	Disabled  *bool     `json:"disabled"`
+	Version   int       `json:"version"`
+}
+
+// patch converts the request into a StaffPatch.
+func (req userPatchRequest) patch() (StaffPatch, error) {
+	p := StaffPatch{FullName: req.FullName, Email: req.Email, UnitID: req.UnitID, Disabled: req.Disabled, Version: req.Version}
+	if req.Roles != nil {
+		roles, err := parseRoles(*req.Roles)
+		if err != nil {
+			return p, err
+		}
+		p.Roles = &roles
+	}
+	if req.Clearance != nil {
+		l, err := authz.ParseLevel(*req.Clearance)
+		if err != nil {
+			return p, errs.Invalid("clearance", err.Error())
+		}
+		p.Clearance = &l
+	}
+	return p, nil
+}
+
+func (h *Handler) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var req userPatchRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p, err := req.patch()
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	m, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, p)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, toUserJSON(m))
+}
+
+// passwordReset is the answer to POST /api/v1/users/{id}/password.
+type passwordReset struct {
+	OneTimePassword string `json:"one_time_password"`
+}
+
+func (h *Handler) apiResetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	_, otp, err := resetPassword(r.Context(), h.svc, h.creds, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, passwordReset{OneTimePassword: otp})
+}

@@ -1,0 +1,412 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+)
+
+// cliActor names the command line in the history.
+const cliActor = "cli"
+
+const unitUsage = `usage:
+  chancery unit add --code CODE --name-vi NAME --name-en NAME --kind KIND --parent CODE --country CC --tz ZONE
+  chancery unit list [--kind KIND]
+  chancery unit show CODE
+  chancery unit merge CODE --into CODE [--effective YYYY-MM-DD]
+  chancery unit move CODE --parent CODE [--effective YYYY-MM-DD]`
+
+const userUsage = `usage:
+  chancery user add --username NAME --name "FULL NAME" [--email ADDRESS] --unit CODE [--roles clerk,officer] [--clearance none|confidential|secret|top_secret]
+  chancery user list [--unit CODE]
+  chancery user set-role USERNAME ROLES        (comma-separated; replaces the roles)
+  chancery user set-clearance USERNAME LEVEL
+  chancery user reset-password USERNAME
+  chancery user disable USERNAME`
+
+// usageError says what was wrong with a command line and how to write it.
+func usageError(usage, format string, args ...any) error {
+	return fmt.Errorf("%w: %s\n%s", errs.ErrInvalid, fmt.Sprintf(format, args...), usage)
+}
+
+// command is a subcommand's flags and the positional arguments it takes.
+type command struct {
+	fs    *flag.FlagSet
+	usage string
+	args  []string // positional arguments, in order
+}
+
+func newCommand(name, usage string) *command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // the error returned says it all
+	return &command{fs: fs, usage: usage}
+}
+
+// parse parses args, which may mix flags and positional arguments ("merge
+// CODE --into CODE"), and checks that exactly n positional ones came.
+func (c *command) parse(args []string, n int) error {
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			return usageError(c.usage, "%s: %v", c.fs.Name(), err)
+		}
+		rest := c.fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		c.args = append(c.args, rest[0])
+		args = rest[1:]
+	}
+	if len(c.args) != n {
+		return usageError(c.usage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
+	}
+	return nil
+}
+
+// UnitCommand runs `chancery unit SUBCOMMAND ...` against the directory,
+// writing its output to stdout. Changes are recorded with the actor "cli".
+// A wrong command line returns an error that holds the usage.
+func UnitCommand(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError(unitUsage, "missing subcommand")
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "add":
+		return unitAdd(ctx, svc, args, stdout)
+	case "list":
+		return unitList(ctx, svc, args, stdout)
+	case "show":
+		return unitShow(ctx, svc, args, stdout)
+	case "merge":
+		return unitRestructure(ctx, svc, "merge", "into", args, stdout)
+	case "move":
+		return unitRestructure(ctx, svc, "move", "parent", args, stdout)
+	}
+	return usageError(unitUsage, "unknown subcommand %q", sub)
+}
+
+func unitAdd(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	c := newCommand("add", unitUsage)
+	var in NewUnit
+	var kind, parent string
+	c.fs.StringVar(&in.Code, "code", "", "electronic agency code")
+	c.fs.StringVar(&in.NameVI, "name-vi", "", "name in Vietnamese")
+	c.fs.StringVar(&in.NameEN, "name-en", "", "name in English")
+	c.fs.StringVar(&kind, "kind", "", "unit kind")
+	c.fs.StringVar(&parent, "parent", "", "code of the parent unit")
+	c.fs.StringVar(&in.Country, "country", "", "ISO 3166-1 alpha-2 country")
+	c.fs.StringVar(&in.TimeZone, "tz", "", "IANA time zone")
+	if err := c.parse(args, 0); err != nil {
+		return err
+	}
+	in.Kind = UnitKind(kind)
+	if parent != "" {
+		p, err := svc.UnitByCode(ctx, parent)
+		if err != nil {
+			return fmt.Errorf("parent unit %s: %w", parent, err)
+		}
+		in.ParentID = p.ID
+	}
+	u, err := svc.CreateUnit(ctx, cliActor, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created unit %s (id %d): %s\n", u.Code, u.ID, u.NameVI)
+	return nil
+}
+
+func unitList(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	c := newCommand("list", unitUsage)
+	kind := c.fs.String("kind", "", "only units of this kind")
+	if err := c.parse(args, 0); err != nil {
+		return err
+	}
+	units, err := svc.AllUnits(ctx)
+	if err != nil {
+		return err
+	}
+	if *kind != "" {
+		if err := cleanKind(UnitKind(*kind)); err != nil {
+			return err
+		}
+	}
+	codes := map[int64]string{}
+	for _, u := range units {
+		codes[u.ID] = u.Code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CODE\tKIND\tPARENT\tCOUNTRY\tTIME ZONE\tSTATUS\tNAME")
+	for _, u := range units {
+		if *kind != "" && string(u.Kind) != *kind {
+			continue
+		}
+		parent := codes[u.ParentID]
+		if parent == "" {
+			parent = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Code, u.Kind, parent, u.Country, u.TimeZone, u.Status, u.NameVI)
+	}
+	return tw.Flush()
+}
+
+func unitShow(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	c := newCommand("show", unitUsage)
+	if err := c.parse(args, 1); err != nil {
+		return err
+	}
+	u, err := svc.UnitByCode(ctx, c.args[0])
+	if err != nil {
+		return err
+	}
+	events, err := svc.UnitHistory(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	codeOf := func(id int64) string {
+		if id == 0 {
+			return "-"
+		}
+		other, err := svc.Unit(ctx, id)
+		if err != nil {
+			return fmt.Sprint(id)
+		}
+		return other.Code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Code:\t%s\n", u.Code)
+	fmt.Fprintf(tw, "Name (vi):\t%s\n", u.NameVI)
+	fmt.Fprintf(tw, "Name (en):\t%s\n", u.NameEN)
+	fmt.Fprintf(tw, "Kind:\t%s\n", u.Kind)
+	fmt.Fprintf(tw, "Parent:\t%s\n", codeOf(u.ParentID))
+	fmt.Fprintf(tw, "Country:\t%s\n", u.Country)
+	fmt.Fprintf(tw, "Time zone:\t%s\n", u.TimeZone)
+	fmt.Fprintf(tw, "Status:\t%s\n", u.Status)
+	if u.MergedInto != 0 {
+		fmt.Fprintf(tw, "Merged into:\t%s\n", codeOf(u.MergedInto))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nHistory:")
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EFFECTIVE\tEVENT\tOTHER UNIT\tBY\tDETAIL")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dateOf(e.EffectiveAt), e.Kind, codeOf(e.OtherUnitID), e.Actor, e.Detail)
+	}
+	return tw.Flush()
+}
+
+// unitRestructure runs "merge CODE --into CODE" and "move CODE --parent
+// CODE", which differ only in the service call and the flag's name.
+func unitRestructure(ctx context.Context, svc *Service, name, other string, args []string, stdout io.Writer) error {
+	c := newCommand(name, unitUsage)
+	otherCode := c.fs.String(other, "", "code of the other unit")
+	date := c.fs.String("effective", "", "effective date, YYYY-MM-DD (default today)")
+	if err := c.parse(args, 1); err != nil {
+		return err
+	}
+	if *otherCode == "" {
+		return usageError(unitUsage, "%s needs --%s CODE", name, other)
+	}
+	effective, err := parseDate("effective", *date)
+	if err != nil {
+		return err
+	}
+	u, err := svc.UnitByCode(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", c.args[0], err)
+	}
+	o, err := svc.UnitByCode(ctx, *otherCode)
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", *otherCode, err)
+	}
+	if name == "merge" {
+		if _, err := svc.MergeUnits(ctx, cliActor, u.ID, o.ID, effective); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %s into %s\n", u.Code, o.Code)
+		return nil
+	}
+	if _, err := svc.MoveUnit(ctx, cliActor, u.ID, o.ID, effective); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "moved %s under %s\n", u.Code, o.Code)
+	return nil
+}
+
+// UserCommand runs `chancery user SUBCOMMAND ...` against the directory
+// and creds, writing its output (including one-time passwords) to stdout.
+// Changes are recorded with the actor "cli". A wrong command line returns
+// an error that holds the usage.
+func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError(userUsage, "missing subcommand")
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "add":
+		return userAdd(ctx, svc, creds, args, stdout)
+	case "list":
+		return userList(ctx, svc, args, stdout)
+	case "set-role", "set-clearance", "disable":
+		return userChange(ctx, svc, creds, sub, args, stdout)
+	case "reset-password":
+		c := newCommand(sub, userUsage)
+		if err := c.parse(args, 1); err != nil {
+			return err
+		}
+		m, err := svc.StaffByUsername(ctx, c.args[0])
+		if err != nil {
+			return fmt.Errorf("staff member %s: %w", c.args[0], err)
+		}
+		_, otp, err := resetPassword(ctx, svc, creds, m.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "one-time password for %s: %s\n", m.Username, otp)
+		return nil
+	}
+	return usageError(userUsage, "unknown subcommand %q", sub)
+}
+
+func userAdd(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {
+	c := newCommand("add", userUsage)
+	var in NewStaff
+	var unit, roles, clearance string
+	c.fs.StringVar(&in.Username, "username", "", "username")
+	c.fs.StringVar(&in.FullName, "name", "", "full name")
+	c.fs.StringVar(&in.Email, "email", "", "e-mail address")
+	c.fs.StringVar(&unit, "unit", "", "code of the unit")
+	c.fs.StringVar(&roles, "roles", "", "comma-separated roles")
+	c.fs.StringVar(&clearance, "clearance", "none", "clearance level")
+	if err := c.parse(args, 0); err != nil {
+		return err
+	}
+	if unit == "" {
+		return usageError(userUsage, "add needs --unit CODE")
+	}
+	u, err := svc.UnitByCode(ctx, unit)
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", unit, err)
+	}
+	in.UnitID = u.ID
+	if in.Roles, err = parseRoles(strings.Split(roles, ",")); err != nil {
+		return err
+	}
+	if in.Clearance, err = parseLevel(clearance); err != nil {
+		return err
+	}
+	m, otp, err := createAccount(ctx, svc, creds, cliActor, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s (id %d) in %s\none-time password: %s\n", m.Username, m.ID, u.Code, otp)
+	return nil
+}
+
+func userList(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	c := newCommand("list", userUsage)
+	unit := c.fs.String("unit", "", "only staff of the unit with this code")
+	if err := c.parse(args, 0); err != nil {
+		return err
+	}
+	f := StaffFilter{IncludeDisabled: true, Limit: MaxLimit}
+	if *unit != "" {
+		u, err := svc.UnitByCode(ctx, *unit)
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", *unit, err)
+		}
+		f.UnitID = u.ID
+	}
+	units, err := svc.AllUnits(ctx)
+	if err != nil {
+		return err
+	}
+	codes := map[int64]string{}
+	for _, u := range units {
+		codes[u.ID] = u.Code
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tUNIT\tROLES\tCLEARANCE\tSTATUS\tNAME")
+	for {
+		staff, next, err := svc.ListStaff(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, m := range staff {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Username, codes[m.UnitID], orDash(m.Roles.String()), m.Clearance, accountStatus(m), m.FullName)
+		}
+		if next == 0 {
+			break
+		}
+		f.After = next
+	}
+	return tw.Flush()
+}
+
+// userChange runs set-role, set-clearance and disable: each loads the
+// member by username and applies one change at their current version.
+func userChange(ctx context.Context, svc *Service, creds Credentials, sub string, args []string, stdout io.Writer) error {
+	n := 2
+	if sub == "disable" {
+		n = 1
+	}
+	c := newCommand(sub, userUsage)
+	if err := c.parse(args, n); err != nil {
+		return err
+	}
+	m, err := svc.StaffByUsername(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("staff member %s: %w", c.args[0], err)
+	}
+	p := StaffPatch{Version: m.Version}
+	switch sub {
+	case "set-role":
+		roles, err := parseRoles(strings.Split(c.args[1], ","))
+		if err != nil {
+			return err
+		}
+		p.Roles = &roles
+	case "set-clearance":
+		l, err := authz.ParseLevel(c.args[1])
+		if err != nil {
+			return fmt.Errorf("%w: %v", errs.ErrInvalid, err)
+		}
+		p.Clearance = &l
+	case "disable":
+		disabled := true
+		p.Disabled = &disabled
+	}
+	m, err = updateAccount(ctx, svc, creds, cliActor, m.ID, p)
+	if err != nil {
+		if errors.Is(err, errs.ErrConflict) {
+			return fmt.Errorf("%w (run the command again)", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: roles %s, clearance %s, %s\n", m.Username, orDash(m.Roles.String()), m.Clearance, accountStatus(m))
+	return nil
+}
+
+// accountStatus says whether the account may sign in.
+func accountStatus(m StaffMember) string {
+	if m.Disabled {
+		return "disabled"
+	}
+	return "active"
+}
+
+// orDash shows an empty table cell as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+package identity_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"chancery/internal/authz"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/web"
+)
+
+// fakeCreds stands in for internal/auth: it hands out numbered passwords
+// and counts revocations.
+type fakeCreds struct {
+	mu      sync.Mutex
+	issued  int
+	revoked map[int64]int
+}
+
+func (c *fakeCreds) IssueOneTimePassword(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.issued++
+	return fmt.Sprintf("otp-%d-%d", id, c.issued), nil
+}
+
+func (c *fakeCreds) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.revoked == nil {
+		c.revoked = map[int64]int{}
+	}
+	c.revoked[id]++
+	return nil
+}
+
+func (c *fakeCreds) revocations(id int64) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.revoked[id]
+}
+
+// env is a directory behind its handlers, with the principals tests act as.
+type env struct {
+	svc   *identity.Service
+	creds *fakeCreds
+	rt    *web.Router
+	tree  tree
+	admin web.Principal
+	clerk web.Principal
+}
+
+func newEnv(t testing.TB, db *store.DB) *env {
+	t.Helper()
+	c := newClock()
+	e := &env{svc: c.service(db), creds: &fakeCreds{}, rt: web.NewRouter()}
+	h, err := identity.NewHandler(e.svc, e.creds, web.NewShell())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Register(e.rt)
+	e.tree = newTree(t, e.svc)
+	admin := mustStaff(t, e.svc, "admin", e.tree.root.ID, authz.Administrator)
+	clerk := mustStaff(t, e.svc, "clerk", e.tree.consular.ID, authz.Clerk)
+	e.admin = web.Principal{Subject: admin.Subject(), Username: admin.Username, Name: admin.FullName, Stage: "full"}
+	e.clerk = web.Principal{Subject: clerk.Subject(), Username: clerk.Username, Name: clerk.FullName, Stage: "full"}
+	return e
+}
+
+// do serves one request as p (the zero Principal: nobody signed in).
+func (e *env) do(p web.Principal, method, path, contentType, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	if strings.HasPrefix(path, "/console") {
+		r.Header.Set("Accept", "text/html")
+	}
+	if p.Subject.Authenticated() {
+		r = r.WithContext(web.WithPrincipal(r.Context(), p))
+	}
+	w := httptest.NewRecorder()
+	web.Language(e.rt).ServeHTTP(w, r)
+	return w
+}
+
+func (e *env) json(p web.Principal, method, path, body string) *httptest.ResponseRecorder {
+	return e.do(p, method, path, "application/json", body)
+}
+
+// counts reports how many units, staff and history events exist, to show
+// that a refused request changed nothing.
+func (e *env) counts(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	units, err := e.svc.AllUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	versions := 0
+	for _, u := range units {
+		h, err := e.svc.UnitHistory(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events += len(h)
+		versions += u.Version
+	}
+	staff, _, err := e.svc.ListStaff(ctx, identity.StaffFilter{IncludeDisabled: true, Limit: identity.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range staff {
+		versions += m.Version
+	}
+	return fmt.Sprintf("%d units, %d events, %d staff, version sum %d", len(units), events, len(staff), versions)
+}
+
+func body(w *httptest.ResponseRecorder) string { return w.Body.String() }

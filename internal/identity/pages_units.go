@@ -1,0 +1,368 @@
+package identity
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"chancery/internal/web"
+)
+
+// unitRow is a unit as lists and trees show it.
+type unitRow struct {
+	ID          int64
+	Code        string
+	Name        string
+	KindLabel   string
+	Country     string
+	StatusLabel string
+	Merged      bool
+}
+
+func newUnitRow(p web.Page, u Unit) unitRow {
+	return unitRow{ID: u.ID, Code: u.Code, Name: unitName(p, u), KindLabel: p.T("identity.kind." + string(u.Kind)),
+		Country: u.Country, StatusLabel: p.T("identity.status." + u.Status), Merged: u.Status == UnitMerged}
+}
+
+// unitNode is a unit in the tree with the units under it.
+type unitNode struct {
+	unitRow
+	Children []*unitNode
+}
+
+// buildTree arranges units under their parents. Siblings come in the
+// order of UnitKinds (departments before missions), then by code.
+func buildTree(p web.Page, units []Unit) []*unitNode {
+	rank := map[UnitKind]int{}
+	for i, k := range UnitKinds {
+		rank[k] = i
+	}
+	sorted := append([]Unit(nil), units...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if rank[a.Kind] != rank[b.Kind] {
+			return rank[a.Kind] < rank[b.Kind]
+		}
+		return a.Code < b.Code
+	})
+	nodes := map[int64]*unitNode{}
+	for _, u := range sorted {
+		nodes[u.ID] = &unitNode{unitRow: newUnitRow(p, u)}
+	}
+	var roots []*unitNode
+	for _, u := range sorted {
+		if parent, ok := nodes[u.ParentID]; ok {
+			parent.Children = append(parent.Children, nodes[u.ID])
+		} else {
+			roots = append(roots, nodes[u.ID])
+		}
+	}
+	return roots
+}
+
+// unitListData is the view of /console/units: the whole tree, or the
+// units a search selects.
+type unitListData struct {
+	Filter   []field
+	Problem  problem
+	Filtered bool
+	Tree     []*unitNode
+	Rows     []unitRow
+	Next     string
+}
+
+func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "identity.units.title")
+	q := r.URL.Query()
+	data := unitListData{Filtered: q.Get("kind") != "" || q.Get("status") != "" || q.Get("q") != ""}
+	f, err := unitFilterFrom(r)
+	var units []Unit
+	var next int64
+	switch {
+	case err != nil:
+	case data.Filtered:
+		units, next, err = h.svc.ListUnits(r.Context(), f)
+	default:
+		units, err = h.svc.AllUnits(r.Context())
+	}
+	status := http.StatusOK
+	if err != nil {
+		prob, ok := explain(p, err)
+		if !ok {
+			web.Error(w, r, err)
+			return
+		}
+		data.Problem, status = prob, prob.Status
+	}
+	fm := newForm(p, "filter-", q, data.Problem)
+	statuses := []option{{Value: "", Label: p.T("identity.any")},
+		{Value: UnitActive, Label: p.T("identity.status.active")}, {Value: UnitMerged, Label: p.T("identity.status.merged")}}
+	data.Filter = []field{
+		fm.field("q", "search", "identity.search", false),
+		fm.choice("kind", "select", "identity.unit.kind", false, kindOptions(p, true)),
+		fm.choice("status", "select", "identity.unit.status", false, statuses),
+	}
+	data.Problem = fm.message()
+	if data.Filtered {
+		for _, u := range units {
+			data.Rows = append(data.Rows, newUnitRow(p, u))
+		}
+		data.Next = nextHref(r, next)
+	} else {
+		data.Tree = buildTree(p, units)
+	}
+	h.pages.Render(w, r, status, "unit_list", web.View[unitListData]{Page: p, Data: data})
+}
+
+// unitFormData is the view of /console/units/new.
+type unitFormData struct {
+	Fields  []field
+	Problem problem
+}
+
+func (h *Handler) pageNewUnit(w http.ResponseWriter, r *http.Request) {
+	h.showNewUnit(w, r, http.StatusOK, url.Values{"country": {"VN"}, "time_zone": {"Asia/Ho_Chi_Minh"}, "kind": {string(KindDepartment)}}, problem{})
+}
+
+func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+	p := h.shell.Page(r, web.Console, "identity.units.new")
+	units, err := h.svc.AllUnits(r.Context())
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	fm := newForm(p, "", values, prob)
+	data := unitFormData{Fields: []field{
+		fm.field("code", "text", "identity.unit.code", true),
+		fm.field("name_vi", "text", "identity.unit.name_vi", true),
+		fm.field("name_en", "text", "identity.unit.name_en", true),
+		fm.choice("kind", "select", "identity.unit.kind", true, kindOptions(p, false)),
+		fm.choice("parent_id", "select", "identity.unit.parent", false, unitOptions(p, units, 0, true)),
+		fm.field("country", "text", "identity.unit.country", true),
+		fm.field("time_zone", "text", "identity.unit.time_zone", true),
+	}}
+	data.Problem = fm.message()
+	h.pages.Render(w, r, status, "unit_new", web.View[unitFormData]{Page: p, Data: data})
+}
+
+func (h *Handler) postNewUnit(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "identity.units.new")
+	fail := func(err error) {
+		formError(w, r, p, err, func(prob problem) { h.showNewUnit(w, r, prob.Status, r.PostForm, prob) })
+	}
+	if err := parseForm(r); err != nil {
+		fail(err)
+		return
+	}
+	parent, err := formID(r, "parent_id")
+	if err != nil {
+		fail(err)
+		return
+	}
+	u, err := h.svc.CreateUnit(r.Context(), actor(r), NewUnit{
+		Code: r.PostFormValue("code"), NameVI: r.PostFormValue("name_vi"), NameEN: r.PostFormValue("name_en"),
+		Kind: UnitKind(r.PostFormValue("kind")), ParentID: parent,
+		Country: r.PostFormValue("country"), TimeZone: r.PostFormValue("time_zone"),
+	})
+	if err != nil {
+		fail(err)
+		return
+	}
+	redirect(w, r, p, fmt.Sprintf("/console/units/%d", u.ID), "identity.flash.unit_created")
+}
+
+// eventRow is one line of a unit's history.
+type eventRow struct {
+	Effective time.Time
+	Recorded  time.Time
+	KindLabel string
+	Actor     string
+	Other     *unitRow
+	Detail    string
+}
+
+// unitDetailData is the view of /console/units/{id}.
+type unitDetailData struct {
+	Unit       Unit
+	Row        unitRow
+	Parent     *unitRow
+	MergedInto *unitRow
+	Children   []unitRow
+	History    []eventRow
+
+	Edit         []field
+	EditProblem  problem
+	Merge        []field
+	MergeProblem problem
+	Move         []field
+	MoveProblem  problem
+}
+
+// Forms of the unit page, naming which one a refusal belongs to.
+const (
+	editForm  = "edit"
+	mergeForm = "merge"
+	moveForm  = "move"
+)
+
+func (h *Handler) pageUnit(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	h.showUnit(w, r, id, http.StatusOK, "", nil, problem{})
+}
+
+// showUnit draws the unit page; the form named which shows values and prob,
+// the others the stored state.
+func (h *Handler) showUnit(w http.ResponseWriter, r *http.Request, id int64, status int, which string, values url.Values, prob problem) {
+	ctx := r.Context()
+	u, err := h.svc.Unit(ctx, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	units, err := h.svc.AllUnits(ctx)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	events, err := h.svc.UnitHistory(ctx, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "identity.units.title")
+	p.Title = u.Code + " · " + unitName(p, u)
+	byID := map[int64]Unit{}
+	for _, x := range units {
+		byID[x.ID] = x
+	}
+	rowOf := func(id int64) *unitRow {
+		x, ok := byID[id]
+		if !ok {
+			return nil
+		}
+		row := newUnitRow(p, x)
+		return &row
+	}
+	data := unitDetailData{Unit: u, Row: newUnitRow(p, u), Parent: rowOf(u.ParentID), MergedInto: rowOf(u.MergedInto)}
+	for _, x := range units {
+		if x.ParentID == u.ID {
+			data.Children = append(data.Children, newUnitRow(p, x))
+		}
+	}
+	for _, e := range events {
+		data.History = append(data.History, eventRow{Effective: e.EffectiveAt, Recorded: e.RecordedAt,
+			KindLabel: p.T("identity.event." + e.Kind), Actor: e.Actor, Other: rowOf(e.OtherUnitID), Detail: e.Detail})
+	}
+	formFor := func(name, prefix string, stored url.Values) *form {
+		if which == name {
+			return newForm(p, prefix, values, prob)
+		}
+		return newForm(p, prefix, stored, problem{})
+	}
+	edit := formFor(editForm, "edit-", unitValues(u))
+	kinds := kindOptions(p, false)
+	if u.Kind != KindMinistry {
+		kinds = kinds[1:] // only the root is the ministry
+	} else {
+		kinds = kinds[:1]
+	}
+	data.Edit = []field{
+		edit.field("name_vi", "text", "identity.unit.name_vi", true),
+		edit.field("name_en", "text", "identity.unit.name_en", true),
+		edit.choice("kind", "select", "identity.unit.kind", true, kinds),
+		edit.field("country", "text", "identity.unit.country", true),
+		edit.field("time_zone", "text", "identity.unit.time_zone", true),
+		edit.field("version", "hidden", "identity.version", false),
+	}
+	data.EditProblem = edit.message()
+	merge := formFor(mergeForm, "merge-", url.Values{"effective": {dateOf(h.svc.clock())}})
+	data.Merge = []field{
+		merge.choice("into", "select", "identity.merge.into", true, unitOptions(p, units, u.ID, false)),
+		merge.field("effective", "date", "identity.effective", true),
+	}
+	data.MergeProblem = merge.message()
+	move := formFor(moveForm, "move-", url.Values{"parent": {idString(u.ParentID)}, "effective": {dateOf(h.svc.clock())}})
+	data.Move = []field{
+		move.choice("parent", "select", "identity.move.parent", true, unitOptions(p, units, u.ID, false)),
+		move.field("effective", "date", "identity.effective", true),
+	}
+	data.MoveProblem = move.message()
+	h.pages.Render(w, r, status, "unit_detail", web.View[unitDetailData]{Page: p, Data: data})
+}
+
+// postUnitForm handles a form posted to a unit's page: it parses the path
+// id and the form, runs apply, and redirects to the unit apply returns, or
+// draws the unit page again with the refusal on the form named which.
+func (h *Handler) postUnitForm(w http.ResponseWriter, r *http.Request, which, flashKey string, apply func(id int64) (Unit, error)) {
+	id, err := pathID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "identity.units.title")
+	u, err := func() (Unit, error) {
+		if err := parseForm(r); err != nil {
+			return Unit{}, err
+		}
+		return apply(id)
+	}()
+	if err != nil {
+		formError(w, r, p, err, func(prob problem) { h.showUnit(w, r, id, prob.Status, which, r.PostForm, prob) })
+		return
+	}
+	redirect(w, r, p, fmt.Sprintf("/console/units/%d", u.ID), flashKey)
+}
+
+func (h *Handler) postUnit(w http.ResponseWriter, r *http.Request) {
+	h.postUnitForm(w, r, editForm, "identity.flash.unit_saved", func(id int64) (Unit, error) {
+		version, err := formVersion(r)
+		if err != nil {
+			return Unit{}, err
+		}
+		kind := UnitKind(r.PostFormValue("kind"))
+		return h.svc.UpdateUnit(r.Context(), actor(r), id, UnitPatch{
+			NameVI: formString(r, "name_vi"), NameEN: formString(r, "name_en"), Kind: &kind,
+			Country: formString(r, "country"), TimeZone: formString(r, "time_zone"), Version: version,
+		})
+	})
+}
+
+// formString returns a pointer to a submitted field's value.
+func formString(r *http.Request, name string) *string {
+	v := r.PostFormValue(name)
+	return &v
+}
+
+func (h *Handler) postMergeUnit(w http.ResponseWriter, r *http.Request) {
+	h.postUnitForm(w, r, mergeForm, "identity.flash.unit_merged", func(id int64) (Unit, error) {
+		into, err := formID(r, "into")
+		if err != nil {
+			return Unit{}, err
+		}
+		effective, err := parseDate("effective", r.PostFormValue("effective"))
+		if err != nil {
+			return Unit{}, err
+		}
+		return h.svc.MergeUnits(r.Context(), actor(r), id, into, effective)
+	})
+}
+
+func (h *Handler) postMoveUnit(w http.ResponseWriter, r *http.Request) {
+	h.postUnitForm(w, r, moveForm, "identity.flash.unit_moved", func(id int64) (Unit, error) {
+		parent, err := formID(r, "parent")
+		if err != nil {
+			return Unit{}, err
+		}
+		effective, err := parseDate("effective", r.PostFormValue("effective"))
+		if err != nil {
+			return Unit{}, err
+		}
+		return h.svc.MoveUnit(r.Context(), actor(r), id, parent, effective)
+	})
+}
