@@ -206,12 +206,6 @@ func unitOptions(p web.Page, units []Unit, skip int64, withAny bool) []option {
 	return opts
 }
 
-// redirect answers a successful form with 303 to target, carrying the
-// catalogue text flashKey.
-func redirect(w http.ResponseWriter, r *http.Request, p web.Page, target, flashKey string) {
-	http.Redirect(w, r, target+"?flash="+url.QueryEscape(p.T(flashKey)), http.StatusSeeOther)
-}
-
 // nextHref is the link to the page of a list after cursor next, keeping
 // the other query parameters; empty after the last page.
 func nextHref(r *http.Request, next int64) string {

@@ -170,7 +170,7 @@ func (h *Handler) postNewUnit(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	redirect(w, r, p, fmt.Sprintf("/console/units/%d", u.ID), "identity.flash.unit_created")
+	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/units/%d", u.ID), "identity.flash.unit_created")
 }
 
 // eventRow is one line of a unit's history.
@@ -316,7 +316,7 @@ func (h *Handler) postUnitForm(w http.ResponseWriter, r *http.Request, which, fl
 		formError(w, r, p, err, func(prob problem) { h.showUnit(w, r, id, prob.Status, which, r.PostForm, prob) })
 		return
 	}
-	redirect(w, r, p, fmt.Sprintf("/console/units/%d", u.ID), flashKey)
+	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/units/%d", u.ID), flashKey)
 }
 
 func (h *Handler) postUnit(w http.ResponseWriter, r *http.Request) {

@@ -286,7 +286,7 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		formError(w, r, p, err, func(prob problem) { h.showUser(w, r, id, prob.Status, r.PostForm, prob) })
 		return
 	}
-	redirect(w, r, p, fmt.Sprintf("/console/users/%d", id), "identity.flash.user_saved")
+	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), "identity.flash.user_saved")
 }
 
 func (h *Handler) postResetPassword(w http.ResponseWriter, r *http.Request) {

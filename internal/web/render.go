@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -167,7 +168,7 @@ func basePage(r *http.Request, surface string) Page {
 		Principal: PrincipalFrom(r.Context()),
 		CSRF:      CSRFToken(r.Context()),
 		Path:      r.URL.RequestURI(),
-		Flash:     r.URL.Query().Get("flash"),
+		Flash:     flashText(LangFrom(r.Context()), r.URL.Query().Get("flash")),
 	}
 }
 
@@ -278,6 +279,27 @@ func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
 	}
 	page.Title = page.T(key)
 	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: errorData{Detail: p.Detail, RequestID: RequestID(r.Context())}})
+}
+
+// RedirectWithFlash answers a successful form with 303 to target, whose
+// page then shows the catalogue text flashKey (a key with ".flash." in
+// it). Only the key travels in the URL, so a crafted link cannot make a
+// page display text of an attacker's choosing.
+func RedirectWithFlash(w http.ResponseWriter, r *http.Request, target, flashKey string) {
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, target+sep+"flash="+url.QueryEscape(flashKey), http.StatusSeeOther)
+}
+
+// flashText returns the text of a flash key, or "" for anything that is
+// not a flash key in the catalogue.
+func flashText(lang i18n.Lang, key string) string {
+	if !strings.Contains(key, ".flash.") || !i18n.Has(key) {
+		return ""
+	}
+	return i18n.T(lang, key)
 }
 
 type langKey struct{}

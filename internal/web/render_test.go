@@ -241,3 +241,18 @@ func TestPageCanAnswersByRoleForTemplates(t *testing.T) {
 		}
 	}
 }
+
+func TestFlashShowsOnlyCatalogueFlashKeys(t *testing.T) {
+	tests := []struct{ query, want string }{
+		{"identity.flash.unit_created", i18n.T(i18n.VI, "identity.flash.unit_created")},
+		{"Your+account+is+suspended,+call+012345", ""},
+		{"error.404", ""}, // in the catalogue, but not a flash key
+		{"x.flash.unknown", ""},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/console/units/1?flash="+tt.query, nil)
+		if got := NewShell().Page(r, Console, "nav.home").Flash; got != tt.want {
+			t.Errorf("flash=%s shows %q, want %q", tt.query, got, tt.want)
+		}
+	}
+}
