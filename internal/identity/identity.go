@@ -95,7 +95,7 @@ type Membership struct {
 	StaffID   int64     `json:"staff_id"`
 	UnitID    int64     `json:"unit_id"`
 	ValidFrom time.Time `json:"valid_from"`
-	ValidTo   time.Time `json:"valid_to,omitempty"`
+	ValidTo   time.Time `json:"valid_to,omitzero"`
 	Reason    string    `json:"reason,omitempty"`
 }
 

@@ -1,0 +1,285 @@
+// Package app is Chancery's composition root: it builds every capability
+// from the configuration, joins their routes into one server, and runs the
+// subcommands.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	_ "time/tzdata" // units carry IANA zones; do not depend on the host's zoneinfo
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gocloud.dev/blob"
+
+	"chancery/internal/auth"
+	"chancery/internal/bus"
+	"chancery/internal/config"
+	"chancery/internal/console"
+	"chancery/internal/identity"
+	"chancery/internal/keys"
+	"chancery/internal/portal"
+	"chancery/internal/store"
+	"chancery/internal/web"
+)
+
+// App is a running Chancery node's parts.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	DB       *store.DB
+	Keys     *keys.Ring
+	Blobs    *blob.Bucket
+	Bus      *bus.Bus
+	Identity *identity.Service
+	Auth     *auth.Service
+
+	router  *web.Router
+	handler http.Handler
+	server  *http.Server
+	started time.Time
+}
+
+// New opens the database (migrating it), the keyring, blob storage and
+// the message bus, and builds every capability's routes. Close releases
+// what New opened, also when New fails part-way.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, started: time.Now()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.DB, err = openStore(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if a.Keys, err = openKeys(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if a.Blobs, err = store.OpenBucket(ctx, cfg.Blob, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if a.Bus, err = bus.Open(ctx, bus.Options{DataDir: cfg.DataDir, URL: cfg.NATS, Port: cfg.NATSPort, Logger: log}); err != nil {
+		return nil, err
+	}
+	a.Identity = identity.NewService(a.DB, nil)
+	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{})
+	if err := a.routes(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openKeys(ctx context.Context, cfg config.Config) (*keys.Ring, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	return keys.Load(ctx, keys.Options{
+		MasterKey: cfg.MasterKey,
+		DataDir:   cfg.DataDir,
+		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, auth.SealPurpose},
+	})
+}
+
+// routes builds the router and the middleware chain around it.
+func (a *App) routes(ctx context.Context) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := web.NewMetrics(reg)
+
+	shell := web.NewShell()
+	rt := web.NewRouter()
+	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
+	rt.HandleFunc("GET /readyz", web.Public, a.readyz)
+	rt.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	rt.Handle("GET /static/", web.Public, web.Static())
+	rt.Handle("POST /lang", web.Public, web.LangHandler())
+	rt.HandleFunc("GET /api/v1/openapi.json", web.Public, serveOpenAPI)
+
+	var oidc *auth.OIDC
+	if a.cfg.OIDCIssuer != "" {
+		redirect := a.cfg.OIDCRedirectURL
+		if redirect == "" {
+			redirect = a.baseURL() + "/console/oidc/callback"
+		}
+		var err error
+		oidc, err = auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: a.cfg.OIDCIssuer, ClientID: a.cfg.OIDCClientID,
+			ClientSecret: a.cfg.OIDCClientSecret, RedirectURL: redirect}, a.Auth)
+		if err != nil {
+			return err
+		}
+	}
+	authH, err := auth.NewHandler(a.Auth, shell, oidc)
+	if err != nil {
+		return err
+	}
+	identityH, err := identity.NewHandler(a.Identity, a.Auth, shell)
+	if err != nil {
+		return err
+	}
+	portalH, err := portal.NewHandler(shell)
+	if err != nil {
+		return err
+	}
+	consoleH, err := console.NewHandler(shell)
+	if err != nil {
+		return err
+	}
+	// Registration order is navigation order.
+	portalH.Register(rt)
+	consoleH.Register(rt)
+	identityH.Register(rt)
+	authH.Register(rt)
+
+	a.router = rt
+	a.handler = web.Chain(rt,
+		web.Observe(a.log, metrics),
+		web.SecureHeaders,
+		web.LimitBody(a.cfg.MaxBody),
+		web.Language,
+		web.Authenticate(a.Auth.Principal),
+		web.CSRF(auth.SessionCookie),
+	)
+	return nil
+}
+
+// Handler returns the node's HTTP handler with all middleware.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Routes lists every registered route with its access.
+func (a *App) Routes() []web.Route { return a.router.Routes() }
+
+func (a *App) baseURL() string {
+	scheme := "http"
+	if a.cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + a.cfg.Addr
+}
+
+// Serve listens on the configured address and serves until ctx is
+// cancelled, then stops accepting connections and lets in-flight requests
+// finish within the shutdown timeout. ready, if not nil, receives the
+// bound address once listening.
+func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another chancery running? choose another with --addr)", a.cfg.Addr, err)
+	}
+	a.server = &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if a.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCert, a.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate %s and key %s: %w", a.cfg.TLSCert, a.cfg.TLSKey, err)
+		}
+		a.server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, a.server.TLSConfig)
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing in-flight requests", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.server.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the node's resources.
+func (a *App) Close() error {
+	var errs []error
+	if a.Bus != nil {
+		errs = append(errs, a.Bus.Close())
+	}
+	if a.Blobs != nil {
+		errs = append(errs, a.Blobs.Close())
+	}
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	web.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz reports whether the node can serve: the database answers and
+// NATS JetStream answers.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	status := http.StatusOK
+	if err := a.DB.PingContext(ctx); err != nil {
+		checks["database"] = "down: " + err.Error()
+		status = http.StatusServiceUnavailable
+	} else {
+		checks["database"] = "ok (" + string(a.DB.Dialect) + ")"
+	}
+	if err := a.Bus.Ping(ctx); err != nil {
+		checks["nats"] = "down: " + err.Error()
+		status = http.StatusServiceUnavailable
+	} else if a.Bus.Embedded() {
+		checks["nats"] = "ok (embedded, JetStream)"
+	} else {
+		checks["nats"] = "ok (external, JetStream)"
+	}
+	web.JSON(w, r, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
+}
+
+// newLogger builds the process logger from the configuration.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel))) //nolint:errcheck // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

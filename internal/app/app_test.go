@@ -1,0 +1,293 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"chancery/internal/config"
+	"chancery/internal/store/storetest"
+)
+
+// TestMain doubles as the chancery binary when CHANCERY_TEST_MAIN is set,
+// so tests can run the real program as a child process without building
+// it first.
+func TestMain(m *testing.M) {
+	if os.Getenv("CHANCERY_TEST_MAIN") == "1" {
+		os.Exit(Run(os.Args[1:]))
+	}
+	storetest.Main(m)
+}
+
+// testConfig is the embedded default in a fresh data directory.
+func testConfig(tb testing.TB, demo bool) config.Config {
+	tb.Helper()
+	cfg, err := config.ParseServe([]string{"--data", tb.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "warn"}, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Demo = demo
+	return cfg
+}
+
+// MustStart builds the node for cfg, runs its first-start bootstrap and
+// serves it with httptest; everything is closed when tb ends.
+func MustStart(tb testing.TB, cfg config.Config) (*App, *httptest.Server) {
+	tb.Helper()
+	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		tb.Fatalf("start chancery: %v", err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	if _, err := a.bootstrap(context.Background()); err != nil {
+		tb.Fatalf("bootstrap: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	tb.Cleanup(srv.Close)
+	return a, srv
+}
+
+// mustLogin signs in through the API and returns the bearer token.
+func mustLogin(tb testing.TB, base, username, password, totp string) string {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password, "totp": totp})
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil || out.Token == "" {
+		tb.Fatalf("login %s: %d %s", username, resp.StatusCode, b)
+	}
+	return out.Token
+}
+
+func TestHealthReadinessAndMetrics(t *testing.T) {
+	_, srv := MustStart(t, testConfig(t, false))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, b)
+		}
+		if path == "/readyz" && (!strings.Contains(string(b), `"database":"ok (sqlite)"`) || !strings.Contains(string(b), "JetStream")) {
+			t.Fatalf("readyz does not report the database and NATS: %s", b)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`chancery_http_requests_total{code="200",route="GET /readyz"} 1`, "chancery_http_request_duration_seconds_bucket", "go_goroutines"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestReadinessFailsWhenNATSIsDown(t *testing.T) {
+	a, srv := MustStart(t, testConfig(t, false))
+	a.Bus.Close()
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"nats":"down`) {
+		t.Fatalf("readyz with NATS closed = %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestUnknownRoutesAnswerWithProblems(t *testing.T) {
+	_, srv := MustStart(t, testConfig(t, false))
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/api/v1/nothing-here", 404},
+		{"DELETE", "/healthz", 405},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		req.Header.Set("Content-Type", "application/json") // an API client, not a form
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s = %d %s, want %d problem+json", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status)
+		}
+	}
+}
+
+func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
+	cfg := testConfig(t, true)
+	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.bootstrap(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	a, err = New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	second, err := a.bootstrap(context.Background())
+	if err != nil {
+		t.Fatalf("second start: %v", err)
+	}
+	if !strings.Contains(first, "consular.clerk") || !strings.Contains(second, "not seeded again") {
+		t.Fatalf("first start said %q…, second %q…", first[:min(80, len(first))], second[:min(80, len(second))])
+	}
+}
+
+// startChild runs the real program as a child process and returns it
+// with the URL it printed.
+func startChild(tb testing.TB, args ...string) (*exec.Cmd, string) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "CHANCERY_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		re := regexp.MustCompile(`Chancery is running: (http://[^/ ]+)/`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			tb.Fatal("chancery exited before serving")
+		}
+		return cmd, u
+	case <-time.After(60 * time.Second):
+		tb.Fatal("chancery did not start within 60 s")
+	}
+	return nil, ""
+}
+
+func TestServeFinishesInFlightRequestsOnSIGTERM(t *testing.T) {
+	cmd, base := startChild(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-password", "a-long-enough-passphrase")
+	u, _ := url.Parse(base)
+	// Send the headers and half the body of a login, then SIGTERM: the
+	// server must wait for the rest and answer it.
+	body := `{"username":"admin","password":"wrong-password-here"}`
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/auth/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", u.Host, len(body), body[:10])
+	time.Sleep(200 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	fmt.Fprint(conn, body[10:])
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request was cut off: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("in-flight login answered %d, want 401", resp.StatusCode)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("chancery exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("chancery did not exit after SIGTERM")
+	}
+}
+
+func TestNewRefusesADatabaseNewerThanTheBinary(t *testing.T) {
+	cfg := testConfig(t, false)
+	a, _ := MustStart(t, cfg)
+	if _, err := a.DB.Exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)"); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	_, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("New on a newer database = %v, want a refusal", err)
+	}
+}
+
+func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"serve", "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"migrate", "--data", "", "--db", "mysql://x"}, 1, "unsupported database"},
+	}
+	for _, tt := range tests {
+		var out, errOut strings.Builder
+		code := Main(context.Background(), tt.args, &out, &errOut)
+		if code != tt.code || !strings.Contains(errOut.String()+out.String(), tt.want) {
+			t.Errorf("chancery %v = %d %q, want %d mentioning %q", tt.args, code, errOut.String(), tt.code, tt.want)
+		}
+	}
+}
+
+func TestMigrateCommandReportsTheSchemaVersion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out strings.Builder
+	if code := Main(context.Background(), []string{"migrate", "--data", dir}, &out, io.Discard); code != 0 {
+		t.Fatalf("migrate exit %d", code)
+	}
+	out.Reset()
+	if code := Main(context.Background(), []string{"migrate", "--data", dir, "status"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "schema version") {
+		t.Fatalf("migrate status = %d %q", code, out.String())
+	}
+}

@@ -1,0 +1,179 @@
+package app
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// mustBrowser returns a chromedp context on Debian's headless Chromium.
+// Where Chromium is missing the test skips, saying how to install it;
+// under CI=true (or CHANCERY_REQUIRE_BROWSER=1) it fails instead.
+func mustBrowser(t *testing.T) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" || os.Getenv("CHANCERY_REQUIRE_BROWSER") == "1" {
+			t.Fatal("browser test: Chromium is required here (CI) but not installed")
+		}
+		t.Skip("browser test: skipping, Chromium not found (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	// The first action starts the browser and must not carry a timeout
+	// (it would stop the browser); later ones run under one.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("browser test: start Chromium: %v", err)
+	}
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// screenshotDir is where browser tests save their screenshots:
+// $CHANCERY_SCREENSHOTS, else a directory under the system's temp dir.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("CHANCERY_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "chancery-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// shot saves a full-page screenshot named name.png (quality 100 makes
+// Chromium encode PNG rather than JPEG).
+func shot(ctx context.Context, t *testing.T, dir, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", path)
+}
+
+func textOf(ctx context.Context, t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+func mustContain(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Fatalf("%s: %q does not contain %q", what, got, want)
+	}
+}
+
+// TestConsoleInABrowser walks the console as an administrator would in
+// Chromium: sign in, switch to English, create a unit and a staff member,
+// sign out. It saves a screenshot of each step.
+func TestConsoleInABrowser(t *testing.T) {
+	ctx := mustBrowser(t)
+	cfg := testConfig(t, true)
+	_, srv := MustStart(t, cfg)
+	dir := screenshotDir(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	submit := func(name, form string) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, chromedp.Click(css(form+` button[type=submit]`)))
+		if err != nil {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: %v", name, err)
+		}
+		if resp.Status >= 400 {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: HTTP %d", name, resp.Status)
+		}
+	}
+
+	step("open console", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`input[name=username]`)))
+	mustContain(t, "sign-in page language", textOf(ctx, t, "h1"), "Đăng nhập")
+	shot(ctx, t, dir, "01-login")
+	step("fill sign-in", chromedp.SendKeys(css(`input[name=username]`), "admin"),
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword))
+	submit("sign in", `form[action="/console/login"]`)
+	step("console home", chromedp.WaitVisible(css(`#sign-out`)))
+	mustContain(t, "console home", textOf(ctx, t, "main"), "Nguyễn Văn Quản")
+	shot(ctx, t, dir, "02-console-vi")
+
+	submit("switch language", `form[action="/lang"]`)
+	step("english", chromedp.WaitVisible(css(`html[lang=en]`)))
+	mustContain(t, "English console", textOf(ctx, t, "#sign-out"), "Sign out")
+	shot(ctx, t, dir, "03-console-en")
+
+	step("new unit form", chromedp.Navigate(srv.URL+"/console/units/new"), chromedp.WaitVisible(css(`input[name=code]`)),
+		chromedp.SendKeys(css(`input[name=code]`), "000.00.91.G12"),
+		chromedp.SendKeys(css(`input[name=name_vi]`), "Đại sứ quán Việt Nam tại Chi-lê"),
+		chromedp.SendKeys(css(`input[name=name_en]`), "Embassy of Viet Nam in Chile"),
+		chromedp.SetValue(css(`select[name=kind]`), "embassy"),
+		chromedp.SetValue(css(`select[name=parent_id]`), "1"),
+		chromedp.SetValue(css(`[name=country]`), "CL"),
+		chromedp.SetValue(css(`[name=time_zone]`), "America/Santiago"))
+	shot(ctx, t, dir, "04-unit-form")
+	submit("create unit", `form[action="/console/units"]`)
+	step("unit created", chromedp.WaitVisible(css(`main h1`)))
+	mustContain(t, "unit page", textOf(ctx, t, "main"), "000.00.91.G12")
+	shot(ctx, t, dir, "05-unit-created")
+
+	step("new user form", chromedp.Navigate(srv.URL+"/console/users/new"), chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), "santiago.clerk"),
+		chromedp.SendKeys(css(`input[name=full_name]`), "Phạm Thị Hoa"),
+		chromedp.SendKeys(css(`input[name=email]`), "hoa.pt@example.gov.vn"),
+		chromedp.Click(css(`input[name=roles][value=clerk]`)))
+	step("pick unit", chromedp.SetValue(css(`select[name=unit_id]`), "1"))
+	shot(ctx, t, dir, "06-user-form")
+	submit("create user", `form[action="/console/users"]`)
+	step("user created", chromedp.WaitVisible(css(`main h1`)))
+	mustContain(t, "user page", textOf(ctx, t, "main"), "santiago.clerk")
+	shot(ctx, t, dir, "07-user-created")
+
+	submit("sign out", `form[action="/console/logout"]`)
+	step("signed out", chromedp.WaitVisible(css(`input[name=username]`)))
+	shot(ctx, t, dir, "08-signed-out")
+	// AtLeast(0) answers at once: the sign-out button must be gone.
+	if n, err := chromedp.Run(ctx, chromedp.Nodes(css(`#sign-out`), chromedp.AtLeast(0))); err != nil || len(n) != 0 {
+		t.Fatalf("still signed in after signing out (%d sign-out buttons, %v)", len(n), err)
+	}
+}

@@ -1,0 +1,272 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"chancery/internal/auth"
+	"chancery/internal/authz"
+	"chancery/internal/config"
+	"chancery/internal/demo"
+	"chancery/internal/errs"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+)
+
+const usage = `chancery — the digital backbone of a foreign ministry and its missions abroad
+
+Usage:
+  chancery serve [flags]        run a node (web console, portal, API); --demo for the demo ministry
+  chancery migrate [flags]      apply database migrations (also done by serve); "migrate status" reports
+  chancery unit <command> ...   manage units: add, list, show, merge, move
+  chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable
+  chancery version              print the version
+
+Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
+`
+
+// Version is set at build time with -ldflags "-X chancery/internal/app.Version=…".
+var Version = "dev"
+
+// Main runs the chancery command line and returns the process exit code:
+// 0 on success, 1 on failure, 2 on a usage error. ctx is cancelled on
+// SIGINT or SIGTERM.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, rest, stdout, stderr)
+	case "unit":
+		err = withDirectory(ctx, "unit", rest, stderr, func(ctx context.Context, d *directory, args []string) error {
+			return identity.UnitCommand(ctx, d.identity, args, stdout)
+		})
+	case "user":
+		err = withDirectory(ctx, "user", rest, stderr, func(ctx context.Context, d *directory, args []string) error {
+			return identity.UserCommand(ctx, d.identity, d.auth, args, stdout)
+		})
+	case "version":
+		fmt.Fprintln(stdout, "chancery", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "chancery: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "chancery:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "chancery:", err)
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.ParseServe(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	log := newLogger(cfg, stderr)
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	banner, err := a.bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	return a.Serve(ctx, func(addr net.Addr) {
+		scheme := "http"
+		if cfg.TLSCert != "" {
+			scheme = "https"
+		}
+		url := fmt.Sprintf("%s://%s", scheme, addr)
+		log.Info("chancery is serving", "url", url, "database", a.DB.Dialect, "started_in", time.Since(a.started).Round(time.Millisecond).String())
+		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, banner)
+	})
+}
+
+// bootstrapKey marks a database that has had its first start.
+const bootstrapKey = "bootstrapped"
+
+// demoAccountsFile keeps the demo accounts (with their TOTP secrets) so
+// that later starts can show them again; demo data only.
+const demoAccountsFile = "demo-accounts.txt"
+
+// bootstrap prepares a new database on first start — the demo ministry
+// with --demo, else the ministry's root unit and the administrator — and
+// returns what to print for the operator. A database that has had its
+// first start is left alone.
+func (a *App) bootstrap(ctx context.Context) (string, error) {
+	if _, err := a.DB.Meta(ctx, bootstrapKey); err == nil {
+		if a.cfg.Demo {
+			if b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile)); err == nil {
+				return "Demo data already present (not seeded again).\n" + string(b), nil
+			}
+			return "Demo data already present (not seeded again); see the README for the demo accounts.", nil
+		}
+		return "", nil
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return "", err
+	}
+	var banner string
+	if a.cfg.Demo {
+		accounts, err := demo.Seed(ctx, a.Identity, a.Auth, a.cfg.DemoPassword)
+		if err != nil {
+			return "", fmt.Errorf("seed demo data: %w", err)
+		}
+		banner = demoBanner(accounts, a.cfg.DemoPassword)
+		if err := os.WriteFile(filepath.Join(a.cfg.DataDir, demoAccountsFile), []byte(banner), 0o600); err != nil {
+			return "", fmt.Errorf("save demo accounts: %w", err)
+		}
+	} else {
+		var err error
+		if banner, err = a.createAdministrator(ctx); err != nil {
+			return "", err
+		}
+	}
+	if err := store.SetMeta(ctx, a.DB, bootstrapKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return "", err
+	}
+	return banner, nil
+}
+
+// createAdministrator creates the ministry's root unit and the first
+// administrator, `admin`, with the configured password or a one-time one.
+func (a *App) createAdministrator(ctx context.Context) (string, error) {
+	root, err := a.Identity.CreateUnit(ctx, "bootstrap", identity.NewUnit{
+		Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "Ministry of Foreign Affairs",
+		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh",
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the ministry's root unit: %w", err)
+	}
+	admin, err := a.Identity.CreateStaff(ctx, "bootstrap", identity.NewStaff{
+		Username: "admin", FullName: "Quản trị hệ thống", UnitID: root.ID,
+		Roles: authz.RolesOf(authz.Administrator), Clearance: authz.Unclassified,
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the administrator: %w", err)
+	}
+	if a.cfg.AdminPassword != "" {
+		if err := a.Auth.SetPassword(ctx, authz.Staff, admin.ID, a.cfg.AdminPassword, false); err != nil {
+			return "", fmt.Errorf("set the administrator's password from CHANCERY_ADMIN_PASSWORD: %w", err)
+		}
+		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n", nil
+	}
+	otp, err := a.Auth.IssueOneTimePassword(ctx, authz.Staff, admin.ID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp), nil
+}
+
+func demoBanner(acc demo.Accounts, password string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance sign in with a TOTP code from the secret shown.\n", password)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
+	for _, s := range acc.Staff {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Username, s.Name, s.Roles, s.Clearance, s.TOTPSecret)
+	}
+	tw.Flush()
+	for _, c := range acc.Citizens {
+		fmt.Fprintf(&b, "Portal citizen: %s (%s)\n", c.Username, c.Name)
+	}
+	return b.String()
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("chancery migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErr := config.Storage(fs, &cfg)
+	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if fs.Arg(0) == "status" {
+		st, err := db.Status(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "database %s (%s): schema version %d, this chancery knows up to %d\n", db.Location, db.Dialect, st.Current, st.Latest)
+		return nil
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q; use \"chancery migrate\" or \"chancery migrate status\"", errUsage, fs.Arg(0))
+	}
+	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
+		return err
+	}
+	st, err := db.Status(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database %s is at schema version %d\n", db.Location, st.Current)
+	return nil
+}
+
+// directory is what the unit and user commands work on.
+type directory struct {
+	identity *identity.Service
+	auth     *auth.Service
+}
+
+// withDirectory opens the database and keyring named by the storage flags
+// that precede the subcommand (chancery user --data DIR list) and runs fn.
+func withDirectory(ctx context.Context, name string, args []string, stderr io.Writer, fn func(context.Context, *directory, []string) error) error {
+	var cfg config.Config
+	fs := flag.NewFlagSet("chancery "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErr := config.Storage(fs, &cfg)
+	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	db, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ring, err := openKeys(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	dir := identity.NewService(db, nil)
+	return fn(ctx, &directory{identity: dir, auth: auth.New(db, dir, ring, auth.Options{})}, fs.Args())
+}

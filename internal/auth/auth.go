@@ -1,0 +1,154 @@
+// Package auth signs people in: staff to the console and the API, citizens
+// to the portal. It keeps their credentials (argon2id password hashes and
+// TOTP second factors, sealed at rest) and their sessions, limits password
+// guessing per account and per address, and offers an optional OpenID
+// Connect sign-in through the ministry's identity provider.
+//
+// Who the people are is internal/identity's business, reached through the
+// Directory interface; what they may do is internal/authz's.
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/identity"
+)
+
+// Directory is what auth needs from the ministry's directory; the
+// identity.Service implements it. Lookups of absent people return errors
+// wrapping errs.ErrNotFound.
+type Directory interface {
+	CreateUnit(ctx context.Context, actor string, in identity.NewUnit) (identity.Unit, error)
+	CreateStaff(ctx context.Context, actor string, in identity.NewStaff) (identity.StaffMember, error)
+	Staff(ctx context.Context, id int64) (identity.StaffMember, error)
+	StaffByUsername(ctx context.Context, username string) (identity.StaffMember, error)
+	StaffByOIDCSubject(ctx context.Context, subject string) (identity.StaffMember, error)
+	LinkOIDCSubject(ctx context.Context, staffID int64, subject string) error
+	CreateCitizen(ctx context.Context, in identity.NewCitizen) (identity.Citizen, error)
+	Citizen(ctx context.Context, id int64) (identity.Citizen, error)
+	CitizenByEmail(ctx context.Context, email string) (identity.Citizen, error)
+}
+
+// Sealer encrypts small secrets at rest; internal/keys' Ring implements it.
+// The additional data binds a ciphertext to its owner, so a sealed secret
+// copied onto another account does not open.
+type Sealer interface {
+	Seal(ctx context.Context, purpose string, plaintext, ad []byte) ([]byte, error)
+	Open(ctx context.Context, purpose string, ciphertext, ad []byte) ([]byte, error)
+}
+
+// SealPurpose is the keyring purpose under which TOTP secrets are sealed;
+// the keyring must be loaded with it.
+const SealPurpose = "auth"
+
+// The stages of a session. Only a StageFull session reaches ordinary
+// routes; the others reach the one sign-in step they name (see
+// web.SignInStep).
+const (
+	StageFull           = "full"
+	StageEnrollTOTP     = "enroll_totp"     // cleared staff without a second factor yet
+	StageChangePassword = "change_password" // signed in with a one-time password
+	StageVerifyTOTP     = "verify_totp"     // signed in through OIDC without MFA; the TOTP code is still due
+)
+
+// Session is what a successful sign-in hands the client.
+type Session struct {
+	// Token is the bearer credential: 32 random bytes, base64url. Only its
+	// SHA-256 is stored, so a copy of the database opens no session.
+	Token string
+	// ExpiresAt is when the session ends at the latest; one left unused
+	// for longer than the idle timeout ends sooner.
+	ExpiresAt time.Time
+	// Stage is StageFull, or the sign-in step the session is limited to.
+	Stage string
+	// CSRF is the anti-forgery token the browser carries from sign-in on:
+	// the sign-in pages set it as web.CSRFCookie, so a token planted in
+	// the browser before sign-in does not outlive it.
+	CSRF string
+}
+
+// kindName returns the storage name of a principal kind, refusing kinds
+// that have no credentials (anonymous, the node itself).
+func kindName(k authz.PrincipalKind) (string, error) {
+	switch k {
+	case authz.Staff:
+		return "staff", nil
+	case authz.Citizen:
+		return "citizen", nil
+	}
+	return "", fmt.Errorf("auth: principal kind %d has no credentials; use staff or citizen", k)
+}
+
+// principal is a staff member or a citizen as sign-in needs them.
+type principal struct {
+	kind     authz.PrincipalKind
+	id       int64
+	username string // staff username or citizen e-mail
+	name     string
+	subject  authz.Subject
+	disabled bool
+}
+
+func staffPrincipal(m identity.StaffMember) principal {
+	return principal{kind: authz.Staff, id: m.ID, username: m.Username, name: m.FullName, subject: m.Subject(), disabled: m.Disabled}
+}
+
+func citizenPrincipal(c identity.Citizen) principal {
+	return principal{kind: authz.Citizen, id: c.ID, username: c.Email, name: c.FullName, subject: c.Subject()}
+}
+
+// cleared reports whether p is staff whose clearance obliges a second
+// factor (DESIGN.md §6).
+func (p principal) cleared() bool {
+	return p.kind == authz.Staff && p.subject.Clearance > authz.Unclassified
+}
+
+// identifiers returns the strings a password of p must not contain: the
+// staff username or the local part of the citizen's e-mail address.
+func (p principal) identifiers() []string {
+	return passwordIdentifiers(p.username)
+}
+
+// lookup loads the principal kind/id from the directory.
+func (s *Service) lookup(ctx context.Context, kind authz.PrincipalKind, id int64) (principal, error) {
+	switch kind {
+	case authz.Staff:
+		m, err := s.dir.Staff(ctx, id)
+		if err != nil {
+			return principal{}, err
+		}
+		return staffPrincipal(m), nil
+	case authz.Citizen:
+		c, err := s.dir.Citizen(ctx, id)
+		if err != nil {
+			return principal{}, err
+		}
+		return citizenPrincipal(c), nil
+	}
+	_, err := kindName(kind)
+	return principal{}, err
+}
+
+// lookupByName loads the principal kind signing in as name: a staff
+// username or a citizen's e-mail address.
+func (s *Service) lookupByName(ctx context.Context, kind authz.PrincipalKind, name string) (principal, error) {
+	switch kind {
+	case authz.Staff:
+		m, err := s.dir.StaffByUsername(ctx, name)
+		if err != nil {
+			return principal{}, err
+		}
+		return staffPrincipal(m), nil
+	case authz.Citizen:
+		c, err := s.dir.CitizenByEmail(ctx, name)
+		if err != nil {
+			return principal{}, err
+		}
+		return citizenPrincipal(c), nil
+	}
+	_, err := kindName(kind)
+	return principal{}, err
+}

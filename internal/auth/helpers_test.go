@@ -1,0 +1,176 @@
+package auth
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// testParams make hashing cheap: tests pin behaviour, not cost.
+var testParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock {
+	return &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// testSealer is AES-GCM under a random key, binding purpose and
+// additional data as internal/keys does.
+type testSealer struct{ aead cipher.AEAD }
+
+func newTestSealer(t testing.TB) *testSealer {
+	key := make([]byte, 32)
+	rand.Read(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSealer{aead: aead}
+}
+
+func sealerAD(purpose string, ad []byte) []byte { return append([]byte(purpose+"\x00"), ad...) }
+
+func (s *testSealer) Seal(_ context.Context, purpose string, plaintext, ad []byte) ([]byte, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	rand.Read(nonce)
+	return s.aead.Seal(nonce, nonce, plaintext, sealerAD(purpose, ad)), nil
+}
+
+func (s *testSealer) Open(_ context.Context, purpose string, ciphertext, ad []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(ciphertext) < n {
+		return nil, errors.New("test sealer: ciphertext too short")
+	}
+	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], sealerAD(purpose, ad))
+}
+
+// testPassword passes the policy for every account the fixture makes.
+const testPassword = "correct horse battery staple"
+
+// fixture is a migrated database with the real directory and a Service
+// on a test clock, holding a unit, a staff member without clearance
+// (plain), one cleared for Secret (cleared), and a citizen, each with
+// testPassword.
+type fixture struct {
+	db      *store.DB
+	dir     *identity.Service
+	svc     *Service
+	clock   *testClock
+	unit    identity.Unit
+	plain   identity.StaffMember
+	cleared identity.StaffMember
+	citizen identity.Citizen
+}
+
+// newFixture builds a fixture on db; opts' clock and parameters are the
+// fixture's unless set.
+func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{db: db, clock: newTestClock()}
+	if opts.Now == nil {
+		opts.Now = f.clock.Now
+	}
+	if opts.Params == (Params{}) {
+		opts.Params = testParams
+	}
+	f.dir = identity.NewService(db, opts.Now)
+	f.svc = New(db, f.dir, newTestSealer(t), opts)
+	var err error
+	f.unit, err = f.dir.CreateUnit(ctx, "test", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao",
+		NameEN: "Ministry of Foreign Affairs", Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.plain = f.staff(t, "lan.nguyen", authz.Unclassified)
+	f.cleared = f.staff(t, "minh.tran", authz.Secret)
+	f.citizen, err = f.dir.CreateCitizen(ctx, identity.NewCitizen{Email: "hoa.le@example.com", FullName: "Lê Thị Hoa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPassword(ctx, authz.Citizen, f.citizen.ID, testPassword, false); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// staff creates a staff member with testPassword.
+func (f *fixture) staff(t testing.TB, username string, clearance authz.Level) identity.StaffMember {
+	t.Helper()
+	ctx := context.Background()
+	m, err := f.dir.CreateStaff(ctx, "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
+		UnitID: f.unit.ID, Roles: authz.RolesOf(authz.Clerk), Clearance: clearance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetPassword(ctx, authz.Staff, m.ID, testPassword, false); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// login signs username in as staff with testPassword and code.
+func (f *fixture) login(username, code string) (Session, error) {
+	return f.svc.Login(context.Background(), LoginRequest{Kind: authz.Staff, Username: username, Password: testPassword,
+		TOTP: code, Address: "192.0.2.1"})
+}
+
+// enroll gives staff member m a TOTP second factor and returns its secret;
+// the clock then moves to the next time step, so that a code for the
+// next sign-in is not a replay of the one that confirmed.
+func (f *fixture) enroll(t testing.TB, m identity.StaffMember) string {
+	t.Helper()
+	ctx := context.Background()
+	secret, err := f.svc.EnrollTOTP(ctx, authz.Staff, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ConfirmTOTP(ctx, authz.Staff, m.ID, f.code(t, secret)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(totpPeriod * time.Second)
+	return secret
+}
+
+// code returns the TOTP code of the base32 secret at the clock's time.
+func (f *fixture) code(t testing.TB, secret string) string {
+	t.Helper()
+	key, err := totpEncoding.DecodeString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hotp(key, uint64(totpStep(f.clock.Now())), totpDigits)
+}

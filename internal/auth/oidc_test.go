@@ -1,0 +1,380 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html"
+	"math/big"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/store/storetest"
+)
+
+// identityProvider simulates the ministry's OpenID Connect provider: a
+// discovery document, a JWKS with an RSA key made for the test, an
+// authorization endpoint that approves at once whoever Next names, and a
+// token endpoint that checks the code, the client and the PKCE verifier
+// and issues a signed ID token.
+type identityProvider struct {
+	t        testing.TB
+	srv      *httptest.Server
+	key      *rsa.PrivateKey
+	clientID string
+	secret   string
+
+	mu sync.Mutex
+	// Next is whom the provider vouches for at the next authorization.
+	next   claims
+	grants map[string]grant // by code
+	// forgeNonce, when set, replaces the nonce in issued ID tokens.
+	forgeNonce string
+}
+
+// claims are the ID token's claims about the person.
+type claims struct {
+	Subject           string   `json:"sub"`
+	PreferredUsername string   `json:"preferred_username,omitempty"`
+	Email             string   `json:"email,omitempty"`
+	AMR               []string `json:"amr,omitempty"`
+}
+
+// grant is an authorization waiting for its code to be exchanged.
+type grant struct {
+	who         claims
+	nonce       string
+	challenge   string
+	redirectURI string
+}
+
+func newIdentityProvider(t testing.TB) *identityProvider {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &identityProvider{t: t, key: key, clientID: "chancery", secret: "s3cret", grants: map[string]grant{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
+	mux.HandleFunc("GET /jwks", p.jwks)
+	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /token", p.token)
+	p.srv = httptest.NewServer(mux)
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// vouch sets whom the provider approves next.
+func (p *identityProvider) vouch(c claims) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.next = c
+}
+
+func (p *identityProvider) writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func (p *identityProvider) discovery(w http.ResponseWriter, r *http.Request) {
+	u := p.srv.URL
+	p.writeJSON(w, map[string]any{
+		"issuer": u, "authorization_endpoint": u + "/authorize", "token_endpoint": u + "/token", "jwks_uri": u + "/jwks",
+		"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"}, "code_challenge_methods_supported": []string{"S256"},
+	})
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func (p *identityProvider) jwks(w http.ResponseWriter, r *http.Request) {
+	pub := p.key.PublicKey
+	p.writeJSON(w, map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "kid": "test-key", "use": "sig", "alg": "RS256",
+		"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
+	}}})
+}
+
+func (p *identityProvider) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("response_type") != "code" || q.Get("client_id") != p.clientID || q.Get("code_challenge_method") != "S256" ||
+		q.Get("code_challenge") == "" || q.Get("nonce") == "" || q.Get("state") == "" || !strings.Contains(q.Get("scope"), "openid") {
+		http.Error(w, "bad authorization request: "+r.URL.RawQuery, http.StatusBadRequest)
+		return
+	}
+	code := rand.Text()
+	p.mu.Lock()
+	p.grants[code] = grant{who: p.next, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirectURI: q.Get("redirect_uri")}
+	p.mu.Unlock()
+	back, _ := url.Parse(q.Get("redirect_uri"))
+	back.RawQuery = url.Values{"code": {code}, "state": {q.Get("state")}}.Encode()
+	http.Redirect(w, r, back.String(), http.StatusFound)
+}
+
+func (p *identityProvider) token(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostFormValue("client_id"), r.PostFormValue("client_secret")
+	}
+	p.mu.Lock()
+	g, found := p.grants[r.PostFormValue("code")]
+	delete(p.grants, r.PostFormValue("code")) // codes are single-use
+	forged := p.forgeNonce
+	p.mu.Unlock()
+	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
+	switch {
+	case id != p.clientID || secret != p.secret:
+		http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+		return
+	case !found || r.PostFormValue("grant_type") != "authorization_code" || r.PostFormValue("redirect_uri") != g.redirectURI ||
+		b64(sum[:]) != g.challenge:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":"invalid_grant"}`))
+		return
+	}
+	nonce := g.nonce
+	if forged != "" {
+		nonce = forged
+	}
+	now := time.Now()
+	payload := map[string]any{"iss": p.srv.URL, "aud": p.clientID, "sub": g.who.Subject, "nonce": nonce,
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}
+	if g.who.PreferredUsername != "" {
+		payload["preferred_username"] = g.who.PreferredUsername
+	}
+	if g.who.Email != "" {
+		payload["email"] = g.who.Email
+	}
+	if g.who.AMR != nil {
+		payload["amr"] = g.who.AMR
+	}
+	p.writeJSON(w, map[string]any{"access_token": rand.Text(), "token_type": "Bearer", "expires_in": 300, "id_token": p.sign(payload)})
+}
+
+// sign returns payload as a JWT signed with RS256.
+func (p *identityProvider) sign(payload map[string]any) string {
+	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "test-key"})
+	body, _ := json.Marshal(payload)
+	signing := b64(header) + "." + b64(body)
+	sum := sha256.Sum256([]byte(signing))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, p.key, crypto.SHA256, sum[:])
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return signing + "." + b64(sig)
+}
+
+// oidcFixture is a web fixture that offers sign-in through the simulated
+// provider.
+type oidcFixture struct {
+	*webFixture
+	idp *identityProvider
+}
+
+func newOIDCFixture(t *testing.T, db *store.DB) *oidcFixture {
+	idp := newIdentityProvider(t)
+	f := newFixture(t, db, Options{})
+	w := serve(t, f, func(appURL string) *OIDC {
+		o, err := NewOIDC(context.Background(), OIDCConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret,
+			RedirectURL: appURL + "/console/oidc/callback"}, f.svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	})
+	return &oidcFixture{webFixture: w, idp: idp}
+}
+
+// oidcBrowser follows redirects through the sign-in, to the provider and
+// back, and stops at the first one out of it.
+func (w *oidcFixture) oidcBrowser(t testing.TB) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: w.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if strings.HasPrefix(req.URL.Path, "/console/oidc/") || req.URL.Path == "/authorize" {
+			return nil
+		}
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func TestOIDCSignIn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newOIDCFixture(t, db)
+		ctx := context.Background()
+		disabled := w.staff(t, "gone.away", authz.Unclassified)
+		yes := true
+		if _, err := w.dir.UpdateStaff(ctx, "test", disabled.ID, identity.StaffPatch{Disabled: &yes, Version: disabled.Version}); err != nil {
+			t.Fatal(err)
+		}
+		enrolled := w.staff(t, "thu.ha", authz.TopSecret)
+		secret := w.enroll(t, enrolled)
+
+		for _, tc := range []struct {
+			name     string
+			who      claims
+			status   int
+			location string // for a 303
+			as       int64  // the staff member signed in; 0: none
+			stage    string
+			code     string // the refusal's message key
+		}{
+			{"first sign-in links the subject", claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"},
+				303, "/console/units", w.plain.ID, StageFull, ""},
+			{"the linked subject is who counts", claims{Subject: "sub-lan", PreferredUsername: "renamed"},
+				303, "/console/units", w.plain.ID, StageFull, ""},
+			{"another subject for a linked account", claims{Subject: "sub-intruder", PreferredUsername: "lan.nguyen"},
+				403, "", 0, "", "auth.error.oidc_subject"},
+			{"no such staff member", claims{Subject: "sub-new", PreferredUsername: "new.comer"},
+				401, "", 0, "", "auth.error.oidc_account"},
+			{"the e-mail name when no username is given", claims{Subject: "sub-minh", Email: "minh.tran@mofa.gov.vn", AMR: []string{"pwd", "otp"}},
+				303, "/console/units", w.cleared.ID, StageFull, ""},
+			{"cleared without the provider's MFA must enrol", claims{Subject: "sub-minh", AMR: []string{"pwd"}},
+				303, "/console/sign-in/enroll-totp?next=%2Fconsole%2Funits", w.cleared.ID, StageEnrollTOTP, ""},
+			{"enrolled without the provider's MFA gives a code", claims{Subject: "sub-ha", PreferredUsername: "thu.ha"},
+				303, "/console/sign-in/verify-totp?next=%2Fconsole%2Funits", enrolled.ID, StageVerifyTOTP, ""},
+			{"a hardware key counts as MFA", claims{Subject: "sub-ha", AMR: []string{"hwk"}},
+				303, "/console/units", enrolled.ID, StageFull, ""},
+			{"a disabled account", claims{Subject: "sub-gone", PreferredUsername: "gone.away"},
+				403, "", 0, "", "auth.error.disabled"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				w.idp.vouch(tc.who)
+				b := w.oidcBrowser(t)
+				r := b.get("/console/oidc/login?next=/console/units")
+				if r.StatusCode != tc.status || r.Header.Get("Location") != tc.location {
+					t.Fatalf("%d to %q; want %d to %q\n%s", r.StatusCode, r.Header.Get("Location"), tc.status, tc.location, r.body)
+				}
+				token := b.cookie(SessionCookie)
+				if tc.as == 0 {
+					if token != "" || !strings.Contains(r.body, i18nVI(tc.code)) {
+						t.Fatalf("refused, yet a session %q, or the page lacks %q\n%s", token, i18nVI(tc.code), r.body)
+					}
+					return
+				}
+				p, err := w.svc.Authenticate(ctx, token)
+				if err != nil || p.Subject.ID != tc.as || p.Stage != tc.stage {
+					t.Fatalf("signed in as %+v (%v); want staff %d at %s", p, err, tc.as, tc.stage)
+				}
+			})
+		}
+		if m, err := w.dir.StaffByOIDCSubject(ctx, "sub-lan"); err != nil || m.ID != w.plain.ID {
+			t.Fatalf("subject sub-lan is linked to %+v (%v); want lan.nguyen", m, err)
+		}
+		if _, err := w.dir.StaffByUsername(ctx, "new.comer"); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("an account was provisioned: %v", err)
+		}
+
+		// The code step after the provider: wrong, then right.
+		w.idp.vouch(claims{Subject: "sub-ha"})
+		b := w.oidcBrowser(t)
+		b.get("/console/oidc/login")
+		r := b.post("/console/sign-in/verify-totp", url.Values{"totp": {"000000"}})
+		if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.body, `id="totp-error"`) {
+			t.Fatalf("wrong code after the provider: %d\n%s", r.StatusCode, r.body)
+		}
+		if r := b.get("/console/units"); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("a verify_totp session reached a staff page: %d", r.StatusCode)
+		}
+		w.clock.Advance(totpPeriod * time.Second)
+		r = b.post("/console/sign-in/verify-totp", url.Values{"totp": {w.code(t, secret)}})
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/console/" {
+			t.Fatalf("right code after the provider: %d to %q\n%s", r.StatusCode, r.Header.Get("Location"), r.body)
+		}
+		if r := b.get("/console/units"); r.StatusCode != http.StatusOK {
+			t.Fatalf("after the code: %d", r.StatusCode)
+		}
+	})
+}
+
+// i18nVI returns the Vietnamese text of key as a page shows it.
+func i18nVI(key string) string { return html.EscapeString(i18n.T(i18n.VI, key)) }
+
+func TestOIDCCallbackRefusesWhatItDidNotStart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newOIDCFixture(t, db)
+		w.idp.vouch(claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"})
+		refused := func(t *testing.T, b *browser, r response) {
+			t.Helper()
+			if r.StatusCode != http.StatusUnauthorized || b.cookie(SessionCookie) != "" || !strings.Contains(r.body, i18nVI("auth.error.oidc_failed")) {
+				t.Fatalf("%d, session %q\n%s", r.StatusCode, b.cookie(SessionCookie), r.body)
+			}
+		}
+		t.Run("no sign-in in flight", func(t *testing.T) {
+			b := w.browser(t)
+			refused(t, b, b.get("/console/oidc/callback?code=abc&state=xyz"))
+		})
+		t.Run("a good code with another state", func(t *testing.T) {
+			b := w.browser(t)
+			r := b.get("/console/oidc/login")
+			auth, _ := url.Parse(r.Header.Get("Location"))
+			if auth.Host != strings.TrimPrefix(w.idp.srv.URL, "http://") {
+				t.Fatalf("sent to %v, not the provider", auth)
+			}
+			approved, err := b.c.Get(auth.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			approved.Body.Close()
+			back, _ := url.Parse(approved.Header.Get("Location"))
+			q := back.Query()
+			if q.Get("code") == "" {
+				t.Fatalf("the provider sent back %v", back)
+			}
+			q.Set("state", "forged")
+			back.RawQuery = q.Encode()
+			refused(t, b, b.get(back.RequestURI()))
+		})
+		t.Run("the provider refused", func(t *testing.T) {
+			b := w.browser(t)
+			r := b.get("/console/oidc/login")
+			auth, _ := url.Parse(r.Header.Get("Location"))
+			refused(t, b, b.get("/console/oidc/callback?error=access_denied&state="+url.QueryEscape(auth.Query().Get("state"))))
+		})
+		t.Run("a code that is not the provider's", func(t *testing.T) {
+			b := w.browser(t)
+			r := b.get("/console/oidc/login")
+			auth, _ := url.Parse(r.Header.Get("Location"))
+			refused(t, b, b.get("/console/oidc/callback?code=made-up&state="+url.QueryEscape(auth.Query().Get("state"))))
+		})
+		t.Run("an ID token for another sign-in", func(t *testing.T) {
+			w.idp.mu.Lock()
+			w.idp.forgeNonce = "someone-elses-nonce"
+			w.idp.mu.Unlock()
+			defer func() { w.idp.mu.Lock(); w.idp.forgeNonce = ""; w.idp.mu.Unlock() }()
+			b := w.oidcBrowser(t)
+			refused(t, b, b.get("/console/oidc/login"))
+		})
+	})
+}
+
+func TestNewOIDCNeedsACompleteReachableProvider(t *testing.T) {
+	idp := newIdentityProvider(t)
+	for _, cfg := range []OIDCConfig{
+		{ClientID: "c", RedirectURL: "http://x/cb"},
+		{Issuer: idp.srv.URL, RedirectURL: "http://x/cb"},
+		{Issuer: idp.srv.URL, ClientID: "c"},
+		{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb"},
+		{Issuer: idp.srv.URL + "/other", ClientID: "c", RedirectURL: "http://x/cb"},
+	} {
+		if _, err := NewOIDC(context.Background(), cfg, nil); err == nil {
+			t.Errorf("NewOIDC(%+v) succeeded", cfg)
+		}
+	}
+}

@@ -1,0 +1,494 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/identity"
+	"chancery/internal/web"
+)
+
+// field is one form control as the "field" template draws it.
+type field struct {
+	ID           string // element id and form name
+	Type         string // an input type
+	Label        string
+	Value        string
+	Autocomplete string
+	InputMode    string
+	Required     bool
+	Hint         string
+	Error        string
+}
+
+// DescribedBy lists the ids of the hint and error, for aria-describedby.
+func (f field) DescribedBy() string {
+	switch {
+	case f.Hint != "" && f.Error != "":
+		return f.ID + "-hint " + f.ID + "-error"
+	case f.Hint != "":
+		return f.ID + "-hint"
+	case f.Error != "":
+		return f.ID + "-error"
+	}
+	return ""
+}
+
+// form is a page's form: where it posts, its controls, and a refusal
+// that concerns no one field.
+type form struct {
+	Action  string
+	Next    string // a local path to go on to afterwards
+	Fields  []field
+	Submit  string
+	Problem string
+}
+
+// setError shows msg beside the field named name, or above the form when
+// no field has that name.
+func (f *form) setError(name, msg string) {
+	for i := range f.Fields {
+		if f.Fields[i].ID == name {
+			f.Fields[i].Error = msg
+			return
+		}
+	}
+	f.Problem = msg
+}
+
+// ict is Vietnam's time, which has had no daylight saving since 1975.
+var ict = time.FixedZone("ICT", 7*3600)
+
+// explain returns how a form shows err: the status to answer with, the
+// field concerned ("" for the whole form) and the message in lang. It
+// reports false for a server fault, which gets the error page instead.
+func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok bool) {
+	status = web.Status(err)
+	if status >= 500 {
+		return status, "", "", false
+	}
+	var fe *errs.FieldError
+	if errors.As(err, &fe) {
+		// The directory's messages are English only; they are precise, so
+		// they are shown rather than a vaguer translation.
+		fieldName, msg = fe.Field, fe.Message
+	}
+	var ae *authError
+	if errors.As(err, &ae) {
+		fieldName, msg = ae.field, i18n.T(lang, ae.key)
+		if !ae.retry.IsZero() {
+			msg = i18n.T(lang, ae.key, ae.retry.In(ict).Format("15:04 02/01/2006"))
+		}
+	}
+	if msg == "" {
+		msg = i18n.T(lang, "error."+strconv.Itoa(status))
+	}
+	return status, fieldName, msg, true
+}
+
+// refuse shows on f why cause (nil: nothing) refused it, and returns the
+// status to render the form with. For a server fault it writes the error
+// page instead and reports false.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, lang i18n.Lang, f *form, cause error) (int, bool) {
+	if cause == nil {
+		return http.StatusOK, true
+	}
+	status, fieldName, msg, ok := explain(lang, cause)
+	if !ok {
+		web.Error(w, r, cause)
+		return status, false
+	}
+	f.setError(fieldName, msg)
+	if t, ok := retryAt(cause); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(t.Sub(h.svc.clock())/time.Second))))
+	}
+	return status, true
+}
+
+// steps are the pages of each sign-in stage, per surface.
+var steps = map[string]map[string]string{
+	web.Console: {
+		StageEnrollTOTP:     "/console/sign-in/enroll-totp",
+		StageChangePassword: "/console/sign-in/change-password",
+		StageVerifyTOTP:     "/console/sign-in/verify-totp",
+	},
+	web.Portal: {
+		StageChangePassword: "/account/password",
+	},
+}
+
+// stageURL returns where a browser goes after a sign-in step that left
+// its session at stage: the next step's page, carrying next along, or
+// when signed in fully, next itself (a local path) or the surface's home.
+func stageURL(surface, stage, next string) string {
+	next = web.SafeNext(next, "")
+	step, ok := steps[surface][stage]
+	if !ok {
+		home := "/console/"
+		if surface == web.Portal {
+			home = "/account/"
+		}
+		return web.SafeNext(next, home)
+	}
+	if next != "" {
+		step += "?next=" + url.QueryEscape(next)
+	}
+	return step
+}
+
+// surfaceOf returns the surface the signed-in principal of r uses.
+func surfaceOf(r *http.Request) string {
+	if web.SubjectFrom(r.Context()).Kind == authz.Citizen {
+		return web.Portal
+	}
+	return web.Console
+}
+
+// nextParam returns the request's ?next= (or form field), if it is a local path.
+func nextParam(r *http.Request) string { return web.SafeNext(r.FormValue("next"), "") }
+
+// loginView is the sign-in page's view model.
+type loginView struct {
+	Form    form
+	Citizen bool // the portal's form, signing in by e-mail address
+	OIDC    bool // offer the identity provider
+}
+
+func (h *Handler) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
+	h.loginPage(w, r, web.Console)
+}
+
+func (h *Handler) portalLoginPage(w http.ResponseWriter, r *http.Request) {
+	h.loginPage(w, r, web.Portal)
+}
+
+func (h *Handler) consoleLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.Console) }
+
+func (h *Handler) portalLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.Portal) }
+
+// surfaceKind is who signs in on a surface.
+func surfaceKind(surface string) authz.PrincipalKind {
+	if surface == web.Portal {
+		return authz.Citizen
+	}
+	return authz.Staff
+}
+
+// loginPage shows the sign-in form, or sends on a browser already signed
+// in on this surface.
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, surface string) {
+	p := web.PrincipalFrom(r.Context())
+	if p.Subject.Kind == surfaceKind(surface) {
+		http.Redirect(w, r, stageURL(surface, p.Stage, nextParam(r)), http.StatusSeeOther)
+		return
+	}
+	h.renderLogin(w, r, surface, "", nil)
+}
+
+// login signs in from the form: on success it sets the session cookie and
+// sends the browser to the next sign-in step or where it was going; on
+// failure it shows the form again with the reason, keeping the username.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, surface string) {
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	var err error
+	switch {
+	case username == "":
+		err = fieldError("username", "auth.error.required", "is required")
+	case password == "":
+		err = fieldError("password", "auth.error.required", "is required")
+	default:
+		var sess Session
+		sess, err = h.svc.Login(r.Context(), LoginRequest{Kind: surfaceKind(surface), Username: username, Password: password,
+			TOTP: r.PostFormValue("totp"), Address: web.ClientAddr(r), UserAgent: r.UserAgent()})
+		if err == nil {
+			setSessionCookies(w, r, sess)
+			http.Redirect(w, r, stageURL(surface, sess.Stage, nextParam(r)), http.StatusSeeOther)
+			return
+		}
+	}
+	h.renderLogin(w, r, surface, username, err)
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, username string, cause error) {
+	page := h.shell.Page(r, surface, "auth.login.title")
+	citizen := surface == web.Portal
+	v := loginView{Citizen: citizen, OIDC: !citizen && h.oidc != nil}
+	v.Form = form{Action: "/console/login", Next: nextParam(r), Submit: page.T("nav.signin")}
+	user := field{ID: "username", Type: "text", Label: page.T("auth.username"), Value: username, Autocomplete: "username", Required: true}
+	if citizen {
+		v.Form.Action = "/account/login"
+		user.Type, user.Label, user.Autocomplete = "email", page.T("auth.email"), "email"
+	}
+	v.Form.Fields = []field{user, {ID: "password", Type: "password", Label: page.T("auth.password"), Autocomplete: "current-password", Required: true}}
+	// Staff may have a second factor, so the console always asks; the
+	// portal asks only once the account turns out to need one.
+	if !citizen || errors.Is(cause, errTOTPRequired) || errors.Is(cause, errTOTPWrong) {
+		code := codeField(page)
+		code.Required = false
+		if !citizen {
+			code.Hint = page.T("auth.totp.hint_login")
+		}
+		v.Form.Fields = append(v.Form.Fields, code)
+	}
+	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+		h.pages.Render(w, r, status, "login", web.View[loginView]{Page: page, Data: v})
+	}
+}
+
+// codeField is the control for an authenticator code.
+func codeField(page web.Page) field {
+	return field{ID: "totp", Type: "text", Label: page.T("auth.totp.code"), Autocomplete: "one-time-code", InputMode: "numeric", Required: true}
+}
+
+// logout ends the browser's session, clears its cookie and sends it to
+// dest.
+func (h *Handler) logout(dest string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(SessionCookie); err == nil {
+			if err := h.svc.Logout(r.Context(), c.Value); err != nil {
+				web.Error(w, r, err)
+				return
+			}
+		}
+		clearSessionCookie(w, r)
+		http.Redirect(w, r, dest, http.StatusSeeOther)
+	}
+}
+
+// advance sends the browser on after a sign-in step succeeded: with a
+// fresh session (see Service.reissue) to the next step, or where it was
+// going. An API client keeps its token, whose stage has moved on.
+func (h *Handler) advance(w http.ResponseWriter, r *http.Request) {
+	surface := surfaceOf(r)
+	token := requestToken(r)
+	if web.PrincipalFrom(r.Context()).Bearer {
+		p, err := h.svc.Authenticate(r.Context(), token)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		http.Redirect(w, r, stageURL(surface, p.Stage, nextParam(r)), http.StatusSeeOther)
+		return
+	}
+	sess, err := h.svc.reissue(r.Context(), token, web.ClientAddr(r), r.UserAgent())
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	setSessionCookies(w, r, sess)
+	http.Redirect(w, r, stageURL(surface, sess.Stage, nextParam(r)), http.StatusSeeOther)
+}
+
+// enrollView is the TOTP enrolment page's view model.
+type enrollView struct {
+	Form form
+	// Secret is the base32 secret in groups of four, to type into an app.
+	Secret string
+	// URI is the otpauth link that apps on the same device open; built
+	// here from the secret, so safe for an href despite its scheme.
+	URI template.URL
+	// Enrolled reports that a second factor is already enabled.
+	Enrolled bool
+	Continue string // where to go on when Enrolled
+}
+
+func (h *Handler) enrollPage(w http.ResponseWriter, r *http.Request) { h.renderEnroll(w, r, nil) }
+
+// enroll confirms the enrolment with the first code from the app.
+func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
+	s := web.SubjectFrom(r.Context())
+	if err := h.svc.ConfirmTOTP(r.Context(), s.Kind, s.ID, r.PostFormValue("totp")); err != nil {
+		h.renderEnroll(w, r, err)
+		return
+	}
+	h.advance(w, r)
+}
+
+func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, cause error) {
+	p := web.PrincipalFrom(r.Context())
+	page := h.shell.Page(r, web.Console, "auth.enroll.title")
+	v := enrollView{Continue: stageURL(web.Console, p.Stage, nextParam(r))}
+	secret, err := h.svc.EnrollTOTP(r.Context(), p.Subject.Kind, p.Subject.ID)
+	switch {
+	case errors.Is(err, errTOTPEnrolled):
+		v.Enrolled = true
+	case err != nil:
+		web.Error(w, r, err)
+		return
+	default:
+		v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
+	}
+	v.Form = form{Action: "/console/sign-in/enroll-totp", Next: nextParam(r), Submit: page.T("auth.enroll.submit"),
+		Fields: []field{codeField(page)}}
+	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+		h.pages.Render(w, r, status, "enroll_totp", web.View[enrollView]{Page: page, Data: v})
+	}
+}
+
+// verifyView is the view model of the page that asks for the code after
+// signing in through the identity provider.
+type verifyView struct{ Form form }
+
+func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) { h.renderVerify(w, r, nil) }
+
+func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.verifySessionTOTP(r.Context(), requestToken(r), r.PostFormValue("totp")); err != nil {
+		h.renderVerify(w, r, err)
+		return
+	}
+	h.advance(w, r)
+}
+
+func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, cause error) {
+	page := h.shell.Page(r, web.Console, "auth.verify.title")
+	v := verifyView{Form: form{Action: "/console/sign-in/verify-totp", Next: nextParam(r), Submit: page.T("auth.verify.submit"),
+		Fields: []field{codeField(page)}}}
+	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+		h.pages.Render(w, r, status, "verify_totp", web.View[verifyView]{Page: page, Data: v})
+	}
+}
+
+// passwordView is the password change page's view model.
+type passwordView struct {
+	Form form
+	// Forced reports that the session may do nothing else until the
+	// one-time password is replaced.
+	Forced bool
+}
+
+func (h *Handler) passwordPage(w http.ResponseWriter, r *http.Request) { h.renderPassword(w, r, nil) }
+
+// changePassword replaces the signed-in person's password.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
+	s := web.SubjectFrom(r.Context())
+	password := r.PostFormValue("password")
+	err := fieldError("confirm_password", "auth.error.confirm", "does not match the new password")
+	if password == r.PostFormValue("confirm_password") {
+		err = h.svc.ChangePassword(r.Context(), s.Kind, s.ID, r.PostFormValue("current_password"), password)
+	}
+	if err != nil {
+		h.renderPassword(w, r, err)
+		return
+	}
+	h.advance(w, r)
+}
+
+func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause error) {
+	surface := surfaceOf(r)
+	page := h.shell.Page(r, surface, "auth.password.title")
+	v := passwordView{Forced: page.Principal.Stage == StageChangePassword}
+	v.Form = form{Action: "/console/sign-in/change-password", Next: nextParam(r), Submit: page.T("auth.password.submit")}
+	if surface == web.Portal {
+		v.Form.Action = "/account/password"
+	}
+	v.Form.Fields = newPasswordFields(page)
+	v.Form.Fields = append([]field{{ID: "current_password", Type: "password", Label: page.T("auth.password.current"),
+		Autocomplete: "current-password", Required: true}}, v.Form.Fields...)
+	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+		h.pages.Render(w, r, status, "change_password", web.View[passwordView]{Page: page, Data: v})
+	}
+}
+
+// newPasswordFields are the controls for choosing a password.
+func newPasswordFields(page web.Page) []field {
+	return []field{
+		{ID: "password", Type: "password", Label: page.T("auth.password.new"), Autocomplete: "new-password", Required: true,
+			Hint: page.T("auth.password.rules", MinPasswordLen, MaxPasswordLen)},
+		{ID: "confirm_password", Type: "password", Label: page.T("auth.password.confirm"), Autocomplete: "new-password", Required: true},
+	}
+}
+
+// staffAccountView is the console account page's view model.
+type staffAccountView struct {
+	Member identity.StaffMember
+	// RoleKeys and ClearanceKey are catalogue keys of the names.
+	RoleKeys     []string
+	ClearanceKey string
+	TOTP         bool
+}
+
+// staffAccount shows the signed-in staff member's own account.
+func (h *Handler) staffAccount(w http.ResponseWriter, r *http.Request) {
+	s := web.SubjectFrom(r.Context())
+	m, err := h.svc.dir.Staff(r.Context(), s.ID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	totp, err := h.svc.totpEnabled(r.Context(), authz.Staff, s.ID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	v := staffAccountView{Member: m, ClearanceKey: "identity.level." + m.Clearance.String(), TOTP: totp}
+	for _, name := range m.Roles.Names() {
+		v.RoleKeys = append(v.RoleKeys, "identity.role."+name)
+	}
+	page := h.shell.Page(r, web.Console, "auth.account.title")
+	h.pages.Render(w, r, http.StatusOK, "staff_account", web.View[staffAccountView]{Page: page, Data: v})
+}
+
+// citizenAccount shows the signed-in citizen's own account.
+func (h *Handler) citizenAccount(w http.ResponseWriter, r *http.Request) {
+	c, err := h.svc.dir.Citizen(r.Context(), web.SubjectFrom(r.Context()).ID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	page := h.shell.Page(r, web.Portal, "auth.account.title")
+	h.pages.Render(w, r, http.StatusOK, "citizen_account", web.View[identity.Citizen]{Page: page, Data: c})
+}
+
+// registerView is the portal registration page's view model.
+type registerView struct{ Form form }
+
+func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
+	if web.SubjectFrom(r.Context()).Kind == authz.Citizen {
+		http.Redirect(w, r, "/account/", http.StatusSeeOther)
+		return
+	}
+	h.renderRegister(w, r, nil)
+}
+
+// register opens a portal account and signs the citizen in.
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	password := r.PostFormValue("password")
+	if password != r.PostFormValue("confirm_password") {
+		h.renderRegister(w, r, fieldError("confirm_password", "auth.error.confirm", "does not match the password"))
+		return
+	}
+	c, err := h.svc.RegisterCitizen(r.Context(), r.PostFormValue("email"), r.PostFormValue("full_name"), r.PostFormValue("phone"), password)
+	if err != nil {
+		h.renderRegister(w, r, err)
+		return
+	}
+	sess, err := h.svc.openSession(r.Context(), citizenPrincipal(c), StageFull, methodPassword, web.ClientAddr(r), r.UserAgent(), h.svc.clock())
+	if err != nil {
+		web.Error(w, r, fmt.Errorf("sign in after registering: %w", err))
+		return
+	}
+	setSessionCookies(w, r, sess)
+	http.Redirect(w, r, "/account/", http.StatusSeeOther)
+}
+
+func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause error) {
+	page := h.shell.Page(r, web.Portal, "auth.register.title")
+	v := registerView{Form: form{Action: "/account/register", Submit: page.T("auth.register.submit")}}
+	v.Form.Fields = append([]field{
+		{ID: "email", Type: "email", Label: page.T("auth.email"), Value: r.PostFormValue("email"), Autocomplete: "email", Required: true},
+		{ID: "full_name", Type: "text", Label: page.T("auth.full_name"), Value: r.PostFormValue("full_name"), Autocomplete: "name", Required: true},
+		{ID: "phone", Type: "tel", Label: page.T("auth.phone"), Value: r.PostFormValue("phone"), Autocomplete: "tel",
+			Hint: page.T("auth.phone.hint")},
+	}, newPasswordFields(page)...)
+	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+		h.pages.Render(w, r, status, "register", web.View[registerView]{Page: page, Data: v})
+	}
+}

@@ -1,0 +1,795 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/web"
+)
+
+// SessionTTL limits how long a session lasts.
+type SessionTTL struct {
+	// Absolute is how long after sign-in the session ends, used or not.
+	Absolute time.Duration
+	// Idle is how long the session survives unused. An Idle at least as
+	// long as Absolute never ends a session early.
+	Idle time.Duration
+}
+
+// The defaults of Options.
+var (
+	DefaultStaffSession   = SessionTTL{Absolute: 12 * time.Hour, Idle: 2 * time.Hour}
+	DefaultCitizenSession = SessionTTL{Absolute: 24 * time.Hour, Idle: 24 * time.Hour}
+)
+
+// Default limits on guessing.
+const (
+	DefaultLockoutThreshold = 5
+	DefaultLockoutDuration  = 15 * time.Minute
+	// MaxLockout caps the doubling lockout.
+	MaxLockout           = 24 * time.Hour
+	DefaultAddressLimit  = 30
+	DefaultAddressWindow = 15 * time.Minute
+	// addressMemory bounds the addresses the limiter remembers.
+	addressMemory = 100_000
+	// touchInterval is how stale a session's last use may be recorded, so
+	// that an active session costs at most one write a minute.
+	touchInterval = time.Minute
+)
+
+// Options configure a Service. Every zero field takes its default.
+type Options struct {
+	// Now is the clock. If nil, time.Now is used.
+	Now func() time.Time
+	// Params are the argon2id costs of new password hashes. If zero,
+	// DefaultParams. Tests use cheap ones.
+	Params Params
+	// StaffSession and CitizenSession limit sessions; zero fields take
+	// those of DefaultStaffSession and DefaultCitizenSession.
+	StaffSession, CitizenSession SessionTTL
+	// LockoutThreshold is how many failed sign-ins in a row lock an
+	// account. If zero, DefaultLockoutThreshold.
+	LockoutThreshold int
+	// LockoutDuration is how long the first lock lasts; each further lock
+	// without a successful sign-in between lasts twice as long as the one
+	// before, up to MaxLockout. If zero, DefaultLockoutDuration.
+	LockoutDuration time.Duration
+	// AddressLimit is how many failed sign-ins one client address may
+	// make per AddressWindow. If zero, DefaultAddressLimit and
+	// DefaultAddressWindow.
+	AddressLimit  int
+	AddressWindow time.Duration
+}
+
+// Service signs staff and citizens in and keeps their credentials and
+// sessions. It is safe for concurrent use.
+type Service struct {
+	db        *store.DB
+	dir       Directory
+	sealer    Sealer
+	now       func() time.Time
+	params    Params
+	staffTTL  SessionTTL
+	citTTL    SessionTTL
+	lockAfter int
+	lockFor   time.Duration
+	addresses *addressLimiter
+	// hashSlots bounds the argon2id hashes running at once: each holds
+	// Params.Memory, so a flood of sign-ins must queue, not exhaust memory.
+	hashSlots chan struct{}
+
+	dummyOnce sync.Once
+	dummyHash string // a hash to verify against when the account is unknown
+}
+
+// New returns the sign-in service keeping credentials and sessions in db,
+// people in dir, and TOTP secrets sealed by sealer under SealPurpose.
+func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
+	s := &Service{db: db, dir: dir, sealer: sealer, now: opts.Now, params: opts.Params,
+		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession,
+		lockAfter: opts.LockoutThreshold, lockFor: opts.LockoutDuration,
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.params == (Params{}) {
+		s.params = DefaultParams
+	}
+	s.staffTTL = withDefaults(s.staffTTL, DefaultStaffSession)
+	s.citTTL = withDefaults(s.citTTL, DefaultCitizenSession)
+	if s.lockAfter <= 0 {
+		s.lockAfter = DefaultLockoutThreshold
+	}
+	if s.lockFor <= 0 {
+		s.lockFor = DefaultLockoutDuration
+	}
+	limit, window := opts.AddressLimit, opts.AddressWindow
+	if limit <= 0 {
+		limit = DefaultAddressLimit
+	}
+	if window <= 0 {
+		window = DefaultAddressWindow
+	}
+	s.addresses = newAddressLimiter(limit, window, addressMemory)
+	return s
+}
+
+func withDefaults(t, def SessionTTL) SessionTTL {
+	if t.Absolute <= 0 {
+		t.Absolute = def.Absolute
+	}
+	if t.Idle <= 0 {
+		t.Idle = def.Idle
+	}
+	return t
+}
+
+// clock returns the current time at the precision both dialects store.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) ttl(kind authz.PrincipalKind) SessionTTL {
+	if kind == authz.Citizen {
+		return s.citTTL
+	}
+	return s.staffTTL
+}
+
+// acquire waits for a hashing slot; release gives it back.
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait to hash a password: %w", ctx.Err())
+	}
+}
+
+func (s *Service) release() { <-s.hashSlots }
+
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return hashPassword(password, s.params), nil
+}
+
+// verify reports whether password matches the stored hash, and whether
+// the hash should be replaced by one made with the current parameters.
+func (s *Service) verify(ctx context.Context, password, encoded string) (ok, weak bool, err error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer s.release()
+	return verifyPassword(password, encoded, s.params)
+}
+
+// wrongCredentials answers a sign-in to an account that does not exist
+// or has no password. It first spends the time of a password
+// verification, so that the answer comes no sooner than for a wrong
+// password.
+func (s *Service) wrongCredentials(ctx context.Context, password string) error {
+	s.dummyOnce.Do(func() { s.dummyHash = hashPassword(rand.Text(), s.params) })
+	if _, _, err := s.verify(ctx, password, s.dummyHash); err != nil {
+		return err
+	}
+	return errWrongCredentials
+}
+
+// LoginRequest is a sign-in attempt.
+type LoginRequest struct {
+	// Kind is authz.Staff (Username is the username) or authz.Citizen
+	// (Username is the e-mail address).
+	Kind     authz.PrincipalKind
+	Username string
+	Password string
+	// TOTP is the authenticator code; required when the account has a
+	// second factor enrolled.
+	TOTP string
+	// Address is the client's IP address, for the per-address limit; an
+	// empty one escapes that limit (but not the account lockout).
+	Address   string
+	UserAgent string
+}
+
+// Login checks a sign-in attempt and opens a session. The session's Stage
+// is StageChangePassword after a one-time password, StageEnrollTOTP for
+// cleared staff without a second factor, and StageFull otherwise.
+//
+// An unknown account and a wrong password get the same error and take the
+// same time. Login returns an errs.ErrUnauthenticated error for wrong
+// credentials, a missing second-factor code (code "totp_required") or a
+// wrong one; errs.ErrForbidden for a disabled account; and
+// errs.ErrRateLimited, saying when to retry, for a locked account or an
+// address that failed too often. Wrong passwords and codes count towards
+// the account's lockout and the address's limit.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) {
+	kind, err := kindName(req.Kind)
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.clock()
+	if until, blocked := s.addresses.blocked(req.Address, now); blocked {
+		return Session{}, throttledError(until)
+	}
+	sess, err := s.login(ctx, kind, req, now)
+	var ae *authError
+	if errors.As(err, &ae) && ae != errTOTPRequired && ae != errDisabled {
+		s.addresses.fail(req.Address, now)
+	}
+	return sess, err
+}
+
+func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now time.Time) (Session, error) {
+	p, err := s.lookupByName(ctx, req.Kind, req.Username)
+	if errors.Is(err, errs.ErrNotFound) {
+		return Session{}, s.wrongCredentials(ctx, req.Password)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	cred, err := getCredential(ctx, s.db, kind, p.id)
+	if errors.Is(err, errs.ErrNotFound) || err == nil && cred.passwordHash == "" {
+		return Session{}, s.wrongCredentials(ctx, req.Password)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if cred.locked(now) {
+		return Session{}, lockedError(cred.lockedUntil)
+	}
+	ok, weak, err := s.verify(ctx, req.Password, cred.passwordHash)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in %s %d: %w", kind, p.id, err)
+	}
+	if !ok {
+		return Session{}, s.failure(ctx, cred, errWrongCredentials, now)
+	}
+	if p.disabled {
+		return Session{}, errDisabled
+	}
+	if cred.totpEnabled {
+		if req.TOTP == "" {
+			return Session{}, errTOTPRequired
+		}
+		if err := s.checkCode(ctx, cred, req.TOTP, now); err != nil {
+			return Session{}, err
+		}
+	}
+	rehash := ""
+	if weak {
+		if rehash, err = s.hash(ctx, req.Password); err != nil {
+			return Session{}, err
+		}
+	}
+	if err := clearFailures(ctx, s.db, kind, p.id, rehash, now); err != nil {
+		return Session{}, err
+	}
+	stage := StageFull
+	switch {
+	case cred.mustChange:
+		stage = StageChangePassword
+	case p.cleared() && !cred.totpEnabled:
+		stage = StageEnrollTOTP
+	}
+	return s.openSession(ctx, p, stage, methodPassword, req.Address, req.UserAgent, now)
+}
+
+// checkCode checks a sign-in's TOTP code against the account's enrolled
+// secret, claiming its time step so the code cannot be used again. A wrong
+// code counts as a failed sign-in.
+func (s *Service) checkCode(ctx context.Context, cred credential, code string, now time.Time) error {
+	key, err := s.openSecret(ctx, cred)
+	if err != nil {
+		return err
+	}
+	step, ok := checkTOTP(key, code, now, cred.totpLastStep)
+	if ok {
+		if ok, err = claimTOTPStep(ctx, s.db, cred.kind, cred.id, step, false, now); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return s.failure(ctx, cred, errTOTPWrong, now)
+	}
+	return nil
+}
+
+// failure counts a failed sign-in of cred's account, locking it when the
+// count reaches a multiple of the threshold, and returns the error to
+// give: cause, or the lock when this failure set it.
+func (s *Service) failure(ctx context.Context, cred credential, cause error, now time.Time) error {
+	n, err := countFailure(ctx, s.db, cred.kind, cred.id, now)
+	if err != nil {
+		return err
+	}
+	if n%s.lockAfter != 0 {
+		return cause
+	}
+	until := now.Add(s.lockDuration(n / s.lockAfter))
+	if err := lockUntil(ctx, s.db, cred.kind, cred.id, until, now); err != nil {
+		return err
+	}
+	return lockedError(until)
+}
+
+// lockDuration returns how long the nth lock in a row lasts: the first
+// LockoutDuration, each further one twice the one before, up to MaxLockout.
+func (s *Service) lockDuration(nth int) time.Duration {
+	d := s.lockFor
+	for i := 1; i < nth && d < MaxLockout; i++ {
+		d *= 2
+	}
+	return min(d, MaxLockout)
+}
+
+// The ways a session was opened, stored in sessions.method.
+const (
+	methodPassword = "password"
+	methodOIDC     = "oidc"
+	// methodOIDCMFA is a sign-in through the identity provider that the
+	// provider says used a second factor, which then stands in for TOTP.
+	methodOIDCMFA = "oidc_mfa"
+)
+
+// newToken returns 32 random bytes, base64url-encoded.
+func newToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// tokenLen is the length of a token newToken makes.
+const tokenLen = 43
+
+// hashToken returns the stored form of a session token, and whether the
+// token is well-formed at all (so garbage never reaches the database).
+func hashToken(token string) (string, bool) {
+	if len(token) != tokenLen {
+		return "", false
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(token); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:]), true
+}
+
+// maxUserAgent bounds the stored User-Agent, which the client chooses.
+const maxUserAgent = 256
+
+// openSession starts a session for p at stage and sweeps away expired
+// ones, in one transaction.
+func (s *Service) openSession(ctx context.Context, p principal, stage, method, address, userAgent string, now time.Time) (Session, error) {
+	kind, err := kindName(p.kind)
+	if err != nil {
+		return Session{}, err
+	}
+	ttl := s.ttl(p.kind)
+	sess := Session{Token: newToken(), ExpiresAt: now.Add(ttl.Absolute), Stage: stage, CSRF: newToken()}
+	hash, _ := hashToken(sess.Token)
+	if len(userAgent) > maxUserAgent {
+		userAgent = userAgent[:maxUserAgent]
+	}
+	row := sessionRow{hash: hash, kind: kind, id: p.id, stage: stage, method: method, csrf: sess.CSRF,
+		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := sweepSessions(ctx, tx, now, now.Add(-s.staffTTL.Idle), now.Add(-s.citTTL.Idle)); err != nil {
+			return err
+		}
+		return insertSession(ctx, tx, row)
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("open session: %w", err)
+	}
+	return sess, nil
+}
+
+// Logout ends the session of token. Ending an unknown or already ended
+// session is not an error.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	hash, ok := hashToken(token)
+	if !ok {
+		return nil
+	}
+	return deleteSession(ctx, s.db, hash)
+}
+
+// session returns the live session of token with its principal, or an
+// errs.ErrUnauthenticated error if there is none: an unknown token, an
+// expired or idle session, or a principal gone or disabled since.
+func (s *Service) session(ctx context.Context, token string, now time.Time) (sessionRow, principal, error) {
+	hash, ok := hashToken(token)
+	if !ok {
+		return sessionRow{}, principal{}, errSessionEnded
+	}
+	row, err := sessionByHash(ctx, s.db, hash)
+	if errors.Is(err, errs.ErrNotFound) {
+		return row, principal{}, errSessionEnded
+	}
+	if err != nil {
+		return row, principal{}, err
+	}
+	kind := authz.Staff
+	if row.kind == "citizen" {
+		kind = authz.Citizen
+	}
+	ttl := s.ttl(kind)
+	if !now.Before(row.expiresAt) || !now.Before(row.lastSeen.Add(ttl.Idle)) {
+		return row, principal{}, errors.Join(errSessionEnded, deleteSession(ctx, s.db, hash))
+	}
+	p, err := s.lookup(ctx, kind, row.id)
+	if errors.Is(err, errs.ErrNotFound) || err == nil && p.disabled {
+		return row, principal{}, errors.Join(errSessionEnded, deleteSessions(ctx, s.db, row.kind, row.id))
+	}
+	if err != nil {
+		return row, principal{}, fmt.Errorf("load session's %s %d: %w", row.kind, row.id, err)
+	}
+	// A clearance raised since sign-in makes the second factor due now,
+	// unless the identity provider vouched for one.
+	if row.stage == StageFull && p.cleared() && !row.totpEnabled && row.method != methodOIDCMFA {
+		row.stage = StageEnrollTOTP
+	}
+	return row, p, nil
+}
+
+// Authenticate returns the principal of the session of token. It returns
+// an errs.ErrUnauthenticated error for an unknown, expired or idle
+// session, or one whose account was removed or disabled. Each use slides
+// the idle timeout, recorded at most once a minute per session.
+func (s *Service) Authenticate(ctx context.Context, token string) (web.Principal, error) {
+	now := s.clock()
+	row, p, err := s.session(ctx, token, now)
+	if err != nil {
+		return web.Principal{}, err
+	}
+	if now.Sub(row.lastSeen) >= touchInterval {
+		if err := touchSession(ctx, s.db, row.hash, now); err != nil {
+			return web.Principal{}, err
+		}
+	}
+	return web.Principal{Subject: p.subject, Username: p.username, Name: p.name, Stage: row.stage}, nil
+}
+
+// reissue replaces the session of token by a new one at the same stage
+// (as now stored) and absolute expiry, and ends every other session of
+// its principal. Called after a sign-in step succeeds, it leaves the
+// account with only the session that took the step: one opened
+// elsewhere with the password alone does not ride on the new factor or
+// survive the new password.
+func (s *Service) reissue(ctx context.Context, token, address, userAgent string) (Session, error) {
+	now := s.clock()
+	row, _, err := s.session(ctx, token, now)
+	if err != nil {
+		return Session{}, err
+	}
+	sess := Session{Token: newToken(), ExpiresAt: row.expiresAt, Stage: row.stage, CSRF: newToken()}
+	next := row
+	next.hash, _ = hashToken(sess.Token)
+	next.csrf, next.address, next.lastSeen = sess.CSRF, address, now
+	next.userAgent = userAgent[:min(len(userAgent), maxUserAgent)]
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := deleteSessions(ctx, tx, row.kind, row.id); err != nil {
+			return err
+		}
+		return insertSession(ctx, tx, next)
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("renew session: %w", err)
+	}
+	return sess, nil
+}
+
+// sealAD binds a sealed TOTP secret to its account.
+func sealAD(kind string, id int64) []byte {
+	return []byte("totp:" + kind + ":" + strconv.FormatInt(id, 10))
+}
+
+func (s *Service) openSecret(ctx context.Context, cred credential) ([]byte, error) {
+	key, err := s.sealer.Open(ctx, SealPurpose, cred.totpSecret, sealAD(cred.kind, cred.id))
+	if err != nil {
+		return nil, fmt.Errorf("open TOTP secret of %s %d: %w", cred.kind, cred.id, err)
+	}
+	return key, nil
+}
+
+// EnrollTOTP starts (or resumes) enrolling a TOTP second factor for
+// kind/id and returns its base32 secret, for the person to add to an
+// authenticator app (see TOTPURI). The factor is not used until
+// ConfirmTOTP proves the app has it. It returns errs.ErrNotFound for an
+// unknown account and errs.ErrConflict when a factor is already enrolled.
+func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	k, err := kindName(kind)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.lookup(ctx, kind, id); err != nil {
+		return "", fmt.Errorf("enrol second factor: %w", err)
+	}
+	cred, err := getCredential(ctx, s.db, k, id)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return "", err
+	}
+	if cred.totpEnabled {
+		return "", errTOTPEnrolled
+	}
+	if cred.totpSecret != nil {
+		// Resume: a reloaded page shows the secret the app may already hold.
+		key, err := s.openSecret(ctx, cred)
+		if err != nil {
+			return "", err
+		}
+		return totpEncoding.EncodeToString(key), nil
+	}
+	key := newTOTPSecret()
+	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
+	if err != nil {
+		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
+	}
+	if err := putTOTPSecret(ctx, s.db, k, id, sealed, s.clock()); err != nil {
+		return "", err
+	}
+	return totpEncoding.EncodeToString(key), nil
+}
+
+// totpEnabled reports whether kind/id has a second factor enabled.
+func (s *Service) totpEnabled(ctx context.Context, kind authz.PrincipalKind, id int64) (bool, error) {
+	k, err := kindName(kind)
+	if err != nil {
+		return false, err
+	}
+	cred, err := getCredential(ctx, s.db, k, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		return false, nil
+	}
+	return cred.totpEnabled, err
+}
+
+// ConfirmTOTP enables the second factor that EnrollTOTP started, once code
+// shows the authenticator app produces its codes, and moves the account's
+// sessions waiting at StageEnrollTOTP to StageFull. A wrong code is an
+// *errs.FieldError on "totp"; without an enrolment in progress, or with a
+// factor already enabled, it returns errs.ErrConflict.
+func (s *Service) ConfirmTOTP(ctx context.Context, kind authz.PrincipalKind, id int64, code string) error {
+	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	cred, err := getCredential(ctx, s.db, k, id)
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	switch {
+	case cred.totpEnabled:
+		return errTOTPEnrolled
+	case cred.totpSecret == nil:
+		return errNoEnrolment
+	}
+	key, err := s.openSecret(ctx, cred)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	wrong := fieldError("totp", "auth.error.totp_wrong", "the code is wrong or expired; enter the one the app shows now")
+	step, ok := checkTOTP(key, code, now, cred.totpLastStep)
+	if !ok {
+		return wrong
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		claimed, err := claimTOTPStep(ctx, tx, k, id, step, true, now)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return wrong
+		}
+		return advanceSessions(ctx, tx, k, id, StageEnrollTOTP, StageFull)
+	})
+}
+
+// verifySessionTOTP takes the TOTP step of a session opened through the
+// identity provider without a second factor (StageVerifyTOTP): a right
+// code moves the session to StageFull; a wrong one counts as a failed
+// sign-in.
+func (s *Service) verifySessionTOTP(ctx context.Context, token, code string) error {
+	now := s.clock()
+	row, _, err := s.session(ctx, token, now)
+	if err != nil {
+		return err
+	}
+	if row.stage != StageVerifyTOTP {
+		return errNoCodeDue
+	}
+	cred, err := getCredential(ctx, s.db, row.kind, row.id)
+	if err != nil {
+		return err
+	}
+	if cred.locked(now) {
+		return lockedError(cred.lockedUntil)
+	}
+	if err := s.checkCode(ctx, cred, code, now); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := clearFailures(ctx, tx, row.kind, row.id, "", now); err != nil {
+			return err
+		}
+		return setSessionStage(ctx, tx, row.hash, StageFull)
+	})
+}
+
+// ChangePassword replaces the password of kind/id after checking the
+// current one, and moves the account's sessions waiting at
+// StageChangePassword on to their next stage. A wrong current password is
+// an *errs.FieldError on "current_password" and counts as a failed
+// sign-in; a new password the policy refuses is one on "password" (see
+// CheckPassword).
+func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, id int64, oldPassword, newPassword string) error {
+	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	p, err := s.lookup(ctx, kind, id)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	now := s.clock()
+	wrong := fieldError("current_password", "auth.error.current_password", "is not your current password")
+	cred, err := getCredential(ctx, s.db, k, id)
+	if errors.Is(err, errs.ErrNotFound) || err == nil && cred.passwordHash == "" {
+		return wrong
+	}
+	if err != nil {
+		return err
+	}
+	if cred.locked(now) {
+		return lockedError(cred.lockedUntil)
+	}
+	ok, _, err := s.verify(ctx, oldPassword, cred.passwordHash)
+	if err != nil {
+		return fmt.Errorf("change password of %s %d: %w", k, id, err)
+	}
+	if !ok {
+		return s.failure(ctx, cred, wrong, now)
+	}
+	if oldPassword == newPassword {
+		return fieldError("password", "auth.password.same", "must differ from the current password")
+	}
+	if err := CheckPassword(newPassword, p.username); err != nil {
+		return err
+	}
+	hash, err := s.hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	next := StageFull
+	if p.cleared() && !cred.totpEnabled {
+		next = StageEnrollTOTP
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := putPassword(ctx, tx, k, id, hash, false, now); err != nil {
+			return err
+		}
+		return advanceSessions(ctx, tx, k, id, StageChangePassword, next)
+	})
+}
+
+// SetPassword sets the password of kind/id, as an administrator does, and
+// ends the account's sessions; with mustChange the person must choose a
+// new one at the next sign-in. It also lifts a lockout. A password the
+// policy refuses is an *errs.FieldError on "password"; an unknown account
+// is errs.ErrNotFound.
+func (s *Service) SetPassword(ctx context.Context, kind authz.PrincipalKind, id int64, password string, mustChange bool) error {
+	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	p, err := s.lookup(ctx, kind, id)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if err := CheckPassword(password, p.username); err != nil {
+		return err
+	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := putPassword(ctx, tx, k, id, hash, mustChange, now); err != nil {
+			return err
+		}
+		return deleteSessions(ctx, tx, k, id)
+	})
+}
+
+// oneTimeAlphabet leaves out characters easily misread for one another
+// (0/O, 1/l/I) when a password is read out or copied from paper.
+const oneTimeAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// oneTimeLen gives a one-time password about 93 bits of entropy.
+const oneTimeLen = 16
+
+func oneTimePassword() string {
+	b := make([]byte, oneTimeLen)
+	for i := range b {
+		var r [1]byte
+		// Rejection sampling keeps every character equally likely.
+		for rand.Read(r[:]); int(r[0]) >= 256-256%len(oneTimeAlphabet); rand.Read(r[:]) {
+		}
+		b[i] = oneTimeAlphabet[int(r[0])%len(oneTimeAlphabet)]
+	}
+	return string(b)
+}
+
+// IssueOneTimePassword sets a random, readable 16-character password on
+// kind/id that must be changed at the first sign-in, ends the account's
+// sessions, and returns the password to hand over. It returns
+// errs.ErrNotFound for an unknown account.
+func (s *Service) IssueOneTimePassword(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	var err error
+	for range 100 {
+		pw := oneTimePassword()
+		err = s.SetPassword(ctx, kind, id, pw, true)
+		var fe *errs.FieldError
+		if errors.As(err, &fe) && fe.Field == "password" {
+			// The draw happened to contain the username: draw again.
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return pw, nil
+	}
+	return "", fmt.Errorf("issue one-time password: no random draw passed the password policy: %w", err)
+}
+
+// RevokeSessions ends every session of kind/id.
+func (s *Service) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error {
+	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	return deleteSessions(ctx, s.db, k, id)
+}
+
+// RegisterCitizen opens a portal account with a password. The password
+// policy applies (an *errs.FieldError on "password"); the directory's
+// checks of the other fields and its errs.ErrConflict for a registered
+// address pass through.
+func (s *Service) RegisterCitizen(ctx context.Context, email, fullName, phone, password string) (identity.Citizen, error) {
+	if err := CheckPassword(password, email); err != nil {
+		return identity.Citizen{}, fmt.Errorf("register: %w", err)
+	}
+	// Hash first: waiting for a hashing slot must not leave an account
+	// created without its password.
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return identity.Citizen{}, err
+	}
+	c, err := s.dir.CreateCitizen(ctx, identity.NewCitizen{Email: email, FullName: fullName, Phone: phone})
+	if errors.Is(err, errs.ErrConflict) {
+		return identity.Citizen{}, errEmailTaken
+	}
+	if err != nil {
+		return identity.Citizen{}, fmt.Errorf("register: %w", err)
+	}
+	if err := putPassword(ctx, s.db, "citizen", c.ID, hash, false, s.clock()); err != nil {
+		return identity.Citizen{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,598 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/store/storetest"
+)
+
+// code returns the machine code of err, as the problem document shows it.
+func code(err error) string {
+	var c interface{ Code() string }
+	if errors.As(err, &c) {
+		return c.Code()
+	}
+	return ""
+}
+
+func TestLoginOpensASessionThatAuthenticates(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess.Stage != StageFull || len(sess.Token) != tokenLen || len(sess.CSRF) != tokenLen || sess.Token == sess.CSRF {
+			t.Fatalf("session = %+v", sess)
+		}
+		if want := f.clock.Now().Add(DefaultStaffSession.Absolute); !sess.ExpiresAt.Equal(want) {
+			t.Errorf("expires at %v; want %v (12 h)", sess.ExpiresAt, want)
+		}
+		p, err := f.svc.Authenticate(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Subject != f.plain.Subject() || p.Username != "lan.nguyen" || p.Name != f.plain.FullName || p.Stage != StageFull || p.Bearer {
+			t.Fatalf("principal = %+v; want %+v", p, f.plain.Subject())
+		}
+		// Only the token's hash is stored.
+		var n int
+		if err := db.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*) FROM sessions WHERE token_hash = ? OR csrf = ?`),
+			sess.Token, sess.Token).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the raw token is stored (%d rows, %v)", n, err)
+		}
+	})
+}
+
+func TestLoginRefusesUnknownAccountsAndWrongPasswordsAlike(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		noPassword := f.staff(t, "no.password", authz.Unclassified)
+		if _, err := db.ExecContext(ctx, db.Rebind(`DELETE FROM credentials WHERE principal_id = ? AND principal_kind = 'staff'`), noPassword.ID); err != nil {
+			t.Fatal(err)
+		}
+		attempts := []LoginRequest{
+			{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"},
+			{Kind: authz.Staff, Username: "nobody.here", Password: testPassword},
+			{Kind: authz.Staff, Username: "no.password", Password: testPassword},
+			{Kind: authz.Staff, Username: "hoa.le@example.com", Password: testPassword}, // a citizen at the staff door
+			{Kind: authz.Citizen, Username: "lan.nguyen", Password: testPassword},       // staff at the citizens' door
+			{Kind: authz.Citizen, Username: "hoa.le@example.com", Password: "wrong password here"},
+		}
+		for _, req := range attempts {
+			_, err := f.svc.Login(ctx, req)
+			if !errors.Is(err, errs.ErrUnauthenticated) || err.Error() != errWrongCredentials.Error() || code(err) != "wrong_credentials" {
+				t.Errorf("login %+v = %v (code %q); want exactly the wrong-credentials error", req, err, code(err))
+			}
+		}
+	})
+}
+
+func TestUnknownAccountCostsAPasswordVerification(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// Parameters costly enough that a verification dominates a lookup.
+		f := newFixture(t, db, Options{Params: Params{Memory: 8 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, LockoutThreshold: 100})
+		timeIt := func(username string) time.Duration {
+			start := time.Now()
+			for range 5 {
+				// A fresh address each time keeps the address limit out of it.
+				f.svc.Login(context.Background(), LoginRequest{Kind: authz.Staff, Username: username, Password: "wrong password here"})
+			}
+			return time.Since(start)
+		}
+		timeIt("nobody.here") // the first unknown account makes the dummy hash
+		known, unknown := timeIt("lan.nguyen"), timeIt("nobody.here")
+		if unknown < known/2 {
+			t.Fatalf("an unknown account answers in %v, a wrong password in %v: the difference tells which accounts exist", unknown, known)
+		}
+	})
+}
+
+func TestLoginRefusesDisabledAccountsAfterThePassword(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		disabled := true
+		if _, err := f.dir.UpdateStaff(ctx, "test", f.plain.ID, identity.StaffPatch{Disabled: &disabled, Version: f.plain.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.login("lan.nguyen", ""); !errors.Is(err, errs.ErrForbidden) || code(err) != "account_disabled" {
+			t.Fatalf("login to a disabled account = %v; want account_disabled", err)
+		}
+		// A wrong password still gets the ordinary answer: being disabled
+		// is told only to whoever knows the password.
+		_, err = f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"})
+		if code(err) != "wrong_credentials" {
+			t.Fatalf("wrong password on a disabled account = %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, sess.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("a disabled account's session still authenticates: %v", err)
+		}
+	})
+}
+
+func TestLockoutAfterFailuresLiftsAfterItsDurationAndDoubles(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		wrong := func() error {
+			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"})
+			return err
+		}
+		for i := 1; i < DefaultLockoutThreshold; i++ {
+			if err := wrong(); code(err) != "wrong_credentials" {
+				t.Fatalf("failure %d = %v", i, err)
+			}
+		}
+		err := wrong()
+		until, ok := retryAt(err)
+		if !errors.Is(err, errs.ErrRateLimited) || code(err) != "locked" || !ok || !until.Equal(f.clock.Now().Add(15*time.Minute)) {
+			t.Fatalf("5th failure = %v (retry %v); want locked for 15 minutes", err, until)
+		}
+		// Locked: even the right password is refused, without being checked.
+		f.clock.Advance(15*time.Minute - time.Second)
+		if _, err := f.login("lan.nguyen", ""); code(err) != "locked" {
+			t.Fatalf("right password while locked = %v; want locked", err)
+		}
+		f.clock.Advance(time.Second)
+		if _, err := f.login("lan.nguyen", ""); err != nil {
+			t.Fatalf("right password after the lock = %v", err)
+		}
+		// A success forgets the failures: five more to lock again, for 15 minutes.
+		for i := 1; i < DefaultLockoutThreshold; i++ {
+			wrong()
+		}
+		if _, ok := retryAt(wrong()); !ok {
+			t.Fatal("not locked again after five more failures")
+		}
+		// Without a success between, each further lock doubles.
+		f.clock.Advance(15 * time.Minute)
+		for i := 1; i < DefaultLockoutThreshold; i++ {
+			wrong()
+		}
+		if until, _ := retryAt(wrong()); !until.Equal(f.clock.Now().Add(30 * time.Minute)) {
+			t.Fatalf("second lock in a row until %v; want 30 minutes", until)
+		}
+	})
+}
+
+func TestLockDurationDoublesUpToADay(t *testing.T) {
+	s := New(nil, nil, nil, Options{})
+	for nth, want := range map[int]time.Duration{1: 15 * time.Minute, 2: 30 * time.Minute, 3: time.Hour, 7: 16 * time.Hour, 8: 24 * time.Hour, 1000: 24 * time.Hour} {
+		if got := s.lockDuration(nth); got != want {
+			t.Errorf("lock %d lasts %v; want %v", nth, got, want)
+		}
+	}
+}
+
+func TestAddressLimitAcrossAccounts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{AddressLimit: 4, LockoutThreshold: 100})
+		ctx := context.Background()
+		names := []string{"lan.nguyen", "minh.tran", "nobody.here", "lan.nguyen"}
+		for _, name := range names {
+			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: name, Password: "wrong password here", Address: "203.0.113.9"})
+			if code(err) != "wrong_credentials" {
+				t.Fatalf("failure for %s = %v", name, err)
+			}
+		}
+		req := LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: "203.0.113.9"}
+		if _, err := f.svc.Login(ctx, req); !errors.Is(err, errs.ErrRateLimited) || code(err) != "too_many_attempts" {
+			t.Fatalf("5th attempt from the address = %v; want too_many_attempts", err)
+		}
+		req.Address = "203.0.113.10"
+		if _, err := f.svc.Login(ctx, req); err != nil {
+			t.Fatalf("another address is refused too: %v", err)
+		}
+		f.clock.Advance(DefaultAddressWindow)
+		req.Address = "203.0.113.9"
+		if _, err := f.svc.Login(ctx, req); err != nil {
+			t.Fatalf("the address is still refused after the window: %v", err)
+		}
+	})
+}
+
+func TestClearedStaffEnrolTOTPBeforeAnythingElse(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.login("minh.tran", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess.Stage != StageEnrollTOTP {
+			t.Fatalf("cleared staff without TOTP got stage %q; want enroll_totp", sess.Stage)
+		}
+		secret, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID); err != nil || again != secret {
+			t.Fatalf("resumed enrolment gave %q, %v; want the same secret", again, err)
+		}
+		// The secret is sealed at rest, bound to its account.
+		var sealed []byte
+		if err := db.QueryRowContext(ctx, db.Rebind(`SELECT totp_secret FROM credentials WHERE principal_kind = 'staff' AND principal_id = ?`),
+			f.cleared.ID).Scan(&sealed); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := totpEncoding.DecodeString(secret)
+		if bytes.Contains(sealed, key) || strings.Contains(string(sealed), secret) {
+			t.Fatal("the TOTP secret is stored in the clear")
+		}
+		if _, err := f.svc.sealer.Open(ctx, SealPurpose, sealed, sealAD("staff", f.plain.ID)); err == nil {
+			t.Fatal("the sealed secret opens for another account")
+		}
+		var fe *errs.FieldError
+		if err := f.svc.ConfirmTOTP(ctx, authz.Staff, f.cleared.ID, "000000"); !errors.As(err, &fe) || fe.Field != "totp" {
+			t.Fatalf("confirm with a wrong code = %v; want a FieldError on totp", err)
+		}
+		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Stage != StageEnrollTOTP {
+			t.Fatalf("stage after a wrong code = %q", p.Stage)
+		}
+		if err := f.svc.ConfirmTOTP(ctx, authz.Staff, f.cleared.ID, f.code(t, secret)); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageFull {
+			t.Fatalf("after enrolling: %+v, %v; want the session at full", p, err)
+		}
+		if _, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("enrolling twice = %v; want ErrConflict", err)
+		}
+	})
+}
+
+func TestSignInWithTOTPRequiresAFreshCode(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		secret := f.enroll(t, f.cleared)
+		if _, err := f.login("minh.tran", ""); code(err) != "totp_required" || !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("sign-in without a code = %v; want totp_required", err)
+		}
+		if _, err := f.svc.Login(context.Background(), LoginRequest{Kind: authz.Staff, Username: "minh.tran", Password: "wrong password here"}); code(err) != "wrong_credentials" {
+			t.Fatalf("a wrong password is answered %v; the code must not be asked before the password is right", err)
+		}
+		c := f.code(t, secret)
+		sess, err := f.login("minh.tran", c)
+		if err != nil || sess.Stage != StageFull {
+			t.Fatalf("sign-in with the code = %+v, %v", sess, err)
+		}
+		if _, err := f.login("minh.tran", c); code(err) != "totp_invalid" {
+			t.Fatalf("the same code again = %v; want it refused as a replay", err)
+		}
+		f.clock.Advance(totpPeriod * time.Second)
+		if _, err := f.login("minh.tran", f.code(t, secret)); err != nil {
+			t.Fatalf("the next step's code = %v", err)
+		}
+	})
+}
+
+func TestWrongTOTPCodesCountTowardsTheLockout(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{LockoutThreshold: 3})
+		secret := f.enroll(t, f.cleared)
+		key, _ := totpEncoding.DecodeString(secret)
+		wrong := hotp(key, uint64(totpStep(f.clock.Now()))+5, totpDigits)
+		for i := 1; i < 3; i++ {
+			if _, err := f.login("minh.tran", wrong); code(err) != "totp_invalid" {
+				t.Fatalf("wrong code %d = %v", i, err)
+			}
+		}
+		if _, err := f.login("minh.tran", wrong); code(err) != "locked" {
+			t.Fatalf("third wrong code = %v; want locked", err)
+		}
+	})
+}
+
+func TestOneTimePasswordMustBeChanged(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		before, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		otp, err := f.svc.IssueOneTimePassword(ctx, authz.Staff, f.plain.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, before.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("a session from before the reset survives it: %v", err)
+		}
+		if _, err := f.login("lan.nguyen", ""); code(err) != "wrong_credentials" {
+			t.Fatalf("the old password still works: %v", err)
+		}
+		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: otp})
+		if err != nil || sess.Stage != StageChangePassword {
+			t.Fatalf("sign-in with the one-time password = %+v, %v; want stage change_password", sess, err)
+		}
+		var fe *errs.FieldError
+		for _, tc := range []struct{ old, new, field string }{
+			{"not the password", "a brand new passphrase", "current_password"},
+			{otp, otp, "password"},
+			{otp, "short", "password"},
+		} {
+			if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, tc.old, tc.new); !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Errorf("ChangePassword(%q, %q) = %v; want a FieldError on %s", tc.old, tc.new, err, tc.field)
+			}
+		}
+		if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, otp, "a brand new passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageFull {
+			t.Fatalf("after the change: %+v, %v; want the session at full", p, err)
+		}
+		if s, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "a brand new passphrase"}); err != nil || s.Stage != StageFull {
+			t.Fatalf("sign-in with the new password = %+v, %v", s, err)
+		}
+	})
+}
+
+func TestOneTimePasswordForClearedStaffLeadsToEnrolment(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		otp, err := f.svc.IssueOneTimePassword(ctx, authz.Staff, f.cleared.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "minh.tran", Password: otp})
+		if err != nil || sess.Stage != StageChangePassword {
+			t.Fatalf("%+v, %v", sess, err)
+		}
+		if err := f.svc.ChangePassword(ctx, authz.Staff, f.cleared.ID, otp, "a brand new passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Stage != StageEnrollTOTP {
+			t.Fatalf("after the change the stage is %q; want enroll_totp", p.Stage)
+		}
+	})
+}
+
+func TestSessionsEndWhenIdleOrTooOld(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		idle, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		busy, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Used every 90 minutes, busy outlives the 2-hour idle timeout...
+		for range 7 {
+			f.clock.Advance(90 * time.Minute)
+			if _, err := f.svc.Authenticate(ctx, busy.Token); err != nil {
+				t.Fatalf("a session used every 90 minutes ended at %v: %v", f.clock.Now(), err)
+			}
+		}
+		// ...while idle, unused for 10.5 hours, has ended.
+		if _, err := f.svc.Authenticate(ctx, idle.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("an idle session authenticates: %v", err)
+		}
+		// 10.5 h in; at 12 h busy ends however much it is used.
+		f.clock.Advance(90*time.Minute - time.Second)
+		if _, err := f.svc.Authenticate(ctx, busy.Token); err != nil {
+			t.Fatalf("a second before the absolute expiry: %v", err)
+		}
+		f.clock.Advance(time.Second)
+		if _, err := f.svc.Authenticate(ctx, busy.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("a session past its absolute expiry authenticates: %v", err)
+		}
+	})
+}
+
+func TestCitizenSessionsLastADay(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Citizen, Username: "Hoa.Le@Example.com", Password: testPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(24*time.Hour - time.Second)
+		p, err := f.svc.Authenticate(ctx, sess.Token)
+		if err != nil || p.Subject != f.citizen.Subject() || p.Username != "hoa.le@example.com" {
+			t.Fatalf("citizen after 24 h less a second: %+v, %v", p, err)
+		}
+		f.clock.Advance(time.Second)
+		if _, err := f.svc.Authenticate(ctx, sess.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("citizen session after 24 h: %v", err)
+		}
+	})
+}
+
+func TestUseIsRecordedAtMostOnceAMinute(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash, _ := hashToken(sess.Token)
+		lastSeen := func() time.Time {
+			var ts time.Time
+			if err := db.QueryRowContext(ctx, db.Rebind(`SELECT last_seen_at FROM sessions WHERE token_hash = ?`), hash).Scan(&ts); err != nil {
+				t.Fatal(err)
+			}
+			return ts.UTC()
+		}
+		start := f.clock.Now()
+		f.clock.Advance(59 * time.Second)
+		f.svc.Authenticate(ctx, sess.Token)
+		if got := lastSeen(); !got.Equal(start) {
+			t.Fatalf("last use recorded as %v after 59 s; want it left at %v", got, start)
+		}
+		f.clock.Advance(time.Second)
+		f.svc.Authenticate(ctx, sess.Token)
+		if got := lastSeen(); !got.Equal(f.clock.Now()) {
+			t.Fatalf("last use recorded as %v after a minute; want %v", got, f.clock.Now())
+		}
+	})
+}
+
+func TestLogoutAndRevokeEndSessions(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		a, _ := f.login("lan.nguyen", "")
+		b, _ := f.login("lan.nguyen", "")
+		other, _ := f.login("minh.tran", "")
+		if err := f.svc.Logout(ctx, a.Token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, a.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("a signed-out session authenticates: %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, b.Token); err != nil {
+			t.Fatalf("signing out one session ended another: %v", err)
+		}
+		if err := f.svc.Logout(ctx, a.Token); err != nil {
+			t.Fatalf("signing out twice: %v", err)
+		}
+		if err := f.svc.RevokeSessions(ctx, authz.Staff, f.plain.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Authenticate(ctx, b.Token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Fatalf("a revoked session authenticates: %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, other.Token); err != nil {
+			t.Fatalf("revoking one account's sessions ended another's: %v", err)
+		}
+	})
+}
+
+func TestAuthenticateRefusesMalformedTokensWithoutAsking(t *testing.T) {
+	s := New(nil, nil, nil, Options{}) // no database: a query would panic
+	for _, token := range []string{"", "x", strings.Repeat("a", tokenLen-1), strings.Repeat("!", tokenLen), strings.Repeat("a", tokenLen+1)} {
+		if _, err := s.Authenticate(context.Background(), token); !errors.Is(err, errs.ErrUnauthenticated) {
+			t.Errorf("token %q: %v", token, err)
+		}
+	}
+}
+
+func TestRaisedClearanceMakesTheSecondFactorDue(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		sess, err := f.login("lan.nguyen", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := authz.Secret
+		if _, err := f.dir.UpdateStaff(ctx, "test", f.plain.ID, identity.StaffPatch{Clearance: &secret, Version: f.plain.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageEnrollTOTP {
+			t.Fatalf("after the clearance was raised: %+v, %v; want stage enroll_totp", p, err)
+		}
+	})
+}
+
+func TestWeakHashIsReplacedAtSignIn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		stronger := testParams
+		stronger.Memory = 128
+		raised := New(db, f.dir, f.svc.sealer, Options{Now: f.clock.Now, Params: stronger})
+		read := func() string {
+			var h string
+			if err := db.QueryRowContext(ctx, db.Rebind(`SELECT password_hash FROM credentials WHERE principal_kind = 'staff' AND principal_id = ?`),
+				f.plain.ID).Scan(&h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if !strings.Contains(read(), "m=64,") {
+			t.Fatalf("fixture hash %q", read())
+		}
+		if _, err := raised.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"}); err == nil {
+			t.Fatal("a wrong password signed in")
+		}
+		if !strings.Contains(read(), "m=64,") {
+			t.Fatal("a failed sign-in replaced the hash")
+		}
+		if _, err := raised.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword}); err != nil {
+			t.Fatal(err)
+		}
+		if h := read(); !strings.Contains(h, "m=128,") {
+			t.Fatalf("hash after sign-in with raised parameters = %q; want m=128", h)
+		}
+		if _, err := raised.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword}); err != nil {
+			t.Fatalf("the rehashed password does not verify: %v", err)
+		}
+	})
+}
+
+func TestRegisterCitizen(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		var fe *errs.FieldError
+		if _, err := f.svc.RegisterCitizen(ctx, "an.pham@example.com", "Phạm An", "", "an.pham is great"); !errors.As(err, &fe) || fe.Field != "password" {
+			t.Fatalf("a password holding the e-mail name = %v; want a FieldError on password", err)
+		}
+		if _, err := f.dir.CitizenByEmail(ctx, "an.pham@example.com"); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("a refused registration created the account: %v", err)
+		}
+		if _, err := f.svc.RegisterCitizen(ctx, "not an address", "Phạm An", "", "a fine passphrase"); !errors.As(err, &fe) || fe.Field != "email" {
+			t.Fatalf("a malformed address = %v; want a FieldError on email", err)
+		}
+		if _, err := f.svc.RegisterCitizen(ctx, "HOA.LE@example.com", "Lê Hoa", "", "a fine passphrase"); !errors.Is(err, errs.ErrConflict) || code(err) != "email_taken" {
+			t.Fatalf("a registered address = %v; want email_taken", err)
+		}
+		c, err := f.svc.RegisterCitizen(ctx, "An.Pham@example.com", "Phạm An", "+84 912 345 678", "a fine passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Citizen, Username: "an.pham@example.com", Password: "a fine passphrase"})
+		if err != nil || sess.Stage != StageFull {
+			t.Fatalf("sign-in after registering = %+v, %v", sess, err)
+		}
+		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Subject != c.Subject() {
+			t.Fatalf("principal %+v; want citizen %d", p.Subject, c.ID)
+		}
+	})
+}
+
+func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{LockoutThreshold: 1})
+		ctx := context.Background()
+		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"}); code(err) != "locked" {
+			t.Fatalf("%v", err)
+		}
+		var fe *errs.FieldError
+		if err := f.svc.SetPassword(ctx, authz.Staff, f.plain.ID, "password1234", false); !errors.As(err, &fe) {
+			t.Fatalf("a common password was set: %v", err)
+		}
+		if err := f.svc.SetPassword(ctx, authz.Staff, 9999, "a fine passphrase", false); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("setting an unknown account's password = %v; want ErrNotFound", err)
+		}
+		if err := f.svc.SetPassword(ctx, authz.Staff, f.plain.ID, "a fine passphrase", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "a fine passphrase"}); err != nil {
+			t.Fatalf("still locked after an administrator set the password: %v", err)
+		}
+	})
+}

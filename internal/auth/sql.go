@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"chancery/internal/errs"
+	"chancery/internal/store"
+)
+
+// credential is a row of the credentials table.
+type credential struct {
+	kind         string
+	id           int64
+	passwordHash string // empty: no password (an OIDC-only account)
+	mustChange   bool
+	totpSecret   []byte // sealed; nil until enrolment starts
+	totpEnabled  bool
+	totpLastStep int64
+	failedLogins int
+	lockedUntil  time.Time // zero: not locked
+}
+
+// locked reports whether the account is locked at now.
+func (c credential) locked(now time.Time) bool { return now.Before(c.lockedUntil) }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// getCredential returns the credentials of kind/id, or an error wrapping
+// errs.ErrNotFound when the account has none.
+func getCredential(ctx context.Context, q store.Queryer, kind string, id int64) (credential, error) {
+	c := credential{kind: kind, id: id}
+	var locked sql.NullTime
+	err := q.QueryRowContext(ctx, q.Rebind(`SELECT password_hash, must_change_password, totp_secret, totp_enabled,
+		totp_last_step, failed_logins, locked_until FROM credentials WHERE principal_kind = ? AND principal_id = ?`), kind, id).
+		Scan(&c.passwordHash, &c.mustChange, &c.totpSecret, &c.totpEnabled, &c.totpLastStep, &c.failedLogins, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("credentials of %s %d: %w", kind, id, errs.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("read credentials of %s %d: %w", kind, id, err)
+	}
+	if locked.Valid {
+		c.lockedUntil = locked.Time.UTC()
+	}
+	return c, nil
+}
+
+// putPassword stores a password hash for kind/id, creating the row if
+// needed, and clears failed sign-ins and any lock: a password set anew
+// starts the account afresh.
+func putPassword(ctx context.Context, q store.Queryer, kind string, id int64, hash string, mustChange bool, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, password_hash,
+		must_change_password, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (principal_kind, principal_id) DO UPDATE SET password_hash = excluded.password_hash,
+		must_change_password = excluded.must_change_password, failed_logins = 0, locked_until = NULL,
+		updated_at = excluded.updated_at`), kind, id, hash, mustChange, now)
+	if err != nil {
+		return fmt.Errorf("store password of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// putTOTPSecret stores a sealed TOTP secret for kind/id, not yet enabled.
+func putTOTPSecret(ctx context.Context, q store.Queryer, kind string, id int64, sealed []byte, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, totp_secret,
+		totp_enabled, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (principal_kind, principal_id) DO UPDATE SET totp_secret = excluded.totp_secret,
+		totp_enabled = excluded.totp_enabled, updated_at = excluded.updated_at`), kind, id, sealed, false, now)
+	if err != nil {
+		return fmt.Errorf("store TOTP secret of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// claimTOTPStep records step as the last TOTP step used by kind/id, and
+// with enable also enables TOTP. It reports false when a step at or after
+// step was already used, so of two requests racing with one code only
+// one succeeds.
+func claimTOTPStep(ctx context.Context, q store.Queryer, kind string, id int64, step int64, enable bool, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET totp_last_step = ?, totp_enabled = ?, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ? AND totp_last_step < ? AND totp_secret IS NOT NULL
+		AND (totp_enabled OR ?)`), step, true, now, kind, id, step, enable)
+	if err != nil {
+		return false, fmt.Errorf("record TOTP step of %s %d: %w", kind, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("record TOTP step of %s %d: %w", kind, id, err)
+	}
+	return n == 1, nil
+}
+
+// countFailure adds one failed sign-in to kind/id and returns the count,
+// atomically, so concurrent guesses are all counted.
+func countFailure(ctx context.Context, q store.Queryer, kind string, id int64, now time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = failed_logins + 1, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ? RETURNING failed_logins`), now, kind, id).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count failed sign-in of %s %d: %w", kind, id, err)
+	}
+	return n, nil
+}
+
+// lockUntil locks kind/id until t.
+func lockUntil(ctx context.Context, q store.Queryer, kind string, id int64, t, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET locked_until = ?, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ?`), t, now, kind, id)
+	if err != nil {
+		return fmt.Errorf("lock %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// clearFailures forgets kind/id's failed sign-ins after a successful one,
+// and stores rehash in place of the password hash when it is not empty.
+func clearFailures(ctx context.Context, q store.Queryer, kind string, id int64, rehash string, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = 0, locked_until = NULL,
+		password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ?`), rehash, rehash, now, kind, id)
+	if err != nil {
+		return fmt.Errorf("record sign-in of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// sessionRow is a row of the sessions table, with the TOTP state of its
+// principal's credentials.
+type sessionRow struct {
+	hash      string
+	kind      string
+	id        int64
+	stage     string
+	method    string
+	csrf      string
+	address   string
+	userAgent string
+	createdAt time.Time
+	expiresAt time.Time
+	lastSeen  time.Time
+	// totpEnabled is read from the principal's credentials.
+	totpEnabled bool
+}
+
+func insertSession(ctx context.Context, q store.Queryer, r sessionRow) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO sessions (token_hash, principal_kind, principal_id, stage,
+		method, csrf, address, user_agent, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.hash, r.kind, r.id, r.stage, r.method, r.csrf, r.address, r.userAgent, r.createdAt, r.expiresAt, r.lastSeen)
+	if err != nil {
+		return fmt.Errorf("store session of %s %d: %w", r.kind, r.id, err)
+	}
+	return nil
+}
+
+// sessionByHash returns the session whose token hashes to hash, or an
+// error wrapping errs.ErrNotFound.
+func sessionByHash(ctx context.Context, q store.Queryer, hash string) (sessionRow, error) {
+	r := sessionRow{hash: hash}
+	var totp sql.NullBool
+	err := q.QueryRowContext(ctx, q.Rebind(`SELECT s.principal_kind, s.principal_id, s.stage, s.method, s.csrf,
+		s.address, s.user_agent, s.created_at, s.expires_at, s.last_seen_at, c.totp_enabled
+		FROM sessions s LEFT JOIN credentials c ON c.principal_kind = s.principal_kind AND c.principal_id = s.principal_id
+		WHERE s.token_hash = ?`), hash).
+		Scan(&r.kind, &r.id, &r.stage, &r.method, &r.csrf, &r.address, &r.userAgent, &r.createdAt, &r.expiresAt, &r.lastSeen, &totp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("session: %w", errs.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("read session: %w", err)
+	}
+	r.createdAt, r.expiresAt, r.lastSeen = r.createdAt.UTC(), r.expiresAt.UTC(), r.lastSeen.UTC()
+	r.totpEnabled = totp.Valid && totp.Bool
+	return r, nil
+}
+
+// touchSession records that the session was used at now.
+func touchSession(ctx context.Context, q store.Queryer, hash string, now time.Time) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`), now, hash); err != nil {
+		return fmt.Errorf("record session use: %w", err)
+	}
+	return nil
+}
+
+func deleteSession(ctx context.Context, q store.Queryer, hash string) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE token_hash = ?`), hash); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// deleteSessions ends every session of kind/id.
+func deleteSessions(ctx context.Context, q store.Queryer, kind string, id int64) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE principal_kind = ? AND principal_id = ?`), kind, id); err != nil {
+		return fmt.Errorf("end sessions of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// advanceSessions moves kind/id's sessions at stage from to stage to.
+func advanceSessions(ctx context.Context, q store.Queryer, kind string, id int64, from, to string) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE sessions SET stage = ? WHERE principal_kind = ? AND principal_id = ? AND stage = ?`),
+		to, kind, id, from); err != nil {
+		return fmt.Errorf("advance sessions of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
+// setSessionStage sets the stage of the session whose token hashes to hash.
+func setSessionStage(ctx context.Context, q store.Queryer, hash, stage string) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE sessions SET stage = ? WHERE token_hash = ?`), stage, hash); err != nil {
+		return fmt.Errorf("advance session: %w", err)
+	}
+	return nil
+}
+
+// sweepSessions deletes sessions past their absolute expiry, and those of
+// each kind unused since its idle cutoff, so the table does not grow with
+// sessions nobody signed out of.
+func sweepSessions(ctx context.Context, q store.Queryer, now, staffIdle, citizenIdle time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE expires_at <= ?
+		OR (principal_kind = 'staff' AND last_seen_at <= ?) OR (principal_kind = 'citizen' AND last_seen_at <= ?)`),
+		now, staffIdle, citizenIdle)
+	if err != nil {
+		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return nil
+}
