@@ -106,12 +106,6 @@ func (p principal) cleared() bool {
 	return p.kind == authz.Staff && p.subject.Clearance > authz.Unclassified
 }
 
-// identifiers returns the strings a password of p must not contain: the
-// staff username or the local part of the citizen's e-mail address.
-func (p principal) identifiers() []string {
-	return passwordIdentifiers(p.username)
-}
-
 // lookup loads the principal kind/id from the directory.
 func (s *Service) lookup(ctx context.Context, kind authz.PrincipalKind, id int64) (principal, error) {
 	switch kind {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -77,9 +78,12 @@ func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok b
 	}
 	var fe *errs.FieldError
 	if errors.As(err, &fe) {
-		// The directory's messages are English only; they are precise, so
-		// they are shown rather than a vaguer translation.
+		// The directory's own messages are English only: the catalogue
+		// says the same for the fields these pages have.
 		fieldName, msg = fe.Field, fe.Message
+		if key := "auth.invalid." + fe.Field; i18n.Has(key) {
+			msg = i18n.T(lang, key)
+		}
 	}
 	var ae *authError
 	if errors.As(err, &ae) {
@@ -389,7 +393,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 	if surface == web.Portal {
 		v.Form.Action = "/account/password"
 	}
-	v.Form.Fields = newPasswordFields(page)
+	v.Form.Fields = newPasswordFields(page, "auth.password.new")
 	v.Form.Fields = append([]field{{ID: "current_password", Type: "password", Label: page.T("auth.password.current"),
 		Autocomplete: "current-password", Required: true}}, v.Form.Fields...)
 	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
@@ -397,10 +401,11 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 	}
 }
 
-// newPasswordFields are the controls for choosing a password.
-func newPasswordFields(page web.Page) []field {
+// newPasswordFields are the controls for choosing a password, the first
+// labelled with the catalogue text of labelKey.
+func newPasswordFields(page web.Page, labelKey string) []field {
 	return []field{
-		{ID: "password", Type: "password", Label: page.T("auth.password.new"), Autocomplete: "new-password", Required: true,
+		{ID: "password", Type: "password", Label: page.T(labelKey), Autocomplete: "new-password", Required: true,
 			Hint: page.T("auth.password.rules", MinPasswordLen, MaxPasswordLen)},
 		{ID: "confirm_password", Type: "password", Label: page.T("auth.password.confirm"), Autocomplete: "new-password", Required: true},
 	}
@@ -409,10 +414,20 @@ func newPasswordFields(page web.Page) []field {
 // staffAccountView is the console account page's view model.
 type staffAccountView struct {
 	Member identity.StaffMember
+	// Unit names the member's unit in the page's language; empty when the
+	// directory cannot say.
+	Unit string
 	// RoleKeys and ClearanceKey are catalogue keys of the names.
 	RoleKeys     []string
 	ClearanceKey string
 	TOTP         bool
+}
+
+// unitDirectory is implemented by directories that can name a unit, as
+// identity.Service does; the account page then shows the unit's name
+// rather than its number.
+type unitDirectory interface {
+	Unit(ctx context.Context, id int64) (identity.Unit, error)
 }
 
 // staffAccount shows the signed-in staff member's own account.
@@ -428,11 +443,22 @@ func (h *Handler) staffAccount(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	page := h.shell.Page(r, web.Console, "auth.account.title")
 	v := staffAccountView{Member: m, ClearanceKey: "identity.level." + m.Clearance.String(), TOTP: totp}
 	for _, name := range m.Roles.Names() {
 		v.RoleKeys = append(v.RoleKeys, "identity.role."+name)
 	}
-	page := h.shell.Page(r, web.Console, "auth.account.title")
+	if units, ok := h.svc.dir.(unitDirectory); ok {
+		u, err := units.Unit(r.Context(), m.UnitID)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		v.Unit = u.NameVI
+		if page.Lang == i18n.EN {
+			v.Unit = u.NameEN
+		}
+	}
 	h.pages.Render(w, r, http.StatusOK, "staff_account", web.View[staffAccountView]{Page: page, Data: v})
 }
 
@@ -487,7 +513,7 @@ func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause e
 		{ID: "full_name", Type: "text", Label: page.T("auth.full_name"), Value: r.PostFormValue("full_name"), Autocomplete: "name", Required: true},
 		{ID: "phone", Type: "tel", Label: page.T("auth.phone"), Value: r.PostFormValue("phone"), Autocomplete: "tel",
 			Hint: page.T("auth.phone.hint")},
-	}, newPasswordFields(page)...)
+	}, newPasswordFields(page, "auth.password")...)
 	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "register", web.View[registerView]{Page: page, Data: v})
 	}

@@ -210,12 +210,15 @@ type LoginRequest struct {
 // cleared staff without a second factor, and StageFull otherwise.
 //
 // An unknown account and a wrong password get the same error and take the
-// same time. Login returns an errs.ErrUnauthenticated error for wrong
-// credentials, a missing second-factor code (code "totp_required") or a
-// wrong one; errs.ErrForbidden for a disabled account; and
-// errs.ErrRateLimited, saying when to retry, for a locked account or an
-// address that failed too often. Wrong passwords and codes count towards
-// the account's lockout and the address's limit.
+// same time. A locked account is refused before its password is checked,
+// so guessing gains nothing while the lock lasts.
+//
+// Login returns an errs.ErrUnauthenticated error for wrong credentials, a
+// missing second-factor code (code "totp_required") or a wrong one;
+// errs.ErrForbidden for a disabled account (told only to whoever gave its
+// password); and errs.ErrRateLimited, saying when to retry, for a locked
+// account or an address that failed too often. Wrong passwords and codes
+// count towards the account's lockout and the address's limit.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) {
 	kind, err := kindName(req.Kind)
 	if err != nil {
