@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -711,6 +712,38 @@ func (s *Service) SetPassword(ctx context.Context, kind authz.PrincipalKind, id 
 	if err != nil {
 		return err
 	}
+	return s.setHash(ctx, k, id, hash, mustChange)
+}
+
+// HashPassword returns the argon2id hash of password, after checking it
+// against the password policy, for SetPasswordHash. It lets one hash serve
+// many accounts where that is intended — the demo accounts, which share a
+// password and would otherwise cost a hash each at the first start.
+func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
+	if err := CheckPassword(password, ""); err != nil {
+		return "", err
+	}
+	return s.hash(ctx, password)
+}
+
+// SetPasswordHash stores a hash made by HashPassword as kind/id's
+// password and ends the account's sessions. The hash must be in the PHC
+// form HashPassword returns.
+func (s *Service) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, id int64, hash string, mustChange bool) error {
+	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	if _, err := s.lookup(ctx, kind, id); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		return fmt.Errorf("%w: not an argon2id hash from HashPassword", errs.ErrInvalid)
+	}
+	return s.setHash(ctx, k, id, hash, mustChange)
+}
+
+func (s *Service) setHash(ctx context.Context, k string, id int64, hash string, mustChange bool) error {
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := putPassword(ctx, tx, k, id, hash, mustChange, now); err != nil {

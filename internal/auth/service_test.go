@@ -596,3 +596,28 @@ func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
 		}
 	})
 }
+
+func TestOneHashServesManyAccounts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := context.Background()
+		hash, err := f.svc.HashPassword(ctx, "shared demo passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []identity.StaffMember{f.plain, f.staff(t, "second.user", authz.Unclassified)} {
+			if err := f.svc.SetPasswordHash(ctx, authz.Staff, m.ID, hash, false); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: m.Username, Password: "shared demo passphrase"}); err != nil {
+				t.Fatalf("%s cannot sign in with the shared hash: %v", m.Username, err)
+			}
+		}
+		if _, err := f.svc.HashPassword(ctx, "short"); !errors.Is(err, errs.ErrInvalid) {
+			t.Fatalf("HashPassword accepted a password against the policy: %v", err)
+		}
+		if err := f.svc.SetPasswordHash(ctx, authz.Staff, f.plain.ID, "plaintext", false); !errors.Is(err, errs.ErrInvalid) {
+			t.Fatalf("SetPasswordHash accepted something that is not a hash: %v", err)
+		}
+	})
+}

@@ -27,13 +27,6 @@ type credential struct {
 // locked reports whether the account is locked at now.
 func (c credential) locked(now time.Time) bool { return now.Before(c.lockedUntil) }
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
 // getCredential returns the credentials of kind/id, or an error wrapping
 // errs.ErrNotFound when the account has none.
 func getCredential(ctx context.Context, q store.Queryer, kind string, id int64) (credential, error) {

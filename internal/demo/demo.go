@@ -17,8 +17,11 @@ import (
 
 // DemoCredentials is what seeding needs from internal/auth.
 type DemoCredentials interface {
-	// SetPassword sets the principal's password.
-	SetPassword(ctx context.Context, kind authz.PrincipalKind, id int64, password string, mustChange bool) error
+	// HashPassword hashes the shared demo password once; hashing it for
+	// each of the fifty accounts would cost seconds at the first start.
+	HashPassword(ctx context.Context, password string) (string, error)
+	// SetPasswordHash sets the principal's password from that hash.
+	SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, id int64, hash string, mustChange bool) error
 	// EnrollTOTP gives the principal a TOTP second factor and returns its
 	// base32 secret.
 	EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (secret string, err error)
@@ -182,6 +185,10 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 	if err != nil {
 		return Accounts{}, fmt.Errorf("demo: %w", err)
 	}
+	hash, err := creds.HashPassword(ctx, password)
+	if err != nil {
+		return Accounts{}, fmt.Errorf("demo: %w", err)
+	}
 	ids := map[string]int64{}
 	for _, u := range units {
 		created, err := dir.CreateUnit(ctx, actor, identity.NewUnit{Code: u.code, NameVI: u.nameVI, NameEN: u.nameEN,
@@ -199,7 +206,7 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 			return Accounts{}, fmt.Errorf("demo: staff member %s: %w", p.username, err)
 		}
 		a := Account{Username: m.Username, Name: m.FullName, Roles: m.Roles.String(), Clearance: m.Clearance.String()}
-		if err := creds.SetPassword(ctx, authz.Staff, m.ID, password, false); err != nil {
+		if err := creds.SetPasswordHash(ctx, authz.Staff, m.ID, hash, false); err != nil {
 			return Accounts{}, fmt.Errorf("demo: password of %s: %w", m.Username, err)
 		}
 		// DESIGN.md §6: staff with a clearance must use a second factor.
@@ -215,7 +222,7 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 		if err != nil {
 			return Accounts{}, fmt.Errorf("demo: citizen %s: %w", c.email, err)
 		}
-		if err := creds.SetPassword(ctx, authz.Citizen, created.ID, password, false); err != nil {
+		if err := creds.SetPasswordHash(ctx, authz.Citizen, created.ID, hash, false); err != nil {
 			return Accounts{}, fmt.Errorf("demo: password of %s: %w", c.email, err)
 		}
 		out.Citizens = append(out.Citizens, Account{Username: created.Email, Name: created.FullName})

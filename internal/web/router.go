@@ -206,7 +206,7 @@ func guard(a Access, h http.Handler) http.Handler {
 			return
 		case p.Stage != "" && p.Stage != "full" && !a.AnyStage:
 			if !IsAPI(r) && r.Method == http.MethodGet {
-				http.Redirect(w, r, "/console/sign-in/"+strings.ReplaceAll(p.Stage, "_", "-"), http.StatusSeeOther)
+				http.Redirect(w, r, signInStepPath(p), http.StatusSeeOther)
 				return
 			}
 			Error(w, r, errSignInIncomplete)
@@ -220,4 +220,13 @@ func guard(a Access, h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// signInStepPath is the page where p finishes signing in: citizens have
+// only a password change; staff have one page per stage.
+func signInStepPath(p Principal) string {
+	if p.Subject.Kind == authz.Citizen {
+		return "/account/password"
+	}
+	return "/console/sign-in/" + strings.ReplaceAll(p.Stage, "_", "-")
 }

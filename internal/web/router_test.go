@@ -19,6 +19,8 @@ var (
 	enrolling = Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 13, Unit: 1, Roles: authz.RolesOf(authz.Administrator)},
 		Username: "new", Name: "Lê Văn Cường", Stage: "enroll_totp"}
 	citizen = Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 21}, Username: "dan@example.vn", Name: "Phạm Thị Dung"}
+	// A citizen signed in with a one-time password.
+	renewing = Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 22}, Username: "hoa@example.vn", Name: "Lý Thị Hoa", Stage: "change_password"}
 )
 
 // as wraps h so every request arrives signed in as p, as Authenticate
@@ -72,6 +74,8 @@ func TestRouterGuardEnforcesEachRoutesAccess(t *testing.T) {
 		{name: "sign-in-stage session is sent to finish signing in", who: enrolling, method: "GET", target: "/console/users",
 			status: 303, location: "/console/sign-in/enroll-totp"},
 		{name: "sign-in-stage session on the API", who: enrolling, method: "GET", target: "/api/v1/staff", status: 403, code: "sign_in_incomplete"},
+		{name: "a citizen mid-sign-in is sent to change their password", who: renewing, method: "GET", target: "/account/",
+			status: 303, location: "/account/password"},
 		{name: "sign-in-stage session on its step", who: enrolling, method: "GET", target: "/console/sign-in/enroll-totp", status: 200},
 	}
 	rt := guardedRouter()
