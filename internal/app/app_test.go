@@ -61,6 +61,13 @@ func MustStart(tb testing.TB, cfg config.Config) (*App, *httptest.Server) {
 	return a, srv
 }
 
+// httptestServer serves a's handler and returns its base URL.
+func httptestServer(tb testing.TB, a *App) string {
+	srv := httptest.NewServer(a.Handler())
+	tb.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // mustLogin signs in through the API and returns the bearer token.
 func mustLogin(tb testing.TB, base, username, password, totp string) string {
 	tb.Helper()
