@@ -298,3 +298,35 @@ func TestMigrateCommandReportsTheSchemaVersion(t *testing.T) {
 		t.Fatalf("migrate status = %d %q", code, out.String())
 	}
 }
+
+// TestServesTheSameOnPostgreSQL runs the node on PostgreSQL: the demo
+// seeds, staff sign in, and readiness reports the database.
+func TestServesTheSameOnPostgreSQL(t *testing.T) {
+	cfg := testConfig(t, true)
+	cfg.DB = storetest.MustPostgresURL(t)
+	a, srv := MustStart(t, cfg)
+	if a.DB.Dialect != "postgres" {
+		t.Fatalf("dialect = %s", a.DB.Dialect)
+	}
+	token := mustLogin(t, srv.URL, "admin", cfg.DemoPassword, "")
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/units?kind=embassy", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"kind":"embassy"`) {
+		t.Fatalf("GET /api/v1/units?kind=embassy on PostgreSQL = %d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "ok (postgres)") {
+		t.Fatalf("readyz = %s", b)
+	}
+}
