@@ -255,22 +255,9 @@ type unitPatchRequest struct {
 }
 
 func (h *Handler) apiUpdateUnit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	var req unitPatchRequest
-	if err := web.DecodeJSON(r, &req); err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	u, err := h.svc.UpdateUnit(r.Context(), actor(r), id, UnitPatch(req))
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, u)
+	withIDAndBody(w, r, func(id int64, req unitPatchRequest) (Unit, error) {
+		return h.svc.UpdateUnit(r.Context(), actor(r), id, UnitPatch(req))
+	})
 }
 
 // mergeRequest is the body of POST /api/v1/units/{id}/merge.
@@ -280,27 +267,13 @@ type mergeRequest struct {
 }
 
 func (h *Handler) apiMergeUnit(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	var req mergeRequest
-	if err := web.DecodeJSON(r, &req); err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	effective, err := parseDate("effective", req.Effective)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	target, err := h.svc.MergeUnits(r.Context(), actor(r), id, req.Into, effective)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, target)
+	withIDAndBody(w, r, func(id int64, req mergeRequest) (Unit, error) {
+		effective, err := parseDate("effective", req.Effective)
+		if err != nil {
+			return Unit{}, err
+		}
+		return h.svc.MergeUnits(r.Context(), actor(r), id, req.Into, effective)
+	})
 }
 
 // moveRequest is the body of POST /api/v1/units/{id}/move.
@@ -310,27 +283,35 @@ type moveRequest struct {
 }
 
 func (h *Handler) apiMoveUnit(w http.ResponseWriter, r *http.Request) {
+	withIDAndBody(w, r, func(id int64, req moveRequest) (Unit, error) {
+		effective, err := parseDate("effective", req.Effective)
+		if err != nil {
+			return Unit{}, err
+		}
+		return h.svc.MoveUnit(r.Context(), actor(r), id, req.Parent, effective)
+	})
+}
+
+// withIDAndBody serves an API route on one item with a JSON body: it
+// parses the path id and the body strictly, runs do, and answers 200 with
+// its result or the error as a problem.
+func withIDAndBody[Req, Res any](w http.ResponseWriter, r *http.Request, do func(id int64, req Req) (Res, error)) {
 	id, err := pathID(r)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	var req moveRequest
+	var req Req
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	effective, err := parseDate("effective", req.Effective)
+	res, err := do(id, req)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	u, err := h.svc.MoveUnit(r.Context(), actor(r), id, req.Parent, effective)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, u)
+	web.JSON(w, r, http.StatusOK, res)
 }
 
 func (h *Handler) apiUnitHistory(w http.ResponseWriter, r *http.Request) {
@@ -521,27 +502,14 @@ func (req userPatchRequest) patch() (StaffPatch, error) {
 }
 
 func (h *Handler) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	var req userPatchRequest
-	if err := web.DecodeJSON(r, &req); err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	p, err := req.patch()
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	m, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, p)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, toUserJSON(m))
+	withIDAndBody(w, r, func(id int64, req userPatchRequest) (userJSON, error) {
+		p, err := req.patch()
+		if err != nil {
+			return userJSON{}, err
+		}
+		m, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, p)
+		return toUserJSON(m), err
+	})
 }
 
 // passwordReset is the answer to POST /api/v1/users/{id}/password.

@@ -20,7 +20,7 @@ CREATE TABLE audit_events (
     action        TEXT NOT NULL,
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
-    level         BIGINT NOT NULL, -- authz.Level, 0 none .. 3 top secret
+    level         SMALLINT NOT NULL, -- authz.Level, 0 none .. 3 top secret
     outcome       TEXT NOT NULL,   -- allowed | denied | ok | failed
     reason        TEXT NOT NULL,
     request_id    TEXT NOT NULL,
