@@ -144,7 +144,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	consoleH, err := console.NewHandler(shell)
+	consoleH, err := console.NewHandler(shell, a.Identity)
 	if err != nil {
 		return err
 	}

@@ -5,30 +5,40 @@
 package console
 
 import (
+	"context"
 	"embed"
+	"fmt"
 	"net/http"
 
 	"chancery/internal/authz"
+	"chancery/internal/i18n"
+	"chancery/internal/identity"
 	"chancery/internal/web"
 )
 
 //go:embed templates
 var templates embed.FS
 
+// Units looks up the signed-in member's unit, to show its name.
+type Units interface {
+	Unit(ctx context.Context, id int64) (identity.Unit, error)
+}
+
 // Handler serves the console's pages.
 type Handler struct {
 	shell *web.Shell
 	pages *web.Templates
+	units Units
 }
 
 // NewHandler parses the console's templates with shell's layout. It
 // returns an error if a template does not parse.
-func NewHandler(shell *web.Shell) (*Handler, error) {
+func NewHandler(shell *web.Shell, units Units) (*Handler, error) {
 	pages, err := shell.Parse(templates, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{shell: shell, pages: pages}, nil
+	return &Handler{shell: shell, pages: pages, units: units}, nil
 }
 
 // Register adds the console's routes to rt and its home to the console's
@@ -49,6 +59,7 @@ type badge struct {
 // homeData is the home page's view model.
 type homeData struct {
 	Name      string // the display name, or the username when there is none
+	Unit      string // the unit's name and code; its id if it cannot be read
 	Roles     []badge
 	Clearance badge
 }
@@ -56,7 +67,23 @@ type homeData struct {
 // home serves the console's home page.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	page := h.shell.Page(r, web.Console, "console.home.title")
-	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: newHomeData(page.Principal)})
+	d := newHomeData(page.Principal)
+	d.Unit = h.unitName(r.Context(), page.Lang, page.Principal.Subject.Unit)
+	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: d})
+}
+
+func (h *Handler) unitName(ctx context.Context, lang i18n.Lang, id int64) string {
+	u, err := h.units.Unit(ctx, id)
+	if err != nil {
+		// The home page still serves; the id says which unit it is.
+		web.Logger(ctx).Warn("console home: read unit", "unit", id, "err", err)
+		return fmt.Sprint(id)
+	}
+	name := u.NameVI
+	if lang == i18n.EN {
+		name = u.NameEN
+	}
+	return name + " (" + u.Code + ")"
 }
 
 func newHomeData(p web.Principal) homeData {

@@ -1,13 +1,17 @@
 package console
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"chancery/internal/authz"
+	"chancery/internal/errs"
 	"chancery/internal/i18n"
+	"chancery/internal/identity"
 	"chancery/internal/web"
 )
 
@@ -15,7 +19,7 @@ import (
 // lang, with the middleware a page relies on (language, CSRF).
 func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
 	t.Helper()
-	h, err := NewHandler(web.NewShell())
+	h, err := NewHandler(web.NewShell(), directory)
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}
@@ -32,6 +36,35 @@ func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *http
 	rec := httptest.NewRecorder()
 	web.Chain(rt, web.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
 	return rec
+}
+
+// unitsByID is the directory the console's tests read unit names from.
+type unitsByID map[int64]identity.Unit
+
+func (u unitsByID) Unit(_ context.Context, id int64) (identity.Unit, error) {
+	if unit, ok := u[id]; ok {
+		return unit, nil
+	}
+	return identity.Unit{}, fmt.Errorf("unit %d: %w", id, errs.ErrNotFound)
+}
+
+var directory = unitsByID{3: {ID: 3, Code: "000.00.03.G12", NameVI: "Cục Lãnh sự", NameEN: "Consular Department"}}
+
+func TestHomeNamesTheUnitInThePagesLanguage(t *testing.T) {
+	for _, tt := range []struct {
+		lang i18n.Lang
+		unit int64
+		want string
+	}{
+		{i18n.VI, 3, "Cục Lãnh sự (000.00.03.G12)"},
+		{i18n.EN, 3, "Consular Department (000.00.03.G12)"},
+		{i18n.VI, 99, "99"}, // unreadable: the id still says which
+	} {
+		rec := serve(t, staff("Nguyễn Văn An", tt.unit, authz.Unclassified), tt.lang, "/console/")
+		if !strings.Contains(rec.Body.String(), "<dd>"+tt.want+"</dd>") {
+			t.Errorf("%s home for unit %d lacks %q", tt.lang, tt.unit, tt.want)
+		}
+	}
 }
 
 func staff(name string, unit int64, clearance authz.Level, roles ...authz.Role) web.Principal {
@@ -84,7 +117,7 @@ func TestHomeShowsTheSessionAndTheFunctionsItOpens(t *testing.T) {
 			lang: i18n.EN,
 			shown: []string{
 				"<h1>Hello, Nguyễn Văn An</h1>",
-				"<code>3</code>",
+				"Consular Department (000.00.03.G12)",
 				`<span class="badge role">Clerk</span>`,
 				`<span class="badge level-none">Unclassified</span>`,
 				`<a class="tile" href="/console/units">`,
@@ -137,7 +170,7 @@ func TestEveryRoleAndLevelHasACatalogueText(t *testing.T) {
 }
 
 func TestRegisterDeclaresTheHomeForSignedInStaff(t *testing.T) {
-	h, err := NewHandler(web.NewShell())
+	h, err := NewHandler(web.NewShell(), directory)
 	if err != nil {
 		t.Fatal(err)
 	}
