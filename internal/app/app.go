@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // units carry IANA zones; do not depend on the host's zoneinfo
 
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocloud.dev/blob"
 
+	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/bus"
 	"chancery/internal/config"
@@ -40,6 +42,7 @@ type App struct {
 	DB       *store.DB
 	Keys     *keys.Ring
 	Blobs    *blob.Bucket
+	Audit    *audit.Ledger
 	Bus      *bus.Bus
 	Identity *identity.Service
 	Auth     *auth.Service
@@ -48,11 +51,14 @@ type App struct {
 	handler http.Handler
 	server  *http.Server
 	started time.Time
+
+	auditMu   sync.Mutex
+	stopAudit func() // stops the ledger's periodic work that Serve started; guarded by auditMu
 }
 
-// New opens the database (migrating it), the keyring, blob storage and
-// the message bus, and builds every capability's routes. Close releases
-// what New opened, also when New fails part-way.
+// New opens the database (migrating it), the keyring, blob storage, the
+// audit ledger and the message bus, and builds every capability's routes.
+// Close releases what New opened, also when New fails part-way.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
 	a := &App{cfg: cfg, log: log, started: time.Now()}
 	defer func() {
@@ -69,11 +75,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.Blobs, err = store.OpenBucket(ctx, cfg.Blob, cfg.DataDir); err != nil {
 		return nil, err
 	}
+	if a.Audit, err = audit.New(ctx, a.DB, a.Keys, audit.Options{Origin: cfg.AuditOrigin, CheckpointInterval: cfg.AuditCheckpointInterval,
+		Archive: a.Blobs, Logger: log}); err != nil {
+		return nil, err
+	}
 	if a.Bus, err = bus.Open(ctx, bus.Options{DataDir: cfg.DataDir, URL: cfg.NATS, Port: cfg.NATSPort, Logger: log}); err != nil {
 		return nil, err
 	}
 	a.Identity = identity.NewService(a.DB, nil)
-	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{})
+	a.Identity.SetRecorder(a.Audit)
+	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit})
 	if err := a.routes(ctx); err != nil {
 		return nil, err
 	}
@@ -148,10 +159,15 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	auditH, err := audit.NewHandler(a.Audit, shell)
+	if err != nil {
+		return err
+	}
 	// Registration order is navigation order.
 	portalH.Register(rt)
 	consoleH.Register(rt)
 	identityH.Register(rt)
+	auditH.Register(rt)
 	authH.Register(rt)
 
 	a.router = rt
@@ -161,6 +177,7 @@ func (a *App) routes(ctx context.Context) error {
 		web.LimitBody(a.cfg.MaxBody),
 		web.Language,
 		web.Authenticate(a.Auth.Principal),
+		audit.RequestOrigin,
 		web.CSRF(auth.SessionCookie),
 	)
 	return nil
@@ -182,8 +199,9 @@ func (a *App) baseURL() string {
 
 // Serve listens on the configured address and serves until ctx is
 // cancelled, then stops accepting connections and lets in-flight requests
-// finish within the shutdown timeout. ready, if not nil, receives the
-// bound address once listening.
+// finish within the shutdown timeout. While it serves, the audit ledger
+// integrates events and signs checkpoints periodically. ready, if not
+// nil, receives the bound address once listening.
 func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
@@ -208,6 +226,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		a.server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		ln = tls.NewListener(ln, a.server.TLSConfig)
 	}
+	a.runAudit(ctx)
+	defer a.stopAuditRun()
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -230,9 +250,40 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	return nil
 }
 
-// Close releases the node's resources.
+// runAudit runs the ledger's periodic work in the background until ctx
+// ends or stopAuditRun is called.
+func (a *App) runAudit(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Audit.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
+	}()
+	a.auditMu.Lock()
+	defer a.auditMu.Unlock()
+	a.stopAudit = func() { cancel(); <-done }
+}
+
+// stopAuditRun stops what runAudit started, if anything, and waits for
+// it, so that nothing touches the ledger after it returns.
+func (a *App) stopAuditRun() {
+	a.auditMu.Lock()
+	stop := a.stopAudit
+	a.stopAudit = nil
+	a.auditMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Close releases the node's resources. The audit ledger commits and
+// integrates the events already appended before the database closes.
 func (a *App) Close() error {
 	var errs []error
+	a.stopAuditRun()
+	if a.Audit != nil {
+		errs = append(errs, a.Audit.Close())
+	}
 	if a.Bus != nil {
 		errs = append(errs, a.Bus.Close())
 	}

@@ -15,12 +15,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
 	"chancery/internal/config"
 	"chancery/internal/demo"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 )
 
@@ -31,6 +33,7 @@ Usage:
   chancery migrate [flags]      apply database migrations (also done by serve); "migrate status" reports
   chancery unit <command> ...   manage units: add, list, show, merge, move
   chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable
+  chancery audit <command> ...  the audit ledger: verify, checkpoint, proof, archive, witness ("chancery audit help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
@@ -61,6 +64,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = withDirectory(ctx, "user", rest, stderr, func(ctx context.Context, d *directory, args []string) error {
 			return identity.UserCommand(ctx, d.identity, d.auth, args, stdout)
 		})
+	case "audit":
+		err = audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":
@@ -127,8 +132,10 @@ const demoAccountsFile = "demo-accounts.txt"
 // bootstrap prepares a new database on first start — the demo ministry
 // with --demo, else the ministry's root unit and the administrator — and
 // returns what to print for the operator. A database that has had its
-// first start is left alone.
+// first start is left alone. Its changes are recorded in the audit ledger
+// as the system's "bootstrap".
 func (a *App) bootstrap(ctx context.Context) (string, error) {
+	ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("bootstrap")})
 	if _, err := a.DB.Meta(ctx, bootstrapKey); err == nil {
 		if a.cfg.Demo {
 			if b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile)); err == nil {
@@ -209,14 +216,9 @@ func demoBanner(acc demo.Accounts, password string) string {
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
-	fs := flag.NewFlagSet("chancery migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	envErr := config.Storage(fs, &cfg)
-	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	fs, parse := storageFlags("migrate", stderr, &cfg)
+	if err := parse(args); err != nil {
+		return err
 	}
 	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
 	if err != nil {
@@ -244,6 +246,40 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// storageFlags returns the flag set of the subcommand name with the
+// storage flags (--data, --db) registered into cfg, and the function that
+// parses a command line into it, answering a bad one with errUsage.
+func storageFlags(name string, stderr io.Writer, cfg *config.Config) (*flag.FlagSet, func(args []string) error) {
+	fs := flag.NewFlagSet("chancery "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envErr := config.Storage(fs, cfg)
+	return fs, func(args []string) error {
+		if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return nil
+	}
+}
+
+// openStorage opens the database (migrating it) and the keyring that
+// cfg's storage flags name, for a command. The caller closes the
+// database.
+func openStorage(ctx context.Context, cfg config.Config) (*store.DB, *keys.Ring, error) {
+	db, err := openStore(ctx, cfg, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	ring, err := openKeys(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, ring, nil
+}
+
 // directory is what the unit and user commands work on.
 type directory struct {
 	identity *identity.Service
@@ -251,27 +287,49 @@ type directory struct {
 }
 
 // withDirectory opens the database and keyring named by the storage flags
-// that precede the subcommand (chancery user --data DIR list) and runs fn.
+// that precede the subcommand (chancery user --data DIR list), with the
+// audit ledger that records the command's changes, and runs fn.
 func withDirectory(ctx context.Context, name string, args []string, stderr io.Writer, fn func(context.Context, *directory, []string) error) error {
 	var cfg config.Config
-	fs := flag.NewFlagSet("chancery "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	envErr := config.Storage(fs, &cfg)
-	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	fs, parse := storageFlags(name, stderr, &cfg)
+	if err := parse(args); err != nil {
+		return err
 	}
-	db, err := openStore(ctx, cfg, nil)
+	db, ring, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ring, err := openKeys(ctx, cfg)
+	ledger, err := audit.New(ctx, db, ring, audit.Options{})
 	if err != nil {
 		return err
 	}
+	defer ledger.Close()
 	dir := identity.NewService(db, nil)
-	return fn(ctx, &directory{identity: dir, auth: auth.New(db, dir, ring, auth.Options{})}, fs.Args())
+	dir.SetRecorder(ledger)
+	return fn(ctx, &directory{identity: dir, auth: auth.New(db, dir, ring, auth.Options{Recorder: ledger})}, fs.Args())
+}
+
+// auditStorage registers the storage flags on the flag set of an audit
+// subcommand (whose flags follow it: chancery audit verify --data DIR)
+// and returns the function that opens what they name, with the blob
+// storage that holds archived events.
+func auditStorage(fs *flag.FlagSet) func(context.Context) (audit.Storage, func() error, error) {
+	var cfg config.Config
+	envErr := config.Storage(fs, &cfg)
+	return func(ctx context.Context) (audit.Storage, func() error, error) {
+		if err := envErr(); err != nil {
+			return audit.Storage{}, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		db, ring, err := openStorage(ctx, cfg)
+		if err != nil {
+			return audit.Storage{}, nil, err
+		}
+		bucket, err := store.OpenBucket(ctx, cfg.Blob, cfg.DataDir)
+		if err != nil {
+			db.Close()
+			return audit.Storage{}, nil, err
+		}
+		return audit.Storage{DB: db, Keys: ring, Archive: bucket}, func() error { return errors.Join(bucket.Close(), db.Close()) }, nil
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
@@ -83,7 +84,7 @@ func do(t *testing.T, h http.Handler, method, path, bearer string) *httptest.Res
 // every route a role must grant.
 func TestEveryRouteIsPublicByIntentOrChecked(t *testing.T) {
 	a, srv := MustStart(t, testConfig(t, false))
-	ctx := context.Background()
+	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
 	root, err := a.Identity.UnitByCode(ctx, "000.00.00.G12")
 	if err != nil {
 		t.Fatal(err)

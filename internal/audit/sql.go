@@ -562,3 +562,29 @@ func witnessedRoot(ctx context.Context, db *store.DB, origin string, size uint64
 	}
 	return root, nil
 }
+
+// recentCheckpoints returns the newest n stored checkpoints, newest
+// first, each with its signature checked.
+func (l *Ledger) recentCheckpoints(ctx context.Context, n int) ([]Checkpoint, error) {
+	rows, err := l.db.QueryContext(ctx, l.db.Rebind(checkpointQuery+" ORDER BY size DESC LIMIT ?"), n)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []Checkpoint
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("audit: read checkpoints: %w", err)
+		}
+		cp, err := l.parseStored(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit: read checkpoints: %w", err)
+	}
+	return out, nil
+}

@@ -37,17 +37,6 @@ func mustExec(t *testing.T, db *store.DB, query string, args ...any) {
 	}
 }
 
-// leafOf returns the leaf hash of the event stored at seq.
-func leafOf(t *testing.T, l *Ledger, seq uint64) []byte {
-	t.Helper()
-	e, err := l.Event(context.Background(), seq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := e.LeafHash()
-	return h
-}
-
 // rebuildTree recomputes every stored node and the root from the leaf
 // hashes stored beside the events, as an administrator covering an edit
 // would.

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -77,15 +79,36 @@ func (s *testSealer) Open(_ context.Context, purpose string, ciphertext, ad []by
 	return s.aead.Open(nil, ciphertext[:n], ciphertext[n:], sealerAD(purpose, ad))
 }
 
+// testCtx is the context of the changes tests make as administrators do:
+// as the system actor "test", as the command line acts as "cli".
+var testCtx = audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+
+// mustLedger opens the audit ledger on db, with keys held in memory, and
+// closes it when t ends.
+func mustLedger(t testing.TB, db *store.DB) *audit.Ledger {
+	t.Helper()
+	ring, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.New(context.Background(), db, ring, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
 // testPassword passes the policy for every account the fixture makes.
 const testPassword = "correct horse battery staple"
 
 // fixture is a migrated database with the real directory and a Service
-// on a test clock, holding a unit, a staff member without clearance
+// on a test clock, both recording in the real audit ledger, holding a unit, a staff member without clearance
 // (plain), one cleared for Secret (cleared), and a citizen, each with
 // testPassword.
 type fixture struct {
 	db      *store.DB
+	ledger  *audit.Ledger
 	dir     *identity.Service
 	svc     *Service
 	clock   *testClock
@@ -95,19 +118,23 @@ type fixture struct {
 	citizen identity.Citizen
 }
 
-// newFixture builds a fixture on db; opts' clock and parameters are the
-// fixture's unless set.
+// newFixture builds a fixture on db; opts' clock, parameters and
+// recorder are the fixture's unless set.
 func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &fixture{db: db, clock: newTestClock()}
+	ctx := testCtx
+	f := &fixture{db: db, clock: newTestClock(), ledger: mustLedger(t, db)}
 	if opts.Now == nil {
 		opts.Now = f.clock.Now
 	}
 	if opts.Params == (Params{}) {
 		opts.Params = testParams
 	}
+	if opts.Recorder == nil {
+		opts.Recorder = f.ledger
+	}
 	f.dir = identity.NewService(db, opts.Now)
+	f.dir.SetRecorder(f.ledger)
 	f.svc = New(db, f.dir, newTestSealer(t), opts)
 	var err error
 	f.unit, err = f.dir.CreateUnit(ctx, "test", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao",
@@ -130,7 +157,7 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 // staff creates a staff member with testPassword.
 func (f *fixture) staff(t testing.TB, username string, clearance authz.Level) identity.StaffMember {
 	t.Helper()
-	ctx := context.Background()
+	ctx := testCtx
 	m, err := f.dir.CreateStaff(ctx, "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
 		UnitID: f.unit.ID, Roles: authz.RolesOf(authz.Clerk), Clearance: clearance})
 	if err != nil {
@@ -153,7 +180,7 @@ func (f *fixture) login(username, code string) (Session, error) {
 // next sign-in is not a replay of the one that confirmed.
 func (f *fixture) enroll(t testing.TB, m identity.StaffMember) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := testCtx
 	secret, err := f.svc.EnrollTOTP(ctx, authz.Staff, m.ID)
 	if err != nil {
 		t.Fatal(err)

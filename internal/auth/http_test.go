@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"html"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -59,7 +59,7 @@ func serve(t testing.TB, f *fixture, newOIDC func(appURL string) *OIDC) *webFixt
 	rt.HandleFunc("GET /console/units", web.SignedIn, probe("units"))
 	rt.HandleFunc("GET /api/v1/probe", web.SignedIn, probe("staff API"))
 	rt.HandleFunc("GET /{$}", web.Public, probe("portal home"))
-	srv.Config.Handler = web.Chain(rt, web.Language, web.Authenticate(f.svc.Principal), web.CSRF(SessionCookie))
+	srv.Config.Handler = web.Chain(rt, web.Language, web.Authenticate(f.svc.Principal), audit.RequestOrigin, web.CSRF(SessionCookie))
 	srv.Start()
 	return &webFixture{fixture: f, srv: srv}
 }
@@ -361,7 +361,7 @@ func TestConsoleSignInPage(t *testing.T) {
 		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/console/login" || b.cookie(SessionCookie) != "" {
 			t.Fatalf("sign-out: %d to %q, cookie %q", r.StatusCode, r.Header.Get("Location"), b.cookie(SessionCookie))
 		}
-		if _, err := w.svc.Authenticate(context.Background(), session.Value); err == nil {
+		if _, err := w.svc.Authenticate(testCtx, session.Value); err == nil {
 			t.Fatal("the session survived signing out")
 		}
 	})
@@ -517,7 +517,7 @@ func TestTOTPEnrolmentPages(t *testing.T) {
 		if b.cookie(SessionCookie) == pending {
 			t.Fatal("the session was not renewed when the second factor was enrolled")
 		}
-		if _, err := w.svc.Authenticate(context.Background(), pending); err == nil {
+		if _, err := w.svc.Authenticate(testCtx, pending); err == nil {
 			t.Fatal("the pre-enrolment session still authenticates")
 		}
 		if r := b.get("/console/units"); r.StatusCode != 200 {
@@ -532,7 +532,7 @@ func TestTOTPEnrolmentPages(t *testing.T) {
 func TestForcedPasswordChangePages(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newWebFixture(t, db, Options{})
-		otp, err := w.svc.IssueOneTimePassword(context.Background(), authz.Staff, w.plain.ID)
+		otp, err := w.svc.IssueOneTimePassword(testCtx, authz.Staff, w.plain.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -577,7 +577,7 @@ func TestForcedPasswordChangePages(t *testing.T) {
 func TestPortalForcedPasswordChange(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newWebFixture(t, db, Options{})
-		otp, err := w.svc.IssueOneTimePassword(context.Background(), authz.Citizen, w.citizen.ID)
+		otp, err := w.svc.IssueOneTimePassword(testCtx, authz.Citizen, w.citizen.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -44,10 +44,12 @@ func (l *addressLimiter) blocked(addr string, now time.Time) (time.Time, bool) {
 	return end, w.fails >= l.limit
 }
 
-// fail records a failed sign-in from addr.
-func (l *addressLimiter) fail(addr string, now time.Time) {
+// fail records a failed sign-in from addr. It reports whether this
+// failure used up the address's allowance, and until when the address is
+// then blocked: true once per window, so the block is recorded once.
+func (l *addressLimiter) fail(addr string, now time.Time) (time.Time, bool) {
 	if addr == "" {
-		return
+		return time.Time{}, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -60,6 +62,7 @@ func (l *addressLimiter) fail(addr string, now time.Time) {
 	}
 	w.fails++
 	l.windows[addr] = w
+	return w.start.Add(l.window), w.fails == l.limit
 }
 
 // evictLocked makes room for one address: it drops every window that has

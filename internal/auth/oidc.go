@@ -15,7 +15,9 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"chancery/internal/audit"
 	"chancery/internal/errs"
+	"chancery/internal/identity"
 	"chancery/internal/web"
 )
 
@@ -109,20 +111,25 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 			err = json.Unmarshal(b, &f)
 		}
 	}
+	// A sign-in that fails before the provider has said who signed in is
+	// recorded on no account.
+	failed := func() {
+		h.renderLogin(w, r, web.Console, "", h.oidc.svc.oidcRefused(r.Context(), oidcIdentity{}, web.ClientAddr(r), errOIDCFailed))
+	}
 	if err != nil || f.State == "" || subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("state")), []byte(f.State)) != 1 {
 		// No flight, or another one's: a stale tab, or a forged callback.
-		h.renderLogin(w, r, web.Console, "", errOIDCFailed)
+		failed()
 		return
 	}
 	if e := r.URL.Query().Get("error"); e != "" {
 		web.Logger(r.Context()).Info("identity provider refused sign-in", "error", e, "description", r.URL.Query().Get("error_description"))
-		h.renderLogin(w, r, web.Console, "", errOIDCFailed)
+		failed()
 		return
 	}
 	id, err := h.oidc.identify(r.Context(), r.URL.Query().Get("code"), f)
 	if err != nil {
 		web.Logger(r.Context()).Warn("OIDC sign-in failed", "err", err)
-		h.renderLogin(w, r, web.Console, "", errOIDCFailed)
+		failed()
 		return
 	}
 	sess, err := h.oidc.svc.loginOIDC(r.Context(), id, web.ClientAddr(r), r.UserAgent())
@@ -190,20 +197,25 @@ func (o *OIDC) identify(ctx context.Context, code string, f oidcFlight) (oidcIde
 // username the provider names. No account is ever created. A cleared
 // staff member still needs Chancery's second factor unless the provider
 // used one: the session then starts at StageVerifyTOTP (or
-// StageEnrollTOTP when none is enrolled).
+// StageEnrollTOTP when none is enrolled). The audit ledger records the
+// sign-in or its refusal ("login" with the method "oidc" or "oidc_mfa"),
+// and a first link as the staff member's own doing ("staff.oidc_link"),
+// since the provider vouched for them.
 func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userAgent string) (Session, error) {
 	m, err := s.dir.StaffByOIDCSubject(ctx, id.Subject)
 	if errors.Is(err, errs.ErrNotFound) {
 		if id.Username == "" {
-			return Session{}, errNoOIDCAccount
+			return Session{}, s.oidcRefused(ctx, id, address, errNoOIDCAccount)
 		}
 		if m, err = s.dir.StaffByUsername(ctx, id.Username); errors.Is(err, errs.ErrNotFound) {
-			return Session{}, errNoOIDCAccount
+			return Session{}, s.oidcRefused(ctx, id, address, errNoOIDCAccount)
 		}
-		if err == nil {
-			err = s.dir.LinkOIDCSubject(ctx, m.ID, id.Subject)
+		if err == nil && !m.Disabled {
+			// A disabled account is refused below, unlinked: it does
+			// nothing, not even this.
+			err = s.dir.LinkOIDCSubject(asStaff(ctx, m), m.ID, id.Subject)
 			if errors.Is(err, errs.ErrConflict) {
-				return Session{}, errOIDCSubject
+				return Session{}, s.refused(ctx, attempt{account: staffPrincipal(m), address: address, method: methodOIDC}.event(ctx), errOIDCSubject)
 			}
 		}
 	}
@@ -212,7 +224,7 @@ func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userA
 	}
 	p := staffPrincipal(m)
 	if p.disabled {
-		return Session{}, errDisabled
+		return Session{}, s.refused(ctx, attempt{account: p, address: address, method: methodOIDC}.event(ctx), errDisabled)
 	}
 	totp, err := s.totpEnabled(ctx, p.kind, p.id)
 	if err != nil {
@@ -228,4 +240,20 @@ func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userA
 		stage = StageEnrollTOTP
 	}
 	return s.openSession(ctx, p, stage, method, address, userAgent, s.clock())
+}
+
+// oidcRefused records a sign-in through the provider refused before it
+// reached an account, with the name the provider gave if any, and returns
+// cause (see Service.refused).
+func (s *Service) oidcRefused(ctx context.Context, id oidcIdentity, address string, cause error) error {
+	return s.refused(ctx, attempt{username: id.Username, address: address, method: methodOIDC}.event(ctx), cause)
+}
+
+// asStaff returns ctx acting as staff member m, whom the identity
+// provider has just vouched for, keeping the request's id.
+func asStaff(ctx context.Context, m identity.StaffMember) context.Context {
+	o, _ := audit.OriginFrom(ctx)
+	p := staffPrincipal(m)
+	o.Actor, o.UnitID = p.actor(), p.unit()
+	return audit.WithOrigin(ctx, o)
 }

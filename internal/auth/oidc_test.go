@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
@@ -192,7 +192,7 @@ func newOIDCFixture(t *testing.T, db *store.DB) *oidcFixture {
 	idp := newIdentityProvider(t)
 	f := newFixture(t, db, Options{})
 	w := serve(t, f, func(appURL string) *OIDC {
-		o, err := NewOIDC(context.Background(), OIDCConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret,
+		o, err := NewOIDC(testCtx, OIDCConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret,
 			RedirectURL: appURL + "/console/oidc/callback"}, f.svc)
 		if err != nil {
 			t.Fatal(err)
@@ -217,7 +217,7 @@ func (w *oidcFixture) oidcBrowser(t testing.TB) *browser {
 func TestOIDCSignIn(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newOIDCFixture(t, db)
-		ctx := context.Background()
+		ctx := testCtx
 		disabled := w.staff(t, "gone.away", authz.Unclassified)
 		yes := true
 		if _, err := w.dir.UpdateStaff(ctx, "test", disabled.ID, identity.StaffPatch{Disabled: &yes, Version: disabled.Version}); err != nil {
@@ -280,6 +280,40 @@ func TestOIDCSignIn(t *testing.T) {
 		if _, err := w.dir.StaffByUsername(ctx, "new.comer"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("an account was provisioned: %v", err)
 		}
+		if _, err := w.dir.StaffByOIDCSubject(ctx, "sub-gone"); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("a disabled account was linked: %v", err)
+		}
+
+		// The ledger: each sign-in by its staff member, each refusal by
+		// the system with what was tried, each first link by the member.
+		var ok, refused []audit.Event
+		for _, e := range w.events(t, "login") {
+			if e.Attrs["method"] == "password" {
+				continue // the fixture's own sign-ins
+			}
+			if e.Outcome == audit.OK {
+				ok = append(ok, e)
+			} else {
+				refused = append(refused, e)
+			}
+		}
+		if len(ok) != 6 || len(refused) != 3 {
+			t.Fatalf("%d sign-ins and %d refusals recorded; want 6 and 3", len(ok), len(refused))
+		}
+		wantRecord(t, ok[0], audit.Event{Actor: audit.Staff(w.plain.ID, "lan.nguyen"), UnitID: w.unit.ID, Action: "login", ResourceType: "staff",
+			ResourceID: staffRes(w.plain), Outcome: audit.OK, Attrs: map[string]string{"method": "oidc", "stage": "full", "address": "127.0.0.1"}})
+		wantRecord(t, refused[0], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(w.plain),
+			Outcome: audit.Failed, Reason: "identity_mismatch", Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1"}})
+		wantRecord(t, refused[1], audit.Event{Actor: audit.System("auth"), Action: "login", Outcome: audit.Failed, Reason: "no_account",
+			Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1", "username": "new.comer"}})
+		wantRecord(t, refused[2], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(disabled),
+			Outcome: audit.Failed, Reason: "account_disabled", Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1"}})
+		links := w.events(t, "staff.oidc_link")
+		if len(links) != 3 {
+			t.Fatalf("%d links recorded; want lan.nguyen's, minh.tran's and thu.ha's", len(links))
+		}
+		wantRecord(t, links[0], audit.Event{Actor: audit.Staff(w.plain.ID, "lan.nguyen"), UnitID: w.unit.ID, Action: "staff.oidc_link",
+			ResourceType: "staff", ResourceID: staffRes(w.plain), Outcome: audit.OK, Attrs: map[string]string{"subject": "sub-lan"}})
 
 		// The code step after the provider: wrong, then right.
 		w.idp.vouch(claims{Subject: "sub-ha"})
@@ -300,6 +334,12 @@ func TestOIDCSignIn(t *testing.T) {
 		if r := b.get("/console/units"); r.StatusCode != http.StatusOK {
 			t.Fatalf("after the code: %d", r.StatusCode)
 		}
+		steps := w.events(t, "login")
+		steps = steps[len(steps)-2:]
+		wantRecord(t, steps[0], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(enrolled),
+			Outcome: audit.Failed, Reason: "totp_invalid", Attrs: map[string]string{"method": "totp", "address": "127.0.0.1"}})
+		wantRecord(t, steps[1], audit.Event{Actor: audit.Staff(enrolled.ID, "thu.ha"), UnitID: w.unit.ID, Action: "login", ResourceType: "staff",
+			ResourceID: staffRes(enrolled), Outcome: audit.OK, Attrs: map[string]string{"method": "totp", "stage": "full", "address": "127.0.0.1"}})
 	})
 }
 
@@ -361,6 +401,19 @@ func TestOIDCCallbackRefusesWhatItDidNotStart(t *testing.T) {
 			b := w.oidcBrowser(t)
 			refused(t, b, b.get("/console/oidc/login"))
 		})
+		// Each is on record, on no account: nobody is known to have tried.
+		var recorded int
+		for _, e := range w.events(t, "login") {
+			if e.Attrs["method"] != "oidc" {
+				continue
+			}
+			recorded++
+			wantRecord(t, e, audit.Event{Actor: audit.System("auth"), Action: "login", Outcome: audit.Failed, Reason: "oidc_failed",
+				Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1"}})
+		}
+		if recorded != 5 {
+			t.Fatalf("%d refused callbacks recorded; want 5", recorded)
+		}
 	})
 }
 
@@ -373,7 +426,7 @@ func TestNewOIDCNeedsACompleteReachableProvider(t *testing.T) {
 		{Issuer: "http://127.0.0.1:1", ClientID: "c", RedirectURL: "http://x/cb"},
 		{Issuer: idp.srv.URL + "/other", ClientID: "c", RedirectURL: "http://x/cb"},
 	} {
-		if _, err := NewOIDC(context.Background(), cfg, nil); err == nil {
+		if _, err := NewOIDC(testCtx, cfg, nil); err == nil {
 			t.Errorf("NewOIDC(%+v) succeeded", cfg)
 		}
 	}

@@ -344,7 +344,7 @@ type verifyView struct{ Form form }
 func (h *Handler) verifyPage(w http.ResponseWriter, r *http.Request) { h.renderVerify(w, r, nil) }
 
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.verifySessionTOTP(r.Context(), requestToken(r), r.PostFormValue("totp")); err != nil {
+	if err := h.svc.verifySessionTOTP(r.Context(), requestToken(r), r.PostFormValue("totp"), web.ClientAddr(r)); err != nil {
 		h.renderVerify(w, r, err)
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
@@ -73,6 +74,12 @@ type Options struct {
 	// DefaultAddressWindow.
 	AddressLimit  int
 	AddressWindow time.Duration
+	// Recorder records every sign-in, refused sign-in and credential
+	// change in the audit ledger before it is reported done (DESIGN.md
+	// §6); the application passes the *audit.Ledger. If nil, every one of
+	// them fails, so a service wired without the ledger cannot let anyone
+	// in unrecorded.
+	Recorder Recorder
 }
 
 // Service signs staff and citizens in and keeps their credentials and
@@ -81,6 +88,7 @@ type Service struct {
 	db        *store.DB
 	dir       Directory
 	sealer    Sealer
+	rec       Recorder
 	now       func() time.Time
 	params    Params
 	staffTTL  SessionTTL
@@ -99,7 +107,7 @@ type Service struct {
 // New returns the sign-in service keeping credentials and sessions in db,
 // people in dir, and TOTP secrets sealed by sealer under SealPurpose.
 func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
-	s := &Service{db: db, dir: dir, sealer: sealer, now: opts.Now, params: opts.Params,
+	s := &Service{db: db, dir: dir, sealer: sealer, rec: opts.Recorder, now: opts.Now, params: opts.Params,
 		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession,
 		lockAfter: opts.LockoutThreshold, lockFor: opts.LockoutDuration,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
@@ -220,6 +228,15 @@ type LoginRequest struct {
 // password); and errs.ErrRateLimited, saying when to retry, for a locked
 // account or an address that failed too often. Wrong passwords and codes
 // count towards the account's lockout and the address's limit.
+//
+// The audit ledger records the sign-in ("login", outcome ok, by the
+// account) or its refusal (outcome failed, the refusal's code as the
+// reason, by the system actor "auth"; an attempt on no account carries the
+// name given as the "username" attribute), an account locked
+// ("login.lockout") and an address blocked ("login.throttle"). Attempts
+// from an address already blocked are refused unrecorded: its block is on
+// record, and recording each would let anyone fill the append-only ledger
+// at no cost. When the ledger cannot record, Login fails.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) {
 	kind, err := kindName(req.Kind)
 	if err != nil {
@@ -229,58 +246,70 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) 
 	if until, blocked := s.addresses.blocked(req.Address, now); blocked {
 		return Session{}, throttledError(until)
 	}
-	sess, err := s.login(ctx, kind, req, now)
+	sess, p, err := s.login(ctx, kind, req, now)
 	var ae *authError
-	if errors.As(err, &ae) && ae != errTOTPRequired && ae != errDisabled {
-		s.addresses.fail(req.Address, now)
+	if !errors.As(err, &ae) {
+		return sess, err
 	}
-	return sess, err
+	if ae != errTOTPRequired && ae != errDisabled {
+		if until, blocked := s.addresses.fail(req.Address, now); blocked {
+			e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
+			e.Attrs = map[string]string{"address": audit.AttrValue(req.Address), "until": until.UTC().Format(time.RFC3339)}
+			if err := s.record(ctx, e); err != nil {
+				return Session{}, err
+			}
+		}
+	}
+	a := attempt{account: p, username: req.Username, address: req.Address, method: methodPassword}
+	return Session{}, s.refused(ctx, a.event(ctx), err)
 }
 
-func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now time.Time) (Session, error) {
+// login checks the attempt and opens the session. It returns the account
+// signed in as, the zero principal when no account has the name given.
+func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now time.Time) (Session, principal, error) {
 	p, err := s.lookupByName(ctx, req.Kind, req.Username)
 	if errors.Is(err, errs.ErrNotFound) {
-		return Session{}, s.wrongCredentials(ctx, req.Password)
+		return Session{}, principal{}, s.wrongCredentials(ctx, req.Password)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
+		return Session{}, principal{}, fmt.Errorf("sign in: %w", err)
 	}
 	cred, err := getCredential(ctx, s.db, kind, p.id)
 	if errors.Is(err, errs.ErrNotFound) || err == nil && cred.passwordHash == "" {
-		return Session{}, s.wrongCredentials(ctx, req.Password)
+		return Session{}, p, s.wrongCredentials(ctx, req.Password)
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
+		return Session{}, p, fmt.Errorf("sign in: %w", err)
 	}
 	if cred.locked(now) {
-		return Session{}, lockedError(cred.lockedUntil)
+		return Session{}, p, lockedError(cred.lockedUntil)
 	}
 	ok, weak, err := s.verify(ctx, req.Password, cred.passwordHash)
 	if err != nil {
-		return Session{}, fmt.Errorf("sign in %s %d: %w", kind, p.id, err)
+		return Session{}, p, fmt.Errorf("sign in %s %d: %w", kind, p.id, err)
 	}
 	if !ok {
-		return Session{}, s.failure(ctx, cred, errWrongCredentials, now)
+		return Session{}, p, s.failure(ctx, cred, errWrongCredentials, now)
 	}
 	if p.disabled {
-		return Session{}, errDisabled
+		return Session{}, p, errDisabled
 	}
 	if cred.totpEnabled {
 		if req.TOTP == "" {
-			return Session{}, errTOTPRequired
+			return Session{}, p, errTOTPRequired
 		}
 		if err := s.checkCode(ctx, cred, req.TOTP, now); err != nil {
-			return Session{}, err
+			return Session{}, p, err
 		}
 	}
 	rehash := ""
 	if weak {
 		if rehash, err = s.hash(ctx, req.Password); err != nil {
-			return Session{}, err
+			return Session{}, p, err
 		}
 	}
 	if err := clearFailures(ctx, s.db, kind, p.id, rehash, now); err != nil {
-		return Session{}, err
+		return Session{}, p, err
 	}
 	stage := StageFull
 	switch {
@@ -289,7 +318,8 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 	case p.cleared() && !cred.totpEnabled:
 		stage = StageEnrollTOTP
 	}
-	return s.openSession(ctx, p, stage, methodPassword, req.Address, req.UserAgent, now)
+	sess, err := s.openSession(ctx, p, stage, methodPassword, req.Address, req.UserAgent, now)
+	return sess, p, err
 }
 
 // checkCode checks a sign-in's TOTP code against the account's enrolled
@@ -313,19 +343,30 @@ func (s *Service) checkCode(ctx context.Context, cred credential, code string, n
 }
 
 // failure counts a failed sign-in of cred's account, locking it when the
-// count reaches a multiple of the threshold, and returns the error to
-// give: cause, or the lock when this failure set it.
+// count reaches a multiple of the threshold (and recording the lock in
+// the audit ledger with it), and returns the error to give: cause, or the
+// lock when this failure set it.
 func (s *Service) failure(ctx context.Context, cred credential, cause error, now time.Time) error {
-	n, err := countFailure(ctx, s.db, cred.kind, cred.id, now)
-	if err != nil {
+	var until time.Time
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := countFailure(ctx, tx, cred.kind, cred.id, now)
+		if err != nil || n%s.lockAfter != 0 {
+			return err
+		}
+		until = now.Add(s.lockDuration(n / s.lockAfter))
+		if err := lockUntil(ctx, tx, cred.kind, cred.id, until, now); err != nil {
+			return err
+		}
+		e := accountEvent(ctx, sysAuth, 0, actLockout, cred.kind, cred.id)
+		e.Reason = "too many failed sign-ins"
+		e.Attrs = map[string]string{"failures": strconv.Itoa(n), "until": until.UTC().Format(time.RFC3339)}
+		return s.recordTx(ctx, tx, e)
+	})
+	switch {
+	case err != nil:
 		return err
-	}
-	if n%s.lockAfter != 0 {
+	case until.IsZero():
 		return cause
-	}
-	until := now.Add(s.lockDuration(n / s.lockAfter))
-	if err := lockUntil(ctx, s.db, cred.kind, cred.id, until, now); err != nil {
-		return err
 	}
 	return lockedError(until)
 }
@@ -375,8 +416,9 @@ func hashToken(token string) (string, bool) {
 // maxUserAgent bounds the stored User-Agent, which the client chooses.
 const maxUserAgent = 256
 
-// openSession starts a session for p at stage and sweeps away expired
-// ones, in one transaction.
+// openSession starts a session for p at stage, sweeps away expired ones
+// and records the sign-in in the audit ledger ("login" by p, with the
+// method, stage and address), in one transaction.
 func (s *Service) openSession(ctx context.Context, p principal, stage, method, address, userAgent string, now time.Time) (Session, error) {
 	kind, err := kindName(p.kind)
 	if err != nil {
@@ -390,11 +432,15 @@ func (s *Service) openSession(ctx context.Context, p principal, stage, method, a
 	}
 	row := sessionRow{hash: hash, kind: kind, id: p.id, stage: stage, method: method, csrf: sess.CSRF,
 		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now}
+	e := signedIn(ctx, p, method, stage, address)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := sweepSessions(ctx, tx, now, now.Add(-s.staffTTL.Idle), now.Add(-s.citTTL.Idle)); err != nil {
 			return err
 		}
-		return insertSession(ctx, tx, row)
+		if err := insertSession(ctx, tx, row); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("open session: %w", err)
@@ -402,14 +448,40 @@ func (s *Service) openSession(ctx context.Context, p principal, stage, method, a
 	return sess, nil
 }
 
-// Logout ends the session of token. Ending an unknown or already ended
-// session is not an error.
+// Logout ends the session of token and records it in the audit ledger
+// ("logout" by the session's principal). Ending an unknown or already
+// ended session is not an error, and records nothing.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	hash, ok := hashToken(token)
 	if !ok {
 		return nil
 	}
-	return deleteSession(ctx, s.db, hash)
+	row, err := sessionByHash(ctx, s.db, hash)
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	kind := principalKind(row.kind)
+	p, err := s.lookup(ctx, kind, row.id)
+	if errors.Is(err, errs.ErrNotFound) {
+		// The account is gone; its session still ends on record.
+		p, err = principal{kind: kind, id: row.id, subject: authz.Subject{Kind: kind, ID: row.id}}, nil
+	}
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := deleteSession(ctx, tx, hash); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, byAccount(ctx, actLogout, p))
+	})
+	if errors.Is(err, errs.ErrNotFound) {
+		return nil // another request ended it meanwhile, and recorded that
+	}
+	return err
 }
 
 // session returns the live session of token with its principal, or an
@@ -427,13 +499,13 @@ func (s *Service) session(ctx context.Context, token string, now time.Time) (ses
 	if err != nil {
 		return row, principal{}, err
 	}
-	kind := authz.Staff
-	if row.kind == "citizen" {
-		kind = authz.Citizen
-	}
+	kind := principalKind(row.kind)
 	ttl := s.ttl(kind)
 	if !now.Before(row.expiresAt) || !now.Before(row.lastSeen.Add(ttl.Idle)) {
-		return row, principal{}, errors.Join(errSessionEnded, deleteSession(ctx, s.db, hash))
+		if err := deleteSession(ctx, s.db, hash); err != nil && !errors.Is(err, errs.ErrNotFound) {
+			return row, principal{}, errors.Join(errSessionEnded, err)
+		}
+		return row, principal{}, errSessionEnded
 	}
 	p, err := s.lookup(ctx, kind, row.id)
 	if errors.Is(err, errs.ErrNotFound) || err == nil && p.disabled {
@@ -513,8 +585,10 @@ func (s *Service) openSecret(ctx context.Context, cred credential) ([]byte, erro
 // EnrollTOTP starts (or resumes) enrolling a TOTP second factor for
 // kind/id and returns its base32 secret, for the person to add to an
 // authenticator app (see TOTPURI). The factor is not used until
-// ConfirmTOTP proves the app has it. It returns errs.ErrNotFound for an
-// unknown account and errs.ErrConflict when a factor is already enrolled.
+// ConfirmTOTP proves the app has it. Issuing a new secret is recorded in
+// the audit ledger ("totp.enroll", by the origin's actor). It returns
+// errs.ErrNotFound for an unknown account and errs.ErrConflict when a
+// factor is already enrolled.
 func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
 	k, err := kindName(kind)
 	if err != nil {
@@ -538,12 +612,22 @@ func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id i
 		}
 		return totpEncoding.EncodeToString(key), nil
 	}
+	e, err := byOrigin(ctx, actTOTPEnroll, k, id)
+	if err != nil {
+		return "", err
+	}
 	key := newTOTPSecret()
 	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
 	if err != nil {
 		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
 	}
-	if err := putTOTPSecret(ctx, s.db, k, id, sealed, s.clock()); err != nil {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := putTOTPSecret(ctx, tx, k, id, sealed, s.clock()); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
+	})
+	if err != nil {
 		return "", err
 	}
 	return totpEncoding.EncodeToString(key), nil
@@ -564,11 +648,16 @@ func (s *Service) totpEnabled(ctx context.Context, kind authz.PrincipalKind, id 
 
 // ConfirmTOTP enables the second factor that EnrollTOTP started, once code
 // shows the authenticator app produces its codes, and moves the account's
-// sessions waiting at StageEnrollTOTP to StageFull. A wrong code is an
+// sessions waiting at StageEnrollTOTP to StageFull, recording it in the
+// audit ledger ("totp.confirm", by the origin's actor). A wrong code is an
 // *errs.FieldError on "totp"; without an enrolment in progress, or with a
 // factor already enabled, it returns errs.ErrConflict.
 func (s *Service) ConfirmTOTP(ctx context.Context, kind authz.PrincipalKind, id int64, code string) error {
 	k, err := kindName(kind)
+	if err != nil {
+		return err
+	}
+	e, err := byOrigin(ctx, actTOTPConfirm, k, id)
 	if err != nil {
 		return err
 	}
@@ -600,17 +689,21 @@ func (s *Service) ConfirmTOTP(ctx context.Context, kind authz.PrincipalKind, id 
 		if !claimed {
 			return wrong
 		}
-		return advanceSessions(ctx, tx, k, id, StageEnrollTOTP, StageFull)
+		if err := advanceSessions(ctx, tx, k, id, StageEnrollTOTP, StageFull); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
 	})
 }
 
 // verifySessionTOTP takes the TOTP step of a session opened through the
-// identity provider without a second factor (StageVerifyTOTP): a right
-// code moves the session to StageFull; a wrong one counts as a failed
-// sign-in.
-func (s *Service) verifySessionTOTP(ctx context.Context, token, code string) error {
+// identity provider without a second factor (StageVerifyTOTP), from the
+// client at address: a right code moves the session to StageFull; a
+// wrong one counts as a failed sign-in. The audit ledger records either
+// as a "login" with the method "totp".
+func (s *Service) verifySessionTOTP(ctx context.Context, token, code, address string) error {
 	now := s.clock()
-	row, _, err := s.session(ctx, token, now)
+	row, p, err := s.session(ctx, token, now)
 	if err != nil {
 		return err
 	}
@@ -621,17 +714,21 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code string) err
 	if err != nil {
 		return err
 	}
+	refused := attempt{account: p, address: address, method: methodTOTP}.event(ctx)
 	if cred.locked(now) {
-		return lockedError(cred.lockedUntil)
+		return s.refused(ctx, refused, lockedError(cred.lockedUntil))
 	}
 	if err := s.checkCode(ctx, cred, code, now); err != nil {
-		return err
+		return s.refused(ctx, refused, err)
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := clearFailures(ctx, tx, row.kind, row.id, "", now); err != nil {
 			return err
 		}
-		return setSessionStage(ctx, tx, row.hash, StageFull)
+		if err := setSessionStage(ctx, tx, row.hash, StageFull); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, signedIn(ctx, p, methodTOTP, StageFull, address))
 	})
 }
 
@@ -640,7 +737,9 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code string) err
 // StageChangePassword on to their next stage. A wrong current password is
 // an *errs.FieldError on "current_password" and counts as a failed
 // sign-in; a new password the policy refuses is one on "password" (see
-// CheckPassword).
+// CheckPassword). The audit ledger records the change, or its refusal for
+// a wrong current password or a locked account ("password.change", by
+// the account).
 func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, id int64, oldPassword, newPassword string) error {
 	k, err := kindName(kind)
 	if err != nil {
@@ -651,23 +750,24 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 		return fmt.Errorf("change password: %w", err)
 	}
 	now := s.clock()
+	e := byAccount(ctx, actPasswordChg, p)
 	wrong := fieldError("current_password", "auth.error.current_password", "is not your current password")
 	cred, err := getCredential(ctx, s.db, k, id)
 	if errors.Is(err, errs.ErrNotFound) || err == nil && cred.passwordHash == "" {
-		return wrong
+		return s.refused(ctx, e, wrong)
 	}
 	if err != nil {
 		return err
 	}
 	if cred.locked(now) {
-		return lockedError(cred.lockedUntil)
+		return s.refused(ctx, e, lockedError(cred.lockedUntil))
 	}
 	ok, _, err := s.verify(ctx, oldPassword, cred.passwordHash)
 	if err != nil {
 		return fmt.Errorf("change password of %s %d: %w", k, id, err)
 	}
 	if !ok {
-		return s.failure(ctx, cred, wrong, now)
+		return s.refused(ctx, e, s.failure(ctx, cred, wrong, now))
 	}
 	if oldPassword == newPassword {
 		return fieldError("password", "auth.password.same", "must differ from the current password")
@@ -687,16 +787,25 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 		if err := putPassword(ctx, tx, k, id, hash, false, now); err != nil {
 			return err
 		}
-		return advanceSessions(ctx, tx, k, id, StageChangePassword, next)
+		if err := advanceSessions(ctx, tx, k, id, StageChangePassword, next); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
 	})
 }
 
 // SetPassword sets the password of kind/id, as an administrator does, and
 // ends the account's sessions; with mustChange the person must choose a
-// new one at the next sign-in. It also lifts a lockout. A password the
+// new one at the next sign-in. It also lifts a lockout. The audit ledger
+// records it ("password.set", by the origin's actor). A password the
 // policy refuses is an *errs.FieldError on "password"; an unknown account
 // is errs.ErrNotFound.
 func (s *Service) SetPassword(ctx context.Context, kind authz.PrincipalKind, id int64, password string, mustChange bool) error {
+	return s.setPassword(ctx, actPasswordSet, kind, id, password, mustChange)
+}
+
+// setPassword checks and sets a password, recording it as action.
+func (s *Service) setPassword(ctx context.Context, action string, kind authz.PrincipalKind, id int64, password string, mustChange bool) error {
 	k, err := kindName(kind)
 	if err != nil {
 		return err
@@ -712,7 +821,7 @@ func (s *Service) SetPassword(ctx context.Context, kind authz.PrincipalKind, id 
 	if err != nil {
 		return err
 	}
-	return s.setHash(ctx, k, id, hash, mustChange)
+	return s.setHash(ctx, action, k, id, hash, mustChange)
 }
 
 // HashPassword returns the argon2id hash of password, after checking it
@@ -727,8 +836,9 @@ func (s *Service) HashPassword(ctx context.Context, password string) (string, er
 }
 
 // SetPasswordHash stores a hash made by HashPassword as kind/id's
-// password and ends the account's sessions. The hash must be in the PHC
-// form HashPassword returns.
+// password and ends the account's sessions, recorded in the audit ledger
+// as SetPassword is. The hash must be in the PHC form HashPassword
+// returns.
 func (s *Service) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, id int64, hash string, mustChange bool) error {
 	k, err := kindName(kind)
 	if err != nil {
@@ -740,16 +850,26 @@ func (s *Service) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind,
 	if !strings.HasPrefix(hash, "$argon2id$") {
 		return fmt.Errorf("%w: not an argon2id hash from HashPassword", errs.ErrInvalid)
 	}
-	return s.setHash(ctx, k, id, hash, mustChange)
+	return s.setHash(ctx, actPasswordSet, k, id, hash, mustChange)
 }
 
-func (s *Service) setHash(ctx context.Context, k string, id int64, hash string, mustChange bool) error {
+// setHash stores hash as k/id's password and ends its sessions, recording
+// it as action by the origin's actor.
+func (s *Service) setHash(ctx context.Context, action, k string, id int64, hash string, mustChange bool) error {
+	e, err := byOrigin(ctx, action, k, id)
+	if err != nil {
+		return err
+	}
+	e.Attrs = map[string]string{"must_change": strconv.FormatBool(mustChange)}
 	now := s.clock()
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := putPassword(ctx, tx, k, id, hash, mustChange, now); err != nil {
 			return err
 		}
-		return deleteSessions(ctx, tx, k, id)
+		if err := deleteSessions(ctx, tx, k, id); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
 	})
 }
 
@@ -774,13 +894,14 @@ func oneTimePassword() string {
 
 // IssueOneTimePassword sets a random, readable 16-character password on
 // kind/id that must be changed at the first sign-in, ends the account's
-// sessions, and returns the password to hand over. It returns
+// sessions, and returns the password to hand over. The audit ledger
+// records it ("password.reset", by the origin's actor). It returns
 // errs.ErrNotFound for an unknown account.
 func (s *Service) IssueOneTimePassword(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
 	var err error
 	for range 100 {
 		pw := oneTimePassword()
-		err = s.SetPassword(ctx, kind, id, pw, true)
+		err = s.setPassword(ctx, actPasswordReset, kind, id, pw, true)
 		var fe *errs.FieldError
 		if errors.As(err, &fe) && fe.Field == "password" {
 			// The draw happened to contain the username: draw again.
@@ -794,13 +915,23 @@ func (s *Service) IssueOneTimePassword(ctx context.Context, kind authz.Principal
 	return "", fmt.Errorf("issue one-time password: no random draw passed the password policy: %w", err)
 }
 
-// RevokeSessions ends every session of kind/id.
+// RevokeSessions ends every session of kind/id, recording it in the audit
+// ledger ("session.revoke", by the origin's actor).
 func (s *Service) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error {
 	k, err := kindName(kind)
 	if err != nil {
 		return err
 	}
-	return deleteSessions(ctx, s.db, k, id)
+	e, err := byOrigin(ctx, actRevoke, k, id)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := deleteSessions(ctx, tx, k, id); err != nil {
+			return err
+		}
+		return s.recordTx(ctx, tx, e)
+	})
 }
 
 // RegisterCitizen opens a portal account with a password. The password

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -27,7 +26,7 @@ func code(err error) string {
 func TestLoginOpensASessionThatAuthenticates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -57,7 +56,7 @@ func TestLoginOpensASessionThatAuthenticates(t *testing.T) {
 func TestLoginRefusesUnknownAccountsAndWrongPasswordsAlike(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		noPassword := f.staff(t, "no.password", authz.Unclassified)
 		if _, err := db.ExecContext(ctx, db.Rebind(`DELETE FROM credentials WHERE principal_id = ? AND principal_kind = 'staff'`), noPassword.ID); err != nil {
 			t.Fatal(err)
@@ -87,7 +86,7 @@ func TestUnknownAccountCostsAPasswordVerification(t *testing.T) {
 			start := time.Now()
 			for range 5 {
 				// A fresh address each time keeps the address limit out of it.
-				f.svc.Login(context.Background(), LoginRequest{Kind: authz.Staff, Username: username, Password: "wrong password here"})
+				f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: username, Password: "wrong password here"})
 			}
 			return time.Since(start)
 		}
@@ -102,7 +101,7 @@ func TestUnknownAccountCostsAPasswordVerification(t *testing.T) {
 func TestLoginRefusesDisabledAccountsAfterThePassword(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +128,7 @@ func TestLoginRefusesDisabledAccountsAfterThePassword(t *testing.T) {
 func TestLockoutAfterFailuresLiftsAfterItsDurationAndDoubles(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		wrong := func() error {
 			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"})
 			return err
@@ -183,7 +182,7 @@ func TestLockDurationDoublesUpToADay(t *testing.T) {
 func TestAddressLimitAcrossAccounts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{AddressLimit: 4, LockoutThreshold: 100})
-		ctx := context.Background()
+		ctx := testCtx
 		names := []string{"lan.nguyen", "minh.tran", "nobody.here", "lan.nguyen"}
 		for _, name := range names {
 			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: name, Password: "wrong password here", Address: "203.0.113.9"})
@@ -210,7 +209,7 @@ func TestAddressLimitAcrossAccounts(t *testing.T) {
 func TestClearedStaffEnrolTOTPBeforeAnythingElse(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.login("minh.tran", "")
 		if err != nil {
 			t.Fatal(err)
@@ -264,7 +263,7 @@ func TestSignInWithTOTPRequiresAFreshCode(t *testing.T) {
 		if _, err := f.login("minh.tran", ""); code(err) != "totp_required" || !errors.Is(err, errs.ErrUnauthenticated) {
 			t.Fatalf("sign-in without a code = %v; want totp_required", err)
 		}
-		if _, err := f.svc.Login(context.Background(), LoginRequest{Kind: authz.Staff, Username: "minh.tran", Password: "wrong password here"}); code(err) != "wrong_credentials" {
+		if _, err := f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: "minh.tran", Password: "wrong password here"}); code(err) != "wrong_credentials" {
 			t.Fatalf("a wrong password is answered %v; the code must not be asked before the password is right", err)
 		}
 		c := f.code(t, secret)
@@ -302,7 +301,7 @@ func TestWrongTOTPCodesCountTowardsTheLockout(t *testing.T) {
 func TestOneTimePasswordMustBeChanged(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		before, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -346,7 +345,7 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 func TestOneTimePasswordForClearedStaffLeadsToEnrolment(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		otp, err := f.svc.IssueOneTimePassword(ctx, authz.Staff, f.cleared.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -367,7 +366,7 @@ func TestOneTimePasswordForClearedStaffLeadsToEnrolment(t *testing.T) {
 func TestSessionsEndWhenIdleOrTooOld(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		idle, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -402,7 +401,7 @@ func TestSessionsEndWhenIdleOrTooOld(t *testing.T) {
 func TestCitizenSessionsLastADay(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Citizen, Username: "Hoa.Le@Example.com", Password: testPassword})
 		if err != nil {
 			t.Fatal(err)
@@ -422,7 +421,7 @@ func TestCitizenSessionsLastADay(t *testing.T) {
 func TestUseIsRecordedAtMostOnceAMinute(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -452,7 +451,7 @@ func TestUseIsRecordedAtMostOnceAMinute(t *testing.T) {
 func TestLogoutAndRevokeEndSessions(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		a, _ := f.login("lan.nguyen", "")
 		b, _ := f.login("lan.nguyen", "")
 		other, _ := f.login("minh.tran", "")
@@ -483,7 +482,7 @@ func TestLogoutAndRevokeEndSessions(t *testing.T) {
 func TestAuthenticateRefusesMalformedTokensWithoutAsking(t *testing.T) {
 	s := New(nil, nil, nil, Options{}) // no database: a query would panic
 	for _, token := range []string{"", "x", strings.Repeat("a", tokenLen-1), strings.Repeat("!", tokenLen), strings.Repeat("a", tokenLen+1)} {
-		if _, err := s.Authenticate(context.Background(), token); !errors.Is(err, errs.ErrUnauthenticated) {
+		if _, err := s.Authenticate(testCtx, token); !errors.Is(err, errs.ErrUnauthenticated) {
 			t.Errorf("token %q: %v", token, err)
 		}
 	}
@@ -492,7 +491,7 @@ func TestAuthenticateRefusesMalformedTokensWithoutAsking(t *testing.T) {
 func TestRaisedClearanceMakesTheSecondFactorDue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -510,10 +509,10 @@ func TestRaisedClearanceMakesTheSecondFactorDue(t *testing.T) {
 func TestWeakHashIsReplacedAtSignIn(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		stronger := testParams
 		stronger.Memory = 128
-		raised := New(db, f.dir, f.svc.sealer, Options{Now: f.clock.Now, Params: stronger})
+		raised := New(db, f.dir, f.svc.sealer, Options{Now: f.clock.Now, Params: stronger, Recorder: f.ledger})
 		read := func() string {
 			var h string
 			if err := db.QueryRowContext(ctx, db.Rebind(`SELECT password_hash FROM credentials WHERE principal_kind = 'staff' AND principal_id = ?`),
@@ -546,7 +545,7 @@ func TestWeakHashIsReplacedAtSignIn(t *testing.T) {
 func TestRegisterCitizen(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		var fe *errs.FieldError
 		if _, err := f.svc.RegisterCitizen(ctx, "an.pham@example.com", "Phạm An", "", "an.pham is great"); !errors.As(err, &fe) || fe.Field != "password" {
 			t.Fatalf("a password holding the e-mail name = %v; want a FieldError on password", err)
@@ -577,7 +576,7 @@ func TestRegisterCitizen(t *testing.T) {
 func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{LockoutThreshold: 1})
-		ctx := context.Background()
+		ctx := testCtx
 		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"}); code(err) != "locked" {
 			t.Fatalf("%v", err)
 		}
@@ -600,7 +599,7 @@ func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
 func TestOneHashServesManyAccounts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
-		ctx := context.Background()
+		ctx := testCtx
 		hash, err := f.svc.HashPassword(ctx, "shared demo passphrase")
 		if err != nil {
 			t.Fatal(err)

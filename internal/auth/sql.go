@@ -183,9 +183,20 @@ func touchSession(ctx context.Context, q store.Queryer, hash string, now time.Ti
 	return nil
 }
 
+// deleteSession ends the session whose token hashes to hash. It returns
+// an error wrapping errs.ErrNotFound when there is no such session, so of
+// two requests ending one session only one reports (and records) it.
 func deleteSession(ctx context.Context, q store.Queryer, hash string) error {
-	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE token_hash = ?`), hash); err != nil {
+	res, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE token_hash = ?`), hash)
+	if err != nil {
 		return fmt.Errorf("end session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("end session: %w", errs.ErrNotFound)
 	}
 	return nil
 }

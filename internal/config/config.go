@@ -55,6 +55,14 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody caps request bodies in bytes. Default 1 MiB.
 	MaxBody int64
+	// AuditCheckpointInterval is how often the audit ledger signs a
+	// checkpoint when it has grown. Default 10 s.
+	AuditCheckpointInterval time.Duration
+	// AuditOrigin names the audit ledger in its signed checkpoints, such
+	// as chancery.mofa.gov.vn/audit/hanoi. It is fixed on first start;
+	// empty keeps the stored one, or on first start derives one from the
+	// node's signing key.
+	AuditOrigin string
 }
 
 // DefaultDemoPassword is the demo accounts' password unless
@@ -145,6 +153,8 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.str(&c.LogFormat, "log-format", "json", "log format: json or text")
 	s.duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+	s.duration(&c.AuditCheckpointInterval, "audit-checkpoint-interval", 10*time.Second, "how often the audit ledger signs a checkpoint when it has grown")
+	s.str(&c.AuditOrigin, "audit-origin", "", "name of this node's audit ledger in its checkpoints, such as chancery.mofa.gov.vn/audit/hanoi; fixed on first start (default: derived from the signing key)")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
@@ -181,6 +191,9 @@ func (c *Config) validate() error {
 	}
 	if c.NATSPort < 0 || c.NATSPort > 65535 {
 		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number", c.NATSPort))
+	}
+	if c.AuditCheckpointInterval < time.Second {
+		problems = append(problems, fmt.Errorf("--audit-checkpoint-interval %s is too short; use at least 1s", c.AuditCheckpointInterval))
 	}
 	if c.Demo && len([]rune(c.DemoPassword)) < 12 {
 		problems = append(problems, errors.New("--demo-password must be at least 12 characters"))

@@ -6,17 +6,21 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEnvironmentTwinsSetDefaultsAndFlagsWin(t *testing.T) {
 	t.Setenv("CHANCERY_DB", "postgres://from-env/db")
 	t.Setenv("CHANCERY_ADDR", "127.0.0.1:9999")
 	t.Setenv("CHANCERY_DEMO", "true")
-	c, err := ParseServe([]string{"--addr", "127.0.0.1:7000"}, io.Discard)
+	t.Setenv("CHANCERY_AUDIT_ORIGIN", "chancery.mofa.gov.vn/audit/hanoi")
+	t.Setenv("CHANCERY_AUDIT_CHECKPOINT_INTERVAL", "1m")
+	c, err := ParseServe([]string{"--addr", "127.0.0.1:7000", "--audit-checkpoint-interval", "30s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DB != "postgres://from-env/db" || c.Addr != "127.0.0.1:7000" || !c.Demo {
+	if c.DB != "postgres://from-env/db" || c.Addr != "127.0.0.1:7000" || !c.Demo ||
+		c.AuditOrigin != "chancery.mofa.gov.vn/audit/hanoi" || c.AuditCheckpointInterval != 30*time.Second {
 		t.Fatalf("got %+v", c)
 	}
 }
@@ -26,7 +30,8 @@ func TestDefaultsAreTheEmbeddedSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "./chancery-data" || c.DB != "" || c.Addr != "127.0.0.1:8080" || c.NATS != "" || c.Demo {
+	if c.DataDir != "./chancery-data" || c.DB != "" || c.Addr != "127.0.0.1:8080" || c.NATS != "" || c.Demo ||
+		c.AuditCheckpointInterval != 10*time.Second || c.AuditOrigin != "" {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -43,6 +48,8 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--log-level", "loud"}, "--log-level"},
 		{"", "", []string{"--demo", "--demo-password", "short"}, "--demo-password"},
 		{"", "", []string{"extra"}, "unexpected argument"},
+		{"CHANCERY_AUDIT_CHECKPOINT_INTERVAL", "often", nil, "CHANCERY_AUDIT_CHECKPOINT_INTERVAL"},
+		{"", "", []string{"--audit-checkpoint-interval", "10ms"}, "--audit-checkpoint-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -63,7 +70,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
@@ -42,7 +43,8 @@ type Accounts struct {
 	Citizens []Account
 }
 
-// actor names the seeding in the units' history.
+// actor names the seeding in the units' history, and as a system actor
+// in the audit ledger.
 const actor = "demo"
 
 // RootCode is the electronic agency code of the Ministry of Foreign
@@ -171,8 +173,10 @@ var citizens = []citizen{
 // with password (to be kept, not changed at first sign-in), and a TOTP
 // second factor for every staff member with a clearance, whose secret is
 // returned. It refuses with errs.ErrConflict a directory that already has
-// its root unit; the caller seeds only a new database.
+// its root unit; the caller seeds only a new database. The audit ledger
+// records every account and unit as created by the system actor "demo".
 func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, password string) (Accounts, error) {
+	ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System(actor)})
 	roots, _, err := dir.ListUnits(ctx, identity.UnitFilter{Kind: identity.KindMinistry, Limit: 1})
 	if err != nil {
 		return Accounts{}, fmt.Errorf("demo: %w", err)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/demo"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -54,7 +57,17 @@ func (c *creds) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int
 func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
+		ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ledger, err := audit.New(ctx, db, ring, audit.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ledger.Close()
 		dir := identity.NewService(db, nil)
+		dir.SetRecorder(ledger)
 		c := &creds{passwords: map[string]string{}, totp: map[string]bool{}}
 		acc, err := demo.Seed(ctx, dir, c, "password")
 		if err != nil {
@@ -164,6 +177,28 @@ func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 		}
 		if len(acc.Citizens) == 0 || acc.Citizens[0].Username != "citizen@example.com" {
 			t.Errorf("citizen accounts = %+v", acc.Citizens)
+		}
+
+		// The ledger holds every unit, member and citizen seeded, as the
+		// seeder's doing.
+		if _, err := ledger.Integrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		created := map[string]int{}
+		for _, action := range []string{"unit.create", "staff.create", "citizen.register"} {
+			events, err := ledger.Search(ctx, audit.Query{Action: action, Limit: audit.MaxSearchLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range events {
+				if e.Actor != audit.System("demo") {
+					t.Errorf("%s of %s %s recorded as %+v, want the system actor demo", action, e.ResourceType, e.ResourceID, e.Actor)
+				}
+			}
+			created[action] = len(events)
+		}
+		if want := map[string]int{"unit.create": len(units), "staff.create": len(staff), "citizen.register": len(acc.Citizens)}; !maps.Equal(created, want) {
+			t.Errorf("the ledger records %v, want %v", created, want)
 		}
 
 		// A second seed is refused before it writes anything.

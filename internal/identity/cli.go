@@ -6,15 +6,30 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 )
 
 // cliActor names the command line in the history.
 const cliActor = "cli"
+
+// cliOrigin returns ctx acting as the command line: the audit ledger
+// records its changes as the system actor "cli", named after the
+// operating-system user who ran it, since the command line signs nobody
+// in and whoever can run it on the server acts with the database's full
+// power.
+func cliOrigin(ctx context.Context) context.Context {
+	actor := audit.System(cliActor)
+	if u, err := user.Current(); err == nil {
+		actor.Name = u.Username
+	}
+	return audit.WithOrigin(ctx, audit.Origin{Actor: actor})
+}
 
 const unitUsage = `usage:
   chancery unit add --code CODE --name-vi NAME --name-en NAME --kind KIND --parent CODE --country CC --tz ZONE
@@ -70,9 +85,12 @@ func (c *command) parse(args []string, n int) error {
 }
 
 // UnitCommand runs `chancery unit SUBCOMMAND ...` against the directory,
-// writing its output to stdout. Changes are recorded with the actor "cli".
-// A wrong command line returns an error that holds the usage.
+// writing its output to stdout. Changes are recorded with the actor "cli",
+// in the audit ledger as the system actor "cli" named after the
+// operating-system user. A wrong command line returns an error that holds
+// the usage.
 func UnitCommand(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	ctx = cliOrigin(ctx)
 	if len(args) == 0 {
 		return usageError(unitUsage, "missing subcommand")
 	}
@@ -243,9 +261,11 @@ func unitRestructure(ctx context.Context, svc *Service, name, other string, args
 
 // UserCommand runs `chancery user SUBCOMMAND ...` against the directory
 // and creds, writing its output (including one-time passwords) to stdout.
-// Changes are recorded with the actor "cli". A wrong command line returns
-// an error that holds the usage.
+// Changes are recorded with the actor "cli", in the audit ledger as the
+// system actor "cli" named after the operating-system user. A wrong
+// command line returns an error that holds the usage.
 func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {
+	ctx = cliOrigin(ctx)
 	if len(args) == 0 {
 		return usageError(userUsage, "missing subcommand")
 	}

@@ -23,12 +23,13 @@ type cli struct {
 }
 
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, svc: newClock().service(storetest.MustOpen(t, store.SQLite)), creds: &fakeCreds{}}
+	return &cli{t: t, svc: newClock().service(t, storetest.MustOpen(t, store.SQLite)), creds: &fakeCreds{}}
 }
 
 // run runs "unit ..." or "user ..." and returns its output and error.
 func (c *cli) run(line ...string) (string, error) {
 	var out bytes.Buffer
+	// The commands say who acts themselves: the caller's context need not.
 	ctx := context.Background()
 	var err error
 	switch line[0] {
@@ -90,8 +91,8 @@ func TestUnitCommand(t *testing.T) {
 	if out != "merged 000.00.03.G12 into 000.00.05.G12\n" {
 		t.Fatalf("merge printed %q", out)
 	}
-	paris, _ := c.svc.UnitByCode(context.Background(), "000.01.02.G12")
-	press, _ := c.svc.UnitByCode(context.Background(), "000.00.05.G12")
+	paris, _ := c.svc.UnitByCode(testCtx, "000.01.02.G12")
+	press, _ := c.svc.UnitByCode(testCtx, "000.00.05.G12")
 	if paris.ParentID != press.ID {
 		t.Fatalf("the merged department's child is under %d, want the press department", paris.ParentID)
 	}
@@ -132,7 +133,7 @@ func TestUnitCommand(t *testing.T) {
 
 func TestUserCommand(t *testing.T) {
 	c := newCLI(t)
-	ctx := context.Background()
+	ctx := testCtx
 	root, err := c.svc.CreateUnit(ctx, "t", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "MOFA",
 		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
 	"chancery/internal/store"
@@ -47,18 +48,20 @@ func (c *fakeCreds) revocations(id int64) int {
 
 // env is a directory behind its handlers, with the principals tests act as.
 type env struct {
-	svc   *identity.Service
-	creds *fakeCreds
-	rt    *web.Router
-	tree  tree
-	admin web.Principal
-	clerk web.Principal
+	svc    *identity.Service
+	ledger *audit.Ledger
+	creds  *fakeCreds
+	rt     *web.Router
+	tree   tree
+	admin  web.Principal
+	clerk  web.Principal
 }
 
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	c := newClock()
-	e := &env{svc: c.service(db), creds: &fakeCreds{}, rt: web.NewRouter()}
+	e := &env{creds: &fakeCreds{}, rt: web.NewRouter()}
+	e.svc, e.ledger = c.audited(t, db)
 	h, err := identity.NewHandler(e.svc, e.creds, web.NewShell())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +75,8 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	return e
 }
 
-// do serves one request as p (the zero Principal: nobody signed in).
+// do serves one request as p (the zero Principal: nobody signed in),
+// with the audit origin the server's middleware gives it.
 func (e *env) do(p web.Principal, method, path, contentType, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if contentType != "" {
@@ -85,7 +89,7 @@ func (e *env) do(p web.Principal, method, path, contentType, body string) *httpt
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	web.Language(e.rt).ServeHTTP(w, r)
+	web.Language(audit.RequestOrigin(e.rt)).ServeHTTP(w, r)
 	return w
 }
 
@@ -97,7 +101,7 @@ func (e *env) json(p web.Principal, method, path, body string) *httptest.Respons
 // that a refused request changed nothing.
 func (e *env) counts(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := testCtx
 	units, err := e.svc.AllUnits(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package identity_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,7 +36,7 @@ func page(t *testing.T, e *env, p web.Principal, path string, want int) string {
 func TestPagesRenderInBothLanguages(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		member, _ := e.svc.StaffByUsername(context.Background(), "clerk")
+		member, _ := e.svc.StaffByUsername(testCtx, "clerk")
 		paths := []string{
 			"/console/units", "/console/units?q=lanh+su", "/console/units?kind=embassy",
 			"/console/units/new", fmt.Sprintf("/console/units/%d", e.tree.consular.ID), fmt.Sprintf("/console/units/%d", e.tree.root.ID),
@@ -149,7 +148,7 @@ func TestUnitFormsShowErrorsBesideTheField(t *testing.T) {
 		if w.Code != http.StatusSeeOther {
 			t.Fatalf("edit: %d %s", w.Code, body(w))
 		}
-		if u, _ := e.svc.Unit(context.Background(), e.tree.press.ID); u.NameVI != "Vụ Báo chí" {
+		if u, _ := e.svc.Unit(testCtx, e.tree.press.ID); u.NameVI != "Vụ Báo chí" {
 			t.Fatalf("the edit was not saved: %+v", u)
 		}
 	})
@@ -164,7 +163,7 @@ func TestUserPagesCreateShowPasswordOnceAndRevokeOnDisable(t *testing.T) {
 		if w.Code != http.StatusCreated || !strings.Contains(body(w), "otp-") {
 			t.Fatalf("create: %d %s", w.Code, body(w))
 		}
-		m, err := e.svc.StaffByUsername(context.Background(), "le.van.nam")
+		m, err := e.svc.StaffByUsername(testCtx, "le.van.nam")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +181,7 @@ func TestUserPagesCreateShowPasswordOnceAndRevokeOnDisable(t *testing.T) {
 		if w.Code != http.StatusSeeOther {
 			t.Fatalf("edit: %d %s", w.Code, body(w))
 		}
-		got, _ := e.svc.Staff(context.Background(), m.ID)
+		got, _ := e.svc.Staff(testCtx, m.ID)
 		if !got.Disabled || got.UnitID != e.tree.press.ID || e.creds.revocations(m.ID) != 1 {
 			t.Fatalf("after edit %+v, %d revocations", got, e.creds.revocations(m.ID))
 		}

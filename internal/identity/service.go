@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
@@ -15,15 +17,20 @@ import (
 
 // Service is the directory: units with their history, staff and citizens.
 // Every write checks the rules stated on its method and runs in one
-// transaction, so nothing is ever half-written. It is safe for concurrent
-// use.
+// transaction with its audit event, so nothing is ever half-written or
+// unrecorded. It is safe for concurrent use.
+//
+// A write needs an audit origin on its context (see audit.WithOrigin)
+// naming who acts, and a recorder (see SetRecorder); without either it
+// fails and changes nothing.
 type Service struct {
 	db  *store.DB
 	now func() time.Time
+	rec Recorder
 }
 
 // NewService returns the directory kept in db. now is the clock; if nil,
-// store.Now is used.
+// store.Now is used. It can change nothing until SetRecorder is called.
 func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = store.Now
@@ -92,10 +99,11 @@ func (in NewUnit) clean() (NewUnit, error) {
 	return in, nil
 }
 
-// CreateUnit creates a unit and records its creation in its history. It
-// returns an errs.FieldError (ErrInvalid) for a malformed field or a
-// missing or merged parent, and ErrConflict when the code is taken or a
-// second root (ministry) is attempted.
+// CreateUnit creates a unit and records its creation in its history and
+// the audit ledger ("unit.create"). It returns an errs.FieldError
+// (ErrInvalid) for a malformed field or a missing or merged parent, and
+// ErrConflict when the code is taken or a second root (ministry) is
+// attempted.
 func (s *Service) CreateUnit(ctx context.Context, actor string, in NewUnit) (Unit, error) {
 	in, err := in.clean()
 	if err != nil {
@@ -104,7 +112,8 @@ func (s *Service) CreateUnit(ctx context.Context, actor string, in NewUnit) (Uni
 	now := s.clock()
 	u := Unit{Code: in.Code, NameVI: in.NameVI, NameEN: in.NameEN, Kind: in.Kind, ParentID: in.ParentID,
 		Country: in.Country, TimeZone: in.TimeZone, Status: UnitActive, CreatedAt: now, UpdatedAt: now, Version: 1}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(c *change) error {
+		tx := c.tx
 		if err := lockUnits(ctx, tx); err != nil {
 			return err
 		}
@@ -113,14 +122,19 @@ func (s *Service) CreateUnit(ctx context.Context, actor string, in NewUnit) (Uni
 		} else if !errors.Is(err, errs.ErrNotFound) {
 			return err
 		}
+		var parent Unit
 		if u.Kind == KindMinistry {
 			if root, err := rootUnit(ctx, tx); err == nil {
 				return fmt.Errorf("%w: the ministry %s (%s) is already the root; there is exactly one", errs.ErrConflict, root.Code, root.NameEN)
 			} else if !errors.Is(err, errs.ErrNotFound) {
 				return err
 			}
-		} else if _, err := activeUnit(ctx, tx, "parent_id", u.ParentID); err != nil {
-			return err
+		} else {
+			p, err := activeUnit(ctx, tx, "parent_id", u.ParentID)
+			if err != nil {
+				return err
+			}
+			parent = p
 		}
 		id, err := insertUnit(ctx, tx, u)
 		if err != nil {
@@ -133,7 +147,10 @@ func (s *Service) CreateUnit(ctx context.Context, actor string, in NewUnit) (Uni
 		if err := insertUnitParent(ctx, tx, u.ID, u.ParentID, now); err != nil {
 			return err
 		}
-		return insertUnitEvent(ctx, tx, UnitEvent{UnitID: u.ID, Kind: "created", EffectiveAt: now, RecordedAt: now, Actor: actor})
+		if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: u.ID, Kind: "created", EffectiveAt: now, RecordedAt: now, Actor: actor}); err != nil {
+			return err
+		}
+		return c.record("unit.create", resUnit, u.ID, unitAttrs(u, parent))
 	})
 	if err != nil {
 		return Unit{}, fmt.Errorf("create unit %s: %w", in.Code, err)
@@ -190,10 +207,11 @@ func (in NewStaff) clean() (NewStaff, error) {
 	return in, checkClearance(in.Clearance)
 }
 
-// CreateStaff creates a staff account in an active unit and opens its
-// first membership. It returns an errs.FieldError for a malformed field or
-// an unusable unit, and ErrConflict when the username is taken.
-// Credentials are internal/auth's business.
+// CreateStaff creates a staff account in an active unit, opens its first
+// membership and records it in the audit ledger ("staff.create"). It
+// returns an errs.FieldError for a malformed field or an unusable unit,
+// and ErrConflict when the username is taken. Credentials are
+// internal/auth's business.
 func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (StaffMember, error) {
 	in, err := in.clean()
 	if err != nil {
@@ -202,11 +220,13 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (S
 	now := s.clock()
 	m := StaffMember{Username: in.Username, FullName: in.FullName, Email: in.Email, UnitID: in.UnitID,
 		Roles: in.Roles, Clearance: in.Clearance, CreatedAt: now, UpdatedAt: now, Version: 1}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(c *change) error {
+		tx := c.tx
 		if err := lockUnits(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := activeUnit(ctx, tx, "unit_id", m.UnitID); err != nil {
+		unit, err := activeUnit(ctx, tx, "unit_id", m.UnitID)
+		if err != nil {
 			return err
 		}
 		id, err := insertStaff(ctx, tx, m)
@@ -217,7 +237,13 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (S
 			return err
 		}
 		m.ID = id
-		return insertMembership(ctx, tx, Membership{StaffID: id, UnitID: m.UnitID, ValidFrom: now, Reason: "created by " + actor})
+		if err := insertMembership(ctx, tx, Membership{StaffID: id, UnitID: m.UnitID, ValidFrom: now, Reason: "created by " + actor}); err != nil {
+			return err
+		}
+		// The name and address are personal data: the ledger keeps the
+		// account's references only.
+		return c.record("staff.create", resStaff, id, map[string]string{"username": m.Username, "unit": unit.Code,
+			"roles": m.Roles.String(), "clearance": m.Clearance.String()})
 	})
 	if err != nil {
 		return StaffMember{}, fmt.Errorf("create staff member %s: %w", in.Username, err)
@@ -246,15 +272,17 @@ func (s *Service) StaffByOIDCSubject(ctx context.Context, subject string) (Staff
 }
 
 // LinkOIDCSubject links the staff member to an identity provider's
-// subject, so signing in through the provider finds them. Linking the same
-// subject again is a no-op. It returns ErrNotFound for an unknown staff
-// member and ErrConflict when the subject belongs to someone else or the
-// staff member is already linked to another subject.
+// subject, so signing in through the provider finds them, and records the
+// link in the audit ledger ("staff.oidc_link"). Linking the same subject
+// again is a no-op. It returns ErrNotFound for an unknown staff member and
+// ErrConflict when the subject belongs to someone else or the staff
+// member is already linked to another subject.
 func (s *Service) LinkOIDCSubject(ctx context.Context, staffID int64, subject string) error {
 	if subject == "" || len(subject) > 255 || !utf8.ValidString(subject) {
 		return fmt.Errorf("link OIDC subject: %w", errs.Invalid("subject", "must be 1–255 bytes of UTF-8 text"))
 	}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(c *change) error {
+		tx := c.tx
 		n, err := setOIDCSubject(ctx, tx, staffID, subject, s.clock())
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: the identity provider's subject is already linked to another staff member", errs.ErrConflict)
@@ -268,7 +296,7 @@ func (s *Service) LinkOIDCSubject(ctx context.Context, staffID int64, subject st
 			}
 			return fmt.Errorf("%w: the staff member is already linked to another identity-provider subject", errs.ErrConflict)
 		}
-		return nil
+		return c.record("staff.oidc_link", resStaff, staffID, map[string]string{"subject": audit.AttrValue(subject)})
 	})
 	if err != nil {
 		return fmt.Errorf("link staff member %d to OIDC subject: %w", staffID, err)
@@ -291,23 +319,42 @@ func (in NewCitizen) clean() (NewCitizen, error) {
 	return in, nil
 }
 
-// CreateCitizen creates a portal account. The e-mail address is stored
-// lower-cased. It returns an errs.FieldError for a malformed field and
-// ErrConflict when the address is already registered.
+// CreateCitizen creates a portal account and records it in the audit
+// ledger ("citizen.register"): as done by the origin's actor, or when the
+// caller has not signed in, by the citizen registering themselves. The
+// e-mail address is stored lower-cased. It returns an errs.FieldError for
+// a malformed field and ErrConflict when the address is already
+// registered.
 func (s *Service) CreateCitizen(ctx context.Context, in NewCitizen) (Citizen, error) {
 	in, err := in.clean()
 	if err != nil {
 		return Citizen{}, fmt.Errorf("create citizen account: %w", err)
 	}
-	c := Citizen{Email: in.Email, FullName: in.FullName, Phone: in.Phone, CreatedAt: s.clock()}
-	c.ID, err = insertCitizen(ctx, s.db, c)
-	if store.IsUniqueViolation(err) {
-		return Citizen{}, fmt.Errorf("create citizen account: %w: the e-mail address is already registered; sign in or reset the password", errs.ErrConflict)
-	}
+	o, err := s.origin(ctx)
 	if err != nil {
 		return Citizen{}, fmt.Errorf("create citizen account: %w", err)
 	}
-	return c, nil
+	cit := Citizen{Email: in.Email, FullName: in.FullName, Phone: in.Phone, CreatedAt: s.clock()}
+	err = s.inTx(ctx, o, func(c *change) error {
+		id, err := insertCitizen(ctx, c.tx, cit)
+		if store.IsUniqueViolation(err) {
+			return fmt.Errorf("%w: the e-mail address is already registered; sign in or reset the password", errs.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		cit.ID = id
+		if c.origin.Anonymous() {
+			c.origin.Actor = audit.Citizen(id, "")
+		}
+		// The ledger holds the account's id only: the address, name and
+		// phone number are personal data.
+		return c.record("citizen.register", resCitizen, id, nil)
+	})
+	if err != nil {
+		return Citizen{}, fmt.Errorf("create citizen account: %w", err)
+	}
+	return cit, nil
 }
 
 // Citizen returns the citizen with id, or an ErrNotFound error.
@@ -449,13 +496,12 @@ func checkVersion(based, stored int, stale error) error {
 	return nil
 }
 
-// apply returns u with the patch applied, and a description of what
-// changed for the history.
-func (p UnitPatch) apply(u Unit) (Unit, string, error) {
-	var changes []string
+// apply returns u with the patch applied, and the fields it changed.
+func (p UnitPatch) apply(u Unit) (Unit, []fieldChange, error) {
+	var changes []fieldChange
 	set := func(field string, dst *string, v string) {
 		if *dst != v {
-			changes = append(changes, fmt.Sprintf("%s: %q → %q", field, *dst, v))
+			changes = append(changes, fieldChange{field: field, old: *dst, new: v})
 			*dst = v
 		}
 	}
@@ -463,23 +509,23 @@ func (p UnitPatch) apply(u Unit) (Unit, string, error) {
 	if p.NameVI != nil {
 		v, err := cleanName("name_vi", *p.NameVI)
 		if err != nil {
-			return u, "", err
+			return u, nil, err
 		}
 		set("name_vi", &u.NameVI, v)
 	}
 	if p.NameEN != nil {
 		v, err := cleanName("name_en", *p.NameEN)
 		if err != nil {
-			return u, "", err
+			return u, nil, err
 		}
 		set("name_en", &u.NameEN, v)
 	}
 	if p.Kind != nil {
 		if err = cleanKind(*p.Kind); err != nil {
-			return u, "", err
+			return u, nil, err
 		}
 		if (*p.Kind == KindMinistry) != (u.Kind == KindMinistry) {
-			return u, "", errs.Invalid("kind", "only the root is the ministry: the root's kind cannot change and no other unit can become a ministry")
+			return u, nil, errs.Invalid("kind", "only the root is the ministry: the root's kind cannot change and no other unit can become a ministry")
 		}
 		kind := string(u.Kind)
 		set("kind", &kind, string(*p.Kind))
@@ -488,28 +534,39 @@ func (p UnitPatch) apply(u Unit) (Unit, string, error) {
 	if p.Country != nil {
 		v, err := cleanCountry(*p.Country)
 		if err != nil {
-			return u, "", err
+			return u, nil, err
 		}
 		set("country", &u.Country, v)
 	}
 	if p.TimeZone != nil {
 		v, err := cleanTimeZone(*p.TimeZone)
 		if err != nil {
-			return u, "", err
+			return u, nil, err
 		}
 		set("time_zone", &u.TimeZone, v)
 	}
-	return u, strings.Join(changes, "; "), nil
+	return u, changes, nil
+}
+
+// describe says what changes changed, for a unit's history.
+func describe(changes []fieldChange) string {
+	parts := make([]string, len(changes))
+	for i, c := range changes {
+		parts[i] = fmt.Sprintf("%s: %q → %q", c.field, c.old, c.new)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // UpdateUnit applies p to the unit with id and records the change in its
-// history. It returns ErrNotFound for an unknown unit, an errs.FieldError
-// for a bad field or a missing version, and ErrConflict for a stale
-// version or a merged unit. A patch that changes nothing returns the unit
-// as it is.
+// history and the audit ledger ("unit.update", with the fields changed
+// and their new values). It returns ErrNotFound for an unknown unit, an
+// errs.FieldError for a bad field or a missing version, and ErrConflict
+// for a stale version or a merged unit. A patch that changes nothing
+// returns the unit as it is, and records nothing.
 func (s *Service) UpdateUnit(ctx context.Context, actor string, id int64, p UnitPatch) (Unit, error) {
 	var out Unit
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(c *change) error {
+		tx := c.tx
 		u, err := unitByID(ctx, tx, id)
 		if err != nil {
 			return err
@@ -520,11 +577,11 @@ func (s *Service) UpdateUnit(ctx context.Context, actor string, id int64, p Unit
 		if u.Status != UnitActive {
 			return fmt.Errorf("%w: unit %s was merged and is kept unchanged for history; edit the unit it was merged into", errs.ErrConflict, u.Code)
 		}
-		changed, detail, err := p.apply(u)
+		changed, changes, err := p.apply(u)
 		if err != nil {
 			return err
 		}
-		if detail == "" {
+		if len(changes) == 0 {
 			out = u // nothing changes: no new version, no event
 			return nil
 		}
@@ -533,7 +590,11 @@ func (s *Service) UpdateUnit(ctx context.Context, actor string, id int64, p Unit
 		if out, err = saveUnit(ctx, tx, changed, u.Version); err != nil {
 			return err
 		}
-		return insertUnitEvent(ctx, tx, UnitEvent{UnitID: id, Kind: "updated", EffectiveAt: now, RecordedAt: now, Actor: actor, Detail: detail})
+		if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: id, Kind: "updated", EffectiveAt: now, RecordedAt: now, Actor: actor,
+			Detail: describe(changes)}); err != nil {
+			return err
+		}
+		return c.record("unit.update", resUnit, id, changeAttrs(changes))
 	})
 	if err != nil {
 		return Unit{}, fmt.Errorf("update unit %d: %w", id, err)
@@ -626,10 +687,12 @@ func descendsFrom(ctx context.Context, q store.Queryer, id int64, u Unit) (bool,
 // maxDepth bounds walks up the tree, which the rules keep acyclic.
 const maxDepth = 64
 
-// reparent moves u under parent from effective on: it closes u's current
-// parent period, opens the next, saves u and records a "moved" event with
-// detail. It returns u as saved.
-func reparent(ctx context.Context, tx *store.Tx, u, parent Unit, effective, now time.Time, actor, detail string) (Unit, error) {
+// reparent moves u from under from to under parent, from effective on: it
+// closes u's current parent period, opens the next, saves u, and records
+// the move, with reason if there is one, in u's history ("moved") and the
+// audit ledger ("unit.move"). It returns u as saved.
+func reparent(c *change, u, from, parent Unit, effective, now time.Time, actor, reason string) (Unit, error) {
+	ctx, tx := c.ctx, c.tx
 	since, err := parentSince(ctx, tx, u.ID)
 	if err != nil {
 		return Unit{}, err
@@ -648,8 +711,17 @@ func reparent(ctx context.Context, tx *store.Tx, u, parent Unit, effective, now 
 	if u, err = saveUnit(ctx, tx, u, based); err != nil {
 		return Unit{}, err
 	}
-	return u, insertUnitEvent(ctx, tx, UnitEvent{UnitID: u.ID, Kind: "moved", EffectiveAt: effective, RecordedAt: now,
-		Actor: actor, OtherUnitID: parent.ID, Detail: detail})
+	detail := fmt.Sprintf("from %s to %s", from.Code, parent.Code)
+	attrs := map[string]string{"from": from.Code, "to": parent.Code, "effective": day(effective)}
+	if reason != "" {
+		detail += ": " + reason
+		attrs["reason"] = reason
+	}
+	if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: u.ID, Kind: "moved", EffectiveAt: effective, RecordedAt: now,
+		Actor: actor, OtherUnitID: parent.ID, Detail: detail}); err != nil {
+		return Unit{}, err
+	}
+	return u, c.record("unit.move", resUnit, u.ID, attrs)
 }
 
 // MoveUnit places the unit with id under newParentID, effective from
@@ -657,14 +729,16 @@ func reparent(ctx context.Context, tx *store.Tx, u, parent Unit, effective, now 
 // root, a move that would make a cycle, a merged or unknown parent, a move
 // to the current parent and a future effective date; and with ErrConflict
 // a merged unit. The old placement stays in the history, so
-// UnitParentAt answers for any date.
+// UnitParentAt answers for any date; the audit ledger records the move
+// ("unit.move", from and to parent codes).
 func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID int64, effective time.Time) (Unit, error) {
 	now, effective, err := s.effectiveAt(effective)
 	if err != nil {
 		return Unit{}, fmt.Errorf("move unit %d: %w", id, err)
 	}
 	var out Unit
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(c *change) error {
+		tx := c.tx
 		if err := lockUnits(ctx, tx); err != nil {
 			return err
 		}
@@ -695,7 +769,7 @@ func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID in
 		if err != nil {
 			return err
 		}
-		out, err = reparent(ctx, tx, u, parent, effective, now, actor, fmt.Sprintf("from %s to %s", old.Code, parent.Code))
+		out, err = reparent(c, u, old, parent, effective, now, actor, "")
 		return err
 	})
 	if err != nil {
@@ -709,7 +783,9 @@ func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID in
 // memberships closed and reopened with the reason "merged into <code>"),
 // its child units move under the target, the source becomes merged with
 // MergedInto set, and both histories record it ("merged_into",
-// "absorbed"). It returns the target. It refuses, with an errs.FieldError,
+// "absorbed"), as does the audit ledger: "unit.merge" for the source, and
+// "unit.move" and "staff.update" for each unit and member moved. It
+// returns the target. It refuses, with an errs.FieldError,
 // merging the root, a unit into itself, into a merged unit or into one of
 // its own descendants, and a future effective date; with ErrConflict a
 // source already merged.
@@ -719,7 +795,8 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 		return Unit{}, fmt.Errorf("merge unit %d: %w", sourceID, err)
 	}
 	var target Unit
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(c *change) error {
+		tx := c.tx
 		if err := lockUnits(ctx, tx); err != nil {
 			return err
 		}
@@ -751,8 +828,8 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 		if err != nil {
 			return err
 		}
-		for _, c := range children {
-			if _, err := reparent(ctx, tx, c, target, effective, now, actor, fmt.Sprintf("from %s to %s: %s", src.Code, target.Code, reason)); err != nil {
+		for _, child := range children {
+			if _, err := reparent(c, child, src, target, effective, now, actor, reason); err != nil {
 				return err
 			}
 		}
@@ -762,6 +839,9 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 		}
 		for _, m := range staff {
 			if _, err := transfer(ctx, tx, m, target.ID, effective, now, reason); err != nil {
+				return err
+			}
+			if err := c.record("staff.update", resStaff, m.ID, map[string]string{"changed": "unit", "unit": target.Code, "reason": reason}); err != nil {
 				return err
 			}
 		}
@@ -774,8 +854,12 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 			Actor: actor, OtherUnitID: target.ID, Detail: fmt.Sprintf("%d staff and %d units moved to %s", len(staff), len(children), target.Code)}); err != nil {
 			return err
 		}
-		return insertUnitEvent(ctx, tx, UnitEvent{UnitID: target.ID, Kind: "absorbed", EffectiveAt: effective, RecordedAt: now,
-			Actor: actor, OtherUnitID: src.ID, Detail: fmt.Sprintf("absorbed %s with %d staff and %d units", src.Code, len(staff), len(children))})
+		if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: target.ID, Kind: "absorbed", EffectiveAt: effective, RecordedAt: now,
+			Actor: actor, OtherUnitID: src.ID, Detail: fmt.Sprintf("absorbed %s with %d staff and %d units", src.Code, len(staff), len(children))}); err != nil {
+			return err
+		}
+		return c.record("unit.merge", resUnit, src.ID, map[string]string{"into": target.Code, "effective": day(effective),
+			"staff": strconv.Itoa(len(staff)), "units": strconv.Itoa(len(children))})
 	})
 	if err != nil {
 		return Unit{}, fmt.Errorf("merge unit %d into %d: %w", sourceID, targetID, err)
@@ -922,11 +1006,15 @@ func (p StaffPatch) apply(m StaffMember) (StaffMember, error) {
 // closes the current membership and opens one in the new, active unit.
 // It returns ErrNotFound for an unknown staff member, an errs.FieldError
 // for a bad field, a missing version or an unusable unit, and ErrConflict
-// for a stale version. Revoking sessions after disabling or lowering a
-// clearance is the caller's job (internal/auth owns sessions).
+// for a stale version. The audit ledger records the change
+// ("staff.update": the fields changed, with the new values of those that
+// are not personal data); a patch that changes nothing records nothing.
+// Revoking sessions after disabling or lowering a clearance is the
+// caller's job (internal/auth owns sessions).
 func (s *Service) UpdateStaff(ctx context.Context, actor string, id int64, p StaffPatch) (StaffMember, error) {
 	var out StaffMember
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(c *change) error {
+		tx := c.tx
 		if p.UnitID != nil {
 			if err := lockUnits(ctx, tx); err != nil {
 				return err
@@ -944,28 +1032,51 @@ func (s *Service) UpdateStaff(ctx context.Context, actor string, id int64, p Sta
 			return err
 		}
 		now := s.clock()
-		if p.UnitID != nil && *p.UnitID != m.UnitID {
-			if _, err := activeUnit(ctx, tx, "unit_id", *p.UnitID); err != nil {
+		var unit Unit
+		switch {
+		case p.UnitID != nil && *p.UnitID != m.UnitID:
+			if unit, err = activeUnit(ctx, tx, "unit_id", *p.UnitID); err != nil {
 				return err
 			}
-			if changed, err = transfer(ctx, tx, changed, *p.UnitID, now, now, "moved by "+actor); err != nil {
+			if changed, err = transfer(ctx, tx, changed, unit.ID, now, now, "moved by "+actor); err != nil {
 				return err
 			}
-			out = changed
-			return nil
-		}
-		if changed == m {
+		case changed == m:
 			out = m
 			return nil
+		default:
+			changed.UpdatedAt = now
+			if changed, err = saveStaff(ctx, tx, changed, m.Version); err != nil {
+				return err
+			}
 		}
-		changed.UpdatedAt = now
-		out, err = saveStaff(ctx, tx, changed, m.Version)
-		return err
+		out = changed
+		return c.record("staff.update", resStaff, id, changeAttrs(staffChanges(m, changed, unit.Code)))
 	})
 	if err != nil {
 		return StaffMember{}, fmt.Errorf("update staff member %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// staffChanges returns the fields in which after differs from before;
+// unitCode names after's unit when it changed.
+func staffChanges(before, after StaffMember, unitCode string) []fieldChange {
+	var changes []fieldChange
+	add := func(field, old, new string, personal bool) {
+		if old != new {
+			changes = append(changes, fieldChange{field: field, old: old, new: new, personal: personal})
+		}
+	}
+	add("full_name", before.FullName, after.FullName, true)
+	add("email", before.Email, after.Email, true)
+	if before.UnitID != after.UnitID {
+		changes = append(changes, fieldChange{field: "unit", new: unitCode})
+	}
+	add("roles", before.Roles.String(), after.Roles.String(), false)
+	add("clearance", before.Clearance.String(), after.Clearance.String(), false)
+	add("disabled", strconv.FormatBool(before.Disabled), strconv.FormatBool(after.Disabled), false)
+	return changes
 }
 
 // transfer moves m (with any other changes already applied) to unit

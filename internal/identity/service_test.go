@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -19,11 +21,47 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // clock is a settable test clock.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time                         { return c.t }
-func (c *clock) advance(d time.Duration)                { c.t = c.t.Add(d) }
-func (c *clock) day(offset int) time.Time               { return c.t.AddDate(0, 0, offset) }
-func newClock() *clock                                  { return &clock{t: time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC)} }
-func (c *clock) service(db *store.DB) *identity.Service { return identity.NewService(db, c.now) }
+func (c *clock) now() time.Time           { return c.t }
+func (c *clock) advance(d time.Duration)  { c.t = c.t.Add(d) }
+func (c *clock) day(offset int) time.Time { return c.t.AddDate(0, 0, offset) }
+func newClock() *clock                    { return &clock{t: time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC)} }
+
+// testCtx is the context the tests' changes are made in: as the system
+// actor "test", as the command line acts as "cli".
+var testCtx = audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+
+// mustLedger opens the audit ledger on db, with keys held in memory, and
+// closes it when t ends.
+func mustLedger(t testing.TB, db *store.DB) *audit.Ledger {
+	t.Helper()
+	ring, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := audit.New(context.Background(), db, ring, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// audited returns the directory in db on c, recording in the returned
+// ledger.
+func (c *clock) audited(t testing.TB, db *store.DB) (*identity.Service, *audit.Ledger) {
+	t.Helper()
+	l := mustLedger(t, db)
+	s := identity.NewService(db, c.now)
+	s.SetRecorder(l)
+	return s, l
+}
+
+// service returns the directory in db on c, recording in a ledger.
+func (c *clock) service(t testing.TB, db *store.DB) *identity.Service {
+	t.Helper()
+	s, _ := c.audited(t, db)
+	return s
+}
 
 // tree is a small ministry: the root, two departments, a section under
 // the first, and a mission.
@@ -33,7 +71,7 @@ type tree struct {
 
 func mustUnit(t testing.TB, s *identity.Service, in identity.NewUnit) identity.Unit {
 	t.Helper()
-	u, err := s.CreateUnit(context.Background(), "test", in)
+	u, err := s.CreateUnit(testCtx, "test", in)
 	if err != nil {
 		t.Fatalf("CreateUnit(%s): %v", in.Code, err)
 	}
@@ -59,7 +97,7 @@ func newTree(t testing.TB, s *identity.Service) tree {
 
 func mustStaff(t testing.TB, s *identity.Service, username string, unit int64, roles ...authz.Role) identity.StaffMember {
 	t.Helper()
-	m, err := s.CreateStaff(context.Background(), "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
+	m, err := s.CreateStaff(testCtx, "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
 		UnitID: unit, Roles: authz.RolesOf(roles...)})
 	if err != nil {
 		t.Fatalf("CreateStaff(%s): %v", username, err)
@@ -84,7 +122,7 @@ func wantField(t *testing.T, err error, field string) {
 
 func unitCount(t *testing.T, s *identity.Service) int {
 	t.Helper()
-	all, err := s.AllUnits(context.Background())
+	all, err := s.AllUnits(testCtx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +131,8 @@ func unitCount(t *testing.T, s *identity.Service) int {
 
 func TestCreateUnitRefusesInvalidInput(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		good := identity.NewUnit{Code: "000.00.20.G12", NameVI: "Vụ Châu Âu", NameEN: "Department of Europe",
 			Kind: identity.KindDepartment, ParentID: tr.root.ID, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"}
@@ -144,8 +182,8 @@ func TestCreateUnitRefusesInvalidInput(t *testing.T) {
 
 func TestCreateUnitRefusesDuplicateCodeAndSecondRoot(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		_, err := s.CreateUnit(ctx, "test", identity.NewUnit{Code: tr.press.Code, NameVI: "Khác", NameEN: "Other",
 			Kind: identity.KindDepartment, ParentID: tr.root.ID, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
@@ -162,8 +200,8 @@ func TestCreateUnitRefusesDuplicateCodeAndSecondRoot(t *testing.T) {
 
 func TestUnitLookupsReturnNotFound(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		if _, err := s.Unit(ctx, 42); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("Unit(42) = %v", err)
 		}
@@ -181,8 +219,8 @@ func TestUnitLookupsReturnNotFound(t *testing.T) {
 
 func TestListUnitsPagesWithCursor(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		newTree(t, s)
 		all, err := s.AllUnits(ctx)
 		if err != nil {
@@ -225,8 +263,8 @@ func TestListUnitsPagesWithCursor(t *testing.T) {
 
 func TestListUnitsFiltersAndSearchesWithoutDiacritics(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		tests := []struct {
 			name string
@@ -269,8 +307,8 @@ func TestListUnitsFiltersAndSearchesWithoutDiacritics(t *testing.T) {
 
 func TestUpdateUnitRefusesStaleVersion(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		name := "Vụ Báo chí"
 		u, err := s.UpdateUnit(ctx, "alice", tr.press.ID, identity.UnitPatch{NameVI: &name, Version: tr.press.Version})
@@ -307,9 +345,9 @@ func TestUpdateUnitRefusesStaleVersion(t *testing.T) {
 
 func TestMoveUnitRecordsHistoryAndRefusesCycles(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
+		ctx := testCtx
 		c := newClock()
-		s := c.service(db)
+		s := c.service(t, db)
 		tr := newTree(t, s)
 		created := c.t
 		c.advance(30 * 24 * time.Hour)
@@ -375,9 +413,9 @@ func TestMoveUnitRecordsHistoryAndRefusesCycles(t *testing.T) {
 
 func TestRestructuringRefusesFutureDates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
+		ctx := testCtx
 		c := newClock()
-		s := c.service(db)
+		s := c.service(t, db)
 		tr := newTree(t, s)
 		tomorrow := c.day(1)
 		_, err := s.MoveUnit(ctx, "test", tr.visas.ID, tr.press.ID, tomorrow)
@@ -404,9 +442,9 @@ func TestRestructuringRefusesFutureDates(t *testing.T) {
 
 func TestMergeUnitsRehomesStaffAndChildren(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
+		ctx := testCtx
 		c := newClock()
-		s := c.service(db)
+		s := c.service(t, db)
 		tr := newTree(t, s)
 		alice := mustStaff(t, s, "alice", tr.consular.ID, authz.Clerk)
 		bob := mustStaff(t, s, "bob", tr.consular.ID, authz.Officer)
@@ -494,8 +532,8 @@ func TestMergeUnitsRehomesStaffAndChildren(t *testing.T) {
 
 func TestMergeUnitsRefusals(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		if _, err := s.MergeUnits(ctx, "t", tr.paris.ID, tr.press.ID, time.Time{}); err != nil {
 			t.Fatal(err)
@@ -535,8 +573,8 @@ func TestMergeUnitsRefusals(t *testing.T) {
 
 func TestCreateStaffRefusesInvalidInput(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		mustStaff(t, s, "taken", tr.press.ID)
 		good := identity.NewStaff{Username: "nguyen.van.an", FullName: "Nguyễn Văn An", Email: "an@mofa.gov.vn", UnitID: tr.press.ID}
@@ -588,8 +626,8 @@ func TestCreateStaffRefusesInvalidInput(t *testing.T) {
 
 func TestListStaffFilters(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		must := func(username, name string, unit int64, roles ...authz.Role) identity.StaffMember {
 			m, err := s.CreateStaff(ctx, "t", identity.NewStaff{Username: username, FullName: name, UnitID: unit, Roles: authz.RolesOf(roles...)})
@@ -648,9 +686,9 @@ func TestListStaffFilters(t *testing.T) {
 
 func TestUpdateStaffRecordsUnitChangesAndRefusesStaleVersion(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
+		ctx := testCtx
 		c := newClock()
-		s := c.service(db)
+		s := c.service(t, db)
 		tr := newTree(t, s)
 		m := mustStaff(t, s, "an.nguyen", tr.consular.ID, authz.Clerk)
 		c.advance(24 * time.Hour)
@@ -688,8 +726,8 @@ func TestUpdateStaffRecordsUnitChangesAndRefusesStaleVersion(t *testing.T) {
 
 func TestCitizens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		c, err := s.CreateCitizen(ctx, identity.NewCitizen{Email: "  Lan.Nguyen@Example.COM ", FullName: "Nguyễn Thị Lan", Phone: "+84 912 345 678"})
 		if err != nil {
 			t.Fatal(err)
@@ -728,8 +766,8 @@ func TestCitizens(t *testing.T) {
 
 func TestLinkOIDCSubject(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		ctx := context.Background()
-		s := newClock().service(db)
+		ctx := testCtx
+		s := newClock().service(t, db)
 		tr := newTree(t, s)
 		an := mustStaff(t, s, "an.nguyen", tr.press.ID)
 		binh := mustStaff(t, s, "binh", tr.press.ID)

@@ -1,0 +1,365 @@
+package audit
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// formField is one control of an audit form, as the "audit-field" partial
+// draws it: a label, the control, an optional hint and the error tied to
+// it by aria-describedby.
+type formField struct {
+	ID    string // element id, unique on the page
+	Name  string // form name, the same as the API's parameter
+	Type  string // an input type, or "select"
+	Label string
+	Value string
+	Hint  string
+	Error string
+	// ErrorDetail is the precise reason, in English, shown under a
+	// Vietnamese explanation.
+	ErrorDetail string
+	Options     []formOption // for "select"
+}
+
+// DescribedBy lists the ids of the hint and error, for aria-describedby.
+func (f formField) DescribedBy() string {
+	switch {
+	case f.Hint != "" && f.Error != "":
+		return f.ID + "-hint " + f.ID + "-error"
+	case f.Hint != "":
+		return f.ID + "-hint"
+	case f.Error != "":
+		return f.ID + "-error"
+	}
+	return ""
+}
+
+// formOption is a choice of a select.
+type formOption struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// fieldProblem is a refusal of a form's input, shown beside its field.
+type fieldProblem struct {
+	Field   string
+	Message string // in the page's language
+	Detail  string // the precise reason, in English, when Message is not it
+}
+
+// explainField turns a bad-input error into what a form shows. It
+// reports false for errors a form cannot show (not found, internal),
+// which web.Error answers.
+func explainField(p web.Page, err error) (fieldProblem, bool) {
+	var fe *errs.FieldError
+	if !errors.As(err, &fe) {
+		return fieldProblem{}, false
+	}
+	if key := "audit.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
+		return fieldProblem{Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
+	}
+	return fieldProblem{Field: fe.Field, Message: fe.Message}, true
+}
+
+// auditForm draws the fields of a form with submitted values and the
+// refusal to show, if any.
+type auditForm struct {
+	page   web.Page
+	values url.Values
+	prob   fieldProblem
+}
+
+// field returns a control named name, labelled with the catalogue's
+// labelKey, with its hint (labelKey + ".hint") if the catalogue has one.
+func (f auditForm) field(name, typ, labelKey string) formField {
+	fl := formField{ID: "audit-" + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name)}
+	if hint := labelKey + ".hint"; i18n.Has(hint) {
+		fl.Hint = f.page.T(hint)
+	}
+	if f.prob.Field == name {
+		fl.Error, fl.ErrorDetail = f.prob.Message, f.prob.Detail
+	}
+	return fl
+}
+
+// choice returns a select of "any" and values, labelled with the
+// catalogue's keyPrefix + value.
+func (f auditForm) choice(name, labelKey, keyPrefix string, values []string) formField {
+	fl := f.field(name, "select", labelKey)
+	fl.Options = append(fl.Options, formOption{Value: "", Label: f.page.T("audit.any"), Selected: fl.Value == ""})
+	for _, v := range values {
+		fl.Options = append(fl.Options, formOption{Value: v, Label: f.page.T(keyPrefix + v), Selected: fl.Value == v})
+	}
+	return fl
+}
+
+// badge is a label shown as a badge: the catalogue key of its text and
+// the CSS class that colours it.
+type badge struct {
+	Key   string
+	Class string
+}
+
+// eventView is an event as the search results and the event page show it.
+type eventView struct {
+	Seq          uint64
+	Time         string // in Viet Nam's time
+	TimeISO      string // for <time datetime>
+	ActorKindKey string
+	ActorID      string
+	ActorName    string
+	UnitID       int64
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Level        badge
+	Outcome      badge
+}
+
+func newEventView(e Event) eventView {
+	return eventView{
+		Seq: e.Seq, Time: showTime(e.Time), TimeISO: e.Time.UTC().Format(time.RFC3339Nano),
+		ActorKindKey: "audit.actor." + string(e.Actor.Kind), ActorID: e.Actor.ID, ActorName: e.Actor.Name,
+		UnitID: e.UnitID, Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
+		Level:   badge{Key: "console.level." + e.Level.String(), Class: "level-" + e.Level.String()},
+		Outcome: badge{Key: "audit.outcome." + string(e.Outcome), Class: "outcome-" + string(e.Outcome)},
+	}
+}
+
+// showTime formats t to the second in Viet Nam's time.
+func showTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(vietnamZone).Format("02/01/2006 15:04:05")
+}
+
+// actorKinds and outcomes are the values the search form offers.
+var (
+	actorKinds = []string{string(ActorStaff), string(ActorCitizen), string(ActorSystem), string(ActorMember)}
+	outcomes   = []string{string(Allowed), string(Denied), string(OK), string(Failed)}
+)
+
+// searchData is the view of /console/audit.
+type searchData struct {
+	Filter  []formField
+	Problem fieldProblem
+	Rows    []eventView
+	Next    string // the link to the next page, empty after the last
+}
+
+func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "audit.title")
+	values := r.URL.Query()
+	var data searchData
+	status := http.StatusOK
+	q, err := queryFrom(values)
+	var events []Event
+	var next int64
+	if err == nil {
+		events, next, err = h.search(r.Context(), q)
+	}
+	if err != nil {
+		prob, ok := explainField(p, err)
+		if !ok {
+			web.Error(w, r, err)
+			return
+		}
+		data.Problem, status = prob, http.StatusUnprocessableEntity
+	}
+	f := auditForm{page: p, values: values, prob: data.Problem}
+	data.Filter = []formField{
+		f.choice("actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
+		f.field("actor", "text", "audit.field.actor"),
+		f.field("unit", "text", "audit.field.unit"),
+		f.field("action", "text", "audit.field.action"),
+		f.field("resource_type", "text", "audit.field.resource_type"),
+		f.field("resource_id", "text", "audit.field.resource_id"),
+		f.choice("outcome", "audit.field.outcome", "audit.outcome.", outcomes),
+		f.field("from", "date", "audit.field.from"),
+		f.field("to", "date", "audit.field.to"),
+	}
+	for _, e := range events {
+		data.Rows = append(data.Rows, newEventView(e))
+	}
+	if next != 0 {
+		nv := maps.Clone(values)
+		nv.Set("after", strconv.FormatInt(next, 10))
+		data.Next = "/console/audit?" + nv.Encode()
+	}
+	h.pages.Render(w, r, status, "audit_search", web.View[searchData]{Page: p, Data: data})
+}
+
+// attr is one of an event's attributes.
+type attr struct{ Key, Value string }
+
+// checkpointView is a checkpoint as the pages show it.
+type checkpointView struct {
+	Size    uint64
+	Root    string
+	Time    string
+	TimeISO string
+	Note    string
+	// Cosigners names the witnesses whose cosignatures the stored note
+	// carries (their keys are not known here, so not checked).
+	Cosigners []string
+}
+
+func (l *Ledger) newCheckpointView(c Checkpoint) checkpointView {
+	v := checkpointView{Size: c.Size, Root: base64.StdEncoding.EncodeToString(c.Root), Time: showTime(c.Time), Note: string(c.Note)}
+	if !c.Time.IsZero() {
+		v.TimeISO = c.Time.UTC().Format(time.RFC3339)
+	}
+	if n, err := note.Open(c.Note, note.VerifierList(l.verifiers()...)); err == nil {
+		for _, s := range n.UnverifiedSigs {
+			v.Cosigners = append(v.Cosigners, s.Name)
+		}
+	}
+	return v
+}
+
+// eventData is the view of /console/audit/events/{seq}: the event and
+// the result of checking its inclusion proof here, on the server.
+type eventData struct {
+	Row       eventView
+	Reason    string
+	RequestID string
+	Attrs     []attr
+	LeafHash  string
+	// Verified reports whether the leaf hash recomputed from the event's
+	// fields, with the proof, leads to the checkpoint's signed root.
+	Verified   bool
+	Failure    string // why not, in English
+	Checkpoint checkpointView
+	Proof      []string
+}
+
+func (h *Handler) pageEvent(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "audit.event.title")
+	seq, err := parseCount("seq", r.PathValue("seq"), 0)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	e, err := h.l.Event(r.Context(), seq)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p.Title = p.T("audit.event.heading", seq)
+	data := eventData{Row: newEventView(e), Reason: e.Reason, RequestID: e.RequestID}
+	for _, k := range slices.Sorted(maps.Keys(e.Attrs)) {
+		data.Attrs = append(data.Attrs, attr{Key: k, Value: e.Attrs[k]})
+	}
+	proof, err := h.l.proofOf(r.Context(), e)
+	if err == nil {
+		err = proof.verify()
+	}
+	data.Verified = err == nil
+	if err != nil {
+		// A proof that cannot be built or does not verify is the finding
+		// this page exists to show, not a failure of the page.
+		web.Logger(r.Context()).Warn("audit: event does not verify", "seq", seq, "err", err)
+		data.Failure = err.Error()
+		if errors.Is(err, ErrBadProof) {
+			data.Failure = fmt.Sprintf("event %d as stored, with its inclusion proof, does not lead to the root signed in the checkpoint of size %d: the event or the tree was altered after it was recorded",
+				seq, proof.Checkpoint.Size)
+		}
+	}
+	if proof.Leaf != nil {
+		data.LeafHash = base64.StdEncoding.EncodeToString(proof.Leaf)
+	}
+	if proof.Checkpoint.Note != nil {
+		data.Checkpoint = h.l.newCheckpointView(proof.Checkpoint)
+	}
+	for _, hash := range proof.Proof {
+		data.Proof = append(data.Proof, base64.StdEncoding.EncodeToString(hash))
+	}
+	h.pages.Render(w, r, http.StatusOK, "audit_event", web.View[eventData]{Page: p, Data: data})
+}
+
+// recentCheckpointCount is how many checkpoints the checkpoints page
+// lists.
+const recentCheckpointCount = 50
+
+// checkpointsData is the view of /console/audit/checkpoints.
+type checkpointsData struct {
+	Origin      string
+	VerifierKey string
+	Rows        []checkpointView
+}
+
+func (h *Handler) pageCheckpoints(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "audit.checkpoints.title")
+	cps, err := h.l.recentCheckpoints(r.Context(), recentCheckpointCount)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := checkpointsData{Origin: h.l.Origin()}
+	if data.VerifierKey, err = h.l.VerifierKey(); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	for _, c := range cps {
+		data.Rows = append(data.Rows, h.l.newCheckpointView(c))
+	}
+	h.pages.Render(w, r, http.StatusOK, "audit_checkpoints", web.View[checkpointsData]{Page: p, Data: data})
+}
+
+// exportData is the view of /console/audit/export.
+type exportData struct {
+	Fields  []formField
+	Problem fieldProblem
+}
+
+func (h *Handler) pageExport(w http.ResponseWriter, r *http.Request) {
+	h.showExport(w, r, http.StatusOK, url.Values{}, fieldProblem{})
+}
+
+func (h *Handler) showExport(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob fieldProblem) {
+	p := h.shell.Page(r, web.Console, "audit.export.title")
+	f := auditForm{page: p, values: values, prob: prob}
+	data := exportData{Problem: prob, Fields: []formField{
+		f.field("from_seq", "number", "audit.field.from_seq"),
+		f.field("to_seq", "number", "audit.field.to_seq"),
+	}}
+	h.pages.Render(w, r, status, "audit_export", web.View[exportData]{Page: p, Data: data})
+}
+
+// postExport streams the export the form asks for, as a download; a
+// range the ledger does not hold re-renders the form with the reason
+// beside the field.
+func (h *Handler) postExport(w http.ResponseWriter, r *http.Request) {
+	values := url.Values{"from_seq": {r.PostFormValue("from_seq")}, "to_seq": {r.PostFormValue("to_seq")}}
+	from, to, err := exportRange(values.Get("from_seq"), values.Get("to_seq"))
+	var plan exportPlan
+	if err == nil {
+		plan, err = h.l.planExport(r.Context(), from, to)
+	}
+	if err != nil {
+		prob, ok := explainField(h.shell.Page(r, web.Console, "audit.export.title"), err)
+		if !ok {
+			web.Error(w, r, err)
+			return
+		}
+		h.showExport(w, r, http.StatusUnprocessableEntity, values, prob)
+		return
+	}
+	h.export(w, r, plan)
+}
