@@ -177,3 +177,38 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("still signed in after signing out (%d sign-out buttons, %v)", len(n), err)
 	}
 }
+
+// TestAuditorVerifiesAnEventInABrowser signs in as the auditor, finds the
+// sign-in that was just recorded, and opens it: the page shows its
+// inclusion proof verified against a signed checkpoint.
+func TestAuditorVerifiesAnEventInABrowser(t *testing.T) {
+	ctx := mustBrowser(t)
+	cfg := testConfig(t, true)
+	_, srv := MustStart(t, cfg)
+	dir := screenshotDir(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/login"),
+		chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), "auditor"),
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(css(`form[action="/console/login"] button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/audit?action=login"),
+		chromedp.WaitVisible(css(`table a[href^="/console/audit/events/"]`))); err != nil {
+		shot(ctx, t, dir, "failed-audit-search")
+		t.Fatal(err)
+	}
+	mustContain(t, "audit search", textOf(ctx, t, "main"), "login")
+	shot(ctx, t, dir, "09-audit-search")
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(css(`table a[href^="/console/audit/events/"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(css(`.badge.verified`))); err != nil {
+		shot(ctx, t, dir, "failed-audit-event")
+		t.Fatalf("the event page shows no verified proof: %v", err)
+	}
+	shot(ctx, t, dir, "10-audit-event-verified")
+}
