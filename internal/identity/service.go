@@ -423,13 +423,7 @@ func (f UnitFilter) clean() (UnitFilter, error) {
 	if f.Status != "" && f.Status != UnitActive && f.Status != UnitMerged {
 		return f, errs.Invalid("status", "must be active or merged")
 	}
-	if f.After < 0 {
-		return f, errs.Invalid("after", "is not a cursor this service returned")
-	}
-	if f.Query, err = cleanQuery(f.Query); err != nil {
-		return f, err
-	}
-	f.Limit, err = pageLimit(f.Limit)
+	f.Query, f.Limit, err = cleanPage(f.After, f.Query, f.Limit)
 	return f, err
 }
 
@@ -927,18 +921,26 @@ type StaffFilter struct {
 	Limit int
 }
 
+// cleanPage checks what every list filter shares: the cursor, the search
+// text and the page size (defaulted and capped).
+func cleanPage(after int64, query string, limit int) (string, int, error) {
+	if after < 0 {
+		return "", 0, errs.Invalid("after", "is not a cursor this service returned")
+	}
+	query, err := cleanQuery(query)
+	if err != nil {
+		return "", 0, err
+	}
+	limit, err = pageLimit(limit)
+	return query, limit, err
+}
+
 func (f StaffFilter) clean() (StaffFilter, error) {
 	var err error
 	if err = checkRoles(f.Roles); err != nil {
 		return f, err
 	}
-	if f.After < 0 {
-		return f, errs.Invalid("after", "is not a cursor this service returned")
-	}
-	if f.Query, err = cleanQuery(f.Query); err != nil {
-		return f, err
-	}
-	f.Limit, err = pageLimit(f.Limit)
+	f.Query, f.Limit, err = cleanPage(f.After, f.Query, f.Limit)
 	return f, err
 }
 
