@@ -125,6 +125,7 @@ func Storage(fs *flag.FlagSet, c *Config) func() error {
 	s := &set{fs: fs}
 	s.str(&c.DataDir, "data", "./chancery-data", "data directory: SQLite database, embedded NATS store, local blobs, master key")
 	s.str(&c.DB, "db", "", "PostgreSQL URL (postgres://user:pass@host/db); empty uses SQLite in the data directory")
+	s.str(&c.Blob, "blob", "", "blob storage URL: file:///dir or s3://bucket?region=…&endpoint=…; empty uses <data>/blobs")
 	c.MasterKey = os.Getenv("CHANCERY_MASTER_KEY")
 	return func() error { return errors.Join(s.errs...) }
 }
@@ -140,7 +141,6 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	s.str(&c.NATS, "nats", "", "external NATS cluster URL(s), comma-separated; empty starts an embedded NATS server with JetStream")
 	s.integer(&c.NATSPort, "nats-port", 0, "expose the embedded NATS server on this port (0: in-process only)")
-	s.str(&c.Blob, "blob", "", "blob storage URL: file:///dir or s3://bucket?region=…&endpoint=…; empty uses <data>/blobs")
 	s.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
 	s.str(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and a portal citizen on first start")

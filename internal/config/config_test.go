@@ -76,3 +76,19 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageFlagsReachEveryCommand pins that the commands which open the
+// data (migrate, unit, user, audit) name the same database, blob storage
+// and master key as serve.
+func TestStorageFlagsReachEveryCommand(t *testing.T) {
+	t.Setenv("CHANCERY_MASTER_KEY", "a2V5")
+	var c Config
+	fs := flag.NewFlagSet("chancery audit", flag.ContinueOnError)
+	envErr := Storage(fs, &c)
+	if err := errors.Join(envErr(), fs.Parse([]string{"--db", "postgres://h/db", "--blob", "s3://archive?region=ap-southeast-1"})); err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "postgres://h/db" || c.Blob != "s3://archive?region=ap-southeast-1" || c.MasterKey != "a2V5" {
+		t.Fatalf("storage flags = %+v", c)
+	}
+}
