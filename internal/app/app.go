@@ -69,7 +69,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if a.DB, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	if a.Keys, err = openKeys(ctx, cfg); err != nil {
+	if a.Keys, err = openKeys(ctx, cfg, a.DB); err != nil {
 		return nil, err
 	}
 	if a.Blobs, err = store.OpenBucket(ctx, cfg.Blob, cfg.DataDir); err != nil {
@@ -104,13 +104,17 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 	return db, nil
 }
 
-func openKeys(ctx context.Context, cfg config.Config) (*keys.Ring, error) {
+// openKeys loads the keyring from the database, so that every replica of
+// a headquarters deployment shares it; the master key that wraps it stays
+// outside the database (CHANCERY_MASTER_KEY, or the data directory).
+func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
 	}
 	return keys.Load(ctx, keys.Options{
 		MasterKey: cfg.MasterKey,
 		DataDir:   cfg.DataDir,
+		Store:     store.NewKeyringStore(db),
 		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, auth.SealPurpose},
 	})
 }

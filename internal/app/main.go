@@ -272,7 +272,7 @@ func openStorage(ctx context.Context, cfg config.Config) (*store.DB, *keys.Ring,
 	if err != nil {
 		return nil, nil, err
 	}
-	ring, err := openKeys(ctx, cfg)
+	ring, err := openKeys(ctx, cfg, db)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
