@@ -130,7 +130,7 @@ func (a *App) routes(ctx context.Context) error {
 	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
 	rt.HandleFunc("GET /readyz", web.Public, a.readyz)
 	rt.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	rt.Handle("GET /static/", web.Public, web.Static())
+	rt.Handle("GET "+web.StaticPrefix, web.Public, web.Static())
 	rt.Handle("POST /lang", web.Public, web.LangHandler())
 	rt.HandleFunc("GET /api/v1/openapi.json", web.Public, serveOpenAPI)
 

@@ -116,8 +116,9 @@ func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, status, "unit_list", web.View[unitListData]{Page: p, Data: data})
 }
 
-// unitFormData is the view of /console/units/new.
-type unitFormData struct {
+// formData is the view of a creation form (/console/units/new,
+// /console/users/new): its fields and the problem that sent it back.
+type formData struct {
 	Fields  []field
 	Problem problem
 }
@@ -134,7 +135,7 @@ func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	fm := newForm(p, "", values, prob)
-	data := unitFormData{Fields: []field{
+	data := formData{Fields: []field{
 		fm.field("code", "text", "identity.unit.code", true),
 		fm.field("name_vi", "text", "identity.unit.name_vi", true),
 		fm.field("name_en", "text", "identity.unit.name_en", true),
@@ -144,7 +145,7 @@ func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int
 		fm.field("time_zone", "text", "identity.unit.time_zone", true),
 	}}
 	data.Problem = fm.message()
-	h.pages.Render(w, r, status, "unit_new", web.View[unitFormData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "unit_new", web.View[formData]{Page: p, Data: data})
 }
 
 func (h *Handler) postNewUnit(w http.ResponseWriter, r *http.Request) {

@@ -103,12 +103,6 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, status, "user_list", web.View[userListData]{Page: p, Data: data})
 }
 
-// userFormData is the view of /console/users/new.
-type userFormData struct {
-	Fields  []field
-	Problem problem
-}
-
 func (h *Handler) pageNewUser(w http.ResponseWriter, r *http.Request) {
 	h.showNewUser(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, problem{})
 }
@@ -121,7 +115,7 @@ func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	fm := newForm(p, "", values, prob)
-	data := userFormData{Fields: []field{
+	data := formData{Fields: []field{
 		fm.field("username", "text", "identity.user.username", true),
 		fm.field("full_name", "text", "identity.user.full_name", true),
 		fm.field("email", "email", "identity.user.email", false),
@@ -130,7 +124,7 @@ func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, status int
 		fm.choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
 	}}
 	data.Problem = fm.message()
-	h.pages.Render(w, r, status, "user_new", web.View[userFormData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "user_new", web.View[formData]{Page: p, Data: data})
 }
 
 // passwordData is the view that hands over a one-time password, once.

@@ -124,7 +124,7 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 					m.latency.WithLabelValues(pattern).Observe(elapsed.Seconds())
 				}
 				level := slog.LevelInfo
-				if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/static/") {
+				if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, StaticPrefix) {
 					level = slog.LevelDebug
 				}
 				rl.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", pattern,
@@ -206,10 +206,16 @@ func LimitBody(limit int64) Middleware {
 
 // Authenticate resolves the request's principal with authn and stores it
 // in the context. A request with an invalid credential is refused; one
-// with none goes on as anonymous.
+// with none goes on as anonymous. Static assets are the same for everyone
+// and public, so they skip authn: a page's stylesheet and script would
+// otherwise each cost a session lookup in the database.
 func Authenticate(authn func(*http.Request) (Principal, error)) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, StaticPrefix) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			p, err := authn(r)
 			if err != nil {
 				Error(w, r, err)

@@ -330,3 +330,15 @@ func TestLimitBodyRefusesAnOversizeBodyWith413(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthenticateSkipsStaticAssets(t *testing.T) {
+	calls := 0
+	authn := func(*http.Request) (Principal, error) { calls++; return Principal{}, nil }
+	h := Authenticate(authn)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, path := range []string{"/static/app.css", "/static/htmx.min.js", "/console/", "/api/v1/units"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	if calls != 2 {
+		t.Fatalf("authn ran %d times for two pages and two assets, want 2", calls)
+	}
+}

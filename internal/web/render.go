@@ -23,10 +23,13 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Static serves the embedded CSS and scripts under /static/.
+// StaticPrefix is the path under which Static serves.
+const StaticPrefix = "/static/"
+
+// Static serves the embedded CSS and scripts under StaticPrefix.
 func Static() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	files := http.StripPrefix(StaticPrefix, http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
