@@ -56,16 +56,14 @@ func MustStart(tb testing.TB, cfg config.Config) (*App, *httptest.Server) {
 	if _, err := a.bootstrap(context.Background()); err != nil {
 		tb.Fatalf("bootstrap: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
-	tb.Cleanup(srv.Close)
-	return a, srv
+	return a, httptestServer(tb, a)
 }
 
-// httptestServer serves a's handler and returns its base URL.
-func httptestServer(tb testing.TB, a *App) string {
+// httptestServer serves a's handler until tb ends.
+func httptestServer(tb testing.TB, a *App) *httptest.Server {
 	srv := httptest.NewServer(a.Handler())
 	tb.Cleanup(srv.Close)
-	return srv.URL
+	return srv
 }
 
 // mustLogin signs in through the API and returns the bearer token.

@@ -109,7 +109,7 @@ func TestFirstStartWithoutDemoCreatesOnlyTheAdministrator(t *testing.T) {
 	if m == nil {
 		t.Fatalf("banner shows no one-time password: %q", banner)
 	}
-	srv := httptestServer(t, a)
+	srv := httptestServer(t, a).URL
 	resp, err := http.Post(srv+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"admin","password":"`+m[1]+`"}`))
 	if err != nil {
 		t.Fatal(err)
