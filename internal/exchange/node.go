@@ -1,0 +1,425 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"chancery/internal/audit"
+	"chancery/internal/errs"
+	"chancery/internal/keys"
+	"chancery/internal/store"
+)
+
+// A Node is one exchange node: headquarters or a mission. It holds the
+// node's identity (id, keys, trust anchor), the global configuration it
+// enforces, and the sessions it shares with its peers; the transport
+// (asynchronous messages) and the gateway (synchronous requests) run on
+// it.
+
+// Defaults of NodeOptions.
+const (
+	DefaultHQNodeID  = "hq"
+	DefaultRetention = 30 * 24 * time.Hour
+	// keyPurpose is the keyring purpose that seals the node's private
+	// encryption key and the bodies in the message log.
+	keyPurpose = "exchange"
+)
+
+// NodeOptions configure a Node. The zero value is usable for
+// headquarters.
+type NodeOptions struct {
+	// Role is the node's role; if empty, RoleHQ.
+	Role NodeRole
+	// ID is headquarters' node id, used when the node is created. If
+	// empty, DefaultHQNodeID. A mission's id is given by headquarters at
+	// enrolment.
+	ID string
+	// Domain is headquarters' JetStream domain. If empty, the node id.
+	Domain string
+	// Retention is how long message bodies are kept (sealed) in the
+	// message log; digests stay for good. It is also the freshness window
+	// of asynchronous messages: an older message is refused as stale,
+	// so the log's ids are enough to catch every replay. If zero,
+	// DefaultRetention.
+	Retention time.Duration
+	// SessionTTL is how long a session is used for sending. If zero,
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Now returns the current time. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives the node's logs. If nil, slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrNotEnrolled is returned by OpenNode for a mission that has not
+// enrolled with headquarters.
+var ErrNotEnrolled = errors.New("exchange: this mission node has not enrolled with headquarters yet " +
+	"(start it once with --join <headquarters URL> --token <enrolment token from the headquarters console>)")
+
+// Node is an exchange node. Its methods are safe for concurrent use.
+type Node struct {
+	db     *store.DB
+	ring   *keys.Ring
+	ledger *audit.Ledger
+	opts   NodeOptions
+	now    func() time.Time
+	log    *slog.Logger
+
+	id       string
+	role     NodeRole
+	domain   string
+	kem      *KEMPrivateKey
+	anchor   ed25519.PublicKey
+	hqURL    string
+	leafURLs []string
+
+	conf    atomic.Pointer[GlobalConf]
+	confRaw atomic.Pointer[[]byte]
+	confMu  sync.Mutex // serialises Install
+
+	sessMu   sync.Mutex
+	outgoing map[string]*Session // peer node id → current sending session; guarded by sessMu
+	incoming *sessionCache
+
+	expiredAlert atomic.Int64 // unix seconds of the last expiry alert
+}
+
+// OpenNode loads this node's identity from db, creating it for
+// headquarters on first start. A mission must have enrolled (see Enrol);
+// otherwise OpenNode returns ErrNotEnrolled.
+func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.Ledger, opts NodeOptions) (*Node, error) {
+	n := &Node{db: db, ring: ring, ledger: ledger, opts: opts, now: opts.Now, log: opts.Logger,
+		outgoing: map[string]*Session{}, incoming: newSessionCache(4096)}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.log == nil {
+		n.log = slog.Default()
+	}
+	n.log = n.log.With("component", "exchange")
+	if n.opts.Role == "" {
+		n.opts.Role = RoleHQ
+	}
+	if n.opts.Retention <= 0 {
+		n.opts.Retention = DefaultRetention
+	}
+	if n.opts.SessionTTL <= 0 {
+		n.opts.SessionTTL = DefaultSessionTTL
+	}
+	err := n.load(ctx)
+	if errors.Is(err, errs.ErrNotFound) {
+		if n.opts.Role != RoleHQ {
+			return nil, ErrNotEnrolled
+		}
+		if err = n.createHQ(ctx); err == nil {
+			err = n.load(ctx)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n.role != n.opts.Role {
+		return nil, fmt.Errorf("exchange: this data directory holds a %s node, not a %s node (use another --data, or --role %s)", n.role, n.opts.Role, n.role)
+	}
+	return n, nil
+}
+
+// load reads the node row; errs.ErrNotFound if there is none.
+func (n *Node) load(ctx context.Context) error {
+	var (
+		sealed, anchor, conf []byte
+		leaf                 string
+	)
+	err := n.db.QueryRowContext(ctx, `SELECT node_id, role, kem_sealed, anchor, hq_url, leaf_urls, conf FROM exchange_node WHERE id = 1`).
+		Scan(&n.id, &n.role, &sealed, &anchor, &n.hqURL, &leaf, &conf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("exchange: no node identity: %w", errs.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("exchange: read node identity: %w", err)
+	}
+	raw, err := n.ring.Open(ctx, keyPurpose, sealed, []byte("exchange-kem:"+n.id))
+	if err != nil {
+		return fmt.Errorf("exchange: unseal node %s encryption key: %w", n.id, err)
+	}
+	if n.kem, err = ParseKEMPrivateKey(raw); err != nil {
+		return err
+	}
+	n.anchor = ed25519.PublicKey(anchor)
+	if leaf != "" {
+		n.leafURLs = strings.Split(leaf, ",")
+	}
+	n.domain = n.id
+	if n.role == RoleHQ && n.opts.Domain != "" {
+		n.domain = n.opts.Domain
+	}
+	if conf != nil {
+		c, err := ParseConf(conf, n.trustAnchor())
+		if err != nil {
+			return fmt.Errorf("exchange: the stored global configuration does not verify: %w", err)
+		}
+		n.conf.Store(c)
+		n.confRaw.Store(&conf)
+	}
+	return nil
+}
+
+// trustAnchor is the key the node trusts to sign configurations:
+// headquarters' own signing key at headquarters, which follows its
+// rotation, and the key fixed at enrolment on a mission.
+func (n *Node) trustAnchor() ed25519.PublicKey {
+	if n.role == RoleHQ {
+		return n.ring.PublicKey()
+	}
+	return n.anchor
+}
+
+func (n *Node) createHQ(ctx context.Context) error {
+	id := n.opts.ID
+	if id == "" {
+		id = DefaultHQNodeID
+	}
+	return n.saveIdentity(ctx, id, RoleHQ, n.ring.PublicKey(), "", nil, nil)
+}
+
+// saveIdentity creates the node row with a fresh encryption key.
+func (n *Node) saveIdentity(ctx context.Context, id string, role NodeRole, anchor ed25519.PublicKey, hqURL string, leafURLs []string, kem *KEMPrivateKey) error {
+	var err error
+	if kem == nil {
+		if kem, err = GenerateKEMKey(); err != nil {
+			return err
+		}
+	}
+	sealed, err := n.ring.Seal(ctx, keyPurpose, kem.Bytes(), []byte("exchange-kem:"+id))
+	if err != nil {
+		return fmt.Errorf("exchange: seal node encryption key: %w", err)
+	}
+	_, err = n.db.ExecContext(ctx, n.db.Rebind(`INSERT INTO exchange_node (id, node_id, role, kem_sealed, anchor, hq_url, leaf_urls, updated_us) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`),
+		id, string(role), sealed, []byte(anchor), hqURL, strings.Join(leafURLs, ","), n.now().UnixMicro())
+	if err != nil {
+		return fmt.Errorf("exchange: save node identity: %w", err)
+	}
+	return nil
+}
+
+// ID returns the node's id.
+func (n *Node) ID() string { return n.id }
+
+// Role returns the node's role.
+func (n *Node) Role() NodeRole { return n.role }
+
+// Domain returns the JetStream domain of the node's server.
+func (n *Node) Domain() string { return n.domain }
+
+// LeafURLs returns the headquarters leaf-node URLs a mission connects to;
+// nil at headquarters.
+func (n *Node) LeafURLs() []string { return n.leafURLs }
+
+// HQURL returns the headquarters web address a mission enrolled with.
+func (n *Node) HQURL() string { return n.hqURL }
+
+// Info returns the node's certifiable public information, which
+// headquarters lists in the global configuration.
+func (n *Node) Info() NodeInfo {
+	pub := n.ring.PublicKey()
+	return NodeInfo{ID: n.id, Role: n.role, Domain: n.domain, SigningKey: pub, SigningKeyID: keys.KeyID(pub),
+		EncryptionKey: n.kem.PublicKey()}
+}
+
+// Conf returns the global configuration the node holds, expired or not,
+// or ErrNoConf.
+func (n *Node) Conf() (*GlobalConf, error) {
+	c := n.conf.Load()
+	if c == nil {
+		return nil, ErrNoConf
+	}
+	return c, nil
+}
+
+// SignedConf returns the signed configuration the node holds, or
+// ErrNoConf.
+func (n *Node) SignedConf() ([]byte, error) {
+	raw := n.confRaw.Load()
+	if raw == nil {
+		return nil, ErrNoConf
+	}
+	return *raw, nil
+}
+
+// sendConf returns the configuration to send new messages on: it must be
+// present and unexpired. An expired one is refused with ErrConfExpired
+// and raises an alert (a log error and an audit event, at most hourly),
+// so that the operators learn of it before the users do.
+func (n *Node) sendConf(ctx context.Context) (*GlobalConf, error) {
+	c, err := n.Conf()
+	if err != nil {
+		return nil, err
+	}
+	now := n.now()
+	if !c.Expired(now) {
+		return c, nil
+	}
+	last := n.expiredAlert.Load()
+	if now.Unix()-last >= 3600 && n.expiredAlert.CompareAndSwap(last, now.Unix()) {
+		n.log.Error("exchange: the global configuration has expired; new messages are refused until a fresh one arrives",
+			"serial", c.Serial, "expired", c.Expires)
+		if n.ledger != nil {
+			e := audit.Event{Actor: audit.System("exchange"), Action: "exchange.conf.expired", ResourceType: "exchange_conf",
+				ResourceID: fmt.Sprint(c.Serial), Outcome: audit.Failed, Reason: "global configuration expired at " + c.Expires.Format(time.RFC3339)}
+			if _, err := n.ledger.Append(context.WithoutCancel(ctx), e); err != nil {
+				n.log.Error("exchange: record configuration expiry", "err", err)
+			}
+		}
+	}
+	return nil, ErrConfExpired
+}
+
+// Install verifies a signed global configuration and, if its serial is
+// higher than the one held, stores it and starts enforcing it. A copy
+// with the same serial is accepted and ignored; a lower serial is refused
+// (a replay of an old configuration could restore revoked rights).
+func (n *Node) Install(ctx context.Context, signed []byte) error {
+	c, err := ParseConf(signed, n.trustAnchor())
+	if err != nil {
+		return err
+	}
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
+	if cur := n.conf.Load(); cur != nil {
+		switch {
+		case c.Serial == cur.Serial:
+			return nil
+		case c.Serial < cur.Serial:
+			return fmt.Errorf("exchange: global configuration %d is older than the one held (%d): %w", c.Serial, cur.Serial, errs.ErrConflict)
+		}
+	}
+	if _, ok := c.Node(n.id); !ok {
+		return fmt.Errorf("exchange: global configuration %d does not list this node %s", c.Serial, n.id)
+	}
+	_, err = n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_node SET conf = ?, conf_serial = ?, updated_us = ? WHERE id = 1 AND conf_serial < ?`),
+		signed, int64(c.Serial), n.now().UnixMicro(), int64(c.Serial))
+	if err != nil {
+		return fmt.Errorf("exchange: save global configuration %d: %w", c.Serial, err)
+	}
+	n.conf.Store(c)
+	n.confRaw.Store(&signed)
+	n.dropRevokedSessions(c)
+	n.log.Info("exchange: global configuration installed", "serial", c.Serial, "expires", c.Expires,
+		"members", len(c.Members), "services", len(c.Services), "nodes", len(c.Nodes))
+	return nil
+}
+
+// dropRevokedSessions forgets sessions with nodes that are revoked or
+// whose keys changed, so nothing more is sent under them.
+func (n *Node) dropRevokedSessions(c *GlobalConf) {
+	n.sessMu.Lock()
+	defer n.sessMu.Unlock()
+	for peer, s := range n.outgoing {
+		info, ok := c.Node(peer)
+		_, revoked := c.Revocation(peer)
+		if !ok || revoked || !bytes.Equal(info.EncryptionKey, s.peerKey) {
+			delete(n.outgoing, peer)
+		}
+	}
+	n.incoming.purge(func(s *Session) bool {
+		_, revoked := c.Revocation(s.Sender)
+		return revoked
+	})
+}
+
+// session returns the session for sending to peer, starting a new one
+// when there is none or the current one is past its time.
+func (n *Node) session(conf *GlobalConf, peer string) (*Session, error) {
+	now := n.now()
+	n.sessMu.Lock()
+	defer n.sessMu.Unlock()
+	if s, ok := n.outgoing[peer]; ok && now.Before(s.Expires.Add(-n.opts.SessionTTL/4)) {
+		return s, nil
+	}
+	info, ok := conf.Node(peer)
+	if !ok {
+		return nil, refuse(ReasonWrongRecipient, fmt.Sprintf("node %s is not in the global configuration", peer))
+	}
+	if rv, ok := conf.Revocation(peer); ok {
+		return nil, refuse(ReasonRevoked, fmt.Sprintf("node %s was revoked on %s: %s", peer, rv.At.Format(time.RFC3339), rv.Reason))
+	}
+	s, err := NewSession(n.id, n.ring.Signer(), info, now, n.opts.SessionTTL)
+	if err != nil {
+		return nil, err
+	}
+	n.outgoing[peer] = s
+	return s, nil
+}
+
+// openSession returns the session a peer's header names, verifying and
+// decapsulating it the first time it is seen.
+func (n *Node) openSession(conf *GlobalConf) Sessions {
+	return func(header []byte) (*Session, error) {
+		d, err := decodeSessionHeader(header)
+		if err != nil {
+			return nil, refuse(ReasonMalformed, err.Error())
+		}
+		if s, ok := n.incoming.get(d.s.ID); ok && s.Same(header) {
+			if _, revoked := conf.Revocation(s.Sender); revoked {
+				return nil, refuse(ReasonRevoked, fmt.Sprintf("node %s is revoked", s.Sender))
+			}
+			return s, nil
+		}
+		s, err := OpenSession(header, n.id, n.kem, conf, n.now())
+		if err != nil {
+			return nil, err
+		}
+		n.incoming.put(s)
+		return s, nil
+	}
+}
+
+// sessionCache is a bounded map of opened sessions; when full, it drops
+// an arbitrary entry, which costs at most one more decapsulation.
+type sessionCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[[SessionIDSize]byte]*Session // guarded by mu
+}
+
+func newSessionCache(max int) *sessionCache {
+	return &sessionCache{max: max, m: map[[SessionIDSize]byte]*Session{}}
+}
+
+func (c *sessionCache) get(id [SessionIDSize]byte) (*Session, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[id]
+	return s, ok
+}
+
+func (c *sessionCache) put(s *Session) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[s.ID] = s
+}
+
+func (c *sessionCache) purge(drop func(*Session) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.m {
+		if drop(s) {
+			delete(c.m, k)
+		}
+	}
+}
