@@ -13,7 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"chancery/internal/audit"
+	"chancery/internal/bus"
 	"chancery/internal/errs"
 	"chancery/internal/keys"
 	"chancery/internal/store"
@@ -58,6 +61,9 @@ type NodeOptions struct {
 	Now func() time.Time
 	// Logger receives the node's logs. If nil, slog.Default().
 	Logger *slog.Logger
+	// Registerer registers the node's Prometheus metrics. If nil, they
+	// are kept for the monitoring page only.
+	Registerer prometheus.Registerer
 }
 
 // ErrNotEnrolled is returned by OpenNode for a mission that has not
@@ -91,6 +97,9 @@ type Node struct {
 	incoming *sessionCache
 
 	expiredAlert atomic.Int64 // unix seconds of the last expiry alert
+
+	metrics *metrics
+	bus     *bus.Bus // set by Attach
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -98,7 +107,7 @@ type Node struct {
 // otherwise OpenNode returns ErrNotEnrolled.
 func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.Ledger, opts NodeOptions) (*Node, error) {
 	n := &Node{db: db, ring: ring, ledger: ledger, opts: opts, now: opts.Now, log: opts.Logger,
-		outgoing: map[string]*Session{}, incoming: newSessionCache(4096)}
+		outgoing: map[string]*Session{}, incoming: newSessionCache(4096), metrics: newMetrics(opts.Registerer)}
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -210,6 +219,13 @@ func (n *Node) saveIdentity(ctx context.Context, id string, role NodeRole, ancho
 	}
 	return nil
 }
+
+// Attach gives the node the message bus its transport and gateway run
+// on. Call it once, before they start.
+func (n *Node) Attach(b *bus.Bus) { n.bus = b }
+
+// Stats returns the node's per-service counts since it started.
+func (n *Node) Stats() []ServiceStats { return n.metrics.Stats() }
 
 // ID returns the node's id.
 func (n *Node) ID() string { return n.id }
