@@ -28,6 +28,7 @@ import (
 	"chancery/internal/bus"
 	"chancery/internal/config"
 	"chancery/internal/console"
+	"chancery/internal/exchange"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/portal"
@@ -46,6 +47,9 @@ type App struct {
 	Bus      *bus.Bus
 	Identity *identity.Service
 	Auth     *auth.Service
+	Node     *exchange.Node
+
+	metrics *prometheus.Registry
 
 	router  *web.Router
 	handler http.Handler
@@ -60,7 +64,7 @@ type App struct {
 // audit ledger and the message bus, and builds every capability's routes.
 // Close releases what New opened, also when New fails part-way.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log, started: time.Now()}
+	a := &App{cfg: cfg, log: log, started: time.Now(), metrics: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -79,9 +83,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		Archive: a.Blobs, Logger: log}); err != nil {
 		return nil, err
 	}
-	if a.Bus, err = bus.Open(ctx, bus.Options{DataDir: cfg.DataDir, URL: cfg.NATS, Port: cfg.NATSPort, Logger: log}); err != nil {
+	if err = a.openExchange(ctx); err != nil {
 		return nil, err
 	}
+	busOpts, err := a.busOptions()
+	if err != nil {
+		return nil, err
+	}
+	if a.Bus, err = bus.Open(ctx, busOpts); err != nil {
+		return nil, err
+	}
+	a.Node.Attach(a.Bus)
 	a.Identity = identity.NewService(a.DB, nil)
 	a.Identity.SetRecorder(a.Audit)
 	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit})
@@ -121,7 +133,7 @@ func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring,
 
 // routes builds the router and the middleware chain around it.
 func (a *App) routes(ctx context.Context) error {
-	reg := prometheus.NewRegistry()
+	reg := a.metrics
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := web.NewMetrics(reg)
 

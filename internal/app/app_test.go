@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 // testConfig is the embedded default in a fresh data directory.
 func testConfig(tb testing.TB, demo bool) config.Config {
 	tb.Helper()
-	cfg, err := config.ParseServe([]string{"--data", tb.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "warn"}, io.Discard)
+	cfg, err := config.ParseServe([]string{"--data", tb.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func startChild(tb testing.TB, args ...string) (*exec.Cmd, string) {
 }
 
 func TestServeFinishesInFlightRequestsOnSIGTERM(t *testing.T) {
-	cmd, base := startChild(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--admin-password", "a-long-enough-passphrase")
+	cmd, base := startChild(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--leaf-addr=", "--admin-password", "a-long-enough-passphrase")
 	u, _ := url.Parse(base)
 	// Send the headers and half the body of a login, then SIGTERM: the
 	// server must wait for the rest and answer it.

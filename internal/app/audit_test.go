@@ -22,7 +22,7 @@ import (
 // names the event an administrator then edits in the database.
 func TestAuditVerifyAfterADemoServe(t *testing.T) {
 	dir := t.TempDir()
-	cmd, base := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0")
+	cmd, base := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=")
 	token := mustLogin(t, base, "auditor", config.DefaultDemoPassword, "")
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/audit/export", nil)
 	req.Header.Set("Authorization", "Bearer "+token)

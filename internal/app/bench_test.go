@@ -43,7 +43,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 	var rss, ready float64
 	for b.Loop() {
 		start := time.Now()
-		cmd, base := startChild(b, "serve", "--demo", "--data", b.TempDir(), "--addr", "127.0.0.1:0")
+		cmd, base := startChild(b, "serve", "--demo", "--data", b.TempDir(), "--addr", "127.0.0.1:0", "--leaf-addr=")
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
 			b.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"chancery/internal/config"
 	"chancery/internal/demo"
 	"chancery/internal/errs"
+	"chancery/internal/exchange"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/store"
@@ -34,6 +35,7 @@ Usage:
   chancery unit <command> ...   manage units: add, list, show, merge, move
   chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable
   chancery audit <command> ...  the audit ledger: verify, checkpoint, proof, archive, witness ("chancery audit help")
+  chancery exchange <command>   the data exchange: services, conf, token, send, inbox ("chancery exchange help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
@@ -66,6 +68,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		})
 	case "audit":
 		err = audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
+	case "exchange":
+		err = exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":
@@ -148,7 +152,7 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var banner string
-	if a.cfg.Demo {
+	if a.cfg.Demo && a.Node.Role() == exchange.RoleHQ {
 		accounts, err := demo.Seed(ctx, a.Identity, a.Auth, a.cfg.DemoPassword)
 		if err != nil {
 			return "", fmt.Errorf("seed demo data: %w", err)
@@ -171,13 +175,23 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 
 // createAdministrator creates the ministry's root unit and the first
 // administrator, `admin`, with the configured password or a one-time one.
+//
+// A mission node's root unit is the mission itself, as the global
+// configuration from headquarters describes it.
 func (a *App) createAdministrator(ctx context.Context) (string, error) {
-	root, err := a.Identity.CreateUnit(ctx, "bootstrap", identity.NewUnit{
+	unit := identity.NewUnit{
 		Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "Ministry of Foreign Affairs",
 		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh",
-	})
+	}
+	if a.Node.Role() == exchange.RoleMission {
+		var err error
+		if unit, err = missionUnit(a.Node); err != nil {
+			return "", err
+		}
+	}
+	root, err := a.Identity.CreateUnit(ctx, "bootstrap", unit)
 	if err != nil {
-		return "", fmt.Errorf("create the ministry's root unit: %w", err)
+		return "", fmt.Errorf("create the root unit %s: %w", unit.Code, err)
 	}
 	admin, err := a.Identity.CreateStaff(ctx, "bootstrap", identity.NewStaff{
 		Username: "admin", FullName: "Quản trị hệ thống", UnitID: root.ID,
@@ -332,4 +346,59 @@ func auditStorage(fs *flag.FlagSet) func(context.Context) (audit.Storage, func()
 		}
 		return audit.Storage{DB: db, Keys: ring, Archive: bucket}, func() error { return errors.Join(bucket.Close(), db.Close()) }, nil
 	}
+}
+
+// exchangeStorage registers the storage flags on the flag set of an
+// exchange subcommand and returns the function that opens the node they
+// name, with the audit ledger its changes go to.
+func exchangeStorage(fs *flag.FlagSet) func(context.Context) (*exchange.Node, func() error, error) {
+	var cfg config.Config
+	envErr := config.Storage(fs, &cfg)
+	return func(ctx context.Context) (*exchange.Node, func() error, error) {
+		if err := envErr(); err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		db, ring, err := openStorage(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		ledger, err := audit.New(ctx, db, ring, audit.Options{})
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		closeAll := func() error { return errors.Join(ledger.Close(), db.Close()) }
+		n, err := exchange.OpenNode(ctx, db, ring, ledger, exchange.NodeOptions{})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		return n, closeAll, nil
+	}
+}
+
+// missionUnit describes the mission a node serves, from the global
+// configuration it received at enrolment.
+func missionUnit(n *exchange.Node) (identity.NewUnit, error) {
+	conf, err := n.Conf()
+	if err != nil {
+		return identity.NewUnit{}, err
+	}
+	info, ok := conf.Node(n.ID())
+	var m *exchange.Member
+	if ok {
+		m, ok = conf.Member(exchange.DefaultInstance + "/" + exchange.ClassGOV + "/" + info.Member)
+	}
+	if !ok {
+		return identity.NewUnit{}, fmt.Errorf("the global configuration does not describe this node's mission %s", n.ID())
+	}
+	u := identity.NewUnit{Code: m.Code, NameVI: m.NameVI, NameEN: m.NameEN, Kind: identity.UnitKind(m.Kind),
+		Country: m.Country, TimeZone: m.TimeZone}
+	if u.Kind == "" {
+		u.Kind = identity.KindEmbassy
+	}
+	if u.Country == "" {
+		u.Country, u.TimeZone = "VN", "Asia/Ho_Chi_Minh"
+	}
+	return u, nil
 }

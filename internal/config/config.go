@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -63,6 +64,23 @@ type Config struct {
 	// empty keeps the stored one, or on first start derives one from the
 	// node's signing key.
 	AuditOrigin string
+	// Role is the node's role in the exchange: "hq" (headquarters, the
+	// default) or "mission".
+	Role string
+	// Join is headquarters' web address, and Token the one-time
+	// enrolment token from its console, with which a mission node enrols
+	// on its first start.
+	Join, Token string
+	// LeafAddr is where headquarters' embedded NATS server accepts
+	// mission nodes as leaf nodes; empty accepts none. Default
+	// 127.0.0.1:7422.
+	LeafAddr string
+	// PublicURL is the address missions and information systems use to
+	// reach this node; empty derives it from Addr.
+	PublicURL string
+	// ExchangeRetention is how long the message log keeps (sealed)
+	// message bodies. Default 30 days.
+	ExchangeRetention time.Duration
 }
 
 // DefaultDemoPassword is the demo accounts' password unless
@@ -155,6 +173,12 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	s.duration(&c.AuditCheckpointInterval, "audit-checkpoint-interval", 10*time.Second, "how often the audit ledger signs a checkpoint when it has grown")
 	s.str(&c.AuditOrigin, "audit-origin", "", "name of this node's audit ledger in its checkpoints, such as chancery.mofa.gov.vn/audit/hanoi; fixed on first start (default: derived from the signing key)")
+	s.str(&c.Role, "role", "hq", "this node's role in the exchange: hq (headquarters) or mission")
+	s.str(&c.Join, "join", "", "mission only: headquarters' web address to enrol with on first start, such as https://hq.example")
+	s.str(&c.Token, "token", "", "mission only: the one-time enrolment token issued on the headquarters console")
+	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
+	s.str(&c.PublicURL, "public-url", "", "the address missions and information systems use to reach this node (default: http(s)://<addr>)")
+	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
@@ -194,6 +218,26 @@ func (c *Config) validate() error {
 	}
 	if c.AuditCheckpointInterval < time.Second {
 		problems = append(problems, fmt.Errorf("--audit-checkpoint-interval %s is too short; use at least 1s", c.AuditCheckpointInterval))
+	}
+	switch c.Role {
+	case "hq":
+		if c.Join != "" || c.Token != "" {
+			problems = append(problems, errors.New("--join and --token are for a mission node (add --role mission)"))
+		}
+	case "mission":
+		if (c.Join == "") != (c.Token == "") {
+			problems = append(problems, errors.New("--join and --token go together: the headquarters address and the enrolment token issued there"))
+		}
+	default:
+		problems = append(problems, fmt.Errorf("--role %q: use hq or mission", c.Role))
+	}
+	if c.LeafAddr != "" {
+		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || port == "" || port == "0" {
+			problems = append(problems, fmt.Errorf("--leaf-addr %q is not host:port (such as 127.0.0.1:7422), or empty for none", c.LeafAddr))
+		}
+	}
+	if c.ExchangeRetention < time.Hour {
+		problems = append(problems, fmt.Errorf("--exchange-retention %s is too short; use at least 1h", c.ExchangeRetention))
 	}
 	if c.Demo && len([]rune(c.DemoPassword)) < 12 {
 		problems = append(problems, errors.New("--demo-password must be at least 12 characters"))

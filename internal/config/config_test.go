@@ -50,6 +50,11 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"extra"}, "unexpected argument"},
 		{"CHANCERY_AUDIT_CHECKPOINT_INTERVAL", "often", nil, "CHANCERY_AUDIT_CHECKPOINT_INTERVAL"},
 		{"", "", []string{"--audit-checkpoint-interval", "10ms"}, "--audit-checkpoint-interval"},
+		{"", "", []string{"--role", "embassy"}, "--role"},
+		{"", "", []string{"--join", "https://hq.example", "--token", "x.y"}, "--role mission"},
+		{"", "", []string{"--role", "mission", "--join", "https://hq.example"}, "go together"},
+		{"", "", []string{"--leaf-addr", "7422"}, "--leaf-addr"},
+		{"CHANCERY_EXCHANGE_RETENTION", "1m", nil, "--exchange-retention"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -70,7 +75,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}

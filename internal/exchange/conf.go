@@ -57,6 +57,12 @@ type Member struct {
 	Code     string `json:"code"`
 	NameVI   string `json:"name_vi"`
 	NameEN   string `json:"name_en"`
+	// Kind is the unit kind (identity.UnitKind), Country its ISO 3166-1
+	// code and TimeZone its IANA zone, so that a mission node can set up
+	// its own unit from the configuration alone.
+	Kind     string `json:"kind,omitempty"`
+	Country  string `json:"country,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
 	// Node is the id of the node that serves the member's subsystems.
 	Node string `json:"node"`
 }

@@ -40,7 +40,9 @@ const (
 // NodeOptions configure a Node. The zero value is usable for
 // headquarters.
 type NodeOptions struct {
-	// Role is the node's role; if empty, RoleHQ.
+	// Role is the node's role. OpenNode creates a headquarters node on
+	// first start only when Role is RoleHQ; if empty, OpenNode opens
+	// whatever node the database holds (for commands).
 	Role NodeRole
 	// ID is headquarters' node id, used when the node is created. If
 	// empty, DefaultHQNodeID. A mission's id is given by headquarters at
@@ -70,6 +72,10 @@ type NodeOptions struct {
 // enrolled with headquarters.
 var ErrNotEnrolled = errors.New("exchange: this mission node has not enrolled with headquarters yet " +
 	"(start it once with --join <headquarters URL> --token <enrolment token from the headquarters console>)")
+
+// ErrNoNode is returned by OpenNode, when asked to open an existing node,
+// for a database that holds none.
+var ErrNoNode = errors.New("exchange: this database holds no exchange node yet (start chancery serve on it once)")
 
 // Node is an exchange node. Its methods are safe for concurrent use.
 type Node struct {
@@ -115,9 +121,6 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 		n.log = slog.Default()
 	}
 	n.log = n.log.With("component", "exchange")
-	if n.opts.Role == "" {
-		n.opts.Role = RoleHQ
-	}
 	if n.opts.Retention <= 0 {
 		n.opts.Retention = DefaultRetention
 	}
@@ -126,8 +129,11 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 	}
 	err := n.load(ctx)
 	if errors.Is(err, errs.ErrNotFound) {
-		if n.opts.Role != RoleHQ {
+		switch n.opts.Role {
+		case RoleMission:
 			return nil, ErrNotEnrolled
+		case "":
+			return nil, ErrNoNode
 		}
 		if err = n.createHQ(ctx); err == nil {
 			err = n.load(ctx)
@@ -136,7 +142,7 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 	if err != nil {
 		return nil, err
 	}
-	if n.role != n.opts.Role {
+	if n.opts.Role != "" && n.role != n.opts.Role {
 		return nil, fmt.Errorf("exchange: this data directory holds a %s node, not a %s node (use another --data, or --role %s)", n.role, n.opts.Role, n.role)
 	}
 	return n, nil

@@ -1,0 +1,114 @@
+package govsim
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/web"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// PortalPagePath is the staff console's page of the status updates the
+// portal simulator received.
+const PortalPagePath = "/console/simulators/portal"
+
+// Handler serves the staff console's page of the portal simulator. It is
+// the only part of this package on Chancery's router; the simulators
+// themselves stay on their own loopback listener.
+type Handler struct {
+	srv   *Server
+	shell *web.Shell
+	pages *web.Templates
+}
+
+// NewHandler parses the page's template with shell's layout, for the
+// simulators srv serves. It returns an error if the template does not
+// parse.
+func NewHandler(srv *Server, shell *web.Shell) (*Handler, error) {
+	pages, err := shell.Parse(templates, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("govsim: %w", err)
+	}
+	return &Handler{srv: srv, shell: shell, pages: pages}, nil
+}
+
+// Register adds the page, GET PortalPagePath, to rt for staff who may
+// read services. It adds no navigation item: the page is reached from the
+// exchange's pages or by its address.
+func (h *Handler) Register(rt *web.Router) {
+	rt.HandleFunc("GET "+PortalPagePath, web.Staff(authz.KindService, authz.Read), h.portalPage)
+}
+
+// pageRows is how many updates, newest first, the page shows.
+const pageRows = 200
+
+// updateRow is a status update as the page's table shows it.
+type updateRow struct {
+	ReceivedAt    string // in Viet Nam's time
+	ReceivedISO   string // for <time datetime>
+	DossierCode   string
+	ProcedureCode string
+	Status        int
+	StatusKey     string // catalogue key of the portal's name of the status
+	StatusName    string // the sender's name of it
+	ChannelKey    string
+	PaidKey       string
+	UpdatedAt     string
+	UpdatedISO    string
+	AgencyCode    string
+}
+
+func newUpdateRow(u StatusUpdate) updateRow {
+	paid := "govsim.paid.no"
+	switch {
+	case u.PaidOnline:
+		paid = "govsim.paid.online"
+	case u.Paid:
+		paid = "govsim.paid.yes"
+	}
+	return updateRow{
+		ReceivedAt: showTime(u.ReceivedAt), ReceivedISO: u.ReceivedAt.UTC().Format(time.RFC3339),
+		DossierCode: u.DossierCode, ProcedureCode: u.ProcedureCode,
+		Status: u.Status, StatusKey: fmt.Sprintf("govsim.status.%d", u.Status), StatusName: u.StatusName,
+		ChannelKey: fmt.Sprintf("govsim.channel.%d", u.Channel), PaidKey: paid,
+		UpdatedAt: showTime(u.UpdatedAt), UpdatedISO: u.UpdatedAt.UTC().Format(time.RFC3339),
+		AgencyCode: u.AgencyCode,
+	}
+}
+
+// showTime formats t to the second in Viet Nam's time.
+func showTime(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04:05") }
+
+// portalPageData is the view of PortalPagePath.
+type portalPageData struct {
+	Endpoint string // where the simulator receives updates
+	// Filter is the dossier code asked for, and why it was refused.
+	Filter, FilterError string
+	Rows                []updateRow
+	Matched             int // updates that match, of which Rows are the newest
+	Held, Capacity      int
+}
+
+func (h *Handler) portalPage(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "govsim.portal.title")
+	portal := h.srv.Portal()
+	data := portalPageData{Endpoint: h.srv.PortalURL() + "/v1/dossier-statuses", Filter: strings.TrimSpace(r.URL.Query().Get("dossier_code")),
+		Held: portal.Len(), Capacity: portal.Capacity()}
+	status := http.StatusOK
+	if data.Filter != "" && !dossierCodePattern.MatchString(data.Filter) {
+		data.FilterError, status = p.T("govsim.portal.filter.invalid"), http.StatusUnprocessableEntity
+	} else {
+		updates := portal.Updates(data.Filter)
+		data.Matched = len(updates)
+		for _, u := range updates[:min(len(updates), pageRows)] {
+			data.Rows = append(data.Rows, newUpdateRow(u))
+		}
+	}
+	h.pages.Render(w, r, status, "portal_updates", web.View[portalPageData]{Page: p, Data: data})
+}
