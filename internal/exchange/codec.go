@@ -14,6 +14,14 @@ import (
 // errTruncated reports input that ends inside a field.
 var errTruncated = errors.New("input ends inside a field")
 
+// errNonMinimal reports a varint with needless continuation bytes, which
+// would give one value a second encoding and so a second digest.
+var errNonMinimal = errors.New("number is not minimally encoded")
+
+// nonMinimal reports whether the k-byte varint at the start of b ends in a
+// zero byte, which only a needlessly long encoding does.
+func nonMinimal(b []byte, k int) bool { return k > 1 && b[k-1] == 0 }
+
 // maxField bounds one length-prefixed field, above the largest payload a
 // single frame carries.
 const maxField = 64 << 20
@@ -52,6 +60,10 @@ func (r *reader) bytes(field string) []byte {
 		r.fail(field, errTruncated)
 		return nil
 	}
+	if nonMinimal(r.b, k) {
+		r.fail(field, errNonMinimal)
+		return nil
+	}
 	v := r.b[k : k+int(n) : k+int(n)]
 	r.b = r.b[k+int(n):]
 	return v
@@ -68,6 +80,10 @@ func (r *reader) int(field string) int64 {
 		r.fail(field, errTruncated)
 		return 0
 	}
+	if nonMinimal(r.b, k) {
+		r.fail(field, errNonMinimal)
+		return 0
+	}
 	r.b = r.b[k:]
 	return v
 }
@@ -79,6 +95,10 @@ func (r *reader) uint(field string) uint64 {
 	v, k := binary.Uvarint(r.b)
 	if k <= 0 {
 		r.fail(field, errTruncated)
+		return 0
+	}
+	if nonMinimal(r.b, k) {
+		r.fail(field, errNonMinimal)
 		return 0
 	}
 	r.b = r.b[k:]

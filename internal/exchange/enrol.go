@@ -118,8 +118,12 @@ func Enrol(ctx context.Context, db *store.DB, ring *keys.Ring, hqURL, token stri
 	if err != nil {
 		return err
 	}
-	if _, ok := conf.Node(er.NodeID); !ok {
+	info, ok := conf.Node(er.NodeID)
+	if !ok {
 		return fmt.Errorf("exchange: headquarters certified node %q but its configuration does not list it", er.NodeID)
+	}
+	if !bytes.Equal(info.SigningKey, ring.PublicKey()) || !bytes.Equal(info.EncryptionKey, kem.PublicKey()) {
+		return fmt.Errorf("exchange: headquarters certified other keys for node %q than this node sent; enrol again with a new token", er.NodeID)
 	}
 	n := &Node{db: db, ring: ring, now: time.Now}
 	if err := n.saveIdentity(ctx, er.NodeID, RoleMission, anchor, hqURL, er.LeafURLs, kem); err != nil {

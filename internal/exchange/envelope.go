@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/transparency-dev/merkle/compact"
@@ -100,7 +101,7 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 	if e.Type < TypeMessage || e.Type > TypeResponse {
 		return nil, fmt.Errorf("exchange: malformed envelope: unknown type %d", e.Type)
 	}
-	if len(e.ID) != 32 {
+	if len(e.ID) != 32 || strings.Trim(e.ID, "0123456789abcdef") != "" {
 		return nil, fmt.Errorf("exchange: malformed envelope: id %q is not 32 hex digits", e.ID)
 	}
 	if !e.Level.Valid() {
@@ -314,6 +315,10 @@ func OpenBatch(wire []byte, sessions Sessions, conf *GlobalConf) (*OpenedBatch, 
 		!ed25519.Verify(sender.SigningKey, batchSigned(s.ID, ob.ID, created, len(items), ob.Root), ob.Sig) {
 		return nil, refuse(ReasonBadSignature, fmt.Sprintf("batch %x does not carry a valid signature of node %s", ob.ID, s.Sender))
 	}
+	if !s.Live(ob.Created) {
+		return nil, refuse(ReasonStale, fmt.Sprintf("batch %x was made at %s, outside its session's lifetime (%s to %s)",
+			ob.ID, ob.Created.Format(time.RFC3339), s.Created.Format(time.RFC3339), s.Expires.Format(time.RFC3339)))
+	}
 	ob.Envelopes = make([]*Envelope, len(items))
 	ob.Digests = make([][]byte, len(items))
 	for i, it := range items {
@@ -399,6 +404,11 @@ func OpenRequest(wire []byte, sessions Sessions) (*Session, *Envelope, []byte, e
 	s, err := sessions(header)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	// A request is answered now, so its session must be live now,
+	// unlike a batch that waited in a queue.
+	if !s.Live(time.Now()) {
+		return nil, nil, nil, refuse(ReasonStale, fmt.Sprintf("session expired at %s", s.Expires.Format(time.RFC3339)))
 	}
 	e, digest, err := openFrame(s.forward, item, frameAD(s.ID, TypeRequest))
 	return s, e, digest, err

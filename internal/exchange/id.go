@@ -109,6 +109,11 @@ func ParseServiceID(s string) (ServiceID, error) {
 	}
 	id := ServiceID{ClientID: ClientID{parts[0], parts[1], parts[2], parts[3]}, Service: parts[4]}
 	if len(parts) == 6 {
+		// A trailing empty version would parse as an unversioned id whose
+		// String differs from the input.
+		if err := checkSegment("version", parts[5]); err != nil {
+			return ServiceID{}, err
+		}
 		id.Version = parts[5]
 	}
 	return id, id.Validate()

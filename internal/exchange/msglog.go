@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"chancery/internal/audit"
@@ -84,7 +85,15 @@ func (n *Node) SignLog(ctx context.Context) (int, error) {
 			return err
 		}
 		first, last := seqs[0], seqs[len(seqs)-1]
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET log_batch = ? WHERE log_batch IS NULL AND seq >= ? AND seq <= ?`), id[:], first, last); err != nil {
+		// Mark exactly the rows read, not the range first..last: on
+		// PostgreSQL a row with a seq inside the range can commit after
+		// the read, and it is not in this batch.
+		args := make([]any, 0, len(seqs)+1)
+		args = append(args, id[:])
+		for _, seq := range seqs {
+			args = append(args, seq)
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET log_batch = ? WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`), args...); err != nil {
 			return fmt.Errorf("exchange: mark log entries signed: %w", err)
 		}
 		if n.ledger != nil {
@@ -113,14 +122,16 @@ func logSigned(node string, id [16]byte, at int64, n int, root []byte) []byte {
 	return append(b, root...)
 }
 
-// insertBatch records a signed batch with its digests.
+// insertBatch records a signed batch with its digests, once: when a node
+// sends to itself, its sending and receiving sides record the same batch,
+// in whichever order they commit.
 func insertBatch(ctx context.Context, q store.Queryer, id [16]byte, direction, peer, signer, keyID string, root, sig []byte, digests [][]byte, at time.Time) error {
 	all := make([]byte, 0, 32*len(digests))
 	for _, d := range digests {
 		all = append(all, d...)
 	}
 	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO exchange_batches (batch_id, direction, peer, signer, key_id, root, signature, digests, created_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), id[:], direction, peer, signer, keyID, root, sig, all, at.UnixMicro())
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING`), id[:], direction, peer, signer, keyID, root, sig, all, at.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("exchange: record batch %x: %w", id, err)
 	}

@@ -105,7 +105,8 @@ type Node struct {
 	expiredAlert atomic.Int64 // unix seconds of the last expiry alert
 
 	metrics *metrics
-	bus     *bus.Bus // set by Attach
+	bus     *bus.Bus                  // set by Attach
+	tr      atomic.Pointer[transport] // the running transport, while Run runs
 }
 
 // OpenNode loads this node's identity from db, creating it for

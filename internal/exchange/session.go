@@ -31,6 +31,18 @@ const SessionIDSize = 16
 // a new one.
 const DefaultSessionTTL = time.Hour
 
+// sessionSkew is how far another node's clock may run ahead of this
+// one's before what it signs is refused as made in the future.
+const sessionSkew = 5 * time.Minute
+
+// maxSessionTTL bounds a session's lifetime.
+const maxSessionTTL = 7 * 24 * time.Hour
+
+// Live reports whether the session may be used at t.
+func (s *Session) Live(t time.Time) bool {
+	return !t.Before(s.Created.Add(-sessionSkew)) && t.Before(s.Expires)
+}
+
 // sessionContext separates session signatures from the node key's other
 // signatures.
 const sessionContext = "chancery-exchange-session-v1\n"
@@ -145,8 +157,14 @@ func decodeSessionHeader(h []byte) (*sessionHeader, error) {
 // OpenSession verifies a session header that a peer sent to the node self
 // and recovers the session's keys. It checks that the header is addressed
 // to self, signed by the sender's certified key, that the sender is not
-// revoked and that the session has not expired at now. Errors say which
-// check failed and wrap ErrRefused.
+// revoked, and that the session was not made in the future of now. Errors
+// say which check failed and wrap ErrRefused.
+//
+// It does not refuse a session past its expiry: a mission cut off for a
+// day seals its queue under sessions that expired before headquarters saw
+// them. Whether a session may be used is judged where its use is known:
+// a batch by its signed creation time (OpenBatch), a request by the
+// current time (OpenRequest).
 func OpenSession(header []byte, self string, kem *KEMPrivateKey, conf *GlobalConf, now time.Time) (*Session, error) {
 	d, err := decodeSessionHeader(header)
 	if err != nil {
@@ -165,8 +183,12 @@ func OpenSession(header []byte, self string, kem *KEMPrivateKey, conf *GlobalCon
 	if d.keyID != node.SigningKeyID || !ed25519.Verify(node.SigningKey, append([]byte(sessionContext), d.signed...), d.sig) {
 		return nil, refuse(ReasonBadSignature, fmt.Sprintf("session header does not carry a valid signature of node %s", node.ID))
 	}
-	if !now.Before(d.s.Expires) {
-		return nil, refuse(ReasonStale, fmt.Sprintf("session expired at %s", d.s.Expires.Format(time.RFC3339)))
+	if d.s.Created.After(now.Add(sessionSkew)) {
+		return nil, refuse(ReasonStale, fmt.Sprintf("session was made at %s, in the future of this node's clock (%s); check both clocks",
+			d.s.Created.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	if !d.s.Expires.After(d.s.Created) || d.s.Expires.Sub(d.s.Created) > maxSessionTTL {
+		return nil, refuse(ReasonMalformed, fmt.Sprintf("session lifetime %s to %s is not allowed", d.s.Created.Format(time.RFC3339), d.s.Expires.Format(time.RFC3339)))
 	}
 	secret, err := kem.decapsulate(d.kemCT)
 	if err != nil {

@@ -1,0 +1,315 @@
+package exchange
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// The HTTP API of the asynchronous exchange, for information systems. A
+// system authenticates with its client token ("Authorization: Bearer
+// chx_…"); the routes are public to the router and each handler checks
+// the token, so that a system needs no staff account.
+
+// Handler serves the exchange's API, gateway and console pages of one
+// node.
+type Handler struct {
+	n     *Node
+	shell *web.Shell
+	pages *web.Templates
+}
+
+// NewHandler returns the handler of node n, parsing its page templates
+// with shell's layout.
+func NewHandler(n *Node, shell *web.Shell) (*Handler, error) {
+	pages, err := shell.Parse(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("exchange: parse page templates: %w", err)
+	}
+	return &Handler{n: n, shell: shell, pages: pages}, nil
+}
+
+// Register registers the exchange's routes on rt.
+func (h *Handler) Register(rt *web.Router) {
+	rt.HandleFunc("POST /api/v1/exchange/messages", web.Public, h.client(h.send))
+	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", web.Public, h.client(h.proof))
+	rt.HandleFunc("GET /api/v1/exchange/inbox", web.Public, h.client(h.inbox))
+	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", web.Public, h.client(h.ack))
+	rt.HandleFunc("PUT /api/v1/exchange/webhook", web.Public, h.client(h.setWebhook))
+	rt.HandleFunc("DELETE /api/v1/exchange/webhook", web.Public, h.client(h.deleteWebhook))
+	rt.HandleFunc("GET /console/exchange/monitor", web.Staff(authz.KindService, authz.Read), h.monitorPage)
+	registerGateway(rt, h)
+}
+
+// client authenticates the request's client token and passes the client
+// subsystem on.
+func (h *Handler) client(f func(http.ResponseWriter, *http.Request, ClientID)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := ClientToken(r)
+		if !ok {
+			web.Error(w, r, ErrBadClientToken)
+			return
+		}
+		c, err := h.n.Client(r.Context(), token)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		f(w, r, c)
+	}
+}
+
+// SendRequest is the JSON body of POST /api/v1/exchange/messages.
+type SendRequest struct {
+	Service     string `json:"service"`
+	Level       string `json:"level,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Payload     []byte `json:"payload"`
+}
+
+// SendResponse is the answer to POST /api/v1/exchange/messages.
+type SendResponse struct {
+	ID string `json:"id"`
+}
+
+// send takes a message as JSON (payload in base64) or, when the
+// X-Chancery-Service header is present, as the raw body.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, from ClientID) {
+	conf, err := h.n.Conf()
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	raw := r.Header.Get(HeaderService) != ""
+	limit := conf.MaxMessageBytes
+	if !raw {
+		limit = limit/3*4 + 64<<10 // base64 and the JSON around it
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			web.Error(w, r, fmt.Errorf("%w: the message is over the limit of %d bytes", errs.ErrTooLarge, conf.MaxMessageBytes))
+			return
+		}
+		web.Error(w, r, fmt.Errorf("%w: read body: %v", errs.ErrInvalid, err))
+		return
+	}
+	req := SendRequest{Service: r.Header.Get(HeaderService), Level: r.Header.Get(HeaderLevel), ContentType: r.Header.Get("Content-Type"), Payload: body}
+	if !raw {
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			web.Error(w, r, errs.Invalid("service", "send a JSON body {\"service\", \"level\", \"content_type\", \"payload\"}, or the raw payload with the X-Chancery-Service header"))
+			return
+		}
+		req = SendRequest{}
+		if err := web.DecodeJSONBytes(body, &req, limit); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+	}
+	m, err := req.outgoing(from)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	id, err := h.n.Send(r.Context(), m)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusAccepted, SendResponse{ID: id})
+}
+
+// outgoing checks the request's fields and makes the message.
+func (req SendRequest) outgoing(from ClientID) (Outgoing, error) {
+	if req.Service == "" {
+		return Outgoing{}, errs.Invalid("service", "name the service, such as VN/GOV/000.00.00.G12/procedures/consular-report/v1")
+	}
+	svc, err := ParseServiceID(req.Service)
+	if err != nil {
+		return Outgoing{}, err
+	}
+	level := authz.Unclassified
+	if req.Level != "" {
+		if level, err = authz.ParseLevel(req.Level); err != nil {
+			return Outgoing{}, errs.Invalid("level", fmt.Sprintf("level %q is not one of none, confidential, secret, top_secret", req.Level))
+		}
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	if len(ct) > 255 {
+		return Outgoing{}, errs.Invalid("content_type", "the content type is longer than 255 characters")
+	}
+	return Outgoing{From: from, To: svc, Level: level, ContentType: ct, Payload: req.Payload}, nil
+}
+
+// InboxMessage is a message as GET /api/v1/exchange/inbox lists it.
+type InboxMessage struct {
+	Seq         int64     `json:"seq"`
+	ID          string    `json:"id"`
+	Sender      string    `json:"sender"`
+	Service     string    `json:"service"`
+	Level       string    `json:"level"`
+	ContentType string    `json:"content_type"`
+	Time        time.Time `json:"time"`
+	// Payload is base64; null when the body was erased after the
+	// retention.
+	Payload []byte `json:"payload"`
+}
+
+// InboxPage is the answer to GET /api/v1/exchange/inbox.
+type InboxPage struct {
+	Messages []InboxMessage `json:"messages"`
+	// Next is the cursor to pass as "after" for the next page.
+	Next string `json:"next"`
+}
+
+// DefaultInboxLimit is the page size of the inbox API when none is given.
+const DefaultInboxLimit = 100
+
+func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, c ClientID) {
+	q := r.URL.Query()
+	after, limit := int64(0), DefaultInboxLimit
+	if s := q.Get("after"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			web.Error(w, r, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number"))
+			return
+		}
+		after = v
+	}
+	if s := q.Get("limit"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 || v > MaxInboxPage {
+			web.Error(w, r, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", MaxInboxPage)))
+			return
+		}
+		limit = v
+	}
+	msgs, err := h.n.Inbox(r.Context(), c, after, limit)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	page := InboxPage{Messages: make([]InboxMessage, len(msgs)), Next: strconv.FormatInt(after, 10)}
+	for i, m := range msgs {
+		page.Messages[i] = InboxMessage{Seq: m.Seq, ID: m.ID, Sender: m.Sender.String(), Service: m.Service.String(), Level: m.Level.String(),
+			ContentType: m.ContentType, Time: m.Time, Payload: m.Payload}
+		page.Next = strconv.FormatInt(m.Seq, 10)
+	}
+	web.JSON(w, r, http.StatusOK, page)
+}
+
+// AckRequest is the body of POST /api/v1/exchange/inbox/ack.
+type AckRequest struct {
+	IDs []string `json:"ids"`
+}
+
+// AckResponse says how many messages were acknowledged.
+type AckResponse struct {
+	Acknowledged int64 `json:"acknowledged"`
+}
+
+func (h *Handler) ack(w http.ResponseWriter, r *http.Request, c ClientID) {
+	var req AckRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if len(req.IDs) == 0 {
+		web.Error(w, r, errs.Invalid("ids", "list the ids of the messages to acknowledge"))
+		return
+	}
+	k, err := h.n.Ack(r.Context(), c, req.IDs...)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, AckResponse{Acknowledged: k})
+}
+
+// WebhookRequest is the body of PUT /api/v1/exchange/webhook.
+type WebhookRequest struct {
+	URL string `json:"url"`
+}
+
+// WebhookResponse carries the webhook's signing secret, shown once.
+type WebhookResponse struct {
+	Secret string `json:"secret"`
+}
+
+func (h *Handler) setWebhook(w http.ResponseWriter, r *http.Request, c ClientID) {
+	var req WebhookRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	secret, err := h.n.SetWebhook(r.Context(), c, req.URL)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, WebhookResponse{Secret: secret})
+}
+
+func (h *Handler) deleteWebhook(w http.ResponseWriter, r *http.Request, c ClientID) {
+	if err := h.n.DeleteWebhook(r.Context(), c); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// proof returns the proof of a message the client sent (direction out,
+// the default) or received (in).
+func (h *Handler) proof(w http.ResponseWriter, r *http.Request, c ClientID) {
+	dir := r.URL.Query().Get("direction")
+	if dir == "" {
+		dir = "out"
+	}
+	if dir != "out" && dir != "in" {
+		web.Error(w, r, errs.Invalid("direction", "direction must be out (a message you sent) or in (one you received)"))
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.n.ownsMessage(r, c, dir, id); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p, err := h.n.Proof(r.Context(), dir, TypeMessage, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, p)
+}
+
+// ownsMessage reports, as an error wrapping errs.ErrNotFound otherwise,
+// whether c sent (out) or received (in) the message: a system sees the
+// proofs of its own messages only, and cannot learn that others exist.
+func (n *Node) ownsMessage(r *http.Request, c ClientID, dir, id string) error {
+	col := "sender"
+	if dir == "in" {
+		col = "recipient"
+	}
+	var party string
+	err := n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && party != c.String()) {
+		return fmt.Errorf("exchange: no %s message %s of %s: %w", dir, id, c, errs.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("exchange: read message %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"chancery/internal/store"
+)
+
+// syncBenchClients is the number of concurrent clients of both halves of
+// BenchmarkSyncProxy.
+const syncBenchClients = 16
+
+// BenchmarkSyncProxy measures requests from an information system through
+// its node's gateway (a real HTTP server), NATS over the leaf link, the
+// provider's node and a local backend, against the same backend called
+// directly by the same kind of client at the same concurrency, in the
+// same run. Both nodes sign their logs as they would in service.
+func BenchmarkSyncProxy(b *testing.B) {
+	g := newGwNet(b, store.SQLite)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"079203001234","name":"Nguyễn Văn An","status":"valid"}`) //nolint:errcheck // benchmark backend
+	}))
+	b.Cleanup(backend.Close)
+	g.publish(b, func(c *GlobalConf) { setBackend(c, lookupSvc, backend.URL) })
+	ctx, cancel := context.WithCancel(testCtx())
+	var signers sync.WaitGroup
+	for _, n := range []*testNode{g.hq, g.mission} {
+		signers.Go(func() { n.RunLogSigner(ctx, 200*time.Millisecond) })
+	}
+	b.Cleanup(func() { cancel(); signers.Wait() })
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: syncBenchClients, MaxConnsPerHost: syncBenchClients}}
+	proxied := func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, g.gateway.URL+GatewayPath+lookupSvc.String()+"/citizens/079203001234", nil)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer "+g.token)
+			req.Header.Set("Accept", "application/json")
+		}
+		return req, err
+	}
+	direct := func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, backend.URL+"/citizens/079203001234", nil)
+		if err == nil {
+			req.Header.Set("Accept", "application/json")
+		}
+		return req, err
+	}
+	// Warm both paths' connections before measuring.
+	runSyncLoad(b, client, proxied, syncBenchClients*4)
+	runSyncLoad(b, client, direct, syncBenchClients*4)
+
+	b.ResetTimer()
+	rate, p99, cpu := runSyncLoad(b, client, proxied, b.N)
+	directRate, directP99, directCPU := runSyncLoad(b, client, direct, b.N)
+	b.StopTimer()
+	b.ReportMetric(rate, "req/s")
+	b.ReportMetric(p99, "p99-ms")
+	b.ReportMetric(cpu, "cpu-us/req")
+	b.ReportMetric(directRate, "direct-req/s")
+	b.ReportMetric(directP99, "direct-p99-ms")
+	b.ReportMetric(directCPU, "direct-cpu-us/req")
+}
+
+// runSyncLoad sends n requests made by newReq from syncBenchClients
+// concurrent clients and returns the rate, the 99th percentile latency in
+// milliseconds and the process's CPU time per request in microseconds
+// (everything runs in this process: clients, both nodes, both NATS
+// servers and the backend), which other load on the machine does not
+// skew the way it skews rates.
+func runSyncLoad(b *testing.B, client *http.Client, newReq func() (*http.Request, error), n int) (rate, p99ms, cpuUS float64) {
+	b.Helper()
+	latencies := make([]time.Duration, n)
+	var (
+		next   atomic.Int64
+		failed atomic.Value
+		wg     sync.WaitGroup
+	)
+	cpu0 := processCPU(b)
+	start := time.Now()
+	for range syncBenchClients {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				req, err := newReq()
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body) //nolint:errcheck // drained for keep-alive
+				res.Body.Close()
+				latencies[i] = time.Since(t0)
+				if res.StatusCode != http.StatusOK {
+					failed.Store(fmt.Errorf("status %d", res.StatusCode))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := processCPU(b) - cpu0
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatalf("request failed: %v", err)
+	}
+	slices.Sort(latencies)
+	p99 := latencies[min(len(latencies)-1, len(latencies)*99/100)]
+	return float64(n) / elapsed.Seconds(), float64(p99) / float64(time.Millisecond), float64(cpu) / float64(time.Microsecond) / float64(n)
+}
+
+// processCPU returns the CPU time, user and system, the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,102 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+)
+
+// The inbox of a client subsystem is its delivered, unacknowledged rows
+// of the message log: reading it needs no other store, and an
+// acknowledgement is one update.
+
+// MaxInboxPage bounds the messages one Inbox call returns.
+const MaxInboxPage = 500
+
+// Delivered is a message in a client subsystem's inbox.
+type Delivered struct {
+	// Seq is the message's position in this node's log: the cursor to
+	// read on from.
+	Seq         int64
+	ID          string
+	Sender      ClientID
+	Service     ServiceID
+	Level       authz.Level
+	ContentType string
+	Time        time.Time
+	// Payload is nil when the body was erased after the retention.
+	Payload []byte
+}
+
+// Inbox returns up to limit unacknowledged messages delivered to client
+// with Seq above after, in the order they were delivered. A limit out of
+// 1..MaxInboxPage is taken as MaxInboxPage.
+func (n *Node) Inbox(ctx context.Context, client ClientID, after int64, limit int) ([]Delivered, error) {
+	if limit <= 0 || limit > MaxInboxPage {
+		limit = MaxInboxPage
+	}
+	rows, err := n.db.QueryContext(ctx, n.db.Rebind(`SELECT seq, msg_id, sender, service, level, content_type, msg_time_us, body FROM exchange_log
+		WHERE recipient = ? AND direction = 'in' AND state = 'delivered' AND acked_us IS NULL AND seq > ? ORDER BY seq LIMIT ?`),
+		client.String(), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: read the inbox of %s: %w", client, err)
+	}
+	defer rows.Close()
+	var out []Delivered
+	for rows.Next() {
+		var (
+			d               Delivered
+			sender, service string
+			level, at       int64
+			body            []byte
+		)
+		if err := rows.Scan(&d.Seq, &d.ID, &sender, &service, &level, &d.ContentType, &at, &body); err != nil {
+			return nil, fmt.Errorf("exchange: read the inbox of %s: %w", client, err)
+		}
+		if d.Sender, err = ParseClientID(sender); err != nil {
+			return nil, fmt.Errorf("exchange: inbox message %s: %w", d.ID, err)
+		}
+		if d.Service, err = ParseServiceID(service); err != nil {
+			return nil, fmt.Errorf("exchange: inbox message %s: %w", d.ID, err)
+		}
+		d.Level, d.Time = authz.Level(level), time.UnixMicro(at).UTC()
+		if body != nil {
+			if d.Payload, err = n.ring.Open(ctx, keyPurpose, body, bodyAD("in", d.ID)); err != nil {
+				return nil, fmt.Errorf("exchange: unseal inbox message %s: %w", d.ID, err)
+			}
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// MaxAck bounds the ids one Ack call takes.
+const MaxAck = 1000
+
+// Ack acknowledges messages in client's inbox by id, so they are not
+// returned or pushed again, and reports how many it acknowledged. Ids
+// already acknowledged, or not in the client's inbox, are skipped.
+func (n *Node) Ack(ctx context.Context, client ClientID, ids ...string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if len(ids) > MaxAck {
+		return 0, errs.Invalid("ids", fmt.Sprintf("acknowledge at most %d messages at once, not %d", MaxAck, len(ids)))
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, n.now().UnixMicro(), client.String())
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
+		AND msg_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	res, err := n.db.ExecContext(ctx, n.db.Rebind(q), args...)
+	if err != nil {
+		return 0, fmt.Errorf("exchange: acknowledge messages of %s: %w", client, err)
+	}
+	return res.RowsAffected()
+}

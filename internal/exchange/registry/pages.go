@@ -1,0 +1,753 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/exchange"
+	"chancery/internal/i18n"
+	"chancery/internal/identity"
+	"chancery/internal/web"
+)
+
+// field is one form control as the "registry-field" partial draws it: a
+// label, the control, an optional hint and the error tied to it by
+// aria-describedby.
+type field struct {
+	ID       string // element id, unique on the page
+	Name     string // form name, the same as the API's field name
+	Type     string // an input type, "textarea" or "select"
+	Label    string
+	Value    string
+	Required bool
+	Hint     string
+	Error    string
+	// ErrorDetail is the registry's precise message, in English, shown
+	// under a Vietnamese explanation.
+	ErrorDetail  string
+	Options      []option // for "select"
+	RequiredNote string
+}
+
+// DescribedBy lists the ids of the hint and error, for aria-describedby.
+func (f field) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.ID+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// option is a choice of a select.
+type option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// problem is a refusal shown on a form: for a field, or for the whole
+// form.
+type problem struct {
+	Status  int
+	Field   string
+	Message string // in the page's language
+	Detail  string // the registry's message, in English, when Message is not it
+}
+
+// form is a form being drawn: the page (for its language), the submitted
+// values, and the refusal to show, if any.
+type form struct {
+	page   web.Page
+	prefix string // makes ids unique when a page has several forms
+	values url.Values
+	prob   problem
+	drawn  map[string]bool
+}
+
+func newForm(p web.Page, prefix string, values url.Values, prob problem) *form {
+	return &form{page: p, prefix: prefix, values: values, prob: prob, drawn: map[string]bool{}}
+}
+
+// field returns a control named name of type typ, labelled with the
+// catalogue text labelKey; the text labelKey+".hint", if any, is its hint.
+func (f *form) field(name, typ, labelKey string, required bool) field {
+	f.drawn[name] = true
+	fl := field{ID: f.prefix + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name), Required: required}
+	if required {
+		fl.RequiredNote = f.page.T("form.required")
+	}
+	if hint := labelKey + ".hint"; i18n.Has(hint) {
+		fl.Hint = f.page.T(hint)
+	}
+	if f.prob.Field == name {
+		fl.Error, fl.ErrorDetail = f.prob.Message, f.prob.Detail
+	}
+	return fl
+}
+
+// choice returns a select of opts, marking the submitted value.
+func (f *form) choice(name, labelKey string, required bool, opts []option) field {
+	fl := f.field(name, "select", labelKey, required)
+	fl.Options = make([]option, len(opts))
+	for i, o := range opts {
+		o.Selected = o.Value == fl.Value
+		fl.Options[i] = o
+	}
+	return fl
+}
+
+// message is the refusal to show above the form, once its fields are
+// drawn: all of it when no drawn field shows it, else a pointer to the
+// field.
+func (f *form) message() problem {
+	if f.prob.Field == "" || !f.drawn[f.prob.Field] {
+		return f.prob
+	}
+	return problem{Status: f.prob.Status, Message: f.page.T("form.errors")}
+}
+
+// sentBack is a form sent back to the page it came from, for a page with
+// several forms: which form (its id prefix), what was submitted, and why
+// it was refused. The zero sentBack is a page drawn afresh.
+type sentBack struct {
+	form   string
+	values url.Values
+	prob   problem
+}
+
+// newForm returns the form of id prefix drawn with what was submitted
+// when it is the form sent back, else with stored (nil: empty).
+func (b sentBack) newForm(p web.Page, prefix string, stored url.Values) *form {
+	if b.form == prefix {
+		return newForm(p, prefix, b.values, b.prob)
+	}
+	return newForm(p, prefix, stored, problem{})
+}
+
+// explain turns a registry error into what a form shows. It reports false
+// for errors a form cannot show (not found, internal), which web.Error
+// answers.
+func explain(p web.Page, err error) (problem, bool) {
+	var fe *errs.FieldError
+	switch {
+	case errors.As(err, &fe):
+		// The registry explains in English; a Vietnamese page leads with
+		// the catalogue's explanation of the field and keeps the precise
+		// reason beside it.
+		if key := "registry.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
+			return problem{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
+		}
+		return problem{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
+	case errors.Is(err, errs.ErrConflict):
+		return problem{Status: http.StatusConflict, Message: p.T("registry.error.conflict"), Detail: err.Error()}, true
+	case errors.Is(err, errs.ErrInvalid):
+		return problem{Status: http.StatusBadRequest, Message: p.T("registry.error.invalid"), Detail: err.Error()}, true
+	}
+	return problem{}, false
+}
+
+// parseForm reads the submitted form, refusing a malformed body.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err)
+	}
+	return nil
+}
+
+// levelOptions lists the classification levels for a select.
+func levelOptions(p web.Page) []option {
+	var opts []option
+	for l := authz.Unclassified; l.Valid(); l++ {
+		opts = append(opts, option{Value: l.String(), Label: p.T("registry.level." + l.String())})
+	}
+	return opts
+}
+
+// kindOptions lists the service kinds for a select, with "any" first
+// when withAny.
+func kindOptions(p web.Page, withAny bool) []option {
+	var opts []option
+	if withAny {
+		opts = append(opts, option{Value: "", Label: p.T("registry.any")})
+	}
+	for _, k := range []exchange.ServiceKind{exchange.KindREST, exchange.KindAsync} {
+		opts = append(opts, option{Value: string(k), Label: p.T("registry.kind." + string(k))})
+	}
+	return opts
+}
+
+// subsystemOptions lists conf's subsystems for a select.
+func subsystemOptions(p web.Page, conf *exchange.GlobalConf) []option {
+	opts := []option{{Value: "", Label: p.T("registry.choose")}}
+	for _, s := range conf.Subsystems {
+		opts = append(opts, option{Value: s.ID.String(), Label: s.ID.String() + " — " + s.Title})
+	}
+	return opts
+}
+
+// confState is what every registry page says about the configuration it
+// shows: whether there is one, and whether it has expired.
+type confState struct {
+	NoConf  bool
+	Expired bool
+	Serial  uint64
+	Expires time.Time
+	// Editable is true on headquarters' node, which keeps the registry.
+	Editable bool
+}
+
+// state describes conf (nil: none) at now.
+func (h *Handler) state(conf *exchange.GlobalConf) confState {
+	st := confState{NoConf: conf == nil, Editable: h.reg != nil}
+	if conf != nil {
+		st.Serial, st.Expires, st.Expired = conf.Serial, conf.Expires, conf.Expired(h.opts.Now())
+	}
+	return st
+}
+
+// serviceRow is a service as the catalogue lists it.
+type serviceRow struct {
+	ID        string
+	Title     string
+	Kind      string
+	KindLabel string
+	Level     string
+	LevelKey  string
+	Provider  string
+}
+
+func newServiceRow(p web.Page, conf *exchange.GlobalConf, e entry) serviceRow {
+	return serviceRow{ID: e.ID.String(), Title: e.Title, Kind: string(e.Kind), KindLabel: p.T("registry.kind." + string(e.Kind)),
+		Level: e.MaxLevel.String(), LevelKey: "registry.level." + e.MaxLevel.String(), Provider: memberName(p, conf, e.ID.Member)}
+}
+
+// servicesData is the view of the catalogue.
+type servicesData struct {
+	confState
+	Filter   []field
+	Problem  problem
+	Rows     []serviceRow
+	Filtered bool
+}
+
+func (h *Handler) pageServices(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "registry.services.title")
+	q := r.URL.Query()
+	conf := h.opts.Conf()
+	data := servicesData{confState: h.state(conf), Filtered: q.Get("q") != "" || q.Get("kind") != ""}
+	status := http.StatusOK
+	f, err := filterFrom(r)
+	if err != nil {
+		prob, ok := explain(p, err)
+		if !ok {
+			web.Error(w, r, err)
+			return
+		}
+		data.Problem, status = prob, prob.Status
+	} else if conf != nil {
+		for _, e := range catalogue(conf, f) {
+			data.Rows = append(data.Rows, newServiceRow(p, conf, e))
+		}
+	}
+	fm := newForm(p, "filter-", q, data.Problem)
+	data.Filter = []field{
+		fm.field("q", "search", "registry.search", false),
+		fm.choice("kind", "registry.service.kind", false, kindOptions(p, true)),
+	}
+	data.Problem = fm.message()
+	h.pages.Render(w, r, status, "services", web.View[servicesData]{Page: p, Data: data})
+}
+
+// clientRow is a client allowed to use a service.
+type clientRow struct {
+	ID     string
+	Title  string
+	Member string
+}
+
+// serviceData is the view of one service: what it is, its description
+// and interface, who may call it and, at headquarters, the forms that
+// change it.
+type serviceData struct {
+	confState
+	ID        string
+	Title     string
+	Desc      string
+	KindLabel string
+	Level     string
+	LevelKey  string
+	Backend   string
+	OpenAPI   string
+	Provider  string
+	Subsystem string
+	Clients   []clientRow
+	// Grants is the history of the rights, at headquarters.
+	Grants       []Grant
+	GrantForm    []field
+	GrantProblem problem
+	EditForm     []field
+	EditProblem  problem
+}
+
+// prettyJSON indents a JSON document for reading, or returns it as it is
+// when it does not parse.
+func prettyJSON(doc string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(doc), "", "  "); err != nil {
+		return doc
+	}
+	return b.String()
+}
+
+func (h *Handler) pageService(w http.ResponseWriter, r *http.Request) {
+	id, err := pathService(r)
+	if err != nil {
+		web.Error(w, r, fmt.Errorf("%w: %v", errs.ErrNotFound, err))
+		return
+	}
+	h.showService(w, r, http.StatusOK, id, sentBack{})
+}
+
+// showService draws the page of service id, with a form sent back.
+func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int, id exchange.ServiceID, back sentBack) {
+	e, conf, err := h.lookupService(id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "registry.service.title")
+	p.Title = e.Title
+	data := serviceData{confState: h.state(conf), ID: e.ID.String(), Title: e.Title, Desc: e.Description,
+		KindLabel: p.T("registry.kind." + string(e.Kind)), Level: e.MaxLevel.String(), LevelKey: "registry.level." + e.MaxLevel.String(),
+		Backend: e.Backend, OpenAPI: prettyJSON(e.OpenAPI), Provider: memberName(p, conf, e.ID.Member), Subsystem: e.Provider.SubsystemTitle}
+	for _, c := range e.Clients {
+		row := clientRow{ID: c.String(), Member: memberName(p, conf, c.Member)}
+		if s, ok := conf.Subsystem(c); ok {
+			row.Title = s.Title
+		}
+		data.Clients = append(data.Clients, row)
+	}
+	if h.reg != nil {
+		if data.Grants, err = h.reg.Rights(r.Context(), id); err != nil && !errors.Is(err, errs.ErrNotFound) {
+			web.Error(w, r, err)
+			return
+		}
+		gf := back.newForm(p, "grant-", nil)
+		data.GrantForm = []field{gf.choice("client", "registry.right.client", true, subsystemOptions(p, conf))}
+		data.GrantProblem = gf.message()
+		ef := back.newForm(p, "edit-", url.Values{"title": {e.Title}, "description": {e.Description}, "backend": {e.Backend},
+			"openapi": {e.OpenAPI}, "max_level": {e.MaxLevel.String()}})
+		data.EditForm = []field{
+			ef.field("title", "text", "registry.service.title_field", true),
+			ef.field("description", "textarea", "registry.service.description", false),
+		}
+		if e.Kind == exchange.KindREST {
+			data.EditForm = append(data.EditForm,
+				ef.field("backend", "url", "registry.service.backend", true),
+				ef.field("openapi", "textarea", "registry.service.openapi", true))
+		}
+		data.EditForm = append(data.EditForm, ef.choice("max_level", "registry.service.max_level", true, levelOptions(p)))
+		data.EditProblem = ef.message()
+	}
+	h.pages.Render(w, r, status, "service", web.View[serviceData]{Page: p, Data: data})
+}
+
+// formService parses the "service" field of a submitted form.
+func formService(r *http.Request) (exchange.ServiceID, error) {
+	return exchange.ParseServiceID(r.PostFormValue("service"))
+}
+
+// postForm reads a form sent to a node that keeps the registry and the
+// service it names, answering the request itself and returning false
+// when it cannot.
+func (h *Handler) postForm(w http.ResponseWriter, r *http.Request) (exchange.ServiceID, bool) {
+	if !h.editableForm(w, r) {
+		return exchange.ServiceID{}, false
+	}
+	id, err := formService(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return id, false
+	}
+	return id, true
+}
+
+// editableForm reads a submitted form on a node that keeps the registry,
+// answering the request itself and returning false when it cannot.
+func (h *Handler) editableForm(w http.ResponseWriter, r *http.Request) bool {
+	if h.reg == nil {
+		web.Error(w, r, errManagedAtHQ)
+		return false
+	}
+	if err := parseForm(r); err != nil {
+		web.Error(w, r, err)
+		return false
+	}
+	return true
+}
+
+// serviceHref is the page of service id.
+func serviceHref(id exchange.ServiceID) string { return "/console/exchange/services/" + id.String() }
+
+func (h *Handler) postUpdateService(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.postForm(w, r)
+	if !ok {
+		return
+	}
+	str := func(name string) *string {
+		if _, sent := r.PostForm[name]; !sent {
+			return nil
+		}
+		v := r.PostFormValue(name)
+		return &v
+	}
+	p := ServicePatch{Title: str("title"), Description: str("description"), Backend: str("backend"), OpenAPI: str("openapi")}
+	l, err := parseLevel("max_level", r.PostFormValue("max_level"))
+	if err == nil {
+		p.MaxLevel = &l
+		_, err = h.reg.UpdateService(r.Context(), id, p)
+	}
+	if err != nil {
+		page := h.shell.Page(r, web.Console, "registry.service.title")
+		if prob, ok := explain(page, err); ok {
+			h.showService(w, r, prob.Status, id, sentBack{"edit-", r.PostForm, prob})
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.updated")
+}
+
+func (h *Handler) postDeleteService(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.postForm(w, r)
+	if !ok {
+		return
+	}
+	if err := h.reg.DeleteService(r.Context(), id); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, "/console/exchange/services", "registry.flash.deleted")
+}
+
+func (h *Handler) postGrant(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.postForm(w, r)
+	if !ok {
+		return
+	}
+	client, err := exchange.ParseClientID(r.PostFormValue("client"))
+	if err == nil {
+		_, err = h.reg.Grant(r.Context(), id, client)
+	} else {
+		err = renameField(err, "client")
+	}
+	if err != nil {
+		page := h.shell.Page(r, web.Console, "registry.service.title")
+		if prob, ok := explain(page, err); ok {
+			h.showService(w, r, prob.Status, id, sentBack{"grant-", r.PostForm, prob})
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.granted")
+}
+
+func (h *Handler) postRevoke(w http.ResponseWriter, r *http.Request) {
+	id, ok := h.postForm(w, r)
+	if !ok {
+		return
+	}
+	client, err := exchange.ParseClientID(r.PostFormValue("client"))
+	if err == nil {
+		err = h.reg.Revoke(r.Context(), id, client)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.revoked")
+}
+
+// newServiceData is the view of the registration form.
+type newServiceData struct {
+	confState
+	Fields  []field
+	Problem problem
+}
+
+func (h *Handler) pageNewService(w http.ResponseWriter, r *http.Request) {
+	h.showNewService(w, r, http.StatusOK, url.Values{"kind": {string(exchange.KindREST)}, "version": {"v1"}}, problem{})
+}
+
+func (h *Handler) showNewService(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+	p := h.shell.Page(r, web.Console, "registry.new.title")
+	conf := h.opts.Conf()
+	data := newServiceData{confState: h.state(conf)}
+	if data.Editable && conf != nil {
+		fm := newForm(p, "service-", values, prob)
+		data.Fields = []field{
+			fm.choice("provider", "registry.service.provider", true, subsystemOptions(p, conf)),
+			fm.field("service", "text", "registry.service.code", true),
+			fm.field("version", "text", "registry.service.version", false),
+			fm.choice("kind", "registry.service.kind", true, kindOptions(p, false)),
+			fm.field("title", "text", "registry.service.title_field", true),
+			fm.field("description", "textarea", "registry.service.description", false),
+			fm.field("backend", "url", "registry.service.backend", false),
+			fm.field("openapi", "textarea", "registry.service.openapi", false),
+			fm.choice("max_level", "registry.service.max_level", true, levelOptions(p)),
+		}
+		data.Problem = fm.message()
+	}
+	h.pages.Render(w, r, status, "service_new", web.View[newServiceData]{Page: p, Data: data})
+}
+
+func (h *Handler) postNewService(w http.ResponseWriter, r *http.Request) {
+	if !h.editableForm(w, r) {
+		return
+	}
+	v := r.PostForm
+	in := NewService{Kind: exchange.ServiceKind(v.Get("kind")), Title: v.Get("title"), Description: v.Get("description"),
+		Backend: v.Get("backend"), OpenAPI: v.Get("openapi")}
+	provider, err := exchange.ParseClientID(v.Get("provider"))
+	if err != nil {
+		err = renameField(err, "provider")
+	}
+	if err == nil {
+		in.ID = exchange.ServiceID{ClientID: provider, Service: strings.TrimSpace(v.Get("service")), Version: strings.TrimSpace(v.Get("version"))}
+		if in.MaxLevel, err = parseLevel("max_level", v.Get("max_level")); err == nil {
+			_, err = h.reg.CreateService(r.Context(), in)
+		}
+	}
+	if err != nil {
+		page := h.shell.Page(r, web.Console, "registry.new.title")
+		if prob, ok := explain(page, err); ok {
+			h.showNewService(w, r, prob.Status, v, prob)
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, serviceHref(in.ID), "registry.flash.created")
+}
+
+// subsystemRow is a subsystem as the list shows it.
+type subsystemRow struct {
+	ID       string
+	Member   string
+	Title    string
+	Level    string
+	LevelKey string
+}
+
+// subsystemsData is the view of the subsystems page.
+type subsystemsData struct {
+	confState
+	Rows    []subsystemRow
+	Fields  []field
+	Problem problem
+}
+
+func (h *Handler) pageSubsystems(w http.ResponseWriter, r *http.Request) {
+	h.showSubsystems(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, problem{})
+}
+
+func (h *Handler) showSubsystems(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+	p := h.shell.Page(r, web.Console, "registry.subsystems.title")
+	conf := h.opts.Conf()
+	data := subsystemsData{confState: h.state(conf)}
+	if conf == nil {
+		h.pages.Render(w, r, status, "subsystems", web.View[subsystemsData]{Page: p, Data: data})
+		return
+	}
+	for _, s := range conf.Subsystems {
+		data.Rows = append(data.Rows, subsystemRow{ID: s.ID.String(), Member: memberName(p, conf, s.ID.Member), Title: s.Title,
+			Level: s.Clearance.String(), LevelKey: "registry.level." + s.Clearance.String()})
+	}
+	if data.Editable && p.Can("service", "create") {
+		members := []option{{Value: "", Label: p.T("registry.choose")}}
+		for _, m := range conf.Members {
+			name := m.NameVI
+			if p.Lang == i18n.EN {
+				name = m.NameEN
+			}
+			members = append(members, option{Value: m.Code, Label: m.Code + " — " + name})
+		}
+		fm := newForm(p, "subsystem-", values, prob)
+		data.Fields = []field{
+			fm.choice("member", "registry.subsystem.member", true, members),
+			fm.field("code", "text", "registry.subsystem.code", true),
+			fm.field("title", "text", "registry.subsystem.title_field", true),
+			fm.choice("clearance", "registry.subsystem.clearance", true, levelOptions(p)),
+		}
+		data.Problem = fm.message()
+	}
+	h.pages.Render(w, r, status, "subsystems", web.View[subsystemsData]{Page: p, Data: data})
+}
+
+func (h *Handler) postSubsystem(w http.ResponseWriter, r *http.Request) {
+	if !h.editableForm(w, r) {
+		return
+	}
+	v := r.PostForm
+	in, err := subsystemRequest{Member: v.Get("member"), Code: v.Get("code"), Title: v.Get("title"), Clearance: v.Get("clearance")}.newSubsystem()
+	if err == nil {
+		_, err = h.reg.CreateSubsystem(r.Context(), in)
+	}
+	if err != nil {
+		page := h.shell.Page(r, web.Console, "registry.subsystems.title")
+		if prob, ok := explain(page, err); ok {
+			h.showSubsystems(w, r, prob.Status, v, prob)
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, "/console/exchange/subsystems", "registry.flash.subsystem_created")
+}
+
+// nodeRow is a node as the nodes page shows it.
+type nodeRow struct {
+	ID        string
+	RoleLabel string
+	Member    string
+	KeyID     string
+	Certified time.Time
+	Revoked   time.Time
+	Reason    string
+	// Revocable is true for a mission's node in service.
+	Revocable bool
+	Field     field // the reason of a revocation, on its form
+}
+
+// nodesData is the view of the nodes page.
+type nodesData struct {
+	confState
+	Rows []nodeRow
+	// CanEnrol is true at headquarters for those who may enrol nodes.
+	CanEnrol     bool
+	EnrolFields  []field
+	EnrolProblem problem
+	RevokeFailed problem
+	// Issued is a token just issued, shown this once, to the mission
+	// IssuedTo names.
+	Issued   *issuedEnrolment
+	IssuedTo string
+}
+
+func (h *Handler) pageNodes(w http.ResponseWriter, r *http.Request) {
+	h.showNodes(w, r, http.StatusOK, sentBack{}, nil)
+}
+
+// showNodes draws the nodes page, with a form sent back (the enrolment
+// form, or the revocation form of a node), and a token just issued.
+func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, back sentBack, issued *issuedEnrolment) {
+	p := h.shell.Page(r, web.Console, "registry.nodes.title")
+	conf := h.opts.Conf()
+	data := nodesData{confState: h.state(conf), Issued: issued, CanEnrol: h.reg != nil && p.Can("system", "administer")}
+	if conf != nil && issued != nil {
+		data.IssuedTo = memberName(p, conf, issued.Member)
+	}
+	if conf != nil {
+		for _, n := range confNodes(conf) {
+			row := nodeRow{ID: n.ID, RoleLabel: p.T("registry.role." + string(n.Role)), Member: memberName(p, conf, n.Member),
+				KeyID: n.SigningKeyID, Certified: n.Certified, Revoked: n.Revoked, Reason: n.RevokedReason,
+				Revocable: data.CanEnrol && n.Role == exchange.RoleMission && n.Revoked.IsZero()}
+			if row.Revocable {
+				fm := back.newForm(p, "revoke-"+n.ID+"-", nil)
+				row.Field = fm.field("reason", "text", "registry.node.reason", true)
+				if prob := fm.prob; prob.Message != "" && prob.Field != "reason" {
+					// A refusal of the revocation as a whole (a conflict) is
+					// shown where the administrator acted.
+					row.Field.Error, row.Field.ErrorDetail = prob.Message, prob.Detail
+				}
+			}
+			data.Rows = append(data.Rows, row)
+		}
+	}
+	if data.CanEnrol {
+		units, err := h.reg.EnrolmentCandidates(r.Context())
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		opts := []option{{Value: "", Label: p.T("registry.choose")}}
+		for _, u := range units {
+			opts = append(opts, option{Value: u.Code, Label: unitLabel(p, u)})
+		}
+		fm := back.newForm(p, "enrol-", nil)
+		data.EnrolFields = []field{fm.choice("member", "registry.enrol.member", true, opts)}
+		data.EnrolProblem = fm.message()
+	}
+	h.pages.Render(w, r, status, "nodes", web.View[nodesData]{Page: p, Data: data})
+}
+
+func (h *Handler) postEnrolment(w http.ResponseWriter, r *http.Request) {
+	if !h.editableForm(w, r) {
+		return
+	}
+	issued, err := h.issue(r, r.PostFormValue("member"))
+	if err != nil {
+		page := h.shell.Page(r, web.Console, "registry.nodes.title")
+		if prob, ok := explain(page, err); ok {
+			h.showNodes(w, r, prob.Status, sentBack{"enrol-", r.PostForm, prob}, nil)
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	// The token is shown in this response only, never in a URL or a
+	// redirect: the registry keeps nothing that could show it again.
+	h.showNodes(w, r, http.StatusCreated, sentBack{}, &issued)
+}
+
+func (h *Handler) postRevokeNode(w http.ResponseWriter, r *http.Request) {
+	if !h.editableForm(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.reg.RevokeNode(r.Context(), id, r.PostFormValue("reason")); err != nil {
+		page := h.shell.Page(r, web.Console, "registry.nodes.title")
+		if prob, ok := explain(page, err); ok {
+			h.showNodes(w, r, prob.Status, sentBack{"revoke-" + id + "-", r.PostForm, prob}, nil)
+			return
+		}
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, "/console/exchange/nodes", "registry.flash.node_revoked")
+}
+
+// memberName is a member's name in the page's language, or its code when
+// the configuration does not list it.
+func memberName(p web.Page, conf *exchange.GlobalConf, code string) string {
+	m, ok := conf.Member(conf.Instance + "/" + exchange.ClassGOV + "/" + code)
+	switch {
+	case !ok:
+		return code
+	case p.Lang == i18n.EN:
+		return m.NameEN
+	}
+	return m.NameVI
+}
+
+// unitLabel is a unit as a select shows it.
+func unitLabel(p web.Page, u identity.Unit) string {
+	name := u.NameVI
+	if p.Lang == i18n.EN {
+		name = u.NameEN
+	}
+	return u.Code + " — " + name
+}
