@@ -29,6 +29,8 @@ import (
 	"chancery/internal/config"
 	"chancery/internal/console"
 	"chancery/internal/exchange"
+	"chancery/internal/exchange/registry"
+	"chancery/internal/govsim"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/portal"
@@ -48,6 +50,9 @@ type App struct {
 	Identity *identity.Service
 	Auth     *auth.Service
 	Node     *exchange.Node
+	Registry *registry.Registry // at headquarters; nil on a mission
+
+	sims *govsim.Server // the outside agencies' simulators, on a demo headquarters
 
 	metrics *prometheus.Registry
 
@@ -56,8 +61,8 @@ type App struct {
 	server  *http.Server
 	started time.Time
 
-	auditMu   sync.Mutex
-	stopAudit func() // stops the ledger's periodic work that Serve started; guarded by auditMu
+	bgMu   sync.Mutex
+	stopBg func() // stops the background work that Serve started; guarded by bgMu
 }
 
 // New opens the database (migrating it), the keyring, blob storage, the
@@ -97,6 +102,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Identity = identity.NewService(a.DB, nil)
 	a.Identity.SetRecorder(a.Audit)
 	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit})
+	if err := a.openRegistry(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.startSimulators(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err
 	}
@@ -183,6 +194,9 @@ func (a *App) routes(ctx context.Context) error {
 	portalH.Register(rt)
 	consoleH.Register(rt)
 	identityH.Register(rt)
+	if err := a.exchangeRoutes(rt, shell); err != nil {
+		return err
+	}
 	auditH.Register(rt)
 	authH.Register(rt)
 
@@ -190,9 +204,9 @@ func (a *App) routes(ctx context.Context) error {
 	a.handler = web.Chain(rt,
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		web.LimitBody(a.cfg.MaxBody),
+		a.exchangeBodyLimit,
 		web.Language,
-		web.Authenticate(a.Auth.Principal),
+		web.Authenticate(a.principal),
 		audit.RequestOrigin,
 		web.CSRF(auth.SessionCookie),
 	)
@@ -242,8 +256,8 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		a.server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		ln = tls.NewListener(ln, a.server.TLSConfig)
 	}
-	a.runAudit(ctx)
-	defer a.stopAuditRun()
+	a.runBackground(ctx)
+	defer a.stopBackground()
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -266,27 +280,35 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 	return nil
 }
 
-// runAudit runs the ledger's periodic work in the background until ctx
-// ends or stopAuditRun is called.
-func (a *App) runAudit(ctx context.Context) {
+// runBackground runs, until ctx ends or stopBackground is called, the
+// node's periodic work: the audit ledger's integration and checkpoints,
+// and the exchange's transport, gateway and configuration renewal.
+func (a *App) runBackground(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	spawn := func(fn func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(ctx)
+		}()
+	}
+	spawn(func(ctx context.Context) {
 		a.Audit.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
-	}()
-	a.auditMu.Lock()
-	defer a.auditMu.Unlock()
-	a.stopAudit = func() { cancel(); <-done }
+	})
+	a.runExchange(ctx, spawn)
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	a.stopBg = func() { cancel(); wg.Wait() }
 }
 
-// stopAuditRun stops what runAudit started, if anything, and waits for
-// it, so that nothing touches the ledger after it returns.
-func (a *App) stopAuditRun() {
-	a.auditMu.Lock()
-	stop := a.stopAudit
-	a.stopAudit = nil
-	a.auditMu.Unlock()
+// stopBackground stops what runBackground started, if anything, and waits
+// for it, so that nothing touches the database after it returns.
+func (a *App) stopBackground() {
+	a.bgMu.Lock()
+	stop := a.stopBg
+	a.stopBg = nil
+	a.bgMu.Unlock()
 	if stop != nil {
 		stop()
 	}
@@ -296,7 +318,10 @@ func (a *App) stopAuditRun() {
 // integrates the events already appended before the database closes.
 func (a *App) Close() error {
 	var errs []error
-	a.stopAuditRun()
+	a.stopBackground()
+	if a.sims != nil {
+		errs = append(errs, a.sims.Close())
+	}
 	if a.Audit != nil {
 		errs = append(errs, a.Audit.Close())
 	}

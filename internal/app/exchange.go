@@ -2,13 +2,21 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/bus"
+	"chancery/internal/errs"
 	"chancery/internal/exchange"
+	"chancery/internal/exchange/registry"
+	"chancery/internal/govsim"
+	"chancery/internal/web"
 )
 
 // openExchange enrols a mission with headquarters on its first start,
@@ -72,4 +80,173 @@ func (a *App) publicURL() string {
 		return a.cfg.PublicURL
 	}
 	return a.baseURL()
+}
+
+// exchangeActor names the system in the audit events of the exchange's
+// own changes (registering headquarters' node, the demo exchange).
+var exchangeActor = audit.Origin{Actor: audit.System("exchange")}
+
+// openRegistry opens the exchange registry at headquarters. A mission has
+// no registry.
+func (a *App) openRegistry(ctx context.Context) error {
+	if a.Node.Role() != exchange.RoleHQ {
+		return nil
+	}
+	a.Registry = registry.New(a.DB, a.Identity, a.Keys, registry.Options{
+		LeafURLs: a.leafURLs(),
+		OnPublish: func(ctx context.Context, signed []byte) {
+			if err := a.Node.PublishConf(ctx, signed); err != nil {
+				a.log.Error("exchange: take up the new global configuration", "err", err)
+			}
+		},
+	})
+	a.Registry.SetRecorder(a.Audit)
+	return nil
+}
+
+// startExchange registers headquarters' node keys in the registry, which
+// publishes the first global configuration on a new database (and a new
+// one after a key rotation), and on a demo headquarters registers the
+// demo exchange. It runs once the directory holds the ministry's unit.
+func (a *App) startExchange(ctx context.Context) error {
+	if a.Registry == nil {
+		return nil
+	}
+	if err := a.Registry.EnsureHQNode(audit.WithOrigin(ctx, exchangeActor), a.Node.Info()); err != nil {
+		return err
+	}
+	return a.seedDemoExchange(ctx)
+}
+
+// startSimulators starts, on a demo headquarters, the simulators of the
+// National Population Database and the National Public Service Portal on
+// a loopback port of their own (never on the public router), and points
+// the demo exchange at them: the population service's backend and the
+// portal subsystem's webhook, both of which move with the port on every
+// start.
+func (a *App) startSimulators(ctx context.Context) error {
+	if !a.cfg.Demo || a.Registry == nil {
+		return nil
+	}
+	var err error
+	if a.sims, err = govsim.Start(context.WithoutCancel(ctx), "127.0.0.1:0", a.log); err != nil {
+		return err
+	}
+	return nil
+}
+
+// seedDemoExchange registers the demo exchange (idempotent) and points
+// it at this start's simulators.
+func (a *App) seedDemoExchange(ctx context.Context) error {
+	if a.sims == nil {
+		return nil
+	}
+	ctx = audit.WithOrigin(ctx, exchangeActor)
+	if err := a.Registry.SeedDemo(ctx, registry.DemoBackends{PopulationURL: a.sims.PopulationURL(), PopulationOpenAPI: govsim.PopulationOpenAPI()}); err != nil {
+		return fmt.Errorf("seed the demo exchange: %w", err)
+	}
+	lookup := exchange.ServiceID{ClientID: demoPopulation, Service: "citizen-lookup", Version: "v1"}
+	svc, err := a.Registry.Service(ctx, lookup)
+	if err != nil {
+		return err
+	}
+	if backend := a.sims.PopulationURL(); svc.Backend != backend {
+		if _, err := a.Registry.UpdateService(ctx, lookup, registry.ServicePatch{Backend: &backend}); err != nil {
+			return fmt.Errorf("point %s at the simulator: %w", lookup, err)
+		}
+	}
+	if _, err := a.Node.SetWebhook(ctx, demoPortal, a.sims.PortalURL()+"/v1/dossier-statuses"); err != nil {
+		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)
+	}
+	return nil
+}
+
+// The outside agencies of the demo exchange.
+var (
+	demoPopulation = exchange.ClientID{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G02", Subsystem: "population"}
+	demoPortal     = exchange.ClientID{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G22", Subsystem: "portal"}
+)
+
+// exchangeRoutes registers the exchange's API, gateway and pages, the
+// registry's (editable at headquarters only) and the simulators' page.
+func (a *App) exchangeRoutes(rt *web.Router, shell *web.Shell) error {
+	reg, err := registry.NewHandler(shell, registry.HandlerOptions{
+		Conf:     func() *exchange.GlobalConf { c, _ := a.Node.Conf(); return c },
+		Registry: a.Registry, JoinURL: a.publicURL(),
+	})
+	if err != nil {
+		return err
+	}
+	reg.Register(rt)
+	ex, err := exchange.NewHandler(a.Node, shell)
+	if err != nil {
+		return err
+	}
+	ex.Register(rt)
+	if a.sims != nil {
+		sims, err := govsim.NewHandler(a.sims, shell)
+		if err != nil {
+			return err
+		}
+		sims.Register(rt)
+	}
+	return nil
+}
+
+// principal is the middleware's authenticator: a client token of an
+// information system is the exchange's to check (its handlers do), so it
+// passes here as a bearer with no staff identity; anything else is a
+// staff or citizen credential.
+func (a *App) principal(r *http.Request) (web.Principal, error) {
+	if _, ok := exchange.ClientToken(r); ok {
+		return web.Principal{Bearer: true}, nil
+	}
+	return a.Auth.Principal(r)
+}
+
+// exchangeBodyLimit is what the exchange's message API and gateway may
+// take: their handlers hold each body to the global configuration's
+// limit, which is above the server's general one.
+func (a *App) exchangeBodyLimit(next http.Handler) http.Handler {
+	general := web.LimitBody(a.cfg.MaxBody)(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := exchange.ClientToken(r); ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		general.ServeHTTP(w, r)
+	})
+}
+
+// runExchange runs the node's transport and gateway, and at headquarters
+// renews the global configuration before missions' copies expire, until
+// ctx ends.
+func (a *App) runExchange(ctx context.Context, spawn func(func(context.Context))) {
+	spawn(func(ctx context.Context) {
+		if err := a.Node.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("exchange: the transport stopped", "err", err)
+		}
+	})
+	spawn(func(ctx context.Context) {
+		if err := a.Node.ServeRequests(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("exchange: the gateway stopped", "err", err)
+		}
+	})
+	if a.Registry == nil {
+		return
+	}
+	spawn(func(ctx context.Context) {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if err := a.Registry.Refresh(audit.WithOrigin(ctx, exchangeActor)); err != nil && !errors.Is(err, errs.ErrNotFound) && ctx.Err() == nil {
+				a.log.Error("exchange: renew the global configuration", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 }

@@ -141,6 +141,9 @@ const demoAccountsFile = "demo-accounts.txt"
 func (a *App) bootstrap(ctx context.Context) (string, error) {
 	ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("bootstrap")})
 	if _, err := a.DB.Meta(ctx, bootstrapKey); err == nil {
+		if err := a.startExchange(ctx); err != nil {
+			return "", err
+		}
 		if a.cfg.Demo {
 			if b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile)); err == nil {
 				return "Demo data already present (not seeded again).\n" + string(b), nil
@@ -167,6 +170,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
+	if err := a.startExchange(ctx); err != nil {
+		return "", err
+	}
 	if err := store.SetMeta(ctx, a.DB, bootstrapKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
@@ -176,27 +182,35 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 // createAdministrator creates the ministry's root unit and the first
 // administrator, `admin`, with the configured password or a one-time one.
 //
-// A mission node's root unit is the mission itself, as the global
-// configuration from headquarters describes it.
+// A mission node's directory holds the ministry and, under it, the mission
+// itself as the global configuration from headquarters describes it; its
+// administrator belongs to the mission.
 func (a *App) createAdministrator(ctx context.Context) (string, error) {
-	unit := identity.NewUnit{
+	root, err := a.ensureUnit(ctx, identity.NewUnit{
 		Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "Ministry of Foreign Affairs",
 		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh",
+	})
+	if err != nil {
+		return "", err
 	}
+	home := root
 	if a.Node.Role() == exchange.RoleMission {
-		var err error
-		if unit, err = missionUnit(a.Node); err != nil {
+		unit, err := missionUnit(a.Node)
+		if err != nil {
+			return "", err
+		}
+		unit.ParentID = root.ID
+		if home, err = a.ensureUnit(ctx, unit); err != nil {
 			return "", err
 		}
 	}
-	root, err := a.Identity.CreateUnit(ctx, "bootstrap", unit)
-	if err != nil {
-		return "", fmt.Errorf("create the root unit %s: %w", unit.Code, err)
+	admin, err := a.Identity.StaffByUsername(ctx, "admin")
+	if errors.Is(err, errs.ErrNotFound) {
+		admin, err = a.Identity.CreateStaff(ctx, "bootstrap", identity.NewStaff{
+			Username: "admin", FullName: "Quản trị hệ thống", UnitID: home.ID,
+			Roles: authz.RolesOf(authz.Administrator), Clearance: authz.Unclassified,
+		})
 	}
-	admin, err := a.Identity.CreateStaff(ctx, "bootstrap", identity.NewStaff{
-		Username: "admin", FullName: "Quản trị hệ thống", UnitID: root.ID,
-		Roles: authz.RolesOf(authz.Administrator), Clearance: authz.Unclassified,
-	})
 	if err != nil {
 		return "", fmt.Errorf("create the administrator: %w", err)
 	}
@@ -399,6 +413,23 @@ func missionUnit(n *exchange.Node) (identity.NewUnit, error) {
 	}
 	if u.Country == "" {
 		u.Country, u.TimeZone = "VN", "Asia/Ho_Chi_Minh"
+	}
+	return u, nil
+}
+
+// ensureUnit creates a unit of the first start, or finds it when an
+// earlier first start stopped after creating it (a rejected
+// administrator password, say), so that the next start can finish; the
+// administrator is found the same way.
+func (a *App) ensureUnit(ctx context.Context, in identity.NewUnit) (identity.Unit, error) {
+	if u, err := a.Identity.UnitByCode(ctx, in.Code); err == nil {
+		return u, nil
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return identity.Unit{}, err
+	}
+	u, err := a.Identity.CreateUnit(ctx, "bootstrap", in)
+	if err != nil {
+		return identity.Unit{}, fmt.Errorf("create unit %s: %w", in.Code, err)
 	}
 	return u, nil
 }

@@ -36,6 +36,17 @@ var publicByIntent = map[string]string{
 	"POST /account/register":   "citizen registration form",
 	"POST /console/logout":     "signing out works even with an expired session",
 	"POST /account/logout":     "signing out works even with an expired session",
+
+	// The exchange's routes for information systems authenticate their
+	// client token themselves (exchange.Node.Client): no staff session.
+	"/exchange/v1/{rest...}":                   "exchange gateway for information systems; the client token authenticates",
+	"POST /exchange/v1/enrol":                  "mission node enrolment; the one-time token authenticates",
+	"POST /api/v1/exchange/messages":           "asynchronous send; the client token authenticates",
+	"GET /api/v1/exchange/inbox":               "a system's inbox; the client token authenticates",
+	"POST /api/v1/exchange/inbox/ack":          "a system's acknowledgements; the client token authenticates",
+	"PUT /api/v1/exchange/webhook":             "a system's webhook; the client token authenticates",
+	"DELETE /api/v1/exchange/webhook":          "a system's webhook; the client token authenticates",
+	"GET /api/v1/exchange/messages/{id}/proof": "a system's message proofs; the client token authenticates",
 }
 
 // publicWithOIDC lists the public routes that exist only when OIDC
@@ -69,6 +80,9 @@ func do(t *testing.T, h http.Handler, method, path, bearer string) *httptest.Res
 	req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: web.CSRFCookie, Value: csrf})
+	// A DELETE's body is not parsed as a form, so the token also goes in
+	// the header, as htmx sends it.
+	req.Header.Set(web.CSRFHeader, csrf)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

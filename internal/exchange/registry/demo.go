@@ -28,10 +28,6 @@ type DemoBackends struct {
 	// PopulationOpenAPI is that simulator's OpenAPI 3 document
 	// (govsim.PopulationOpenAPI).
 	PopulationOpenAPI []byte
-	// ProceduresURL is the base URL of headquarters' procedure system,
-	// the backend of procedure-catalogue/v1, which missions call to find
-	// a procedure before they build their own.
-	ProceduresURL string
 }
 
 // demoSubsystem is a subsystem of the demo; member "" stands for every
@@ -50,18 +46,6 @@ var demoSubsystems = []demoSubsystem{
 	{"", "consular", "Hệ thống lãnh sự của cơ quan đại diện", authz.Confidential},
 }
 
-// proceduresOpenAPI describes procedure-catalogue/v1.
-const proceduresOpenAPI = `{
-  "openapi": "3.1.0",
-  "info": {"title": "Danh mục thủ tục hành chính (Procedure catalogue)", "version": "1"},
-  "paths": {
-    "/procedures": {"get": {"summary": "List the ministry's administrative procedures", "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
-      "responses": {"200": {"description": "Procedures", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-    "/procedures/{code}": {"get": {"summary": "One procedure: steps, documents, fees, time limit", "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
-      "responses": {"200": {"description": "The procedure", "content": {"application/json": {"schema": {"type": "object"}}}}, "404": {"description": "No such procedure"}}}}
-  }
-}`
-
 // demoServices returns the demo's services.
 func (r *Registry) demoServices(b DemoBackends) []NewService {
 	id := func(member, subsystem, service string) exchange.ServiceID {
@@ -75,7 +59,7 @@ func (r *Registry) demoServices(b DemoBackends) []NewService {
 			Backend:     b.PopulationURL, OpenAPI: string(b.PopulationOpenAPI), MaxLevel: authz.Unclassified},
 		{ID: id(demoPortal, "portal", "dossier-status"), Kind: exchange.KindAsync,
 			Title:       "Cập nhật trạng thái hồ sơ lên Cổng Dịch vụ công quốc gia",
-			Description: "Thông điệp JSON {dossier_code, status, updated_at, note} gửi mỗi khi hồ sơ thủ tục hành chính đổi trạng thái, để công dân theo dõi trên Cổng Dịch vụ công quốc gia.",
+			Description: "Thông điệp JSON gửi mỗi khi hồ sơ thủ tục hành chính đổi trạng thái (dossier_code, procedure_code, status 1–10, status_name, channel, paid, paid_online, updated_at, agency_code), để công dân theo dõi trên Cổng Dịch vụ công quốc gia.",
 			MaxLevel:    authz.Unclassified},
 		{ID: id(demoConsular, "consular", "consular-report"), Kind: exchange.KindAsync,
 			Title:       "Báo cáo công tác lãnh sự định kỳ",
@@ -85,10 +69,6 @@ func (r *Registry) demoServices(b DemoBackends) []NewService {
 			Title:       "Thông báo vụ việc bảo hộ công dân",
 			Description: "Cơ quan đại diện thông báo ngay về Cục Lãnh sự các vụ việc bảo hộ công dân Việt Nam ở nước ngoài (bị bắt giữ, tai nạn, thiên tai).",
 			MaxLevel:    authz.Confidential},
-		{ID: id(demoMinistry, "procedures", "procedure-catalogue"), Kind: exchange.KindREST,
-			Title:       "Danh mục thủ tục hành chính của Bộ",
-			Description: "Tra cứu thủ tục hành chính đang áp dụng: trình tự, thành phần hồ sơ, phí, lệ phí và thời hạn giải quyết.",
-			Backend:     b.ProceduresURL, OpenAPI: proceduresOpenAPI, MaxLevel: authz.Unclassified},
 	}
 }
 
@@ -104,7 +84,7 @@ var demoRights = []demoRight{
 	{1, demoMinistry, "procedures"}, // and report dossier statuses to the portal
 	{2, "", "consular"},             // every mission reports to the Consular Department
 	{3, "", "consular"},
-	{4, "", "consular"}, // and finds procedures at headquarters
+	{0, "", "consular"}, // and verify citizens' identity for passports and civil status
 }
 
 // SeedDemo registers the demo exchange, recorded as usual: subsystems of
@@ -112,8 +92,9 @@ var demoRights = []demoRight{
 // National Population Database with its REST service citizen-lookup/v1,
 // the National Public Service Portal with its asynchronous service
 // dossier-status/v1, the Consular Department's asynchronous services for
-// missions, the REST service procedure-catalogue/v1 at headquarters, and
-// the rights between them. It adds only what is missing, in one change
+// missions, and the rights between them (missions' consular systems may
+// also look citizens up, to verify identity for passports and civil
+// status). It adds only what is missing, in one change
 // that publishes one configuration; run again, it changes nothing. The
 // directory must hold the demo's units and headquarters' node must be
 // registered (EnsureHQNode).

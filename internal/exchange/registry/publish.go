@@ -137,7 +137,7 @@ func members(units []identity.Unit, instance string, nodes []Node, subs []exchan
 			node = hq
 		}
 		out = append(out, exchange.Member{Instance: instance, Class: exchange.ClassGOV, Code: u.Code,
-			NameVI: u.NameVI, NameEN: u.NameEN, Node: node})
+			NameVI: u.NameVI, NameEN: u.NameEN, Kind: string(u.Kind), Country: u.Country, TimeZone: u.TimeZone, Node: node})
 	}
 	return out
 }

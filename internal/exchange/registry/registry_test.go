@@ -564,7 +564,7 @@ func TestServiceFilterMatchesWithoutDiacritics(t *testing.T) {
 func TestSeedDemoIsIdempotent(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		b := registry.DemoBackends{PopulationURL: "http://127.0.0.1:7001", PopulationOpenAPI: []byte(openAPIDoc), ProceduresURL: "http://127.0.0.1:8080/api/v1"}
+		b := registry.DemoBackends{PopulationURL: "http://127.0.0.1:7001", PopulationOpenAPI: []byte(openAPIDoc)}
 		if err := f.reg.SeedDemo(testCtx, b); err != nil {
 			t.Fatalf("SeedDemo: %v", err)
 		}
@@ -581,7 +581,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 			{"VN/GOV/000.00.00.G12/procedures", "VN/GOV/000.00.00.G22/portal/dossier-status/v1"},
 			{"VN/GOV/000.01.02.G12/consular", "VN/GOV/000.00.03.G12/consular/consular-report/v1"},
 			{"VN/GOV/000.01.03.G12/consular", "VN/GOV/000.00.03.G12/consular/citizen-protection/v1"},
-			{"VN/GOV/000.01.03.G12/consular", "VN/GOV/000.00.00.G12/procedures/procedure-catalogue/v1"},
+			{"VN/GOV/000.01.03.G12/consular", "VN/GOV/000.00.00.G02/population/citizen-lookup/v1"},
 		}
 		for _, w := range wantAllowed {
 			client, _ := exchange.ParseClientID(w.client)
@@ -590,8 +590,9 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 				t.Errorf("%s may not use %s", w.client, w.service)
 			}
 		}
-		if c.Allowed(clientID(paris, "consular"), serviceID(population, "population", "citizen-lookup", "v1")) {
-			t.Error("a mission may look citizens up directly")
+		portalStatus, _ := exchange.ParseServiceID("VN/GOV/000.00.00.G22/portal/dossier-status/v1")
+		if _, ok := c.Service(portalStatus); !ok || c.Allowed(clientID(paris, "consular"), portalStatus) {
+			t.Error("a mission may report dossier statuses to the portal, which only the procedure system does")
 		}
 		if s, _ := c.Service(serviceID(population, "population", "citizen-lookup", "v1")); s.Backend != b.PopulationURL || s.OpenAPI != openAPIDoc {
 			t.Errorf("citizen lookup = %+v", s)
@@ -603,8 +604,8 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		if !bytes.Equal(first, again) {
 			t.Error("seeding again published a new configuration")
 		}
-		if n := len(f.events(t, "exchange.service.create")); n != 5 {
-			t.Errorf("%d services recorded, want 5", n)
+		if n := len(f.events(t, "exchange.service.create")); n != 4 {
+			t.Errorf("%d services recorded, want 4", n)
 		}
 	})
 }
