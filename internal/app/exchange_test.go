@@ -1,0 +1,127 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// run runs the chancery command line in this process and returns its
+// standard output, failing the test on a non-zero exit.
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("chancery %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// TestMissionEnrolsAndExchangesWithHeadquarters runs headquarters and a
+// mission as two real processes, as the README's demo says: the mission
+// enrols with a token issued on headquarters, receives the global
+// configuration, joins as a leaf node, sends an asynchronous report that
+// arrives in headquarters' inbox, and calls the population service at
+// headquarters synchronously.
+func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
+	hqDir, missionDir := t.TempDir(), t.TempDir()
+	leaf := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)
+	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", "")
+
+	var enrolment struct{ Token, Command string }
+	status := callJSON(t, http.MethodPost, hq+"/api/v1/exchange/enrolments", admin, `{"member":"000.01.02.G12"}`, &enrolment)
+	if status != http.StatusCreated || !strings.Contains(enrolment.Command, "--token "+enrolment.Token) {
+		t.Fatalf("issue enrolment = %d %+v", status, enrolment)
+	}
+	_, mission := startChild(t, "serve", "--role", "mission", "--join", hq, "--token", enrolment.Token,
+		"--data", missionDir, "--addr", "127.0.0.1:0", "--admin-password", "Embassy-in-Paris-2026")
+	if conf := run(t, "exchange", "conf", "--data", missionDir); !strings.Contains(conf, "node mission-000-01-02-g12 (mission)") {
+		t.Fatalf("the mission's configuration:\n%s", conf)
+	}
+	// A second enrolment with the same token is refused: tokens are used once.
+	if err := Main(context.Background(), []string{"serve", "--role", "mission", "--join", hq, "--token", enrolment.Token,
+		"--data", t.TempDir(), "--addr", "127.0.0.1:0"}, io.Discard, io.Discard); err == 0 {
+		t.Fatal("a used enrolment token enrolled a second node")
+	}
+
+	missionToken := run(t, "exchange", "token", "issue", "VN/GOV/000.01.02.G12/consular", "--data", missionDir)
+	hqToken := run(t, "exchange", "token", "issue", "VN/GOV/000.00.03.G12/consular", "--data", hqDir)
+	report := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(report, []byte(`{"month":"2026-11","visas":412}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := run(t, "exchange", "send", "--node", mission, "--token", missionToken,
+		"--service", "VN/GOV/000.00.03.G12/consular/consular-report/v1", "--level", "confidential", report)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		inbox := run(t, "exchange", "inbox", "--node", hq, "--token", hqToken, "--ack")
+		if strings.Contains(inbox, id) {
+			if !strings.Contains(inbox, `"sender":"VN/GOV/000.01.02.G12/consular"`) || !strings.Contains(inbox, `"level":"confidential"`) {
+				t.Fatalf("the report arrived as %s", inbox)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s did not reach headquarters' inbox within 30 s (inbox: %q)", id, inbox)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if again := run(t, "exchange", "inbox", "--node", hq, "--token", hqToken); strings.Contains(again, id) {
+		t.Fatalf("an acknowledged message is still in the inbox: %s", again)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, mission+"/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215", nil)
+	req.Header.Set("Authorization", "Bearer "+missionToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Nguyễn Thị Lan") || resp.Header.Get("X-Chancery-Message-Id") == "" {
+		t.Fatalf("citizen lookup through the exchange = %d %s", resp.StatusCode, body)
+	}
+}
+
+// callJSON sends a JSON request with a bearer token and decodes the
+// answer into out, returning the status.
+func callJSON(t *testing.T, method, url, bearer, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && err != io.EOF {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return resp.StatusCode
+}
