@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"chancery/internal/store"
+	"chancery/internal/store/storetest"
 )
 
 // syncBenchClients is the number of concurrent clients of both halves of
@@ -24,15 +25,23 @@ const syncBenchClients = 16
 // its node's gateway (a real HTTP server), NATS over the leaf link, the
 // provider's node and a local backend, against the same backend called
 // directly by the same kind of client at the same concurrency, in the
-// same run. Both nodes sign their logs as they would in service.
+// same run. Both nodes sign their logs as they would in service. It runs
+// on each database dialect: SQLite as on a mission, PostgreSQL as at
+// headquarters.
 func BenchmarkSyncProxy(b *testing.B) {
-	g := newGwNet(b, store.SQLite)
+	for _, d := range storetest.Dialects {
+		b.Run(string(d), func(b *testing.B) { benchmarkSyncProxy(b, d) })
+	}
+}
+
+func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
+	g := newGwNet(b, d)
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"id":"079203001234","name":"Nguyễn Văn An","status":"valid"}`) //nolint:errcheck // benchmark backend
 	}))
 	b.Cleanup(backend.Close)
-	g.publish(b, func(c *GlobalConf) { setBackend(c, lookupSvc, backend.URL) })
+	g.publish(b, func(c *GlobalConf) { setGwBackend(c, lookupSvc, backend.URL) })
 	ctx, cancel := context.WithCancel(testCtx())
 	var signers sync.WaitGroup
 	for _, n := range []*testNode{g.hq, g.mission} {

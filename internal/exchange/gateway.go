@@ -586,14 +586,15 @@ func (n *Node) checkRequest(conf *GlobalConf, s *Session, e *Envelope) (*wireReq
 }
 
 // failed answers a request whose backend did not: status is 502 or 504
-// (503 when this node could not log), detail says why.
-func (n *Node) failed(ctx context.Context, s *Session, e *Envelope, digest []byte, status int, detail string, logged bool) []byte {
-	return n.reply(ctx, s, e, digest, encodeFailure(status, detail), "failed", detail, logged)
+// (503 when this node could not log), detail says why; logRequest is as
+// for reply.
+func (n *Node) failed(ctx context.Context, s *Session, e *Envelope, digest []byte, status int, detail string, logRequest bool) []byte {
+	return n.reply(ctx, s, e, digest, encodeFailure(status, detail), "failed", detail, logRequest)
 }
 
-// reply seals the response to e with payload, logs it (and the request's
-// final state, or the refused request), and returns the reply frame.
-// logged says whether the request has its row already.
+// reply seals the response to e with payload, logs it and, if
+// logRequest, the request's final state (or, for a refused request, its
+// row), and returns the reply frame.
 func (n *Node) reply(ctx context.Context, s *Session, e *Envelope, digest, payload []byte, state, reason string, logRequest bool) []byte {
 	resp := &Envelope{Header: Header{
 		ID: e.ID, Type: TypeResponse, Sender: e.Recipient, Recipient: e.Sender, Service: e.Service,
@@ -601,21 +602,24 @@ func (n *Node) reply(ctx context.Context, s *Session, e *Envelope, digest, paylo
 	}, Payload: payload}
 	wire, respDigest := SealResponse(s, resp)
 	op := &syncLogOp{}
-	if row, err := n.newSyncLogRow(ctx, "out", s.Sender, resp, respDigest, "sent", ""); err == nil {
+	row, err := n.newSyncLogRow(ctx, "out", s.Sender, resp, respDigest, "sent", "")
+	if err == nil {
 		op.rows = append(op.rows, row)
-	}
-	if logRequest {
-		if state == "refused" {
+		switch {
+		case !logRequest:
+		case state == "refused":
 			// A refused request has no row yet (the replay check
 			// inserts it only for requests that pass the checks).
-			if row, err := n.newSyncLogRow(ctx, "in", s.Sender, e, digest, state, cutText(reason, 1024)); err == nil {
-				op.rows = append(op.rows, row)
-			}
-		} else {
+			row, err = n.newSyncLogRow(ctx, "in", s.Sender, e, digest, state, cutText(reason, 1024))
+			op.rows = append(op.rows, row)
+		default:
 			op.updates = append(op.updates, syncLogUpdate{msgID: e.ID, state: state, reason: cutText(reason, 1024)})
 		}
 	}
-	if _, err := n.gateway().log.write(op); err != nil {
+	if err == nil {
+		_, err = n.gateway().log.write(op)
+	}
+	if err != nil {
 		n.log.Error("exchange: log a response", "id", e.ID, "service", e.Service.String(), "err", err)
 		return encodeUnavailable("the provider's node could not log its response; try again")
 	}
@@ -656,7 +660,8 @@ func (n *Node) callBackend(ctx context.Context, svc *Service, e *Envelope, req *
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), body)
 	if err != nil {
-		return nil, http.StatusBadGateway, "the request cannot be passed to the backend: " + err.Error()
+		n.log.Warn("exchange: make a backend request", "service", svc.ID.String(), "id", e.ID, "err", err)
+		return nil, http.StatusBadGateway, "the request cannot be passed to the service's backend"
 	}
 	for _, k := range requestHeaders {
 		if v := req.Header.Values(k); len(v) > 0 {
@@ -730,24 +735,8 @@ func newGatewayState(n *Node) *gatewayState {
 	}
 }
 
-// The gateway's state lives beside the node until Node holds it in a field
-// of its own.
-var (
-	gatewaysMu sync.Mutex
-	gateways   = map[*Node]*gatewayState{} // guarded by gatewaysMu
-)
-
-// gateway returns the node's gateway state, creating it on first use.
-func (n *Node) gateway() *gatewayState {
-	gatewaysMu.Lock()
-	defer gatewaysMu.Unlock()
-	g, ok := gateways[n]
-	if !ok {
-		g = newGatewayState(n)
-		gateways[n] = g
-	}
-	return g
-}
+// gateway returns the node's gateway state.
+func (n *Node) gateway() *gatewayState { return n.gw }
 
 // The payloads of request and response envelopes, and the reply frames,
 // use the codec's length-prefixed encoding: no JSON, no base64 of bodies.
@@ -1021,9 +1010,10 @@ type syncLogWriter struct {
 	queue []*syncLogOp // guarded by mu
 	busy  bool         // a drain goroutine runs; guarded by mu
 
-	// The statements, prepared on the first commit, are used by the one
-	// drain goroutine running at a time.
-	insert, update *sql.Stmt
+	// stmts holds the prepared statements: the update at 0, the insert
+	// of k rows at k. They are used by the one drain goroutine running at
+	// a time.
+	stmts [syncLogChunk + 1]*sql.Stmt
 }
 
 // queued returns the number of writes waiting.
@@ -1085,50 +1075,70 @@ func (w *syncLogWriter) drain() {
 	}
 }
 
-const syncLogInsert = `INSERT INTO exchange_log (msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
-	msg_time_us, logged_us, digest, state, reason, body, acked_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (direction, type, msg_id) DO NOTHING`
+// syncLogColumns are the columns an insert fills, in the order of
+// syncLogRow.args.
+const syncLogColumns = `msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
+	msg_time_us, logged_us, digest, state, reason, body, acked_us`
+
+// syncLogColumnCount is the number of syncLogColumns.
+const syncLogColumnCount = 17
+
+// syncLogChunk bounds the rows of one insert statement, well inside both
+// dialects' limits on bound parameters.
+const syncLogChunk = 64
 
 const syncLogSetState = `UPDATE exchange_log SET state = ?, reason = ? WHERE direction = 'in' AND type = ? AND msg_id = ?`
 
+// args returns the row's values in the order of syncLogColumns.
+func (r *syncLogRow) args(dst []any) []any {
+	var acked any
+	if r.acked {
+		acked = r.logged
+	}
+	return append(dst, r.msgID, r.direction, int64(r.typ), r.peer, r.sender, r.recipient, r.service,
+		int64(r.level), r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, r.body, acked)
+}
+
+// syncLogKey is a row's key in the log's unique index.
+type syncLogKey struct {
+	direction string
+	typ       int64
+	msgID     string
+}
+
+// commit writes a batch in one transaction: the state updates, then every
+// row in as few insert statements as the chunk size allows, each telling
+// through RETURNING which rows were new. Fewer statements matter most on
+// PostgreSQL, where each is a round trip.
 func (w *syncLogWriter) commit(batch []*syncLogOp) error {
 	ctx, cancel := context.WithTimeout(context.Background(), syncLogTimeout)
 	defer cancel()
-	if w.insert == nil {
-		var err error
-		if w.insert, err = w.db.PrepareContext(ctx, w.db.Rebind(syncLogInsert)); err != nil {
-			return fmt.Errorf("exchange: prepare the message log insert: %w", err)
-		}
-		if w.update, err = w.db.PrepareContext(ctx, w.db.Rebind(syncLogSetState)); err != nil {
-			w.insert.Close()
-			w.insert = nil
-			return fmt.Errorf("exchange: prepare the message log update: %w", err)
+	var (
+		rows  []*syncLogRow
+		flags []*bool
+	)
+	for _, op := range batch {
+		op.inserted = make([]bool, len(op.rows))
+		for i := range op.rows {
+			rows, flags = append(rows, &op.rows[i]), append(flags, &op.inserted[i])
 		}
 	}
 	err := w.db.InTx(ctx, func(tx *store.Tx) error {
-		ins, upd := tx.StmtContext(ctx, w.insert), tx.StmtContext(ctx, w.update)
 		for _, op := range batch {
 			for _, u := range op.updates {
-				if _, err := upd.ExecContext(ctx, u.state, u.reason, int64(TypeRequest), u.msgID); err != nil {
+				upd, err := w.stmt(ctx, 0)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.StmtContext(ctx, upd).ExecContext(ctx, u.state, u.reason, int64(TypeRequest), u.msgID); err != nil {
 					return err
 				}
 			}
-			op.inserted = make([]bool, len(op.rows))
-			for i, r := range op.rows {
-				var acked any
-				if r.acked {
-					acked = r.logged
-				}
-				res, err := ins.ExecContext(ctx, r.msgID, r.direction, int64(r.typ), r.peer, r.sender, r.recipient, r.service,
-					int64(r.level), r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, r.body, acked)
-				if err != nil {
-					return err
-				}
-				k, err := res.RowsAffected()
-				if err != nil {
-					return err
-				}
-				op.inserted[i] = k == 1
+		}
+		for start := 0; start < len(rows); start += syncLogChunk {
+			end := min(start+syncLogChunk, len(rows))
+			if err := w.insertRows(ctx, tx, rows[start:end], flags[start:end]); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -1137,4 +1147,70 @@ func (w *syncLogWriter) commit(batch []*syncLogOp) error {
 		return fmt.Errorf("exchange: write the message log: %w", err)
 	}
 	return nil
+}
+
+// insertRows inserts rows with one statement and sets each flag to
+// whether its row was new. Two rows with one key (a replay within the
+// batch) leave only the first new.
+func (w *syncLogWriter) insertRows(ctx context.Context, tx *store.Tx, rows []*syncLogRow, flags []*bool) error {
+	stmt, err := w.stmt(ctx, len(rows))
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, len(rows)*syncLogColumnCount)
+	for _, r := range rows {
+		args = r.args(args)
+	}
+	res, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	fresh := make(map[syncLogKey]int, len(rows))
+	for res.Next() {
+		var k syncLogKey
+		if err := res.Scan(&k.direction, &k.typ, &k.msgID); err != nil {
+			return err
+		}
+		fresh[k]++
+	}
+	if err := res.Err(); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		k := syncLogKey{r.direction, int64(r.typ), r.msgID}
+		if fresh[k] > 0 {
+			*flags[i] = true
+			fresh[k]--
+		}
+	}
+	return nil
+}
+
+// stmt returns the prepared insert of k rows, or the state update for k
+// = 0, preparing it on first use.
+func (w *syncLogWriter) stmt(ctx context.Context, k int) (*sql.Stmt, error) {
+	if s := w.stmts[k]; s != nil {
+		return s, nil
+	}
+	query := syncLogSetState
+	if k > 0 {
+		var b strings.Builder
+		b.WriteString("INSERT INTO exchange_log (" + syncLogColumns + ") VALUES ")
+		tuple := "(" + strings.Repeat("?, ", syncLogColumnCount-1) + "?)"
+		for i := range k {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(tuple)
+		}
+		b.WriteString(" ON CONFLICT (direction, type, msg_id) DO NOTHING RETURNING direction, type, msg_id")
+		query = b.String()
+	}
+	s, err := w.db.PrepareContext(ctx, w.db.Rebind(query))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: prepare a message log statement: %w", err)
+	}
+	w.stmts[k] = s
+	return s, nil
 }

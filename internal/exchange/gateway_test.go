@@ -93,7 +93,7 @@ func newGwNet(tb testing.TB, d store.Dialect) *gwNet {
 	srv := httptest.NewServer(g.backend)
 	tb.Cleanup(srv.Close)
 	g.backendURL = srv.URL
-	g.publish(tb, func(c *GlobalConf) { setBackend(c, lookupSvc, srv.URL) })
+	g.publish(tb, func(c *GlobalConf) { setGwBackend(c, lookupSvc, srv.URL) })
 
 	leafPort := freePort(tb)
 	g.hqBus = openBus(tb, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: leafPort})
@@ -124,7 +124,7 @@ func newGwNet(tb testing.TB, d store.Dialect) *gwNet {
 	return g
 }
 
-func setBackend(c *GlobalConf, id ServiceID, url string) {
+func setGwBackend(c *GlobalConf, id ServiceID, url string) {
 	for i := range c.Services {
 		if c.Services[i].ID == id {
 			c.Services[i].Backend = url
@@ -183,7 +183,7 @@ type gwLogRow struct {
 	peer         string
 }
 
-func readLogRow(tb testing.TB, n *testNode, direction string, t EnvelopeType, id string) gwLogRow {
+func readGwLogRow(tb testing.TB, n *testNode, direction string, t EnvelopeType, id string) gwLogRow {
 	tb.Helper()
 	var r gwLogRow
 	err := n.db.QueryRowContext(context.Background(), n.db.Rebind(`SELECT digest, body, state, peer FROM exchange_log WHERE direction = ? AND type = ? AND msg_id = ?`),
@@ -245,8 +245,8 @@ func TestGatewayCallAnswersThroughBothNodesAndLogsBothEnds(t *testing.T) {
 				typ              EnvelopeType
 			}{{"out", "in", TypeRequest}, {"in", "out", TypeResponse}}
 			for _, p := range pairs {
-				c := readLogRow(t, g.mission, p.caller, p.typ, id)
-				pr := readLogRow(t, g.hq, p.provider, p.typ, id)
+				c := readGwLogRow(t, g.mission, p.caller, p.typ, id)
+				pr := readGwLogRow(t, g.hq, p.provider, p.typ, id)
 				if !bytes.Equal(c.digest, pr.digest) {
 					t.Errorf("type %d: the caller logged digest %x, the provider %x", p.typ, c.digest, pr.digest)
 				}
@@ -263,10 +263,10 @@ func TestGatewayCallAnswersThroughBothNodesAndLogsBothEnds(t *testing.T) {
 					}
 				}
 			}
-			if st := readLogRow(t, g.hq, "in", TypeRequest, id).state; st != "answered" {
+			if st := readGwLogRow(t, g.hq, "in", TypeRequest, id).state; st != "answered" {
 				t.Errorf("provider's request row is %q, want answered", st)
 			}
-			if st := readLogRow(t, g.mission, "out", TypeRequest, id).state; st != "answered" {
+			if st := readGwLogRow(t, g.mission, "out", TypeRequest, id).state; st != "answered" {
 				t.Errorf("caller's request row is %q, want answered", st)
 			}
 
@@ -311,14 +311,14 @@ func TestGatewaySameNodeCallsTakeTheSamePath(t *testing.T) {
 	if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), `"client":"`+procedures.String()) {
 		t.Errorf("answer %d %s", resp.Status, resp.Body)
 	}
-	out, in := readLogRow(t, g.hq, "out", TypeRequest, resp.MessageID), readLogRow(t, g.hq, "in", TypeRequest, resp.MessageID)
+	out, in := readGwLogRow(t, g.hq, "out", TypeRequest, resp.MessageID), readGwLogRow(t, g.hq, "in", TypeRequest, resp.MessageID)
 	if !bytes.Equal(out.digest, in.digest) || out.peer != "hq" {
 		t.Errorf("same-node call logged %x (peer %s) out and %x in", out.digest, out.peer, in.digest)
 	}
 }
 
-// problem is the part of a problem document the tests check.
-type problem struct {
+// gwProblem is the part of a problem document the tests check.
+type gwProblem struct {
 	Status int    `json:"status"`
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
@@ -355,8 +355,8 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 		{name: "body over the limit", method: http.MethodPost, path: svcPath + "/x", body: make([]byte, 1<<20), status: 413, code: "too-large"},
 		{name: "expired configuration", change: func(c *GlobalConf) { c.Expires = time.Now().Add(-time.Hour).UTC() },
 			undo: func(c *GlobalConf) { c.Expires = time.Time{} }, path: svcPath + "/x", status: 503, code: "conf-expired", inDetail: "expired"},
-		{name: "backend down", change: func(c *GlobalConf) { setBackend(c, lookupSvc, "http://127.0.0.1:1") },
-			undo: func(c *GlobalConf) { setBackend(c, lookupSvc, g.backendURL) }, path: svcPath + "/x", status: 502, code: "backend-failed", inDetail: "could not be reached"},
+		{name: "backend down", change: func(c *GlobalConf) { setGwBackend(c, lookupSvc, "http://127.0.0.1:1") },
+			undo: func(c *GlobalConf) { setGwBackend(c, lookupSvc, g.backendURL) }, path: svcPath + "/x", status: 502, code: "backend-failed", inDetail: "could not be reached"},
 		{name: "backend too slow", path: svcPath + "/slow", header: http.Header{HeaderTimeout: {"1"}}, status: 504, code: "timeout"},
 		{name: "bad timeout", path: svcPath + "/x", header: http.Header{HeaderTimeout: {"90"}}, status: 400, code: "invalid"},
 		{name: "method not passed on", method: "TRACE", path: svcPath + "/x", status: 405, code: "method-not-allowed"},
@@ -386,7 +386,7 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer res.Body.Close()
-			var p problem
+			var p gwProblem
 			if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
 				t.Fatalf("status %d: not a problem document: %v", res.StatusCode, err)
 			}
@@ -408,7 +408,7 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 			return errors.Is(err, ErrProviderUnreachable)
 		})
 		res, body := g.do(t, http.MethodGet, svcPath+"/x", nil, nil)
-		var p problem
+		var p gwProblem
 		json.Unmarshal(body, &p) //nolint:errcheck // checked below
 		if res.StatusCode != 503 || p.Code != "provider-unreachable" || !strings.Contains(p.Detail, "synchronous services need the link") {
 			t.Errorf("got %d %s", res.StatusCode, body)
@@ -501,7 +501,7 @@ func TestProviderRefusesBadFramesAndAuditsThem(t *testing.T) {
 						t.Fatalf("reply: %v, want a %s refusal", err, tt.reason)
 					}
 					if tt.logged {
-						if row := readLogRow(t, g.hq, "in", TypeRequest, e.ID); row.state != "refused" {
+						if row := readGwLogRow(t, g.hq, "in", TypeRequest, e.ID); row.state != "refused" {
 							t.Errorf("request row state %q, want refused", row.state)
 						}
 					}
@@ -526,7 +526,7 @@ func TestProviderRefusesBadFramesAndAuditsThem(t *testing.T) {
 				if _, _, n := g.backend.last("/replayed"); n != 1 {
 					t.Errorf("the backend was called %d times, want once", n)
 				}
-				if st := readLogRow(t, g.hq, "in", TypeRequest, e.ID).state; st != "answered" {
+				if st := readGwLogRow(t, g.hq, "in", TypeRequest, e.ID).state; st != "answered" {
 					t.Errorf("the replay changed the request's row to %q", st)
 				}
 				checkRefusalAudited(t, g.hq, ReasonReplay)
@@ -646,5 +646,29 @@ func FuzzDecodeSyncPayloads(f *testing.F) {
 			t.Fatalf("decoded status %d", resp.Status)
 		}
 		decodeReply(data) //nolint:errcheck // must only not panic
+	})
+}
+
+func TestSyncLogWriterTakesEachIDOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newSyncLogWriter(db)
+		row := func(id string) syncLogRow {
+			return syncLogRow{msgID: id, direction: "in", typ: TypeRequest, peer: "mission-h01", sender: consular.String(),
+				recipient: procedures.String(), service: lookupSvc.String(), contentType: requestContentType, state: "failed",
+				msgTime: time.Now().UnixMicro(), logged: time.Now().UnixMicro(), digest: make([]byte, 32)}
+		}
+		a, b := NewMessageID(), NewMessageID()
+		got, err := w.write(&syncLogOp{rows: []syncLogRow{row(a), row(b), row(a)}})
+		if err != nil || !slices.Equal(got, []bool{true, true, false}) {
+			t.Fatalf("first write: %v %v, want [true true false]", got, err)
+		}
+		got, err = w.write(&syncLogOp{rows: []syncLogRow{row(b)}, updates: []syncLogUpdate{{msgID: a, state: "answered"}}})
+		if err != nil || !slices.Equal(got, []bool{false}) {
+			t.Fatalf("second write: %v %v, want [false]", got, err)
+		}
+		var state string
+		if err := db.QueryRowContext(context.Background(), db.Rebind(`SELECT state FROM exchange_log WHERE msg_id = ?`), a).Scan(&state); err != nil || state != "answered" {
+			t.Errorf("state %q %v, want answered", state, err)
+		}
 	})
 }

@@ -107,6 +107,7 @@ type Node struct {
 	metrics *metrics
 	bus     *bus.Bus                  // set by Attach
 	tr      atomic.Pointer[transport] // the running transport, while Run runs
+	gw      *gatewayState             // the synchronous gateway's backend client and log writer
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -122,6 +123,7 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 		n.log = slog.Default()
 	}
 	n.log = n.log.With("component", "exchange")
+	n.gw = newGatewayState(n)
 	if n.opts.Retention <= 0 {
 		n.opts.Retention = DefaultRetention
 	}
