@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"chancery/internal/audit"
@@ -249,4 +250,28 @@ func (a *App) runExchange(ctx context.Context, spawn func(func(context.Context))
 			}
 		}
 	})
+}
+
+// demoClients are the demo's information systems that get a client token
+// on the first start, so that the exchange API can be tried at once.
+var demoClients = []exchange.ClientID{
+	{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G12", Subsystem: "procedures"},
+	{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.03.G12", Subsystem: "consular"},
+}
+
+// demoClientTokens issues the demo clients' tokens and says how to use
+// them.
+func (a *App) demoClientTokens(ctx context.Context) (string, error) {
+	var b strings.Builder
+	b.WriteString("\nExchange client tokens (Authorization: Bearer …; demo only):\n")
+	for _, c := range demoClients {
+		token, err := a.Node.IssueToken(ctx, c, "demo")
+		if err != nil {
+			return "", fmt.Errorf("issue the demo token of %s: %w", c, err)
+		}
+		fmt.Fprintf(&b, "  %-40s %s\n", c, token)
+	}
+	fmt.Fprintf(&b, "Try: curl -H 'Authorization: Bearer <procedures token>' %s/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215\n", a.publicURL())
+	b.WriteString("Enrol a mission node: console → Exchange → Nodes (the page shows the command to run).\n")
+	return b.String(), nil
 }

@@ -160,7 +160,14 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("seed demo data: %w", err)
 		}
-		banner = demoBanner(accounts, a.cfg.DemoPassword)
+		if err := a.startExchange(ctx); err != nil {
+			return "", err
+		}
+		clients, err := a.demoClientTokens(ctx)
+		if err != nil {
+			return "", err
+		}
+		banner = demoBanner(accounts, a.cfg.DemoPassword) + clients
 		if err := os.WriteFile(filepath.Join(a.cfg.DataDir, demoAccountsFile), []byte(banner), 0o600); err != nil {
 			return "", fmt.Errorf("save demo accounts: %w", err)
 		}
@@ -169,9 +176,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if banner, err = a.createAdministrator(ctx); err != nil {
 			return "", err
 		}
-	}
-	if err := a.startExchange(ctx); err != nil {
-		return "", err
+		if err := a.startExchange(ctx); err != nil {
+			return "", err
+		}
 	}
 	if err := store.SetMeta(ctx, a.DB, bootstrapKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return "", err
