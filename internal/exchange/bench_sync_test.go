@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -28,6 +30,13 @@ const syncBenchClients = 16
 // same run. Both nodes sign their logs as they would in service. It runs
 // on each database dialect: SQLite as on a mission, PostgreSQL as at
 // headquarters.
+//
+// It also measures the floor of the proxied path: the same hops (an HTTP
+// server, a NATS request from the mission's server over the leaf link to
+// headquarters', workers calling the backend with the gateway's HTTP
+// client) carrying the bytes through with no token, configuration,
+// encryption or log, so that what the gateway adds can be told from
+// what its topology costs ("floor-" metrics).
 func BenchmarkSyncProxy(b *testing.B) {
 	for _, d := range storetest.Dialects {
 		b.Run(string(d), func(b *testing.B) { benchmarkSyncProxy(b, d) })
@@ -65,13 +74,23 @@ func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
 		}
 		return req, err
 	}
-	// Warm both paths' connections before measuring.
-	runSyncLoad(b, client, proxied, syncBenchClients*4)
-	runSyncLoad(b, client, direct, syncBenchClients*4)
+	floorURL := syncFloor(b, g, backend.URL)
+	floor := func() (*http.Request, error) {
+		req, err := http.NewRequest(http.MethodGet, floorURL+"/citizens/079203001234", nil)
+		if err == nil {
+			req.Header.Set("Accept", "application/json")
+		}
+		return req, err
+	}
+	// Warm the paths' connections before measuring.
+	for _, newReq := range []func() (*http.Request, error){proxied, direct, floor} {
+		runSyncLoad(b, client, newReq, syncBenchClients*4)
+	}
 
 	b.ResetTimer()
 	rate, p99, cpu := runSyncLoad(b, client, proxied, b.N)
 	directRate, directP99, directCPU := runSyncLoad(b, client, direct, b.N)
+	floorRate, floorP99, floorCPU := runSyncLoad(b, client, floor, b.N)
 	b.StopTimer()
 	b.ReportMetric(rate, "req/s")
 	b.ReportMetric(p99, "p99-ms")
@@ -79,6 +98,56 @@ func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
 	b.ReportMetric(directRate, "direct-req/s")
 	b.ReportMetric(directP99, "direct-p99-ms")
 	b.ReportMetric(directCPU, "direct-cpu-us/req")
+	b.ReportMetric(floorRate, "floor-req/s")
+	b.ReportMetric(floorP99, "floor-p99-ms")
+	b.ReportMetric(floorCPU, "floor-cpu-us/req")
+	b.ReportMetric(rate/directRate, "ratio")
+}
+
+// syncFloor serves the floor of the proxied path and returns its URL: an
+// HTTP server that passes each request's path in a NATS request over
+// g's leaf link to gatewayWorkers workers on headquarters' bus, which GET
+// it from backend with the gateway's HTTP client and answer with the
+// body.
+func syncFloor(b *testing.B, g *gwNet, backend string) string {
+	const subject = "chx.floor"
+	ch := make(chan *nats.Msg, gatewayBacklog)
+	sub, err := g.hqBus.Conn().ChanQueueSubscribe(subject, requestQueue, ch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	httpc := g.hq.gw.backend
+	var workers sync.WaitGroup
+	for range gatewayWorkers {
+		workers.Go(func() {
+			for m := range ch {
+				res, err := httpc.Get(backend + string(m.Data))
+				if err != nil {
+					m.Respond(nil) //nolint:errcheck // the benchmark fails on the empty answer
+					continue
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				m.Respond(body) //nolint:errcheck // the benchmark fails on a lost answer
+			}
+		})
+	}
+	b.Cleanup(func() { sub.Unsubscribe(); close(ch); workers.Wait() }) //nolint:errcheck // ending
+	waitFor(b, 15*time.Second, "the floor's subject to reach the mission", func() bool {
+		_, err := g.missionBus.Conn().Request(subject, []byte("/warm-up"), time.Second)
+		return err == nil
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg, err := g.missionBus.Conn().RequestWithContext(r.Context(), subject, []byte(r.URL.Path))
+		if err != nil || len(msg.Data) == 0 {
+			http.Error(w, "no answer", http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(msg.Data) //nolint:errcheck // the client went away
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // runSyncLoad sends n requests made by newReq from syncBenchClients

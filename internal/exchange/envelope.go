@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -379,25 +380,34 @@ func VerifyBatchProof(digest []byte, index, size uint64, p [][]byte, root []byte
 // log every frame's digest into batches they sign (see the message log),
 // which keeps public-key work off the request path.
 
-// frameVersion is the first byte of an encoded request frame.
-const frameVersion = 1
+// frameVersion is the first byte of an encoded request frame. Version 2
+// added the frame's sequence number.
+const frameVersion = 2
 
 // SealRequest encrypts a request envelope for the session's recipient.
+// Each frame carries the next of the session's sequence numbers,
+// authenticated with the envelope, for the recipient's anti-replay
+// window.
 func SealRequest(s *Session, e *Envelope) (wire, digest []byte) {
 	enc := e.Encode()
-	w := append(make([]byte, 0, len(s.Header)+len(enc)+64), frameVersion)
+	seq := s.sent.Add(1)
+	w := append(make([]byte, 0, len(s.Header)+len(enc)+96), frameVersion)
 	w = appendBytes(w, s.Header)
-	return appendBytes(w, seal(s.forward, enc, frameAD(s.ID, TypeRequest))), Digest(enc)
+	w = binary.AppendUvarint(w, seq)
+	return appendBytes(w, seal(s.forward, enc, requestAD(s.ID, seq))), Digest(enc)
 }
 
 // OpenRequest decrypts a request frame, finding its session through
-// sessions.
+// sessions, and passes its sequence number through the session's
+// anti-replay window: a frame seen before, or too far behind the newest,
+// is refused with ReasonReplay (with the session and envelope, which did
+// open).
 func OpenRequest(wire []byte, sessions Sessions) (*Session, *Envelope, []byte, error) {
 	r := &reader{b: wire}
 	if v := r.byte("version"); r.err == nil && v != frameVersion {
 		return nil, nil, nil, refuse(ReasonMalformed, fmt.Sprintf("request frame version %d is not supported", v))
 	}
-	header, item := r.bytes("session header"), r.bytes("item")
+	header, seq, item := r.bytes("session header"), r.uint("sequence number"), r.bytes("item")
 	if err := r.done("request frame"); err != nil {
 		return nil, nil, nil, refuse(ReasonMalformed, err.Error())
 	}
@@ -407,11 +417,28 @@ func OpenRequest(wire []byte, sessions Sessions) (*Session, *Envelope, []byte, e
 	}
 	// A request is answered now, so its session must be live now,
 	// unlike a batch that waited in a queue.
-	if !s.Live(time.Now()) {
+	now := time.Now()
+	if !s.Live(now) {
 		return nil, nil, nil, refuse(ReasonStale, fmt.Sprintf("session expired at %s", s.Expires.Format(time.RFC3339)))
 	}
-	e, digest, err := openFrame(s.forward, item, frameAD(s.ID, TypeRequest))
-	return s, e, digest, err
+	if s.recv == nil {
+		return nil, nil, nil, refuse(ReasonWrongRecipient, "the session was made by this node, not sent to it")
+	}
+	e, digest, err := openFrame(s.forward, item, requestAD(s.ID, seq))
+	if err != nil {
+		return s, nil, nil, err
+	}
+	// Only a frame that authenticated moves the window.
+	if err := s.recv.accept(seq, now); err != nil {
+		return s, e, digest, err
+	}
+	return s, e, digest, nil
+}
+
+// requestAD is the additional data of a request frame: the session, the
+// type and the sequence number.
+func requestAD(session [16]byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(frameAD(session, TypeRequest), seq)
 }
 
 // SealResponse encrypts a response envelope back to the session's sender.

@@ -3,15 +3,16 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -33,8 +34,15 @@ import (
 // service's backend and seals the backend's answer back. Both nodes log
 // both envelopes (digest and sealed body) in their message logs, which the
 // log signer then signs in batches: public-key work stays off the request
-// path (DESIGN.md §8), and the log writes of concurrent requests share
-// transactions.
+// path (DESIGN.md §8).
+//
+// Nothing on the request path waits for the database: a replayed frame
+// is refused by the session's anti-replay window (replayWindow), client
+// tokens are cached for a moment (tokenCache), and the log rows are
+// written behind the answers, many requests to a transaction
+// (syncLogWriter). The one cost of that is a crash window: the rows of
+// the last syncLogInterval (100 ms) before a crash may be lost, although
+// their answers were sent. A node that stops in order loses nothing.
 
 // Defaults and bounds of the synchronous gateway.
 const (
@@ -181,8 +189,8 @@ func checkBackendPath(p string) error {
 // returns ErrConfExpired or ErrNoConf when this node may not send, an
 // error wrapping ErrProviderUnreachable when the provider's node cannot be
 // reached, ErrGatewayTimeout when the call ran out of time and
-// ErrBadGateway when the backend failed. Both envelopes are in the
-// message log when Call returns an answer.
+// ErrBadGateway when the backend failed. Both envelopes are queued for
+// the message log when Call returns an answer (see FlushLog).
 func (n *Node) Call(ctx context.Context, client ClientID, req *Request) (*Response, error) {
 	start := time.Now()
 	resp, outcome, err := n.call(ctx, client, req)
@@ -360,9 +368,10 @@ func callState(err error) string {
 	return "failed"
 }
 
-// logCall logs a call on the caller's side: the request as sent (out) and
-// the response as received (in), if there was one. It logs and returns
-// its error: a call whose log write failed has still been made.
+// logCall queues the log rows of a call on the caller's side: the request
+// as sent (out) and the response as received (in), if there was one. It
+// returns an error only if a body cannot be sealed for the log: a call
+// whose log rows cannot be made has still been made.
 func (n *Node) logCall(ctx context.Context, provider string, e *Envelope, digest []byte, state, reason string, reply *Envelope, replyDigest []byte) error {
 	ctx = context.WithoutCancel(ctx)
 	rows := make([]syncLogRow, 0, 2)
@@ -379,10 +388,7 @@ func (n *Node) logCall(ctx context.Context, provider string, e *Envelope, digest
 		row.acked = true // handed to the caller at once: not in any inbox
 		rows = append(rows, row)
 	}
-	if _, err := n.gateway().log.write(&syncLogOp{rows: rows}); err != nil {
-		n.log.Error("exchange: log a synchronous call", "id", e.ID, "service", e.Service.String(), "err", err)
-		return err
-	}
+	n.gateway().log.add(rows...)
 	return nil
 }
 
@@ -423,8 +429,8 @@ func cutText(s string, max int) string {
 
 // ServeRequests answers the requests that other nodes (and this one) send
 // to the REST services of the subsystems this node serves, until ctx ends;
-// then it stops taking requests, lets the ones under way finish and
-// returns nil. Replicas of one node may all run it: they share the
+// then it stops taking requests, lets the ones under way finish, flushes
+// the message log and returns nil. Replicas of one node may all run it: they share the
 // requests. It returns an error if it cannot subscribe.
 func (n *Node) ServeRequests(ctx context.Context) error {
 	if n.bus == nil {
@@ -462,7 +468,9 @@ func (n *Node) ServeRequests(ctx context.Context) error {
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("exchange: stop taking requests: %w", err)
 	}
-	return nil
+	fctx, cancel := context.WithTimeout(work, syncLogTimeout)
+	defer cancel()
+	return n.FlushLog(fctx)
 }
 
 // serveRequest answers one request frame.
@@ -488,11 +496,18 @@ func (n *Node) answer(ctx context.Context, wire []byte) ([]byte, ServiceID, stri
 		return encodeUnavailable(err.Error()), ServiceID{}, "error"
 	}
 	s, e, digest, err := OpenRequest(wire, n.openSession(conf))
-	if err != nil {
-		var re *RefusedError
-		if !errors.As(err, &re) {
-			re = refuse(ReasonMalformed, err.Error())
-		}
+	var re *RefusedError
+	switch {
+	case err == nil:
+	case !errors.As(err, &re):
+		n.log.Warn("exchange: cannot take a request", "err", err)
+		return encodeUnavailable(err.Error()), ServiceID{}, "error"
+	case re.Reason == ReasonReplay && e != nil:
+		// The frame opened under its session, so the refusal can be
+		// sealed; the request's rows are those of its first delivery.
+		n.recordRefusal(ctx, re, s.Sender, e.ID, e.Sender, e.Service)
+		return n.reply(ctx, s, e, digest, encodeRefusalPayload(re), "", "", false), e.Service, "refused"
+	default:
 		peer := ""
 		if s != nil {
 			peer = s.Sender
@@ -501,21 +516,12 @@ func (n *Node) answer(ctx context.Context, wire []byte) ([]byte, ServiceID, stri
 		return encodeRefusal(re), ServiceID{}, "refused"
 	}
 	req, svc, err := n.checkRequest(conf, s, e)
-	if err == nil {
-		var fresh bool
-		if fresh, err = n.logReceived(ctx, s.Sender, e, digest); err != nil {
-			return n.failed(ctx, s, e, digest, http.StatusServiceUnavailable, "the provider's node could not log the request; try again", false), e.Service, "error"
-		} else if !fresh {
-			err = refuse(ReasonReplay, fmt.Sprintf("request %s was received before", e.ID))
-		}
-	}
 	if err != nil {
-		var re *RefusedError
 		if !errors.As(err, &re) {
 			re = refuse(ReasonMalformed, err.Error())
 		}
 		n.recordRefusal(ctx, re, s.Sender, e.ID, e.Sender, e.Service)
-		return n.reply(ctx, s, e, digest, encodeRefusalPayload(re), "refused", string(re.Reason)+": "+re.Detail, re.Reason != ReasonReplay), e.Service, "refused"
+		return n.reply(ctx, s, e, digest, encodeRefusalPayload(re), "refused", string(re.Reason)+": "+re.Detail, true), e.Service, "refused"
 	}
 
 	budget := time.Duration(req.budgetMS) * time.Millisecond
@@ -530,7 +536,7 @@ func (n *Node) answer(ctx context.Context, wire []byte) ([]byte, ServiceID, stri
 		if status == http.StatusGatewayTimeout {
 			outcome = "timeout"
 		}
-		return n.failed(ctx, s, e, digest, status, detail, true), e.Service, outcome
+		return n.reply(ctx, s, e, digest, encodeFailure(status, detail), "failed", detail, true), e.Service, outcome
 	}
 	return n.reply(ctx, s, e, digest, encodeResponse(resp), "answered", "", true), e.Service, "ok"
 }
@@ -585,60 +591,31 @@ func (n *Node) checkRequest(conf *GlobalConf, s *Session, e *Envelope) (*wireReq
 	return req, svc, nil
 }
 
-// failed answers a request whose backend did not: status is 502 or 504
-// (503 when this node could not log), detail says why; logRequest is as
-// for reply.
-func (n *Node) failed(ctx context.Context, s *Session, e *Envelope, digest []byte, status int, detail string, logRequest bool) []byte {
-	return n.reply(ctx, s, e, digest, encodeFailure(status, detail), "failed", detail, logRequest)
-}
-
-// reply seals the response to e with payload, logs it and, if
-// logRequest, the request's final state (or, for a refused request, its
-// row), and returns the reply frame.
-func (n *Node) reply(ctx context.Context, s *Session, e *Envelope, digest, payload []byte, state, reason string, logRequest bool) []byte {
+// reply seals the response to e with payload and returns the reply
+// frame. If log, it queues the log rows of the request, in its final
+// state with reason, and of the response.
+func (n *Node) reply(ctx context.Context, s *Session, e *Envelope, digest, payload []byte, state, reason string, log bool) []byte {
 	resp := &Envelope{Header: Header{
 		ID: e.ID, Type: TypeResponse, Sender: e.Recipient, Recipient: e.Sender, Service: e.Service,
 		Time: n.now().UTC(), Level: e.Level, ContentType: responseContentType,
 	}, Payload: payload}
 	wire, respDigest := SealResponse(s, resp)
-	op := &syncLogOp{}
-	row, err := n.newSyncLogRow(ctx, "out", s.Sender, resp, respDigest, "sent", "")
-	if err == nil {
-		op.rows = append(op.rows, row)
-		switch {
-		case !logRequest:
-		case state == "refused":
-			// A refused request has no row yet (the replay check
-			// inserts it only for requests that pass the checks).
-			row, err = n.newSyncLogRow(ctx, "in", s.Sender, e, digest, state, cutText(reason, 1024))
-			op.rows = append(op.rows, row)
-		default:
-			op.updates = append(op.updates, syncLogUpdate{msgID: e.ID, state: state, reason: cutText(reason, 1024)})
+	if log {
+		in, err := n.newSyncLogRow(ctx, "in", s.Sender, e, digest, state, cutText(reason, 1024))
+		var out syncLogRow
+		if err == nil {
+			out, err = n.newSyncLogRow(ctx, "out", s.Sender, resp, respDigest, "sent", "")
 		}
+		if err != nil {
+			n.log.Error("exchange: log a response", "id", e.ID, "service", e.Service.String(), "err", err)
+			return encodeUnavailable("the provider's node could not log its response; try again")
+		}
+		n.gateway().log.add(in, out)
 	}
-	if err == nil {
-		_, err = n.gateway().log.write(op)
-	}
-	if err != nil {
-		n.log.Error("exchange: log a response", "id", e.ID, "service", e.Service.String(), "err", err)
-		return encodeUnavailable("the provider's node could not log its response; try again")
-	}
-	return append([]byte{replySealed}, wire...)
-}
-
-// logReceived inserts the row of a request that passed the checks, and
-// reports whether its id was new: the log's unique index is the replay
-// guard, so the row is written before the backend is called.
-func (n *Node) logReceived(ctx context.Context, peer string, e *Envelope, digest []byte) (bool, error) {
-	row, err := n.newSyncLogRow(ctx, "in", peer, e, digest, "failed", "no answer was recorded (the node stopped while the backend was called)")
-	if err != nil {
-		return false, err
-	}
-	inserted, err := n.gateway().log.write(&syncLogOp{rows: []syncLogRow{row}})
-	if err != nil {
-		return false, err
-	}
-	return inserted[0], nil
+	frame := make([]byte, 1+len(wire))
+	frame[0] = replySealed
+	copy(frame[1:], wire)
+	return frame
 }
 
 // callBackend calls the service's backend. It returns the response, or
@@ -704,11 +681,12 @@ func isNetTimeout(err error) bool {
 }
 
 // gatewayState is what the gateway keeps for one node: the HTTP client of
-// the backends, with its pool of kept-alive connections, and the group
-// commit writer of the message log.
+// the backends, with its pool of kept-alive connections, the write-behind
+// writer of the message log and the client-token cache.
 type gatewayState struct {
 	backend *http.Client
 	log     *syncLogWriter
+	tokens  *tokenCache
 }
 
 func newGatewayState(n *Node) *gatewayState {
@@ -731,7 +709,8 @@ func newGatewayState(n *Node) *gatewayState {
 			// follow: it may point anywhere.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		log: newSyncLogWriter(n.db),
+		log:    newSyncLogWriter(n.db, n.log, syncLogQueue, syncLogBatch, syncLogInterval),
+		tokens: newTokenCache(),
 	}
 }
 
@@ -938,25 +917,36 @@ func decodeReply(data []byte) (re *RefusedError, detail string, sealed []byte, e
 	return re, detail, nil, nil
 }
 
-// The message log of synchronous calls. Each request writes its rows
-// through one writer per node, which commits the rows of all the requests
-// waiting at that moment in one transaction (group commit): the log is
-// signed later in batches anyway (SignLog), so a transaction per request
-// would buy nothing but latency.
+// The message log of synchronous calls is written behind the answers:
+// each request queues its rows with the node's writer and goes on, and the
+// writer commits what has gathered every syncLogInterval (sooner when
+// syncLogBatch rows wait) in one transaction. The log is signed later in
+// batches anyway (SignLog), so a commit on the request path would buy
+// nothing but latency. The queue is bounded: when it is full, requests
+// wait for the writer (backpressure), and no row is ever dropped.
+//
+// The price is a crash window: rows queued in the last flush interval
+// before a crash (the process killed, the machine down) are lost, though
+// their answers were sent. Replay protection does not depend on the log
+// (see replayWindow); the log's unique index still refuses a second row
+// for one message id. A node that stops in order flushes the queue
+// (FlushLog, and ServeRequests on its way out).
 
 const (
-	// syncLogQueue bounds the writes waiting for a commit; further
-	// writers wait for room.
-	syncLogQueue = 4096
-	// syncLogBatch bounds the writes one transaction commits.
-	syncLogBatch = 256
-	// syncLogGather and syncLogYields: before a commit, the writer
-	// yields the processor up to syncLogYields times while fewer than
-	// syncLogGather writes wait.
-	syncLogGather = 16
-	syncLogYields = 4
+	// syncLogQueue bounds the rows waiting for a commit; further
+	// requests wait for room.
+	syncLogQueue = 8192
+	// syncLogBatch bounds the rows one transaction commits; a queue this
+	// long is committed without waiting for the interval.
+	syncLogBatch = 1024
+	// syncLogInterval is how long the writer lets rows gather before a
+	// commit.
+	syncLogInterval = 100 * time.Millisecond
 	// syncLogTimeout bounds one commit.
 	syncLogTimeout = 30 * time.Second
+	// syncLogRetry is the first pause after a failed commit; it doubles
+	// up to syncLogTimeout.
+	syncLogRetry = 100 * time.Millisecond
 )
 
 // syncLogRow is one exchange_log row.
@@ -968,22 +958,6 @@ type syncLogRow struct {
 	msgTime, logged                                                                int64 // microseconds
 	digest, body                                                                   []byte
 	acked                                                                          bool
-}
-
-// syncLogUpdate sets the final state of a received request.
-type syncLogUpdate struct {
-	msgID, state, reason string
-}
-
-// syncLogOp is one request's write: updates, then inserts that skip rows
-// whose id the log already holds.
-type syncLogOp struct {
-	rows    []syncLogRow
-	updates []syncLogUpdate
-
-	inserted []bool // whether each row was new; set by the commit
-	err      error
-	done     chan struct{}
 }
 
 // newSyncLogRow makes e's log row, sealing its payload.
@@ -999,63 +973,101 @@ func (n *Node) newSyncLogRow(ctx context.Context, direction, peer string, e *Env
 	}, nil
 }
 
-// syncLogWriter is the group-commit writer. A drain goroutine runs while
-// writes are waiting and ends when there are none, so an idle node keeps
-// no goroutine for it.
+// syncLogWriter is the write-behind writer. A drain goroutine runs while
+// rows are waiting and ends when there are none, so an idle node keeps no
+// goroutine for it.
 type syncLogWriter struct {
-	db    *store.DB
-	slots chan struct{} // one per waiting write: bounds the queue
+	db       *store.DB
+	log      *slog.Logger
+	batch    int           // rows per commit
+	interval time.Duration // gathering time before a commit
+	slots    chan struct{} // one per queued row: bounds the queue
+	wake     chan struct{} // tells the drain goroutine not to wait
 
-	mu    sync.Mutex
-	queue []*syncLogOp // guarded by mu
-	busy  bool         // a drain goroutine runs; guarded by mu
+	mu       sync.Mutex
+	queue    []syncLogRow  // guarded by mu
+	busy     bool          // a drain goroutine runs; guarded by mu
+	added    uint64        // rows ever queued; guarded by mu
+	written  uint64        // rows ever committed; guarded by mu
+	flushing uint64        // rows flush waits for: commit without waiting up to there; guarded by mu
+	progress chan struct{} // closed and replaced at each commit; guarded by mu
 
-	// stmts holds the prepared statements: the update at 0, the insert
-	// of k rows at k. They are used by the one drain goroutine running at
-	// a time.
+	// stmts holds the prepared inserts of k rows at k, used by the one
+	// drain goroutine running at a time.
 	stmts [syncLogChunk + 1]*sql.Stmt
 }
 
-// queued returns the number of writes waiting.
-func (w *syncLogWriter) queued() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.queue)
+func newSyncLogWriter(db *store.DB, log *slog.Logger, queue, batch int, interval time.Duration) *syncLogWriter {
+	return &syncLogWriter{db: db, log: log, batch: batch, interval: interval, slots: make(chan struct{}, queue),
+		wake: make(chan struct{}, 1), progress: make(chan struct{})}
 }
 
-func newSyncLogWriter(db *store.DB) *syncLogWriter {
-	return &syncLogWriter{db: db, slots: make(chan struct{}, syncLogQueue)}
-}
-
-// write commits op with whatever else is waiting and reports, for each of
-// its rows, whether it was inserted (false: the id was logged before).
-// It waits for the commit whatever happens to the request, since the
-// answer depends on it.
-func (w *syncLogWriter) write(op *syncLogOp) ([]bool, error) {
-	w.slots <- struct{}{}
-	op.done = make(chan struct{})
+// add queues rows for the next commit, waiting for room while the queue
+// is full.
+func (w *syncLogWriter) add(rows ...syncLogRow) {
+	for range rows {
+		w.slots <- struct{}{}
+	}
 	w.mu.Lock()
-	w.queue = append(w.queue, op)
+	w.queue = append(w.queue, rows...)
+	w.added += uint64(len(rows))
+	full := len(w.queue) >= w.batch
 	if !w.busy {
 		w.busy = true
 		go w.drain()
 	}
 	w.mu.Unlock()
-	<-op.done
-	return op.inserted, op.err
+	if full {
+		w.nudge()
+	}
+}
+
+// nudge wakes the drain goroutine if it waits.
+func (w *syncLogWriter) nudge() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush waits until the rows queued before it was called are committed,
+// or ctx ends.
+func (w *syncLogWriter) flush(ctx context.Context) error {
+	w.mu.Lock()
+	target := w.added
+	defer w.mu.Unlock()
+	for w.written < target {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("exchange: flush the message log (%d rows still queued): %w", target-w.written, err)
+		}
+		w.flushing = max(w.flushing, target)
+		progress := w.progress
+		w.mu.Unlock()
+		w.nudge()
+		select {
+		case <-progress:
+		case <-ctx.Done():
+		}
+		w.mu.Lock()
+	}
+	return nil
 }
 
 func (w *syncLogWriter) drain() {
+	timer := time.NewTimer(w.interval)
+	defer timer.Stop()
 	for {
-		// Let the requests that are about to write join this commit: a
-		// commit of many writes costs little more than a commit of one,
-		// and on a busy node the writes are seldom more than a few
-		// scheduling slices apart.
-		for i := 0; i < syncLogYields && w.queued() < syncLogGather; i++ {
-			runtime.Gosched()
-		}
 		w.mu.Lock()
-		k := min(len(w.queue), syncLogBatch)
+		if w.written >= w.flushing && len(w.queue) < w.batch {
+			w.mu.Unlock()
+			timer.Reset(w.interval)
+			select {
+			case <-timer.C:
+			case <-w.wake:
+			}
+			w.mu.Lock()
+		}
+		k := min(len(w.queue), w.batch)
 		if k == 0 {
 			w.busy = false
 			w.mu.Unlock()
@@ -1064,14 +1076,25 @@ func (w *syncLogWriter) drain() {
 		batch := slices.Clone(w.queue[:k])
 		w.queue = slices.Delete(w.queue, 0, k)
 		w.mu.Unlock()
-		err := w.commit(batch)
-		for _, op := range batch {
-			if err != nil {
-				op.inserted, op.err = nil, err
+
+		for pause := syncLogRetry; ; pause = min(2*pause, syncLogTimeout) {
+			err := w.commit(batch)
+			if err == nil {
+				break
 			}
-			close(op.done)
+			// Rows are never dropped: the queue stays full and requests
+			// wait until the database takes them again.
+			w.log.Error("exchange: write the message log; retrying", "rows", k, "retry_in", pause, "err", err)
+			time.Sleep(pause)
+		}
+		for range k {
 			<-w.slots
 		}
+		w.mu.Lock()
+		w.written += uint64(k)
+		close(w.progress)
+		w.progress = make(chan struct{})
+		w.mu.Unlock()
 	}
 }
 
@@ -1087,8 +1110,6 @@ const syncLogColumnCount = 17
 // dialects' limits on bound parameters.
 const syncLogChunk = 64
 
-const syncLogSetState = `UPDATE exchange_log SET state = ?, reason = ? WHERE direction = 'in' AND type = ? AND msg_id = ?`
-
 // args returns the row's values in the order of syncLogColumns.
 func (r *syncLogRow) args(dst []any) []any {
 	var acked any
@@ -1099,118 +1120,232 @@ func (r *syncLogRow) args(dst []any) []any {
 		int64(r.level), r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, r.body, acked)
 }
 
-// syncLogKey is a row's key in the log's unique index.
-type syncLogKey struct {
-	direction string
-	typ       int64
-	msgID     string
-}
-
-// commit writes a batch in one transaction: the state updates, then every
-// row in as few insert statements as the chunk size allows, each telling
-// through RETURNING which rows were new. Fewer statements matter most on
-// PostgreSQL, where each is a round trip.
-func (w *syncLogWriter) commit(batch []*syncLogOp) error {
+// commit writes rows in one transaction, in as few insert statements as
+// the chunk size allows: fewer statements matter most on PostgreSQL,
+// where each is a round trip. A row whose key the log already holds is
+// skipped (the first row of an id stays) and reported.
+func (w *syncLogWriter) commit(rows []syncLogRow) error {
 	ctx, cancel := context.WithTimeout(context.Background(), syncLogTimeout)
 	defer cancel()
-	var (
-		rows  []*syncLogRow
-		flags []*bool
-	)
-	for _, op := range batch {
-		op.inserted = make([]bool, len(op.rows))
-		for i := range op.rows {
-			rows, flags = append(rows, &op.rows[i]), append(flags, &op.inserted[i])
-		}
-	}
+	var skipped int64
 	err := w.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, op := range batch {
-			for _, u := range op.updates {
-				upd, err := w.stmt(ctx, 0)
-				if err != nil {
-					return err
-				}
-				if _, err := tx.StmtContext(ctx, upd).ExecContext(ctx, u.state, u.reason, int64(TypeRequest), u.msgID); err != nil {
-					return err
-				}
-			}
-		}
+		skipped = 0
+		args := make([]any, 0, min(len(rows), syncLogChunk)*syncLogColumnCount)
 		for start := 0; start < len(rows); start += syncLogChunk {
-			end := min(start+syncLogChunk, len(rows))
-			if err := w.insertRows(ctx, tx, rows[start:end], flags[start:end]); err != nil {
+			chunk := rows[start:min(start+syncLogChunk, len(rows))]
+			stmt, err := w.stmt(ctx, len(chunk))
+			if err != nil {
 				return err
 			}
+			args = args[:0]
+			for i := range chunk {
+				args = chunk[i].args(args)
+			}
+			res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			inserted, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			skipped += int64(len(chunk)) - inserted
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("exchange: write the message log: %w", err)
 	}
-	return nil
-}
-
-// insertRows inserts rows with one statement and sets each flag to
-// whether its row was new. Two rows with one key (a replay within the
-// batch) leave only the first new.
-func (w *syncLogWriter) insertRows(ctx context.Context, tx *store.Tx, rows []*syncLogRow, flags []*bool) error {
-	stmt, err := w.stmt(ctx, len(rows))
-	if err != nil {
-		return err
-	}
-	args := make([]any, 0, len(rows)*syncLogColumnCount)
-	for _, r := range rows {
-		args = r.args(args)
-	}
-	res, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	fresh := make(map[syncLogKey]int, len(rows))
-	for res.Next() {
-		var k syncLogKey
-		if err := res.Scan(&k.direction, &k.typ, &k.msgID); err != nil {
-			return err
-		}
-		fresh[k]++
-	}
-	if err := res.Err(); err != nil {
-		return err
-	}
-	for i, r := range rows {
-		k := syncLogKey{r.direction, int64(r.typ), r.msgID}
-		if fresh[k] > 0 {
-			*flags[i] = true
-			fresh[k]--
-		}
+	if skipped > 0 {
+		// The caller's node sealed two requests with one id (a replay
+		// by anyone else is refused by the window), or a test did.
+		w.log.Warn("exchange: message log rows skipped: their message ids were logged before", "rows", skipped)
 	}
 	return nil
 }
 
-// stmt returns the prepared insert of k rows, or the state update for k
-// = 0, preparing it on first use.
+// stmt returns the prepared insert of k rows, preparing it on first use.
 func (w *syncLogWriter) stmt(ctx context.Context, k int) (*sql.Stmt, error) {
 	if s := w.stmts[k]; s != nil {
 		return s, nil
 	}
-	query := syncLogSetState
-	if k > 0 {
-		var b strings.Builder
-		b.WriteString("INSERT INTO exchange_log (" + syncLogColumns + ") VALUES ")
-		tuple := "(" + strings.Repeat("?, ", syncLogColumnCount-1) + "?)"
-		for i := range k {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(tuple)
+	var b strings.Builder
+	b.WriteString("INSERT INTO exchange_log (" + syncLogColumns + ") VALUES ")
+	tuple := "(" + strings.Repeat("?, ", syncLogColumnCount-1) + "?)"
+	for i := range k {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		b.WriteString(" ON CONFLICT (direction, type, msg_id) DO NOTHING RETURNING direction, type, msg_id")
-		query = b.String()
+		b.WriteString(tuple)
 	}
-	s, err := w.db.PrepareContext(ctx, w.db.Rebind(query))
+	b.WriteString(" ON CONFLICT (direction, type, msg_id) DO NOTHING")
+	s, err := w.db.PrepareContext(ctx, w.db.Rebind(b.String()))
 	if err != nil {
 		return nil, fmt.Errorf("exchange: prepare a message log statement: %w", err)
 	}
 	w.stmts[k] = s
 	return s, nil
+}
+
+// FlushLog waits until the message log rows of the synchronous calls
+// made so far are committed, or ctx ends. A process that stops calls it
+// after its last call; ServeRequests calls it on its way out.
+func (n *Node) FlushLog(ctx context.Context) error { return n.gateway().log.flush(ctx) }
+
+// Anti-replay of request frames. Each request frame carries its session's
+// next sequence number, authenticated with the envelope, and the
+// provider's node keeps, per incoming session, the window of RFC 4303
+// §3.4.3: the highest number accepted and a bitmap of the
+// replayWindowSize numbers below it. A frame whose number is set, or
+// below the window, is refused with ReasonReplay, before its request is
+// checked or logged: replay protection costs no database write.
+//
+// The windows live in the cached sessions, so their memory is bounded
+// with the cache. A session evicted from the cache and opened again would
+// start a fresh window; the cache therefore evicts only a session that
+// accepted no frame for replayMemory, and refuses to cache a new session
+// (the request is answered "unavailable", to be retried) while every
+// cached one is more recent. That is sound because of the freshness
+// check: a frame accepted at t carried a time no later than
+// t+requestSkew, so replayed at or after t+replayMemory it is more than
+// requestSkew old and refused as stale, whatever window it meets.
+
+const (
+	// replayWindowSize is how many sequence numbers below the highest
+	// accepted one a window remembers; requests running at once on one
+	// session arrive at most this far out of order.
+	replayWindowSize = 4096
+	// replayMemory is how long after its last accepted frame a
+	// session's window must be kept.
+	replayMemory = 2*requestSkew + time.Second
+)
+
+// replayWindow is the anti-replay window of one incoming session.
+type replayWindow struct {
+	mu      sync.Mutex
+	top     uint64                        // highest accepted number; guarded by mu
+	bits    [replayWindowSize / 64]uint64 // bit seq%replayWindowSize: seq accepted; guarded by mu
+	last    time.Time                     // when a frame was last accepted, or the session opened; guarded by mu
+	retired bool                          // evicted from the cache; guarded by mu
+}
+
+func newReplayWindow(opened time.Time) *replayWindow { return &replayWindow{last: opened} }
+
+// errRetiredSession is returned for a frame that raced with its session's
+// eviction from the cache: the window is forgotten, so the frame cannot
+// be taken, but sending it again opens the session anew.
+var errRetiredSession = fmt.Errorf("exchange: the request's session was just dropped from this node's cache; send it again: %w", errs.ErrUnavailable)
+
+// accept takes sequence number seq, received at now, or refuses it.
+func (w *replayWindow) accept(seq uint64, now time.Time) error {
+	if seq == 0 {
+		return refuse(ReasonMalformed, "request frame has sequence number 0")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.retired:
+		return errRetiredSession
+	case seq > w.top:
+		if seq-w.top >= replayWindowSize {
+			clear(w.bits[:])
+		} else {
+			for s := w.top + 1; s < seq; s++ {
+				w.bits[s/64%uint64(len(w.bits))] &^= 1 << (s % 64)
+			}
+		}
+		w.top = seq
+	case w.top-seq >= replayWindowSize:
+		return refuse(ReasonReplay, fmt.Sprintf("request frame %d is more than %d frames behind the newest of its session (%d): "+
+			"too old to tell from a replay", seq, replayWindowSize, w.top))
+	case w.bits[seq/64%uint64(len(w.bits))]&(1<<(seq%64)) != 0:
+		return refuse(ReasonReplay, fmt.Sprintf("request frame %d of this session was received before", seq))
+	}
+	w.bits[seq/64%uint64(len(w.bits))] |= 1 << (seq % 64)
+	if now.After(w.last) {
+		w.last = now
+	}
+	return nil
+}
+
+// retire marks the window forgotten and reports true if it accepted no
+// frame for replayMemory before now; a window of a session this node
+// sends on (nil) is always forgettable.
+func (w *replayWindow) retire(now time.Time) bool {
+	if w == nil {
+		return true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.last) < replayMemory {
+		return false
+	}
+	w.retired = true
+	return true
+}
+
+// Client-token lookups are cached for tokenCacheTTL: a token is checked
+// on every gateway call, and its database read cost more than the rest
+// of the caller's work. RevokeTokens empties this process's cache at
+// once; another process serving the same node (a replica) keeps a revoked
+// token working for at most tokenCacheTTL.
+
+const (
+	// tokenCacheTTL is how long a looked-up token is trusted.
+	tokenCacheTTL = 2 * time.Second
+	// tokenCacheSize bounds the cached tokens.
+	tokenCacheSize = 1024
+)
+
+// tokenCache maps the hashes of valid client tokens to their subsystems.
+type tokenCache struct {
+	mu  sync.Mutex
+	gen uint64                         // bumped by each revocation; guarded by mu
+	m   map[[sha256.Size]byte]tokenHit // guarded by mu
+}
+
+type tokenHit struct {
+	client  ClientID
+	expires time.Time
+}
+
+func newTokenCache() *tokenCache { return &tokenCache{m: map[[sha256.Size]byte]tokenHit{}} }
+
+// get returns the subsystem of the token hashing to h, if cached, and
+// the generation to pass to put after a database lookup.
+func (c *tokenCache) get(h [sha256.Size]byte, now time.Time) (ClientID, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hit, ok := c.m[h]
+	if ok && now.Before(hit.expires) {
+		return hit.client, c.gen, true
+	}
+	return ClientID{}, c.gen, false
+}
+
+// put caches a lookup that started at generation gen, unless a
+// revocation came since: the lookup may have read the token before it
+// was revoked.
+func (c *tokenCache) put(h [sha256.Size]byte, client ClientID, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.m) >= tokenCacheSize {
+		for k, hit := range c.m {
+			if !now.Before(hit.expires) || len(c.m) >= tokenCacheSize {
+				delete(c.m, k)
+			}
+		}
+	}
+	c.m[h] = tokenHit{client: client, expires: now.Add(tokenCacheTTL)}
+}
+
+// revoked forgets every cached token; revocations are rare.
+func (c *tokenCache) revoked() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }

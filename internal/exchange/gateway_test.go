@@ -3,15 +3,19 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,8 +187,12 @@ type gwLogRow struct {
 	peer         string
 }
 
+// readGwLogRow flushes n's message log and reads a row of it.
 func readGwLogRow(tb testing.TB, n *testNode, direction string, t EnvelopeType, id string) gwLogRow {
 	tb.Helper()
+	if err := n.FlushLog(testCtx()); err != nil {
+		tb.Fatal(err)
+	}
 	var r gwLogRow
 	err := n.db.QueryRowContext(context.Background(), n.db.Rebind(`SELECT digest, body, state, peer FROM exchange_log WHERE direction = ? AND type = ? AND msg_id = ?`),
 		direction, int64(t), id).Scan(&r.digest, &r.body, &r.state, &r.peer)
@@ -418,8 +426,8 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 
 // sendFrame seals a request from the mission to headquarters' lookup
 // service, lets change alter it first, sends it on the bus as a peer
-// would, and returns the request and the reply frame.
-func (g *gwNet) sendFrame(tb testing.TB, change func(*Envelope, *Request), tamper func(wire []byte)) (*Session, *Envelope, []byte) {
+// would, and returns the request, the frame sent and the reply frame.
+func (g *gwNet) sendFrame(tb testing.TB, change func(*Envelope, *Request), tamper func(wire []byte)) (s *Session, e *Envelope, wire, reply []byte) {
 	tb.Helper()
 	conf, _ := g.mission.Conf()
 	s, err := g.mission.session(conf, "hq")
@@ -427,17 +435,17 @@ func (g *gwNet) sendFrame(tb testing.TB, change func(*Envelope, *Request), tampe
 		tb.Fatal(err)
 	}
 	req := &Request{Method: http.MethodGet, Path: "/frame", Header: http.Header{}}
-	e := &Envelope{Header: Header{ID: NewMessageID(), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
+	e = &Envelope{Header: Header{ID: NewMessageID(), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
 		Time: time.Now().UTC(), Level: authz.Confidential, ContentType: requestContentType}}
 	if change != nil {
 		change(e, req)
 	}
 	e.Payload = encodeRequest(req, 10*time.Second)
-	wire, _ := SealRequest(s, e)
+	wire, _ = SealRequest(s, e)
 	if tamper != nil {
 		tamper(wire)
 	}
-	return s, e, g.resend(tb, wire)
+	return s, e, wire, g.resend(tb, wire)
 }
 
 func (g *gwNet) resend(tb testing.TB, wire []byte) []byte {
@@ -494,7 +502,7 @@ func TestProviderRefusesBadFramesAndAuditsThem(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					s, e, reply := g.sendFrame(t, tt.change, tt.tamper)
+					s, e, _, reply := g.sendFrame(t, tt.change, tt.tamper)
 					_, err := openReply(s, reply)
 					var re *RefusedError
 					if !errors.As(err, &re) || re.Reason != tt.reason {
@@ -510,14 +518,11 @@ func TestProviderRefusesBadFramesAndAuditsThem(t *testing.T) {
 			}
 
 			t.Run("replayed frame", func(t *testing.T) {
-				s, e, reply := g.sendFrame(t, func(_ *Envelope, r *Request) { r.Path = "/replayed" }, nil)
+				s, e, wire, reply := g.sendFrame(t, func(_ *Envelope, r *Request) { r.Path = "/replayed" }, nil)
 				resp, err := openReply(s, reply)
 				if err != nil || resp.Status != http.StatusOK {
 					t.Fatalf("first delivery: %v %+v", err, resp)
 				}
-				conf, _ := g.mission.Conf()
-				s2, _ := g.mission.session(conf, "hq")
-				wire, _ := SealRequest(s2, e)
 				_, err = openReply(s, g.resend(t, wire))
 				var re *RefusedError
 				if !errors.As(err, &re) || re.Reason != ReasonReplay {
@@ -649,26 +654,302 @@ func FuzzDecodeSyncPayloads(f *testing.F) {
 	})
 }
 
-func TestSyncLogWriterTakesEachIDOnce(t *testing.T) {
+func TestReplayWindowTakesEachSequenceNumberOnce(t *testing.T) {
+	now := time.Now()
+	type step struct {
+		seq    uint64
+		reason Reason // "" if taken
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"in order", []step{{1, ""}, {2, ""}, {3, ""}}},
+		{"out of order within the window", []step{{5, ""}, {2, ""}, {4, ""}, {1, ""}, {3, ""}, {6, ""}}},
+		{"duplicate", []step{{1, ""}, {2, ""}, {1, ReasonReplay}, {2, ReasonReplay}, {3, ""}}},
+		{"duplicate of the newest", []step{{7, ""}, {7, ReasonReplay}}},
+		{"too old", []step{{replayWindowSize + 10, ""}, {10, ReasonReplay}, {11, ""}}},
+		{"older than the window though never seen", []step{{1, ""}, {replayWindowSize + 1, ""}, {2, ""}, {1, ReasonReplay}}},
+		{"a jump past the window forgets all bits", []step{{3, ""}, {3 + 2*replayWindowSize, ""}, {3 + replayWindowSize + 1, ""}, {3 + replayWindowSize + 1, ReasonReplay}}},
+		{"a jump within the window clears the bits it passes", []step{{3, ""}, {3 + replayWindowSize - 1, ""}, {3 + replayWindowSize + 2, ""},
+			{3 + replayWindowSize, ""}, {3 + replayWindowSize, ReasonReplay}}},
+		{"zero", []step{{0, ReasonMalformed}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newReplayWindow(now)
+			for i, st := range tt.steps {
+				err := w.accept(st.seq, now)
+				var re *RefusedError
+				switch {
+				case st.reason == "" && err != nil:
+					t.Fatalf("step %d: seq %d refused: %v", i, st.seq, err)
+				case st.reason != "" && (!errors.As(err, &re) || re.Reason != st.reason):
+					t.Fatalf("step %d: seq %d: %v, want a %s refusal", i, st.seq, err, st.reason)
+				}
+			}
+		})
+	}
+}
+
+// sealTestRequest seals a request frame from the mission to
+// headquarters' lookup service under s, dated at.
+func sealTestRequest(s *Session, at time.Time) ([]byte, *Envelope) {
+	e := &Envelope{Header: Header{ID: NewMessageID(), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
+		Time: at.UTC(), Level: authz.Unclassified, ContentType: requestContentType}}
+	e.Payload = encodeRequest(&Request{Method: http.MethodGet, Path: "/x"}, time.Second)
+	wire, _ := SealRequest(s, e)
+	return wire, e
+}
+
+func TestSessionWindowsAreForgottenOnlyWhenReplaysWouldBeStale(t *testing.T) {
+	tn := newTestNet(t, store.SQLite)
+	conf, _ := tn.hq.Conf()
+	hqInfo, _ := conf.Node("hq")
+	var clock atomic.Int64 // headquarters' clock runs ahead of the real one by this
+	tn.hq.now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
+	tn.hq.incoming = newSessionCache(1)
+	newSession := func() *Session {
+		s, err := NewSession("mission-h01", tn.mission.ring.Signer(), hqInfo, time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	open := func(wire []byte) (*Session, *Envelope, error) {
+		s, e, _, err := OpenRequest(wire, tn.hq.openSession(conf))
+		return s, e, err
+	}
+
+	first := newSession()
+	f1, _ := sealTestRequest(first, time.Now())
+	firstOpened, _, err := open(f1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := open(f1); !isRefusal(err, ReasonReplay) {
+		t.Fatalf("replay under the cached session: %v, want a replay refusal", err)
+	}
+
+	// The cache is full of a session whose window is needed: a new
+	// session is not taken, rather than forget the window.
+	second := newSession()
+	f2, _ := sealTestRequest(second, time.Now())
+	if _, _, err := open(f2); !errors.Is(err, errs.ErrUnavailable) {
+		t.Fatalf("new session with the cache full of recent windows: %v, want unavailable", err)
+	}
+
+	// Once the first session has been idle for replayMemory, it is
+	// evicted, and a frame that raced with the eviction is not taken.
+	clock.Store(int64(replayMemory))
+	f2, _ = sealTestRequest(second, tn.hq.now())
+	if _, _, err := open(f2); err != nil {
+		t.Fatalf("new session after the old one went idle: %v", err)
+	}
+	if err := firstOpened.recv.accept(99, time.Now()); !errors.Is(err, errs.ErrUnavailable) {
+		t.Errorf("frame on an evicted window: %v, want unavailable", err)
+	}
+
+	// The replayed frame re-opens its session with a fresh window, and
+	// the freshness check refuses it.
+	clock.Store(int64(replayMemory) + 2*int64(replayMemory))
+	s, e, err := open(f1)
+	if err != nil {
+		t.Fatalf("re-opened session: %v", err)
+	}
+	if _, _, err := tn.hq.checkRequest(conf, s, e); !isRefusal(err, ReasonStale) {
+		t.Fatalf("replay on a re-opened session: %v, want a stale refusal", err)
+	}
+}
+
+func isRefusal(err error, reason Reason) bool {
+	var re *RefusedError
+	return errors.As(err, &re) && re.Reason == reason
+}
+
+// syncTestRow is a request row for the writer tests.
+func syncTestRow(id, state string) syncLogRow {
+	return syncLogRow{msgID: id, direction: "in", typ: TypeRequest, peer: "mission-h01", sender: consular.String(),
+		recipient: procedures.String(), service: lookupSvc.String(), contentType: requestContentType, state: state,
+		msgTime: time.Now().UnixMicro(), logged: time.Now().UnixMicro(), digest: make([]byte, 32)}
+}
+
+// logRowStates returns the states of the request rows with ids, "" for
+// a missing row.
+func logRowStates(tb testing.TB, db *store.DB, ids ...string) []string {
+	tb.Helper()
+	states := make([]string, len(ids))
+	for i, id := range ids {
+		err := db.QueryRowContext(context.Background(), db.Rebind(`SELECT state FROM exchange_log WHERE direction = 'in' AND type = ? AND msg_id = ?`),
+			int64(TypeRequest), id).Scan(&states[i])
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			tb.Fatal(err)
+		}
+	}
+	return states
+}
+
+func TestSyncLogWriterKeepsTheFirstRowOfAnID(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		w := newSyncLogWriter(db)
-		row := func(id string) syncLogRow {
-			return syncLogRow{msgID: id, direction: "in", typ: TypeRequest, peer: "mission-h01", sender: consular.String(),
-				recipient: procedures.String(), service: lookupSvc.String(), contentType: requestContentType, state: "failed",
-				msgTime: time.Now().UnixMicro(), logged: time.Now().UnixMicro(), digest: make([]byte, 32)}
-		}
+		w := newSyncLogWriter(db, slog.Default(), 16, 8, time.Millisecond)
 		a, b := NewMessageID(), NewMessageID()
-		got, err := w.write(&syncLogOp{rows: []syncLogRow{row(a), row(b), row(a)}})
-		if err != nil || !slices.Equal(got, []bool{true, true, false}) {
-			t.Fatalf("first write: %v %v, want [true true false]", got, err)
+		w.add(syncTestRow(a, "answered"), syncTestRow(b, "answered"), syncTestRow(a, "refused"))
+		if err := w.flush(testCtx()); err != nil {
+			t.Fatal(err)
 		}
-		got, err = w.write(&syncLogOp{rows: []syncLogRow{row(b)}, updates: []syncLogUpdate{{msgID: a, state: "answered"}}})
-		if err != nil || !slices.Equal(got, []bool{false}) {
-			t.Fatalf("second write: %v %v, want [false]", got, err)
+		w.add(syncTestRow(b, "failed"))
+		if err := w.flush(testCtx()); err != nil {
+			t.Fatal(err)
 		}
-		var state string
-		if err := db.QueryRowContext(context.Background(), db.Rebind(`SELECT state FROM exchange_log WHERE msg_id = ?`), a).Scan(&state); err != nil || state != "answered" {
-			t.Errorf("state %q %v, want answered", state, err)
+		if got := logRowStates(t, db, a, b); !slices.Equal(got, []string{"answered", "answered"}) {
+			t.Errorf("states %q, want the first rows' [answered answered]", got)
 		}
 	})
+}
+
+func TestSyncLogWriterMakesWritersWaitWhenFullAndFlushes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// Rows wait an hour for a commit unless someone flushes.
+		const capacity = 4
+		w := newSyncLogWriter(db, slog.Default(), capacity, 2*capacity, time.Hour)
+		ids := make([]string, capacity+1)
+		for i := range ids {
+			ids[i] = NewMessageID()
+		}
+		for _, id := range ids[:capacity] {
+			w.add(syncTestRow(id, "answered"))
+		}
+		added := make(chan struct{})
+		go func() {
+			w.add(syncTestRow(ids[capacity], "answered"))
+			close(added)
+		}()
+		select {
+		case <-added:
+			t.Fatal("a row was queued past the queue's capacity")
+		case <-time.After(100 * time.Millisecond):
+		}
+		if got := logRowStates(t, db, ids...); slices.ContainsFunc(got, func(s string) bool { return s != "" }) {
+			t.Fatalf("rows committed before the interval or a flush: %q", got)
+		}
+		if err := w.flush(testCtx()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-added:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the waiting writer was not let in by the flush")
+		}
+		if err := w.flush(testCtx()); err != nil {
+			t.Fatal(err)
+		}
+		if got := logRowStates(t, db, ids...); slices.Contains(got, "") {
+			t.Errorf("states after the flushes %q, want every row", got)
+		}
+
+		// A flush that cannot finish in time says so.
+		w.add(syncTestRow(NewMessageID(), "answered"))
+		ctx, cancel := context.WithCancel(testCtx())
+		cancel()
+		if err := w.flush(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("flush with an ended context: %v", err)
+		}
+		if err := w.flush(testCtx()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestServeRequestsFlushesTheLogOnItsWayOut(t *testing.T) {
+	tn := newTestNet(t, store.SQLite)
+	// Rows wait an hour for a commit unless someone flushes.
+	tn.hq.gw.log = newSyncLogWriter(tn.hq.db, slog.Default(), syncLogQueue, syncLogBatch, time.Hour)
+	backend := httptest.NewServer(&gwBackend{})
+	t.Cleanup(backend.Close)
+	self := ServiceID{ClientID: procedures, Service: "self-lookup", Version: "v1"}
+	tn.publish(t, func(c *GlobalConf) {
+		c.Services = append(c.Services, Service{ID: self, Kind: KindREST, Title: "Self", Backend: backend.URL, MaxLevel: authz.Secret})
+		c.Rights = append(c.Rights, Right{Service: self, Client: procedures})
+	})
+	tn.hq.Attach(openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq"}))
+	stop := serveRequests(t, tn.hq.Node)
+	var resp *Response
+	waitFor(t, 15*time.Second, "headquarters to answer its own calls", func() bool {
+		var err error
+		resp, err = tn.hq.Call(testCtx(), procedures, &Request{Service: self, Method: http.MethodGet, Path: "/flush"})
+		return err == nil
+	})
+	if got := logRowStates(t, tn.hq.db, resp.MessageID); got[0] != "" {
+		t.Fatalf("row committed before the interval or a flush: %q", got[0])
+	}
+	stop()
+	if got := logRowStates(t, tn.hq.db, resp.MessageID); got[0] != "answered" {
+		t.Errorf("provider's row after ServeRequests returned: %q, want answered", got[0])
+	}
+}
+
+func TestClientTokensAreCachedBrieflyAndRevokedAtOnce(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			tn := newTestNet(t, d)
+			ctx := testCtx()
+			var clock atomic.Int64
+			tn.mission.now = func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }
+			token, err := tn.mission.IssueToken(ctx, consular, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, err := tn.mission.Client(ctx, token); err != nil || id != consular {
+				t.Fatalf("Client: %s %v", id, err)
+			}
+
+			// Revoked by another process: this one trusts its cache
+			// for at most tokenCacheTTL.
+			if _, err := tn.mission.db.ExecContext(ctx, `UPDATE exchange_tokens SET revoked_us = 1`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tn.mission.Client(ctx, token); err != nil {
+				t.Fatalf("Client within the cache's time: %v", err)
+			}
+			clock.Store(int64(tokenCacheTTL))
+			if _, err := tn.mission.Client(ctx, token); !errors.Is(err, ErrBadClientToken) {
+				t.Fatalf("Client past the cache's time: %v, want ErrBadClientToken", err)
+			}
+
+			// Revoked in this process: at once.
+			token, err = tn.mission.IssueToken(ctx, consular, "second")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tn.mission.Client(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tn.mission.RevokeTokens(ctx, consular); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tn.mission.Client(ctx, token); !errors.Is(err, ErrBadClientToken) {
+				t.Fatalf("Client after RevokeTokens: %v, want ErrBadClientToken", err)
+			}
+		})
+	}
+}
+
+func TestTokenCacheDropsLookupsThatRacedARevocation(t *testing.T) {
+	c := newTokenCache()
+	now := time.Now()
+	h := sha256.Sum256([]byte("chx_a"))
+	_, gen, _ := c.get(h, now) // a lookup starts
+	c.revoked()                // the token is revoked while it reads
+	c.put(h, consular, gen, now)
+	if _, _, ok := c.get(h, now); ok {
+		t.Error("a lookup that raced a revocation was cached")
+	}
+	_, gen, _ = c.get(h, now)
+	c.put(h, consular, gen, now)
+	if id, _, ok := c.get(h, now); !ok || id != consular {
+		t.Error("a lookup was not cached")
+	}
+	if _, _, ok := c.get(h, now.Add(tokenCacheTTL)); ok {
+		t.Error("a lookup was trusted past tokenCacheTTL")
+	}
 }

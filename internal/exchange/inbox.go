@@ -8,6 +8,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/store"
 )
 
 // The inbox of a client subsystem is its delivered, unacknowledged rows
@@ -94,9 +95,16 @@ func (n *Node) Ack(ctx context.Context, client ClientID, ids ...string) (int64, 
 	}
 	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
 		AND msg_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	res, err := n.db.ExecContext(ctx, n.db.Rebind(q), args...)
+	var acked int64
+	err := n.writeTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+		if err == nil {
+			acked, err = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("exchange: acknowledge messages of %s: %w", client, err)
 	}
-	return res.RowsAffected()
+	return acked, nil
 }

@@ -403,13 +403,16 @@ func (n *Node) openSession(conf *GlobalConf) Sessions {
 		if err != nil {
 			return nil, err
 		}
-		n.incoming.put(s)
+		if err := n.incoming.put(s, n.now()); err != nil {
+			return nil, err
+		}
 		return s, nil
 	}
 }
 
 // sessionCache is a bounded map of opened sessions; when full, it drops
-// an arbitrary entry, which costs at most one more decapsulation.
+// an arbitrary entry whose anti-replay window may be forgotten (see
+// replayWindow.retire), which costs at most one more decapsulation.
 type sessionCache struct {
 	mu  sync.Mutex
 	max int
@@ -427,16 +430,27 @@ func (c *sessionCache) get(id [SessionIDSize]byte) (*Session, bool) {
 	return s, ok
 }
 
-func (c *sessionCache) put(s *Session) {
+// put caches s. It returns an error wrapping errs.ErrUnavailable when
+// the cache is full of sessions whose windows must still be kept.
+func (c *sessionCache) put(s *Session, now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
-			break
+	if _, ok := c.m[s.ID]; !ok && len(c.m) >= c.max {
+		evicted := false
+		for k, old := range c.m {
+			if old.recv.retire(now) {
+				delete(c.m, k)
+				evicted = true
+				break
+			}
+		}
+		if !evicted {
+			return fmt.Errorf("exchange: this node holds %d sessions that received requests in the last %s; try again later: %w",
+				c.max, replayMemory, errs.ErrUnavailable)
 		}
 	}
 	c.m[s.ID] = s
+	return nil
 }
 
 func (c *sessionCache) purge(drop func(*Session) bool) {

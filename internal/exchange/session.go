@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"chancery/internal/keys"
@@ -65,6 +66,12 @@ type Session struct {
 
 	forward cipher.AEAD // Sender → Recipient
 	reply   cipher.AEAD // Recipient → Sender, for responses to requests
+
+	// sent numbers the request frames the sender seals under the
+	// session (from 1); recv is the recipient's anti-replay window over
+	// those numbers. Each side has only its own.
+	sent *atomic.Uint64
+	recv *replayWindow
 }
 
 // NewSession starts a session from the node self, signing with signer, to
@@ -74,7 +81,8 @@ func NewSession(self string, signer *keys.Signer, peer *NodeInfo, now time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("exchange: start session with node %s: %w", peer.ID, err)
 	}
-	s := &Session{Sender: self, Recipient: peer.ID, Created: now.UTC(), Expires: now.Add(ttl).UTC(), peerKey: peer.EncryptionKey}
+	s := &Session{Sender: self, Recipient: peer.ID, Created: now.UTC(), Expires: now.Add(ttl).UTC(), peerKey: peer.EncryptionKey,
+		sent: new(atomic.Uint64)}
 	if _, err := rand.Read(s.ID[:]); err != nil {
 		return nil, err
 	}
@@ -198,6 +206,7 @@ func OpenSession(header []byte, self string, kem *KEMPrivateKey, conf *GlobalCon
 	if err := s.derive(secret); err != nil {
 		return nil, err
 	}
+	s.recv = newReplayWindow(now)
 	return &s, nil
 }
 

@@ -73,25 +73,30 @@ func (n *Node) IssueToken(ctx context.Context, client ClientID, label string) (s
 
 // Client returns the subsystem a client token was issued for. It returns
 // ErrBadClientToken for an unknown or revoked token, or one whose
-// subsystem this node no longer serves.
+// subsystem this node no longer serves. Valid tokens are cached for
+// tokenCacheTTL (see tokenCache).
 func (n *Node) Client(ctx context.Context, token string) (ClientID, error) {
 	if !strings.HasPrefix(token, ClientTokenPrefix) {
 		return ClientID{}, ErrBadClientToken
 	}
-	var (
-		client  string
-		revoked sql.NullInt64
-	)
-	err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT client, revoked_us FROM exchange_tokens WHERE token_hash = ?`), tokenHash(token)).Scan(&client, &revoked)
-	if errors.Is(err, sql.ErrNoRows) || revoked.Valid {
-		return ClientID{}, ErrBadClientToken
-	}
-	if err != nil {
-		return ClientID{}, fmt.Errorf("exchange: check client token: %w", err)
-	}
-	id, err := ParseClientID(client)
-	if err != nil {
-		return ClientID{}, fmt.Errorf("exchange: stored token names a malformed client: %w", err)
+	h := sha256.Sum256([]byte(token))
+	id, gen, ok := n.gateway().tokens.get(h, n.now())
+	if !ok {
+		var (
+			client  string
+			revoked sql.NullInt64
+		)
+		err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT client, revoked_us FROM exchange_tokens WHERE token_hash = ?`), h[:]).Scan(&client, &revoked)
+		if errors.Is(err, sql.ErrNoRows) || revoked.Valid {
+			return ClientID{}, ErrBadClientToken
+		}
+		if err != nil {
+			return ClientID{}, fmt.Errorf("exchange: check client token: %w", err)
+		}
+		if id, err = ParseClientID(client); err != nil {
+			return ClientID{}, fmt.Errorf("exchange: stored token names a malformed client: %w", err)
+		}
+		n.gateway().tokens.put(h, id, gen, n.now())
 	}
 	if conf, err := n.Conf(); err == nil {
 		if node, ok := conf.NodeOf(id); !ok || node != n.id {
@@ -101,10 +106,15 @@ func (n *Node) Client(ctx context.Context, token string) (ClientID, error) {
 	return id, nil
 }
 
-// RevokeTokens revokes every token of client and reports how many.
+// RevokeTokens revokes every token of client and reports how many. The
+// tokens stop working in this process at once, and in other processes
+// serving the node within tokenCacheTTL.
 func (n *Node) RevokeTokens(ctx context.Context, client ClientID) (int64, error) {
 	res, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_tokens SET revoked_us = ? WHERE client = ? AND revoked_us IS NULL`),
 		n.now().UnixMicro(), client.String())
+	// After the update, even a failed one: a lookup that read the token
+	// before it may not cache it.
+	n.gateway().tokens.revoked()
 	if err != nil {
 		return 0, fmt.Errorf("exchange: revoke tokens of %s: %w", client, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,10 +44,8 @@ const (
 	confSubject    = "chx.conf"
 	confGetSubject = "chx.conf.get"
 
-	// sendGroupMax and sendGroupWait bound how many sends one
-	// transaction commits and how long the first waits for company.
-	sendGroupMax  = 256
-	sendGroupWait = time.Millisecond
+	// sendGroupMax bounds how many sends one transaction commits.
+	sendGroupMax = 1024
 	// sendQueue bounds the sends waiting for a destination's committer;
 	// beyond it Send blocks, which is the backpressure.
 	sendQueue = 1024
@@ -104,6 +103,7 @@ type transport struct {
 	ctx      context.Context
 	wg       sync.WaitGroup
 	mu       sync.Mutex
+	writeMu  sync.Mutex                    // serialises the transport's writes on SQLite (writeTx)
 	dests    map[string]*destination       // by destination node; guarded by mu, bounded by the configuration's nodes
 	sources  map[string]context.CancelFunc // consumer loop of each source node; guarded by mu
 	startSeq int64                         // the log's last seq when Run started: rows up to it are leftovers
@@ -142,7 +142,17 @@ func subjectFor(source, dest string) string {
 	return subjectPrefix + subjectToken(source) + "." + subjectToken(dest)
 }
 
-func consumerName(dest string) string { return "in-" + subjectToken(dest) }
+// consumerName names dest's durable consumer on src's stream. The name
+// must differ from every other consumer's on any node's stream: all the
+// streams are called EXCHANGE, and JetStream's acknowledgement subjects
+// ($JS.ACK.<stream>.<consumer>...) carry no domain and cross leaf links,
+// so two consumers of one name on two nodes would each take the other's
+// acknowledgements for their own, and a work-queue stream drops what is
+// acknowledged. A token has a '~' only in first place, so the name
+// "in-<dest>~<source>" gives back both ids.
+func consumerName(src, dest string) string {
+	return "in-" + subjectToken(dest) + "~" + subjectToken(src)
+}
 
 // bodyAD binds a sealed body to its direction and message id.
 func bodyAD(direction, msgID string) []byte {
@@ -415,8 +425,6 @@ func (t *transport) destination(node string) *destination {
 
 // commitLoop writes groups of sends to the log, one transaction each.
 func (t *transport) commitLoop(d *destination) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for {
 		var first *sendReq
 		select {
@@ -424,21 +432,17 @@ func (t *transport) commitLoop(d *destination) {
 			return
 		case first = <-d.reqs:
 		}
+		// Take what is queued without waiting for more: while one
+		// group commits, the next gathers, so groups grow with the
+		// load and a lone send is not held back.
 		group := []*sendReq{first}
-		timer.Reset(sendGroupWait)
 	collect:
 		for len(group) < sendGroupMax {
 			select {
 			case r := <-d.reqs:
 				group = append(group, r)
-			case <-timer.C:
-				break collect
-			}
-		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
 			default:
+				break collect
 			}
 		}
 		d.commitMu.Lock()
@@ -463,30 +467,95 @@ func (t *transport) commitLoop(d *destination) {
 	}
 }
 
-const insertLogRow = `INSERT INTO exchange_log (msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
-	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (direction, type, msg_id) DO NOTHING`
+// Log rows are written many to a statement: logRowsPerInsert rows of
+// logRowCols values stay far below SQLite's 32766 and PostgreSQL's 65535
+// parameters.
+const (
+	logRowCols       = 18
+	logRowsPerInsert = 256
+)
+
+// insertLogRows returns the statement inserting k log rows, each of the
+// logRowCols values of insertLogRow's columns, skipping ids already
+// logged.
+func insertLogRows(k int) string {
+	return `INSERT INTO exchange_log (msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
+	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body) VALUES ` +
+		strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", k-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" +
+		` ON CONFLICT (direction, type, msg_id) DO NOTHING RETURNING seq, msg_id`
+}
+
+// insertLogRowsTx inserts len(args)/logRowCols log rows and returns the
+// seq of each row inserted, by message id; ids already logged are not in
+// it.
+func insertLogRowsTx(ctx context.Context, tx *store.Tx, args []any) (map[string]int64, error) {
+	k := len(args) / logRowCols
+	rows, err := tx.QueryContext(ctx, tx.Rebind(insertLogRows(k)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seqs := make(map[string]int64, k)
+	for rows.Next() {
+		var (
+			seq int64
+			id  string
+		)
+		if err := rows.Scan(&seq, &id); err != nil {
+			return nil, err
+		}
+		seqs[id] = seq
+	}
+	return seqs, rows.Err()
+}
 
 // commitOut writes the group's log rows as 'pending'.
 func (t *transport) commitOut(ctx context.Context, dest string, group []*sendReq) error {
 	now := t.n.now().UnixMicro()
-	return t.n.db.InTx(ctx, func(tx *store.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, tx.Rebind(insertLogRow+` RETURNING seq`))
-		if err != nil {
-			return fmt.Errorf("exchange: write outgoing messages: %w", err)
-		}
-		defer stmt.Close()
-		for _, r := range group {
-			e := r.out.env
-			err := stmt.QueryRowContext(ctx, e.ID, "out", int64(TypeMessage), dest, e.Sender.String(), e.Recipient.String(), e.Service.String(),
-				int64(e.Level), e.ContentType, int64(len(e.Payload)), e.Time.UnixMicro(), now, r.out.digest, "pending", "", nil, nil, r.out.body).
-				Scan(&r.out.seq)
+	return t.writeTx(ctx, func(tx *store.Tx) error {
+		args := make([]any, 0, min(len(group), logRowsPerInsert)*logRowCols)
+		for part := range slices.Chunk(group, logRowsPerInsert) {
+			args = args[:0]
+			for _, r := range part {
+				e := r.out.env
+				args = append(args, e.ID, "out", int64(TypeMessage), dest, e.Sender.String(), e.Recipient.String(), e.Service.String(),
+					int64(e.Level), e.ContentType, int64(len(e.Payload)), e.Time.UnixMicro(), now, r.out.digest, "pending", "", nil, nil, r.out.body)
+			}
+			seqs, err := insertLogRowsTx(ctx, tx, args)
 			if err != nil {
-				return fmt.Errorf("exchange: write outgoing message %s: %w", e.ID, err)
+				return fmt.Errorf("exchange: write %d outgoing messages: %w", len(part), err)
+			}
+			for _, r := range part {
+				seq, ok := seqs[r.out.env.ID]
+				if !ok {
+					return fmt.Errorf("exchange: write outgoing message %s: its id is already in the log", r.out.env.ID)
+				}
+				r.out.seq = seq
 			}
 		}
 		return nil
 	})
+}
+
+// writeTx runs fn in a transaction of the node's database. On SQLite,
+// which takes one writer at a time, the transport's writers queue on
+// writeMu instead of in SQLite's busy handler, which polls with sleeps
+// of milliseconds and would stall the pipeline under load.
+func (t *transport) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if t.n.db.Dialect == store.SQLite {
+		t.writeMu.Lock()
+		defer t.writeMu.Unlock()
+	}
+	return t.n.db.InTx(ctx, fn)
+}
+
+// writeTx runs fn in a transaction, queued with the transport's writers
+// while the transport runs.
+func (n *Node) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if t := n.transport(); t != nil {
+		return t.writeTx(ctx, fn)
+	}
+	return n.db.InTx(ctx, fn)
 }
 
 // publishLoop publishes the committed groups in order, and re-sends what
@@ -526,6 +595,17 @@ func (t *transport) publishLoop(d *destination) {
 		case <-t.ctx.Done():
 			return
 		case g := <-d.groups:
+			// Publish every group already committed at once: fewer,
+			// fuller batches and one transaction to mark them sent.
+		gather:
+			for {
+				select {
+				case more := <-d.groups:
+					g = append(g, more...)
+				default:
+					break gather
+				}
+			}
 			if err := t.publish(t.ctx, d.node, g); err != nil {
 				if t.ctx.Err() != nil {
 					return
@@ -715,16 +795,21 @@ func (t *transport) publishWire(subject string, sb *SealedBatch) ([]jetstream.Pu
 // markSent records the published batches and marks their rows sent.
 func (t *transport) markSent(ctx context.Context, dest string, batches []sealedOut) error {
 	now := t.n.now()
-	return t.n.db.InTx(ctx, func(tx *store.Tx) error {
+	return t.writeTx(ctx, func(tx *store.Tx) error {
 		for _, b := range batches {
 			if err := insertBatch(ctx, tx, b.sb.ID, "out", dest, t.n.id, b.sb.KeyID, b.sb.Root, b.sb.Sig, b.sb.Digests, now); err != nil {
 				return err
 			}
+			// One statement per batch: each row's seq with its index.
+			args := make([]any, 0, 2*len(b.msgs)+1)
 			for i, m := range b.msgs {
-				if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = ? WHERE seq = ? AND state = 'pending'`),
-					b.sb.ID[:], i, m.seq); err != nil {
-					return fmt.Errorf("exchange: mark message %s sent: %w", m.env.ID, err)
-				}
+				args = append(args, m.seq, i)
+			}
+			args = append(args, b.sb.ID[:])
+			q := `WITH v (s, i) AS (VALUES ` + strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", len(b.msgs)-1) + `(CAST(? AS BIGINT), CAST(? AS BIGINT)))
+				UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = v.i FROM v WHERE exchange_log.seq = v.s AND exchange_log.state = 'pending'`
+			if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+				return fmt.Errorf("exchange: mark the %d messages of batch %x sent: %w", len(b.msgs), b.sb.ID, err)
 			}
 		}
 		return nil
@@ -734,7 +819,7 @@ func (t *transport) markSent(ctx context.Context, dest string, batches []sealedO
 // failRows marks messages that can no longer be sent (their destination
 // was revoked after they were accepted) as failed, with the reason.
 func (t *transport) failRows(ctx context.Context, msgs []outMsg, re *RefusedError) error {
-	return t.n.db.InTx(ctx, func(tx *store.Tx) error {
+	return t.writeTx(ctx, func(tx *store.Tx) error {
 		for _, m := range msgs {
 			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET state = 'failed', reason = ? WHERE seq = ? AND state = 'pending'`),
 				string(re.Reason)+": "+re.Detail, m.seq); err != nil {
@@ -978,11 +1063,11 @@ func (t *transport) consumer(ctx context.Context, src string) (jetstream.Consume
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := js.DeleteConsumer(cctx, streamName, consumerName(t.n.id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := js.DeleteConsumer(cctx, streamName, consumerName(src, t.n.id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
 	}
 	return js.CreateOrUpdateConsumer(cctx, streamName, jetstream.ConsumerConfig{
-		Durable:       consumerName(t.n.id),
+		Durable:       consumerName(src, t.n.id),
 		Description:   "Chancery exchange: what node " + t.n.id + " receives",
 		FilterSubject: subjectFor(src, t.n.id),
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -1236,56 +1321,74 @@ func (t *transport) checkIncoming(conf *GlobalConf, src string, e *Envelope, now
 // the same batch (a redelivery after a crash), as a replay otherwise.
 func (t *transport) commitIn(ctx context.Context, src string, opened []*openedIn) error {
 	now := t.n.now()
-	return t.n.db.InTx(ctx, func(tx *store.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, tx.Rebind(insertLogRow))
-		if err != nil {
-			return fmt.Errorf("exchange: record received messages: %w", err)
-		}
-		defer stmt.Close()
+	return t.writeTx(ctx, func(tx *store.Tx) error {
+		var args []any
 		for _, o := range opened {
 			ob := o.ob
 			if err := insertBatch(ctx, tx, ob.ID, "in", src, src, ob.KeyID, ob.Root, ob.Sig, ob.Digests, now); err != nil {
 				return err
 			}
-			for i, e := range ob.Envelopes {
-				r := &o.results[i]
-				r.duplicate = false
-				state, reason := "delivered", ""
-				var body []byte
-				if r.refusal != nil {
-					state, reason = "refused", string(r.refusal.Reason)+": "+r.refusal.Detail
-				} else {
-					body = r.body
+			for start := 0; start < len(ob.Envelopes); start += logRowsPerInsert {
+				end := min(start+logRowsPerInsert, len(ob.Envelopes))
+				args = args[:0]
+				for i, e := range ob.Envelopes[start:end] {
+					i += start
+					r := &o.results[i]
+					r.duplicate = false
+					state, reason := "delivered", ""
+					var body []byte
+					if r.refusal != nil {
+						state, reason = "refused", string(r.refusal.Reason)+": "+r.refusal.Detail
+					} else {
+						body = r.body
+					}
+					args = append(args, e.ID, "in", int64(e.Type), src, e.Sender.String(), e.Recipient.String(), e.Service.String(),
+						int64(e.Level), e.ContentType, int64(len(e.Payload)), e.Time.UnixMicro(), now.UnixMicro(), ob.Digests[i], state, reason,
+						ob.ID[:], int64(i), body)
 				}
-				res, err := stmt.ExecContext(ctx, e.ID, "in", int64(e.Type), src, e.Sender.String(), e.Recipient.String(), e.Service.String(),
-					int64(e.Level), e.ContentType, int64(len(e.Payload)), e.Time.UnixMicro(), now.UnixMicro(), ob.Digests[i], state, reason,
-					ob.ID[:], int64(i), body)
+				inserted, err := insertLogRowsTx(ctx, tx, args)
 				if err != nil {
-					return fmt.Errorf("exchange: record received message %s: %w", e.ID, err)
+					return fmt.Errorf("exchange: record %d received messages of batch %x: %w", end-start, ob.ID, err)
 				}
-				if k, err := res.RowsAffected(); err != nil {
+				if err := t.settleIn(ctx, tx, src, o, start, end, inserted, now); err != nil {
 					return err
-				} else if k == 0 {
-					var prior []byte
-					if err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT batch_id FROM exchange_log WHERE direction = 'in' AND type = ? AND msg_id = ?`),
-						int64(e.Type), e.ID).Scan(&prior); err != nil {
-						return fmt.Errorf("exchange: read earlier copy of message %s: %w", e.ID, err)
-					}
-					if string(prior) == string(ob.ID[:]) {
-						r.duplicate = true
-						continue
-					}
-					r.refusal = refuse(ReasonReplay, fmt.Sprintf("message %s was received before, in another batch", e.ID))
-				}
-				if r.refusal != nil && t.n.ledger != nil {
-					if err := t.n.ledger.AppendTx(ctx, tx, refusalEvent(t.n.id, src, e, r.refusal, now)); err != nil {
-						return fmt.Errorf("exchange: record refusal of message %s in the audit ledger: %w", e.ID, err)
-					}
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// settleIn decides, after their rows were inserted, the fate of the
+// envelopes start..end of a received batch: an id that was not inserted
+// was logged before, and is a duplicate when it came in this very batch
+// (a redelivery, or a second copy inside the batch) and a replay
+// otherwise; every refusal is audited in the same transaction.
+func (t *transport) settleIn(ctx context.Context, tx *store.Tx, src string, o *openedIn, start, end int, inserted map[string]int64, now time.Time) error {
+	ob := o.ob
+	for i, e := range ob.Envelopes[start:end] {
+		r := &o.results[start+i]
+		if _, ok := inserted[e.ID]; ok {
+			delete(inserted, e.ID) // a second copy in the batch is a duplicate
+		} else {
+			var prior []byte
+			if err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT batch_id FROM exchange_log WHERE direction = 'in' AND type = ? AND msg_id = ?`),
+				int64(e.Type), e.ID).Scan(&prior); err != nil {
+				return fmt.Errorf("exchange: read earlier copy of message %s: %w", e.ID, err)
+			}
+			if string(prior) == string(ob.ID[:]) {
+				r.duplicate = true
+				continue
+			}
+			r.refusal = refuse(ReasonReplay, fmt.Sprintf("message %s was received before, in another batch", e.ID))
+		}
+		if r.refusal != nil && t.n.ledger != nil {
+			if err := t.n.ledger.AppendTx(ctx, tx, refusalEvent(t.n.id, src, e, r.refusal, now)); err != nil {
+				return fmt.Errorf("exchange: record refusal of message %s in the audit ledger: %w", e.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // refusalEvent is the audit event of a refused envelope.
