@@ -26,6 +26,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/bus"
+	"chancery/internal/calendar"
 	"chancery/internal/config"
 	"chancery/internal/console"
 	"chancery/internal/exchange"
@@ -156,6 +157,7 @@ func (a *App) routes(ctx context.Context) error {
 	rt.Handle("GET "+web.StaticPrefix, web.Public, web.Static())
 	rt.Handle("POST /lang", web.Public, web.LangHandler())
 	rt.HandleFunc("GET /api/v1/openapi.json", web.Public, serveOpenAPI)
+	calendar.Register(rt)
 
 	var oidc *auth.OIDC
 	if a.cfg.OIDCIssuer != "" {

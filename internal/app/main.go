@@ -18,6 +18,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
+	"chancery/internal/calendar"
 	"chancery/internal/config"
 	"chancery/internal/demo"
 	"chancery/internal/errs"
@@ -36,6 +37,7 @@ Usage:
   chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable
   chancery audit <command> ...  the audit ledger: verify, checkpoint, proof, archive, witness ("chancery audit help")
   chancery exchange <command>   the data exchange: services, conf, token, send, inbox ("chancery exchange help")
+  chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
@@ -70,6 +72,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "exchange":
 		err = exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
+	case "calendar":
+		err = calendar.Command(ctx, stdout, stderr, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":
