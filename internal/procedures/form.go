@@ -1,0 +1,789 @@
+package procedures
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+)
+
+// Draft2020 is the only $schema a form may declare: forms are JSON Schema
+// draft 2020-12, restricted to the keywords listed on Schema.
+const Draft2020 = "https://json-schema.org/draft/2020-12/schema"
+
+// The value types a form field may have, as JSON Schema names them.
+const (
+	TypeObject  = "object"
+	TypeString  = "string"
+	TypeInteger = "integer"
+	TypeNumber  = "number"
+	TypeBoolean = "boolean"
+)
+
+// The string formats a form field may declare.
+const (
+	FormatDate  = "date"  // an RFC 3339 full-date, YYYY-MM-DD
+	FormatEmail = "email" // a bare address, local@domain, without a display name
+)
+
+// Schema is a procedure's application form: a JSON Schema (draft 2020-12)
+// restricted to the subset Chancery implements and can render as a page.
+//
+// Every node has a "type" (object, string, integer, number or boolean; one
+// type, not a list). Object nodes have "properties", "required", the
+// ordered property names in "x-order" (a page needs an order and a JSON
+// object has none) and "additionalProperties": false (Chancery refuses
+// unknown fields everywhere). Strings may have "enum", "pattern" (Go RE2
+// syntax, unanchored as in JSON Schema: anchor it with ^ and $),
+// "minLength", "maxLength" (in characters) and "format" (date or email);
+// integers and numbers "enum", "minimum" and "maximum"; booleans "enum"
+// ([true] for a box that must be ticked). Every property carries its label
+// in "title" (Vietnamese) and "x-title-en" (English), an optional hint in
+// "description" and "x-description-en", and, for an enum, labels in
+// "x-enum-titles" ([{"vi": …, "en": …}, …] beside the values); a pattern
+// may carry the message shown when it fails in "x-pattern-message" and
+// "x-pattern-message-en". Property names are lower-case ASCII, digits and
+// underscores, so they serve as HTML names and ids. Any other keyword is
+// refused rather than ignored: a schema the validator silently skipped
+// would accept forms its author meant to refuse.
+//
+// A Schema is made by CompileSchema or by decoding JSON into it; it is
+// immutable and safe for concurrent use.
+type Schema struct {
+	raw  json.RawMessage
+	root *node
+}
+
+// node is one compiled schema node.
+type node struct {
+	typ                  string
+	titleVI, titleEN     string
+	hintVI, hintEN       string
+	props                map[string]*node
+	order                []string
+	required             map[string]bool
+	enum                 []any    // string, float64 or bool, matching typ
+	enumText             []string // the enum values as a form submits them
+	enumTitles           []enumTitle
+	pattern              *regexp.Regexp
+	patternText          string
+	patternVI, patternEN string // the message when pattern fails; empty: the generic one
+	format               string
+	minLength, maxLength int      // in characters; -1: no bound
+	minimum, maximum     *float64 // inclusive; nil: no bound
+	minText, maxText     string   // the bounds as written, for messages
+}
+
+type enumTitle struct {
+	VI string `json:"vi"`
+	EN string `json:"en"`
+}
+
+// CompileSchema compiles a form schema. It returns an error wrapping
+// errs.ErrInvalid naming every broken keyword by its JSON pointer in the
+// schema (for example "/properties/email/format: …").
+func CompileSchema(raw []byte) (*Schema, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the form schema is not valid JSON: %v", errs.ErrInvalid, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: the form schema must be a JSON object", errs.ErrInvalid)
+	}
+	c := compiler{}
+	root := c.node(m, "", true)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	if root.typ != TypeObject {
+		return nil, errs.Invalid("/type", `a form is an object: its root "type" must be "object"`)
+	}
+	return &Schema{raw: bytes.Clone(raw), root: root}, nil
+}
+
+// UnmarshalJSON compiles the schema, as CompileSchema does.
+func (s *Schema) UnmarshalJSON(b []byte) error {
+	c, err := CompileSchema(b)
+	if err != nil {
+		return err
+	}
+	*s = *c
+	return nil
+}
+
+// MarshalJSON returns the schema as it was written.
+func (s *Schema) MarshalJSON() ([]byte, error) {
+	if s == nil || s.raw == nil {
+		return []byte("null"), nil
+	}
+	return s.raw, nil
+}
+
+// compiled reports whether s came from CompileSchema, not a zero value.
+func (s *Schema) compiled() bool { return s != nil && s.root != nil }
+
+// decodeJSON decodes exactly one JSON value, keeping numbers exact.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+// propertyName is the shape of a property name: usable as an HTML name and
+// id, and in a JSON pointer without escaping.
+var propertyName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// keywords lists the keywords each type allows, beyond those every node
+// allows.
+var keywords = map[string][]string{
+	TypeObject:  {"properties", "required", "additionalProperties", "x-order"},
+	TypeString:  {"enum", "x-enum-titles", "pattern", "x-pattern-message", "x-pattern-message-en", "minLength", "maxLength", "format"},
+	TypeInteger: {"enum", "x-enum-titles", "minimum", "maximum"},
+	TypeNumber:  {"enum", "x-enum-titles", "minimum", "maximum"},
+	TypeBoolean: {"enum"},
+}
+
+var common = []string{"type", "title", "x-title-en", "description", "x-description-en", "$comment"}
+
+// compiler collects every error in a schema rather than stopping at the
+// first, so an administrator fixes a file in one pass.
+type compiler struct{ errs []error }
+
+func (c *compiler) fail(ptr, format string, args ...any) {
+	c.errs = append(c.errs, errs.Invalid(ptr, fmt.Sprintf(format, args...)))
+}
+
+func (c *compiler) node(m map[string]any, ptr string, root bool) *node {
+	n := &node{minLength: -1, maxLength: -1}
+	typ, stated := c.str(m, "type", ptr, true)
+	allowed, known := keywords[typ]
+	if stated && !known {
+		c.fail(ptr+"/type", "must be one of object, string, integer, number or boolean (one type, not a list)")
+	}
+	n.typ = typ
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		switch {
+		case slices.Contains(common, k), slices.Contains(allowed, k):
+		case root && k == "$schema":
+			if v != Draft2020 {
+				c.fail(ptr+"/$schema", "must be %q or left out", Draft2020)
+			}
+		case root && k == "$id":
+			if _, ok := v.(string); !ok {
+				c.fail(ptr+"/$id", "must be a string")
+			}
+		case known:
+			c.fail(ptr+"/"+k, "is not a keyword Chancery supports on a %s field; see the Schema documentation for the subset", n.typ)
+		}
+	}
+	n.titleVI, _ = c.str(m, "title", ptr, !root)
+	n.titleEN, _ = c.str(m, "x-title-en", ptr, !root)
+	n.hintVI, _ = c.str(m, "description", ptr, false)
+	n.hintEN, _ = c.str(m, "x-description-en", ptr, false)
+	c.str(m, "$comment", ptr, false)
+	if !known {
+		return n
+	}
+	switch n.typ {
+	case TypeObject:
+		c.object(n, m, ptr)
+	case TypeString:
+		c.stringRules(n, m, ptr)
+	case TypeInteger, TypeNumber:
+		n.minimum, n.minText = c.number(m, "minimum", ptr, n.typ)
+		n.maximum, n.maxText = c.number(m, "maximum", ptr, n.typ)
+		if n.minimum != nil && n.maximum != nil && *n.minimum > *n.maximum {
+			c.fail(ptr+"/maximum", "must not be less than minimum")
+		}
+	}
+	if _, ok := m["enum"]; ok {
+		c.enum(n, m, ptr)
+	} else if _, ok := m["x-enum-titles"]; ok {
+		c.fail(ptr+"/x-enum-titles", "labels values of an enum, and this field has none")
+	}
+	return n
+}
+
+func (c *compiler) object(n *node, m map[string]any, ptr string) {
+	if m["additionalProperties"] != false {
+		c.fail(ptr+"/additionalProperties", "must be false: forms refuse fields they do not define")
+	}
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		c.fail(ptr+"/properties", "must be an object of the form's fields")
+		return
+	}
+	n.props = map[string]*node{}
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		v := props[name]
+		p := ptr + "/properties/" + name
+		if !propertyName.MatchString(name) {
+			c.fail(p, "a field name is a lower-case ASCII letter, then letters, digits or underscores (at most 64)")
+			continue
+		}
+		sub, ok := v.(map[string]any)
+		if !ok {
+			c.fail(p, "must be a schema object")
+			continue
+		}
+		n.props[name] = c.node(sub, p, false)
+	}
+	n.order = c.names(m, "x-order", ptr)
+	for _, name := range n.order {
+		if _, ok := props[name]; !ok {
+			c.fail(ptr+"/x-order", "names %q, which is not in properties", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if !slices.Contains(n.order, name) {
+			c.fail(ptr+"/x-order", "must list every property; %q is missing", name)
+		}
+	}
+	n.required = map[string]bool{}
+	if _, ok := m["required"]; ok {
+		for _, name := range c.names(m, "required", ptr) {
+			if _, ok := props[name]; !ok {
+				c.fail(ptr+"/required", "names %q, which is not in properties", name)
+			}
+			n.required[name] = true
+		}
+	}
+}
+
+// names reads a list of distinct strings.
+func (c *compiler) names(m map[string]any, key, ptr string) []string {
+	list, ok := m[key].([]any)
+	if !ok {
+		c.fail(ptr+"/"+key, "must be an array of property names")
+		return nil
+	}
+	var out []string
+	for _, v := range list {
+		s, ok := v.(string)
+		if !ok || slices.Contains(out, s) {
+			c.fail(ptr+"/"+key, "must hold distinct property names; %v is not one", v)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (c *compiler) stringRules(n *node, m map[string]any, ptr string) {
+	n.minLength = c.length(m, "minLength", ptr)
+	n.maxLength = c.length(m, "maxLength", ptr)
+	if n.minLength >= 0 && n.maxLength >= 0 && n.minLength > n.maxLength {
+		c.fail(ptr+"/maxLength", "must not be less than minLength")
+	}
+	if src, ok := c.str(m, "pattern", ptr, false); ok {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			c.fail(ptr+"/pattern", "is not a valid regular expression (Go RE2 syntax): %v", err)
+		}
+		n.pattern, n.patternText = re, src
+	}
+	n.patternVI, _ = c.str(m, "x-pattern-message", ptr, false)
+	n.patternEN, _ = c.str(m, "x-pattern-message-en", ptr, false)
+	if (n.patternVI != "" || n.patternEN != "") && (n.pattern == nil || n.patternVI == "" || n.patternEN == "") {
+		c.fail(ptr+"/x-pattern-message", "needs a pattern, and both x-pattern-message and x-pattern-message-en")
+	}
+	if f, ok := c.str(m, "format", ptr, false); ok {
+		if f != FormatDate && f != FormatEmail {
+			c.fail(ptr+"/format", "must be %q or %q", FormatDate, FormatEmail)
+		}
+		n.format = f
+	}
+}
+
+// length reads a non-negative integer keyword; -1 when it is absent.
+func (c *compiler) length(m map[string]any, key, ptr string) int {
+	v, ok := m[key]
+	if !ok {
+		return -1
+	}
+	num, isNum := v.(json.Number)
+	i, err := strconv.Atoi(string(num))
+	if !isNum || err != nil || i < 0 {
+		c.fail(ptr+"/"+key, "must be a non-negative whole number")
+		return -1
+	}
+	return i
+}
+
+// number reads a numeric bound, and its text as written.
+func (c *compiler) number(m map[string]any, key, ptr, typ string) (*float64, string) {
+	v, ok := m[key]
+	if !ok {
+		return nil, ""
+	}
+	num, isNum := v.(json.Number)
+	f, ok := numberValue(num)
+	if !isNum || !ok {
+		c.fail(ptr+"/"+key, "must be a finite number")
+		return nil, ""
+	}
+	if typ == TypeInteger && f != math.Trunc(f) {
+		c.fail(ptr+"/"+key, "must be a whole number on an integer field")
+	}
+	return &f, num.String()
+}
+
+func (c *compiler) enum(n *node, m map[string]any, ptr string) {
+	list, ok := m["enum"].([]any)
+	if !ok || len(list) == 0 {
+		c.fail(ptr+"/enum", "must be a non-empty array of values")
+		return
+	}
+	for i, v := range list {
+		val, ok := scalar(n.typ, v)
+		if !ok || slices.Contains(n.enum, val) {
+			c.fail(fmt.Sprintf("%s/enum/%d", ptr, i), "must be a distinct %s value", n.typ)
+			continue
+		}
+		n.enum = append(n.enum, val)
+		n.enumText = append(n.enumText, formString(v))
+	}
+	raw, ok := m["x-enum-titles"]
+	if !ok {
+		if n.typ != TypeBoolean {
+			c.fail(ptr+"/x-enum-titles", "must label each enum value in both languages, so a page can show the choices")
+		}
+		return
+	}
+	titles, ok := raw.([]any)
+	if !ok || len(titles) != len(list) {
+		c.fail(ptr+"/x-enum-titles", "must have one {\"vi\": …, \"en\": …} label per enum value")
+		return
+	}
+	for i, t := range titles {
+		tm, _ := t.(map[string]any)
+		vi, _ := tm["vi"].(string)
+		en, _ := tm["en"].(string)
+		if len(tm) != 2 || strings.TrimSpace(vi) == "" || strings.TrimSpace(en) == "" {
+			c.fail(fmt.Sprintf("%s/x-enum-titles/%d", ptr, i), "must be {\"vi\": …, \"en\": …}, both non-empty")
+			continue
+		}
+		n.enumTitles = append(n.enumTitles, enumTitle{vi, en})
+	}
+}
+
+// str reads a string keyword; required ones must be non-blank.
+func (c *compiler) str(m map[string]any, key, ptr string, required bool) (string, bool) {
+	v, ok := m[key]
+	if !ok {
+		if required {
+			c.fail(ptr+"/"+key, "is required")
+		}
+		return "", false
+	}
+	s, isStr := v.(string)
+	if !isStr || (required && strings.TrimSpace(s) == "") {
+		c.fail(ptr+"/"+key, "must be a non-empty string")
+		return "", false
+	}
+	return s, true
+}
+
+// numberValue converts a JSON number to a finite float64.
+func numberValue(n json.Number) (float64, bool) {
+	f, err := strconv.ParseFloat(string(n), 64)
+	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+}
+
+// scalar converts a decoded JSON value to the comparable form a node of typ
+// holds (string, float64 or bool), and reports whether it is of that type.
+func scalar(typ string, v any) (any, bool) {
+	switch typ {
+	case TypeString:
+		s, ok := v.(string)
+		return s, ok
+	case TypeBoolean:
+		b, ok := v.(bool)
+		return b, ok
+	case TypeInteger, TypeNumber:
+		f, ok := toFloat(v)
+		if !ok || (typ == TypeInteger && f != math.Trunc(f)) {
+			return nil, false
+		}
+		return f, true
+	}
+	return nil, false
+}
+
+// toFloat accepts the number types a decoded document may hold: json.Number
+// from Validate, float64 from a plain json.Unmarshal, and the integers a
+// caller may build by hand.
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		return numberValue(n)
+	case float64:
+		return n, !math.IsInf(n, 0) && !math.IsNaN(n)
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// formString renders an enum value as an HTML form submits it.
+func formString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// Violation is one field of a submitted form that breaks the schema.
+type Violation struct {
+	// Pointer is the field's JSON pointer in the submitted document, e.g.
+	// "/applicant/email"; "" is the document itself.
+	Pointer string `json:"pointer"`
+	// Rule is the schema keyword broken: required, additionalProperties,
+	// type, enum, minLength, maxLength, pattern, format, minimum, maximum;
+	// or json for a document that is not JSON at all, and characters for
+	// text holding control characters (other than tabs and line breaks).
+	Rule      string `json:"rule"`
+	MessageVI string `json:"message_vi"`
+	MessageEN string `json:"message_en"`
+}
+
+// FormError lists every field of a submitted form that breaks its schema,
+// one violation per field (the first rule the field breaks, in the order a
+// person fixes them: presence, type, choice, length, pattern, format,
+// range), in the form's field order. It wraps errs.ErrInvalid.
+type FormError struct{ Violations []Violation }
+
+// Error lists the violations in English.
+func (e *FormError) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		field := v.Pointer
+		if field == "" {
+			field = "form"
+		}
+		parts[i] = field + ": " + v.MessageEN
+	}
+	return "the form has errors: " + strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, errs.ErrInvalid) true.
+func (e *FormError) Unwrap() error { return errs.ErrInvalid }
+
+// For returns the violation of the field at pointer, if it has one.
+func (e *FormError) For(pointer string) (Violation, bool) {
+	for _, v := range e.Violations {
+		if v.Pointer == pointer {
+			return v, true
+		}
+	}
+	return Violation{}, false
+}
+
+// Validate checks a submitted form, a JSON document, against the schema.
+// It returns nil when the form is valid, or a *FormError naming every
+// broken field; a document that is not a single JSON value is reported as
+// one violation at the root.
+func (s *Schema) Validate(doc []byte) error {
+	v, err := decodeJSON(doc)
+	if err != nil {
+		return &FormError{[]Violation{violation("", "json", "procedures.form.not_json")}}
+	}
+	return s.ValidateValue(v)
+}
+
+// ValidateValue checks a form already decoded from JSON (objects as
+// map[string]any; numbers as json.Number, float64, int or int64), as
+// Validate does.
+func (s *Schema) ValidateValue(v any) error {
+	var out []Violation
+	s.root.check(v, "", &out)
+	if len(out) == 0 {
+		return nil
+	}
+	return &FormError{out}
+}
+
+// typeKey is the message for a value of the wrong type.
+var typeKey = map[string]string{
+	TypeObject:  "procedures.form.type_object",
+	TypeString:  "procedures.form.type_string",
+	TypeInteger: "procedures.form.type_integer",
+	TypeNumber:  "procedures.form.type_number",
+	TypeBoolean: "procedures.form.type_boolean",
+}
+
+func (n *node) check(v any, ptr string, out *[]Violation) {
+	if n.typ == TypeObject {
+		m, ok := v.(map[string]any)
+		if !ok {
+			*out = append(*out, violation(ptr, "type", typeKey[n.typ]))
+			return
+		}
+		for _, name := range n.order {
+			sub, present := m[name]
+			switch {
+			case present:
+				n.props[name].check(sub, ptr+"/"+name, out)
+			case n.required[name]:
+				*out = append(*out, violation(ptr+"/"+name, "required", "procedures.form.required"))
+			}
+		}
+		var extra []string
+		for name := range m {
+			if _, ok := n.props[name]; !ok {
+				extra = append(extra, name)
+			}
+		}
+		slices.Sort(extra)
+		for _, name := range extra {
+			*out = append(*out, violation(ptr+"/"+escapePointer(name), "additionalProperties", "procedures.form.unknown"))
+		}
+		return
+	}
+	val, ok := scalar(n.typ, v)
+	if !ok {
+		*out = append(*out, violation(ptr, "type", typeKey[n.typ]))
+		return
+	}
+	if n.enum != nil && !slices.Contains(n.enum, val) {
+		key := "procedures.form.enum"
+		if n.typ == TypeBoolean && len(n.enum) == 1 && n.enum[0] == true {
+			key = "procedures.form.must_tick"
+		}
+		*out = append(*out, violation(ptr, "enum", key))
+		return
+	}
+	if viol, broken := n.checkScalar(val, ptr); broken {
+		*out = append(*out, viol)
+	}
+}
+
+// checkScalar applies the rules after type and enum, first broken wins.
+func (n *node) checkScalar(val any, ptr string) (Violation, bool) {
+	switch x := val.(type) {
+	case string:
+		count := utf8.RuneCountInString(x)
+		switch {
+		case !utf8.ValidString(x) || strings.IndexFunc(x, isForbiddenControl) >= 0:
+			return violation(ptr, "characters", "procedures.form.control"), true
+		case n.minLength >= 0 && count < n.minLength:
+			if count == 0 {
+				return violation(ptr, "minLength", "procedures.form.required"), true
+			}
+			return violation(ptr, "minLength", "procedures.form.min_length", n.minLength), true
+		case n.maxLength >= 0 && count > n.maxLength:
+			return violation(ptr, "maxLength", "procedures.form.max_length", n.maxLength), true
+		case n.pattern != nil && !n.pattern.MatchString(x):
+			if n.patternVI != "" {
+				return Violation{Pointer: ptr, Rule: "pattern", MessageVI: n.patternVI, MessageEN: n.patternEN}, true
+			}
+			return violation(ptr, "pattern", "procedures.form.pattern"), true
+		case n.format == FormatDate && !isDate(x):
+			return violation(ptr, "format", "procedures.form.date"), true
+		case n.format == FormatEmail && !isEmail(x):
+			return violation(ptr, "format", "procedures.form.email"), true
+		}
+	case float64:
+		switch {
+		case n.minimum != nil && x < *n.minimum:
+			return violation(ptr, "minimum", "procedures.form.minimum", n.minText), true
+		case n.maximum != nil && x > *n.maximum:
+			return violation(ptr, "maximum", "procedures.form.maximum", n.maxText), true
+		}
+	}
+	return Violation{}, false
+}
+
+// isForbiddenControl reports whether r is a control character a form may
+// not hold: any but tab and line breaks, which a text area legitimately
+// sends. NUL in particular cannot be stored in PostgreSQL text.
+func isForbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+func violation(ptr, rule, key string, args ...any) Violation {
+	return Violation{Pointer: ptr, Rule: rule, MessageVI: i18n.T(i18n.VI, key, args...), MessageEN: i18n.T(i18n.EN, key, args...)}
+}
+
+// escapePointer escapes a property name for a JSON pointer (RFC 6901); an
+// unknown field may be named anything.
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+// isEmail accepts a bare address only: "Name <a@b>" is refused, since the
+// field holds where to write, and so are addresses without a dotted domain
+// that no public mail server would route.
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".")
+}
+
+// FormField is a field of a form as a page renders it, in the form's
+// order.
+type FormField struct {
+	// Name is the HTML input name: the property names from the root joined
+	// by dots, e.g. "applicant.email". FromValues reads the same names.
+	Name string
+	// Pointer is the field's JSON pointer, as Violation.Pointer names it.
+	Pointer          string
+	TitleVI, TitleEN string
+	HintVI, HintEN   string // may be empty
+	// Type is object, string, integer, number or boolean. An object is a
+	// group of fields (a fieldset), its members in Fields.
+	Type     string
+	Format   string // date, email or empty
+	Required bool
+	// Options are the choices of an enum field, in order; nil otherwise.
+	Options []Option
+	// MinLength and MaxLength bound a string in characters; 0 is no bound.
+	MinLength, MaxLength int
+	// Minimum and Maximum bound a number as written in the schema; empty
+	// is no bound.
+	Minimum, Maximum string
+	// Pattern is the regular expression a string must match; empty is
+	// none. It is RE2 syntax, which may differ from an HTML pattern
+	// attribute's, so pages should not copy it there blindly.
+	Pattern string
+	Fields  []FormField
+}
+
+// Option is one choice of an enum field.
+type Option struct {
+	Value            string // as the form submits it
+	TitleVI, TitleEN string
+}
+
+// Fields returns the form's fields in order, groups holding their members.
+func (s *Schema) Fields() []FormField { return s.root.fields("", "") }
+
+func (n *node) fields(name, ptr string) []FormField {
+	out := make([]FormField, 0, len(n.order))
+	for _, prop := range n.order {
+		sub := n.props[prop]
+		f := FormField{
+			Name: strings.TrimPrefix(name+"."+prop, "."), Pointer: ptr + "/" + prop,
+			TitleVI: sub.titleVI, TitleEN: sub.titleEN, HintVI: sub.hintVI, HintEN: sub.hintEN,
+			Type: sub.typ, Format: sub.format, Required: n.required[prop],
+			MinLength: max(sub.minLength, 0), MaxLength: max(sub.maxLength, 0),
+			Minimum: sub.minText, Maximum: sub.maxText, Pattern: sub.patternText,
+		}
+		for i, v := range sub.enumText {
+			o := Option{Value: v, TitleVI: v, TitleEN: v}
+			if i < len(sub.enumTitles) {
+				o.TitleVI, o.TitleEN = sub.enumTitles[i].VI, sub.enumTitles[i].EN
+			}
+			f.Options = append(f.Options, o)
+		}
+		if sub.typ == TypeObject {
+			f.Fields = sub.fields(f.Name, f.Pointer)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// FromValues builds a form document from a submitted HTML form, whose
+// values are all strings, typed by the schema so that ValidateValue can
+// judge it: text is trimmed, and an empty input is left out (so a
+// required one is reported missing, not "too short"); a number that does
+// not parse is kept as text, so it is reported as not a number; a
+// checkbox is true when sent as "on" or "true" and false as "false". A
+// group is present when any of its members is. Names the schema does not
+// define (csrf_token, buttons) are ignored, and only the first value of a
+// repeated name counts.
+func (s *Schema) FromValues(values map[string][]string) map[string]any {
+	return s.root.fromValues(values, "")
+}
+
+func (n *node) fromValues(values map[string][]string, prefix string) map[string]any {
+	out := map[string]any{}
+	for _, prop := range n.order {
+		sub, name := n.props[prop], prefix+prop
+		if sub.typ == TypeObject {
+			if m := sub.fromValues(values, name+"."); len(m) > 0 {
+				out[prop] = m
+			}
+			continue
+		}
+		vs := values[name]
+		if len(vs) == 0 {
+			continue
+		}
+		text := strings.TrimSpace(vs[0])
+		if text == "" {
+			continue
+		}
+		out[prop] = typed(sub.typ, text)
+	}
+	return out
+}
+
+// typed converts a form input's text to the JSON value of typ, or returns
+// the text unchanged when it does not convert.
+func typed(typ, text string) any {
+	switch typ {
+	case TypeInteger, TypeNumber:
+		if n := json.Number(text); isNumber(text) {
+			return n
+		}
+	case TypeBoolean:
+		switch text {
+		case "on", "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	return text
+}
+
+// jsonNumber is the grammar of a JSON number; strconv accepts more
+// ("0x1p3", "Inf", "1_000") than a form's number may be.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+func isNumber(s string) bool {
+	if !jsonNumber.MatchString(s) {
+		return false
+	}
+	_, ok := numberValue(json.Number(s))
+	return ok
+}
