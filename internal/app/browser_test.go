@@ -83,6 +83,32 @@ func shot(ctx context.Context, t *testing.T, dir, name string) {
 	t.Logf("screenshot %s", path)
 }
 
+// browserSteps returns the two moves of a browser test: step runs
+// actions, and submit clicks a form's submit button and expects a page
+// below 400; either saves a screenshot and stops the test on failure.
+func browserSteps(ctx context.Context, t *testing.T, dir string) (step func(string, ...chromedp.Action[chromedp.Void]), submit func(name, form string)) {
+	step = func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	submit = func(name, form string) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(form+` button[type=submit]`)))
+		if err != nil {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: %v", name, err)
+		}
+		if resp.Status >= 400 {
+			shot(ctx, t, dir, "failed-"+name)
+			t.Fatalf("%s: HTTP %d", name, resp.Status)
+		}
+	}
+	return step, submit
+}
+
 func textOf(ctx context.Context, t *testing.T, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -108,25 +134,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	_, srv := MustStart(t, cfg)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	submit := func(name, form string) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(ctx, chromedp.Click(css(form+` button[type=submit]`)))
-		if err != nil {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: %v", name, err)
-		}
-		if resp.Status >= 400 {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: HTTP %d", name, resp.Status)
-		}
-	}
+	step, submit := browserSteps(ctx, t, dir)
 
 	step("open console", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`input[name=username]`)))
 	mustContain(t, "sign-in page language", textOf(ctx, t, "h1"), "Đăng nhập")

@@ -17,25 +17,7 @@ func TestExchangeInABrowser(t *testing.T) {
 	_, srv := MustStart(t, cfg)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	submit := func(name, form string) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(ctx, chromedp.Click(css(form+` button[type=submit]`)))
-		if err != nil {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: %v", name, err)
-		}
-		if resp.Status >= 400 {
-			shot(ctx, t, dir, "failed-"+name)
-			t.Fatalf("%s: HTTP %d", name, resp.Status)
-		}
-	}
+	step, submit := browserSteps(ctx, t, dir)
 
 	step("open console", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), "admin"),

@@ -71,20 +71,14 @@ func (r *reader) bytes(field string) []byte {
 
 func (r *reader) string(field string) string { return string(r.bytes(field)) }
 
+// int reads what appendInt wrote: a zig-zag varint, as binary.Varint
+// reads, which is a uvarint underneath.
 func (r *reader) int(field string) int64 {
-	if r.err != nil {
-		return 0
+	u := r.uint(field)
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	v, k := binary.Varint(r.b)
-	if k <= 0 {
-		r.fail(field, errTruncated)
-		return 0
-	}
-	if nonMinimal(r.b, k) {
-		r.fail(field, errNonMinimal)
-		return 0
-	}
-	r.b = r.b[k:]
 	return v
 }
 
