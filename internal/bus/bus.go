@@ -326,7 +326,11 @@ func orDefault(v, def int64) int64 {
 
 // leafRemote parses one hub's comma-separated URLs.
 func leafRemote(s string) (*server.RemoteLeafOpts, error) {
-	r := &server.RemoteLeafOpts{}
+	// Only the configured hub addresses: a hub advertises the
+	// addresses its cluster sees itself at, which from a mission may
+	// be unreachable internal ones, or a way around the proxy or
+	// firewall the operator put in the path.
+	r := &server.RemoteLeafOpts{IgnoreDiscoveredServers: true}
 	for raw := range strings.SplitSeq(s, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {

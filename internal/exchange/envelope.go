@@ -55,10 +55,21 @@ type Envelope struct {
 	Payload []byte
 }
 
-// NewMessageID returns a fresh random message id.
-func NewMessageID() string {
+// NewMessageID returns a fresh message id made at now: 32 hex digits, the
+// first 12 the time in milliseconds and the other 20 random. Ids logged
+// one after the other then sit side by side in the log's unique index on
+// both nodes: with wholly random ids every row of a commit dirtied an
+// index page of its own, and index pages were most of what each commit
+// wrote. 80 random bits per millisecond keep ids unguessable and, for all
+// practical purposes, unique.
+func NewMessageID(now time.Time) string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := rand.Read(b[6:]); err != nil {
 		panic("exchange: crypto/rand: " + err.Error())
 	}
 	return hex.EncodeToString(b[:])

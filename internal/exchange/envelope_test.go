@@ -63,7 +63,7 @@ func TestBatchSealedByOneNodeOpensOnlyOnItsRecipient(t *testing.T) {
 // fullEnvelope sets every header field to a value other than its zero.
 func fullEnvelope(typ EnvelopeType, payload []byte) *Envelope {
 	return &Envelope{Header: Header{
-		ID: NewMessageID(), Type: typ, Sender: consular, Recipient: procedures,
+		ID: NewMessageID(time.Now()), Type: typ, Sender: consular, Recipient: procedures,
 		Service: ServiceID{ClientID: procedures, Service: "lookup"}, // unversioned
 		Time:    time.Date(2025, 4, 5, 6, 7, 8, 123456789, time.UTC), Level: authz.Secret, ContentType: "application/xml; charset=utf-8",
 	}, Payload: payload}

@@ -226,7 +226,7 @@ func (n *Node) call(ctx context.Context, client ClientID, req *Request) (*Respon
 	}
 	deadline, _ := ctx.Deadline()
 	e := &Envelope{Header: Header{
-		ID: NewMessageID(), Type: TypeRequest, Sender: client, Recipient: req.Service.Provider(), Service: req.Service,
+		ID: NewMessageID(n.now()), Type: TypeRequest, Sender: client, Recipient: req.Service.Provider(), Service: req.Service,
 		Time: n.now().UTC(), Level: req.Level, ContentType: requestContentType,
 	}}
 	e.Payload = encodeRequest(req, time.Until(deadline))

@@ -435,7 +435,7 @@ func (g *gwNet) sendFrame(tb testing.TB, change func(*Envelope, *Request), tampe
 		tb.Fatal(err)
 	}
 	req := &Request{Method: http.MethodGet, Path: "/frame", Header: http.Header{}}
-	e = &Envelope{Header: Header{ID: NewMessageID(), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
+	e = &Envelope{Header: Header{ID: NewMessageID(time.Now()), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
 		Time: time.Now().UTC(), Level: authz.Confidential, ContentType: requestContentType}}
 	if change != nil {
 		change(e, req)
@@ -695,7 +695,7 @@ func TestReplayWindowTakesEachSequenceNumberOnce(t *testing.T) {
 // sealTestRequest seals a request frame from the mission to
 // headquarters' lookup service under s, dated at.
 func sealTestRequest(s *Session, at time.Time) ([]byte, *Envelope) {
-	e := &Envelope{Header: Header{ID: NewMessageID(), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
+	e := &Envelope{Header: Header{ID: NewMessageID(time.Now()), Type: TypeRequest, Sender: consular, Recipient: procedures, Service: lookupSvc,
 		Time: at.UTC(), Level: authz.Unclassified, ContentType: requestContentType}}
 	e.Payload = encodeRequest(&Request{Method: http.MethodGet, Path: "/x"}, time.Second)
 	wire, _ := SealRequest(s, e)
@@ -792,7 +792,7 @@ func logRowStates(tb testing.TB, db *store.DB, ids ...string) []string {
 func TestSyncLogWriterKeepsTheFirstRowOfAnID(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newSyncLogWriter(db, slog.Default(), 16, 8, time.Millisecond)
-		a, b := NewMessageID(), NewMessageID()
+		a, b := NewMessageID(time.Now()), NewMessageID(time.Now())
 		w.add(syncTestRow(a, "answered"), syncTestRow(b, "answered"), syncTestRow(a, "refused"))
 		if err := w.flush(testCtx()); err != nil {
 			t.Fatal(err)
@@ -814,7 +814,7 @@ func TestSyncLogWriterMakesWritersWaitWhenFullAndFlushes(t *testing.T) {
 		w := newSyncLogWriter(db, slog.Default(), capacity, 2*capacity, time.Hour)
 		ids := make([]string, capacity+1)
 		for i := range ids {
-			ids[i] = NewMessageID()
+			ids[i] = NewMessageID(time.Now())
 		}
 		for _, id := range ids[:capacity] {
 			w.add(syncTestRow(id, "answered"))
@@ -848,7 +848,7 @@ func TestSyncLogWriterMakesWritersWaitWhenFullAndFlushes(t *testing.T) {
 		}
 
 		// A flush that cannot finish in time says so.
-		w.add(syncTestRow(NewMessageID(), "answered"))
+		w.add(syncTestRow(NewMessageID(time.Now()), "answered"))
 		ctx, cancel := context.WithCancel(testCtx())
 		cancel()
 		if err := w.flush(ctx); !errors.Is(err, context.Canceled) {

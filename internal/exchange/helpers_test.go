@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -13,7 +14,12 @@ import (
 	"chancery/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild()) // the mission node of the crash test
+	}
+	storetest.Main(m)
+}
 
 // testCtx carries the audit origin that services demand.
 func testCtx() context.Context {
@@ -155,7 +161,7 @@ func (tn *testNet) publish(tb testing.TB, change func(*GlobalConf)) []byte {
 // headquarters' report service.
 func testEnvelope(i int, payload []byte) *Envelope {
 	return &Envelope{Header: Header{
-		ID: NewMessageID(), Type: TypeMessage, Sender: consular, Recipient: procedures, Service: reportSvc,
+		ID: NewMessageID(time.Now()), Type: TypeMessage, Sender: consular, Recipient: procedures, Service: reportSvc,
 		Time: time.Now().UTC(), Level: authz.Confidential, ContentType: "application/json",
 	}, Payload: append([]byte(fmt.Sprintf(`{"n":%d,"p":"`, i)), append(payload, '"', '}')...)}
 }

@@ -40,7 +40,9 @@ const logContext = "chancery-exchange-log-v1\n"
 // many entries it signed; zero when there were none.
 func (n *Node) SignLog(ctx context.Context) (int, error) {
 	signed := 0
-	err := n.db.InTx(ctx, func(tx *store.Tx) error {
+	// Queued with the transport's writers: on SQLite, a transaction of
+	// its own would wait for them in the busy handler's sleeps.
+	err := n.writeTx(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, tx.Rebind(`SELECT seq, digest FROM exchange_log WHERE log_batch IS NULL ORDER BY seq LIMIT ?`), logBatchMax)
 		if err != nil {
 			return fmt.Errorf("exchange: read unsigned log entries: %w", err)
@@ -85,15 +87,21 @@ func (n *Node) SignLog(ctx context.Context) (int, error) {
 			return err
 		}
 		first, last := seqs[0], seqs[len(seqs)-1]
-		// Mark exactly the rows read, not the range first..last: on
-		// PostgreSQL a row with a seq inside the range can commit after
-		// the read, and it is not in this batch.
-		args := make([]any, 0, len(seqs)+1)
-		args = append(args, id[:])
-		for _, seq := range seqs {
-			args = append(args, seq)
+		// Mark exactly the rows read. On SQLite this transaction has
+		// held the only write lock since before the read, so they are
+		// the unsigned rows of the range first..last, which one short
+		// statement marks; on PostgreSQL a row with a seq inside the
+		// range can commit after the read, and it is not in this batch.
+		q, args := `UPDATE exchange_log SET log_batch = ? WHERE seq BETWEEN ? AND ? AND log_batch IS NULL`, []any{id[:], first, last}
+		if tx.Dialect != store.SQLite {
+			args = make([]any, 0, len(seqs)+1)
+			args = append(args, id[:])
+			for _, seq := range seqs {
+				args = append(args, seq)
+			}
+			q = `UPDATE exchange_log SET log_batch = ? WHERE seq IN (?` + strings.Repeat(", ?", len(seqs)-1) + `)`
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET log_batch = ? WHERE seq IN (?`+strings.Repeat(", ?", len(seqs)-1)+`)`), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 			return fmt.Errorf("exchange: mark log entries signed: %w", err)
 		}
 		if n.ledger != nil {

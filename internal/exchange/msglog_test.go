@@ -184,7 +184,7 @@ func TestSignLogRecordsVerifiableBatchesAndProofs(t *testing.T) {
 				t.Errorf("Proof(%d) has an origin but came in no batch", i)
 			}
 		}
-		if _, err := n.Proof(ctx, "in", TypeMessage, NewMessageID()); !errors.Is(err, errs.ErrNotFound) {
+		if _, err := n.Proof(ctx, "in", TypeMessage, NewMessageID(time.Now())); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("Proof of an unknown message = %v, want not found", err)
 		}
 		if _, err := n.Proof(ctx, "out", TypeMessage, envs[0].ID); !errors.Is(err, errs.ErrNotFound) {

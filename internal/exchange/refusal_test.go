@@ -89,7 +89,7 @@ func testRefusals(t *testing.T, d store.Dialect) {
 	waitInbox(t, ln.hq.Node, procedures, 1, 20*time.Second)
 	ctx := testCtx()
 	for _, c := range cases {
-		waitFor(t, 10*time.Second, "refusal of "+string(c.want), func() bool {
+		waitFor(t, 30*time.Second, "refusal of "+string(c.want), func() bool {
 			return len(refusals(t, ln.hq.ledger, "exchange.message.refused", c.e.ID)) == 1
 		})
 		var state, reason string
@@ -104,7 +104,7 @@ func testRefusals(t *testing.T, d store.Dialect) {
 
 	// A replay of the delivered message in another batch.
 	ln.publishRaw(t, []*Envelope{good}, nil)
-	waitFor(t, 10*time.Second, "the replay refused", func() bool {
+	waitFor(t, 30*time.Second, "the replay refused", func() bool {
 		ev := refusals(t, ln.hq.ledger, "exchange.message.refused", good.ID)
 		return len(ev) == 1 && strings.HasPrefix(ev[0].Reason, string(ReasonReplay))
 	})
@@ -114,7 +114,7 @@ func testRefusals(t *testing.T, d store.Dialect) {
 	flipped := []*Envelope{env(nil), env(nil)}
 	ln.publishRaw(t, flipped[:1], func(w []byte) { w[len(w)-10] ^= 1 })
 	ln.publishRaw(t, flipped[1:], func(w []byte) { w[len(w)-150] ^= 1 })
-	waitFor(t, 10*time.Second, "two batches refused", func() bool {
+	waitFor(t, 30*time.Second, "two batches refused", func() bool {
 		return len(refusals(t, ln.hq.ledger, "exchange.batch.refused", "")) == 2
 	})
 
@@ -124,7 +124,7 @@ func testRefusals(t *testing.T, d store.Dialect) {
 	})
 	revoked := env(nil)
 	ln.publishRaw(t, []*Envelope{revoked}, nil)
-	waitFor(t, 10*time.Second, "the revoked node's batch refused", func() bool {
+	waitFor(t, 30*time.Second, "the revoked node's batch refused", func() bool {
 		for _, e := range refusals(t, ln.hq.ledger, "exchange.batch.refused", "") {
 			if strings.HasPrefix(e.Reason, string(ReasonRevoked)) {
 				return true

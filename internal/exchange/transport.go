@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -104,6 +105,10 @@ type transport struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	writeMu  sync.Mutex                    // serialises the transport's writes on SQLite (writeTx)
+	wconn    *sql.Conn                     // the connection of those writes; guarded by writeMu
+	queueMu  sync.Mutex                    // guards queue
+	queue    []*writeJob                   // writes waiting for writeMu, at most one per caller
+	walKick  chan struct{}                 // a write committed: the WAL needs a checkpoint
 	dests    map[string]*destination       // by destination node; guarded by mu, bounded by the configuration's nodes
 	sources  map[string]context.CancelFunc // consumer loop of each source node; guarded by mu
 	startSeq int64                         // the log's last seq when Run started: rows up to it are leftovers
@@ -203,7 +208,8 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t := &transport{n: n, nc: nc, js: js, ctx: ctx, dests: map[string]*destination{}, sources: map[string]context.CancelFunc{},
-		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1)}
+		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1),
+		walKick: make(chan struct{}, 1)}
 	if err := t.createStream(ctx); err != nil {
 		return err
 	}
@@ -223,6 +229,15 @@ func (n *Node) Run(ctx context.Context) error {
 			s.Unsubscribe() //nolint:errcheck // the connection may be closing
 		}
 	}()
+	if n.db.Dialect == store.SQLite {
+		t.writeMu.Lock()
+		err := t.openWriter(ctx)
+		t.writeMu.Unlock()
+		if err != nil {
+			return err
+		}
+		t.spawn(func() { t.runCheckpoints(ctx) })
+	}
 	if err := t.resumePending(ctx); err != nil {
 		return err
 	}
@@ -313,7 +328,7 @@ func (n *Node) Send(ctx context.Context, m Outgoing) (string, error) {
 	if t == nil {
 		return "", ErrTransportStopped
 	}
-	e := &Envelope{Header: Header{ID: NewMessageID(), Type: TypeMessage, Sender: m.From, Recipient: m.To.Provider(), Service: m.To,
+	e := &Envelope{Header: Header{ID: NewMessageID(n.now()), Type: TypeMessage, Sender: m.From, Recipient: m.To.Provider(), Service: m.To,
 		// The log keeps microseconds; the envelope must be rebuilt from
 		// it with the same digest.
 		Time:  n.now().UTC().Truncate(time.Microsecond),
@@ -432,21 +447,13 @@ func (t *transport) commitLoop(d *destination) {
 			return
 		case first = <-d.reqs:
 		}
-		// Take what is queued without waiting for more: while one
-		// group commits, the next gathers, so groups grow with the
-		// load and a lone send is not held back.
+		// The group takes what is queued when its transaction runs,
+		// without waiting for more: while the writer is busy, sends
+		// gather, so groups grow with the load and a lone send is not
+		// held back.
 		group := []*sendReq{first}
-	collect:
-		for len(group) < sendGroupMax {
-			select {
-			case r := <-d.reqs:
-				group = append(group, r)
-			default:
-				break collect
-			}
-		}
 		d.commitMu.Lock()
-		err := t.commitOut(t.ctx, d.node, group)
+		err := t.commitOut(t.ctx, d.node, &group, d.reqs)
 		msgs := make([]outMsg, len(group))
 		for i, r := range group {
 			r.done <- err
@@ -509,10 +516,22 @@ func insertLogRowsTx(ctx context.Context, tx *store.Tx, args []any) (map[string]
 	return seqs, rows.Err()
 }
 
-// commitOut writes the group's log rows as 'pending'.
-func (t *transport) commitOut(ctx context.Context, dest string, group []*sendReq) error {
-	now := t.n.now().UnixMicro()
+// commitOut writes the log rows of the group, with the sends queued in
+// more when its transaction begins (up to sendGroupMax), as 'pending'.
+func (t *transport) commitOut(ctx context.Context, dest string, groupp *[]*sendReq, more <-chan *sendReq) error {
 	return t.writeTx(ctx, func(tx *store.Tx) error {
+		group := *groupp
+	collect:
+		for len(group) < sendGroupMax {
+			select {
+			case r := <-more:
+				group = append(group, r)
+			default:
+				break collect
+			}
+		}
+		*groupp = group
+		now := t.n.now().UnixMicro()
 		args := make([]any, 0, min(len(group), logRowsPerInsert)*logRowCols)
 		for part := range slices.Chunk(group, logRowsPerInsert) {
 			args = args[:0]
@@ -540,13 +559,221 @@ func (t *transport) commitOut(ctx context.Context, dest string, group []*sendReq
 // writeTx runs fn in a transaction of the node's database. On SQLite,
 // which takes one writer at a time, the transport's writers queue on
 // writeMu instead of in SQLite's busy handler, which polls with sleeps
-// of milliseconds and would stall the pipeline under load.
+// of milliseconds and would stall the pipeline under load, and whoever
+// takes writeMu runs every write queued by then in one transaction (a
+// group commit, each write in a savepoint of its own so that one
+// failing does not undo the others), on a connection of the transport's
+// whose commits never checkpoint the WAL: runCheckpoints does that
+// beside them. fn must not call writeTx.
 func (t *transport) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
-	if t.n.db.Dialect == store.SQLite {
-		t.writeMu.Lock()
-		defer t.writeMu.Unlock()
+	if t.n.db.Dialect != store.SQLite {
+		return t.n.db.InTx(ctx, fn)
 	}
-	return t.n.db.InTx(ctx, fn)
+	w := &writeJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+	t.queueMu.Lock()
+	t.queue = append(t.queue, w)
+	t.queueMu.Unlock()
+	t.runQueued()
+	<-w.done // run by this or an earlier holder of writeMu
+	return w.err
+}
+
+// runQueued takes the writer and runs the writes queued by then.
+func (t *transport) runQueued() {
+	t.writeMu.Lock()
+	defer t.writeMu.Unlock()
+	t.queueMu.Lock()
+	jobs := t.queue
+	t.queue = nil
+	t.queueMu.Unlock()
+	if len(jobs) > 0 {
+		t.runWrites(jobs)
+	}
+}
+
+// writeJob is a write waiting in writeTx.
+type writeJob struct {
+	ctx  context.Context
+	fn   func(tx *store.Tx) error
+	err  error
+	done chan struct{}
+}
+
+// runWrites runs jobs in one transaction; writeMu must be held.
+func (t *transport) runWrites(jobs []*writeJob) {
+	ran := 0
+	defer func() {
+		for _, w := range jobs[ran:] { // a fn panicked: the panic goes on, the other callers get an error
+			w.err = errors.New("exchange: a write of the same transaction failed")
+			close(w.done)
+		}
+	}()
+	if t.wconn == nil { // the transport is stopping
+		for _, w := range jobs {
+			w.err = t.n.db.InTx(w.ctx, w.fn)
+			close(w.done)
+			ran++
+		}
+		return
+	}
+	err := t.groupTx(jobs)
+	for _, w := range jobs {
+		if w.err == nil {
+			w.err = err
+		}
+		close(w.done)
+		ran++
+	}
+	if err == nil {
+		kick(t.walKick)
+	}
+}
+
+// groupTx runs jobs in one transaction of the writer connection, each in
+// a savepoint when there are several, and returns the commit's error;
+// each job's own error is in its err.
+func (t *transport) groupTx(jobs []*writeJob) error {
+	// The transaction is everyone's: no one caller's cancellation ends it.
+	sqlTx, err := t.wconn.BeginTx(context.WithoutCancel(t.ctx), nil)
+	if err != nil {
+		t.reopenWriter()
+		return fmt.Errorf("exchange: begin a transaction: %w", err)
+	}
+	defer sqlTx.Rollback() //nolint:errcheck // a no-op after Commit
+	tx := &store.Tx{Tx: sqlTx, Dialect: store.SQLite}
+	ok := 0
+	for _, w := range jobs {
+		if w.err = w.ctx.Err(); w.err != nil {
+			continue
+		}
+		if len(jobs) == 1 {
+			if w.err = w.fn(tx); w.err == nil {
+				ok++
+			}
+			break
+		}
+		if _, err := tx.ExecContext(w.ctx, `SAVEPOINT write`); err != nil {
+			w.err = fmt.Errorf("exchange: begin a write: %w", err)
+			continue
+		}
+		if w.err = w.fn(tx); w.err != nil {
+			if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), `ROLLBACK TO write`); err != nil {
+				return fmt.Errorf("exchange: undo a failed write: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), `RELEASE write`); err != nil {
+			return fmt.Errorf("exchange: end a write: %w", err)
+		}
+		if w.err == nil {
+			ok++
+		}
+	}
+	if ok == 0 {
+		return nil // nothing to commit; the rollback undoes what failed
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("exchange: commit: %w", err)
+	}
+	return nil
+}
+
+// The transport's writers commit on SQLite at a rate where the WAL's
+// automatic checkpoint, which runs inside the commit that crosses 1000
+// pages and waits for two fsyncs, held every writer of the pipeline for
+// a quarter of a second each time. Their connection therefore does not
+// checkpoint; runCheckpoints does, in passive mode, beside the writers,
+// and restarts the WAL while holding them off only if it has grown past
+// walMaxFrames (readers kept it from restarting).
+const (
+	walCheckpointEvery = time.Second
+	walMaxFrames       = 64 << 10 // pages: 256 MiB at SQLite's default page size
+	walAutoCheckpoint  = 1000     // SQLite's default, given back to the connection at stop
+	// writerCache is the writer connection's page cache, in KiB: the
+	// pages of the log's tail and indexes stay in it between commits
+	// instead of being read back from the WAL.
+	writerCache  = 32 << 10
+	defaultCache = 2000 // SQLite's default, in KiB
+)
+
+// openWriter takes the connection the transport writes with on SQLite.
+func (t *transport) openWriter(ctx context.Context) error {
+	c, err := t.n.db.Conn(ctx)
+	if err == nil {
+		for _, p := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -` + strconv.Itoa(writerCache)} {
+			if _, err = c.ExecContext(ctx, p); err != nil {
+				c.Close()
+				break
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("exchange: open the transport's database connection: %w", err)
+	}
+	t.wconn = c
+	return nil
+}
+
+// reopenWriter replaces a writer connection that failed; writeMu must be
+// held. The next writeTx retries on the new one.
+func (t *transport) reopenWriter() {
+	t.closeWriter()
+	if err := t.openWriter(t.ctx); err != nil {
+		t.n.log.Error("exchange: reopen the transport's database connection", "err", err)
+	}
+}
+
+// closeWriter gives the writer connection back to the pool as it was;
+// writeMu must be held.
+func (t *transport) closeWriter() {
+	if t.wconn == nil {
+		return
+	}
+	for _, p := range []string{`PRAGMA wal_autocheckpoint = ` + strconv.Itoa(walAutoCheckpoint), `PRAGMA cache_size = -` + strconv.Itoa(defaultCache)} {
+		t.wconn.ExecContext(context.Background(), p) //nolint:errcheck // the connection may be broken
+	}
+	t.wconn.Close()
+	t.wconn = nil
+}
+
+// runCheckpoints checkpoints the WAL after commits, at most every
+// walCheckpointEvery, until ctx ends, then once more.
+func (t *transport) runCheckpoints(ctx context.Context) {
+	tick := time.NewTicker(walCheckpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			t.writeMu.Lock()
+			t.closeWriter()
+			t.writeMu.Unlock()
+			t.checkpoint(context.WithoutCancel(ctx), "PASSIVE")
+			return
+		case <-tick.C:
+		}
+		select {
+		case <-t.walKick:
+		default:
+			continue // nothing committed
+		}
+		if frames := t.checkpoint(ctx, "PASSIVE"); frames > walMaxFrames {
+			t.writeMu.Lock()
+			t.checkpoint(ctx, "RESTART")
+			t.writeMu.Unlock()
+		}
+	}
+}
+
+// checkpoint runs a checkpoint of the given mode and returns the WAL's
+// size in pages.
+func (t *transport) checkpoint(ctx context.Context, mode string) int {
+	var busy, frames, done int
+	if err := t.n.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &frames, &done); err != nil {
+		if ctx.Err() == nil {
+			t.n.log.Warn("exchange: checkpoint the database's WAL", "mode", mode, "err", err)
+		}
+		return 0
+	}
+	return frames
 }
 
 // writeTx runs fn in a transaction, queued with the transport's writers
@@ -1028,7 +1255,7 @@ func (t *transport) consume(ctx context.Context, src string) {
 		if len(group) > 0 && !t.receive(ctx, src, group, &asm) {
 			cons = nil
 		}
-		if gap {
+		if gap || got == 0 && cons != nil && t.lostDeliveries(ctx, cons, lastSeq) {
 			t.n.log.Info("exchange: resynchronising with a source node after a lost delivery", "source", src)
 			cons = nil
 		}
@@ -1044,6 +1271,16 @@ func (t *transport) consume(ctx context.Context, src string) {
 			sleep(ctx, bo.next())
 		}
 	}
+}
+
+// lostDeliveries reports whether cons has delivered more than the loop
+// took, after a pull that brought nothing: deliveries lost on the way
+// with none after them, which no gap would reveal before the ack wait.
+func (t *transport) lostDeliveries(ctx context.Context, cons jetstream.Consumer, lastSeq uint64) bool {
+	cctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	info, err := cons.Info(cctx)
+	return err == nil && info.Delivered.Consumer > lastSeq
 }
 
 // consumer recreates this node's durable consumer on src's stream, in

@@ -232,3 +232,66 @@ func TestSendRefusesWhatTheConfigurationDoesNotAllow(t *testing.T) {
 		t.Errorf("Send above the provider's clearance = %v, want a refusal", err)
 	}
 }
+
+// TestGroupedWritesCommitTogetherAndFailAlone pins the transport's group
+// commit on SQLite: writes queued while another holds the writer run in
+// one transaction, each write's error comes back to its own caller, and
+// a failing write leaves nothing behind while the others commit.
+func TestGroupedWritesCommitTogetherAndFailAlone(t *testing.T) {
+	tn := newTestNet(t, store.SQLite)
+	tn.hq.Attach(openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq"}))
+	run(t, tn.hq.Node)
+	tr := tn.hq.transport()
+	ctx := testCtx()
+	const writes = 6
+	failed := errors.New("this write fails")
+	errc := make(chan error, writes)
+	tr.writeMu.Lock() // hold the writer so that every write queues
+	held := true
+	defer func() {
+		if held {
+			tr.writeMu.Unlock()
+		}
+	}()
+	for i := range writes {
+		go func() {
+			errc <- tr.writeTx(ctx, func(tx *store.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_webhooks (client, url, secret, created_us) VALUES (?, 'http://x.invalid', x'00', 0)`,
+					fmt.Sprintf("client-%d", i)); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return failed
+				}
+				return nil
+			})
+		}()
+	}
+	waitFor(t, 10*time.Second, "the writes to queue", func() bool {
+		tr.queueMu.Lock()
+		defer tr.queueMu.Unlock()
+		return len(tr.queue) >= writes // the log signer's may be there too
+	})
+	held = false
+	tr.writeMu.Unlock()
+	nFailed := 0
+	for range writes {
+		if err := <-errc; errors.Is(err, failed) {
+			nFailed++
+		} else if err != nil {
+			t.Fatalf("writeTx: %v", err)
+		}
+	}
+	if nFailed != writes/2 {
+		t.Errorf("%d writes failed, want %d", nFailed, writes/2)
+	}
+	for i := range writes {
+		var n int
+		if err := tn.hq.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM exchange_webhooks WHERE client = ?`, fmt.Sprintf("client-%d", i)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 - i%2; n != want {
+			t.Errorf("write %d left %d rows, want %d", i, n, want)
+		}
+	}
+}
