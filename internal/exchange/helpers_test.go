@@ -74,7 +74,7 @@ func newTestNode(tb testing.TB, d store.Dialect, role NodeRole, id string, ancho
 			tb.Fatalf("create mission identity: %v", err)
 		}
 	}
-	n, err := OpenNode(ctx, db, ring, ledger, NodeOptions{Role: role, ID: id})
+	n, err := OpenNode(ctx, db, ring, ledger, NodeOptions{Role: role, ID: id, Logger: quietLogger()})
 	if err != nil {
 		tb.Fatalf("OpenNode(%s): %v", id, err)
 	}

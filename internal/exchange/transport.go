@@ -54,8 +54,10 @@ const (
 	// chunkAbove bytes travels alone, in chunks if the bus needs it.
 	batchTarget = 256 << 10
 	// fetchMax and fetchWait bound one pull from a source's stream.
-	fetchMax  = 512
-	fetchWait = time.Second
+	fetchMax = 512
+	// fetchMaxBytes bounds the bytes one pull brings into memory.
+	fetchMaxBytes = 4 << 20
+	fetchWait     = time.Second
 	// maxAckPending bounds the batches a destination holds unacknowledged.
 	maxAckPending = 4096
 	ackWait       = 30 * time.Second
@@ -1221,7 +1223,9 @@ func (t *transport) consume(ctx context.Context, src string) {
 			asm.reset()
 		}
 		began := time.Now()
-		batch, err := cons.Fetch(fetchMax, jetstream.FetchMaxWait(fetchWait))
+		// Bounded in bytes, not messages: a pull of large messages
+		// must not hold a backlog's worth of them in memory.
+		batch, err := cons.FetchBytes(fetchMaxBytes, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
 			cons = nil
 			sleep(ctx, bo.next())
