@@ -65,8 +65,8 @@ func buildTree(p web.Page, units []Unit) []*unitNode {
 // unitListData is the view of /console/units: the whole tree, or the
 // units a search selects.
 type unitListData struct {
-	Filter   []field
-	Problem  problem
+	Filter   []web.Field
+	Problem  web.Refusal
 	Filtered bool
 	Tree     []*unitNode
 	Rows     []unitRow
@@ -96,15 +96,15 @@ func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Problem, status = prob, prob.Status
 	}
-	fm := newForm(p, "filter-", q, data.Problem)
-	statuses := []option{{Value: "", Label: p.T("identity.any")},
+	fm := web.NewForm(p, "filter-", q, data.Problem)
+	statuses := []web.Option{{Value: "", Label: p.T("identity.any")},
 		{Value: UnitActive, Label: p.T("identity.status.active")}, {Value: UnitMerged, Label: p.T("identity.status.merged")}}
-	data.Filter = []field{
-		fm.field("q", "search", "identity.search", false),
-		fm.choice("kind", "select", "identity.unit.kind", false, kindOptions(p, true)),
-		fm.choice("status", "select", "identity.unit.status", false, statuses),
+	data.Filter = []web.Field{
+		fm.Field("q", "search", "identity.search", false),
+		fm.Choice("kind", "select", "identity.unit.kind", false, kindOptions(p, true)),
+		fm.Choice("status", "select", "identity.unit.status", false, statuses),
 	}
-	data.Problem = fm.message()
+	data.Problem = fm.Message()
 	if data.Filtered {
 		for _, u := range units {
 			data.Rows = append(data.Rows, newUnitRow(p, u))
@@ -119,39 +119,39 @@ func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
 // formData is the view of a creation form (/console/units/new,
 // /console/users/new): its fields and the problem that sent it back.
 type formData struct {
-	Fields  []field
-	Problem problem
+	Fields  []web.Field
+	Problem web.Refusal
 }
 
 func (h *Handler) pageNewUnit(w http.ResponseWriter, r *http.Request) {
-	h.showNewUnit(w, r, http.StatusOK, url.Values{"country": {"VN"}, "time_zone": {"Asia/Ho_Chi_Minh"}, "kind": {string(KindDepartment)}}, problem{})
+	h.showNewUnit(w, r, http.StatusOK, url.Values{"country": {"VN"}, "time_zone": {"Asia/Ho_Chi_Minh"}, "kind": {string(KindDepartment)}}, web.Refusal{})
 }
 
-func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
 	p := h.shell.Page(r, web.Console, "identity.units.new")
 	units, err := h.svc.AllUnits(r.Context())
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	fm := newForm(p, "", values, prob)
-	data := formData{Fields: []field{
-		fm.field("code", "text", "identity.unit.code", true),
-		fm.field("name_vi", "text", "identity.unit.name_vi", true),
-		fm.field("name_en", "text", "identity.unit.name_en", true),
-		fm.choice("kind", "select", "identity.unit.kind", true, kindOptions(p, false)),
-		fm.choice("parent_id", "select", "identity.unit.parent", false, unitOptions(p, units, 0, true)),
-		fm.field("country", "text", "identity.unit.country", true),
-		fm.field("time_zone", "text", "identity.unit.time_zone", true),
+	fm := web.NewForm(p, "", values, prob)
+	data := formData{Fields: []web.Field{
+		fm.Field("code", "text", "identity.unit.code", true),
+		fm.Field("name_vi", "text", "identity.unit.name_vi", true),
+		fm.Field("name_en", "text", "identity.unit.name_en", true),
+		fm.Choice("kind", "select", "identity.unit.kind", true, kindOptions(p, false)),
+		fm.Choice("parent_id", "select", "identity.unit.parent", false, unitOptions(p, units, 0, true)),
+		fm.Field("country", "text", "identity.unit.country", true),
+		fm.Field("time_zone", "text", "identity.unit.time_zone", true),
 	}}
-	data.Problem = fm.message()
+	data.Problem = fm.Message()
 	h.pages.Render(w, r, status, "unit_new", web.View[formData]{Page: p, Data: data})
 }
 
 func (h *Handler) postNewUnit(w http.ResponseWriter, r *http.Request) {
 	p := h.shell.Page(r, web.Console, "identity.units.new")
 	fail := func(err error) {
-		formError(w, r, p, err, func(prob problem) { h.showNewUnit(w, r, prob.Status, r.PostForm, prob) })
+		formError(w, r, p, err, func(prob web.Refusal) { h.showNewUnit(w, r, prob.Status, r.PostForm, prob) })
 	}
 	if err := parseForm(r); err != nil {
 		fail(err)
@@ -193,12 +193,12 @@ type unitDetailData struct {
 	Children   []unitRow
 	History    []eventRow
 
-	Edit         []field
-	EditProblem  problem
-	Merge        []field
-	MergeProblem problem
-	Move         []field
-	MoveProblem  problem
+	Edit         []web.Field
+	EditProblem  web.Refusal
+	Merge        []web.Field
+	MergeProblem web.Refusal
+	Move         []web.Field
+	MoveProblem  web.Refusal
 }
 
 // Forms of the unit page, naming which one a refusal belongs to.
@@ -214,12 +214,12 @@ func (h *Handler) pageUnit(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	h.showUnit(w, r, id, http.StatusOK, "", nil, problem{})
+	h.showUnit(w, r, id, http.StatusOK, "", nil, web.Refusal{})
 }
 
 // showUnit draws the unit page; the form named which shows values and prob,
 // the others the stored state.
-func (h *Handler) showUnit(w http.ResponseWriter, r *http.Request, id int64, status int, which string, values url.Values, prob problem) {
+func (h *Handler) showUnit(w http.ResponseWriter, r *http.Request, id int64, status int, which string, values url.Values, prob web.Refusal) {
 	ctx := r.Context()
 	u, err := h.svc.Unit(ctx, id)
 	if err != nil {
@@ -260,11 +260,11 @@ func (h *Handler) showUnit(w http.ResponseWriter, r *http.Request, id int64, sta
 		data.History = append(data.History, eventRow{Effective: e.EffectiveAt, Recorded: e.RecordedAt,
 			KindLabel: p.T("identity.event." + e.Kind), Actor: e.Actor, Other: rowOf(e.OtherUnitID), Detail: e.Detail})
 	}
-	formFor := func(name, prefix string, stored url.Values) *form {
+	formFor := func(name, prefix string, stored url.Values) *web.Form {
 		if which == name {
-			return newForm(p, prefix, values, prob)
+			return web.NewForm(p, prefix, values, prob)
 		}
-		return newForm(p, prefix, stored, problem{})
+		return web.NewForm(p, prefix, stored, web.Refusal{})
 	}
 	edit := formFor(editForm, "edit-", unitValues(u))
 	kinds := kindOptions(p, false)
@@ -273,27 +273,27 @@ func (h *Handler) showUnit(w http.ResponseWriter, r *http.Request, id int64, sta
 	} else {
 		kinds = kinds[:1]
 	}
-	data.Edit = []field{
-		edit.field("name_vi", "text", "identity.unit.name_vi", true),
-		edit.field("name_en", "text", "identity.unit.name_en", true),
-		edit.choice("kind", "select", "identity.unit.kind", true, kinds),
-		edit.field("country", "text", "identity.unit.country", true),
-		edit.field("time_zone", "text", "identity.unit.time_zone", true),
-		edit.field("version", "hidden", "identity.version", false),
+	data.Edit = []web.Field{
+		edit.Field("name_vi", "text", "identity.unit.name_vi", true),
+		edit.Field("name_en", "text", "identity.unit.name_en", true),
+		edit.Choice("kind", "select", "identity.unit.kind", true, kinds),
+		edit.Field("country", "text", "identity.unit.country", true),
+		edit.Field("time_zone", "text", "identity.unit.time_zone", true),
+		edit.Field("version", "hidden", "identity.version", false),
 	}
-	data.EditProblem = edit.message()
+	data.EditProblem = edit.Message()
 	merge := formFor(mergeForm, "merge-", url.Values{"effective": {dateOf(h.svc.clock())}})
-	data.Merge = []field{
-		merge.choice("into", "select", "identity.merge.into", true, unitOptions(p, units, u.ID, false)),
-		merge.field("effective", "date", "identity.effective", true),
+	data.Merge = []web.Field{
+		merge.Choice("into", "select", "identity.merge.into", true, unitOptions(p, units, u.ID, false)),
+		merge.Field("effective", "date", "identity.effective", true),
 	}
-	data.MergeProblem = merge.message()
+	data.MergeProblem = merge.Message()
 	move := formFor(moveForm, "move-", url.Values{"parent": {idString(u.ParentID)}, "effective": {dateOf(h.svc.clock())}})
-	data.Move = []field{
-		move.choice("parent", "select", "identity.move.parent", true, unitOptions(p, units, u.ID, false)),
-		move.field("effective", "date", "identity.effective", true),
+	data.Move = []web.Field{
+		move.Choice("parent", "select", "identity.move.parent", true, unitOptions(p, units, u.ID, false)),
+		move.Field("effective", "date", "identity.effective", true),
 	}
-	data.MoveProblem = move.message()
+	data.MoveProblem = move.Message()
 	h.pages.Render(w, r, status, "unit_detail", web.View[unitDetailData]{Page: p, Data: data})
 }
 
@@ -314,7 +314,7 @@ func (h *Handler) postUnitForm(w http.ResponseWriter, r *http.Request, which, fl
 		return apply(id)
 	}()
 	if err != nil {
-		formError(w, r, p, err, func(prob problem) { h.showUnit(w, r, id, prob.Status, which, r.PostForm, prob) })
+		formError(w, r, p, err, func(prob web.Refusal) { h.showUnit(w, r, id, prob.Status, which, r.PostForm, prob) })
 		return
 	}
 	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/units/%d", u.ID), flashKey)

@@ -54,8 +54,8 @@ func (h *Handler) unitsByID(r *http.Request) ([]Unit, map[int64]Unit, error) {
 
 // userListData is the view of /console/users.
 type userListData struct {
-	Filter  []field
-	Problem problem
+	Filter  []web.Field
+	Problem web.Refusal
 	Rows    []userRow
 	Next    string
 }
@@ -87,15 +87,15 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
 	if q.Get("include_disabled") != "" {
 		q.Set("include_disabled", "true")
 	}
-	fm := newForm(p, "filter-", q, data.Problem)
-	roles := append([]option{{Value: "", Label: p.T("identity.any")}}, roleOptions(p)...)
-	data.Filter = []field{
-		fm.field("q", "search", "identity.search", false),
-		fm.choice("unit", "select", "identity.user.unit", false, unitOptions(p, units, 0, true)),
-		fm.choice("role", "select", "identity.user.role", false, roles),
-		fm.checkbox("include_disabled", "identity.user.include_disabled"),
+	fm := web.NewForm(p, "filter-", q, data.Problem)
+	roles := append([]web.Option{{Value: "", Label: p.T("identity.any")}}, roleOptions(p)...)
+	data.Filter = []web.Field{
+		fm.Field("q", "search", "identity.search", false),
+		fm.Choice("unit", "select", "identity.user.unit", false, unitOptions(p, units, 0, true)),
+		fm.Choice("role", "select", "identity.user.role", false, roles),
+		fm.Checkbox("include_disabled", "identity.user.include_disabled"),
 	}
-	data.Problem = fm.message()
+	data.Problem = fm.Message()
 	for _, m := range staff {
 		data.Rows = append(data.Rows, newUserRow(p, m, byID))
 	}
@@ -104,26 +104,26 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) pageNewUser(w http.ResponseWriter, r *http.Request) {
-	h.showNewUser(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, problem{})
+	h.showNewUser(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, web.Refusal{})
 }
 
-func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
 	p := h.shell.Page(r, web.Console, "identity.users.new")
 	units, err := h.svc.AllUnits(r.Context())
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	fm := newForm(p, "", values, prob)
-	data := formData{Fields: []field{
-		fm.field("username", "text", "identity.user.username", true),
-		fm.field("full_name", "text", "identity.user.full_name", true),
-		fm.field("email", "email", "identity.user.email", false),
-		fm.choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
-		fm.choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
-		fm.choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
+	fm := web.NewForm(p, "", values, prob)
+	data := formData{Fields: []web.Field{
+		fm.Field("username", "text", "identity.user.username", true),
+		fm.Field("full_name", "text", "identity.user.full_name", true),
+		fm.Field("email", "email", "identity.user.email", false),
+		fm.Choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
+		fm.Choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
+		fm.Choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
 	}}
-	data.Problem = fm.message()
+	data.Problem = fm.Message()
 	h.pages.Render(w, r, status, "user_new", web.View[formData]{Page: p, Data: data})
 }
 
@@ -152,7 +152,7 @@ func (h *Handler) postNewUser(w http.ResponseWriter, r *http.Request) {
 		})
 	}()
 	if err != nil {
-		formError(w, r, p, err, func(prob problem) { h.showNewUser(w, r, prob.Status, r.PostForm, prob) })
+		formError(w, r, p, err, func(prob web.Refusal) { h.showNewUser(w, r, prob.Status, r.PostForm, prob) })
 		return
 	}
 	// The password cannot travel in a redirect; it is shown on this
@@ -175,8 +175,8 @@ type userDetailData struct {
 	Member      StaffMember
 	Row         userRow
 	Memberships []membershipRow
-	Edit        []field
-	EditProblem problem
+	Edit        []web.Field
+	EditProblem web.Refusal
 }
 
 // staffValues are a staff member's stored fields as form values.
@@ -195,12 +195,12 @@ func (h *Handler) pageUser(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	h.showUser(w, r, id, http.StatusOK, nil, problem{})
+	h.showUser(w, r, id, http.StatusOK, nil, web.Refusal{})
 }
 
 // showUser draws the staff member's page; values and prob, when given,
 // are a refused edit to show again.
-func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, id int64, status int, values url.Values, prob problem) {
+func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, id int64, status int, values url.Values, prob web.Refusal) {
 	ctx := r.Context()
 	m, err := h.svc.Staff(ctx, id)
 	if err != nil {
@@ -233,17 +233,17 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, id int64, sta
 	} else if values.Get("disabled") != "" {
 		values.Set("disabled", "true")
 	}
-	fm := newForm(p, "edit-", values, prob)
-	data.Edit = []field{
-		fm.field("full_name", "text", "identity.user.full_name", true),
-		fm.field("email", "email", "identity.user.email", false),
-		fm.choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
-		fm.choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
-		fm.choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
-		fm.checkbox("disabled", "identity.user.disabled"),
-		fm.field("version", "hidden", "identity.version", false),
+	fm := web.NewForm(p, "edit-", values, prob)
+	data.Edit = []web.Field{
+		fm.Field("full_name", "text", "identity.user.full_name", true),
+		fm.Field("email", "email", "identity.user.email", false),
+		fm.Choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
+		fm.Choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
+		fm.Choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
+		fm.Checkbox("disabled", "identity.user.disabled"),
+		fm.Field("version", "hidden", "identity.version", false),
 	}
-	data.EditProblem = fm.message()
+	data.EditProblem = fm.Message()
 	h.pages.Render(w, r, status, "user_detail", web.View[userDetailData]{Page: p, Data: data})
 }
 
@@ -277,7 +277,7 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		return updateAccount(r.Context(), h.svc, h.creds, actor(r), id, patch)
 	}()
 	if err != nil {
-		formError(w, r, p, err, func(prob problem) { h.showUser(w, r, id, prob.Status, r.PostForm, prob) })
+		formError(w, r, p, err, func(prob web.Refusal) { h.showUser(w, r, id, prob.Status, r.PostForm, prob) })
 		return
 	}
 	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), "identity.flash.user_saved")

@@ -99,7 +99,7 @@ var vietnam = func() *time.Location {
 	return loc
 }()
 
-var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html"))
 
 var errorTemplate = template.Must(template.Must(baseTemplates.Clone()).ParseFS(templateFS, "templates/error.html"))
 

@@ -18,127 +18,28 @@ import (
 	"chancery/internal/web"
 )
 
-// field is one form control as the "registry-field" partial draws it: a
-// label, the control, an optional hint and the error tied to it by
-// aria-describedby.
-type field struct {
-	ID       string // element id, unique on the page
-	Name     string // form name, the same as the API's field name
-	Type     string // an input type, "textarea" or "select"
-	Label    string
-	Value    string
-	Required bool
-	Hint     string
-	Error    string
-	// ErrorDetail is the registry's precise message, in English, shown
-	// under a Vietnamese explanation.
-	ErrorDetail  string
-	Options      []option // for "select"
-	RequiredNote string
-}
-
-// DescribedBy lists the ids of the hint and error, for aria-describedby.
-func (f field) DescribedBy() string {
-	var ids []string
-	if f.Hint != "" {
-		ids = append(ids, f.ID+"-hint")
-	}
-	if f.Error != "" {
-		ids = append(ids, f.ID+"-error")
-	}
-	return strings.Join(ids, " ")
-}
-
-// option is a choice of a select.
-type option struct {
-	Value    string
-	Label    string
-	Selected bool
-}
-
-// problem is a refusal shown on a form: for a field, or for the whole
-// form.
-type problem struct {
-	Status  int
-	Field   string
-	Message string // in the page's language
-	Detail  string // the registry's message, in English, when Message is not it
-}
-
-// form is a form being drawn: the page (for its language), the submitted
-// values, and the refusal to show, if any.
-type form struct {
-	page   web.Page
-	prefix string // makes ids unique when a page has several forms
-	values url.Values
-	prob   problem
-	drawn  map[string]bool
-}
-
-func newForm(p web.Page, prefix string, values url.Values, prob problem) *form {
-	return &form{page: p, prefix: prefix, values: values, prob: prob, drawn: map[string]bool{}}
-}
-
-// field returns a control named name of type typ, labelled with the
-// catalogue text labelKey; the text labelKey+".hint", if any, is its hint.
-func (f *form) field(name, typ, labelKey string, required bool) field {
-	f.drawn[name] = true
-	fl := field{ID: f.prefix + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name), Required: required}
-	if required {
-		fl.RequiredNote = f.page.T("form.required")
-	}
-	if hint := labelKey + ".hint"; i18n.Has(hint) {
-		fl.Hint = f.page.T(hint)
-	}
-	if f.prob.Field == name {
-		fl.Error, fl.ErrorDetail = f.prob.Message, f.prob.Detail
-	}
-	return fl
-}
-
-// choice returns a select of opts, marking the submitted value.
-func (f *form) choice(name, labelKey string, required bool, opts []option) field {
-	fl := f.field(name, "select", labelKey, required)
-	fl.Options = make([]option, len(opts))
-	for i, o := range opts {
-		o.Selected = o.Value == fl.Value
-		fl.Options[i] = o
-	}
-	return fl
-}
-
-// message is the refusal to show above the form, once its fields are
-// drawn: all of it when no drawn field shows it, else a pointer to the
-// field.
-func (f *form) message() problem {
-	if f.prob.Field == "" || !f.drawn[f.prob.Field] {
-		return f.prob
-	}
-	return problem{Status: f.prob.Status, Message: f.page.T("form.errors")}
-}
-
 // sentBack is a form sent back to the page it came from, for a page with
 // several forms: which form (its id prefix), what was submitted, and why
 // it was refused. The zero sentBack is a page drawn afresh.
 type sentBack struct {
 	form   string
 	values url.Values
-	prob   problem
+	prob   web.Refusal
 }
 
 // newForm returns the form of id prefix drawn with what was submitted
 // when it is the form sent back, else with stored (nil: empty).
-func (b sentBack) newForm(p web.Page, prefix string, stored url.Values) *form {
+func (b sentBack) newForm(p web.Page, prefix string, stored url.Values) *web.Form {
 	if b.form == prefix {
-		return newForm(p, prefix, b.values, b.prob)
+		return web.NewForm(p, prefix, b.values, b.prob)
 	}
-	return newForm(p, prefix, stored, problem{})
+	return web.NewForm(p, prefix, stored, web.Refusal{})
 }
 
 // explain turns a registry error into what a form shows. It reports false
 // for errors a form cannot show (not found, internal), which web.Error
 // answers.
-func explain(p web.Page, err error) (problem, bool) {
+func explain(p web.Page, err error) (web.Refusal, bool) {
 	var fe *errs.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -146,15 +47,15 @@ func explain(p web.Page, err error) (problem, bool) {
 		// the catalogue's explanation of the field and keeps the precise
 		// reason beside it.
 		if key := "registry.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
-			return problem{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
+			return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
 		}
-		return problem{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
+		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
 	case errors.Is(err, errs.ErrConflict):
-		return problem{Status: http.StatusConflict, Message: p.T("registry.error.conflict"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusConflict, Message: p.T("registry.error.conflict"), Detail: err.Error()}, true
 	case errors.Is(err, errs.ErrInvalid):
-		return problem{Status: http.StatusBadRequest, Message: p.T("registry.error.invalid"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("registry.error.invalid"), Detail: err.Error()}, true
 	}
-	return problem{}, false
+	return web.Refusal{}, false
 }
 
 // parseForm reads the submitted form, refusing a malformed body.
@@ -166,32 +67,32 @@ func parseForm(r *http.Request) error {
 }
 
 // levelOptions lists the classification levels for a select.
-func levelOptions(p web.Page) []option {
-	var opts []option
+func levelOptions(p web.Page) []web.Option {
+	var opts []web.Option
 	for l := authz.Unclassified; l.Valid(); l++ {
-		opts = append(opts, option{Value: l.String(), Label: p.T("registry.level." + l.String())})
+		opts = append(opts, web.Option{Value: l.String(), Label: p.T("registry.level." + l.String())})
 	}
 	return opts
 }
 
 // kindOptions lists the service kinds for a select, with "any" first
 // when withAny.
-func kindOptions(p web.Page, withAny bool) []option {
-	var opts []option
+func kindOptions(p web.Page, withAny bool) []web.Option {
+	var opts []web.Option
 	if withAny {
-		opts = append(opts, option{Value: "", Label: p.T("registry.any")})
+		opts = append(opts, web.Option{Value: "", Label: p.T("registry.any")})
 	}
 	for _, k := range []exchange.ServiceKind{exchange.KindREST, exchange.KindAsync} {
-		opts = append(opts, option{Value: string(k), Label: p.T("registry.kind." + string(k))})
+		opts = append(opts, web.Option{Value: string(k), Label: p.T("registry.kind." + string(k))})
 	}
 	return opts
 }
 
 // subsystemOptions lists conf's subsystems for a select.
-func subsystemOptions(p web.Page, conf *exchange.GlobalConf) []option {
-	opts := []option{{Value: "", Label: p.T("registry.choose")}}
+func subsystemOptions(p web.Page, conf *exchange.GlobalConf) []web.Option {
+	opts := []web.Option{{Value: "", Label: p.T("registry.choose")}}
 	for _, s := range conf.Subsystems {
-		opts = append(opts, option{Value: s.ID.String(), Label: s.ID.String() + " — " + s.Title})
+		opts = append(opts, web.Option{Value: s.ID.String(), Label: s.ID.String() + " — " + s.Title})
 	}
 	return opts
 }
@@ -235,8 +136,8 @@ func newServiceRow(p web.Page, conf *exchange.GlobalConf, e entry) serviceRow {
 // servicesData is the view of the catalogue.
 type servicesData struct {
 	confState
-	Filter   []field
-	Problem  problem
+	Filter   []web.Field
+	Problem  web.Refusal
 	Rows     []serviceRow
 	Filtered bool
 }
@@ -260,12 +161,12 @@ func (h *Handler) pageServices(w http.ResponseWriter, r *http.Request) {
 			data.Rows = append(data.Rows, newServiceRow(p, conf, e))
 		}
 	}
-	fm := newForm(p, "filter-", q, data.Problem)
-	data.Filter = []field{
-		fm.field("q", "search", "registry.search", false),
-		fm.choice("kind", "registry.service.kind", false, kindOptions(p, true)),
+	fm := web.NewForm(p, "filter-", q, data.Problem)
+	data.Filter = []web.Field{
+		fm.Field("q", "search", "registry.search", false),
+		fm.Choice("kind", "select", "registry.service.kind", false, kindOptions(p, true)),
 	}
-	data.Problem = fm.message()
+	data.Problem = fm.Message()
 	h.pages.Render(w, r, status, "services", web.View[servicesData]{Page: p, Data: data})
 }
 
@@ -294,10 +195,10 @@ type serviceData struct {
 	Clients   []clientRow
 	// Grants is the history of the rights, at headquarters.
 	Grants       []Grant
-	GrantForm    []field
-	GrantProblem problem
-	EditForm     []field
-	EditProblem  problem
+	GrantForm    []web.Field
+	GrantProblem web.Refusal
+	EditForm     []web.Field
+	EditProblem  web.Refusal
 }
 
 // prettyJSON indents a JSON document for reading, or returns it as it is
@@ -344,21 +245,21 @@ func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		gf := back.newForm(p, "grant-", nil)
-		data.GrantForm = []field{gf.choice("client", "registry.right.client", true, subsystemOptions(p, conf))}
-		data.GrantProblem = gf.message()
+		data.GrantForm = []web.Field{gf.Choice("client", "select", "registry.right.client", true, subsystemOptions(p, conf))}
+		data.GrantProblem = gf.Message()
 		ef := back.newForm(p, "edit-", url.Values{"title": {e.Title}, "description": {e.Description}, "backend": {e.Backend},
 			"openapi": {e.OpenAPI}, "max_level": {e.MaxLevel.String()}})
-		data.EditForm = []field{
-			ef.field("title", "text", "registry.service.title_field", true),
-			ef.field("description", "textarea", "registry.service.description", false),
+		data.EditForm = []web.Field{
+			ef.Field("title", "text", "registry.service.title_field", true),
+			ef.Field("description", "textarea", "registry.service.description", false),
 		}
 		if e.Kind == exchange.KindREST {
 			data.EditForm = append(data.EditForm,
-				ef.field("backend", "url", "registry.service.backend", true),
-				ef.field("openapi", "textarea", "registry.service.openapi", true))
+				ef.Field("backend", "url", "registry.service.backend", true),
+				ef.Field("openapi", "textarea", "registry.service.openapi", true))
 		}
-		data.EditForm = append(data.EditForm, ef.choice("max_level", "registry.service.max_level", true, levelOptions(p)))
-		data.EditProblem = ef.message()
+		data.EditForm = append(data.EditForm, ef.Choice("max_level", "select", "registry.service.max_level", true, levelOptions(p)))
+		data.EditProblem = ef.Message()
 	}
 	h.pages.Render(w, r, status, "service", web.View[serviceData]{Page: p, Data: data})
 }
@@ -484,32 +385,32 @@ func (h *Handler) postRevoke(w http.ResponseWriter, r *http.Request) {
 // newServiceData is the view of the registration form.
 type newServiceData struct {
 	confState
-	Fields  []field
-	Problem problem
+	Fields  []web.Field
+	Problem web.Refusal
 }
 
 func (h *Handler) pageNewService(w http.ResponseWriter, r *http.Request) {
-	h.showNewService(w, r, http.StatusOK, url.Values{"kind": {string(exchange.KindREST)}, "version": {"v1"}}, problem{})
+	h.showNewService(w, r, http.StatusOK, url.Values{"kind": {string(exchange.KindREST)}, "version": {"v1"}}, web.Refusal{})
 }
 
-func (h *Handler) showNewService(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+func (h *Handler) showNewService(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
 	p := h.shell.Page(r, web.Console, "registry.new.title")
 	conf := h.opts.Conf()
 	data := newServiceData{confState: h.state(conf)}
 	if data.Editable && conf != nil {
-		fm := newForm(p, "service-", values, prob)
-		data.Fields = []field{
-			fm.choice("provider", "registry.service.provider", true, subsystemOptions(p, conf)),
-			fm.field("service", "text", "registry.service.code", true),
-			fm.field("version", "text", "registry.service.version", false),
-			fm.choice("kind", "registry.service.kind", true, kindOptions(p, false)),
-			fm.field("title", "text", "registry.service.title_field", true),
-			fm.field("description", "textarea", "registry.service.description", false),
-			fm.field("backend", "url", "registry.service.backend", false),
-			fm.field("openapi", "textarea", "registry.service.openapi", false),
-			fm.choice("max_level", "registry.service.max_level", true, levelOptions(p)),
+		fm := web.NewForm(p, "service-", values, prob)
+		data.Fields = []web.Field{
+			fm.Choice("provider", "select", "registry.service.provider", true, subsystemOptions(p, conf)),
+			fm.Field("service", "text", "registry.service.code", true),
+			fm.Field("version", "text", "registry.service.version", false),
+			fm.Choice("kind", "select", "registry.service.kind", true, kindOptions(p, false)),
+			fm.Field("title", "text", "registry.service.title_field", true),
+			fm.Field("description", "textarea", "registry.service.description", false),
+			fm.Field("backend", "url", "registry.service.backend", false),
+			fm.Field("openapi", "textarea", "registry.service.openapi", false),
+			fm.Choice("max_level", "select", "registry.service.max_level", true, levelOptions(p)),
 		}
-		data.Problem = fm.message()
+		data.Problem = fm.Message()
 	}
 	h.pages.Render(w, r, status, "service_new", web.View[newServiceData]{Page: p, Data: data})
 }
@@ -556,15 +457,15 @@ type subsystemRow struct {
 type subsystemsData struct {
 	confState
 	Rows    []subsystemRow
-	Fields  []field
-	Problem problem
+	Fields  []web.Field
+	Problem web.Refusal
 }
 
 func (h *Handler) pageSubsystems(w http.ResponseWriter, r *http.Request) {
-	h.showSubsystems(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, problem{})
+	h.showSubsystems(w, r, http.StatusOK, url.Values{"clearance": {authz.Unclassified.String()}}, web.Refusal{})
 }
 
-func (h *Handler) showSubsystems(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob problem) {
+func (h *Handler) showSubsystems(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
 	p := h.shell.Page(r, web.Console, "registry.subsystems.title")
 	conf := h.opts.Conf()
 	data := subsystemsData{confState: h.state(conf)}
@@ -577,22 +478,22 @@ func (h *Handler) showSubsystems(w http.ResponseWriter, r *http.Request, status 
 			Level: s.Clearance.String(), LevelKey: "registry.level." + s.Clearance.String()})
 	}
 	if data.Editable && p.Can("service", "create") {
-		members := []option{{Value: "", Label: p.T("registry.choose")}}
+		members := []web.Option{{Value: "", Label: p.T("registry.choose")}}
 		for _, m := range conf.Members {
 			name := m.NameVI
 			if p.Lang == i18n.EN {
 				name = m.NameEN
 			}
-			members = append(members, option{Value: m.Code, Label: m.Code + " — " + name})
+			members = append(members, web.Option{Value: m.Code, Label: m.Code + " — " + name})
 		}
-		fm := newForm(p, "subsystem-", values, prob)
-		data.Fields = []field{
-			fm.choice("member", "registry.subsystem.member", true, members),
-			fm.field("code", "text", "registry.subsystem.code", true),
-			fm.field("title", "text", "registry.subsystem.title_field", true),
-			fm.choice("clearance", "registry.subsystem.clearance", true, levelOptions(p)),
+		fm := web.NewForm(p, "subsystem-", values, prob)
+		data.Fields = []web.Field{
+			fm.Choice("member", "select", "registry.subsystem.member", true, members),
+			fm.Field("code", "text", "registry.subsystem.code", true),
+			fm.Field("title", "text", "registry.subsystem.title_field", true),
+			fm.Choice("clearance", "select", "registry.subsystem.clearance", true, levelOptions(p)),
 		}
-		data.Problem = fm.message()
+		data.Problem = fm.Message()
 	}
 	h.pages.Render(w, r, status, "subsystems", web.View[subsystemsData]{Page: p, Data: data})
 }
@@ -629,7 +530,7 @@ type nodeRow struct {
 	Reason    string
 	// Revocable is true for a mission's node in service.
 	Revocable bool
-	Field     field // the reason of a revocation, on its form
+	Field     web.Field // the reason of a revocation, on its form
 }
 
 // nodesData is the view of the nodes page.
@@ -638,9 +539,9 @@ type nodesData struct {
 	Rows []nodeRow
 	// CanEnrol is true at headquarters for those who may enrol nodes.
 	CanEnrol     bool
-	EnrolFields  []field
-	EnrolProblem problem
-	RevokeFailed problem
+	EnrolFields  []web.Field
+	EnrolProblem web.Refusal
+	RevokeFailed web.Refusal
 	// Issued is a token just issued, shown this once, to the mission
 	// IssuedTo names.
 	Issued   *issuedEnrolment
@@ -666,9 +567,10 @@ func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, 
 				KeyID: n.SigningKeyID, Certified: n.Certified, Revoked: n.Revoked, Reason: n.RevokedReason,
 				Revocable: data.CanEnrol && n.Role == exchange.RoleMission && n.Revoked.IsZero()}
 			if row.Revocable {
-				fm := back.newForm(p, "revoke-"+n.ID+"-", nil)
-				row.Field = fm.field("reason", "text", "registry.node.reason", true)
-				if prob := fm.prob; prob.Message != "" && prob.Field != "reason" {
+				prefix := "revoke-" + n.ID + "-"
+				fm := back.newForm(p, prefix, nil)
+				row.Field = fm.Field("reason", "text", "registry.node.reason", true)
+				if prob := back.prob; back.form == prefix && prob.Message != "" && prob.Field != "reason" {
 					// A refusal of the revocation as a whole (a conflict) is
 					// shown where the administrator acted.
 					row.Field.Error, row.Field.ErrorDetail = prob.Message, prob.Detail
@@ -683,13 +585,13 @@ func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, 
 			web.Error(w, r, err)
 			return
 		}
-		opts := []option{{Value: "", Label: p.T("registry.choose")}}
+		opts := []web.Option{{Value: "", Label: p.T("registry.choose")}}
 		for _, u := range units {
-			opts = append(opts, option{Value: u.Code, Label: unitLabel(p, u)})
+			opts = append(opts, web.Option{Value: u.Code, Label: unitLabel(p, u)})
 		}
 		fm := back.newForm(p, "enrol-", nil)
-		data.EnrolFields = []field{fm.choice("member", "registry.enrol.member", true, opts)}
-		data.EnrolProblem = fm.message()
+		data.EnrolFields = []web.Field{fm.Choice("member", "select", "registry.enrol.member", true, opts)}
+		data.EnrolProblem = fm.Message()
 	}
 	h.pages.Render(w, r, status, "nodes", web.View[nodesData]{Page: p, Data: data})
 }

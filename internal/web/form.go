@@ -1,0 +1,129 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+
+	"chancery/internal/i18n"
+)
+
+// Forms on console pages are drawn by the "fields" and "problem" partials
+// of the layout (templates/form.html) from these view models, so that
+// every capability's forms label, hint and report errors the same way,
+// tied together by aria-describedby.
+
+// Field is one form control as the "field" partial draws it.
+type Field struct {
+	ID   string // element id, unique on the page
+	Name string // form name, the same as the API's field name
+	// Type is an input type, or "select", "textarea", "checkboxes",
+	// "checkbox" or "hidden".
+	Type     string
+	Label    string
+	Value    string
+	Required bool
+	Hint     string
+	Error    string
+	// ErrorDetail is the service's precise message, in English, shown
+	// under an explanation in the page's language.
+	ErrorDetail string
+	Checked     bool     // for "checkbox"
+	Options     []Option // for "select" and "checkboxes"
+	// RequiredNote is the catalogue's "required" in the page's language.
+	RequiredNote string
+}
+
+// DescribedBy lists the ids of the hint and error, for aria-describedby.
+func (f Field) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.ID+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// Option is a choice of a select or a checkbox group.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// Refusal is why a form was sent back: for a field, or for the whole
+// form. The zero Refusal shows nothing.
+type Refusal struct {
+	Status  int
+	Field   string
+	Message string // in the page's language
+	Detail  string // the service's message, in English, when Message is not it
+}
+
+// Form is a form being drawn: the page (for its language), the submitted
+// or stored values, and the refusal to show, if any.
+type Form struct {
+	page   Page
+	prefix string
+	values url.Values
+	ref    Refusal
+	drawn  map[string]bool // names of the fields drawn so far
+}
+
+// NewForm returns a form drawn with values and showing ref. prefix makes
+// element ids unique when a page has several forms.
+func NewForm(p Page, prefix string, values url.Values, ref Refusal) *Form {
+	return &Form{page: p, prefix: prefix, values: values, ref: ref, drawn: map[string]bool{}}
+}
+
+// Field returns a control named name of type typ, labelled with the
+// catalogue text labelKey; the text labelKey+".hint", if any, is its hint.
+func (f *Form) Field(name, typ, labelKey string, required bool) Field {
+	f.drawn[name] = true
+	fl := Field{ID: f.prefix + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name), Required: required}
+	if required {
+		fl.RequiredNote = f.page.T("form.required")
+	}
+	if hint := labelKey + ".hint"; i18n.Has(hint) {
+		fl.Hint = f.page.T(hint)
+	}
+	if f.ref.Field == name {
+		fl.Error, fl.ErrorDetail = f.ref.Message, f.ref.Detail
+	}
+	return fl
+}
+
+// Choice returns a select or checkbox group of opts, marking those whose
+// value was submitted or stored.
+func (f *Form) Choice(name, typ, labelKey string, required bool, opts []Option) Field {
+	fl := f.Field(name, typ, labelKey, required)
+	chosen := map[string]bool{}
+	for _, v := range f.values[name] {
+		chosen[v] = true
+	}
+	fl.Options = make([]Option, len(opts))
+	for i, o := range opts {
+		o.Selected = chosen[o.Value]
+		fl.Options[i] = o
+	}
+	return fl
+}
+
+// Checkbox returns a single checkbox, checked when its value was
+// submitted or stored as "true".
+func (f *Form) Checkbox(name, labelKey string) Field {
+	fl := f.Field(name, "checkbox", labelKey, false)
+	fl.Checked = fl.Value == "true"
+	return fl
+}
+
+// Message is the refusal to show above the form, called once its fields
+// are drawn: all of it when no drawn field shows it (a conflict, a stale
+// version), else a pointer to the field.
+func (f *Form) Message() Refusal {
+	if f.ref.Field == "" || !f.drawn[f.ref.Field] {
+		return f.ref
+	}
+	return Refusal{Status: f.ref.Status, Message: f.page.T("form.errors")}
+}
