@@ -131,12 +131,7 @@ func dateOf(t time.Time) string {
 // again with the problem shown (via draw), or web.Error for what a form
 // cannot show.
 func formError(w http.ResponseWriter, r *http.Request, p web.Page, err error, draw func(web.Refusal)) {
-	prob, ok := explain(p, err)
-	if !ok {
-		web.Error(w, r, err)
-		return
-	}
-	draw(prob)
+	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return explain(p, err) }, draw)
 }
 
 // formID parses an id field of a submitted form; empty is zero.

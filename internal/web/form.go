@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -126,4 +127,16 @@ func (f *Form) Message() Refusal {
 		return f.ref
 	}
 	return Refusal{Status: f.ref.Status, Message: f.page.T("form.errors")}
+}
+
+// FormError answers a form post that was refused with err: when explain
+// can show err on the form, draw draws the form again with the refusal;
+// anything else (not found, internal) is answered by Error.
+func FormError(w http.ResponseWriter, r *http.Request, err error, explain func(error) (Refusal, bool), draw func(Refusal)) {
+	ref, ok := explain(err)
+	if !ok {
+		Error(w, r, err)
+		return
+	}
+	draw(ref)
 }

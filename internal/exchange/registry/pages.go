@@ -36,6 +36,13 @@ func (b sentBack) newForm(p web.Page, prefix string, stored url.Values) *web.For
 	return web.NewForm(p, prefix, stored, web.Refusal{})
 }
 
+// formError answers a refused form post on the page titled titleKey:
+// draw draws the form again when the refusal can be shown on it.
+func (h *Handler) formError(w http.ResponseWriter, r *http.Request, titleKey string, err error, draw func(web.Refusal)) {
+	page := h.shell.Page(r, web.Console, titleKey)
+	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return explain(page, err) }, draw)
+}
+
 // explain turns a registry error into what a form shows. It reports false
 // for errors a form cannot show (not found, internal), which web.Error
 // answers.
@@ -320,12 +327,7 @@ func (h *Handler) postUpdateService(w http.ResponseWriter, r *http.Request) {
 		_, err = h.reg.UpdateService(r.Context(), id, p)
 	}
 	if err != nil {
-		page := h.shell.Page(r, web.Console, "registry.service.title")
-		if prob, ok := explain(page, err); ok {
-			h.showService(w, r, prob.Status, id, sentBack{"edit-", r.PostForm, prob})
-			return
-		}
-		web.Error(w, r, err)
+		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) { h.showService(w, r, prob.Status, id, sentBack{"edit-", r.PostForm, prob}) })
 		return
 	}
 	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.updated")
@@ -355,12 +357,7 @@ func (h *Handler) postGrant(w http.ResponseWriter, r *http.Request) {
 		err = renameField(err, "client")
 	}
 	if err != nil {
-		page := h.shell.Page(r, web.Console, "registry.service.title")
-		if prob, ok := explain(page, err); ok {
-			h.showService(w, r, prob.Status, id, sentBack{"grant-", r.PostForm, prob})
-			return
-		}
-		web.Error(w, r, err)
+		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) { h.showService(w, r, prob.Status, id, sentBack{"grant-", r.PostForm, prob}) })
 		return
 	}
 	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.granted")
@@ -433,12 +430,7 @@ func (h *Handler) postNewService(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		page := h.shell.Page(r, web.Console, "registry.new.title")
-		if prob, ok := explain(page, err); ok {
-			h.showNewService(w, r, prob.Status, v, prob)
-			return
-		}
-		web.Error(w, r, err)
+		h.formError(w, r, "registry.new.title", err, func(prob web.Refusal) { h.showNewService(w, r, prob.Status, v, prob) })
 		return
 	}
 	web.RedirectWithFlash(w, r, serviceHref(in.ID), "registry.flash.created")
@@ -508,12 +500,7 @@ func (h *Handler) postSubsystem(w http.ResponseWriter, r *http.Request) {
 		_, err = h.reg.CreateSubsystem(r.Context(), in)
 	}
 	if err != nil {
-		page := h.shell.Page(r, web.Console, "registry.subsystems.title")
-		if prob, ok := explain(page, err); ok {
-			h.showSubsystems(w, r, prob.Status, v, prob)
-			return
-		}
-		web.Error(w, r, err)
+		h.formError(w, r, "registry.subsystems.title", err, func(prob web.Refusal) { h.showSubsystems(w, r, prob.Status, v, prob) })
 		return
 	}
 	web.RedirectWithFlash(w, r, "/console/exchange/subsystems", "registry.flash.subsystem_created")
@@ -602,12 +589,7 @@ func (h *Handler) postEnrolment(w http.ResponseWriter, r *http.Request) {
 	}
 	issued, err := h.issue(r, r.PostFormValue("member"))
 	if err != nil {
-		page := h.shell.Page(r, web.Console, "registry.nodes.title")
-		if prob, ok := explain(page, err); ok {
-			h.showNodes(w, r, prob.Status, sentBack{"enrol-", r.PostForm, prob}, nil)
-			return
-		}
-		web.Error(w, r, err)
+		h.formError(w, r, "registry.nodes.title", err, func(prob web.Refusal) { h.showNodes(w, r, prob.Status, sentBack{"enrol-", r.PostForm, prob}, nil) })
 		return
 	}
 	// The token is shown in this response only, never in a URL or a
@@ -621,12 +603,9 @@ func (h *Handler) postRevokeNode(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	if err := h.reg.RevokeNode(r.Context(), id, r.PostFormValue("reason")); err != nil {
-		page := h.shell.Page(r, web.Console, "registry.nodes.title")
-		if prob, ok := explain(page, err); ok {
+		h.formError(w, r, "registry.nodes.title", err, func(prob web.Refusal) {
 			h.showNodes(w, r, prob.Status, sentBack{"revoke-" + id + "-", r.PostForm, prob}, nil)
-			return
-		}
-		web.Error(w, r, err)
+		})
 		return
 	}
 	web.RedirectWithFlash(w, r, "/console/exchange/nodes", "registry.flash.node_revoked")
