@@ -44,10 +44,14 @@ func cleanName(field, s string) (string, error) {
 	return s, nil
 }
 
+// IsAgencyCode reports whether s has the shape of an electronic agency
+// code, NNN.NN.NN.XNN (digits, one capital letter), such as 000.00.00.G12.
+func IsAgencyCode(s string) bool { return codePattern.MatchString(s) }
+
 // cleanCode checks an electronic agency code.
 func cleanCode(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if !codePattern.MatchString(s) {
+	if !IsAgencyCode(s) {
 		return "", errs.Invalid("code", "must be an electronic agency code of the form NNN.NN.NN.XNN (digits, a capital letter), e.g. 000.00.00.G12")
 	}
 	return s, nil

@@ -204,11 +204,8 @@ const (
 
 var (
 	procedureCode = regexp.MustCompile(`^[0-9]\.[0-9]{6}$`)
-	// agencyCode is the electronic agency code's shape, as identity
-	// checks it.
-	agencyCode = regexp.MustCompile(`^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$`)
-	slug       = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
-	key        = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	slug          = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
+	key           = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 )
 
 // checker collects every broken field, so an administrator fixes a file in
@@ -301,7 +298,7 @@ func (p *Procedure) validateUnits(c *checker) {
 	seen := map[string]bool{}
 	for i, u := range p.Units {
 		f := fmt.Sprintf("units[%d]", i)
-		if !agencyCode.MatchString(u.AgencyCode) {
+		if !identity.IsAgencyCode(u.AgencyCode) {
 			c.fail(f+".agency_code", "must be an electronic agency code of the form NNN.NN.NN.XNN, e.g. 000.00.03.G12")
 		} else if seen[u.AgencyCode] {
 			c.fail(f+".agency_code", "%s is listed twice", u.AgencyCode)

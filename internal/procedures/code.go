@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"chancery/internal/errs"
+	"chancery/internal/identity"
 )
 
 // SeqWidth is the number of digits of a dossier code's sequence number,
@@ -47,7 +48,7 @@ func NewDossierCode(agency string, at time.Time, loc *time.Location, seq int) (D
 
 func (c DossierCode) validate() error {
 	switch {
-	case !agencyCode.MatchString(c.Agency):
+	case !identity.IsAgencyCode(c.Agency):
 		return errs.Invalid("code", fmt.Sprintf("agency code %q is not of the form NNN.NN.NN.XNN, e.g. 000.00.03.G12", c.Agency))
 	case c.Year < 2000 || c.Year > 2099:
 		return errs.Invalid("code", fmt.Sprintf("year %d cannot be written in two digits; dossier codes cover 2000–2099", c.Year))
