@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // units carry IANA zones; do not depend on the host's zoneinfo
 
@@ -34,7 +35,9 @@ import (
 	"chancery/internal/govsim"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
+	"chancery/internal/mail"
 	"chancery/internal/portal"
+	"chancery/internal/procedures"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -52,8 +55,14 @@ type App struct {
 	Auth     *auth.Service
 	Node     *exchange.Node
 	Registry *registry.Registry // at headquarters; nil on a mission
+	// Mail is the outbox of Chancery's e-mail; nil when no mail server is
+	// configured (and not --demo).
+	Mail       *mail.Outbox
+	Procedures *procedures.Service
 
-	sims *govsim.Server // the outside agencies' simulators, on a demo headquarters
+	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
+	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
+	bound   atomic.Value   // string: the address Serve listens on
 
 	metrics *prometheus.Registry
 
@@ -109,6 +118,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.startSimulators(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openProcedures(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err
 	}
@@ -139,7 +151,7 @@ func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring,
 		MasterKey: cfg.MasterKey,
 		DataDir:   cfg.DataDir,
 		Store:     store.NewKeyringStore(db),
-		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, auth.SealPurpose},
+		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, keys.PurposeProcedures, auth.SealPurpose},
 	})
 }
 
@@ -196,6 +208,9 @@ func (a *App) routes(ctx context.Context) error {
 	portalH.Register(rt)
 	consoleH.Register(rt)
 	identityH.Register(rt)
+	if err := a.proceduresRoutes(rt, shell); err != nil {
+		return err
+	}
 	if err := a.exchangeRoutes(rt, shell); err != nil {
 		return err
 	}
@@ -206,7 +221,7 @@ func (a *App) routes(ctx context.Context) error {
 	a.handler = web.Chain(rt,
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		a.exchangeBodyLimit,
+		a.bodyLimit,
 		web.Language,
 		web.Authenticate(a.principal),
 		audit.RequestOrigin,
@@ -221,10 +236,16 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Routes lists every registered route with its access.
 func (a *App) Routes() []web.Route { return a.router.Routes() }
 
+// baseURL is this node's own address: where Serve listens, once it does
+// (so a port chosen by the system, as with --addr :0, is right), else the
+// configured one.
 func (a *App) baseURL() string {
 	scheme := "http"
 	if a.cfg.TLSCert != "" {
 		scheme = "https"
+	}
+	if addr, ok := a.bound.Load().(string); ok {
+		return scheme + "://" + addr
 	}
 	return scheme + "://" + a.cfg.Addr
 }
@@ -258,6 +279,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		a.server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 		ln = tls.NewListener(ln, a.server.TLSConfig)
 	}
+	a.bound.Store(ln.Addr().String())
 	a.runBackground(ctx)
 	defer a.stopBackground()
 	if ready != nil {
@@ -299,6 +321,7 @@ func (a *App) runBackground(ctx context.Context) {
 		a.Audit.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
 	})
 	a.runExchange(ctx, spawn)
+	a.runProcedures(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }
@@ -323,6 +346,9 @@ func (a *App) Close() error {
 	a.stopBackground()
 	if a.sims != nil {
 		errs = append(errs, a.sims.Close())
+	}
+	if a.mailbox != nil {
+		errs = append(errs, a.mailbox.Close())
 	}
 	if a.Audit != nil {
 		errs = append(errs, a.Audit.Close())

@@ -17,6 +17,7 @@ import (
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
 	"chancery/internal/govsim"
+	"chancery/internal/procedures"
 	"chancery/internal/web"
 )
 
@@ -205,17 +206,21 @@ func (a *App) principal(r *http.Request) (web.Principal, error) {
 	return a.Auth.Principal(r)
 }
 
-// exchangeBodyLimit is what the exchange's message API and gateway may
-// take: their handlers hold each body to the global configuration's
-// limit, which is above the server's general one.
-func (a *App) exchangeBodyLimit(next http.Handler) http.Handler {
+// bodyLimit holds request bodies to the server's general limit, except
+// two kinds whose handlers hold them to their own: the exchange's message
+// API and gateway (the global configuration's limit), and requests that
+// carry a dossier's attachments (procedures.MaxSubmissionBytes).
+func (a *App) bodyLimit(next http.Handler) http.Handler {
 	general := web.LimitBody(a.cfg.MaxBody)(next)
+	uploads := web.LimitBody(procedures.MaxSubmissionBytes)(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := exchange.ClientToken(r); ok {
 			next.ServeHTTP(w, r)
-			return
+		} else if procedures.IsUpload(r) {
+			uploads.ServeHTTP(w, r)
+		} else {
+			general.ServeHTTP(w, r)
 		}
-		general.ServeHTTP(w, r)
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -81,6 +83,33 @@ type Config struct {
 	// ExchangeRetention is how long the message log keeps (sealed)
 	// message bodies. Default 30 days.
 	ExchangeRetention time.Duration
+	// SMTP is the mail server's URL as given: smtp://user:pass@host:587
+	// (STARTTLS, required) or smtps://host:465 (implicit TLS);
+	// ?starttls=off sends in the clear, for a server on this host only.
+	// Empty configures no server (in demo mode the app catches mail in
+	// its mailbox simulator). ParseServe fills the SMTP* fields from it.
+	SMTP string
+	// SMTPAddr is the server's host:port; empty when SMTP is.
+	SMTPAddr string
+	// SMTPUsername and SMTPPassword, if SMTPUsername is set, authenticate
+	// (PLAIN, over TLS only).
+	SMTPUsername, SMTPPassword string
+	// SMTPImplicitTLS is set by smtps://: TLS from the first byte.
+	SMTPImplicitTLS bool
+	// SMTPNoTLS is set by ?starttls=off: no TLS at all, loopback only.
+	SMTPNoTLS bool
+	// MailFrom is the sender of Chancery's mail. Default
+	// "Chancery <no-reply@localhost>".
+	MailFrom string
+	// PaymentGateway is the payment gateway's API base URL, where orders
+	// are created (POST <url>/v1/orders). Empty: online payment is off,
+	// except in --demo, which uses the gateway simulator.
+	PaymentGateway string
+	// PaymentMerchantKey authenticates Chancery's orders at the gateway.
+	PaymentMerchantKey string
+	// PaymentSecret is the key the gateway signs its callbacks with
+	// (base64url, 32 bytes).
+	PaymentSecret string
 }
 
 // DefaultDemoPassword is the demo accounts' password unless
@@ -179,6 +208,11 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
 	s.str(&c.PublicURL, "public-url", "", "the address missions and information systems use to reach this node (default: http(s)://<addr>)")
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
+	s.str(&c.SMTP, "smtp", "", "mail server URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=off only for a server on this host (empty: none; in --demo mail goes to the mailbox simulator)")
+	s.str(&c.MailFrom, "mail-from", "Chancery <no-reply@localhost>", "sender address of Chancery's e-mail, such as \"Bộ Ngoại giao <no-reply@mofa.gov.vn>\"")
+	s.str(&c.PaymentGateway, "payment-gateway", "", "payment gateway API URL for online fees, such as https://pay.example/api (empty: none; in --demo the gateway simulator)")
+	s.str(&c.PaymentMerchantKey, "payment-merchant-key", "", "this ministry's merchant key at the payment gateway")
+	s.str(&c.PaymentSecret, "payment-secret", "", "the payment gateway's callback signing secret (base64url, 32 bytes)")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
@@ -191,7 +225,10 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("unexpected argument %q; see chancery serve --help", fs.Arg(0))
 	}
 	c.MaxBody = int64(maxBody)
-	return c, c.validate()
+	// validate fills the parsed SMTP fields, so it runs before c is
+	// copied out.
+	err := c.validate()
+	return c, err
 }
 
 func (c *Config) validate() error {
@@ -239,8 +276,81 @@ func (c *Config) validate() error {
 	if c.ExchangeRetention < time.Hour {
 		problems = append(problems, fmt.Errorf("--exchange-retention %s is too short; use at least 1h", c.ExchangeRetention))
 	}
+	if err := c.parseSMTP(); err != nil {
+		problems = append(problems, err)
+	}
+	if strings.ContainsAny(c.MailFrom, "\r\n") {
+		problems = append(problems, errors.New("--mail-from contains a line break; give one address on one line"))
+	} else if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		problems = append(problems, fmt.Errorf("--mail-from %q is not an e-mail address (%v); write it as no-reply@example.com or \"Name <no-reply@example.com>\"", c.MailFrom, err))
+	}
+	if c.PaymentGateway != "" {
+		if u, err := url.Parse(c.PaymentGateway); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			problems = append(problems, fmt.Errorf("--payment-gateway %q is not an http(s) URL", c.PaymentGateway))
+		}
+		if c.PaymentMerchantKey == "" || c.PaymentSecret == "" {
+			problems = append(problems, errors.New("--payment-gateway needs --payment-merchant-key and --payment-secret"))
+		}
+	}
 	if c.Demo && len([]rune(c.DemoPassword)) < 12 {
 		problems = append(problems, errors.New("--demo-password must be at least 12 characters"))
 	}
 	return errors.Join(problems...)
+}
+
+// parseSMTP fills the SMTP* fields from the --smtp URL.
+func (c *Config) parseSMTP() error {
+	if c.SMTP == "" {
+		return nil
+	}
+	u, err := url.Parse(c.SMTP)
+	if err != nil {
+		// url's message quotes the URL, password included.
+		return errors.New("--smtp is not a URL; write it as smtp://user:pass@host:587 or smtps://host:465")
+	}
+	shown := u.Redacted()
+	var port string
+	switch u.Scheme {
+	case "smtp":
+		port = "587"
+	case "smtps":
+		port, c.SMTPImplicitTLS = "465", true
+	default:
+		return fmt.Errorf("--smtp %q: use smtp://host:587 (STARTTLS) or smtps://host:465 (implicit TLS)", shown)
+	}
+	host := u.Hostname()
+	if host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("--smtp %q: give the server as smtp://host:port, with nothing after the port but ?starttls=off", shown)
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	c.SMTPAddr = net.JoinHostPort(host, port)
+	if u.User != nil {
+		c.SMTPUsername = u.User.Username()
+		c.SMTPPassword, _ = u.User.Password()
+	}
+	q := u.Query()
+	for key := range q {
+		if key != "starttls" {
+			return fmt.Errorf("--smtp %q: unknown option %q; the only one is starttls=off", shown, key)
+		}
+	}
+	switch q.Get("starttls") {
+	case "", "on":
+	case "off":
+		ip := net.ParseIP(host)
+		switch {
+		case c.SMTPImplicitTLS:
+			return fmt.Errorf("--smtp %q: starttls=off contradicts smtps://", shown)
+		case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+			return fmt.Errorf("--smtp %q: starttls=off would send mail in the clear over the network; it is only for a server on this host (127.0.0.1, localhost)", shown)
+		case c.SMTPUsername != "":
+			return fmt.Errorf("--smtp %q: credentials are sent only over TLS; drop starttls=off or the user name", shown)
+		}
+		c.SMTPNoTLS = true
+	default:
+		return fmt.Errorf("--smtp %q: starttls=%q: use starttls=off, or leave it out", shown, q.Get("starttls"))
+	}
+	return nil
 }

@@ -75,7 +75,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention", "smtp", "mail-from"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}
@@ -95,5 +95,69 @@ func TestStorageFlagsReachEveryCommand(t *testing.T) {
 	}
 	if c.DB != "postgres://h/db" || c.Blob != "s3://archive?region=ap-southeast-1" || c.MasterKey != "a2V5" {
 		t.Fatalf("storage flags = %+v", c)
+	}
+}
+
+func TestSMTPURLIsParsedIntoItsParts(t *testing.T) {
+	tests := []struct {
+		url                  string
+		addr, user, password string
+		implicit, noTLS      bool
+	}{
+		{"smtp://chancery:m%E1%BA%ADt@mail.mofa.gov.vn", "mail.mofa.gov.vn:587", "chancery", "mật", false, false},
+		{"smtp://mail.example:2525?starttls=on", "mail.example:2525", "", "", false, false},
+		{"smtps://u:p@mail.example", "mail.example:465", "u", "p", true, false},
+		{"smtp://127.0.0.1:1025?starttls=off", "127.0.0.1:1025", "", "", false, true},
+		{"smtp://[::1]:1025/?starttls=off", "[::1]:1025", "", "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			c, err := ParseServe([]string{"--smtp", tt.url}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SMTP != tt.url || c.SMTPAddr != tt.addr || c.SMTPUsername != tt.user || c.SMTPPassword != tt.password ||
+				c.SMTPImplicitTLS != tt.implicit || c.SMTPNoTLS != tt.noTLS {
+				t.Fatalf("got addr %q user %q password %q implicit %v noTLS %v", c.SMTPAddr, c.SMTPUsername, c.SMTPPassword, c.SMTPImplicitTLS, c.SMTPNoTLS)
+			}
+		})
+	}
+	c, err := ParseServe(nil, io.Discard)
+	if err != nil || c.SMTP != "" || c.SMTPAddr != "" || c.MailFrom != "Chancery <no-reply@localhost>" {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+	t.Setenv("CHANCERY_MAIL_FROM", "Bộ Ngoại giao <no-reply@mofa.gov.vn>")
+	t.Setenv("CHANCERY_SMTP", "smtps://mail.mofa.gov.vn")
+	if c, err := ParseServe(nil, io.Discard); err != nil || c.MailFrom != "Bộ Ngoại giao <no-reply@mofa.gov.vn>" || c.SMTPAddr != "mail.mofa.gov.vn:465" {
+		t.Fatalf("from the environment: from %q addr %q, %v", c.MailFrom, c.SMTPAddr, err)
+	}
+}
+
+func TestBadMailSettingsAreRefusedClearly(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--smtp", "http://mail.example"}, "use smtp://"},
+		{[]string{"--smtp", "smtp://mail.example:25?starttls=off"}, "only for a server on this host"},
+		{[]string{"--smtp", "smtp://u:p@127.0.0.1:25?starttls=off"}, "credentials are sent only over TLS"},
+		{[]string{"--smtp", "smtps://127.0.0.1?starttls=off"}, "contradicts"},
+		{[]string{"--smtp", "smtp://mail.example?tls=skip-verify"}, "unknown option"},
+		{[]string{"--smtp", "smtp://mail.example?starttls=maybe"}, "starttls="},
+		{[]string{"--smtp", "smtp:///nohost"}, "smtp://host:port"},
+		{[]string{"--mail-from", "not an address"}, "--mail-from"},
+		{[]string{"--mail-from", "a@b.vn\r\nBcc: c@d.vn"}, "line break"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := ParseServe(tt.args, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want mention of %q", err, tt.want)
+			}
+		})
+	}
+	_, err := ParseServe([]string{"--smtp", "smtp://u:s3cret@mail.example?starttls=maybe"}, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error %v shows the password", err)
 	}
 }

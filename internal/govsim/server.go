@@ -12,13 +12,14 @@ import (
 	"chancery/internal/errs"
 )
 
-// Server serves both simulators on one loopback listener of their own:
-// the population database under /population and the portal under
-// /portal.
+// Server serves the simulators on one loopback listener of their own:
+// the population database under /population, the portal under /portal
+// and the payment gateway under /payment.
 type Server struct {
 	srv      *http.Server
 	base     string // http://host:port
 	portal   *Portal
+	payment  *Gateway
 	cancel   context.CancelFunc // ends the server's life: Close, or Start's ctx ending
 	closed   chan struct{}      // closed once the server has shut down
 	closeErr error              // written before closed is closed
@@ -53,7 +54,9 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 	mux := http.NewServeMux()
 	mux.Handle("/population/", http.StripPrefix("/population", newPopulation(time.Now).handler(log)))
 	mux.Handle("/portal/", http.StripPrefix("/portal", s.portal.handler(log)))
-	mux.Handle("/", noRoute("/population/v1/… (National Population Database simulator) and /portal/v1/… (National Public Service Portal simulator)"))
+	s.payment = newGateway(ctx, s.PaymentURL(), PaymentCapacity, time.Now, log)
+	mux.Handle("/payment/", http.StripPrefix("/payment", s.payment.handler()))
+	mux.Handle("/", noRoute("/population/v1/… (National Population Database simulator), /portal/v1/… (National Public Service Portal simulator) and /payment/v1/… (payment gateway simulator)"))
 	s.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -64,6 +67,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	s.srv.RegisterOnShutdown(s.payment.stop)
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("simulators stopped serving", "err", err)
@@ -80,7 +84,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		}
 		close(s.closed)
 	}()
-	log.Info("government system simulators serving (demo only)", "population", s.PopulationURL(), "portal", s.PortalURL())
+	log.Info("government system simulators serving (demo only)", "population", s.PopulationURL(), "portal", s.PortalURL(), "payment", s.PaymentURL())
 	return s, nil
 }
 
@@ -95,6 +99,31 @@ func (s *Server) PortalURL() string { return s.base + "/portal" }
 
 // Portal returns the portal simulator, to list what it received.
 func (s *Server) Portal() *Portal { return s.portal }
+
+// PaymentURL returns the base URL of the payment gateway simulator, such
+// as http://127.0.0.1:41234/payment; merchants POST orders to
+// {PaymentURL}/v1/orders.
+func (s *Server) PaymentURL() string { return s.base + "/payment" }
+
+// PaymentMerchantKey returns the key of the payment gateway simulator's
+// one merchant, generated at Start; send it as "Authorization: Bearer
+// <key>" with an order.
+func (s *Server) PaymentMerchantKey() string { return s.payment.MerchantKey() }
+
+// PaymentSecret returns a copy of the merchant's callback secret,
+// generated at Start, with which payment.Verify checks the simulator's
+// callbacks.
+func (s *Server) PaymentSecret() []byte { return s.payment.Secret() }
+
+// Payment returns the payment gateway simulator.
+func (s *Server) Payment() *Gateway { return s.payment }
+
+// ReplayPaymentCallback resends the last callback of order id exactly as
+// it was sent, signature and all, and returns the merchant's HTTP status;
+// see Gateway.Replay.
+func (s *Server) ReplayPaymentCallback(ctx context.Context, id string) (int, error) {
+	return s.payment.Replay(ctx, id)
+}
 
 // Close stops the simulators, letting requests in flight finish for a few
 // seconds, and returns once they have stopped. It is safe to call more

@@ -24,10 +24,22 @@ import (
 // naming who acts, and a recorder (see SetRecorder); without either it
 // fails and changes nothing.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
-	rec Recorder
+	db      *store.DB
+	now     func() time.Time
+	rec     Recorder
+	onMerge []MergeHook
 }
+
+// MergeHook is called inside the transaction of a merger of unit from into
+// unit into, after the directory's own changes: a capability moves what
+// the absorbed unit held (its open dossiers, say). An error rolls the
+// whole merger back.
+type MergeHook func(ctx context.Context, tx *store.Tx, from, into Unit) error
+
+// OnMerge adds a hook every merger runs. Call it while wiring the
+// service, before it is used: it is not safe to call concurrently with
+// other methods.
+func (s *Service) OnMerge(h MergeHook) { s.onMerge = append(s.onMerge, h) }
 
 // NewService returns the directory kept in db. now is the clock; if nil,
 // store.Now is used. It can change nothing until SetRecorder is called.
@@ -851,6 +863,11 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 		if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: target.ID, Kind: "absorbed", EffectiveAt: effective, RecordedAt: now,
 			Actor: actor, OtherUnitID: src.ID, Detail: fmt.Sprintf("absorbed %s with %d staff and %d units", src.Code, len(staff), len(children))}); err != nil {
 			return err
+		}
+		for _, h := range s.onMerge {
+			if err := h(c.ctx, tx, src, target); err != nil {
+				return err
+			}
 		}
 		return c.record("unit.merge", resUnit, src.ID, map[string]string{"into": target.Code, "effective": day(effective),
 			"staff": strconv.Itoa(len(staff)), "units": strconv.Itoa(len(children))})

@@ -68,6 +68,8 @@ const (
 	PurposeRecords  = "records"
 	PurposeBlobs    = "blobs"
 	PurposeExchange = "exchange"
+	// PurposeProcedures seals application forms and their attachments.
+	PurposeProcedures = "procedures"
 )
 
 // MasterKeySize is the length in bytes of a master key.
@@ -111,7 +113,7 @@ type Options struct {
 
 	// Purposes are the data-key purposes that must exist; Load creates a
 	// first key for each one missing. If nil, PurposeRecords, PurposeBlobs
-	// and PurposeExchange are used.
+	// PurposeExchange and PurposeProcedures are used.
 	Purposes []string
 
 	// Now returns the current time. If nil, time.Now is used.
@@ -146,7 +148,7 @@ type Ring struct {
 func Load(ctx context.Context, opts Options) (*Ring, error) {
 	purposes := opts.Purposes
 	if purposes == nil {
-		purposes = []string{PurposeRecords, PurposeBlobs, PurposeExchange}
+		purposes = []string{PurposeRecords, PurposeBlobs, PurposeExchange, PurposeProcedures}
 	}
 	for _, p := range purposes {
 		if err := checkPurpose(p); err != nil {

@@ -57,8 +57,10 @@ type Procedure struct {
 	// Documents are the papers a dossier holds besides the form.
 	Documents []Document `json:"documents"`
 	// Form is the application form.
-	Form   *Schema `json:"form"`
-	Result Result  `json:"result"`
+	Form *Schema `json:"form"`
+	// Applicant says where in the form the applicant's particulars are.
+	Applicant Applicant `json:"applicant"`
+	Result    Result    `json:"result"`
 	// Steps are the internal processing steps, in order; their working
 	// days add up to the time limit.
 	Steps []Step `json:"steps"`
@@ -71,6 +73,27 @@ type Basis struct {
 	Source     string `json:"source,omitempty"`
 	Assumption bool   `json:"assumption,omitempty"`
 	Note       string `json:"note,omitempty"`
+}
+
+// Applicant locates the applicant's particulars in a procedure's form, by
+// JSON pointers to string fields: what a dossier is filed under, where its
+// notices go, and which fields the National Population Database may fill.
+// Forms differ (the applicant, the passport holder, the requester of a
+// birth registration), so each procedure says where its fields are.
+type Applicant struct {
+	// Name is the applicant's name: one field, or several joined by a
+	// space (surname and given names). Required.
+	Name []string `json:"name"`
+	// Email is where notices go; empty when the form has no address.
+	Email string `json:"email,omitempty"`
+	// IDNumber is the 12-digit personal identification number, by which
+	// the form is prefilled; empty when the form does not ask for it.
+	IDNumber string `json:"id_number,omitempty"`
+	// DateOfBirth, Sex and PlaceOfBirth are filled from the population
+	// database when present.
+	DateOfBirth  string `json:"date_of_birth,omitempty"`
+	Sex          string `json:"sex,omitempty"`
+	PlaceOfBirth string `json:"place_of_birth,omitempty"`
 }
 
 // Field is a procedure's field (lĩnh vực), such as consular affairs.
@@ -281,6 +304,8 @@ func (p *Procedure) Validate() error {
 	p.validateDocuments(c)
 	if !p.Form.compiled() {
 		c.fail("form", "is required: the application form's JSON Schema")
+	} else {
+		p.validateApplicant(c)
 	}
 	if !slices.Contains(ResultTypes, p.Result.Type) {
 		c.fail("result.type", "must be one of %s", joinNames(ResultTypes))
@@ -289,6 +314,29 @@ func (p *Procedure) Validate() error {
 	c.text("result.name_en", p.Result.NameEN, maxText)
 	p.validateSteps(c)
 	return errors.Join(c.errs...)
+}
+
+func (p *Procedure) validateApplicant(c *checker) {
+	a := p.Applicant
+	if len(a.Name) == 0 {
+		c.fail("applicant.name", "is required: the pointers of the form fields that hold the applicant's name")
+	}
+	check := func(field, ptr string) {
+		if ptr != "" && !p.Form.isText(ptr) {
+			c.fail(field, "%q is not a text field of the form; write a JSON pointer such as /applicant/full_name", ptr)
+		}
+	}
+	for i, ptr := range a.Name {
+		if ptr == "" {
+			c.fail(fmt.Sprintf("applicant.name[%d]", i), "is empty")
+		}
+		check(fmt.Sprintf("applicant.name[%d]", i), ptr)
+	}
+	check("applicant.email", a.Email)
+	check("applicant.id_number", a.IDNumber)
+	check("applicant.date_of_birth", a.DateOfBirth)
+	check("applicant.sex", a.Sex)
+	check("applicant.place_of_birth", a.PlaceOfBirth)
 }
 
 func (p *Procedure) validateUnits(c *checker) {

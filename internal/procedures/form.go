@@ -692,6 +692,29 @@ type Option struct {
 	TitleVI, TitleEN string
 }
 
+// at returns the node at a JSON pointer into a form document, or nil.
+func (s *Schema) at(ptr string) *node {
+	if !s.compiled() || !strings.HasPrefix(ptr, "/") {
+		return nil
+	}
+	n := s.root
+	for _, part := range strings.Split(ptr[1:], "/") {
+		if n.typ != TypeObject {
+			return nil
+		}
+		if n = n.props[part]; n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// isText reports whether ptr names a string field of the form.
+func (s *Schema) isText(ptr string) bool {
+	n := s.at(ptr)
+	return n != nil && n.typ == TypeString
+}
+
 // Fields returns the form's fields in order, groups holding their members.
 func (s *Schema) Fields() []FormField { return s.root.fields("", "") }
 

@@ -320,10 +320,10 @@ func describeAll(ss []Status) string {
 // an earlier result): the deadline arithmetic relies on it.
 type Calendar interface {
 	// AddWorkingDays returns the moment n working days (n ≥ 0) after
-	// start: the same time of day on the n-th working day after start's
-	// day, so that a dossier received on a Saturday and one received on
-	// the Friday before are both due a working day later on the Monday.
-	// n = 0 returns start.
+	// start: a moment on the n-th working day after start's day (its end,
+	// in WorkCalendar), so that a dossier received on a Saturday and one
+	// received on the Friday before are both due a working day later on
+	// the Monday. n = 0 returns start.
 	AddWorkingDays(start time.Time, n int) time.Time
 	// WorkingDaysBetween returns the whole working days from a to b: the
 	// largest d such that AddWorkingDays(a, d) is not after b; 0 when b

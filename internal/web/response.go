@@ -131,7 +131,7 @@ func wantsHTML(r *http.Request) bool {
 
 // IsAPI reports whether r is for the JSON API.
 func IsAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/exchange/")
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/exchange/") || strings.HasPrefix(r.URL.Path, "/payments/")
 }
 
 type loggerKey struct{}

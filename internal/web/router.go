@@ -55,6 +55,9 @@ type Access struct {
 	// AnyStage lets a session that is part-way through sign-in (TOTP
 	// enrolment, a forced password change) reach the route.
 	AnyStage bool
+	// Citizens admits signed-in citizens too, on a route for staff: a
+	// route both use, whose handler decides what each may see or do.
+	Citizens bool
 }
 
 // Public is the access of a route anyone may reach.
@@ -70,6 +73,10 @@ var SignInStep = Access{Who: authz.Staff, AnyStage: true}
 // CitizenOnly is the access of a portal route for signed-in citizens.
 var CitizenOnly = Access{Who: authz.Citizen}
 
+// Account is the access of a route any signed-in staff member or citizen
+// may reach, such as an applicant's and a clerk's view of one dossier.
+var Account = Access{Who: authz.Staff, Citizens: true}
+
 // Staff is the access of a route for staff whose roles grant action on
 // kind, as authz.Decide says for the kind as a whole.
 func Staff(kind authz.Kind, action authz.Action) Access {
@@ -83,6 +90,8 @@ func (a Access) String() string {
 		return "public"
 	case a.Who == authz.Citizen:
 		return "citizen"
+	case a.Citizens:
+		return "account"
 	case a.Checked:
 		return fmt.Sprintf("staff:%s:%s", a.Kind, a.Action)
 	case a.AnyStage:
@@ -201,7 +210,7 @@ func guard(a Access, h http.Handler) http.Handler {
 			}
 			Error(w, r, errUnauthenticated)
 			return
-		case s.Kind != a.Who:
+		case s.Kind != a.Who && !(a.Citizens && s.Kind == authz.Citizen):
 			Error(w, r, errWrongPrincipal)
 			return
 		case p.Stage != "" && p.Stage != "full" && !a.AnyStage:

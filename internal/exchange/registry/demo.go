@@ -85,6 +85,7 @@ var demoRights = []demoRight{
 	{2, "", "consular"},             // every mission reports to the Consular Department
 	{3, "", "consular"},
 	{0, "", "consular"}, // and verify citizens' identity for passports and civil status
+	{1, "", "consular"}, // and report their dossiers' statuses to the portal
 }
 
 // SeedDemo registers the demo exchange, recorded as usual: subsystems of

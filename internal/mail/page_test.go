@@ -1,0 +1,104 @@
+package mail
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"chancery/internal/authz"
+	"chancery/internal/web"
+)
+
+var (
+	asAdmin = web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 1, Unit: 1, Roles: authz.RolesOf(authz.Administrator)},
+		Username: "admin", Name: "Trần Quốc Bảo", Stage: "full"}
+	asClerk = web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 7, Unit: 3, Roles: authz.RolesOf(authz.Clerk)},
+		Username: "consular.clerk", Name: "Đặng Thị Hồng Nhung", Stage: "full"}
+	asNobody = web.Principal{}
+)
+
+// mailbox is the page behind Chancery's router, as the app wires it.
+type mailbox struct {
+	srv *Server
+	rt  *web.Router
+}
+
+func newMailbox(t *testing.T) mailbox {
+	t.Helper()
+	srv := startServer(t, ServerConfig{})
+	h, err := NewMailboxHandler(srv, web.NewShell())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := web.NewRouter()
+	h.Register(rt)
+	return mailbox{srv: srv, rt: rt}
+}
+
+func (c mailbox) get(p web.Principal, target string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Header.Set("Accept", "text/html")
+	if p.Subject.Authenticated() {
+		r = r.WithContext(web.WithPrincipal(r.Context(), p))
+	}
+	w := httptest.NewRecorder()
+	web.Language(c.rt).ServeHTTP(w, r)
+	return w
+}
+
+func pageHas(t *testing.T, w *httptest.ResponseRecorder, status int, want ...string) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+	}
+	for _, s := range want {
+		if !strings.Contains(w.Body.String(), s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+}
+
+func TestMailboxListsNewestFirstAndShowsOne(t *testing.T) {
+	c := newMailbox(t)
+	pageHas(t, c.get(asAdmin, MailboxPagePath), http.StatusOK, "Hộp thư (mô phỏng)", "Hộp thư chưa nhận được thư nào.")
+	s := plainSender(t, c.srv.Addr())
+	for _, subject := range []string{"Hồ sơ đã được tiếp nhận", "Yêu cầu bổ sung giấy tờ <khẩn>"} {
+		if err := s.Send(waitCtx(t), Message{To: []string{"an@example.vn"}, Subject: subject, Text: "Kính gửi ông An,\nxin mời đến nhận kết quả."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.srv.Wait(waitCtx(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	w := c.get(asAdmin, MailboxPagePath)
+	pageHas(t, w, http.StatusOK, `href="/console/simulators/mail/1"`, "an@example.vn", "Yêu cầu bổ sung giấy tờ &lt;khẩn&gt;")
+	body := w.Body.String()
+	if strings.Index(body, "/console/simulators/mail/2") > strings.Index(body, "/console/simulators/mail/1") {
+		t.Error("the list is not newest first")
+	}
+	pageHas(t, c.get(asAdmin, MailboxPagePath+"/1"), http.StatusOK, "Hồ sơ đã được tiếp nhận", "Kính gửi ông An,\nxin mời đến nhận kết quả.", "no-reply@mofa.example")
+	pageHas(t, c.get(asAdmin, MailboxPagePath+"?lang=en"), http.StatusOK, "Mailbox simulator", "Messages received, newest first")
+	for _, missing := range []string{"/3", "/0", "/x"} {
+		if w := c.get(asAdmin, MailboxPagePath+missing); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", missing, w.Code)
+		}
+	}
+}
+
+func TestMailboxIsForStaffWhoReadTheSystem(t *testing.T) {
+	c := newMailbox(t)
+	for _, rt := range c.rt.Routes() {
+		if rt.Access.String() != "staff:system:read" {
+			t.Errorf("%s is open to %s", rt.Pattern, rt.Access)
+		}
+	}
+	if w := c.get(asNobody, MailboxPagePath); w.Code != http.StatusSeeOther {
+		t.Errorf("anonymous: %d, want 303 to sign in", w.Code)
+	}
+	for _, path := range []string{MailboxPagePath, MailboxPagePath + "/1"} {
+		if w := c.get(asClerk, path); w.Code != http.StatusForbidden {
+			t.Errorf("clerk on %s: %d, want 403", path, w.Code)
+		}
+	}
+}

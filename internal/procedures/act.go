@@ -1,0 +1,410 @@
+package procedures
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/audit"
+	"chancery/internal/authz"
+	"chancery/internal/calendar"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/store"
+)
+
+// ActionRequest is an action someone asks to take on a dossier.
+type ActionRequest struct {
+	Action Action `json:"action"`
+	// Reason is why: required to refuse, stop or request documents.
+	Reason string `json:"note"`
+	// Assignee is the staff member an assign action hands the dossier to;
+	// if zero, the actor takes it.
+	Assignee int64 `json:"assignee,omitempty"`
+	// Version, if not zero, is the version the actor saw: the action is
+	// refused with errs.ErrConflict if the dossier changed since.
+	Version int `json:"version,omitempty"`
+}
+
+// Act takes an action on a dossier for sub and returns the dossier after
+// it. Staff act on their own unit's dossiers in their roles; the citizen
+// who submitted a dossier acts as its applicant. Errors wrap
+// errs.ErrNotFound for a dossier sub may not see, and otherwise as
+// Lifecycle.Apply says: errs.ErrForbidden for an action sub's roles do not
+// allow, errs.ErrConflict for one the current status does not allow (or a
+// second request for documents), errs.ErrInvalid for a missing reason.
+// Nothing changes on error.
+func (s *Service) Act(ctx context.Context, sub authz.Subject, code string, req ActionRequest) (*Dossier, error) {
+	var out *Dossier
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := s.load(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if err := s.mayRead(sub, d); err != nil {
+			return err
+		}
+		if req.Version != 0 && req.Version != d.Version {
+			return fmt.Errorf("%w: dossier %s changed since you opened it (version %d, now %d); reload it and try again", errs.ErrConflict, code, req.Version, d.Version)
+		}
+		if err := s.transition(ctx, tx, d, sub, req); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("procedures: %s dossier %s: %w", req.Action, code, err)
+	}
+	s.nudge()
+	return out, nil
+}
+
+// transition applies req to d inside tx: the lifecycle, the row, the
+// history, the audit event, the portal report and the notice.
+func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub authz.Subject, req ActionRequest) error {
+	o, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	by := roles(sub, d)
+	if sub.Kind == authz.System {
+		by = []Role{RoleSystem}
+	}
+	if sub.Kind == authz.Staff {
+		if dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID}); dec != authz.Allowed {
+			return fmt.Errorf("%w: your roles do not allow changing dossiers", errs.ErrForbidden)
+		}
+	}
+	cal, err := s.Calendar(ctx, d.UnitID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if now.Before(d.Since) {
+		now = d.Since // a clock stepped back must not refuse the action
+	}
+	next, err := d.Lifecycle.Apply(Event{Action: req.Action, By: by, At: now, Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	from := d.Status
+	switch req.Action {
+	case ActAssign:
+		assignee := req.Assignee
+		if assignee == 0 {
+			assignee = sub.ID
+		}
+		if sub.Kind != authz.Staff {
+			return fmt.Errorf("%w: only staff assign dossiers", errs.ErrForbidden)
+		}
+		if err := checkAssignee(ctx, tx, assignee, d.UnitID); err != nil {
+			return err
+		}
+		d.AssigneeID = assignee
+	case ActPay:
+		d.Paid = true
+		d.PaidOnline = sub.Kind != authz.Staff
+	case ActApprove:
+		if err := s.signResult(ctx, d, now); err != nil {
+			return err
+		}
+	}
+	d.Lifecycle = next
+	d.DueAt = next.Clock.Due(cal, now)
+	if from == StatusRegistered && next.Status == StatusReceived {
+		d.AppointmentAt = d.DueAt
+	}
+	if !next.Clock.FinishedAt.IsZero() && from != next.Status && (next.Status == StatusCompleted || next.Status == StatusStopped) {
+		d.Late = next.Clock.Overdue(cal, now)
+	}
+	if next.Status == StatusReturned {
+		d.ReturnedAt = now
+	}
+	based := d.Version
+	d.UpdatedAt, d.Version = now, d.Version+1
+	if err := updateDossier(ctx, tx, d, based); err != nil {
+		return err
+	}
+	e := Entry{Action: string(req.Action), From: from, To: next.Status, ActorKind: string(o.Actor.Kind), ActorName: o.Actor.Name,
+		UnitID: d.UnitID, Reason: strings.TrimSpace(req.Reason), At: now}
+	if err := insertEntry(ctx, tx, d.ID, e); err != nil {
+		return err
+	}
+	d.History = append(d.History, e)
+	attrs := map[string]string{"action": string(req.Action), "from": strconv.Itoa(int(from)), "to": strconv.Itoa(int(next.Status))}
+	if req.Action == ActAssign {
+		attrs["assignee"] = strconv.FormatInt(d.AssigneeID, 10)
+	}
+	if err := s.record(ctx, tx, o, "dossier."+string(req.Action), d, attrs); err != nil {
+		return err
+	}
+	if from != next.Status {
+		if err := s.queueReport(ctx, tx, d, now); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, d, string(req.Action), e.Reason)
+	}
+	return nil
+}
+
+// checkAssignee refuses an assignee who is not an active officer or
+// approver of the unit.
+func checkAssignee(ctx context.Context, tx *store.Tx, staffID, unitID int64) error {
+	unit, roleList, disabled, err := staffInfo(ctx, tx, staffID)
+	if err != nil {
+		return err
+	}
+	if unit != unitID || disabled {
+		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is not an active member of the dossier's unit", staffID))
+	}
+	roles, err := authz.ParseRoles(strings.Split(roleList, ","))
+	if err != nil || !(roles.Has(authz.Officer) || roles.Has(authz.Approver)) {
+		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is neither an officer nor an approver; dossiers are assigned to those who process them", staffID))
+	}
+	return nil
+}
+
+// SignedResult is a dossier's electronic result: a document signed with the
+// node's key, verifiable by anyone holding the ministry's public key.
+type SignedResult struct {
+	Document  ResultDocument `json:"document"`
+	KeyID     string         `json:"key_id"`
+	Signature string         `json:"signature"` // base64 Ed25519 over the document's JSON as stored
+	Raw       []byte         `json:"-"`
+}
+
+// ResultDocument is what an electronic result states.
+type ResultDocument struct {
+	DossierCode string    `json:"dossier_code"`
+	Procedure   string    `json:"procedure_code"`
+	ResultVI    string    `json:"result_vi"`
+	ResultEN    string    `json:"result_en"`
+	Applicant   string    `json:"applicant"`
+	AgencyCode  string    `json:"agency_code"`
+	IssuedAt    time.Time `json:"issued_at"`
+}
+
+// signResult issues d's electronic result at approval.
+func (s *Service) signResult(ctx context.Context, d *Dossier, at time.Time) error {
+	p, err := s.cat.Procedure(d.Procedure)
+	if err != nil {
+		return err
+	}
+	doc := ResultDocument{DossierCode: d.Code, Procedure: p.Code, ResultVI: p.Result.NameVI, ResultEN: p.Result.NameEN,
+		Applicant: d.ApplicantName, AgencyCode: d.UnitCode, IssuedAt: at}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	keyID, sig := s.opts.Ring.Sign(raw)
+	d.resultBlob, d.resultSig, d.HasResult = string(raw), keyID+":"+base64.StdEncoding.EncodeToString(sig), true
+	return nil
+}
+
+// Result returns a dossier's signed electronic result to those who may
+// read the dossier, or ErrNoResult.
+func (s *Service) Result(ctx context.Context, sub authz.Subject, code string) (SignedResult, error) {
+	d, err := s.load(ctx, s.db, code)
+	if err != nil {
+		return SignedResult{}, err
+	}
+	if err := s.mayRead(sub, d); err != nil {
+		return SignedResult{}, err
+	}
+	if !d.HasResult {
+		return SignedResult{}, ErrNoResult
+	}
+	return parseResult(d.resultBlob, d.resultSig)
+}
+
+func parseResult(raw, sig string) (SignedResult, error) {
+	keyID, b64, _ := strings.Cut(sig, ":")
+	r := SignedResult{KeyID: keyID, Signature: b64, Raw: []byte(raw)}
+	if err := json.Unmarshal(r.Raw, &r.Document); err != nil {
+		return SignedResult{}, fmt.Errorf("procedures: decode a stored result: %w", err)
+	}
+	return r, nil
+}
+
+// VerifyResult checks a result document's signature against the node's
+// signing keys, current or retired. It returns an error wrapping
+// errs.ErrInvalid when the signature does not verify.
+func (s *Service) VerifyResult(raw []byte, keyID, signature string) error {
+	sig, err := base64.StdEncoding.DecodeString(signature)
+	if err != nil {
+		return errs.Invalid("signature", "is not base64")
+	}
+	if err := s.opts.Ring.VerifyWithID(keyID, raw, sig); err != nil {
+		return errs.Invalid("signature", "does not verify: "+err.Error())
+	}
+	return nil
+}
+
+// Rate records the applicant's rating (1 to 5) of a returned dossier,
+// once. It returns an error wrapping errs.ErrConflict before the result is
+// returned or when already rated.
+func (s *Service) Rate(ctx context.Context, sub authz.Subject, code string, stars int) error {
+	if stars < 1 || stars > 5 {
+		return errs.Invalid("rating", "give 1 to 5 stars")
+	}
+	o, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := s.load(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if sub.Kind != authz.Citizen || sub.ID != d.CitizenID {
+			return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
+		}
+		switch {
+		case d.Status != StatusReturned:
+			return fmt.Errorf("%w: a dossier is rated once its result is returned", errs.ErrConflict)
+		case d.Rating != 0:
+			return fmt.Errorf("%w: this dossier was already rated", errs.ErrConflict)
+		}
+		based := d.Version
+		d.Rating, d.UpdatedAt, d.Version = stars, s.now(), d.Version+1
+		if err := updateDossier(ctx, tx, d, based); err != nil {
+			return err
+		}
+		if err := insertEntry(ctx, tx, d.ID, Entry{Action: "rate", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind), UnitID: d.UnitID, At: d.UpdatedAt}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, o, "dossier.rate", d, map[string]string{"rating": strconv.Itoa(stars)})
+	})
+}
+
+// Apologise records the letter of apology of an overdue dossier with its
+// new appointment date (a working day of the unit, after today), and
+// sends it to the applicant, as Decree 61/2018/NĐ-CP requires of a unit
+// that misses a deadline. It returns an error wrapping errs.ErrConflict
+// for a dossier that is not overdue, and errs.ErrInvalid for a bad date.
+func (s *Service) Apologise(ctx context.Context, sub authz.Subject, code string, newDate calendar.Date, reason string) (*Dossier, error) {
+	o, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, errs.Invalid("reason", "say why the dossier is late: the applicant is told")
+	}
+	var out *Dossier
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := s.load(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if err := s.mayRead(sub, d); err != nil {
+			return err
+		}
+		if sub.Kind != authz.Staff || !(sub.Roles.Has(authz.Officer) || sub.Roles.Has(authz.Approver) || sub.Roles.Has(authz.Clerk)) {
+			return fmt.Errorf("%w: the unit's staff write letters of apology", errs.ErrForbidden)
+		}
+		cal, err := s.Calendar(ctx, d.UnitID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if !d.Overdue(cal, now) || d.Status.Final() || d.Status == StatusCompleted {
+			return fmt.Errorf("%w: dossier %s is not overdue; a letter of apology is for a dossier past its deadline", errs.ErrConflict, code)
+		}
+		if !newDate.IsValid() || !newDate.After(cal.Date(now)) || !cal.cal.IsWorkingDay(newDate) {
+			return errs.Invalid("appointment", "the new appointment must be a working day after today")
+		}
+		based := d.Version
+		d.AppointmentAt = cal.endOfDay(newDate)
+		d.UpdatedAt, d.Version = now, d.Version+1
+		if err := updateDossier(ctx, tx, d, based); err != nil {
+			return err
+		}
+		e := Entry{Action: "apologise", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind), ActorName: o.Actor.Name, UnitID: d.UnitID, Reason: reason, At: now}
+		if err := insertEntry(ctx, tx, d.ID, e); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, o, "dossier.apologise", d, map[string]string{"appointment": newDate.String()}); err != nil {
+			return err
+		}
+		out = d
+		return s.notify(ctx, tx, d, "apologise", reason)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("procedures: apologise for dossier %s: %w", code, err)
+	}
+	s.nudge()
+	return out, nil
+}
+
+// Overdue reports whether d is past its deadline at the given time.
+func (d *Dossier) Overdue(cal Calendar, at time.Time) bool { return d.Clock.Overdue(cal, at) }
+
+// notify queues the applicant's notice of a change, in both languages.
+func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, reason string) error {
+	if s.opts.Notifier == nil || d.ApplicantEmail == "" {
+		return nil
+	}
+	key := "procedures.notice." + strings.ReplaceAll(what, "-", "_")
+	if !i18n.Has(key) {
+		key = "procedures.notice.status"
+	}
+	var subject, body strings.Builder
+	for i, lang := range []i18n.Lang{i18n.VI, i18n.EN} {
+		if i > 0 {
+			subject.WriteString(" / ")
+			body.WriteString("\n\n---\n\n")
+		}
+		subject.WriteString(i18n.T(lang, "procedures.notice.subject", d.Code))
+		fmt.Fprintf(&body, "%s\n\n%s: %s\n%s: %s\n", i18n.T(lang, key, d.Code),
+			i18n.T(lang, "procedures.notice.status_label"), i18n.T(lang, d.Status.Key()),
+			i18n.T(lang, "procedures.notice.appointment_label"), d.AppointmentAt.Format("2006-01-02"))
+		if reason != "" {
+			fmt.Fprintf(&body, "%s: %s\n", i18n.T(lang, "procedures.notice.reason_label"), reason)
+		}
+	}
+	return s.opts.Notifier.NotifyTx(ctx, tx, Notice{To: d.ApplicantEmail, Subject: subject.String(), Text: body.String()})
+}
+
+// TransferOpenTx moves the open dossiers of a unit merged into another to
+// the surviving unit, inside the merge's transaction, keeping their codes
+// and history (each gets a "transfer" entry and an audit event). It
+// returns how many moved.
+func (s *Service) TransferOpenTx(ctx context.Context, tx *store.Tx, fromUnit, toUnit int64, toCode string) (int, error) {
+	o, ok := audit.OriginFrom(ctx)
+	if !ok || o.Anonymous() {
+		o = audit.Origin{Actor: audit.System("restructuring")}
+	}
+	ids, err := openDossierCodes(ctx, tx, fromUnit)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	for _, code := range ids {
+		d, err := loadDossier(ctx, tx, code)
+		if err != nil {
+			return 0, err
+		}
+		based := d.Version
+		d.UnitID, d.UnitCode, d.AssigneeID, d.UpdatedAt, d.Version = toUnit, toCode, 0, now, d.Version+1
+		if err := updateDossier(ctx, tx, d, based); err != nil {
+			return 0, err
+		}
+		if err := insertEntry(ctx, tx, d.ID, Entry{Action: "transfer", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind),
+			ActorName: o.Actor.Name, UnitID: toUnit, Reason: "unit merged into " + toCode, At: now}); err != nil {
+			return 0, err
+		}
+		if err := s.record(ctx, tx, o, "dossier.transfer", d, map[string]string{"from_unit": strconv.FormatInt(fromUnit, 10), "to": toCode}); err != nil {
+			return 0, err
+		}
+	}
+	s.calMu.Lock()
+	delete(s.cals, fromUnit)
+	s.calMu.Unlock()
+	return len(ids), nil
+}

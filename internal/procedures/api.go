@@ -1,0 +1,131 @@
+package procedures
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// The JSON API of the procedures: the catalogue (public), dossiers and
+// applications in progress (citizens and staff), the public tracking and
+// result verification, the service-quality indices (staff), and the
+// payment gateway's callback. Handlers live in api_*.go by resource.
+
+// apiStaff is the access of the routes only the units' staff use.
+var apiStaff = web.Staff(authz.KindDossier, authz.Read)
+
+func (h *Handler) registerAPI(rt *web.Router) {
+	rt.HandleFunc("GET /api/v1/procedures", web.Public, h.apiProcedures)
+	rt.HandleFunc("GET /api/v1/procedures/{code}", web.Public, h.apiProcedure)
+
+	rt.HandleFunc("POST /api/v1/drafts", web.CitizenOnly, h.apiCreateDraft)
+	rt.HandleFunc("GET /api/v1/drafts/{id}", web.CitizenOnly, h.apiDraft)
+	rt.HandleFunc("POST /api/v1/drafts/{id}/attachments", web.CitizenOnly, h.apiAttachToDraft)
+	rt.HandleFunc("DELETE /api/v1/drafts/{id}/attachments/{attachment}", web.CitizenOnly, h.apiRemoveFromDraft)
+
+	rt.HandleFunc("POST /api/v1/dossiers", web.Account, h.apiSubmit)
+	rt.HandleFunc("GET /api/v1/dossiers", web.Account, h.apiDossiers)
+	rt.HandleFunc("GET /api/v1/dossiers/{code}", web.Account, h.apiDossier)
+	rt.HandleFunc("POST /api/v1/dossiers/{code}/actions", web.Account, h.apiAct)
+	rt.HandleFunc("GET /api/v1/dossiers/{code}/result", web.Account, h.apiResult)
+	rt.HandleFunc("GET /api/v1/dossiers/{code}/attachments/{id}", web.Account, h.apiAttachment)
+	// Anyone holding a dossier's code may follow it, as on the national
+	// portal, and anyone may check a result's signature.
+	rt.HandleFunc("GET /api/v1/dossiers/{code}/status", web.Public, h.apiTrack)
+	rt.HandleFunc("POST /api/v1/results/verify", web.Public, h.apiVerifyResult)
+
+	rt.HandleFunc("GET /api/v1/indices", apiStaff, h.apiIndices)
+
+	// The gateway has no account: the callback's signature authenticates.
+	rt.HandleFunc("POST /payments/v1/callback", web.Public, h.apiPaymentCallback)
+}
+
+// apiPage is the shape of every list response: a page of items and the
+// cursor of the next page, empty after the last.
+type apiPage[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+func newAPIPage[T any](items []T, next string) apiPage[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return apiPage[T]{Items: items, Next: next}
+}
+
+// apiPartError is an error in one named part of a request: a multipart
+// part, or the form inside the body.
+type apiPartError struct {
+	part string
+	err  error
+}
+
+func (e *apiPartError) Error() string { return e.part + ": " + e.err.Error() }
+func (e *apiPartError) Unwrap() error { return e.err }
+
+// apiError writes err as a problem document. A form's violations are
+// listed in errors by their JSON pointer in the request ("/form/…"), and
+// a refused file by its part's name, each with its English message;
+// anything else is web.Error's.
+func apiError(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *FormError
+	var pe *apiPartError
+	switch {
+	case errors.As(err, &fe):
+		list := make(map[string]string, len(fe.Violations))
+		for _, v := range fe.Violations {
+			list["/form"+v.Pointer] = v.MessageEN
+		}
+		web.Problem(w, r, web.ProblemDetails{Status: web.Status(err), Detail: fe.Error(), Errors: list, Code: "form_invalid"})
+	case errors.As(err, &pe) && web.Status(err) < http.StatusInternalServerError:
+		msg := pe.err.Error()
+		if ue, ok := errors.AsType[*UploadError](err); ok {
+			msg = ue.MessageEN
+		}
+		web.Problem(w, r, web.ProblemDetails{Status: web.Status(err), Detail: err.Error(), Errors: map[string]string{pe.part: msg}})
+	default:
+		web.Error(w, r, err)
+	}
+}
+
+// apiParseID parses a positive decimal id strictly: digits only.
+func apiParseID(field, s string) (int64, error) {
+	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errs.Invalid(field, "must be a positive whole number")
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(field, "must be a positive whole number")
+	}
+	return id, nil
+}
+
+// apiParseLimit parses an optional page size; empty is zero (the default).
+func apiParseLimit(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := apiParseID("limit", s)
+	if err != nil || n > math.MaxInt32 {
+		return 0, errs.Invalid("limit", "must be a positive whole number")
+	}
+	return int(n), nil
+}
+
+// apiParseBool parses an optional flag of a query string.
+func apiParseBool(field, s string) (bool, error) {
+	switch s {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, errs.Invalid(field, "must be true or false")
+}

@@ -1,0 +1,526 @@
+package procedures
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// Limits on a dossier submitted whole as multipart/form-data.
+const (
+	// MaxSubmissionBytes bounds the whole request: five attachments of
+	// the largest size and the form. The server's general body limit must
+	// let POST /api/v1/dossiers through for the handler to apply this one.
+	MaxSubmissionBytes = 5*MaxAttachmentBytes + 1<<20
+	// MaxSubmissionFiles bounds the attachments of one submission; no
+	// procedure lists more than a handful of documents.
+	MaxSubmissionFiles = 10
+	// MaxDraftUploadBytes bounds the request that attaches one file to an
+	// application in progress: the file and its document key.
+	MaxDraftUploadBytes = MaxAttachmentBytes + 64<<10
+)
+
+// The names of the parts of a multipart submission.
+const (
+	apiDossierPart    = "dossier"     // the dossier's JSON
+	apiAttachmentPart = "attachment." // followed by the document key
+	apiFilePart       = "file"        // a draft's one file
+	apiDocumentField  = "document_key"
+)
+
+// apiDraftRequest is the body of POST /api/v1/drafts, and the start of a
+// dossier submitted whole.
+type apiDraftRequest struct {
+	Procedure string         `json:"procedure_code"`
+	UnitCode  string         `json:"agency_code"`
+	Form      map[string]any `json:"form"`
+	Prefilled bool           `json:"prefilled"`
+}
+
+// apiSubmissionRequest is the "dossier" part of a dossier submitted whole.
+type apiSubmissionRequest struct {
+	apiDraftRequest
+	// Channel is 2 (online) for a citizen, who may leave it out; a clerk
+	// gives 1 (in person) or 3 (postal).
+	Channel Channel `json:"channel"`
+	// Paid is a clerk's word that the fee was paid at the counter.
+	Paid bool `json:"paid"`
+}
+
+// apiDraftSubmission is the JSON body of POST /api/v1/dossiers: the
+// application prepared with the drafts API, its files attached there.
+type apiDraftSubmission struct {
+	Draft string `json:"draft"`
+}
+
+// check refuses a request that names no procedure or unit, before the
+// service is asked (which would answer an empty code with 404).
+func (d apiDraftRequest) check() error {
+	if strings.TrimSpace(d.Procedure) == "" {
+		return errs.Invalid("procedure_code", "is required: the national code of the procedure, from GET /api/v1/procedures")
+	}
+	if strings.TrimSpace(d.UnitCode) == "" {
+		return errs.Invalid("agency_code", "is required: the agency code of the unit applied to, one the procedure lists")
+	}
+	return nil
+}
+
+// apiSubmit takes a dossier: whole, as multipart/form-data with the
+// dossier's JSON and its files; or as JSON naming an application prepared
+// with the drafts API.
+func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var d *Dossier
+	var err error
+	switch mt {
+	case "multipart/form-data":
+		var sm Submission
+		if sm, err = apiReadSubmission(w, r); err == nil {
+			d, err = h.svc.Submit(r.Context(), sub, sm)
+		}
+	case "application/json":
+		var req apiDraftSubmission
+		if err = web.DecodeJSON(r, &req); err == nil && req.Draft == "" {
+			err = errs.Invalid("draft", "is required: the id of an application made with POST /api/v1/drafts")
+		}
+		if err == nil {
+			d, err = h.svc.SubmitDraft(r.Context(), sub, req.Draft)
+		}
+	default:
+		err = fmt.Errorf("%w: send the dossier as multipart/form-data (a %q part and one %q part per file), or as application/json naming a draft", errs.ErrInvalid, apiDossierPart, apiAttachmentPart+"<document_key>")
+	}
+	if err != nil {
+		apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/dossiers/"+d.Code)
+	web.JSON(w, r, http.StatusCreated, apiDossierView(d))
+}
+
+// apiDossierView lists a dossier's files and history as [] rather than
+// null.
+func apiDossierView(d *Dossier) *Dossier {
+	if d.Attachments == nil {
+		d.Attachments = []Attachment{}
+	}
+	if d.History == nil {
+		d.History = []Entry{}
+	}
+	return d
+}
+
+// apiReadSubmission reads a multipart submission: one "dossier" part with
+// the dossier's JSON, and a part named "attachment.<document key>" per
+// file, each file checked as CheckUpload does as it streams in.
+func apiReadSubmission(w http.ResponseWriter, r *http.Request) (Submission, error) {
+	var sm Submission
+	mr, err := apiMultipartReader(w, r, MaxSubmissionBytes)
+	if err != nil {
+		return sm, err
+	}
+	seen := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return sm, apiBodyError(err)
+		}
+		name := part.FormName()
+		switch {
+		case name == apiDossierPart:
+			if seen {
+				return sm, errs.Invalid(apiDossierPart, "is sent twice; send the dossier's JSON once")
+			}
+			seen = true
+			var req apiSubmissionRequest
+			if err := apiReadJSONPart(part, &req); err != nil {
+				return sm, err
+			}
+			if err := req.check(); err != nil {
+				return sm, err
+			}
+			sm.Procedure, sm.UnitCode, sm.Channel, sm.Form, sm.Prefilled, sm.Paid = req.Procedure, req.UnitCode, req.Channel, req.Form, req.Prefilled, req.Paid
+		case strings.HasPrefix(name, apiAttachmentPart):
+			if len(sm.Attachments) == MaxSubmissionFiles {
+				return sm, errs.Invalid(name, fmt.Sprintf("is one file too many; a submission carries at most %d", MaxSubmissionFiles))
+			}
+			up, err := apiReadUpload(part, name, strings.TrimPrefix(name, apiAttachmentPart))
+			if err != nil {
+				return sm, err
+			}
+			sm.Attachments = append(sm.Attachments, up)
+		default:
+			return sm, errs.Invalid(name, fmt.Sprintf("is not a part of a submission; send %q and %q parts", apiDossierPart, apiAttachmentPart+"<document_key>"))
+		}
+	}
+	if !seen {
+		return sm, errs.Invalid(apiDossierPart, "is missing: the part with the dossier's JSON (procedure_code, agency_code, form)")
+	}
+	return sm, nil
+}
+
+// apiMultipartReader limits r's body to limit bytes and returns its parts'
+// reader.
+func apiMultipartReader(w http.ResponseWriter, r *http.Request, limit int64) (*multipart.Reader, error) {
+	if r.ContentLength > limit {
+		return nil, fmt.Errorf("%w: the body is %d bytes, over the limit of %d", errs.ErrTooLarge, r.ContentLength, limit)
+	}
+	if r.MultipartForm != nil {
+		// Something before the handler parsed the body: the CSRF check
+		// looks for its token in a form when the header lacks it.
+		return nil, fmt.Errorf("%w: send the CSRF token in the X-CSRF-Token header, not as a part of the body", errs.ErrInvalid)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, fmt.Errorf("%w: the body is not multipart/form-data with a boundary: %v", errs.ErrInvalid, err)
+	}
+	return mr, nil
+}
+
+// apiBodyError reports a failure to read a request's body: over its limit,
+// or malformed or cut short as sent.
+func apiBodyError(err error) error {
+	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return fmt.Errorf("%w: the body is over the limit of %d bytes", errs.ErrTooLarge, mbe.Limit)
+	}
+	return fmt.Errorf("%w: the body is malformed or cut short: %v", errs.ErrInvalid, err)
+}
+
+// apiReadJSONPart decodes a part holding one JSON object, as DecodeJSON
+// decodes a body.
+func apiReadJSONPart(part *multipart.Part, dst any) error {
+	body, err := io.ReadAll(io.LimitReader(part, web.MaxJSONBody+1))
+	if err != nil {
+		return &apiPartError{part.FormName(), apiBodyError(err)}
+	}
+	return web.DecodeJSONBytes(body, dst, web.MaxJSONBody)
+}
+
+// apiReadUpload checks and reads one file part; a refusal names the part.
+func apiReadUpload(part *multipart.Part, name, documentKey string) (Upload, error) {
+	var buf bytes.Buffer
+	cu, err := CheckUpload(part.FileName(), part.Header.Get("Content-Type"), part, &buf)
+	if err != nil {
+		if web.Status(err) == http.StatusInternalServerError {
+			// An error of no kind is a failure to read or to write, and a
+			// buffer takes every write: the body did not arrive whole.
+			err = apiBodyError(err)
+		}
+		return Upload{}, &apiPartError{name, err}
+	}
+	return Upload{DocumentKey: documentKey, Filename: cu.Filename, MediaType: cu.MediaType, Content: buf.Bytes()}, nil
+}
+
+// apiCreateDraft starts a citizen's application.
+func (h *Handler) apiCreateDraft(w http.ResponseWriter, r *http.Request) {
+	var req apiDraftRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := req.check(); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	d, err := h.svc.CreateDraft(r.Context(), web.SubjectFrom(r.Context()),
+		NewDraft{Procedure: req.Procedure, UnitCode: req.UnitCode, Form: req.Form, Prefilled: req.Prefilled})
+	if err != nil {
+		apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/drafts/"+d.ID)
+	web.JSON(w, r, http.StatusCreated, apiDraftView(d))
+}
+
+// apiDraftView lists a draft's files as [] rather than null.
+func apiDraftView(d Draft) Draft {
+	if d.Attachments == nil {
+		d.Attachments = []Attachment{}
+	}
+	return d
+}
+
+// apiDraft returns the signed-in citizen's application with its files.
+func (h *Handler) apiDraft(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.Draft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, apiDraftView(d))
+}
+
+// apiAttachToDraft attaches one file, the "file" part, as the document
+// the "document_key" part names.
+func (h *Handler) apiAttachToDraft(w http.ResponseWriter, r *http.Request) {
+	up, err := apiReadDraftUpload(w, r)
+	if err == nil {
+		var a Attachment
+		if a, err = h.svc.AttachToDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), up); err == nil {
+			web.JSON(w, r, http.StatusCreated, a)
+			return
+		}
+	}
+	apiError(w, r, err)
+}
+
+// apiReadDraftUpload reads the one file and its document key, in either
+// order.
+func apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (Upload, error) {
+	mr, err := apiMultipartReader(w, r, MaxDraftUploadBytes)
+	if err != nil {
+		return Upload{}, err
+	}
+	var up Upload
+	key, haveFile := "", false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Upload{}, apiBodyError(err)
+		}
+		switch name := part.FormName(); {
+		case name == apiDocumentField && key == "":
+			b, err := io.ReadAll(io.LimitReader(part, 65))
+			if err != nil {
+				return Upload{}, apiBodyError(err)
+			}
+			if key = strings.TrimSpace(string(b)); key == "" || len(b) > 64 {
+				return Upload{}, errs.Invalid(apiDocumentField, "must be the key of one of the procedure's documents, at most 64 characters")
+			}
+		case name == apiFilePart && !haveFile:
+			if up, err = apiReadUpload(part, apiFilePart, ""); err != nil {
+				return Upload{}, err
+			}
+			haveFile = true
+		default:
+			return Upload{}, errs.Invalid(name, fmt.Sprintf("is not expected; send one %q part and one %q part", apiFilePart, apiDocumentField))
+		}
+	}
+	switch {
+	case !haveFile:
+		return Upload{}, errs.Invalid(apiFilePart, "is missing: the part with the file")
+	case key == "":
+		return Upload{}, errs.Invalid(apiDocumentField, "is missing: which of the procedure's documents the file is")
+	}
+	up.DocumentKey = key
+	return up, nil
+}
+
+// apiRemoveFromDraft removes a file from the citizen's application.
+func (h *Handler) apiRemoveFromDraft(w http.ResponseWriter, r *http.Request) {
+	id, err := apiParseID("attachment", r.PathValue("attachment"))
+	if err == nil {
+		err = h.svc.RemoveFromDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiDossier returns a dossier whole to its applicant and its unit's
+// staff.
+func (h *Handler) apiDossier(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.Get(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, apiDossierView(d))
+}
+
+// apiTrack tells anyone holding a dossier's code where it stands.
+func (h *Handler) apiTrack(w http.ResponseWriter, r *http.Request) {
+	t, err := h.svc.Track(r.Context(), r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, t)
+}
+
+// apiDossiers lists the caller's unit's work queue (staff) or the
+// caller's own dossiers (citizens).
+func (h *Handler) apiDossiers(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	q := r.URL.Query()
+	statuses, err := apiParseStatuses(q["status"])
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if sub.Kind == authz.Citizen {
+		// A citizen's dossiers come in one list, newest first.
+		if q.Get("mine") != "" || q.Get("after") != "" || q.Get("limit") != "" {
+			web.Error(w, r, errs.Invalid("mine", "mine, after and limit are for staff's work queues; a citizen's list holds all their dossiers"))
+			return
+		}
+		items, err := h.svc.ForCitizen(r.Context(), sub)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		if len(statuses) > 0 {
+			kept := items[:0]
+			for _, it := range items {
+				for _, st := range statuses {
+					if it.Status == st {
+						kept = append(kept, it)
+						break
+					}
+				}
+			}
+			items = kept
+		}
+		web.JSON(w, r, http.StatusOK, newAPIPage(items, ""))
+		return
+	}
+	queue := Queue{Statuses: statuses, After: q.Get("after")}
+	if queue.Mine, err = apiParseBool("mine", q.Get("mine")); err == nil {
+		queue.Limit, err = apiParseLimit(q.Get("limit"))
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	items, next, err := h.svc.Queue(r.Context(), sub, queue)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, newAPIPage(items, next))
+}
+
+// apiParseStatuses parses status filters: numbers 1 to 10 or their API
+// names, repeated or separated by commas.
+func apiParseStatuses(values []string) ([]Status, error) {
+	var out []Status
+	for _, v := range values {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue // status= filters nothing, as the other empty parameters
+			}
+			st, err := apiParseStatus(s)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func apiParseStatus(s string) (Status, error) {
+	if n, err := strconv.Atoi(s); err == nil && Status(n).Valid() {
+		return Status(n), nil
+	}
+	for st := StatusRegistered; st <= StatusReturned; st++ {
+		if st.String() == s {
+			return st, nil
+		}
+	}
+	return 0, errs.Invalid("status", fmt.Sprintf("%q is not a dossier status; use 1 to 10 or a name such as processing", s))
+}
+
+// apiAct takes an action on a dossier and returns the dossier after it.
+func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
+	var req ActionRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if req.Action == "" {
+		web.Error(w, r, errs.Invalid("action", "is required, such as receive, request-documents or approve"))
+		return
+	}
+	d, err := h.svc.Act(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), req)
+	if err == nil {
+		// Act returns the row it changed; the answer is the whole dossier,
+		// as GET returns it, without recording a reading besides the act.
+		err = h.svc.complete(r.Context(), d)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, apiDossierView(d))
+}
+
+// apiResultView is a signed electronic result as the API carries it: the
+// document exactly as signed, so that a client verifies it byte for byte.
+type apiResultView struct {
+	Document  string `json:"document"`
+	KeyID     string `json:"key_id"`
+	Signature string `json:"signature"`
+}
+
+// apiResult returns a dossier's signed result to those who may read it.
+func (h *Handler) apiResult(w http.ResponseWriter, r *http.Request) {
+	res, err := h.svc.Result(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, apiResultView{Document: string(res.Raw), KeyID: res.KeyID, Signature: res.Signature})
+}
+
+// apiVerifyResult tells anyone whether a result document carries this
+// node's signature. A signature that does not verify is 422: the request
+// was understood, and the document is not genuine.
+func (h *Handler) apiVerifyResult(w http.ResponseWriter, r *http.Request) {
+	var req apiResultView
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := h.svc.VerifyResult([]byte(req.Document), req.KeyID, req.Signature); err != nil {
+		p := web.ProblemDetails{Status: http.StatusUnprocessableEntity, Detail: err.Error(), Code: "signature_invalid"}
+		if fe, ok := errors.AsType[*errs.FieldError](err); ok {
+			p.Errors = map[string]string{fe.Field: fe.Message}
+		}
+		web.Problem(w, r, p)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, map[string]bool{"valid": true})
+}
+
+// apiAttachment sends a dossier's file as it was stored: its sniffed
+// media type, never to be sniffed again or shown inline.
+func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := apiParseID("id", r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", a.MediaType)
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "private, no-store")
+	hd.Set("Content-Length", strconv.Itoa(len(content)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(content) //nolint:errcheck // the client went away
+}

@@ -1,0 +1,347 @@
+package procedures
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"chancery/internal/audit"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+)
+
+// The million-dossier database of BenchmarkDossiers1M.
+const (
+	bulkDossiers = 1_000_000
+	// bulkTxRows is how many rows one loading transaction inserts, and
+	// bulkStmtRows how many one PostgreSQL statement carries (29 columns
+	// a row stay under its 65,535 parameters).
+	bulkTxRows   = 50_000
+	bulkStmtRows = 1_000
+	// bulkSample is about how many dossiers the lookups pick from.
+	bulkSample = 1_000
+)
+
+// bulkMissions are the hosts of the loaded missions (an embassy in each,
+// and consulates general): countries the calendar knows, in their zones.
+var bulkMissions = []struct{ country, zone string }{
+	{"AU", "Australia/Sydney"}, {"BR", "America/Sao_Paulo"}, {"CH", "Europe/Zurich"}, {"CN", "Asia/Shanghai"},
+	{"EG", "Africa/Cairo"}, {"FR", "Europe/Paris"}, {"JP", "Asia/Tokyo"}, {"RU", "Europe/Moscow"},
+	{"US", "America/New_York"}, {"ZA", "Africa/Johannesburg"},
+}
+
+// bulkSet is a fixture with a million dossiers and the codes the lookups
+// use.
+type bulkSet struct {
+	*fixture
+	// mine are codes of the clerk's unit (the consular department),
+	// whose forms are sealed for real and which have a history and a
+	// file, so Get opens and reads them as it would any dossier; tracked
+	// are codes of every unit, for Track.
+	mine, tracked []string
+}
+
+// bulkUnit is a unit dossiers are loaded into.
+type bulkUnit struct {
+	id      int64
+	code    string
+	mission bool
+	cal     WorkCalendar
+	procs   []*Procedure
+}
+
+// loadMillion builds a fixture on db and loads bulkDossiers dossiers into
+// it with plain SQL, spread as a ministry's year looks: 30 units, 28 of
+// which take dossiers (see bulkUnits), the consular department a fifth;
+// submissions spread evenly over the year before the fixture's clock,
+// with their deadlines on the unit's working-day calendar; about 5% open
+// (the last two weeks' and a few stragglers), the rest refused at intake,
+// stopped or (mostly) returned; codes in the real format, numbered per
+// unit and day. Forms are random bytes of a sealed form's size, except
+// those of the lookup sample.
+func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
+	tb.Helper()
+	ctx := context.Background()
+	f := newFixture(tb, db)
+	units := f.bulkUnits(tb)
+	rng := mrand.New(mrand.NewPCG(1, 2))
+
+	form := make([]byte, len(sealedSample(tb, f)))
+	rand.Read(form)
+	end := f.clock.now()
+	start := end.AddDate(-1, 0, 0)
+	span := end.Sub(start)
+	seqs := map[string]int{}
+	s := &bulkSet{fixture: f}
+	consular := units[0]
+	row := func(i int) []any {
+		u := consular
+		if rng.IntN(5) != 0 {
+			u = units[1+rng.IntN(len(units)-1)]
+		}
+		p := u.procs[i%len(u.procs)]
+		submitted := start.Add(span * time.Duration(i) / bulkDossiers).Truncate(time.Microsecond)
+		day := u.cal.Date(submitted)
+		key := fmt.Sprintf("%s-%02d%02d%02d", u.code, day.Year%100, int(day.Month), day.Day)
+		seqs[key]++
+		code := fmt.Sprintf("%s-%0*d", key, SeqWidth, seqs[key])
+		if u.id == consular.id && rng.IntN(bulkDossiers/5/bulkSample) == 0 {
+			s.mine = append(s.mine, code)
+		}
+		if rng.IntN(bulkDossiers/bulkSample) == 0 {
+			s.tracked = append(s.tracked, code)
+		}
+		st := bulkStatus(rng, i)
+		lc := Lifecycle{Status: st, Since: submitted, Clock: Clock{WorkingDays: p.TimeLimit.WorkingDays}}
+		var received, due, finished, returned time.Time
+		appointment := u.cal.AddWorkingDays(submitted, p.TimeLimit.WorkingDays)
+		if st != StatusRegistered {
+			received = submitted.Add(time.Duration(rng.IntN(48)) * time.Hour)
+			due = u.cal.AddWorkingDays(received, p.TimeLimit.WorkingDays)
+			lc.Clock.ReceivedAt, lc.Since = received, received
+		}
+		late := false
+		switch st {
+		case StatusRefusedIntake:
+			lc.Outcome, due = OutcomeRefused, time.Time{}
+		case StatusStopped, StatusCompleted, StatusReturned:
+			// Most finish a little before the deadline; one in thirty
+			// after it.
+			finished = due.Add(-time.Duration(rng.IntN(72)) * time.Hour)
+			if rng.IntN(30) == 0 {
+				finished = due.Add(time.Duration(1+rng.IntN(72)) * time.Hour)
+			}
+			lc.Clock.FinishedAt, lc.Since, late = finished, finished, finished.After(due)
+			lc.Outcome = OutcomeGranted
+			if st == StatusStopped {
+				lc.Outcome = OutcomeRefused
+			}
+			if st == StatusReturned {
+				returned = finished.Add(24 * time.Hour)
+				lc.Since = returned
+			}
+		case StatusDocumentsRequested:
+			lc.DocumentsRequested = true
+			lc.Clock.Pauses = []Pause{{Status: st, From: received.Add(24 * time.Hour)}}
+		}
+		lcJSON, err := json.Marshal(lc)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var assignee any
+		if u.id == consular.id && (st == StatusProcessing || st == StatusDocumentsRequested || st == StatusCompleted) {
+			assignee = f.officer.ID
+		}
+		channel := ChannelInPerson + Channel(rng.IntN(3))
+		fee, currency := feeOf(p, u.mission)
+		paid := b2i(st != StatusRegistered)
+		return []any{code, p.Code, u.id, int(channel), int(st), b2i(open(st)), string(lcJSON),
+			bulkNames[i%len(bulkNames)] + fmt.Sprintf(" %d", i), fmt.Sprintf("a%d@example.vn", i), form,
+			b2i(channel == ChannelOnline), b2i(rng.IntN(3) != 0), assignee, fee, currency, paid, paid * b2i(channel == ChannelOnline),
+			us(submitted), us(received), us(due), us(appointment), us(finished), us(returned), b2i(late), string(lc.Outcome),
+			int(st), us(lc.Since), 1 + rng.IntN(6)}
+	}
+	cols := []string{"code", "procedure_code", "unit_id", "channel", "status", "open", "lifecycle",
+		"applicant_name", "applicant_email", "form", "prefilled", "digitised", "assignee_id", "fee_amount", "fee_currency", "paid", "paid_online",
+		"submitted_us", "received_us", "due_us", "appointment_us", "finished_us", "returned_us", "late", "outcome",
+		"portal_status", "updated_us", "version"}
+	began := time.Now()
+	if err := bulkInsert(ctx, db, "dossiers", cols, bulkDossiers, row); err != nil {
+		tb.Fatalf("load %d dossiers: %v", bulkDossiers, err)
+	}
+	if db.Dialect == store.Postgres {
+		// Autovacuum analyses a table this much changed on its own, a
+		// little later; analysing now plans every run as in the steady
+		// state. SQLite is left as Chancery leaves it: unanalysed.
+		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var open, mine int
+	if err := db.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN unit_id = ? THEN 1 ELSE 0 END), 0) FROM dossiers WHERE open = 1`),
+		consular.id).Scan(&open, &mine); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("%s: loaded %d dossiers in %v: %d units, %d dossiers open (%d of them the clerk's unit's); %d sampled for Get, %d for Track",
+		db.Dialect, bulkDossiers, time.Since(began).Round(time.Millisecond), len(f.units), open, mine, len(s.mine), len(s.tracked))
+	s.completeSample(tb)
+	return s
+}
+
+// bulkNames are applicants' names the loaded dossiers carry, numbered.
+var bulkNames = []string{"Nguyễn Thị Lan", "Trần Văn Hùng", "Lê Minh Châu", "Phạm Quốc Bảo", "Hoàng Thu Hà", "Vũ Đức Anh", "Đặng Thị Mai"}
+
+// bulkStatus is the status of the i-th dossier by time: the last 4%
+// (the last two weeks or so) are still open, and 1% of older ones are
+// stragglers; the rest are final, mostly returned.
+func bulkStatus(rng *mrand.Rand, i int) Status {
+	if i >= bulkDossiers*96/100 || rng.IntN(100) == 0 {
+		openStatuses := []Status{StatusRegistered, StatusRegistered, StatusReceived, StatusReceived, StatusProcessing, StatusProcessing,
+			StatusProcessing, StatusProcessing, StatusDocumentsRequested, StatusPaymentRequested, StatusWithdrawalRequested, StatusCompleted, StatusCompleted}
+		return openStatuses[rng.IntN(len(openStatuses))]
+	}
+	switch r := rng.IntN(20); r {
+	case 0:
+		return StatusRefusedIntake
+	case 1:
+		return StatusStopped
+	}
+	return StatusReturned
+}
+
+// sealedSample returns a real form sealed as Submit seals it, for its
+// size.
+func sealedSample(tb testing.TB, f *fixture) []byte {
+	tb.Helper()
+	raw, err := json.Marshal(legalizationForm())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sealed, err := f.svc.opts.Ring.Seal(context.Background(), keyPurpose, raw, []byte("dossier:000.00.03.G12-250310-000001"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sealed
+}
+
+// bulkUnits adds 26 missions to the fixture's four units and returns the
+// units that take dossiers, the consular department first: at home only
+// it implements procedures (the ministry and the protocol department
+// take none).
+func (f *fixture) bulkUnits(tb testing.TB) []bulkUnit {
+	tb.Helper()
+	ctx := context.Background()
+	type spec struct {
+		code    string
+		kind    identity.UnitKind
+		country string
+		zone    string
+	}
+	specs := []spec{
+		{consularCode, identity.KindDepartment, "VN", "Asia/Ho_Chi_Minh"},
+		{parisCode, identity.KindEmbassy, "FR", "Europe/Paris"},
+	}
+	now := time.Now().UTC()
+	var added []spec
+	for i := range 26 {
+		m := bulkMissions[i%len(bulkMissions)]
+		kind := []identity.UnitKind{identity.KindEmbassy, identity.KindConsulateGeneral, identity.KindConsulateGeneral}[i/len(bulkMissions)]
+		added = append(added, spec{fmt.Sprintf("000.01.%02d.G12", 10+i), kind, m.country, m.zone})
+	}
+	for _, a := range added {
+		var id int64
+		if err := f.db.QueryRowContext(ctx, f.db.Rebind(`INSERT INTO units (code, name_vi, name_en, kind, country, timezone, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), a.code, "Đơn vị "+a.code, "Unit "+a.code, string(a.kind), a.country, a.zone, now, now).Scan(&id); err != nil {
+			tb.Fatal(err)
+		}
+		f.units[a.code] = id
+	}
+	var out []bulkUnit
+	for _, sp := range append(specs, added...) {
+		u := identity.Unit{ID: f.units[sp.code], Code: sp.code, Kind: sp.kind, Country: sp.country, TimeZone: sp.zone}
+		cal, err := UnitCalendar(u)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		procs := f.svc.Catalogue().ForUnit(sp.code, sp.kind.Mission())
+		if len(procs) == 0 {
+			tb.Fatalf("no procedure of the catalogue is implemented by unit %s (%s)", sp.code, sp.kind)
+		}
+		out = append(out, bulkUnit{id: u.ID, code: sp.code, mission: sp.kind.Mission(), cal: cal, procs: procs})
+	}
+	return out
+}
+
+// completeSample seals the forms of the dossiers Get reads and gives them
+// the history and the file a dossier has, so that reading one costs what
+// reading any dossier costs.
+func (s *bulkSet) completeSample(tb testing.TB) {
+	tb.Helper()
+	ctx := context.Background()
+	raw, err := json.Marshal(legalizationForm())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, code := range s.mine {
+			sealed, err := s.svc.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+code))
+			if err != nil {
+				return err
+			}
+			var id, unit, at int64
+			if err := tx.QueryRowContext(ctx, tx.Rebind(`UPDATE dossiers SET form = ? WHERE code = ? RETURNING id, unit_id, submitted_us`),
+				sealed, code).Scan(&id, &unit, &at); err != nil {
+				return fmt.Errorf("seal the form of %s: %w", code, err)
+			}
+			for _, e := range []Entry{{Action: "submit", To: StatusRegistered}, {Action: string(ActReceive), From: StatusRegistered, To: StatusReceived}} {
+				e.ActorKind, e.ActorName, e.UnitID, e.At = string(audit.ActorStaff), "clerk", unit, fromUS(at)
+				if err := insertEntry(ctx, tx, id, e); err != nil {
+					return err
+				}
+			}
+			a := Attachment{DocumentKey: "paper", Filename: "paper.pdf", MediaType: MediaPDF, Size: 100 << 10, SHA256: make([]byte, 32),
+				CreatedAt: fromUS(at), blobKey: "procedures/dossier/" + strings.ReplaceAll(code, ".", "-")}
+			if err := insertAttachment(ctx, tx, &a, "dossier_id", id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("complete the lookup sample: %v", err)
+	}
+}
+
+// bulkInsert inserts n rows of cols into table, row(i) giving the i-th,
+// in transactions of bulkTxRows rows: on SQLite with one prepared
+// single-row statement (SQLite runs in process, so a statement costs no
+// round trip), on PostgreSQL with multi-row statements of bulkStmtRows
+// rows, which save the round trips.
+func bulkInsert(ctx context.Context, db *store.DB, table string, cols []string, n int, row func(i int) []any) error {
+	values := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	insert := func(rows int) string {
+		return db.Rebind("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+			strings.TrimSuffix(strings.Repeat(values+", ", rows), ", "))
+	}
+	perStmt := bulkStmtRows
+	if db.Dialect == store.SQLite {
+		perStmt = 1
+	}
+	full := insert(perStmt)
+	for done := 0; done < n; {
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			stmt, err := tx.PrepareContext(ctx, full)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			args := make([]any, 0, perStmt*len(cols))
+			for end := min(done+bulkTxRows, n); done < end; {
+				k := min(perStmt, end-done)
+				args = args[:0]
+				for i := range k {
+					args = append(args, row(done+i)...)
+				}
+				if k == perStmt {
+					_, err = stmt.ExecContext(ctx, args...)
+				} else {
+					_, err = tx.ExecContext(ctx, insert(k), args...)
+				}
+				if err != nil {
+					return err
+				}
+				done += k
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package procedures
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// registerConsole adds the staff's pages: the unit's work queue, each
+// dossier with the actions the staff member's roles allow, the entry of
+// in-person and postal dossiers, letters of apology, the national portal's
+// reconciliation and the Decision 766 dashboard.
+func (h *Handler) registerConsole(rt *web.Router) {
+	read := web.Staff(authz.KindDossier, authz.Read)
+	update := web.Staff(authz.KindDossier, authz.Update)
+	create := web.Staff(authz.KindDossier, authz.Create)
+	h.shell.AddNav(web.Console, web.NavItem{Key: "procedures.console.nav", Href: consoleQueuePath, Access: read})
+
+	rt.HandleFunc("GET "+consoleQueuePath, read, h.consoleQueue)
+	rt.HandleFunc("GET /console/dossiers/new", create, h.consoleNewDossier)
+	rt.HandleFunc("POST /console/dossiers/new", create, h.consolePostNewDossier)
+	rt.HandleFunc("GET /console/dossiers/{code}", read, h.consoleDossier)
+	rt.HandleFunc("POST /console/dossiers/{code}/actions", update, h.consolePostAction)
+	rt.HandleFunc("GET /console/dossiers/{code}/attachments/{id}", read, h.consoleAttachment)
+	rt.HandleFunc("GET /console/dossiers/{code}/result", read, h.consoleResult)
+	rt.HandleFunc("POST /console/results/verify", read, h.consolePostVerify)
+	rt.HandleFunc("GET /console/dossiers/{code}/apology", read, h.consoleApology)
+	rt.HandleFunc("POST /console/dossiers/{code}/apology", update, h.consolePostApology)
+	rt.HandleFunc("GET /console/procedures/reconciliation", update, h.consoleReconciliation)
+	rt.HandleFunc("POST /console/procedures/reconciliation/resend", update, h.consolePostResend)
+	// The dashboard is open to every signed-in staff member: Service.Indices
+	// decides which scopes each may read (administrators hold no dossier
+	// role, yet read the whole ministry's).
+	rt.HandleFunc("GET /console/procedures/indices", web.SignedIn, h.consoleIndices)
+}
+
+// consoleQueuePath is the work queue's page.
+const consoleQueuePath = "/console/dossiers"
+
+// consoleDossierPath is the page of the dossier with code.
+func consoleDossierPath(code string) string { return "/console/dossiers/" + url.PathEscape(code) }
+
+// consoleSentBack is a form sent back to the page it came from, on a page
+// with several forms: which form (its id prefix), what was submitted, and
+// why it was refused. The zero value is a page drawn afresh.
+type consoleSentBack struct {
+	form   string
+	values url.Values
+	ref    web.Refusal
+}
+
+// newForm returns the form of id prefix, drawn with what was submitted
+// when it is the form sent back, else with stored (nil: empty).
+func (b consoleSentBack) newForm(p web.Page, prefix string, stored url.Values) *web.Form {
+	if b.form == prefix {
+		return web.NewForm(p, prefix, b.values, b.ref)
+	}
+	return web.NewForm(p, prefix, stored, web.Refusal{})
+}
+
+// consoleExplain turns a service's refusal into what a console form
+// shows: beside the field it names, or above the form. It reports false
+// for errors no form can show (not found, internal), which web.Error
+// answers. The service explains in English; a Vietnamese page leads with
+// the catalogue's explanation and keeps the precise reason beside it.
+func consoleExplain(p web.Page, err error) (web.Refusal, bool) {
+	var (
+		fe   *errs.FieldError
+		form *FormError
+	)
+	switch {
+	case errors.As(err, &form):
+		return web.Refusal{Status: http.StatusUnprocessableEntity, Message: p.T("form.errors")}, true
+	case errors.As(err, &fe):
+		ref := web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}
+		if key := "procedures.console.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
+			ref.Message, ref.Detail = p.T(key), fe.Message
+		}
+		return ref, true
+	case errors.Is(err, errs.ErrTooLarge):
+		return web.Refusal{Status: http.StatusRequestEntityTooLarge, Message: p.T("procedures.console.error.too_large"), Detail: err.Error()}, true
+	case errors.Is(err, errs.ErrConflict):
+		return web.Refusal{Status: http.StatusConflict, Message: p.T("procedures.console.error.conflict"), Detail: err.Error()}, true
+	case errors.Is(err, errs.ErrForbidden):
+		return web.Refusal{Status: http.StatusForbidden, Message: p.T("procedures.console.error.forbidden"), Detail: err.Error()}, true
+	case errors.Is(err, errs.ErrInvalid):
+		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("procedures.console.error.invalid"), Detail: err.Error()}, true
+	}
+	return web.Refusal{}, false
+}
+
+// consoleFormError answers a refused console form: draw draws the page
+// again with the refusal when a form can show it; anything else is
+// answered by web.Error.
+func consoleFormError(w http.ResponseWriter, r *http.Request, err error, draw func(web.Refusal)) {
+	p := web.Page{Lang: web.LangFrom(r.Context())}
+	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return consoleExplain(p, err) }, draw)
+}
+
+// consoleActorName names who took a step of a dossier's history: the
+// person, or the kind of actor (the applicant, the system) when the entry
+// names none.
+func consoleActorName(p web.Page, e Entry) string {
+	if e.ActorName != "" {
+		return e.ActorName
+	}
+	return p.T("procedures.portal.actor." + portalActorKind(e.ActorKind))
+}
+
+// consoleDeadline is how a dossier stands against its deadline, as the
+// queue and the dossier page show it: flagged when it is nearing its
+// deadline (NearingDays working days or fewer) or past it.
+type consoleDeadline struct {
+	// Running reports whether the deadline clock runs: the dossier is
+	// received and neither paused nor completed.
+	Running  bool
+	DaysLeft int
+	Overdue  bool
+	Nearing  bool
+	Badge    string
+	Text     string
+}
+
+// newDeadline describes a dossier in status st, due at due (zero before
+// receipt), with daysLeft working days left (negative: late by that
+// many), as of now.
+func newDeadline(p web.Page, st Status, due time.Time, overdue bool, daysLeft int) consoleDeadline {
+	d := consoleDeadline{Running: !due.IsZero() && !st.Paused() && st != StatusCompleted && !st.Final(), Text: "—"}
+	if !d.Running {
+		return d
+	}
+	d.DaysLeft, d.Overdue = daysLeft, overdue
+	switch {
+	case overdue && daysLeft < 0:
+		d.Badge, d.Text = p.T("procedures.console.overdue"), p.T("procedures.console.days.late", -daysLeft)
+	case overdue:
+		d.Badge, d.Text = p.T("procedures.console.overdue"), p.T("procedures.console.days.late_first")
+	default:
+		d.Nearing = daysLeft <= NearingDays
+		d.Text = p.T("procedures.console.days.left", daysLeft)
+		if d.Nearing {
+			d.Badge = p.T("procedures.console.nearing")
+		}
+	}
+	return d
+}

@@ -1,0 +1,228 @@
+package procedures
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"chancery/internal/errs"
+	"chancery/internal/identity"
+	"chancery/internal/web"
+)
+
+// consoleNewData is the page where a clerk enters a dossier handed in at
+// the counter or received by post: first the procedure, then its form,
+// its papers and the fee.
+type consoleNewData struct {
+	Unit           string
+	Chooser        []web.Field
+	ChooserProblem web.Refusal
+	// Chosen reports whether a procedure is chosen and its form drawn.
+	Chosen        bool
+	ProcedureCode string
+	Procedure     string
+	Fee           string
+	HasFee        bool
+	Head          []web.Field
+	Inputs        []portalFormField
+	Documents     []web.Field
+	Paid          []web.Field
+	Problem       web.Refusal
+}
+
+// consoleChannels are the channels a clerk enters dossiers on.
+var consoleChannels = []Channel{ChannelInPerson, ChannelPostal}
+
+// consoleEntry is a dossier being entered: what was sent, and why it was
+// refused. The zero value is a form drawn afresh.
+type consoleEntry struct {
+	values url.Values
+	ref    web.Refusal
+	form   *FormError
+}
+
+// clerkUnit returns the staff member's unit and the procedures it
+// implements, by code.
+func (h *Handler) clerkUnit(r *http.Request) (identity.Unit, []*Procedure, error) {
+	u, err := h.svc.opts.Directory.Unit(r.Context(), web.SubjectFrom(r.Context()).Unit)
+	if err != nil {
+		return identity.Unit{}, nil, fmt.Errorf("procedures: your unit: %w", err)
+	}
+	return u, h.svc.Catalogue().ForUnit(u.Code, u.Kind.Mission()), nil
+}
+
+func (h *Handler) consoleNewDossier(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("channel") == "" {
+		q.Set("channel", strconv.Itoa(int(ChannelInPerson)))
+	}
+	h.showConsoleNew(w, r, http.StatusOK, consoleEntry{values: q})
+}
+
+// showConsoleNew draws the entry page: the chooser, and the chosen
+// procedure's form.
+func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status int, e consoleEntry) {
+	p := h.shell.Page(r, web.Console, "procedures.console.new.title")
+	u, procs, err := h.clerkUnit(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := consoleNewData{Unit: portalUnitName(p.Lang, u)}
+	code := e.values.Get("procedure")
+	idx := slices.IndexFunc(procs, func(x *Procedure) bool { return x.Code == code })
+	chooserRef := web.Refusal{}
+	if code != "" && idx < 0 {
+		chooserRef = web.Refusal{Status: http.StatusBadRequest, Field: "procedure", Message: p.T("procedures.console.new.not_here")}
+		status = chooserRef.Status
+	}
+	opts := []web.Option{{Value: "", Label: p.T("procedures.portal.choose")}}
+	for _, x := range procs {
+		opts = append(opts, web.Option{Value: x.Code, Label: x.Code + " — " + pick(p.Lang, x.NameVI, x.NameEN)})
+	}
+	channels := make([]web.Option, len(consoleChannels))
+	for i, c := range consoleChannels {
+		channels[i] = web.Option{Value: strconv.Itoa(int(c)), Label: p.T(c.Key())}
+	}
+	cf := web.NewForm(p, "choose-", e.values, chooserRef)
+	data.Chooser = []web.Field{
+		cf.Choice("procedure", "select", "procedures.console.new.procedure", true, opts),
+		cf.Choice("channel", "select", "procedures.console.new.channel", true, channels),
+	}
+	data.ChooserProblem = cf.Message()
+	if idx < 0 {
+		h.pages.Render(w, r, status, "console_new", web.View[consoleNewData]{Page: p, Data: data})
+		return
+	}
+
+	proc := procs[idx]
+	fee, currency := feeOf(proc, u.Kind.Mission())
+	data.Chosen, data.ProcedureCode, data.Procedure = true, proc.Code, pick(p.Lang, proc.NameVI, proc.NameEN)
+	data.Fee, data.HasFee = formatAmount(p.Lang, fee, currency), fee > 0
+	fm := web.NewForm(p, "entry-", e.values, e.ref)
+	data.Head = []web.Field{fm.Choice("channel", "select", "procedures.console.new.channel", true, channels)}
+	draw := portalFormDrawing{lang: p.Lang, values: e.values, errors: map[string]string{}}
+	if e.form != nil {
+		for _, v := range e.form.Violations {
+			draw.errors[v.Pointer] = pick(p.Lang, v.MessageVI, v.MessageEN)
+		}
+	}
+	data.Inputs = draw.fields(proc.Form.Fields())
+	for _, doc := range proc.Documents {
+		// No scan is required: a paper handed in may be kept on paper only,
+		// and the dossier is then counted as not digitised.
+		f := fm.Field("doc."+doc.Key, "file", "procedures.console.new.file", false)
+		f.Label = pick(p.Lang, doc.NameVI, doc.NameEN)
+		f.Hint = p.T("procedures.console.new.file.optional")
+		if doc.Required {
+			f.Hint = p.T("procedures.console.new.file.required")
+		}
+		data.Documents = append(data.Documents, f)
+	}
+	if data.HasFee {
+		data.Paid = []web.Field{fm.Checkbox("paid", "procedures.console.new.paid")}
+	}
+	data.Problem = fm.Message()
+	if e.form != nil && data.Problem.Message == "" {
+		data.Problem = web.Refusal{Status: http.StatusUnprocessableEntity, Message: p.T("form.errors")}
+	}
+	h.pages.Render(w, r, status, "console_new", web.View[consoleNewData]{Page: p, Data: data})
+}
+
+func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) {
+	if err := parseEntry(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	values := url.Values(r.PostForm)
+	u, procs, err := h.clerkUnit(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	idx := slices.IndexFunc(procs, func(x *Procedure) bool { return x.Code == values.Get("procedure") })
+	if idx < 0 {
+		h.showConsoleNew(w, r, http.StatusBadRequest, consoleEntry{values: values})
+		return
+	}
+	proc := procs[idx]
+	form := proc.Form.FromValues(values)
+	entry := consoleEntry{values: values}
+	errors.As(proc.Form.ValidateValue(form), &entry.form)
+	uploads, ref := h.entryUploads(r, proc)
+	if entry.form != nil || ref.Message != "" {
+		entry.ref = ref
+		status := http.StatusUnprocessableEntity
+		if ref.Status != 0 {
+			status = ref.Status
+		}
+		h.showConsoleNew(w, r, status, entry)
+		return
+	}
+	channel, _ := strconv.Atoi(values.Get("channel"))
+	d, err := h.svc.Submit(r.Context(), web.SubjectFrom(r.Context()), Submission{Procedure: proc.Code, UnitCode: u.Code,
+		Channel: Channel(channel), Form: form, Attachments: uploads, Paid: values.Get("paid") == "true"})
+	if err != nil {
+		consoleFormError(w, r, err, func(ref web.Refusal) {
+			entry := consoleEntry{values: values, ref: ref}
+			errors.As(err, &entry.form)
+			h.showConsoleNew(w, r, ref.Status, entry)
+		})
+		return
+	}
+	web.RedirectWithFlash(w, r, consoleDossierPath(d.Code), "procedures.console.flash.entered")
+}
+
+// parseEntry reads an entry's body: multipart with its files, or
+// url-encoded when no file input was sent.
+func parseEntry(r *http.Request) error {
+	err := r.ParseMultipartForm(1 << 20)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, http.ErrNotMultipart):
+		return formValues(r)
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("%w: the files together are over %d MB; enter the dossier with fewer or smaller scans", errs.ErrTooLarge, MaxSubmissionBytes>>20)
+	case err != nil:
+		return fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err)
+	}
+	return nil
+}
+
+// entryUploads checks the files of an entry (one input per document of
+// the procedure, "doc.{key}") and returns them, or the refusal of the
+// first bad one, shown beside its input.
+func (h *Handler) entryUploads(r *http.Request, proc *Procedure) ([]Upload, web.Refusal) {
+	if r.MultipartForm == nil {
+		return nil, web.Refusal{}
+	}
+	lang := web.LangFrom(r.Context())
+	var out []Upload
+	for _, doc := range proc.Documents {
+		for _, fh := range r.MultipartForm.File["doc."+doc.Key] {
+			if fh.Filename == "" && fh.Size == 0 {
+				continue // the browser sends an empty part for an input left empty
+			}
+			f, err := fh.Open()
+			if err != nil {
+				return nil, web.Refusal{Status: http.StatusBadRequest, Field: "doc." + doc.Key, Message: err.Error()}
+			}
+			var buf bytes.Buffer
+			cu, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), f, &buf)
+			f.Close()
+			if err != nil {
+				var ue *UploadError
+				if !errors.As(err, &ue) {
+					return nil, web.Refusal{Status: http.StatusBadRequest, Field: "doc." + doc.Key, Message: err.Error()}
+				}
+				return nil, web.Refusal{Status: uploadStatus(err), Field: "doc." + doc.Key, Message: ue.Message(lang)}
+			}
+			out = append(out, Upload{DocumentKey: doc.Key, Filename: cu.Filename, MediaType: cu.MediaType, Content: buf.Bytes()})
+		}
+	}
+	return out, web.Refusal{}
+}

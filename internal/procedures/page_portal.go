@@ -1,0 +1,208 @@
+package procedures
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/identity"
+	"chancery/internal/web"
+)
+
+// registerPortal adds the citizen's pages: the catalogue and each
+// procedure's page (public), the application from form to receipt and the
+// citizen's own dossiers (signed-in citizens), and tracking by code
+// (public).
+func (h *Handler) registerPortal(rt *web.Router) {
+	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
+	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
+
+	rt.HandleFunc("GET /procedures", web.Public, h.pageCatalogue)
+	rt.HandleFunc("GET /procedures/{code}", web.Public, h.pageProcedure)
+	rt.HandleFunc("GET /procedures/{code}/apply", web.CitizenOnly, h.pageApply)
+	rt.HandleFunc("POST /procedures/{code}/apply", web.CitizenOnly, h.postApply)
+
+	rt.HandleFunc("GET /applications/{id}", web.CitizenOnly, h.pageDraft)
+	rt.HandleFunc("POST /applications/{id}/attachments", web.CitizenOnly, h.postDraftAttachment)
+	rt.HandleFunc("GET /applications/{id}/attachments/{att}", web.CitizenOnly, h.getDraftAttachment)
+	rt.HandleFunc("POST /applications/{id}/attachments/{att}/remove", web.CitizenOnly, h.postRemoveDraftAttachment)
+	rt.HandleFunc("GET /applications/{id}/pay", web.CitizenOnly, h.getPay)
+	rt.HandleFunc("POST /applications/{id}/submit", web.CitizenOnly, h.postSubmitDraft)
+
+	// The receipt is the applicant's and the unit's staff's: the service
+	// decides, so the route takes either kind of account.
+	rt.HandleFunc("GET /dossiers/{code}/receipt", web.Public, h.pageReceipt)
+	rt.HandleFunc("GET /track", web.Public, h.pageTrack)
+
+	rt.HandleFunc("GET /my/dossiers", web.CitizenOnly, h.pageMyDossiers)
+	rt.HandleFunc("GET /my/dossiers/{code}", web.CitizenOnly, h.pageMyDossier)
+	rt.HandleFunc("GET /my/dossiers/{code}/attachments/{id}", web.CitizenOnly, h.getDossierAttachment)
+	rt.HandleFunc("GET /my/dossiers/{code}/result", web.CitizenOnly, h.getResult)
+	rt.HandleFunc("POST /my/dossiers/{code}/actions", web.CitizenOnly, h.postDossierAction)
+	rt.HandleFunc("POST /my/dossiers/{code}/rating", web.CitizenOnly, h.postRating)
+}
+
+// The helpers pick, formatAmount, when, zoned, zoneOf, formValues and
+// uploadStatus serve the console's pages too, so that both surfaces show
+// names, fees and times alike.
+
+// pick returns the text of a bilingual pair in the page's language.
+func pick(lang i18n.Lang, vi, en string) string {
+	if lang == i18n.EN && en != "" {
+		return en
+	}
+	return vi
+}
+
+// portalUnitName returns a directory unit's name in lang.
+func portalUnitName(lang i18n.Lang, u identity.Unit) string {
+	return pick(lang, u.NameVI, u.NameEN)
+}
+
+// formatAmount writes a fee as people read it: thousands grouped with a
+// dot in Vietnamese and a comma in English, then the currency; a zero fee
+// is "free".
+func formatAmount(lang i18n.Lang, amount int64, currency string) string {
+	if amount == 0 {
+		return i18n.T(lang, "procedures.portal.fee_free")
+	}
+	sep := "."
+	if lang == i18n.EN {
+		sep = ","
+	}
+	digits := strconv.FormatInt(amount, 10)
+	var b strings.Builder
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + " " + currency
+}
+
+// when is a moment as a page shows it: the text, and the machine-readable
+// value of a <time> element.
+type when struct {
+	Text string
+	ISO  string
+}
+
+// zoned is how the portal shows a dossier's times: in the zone of the unit
+// resolving it, whose working days they are counted on.
+type zoned struct{ cal WorkCalendar }
+
+// zoneOf returns the time display of a unit.
+func (h *Handler) zoneOf(ctx context.Context, unitID int64) (zoned, error) {
+	cal, err := h.svc.Calendar(ctx, unitID)
+	if err != nil {
+		return zoned{}, fmt.Errorf("procedures: the calendar of unit %d: %w", unitID, err)
+	}
+	return zoned{cal}, nil
+}
+
+// at shows an instant with its time of day and the zone's name.
+func (z zoned) at(t time.Time) when {
+	if t.IsZero() {
+		return when{}
+	}
+	lt := t.In(z.cal.Location())
+	return when{Text: lt.Format("02/01/2006 15:04") + " (" + z.cal.Location().String() + ")", ISO: lt.Format(time.RFC3339)}
+}
+
+// day shows the civil date of an instant in the zone: what an
+// appointment promises.
+func (z zoned) day(t time.Time) when {
+	if t.IsZero() {
+		return when{}
+	}
+	d := z.cal.Date(t)
+	return when{Text: fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year), ISO: d.String()}
+}
+
+// portalBasisView is a Basis as a page shows it: an assumption marked
+// with the catalogue's words for it (Assumed), and its note.
+type portalBasisView struct {
+	Source  string
+	Assumed string
+	Note    string
+}
+
+func portalViewBasis(lang i18n.Lang, b Basis) portalBasisView {
+	v := portalBasisView{Source: b.Source, Note: b.Note}
+	if b.Assumption {
+		v.Assumed = i18n.T(lang, "procedures.portal.assumed")
+	}
+	return v
+}
+
+// portalFeeView is one fee of a procedure.
+type portalFeeView struct {
+	WhereKey      string
+	Description   string
+	Amount        string
+	LocalCurrency bool
+	Basis         portalBasisView
+}
+
+func portalViewFees(lang i18n.Lang, fees []Fee) []portalFeeView {
+	out := make([]portalFeeView, len(fees))
+	for i, f := range fees {
+		out[i] = portalFeeView{WhereKey: f.Where.Key(), Description: pick(lang, f.DescriptionVI, f.DescriptionEN),
+			Amount: formatAmount(lang, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: portalViewBasis(lang, f.Basis)}
+	}
+	return out
+}
+
+// procedureOf reads the {code} of the path and returns its procedure,
+// or an error wrapping errs.ErrNotFound.
+func (h *Handler) procedureOf(r *http.Request) (*Procedure, error) {
+	return h.svc.Catalogue().Procedure(r.PathValue("code"))
+}
+
+// procedureName returns the name of the procedure with code in lang, or
+// the code itself for one the catalogue no longer holds.
+func (h *Handler) procedureName(lang i18n.Lang, code string) string {
+	p, err := h.svc.Catalogue().Procedure(code)
+	if err != nil {
+		return code
+	}
+	return pick(lang, p.NameVI, p.NameEN)
+}
+
+// unitNameOf returns the name of the unit with id in lang.
+func (h *Handler) unitNameOf(ctx context.Context, lang i18n.Lang, id int64) (string, error) {
+	u, err := h.svc.opts.Directory.Unit(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("procedures: the unit of a dossier: %w", err)
+	}
+	return portalUnitName(lang, u), nil
+}
+
+// formValues parses a url-encoded form, refusing a malformed body as bad
+// input.
+func formValues(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err)
+	}
+	return nil
+}
+
+// uploadStatus is the status a refused upload is answered with: 413 for
+// a file over the limit, 415 for one of a type not accepted, 400 else.
+func uploadStatus(err error) int {
+	var ue *UploadError
+	switch {
+	case errors.Is(err, errs.ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &ue) && (ue.Reason == "type" || ue.Reason == "extension" || ue.Reason == "declared_type"):
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusBadRequest
+}

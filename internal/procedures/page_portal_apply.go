@@ -1,0 +1,294 @@
+package procedures
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// portalFormField is a field of an application form as the page draws it from
+// the procedure's schema: a group (a fieldset of Fields), a text, date,
+// e-mail or number input, a text area, a select or radio group, or a
+// checkbox.
+type portalFormField struct {
+	ID    string
+	Name  string
+	Label string
+	Hint  string
+	// Control is group, input, textarea, select, radio or checkbox.
+	Control string
+	// InputType is the type of an input: text, date, email or number.
+	InputType string
+	Required  bool
+	MinLength int
+	MaxLength int
+	Min, Max  string
+	Step      string
+	Value     string
+	Checked   bool
+	Options   []portalFieldOption
+	Error     string
+	Fields    []portalFormField
+	// Prefill marks the personal identification number, beside which the
+	// page offers to fill the form from the population database.
+	Prefill bool
+	// RequiredNote and Choose are the catalogue's words for a required
+	// field and a select's empty choice, in the page's language.
+	RequiredNote string
+	Choose       string
+}
+
+// portalFieldOption is a choice of a select or radio group.
+type portalFieldOption struct {
+	ID       string
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// DescribedBy lists the ids of the hint and error, for aria-describedby.
+func (f portalFormField) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.ID+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// Radio lists of up to this many choices are drawn as radio buttons, so
+// every choice is seen at once; longer ones as a select.
+const portalMaxRadio = 4
+
+// portalMaxLine is the longest text, in characters, typed on one line; a field
+// allowing more is a text area.
+const portalMaxLine = 250
+
+// portalFormDrawing is what drawing a form's fields needs: the page's language,
+// the values to show, the messages by JSON pointer, and the pointer of the
+// identification number that prefilling reads.
+type portalFormDrawing struct {
+	lang   i18n.Lang
+	values url.Values
+	errors map[string]string
+	idPtr  string
+}
+
+// fields draws the schema's fields.
+func (d portalFormDrawing) fields(fs []FormField) []portalFormField {
+	out := make([]portalFormField, len(fs))
+	for i, f := range fs {
+		out[i] = d.field(f)
+	}
+	return out
+}
+
+func (d portalFormDrawing) field(f FormField) portalFormField {
+	ff := portalFormField{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.lang, f.TitleVI, f.TitleEN),
+		Hint: pick(d.lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
+		Value: d.values.Get(f.Name), Prefill: d.idPtr != "" && f.Pointer == d.idPtr, Choose: i18n.T(d.lang, "procedures.portal.choose")}
+	if f.Required {
+		ff.RequiredNote = i18n.T(d.lang, "form.required")
+	}
+	switch {
+	case f.Type == TypeObject:
+		ff.Control, ff.Fields = "group", d.fields(f.Fields)
+	case f.Type == TypeBoolean && len(f.Options) == 0 && f.Required:
+		// A checkbox cannot say "no"; a required yes-or-no question can.
+		ff.Control = "radio"
+		ff.Options = d.options(ff, []Option{{Value: "true", TitleVI: "Có", TitleEN: "Yes"}, {Value: "false", TitleVI: "Không", TitleEN: "No"}})
+	case f.Type == TypeBoolean:
+		// Unticked sends nothing, which the schema reads as absent; a box
+		// that must be ticked has the single choice true.
+		ff.Control, ff.Checked = "checkbox", ff.Value == "true" || ff.Value == "on"
+	case len(f.Options) > portalMaxRadio:
+		ff.Control, ff.Options = "select", d.options(ff, f.Options)
+	case len(f.Options) > 0:
+		ff.Control, ff.Options = "radio", d.options(ff, f.Options)
+	case f.Type == TypeInteger || f.Type == TypeNumber:
+		ff.Control, ff.InputType, ff.Min, ff.Max, ff.Step = "input", "number", f.Minimum, f.Maximum, "any"
+		if f.Type == TypeInteger {
+			ff.Step = "1"
+		}
+	case f.Format == FormatDate || f.Format == FormatEmail:
+		ff.Control, ff.InputType, ff.MinLength, ff.MaxLength = "input", f.Format, f.MinLength, f.MaxLength
+	case f.MaxLength > portalMaxLine:
+		ff.Control, ff.MinLength, ff.MaxLength = "textarea", f.MinLength, f.MaxLength
+	default:
+		ff.Control, ff.InputType, ff.MinLength, ff.MaxLength = "input", "text", f.MinLength, f.MaxLength
+	}
+	return ff
+}
+
+func (d portalFormDrawing) options(ff portalFormField, opts []Option) []portalFieldOption {
+	out := make([]portalFieldOption, len(opts))
+	for i, o := range opts {
+		out[i] = portalFieldOption{ID: ff.ID + "-" + o.Value, Value: o.Value, Label: pick(d.lang, o.TitleVI, o.TitleEN), Selected: ff.Value == o.Value}
+	}
+	return out
+}
+
+// portalPointers lists the JSON pointers of every field of fs, groups included.
+func portalPointers(fs []FormField, into map[string]bool) {
+	for _, f := range fs {
+		into[f.Pointer] = true
+		portalPointers(f.Fields, into)
+	}
+}
+
+// portalApplyData is the view of the application form.
+type portalApplyData struct {
+	Code string
+	Name string
+	// Units are the units the citizen may apply to; none means the
+	// procedure cannot be applied for online at this node.
+	Units     []portalFieldOption
+	UnitError string
+	Fields    []portalFormField
+	Prefilled bool
+	// Notice says what prefilling found; Problem why the form came back.
+	Notice  string
+	Problem string
+	Fees    []portalFeeView
+}
+
+// portalApplyBack is an application form sent back: what was submitted and
+// what to say about it.
+type portalApplyBack struct {
+	values    url.Values
+	errors    map[string]string
+	unitError string
+	notice    string
+	problem   string
+	prefilled bool
+}
+
+func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
+	pr, err := h.procedureOf(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	h.showApply(w, r, http.StatusOK, pr, portalApplyBack{values: url.Values{}})
+}
+
+// showApply draws the application form of pr with what was sent back.
+func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, pr *Procedure, back portalApplyBack) {
+	p := h.shell.Page(r, web.Portal, "procedures.portal.apply.title")
+	units, err := h.svc.UnitsFor(r.Context(), pr)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := portalApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
+		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: portalViewFees(p.Lang, pr.Fees)}
+	chosen := back.values.Get("unit")
+	if chosen == "" && len(units) == 1 {
+		chosen = units[0].Code
+	}
+	for _, u := range units {
+		data.Units = append(data.Units, portalFieldOption{ID: "unit-" + u.Code, Value: u.Code, Label: portalUnitName(p.Lang, u) + " (" + u.Code + ")", Selected: u.Code == chosen})
+	}
+	draw := portalFormDrawing{lang: p.Lang, values: back.values, errors: back.errors}
+	if h.svc.opts.Population != nil {
+		draw.idPtr = pr.Applicant.IDNumber
+	}
+	data.Fields = draw.fields(pr.Form.Fields())
+	h.pages.Render(w, r, status, "portal_apply", web.View[portalApplyData]{Page: p, Data: data})
+}
+
+func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
+	pr, err := h.procedureOf(r)
+	if err == nil {
+		err = formValues(r)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	lang := web.LangFrom(r.Context())
+	back := portalApplyBack{values: r.PostForm, prefilled: r.PostForm.Get("prefilled") == "1"}
+	if r.PostForm.Has("prefill") {
+		h.prefill(w, r, pr, back)
+		return
+	}
+	sub := web.SubjectFrom(r.Context())
+	d, err := h.svc.CreateDraft(r.Context(), sub, NewDraft{Procedure: pr.Code, UnitCode: r.PostForm.Get("unit"),
+		Form: pr.Form.FromValues(r.PostForm), Prefilled: back.prefilled})
+	if err == nil {
+		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.draft_created")
+		return
+	}
+	var fe *FormError
+	var field *errs.FieldError
+	switch {
+	case errors.As(err, &fe):
+		back.errors = map[string]string{}
+		known := map[string]bool{}
+		portalPointers(pr.Form.Fields(), known)
+		var loose []string
+		for _, v := range fe.Violations {
+			msg := pick(lang, v.MessageVI, v.MessageEN)
+			if known[v.Pointer] {
+				back.errors[v.Pointer] = msg
+			} else {
+				loose = append(loose, msg)
+			}
+		}
+		back.problem = i18n.T(lang, "procedures.portal.apply.errors", len(fe.Violations))
+		if len(loose) > 0 {
+			back.problem += " " + strings.Join(loose, " ")
+		}
+	case errors.As(err, &field) && field.Field == "unit":
+		back.unitError = i18n.T(lang, "procedures.portal.apply.unit_invalid")
+		back.problem = i18n.T(lang, "procedures.portal.apply.errors", 1)
+	default:
+		web.Error(w, r, err)
+		return
+	}
+	h.showApply(w, r, http.StatusUnprocessableEntity, pr, back)
+}
+
+// prefill fills the form from the National Population Database with the
+// personal identification number the citizen typed, keeping the rest of
+// what they typed, and draws it again. A number the database does not
+// know, or a database out of reach, is said on the page; the citizen then
+// fills the form by hand.
+func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure, back portalApplyBack) {
+	lang := web.LangFrom(r.Context())
+	idName := strings.ReplaceAll(strings.TrimPrefix(pr.Applicant.IDNumber, "/"), "/", ".")
+	values, err := h.svc.Prefill(r.Context(), pr.Code, strings.TrimSpace(back.values.Get(idName)))
+	status := http.StatusOK
+	switch {
+	case err == nil:
+		merged := url.Values{}
+		for k, vs := range back.values {
+			merged[k] = vs
+		}
+		for k, v := range values {
+			merged.Set(k, v)
+		}
+		back.values, back.prefilled = merged, true
+		back.notice = i18n.T(lang, "procedures.portal.prefill.done")
+	case errors.Is(err, errs.ErrInvalid) && pr.Applicant.IDNumber != "":
+		status = http.StatusUnprocessableEntity
+		back.errors = map[string]string{pr.Applicant.IDNumber: i18n.T(lang, "procedures.portal.prefill.bad_id")}
+		back.problem = i18n.T(lang, "procedures.portal.apply.errors", 1)
+	case errors.Is(err, errs.ErrNotFound):
+		back.notice = i18n.T(lang, "procedures.portal.prefill.not_found")
+	case errors.Is(err, errs.ErrUnavailable):
+		status = http.StatusServiceUnavailable
+		back.notice = i18n.T(lang, "procedures.portal.prefill.unavailable")
+	default:
+		web.Error(w, r, err)
+		return
+	}
+	h.showApply(w, r, status, pr, back)
+}

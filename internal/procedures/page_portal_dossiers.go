@@ -1,0 +1,435 @@
+package procedures
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// portalReceivedDocument is a paper of the dossier as the receipt lists it.
+type portalReceivedDocument struct {
+	Name  string
+	Files []string
+}
+
+// portalReceiptData is the view of the receipt-and-appointment slip.
+type portalReceiptData struct {
+	Code        string
+	Procedure   string
+	Name        string
+	Unit        string
+	UnitCode    string
+	Applicant   string
+	Email       string
+	ChannelKey  string
+	StatusKey   string
+	Submitted   when
+	Appointment when
+	Documents   []portalReceivedDocument
+	Fee         string
+	FeeDue      bool
+	Paid        bool
+	PaidOnline  bool
+	TrackURL    string
+	OwnerView   bool
+	WorkingDays int
+	Prefilled   bool
+	Digitised   bool
+}
+
+func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sub := web.SubjectFrom(ctx)
+	if !sub.Authenticated() {
+		http.Redirect(w, r, "/account/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Portal, "procedures.portal.receipt.title")
+	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	z, err := h.zoneOf(ctx, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := portalReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
+		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
+		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
+		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
+		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised}
+	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
+		for _, doc := range pr.Documents {
+			rd := portalReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
+			for _, a := range d.Attachments {
+				if a.DocumentKey == doc.Key {
+					rd.Files = append(rd.Files, a.Filename)
+				}
+			}
+			if len(rd.Files) > 0 {
+				data.Documents = append(data.Documents, rd)
+			}
+		}
+	}
+	h.pages.Render(w, r, http.StatusOK, "portal_receipt", web.View[portalReceiptData]{Page: p, Data: data})
+}
+
+// portalTrackData is the view of tracking by code.
+type portalTrackData struct {
+	Code        string
+	Searched    bool
+	Found       bool
+	Procedure   string
+	Name        string
+	Unit        string
+	StatusKey   string
+	OutcomeKey  string
+	Submitted   when
+	Appointment when
+	Updated     when
+}
+
+func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := h.shell.Page(r, web.Portal, "procedures.portal.track.title")
+	code := strings.TrimSpace(r.URL.Query().Get("code"))
+	data := portalTrackData{Code: code, Searched: code != ""}
+	status := http.StatusOK
+	if code != "" {
+		t, err := h.svc.Track(ctx, code)
+		switch {
+		case errors.Is(err, errs.ErrNotFound):
+			status = http.StatusNotFound
+		case err != nil:
+			web.Error(w, r, err)
+			return
+		default:
+			u, err := h.svc.opts.Directory.UnitByCode(ctx, t.UnitCode)
+			if err != nil {
+				web.Error(w, r, fmt.Errorf("procedures: the unit of dossier %s: %w", t.Code, err))
+				return
+			}
+			z, err := h.zoneOf(ctx, u.ID)
+			if err != nil {
+				web.Error(w, r, err)
+				return
+			}
+			data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(p.Lang, t.Procedure)
+			data.Unit, data.StatusKey = portalUnitName(p.Lang, u), t.Status.Key()
+			data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
+			if t.Outcome != OutcomeNone {
+				data.OutcomeKey = t.Outcome.Key()
+			}
+		}
+	}
+	h.pages.Render(w, r, status, "portal_track", web.View[portalTrackData]{Page: p, Data: data})
+}
+
+// portalMyDossierRow is a dossier in the citizen's list.
+type portalMyDossierRow struct {
+	Code        string
+	Name        string
+	StatusKey   string
+	Submitted   when
+	Appointment when
+}
+
+func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	items, err := h.svc.ForCitizen(ctx, web.SubjectFrom(ctx))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Portal, "procedures.portal.mine.title")
+	rows := make([]portalMyDossierRow, 0, len(items))
+	zones := map[string]zoned{}
+	for _, it := range items {
+		z, ok := zones[portalAgencyOf(it.Code)]
+		if !ok {
+			u, err := h.svc.opts.Directory.UnitByCode(ctx, portalAgencyOf(it.Code))
+			if err == nil {
+				z, err = h.zoneOf(ctx, u.ID)
+			}
+			if err != nil {
+				web.Error(w, r, err)
+				return
+			}
+			zones[portalAgencyOf(it.Code)] = z
+		}
+		rows = append(rows, portalMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
+			Submitted: z.at(it.SubmittedAt), Appointment: z.day(it.AppointmentAt)})
+	}
+	h.pages.Render(w, r, http.StatusOK, "portal_my_dossiers", web.View[[]portalMyDossierRow]{Page: p, Data: rows})
+}
+
+// portalAgencyOf returns the agency code a dossier code begins with: the unit
+// that received it (which keeps its code even when merged, so its zone is
+// the one the dates were promised in).
+func portalAgencyOf(code string) string {
+	c, err := ParseDossierCode(code)
+	if err != nil {
+		return ""
+	}
+	return c.Agency
+}
+
+// portalHistoryRow is a step of a dossier's history.
+type portalHistoryRow struct {
+	At        when
+	ActionKey string
+	ToKey     string
+	ActorKey  string
+	Reason    string
+}
+
+// portalActionForm is an action the applicant may take, as a button.
+type portalActionForm struct {
+	Action string
+	Key    string
+	ID     string
+}
+
+// portalResultView is the electronic result's signature, shown for checking.
+type portalResultView struct {
+	KeyID     string
+	Signature string
+	Issued    when
+	Href      string
+}
+
+// portalDossierData is the view of a citizen's dossier.
+type portalDossierData struct {
+	Code        string
+	Procedure   string
+	Name        string
+	Unit        string
+	StatusKey   string
+	OutcomeKey  string
+	ChannelKey  string
+	Submitted   when
+	Appointment when
+	Version     int
+	Summary     []portalSummaryRow
+	Files       []portalFileView
+	History     []portalHistoryRow
+	Result      *portalResultView
+	Actions     []portalActionForm
+	NoteError   string
+	Problem     string
+	CanRate     bool
+	Rating      int
+	RatingError string
+	Stars       []int
+	Fee         string
+	PayAtUnit   bool
+}
+
+// portalDossierBack is what the dossier page says after a refused request.
+type portalDossierBack struct {
+	problem     string
+	noteError   string
+	ratingError string
+}
+
+func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
+	h.showDossier(w, r, http.StatusOK, portalDossierBack{})
+}
+
+// showDossier draws the citizen's dossier of the path's {code}.
+func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int, back portalDossierBack) {
+	ctx := r.Context()
+	sub := web.SubjectFrom(ctx)
+	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Portal, "procedures.portal.dossier.title")
+	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	z, err := h.zoneOf(ctx, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := portalDossierData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit,
+		StatusKey: d.Status.Key(), ChannelKey: d.Channel.Key(), Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt),
+		Version: d.Version, Problem: back.problem, NoteError: back.noteError, RatingError: back.ratingError,
+		CanRate: d.Status == StatusReturned && d.Rating == 0, Rating: d.Rating, Stars: []int{5, 4, 3, 2, 1},
+		Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency), PayAtUnit: d.Status == StatusPaymentRequested}
+	if d.Outcome != OutcomeNone {
+		data.OutcomeKey = d.Outcome.Key()
+	}
+	names := map[string]string{}
+	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
+		data.Summary = portalSummarize(p.Lang, pr.Form.Fields(), d.Form)
+		for _, doc := range pr.Documents {
+			names[doc.Key] = pick(p.Lang, doc.NameVI, doc.NameEN)
+		}
+	}
+	for _, a := range d.Attachments {
+		data.Files = append(data.Files, portalViewFile(p.Lang, names, "/my/dossiers/"+d.Code+"/attachments/", a))
+	}
+	for _, e := range d.History {
+		data.History = append(data.History, portalHistoryRow{At: z.at(e.At), ActionKey: portalEntryKey(e.Action), ToKey: e.To.Key(),
+			ActorKey: "procedures.portal.actor." + portalActorKind(e.ActorKind), Reason: e.Reason})
+	}
+	if d.HasResult {
+		res, err := h.svc.Result(ctx, sub, d.Code)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		data.Result = &portalResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
+	}
+	for _, a := range d.Allowed(RoleApplicant) {
+		// Paying is the gateway's to report, never a button: a fee the
+		// unit asks for is paid as its notice says.
+		if a == ActPay {
+			continue
+		}
+		data.Actions = append(data.Actions, portalActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})
+	}
+	h.pages.Render(w, r, status, "portal_dossier", web.View[portalDossierData]{Page: p, Data: data})
+}
+
+// portalEntryKey names a history entry's action: a lifecycle action, or the
+// steps outside the lifecycle (submission, transfer, apology, rating).
+func portalEntryKey(action string) string {
+	if a, err := ParseAction(action); err == nil {
+		return a.Key()
+	}
+	return "procedures.portal.entry." + strings.ReplaceAll(action, "-", "_")
+}
+
+// portalActorKind returns the kind of actor an entry names, as the catalogue
+// knows it; anything unexpected is the system.
+func portalActorKind(kind string) string {
+	switch kind {
+	case "staff", "citizen":
+		return kind
+	}
+	return "system"
+}
+
+func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := portalAttachmentID(r, "id")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	portalServeFile(w, a.Filename, a.MediaType, content)
+}
+
+// portalResultFile is the electronic result as the applicant downloads it: the
+// signed document byte for byte as signed, the id of the key that signed
+// it, and the signature.
+type portalResultFile struct {
+	Document  json.RawMessage `json:"document"`
+	KeyID     string          `json:"key_id"`
+	Algorithm string          `json:"algorithm"`
+	Signature string          `json:"signature"`
+}
+
+func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
+	res, err := h.svc.Result(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// Escaping <, > and &, or indenting, would change the document's
+	// bytes, and the signature would no longer verify over them.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(portalResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
+		web.Error(w, r, fmt.Errorf("procedures: encode the result of %s: %w", r.PathValue("code"), err))
+		return
+	}
+	portalServeFile(w, "ket-qua-"+r.PathValue("code")+".json", "application/json", b.Bytes())
+}
+
+func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := formValues(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	lang := web.LangFrom(ctx)
+	action, err := ParseAction(r.PostForm.Get("action"))
+	if err != nil || action == ActPay {
+		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.unknown")})
+		return
+	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
+	code := r.PathValue("code")
+	_, err = h.svc.Act(ctx, web.SubjectFrom(ctx), code, ActionRequest{Action: action, Reason: r.PostForm.Get("note"), Version: version})
+	var field *errs.FieldError
+	switch {
+	case err == nil:
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.portal.flash.action_done")
+	case errors.Is(err, errs.ErrNotFound):
+		web.Error(w, r, err)
+	case errors.As(err, &field) && field.Field == "reason":
+		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{noteError: i18n.T(lang, "procedures.portal.action.note_invalid"),
+			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
+	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrForbidden), errors.Is(err, errs.ErrInvalid):
+		h.showDossier(w, r, web.Status(err), portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.refused")})
+	default:
+		web.Error(w, r, err)
+	}
+}
+
+func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := formValues(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	lang := web.LangFrom(ctx)
+	code := r.PathValue("code")
+	stars, err := strconv.Atoi(r.PostForm.Get("stars"))
+	if err != nil {
+		stars = 0 // the service refuses it with its message
+	}
+	err = h.svc.Rate(ctx, web.SubjectFrom(ctx), code, stars)
+	switch {
+	case err == nil:
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.portal.flash.rated")
+	case errors.Is(err, errs.ErrNotFound):
+		web.Error(w, r, err)
+	case errors.Is(err, errs.ErrInvalid):
+		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{ratingError: i18n.T(lang, "procedures.portal.rating.invalid"),
+			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
+	case errors.Is(err, errs.ErrConflict):
+		h.showDossier(w, r, http.StatusConflict, portalDossierBack{problem: i18n.T(lang, "procedures.portal.rating.refused")})
+	default:
+		web.Error(w, r, err)
+	}
+}

@@ -1,0 +1,354 @@
+package procedures
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/web"
+)
+
+// portalSummaryRow is a line of a submitted form as a page restates it: a
+// group's heading, or a field and its value.
+type portalSummaryRow struct {
+	Label string
+	Value string
+	Group bool
+}
+
+// portalSummarize restates form along the schema's fields, in order, leaving
+// out what was not filled in.
+func portalSummarize(lang i18n.Lang, fs []FormField, form map[string]any) []portalSummaryRow {
+	var out []portalSummaryRow
+	for _, f := range fs {
+		v, ok := form[f.Name[strings.LastIndexByte(f.Name, '.')+1:]]
+		if !ok {
+			continue
+		}
+		label := pick(lang, f.TitleVI, f.TitleEN)
+		if f.Type == TypeObject {
+			if sub, ok := v.(map[string]any); ok {
+				out = append(out, portalSummaryRow{Label: label, Group: true})
+				out = append(out, portalSummarize(lang, f.Fields, sub)...)
+			}
+			continue
+		}
+		out = append(out, portalSummaryRow{Label: label, Value: portalShownValue(lang, f, v)})
+	}
+	return out
+}
+
+// portalShownValue writes a form value for reading: a choice by its label, yes
+// or no for a box, a number as written.
+func portalShownValue(lang i18n.Lang, f FormField, v any) string {
+	if b, ok := v.(bool); ok {
+		if b {
+			return i18n.T(lang, "procedures.portal.yes")
+		}
+		return i18n.T(lang, "procedures.portal.no")
+	}
+	for _, o := range f.Options {
+		if o.Value == formString(v) {
+			return pick(lang, o.TitleVI, o.TitleEN)
+		}
+	}
+	return formString(v)
+}
+
+// portalFileView is an uploaded file.
+type portalFileView struct {
+	ID       int64
+	Name     string
+	Document string
+	Size     string
+	Href     string
+}
+
+func portalViewFile(lang i18n.Lang, docs map[string]string, href string, a Attachment) portalFileView {
+	return portalFileView{ID: a.ID, Name: a.Filename, Document: docs[a.DocumentKey], Size: portalFormatSize(lang, a.Size), Href: href + strconv.FormatInt(a.ID, 10)}
+}
+
+// portalFormatSize writes a file size in kilobytes or megabytes.
+func portalFormatSize(lang i18n.Lang, n int64) string {
+	if n < 1<<20 {
+		return i18n.T(lang, "procedures.portal.size_kb", (n+1023)>>10)
+	}
+	return i18n.T(lang, "procedures.portal.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+}
+
+// portalDraftDocument is a paper of the application with its upload form and
+// the files already uploaded for it.
+type portalDraftDocument struct {
+	portalDocumentView
+	InputID string
+	Files   []portalFileView
+	Error   string
+}
+
+// portalDraftData is the view of an application being prepared.
+type portalDraftData struct {
+	ID          string
+	Procedure   string
+	Name        string
+	Unit        string
+	Expires     when
+	Summary     []portalSummaryRow
+	Documents   []portalDraftDocument
+	Missing     []string
+	Fee         string
+	NeedsPay    bool
+	PaidAt      when
+	CanPay      bool
+	PayPending  bool
+	Problem     string
+	Accept      string
+	MaxUploadMB int
+}
+
+// portalDraftBack is what the draft page says after a refused request: beside
+// a document's file input, or above everything.
+type portalDraftBack struct {
+	document string
+	docError string
+	problem  string
+}
+
+// portalAcceptedFiles is the file input's accept list: the three types, by
+// extension and media type.
+var portalAcceptedFiles = strings.Join([]string{".pdf", ".jpg", ".jpeg", ".png", MediaPDF, MediaJPEG, MediaPNG}, ",")
+
+func (h *Handler) pageDraft(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.Draft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	h.showDraft(w, r, http.StatusOK, d, portalDraftBack{})
+}
+
+// showDraft draws the page of draft d with what was sent back.
+func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, d Draft, back portalDraftBack) {
+	ctx := r.Context()
+	pr, err := h.svc.Catalogue().Procedure(d.Procedure)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Portal, "procedures.portal.draft.title")
+	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	z, err := h.zoneOf(ctx, d.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data := portalDraftData{ID: d.ID, Procedure: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), Unit: unit, Expires: z.at(d.ExpiresAt),
+		Summary: portalSummarize(p.Lang, pr.Form.Fields(), d.Form), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
+		NeedsPay: d.NeedsPayment(), PaidAt: z.at(d.PaidAt), CanPay: d.NeedsPayment() && h.opts.Checkout != nil,
+		PayPending: d.NeedsPayment() && r.URL.Query().Get("paid") == "1", Problem: back.problem,
+		Accept: portalAcceptedFiles, MaxUploadMB: MaxAttachmentBytes >> 20}
+	names := map[string]string{}
+	for _, doc := range portalViewDocuments(p.Lang, pr.Documents) {
+		names[doc.Key] = doc.Name
+		dd := portalDraftDocument{portalDocumentView: doc, InputID: "file-" + doc.Key}
+		if back.document == doc.Key {
+			dd.Error = back.docError
+		}
+		data.Documents = append(data.Documents, dd)
+	}
+	for i := range data.Documents {
+		dd := &data.Documents[i]
+		for _, a := range d.Attachments {
+			if a.DocumentKey == dd.Key {
+				dd.Files = append(dd.Files, portalViewFile(p.Lang, names, "/applications/"+d.ID+"/attachments/", a))
+			}
+		}
+		if dd.Required && len(dd.Files) == 0 {
+			data.Missing = append(data.Missing, dd.Name)
+		}
+	}
+	h.pages.Render(w, r, status, "portal_draft", web.View[portalDraftData]{Page: p, Data: data})
+}
+
+// portalMaxUploadBody bounds an upload request: one attachment and the form's
+// few small fields and multipart framing.
+const portalMaxUploadBody = MaxAttachmentBytes + 64<<10
+
+// portalUploadMemory is how much of a multipart body is held in memory; the
+// rest goes to temporary files.
+const portalUploadMemory = 1 << 20
+
+func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sub := web.SubjectFrom(ctx)
+	d, err := h.svc.Draft(ctx, sub, r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	lang := web.LangFrom(ctx)
+	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
+	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.showDraft(w, r, http.StatusRequestEntityTooLarge, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)})
+			return
+		}
+		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.unreadable")})
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	key := r.PostFormValue("document")
+	file, fh, err := r.FormFile("file")
+	if err != nil {
+		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{document: key, docError: i18n.T(lang, "procedures.portal.upload.choose"),
+			problem: i18n.T(lang, "procedures.portal.upload.refused")})
+		return
+	}
+	defer file.Close()
+	var content bytes.Buffer
+	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
+	var refused *UploadError
+	if errors.As(err, &refused) {
+		h.showDraft(w, r, uploadStatus(err), d, portalDraftBack{document: key, docError: refused.Message(lang),
+			problem: i18n.T(lang, "procedures.portal.upload.refused")})
+		return
+	}
+	if err == nil {
+		_, err = h.svc.AttachToDraft(ctx, sub, d.ID, Upload{DocumentKey: key, Filename: checked.Filename, MediaType: checked.MediaType, Content: content.Bytes()})
+	}
+	switch {
+	case err == nil:
+		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.uploaded")
+	case errors.Is(err, errs.ErrInvalid):
+		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.no_document")})
+	default:
+		web.Error(w, r, err)
+	}
+}
+
+// portalAttachmentID reads a numeric attachment id from the path; anything else
+// names no attachment.
+func portalAttachmentID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w: no such attachment", errs.ErrNotFound)
+	}
+	return id, nil
+}
+
+func (h *Handler) getDraftAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := portalAttachmentID(r, "att")
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	a, content, err := h.svc.DraftAttachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	portalServeFile(w, a.Filename, a.MediaType, content)
+}
+
+// portalServeFile sends a stored file as a download of its recorded type, never
+// to be sniffed into something a browser would run.
+func portalServeFile(w http.ResponseWriter, name, mediaType string, content []byte) {
+	h := w.Header()
+	h.Set("Content-Type", mediaType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(content)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(content) //nolint:errcheck // the client went away
+}
+
+func (h *Handler) postRemoveDraftAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := portalAttachmentID(r, "att")
+	if err == nil {
+		err = h.svc.RemoveFromDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, "/applications/"+r.PathValue("id"), "procedures.portal.flash.removed")
+}
+
+// getPay starts the payment of the draft's fee at the gateway and sends
+// the browser there. It is a link, not a form: the page's CSP allows
+// forms to post only to this site, and browsers apply that to where a
+// form's answer redirects, so a form could not lead to the gateway. The
+// checkout is created when the citizen asks to pay, not each time the
+// page is drawn, so the gateway holds one order per intent to pay.
+func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d, err := h.svc.Draft(ctx, web.SubjectFrom(ctx), r.PathValue("id"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if !d.NeedsPayment() {
+		http.Redirect(w, r, "/applications/"+d.ID, http.StatusSeeOther)
+		return
+	}
+	lang := web.LangFrom(ctx)
+	if h.opts.Checkout == nil {
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.unavailable")})
+		return
+	}
+	checkout, err := h.opts.Checkout(ctx, d, portalAbsoluteURL(r, "/applications/"+d.ID+"?paid=1"))
+	if err == nil {
+		var u *url.URL
+		if u, err = url.Parse(checkout); err == nil && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
+			err = fmt.Errorf("procedures: the payment gateway gave a checkout address that is not an absolute http(s) URL: %q", checkout)
+		}
+	}
+	if err != nil {
+		web.Logger(ctx).Warn("procedures: start a checkout", "draft", d.ID, "err", err)
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.failed")})
+		return
+	}
+	http.Redirect(w, r, checkout, http.StatusSeeOther)
+}
+
+// portalAbsoluteURL returns the absolute address of path on the host r came
+// to, for the gateway to send the browser back to.
+func portalAbsoluteURL(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+func (h *Handler) postSubmitDraft(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sub := web.SubjectFrom(ctx)
+	ds, err := h.svc.SubmitDraft(ctx, sub, r.PathValue("id"))
+	if err == nil {
+		web.RedirectWithFlash(w, r, "/dossiers/"+ds.Code+"/receipt", "procedures.portal.flash.submitted")
+		return
+	}
+	if !errors.Is(err, errs.ErrConflict) {
+		web.Error(w, r, err)
+		return
+	}
+	d, derr := h.svc.Draft(ctx, sub, r.PathValue("id"))
+	if derr != nil {
+		web.Error(w, r, derr)
+		return
+	}
+	h.showDraft(w, r, http.StatusConflict, d, portalDraftBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.submit.unpaid")})
+}

@@ -1,0 +1,196 @@
+package procedures
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"chancery/internal/audit"
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
+	"chancery/internal/store"
+)
+
+// PortalStatus is the report of a dossier's status that the National
+// Public Service Portal takes (its dossier-status/v1 service): exactly
+// these nine fields.
+type PortalStatus struct {
+	DossierCode   string `json:"dossier_code"`
+	ProcedureCode string `json:"procedure_code"`
+	Status        int    `json:"status"`
+	StatusName    string `json:"status_name"`
+	Channel       int    `json:"channel"`
+	Paid          bool   `json:"paid"`
+	PaidOnline    bool   `json:"paid_online"`
+	UpdatedAt     string `json:"updated_at"` // RFC 3339
+	AgencyCode    string `json:"agency_code"`
+}
+
+// queueReport writes d's current status to the portal outbox inside tx.
+func (s *Service) queueReport(ctx context.Context, tx *store.Tx, d *Dossier, at time.Time) error {
+	payload, err := json.Marshal(PortalStatus{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
+		StatusName: i18n.T(i18n.VI, d.Status.Key()), Channel: int(d.Channel), Paid: d.Paid, PaidOnline: d.PaidOnline,
+		UpdatedAt: at.UTC().Format(time.RFC3339), AgencyCode: d.UnitCode})
+	if err != nil {
+		return err
+	}
+	return insertReport(ctx, tx, d.ID, d.Status, payload, at)
+}
+
+// nudge wakes the portal sync and the mail outbox after a commit.
+func (s *Service) nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	if s.opts.Notifier != nil {
+		s.opts.Notifier.Nudge()
+	}
+}
+
+// Portal sync pacing: how often it looks without a nudge, and how long it
+// waits after a failure, doubling up to the maximum.
+const (
+	syncPoll       = 5 * time.Second
+	syncBackoff    = time.Second
+	syncMaxBackoff = 5 * time.Minute
+	syncBatch      = 200
+)
+
+// RunPortalSync sends queued status reports to the national portal, in
+// the order they were queued, until ctx ends. A report stays queued until
+// the exchange has durably taken it, so none is lost when the portal or
+// the link is down; after a failure the sync waits, longer each time, and
+// resumes where it stopped, so a dossier's statuses arrive in order.
+func (s *Service) RunPortalSync(ctx context.Context) error {
+	wait := time.Duration(0)
+	for {
+		n, err := s.SyncPortal(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			wait = min(max(2*wait, syncBackoff), syncMaxBackoff)
+			s.opts.Log.Warn("procedures: portal sync failed; retrying", "err", err, "in", wait)
+		case n == syncBatch:
+			wait = 0
+			continue
+		default:
+			wait = syncPoll
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-s.wake:
+			if err == nil {
+				t.Stop()
+				continue
+			}
+			<-t.C // after a failure, keep the backoff
+		case <-t.C:
+		}
+	}
+}
+
+// ErrNoPortal is returned by SyncPortal when no portal sender is set.
+var ErrNoPortal = fmt.Errorf("%w: the national portal is not connected to this node", errs.ErrUnavailable)
+
+// SyncPortal sends one batch of queued reports and returns how many were
+// sent. It stops at the first failure, recording it on the report.
+func (s *Service) SyncPortal(ctx context.Context) (int, error) {
+	if s.opts.Portal == nil {
+		return 0, ErrNoPortal
+	}
+	reports, err := pendingReports(ctx, s.db, syncBatch)
+	if err != nil {
+		return 0, err
+	}
+	for i, r := range reports {
+		id, err := s.opts.Portal.SendStatus(ctx, r.payload)
+		if err != nil {
+			if ferr := failReport(ctx, s.db, r.id, err.Error()); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
+			return i, fmt.Errorf("send the status of dossier %d: %w", r.dossierID, err)
+		}
+		if err := markReportSent(ctx, s.db, r, id, s.now()); err != nil {
+			return i, err
+		}
+	}
+	return len(reports), nil
+}
+
+// Unsynced is a dossier whose last status sent to the portal differs from
+// its current one.
+type Unsynced struct {
+	Code         string    `json:"code"`
+	Status       Status    `json:"status"`
+	PortalStatus Status    `json:"portal_status"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	// Pending is how many reports of it wait in the outbox; Attempts and
+	// LastError describe the oldest.
+	Pending   int    `json:"pending"`
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Reconciliation lists the dossiers of the units sub may see whose
+// portal status lags, oldest change first, at most limit.
+func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit int) ([]Unsynced, error) {
+	unit := sub.Unit
+	if sub.Roles.Has(authz.Administrator) {
+		unit = 0 // the ministry's administrators reconcile every unit
+	}
+	if sub.Kind != authz.Staff {
+		return nil, fmt.Errorf("%w: reconciliation is for staff", errs.ErrForbidden)
+	}
+	return listUnsynced(ctx, s.db, unit, limit)
+}
+
+// Resend queues a fresh report of a dossier's current status, for a
+// dossier whose portal status lags (the portal lost it, or a report was
+// refused). It returns an error wrapping errs.ErrConflict when the portal
+// already has the current status.
+func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) error {
+	o, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := s.load(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID}); dec != authz.Allowed && !sub.Roles.Has(authz.Administrator) {
+			return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
+		}
+		if d.PortalStatus == d.Status {
+			return fmt.Errorf("%w: the national portal already has status %d of dossier %s", errs.ErrConflict, d.Status, code)
+		}
+		if err := dropPendingReports(ctx, tx, d.ID); err != nil {
+			return err
+		}
+		if err := s.queueReport(ctx, tx, d, s.now()); err != nil {
+			return err
+		}
+		e := o.Event("dossier.portal_resend")
+		e.ResourceType, e.ResourceID, e.UnitID = "dossier", d.Code, d.UnitID
+		e.Attrs = map[string]string{"status": fmt.Sprint(int(d.Status))}
+		return s.opts.Recorder.AppendTx(ctx, tx, e)
+	})
+	if err != nil {
+		return fmt.Errorf("procedures: resend dossier %s to the portal: %w", code, err)
+	}
+	s.nudge()
+	return nil
+}
+
+// systemOrigin is the origin of changes Chancery makes itself.
+func systemOrigin(ctx context.Context, component string) context.Context {
+	return audit.WithOrigin(ctx, audit.Origin{Actor: audit.System(component)})
+}
