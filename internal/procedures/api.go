@@ -28,6 +28,7 @@ func (h *Handler) registerAPI(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/drafts/{id}", web.CitizenOnly, h.apiDraft)
 	rt.HandleFunc("POST /api/v1/drafts/{id}/attachments", web.CitizenOnly, h.apiAttachToDraft)
 	rt.HandleFunc("DELETE /api/v1/drafts/{id}/attachments/{attachment}", web.CitizenOnly, h.apiRemoveFromDraft)
+	rt.HandleFunc("POST /api/v1/drafts/{id}/payment", web.CitizenOnly, h.apiPayDraft)
 
 	rt.HandleFunc("POST /api/v1/dossiers", web.Account, h.apiSubmit)
 	rt.HandleFunc("GET /api/v1/dossiers", web.Account, h.apiDossiers)

@@ -264,6 +264,26 @@ func (h *Handler) apiDraft(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, r, http.StatusOK, apiDraftView(d))
 }
 
+// apiPayDraft starts paying a draft's fee at the payment gateway and
+// answers the address of the gateway's checkout page, where the citizen
+// pays; the gateway then reports the payment to this node and the draft
+// may be submitted. A draft with nothing to pay is a conflict.
+func (h *Handler) apiPayDraft(w http.ResponseWriter, r *http.Request) {
+	d, err := h.svc.Draft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"))
+	if err == nil && !d.NeedsPayment() {
+		err = fmt.Errorf("%w: this application has no fee left to pay; submit it", errs.ErrConflict)
+	}
+	var url string
+	if err == nil {
+		url, err = h.checkout(r, d)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusCreated, map[string]string{"payment_url": url})
+}
+
 // apiAttachToDraft attaches one file, the "file" part, as the document
 // the "document_key" part names.
 func (h *Handler) apiAttachToDraft(w http.ResponseWriter, r *http.Request) {

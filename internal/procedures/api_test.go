@@ -694,3 +694,41 @@ func TestAPIIndicesOfTheCallersUnit(t *testing.T) {
 		}
 	})
 }
+
+func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		d := a.draftFor(t, a.citizen)
+		if rec := a.call(t, a.citizen, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("paying on a node without a gateway = %d %s, want 503", rec.Code, rec.Body)
+		}
+		var ordered []string
+		h, err := NewHandler(web.NewShell(), HandlerOptions{Service: a.svc, PaymentSecret: a.secret,
+			Checkout: func(_ context.Context, d Draft, returnURL string) (string, error) {
+				ordered = append(ordered, d.ID+" "+returnURL)
+				return "https://pay.example/v1/checkout/" + d.ID, nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := web.NewRouter()
+		h.Register(rt)
+		a.h = rt
+		rec := a.call(t, a.citizen, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil)
+		if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), `"payment_url":"https://pay.example/v1/checkout/`+d.ID) {
+			t.Fatalf("pay = %d %s", rec.Code, rec.Body)
+		}
+		if len(ordered) != 1 || !strings.HasSuffix(ordered[0], "/applications/"+d.ID+"?paid=1") {
+			t.Errorf("orders = %v", ordered)
+		}
+		if rec := a.call(t, a.other, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusNotFound {
+			t.Errorf("another citizen paying the draft = %d", rec.Code)
+		}
+		if err := a.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: a.clock.now()}); err != nil {
+			t.Fatal(err)
+		}
+		if rec := a.call(t, a.citizen, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusConflict {
+			t.Errorf("paying a paid draft = %d, want 409", rec.Code)
+		}
+	})
+}

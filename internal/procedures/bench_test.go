@@ -36,14 +36,16 @@ const submitClients = 16
 // carries: a scanned page or two.
 const attachmentSize = 100 << 10
 
-// BenchmarkSubmit measures clerks' dossier submissions through the HTTP
-// API (POST /api/v1/dossiers, multipart, one 100 KiB PDF) by
-// submitClients concurrent clients, on each dialect, as dossiers/s: the
-// form checked and sealed, the file sniffed, sealed and stored (in the
-// fixture's file bucket), the code numbered, the dossier received, its
-// history, audit events (the real ledger) and portal reports written and
-// its notice queued (to the fixture's outbox), while the portal sync
-// sends the reports in
+// BenchmarkSubmit measures dossier submissions through the HTTP API
+// (POST /api/v1/dossiers, multipart, one 100 KiB PDF) by submitClients
+// concurrent clients, on each dialect, as dossiers/s, in two kinds:
+// "online", a citizen's submission (registered, status 1), and "counter",
+// a clerk's entry of an in-person dossier, which is also received at once
+// (status 2: a second history entry, audit event and portal report). Each
+// checks and seals the form, sniffs, seals and stores the file (in the
+// fixture's file bucket), numbers the code, writes the history, the audit
+// events (the real ledger) and the portal reports and queues the notice
+// (to the fixture's outbox), while the portal sync sends the reports in
 // the background (to the fixture's portal, which stands for the
 // exchange: the exchange's throughput is measured in internal/exchange).
 // portal-lag is how many reports were still unsent when the last
@@ -53,38 +55,48 @@ const attachmentSize = 100 << 10
 // per dossier: no HTTP, no sealing, no blob, no audit, no portal report.
 func BenchmarkSubmit(b *testing.B) {
 	for _, d := range storetest.Dialects {
-		b.Run(string(d), func(b *testing.B) {
-			f := newFixture(b, storetest.MustOpen(b, d))
-			srv := httptest.NewServer(f.signedIn(f.clerk, f.router(b)))
-			b.Cleanup(srv.Close)
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: submitClients}}
-			b.Cleanup(client.CloseIdleConnections)
-			body, contentType := submission(b)
+		for _, kind := range []struct {
+			name    string
+			channel Channel
+			status  Status
+		}{{"online", ChannelOnline, StatusRegistered}, {"counter", ChannelInPerson, StatusReceived}} {
+			b.Run(string(d)+"/"+kind.name, func(b *testing.B) {
+				f := newFixture(b, storetest.MustOpen(b, d))
+				who := f.citizen
+				if kind.channel == ChannelInPerson {
+					who = f.clerk
+				}
+				srv := httptest.NewServer(f.signedIn(who, f.router(b)))
+				b.Cleanup(srv.Close)
+				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: submitClients}}
+				b.Cleanup(client.CloseIdleConnections)
+				body, contentType := submission(b, kind.channel)
 
-			ctx, stopSync := context.WithCancel(context.Background())
-			synced := make(chan error, 1)
-			go func() { synced <- f.svc.RunPortalSync(ctx) }()
-			b.ResetTimer()
-			start := time.Now()
-			err := inParallel(b.N, submitClients, func(int) error {
-				return postDossier(client, srv.URL+"/api/v1/dossiers", contentType, body)
+				ctx, stopSync := context.WithCancel(context.Background())
+				synced := make(chan error, 1)
+				go func() { synced <- f.svc.RunPortalSync(ctx) }()
+				b.ResetTimer()
+				start := time.Now()
+				err := inParallel(b.N, submitClients, func(int) error {
+					return postDossier(client, srv.URL+"/api/v1/dossiers", contentType, body)
+				})
+				elapsed := time.Since(start)
+				b.StopTimer()
+				lag := f.unsentReports(b)
+				stopSync()
+				if serr := <-synced; err == nil {
+					err = serr
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.checkSubmitted(b, b.N, kind.status)
+				raw := f.rawInsertRate(b, b.N)
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "dossiers/s")
+				b.ReportMetric(raw, "raw-inserts/s")
+				b.ReportMetric(float64(lag), "portal-lag")
 			})
-			elapsed := time.Since(start)
-			b.StopTimer()
-			lag := f.unsentReports(b)
-			stopSync()
-			if serr := <-synced; err == nil {
-				err = serr
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			f.checkSubmitted(b, b.N)
-			raw := f.rawInsertRate(b, b.N)
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "dossiers/s")
-			b.ReportMetric(raw, "raw-inserts/s")
-			b.ReportMetric(float64(lag), "portal-lag")
-		})
+		}
 	}
 }
 
@@ -113,13 +125,13 @@ func (f *fixture) signedIn(sub authz.Subject, next http.Handler) http.Handler {
 	})
 }
 
-// submission returns the body of a clerk's in-person legalization
-// dossier, paid at the counter, with an attachmentSize-byte PDF of the
-// paper.
-func submission(tb testing.TB) ([]byte, string) {
+// submission returns the body of a legalization dossier on channel (a
+// clerk's is paid at the counter), with an attachmentSize-byte PDF of
+// the paper.
+func submission(tb testing.TB, channel Channel) ([]byte, string) {
 	tb.Helper()
 	dossier, err := json.Marshal(map[string]any{"procedure_code": "1.900001", "agency_code": consularCode,
-		"channel": int(ChannelInPerson), "form": legalizationForm(), "paid": true})
+		"channel": int(channel), "form": legalizationForm(), "paid": channel == ChannelInPerson})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -214,19 +226,19 @@ func (f *fixture) unsentReports(tb testing.TB) int {
 	return n
 }
 
-// checkSubmitted fails unless n dossiers were received, each with its
+// checkSubmitted fails unless n dossiers are in status, each with its
 // attachment, so the rate counts only real submissions.
-func (f *fixture) checkSubmitted(tb testing.TB, n int) {
+func (f *fixture) checkSubmitted(tb testing.TB, n int, status Status) {
 	tb.Helper()
 	var dossiers, files int
 	err := f.db.QueryRowContext(context.Background(), f.db.Rebind(`SELECT
 		(SELECT COUNT(*) FROM dossiers WHERE status = ?),
-		(SELECT COUNT(*) FROM dossier_attachments WHERE dossier_id IS NOT NULL AND size = ?)`), int(StatusReceived), attachmentSize).Scan(&dossiers, &files)
+		(SELECT COUNT(*) FROM dossier_attachments WHERE dossier_id IS NOT NULL AND size = ?)`), int(status), attachmentSize).Scan(&dossiers, &files)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if dossiers != n || files != n {
-		tb.Fatalf("after %d submissions the database holds %d received dossiers and %d attachments of %d bytes", n, dossiers, files, attachmentSize)
+		tb.Fatalf("after %d submissions the database holds %d dossiers in status %d and %d attachments of %d bytes", n, dossiers, status, files, attachmentSize)
 	}
 }
 

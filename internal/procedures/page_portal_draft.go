@@ -308,7 +308,26 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.unavailable")})
 		return
 	}
-	checkout, err := h.opts.Checkout(ctx, d, portalAbsoluteURL(r, "/applications/"+d.ID+"?paid=1"))
+	checkout, err := h.checkout(r, d)
+	if err != nil {
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.failed")})
+		return
+	}
+	http.Redirect(w, r, checkout, http.StatusSeeOther)
+}
+
+// errNoGateway answers a payment asked of a node without a gateway.
+var errNoGateway = fmt.Errorf("%w: online payment is not available on this node; pay at the unit's counter", errs.ErrUnavailable)
+
+// checkout starts paying draft d at the gateway and returns the gateway's
+// checkout page, to which the browser goes; the gateway sends it back to
+// the application's page. Its errors are logged here and wrap
+// errs.ErrUnavailable.
+func (h *Handler) checkout(r *http.Request, d Draft) (string, error) {
+	if h.opts.Checkout == nil {
+		return "", errNoGateway
+	}
+	checkout, err := h.opts.Checkout(r.Context(), d, portalAbsoluteURL(r, "/applications/"+d.ID+"?paid=1"))
 	if err == nil {
 		var u *url.URL
 		if u, err = url.Parse(checkout); err == nil && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
@@ -316,11 +335,10 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		web.Logger(ctx).Warn("procedures: start a checkout", "draft", d.ID, "err", err)
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.failed")})
-		return
+		web.Logger(r.Context()).Warn("procedures: start a checkout", "draft", d.ID, "err", err)
+		return "", fmt.Errorf("%w: the payment gateway could not start the payment; try again later", errs.ErrUnavailable)
 	}
-	http.Redirect(w, r, checkout, http.StatusSeeOther)
+	return checkout, nil
 }
 
 // portalAbsoluteURL returns the absolute address of path on the host r came

@@ -110,19 +110,26 @@ func (s *Service) SyncPortal(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for i, r := range reports {
+	// The reports the exchange took are marked in one transaction at the
+	// end (also when one fails part-way): a crash in between sends them
+	// again, which the portal takes as the same status of the dossier.
+	var sent []sentReport
+	var failed error
+	for _, r := range reports {
 		id, err := s.opts.Portal.SendStatus(ctx, r.payload)
 		if err != nil {
 			if ferr := failReport(ctx, s.db, r.id, err.Error()); ferr != nil {
 				err = errors.Join(err, ferr)
 			}
-			return i, fmt.Errorf("send the status of dossier %d: %w", r.dossierID, err)
+			failed = fmt.Errorf("send the status of dossier %d: %w", r.dossierID, err)
+			break
 		}
-		if err := markReportSent(ctx, s.db, r, id, s.now()); err != nil {
-			return i, err
-		}
+		sent = append(sent, sentReport{report: r, messageID: id})
 	}
-	return len(reports), nil
+	if err := markReportsSent(ctx, s.db, sent, s.now()); err != nil {
+		return 0, errors.Join(failed, err)
+	}
+	return len(sent), failed
 }
 
 // Unsynced is a dossier whose last status sent to the portal differs from

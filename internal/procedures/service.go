@@ -426,7 +426,10 @@ func (s *Service) RemoveFromDraft(ctx context.Context, sub authz.Subject, draftI
 // fresh key, before the row that lists it commits: a crash in between
 // leaves an unlisted blob, never a listed file without content.
 func (s *Service) putBlob(ctx context.Context, kind, owner string, up Upload) (Attachment, error) {
-	key, err := store.BlobKey("procedures", kind, owner, randomID())
+	// Fanned out over 256 directories by the id's first byte, so that no
+	// directory of a busy unit grows to hold every file it ever took.
+	id := randomID()
+	key, err := store.BlobKey("procedures", kind, owner, id[:2], id)
 	if err != nil {
 		return Attachment{}, err
 	}
@@ -654,20 +657,29 @@ func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds 
 	ds.Lifecycle = NewLifecycle(now, p.TimeLimit.WorkingDays)
 	ds.SubmittedAt, ds.UpdatedAt, ds.Version = now, now, 1
 	ds.AppointmentAt = cal.AddWorkingDays(now, p.TimeLimit.WorkingDays)
+	// The number is taken in a transaction of its own: held to the end
+	// of the submission's, the day's counter would make every submission
+	// to a unit wait for the one before (PostgreSQL locks the row). A
+	// submission that fails after it leaves a gap in the day's numbers,
+	// which the code's readers need not mind: a code names one dossier,
+	// it does not count them.
+	var seq int
+	if err := s.db.InTx(ctx, func(tx *store.Tx) (err error) {
+		seq, err = nextSeq(ctx, tx, u.Code, cal.Date(now))
+		return err
+	}); err != nil {
+		return err
+	}
+	code, err := NewDossierCode(u.Code, now, cal.Location(), seq)
+	if err != nil {
+		return err
+	}
+	ds.Code = code.String()
+	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+ds.Code))
+	if err != nil {
+		return fmt.Errorf("procedures: seal the form: %w", err)
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		seq, err := nextSeq(ctx, tx, u.Code, cal.Date(now))
-		if err != nil {
-			return err
-		}
-		code, err := NewDossierCode(u.Code, now, cal.Location(), seq)
-		if err != nil {
-			return err
-		}
-		ds.Code = code.String()
-		sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+ds.Code))
-		if err != nil {
-			return fmt.Errorf("procedures: seal the form: %w", err)
-		}
 		if err := insertDossier(ctx, tx, ds, sealed); err != nil {
 			return err
 		}

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"gocloud.dev/blob/fileblob"
-
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/calendar"
@@ -128,7 +126,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ledger.Close() })
-	bucket, err := fileblob.OpenBucket(t.TempDir(), nil)
+	bucket, err := store.OpenBucket(ctx, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -325,7 +325,9 @@ func queueRows(ctx context.Context, q store.Queryer, unit int64, statuses []Stat
 		where, args = append(where, "d.assignee_id = ?"), append(args, assignee)
 	}
 	if after.due >= 0 {
-		where, args = append(where, "(d.due_us > ? OR (d.due_us = ? AND d.id > ?))"), append(args, after.due, after.due, after.id)
+		// A row-value comparison lets both engines seek the index to the
+		// cursor instead of filtering every entry before it.
+		where, args = append(where, "(d.due_us, d.id) > (?, ?)"), append(args, after.due, after.id)
 	}
 	args = append(args, limit)
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+queueColumns+` FROM dossiers d WHERE `+strings.Join(where, " AND ")+
@@ -382,16 +384,30 @@ func pendingReports(ctx context.Context, q store.Queryer, limit int) ([]report, 
 	return out, rows.Err()
 }
 
-// markReportSent records a report as taken by the exchange and the
-// dossier's portal status as the report's, in one transaction.
-func markReportSent(ctx context.Context, db *store.DB, r report, messageID string, at time.Time) error {
+// sentReport is a report the exchange took, with its message id.
+type sentReport struct {
+	report
+	messageID string
+}
+
+// markReportsSent records reports as taken by the exchange, and each
+// dossier's portal status as its latest report's, in one transaction.
+func markReportsSent(ctx context.Context, db *store.DB, sent []sentReport, at time.Time) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx) // what was sent must be recorded
 	return db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE portal_outbox SET sent_us = ?, message_id = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`),
-			us(at), messageID, r.id); err != nil {
-			return err
+		for _, r := range sent {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE portal_outbox SET sent_us = ?, message_id = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`),
+				us(at), r.messageID, r.id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE dossiers SET portal_status = ? WHERE id = ?`), int(r.status), r.dossierID); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE dossiers SET portal_status = ? WHERE id = ?`), int(r.status), r.dossierID)
-		return err
+		return nil
 	})
 }
 

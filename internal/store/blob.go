@@ -54,7 +54,10 @@ func OpenBucket(ctx context.Context, rawURL string, dataDir string) (*blob.Bucke
 			return nil, errors.New("store: open blob storage: no URL and no data directory")
 		}
 		where = filepath.Join(dataDir, "blobs")
-		b, err = fileblob.OpenBucket(where, &fileblob.Options{CreateDir: true, DirFileMode: 0o700, NoTempDir: true})
+		// No metadata sidecar: Chancery stores sealed bytes and reads no
+		// blob attributes, and the sidecar doubles the files each write
+		// creates, which is most of a write's cost on a slow disk.
+		b, err = fileblob.OpenBucket(where, &fileblob.Options{CreateDir: true, DirFileMode: 0o700, NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
 		if err != nil {
 			return nil, fmt.Errorf("store: open blob storage %s: %w", where, err)
 		}
@@ -68,7 +71,7 @@ func OpenBucket(ctx context.Context, rawURL string, dataDir string) (*blob.Bucke
 		switch u.Scheme {
 		case "file":
 			q := u.Query()
-			for k, v := range map[string]string{"create_dir": "1", "dir_file_mode": "0700", "no_tmp_dir": "1"} {
+			for k, v := range map[string]string{"create_dir": "1", "dir_file_mode": "0700", "no_tmp_dir": "1", "metadata": "skip"} {
 				if !q.Has(k) {
 					q.Set(k, v)
 				}

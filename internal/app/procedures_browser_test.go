@@ -1,0 +1,349 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// window is one person at a browser: a tab in a browser context of its
+// own, so that the citizen and each staff member keep their own session
+// side by side, as they would on their own computers.
+type window struct {
+	t    *testing.T
+	ctx  context.Context
+	dir  string
+	base string
+	step func(string, ...chromedp.Action[chromedp.Void])
+}
+
+// newWindow opens a window of browser, which mustBrowser started.
+func newWindow(t *testing.T, browser context.Context, dir, base string) *window {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	step, _ := browserSteps(ctx, t, dir)
+	return &window{t: t, ctx: ctx, dir: dir, base: base, step: step}
+}
+
+// open loads the page at path and waits for its main heading.
+func (w *window) open(name, path string) {
+	w.t.Helper()
+	w.step(name, chromedp.Navigate(w.base+path), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+}
+
+// press clicks what sel selects and waits for the page it leads to,
+// which must answer below 400.
+func (w *window) press(name, sel string) {
+	w.t.Helper()
+	resp, err := chromedp.RunResponse(w.ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err == nil && resp.Status >= 400 {
+		err = fmt.Errorf("HTTP %d", resp.Status)
+	}
+	if err != nil {
+		shot(w.ctx, w.t, w.dir, "failed-"+name)
+		w.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// text returns the text of what sel selects.
+func (w *window) text(sel string) string {
+	w.t.Helper()
+	return textOf(w.ctx, w.t, sel)
+}
+
+// has reports whether the page has anything sel selects, without waiting.
+func (w *window) has(sel string) bool {
+	w.t.Helper()
+	n, err := chromedp.Run(w.ctx, chromedp.Nodes(chromedp.CSS(sel), chromedp.AtLeast(0)))
+	if err != nil {
+		w.t.Fatalf("look for %s: %v", sel, err)
+	}
+	return len(n) > 0
+}
+
+// shot saves a screenshot of the page.
+func (w *window) shot(name string) {
+	w.t.Helper()
+	shot(w.ctx, w.t, w.dir, name)
+}
+
+// staffSignIn signs a demo staff member in on the console, confirming
+// the second factor the demo enrolled with a code from its secret.
+func (w *window) staffSignIn(a *App, username string) {
+	w.t.Helper()
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	w.step("console sign-in "+username, chromedp.Navigate(w.base+"/console/login"), chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), username),
+		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword))
+	w.press("sign in "+username, `form[action="/console/login"] button[type=submit]`)
+	if w.has(`form[action^="/console/sign-in/enroll-totp"]`) {
+		w.step("TOTP code of "+username, chromedp.SendKeys(css(`form[action^="/console/sign-in/enroll-totp"] input[name=totp]`), demoTOTP(w.t, a, username)))
+		w.press("confirm TOTP of "+username, `form[action^="/console/sign-in/enroll-totp"] button[type=submit]`)
+	}
+	w.step("signed in "+username, chromedp.WaitVisible(css(`#sign-out`)))
+}
+
+// act takes an action on the dossier whose page is open: it presses the
+// action's button (after writing reason, if any) and waits for the page
+// to show the action done.
+func (w *window) act(name, action, reason string) {
+	w.t.Helper()
+	if reason != "" {
+		w.step(name+": reason", chromedp.SendKeys(chromedp.CSS(`#act-`+action+`-reason`), reason))
+	}
+	w.press(name, `#act-`+action+`-submit`)
+	w.step(name+": done", chromedp.WaitVisible(chromedp.CSS(`#dossier-history`)))
+}
+
+// demoTOTP returns the current TOTP code (RFC 6238: HMAC-SHA1, 30 s,
+// six digits) of the secret the demo enrolled for username, as saved in
+// the demo accounts file.
+func demoTOTP(t *testing.T, a *App, username string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret string
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == username {
+			secret = f[len(f)-1]
+		}
+	}
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err != nil || secret == "" {
+		t.Fatalf("no TOTP secret for %s in the demo accounts (%q): %v", username, secret, err)
+	}
+	var step [8]byte
+	binary.BigEndian.PutUint64(step[:], uint64(time.Now().Unix()/30))
+	mac := hmac.New(sha1.New, key)
+	mac.Write(step[:])
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0xf
+	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(sum[off:])&0x7fffffff%1_000_000)
+}
+
+// writePDF writes a one-page PDF that says title, with a correct cross-
+// reference table, and returns its path.
+func writePDF(t *testing.T, dir, name, title string) string {
+	t.Helper()
+	content := fmt.Sprintf("BT /F1 18 Tf 72 720 Td (%s) Tj ET", title)
+	objects := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objects))
+	for i, o := range objects {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestProceduresInABrowser walks issue 5's two flows in Chromium. The
+// citizen finds consular legalization by words without their diacritics,
+// applies with the form prefilled from the National Population Database,
+// uploads the three required papers, pays at the gateway simulator,
+// submits, gets the receipt with the appointment and tracks the dossier.
+// The Consular Department's staff then take it through its lifecycle —
+// receive, assign, request documents, supplement, appraise, approve (a
+// signed electronic result) and return the result — and the citizen sees
+// it returned and may rate the service. Every page is saved as a
+// screenshot.
+func TestProceduresInABrowser(t *testing.T) {
+	browser := mustBrowser(t)
+	a, base := serveDemo(t)
+	dir := screenshotDir(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	const apply = `form[action="/procedures/1.900001/apply"]`
+
+	// The citizen.
+	c := newWindow(t, browser, dir, base)
+	c.open("portal sign-in", "/account/login")
+	c.step("fill portal sign-in", chromedp.SendKeys(css(`#username`), "citizen@example.com"),
+		chromedp.SendKeys(css(`#password`), a.cfg.DemoPassword))
+	c.shot("procedures-citizen-01-sign-in")
+	c.press("portal sign-in", `form[action="/account/login"] button[type=submit]`)
+	c.step("signed in", chromedp.WaitVisible(css(`a[href="/my/dossiers"]`)))
+
+	c.open("catalogue", "/procedures")
+	c.step("search", chromedp.SendKeys(css(`#proc-q`), "hop phap hoa"))
+	c.press("search", `form[role=search] button[type=submit]`)
+	results := c.text("main")
+	mustContain(t, "search without diacritics", results, "Hợp pháp hóa lãnh sự giấy tờ, tài liệu tại Bộ Ngoại giao")
+	c.shot("procedures-citizen-02-search")
+	c.press("open the procedure", `main a[href="/procedures/1.900001"]`)
+	mustContain(t, "procedure page", c.text("main"), "30.000 VND")
+	c.shot("procedures-citizen-03-procedure")
+
+	c.press("apply", `main a[href="/procedures/1.900001/apply"]`)
+	c.step("prefill", chromedp.WaitVisible(css(apply)), chromedp.SendKeys(css(`#f-applicant-id_number`), "001188004215"))
+	c.press("prefill", apply+` button[name=prefill]`)
+	name, err := chromedp.Run(c.ctx, chromedp.Value(css(`#f-applicant-full_name`)))
+	if err != nil || name != "Nguyễn Thị Lan" {
+		c.shot("failed-prefill")
+		t.Fatalf("the name prefilled from the population database = %q (%v)", name, err)
+	}
+	c.step("fill the form", chromedp.Click(css(`#f-applicant-id_type-cccd`)),
+		chromedp.SetValue(css(`#f-applicant-email`), "citizen@example.com"),
+		chromedp.SendKeys(css(`#f-document_name`), "Giấy khai sinh"),
+		chromedp.SendKeys(css(`#f-issuing_authority`), "UBND phường Kim Liên, Hà Nội"),
+		chromedp.SetValue(css(`#f-issue_date`), "1988-03-20"),
+		chromedp.SendKeys(css(`#f-issuing_country`), "Việt Nam"),
+		chromedp.SendKeys(css(`#f-copies`), "2"),
+		chromedp.SendKeys(css(`#f-purpose`), "Nộp hồ sơ du học tại Pháp"),
+		chromedp.Click(css(`#f-delivery-counter`)),
+		chromedp.Click(css(`#f-declaration`)))
+	c.shot("procedures-citizen-04-form")
+	c.press("save the form", apply+` .actions button[type=submit]`)
+	c.step("application page", chromedp.WaitVisible(css(`#file-paper`)))
+	draftURL, err := chromedp.Run(c.ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	draftURL, _, _ = strings.Cut(draftURL, "?")
+	c.shot("procedures-citizen-05-application")
+
+	files := t.TempDir()
+	for _, doc := range []string{"identity_copy", "paper", "paper_copy"} {
+		c.step("choose "+doc, chromedp.SetUploadFiles(css(`#file-`+doc), []string{writePDF(t, files, doc+".pdf", doc)}))
+		c.press("upload "+doc, `form:has(#file-`+doc+`) button[type=submit]`)
+	}
+	for _, doc := range []string{"identity_copy.pdf", "paper.pdf", "paper_copy.pdf"} {
+		mustContain(t, "uploaded documents", c.text("main"), doc)
+	}
+	c.shot("procedures-citizen-06-uploaded")
+
+	c.press("go to the gateway", `a[href$="/pay"]`)
+	c.step("checkout", chromedp.WaitVisible(css(`button[value=pay]`)))
+	mustContain(t, "checkout", c.text("main"), "30.000")
+	c.shot("procedures-citizen-07-checkout")
+	c.press("pay", `button[value=pay]`)
+	// The gateway's signed callback reaches the server on its own; the
+	// page shows the fee paid once it has.
+	eventually(t, "the payment on the application page", func() bool {
+		c.step("reload the application", chromedp.Navigate(draftURL), chromedp.WaitVisible(css(`main h1`)))
+		return !c.has(`a[href$="/pay"]`)
+	})
+	c.shot("procedures-citizen-08-paid")
+
+	c.press("submit", `form[action$="/submit"] button[type=submit]`)
+	c.step("receipt", chromedp.WaitVisible(css(`.page-head strong code`)))
+	code := strings.TrimSpace(c.text(`.page-head strong code`))
+	receipt := c.text("main")
+	mustContain(t, "receipt", receipt, "Ngày hẹn trả kết quả")
+	if code == "" || !c.has(`main dd strong time[datetime]`) {
+		t.Errorf("the receipt shows no code (%q) or no appointment:\n%s", code, receipt)
+	}
+	c.shot("procedures-citizen-09-receipt")
+
+	c.open("track", "/track")
+	c.step("track code", chromedp.SendKeys(css(`#track-code`), code))
+	c.press("track", `form[action="/track"] button[type=submit]`)
+	mustContain(t, "tracking", c.text("main"), "Mới đăng ký")
+	c.shot("procedures-citizen-10-track")
+
+	// The staff of the Consular Department.
+	dossier := "/console/dossiers/" + code
+	officer, err := a.Identity.StaffByUsername(context.Background(), "consular.officer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk := newWindow(t, browser, dir, base)
+	clerk.staffSignIn(a, "consular.clerk")
+	clerk.open("queue", "/console/dossiers")
+	mustContain(t, "queue", clerk.text("main"), code)
+	clerk.shot("procedures-clerk-01-queue")
+	clerk.press("open the dossier", `main a[href="`+dossier+`"]`)
+	clerk.step("dossier", chromedp.WaitVisible(css(`#act-receive-submit`)))
+	clerk.shot("procedures-clerk-02-dossier")
+	clerk.act("receive", "receive", "")
+	mustContain(t, "received", clerk.text(`.page-head`), "Đã tiếp nhận")
+	clerk.shot("procedures-clerk-03-received")
+
+	off := newWindow(t, browser, dir, base)
+	off.staffSignIn(a, "consular.officer")
+	off.open("officer's dossier", dossier)
+	off.step("assign to self", chromedp.SetValue(css(`#act-assign-assignee`), strconv.FormatInt(officer.ID, 10)))
+	off.act("assign", "assign", "")
+	mustContain(t, "assigned", off.text("main"), officer.FullName)
+	off.shot("procedures-clerk-04-assigned")
+	off.act("request documents", "request-documents", "Đề nghị bổ sung bản dịch công chứng giấy khai sinh sang tiếng Anh.")
+	mustContain(t, "documents requested", off.text(`.page-head`), "Yêu cầu bổ sung giấy tờ")
+	off.shot("procedures-clerk-05-documents-requested")
+
+	clerk.open("clerk's dossier", dossier)
+	clerk.act("supplement", "supplement", "")
+	mustContain(t, "supplemented", clerk.text(`.page-head`), "Đang xử lý")
+	clerk.shot("procedures-clerk-06-supplemented")
+
+	off.open("officer's dossier again", dossier)
+	off.act("appraise", "appraise", "")
+	off.shot("procedures-clerk-07-appraised")
+
+	approver := newWindow(t, browser, dir, base)
+	approver.staffSignIn(a, "consular.approver")
+	approver.open("approver's dossier", dossier)
+	approver.act("approve", "approve", "")
+	approver.step("signed result", chromedp.WaitVisible(css(`#dossier-result`)))
+	mustContain(t, "approved", approver.text(`.page-head`), "Đã xử lý xong")
+	approver.shot("procedures-clerk-08-approved")
+
+	clerk.open("clerk's dossier to return", dossier)
+	clerk.act("return the result", "return-result", "")
+	mustContain(t, "returned", clerk.text(`.page-head`), "Đã trả kết quả")
+	history := clerk.text(`section[aria-labelledby=dossier-history]`)
+	for _, entry := range []string{"Nộp hồ sơ", "Tiếp nhận hồ sơ", "Phân công xử lý", "Yêu cầu bổ sung giấy tờ",
+		"Nộp bổ sung giấy tờ", "Thẩm định", "Phê duyệt", "Trả kết quả"} {
+		if !strings.Contains(history, entry) {
+			t.Errorf("the history lacks %q:\n%s", entry, history)
+		}
+	}
+	clerk.shot("procedures-clerk-09-returned")
+
+	c.open("citizen's dossier", "/my/dossiers/"+code)
+	mustContain(t, "citizen's dossier", c.text("main"), "Đã trả kết quả")
+	rating := `form[action="/my/dossiers/` + code + `/rating"]`
+	if !c.has(rating) {
+		t.Fatalf("the returned dossier offers no rating:\n%s", c.text("main"))
+	}
+	c.shot("procedures-citizen-11-returned")
+	c.step("five stars", chromedp.Click(css(`#stars-5`)))
+	c.press("rate", rating+` button[type=submit]`)
+	if c.has(rating) {
+		t.Errorf("the dossier still offers a rating after rating it")
+	}
+	c.shot("procedures-citizen-12-rated")
+
+	approver.open("indices", "/console/procedures/indices")
+	approver.shot("procedures-clerk-10-indices")
+	approver.open("reconciliation", "/console/procedures/reconciliation")
+	approver.shot("procedures-clerk-11-reconciliation")
+}
