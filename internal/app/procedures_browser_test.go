@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,10 +74,18 @@ func (w *window) has(sel string) bool {
 	return len(n) > 0
 }
 
-// shot saves a screenshot of the page.
+// untranslated matches what a page shows when the catalogue lacks a
+// key (the key itself) or a message's arguments do not fit it.
+var untranslated = regexp.MustCompile(`\b(procedures|form|nav)\.[a-z_]+[.a-z0-9_]*|%!`)
+
+// shot saves a screenshot of the page, and fails the test when the page
+// shows an i18n key or a broken message.
 func (w *window) shot(name string) {
 	w.t.Helper()
 	shot(w.ctx, w.t, w.dir, name)
+	if m := untranslated.FindString(w.text("body")); m != "" {
+		w.t.Errorf("%s shows %q untranslated", name, m)
+	}
 }
 
 // staffSignIn signs a demo staff member in on the console, confirming

@@ -116,7 +116,10 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 	}
 	d.Lifecycle = next
 	d.DueAt = next.Clock.Due(cal, now)
-	if from == StatusRegistered && next.Status == StatusReceived {
+	// The receipt's appointment is the deadline at receipt; when the
+	// applicant's time (documents, payment) moves the deadline on, the
+	// appointment moves with it, and the notice of the change says so.
+	if from == StatusRegistered && next.Status == StatusReceived || from.Paused() && d.DueAt.After(d.AppointmentAt) {
 		d.AppointmentAt = d.DueAt
 	}
 	if !next.Clock.FinishedAt.IsZero() && from != next.Status && (next.Status == StatusCompleted || next.Status == StatusStopped) {

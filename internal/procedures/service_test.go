@@ -469,6 +469,9 @@ func TestPausedTimeIsNotCountedAndOverdueGetsApology(t *testing.T) {
 		if got := cal.Date(d.DueAt).String(); got != "2025-03-14" {
 			t.Errorf("due after a pause Monday→Thursday = %s, want Friday 2025-03-14", got)
 		}
+		if !d.AppointmentAt.Equal(d.DueAt) {
+			t.Errorf("the appointment stayed at %s when the applicant's time moved the deadline to %s", d.AppointmentAt, d.DueAt)
+		}
 		if _, err := f.svc.Apologise(f.as(f.officer), f.officer, d.Code, calendar.Date{Year: 2025, Month: 3, Day: 20}, "Chờ xác minh"); !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("an apology for a dossier on time = %v", err)
 		}
