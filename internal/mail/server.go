@@ -270,6 +270,16 @@ func (ss *session) readLine() (string, error) {
 	}
 }
 
+// line reads the client's next line, telling the client when it is too
+// long (the session then ends).
+func (ss *session) line() (string, error) {
+	line, err := ss.readLine()
+	if errors.Is(err, errLineTooLong) {
+		ss.reply(500, "line too long") //nolint:errcheck // the session ends with err anyway
+	}
+	return line, err
+}
+
 func (s *Server) serve(conn net.Conn) error {
 	_, isTLS := conn.(*tls.Conn)
 	ss := &session{conn: conn, r: bufio.NewReaderSize(conn, maxLine), w: bufio.NewWriter(conn), isTLS: isTLS}
@@ -277,11 +287,7 @@ func (s *Server) serve(conn net.Conn) error {
 		return err
 	}
 	for {
-		line, err := ss.readLine()
-		if errors.Is(err, errLineTooLong) {
-			ss.reply(500, "line too long")
-			return err
-		}
+		line, err := ss.line()
 		if err != nil {
 			return err
 		}
@@ -430,11 +436,7 @@ func (s *Server) data(ss *session) error {
 	var raw bytes.Buffer
 	tooBig := false
 	for {
-		line, err := ss.readLine()
-		if errors.Is(err, errLineTooLong) {
-			ss.reply(500, "line too long")
-			return err
-		}
+		line, err := ss.line()
 		if err != nil {
 			return err
 		}

@@ -535,12 +535,5 @@ func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", a.MediaType)
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Cache-Control", "private, no-store")
-	hd.Set("Content-Length", strconv.Itoa(len(content)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(content) //nolint:errcheck // the client went away
+	serveFile(w, a.Filename, a.MediaType, content)
 }

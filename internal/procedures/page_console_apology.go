@@ -48,13 +48,8 @@ func (h *Handler) consoleApology(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, fmt.Errorf("%w: dossier %s has no letter of apology; one is written when a dossier is overdue", errs.ErrNotFound, d.Code))
 		return
 	}
-	z, err := h.zoneOf(ctx, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
 	p := h.shell.Page(r, web.Console, "procedures.console.apology.title")
-	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
+	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -1,8 +1,6 @@
 package procedures
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -120,12 +118,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		web.Error(w, r, err)
 		return
 	}
-	z, err := h.zoneOf(ctx, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	unit, err := h.unitNameOf(ctx, web.LangFrom(ctx), d.UnitID)
+	unit, z, err := h.unitPlace(ctx, web.LangFrom(ctx), d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -291,43 +284,6 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 		}
 	}
 	return req, nil
-}
-
-func (h *Handler) consoleAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		web.Error(w, r, fmt.Errorf("%w: no such attachment", errs.ErrNotFound))
-		return
-	}
-	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	portalServeFile(w, a.Filename, a.MediaType, content)
-}
-
-// resultFile is the signed result as it is downloaded: the document as it
-// was signed, byte for byte (so it is not indented: indenting would change
-// the bytes the signature covers), beside its key id and signature.
-type resultFile struct {
-	Document  json.RawMessage `json:"document"`
-	KeyID     string          `json:"key_id"`
-	Signature string          `json:"signature"`
-}
-
-func (h *Handler) consoleResult(w http.ResponseWriter, r *http.Request) {
-	res, err := h.svc.Result(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	body, err := json.Marshal(resultFile{Document: res.Raw, KeyID: res.KeyID, Signature: res.Signature})
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	portalServeFile(w, res.Document.DossierCode+"-result.json", "application/json", body)
 }
 
 // verifyFields returns the verification form's fields, filled with stored

@@ -176,13 +176,15 @@ func (h *Handler) procedureName(lang i18n.Lang, code string) string {
 	return pick(lang, p.NameVI, p.NameEN)
 }
 
-// unitNameOf returns the name of the unit with id in lang.
-func (h *Handler) unitNameOf(ctx context.Context, lang i18n.Lang, id int64) (string, error) {
+// unitPlace returns the name in lang of the unit with id, and its time
+// display: where a dossier is and what its times read there.
+func (h *Handler) unitPlace(ctx context.Context, lang i18n.Lang, id int64) (string, zoned, error) {
 	u, err := h.svc.opts.Directory.Unit(ctx, id)
 	if err != nil {
-		return "", fmt.Errorf("procedures: the unit of a dossier: %w", err)
+		return "", zoned{}, fmt.Errorf("procedures: the unit of a dossier: %w", err)
 	}
-	return portalUnitName(lang, u), nil
+	z, err := h.zoneOf(ctx, id)
+	return portalUnitName(lang, u), z, err
 }
 
 // formValues parses a url-encoded form, refusing a malformed body as bad

@@ -60,12 +60,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Portal, "procedures.portal.receipt.title")
-	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	z, err := h.zoneOf(ctx, d.UnitID)
+	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -263,12 +258,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	p := h.shell.Page(r, web.Portal, "procedures.portal.dossier.title")
-	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	z, err := h.zoneOf(ctx, d.UnitID)
+	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -344,7 +334,7 @@ func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	portalServeFile(w, a.Filename, a.MediaType, content)
+	serveFile(w, a.Filename, a.MediaType, content)
 }
 
 // portalResultFile is the electronic result as the applicant downloads it: the
@@ -372,7 +362,7 @@ func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, fmt.Errorf("procedures: encode the result of %s: %w", r.PathValue("code"), err))
 		return
 	}
-	portalServeFile(w, "ket-qua-"+r.PathValue("code")+".json", "application/json", b.Bytes())
+	serveFile(w, "ket-qua-"+r.PathValue("code")+".json", "application/json", b.Bytes())
 }
 
 func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {

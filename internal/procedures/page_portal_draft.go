@@ -142,12 +142,7 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	p := h.shell.Page(r, web.Portal, "procedures.portal.draft.title")
-	unit, err := h.unitNameOf(ctx, p.Lang, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	z, err := h.zoneOf(ctx, d.UnitID)
+	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -258,17 +253,17 @@ func (h *Handler) getDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	portalServeFile(w, a.Filename, a.MediaType, content)
+	serveFile(w, a.Filename, a.MediaType, content)
 }
 
-// portalServeFile sends a stored file as a download of its recorded type, never
+// serveFile sends a stored file as a download of its recorded type, never
 // to be sniffed into something a browser would run.
-func portalServeFile(w http.ResponseWriter, name, mediaType string, content []byte) {
+func serveFile(w http.ResponseWriter, name, mediaType string, content []byte) {
 	h := w.Header()
 	h.Set("Content-Type", mediaType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Length", strconv.Itoa(len(content)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(content) //nolint:errcheck // the client went away

@@ -657,29 +657,40 @@ func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds 
 	ds.Lifecycle = NewLifecycle(now, p.TimeLimit.WorkingDays)
 	ds.SubmittedAt, ds.UpdatedAt, ds.Version = now, now, 1
 	ds.AppointmentAt = cal.AddWorkingDays(now, p.TimeLimit.WorkingDays)
-	// The number is taken in a transaction of its own: held to the end
-	// of the submission's, the day's counter would make every submission
-	// to a unit wait for the one before (PostgreSQL locks the row). A
-	// submission that fails after it leaves a gap in the day's numbers,
-	// which the code's readers need not mind: a code names one dossier,
-	// it does not count them.
-	var seq int
-	if err := s.db.InTx(ctx, func(tx *store.Tx) (err error) {
-		seq, err = nextSeq(ctx, tx, u.Code, cal.Date(now))
-		return err
-	}); err != nil {
-		return err
+	// On PostgreSQL the number is taken in a transaction of its own: held
+	// to the end of the submission's, the day's counter row would make
+	// every submission to a unit wait for the one before. A submission
+	// that fails after it leaves a gap in the day's numbers, which the
+	// code's readers need not mind: a code names one dossier, it does not
+	// count them. SQLite has one writer at a time anyway, so there the
+	// number is taken in the submission's transaction, sparing a commit.
+	number := func(tx *store.Tx) error {
+		seq, err := nextSeq(ctx, tx, u.Code, cal.Date(now))
+		if err != nil {
+			return err
+		}
+		code, err := NewDossierCode(u.Code, now, cal.Location(), seq)
+		if err != nil {
+			return err
+		}
+		ds.Code = code.String()
+		return nil
 	}
-	code, err := NewDossierCode(u.Code, now, cal.Location(), seq)
-	if err != nil {
-		return err
-	}
-	ds.Code = code.String()
-	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+ds.Code))
-	if err != nil {
-		return fmt.Errorf("procedures: seal the form: %w", err)
+	if s.db.Dialect == store.Postgres {
+		if err := s.db.InTx(ctx, number); err != nil {
+			return err
+		}
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if ds.Code == "" {
+			if err := number(tx); err != nil {
+				return err
+			}
+		}
+		sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+ds.Code))
+		if err != nil {
+			return fmt.Errorf("procedures: seal the form: %w", err)
+		}
 		if err := insertDossier(ctx, tx, ds, sealed); err != nil {
 			return err
 		}
