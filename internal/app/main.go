@@ -25,6 +25,7 @@ import (
 	"chancery/internal/exchange"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
+	"chancery/internal/procedures"
 	"chancery/internal/store"
 )
 
@@ -38,6 +39,7 @@ Usage:
   chancery audit <command> ...  the audit ledger: verify, checkpoint, proof, archive, witness ("chancery audit help")
   chancery exchange <command>   the data exchange: services, conf, token, send, inbox ("chancery exchange help")
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
+  chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
@@ -74,6 +76,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "calendar":
 		err = calendar.Command(ctx, stdout, stderr, rest)
+	case "procedures":
+		err = procedures.Command(ctx, stdout, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":

@@ -50,8 +50,11 @@ func (a *App) openProcedures(ctx context.Context) error {
 		a.Mail = mail.NewOutbox(a.DB, send, mail.OutboxConfig{Log: a.log})
 	}
 	cat, err := procedures.BuiltinCatalogue()
+	if a.cfg.Catalogue != "" {
+		cat, err = procedures.LoadCatalogueDir(a.cfg.Catalogue)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("the catalogue of procedures: %w", err)
 	}
 	link := &exchangeLink{node: a.Node, dir: a.Identity}
 	opts := procedures.Options{DB: a.DB, Catalogue: cat, Ring: a.Keys, Bucket: a.Blobs, Directory: a.Identity, Recorder: a.Audit,

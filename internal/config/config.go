@@ -101,6 +101,10 @@ type Config struct {
 	// MailFrom is the sender of Chancery's mail. Default
 	// "Chancery <no-reply@localhost>".
 	MailFrom string
+	// Catalogue is a directory holding the catalogue of procedures as
+	// edited by the ministry's administrators (chancery procedures
+	// export); empty: the catalogue built in.
+	Catalogue string
 	// PaymentGateway is the payment gateway's API base URL, where orders
 	// are created (POST <url>/v1/orders). Empty: online payment is off,
 	// except in --demo, which uses the gateway simulator.
@@ -210,6 +214,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
 	s.str(&c.SMTP, "smtp", "", "mail server URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=off only for a server on this host (empty: none; in --demo mail goes to the mailbox simulator)")
 	s.str(&c.MailFrom, "mail-from", "Chancery <no-reply@localhost>", "sender address of Chancery's e-mail, such as \"Bộ Ngoại giao <no-reply@mofa.gov.vn>\"")
+	s.str(&c.Catalogue, "catalogue", "", "directory of the catalogue of procedures as edited by administrators (see chancery procedures export); empty: the built-in one")
 	s.str(&c.PaymentGateway, "payment-gateway", "", "payment gateway API URL for online fees, such as https://pay.example/api (empty: none; in --demo the gateway simulator)")
 	s.str(&c.PaymentMerchantKey, "payment-merchant-key", "", "this ministry's merchant key at the payment gateway")
 	s.str(&c.PaymentSecret, "payment-secret", "", "the payment gateway's callback signing secret (base64url, 32 bytes)")

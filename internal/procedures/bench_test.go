@@ -461,18 +461,22 @@ func (s *bulkSet) checkPlans(tb testing.TB) {
 	if err := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT id FROM dossiers WHERE code = ?`), s.mine[0]).Scan(&sample); err != nil {
 		tb.Fatal(err)
 	}
-	queue := `SELECT ` + queueColumns + ` FROM dossiers d WHERE `
+	query := func(statuses []Status, after cursor) (string, []any) {
+		return queueQuery(unit, statuses, 0, after, DefaultQueueLimit+1)
+	}
+	first, firstArgs := query(nil, cursor{due: -1})
+	deep, deepArgs := query(nil, cursor{due: due, id: after})
+	status, statusArgs := query([]Status{StatusProcessing}, cursor{due: -1})
+	wait, waitArgs := query(waiting, cursor{due: -1})
 	for _, q := range []struct {
 		name, query string
 		args        []any
 		seek        []string // the columns the index must seek on
 	}{
-		{"queue-first", queue + `d.unit_id = ? AND d.open = 1 ORDER BY d.due_us, d.id LIMIT ?`, []any{unit, 51}, []string{"unit_id", "open"}},
-		{"queue-deep", queue + `d.unit_id = ? AND d.open = 1 AND (d.due_us > ? OR (d.due_us = ? AND d.id > ?)) ORDER BY d.due_us, d.id LIMIT ?`,
-			[]any{unit, due, due, after, 51}, []string{"unit_id", "open", "due_us"}},
-		{"queue-status", queue + `d.unit_id = ? AND d.status IN (?) ORDER BY d.due_us, d.id LIMIT ?`, []any{unit, int(StatusProcessing), 51}, []string{"unit_id", "status"}},
-		{"queue-waiting", queue + `d.unit_id = ? AND d.status IN (?, ?) ORDER BY d.due_us, d.id LIMIT ?`,
-			[]any{unit, int(waiting[0]), int(waiting[1]), 51}, []string{"unit_id", "status"}},
+		{"queue-first", first, firstArgs, []string{"unit_id", "open"}},
+		{"queue-deep", deep, deepArgs, []string{"unit_id", "open", "due_us"}},
+		{"queue-status", status, statusArgs, []string{"unit_id", "status"}},
+		{"queue-waiting", wait, waitArgs, []string{"unit_id", "status"}},
 		{"lookup", `SELECT ` + dossierColumns + ` FROM dossiers d JOIN units u ON u.id = d.unit_id WHERE d.code = ?`, []any{s.mine[0]}, []string{"code"}},
 		{"history", `SELECT action, from_status, to_status, actor_kind, actor_name, unit_id, reason, at_us FROM dossier_events WHERE dossier_id = ? ORDER BY id`,
 			[]any{sample}, []string{"dossier_id"}},

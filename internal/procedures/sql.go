@@ -306,10 +306,20 @@ func scanQueue(rows *sql.Rows) ([]queueRow, error) {
 }
 
 // queueRows reads a unit's queue in (due, id) order after the cursor.
-// Each status is read through the index on (unit, status, due, id), and
-// all open ones through the one on (unit, open, due, id), so a page costs
-// the same with a million dossiers as with a hundred.
 func queueRows(ctx context.Context, q store.Queryer, unit int64, statuses []Status, assignee int64, after cursor, limit int) ([]queueRow, error) {
+	query, args := queueQuery(unit, statuses, assignee, after, limit)
+	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("procedures: read the work queue: %w", err)
+	}
+	return scanQueue(rows)
+}
+
+// queueQuery is the query of a queue page. Each status is read through
+// the index on (unit, status, due, id), and all open ones through the one
+// on (unit, open, due, id), so a page costs the same with a million
+// dossiers as with a hundred.
+func queueQuery(unit int64, statuses []Status, assignee int64, after cursor, limit int) (string, []any) {
 	where := []string{"d.unit_id = ?"}
 	args := []any{unit}
 	if len(statuses) == 0 {
@@ -329,13 +339,7 @@ func queueRows(ctx context.Context, q store.Queryer, unit int64, statuses []Stat
 		// cursor instead of filtering every entry before it.
 		where, args = append(where, "(d.due_us, d.id) > (?, ?)"), append(args, after.due, after.id)
 	}
-	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+queueColumns+` FROM dossiers d WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY d.due_us, d.id LIMIT ?`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("procedures: read the work queue: %w", err)
-	}
-	return scanQueue(rows)
+	return `SELECT ` + queueColumns + ` FROM dossiers d WHERE ` + strings.Join(where, " AND ") + ` ORDER BY d.due_us, d.id LIMIT ?`, append(args, limit)
 }
 
 func citizenRows(ctx context.Context, q store.Queryer, citizen int64) ([]QueueItem, error) {
