@@ -237,7 +237,7 @@ func (h *Handler) apiCreateDraft(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := h.svc.CreateDraft(r.Context(), web.SubjectFrom(r.Context()),
-		NewDraft{Procedure: req.Procedure, UnitCode: req.UnitCode, Form: req.Form, Prefilled: req.Prefilled})
+		NewDraft(req))
 	if err != nil {
 		apiError(w, r, err)
 		return
