@@ -207,16 +207,28 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("exchange: JetStream of domain %s: %w", n.domain, err)
 	}
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t := &transport{n: n, nc: nc, js: js, ctx: ctx, dests: map[string]*destination{}, sources: map[string]context.CancelFunc{},
 		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1),
 		walKick: make(chan struct{}, 1)}
-	if err := t.createStream(ctx); err != nil {
+	// failed stops what started before a failure, and reports it unless
+	// ctx ended meanwhile: a transport stopped while it started is not
+	// broken.
+	failed := func(err error) error {
+		cancel()
+		t.wg.Wait()
+		if parent.Err() != nil {
+			return nil
+		}
 		return err
 	}
+	if err := t.createStream(ctx); err != nil {
+		return failed(err)
+	}
 	if err := n.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM exchange_log`).Scan(&t.startSeq); err != nil {
-		return fmt.Errorf("exchange: read the message log: %w", err)
+		return failed(fmt.Errorf("exchange: read the message log: %w", err))
 	}
 	if !n.tr.CompareAndSwap(nil, t) {
 		return errors.New("exchange: the node's transport is already running")
@@ -236,12 +248,12 @@ func (n *Node) Run(ctx context.Context) error {
 		err := t.openWriter(ctx)
 		t.writeMu.Unlock()
 		if err != nil {
-			return err
+			return failed(err)
 		}
 		t.spawn(func() { t.runCheckpoints(ctx) })
 	}
 	if err := t.resumePending(ctx); err != nil {
-		return err
+		return failed(err)
 	}
 	t.spawn(func() { n.RunLogSigner(ctx, 200*time.Millisecond) })
 	t.spawn(func() { t.runRetention(ctx) })
