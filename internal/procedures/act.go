@@ -133,8 +133,7 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 	if err := updateDossier(ctx, tx, d, based); err != nil {
 		return err
 	}
-	e := Entry{Action: string(req.Action), From: from, To: next.Status, ActorKind: string(o.Actor.Kind), ActorName: o.Actor.Name,
-		UnitID: d.UnitID, Reason: strings.TrimSpace(req.Reason), At: now}
+	e := entryBy(o, Entry{Action: string(req.Action), From: from, To: next.Status, UnitID: d.UnitID, Reason: strings.TrimSpace(req.Reason), At: now})
 	if err := insertEntry(ctx, tx, d.ID, e); err != nil {
 		return err
 	}
@@ -153,6 +152,16 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 		return s.notify(ctx, tx, d, string(req.Action), e.Reason)
 	}
 	return nil
+}
+
+// entryBy returns e as taken by o's actor: a staff member or a citizen by
+// id (the staff's username names them too), the system by none.
+func entryBy(o audit.Origin, e Entry) Entry {
+	e.ActorKind, e.ActorName = string(o.Actor.Kind), o.Actor.Name
+	if o.Actor.Kind == audit.ActorStaff || o.Actor.Kind == audit.ActorCitizen {
+		e.ActorID, _ = strconv.ParseInt(o.Actor.ID, 10, 64)
+	}
+	return e
 }
 
 // checkAssignee refuses an assignee who is not an active officer or
@@ -278,7 +287,7 @@ func (s *Service) Rate(ctx context.Context, sub authz.Subject, code string, star
 		if err := updateDossier(ctx, tx, d, based); err != nil {
 			return err
 		}
-		if err := insertEntry(ctx, tx, d.ID, Entry{Action: "rate", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind), UnitID: d.UnitID, At: d.UpdatedAt}); err != nil {
+		if err := insertEntry(ctx, tx, d.ID, entryBy(o, Entry{Action: "rate", From: d.Status, To: d.Status, UnitID: d.UnitID, At: d.UpdatedAt})); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, o, "dossier.rate", d, map[string]string{"rating": strconv.Itoa(stars)})
@@ -328,7 +337,7 @@ func (s *Service) Apologise(ctx context.Context, sub authz.Subject, code string,
 		if err := updateDossier(ctx, tx, d, based); err != nil {
 			return err
 		}
-		e := Entry{Action: "apologise", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind), ActorName: o.Actor.Name, UnitID: d.UnitID, Reason: reason, At: now}
+		e := entryBy(o, Entry{Action: "apologise", From: d.Status, To: d.Status, UnitID: d.UnitID, Reason: reason, At: now})
 		if err := insertEntry(ctx, tx, d.ID, e); err != nil {
 			return err
 		}
@@ -398,8 +407,8 @@ func (s *Service) TransferOpenTx(ctx context.Context, tx *store.Tx, fromUnit, to
 		if err := updateDossier(ctx, tx, d, based); err != nil {
 			return 0, err
 		}
-		if err := insertEntry(ctx, tx, d.ID, Entry{Action: "transfer", From: d.Status, To: d.Status, ActorKind: string(o.Actor.Kind),
-			ActorName: o.Actor.Name, UnitID: toUnit, Reason: "unit merged into " + toCode, At: now}); err != nil {
+		if err := insertEntry(ctx, tx, d.ID, entryBy(o, Entry{Action: "transfer", From: d.Status, To: d.Status, UnitID: toUnit,
+			Reason: "unit merged into " + toCode, At: now})); err != nil {
 			return 0, err
 		}
 		if err := s.record(ctx, tx, o, "dossier.transfer", d, map[string]string{"from_unit": strconv.FormatInt(fromUnit, 10), "to": toCode}); err != nil {

@@ -104,6 +104,8 @@ type Entry struct {
 	From      Status    `json:"from_status"`
 	To        Status    `json:"to_status"`
 	ActorKind string    `json:"actor_kind"`
+	// ActorID is the staff member's or citizen's id; 0 for the system.
+	ActorID   int64     `json:"-"`
 	ActorName string    `json:"actor_name,omitempty"`
 	UnitID    int64     `json:"-"`
 	Reason    string    `json:"reason,omitempty"`

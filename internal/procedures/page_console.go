@@ -1,11 +1,13 @@
 package procedures
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
@@ -103,10 +105,20 @@ func consoleFormError(w http.ResponseWriter, r *http.Request, err error, draw fu
 	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return consoleExplain(p, err) }, draw)
 }
 
-// consoleActorName names who took a step of a dossier's history: the
-// person, or the kind of actor (the applicant, the system) when the entry
-// names none.
-func consoleActorName(p web.Page, e Entry) string {
+// consoleActorName names who took a step of a dossier's history: a staff
+// member by full name (as the directory has it, else the username the
+// entry kept), or the kind of actor (the applicant, the system).
+func (h *Handler) consoleActorName(ctx context.Context, p web.Page, e Entry, names map[int64]string) string {
+	if e.ActorKind == string(audit.ActorStaff) && e.ActorID != 0 && h.opts.Staff != nil {
+		name, ok := names[e.ActorID]
+		if !ok {
+			name, _ = h.opts.Staff.StaffName(ctx, e.ActorID)
+			names[e.ActorID] = name
+		}
+		if name != "" {
+			return name
+		}
+	}
 	if e.ActorName != "" {
 		return e.ActorName
 	}

@@ -152,8 +152,9 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 			Href:     consoleDossierPath(d.Code) + "/attachments/" + strconv.FormatInt(a.ID, 10),
 			Document: docs[a.DocumentKey], Filename: a.Filename, MediaType: a.MediaType, Size: portalFormatSize(p.Lang, a.Size)})
 	}
+	names := map[int64]string{}
 	for _, e := range d.History {
-		row := consoleHistoryRow{At: z.at(e.At), Action: p.T(portalEntryKey(e.Action)), Actor: consoleActorName(p, e), Reason: e.Reason}
+		row := consoleHistoryRow{At: z.at(e.At), Action: p.T(portalEntryKey(e.Action)), Actor: h.consoleActorName(ctx, p, e, names), Reason: e.Reason}
 		if e.From.Valid() {
 			row.FromKey = e.From.Key()
 		}

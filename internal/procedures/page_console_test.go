@@ -32,7 +32,7 @@ type consoleStaff struct{ f *fixture }
 
 func (s consoleStaff) StaffName(_ context.Context, id int64) (string, error) {
 	if name, ok := s.f.staffName[id]; ok {
-		return name, nil
+		return "Cán bộ " + name, nil
 	}
 	return "", fmt.Errorf("%w: no staff member %d", errs.ErrNotFound, id)
 }
@@ -253,7 +253,7 @@ func TestConsoleClerkFlowThroughThePages(t *testing.T) {
 			}
 			at += i + 1
 		}
-		for _, want := range []string{"Thiếu bản dịch công chứng", vi("procedures.status.10"), "officer", "approver", "Nguyễn Thị Lan", "Bằng tốt nghiệp đại học"} {
+		for _, want := range []string{"Thiếu bản dịch công chứng", vi("procedures.status.10"), "Cán bộ officer", "Cán bộ approver", "Nguyễn Thị Lan", "Bằng tốt nghiệp đại học"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the dossier page lacks %q", want)
 			}

@@ -694,8 +694,7 @@ func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds 
 		if err := insertDossier(ctx, tx, ds, sealed); err != nil {
 			return err
 		}
-		e := Entry{Action: "submit", From: 0, To: StatusRegistered, UnitID: u.ID, At: now}
-		e.ActorKind, e.ActorName = string(o.Actor.Kind), o.Actor.Name
+		e := entryBy(o, Entry{Action: "submit", From: 0, To: StatusRegistered, UnitID: u.ID, At: now})
 		if err := insertEntry(ctx, tx, ds.ID, e); err != nil {
 			return err
 		}

@@ -228,8 +228,8 @@ func loadDossier(ctx context.Context, q store.Queryer, code string) (*Dossier, e
 func insertEntry(ctx context.Context, tx *store.Tx, dossierID int64, e Entry) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO dossier_events
 		(dossier_id, action, from_status, to_status, actor_kind, actor_id, actor_name, unit_id, reason, at_us)
-		VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`),
-		dossierID, e.Action, int(e.From), int(e.To), e.ActorKind, e.ActorName, e.UnitID, e.Reason, us(e.At))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		dossierID, e.Action, int(e.From), int(e.To), e.ActorKind, e.ActorID, e.ActorName, e.UnitID, e.Reason, us(e.At))
 	if err != nil {
 		return fmt.Errorf("procedures: record the dossier's history: %w", err)
 	}
@@ -237,7 +237,7 @@ func insertEntry(ctx context.Context, tx *store.Tx, dossierID int64, e Entry) er
 }
 
 func listEntries(ctx context.Context, q store.Queryer, dossierID int64) ([]Entry, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT action, from_status, to_status, actor_kind, actor_name, unit_id, reason, at_us
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT action, from_status, to_status, actor_kind, actor_id, actor_name, unit_id, reason, at_us
 		FROM dossier_events WHERE dossier_id = ? ORDER BY id`), dossierID)
 	if err != nil {
 		return nil, fmt.Errorf("procedures: read the dossier's history: %w", err)
@@ -247,7 +247,7 @@ func listEntries(ctx context.Context, q store.Queryer, dossierID int64) ([]Entry
 	for rows.Next() {
 		var e Entry
 		var at int64
-		if err := rows.Scan(&e.Action, &e.From, &e.To, &e.ActorKind, &e.ActorName, &e.UnitID, &e.Reason, &at); err != nil {
+		if err := rows.Scan(&e.Action, &e.From, &e.To, &e.ActorKind, &e.ActorID, &e.ActorName, &e.UnitID, &e.Reason, &at); err != nil {
 			return nil, err
 		}
 		e.At = fromUS(at)
