@@ -233,11 +233,11 @@ func (a *App) paymentGateway() (*gateway, error) {
 	return gw, nil
 }
 
-// checkout creates the order of an application's fee at the gateway and
-// returns the gateway's checkout page.
-func (g *gateway) checkout(ctx context.Context, d procedures.Draft, returnURL string) (string, error) {
-	body, err := json.Marshal(payment.Order{OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency,
-		Description: "Lệ phí hồ sơ thủ tục " + d.Procedure, ReturnURL: returnURL, CallbackURL: g.callback()})
+// checkout creates an order at the gateway and returns the gateway's
+// checkout page.
+func (g *gateway) checkout(ctx context.Context, o procedures.PaymentOrder, returnURL string) (string, error) {
+	body, err := json.Marshal(payment.Order{OrderID: o.ID, Amount: o.Amount, Currency: o.Currency,
+		Description: o.Description, ReturnURL: returnURL, CallbackURL: g.callback()})
 	if err != nil {
 		return "", err
 	}

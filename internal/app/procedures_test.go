@@ -80,7 +80,8 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 	if err != nil || gw == nil {
 		t.Fatalf("the demo has no payment gateway: %v", err)
 	}
-	checkout, err := gw.checkout(ctx, draft, a.publicURL()+"/applications/"+draft.ID)
+	checkout, err := gw.checkout(ctx, procedures.PaymentOrder{ID: draft.ID, Amount: draft.FeeAmount, Currency: draft.FeeCurrency, Description: "test"},
+		a.publicURL()+"/applications/"+draft.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

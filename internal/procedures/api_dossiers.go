@@ -275,7 +275,7 @@ func (h *Handler) apiPayDraft(w http.ResponseWriter, r *http.Request) {
 	}
 	var url string
 	if err == nil {
-		url, err = h.checkout(r, d)
+		url, err = h.checkout(r, draftOrder(d), "/applications/"+d.ID+"?paid=1")
 	}
 	if err != nil {
 		web.Error(w, r, err)

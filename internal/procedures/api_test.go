@@ -704,9 +704,9 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 		}
 		var ordered []string
 		h, err := NewHandler(web.NewShell(), HandlerOptions{Service: a.svc, PaymentSecret: a.secret,
-			Checkout: func(_ context.Context, d Draft, returnURL string) (string, error) {
-				ordered = append(ordered, d.ID+" "+returnURL)
-				return "https://pay.example/v1/checkout/" + d.ID, nil
+			Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
+				ordered = append(ordered, o.ID+" "+returnURL)
+				return "https://pay.example/v1/checkout/" + o.ID, nil
 			}})
 		if err != nil {
 			t.Fatal(err)

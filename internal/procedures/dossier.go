@@ -100,10 +100,10 @@ type Attachment struct {
 
 // Entry is one step of a dossier's history.
 type Entry struct {
-	Action    string    `json:"action"` // a lifecycle action, or submit, transfer, apologise, rate
-	From      Status    `json:"from_status"`
-	To        Status    `json:"to_status"`
-	ActorKind string    `json:"actor_kind"`
+	Action    string `json:"action"` // a lifecycle action, or submit, transfer, apologise, rate
+	From      Status `json:"from_status"`
+	To        Status `json:"to_status"`
+	ActorKind string `json:"actor_kind"`
 	// ActorID is the staff member's or citizen's id; 0 for the system.
 	ActorID   int64     `json:"-"`
 	ActorName string    `json:"actor_name,omitempty"`

@@ -18,17 +18,29 @@ var templateFS embed.FS
 type HandlerOptions struct {
 	// Service is the procedure resolution system. Required.
 	Service *Service
-	// Checkout starts the payment of an application at the payment
-	// gateway and returns the address of the gateway's checkout page, to
-	// which the citizen's browser goes; returnURL is where the gateway
-	// sends the browser back. If nil, online payment is unavailable and
-	// applications with a fee cannot be submitted online.
-	Checkout func(ctx context.Context, d Draft, returnURL string) (string, error)
+	// Checkout starts the payment of an order at the payment gateway and
+	// returns the address of the gateway's checkout page, to which the
+	// citizen's browser goes; returnURL is where the gateway sends the
+	// browser back. If nil, online payment is unavailable: applications
+	// with a fee cannot be submitted online, and a fee the unit requests is
+	// paid at its counter.
+	Checkout func(ctx context.Context, o PaymentOrder, returnURL string) (string, error)
 	// PaymentSecret is the key the payment gateway signs its callbacks
 	// with. If empty, callbacks are refused.
 	PaymentSecret []byte
 	// Staff names staff members and lists a unit's, for assignment.
 	Staff StaffDirectory
+}
+
+// PaymentOrder is a fee to collect through the payment gateway: an
+// application's, under its draft id, or one a unit requested of a dossier
+// (status 6), under the dossier's code. RecordPayment takes the gateway's
+// report of either.
+type PaymentOrder struct {
+	ID          string
+	Amount      int64
+	Currency    string
+	Description string
 }
 
 // StaffDirectory is what the pages need of the directory's staff.

@@ -234,7 +234,10 @@ type portalDossierData struct {
 	RatingError string
 	Stars       []int
 	Fee         string
-	PayAtUnit   bool
+	// PayAtUnit reports that the unit requested a fee (status 6), and
+	// PayOnline that it may be paid through the payment gateway.
+	PayAtUnit bool
+	PayOnline bool
 }
 
 // portalDossierBack is what the dossier page says after a refused request.
@@ -267,7 +270,8 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		StatusKey: d.Status.Key(), ChannelKey: d.Channel.Key(), Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt),
 		Version: d.Version, Problem: back.problem, NoteError: back.noteError, RatingError: back.ratingError,
 		CanRate: d.Status == StatusReturned && d.Rating == 0, Rating: d.Rating, Stars: []int{5, 4, 3, 2, 1},
-		Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency), PayAtUnit: d.Status == StatusPaymentRequested}
+		Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency), PayAtUnit: d.Status == StatusPaymentRequested,
+		PayOnline: d.Status == StatusPaymentRequested && h.opts.Checkout != nil && d.FeeAmount > 0}
 	if d.Outcome != OutcomeNone {
 		data.OutcomeKey = d.Outcome.Key()
 	}
@@ -422,4 +426,28 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 	default:
 		web.Error(w, r, err)
 	}
+}
+
+// getPayDossier sends the applicant to the payment gateway to pay the fee
+// the unit requested of a dossier (status 6); the gateway's callback then
+// resumes its processing.
+func (h *Handler) getPayDossier(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	d, err := h.svc.Get(ctx, web.SubjectFrom(ctx), r.PathValue("code"))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	back := "/my/dossiers/" + d.Code
+	if d.Status != StatusPaymentRequested || d.FeeAmount == 0 {
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	checkout, err := h.checkout(r, PaymentOrder{ID: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
+		Description: "Lệ phí hồ sơ " + d.Code}, back+"?paid=1")
+	if err != nil {
+		h.showDossier(w, r, http.StatusServiceUnavailable, portalDossierBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.pay.failed")})
+		return
+	}
+	http.Redirect(w, r, checkout, http.StatusSeeOther)
 }

@@ -303,7 +303,7 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.unavailable")})
 		return
 	}
-	checkout, err := h.checkout(r, d)
+	checkout, err := h.checkout(r, draftOrder(d), "/applications/"+d.ID+"?paid=1")
 	if err != nil {
 		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.failed")})
 		return
@@ -311,18 +311,23 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, checkout, http.StatusSeeOther)
 }
 
+// draftOrder is the payment order of an application's fee.
+func draftOrder(d Draft) PaymentOrder {
+	return PaymentOrder{ID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Description: "Lệ phí thủ tục " + d.Procedure}
+}
+
 // errNoGateway answers a payment asked of a node without a gateway.
 var errNoGateway = fmt.Errorf("%w: online payment is not available on this node; pay at the unit's counter", errs.ErrUnavailable)
 
-// checkout starts paying draft d at the gateway and returns the gateway's
+// checkout starts paying order o at the gateway and returns the gateway's
 // checkout page, to which the browser goes; the gateway sends it back to
-// the application's page. Its errors are logged here and wrap
+// returnPath on this site. Its errors are logged here and wrap
 // errs.ErrUnavailable.
-func (h *Handler) checkout(r *http.Request, d Draft) (string, error) {
+func (h *Handler) checkout(r *http.Request, o PaymentOrder, returnPath string) (string, error) {
 	if h.opts.Checkout == nil {
 		return "", errNoGateway
 	}
-	checkout, err := h.opts.Checkout(r.Context(), d, portalAbsoluteURL(r, "/applications/"+d.ID+"?paid=1"))
+	checkout, err := h.opts.Checkout(r.Context(), o, portalAbsoluteURL(r, returnPath))
 	if err == nil {
 		var u *url.URL
 		if u, err = url.Parse(checkout); err == nil && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
@@ -330,7 +335,7 @@ func (h *Handler) checkout(r *http.Request, d Draft) (string, error) {
 		}
 	}
 	if err != nil {
-		web.Logger(r.Context()).Warn("procedures: start a checkout", "draft", d.ID, "err", err)
+		web.Logger(r.Context()).Warn("procedures: start a checkout", "order", o.ID, "err", err)
 		return "", fmt.Errorf("%w: the payment gateway could not start the payment; try again later", errs.ErrUnavailable)
 	}
 	return checkout, nil

@@ -43,11 +43,11 @@ type portalSite struct {
 func newPortalSite(t testing.TB, db *store.DB) *portalSite {
 	t.Helper()
 	s := &portalSite{fixture: newFixture(t, db)}
-	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: s.svc, Checkout: func(_ context.Context, d Draft, returnURL string) (string, error) {
+	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: s.svc, Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
 		s.mu.Lock()
 		s.checkouts = append(s.checkouts, returnURL)
 		s.mu.Unlock()
-		return "https://pay.example/checkout/" + url.PathEscape(d.ID), nil
+		return "https://pay.example/checkout/" + url.PathEscape(o.ID), nil
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -635,6 +635,42 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 		location(t, s.post(t, "citizen", "/my/dossiers/"+done.Code+"/rating", url.Values{"stars": {"4"}}))
 		if got, _ := s.svc.Get(s.as(s.citizen), s.citizen, done.Code); got.Rating != 4 {
 			t.Errorf("rating = %d, want 4", got.Rating)
+		}
+	})
+}
+
+func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPortalSite(t, db)
+		d := s.submitOnline(t)
+		s.act(t, s.clerk, d.Code, ActionRequest{Action: ActReceive})
+		s.act(t, s.officer, d.Code, ActionRequest{Action: ActAssign})
+		if rec := s.get(t, "citizen", "/my/dossiers/"+d.Code+"/pay"); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/my/dossiers/"+d.Code {
+			t.Errorf("paying with no fee requested = %d → %s, want back to the dossier", rec.Code, rec.Header().Get("Location"))
+		}
+		s.act(t, s.officer, d.Code, ActionRequest{Action: ActRequestPayment})
+		page := s.get(t, "citizen", "/my/dossiers/"+d.Code).Body.String()
+		if !strings.Contains(page, `href="/my/dossiers/`+d.Code+`/pay"`) {
+			t.Fatal("the dossier awaiting payment offers no online payment")
+		}
+		if rec := s.get(t, "other", "/my/dossiers/"+d.Code+"/pay"); rec.Code != http.StatusNotFound {
+			t.Errorf("another citizen paying = %d, want 404", rec.Code)
+		}
+		rec := s.get(t, "citizen", "/my/dossiers/"+d.Code+"/pay")
+		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "https://pay.example/checkout/"+d.Code {
+			t.Fatalf("pay = %d → %s", rec.Code, rec.Header().Get("Location"))
+		}
+		if last := s.checkouts[len(s.checkouts)-1]; !strings.HasSuffix(last, "/my/dossiers/"+d.Code+"?paid=1") {
+			t.Errorf("the gateway sends the citizen back to %s", last)
+		}
+		// The gateway reports the payment under the dossier's code.
+		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T-6", OrderID: d.Code, Amount: d.FeeAmount,
+			Currency: d.FeeCurrency, PaidAt: s.clock.now()}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.svc.Get(s.as(s.officer), s.officer, d.Code)
+		if err != nil || got.Status != StatusProcessing || !got.PaidOnline {
+			t.Errorf("after the payment: status %d, paid online %v, %v", got.Status, got.PaidOnline, err)
 		}
 	})
 }
