@@ -103,6 +103,41 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Nguyễn Thị Lan") || resp.Header.Get("X-Chancery-Message-Id") == "" {
 		t.Fatalf("citizen lookup through the exchange = %d %s", resp.StatusCode, body)
 	}
+
+	// The embassy's counter takes a dossier on the mission's own node;
+	// its statuses reach the National Public Service Portal through the
+	// leaf link and headquarters.
+	run(t, "user", "--data", missionDir, "set-role", "admin", "administrator,clerk")
+	clerk := mustLogin(t, mission, "admin", "Embassy-in-Paris-2026", "")
+	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"paid":true,"form":{
+		"applicant":{"full_name":"Trần Văn Minh","id_type":"passport","id_number":"C1234567","email":"minh@example.com"},
+		"document_name":"Acte de naissance","issuing_authority":"Mairie de Paris","issue_date":"2020-01-10",
+		"issuing_country":"FR","copies":1,"delivery":"counter","declaration":true}}`
+	var created struct{ Code string }
+	if status := callJSON(t, http.MethodPost, mission+"/api/v1/dossiers", clerk, dossier, &created); status != http.StatusCreated || created.Code == "" {
+		t.Fatalf("the embassy's counter entry = %d %+v", status, created)
+	}
+	if !strings.HasPrefix(created.Code, "000.01.02.G12-") {
+		t.Errorf("the embassy's dossier is numbered %s", created.Code)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, hq+"/console/simulators/portal?dossier_code="+created.Code, nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Count(string(page), "<code>"+created.Code+"</code>") >= 2 {
+			break // registered (1) and received (2)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the embassy's dossier %s did not reach the portal simulator within 30 s", created.Code)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // callJSON sends a JSON request with a bearer token and decodes the

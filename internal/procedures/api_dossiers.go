@@ -57,9 +57,17 @@ type apiSubmissionRequest struct {
 	Paid bool `json:"paid"`
 }
 
-// apiDraftSubmission is the JSON body of POST /api/v1/dossiers: the
-// application prepared with the drafts API, its files attached there.
-type apiDraftSubmission struct {
+// submission is the dossier req describes, without files.
+func (req apiSubmissionRequest) submission() Submission {
+	return Submission{Procedure: req.Procedure, UnitCode: req.UnitCode, Channel: req.Channel, Form: req.Form, Prefilled: req.Prefilled, Paid: req.Paid}
+}
+
+// apiJSONSubmission is the JSON body of POST /api/v1/dossiers: the
+// application prepared with the drafts API, its files attached there, or
+// a whole dossier without files (a counter entry whose papers are kept
+// on paper, say).
+type apiJSONSubmission struct {
+	apiSubmissionRequest
 	Draft string `json:"draft"`
 }
 
@@ -90,12 +98,20 @@ func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
 			d, err = h.svc.Submit(r.Context(), sub, sm)
 		}
 	case "application/json":
-		var req apiDraftSubmission
-		if err = web.DecodeJSON(r, &req); err == nil && req.Draft == "" {
-			err = errs.Invalid("draft", "is required: the id of an application made with POST /api/v1/drafts")
+		var req apiJSONSubmission
+		if err = web.DecodeJSON(r, &req); err != nil {
+			break
 		}
-		if err == nil {
-			d, err = h.svc.SubmitDraft(r.Context(), sub, req.Draft)
+		if req.Draft != "" {
+			if req.Procedure != "" || req.UnitCode != "" || req.Form != nil {
+				err = errs.Invalid("draft", "names an application, which holds its procedure, unit and form already; send either a draft or a whole dossier")
+			} else {
+				d, err = h.svc.SubmitDraft(r.Context(), sub, req.Draft)
+			}
+			break
+		}
+		if err = req.check(); err == nil {
+			d, err = h.svc.Submit(r.Context(), sub, req.submission())
 		}
 	default:
 		err = fmt.Errorf("%w: send the dossier as multipart/form-data (a %q part and one %q part per file), or as application/json naming a draft", errs.ErrInvalid, apiDossierPart, apiAttachmentPart+"<document_key>")
@@ -152,7 +168,9 @@ func apiReadSubmission(w http.ResponseWriter, r *http.Request) (Submission, erro
 			if err := req.check(); err != nil {
 				return sm, err
 			}
-			sm.Procedure, sm.UnitCode, sm.Channel, sm.Form, sm.Prefilled, sm.Paid = req.Procedure, req.UnitCode, req.Channel, req.Form, req.Prefilled, req.Paid
+			files := sm.Attachments // the parts may come in any order
+			sm = req.submission()
+			sm.Attachments = files
 		case strings.HasPrefix(name, apiAttachmentPart):
 			if len(sm.Attachments) == MaxSubmissionFiles {
 				return sm, errs.Invalid(name, fmt.Sprintf("is one file too many; a submission carries at most %d", MaxSubmissionFiles))

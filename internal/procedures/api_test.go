@@ -732,3 +732,26 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 		}
 	})
 }
+
+func TestAPITakesAWholeDossierAsJSON(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		entry := map[string]any{"procedure_code": "1.900001", "agency_code": consularCode, "channel": 3, "paid": true, "form": legalizationForm()}
+		rec := a.callJSON(t, a.clerk, "POST", "/api/v1/dossiers", entry)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("a postal entry as JSON = %d %s", rec.Code, rec.Body)
+		}
+		if d := apiDecode[Dossier](t, rec); d.Status != StatusReceived || d.Channel != ChannelPostal || len(d.Attachments) != 0 {
+			t.Errorf("the entry: status %d channel %d files %d", d.Status, d.Channel, len(d.Attachments))
+		}
+		entry["draft"] = "0123456789abcdef0123456789abcdef"
+		if rec := a.callJSON(t, a.clerk, "POST", "/api/v1/dossiers", entry); rec.Code != http.StatusBadRequest {
+			t.Errorf("a draft and a whole dossier at once = %d, want 400", rec.Code)
+		}
+		delete(entry, "draft")
+		delete(entry, "agency_code")
+		if rec := a.callJSON(t, a.clerk, "POST", "/api/v1/dossiers", entry); rec.Code != http.StatusBadRequest {
+			t.Errorf("a dossier without its unit = %d, want 400", rec.Code)
+		}
+	})
+}
