@@ -164,6 +164,68 @@ func entryBy(o audit.Origin, e Entry) Entry {
 	return e
 }
 
+// Supplement brings the additional documents a unit requested (status 5)
+// with their files, and resumes processing: the applicant online, or a
+// clerk for papers brought to the counter. The files and the step commit
+// together. It returns errors as Act does, and errs.ErrInvalid for a file
+// of a document the procedure does not list.
+func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note string, ups []Upload) (*Dossier, error) {
+	d, err := s.load(ctx, s.db, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayRead(sub, d); err != nil {
+		return nil, err
+	}
+	p, err := s.cat.Procedure(d.Procedure)
+	if err != nil {
+		return nil, err
+	}
+	for _, up := range ups {
+		if err := checkDocument(p, up.DocumentKey); err != nil {
+			return nil, err
+		}
+	}
+	var added []Attachment
+	var written []string
+	for _, up := range ups {
+		a, err := s.putBlob(ctx, "dossier", d.UnitCode, up)
+		if err != nil {
+			s.deleteBlobs(ctx, written)
+			return nil, err
+		}
+		added, written = append(added, a), append(written, a.blobKey)
+	}
+	var out *Dossier
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		d, err := s.load(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		held, err := listAttachments(ctx, tx, "dossier_id", d.ID)
+		if err != nil {
+			return err
+		}
+		for i := range added {
+			if err := insertAttachment(ctx, tx, &added[i], "dossier_id", d.ID); err != nil {
+				return err
+			}
+		}
+		d.Digitised = digitised(p, append(held, added...))
+		if err := s.transition(ctx, tx, d, sub, ActionRequest{Action: ActSupplement, Reason: note}); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	if err != nil {
+		s.deleteBlobs(ctx, written)
+		return nil, fmt.Errorf("procedures: supplement dossier %s: %w", code, err)
+	}
+	s.nudge()
+	return out, nil
+}
+
 // checkAssignee refuses an assignee who is not an active officer or
 // approver of the unit.
 func checkAssignee(ctx context.Context, tx *store.Tx, staffID, unitID int64) error {

@@ -34,6 +34,7 @@ func (h *Handler) registerPortal(rt *web.Router) {
 	rt.HandleFunc("POST /applications/{id}/attachments/{att}/remove", web.CitizenOnly, h.postRemoveDraftAttachment)
 	rt.HandleFunc("GET /applications/{id}/pay", web.CitizenOnly, h.getPay)
 	rt.HandleFunc("GET /my/dossiers/{code}/pay", web.CitizenOnly, h.getPayDossier)
+	rt.HandleFunc("POST /my/dossiers/{code}/supplement", web.CitizenOnly, h.postSupplement)
 	rt.HandleFunc("POST /applications/{id}/submit", web.CitizenOnly, h.postSubmitDraft)
 
 	// The receipt is the applicant's and the unit's staff's: the service

@@ -238,14 +238,77 @@ type portalDossierData struct {
 	// PayOnline that it may be paid through the payment gateway.
 	PayAtUnit bool
 	PayOnline bool
+	// Supplement is the form to bring requested documents; nil unless
+	// the unit asked for them.
+	Supplement *portalSupplementView
 }
 
 // portalDossierBack is what the dossier page says after a refused request.
 type portalDossierBack struct {
-	problem     string
-	noteError   string
-	ratingError string
+	problem         string
+	noteError       string
+	ratingError     string
+	supplementError string
 }
+
+// portalSupplementView is the form with which the applicant brings the
+// documents the unit requested: a few rows of a document and its file.
+type portalSupplementView struct {
+	Rows      []int
+	Documents []portalDocOption
+	Error     string
+}
+
+// portalDocOption is a document of the procedure, as a choice.
+type portalDocOption struct{ Key, Name string }
+
+// postSupplement takes the documents the unit requested, with their
+// files, and resumes the dossier's processing.
+func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	lang := web.LangFrom(ctx)
+	refusal := func(ref *portalUploadRefusal) {
+		msg := ref.problem
+		if ref.docError != "" {
+			msg = ref.docError
+		}
+		h.showDossier(w, r, ref.status, portalDossierBack{problem: ref.problem, supplementError: msg})
+	}
+	if ref := portalParseUploads(w, r, lang); ref != nil {
+		refusal(ref)
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	var ups []Upload
+	for _, i := range portalSupplementRows {
+		up, ref := portalFormFile(r, lang, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
+		if ref != nil {
+			refusal(ref)
+			return
+		}
+		if up != nil {
+			ups = append(ups, *up)
+		}
+	}
+	if len(ups) == 0 {
+		refusal(&portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.refused"),
+			docError: i18n.T(lang, "procedures.portal.upload.choose")})
+		return
+	}
+	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), r.PostFormValue("note"), ups)
+	switch {
+	case err == nil:
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
+	case errors.Is(err, errs.ErrInvalid):
+		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{supplementError: i18n.T(lang, "procedures.portal.upload.no_document")})
+	default:
+		web.Error(w, r, err)
+	}
+}
+
+// portalSupplementRows number the rows of the supplement form: how many
+// files one supplement may bring.
+var portalSupplementRows = []int{1, 2, 3}
 
 func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
 	h.showDossier(w, r, http.StatusOK, portalDossierBack{})
@@ -276,10 +339,12 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		data.OutcomeKey = d.Outcome.Key()
 	}
 	names := map[string]string{}
+	var docs []portalDocOption
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
 		data.Summary = portalSummarize(p.Lang, pr.Form.Fields(), d.Form)
 		for _, doc := range pr.Documents {
 			names[doc.Key] = pick(p.Lang, doc.NameVI, doc.NameEN)
+			docs = append(docs, portalDocOption{Key: doc.Key, Name: names[doc.Key]})
 		}
 	}
 	for _, a := range d.Attachments {
@@ -299,8 +364,13 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, a := range d.Allowed(RoleApplicant) {
 		// Paying is the gateway's to report, never a button: a fee the
-		// unit asks for is paid as its notice says.
+		// unit asks for is paid as its notice says. Supplementing brings
+		// files, in a form of its own.
 		if a == ActPay {
+			continue
+		}
+		if a == ActSupplement {
+			data.Supplement = &portalSupplementView{Rows: portalSupplementRows, Documents: docs, Error: back.supplementError}
 			continue
 		}
 		data.Actions = append(data.Actions, portalActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})

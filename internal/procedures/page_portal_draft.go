@@ -192,36 +192,12 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.LangFrom(ctx)
-	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
-	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			h.showDraft(w, r, http.StatusRequestEntityTooLarge, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)})
-			return
-		}
-		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.unreadable")})
+	up, refused := portalReadUpload(w, r, lang)
+	if refused != nil {
+		h.showDraft(w, r, refused.status, d, portalDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
 		return
 	}
-	defer r.MultipartForm.RemoveAll()
-	key := r.PostFormValue("document")
-	file, fh, err := r.FormFile("file")
-	if err != nil {
-		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{document: key, docError: i18n.T(lang, "procedures.portal.upload.choose"),
-			problem: i18n.T(lang, "procedures.portal.upload.refused")})
-		return
-	}
-	defer file.Close()
-	var content bytes.Buffer
-	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
-	var refused *UploadError
-	if errors.As(err, &refused) {
-		h.showDraft(w, r, uploadStatus(err), d, portalDraftBack{document: key, docError: refused.Message(lang),
-			problem: i18n.T(lang, "procedures.portal.upload.refused")})
-		return
-	}
-	if err == nil {
-		_, err = h.svc.AttachToDraft(ctx, sub, d.ID, Upload{DocumentKey: key, Filename: checked.Filename, MediaType: checked.MediaType, Content: content.Bytes()})
-	}
+	_, err = h.svc.AttachToDraft(ctx, sub, d.ID, up)
 	switch {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.uploaded")
@@ -230,6 +206,69 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	default:
 		web.Error(w, r, err)
 	}
+}
+
+// portalUploadRefusal is why a page's upload was refused: the answer's
+// status, the message beside the file input and the one atop the page.
+type portalUploadRefusal struct {
+	status                      int
+	document, docError, problem string
+}
+
+// portalReadUpload reads a page's upload, the "file" input and the
+// "document" it is for, and checks it with CheckUpload.
+func portalReadUpload(w http.ResponseWriter, r *http.Request, lang i18n.Lang) (Upload, *portalUploadRefusal) {
+	if refused := portalParseUploads(w, r, lang); refused != nil {
+		return Upload{}, refused
+	}
+	defer r.MultipartForm.RemoveAll()
+	up, refused := portalFormFile(r, lang, "file", "document")
+	if refused == nil && up == nil {
+		refused = &portalUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
+			docError: i18n.T(lang, "procedures.portal.upload.choose"), problem: i18n.T(lang, "procedures.portal.upload.refused")}
+	}
+	if refused != nil {
+		return Upload{}, refused
+	}
+	return *up, nil
+}
+
+// portalParseUploads parses a page's multipart form, within the limit of
+// a page's uploads; the caller removes its files.
+func portalParseUploads(w http.ResponseWriter, r *http.Request, lang i18n.Lang) *portalUploadRefusal {
+	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
+	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+		}
+		return &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+	}
+	return nil
+}
+
+// portalFormFile reads the file of input fileField, for the document its
+// docField names, checked with CheckUpload; nil and no refusal when no
+// file was chosen.
+func portalFormFile(r *http.Request, lang i18n.Lang, fileField, docField string) (*Upload, *portalUploadRefusal) {
+	key := r.PostFormValue(docField)
+	file, fh, err := r.FormFile(fileField)
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+	}
+	defer file.Close()
+	var content bytes.Buffer
+	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
+	if refused, ok := errors.AsType[*UploadError](err); ok {
+		return nil, &portalUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(lang),
+			problem: i18n.T(lang, "procedures.portal.upload.refused")}
+	}
+	if err != nil {
+		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+	}
+	return &Upload{DocumentKey: key, Filename: checked.Filename, MediaType: checked.MediaType, Content: content.Bytes()}, nil
 }
 
 // portalAttachmentID reads a numeric attachment id from the path; anything else

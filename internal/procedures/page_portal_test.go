@@ -674,3 +674,66 @@ func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
 		}
 	})
 }
+
+// supplement posts the supplement form with files for documents.
+func (s *portalSite) supplement(t testing.TB, who, code string, files map[string][]byte) *httptest.ResponseRecorder {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	mw.WriteField(web.CSRFField, portalCSRF)
+	mw.WriteField("note", "Bản dịch công chứng")
+	i := 0
+	for doc, content := range files {
+		i++
+		mw.WriteField(fmt.Sprintf("document_%d", i), doc)
+		hdr := textproto.MIMEHeader{}
+		hdr.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file_%d"; filename="%s.pdf"`, i, doc))
+		hdr.Set("Content-Type", MediaPDF)
+		part, err := mw.CreatePart(hdr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part.Write(content)
+	}
+	mw.Close()
+	return s.do(t, who, http.MethodPost, "/my/dossiers/"+code+"/supplement", mw.FormDataContentType(), &b)
+}
+
+func TestPortalApplicantBringsRequestedDocumentsOnline(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPortalSite(t, db)
+		online := s.submitOnline(t)
+		s.act(t, s.clerk, online.Code, ActionRequest{Action: ActReceive})
+		if rec := s.supplement(t, "citizen", online.Code, map[string][]byte{"paper": pdf}); rec.Code != http.StatusConflict {
+			t.Errorf("supplementing unasked = %d, want 409", rec.Code)
+		}
+		s.act(t, s.officer, online.Code, ActionRequest{Action: ActRequestDocuments, Reason: "Thiếu bản dịch"})
+		if !strings.Contains(s.get(t, "citizen", "/my/dossiers/"+online.Code).Body.String(), `action="/my/dossiers/`+online.Code+`/supplement"`) {
+			t.Fatal("the dossier awaiting documents offers no form to bring them")
+		}
+		for name, files := range map[string]map[string][]byte{
+			"no file":           {},
+			"a forged file":     {"paper": []byte("MZ\x90\x00 not a pdf")},
+			"an unlisted paper": {"selfie": pdf},
+		} {
+			if rec := s.supplement(t, "citizen", online.Code, files); rec.Code < 400 || rec.Code >= 500 {
+				t.Errorf("%s = %d, want a 4xx", name, rec.Code)
+			}
+		}
+		if rec := s.supplement(t, "other", online.Code, map[string][]byte{"paper": pdf}); rec.Code != http.StatusNotFound {
+			t.Errorf("another citizen supplementing = %d, want 404", rec.Code)
+		}
+		before, _ := s.svc.Get(s.as(s.officer), s.officer, online.Code)
+		rec := s.supplement(t, "citizen", online.Code, map[string][]byte{"paper": pdf})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("supplement = %d %s", rec.Code, rec.Body)
+		}
+		after, err := s.svc.Get(s.as(s.officer), s.officer, online.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Status != StatusProcessing || len(after.Attachments) != len(before.Attachments)+1 || after.History[len(after.History)-1].Reason != "Bản dịch công chứng" {
+			t.Errorf("after the supplement: status %d, files %d → %d, last entry %+v", after.Status, len(before.Attachments), len(after.Attachments), after.History[len(after.History)-1])
+		}
+	})
+}

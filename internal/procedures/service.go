@@ -307,8 +307,9 @@ func (s *Service) CreateDraft(ctx context.Context, sub authz.Subject, nd NewDraf
 	if err != nil {
 		return Draft{}, fmt.Errorf("procedures: seal the form: %w", err)
 	}
+	var abandoned []string
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := deleteExpiredDrafts(ctx, tx, now); err != nil {
+		if abandoned, err = deleteExpiredDrafts(ctx, tx, now); err != nil {
 			return err
 		}
 		return insertDraft(ctx, tx, d, sealed)
@@ -316,6 +317,10 @@ func (s *Service) CreateDraft(ctx context.Context, sub authz.Subject, nd NewDraf
 	if err != nil {
 		return Draft{}, fmt.Errorf("procedures: save application: %w", err)
 	}
+	// The files of abandoned applications go once their rows have: a
+	// failure here leaves sealed, unlisted bytes, never a listed file
+	// without content.
+	s.deleteBlobs(ctx, abandoned)
 	return d, nil
 }
 

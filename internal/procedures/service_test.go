@@ -625,3 +625,28 @@ func TestMergedUnitsOpenDossiersMoveWithHistory(t *testing.T) {
 		}
 	})
 }
+
+func TestAbandonedApplicationsAreDiscardedWithTheirFiles(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := f.as(f.citizen)
+		old, err := f.svc.CreateDraft(ctx, f.citizen, NewDraft{Procedure: "1.900001", UnitCode: consularCode, Form: legalizationForm()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.svc.AttachToDraft(ctx, f.citizen, old.ID, Upload{DocumentKey: "paper", Filename: "paper.pdf", MediaType: "application/pdf", Content: pdf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.advance(DraftLifetime + time.Hour)
+		if _, err := f.svc.CreateDraft(ctx, f.citizen, NewDraft{Procedure: "1.900001", UnitCode: consularCode, Form: legalizationForm()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Draft(ctx, f.citizen, old.ID); !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("an abandoned application = %v, want not found", err)
+		}
+		if ok, err := f.svc.opts.Bucket.Exists(context.Background(), a.blobKey); err != nil || ok {
+			t.Errorf("the abandoned application's file is still stored (%v, %v)", ok, err)
+		}
+	})
+}

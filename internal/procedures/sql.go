@@ -72,14 +72,33 @@ func loadDraft(ctx context.Context, q store.Queryer, id string) (Draft, []byte, 
 }
 
 // deleteExpiredDrafts discards abandoned applications with their files'
-// rows; the blobs stay until a sweep (they are sealed and unlisted).
-func deleteExpiredDrafts(ctx context.Context, tx *store.Tx, now time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM dossier_attachments WHERE draft_id IN
-		(SELECT id FROM procedure_drafts WHERE expires_us < ?)`), us(now))
-	if err == nil {
-		_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM procedure_drafts WHERE expires_us < ?`), us(now))
+// rows, and returns the files' blob keys, for the caller to delete once
+// the transaction has committed.
+func deleteExpiredDrafts(ctx context.Context, tx *store.Tx, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, tx.Rebind(`SELECT a.blob_key FROM dossier_attachments a
+		JOIN procedure_drafts d ON d.id = a.draft_id WHERE d.expires_us < ?`), us(now))
+	if err != nil {
+		return nil, err
 	}
-	return err
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM dossier_attachments WHERE draft_id IN
+		(SELECT id FROM procedure_drafts WHERE expires_us < ?)`), us(now)); err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`DELETE FROM procedure_drafts WHERE expires_us < ?`), us(now))
+	return keys, err
 }
 
 func deleteDraft(ctx context.Context, tx *store.Tx, id string) error {
@@ -179,11 +198,11 @@ func updateDossier(ctx context.Context, tx *store.Tx, d *Dossier, based int) err
 		return err
 	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE dossiers SET unit_id = ?, status = ?, open = ?, lifecycle = ?, assignee_id = ?,
-		paid = ?, paid_online = ?, received_us = ?, due_us = ?, appointment_us = ?, finished_us = ?, returned_us = ?, late = ?,
+		digitised = ?, paid = ?, paid_online = ?, received_us = ?, due_us = ?, appointment_us = ?, finished_us = ?, returned_us = ?, late = ?,
 		outcome = ?, result_blob = ?, result_sig = ?, rating = ?, updated_us = ?, version = ?
 		WHERE id = ? AND version = ?`),
 		d.UnitID, int(d.Status), b2i(open(d.Status)), string(lc), nullID(d.AssigneeID),
-		b2i(d.Paid), b2i(d.PaidOnline), us(d.Clock.ReceivedAt), us(d.DueAt), us(d.AppointmentAt), us(d.Clock.FinishedAt), us(d.ReturnedAt), b2i(d.Late),
+		b2i(d.Digitised), b2i(d.Paid), b2i(d.PaidOnline), us(d.Clock.ReceivedAt), us(d.DueAt), us(d.AppointmentAt), us(d.Clock.FinishedAt), us(d.ReturnedAt), b2i(d.Late),
 		string(d.Outcome), d.resultBlob, d.resultSig, d.Rating, us(d.UpdatedAt), d.Version, d.ID, based)
 	if err != nil {
 		return fmt.Errorf("procedures: update dossier %s: %w", d.Code, err)
