@@ -146,16 +146,6 @@ func apiProblem(t testing.TB, rec *httptest.ResponseRecorder) web.ProblemDetails
 	return apiDecode[web.ProblemDetails](t, rec)
 }
 
-// count returns the rows of a table.
-func (a *apiFixture) count(t testing.TB, table string) int {
-	t.Helper()
-	var n int
-	if err := a.db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestAPICatalogueListsSearchesAndDescribesProcedures(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		a := newAPIFixture(t, db)

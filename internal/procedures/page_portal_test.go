@@ -199,15 +199,6 @@ func location(t testing.TB, rec *httptest.ResponseRecorder) string {
 	return u.Path
 }
 
-func (s *portalSite) count(t testing.TB, table string) int {
-	t.Helper()
-	var n int
-	if err := s.db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestCatalogueSearchAndFilters(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPortalSite(t, db)

@@ -187,6 +187,16 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	return f
 }
 
+// count returns the rows of a table.
+func (f *fixture) count(t testing.TB, table string) int {
+	t.Helper()
+	var n int
+	if err := f.db.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // as returns a context acting as sub.
 func (f *fixture) as(sub authz.Subject) context.Context {
 	var a audit.Actor
