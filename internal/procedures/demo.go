@@ -71,6 +71,9 @@ func SeedDemo(ctx context.Context, opts Options, people DemoPeople, now time.Tim
 			if err != nil {
 				return fmt.Errorf("demo dossier %d: %w", day, err)
 			}
+			if err := attachDemoScans(cctx, svc, c.Subject, draft); err != nil {
+				return err
+			}
 			if draft.FeeAmount > 0 {
 				if err := svc.RecordPayment(ctx, PaymentReport{TransactionID: "DEMO-" + draft.ID, OrderID: draft.ID, Amount: draft.FeeAmount,
 					Currency: draft.FeeCurrency, PaidAt: clock.now()}); err != nil {
@@ -150,6 +153,25 @@ func demoProcess(d *Dossier, people DemoPeople, clock *steppedClock, now time.Ti
 		return err
 	}
 	return step(20, people.Clerk, ActReturnResult, "")
+}
+
+// attachDemoScans attaches a one-page PDF for each document the draft's
+// procedure requires, as a citizen's scans.
+func attachDemoScans(ctx context.Context, svc *Service, sub authz.Subject, d Draft) error {
+	p, err := svc.cat.Procedure(d.Procedure)
+	if err != nil {
+		return err
+	}
+	for _, doc := range p.Documents {
+		if !doc.Required {
+			continue
+		}
+		scan := fmt.Appendf(nil, "%%PDF-1.4\n%% %s\n1 0 obj<<>>endobj\ntrailer<<>>\n%%%%EOF\n", doc.NameEN)
+		if _, err := svc.AttachToDraft(ctx, sub, d.ID, Upload{DocumentKey: doc.Key, Filename: doc.Key + ".pdf", MediaType: MediaPDF, Content: scan}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // demoForm fills procedure's form for citizen c.

@@ -24,7 +24,7 @@ func TestDemoSeedRecordsHalfAYearOfDossiers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts.Submitted < 50 || counts.Finished < counts.Submitted/2 || counts.Online == 0 || counts.Rated == 0 || counts.Prefilled == 0 {
+		if counts.Submitted < 50 || counts.Finished < counts.Submitted/2 || counts.Online == 0 || counts.Rated == 0 || counts.Prefilled == 0 || counts.Digitised == 0 {
 			t.Errorf("demo history: %+v", counts)
 		}
 		f.clock.advance(now.Sub(f.clock.now()))
