@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"chancery/internal/audit"
@@ -90,6 +91,9 @@ func (n notifier) Nudge() { n.out.Nudge() }
 type exchangeLink struct {
 	node *exchange.Node
 	dir  *identity.Service
+	// hq is headquarters' client once found: the ministry's code does
+	// not change, so it is looked up once, not on every report.
+	hq atomic.Pointer[exchange.ClientID]
 }
 
 // The outside services the procedures use.
@@ -113,6 +117,9 @@ func (l *exchangeLink) client(ctx context.Context) (exchange.ClientID, error) {
 		c.Member, c.Subsystem = info.Member, "consular"
 		return c, nil
 	}
+	if hq := l.hq.Load(); hq != nil {
+		return *hq, nil
+	}
 	units, err := l.dir.AllUnits(ctx)
 	if err != nil {
 		return c, err
@@ -120,6 +127,7 @@ func (l *exchangeLink) client(ctx context.Context) (exchange.ClientID, error) {
 	for _, u := range units {
 		if u.ParentID == 0 {
 			c.Member, c.Subsystem = u.Code, "procedures"
+			l.hq.Store(&c)
 			return c, nil
 		}
 	}
