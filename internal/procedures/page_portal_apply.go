@@ -34,9 +34,10 @@ type portalFormField struct {
 	Options   []portalFieldOption
 	Error     string
 	Fields    []portalFormField
-	// Prefill marks the personal identification number, beside which the
-	// page offers to fill the form from the population database.
-	Prefill bool
+	// Prefill, for the personal identification number, is the button
+	// beside it that fills the form from the population database, with
+	// its hint; nil for every other field.
+	Prefill *portalPrefill
 	// RequiredNote and Choose are the catalogue's words for a required
 	// field and a select's empty choice, in the page's language.
 	RequiredNote string
@@ -90,10 +91,16 @@ func (d portalFormDrawing) fields(fs []FormField) []portalFormField {
 	return out
 }
 
+// portalPrefill is the prefill button's words in the page's language.
+type portalPrefill struct{ Button, Hint string }
+
 func (d portalFormDrawing) field(f FormField) portalFormField {
 	ff := portalFormField{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.lang, f.TitleVI, f.TitleEN),
 		Hint: pick(d.lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
-		Value: d.values.Get(f.Name), Prefill: d.idPtr != "" && f.Pointer == d.idPtr, Choose: i18n.T(d.lang, "procedures.portal.choose")}
+		Value: d.values.Get(f.Name), Choose: i18n.T(d.lang, "procedures.portal.choose")}
+	if d.idPtr != "" && f.Pointer == d.idPtr {
+		ff.Prefill = &portalPrefill{Button: i18n.T(d.lang, "procedures.portal.prefill.button"), Hint: i18n.T(d.lang, "procedures.portal.prefill.hint")}
+	}
 	if f.Required {
 		ff.RequiredNote = i18n.T(d.lang, "form.required")
 	}
