@@ -242,6 +242,28 @@ func (c *checker) fail(field, format string, args ...any) {
 // text checks a required human-readable text: present, valid UTF-8 in NFC
 // (precomposed letters, as people type them and search indexes expect),
 // free of control characters, at most limit characters.
+// keyRule is what a document's or a step's key must be.
+const keyRule = "must be lower-case ASCII letters, digits and underscores"
+
+// once checks a value that identifies one item of a list: well formed
+// (valid, else rule is the complaint) and not used by an item before it,
+// which seen holds.
+func (c *checker) once(field, v string, valid bool, rule string, seen map[string]bool) {
+	switch {
+	case !valid:
+		c.fail(field, "%s", rule)
+	case seen[v]:
+		c.fail(field, "%q is used twice", v)
+	}
+	seen[v] = true
+}
+
+// names checks an item's Vietnamese and English names.
+func (c *checker) names(prefix, vi, en string) {
+	c.text(prefix+".name_vi", vi, maxText)
+	c.text(prefix+".name_en", en, maxText)
+}
+
 func (c *checker) text(field, s string, limit int) {
 	switch {
 	case strings.TrimSpace(s) == "":
@@ -288,8 +310,7 @@ func (p *Procedure) Validate() error {
 	if !slug.MatchString(p.Field.Code) {
 		c.fail("field.code", "must be lower-case ASCII letters, digits and hyphens, e.g. civil-status")
 	}
-	c.text("field.name_vi", p.Field.NameVI, maxText)
-	c.text("field.name_en", p.Field.NameEN, maxText)
+	c.names("field", p.Field.NameVI, p.Field.NameEN)
 	c.basis("basis", p.Basis, true)
 	p.validateUnits(c)
 	if p.Online.Level != OnlineFull && p.Online.Level != OnlinePartial {
@@ -310,8 +331,7 @@ func (p *Procedure) Validate() error {
 	if !slices.Contains(ResultTypes, p.Result.Type) {
 		c.fail("result.type", "must be one of %s", joinNames(ResultTypes))
 	}
-	c.text("result.name_vi", p.Result.NameVI, maxText)
-	c.text("result.name_en", p.Result.NameEN, maxText)
+	c.names("result", p.Result.NameVI, p.Result.NameEN)
 	p.validateSteps(c)
 	return errors.Join(c.errs...)
 }
@@ -346,14 +366,9 @@ func (p *Procedure) validateUnits(c *checker) {
 	seen := map[string]bool{}
 	for i, u := range p.Units {
 		f := fmt.Sprintf("units[%d]", i)
-		if !identity.IsAgencyCode(u.AgencyCode) {
-			c.fail(f+".agency_code", "must be an electronic agency code of the form NNN.NN.NN.XNN, e.g. 000.00.03.G12")
-		} else if seen[u.AgencyCode] {
-			c.fail(f+".agency_code", "%s is listed twice", u.AgencyCode)
-		}
-		seen[u.AgencyCode] = true
-		c.text(f+".name_vi", u.NameVI, maxText)
-		c.text(f+".name_en", u.NameEN, maxText)
+		c.once(f+".agency_code", u.AgencyCode, identity.IsAgencyCode(u.AgencyCode),
+			"must be an electronic agency code of the form NNN.NN.NN.XNN, e.g. 000.00.03.G12", seen)
+		c.names(f, u.NameVI, u.NameEN)
 		c.basis(f+".basis", u.Basis, false)
 	}
 }
@@ -406,14 +421,8 @@ func (p *Procedure) validateDocuments(c *checker) {
 	seen := map[string]bool{}
 	for i, d := range p.Documents {
 		f := fmt.Sprintf("documents[%d]", i)
-		if !key.MatchString(d.Key) {
-			c.fail(f+".key", "must be lower-case ASCII letters, digits and underscores")
-		} else if seen[d.Key] {
-			c.fail(f+".key", "%q is used twice", d.Key)
-		}
-		seen[d.Key] = true
-		c.text(f+".name_vi", d.NameVI, maxText)
-		c.text(f+".name_en", d.NameEN, maxText)
+		c.once(f+".key", d.Key, key.MatchString(d.Key), keyRule, seen)
+		c.names(f, d.NameVI, d.NameEN)
 		if d.Originals < 0 || d.Copies < 0 || d.Originals+d.Copies == 0 {
 			c.fail(f, "must hold at least one original or copy, and no negative count")
 		}
@@ -434,14 +443,8 @@ func (p *Procedure) validateSteps(c *checker) {
 	approver := false
 	for i, s := range p.Steps {
 		f := fmt.Sprintf("steps[%d]", i)
-		if !key.MatchString(s.Key) {
-			c.fail(f+".key", "must be lower-case ASCII letters, digits and underscores")
-		} else if seen[s.Key] {
-			c.fail(f+".key", "%q is used twice", s.Key)
-		}
-		seen[s.Key] = true
-		c.text(f+".name_vi", s.NameVI, maxText)
-		c.text(f+".name_en", s.NameEN, maxText)
+		c.once(f+".key", s.Key, key.MatchString(s.Key), keyRule, seen)
+		c.names(f, s.NameVI, s.NameEN)
 		if !slices.Contains(StaffRoles, s.Role) {
 			c.fail(f+".role", "must be one of %s", joinNames(StaffRoles))
 		}
