@@ -15,28 +15,15 @@ import (
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
-
-// pageHas fails the test unless the page answered status and holds every
-// one of want.
-func pageHas(tb testing.TB, w *httptest.ResponseRecorder, status int, want ...string) {
-	tb.Helper()
-	if w.Code != status {
-		tb.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
-	}
-	for _, s := range want {
-		if !strings.Contains(w.Body.String(), s) {
-			tb.Errorf("page lacks %q", s)
-		}
-	}
-}
 
 func TestSearchPageListsEventsInVietnamTime(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		n := newNode(t, db, fixtureRing(t), audit.Options{})
 		fixtureAppend(t, n.l, 0, 60)
 		w := n.get(asAuditor, "/console/audit")
-		pageHas(t, w, http.StatusOK,
+		webtest.PageHas(t, w, http.StatusOK,
 			"<h1>Nhật ký kiểm toán</h1>",
 			`<a href="/console/audit/events/59">59</a>`,
 			// event 59 is at 2025-03-01 01:00 UTC + 59 h: 2025-03-03 19:00 in Hà Nội
@@ -53,10 +40,10 @@ func TestSearchPageListsEventsInVietnamTime(t *testing.T) {
 		if next == nil {
 			t.Fatal("no next page link")
 		}
-		pageHas(t, n.get(asAuditor, strings.ReplaceAll(next[1], "&amp;", "&")), http.StatusOK, `<a href="/console/audit/events/9">9</a>`)
+		webtest.PageHas(t, n.get(asAuditor, strings.ReplaceAll(next[1], "&amp;", "&")), http.StatusOK, `<a href="/console/audit/events/9">9</a>`)
 
 		filtered := n.get(asAuditor, "/console/audit?outcome=denied&actor=101&lang=en")
-		pageHas(t, filtered, http.StatusOK, `<a href="/console/audit/events/49">49</a>`, `<option value="denied" selected>Denied</option>`)
+		webtest.PageHas(t, filtered, http.StatusOK, `<a href="/console/audit/events/49">49</a>`, `<option value="denied" selected>Denied</option>`)
 		if strings.Contains(filtered.Body.String(), `/console/audit/events/50"`) {
 			t.Error("the filter let through an event of another outcome")
 		}
@@ -67,7 +54,7 @@ func TestSearchPageShowsBadFiltersBesideTheirField(t *testing.T) {
 	n := newNode(t, storetest.MustOpen(t, store.SQLite), fixtureRing(t), audit.Options{})
 	fixtureAppend(t, n.l, 0, 3)
 	w := n.get(asAuditor, "/console/audit?from=01/03/2025")
-	pageHas(t, w, http.StatusUnprocessableEntity,
+	webtest.PageHas(t, w, http.StatusUnprocessableEntity,
 		`id="audit-from" name="from" value="01/03/2025" aria-describedby="audit-from-error" aria-invalid="true"`,
 		`<p class="field-error" id="audit-from-error">Ngày bắt đầu phải có dạng NNNN-TT-NN.`,
 		`role="alert"`,
@@ -83,7 +70,7 @@ func TestEventPageVerifiesTheProofOnTheServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pageHas(t, n.get(asAuditor, "/console/audit/events/4"), http.StatusOK,
+		webtest.PageHas(t, n.get(asAuditor, "/console/audit/events/4"), http.StatusOK,
 			"<h1>Sự kiện kiểm toán số 4</h1>",
 			`<span class="badge verified">Đã xác minh</span>`,
 			"Đã đối chiếu với điểm kiểm tra có 9 sự kiện, gốc",
@@ -91,25 +78,25 @@ func TestEventPageVerifiesTheProofOnTheServer(t *testing.T) {
 			"Trần Thị 1",
 			"<code>ip</code></td><td>10.0.0.4</td>",
 		)
-		pageHas(t, n.get(asAuditor, "/console/audit/events/4?lang=en"), http.StatusOK, "Verified", "against the checkpoint of size 9, root")
+		webtest.PageHas(t, n.get(asAuditor, "/console/audit/events/4?lang=en"), http.StatusOK, "Verified", "against the checkpoint of size 9, root")
 
 		// An administrator edits the stored event: the page must say so.
 		if _, err := db.ExecContext(ctx, db.Rebind("UPDATE audit_events SET outcome = ? WHERE seq = ?"), "allowed", 5); err != nil {
 			t.Fatal(err)
 		}
 		w := n.get(asAuditor, "/console/audit/events/5")
-		pageHas(t, w, http.StatusOK, "Không xác minh được", "does not lead to the root signed in the checkpoint of size 9")
+		webtest.PageHas(t, w, http.StatusOK, "Không xác minh được", "does not lead to the root signed in the checkpoint of size 9")
 		if strings.Contains(w.Body.String(), "Đã xác minh") {
 			t.Error("the edited event is shown as verified")
 		}
-		pageHas(t, n.get(asAuditor, "/console/audit/events/99"), http.StatusNotFound)
+		webtest.PageHas(t, n.get(asAuditor, "/console/audit/events/99"), http.StatusNotFound)
 	})
 }
 
 func TestCheckpointsPageListsSignedCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	n := newNode(t, storetest.MustOpen(t, store.SQLite), fixtureRing(t), audit.Options{})
-	pageHas(t, n.get(asAuditor, "/console/audit/checkpoints"), http.StatusOK, "Chưa có điểm kiểm tra nào.")
+	webtest.PageHas(t, n.get(asAuditor, "/console/audit/checkpoints"), http.StatusOK, "Chưa có điểm kiểm tra nào.")
 	var roots []string
 	for _, upTo := range []int{3, 7} {
 		fixtureAppend(t, n.l, int(fixtureSize(t, n.l)), upTo)
@@ -120,7 +107,7 @@ func TestCheckpointsPageListsSignedCheckpoints(t *testing.T) {
 		roots = append(roots, b64(cp.Root))
 	}
 	vkey, _ := n.l.VerifierKey()
-	pageHas(t, n.get(asAuditor, "/console/audit/checkpoints"), http.StatusOK,
+	webtest.PageHas(t, n.get(asAuditor, "/console/audit/checkpoints"), http.StatusOK,
 		"<code>"+fixtureOrigin+"</code>", "<code>"+strings.ReplaceAll(vkey, "+", "&#43;")+"</code>",
 		"<td>3</td>", "<td>7</td>", "<code>"+roots[0]+"</code>", "<code>"+roots[1]+"</code>",
 		"Chưa có chữ ký xác nhận",
@@ -131,14 +118,14 @@ func TestExportFormDownloadsOrShowsTheProblem(t *testing.T) {
 	n := newNode(t, storetest.MustOpen(t, store.SQLite), fixtureRing(t), audit.Options{})
 	fixtureAppend(t, n.l, 0, 6)
 	vkey, _ := n.l.VerifierKey()
-	pageHas(t, n.get(asAuditor, "/console/audit/export"), http.StatusOK, `name="csrf_token"`, `<label for="audit-from_seq">Từ sự kiện số</label>`)
+	webtest.PageHas(t, n.get(asAuditor, "/console/audit/export"), http.StatusOK, `name="csrf_token"`, `<label for="audit-from_seq">Từ sự kiện số</label>`)
 
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	post := func(v url.Values) *httptest.ResponseRecorder {
 		return n.do(asAuditor, http.MethodPost, "/console/audit/export", form, v.Encode())
 	}
 	w := post(url.Values{"from_seq": {"2"}, "to_seq": {"8"}})
-	pageHas(t, w, http.StatusUnprocessableEntity, `value="8" min="0" step="1" inputmode="numeric" aria-describedby="audit-to_seq-hint audit-to_seq-error" aria-invalid="true"`,
+	webtest.PageHas(t, w, http.StatusUnprocessableEntity, `value="8" min="0" step="1" inputmode="numeric" aria-describedby="audit-to_seq-hint audit-to_seq-error" aria-invalid="true"`,
 		"Số thứ tự sự kiện kết thúc không có trong sổ cái", "there is no event 8")
 	if got := len(exportEvents(t, n.l)); got != 0 {
 		t.Fatalf("a refused export was recorded %d times", got)

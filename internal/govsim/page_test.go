@@ -11,6 +11,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/i18n"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 var (
@@ -42,28 +43,7 @@ func newConsole(tb testing.TB) console {
 }
 
 func (c console) get(p web.Principal, target string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Header.Set("Accept", "text/html")
-	if p.Subject.Authenticated() {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	web.Language(c.rt).ServeHTTP(w, r)
-	return w
-}
-
-// pageHas fails the test unless the page answered status and holds every
-// one of want.
-func pageHas(tb testing.TB, w *httptest.ResponseRecorder, status int, want ...string) {
-	tb.Helper()
-	if w.Code != status {
-		tb.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
-	}
-	for _, s := range want {
-		if !strings.Contains(w.Body.String(), s) {
-			tb.Errorf("page lacks %q", s)
-		}
-	}
+	return webtest.Get(c.rt, p, target)
 }
 
 const (
@@ -84,7 +64,7 @@ func TestPortalPageListsTheUpdatesReceived(t *testing.T) {
 	c := newConsole(t)
 	receiveFixtures(c.srv.Portal())
 	w := c.get(asClerk, PortalPagePath)
-	pageHas(t, w, http.StatusOK,
+	webtest.PageHas(t, w, http.StatusOK,
 		"<h1>Trình mô phỏng Cổng Dịch vụ công quốc gia</h1>",
 		`<span class="badge">Trình mô phỏng</span>`,
 		"không phải Cổng Dịch vụ công quốc gia thật",
@@ -102,7 +82,7 @@ func TestPortalPageListsTheUpdatesReceived(t *testing.T) {
 	if strings.Index(body, "05/03/2025 10:15:00") > strings.Index(body, "01/03/2025 09:00:00") {
 		t.Error("the newest update is not listed first")
 	}
-	pageHas(t, c.get(asClerk, PortalPagePath+"?lang=en"), http.StatusOK,
+	webtest.PageHas(t, c.get(asClerk, PortalPagePath+"?lang=en"), http.StatusOK,
 		"<h1>National Public Service Portal simulator</h1>", "not the real National Public Service Portal",
 		"4 · In progress", "Paid online", "By public postal service")
 }
@@ -111,14 +91,14 @@ func TestPortalPageFiltersByDossier(t *testing.T) {
 	c := newConsole(t)
 	receiveFixtures(c.srv.Portal())
 	w := c.get(asClerk, PortalPagePath+"?dossier_code="+dossierB)
-	pageHas(t, w, http.StatusOK, `value="`+dossierB+`"`, "<code>"+dossierB+"</code>", "Bỏ lọc")
+	webtest.PageHas(t, w, http.StatusOK, `value="`+dossierB+`"`, "<code>"+dossierB+"</code>", "Bỏ lọc")
 	if strings.Contains(w.Body.String(), "<code>"+dossierA+"</code>") {
 		t.Errorf("the filter for %s shows %s", dossierB, dossierA)
 	}
-	pageHas(t, c.get(asClerk, PortalPagePath+"?dossier_code=000.00.03.G12-250301-0099"), http.StatusOK, "Không có cập nhật nào cho hồ sơ này.")
+	webtest.PageHas(t, c.get(asClerk, PortalPagePath+"?dossier_code=000.00.03.G12-250301-0099"), http.StatusOK, "Không có cập nhật nào cho hồ sơ này.")
 
 	w = c.get(asClerk, PortalPagePath+"?dossier_code=HN-250301-7")
-	pageHas(t, w, http.StatusUnprocessableEntity,
+	webtest.PageHas(t, w, http.StatusUnprocessableEntity,
 		`value="HN-250301-7" aria-describedby="govsim-dossier_code-hint govsim-dossier_code-error" aria-invalid="true"`,
 		`<p class="field-error" id="govsim-dossier_code-error">Mã hồ sơ phải có dạng {mã cơ quan}-{yymmdd}-{số thứ tự}.</p>`)
 	if strings.Contains(w.Body.String(), "<table") || strings.Contains(w.Body.String(), "Không có cập nhật") {
@@ -128,13 +108,13 @@ func TestPortalPageFiltersByDossier(t *testing.T) {
 
 func TestPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
 	c := newConsole(t)
-	pageHas(t, c.get(asClerk, PortalPagePath), http.StatusOK, "Trình mô phỏng chưa nhận được cập nhật nào.")
+	webtest.PageHas(t, c.get(asClerk, PortalPagePath), http.StatusOK, "Trình mô phỏng chưa nhận được cập nhật nào.")
 	for i := range pageRows + 5 {
 		c.srv.Portal().receive(StatusUpdate{DossierCode: fmt.Sprintf("000.00.03.G12-250301-%d", i), ProcedureCode: "1.000487",
 			Status: 1, StatusName: "Mới đăng ký", Channel: InPerson, UpdatedAt: testNow, AgencyCode: "000.00.03.G12"})
 	}
 	w := c.get(asClerk, PortalPagePath)
-	pageHas(t, w, http.StatusOK, fmt.Sprintf("Hiển thị %d cập nhật mới nhất trong số %d.", pageRows, pageRows+5),
+	webtest.PageHas(t, w, http.StatusOK, fmt.Sprintf("Hiển thị %d cập nhật mới nhất trong số %d.", pageRows, pageRows+5),
 		fmt.Sprintf("<code>000.00.03.G12-250301-%d</code>", pageRows+4))
 	if n := strings.Count(w.Body.String(), "<tr>") - 1; n != pageRows {
 		t.Errorf("%d rows, want %d", n, pageRows)

@@ -8,6 +8,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 var (
@@ -37,31 +38,12 @@ func newMailbox(t *testing.T) mailbox {
 }
 
 func (c mailbox) get(p web.Principal, target string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Header.Set("Accept", "text/html")
-	if p.Subject.Authenticated() {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	web.Language(c.rt).ServeHTTP(w, r)
-	return w
-}
-
-func pageHas(t *testing.T, w *httptest.ResponseRecorder, status int, want ...string) {
-	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
-	}
-	for _, s := range want {
-		if !strings.Contains(w.Body.String(), s) {
-			t.Errorf("page lacks %q", s)
-		}
-	}
+	return webtest.Get(c.rt, p, target)
 }
 
 func TestMailboxListsNewestFirstAndShowsOne(t *testing.T) {
 	c := newMailbox(t)
-	pageHas(t, c.get(asAdmin, MailboxPagePath), http.StatusOK, "Hộp thư (mô phỏng)", "Hộp thư chưa nhận được thư nào.")
+	webtest.PageHas(t, c.get(asAdmin, MailboxPagePath), http.StatusOK, "Hộp thư (mô phỏng)", "Hộp thư chưa nhận được thư nào.")
 	s := plainSender(t, c.srv.Addr())
 	for _, subject := range []string{"Hồ sơ đã được tiếp nhận", "Yêu cầu bổ sung giấy tờ <khẩn>"} {
 		if err := s.Send(waitCtx(t), Message{To: []string{"an@example.vn"}, Subject: subject, Text: "Kính gửi ông An,\nxin mời đến nhận kết quả."}); err != nil {
@@ -72,13 +54,13 @@ func TestMailboxListsNewestFirstAndShowsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := c.get(asAdmin, MailboxPagePath)
-	pageHas(t, w, http.StatusOK, `href="/console/simulators/mail/1"`, "an@example.vn", "Yêu cầu bổ sung giấy tờ &lt;khẩn&gt;")
+	webtest.PageHas(t, w, http.StatusOK, `href="/console/simulators/mail/1"`, "an@example.vn", "Yêu cầu bổ sung giấy tờ &lt;khẩn&gt;")
 	body := w.Body.String()
 	if strings.Index(body, "/console/simulators/mail/2") > strings.Index(body, "/console/simulators/mail/1") {
 		t.Error("the list is not newest first")
 	}
-	pageHas(t, c.get(asAdmin, MailboxPagePath+"/1"), http.StatusOK, "Hồ sơ đã được tiếp nhận", "Kính gửi ông An,\nxin mời đến nhận kết quả.", "no-reply@mofa.example")
-	pageHas(t, c.get(asAdmin, MailboxPagePath+"?lang=en"), http.StatusOK, "Mailbox simulator", "Messages received, newest first")
+	webtest.PageHas(t, c.get(asAdmin, MailboxPagePath+"/1"), http.StatusOK, "Hồ sơ đã được tiếp nhận", "Kính gửi ông An,\nxin mời đến nhận kết quả.", "no-reply@mofa.example")
+	webtest.PageHas(t, c.get(asAdmin, MailboxPagePath+"?lang=en"), http.StatusOK, "Mailbox simulator", "Messages received, newest first")
 	for _, missing := range []string{"/3", "/0", "/x"} {
 		if w := c.get(asAdmin, MailboxPagePath+missing); w.Code != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", missing, w.Code)

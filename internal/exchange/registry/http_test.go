@@ -18,6 +18,7 @@ import (
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // server is a registry behind its handlers, at headquarters or, with no
@@ -351,11 +352,11 @@ func TestMissionNodeServesTheCatalogueReadOnly(t *testing.T) {
 		}
 	}
 	w := s.do(admin, "GET", "/console/exchange/services", "", "")
-	pageHas(t, w, http.StatusOK, "sổ đăng ký được quản lý tại trụ sở chính", "Tra cứu công dân")
+	webtest.PageHas(t, w, http.StatusOK, "sổ đăng ký được quản lý tại trụ sở chính", "Tra cứu công dân")
 	if strings.Contains(w.Body.String(), "/console/exchange/services/new") {
 		t.Error("the mission's catalogue offers to register a service")
 	}
-	pageHas(t, s.do(admin, "GET", "/console/exchange/services/new", "", ""), http.StatusOK, "sổ đăng ký được quản lý tại trụ sở chính")
+	webtest.PageHas(t, s.do(admin, "GET", "/console/exchange/services/new", "", ""), http.StatusOK, "sổ đăng ký được quản lý tại trụ sở chính")
 	if w := s.form(admin, "/console/exchange/subsystems", url.Values{"member": {paris}}); w.Code != http.StatusConflict {
 		t.Errorf("a form posted to a mission: %d", w.Code)
 	}

@@ -9,21 +9,8 @@ import (
 
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
+	"chancery/internal/web/webtest"
 )
-
-// pageHas fails the test unless the page answered status and holds every
-// one of want.
-func pageHas(tb testing.TB, w *httptest.ResponseRecorder, status int, want ...string) {
-	tb.Helper()
-	if w.Code != status {
-		tb.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
-	}
-	for _, s := range want {
-		if !strings.Contains(w.Body.String(), s) {
-			tb.Errorf("page lacks %q", s)
-		}
-	}
-}
 
 // pageLacks fails the test if the page holds any of unwanted.
 func pageLacks(tb testing.TB, w *httptest.ResponseRecorder, unwanted ...string) {
@@ -41,7 +28,7 @@ func TestCataloguePageFindsServicesForEveryStaffMember(t *testing.T) {
 		f.mustBasics(t)
 		s := newServer(t, f, true)
 		w := s.do(clerk, "GET", "/console/exchange/services", "", "")
-		pageHas(t, w, http.StatusOK,
+		webtest.PageHas(t, w, http.StatusOK,
 			"<h1>Danh mục dịch vụ</h1>",
 			`<a href="/console/exchange/services/VN/GOV/000.00.00.G02/population/citizen-lookup/v1">Tra cứu công dân</a><br><code>VN/GOV/000.00.00.G02/population/citizen-lookup/v1</code>`,
 			"<td>Bộ Công an</td>",
@@ -52,13 +39,13 @@ func TestCataloguePageFindsServicesForEveryStaffMember(t *testing.T) {
 		pageLacks(t, w, "/console/exchange/services/new", `href="/console/exchange/nodes"`)
 
 		found := s.do(clerk, "GET", "/console/exchange/services?q=tra+cuu&lang=en", "", "")
-		pageHas(t, found, http.StatusOK, "<h1>Service catalogue</h1>", "citizen-lookup", "Ministry of Public Security")
+		webtest.PageHas(t, found, http.StatusOK, "<h1>Service catalogue</h1>", "citizen-lookup", "Ministry of Public Security")
 		pageLacks(t, found, "consular-report")
 
 		bad := s.do(clerk, "GET", "/console/exchange/services?kind=soap", "", "")
-		pageHas(t, bad, http.StatusUnprocessableEntity, `aria-invalid="true"`, `id="filter-kind-error"`)
+		webtest.PageHas(t, bad, http.StatusUnprocessableEntity, `aria-invalid="true"`, `id="filter-kind-error"`)
 
-		pageHas(t, s.do(admin, "GET", "/console/exchange/services", "", ""), http.StatusOK,
+		webtest.PageHas(t, s.do(admin, "GET", "/console/exchange/services", "", ""), http.StatusOK,
 			`href="/console/exchange/services/new"`, `href="/console/exchange/nodes"`)
 	})
 }
@@ -73,7 +60,7 @@ func TestServicePageShowsTheInterfaceAndWhoMayCallIt(t *testing.T) {
 		s := newServer(t, f, true)
 		path := "/console/exchange/services/" + lookup.String()
 		w := s.do(clerk, "GET", path, "", "")
-		pageHas(t, w, http.StatusOK,
+		webtest.PageHas(t, w, http.StatusOK,
 			"<h1>Tra cứu công dân</h1>",
 			"<pre><code>{\n  &#34;openapi&#34;: &#34;3.1.0&#34;",
 			"<code>VN/GOV/000.00.00.G12/procedures</code>",
@@ -82,13 +69,13 @@ func TestServicePageShowsTheInterfaceAndWhoMayCallIt(t *testing.T) {
 		pageLacks(t, w, `action="/console/exchange/rights"`, `action="/console/exchange/services/update"`)
 
 		a := s.do(admin, "GET", path, "", "")
-		pageHas(t, a, http.StatusOK,
+		webtest.PageHas(t, a, http.StatusOK,
 			`action="/console/exchange/rights"`, `<label for="grant-client">Hệ thống sử dụng`,
 			`action="/console/exchange/rights/revoke"`, `action="/console/exchange/services/update"`,
 			`action="/console/exchange/services/delete"`, "Lịch sử cấp quyền", "system:test")
 
-		pageHas(t, s.do(clerk, "GET", "/console/exchange/services/VN/GOV/000.00.00.G02/population/none", "", ""), http.StatusNotFound)
-		pageHas(t, s.do(clerk, "GET", "/console/exchange/services/not-an-id", "", ""), http.StatusNotFound)
+		webtest.PageHas(t, s.do(clerk, "GET", "/console/exchange/services/VN/GOV/000.00.00.G02/population/none", "", ""), http.StatusNotFound)
+		webtest.PageHas(t, s.do(clerk, "GET", "/console/exchange/services/not-an-id", "", ""), http.StatusNotFound)
 	})
 }
 
@@ -97,12 +84,12 @@ func TestServiceFormsChangeTheRegistry(t *testing.T) {
 		f := newFixture(t, db)
 		f.mustBasics(t)
 		s := newServer(t, f, true)
-		pageHas(t, s.do(admin, "GET", "/console/exchange/services/new", "", ""), http.StatusOK,
+		webtest.PageHas(t, s.do(admin, "GET", "/console/exchange/services/new", "", ""), http.StatusOK,
 			`<label for="service-provider">`, `<textarea id="service-openapi" name="openapi"`, `<option value="rest" selected>`)
 
 		bad := s.form(admin, "/console/exchange/services", url.Values{"provider": {"VN/GOV/" + population + "/population"},
 			"service": {"address"}, "version": {"v1"}, "kind": {"rest"}, "title": {"Địa chỉ"}, "backend": {"ftp://x"}, "openapi": {openAPIDoc}, "max_level": {"none"}})
-		pageHas(t, bad, http.StatusUnprocessableEntity,
+		webtest.PageHas(t, bad, http.StatusUnprocessableEntity,
 			`id="service-backend" name="backend" value="ftp://x" aria-describedby="service-backend-hint service-backend-error" aria-invalid="true"`,
 			`<p class="field-error" id="service-backend-error">`, `value="Địa chỉ"`)
 
@@ -122,14 +109,14 @@ func TestServiceFormsChangeTheRegistry(t *testing.T) {
 		}
 		// A refused grant comes back beside its field, the edit form still
 		// showing the stored service.
-		pageHas(t, s.form(admin, "/console/exchange/rights", url.Values{"service": {id.String()}, "client": {""}}),
+		webtest.PageHas(t, s.form(admin, "/console/exchange/rights", url.Values{"service": {id.String()}, "client": {""}}),
 			http.StatusUnprocessableEntity, `id="grant-client-error"`, `id="edit-title" name="title" value="Báo cáo hộ chiếu"`)
 		if w := s.form(admin, "/console/exchange/rights/revoke", url.Values{"service": {id.String()}, "client": {"VN/GOV/" + paris + "/consular"}}); w.Code != http.StatusSeeOther || f.conf(t).Allowed(clientID(paris, "consular"), id) {
 			t.Fatalf("revoke: %d %s", w.Code, w.Body)
 		}
 
 		edit := s.form(admin, "/console/exchange/services/update", url.Values{"service": {id.String()}, "title": {""}, "description": {""}, "max_level": {"confidential"}})
-		pageHas(t, edit, http.StatusUnprocessableEntity, `id="edit-title-error"`)
+		webtest.PageHas(t, edit, http.StatusUnprocessableEntity, `id="edit-title-error"`)
 		if w := s.form(admin, "/console/exchange/services/update", url.Values{"service": {id.String()}, "title": {"Báo cáo hộ chiếu quý"}, "description": {"Hằng quý"}, "max_level": {"none"}}); w.Code != http.StatusSeeOther {
 			t.Fatalf("update: %d %s", w.Code, w.Body)
 		}
@@ -154,15 +141,15 @@ func TestSubsystemsPageListsAndRegisters(t *testing.T) {
 		f.mustBasics(t)
 		s := newServer(t, f, true)
 		w := s.do(clerk, "GET", "/console/exchange/subsystems", "", "")
-		pageHas(t, w, http.StatusOK, "<h1>Hệ thống thông tin</h1>", "<code>VN/GOV/000.01.02.G12/consular</code>", "<td>Đại sứ quán Việt Nam tại Pháp</td>")
+		webtest.PageHas(t, w, http.StatusOK, "<h1>Hệ thống thông tin</h1>", "<code>VN/GOV/000.01.02.G12/consular</code>", "<td>Đại sứ quán Việt Nam tại Pháp</td>")
 		pageLacks(t, w, `action="/console/exchange/subsystems"`)
 
-		pageHas(t, s.do(admin, "GET", "/console/exchange/subsystems", "", ""), http.StatusOK,
+		webtest.PageHas(t, s.do(admin, "GET", "/console/exchange/subsystems", "", ""), http.StatusOK,
 			`action="/console/exchange/subsystems"`, `<label for="subsystem-member">`, `<option value="000.01.03.G12">000.01.03.G12 — Đại sứ quán Việt Nam tại Nhật Bản</option>`)
 		bad := s.form(admin, "/console/exchange/subsystems", url.Values{"member": {tokyo}, "code": {"lãnh sự"}, "title": {"Lãnh sự"}, "clearance": {"none"}})
-		pageHas(t, bad, http.StatusUnprocessableEntity, `id="subsystem-code-error"`, `Mã chỉ gồm chữ, số`, `<option value="000.01.03.G12" selected>`)
+		webtest.PageHas(t, bad, http.StatusUnprocessableEntity, `id="subsystem-code-error"`, `Mã chỉ gồm chữ, số`, `<option value="000.01.03.G12" selected>`)
 		dup := s.form(admin, "/console/exchange/subsystems", url.Values{"member": {paris}, "code": {"consular"}, "title": {"Lãnh sự"}, "clearance": {"none"}})
-		pageHas(t, dup, http.StatusConflict, `role="alert"`, "already has a subsystem")
+		webtest.PageHas(t, dup, http.StatusConflict, `role="alert"`, "already has a subsystem")
 		good := s.form(admin, "/console/exchange/subsystems", url.Values{"member": {tokyo}, "code": {"consular"}, "title": {"Lãnh sự Tokyo"}, "clearance": {"confidential"}})
 		if good.Code != http.StatusSeeOther {
 			t.Fatalf("register: %d %s", good.Code, good.Body)
@@ -179,7 +166,7 @@ func TestNodesPageIssuesATokenOnceAndRevokes(t *testing.T) {
 		res := f.mustEnrol(t, tokyo)
 		s := newServer(t, f, true)
 		w := s.do(admin, "GET", "/console/exchange/nodes", "", "")
-		pageHas(t, w, http.StatusOK, "<h1>Nút trao đổi</h1>", "<code>hq</code>", "<code>"+f.ring.Signer().KeyID()+"</code>",
+		webtest.PageHas(t, w, http.StatusOK, "<h1>Nút trao đổi</h1>", "<code>hq</code>", "<code>"+f.ring.Signer().KeyID()+"</code>",
 			"<code>"+res.NodeID+"</code>", `action="/console/exchange/nodes/`+res.NodeID+`/revoke"`,
 			`<option value="000.01.02.G12">000.01.02.G12 — Đại sứ quán Việt Nam tại Pháp</option>`)
 		pageLacks(t, w, `<option value="000.01.03.G12">`, `action="/console/exchange/nodes/hq/revoke"`)
@@ -188,18 +175,18 @@ func TestNodesPageIssuesATokenOnceAndRevokes(t *testing.T) {
 		}
 
 		issued := s.form(admin, "/console/exchange/enrolments", url.Values{"member": {paris}})
-		pageHas(t, issued, http.StatusCreated, "chancery serve --role mission --join https://hq.example --token ", "Mã chỉ hiển thị lần này")
+		webtest.PageHas(t, issued, http.StatusCreated, "chancery serve --role mission --join https://hq.example --token ", "Mã chỉ hiển thị lần này")
 		if cc := issued.Header().Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("the page with the token has Cache-Control %q", cc)
 		}
 		pageLacks(t, s.do(admin, "GET", "/console/exchange/nodes", "", ""), "--token ")
-		pageHas(t, s.form(admin, "/console/exchange/enrolments", url.Values{"member": {population}}), http.StatusUnprocessableEntity, `id="enrol-member-error"`)
+		webtest.PageHas(t, s.form(admin, "/console/exchange/enrolments", url.Values{"member": {population}}), http.StatusUnprocessableEntity, `id="enrol-member-error"`)
 
 		noReason := s.form(admin, "/console/exchange/nodes/"+res.NodeID+"/revoke", url.Values{"reason": {""}})
-		pageHas(t, noReason, http.StatusUnprocessableEntity, `id="revoke-`+res.NodeID+`-reason-error"`)
+		webtest.PageHas(t, noReason, http.StatusUnprocessableEntity, `id="revoke-`+res.NodeID+`-reason-error"`)
 		if w := s.form(admin, "/console/exchange/nodes/"+res.NodeID+"/revoke", url.Values{"reason": {"Thay máy chủ"}}); w.Code != http.StatusSeeOther {
 			t.Fatalf("revoke: %d %s", w.Code, w.Body)
 		}
-		pageHas(t, s.do(admin, "GET", "/console/exchange/nodes", "", ""), http.StatusOK, "Đã thu hồi", "Thay máy chủ")
+		webtest.PageHas(t, s.do(admin, "GET", "/console/exchange/nodes", "", ""), http.StatusOK, "Đã thu hồi", "Thay máy chủ")
 	})
 }

@@ -1,0 +1,40 @@
+// Package webtest holds what tests of pages share: reading a page as a
+// signed-in person, and checking what it shows.
+package webtest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"chancery/internal/web"
+)
+
+// Get requests target from h as p (nobody, for the zero Principal), as a
+// browser asks for a page, through the language middleware every page
+// relies on.
+func Get(h http.Handler, p web.Principal, target string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Header.Set("Accept", "text/html")
+	if p.Subject.Authenticated() {
+		r = r.WithContext(web.WithPrincipal(r.Context(), p))
+	}
+	w := httptest.NewRecorder()
+	web.Language(h).ServeHTTP(w, r)
+	return w
+}
+
+// PageHas fails the test unless the page answered status and holds every
+// one of want.
+func PageHas(tb testing.TB, w *httptest.ResponseRecorder, status int, want ...string) {
+	tb.Helper()
+	if w.Code != status {
+		tb.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+	}
+	for _, s := range want {
+		if !strings.Contains(w.Body.String(), s) {
+			tb.Errorf("page lacks %q", s)
+		}
+	}
+}

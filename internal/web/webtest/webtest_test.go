@@ -1,0 +1,19 @@
+package webtest
+
+import (
+	"net/http"
+	"testing"
+
+	"chancery/internal/authz"
+	"chancery/internal/web"
+)
+
+func TestGetAsksForAPageAsThePrincipal(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("lang=" + string(web.LangFrom(r.Context())) + " name=" + web.PrincipalFrom(r.Context()).Name + " accept=" + r.Header.Get("Accept")))
+	})
+	PageHas(t, Get(h, web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 7}, Name: "Lan"}, "/"), http.StatusOK,
+		"lang=vi", "name=Lan", "accept=text/html")
+	// A principal that names nobody is not put on the request.
+	PageHas(t, Get(h, web.Principal{Name: "nobody"}, "/"), http.StatusOK, "name= ")
+}
