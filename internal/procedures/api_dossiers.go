@@ -240,7 +240,7 @@ func apiReadUpload(part *multipart.Part, name, documentKey string) (Upload, erro
 		}
 		return Upload{}, &apiPartError{name, err}
 	}
-	return Upload{DocumentKey: documentKey, Filename: cu.Filename, MediaType: cu.MediaType, Content: buf.Bytes()}, nil
+	return cu.Upload(documentKey, buf.Bytes()), nil
 }
 
 // apiCreateDraft starts a citizen's application.

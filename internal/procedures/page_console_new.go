@@ -221,7 +221,7 @@ func (h *Handler) entryUploads(r *http.Request, proc *Procedure) ([]Upload, web.
 				}
 				return nil, web.Refusal{Status: uploadStatus(err), Field: "doc." + doc.Key, Message: ue.Message(lang)}
 			}
-			out = append(out, Upload{DocumentKey: doc.Key, Filename: cu.Filename, MediaType: cu.MediaType, Content: buf.Bytes()})
+			out = append(out, cu.Upload(doc.Key, buf.Bytes()))
 		}
 	}
 	return out, web.Refusal{}

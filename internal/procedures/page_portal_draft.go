@@ -268,7 +268,7 @@ func portalFormFile(r *http.Request, lang i18n.Lang, fileField, docField string)
 	if err != nil {
 		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
 	}
-	return &Upload{DocumentKey: key, Filename: checked.Filename, MediaType: checked.MediaType, Content: content.Bytes()}, nil
+	return new(checked.Upload(key, content.Bytes())), nil
 }
 
 // portalAttachmentID reads a numeric attachment id from the path; anything else

@@ -363,6 +363,15 @@ type Upload struct {
 	Filename    string
 	MediaType   string
 	Content     []byte
+	// SHA256 is Content's digest when the caller has it (CheckUpload
+	// computes it while reading); if empty, it is computed on storing.
+	SHA256 []byte
+}
+
+// Upload returns the checked file with content as an attachment for the
+// document with documentKey.
+func (c CheckedUpload) Upload(documentKey string, content []byte) Upload {
+	return Upload{DocumentKey: documentKey, Filename: c.Filename, MediaType: c.MediaType, Content: content, SHA256: c.SHA256}
 }
 
 // checkDocument refuses an attachment for a document the procedure does
@@ -438,7 +447,11 @@ func (s *Service) putBlob(ctx context.Context, kind, owner string, up Upload) (A
 	if err != nil {
 		return Attachment{}, err
 	}
-	sum := sha256.Sum256(up.Content)
+	sum := up.SHA256
+	if len(sum) != sha256.Size {
+		d := sha256.Sum256(up.Content)
+		sum = d[:]
+	}
 	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, up.Content, []byte("blob:"+key))
 	if err != nil {
 		return Attachment{}, fmt.Errorf("procedures: seal attachment: %w", err)
@@ -447,7 +460,7 @@ func (s *Service) putBlob(ctx context.Context, kind, owner string, up Upload) (A
 		return Attachment{}, fmt.Errorf("procedures: store attachment: %w", err)
 	}
 	return Attachment{DocumentKey: up.DocumentKey, Filename: up.Filename, MediaType: up.MediaType, Size: int64(len(up.Content)),
-		SHA256: sum[:], CreatedAt: s.now(), blobKey: key}, nil
+		SHA256: sum, CreatedAt: s.now(), blobKey: key}, nil
 }
 
 func (s *Service) deleteBlob(ctx context.Context, key string) {
