@@ -339,8 +339,7 @@ func (a *App) seedDemoDossiers(ctx context.Context) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	opts := a.Procedures.Options()
-	if err := procedures.SeedDemo(ctx, opts, people, time.Now()); err != nil {
+	if err := procedures.SeedDemo(ctx, a.Procedures, people, time.Now()); err != nil {
 		return err
 	}
 	return store.SetMeta(ctx, a.DB, demoDossiersKey, time.Now().UTC().Format(time.RFC3339))

@@ -44,8 +44,10 @@ type DemoStaff struct {
 // runs the real service on a clock stepped through the past months, so
 // every dossier has its true history, audit events and portal reports.
 // The fee of online applications is recorded as paid through the gateway.
-func SeedDemo(ctx context.Context, opts Options, people DemoPeople, now time.Time) error {
+// The history is recorded by a service like live but for its clock.
+func SeedDemo(ctx context.Context, live *Service, people DemoPeople, now time.Time) error {
 	clock := &steppedClock{t: now.AddDate(0, -6, 0)}
+	opts := live.opts
 	opts.Now, opts.Notifier = clock.now, nil // no mail for history
 	svc, err := NewService(opts)
 	if err != nil {

@@ -17,7 +17,7 @@ func TestDemoSeedRecordsHalfAYearOfDossiers(t *testing.T) {
 			Clerk:    DemoStaff{Subject: f.clerk, Username: "clerk"}, Officer: DemoStaff{Subject: f.officer, Username: "officer"},
 			Approver: DemoStaff{Subject: f.approver, Username: "approver"}}
 		now := f.clock.now().AddDate(0, 6, 0)
-		if err := SeedDemo(context.Background(), f.svc.Options(), people, now); err != nil {
+		if err := SeedDemo(context.Background(), f.svc, people, now); err != nil {
 			t.Fatal(err)
 		}
 		counts, err := LoadIndexCounts(context.Background(), db, IndexQuery{From: now.AddDate(-1, 0, 0), To: now})

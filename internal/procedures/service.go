@@ -85,9 +85,6 @@ func NewService(opts Options) (*Service, error) {
 	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{}}, nil
 }
 
-// Options returns the options the service was made with.
-func (s *Service) Options() Options { return s.opts }
-
 // Catalogue returns the catalogue of procedures.
 func (s *Service) Catalogue() *Catalogue { return s.cat }
 
