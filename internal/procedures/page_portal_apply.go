@@ -16,32 +16,28 @@ import (
 // e-mail or number input, a text area, a select or radio group, or a
 // checkbox.
 type portalFormField struct {
-	ID    string
-	Name  string
-	Label string
-	Hint  string
+	// Field holds what every form control has (id, name, label, hint,
+	// value, error, required, checked) and names its hint and error for
+	// aria-describedby; Options here shadows its choices, which a schema's
+	// radio buttons need ids for.
+	web.Field
 	// Control is group, input, textarea, select, radio or checkbox.
 	Control string
 	// InputType is the type of an input: text, date, email or number.
 	InputType string
-	Required  bool
 	MinLength int
 	MaxLength int
 	Min, Max  string
 	Step      string
-	Value     string
-	Checked   bool
 	Options   []portalFieldOption
-	Error     string
 	Fields    []portalFormField
 	// Prefill, for the personal identification number, is the button
 	// beside it that fills the form from the population database, with
 	// its hint; nil for every other field.
 	Prefill *portalPrefill
-	// RequiredNote and Choose are the catalogue's words for a required
-	// field and a select's empty choice, in the page's language.
-	RequiredNote string
-	Choose       string
+	// Choose is the catalogue's word for a select's empty choice, in the
+	// page's language.
+	Choose string
 }
 
 // portalFieldOption is a choice of a select or radio group.
@@ -50,18 +46,6 @@ type portalFieldOption struct {
 	Value    string
 	Label    string
 	Selected bool
-}
-
-// DescribedBy lists the ids of the hint and error, for aria-describedby.
-func (f portalFormField) DescribedBy() string {
-	var ids []string
-	if f.Hint != "" {
-		ids = append(ids, f.ID+"-hint")
-	}
-	if f.Error != "" {
-		ids = append(ids, f.ID+"-error")
-	}
-	return strings.Join(ids, " ")
 }
 
 // Radio lists of up to this many choices are drawn as radio buttons, so
@@ -95,9 +79,9 @@ func (d portalFormDrawing) fields(fs []FormField) []portalFormField {
 type portalPrefill struct{ Button, Hint string }
 
 func (d portalFormDrawing) field(f FormField) portalFormField {
-	ff := portalFormField{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.lang, f.TitleVI, f.TitleEN),
+	ff := portalFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.lang, f.TitleVI, f.TitleEN),
 		Hint: pick(d.lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
-		Value: d.values.Get(f.Name), Choose: i18n.T(d.lang, "procedures.portal.choose")}
+		Value: d.values.Get(f.Name)}, Choose: i18n.T(d.lang, "procedures.portal.choose")}
 	if d.idPtr != "" && f.Pointer == d.idPtr {
 		ff.Prefill = &portalPrefill{Button: i18n.T(d.lang, "procedures.portal.prefill.button"), Hint: i18n.T(d.lang, "procedures.portal.prefill.hint")}
 	}
