@@ -109,7 +109,9 @@ func TestAccountRules(t *testing.T) {
 		}, decision{Denied, ReasonNoRole}},
 		{"an administrator resets another's password", func() (Decision, Reason) { return DecidePasswordReset(administrator, target) }, decision{Allowed, ReasonRoleGrants}},
 		{"but not their own", func() (Decision, Reason) { return DecidePasswordReset(administrator, admin) }, decision{Denied, ReasonOwnAccount}},
-		{"a clerk resets nobody's", func() (Decision, Reason) { return DecidePasswordReset(Subject{Kind: Staff, ID: 9, Roles: RolesOf(Clerk)}, target) }, decision{Denied, ReasonNoRole}},
+		{"a clerk resets nobody's", func() (Decision, Reason) {
+			return DecidePasswordReset(Subject{Kind: Staff, ID: 9, Roles: RolesOf(Clerk)}, target)
+		}, decision{Denied, ReasonNoRole}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
