@@ -134,6 +134,9 @@ type passwordData struct {
 	FullName string
 	Password string
 	Created  bool // a new account, rather than a reset
+	// Proposal is the grant filed for a security officer's approval when
+	// the new account asked for a clearance or a guarded role.
+	Proposal *proposalRow
 }
 
 func (h *Handler) postNewUser(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +162,8 @@ func (h *Handler) postNewUser(w http.ResponseWriter, r *http.Request) {
 	// answer and never again.
 	p.Title = p.T("identity.users.created")
 	h.pages.Render(w, r, http.StatusCreated, "user_password", web.View[passwordData]{Page: p, Data: passwordData{
-		ID: out.User.ID, Username: out.User.Username, FullName: out.User.FullName, Password: out.OneTimePassword, Created: true}})
+		ID: out.User.ID, Username: out.User.Username, FullName: out.User.FullName, Password: out.OneTimePassword, Created: true,
+		Proposal: newProposalRowPtr(p, out.Proposal)}})
 }
 
 // membershipRow is one line of a staff member's unit history.
@@ -254,17 +258,17 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "identity.users.title")
-	_, err = func() (StaffMember, error) {
+	proposal, err := func() (*Proposal, error) {
 		if err := parseForm(r); err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		version, err := formVersion(r)
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		unit, err := formID(r, "unit_id")
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		roles := r.PostForm["roles"]
 		clearance := r.PostFormValue("clearance")
@@ -272,15 +276,20 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		patch, err := userPatchRequest{FullName: formString(r, "full_name"), Email: formString(r, "email"),
 			UnitID: &unit, Roles: &roles, Clearance: &clearance, Disabled: &disabled, Version: version}.patch()
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
-		return updateAccount(r.Context(), h.svc, h.creds, actor(r), id, patch)
+		_, proposal, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, patch)
+		return proposal, err
 	}()
 	if err != nil {
 		formError(w, r, p, err, func(prob web.Refusal) { h.showUser(w, r, id, prob.Status, r.PostForm, prob) })
 		return
 	}
-	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), "identity.flash.user_saved")
+	flash := "identity.flash.user_saved"
+	if proposal != nil {
+		flash = "identity.flash.user_saved_proposed"
+	}
+	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), flash)
 }
 
 func (h *Handler) postResetPassword(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +298,7 @@ func (h *Handler) postResetPassword(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	m, otp, err := resetPassword(r.Context(), h.svc, h.creds, id)
+	m, otp, err := resetPassword(r.Context(), h.svc, h.creds, web.SubjectFrom(r.Context()), id)
 	if err != nil {
 		web.Error(w, r, err)
 		return
