@@ -138,6 +138,7 @@ func init() {
 		"identity.proposal.reject":              {"Từ chối", "Reject"},
 		"identity.proposal.note":                {"Lý do (không bắt buộc)", "Reason (optional)"},
 		"identity.proposal.stale":               {"Tài khoản đã thay đổi sau khi đề nghị; chỉ có thể từ chối.", "The account changed since; it can only be rejected."},
+		"identity.proposal.pending_here":        {"Đang chờ cán bộ bảo mật phê duyệt:", "Waiting for a security officer's approval:"},
 		"identity.proposal.filed":               {"Cấp độ mật hoặc vai trò cần phê duyệt đã được gửi đề nghị tới cán bộ bảo mật:", "The clearance or roles that need approval were proposed to the security officers:"},
 		"identity.proposal.status.pending":      {"Đang chờ", "Pending"},
 		"identity.proposal.status.approved":     {"Đã phê duyệt", "Approved"},

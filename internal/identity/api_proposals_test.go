@@ -189,6 +189,10 @@ func TestProposalPages(t *testing.T) {
 		}
 		page(t, e, e.clerk, "/console/user-proposals", http.StatusForbidden)
 		pending, _, _ := e.svc.ListProposals(testCtx, identity.ProposalFilter{Status: identity.ProposalPending})
+		detail := page(t, e, e.admin, fmt.Sprintf("/console/users/%d?lang=en", pending[0].StaffID), http.StatusOK)
+		if !strings.Contains(detail, "Waiting for a security officer&#39;s approval") || !strings.Contains(detail, fmt.Sprintf("#proposal-%d", pending[0].ID)) {
+			t.Fatalf("the account's page does not show its pending grant:\n%s", detail)
+		}
 		path := fmt.Sprintf("/console/user-proposals/%d/approve", pending[0].ID)
 		w = e.do(e.admin, "POST", path, formType, "")
 		if w.Code != http.StatusForbidden {

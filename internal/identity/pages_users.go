@@ -181,6 +181,8 @@ type userDetailData struct {
 	Memberships []membershipRow
 	Edit        []web.Field
 	EditProblem web.Refusal
+	// Pending is the grant waiting for a security officer, if any.
+	Pending *proposalRow
 }
 
 // staffValues are a staff member's stored fields as form values.
@@ -224,6 +226,15 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, id int64, sta
 	p := h.shell.Page(r, web.Console, "identity.users.title")
 	p.Title = m.FullName + " (" + m.Username + ")"
 	data := userDetailData{Member: m, Row: newUserRow(p, m, byID)}
+	pending, _, err := h.svc.ListProposals(ctx, ProposalFilter{Status: ProposalPending, StaffID: id, Limit: 1})
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if len(pending) > 0 {
+		row := newProposalRow(p, pending[0])
+		data.Pending = &row
+	}
 	for _, x := range ms {
 		row := membershipRow{From: x.ValidFrom, To: x.ValidTo, Reason: x.Reason}
 		if u, ok := byID[x.UnitID]; ok {
