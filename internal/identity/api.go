@@ -387,19 +387,26 @@ func staffFilterFrom(r *http.Request) (StaffFilter, error) {
 }
 
 func (h *Handler) apiListUsers(w http.ResponseWriter, r *http.Request) {
-	f, err := staffFilterFrom(r)
+	serveList(w, r, staffFilterFrom, h.svc.ListStaff, toUserJSON)
+}
+
+// serveList serves a list route: it reads the filter from the query,
+// lists a page, and answers with the items as the API shows them.
+func serveList[F, T, J any](w http.ResponseWriter, r *http.Request, filter func(*http.Request) (F, error),
+	list func(context.Context, F) ([]T, int64, error), show func(T) J) {
+	f, err := filter(r)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	staff, next, err := h.svc.ListStaff(r.Context(), f)
+	items, next, err := list(r.Context(), f)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	out := make([]userJSON, len(staff))
-	for i, m := range staff {
-		out[i] = toUserJSON(m)
+	out := make([]J, len(items))
+	for i, x := range items {
+		out[i] = show(x)
 	}
 	web.JSON(w, r, http.StatusOK, newListPage(out, next))
 }

@@ -70,21 +70,7 @@ func proposalFilterFrom(r *http.Request) (ProposalFilter, error) {
 }
 
 func (h *Handler) apiListProposals(w http.ResponseWriter, r *http.Request) {
-	f, err := proposalFilterFrom(r)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	ps, next, err := h.svc.ListProposals(r.Context(), f)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	out := make([]proposalJSON, len(ps))
-	for i, p := range ps {
-		out[i] = toProposalJSON(p)
-	}
-	web.JSON(w, r, http.StatusOK, newListPage(out, next))
+	serveList(w, r, proposalFilterFrom, h.svc.ListProposals, toProposalJSON)
 }
 
 func (h *Handler) apiProposal(w http.ResponseWriter, r *http.Request) {

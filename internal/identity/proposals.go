@@ -175,12 +175,9 @@ func (s *Service) ApproveProposal(ctx context.Context, id int64) (StaffMember, P
 	var out StaffMember
 	var p Proposal
 	err := s.write(ctx, func(c *change) error {
+		var by authz.Subject
 		var err error
-		if p, err = pendingProposal(ctx, c.tx, id); err != nil {
-			return err
-		}
-		by, err := c.subject()
-		if err != nil {
+		if p, by, err = c.proposalToDecide(id); err != nil {
 			return err
 		}
 		if d, why := authz.DecideApprove(by, p.ProposedBy, p.Change()); d != authz.Allowed {
@@ -237,12 +234,9 @@ func (s *Service) RejectProposal(ctx context.Context, id int64, note string) (Pr
 		}
 	}
 	err := s.write(ctx, func(c *change) error {
+		var by authz.Subject
 		var err error
-		if p, err = pendingProposal(ctx, c.tx, id); err != nil {
-			return err
-		}
-		by, err := c.subject()
-		if err != nil {
+		if p, by, err = c.proposalToDecide(id); err != nil {
 			return err
 		}
 		if d, why := authz.DecideReject(by, p.ProposedBy); d != authz.Allowed {
@@ -259,6 +253,17 @@ func (s *Service) RejectProposal(ctx context.Context, id int64, note string) (Pr
 		return Proposal{}, fmt.Errorf("reject proposal %d: %w", id, err)
 	}
 	return p, nil
+}
+
+// proposalToDecide loads the pending proposal with id and the actor who
+// is to decide it.
+func (c *change) proposalToDecide(id int64) (Proposal, authz.Subject, error) {
+	p, err := pendingProposal(c.ctx, c.tx, id)
+	if err != nil {
+		return Proposal{}, authz.Subject{}, err
+	}
+	by, err := c.subject()
+	return p, by, err
 }
 
 // pendingProposal loads the proposal with id and checks it waits for a
