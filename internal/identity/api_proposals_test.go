@@ -199,7 +199,7 @@ func TestProposalPages(t *testing.T) {
 			t.Fatalf("an administrator approving on the page: %d", w.Code)
 		}
 		w = e.do(e.secOff, "POST", path, formType, "")
-		if w.Code != http.StatusSeeOther || !strings.Contains(w.Header().Get("Location"), "flash=identity.flash.proposal_approved") {
+		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/user-proposals?flash=identity.flash.proposal_approved" {
 			t.Fatalf("approve: %d %s", w.Code, w.Header().Get("Location"))
 		}
 		w = e.do(e.secOff, "POST", path, formType, "")

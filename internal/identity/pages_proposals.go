@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -151,5 +150,7 @@ func (h *Handler) decideProposal(w http.ResponseWriter, r *http.Request, flashKe
 		formError(w, r, p, err, func(prob web.Refusal) { h.showProposals(w, r, prob.Status, prob) })
 		return
 	}
-	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/user-proposals#proposal-%d", id), flashKey)
+	// No #fragment: the flash parameter goes after the target, and would
+	// land inside it.
+	web.RedirectWithFlash(w, r, "/console/user-proposals", flashKey)
 }
