@@ -138,6 +138,7 @@ func init() {
 		"identity.proposal.reject":              {"Từ chối", "Reject"},
 		"identity.proposal.note":                {"Lý do (không bắt buộc)", "Reason (optional)"},
 		"identity.proposal.stale":               {"Tài khoản đã thay đổi sau khi đề nghị; chỉ có thể từ chối.", "The account changed since; it can only be rejected."},
+		"identity.users.grants.explain":         {"Cấp độ mật cao hơn và vai trò cán bộ bảo mật, kiểm tra viên không có hiệu lực ngay: chúng được gửi đề nghị để một cán bộ bảo mật phê duyệt. Không ai tự thay đổi vai trò hay cấp độ mật của mình.", "A higher clearance and the security officer and auditor roles do not apply at once: they are proposed for a security officer's approval. Nobody changes their own roles or clearance."},
 		"identity.proposal.pending_here":        {"Đang chờ cán bộ bảo mật phê duyệt:", "Waiting for a security officer's approval:"},
 		"identity.proposal.filed":               {"Cấp độ mật hoặc vai trò cần phê duyệt đã được gửi đề nghị tới cán bộ bảo mật:", "The clearance or roles that need approval were proposed to the security officers:"},
 		"identity.proposal.status.pending":      {"Đang chờ", "Pending"},

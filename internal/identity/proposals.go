@@ -190,7 +190,7 @@ func (s *Service) ApproveProposal(ctx context.Context, id int64) (StaffMember, P
 		if err != nil {
 			return err
 		}
-		if m.Version != p.BasedVersion || p.Stale {
+		if m.Version != p.BasedVersion {
 			return fmt.Errorf("%w: account %s changed since proposal %d was made; reject it, and propose again if the grant is still wanted", errs.ErrConflict, m.Username, p.ID)
 		}
 		changed := m
