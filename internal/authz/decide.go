@@ -163,7 +163,9 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	rw := actions(Read, Create, Update)
 	g[KindUnit][Administrator] = actions(Read, Create, Update, Administer)
 	g[KindStaff][Administrator] = actions(Read, Create, Update, Administer)
-	g[KindStaff][SecurityOfficer] = actions(Read)
+	// Security officers approve the grants administrators propose (see
+	// DecideApprove for the rest of that rule).
+	g[KindStaff][SecurityOfficer] = actions(Read, Approve)
 	g[KindStaff][Auditor] = actions(Read)
 	g[KindCitizen][Administrator] = actions(Read, Update)
 	g[KindAuditEvent][Auditor] = actions(Read, Export)
@@ -227,12 +229,7 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) {
 		return Concealed, ReasonNeedToKnow
 	}
-	granted := everyone[r.Kind]
-	for role := Role(0); role < numRoles; role++ {
-		if s.Roles.Has(role) {
-			granted |= grants[r.Kind][role]
-		}
-	}
+	granted := roleGrants(s, r.Kind)
 	reason := ReasonRoleGrants
 	if !granted.has(a) {
 		if r.Kind == KindStaff && r.Owner == s.ID && (a == Read || a == Update) {
@@ -245,6 +242,18 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 		return Denied, ReasonNoWriteDown
 	}
 	return Allowed, reason
+}
+
+// roleGrants returns the actions on kind that every staff member, and s's
+// roles, grant s.
+func roleGrants(s Subject, kind Kind) Actions {
+	granted := everyone[kind]
+	for role := Role(0); role < numRoles; role++ {
+		if s.Roles.Has(role) {
+			granted |= grants[kind][role]
+		}
+	}
+	return granted
 }
 
 func contains(units []int64, u int64) bool {
