@@ -107,4 +107,3 @@ func reversed(s []uint64) []uint64 {
 	}
 	return out
 }
-
