@@ -225,6 +225,9 @@ func (a *App) routes(ctx context.Context) error {
 		web.Language,
 		web.Authenticate(a.principal),
 		audit.RequestOrigin,
+		// Every refusal of a signed-in caller is audited here, the
+		// CSRF middleware's included, before its response is sent.
+		web.RecordDenials(audit.NewDenials(a.Audit).Record),
 		web.CSRF(auth.SessionCookie),
 	)
 	return nil
