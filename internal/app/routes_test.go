@@ -22,7 +22,6 @@ import (
 var publicByIntent = map[string]string{
 	"GET /healthz":                  "liveness probe",
 	"GET /readyz":                   "readiness probe",
-	"GET /metrics":                  "Prometheus scraping (bind to a private network in production)",
 	"GET /static/":                  "CSS and htmx",
 	"POST /lang":                    "language switch",
 	"GET /api/v1/openapi.json":      "API description",

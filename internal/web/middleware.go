@@ -157,20 +157,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// ClientAddr returns the client's IP address (without port). Proxies'
-// forwarding headers are not trusted: the deployment terminates TLS at a
-// load balancer that speaks PROXY protocol or at chancery itself.
-func ClientAddr(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
-
 // SecureHeaders sets the security headers every response carries: a CSP
 // that allows no inline script or style, frame denial, no sniffing, and
-// HSTS when served over TLS.
+// HSTS when the client came over TLS (here or at a trusted proxy).
 func SecureHeaders(next http.Handler) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -182,7 +171,7 @@ func SecureHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if r.TLS != nil {
+		if IsHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
@@ -265,7 +254,7 @@ func CSRF(sessionCookie string) Middleware {
 				rand.Read(b[:])
 				token = base64.RawURLEncoding.EncodeToString(b[:])
 				http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: token, Path: "/", HttpOnly: true,
-					Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+					Secure: CookieSecure(r), SameSite: http.SameSiteLaxMode})
 			}
 			r = r.WithContext(context.WithValue(r.Context(), csrfKey{}, token))
 			if safeMethod(r.Method) || PrincipalFrom(r.Context()).Bearer {
