@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,8 +148,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 // a headquarters deployment shares it; the master key that wraps it stays
 // outside the database (CHANCERY_MASTER_KEY, or the data directory).
 func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	if err := store.PrivateDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	return keys.Load(ctx, keys.Options{
 		MasterKey: cfg.MasterKey,

@@ -127,7 +127,11 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, StaticPrefix) {
 					level = slog.LevelDebug
 				}
-				rl.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", pattern,
+				// The route's pattern, never the path or the query: a path
+				// may hold an identity number or a dossier code
+				// (/exchange/v1/…/citizens/{id}), and logs are kept and
+				// shipped where personal data must not go.
+				rl.Log(r.Context(), level, "request", "method", r.Method, "route", pattern,
 					"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
 					"remote", ClientAddr(r))
 			}()
