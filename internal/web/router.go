@@ -211,6 +211,7 @@ func guard(a Access, h http.Handler) http.Handler {
 			Error(w, r, errUnauthenticated)
 			return
 		case s.Kind != a.Who && !(a.Citizens && s.Kind == authz.Citizen):
+			noteDenial(r, Denial{Decision: authz.Denied, Reason: authz.ReasonWrongPrincipal, Code: "wrong_account_kind"})
 			Error(w, r, errWrongPrincipal)
 			return
 		case p.Stage != "" && p.Stage != "full" && !a.AnyStage:
@@ -218,11 +219,13 @@ func guard(a Access, h http.Handler) http.Handler {
 				http.Redirect(w, r, signInStepPath(p), http.StatusSeeOther)
 				return
 			}
+			noteDenial(r, Denial{Decision: authz.Denied, Reason: authz.ReasonSignInIncomplete, Code: "sign_in_incomplete"})
 			Error(w, r, errSignInIncomplete)
 			return
 		}
 		if a.Checked {
-			if d, _ := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind}); d != authz.Allowed {
+			if d, reason := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind}); d != authz.Allowed {
+				noteDenial(r, Denial{Decision: d, Reason: reason, Kind: a.Kind.String(), Action: a.Action.String(), Code: "no_role"})
 				Error(w, r, errNoRole)
 				return
 			}

@@ -579,7 +579,7 @@ func (h *Handler) issue(r *http.Request, member string) (issuedEnrolment, error)
 	join := h.opts.JoinURL
 	if join == "" {
 		scheme := "http"
-		if r.TLS != nil {
+		if web.IsHTTPS(r) {
 			scheme = "https"
 		}
 		join = scheme + "://" + r.Host
