@@ -221,9 +221,9 @@ func (a *App) routes(ctx context.Context) error {
 	a.handler = web.Chain(rt,
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		a.bodyLimit,
 		web.Language,
 		web.Authenticate(a.principal),
+		a.bodyLimit,
 		audit.RequestOrigin,
 		web.CSRF(auth.SessionCookie),
 	)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/authz"
 	"chancery/internal/bus"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
@@ -195,26 +196,29 @@ func (a *App) exchangeRoutes(rt *web.Router, shell *web.Shell) error {
 	return nil
 }
 
-// principal is the middleware's authenticator: a client token of an
-// information system is the exchange's to check (its handlers do), so it
-// passes here as a bearer with no staff identity; anything else is a
-// staff or citizen credential.
+// principal is the middleware's authenticator: an information system's
+// client token is resolved by the exchange into an authz.Client principal
+// (checked there, once), anything else is a staff or citizen credential.
 func (a *App) principal(r *http.Request) (web.Principal, error) {
-	if _, ok := exchange.ClientToken(r); ok {
-		return web.Principal{Bearer: true}, nil
+	if p, ok, err := a.Node.Authenticate(r); ok {
+		return p, err
 	}
 	return a.Auth.Principal(r)
 }
 
 // bodyLimit holds request bodies to the server's general limit, except
-// two kinds whose handlers hold them to their own: the exchange's message
-// API and gateway (the global configuration's limit), and requests that
-// carry a dossier's attachments (procedures.MaxSubmissionBytes).
+// two kinds whose handlers hold them to their own: an information
+// system's, whose checked client token the router admits on the
+// exchange's message API and gateway only (web.Client; their limit is the
+// global configuration's), and requests that carry a dossier's
+// attachments (procedures.MaxSubmissionBytes). It runs after
+// authentication, so an unchecked "Bearer chx_…" header is refused before
+// any body is read and never lifts the limit.
 func (a *App) bodyLimit(next http.Handler) http.Handler {
 	general := web.LimitBody(a.cfg.MaxBody)(next)
 	uploads := web.LimitBody(procedures.MaxSubmissionBytes)(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := exchange.ClientToken(r); ok {
+		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
 		} else if procedures.IsUpload(r) {
 			uploads.ServeHTTP(w, r)

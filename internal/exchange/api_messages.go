@@ -17,8 +17,9 @@ import (
 
 // The HTTP API of the asynchronous exchange, for information systems. A
 // system authenticates with its client token ("Authorization: Bearer
-// chx_…"); the routes are public to the router and each handler checks
-// the token, so that a system needs no staff account.
+// chx_…"), which Node.Authenticate turns into an authz.Client principal;
+// the routes admit that principal only (web.Client), so a system needs no
+// staff account and its token opens nothing else.
 
 // Handler serves the exchange's API, gateway and console pages of one
 // node.
@@ -40,26 +41,21 @@ func NewHandler(n *Node, shell *web.Shell) (*Handler, error) {
 
 // Register registers the exchange's routes on rt.
 func (h *Handler) Register(rt *web.Router) {
-	rt.HandleFunc("POST /api/v1/exchange/messages", web.Public, h.client(h.send))
-	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", web.Public, h.client(h.proof))
-	rt.HandleFunc("GET /api/v1/exchange/inbox", web.Public, h.client(h.inbox))
-	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", web.Public, h.client(h.ack))
-	rt.HandleFunc("PUT /api/v1/exchange/webhook", web.Public, h.client(h.setWebhook))
-	rt.HandleFunc("DELETE /api/v1/exchange/webhook", web.Public, h.client(h.deleteWebhook))
+	send, read, update := web.Client(authz.KindMessage, authz.Create), web.Client(authz.KindMessage, authz.Read), web.Client(authz.KindMessage, authz.Update)
+	rt.HandleFunc("POST /api/v1/exchange/messages", send, h.client(h.send))
+	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", read, h.client(h.proof))
+	rt.HandleFunc("GET /api/v1/exchange/inbox", read, h.client(h.inbox))
+	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", update, h.client(h.ack))
+	rt.HandleFunc("PUT /api/v1/exchange/webhook", update, h.client(h.setWebhook))
+	rt.HandleFunc("DELETE /api/v1/exchange/webhook", update, h.client(h.deleteWebhook))
 	rt.HandleFunc("GET /console/exchange/monitor", web.Staff(authz.KindService, authz.Read), h.monitorPage)
 	registerGateway(rt, h)
 }
 
-// client authenticates the request's client token and passes the client
-// subsystem on.
+// client passes the subsystem of the request's client principal on.
 func (h *Handler) client(f func(http.ResponseWriter, *http.Request, ClientID)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := ClientToken(r)
-		if !ok {
-			web.Error(w, r, ErrBadClientToken)
-			return
-		}
-		c, err := h.n.Client(r.Context(), token)
+		c, err := clientOf(r)
 		if err != nil {
 			web.Error(w, r, err)
 			return
@@ -283,7 +279,7 @@ func (h *Handler) proof(w http.ResponseWriter, r *http.Request, c ClientID) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := h.n.ownsMessage(r, c, dir, id); err != nil {
+	if err := h.n.ownsMessage(r, dir, id); err != nil {
 		web.Error(w, r, err)
 		return
 	}
@@ -296,17 +292,24 @@ func (h *Handler) proof(w http.ResponseWriter, r *http.Request, c ClientID) {
 }
 
 // ownsMessage reports, as an error wrapping errs.ErrNotFound otherwise,
-// whether c sent (out) or received (in) the message: a system sees the
-// proofs of its own messages only, and cannot learn that others exist.
-func (n *Node) ownsMessage(r *http.Request, c ClientID, dir, id string) error {
+// whether authz lets the request's client read the message: a system sees
+// the proofs of the messages it sent (out) or received (in) only, and
+// cannot learn that others exist.
+func (n *Node) ownsMessage(r *http.Request, dir, id string) error {
 	col := "sender"
 	if dir == "in" {
 		col = "recipient"
 	}
+	s := web.SubjectFrom(r.Context())
 	var party string
 	err := n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && party != c.String()) {
-		return fmt.Errorf("exchange: no %s message %s of %s: %w", dir, id, c, errs.ErrNotFound)
+	if err == nil {
+		if d, _ := authz.Decide(s, authz.Read, authz.Resource{Kind: authz.KindMessage, Subsystem: party}); d != authz.Allowed {
+			err = sql.ErrNoRows
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("exchange: no %s message %s of %s: %w", dir, id, s.Subsystem, errs.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("exchange: read message %s: %w", id, err)

@@ -26,9 +26,18 @@ func apiServer(tb testing.TB, n *Node) string {
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	srv := httptest.NewServer(rt)
+	srv := httptest.NewServer(authenticated(n, rt))
 	tb.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// authenticated puts n's client-token authentication in front of h, as
+// the app's middleware does.
+func authenticated(n *Node, h http.Handler) http.Handler {
+	return web.Authenticate(func(r *http.Request) (web.Principal, error) {
+		p, _, err := n.Authenticate(r)
+		return p, err
+	})(h)
 }
 
 func call(tb testing.TB, method, url, token, contentType string, body []byte, headers ...string) (int, http.Header, []byte) {
