@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -144,10 +145,34 @@ func (req SendRequest) outgoing(from ClientID) (Outgoing, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	if len(ct) > 255 {
-		return Outgoing{}, errs.Invalid("content_type", "the content type is longer than 255 characters")
+	if err := checkContentType(ct); err != nil {
+		return Outgoing{}, err
+	}
+	if len(req.Payload) == 0 {
+		return Outgoing{}, errs.Invalid("payload", "the payload is missing or empty: send the message's bytes (base64 in JSON, or as the raw body with the X-Chancery-Service header)")
 	}
 	return Outgoing{From: from, To: svc, Level: level, ContentType: ct, Payload: req.Payload}, nil
+}
+
+// checkContentType refuses a content type the receiver could never be
+// given: it travels as the Content-Type header of the webhook's POST, so
+// a control character (CR LF, NUL) or anything that is not a media type
+// would make the message undeliverable and, delivery being in order,
+// hold up every message behind it.
+func checkContentType(ct string) error {
+	if len(ct) > 255 {
+		return errs.Invalid("content_type", "the content type is longer than 255 characters")
+	}
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c < 0x20 || c >= 0x7f {
+			return errs.Invalid("content_type", fmt.Sprintf("the content type holds the character %U at byte %d; use printable ASCII only, such as application/json", rune(c), i))
+		}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if typ, sub, ok := strings.Cut(mt, "/"); err != nil || !ok || typ == "" || sub == "" {
+		return errs.Invalid("content_type", "the content type is not a media type such as application/json or text/plain; charset=utf-8")
+	}
+	return nil
 }
 
 // InboxMessage is a message as GET /api/v1/exchange/inbox lists it.

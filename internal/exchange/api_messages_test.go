@@ -95,6 +95,10 @@ func TestAPISendsReadsAndAcknowledgesMessages(t *testing.T) {
 		{"bad service id", consularToken, "application/json", []byte(`{"service":"a/b","payload":""}`), nil, http.StatusBadRequest},
 		{"bad level", consularToken, "", []byte("x"), []string{HeaderService, reportSvc.String(), HeaderLevel, "ultra"}, http.StatusBadRequest},
 		{"no right", consularToken, "", []byte("x"), []string{HeaderService, noticeSvc.String()}, http.StatusForbidden},
+		{"CR LF in the content type", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `","content_type":"text/plain\r\nX: 1","payload":"eA=="}`), nil, http.StatusBadRequest},
+		{"no payload", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `"}`), nil, http.StatusBadRequest},
+		{"an empty payload", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `","payload":""}`), nil, http.StatusBadRequest},
+		{"an empty raw body", consularToken, "text/plain", nil, []string{HeaderService, reportSvc.String()}, http.StatusBadRequest},
 		{"too large", consularToken, "application/octet-stream", make([]byte, ln.conf.MaxMessageBytes+1), []string{HeaderService, reportSvc.String()}, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
