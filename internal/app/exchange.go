@@ -42,6 +42,7 @@ func (a *App) openExchange(ctx context.Context) error {
 	var err error
 	a.Node, err = exchange.OpenNode(ctx, a.DB, a.Keys, a.Audit, exchange.NodeOptions{
 		Role: role, Retention: a.cfg.ExchangeRetention, Logger: a.log, Registerer: a.metrics,
+		WebhookAllow: strings.Split(a.cfg.WebhookAllow, ","),
 	})
 	return err
 }
@@ -157,6 +158,11 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 		if _, err := a.Registry.UpdateService(ctx, lookup, registry.ServicePatch{Backend: &backend}); err != nil {
 			return fmt.Errorf("point %s at the simulator: %w", lookup, err)
 		}
+	}
+	// The simulator listens on loopback, where webhooks may not point
+	// unless allowed: the demo allows its own simulator's address.
+	if u, err := url.Parse(a.sims.PortalURL()); err == nil {
+		a.Node.AllowWebhookHosts(u.Host)
 	}
 	if _, err := a.Node.SetWebhook(ctx, demoPortal, a.sims.PortalURL()+"/v1/dossier-statuses"); err != nil {
 		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)

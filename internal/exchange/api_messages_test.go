@@ -198,6 +198,7 @@ func TestWebhookPushesSignedMessagesInOrderAndRetriesAfterFailure(t *testing.T) 
 	if _, err := ln.hq.SetWebhook(ctx, procedures, "ftp://x"); err == nil {
 		t.Error("SetWebhook accepted an ftp URL")
 	}
+	ln.hq.AllowWebhookHosts(srv.Listener.Addr().String())
 	secret, err := ln.hq.SetWebhook(ctx, procedures, srv.URL+"/inbox")
 	if err != nil {
 		t.Fatal(err)

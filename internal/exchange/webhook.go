@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/errs"
 )
 
@@ -62,11 +63,17 @@ func WebhookSignature(secret string, body []byte) string {
 // SetWebhook makes this node push client's inbox to rawURL, replacing any
 // webhook it had, and returns the new signing secret; it is shown once.
 // It returns an error wrapping errs.ErrInvalid for a URL that is not an
-// absolute http or https URL.
+// absolute http or https URL, and one wrapping ErrInternalWebhook too for
+// a URL whose host resolves to an internal address not allowed (see
+// webhookGuard); the refusal and the change are audited.
 func (n *Node) SetWebhook(ctx context.Context, client ClientID, rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 {
-		return "", errs.Invalid("url", fmt.Sprintf("%q is not an absolute http or https URL such as https://system.example/chancery/inbox", rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 || u.User != nil {
+		return "", errs.Invalid("url", fmt.Sprintf("%q is not an absolute http or https URL without credentials, such as https://system.example/chancery/inbox", cutText(rawURL, 256)))
+	}
+	if err := n.hooks.check(ctx, u); err != nil {
+		n.recordWebhook(ctx, client, "exchange.webhook.set", audit.Denied, err.Error(), u.Host)
+		return "", err
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -83,6 +90,7 @@ func (n *Node) SetWebhook(ctx context.Context, client ClientID, rawURL string) (
 	if err != nil {
 		return "", fmt.Errorf("exchange: save webhook of %s: %w", client, err)
 	}
+	n.recordWebhook(ctx, client, "exchange.webhook.set", audit.OK, "", u.Host)
 	if t := n.transport(); t != nil {
 		kick(t.hookKick)
 	}
@@ -99,6 +107,7 @@ func (n *Node) DeleteWebhook(ctx context.Context, client ClientID) error {
 	if k, _ := res.RowsAffected(); k == 0 {
 		return fmt.Errorf("exchange: %s has no webhook: %w", client, errs.ErrNotFound)
 	}
+	n.recordWebhook(ctx, client, "exchange.webhook.delete", audit.OK, "", "")
 	return nil
 }
 
@@ -133,7 +142,7 @@ func webhookAD(client ClientID) []byte { return []byte("exchange-webhook:" + cli
 // runWebhooks pushes inboxes to their webhooks until ctx ends, with at
 // most webhookWorkers clients served at once.
 func (t *transport) runWebhooks(ctx context.Context) {
-	client := &http.Client{Timeout: webhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := t.n.hooks.client()
 	tick := time.NewTicker(webhookEvery)
 	defer tick.Stop()
 	sem := make(chan struct{}, webhookWorkers)
@@ -280,6 +289,10 @@ func (t *transport) webhookFailed(ctx context.Context, clientID string, cause er
 	var failures int64
 	if err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT failures FROM exchange_webhooks WHERE client = ?`), clientID).Scan(&failures); err != nil {
 		return
+	}
+	if c, err := ParseClientID(clientID); err == nil && failures == 0 && errors.Is(cause, ErrInternalWebhook) {
+		// Its host resolved to a public address when it was set.
+		n.recordWebhook(ctx, c, "exchange.webhook.refused", audit.Denied, cause.Error(), "")
 	}
 	delay := webhookBaseDelay << min(failures, 20)
 	delay = min(delay, webhookMaxDelay)
