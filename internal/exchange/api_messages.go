@@ -50,6 +50,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("PUT /api/v1/exchange/webhook", update, h.client(h.setWebhook))
 	rt.HandleFunc("DELETE /api/v1/exchange/webhook", update, h.client(h.deleteWebhook))
 	rt.HandleFunc("GET /console/exchange/monitor", web.Staff(authz.KindService, authz.Read), h.monitorPage)
+	h.deadLetterRoutes(rt)
 	registerGateway(rt, h)
 }
 

@@ -27,7 +27,9 @@ import (
 // type, described by X-Chancery-* headers and signed with an HMAC the
 // subsystem checks with the secret it got when it registered the URL. A
 // 2xx answer acknowledges the message; anything else is tried again
-// later, with exponential backoff.
+// later, with exponential backoff — without limit while the receiver is
+// unreachable or unavailable, webhookMaxRefusals times when it refuses
+// the message, which then becomes a dead letter (deadletter.go).
 
 // Webhook headers, besides HeaderMessageID and HeaderLevel.
 const (
@@ -237,32 +239,50 @@ func (t *transport) pushWebhook(ctx context.Context, hc *http.Client, clientID s
 			return
 		}
 		for _, m := range msgs {
-			if err := postWebhook(ctx, hc, rawURL, string(secret), m); err != nil {
-				if ctx.Err() == nil {
-					t.webhookFailed(ctx, clientID, err)
+			err := postWebhook(ctx, hc, rawURL, string(secret), m)
+			var ref *webhookRefusal
+			switch {
+			case err == nil:
+				if _, err := n.Ack(ctx, client, m.ID); err != nil {
+					return
 				}
+			case ctx.Err() != nil:
 				return
-			}
-			if _, err := n.Ack(ctx, client, m.ID); err != nil {
+			case errors.As(err, &ref):
+				// Tried again later, or a dead letter the queue goes on
+				// without.
+				if dead, err := t.webhookRefused(ctx, client, m, ref); err != nil || !dead {
+					return
+				}
+			default:
+				t.webhookFailed(ctx, clientID, err)
 				return
 			}
 			after = m.Seq
 		}
-		if _, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_webhooks SET failures = 0, last_error = '' WHERE client = ? AND failures > 0`), clientID); err != nil {
+		if _, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_webhooks SET failures = 0, last_error = '', refusals = 0, refused_id = ''
+			WHERE client = ? AND (failures > 0 OR refusals > 0)`), clientID); err != nil {
 			return
 		}
 	}
 }
 
-// postWebhook POSTs one message; any answer but 2xx is a failure.
+// postWebhook POSTs one message; any answer but 2xx is a failure, and a
+// *webhookRefusal when the receiver refuses this message (see
+// receiverUnavailable) or the message could never be sent.
 func postWebhook(ctx context.Context, hc *http.Client, rawURL, secret string, m Delivered) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(m.Payload))
-	if err != nil {
-		return err
-	}
 	ct := m.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
+	}
+	if err := checkContentType(ct); err != nil {
+		// Refused at the door since; one that came in before cannot
+		// be given as a header, ever.
+		return &webhookRefusal{answer: "not sent: the message's content type is not a media type of printable ASCII, so it can never be delivered", permanent: true}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(m.Payload))
+	if err != nil {
+		return err
 	}
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set(HeaderMessageID, m.ID)
@@ -276,11 +296,14 @@ func postWebhook(ctx context.Context, hc *http.Client, rawURL, secret string, m 
 		return err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // only the status matters
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // only the start of a refusal is kept
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return nil
+	case receiverUnavailable(resp.StatusCode):
 		return fmt.Errorf("the webhook answered %s", resp.Status)
 	}
-	return nil
+	return &webhookRefusal{answer: printable(resp.Status+": "+string(answer), 1000)}
 }
 
 // webhookFailed records a failure and schedules the next try.
