@@ -39,28 +39,16 @@ func visible(s authz.Subject, dls []DeadLetter) []DeadLetter {
 // deadLetterPage is the answer of GET /api/v1/exchange/dead-letters.
 type deadLetterPage struct {
 	Items []DeadLetter `json:"items"`
-	// Next is the cursor to pass as "after"; empty after the last page.
+	// Next is the cursor to pass as "after"; empty when this page was
+	// not full, so nothing follows.
 	Next string `json:"next"`
 }
 
 func (h *Handler) apiDeadLetters(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	after, limit := int64(0), 100
-	if s := q.Get("after"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v < 0 {
-			web.Error(w, r, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number"))
-			return
-		}
-		after = v
-	}
-	if s := q.Get("limit"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > MaxDeadLetterPage {
-			web.Error(w, r, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", MaxDeadLetterPage)))
-			return
-		}
-		limit = v
+	after, limit, err := pageQuery(r, 100, MaxDeadLetterPage)
+	if err != nil {
+		web.Error(w, r, err)
+		return
 	}
 	dls, err := h.n.DeadLetters(r.Context(), after, limit)
 	if err != nil {

@@ -200,24 +200,29 @@ type InboxPage struct {
 // DefaultInboxLimit is the page size of the inbox API when none is given.
 const DefaultInboxLimit = 100
 
-func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, c ClientID) {
+// pageQuery reads a list's "after" cursor (a sequence number, 0 if
+// absent) and "limit" (between 1 and max, def if absent) from r's query.
+func pageQuery(r *http.Request, def, max int) (after int64, limit int, err error) {
 	q := r.URL.Query()
-	after, limit := int64(0), DefaultInboxLimit
+	limit = def
 	if s := q.Get("after"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v < 0 {
-			web.Error(w, r, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number"))
-			return
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return 0, 0, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number")
 		}
-		after = v
 	}
 	if s := q.Get("limit"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > MaxInboxPage {
-			web.Error(w, r, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", MaxInboxPage)))
-			return
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > max {
+			return 0, 0, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", max))
 		}
-		limit = v
+	}
+	return after, limit, nil
+}
+
+func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, c ClientID) {
+	after, limit, err := pageQuery(r, DefaultInboxLimit, MaxInboxPage)
+	if err != nil {
+		web.Error(w, r, err)
+		return
 	}
 	msgs, err := h.n.Inbox(r.Context(), c, after, limit)
 	if err != nil {

@@ -134,6 +134,15 @@ func TestDeadLettersLetTheQueueGoOn(t *testing.T) {
 			if code := api.do(t, cleared, "GET", "/api/v1/exchange/dead-letters", &page); code != 200 || len(page.Items) != 2 || page.Items[0].Answer == "" {
 				t.Errorf("cleared list = %d %+v", code, page)
 			}
+			if code := api.do(t, cleared, "GET", "/api/v1/exchange/dead-letters?limit=1", &page); code != 200 || len(page.Items) != 1 || page.Next == "" {
+				t.Errorf("first page = %d %+v", code, page)
+			}
+			if code := api.do(t, cleared, "GET", "/api/v1/exchange/dead-letters?limit=1&after="+page.Next, &page); code != 200 || len(page.Items) != 1 || page.Items[0].ID != ids["bad"] {
+				t.Errorf("second page = %d %+v", code, page)
+			}
+			if code := api.do(t, cleared, "GET", "/api/v1/exchange/dead-letters?limit=0", nil); code != http.StatusBadRequest {
+				t.Errorf("limit=0 = %d, want 400", code)
+			}
 			if code := api.do(t, uncleared, "GET", "/api/v1/exchange/dead-letters", &page); code != 200 || len(page.Items) != 0 {
 				t.Errorf("uncleared list = %d %+v, want it empty", code, page)
 			}
