@@ -88,7 +88,7 @@ func (n *Node) SetWebhook(ctx context.Context, client ClientID, rawURL string) (
 	}
 	_, err = n.db.ExecContext(ctx, n.db.Rebind(`INSERT INTO exchange_webhooks (client, url, secret, created_us) VALUES (?, ?, ?, ?)
 		ON CONFLICT (client) DO UPDATE SET url = excluded.url, secret = excluded.secret, created_us = excluded.created_us,
-		failures = 0, next_try_us = 0, last_error = ''`), client.String(), rawURL, sealed, n.now().UnixMicro())
+		failures = 0, next_try_us = 0, last_error = '', refusals = 0, refused_id = ''`), client.String(), rawURL, sealed, n.now().UnixMicro())
 	if err != nil {
 		return "", fmt.Errorf("exchange: save webhook of %s: %w", client, err)
 	}
