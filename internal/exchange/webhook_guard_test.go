@@ -12,6 +12,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/errs"
 	"chancery/internal/store"
+	"chancery/internal/store/storetest"
 )
 
 // TestWebhooksMayNotPointAtInternalAddresses pins issue 10 item 15: a
@@ -20,7 +21,13 @@ import (
 // there. Such a URL is refused with a clear 400 and the refusal audited,
 // unless an administrator allowed the host.
 func TestWebhooksMayNotPointAtInternalAddresses(t *testing.T) {
-	tn := newTestNet(t, store.SQLite)
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) { testWebhookTargets(t, d) })
+	}
+}
+
+func testWebhookTargets(t *testing.T, d store.Dialect) {
+	tn := newTestNet(t, d)
 	n := tn.hq
 	n.hooks.lookup = func(_ context.Context, host string) ([]netip.Addr, error) {
 		switch host {
