@@ -333,7 +333,10 @@ func (n *Node) ownsMessage(r *http.Request, dir, id string) error {
 	}
 	s := web.SubjectFrom(r.Context())
 	var party string
-	err := n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
+	err := sql.ErrNoRows
+	if plausibleMessageID(id) {
+		err = n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
+	}
 	if err == nil {
 		if d, _ := authz.Decide(s, authz.Read, authz.Resource{Kind: authz.KindMessage, Subsystem: party}); d != authz.Allowed {
 			err = sql.ErrNoRows
@@ -346,4 +349,20 @@ func (n *Node) ownsMessage(r *http.Request, dir, id string) error {
 		return fmt.Errorf("exchange: read message %s: %w", id, err)
 	}
 	return nil
+}
+
+// plausibleMessageID reports whether id could name a message in the log:
+// at most 128 bytes of printable ASCII. Anything else (a NUL, which
+// PostgreSQL refuses in text, a control character) names none, and is
+// answered as such without asking the database.
+func plausibleMessageID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= 0x20 || id[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

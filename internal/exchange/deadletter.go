@@ -208,6 +208,9 @@ func (n *Node) DeadLetters(ctx context.Context, after int64, limit int) ([]DeadL
 // DeadLetterByID returns the dead letter id, or an error wrapping
 // errs.ErrNotFound.
 func (n *Node) DeadLetterByID(ctx context.Context, id string) (DeadLetter, error) {
+	if !plausibleMessageID(id) {
+		return DeadLetter{}, fmt.Errorf("exchange: no dead letter with such an id: %w", errs.ErrNotFound)
+	}
 	d, err := scanDeadLetter(n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT `+deadLetterColumns+` FROM exchange_log
 		WHERE direction = 'in' AND type = 1 AND msg_id = ? AND state = 'dead'`), id))
 	if errors.Is(err, sql.ErrNoRows) {
