@@ -226,9 +226,9 @@ func (a *App) routes(ctx context.Context) error {
 		a.scrape(web.SecureHeaders(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		a.bodyLimit,
 		web.Language,
 		web.Authenticate(a.principal),
+		a.bodyLimit,
 		audit.RequestOrigin,
 		// Every refusal of a signed-in caller is audited here, the
 		// CSRF middleware's included, before its response is sent.

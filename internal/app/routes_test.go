@@ -45,16 +45,9 @@ var publicByIntent = map[string]string{
 	"GET /dossiers/{code}/receipt":       "the receipt; its handler sends the anonymous to sign in and shows it to the applicant and the unit only",
 	"POST /payments/v1/callback":         "the payment gateway's callback; its signature authenticates",
 
-	// The exchange's routes for information systems authenticate their
-	// client token themselves (exchange.Node.Client): no staff session.
-	"/exchange/v1/{rest...}":                   "exchange gateway for information systems; the client token authenticates",
-	"POST /exchange/v1/enrol":                  "mission node enrolment; the one-time token authenticates",
-	"POST /api/v1/exchange/messages":           "asynchronous send; the client token authenticates",
-	"GET /api/v1/exchange/inbox":               "a system's inbox; the client token authenticates",
-	"POST /api/v1/exchange/inbox/ack":          "a system's acknowledgements; the client token authenticates",
-	"PUT /api/v1/exchange/webhook":             "a system's webhook; the client token authenticates",
-	"DELETE /api/v1/exchange/webhook":          "a system's webhook; the client token authenticates",
-	"GET /api/v1/exchange/messages/{id}/proof": "a system's message proofs; the client token authenticates",
+	// Mission node enrolment: the one-time token authenticates. The
+	// exchange's routes for information systems are web.Client routes.
+	"POST /exchange/v1/enrol": "mission node enrolment; the one-time token authenticates",
 }
 
 // publicWithOIDC lists the public routes that exist only when OIDC
@@ -68,9 +61,13 @@ var publicWithOIDC = map[string]string{
 func concrete(pattern string) (method, path string) { return concreteWith(pattern, "1") }
 
 // concreteWith turns a route pattern into a request path, with id for
-// every wildcard.
+// every wildcard. A pattern without a method (a route for every method,
+// such as the exchange's gateway) is tried with GET.
 func concreteWith(pattern, id string) (method, path string) {
-	method, path, _ = strings.Cut(pattern, " ")
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = http.MethodGet, pattern
+	}
 	path = strings.ReplaceAll(path, "{$}", "")
 	for strings.Contains(path, "{") {
 		i := strings.Index(path, "{")

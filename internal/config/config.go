@@ -99,6 +99,11 @@ type Config struct {
 	// ExchangeRetention is how long the message log keeps (sealed)
 	// message bodies. Default 30 days.
 	ExchangeRetention time.Duration
+	// WebhookAllow lists, comma-separated, the hosts ("host" or
+	// "host:port") information systems' webhooks may point at although
+	// they resolve to internal addresses (loopback, private, link-local).
+	// Empty allows none.
+	WebhookAllow string
 	// SMTP is the mail server's URL as given: smtp://user:pass@host:587
 	// (STARTTLS, required) or smtps://host:465 (implicit TLS);
 	// ?starttls=off sends in the clear, for a server on this host only.
@@ -244,6 +249,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
 	s.str(&c.PublicURL, "public-url", "", "the address missions and information systems use to reach this node (default: http(s)://<addr>)")
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
+	s.str(&c.WebhookAllow, "webhook-allow", "", "hosts (host or host:port, comma-separated) that exchange webhooks may reach although they resolve to internal addresses (empty: none; webhooks must point at public addresses)")
 	s.str(&c.SMTP, "smtp", "", "mail server URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=off only for a server on this host (empty: none; in --demo mail goes to the mailbox simulator)")
 	s.str(&c.MailFrom, "mail-from", "Chancery <no-reply@localhost>", "sender address of Chancery's e-mail, such as \"Bộ Ngoại giao <no-reply@mofa.gov.vn>\"")
 	s.str(&c.Catalogue, "catalogue", "", "directory of the catalogue of procedures as edited by administrators (see chancery procedures export); empty: the built-in one")
