@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"chancery/internal/authz"
-	"chancery/internal/errs"
 )
 
 // ownPasswordPath is where staff change their own password (internal/auth).
@@ -60,7 +59,7 @@ func resetPassword(ctx context.Context, svc *Service, creds Credentials, by auth
 		return StaffMember{}, "", err
 	}
 	if d, why := authz.DecidePasswordReset(by, m.ID); d != authz.Allowed {
-		return StaffMember{}, "", fmt.Errorf("%w: %s; change your own password at %s, which asks for the current one", errs.ErrForbidden, why, ownPasswordPath)
+		return StaffMember{}, "", refusal(authz.Administer, m.ID, why, "; change your own password at "+ownPasswordPath+", which asks for the current one")
 	}
 	otp, err := creds.IssueOneTimePassword(ctx, authz.Staff, m.ID)
 	if err != nil {
