@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,5 +65,34 @@ func TestAClerksForbiddenApproveIsAuditedOnceWithItsReason(t *testing.T) {
 	}
 	if strings.Contains(e.Attrs["route"], d.Code) {
 		t.Errorf("the route attribute holds the raw path: %q", e.Attrs["route"])
+	}
+}
+
+// The administrator raising their own clearance through the API is
+// refused, and the refusal is recorded with the account rule's reason.
+func TestAnAdministratorsOwnGrantIsRefusedAndAudited(t *testing.T) {
+	a, base := serveDemo(t)
+	ctx := context.Background()
+	admin, err := a.Identity.StaffByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := mustLogin(t, base, "admin", a.cfg.DemoPassword, "")
+	body := `{"clearance":"top_secret","version":` + strconv.Itoa(admin.Version) + `}`
+	if status := callJSON(t, http.MethodPatch, base+"/api/v1/users/"+strconv.FormatInt(admin.ID, 10), token, body, &map[string]any{}); status != http.StatusForbidden {
+		t.Fatalf("PATCH own clearance = %d, want 403", status)
+	}
+	if _, err := a.Audit.Integrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, err := a.Audit.Search(ctx, audit.Query{Action: audit.DeniedAction, ActorID: audit.Staff(admin.ID, "").ID})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("access.denied events = %+v, %v; want 1", events, err)
+	}
+	if e := events[0]; e.Reason != string(authz.ReasonOwnAccount) || e.ResourceType != "staff" || e.ResourceID != strconv.FormatInt(admin.ID, 10) {
+		t.Errorf("the refusal is recorded as %+v", e)
+	}
+	if got, _ := a.Identity.Staff(ctx, admin.ID); got.Clearance != authz.Unclassified {
+		t.Fatalf("the administrator's clearance is now %s", got.Clearance)
 	}
 }

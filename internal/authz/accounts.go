@@ -64,6 +64,7 @@ const (
 	ReasonOwnProposal       Reason = "nobody approves a grant they proposed"
 	ReasonApproverClearance Reason = "the approver's clearance is below the clearance granted"
 	ReasonApproverNotStaff  Reason = "a grant is approved only by a signed-in security officer"
+	ReasonOverseerAccount   Reason = "an administrator does not reset the password of a security officer or auditor; the host's operator does, with chancery user reset-password"
 )
 
 // administers reports whether s may administer staff accounts: the node
@@ -162,16 +163,23 @@ func DecideReject(s Subject, proposer int64) (Decision, Reason) {
 }
 
 // DecidePasswordReset decides whether s may reset the password of the
-// staff member account (a one-time password, handed over out of band).
-// Resetting one's own would skip the current password: staff change their
-// own through the sign-in pages instead.
-func DecidePasswordReset(s Subject, account int64) (Decision, Reason) {
+// staff member account, who holds roles (a one-time password, handed over
+// out of band). Resetting one's own would skip the current password: staff
+// change their own through the sign-in pages instead. An administrator
+// does not reset a security officer's or an auditor's: with the one-time
+// password they could sign in as the person who oversees them (and
+// approve their own proposals); the host's operator does, at the command
+// line.
+func DecidePasswordReset(s Subject, account int64, roles Roles) (Decision, Reason) {
 	if own(s, account) {
 		return Denied, ReasonOwnAccount
 	}
 	ok, why := administers(s)
-	if !ok {
+	switch {
+	case !ok:
 		return Denied, why
+	case s.Kind == Staff && roles&GuardedRoles != 0:
+		return Denied, ReasonOverseerAccount
 	}
 	return Allowed, why
 }

@@ -107,10 +107,15 @@ func TestAccountRules(t *testing.T) {
 		{"another administrator does not reject", func() (Decision, Reason) {
 			return DecideReject(Subject{Kind: Staff, ID: 7, Roles: RolesOf(Administrator)}, admin)
 		}, decision{Denied, ReasonNoRole}},
-		{"an administrator resets another's password", func() (Decision, Reason) { return DecidePasswordReset(administrator, target) }, decision{Allowed, ReasonRoleGrants}},
-		{"but not their own", func() (Decision, Reason) { return DecidePasswordReset(administrator, admin) }, decision{Denied, ReasonOwnAccount}},
+		{"an administrator resets another's password", func() (Decision, Reason) { return DecidePasswordReset(administrator, target, RolesOf(Clerk)) }, decision{Allowed, ReasonRoleGrants}},
+		{"but not their own", func() (Decision, Reason) { return DecidePasswordReset(administrator, admin, RolesOf(Administrator)) }, decision{Denied, ReasonOwnAccount}},
+		{"nor a security officer's", func() (Decision, Reason) {
+			return DecidePasswordReset(administrator, officer, RolesOf(SecurityOfficer))
+		}, decision{Denied, ReasonOverseerAccount}},
+		{"nor an auditor's", func() (Decision, Reason) { return DecidePasswordReset(administrator, target, RolesOf(Auditor, Clerk)) }, decision{Denied, ReasonOverseerAccount}},
+		{"the host's operator resets a security officer's", func() (Decision, Reason) { return DecidePasswordReset(system, officer, RolesOf(SecurityOfficer)) }, decision{Allowed, ReasonSystem}},
 		{"a clerk resets nobody's", func() (Decision, Reason) {
-			return DecidePasswordReset(Subject{Kind: Staff, ID: 9, Roles: RolesOf(Clerk)}, target)
+			return DecidePasswordReset(Subject{Kind: Staff, ID: 9, Roles: RolesOf(Clerk)}, target, RolesOf(Clerk))
 		}, decision{Denied, ReasonNoRole}},
 	}
 	for _, tt := range tests {

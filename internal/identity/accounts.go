@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"chancery/internal/authz"
-	"chancery/internal/errs"
 )
 
 // ownPasswordPath is where staff change their own password (internal/auth).
@@ -52,15 +51,19 @@ func updateAccount(ctx context.Context, svc *Service, creds Credentials, actor s
 }
 
 // resetPassword issues a new one-time password for the staff member, on
-// behalf of by: nobody resets their own (authz.DecidePasswordReset), which
-// would skip the current password.
+// behalf of by, as authz.DecidePasswordReset allows: nobody resets their
+// own, and an administrator not a security officer's or auditor's.
 func resetPassword(ctx context.Context, svc *Service, creds Credentials, by authz.Subject, id int64) (StaffMember, string, error) {
 	m, err := svc.Staff(ctx, id)
 	if err != nil {
 		return StaffMember{}, "", err
 	}
-	if d, why := authz.DecidePasswordReset(by, m.ID); d != authz.Allowed {
-		return StaffMember{}, "", fmt.Errorf("%w: %s; change your own password at %s, which asks for the current one", errs.ErrForbidden, why, ownPasswordPath)
+	if d, why := authz.DecidePasswordReset(by, m.ID, m.Roles); d != authz.Allowed {
+		detail := ""
+		if why == authz.ReasonOwnAccount {
+			detail = "; change your own password at " + ownPasswordPath + ", which asks for the current one"
+		}
+		return StaffMember{}, "", refusal(authz.Administer, m.ID, why, detail)
 	}
 	otp, err := creds.IssueOneTimePassword(ctx, authz.Staff, m.ID)
 	if err != nil {

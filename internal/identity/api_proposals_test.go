@@ -60,6 +60,13 @@ func TestAPIRefusesResettingOnesOwnPassword(t *testing.T) {
 		if e.creds.issued != 0 {
 			t.Fatalf("refused resets issued %d passwords", e.creds.issued)
 		}
+		w = e.json(e.admin, "POST", fmt.Sprintf("/api/v1/users/%d/password", e.secOff.Subject.ID), "")
+		if w.Code != http.StatusForbidden || !strings.Contains(body(w), "security officer or auditor") {
+			t.Fatalf("an administrator resetting a security officer's password: %d %s", w.Code, body(w))
+		}
+		if e.creds.issued != 0 {
+			t.Fatalf("refused resets issued %d passwords", e.creds.issued)
+		}
 		w = e.json(e.admin, "POST", fmt.Sprintf("/api/v1/users/%d/password", e.clerk.Subject.ID), "")
 		if w.Code != http.StatusOK {
 			t.Fatalf("resetting another's password: %d %s", w.Code, body(w))

@@ -62,12 +62,13 @@ func (p Proposal) Change() authz.AccountChange {
 	return authz.AccountChange{Account: p.StaffID, Roles: p.OldRoles, NewRoles: p.Roles, Clearance: p.OldClearance, NewClearance: p.Clearance}
 }
 
-// refusal is the error of a decision against the actor.
-func refusal(why authz.Reason) error {
-	if why == authz.ReasonNeedsApproval {
-		return fmt.Errorf("%w: %s; the console and the API propose it for approval when the account is saved", errs.ErrForbidden, why)
-	}
-	return fmt.Errorf("%w: %s", errs.ErrForbidden, why)
+// refusal is the error of an account rule's refusal of a on the account
+// id (zero: not created yet): an *authz.Refusal, so the web layer records
+// it with its reason; detail, if any, follows the reason in the message.
+func refusal(a authz.Action, id int64, why authz.Reason, detail string) error {
+	r := authz.Refuse(authz.Denied, why, a, authz.Resource{Kind: authz.KindStaff}, idString(id))
+	r.Message = fmt.Sprintf("%s: %s%s", errs.ErrForbidden, why, detail)
+	return r
 }
 
 // subject returns the authz subject of the change's actor, with the
@@ -106,12 +107,20 @@ func decideGrant(by authz.Subject, c authz.AccountChange, mode grantMode) (authz
 		now = c
 		later = authz.AccountChange{Account: c.Account, Roles: c.NewRoles, NewRoles: c.NewRoles, Clearance: c.NewClearance, NewClearance: c.NewClearance}
 	}
+	action := authz.Update
+	if c.Account == 0 {
+		action = authz.Create
+	}
 	if d, why := authz.DecideAccountChange(by, now); d != authz.Allowed {
-		return later, refusal(why)
+		detail := ""
+		if why == authz.ReasonNeedsApproval {
+			detail = "; the console and the API propose it for approval when the account is saved"
+		}
+		return later, refusal(action, c.Account, why, detail)
 	}
 	if later.Changes() {
 		if d, why := authz.DecidePropose(by, later); d != authz.Allowed {
-			return later, refusal(why)
+			return later, refusal(action, c.Account, why, "")
 		}
 	}
 	return later, nil
@@ -181,10 +190,11 @@ func (s *Service) ApproveProposal(ctx context.Context, id int64) (StaffMember, P
 			return err
 		}
 		if d, why := authz.DecideApprove(by, p.ProposedBy, p.Change()); d != authz.Allowed {
+			detail := ""
 			if why == authz.ReasonApproverClearance {
-				return fmt.Errorf("%w: %s (yours is %s, the proposal grants %s)", errs.ErrForbidden, why, by.Clearance, p.Clearance)
+				detail = fmt.Sprintf(" (yours is %s, the proposal grants %s)", by.Clearance, p.Clearance)
 			}
-			return refusal(why)
+			return refusal(authz.Approve, p.StaffID, why, detail)
 		}
 		m, err := staffWhere(ctx, c.tx, "id = ?", p.StaffID)
 		if err != nil {
@@ -240,7 +250,7 @@ func (s *Service) RejectProposal(ctx context.Context, id int64, note string) (Pr
 			return err
 		}
 		if d, why := authz.DecideReject(by, p.ProposedBy); d != authz.Allowed {
-			return refusal(why)
+			return refusal(authz.Approve, p.StaffID, why, "")
 		}
 		p.Status, p.DecidedBy, p.Decider, p.DecidedAt, p.Note = ProposalRejected, by.ID, actorName(c.origin.Actor), s.clock(), note
 		if err := decideProposal(ctx, c.tx, p.ID, p.Status, p.DecidedBy, p.Decider, p.DecidedAt, note); err != nil {

@@ -373,3 +373,26 @@ func TestConcurrentRemovalsLeaveAnAdministrator(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountRefusalsSayWhy pins that the account rules' refusals are
+// authz.Refusals carrying their reason, which the web layer records in
+// the audit ledger.
+func TestAccountRefusalsSayWhy(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		g := newGrants(t, db)
+		top := authz.TopSecret
+		_, err := g.s.UpdateStaff(as(g.admin), "admin", g.clerk.ID, identity.StaffPatch{Clearance: &top, Version: g.clerk.Version})
+		var ref *authz.Refusal
+		if !errors.As(err, &ref) || ref.Reason != authz.ReasonNeedsApproval || ref.Kind != authz.KindStaff || ref.ResourceID != strconv.FormatInt(g.clerk.ID, 10) {
+			t.Fatalf("refusal = %#v (%v)", ref, err)
+		}
+		_, p, err := g.s.ChangeStaff(as(g.admin), "admin", g.clerk.ID, identity.StaffPatch{Clearance: &top, Version: g.clerk.Version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = g.s.ApproveProposal(as(g.secret), p.ID)
+		if !errors.As(err, &ref) || ref.Reason != authz.ReasonApproverClearance || ref.Action != authz.Approve {
+			t.Fatalf("refusal = %#v (%v)", ref, err)
+		}
+	})
+}
