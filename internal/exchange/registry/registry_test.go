@@ -14,6 +14,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -351,9 +352,9 @@ func TestEnrolmentTokenEnrolsOneNodeOnce(t *testing.T) {
 		if !expires.Equal(f.clock.now().Add(registry.DefaultEnrolmentValidity)) {
 			t.Errorf("expires %v, want in 24 h", expires)
 		}
-		secret, keyID, ok := strings.Cut(token, ".")
-		if !ok || len(secret) != 32 || keyID != f.ring.Signer().KeyID() {
-			t.Fatalf("token %q is not <secret>.<headquarters key id %s>", token, f.ring.Signer().KeyID())
+		secret, fingerprint, ok := strings.Cut(token, ".")
+		if want := keys.Fingerprint(f.ring.PublicKey()); !ok || len(secret) != 32 || fingerprint != want || len(want) != 64 {
+			t.Fatalf("token %q is not <secret>.<headquarters key fingerprint %s>", token, want)
 		}
 		req := newKeys(t)
 		res, err := f.reg.Enrol(anonCtx, token, req)
