@@ -3,13 +3,21 @@ package exchange
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +26,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"chancery/internal/bus"
 	"chancery/internal/store"
 )
 
@@ -283,5 +292,84 @@ func TestMissionTrustsOnlyALeafCertificateOfItsHeadquartersKey(t *testing.T) {
 	}
 	if err := verifyLeafCert([]*x509.Certificate{forged.Leaf}, hq.PublicKey(), now); err == nil {
 		t.Error("a certificate signed by another key verified")
+	}
+}
+
+// writeCA writes a CA certificate and, signed by it, a certificate for
+// 127.0.0.1 with its key, as PEM files, and returns their paths.
+func writeCA(t *testing.T) (caFile, certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Ministry test CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "hq.example"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("ca.pem", "CERTIFICATE", caDER), write("leaf.pem", "CERTIFICATE", leafDER), write("leaf.key", "EC PRIVATE KEY", keyDER)
+}
+
+func TestLeafLinkWithTheOperatorsCertificateFiles(t *testing.T) {
+	caFile, certFile, keyFile := writeCA(t)
+	otherCA, _, _ := writeCA(t)
+	tn := newTestNet(t, store.SQLite)
+	port := freePort(t)
+	hub, err := tn.hq.LeafHub(LeafTLSFiles{CertFile: certFile, KeyFile: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.hq.Attach(openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: port, LeafHub: hub}))
+	url := fmt.Sprintf("nats-leaf://127.0.0.1:%d", port)
+
+	// A mission pinning headquarters' key refuses the operator's
+	// certificate, and so does one trusting another CA.
+	for _, files := range []LeafTLSFiles{{}, {CAFile: otherCA}} {
+		dial, err := tn.mission.LeafDial(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		openBus(t, bus.Options{ServerName: "mission-h01", JetStreamDomain: "mission-h01", LeafRemotes: []string{url}, LeafDial: dial})
+	}
+	time.Sleep(2 * time.Second)
+	if n := leafLinks(t, tn); n != 0 {
+		t.Fatalf("a mission accepted a certificate it has no reason to trust (%d links)", n)
+	}
+	dial, err := tn.mission.LeafDial(LeafTLSFiles{CAFile: caFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	openBus(t, bus.Options{ServerName: "mission-h01", JetStreamDomain: "mission-h01", LeafRemotes: []string{url}, LeafDial: dial})
+	waitFor(t, 10*time.Second, "the link verified by the operator's CA", func() bool { return leafLinks(t, tn) == 1 })
+
+	if _, err := tn.hq.LeafHub(LeafTLSFiles{CertFile: certFile, KeyFile: caFile}); err == nil || !strings.Contains(err.Error(), "--leaf-tls-key") {
+		t.Errorf("LeafHub with a key file that holds no key = %v", err)
+	}
+	if _, err := tn.mission.LeafDial(LeafTLSFiles{CAFile: keyFile}); err == nil || !strings.Contains(err.Error(), "--leaf-tls-ca") {
+		t.Errorf("LeafDial with a CA file that holds no certificate = %v", err)
 	}
 }
