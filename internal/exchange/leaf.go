@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -10,12 +11,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/bus"
 	"chancery/internal/keys"
@@ -245,6 +251,14 @@ func (n *Node) syncLeafLinks() {
 	if err != nil {
 		return
 	}
+	n.leafOnce.Do(func() {
+		sub, err := n.bus.Conn().Subscribe(hubCreatePrefix+"*.*", func(m *nats.Msg) { go n.createForLeaf(m) })
+		if err != nil {
+			n.log.Error("exchange: serve the mission nodes' consumer creations", "err", err)
+			return
+		}
+		sub.SetPendingLimits(1024, 1<<20) //nolint:errcheck // a subscription of a live connection
+	})
 	services, feeds := leafGrants(conf, n.id)
 	if err := n.bus.GrantLeaf(services, feeds); err != nil {
 		n.log.Error("exchange: route the subjects of the mission nodes", "err", err)
@@ -295,8 +309,22 @@ func leafGrants(conf *GlobalConf, hq string) ([]bus.LeafService, []bus.LeafFeed)
 			if s.ID == hq {
 				api = "$JS.API."
 			}
-			for _, op := range []string{"CONSUMER.CREATE." + cons + "." + subjectFor(s.ID, r.ID), "CONSUMER.DELETE." + cons,
-				"CONSUMER.INFO." + cons, "CONSUMER.MSG.NEXT." + cons} {
+			create := api + "CONSUMER.CREATE." + cons + "." + subjectFor(s.ID, r.ID)
+			switch {
+			case r.ID == hq:
+				services = append(services, bus.LeafService{Caller: caller, Provider: provider, Subject: create})
+			default:
+				// A consumer's configuration could deliver what it reads
+				// anywhere in the source's account, its JetStream API
+				// included: a mission's creation goes to headquarters,
+				// which creates the consumer the transport uses instead.
+				services = append(services, bus.LeafService{Caller: caller, Provider: bus.HubAccount, Subject: create,
+					Target: hubCreatePrefix + subjectToken(s.ID) + "." + subjectToken(r.ID)})
+				if s.ID != hq {
+					services = append(services, bus.LeafService{Caller: bus.HubAccount, Provider: provider, Subject: create})
+				}
+			}
+			for _, op := range []string{"CONSUMER.DELETE." + cons, "CONSUMER.INFO." + cons, "CONSUMER.MSG.NEXT." + cons} {
 				services = append(services, bus.LeafService{Caller: caller, Provider: provider, Subject: api + op,
 					Streamed: op == "CONSUMER.MSG.NEXT."+cons})
 			}
@@ -310,4 +338,49 @@ func leafGrants(conf *GlobalConf, hq string) ([]bus.LeafService, []bus.LeafFeed)
 		}
 	}
 	return services, feeds
+}
+
+// hubCreatePrefix starts the subject on which headquarters creates a
+// mission's consumer: hubCreatePrefix + "<source>.<receiver>".
+const hubCreatePrefix = "chx.hub.create."
+
+// createForLeaf answers a mission's request to create its consumer on a
+// source's stream: headquarters creates the consumer the transport uses
+// (consumerConfig), whatever the request's configuration says, and
+// relays JetStream's answer.
+func (n *Node) createForLeaf(m *nats.Msg) {
+	src, dest, _ := strings.Cut(strings.TrimPrefix(m.Subject, hubCreatePrefix), ".")
+	conf, err := n.Conf()
+	if err != nil {
+		return
+	}
+	info, ok := conf.Node(src)
+	if _, revoked := conf.Revocation(dest); !ok || revoked || subjectToken(src) != src || subjectToken(dest) != dest {
+		return // no consumer to create; the request times out
+	}
+	var req struct {
+		Stream string `json:"stream_name"`
+	}
+	if err := json.Unmarshal(m.Data, &req); err != nil || req.Stream != streamName {
+		return
+	}
+	cfg := consumerConfig(src, dest)
+	body, err := json.Marshal(struct {
+		Stream string                   `json:"stream_name"`
+		Config jetstream.ConsumerConfig `json:"config"`
+	}{streamName, cfg})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	subject := "$JS." + info.Domain + ".API.CONSUMER.CREATE." + streamName + "." + cfg.Durable + "." + cfg.FilterSubject
+	reply, err := n.bus.Conn().RequestWithContext(ctx, subject, body)
+	if err != nil {
+		n.log.Debug("exchange: create a mission node's consumer", "source", src, "receiver", dest, "err", err)
+		return
+	}
+	if err := m.Respond(reply.Data); err != nil {
+		n.log.Debug("exchange: answer a mission node's consumer creation", "err", err)
+	}
 }

@@ -204,7 +204,23 @@ func TestEnrolledMissionReachesOnlyItsOwnSubjects(t *testing.T) {
 			t.Errorf("the mission could %s of headquarters", what)
 		}
 	}
+	// Its own consumer, configured to deliver into headquarters'
+	// JetStream API without acknowledgements, is created as the
+	// transport's, whatever the request says.
+	own := consumerName("hq", "mission-h01")
+	evil := fmt.Sprintf(`{"stream_name":%q,"config":{"durable_name":%q,"filter_subject":%q,"ack_policy":"none","deliver_subject":"$JS.API.STREAM.DELETE.%s"}}`,
+		streamName, own, subjectFor("hq", "mission-h01"), streamName)
+	if _, err := mission.RequestWithContext(ctx, "$JS.hq.API.CONSUMER.CREATE."+streamName+"."+own+"."+subjectFor("hq", "mission-h01"), []byte(evil)); err != nil {
+		t.Fatalf("create its own consumer: %v", err)
+	}
 	hqJS := ln.hqBus.JetStream()
+	ci, err := hqJS.Consumer(ctx, streamName, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := ci.CachedInfo().Config; cfg.DeliverSubject != "" || cfg.AckPolicy != jetstream.AckExplicitPolicy {
+		t.Errorf("the mission configured its consumer at headquarters: %+v", cfg)
+	}
 	if _, err := hqJS.Stream(ctx, streamName); err != nil {
 		t.Fatalf("headquarters' stream after the attempts: %v", err)
 	}
