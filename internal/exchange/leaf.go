@@ -46,7 +46,8 @@ import (
 //     its consumers on the streams of the nodes it receives from, the
 //     consumers of the nodes that receive from it on its stream, the
 //     requests of its gateway, and the global configuration. Nothing
-//     else of headquarters', and none of its JetStream API, is reachable.
+//     else of headquarters' is reachable, and of its JetStream API only
+//     the mission's own consumers, which headquarters creates itself.
 
 // leafAuthContext separates the signature of a leaf's nonce from every
 // other signature of the node's key.
