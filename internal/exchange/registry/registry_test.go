@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -387,6 +388,29 @@ func TestEnrolmentTokenEnrolsOneNodeOnce(t *testing.T) {
 		if got := f.events(t, "exchange.enrol"); len(got) != 2 || got[0].Outcome != audit.Failed || got[1].Outcome != audit.OK ||
 			got[1].Actor != audit.Member(paris, "Embassy in Paris") {
 			t.Fatalf("enrol events = %+v, want the success by the mission and the refusal", got)
+		}
+	})
+}
+
+func TestEnrolRefusesATokenWithAShortKeyID(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		token, _, err := f.reg.IssueEnrolment(testCtx, paris)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A token issued before tokens carried the key's full
+		// fingerprint named it by its 64-bit id.
+		secret, _, _ := strings.Cut(token, ".")
+		old := secret + "." + f.ring.Signer().KeyID()
+		sum := sha256.Sum256([]byte(old))
+		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE registry_enrolments SET token_hash = ?`), sum[:]); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.reg.Enrol(anonCtx, old, newKeys(t))
+		wantKind(t, err, errs.ErrConflict)
+		if !strings.Contains(err.Error(), "short id") || !strings.Contains(err.Error(), "new token") {
+			t.Errorf("Enrol = %q, want it to say the token's key id is short and to ask for a new token", err)
 		}
 	})
 }
