@@ -124,12 +124,19 @@ func (a *leafAuth) account(name string) (*server.Account, error) {
 // whose accounts GrantLeaf routes.
 func (b *Bus) AcceptsLeafs() bool { return b.auth != nil }
 
-// resolve returns the hub account a LeafService or LeafFeed names.
-func (b *Bus) resolve(name string) (*server.Account, error) {
-	if name == HubAccount {
-		return b.ns.GlobalAccount(), nil
+// resolvePair returns the hub accounts a LeafService or LeafFeed names:
+// the one that imports, and the one that exports.
+func (b *Bus) resolvePair(importer, exporter string) (imp, exp *server.Account, err error) {
+	resolve := func(name string) (*server.Account, error) {
+		if name == HubAccount {
+			return b.ns.GlobalAccount(), nil
+		}
+		return b.auth.account(name)
 	}
-	return b.auth.account(name)
+	if imp, err = resolve(importer); err == nil {
+		exp, err = resolve(exporter)
+	}
+	return imp, exp, err
 }
 
 // GrantLeaf adds routes between the hub's accounts: services and feeds.
@@ -153,11 +160,7 @@ func (b *Bus) GrantLeaf(services []LeafService, feeds []LeafFeed) error {
 		if b.auth.known[key] {
 			continue
 		}
-		caller, err := b.resolve(s.Caller)
-		if err != nil {
-			return err
-		}
-		provider, err := b.resolve(s.Provider)
+		caller, provider, err := b.resolvePair(s.Caller, s.Provider)
 		if err != nil {
 			return err
 		}
@@ -178,11 +181,7 @@ func (b *Bus) GrantLeaf(services []LeafService, feeds []LeafFeed) error {
 		if b.auth.known[key] {
 			continue
 		}
-		reader, err := b.resolve(f.Reader)
-		if err != nil {
-			return err
-		}
-		publisher, err := b.resolve(f.Publisher)
+		reader, publisher, err := b.resolvePair(f.Reader, f.Publisher)
 		if err != nil {
 			return err
 		}
