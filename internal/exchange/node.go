@@ -103,14 +103,14 @@ type Node struct {
 	incoming *sessionCache
 
 	expiredAlert atomic.Int64 // unix seconds of the last expiry alert
-
-	metrics *metrics
-	bus     *bus.Bus // set by Attach
 	// leafOnce starts, at headquarters, the service creating the
 	// mission nodes' consumers (syncLeafLinks).
 	leafOnce sync.Once
-	tr       atomic.Pointer[transport] // the running transport, while Run runs
-	gw       *gatewayState             // the synchronous gateway's backend client and log writer
+
+	metrics *metrics
+	bus     *bus.Bus                  // set by Attach
+	tr      atomic.Pointer[transport] // the running transport, while Run runs
+	gw      *gatewayState             // the synchronous gateway's backend client and log writer
 }
 
 // OpenNode loads this node's identity from db, creating it for
