@@ -53,13 +53,23 @@ func (a *App) openExchange(ctx context.Context) error {
 func (a *App) busOptions() (bus.Options, error) {
 	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: a.cfg.NATSPort, Logger: a.log,
 		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs()}
-	if a.Node.Role() == exchange.RoleHQ && a.cfg.LeafAddr != "" {
+	files := exchange.LeafTLSFiles{CertFile: a.cfg.LeafTLSCert, KeyFile: a.cfg.LeafTLSKey, CAFile: a.cfg.LeafTLSCA}
+	var err error
+	if a.Node.Role() == exchange.RoleHQ && a.cfg.LeafAddr != "" && a.cfg.NATS == "" {
 		host, port, err := net.SplitHostPort(a.cfg.LeafAddr)
 		if err != nil {
 			return opts, fmt.Errorf("--leaf-addr %q: %w", a.cfg.LeafAddr, err)
 		}
 		opts.Host = host
 		opts.LeafListenPort, _ = strconv.Atoi(port)
+		if opts.LeafHub, err = a.Node.LeafHub(files); err != nil {
+			return opts, err
+		}
+	}
+	if len(opts.LeafRemotes) > 0 && a.cfg.NATS == "" {
+		if opts.LeafDial, err = a.Node.LeafDial(files); err != nil {
+			return opts, err
+		}
 	}
 	return opts, nil
 }

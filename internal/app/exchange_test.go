@@ -138,6 +138,36 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+
+	// Revoked on headquarters' console, the mission is cut off at once:
+	// headquarters' NATS server closes its leaf link and refuses it since,
+	// so its calls find no one to answer (its own configuration, which it
+	// can no longer fetch, does not know of the revocation).
+	if status := callJSON(t, http.MethodPost, hq+"/api/v1/exchange/nodes/mission-000-01-02-g12/revoke", admin,
+		`{"reason":"keys lost"}`, &struct{}{}); status != http.StatusNoContent {
+		t.Fatalf("revoke the mission's node = %d", status)
+	}
+	lookup := func() int {
+		req, _ := http.NewRequest(http.MethodGet, mission+"/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215", nil)
+		req.Header.Set("Authorization", "Bearer "+missionToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline = time.Now().Add(15 * time.Second) // at once, but the machine may be loaded
+	for status := lookup(); status != http.StatusServiceUnavailable; status = lookup() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked mission still reaches headquarters after 15 s: its lookup answers %d", status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // the mission's server tries to rejoin every second
+	if status := lookup(); status != http.StatusServiceUnavailable {
+		t.Fatalf("the revoked mission rejoined: its lookup answers %d", status)
+	}
 }
 
 // callJSON sends a JSON request with a bearer token and decodes the

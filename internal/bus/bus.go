@@ -110,9 +110,17 @@ type Options struct {
 	LeafRemotes []string
 
 	// LeafListenPort, if positive, makes the embedded server accept leaf
-	// node connections from missions on Host:LeafListenPort. Embedded
-	// only.
+	// node connections from missions on Host:LeafListenPort, secured by
+	// LeafHub, which it requires. Embedded only.
 	LeafListenPort int
+
+	// LeafHub secures the leaf listener: TLS, and which leaf nodes are
+	// admitted (see LeafHub). Embedded only.
+	LeafHub *LeafHub
+
+	// LeafDial secures the links to LeafRemotes, which require it.
+	// Embedded only.
+	LeafDial *LeafDial
 
 	// ConnectTimeout bounds each dial to an external NATS server. If
 	// zero, DefaultConnectTimeout is used. Open also stops at the
@@ -129,6 +137,7 @@ type Options struct {
 type Bus struct {
 	log    *slog.Logger
 	ns     *server.Server // nil when connected to an external cluster
+	auth   *leafAuth      // the leaf listener's admission; nil without one
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	target string        // what the bus connected to, for error messages
@@ -185,9 +194,16 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(sopts.StoreDir, 0o700); err != nil {
 		return fmt.Errorf("bus: create JetStream store %s: %w (check --data)", sopts.StoreDir, err)
 	}
+	if opts.LeafHub != nil && sopts.LeafNode.Port > 0 {
+		b.auth = &leafAuth{hub: opts.LeafHub, log: b.log}
+		sopts.CustomClientAuthentication = b.auth
+	}
 	ns, err := server.NewServer(sopts)
 	if err != nil {
 		return fmt.Errorf("bus: configure embedded NATS server: %w", err)
+	}
+	if b.auth != nil {
+		b.auth.ns = ns
 	}
 	sl := newServerLogger(b.log.With("nats", "server"))
 	ns.SetLoggerV2(sl, sl.debug, sl.trace, false)
@@ -300,13 +316,21 @@ func serverOptions(opts Options) (*server.Options, error) {
 		sopts.Host, sopts.Port = host, opts.Port
 	}
 	if opts.LeafListenPort > 0 {
+		if h := opts.LeafHub; h == nil || h.TLS == nil || h.Admit == nil {
+			return nil, errors.New("bus: a leaf node listener needs TLS and an admission check (LeafHub); an open one would let anyone who reaches it into the hub")
+		}
 		sopts.LeafNode.Host, sopts.LeafNode.Port = host, opts.LeafListenPort
+		sopts.LeafNode.TLSConfig = opts.LeafHub.TLS.Clone()
 	}
 	for _, remote := range opts.LeafRemotes {
 		r, err := leafRemote(remote)
 		if err != nil {
 			return nil, err
 		}
+		if d := opts.LeafDial; d == nil || d.TLS == nil || d.Sign == nil || opts.ServerName == "" {
+			return nil, errors.New("bus: a leaf node link needs TLS, a signer (LeafDial) and a server name; the hub admits no one without them")
+		}
+		leafRemoteAuth(r, opts.LeafDial)
 		sopts.LeafNode.Remotes = append(sopts.LeafNode.Remotes, r)
 	}
 	return sopts, nil

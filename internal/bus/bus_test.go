@@ -3,12 +3,21 @@ package bus_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,6 +336,8 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		{"port too large", bus.Options{DataDir: dir, Port: 70000}, "bus: NATS port 70000"},
 		{"leaf remote not a URL", bus.Options{DataDir: dir, LeafRemotes: []string{"hq:7422"}}, `bus: leaf node remote "hq:7422"`},
 		{"empty leaf remote", bus.Options{DataDir: dir, LeafRemotes: []string{" , "}}, "names no URL"},
+		{"open leaf listener", bus.Options{DataDir: dir, LeafListenPort: 7422}, "needs TLS and an admission check"},
+		{"leaf remote without TLS or signer", bus.Options{DataDir: dir, ServerName: "m", LeafRemotes: []string{"nats-leaf://hq:7422"}}, "needs TLS, a signer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,17 +354,65 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestMissionLeafNodeForwardsToHeadquarters(t *testing.T) {
+// leafPair is a hub's LeafHub and a leaf's LeafDial for the test: TLS
+// with a self-signed certificate the leaf pins, and an Ed25519 key of the
+// leaf's that the hub admits while admit allows it.
+func leafPair(tb testing.TB, name string, admit *atomic.Bool) (*bus.LeafHub, *bus.LeafDial) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "hub"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hub := &bus.LeafHub{
+		TLS: &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS13},
+		Admit: func(n string, nonce, sig []byte) error {
+			if n != name || !admit.Load() || !ed25519.Verify(pub, nonce, sig) {
+				return errors.New("not admitted")
+			}
+			return nil
+		},
+	}
+	dial := &bus.LeafDial{
+		TLS: &tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true, //nolint:gosec // pinned below
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, der) {
+					return errors.New("not the hub's certificate")
+				}
+				return nil
+			}},
+		Sign: func(nonce []byte) ([]byte, error) { return ed25519.Sign(priv, nonce), nil },
+	}
+	return hub, dial
+}
+
+func TestMissionLeafNodeForwardsToHeadquartersOnlyWhatIsGranted(t *testing.T) {
 	leafPort := freePort(t)
-	hq := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "hq", LeafListenPort: leafPort})
+	var admit atomic.Bool
+	admit.Store(true)
+	hub, dial := leafPair(t, "mission-tokyo", &admit)
+	hq := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: leafPort, LeafHub: hub})
+	if err := hq.GrantLeaf([]bus.LeafService{{Caller: "mission-tokyo", Provider: bus.HubAccount, Subject: "exchange.hq"}}, nil); err != nil {
+		t.Fatalf("GrantLeaf: %v", err)
+	}
 	mission := mustOpen(t, bus.Options{
 		DataDir:         t.TempDir(),
 		ServerName:      "mission-tokyo",
 		JetStreamDomain: "tokyo",
 		LeafRemotes:     []string{fmt.Sprintf("nats-leaf://127.0.0.1:%d", leafPort)},
+		LeafDial:        dial,
 	})
 
-	sub, err := hq.Conn().SubscribeSync("exchange.hq")
+	sub, err := hq.Conn().SubscribeSync("exchange.>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,15 +420,18 @@ func TestMissionLeafNodeForwardsToHeadquarters(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The leaf link and the subscription interest take a moment to
-	// propagate; publish until headquarters hears it.
+	// propagate; publish until headquarters hears it. The subject not
+	// granted never crosses.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if err := mission.Conn().Publish("exchange.hq", []byte("from tokyo")); err != nil {
-			t.Fatal(err)
+		for _, subj := range []string{"exchange.other", "exchange.hq"} {
+			if err := mission.Conn().Publish(subj, []byte("from tokyo")); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
-			if string(m.Data) != "from tokyo" {
-				t.Fatalf("hq got %q", m.Data)
+			if m.Subject != "exchange.hq" || string(m.Data) != "from tokyo" {
+				t.Fatalf("hq got %s %q", m.Subject, m.Data)
 			}
 			break
 		}
@@ -378,11 +440,31 @@ func TestMissionLeafNodeForwardsToHeadquarters(t *testing.T) {
 		}
 	}
 
-	// The mission's JetStream stays its own: a stream created there is
-	// not headquarters'.
+	// The mission's JetStream stays its own, and headquarters' is out of
+	// its reach.
 	mustStream(t, mission.JetStream(), "OUTBOX")
 	if _, err := hq.JetStream().Stream(t.Context(), "OUTBOX"); !errors.Is(err, jetstream.ErrStreamNotFound) {
 		t.Errorf("headquarters sees the mission's stream: %v", err)
+	}
+	mustStream(t, hq.JetStream(), "HQ")
+	hqJS, err := jetstream.NewWithDomain(mission.Conn(), "hq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if err := hqJS.DeleteStream(ctx, "HQ"); err == nil {
+		t.Error("the mission deleted headquarters' stream")
+	}
+
+	// Disconnected and no longer admitted, it stays out.
+	admit.Store(false)
+	if n, err := hq.DisconnectLeaf("mission-tokyo"); err != nil || n != 1 {
+		t.Fatalf("DisconnectLeaf = %d, %v; want 1 link closed", n, err)
+	}
+	time.Sleep(2500 * time.Millisecond) // the leaf retries every second
+	if l, err := hq.LeafLinks(); err != nil || len(l) != 0 {
+		t.Fatalf("after the disconnection the hub has links %+v, %v", l, err)
 	}
 }
 

@@ -93,6 +93,11 @@ type Config struct {
 	// mission nodes as leaf nodes; empty accepts none. Default
 	// 127.0.0.1:7422.
 	LeafAddr string
+	// LeafTLSCert and LeafTLSKey (PEM files) are the certificate
+	// headquarters' leaf listener serves instead of one signed by its node
+	// key; LeafTLSCA is the CA bundle a mission verifies it with instead
+	// of the headquarters key pinned at enrolment.
+	LeafTLSCert, LeafTLSKey, LeafTLSCA string
 	// PublicURL is the address missions and information systems use to
 	// reach this node; empty derives it from Addr.
 	PublicURL string
@@ -247,6 +252,9 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.Join, "join", "", "mission only: headquarters' web address to enrol with on first start, such as https://hq.example")
 	s.str(&c.Token, "token", "", "mission only: the one-time enrolment token issued on the headquarters console")
 	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
+	s.str(&c.LeafTLSCert, "leaf-tls-cert", "", "headquarters only: PEM certificate the leaf listener serves (default: one signed by the node key, which missions pin at enrolment)")
+	s.str(&c.LeafTLSKey, "leaf-tls-key", "", "headquarters only: PEM private key of --leaf-tls-cert")
+	s.str(&c.LeafTLSCA, "leaf-tls-ca", "", "mission only: PEM CA bundle that vouches for headquarters' --leaf-tls-cert (default: trust the headquarters key pinned at enrolment)")
 	s.str(&c.PublicURL, "public-url", "", "the address missions and information systems use to reach this node (default: http(s)://<addr>)")
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
 	s.str(&c.WebhookAllow, "webhook-allow", "", "hosts (host or host:port, comma-separated) that exchange webhooks may reach although they resolve to internal addresses (empty: none; webhooks must point at public addresses)")
@@ -324,6 +332,15 @@ func (c *Config) validate() error {
 		}
 	default:
 		problems = append(problems, fmt.Errorf("--role %q: use hq or mission", c.Role))
+	}
+	if (c.LeafTLSCert == "") != (c.LeafTLSKey == "") {
+		problems = append(problems, errors.New("--leaf-tls-cert and --leaf-tls-key go together: the leaf listener's certificate and its private key"))
+	}
+	if c.Role == "hq" && c.LeafTLSCA != "" {
+		problems = append(problems, errors.New("--leaf-tls-ca is for a mission node, which verifies headquarters with it (add --role mission)"))
+	}
+	if c.Role == "mission" && c.LeafTLSCert != "" {
+		problems = append(problems, errors.New("--leaf-tls-cert and --leaf-tls-key are for headquarters' leaf listener; a mission verifies it with --leaf-tls-ca"))
 	}
 	if c.LeafAddr != "" {
 		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || port == "" || port == "0" {

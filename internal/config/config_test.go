@@ -55,6 +55,9 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--join", "https://hq.example", "--token", "x.y"}, "--role mission"},
 		{"", "", []string{"--role", "mission", "--join", "https://hq.example"}, "go together"},
 		{"", "", []string{"--leaf-addr", "7422"}, "--leaf-addr"},
+		{"", "", []string{"--leaf-tls-cert", "leaf.pem"}, "--leaf-tls-key"},
+		{"", "", []string{"--leaf-tls-ca", "ca.pem"}, "--leaf-tls-ca is for a mission"},
+		{"", "", []string{"--role", "mission", "--leaf-tls-cert", "leaf.pem", "--leaf-tls-key", "leaf.key"}, "--leaf-tls-ca"},
 		{"CHANCERY_EXCHANGE_RETENTION", "1m", nil, "--exchange-retention"},
 	}
 	for _, tt := range tests {
@@ -76,7 +79,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention", "smtp", "mail-from"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "leaf-tls-cert", "leaf-tls-key", "leaf-tls-ca", "public-url", "exchange-retention", "smtp", "mail-from"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}

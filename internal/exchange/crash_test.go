@@ -59,8 +59,12 @@ func crashChild() int {
 	if err != nil {
 		return fail("open the node", err)
 	}
+	dial, err := n.LeafDial(LeafTLSFiles{})
+	if err != nil {
+		return fail("secure the leaf link", err)
+	}
 	b, err := bus.Open(ctx, bus.Options{DataDir: dir, ServerName: n.ID(), JetStreamDomain: n.Domain(),
-		LeafRemotes: []string{os.Getenv(crashHubEnv)}, Logger: quietLogger()})
+		LeafRemotes: []string{os.Getenv(crashHubEnv)}, LeafDial: dial, Logger: quietLogger()})
 	if err != nil {
 		return fail("open the bus", err)
 	}
@@ -304,8 +308,7 @@ func TestKilledMissionLosesNothingAndDeliversNothingTwice(t *testing.T) {
 	dir := t.TempDir()
 	prepareMission(t, tn, dir)
 	port := freePort(t)
-	hqBus := openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: port})
-	tn.hq.Attach(hqBus)
+	hubBus(t, tn.hq.Node, port)
 	run(t, tn.hq.Node)
 	hub := fmt.Sprintf("nats-leaf://127.0.0.1:%d", port)
 	races := &raceWatch{}

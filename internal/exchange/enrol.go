@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,13 +21,16 @@ import (
 )
 
 // Enrolment makes a mission a node. Headquarters issues a one-time token
-// "<secret>.<headquarters signing key id>" on its console; the mission
+// "<secret>.<fingerprint>" on its console, the fingerprint being the full
+// SHA-256 of headquarters' signing key (keys.Fingerprint); the mission
 // sends the secret with its new public keys to headquarters, which
 // certifies them and answers with the mission's node id, the signed global
 // configuration and the leaf-node URLs to join. The mission trusts the
-// configuration only if it is signed by the key the token names, so a
-// man in the middle of the first contact cannot make the mission trust
-// another key.
+// configuration only if it is signed by the key the token fingerprints,
+// so a man in the middle of the first contact cannot make the mission
+// trust another key; and it pins that key for the leaf link's TLS. A
+// 64-bit key id would not do: finding a key with the same id is within
+// reach of an attacker with a cluster.
 
 // EnrolRequest is what a mission sends to headquarters.
 type EnrolRequest struct {
@@ -44,13 +49,31 @@ type EnrolResponse struct {
 // EnrolPath is where headquarters takes enrolments.
 const EnrolPath = "/exchange/v1/enrol"
 
-// TokenKeyID returns the headquarters key id a token names.
-func TokenKeyID(token string) (string, error) {
+// TokenFingerprint returns the fingerprint of headquarters' signing key
+// that a token carries: 64 lower-case hex digits.
+func TokenFingerprint(token string) (string, error) {
 	i := strings.LastIndexByte(token, '.')
 	if i <= 0 || i == len(token)-1 {
-		return "", errs.Invalid("token", "the enrolment token is not of the form <secret>.<key id>; copy it whole from the headquarters console")
+		return "", errs.Invalid("token", "the enrolment token is not of the form <secret>.<key fingerprint>; copy it whole from the headquarters console")
 	}
-	return token[i+1:], nil
+	fp := token[i+1:]
+	switch {
+	case len(fp) == 16 && isLowerHex(fp):
+		return "", errs.Invalid("token", "the enrolment token names headquarters' key by its short id, which is too weak to trust; "+
+			"ask headquarters for a new token (tokens now carry the key's full SHA-256 fingerprint)")
+	case len(fp) != 2*sha256.Size || !isLowerHex(fp):
+		return "", errs.Invalid("token", "the enrolment token does not end in headquarters' key fingerprint (64 hex digits); copy it whole from the headquarters console")
+	}
+	return fp, nil
+}
+
+func isLowerHex(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Enrolled reports whether db already holds a node identity.
@@ -71,7 +94,7 @@ func Enrol(ctx context.Context, db *store.DB, ring *keys.Ring, hqURL, token stri
 	} else if ok {
 		return fmt.Errorf("exchange: this data directory is already an enrolled node; drop --token, or use a new --data: %w", errs.ErrConflict)
 	}
-	keyID, err := TokenKeyID(token)
+	fingerprint, err := TokenFingerprint(token)
 	if err != nil {
 		return err
 	}
@@ -110,7 +133,7 @@ func Enrol(ctx context.Context, db *store.DB, ring *keys.Ring, hqURL, token stri
 	if err := json.Unmarshal(data, &er); err != nil {
 		return fmt.Errorf("exchange: headquarters' answer is not an enrolment response: %w", err)
 	}
-	anchor, err := confSignerKey(er.Conf, keyID)
+	anchor, err := confSignerKey(er.Conf, fingerprint)
 	if err != nil {
 		return err
 	}
@@ -138,8 +161,8 @@ func Enrol(ctx context.Context, db *store.DB, ring *keys.Ring, hqURL, token stri
 
 // confSignerKey finds, in a signed configuration not yet verified, the
 // headquarters signing key, and checks that it is the key the token
-// names. ParseConf then verifies the signature with it.
-func confSignerKey(signed []byte, keyID string) (ed25519.PublicKey, error) {
+// fingerprints. ParseConf then verifies the signature with it.
+func confSignerKey(signed []byte, fingerprint string) (ed25519.PublicKey, error) {
 	var sc SignedConf
 	if err := json.Unmarshal(signed, &sc); err != nil {
 		return nil, fmt.Errorf("exchange: headquarters sent no signed configuration: %w", err)
@@ -153,9 +176,9 @@ func confSignerKey(signed []byte, keyID string) (ed25519.PublicKey, error) {
 	}
 	for _, n := range c.Nodes {
 		if n.ID == c.HQ && len(n.SigningKey) == ed25519.PublicKeySize {
-			if keys.KeyID(n.SigningKey) != keyID {
+			if got := keys.Fingerprint(n.SigningKey); subtle.ConstantTimeCompare([]byte(got), []byte(fingerprint)) != 1 {
 				return nil, fmt.Errorf("exchange: the configuration is signed by key %s, but the token names key %s; "+
-					"do not join this server (it may not be your headquarters): %w", keys.KeyID(n.SigningKey), keyID, ErrBadSignature)
+					"do not join this server (it may not be your headquarters): %w", got, fingerprint, ErrBadSignature)
 			}
 			return ed25519.PublicKey(n.SigningKey), nil
 		}

@@ -72,7 +72,7 @@ func TestEnrolMakesAMissionNodeThatTrustsTheTokensKey(t *testing.T) {
 	fake := &fakeHQ{hq: hq, secret: "s3cret"}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	token := "s3cret." + hq.ring.Signer().KeyID()
+	token := "s3cret." + keys.Fingerprint(hq.ring.PublicKey())
 
 	db := storetest.MustOpen(t, store.SQLite)
 	ring := mustRing(t)
@@ -106,7 +106,7 @@ func TestEnrolMakesAMissionNodeThatTrustsTheTokensKey(t *testing.T) {
 func TestEnrolRefusals(t *testing.T) {
 	ctx := testCtx()
 	hq := newTestNode(t, store.SQLite, RoleHQ, "hq", nil)
-	keyID := hq.ring.Signer().KeyID()
+	keyID := keys.Fingerprint(hq.ring.PublicKey())
 	for _, tc := range []struct {
 		name         string
 		token, url   string
@@ -114,11 +114,15 @@ func TestEnrolRefusals(t *testing.T) {
 		want         error
 		text         []string
 	}{
-		{"token naming another key", "s3cret." + mustRing(t).Signer().KeyID(), "", 0, ErrBadSignature, []string{"do not join"}},
+		{"token naming another key", "s3cret." + keys.Fingerprint(mustRing(t).PublicKey()), "", 0, ErrBadSignature, []string{"do not join"}},
+		// A token of before the full fingerprint: its 64-bit key id is
+		// refused before headquarters is even asked.
+		{"token with a short key id", "s3cret." + hq.ring.Signer().KeyID(), "", 0, errs.ErrInvalid, []string{"short id", "new token"}},
+		{"token with a mangled fingerprint", "s3cret." + strings.ToUpper(keyID), "", 0, errs.ErrInvalid, []string{"64 hex digits"}},
 		{"headquarters refuses", "wrong." + keyID, "", 0, nil, []string{"403", "the enrolment token was used already"}},
 		{"headquarters fails", "s3cret." + keyID, "", http.StatusServiceUnavailable, nil, []string{"503"}},
-		{"token without key id", "s3cret", "", 0, errs.ErrInvalid, []string{"<secret>.<key id>"}},
-		{"token ending in a dot", "s3cret.", "", 0, errs.ErrInvalid, []string{"<secret>.<key id>"}},
+		{"token without key id", "s3cret", "", 0, errs.ErrInvalid, []string{"<secret>.<key fingerprint>"}},
+		{"token ending in a dot", "s3cret.", "", 0, errs.ErrInvalid, []string{"<secret>.<key fingerprint>"}},
 		{"not a web address", "s3cret." + keyID, "ftp://hq", 0, errs.ErrInvalid, []string{"--join"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,10 +21,10 @@ import (
 //
 // A hub tells each leaf the addresses of its leaf listeners (the
 // leafnode_urls of its INFO), and a leaf tries those too when it
-// reconnects: left alone, the mission would come back straight to the
-// hub's port, around the cut. The proxy therefore strips them from the
-// hub's INFO, and turns compression off so that every INFO it forwards
-// is plain text it can rewrite.
+// reconnects, unless told to ignore them as the bus does: left alone, the
+// mission would come back straight to the hub's port, around the cut. The
+// proxy therefore strips them from the hub's first INFO, the one sent in
+// the clear; what follows is TLS, which it passes through untouched.
 type linkProxy struct {
 	l      net.Listener
 	mu     sync.Mutex
@@ -87,6 +87,10 @@ func copyFromHub(dst io.Writer, src io.Reader) error {
 				return err
 			}
 			if _, err := dst.Write(line); err != nil {
+				return err
+			}
+			if strings.Contains(args, `"tls_required":true`) {
+				_, err := io.Copy(dst, r) // the TLS handshake and all after it
 				return err
 			}
 		case "MSG", "HMSG", "LMSG", "RMSG":

@@ -107,6 +107,9 @@ type Node struct {
 	incoming *sessionCache
 
 	expiredAlert atomic.Int64 // unix seconds of the last expiry alert
+	// leafOnce starts, at headquarters, the service creating the
+	// mission nodes' consumers (syncLeafLinks).
+	leafOnce sync.Once
 
 	metrics *metrics
 	bus     *bus.Bus                  // set by Attach
@@ -236,8 +239,12 @@ func (n *Node) saveIdentity(ctx context.Context, id string, role NodeRole, ancho
 }
 
 // Attach gives the node the message bus its transport and gateway run
-// on. Call it once, before they start.
-func (n *Node) Attach(b *bus.Bus) { n.bus = b }
+// on. Call it once, before they start. At headquarters it routes the
+// mission nodes' subjects on the bus's leaf listener, if it has one.
+func (n *Node) Attach(b *bus.Bus) {
+	n.bus = b
+	n.syncLeafLinks()
+}
 
 // Stats returns the node's per-service counts since it started.
 func (n *Node) Stats() []ServiceStats { return n.metrics.Stats() }
@@ -344,6 +351,7 @@ func (n *Node) Install(ctx context.Context, signed []byte) error {
 	n.conf.Store(c)
 	n.confRaw.Store(&signed)
 	n.dropRevokedSessions(c)
+	n.syncLeafLinks()
 	n.log.Info("exchange: global configuration installed", "serial", c.Serial, "expires", c.Expires,
 		"members", len(c.Members), "services", len(c.Services), "nodes", len(c.Nodes))
 	return nil

@@ -1324,15 +1324,22 @@ func (t *transport) consumer(ctx context.Context, src string) (jetstream.Consume
 	if err := js.DeleteConsumer(cctx, streamName, consumerName(src, t.n.id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
 	}
-	return js.CreateOrUpdateConsumer(cctx, streamName, jetstream.ConsumerConfig{
-		Durable:       consumerName(src, t.n.id),
-		Description:   "Chancery exchange: what node " + t.n.id + " receives",
-		FilterSubject: subjectFor(src, t.n.id),
+	return js.CreateOrUpdateConsumer(cctx, streamName, consumerConfig(src, t.n.id))
+}
+
+// consumerConfig is the durable consumer with which dest pulls what src
+// sends it from src's stream. Headquarters creates a mission's consumer
+// with it too, whatever the mission asked for (see createForLeaf).
+func consumerConfig(src, dest string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       consumerName(src, dest),
+		Description:   "Chancery exchange: what node " + dest + " receives",
+		FilterSubject: subjectFor(src, dest),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       ackWait,
 		MaxAckPending: maxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
-	})
+	}
 }
 
 // assembly reassembles a batch published in chunks. A source publishes a

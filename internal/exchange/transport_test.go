@@ -48,6 +48,30 @@ func openBus(tb testing.TB, opts bus.Options) *bus.Bus {
 	return b
 }
 
+// hubBus opens headquarters' bus with a leaf listener on port, secured
+// as the application secures it (LeafHub), and attaches it to hq.
+func hubBus(tb testing.TB, hq *Node, port int) *bus.Bus {
+	tb.Helper()
+	hub, err := hq.LeafHub(LeafTLSFiles{})
+	if err != nil {
+		tb.Fatalf("LeafHub: %v", err)
+	}
+	b := openBus(tb, bus.Options{ServerName: hq.ID(), JetStreamDomain: hq.Domain(), LeafListenPort: port, LeafHub: hub})
+	hq.Attach(b)
+	return b
+}
+
+// missionBusOptions are the bus options of a mission node joining the
+// hub at url, secured as the application secures them (LeafDial).
+func missionBusOptions(tb testing.TB, m *Node, url string) bus.Options {
+	tb.Helper()
+	dial, err := m.LeafDial(LeafTLSFiles{})
+	if err != nil {
+		tb.Fatalf("LeafDial: %v", err)
+	}
+	return bus.Options{ServerName: m.ID(), JetStreamDomain: m.Domain(), LeafRemotes: []string{url}, LeafDial: dial}
+}
+
 // run runs n's transport until the test ends.
 func run(tb testing.TB, n *Node) {
 	tb.Helper()
@@ -87,13 +111,12 @@ type linkedNet struct {
 func newLinkedNet(tb testing.TB, d store.Dialect, leafAddr func(port int) string) *linkedNet {
 	tb.Helper()
 	ln := &linkedNet{testNet: newTestNet(tb, d), leafPort: freePort(tb)}
-	ln.hqBus = openBus(tb, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: ln.leafPort})
+	ln.hqBus = hubBus(tb, ln.hq.Node, ln.leafPort)
 	addr := fmt.Sprintf("127.0.0.1:%d", ln.leafPort)
 	if leafAddr != nil {
 		addr = leafAddr(ln.leafPort)
 	}
-	ln.missionBus = openBus(tb, bus.Options{ServerName: "mission-h01", JetStreamDomain: "mission-h01", LeafRemotes: []string{"nats-leaf://" + addr}})
-	ln.hq.Attach(ln.hqBus)
+	ln.missionBus = openBus(tb, missionBusOptions(tb, ln.mission.Node, "nats-leaf://"+addr))
 	ln.mission.Attach(ln.missionBus)
 	run(tb, ln.hq.Node)
 	run(tb, ln.mission.Node)

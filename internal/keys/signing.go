@@ -19,6 +19,15 @@ func KeyID(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// Fingerprint returns the SHA-256 of an Ed25519 public key, in hex: the
+// whole digest, where KeyID keeps 64 bits of it. A key is trusted by its
+// fingerprint (an enrolment token carries headquarters'); KeyID only
+// names a key beside its signatures.
+func Fingerprint(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:])
+}
+
 // SigningKey describes one of the node's signing keys. It holds no secret.
 type SigningKey struct {
 	ID        string // KeyID(PublicKey)

@@ -21,8 +21,9 @@ import (
 
 // A mission node enrols with a one-time token that an administrator at
 // headquarters issues for the mission and hands over out of band. The
-// token is "<secret>.<key id>": the secret authenticates the mission to
-// headquarters, and the key id names headquarters' signing key, so that
+// token is "<secret>.<fingerprint>": the secret authenticates the mission
+// to headquarters, and the fingerprint (the full SHA-256 of headquarters'
+// signing key, keys.Fingerprint) names that key, so that
 // the mission can check that the configuration it receives in return is
 // signed by that key before it trusts it for good (trust on first use,
 // bound to the token). Headquarters keeps only the token's SHA-256.
@@ -65,7 +66,7 @@ func (r *Registry) IssueEnrolment(ctx context.Context, member string) (token str
 	if _, err := rand.Read(secret[:]); err != nil {
 		return "", time.Time{}, fmt.Errorf("issue enrolment: %w", err)
 	}
-	token = tokenEncoding.EncodeToString(secret[:]) + "." + r.ring.Signer().KeyID()
+	token = tokenEncoding.EncodeToString(secret[:]) + "." + keys.Fingerprint(r.ring.PublicKey())
 	member = strings.TrimSpace(member)
 	err = r.write(ctx, func(c *change) error {
 		if err := canEnrol(c, member); err != nil {
@@ -189,7 +190,7 @@ func (r *Registry) Enrol(ctx context.Context, token string, req EnrolRequest) (E
 // enrol does Enrol's work and returns, with any error, the enrolment the
 // token names (zero when it names none), for the record of a refusal.
 func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req EnrolRequest) (EnrolResult, enrolment, error) {
-	_, keyID, ok := strings.Cut(token, ".")
+	_, keyID, ok := strings.Cut(token, ".") // the key's fingerprint
 	if !ok || len(token) > 200 {
 		return EnrolResult{}, enrolment{}, ErrEnrolmentUnknown
 	}
@@ -203,7 +204,9 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 		return EnrolResult{}, e, ErrEnrolmentUsed
 	case !r.clock().Before(e.expires):
 		return EnrolResult{}, e, ErrEnrolmentExpired
-	case keyID != r.ring.Signer().KeyID():
+	case len(keyID) != 64:
+		return EnrolResult{}, e, fmt.Errorf("%w: the token names headquarters' key by a short id, which is too weak for the mission to trust; ask headquarters for a new token", errs.ErrConflict)
+	case keyID != keys.Fingerprint(r.ring.PublicKey()):
 		return EnrolResult{}, e, fmt.Errorf("%w: headquarters' signing key has changed since the token was issued, so the token cannot vouch for it; ask headquarters for a new token", errs.ErrConflict)
 	}
 	if err := checkKeys(req.SigningKey, req.EncryptionKey); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -351,9 +353,9 @@ func TestEnrolmentTokenEnrolsOneNodeOnce(t *testing.T) {
 		if !expires.Equal(f.clock.now().Add(registry.DefaultEnrolmentValidity)) {
 			t.Errorf("expires %v, want in 24 h", expires)
 		}
-		secret, keyID, ok := strings.Cut(token, ".")
-		if !ok || len(secret) != 32 || keyID != f.ring.Signer().KeyID() {
-			t.Fatalf("token %q is not <secret>.<headquarters key id %s>", token, f.ring.Signer().KeyID())
+		secret, fingerprint, ok := strings.Cut(token, ".")
+		if want := keys.Fingerprint(f.ring.PublicKey()); !ok || len(secret) != 32 || fingerprint != want || len(want) != 64 {
+			t.Fatalf("token %q is not <secret>.<headquarters key fingerprint %s>", token, want)
 		}
 		req := newKeys(t)
 		res, err := f.reg.Enrol(anonCtx, token, req)
@@ -386,6 +388,29 @@ func TestEnrolmentTokenEnrolsOneNodeOnce(t *testing.T) {
 		if got := f.events(t, "exchange.enrol"); len(got) != 2 || got[0].Outcome != audit.Failed || got[1].Outcome != audit.OK ||
 			got[1].Actor != audit.Member(paris, "Embassy in Paris") {
 			t.Fatalf("enrol events = %+v, want the success by the mission and the refusal", got)
+		}
+	})
+}
+
+func TestEnrolRefusesATokenWithAShortKeyID(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		token, _, err := f.reg.IssueEnrolment(testCtx, paris)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A token issued before tokens carried the key's full
+		// fingerprint named it by its 64-bit id.
+		secret, _, _ := strings.Cut(token, ".")
+		old := secret + "." + f.ring.Signer().KeyID()
+		sum := sha256.Sum256([]byte(old))
+		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE registry_enrolments SET token_hash = ?`), sum[:]); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.reg.Enrol(anonCtx, old, newKeys(t))
+		wantKind(t, err, errs.ErrConflict)
+		if !strings.Contains(err.Error(), "short id") || !strings.Contains(err.Error(), "new token") {
+			t.Errorf("Enrol = %q, want it to say the token's key id is short and to ask for a new token", err)
 		}
 	})
 }
