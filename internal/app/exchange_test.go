@@ -109,7 +109,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	// leaf link and headquarters.
 	run(t, "user", "--data", missionDir, "set-role", "admin", "administrator,clerk")
 	clerk := mustLogin(t, mission, "admin", "Embassy-in-Paris-2026", "")
-	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"paid":true,"form":{
+	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"receipt":"BL-0001","form":{
 		"applicant":{"full_name":"Trần Văn Minh","id_type":"passport","id_number":"C1234567","email":"minh@example.com"},
 		"document_name":"Acte de naissance","issuing_authority":"Mairie de Paris","issue_date":"2020-01-10",
 		"issuing_country":"FR","copies":1,"delivery":"counter","declaration":true}}`

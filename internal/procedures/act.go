@@ -28,6 +28,11 @@ type ActionRequest struct {
 	// Version, if not zero, is the version the actor saw: the action is
 	// refused with errs.ErrConflict if the dossier changed since.
 	Version int `json:"version,omitempty"`
+	// Receipt is the number of the receipt a clerk handed over for a fee
+	// taken at the counter: required to pay, and recorded with the
+	// payment. Online fees are paid through the payment gateway, whose
+	// signed callback records them.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // Act takes an action on a dossier for sub and returns the dossier after
@@ -107,8 +112,20 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 		}
 		d.AssigneeID = assignee
 	case ActPay:
+		// The gateway's callback (the system) has recorded its payment
+		// row already; a clerk records the counter's here, with its
+		// receipt, so that no fee is marked paid without a payment.
+		if sub.Kind != authz.System {
+			receipt, err := checkReceiptNumber(req.Receipt)
+			if err != nil {
+				return err
+			}
+			if err := s.recordCounterPayment(ctx, tx, o, sub.ID, d, receipt, now); err != nil {
+				return err
+			}
+		}
 		d.Paid = true
-		d.PaidOnline = sub.Kind != authz.Staff
+		d.PaidOnline = sub.Kind == authz.System
 	case ActApprove:
 		if err := s.signResult(ctx, d, now); err != nil {
 			return err

@@ -53,13 +53,14 @@ type apiSubmissionRequest struct {
 	// Channel is 2 (online) for a citizen, who may leave it out; a clerk
 	// gives 1 (in person) or 3 (postal).
 	Channel Channel `json:"channel"`
-	// Paid is a clerk's word that the fee was paid at the counter.
-	Paid bool `json:"paid"`
+	// Receipt is, for a clerk's entry, the number of the receipt handed
+	// over for the fee taken at the counter.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // submission is the dossier req describes, without files.
 func (req apiSubmissionRequest) submission() Submission {
-	return Submission{Procedure: req.Procedure, UnitCode: req.UnitCode, Channel: req.Channel, Form: req.Form, Prefilled: req.Prefilled, Paid: req.Paid}
+	return Submission{Procedure: req.Procedure, UnitCode: req.UnitCode, Channel: req.Channel, Form: req.Form, Prefilled: req.Prefilled, Receipt: req.Receipt}
 }
 
 // apiJSONSubmission is the JSON body of POST /api/v1/dossiers: the

@@ -131,7 +131,7 @@ func (f *fixture) signedIn(sub authz.Subject, next http.Handler) http.Handler {
 func submission(tb testing.TB, channel Channel) ([]byte, string) {
 	tb.Helper()
 	dossier, err := json.Marshal(map[string]any{"procedure_code": "1.900001", "agency_code": consularCode,
-		"channel": int(channel), "form": legalizationForm(), "paid": channel == ChannelInPerson})
+		"channel": int(channel), "form": legalizationForm()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -216,6 +216,9 @@ func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back c
 		if d.NeedsReason(a, by...) {
 			form.Fields = append(form.Fields, fm.Field("reason", "textarea", "procedures.console.reason", true))
 		}
+		if a == ActPay {
+			form.Fields = append(form.Fields, fm.Field("receipt", "text", "procedures.console.fee_receipt", true))
+		}
 		if a == ActAssign && h.opts.Staff != nil {
 			staff, err := h.opts.Staff.Assignable(r.Context(), d.UnitID)
 			if err != nil {
@@ -275,7 +278,7 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 	if err != nil {
 		return ActionRequest{}, err
 	}
-	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason")}
+	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason"), Receipt: r.PostFormValue("receipt")}
 	if req.Version, err = strconv.Atoi(r.PostFormValue("version")); err != nil || req.Version < 1 {
 		return ActionRequest{}, errs.Invalid("version", "the form lacks the dossier's version; reload the dossier and try again")
 	}

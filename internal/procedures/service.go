@@ -566,9 +566,11 @@ type Submission struct {
 	Form        map[string]any
 	Prefilled   bool
 	Attachments []Upload
-	// Paid reports, for a clerk's entry, that the fee was paid at the
-	// counter.
-	Paid bool
+	// Receipt is, for a clerk's entry, the number of the receipt handed
+	// over for the fee taken at the counter; empty while the fee is
+	// unpaid (the unit requests it later). A citizen pays a fee through
+	// the payment gateway: see CreateDraft.
+	Receipt string
 }
 
 // Submit takes a whole dossier. A citizen submits online (status 1,
@@ -590,7 +592,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		if sm.Channel != ChannelOnline && sm.Channel != 0 {
 			return nil, errs.Invalid("channel", "a citizen submits online (channel 2); in-person and postal dossiers are entered by the unit's clerks")
 		}
-		sm.Channel, sm.Paid = ChannelOnline, false
+		sm.Channel, sm.Receipt = ChannelOnline, ""
 	case authz.Staff:
 		if sm.Channel != ChannelInPerson && sm.Channel != ChannelPostal {
 			return nil, errs.Invalid("channel", "a clerk enters dossiers handed in person (channel 1) or by post (channel 3)")
@@ -610,8 +612,22 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		}
 	}
 	fee, currency := feeOf(p, u.Kind.Mission())
+	receipt := ""
+	switch {
+	case fee > 0 && sub.Kind == authz.Citizen:
+		// An online application's fee is paid before it is submitted, as
+		// the portal's draft path requires; a dossier handed in whole
+		// would otherwise be registered unpaid.
+		return nil, fmt.Errorf("%w: procedure %s has a fee of %d %s, paid through the payment gateway before submitting: prepare the application (POST /api/v1/drafts), pay it (POST /api/v1/drafts/{id}/payment), then submit the draft", errs.ErrConflict, p.Code, fee, currency)
+	case fee > 0 && strings.TrimSpace(sm.Receipt) != "":
+		if receipt, err = checkReceiptNumber(sm.Receipt); err != nil {
+			return nil, err
+		}
+	case fee == 0 && strings.TrimSpace(sm.Receipt) != "":
+		return nil, errs.Invalid("receipt", fmt.Sprintf("procedure %s has no fee at this unit, so there is no receipt to record", p.Code))
+	}
 	ds := &Dossier{Procedure: p.Code, UnitID: u.ID, UnitCode: u.Code, Channel: sm.Channel, Form: sm.Form,
-		Prefilled: sm.Prefilled && s.reused(ctx, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || sm.Paid}
+		Prefilled: sm.Prefilled && s.reused(ctx, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || receipt != ""}
 	if sub.Kind == authz.Citizen {
 		ds.CitizenID = sub.ID
 	}
@@ -634,6 +650,15 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		}
 		if sub.Kind != authz.Staff {
 			return nil
+		}
+		if receipt != "" {
+			o, err := actorOf(ctx)
+			if err != nil {
+				return err
+			}
+			if err := s.recordCounterPayment(ctx, tx, o, sub.ID, ds, receipt, ds.SubmittedAt); err != nil {
+				return err
+			}
 		}
 		return s.transition(ctx, tx, ds, sub, ActionRequest{Action: ActReceive})
 	})

@@ -440,7 +440,7 @@ func TestClerkEntersInPersonDossierReceivedAtOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		form := legalizationForm()
-		d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: form, Paid: true,
+		d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: form, Receipt: "BL-0001",
 			Attachments: []Upload{{DocumentKey: "paper", Filename: "giấy.pdf", MediaType: "application/pdf", Content: pdf}}})
 		if err != nil {
 			t.Fatal(err)
@@ -513,7 +513,7 @@ func TestQueueOrdersByDeadlineAndPages(t *testing.T) {
 		var codes []string
 		for range 5 {
 			d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900005", UnitCode: consularCode, Channel: ChannelInPerson,
-				Form: passportForm(), Paid: true})
+				Form: passportForm()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -479,3 +479,27 @@ func listUnsynced(ctx context.Context, q store.Queryer, unit int64, limit int) (
 	}
 	return out, rows.Err()
 }
+
+// paymentRow is a row of procedure_payments.
+type paymentRow struct {
+	TransactionID, DraftID, DossierCode string
+	Amount                              int64
+	Currency, Method                    string
+	RecordedBy                          int64 // the clerk of a counter payment
+	PaidAt, ReceivedAt                  time.Time
+}
+
+// insertPayment records a payment; a transaction id (a gateway's, or a
+// unit's receipt number) already recorded is errs.ErrConflict.
+func insertPayment(ctx context.Context, tx *store.Tx, p paymentRow) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO procedure_payments
+		(transaction_id, draft_id, dossier_code, amount, currency, method, recorded_by, paid_us, received_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		p.TransactionID, p.DraftID, p.DossierCode, p.Amount, p.Currency, p.Method, p.RecordedBy, us(p.PaidAt), us(p.ReceivedAt))
+	if store.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: payment %s was already recorded; a payment is recorded once", errs.ErrConflict, p.TransactionID)
+	}
+	if err != nil {
+		return fmt.Errorf("procedures: record payment %s: %w", p.TransactionID, err)
+	}
+	return nil
+}
