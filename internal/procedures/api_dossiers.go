@@ -386,9 +386,19 @@ func (h *Handler) apiDossier(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, r, http.StatusOK, apiDossierView(d))
 }
 
-// apiTrack tells anyone holding a dossier's code where it stands.
+// TrackingPINHeader carries a dossier's tracking PIN to the public
+// status route: a header, so that the PIN stays out of the access logs
+// that keep request addresses.
+const TrackingPINHeader = "X-Tracking-PIN"
+
+// apiTrack tells anyone holding a dossier's code and its tracking PIN
+// where it stands, at the rate the client's address is allowed.
 func (h *Handler) apiTrack(w http.ResponseWriter, r *http.Request) {
-	t, err := h.svc.Track(r.Context(), r.PathValue("code"))
+	err := h.allowTrack(w, r)
+	var t Tracking
+	if err == nil {
+		t, err = h.svc.Track(r.Context(), r.PathValue("code"), r.Header.Get(TrackingPINHeader))
+	}
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -250,7 +250,7 @@ func TestAPIMultipartSubmissionStoresA100KiBPDF(t *testing.T) {
 			{a.other, "/api/v1/dossiers/" + mine.Code, http.StatusNotFound},
 			{a.far, "/api/v1/dossiers/" + mine.Code, http.StatusNotFound},
 			{apiAnonymous, "/api/v1/dossiers/" + mine.Code, http.StatusUnauthorized},
-			{apiAnonymous, "/api/v1/dossiers/" + mine.Code + "/status", http.StatusOK},
+			{apiAnonymous, "/api/v1/dossiers/" + mine.Code + "/status", http.StatusNotFound}, // no tracking PIN
 			{apiAnonymous, "/api/v1/dossiers/not-a-code/status", http.StatusNotFound},
 			{a.citizen, "/api/v1/dossiers/" + d.Code, http.StatusNotFound},
 		}
@@ -259,7 +259,7 @@ func TestAPIMultipartSubmissionStoresA100KiBPDF(t *testing.T) {
 				t.Errorf("GET %s as %v = %d, want %d", r.path, r.who.Kind, rec.Code, r.want)
 			}
 		}
-		tr := apiDecode[Tracking](t, a.call(t, apiAnonymous, "GET", "/api/v1/dossiers/"+mine.Code+"/status", "", nil))
+		tr := apiDecode[Tracking](t, a.track(t, mine.Code, mine.TrackingPIN, "192.0.2.1"))
 		if tr.Code != mine.Code || tr.Status != StatusRegistered {
 			t.Errorf("tracking = %+v", tr)
 		}

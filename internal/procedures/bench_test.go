@@ -395,7 +395,7 @@ func BenchmarkDossiers1M(b *testing.B) {
 				}},
 				{"track", func(i int) error {
 					code := s.tracked[i%len(s.tracked)]
-					t, err := s.svc.Track(context.Background(), code)
+					t, err := s.svc.Track(context.Background(), code, bulkPIN)
 					if err == nil && t.Code != code {
 						err = fmt.Errorf("Track(%s) = %s", code, t.Code)
 					}

@@ -80,8 +80,14 @@ type Dossier struct {
 
 	Attachments []Attachment `json:"attachments"`
 	History     []Entry      `json:"history"`
+	// TrackingPIN is the second factor of public tracking, printed on the
+	// receipt: those who may read the dossier see it, and anyone who
+	// tracks the dossier by its code must give it (see Track). Empty for
+	// dossiers registered before tracking PINs.
+	TrackingPIN string `json:"tracking_pin,omitempty"`
 
 	sealedForm            []byte // as stored; complete opens it into Form
+	sealedPIN             []byte // as stored; complete opens it into TrackingPIN
 	resultBlob, resultSig string // the signed result document and its signature
 }
 

@@ -468,7 +468,8 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			t.Errorf("an anonymous reader of the receipt: status %d, want 303 to sign in", rec.Code)
 		}
 
-		rec = s.get(t, "", "/track?code="+url.QueryEscape(code))
+		pin := pinOnReceipt(t, body)
+		rec = s.post(t, "", "/track", url.Values{"code": {code}, "pin": {pin}})
 		if rec.Code != http.StatusOK || !strings.Contains(page(rec), i18n.T(i18n.VI, StatusRegistered.Key())) || !strings.Contains(page(rec), appointment) {
 			t.Errorf("tracking: status %d, or the status or appointment is missing", rec.Code)
 		}
@@ -563,21 +564,6 @@ func TestAnotherCitizenSeesNeitherDraftNorDossier(t *testing.T) {
 		}
 		if got, err := s.svc.Get(s.as(s.citizen), s.citizen, ds.Code); err != nil || got.Status != StatusRegistered {
 			t.Errorf("after the other citizen's requests the dossier is %v, %v", got, err)
-		}
-	})
-}
-
-func TestTrackingAnUnknownCodeSaysSo(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
-		for _, code := range []string{consularCode + "-250310-999999", "not-a-code"} {
-			rec := s.get(t, "", "/track?code="+url.QueryEscape(code))
-			if rec.Code != http.StatusNotFound || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.track.unknown")) {
-				t.Errorf("track %q: status %d, want 404 with the message", code, rec.Code)
-			}
-		}
-		if rec := s.get(t, "", "/track"); rec.Code != http.StatusOK {
-			t.Errorf("the empty tracking form: status %d", rec.Code)
 		}
 	})
 }

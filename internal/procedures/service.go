@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -731,6 +733,10 @@ func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds 
 		if err != nil {
 			return fmt.Errorf("procedures: seal the form: %w", err)
 		}
+		ds.TrackingPIN = newTrackingPIN()
+		if ds.sealedPIN, err = s.opts.Ring.Seal(ctx, keyPurpose, []byte(ds.TrackingPIN), []byte("pin:"+ds.Code)); err != nil {
+			return fmt.Errorf("procedures: seal the tracking PIN: %w", err)
+		}
 		if err := insertDossier(ctx, tx, ds, sealed); err != nil {
 			return err
 		}
@@ -802,6 +808,9 @@ func (s *Service) complete(ctx context.Context, d *Dossier) error {
 	if err := json.Unmarshal(raw, &d.Form); err != nil {
 		return fmt.Errorf("procedures: decode the form of %s: %w", d.Code, err)
 	}
+	if d.TrackingPIN, err = s.trackingPIN(ctx, d); err != nil {
+		return err
+	}
 	if d.Attachments, err = listAttachments(ctx, s.db, "dossier_id", d.ID); err != nil {
 		return err
 	}
@@ -855,8 +864,9 @@ func (s *Service) DraftAttachment(ctx context.Context, sub authz.Subject, draftI
 	return Attachment{}, nil, fmt.Errorf("%w: the application has no attachment %d", errs.ErrNotFound, id)
 }
 
-// Tracking is what anyone holding a dossier's code may learn of it, as on
-// the national portal: where it stands, not what it holds.
+// Tracking is what anyone holding a dossier's code and its tracking PIN
+// may learn of it, as on the national portal: where it stands, not what it
+// holds.
 type Tracking struct {
 	Code          string    `json:"code"`
 	Procedure     string    `json:"procedure_code"`
@@ -868,12 +878,68 @@ type Tracking struct {
 	Outcome       Outcome   `json:"outcome,omitempty"`
 }
 
-// Track returns a dossier's tracking view, or an error wrapping
-// errs.ErrNotFound for an unknown or malformed code.
-func (s *Service) Track(ctx context.Context, code string) (Tracking, error) {
+// trackingPINDigits is the length of a tracking PIN. Dossier codes are
+// sequential, so the PIN is what keeps a stranger from following every
+// dossier of a unit: 10^8 guesses per code, at the rate public tracking
+// allows an address.
+const trackingPINDigits = 8
+
+// newTrackingPIN returns a fresh random tracking PIN.
+func newTrackingPIN() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		panic("procedures: the system's random source failed: " + err.Error()) // crypto/rand does not fail on supported systems
+	}
+	return fmt.Sprintf("%0*d", trackingPINDigits, n.Int64())
+}
+
+// NormalizeTrackingPIN returns a tracking PIN as typed without the spaces
+// and hyphens a reader may copy from the receipt.
+func NormalizeTrackingPIN(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+// trackingPIN opens d's sealed tracking PIN; "" for a dossier without one.
+func (s *Service) trackingPIN(ctx context.Context, d *Dossier) (string, error) {
+	if len(d.sealedPIN) == 0 {
+		return "", nil
+	}
+	pin, err := s.opts.Ring.Open(ctx, keyPurpose, d.sealedPIN, []byte("pin:"+d.Code))
+	if err != nil {
+		return "", fmt.Errorf("procedures: open the tracking PIN of %s: %w", d.Code, err)
+	}
+	return string(pin), nil
+}
+
+// errTrackNotFound is the one answer to every failed tracking: an unknown
+// or malformed code and a wrong PIN read the same, so that tracking does
+// not tell which dossier codes exist.
+var errTrackNotFound = fmt.Errorf("%w: no dossier has this code and tracking PIN; both are printed on the receipt", errs.ErrNotFound)
+
+// Track returns the tracking view of the dossier with code to anyone who
+// gives its tracking PIN (spaces and hyphens ignored). Every failure, an
+// unknown or malformed code, a wrong or missing PIN, or a dossier without
+// a PIN, returns the same error, wrapping errs.ErrNotFound. Callers limit
+// how often one client may try (Handler does, per address).
+func (s *Service) Track(ctx context.Context, code, pin string) (Tracking, error) {
 	d, err := s.load(ctx, s.db, strings.TrimSpace(code))
+	if errors.Is(err, errs.ErrNotFound) {
+		return Tracking{}, errTrackNotFound
+	}
 	if err != nil {
 		return Tracking{}, err
+	}
+	want, err := s.trackingPIN(ctx, d)
+	if err != nil {
+		return Tracking{}, err
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(NormalizeTrackingPIN(pin))) != 1 {
+		return Tracking{}, errTrackNotFound
 	}
 	return Tracking{Code: d.Code, Procedure: d.Procedure, UnitCode: d.UnitCode, Status: d.Status, SubmittedAt: d.SubmittedAt,
 		AppointmentAt: d.AppointmentAt, UpdatedAt: d.UpdatedAt, Outcome: d.Outcome}, nil

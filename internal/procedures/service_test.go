@@ -385,7 +385,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		if _, err := f.svc.Get(f.as(f.far), f.far, d.Code); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("another unit reads the dossier: %v", err)
 		}
-		if _, err := f.svc.Track(context.Background(), "not-a-code"); !errors.Is(err, errs.ErrNotFound) {
+		if _, err := f.svc.Track(context.Background(), "not-a-code", "12345678"); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("tracking a malformed code = %v", err)
 		}
 	})
