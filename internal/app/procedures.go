@@ -73,6 +73,9 @@ func (a *App) openProcedures(ctx context.Context) error {
 		_, err := a.Procedures.TransferOpenTx(ctx, tx, from.ID, into.ID, into.Code)
 		return err
 	})
+	// A mission in a country without calendar data is created, and its
+	// administrator warned that deadlines there use Viet Nam's holidays.
+	a.Identity.OnCreate(a.Procedures.CheckNewUnitTx)
 	return nil
 }
 

@@ -108,6 +108,10 @@ func (s *Service) Calendar(ctx context.Context, unitID int64) (WorkCalendar, err
 	if c, err = UnitCalendar(u); err != nil {
 		return WorkCalendar{}, err
 	}
+	if c.FellBack() {
+		s.opts.Log.Warn("procedures: a mission counts its deadlines on Viet Nam's holidays and its host country's weekend only: no calendar data for its country",
+			"unit", u.Code, "country", u.Country)
+	}
 	s.calMu.Lock()
 	s.cals[unitID] = c
 	s.calMu.Unlock()
