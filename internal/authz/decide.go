@@ -58,10 +58,18 @@ const (
 	KindMessage
 	KindService
 	KindSystem // settings, keys, enrolment of nodes
+	// KindPopulationRecord is a citizen's record in the National
+	// Population Database, looked up at the counter (a citizen's own
+	// prefill reads only the number verified on their account).
+	KindPopulationRecord
+	// KindCitizenIdentity is the identity number verified on a citizen's
+	// account: the one their forms are filled from.
+	KindCitizenIdentity
 	numKinds
 )
 
-var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system"}
+var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
+	"population_record", "citizen_identity"}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -180,6 +188,10 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindService][Administrator] = actions(Read, Create, Update, Delete, Administer)
 	g[KindSystem][Administrator] = actions(Read, Update, Administer)
 	g[KindSystem][SecurityOfficer] = actions(Read)
+	// The counter: a clerk looks an applicant up, stating why, and
+	// verifies the number on a citizen's account against the card.
+	g[KindPopulationRecord][Clerk] = actions(Read)
+	g[KindCitizenIdentity][Clerk] = actions(Read, Update)
 	return g
 }()
 

@@ -152,9 +152,21 @@ type Person struct {
 // Population looks citizens up in the National Population Database, over
 // the exchange. It returns an error wrapping errs.ErrNotFound for an
 // unknown number, and errs.ErrUnavailable when the database cannot be
-// reached.
+// reached. Service.lookup is its only caller: it decides, limits and
+// audits every lookup first.
 type Population interface {
-	Lookup(ctx context.Context, idNumber string) (Person, error)
+	Lookup(ctx context.Context, q PopulationQuery) (Person, error)
+}
+
+// PopulationQuery is one lookup: the number, and who asks and why, which
+// the exchange carries to the database (X-Road's X-Road-UserId and
+// X-Road-Issue) so that its own log knows them.
+type PopulationQuery struct {
+	IDNumber string
+	// EndUser is the account the lookup is for: "citizen:7", "staff:12".
+	EndUser string
+	// Purpose is why: a prefill, a counter check and what it is for.
+	Purpose string
 }
 
 // Notice is an e-mail to an applicant.

@@ -29,6 +29,14 @@ func newKeyedLimiter(every time.Duration, burst, max int) *keyedLimiter {
 // allow reports whether key may make an attempt at now, and takes it; if
 // not, it returns how long until the next one is allowed.
 func (l *keyedLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	r, wait := l.take(key, now)
+	return r != nil, wait
+}
+
+// take takes one of key's attempts at now and returns its reservation,
+// which the caller may cancel (giving the attempt back) when the attempt
+// came to nothing; or nil and how long until the next one is allowed.
+func (l *keyedLimiter) take(key string, now time.Time) (*rate.Reservation, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.keys[key]
@@ -39,13 +47,12 @@ func (l *keyedLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 		lim = rate.NewLimiter(rate.Every(l.every), l.burst)
 		l.keys[key] = lim
 	}
-	if lim.AllowN(now, 1) {
-		return true, 0
-	}
 	r := lim.ReserveN(now, 1)
-	wait := r.DelayFrom(now)
-	r.CancelAt(now)
-	return false, wait
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now)
+		return nil, wait
+	}
+	return r, 0
 }
 
 func (l *keyedLimiter) forgetLocked(now time.Time) {

@@ -69,6 +69,8 @@ type Service struct {
 
 	calMu sync.Mutex
 	cals  map[int64]WorkCalendar // by unit id
+
+	lookups *keyedLimiter // population lookups, per account
 }
 
 // NewService returns the service. It fails when a required option is
@@ -84,7 +86,8 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{}}, nil
+	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{},
+		lookups: newKeyedLimiter(lookupEvery, lookupBurst, lookupMemory)}, nil
 }
 
 // Catalogue returns the catalogue of procedures.
@@ -197,47 +200,6 @@ func applicantOf(p *Procedure, form map[string]any) (name, email string) {
 	return strings.Join(parts, " "), text(form, p.Applicant.Email)
 }
 
-// Prefill returns the values the National Population Database holds for
-// the citizen with idNumber, keyed by the HTML input names of the
-// procedure's form ("holder.full_name"), for a page to fill in. It returns
-// an error wrapping errs.ErrInvalid when the procedure's form has no
-// personal identification number or idNumber is not 12 digits,
-// errs.ErrNotFound for an unknown number, and errs.ErrUnavailable when
-// prefilling is not available.
-func (s *Service) Prefill(ctx context.Context, procedure, idNumber string) (map[string]string, error) {
-	p, err := s.cat.Procedure(procedure)
-	if err != nil {
-		return nil, err
-	}
-	if p.Applicant.IDNumber == "" {
-		return nil, errs.Invalid("id_number", "this procedure's form does not take a personal identification number, so it cannot be prefilled")
-	}
-	if !isCitizenID(idNumber) {
-		return nil, errs.Invalid("id_number", "a personal identification number is exactly 12 digits")
-	}
-	if s.opts.Population == nil {
-		return nil, fmt.Errorf("%w: the National Population Database is not connected to this node; fill the form by hand", errs.ErrUnavailable)
-	}
-	person, err := s.opts.Population.Lookup(ctx, idNumber)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	put := func(ptr, v string) {
-		if ptr != "" && v != "" {
-			out[strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")] = v
-		}
-	}
-	if len(p.Applicant.Name) == 1 {
-		put(p.Applicant.Name[0], person.FullName)
-	}
-	put(p.Applicant.IDNumber, person.IDNumber)
-	put(p.Applicant.DateOfBirth, person.DateOfBirth)
-	put(p.Applicant.Sex, person.Sex)
-	put(p.Applicant.PlaceOfBirth, person.PlaceOfBirth)
-	return out, nil
-}
-
 func isCitizenID(s string) bool {
 	if len(s) != 12 {
 		return false
@@ -248,25 +210,6 @@ func isCitizenID(s string) bool {
 		}
 	}
 	return true
-}
-
-// reused reports whether a form's particulars are the population
-// database's: the applicant gave a personal identification number and the
-// name and date of birth in the form are the ones the database holds for
-// it. This is what the reuse-of-data indicator counts, so it is checked,
-// never taken from the page's word.
-func (s *Service) reused(ctx context.Context, p *Procedure, form map[string]any) bool {
-	id := text(form, p.Applicant.IDNumber)
-	if s.opts.Population == nil || !isCitizenID(id) || len(p.Applicant.Name) != 1 {
-		return false
-	}
-	person, err := s.opts.Population.Lookup(ctx, id)
-	if err != nil {
-		return false
-	}
-	name, _ := applicantOf(p, form)
-	dob := text(form, p.Applicant.DateOfBirth)
-	return identity.Fold(name) == identity.Fold(person.FullName) && (p.Applicant.DateOfBirth == "" || dob == person.DateOfBirth)
 }
 
 // NewDraft is an application a citizen starts on the portal.
@@ -304,7 +247,7 @@ func (s *Service) CreateDraft(ctx context.Context, sub authz.Subject, nd NewDraf
 	now := s.now()
 	fee, currency := feeOf(p, u.Kind.Mission())
 	d := Draft{ID: randomID(), Procedure: p.Code, UnitID: u.ID, CitizenID: sub.ID, Form: nd.Form,
-		Prefilled: nd.Prefilled && s.reused(ctx, p, nd.Form), FeeAmount: fee, FeeCurrency: currency,
+		Prefilled: nd.Prefilled && s.reused(ctx, sub, p, nd.Form), FeeAmount: fee, FeeCurrency: currency,
 		CreatedAt: now, ExpiresAt: now.Add(DraftLifetime)}
 	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("draft:"+d.ID))
 	if err != nil {
@@ -633,7 +576,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		return nil, errs.Invalid("receipt", fmt.Sprintf("procedure %s has no fee at this unit, so there is no receipt to record", p.Code))
 	}
 	ds := &Dossier{Procedure: p.Code, UnitID: u.ID, UnitCode: u.Code, Channel: sm.Channel, Form: sm.Form,
-		Prefilled: sm.Prefilled && s.reused(ctx, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || receipt != ""}
+		Prefilled: sm.Prefilled && s.reused(ctx, sub, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || receipt != ""}
 	if sub.Kind == authz.Citizen {
 		ds.CitizenID = sub.ID
 	}
