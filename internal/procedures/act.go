@@ -77,9 +77,6 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 		return err
 	}
 	by := roles(sub, d)
-	if sub.Kind == authz.System {
-		by = []Role{RoleSystem}
-	}
 	if sub.Kind == authz.Staff {
 		if dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID}); dec != authz.Allowed {
 			return fmt.Errorf("%w: your roles do not allow changing dossiers", errs.ErrForbidden)
@@ -254,10 +251,18 @@ func checkAssignee(ctx context.Context, tx *store.Tx, staffID, unitID int64) err
 		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is not an active member of the dossier's unit", staffID))
 	}
 	roles, err := authz.ParseRoles(strings.Split(roleList, ","))
-	if err != nil || !(roles.Has(authz.Officer) || roles.Has(authz.Approver)) {
-		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is neither an officer nor an approver; dossiers are assigned to those who process them", staffID))
+	if err != nil {
+		return fmt.Errorf("procedures: the roles of staff member %d: %w", staffID, err)
 	}
-	return nil
+	// Dossiers are assigned to those who process them: staff who hold the
+	// casework or the decision capacity in the unit.
+	assignee := authz.Subject{Kind: authz.Staff, ID: staffID, Unit: unit, Roles: roles}
+	for _, k := range []authz.Kind{authz.KindCasework, authz.KindDecision} {
+		if dec, _ := authz.Decide(assignee, authz.Update, authz.Resource{Kind: k, Unit: unitID}); dec == authz.Allowed {
+			return nil
+		}
+	}
+	return errs.Invalid("assignee", fmt.Sprintf("staff member %d is neither an officer nor an approver; dossiers are assigned to those who process them", staffID))
 }
 
 // SignedResult is a dossier's electronic result: a document signed with the
@@ -396,7 +401,7 @@ func (s *Service) Apologise(ctx context.Context, sub authz.Subject, code string,
 		if err := s.mayRead(sub, d); err != nil {
 			return err
 		}
-		if sub.Kind != authz.Staff || !(sub.Roles.Has(authz.Officer) || sub.Roles.Has(authz.Approver) || sub.Roles.Has(authz.Clerk)) {
+		if !mayApologise(sub, d.UnitID) {
 			return fmt.Errorf("%w: the unit's staff write letters of apology", errs.ErrForbidden)
 		}
 		cal, err := s.Calendar(ctx, d.UnitID)

@@ -203,22 +203,33 @@ type Directory interface {
 	AllUnits(ctx context.Context) ([]identity.Unit, error)
 }
 
-// roles returns the lifecycle roles a subject holds on a dossier: its
-// staff roles, or the applicant's for the citizen who submitted it.
+// capacities pairs the lifecycle's staff roles with the authz kinds whose
+// grants say who holds them: authz decides who is a dossier's clerk,
+// officer or approver, the lifecycle which steps each takes.
+var capacities = [...]struct {
+	role Role
+	kind authz.Kind
+}{{RoleClerk, authz.KindIntake}, {RoleOfficer, authz.KindCasework}, {RoleApprover, authz.KindDecision}}
+
+// roles returns the lifecycle roles a subject holds on a dossier, as
+// authz decides them: the system's for the node itself, the applicant's
+// for the citizen who submitted it, and for staff of its unit each
+// capacity their roles grant.
 func roles(s authz.Subject, d *Dossier) []Role {
-	switch s.Kind {
-	case authz.Citizen:
-		if d.CitizenID != 0 && s.ID == d.CitizenID {
-			return []Role{RoleApplicant}
-		}
-	case authz.Staff:
-		var out []Role
-		for i, r := range []authz.Role{authz.Clerk, authz.Officer, authz.Approver} {
-			if s.Roles.Has(r) {
-				out = append(out, StaffRoles[i])
-			}
-		}
-		return out
+	dec, why := authz.Decide(s, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID, Owner: d.CitizenID})
+	switch {
+	case dec != authz.Allowed:
+		return nil
+	case why == authz.ReasonSystem:
+		return []Role{RoleSystem}
+	case why == authz.ReasonOwner:
+		return []Role{RoleApplicant}
 	}
-	return nil
+	var out []Role
+	for _, c := range capacities {
+		if dec, _ := authz.Decide(s, authz.Update, authz.Resource{Kind: c.kind, Unit: d.UnitID}); dec == authz.Allowed {
+			out = append(out, c.role)
+		}
+	}
+	return out
 }

@@ -102,8 +102,9 @@ func (a Action) Key() string { return "procedures.action." + strings.ReplaceAll(
 // Role is who takes an action on a dossier.
 type Role string
 
-// The roles. Clerk, officer and approver are staff roles (authz.Clerk,
-// authz.Officer, authz.Approver); the applicant is the citizen or
+// The roles. Clerk, officer and approver are the capacities staff act in,
+// which authz grants (authz.KindIntake, KindCasework, KindDecision; see
+// roles); the applicant is the citizen or
 // organisation that submitted the dossier; the system is Chancery itself,
 // acting on a payment gateway's callback or an electronic delivery.
 const (

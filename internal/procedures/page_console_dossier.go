@@ -172,7 +172,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		web.Error(w, r, err)
 		return
 	}
-	if data.Deadline.Overdue && mayApologise(sub) {
+	if data.Deadline.Overdue && mayApologise(sub, d.UnitID) {
 		shown = shown || back.form == "apology-"
 		next := z.cal.Date(z.cal.AddWorkingDays(now, 1))
 		fm := back.newForm(p, "apology-", url.Values{"appointment": {next.String()}})
@@ -236,10 +236,11 @@ func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back c
 	return drawn, nil
 }
 
-// mayApologise reports whether sub is among the unit's staff who write
-// letters of apology, as Service.Apologise requires.
-func mayApologise(sub authz.Subject) bool {
-	return sub.Kind == authz.Staff && (sub.Roles.Has(authz.Clerk) || sub.Roles.Has(authz.Officer) || sub.Roles.Has(authz.Approver))
+// mayApologise reports whether sub is among the staff of the unit with
+// id unit who write its letters of apology.
+func mayApologise(sub authz.Subject, unit int64) bool {
+	dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindApology, Unit: unit})
+	return dec == authz.Allowed
 }
 
 // staffName names a staff member, or gives the number when the directory

@@ -546,7 +546,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		if sm.Channel != ChannelInPerson && sm.Channel != ChannelPostal {
 			return nil, errs.Invalid("channel", "a clerk enters dossiers handed in person (channel 1) or by post (channel 3)")
 		}
-		if dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindDossier, Unit: u.ID}); dec != authz.Allowed || !sub.Roles.Has(authz.Clerk) {
+		if dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindIntake, Unit: u.ID}); dec != authz.Allowed {
 			return nil, fmt.Errorf("%w: only a clerk of unit %s enters its dossiers", errs.ErrForbidden, u.Code)
 		}
 	default:
