@@ -94,6 +94,10 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodGet, mission+"/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215", nil)
 	req.Header.Set("Authorization", "Bearer "+missionToken)
+	// The population database answers only a lookup that says for whom
+	// and why; the exchange carries both to it.
+	req.Header.Set("X-Road-UserId", "staff:paris.clerk")
+	req.Header.Set("X-Road-Issue", "applicant at the counter")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
