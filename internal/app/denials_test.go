@@ -33,7 +33,7 @@ func TestAClerksForbiddenApproveIsAuditedOnceWithItsReason(t *testing.T) {
 		"document_name": "Acte de naissance", "issuing_authority": "Mairie de Paris", "issue_date": "2020-01-10",
 		"issuing_country": "FR", "copies": 1, "delivery": "counter", "declaration": true,
 	}
-	d, err := a.Procedures.Submit(sctx, clerk.Subject(), procedures.Submission{Procedure: "1.900003", UnitCode: paris.Code, Channel: procedures.ChannelInPerson, Form: form, Paid: true})
+	d, err := a.Procedures.Submit(sctx, clerk.Subject(), procedures.Submission{Procedure: "1.900003", UnitCode: paris.Code, Channel: procedures.ChannelInPerson, Form: form, Receipt: "BL-DENIALS-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

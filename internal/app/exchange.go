@@ -296,7 +296,7 @@ func (a *App) demoClientTokens(ctx context.Context) (string, error) {
 		}
 		fmt.Fprintf(&b, "  %-40s %s\n", c, token)
 	}
-	fmt.Fprintf(&b, "Try: curl -H 'Authorization: Bearer <procedures token>' %s/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215\n", a.publicURL())
+	fmt.Fprintf(&b, "Try: curl -H 'Authorization: Bearer <procedures token>' -H 'X-Road-UserId: <end user>' -H 'X-Road-Issue: <purpose>' %s/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215\n", a.publicURL())
 	b.WriteString("Enrol a mission node: console → Exchange → Nodes (the page shows the command to run).\n")
 	return b.String(), nil
 }

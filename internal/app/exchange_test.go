@@ -94,6 +94,10 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodGet, mission+"/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215", nil)
 	req.Header.Set("Authorization", "Bearer "+missionToken)
+	// The population database answers only a lookup that says for whom
+	// and why; the exchange carries both to it.
+	req.Header.Set("X-Road-UserId", "staff:paris.clerk")
+	req.Header.Set("X-Road-Issue", "applicant at the counter")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +113,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	// leaf link and headquarters.
 	run(t, "user", "--data", missionDir, "set-role", "admin", "administrator,clerk")
 	clerk := mustLogin(t, mission, "admin", "Embassy-in-Paris-2026", "")
-	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"paid":true,"form":{
+	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"receipt":"BL-0001","form":{
 		"applicant":{"full_name":"Trần Văn Minh","id_type":"passport","id_number":"C1234567","email":"minh@example.com"},
 		"document_name":"Acte de naissance","issuing_authority":"Mairie de Paris","issue_date":"2020-01-10",
 		"issuing_country":"FR","copies":1,"delivery":"counter","declaration":true}}`

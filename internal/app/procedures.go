@@ -73,6 +73,9 @@ func (a *App) openProcedures(ctx context.Context) error {
 		_, err := a.Procedures.TransferOpenTx(ctx, tx, from.ID, into.ID, into.Code)
 		return err
 	})
+	// A mission in a country without calendar data is created, and its
+	// administrator warned that deadlines there use Viet Nam's holidays.
+	a.Identity.OnCreate(a.Procedures.CheckNewUnitTx)
 	return nil
 }
 
@@ -134,14 +137,20 @@ func (l *exchangeLink) client(ctx context.Context) (exchange.ClientID, error) {
 	return c, fmt.Errorf("%w: the directory has no ministry", errs.ErrUnavailable)
 }
 
-// Lookup asks the National Population Database for a citizen.
-func (l *exchangeLink) Lookup(ctx context.Context, id string) (procedures.Person, error) {
+// Lookup asks the National Population Database for a citizen, saying for
+// whom and why (the exchange carries both to the database's log).
+func (l *exchangeLink) Lookup(ctx context.Context, q procedures.PopulationQuery) (procedures.Person, error) {
 	client, err := l.client(ctx)
 	if err != nil {
 		return procedures.Person{}, err
 	}
+	id := q.IDNumber
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set(exchange.HeaderUserID, q.EndUser)
+	h.Set(exchange.HeaderIssue, q.Purpose)
 	resp, err := l.node.Call(ctx, client, &exchange.Request{Service: citizenLookup, Method: http.MethodGet,
-		Path: "/v1/citizens/" + url.PathEscape(id), Header: http.Header{"Accept": {"application/json"}}, Level: authz.Unclassified})
+		Path: "/v1/citizens/" + url.PathEscape(id), Header: h, Level: authz.Unclassified})
 	if err != nil {
 		return procedures.Person{}, fmt.Errorf("%w: the National Population Database cannot be reached: %v", errs.ErrUnavailable, err)
 	}
@@ -302,17 +311,16 @@ func (s staffDirectory) Assignable(ctx context.Context, unitID int64) ([]procedu
 // demoDossiersKey marks a database whose demo dossiers are recorded.
 const demoDossiersKey = "procedures.demo_dossiers"
 
-// seedDemoDossiers records half a year of the Consular Department's
-// dossiers, once. It runs in the background of the first serve, when the
+// seedDemoDossiers verifies the demo citizens' identity numbers and
+// records half a year of the Consular Department's dossiers, once. It runs in the background of the first serve, when the
 // exchange is up, so that applications are prefilled from the population
 // simulator as they would be.
 func (a *App) seedDemoDossiers(ctx context.Context) error {
-	if _, err := a.DB.Meta(ctx, demoDossiersKey); err == nil {
-		return nil
-	} else if !errors.Is(err, errs.ErrNotFound) {
-		return err
-	}
 	people := procedures.DemoPeople{UnitCode: "000.00.03.G12"}
+	// The demo's citizens have their identity numbers verified (as a
+	// clerk does at the counter), so their forms may be prefilled: on
+	// every serve, for an account that has none yet.
+	sys := audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("demo")})
 	for _, c := range []struct{ email, id, dob, sex string }{
 		{"citizen@example.com", "001188004215", "1988-03-14", "female"},
 		{"tran.van.minh@example.com", "036079001187", "1979-11-02", "male"},
@@ -321,8 +329,19 @@ func (a *App) seedDemoDossiers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if _, err := a.Procedures.VerifiedIDNumber(ctx, citizen.ID); errors.Is(err, errs.ErrNotFound) {
+			err = a.Procedures.VerifyIdentity(sys, authz.Subject{Kind: authz.System}, citizen.ID, c.id)
+		}
+		if err != nil {
+			return err
+		}
 		people.Citizens = append(people.Citizens, procedures.DemoCitizen{Subject: citizen.Subject(), Name: citizen.FullName, Email: citizen.Email,
 			IDNumber: c.id, DOB: c.dob, Sex: c.sex})
+	}
+	if _, err := a.DB.Meta(ctx, demoDossiersKey); err == nil {
+		return nil
+	} else if !errors.Is(err, errs.ErrNotFound) {
+		return err
 	}
 	for username, into := range map[string]*procedures.DemoStaff{"consular.clerk": &people.Clerk, "consular.officer": &people.Officer, "consular.approver": &people.Approver} {
 		m, err := a.Identity.StaffByUsername(ctx, username)
@@ -333,8 +352,10 @@ func (a *App) seedDemoDossiers(ctx context.Context) error {
 	}
 	// The exchange's gateway starts beside this; wait until a lookup
 	// goes through (or give up on prefilling after a while).
+	first := people.Citizens[0]
+	cctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Citizen(first.Subject.ID, "")})
 	for range 50 {
-		if _, err := a.Procedures.Prefill(ctx, "1.900001", people.Citizens[0].IDNumber); err == nil || ctx.Err() != nil {
+		if _, err := a.Procedures.Prefill(cctx, first.Subject, "1.900001"); err == nil || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -279,8 +279,10 @@ func TestProceduresInABrowser(t *testing.T) {
 	}
 	c.shot("procedures-citizen-09-receipt")
 
+	pin := strings.TrimSpace(c.text(`#tracking-pin`))
 	c.open("track", "/track")
 	c.step("track code", chromedp.SendKeys(css(`#track-code`), code))
+	c.step("track PIN", chromedp.SendKeys(css(`#track-pin`), pin))
 	c.press("track", `form[action="/track"] button[type=submit]`)
 	mustContain(t, "tracking", c.text("main"), "Mới đăng ký")
 	c.shot("procedures-citizen-10-track")

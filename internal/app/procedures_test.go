@@ -55,9 +55,12 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 
 	// The form is prefilled from the National Population Database,
 	// reached through the exchange.
+	// The demo verified the citizen's identity number, which is the one
+	// their forms are filled from.
+	cctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Citizen(citizen.ID, "")})
 	var filled map[string]string
 	eventually(t, "the population database through the exchange", func() bool {
-		filled, err = a.Procedures.Prefill(ctx, "1.900001", "001188004215")
+		filled, err = a.Procedures.Prefill(cctx, citizen.Subject(), "1.900001")
 		return err == nil
 	})
 	if filled["applicant.full_name"] != "Nguyễn Thị Lan" {
@@ -66,7 +69,6 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 
 	// The citizen applies and pays the fee at the gateway simulator,
 	// whose signed callback reaches this node.
-	cctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Citizen(citizen.ID, "")})
 	form := map[string]any{
 		"applicant":     map[string]any{"full_name": filled["applicant.full_name"], "id_type": "cccd", "id_number": "001188004215", "email": citizen.Email},
 		"document_name": "Giấy khai sinh", "issuing_authority": "UBND phường Kim Liên", "issue_date": "1988-03-20",
@@ -154,7 +156,7 @@ func TestMergingAUnitMovesItsOpenDossiers(t *testing.T) {
 		"document_name": "Acte de naissance", "issuing_authority": "Mairie de Paris", "issue_date": "2020-01-10",
 		"issuing_country": "FR", "copies": 1, "delivery": "counter", "declaration": true,
 	}
-	d, err := a.Procedures.Submit(sctx, clerk.Subject(), procedures.Submission{Procedure: "1.900003", UnitCode: paris.Code, Channel: procedures.ChannelInPerson, Form: form, Paid: true})
+	d, err := a.Procedures.Submit(sctx, clerk.Subject(), procedures.Submission{Procedure: "1.900003", UnitCode: paris.Code, Channel: procedures.ChannelInPerson, Form: form, Receipt: "BL-0001"})
 	if err != nil {
 		t.Fatal(err)
 	}

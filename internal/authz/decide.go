@@ -58,10 +58,39 @@ const (
 	KindMessage
 	KindService
 	KindSystem // settings, keys, enrolment of nodes
+	// KindPopulationRecord is a citizen's record in the National
+	// Population Database, looked up at the counter (a citizen's own
+	// prefill reads only the number verified on their account).
+	KindPopulationRecord
+	// KindCitizenIdentity is the identity number verified on a citizen's
+	// account: the one their forms are filled from.
+	KindCitizenIdentity
+	// The capacities in which staff take a dossier's steps; the
+	// lifecycle's table of transitions (internal/procedures, lifecycle.go)
+	// says which steps each capacity takes, and these kinds' grants say
+	// who holds it. Resources of these kinds belong to the dossier's unit.
+	KindIntake   // the counter: receive or refuse at intake, enter dossiers, take documents and fees, hand back results
+	KindCasework // processing: assign, request documents or a fee, appraise
+	KindDecision // deciding: approve, refuse, stop for cause, reassign
+	// KindApology is a letter of apology for an overdue dossier (Decree
+	// 61/2018/NĐ-CP), written by the unit's staff who work on dossiers.
+	KindApology
+	// KindIndices is a unit's Decision 766 service indices (the unit's
+	// own, Resource.Unit).
+	KindIndices
+	// KindUnitComparison is every unit's, the missions' and the whole
+	// ministry's indices side by side, for the ministry's leadership: the
+	// resource belongs to the ministry unit (the root).
+	KindUnitComparison
+	// KindPortalSync is the national portal's reconciliation of every
+	// unit: which dossiers' statuses lag and resending them.
+	KindPortalSync
 	numKinds
 )
 
-var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system"}
+var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
+	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
+	"service_indices", "unit_comparison", "portal_sync"}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -199,6 +228,31 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindService][Administrator] = actions(Read, Create, Update, Delete, Administer)
 	g[KindSystem][Administrator] = actions(Read, Update, Administer)
 	g[KindSystem][SecurityOfficer] = actions(Read)
+	// The counter: a clerk looks an applicant up, stating why, and
+	// verifies the number on a citizen's account against the card.
+	g[KindPopulationRecord][Clerk] = actions(Read)
+	g[KindCitizenIdentity][Clerk] = actions(Read, Update)
+	// A dossier's capacities: a clerk at the counter, an officer in
+	// processing, an approver deciding (and reassigning).
+	g[KindIntake][Clerk] = actions(Read, Create, Update)
+	g[KindCasework][Officer] = actions(Read, Update)
+	g[KindDecision][Approver] = actions(Read, Update, Approve)
+	g[KindApology][Clerk] = actions(Create)
+	g[KindApology][Officer] = actions(Create)
+	g[KindApology][Approver] = actions(Create)
+	// Service indices: a unit's for those who work on its dossiers and
+	// the administrators; comparing units for the ministry unit's
+	// approvers (its leadership) and the administrators, of any unit
+	// (see anyUnit).
+	g[KindIndices][Clerk] = actions(Read)
+	g[KindIndices][Officer] = actions(Read)
+	g[KindIndices][Approver] = actions(Read)
+	g[KindIndices][Administrator] = actions(Read)
+	g[KindUnitComparison][Approver] = actions(Read)
+	g[KindUnitComparison][Administrator] = actions(Read)
+	// The portal's reconciliation of every unit is the administrators';
+	// a unit's staff reconcile their own dossiers (KindDossier).
+	g[KindPortalSync][Administrator] = actions(Read, Update)
 	return g
 }()
 
@@ -208,6 +262,14 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 // acknowledge and choose where its inbox is pushed (Update).
 var clientGrants = [numKinds]Actions{
 	KindMessage: actions(Read, Create, Update),
+}
+
+// anyUnit[kind] are the roles whose grants on kind hold whatever unit
+// the item belongs to: ministry-wide duties over items without personal
+// data (the administrators compare every unit's service indices, wherever
+// they sit). Need-to-know binds every other role to its unit.
+var anyUnit = [numKinds]Roles{
+	KindUnitComparison: RolesOf(Administrator),
 }
 
 // everyone[kind] is what any signed-in staff member may do regardless of
@@ -260,7 +322,7 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	if r.Level > s.Clearance {
 		return Concealed, ReasonNoReadUp
 	}
-	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) {
+	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) && s.Roles&anyUnit[r.Kind] == 0 {
 		return Concealed, ReasonNeedToKnow
 	}
 	granted := roleGrants(s, r.Kind)

@@ -104,8 +104,21 @@ var (
 // behind, so that neither side learns the other's cookies, credentials or
 // internal addresses.
 var (
-	requestHeaders  = []string{"Content-Type", "Accept", "Accept-Language"}
+	requestHeaders  = []string{"Content-Type", "Accept", "Accept-Language", HeaderUserID, HeaderIssue}
 	responseHeaders = []string{"Content-Type", "Content-Language", "Content-Disposition", "Cache-Control", "ETag", "Last-Modified"}
+)
+
+// Header fields a caller sets to say who asked and why, as X-Road's
+// X-Road-UserId and X-Road-Issue: the end user on whose behalf a system
+// calls (a citizen's or a clerk's account) and the purpose or case of the
+// call. The exchange carries both to the provider's backend, inside the
+// sealed request that both nodes keep in their message logs, so the
+// provider's own log knows who asked for its data and why. The names are
+// in Go's canonical form (X-Road writes X-Road-UserId; field names are
+// case-insensitive), as the lists of fields that cross the gateway are.
+const (
+	HeaderUserID = "X-Road-Userid"
+	HeaderIssue  = "X-Road-Issue"
 )
 
 // Header fields the provider's node adds to the backend request.

@@ -43,6 +43,31 @@ func NewHandler(srv *Server, shell *web.Shell) (*Handler, error) {
 // exchange's pages or by its address.
 func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET "+PortalPagePath, web.Staff(authz.KindService, authz.Read), h.portalPage)
+	// The population database's access log names citizens by their
+	// identity numbers: it is for those who read the audit ledger.
+	rt.HandleFunc("GET "+PopulationPagePath, web.Staff(authz.KindAuditEvent, authz.Read), h.populationPage)
+}
+
+// PopulationPagePath is the staff console's page of the population
+// database simulator's access log: who asked for whose record, for which
+// end user and why.
+const PopulationPagePath = "/console/simulators/population"
+
+// lookupRow is a lookup as the access log's table shows it.
+type lookupRow struct {
+	At, ISO                            string
+	Client, EndUser, Purpose, IDNumber string
+	Found                              bool
+}
+
+func (h *Handler) populationPage(w http.ResponseWriter, r *http.Request) {
+	p := h.shell.Page(r, web.Console, "govsim.population.title")
+	var rows []lookupRow
+	for _, l := range h.srv.PopulationLookups()[:min(len(h.srv.PopulationLookups()), pageRows)] {
+		rows = append(rows, lookupRow{At: showTime(l.At), ISO: l.At.UTC().Format(time.RFC3339), Client: l.Client, EndUser: l.EndUser,
+			Purpose: l.Purpose, IDNumber: l.IDNumber, Found: l.Found})
+	}
+	h.pages.Render(w, r, http.StatusOK, "population_lookups", web.View[[]lookupRow]{Page: p, Data: rows})
 }
 
 // pageRows is how many updates, newest first, the page shows.

@@ -126,9 +126,12 @@ func TestPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
 
 func TestPortalPageIsForStaff(t *testing.T) {
 	c := newConsole(t)
-	routes := c.rt.Routes()
-	if len(routes) != 1 || routes[0].Pattern != "GET "+PortalPagePath || routes[0].Access.String() != "staff:service:read" {
-		t.Fatalf("routes %v, want only the page for staff:service:read", routes)
+	access := map[string]string{}
+	for _, r := range c.rt.Routes() {
+		access[r.Pattern] = r.Access.String()
+	}
+	if len(access) != 2 || access["GET "+PortalPagePath] != "staff:service:read" || access["GET "+PopulationPagePath] != "staff:audit_event:read" {
+		t.Fatalf("routes %v, want the portal's page for staff:service:read and the population's access log for staff:audit_event:read", access)
 	}
 	if w := c.get(asNobody, PortalPagePath); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/console/login") {
 		t.Errorf("anonymous: %d to %q, want 303 to sign in", w.Code, w.Header().Get("Location"))
@@ -152,5 +155,23 @@ func TestEveryStatusChannelAndFeeHasACatalogueText(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPopulationPageShowsTheAccessLogToAuditorsOnly pins the console's
+// view of the population database's access log: who asked, for whom and
+// why, shown to those who read the audit ledger and to nobody else.
+func TestPopulationPageShowsTheAccessLogToAuditorsOnly(t *testing.T) {
+	c := newConsole(t)
+	c.srv.population.record(Lookup{At: fixedClock(), Client: "VN/GOV/000.00.00.G12/procedures", EndUser: "citizen:7",
+		Purpose: "prefill of the citizen's own application for procedure 1.900001", IDNumber: "001188004215", Found: true})
+	auditor := web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 9, Unit: 3, Roles: authz.RolesOf(authz.Auditor)}, Username: "auditor", Stage: "full"}
+	rec := c.get(auditor, PopulationPagePath)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, "citizen:7") || !strings.Contains(body, "procedure 1.900001") || !strings.Contains(body, "001188004215") {
+		t.Errorf("the auditor's view = %d, lacking the end user, purpose or number", rec.Code)
+	}
+	if rec := c.get(asClerk, PopulationPagePath); rec.Code != http.StatusForbidden {
+		t.Errorf("a clerk's view of the access log = %d, want 403", rec.Code)
 	}
 }

@@ -49,9 +49,17 @@ func readProblem(tb testing.TB, resp *http.Response, status int) problemBody {
 	return p
 }
 
+// get sends a GET stating an end user and a purpose, as the population
+// database requires of a lookup.
 func get(tb testing.TB, url string) *http.Response {
 	tb.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set(HeaderUserID, "citizen:1")
+	req.Header.Set(HeaderIssue, "test")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}

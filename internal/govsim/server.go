@@ -16,13 +16,16 @@ import (
 // the population database under /population, the portal under /portal
 // and the payment gateway under /payment.
 type Server struct {
-	srv      *http.Server
-	base     string // http://host:port
-	portal   *Portal
-	payment  *Gateway
-	cancel   context.CancelFunc // ends the server's life: Close, or Start's ctx ending
-	closed   chan struct{}      // closed once the server has shut down
-	closeErr error              // written before closed is closed
+	srv    *http.Server
+	base   string // http://host:port
+	portal *Portal
+	// population is the population database, whose access log the
+	// console shows (PopulationLookups).
+	population *population
+	payment    *Gateway
+	cancel     context.CancelFunc // ends the server's life: Close, or Start's ctx ending
+	closed     chan struct{}      // closed once the server has shut down
+	closeErr   error              // written before closed is closed
 }
 
 // shutdownTimeout is how long Close waits for requests in flight.
@@ -50,9 +53,9 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("govsim: listen on %s: %w", addr, err)
 	}
 	log = log.With("component", "govsim")
-	s := &Server{base: "http://" + ln.Addr().String(), portal: newPortal(PortalCapacity, time.Now)}
+	s := &Server{base: "http://" + ln.Addr().String(), portal: newPortal(PortalCapacity, time.Now), population: newPopulation(time.Now)}
 	mux := http.NewServeMux()
-	mux.Handle("/population/", http.StripPrefix("/population", newPopulation(time.Now).handler(log)))
+	mux.Handle("/population/", http.StripPrefix("/population", s.population.handler(log)))
 	mux.Handle("/portal/", http.StripPrefix("/portal", s.portal.handler(log)))
 	s.payment = newGateway(ctx, s.PaymentURL(), PaymentCapacity, time.Now, log)
 	mux.Handle("/payment/", http.StripPrefix("/payment", s.payment.handler()))
@@ -134,3 +137,8 @@ func (s *Server) Close() error {
 	<-s.closed
 	return s.closeErr
 }
+
+// PopulationLookups returns the population database simulator's access
+// log, newest first: who asked for whose record, for which end user and
+// why.
+func (s *Server) PopulationLookups() []Lookup { return s.population.Lookups() }

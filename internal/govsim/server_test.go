@@ -102,3 +102,41 @@ func TestCloseStopsServingAndMayBeCalledAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestPopulationLogsWhoAskedAndWhy pins issue 10's item 5 at the
+// provider: a lookup must say for whom and why (X-Road-UserId and
+// X-Road-Issue), and the database's access log keeps the calling system,
+// the end user, the purpose and whose record was read.
+func TestPopulationLogsWhoAskedAndWhy(t *testing.T) {
+	srv, err := Start(context.Background(), "127.0.0.1:0", discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	anonymous, err := http.Get(srv.PopulationURL() + "/v1/citizens/001188004215")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readProblem(t, anonymous, http.StatusBadRequest)
+	req, _ := http.NewRequest(http.MethodGet, srv.PopulationURL()+"/v1/citizens/001188004215", nil)
+	req.Header.Set(HeaderUserID, "staff:consular.clerk\u202e")
+	req.Header.Set(HeaderIssue, "counter check of dossier 000.00.03.G12-250310-000001")
+	req.Header.Set("X-Chancery-Client", "VN/GOV/000.00.00.G12/procedures")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a stated lookup = %d", resp.StatusCode)
+	}
+	log := srv.PopulationLookups()
+	if len(log) != 1 {
+		t.Fatalf("the access log holds %d lookups, want the stated one only: %+v", len(log), log)
+	}
+	got := log[0]
+	if got.EndUser != "staff:consular.clerk" || got.Purpose != "counter check of dossier 000.00.03.G12-250310-000001" ||
+		got.Client != "VN/GOV/000.00.00.G12/procedures" || got.IDNumber != "001188004215" || !got.Found || got.At.IsZero() {
+		t.Errorf("logged lookup = %+v", got)
+	}
+}

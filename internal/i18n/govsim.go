@@ -5,8 +5,22 @@ package i18n
 // statuses, submission channels and fee states.
 func init() {
 	add(map[string]Text{
-		"govsim.badge":        {"Trình mô phỏng", "Simulator"},
-		"govsim.portal.title": {"Trình mô phỏng Cổng Dịch vụ công quốc gia", "National Public Service Portal simulator"},
+		"govsim.badge": {"Trình mô phỏng", "Simulator"},
+
+		"govsim.population.title": {"Nhật ký tra cứu của trình mô phỏng CSDL quốc gia về dân cư", "National Population Database simulator: access log"},
+		"govsim.population.lead": {"Trình mô phỏng ghi lại mỗi lần tra cứu: hệ thống nào hỏi, cho người dùng nào và vì sao (X-Road-UserId, X-Road-Issue), về số định danh nào.",
+			"The simulator records every lookup: which system asked, for which end user and why (X-Road-UserId, X-Road-Issue), about which identity number."},
+		"govsim.population.lookups":       {"Các lần tra cứu, mới nhất trước", "Lookups, newest first"},
+		"govsim.population.none":          {"Chưa có lần tra cứu nào.", "No lookups yet."},
+		"govsim.population.col.at":        {"Thời điểm", "At"},
+		"govsim.population.col.client":    {"Hệ thống", "System"},
+		"govsim.population.col.end_user":  {"Người dùng", "End user"},
+		"govsim.population.col.purpose":   {"Mục đích", "Purpose"},
+		"govsim.population.col.id_number": {"Số định danh", "Identity number"},
+		"govsim.population.col.found":     {"Kết quả", "Result"},
+		"govsim.population.found":         {"Có", "Found"},
+		"govsim.population.not_found":     {"Không có", "Not found"},
+		"govsim.portal.title":             {"Trình mô phỏng Cổng Dịch vụ công quốc gia", "National Public Service Portal simulator"},
 		"govsim.portal.lead": {
 			"Đây là trình mô phỏng dùng cho chế độ trình diễn, không phải Cổng Dịch vụ công quốc gia thật. Trình mô phỏng nhận các cập nhật trạng thái hồ sơ mà Chancery gửi qua nền tảng trao đổi dữ liệu; các cập nhật được liệt kê dưới đây.",
 			"This is a simulator for demo mode, not the real National Public Service Portal. It receives the dossier status updates Chancery sends through the data exchange; they are listed below.",

@@ -133,7 +133,9 @@ func init() {
 		"procedures.console.new.file":          {"Tệp", "File"},
 		"procedures.console.new.file.required": {"Thành phần bắt buộc của hồ sơ; để trống nếu chỉ nhận bản giấy.", "A required paper; leave empty if it was handed in on paper only."},
 		"procedures.console.new.file.optional": {"Không bắt buộc.", "Optional."},
-		"procedures.console.new.paid":          {"Người nộp đã nộp phí, lệ phí tại quầy", "The fee was paid at the counter"},
+		"procedures.console.new.receipt":       {"Số biên lai thu phí, lệ phí", "Fee receipt number"},
+		"procedures.console.new.receipt.hint":  {"Nếu người nộp đã nộp phí tại quầy: ghi số biên lai đã giao. Để trống nếu chưa nộp.", "If the fee was paid at the counter: the number of the receipt handed over. Leave empty if it is not paid yet."},
+		"procedures.console.fee_receipt":       {"Số biên lai thu phí", "Receipt number"},
 		"procedures.console.new.submit":        {"Tiếp nhận hồ sơ", "Receive the dossier"},
 
 		// The national portal's reconciliation.

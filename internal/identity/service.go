@@ -28,6 +28,8 @@ type Service struct {
 	now     func() time.Time
 	rec     Recorder
 	onMerge []MergeHook
+	// onCreate are run inside every unit's creation (OnCreate).
+	onCreate []CreateHook
 }
 
 // MergeHook is called inside the transaction of a merger of unit from into
@@ -40,6 +42,16 @@ type MergeHook func(ctx context.Context, tx *store.Tx, from, into Unit) error
 // service, before it is used: it is not safe to call concurrently with
 // other methods.
 func (s *Service) OnMerge(h MergeHook) { s.onMerge = append(s.onMerge, h) }
+
+// CreateHook is called inside the transaction of a unit's creation, after
+// the directory's own changes: a capability checks what it needs of the
+// new unit (a mission's working-day calendar, say) and records warnings
+// with it. An error rolls the creation back.
+type CreateHook func(ctx context.Context, tx *store.Tx, u Unit) error
+
+// OnCreate adds a hook every unit's creation runs. Call it while wiring
+// the service, as OnMerge.
+func (s *Service) OnCreate(h CreateHook) { s.onCreate = append(s.onCreate, h) }
 
 // NewService returns the directory kept in db. now is the clock; if nil,
 // store.Now is used. It can change nothing until SetRecorder is called.
@@ -161,6 +173,11 @@ func (s *Service) CreateUnit(ctx context.Context, actor string, in NewUnit) (Uni
 		}
 		if err := insertUnitEvent(ctx, tx, UnitEvent{UnitID: u.ID, Kind: "created", EffectiveAt: now, RecordedAt: now, Actor: actor}); err != nil {
 			return err
+		}
+		for _, h := range s.onCreate {
+			if err := h(c.ctx, tx, u); err != nil {
+				return err
+			}
 		}
 		return c.record("unit.create", resUnit, u.ID, unitAttrs(u, parent))
 	})

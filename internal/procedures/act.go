@@ -29,6 +29,11 @@ type ActionRequest struct {
 	// Version, if not zero, is the version the actor saw: the action is
 	// refused with errs.ErrConflict if the dossier changed since.
 	Version int `json:"version,omitempty"`
+	// Receipt is the number of the receipt a clerk handed over for a fee
+	// taken at the counter: required to pay, and recorded with the
+	// payment. Online fees are paid through the payment gateway, whose
+	// signed callback records them.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // Act takes an action on a dossier for sub and returns the dossier after
@@ -73,9 +78,6 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 		return err
 	}
 	by := roles(sub, d)
-	if sub.Kind == authz.System {
-		by = []Role{RoleSystem}
-	}
 	if sub.Kind == authz.Staff {
 		if dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID}); dec != authz.Allowed {
 			return fmt.Errorf("%w: your roles do not allow changing dossiers", errs.ErrForbidden)
@@ -112,8 +114,20 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 		}
 		d.AssigneeID = assignee
 	case ActPay:
+		// The gateway's callback (the system) has recorded its payment
+		// row already; a clerk records the counter's here, with its
+		// receipt, so that no fee is marked paid without a payment.
+		if sub.Kind != authz.System {
+			receipt, err := checkReceiptNumber(req.Receipt)
+			if err != nil {
+				return err
+			}
+			if err := s.recordCounterPayment(ctx, tx, o, sub.ID, d, receipt, now); err != nil {
+				return err
+			}
+		}
 		d.Paid = true
-		d.PaidOnline = sub.Kind != authz.Staff
+		d.PaidOnline = sub.Kind == authz.System
 	case ActApprove:
 		if err := s.signResult(ctx, d, now); err != nil {
 			return err
@@ -242,10 +256,18 @@ func checkAssignee(ctx context.Context, tx *store.Tx, staffID, unitID int64) err
 		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is not an active member of the dossier's unit", staffID))
 	}
 	roles, err := authz.ParseRoles(strings.Split(roleList, ","))
-	if err != nil || !(roles.Has(authz.Officer) || roles.Has(authz.Approver)) {
-		return errs.Invalid("assignee", fmt.Sprintf("staff member %d is neither an officer nor an approver; dossiers are assigned to those who process them", staffID))
+	if err != nil {
+		return fmt.Errorf("procedures: the roles of staff member %d: %w", staffID, err)
 	}
-	return nil
+	// Dossiers are assigned to those who process them: staff who hold the
+	// casework or the decision capacity in the unit.
+	assignee := authz.Subject{Kind: authz.Staff, ID: staffID, Unit: unit, Roles: roles}
+	for _, k := range []authz.Kind{authz.KindCasework, authz.KindDecision} {
+		if dec, _ := authz.Decide(assignee, authz.Update, authz.Resource{Kind: k, Unit: unitID}); dec == authz.Allowed {
+			return nil
+		}
+	}
+	return errs.Invalid("assignee", fmt.Sprintf("staff member %d is neither an officer nor an approver; dossiers are assigned to those who process them", staffID))
 }
 
 // SignedResult is a dossier's electronic result: a document signed with the
@@ -384,7 +406,7 @@ func (s *Service) Apologise(ctx context.Context, sub authz.Subject, code string,
 		if err := s.mayRead(sub, d); err != nil {
 			return err
 		}
-		if sub.Kind != authz.Staff || !(sub.Roles.Has(authz.Officer) || sub.Roles.Has(authz.Approver) || sub.Roles.Has(authz.Clerk)) {
+		if !mayApologise(sub, d.UnitID) {
 			return fmt.Errorf("%w: the unit's staff write letters of apology", errs.ErrForbidden)
 		}
 		cal, err := s.Calendar(ctx, d.UnitID)

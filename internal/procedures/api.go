@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/web"
 )
@@ -41,6 +42,11 @@ func (h *Handler) registerAPI(rt *web.Router) {
 	// may read (administrators, who hold no dossier role, read them all),
 	// as the console's dashboard does.
 	rt.HandleFunc("GET /api/v1/indices", web.SignedIn, h.apiIndices)
+
+	// The counter's lookups in the National Population Database, and the
+	// identity number a clerk verified against a citizen's card.
+	rt.HandleFunc("POST /api/v1/population/lookups", web.Staff(authz.KindPopulationRecord, authz.Read), h.apiCounterLookup)
+	rt.HandleFunc("PUT /api/v1/citizens/{id}/identity-number", web.Staff(authz.KindCitizenIdentity, authz.Update), h.apiVerifyIdentity)
 
 	// The gateway has no account: the callback's signature authenticates.
 	rt.HandleFunc("POST /payments/v1/callback", web.Public, h.apiPaymentCallback)

@@ -53,13 +53,14 @@ type apiSubmissionRequest struct {
 	// Channel is 2 (online) for a citizen, who may leave it out; a clerk
 	// gives 1 (in person) or 3 (postal).
 	Channel Channel `json:"channel"`
-	// Paid is a clerk's word that the fee was paid at the counter.
-	Paid bool `json:"paid"`
+	// Receipt is, for a clerk's entry, the number of the receipt handed
+	// over for the fee taken at the counter.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // submission is the dossier req describes, without files.
 func (req apiSubmissionRequest) submission() Submission {
-	return Submission{Procedure: req.Procedure, UnitCode: req.UnitCode, Channel: req.Channel, Form: req.Form, Prefilled: req.Prefilled, Paid: req.Paid}
+	return Submission{Procedure: req.Procedure, UnitCode: req.UnitCode, Channel: req.Channel, Form: req.Form, Prefilled: req.Prefilled, Receipt: req.Receipt}
 }
 
 // apiJSONSubmission is the JSON body of POST /api/v1/dossiers: the
@@ -385,9 +386,19 @@ func (h *Handler) apiDossier(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, r, http.StatusOK, apiDossierView(d))
 }
 
-// apiTrack tells anyone holding a dossier's code where it stands.
+// TrackingPINHeader carries a dossier's tracking PIN to the public
+// status route: a header, so that the PIN stays out of the access logs
+// that keep request addresses.
+const TrackingPINHeader = "X-Tracking-PIN"
+
+// apiTrack tells anyone holding a dossier's code and its tracking PIN
+// where it stands, at the rate the client's address is allowed.
 func (h *Handler) apiTrack(w http.ResponseWriter, r *http.Request) {
-	t, err := h.svc.Track(r.Context(), r.PathValue("code"))
+	err := h.allowTrack(w, r)
+	var t Tracking
+	if err == nil {
+		t, err = h.svc.Track(r.Context(), r.PathValue("code"), r.Header.Get(TrackingPINHeader))
+	}
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -118,7 +118,7 @@ func apiDossierJSON(t testing.TB, v any) apiPart {
 
 // apiClerkEntry is a clerk's in-person legalization dossier.
 func apiClerkEntry() map[string]any {
-	return map[string]any{"procedure_code": "1.900001", "agency_code": consularCode, "channel": 1, "paid": true, "form": legalizationForm()}
+	return map[string]any{"procedure_code": "1.900001", "agency_code": consularCode, "channel": 1, "form": legalizationForm()}
 }
 
 // apiPDF returns a valid PDF of exactly n bytes.
@@ -250,7 +250,7 @@ func TestAPIMultipartSubmissionStoresA100KiBPDF(t *testing.T) {
 			{a.other, "/api/v1/dossiers/" + mine.Code, http.StatusNotFound},
 			{a.far, "/api/v1/dossiers/" + mine.Code, http.StatusNotFound},
 			{apiAnonymous, "/api/v1/dossiers/" + mine.Code, http.StatusUnauthorized},
-			{apiAnonymous, "/api/v1/dossiers/" + mine.Code + "/status", http.StatusOK},
+			{apiAnonymous, "/api/v1/dossiers/" + mine.Code + "/status", http.StatusNotFound}, // no tracking PIN
 			{apiAnonymous, "/api/v1/dossiers/not-a-code/status", http.StatusNotFound},
 			{a.citizen, "/api/v1/dossiers/" + d.Code, http.StatusNotFound},
 		}
@@ -259,7 +259,7 @@ func TestAPIMultipartSubmissionStoresA100KiBPDF(t *testing.T) {
 				t.Errorf("GET %s as %v = %d, want %d", r.path, r.who.Kind, rec.Code, r.want)
 			}
 		}
-		tr := apiDecode[Tracking](t, a.call(t, apiAnonymous, "GET", "/api/v1/dossiers/"+mine.Code+"/status", "", nil))
+		tr := apiDecode[Tracking](t, a.track(t, mine.Code, mine.TrackingPIN, "192.0.2.1"))
 		if tr.Code != mine.Code || tr.Status != StatusRegistered {
 			t.Errorf("tracking = %+v", tr)
 		}
@@ -591,7 +591,7 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 		online := a.submitOnline(t)
 		var entered []string
 		for range 2 {
-			d, err := a.svc.Submit(a.as(a.clerk), a.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: legalizationForm(), Paid: true})
+			d, err := a.svc.Submit(a.as(a.clerk), a.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: legalizationForm()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -726,7 +726,7 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 func TestAPITakesAWholeDossierAsJSON(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		a := newAPIFixture(t, db)
-		entry := map[string]any{"procedure_code": "1.900001", "agency_code": consularCode, "channel": 3, "paid": true, "form": legalizationForm()}
+		entry := map[string]any{"procedure_code": "1.900001", "agency_code": consularCode, "channel": 3, "receipt": "BL-0001", "form": legalizationForm()}
 		rec := a.callJSON(t, a.clerk, "POST", "/api/v1/dossiers", entry)
 		if rec.Code != http.StatusCreated {
 			t.Fatalf("a postal entry as JSON = %d %s", rec.Code, rec.Body)

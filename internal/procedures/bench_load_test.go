@@ -46,6 +46,9 @@ type bulkSet struct {
 	mine, tracked []string
 }
 
+// bulkPIN is the tracking PIN of the tracked sample.
+const bulkPIN = "20250310"
+
 // bulkUnit is a unit dossiers are loaded into.
 type bulkUnit struct {
 	id      int64
@@ -153,6 +156,17 @@ func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
 	began := time.Now()
 	if err := bulkInsert(ctx, db, "dossiers", cols, bulkDossiers, row); err != nil {
 		tb.Fatalf("load %d dossiers: %v", bulkDossiers, err)
+	}
+	// The tracked sample carries a tracking PIN, sealed as create seals
+	// it, so Track opens and compares it as it would any dossier's.
+	for _, code := range s.tracked {
+		sealed, err := f.svc.opts.Ring.Seal(ctx, keyPurpose, []byte(bulkPIN), []byte("pin:"+code))
+		if err == nil {
+			_, err = db.ExecContext(ctx, db.Rebind(`UPDATE dossiers SET tracking_pin = ? WHERE code = ?`), sealed, code)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if db.Dialect == store.Postgres {
 		// Autovacuum analyses a table this much changed on its own, a

@@ -131,7 +131,7 @@ func (f *fixture) signedIn(sub authz.Subject, next http.Handler) http.Handler {
 func submission(tb testing.TB, channel Channel) ([]byte, string) {
 	tb.Helper()
 	dossier, err := json.Marshal(map[string]any{"procedure_code": "1.900001", "agency_code": consularCode,
-		"channel": int(channel), "form": legalizationForm(), "paid": channel == ChannelInPerson})
+		"channel": int(channel), "form": legalizationForm()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func BenchmarkDossiers1M(b *testing.B) {
 				}},
 				{"track", func(i int) error {
 					code := s.tracked[i%len(s.tracked)]
-					t, err := s.svc.Track(context.Background(), code)
+					t, err := s.svc.Track(context.Background(), code, bulkPIN)
 					if err == nil && t.Code != code {
 						err = fmt.Errorf("Track(%s) = %s", code, t.Code)
 					}

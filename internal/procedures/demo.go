@@ -93,7 +93,7 @@ func SeedDemo(ctx context.Context, live *Service, people DemoPeople, now time.Ti
 				return err
 			}
 		} else if d, err = svc.Submit(as(people.Clerk), people.Clerk.Subject, Submission{Procedure: procedure, UnitCode: people.UnitCode,
-			Channel: ChannelInPerson, Form: form, Paid: true}); err != nil {
+			Channel: ChannelInPerson, Form: form, Receipt: fmt.Sprintf("DEMO-%d", day)}); err != nil {
 			return err
 		}
 		age := now.Sub(clock.now())

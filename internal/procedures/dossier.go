@@ -80,8 +80,14 @@ type Dossier struct {
 
 	Attachments []Attachment `json:"attachments"`
 	History     []Entry      `json:"history"`
+	// TrackingPIN is the second factor of public tracking, printed on the
+	// receipt: those who may read the dossier see it, and anyone who
+	// tracks the dossier by its code must give it (see Track). Empty for
+	// dossiers registered before tracking PINs.
+	TrackingPIN string `json:"tracking_pin,omitempty"`
 
 	sealedForm            []byte // as stored; complete opens it into Form
+	sealedPIN             []byte // as stored; complete opens it into TrackingPIN
 	resultBlob, resultSig string // the signed result document and its signature
 }
 
@@ -146,9 +152,21 @@ type Person struct {
 // Population looks citizens up in the National Population Database, over
 // the exchange. It returns an error wrapping errs.ErrNotFound for an
 // unknown number, and errs.ErrUnavailable when the database cannot be
-// reached.
+// reached. Service.lookup is its only caller: it decides, limits and
+// audits every lookup first.
 type Population interface {
-	Lookup(ctx context.Context, idNumber string) (Person, error)
+	Lookup(ctx context.Context, q PopulationQuery) (Person, error)
+}
+
+// PopulationQuery is one lookup: the number, and who asks and why, which
+// the exchange carries to the database (X-Road's X-Road-UserId and
+// X-Road-Issue) so that its own log knows them.
+type PopulationQuery struct {
+	IDNumber string
+	// EndUser is the account the lookup is for: "citizen:7", "staff:12".
+	EndUser string
+	// Purpose is why: a prefill, a counter check and what it is for.
+	Purpose string
 }
 
 // Notice is an e-mail to an applicant.
@@ -185,22 +203,33 @@ type Directory interface {
 	AllUnits(ctx context.Context) ([]identity.Unit, error)
 }
 
-// roles returns the lifecycle roles a subject holds on a dossier: its
-// staff roles, or the applicant's for the citizen who submitted it.
+// capacities pairs the lifecycle's staff roles with the authz kinds whose
+// grants say who holds them: authz decides who is a dossier's clerk,
+// officer or approver, the lifecycle which steps each takes.
+var capacities = [...]struct {
+	role Role
+	kind authz.Kind
+}{{RoleClerk, authz.KindIntake}, {RoleOfficer, authz.KindCasework}, {RoleApprover, authz.KindDecision}}
+
+// roles returns the lifecycle roles a subject holds on a dossier, as
+// authz decides them: the system's for the node itself, the applicant's
+// for the citizen who submitted it, and for staff of its unit each
+// capacity their roles grant.
 func roles(s authz.Subject, d *Dossier) []Role {
-	switch s.Kind {
-	case authz.Citizen:
-		if d.CitizenID != 0 && s.ID == d.CitizenID {
-			return []Role{RoleApplicant}
-		}
-	case authz.Staff:
-		var out []Role
-		for i, r := range []authz.Role{authz.Clerk, authz.Officer, authz.Approver} {
-			if s.Roles.Has(r) {
-				out = append(out, StaffRoles[i])
-			}
-		}
-		return out
+	dec, why := authz.Decide(s, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID, Owner: d.CitizenID})
+	switch {
+	case dec != authz.Allowed:
+		return nil
+	case why == authz.ReasonSystem:
+		return []Role{RoleSystem}
+	case why == authz.ReasonOwner:
+		return []Role{RoleApplicant}
 	}
-	return nil
+	var out []Role
+	for _, c := range capacities {
+		if dec, _ := authz.Decide(s, authz.Update, authz.Resource{Kind: c.kind, Unit: d.UnitID}); dec == authz.Allowed {
+			out = append(out, c.role)
+		}
+	}
+	return out
 }

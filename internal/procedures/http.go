@@ -65,6 +65,7 @@ type Handler struct {
 	svc   *Service
 	shell *web.Shell
 	pages *web.Templates
+	track *keyedLimiter // public tracking's attempts, per client address
 }
 
 // NewHandler returns the handlers, with the page templates parsed once; a
@@ -77,7 +78,8 @@ func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("procedures: parse page templates: %w", err)
 	}
-	return &Handler{opts: opts, svc: opts.Service, shell: shell, pages: pages}, nil
+	return &Handler{opts: opts, svc: opts.Service, shell: shell, pages: pages,
+		track: newKeyedLimiter(trackEvery, trackBurst, trackMemory)}, nil
 }
 
 // Register adds the procedures' routes to rt: the portal's pages for

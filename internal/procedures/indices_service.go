@@ -72,11 +72,12 @@ func (s *Service) Indices(ctx context.Context, sub authz.Subject, scope IndexSco
 	}
 	if scope.Kind == ScopeUnit && (scope.UnitCode == "" || scope.UnitCode == own.Code) {
 		scope.UnitCode = own.Code
-		dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDossier, Unit: own.ID})
-		if dec != authz.Allowed && !sub.Roles.Has(authz.Administrator) {
+		if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindIndices, Unit: own.ID}); dec != authz.Allowed {
 			return IndexReport{}, fmt.Errorf("%w: your roles do not include work on dossiers", errs.ErrForbidden)
 		}
-	} else if !sub.Roles.Has(authz.Administrator) && !(sub.Roles.Has(authz.Approver) && own.Kind == identity.KindMinistry) {
+	} else if ok, err := s.mayCompareUnits(ctx, sub); err != nil {
+		return IndexReport{}, err
+	} else if !ok {
 		return IndexReport{}, fmt.Errorf("%w: the indices of other units, of the missions and of the ministry are for the ministry's administrators and leadership; you may read your own unit's", errs.ErrForbidden)
 	}
 	rep := IndexReport{Scope: scope, From: from, To: to}
@@ -133,4 +134,21 @@ func (s *Service) missionIDs(ctx context.Context) ([]int64, error) {
 		}
 	}
 	return ids, nil
+}
+
+// mayCompareUnits reports whether sub may read other units', the
+// missions' and the ministry's indices: the comparison belongs to the
+// ministry unit, and authz says who may read it.
+func (s *Service) mayCompareUnits(ctx context.Context, sub authz.Subject) (bool, error) {
+	all, err := s.opts.Directory.AllUnits(ctx)
+	if err != nil {
+		return false, fmt.Errorf("procedures: find the ministry unit: %w", err)
+	}
+	for _, u := range all {
+		if u.Kind == identity.KindMinistry {
+			dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindUnitComparison, Unit: u.ID})
+			return dec == authz.Allowed, nil
+		}
+	}
+	return false, nil
 }

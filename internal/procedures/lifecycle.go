@@ -76,7 +76,7 @@ const (
 	ActRequestDocuments  Action = "request-documents"  // ask the applicant for more papers, once
 	ActSupplement        Action = "supplement"         // the applicant brings them
 	ActRequestPayment    Action = "request-payment"    // ask the applicant to pay a fee or charge
-	ActPay               Action = "pay"                // the payment arrives
+	ActPay               Action = "pay"                // the payment arrives: the gateway reports it, or a clerk takes it at the counter
 	ActRequestWithdrawal Action = "request-withdrawal" // the applicant asks to withdraw the dossier
 	ActStop              Action = "stop"               // stop processing: the withdrawal accepted, or for cause
 	ActAppraise          Action = "appraise"           // an officer records the appraisal
@@ -103,8 +103,9 @@ func (a Action) Key() string { return "procedures.action." + strings.ReplaceAll(
 // Role is who takes an action on a dossier.
 type Role string
 
-// The roles. Clerk, officer and approver are staff roles (authz.Clerk,
-// authz.Officer, authz.Approver); the applicant is the citizen or
+// The roles. Clerk, officer and approver are the capacities staff act in,
+// which authz grants (authz.KindIntake, KindCasework, KindDecision; see
+// roles); the applicant is the citizen or
 // organisation that submitted the dossier; the system is Chancery itself,
 // acting on a payment gateway's callback or an electronic delivery.
 const (
@@ -156,7 +157,10 @@ var transitions = []transition{
 	{action: ActRequestDocuments, from: []Status{StatusReceived, StatusProcessing}, to: StatusDocumentsRequested, roles: []Role{RoleOfficer}, reason: true},
 	{action: ActSupplement, from: []Status{StatusDocumentsRequested}, to: StatusProcessing, roles: []Role{RoleApplicant, RoleClerk}},
 	{action: ActRequestPayment, from: []Status{StatusProcessing}, to: StatusPaymentRequested, roles: []Role{RoleOfficer}},
-	{action: ActPay, from: []Status{StatusPaymentRequested}, to: StatusProcessing, roles: []Role{RoleApplicant, RoleSystem, RoleClerk}},
+	// A fee is marked paid only by the gateway's signed callback (the
+	// system) or by a clerk who took it at the counter and records the
+	// receipt's number; the applicant's word never pays it.
+	{action: ActPay, from: []Status{StatusPaymentRequested}, to: StatusProcessing, roles: []Role{RoleSystem, RoleClerk}},
 	{action: ActRequestWithdrawal, from: []Status{StatusRegistered, StatusReceived, StatusProcessing, StatusDocumentsRequested, StatusPaymentRequested},
 		to: StatusWithdrawalRequested, roles: []Role{RoleApplicant}},
 	{action: ActStop, from: []Status{StatusWithdrawalRequested}, to: StatusStopped, roles: []Role{RoleClerk, RoleOfficer, RoleApprover}},

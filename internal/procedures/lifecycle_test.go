@@ -94,6 +94,8 @@ func TestTransitionsFollowTheOneStopShopRules(t *testing.T) {
 		{"an officer asks for the fee", []Action{ActReceive, ActAssign}, ActRequestPayment, RoleOfficer, "", StatusPaymentRequested, "", nil},
 		{"the payment gateway's callback records the payment", []Action{ActReceive, ActAssign, ActRequestPayment}, ActPay, RoleSystem, "", StatusProcessing, "", nil},
 		{"an officer may not mark a fee paid", []Action{ActReceive, ActAssign, ActRequestPayment}, ActPay, RoleOfficer, "", 0, "", errs.ErrForbidden},
+		{"the applicant's word never pays a fee", []Action{ActReceive, ActAssign, ActRequestPayment}, ActPay, RoleApplicant, "", 0, "", errs.ErrForbidden},
+		{"a clerk takes the fee at the counter", []Action{ActReceive, ActAssign, ActRequestPayment}, ActPay, RoleClerk, "", StatusProcessing, "", nil},
 		{"the applicant may ask to withdraw while documents are awaited", []Action{ActReceive, ActAssign, ActRequestDocuments}, ActRequestWithdrawal, RoleApplicant, "", StatusWithdrawalRequested, "", nil},
 		{"a withdrawal is accepted by stopping the dossier", []Action{ActReceive, ActRequestWithdrawal}, ActStop, RoleClerk, "", StatusStopped, "", nil},
 		{"an approver stops a dossier for cause, saying why", []Action{ActReceive, ActAssign}, ActStop, RoleApprover, "Người nộp không bổ sung hồ sơ", StatusStopped, "", nil},

@@ -172,7 +172,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		web.Error(w, r, err)
 		return
 	}
-	if data.Deadline.Overdue && mayApologise(sub) {
+	if data.Deadline.Overdue && mayApologise(sub, d.UnitID) {
 		shown = shown || back.form == "apology-"
 		next := z.cal.Date(z.cal.AddWorkingDays(now, 1))
 		fm := back.newForm(p, "apology-", url.Values{"appointment": {next.String()}})
@@ -216,6 +216,9 @@ func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back c
 		if d.NeedsReason(a, by...) {
 			form.Fields = append(form.Fields, fm.Field("reason", "textarea", "procedures.console.reason", true))
 		}
+		if a == ActPay {
+			form.Fields = append(form.Fields, fm.Field("receipt", "text", "procedures.console.fee_receipt", true))
+		}
 		if a == ActAssign && h.opts.Staff != nil {
 			staff, err := h.opts.Staff.Assignable(r.Context(), d.UnitID)
 			if err != nil {
@@ -233,10 +236,11 @@ func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back c
 	return drawn, nil
 }
 
-// mayApologise reports whether sub is among the unit's staff who write
-// letters of apology, as Service.Apologise requires.
-func mayApologise(sub authz.Subject) bool {
-	return sub.Kind == authz.Staff && (sub.Roles.Has(authz.Clerk) || sub.Roles.Has(authz.Officer) || sub.Roles.Has(authz.Approver))
+// mayApologise reports whether sub is among the staff of the unit with
+// id unit who write its letters of apology.
+func mayApologise(sub authz.Subject, unit int64) bool {
+	dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindApology, Unit: unit})
+	return dec == authz.Allowed
 }
 
 // staffName names a staff member, or gives the number when the directory
@@ -275,7 +279,7 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 	if err != nil {
 		return ActionRequest{}, err
 	}
-	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason")}
+	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason"), Receipt: r.PostFormValue("receipt")}
 	if req.Version, err = strconv.Atoi(r.PostFormValue("version")); err != nil || req.Version < 1 {
 		return ActionRequest{}, errs.Invalid("version", "the form lacks the dossier's version; reload the dossier and try again")
 	}

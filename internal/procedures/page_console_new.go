@@ -124,7 +124,9 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 		data.Documents = append(data.Documents, f)
 	}
 	if data.HasFee {
-		data.Paid = []web.Field{fm.Checkbox("paid", "procedures.console.new.paid")}
+		receipt := fm.Field("receipt", "text", "procedures.console.new.receipt", false)
+		receipt.Hint = p.T("procedures.console.new.receipt.hint")
+		data.Paid = []web.Field{receipt}
 	}
 	data.Problem = fm.Message()
 	if e.form != nil && data.Problem.Message == "" {
@@ -165,7 +167,7 @@ func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) 
 	}
 	channel, _ := strconv.Atoi(values.Get("channel"))
 	d, err := h.svc.Submit(r.Context(), web.SubjectFrom(r.Context()), Submission{Procedure: proc.Code, UnitCode: u.Code,
-		Channel: Channel(channel), Form: form, Attachments: uploads, Paid: values.Get("paid") == "true"})
+		Channel: Channel(channel), Form: form, Attachments: uploads, Receipt: values.Get("receipt")})
 	if err != nil {
 		consoleFormError(w, r, err, func(ref web.Refusal) {
 			entry := consoleEntry{values: values, ref: ref}

@@ -86,7 +86,7 @@ func (h *Handler) consoleQueue(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	tab := q.Get("tab")
 	data := consoleQueueData{Mine: q.Get("mine") == "1", NearingDays: NearingDays,
-		CanEnter: sub.Roles.Has(authz.Clerk) && p.Can("dossier", "create")}
+		CanEnter: p.Can(authz.KindIntake.String(), authz.Create.String())}
 	status := http.StatusOK
 
 	// The search box jumps to a dossier by its code; a malformed code is

@@ -127,7 +127,7 @@ func (s *consoleSite) mustAct(sub authz.Subject, code string, action Action, ext
 // enter has the clerk enter an in-person dossier of procedure.
 func (s *consoleSite) enter(procedure string, form map[string]any) *Dossier {
 	s.t.Helper()
-	d, err := s.f.svc.Submit(s.f.as(s.f.clerk), s.f.clerk, Submission{Procedure: procedure, UnitCode: consularCode, Channel: ChannelInPerson, Form: form, Paid: true})
+	d, err := s.f.svc.Submit(s.f.as(s.f.clerk), s.f.clerk, Submission{Procedure: procedure, UnitCode: consularCode, Channel: ChannelInPerson, Form: form})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -496,7 +496,7 @@ func TestConsoleClerkEntersAnInPersonDossier(t *testing.T) {
 			t.Error("the chooser does not list exactly the unit's procedures")
 		}
 		form := s.page(s.f.clerk, "/console/dossiers/new?procedure=1.900001&channel=1")
-		for _, name := range []string{`name="applicant.full_name"`, `name="doc.paper"`, `name="paid"`, `enctype="multipart/form-data"`} {
+		for _, name := range []string{`name="applicant.full_name"`, `name="doc.paper"`, `name="receipt"`, `enctype="multipart/form-data"`} {
 			if !strings.Contains(form, name) {
 				t.Errorf("the entry form lacks %s", name)
 			}
@@ -511,7 +511,7 @@ func TestConsoleClerkEntersAnInPersonDossier(t *testing.T) {
 		fields := url.Values{"procedure": {"1.900001"}, "channel": {"1"}, "applicant.full_name": {"Lê Văn Bình"}, "applicant.id_type": {"cccd"},
 			"applicant.id_number": {"001199000123"}, "applicant.email": {"binh@example.vn"}, "document_name": {"Giấy khai sinh"},
 			"issuing_authority": {"UBND phường Láng"}, "issue_date": {"2001-05-02"}, "issuing_country": {"VN"}, "copies": {"2"},
-			"delivery": {"counter"}, "declaration": {"true"}, "paid": {"true"}}
+			"delivery": {"counter"}, "declaration": {"true"}, "receipt": {"BL-2025/0042"}}
 
 		bad := url.Values{}
 		for k, v := range fields {

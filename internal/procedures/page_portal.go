@@ -41,6 +41,7 @@ func (h *Handler) registerPortal(rt *web.Router) {
 	// decides, so the route takes either kind of account.
 	rt.HandleFunc("GET /dossiers/{code}/receipt", web.Public, h.pageReceipt)
 	rt.HandleFunc("GET /track", web.Public, h.pageTrack)
+	rt.HandleFunc("POST /track", web.Public, h.postTrack)
 
 	rt.HandleFunc("GET /my/dossiers", web.CitizenOnly, h.pageMyDossiers)
 	rt.HandleFunc("GET /my/dossiers/{code}", web.CitizenOnly, h.pageMyDossier)

@@ -64,6 +64,10 @@ type portalFormDrawing struct {
 	values url.Values
 	errors map[string]string
 	idPtr  string
+	// verified is the number verified on the citizen's account, which
+	// the prefill button fills the form from; empty if none is, and the
+	// button gives way to a note saying so.
+	verified string
 }
 
 // fields draws the schema's fields.
@@ -83,7 +87,11 @@ func (d portalFormDrawing) field(f FormField) portalFormField {
 		Hint: pick(d.lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
 		Value: d.values.Get(f.Name)}, Choose: i18n.T(d.lang, "procedures.portal.choose")}
 	if d.idPtr != "" && f.Pointer == d.idPtr {
-		ff.Prefill = &portalPrefill{Button: i18n.T(d.lang, "procedures.portal.prefill.button"), Hint: i18n.T(d.lang, "procedures.portal.prefill.hint")}
+		ff.Prefill = &portalPrefill{Hint: i18n.T(d.lang, "procedures.portal.prefill.no_verified_id")}
+		if d.verified != "" {
+			ff.Prefill = &portalPrefill{Button: i18n.T(d.lang, "procedures.portal.prefill.button"),
+				Hint: i18n.T(d.lang, "procedures.portal.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
+		}
 	}
 	if f.Required {
 		ff.RequiredNote = i18n.T(d.lang, "form.required")
@@ -190,6 +198,12 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 	draw := portalFormDrawing{lang: p.Lang, values: back.values, errors: back.errors}
 	if h.svc.opts.Population != nil {
 		draw.idPtr = pr.Applicant.IDNumber
+		id, err := h.svc.VerifiedIDNumber(r.Context(), web.SubjectFrom(r.Context()).ID)
+		if err != nil && !errors.Is(err, errs.ErrNotFound) {
+			web.Error(w, r, err)
+			return
+		}
+		draw.verified = id
 	}
 	data.Fields = draw.fields(pr.Form.Fields())
 	h.pages.Render(w, r, status, "portal_apply", web.View[portalApplyData]{Page: p, Data: data})
@@ -248,14 +262,14 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 }
 
 // prefill fills the form from the National Population Database with the
-// personal identification number the citizen typed, keeping the rest of
-// what they typed, and draws it again. A number the database does not
-// know, or a database out of reach, is said on the page; the citizen then
-// fills the form by hand.
+// personal identification number verified on the citizen's account, never
+// one typed in, keeping the rest of what they typed, and draws it again.
+// An account without a verified number, a number the database does not
+// know, too many lookups or a database out of reach is said on the page;
+// the citizen then fills the form by hand.
 func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure, back portalApplyBack) {
 	lang := web.LangFrom(r.Context())
-	idName := strings.ReplaceAll(strings.TrimPrefix(pr.Applicant.IDNumber, "/"), "/", ".")
-	values, err := h.svc.Prefill(r.Context(), pr.Code, strings.TrimSpace(back.values.Get(idName)))
+	values, err := h.svc.Prefill(r.Context(), web.SubjectFrom(r.Context()), pr.Code)
 	status := http.StatusOK
 	switch {
 	case err == nil:
@@ -268,12 +282,14 @@ func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure,
 		}
 		back.values, back.prefilled = merged, true
 		back.notice = i18n.T(lang, "procedures.portal.prefill.done")
-	case errors.Is(err, errs.ErrInvalid) && pr.Applicant.IDNumber != "":
-		status = http.StatusUnprocessableEntity
-		back.errors = map[string]string{pr.Applicant.IDNumber: i18n.T(lang, "procedures.portal.prefill.bad_id")}
-		back.problem = i18n.T(lang, "procedures.portal.apply.errors", 1)
+	case errors.Is(err, ErrNoVerifiedID):
+		status = http.StatusConflict
+		back.notice = i18n.T(lang, "procedures.portal.prefill.no_verified_id")
 	case errors.Is(err, errs.ErrNotFound):
 		back.notice = i18n.T(lang, "procedures.portal.prefill.not_found")
+	case errors.Is(err, errs.ErrRateLimited):
+		status = http.StatusTooManyRequests
+		back.notice = i18n.T(lang, "procedures.portal.prefill.limited")
 	case errors.Is(err, errs.ErrUnavailable):
 		status = http.StatusServiceUnavailable
 		back.notice = i18n.T(lang, "procedures.portal.prefill.unavailable")

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
@@ -41,6 +43,9 @@ type portalReceiptData struct {
 	Paid        bool
 	PaidOnline  bool
 	TrackURL    string
+	// TrackingPIN is the second factor of public tracking, grouped by
+	// four digits for reading aloud.
+	TrackingPIN string
 	OwnerView   bool
 	WorkingDays int
 	Prefilled   bool
@@ -69,7 +74,8 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
 		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
-		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised}
+		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised,
+		TrackingPIN: groupPIN(d.TrackingPIN)}
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
 		for _, doc := range pr.Documents {
 			rd := portalReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
@@ -86,11 +92,22 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "portal_receipt", web.View[portalReceiptData]{Page: p, Data: data})
 }
 
-// portalTrackData is the view of tracking by code.
+// groupPIN writes a tracking PIN in groups of four digits.
+func groupPIN(pin string) string {
+	if len(pin) != trackingPINDigits {
+		return pin
+	}
+	return pin[:4] + " " + pin[4:]
+}
+
+// portalTrackData is the view of tracking by code and tracking PIN.
 type portalTrackData struct {
-	Code        string
-	Searched    bool
-	Found       bool
+	Code     string
+	Searched bool
+	Found    bool
+	// Problem says why nothing is shown: not found (the same words for a
+	// wrong code and a wrong PIN), or too many attempts.
+	Problem     string
 	Procedure   string
 	Name        string
 	Unit        string
@@ -101,40 +118,82 @@ type portalTrackData struct {
 	Updated     when
 }
 
+// pageTrack draws the tracking form, with the code filled in when the
+// receipt's link gives it. The PIN is posted (postTrack), never put in an
+// address that logs and browser histories keep.
 func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	h.showTrack(w, r, http.StatusOK, portalTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
+}
+
+func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data portalTrackData) {
 	p := h.shell.Page(r, web.Portal, "procedures.portal.track.title")
-	code := strings.TrimSpace(r.URL.Query().Get("code"))
-	data := portalTrackData{Code: code, Searched: code != ""}
-	status := http.StatusOK
-	if code != "" {
-		t, err := h.svc.Track(ctx, code)
-		switch {
-		case errors.Is(err, errs.ErrNotFound):
-			status = http.StatusNotFound
-		case err != nil:
-			web.Error(w, r, err)
-			return
-		default:
-			u, err := h.svc.opts.Directory.UnitByCode(ctx, t.UnitCode)
-			if err != nil {
-				web.Error(w, r, fmt.Errorf("procedures: the unit of dossier %s: %w", t.Code, err))
-				return
-			}
-			z, err := h.zoneOf(ctx, u.ID)
-			if err != nil {
-				web.Error(w, r, err)
-				return
-			}
-			data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(p.Lang, t.Procedure)
-			data.Unit, data.StatusKey = portalUnitName(p.Lang, u), t.Status.Key()
-			data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
-			if t.Outcome != OutcomeNone {
-				data.OutcomeKey = t.Outcome.Key()
-			}
-		}
-	}
 	h.pages.Render(w, r, status, "portal_track", web.View[portalTrackData]{Page: p, Data: data})
+}
+
+// postTrack answers a tracking form: the code and the tracking PIN, at the
+// rate the client's address is allowed.
+func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := formValues(r); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	lang := web.LangFrom(ctx)
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	data := portalTrackData{Code: code, Searched: true}
+	if err := h.allowTrack(w, r); err != nil {
+		data.Problem = i18n.T(lang, "procedures.portal.track.limited")
+		h.showTrack(w, r, http.StatusTooManyRequests, data)
+		return
+	}
+	t, err := h.svc.Track(ctx, code, r.PostFormValue("pin"))
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		data.Problem = i18n.T(lang, "procedures.portal.track.unknown")
+		h.showTrack(w, r, http.StatusNotFound, data)
+		return
+	case err != nil:
+		web.Error(w, r, err)
+		return
+	}
+	u, err := h.svc.opts.Directory.UnitByCode(ctx, t.UnitCode)
+	if err != nil {
+		web.Error(w, r, fmt.Errorf("procedures: the unit of dossier %s: %w", t.Code, err))
+		return
+	}
+	z, err := h.zoneOf(ctx, u.ID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(lang, t.Procedure)
+	data.Unit, data.StatusKey = portalUnitName(lang, u), t.Status.Key()
+	data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
+	if t.Outcome != OutcomeNone {
+		data.OutcomeKey = t.Outcome.Key()
+	}
+	h.showTrack(w, r, http.StatusOK, data)
+}
+
+// Public tracking's allowance per client address: a burst of attempts,
+// then one every trackEvery. A reader who mistypes has a few tries; a
+// script walking the sequential codes with guessed PINs gets ten a minute.
+const (
+	trackBurst  = 10
+	trackEvery  = 6 * time.Second
+	trackMemory = 100_000 // addresses remembered at most
+)
+
+// allowTrack takes one of the client address's tracking attempts, or
+// returns an error wrapping errs.ErrRateLimited and sets Retry-After.
+func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
+	ok, wait := h.track.allow(web.ClientAddr(r), h.svc.now())
+	if ok {
+		return nil
+	}
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return fmt.Errorf("%w: too many tracking attempts from your address; try again in %d seconds", errs.ErrRateLimited, secs)
 }
 
 // portalMyDossierRow is a dossier in the citizen's list.

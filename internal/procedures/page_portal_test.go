@@ -363,29 +363,40 @@ func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 	})
 }
 
-func TestPrefillFillsTheFormFromThePopulationDatabase(t *testing.T) {
+// TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount pins issue 10's item
+// 5 on the portal: prefilling looked up whatever number was typed, so any
+// citizen could read anyone's record. Now the form is filled from the
+// number verified on the citizen's own account whatever is typed, and an
+// account without one is told so on the page, with no lookup made.
+func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPortalSite(t, db)
-		tests := []struct {
-			name, id   string
-			status     int
-			want, lack string
-		}{
-			{"known number", "001188004215", http.StatusOK, `value="Nguyễn Thị Lan"`, ""},
-			{"unknown number", "001188009999", http.StatusOK, i18n.T(i18n.VI, "procedures.portal.prefill.not_found"), `name="prefilled"`},
-			{"malformed number", "12345", http.StatusUnprocessableEntity, i18n.T(i18n.VI, "procedures.portal.prefill.bad_id"), `name="prefilled"`},
+		form := page(s.get(t, "citizen", "/procedures/1.900001/apply"))
+		if !strings.Contains(form, `name="prefill"`) || !strings.Contains(form, "••••••••4215") {
+			t.Error("the verified citizen's form lacks the prefill button naming the verified number")
 		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				rec := s.post(t, "citizen", "/procedures/1.900001/apply", url.Values{"prefill": {"1"}, "applicant.id_number": {tt.id}, "document_name": {"Bằng kỹ sư số 4711"}})
-				body := page(rec)
-				if rec.Code != tt.status || !strings.Contains(body, tt.want) || tt.lack != "" && strings.Contains(body, tt.lack) {
-					t.Errorf("status %d, want %d; page has %q: %v; lacks %q: %v", rec.Code, tt.status, tt.want, strings.Contains(body, tt.want), tt.lack, !strings.Contains(body, tt.lack))
-				}
-				if !strings.Contains(body, ">Bằng kỹ sư số 4711</textarea>") {
-					t.Errorf("prefilling lost what the citizen typed")
-				}
-			})
+		rec := s.post(t, "citizen", "/procedures/1.900001/apply", url.Values{"prefill": {"1"}, "applicant.id_number": {"036079001187"}, "document_name": {"Bằng kỹ sư số 4711"}})
+		body := page(rec)
+		if rec.Code != http.StatusOK || !strings.Contains(body, `value="Nguyễn Thị Lan"`) || strings.Contains(body, "Trần Văn Minh") {
+			t.Errorf("prefill with another's number typed = %d; must fill the account's own record only", rec.Code)
+		}
+		if !strings.Contains(body, ">Bằng kỹ sư số 4711</textarea>") {
+			t.Errorf("prefilling lost what the citizen typed")
+		}
+		if q := s.population.queries(); len(q) != 1 || q[0].IDNumber != "001188004215" || q[0].EndUser != fmt.Sprintf("citizen:%d", s.citizen.ID) || q[0].Purpose == "" {
+			t.Errorf("the database was asked %+v, want the verified number once, for the citizen, with a purpose", q)
+		}
+
+		unverified := page(s.get(t, "other", "/procedures/1.900001/apply"))
+		if strings.Contains(unverified, `name="prefill"`) || !strings.Contains(unverified, i18n.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) {
+			t.Error("an account without a verified number must get no prefill button and a note saying why")
+		}
+		rec = s.post(t, "other", "/procedures/1.900001/apply", url.Values{"prefill": {"1"}, "applicant.id_number": {"001188004215"}})
+		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) || strings.Contains(page(rec), "Nguyễn Thị Lan") {
+			t.Errorf("prefill by an unverified account = %d, want 409 saying why, with nobody's record", rec.Code)
+		}
+		if q := s.population.queries(); len(q) != 1 {
+			t.Errorf("the unverified account's prefill reached the database: %+v", q)
 		}
 		if got := s.count(t, "procedure_drafts"); got != 0 {
 			t.Errorf("prefilling created %d drafts", got)
@@ -468,7 +479,8 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			t.Errorf("an anonymous reader of the receipt: status %d, want 303 to sign in", rec.Code)
 		}
 
-		rec = s.get(t, "", "/track?code="+url.QueryEscape(code))
+		pin := pinOnReceipt(t, body)
+		rec = s.post(t, "", "/track", url.Values{"code": {code}, "pin": {pin}})
 		if rec.Code != http.StatusOK || !strings.Contains(page(rec), i18n.T(i18n.VI, StatusRegistered.Key())) || !strings.Contains(page(rec), appointment) {
 			t.Errorf("tracking: status %d, or the status or appointment is missing", rec.Code)
 		}
@@ -563,21 +575,6 @@ func TestAnotherCitizenSeesNeitherDraftNorDossier(t *testing.T) {
 		}
 		if got, err := s.svc.Get(s.as(s.citizen), s.citizen, ds.Code); err != nil || got.Status != StatusRegistered {
 			t.Errorf("after the other citizen's requests the dossier is %v, %v", got, err)
-		}
-	})
-}
-
-func TestTrackingAnUnknownCodeSaysSo(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
-		for _, code := range []string{consularCode + "-250310-999999", "not-a-code"} {
-			rec := s.get(t, "", "/track?code="+url.QueryEscape(code))
-			if rec.Code != http.StatusNotFound || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.track.unknown")) {
-				t.Errorf("track %q: status %d, want 404 with the message", code, rec.Code)
-			}
-		}
-		if rec := s.get(t, "", "/track"); rec.Code != http.StatusOK {
-			t.Errorf("the empty tracking form: status %d", rec.Code)
 		}
 	})
 }

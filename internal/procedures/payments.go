@@ -3,8 +3,10 @@ package procedures
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
@@ -39,17 +41,13 @@ func (s *Service) RecordPayment(ctx context.Context, r PaymentReport) error {
 		if _, err := ParseDossierCode(r.OrderID); err == nil {
 			draftID, code = "", r.OrderID
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO procedure_payments
-			(transaction_id, draft_id, dossier_code, amount, currency, paid_us, received_us) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			r.TransactionID, draftID, code, r.Amount, r.Currency, us(r.PaidAt), us(now)); err != nil {
-			if store.IsUniqueViolation(err) {
-				return fmt.Errorf("%w: transaction %s was already recorded; a callback is accepted once", errs.ErrConflict, r.TransactionID)
-			}
+		if err := insertPayment(ctx, tx, paymentRow{TransactionID: r.TransactionID, DraftID: draftID, DossierCode: code,
+			Amount: r.Amount, Currency: r.Currency, Method: PaymentGateway, PaidAt: r.PaidAt, ReceivedAt: now}); err != nil {
 			return err
 		}
 		e := o.Event("payment.record")
 		e.ResourceType, e.ResourceID = "payment", r.TransactionID
-		e.Attrs = map[string]string{"order": r.OrderID, "amount": fmt.Sprint(r.Amount), "currency": r.Currency}
+		e.Attrs = map[string]string{"order": r.OrderID, "amount": fmt.Sprint(r.Amount), "currency": r.Currency, "method": PaymentGateway}
 		if err := s.opts.Recorder.AppendTx(ctx, tx, e); err != nil {
 			return err
 		}
@@ -88,4 +86,56 @@ func checkAmount(r PaymentReport, amount int64, currency string) error {
 		return errs.Invalid("amount", fmt.Sprintf("paid %d %s, but the fee is %d %s", r.Amount, r.Currency, amount, currency))
 	}
 	return nil
+}
+
+// How a payment was recorded: the procedure_payments.method column.
+const (
+	// PaymentGateway is a payment the gateway reported in a signed callback.
+	PaymentGateway = "gateway"
+	// PaymentCounter is a fee a clerk took at the unit's counter and
+	// recorded with the number of the receipt handed to the payer.
+	PaymentCounter = "counter"
+)
+
+// maxReceiptNumber bounds a counter receipt's number, in bytes.
+const maxReceiptNumber = 40
+
+// checkReceiptNumber returns a counter receipt's number trimmed, or an
+// error wrapping errs.ErrInvalid: it is required, short, and made of
+// letters, digits and the separators receipt books print (- / .), so it
+// reads the same in the ledger, the payment row and the dossier's history.
+func checkReceiptNumber(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errs.Invalid("receipt", "give the number of the receipt handed to the payer: a fee taken at the counter is recorded with its receipt")
+	}
+	if len(s) > maxReceiptNumber {
+		return "", errs.Invalid("receipt", fmt.Sprintf("is longer than %d characters", maxReceiptNumber))
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-' || c == '/' || c == '.') {
+			return "", errs.Invalid("receipt", "use only letters, digits and - / . as the receipt book prints the number")
+		}
+	}
+	return s, nil
+}
+
+// recordCounterPayment records, inside tx, the fee of dossier d that the
+// clerk o took at the counter against the receipt with number receipt
+// (checked by checkReceiptNumber): the payment row and its audit event. A
+// receipt number already recorded at the unit is a conflict.
+func (s *Service) recordCounterPayment(ctx context.Context, tx *store.Tx, o audit.Origin, clerk int64, d *Dossier, receipt string, at time.Time) error {
+	id := PaymentCounter + ":" + d.UnitCode + ":" + receipt
+	if err := insertPayment(ctx, tx, paymentRow{TransactionID: id, DossierCode: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
+		Method: PaymentCounter, RecordedBy: clerk, PaidAt: at, ReceivedAt: at}); err != nil {
+		return err
+	}
+	e := o.Event("payment.record")
+	e.ResourceType, e.ResourceID = "payment", id
+	if e.UnitID == 0 {
+		e.UnitID = d.UnitID
+	}
+	e.Attrs = map[string]string{"order": d.Code, "amount": fmt.Sprint(d.FeeAmount), "currency": d.FeeCurrency,
+		"method": PaymentCounter, "receipt": receipt}
+	return s.opts.Recorder.AppendTx(ctx, tx, e)
 }

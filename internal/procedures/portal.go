@@ -149,14 +149,13 @@ type Unsynced struct {
 // Reconciliation lists the dossiers of the units sub may see whose
 // portal status lags, oldest change first, at most limit.
 func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit int) ([]Unsynced, error) {
-	unit := sub.Unit
-	if sub.Roles.Has(authz.Administrator) {
-		unit = 0 // the ministry's administrators reconcile every unit
+	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindPortalSync}); dec == authz.Allowed {
+		return listUnsynced(ctx, s.db, 0, limit) // every unit's
 	}
-	if sub.Kind != authz.Staff {
-		return nil, fmt.Errorf("%w: reconciliation is for staff", errs.ErrForbidden)
+	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDossier, Unit: sub.Unit}); dec != authz.Allowed {
+		return nil, fmt.Errorf("%w: reconciliation is for the staff who work on dossiers, and the administrators", errs.ErrForbidden)
 	}
-	return listUnsynced(ctx, s.db, unit, limit)
+	return listUnsynced(ctx, s.db, sub.Unit, limit)
 }
 
 // Resend queues a fresh report of a dossier's current status, for a
@@ -173,7 +172,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		if err != nil {
 			return err
 		}
-		if dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID}); dec != authz.Allowed && !sub.Roles.Has(authz.Administrator) {
+		if !mayResend(sub, d) {
 			return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
 		}
 		if d.PortalStatus == d.Status {
@@ -200,4 +199,13 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 // systemOrigin is the origin of changes Chancery makes itself.
 func systemOrigin(ctx context.Context, component string) context.Context {
 	return audit.WithOrigin(ctx, audit.Origin{Actor: audit.System(component)})
+}
+
+// mayResend reports whether sub may resend d's status to the portal: the
+// staff of its unit who work on dossiers, or those who reconcile every
+// unit's.
+func mayResend(sub authz.Subject, d *Dossier) bool {
+	own, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID})
+	all, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindPortalSync})
+	return own == authz.Allowed || all == authz.Allowed
 }

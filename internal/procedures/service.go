@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -67,6 +69,8 @@ type Service struct {
 
 	calMu sync.Mutex
 	cals  map[int64]WorkCalendar // by unit id
+
+	lookups *keyedLimiter // population lookups, per account
 }
 
 // NewService returns the service. It fails when a required option is
@@ -82,7 +86,8 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{}}, nil
+	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{},
+		lookups: newKeyedLimiter(lookupEvery, lookupBurst, lookupMemory)}, nil
 }
 
 // Catalogue returns the catalogue of procedures.
@@ -105,6 +110,10 @@ func (s *Service) Calendar(ctx context.Context, unitID int64) (WorkCalendar, err
 	}
 	if c, err = UnitCalendar(u); err != nil {
 		return WorkCalendar{}, err
+	}
+	if c.FellBack() {
+		s.opts.Log.Warn("procedures: a mission counts its deadlines on Viet Nam's holidays and its host country's weekend only: no calendar data for its country",
+			"unit", u.Code, "country", u.Country)
 	}
 	s.calMu.Lock()
 	s.cals[unitID] = c
@@ -191,47 +200,6 @@ func applicantOf(p *Procedure, form map[string]any) (name, email string) {
 	return strings.Join(parts, " "), text(form, p.Applicant.Email)
 }
 
-// Prefill returns the values the National Population Database holds for
-// the citizen with idNumber, keyed by the HTML input names of the
-// procedure's form ("holder.full_name"), for a page to fill in. It returns
-// an error wrapping errs.ErrInvalid when the procedure's form has no
-// personal identification number or idNumber is not 12 digits,
-// errs.ErrNotFound for an unknown number, and errs.ErrUnavailable when
-// prefilling is not available.
-func (s *Service) Prefill(ctx context.Context, procedure, idNumber string) (map[string]string, error) {
-	p, err := s.cat.Procedure(procedure)
-	if err != nil {
-		return nil, err
-	}
-	if p.Applicant.IDNumber == "" {
-		return nil, errs.Invalid("id_number", "this procedure's form does not take a personal identification number, so it cannot be prefilled")
-	}
-	if !isCitizenID(idNumber) {
-		return nil, errs.Invalid("id_number", "a personal identification number is exactly 12 digits")
-	}
-	if s.opts.Population == nil {
-		return nil, fmt.Errorf("%w: the National Population Database is not connected to this node; fill the form by hand", errs.ErrUnavailable)
-	}
-	person, err := s.opts.Population.Lookup(ctx, idNumber)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	put := func(ptr, v string) {
-		if ptr != "" && v != "" {
-			out[strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")] = v
-		}
-	}
-	if len(p.Applicant.Name) == 1 {
-		put(p.Applicant.Name[0], person.FullName)
-	}
-	put(p.Applicant.IDNumber, person.IDNumber)
-	put(p.Applicant.DateOfBirth, person.DateOfBirth)
-	put(p.Applicant.Sex, person.Sex)
-	put(p.Applicant.PlaceOfBirth, person.PlaceOfBirth)
-	return out, nil
-}
-
 func isCitizenID(s string) bool {
 	if len(s) != 12 {
 		return false
@@ -242,25 +210,6 @@ func isCitizenID(s string) bool {
 		}
 	}
 	return true
-}
-
-// reused reports whether a form's particulars are the population
-// database's: the applicant gave a personal identification number and the
-// name and date of birth in the form are the ones the database holds for
-// it. This is what the reuse-of-data indicator counts, so it is checked,
-// never taken from the page's word.
-func (s *Service) reused(ctx context.Context, p *Procedure, form map[string]any) bool {
-	id := text(form, p.Applicant.IDNumber)
-	if s.opts.Population == nil || !isCitizenID(id) || len(p.Applicant.Name) != 1 {
-		return false
-	}
-	person, err := s.opts.Population.Lookup(ctx, id)
-	if err != nil {
-		return false
-	}
-	name, _ := applicantOf(p, form)
-	dob := text(form, p.Applicant.DateOfBirth)
-	return identity.Fold(name) == identity.Fold(person.FullName) && (p.Applicant.DateOfBirth == "" || dob == person.DateOfBirth)
 }
 
 // NewDraft is an application a citizen starts on the portal.
@@ -298,7 +247,7 @@ func (s *Service) CreateDraft(ctx context.Context, sub authz.Subject, nd NewDraf
 	now := s.now()
 	fee, currency := feeOf(p, u.Kind.Mission())
 	d := Draft{ID: randomID(), Procedure: p.Code, UnitID: u.ID, CitizenID: sub.ID, Form: nd.Form,
-		Prefilled: nd.Prefilled && s.reused(ctx, p, nd.Form), FeeAmount: fee, FeeCurrency: currency,
+		Prefilled: nd.Prefilled && s.reused(ctx, sub, p, nd.Form), FeeAmount: fee, FeeCurrency: currency,
 		CreatedAt: now, ExpiresAt: now.Add(DraftLifetime)}
 	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("draft:"+d.ID))
 	if err != nil {
@@ -566,9 +515,11 @@ type Submission struct {
 	Form        map[string]any
 	Prefilled   bool
 	Attachments []Upload
-	// Paid reports, for a clerk's entry, that the fee was paid at the
-	// counter.
-	Paid bool
+	// Receipt is, for a clerk's entry, the number of the receipt handed
+	// over for the fee taken at the counter; empty while the fee is
+	// unpaid (the unit requests it later). A citizen pays a fee through
+	// the payment gateway: see CreateDraft.
+	Receipt string
 }
 
 // Submit takes a whole dossier. A citizen submits online (status 1,
@@ -590,12 +541,12 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		if sm.Channel != ChannelOnline && sm.Channel != 0 {
 			return nil, errs.Invalid("channel", "a citizen submits online (channel 2); in-person and postal dossiers are entered by the unit's clerks")
 		}
-		sm.Channel, sm.Paid = ChannelOnline, false
+		sm.Channel, sm.Receipt = ChannelOnline, ""
 	case authz.Staff:
 		if sm.Channel != ChannelInPerson && sm.Channel != ChannelPostal {
 			return nil, errs.Invalid("channel", "a clerk enters dossiers handed in person (channel 1) or by post (channel 3)")
 		}
-		if dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindDossier, Unit: u.ID}); dec != authz.Allowed || !sub.Roles.Has(authz.Clerk) {
+		if dec, _ := authz.Decide(sub, authz.Create, authz.Resource{Kind: authz.KindIntake, Unit: u.ID}); dec != authz.Allowed {
 			return nil, fmt.Errorf("%w: only a clerk of unit %s enters its dossiers", errs.ErrForbidden, u.Code)
 		}
 	default:
@@ -610,8 +561,22 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		}
 	}
 	fee, currency := feeOf(p, u.Kind.Mission())
+	receipt := ""
+	switch {
+	case fee > 0 && sub.Kind == authz.Citizen:
+		// An online application's fee is paid before it is submitted, as
+		// the portal's draft path requires; a dossier handed in whole
+		// would otherwise be registered unpaid.
+		return nil, fmt.Errorf("%w: procedure %s has a fee of %d %s, paid through the payment gateway before submitting: prepare the application (POST /api/v1/drafts), pay it (POST /api/v1/drafts/{id}/payment), then submit the draft", errs.ErrConflict, p.Code, fee, currency)
+	case fee > 0 && strings.TrimSpace(sm.Receipt) != "":
+		if receipt, err = checkReceiptNumber(sm.Receipt); err != nil {
+			return nil, err
+		}
+	case fee == 0 && strings.TrimSpace(sm.Receipt) != "":
+		return nil, errs.Invalid("receipt", fmt.Sprintf("procedure %s has no fee at this unit, so there is no receipt to record", p.Code))
+	}
 	ds := &Dossier{Procedure: p.Code, UnitID: u.ID, UnitCode: u.Code, Channel: sm.Channel, Form: sm.Form,
-		Prefilled: sm.Prefilled && s.reused(ctx, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || sm.Paid}
+		Prefilled: sm.Prefilled && s.reused(ctx, sub, p, sm.Form), FeeAmount: fee, FeeCurrency: currency, Paid: fee == 0 || receipt != ""}
 	if sub.Kind == authz.Citizen {
 		ds.CitizenID = sub.ID
 	}
@@ -634,6 +599,15 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		}
 		if sub.Kind != authz.Staff {
 			return nil
+		}
+		if receipt != "" {
+			o, err := actorOf(ctx)
+			if err != nil {
+				return err
+			}
+			if err := s.recordCounterPayment(ctx, tx, o, sub.ID, ds, receipt, ds.SubmittedAt); err != nil {
+				return err
+			}
 		}
 		return s.transition(ctx, tx, ds, sub, ActionRequest{Action: ActReceive})
 	})
@@ -706,6 +680,10 @@ func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds 
 		if err != nil {
 			return fmt.Errorf("procedures: seal the form: %w", err)
 		}
+		ds.TrackingPIN = newTrackingPIN()
+		if ds.sealedPIN, err = s.opts.Ring.Seal(ctx, keyPurpose, []byte(ds.TrackingPIN), []byte("pin:"+ds.Code)); err != nil {
+			return fmt.Errorf("procedures: seal the tracking PIN: %w", err)
+		}
 		if err := insertDossier(ctx, tx, ds, sealed); err != nil {
 			return err
 		}
@@ -777,6 +755,9 @@ func (s *Service) complete(ctx context.Context, d *Dossier) error {
 	if err := json.Unmarshal(raw, &d.Form); err != nil {
 		return fmt.Errorf("procedures: decode the form of %s: %w", d.Code, err)
 	}
+	if d.TrackingPIN, err = s.trackingPIN(ctx, d); err != nil {
+		return err
+	}
 	if d.Attachments, err = listAttachments(ctx, s.db, "dossier_id", d.ID); err != nil {
 		return err
 	}
@@ -830,8 +811,9 @@ func (s *Service) DraftAttachment(ctx context.Context, sub authz.Subject, draftI
 	return Attachment{}, nil, fmt.Errorf("%w: the application has no attachment %d", errs.ErrNotFound, id)
 }
 
-// Tracking is what anyone holding a dossier's code may learn of it, as on
-// the national portal: where it stands, not what it holds.
+// Tracking is what anyone holding a dossier's code and its tracking PIN
+// may learn of it, as on the national portal: where it stands, not what it
+// holds.
 type Tracking struct {
 	Code          string    `json:"code"`
 	Procedure     string    `json:"procedure_code"`
@@ -843,12 +825,68 @@ type Tracking struct {
 	Outcome       Outcome   `json:"outcome,omitempty"`
 }
 
-// Track returns a dossier's tracking view, or an error wrapping
-// errs.ErrNotFound for an unknown or malformed code.
-func (s *Service) Track(ctx context.Context, code string) (Tracking, error) {
+// trackingPINDigits is the length of a tracking PIN. Dossier codes are
+// sequential, so the PIN is what keeps a stranger from following every
+// dossier of a unit: 10^8 guesses per code, at the rate public tracking
+// allows an address.
+const trackingPINDigits = 8
+
+// newTrackingPIN returns a fresh random tracking PIN.
+func newTrackingPIN() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		panic("procedures: the system's random source failed: " + err.Error()) // crypto/rand does not fail on supported systems
+	}
+	return fmt.Sprintf("%0*d", trackingPINDigits, n.Int64())
+}
+
+// NormalizeTrackingPIN returns a tracking PIN as typed without the spaces
+// and hyphens a reader may copy from the receipt.
+func NormalizeTrackingPIN(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+// trackingPIN opens d's sealed tracking PIN; "" for a dossier without one.
+func (s *Service) trackingPIN(ctx context.Context, d *Dossier) (string, error) {
+	if len(d.sealedPIN) == 0 {
+		return "", nil
+	}
+	pin, err := s.opts.Ring.Open(ctx, keyPurpose, d.sealedPIN, []byte("pin:"+d.Code))
+	if err != nil {
+		return "", fmt.Errorf("procedures: open the tracking PIN of %s: %w", d.Code, err)
+	}
+	return string(pin), nil
+}
+
+// errTrackNotFound is the one answer to every failed tracking: an unknown
+// or malformed code and a wrong PIN read the same, so that tracking does
+// not tell which dossier codes exist.
+var errTrackNotFound = fmt.Errorf("%w: no dossier has this code and tracking PIN; both are printed on the receipt", errs.ErrNotFound)
+
+// Track returns the tracking view of the dossier with code to anyone who
+// gives its tracking PIN (spaces and hyphens ignored). Every failure, an
+// unknown or malformed code, a wrong or missing PIN, or a dossier without
+// a PIN, returns the same error, wrapping errs.ErrNotFound. Callers limit
+// how often one client may try (Handler does, per address).
+func (s *Service) Track(ctx context.Context, code, pin string) (Tracking, error) {
 	d, err := s.load(ctx, s.db, strings.TrimSpace(code))
+	if errors.Is(err, errs.ErrNotFound) {
+		return Tracking{}, errTrackNotFound
+	}
 	if err != nil {
 		return Tracking{}, err
+	}
+	want, err := s.trackingPIN(ctx, d)
+	if err != nil {
+		return Tracking{}, err
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(NormalizeTrackingPIN(pin))) != 1 {
+		return Tracking{}, errTrackNotFound
 	}
 	return Tracking{Code: d.Code, Procedure: d.Procedure, UnitCode: d.UnitCode, Status: d.Status, SubmittedAt: d.SubmittedAt,
 		AppointmentAt: d.AppointmentAt, UpdatedAt: d.UpdatedAt, Outcome: d.Outcome}, nil

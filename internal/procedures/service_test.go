@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,15 +89,30 @@ func (p *portalLog) statuses(code string) []int {
 	return out
 }
 
-// population is the National Population Database's answer for one
-// citizen, as the exchange returns it.
-type population map[string]Person
+// population is the National Population Database as the exchange
+// reaches it: it answers for the citizens it holds and remembers every
+// query, with its end user and purpose.
+type population struct {
+	mu     sync.Mutex
+	people map[string]Person
+	asked  []PopulationQuery // guarded by mu
+}
 
-func (p population) Lookup(_ context.Context, id string) (Person, error) {
-	if person, ok := p[id]; ok {
+func (p *population) Lookup(_ context.Context, q PopulationQuery) (Person, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.asked = append(p.asked, q)
+	if person, ok := p.people[q.IDNumber]; ok {
 		return person, nil
 	}
-	return Person{}, fmt.Errorf("%w: no citizen has number %s", errs.ErrNotFound, id)
+	return Person{}, fmt.Errorf("%w: no citizen has number %s", errs.ErrNotFound, q.IDNumber)
+}
+
+// queries returns the queries the database was asked.
+func (p *population) queries() []PopulationQuery {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.asked)
 }
 
 // fixture is a service on a real database, keyring, ledger and blob
@@ -112,6 +128,7 @@ type fixture struct {
 	citizen, other                authz.Subject
 	clerk, officer, approver, far authz.Subject
 	staffName                     map[int64]string
+	population                    *population
 }
 
 func newFixture(t testing.TB, db *store.DB) *fixture {
@@ -178,10 +195,18 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.population = &population{people: map[string]Person{
+		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
+		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
+	}}
 	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, f.clock.now),
-		Recorder: ledger, Notifier: f.mail, Portal: f.portal, Now: f.clock.now,
-		Population: population{"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"}}})
+		Recorder: ledger, Notifier: f.mail, Portal: f.portal, Now: f.clock.now, Population: f.population})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The citizen's number was verified at a counter; the other
+	// citizen's never was.
+	if err := f.svc.VerifyIdentity(f.as(authz.Subject{Kind: authz.System}), authz.Subject{Kind: authz.System}, f.citizen.ID, "001188004215"); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -385,7 +410,7 @@ func TestBadRequestsChangeNothing(t *testing.T) {
 		if _, err := f.svc.Get(f.as(f.far), f.far, d.Code); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("another unit reads the dossier: %v", err)
 		}
-		if _, err := f.svc.Track(context.Background(), "not-a-code"); !errors.Is(err, errs.ErrNotFound) {
+		if _, err := f.svc.Track(context.Background(), "not-a-code", "12345678"); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("tracking a malformed code = %v", err)
 		}
 	})
@@ -440,7 +465,7 @@ func TestClerkEntersInPersonDossierReceivedAtOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		form := legalizationForm()
-		d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: form, Paid: true,
+		d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900001", UnitCode: consularCode, Channel: ChannelInPerson, Form: form, Receipt: "BL-0001",
 			Attachments: []Upload{{DocumentKey: "paper", Filename: "giấy.pdf", MediaType: "application/pdf", Content: pdf}}})
 		if err != nil {
 			t.Fatal(err)
@@ -513,7 +538,7 @@ func TestQueueOrdersByDeadlineAndPages(t *testing.T) {
 		var codes []string
 		for range 5 {
 			d, err := f.svc.Submit(f.as(f.clerk), f.clerk, Submission{Procedure: "1.900005", UnitCode: consularCode, Channel: ChannelInPerson,
-				Form: passportForm(), Paid: true})
+				Form: passportForm()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -178,11 +178,11 @@ func insertDossier(ctx context.Context, tx *store.Tx, d *Dossier, sealed []byte)
 	}
 	err = tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO dossiers
 		(code, procedure_code, unit_id, channel, status, open, lifecycle, applicant_name, applicant_email, citizen_id, form,
-		 prefilled, digitised, fee_amount, fee_currency, paid, paid_online, submitted_us, appointment_us, updated_us, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		 prefilled, digitised, fee_amount, fee_currency, paid, paid_online, submitted_us, appointment_us, updated_us, version, tracking_pin)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		d.Code, d.Procedure, d.UnitID, int(d.Channel), int(d.Status), b2i(open(d.Status)), string(lc), d.ApplicantName, d.ApplicantEmail,
 		nullID(d.CitizenID), sealed, b2i(d.Prefilled), b2i(d.Digitised), d.FeeAmount, d.FeeCurrency, b2i(d.Paid), b2i(d.PaidOnline),
-		us(d.SubmittedAt), us(d.AppointmentAt), us(d.UpdatedAt), d.Version).Scan(&d.ID)
+		us(d.SubmittedAt), us(d.AppointmentAt), us(d.UpdatedAt), d.Version, d.sealedPIN).Scan(&d.ID)
 	if err != nil {
 		return fmt.Errorf("procedures: insert dossier %s: %w", d.Code, err)
 	}
@@ -216,7 +216,7 @@ func updateDossier(ctx context.Context, tx *store.Tx, d *Dossier, based int) err
 const dossierColumns = `d.id, d.code, d.procedure_code, d.unit_id, u.code, d.channel, d.lifecycle, d.applicant_name, d.applicant_email,
 	d.citizen_id, d.form, d.prefilled, d.digitised, d.assignee_id, d.fee_amount, d.fee_currency, d.paid, d.paid_online,
 	d.submitted_us, d.appointment_us, d.due_us, d.returned_us, d.late, d.result_blob, d.result_sig, d.rating, d.portal_status,
-	d.updated_us, d.version`
+	d.updated_us, d.version, d.tracking_pin`
 
 func loadDossier(ctx context.Context, q store.Queryer, code string) (*Dossier, error) {
 	var d Dossier
@@ -227,7 +227,7 @@ func loadDossier(ctx context.Context, q store.Queryer, code string) (*Dossier, e
 	err := q.QueryRowContext(ctx, q.Rebind(`SELECT `+dossierColumns+` FROM dossiers d JOIN units u ON u.id = d.unit_id WHERE d.code = ?`), code).
 		Scan(&d.ID, &d.Code, &d.Procedure, &d.UnitID, &d.UnitCode, &d.Channel, &lc, &d.ApplicantName, &d.ApplicantEmail,
 			&citizen, &d.sealedForm, &prefilled, &digitised, &assignee, &d.FeeAmount, &d.FeeCurrency, &paid, &paidOnline,
-			&submitted, &appointment, &due, &returned, &late, &d.resultBlob, &d.resultSig, &d.Rating, &portal, &updated, &d.Version)
+			&submitted, &appointment, &due, &returned, &late, &d.resultBlob, &d.resultSig, &d.Rating, &portal, &updated, &d.Version, &d.sealedPIN)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
 	}
@@ -478,4 +478,28 @@ func listUnsynced(ctx context.Context, q store.Queryer, unit int64, limit int) (
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// paymentRow is a row of procedure_payments.
+type paymentRow struct {
+	TransactionID, DraftID, DossierCode string
+	Amount                              int64
+	Currency, Method                    string
+	RecordedBy                          int64 // the clerk of a counter payment
+	PaidAt, ReceivedAt                  time.Time
+}
+
+// insertPayment records a payment; a transaction id (a gateway's, or a
+// unit's receipt number) already recorded is errs.ErrConflict.
+func insertPayment(ctx context.Context, tx *store.Tx, p paymentRow) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO procedure_payments
+		(transaction_id, draft_id, dossier_code, amount, currency, method, recorded_by, paid_us, received_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		p.TransactionID, p.DraftID, p.DossierCode, p.Amount, p.Currency, p.Method, p.RecordedBy, us(p.PaidAt), us(p.ReceivedAt))
+	if store.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: payment %s was already recorded; a payment is recorded once", errs.ErrConflict, p.TransactionID)
+	}
+	if err != nil {
+		return fmt.Errorf("procedures: record payment %s: %w", p.TransactionID, err)
+	}
+	return nil
 }

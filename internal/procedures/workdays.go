@@ -1,11 +1,15 @@
 package procedures
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/calendar"
 	"chancery/internal/identity"
+	"chancery/internal/store"
 )
 
 // WorkCalendar is a unit's working-day calendar in its time zone: the
@@ -16,6 +20,10 @@ import (
 type WorkCalendar struct {
 	cal *calendar.Calendar
 	loc *time.Location
+	// fellBack reports that the unit is a mission in a country without
+	// calendar data, counting on Viet Nam's holidays and the host
+	// country's weekend (calendar.ForMissionOrFallback).
+	fellBack bool
 }
 
 // NewWorkCalendar returns the calendar of cal in loc.
@@ -25,21 +33,29 @@ func NewWorkCalendar(cal *calendar.Calendar, loc *time.Location) WorkCalendar {
 
 // UnitCalendar returns the calendar a unit counts its deadlines on: a
 // mission's host-country calendar (which keeps Viet Nam's holidays too),
-// or Viet Nam's, in the unit's time zone. It fails on a unit whose time
-// zone is unknown to this machine's zone database.
+// or Viet Nam's, in the unit's time zone. A mission in a country without
+// calendar data counts on Viet Nam's holidays with the host country's
+// weekend (FellBack reports it): its citizens can still apply, and the
+// administrator is warned (see CheckNewUnitTx). It fails on a unit whose
+// time zone is unknown to this machine's zone database.
 func UnitCalendar(u identity.Unit) (WorkCalendar, error) {
 	loc, err := time.LoadLocation(u.TimeZone)
 	if err != nil {
 		return WorkCalendar{}, fmt.Errorf("procedures: unit %s: time zone %q: %w", u.Code, u.TimeZone, err)
 	}
-	cal := calendar.Vietnam()
+	wc := NewWorkCalendar(calendar.Vietnam(), loc)
 	if u.Kind.Mission() {
-		if cal, err = calendar.ForMission(u.Country); err != nil {
+		if wc.cal, wc.fellBack, err = calendar.ForMissionOrFallback(u.Country); err != nil {
 			return WorkCalendar{}, fmt.Errorf("procedures: unit %s: %w", u.Code, err)
 		}
 	}
-	return NewWorkCalendar(cal, loc), nil
+	return wc, nil
 }
+
+// FellBack reports whether the calendar is a fallback: a mission in a
+// country without calendar data, whose host-country holidays are not
+// counted.
+func (c WorkCalendar) FellBack() bool { return c.fellBack }
 
 // Location returns the calendar's time zone.
 func (c WorkCalendar) Location() *time.Location { return c.loc }
@@ -78,3 +94,33 @@ func (c WorkCalendar) WorkingDaysBetween(a, b time.Time) int {
 // Date returns the civil date of t in the calendar's zone, as a receipt
 // prints it.
 func (c WorkCalendar) Date(t time.Time) calendar.Date { return calendar.DateOf(t.In(c.loc)) }
+
+// CheckNewUnitTx is the directory's hook on a unit's creation (see
+// identity.Service.OnCreate): a mission in a country without calendar data
+// gets deadlines counted on Viet Nam's holidays and the host country's
+// weekend, so the creation is let through, and the administrator is
+// warned: in the log, and in the audit ledger with the creation
+// ("unit.calendar_fallback"), until a calendar file for the country is
+// added (internal/calendar/data).
+func (s *Service) CheckNewUnitTx(ctx context.Context, tx *store.Tx, u identity.Unit) error {
+	if !u.Kind.Mission() || calendar.HasData(u.Country) {
+		return nil
+	}
+	if _, _, err := calendar.ForMissionOrFallback(u.Country); err != nil {
+		return err
+	}
+	var weekend []string
+	for _, d := range calendar.HostWeekend(u.Country) {
+		weekend = append(weekend, d.String())
+	}
+	s.opts.Log.Warn("procedures: new mission in a country without calendar data: its deadlines count Viet Nam's holidays and the host country's weekend only; add a calendar file for the country",
+		"unit", u.Code, "country", u.Country, "weekend", strings.Join(weekend, ","))
+	o, ok := audit.OriginFrom(ctx)
+	if !ok {
+		o = audit.Origin{Actor: audit.System("procedures")}
+	}
+	e := o.Event("unit.calendar_fallback")
+	e.ResourceType, e.ResourceID, e.UnitID = "unit", u.Code, u.ID
+	e.Attrs = map[string]string{"country": u.Country, "calendar": "VN", "weekend": strings.Join(weekend, ",")}
+	return s.opts.Recorder.AppendTx(ctx, tx, e)
+}
