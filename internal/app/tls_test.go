@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"chancery/internal/config"
 )
 
 // writeSelfSigned writes a certificate for 127.0.0.1 and its key.
@@ -46,16 +48,7 @@ func writeSelfSigned(t *testing.T) (certFile, keyFile string) {
 func TestServeOverTLSSendsHSTSAndSecureCookies(t *testing.T) {
 	cfg := testConfig(t, false)
 	cfg.TLSCert, cfg.TLSKey = writeSelfSigned(t)
-	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
-	addr := <-addrc
+	_, addr := serveForReal(t, cfg)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := client.Get("https://" + addr.String() + "/console/login")
 	if err != nil {
@@ -70,10 +63,35 @@ func TestServeOverTLSSendsHSTSAndSecureCookies(t *testing.T) {
 			t.Errorf("cookie %s is not Secure and HttpOnly over TLS", c.Name)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+}
+
+// serveForReal builds the node for cfg and runs Serve, on the configured
+// address, until the test ends; it returns the node and the address it
+// listens on.
+func serveForReal(t *testing.T, cfg config.Config) (*App, net.Addr) {
+	t.Helper()
+	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return a, addr
+	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
+	return nil, nil
 }
 
 func TestPlainHTTPSendsNoHSTS(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -71,16 +70,7 @@ func TestMetricsAreServedOnlyWithTheScrapeTokenOrOnTheirOwnAddress(t *testing.T)
 
 	cfg = testConfig(t, false)
 	cfg.MetricsAddr = "127.0.0.1:0"
-	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
-	addr := <-addrc
+	a, addr := serveForReal(t, cfg)
 	metricsAddr, _ := a.metricsBound.Load().(string)
 	if status, body := get(t, "http://"+metricsAddr+"/metrics", nil); status != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("the metrics address %s answers %d %.200s", metricsAddr, status, body)
@@ -90,10 +80,6 @@ func TestMetricsAreServedOnlyWithTheScrapeTokenOrOnTheirOwnAddress(t *testing.T)
 	}
 	if status, _ := get(t, "http://"+addr.String()+"/metrics", nil); status == http.StatusOK {
 		t.Errorf("with --metrics-addr the public address still serves /metrics")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
