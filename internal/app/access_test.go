@@ -195,6 +195,17 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 			if _, ok := ruleInHandler[r.Pattern]; !ok {
 				noRule = append(noRule, r.Pattern+" ("+r.Access.String()+")")
 			}
+			// The kind of account is still the guard's: staff are refused
+			// a citizen's route, citizens a staff route. (Only the wrong
+			// kind is tried: the right one could sign itself out.)
+			for _, c := range callers {
+				if c.subject.Kind == r.Access.Who || r.Access.Citizens && c.subject.Kind == authz.Citizen {
+					continue
+				}
+				if rec := do(t, h, method, path, c.token); rec.Code != http.StatusForbidden {
+					t.Errorf("%s: %s %s = %d, want 403 (the route is for %s)", c.name, method, path, rec.Code, r.Access)
+				}
+			}
 			continue
 		}
 		for _, c := range callers {
