@@ -19,8 +19,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"chancery/internal/config"
 )
 
 // writeSelfSigned writes a certificate for 127.0.0.1 and its key.
@@ -63,35 +61,6 @@ func TestServeOverTLSSendsHSTSAndSecureCookies(t *testing.T) {
 			t.Errorf("cookie %s is not Secure and HttpOnly over TLS", c.Name)
 		}
 	}
-}
-
-// serveForReal builds the node for cfg and runs Serve, on the configured
-// address, until the test ends; it returns the node and the address it
-// listens on.
-func serveForReal(t *testing.T, cfg config.Config) (*App, net.Addr) {
-	t.Helper()
-	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case addr := <-addrc:
-		return a, addr
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	return nil, nil
 }
 
 func TestPlainHTTPSendsNoHSTS(t *testing.T) {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"testing"
+
+	"chancery/internal/config"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -124,4 +127,33 @@ func TestBehindATrustedProxyCookiesAreSecureAndClientsKeepTheirAddress(t *testin
 	if log := logs.String(); !strings.Contains(log, `"remote":"198.51.100.23"`) || strings.Contains(log, `"remote":"127.0.0.1"`) {
 		t.Errorf("the request log does not name the client behind the proxy:\n%s", log)
 	}
+}
+
+// serveForReal builds the node for cfg and runs Serve, on the configured
+// address, until the test ends; it returns the node and the address it
+// listens on.
+func serveForReal(t *testing.T, cfg config.Config) (*App, net.Addr) {
+	t.Helper()
+	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return a, addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	return nil, nil
 }
