@@ -9,7 +9,6 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
-	"chancery/internal/procedures"
 )
 
 // A clerk may not approve a dossier: the refusal is answered 403 and
@@ -19,24 +18,7 @@ import (
 func TestAClerksForbiddenApproveIsAuditedOnceWithItsReason(t *testing.T) {
 	a, base := serveDemo(t)
 	ctx := context.Background()
-	clerk, err := a.Identity.StaffByUsername(ctx, "paris.clerk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	paris, err := a.Identity.Unit(ctx, clerk.UnitID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(clerk.ID, clerk.Username), UnitID: clerk.UnitID})
-	form := map[string]any{
-		"applicant":     map[string]any{"full_name": "Trần Văn Minh", "id_type": "passport", "id_number": "C1234567", "email": "minh@example.com"},
-		"document_name": "Acte de naissance", "issuing_authority": "Mairie de Paris", "issue_date": "2020-01-10",
-		"issuing_country": "FR", "copies": 1, "delivery": "counter", "declaration": true,
-	}
-	d, err := a.Procedures.Submit(sctx, clerk.Subject(), procedures.Submission{Procedure: "1.900003", UnitCode: paris.Code, Channel: procedures.ChannelInPerson, Form: form, Receipt: "BL-DENIALS-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, clerk, _ := submitInParis(t, a)
 	token := mustLogin(t, base, "paris.clerk", a.cfg.DemoPassword, "")
 	denied := func() []audit.Event {
 		t.Helper()

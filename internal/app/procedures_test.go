@@ -139,8 +139,10 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 	}
 }
 
-func TestMergingAUnitMovesItsOpenDossiers(t *testing.T) {
-	a, _ := serveDemo(t)
+// submitInParis enters a dossier at the Paris embassy's counter as its
+// demo clerk, and returns it with the clerk and the embassy.
+func submitInParis(t *testing.T, a *App) (*procedures.Dossier, identity.StaffMember, identity.Unit) {
+	t.Helper()
 	ctx := context.Background()
 	clerk, err := a.Identity.StaffByUsername(ctx, "paris.clerk")
 	if err != nil {
@@ -160,6 +162,13 @@ func TestMergingAUnitMovesItsOpenDossiers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d, clerk, paris
+}
+
+func TestMergingAUnitMovesItsOpenDossiers(t *testing.T) {
+	a, _ := serveDemo(t)
+	ctx := context.Background()
+	d, _, paris := submitInParis(t, a)
 	into, err := a.Identity.UnitByCode(ctx, "000.00.03.G12")
 	if err != nil {
 		t.Fatal(err)

@@ -48,16 +48,7 @@ func writeSelfSigned(t *testing.T) (certFile, keyFile string) {
 func TestServeOverTLSSendsHSTSAndSecureCookies(t *testing.T) {
 	cfg := testConfig(t, false)
 	cfg.TLSCert, cfg.TLSKey = writeSelfSigned(t)
-	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
-	addr := <-addrc
+	_, addr := serveForReal(t, cfg)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := client.Get("https://" + addr.String() + "/console/login")
 	if err != nil {
@@ -71,10 +62,6 @@ func TestServeOverTLSSendsHSTSAndSecureCookies(t *testing.T) {
 		if !c.Secure || !c.HttpOnly {
 			t.Errorf("cookie %s is not Secure and HttpOnly over TLS", c.Name)
 		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"chancery/internal/config"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -71,16 +73,7 @@ func TestMetricsAreServedOnlyWithTheScrapeTokenOrOnTheirOwnAddress(t *testing.T)
 
 	cfg = testConfig(t, false)
 	cfg.MetricsAddr = "127.0.0.1:0"
-	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
-	addr := <-addrc
+	a, addr := serveForReal(t, cfg)
 	metricsAddr, _ := a.metricsBound.Load().(string)
 	if status, body := get(t, "http://"+metricsAddr+"/metrics", nil); status != http.StatusOK || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("the metrics address %s answers %d %.200s", metricsAddr, status, body)
@@ -90,10 +83,6 @@ func TestMetricsAreServedOnlyWithTheScrapeTokenOrOnTheirOwnAddress(t *testing.T)
 	}
 	if status, _ := get(t, "http://"+addr.String()+"/metrics", nil); status == http.StatusOK {
 		t.Errorf("with --metrics-addr the public address still serves /metrics")
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -138,4 +127,33 @@ func TestBehindATrustedProxyCookiesAreSecureAndClientsKeepTheirAddress(t *testin
 	if log := logs.String(); !strings.Contains(log, `"remote":"198.51.100.23"`) || strings.Contains(log, `"remote":"127.0.0.1"`) {
 		t.Errorf("the request log does not name the client behind the proxy:\n%s", log)
 	}
+}
+
+// serveForReal builds the node for cfg and runs Serve, on the configured
+// address, until the test ends; it returns the node and the address it
+// listens on.
+func serveForReal(t *testing.T, cfg config.Config) (*App, net.Addr) {
+	t.Helper()
+	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(addr net.Addr) { addrc <- addr }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case addr := <-addrc:
+		return a, addr
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	return nil, nil
 }

@@ -24,7 +24,8 @@ var templateFS embed.FS
 
 // Handler serves the ledger's JSON API and console pages to the staff
 // whose roles grant read (and, for exports, export) on audit events:
-// auditors and security officers.
+// auditors and security officers. Each of them sees only the events at
+// or below their clearance (see mayRead).
 //
 // Every route needs such a role, the routes a witness uses (the latest
 // checkpoint and the proofs) included. A transparency log of public

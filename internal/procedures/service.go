@@ -765,10 +765,12 @@ func (s *Service) complete(ctx context.Context, d *Dossier) error {
 	return err
 }
 
-// mayRead refuses, as absence, anyone but the applicant and the unit.
+// mayRead refuses, as absence, anyone but the applicant and the unit. The
+// refusal carries Decide's reason, so that it is audited with it.
 func (s *Service) mayRead(sub authz.Subject, d *Dossier) error {
-	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID, Owner: d.CitizenID}); dec != authz.Allowed {
-		return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, d.Code)
+	r := authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID, Owner: d.CitizenID}
+	if dec, reason := authz.Decide(sub, authz.Read, r); dec != authz.Allowed {
+		return fmt.Errorf("no dossier has code %s: %w", d.Code, authz.Refuse(authz.Concealed, reason, authz.Read, r, d.Code))
 	}
 	return nil
 }

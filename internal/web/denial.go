@@ -41,7 +41,8 @@ type denialSlot struct {
 type denialKey struct{}
 
 // RecordDenials calls record, before the response's status line is sent,
-// for every response that refuses a signed-in caller (staff or citizen):
+// for every response that refuses an authenticated caller (staff, a
+// citizen; not the node itself):
 // a 403, and a 404 that concealed an item (an *authz.Refusal with the
 // decision Concealed). It is the one place refusals are recorded, so that
 // each refused request is recorded once whichever handler refused it. A
@@ -120,8 +121,9 @@ func (w *denialWriter) recordIfRefused(code int) {
 		return
 	}
 	s.recorded = true // the status goes out once; so does its record
-	p := PrincipalFrom(w.r.Context())
-	if k := p.Subject.Kind; k != authz.Staff && k != authz.Citizen {
+	// Anyone authenticated but the node itself: staff, citizens, and
+	// whatever other principals authz comes to know.
+	if sub := PrincipalFrom(w.r.Context()).Subject; !sub.Authenticated() || sub.Kind == authz.System {
 		return
 	}
 	switch {

@@ -84,3 +84,29 @@ func TestSecureCookiesSwitchMarksEveryCookieSecure(t *testing.T) {
 		t.Error("no HSTS for a client that came over HTTPS through a trusted proxy")
 	}
 }
+
+// FuzzForwardingHeaders feeds the forwarding headers anything a client
+// could send: resolving never panics and always yields an address, and
+// from an untrusted peer the headers change nothing.
+func FuzzForwardingHeaders(f *testing.F) {
+	f.Add(`for="[2001:db8::7]:1234";proto=https, for=10.3.3.3`, "1.2.3.4, unknown, 10.7.7.7", "http, https")
+	f.Add("for=;;,,=", ",,,", "")
+	f.Add("\x00for=1.1.1.1", "[::1]:80", "HTTPS")
+	t := Transport{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	f.Fuzz(func(tb *testing.T, forwarded, xff, proto string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Forwarded"] = []string{forwarded}
+		r.Header["X-Forwarded-For"] = []string{xff}
+		r.Header["X-Forwarded-Proto"] = []string{proto}
+		r.RemoteAddr = "10.0.0.2:4000"
+		if addr, _ := t.resolve(r); addr == "" {
+			tb.Fatal("no client address")
+		} else if _, err := netip.ParseAddr(addr); err != nil {
+			tb.Fatalf("client %q is not an address", addr)
+		}
+		r.RemoteAddr = "203.0.113.9:4000"
+		if addr, https := t.resolve(r); addr != "203.0.113.9" || https {
+			tb.Fatalf("an untrusted peer's headers made the client %s (https %v)", addr, https)
+		}
+	})
+}
