@@ -229,22 +229,31 @@ func (a *App) createAdministrator(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create the administrator: %w", err)
 	}
+	// Administrators sign in with a second factor, and enrolling one
+	// takes a code someone else issued: at the first start nobody else
+	// exists, so the operator gets that code here.
+	code, expires, err := a.Auth.IssueEnrolmentCode(ctx, authz.Staff, admin.ID)
+	if err != nil {
+		return "", fmt.Errorf("issue the administrator's second-factor enrolment code: %w", err)
+	}
+	enrol := fmt.Sprintf("Administrator's second-factor enrolment code: %s (shown once; works until %s; enter it after signing in to set up an authenticator app)\n",
+		code, expires.UTC().Format(time.RFC3339))
 	if a.cfg.AdminPassword != "" {
 		if err := a.Auth.SetPassword(ctx, authz.Staff, admin.ID, a.cfg.AdminPassword, false); err != nil {
 			return "", fmt.Errorf("set the administrator's password from CHANCERY_ADMIN_PASSWORD: %w", err)
 		}
-		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n", nil
+		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n" + enrol, nil
 	}
 	otp, err := a.Auth.IssueOneTimePassword(ctx, authz.Staff, admin.ID)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp), nil
+	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp) + enrol, nil
 }
 
 func demoBanner(acc demo.Accounts, password string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance sign in with a TOTP code from the secret shown.\n", password)
+	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
 	for _, s := range acc.Staff {

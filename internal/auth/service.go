@@ -582,14 +582,69 @@ func (s *Service) openSecret(ctx context.Context, cred credential) ([]byte, erro
 	return key, nil
 }
 
-// EnrollTOTP starts (or resumes) enrolling a TOTP second factor for
-// kind/id and returns its base32 secret, for the person to add to an
-// authenticator app (see TOTPURI). The factor is not used until
-// ConfirmTOTP proves the app has it. Issuing a new secret is recorded in
-// the audit ledger ("totp.enroll", by the origin's actor). It returns
-// errs.ErrNotFound for an unknown account and errs.ErrConflict when a
-// factor is already enrolled.
-func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+// EnrolmentCodeTTL is how long an enrolment code from IssueEnrolmentCode
+// works: long enough to be handed over in person, short enough that one
+// mislaid does not lie about for good.
+const EnrolmentCodeTTL = 72 * time.Hour
+
+// hashEnrolmentCode returns the stored form of an enrolment code. A code
+// carries about 93 bits of entropy, so a plain SHA-256 keeps it safe.
+func hashEnrolmentCode(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueEnrolmentCode issues a one-time code with which kind/id enrols a
+// second factor (StartTOTPEnrolment), working for EnrolmentCodeTTL, and
+// returns it with its expiry, to be handed over out of band: the password
+// alone, whoever holds it, then enrols nothing. It cancels any enrolment
+// in progress, an earlier code or a secret shown but not confirmed. Who
+// may issue one is authz's (KindCredential, Create), decided by the
+// caller. The audit ledger records it ("totp.enrol_code", by the origin's
+// actor). It returns errs.ErrNotFound for an unknown account and
+// errs.ErrConflict when a factor is already enabled.
+func (s *Service) IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKind, id int64) (string, time.Time, error) {
+	k, err := kindName(kind)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if _, err := s.lookup(ctx, kind, id); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue enrolment code: %w", err)
+	}
+	e, err := byOrigin(ctx, actTOTPEnrolCode, k, id)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.clock()
+	code, expires := oneTimePassword(), now.Add(EnrolmentCodeTTL)
+	e.Attrs = map[string]string{"expires": expires.Format(time.RFC3339)}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		stored, err := putEnrolmentCode(ctx, tx, k, id, hashEnrolmentCode(code), expires, now)
+		if err != nil {
+			return err
+		}
+		if !stored {
+			return errTOTPEnrolled
+		}
+		return s.recordTx(ctx, tx, e)
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return code, expires, nil
+}
+
+// StartTOTPEnrolment uses the enrolment code an administrator or security
+// officer issued kind/id (IssueEnrolmentCode) to start enrolling a TOTP
+// second factor, and returns its base32 secret for the person to add to
+// an authenticator app (see TOTPURI). The code works once: the secret is
+// shown this time only, and starting again needs a new code. The factor
+// is not used until ConfirmTOTP proves the app has it. The audit ledger
+// records the start ("totp.enroll", by the origin's actor) or its refusal.
+// A wrong, used or expired code is an error on the field
+// "enrolment_code" (errs.ErrInvalid); an account with a factor already
+// enabled gets errs.ErrConflict, an unknown one errs.ErrNotFound.
+func (s *Service) StartTOTPEnrolment(ctx context.Context, kind authz.PrincipalKind, id int64, code string) (string, error) {
 	k, err := kindName(kind)
 	if err != nil {
 		return "", err
@@ -597,22 +652,56 @@ func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id i
 	if _, err := s.lookup(ctx, kind, id); err != nil {
 		return "", fmt.Errorf("enrol second factor: %w", err)
 	}
-	cred, err := getCredential(ctx, s.db, k, id)
-	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+	e, err := byOrigin(ctx, actTOTPEnroll, k, id)
+	if err != nil {
 		return "", err
 	}
-	if cred.totpEnabled {
+	if enabled, err := s.totpEnabled(ctx, kind, id); err != nil {
+		return "", err
+	} else if enabled {
 		return "", errTOTPEnrolled
 	}
-	if cred.totpSecret != nil {
-		// Resume: a reloaded page shows the secret the app may already hold.
-		key, err := s.openSecret(ctx, cred)
-		if err != nil {
-			return "", err
-		}
-		return totpEncoding.EncodeToString(key), nil
+	key := newTOTPSecret()
+	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
+	if err != nil {
+		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
 	}
-	e, err := byOrigin(ctx, actTOTPEnroll, k, id)
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		// Claiming the code and storing the secret are one update: of two
+		// requests with one code, only one gets a secret.
+		claimed, err := claimEnrolmentCode(ctx, tx, k, id, hashEnrolmentCode(strings.TrimSpace(code)), sealed, s.clock())
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return errEnrolmentCode
+		}
+		return s.recordTx(ctx, tx, e)
+	})
+	if errors.Is(err, errEnrolmentCode) {
+		return "", s.refused(ctx, e, errEnrolmentCode)
+	}
+	if err != nil {
+		return "", err
+	}
+	return totpEncoding.EncodeToString(key), nil
+}
+
+// ProvisionTOTP gives kind/id an enabled TOTP second factor at once and
+// returns its base32 secret, for seeding accounts whose secrets the
+// operator hands over with the rest of the seeded data (the demo's). It
+// is not reachable from any route: people enrol with an enrolment code.
+// The audit ledger records it ("totp.provision", by the origin's actor).
+// It returns errs.ErrConflict when a factor is already enabled.
+func (s *Service) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	k, err := kindName(kind)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.lookup(ctx, kind, id); err != nil {
+		return "", fmt.Errorf("provision second factor: %w", err)
+	}
+	e, err := byOrigin(ctx, actTOTPProvision, k, id)
 	if err != nil {
 		return "", err
 	}
@@ -622,8 +711,12 @@ func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id i
 		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := putTOTPSecret(ctx, tx, k, id, sealed, s.clock()); err != nil {
+		stored, err := putEnabledTOTP(ctx, tx, k, id, sealed, s.clock())
+		if err != nil {
 			return err
+		}
+		if !stored {
+			return errTOTPEnrolled
 		}
 		return s.recordTx(ctx, tx, e)
 	})

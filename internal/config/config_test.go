@@ -75,7 +75,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention", "smtp", "mail-from"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "oidc-email-domains", "oidc-mfa", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "public-url", "exchange-retention", "smtp", "mail-from"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}
@@ -159,5 +159,18 @@ func TestBadMailSettingsAreRefusedClearly(t *testing.T) {
 	_, err := ParseServe([]string{"--smtp", "smtp://u:s3cret@mail.example?starttls=maybe"}, io.Discard)
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("error %v shows the password", err)
+	}
+}
+
+func TestOIDCTrustIsOffUnlessConfigured(t *testing.T) {
+	c, err := ParseServe([]string{"--oidc-issuer", "https://idp", "--oidc-client-id", "c"}, io.Discard)
+	if err != nil || c.OIDCMFA || len(c.OIDCEmailDomains) != 0 {
+		t.Fatalf("defaults = mfa %v, domains %q, %v; want no trust in amr or e-mail", c.OIDCMFA, c.OIDCEmailDomains, err)
+	}
+	t.Setenv("CHANCERY_OIDC_EMAIL_DOMAINS", " mofa.gov.vn, ,vn.mofa.example ")
+	t.Setenv("CHANCERY_OIDC_MFA", "true")
+	c, err = ParseServe(nil, io.Discard)
+	if err != nil || !c.OIDCMFA || strings.Join(c.OIDCEmailDomains, "|") != "mofa.gov.vn|vn.mofa.example" {
+		t.Fatalf("from the environment = mfa %v, domains %q, %v", c.OIDCMFA, c.OIDCEmailDomains, err)
 	}
 }

@@ -47,7 +47,7 @@ func (c *creds) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, i
 	return nil
 }
 
-func (c *creds) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+func (c *creds) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.totp[key(kind, id)] = true
@@ -160,7 +160,7 @@ func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 			if c.passwords[key(authz.Staff, m.ID)] != "password" {
 				t.Errorf("%s has no demo password", a.Username)
 			}
-			cleared := m.Clearance > authz.Unclassified
+			cleared := m.Subject().NeedsSecondFactor()
 			if cleared != c.totp[key(authz.Staff, m.ID)] || cleared != (a.TOTPSecret != "") {
 				t.Errorf("%s (clearance %s): TOTP enrolled %v, secret %q", a.Username, m.Clearance, c.totp[key(authz.Staff, m.ID)], a.TOTPSecret)
 			}
