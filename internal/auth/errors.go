@@ -51,6 +51,8 @@ var (
 		"the Authorization header must be \"Bearer <token>\" with the token from POST /api/v1/auth/login")
 	errTOTPEnrolled = newAuthError(errs.ErrConflict, "totp_enrolled", "auth.error.totp_enrolled", "",
 		"a second factor is already enrolled; ask an administrator to reset it")
+	errLevelAboveClearance = newAuthError(errs.ErrInvalid, "level_above_clearance", "auth.error.level", "level",
+		"the working level asked for is above your clearance; choose your clearance or a lower level")
 	errEnrolmentCode = newAuthError(errs.ErrInvalid, "enrolment_code_invalid", "auth.error.enrolment_code", "enrolment_code",
 		"the enrolment code is wrong, expired or already used; ask an administrator or a security officer for a new one")
 	errNoEnrolment = newAuthError(errs.ErrConflict, "no_enrolment", "auth.error.no_enrolment", "",

@@ -155,6 +155,21 @@ type loginBody struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	TOTP     string `json:"totp"`
+	// Level is the session's working level; empty: the clearance.
+	Level string `json:"level"`
+}
+
+// parseLevel parses the working level asked for at sign-in: empty is nil,
+// the clearance.
+func parseLevel(s string) (*authz.Level, error) {
+	if s == "" {
+		return nil, nil
+	}
+	l, err := authz.ParseLevel(s)
+	if err != nil {
+		return nil, fieldError("level", "auth.error.level_unknown", err.Error())
+	}
+	return &l, nil
 }
 
 // loginResponse answers a successful POST /api/v1/auth/login.
@@ -179,8 +194,13 @@ func (h *Handler) apiLogin(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, errs.Invalid("password", "is required"))
 		return
 	}
+	level, err := parseLevel(body.Level)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	sess, err := h.svc.Login(r.Context(), LoginRequest{Kind: authz.Staff, Username: body.Username, Password: body.Password,
-		TOTP: body.TOTP, Address: web.ClientAddr(r), UserAgent: r.UserAgent()})
+		TOTP: body.TOTP, Address: web.ClientAddr(r), UserAgent: r.UserAgent(), Level: level})
 	if err != nil {
 		h.apiError(w, r, err)
 		return
@@ -218,14 +238,16 @@ type meResponse struct {
 	UnitID    int64       `json:"unit_id"`
 	Roles     []string    `json:"roles"`
 	Clearance authz.Level `json:"clearance"`
-	Stage     string      `json:"stage"`
+	// SessionLevel is the level the session works at (≤ Clearance).
+	SessionLevel authz.Level `json:"session_level"`
+	Stage        string      `json:"stage"`
 }
 
 // apiMe describes the signed-in staff member.
 func (h *Handler) apiMe(w http.ResponseWriter, r *http.Request) {
 	p := web.PrincipalFrom(r.Context())
 	web.JSON(w, r, http.StatusOK, meResponse{ID: p.Subject.ID, Username: p.Username, Name: p.Name, UnitID: p.Subject.Unit,
-		Roles: p.Subject.Roles.Names(), Clearance: p.Subject.Clearance, Stage: p.Stage})
+		Roles: p.Subject.Roles.Names(), Clearance: p.Subject.Clearance, SessionLevel: p.Subject.Session, Stage: p.Stage})
 }
 
 // enrolmentBody is the body of POST /api/v1/auth/totp/enrolment.

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/web"
 )
@@ -107,11 +108,19 @@ type oidcFlight struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"` // the PKCE code verifier
 	Next     string `json:"next,omitempty"`
+	// Level is the working level asked for (?level=); empty: the
+	// clearance.
+	Level string `json:"l,omitempty"`
 }
 
 // oidcLogin sends the browser to the identity provider.
 func (h *Handler) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	f := oidcFlight{State: newToken(), Nonce: newToken(), Verifier: oauth2.GenerateVerifier(), Next: nextParam(r)}
+	if _, err := parseLevel(r.FormValue("level")); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	f.Level = r.FormValue("level")
 	b, err := json.Marshal(f)
 	if err != nil {
 		web.Error(w, r, fmt.Errorf("start OIDC sign-in: %w", err))
@@ -156,7 +165,8 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		failed()
 		return
 	}
-	sess, err := h.oidc.svc.loginOIDC(r.Context(), id, web.ClientAddr(r), r.UserAgent())
+	level, _ := parseLevel(f.Level) // checked when the flight began
+	sess, err := h.oidc.svc.loginOIDC(r.Context(), id, level, web.ClientAddr(r), r.UserAgent())
 	if err != nil {
 		h.renderLogin(w, r, web.Console, "", err)
 		return
@@ -242,9 +252,10 @@ func (o *OIDC) identity(issuer, subject, username, email string, emailVerified b
 // verified address in one of them. Staff who must use a second factor
 // still need Chancery's own unless a provider configured as MFA-capable
 // says it used one: the session then starts at StageVerifyTOTP (or
-// StageEnrollTOTP when none is enrolled). The audit ledger records the
-// sign-in or its refusal ("login" with the method "oidc" or "oidc_mfa").
-func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userAgent string) (Session, error) {
+// StageEnrollTOTP when none is enrolled). The session works at level (nil:
+// the clearance). The audit ledger records the sign-in or its refusal
+// ("login" with the method "oidc" or "oidc_mfa").
+func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, level *authz.Level, address, userAgent string) (Session, error) {
 	if id.EmailRequired && id.Email == "" {
 		return Session{}, s.oidcRefused(ctx, id, address, errOIDCEmail)
 	}
@@ -258,6 +269,9 @@ func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userA
 	p := staffPrincipal(m)
 	if p.disabled {
 		return Session{}, s.refused(ctx, attempt{account: p, address: address, method: methodOIDC}.event(ctx), errDisabled)
+	}
+	if p, err = withWorkingLevel(p, level); err != nil {
+		return Session{}, s.refused(ctx, attempt{account: p, address: address, method: methodOIDC}.event(ctx), err)
 	}
 	totp, err := s.totpEnabled(ctx, p.kind, p.id)
 	if err != nil {

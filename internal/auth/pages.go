@@ -28,6 +28,14 @@ type field struct {
 	Required     bool
 	Hint         string
 	Error        string
+	// Options, when set, make the control a select of them.
+	Options []option
+}
+
+// option is a choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
 }
 
 // DescribedBy lists the ids of the hint and error, for aria-describedby.
@@ -210,8 +218,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, surface string) 
 		err = fieldError("password", "auth.error.required", "is required")
 	default:
 		var sess Session
+		var level *authz.Level
+		if level, err = parseLevel(r.PostFormValue("level")); err != nil {
+			break
+		}
 		sess, err = h.svc.Login(r.Context(), LoginRequest{Kind: surfaceKind(surface), Username: username, Password: password,
-			TOTP: r.PostFormValue("totp"), Address: web.ClientAddr(r), UserAgent: r.UserAgent()})
+			TOTP: r.PostFormValue("totp"), Address: web.ClientAddr(r), UserAgent: r.UserAgent(), Level: level})
 		if err == nil {
 			setSessionCookies(w, r, sess)
 			http.Redirect(w, r, stageURL(surface, sess.Stage, nextParam(r)), http.StatusSeeOther)
@@ -242,9 +254,24 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 		}
 		v.Form.Fields = append(v.Form.Fields, code)
 	}
+	if !citizen {
+		v.Form.Fields = append(v.Form.Fields, levelField(page, r.PostFormValue("level")))
+	}
 	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "login", web.View[loginView]{Page: page, Data: v})
 	}
+}
+
+// levelField is the control for the session's working level: the
+// clearance unless a lower one is chosen, so that what the session
+// creates is classified at least at that level.
+func levelField(page web.Page, chosen string) field {
+	f := field{ID: "level", Label: page.T("auth.level"), Hint: page.T("auth.level.hint"),
+		Options: []option{{Value: "", Label: page.T("auth.level.clearance"), Selected: chosen == ""}}}
+	for l := authz.Unclassified; l.Valid(); l++ {
+		f.Options = append(f.Options, option{Value: l.String(), Label: page.T("identity.level." + l.String()), Selected: chosen == l.String()})
+	}
+	return f
 }
 
 // codeField is the control for an authenticator code.

@@ -212,6 +212,10 @@ type LoginRequest struct {
 	// empty one escapes that limit (but not the account lockout).
 	Address   string
 	UserAgent string
+	// Level is the level the session is to work at (authz.Subject.Session),
+	// at most the clearance; nil works at the clearance. What is created
+	// in the session is classified at least at this level.
+	Level *authz.Level
 }
 
 // Login checks a sign-in attempt and opens a session. The session's Stage
@@ -302,6 +306,9 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 			return Session{}, p, err
 		}
 	}
+	if p, err = withWorkingLevel(p, req.Level); err != nil {
+		return Session{}, p, err
+	}
 	rehash := ""
 	if weak {
 		if rehash, err = s.hash(ctx, req.Password); err != nil {
@@ -320,6 +327,22 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 	}
 	sess, err := s.openSession(ctx, p, stage, methodPassword, req.Address, req.UserAgent, now)
 	return sess, p, err
+}
+
+// withWorkingLevel returns p set to work at level (nil: at its clearance,
+// the highest it may). A level above the clearance is refused: a session
+// never works, or classifies what it creates, above what its holder may
+// read.
+func withWorkingLevel(p principal, level *authz.Level) (principal, error) {
+	p.subject.Session = p.subject.Clearance
+	if level == nil {
+		return p, nil
+	}
+	if *level > p.subject.Clearance {
+		return p, errLevelAboveClearance
+	}
+	p.subject.Session = *level
+	return p, nil
 }
 
 // checkCode checks a sign-in's TOTP code against the account's enrolled
@@ -416,7 +439,8 @@ func hashToken(token string) (string, bool) {
 // maxUserAgent bounds the stored User-Agent, which the client chooses.
 const maxUserAgent = 256
 
-// openSession starts a session for p at stage, sweeps away expired ones
+// openSession starts a session for p at stage, working at the level of
+// p.subject.Session (see withWorkingLevel), sweeps away expired ones
 // and records the sign-in in the audit ledger ("login" by p, with the
 // method, stage and address), in one transaction.
 func (s *Service) openSession(ctx context.Context, p principal, stage, method, address, userAgent string, now time.Time) (Session, error) {
@@ -431,7 +455,7 @@ func (s *Service) openSession(ctx context.Context, p principal, stage, method, a
 		userAgent = userAgent[:maxUserAgent]
 	}
 	row := sessionRow{hash: hash, kind: kind, id: p.id, stage: stage, method: method, csrf: sess.CSRF,
-		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now}
+		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now, level: p.subject.Session}
 	e := signedIn(ctx, p, method, stage, address)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := sweepSessions(ctx, tx, now, now.Add(-s.staffTTL.Idle), now.Add(-s.citTTL.Idle)); err != nil {
@@ -514,6 +538,9 @@ func (s *Service) session(ctx context.Context, token string, now time.Time) (ses
 	if err != nil {
 		return row, principal{}, fmt.Errorf("load session's %s %d: %w", row.kind, row.id, err)
 	}
+	// The session works at the level chosen at sign-in, or lower when
+	// the clearance has been lowered since.
+	p.subject.Session = min(row.level, p.subject.Clearance)
 	// A clearance raised since sign-in makes the second factor due now,
 	// unless the identity provider vouched for one.
 	if row.stage == StageFull && p.cleared() && !row.totpEnabled && row.method != methodOIDCMFA {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 )
@@ -174,14 +175,16 @@ type sessionRow struct {
 	createdAt time.Time
 	expiresAt time.Time
 	lastSeen  time.Time
+	// level is the level the session works at (authz.Subject.Session).
+	level authz.Level
 	// totpEnabled is read from the principal's credentials.
 	totpEnabled bool
 }
 
 func insertSession(ctx context.Context, q store.Queryer, r sessionRow) error {
 	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO sessions (token_hash, principal_kind, principal_id, stage,
-		method, csrf, address, user_agent, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.hash, r.kind, r.id, r.stage, r.method, r.csrf, r.address, r.userAgent, r.createdAt, r.expiresAt, r.lastSeen)
+		method, csrf, address, user_agent, created_at, expires_at, last_seen_at, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.hash, r.kind, r.id, r.stage, r.method, r.csrf, r.address, r.userAgent, r.createdAt, r.expiresAt, r.lastSeen, int(r.level))
 	if err != nil {
 		return fmt.Errorf("store session of %s %d: %w", r.kind, r.id, err)
 	}
@@ -193,11 +196,12 @@ func insertSession(ctx context.Context, q store.Queryer, r sessionRow) error {
 func sessionByHash(ctx context.Context, q store.Queryer, hash string) (sessionRow, error) {
 	r := sessionRow{hash: hash}
 	var totp sql.NullBool
+	var level int
 	err := q.QueryRowContext(ctx, q.Rebind(`SELECT s.principal_kind, s.principal_id, s.stage, s.method, s.csrf,
-		s.address, s.user_agent, s.created_at, s.expires_at, s.last_seen_at, c.totp_enabled
+		s.address, s.user_agent, s.created_at, s.expires_at, s.last_seen_at, c.totp_enabled, s.level
 		FROM sessions s LEFT JOIN credentials c ON c.principal_kind = s.principal_kind AND c.principal_id = s.principal_id
 		WHERE s.token_hash = ?`), hash).
-		Scan(&r.kind, &r.id, &r.stage, &r.method, &r.csrf, &r.address, &r.userAgent, &r.createdAt, &r.expiresAt, &r.lastSeen, &totp)
+		Scan(&r.kind, &r.id, &r.stage, &r.method, &r.csrf, &r.address, &r.userAgent, &r.createdAt, &r.expiresAt, &r.lastSeen, &totp, &level)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("session: %w", errs.ErrNotFound)
 	}
@@ -206,6 +210,7 @@ func sessionByHash(ctx context.Context, q store.Queryer, hash string) (sessionRo
 	}
 	r.createdAt, r.expiresAt, r.lastSeen = r.createdAt.UTC(), r.expiresAt.UTC(), r.lastSeen.UTC()
 	r.totpEnabled = totp.Valid && totp.Bool
+	r.level = min(authz.Level(level), authz.TopSecret)
 	return r, nil
 }
 
