@@ -631,14 +631,7 @@ func hashEnrolmentCode(code string) string {
 // actor). It returns errs.ErrNotFound for an unknown account and
 // errs.ErrConflict when a factor is already enabled.
 func (s *Service) IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKind, id int64) (string, time.Time, error) {
-	k, err := kindName(kind)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if _, err := s.lookup(ctx, kind, id); err != nil {
-		return "", time.Time{}, fmt.Errorf("issue enrolment code: %w", err)
-	}
-	e, err := byOrigin(ctx, actTOTPEnrolCode, k, id)
+	k, e, err := s.credentialEvent(ctx, actTOTPEnrolCode, kind, id)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -668,18 +661,12 @@ func (s *Service) IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKi
 // shown this time only, and starting again needs a new code. The factor
 // is not used until ConfirmTOTP proves the app has it. The audit ledger
 // records the start ("totp.enroll", by the origin's actor) or its refusal.
-// A wrong, used or expired code is an error on the field
-// "enrolment_code" (errs.ErrInvalid); an account with a factor already
-// enabled gets errs.ErrConflict, an unknown one errs.ErrNotFound.
+// A wrong, used or expired code is refused with errs.ErrInvalid (code
+// enrolment_code_invalid, on the field "enrolment_code"); an account with
+// a factor already enabled gets errs.ErrConflict, an unknown one
+// errs.ErrNotFound.
 func (s *Service) StartTOTPEnrolment(ctx context.Context, kind authz.PrincipalKind, id int64, code string) (string, error) {
-	k, err := kindName(kind)
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.lookup(ctx, kind, id); err != nil {
-		return "", fmt.Errorf("enrol second factor: %w", err)
-	}
-	e, err := byOrigin(ctx, actTOTPEnroll, k, id)
+	k, e, err := s.credentialEvent(ctx, actTOTPEnroll, kind, id)
 	if err != nil {
 		return "", err
 	}
@@ -688,30 +675,16 @@ func (s *Service) StartTOTPEnrolment(ctx context.Context, kind authz.PrincipalKi
 	} else if enabled {
 		return "", errTOTPEnrolled
 	}
-	key := newTOTPSecret()
-	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
-	if err != nil {
-		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
-	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		// Claiming the code and storing the secret are one update: of two
-		// requests with one code, only one gets a secret.
-		claimed, err := claimEnrolmentCode(ctx, tx, k, id, hashEnrolmentCode(strings.TrimSpace(code)), sealed, s.clock())
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			return errEnrolmentCode
-		}
-		return s.recordTx(ctx, tx, e)
+	// Claiming the code and storing the secret are one update: of two
+	// requests with one code, only one gets a secret.
+	hash := hashEnrolmentCode(strings.TrimSpace(code))
+	secret, err := s.storeSecret(ctx, k, id, e, errEnrolmentCode, func(tx *store.Tx, sealed []byte) (bool, error) {
+		return claimEnrolmentCode(ctx, tx, k, id, hash, sealed, s.clock())
 	})
 	if errors.Is(err, errEnrolmentCode) {
 		return "", s.refused(ctx, e, errEnrolmentCode)
 	}
-	if err != nil {
-		return "", err
-	}
-	return totpEncoding.EncodeToString(key), nil
+	return secret, err
 }
 
 // ProvisionTOTP gives kind/id an enabled TOTP second factor at once and
@@ -721,29 +694,47 @@ func (s *Service) StartTOTPEnrolment(ctx context.Context, kind authz.PrincipalKi
 // The audit ledger records it ("totp.provision", by the origin's actor).
 // It returns errs.ErrConflict when a factor is already enabled.
 func (s *Service) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	k, e, err := s.credentialEvent(ctx, actTOTPProvision, kind, id)
+	if err != nil {
+		return "", err
+	}
+	return s.storeSecret(ctx, k, id, e, errTOTPEnrolled, func(tx *store.Tx, sealed []byte) (bool, error) {
+		return putEnabledTOTP(ctx, tx, k, id, sealed, s.clock())
+	})
+}
+
+// credentialEvent checks that kind/id is an account and returns its
+// storage kind and the event of action on its credentials by the origin's
+// actor.
+func (s *Service) credentialEvent(ctx context.Context, action string, kind authz.PrincipalKind, id int64) (string, audit.Event, error) {
 	k, err := kindName(kind)
 	if err != nil {
-		return "", err
+		return "", audit.Event{}, err
 	}
 	if _, err := s.lookup(ctx, kind, id); err != nil {
-		return "", fmt.Errorf("provision second factor: %w", err)
+		return "", audit.Event{}, fmt.Errorf("%s: %w", action, err)
 	}
-	e, err := byOrigin(ctx, actTOTPProvision, k, id)
-	if err != nil {
-		return "", err
-	}
+	e, err := byOrigin(ctx, action, k, id)
+	return k, e, err
+}
+
+// storeSecret makes a new TOTP secret for k/id, seals it and stores it
+// with put in one transaction with e, and returns it in base32. When put
+// stores nothing it fails with refusal.
+func (s *Service) storeSecret(ctx context.Context, k string, id int64, e audit.Event, refusal error,
+	put func(tx *store.Tx, sealed []byte) (bool, error)) (string, error) {
 	key := newTOTPSecret()
 	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
 	if err != nil {
 		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		stored, err := putEnabledTOTP(ctx, tx, k, id, sealed, s.clock())
+		stored, err := put(tx, sealed)
 		if err != nil {
 			return err
 		}
 		if !stored {
-			return errTOTPEnrolled
+			return refusal
 		}
 		return s.recordTx(ctx, tx, e)
 	})
@@ -766,7 +757,7 @@ func (s *Service) totpEnabled(ctx context.Context, kind authz.PrincipalKind, id 
 	return cred.totpEnabled, err
 }
 
-// ConfirmTOTP enables the second factor that EnrollTOTP started, once code
+// ConfirmTOTP enables the second factor that StartTOTPEnrolment started, once code
 // shows the authenticator app produces its codes, and moves the account's
 // sessions waiting at StageEnrollTOTP to StageFull, recording it in the
 // audit ledger ("totp.confirm", by the origin's actor). A wrong code is an

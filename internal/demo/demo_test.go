@@ -54,20 +54,30 @@ func (c *creds) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id 
 	return "SECRET" + key(kind, id), nil
 }
 
+// newDirectory returns the directory on db recording in an audit ledger,
+// which it also returns with the keyring (holding purposes) the ledger
+// signs with; the ledger closes when t ends.
+func newDirectory(t testing.TB, db *store.DB, purposes ...string) (*identity.Service, *audit.Ledger, *keys.Ring) {
+	t.Helper()
+	ctx := context.Background()
+	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}, Purposes: purposes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := audit.New(ctx, db, ring, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ledger.Close() })
+	dir := identity.NewService(db, nil)
+	dir.SetRecorder(ledger)
+	return dir, ledger, ring
+}
+
 func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ledger, err := audit.New(ctx, db, ring, audit.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ledger.Close()
-		dir := identity.NewService(db, nil)
-		dir.SetRecorder(ledger)
+		dir, ledger, _ := newDirectory(t, db)
 		c := &creds{passwords: map[string]string{}, totp: map[string]bool{}}
 		acc, err := demo.Seed(ctx, dir, c, "password")
 		if err != nil {

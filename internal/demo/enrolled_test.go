@@ -10,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
 	"chancery/internal/demo"
-	"chancery/internal/identity"
-	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -45,17 +42,7 @@ func totpAt(t *testing.T, secret string, at time.Time) string {
 func TestDemoAccountsAreFullyEnrolled(t *testing.T) {
 	db := storetest.MustOpen(t, store.SQLite)
 	ctx := context.Background()
-	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}, Purposes: []string{auth.SealPurpose}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ledger, err := audit.New(ctx, db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ledger.Close()
-	dir := identity.NewService(db, nil)
-	dir.SetRecorder(ledger)
+	dir, ledger, ring := newDirectory(t, db, auth.SealPurpose)
 	now := time.Now().UTC()
 	svc := auth.New(db, dir, ring, auth.Options{Recorder: ledger, Now: func() time.Time { return now },
 		Params: auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})

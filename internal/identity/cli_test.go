@@ -206,12 +206,7 @@ func TestUserCommand(t *testing.T) {
 func TestUserCommandVouchesForSignIn(t *testing.T) {
 	c := newCLI(t)
 	ctx := testCtx
-	root, err := c.svc.CreateUnit(ctx, "t", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "MOFA",
-		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := mustStaff(t, c.svc, "nguyen.an", root.ID, authz.Administrator)
+	m := mustStaff(t, c.svc, "nguyen.an", newTree(t, c.svc).root.ID, authz.Administrator)
 	if out := c.must("user", "enrolment-code", "nguyen.an"); !regexp.MustCompile(`^enrolment code for nguyen\.an: enrol-\d+-1 \(works once, until 2026-03-05T08:00:00Z\)\n$`).MatchString(out) {
 		t.Fatalf("enrolment-code printed %q", out)
 	}

@@ -40,6 +40,19 @@ func issueEnrolmentCode(ctx context.Context, svc *Service, creds Credentials, id
 	return m, code, expires, nil
 }
 
+// vouchedEnrolmentCode issues the enrolment code that r asks for, for the
+// staff member its path names, if its caller may.
+func (h *Handler) vouchedEnrolmentCode(r *http.Request) (StaffMember, string, time.Time, error) {
+	id, err := pathID(r)
+	if err == nil {
+		err = mayVouch(r, authz.Create, id)
+	}
+	if err != nil {
+		return StaffMember{}, "", time.Time{}, err
+	}
+	return issueEnrolmentCode(r.Context(), h.svc, h.creds, id)
+}
+
 // enrolmentCode is the answer to POST /api/v1/users/{id}/enrolment-code:
 // the code is shown this once and never again.
 type enrolmentCode struct {
@@ -48,15 +61,7 @@ type enrolmentCode struct {
 }
 
 func (h *Handler) apiEnrolmentCode(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err == nil {
-		err = mayVouch(r, authz.Create, id)
-	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	_, code, expires, err := issueEnrolmentCode(r.Context(), h.svc, h.creds, id)
+	_, code, expires, err := h.vouchedEnrolmentCode(r)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -73,15 +78,7 @@ type enrolmentCodeData struct {
 }
 
 func (h *Handler) postEnrolmentCode(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err == nil {
-		err = mayVouch(r, authz.Create, id)
-	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	m, code, expires, err := issueEnrolmentCode(r.Context(), h.svc, h.creds, id)
+	m, code, expires, err := h.vouchedEnrolmentCode(r)
 	if err != nil {
 		web.Error(w, r, err)
 		return
