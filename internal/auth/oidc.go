@@ -53,7 +53,6 @@ type OIDC struct {
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	client   *http.Client
-	issuer   string
 	domains  []string // lower case
 	mfa      bool
 }
@@ -88,7 +87,6 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, svc *Service) (*OIDC, error) {
 			Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email"}},
 		verifier: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		client:   client,
-		issuer:   cfg.Issuer,
 		domains:  domains,
 		mfa:      cfg.MFA,
 	}, nil
@@ -219,15 +217,18 @@ func (o *OIDC) identify(ctx context.Context, code string, f oidcFlight) (oidcIde
 		return oidcIdentity{}, errors.New("the ID token's nonce is not this sign-in's")
 	}
 	var claims struct {
-		PreferredUsername string   `json:"preferred_username"`
-		Email             string   `json:"email"`
-		EmailVerified     bool     `json:"email_verified"`
-		AMR               []string `json:"amr"`
+		PreferredUsername string `json:"preferred_username"`
+		Email             string `json:"email"`
+		// EmailVerified is a JSON boolean, or the string "true" as some
+		// providers send it.
+		EmailVerified any      `json:"email_verified"`
+		AMR           []string `json:"amr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return oidcIdentity{}, fmt.Errorf("read the ID token's claims: %w", err)
 	}
-	return o.identity(idt.Issuer, idt.Subject, claims.PreferredUsername, claims.Email, claims.EmailVerified, claims.AMR), nil
+	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
+	return o.identity(idt.Issuer, idt.Subject, claims.PreferredUsername, claims.Email, verified, claims.AMR), nil
 }
 
 // identity applies the provider's configuration to the claims of a

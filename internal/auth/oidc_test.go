@@ -485,3 +485,36 @@ func TestNewOIDCNeedsACompleteReachableProvider(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCBelievesOnlyWhatItIsConfiguredTo pins which claims count: an
+// e-mail address only when verified and in a configured domain (case
+// aside), amr only from a provider configured as MFA-capable.
+func TestOIDCBelievesOnlyWhatItIsConfiguredTo(t *testing.T) {
+	strict := &OIDC{domains: []string{"mofa.gov.vn"}}
+	trusting := &OIDC{domains: []string{"mofa.gov.vn"}, mfa: true}
+	for _, tc := range []struct {
+		name      string
+		o         *OIDC
+		email     string
+		verified  bool
+		amr       []string
+		wantEmail string
+		wantMFA   bool
+	}{
+		{"verified, in the domain", strict, "an@Mofa.Gov.VN", true, nil, "an@Mofa.Gov.VN", false},
+		{"unverified", strict, "an@mofa.gov.vn", false, nil, "", false},
+		{"a subdomain is another domain", strict, "an@evil.mofa.gov.vn", true, nil, "", false},
+		{"a look-alike", strict, "an@mofa.gov.vn.evil.example", true, nil, "", false},
+		{"no domains configured: e-mail unused", &OIDC{}, "an@mofa.gov.vn", true, nil, "", false},
+		{"amr from a provider not MFA-capable", strict, "", false, []string{"mfa", "otp", "hwk"}, "", false},
+		{"amr from an MFA-capable provider", trusting, "", false, []string{"pwd", "otp"}, "", true},
+		{"a password is no second factor", trusting, "", false, []string{"pwd"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := tc.o.identity("https://idp", "sub", "", tc.email, tc.verified, tc.amr)
+			if id.Email != tc.wantEmail || id.MFA != tc.wantMFA || id.Issuer != "https://idp" || id.Subject != "sub" {
+				t.Fatalf("identity = %+v; want e-mail %q, MFA %v", id, tc.wantEmail, tc.wantMFA)
+			}
+		})
+	}
+}
