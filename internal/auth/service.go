@@ -229,7 +229,9 @@ type LoginRequest struct {
 // Login returns an errs.ErrUnauthenticated error for wrong credentials, a
 // missing second-factor code (code "totp_required") or a wrong one;
 // errs.ErrForbidden for a disabled account (told only to whoever gave its
-// password); and errs.ErrRateLimited, saying when to retry, for a locked
+// password); errs.ErrInvalid (code level_above_clearance) for a working
+// level above the clearance (told only to whoever gave the password and
+// code); and errs.ErrRateLimited, saying when to retry, for a locked
 // account or an address that failed too often. Wrong passwords and codes
 // count towards the account's lockout and the address's limit.
 //
