@@ -332,10 +332,10 @@ func userCredential(ctx context.Context, svc *Service, creds Credentials, sub st
 		}
 		fmt.Fprintf(stdout, "%s signs in through %s as %q\n", m.Username, *issuer, *subject)
 	case "unlink-oidc":
-		if err := svc.UnlinkOIDCSubject(ctx, m.ID); err != nil {
+		if err := unlinkOIDC(ctx, svc, creds, m.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s is linked to no identity-provider account\n", m.Username)
+		fmt.Fprintf(stdout, "%s is linked to no identity-provider account; their sessions ended\n", m.Username)
 	}
 	return nil
 }

@@ -104,13 +104,26 @@ func (h *Handler) apiLinkOIDC(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// unlinkOIDC removes staff member id's identity-provider link and ends
+// their sessions, so that one opened through the provider does not
+// outlive the link.
+func unlinkOIDC(ctx context.Context, svc *Service, creds Credentials, id int64) error {
+	if err := svc.UnlinkOIDCSubject(ctx, id); err != nil {
+		return err
+	}
+	if err := creds.RevokeSessions(ctx, authz.Staff, id); err != nil {
+		return fmt.Errorf("the identity-provider link of staff member %d was removed but their sessions could not be ended; retry: %w", id, err)
+	}
+	return nil
+}
+
 func (h *Handler) apiUnlinkOIDC(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err == nil {
 		err = mayVouch(r, authz.Update, id)
 	}
 	if err == nil {
-		err = h.svc.UnlinkOIDCSubject(r.Context(), id)
+		err = unlinkOIDC(r.Context(), h.svc, h.creds, id)
 	}
 	if err != nil {
 		web.Error(w, r, err)

@@ -54,8 +54,8 @@ func TestVouchingForSignInTakesSomeoneElse(t *testing.T) {
 		if m, err := e.svc.StaffByOIDCSubject(context.Background(), "https://idp.mofa.gov.vn", "sub-clerk"); err != nil || m.ID != clerkID {
 			t.Fatalf("linked = %+v, %v", m, err)
 		}
-		if w := e.json(e.admin, "DELETE", fmt.Sprintf("/api/v1/users/%d/oidc", clerkID), ""); w.Code != http.StatusNoContent {
-			t.Fatalf("unlink = %d\n%s", w.Code, body(w))
+		if w := e.json(e.admin, "DELETE", fmt.Sprintf("/api/v1/users/%d/oidc", clerkID), ""); w.Code != http.StatusNoContent || e.creds.revocations(clerkID) != 1 {
+			t.Fatalf("unlink = %d, %d revocations\n%s", w.Code, e.creds.revocations(clerkID), body(w))
 		}
 		if _, err := e.svc.StaffByOIDCSubject(context.Background(), "https://idp.mofa.gov.vn", "sub-clerk"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("after unlinking = %v", err)
