@@ -182,7 +182,7 @@ func (a *App) routes(ctx context.Context) error {
 		}
 		var err error
 		oidc, err = auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: a.cfg.OIDCIssuer, ClientID: a.cfg.OIDCClientID,
-			ClientSecret: a.cfg.OIDCClientSecret, RedirectURL: redirect}, a.Auth)
+			ClientSecret: a.cfg.OIDCClientSecret, RedirectURL: redirect, EmailDomains: a.cfg.OIDCEmailDomains, MFA: a.cfg.OIDCMFA}, a.Auth)
 		if err != nil {
 			return err
 		}

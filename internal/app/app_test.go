@@ -310,7 +310,7 @@ func TestServesTheSameOnPostgreSQL(t *testing.T) {
 	if a.DB.Dialect != "postgres" {
 		t.Fatalf("dialect = %s", a.DB.Dialect)
 	}
-	token := mustLogin(t, srv.URL, "admin", cfg.DemoPassword, "")
+	token := mustLogin(t, srv.URL, "admin", cfg.DemoPassword, demoTOTP(t, a, "admin"))
 	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/units?kind=embassy", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)

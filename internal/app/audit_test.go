@@ -23,7 +23,7 @@ import (
 func TestAuditVerifyAfterADemoServe(t *testing.T) {
 	dir := t.TempDir()
 	cmd, base := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=")
-	token := mustLogin(t, base, "auditor", config.DefaultDemoPassword, "")
+	token := mustLogin(t, base, "auditor", config.DefaultDemoPassword, totpNow(t, demoSecret(t, dir, "auditor")))
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/audit/export", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)

@@ -131,7 +131,7 @@ func mustContain(t *testing.T, what, got, want string) {
 func TestConsoleInABrowser(t *testing.T) {
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
-	_, srv := MustStart(t, cfg)
+	a, srv := MustStart(t, cfg)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step, submit := browserSteps(ctx, t, dir)
@@ -140,7 +140,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	mustContain(t, "sign-in page language", textOf(ctx, t, "h1"), "Đăng nhập")
 	shot(ctx, t, dir, "01-login")
 	step("fill sign-in", chromedp.SendKeys(css(`input[name=username]`), "admin"),
-		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword))
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword),
+		chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(t, a, "admin")))
 	submit("sign in", `form[action="/console/login"]`)
 	step("console home", chromedp.WaitVisible(css(`#sign-out`)))
 	mustContain(t, "console home", textOf(ctx, t, "main"), "Nguyễn Văn Quản")
@@ -192,13 +193,14 @@ func TestConsoleInABrowser(t *testing.T) {
 func TestAuditorVerifiesAnEventInABrowser(t *testing.T) {
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
-	_, srv := MustStart(t, cfg)
+	a, srv := MustStart(t, cfg)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/login"),
 		chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), "auditor"),
-		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword)); err != nil {
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword),
+		chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(t, a, "auditor"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.RunResponse(ctx, chromedp.Click(css(`form[action="/console/login"] button[type=submit]`))); err != nil {

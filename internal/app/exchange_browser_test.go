@@ -14,14 +14,15 @@ import (
 func TestExchangeInABrowser(t *testing.T) {
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
-	_, srv := MustStart(t, cfg)
+	a, srv := MustStart(t, cfg)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	step, submit := browserSteps(ctx, t, dir)
 
 	step("open console", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), "admin"),
-		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword))
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword),
+		chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(t, a, "admin")))
 	submit("sign in", `form[action="/console/login"]`)
 	step("console home", chromedp.WaitVisible(css(`#sign-out`)))
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	hqDir, missionDir := t.TempDir(), t.TempDir()
 	leaf := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)
-	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", "")
+	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "admin")))
 
 	var enrolment struct{ Token, Command string }
 	status := callJSON(t, http.MethodPost, hq+"/api/v1/exchange/enrolments", admin, `{"member":"000.01.02.G12"}`, &enrolment)
@@ -111,8 +112,18 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	// The embassy's counter takes a dossier on the mission's own node;
 	// its statuses reach the National Public Service Portal through the
 	// leaf link and headquarters.
-	run(t, "user", "--data", missionDir, "set-role", "admin", "administrator,clerk")
+	// The mission's administrator enrols a second factor with a code
+	// the command line issues, then also works the counter.
 	clerk := mustLogin(t, mission, "admin", "Embassy-in-Paris-2026", "")
+	code := regexp.MustCompile(`enrolment code for admin: (\S+)`).FindStringSubmatch(run(t, "user", "--data", missionDir, "enrolment-code", "admin"))
+	var enrolled struct{ Secret string }
+	if code == nil || callJSON(t, http.MethodPost, mission+"/api/v1/auth/totp/enrolment", clerk, `{"enrolment_code":"`+code[1]+`"}`, &enrolled) != http.StatusOK {
+		t.Fatalf("enrol the mission administrator's second factor with %q: %+v", code, enrolled)
+	}
+	if status := callJSON(t, http.MethodPost, mission+"/api/v1/auth/totp/confirm", clerk, `{"totp":"`+totpNow(t, enrolled.Secret)+`"}`, &struct{}{}); status != http.StatusNoContent {
+		t.Fatalf("confirm the mission administrator's second factor = %d", status)
+	}
+	run(t, "user", "--data", missionDir, "set-role", "admin", "administrator,clerk")
 	dossier := `{"procedure_code":"1.900003","agency_code":"000.01.02.G12","channel":1,"receipt":"BL-0001","form":{
 		"applicant":{"full_name":"Trần Văn Minh","id_type":"passport","id_number":"C1234567","email":"minh@example.com"},
 		"document_name":"Acte de naissance","issuing_authority":"Mairie de Paris","issue_date":"2020-01-10",

@@ -226,6 +226,10 @@ func (a *App) createAdministrator(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create the administrator: %w", err)
 	}
+	enrol, err := a.enrolmentCode(ctx, "Administrator", admin.ID)
+	if err != nil {
+		return "", err
+	}
 	officer, err := a.createSecurityOfficer(ctx, home)
 	if err != nil {
 		return "", err
@@ -234,13 +238,13 @@ func (a *App) createAdministrator(ctx context.Context) (string, error) {
 		if err := a.Auth.SetPassword(ctx, authz.Staff, admin.ID, a.cfg.AdminPassword, false); err != nil {
 			return "", fmt.Errorf("set the administrator's password from CHANCERY_ADMIN_PASSWORD: %w", err)
 		}
-		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n" + officer, nil
+		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n" + enrol + officer, nil
 	}
 	otp, err := a.Auth.IssueOneTimePassword(ctx, authz.Staff, admin.ID)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp) + officer, nil
+	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp) + enrol + officer, nil
 }
 
 // createSecurityOfficer creates the first security officer, `security`,
@@ -260,7 +264,25 @@ func (a *App) createSecurityOfficer(ctx context.Context, home identity.Unit) (st
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Security officer: security, one-time password %s (shown once; hand it to the person who approves clearances, not to the administrator)\n", otp), nil
+	enrol, err := a.enrolmentCode(ctx, "Security officer", officer.ID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Security officer: security, one-time password %s (shown once; hand it to the person who approves clearances, not to the administrator)\n", otp) + enrol, nil
+}
+
+// enrolmentCode issues the second-factor enrolment code of an account the
+// first start creates and says how to use it. Administrators and security
+// officers sign in with a second factor, and enrolling one takes a code
+// someone else issued: at the first start nobody else exists, so the
+// operator gets the codes here.
+func (a *App) enrolmentCode(ctx context.Context, who string, id int64) (string, error) {
+	code, expires, err := a.Auth.IssueEnrolmentCode(ctx, authz.Staff, id)
+	if err != nil {
+		return "", fmt.Errorf("issue the %s's second-factor enrolment code: %w", strings.ToLower(who), err)
+	}
+	return fmt.Sprintf("%s's second-factor enrolment code: %s (shown once; works until %s; enter it after signing in to set up an authenticator app)\n",
+		who, code, expires.UTC().Format(time.RFC3339)), nil
 }
 
 // ensureStaff returns the account named in.Username, creating it through
@@ -275,7 +297,7 @@ func (a *App) ensureStaff(ctx context.Context, in identity.NewStaff) (identity.S
 
 func demoBanner(acc demo.Accounts, password string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance sign in with a TOTP code from the secret shown.\n", password)
+	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
 	for _, s := range acc.Staff {

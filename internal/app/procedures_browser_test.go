@@ -88,19 +88,18 @@ func (w *window) shot(name string) {
 	}
 }
 
-// staffSignIn signs a demo staff member in on the console, confirming
-// the second factor the demo enrolled with a code from its secret.
+// staffSignIn signs a demo staff member in on the console, with a code
+// from the secret of the second factor the demo enrolled, if any.
 func (w *window) staffSignIn(a *App, username string) {
 	w.t.Helper()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	w.step("console sign-in "+username, chromedp.Navigate(w.base+"/console/login"), chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), username),
 		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword))
-	w.press("sign in "+username, `form[action="/console/login"] button[type=submit]`)
-	if w.has(`form[action^="/console/sign-in/enroll-totp"]`) {
-		w.step("TOTP code of "+username, chromedp.SendKeys(css(`form[action^="/console/sign-in/enroll-totp"] input[name=totp]`), demoTOTP(w.t, a, username)))
-		w.press("confirm TOTP of "+username, `form[action^="/console/sign-in/enroll-totp"] button[type=submit]`)
+	if demoSecret(w.t, a.cfg.DataDir, username) != "" {
+		w.step("TOTP code of "+username, chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(w.t, a, username)))
 	}
+	w.press("sign in "+username, `form[action="/console/login"] button[type=submit]`)
 	w.step("signed in "+username, chromedp.WaitVisible(css(`#sign-out`)))
 }
 
@@ -116,33 +115,44 @@ func (w *window) act(name, action, reason string) {
 	w.step(name+": done", chromedp.WaitVisible(chromedp.CSS(`#dossier-history`)))
 }
 
-// demoTOTP returns the current TOTP code (RFC 6238: HMAC-SHA1, 30 s,
-// six digits) of the secret the demo enrolled for username, as saved in
-// the demo accounts file.
+// demoTOTP returns the current TOTP code of the secret the demo
+// enrolled for username, as saved in the demo accounts file.
 func demoTOTP(t *testing.T, a *App, username string) string {
 	t.Helper()
-	return demoTOTPAt(t, a, username, time.Now())
+	secret := demoSecret(t, a.cfg.DataDir, username)
+	if secret == "" {
+		t.Fatalf("no TOTP secret for %s in the demo accounts", username)
+	}
+	return totpNow(t, secret)
 }
 
-// demoTOTPAt returns username's TOTP code for the time step of at.
-func demoTOTPAt(t *testing.T, a *App, username string, at time.Time) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile))
+// demoSecret returns the TOTP secret the demo in dataDir enrolled for
+// username, as saved in the demo accounts file; empty when it enrolled
+// none.
+func demoSecret(tb testing.TB, dataDir, username string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	var secret string
 	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == username {
-			secret = f[len(f)-1]
+		if f := strings.Fields(line); len(f) > 1 && f[0] == username && len(f[len(f)-1]) == 32 {
+			return f[len(f)-1]
 		}
 	}
+	return ""
+}
+
+// totpNow returns the current TOTP code (RFC 6238: HMAC-SHA1, 30 s, six
+// digits) of the base32 secret.
+func totpNow(tb testing.TB, secret string) string {
+	tb.Helper()
 	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
-	if err != nil || secret == "" {
-		t.Fatalf("no TOTP secret for %s in the demo accounts (%q): %v", username, secret, err)
+	if err != nil {
+		tb.Fatalf("TOTP secret %q: %v", secret, err)
 	}
 	var step [8]byte
-	binary.BigEndian.PutUint64(step[:], uint64(at.Unix()/30))
+	binary.BigEndian.PutUint64(step[:], uint64(time.Now().Unix()/30))
 	mac := hmac.New(sha1.New, key)
 	mac.Write(step[:])
 	sum := mac.Sum(nil)

@@ -27,8 +27,10 @@ const (
 	actLockout       = "login.lockout"  // an account locked after repeated failures
 	actThrottle      = "login.throttle" // a client address blocked after repeated failures
 	actLogout        = "logout"
-	actTOTPEnroll    = "totp.enroll"  // a second-factor secret issued, not yet in use
-	actTOTPConfirm   = "totp.confirm" // the second factor enabled
+	actTOTPEnroll    = "totp.enroll"     // a second-factor secret issued, not yet in use
+	actTOTPConfirm   = "totp.confirm"    // the second factor enabled
+	actTOTPEnrolCode = "totp.enrol_code" // a one-time enrolment code issued
+	actTOTPProvision = "totp.provision"  // a second factor seeded enabled (demo data)
 	actPasswordSet   = "password.set"
 	actPasswordReset = "password.reset" // a one-time password issued
 	actPasswordChg   = "password.change"

@@ -250,19 +250,25 @@ func TestCredentialChangesAreRecordedByWhoeverMadeThem(t *testing.T) {
 		}
 
 		mine := as(f.cleared, "req-totp")
-		secret, err := f.svc.EnrollTOTP(mine, authz.Staff, f.cleared.ID)
+		enrolCode, expires, err := f.svc.IssueEnrolmentCode(testCtx, authz.Staff, f.cleared.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
+		wantRecord(t, f.last(t, "totp.enrol_code"), audit.Event{Actor: audit.System("test"), Action: "totp.enrol_code", ResourceType: "staff",
+			ResourceID: staffRes(f.cleared), Outcome: audit.OK, Attrs: map[string]string{"expires": expires.Format(time.RFC3339)}})
+		if _, err := f.svc.StartTOTPEnrolment(mine, authz.Staff, f.cleared.ID, "wrongwrongwrong2"); code(err) != "enrolment_code_invalid" {
+			t.Fatalf("a wrong enrolment code = %v", err)
+		}
 		byCleared := audit.Event{Actor: audit.Staff(f.cleared.ID, "minh.tran"), UnitID: f.unit.ID, ResourceType: "staff",
 			ResourceID: staffRes(f.cleared), Outcome: audit.OK, RequestID: "req-totp"}
-		wantRecord(t, f.last(t, "totp.enroll"), with(byCleared, "totp.enroll", nil))
-		if _, err := f.svc.EnrollTOTP(mine, authz.Staff, f.cleared.ID); err != nil {
+		failed := with(byCleared, "totp.enroll", nil)
+		failed.Outcome, failed.Reason = audit.Failed, "enrolment_code_invalid"
+		wantRecord(t, f.last(t, "totp.enroll"), failed)
+		secret, err := f.svc.StartTOTPEnrolment(mine, authz.Staff, f.cleared.ID, enrolCode)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(f.events(t, "totp.enroll")); n != 1 {
-			t.Fatalf("%d totp.enroll events; resuming an enrolment issues no new secret", n)
-		}
+		wantRecord(t, f.last(t, "totp.enroll"), with(byCleared, "totp.enroll", nil))
 		if err := f.svc.ConfirmTOTP(mine, authz.Staff, f.cleared.ID, f.code(t, secret)); err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +302,9 @@ func TestCredentialChangesNeedSomeoneToActFor(t *testing.T) {
 				"ConfirmTOTP":    f.svc.ConfirmTOTP(ctx, authz.Staff, f.plain.ID, "123456"),
 			}
 			_, changes["IssueOneTimePassword"] = f.svc.IssueOneTimePassword(ctx, authz.Staff, f.plain.ID)
-			_, changes["EnrollTOTP"] = f.svc.EnrollTOTP(ctx, authz.Staff, f.plain.ID)
+			_, _, changes["IssueEnrolmentCode"] = f.svc.IssueEnrolmentCode(ctx, authz.Staff, f.plain.ID)
+			_, changes["StartTOTPEnrolment"] = f.svc.StartTOTPEnrolment(ctx, authz.Staff, f.plain.ID, "abc")
+			_, changes["ProvisionTOTP"] = f.svc.ProvisionTOTP(ctx, authz.Staff, f.plain.ID)
 			for name, err := range changes {
 				if !errors.Is(err, errNoActor) || web.Status(err) != 500 {
 					t.Errorf("%s without an actor = %v; want errNoActor, a server fault", name, err)

@@ -25,8 +25,7 @@ type Directory interface {
 	CreateStaff(ctx context.Context, actor string, in identity.NewStaff) (identity.StaffMember, error)
 	Staff(ctx context.Context, id int64) (identity.StaffMember, error)
 	StaffByUsername(ctx context.Context, username string) (identity.StaffMember, error)
-	StaffByOIDCSubject(ctx context.Context, subject string) (identity.StaffMember, error)
-	LinkOIDCSubject(ctx context.Context, staffID int64, subject string) error
+	StaffByOIDCSubject(ctx context.Context, issuer, subject string) (identity.StaffMember, error)
 	CreateCitizen(ctx context.Context, in identity.NewCitizen) (identity.Citizen, error)
 	Citizen(ctx context.Context, id int64) (identity.Citizen, error)
 	CitizenByEmail(ctx context.Context, email string) (identity.Citizen, error)
@@ -100,10 +99,11 @@ func citizenPrincipal(c identity.Citizen) principal {
 	return principal{kind: authz.Citizen, id: c.ID, username: c.Email, name: c.FullName, subject: c.Subject()}
 }
 
-// cleared reports whether p is staff whose clearance obliges a second
-// factor (DESIGN.md §6).
+// cleared reports whether p must sign in with a second factor: cleared
+// staff (DESIGN.md §6) and the roles authz.Subject.NeedsSecondFactor
+// names, which is where that rule lives.
 func (p principal) cleared() bool {
-	return p.kind == authz.Staff && p.subject.Clearance > authz.Unclassified
+	return p.kind == authz.Staff && p.subject.NeedsSecondFactor()
 }
 
 // lookup loads the principal kind/id from the directory.

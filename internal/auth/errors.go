@@ -51,16 +51,20 @@ var (
 		"the Authorization header must be \"Bearer <token>\" with the token from POST /api/v1/auth/login")
 	errTOTPEnrolled = newAuthError(errs.ErrConflict, "totp_enrolled", "auth.error.totp_enrolled", "",
 		"a second factor is already enrolled; ask an administrator to reset it")
+	errLevelAboveClearance = newAuthError(errs.ErrInvalid, "level_above_clearance", "auth.error.level", "level",
+		"the working level asked for is above your clearance; choose your clearance or a lower level")
+	errEnrolmentCode = newAuthError(errs.ErrInvalid, "enrolment_code_invalid", "auth.error.enrolment_code", "enrolment_code",
+		"the enrolment code is wrong, expired or already used; ask an administrator or a security officer for a new one")
 	errNoEnrolment = newAuthError(errs.ErrConflict, "no_enrolment", "auth.error.no_enrolment", "",
-		"no second-factor enrolment is in progress; open the enrolment page first")
+		"no second-factor enrolment is in progress; start again with a new enrolment code")
 	errNoCodeDue = newAuthError(errs.ErrConflict, "no_code_due", "auth.error.no_code_due", "",
 		"this session needs no authentication code")
 	errEmailTaken = newAuthError(errs.ErrConflict, "email_taken", "auth.error.email_taken", "email",
 		"the e-mail address is already registered; sign in, or use another address")
 	errNoOIDCAccount = newAuthError(errs.ErrUnauthenticated, "no_account", "auth.error.oidc_account", "",
-		"no staff account matches your identity-provider account; ask an administrator to create one")
-	errOIDCSubject = newAuthError(errs.ErrForbidden, "identity_mismatch", "auth.error.oidc_subject", "",
-		"this staff account is linked to a different identity-provider account")
+		"no staff account is linked to your identity-provider account; ask an administrator to link it")
+	errOIDCEmail = newAuthError(errs.ErrForbidden, "email_not_accepted", "auth.error.oidc_email", "",
+		"the identity provider did not vouch for a verified e-mail address in the ministry's domains")
 	errOIDCFailed = newAuthError(errs.ErrUnauthenticated, "oidc_failed", "auth.error.oidc_failed", "",
 		"signing in through the identity provider did not complete; start again")
 )

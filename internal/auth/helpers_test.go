@@ -181,14 +181,26 @@ func (f *fixture) login(username, code string) (Session, error) {
 func (f *fixture) enroll(t testing.TB, m identity.StaffMember) string {
 	t.Helper()
 	ctx := testCtx
-	secret, err := f.svc.EnrollTOTP(ctx, authz.Staff, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := f.startEnrolment(t, ctx, m)
 	if err := f.svc.ConfirmTOTP(ctx, authz.Staff, m.ID, f.code(t, secret)); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(totpPeriod * time.Second)
+	return secret
+}
+
+// startEnrolment starts enrolling a second factor for m, as ctx's actor,
+// with an enrolment code the test actor issues, and returns its secret.
+func (f *fixture) startEnrolment(t testing.TB, ctx context.Context, m identity.StaffMember) string {
+	t.Helper()
+	code, _, err := f.svc.IssueEnrolmentCode(testCtx, authz.Staff, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := f.svc.StartTOTPEnrolment(ctx, authz.Staff, m.ID, code)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return secret
 }
 

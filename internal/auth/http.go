@@ -118,6 +118,8 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/auth/login", web.Public, h.apiLogin)
 	rt.HandleFunc("POST /api/v1/auth/logout", web.SignInStep, h.apiLogout)
 	rt.HandleFunc("GET /api/v1/auth/me", web.SignInStep, h.apiMe)
+	rt.HandleFunc("POST /api/v1/auth/totp/enrolment", web.SignInStep, h.apiStartEnrolment)
+	rt.HandleFunc("POST /api/v1/auth/totp/confirm", web.SignInStep, h.apiConfirmTOTP)
 
 	rt.HandleFunc("GET /console/login", web.Public, h.consoleLoginPage)
 	rt.HandleFunc("POST /console/login", web.Public, h.consoleLogin)
@@ -153,6 +155,21 @@ type loginBody struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	TOTP     string `json:"totp"`
+	// Level is the session's working level; empty: the clearance.
+	Level string `json:"level"`
+}
+
+// parseLevel parses the working level asked for at sign-in: empty is nil,
+// the clearance.
+func parseLevel(s string) (*authz.Level, error) {
+	if s == "" {
+		return nil, nil
+	}
+	l, err := authz.ParseLevel(s)
+	if err != nil {
+		return nil, fieldError("level", "auth.error.level_unknown", err.Error())
+	}
+	return &l, nil
 }
 
 // loginResponse answers a successful POST /api/v1/auth/login.
@@ -177,8 +194,13 @@ func (h *Handler) apiLogin(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, errs.Invalid("password", "is required"))
 		return
 	}
+	level, err := parseLevel(body.Level)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	sess, err := h.svc.Login(r.Context(), LoginRequest{Kind: authz.Staff, Username: body.Username, Password: body.Password,
-		TOTP: body.TOTP, Address: web.ClientAddr(r), UserAgent: r.UserAgent()})
+		TOTP: body.TOTP, Address: web.ClientAddr(r), UserAgent: r.UserAgent(), Level: level})
 	if err != nil {
 		h.apiError(w, r, err)
 		return
@@ -216,12 +238,63 @@ type meResponse struct {
 	UnitID    int64       `json:"unit_id"`
 	Roles     []string    `json:"roles"`
 	Clearance authz.Level `json:"clearance"`
-	Stage     string      `json:"stage"`
+	// SessionLevel is the level the session works at (≤ Clearance).
+	SessionLevel authz.Level `json:"session_level"`
+	Stage        string      `json:"stage"`
 }
 
 // apiMe describes the signed-in staff member.
 func (h *Handler) apiMe(w http.ResponseWriter, r *http.Request) {
 	p := web.PrincipalFrom(r.Context())
 	web.JSON(w, r, http.StatusOK, meResponse{ID: p.Subject.ID, Username: p.Username, Name: p.Name, UnitID: p.Subject.Unit,
-		Roles: p.Subject.Roles.Names(), Clearance: p.Subject.Clearance, Stage: p.Stage})
+		Roles: p.Subject.Roles.Names(), Clearance: p.Subject.Clearance, SessionLevel: p.Subject.Session, Stage: p.Stage})
+}
+
+// enrolmentBody is the body of POST /api/v1/auth/totp/enrolment.
+type enrolmentBody struct {
+	EnrolmentCode string `json:"enrolment_code"`
+}
+
+// enrolmentResponse answers it: the secret, shown this once.
+type enrolmentResponse struct {
+	Secret string `json:"secret"`
+	URI    string `json:"uri"`
+}
+
+// apiStartEnrolment starts enrolling the caller's second factor with the
+// enrolment code an administrator or security officer handed over.
+func (h *Handler) apiStartEnrolment(w http.ResponseWriter, r *http.Request) {
+	var body enrolmentBody
+	if err := web.DecodeJSON(r, &body); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := web.PrincipalFrom(r.Context())
+	secret, err := h.svc.StartTOTPEnrolment(r.Context(), p.Subject.Kind, p.Subject.ID, body.EnrolmentCode)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, enrolmentResponse{Secret: secret, URI: TOTPURI(p.Username, secret)})
+}
+
+// totpBody is the body of POST /api/v1/auth/totp/confirm.
+type totpBody struct {
+	TOTP string `json:"totp"`
+}
+
+// apiConfirmTOTP confirms the enrolment with the first code from the app;
+// the caller's sessions waiting for it move on to the full stage.
+func (h *Handler) apiConfirmTOTP(w http.ResponseWriter, r *http.Request) {
+	var body totpBody
+	if err := web.DecodeJSON(r, &body); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	s := web.SubjectFrom(r.Context())
+	if err := h.svc.ConfirmTOTP(r.Context(), s.Kind, s.ID, body.TOTP); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

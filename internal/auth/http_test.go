@@ -500,14 +500,37 @@ func TestTOTPEnrolmentPages(t *testing.T) {
 		if r := b.get("/console/units"); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/console/sign-in/enroll-totp" {
 			t.Fatalf("an enroll_totp session reached a staff page: %d to %q", r.StatusCode, r.Header.Get("Location"))
 		}
+		// The password alone shows no secret: the page asks for the
+		// enrolment code an administrator handed over.
 		r = b.get("/console/sign-in/enroll-totp?next=/console/units")
+		if r.StatusCode != 200 || secretRE.MatchString(r.body) || !strings.Contains(r.body, `name="enrolment_code"`) {
+			t.Fatalf("enrolment page before a code: %d\n%s", r.StatusCode, r.body)
+		}
+		r = b.post("/console/sign-in/enroll-totp", url.Values{"enrolment_code": {"guessedguessed23"}, "next": {"/console/units"}})
+		if r.StatusCode != http.StatusBadRequest || secretRE.MatchString(r.body) || !strings.Contains(r.body, `id="enrolment_code-error"`) {
+			t.Fatalf("a wrong enrolment code: %d\n%s", r.StatusCode, r.body)
+		}
+		enrolCode, _, err := w.svc.IssueEnrolmentCode(testCtx, authz.Staff, w.cleared.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = b.post("/console/sign-in/enroll-totp", url.Values{"enrolment_code": {enrolCode}, "next": {"/console/units"}})
 		m := secretRE.FindStringSubmatch(r.body)
 		if r.StatusCode != 200 || m == nil || !strings.Contains(html.UnescapeString(r.body), "otpauth://totp/Chancery:minh.tran?secret=") {
-			t.Fatalf("enrolment page: %d\n%s", r.StatusCode, r.body)
+			t.Fatalf("enrolment page after the code: %d\n%s", r.StatusCode, r.body)
 		}
 		secret := strings.ReplaceAll(m[1], " ", "")
+		// The pending secret is never shown again: not on a reload, not
+		// for the used code.
+		if r := b.get("/console/sign-in/enroll-totp"); secretRE.MatchString(r.body) {
+			t.Fatalf("the pending secret was shown again\n%s", r.body)
+		}
+		r = b.post("/console/sign-in/enroll-totp", url.Values{"enrolment_code": {enrolCode}, "next": {"/console/units"}})
+		if r.StatusCode != http.StatusBadRequest || secretRE.MatchString(r.body) {
+			t.Fatalf("the used code again: %d\n%s", r.StatusCode, r.body)
+		}
 		r = b.post("/console/sign-in/enroll-totp", url.Values{"totp": {"000000"}, "next": {"/console/units"}})
-		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, `id="totp-error"`) || secretRE.FindStringSubmatch(r.body)[1] != m[1] {
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, `id="totp-error"`) || secretRE.MatchString(r.body) {
 			t.Fatalf("wrong code: %d\n%s", r.StatusCode, r.body)
 		}
 		r = b.post("/console/sign-in/enroll-totp", url.Values{"totp": {w.code(t, secret)}, "next": {"/console/units"}})

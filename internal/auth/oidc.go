@@ -15,9 +15,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"chancery/internal/audit"
+	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/identity"
 	"chancery/internal/web"
 )
 
@@ -32,6 +31,18 @@ type OIDCConfig struct {
 	// RedirectURL is Chancery's /console/oidc/callback as the provider
 	// knows it, e.g. "https://chancery.mofa.gov.vn/console/oidc/callback".
 	RedirectURL string
+	// EmailDomains, if not empty, admits only people for whom the
+	// provider vouches a verified e-mail address (email_verified true) in
+	// one of these domains, such as "mofa.gov.vn": a provider shared with
+	// other organisations then signs in only the ministry's people. An
+	// e-mail claim is believed only when verified and in these domains;
+	// it never chooses the account.
+	EmailDomains []string
+	// MFA reports that the provider enforces a second factor of its own,
+	// so that its "amr" claim ("mfa", "otp", "hwk") is believed and stands
+	// in for Chancery's TOTP. If false, amr is ignored and staff who must
+	// use a second factor give a TOTP code after the provider.
+	MFA bool
 }
 
 // OIDC signs staff in through the identity provider: the authorization
@@ -42,6 +53,8 @@ type OIDC struct {
 	oauth    oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	client   *http.Client
+	domains  []string // lower case
+	mfa      bool
 }
 
 // oidcTimeout bounds each request to the identity provider, so a provider
@@ -55,6 +68,14 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, svc *Service) (*OIDC, error) {
 	if cfg.Issuer == "" || cfg.ClientID == "" || cfg.RedirectURL == "" {
 		return nil, fmt.Errorf("auth: OIDC needs an issuer URL, a client id and a redirect URL")
 	}
+	var domains []string
+	for _, d := range cfg.EmailDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" || strings.ContainsAny(d, "@ \t\r\n") {
+			return nil, fmt.Errorf("auth: OIDC e-mail domain %q is not a domain name such as mofa.gov.vn", d)
+		}
+		domains = append(domains, d)
+	}
 	client := &http.Client{Timeout: oidcTimeout}
 	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, client), cfg.Issuer)
 	if err != nil {
@@ -66,6 +87,8 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig, svc *Service) (*OIDC, error) {
 			Endpoint: provider.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile", "email"}},
 		verifier: provider.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
 		client:   client,
+		domains:  domains,
+		mfa:      cfg.MFA,
 	}, nil
 }
 
@@ -83,11 +106,19 @@ type oidcFlight struct {
 	Nonce    string `json:"n"`
 	Verifier string `json:"v"` // the PKCE code verifier
 	Next     string `json:"next,omitempty"`
+	// Level is the working level asked for (?level=); empty: the
+	// clearance.
+	Level string `json:"l,omitempty"`
 }
 
 // oidcLogin sends the browser to the identity provider.
 func (h *Handler) oidcLogin(w http.ResponseWriter, r *http.Request) {
 	f := oidcFlight{State: newToken(), Nonce: newToken(), Verifier: oauth2.GenerateVerifier(), Next: nextParam(r)}
+	if _, err := parseLevel(r.FormValue("level")); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	f.Level = r.FormValue("level")
 	b, err := json.Marshal(f)
 	if err != nil {
 		web.Error(w, r, fmt.Errorf("start OIDC sign-in: %w", err))
@@ -132,7 +163,8 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		failed()
 		return
 	}
-	sess, err := h.oidc.svc.loginOIDC(r.Context(), id, web.ClientAddr(r), r.UserAgent())
+	level, _ := parseLevel(f.Level) // checked when the flight began
+	sess, err := h.oidc.svc.loginOIDC(r.Context(), id, level, web.ClientAddr(r), r.UserAgent())
 	if err != nil {
 		h.renderLogin(w, r, web.Console, "", err)
 		return
@@ -143,12 +175,21 @@ func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 
 // oidcIdentity is who the identity provider says signed in.
 type oidcIdentity struct {
-	Subject string
-	// Username is the preferred_username claim, else the local part of
-	// the e-mail address.
+	// Issuer and Subject name the provider's account; an administrator
+	// links a staff account to both (identity.Service.LinkOIDCSubject).
+	Issuer, Subject string
+	// Username is the preferred_username claim, else the accepted e-mail
+	// address: only a name for the ledger, never what picks the account.
 	Username string
-	// MFA reports whether the provider says a second factor was used
-	// (amr holds "mfa", "otp" or "hwk", RFC 8176).
+	// Email is the e-mail address the provider vouched for, if it says
+	// the address is verified and its domain is a configured one; else
+	// empty.
+	Email string
+	// EmailRequired reports that e-mail domains are configured, so a
+	// sign-in without an accepted address is refused.
+	EmailRequired bool
+	// MFA reports whether a provider configured as MFA-capable says a
+	// second factor was used (amr holds "mfa", "otp" or "hwk", RFC 8176).
 	MFA bool
 }
 
@@ -176,48 +217,52 @@ func (o *OIDC) identify(ctx context.Context, code string, f oidcFlight) (oidcIde
 		return oidcIdentity{}, errors.New("the ID token's nonce is not this sign-in's")
 	}
 	var claims struct {
-		PreferredUsername string   `json:"preferred_username"`
-		Email             string   `json:"email"`
-		AMR               []string `json:"amr"`
+		PreferredUsername string `json:"preferred_username"`
+		Email             string `json:"email"`
+		// EmailVerified is a JSON boolean, or the string "true" as some
+		// providers send it.
+		EmailVerified any      `json:"email_verified"`
+		AMR           []string `json:"amr"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		return oidcIdentity{}, fmt.Errorf("read the ID token's claims: %w", err)
 	}
-	id := oidcIdentity{Subject: idt.Subject, Username: claims.PreferredUsername}
-	if id.Username == "" {
-		id.Username, _, _ = strings.Cut(claims.Email, "@")
+	verified := claims.EmailVerified == true || claims.EmailVerified == "true"
+	return o.identity(idt.Issuer, idt.Subject, claims.PreferredUsername, claims.Email, verified, claims.AMR), nil
+}
+
+// identity applies the provider's configuration to the claims of a
+// verified ID token: which of them Chancery believes.
+func (o *OIDC) identity(issuer, subject, username, email string, emailVerified bool, amr []string) oidcIdentity {
+	id := oidcIdentity{Issuer: issuer, Subject: subject, Username: username, EmailRequired: len(o.domains) > 0}
+	if _, domain, ok := strings.Cut(email, "@"); ok && emailVerified && slices.Contains(o.domains, strings.ToLower(domain)) {
+		id.Email = email
 	}
-	id.MFA = slices.ContainsFunc(claims.AMR, func(m string) bool { return m == "mfa" || m == "otp" || m == "hwk" })
-	return id, nil
+	if id.Username == "" {
+		id.Username = id.Email
+	}
+	id.MFA = o.mfa && slices.ContainsFunc(amr, func(m string) bool { return m == "mfa" || m == "otp" || m == "hwk" })
+	return id
 }
 
 // loginOIDC opens a session for the staff member the identity provider
-// vouched for. The provider's subject, once linked to a staff account,
-// is what identifies it; the first sign-in links it to the account whose
-// username the provider names. No account is ever created. A cleared
-// staff member still needs Chancery's second factor unless the provider
-// used one: the session then starts at StageVerifyTOTP (or
-// StageEnrollTOTP when none is enrolled). The audit ledger records the
-// sign-in or its refusal ("login" with the method "oidc" or "oidc_mfa"),
-// and a first link as the staff member's own doing ("staff.oidc_link"),
-// since the provider vouched for them.
-func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userAgent string) (Session, error) {
-	m, err := s.dir.StaffByOIDCSubject(ctx, id.Subject)
+// vouched for: the one an administrator linked to the provider's issuer
+// and subject. Nothing else picks the account — not preferred_username,
+// not an e-mail address — and no account is ever created or linked here.
+// With e-mail domains configured, the provider must also vouch for a
+// verified address in one of them. Staff who must use a second factor
+// still need Chancery's own unless a provider configured as MFA-capable
+// says it used one: the session then starts at StageVerifyTOTP (or
+// StageEnrollTOTP when none is enrolled). The session works at level (nil:
+// the clearance). The audit ledger records the sign-in or its refusal
+// ("login" with the method "oidc" or "oidc_mfa").
+func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, level *authz.Level, address, userAgent string) (Session, error) {
+	if id.EmailRequired && id.Email == "" {
+		return Session{}, s.oidcRefused(ctx, id, address, errOIDCEmail)
+	}
+	m, err := s.dir.StaffByOIDCSubject(ctx, id.Issuer, id.Subject)
 	if errors.Is(err, errs.ErrNotFound) {
-		if id.Username == "" {
-			return Session{}, s.oidcRefused(ctx, id, address, errNoOIDCAccount)
-		}
-		if m, err = s.dir.StaffByUsername(ctx, id.Username); errors.Is(err, errs.ErrNotFound) {
-			return Session{}, s.oidcRefused(ctx, id, address, errNoOIDCAccount)
-		}
-		if err == nil && !m.Disabled {
-			// A disabled account is refused below, unlinked: it does
-			// nothing, not even this.
-			err = s.dir.LinkOIDCSubject(asStaff(ctx, m), m.ID, id.Subject)
-			if errors.Is(err, errs.ErrConflict) {
-				return Session{}, s.refused(ctx, attempt{account: staffPrincipal(m), address: address, method: methodOIDC}.event(ctx), errOIDCSubject)
-			}
-		}
+		return Session{}, s.oidcRefused(ctx, id, address, errNoOIDCAccount)
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in through OIDC: %w", err)
@@ -225,6 +270,9 @@ func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userA
 	p := staffPrincipal(m)
 	if p.disabled {
 		return Session{}, s.refused(ctx, attempt{account: p, address: address, method: methodOIDC}.event(ctx), errDisabled)
+	}
+	if p, err = withWorkingLevel(p, level); err != nil {
+		return Session{}, s.refused(ctx, attempt{account: p, address: address, method: methodOIDC}.event(ctx), err)
 	}
 	totp, err := s.totpEnabled(ctx, p.kind, p.id)
 	if err != nil {
@@ -247,13 +295,4 @@ func (s *Service) loginOIDC(ctx context.Context, id oidcIdentity, address, userA
 // cause (see Service.refused).
 func (s *Service) oidcRefused(ctx context.Context, id oidcIdentity, address string, cause error) error {
 	return s.refused(ctx, attempt{username: id.Username, address: address, method: methodOIDC}.event(ctx), cause)
-}
-
-// asStaff returns ctx acting as staff member m, whom the identity
-// provider has just vouched for, keeping the request's id.
-func asStaff(ctx context.Context, m identity.StaffMember) context.Context {
-	o, _ := audit.OriginFrom(ctx)
-	p := staffPrincipal(m)
-	o.Actor, o.UnitID = p.actor(), p.unit()
-	return audit.WithOrigin(ctx, o)
 }

@@ -53,6 +53,7 @@ type claims struct {
 	Subject           string   `json:"sub"`
 	PreferredUsername string   `json:"preferred_username,omitempty"`
 	Email             string   `json:"email,omitempty"`
+	EmailVerified     bool     `json:"email_verified,omitempty"`
 	AMR               []string `json:"amr,omitempty"`
 }
 
@@ -160,7 +161,7 @@ func (p *identityProvider) token(w http.ResponseWriter, r *http.Request) {
 		payload["preferred_username"] = g.who.PreferredUsername
 	}
 	if g.who.Email != "" {
-		payload["email"] = g.who.Email
+		payload["email"], payload["email_verified"] = g.who.Email, g.who.EmailVerified
 	}
 	if g.who.AMR != nil {
 		payload["amr"] = g.who.AMR
@@ -188,12 +189,15 @@ type oidcFixture struct {
 	idp *identityProvider
 }
 
-func newOIDCFixture(t *testing.T, db *store.DB) *oidcFixture {
+// newOIDCFixture serves the fixture with sign-in through a new simulated
+// provider, configured as MFA-capable or not and admitting e-mail
+// addresses in domains (none: any, e-mail unused).
+func newOIDCFixture(t *testing.T, db *store.DB, mfa bool, domains ...string) *oidcFixture {
 	idp := newIdentityProvider(t)
 	f := newFixture(t, db, Options{})
 	w := serve(t, f, func(appURL string) *OIDC {
 		o, err := NewOIDC(testCtx, OIDCConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret,
-			RedirectURL: appURL + "/console/oidc/callback"}, f.svc)
+			RedirectURL: appURL + "/console/oidc/callback", MFA: mfa, EmailDomains: domains}, f.svc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,9 +218,50 @@ func (w *oidcFixture) oidcBrowser(t testing.TB) *browser {
 	}}}
 }
 
+// oidcCase is one sign-in through the provider and how it must end.
+type oidcCase struct {
+	name     string
+	who      claims
+	status   int
+	location string // for a 303
+	as       int64  // the staff member signed in; 0: none
+	stage    string
+	code     string // the refusal's message key
+}
+
+// run signs in through the provider as tc.who and checks the outcome.
+func (w *oidcFixture) run(t *testing.T, tc oidcCase) {
+	t.Helper()
+	w.idp.vouch(tc.who)
+	b := w.oidcBrowser(t)
+	r := b.get("/console/oidc/login?next=/console/units")
+	if r.StatusCode != tc.status || r.Header.Get("Location") != tc.location {
+		t.Fatalf("%d to %q; want %d to %q\n%s", r.StatusCode, r.Header.Get("Location"), tc.status, tc.location, r.body)
+	}
+	token := b.cookie(SessionCookie)
+	if tc.as == 0 {
+		if token != "" || !strings.Contains(r.body, i18nVI(tc.code)) {
+			t.Fatalf("refused, yet a session %q, or the page lacks %q\n%s", token, i18nVI(tc.code), r.body)
+		}
+		return
+	}
+	p, err := w.svc.Authenticate(testCtx, token)
+	if err != nil || p.Subject.ID != tc.as || p.Stage != tc.stage {
+		t.Fatalf("signed in as %+v (%v); want staff %d at %s", p, err, tc.as, tc.stage)
+	}
+}
+
+// link links m to sub at the fixture's provider, as an administrator does.
+func (w *oidcFixture) link(t testing.TB, m identity.StaffMember, sub string) {
+	t.Helper()
+	if err := w.dir.LinkOIDCSubject(testCtx, m.ID, w.idp.srv.URL, sub); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOIDCSignIn(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		w := newOIDCFixture(t, db)
+		w := newOIDCFixture(t, db, true)
 		ctx := testCtx
 		disabled := w.staff(t, "gone.away", authz.Unclassified)
 		yes := true
@@ -225,25 +270,19 @@ func TestOIDCSignIn(t *testing.T) {
 		}
 		enrolled := w.staff(t, "thu.ha", authz.TopSecret)
 		secret := w.enroll(t, enrolled)
+		w.link(t, w.plain, "sub-lan")
+		w.link(t, w.cleared, "sub-minh")
+		w.link(t, enrolled, "sub-ha")
+		w.link(t, disabled, "sub-gone")
 
-		for _, tc := range []struct {
-			name     string
-			who      claims
-			status   int
-			location string // for a 303
-			as       int64  // the staff member signed in; 0: none
-			stage    string
-			code     string // the refusal's message key
-		}{
-			{"first sign-in links the subject", claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"},
+		for _, tc := range []oidcCase{
+			{"the linked subject signs in", claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"},
 				303, "/console/units", w.plain.ID, StageFull, ""},
-			{"the linked subject is who counts", claims{Subject: "sub-lan", PreferredUsername: "renamed"},
+			{"the linked subject is who counts, not the name", claims{Subject: "sub-lan", PreferredUsername: "renamed"},
 				303, "/console/units", w.plain.ID, StageFull, ""},
-			{"another subject for a linked account", claims{Subject: "sub-intruder", PreferredUsername: "lan.nguyen"},
-				403, "", 0, "", "auth.error.oidc_subject"},
 			{"no such staff member", claims{Subject: "sub-new", PreferredUsername: "new.comer"},
 				401, "", 0, "", "auth.error.oidc_account"},
-			{"the e-mail name when no username is given", claims{Subject: "sub-minh", Email: "minh.tran@mofa.gov.vn", AMR: []string{"pwd", "otp"}},
+			{"an MFA-capable provider's second factor counts", claims{Subject: "sub-minh", AMR: []string{"pwd", "otp"}},
 				303, "/console/units", w.cleared.ID, StageFull, ""},
 			{"cleared without the provider's MFA must enrol", claims{Subject: "sub-minh", AMR: []string{"pwd"}},
 				303, "/console/sign-in/enroll-totp?next=%2Fconsole%2Funits", w.cleared.ID, StageEnrollTOTP, ""},
@@ -254,38 +293,14 @@ func TestOIDCSignIn(t *testing.T) {
 			{"a disabled account", claims{Subject: "sub-gone", PreferredUsername: "gone.away"},
 				403, "", 0, "", "auth.error.disabled"},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				w.idp.vouch(tc.who)
-				b := w.oidcBrowser(t)
-				r := b.get("/console/oidc/login?next=/console/units")
-				if r.StatusCode != tc.status || r.Header.Get("Location") != tc.location {
-					t.Fatalf("%d to %q; want %d to %q\n%s", r.StatusCode, r.Header.Get("Location"), tc.status, tc.location, r.body)
-				}
-				token := b.cookie(SessionCookie)
-				if tc.as == 0 {
-					if token != "" || !strings.Contains(r.body, i18nVI(tc.code)) {
-						t.Fatalf("refused, yet a session %q, or the page lacks %q\n%s", token, i18nVI(tc.code), r.body)
-					}
-					return
-				}
-				p, err := w.svc.Authenticate(ctx, token)
-				if err != nil || p.Subject.ID != tc.as || p.Stage != tc.stage {
-					t.Fatalf("signed in as %+v (%v); want staff %d at %s", p, err, tc.as, tc.stage)
-				}
-			})
-		}
-		if m, err := w.dir.StaffByOIDCSubject(ctx, "sub-lan"); err != nil || m.ID != w.plain.ID {
-			t.Fatalf("subject sub-lan is linked to %+v (%v); want lan.nguyen", m, err)
+			t.Run(tc.name, func(t *testing.T) { w.run(t, tc) })
 		}
 		if _, err := w.dir.StaffByUsername(ctx, "new.comer"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("an account was provisioned: %v", err)
 		}
-		if _, err := w.dir.StaffByOIDCSubject(ctx, "sub-gone"); !errors.Is(err, errs.ErrNotFound) {
-			t.Fatalf("a disabled account was linked: %v", err)
-		}
 
 		// The ledger: each sign-in by its staff member, each refusal by
-		// the system with what was tried, each first link by the member.
+		// the system with what was tried.
 		var ok, refused []audit.Event
 		for _, e := range w.events(t, "login") {
 			if e.Attrs["method"] == "password" {
@@ -297,23 +312,15 @@ func TestOIDCSignIn(t *testing.T) {
 				refused = append(refused, e)
 			}
 		}
-		if len(ok) != 6 || len(refused) != 3 {
-			t.Fatalf("%d sign-ins and %d refusals recorded; want 6 and 3", len(ok), len(refused))
+		if len(ok) != 6 || len(refused) != 2 {
+			t.Fatalf("%d sign-ins and %d refusals recorded; want 6 and 2", len(ok), len(refused))
 		}
 		wantRecord(t, ok[0], audit.Event{Actor: audit.Staff(w.plain.ID, "lan.nguyen"), UnitID: w.unit.ID, Action: "login", ResourceType: "staff",
 			ResourceID: staffRes(w.plain), Outcome: audit.OK, Attrs: map[string]string{"method": "oidc", "stage": "full", "address": "127.0.0.1"}})
-		wantRecord(t, refused[0], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(w.plain),
-			Outcome: audit.Failed, Reason: "identity_mismatch", Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1"}})
-		wantRecord(t, refused[1], audit.Event{Actor: audit.System("auth"), Action: "login", Outcome: audit.Failed, Reason: "no_account",
+		wantRecord(t, refused[0], audit.Event{Actor: audit.System("auth"), Action: "login", Outcome: audit.Failed, Reason: "no_account",
 			Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1", "username": "new.comer"}})
-		wantRecord(t, refused[2], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(disabled),
+		wantRecord(t, refused[1], audit.Event{Actor: audit.System("auth"), Action: "login", ResourceType: "staff", ResourceID: staffRes(disabled),
 			Outcome: audit.Failed, Reason: "account_disabled", Attrs: map[string]string{"method": "oidc", "address": "127.0.0.1"}})
-		links := w.events(t, "staff.oidc_link")
-		if len(links) != 3 {
-			t.Fatalf("%d links recorded; want lan.nguyen's, minh.tran's and thu.ha's", len(links))
-		}
-		wantRecord(t, links[0], audit.Event{Actor: audit.Staff(w.plain.ID, "lan.nguyen"), UnitID: w.unit.ID, Action: "staff.oidc_link",
-			ResourceType: "staff", ResourceID: staffRes(w.plain), Outcome: audit.OK, Attrs: map[string]string{"subject": "sub-lan"}})
 
 		// The code step after the provider: wrong, then right.
 		w.idp.vouch(claims{Subject: "sub-ha"})
@@ -343,12 +350,59 @@ func TestOIDCSignIn(t *testing.T) {
 	})
 }
 
+// TestOIDCTakeoverAttemptsAreRefused pins issue 10's item 2: the provider
+// vouching for a name, an e-mail address or a second factor takes over no
+// staff account that an administrator did not link to that very
+// provider account, and a provider not configured as MFA-capable does
+// not stand in for Chancery's second factor.
+func TestOIDCTakeoverAttemptsAreRefused(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newOIDCFixture(t, db, false, "mofa.gov.vn")
+		enrolled := w.staff(t, "thu.ha", authz.TopSecret)
+		w.enroll(t, enrolled)
+		w.link(t, w.plain, "sub-lan")
+		w.link(t, enrolled, "sub-ha")
+		admin, err := w.dir.CreateStaff(testCtx, "test", identity.NewStaff{Username: "quan.tri", FullName: "Quản Trị",
+			UnitID: w.unit.ID, Roles: authz.RolesOf(authz.Administrator)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.link(t, admin, "sub-admin")
+		verified := func(sub, email string) claims { return claims{Subject: sub, Email: email, EmailVerified: true} }
+		for _, tc := range []oidcCase{
+			{"an unlinked subject naming a staff member's username", claims{Subject: "sub-evil", PreferredUsername: "minh.tran",
+				Email: "minh.tran@mofa.gov.vn", EmailVerified: true}, 401, "", 0, "", "auth.error.oidc_account"},
+			{"an unlinked subject with a staff member's verified address", verified("sub-evil", "lan.nguyen@mofa.gov.vn"),
+				401, "", 0, "", "auth.error.oidc_account"},
+			{"an unverified address", claims{Subject: "sub-lan", Email: "lan.nguyen@mofa.gov.vn"},
+				403, "", 0, "", "auth.error.oidc_email"},
+			{"an address in another domain", verified("sub-lan", "lan.nguyen@mofa.gov.vn.evil.example"),
+				403, "", 0, "", "auth.error.oidc_email"},
+			{"no address at all", claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"},
+				403, "", 0, "", "auth.error.oidc_email"},
+			{"a verified address in the domain, on the linked account", verified("sub-lan", "lan.nguyen@MOFA.gov.vn"),
+				303, "/console/units", w.plain.ID, StageFull, ""},
+			{"amr from a provider not configured MFA-capable skips no TOTP", claims{Subject: "sub-ha", Email: "thu.ha@mofa.gov.vn",
+				EmailVerified: true, AMR: []string{"mfa", "otp", "hwk"}},
+				303, "/console/sign-in/verify-totp?next=%2Fconsole%2Funits", enrolled.ID, StageVerifyTOTP, ""},
+			{"an administrator without a clearance still enrols a second factor", claims{Subject: "sub-admin", Email: "quan.tri@mofa.gov.vn",
+				EmailVerified: true, AMR: []string{"mfa"}},
+				303, "/console/sign-in/enroll-totp?next=%2Fconsole%2Funits", admin.ID, StageEnrollTOTP, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) { w.run(t, tc) })
+		}
+		if got, err := w.dir.StaffByOIDCSubject(testCtx, w.idp.srv.URL, "sub-evil"); !errors.Is(err, errs.ErrNotFound) {
+			t.Fatalf("the unlinked subject got linked to %q (%v)", got.Username, err)
+		}
+	})
+}
+
 // i18nVI returns the Vietnamese text of key as a page shows it.
 func i18nVI(key string) string { return html.EscapeString(i18n.T(i18n.VI, key)) }
 
 func TestOIDCCallbackRefusesWhatItDidNotStart(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		w := newOIDCFixture(t, db)
+		w := newOIDCFixture(t, db, false)
 		w.idp.vouch(claims{Subject: "sub-lan", PreferredUsername: "lan.nguyen"})
 		refused := func(t *testing.T, b *browser, r response) {
 			t.Helper()
@@ -429,5 +483,38 @@ func TestNewOIDCNeedsACompleteReachableProvider(t *testing.T) {
 		if _, err := NewOIDC(testCtx, cfg, nil); err == nil {
 			t.Errorf("NewOIDC(%+v) succeeded", cfg)
 		}
+	}
+}
+
+// TestOIDCBelievesOnlyWhatItIsConfiguredTo pins which claims count: an
+// e-mail address only when verified and in a configured domain (case
+// aside), amr only from a provider configured as MFA-capable.
+func TestOIDCBelievesOnlyWhatItIsConfiguredTo(t *testing.T) {
+	strict := &OIDC{domains: []string{"mofa.gov.vn"}}
+	trusting := &OIDC{domains: []string{"mofa.gov.vn"}, mfa: true}
+	for _, tc := range []struct {
+		name      string
+		o         *OIDC
+		email     string
+		verified  bool
+		amr       []string
+		wantEmail string
+		wantMFA   bool
+	}{
+		{"verified, in the domain", strict, "an@Mofa.Gov.VN", true, nil, "an@Mofa.Gov.VN", false},
+		{"unverified", strict, "an@mofa.gov.vn", false, nil, "", false},
+		{"a subdomain is another domain", strict, "an@evil.mofa.gov.vn", true, nil, "", false},
+		{"a look-alike", strict, "an@mofa.gov.vn.evil.example", true, nil, "", false},
+		{"no domains configured: e-mail unused", &OIDC{}, "an@mofa.gov.vn", true, nil, "", false},
+		{"amr from a provider not MFA-capable", strict, "", false, []string{"mfa", "otp", "hwk"}, "", false},
+		{"amr from an MFA-capable provider", trusting, "", false, []string{"pwd", "otp"}, "", true},
+		{"a password is no second factor", trusting, "", false, []string{"pwd"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := tc.o.identity("https://idp", "sub", "", tc.email, tc.verified, tc.amr)
+			if id.Email != tc.wantEmail || id.MFA != tc.wantMFA || id.Issuer != "https://idp" || id.Subject != "sub" {
+				t.Fatalf("identity = %+v; want e-mail %q, MFA %v", id, tc.wantEmail, tc.wantMFA)
+			}
+		})
 	}
 }

@@ -28,6 +28,14 @@ type field struct {
 	Required     bool
 	Hint         string
 	Error        string
+	// Options, when set, make the control a select of them.
+	Options []option
+}
+
+// option is a choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
 }
 
 // DescribedBy lists the ids of the hint and error, for aria-describedby.
@@ -210,8 +218,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, surface string) 
 		err = fieldError("password", "auth.error.required", "is required")
 	default:
 		var sess Session
+		var level *authz.Level
+		if level, err = parseLevel(r.PostFormValue("level")); err != nil {
+			break
+		}
 		sess, err = h.svc.Login(r.Context(), LoginRequest{Kind: surfaceKind(surface), Username: username, Password: password,
-			TOTP: r.PostFormValue("totp"), Address: web.ClientAddr(r), UserAgent: r.UserAgent()})
+			TOTP: r.PostFormValue("totp"), Address: web.ClientAddr(r), UserAgent: r.UserAgent(), Level: level})
 		if err == nil {
 			setSessionCookies(w, r, sess)
 			http.Redirect(w, r, stageURL(surface, sess.Stage, nextParam(r)), http.StatusSeeOther)
@@ -242,9 +254,24 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 		}
 		v.Form.Fields = append(v.Form.Fields, code)
 	}
+	if !citizen {
+		v.Form.Fields = append(v.Form.Fields, levelField(page, r.PostFormValue("level")))
+	}
 	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "login", web.View[loginView]{Page: page, Data: v})
 	}
+}
+
+// levelField is the control for the session's working level: the
+// clearance unless a lower one is chosen, so that what the session
+// creates is classified at least at that level.
+func levelField(page web.Page, chosen string) field {
+	f := field{ID: "level", Label: page.T("auth.level"), Hint: page.T("auth.level.hint"),
+		Options: []option{{Value: "", Label: page.T("auth.level.clearance"), Selected: chosen == ""}}}
+	for l := authz.Unclassified; l.Valid(); l++ {
+		f.Options = append(f.Options, option{Value: l.String(), Label: page.T("identity.level." + l.String()), Selected: chosen == l.String()})
+	}
+	return f
 }
 
 // codeField is the control for an authenticator code.
@@ -291,47 +318,69 @@ func (h *Handler) advance(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, stageURL(surface, sess.Stage, nextParam(r)), http.StatusSeeOther)
 }
 
-// enrollView is the TOTP enrolment page's view model.
+// enrollView is the TOTP enrolment page's view model. The page has two
+// steps: the enrolment code an administrator or security officer handed
+// over, which shows the secret this once; then the first code from the
+// app, which confirms it.
 type enrollView struct {
 	Form form
-	// Secret is the base32 secret in groups of four, to type into an app.
+	// Secret is the base32 secret in groups of four, to type into an app;
+	// set only in the answer to a good enrolment code.
 	Secret string
 	// URI is the otpauth link that apps on the same device open; built
 	// here from the secret, so safe for an href despite its scheme.
 	URI template.URL
+	// Confirming reports the second step: the app's code is asked for.
+	Confirming bool
 	// Enrolled reports that a second factor is already enabled.
 	Enrolled bool
 	Continue string // where to go on when Enrolled
 }
 
-func (h *Handler) enrollPage(w http.ResponseWriter, r *http.Request) { h.renderEnroll(w, r, nil) }
+func (h *Handler) enrollPage(w http.ResponseWriter, r *http.Request) {
+	h.renderEnroll(w, r, "", false, nil)
+}
 
-// enroll confirms the enrolment with the first code from the app.
+// enroll takes a step of the enrolment: with an enrolment code it starts
+// it and shows the secret, once; with the app's code it confirms it.
 func (h *Handler) enroll(w http.ResponseWriter, r *http.Request) {
 	s := web.SubjectFrom(r.Context())
+	r.ParseForm() // a body that does not parse holds neither field: a wrong code
+	if _, ok := r.PostForm["enrolment_code"]; ok {
+		secret, err := h.svc.StartTOTPEnrolment(r.Context(), s.Kind, s.ID, r.PostFormValue("enrolment_code"))
+		h.renderEnroll(w, r, secret, err == nil, err)
+		return
+	}
 	if err := h.svc.ConfirmTOTP(r.Context(), s.Kind, s.ID, r.PostFormValue("totp")); err != nil {
-		h.renderEnroll(w, r, err)
+		// The secret is not shown again: the app already holds it, or a
+		// new enrolment code starts over.
+		h.renderEnroll(w, r, "", !errors.Is(err, errNoEnrolment), err)
 		return
 	}
 	h.advance(w, r)
 }
 
-func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, cause error) {
+// renderEnroll draws the enrolment page: the code step, or with confirming
+// the confirmation step, showing secret when it was just issued.
+func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, secret string, confirming bool, cause error) {
 	p := web.PrincipalFrom(r.Context())
 	page := h.shell.Page(r, web.Console, "auth.enroll.title")
-	v := enrollView{Continue: stageURL(web.Console, p.Stage, nextParam(r))}
-	secret, err := h.svc.EnrollTOTP(r.Context(), p.Subject.Kind, p.Subject.ID)
-	switch {
-	case errors.Is(err, errTOTPEnrolled):
-		v.Enrolled = true
-	case err != nil:
+	v := enrollView{Continue: stageURL(web.Console, p.Stage, nextParam(r)), Confirming: confirming}
+	enrolled, err := h.svc.totpEnabled(r.Context(), p.Subject.Kind, p.Subject.ID)
+	if err != nil {
 		web.Error(w, r, err)
 		return
-	default:
-		v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
 	}
-	v.Form = form{Action: "/console/sign-in/enroll-totp", Next: nextParam(r), Submit: page.T("auth.enroll.submit"),
-		Fields: []field{codeField(page)}}
+	v.Enrolled = enrolled
+	v.Form = form{Action: "/console/sign-in/enroll-totp", Next: nextParam(r), Submit: page.T("auth.enroll.start"),
+		Fields: []field{{ID: "enrolment_code", Type: "text", Label: page.T("auth.enroll.code"), Autocomplete: "off",
+			Required: true, Hint: page.T("auth.enroll.code_hint")}}}
+	if confirming {
+		v.Form.Submit, v.Form.Fields = page.T("auth.enroll.submit"), []field{codeField(page)}
+		if secret != "" {
+			v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
+		}
+	}
 	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "enroll_totp", web.View[enrollView]{Page: page, Data: v})
 	}

@@ -212,6 +212,10 @@ type LoginRequest struct {
 	// empty one escapes that limit (but not the account lockout).
 	Address   string
 	UserAgent string
+	// Level is the level the session is to work at (authz.Subject.Session),
+	// at most the clearance; nil works at the clearance. What is created
+	// in the session is classified at least at this level.
+	Level *authz.Level
 }
 
 // Login checks a sign-in attempt and opens a session. The session's Stage
@@ -225,7 +229,9 @@ type LoginRequest struct {
 // Login returns an errs.ErrUnauthenticated error for wrong credentials, a
 // missing second-factor code (code "totp_required") or a wrong one;
 // errs.ErrForbidden for a disabled account (told only to whoever gave its
-// password); and errs.ErrRateLimited, saying when to retry, for a locked
+// password); errs.ErrInvalid (code level_above_clearance) for a working
+// level above the clearance (told only to whoever gave the password and
+// code); and errs.ErrRateLimited, saying when to retry, for a locked
 // account or an address that failed too often. Wrong passwords and codes
 // count towards the account's lockout and the address's limit.
 //
@@ -302,6 +308,9 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 			return Session{}, p, err
 		}
 	}
+	if p, err = withWorkingLevel(p, req.Level); err != nil {
+		return Session{}, p, err
+	}
 	rehash := ""
 	if weak {
 		if rehash, err = s.hash(ctx, req.Password); err != nil {
@@ -320,6 +329,22 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 	}
 	sess, err := s.openSession(ctx, p, stage, methodPassword, req.Address, req.UserAgent, now)
 	return sess, p, err
+}
+
+// withWorkingLevel returns p set to work at level (nil: at its clearance,
+// the highest it may). A level above the clearance is refused: a session
+// never works, or classifies what it creates, above what its holder may
+// read.
+func withWorkingLevel(p principal, level *authz.Level) (principal, error) {
+	p.subject.Session = p.subject.Clearance
+	if level == nil {
+		return p, nil
+	}
+	if *level > p.subject.Clearance {
+		return p, errLevelAboveClearance
+	}
+	p.subject.Session = *level
+	return p, nil
 }
 
 // checkCode checks a sign-in's TOTP code against the account's enrolled
@@ -416,7 +441,8 @@ func hashToken(token string) (string, bool) {
 // maxUserAgent bounds the stored User-Agent, which the client chooses.
 const maxUserAgent = 256
 
-// openSession starts a session for p at stage, sweeps away expired ones
+// openSession starts a session for p at stage, working at the level of
+// p.subject.Session (see withWorkingLevel), sweeps away expired ones
 // and records the sign-in in the audit ledger ("login" by p, with the
 // method, stage and address), in one transaction.
 func (s *Service) openSession(ctx context.Context, p principal, stage, method, address, userAgent string, now time.Time) (Session, error) {
@@ -431,7 +457,7 @@ func (s *Service) openSession(ctx context.Context, p principal, stage, method, a
 		userAgent = userAgent[:maxUserAgent]
 	}
 	row := sessionRow{hash: hash, kind: kind, id: p.id, stage: stage, method: method, csrf: sess.CSRF,
-		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now}
+		address: address, userAgent: userAgent, createdAt: now, expiresAt: sess.ExpiresAt, lastSeen: now, level: p.subject.Session}
 	e := signedIn(ctx, p, method, stage, address)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := sweepSessions(ctx, tx, now, now.Add(-s.staffTTL.Idle), now.Add(-s.citTTL.Idle)); err != nil {
@@ -514,6 +540,9 @@ func (s *Service) session(ctx context.Context, token string, now time.Time) (ses
 	if err != nil {
 		return row, principal{}, fmt.Errorf("load session's %s %d: %w", row.kind, row.id, err)
 	}
+	// The session works at the level chosen at sign-in, or lower when
+	// the clearance has been lowered since.
+	p.subject.Session = min(row.level, p.subject.Clearance)
 	// A clearance raised since sign-in makes the second factor due now,
 	// unless the identity provider vouched for one.
 	if row.stage == StageFull && p.cleared() && !row.totpEnabled && row.method != methodOIDCMFA {
@@ -582,48 +611,132 @@ func (s *Service) openSecret(ctx context.Context, cred credential) ([]byte, erro
 	return key, nil
 }
 
-// EnrollTOTP starts (or resumes) enrolling a TOTP second factor for
-// kind/id and returns its base32 secret, for the person to add to an
-// authenticator app (see TOTPURI). The factor is not used until
-// ConfirmTOTP proves the app has it. Issuing a new secret is recorded in
-// the audit ledger ("totp.enroll", by the origin's actor). It returns
-// errs.ErrNotFound for an unknown account and errs.ErrConflict when a
-// factor is already enrolled.
-func (s *Service) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
-	k, err := kindName(kind)
+// EnrolmentCodeTTL is how long an enrolment code from IssueEnrolmentCode
+// works: long enough to be handed over in person, short enough that one
+// mislaid does not lie about for good.
+const EnrolmentCodeTTL = 72 * time.Hour
+
+// hashEnrolmentCode returns the stored form of an enrolment code. A code
+// carries about 93 bits of entropy, so a plain SHA-256 keeps it safe.
+func hashEnrolmentCode(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueEnrolmentCode issues a one-time code with which kind/id enrols a
+// second factor (StartTOTPEnrolment), working for EnrolmentCodeTTL, and
+// returns it with its expiry, to be handed over out of band: the password
+// alone, whoever holds it, then enrols nothing. It cancels any enrolment
+// in progress, an earlier code or a secret shown but not confirmed. Who
+// may issue one is authz's (KindCredential, Create), decided by the
+// caller. The audit ledger records it ("totp.enrol_code", by the origin's
+// actor). It returns errs.ErrNotFound for an unknown account and
+// errs.ErrConflict when a factor is already enabled.
+func (s *Service) IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKind, id int64) (string, time.Time, error) {
+	k, e, err := s.credentialEvent(ctx, actTOTPEnrolCode, kind, id)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.clock()
+	code, expires := oneTimePassword(), now.Add(EnrolmentCodeTTL)
+	e.Attrs = map[string]string{"expires": expires.Format(time.RFC3339)}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		stored, err := putEnrolmentCode(ctx, tx, k, id, hashEnrolmentCode(code), expires, now)
+		if err != nil {
+			return err
+		}
+		if !stored {
+			return errTOTPEnrolled
+		}
+		return s.recordTx(ctx, tx, e)
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return code, expires, nil
+}
+
+// StartTOTPEnrolment uses the enrolment code an administrator or security
+// officer issued kind/id (IssueEnrolmentCode) to start enrolling a TOTP
+// second factor, and returns its base32 secret for the person to add to
+// an authenticator app (see TOTPURI). The code works once: the secret is
+// shown this time only, and starting again needs a new code. The factor
+// is not used until ConfirmTOTP proves the app has it. The audit ledger
+// records the start ("totp.enroll", by the origin's actor) or its refusal.
+// A wrong, used or expired code is refused with errs.ErrInvalid (code
+// enrolment_code_invalid, on the field "enrolment_code"); an account with
+// a factor already enabled gets errs.ErrConflict, an unknown one
+// errs.ErrNotFound.
+func (s *Service) StartTOTPEnrolment(ctx context.Context, kind authz.PrincipalKind, id int64, code string) (string, error) {
+	k, e, err := s.credentialEvent(ctx, actTOTPEnroll, kind, id)
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.lookup(ctx, kind, id); err != nil {
-		return "", fmt.Errorf("enrol second factor: %w", err)
-	}
-	cred, err := getCredential(ctx, s.db, k, id)
-	if err != nil && !errors.Is(err, errs.ErrNotFound) {
+	if enabled, err := s.totpEnabled(ctx, kind, id); err != nil {
 		return "", err
-	}
-	if cred.totpEnabled {
+	} else if enabled {
 		return "", errTOTPEnrolled
 	}
-	if cred.totpSecret != nil {
-		// Resume: a reloaded page shows the secret the app may already hold.
-		key, err := s.openSecret(ctx, cred)
-		if err != nil {
-			return "", err
-		}
-		return totpEncoding.EncodeToString(key), nil
+	// Claiming the code and storing the secret are one update: of two
+	// requests with one code, only one gets a secret.
+	hash := hashEnrolmentCode(strings.TrimSpace(code))
+	secret, err := s.storeSecret(ctx, k, id, e, errEnrolmentCode, func(tx *store.Tx, sealed []byte) (bool, error) {
+		return claimEnrolmentCode(ctx, tx, k, id, hash, sealed, s.clock())
+	})
+	if errors.Is(err, errEnrolmentCode) {
+		return "", s.refused(ctx, e, errEnrolmentCode)
 	}
-	e, err := byOrigin(ctx, actTOTPEnroll, k, id)
+	return secret, err
+}
+
+// ProvisionTOTP gives kind/id an enabled TOTP second factor at once and
+// returns its base32 secret, for seeding accounts whose secrets the
+// operator hands over with the rest of the seeded data (the demo's). It
+// is not reachable from any route: people enrol with an enrolment code.
+// The audit ledger records it ("totp.provision", by the origin's actor).
+// It returns errs.ErrConflict when a factor is already enabled.
+func (s *Service) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+	k, e, err := s.credentialEvent(ctx, actTOTPProvision, kind, id)
 	if err != nil {
 		return "", err
 	}
+	return s.storeSecret(ctx, k, id, e, errTOTPEnrolled, func(tx *store.Tx, sealed []byte) (bool, error) {
+		return putEnabledTOTP(ctx, tx, k, id, sealed, s.clock())
+	})
+}
+
+// credentialEvent checks that kind/id is an account and returns its
+// storage kind and the event of action on its credentials by the origin's
+// actor.
+func (s *Service) credentialEvent(ctx context.Context, action string, kind authz.PrincipalKind, id int64) (string, audit.Event, error) {
+	k, err := kindName(kind)
+	if err != nil {
+		return "", audit.Event{}, err
+	}
+	if _, err := s.lookup(ctx, kind, id); err != nil {
+		return "", audit.Event{}, fmt.Errorf("%s: %w", action, err)
+	}
+	e, err := byOrigin(ctx, action, k, id)
+	return k, e, err
+}
+
+// storeSecret makes a new TOTP secret for k/id, seals it and stores it
+// with put in one transaction with e, and returns it in base32. When put
+// stores nothing it fails with refusal.
+func (s *Service) storeSecret(ctx context.Context, k string, id int64, e audit.Event, refusal error,
+	put func(tx *store.Tx, sealed []byte) (bool, error)) (string, error) {
 	key := newTOTPSecret()
 	sealed, err := s.sealer.Seal(ctx, SealPurpose, key, sealAD(k, id))
 	if err != nil {
 		return "", fmt.Errorf("seal TOTP secret of %s %d: %w", k, id, err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := putTOTPSecret(ctx, tx, k, id, sealed, s.clock()); err != nil {
+		stored, err := put(tx, sealed)
+		if err != nil {
 			return err
+		}
+		if !stored {
+			return refusal
 		}
 		return s.recordTx(ctx, tx, e)
 	})
@@ -646,7 +759,7 @@ func (s *Service) totpEnabled(ctx context.Context, kind authz.PrincipalKind, id 
 	return cred.totpEnabled, err
 }
 
-// ConfirmTOTP enables the second factor that EnrollTOTP started, once code
+// ConfirmTOTP enables the second factor that StartTOTPEnrolment started, once code
 // shows the authenticator app produces its codes, and moves the account's
 // sessions waiting at StageEnrollTOTP to StageFull, recording it in the
 // audit ledger ("totp.confirm", by the origin's actor). A wrong code is an

@@ -218,13 +218,7 @@ func TestClearedStaffEnrolTOTPBeforeAnythingElse(t *testing.T) {
 		if sess.Stage != StageEnrollTOTP {
 			t.Fatalf("cleared staff without TOTP got stage %q; want enroll_totp", sess.Stage)
 		}
-		secret, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID); err != nil || again != secret {
-			t.Fatalf("resumed enrolment gave %q, %v; want the same secret", again, err)
-		}
+		secret := f.startEnrolment(t, ctx, f.cleared)
 		// The secret is sealed at rest, bound to its account.
 		var sealed []byte
 		if err := db.QueryRowContext(ctx, db.Rebind(`SELECT totp_secret FROM credentials WHERE principal_kind = 'staff' AND principal_id = ?`),
@@ -251,8 +245,8 @@ func TestClearedStaffEnrolTOTPBeforeAnythingElse(t *testing.T) {
 		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageFull {
 			t.Fatalf("after enrolling: %+v, %v; want the session at full", p, err)
 		}
-		if _, err := f.svc.EnrollTOTP(ctx, authz.Staff, f.cleared.ID); !errors.Is(err, errs.ErrConflict) {
-			t.Fatalf("enrolling twice = %v; want ErrConflict", err)
+		if _, _, err := f.svc.IssueEnrolmentCode(ctx, authz.Staff, f.cleared.ID); !errors.Is(err, errs.ErrConflict) {
+			t.Fatalf("an enrolment code for an enrolled account = %v; want ErrConflict", err)
 		}
 	})
 }

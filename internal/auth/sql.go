@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 )
@@ -62,16 +63,50 @@ func putPassword(ctx context.Context, q store.Queryer, kind string, id int64, ha
 	return nil
 }
 
-// putTOTPSecret stores a sealed TOTP secret for kind/id, not yet enabled.
-func putTOTPSecret(ctx context.Context, q store.Queryer, kind string, id int64, sealed []byte, now time.Time) error {
-	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, totp_secret,
+// putEnrolmentCode stores the hash of a new enrolment code for kind/id,
+// valid until expires, dropping any earlier code and any secret not yet
+// confirmed. It reports false, storing nothing, when a factor is enabled.
+func putEnrolmentCode(ctx context.Context, q store.Queryer, kind string, id int64, hash string, expires, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, enrol_code_hash,
+		enrol_code_expires, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (principal_kind, principal_id) DO UPDATE SET enrol_code_hash = excluded.enrol_code_hash,
+		enrol_code_expires = excluded.enrol_code_expires, totp_secret = NULL, updated_at = excluded.updated_at
+		WHERE NOT credentials.totp_enabled`), kind, id, hash, expires, now)
+	return affectedOne(res, err, "store enrolment code", kind, id)
+}
+
+// claimEnrolmentCode uses kind/id's enrolment code, if its hash is hash
+// and it has not expired, storing sealed as the secret being enrolled.
+// It reports false, changing nothing, for a wrong, used or expired code
+// or an enabled factor.
+func claimEnrolmentCode(ctx context.Context, q store.Queryer, kind string, id int64, hash string, sealed []byte, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET enrol_code_hash = '', enrol_code_expires = NULL,
+		totp_secret = ?, updated_at = ? WHERE principal_kind = ? AND principal_id = ? AND enrol_code_hash <> ''
+		AND enrol_code_hash = ? AND enrol_code_expires > ? AND NOT totp_enabled`), sealed, now, kind, id, hash, now)
+	return affectedOne(res, err, "use enrolment code", kind, id)
+}
+
+// putEnabledTOTP stores sealed as kind/id's enabled TOTP secret, unless a
+// factor is already enabled (it then reports false).
+func putEnabledTOTP(ctx context.Context, q store.Queryer, kind string, id int64, sealed []byte, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, totp_secret,
 		totp_enabled, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (principal_kind, principal_id) DO UPDATE SET totp_secret = excluded.totp_secret,
-		totp_enabled = excluded.totp_enabled, updated_at = excluded.updated_at`), kind, id, sealed, false, now)
-	if err != nil {
-		return fmt.Errorf("store TOTP secret of %s %d: %w", kind, id, err)
+		totp_enabled = excluded.totp_enabled, totp_last_step = 0, enrol_code_hash = '', enrol_code_expires = NULL,
+		updated_at = excluded.updated_at WHERE NOT credentials.totp_enabled`), kind, id, sealed, true, now)
+	return affectedOne(res, err, "store TOTP secret", kind, id)
+}
+
+// affectedOne reports whether the statement that gave res and err changed
+// a row, wrapping err with what was done.
+func affectedOne(res sql.Result, err error, what string, kind string, id int64) (bool, error) {
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil {
+			return n == 1, nil
+		}
 	}
-	return nil
+	return false, fmt.Errorf("%s of %s %d: %w", what, kind, id, err)
 }
 
 // claimTOTPStep records step as the last TOTP step used by kind/id, and
@@ -140,14 +175,16 @@ type sessionRow struct {
 	createdAt time.Time
 	expiresAt time.Time
 	lastSeen  time.Time
+	// level is the level the session works at (authz.Subject.Session).
+	level authz.Level
 	// totpEnabled is read from the principal's credentials.
 	totpEnabled bool
 }
 
 func insertSession(ctx context.Context, q store.Queryer, r sessionRow) error {
 	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO sessions (token_hash, principal_kind, principal_id, stage,
-		method, csrf, address, user_agent, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		r.hash, r.kind, r.id, r.stage, r.method, r.csrf, r.address, r.userAgent, r.createdAt, r.expiresAt, r.lastSeen)
+		method, csrf, address, user_agent, created_at, expires_at, last_seen_at, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		r.hash, r.kind, r.id, r.stage, r.method, r.csrf, r.address, r.userAgent, r.createdAt, r.expiresAt, r.lastSeen, int(r.level))
 	if err != nil {
 		return fmt.Errorf("store session of %s %d: %w", r.kind, r.id, err)
 	}
@@ -159,11 +196,12 @@ func insertSession(ctx context.Context, q store.Queryer, r sessionRow) error {
 func sessionByHash(ctx context.Context, q store.Queryer, hash string) (sessionRow, error) {
 	r := sessionRow{hash: hash}
 	var totp sql.NullBool
+	var level int
 	err := q.QueryRowContext(ctx, q.Rebind(`SELECT s.principal_kind, s.principal_id, s.stage, s.method, s.csrf,
-		s.address, s.user_agent, s.created_at, s.expires_at, s.last_seen_at, c.totp_enabled
+		s.address, s.user_agent, s.created_at, s.expires_at, s.last_seen_at, c.totp_enabled, s.level
 		FROM sessions s LEFT JOIN credentials c ON c.principal_kind = s.principal_kind AND c.principal_id = s.principal_id
 		WHERE s.token_hash = ?`), hash).
-		Scan(&r.kind, &r.id, &r.stage, &r.method, &r.csrf, &r.address, &r.userAgent, &r.createdAt, &r.expiresAt, &r.lastSeen, &totp)
+		Scan(&r.kind, &r.id, &r.stage, &r.method, &r.csrf, &r.address, &r.userAgent, &r.createdAt, &r.expiresAt, &r.lastSeen, &totp, &level)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("session: %w", errs.ErrNotFound)
 	}
@@ -172,6 +210,7 @@ func sessionByHash(ctx context.Context, q store.Queryer, hash string) (sessionRo
 	}
 	r.createdAt, r.expiresAt, r.lastSeen = r.createdAt.UTC(), r.expiresAt.UTC(), r.lastSeen.UTC()
 	r.totpEnabled = totp.Valid && totp.Bool
+	r.level = min(authz.Level(level), authz.TopSecret)
 	return r, nil
 }
 

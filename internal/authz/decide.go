@@ -85,12 +85,26 @@ const (
 	// KindPortalSync is the national portal's reconciliation of every
 	// unit: which dossiers' statuses lag and resending them.
 	KindPortalSync
+	// KindCredential is how a staff account signs in: Create issues a
+	// one-time second-factor enrolment code for it, Update links it to
+	// (or unlinks it from) an account at the identity provider. Its
+	// Resource.Owner is the account's staff id: nobody vouches for
+	// their own sign-in.
+	KindCredential
 	numKinds
 )
 
 var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
-	"service_indices", "unit_comparison", "portal_sync"}
+	"service_indices", "unit_comparison", "portal_sync", "credential"}
+
+// classified[kind] reports whether items of the kind carry a
+// classification level, so that no write down applies to them. The
+// directory kinds carry none, and neither do dossiers: a citizen's
+// application to a public service is unclassified by its nature.
+// Without this a session working at its clearance could change no
+// directory entry or dossier at all (their Level is always zero).
+var classified = [numKinds]bool{KindDocument: true, KindMessage: true}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -124,14 +138,32 @@ type Subject struct {
 	Roles Roles
 	// Clearance is the highest level the person may read.
 	Clearance Level
-	// Session is the level the session works at (≤ Clearance); writing into
-	// an item needs Session ≤ the item's level, so secret knowledge cannot
-	// flow down into a lower item. Zero means unclassified work.
+	// Session is the level the session works at (≤ Clearance), chosen at
+	// sign-in (the clearance unless a lower one is asked for); writing
+	// into an item of a classified kind, creating it included, needs
+	// Session ≤ the item's level, so secret knowledge cannot flow down
+	// into a lower item. Zero means unclassified work.
 	Session Level
 	// Subsystem is a Client's exchange identity,
 	// instance/class/member/subsystem.
 	Subsystem string
 }
+
+// NeedsSecondFactor reports whether the subject must sign in with a
+// second factor: staff with a clearance above none (DESIGN.md §6), and
+// staff whose roles govern everyone else's access or read the whole
+// ledger (administrator, security officer, auditor), whatever their
+// clearance. It is the one statement of that rule; sign-in asks it.
+func (s Subject) NeedsSecondFactor() bool {
+	return s.Kind == Staff && (s.Clearance > Unclassified ||
+		s.Roles&RolesOf(Administrator, SecurityOfficer, Auditor) != 0)
+}
+
+// CreateLevel returns the level an item the subject creates in its
+// session is classified at: the level asked for, raised to the session's
+// working level, so that what a session knows does not flow down into a
+// lower item (Decide refuses creating below it).
+func (s Subject) CreateLevel(asked Level) Level { return max(asked, s.Session) }
 
 // Authenticated reports whether the subject is not anonymous.
 func (s Subject) Authenticated() bool { return s.Kind != Anonymous }
@@ -192,6 +224,7 @@ const (
 	ReasonNoRole           Reason = "no role of the subject grants this action"
 	ReasonNoWriteDown      Reason = "the session works above the item's level (no write down)"
 	ReasonCitizenNotOwner  Reason = "citizens see only their own items"
+	ReasonOwnCredential    Reason = "nobody vouches for their own sign-in (an enrolment code or an identity-provider link)"
 	ReasonUnknownPrincipal Reason = "unknown kind of subject"
 	ReasonOwnSubsystem     Reason = "the information system acts on its own messages"
 	ReasonClientNoGrant    Reason = "information systems are not granted this action"
@@ -253,6 +286,11 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// The portal's reconciliation of every unit is the administrators';
 	// a unit's staff reconcile their own dossiers (KindDossier).
 	g[KindPortalSync][Administrator] = actions(Read, Update)
+	// Second-factor enrolment codes are handed over out of band by an
+	// administrator or a security officer; identity-provider links are
+	// an administrator's.
+	g[KindCredential][Administrator] = actions(Create, Update)
+	g[KindCredential][SecurityOfficer] = actions(Create)
 	return g
 }()
 
@@ -288,8 +326,11 @@ var everyone = [numKinds]Actions{
 //     is Concealed, whatever the clearance;
 //  3. roles: the action must be granted by a role (or to every staff
 //     member, or to the item's owner for reading and updating), else Denied;
-//  4. no write down: a write from a session working above the item's level
-//     is Denied.
+//  4. no write down: a write (creating included) from a session working
+//     above the level of an item of a classified kind is Denied, so an
+//     item created in a session is classified at least at the session's
+//     level (see Subject.CreateLevel);
+//  5. nobody issues an enrolment code for, or links, their own account.
 //
 // Citizens see only items they own; information systems (Client) only
 // their own subsystem's messages. Decide allocates nothing.
@@ -334,8 +375,11 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 			return Denied, ReasonNoRole
 		}
 	}
-	if a.writes() && s.Session > r.Level {
+	if a.writes() && s.Session > r.Level && classified[r.Kind] {
 		return Denied, ReasonNoWriteDown
+	}
+	if r.Kind == KindCredential && r.Owner == s.ID {
+		return Denied, ReasonOwnCredential
 	}
 	return Allowed, reason
 }

@@ -197,3 +197,82 @@ func TestDecideForClientsAllocatesNothing(t *testing.T) {
 		t.Errorf("Decide allocates %v times per call", n)
 	}
 }
+
+// TestNoWriteDownCoversCreating pins that creating is a write: a session
+// may not create an item below its working level, and an item created at
+// CreateLevel passes. Kinds that carry no classification are outside the
+// rule, or a cleared session could change no directory entry or dossier.
+func TestNoWriteDownCoversCreating(t *testing.T) {
+	officer := staff(consular, Secret, Officer, Clerk)
+	officer.Session = Confidential
+	doc := func(l Level) Resource { return Resource{Kind: KindDocument, Unit: consular, Level: l} }
+	for _, tc := range []struct {
+		name    string
+		r       Resource
+		want    Decision
+		wantWhy Reason
+	}{
+		{"creating an unclassified document from a confidential session", doc(Unclassified), Denied, ReasonNoWriteDown},
+		{"creating at the session's level", doc(Confidential), Allowed, ReasonRoleGrants},
+		{"creating above it, within the clearance", doc(Secret), Allowed, ReasonRoleGrants},
+		{"creating at the level CreateLevel gives", doc(officer.CreateLevel(Unclassified)), Allowed, ReasonRoleGrants},
+		{"a message is classified too", Resource{Kind: KindMessage, Unit: consular}, Denied, ReasonNoWriteDown},
+		{"a dossier carries no classification", Resource{Kind: KindDossier, Unit: consular}, Allowed, ReasonRoleGrants},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, why := Decide(officer, Create, tc.r); got != tc.want || why != tc.wantWhy {
+				t.Fatalf("Decide = %s (%s), want %s (%s)", got, why, tc.want, tc.wantWhy)
+			}
+		})
+	}
+	if got := officer.CreateLevel(Unclassified); got != Confidential {
+		t.Errorf("CreateLevel(none) = %s in a confidential session; want confidential", got)
+	}
+	if got := officer.CreateLevel(TopSecret); got != TopSecret {
+		t.Errorf("CreateLevel(top_secret) = %s; want top_secret (asked above the session)", got)
+	}
+}
+
+func TestNeedsSecondFactor(t *testing.T) {
+	for _, tc := range []struct {
+		s    Subject
+		want bool
+	}{
+		{staff(consular, Unclassified, Clerk, Officer, Approver, Archivist), false},
+		{staff(consular, Confidential, Clerk), true},
+		{staff(consular, Unclassified, Administrator), true},
+		{staff(consular, Unclassified, SecurityOfficer), true},
+		{staff(consular, Unclassified, Auditor), true},
+		{Subject{Kind: Citizen, ID: 7}, false},
+	} {
+		if got := tc.s.NeedsSecondFactor(); got != tc.want {
+			t.Errorf("NeedsSecondFactor(%v, %s) = %v, want %v", tc.s.Roles, tc.s.Clearance, got, tc.want)
+		}
+	}
+}
+
+func TestCredentialsNeedAnotherPerson(t *testing.T) {
+	target := Resource{Kind: KindCredential, Owner: 200}
+	for _, tc := range []struct {
+		name    string
+		s       Subject
+		a       Action
+		r       Resource
+		want    Decision
+		wantWhy Reason
+	}{
+		{"an administrator issues an enrolment code", staff(consular, Unclassified, Administrator), Create, target, Allowed, ReasonRoleGrants},
+		{"a security officer issues one", staff(cipher, TopSecret, SecurityOfficer), Create, target, Allowed, ReasonRoleGrants},
+		{"a clerk does not", staff(consular, Secret, Clerk, Officer, Approver), Create, target, Denied, ReasonNoRole},
+		{"nor anyone for themselves", staff(consular, Unclassified, Administrator, SecurityOfficer), Create, Resource{Kind: KindCredential, Owner: 100}, Denied, ReasonOwnCredential},
+		{"an administrator links an identity-provider account", staff(consular, Unclassified, Administrator), Update, target, Allowed, ReasonRoleGrants},
+		{"a security officer does not", staff(cipher, TopSecret, SecurityOfficer), Update, target, Denied, ReasonNoRole},
+		{"nor an administrator their own", staff(consular, Secret, Administrator), Update, Resource{Kind: KindCredential, Owner: 100}, Denied, ReasonOwnCredential},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, why := Decide(tc.s, tc.a, tc.r); got != tc.want || why != tc.wantWhy {
+				t.Fatalf("Decide = %s (%s), want %s (%s)", got, why, tc.want, tc.wantWhy)
+			}
+		})
+	}
+}

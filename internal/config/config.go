@@ -67,6 +67,14 @@ type Config struct {
 	// OIDC sign-in for staff through the ministry's identity provider;
 	// off unless OIDCIssuer is set.
 	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCRedirectURL string
+	// OIDCEmailDomains, if not empty, admits through the identity
+	// provider only people it vouches a verified e-mail address for in one
+	// of these domains.
+	OIDCEmailDomains []string
+	// OIDCMFA says the identity provider enforces a second factor of its
+	// own, so its amr claim stands in for Chancery's TOTP; false: staff who
+	// must use a second factor give Chancery's after the provider.
+	OIDCMFA bool
 	// LogLevel is debug, info, warn or error; LogFormat json or text.
 	LogLevel, LogFormat string
 	// ShutdownTimeout bounds how long in-flight requests may take to
@@ -243,6 +251,9 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.OIDCClientID, "oidc-client-id", "", "OIDC client id")
 	s.str(&c.OIDCClientSecret, "oidc-client-secret", "", "OIDC client secret")
 	s.str(&c.OIDCRedirectURL, "oidc-redirect-url", "", "OIDC redirect URL (default http(s)://<addr>/console/oidc/callback)")
+	var oidcDomains string
+	s.str(&oidcDomains, "oidc-email-domains", "", "comma-separated e-mail domains (such as mofa.gov.vn) the identity provider must vouch a verified address in; empty: e-mail claims are not used")
+	s.boolean(&c.OIDCMFA, "oidc-mfa", false, "the identity provider enforces its own second factor: believe its amr claim instead of asking for Chancery's TOTP code")
 	s.str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	s.str(&c.LogFormat, "log-format", "json", "log format: json or text")
 	s.duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
@@ -278,6 +289,11 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	c.MaxBody = int64(maxBody)
 	if !secureCookiesSet() {
 		c.SecureCookies = c.TLSCert != "" || c.TrustedProxies != ""
+	}
+	for d := range strings.SplitSeq(oidcDomains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.OIDCEmailDomains = append(c.OIDCEmailDomains, d)
+		}
 	}
 	// validate fills the parsed SMTP fields, so it runs before c is
 	// copied out.

@@ -79,7 +79,7 @@ func TestHelpDocumentsEveryFlagWithItsEnvironmentTwin(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "leaf-tls-cert", "leaf-tls-key", "leaf-tls-ca", "public-url", "exchange-retention", "smtp", "mail-from"} {
+	for _, name := range []string{"data", "db", "addr", "nats", "blob", "tls-cert", "tls-key", "demo", "demo-password", "oidc-issuer", "oidc-email-domains", "oidc-mfa", "audit-checkpoint-interval", "audit-origin", "role", "join", "token", "leaf-addr", "leaf-tls-cert", "leaf-tls-key", "leaf-tls-ca", "public-url", "exchange-retention", "smtp", "mail-from"} {
 		if !strings.Contains(out.String(), "-"+name) || !strings.Contains(out.String(), envName(name)) {
 			t.Errorf("help lacks --%s or %s", name, envName(name))
 		}
@@ -220,5 +220,18 @@ func TestMetricsTokenMustBeLongAndMetricsAddrAnAddress(t *testing.T) {
 	c, err := ParseServe([]string{"--metrics-token", "0123456789abcdef", "--metrics-addr", "127.0.0.1:0"}, io.Discard)
 	if err != nil || c.MetricsToken != "0123456789abcdef" || c.MetricsAddr != "127.0.0.1:0" {
 		t.Errorf("got %+v, %v", c, err)
+	}
+}
+
+func TestOIDCTrustIsOffUnlessConfigured(t *testing.T) {
+	c, err := ParseServe([]string{"--oidc-issuer", "https://idp", "--oidc-client-id", "c"}, io.Discard)
+	if err != nil || c.OIDCMFA || len(c.OIDCEmailDomains) != 0 {
+		t.Fatalf("defaults = mfa %v, domains %q, %v; want no trust in amr or e-mail", c.OIDCMFA, c.OIDCEmailDomains, err)
+	}
+	t.Setenv("CHANCERY_OIDC_EMAIL_DOMAINS", " mofa.gov.vn, ,vn.mofa.example ")
+	t.Setenv("CHANCERY_OIDC_MFA", "true")
+	c, err = ParseServe(nil, io.Discard)
+	if err != nil || !c.OIDCMFA || strings.Join(c.OIDCEmailDomains, "|") != "mofa.gov.vn|vn.mofa.example" {
+		t.Fatalf("from the environment = mfa %v, domains %q, %v", c.OIDCMFA, c.OIDCEmailDomains, err)
 	}
 }

@@ -23,9 +23,10 @@ type DemoCredentials interface {
 	HashPassword(ctx context.Context, password string) (string, error)
 	// SetPasswordHash sets the principal's password from that hash.
 	SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, id int64, hash string, mustChange bool) error
-	// EnrollTOTP gives the principal a TOTP second factor and returns its
-	// base32 secret.
-	EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (secret string, err error)
+	// ProvisionTOTP gives the principal an enabled TOTP second factor and
+	// returns its base32 secret: demo accounts are fully enrolled, their
+	// secrets handed over in the start-up banner.
+	ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (secret string, err error)
 }
 
 // Account is a seeded account as the operator needs to see it to sign in.
@@ -170,9 +171,9 @@ var citizens = []citizen{
 }
 
 // Seed creates the demo ministry in dir: units, staff and citizens, each
-// with password (to be kept, not changed at first sign-in), and a TOTP
-// second factor for every staff member with a clearance, whose secret is
-// returned. It refuses with errs.ErrConflict a directory that already has
+// with password (to be kept, not changed at first sign-in), and an
+// enabled TOTP second factor for every staff member who must use one,
+// whose secret is returned. It refuses with errs.ErrConflict a directory that already has
 // its root unit; the caller seeds only a new database. The audit ledger
 // records every account and unit as created by the system actor "demo".
 func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, password string) (Accounts, error) {
@@ -215,9 +216,10 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 		if err := creds.SetPasswordHash(ctx, authz.Staff, m.ID, hash, false); err != nil {
 			return Accounts{}, fmt.Errorf("demo: password of %s: %w", m.Username, err)
 		}
-		// DESIGN.md §6: staff with a clearance must use a second factor.
-		if m.Clearance > authz.Unclassified {
-			if a.TOTPSecret, err = creds.EnrollTOTP(ctx, authz.Staff, m.ID); err != nil {
+		// Cleared staff and administrators, security officers and
+		// auditors must use a second factor (authz says who).
+		if m.Subject().NeedsSecondFactor() {
+			if a.TOTPSecret, err = creds.ProvisionTOTP(ctx, authz.Staff, m.ID); err != nil {
 				return Accounts{}, fmt.Errorf("demo: second factor of %s: %w", m.Username, err)
 			}
 		}

@@ -47,27 +47,37 @@ func (c *creds) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind, i
 	return nil
 }
 
-func (c *creds) EnrollTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
+func (c *creds) ProvisionTOTP(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.totp[key(kind, id)] = true
 	return "SECRET" + key(kind, id), nil
 }
 
+// newDirectory returns the directory on db recording in an audit ledger,
+// which it also returns with the keyring (holding purposes) the ledger
+// signs with; the ledger closes when t ends.
+func newDirectory(t testing.TB, db *store.DB, purposes ...string) (*identity.Service, *audit.Ledger, *keys.Ring) {
+	t.Helper()
+	ctx := context.Background()
+	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}, Purposes: purposes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger, err := audit.New(ctx, db, ring, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ledger.Close() })
+	dir := identity.NewService(db, nil)
+	dir.SetRecorder(ledger)
+	return dir, ledger, ring
+}
+
 func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ledger, err := audit.New(ctx, db, ring, audit.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ledger.Close()
-		dir := identity.NewService(db, nil)
-		dir.SetRecorder(ledger)
+		dir, ledger, _ := newDirectory(t, db)
 		c := &creds{passwords: map[string]string{}, totp: map[string]bool{}}
 		acc, err := demo.Seed(ctx, dir, c, "password")
 		if err != nil {
@@ -166,7 +176,7 @@ func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 			if c.passwords[key(authz.Staff, m.ID)] != "password" {
 				t.Errorf("%s has no demo password", a.Username)
 			}
-			cleared := m.Clearance > authz.Unclassified
+			cleared := m.Subject().NeedsSecondFactor()
 			if cleared != c.totp[key(authz.Staff, m.ID)] || cleared != (a.TOTPSecret != "") {
 				t.Errorf("%s (clearance %s): TOTP enrolled %v, secret %q", a.Username, m.Clearance, c.totp[key(authz.Staff, m.ID)], a.TOTPSecret)
 			}

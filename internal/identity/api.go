@@ -21,6 +21,10 @@ type Credentials interface {
 	// IssueOneTimePassword sets a new random password that must be changed
 	// at the next sign-in, and returns it to be handed over once.
 	IssueOneTimePassword(ctx context.Context, kind authz.PrincipalKind, id int64) (string, error)
+	// IssueEnrolmentCode issues a one-time code, valid until the time
+	// returned, with which the principal enrols a second factor; it is
+	// handed over out of band, once.
+	IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKind, id int64) (string, time.Time, error)
 	// RevokeSessions ends every session and API token of the principal.
 	RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error
 }
@@ -58,6 +62,9 @@ func (h *Handler) Register(rt *web.Router) {
 		userCreate = web.Staff(authz.KindStaff, authz.Create)
 		userUpdate = web.Staff(authz.KindStaff, authz.Update)
 		userAdmin  = web.Staff(authz.KindStaff, authz.Administer)
+		// Handlers also refuse a caller's own account (mayVouch).
+		credIssue = web.Staff(authz.KindCredential, authz.Create)
+		credLink  = web.Staff(authz.KindCredential, authz.Update)
 	)
 	rt.HandleFunc("GET /api/v1/units", unitRead, h.apiListUnits)
 	rt.HandleFunc("POST /api/v1/units", unitCreate, h.apiCreateUnit)
@@ -71,6 +78,9 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/users/{id}", userRead, h.apiUser)
 	rt.HandleFunc("PATCH /api/v1/users/{id}", userUpdate, h.apiUpdateUser)
 	rt.HandleFunc("POST /api/v1/users/{id}/password", userAdmin, h.apiResetPassword)
+	rt.HandleFunc("POST /api/v1/users/{id}/enrolment-code", credIssue, h.apiEnrolmentCode)
+	rt.HandleFunc("PUT /api/v1/users/{id}/oidc", credLink, h.apiLinkOIDC)
+	rt.HandleFunc("DELETE /api/v1/users/{id}/oidc", credLink, h.apiUnlinkOIDC)
 	h.registerProposals(rt)
 
 	rt.HandleFunc("GET /console/units", unitRead, h.pageUnits)
@@ -86,6 +96,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /console/users/{id}", userRead, h.pageUser)
 	rt.HandleFunc("POST /console/users/{id}", userUpdate, h.postUser)
 	rt.HandleFunc("POST /console/users/{id}/password", userAdmin, h.postResetPassword)
+	rt.HandleFunc("POST /console/users/{id}/enrolment-code", credIssue, h.postEnrolmentCode)
 
 	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.units", Href: "/console/units", Access: unitRead})
 	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.users", Href: "/console/users", Access: userRead})

@@ -97,10 +97,14 @@ func TestEveryChangeIsRecordedInTheLedgerByItsActor(t *testing.T) {
 		wantEvent(t, recorded(t, l, "staff.update", "staff", m.ID), as, map[string]string{"changed": "full_name,unit,roles",
 			"unit": tr.paris.Code, "roles": "clerk,officer"})
 
-		if err := s.LinkOIDCSubject(ctx, m.ID, "idp|8f2c"); err != nil {
+		if err := s.LinkOIDCSubject(ctx, m.ID, "https://idp.mofa.gov.vn", "idp|8f2c"); err != nil {
 			t.Fatal(err)
 		}
-		wantEvent(t, recorded(t, l, "staff.oidc_link", "staff", m.ID), as, map[string]string{"subject": "idp|8f2c"})
+		wantEvent(t, recorded(t, l, "staff.oidc_link", "staff", m.ID), as, map[string]string{"issuer": "https://idp.mofa.gov.vn", "subject": "idp|8f2c"})
+		if err := s.UnlinkOIDCSubject(ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantEvent(t, recorded(t, l, "staff.oidc_unlink", "staff", m.ID), as, nil)
 
 		// A merge records itself, and each unit and member it moves.
 		member := mustStaff(t, s, "le.van.cuong", tr.paris.ID, authz.Clerk)
@@ -235,7 +239,7 @@ func TestAChangeWhoseEventFailsIsRolledBack(t *testing.T) {
 			return err
 		}},
 		{"staff.oidc_link", func(ctx context.Context, s *identity.Service, _ tree, m identity.StaffMember) error {
-			return s.LinkOIDCSubject(ctx, m.ID, "idp|1")
+			return s.LinkOIDCSubject(ctx, m.ID, "https://idp", "idp|1")
 		}},
 		{"citizen.register", func(ctx context.Context, s *identity.Service, _ tree, _ identity.StaffMember) error {
 			_, err := s.CreateCitizen(ctx, identity.NewCitizen{Email: "hoa.le@example.com", FullName: "Lê Thị Hoa"})

@@ -47,6 +47,10 @@ const userUsage = `usage:
   chancery user proposals [--all]
   chancery user reset-password USERNAME
   chancery user disable USERNAME
+  chancery user enrolment-code USERNAME      (one-time code to enrol a second factor with; hand it over in person)
+  chancery user link-oidc USERNAME --issuer URL --subject SUB
+  chancery user unlink-oidc USERNAME
+
 A clearance above none, and the security_officer and auditor roles, are only
 proposed here: a security officer cleared at least as high approves them,
 signed in, at /console/user-proposals (or the API). The command line signs
@@ -300,8 +304,48 @@ func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []st
 		}
 		fmt.Fprintf(stdout, "one-time password for %s: %s\n", m.Username, otp)
 		return nil
+	case "enrolment-code", "link-oidc", "unlink-oidc":
+		return userCredential(ctx, svc, creds, sub, args, stdout)
 	}
 	return usageError(userUsage, "unknown subcommand %q", sub)
+}
+
+// userCredential runs enrolment-code, link-oidc and unlink-oidc: what an
+// administrator does to let a staff member sign in, recorded in the audit
+// ledger by the service that does it.
+func userCredential(ctx context.Context, svc *Service, creds Credentials, sub string, args []string, stdout io.Writer) error {
+	c := newCommand(sub, userUsage)
+	issuer := c.fs.String("issuer", "", "the identity provider's issuer URL")
+	subject := c.fs.String("subject", "", "the account's subject (sub) at the identity provider")
+	if err := c.parse(args, 1); err != nil {
+		return err
+	}
+	m, err := svc.StaffByUsername(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("staff member %s: %w", c.args[0], err)
+	}
+	switch sub {
+	case "enrolment-code":
+		_, code, expires, err := issueEnrolmentCode(ctx, svc, creds, m.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "enrolment code for %s: %s (works once, until %s)\n", m.Username, code, expires.UTC().Format(time.RFC3339))
+	case "link-oidc":
+		if *issuer == "" || *subject == "" {
+			return usageError(userUsage, "link-oidc needs --issuer URL and --subject SUB")
+		}
+		if err := svc.LinkOIDCSubject(ctx, m.ID, *issuer, *subject); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s signs in through %s as %q\n", m.Username, *issuer, *subject)
+	case "unlink-oidc":
+		if err := unlinkOIDC(ctx, svc, creds, m.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is linked to no identity-provider account; their sessions ended\n", m.Username)
+	}
+	return nil
 }
 
 func userAdd(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {

@@ -224,3 +224,30 @@ func TestUserCommand(t *testing.T) {
 		t.Errorf("a bad flag's error does not give the usage: %v", err)
 	}
 }
+
+func TestUserCommandVouchesForSignIn(t *testing.T) {
+	c := newCLI(t)
+	ctx := testCtx
+	m := mustStaff(t, c.svc, "nguyen.an", newTree(t, c.svc).root.ID, authz.Administrator)
+	if out := c.must("user", "enrolment-code", "nguyen.an"); !regexp.MustCompile(`^enrolment code for nguyen\.an: enrol-\d+-1 \(works once, until 2026-03-05T08:00:00Z\)\n$`).MatchString(out) {
+		t.Fatalf("enrolment-code printed %q", out)
+	}
+	c.must("user", "link-oidc", "nguyen.an", "--issuer", "https://idp.mofa.gov.vn", "--subject", "8f2c")
+	if got, err := c.svc.StaffByOIDCSubject(ctx, "https://idp.mofa.gov.vn", "8f2c"); err != nil || got.ID != m.ID {
+		t.Fatalf("after link-oidc: %+v, %v", got, err)
+	}
+	c.must("user", "unlink-oidc", "nguyen.an")
+	if _, err := c.svc.StaffByOIDCSubject(ctx, "https://idp.mofa.gov.vn", "8f2c"); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("after unlink-oidc: %v", err)
+	}
+	for _, line := range [][]string{
+		{"user", "link-oidc", "nguyen.an", "--subject", "8f2c"},
+		{"user", "enrolment-code"},
+		{"user", "enrolment-code", "nobody.here"},
+		{"user", "link-oidc", "nguyen.an", "--issuer", "https://idp", "--subject", "a\nb"},
+	} {
+		if _, err := c.run(line...); err == nil {
+			t.Errorf("%q succeeded", line)
+		}
+	}
+}

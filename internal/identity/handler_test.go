@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -28,6 +29,13 @@ func (c *fakeCreds) IssueOneTimePassword(ctx context.Context, kind authz.Princip
 	defer c.mu.Unlock()
 	c.issued++
 	return fmt.Sprintf("otp-%d-%d", id, c.issued), nil
+}
+
+func (c *fakeCreds) IssueEnrolmentCode(ctx context.Context, kind authz.PrincipalKind, id int64) (string, time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.issued++
+	return fmt.Sprintf("enrol-%d-%d", id, c.issued), time.Date(2026, 3, 5, 8, 0, 0, 0, time.UTC), nil
 }
 
 func (c *fakeCreds) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, id int64) error {

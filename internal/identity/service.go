@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"chancery/internal/audit"
@@ -347,28 +348,34 @@ func (s *Service) StaffByUsername(ctx context.Context, username string) (StaffMe
 	return staffWhere(ctx, s.db, "username = ?", strings.TrimSpace(username))
 }
 
-// StaffByOIDCSubject returns the staff member linked to the identity
-// provider's subject, or an ErrNotFound error.
-func (s *Service) StaffByOIDCSubject(ctx context.Context, subject string) (StaffMember, error) {
-	if subject == "" {
-		return StaffMember{}, fmt.Errorf("staff member by empty OIDC subject: %w", errs.ErrNotFound)
+// StaffByOIDCSubject returns the staff member an administrator linked to
+// the account subject at the identity provider issuer, or an ErrNotFound
+// error. Both must match: a subject means nothing without its issuer.
+func (s *Service) StaffByOIDCSubject(ctx context.Context, issuer, subject string) (StaffMember, error) {
+	if issuer == "" || subject == "" {
+		return StaffMember{}, fmt.Errorf("staff member by empty OIDC issuer or subject: %w", errs.ErrNotFound)
 	}
-	return staffWhere(ctx, s.db, "oidc_subject = ?", subject)
+	return staffWhere(ctx, s.db, "oidc_issuer = ? AND oidc_subject = ?", issuer, subject)
 }
 
-// LinkOIDCSubject links the staff member to an identity provider's
-// subject, so signing in through the provider finds them, and records the
-// link in the audit ledger ("staff.oidc_link"). Linking the same subject
-// again is a no-op. It returns ErrNotFound for an unknown staff member and
-// ErrConflict when the subject belongs to someone else or the staff
-// member is already linked to another subject.
-func (s *Service) LinkOIDCSubject(ctx context.Context, staffID int64, subject string) error {
-	if subject == "" || len(subject) > 255 || !utf8.ValidString(subject) {
-		return fmt.Errorf("link OIDC subject: %w", errs.Invalid("subject", "must be 1–255 bytes of UTF-8 text"))
+// LinkOIDCSubject links the staff member to the account subject at the
+// identity provider issuer, as an administrator does before the member's
+// first sign-in through the provider (authz.KindCredential, Update), and
+// records the link in the audit ledger ("staff.oidc_link"). Linking the
+// same account again is a no-op. It returns an errs.FieldError for an
+// empty or malformed issuer or subject, ErrNotFound for an unknown staff
+// member and ErrConflict when the subject belongs to someone else or the
+// staff member is already linked to another account (unlink it first).
+func (s *Service) LinkOIDCSubject(ctx context.Context, staffID int64, issuer, subject string) error {
+	if err := cleanOIDCField("subject", subject); err != nil {
+		return fmt.Errorf("link OIDC subject: %w", err)
+	}
+	if err := cleanOIDCField("issuer", issuer); err != nil {
+		return fmt.Errorf("link OIDC subject: %w", err)
 	}
 	err := s.write(ctx, func(c *change) error {
 		tx := c.tx
-		n, err := setOIDCSubject(ctx, tx, staffID, subject, s.clock())
+		n, err := setOIDCSubject(ctx, tx, staffID, issuer, subject, s.clock())
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: the identity provider's subject is already linked to another staff member", errs.ErrConflict)
 		}
@@ -379,12 +386,44 @@ func (s *Service) LinkOIDCSubject(ctx context.Context, staffID int64, subject st
 			if _, err := staffWhere(ctx, tx, "id = ?", staffID); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: the staff member is already linked to another identity-provider subject", errs.ErrConflict)
+			return fmt.Errorf("%w: the staff member is already linked to another identity-provider account; unlink it first", errs.ErrConflict)
 		}
-		return c.record("staff.oidc_link", resStaff, staffID, map[string]string{"subject": audit.AttrValue(subject)})
+		return c.record("staff.oidc_link", resStaff, staffID, map[string]string{"issuer": audit.AttrValue(issuer), "subject": audit.AttrValue(subject)})
 	})
 	if err != nil {
 		return fmt.Errorf("link staff member %d to OIDC subject: %w", staffID, err)
+	}
+	return nil
+}
+
+// UnlinkOIDCSubject removes the staff member's link to an identity-provider
+// account, recording it in the audit ledger ("staff.oidc_unlink"); the
+// member then signs in through the provider no more. Unlinking an account
+// that is not linked changes and records nothing. It returns ErrNotFound
+// for an unknown staff member.
+func (s *Service) UnlinkOIDCSubject(ctx context.Context, staffID int64) error {
+	err := s.write(ctx, func(c *change) error {
+		n, err := setOIDCSubject(ctx, c.tx, staffID, "", "", s.clock())
+		if err != nil || n > 0 {
+			if err == nil {
+				err = c.record("staff.oidc_unlink", resStaff, staffID, nil)
+			}
+			return err
+		}
+		_, err = staffWhere(ctx, c.tx, "id = ?", staffID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("unlink staff member %d from its OIDC subject: %w", staffID, err)
+	}
+	return nil
+}
+
+// cleanOIDCField checks an issuer or subject: 1–255 bytes of UTF-8 text
+// without control characters, which no provider's identifiers hold.
+func cleanOIDCField(field, v string) error {
+	if v == "" || len(v) > 255 || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return errs.Invalid(field, "must be 1–255 bytes of UTF-8 text without control characters")
 	}
 	return nil
 }

@@ -788,30 +788,55 @@ func TestLinkOIDCSubject(t *testing.T) {
 		tr := newTree(t, s)
 		an := mustStaff(t, s, "an.nguyen", tr.press.ID)
 		binh := mustStaff(t, s, "binh", tr.press.ID)
-		if _, err := s.StaffByOIDCSubject(ctx, "sub-an"); !errors.Is(err, errs.ErrNotFound) {
+		const idp, other = "https://idp.mofa.gov.vn", "https://idp.example"
+		if _, err := s.StaffByOIDCSubject(ctx, idp, "sub-an"); !errors.Is(err, errs.ErrNotFound) {
 			t.Fatalf("unlinked subject = %v", err)
 		}
-		if err := s.LinkOIDCSubject(ctx, an.ID, "sub-an"); err != nil {
+		if err := s.LinkOIDCSubject(ctx, an.ID, idp, "sub-an"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.LinkOIDCSubject(ctx, an.ID, "sub-an"); err != nil {
+		if err := s.LinkOIDCSubject(ctx, an.ID, idp, "sub-an"); err != nil {
 			t.Fatalf("linking the same subject again = %v", err)
 		}
-		got, err := s.StaffByOIDCSubject(ctx, "sub-an")
+		got, err := s.StaffByOIDCSubject(ctx, idp, "sub-an")
 		if err != nil || got.ID != an.ID {
 			t.Fatalf("StaffByOIDCSubject = %+v, %v", got, err)
 		}
-		if err := s.LinkOIDCSubject(ctx, binh.ID, "sub-an"); !errors.Is(err, errs.ErrConflict) {
+		// A subject means nothing without its issuer.
+		if _, err := s.StaffByOIDCSubject(ctx, other, "sub-an"); !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("the subject at another issuer = %v, want ErrNotFound", err)
+		}
+		if err := s.LinkOIDCSubject(ctx, binh.ID, idp, "sub-an"); !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("subject of another = %v, want ErrConflict", err)
 		}
-		if err := s.LinkOIDCSubject(ctx, an.ID, "sub-other"); !errors.Is(err, errs.ErrConflict) {
+		if err := s.LinkOIDCSubject(ctx, an.ID, idp, "sub-other"); !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("second subject = %v, want ErrConflict", err)
 		}
-		if err := s.LinkOIDCSubject(ctx, 99999, "sub-x"); !errors.Is(err, errs.ErrNotFound) {
+		if err := s.LinkOIDCSubject(ctx, an.ID, other, "sub-an"); !errors.Is(err, errs.ErrConflict) {
+			t.Errorf("the subject at a second issuer = %v, want ErrConflict", err)
+		}
+		if err := s.LinkOIDCSubject(ctx, 99999, idp, "sub-x"); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("unknown staff = %v, want ErrNotFound", err)
 		}
-		if err := s.LinkOIDCSubject(ctx, an.ID, ""); !errors.Is(err, errs.ErrInvalid) {
-			t.Errorf("empty subject = %v, want ErrInvalid", err)
+		for _, bad := range [][2]string{{idp, ""}, {"", "sub-x"}, {idp, "sub\r\nx"}, {idp, "sub\x00"}, {idp, strings.Repeat("x", 256)}} {
+			if err := s.LinkOIDCSubject(ctx, binh.ID, bad[0], bad[1]); !errors.Is(err, errs.ErrInvalid) {
+				t.Errorf("LinkOIDCSubject(%q, %q) = %v, want ErrInvalid", bad[0], bad[1], err)
+			}
+		}
+		if err := s.UnlinkOIDCSubject(ctx, an.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StaffByOIDCSubject(ctx, idp, "sub-an"); !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("after unlinking = %v, want ErrNotFound", err)
+		}
+		if err := s.UnlinkOIDCSubject(ctx, an.ID); err != nil {
+			t.Errorf("unlinking again = %v", err)
+		}
+		if err := s.UnlinkOIDCSubject(ctx, 99999); !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("unlinking unknown staff = %v, want ErrNotFound", err)
+		}
+		if err := s.LinkOIDCSubject(ctx, binh.ID, idp, "sub-an"); err != nil {
+			t.Errorf("the subject, free again, for another = %v", err)
 		}
 		if _, err := s.StaffByUsername(ctx, "nobody"); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("unknown username = %v", err)

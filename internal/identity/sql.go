@@ -134,8 +134,8 @@ func scanStaff(sc scanner) (StaffMember, error) {
 	return m, nil
 }
 
-func staffWhere(ctx context.Context, q store.Queryer, cond string, arg any) (StaffMember, error) {
-	row := q.QueryRowContext(ctx, q.Rebind("SELECT "+staffColumns+" FROM staff WHERE "+cond), arg)
+func staffWhere(ctx context.Context, q store.Queryer, cond string, args ...any) (StaffMember, error) {
+	row := q.QueryRowContext(ctx, q.Rebind("SELECT "+staffColumns+" FROM staff WHERE "+cond), args...)
 	m, err := scanStaff(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StaffMember{}, fmt.Errorf("staff member: %w", errs.ErrNotFound)
@@ -161,11 +161,20 @@ func insertStaff(ctx context.Context, q store.Queryer, m StaffMember) (int64, er
 	return id, nil
 }
 
-// setOIDCSubject links a staff member not yet linked to another subject
-// and reports how many rows changed.
-func setOIDCSubject(ctx context.Context, q store.Queryer, staffID int64, subject string, now time.Time) (int64, error) {
-	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE staff SET oidc_subject = ?, updated_at = ?, version = version + 1
-		WHERE id = ? AND (oidc_subject IS NULL OR oidc_subject = ?)`), subject, now, staffID, subject)
+// setOIDCSubject links a staff member not yet linked to another
+// provider account to issuer's subject (both empty: unlinks it) and
+// reports how many rows changed.
+func setOIDCSubject(ctx context.Context, q store.Queryer, staffID int64, issuer, subject string, now time.Time) (int64, error) {
+	if subject == "" {
+		res, err := q.ExecContext(ctx, q.Rebind(`UPDATE staff SET oidc_issuer = NULL, oidc_subject = NULL, updated_at = ?,
+			version = version + 1 WHERE id = ? AND oidc_subject IS NOT NULL`), now, staffID)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE staff SET oidc_issuer = ?, oidc_subject = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND (oidc_subject IS NULL OR (oidc_issuer = ? AND oidc_subject = ?))`), issuer, subject, now, staffID, issuer, subject)
 	if err != nil {
 		return 0, err
 	}
