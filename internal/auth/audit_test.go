@@ -232,17 +232,21 @@ func TestCredentialChangesAreRecordedByWhoeverMadeThem(t *testing.T) {
 		self := audit.Event{Actor: audit.Staff(f.plain.ID, "lan.nguyen"), UnitID: f.unit.ID, ResourceType: "staff", ResourceID: staffRes(f.plain),
 			Outcome: audit.OK, RequestID: "req-self"}
 		own := as(f.plain, "req-self")
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, "not the password", "another long passphrase"); err == nil {
+		sess, err := f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: otp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangePassword(own, sess.Token, "not the password", "another long passphrase"); err == nil {
 			t.Fatal("a wrong current password changed the password")
 		}
 		refused := with(self, "password.change", nil)
 		refused.Outcome, refused.Reason = audit.Failed, "current_password: is not your current password"
 		wantRecord(t, f.last(t, "password.change"), refused)
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, otp, "another long passphrase"); err != nil {
+		if err := f.svc.ChangePassword(own, sess.Token, otp, "another long passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		wantRecord(t, f.last(t, "password.change"), with(self, "password.change", nil))
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, "another long passphrase", "short"); err == nil {
+		if err := f.svc.ChangePassword(own, sess.Token, "another long passphrase", "short"); err == nil {
 			t.Fatal("a password the policy refuses was set")
 		}
 		if n := len(f.events(t, "password.change")); n != 2 {

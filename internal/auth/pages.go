@@ -372,11 +372,10 @@ func (h *Handler) passwordPage(w http.ResponseWriter, r *http.Request) { h.rende
 
 // changePassword replaces the signed-in person's password.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	s := web.SubjectFrom(r.Context())
 	password := r.PostFormValue("password")
 	err := fieldError("confirm_password", "auth.error.confirm", "does not match the new password")
 	if password == r.PostFormValue("confirm_password") {
-		err = h.svc.ChangePassword(r.Context(), s.Kind, s.ID, r.PostFormValue("current_password"), password)
+		err = h.svc.ChangePassword(r.Context(), requestToken(r), r.PostFormValue("current_password"), password)
 	}
 	if err != nil {
 		h.renderPassword(w, r, err)

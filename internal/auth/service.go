@@ -537,7 +537,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (web.Principal
 			return web.Principal{}, err
 		}
 	}
-	return web.Principal{Subject: p.subject, Username: p.username, Name: p.name, Stage: row.stage}, nil
+	return web.Principal{Subject: p.subject, Username: p.username, Name: p.name, Stage: row.stage, CSRF: row.csrf}, nil
 }
 
 // reissue replaces the session of token by a new one at the same stage
@@ -732,24 +732,23 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code, address st
 	})
 }
 
-// ChangePassword replaces the password of kind/id after checking the
-// current one, and moves the account's sessions waiting at
-// StageChangePassword on to their next stage. A wrong current password is
-// an *errs.FieldError on "current_password" and counts as a failed
-// sign-in; a new password the policy refuses is one on "password" (see
-// CheckPassword). The audit ledger records the change, or its refusal for
-// a wrong current password or a locked account ("password.change", by
-// the account).
-func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, id int64, oldPassword, newPassword string) error {
-	k, err := kindName(kind)
+// ChangePassword replaces the password of the account signed in with
+// the session of token, after checking the current one, and ends every
+// other session and API token of the account: whoever else held one,
+// perhaps with the old password, is out. The session of token survives,
+// moved on from StageChangePassword to its next stage. A wrong current
+// password is an *errs.FieldError on "current_password" and counts as a
+// failed sign-in; a new password the policy refuses is one on "password"
+// (see CheckPassword); a dead session is errs.ErrUnauthenticated. The
+// audit ledger records the change, or its refusal for a wrong current
+// password or a locked account ("password.change", by the account).
+func (s *Service) ChangePassword(ctx context.Context, token, oldPassword, newPassword string) error {
+	now := s.clock()
+	row, p, err := s.session(ctx, token, now)
 	if err != nil {
 		return err
 	}
-	p, err := s.lookup(ctx, kind, id)
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	now := s.clock()
+	k, id := row.kind, row.id
 	e := byAccount(ctx, actPasswordChg, p)
 	wrong := fieldError("current_password", "auth.error.current_password", "is not your current password")
 	cred, err := getCredential(ctx, s.db, k, id)
@@ -787,7 +786,12 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 		if err := putPassword(ctx, tx, k, id, hash, false, now); err != nil {
 			return err
 		}
-		if err := advanceSessions(ctx, tx, k, id, StageChangePassword, next); err != nil {
+		if row.stage == StageChangePassword {
+			if err := setSessionStage(ctx, tx, row.hash, next); err != nil {
+				return err
+			}
+		}
+		if err := deleteOtherSessions(ctx, tx, k, id, row.hash); err != nil {
 			return err
 		}
 		return s.recordTx(ctx, tx, e)

@@ -326,11 +326,11 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 			{otp, otp, "password"},
 			{otp, "short", "password"},
 		} {
-			if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, tc.old, tc.new); !errors.As(err, &fe) || fe.Field != tc.field {
+			if err := f.svc.ChangePassword(ctx, sess.Token, tc.old, tc.new); !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Errorf("ChangePassword(%q, %q) = %v; want a FieldError on %s", tc.old, tc.new, err, tc.field)
 			}
 		}
-		if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, otp, "a brand new passphrase"); err != nil {
+		if err := f.svc.ChangePassword(ctx, sess.Token, otp, "a brand new passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageFull {
@@ -354,7 +354,7 @@ func TestOneTimePasswordForClearedStaffLeadsToEnrolment(t *testing.T) {
 		if err != nil || sess.Stage != StageChangePassword {
 			t.Fatalf("%+v, %v", sess, err)
 		}
-		if err := f.svc.ChangePassword(ctx, authz.Staff, f.cleared.ID, otp, "a brand new passphrase"); err != nil {
+		if err := f.svc.ChangePassword(ctx, sess.Token, otp, "a brand new passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Stage != StageEnrollTOTP {

@@ -209,6 +209,17 @@ func deleteSessions(ctx context.Context, q store.Queryer, kind string, id int64)
 	return nil
 }
 
+// deleteOtherSessions ends every session of kind/id but the one whose
+// token hashes to keep.
+func deleteOtherSessions(ctx context.Context, q store.Queryer, kind string, id int64, keep string) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE principal_kind = ? AND principal_id = ? AND token_hash <> ?`),
+		kind, id, keep)
+	if err != nil {
+		return fmt.Errorf("end other sessions of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
 // advanceSessions moves kind/id's sessions at stage from to stage to.
 func advanceSessions(ctx context.Context, q store.Queryer, kind string, id int64, from, to string) error {
 	if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE sessions SET stage = ? WHERE principal_kind = ? AND principal_id = ? AND stage = ?`),

@@ -23,6 +23,10 @@ type Principal struct {
 	// Token authenticates an API client (Authorization: Bearer); false
 	// for browser sessions, which need CSRF tokens.
 	Bearer bool
+	// CSRF is the anti-forgery token bound to a browser's session, which
+	// the CSRF middleware then asks for instead of the cookie's; empty for
+	// bearer tokens and anonymous callers.
+	CSRF string
 }
 
 type principalKey struct{}
