@@ -20,36 +20,27 @@ type credential struct {
 	totpSecret   []byte // sealed; nil until enrolment starts
 	totpEnabled  bool
 	totpLastStep int64
-	failedLogins int
-	lockedUntil  time.Time // zero: not locked
 }
-
-// locked reports whether the account is locked at now.
-func (c credential) locked(now time.Time) bool { return now.Before(c.lockedUntil) }
 
 // getCredential returns the credentials of kind/id, or an error wrapping
 // errs.ErrNotFound when the account has none.
 func getCredential(ctx context.Context, q store.Queryer, kind string, id int64) (credential, error) {
 	c := credential{kind: kind, id: id}
-	var locked sql.NullTime
 	err := q.QueryRowContext(ctx, q.Rebind(`SELECT password_hash, must_change_password, totp_secret, totp_enabled,
-		totp_last_step, failed_logins, locked_until FROM credentials WHERE principal_kind = ? AND principal_id = ?`), kind, id).
-		Scan(&c.passwordHash, &c.mustChange, &c.totpSecret, &c.totpEnabled, &c.totpLastStep, &c.failedLogins, &locked)
+		totp_last_step FROM credentials WHERE principal_kind = ? AND principal_id = ?`), kind, id).
+		Scan(&c.passwordHash, &c.mustChange, &c.totpSecret, &c.totpEnabled, &c.totpLastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("credentials of %s %d: %w", kind, id, errs.ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("read credentials of %s %d: %w", kind, id, err)
 	}
-	if locked.Valid {
-		c.lockedUntil = locked.Time.UTC()
-	}
 	return c, nil
 }
 
 // putPassword stores a password hash for kind/id, creating the row if
-// needed, and clears failed sign-ins and any lock: a password set anew
-// starts the account afresh.
+// needed. It also zeroes failed_logins and locked_until, left from the
+// account lockout that the in-memory slowing of guesses replaced.
 func putPassword(ctx context.Context, q store.Queryer, kind string, id int64, hash string, mustChange bool, now time.Time) error {
 	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, password_hash,
 		must_change_password, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -92,36 +83,13 @@ func claimTOTPStep(ctx context.Context, q store.Queryer, kind string, id int64, 
 	return n == 1, nil
 }
 
-// countFailure adds one failed sign-in to kind/id and returns the count,
-// atomically, so concurrent guesses are all counted.
-func countFailure(ctx context.Context, q store.Queryer, kind string, id int64, now time.Time) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = failed_logins + 1, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ? RETURNING failed_logins`), now, kind, id).Scan(&n)
+// replaceHash stores hash, made with the current parameters, in place of
+// kind/id's password hash after a sign-in with a weaker one.
+func replaceHash(ctx context.Context, q store.Queryer, kind string, id int64, hash string, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET password_hash = ?, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ?`), hash, now, kind, id)
 	if err != nil {
-		return 0, fmt.Errorf("count failed sign-in of %s %d: %w", kind, id, err)
-	}
-	return n, nil
-}
-
-// lockUntil locks kind/id until t.
-func lockUntil(ctx context.Context, q store.Queryer, kind string, id int64, t, now time.Time) error {
-	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET locked_until = ?, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ?`), t, now, kind, id)
-	if err != nil {
-		return fmt.Errorf("lock %s %d: %w", kind, id, err)
-	}
-	return nil
-}
-
-// clearFailures forgets kind/id's failed sign-ins after a successful one,
-// and stores rehash in place of the password hash when it is not empty.
-func clearFailures(ctx context.Context, q store.Queryer, kind string, id int64, rehash string, now time.Time) error {
-	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = 0, locked_until = NULL,
-		password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ?`), rehash, rehash, now, kind, id)
-	if err != nil {
-		return fmt.Errorf("record sign-in of %s %d: %w", kind, id, err)
+		return fmt.Errorf("store the stronger password hash of %s %d: %w", kind, id, err)
 	}
 	return nil
 }

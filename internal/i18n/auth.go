@@ -67,7 +67,7 @@ func init() {
 		"auth.error.credentials":      {"Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."},
 		"auth.error.current_password": {"Mật khẩu hiện tại không đúng.", "That is not your current password."},
 		"auth.error.disabled":         {"Tài khoản đã bị vô hiệu hóa. Hãy liên hệ quản trị viên.", "This account is disabled. Contact an administrator."},
-		"auth.error.locked":           {"Đăng nhập sai quá nhiều lần; tài khoản tạm khóa đến %s.", "Too many failed sign-ins; the account is locked until %s."},
+		"auth.error.slowed":           {"Đăng nhập sai nhiều lần vào tài khoản này từ địa chỉ của bạn; hãy thử lại sau %s.", "Too many failed sign-ins to this account from your address; try again after %s."},
 		"auth.error.throttled":        {"Có quá nhiều lần đăng nhập sai từ địa chỉ của bạn; hãy thử lại sau %s.", "Too many failed sign-ins from your address; try again after %s."},
 		"auth.error.totp_required":    {"Hãy nhập mã 6 chữ số trong ứng dụng xác thực, cùng với mật khẩu.", "Enter the 6-digit code from your authenticator app, with your password."},
 		"auth.error.totp_wrong":       {"Mã xác thực không đúng, đã hết hạn hoặc đã được dùng; hãy nhập mã mới.", "The code is wrong, expired or already used; enter the next one."},
