@@ -121,6 +121,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.openProcedures(ctx); err != nil {
 		return nil, err
 	}
+	if a.Mail != nil {
+		// Citizens' registration and password reset mail links to the portal.
+		a.Auth.SetMailer(a.Mail, a.publicURL)
+	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err
 	}

@@ -144,6 +144,12 @@ func (h *Handler) Register(rt *web.Router) {
 
 	rt.HandleFunc("GET /account/register", web.Public, h.registerPage)
 	rt.HandleFunc("POST /account/register", web.Public, h.register)
+	rt.HandleFunc("GET /account/verify", web.Public, h.confirmEmailPage)
+	rt.HandleFunc("POST /account/verify", web.Public, h.confirmEmail)
+	rt.HandleFunc("GET /account/reset", web.Public, h.resetPage)
+	rt.HandleFunc("POST /account/reset", web.Public, h.requestReset)
+	rt.HandleFunc("GET /account/reset/confirm", web.Public, h.resetConfirmPage)
+	rt.HandleFunc("POST /account/reset/confirm", web.Public, h.resetPassword)
 	rt.HandleFunc("GET /account/login", web.Public, h.portalLoginPage)
 	rt.HandleFunc("POST /account/login", web.Public, h.portalLogin)
 	rt.HandleFunc("POST /account/logout", web.Public, h.logout("/"))

@@ -18,7 +18,6 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -111,6 +110,12 @@ type Service struct {
 	addresses *addressLimiter
 	pairs     *pairLimiter
 	spray     *sprayWatch
+	// mailer and linkBase are set by SetMailer; mailsFrom and mailsTo
+	// count the mails sent per client address and per recipient.
+	mailer    Mailer
+	linkBase  func() string
+	mailsFrom *addressLimiter
+	mailsTo   *addressLimiter
 	// hashSlots bounds the argon2id hashes running at once: each holds
 	// Params.Memory, so a flood of sign-ins must queue, not exhaust memory.
 	hashSlots chan struct{}
@@ -142,6 +147,8 @@ func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
 		MaxSlowDelay, limiterMemory)
 	s.spray = newSprayWatch(orDefault(opts.AlertAddresses, DefaultAlertAddresses),
 		orDefault(opts.AlertWindow, DefaultAlertWindow), limiterMemory)
+	s.mailsFrom = newAddressLimiter(mailsPerClient, mailWindow, limiterMemory)
+	s.mailsTo = newAddressLimiter(mailsPerRecipient, mailWindow, limiterMemory)
 	return s
 }
 
@@ -961,31 +968,4 @@ func (s *Service) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, 
 		}
 		return s.recordTx(ctx, tx, e)
 	})
-}
-
-// RegisterCitizen opens a portal account with a password. The password
-// policy applies (an *errs.FieldError on "password"); the directory's
-// checks of the other fields and its errs.ErrConflict for a registered
-// address pass through.
-func (s *Service) RegisterCitizen(ctx context.Context, email, fullName, phone, password string) (identity.Citizen, error) {
-	if err := CheckPassword(password, email); err != nil {
-		return identity.Citizen{}, fmt.Errorf("register: %w", err)
-	}
-	// Hash first: waiting for a hashing slot must not leave an account
-	// created without its password.
-	hash, err := s.hash(ctx, password)
-	if err != nil {
-		return identity.Citizen{}, err
-	}
-	c, err := s.dir.CreateCitizen(ctx, identity.NewCitizen{Email: email, FullName: fullName, Phone: phone})
-	if errors.Is(err, errs.ErrConflict) {
-		return identity.Citizen{}, errEmailTaken
-	}
-	if err != nil {
-		return identity.Citizen{}, fmt.Errorf("register: %w", err)
-	}
-	if err := putPassword(ctx, s.db, "citizen", c.ID, hash, false, s.clock()); err != nil {
-		return identity.Citizen{}, err
-	}
-	return c, nil
 }

@@ -593,37 +593,6 @@ func TestWeakHashIsReplacedAtSignIn(t *testing.T) {
 	})
 }
 
-func TestRegisterCitizen(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{})
-		ctx := testCtx
-		var fe *errs.FieldError
-		if _, err := f.svc.RegisterCitizen(ctx, "an.pham@example.com", "Phạm An", "", "an.pham is great"); !errors.As(err, &fe) || fe.Field != "password" {
-			t.Fatalf("a password holding the e-mail name = %v; want a FieldError on password", err)
-		}
-		if _, err := f.dir.CitizenByEmail(ctx, "an.pham@example.com"); !errors.Is(err, errs.ErrNotFound) {
-			t.Fatalf("a refused registration created the account: %v", err)
-		}
-		if _, err := f.svc.RegisterCitizen(ctx, "not an address", "Phạm An", "", "a fine passphrase"); !errors.As(err, &fe) || fe.Field != "email" {
-			t.Fatalf("a malformed address = %v; want a FieldError on email", err)
-		}
-		if _, err := f.svc.RegisterCitizen(ctx, "HOA.LE@example.com", "Lê Hoa", "", "a fine passphrase"); !errors.Is(err, errs.ErrConflict) || code(err) != "email_taken" {
-			t.Fatalf("a registered address = %v; want email_taken", err)
-		}
-		c, err := f.svc.RegisterCitizen(ctx, "An.Pham@example.com", "Phạm An", "+84 912 345 678", "a fine passphrase")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Citizen, Username: "an.pham@example.com", Password: "a fine passphrase"})
-		if err != nil || sess.Stage != StageFull {
-			t.Fatalf("sign-in after registering = %+v, %v", sess, err)
-		}
-		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Subject != c.Subject() {
-			t.Fatalf("principal %+v; want citizen %d", p.Subject, c.ID)
-		}
-	})
-}
-
 func TestSetPasswordAppliesThePolicy(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})

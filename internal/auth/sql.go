@@ -217,3 +217,83 @@ func sweepSessions(ctx context.Context, q store.Queryer, now, staffIdle, citizen
 	}
 	return nil
 }
+
+// link is a row of auth_links: a mailed single-use link.
+type link struct {
+	token        string // the raw token, only when inserting
+	purpose      string
+	email        string
+	principalID  int64
+	fullName     string
+	phone        string
+	passwordHash string
+	createdAt    time.Time
+	expiresAt    time.Time
+}
+
+// insertLink stores l under the SHA-256 of its token.
+func insertLink(ctx context.Context, q store.Queryer, l link) error {
+	hash, _ := hashToken(l.token)
+	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO auth_links (token_hash, purpose, email, principal_id, full_name, phone,
+		password_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		hash, l.purpose, l.email, l.principalID, l.fullName, l.phone, l.passwordHash, l.createdAt, l.expiresAt)
+	if err != nil {
+		return fmt.Errorf("store a %s link: %w", l.purpose, err)
+	}
+	return nil
+}
+
+const linkColumns = `purpose, email, principal_id, full_name, phone, password_hash, created_at, expires_at`
+
+func scanLink(row interface{ Scan(...any) error }) (link, error) {
+	var l link
+	err := row.Scan(&l.purpose, &l.email, &l.principalID, &l.fullName, &l.phone, &l.passwordHash, &l.createdAt, &l.expiresAt)
+	l.createdAt, l.expiresAt = l.createdAt.UTC(), l.expiresAt.UTC()
+	return l, err
+}
+
+// linkByHash returns the link whose token hashes to hash, or an error
+// wrapping errs.ErrNotFound.
+func linkByHash(ctx context.Context, q store.Queryer, hash string) (link, error) {
+	l, err := scanLink(q.QueryRowContext(ctx, q.Rebind(`SELECT `+linkColumns+` FROM auth_links WHERE token_hash = ?`), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, fmt.Errorf("link: %w", errs.ErrNotFound)
+	}
+	if err != nil {
+		return l, fmt.Errorf("read link: %w", err)
+	}
+	return l, nil
+}
+
+// takeLink deletes the link for purpose whose token hashes to hash and
+// returns it, or errBadLink when there is none or it expired by now. Of
+// two transactions taking one link, only one gets it.
+func takeLink(ctx context.Context, q store.Queryer, hash, purpose string, now time.Time) (link, error) {
+	l, err := scanLink(q.QueryRowContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE token_hash = ? AND purpose = ?
+		RETURNING `+linkColumns), hash, purpose))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return l, errBadLink
+	case err != nil:
+		return l, fmt.Errorf("use a %s link: %w", purpose, err)
+	case !now.Before(l.expiresAt):
+		return l, errBadLink
+	}
+	return l, nil
+}
+
+// deleteLinks ends every link for purpose sent to email.
+func deleteLinks(ctx context.Context, q store.Queryer, purpose, email string) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE purpose = ? AND email = ?`), purpose, email); err != nil {
+		return fmt.Errorf("end %s links: %w", purpose, err)
+	}
+	return nil
+}
+
+// sweepLinks deletes the links expired by now.
+func sweepLinks(ctx context.Context, q store.Queryer, now time.Time) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE expires_at <= ?`), now); err != nil {
+		return fmt.Errorf("delete expired links: %w", err)
+	}
+	return nil
+}
