@@ -115,21 +115,21 @@ func (s *Service) RegisterCitizen(ctx context.Context, reg Registration) error {
 	_, err = s.dir.CitizenByEmail(ctx, in.Email)
 	switch {
 	case err == nil:
-		return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (mail.Message, error) {
-			return mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.registered.subject"),
+		return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (*mail.Message, error) {
+			return &mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.registered.subject"),
 				Text: i18n.T(reg.Lang, "auth.mail.registered.body", s.link("/account/login"), s.link("/account/reset"))}, nil
 		})
 	case !errors.Is(err, errs.ErrNotFound):
 		return fmt.Errorf("register: %w", err)
 	}
-	return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (mail.Message, error) {
+	return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (*mail.Message, error) {
 		token := newToken()
 		l := link{token: token, purpose: linkRegister, email: in.Email, fullName: in.FullName, phone: in.Phone,
 			passwordHash: hash, createdAt: now, expiresAt: now.Add(RegisterLinkTTL)}
 		if err := insertLink(ctx, tx, l); err != nil {
-			return mail.Message{}, err
+			return nil, err
 		}
-		return mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.confirm.subject"),
+		return &mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.confirm.subject"),
 			Text: i18n.T(reg.Lang, "auth.mail.confirm.body", in.FullName, s.link("/account/verify?token="+token))}, nil
 	})
 }
@@ -166,10 +166,10 @@ func (s *Service) ConfirmRegistration(ctx context.Context, token string) (identi
 }
 
 // RequestPasswordReset mails a link to set a new password to the citizen
-// registered with email, if there is one, recording that in the audit
-// ledger ("password.reset_request", by the system actor "auth", with the
-// client address). The answer is the same whether or not the address has
-// an account. It returns an *errs.FieldError for a malformed address,
+// registered with email, if there is one. The audit ledger records the
+// request ("password.reset_request", by the system actor "auth", with the
+// client address, on the account if there is one). The answer is the
+// same whether or not the address has an account. It returns an *errs.FieldError for a malformed address,
 // errs.ErrRateLimited when the client address has sent too many mails,
 // and errs.ErrUnavailable when no mailer is set.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i18n.Lang, address string) error {
@@ -188,26 +188,29 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 		return err
 	}
 	c, err := s.dir.CitizenByEmail(ctx, in.Email)
-	if errors.Is(err, errs.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return fmt.Errorf("reset password: %w", err)
 	}
-	return s.sendMail(ctx, c.Email, now, func(tx *store.Tx) (mail.Message, error) {
-		token := newToken()
-		l := link{token: token, purpose: linkReset, email: c.Email, principalID: c.ID, createdAt: now, expiresAt: now.Add(ResetLinkTTL)}
-		if err := insertLink(ctx, tx, l); err != nil {
-			return mail.Message{}, err
-		}
+	// An address without an account goes the same way, recorded and
+	// counted alike, only with nothing to mail: the answer's time tells
+	// nothing either.
+	return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (*mail.Message, error) {
 		e := accountEvent(ctx, sysAuth, 0, actResetRequest, "citizen", c.ID)
 		if address != "" {
 			e.Attrs = map[string]string{"address": audit.AttrValue(address)}
 		}
 		if err := s.recordTx(ctx, tx, e); err != nil {
-			return mail.Message{}, err
+			return nil, err
 		}
-		return mail.Message{To: []string{c.Email}, Subject: i18n.T(lang, "auth.mail.reset.subject"),
+		if c.ID == 0 {
+			return nil, nil
+		}
+		token := newToken()
+		l := link{token: token, purpose: linkReset, email: c.Email, principalID: c.ID, createdAt: now, expiresAt: now.Add(ResetLinkTTL)}
+		if err := insertLink(ctx, tx, l); err != nil {
+			return nil, err
+		}
+		return &mail.Message{To: []string{c.Email}, Subject: i18n.T(lang, "auth.mail.reset.subject"),
 			Text: i18n.T(lang, "auth.mail.reset.body", s.link("/account/reset/confirm?token="+token))}, nil
 	})
 }
@@ -305,10 +308,11 @@ func (s *Service) mailAllowed(address string, now time.Time) error {
 }
 
 // sendMail queues the message compose makes in its transaction (with
-// whatever compose stores) and sweeps expired links, unless to has
-// received mailsPerRecipient mails this mailWindow: then nothing is sent
-// and nothing stored, and the caller answers as usual.
-func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compose func(*store.Tx) (mail.Message, error)) error {
+// whatever compose stores; a nil message sends nothing) and sweeps
+// expired links, unless to has had mailsPerRecipient mails this
+// mailWindow: then nothing is sent or stored, and the caller answers as
+// usual.
+func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compose func(*store.Tx) (*mail.Message, error)) error {
 	key := strings.ToLower(to)
 	if _, blocked := s.mailsTo.blocked(key, now); blocked {
 		return nil
@@ -318,10 +322,10 @@ func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compos
 			return err
 		}
 		m, err := compose(tx)
-		if err != nil {
+		if err != nil || m == nil {
 			return err
 		}
-		return s.mailer.EnqueueTx(ctx, tx, m)
+		return s.mailer.EnqueueTx(ctx, tx, *m)
 	})
 	if err != nil {
 		return fmt.Errorf("queue a link or notice: %w", err)
