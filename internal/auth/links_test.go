@@ -19,6 +19,7 @@ import (
 	"chancery/internal/mail"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
+	"chancery/internal/web"
 )
 
 // withMail gives f's service the real outbox (never run: tests read what
@@ -324,6 +325,41 @@ func TestPortalRegistrationAndResetPages(t *testing.T) {
 		}
 		if r := b.get("/account/"); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("the session from before the reset: %d; want sent to sign in", r.StatusCode)
+		}
+	})
+}
+
+func TestHostileInputToTheMailedFlows(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := withMail(newFixture(t, db, Options{}))
+		ctx := requestCtx("req-hostile")
+		for _, reg := range []Registration{
+			{Email: "an.pham@example.com", FullName: "Phạm\x00An", Password: "a fine passphrase"},
+			{Email: "an.pham@example.com\r\nBcc: all@example.com", FullName: "Phạm An", Password: "a fine passphrase"},
+			{Email: "an.pham\x00@example.com", FullName: "Phạm An", Password: "a fine passphrase"},
+			{Email: "an.pham@example.com", FullName: "Phạm An", Phone: "0912\x00345", Password: "a fine passphrase"},
+			{Email: "an.pham@example.com", FullName: strings.Repeat("A", 10_000), Password: "a fine passphrase"},
+		} {
+			var fe *errs.FieldError
+			if err := f.svc.RegisterCitizen(ctx, reg); !errors.As(err, &fe) {
+				t.Errorf("registration %q = %v; want a FieldError", reg.Email+" "+reg.FullName[:min(len(reg.FullName), 20)]+" "+reg.Phone, err)
+			}
+		}
+		for _, email := range []string{"hoa.le@example.com\r\nBcc: all@example.com", "\x00", strings.Repeat("a", 300) + "@example.com"} {
+			if err := f.svc.RequestPasswordReset(ctx, email, i18n.VI, "192.0.2.5"); web.Status(err) != http.StatusBadRequest {
+				t.Errorf("reset for %q = %v; want 400", email[:min(len(email), 30)], err)
+			}
+		}
+		for _, token := range []string{"\x00", strings.Repeat("\x00", tokenLen), "‮" + strings.Repeat("A", tokenLen-3)} {
+			if err := f.svc.ResetPassword(ctx, token, "a recovered passphrase"); code(err) != "link_invalid" {
+				t.Errorf("reset with token %q = %v; want link_invalid", token, err)
+			}
+			if _, err := f.svc.ConfirmRegistration(ctx, token); code(err) != "link_invalid" {
+				t.Errorf("confirming token %q = %v; want link_invalid", token, err)
+			}
+		}
+		if ms := mailed(t, db); len(ms) != 0 {
+			t.Fatalf("hostile input queued mail: %+v", ms)
 		}
 	})
 }
