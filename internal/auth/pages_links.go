@@ -68,13 +68,7 @@ func (h *Handler) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	lang := web.LangFrom(r.Context())
 	_, err := h.svc.ConfirmRegistration(r.Context(), r.FormValue("token"))
 	if err != nil {
-		status, _, msg, ok := explain(lang, err)
-		if !ok {
-			web.Error(w, r, err)
-			return
-		}
-		h.noticeStatus(w, r, status, "auth.verify_email.title", noticeView{Problem: msg,
-			Link: &noticeLink{Href: "/account/register", Text: i18n.T(lang, "auth.register.title")}})
+		h.refusedLink(w, r, err, "auth.verify_email.title", "/account/register", "auth.register.title")
 		return
 	}
 	h.notice(w, r, "auth.verify_email.title", noticeView{Text: i18n.T(lang, "auth.verify_email.done"), Link: signInLink(lang)})
@@ -136,14 +130,20 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// badResetLink says the link does not work and offers a new one.
+// badResetLink says the reset link does not work and offers a new one.
 func (h *Handler) badResetLink(w http.ResponseWriter, r *http.Request, err error) {
+	h.refusedLink(w, r, err, "auth.reset.title", "/account/reset", "auth.reset.again")
+}
+
+// refusedLink says on a page titled by titleKey why a mailed link was
+// refused (err), offering the way to start again: againHref, with the
+// catalogue text of againKey. A server fault gets the error page.
+func (h *Handler) refusedLink(w http.ResponseWriter, r *http.Request, err error, titleKey, againHref, againKey string) {
 	lang := web.LangFrom(r.Context())
 	status, _, msg, ok := explain(lang, err)
 	if !ok {
 		web.Error(w, r, err)
 		return
 	}
-	h.noticeStatus(w, r, status, "auth.reset.title", noticeView{Problem: msg,
-		Link: &noticeLink{Href: "/account/reset", Text: i18n.T(lang, "auth.reset.again")}})
+	h.noticeStatus(w, r, status, titleKey, noticeView{Problem: msg, Link: &noticeLink{Href: againHref, Text: i18n.T(lang, againKey)}})
 }
