@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,9 @@ type App struct {
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
 	bound   atomic.Value   // string: the address Serve listens on
+	// metricsBound is the address of the metrics listener (a string),
+	// once there is one.
+	metricsBound atomic.Value
 
 	metrics *prometheus.Registry
 
@@ -148,8 +152,8 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store
 // a headquarters deployment shares it; the master key that wraps it stays
 // outside the database (CHANCERY_MASTER_KEY, or the data directory).
 func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	if err := store.PrivateDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	return keys.Load(ctx, keys.Options{
 		MasterKey: cfg.MasterKey,
@@ -169,7 +173,6 @@ func (a *App) routes(ctx context.Context) error {
 	rt := web.NewRouter()
 	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
 	rt.HandleFunc("GET /readyz", web.Public, a.readyz)
-	rt.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	rt.Handle("GET "+web.StaticPrefix, web.Public, web.Static())
 	rt.Handle("POST /lang", web.Public, web.LangHandler())
 	rt.HandleFunc("GET /api/v1/openapi.json", web.Public, serveOpenAPI)
@@ -223,15 +226,42 @@ func (a *App) routes(ctx context.Context) error {
 
 	a.router = rt
 	a.handler = web.Chain(rt,
+		web.Forwarding(web.Transport{TrustedProxies: a.cfg.TrustedProxyNets, SecureCookies: a.cfg.SecureCookies}),
+		a.scrape(web.SecureHeaders(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		a.bodyLimit,
 		web.Language,
 		web.Authenticate(a.principal),
+		a.bodyLimit,
 		audit.RequestOrigin,
+		// Every refusal of a signed-in caller is audited here, the
+		// CSRF middleware's included, before its response is sent.
+		web.RecordDenials(audit.NewDenials(a.Audit).Record),
 		web.CSRF(auth.SessionCookie),
 	)
 	return nil
+}
+
+// scrape serves GET /metrics with h to a scraper that sends the metrics
+// token (--metrics-token) as a bearer token, compared in constant time,
+// before sign-in could refuse it as an unknown session. Any other request
+// for /metrics goes on to the router, which has no such route: metrics
+// tell how busy the ministry is and which routes are used, so without the
+// token they are served only on --metrics-addr, if anywhere.
+func (a *App) scrape(h http.Handler) web.Middleware {
+	want := sha256.Sum256([]byte(a.cfg.MetricsToken))
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			got := sha256.Sum256([]byte(token))
+			if r.URL.Path == "/metrics" && r.Method == http.MethodGet && ok && a.cfg.MetricsToken != "" &&
+				subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // Handler returns the node's HTTP handler with all middleware.
@@ -284,6 +314,14 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		ln = tls.NewListener(ln, a.server.TLSConfig)
 	}
 	a.bound.Store(ln.Addr().String())
+	if a.cfg.MetricsAddr != "" {
+		stop, err := a.serveMetrics()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	a.runBackground(ctx)
 	defer a.stopBackground()
 	if ready != nil {
@@ -306,6 +344,24 @@ func (a *App) Serve(ctx context.Context, ready func(addr net.Addr)) error {
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves GET /metrics, and nothing else, on the metrics
+// address (--metrics-addr), for a monitoring network that reaches it and
+// the public does not; stop closes it.
+func (a *App) serveMetrics() (stop func(), err error) {
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics on %s: %w (choose another with --metrics-addr)", a.cfg.MetricsAddr, err)
+	}
+	a.metricsBound.Store(ln.Addr().String())
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	a.log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { srv.Close() }, nil
 }
 
 // runBackground runs, until ctx ends or stopBackground is called, the
@@ -380,14 +436,18 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	checks := map[string]string{}
 	status := http.StatusOK
+	// The probe is public: a failure's text (host names, user names of
+	// the database) goes to the log, the answer says only "down".
 	if err := a.DB.PingContext(ctx); err != nil {
-		checks["database"] = "down: " + err.Error()
+		web.Logger(r.Context()).Warn("readyz: the database is down", "err", err)
+		checks["database"] = "down"
 		status = http.StatusServiceUnavailable
 	} else {
 		checks["database"] = "ok (" + string(a.DB.Dialect) + ")"
 	}
 	if err := a.Bus.Ping(ctx); err != nil {
-		checks["nats"] = "down: " + err.Error()
+		web.Logger(r.Context()).Warn("readyz: NATS is down", "err", err)
+		checks["nats"] = "down"
 		status = http.StatusServiceUnavailable
 	} else if a.Bus.Embedded() {
 		checks["nats"] = "ok (embedded, JetStream)"

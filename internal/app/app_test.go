@@ -86,7 +86,9 @@ func mustLogin(tb testing.TB, base, username, password, totp string) string {
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {
-	_, srv := MustStart(t, testConfig(t, false))
+	cfg := testConfig(t, false)
+	cfg.MetricsToken = "scrape-0123456789abcdef"
+	_, srv := MustStart(t, cfg)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -101,7 +103,9 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 			t.Fatalf("readyz does not report the database and NATS: %s", b)
 		}
 	}
-	resp, err := http.Get(srv.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+cfg.MetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/authz"
 	"chancery/internal/bus"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
@@ -41,6 +42,7 @@ func (a *App) openExchange(ctx context.Context) error {
 	var err error
 	a.Node, err = exchange.OpenNode(ctx, a.DB, a.Keys, a.Audit, exchange.NodeOptions{
 		Role: role, Retention: a.cfg.ExchangeRetention, Logger: a.log, Registerer: a.metrics,
+		WebhookAllow: strings.Split(a.cfg.WebhookAllow, ","),
 	})
 	return err
 }
@@ -157,6 +159,11 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 			return fmt.Errorf("point %s at the simulator: %w", lookup, err)
 		}
 	}
+	// The simulator listens on loopback, where webhooks may not point
+	// unless allowed: the demo allows its own simulator's address.
+	if u, err := url.Parse(a.sims.PortalURL()); err == nil {
+		a.Node.AllowWebhookHosts(u.Host)
+	}
 	if _, err := a.Node.SetWebhook(ctx, demoPortal, a.sims.PortalURL()+"/v1/dossier-statuses"); err != nil {
 		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)
 	}
@@ -195,26 +202,29 @@ func (a *App) exchangeRoutes(rt *web.Router, shell *web.Shell) error {
 	return nil
 }
 
-// principal is the middleware's authenticator: a client token of an
-// information system is the exchange's to check (its handlers do), so it
-// passes here as a bearer with no staff identity; anything else is a
-// staff or citizen credential.
+// principal is the middleware's authenticator: an information system's
+// client token is resolved by the exchange into an authz.Client principal
+// (checked there, once), anything else is a staff or citizen credential.
 func (a *App) principal(r *http.Request) (web.Principal, error) {
-	if _, ok := exchange.ClientToken(r); ok {
-		return web.Principal{Bearer: true}, nil
+	if p, ok, err := a.Node.Authenticate(r); ok {
+		return p, err
 	}
 	return a.Auth.Principal(r)
 }
 
 // bodyLimit holds request bodies to the server's general limit, except
-// two kinds whose handlers hold them to their own: the exchange's message
-// API and gateway (the global configuration's limit), and requests that
-// carry a dossier's attachments (procedures.MaxSubmissionBytes).
+// two kinds whose handlers hold them to their own: an information
+// system's, whose checked client token the router admits on the
+// exchange's message API and gateway only (web.Client; their limit is the
+// global configuration's), and requests that carry a dossier's
+// attachments (procedures.MaxSubmissionBytes). It runs after
+// authentication, so an unchecked "Bearer chx_…" header is refused before
+// any body is read and never lifts the limit.
 func (a *App) bodyLimit(next http.Handler) http.Handler {
 	general := web.LimitBody(a.cfg.MaxBody)(next)
 	uploads := web.LimitBody(procedures.MaxSubmissionBytes)(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := exchange.ClientToken(r); ok {
+		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
 		} else if procedures.IsUpload(r) {
 			uploads.ServeHTTP(w, r)

@@ -219,27 +219,58 @@ func (a *App) createAdministrator(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	admin, err := a.Identity.StaffByUsername(ctx, "admin")
-	if errors.Is(err, errs.ErrNotFound) {
-		admin, err = a.Identity.CreateStaff(ctx, "bootstrap", identity.NewStaff{
-			Username: "admin", FullName: "Quản trị hệ thống", UnitID: home.ID,
-			Roles: authz.RolesOf(authz.Administrator), Clearance: authz.Unclassified,
-		})
-	}
+	admin, err := a.ensureStaff(ctx, identity.NewStaff{
+		Username: "admin", FullName: "Quản trị hệ thống", UnitID: home.ID,
+		Roles: authz.RolesOf(authz.Administrator), Clearance: authz.Unclassified,
+	})
 	if err != nil {
 		return "", fmt.Errorf("create the administrator: %w", err)
+	}
+	officer, err := a.createSecurityOfficer(ctx, home)
+	if err != nil {
+		return "", err
 	}
 	if a.cfg.AdminPassword != "" {
 		if err := a.Auth.SetPassword(ctx, authz.Staff, admin.ID, a.cfg.AdminPassword, false); err != nil {
 			return "", fmt.Errorf("set the administrator's password from CHANCERY_ADMIN_PASSWORD: %w", err)
 		}
-		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n", nil
+		return "Administrator: admin (password from CHANCERY_ADMIN_PASSWORD)\n" + officer, nil
 	}
 	otp, err := a.Auth.IssueOneTimePassword(ctx, authz.Staff, admin.ID)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp), nil
+	return fmt.Sprintf("Administrator: admin, one-time password %s (shown once; you will choose a new one at first sign-in)\n", otp) + officer, nil
+}
+
+// createSecurityOfficer creates the first security officer, `security`,
+// cleared top secret, with a one-time password. Granting a clearance takes
+// an administrator's proposal and a security officer's approval (see
+// internal/authz's account rules), so a node needs one of each from the
+// start; the setup seeds them, as it seeds the administrator.
+func (a *App) createSecurityOfficer(ctx context.Context, home identity.Unit) (string, error) {
+	officer, err := a.ensureStaff(ctx, identity.NewStaff{
+		Username: "security", FullName: "Cán bộ bảo mật", UnitID: home.ID,
+		Roles: authz.RolesOf(authz.SecurityOfficer), Clearance: authz.TopSecret,
+	})
+	if err != nil {
+		return "", fmt.Errorf("create the security officer: %w", err)
+	}
+	otp, err := a.Auth.IssueOneTimePassword(ctx, authz.Staff, officer.ID)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Security officer: security, one-time password %s (shown once; hand it to the person who approves clearances, not to the administrator)\n", otp), nil
+}
+
+// ensureStaff returns the account named in.Username, creating it through
+// the directory's seeding path (the node's setup) if it does not exist.
+func (a *App) ensureStaff(ctx context.Context, in identity.NewStaff) (identity.StaffMember, error) {
+	m, err := a.Identity.StaffByUsername(ctx, in.Username)
+	if errors.Is(err, errs.ErrNotFound) {
+		return a.Identity.SeedStaff(ctx, "bootstrap", in)
+	}
+	return m, err
 }
 
 func demoBanner(acc demo.Accounts, password string) string {

@@ -121,6 +121,12 @@ func (w *window) act(name, action, reason string) {
 // the demo accounts file.
 func demoTOTP(t *testing.T, a *App, username string) string {
 	t.Helper()
+	return demoTOTPAt(t, a, username, time.Now())
+}
+
+// demoTOTPAt returns username's TOTP code for the time step of at.
+func demoTOTPAt(t *testing.T, a *App, username string, at time.Time) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, demoAccountsFile))
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +142,7 @@ func demoTOTP(t *testing.T, a *App, username string) string {
 		t.Fatalf("no TOTP secret for %s in the demo accounts (%q): %v", username, secret, err)
 	}
 	var step [8]byte
-	binary.BigEndian.PutUint64(step[:], uint64(time.Now().Unix()/30))
+	binary.BigEndian.PutUint64(step[:], uint64(at.Unix()/30))
 	mac := hmac.New(sha1.New, key)
 	mac.Write(step[:])
 	sum := mac.Sum(nil)

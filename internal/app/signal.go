@@ -13,8 +13,9 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // Run is the whole program: Main with the process's signals and standard
-// streams.
+// streams, creating files private to its user.
 func Run(args []string) int {
+	restrictFileModes()
 	ctx, stop := signalContext()
 	defer stop()
 	return Main(ctx, args, os.Stdout, os.Stderr)

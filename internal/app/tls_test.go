@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"chancery/internal/authz"
 )
 
 // writeSelfSigned writes a certificate for 127.0.0.1 and its key.
@@ -91,10 +93,12 @@ func TestPlainHTTPSendsNoHSTS(t *testing.T) {
 	}
 }
 
-// TestFirstStartWithoutDemoCreatesOnlyTheAdministrator pins the secure
-// default: no demo users, one administrator whose one-time password is
-// printed once and must be changed at first sign-in.
-func TestFirstStartWithoutDemoCreatesOnlyTheAdministrator(t *testing.T) {
+// TestFirstStartWithoutDemoCreatesOnlyTheAdministratorAndSecurityOfficer
+// pins the secure default: no demo users, one administrator and one
+// security officer (who approves the clearances administrators propose),
+// whose one-time passwords are printed once and must be changed at first
+// sign-in.
+func TestFirstStartWithoutDemoCreatesOnlyTheAdministratorAndSecurityOfficer(t *testing.T) {
 	cfg := testConfig(t, false)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
@@ -118,6 +122,11 @@ func TestFirstStartWithoutDemoCreatesOnlyTheAdministrator(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"stage":"change_password"`) {
 		t.Fatalf("admin sign-in with the one-time password = %d %s, want a change_password session", resp.StatusCode, b)
+	}
+	officer, err := a.Identity.StaffByUsername(context.Background(), "security")
+	if err != nil || officer.Roles != authz.RolesOf(authz.SecurityOfficer) || officer.Clearance != authz.TopSecret ||
+		!regexp.MustCompile(`Security officer: security, one-time password \S+`).MatchString(banner) {
+		t.Fatalf("the first security officer: %+v, %v; banner %q", officer, err, banner)
 	}
 	for _, demoUser := range []string{"consular.clerk", "auditor"} {
 		if _, err := a.Identity.StaffByUsername(context.Background(), demoUser); err == nil {

@@ -191,17 +191,34 @@ func queryFrom(v url.Values) (Query, error) {
 	return q, nil
 }
 
-// search returns a page of the events q selects and the cursor of the
-// next page, zero after the last.
-func (h *Handler) search(ctx context.Context, q Query) ([]Event, int64, error) {
+// search returns a page of the events q selects that s may read, and the
+// cursor of the next page, zero after the last. Storage is asked only for
+// events at or below s's ceiling, so a page is as full as the events s
+// may read allow and the cursor moves over them only.
+func (h *Handler) search(ctx context.Context, s authz.Subject, q Query) ([]Event, int64, error) {
+	top, ok := ceiling(s, authz.Read)
+	if !ok {
+		return nil, 0, nil
+	}
+	q.MaxLevel = &top
 	page := q.Limit
 	q.Limit = page + 1
 	events, err := h.l.Search(ctx, q)
-	if err != nil || len(events) <= page {
-		return events, 0, err
+	if err != nil {
+		return nil, 0, err
 	}
-	events = events[:page]
-	return events, events[page-1].ID, nil
+	var next int64
+	if len(events) > page {
+		events = events[:page]
+		next = events[page-1].ID
+	}
+	shown := events[:0]
+	for _, e := range events {
+		if mayRead(s, authz.Read, e) == nil {
+			shown = append(shown, e)
+		}
+	}
+	return shown, next, nil
 }
 
 // eventList is a page of events; Next is the cursor of the next page
@@ -217,7 +234,7 @@ func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	events, next, err := h.search(r.Context(), q)
+	events, next, err := h.search(r.Context(), web.SubjectFrom(r.Context()), q)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -336,7 +353,11 @@ func (h *Handler) apiEvent(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p, err := h.l.proveEvent(r.Context(), seq)
+	e, err := h.l.readableEvent(r.Context(), web.SubjectFrom(r.Context()), authz.Read, seq)
+	var p eventProof
+	if err == nil {
+		p, err = h.l.proofOf(r.Context(), e)
+	}
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -384,6 +405,11 @@ func (h *Handler) apiInclusionProof(w http.ResponseWriter, r *http.Request) {
 	var proof [][]byte
 	if err == nil {
 		proof, err = h.l.InclusionProof(r.Context(), seq, size)
+	}
+	if err == nil {
+		// The proof of an event above the reader's clearance is refused
+		// like the event itself: it would confirm a guess at its record.
+		_, err = h.l.readableEvent(r.Context(), web.SubjectFrom(r.Context()), authz.Read, seq)
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -557,7 +583,9 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, plan exportPlan
 		rc.Flush() //nolint:errcheck // not every writer flushes
 		return nil
 	}
-	if err := h.l.writeExport(r.Context(), bw, plan, flush); err != nil {
+	s := web.SubjectFrom(r.Context())
+	show := func(e Event) bool { return mayRead(s, authz.Export, e) == nil }
+	if err := h.l.writeExport(r.Context(), bw, plan, show, flush); err != nil {
 		log := web.Logger(r.Context())
 		if r.Context().Err() != nil {
 			log.Info("audit: export abandoned by the client", "from_seq", plan.From, "to_seq", plan.To, "err", err)
@@ -570,7 +598,8 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, plan exportPlan
 
 // The lines of an export (application/x-ndjson): one exportHeader, one
 // exportEntry per event in order, then exportEnd, or exportFailure if
-// the export broke off. A verifier that sees no exportEnd must treat the
+// the export broke off. Events above the reader's clearance are left out,
+// so sequence numbers may skip; each entry's proof stands on its own. A verifier that sees no exportEnd must treat the
 // export as incomplete.
 type (
 	exportHeader struct {
@@ -603,11 +632,13 @@ const ExportFormat = "chancery-audit-export/v1"
 // exportFlushEvery is how many events go out between flushes.
 const exportFlushEvery = 256
 
-// writeExport writes plan's export to w, calling flush after every few
+// writeExport writes plan's export to w, with the events show accepts
+// (those the reader may export; the others are left out, and the end
+// line counts only those written), calling flush after every few
 // events. Memory stays bounded: events are read one at a time (archived
 // ones streamed from their file). If reading fails part-way, the export
 // ends with an exportFailure line and writeExport returns the error.
-func (l *Ledger) writeExport(ctx context.Context, w io.Writer, plan exportPlan, flush func() error) error {
+func (l *Ledger) writeExport(ctx context.Context, w io.Writer, plan exportPlan, show func(Event) bool, flush func() error) error {
 	enc := json.NewEncoder(w)
 	cp := plan.Checkpoint
 	if err := enc.Encode(exportHeader{Format: ExportFormat, Origin: cp.Origin, Checkpoint: string(cp.Note), VerifierKey: plan.VerifierKey,
@@ -616,6 +647,9 @@ func (l *Ledger) writeExport(ctx context.Context, w io.Writer, plan exportPlan, 
 	}
 	var n uint64
 	err := l.eachEvent(ctx, plan.From, plan.To, func(e Event) error {
+		if !show(e) {
+			return nil
+		}
 		leaf, err := e.LeafHash()
 		if err != nil {
 			return fmt.Errorf("audit: event %d cannot be encoded: %w", e.Seq, err)

@@ -107,8 +107,17 @@ var (
 	asNobody  = web.Principal{}
 )
 
+// asUncleared is an auditor cleared for no classified level.
+var asUncleared = func() web.Principal {
+	p := staffPrincipal(10, "auditor.uncleared", authz.Auditor)
+	p.Subject.Clearance = authz.Unclassified
+	return p
+}()
+
+// staffPrincipal returns a staff member in role, cleared for top secret
+// so that every event of the fixtures is theirs to read.
 func staffPrincipal(id int64, username string, role authz.Role) web.Principal {
-	return web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: id, Unit: 3, Roles: authz.RolesOf(role)},
+	return web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: id, Unit: 3, Roles: authz.RolesOf(role), Clearance: authz.TopSecret},
 		Username: username, Name: "Kiểm Toán " + username, Stage: "full"}
 }
 
@@ -475,7 +484,7 @@ func exportLines(tb testing.TB, body []byte, vkey string) []audit.Event {
 			tb.Fatalf("line %s: %v", sc.Bytes(), err)
 		}
 		if line.End {
-			if line.Events != uint64(len(events)) || next != head.ToSeq+1 || sc.Scan() {
+			if line.Events != uint64(len(events)) || next > head.ToSeq+1 || sc.Scan() {
 				tb.Fatalf("export ends claiming %d events after %d, at %d of %d..%d", line.Events, len(events), next, head.FromSeq, head.ToSeq)
 			}
 			return events
@@ -484,8 +493,8 @@ func exportLines(tb testing.TB, body []byte, vkey string) []audit.Event {
 			tb.Fatalf("line is neither an event nor the end: %s", sc.Bytes())
 		}
 		e := *line.Event
-		if e.Seq != next {
-			tb.Fatalf("event %d where %d was due", e.Seq, next)
+		if e.Seq < next || e.Seq > head.ToSeq {
+			tb.Fatalf("event %d where %d..%d was due", e.Seq, next, head.ToSeq)
 		}
 		leaf := leafHash(tb, e)
 		if !bytes.Equal(leaf, line.LeafHash) {
@@ -495,7 +504,7 @@ func exportLines(tb testing.TB, body []byte, vkey string) []audit.Event {
 			tb.Fatalf("event %d: %v", e.Seq, err)
 		}
 		events = append(events, e)
-		next++
+		next = e.Seq + 1
 	}
 	tb.Fatalf("export has no end line after %d events: it is incomplete", len(events))
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
 	"chancery/internal/web"
@@ -172,7 +173,7 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	var events []Event
 	var next int64
 	if err == nil {
-		events, next, err = h.search(r.Context(), q)
+		events, next, err = h.search(r.Context(), web.SubjectFrom(r.Context()), q)
 	}
 	if err != nil {
 		prob, ok := explainField(p, err)
@@ -256,7 +257,7 @@ func (h *Handler) pageEvent(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	e, err := h.l.Event(r.Context(), seq)
+	e, err := h.l.readableEvent(r.Context(), web.SubjectFrom(r.Context()), authz.Read, seq)
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 )
 
@@ -28,6 +29,11 @@ type Query struct {
 	// Before, if not zero, returns only events with ids below it: pass
 	// the ID of the last event of a page to get the next one.
 	Before int64
+	// MaxLevel, if not nil, returns only events classified at or below
+	// it: the highest level the reader may see, so that a page is filled
+	// with events the reader may read (see Handler's search). Each event
+	// is still checked with authz.Decide before it is shown.
+	MaxLevel *authz.Level
 	// Limit is the most events returned. If zero, DefaultSearchLimit is
 	// used; it may not exceed MaxSearchLimit.
 	Limit int
@@ -80,6 +86,9 @@ func (l *Ledger) Search(ctx context.Context, q Query) ([]Event, error) {
 	}
 	if !q.To.IsZero() {
 		add("time_us < ?", q.To.UnixMicro())
+	}
+	if q.MaxLevel != nil {
+		add("level <= ?", int64(*q.MaxLevel))
 	}
 	if q.Before != 0 {
 		add("id < ?", q.Before)

@@ -158,7 +158,7 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 func (f *fixture) staff(t testing.TB, username string, clearance authz.Level) identity.StaffMember {
 	t.Helper()
 	ctx := testCtx
-	m, err := f.dir.CreateStaff(ctx, "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
+	m, err := f.dir.SeedStaff(ctx, "test", identity.NewStaff{Username: username, FullName: "Nguyễn Văn " + username,
 		UnitID: f.unit.ID, Roles: authz.RolesOf(authz.Clerk), Clearance: clearance})
 	if err != nil {
 		t.Fatal(err)

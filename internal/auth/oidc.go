@@ -94,7 +94,7 @@ func (h *Handler) oidcLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: oidcCookiePath,
-		MaxAge: int(oidcCookieAge / time.Second), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		MaxAge: int(oidcCookieAge / time.Second), HttpOnly: true, Secure: web.CookieSecure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, h.oidc.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), http.StatusSeeOther)
 }
 
@@ -102,7 +102,7 @@ func (h *Handler) oidcLogin(w http.ResponseWriter, r *http.Request) {
 // from, and signs the staff member in.
 func (h *Handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: oidcCookie, Value: "", Path: oidcCookiePath, MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: web.CookieSecure(r), SameSite: http.SameSiteLaxMode})
 	var f oidcFlight
 	c, err := r.Cookie(oidcCookie)
 	if err == nil {

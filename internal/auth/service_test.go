@@ -547,8 +547,20 @@ func TestRaisedClearanceMakesTheSecondFactorDue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A clearance is granted by two people: proposed, then approved
+		// by a security officer cleared as high.
 		secret := authz.Secret
-		if _, err := f.dir.UpdateStaff(ctx, "test", f.plain.ID, identity.StaffPatch{Clearance: &secret, Version: f.plain.Version}); err != nil {
+		_, proposal, err := f.dir.ChangeStaff(ctx, "test", f.plain.ID, identity.StaffPatch{Clearance: &secret, Version: f.plain.Version})
+		if err != nil || proposal == nil {
+			t.Fatalf("propose: %v, %v", proposal, err)
+		}
+		officer, err := f.dir.SeedStaff(ctx, "test", identity.NewStaff{Username: "quoc.bao", FullName: "Phạm Quốc Bảo", UnitID: f.unit.ID,
+			Roles: authz.RolesOf(authz.SecurityOfficer), Clearance: authz.TopSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		asOfficer := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(officer.ID, officer.Username)})
+		if _, _, err := f.dir.ApproveProposal(asOfficer, proposal.ID); err != nil {
 			t.Fatal(err)
 		}
 		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageEnrollTOTP {

@@ -80,6 +80,10 @@ const (
 	Staff
 	Citizen
 	System // the node itself: background jobs, the exchange gateway
+	// Client is an information system holding a client token of the
+	// exchange: its identity is its subsystem (Subject.Subsystem), and it
+	// acts only on its own messages (clientGrants).
+	Client
 )
 
 // Subject is who asks: the labels Decide needs, loaded once per request.
@@ -95,6 +99,9 @@ type Subject struct {
 	// an item needs Session ≤ the item's level, so secret knowledge cannot
 	// flow down into a lower item. Zero means unclassified work.
 	Session Level
+	// Subsystem is a Client's exchange identity,
+	// instance/class/member/subsystem.
+	Subsystem string
 }
 
 // Authenticated reports whether the subject is not anonymous.
@@ -113,6 +120,10 @@ type Resource struct {
 	// keeps access to it (a citizen's own dossier, a staff member's own
 	// account).
 	Owner int64
+	// Subsystem is the exchange subsystem a message belongs to (its
+	// sender for one sent, its recipient for one received); a Client
+	// reaches only its own. Empty when asking about the kind as a whole.
+	Subsystem string
 }
 
 // Decision is the outcome of Decide.
@@ -153,6 +164,9 @@ const (
 	ReasonNoWriteDown      Reason = "the session works above the item's level (no write down)"
 	ReasonCitizenNotOwner  Reason = "citizens see only their own items"
 	ReasonUnknownPrincipal Reason = "unknown kind of subject"
+	ReasonOwnSubsystem     Reason = "the information system acts on its own messages"
+	ReasonClientNoGrant    Reason = "information systems are not granted this action"
+	ReasonOtherSubsystem   Reason = "the message belongs to another information system"
 )
 
 // grants[kind][role] is the set of actions the role grants on the kind.
@@ -163,7 +177,9 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	rw := actions(Read, Create, Update)
 	g[KindUnit][Administrator] = actions(Read, Create, Update, Administer)
 	g[KindStaff][Administrator] = actions(Read, Create, Update, Administer)
-	g[KindStaff][SecurityOfficer] = actions(Read)
+	// Security officers approve the grants administrators propose (see
+	// DecideApprove for the rest of that rule).
+	g[KindStaff][SecurityOfficer] = actions(Read, Approve)
 	g[KindStaff][Auditor] = actions(Read)
 	g[KindCitizen][Administrator] = actions(Read, Update)
 	g[KindAuditEvent][Auditor] = actions(Read, Export)
@@ -177,11 +193,22 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindDossier][Approver] = actions(Read, Update, Approve)
 	g[KindMessage][Clerk] = actions(Read, Create)
 	g[KindMessage][Officer] = actions(Read, Create)
+	// The exchange's operators: resend (Update) or discard (Delete) a
+	// message its receiver refused (a dead letter).
+	g[KindMessage][Administrator] = actions(Read, Update, Delete)
 	g[KindService][Administrator] = actions(Read, Create, Update, Delete, Administer)
 	g[KindSystem][Administrator] = actions(Read, Update, Administer)
 	g[KindSystem][SecurityOfficer] = actions(Read)
 	return g
 }()
+
+// clientGrants[kind] is what an information system holding a client token
+// (a Client) may do, on its own subsystem's items only: send messages and
+// call services (Create), read its inbox and its messages' proofs (Read),
+// acknowledge and choose where its inbox is pushed (Update).
+var clientGrants = [numKinds]Actions{
+	KindMessage: actions(Read, Create, Update),
+}
 
 // everyone[kind] is what any signed-in staff member may do regardless of
 // role.
@@ -202,7 +229,8 @@ var everyone = [numKinds]Actions{
 //  4. no write down: a write from a session working above the item's level
 //     is Denied.
 //
-// Citizens see only items they own. Decide allocates nothing.
+// Citizens see only items they own; information systems (Client) only
+// their own subsystem's messages. Decide allocates nothing.
 func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	switch s.Kind {
 	case System:
@@ -217,6 +245,14 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 			return Allowed, ReasonOwner
 		}
 		return Concealed, ReasonCitizenNotOwner
+	case Client:
+		if !clientGrants[r.Kind].has(a) {
+			return Denied, ReasonClientNoGrant
+		}
+		if r.Subsystem != "" && r.Subsystem != s.Subsystem {
+			return Concealed, ReasonOtherSubsystem
+		}
+		return Allowed, ReasonOwnSubsystem
 	case Staff:
 	default:
 		return Denied, ReasonUnknownPrincipal
@@ -227,12 +263,7 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) {
 		return Concealed, ReasonNeedToKnow
 	}
-	granted := everyone[r.Kind]
-	for role := Role(0); role < numRoles; role++ {
-		if s.Roles.Has(role) {
-			granted |= grants[r.Kind][role]
-		}
-	}
+	granted := roleGrants(s, r.Kind)
 	reason := ReasonRoleGrants
 	if !granted.has(a) {
 		if r.Kind == KindStaff && r.Owner == s.ID && (a == Read || a == Update) {
@@ -245,6 +276,18 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 		return Denied, ReasonNoWriteDown
 	}
 	return Allowed, reason
+}
+
+// roleGrants returns the actions on kind that every staff member, and s's
+// roles, grant s.
+func roleGrants(s Subject, kind Kind) Actions {
+	granted := everyone[kind]
+	for role := Role(0); role < numRoles; role++ {
+		if s.Roles.Has(role) {
+			granted |= grants[kind][role]
+		}
+	}
+	return granted
 }
 
 func contains(units []int64, u int64) bool {

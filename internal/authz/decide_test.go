@@ -117,3 +117,52 @@ func BenchmarkDecide(b *testing.B) {
 		b.Fatalf("decision = %s", d)
 	}
 }
+
+// TestClientActsOnItsOwnMessagesOnly pins the grants of an information
+// system holding a client token: it sends and reads messages of its own
+// subsystem, cannot learn another subsystem's exist, and nothing else.
+func TestClientActsOnItsOwnMessagesOnly(t *testing.T) {
+	const own, other = "VN/GOV/000.00.00.G12/procedures", "VN/GOV/000.00.00.G22/portal"
+	c := Subject{Kind: Client, Subsystem: own}
+	tests := []struct {
+		name    string
+		a       Action
+		r       Resource
+		want    Decision
+		wantWhy Reason
+	}{
+		{"a client may send messages (route check)", Create, Resource{Kind: KindMessage}, Allowed, ReasonOwnSubsystem},
+		{"it reads its own message", Read, Resource{Kind: KindMessage, Subsystem: own}, Allowed, ReasonOwnSubsystem},
+		{"it acknowledges its own message", Update, Resource{Kind: KindMessage, Subsystem: own}, Allowed, ReasonOwnSubsystem},
+		{"another subsystem's message is concealed", Read, Resource{Kind: KindMessage, Subsystem: other}, Concealed, ReasonOtherSubsystem},
+		{"it may not delete messages", Delete, Resource{Kind: KindMessage, Subsystem: own}, Denied, ReasonClientNoGrant},
+		{"it may not read the unit directory", Read, Resource{Kind: KindUnit}, Denied, ReasonClientNoGrant},
+		{"it may not read dossiers", Read, Resource{Kind: KindDossier}, Denied, ReasonClientNoGrant},
+		{"it may not administer services", Administer, Resource{Kind: KindService}, Denied, ReasonClientNoGrant},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, why := Decide(c, tt.a, tt.r); got != tt.want || why != tt.wantWhy {
+				t.Fatalf("Decide = %s (%s), want %s (%s)", got, why, tt.want, tt.wantWhy)
+			}
+		})
+	}
+	if d, _ := Decide(staff(consular, Unclassified, Administrator), Update, Resource{Kind: KindMessage}); d != Allowed {
+		t.Errorf("an administrator may not resend a dead letter: %s", d)
+	}
+	if d, _ := Decide(staff(consular, Unclassified, Clerk), Delete, Resource{Kind: KindMessage}); d != Denied {
+		t.Errorf("a clerk may discard a dead letter: %s", d)
+	}
+}
+
+// TestDecideForClientsAllocatesNothing keeps Decide off the allocator for every
+// kind of subject, the client's string comparison included.
+func TestDecideForClientsAllocatesNothing(t *testing.T) {
+	c := Subject{Kind: Client, Subsystem: "VN/GOV/000.00.00.G12/procedures"}
+	r := Resource{Kind: KindMessage, Subsystem: "VN/GOV/000.00.00.G12/procedures"}
+	s := Subject{Kind: Staff, ID: 1, Unit: paris, Roles: RolesOf(Clerk, Officer), Clearance: Secret}
+	d := Resource{Kind: KindDocument, Unit: consular, Shared: []int64{cipher, paris}, Level: Confidential}
+	if n := testing.AllocsPerRun(100, func() { Decide(c, Read, r); Decide(s, Update, d) }); n != 0 {
+		t.Errorf("Decide allocates %v times per call", n)
+	}
+}

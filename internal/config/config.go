@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -37,6 +38,21 @@ type Config struct {
 	Blob string
 	// TLSCert and TLSKey turn on HTTPS (and HSTS).
 	TLSCert, TLSKey string
+	// TrustedProxies is the comma-separated list of networks (CIDRs, or
+	// single addresses) of the reverse proxies in front of the node, whose
+	// Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are
+	// believed; empty believes none. ParseServe fills TrustedProxyNets.
+	TrustedProxies   string
+	TrustedProxyNets []netip.Prefix
+	// SecureCookies marks every cookie Secure. Default: on when TLSCert
+	// or TrustedProxies is set (a deployment reached over HTTPS), else
+	// off, so that the plain-HTTP demo on 127.0.0.1 can sign in.
+	SecureCookies bool
+	// MetricsToken, if set, serves /metrics on the public listener to
+	// scrapers that send it as Authorization: Bearer. MetricsAddr, if
+	// set, serves /metrics on a listener of its own, without a token.
+	// With neither, /metrics is not served.
+	MetricsToken, MetricsAddr string
 	// Demo seeds the demo ministry on first start.
 	Demo bool
 	// DemoPassword is every demo account's password.
@@ -83,6 +99,11 @@ type Config struct {
 	// ExchangeRetention is how long the message log keeps (sealed)
 	// message bodies. Default 30 days.
 	ExchangeRetention time.Duration
+	// WebhookAllow lists, comma-separated, the hosts ("host" or
+	// "host:port") information systems' webhooks may point at although
+	// they resolve to internal addresses (loopback, private, link-local).
+	// Empty allows none.
+	WebhookAllow string
 	// SMTP is the mail server's URL as given: smtp://user:pass@host:587
 	// (STARTTLS, required) or smtps://host:465 (implicit TLS);
 	// ?starttls=off sends in the clear, for a server on this host only.
@@ -137,8 +158,12 @@ func (s *set) str(p *string, name, def, usage string) {
 	s.fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
 }
 
-func (s *set) boolean(p *bool, name string, def bool, usage string) {
-	if v, ok := os.LookupEnv(envName(name)); ok {
+// boolean registers a boolean flag and returns the function that, once
+// the flags are parsed, reports whether the flag or its environment twin
+// was given.
+func (s *set) boolean(p *bool, name string, def bool, usage string) (given func() bool) {
+	v, fromEnv := os.LookupEnv(envName(name))
+	if fromEnv {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			s.errs = append(s.errs, fmt.Errorf("%s=%q: want true or false", envName(name), v))
@@ -146,6 +171,14 @@ func (s *set) boolean(p *bool, name string, def bool, usage string) {
 		def = b
 	}
 	s.fs.BoolVar(p, name, def, usage+" (env "+envName(name)+")")
+	return func() bool {
+		if fromEnv {
+			return true
+		}
+		seen := false
+		s.fs.Visit(func(f *flag.Flag) { seen = seen || f.Name == name })
+		return seen
+	}
 }
 
 func (s *set) integer(p *int, name string, def int, usage string) {
@@ -194,6 +227,10 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.integer(&c.NATSPort, "nats-port", 0, "expose the embedded NATS server on this port (0: in-process only)")
 	s.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
 	s.str(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	s.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR or address) of the reverse proxies in front of this node whose Forwarded/X-Forwarded-For/X-Forwarded-Proto headers are believed (empty: none)")
+	secureCookiesSet := s.boolean(&c.SecureCookies, "secure-cookies", false, "mark every cookie Secure, sent over HTTPS only (default: on when --tls-cert or --trusted-proxies is set)")
+	s.str(&c.MetricsToken, "metrics-token", "", "serve /metrics on the public address to scrapers sending Authorization: Bearer <token>, at least 16 characters (prefer the environment variable; default: /metrics is not served there)")
+	s.str(&c.MetricsAddr, "metrics-addr", "", "serve /metrics without a token on this separate address, such as 10.0.0.5:9090 on a monitoring network (empty: none)")
 	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and a portal citizen on first start")
 	s.str(&c.DemoPassword, "demo-password", DefaultDemoPassword, "password of every demo account")
 	s.str(&c.AdminPassword, "admin-password", "", "first administrator's password on a new database (default: a printed one-time password)")
@@ -212,6 +249,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
 	s.str(&c.PublicURL, "public-url", "", "the address missions and information systems use to reach this node (default: http(s)://<addr>)")
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
+	s.str(&c.WebhookAllow, "webhook-allow", "", "hosts (host or host:port, comma-separated) that exchange webhooks may reach although they resolve to internal addresses (empty: none; webhooks must point at public addresses)")
 	s.str(&c.SMTP, "smtp", "", "mail server URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=off only for a server on this host (empty: none; in --demo mail goes to the mailbox simulator)")
 	s.str(&c.MailFrom, "mail-from", "Chancery <no-reply@localhost>", "sender address of Chancery's e-mail, such as \"Bộ Ngoại giao <no-reply@mofa.gov.vn>\"")
 	s.str(&c.Catalogue, "catalogue", "", "directory of the catalogue of procedures as edited by administrators (see chancery procedures export); empty: the built-in one")
@@ -230,6 +268,9 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("unexpected argument %q; see chancery serve --help", fs.Arg(0))
 	}
 	c.MaxBody = int64(maxBody)
+	if !secureCookiesSet() {
+		c.SecureCookies = c.TLSCert != "" || c.TrustedProxies != ""
+	}
 	// validate fills the parsed SMTP fields, so it runs before c is
 	// copied out.
 	err := c.validate()
@@ -240,6 +281,17 @@ func (c *Config) validate() error {
 	var problems []error
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		problems = append(problems, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if err := c.parseTrustedProxies(); err != nil {
+		problems = append(problems, err)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		problems = append(problems, errors.New("--metrics-token is too short to resist guessing; use at least 16 random characters"))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			problems = append(problems, fmt.Errorf("--metrics-addr %q is not host:port, such as 10.0.0.5:9090", c.MetricsAddr))
+		}
 	}
 	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
 		problems = append(problems, errors.New("--oidc-issuer needs --oidc-client-id"))
@@ -301,6 +353,32 @@ func (c *Config) validate() error {
 		problems = append(problems, errors.New("--demo-password must be at least 12 characters"))
 	}
 	return errors.Join(problems...)
+}
+
+// parseTrustedProxies fills TrustedProxyNets from --trusted-proxies. A
+// network that holds every address is refused: anyone could then write
+// the headers that name the client.
+func (c *Config) parseTrustedProxies() error {
+	c.TrustedProxyNets = nil
+	for entry := range strings.SplitSeq(c.TrustedProxies, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(entry)
+		if err != nil {
+			a, aerr := netip.ParseAddr(entry)
+			if aerr != nil {
+				return fmt.Errorf("--trusted-proxies: %q is neither a network such as 10.0.0.0/8 nor an address such as 10.0.0.7", entry)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Bits() == 0 {
+			return fmt.Errorf("--trusted-proxies: %q trusts every address, so anyone could forge the client's address; list only your proxies' networks", entry)
+		}
+		c.TrustedProxyNets = append(c.TrustedProxyNets, p.Masked())
+	}
+	return nil
 }
 
 // parseSMTP fills the SMTP* fields from the --smtp URL.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -159,5 +160,62 @@ func TestBadMailSettingsAreRefusedClearly(t *testing.T) {
 	_, err := ParseServe([]string{"--smtp", "smtp://u:s3cret@mail.example?starttls=maybe"}, io.Discard)
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Fatalf("error %v shows the password", err)
+	}
+}
+
+func TestTrustedProxiesAndSecureCookies(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		nets    string
+		secure  bool
+		problem string
+	}{
+		{name: "plain HTTP demo: nothing trusted, cookies follow the scheme"},
+		{name: "TLS here: Secure cookies", args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, secure: true},
+		{name: "behind proxies: Secure cookies", args: []string{"--trusted-proxies", "10.1.0.0/16, 192.168.7.7,fd00::/8"},
+			nets: "[10.1.0.0/16 192.168.7.7/32 fd00::/8]", secure: true},
+		{name: "switched off explicitly", args: []string{"--trusted-proxies", "10.1.0.0/16", "--secure-cookies=false"}, nets: "[10.1.0.0/16]"},
+		{name: "switched on by the environment", env: map[string]string{"CHANCERY_SECURE_COOKIES": "true"}, secure: true},
+		{name: "networks are masked", args: []string{"--trusted-proxies", "10.1.2.3/16"}, nets: "[10.1.0.0/16]", secure: true},
+		{name: "everyone is refused", args: []string{"--trusted-proxies", "0.0.0.0/0"}, problem: "trusts every address"},
+		{name: "a name is refused", args: []string{"--trusted-proxies", "proxy.local"}, problem: "--trusted-proxies"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			c, err := ParseServe(tt.args, io.Discard)
+			if tt.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.problem) {
+					t.Fatalf("err = %v, want one saying %q", err, tt.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			nets := ""
+			if len(c.TrustedProxyNets) > 0 {
+				nets = fmt.Sprint(c.TrustedProxyNets)
+			}
+			if nets != tt.nets || c.SecureCookies != tt.secure {
+				t.Errorf("trusted %s secure cookies %v; want %s %v", nets, c.SecureCookies, tt.nets, tt.secure)
+			}
+		})
+	}
+}
+
+func TestMetricsTokenMustBeLongAndMetricsAddrAnAddress(t *testing.T) {
+	for _, args := range [][]string{{"--metrics-token", "short"}, {"--metrics-addr", "9090"}} {
+		if _, err := ParseServe(args, io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: err = %v, want one naming %s", args, err, args[0])
+		}
+	}
+	c, err := ParseServe([]string{"--metrics-token", "0123456789abcdef", "--metrics-addr", "127.0.0.1:0"}, io.Discard)
+	if err != nil || c.MetricsToken != "0123456789abcdef" || c.MetricsAddr != "127.0.0.1:0" {
+		t.Errorf("got %+v, %v", c, err)
 	}
 }

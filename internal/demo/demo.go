@@ -204,7 +204,9 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 	}
 	var out Accounts
 	for _, p := range people {
-		m, err := dir.CreateStaff(ctx, actor, identity.NewStaff{Username: p.username, FullName: p.name,
+		// The demo's setup gives its clearances directly, through the
+		// seeding path; a user's grant takes two people.
+		m, err := dir.SeedStaff(ctx, actor, identity.NewStaff{Username: p.username, FullName: p.name,
 			Email: p.username + "@mofa.gov.vn", UnitID: ids[p.unit], Roles: authz.RolesOf(p.roles...), Clearance: p.clearance})
 		if err != nil {
 			return Accounts{}, fmt.Errorf("demo: staff member %s: %w", p.username, err)
@@ -221,6 +223,9 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 		}
 		out.Staff = append(out.Staff, a)
 	}
+	if err := proposeGrant(ctx, dir); err != nil {
+		return Accounts{}, fmt.Errorf("demo: %w", err)
+	}
 	for _, c := range citizens {
 		created, err := dir.CreateCitizen(ctx, identity.NewCitizen{Email: c.email, FullName: c.name, Phone: c.phone})
 		if err != nil {
@@ -232,4 +237,24 @@ func Seed(ctx context.Context, dir *identity.Service, creds DemoCredentials, pas
 		out.Citizens = append(out.Citizens, Account{Username: created.Email, Name: created.FullName})
 	}
 	return out, nil
+}
+
+// proposeGrant leaves one grant waiting for a security officer, so the
+// proposals page has something to decide: the administrator, signed in,
+// proposes clearing consular.officer2 for confidential work.
+func proposeGrant(ctx context.Context, dir *identity.Service) error {
+	admin, err := dir.StaffByUsername(ctx, "admin")
+	if err != nil {
+		return fmt.Errorf("the administrator: %w", err)
+	}
+	m, err := dir.StaffByUsername(ctx, "consular.officer2")
+	if err != nil {
+		return fmt.Errorf("the officer to clear: %w", err)
+	}
+	asAdmin := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(admin.ID, admin.Username), UnitID: admin.UnitID})
+	level := authz.Confidential
+	if _, _, err := dir.ChangeStaff(asAdmin, admin.Username, m.ID, identity.StaffPatch{Clearance: &level, Version: m.Version}); err != nil {
+		return fmt.Errorf("propose a clearance for %s: %w", m.Username, err)
+	}
+	return nil
 }

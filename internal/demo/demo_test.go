@@ -150,6 +150,12 @@ func TestSeedCreatesTheDemoMinistry(t *testing.T) {
 				}
 			}
 		}
+		// One grant waits for the security officer.
+		pending, _, err := dir.ListProposals(ctx, identity.ProposalFilter{Status: identity.ProposalPending})
+		if err != nil || len(pending) != 1 || pending[0].Username != "consular.officer2" || pending[0].Clearance != authz.Confidential ||
+			pending[0].Proposer != "admin" {
+			t.Fatalf("pending proposals = %+v, %v; want consular.officer2 proposed for confidential by admin", pending, err)
+		}
 		paris, _ := dir.StaffByUsername(ctx, "paris.clerk")
 		if u, _ := dir.Unit(ctx, paris.UnitID); u.Country != "FR" || u.Kind != identity.KindEmbassy {
 			t.Errorf("paris.clerk works at %+v", u)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,8 +18,9 @@ import (
 
 // The HTTP API of the asynchronous exchange, for information systems. A
 // system authenticates with its client token ("Authorization: Bearer
-// chx_…"); the routes are public to the router and each handler checks
-// the token, so that a system needs no staff account.
+// chx_…"), which Node.Authenticate turns into an authz.Client principal;
+// the routes admit that principal only (web.Client), so a system needs no
+// staff account and its token opens nothing else.
 
 // Handler serves the exchange's API, gateway and console pages of one
 // node.
@@ -40,26 +42,22 @@ func NewHandler(n *Node, shell *web.Shell) (*Handler, error) {
 
 // Register registers the exchange's routes on rt.
 func (h *Handler) Register(rt *web.Router) {
-	rt.HandleFunc("POST /api/v1/exchange/messages", web.Public, h.client(h.send))
-	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", web.Public, h.client(h.proof))
-	rt.HandleFunc("GET /api/v1/exchange/inbox", web.Public, h.client(h.inbox))
-	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", web.Public, h.client(h.ack))
-	rt.HandleFunc("PUT /api/v1/exchange/webhook", web.Public, h.client(h.setWebhook))
-	rt.HandleFunc("DELETE /api/v1/exchange/webhook", web.Public, h.client(h.deleteWebhook))
+	send, read, update := web.Client(authz.KindMessage, authz.Create), web.Client(authz.KindMessage, authz.Read), web.Client(authz.KindMessage, authz.Update)
+	rt.HandleFunc("POST /api/v1/exchange/messages", send, h.client(h.send))
+	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", read, h.client(h.proof))
+	rt.HandleFunc("GET /api/v1/exchange/inbox", read, h.client(h.inbox))
+	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", update, h.client(h.ack))
+	rt.HandleFunc("PUT /api/v1/exchange/webhook", update, h.client(h.setWebhook))
+	rt.HandleFunc("DELETE /api/v1/exchange/webhook", update, h.client(h.deleteWebhook))
 	rt.HandleFunc("GET /console/exchange/monitor", web.Staff(authz.KindService, authz.Read), h.monitorPage)
+	h.deadLetterRoutes(rt)
 	registerGateway(rt, h)
 }
 
-// client authenticates the request's client token and passes the client
-// subsystem on.
+// client passes the subsystem of the request's client principal on.
 func (h *Handler) client(f func(http.ResponseWriter, *http.Request, ClientID)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token, ok := ClientToken(r)
-		if !ok {
-			web.Error(w, r, ErrBadClientToken)
-			return
-		}
-		c, err := h.n.Client(r.Context(), token)
+		c, err := clientOf(r)
 		if err != nil {
 			web.Error(w, r, err)
 			return
@@ -148,10 +146,34 @@ func (req SendRequest) outgoing(from ClientID) (Outgoing, error) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	if len(ct) > 255 {
-		return Outgoing{}, errs.Invalid("content_type", "the content type is longer than 255 characters")
+	if err := checkContentType(ct); err != nil {
+		return Outgoing{}, err
+	}
+	if len(req.Payload) == 0 {
+		return Outgoing{}, errs.Invalid("payload", "the payload is missing or empty: send the message's bytes (base64 in JSON, or as the raw body with the X-Chancery-Service header)")
 	}
 	return Outgoing{From: from, To: svc, Level: level, ContentType: ct, Payload: req.Payload}, nil
+}
+
+// checkContentType refuses a content type the receiver could never be
+// given: it travels as the Content-Type header of the webhook's POST, so
+// a control character (CR LF, NUL) or anything that is not a media type
+// would make the message undeliverable and, delivery being in order,
+// hold up every message behind it.
+func checkContentType(ct string) error {
+	if len(ct) > 255 {
+		return errs.Invalid("content_type", "the content type is longer than 255 characters")
+	}
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c < 0x20 || c >= 0x7f {
+			return errs.Invalid("content_type", fmt.Sprintf("the content type holds the character %U at byte %d; use printable ASCII only, such as application/json", rune(c), i))
+		}
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if typ, sub, ok := strings.Cut(mt, "/"); err != nil || !ok || typ == "" || sub == "" {
+		return errs.Invalid("content_type", "the content type is not a media type such as application/json or text/plain; charset=utf-8")
+	}
+	return nil
 }
 
 // InboxMessage is a message as GET /api/v1/exchange/inbox lists it.
@@ -178,24 +200,29 @@ type InboxPage struct {
 // DefaultInboxLimit is the page size of the inbox API when none is given.
 const DefaultInboxLimit = 100
 
-func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, c ClientID) {
+// pageQuery reads a list's "after" cursor (a sequence number, 0 if
+// absent) and "limit" (between 1 and max, def if absent) from r's query.
+func pageQuery(r *http.Request, def, max int) (after int64, limit int, err error) {
 	q := r.URL.Query()
-	after, limit := int64(0), DefaultInboxLimit
+	limit = def
 	if s := q.Get("after"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v < 0 {
-			web.Error(w, r, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number"))
-			return
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return 0, 0, errs.Invalid("after", "after must be the next cursor of a previous page, a whole number")
 		}
-		after = v
 	}
 	if s := q.Get("limit"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > MaxInboxPage {
-			web.Error(w, r, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", MaxInboxPage)))
-			return
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > max {
+			return 0, 0, errs.Invalid("limit", fmt.Sprintf("limit must be between 1 and %d", max))
 		}
-		limit = v
+	}
+	return after, limit, nil
+}
+
+func (h *Handler) inbox(w http.ResponseWriter, r *http.Request, c ClientID) {
+	after, limit, err := pageQuery(r, DefaultInboxLimit, MaxInboxPage)
+	if err != nil {
+		web.Error(w, r, err)
+		return
 	}
 	msgs, err := h.n.Inbox(r.Context(), c, after, limit)
 	if err != nil {
@@ -283,7 +310,7 @@ func (h *Handler) proof(w http.ResponseWriter, r *http.Request, c ClientID) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := h.n.ownsMessage(r, c, dir, id); err != nil {
+	if err := h.n.ownsMessage(r, dir, id); err != nil {
 		web.Error(w, r, err)
 		return
 	}
@@ -296,20 +323,46 @@ func (h *Handler) proof(w http.ResponseWriter, r *http.Request, c ClientID) {
 }
 
 // ownsMessage reports, as an error wrapping errs.ErrNotFound otherwise,
-// whether c sent (out) or received (in) the message: a system sees the
-// proofs of its own messages only, and cannot learn that others exist.
-func (n *Node) ownsMessage(r *http.Request, c ClientID, dir, id string) error {
+// whether authz lets the request's client read the message: a system sees
+// the proofs of the messages it sent (out) or received (in) only, and
+// cannot learn that others exist.
+func (n *Node) ownsMessage(r *http.Request, dir, id string) error {
 	col := "sender"
 	if dir == "in" {
 		col = "recipient"
 	}
+	s := web.SubjectFrom(r.Context())
 	var party string
-	err := n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && party != c.String()) {
-		return fmt.Errorf("exchange: no %s message %s of %s: %w", dir, id, c, errs.ErrNotFound)
+	err := sql.ErrNoRows
+	if plausibleMessageID(id) {
+		err = n.db.QueryRowContext(r.Context(), n.db.Rebind(`SELECT `+col+` FROM exchange_log WHERE direction = ? AND type = 1 AND msg_id = ?`), dir, id).Scan(&party)
+	}
+	if err == nil {
+		if d, _ := authz.Decide(s, authz.Read, authz.Resource{Kind: authz.KindMessage, Subsystem: party}); d != authz.Allowed {
+			err = sql.ErrNoRows
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("exchange: no %s message %s of %s: %w", dir, id, s.Subsystem, errs.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("exchange: read message %s: %w", id, err)
 	}
 	return nil
+}
+
+// plausibleMessageID reports whether id could name a message in the log:
+// at most 128 bytes of printable ASCII. Anything else (a NUL, which
+// PostgreSQL refuses in text, a control character) names none, and is
+// answered as such without asking the database.
+func plausibleMessageID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= 0x20 || id[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -26,9 +26,18 @@ func apiServer(tb testing.TB, n *Node) string {
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	srv := httptest.NewServer(rt)
+	srv := httptest.NewServer(authenticated(n, rt))
 	tb.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// authenticated puts n's client-token authentication in front of h, as
+// the app's middleware does.
+func authenticated(n *Node, h http.Handler) http.Handler {
+	return web.Authenticate(func(r *http.Request) (web.Principal, error) {
+		p, _, err := n.Authenticate(r)
+		return p, err
+	})(h)
 }
 
 func call(tb testing.TB, method, url, token, contentType string, body []byte, headers ...string) (int, http.Header, []byte) {
@@ -86,6 +95,10 @@ func TestAPISendsReadsAndAcknowledgesMessages(t *testing.T) {
 		{"bad service id", consularToken, "application/json", []byte(`{"service":"a/b","payload":""}`), nil, http.StatusBadRequest},
 		{"bad level", consularToken, "", []byte("x"), []string{HeaderService, reportSvc.String(), HeaderLevel, "ultra"}, http.StatusBadRequest},
 		{"no right", consularToken, "", []byte("x"), []string{HeaderService, noticeSvc.String()}, http.StatusForbidden},
+		{"CR LF in the content type", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `","content_type":"text/plain\r\nX: 1","payload":"eA=="}`), nil, http.StatusBadRequest},
+		{"no payload", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `"}`), nil, http.StatusBadRequest},
+		{"an empty payload", consularToken, "application/json", []byte(`{"service":"` + reportSvc.String() + `","payload":""}`), nil, http.StatusBadRequest},
+		{"an empty raw body", consularToken, "text/plain", nil, []string{HeaderService, reportSvc.String()}, http.StatusBadRequest},
 		{"too large", consularToken, "application/octet-stream", make([]byte, ln.conf.MaxMessageBytes+1), []string{HeaderService, reportSvc.String()}, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,6 +198,7 @@ func TestWebhookPushesSignedMessagesInOrderAndRetriesAfterFailure(t *testing.T) 
 	if _, err := ln.hq.SetWebhook(ctx, procedures, "ftp://x"); err == nil {
 		t.Error("SetWebhook accepted an ftp URL")
 	}
+	ln.hq.AllowWebhookHosts(srv.Listener.Addr().String())
 	secret, err := ln.hq.SetWebhook(ctx, procedures, srv.URL+"/inbox")
 	if err != nil {
 		t.Fatal(err)

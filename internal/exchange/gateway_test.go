@@ -114,7 +114,7 @@ func newGwNet(tb testing.TB, d store.Dialect) *gwNet {
 	}
 	rt := web.NewRouter()
 	registerGateway(rt, &Handler{n: g.mission.Node})
-	g.gateway = httptest.NewServer(rt)
+	g.gateway = httptest.NewServer(authenticated(g.mission.Node, rt))
 	tb.Cleanup(g.gateway.Close)
 
 	// The leaf link and headquarters' interest in its subject take a

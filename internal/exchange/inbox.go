@@ -91,10 +91,15 @@ func (n *Node) Ack(ctx context.Context, client ClientID, ids ...string) (int64, 
 	args := make([]any, 0, len(ids)+2)
 	args = append(args, n.now().UnixMicro(), client.String())
 	for _, id := range ids {
-		args = append(args, id)
+		if plausibleMessageID(id) { // no other id is in an inbox
+			args = append(args, id)
+		}
+	}
+	if len(args) == 2 {
+		return 0, nil
 	}
 	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
-		AND msg_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+		AND msg_id IN (?` + strings.Repeat(", ?", len(args)-3) + `)`
 	var acked int64
 	err := n.writeTx(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)

@@ -66,6 +66,10 @@ type NodeOptions struct {
 	// Registerer registers the node's Prometheus metrics. If nil, they
 	// are kept for the monitoring page only.
 	Registerer prometheus.Registerer
+	// WebhookAllow lists the hosts ("host" or "host:port") webhooks may
+	// point at although they resolve to internal addresses (loopback,
+	// private, link-local); see AllowWebhookHosts. If empty, none.
+	WebhookAllow []string
 }
 
 // ErrNotEnrolled is returned by OpenNode for a mission that has not
@@ -108,6 +112,7 @@ type Node struct {
 	bus     *bus.Bus                  // set by Attach
 	tr      atomic.Pointer[transport] // the running transport, while Run runs
 	gw      *gatewayState             // the synchronous gateway's backend client and log writer
+	hooks   *webhookGuard             // where webhooks may point
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -124,6 +129,7 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 	}
 	n.log = n.log.With("component", "exchange")
 	n.gw = newGatewayState(n)
+	n.hooks = newWebhookGuard(opts.WebhookAllow)
 	if n.opts.Retention <= 0 {
 		n.opts.Retention = DefaultRetention
 	}

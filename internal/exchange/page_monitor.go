@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/web"
 )
 
@@ -16,6 +17,9 @@ type monitorView struct {
 	Report *MonitorReport
 	// Now is when the page was made, for "since" durations.
 	Now time.Time
+	// DeadLetters are the messages receivers refused, as far as the
+	// viewer may read them (none unless authz grants read on messages).
+	DeadLetters []DeadLetter
 }
 
 // Since returns how long ago t was, rounded to the second.
@@ -33,6 +37,16 @@ func (h *Handler) monitorPage(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	v := monitorView{Report: rep, Now: h.n.now()}
+	s := web.SubjectFrom(r.Context())
+	if d, _ := authz.Decide(s, authz.Read, authz.Resource{Kind: authz.KindMessage}); d == authz.Allowed {
+		dls, err := h.n.DeadLetters(r.Context(), 0, MaxDeadLetterPage)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+		v.DeadLetters = visible(s, dls)
+	}
 	h.pages.Render(w, r, http.StatusOK, "monitor", web.View[monitorView]{
-		Page: h.shell.Page(r, web.Console, "exchange.monitor.title"), Data: monitorView{Report: rep, Now: h.n.now()}})
+		Page: h.shell.Page(r, web.Console, "exchange.monitor.title"), Data: v})
 }

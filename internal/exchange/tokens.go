@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"strings"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/web"
 )
 
 // Information systems authenticate to their own node with a client token,
@@ -36,6 +38,39 @@ func ClientToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return token, true
+}
+
+// Authenticate resolves the client token of r's Authorization header, if
+// it carries one (ok), into the principal of the subsystem the token was
+// issued for: an authz.Client subject, a bearer. This is the one place a
+// client token is checked; the router then admits the principal on the
+// exchange's client routes only (web.Client). An unknown, revoked or
+// foreign token is ErrBadClientToken, so the request is refused before
+// anything reads its body.
+func (n *Node) Authenticate(r *http.Request) (p web.Principal, ok bool, err error) {
+	token, ok := ClientToken(r)
+	if !ok {
+		return web.Principal{}, false, nil
+	}
+	c, err := n.Client(r.Context(), token)
+	if errors.Is(err, ErrBadClientToken) {
+		return web.Principal{}, true, web.WithCode(err, "unauthenticated")
+	}
+	if err != nil {
+		return web.Principal{}, true, err
+	}
+	id := c.String()
+	return web.Principal{Subject: authz.Subject{Kind: authz.Client, Subsystem: id}, Username: id, Name: id, Stage: "full", Bearer: true}, true, nil
+}
+
+// clientOf returns the subsystem of the request's client principal, which
+// the router admitted on a web.Client route.
+func clientOf(r *http.Request) (ClientID, error) {
+	s := web.SubjectFrom(r.Context())
+	if s.Kind != authz.Client {
+		return ClientID{}, ErrBadClientToken
+	}
+	return ParseClientID(s.Subsystem)
 }
 
 func tokenHash(token string) []byte {

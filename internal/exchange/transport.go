@@ -390,6 +390,11 @@ func checkOutgoing(conf *GlobalConf, self string, m Outgoing) (string, error) {
 	if !m.Level.Valid() {
 		return "", refuse(ReasonMalformed, fmt.Sprintf("level %d is not a classification level", m.Level))
 	}
+	if m.ContentType != "" {
+		if err := checkContentType(m.ContentType); err != nil {
+			return "", err
+		}
+	}
 	if m.Level > svc.MaxLevel {
 		return "", refuse(ReasonClearance, fmt.Sprintf("service %s takes messages up to %s, not %s", m.To, svc.MaxLevel, m.Level))
 	}
@@ -1561,6 +1566,10 @@ func (t *transport) checkIncoming(conf *GlobalConf, src string, e *Envelope, now
 	}
 	if int64(len(e.Payload)) > conf.MaxMessageBytes {
 		return refuse(ReasonTooLarge, fmt.Sprintf("payload of %d bytes is over the limit of %d bytes", len(e.Payload), conf.MaxMessageBytes))
+	}
+	if e.ContentType != "" && checkContentType(e.ContentType) != nil {
+		// It could never be handed to the recipient's webhook.
+		return refuse(ReasonMalformed, fmt.Sprintf("content type %q is not a media type of printable ASCII", e.ContentType))
 	}
 	if e.Time.Before(now.Add(-t.n.opts.Retention)) || e.Time.After(now.Add(messageSkew)) {
 		return refuse(ReasonStale, fmt.Sprintf("message time %s is outside the accepted window", e.Time.Format(time.RFC3339)))

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/errs"
 )
 
@@ -26,7 +27,9 @@ import (
 // type, described by X-Chancery-* headers and signed with an HMAC the
 // subsystem checks with the secret it got when it registered the URL. A
 // 2xx answer acknowledges the message; anything else is tried again
-// later, with exponential backoff.
+// later, with exponential backoff — without limit while the receiver is
+// unreachable or unavailable, webhookMaxRefusals times when it refuses
+// the message, which then becomes a dead letter (deadletter.go).
 
 // Webhook headers, besides HeaderMessageID and HeaderLevel.
 const (
@@ -62,11 +65,17 @@ func WebhookSignature(secret string, body []byte) string {
 // SetWebhook makes this node push client's inbox to rawURL, replacing any
 // webhook it had, and returns the new signing secret; it is shown once.
 // It returns an error wrapping errs.ErrInvalid for a URL that is not an
-// absolute http or https URL.
+// absolute http or https URL, and one wrapping ErrInternalWebhook too for
+// a URL whose host resolves to an internal address not allowed (see
+// webhookGuard); the refusal and the change are audited.
 func (n *Node) SetWebhook(ctx context.Context, client ClientID, rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 {
-		return "", errs.Invalid("url", fmt.Sprintf("%q is not an absolute http or https URL such as https://system.example/chancery/inbox", rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(rawURL) > 2048 || u.User != nil {
+		return "", errs.Invalid("url", fmt.Sprintf("%q is not an absolute http or https URL without credentials, such as https://system.example/chancery/inbox", cutText(rawURL, 256)))
+	}
+	if err := n.hooks.check(ctx, u); err != nil {
+		n.recordWebhook(ctx, client, "exchange.webhook.set", audit.Denied, err.Error(), u.Host)
+		return "", err
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -79,10 +88,11 @@ func (n *Node) SetWebhook(ctx context.Context, client ClientID, rawURL string) (
 	}
 	_, err = n.db.ExecContext(ctx, n.db.Rebind(`INSERT INTO exchange_webhooks (client, url, secret, created_us) VALUES (?, ?, ?, ?)
 		ON CONFLICT (client) DO UPDATE SET url = excluded.url, secret = excluded.secret, created_us = excluded.created_us,
-		failures = 0, next_try_us = 0, last_error = ''`), client.String(), rawURL, sealed, n.now().UnixMicro())
+		failures = 0, next_try_us = 0, last_error = '', refusals = 0, refused_id = ''`), client.String(), rawURL, sealed, n.now().UnixMicro())
 	if err != nil {
 		return "", fmt.Errorf("exchange: save webhook of %s: %w", client, err)
 	}
+	n.recordWebhook(ctx, client, "exchange.webhook.set", audit.OK, "", u.Host)
 	if t := n.transport(); t != nil {
 		kick(t.hookKick)
 	}
@@ -99,6 +109,7 @@ func (n *Node) DeleteWebhook(ctx context.Context, client ClientID) error {
 	if k, _ := res.RowsAffected(); k == 0 {
 		return fmt.Errorf("exchange: %s has no webhook: %w", client, errs.ErrNotFound)
 	}
+	n.recordWebhook(ctx, client, "exchange.webhook.delete", audit.OK, "", "")
 	return nil
 }
 
@@ -133,7 +144,7 @@ func webhookAD(client ClientID) []byte { return []byte("exchange-webhook:" + cli
 // runWebhooks pushes inboxes to their webhooks until ctx ends, with at
 // most webhookWorkers clients served at once.
 func (t *transport) runWebhooks(ctx context.Context) {
-	client := &http.Client{Timeout: webhookTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := t.n.hooks.client()
 	tick := time.NewTicker(webhookEvery)
 	defer tick.Stop()
 	sem := make(chan struct{}, webhookWorkers)
@@ -228,32 +239,50 @@ func (t *transport) pushWebhook(ctx context.Context, hc *http.Client, clientID s
 			return
 		}
 		for _, m := range msgs {
-			if err := postWebhook(ctx, hc, rawURL, string(secret), m); err != nil {
-				if ctx.Err() == nil {
-					t.webhookFailed(ctx, clientID, err)
+			err := postWebhook(ctx, hc, rawURL, string(secret), m)
+			var ref *webhookRefusal
+			switch {
+			case err == nil:
+				if _, err := n.Ack(ctx, client, m.ID); err != nil {
+					return
 				}
+			case ctx.Err() != nil:
 				return
-			}
-			if _, err := n.Ack(ctx, client, m.ID); err != nil {
+			case errors.As(err, &ref):
+				// Tried again later, or a dead letter the queue goes on
+				// without.
+				if dead, err := t.webhookRefused(ctx, client, m, ref); err != nil || !dead {
+					return
+				}
+			default:
+				t.webhookFailed(ctx, clientID, err)
 				return
 			}
 			after = m.Seq
 		}
-		if _, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_webhooks SET failures = 0, last_error = '' WHERE client = ? AND failures > 0`), clientID); err != nil {
+		if _, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_webhooks SET failures = 0, last_error = '', refusals = 0, refused_id = ''
+			WHERE client = ? AND (failures > 0 OR refusals > 0)`), clientID); err != nil {
 			return
 		}
 	}
 }
 
-// postWebhook POSTs one message; any answer but 2xx is a failure.
+// postWebhook POSTs one message; any answer but 2xx is a failure, and a
+// *webhookRefusal when the receiver refuses this message (see
+// receiverUnavailable) or the message could never be sent.
 func postWebhook(ctx context.Context, hc *http.Client, rawURL, secret string, m Delivered) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(m.Payload))
-	if err != nil {
-		return err
-	}
 	ct := m.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
+	}
+	if err := checkContentType(ct); err != nil {
+		// Refused at the door since; one that came in before cannot
+		// be given as a header, ever.
+		return &webhookRefusal{answer: "not sent: the message's content type is not a media type of printable ASCII, so it can never be delivered", permanent: true}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(m.Payload))
+	if err != nil {
+		return err
 	}
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set(HeaderMessageID, m.ID)
@@ -267,11 +296,14 @@ func postWebhook(ctx context.Context, hc *http.Client, rawURL, secret string, m 
 		return err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // only the status matters
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10)) // only the start of a refusal is kept
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		return nil
+	case receiverUnavailable(resp.StatusCode):
 		return fmt.Errorf("the webhook answered %s", resp.Status)
 	}
-	return nil
+	return &webhookRefusal{answer: printable(resp.Status+": "+string(answer), 1000)}
 }
 
 // webhookFailed records a failure and schedules the next try.
@@ -280,6 +312,10 @@ func (t *transport) webhookFailed(ctx context.Context, clientID string, cause er
 	var failures int64
 	if err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT failures FROM exchange_webhooks WHERE client = ?`), clientID).Scan(&failures); err != nil {
 		return
+	}
+	if c, err := ParseClientID(clientID); err == nil && failures == 0 && errors.Is(cause, ErrInternalWebhook) {
+		// Its host resolved to a public address when it was set.
+		n.recordWebhook(ctx, c, "exchange.webhook.refused", audit.Denied, cause.Error(), "")
 	}
 	delay := webhookBaseDelay << min(failures, 20)
 	delay = min(delay, webhookMaxDelay)

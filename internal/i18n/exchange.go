@@ -38,5 +38,18 @@ func init() {
 		"exchange.monitor.requests":    {"Yêu cầu đồng bộ", "Requests"},
 		"exchange.monitor.errors":      {"Lỗi", "Errors"},
 		"exchange.monitor.noservices":  {"Chưa có thông điệp hay yêu cầu nào từ khi nút khởi động.", "No messages or requests since the node started."},
+		"exchange.monitor.dead":        {"Thông điệp bị bên nhận từ chối", "Dead letters"},
+		"exchange.monitor.dead.lead": {"Thông điệp mà webhook của hệ thống nhận đã từ chối nhiều lần liên tiếp; chúng được đưa ra khỏi hàng đợi để các thông điệp sau vẫn được chuyển theo thứ tự. Hãy gửi lại sau khi bên nhận đã khắc phục, hoặc hủy bỏ.",
+			"Messages the receiving system's webhook refused time after time; they were taken out of the queue so that the messages behind them are still delivered in order. Resend one once the receiver is fixed, or discard it."},
+		"exchange.monitor.dead.id":        {"Mã thông điệp", "Message id"},
+		"exchange.monitor.dead.recipient": {"Hệ thống nhận", "Recipient"},
+		"exchange.monitor.dead.since":     {"Bị từ chối lúc", "Refused at"},
+		"exchange.monitor.dead.answer":    {"Trả lời cuối của bên nhận", "The receiver's last answer"},
+		"exchange.monitor.dead.actions":   {"Thao tác", "Actions"},
+		"exchange.monitor.dead.resend":    {"Gửi lại", "Resend"},
+		"exchange.monitor.dead.discard":   {"Hủy bỏ", "Discard"},
+		"exchange.monitor.dead.none":      {"Không có thông điệp nào bị từ chối.", "No message was refused."},
+		"exchange.flash.resent":           {"Thông điệp đã được đưa lại vào hàng đợi và sẽ được chuyển tiếp theo.", "The message is back in the queue and is pushed next."},
+		"exchange.flash.discarded":        {"Thông điệp đã bị hủy bỏ.", "The message was discarded."},
 	})
 }

@@ -71,6 +71,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/users/{id}", userRead, h.apiUser)
 	rt.HandleFunc("PATCH /api/v1/users/{id}", userUpdate, h.apiUpdateUser)
 	rt.HandleFunc("POST /api/v1/users/{id}/password", userAdmin, h.apiResetPassword)
+	h.registerProposals(rt)
 
 	rt.HandleFunc("GET /console/units", unitRead, h.pageUnits)
 	rt.HandleFunc("GET /console/units/new", unitCreate, h.pageNewUnit)
@@ -334,6 +335,9 @@ type userJSON struct {
 	StaffMember
 	Roles       []string     `json:"roles"`
 	Memberships []Membership `json:"memberships,omitempty"`
+	// Proposal is the grant a change filed for approval, in the answer to
+	// that change.
+	Proposal *proposalJSON `json:"proposal,omitempty"`
 }
 
 func toUserJSON(m StaffMember) userJSON { return userJSON{StaffMember: m, Roles: m.Roles.Names()} }
@@ -383,19 +387,26 @@ func staffFilterFrom(r *http.Request) (StaffFilter, error) {
 }
 
 func (h *Handler) apiListUsers(w http.ResponseWriter, r *http.Request) {
-	f, err := staffFilterFrom(r)
+	serveList(w, r, staffFilterFrom, h.svc.ListStaff, toUserJSON)
+}
+
+// serveList serves a list route: it reads the filter from the query,
+// lists a page, and answers with the items as the API shows them.
+func serveList[F, T, J any](w http.ResponseWriter, r *http.Request, filter func(*http.Request) (F, error),
+	list func(context.Context, F) ([]T, int64, error), show func(T) J) {
+	f, err := filter(r)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	staff, next, err := h.svc.ListStaff(r.Context(), f)
+	items, next, err := list(r.Context(), f)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	out := make([]userJSON, len(staff))
-	for i, m := range staff {
-		out[i] = toUserJSON(m)
+	out := make([]J, len(items))
+	for i, x := range items {
+		out[i] = show(x)
 	}
 	web.JSON(w, r, http.StatusOK, newListPage(out, next))
 }
@@ -415,6 +426,9 @@ type userRequest struct {
 type createdUser struct {
 	User            userJSON `json:"user"`
 	OneTimePassword string   `json:"one_time_password"`
+	// Proposal holds the clearance and guarded roles asked for, which wait
+	// for a security officer's approval; absent when none were asked for.
+	Proposal *proposalJSON `json:"proposal,omitempty"`
 }
 
 // createUser parses req and creates the account with its first password.
@@ -427,11 +441,11 @@ func (h *Handler) createUser(ctx context.Context, actor string, req userRequest)
 	if in.Clearance, err = parseLevel(req.Clearance); err != nil {
 		return createdUser{}, err
 	}
-	m, otp, err := createAccount(ctx, h.svc, h.creds, actor, in)
+	m, proposal, otp, err := createAccount(ctx, h.svc, h.creds, actor, in)
 	if err != nil {
 		return createdUser{}, err
 	}
-	return createdUser{User: toUserJSON(m), OneTimePassword: otp}, nil
+	return createdUser{User: toUserJSON(m), OneTimePassword: otp, Proposal: toProposalJSONPtr(proposal)}, nil
 }
 
 func (h *Handler) apiCreateUser(w http.ResponseWriter, r *http.Request) {
@@ -507,8 +521,10 @@ func (h *Handler) apiUpdateUser(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return userJSON{}, err
 		}
-		m, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, p)
-		return toUserJSON(m), err
+		m, proposal, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, p)
+		out := toUserJSON(m)
+		out.Proposal = toProposalJSONPtr(proposal)
+		return out, err
 	})
 }
 
@@ -523,7 +539,7 @@ func (h *Handler) apiResetPassword(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	_, otp, err := resetPassword(r.Context(), h.svc, h.creds, id)
+	_, otp, err := resetPassword(r.Context(), h.svc, h.creds, web.SubjectFrom(r.Context()), id)
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -281,13 +281,25 @@ func TestAPIUsers(t *testing.T) {
 				Clearance string   `json:"clearance"`
 				Version   int      `json:"version"`
 			} `json:"user"`
-			OTP string `json:"one_time_password"`
+			OTP      string `json:"one_time_password"`
+			Proposal struct {
+				ID        int64  `json:"id"`
+				Clearance string `json:"clearance"`
+				Status    string `json:"status"`
+			} `json:"proposal"`
 		}
 		mustJSON(t, body(w), &created)
 		u := created.User
-		if created.OTP == "" || strings.Join(u.Roles, ",") != "clerk,officer" || u.Clearance != "secret" || u.Email != "binh@mofa.gov.vn" {
+		// The clearance waits for a security officer's approval.
+		if created.OTP == "" || strings.Join(u.Roles, ",") != "clerk,officer" || u.Clearance != "none" || u.Email != "binh@mofa.gov.vn" ||
+			created.Proposal.Clearance != "secret" || created.Proposal.Status != "pending" {
 			t.Fatalf("created %+v", created)
 		}
+		w = e.json(e.secOff, "POST", fmt.Sprintf("/api/v1/user-proposals/%d/approve", created.Proposal.ID), "")
+		if w.Code != http.StatusOK || !strings.Contains(body(w), `"clearance":"secret"`) {
+			t.Fatalf("approve: %d %s", w.Code, body(w))
+		}
+		u.Version++
 		path := fmt.Sprintf("/api/v1/users/%d", u.ID)
 		w = e.json(e.admin, "GET", path, "")
 		if w.Code != http.StatusOK || strings.Contains(body(w), created.OTP) || !strings.Contains(body(w), `"memberships":[{`) {

@@ -81,21 +81,21 @@ func TestEveryChangeIsRecordedInTheLedgerByItsActor(t *testing.T) {
 			"effective": c.now().In(ministry).Format(time.DateOnly)})
 
 		m, err := s.CreateStaff(ctx, "admin", identity.NewStaff{Username: "tran.thi.binh", FullName: "Trần Thị Bình", Email: "binh@mofa.gov.vn",
-			UnitID: tr.consular.ID, Roles: authz.RolesOf(authz.Clerk), Clearance: authz.Confidential})
+			UnitID: tr.consular.ID, Roles: authz.RolesOf(authz.Clerk)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantEvent(t, recorded(t, l, "staff.create", "staff", m.ID), as, map[string]string{"username": "tran.thi.binh",
-			"unit": tr.consular.Code, "roles": "clerk", "clearance": "confidential"})
+			"unit": tr.consular.Code, "roles": "clerk", "clearance": "none"})
 
-		full, roles, level, unit := "Trần Thị Bình An", authz.RolesOf(authz.Officer, authz.Clerk), authz.Secret, tr.paris.ID
-		m, err = s.UpdateStaff(ctx, "admin", m.ID, identity.StaffPatch{FullName: &full, Roles: &roles, Clearance: &level, UnitID: &unit, Version: m.Version})
+		full, roles, unit := "Trần Thị Bình An", authz.RolesOf(authz.Officer, authz.Clerk), tr.paris.ID
+		m, err = s.UpdateStaff(ctx, "admin", m.ID, identity.StaffPatch{FullName: &full, Roles: &roles, UnitID: &unit, Version: m.Version})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The new name is personal data: on record as changed, not its value.
-		wantEvent(t, recorded(t, l, "staff.update", "staff", m.ID), as, map[string]string{"changed": "full_name,unit,roles,clearance",
-			"unit": tr.paris.Code, "roles": "clerk,officer", "clearance": "secret"})
+		wantEvent(t, recorded(t, l, "staff.update", "staff", m.ID), as, map[string]string{"changed": "full_name,unit,roles",
+			"unit": tr.paris.Code, "roles": "clerk,officer"})
 
 		if err := s.LinkOIDCSubject(ctx, m.ID, "idp|8f2c"); err != nil {
 			t.Fatal(err)
@@ -223,8 +223,15 @@ func TestAChangeWhoseEventFailsIsRolledBack(t *testing.T) {
 			return err
 		}},
 		{"staff.update", func(ctx context.Context, s *identity.Service, tr tree, m identity.StaffMember) error {
+			unit, roles := tr.press.ID, authz.RolesOf(authz.Officer)
+			_, err := s.UpdateStaff(ctx, "t", m.ID, identity.StaffPatch{UnitID: &unit, Roles: &roles, Version: m.Version})
+			return err
+		}},
+		// A change that proposes the rest goes whole: the part made at
+		// once too.
+		{"staff.propose", func(ctx context.Context, s *identity.Service, tr tree, m identity.StaffMember) error {
 			unit, level := tr.press.ID, authz.Secret
-			_, err := s.UpdateStaff(ctx, "t", m.ID, identity.StaffPatch{UnitID: &unit, Clearance: &level, Version: m.Version})
+			_, _, err := s.ChangeStaff(ctx, "t", m.ID, identity.StaffPatch{UnitID: &unit, Clearance: &level, Version: m.Version})
 			return err
 		}},
 		{"staff.oidc_link", func(ctx context.Context, s *identity.Service, _ tree, m identity.StaffMember) error {

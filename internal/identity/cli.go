@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -43,8 +44,13 @@ const userUsage = `usage:
   chancery user list [--unit CODE]
   chancery user set-role USERNAME ROLES        (comma-separated; replaces the roles)
   chancery user set-clearance USERNAME LEVEL
+  chancery user proposals [--all]
   chancery user reset-password USERNAME
-  chancery user disable USERNAME`
+  chancery user disable USERNAME
+A clearance above none, and the security_officer and auditor roles, are only
+proposed here: a security officer cleared at least as high approves them,
+signed in, at /console/user-proposals (or the API). The command line signs
+nobody in, so it cannot approve.`
 
 // usageError says what was wrong with a command line and how to write it.
 func usageError(usage, format string, args ...any) error {
@@ -277,6 +283,8 @@ func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []st
 		return userList(ctx, svc, args, stdout)
 	case "set-role", "set-clearance", "disable":
 		return userChange(ctx, svc, creds, sub, args, stdout)
+	case "proposals":
+		return userProposals(ctx, svc, args, stdout)
 	case "reset-password":
 		c := newCommand(sub, userUsage)
 		if err := c.parse(args, 1); err != nil {
@@ -286,7 +294,7 @@ func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []st
 		if err != nil {
 			return fmt.Errorf("staff member %s: %w", c.args[0], err)
 		}
-		_, otp, err := resetPassword(ctx, svc, creds, m.ID)
+		_, otp, err := resetPassword(ctx, svc, creds, authz.Subject{Kind: authz.System}, m.ID)
 		if err != nil {
 			return err
 		}
@@ -323,11 +331,12 @@ func userAdd(ctx context.Context, svc *Service, creds Credentials, args []string
 	if in.Clearance, err = parseLevel(clearance); err != nil {
 		return err
 	}
-	m, otp, err := createAccount(ctx, svc, creds, cliActor, in)
+	m, proposal, otp, err := createAccount(ctx, svc, creds, cliActor, in)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s (id %d) in %s\none-time password: %s\n", m.Username, m.ID, u.Code, otp)
+	printProposal(stdout, proposal)
 	return nil
 }
 
@@ -404,15 +413,61 @@ func userChange(ctx context.Context, svc *Service, creds Credentials, sub string
 		disabled := true
 		p.Disabled = &disabled
 	}
-	m, err = updateAccount(ctx, svc, creds, cliActor, m.ID, p)
+	m, proposal, err := updateAccount(ctx, svc, creds, cliActor, m.ID, p)
 	if err != nil {
-		if errors.Is(err, errs.ErrConflict) {
+		if errors.Is(err, errs.ErrConflict) && !errors.Is(err, errLastHolder) {
 			return fmt.Errorf("%w (run the command again)", err)
 		}
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: roles %s, clearance %s, %s\n", m.Username, orDash(m.Roles.String()), m.Clearance, accountStatus(m))
+	printProposal(stdout, proposal)
 	return nil
+}
+
+// printProposal says what waits for a security officer, and where they
+// decide.
+func printProposal(stdout io.Writer, p *Proposal) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(stdout, "proposed (proposal %d): roles %s, clearance %s for %s\n"+
+		"  it takes effect when a security officer cleared at least %s approves it at /console/user-proposals\n",
+		p.ID, orDash(p.Roles.String()), p.Clearance, p.Username, p.Clearance)
+}
+
+// userProposals lists the pending proposals, or with --all every one.
+func userProposals(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+	c := newCommand("proposals", userUsage)
+	all := c.fs.Bool("all", false, "every proposal, decided ones too")
+	if err := c.parse(args, 0); err != nil {
+		return err
+	}
+	f := ProposalFilter{Status: ProposalPending, Limit: MaxLimit}
+	if *all {
+		f.Status = ""
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSERNAME\tROLES\tCLEARANCE\tPROPOSED BY\tPROPOSED\tSTATUS")
+	for {
+		ps, next, err := svc.ListProposals(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			status := p.Status
+			if p.Stale {
+				status += " (account changed since: reject it)"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Username, orDash(p.Roles.String()), p.Clearance,
+				p.Proposer, p.ProposedAt.Format(time.RFC3339), status)
+		}
+		if next == 0 {
+			break
+		}
+		f.After = next
+	}
+	return tw.Flush()
 }
 
 // accountStatus says whether the account may sign in.

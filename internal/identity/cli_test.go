@@ -142,17 +142,28 @@ func TestUserCommand(t *testing.T) {
 	mustUnit(t, c.svc, identity.NewUnit{Code: "000.00.03.G12", NameVI: "Cục Lãnh sự", NameEN: "Consular",
 		Kind: identity.KindDepartment, ParentID: root.ID, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
 
+	// The command line proposes a clearance; it takes effect when a
+	// security officer approves it, signed in.
 	out := c.must("user", "add", "--username", "nguyen.an", "--name", "Nguyễn An", "--email", "an@mofa.gov.vn",
 		"--unit", "000.00.03.G12", "--roles", "clerk,officer", "--clearance", "secret")
-	if !regexp.MustCompile(`one-time password: otp-\d+-1\n`).MatchString(out) {
+	if !regexp.MustCompile(`one-time password: otp-\d+-1\nproposed \(proposal \d+\): roles clerk,officer, clearance secret for nguyen\.an\n.*/console/user-proposals`).MatchString(out) {
 		t.Fatalf("add printed %q", out)
 	}
 	c.must("user", "add", "--username", "tran.binh", "--name", "Trần Bình", "--unit", "000.00.00.G12")
 	out = c.must("user", "list", "--unit", "000.00.03.G12")
-	if !regexp.MustCompile(`nguyen\.an\s+000\.00\.03\.G12\s+clerk,officer\s+secret\s+active\s+Nguyễn An`).MatchString(out) || strings.Contains(out, "tran.binh") {
+	if !regexp.MustCompile(`nguyen\.an\s+000\.00\.03\.G12\s+clerk,officer\s+none\s+active\s+Nguyễn An`).MatchString(out) || strings.Contains(out, "tran.binh") {
 		t.Fatalf("list --unit printed:\n%s", out)
 	}
+	out = c.must("user", "proposals")
+	if !regexp.MustCompile(`\d+\s+nguyen\.an\s+clerk,officer\s+secret\s+cli \(\S+\)\s+\S+\s+pending`).MatchString(out) {
+		t.Fatalf("proposals printed:\n%s", out)
+	}
 	m, _ := c.svc.StaffByUsername(ctx, "nguyen.an")
+	officer := seedStaff(t, c.svc, "bao.pham", root.ID, authz.TopSecret, authz.SecurityOfficer)
+	pending, _, _ := c.svc.ListProposals(ctx, identity.ProposalFilter{Status: identity.ProposalPending})
+	if _, _, err := c.svc.ApproveProposal(as(officer), pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
 
 	c.must("user", "set-role", "nguyen.an", "officer,approver")
 	if c.creds.revocations(m.ID) != 1 {
@@ -162,9 +173,17 @@ func TestUserCommand(t *testing.T) {
 	if out != "nguyen.an: roles officer,approver, clearance confidential, active\n" || c.creds.revocations(m.ID) != 2 {
 		t.Fatalf("set-clearance printed %q, %d revocations", out, c.creds.revocations(m.ID))
 	}
-	c.must("user", "set-clearance", "nguyen.an", "top_secret")
-	if c.creds.revocations(m.ID) != 2 {
-		t.Fatal("raising the clearance ended the sessions")
+	out = c.must("user", "set-clearance", "nguyen.an", "top_secret")
+	if !strings.Contains(out, "clearance confidential, active\nproposed (proposal") || c.creds.revocations(m.ID) != 2 {
+		t.Fatalf("raising the clearance printed %q, %d revocations; want a proposal and no revocation", out, c.creds.revocations(m.ID))
+	}
+	out = c.must("user", "set-role", "nguyen.an", "officer,approver,security_officer")
+	if !strings.Contains(out, "roles officer,approver, clearance confidential") || !strings.Contains(out, "roles officer,approver,security_officer, clearance confidential") {
+		t.Fatalf("granting the security officer role printed %q; want it proposed", out)
+	}
+	out = c.must("user", "proposals", "--all")
+	if strings.Count(out, "superseded") != 1 || strings.Count(out, "pending") != 1 || strings.Count(out, "approved") != 1 {
+		t.Fatalf("proposals --all printed:\n%s", out)
 	}
 	out = c.must("user", "reset-password", "nguyen.an")
 	if !regexp.MustCompile(`^one-time password for nguyen\.an: otp-\d+-3\n$`).MatchString(out) {
@@ -172,8 +191,11 @@ func TestUserCommand(t *testing.T) {
 	}
 	c.must("user", "disable", "nguyen.an")
 	got, _ := c.svc.Staff(ctx, m.ID)
-	if !got.Disabled || got.Clearance != authz.TopSecret || got.Roles != authz.RolesOf(authz.Officer, authz.Approver) {
+	if !got.Disabled || got.Clearance != authz.Confidential || got.Roles != authz.RolesOf(authz.Officer, authz.Approver) {
 		t.Fatalf("after the commands %+v", got)
+	}
+	if _, err := c.run("user", "disable", "bao.pham"); !errors.Is(err, errs.ErrConflict) || !strings.Contains(err.Error(), "last active security_officer") {
+		t.Fatalf("disabling the last security officer: %v", err)
 	}
 
 	bad := []struct {

@@ -55,6 +55,8 @@ type env struct {
 	tree   tree
 	admin  web.Principal
 	clerk  web.Principal
+	// secOff is a security officer cleared top secret, who approves.
+	secOff web.Principal
 }
 
 func newEnv(t testing.TB, db *store.DB) *env {
@@ -72,7 +74,13 @@ func newEnv(t testing.TB, db *store.DB) *env {
 	clerk := mustStaff(t, e.svc, "clerk", e.tree.consular.ID, authz.Clerk)
 	e.admin = web.Principal{Subject: admin.Subject(), Username: admin.Username, Name: admin.FullName, Stage: "full"}
 	e.clerk = web.Principal{Subject: clerk.Subject(), Username: clerk.Username, Name: clerk.FullName, Stage: "full"}
+	e.secOff = principal(seedStaff(t, e.svc, "security.officer", e.tree.root.ID, authz.TopSecret, authz.SecurityOfficer))
 	return e
+}
+
+// principal is m signed in, at the end of sign-in.
+func principal(m identity.StaffMember) web.Principal {
+	return web.Principal{Subject: m.Subject(), Username: m.Username, Name: m.FullName, Stage: "full"}
 }
 
 // do serves one request as p (the zero Principal: nobody signed in),

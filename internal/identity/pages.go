@@ -32,6 +32,8 @@ func explain(p web.Page, err error) (web.Refusal, bool) {
 		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
 	case errors.Is(err, errs.ErrConflict):
 		return web.Refusal{Status: http.StatusConflict, Message: p.T("identity.error.conflict"), Detail: err.Error()}, true
+	case errors.Is(err, errs.ErrForbidden):
+		return web.Refusal{Status: http.StatusForbidden, Message: p.T("identity.error.forbidden"), Detail: err.Error()}, true
 	case errors.Is(err, errs.ErrInvalid):
 		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("identity.error.invalid"), Detail: err.Error()}, true
 	}

@@ -134,6 +134,9 @@ type passwordData struct {
 	FullName string
 	Password string
 	Created  bool // a new account, rather than a reset
+	// Proposal is the grant filed for a security officer's approval when
+	// the new account asked for a clearance or a guarded role.
+	Proposal *proposalRow
 }
 
 func (h *Handler) postNewUser(w http.ResponseWriter, r *http.Request) {
@@ -159,7 +162,8 @@ func (h *Handler) postNewUser(w http.ResponseWriter, r *http.Request) {
 	// answer and never again.
 	p.Title = p.T("identity.users.created")
 	h.pages.Render(w, r, http.StatusCreated, "user_password", web.View[passwordData]{Page: p, Data: passwordData{
-		ID: out.User.ID, Username: out.User.Username, FullName: out.User.FullName, Password: out.OneTimePassword, Created: true}})
+		ID: out.User.ID, Username: out.User.Username, FullName: out.User.FullName, Password: out.OneTimePassword, Created: true,
+		Proposal: newProposalRowPtr(p, out.Proposal)}})
 }
 
 // membershipRow is one line of a staff member's unit history.
@@ -177,6 +181,8 @@ type userDetailData struct {
 	Memberships []membershipRow
 	Edit        []web.Field
 	EditProblem web.Refusal
+	// Pending is the grant waiting for a security officer, if any.
+	Pending *proposalRow
 }
 
 // staffValues are a staff member's stored fields as form values.
@@ -220,6 +226,15 @@ func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, id int64, sta
 	p := h.shell.Page(r, web.Console, "identity.users.title")
 	p.Title = m.FullName + " (" + m.Username + ")"
 	data := userDetailData{Member: m, Row: newUserRow(p, m, byID)}
+	pending, _, err := h.svc.ListProposals(ctx, ProposalFilter{Status: ProposalPending, StaffID: id, Limit: 1})
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if len(pending) > 0 {
+		row := newProposalRow(p, pending[0])
+		data.Pending = &row
+	}
 	for _, x := range ms {
 		row := membershipRow{From: x.ValidFrom, To: x.ValidTo, Reason: x.Reason}
 		if u, ok := byID[x.UnitID]; ok {
@@ -254,17 +269,17 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "identity.users.title")
-	_, err = func() (StaffMember, error) {
+	proposal, err := func() (*Proposal, error) {
 		if err := parseForm(r); err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		version, err := formVersion(r)
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		unit, err := formID(r, "unit_id")
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
 		roles := r.PostForm["roles"]
 		clearance := r.PostFormValue("clearance")
@@ -272,15 +287,20 @@ func (h *Handler) postUser(w http.ResponseWriter, r *http.Request) {
 		patch, err := userPatchRequest{FullName: formString(r, "full_name"), Email: formString(r, "email"),
 			UnitID: &unit, Roles: &roles, Clearance: &clearance, Disabled: &disabled, Version: version}.patch()
 		if err != nil {
-			return StaffMember{}, err
+			return nil, err
 		}
-		return updateAccount(r.Context(), h.svc, h.creds, actor(r), id, patch)
+		_, proposal, err := updateAccount(r.Context(), h.svc, h.creds, actor(r), id, patch)
+		return proposal, err
 	}()
 	if err != nil {
 		formError(w, r, p, err, func(prob web.Refusal) { h.showUser(w, r, id, prob.Status, r.PostForm, prob) })
 		return
 	}
-	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), "identity.flash.user_saved")
+	flash := "identity.flash.user_saved"
+	if proposal != nil {
+		flash = "identity.flash.user_saved_proposed"
+	}
+	web.RedirectWithFlash(w, r, fmt.Sprintf("/console/users/%d", id), flash)
 }
 
 func (h *Handler) postResetPassword(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +309,7 @@ func (h *Handler) postResetPassword(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	m, otp, err := resetPassword(r.Context(), h.svc, h.creds, id)
+	m, otp, err := resetPassword(r.Context(), h.svc, h.creds, web.SubjectFrom(r.Context()), id)
 	if err != nil {
 		web.Error(w, r, err)
 		return

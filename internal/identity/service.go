@@ -222,18 +222,64 @@ func (in NewStaff) clean() (NewStaff, error) {
 // CreateStaff creates a staff account in an active unit, opens its first
 // membership and records it in the audit ledger ("staff.create"). It
 // returns an errs.FieldError for a malformed field or an unusable unit,
-// and ErrConflict when the username is taken. Credentials are
-// internal/auth's business.
+// ErrConflict when the username is taken, and ErrForbidden when the
+// context's actor may not administer staff or the account would get a
+// clearance or a guarded role, which takes a security officer's approval
+// (AddStaff proposes it). Credentials are internal/auth's business.
 func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (StaffMember, error) {
+	m, _, err := s.createStaff(ctx, actor, in, refuseGrants)
+	return m, err
+}
+
+// AddStaff is CreateStaff for a request that may grant: the account is
+// created with what one person may give (roles but the guarded ones, no
+// clearance), and the rest is proposed for a security officer's approval
+// in the same transaction (see ProposeStaff). The proposal is nil when
+// nothing needed approval.
+func (s *Service) AddStaff(ctx context.Context, actor string, in NewStaff) (StaffMember, *Proposal, error) {
+	return s.createStaff(ctx, actor, in, proposeGrants)
+}
+
+// SeedStaff creates the account with the roles and clearance given,
+// without the two-person rule: the setup of a new node or of the demo
+// ministry, which no request or command reaches. The ledger records it as
+// "staff.create" with "seeded": "true".
+func (s *Service) SeedStaff(ctx context.Context, actor string, in NewStaff) (StaffMember, error) {
+	m, _, err := s.createStaff(ctx, actor, in, seed)
+	return m, err
+}
+
+// grantMode says what a change does with the part that takes approval.
+type grantMode uint8
+
+const (
+	refuseGrants  grantMode = iota // refuse the whole change
+	proposeGrants                  // make the rest, propose that part
+	seed                           // setup: no rule applies
+)
+
+func (s *Service) createStaff(ctx context.Context, actor string, in NewStaff, mode grantMode) (StaffMember, *Proposal, error) {
 	in, err := in.clean()
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("create staff member: %w", err)
+		return StaffMember{}, nil, fmt.Errorf("create staff member: %w", err)
 	}
 	now := s.clock()
 	m := StaffMember{Username: in.Username, FullName: in.FullName, Email: in.Email, UnitID: in.UnitID,
 		Roles: in.Roles, Clearance: in.Clearance, CreatedAt: now, UpdatedAt: now, Version: 1}
+	var proposal *Proposal
 	err = s.write(ctx, func(c *change) error {
 		tx := c.tx
+		var later authz.AccountChange
+		if mode != seed {
+			by, err := c.subject()
+			if err != nil {
+				return err
+			}
+			if later, err = decideGrant(by, authz.AccountChange{NewRoles: m.Roles, NewClearance: m.Clearance}, mode); err != nil {
+				return err
+			}
+			m.Roles, m.Clearance = later.Roles, later.Clearance
+		}
 		if err := lockUnits(ctx, tx); err != nil {
 			return err
 		}
@@ -254,13 +300,23 @@ func (s *Service) CreateStaff(ctx context.Context, actor string, in NewStaff) (S
 		}
 		// The name and address are personal data: the ledger keeps the
 		// account's references only.
-		return c.record("staff.create", resStaff, id, map[string]string{"username": m.Username, "unit": unit.Code,
-			"roles": m.Roles.String(), "clearance": m.Clearance.String()})
+		attrs := map[string]string{"username": m.Username, "unit": unit.Code, "roles": m.Roles.String(), "clearance": m.Clearance.String()}
+		if mode == seed {
+			attrs["seeded"] = "true"
+		}
+		if err := c.record("staff.create", resStaff, id, attrs); err != nil {
+			return err
+		}
+		if later.Changes() {
+			later.Account = id
+			proposal, err = s.propose(c, m, later)
+		}
+		return err
 	})
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("create staff member %s: %w", in.Username, err)
+		return StaffMember{}, nil, fmt.Errorf("create staff member %s: %w", in.Username, err)
 	}
-	return m, nil
+	return m, proposal, nil
 }
 
 // Staff returns the staff member with id, or an ErrNotFound error.
@@ -1030,18 +1086,42 @@ func (p StaffPatch) apply(m StaffMember) (StaffMember, error) {
 // UpdateStaff applies p to the staff member with id. A change of unit
 // closes the current membership and opens one in the new, active unit.
 // It returns ErrNotFound for an unknown staff member, an errs.FieldError
-// for a bad field, a missing version or an unusable unit, and ErrConflict
-// for a stale version. The audit ledger records the change
+// for a bad field, a missing version or an unusable unit, ErrConflict for
+// a stale version or a change that would leave no active administrator
+// or security officer (see keepOversight), and ErrForbidden when the
+// context's actor may not make it: a change of their own roles or
+// clearance, or a grant, which takes a security officer's approval
+// (ChangeStaff proposes it). The audit ledger records the change
 // ("staff.update": the fields changed, with the new values of those that
 // are not personal data); a patch that changes nothing records nothing.
 // Revoking sessions after disabling or lowering a clearance is the
 // caller's job (internal/auth owns sessions).
 func (s *Service) UpdateStaff(ctx context.Context, actor string, id int64, p StaffPatch) (StaffMember, error) {
+	m, _, err := s.updateStaff(ctx, actor, id, p, refuseGrants)
+	return m, err
+}
+
+// ChangeStaff is UpdateStaff for a request that may grant: it makes at
+// once everything one person may (other fields, roles removed, roles
+// added but the guarded ones, a lower clearance) and proposes the rest
+// for a security officer's approval, in one transaction. The proposal is
+// nil when nothing needed approval.
+func (s *Service) ChangeStaff(ctx context.Context, actor string, id int64, p StaffPatch) (StaffMember, *Proposal, error) {
+	return s.updateStaff(ctx, actor, id, p, proposeGrants)
+}
+
+func (s *Service) updateStaff(ctx context.Context, actor string, id int64, p StaffPatch, mode grantMode) (StaffMember, *Proposal, error) {
 	var out StaffMember
+	var proposal *Proposal
 	err := s.write(ctx, func(c *change) error {
 		tx := c.tx
 		if p.UnitID != nil {
 			if err := lockUnits(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if p.Roles != nil || p.Disabled != nil {
+			if err := lockStaff(ctx, tx); err != nil {
 				return err
 			}
 		}
@@ -1056,6 +1136,19 @@ func (s *Service) UpdateStaff(ctx context.Context, actor string, id int64, p Sta
 		if err != nil {
 			return err
 		}
+		by, err := c.subject()
+		if err != nil {
+			return err
+		}
+		later, err := decideGrant(by, authz.AccountChange{Account: id, Roles: m.Roles, NewRoles: changed.Roles,
+			Clearance: m.Clearance, NewClearance: changed.Clearance}, mode)
+		if err != nil {
+			return err
+		}
+		changed.Roles, changed.Clearance = later.Roles, later.Clearance
+		if err := keepOversight(ctx, tx, m, changed); err != nil {
+			return err
+		}
 		now := s.clock()
 		var unit Unit
 		switch {
@@ -1068,20 +1161,27 @@ func (s *Service) UpdateStaff(ctx context.Context, actor string, id int64, p Sta
 			}
 		case changed == m:
 			out = m
-			return nil
 		default:
 			changed.UpdatedAt = now
 			if changed, err = saveStaff(ctx, tx, changed, m.Version); err != nil {
 				return err
 			}
 		}
-		out = changed
-		return c.record("staff.update", resStaff, id, changeAttrs(staffChanges(m, changed, unit.Code)))
+		if changed != m {
+			out = changed
+			if err := c.record("staff.update", resStaff, id, changeAttrs(staffChanges(m, changed, unit.Code))); err != nil {
+				return err
+			}
+		}
+		if later.Changes() {
+			proposal, err = s.propose(c, out, later)
+		}
+		return err
 	})
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("update staff member %d: %w", id, err)
+		return StaffMember{}, nil, fmt.Errorf("update staff member %d: %w", id, err)
 	}
-	return out, nil
+	return out, proposal, nil
 }
 
 // staffChanges returns the fields in which after differs from before;

@@ -432,3 +432,142 @@ func unitAt(ctx context.Context, q store.Queryer, staffID int64, t time.Time) (i
 	}
 	return unit, err
 }
+
+// lockStaff serialises the changes that can take an oversight role away
+// (roles, disabling), so that keepOversight's count cannot be outdated by
+// a concurrent change of another account. SQLite's write transactions run
+// alone already; PostgreSQL takes a table lock that conflicts with itself
+// and with writers, not with readers.
+func lockStaff(ctx context.Context, tx *store.Tx) error {
+	if tx.Dialect != store.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE staff IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return fmt.Errorf("lock the staff accounts: %w", err)
+	}
+	return nil
+}
+
+// countActiveWithRole counts the active staff other than except who hold
+// role.
+func countActiveWithRole(ctx context.Context, q store.Queryer, role authz.Role, except int64) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM staff
+		WHERE disabled = ? AND id <> ? AND (',' || roles || ',') LIKE ?`), false, except, "%,"+role.String()+",%").Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count active %s accounts: %w", role, err)
+	}
+	return n, nil
+}
+
+const proposalColumns = `p.id, p.staff_id, s.username, s.version, p.based_version, p.roles, p.clearance, p.old_roles,
+	p.old_clearance, p.proposed_by, p.proposer, p.proposed_at, p.status, p.decided_by, p.decider, p.decided_at, p.note`
+
+const proposalFrom = " FROM staff_proposals p JOIN staff s ON s.id = p.staff_id"
+
+func scanProposal(sc scanner) (Proposal, error) {
+	var p Proposal
+	var version, clearance, oldClearance int
+	var roles, oldRoles string
+	var by, decidedBy sql.NullInt64
+	var decidedAt sql.NullTime
+	err := sc.Scan(&p.ID, &p.StaffID, &p.Username, &version, &p.BasedVersion, &roles, &clearance, &oldRoles,
+		&oldClearance, &by, &p.Proposer, &p.ProposedAt, &p.Status, &decidedBy, &p.Decider, &decidedAt, &p.Note)
+	if err != nil {
+		return p, err
+	}
+	p.Clearance, p.OldClearance = authz.Level(clearance), authz.Level(oldClearance)
+	p.ProposedBy, p.DecidedBy = by.Int64, decidedBy.Int64
+	p.ProposedAt = p.ProposedAt.UTC()
+	if decidedAt.Valid {
+		p.DecidedAt = decidedAt.Time.UTC()
+	}
+	p.Stale = p.Status == ProposalPending && version != p.BasedVersion
+	if p.Roles, err = authz.ParseRoles(strings.Split(roles, ",")); err != nil {
+		return p, fmt.Errorf("proposal %d has stored roles %q: %w", p.ID, roles, err)
+	}
+	if p.OldRoles, err = authz.ParseRoles(strings.Split(oldRoles, ",")); err != nil {
+		return p, fmt.Errorf("proposal %d has stored roles %q: %w", p.ID, oldRoles, err)
+	}
+	return p, nil
+}
+
+func proposalWhere(ctx context.Context, q store.Queryer, cond string, arg any) (Proposal, error) {
+	row := q.QueryRowContext(ctx, q.Rebind("SELECT "+proposalColumns+proposalFrom+" WHERE "+cond), arg)
+	p, err := scanProposal(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Proposal{}, fmt.Errorf("proposal: %w", errs.ErrNotFound)
+	}
+	if err != nil {
+		return Proposal{}, fmt.Errorf("load proposal: %w", err)
+	}
+	return p, nil
+}
+
+// pendingProposalOf returns the id of the staff member's pending proposal.
+func pendingProposalOf(ctx context.Context, q store.Queryer, staffID int64) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, q.Rebind("SELECT id FROM staff_proposals WHERE staff_id = ? AND status = ?"), staffID, ProposalPending).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("pending proposal: %w", errs.ErrNotFound)
+	}
+	return id, err
+}
+
+func insertProposal(ctx context.Context, q store.Queryer, p Proposal) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, q.Rebind(`INSERT INTO staff_proposals
+		(staff_id, based_version, roles, clearance, old_roles, old_clearance, proposed_by, proposer, proposed_at, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		p.StaffID, p.BasedVersion, p.Roles.String(), int(p.Clearance), p.OldRoles.String(), int(p.OldClearance),
+		nullID(p.ProposedBy), p.Proposer, p.ProposedAt, p.Status).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, fmt.Errorf("%w: another proposal for the account was filed at the same moment; reload and try again", errs.ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("insert proposal: %w", err)
+	}
+	return id, nil
+}
+
+// decideProposal moves a pending proposal to status; a proposal decided
+// meanwhile is a conflict, so two decisions cannot both take effect.
+func decideProposal(ctx context.Context, q store.Queryer, id int64, status string, by int64, decider string, at time.Time, note string) error {
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE staff_proposals SET status = ?, decided_by = ?, decider = ?, decided_at = ?, note = ?
+		WHERE id = ? AND status = ?`), status, nullID(by), decider, at, note, id, ProposalPending)
+	if err != nil {
+		return fmt.Errorf("record the decision on proposal %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("%w: proposal %d was decided by someone else meanwhile; reload", errs.ErrConflict, id)
+	}
+	return nil
+}
+
+// listProposals returns the proposals f selects, in id order.
+func listProposals(ctx context.Context, q store.Queryer, f ProposalFilter) ([]Proposal, error) {
+	var w where
+	if f.Status != "" {
+		w.add("p.status = ?", f.Status)
+	}
+	if f.StaffID != 0 {
+		w.add("p.staff_id = ?", f.StaffID)
+	}
+	if f.After != 0 {
+		w.add("p.id > ?", f.After)
+	}
+	rows, err := q.QueryContext(ctx, q.Rebind("SELECT "+proposalColumns+proposalFrom+w.String()+" ORDER BY p.id"+limitClause(f.Limit)), w.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Proposal
+	for rows.Next() {
+		p, err := scanProposal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

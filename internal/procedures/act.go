@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -90,6 +91,10 @@ func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub 
 	}
 	next, err := d.Lifecycle.Apply(Event{Action: req.Action, By: by, At: now, Reason: req.Reason})
 	if err != nil {
+		var refused *authz.Refusal
+		if errors.As(err, &refused) {
+			refused.ResourceID = d.Code
+		}
 		return err
 	}
 	from := d.Status

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 )
 
@@ -266,17 +267,24 @@ func (l Lifecycle) rule(action Action, roles []Role) (transition, error) {
 			}
 		}
 	}
+	// A refusal by role carries its authz reason, so that it is audited
+	// with it (see web.RecordDenials); its message stays "forbidden: …".
+	forbidden := &authz.Refusal{Decision: authz.Denied, Reason: authz.ReasonNoRole, Kind: authz.KindDossier, Action: authz.Update,
+		Message: errs.ErrForbidden.Error()}
+	if action == ActApprove {
+		forbidden.Action = authz.Approve
+	}
 	switch {
 	case len(roles) == 0:
-		return transition{}, fmt.Errorf("%w: the actor holds no role that acts on dossiers", errs.ErrForbidden)
+		return transition{}, fmt.Errorf("%w: the actor holds no role that acts on dossiers", forbidden)
 	case !mayEver:
-		return transition{}, fmt.Errorf("%w: %s is not an action the roles %s may take", errs.ErrForbidden, action, joinNames(roles))
+		return transition{}, fmt.Errorf("%w: %s is not an action the roles %s may take", forbidden, action, joinNames(roles))
 	case !legalHere:
 		return transition{}, fmt.Errorf("%w: a dossier in %s cannot take the action %s; it is allowed from %s",
 			errs.ErrConflict, l.Status.describe(), action, describeAll(fromStatuses(action)))
 	default:
 		return transition{}, fmt.Errorf("%w: in %s the action %s is for the roles %s, not %s",
-			errs.ErrForbidden, l.Status.describe(), action, joinNames(here), joinNames(roles))
+			forbidden, l.Status.describe(), action, joinNames(here), joinNames(roles))
 	}
 }
 

@@ -384,7 +384,7 @@ func (h *Handler) checkout(r *http.Request, o PaymentOrder, returnPath string) (
 // to, for the gateway to send the browser back to.
 func portalAbsoluteURL(r *http.Request, path string) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if web.IsHTTPS(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + path

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,8 +46,8 @@ type DB struct {
 func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	switch {
 	case dsn == "":
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("store: create data directory %s: %w", dataDir, err)
+		if err := PrivateDir(dataDir); err != nil {
+			return nil, err
 		}
 		return openSQLite(ctx, filepath.Join(dataDir, "chancery.db"))
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
@@ -59,7 +60,41 @@ func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
 	return nil, fmt.Errorf("store: unsupported database %q: use a postgres://user@host/db URL, or leave it empty for SQLite in the data directory", redact(dsn))
 }
 
+// PrivateDir creates dir, or takes an existing one, readable by the
+// process's user only (0700): a data directory made by an older version
+// or by hand is tightened here.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("store: create data directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("store: make data directory %s private (chmod 0700): %w", dir, err)
+	}
+	return nil
+}
+
+// privateDatabase creates the SQLite file at path readable by the
+// process's user only (0600), or tightens an existing one and its
+// write-ahead log and shared-memory index. SQLite gives the journal files
+// it creates the database file's mode, so they follow.
+func privateDatabase(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create SQLite %s: %w (is the data directory writable?)", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("store: make %s private (chmod 0600): %w", p, err)
+		}
+	}
+	return nil
+}
+
 func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := privateDatabase(path); err != nil {
+		return nil, err
+	}
 	// WAL lets readers run beside the one writer; busy_timeout makes
 	// writers queue instead of failing; _txlock=immediate takes the write
 	// lock at BEGIN, so two transactions never deadlock upgrading a read

@@ -133,6 +133,7 @@ func (f *Form) Message() Refusal {
 // can show err on the form, draw draws the form again with the refusal;
 // anything else (not found, internal) is answered by Error.
 func FormError(w http.ResponseWriter, r *http.Request, err error, explain func(error) (Refusal, bool), draw func(Refusal)) {
+	noteError(r, err)
 	ref, ok := explain(err)
 	if !ok {
 		Error(w, r, err)

@@ -127,7 +127,11 @@ func Observe(log *slog.Logger, m *Metrics) Middleware {
 				if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, StaticPrefix) {
 					level = slog.LevelDebug
 				}
-				rl.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "route", pattern,
+				// The route's pattern, never the path or the query: a path
+				// may hold an identity number or a dossier code
+				// (/exchange/v1/…/citizens/{id}), and logs are kept and
+				// shipped where personal data must not go.
+				rl.Log(r.Context(), level, "request", "method", r.Method, "route", pattern,
 					"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
 					"remote", ClientAddr(r))
 			}()
@@ -157,20 +161,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// ClientAddr returns the client's IP address (without port). Proxies'
-// forwarding headers are not trusted: the deployment terminates TLS at a
-// load balancer that speaks PROXY protocol or at chancery itself.
-func ClientAddr(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
-
 // SecureHeaders sets the security headers every response carries: a CSP
 // that allows no inline script or style, frame denial, no sniffing, and
-// HSTS when served over TLS.
+// HSTS when the client came over TLS (here or at a trusted proxy).
 func SecureHeaders(next http.Handler) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -182,7 +175,7 @@ func SecureHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if r.TLS != nil {
+		if IsHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
@@ -305,7 +298,7 @@ func preSessionToken(w http.ResponseWriter, r *http.Request) string {
 	rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: token, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		Secure: CookieSecure(r), SameSite: http.SameSiteLaxMode})
 	return token
 }
 

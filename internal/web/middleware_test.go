@@ -361,3 +361,25 @@ func TestAuthenticateSkipsStaticAssets(t *testing.T) {
 		t.Fatalf("authn ran %d times for two pages and two assets, want 2", calls)
 	}
 }
+
+func TestRequestLogsNameTheRouteNeverThePathOrQuery(t *testing.T) {
+	var buf bytes.Buffer
+	rt := NewRouter()
+	rt.HandleFunc("GET /exchange/v1/{rest...}", Public, func(w http.ResponseWriter, r *http.Request) {})
+	h := Chain(rt, Observe(slog.New(slog.NewJSONHandler(&buf, nil)), nil), Language)
+	for _, target := range []string{"/exchange/v1/VN/GOV/000.00.00.H41/population/v1/citizens/001188004215?purpose=036079001187",
+		"/nowhere/001188004215?id=036079001187"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
+	}
+	log := buf.String()
+	for _, leak := range []string{"001188004215", "036079001187", "citizens", "nowhere"} {
+		if strings.Contains(log, leak) {
+			t.Errorf("the request log holds %q:\n%s", leak, log)
+		}
+	}
+	for _, want := range []string{`"route":"GET /exchange/v1/{rest...}"`, `"route":"unmatched"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the request log lacks %s:\n%s", want, log)
+		}
+	}
+}

@@ -339,7 +339,7 @@ func Language(next http.Handler) http.Handler {
 // SetLangCookie remembers lang for a year.
 func SetLangCookie(w http.ResponseWriter, r *http.Request, lang i18n.Lang) {
 	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: CookieSecure(r), SameSite: http.SameSiteLaxMode})
 }
 
 // SafeNext returns next if it is a local path (so a ?next= parameter

@@ -87,6 +87,7 @@ func Status(err error) int {
 // Errors of a known kind show their message; anything else is logged once
 // here with the request id and shown as a neutral message.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
+	noteError(r, err)
 	status := Status(err)
 	p := ProblemDetails{Status: status, Detail: err.Error()}
 	if status >= 500 {

@@ -21,7 +21,9 @@ type Principal struct {
 	// "change_password" limit the session to that one step.
 	Stage string
 	// Token authenticates an API client (Authorization: Bearer); false
-	// for browser sessions, which need CSRF tokens.
+	// for browser sessions, which need CSRF tokens. An information
+	// system's checked client token (an authz.Client subject) is a bearer
+	// too, and the router admits it only on routes for clients.
 	Bearer bool
 	// CSRF is the anti-forgery token bound to a browser's session, which
 	// the CSRF middleware then asks for instead of the cookie's; empty for
@@ -87,6 +89,15 @@ func Staff(kind authz.Kind, action authz.Action) Access {
 	return Access{Who: authz.Staff, Kind: kind, Action: action, Checked: true}
 }
 
+// Client is the access of a route for information systems holding an
+// exchange client token (authz.Client) whose grants allow action on kind.
+// These are the only routes a client token opens: the guard refuses it
+// everywhere else, public routes included, so a client's exemption from
+// the CSRF check and the general body limit holds on these routes only.
+func Client(kind authz.Kind, action authz.Action) Access {
+	return Access{Who: authz.Client, Kind: kind, Action: action, Checked: true}
+}
+
 // String describes the access for route listings and test messages.
 func (a Access) String() string {
 	switch {
@@ -94,6 +105,8 @@ func (a Access) String() string {
 		return "public"
 	case a.Who == authz.Citizen:
 		return "citizen"
+	case a.Who == authz.Client:
+		return fmt.Sprintf("client:%s:%s", a.Kind, a.Action)
 	case a.Citizens:
 		return "account"
 	case a.Checked:
@@ -194,15 +207,25 @@ func (u *unmatchedWriter) Write(b []byte) (int, error) {
 
 // guard enforces a route's Access: anonymous callers are sent to sign in
 // (pages) or answered 401 (API); the wrong kind of principal, or a staff
-// member no role of whom grants the route's action, is refused.
+// member no role of whom grants the route's action, is refused. An
+// information system's client token opens the routes for clients only.
 func guard(a Access, h http.Handler) http.Handler {
 	if a.Who == authz.Anonymous {
-		return h
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if SubjectFrom(r.Context()).Kind == authz.Client {
+				Error(w, r, errWrongPrincipal)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := PrincipalFrom(r.Context())
 		s := p.Subject
 		switch {
+		case !s.Authenticated() && a.Who == authz.Client:
+			Error(w, r, errClientUnauthenticated)
+			return
 		case !s.Authenticated():
 			if !IsAPI(r) && r.Method == http.MethodGet {
 				login := "/console/login"
@@ -215,6 +238,7 @@ func guard(a Access, h http.Handler) http.Handler {
 			Error(w, r, errUnauthenticated)
 			return
 		case s.Kind != a.Who && !(a.Citizens && s.Kind == authz.Citizen):
+			noteDenial(r, Denial{Decision: authz.Denied, Reason: authz.ReasonWrongPrincipal, Code: "wrong_account_kind"})
 			Error(w, r, errWrongPrincipal)
 			return
 		case p.Stage != "" && p.Stage != "full" && !a.AnyStage:
@@ -222,11 +246,13 @@ func guard(a Access, h http.Handler) http.Handler {
 				http.Redirect(w, r, signInStepPath(p), http.StatusSeeOther)
 				return
 			}
+			noteDenial(r, Denial{Decision: authz.Denied, Reason: authz.ReasonSignInIncomplete, Code: "sign_in_incomplete"})
 			Error(w, r, errSignInIncomplete)
 			return
 		}
 		if a.Checked {
-			if d, _ := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind}); d != authz.Allowed {
+			if d, reason := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind}); d != authz.Allowed {
+				noteDenial(r, Denial{Decision: d, Reason: reason, Kind: a.Kind.String(), Action: a.Action.String(), Code: "no_role"})
 				Error(w, r, errNoRole)
 				return
 			}

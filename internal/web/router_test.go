@@ -21,6 +21,9 @@ var (
 	citizen = Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 21}, Username: "dan@example.vn", Name: "Phạm Thị Dung"}
 	// A citizen signed in with a one-time password.
 	renewing = Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 22}, Username: "hoa@example.vn", Name: "Lý Thị Hoa", Stage: "change_password"}
+	// An information system whose client token was checked.
+	system = Principal{Subject: authz.Subject{Kind: authz.Client, Subsystem: "VN/GOV/000.00.00.G12/procedures"},
+		Username: "VN/GOV/000.00.00.G12/procedures", Stage: "full", Bearer: true}
 )
 
 // as wraps h so every request arrives signed in as p, as Authenticate
@@ -41,6 +44,8 @@ func guardedRouter() *Router {
 	rt.HandleFunc("GET /console/sign-in/enroll-totp", SignInStep, ok)
 	rt.HandleFunc("GET /account/{$}", CitizenOnly, ok)
 	rt.HandleFunc("GET /api/v1/staff", Staff(authz.KindStaff, authz.Read), ok)
+	rt.HandleFunc("POST /api/v1/exchange/messages", Client(authz.KindMessage, authz.Create), ok)
+	rt.HandleFunc("POST /console/login", Public, ok)
 	return rt
 }
 
@@ -77,6 +82,12 @@ func TestRouterGuardEnforcesEachRoutesAccess(t *testing.T) {
 		{name: "a citizen mid-sign-in is sent to change their password", who: renewing, method: "GET", target: "/account/",
 			status: 303, location: "/account/password"},
 		{name: "sign-in-stage session on its step", who: enrolling, method: "GET", target: "/console/sign-in/enroll-totp", status: 200},
+		{name: "an information system on its route", who: system, method: "POST", target: "/api/v1/exchange/messages", status: 200},
+		{name: "anonymous on a client route", who: anonymous, method: "POST", target: "/api/v1/exchange/messages", status: 401, code: "unauthenticated", challenge: true},
+		{name: "staff on a client route", who: clerk, method: "POST", target: "/api/v1/exchange/messages", status: 403, code: "wrong_account_kind"},
+		{name: "an information system on a staff route", who: system, method: "GET", target: "/api/v1/staff", status: 403, code: "wrong_account_kind"},
+		{name: "an information system on a public route", who: system, method: "POST", target: "/console/login", status: 403, code: "wrong_account_kind"},
+		{name: "anyone else on that public route", who: anonymous, method: "POST", target: "/console/login", status: 200},
 	}
 	rt := guardedRouter()
 	for _, tt := range tests {
@@ -138,6 +149,8 @@ func TestRouterListsEveryRouteWithItsAccess(t *testing.T) {
 		"GET /console/sign-in/enroll-totp": "staff:sign-in-step",
 		"GET /account/{$}":                 "citizen",
 		"GET /api/v1/staff":                "staff:staff:read",
+		"POST /api/v1/exchange/messages":   "client:message:create",
+		"POST /console/login":              "public",
 	}
 	if len(routes) != len(want) {
 		t.Fatalf("%d routes, want %d: %v", len(routes), len(want), routes)

@@ -173,13 +173,27 @@ func newEntry(conf *exchange.GlobalConf, s exchange.Service) entry {
 	return e
 }
 
+// seesBackends reports whether the request's caller may see services'
+// backend URLs: addresses of the providers' systems inside their own
+// networks, which only those who administer the exchange's services need
+// (authz: administer on services); everyone else sees the catalogue
+// without them.
+func seesBackends(r *http.Request) bool {
+	d, _ := authz.Decide(web.SubjectFrom(r.Context()), authz.Administer, authz.Resource{Kind: authz.KindService})
+	return d == authz.Allowed
+}
+
 // catalogue returns the services of conf that f selects, without their
-// OpenAPI documents, which only the service itself carries.
-func catalogue(conf *exchange.GlobalConf, f ServiceFilter) []entry {
+// OpenAPI documents, which only the service itself carries, and without
+// their backend URLs unless backends.
+func catalogue(conf *exchange.GlobalConf, f ServiceFilter, backends bool) []entry {
 	var out []entry
 	for _, s := range conf.Services {
 		if f.Match(s) {
 			s.OpenAPI = ""
+			if !backends {
+				s.Backend = ""
+			}
 			out = append(out, newEntry(conf, s))
 		}
 	}
@@ -215,7 +229,7 @@ func (h *Handler) apiServices(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(catalogue(conf, f)))
+	web.JSON(w, r, http.StatusOK, newListPage(catalogue(conf, f, seesBackends(r))))
 }
 
 // pathService parses the {id...} of the request path.
@@ -223,9 +237,10 @@ func pathService(r *http.Request) (exchange.ServiceID, error) {
 	return exchange.ParseServiceID(r.PathValue("id"))
 }
 
-// lookupService returns the detail of service id, or an error wrapping
+// lookupService returns the detail of service id as r's caller may see
+// it (its backend URL only if seesBackends), or an error wrapping
 // ErrNotFound.
-func (h *Handler) lookupService(id exchange.ServiceID) (detail, *exchange.GlobalConf, error) {
+func (h *Handler) lookupService(r *http.Request, id exchange.ServiceID) (detail, *exchange.GlobalConf, error) {
 	conf, err := h.conf()
 	if err != nil {
 		return detail{}, nil, err
@@ -234,7 +249,11 @@ func (h *Handler) lookupService(id exchange.ServiceID) (detail, *exchange.Global
 	if !ok {
 		return detail{}, conf, fmt.Errorf("service %s: %w", id, errs.ErrNotFound)
 	}
-	return detail{entry: newEntry(conf, *s), Clients: clientsOf(conf, id)}, conf, nil
+	svc := *s
+	if !seesBackends(r) {
+		svc.Backend = ""
+	}
+	return detail{entry: newEntry(conf, svc), Clients: clientsOf(conf, id)}, conf, nil
 }
 
 func (h *Handler) apiService(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +262,7 @@ func (h *Handler) apiService(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	e, _, err := h.lookupService(id)
+	e, _, err := h.lookupService(r, id)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -579,7 +598,7 @@ func (h *Handler) issue(r *http.Request, member string) (issuedEnrolment, error)
 	join := h.opts.JoinURL
 	if join == "" {
 		scheme := "http"
-		if r.TLS != nil {
+		if web.IsHTTPS(r) {
 			scheme = "https"
 		}
 		join = scheme + "://" + r.Host

@@ -361,3 +361,25 @@ func TestMissionNodeServesTheCatalogueReadOnly(t *testing.T) {
 		t.Errorf("a form posted to a mission: %d", w.Code)
 	}
 }
+
+// TestBackendURLsAreShownToServiceAdministratorsOnly pins issue 10 item
+// 17: every staff member saw the backend URL of every service, the
+// address of a provider's system inside its network. Now the catalogue,
+// the service API and the service's page show it only to those authz
+// lets administer services; the others see the service without it.
+func TestBackendURLsAreShownToServiceAdministratorsOnly(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.mustBasics(t)
+		s := newServer(t, f, true)
+		const backend = "http://127.0.0.1:9999/api"
+		for _, path := range []string{"/api/v1/exchange/services", "/api/v1/exchange/services/" + lookup.String(), "/console/exchange/services/" + lookup.String()} {
+			if w := s.do(clerk, "GET", path, "", ""); w.Code != http.StatusOK || strings.Contains(w.Body.String(), backend) || strings.Contains(w.Body.String(), `"backend"`) {
+				t.Errorf("a clerk's %s = %d and shows the backend:\n%s", path, w.Code, w.Body)
+			}
+			if w := s.do(admin, "GET", path, "", ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), backend) {
+				t.Errorf("an administrator's %s = %d without the backend", path, w.Code)
+			}
+		}
+	})
+}

@@ -164,7 +164,7 @@ func (h *Handler) pageServices(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Problem, status = prob, prob.Status
 	} else if conf != nil {
-		for _, e := range catalogue(conf, f) {
+		for _, e := range catalogue(conf, f, seesBackends(r)) {
 			data.Rows = append(data.Rows, newServiceRow(p, conf, e))
 		}
 	}
@@ -229,7 +229,7 @@ func (h *Handler) pageService(w http.ResponseWriter, r *http.Request) {
 
 // showService draws the page of service id, with a form sent back.
 func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int, id exchange.ServiceID, back sentBack) {
-	e, conf, err := h.lookupService(id)
+	e, conf, err := h.lookupService(r, id)
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -64,12 +64,11 @@ func TestServicePageShowsTheInterfaceAndWhoMayCallIt(t *testing.T) {
 			"<h1>Tra cứu công dân</h1>",
 			"<pre><code>{\n  &#34;openapi&#34;: &#34;3.1.0&#34;",
 			"<code>VN/GOV/000.00.00.G12/procedures</code>",
-			"<code>http://127.0.0.1:9999/api</code>",
 		)
-		pageLacks(t, w, `action="/console/exchange/rights"`, `action="/console/exchange/services/update"`)
+		pageLacks(t, w, `action="/console/exchange/rights"`, `action="/console/exchange/services/update"`, "<code>http://127.0.0.1:9999/api</code>")
 
 		a := s.do(admin, "GET", path, "", "")
-		webtest.PageHas(t, a, http.StatusOK,
+		webtest.PageHas(t, a, http.StatusOK, "<code>http://127.0.0.1:9999/api</code>",
 			`action="/console/exchange/rights"`, `<label for="grant-client">Hệ thống sử dụng`,
 			`action="/console/exchange/rights/revoke"`, `action="/console/exchange/services/update"`,
 			`action="/console/exchange/services/delete"`, "Lịch sử cấp quyền", "system:test")
