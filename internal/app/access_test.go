@@ -23,7 +23,8 @@ import (
 var ruleInHandler = map[string]string{
 	// A staff member's own session and sign-in steps.
 	"GET /api/v1/auth/me":                   "one's own account; any stage of sign-in",
-	"POST /api/v1/auth/logout":              "ending one's own session; any stage of sign-in",
+	"POST /api/v1/auth/logout":              "ending one's own session (staff or citizen); any stage of sign-in",
+	"POST /api/v1/auth/password":            "changing one's own password (staff or citizen); any stage of sign-in",
 	"GET /console/sign-in/change-password":  "sign-in step of one's own account",
 	"POST /console/sign-in/change-password": "sign-in step of one's own account",
 	"GET /console/sign-in/enroll-totp":      "sign-in step of one's own account",

@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	a.Node.Attach(a.Bus)
 	a.Identity = identity.NewService(a.DB, nil)
 	a.Identity.SetRecorder(a.Audit)
-	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit})
+	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit, Log: a.log})
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
@@ -124,6 +124,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 	if err := a.openProcedures(ctx); err != nil {
 		return nil, err
+	}
+	if a.Mail != nil {
+		// Citizens' registration and password reset mail links to the portal.
+		a.Auth.SetMailer(a.Mail, a.publicURL)
 	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err

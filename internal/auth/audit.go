@@ -24,8 +24,9 @@ type Recorder interface {
 // The actions auth records.
 const (
 	actLogin         = "login"          // a sign-in or sign-in step, succeeded or refused
-	actLockout       = "login.lockout"  // an account locked after repeated failures
+	actSlowdown      = "login.slowdown" // an address made to wait at one account after repeated failures
 	actThrottle      = "login.throttle" // a client address blocked after repeated failures
+	actAlert         = "login.alert"    // an account failing to sign in from many addresses
 	actLogout        = "logout"
 	actTOTPEnroll    = "totp.enroll"     // a second-factor secret issued, not yet in use
 	actTOTPConfirm   = "totp.confirm"    // the second factor enabled

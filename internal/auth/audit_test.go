@@ -72,7 +72,7 @@ func staffRes(m identity.StaffMember) string { return strconv.FormatInt(m.ID, 10
 
 func TestSignInsAndTheirRefusalsAreRecorded(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{LockoutThreshold: 2})
+		f := newFixture(t, db, Options{SlowAfter: 2})
 		secret := f.enroll(t, f.cleared)
 		gone := f.staff(t, "gone.away", authz.Unclassified)
 		yes := true
@@ -99,8 +99,7 @@ func TestSignInsAndTheirRefusalsAreRecorded(t *testing.T) {
 				audit.Event{Actor: audit.Staff(f.plain.ID, "lan.nguyen"), UnitID: f.unit.ID, Action: "login", ResourceType: "staff", ResourceID: plain,
 					Outcome: audit.OK, Attrs: map[string]string{"method": "password", "stage": "full", "address": addr}}},
 			{"wrong password", LoginRequest{Username: "lan.nguyen", Password: "wrong password here"}, failed(plain, "wrong_credentials", pw)},
-			{"the failure that locks", LoginRequest{Username: "lan.nguyen", Password: "wrong password here"}, failed(plain, "locked", pw)},
-			{"locked", LoginRequest{Username: "lan.nguyen", Password: testPassword}, failed(plain, "locked", pw)},
+			{"the failure that slows", LoginRequest{Username: "lan.nguyen", Password: "wrong password here"}, failed(plain, "too_many_attempts", pw)},
 			{"no such account", LoginRequest{Username: "eve.hacker", Password: testPassword},
 				failed("", "wrong_credentials", map[string]string{"method": "password", "address": addr, "username": "eve.hacker"})},
 			{"a crafted name", LoginRequest{Username: crafted, Password: testPassword},
@@ -126,14 +125,21 @@ func TestSignInsAndTheirRefusalsAreRecorded(t *testing.T) {
 			}
 		}
 
-		// The lock is on record once, with when it ends.
-		locks := f.events(t, "login.lockout")
-		if len(locks) != 1 {
-			t.Fatalf("%d lockout events, want 1", len(locks))
+		// The wait is on record once, with when it ends; attempts while
+		// it lasts are refused unrecorded.
+		if _, err := f.svc.Login(requestCtx("req-w"), LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: addr}); code(err) != "too_many_attempts" {
+			t.Fatalf("the right password while the address waits = %v", err)
 		}
-		wantRecord(t, locks[0], audit.Event{Actor: audit.System("auth"), Action: "login.lockout", ResourceType: "staff", ResourceID: plain,
-			Outcome: audit.OK, Reason: "too many failed sign-ins", RequestID: "req-2",
-			Attrs: map[string]string{"failures": "2", "until": f.clock.Now().Add(DefaultLockoutDuration).UTC().Format(time.RFC3339)}})
+		if n := len(f.events(t, "login")); n != len(tests) {
+			t.Fatalf("%d login events; an attempt while waiting was recorded", n)
+		}
+		waits := f.events(t, "login.slowdown")
+		if len(waits) != 1 {
+			t.Fatalf("%d slowdown events, want 1", len(waits))
+		}
+		wantRecord(t, waits[0], audit.Event{Actor: audit.System("auth"), Action: "login.slowdown", ResourceType: "staff", ResourceID: plain,
+			Outcome: audit.OK, Reason: "too many failed sign-ins from one address", RequestID: "req-2",
+			Attrs: map[string]string{"address": addr, "failures": "2", "until": f.clock.Now().Add(DefaultSlowDelay).UTC().Format(time.RFC3339)}})
 
 		// A citizen is named by id only; no password is anywhere.
 		if _, err := f.svc.Login(requestCtx("req-c"), LoginRequest{Kind: authz.Citizen, Username: "hoa.le@example.com", Password: testPassword}); err != nil {
@@ -153,7 +159,7 @@ func TestSignInsAndTheirRefusalsAreRecorded(t *testing.T) {
 
 func TestABlockedAddressIsRecordedOnce(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{AddressLimit: 3, LockoutThreshold: 100})
+		f := newFixture(t, db, Options{AddressLimit: 3, SlowAfter: 100})
 		req := LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here", Address: "203.0.113.9"}
 		for range 3 {
 			if _, err := f.svc.Login(requestCtx("req-1"), req); code(err) != "wrong_credentials" {
@@ -232,17 +238,21 @@ func TestCredentialChangesAreRecordedByWhoeverMadeThem(t *testing.T) {
 		self := audit.Event{Actor: audit.Staff(f.plain.ID, "lan.nguyen"), UnitID: f.unit.ID, ResourceType: "staff", ResourceID: staffRes(f.plain),
 			Outcome: audit.OK, RequestID: "req-self"}
 		own := as(f.plain, "req-self")
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, "not the password", "another long passphrase"); err == nil {
+		sess, err := f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: otp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangePassword(own, sess.Token, "not the password", "another long passphrase"); err == nil {
 			t.Fatal("a wrong current password changed the password")
 		}
 		refused := with(self, "password.change", nil)
 		refused.Outcome, refused.Reason = audit.Failed, "current_password: is not your current password"
 		wantRecord(t, f.last(t, "password.change"), refused)
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, otp, "another long passphrase"); err != nil {
+		if err := f.svc.ChangePassword(own, sess.Token, otp, "another long passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		wantRecord(t, f.last(t, "password.change"), with(self, "password.change", nil))
-		if err := f.svc.ChangePassword(own, authz.Staff, f.plain.ID, "another long passphrase", "short"); err == nil {
+		if err := f.svc.ChangePassword(own, sess.Token, "another long passphrase", "short"); err == nil {
 			t.Fatal("a password the policy refuses was set")
 		}
 		if n := len(f.events(t, "password.change")); n != 2 {
@@ -345,7 +355,7 @@ func (r *switchRecorder) AppendTx(ctx context.Context, tx *store.Tx, e audit.Eve
 func TestNothingHappensThatCannotBeRecorded(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		rec := &switchRecorder{l: mustLedger(t, db)}
-		f := newFixture(t, db, Options{Recorder: rec, LockoutThreshold: 1})
+		f := newFixture(t, db, Options{Recorder: rec, SlowAfter: 1})
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {
 			t.Fatal(err)
@@ -388,15 +398,6 @@ func TestNothingHappensThatCannotBeRecorded(t *testing.T) {
 		}
 		if readHash() != password {
 			t.Error("the password changed unrecorded")
-		}
-		// The failed attempt's lock (threshold 1) rolled back with its
-		// record: nothing is locked that the ledger does not say is.
-		var locked int
-		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM credentials WHERE locked_until IS NOT NULL`).Scan(&locked); err != nil {
-			t.Fatal(err)
-		}
-		if locked != 0 {
-			t.Errorf("%d accounts locked unrecorded", locked)
 		}
 
 		// A service given no recorder lets no one in.

@@ -1,8 +1,10 @@
 // Package auth signs people in: staff to the console and the API, citizens
 // to the portal. It keeps their credentials (argon2id password hashes and
-// TOTP second factors, sealed at rest) and their sessions, limits password
-// guessing per account and per address, and offers an optional OpenID
-// Connect sign-in through the ministry's identity provider.
+// TOTP second factors, sealed at rest) and their sessions, slows password
+// guessing per account and address without ever locking an account, lets
+// citizens register and recover their passwords by mailed links, and
+// offers an optional OpenID Connect sign-in through the ministry's
+// identity provider.
 //
 // Who the people are is internal/identity's business, reached through the
 // Directory interface; what they may do is internal/authz's.
@@ -63,9 +65,11 @@ type Session struct {
 	ExpiresAt time.Time
 	// Stage is StageFull, or the sign-in step the session is limited to.
 	Stage string
-	// CSRF is the anti-forgery token the browser carries from sign-in on:
-	// the sign-in pages set it as web.CSRFCookie, so a token planted in
-	// the browser before sign-in does not outlive it.
+	// CSRF is the anti-forgery token bound to the session: every unsafe
+	// request the session makes must carry it (web.Principal.CSRF), so a
+	// token planted in the browser before sign-in, or one of another
+	// session, is refused. The sign-in pages also set it as
+	// web.CSRFCookie.
 	CSRF string
 }
 

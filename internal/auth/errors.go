@@ -69,10 +69,11 @@ var (
 		"signing in through the identity provider did not complete; start again")
 )
 
-// lockedError reports an account locked after repeated failures until t.
-func lockedError(t time.Time) error {
-	e := newAuthError(errs.ErrRateLimited, "locked", "auth.error.locked", "",
-		fmt.Sprintf("too many failed sign-ins; the account is locked until %s", t.UTC().Format(time.RFC3339)))
+// slowedError reports an address that failed too often at one account,
+// which may try that account again at t.
+func slowedError(t time.Time) error {
+	e := newAuthError(errs.ErrRateLimited, "too_many_attempts", "auth.error.slowed", "",
+		fmt.Sprintf("too many failed sign-ins to this account from your address; try again after %s", t.UTC().Format(time.RFC3339)))
 	e.retry = t
 	return e
 }

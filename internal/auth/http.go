@@ -34,7 +34,7 @@ func (s *Service) Principal(r *http.Request) (web.Principal, error) {
 		if err != nil {
 			return web.Principal{}, err
 		}
-		p.Bearer = true
+		p.Bearer, p.CSRF = true, ""
 		return p, nil
 	}
 	c, err := r.Cookie(SessionCookie)
@@ -112,11 +112,17 @@ func NewHandler(s *Service, shell *web.Shell, oidc *OIDC) (*Handler, error) {
 // through sign-in (a forced password change).
 var citizenStep = web.Access{Who: authz.Citizen, AnyStage: true}
 
+// accountStep is the access of an API route for whoever holds a session,
+// staff or citizen, also part-way through sign-in: signing out and
+// changing one's own password.
+var accountStep = web.Access{Who: authz.Staff, Citizens: true, AnyStage: true}
+
 // Register adds the sign-in routes to rt and the console's "Account"
 // navigation item.
 func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/auth/login", web.Public, h.apiLogin)
-	rt.HandleFunc("POST /api/v1/auth/logout", web.SignInStep, h.apiLogout)
+	rt.HandleFunc("POST /api/v1/auth/logout", accountStep, h.apiLogout)
+	rt.HandleFunc("POST /api/v1/auth/password", accountStep, h.apiChangePassword)
 	rt.HandleFunc("GET /api/v1/auth/me", web.SignInStep, h.apiMe)
 	rt.HandleFunc("POST /api/v1/auth/totp/enrolment", web.SignInStep, h.apiStartEnrolment)
 	rt.HandleFunc("POST /api/v1/auth/totp/confirm", web.SignInStep, h.apiConfirmTOTP)
@@ -140,6 +146,12 @@ func (h *Handler) Register(rt *web.Router) {
 
 	rt.HandleFunc("GET /account/register", web.Public, h.registerPage)
 	rt.HandleFunc("POST /account/register", web.Public, h.register)
+	rt.HandleFunc("GET /account/verify", web.Public, h.confirmEmailPage)
+	rt.HandleFunc("POST /account/verify", web.Public, h.confirmEmail)
+	rt.HandleFunc("GET /account/reset", web.Public, h.resetPage)
+	rt.HandleFunc("POST /account/reset", web.Public, h.requestReset)
+	rt.HandleFunc("GET /account/reset/confirm", web.Public, h.resetConfirmPage)
+	rt.HandleFunc("POST /account/reset/confirm", web.Public, h.resetPassword)
 	rt.HandleFunc("GET /account/login", web.Public, h.portalLoginPage)
 	rt.HandleFunc("POST /account/login", web.Public, h.portalLogin)
 	rt.HandleFunc("POST /account/logout", web.Public, h.logout("/"))
@@ -226,6 +238,27 @@ func (h *Handler) apiLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	if !web.PrincipalFrom(r.Context()).Bearer {
 		clearSessionCookie(w, r)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// passwordBody is the body of POST /api/v1/auth/password.
+type passwordBody struct {
+	CurrentPassword string `json:"current_password"`
+	Password        string `json:"password"`
+}
+
+// apiChangePassword changes the caller's own password. The caller's token
+// or session goes on; every other session and token of the account ends.
+func (h *Handler) apiChangePassword(w http.ResponseWriter, r *http.Request) {
+	var body passwordBody
+	if err := web.DecodeJSON(r, &body); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := h.svc.ChangePassword(r.Context(), requestToken(r), body.CurrentPassword, body.Password); err != nil {
+		h.apiError(w, r, err)
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

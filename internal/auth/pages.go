@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -421,11 +420,10 @@ func (h *Handler) passwordPage(w http.ResponseWriter, r *http.Request) { h.rende
 
 // changePassword replaces the signed-in person's password.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request) {
-	s := web.SubjectFrom(r.Context())
 	password := r.PostFormValue("password")
 	err := fieldError("confirm_password", "auth.error.confirm", "does not match the new password")
 	if password == r.PostFormValue("confirm_password") {
-		err = h.svc.ChangePassword(r.Context(), s.Kind, s.ID, r.PostFormValue("current_password"), password)
+		err = h.svc.ChangePassword(r.Context(), requestToken(r), r.PostFormValue("current_password"), password)
 	}
 	if err != nil {
 		h.renderPassword(w, r, err)
@@ -533,25 +531,23 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 	h.renderRegister(w, r, nil)
 }
 
-// register opens a portal account and signs the citizen in.
+// register checks the form and mails the address a link to confirm it
+// (or, when it has an account, a notice saying so), then says so in
+// words that are the same either way.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	if password != r.PostFormValue("confirm_password") {
 		h.renderRegister(w, r, fieldError("confirm_password", "auth.error.confirm", "does not match the password"))
 		return
 	}
-	c, err := h.svc.RegisterCitizen(r.Context(), r.PostFormValue("email"), r.PostFormValue("full_name"), r.PostFormValue("phone"), password)
+	lang := web.LangFrom(r.Context())
+	err := h.svc.RegisterCitizen(r.Context(), Registration{Email: r.PostFormValue("email"), FullName: r.PostFormValue("full_name"),
+		Phone: r.PostFormValue("phone"), Password: password, Lang: lang, Address: web.ClientAddr(r)})
 	if err != nil {
 		h.renderRegister(w, r, err)
 		return
 	}
-	sess, err := h.svc.openSession(r.Context(), citizenPrincipal(c), StageFull, methodPassword, web.ClientAddr(r), r.UserAgent(), h.svc.clock())
-	if err != nil {
-		web.Error(w, r, fmt.Errorf("sign in after registering: %w", err))
-		return
-	}
-	setSessionCookies(w, r, sess)
-	http.Redirect(w, r, "/account/", http.StatusSeeOther)
+	h.notice(w, r, "auth.register.sent_title", noticeView{Text: i18n.T(lang, "auth.register.sent", r.PostFormValue("email"))})
 }
 
 func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause error) {

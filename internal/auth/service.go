@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -37,16 +37,19 @@ var (
 	DefaultCitizenSession = SessionTTL{Absolute: 24 * time.Hour, Idle: 24 * time.Hour}
 )
 
-// Default limits on guessing.
+// Default limits on guessing (see Options).
 const (
-	DefaultLockoutThreshold = 5
-	DefaultLockoutDuration  = 15 * time.Minute
-	// MaxLockout caps the doubling lockout.
-	MaxLockout           = 24 * time.Hour
-	DefaultAddressLimit  = 30
-	DefaultAddressWindow = 15 * time.Minute
-	// addressMemory bounds the addresses the limiter remembers.
-	addressMemory = 100_000
+	DefaultSlowAfter = 5
+	DefaultSlowDelay = time.Minute
+	// MaxSlowDelay caps the doubling wait of one account at one address.
+	MaxSlowDelay          = 15 * time.Minute
+	DefaultAddressLimit   = 30
+	DefaultAddressWindow  = 15 * time.Minute
+	DefaultAlertAddresses = 10
+	DefaultAlertWindow    = time.Hour
+	// limiterMemory bounds the addresses, pairs and accounts each limit
+	// remembers.
+	limiterMemory = 100_000
 	// touchInterval is how stale a session's last use may be recorded, so
 	// that an active session costs at most one write a minute.
 	touchInterval = time.Minute
@@ -62,18 +65,28 @@ type Options struct {
 	// StaffSession and CitizenSession limit sessions; zero fields take
 	// those of DefaultStaffSession and DefaultCitizenSession.
 	StaffSession, CitizenSession SessionTTL
-	// LockoutThreshold is how many failed sign-ins in a row lock an
-	// account. If zero, DefaultLockoutThreshold.
-	LockoutThreshold int
-	// LockoutDuration is how long the first lock lasts; each further lock
-	// without a successful sign-in between lasts twice as long as the one
-	// before, up to MaxLockout. If zero, DefaultLockoutDuration.
-	LockoutDuration time.Duration
+	// SlowAfter is how many failed sign-ins in a row to one account from
+	// one client address go at full speed. After them that address must
+	// wait before trying that account again: SlowDelay after the first
+	// further failure, twice as long after each one after it, up to
+	// MaxSlowDelay. No account is ever locked, so its owner signs in from
+	// another address however hard someone guesses. If zero,
+	// DefaultSlowAfter and DefaultSlowDelay.
+	SlowAfter int
+	SlowDelay time.Duration
 	// AddressLimit is how many failed sign-ins one client address may
-	// make per AddressWindow. If zero, DefaultAddressLimit and
-	// DefaultAddressWindow.
+	// make per AddressWindow, across accounts. If zero,
+	// DefaultAddressLimit and DefaultAddressWindow.
 	AddressLimit  int
 	AddressWindow time.Duration
+	// AlertAddresses is how many different addresses failing to sign in
+	// to one account within AlertWindow raise an alert: a "login.alert"
+	// event in the audit ledger and a warning in the log. If zero,
+	// DefaultAlertAddresses and DefaultAlertWindow.
+	AlertAddresses int
+	AlertWindow    time.Duration
+	// Log receives the alerts. If nil, slog.Default().
+	Log *slog.Logger
 	// Recorder records every sign-in, refused sign-in and credential
 	// change in the audit ledger before it is reported done (DESIGN.md
 	// §6); the application passes the *audit.Ledger. If nil, every one of
@@ -93,9 +106,16 @@ type Service struct {
 	params    Params
 	staffTTL  SessionTTL
 	citTTL    SessionTTL
-	lockAfter int
-	lockFor   time.Duration
+	log       *slog.Logger
 	addresses *addressLimiter
+	pairs     *pairLimiter
+	spray     *sprayWatch
+	// mailer and linkBase are set by SetMailer; mailsFrom and mailsTo
+	// count the mails sent per client address and per recipient.
+	mailer    Mailer
+	linkBase  func() string
+	mailsFrom *addressLimiter
+	mailsTo   *addressLimiter
 	// hashSlots bounds the argon2id hashes running at once: each holds
 	// Params.Memory, so a flood of sign-ins must queue, not exhaust memory.
 	hashSlots chan struct{}
@@ -108,8 +128,7 @@ type Service struct {
 // people in dir, and TOTP secrets sealed by sealer under SealPurpose.
 func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
 	s := &Service{db: db, dir: dir, sealer: sealer, rec: opts.Recorder, now: opts.Now, params: opts.Params,
-		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession,
-		lockAfter: opts.LockoutThreshold, lockFor: opts.LockoutDuration,
+		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession, log: opts.Log,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if s.now == nil {
 		s.now = time.Now
@@ -119,21 +138,26 @@ func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
 	}
 	s.staffTTL = withDefaults(s.staffTTL, DefaultStaffSession)
 	s.citTTL = withDefaults(s.citTTL, DefaultCitizenSession)
-	if s.lockAfter <= 0 {
-		s.lockAfter = DefaultLockoutThreshold
+	if s.log == nil {
+		s.log = slog.Default()
 	}
-	if s.lockFor <= 0 {
-		s.lockFor = DefaultLockoutDuration
-	}
-	limit, window := opts.AddressLimit, opts.AddressWindow
-	if limit <= 0 {
-		limit = DefaultAddressLimit
-	}
-	if window <= 0 {
-		window = DefaultAddressWindow
-	}
-	s.addresses = newAddressLimiter(limit, window, addressMemory)
+	s.addresses = newAddressLimiter(orDefault(opts.AddressLimit, DefaultAddressLimit),
+		orDefault(opts.AddressWindow, DefaultAddressWindow), limiterMemory)
+	s.pairs = newPairLimiter(orDefault(opts.SlowAfter, DefaultSlowAfter), orDefault(opts.SlowDelay, DefaultSlowDelay),
+		MaxSlowDelay, limiterMemory)
+	s.spray = newSprayWatch(orDefault(opts.AlertAddresses, DefaultAlertAddresses),
+		orDefault(opts.AlertWindow, DefaultAlertWindow), limiterMemory)
+	s.mailsFrom = newAddressLimiter(mailsPerClient, mailWindow, limiterMemory)
+	s.mailsTo = newAddressLimiter(mailsPerRecipient, mailWindow, limiterMemory)
 	return s
+}
+
+// orDefault returns v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func withDefaults(t, def SessionTTL) SessionTTL {
@@ -209,7 +233,8 @@ type LoginRequest struct {
 	// second factor enrolled.
 	TOTP string
 	// Address is the client's IP address, for the per-address limit; an
-	// empty one escapes that limit (but not the account lockout).
+	// empty one escapes that limit (but not the slowing of guesses at
+	// one account, where no address counts as one address).
 	Address   string
 	UserAgent string
 	// Level is the level the session is to work at (authz.Subject.Session),
@@ -223,24 +248,30 @@ type LoginRequest struct {
 // cleared staff without a second factor, and StageFull otherwise.
 //
 // An unknown account and a wrong password get the same error and take the
-// same time. A locked account is refused before its password is checked,
-// so guessing gains nothing while the lock lasts.
+// same time. Guessing is slowed, never locked out: after SlowAfter
+// failures in a row from one address to one name, that address waits
+// before its next try at that name, refused without its password being
+// checked; an address that failed AddressLimit times across accounts
+// waits for the rest of its window. The owner at another address signs in
+// meanwhile.
 //
 // Login returns an errs.ErrUnauthenticated error for wrong credentials, a
 // missing second-factor code (code "totp_required") or a wrong one;
 // errs.ErrForbidden for a disabled account (told only to whoever gave its
 // password); errs.ErrInvalid (code level_above_clearance) for a working
 // level above the clearance (told only to whoever gave the password and
-// code); and errs.ErrRateLimited, saying when to retry, for a locked
-// account or an address that failed too often. Wrong passwords and codes
-// count towards the account's lockout and the address's limit.
+// code, and not counted as a failure: the credentials were right); and
+// errs.ErrRateLimited ("too_many_attempts"), saying when to retry, for an
+// address that must wait. Wrong passwords and codes count towards the
+// limits.
 //
 // The audit ledger records the sign-in ("login", outcome ok, by the
 // account) or its refusal (outcome failed, the refusal's code as the
 // reason, by the system actor "auth"; an attempt on no account carries the
-// name given as the "username" attribute), an account locked
-// ("login.lockout") and an address blocked ("login.throttle"). Attempts
-// from an address already blocked are refused unrecorded: its block is on
+// name given as the "username" attribute), an address slowed at an
+// account ("login.slowdown"), an address blocked ("login.throttle") and an
+// account failing from many addresses ("login.alert", also logged as a
+// warning). Attempts that must wait are refused unrecorded: the wait is on
 // record, and recording each would let anyone fill the append-only ledger
 // at no cost. When the ledger cannot record, Login fails.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) {
@@ -252,22 +283,60 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) 
 	if until, blocked := s.addresses.blocked(req.Address, now); blocked {
 		return Session{}, throttledError(until)
 	}
+	pair := pairKey(kind, req.Username, req.Address)
+	if until, blocked := s.pairs.blocked(pair, now); blocked {
+		return Session{}, slowedError(until)
+	}
 	sess, p, err := s.login(ctx, kind, req, now)
 	var ae *authError
 	if !errors.As(err, &ae) {
+		if err == nil {
+			s.pairs.forget(pair)
+		}
 		return sess, err
 	}
-	if ae != errTOTPRequired && ae != errDisabled {
-		if until, blocked := s.addresses.fail(req.Address, now); blocked {
-			e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
-			e.Attrs = map[string]string{"address": audit.AttrValue(req.Address), "until": until.UTC().Format(time.RFC3339)}
-			if err := s.record(ctx, e); err != nil {
-				return Session{}, err
-			}
+	a := attempt{account: p, username: req.Username, address: req.Address, method: methodPassword}
+	if ae != errTOTPRequired && ae != errDisabled && ae != errLevelAboveClearance {
+		err = s.failed(ctx, a, pair, err, now)
+	}
+	return Session{}, s.refused(ctx, a.event(ctx), err)
+}
+
+// failed counts the failed attempt a, whose pair key is pair, towards the
+// limits: its address's, its pair's, and the alert on its account. It
+// records what the failure sets off, and returns cause, or the wait when
+// this failure started one (or the error of recording).
+func (s *Service) failed(ctx context.Context, a attempt, pair string, cause error, now time.Time) error {
+	if until, blocked := s.addresses.fail(a.address, now); blocked {
+		e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
+		e.Attrs = map[string]string{"address": audit.AttrValue(a.address), "until": until.UTC().Format(time.RFC3339)}
+		if err := s.record(ctx, e); err != nil {
+			return err
 		}
 	}
-	a := attempt{account: p, username: req.Username, address: req.Address, method: methodPassword}
-	return Session{}, s.refused(ctx, a.event(ctx), err)
+	kind, _ := kindName(a.account.kind)
+	if a.account.id != 0 && s.spray.fail(kind+":"+strconv.FormatInt(a.account.id, 10), a.address, now) {
+		e := accountEvent(ctx, sysAuth, 0, actAlert, kind, a.account.id)
+		e.Reason = "failed sign-ins from many addresses"
+		e.Attrs = map[string]string{"addresses": strconv.Itoa(s.spray.addresses), "within": s.spray.window.String()}
+		s.log.WarnContext(ctx, "auth: failed sign-ins to one account from many addresses; it may be under attack",
+			"account", kind+" "+strconv.FormatInt(a.account.id, 10), "addresses", s.spray.addresses, "within", s.spray.window.String())
+		if err := s.record(ctx, e); err != nil {
+			return err
+		}
+	}
+	until, fails, slowed := s.pairs.fail(pair, now)
+	if !slowed {
+		return cause
+	}
+	e := a.event(ctx)
+	e.Action, e.Outcome, e.Reason = actSlowdown, audit.OK, "too many failed sign-ins from one address"
+	delete(e.Attrs, "method")
+	e.Attrs["failures"], e.Attrs["until"] = strconv.Itoa(fails), until.UTC().Format(time.RFC3339)
+	if err := s.record(ctx, e); err != nil {
+		return err
+	}
+	return slowedError(until)
 }
 
 // login checks the attempt and opens the session. It returns the account
@@ -287,15 +356,12 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 	if err != nil {
 		return Session{}, p, fmt.Errorf("sign in: %w", err)
 	}
-	if cred.locked(now) {
-		return Session{}, p, lockedError(cred.lockedUntil)
-	}
 	ok, weak, err := s.verify(ctx, req.Password, cred.passwordHash)
 	if err != nil {
 		return Session{}, p, fmt.Errorf("sign in %s %d: %w", kind, p.id, err)
 	}
 	if !ok {
-		return Session{}, p, s.failure(ctx, cred, errWrongCredentials, now)
+		return Session{}, p, errWrongCredentials
 	}
 	if p.disabled {
 		return Session{}, p, errDisabled
@@ -311,14 +377,14 @@ func (s *Service) login(ctx context.Context, kind string, req LoginRequest, now 
 	if p, err = withWorkingLevel(p, req.Level); err != nil {
 		return Session{}, p, err
 	}
-	rehash := ""
 	if weak {
-		if rehash, err = s.hash(ctx, req.Password); err != nil {
+		rehash, err := s.hash(ctx, req.Password)
+		if err != nil {
 			return Session{}, p, err
 		}
-	}
-	if err := clearFailures(ctx, s.db, kind, p.id, rehash, now); err != nil {
-		return Session{}, p, err
+		if err := replaceHash(ctx, s.db, kind, p.id, rehash, now); err != nil {
+			return Session{}, p, err
+		}
 	}
 	stage := StageFull
 	switch {
@@ -348,8 +414,8 @@ func withWorkingLevel(p principal, level *authz.Level) (principal, error) {
 }
 
 // checkCode checks a sign-in's TOTP code against the account's enrolled
-// secret, claiming its time step so the code cannot be used again. A wrong
-// code counts as a failed sign-in.
+// secret, claiming its time step so the code cannot be used again. A
+// wrong code is errTOTPWrong, which the caller counts as a failure.
 func (s *Service) checkCode(ctx context.Context, cred credential, code string, now time.Time) error {
 	key, err := s.openSecret(ctx, cred)
 	if err != nil {
@@ -362,48 +428,9 @@ func (s *Service) checkCode(ctx context.Context, cred credential, code string, n
 		}
 	}
 	if !ok {
-		return s.failure(ctx, cred, errTOTPWrong, now)
+		return errTOTPWrong
 	}
 	return nil
-}
-
-// failure counts a failed sign-in of cred's account, locking it when the
-// count reaches a multiple of the threshold (and recording the lock in
-// the audit ledger with it), and returns the error to give: cause, or the
-// lock when this failure set it.
-func (s *Service) failure(ctx context.Context, cred credential, cause error, now time.Time) error {
-	var until time.Time
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		n, err := countFailure(ctx, tx, cred.kind, cred.id, now)
-		if err != nil || n%s.lockAfter != 0 {
-			return err
-		}
-		until = now.Add(s.lockDuration(n / s.lockAfter))
-		if err := lockUntil(ctx, tx, cred.kind, cred.id, until, now); err != nil {
-			return err
-		}
-		e := accountEvent(ctx, sysAuth, 0, actLockout, cred.kind, cred.id)
-		e.Reason = "too many failed sign-ins"
-		e.Attrs = map[string]string{"failures": strconv.Itoa(n), "until": until.UTC().Format(time.RFC3339)}
-		return s.recordTx(ctx, tx, e)
-	})
-	switch {
-	case err != nil:
-		return err
-	case until.IsZero():
-		return cause
-	}
-	return lockedError(until)
-}
-
-// lockDuration returns how long the nth lock in a row lasts: the first
-// LockoutDuration, each further one twice the one before, up to MaxLockout.
-func (s *Service) lockDuration(nth int) time.Duration {
-	d := s.lockFor
-	for i := 1; i < nth && d < MaxLockout; i++ {
-		d *= 2
-	}
-	return min(d, MaxLockout)
 }
 
 // The ways a session was opened, stored in sessions.method.
@@ -566,7 +593,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (web.Principal
 			return web.Principal{}, err
 		}
 	}
-	return web.Principal{Subject: p.subject, Username: p.username, Name: p.name, Stage: row.stage}, nil
+	return web.Principal{Subject: p.subject, Username: p.username, Name: p.name, Stage: row.stage, CSRF: row.csrf}, nil
 }
 
 // reissue replaces the session of token by a new one at the same stage
@@ -827,17 +854,18 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code, address st
 	if err != nil {
 		return err
 	}
-	refused := attempt{account: p, address: address, method: methodTOTP}.event(ctx)
-	if cred.locked(now) {
-		return s.refused(ctx, refused, lockedError(cred.lockedUntil))
+	a := attempt{account: p, address: address, method: methodTOTP}
+	pair := pairKey(row.kind, p.username, address)
+	if until, blocked := s.pairs.blocked(pair, now); blocked {
+		return s.refused(ctx, a.event(ctx), slowedError(until))
 	}
 	if err := s.checkCode(ctx, cred, code, now); err != nil {
-		return s.refused(ctx, refused, err)
+		if errors.Is(err, errTOTPWrong) {
+			err = s.failed(ctx, a, pair, err, now)
+		}
+		return s.refused(ctx, a.event(ctx), err)
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		if err := clearFailures(ctx, tx, row.kind, row.id, "", now); err != nil {
-			return err
-		}
 		if err := setSessionStage(ctx, tx, row.hash, StageFull); err != nil {
 			return err
 		}
@@ -845,24 +873,25 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code, address st
 	})
 }
 
-// ChangePassword replaces the password of kind/id after checking the
-// current one, and moves the account's sessions waiting at
-// StageChangePassword on to their next stage. A wrong current password is
-// an *errs.FieldError on "current_password" and counts as a failed
-// sign-in; a new password the policy refuses is one on "password" (see
-// CheckPassword). The audit ledger records the change, or its refusal for
-// a wrong current password or a locked account ("password.change", by
-// the account).
-func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, id int64, oldPassword, newPassword string) error {
-	k, err := kindName(kind)
+// ChangePassword replaces the password of the account signed in with
+// the session of token, after checking the current one, and ends every
+// other session and API token of the account: whoever else held one,
+// perhaps with the old password, is out. The session of token survives,
+// moved on from StageChangePassword to its next stage. A wrong current
+// password is an *errs.FieldError on "current_password" and counts as a
+// failed sign-in; a new password the policy refuses is one on "password"
+// (see CheckPassword); a dead session is errs.ErrUnauthenticated. The
+// audit ledger records the change, or its refusal for a wrong current
+// password or an address that must wait ("password.change", by the
+// account). The address the session signed in from counts as the
+// caller's for the limits on guessing.
+func (s *Service) ChangePassword(ctx context.Context, token, oldPassword, newPassword string) error {
+	now := s.clock()
+	row, p, err := s.session(ctx, token, now)
 	if err != nil {
 		return err
 	}
-	p, err := s.lookup(ctx, kind, id)
-	if err != nil {
-		return fmt.Errorf("change password: %w", err)
-	}
-	now := s.clock()
+	k, id := row.kind, row.id
 	e := byAccount(ctx, actPasswordChg, p)
 	wrong := fieldError("current_password", "auth.error.current_password", "is not your current password")
 	cred, err := getCredential(ctx, s.db, k, id)
@@ -872,15 +901,18 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 	if err != nil {
 		return err
 	}
-	if cred.locked(now) {
-		return s.refused(ctx, e, lockedError(cred.lockedUntil))
+	// The address the session signed in from stands for the caller's.
+	a := attempt{account: p, address: row.address, method: methodPassword}
+	pair := pairKey(k, p.username, row.address)
+	if until, blocked := s.pairs.blocked(pair, now); blocked {
+		return s.refused(ctx, e, slowedError(until))
 	}
 	ok, _, err := s.verify(ctx, oldPassword, cred.passwordHash)
 	if err != nil {
 		return fmt.Errorf("change password of %s %d: %w", k, id, err)
 	}
 	if !ok {
-		return s.refused(ctx, e, s.failure(ctx, cred, wrong, now))
+		return s.refused(ctx, e, s.failed(ctx, a, pair, wrong, now))
 	}
 	if oldPassword == newPassword {
 		return fieldError("password", "auth.password.same", "must differ from the current password")
@@ -900,7 +932,12 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 		if err := putPassword(ctx, tx, k, id, hash, false, now); err != nil {
 			return err
 		}
-		if err := advanceSessions(ctx, tx, k, id, StageChangePassword, next); err != nil {
+		if row.stage == StageChangePassword {
+			if err := setSessionStage(ctx, tx, row.hash, next); err != nil {
+				return err
+			}
+		}
+		if err := deleteOtherSessions(ctx, tx, k, id, row.hash); err != nil {
 			return err
 		}
 		return s.recordTx(ctx, tx, e)
@@ -909,7 +946,7 @@ func (s *Service) ChangePassword(ctx context.Context, kind authz.PrincipalKind, 
 
 // SetPassword sets the password of kind/id, as an administrator does, and
 // ends the account's sessions; with mustChange the person must choose a
-// new one at the next sign-in. It also lifts a lockout. The audit ledger
+// new one at the next sign-in. The audit ledger
 // records it ("password.set", by the origin's actor). A password the
 // policy refuses is an *errs.FieldError on "password"; an unknown account
 // is errs.ErrNotFound.
@@ -1045,31 +1082,4 @@ func (s *Service) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, 
 		}
 		return s.recordTx(ctx, tx, e)
 	})
-}
-
-// RegisterCitizen opens a portal account with a password. The password
-// policy applies (an *errs.FieldError on "password"); the directory's
-// checks of the other fields and its errs.ErrConflict for a registered
-// address pass through.
-func (s *Service) RegisterCitizen(ctx context.Context, email, fullName, phone, password string) (identity.Citizen, error) {
-	if err := CheckPassword(password, email); err != nil {
-		return identity.Citizen{}, fmt.Errorf("register: %w", err)
-	}
-	// Hash first: waiting for a hashing slot must not leave an account
-	// created without its password.
-	hash, err := s.hash(ctx, password)
-	if err != nil {
-		return identity.Citizen{}, err
-	}
-	c, err := s.dir.CreateCitizen(ctx, identity.NewCitizen{Email: email, FullName: fullName, Phone: phone})
-	if errors.Is(err, errs.ErrConflict) {
-		return identity.Citizen{}, errEmailTaken
-	}
-	if err != nil {
-		return identity.Citizen{}, fmt.Errorf("register: %w", err)
-	}
-	if err := putPassword(ctx, s.db, "citizen", c.ID, hash, false, s.clock()); err != nil {
-		return identity.Citizen{}, err
-	}
-	return c, nil
 }

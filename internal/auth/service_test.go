@@ -3,6 +3,8 @@ package auth
 import (
 	"bytes"
 	"errors"
+	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,7 +84,7 @@ func TestLoginRefusesUnknownAccountsAndWrongPasswordsAlike(t *testing.T) {
 func TestUnknownAccountCostsAPasswordVerification(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		// Parameters costly enough that a verification dominates a lookup.
-		f := newFixture(t, db, Options{Params: Params{Memory: 8 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, LockoutThreshold: 100})
+		f := newFixture(t, db, Options{Params: Params{Memory: 8 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, SlowAfter: 100})
 		timeIt := func(username string) time.Duration {
 			start := time.Now()
 			for range 5 {
@@ -126,63 +128,111 @@ func TestLoginRefusesDisabledAccountsAfterThePassword(t *testing.T) {
 	})
 }
 
-func TestLockoutAfterFailuresLiftsAfterItsDurationAndDoubles(t *testing.T) {
+func TestAnAttackerCannotLockTheOwnerOut(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
 		ctx := testCtx
-		wrong := func() error {
-			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"})
-			return err
-		}
-		for i := 1; i < DefaultLockoutThreshold; i++ {
-			if err := wrong(); code(err) != "wrong_credentials" {
+		attack := LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here", Address: "203.0.113.66"}
+		for i := 1; i < DefaultSlowAfter; i++ {
+			if _, err := f.svc.Login(ctx, attack); code(err) != "wrong_credentials" {
 				t.Fatalf("failure %d = %v", i, err)
 			}
 		}
-		err := wrong()
-		until, ok := retryAt(err)
-		if !errors.Is(err, errs.ErrRateLimited) || code(err) != "locked" || !ok || !until.Equal(f.clock.Now().Add(15*time.Minute)) {
-			t.Fatalf("5th failure = %v (retry %v); want locked for 15 minutes", err, until)
+		// The attacker keeps at it all day, trying whenever let.
+		tries := 0
+		for end := f.clock.Now().Add(24 * time.Hour); f.clock.Now().Before(end); {
+			_, err := f.svc.Login(ctx, attack)
+			until, ok := retryAt(err)
+			if !ok {
+				t.Fatalf("a failure past the allowance = %v; want too_many_attempts", err)
+			}
+			tries++
+			if d := until.Sub(f.clock.Now()); d > MaxSlowDelay {
+				t.Fatalf("a wait of %v; the longest is %v", d, MaxSlowDelay)
+			}
+			// While the attacker waits, the owner at another address signs in at once.
+			if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: "192.0.2.10"}); err != nil {
+				t.Fatalf("the owner is kept out by the attack: %v", err)
+			}
+			f.clock.Advance(until.Sub(f.clock.Now()))
 		}
-		// Locked: even the right password is refused, without being checked.
-		f.clock.Advance(15*time.Minute - time.Second)
-		if _, err := f.login("lan.nguyen", ""); code(err) != "locked" {
-			t.Fatalf("right password while locked = %v; want locked", err)
+		if tries > 24*4+5 {
+			t.Fatalf("%d tries in a day from one address; the waits should allow about %d", tries, 24*4)
 		}
-		f.clock.Advance(time.Second)
-		if _, err := f.login("lan.nguyen", ""); err != nil {
-			t.Fatalf("right password after the lock = %v", err)
-		}
-		// A success forgets the failures: five more to lock again, for 15 minutes.
-		for i := 1; i < DefaultLockoutThreshold; i++ {
-			wrong()
-		}
-		if _, ok := retryAt(wrong()); !ok {
-			t.Fatal("not locked again after five more failures")
-		}
-		// Without a success between, each further lock doubles.
-		f.clock.Advance(15 * time.Minute)
-		for i := 1; i < DefaultLockoutThreshold; i++ {
-			wrong()
-		}
-		if until, _ := retryAt(wrong()); !until.Equal(f.clock.Now().Add(30 * time.Minute)) {
-			t.Fatalf("second lock in a row until %v; want 30 minutes", until)
+		// While waiting, even the right password is refused at that address.
+		f.svc.Login(ctx, attack)
+		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: "203.0.113.66"}); code(err) != "too_many_attempts" {
+			t.Fatalf("the right password from the waiting address = %v", err)
 		}
 	})
 }
 
-func TestLockDurationDoublesUpToADay(t *testing.T) {
-	s := New(nil, nil, nil, Options{})
-	for nth, want := range map[int]time.Duration{1: 15 * time.Minute, 2: 30 * time.Minute, 3: time.Hour, 7: 16 * time.Hour, 8: 24 * time.Hour, 1000: 24 * time.Hour} {
-		if got := s.lockDuration(nth); got != want {
-			t.Errorf("lock %d lasts %v; want %v", nth, got, want)
+func TestGuessesAtOneAccountFromOneAddressWaitLongerAndLonger(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{})
+		ctx := testCtx
+		wrong := func(name string) error {
+			_, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: name, Password: "wrong password here", Address: "203.0.113.9"})
+			return err
 		}
-	}
+		// An account and a name no account has wait alike, so the waits
+		// tell nothing about which accounts exist.
+		for _, name := range []string{"lan.nguyen", "nobody.here"} {
+			for i := 1; i < DefaultSlowAfter; i++ {
+				if err := wrong(name); code(err) != "wrong_credentials" {
+					t.Fatalf("%s: failure %d = %v", name, i, err)
+				}
+			}
+			for _, d := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute} {
+				err := wrong(name)
+				until, ok := retryAt(err)
+				if !errors.Is(err, errs.ErrRateLimited) || code(err) != "too_many_attempts" || !ok || !until.Equal(f.clock.Now().Add(d)) {
+					t.Fatalf("%s: failure = %v (retry %v); want a wait of %v", name, err, until, d)
+				}
+				f.clock.Advance(d)
+			}
+		}
+		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: "203.0.113.9"}); err != nil {
+			t.Fatalf("right password after the wait = %v", err)
+		}
+		// A success forgets the failures: the allowance is whole again.
+		for i := 1; i < DefaultSlowAfter; i++ {
+			if err := wrong("lan.nguyen"); code(err) != "wrong_credentials" {
+				t.Fatalf("failure %d after a success = %v", i, err)
+			}
+		}
+	})
+}
+
+func TestManyAddressesFailingAtOneAccountRaiseAnAlert(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		var logged bytes.Buffer
+		f := newFixture(t, db, Options{AlertAddresses: 3, Log: slog.New(slog.NewTextHandler(&logged, nil))})
+		for i := range 5 {
+			addr := "198.51.100." + strconv.Itoa(i%4)
+			f.svc.Login(requestCtx("req-"+strconv.Itoa(i)), LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here", Address: addr})
+		}
+		f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: "nobody.here", Password: "wrong password here", Address: "198.51.100.9"})
+		alerts := f.events(t, "login.alert")
+		if len(alerts) != 1 {
+			t.Fatalf("%d alerts; want one, at the third address", len(alerts))
+		}
+		wantRecord(t, alerts[0], audit.Event{Actor: audit.System("auth"), Action: "login.alert", ResourceType: "staff", ResourceID: staffRes(f.plain),
+			Outcome: audit.OK, Reason: "failed sign-ins from many addresses", RequestID: "req-2",
+			Attrs: map[string]string{"addresses": "3", "within": "1h0m0s"}})
+		if n := strings.Count(logged.String(), "level=WARN"); n != 1 || !strings.Contains(logged.String(), `account="staff `+staffRes(f.plain)+`"`) {
+			t.Fatalf("%d warnings logged; want one naming the account:\n%s", n, logged.String())
+		}
+		// The owner is not slowed by it.
+		if _, err := f.svc.Login(testCtx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: testPassword, Address: "192.0.2.10"}); err != nil {
+			t.Fatalf("the owner after the alert: %v", err)
+		}
+	})
 }
 
 func TestAddressLimitAcrossAccounts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{AddressLimit: 4, LockoutThreshold: 100})
+		f := newFixture(t, db, Options{AddressLimit: 4, SlowAfter: 100})
 		ctx := testCtx
 		names := []string{"lan.nguyen", "minh.tran", "nobody.here", "lan.nguyen"}
 		for _, name := range names {
@@ -276,9 +326,9 @@ func TestSignInWithTOTPRequiresAFreshCode(t *testing.T) {
 	})
 }
 
-func TestWrongTOTPCodesCountTowardsTheLockout(t *testing.T) {
+func TestWrongTOTPCodesCountTowardsTheWait(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{LockoutThreshold: 3})
+		f := newFixture(t, db, Options{SlowAfter: 3})
 		secret := f.enroll(t, f.cleared)
 		key, _ := totpEncoding.DecodeString(secret)
 		wrong := hotp(key, uint64(totpStep(f.clock.Now()))+5, totpDigits)
@@ -287,8 +337,8 @@ func TestWrongTOTPCodesCountTowardsTheLockout(t *testing.T) {
 				t.Fatalf("wrong code %d = %v", i, err)
 			}
 		}
-		if _, err := f.login("minh.tran", wrong); code(err) != "locked" {
-			t.Fatalf("third wrong code = %v; want locked", err)
+		if _, err := f.login("minh.tran", wrong); code(err) != "too_many_attempts" {
+			t.Fatalf("third wrong code = %v; want too_many_attempts", err)
 		}
 	})
 }
@@ -321,11 +371,11 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 			{otp, otp, "password"},
 			{otp, "short", "password"},
 		} {
-			if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, tc.old, tc.new); !errors.As(err, &fe) || fe.Field != tc.field {
+			if err := f.svc.ChangePassword(ctx, sess.Token, tc.old, tc.new); !errors.As(err, &fe) || fe.Field != tc.field {
 				t.Errorf("ChangePassword(%q, %q) = %v; want a FieldError on %s", tc.old, tc.new, err, tc.field)
 			}
 		}
-		if err := f.svc.ChangePassword(ctx, authz.Staff, f.plain.ID, otp, "a brand new passphrase"); err != nil {
+		if err := f.svc.ChangePassword(ctx, sess.Token, otp, "a brand new passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if p, err := f.svc.Authenticate(ctx, sess.Token); err != nil || p.Stage != StageFull {
@@ -349,7 +399,7 @@ func TestOneTimePasswordForClearedStaffLeadsToEnrolment(t *testing.T) {
 		if err != nil || sess.Stage != StageChangePassword {
 			t.Fatalf("%+v, %v", sess, err)
 		}
-		if err := f.svc.ChangePassword(ctx, authz.Staff, f.cleared.ID, otp, "a brand new passphrase"); err != nil {
+		if err := f.svc.ChangePassword(ctx, sess.Token, otp, "a brand new passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Stage != StageEnrollTOTP {
@@ -549,44 +599,10 @@ func TestWeakHashIsReplacedAtSignIn(t *testing.T) {
 	})
 }
 
-func TestRegisterCitizen(t *testing.T) {
+func TestSetPasswordAppliesThePolicy(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
 		ctx := testCtx
-		var fe *errs.FieldError
-		if _, err := f.svc.RegisterCitizen(ctx, "an.pham@example.com", "Phạm An", "", "an.pham is great"); !errors.As(err, &fe) || fe.Field != "password" {
-			t.Fatalf("a password holding the e-mail name = %v; want a FieldError on password", err)
-		}
-		if _, err := f.dir.CitizenByEmail(ctx, "an.pham@example.com"); !errors.Is(err, errs.ErrNotFound) {
-			t.Fatalf("a refused registration created the account: %v", err)
-		}
-		if _, err := f.svc.RegisterCitizen(ctx, "not an address", "Phạm An", "", "a fine passphrase"); !errors.As(err, &fe) || fe.Field != "email" {
-			t.Fatalf("a malformed address = %v; want a FieldError on email", err)
-		}
-		if _, err := f.svc.RegisterCitizen(ctx, "HOA.LE@example.com", "Lê Hoa", "", "a fine passphrase"); !errors.Is(err, errs.ErrConflict) || code(err) != "email_taken" {
-			t.Fatalf("a registered address = %v; want email_taken", err)
-		}
-		c, err := f.svc.RegisterCitizen(ctx, "An.Pham@example.com", "Phạm An", "+84 912 345 678", "a fine passphrase")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Citizen, Username: "an.pham@example.com", Password: "a fine passphrase"})
-		if err != nil || sess.Stage != StageFull {
-			t.Fatalf("sign-in after registering = %+v, %v", sess, err)
-		}
-		if p, _ := f.svc.Authenticate(ctx, sess.Token); p.Subject != c.Subject() {
-			t.Fatalf("principal %+v; want citizen %d", p.Subject, c.ID)
-		}
-	})
-}
-
-func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		f := newFixture(t, db, Options{LockoutThreshold: 1})
-		ctx := testCtx
-		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "wrong password here"}); code(err) != "locked" {
-			t.Fatalf("%v", err)
-		}
 		var fe *errs.FieldError
 		if err := f.svc.SetPassword(ctx, authz.Staff, f.plain.ID, "password1234", false); !errors.As(err, &fe) {
 			t.Fatalf("a common password was set: %v", err)
@@ -598,7 +614,7 @@ func TestSetPasswordAppliesThePolicyAndLiftsTheLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Login(ctx, LoginRequest{Kind: authz.Staff, Username: "lan.nguyen", Password: "a fine passphrase"}); err != nil {
-			t.Fatalf("still locked after an administrator set the password: %v", err)
+			t.Fatalf("sign-in with the password an administrator set: %v", err)
 		}
 	})
 }

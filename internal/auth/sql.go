@@ -21,36 +21,27 @@ type credential struct {
 	totpSecret   []byte // sealed; nil until enrolment starts
 	totpEnabled  bool
 	totpLastStep int64
-	failedLogins int
-	lockedUntil  time.Time // zero: not locked
 }
-
-// locked reports whether the account is locked at now.
-func (c credential) locked(now time.Time) bool { return now.Before(c.lockedUntil) }
 
 // getCredential returns the credentials of kind/id, or an error wrapping
 // errs.ErrNotFound when the account has none.
 func getCredential(ctx context.Context, q store.Queryer, kind string, id int64) (credential, error) {
 	c := credential{kind: kind, id: id}
-	var locked sql.NullTime
 	err := q.QueryRowContext(ctx, q.Rebind(`SELECT password_hash, must_change_password, totp_secret, totp_enabled,
-		totp_last_step, failed_logins, locked_until FROM credentials WHERE principal_kind = ? AND principal_id = ?`), kind, id).
-		Scan(&c.passwordHash, &c.mustChange, &c.totpSecret, &c.totpEnabled, &c.totpLastStep, &c.failedLogins, &locked)
+		totp_last_step FROM credentials WHERE principal_kind = ? AND principal_id = ?`), kind, id).
+		Scan(&c.passwordHash, &c.mustChange, &c.totpSecret, &c.totpEnabled, &c.totpLastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("credentials of %s %d: %w", kind, id, errs.ErrNotFound)
 	}
 	if err != nil {
 		return c, fmt.Errorf("read credentials of %s %d: %w", kind, id, err)
 	}
-	if locked.Valid {
-		c.lockedUntil = locked.Time.UTC()
-	}
 	return c, nil
 }
 
 // putPassword stores a password hash for kind/id, creating the row if
-// needed, and clears failed sign-ins and any lock: a password set anew
-// starts the account afresh.
+// needed. It also zeroes failed_logins and locked_until, left from the
+// account lockout that the in-memory slowing of guesses replaced.
 func putPassword(ctx context.Context, q store.Queryer, kind string, id int64, hash string, mustChange bool, now time.Time) error {
 	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO credentials (principal_kind, principal_id, password_hash,
 		must_change_password, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -127,36 +118,13 @@ func claimTOTPStep(ctx context.Context, q store.Queryer, kind string, id int64, 
 	return n == 1, nil
 }
 
-// countFailure adds one failed sign-in to kind/id and returns the count,
-// atomically, so concurrent guesses are all counted.
-func countFailure(ctx context.Context, q store.Queryer, kind string, id int64, now time.Time) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = failed_logins + 1, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ? RETURNING failed_logins`), now, kind, id).Scan(&n)
+// replaceHash stores hash, made with the current parameters, in place of
+// kind/id's password hash after a sign-in with a weaker one.
+func replaceHash(ctx context.Context, q store.Queryer, kind string, id int64, hash string, now time.Time) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET password_hash = ?, updated_at = ?
+		WHERE principal_kind = ? AND principal_id = ?`), hash, now, kind, id)
 	if err != nil {
-		return 0, fmt.Errorf("count failed sign-in of %s %d: %w", kind, id, err)
-	}
-	return n, nil
-}
-
-// lockUntil locks kind/id until t.
-func lockUntil(ctx context.Context, q store.Queryer, kind string, id int64, t, now time.Time) error {
-	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET locked_until = ?, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ?`), t, now, kind, id)
-	if err != nil {
-		return fmt.Errorf("lock %s %d: %w", kind, id, err)
-	}
-	return nil
-}
-
-// clearFailures forgets kind/id's failed sign-ins after a successful one,
-// and stores rehash in place of the password hash when it is not empty.
-func clearFailures(ctx context.Context, q store.Queryer, kind string, id int64, rehash string, now time.Time) error {
-	_, err := q.ExecContext(ctx, q.Rebind(`UPDATE credentials SET failed_logins = 0, locked_until = NULL,
-		password_hash = CASE WHEN ? = '' THEN password_hash ELSE ? END, updated_at = ?
-		WHERE principal_kind = ? AND principal_id = ?`), rehash, rehash, now, kind, id)
-	if err != nil {
-		return fmt.Errorf("record sign-in of %s %d: %w", kind, id, err)
+		return fmt.Errorf("store the stronger password hash of %s %d: %w", kind, id, err)
 	}
 	return nil
 }
@@ -248,6 +216,17 @@ func deleteSessions(ctx context.Context, q store.Queryer, kind string, id int64)
 	return nil
 }
 
+// deleteOtherSessions ends every session of kind/id but the one whose
+// token hashes to keep.
+func deleteOtherSessions(ctx context.Context, q store.Queryer, kind string, id int64, keep string) error {
+	_, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM sessions WHERE principal_kind = ? AND principal_id = ? AND token_hash <> ?`),
+		kind, id, keep)
+	if err != nil {
+		return fmt.Errorf("end other sessions of %s %d: %w", kind, id, err)
+	}
+	return nil
+}
+
 // advanceSessions moves kind/id's sessions at stage from to stage to.
 func advanceSessions(ctx context.Context, q store.Queryer, kind string, id int64, from, to string) error {
 	if _, err := q.ExecContext(ctx, q.Rebind(`UPDATE sessions SET stage = ? WHERE principal_kind = ? AND principal_id = ? AND stage = ?`),
@@ -274,6 +253,86 @@ func sweepSessions(ctx context.Context, q store.Queryer, now, staffIdle, citizen
 		now, staffIdle, citizenIdle)
 	if err != nil {
 		return fmt.Errorf("delete expired sessions: %w", err)
+	}
+	return nil
+}
+
+// link is a row of auth_links: a mailed single-use link.
+type link struct {
+	token        string // the raw token, only when inserting
+	purpose      string
+	email        string
+	principalID  int64
+	fullName     string
+	phone        string
+	passwordHash string
+	createdAt    time.Time
+	expiresAt    time.Time
+}
+
+// insertLink stores l under the SHA-256 of its token.
+func insertLink(ctx context.Context, q store.Queryer, l link) error {
+	hash, _ := hashToken(l.token)
+	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO auth_links (token_hash, purpose, email, principal_id, full_name, phone,
+		password_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		hash, l.purpose, l.email, l.principalID, l.fullName, l.phone, l.passwordHash, l.createdAt, l.expiresAt)
+	if err != nil {
+		return fmt.Errorf("store a %s link: %w", l.purpose, err)
+	}
+	return nil
+}
+
+const linkColumns = `purpose, email, principal_id, full_name, phone, password_hash, created_at, expires_at`
+
+func scanLink(row interface{ Scan(...any) error }) (link, error) {
+	var l link
+	err := row.Scan(&l.purpose, &l.email, &l.principalID, &l.fullName, &l.phone, &l.passwordHash, &l.createdAt, &l.expiresAt)
+	l.createdAt, l.expiresAt = l.createdAt.UTC(), l.expiresAt.UTC()
+	return l, err
+}
+
+// linkByHash returns the link whose token hashes to hash, or an error
+// wrapping errs.ErrNotFound.
+func linkByHash(ctx context.Context, q store.Queryer, hash string) (link, error) {
+	l, err := scanLink(q.QueryRowContext(ctx, q.Rebind(`SELECT `+linkColumns+` FROM auth_links WHERE token_hash = ?`), hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, fmt.Errorf("link: %w", errs.ErrNotFound)
+	}
+	if err != nil {
+		return l, fmt.Errorf("read link: %w", err)
+	}
+	return l, nil
+}
+
+// takeLink deletes the link for purpose whose token hashes to hash and
+// returns it, or errBadLink when there is none or it expired by now. Of
+// two transactions taking one link, only one gets it.
+func takeLink(ctx context.Context, q store.Queryer, hash, purpose string, now time.Time) (link, error) {
+	l, err := scanLink(q.QueryRowContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE token_hash = ? AND purpose = ?
+		RETURNING `+linkColumns), hash, purpose))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return l, errBadLink
+	case err != nil:
+		return l, fmt.Errorf("use a %s link: %w", purpose, err)
+	case !now.Before(l.expiresAt):
+		return l, errBadLink
+	}
+	return l, nil
+}
+
+// deleteLinks ends every link for purpose sent to email.
+func deleteLinks(ctx context.Context, q store.Queryer, purpose, email string) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE purpose = ? AND email = ?`), purpose, email); err != nil {
+		return fmt.Errorf("end %s links: %w", purpose, err)
+	}
+	return nil
+}
+
+// sweepLinks deletes the links expired by now.
+func sweepLinks(ctx context.Context, q store.Queryer, now time.Time) error {
+	if _, err := q.ExecContext(ctx, q.Rebind(`DELETE FROM auth_links WHERE expires_at <= ?`), now); err != nil {
+		return fmt.Errorf("delete expired links: %w", err)
 	}
 	return nil
 }

@@ -443,6 +443,12 @@ func (in NewCitizen) clean() (NewCitizen, error) {
 	return in, nil
 }
 
+// Check validates in field by field as CreateCitizen does, and returns it
+// normalised (the e-mail address lower-cased), for a caller that keeps
+// the details until the account is created, as a registration waiting
+// for its address to be confirmed does.
+func (in NewCitizen) Check() (NewCitizen, error) { return in.clean() }
+
 // CreateCitizen creates a portal account and records it in the audit
 // ledger ("citizen.register"): as done by the origin's actor, or when the
 // caller has not signed in, by the citizen registering themselves. The

@@ -240,28 +240,28 @@ func CSRFToken(ctx context.Context) string {
 // credentials. Two independent checks:
 //   - the browser's own fetch metadata (http.CrossOriginProtection refuses
 //     cross-origin unsafe requests), and
-//   - a double-submit token: every form and htmx request repeats the value
-//     of the CSRFCookie.
+//   - a token every form and htmx request repeats. For a signed-in
+//     browser it is the one bound to its session (Principal.CSRF), so a
+//     token from another session, or one planted in the browser before
+//     sign-in, is refused; before sign-in it is the value of the
+//     CSRFCookie (double submit).
 //
 // Requests authenticated with a bearer token carry no ambient authority
-// and are exempt; so are JSON requests that carry no session cookie (API
-// clients signing in), which a cross-site form cannot forge.
+// and are exempt; so are JSON requests and API requests that carry no
+// session cookie (API clients signing in, callers with no credential at
+// all, whom the route's guard answers 401), which a cross-site form
+// cannot turn into anyone's authority.
 func CSRF(sessionCookie string) Middleware {
 	cop := http.NewCrossOriginProtection()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token := ""
-			if c, err := r.Cookie(CSRFCookie); err == nil && len(c.Value) >= 32 {
-				token = c.Value
-			} else {
-				var b [32]byte
-				rand.Read(b[:])
-				token = base64.RawURLEncoding.EncodeToString(b[:])
-				http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: token, Path: "/", HttpOnly: true,
-					Secure: CookieSecure(r), SameSite: http.SameSiteLaxMode})
+			p := PrincipalFrom(r.Context())
+			token := p.CSRF
+			if token == "" {
+				token = preSessionToken(w, r)
 			}
 			r = r.WithContext(context.WithValue(r.Context(), csrfKey{}, token))
-			if safeMethod(r.Method) || PrincipalFrom(r.Context()).Bearer {
+			if safeMethod(r.Method) || p.Bearer {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -269,9 +269,9 @@ func CSRF(sessionCookie string) Middleware {
 				Error(w, r, errCSRF)
 				return
 			}
-			_, hasSession := r.Cookie(sessionCookie)
+			_, noSession := r.Cookie(sessionCookie)
 			isJSON := strings.HasPrefix(r.Header.Get("Content-Type"), "application/json")
-			if hasSession != nil && isJSON {
+			if noSession != nil && (isJSON || IsAPI(r)) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -286,6 +286,20 @@ func CSRF(sessionCookie string) Middleware {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// preSessionToken returns the anti-forgery token of a browser without a
+// session: its CSRFCookie, or a new one set now.
+func preSessionToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(CSRFCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: CookieSecure(r), SameSite: http.SameSiteLaxMode})
+	return token
 }
 
 func safeMethod(m string) bool {

@@ -86,11 +86,23 @@ func TestCSRFGuardsUnsafeRequests(t *testing.T) {
 		contentType string
 		body        string
 		header      map[string]string
-		cookie      bool // send the CSRF cookie
-		session     bool // send the session cookie
-		bearer      bool // the principal authenticated with a bearer token
+		cookie      bool   // send the CSRF cookie
+		session     bool   // send the session cookie
+		bearer      bool   // the principal authenticated with a bearer token
+		bound       string // the token bound to the principal's session
+		path        string // default /console/units
 		pass        bool
 	}{
+		{name: "session-bound token", contentType: "application/x-www-form-urlencoded", body: "csrf_token=" + strings.Repeat("b", 43),
+			session: true, bound: strings.Repeat("b", 43), pass: true},
+		{name: "the cookie's token, not the session's", contentType: "application/x-www-form-urlencoded", body: "csrf_token=" + token,
+			cookie: true, session: true, bound: strings.Repeat("b", 43)},
+		{name: "htmx header with another session's token", header: map[string]string{CSRFHeader: token},
+			cookie: true, session: true, bound: strings.Repeat("b", 43)},
+		{name: "API form without any credential (the guard answers)", contentType: "application/x-www-form-urlencoded", body: "x=1",
+			path: "/api/v1/dossiers", pass: true},
+		{name: "API form riding a session cookie", contentType: "application/x-www-form-urlencoded", body: "x=1",
+			path: "/api/v1/dossiers", cookie: true, session: true},
 		{name: "form without token", contentType: "application/x-www-form-urlencoded", body: "name=x", cookie: true, session: true},
 		{name: "form with a forged token", contentType: "application/x-www-form-urlencoded", body: "name=x&csrf_token=" + strings.Repeat("f", 43), cookie: true, session: true},
 		{name: "form token without cookie", contentType: "application/x-www-form-urlencoded", body: "csrf_token=" + token, session: true},
@@ -111,7 +123,11 @@ func TestCSRFGuardsUnsafeRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodPost, "/console/units", strings.NewReader(tt.body))
+			path := tt.path
+			if path == "" {
+				path = "/console/units"
+			}
+			r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(tt.body))
 			if tt.contentType != "" {
 				r.Header.Set("Content-Type", tt.contentType)
 			}
@@ -126,6 +142,9 @@ func TestCSRFGuardsUnsafeRequests(t *testing.T) {
 			}
 			if tt.bearer {
 				r = r.WithContext(WithPrincipal(r.Context(), Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 1}, Bearer: true}))
+			}
+			if tt.bound != "" {
+				r = r.WithContext(WithPrincipal(r.Context(), Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 1}, CSRF: tt.bound}))
 			}
 			var ran bool
 			rec := httptest.NewRecorder()

@@ -25,6 +25,10 @@ type Principal struct {
 	// system's checked client token (an authz.Client subject) is a bearer
 	// too, and the router admits it only on routes for clients.
 	Bearer bool
+	// CSRF is the anti-forgery token bound to a browser's session, which
+	// the CSRF middleware then asks for instead of the cookie's; empty for
+	// bearer tokens and anonymous callers.
+	CSRF string
 }
 
 type principalKey struct{}
