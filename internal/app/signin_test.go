@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"testing"
-
 )
 
 // TestFirstAdministratorGetsIn pins that on a fresh install without
