@@ -31,6 +31,8 @@ var ruleInHandler = map[string]string{
 	"POST /console/sign-in/enroll-totp":     "sign-in step of one's own account",
 	"GET /console/sign-in/verify-totp":      "sign-in step of one's own account",
 	"POST /console/sign-in/verify-totp":     "sign-in step of one's own account",
+	"POST /api/v1/auth/totp/enrolment":      "sign-in step of one's own account (with an enrolment code someone else issued)",
+	"POST /api/v1/auth/totp/confirm":        "sign-in step of one's own account",
 	"GET /console/account":                  "one's own account",
 	"GET /console/{$}":                      "the console's home; its navigation shows what the roles open (web.Shell asks authz)",
 
@@ -93,9 +95,8 @@ type demoCaller struct {
 
 // demoCallers signs in one demo staff member for every set of roles the
 // demo ministry gives (the first with the lowest clearance), a staff
-// member without roles, and a citizen. An information system's client
-// (the exchange's token) joins them once it is an authz principal of its
-// own.
+// member without roles, a citizen, and an information system holding an
+// exchange client token.
 func demoCallers(t *testing.T, a *App, base string) []demoCaller {
 	t.Helper()
 	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
@@ -150,6 +151,13 @@ func demoCallers(t *testing.T, a *App, base string) []demoCaller {
 		t.Fatal(err)
 	}
 	out = append(out, demoCaller{name: "citizen", token: sess.Token, subject: citizen.Subject()})
+	client := demoClients[0]
+	token, err := a.Node.IssueToken(ctx, client, "route test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, demoCaller{name: "information system " + client.String(), token: token,
+		subject: authz.Subject{Kind: authz.Client, Subsystem: client.String()}})
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }

@@ -86,7 +86,7 @@ func TestRolesThatGovernOthersNeedASecondFactor(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db, Options{})
 		for _, role := range []authz.Role{authz.Administrator, authz.SecurityOfficer, authz.Auditor} {
-			m, err := f.dir.CreateStaff(testCtx, "test", identity.NewStaff{Username: "x." + role.String(), FullName: "X",
+			m, err := f.dir.SeedStaff(testCtx, "test", identity.NewStaff{Username: "x." + role.String(), FullName: "X",
 				UnitID: f.unit.ID, Roles: authz.RolesOf(role)})
 			if err != nil {
 				t.Fatal(err)

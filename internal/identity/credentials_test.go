@@ -22,7 +22,7 @@ import (
 func TestVouchingForSignInTakesSomeoneElse(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		so := mustStaff(t, e.svc, "sec.officer", e.tree.root.ID, authz.SecurityOfficer)
+		so := seedStaff(t, e.svc, "sec.officer", e.tree.root.ID, authz.Unclassified, authz.SecurityOfficer)
 		officer := web.Principal{Subject: so.Subject(), Username: so.Username, Stage: "full"}
 		clerkID, adminID := e.clerk.Subject.ID, e.admin.Subject.ID
 		link := `{"issuer":"https://idp.mofa.gov.vn","subject":"sub-clerk"}`
