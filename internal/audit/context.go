@@ -54,8 +54,8 @@ func (o Origin) Event(action string) Event {
 	return Event{Actor: o.Actor, UnitID: o.UnitID, Action: action, Outcome: OK, RequestID: o.RequestID}
 }
 
-// ActorOf returns the actor for an authenticated subject (a staff member
-// or a citizen) and reports whether there is one: an anonymous subject,
+// ActorOf returns the actor for an authenticated subject (a staff member,
+// a citizen or an information system) and reports whether there is one: an anonymous subject,
 // or the node itself, is no person. A staff actor is named by username,
 // the account's reference; a citizen's is left unnamed, since their
 // sign-in name is their e-mail address, personal data that an append-only
@@ -66,6 +66,10 @@ func ActorOf(s authz.Subject, username string) (Actor, bool) {
 		return Staff(s.ID, username), true
 	case authz.Citizen:
 		return Citizen(s.ID, ""), true
+	case authz.Client:
+		// An information system holding an exchange client token: its
+		// subsystem (instance/class/member/subsystem) names it.
+		return Member(s.Subsystem, ""), true
 	}
 	return Actor{}, false
 }

@@ -56,6 +56,8 @@ func TestActorOf(t *testing.T) {
 	}{
 		{"staff by username", authz.Subject{Kind: authz.Staff, ID: 42, Unit: 3}, "lan.nguyen", Actor{Kind: ActorStaff, ID: "42", Name: "lan.nguyen"}, true},
 		{"citizen without the e-mail address", authz.Subject{Kind: authz.Citizen, ID: 9}, "hoa.le@example.com", Actor{Kind: ActorCitizen, ID: "9"}, true},
+		{"an information system by its subsystem", authz.Subject{Kind: authz.Client, Subsystem: "VN/GOV/000.00.00.G12/procedures"}, "VN/GOV/000.00.00.G12/procedures",
+			Actor{Kind: ActorMember, ID: "VN/GOV/000.00.00.G12/procedures"}, true},
 		{"anonymous", authz.Subject{}, "", Actor{}, false},
 		{"the node", authz.Subject{Kind: authz.System}, "", Actor{}, false},
 	}

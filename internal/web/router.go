@@ -209,10 +209,15 @@ func (u *unmatchedWriter) Write(b []byte) (int, error) {
 // (pages) or answered 401 (API); the wrong kind of principal, or a staff
 // member no role of whom grants the route's action, is refused. An
 // information system's client token opens the routes for clients only.
+// wrongPrincipal is the refusal of a caller of the wrong kind: a client
+// token on a route for people, staff on a citizen's route, and so on.
+var wrongPrincipal = Denial{Decision: authz.Denied, Reason: authz.ReasonWrongPrincipal, Code: "wrong_account_kind"}
+
 func guard(a Access, h http.Handler) http.Handler {
 	if a.Who == authz.Anonymous {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if SubjectFrom(r.Context()).Kind == authz.Client {
+				noteDenial(r, wrongPrincipal)
 				Error(w, r, errWrongPrincipal)
 				return
 			}
@@ -238,7 +243,7 @@ func guard(a Access, h http.Handler) http.Handler {
 			Error(w, r, errUnauthenticated)
 			return
 		case s.Kind != a.Who && !(a.Citizens && s.Kind == authz.Citizen):
-			noteDenial(r, Denial{Decision: authz.Denied, Reason: authz.ReasonWrongPrincipal, Code: "wrong_account_kind"})
+			noteDenial(r, wrongPrincipal)
 			Error(w, r, errWrongPrincipal)
 			return
 		case p.Stage != "" && p.Stage != "full" && !a.AnyStage:
