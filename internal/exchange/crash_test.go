@@ -68,6 +68,9 @@ func crashChild() int {
 	n.Attach(b)
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
+	if spec := os.Getenv(crashSendEnv); spec != "" {
+		go crashSend(ctx, n, spec)
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	last := int64(-1)
@@ -98,16 +101,17 @@ func crashChild() int {
 type missionProc struct {
 	cmd       *exec.Cmd
 	delivered atomic.Int64 // the last count the child printed
+	sent      sentLog      // the sends it acknowledged
 	exited    chan struct{}
 	err       error // how it ended; set before exited closes
 }
 
 // startMission starts a crash child on the mission's data directory dir,
-// joining the hub at hub.
-func startMission(tb testing.TB, dir, hub string, races *raceWatch) *missionProc {
+// joining the hub at hub, with env added to its environment.
+func startMission(tb testing.TB, dir, hub string, races *raceWatch, env ...string) *missionProc {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashHubEnv+"="+hub)
+	cmd.Env = append(append(os.Environ(), crashChildEnv+"="+dir, crashHubEnv+"="+hub), env...)
 	cmd.Stderr = races
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -121,6 +125,9 @@ func startMission(tb testing.TB, dir, hub string, races *raceWatch) *missionProc
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if p.sent.line(sc.Text()) {
+				continue
+			}
 			if k, err := strconv.ParseInt(strings.TrimPrefix(sc.Text(), "delivered "), 10, 64); err == nil {
 				p.delivered.Store(k)
 			}
@@ -347,4 +354,10 @@ func TestKilledMissionLosesNothingAndDeliversNothingTwice(t *testing.T) {
 		t.Errorf("the mission's log holds %d incoming rows, %d delivered; want %d and %d (a copy taken for a replay, or a loss)", rows, delivered, n, n)
 	}
 	checkExactlyOnceInOrder(t, in, sent)
+
+	// Then the mission sends, and it is the sender that is killed.
+	killSender(t, tn, dir, hub, races, n/(kills+1), kills)
+	if races.raced() {
+		t.Error("the race detector reported a data race in the sending mission's process")
+	}
 }
