@@ -180,18 +180,7 @@ func waitAcked(t *testing.T, tn *testNet, acked map[string][]string, total int) 
 	t.Helper()
 	var in []Delivered
 	waitFor(t, 5*time.Minute, fmt.Sprintf("the %d acknowledged reports at headquarters", total), func() bool {
-		in = in[:0]
-		for after := int64(0); ; {
-			page, err := tn.hq.Inbox(testCtx(), procedures, after, MaxInboxPage)
-			if err != nil {
-				t.Fatalf("Inbox: %v", err)
-			}
-			if len(page) == 0 {
-				break
-			}
-			in = append(in, page...)
-			after = page[len(page)-1].Seq
-		}
+		in = wholeInbox(t, tn.hq.Node, procedures)
 		ids := make(map[string]bool, len(in))
 		for _, m := range in {
 			ids[m.ID] = true

@@ -280,17 +280,7 @@ func missionInbox(tb testing.TB, dir string, client ClientID) (in []Delivered, r
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for after := int64(0); ; {
-		page, err := n.Inbox(ctx, client, after, MaxInboxPage)
-		if err != nil {
-			tb.Fatalf("Inbox: %v", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		in = append(in, page...)
-		after = page[len(page)-1].Seq
-	}
+	in = wholeInbox(tb, n, client)
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN state = 'delivered' THEN 1 END) FROM exchange_log WHERE direction = 'in'`).
 		Scan(&rows, &delivered); err != nil {
 		tb.Fatal(err)
