@@ -11,10 +11,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"chancery/internal/bus"
+	"chancery/internal/store"
 )
 
-// The sending half of the crash test: the mission's process sends and is
-// killed mid-send, while headquarters, in the test's process, receives.
+// The sending half of the crash test (see crash_test.go): the mission's
+// process sends and is killed mid-send, while headquarters, in the test's
+// process, receives. (It is a test of its own, in a file that sorts after
+// fault_test.go, so that the cut-link test's heap figures are taken after
+// the receiving half only, as before.)
 // A send is acknowledged to the sender's client when Send returns its
 // message id; the child prints "sent <payload> <id>" then, so the test
 // knows exactly what was acknowledged before each kill.
@@ -233,5 +239,24 @@ func checkAckedOnce(t *testing.T, tn *testNet, in []Delivered, acked map[string]
 	}
 	if rows != len(in) {
 		t.Errorf("headquarters' log holds %d incoming rows for %d reports in the inbox", rows, len(in))
+	}
+}
+
+func TestKilledSenderLosesNothingAcknowledgedAndDeliversNothingTwice(t *testing.T) {
+	per := 1_000
+	if testing.Short() || raceEnabled {
+		per = 400
+	}
+	tn := newTestNet(t, store.SQLite)
+	dir := t.TempDir()
+	prepareMission(t, tn, dir)
+	port := freePort(t)
+	hqBus := openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: port})
+	tn.hq.Attach(hqBus)
+	run(t, tn.hq.Node)
+	races := &raceWatch{}
+	killSender(t, tn, dir, fmt.Sprintf("nats-leaf://127.0.0.1:%d", port), races, per, 3)
+	if races.raced() {
+		t.Error("the race detector reported a data race in the sending mission's process")
 	}
 }
