@@ -223,29 +223,66 @@ func TestParseConfRefusesWhatItCannotTrust(t *testing.T) {
 	}
 }
 
-// FuzzParseConf feeds ParseConf mutations of a real signed configuration:
-// it must never panic, and whatever it accepts must be the signed body.
+// FuzzParseConf feeds ParseConf two kinds of input. Raw: mutations of a
+// real signed configuration document, which must never panic (and almost
+// never get past the signature). Signed: the fuzzer's bytes are the
+// configuration's body, which the test signs with the headquarters key as
+// SignConf would, so the decoding and the reference checks after the
+// signature meet hostile content. Whatever ParseConf accepts must be the
+// signed body of a configuration that names its headquarters node under
+// the trusted key, and must survive being signed and parsed again
+// unchanged.
 func FuzzParseConf(f *testing.F) {
 	fx := newConfFixture(f)
 	good := fx.sign(f)
-	f.Add(good)
-	f.Add(signRaw(f, fx.hqRing.Signer(), []byte(`{"hq":"hq"}`)))
-	f.Add([]byte(`{"conf":{},"key_id":"","signature":""}`))
+	var sc SignedConf
+	if err := json.Unmarshal(good, &sc); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good, false)
+	f.Add(signRaw(f, fx.hqRing.Signer(), []byte(`{"hq":"hq"}`)), false)
+	f.Add([]byte(`{"conf":{},"key_id":"","signature":""}`), false)
+	f.Add([]byte(sc.Conf), true)
+	f.Add([]byte(`{"hq":"hq"}`), true)
+	f.Add(bytes.Replace(sc.Conf, []byte(`"rights":[`), []byte(`"rights":[{"service":"VN/GOV/x/y/z","client":"VN/GOV/x/y"},`), 1), true)
 	anchor := fx.hqRing.PublicKey()
-	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseConf(data, anchor)
+	signer := fx.hqRing.Signer()
+	f.Fuzz(func(t *testing.T, data []byte, sign bool) {
+		in := data
+		if sign {
+			// The document carries the body compacted (json.Marshal
+			// compacts a RawMessage), so sign the compact form.
+			body, err := json.Marshal(json.RawMessage(data))
+			if err != nil {
+				return
+			}
+			in = signRaw(t, signer, body)
+		}
+		c, err := ParseConf(in, anchor)
 		if err != nil {
 			return
 		}
 		var sc SignedConf
-		if err := json.Unmarshal(data, &sc); err != nil {
+		if err := json.Unmarshal(in, &sc); err != nil {
 			t.Fatalf("accepted a document that does not decode: %v", err)
 		}
 		if sc.KeyID != keys.KeyID(anchor) {
 			t.Fatalf("accepted a document signed by key %q", sc.KeyID)
 		}
-		if _, ok := c.Node(c.HQ); !ok {
-			t.Fatal("accepted a configuration without its headquarters node")
+		hq, ok := c.Node(c.HQ)
+		if !ok || !bytes.Equal(hq.SigningKey, anchor) {
+			t.Fatal("accepted a configuration whose headquarters node is missing or does not hold the trusted key")
+		}
+		again, err := SignConf(c, signer)
+		if err != nil {
+			t.Fatalf("SignConf of an accepted configuration: %v", err)
+		}
+		back, err := ParseConf(again, anchor)
+		if err != nil {
+			t.Fatalf("an accepted configuration, signed again, is refused: %v", err)
+		}
+		if twice, err := SignConf(back, signer); err != nil || !bytes.Equal(twice, again) {
+			t.Fatalf("an accepted configuration changes when signed and parsed again:\n%s\n%s", again, twice)
 		}
 	})
 }

@@ -72,6 +72,9 @@ func crashChild() int {
 	n.Attach(b)
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
+	if spec := os.Getenv(crashSendEnv); spec != "" {
+		go crashSend(ctx, n, spec)
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	last := int64(-1)
@@ -102,16 +105,17 @@ func crashChild() int {
 type missionProc struct {
 	cmd       *exec.Cmd
 	delivered atomic.Int64 // the last count the child printed
+	sent      sentLog      // the sends it acknowledged
 	exited    chan struct{}
 	err       error // how it ended; set before exited closes
 }
 
 // startMission starts a crash child on the mission's data directory dir,
-// joining the hub at hub.
-func startMission(tb testing.TB, dir, hub string, races *raceWatch) *missionProc {
+// joining the hub at hub, with env added to its environment.
+func startMission(tb testing.TB, dir, hub string, races *raceWatch, env ...string) *missionProc {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+dir, crashHubEnv+"="+hub)
+	cmd.Env = append(append(os.Environ(), crashChildEnv+"="+dir, crashHubEnv+"="+hub), env...)
 	cmd.Stderr = races
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -125,6 +129,9 @@ func startMission(tb testing.TB, dir, hub string, races *raceWatch) *missionProc
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if p.sent.line(sc.Text()) {
+				continue
+			}
 			if k, err := strconv.ParseInt(strings.TrimPrefix(sc.Text(), "delivered "), 10, 64); err == nil {
 				p.delivered.Store(k)
 			}
@@ -277,17 +284,7 @@ func missionInbox(tb testing.TB, dir string, client ClientID) (in []Delivered, r
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for after := int64(0); ; {
-		page, err := n.Inbox(ctx, client, after, MaxInboxPage)
-		if err != nil {
-			tb.Fatalf("Inbox: %v", err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		in = append(in, page...)
-		after = page[len(page)-1].Seq
-	}
+	in = wholeInbox(tb, n, client)
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(CASE WHEN state = 'delivered' THEN 1 END) FROM exchange_log WHERE direction = 'in'`).
 		Scan(&rows, &delivered); err != nil {
 		tb.Fatal(err)

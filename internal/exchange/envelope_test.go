@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"errors"
 	"reflect"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/keys"
 	"chancery/internal/store"
 )
 
@@ -387,25 +389,80 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	})
 }
 
-// FuzzOpenBatch feeds OpenBatch mutations of real batches: it must never
-// panic, every error must be a refusal, and a batch it accepts must be
+// FuzzOpenBatch feeds OpenBatch two kinds of input. Raw: mutations of
+// real batches' wire bytes, which must never panic and must only ever be
+// refused (a mutated batch almost never gets past the signature). Signed:
+// the fuzzer's bytes are the batch's plaintext items (length-prefixed, as
+// appendBytes writes them), which the test encrypts under a live session
+// and signs with the sender's key as a sender would, so OpenBatch's code
+// after the signature (session lifetime, decryption, envelope decoding,
+// the root) meets hostile content from a node that holds the keys. Either
+// way every error must be a refusal, and a batch it accepts must be
 // consistent: the envelopes re-encode to the digests under the signed
-// root.
+// root. A signed batch of canonical envelopes made while its session
+// lived must open.
 func FuzzOpenBatch(f *testing.F) {
-	tn := newTestNet(f, store.SQLite)
-	_, one := sealTestBatch(f, tn, []*Envelope{testEnvelope(1, []byte("a"))})
-	_, three := sealTestBatch(f, tn, []*Envelope{testEnvelope(1, nil), testEnvelope(2, []byte("bb")), fullEnvelope(TypeMessage, nil)})
-	f.Add(one.Wire)
-	f.Add(three.Wire)
-	f.Add([]byte{batchVersion})
-	conf, _ := tn.hq.Conf()
-	sessions := tn.hq.openSession(conf)
-	f.Fuzz(func(t *testing.T, wire []byte) {
+	// Keys and a configuration, no database: each fuzzing worker sets
+	// this up again, and a node's database takes long to make under the
+	// fuzzer's instrumentation.
+	fx := newSessionFixture(f)
+	s := fx.newSession(f, "mission-a", "hq")
+	signer := fx.rings["mission-a"].Signer()
+	sealAt := func(envs ...*Envelope) []byte {
+		sb, err := SealBatch(s, signer, envs, s.Created.Add(time.Minute))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return sb.Wire
+	}
+	three := []*Envelope{testEnvelope(1, nil), testEnvelope(2, []byte("bb")), fullEnvelope(TypeMessage, nil)}
+	f.Add(sealAt(testEnvelope(1, []byte("a"))), false, int64(0))
+	f.Add(sealAt(three...), false, int64(0))
+	f.Add([]byte{batchVersion}, false, int64(0))
+	var items []byte
+	for _, e := range three {
+		items = appendBytes(items, e.Encode())
+	}
+	f.Add(items, true, int64(time.Minute))
+	f.Add(appendBytes(nil, testEnvelope(1, nil).Encode()), true, int64(-time.Hour))
+	f.Add([]byte{envelopeVersion}, true, int64(0))
+	conf := fx.conf
+	// The recipient opens each session once, as a node's cache does.
+	var opened *Session
+	sessions := func(header []byte) (*Session, error) {
+		if opened != nil && opened.Same(header) {
+			return opened, nil
+		}
+		o, err := OpenSession(header, "hq", fx.kems["hq"], conf, fx.now)
+		if err == nil && o.Same(s.Header) {
+			opened = o
+		}
+		return o, err
+	}
+	f.Fuzz(func(t *testing.T, data []byte, sign bool, age int64) {
+		wire, canonical := data, false
+		// The signed creation time is nanoseconds since the epoch;
+		// taking it as they are keeps the fuzzer's extremes exact.
+		created := time.Unix(0, s.Created.UnixNano()+age)
+		if sign {
+			var plain [][]byte
+			if wire, plain = signBatch(t, s, signer, data, created.UnixNano()); wire == nil {
+				return
+			}
+			canonical = s.Live(created)
+			for _, pt := range plain {
+				e, err := DecodeEnvelope(pt)
+				canonical = canonical && err == nil && bytes.Equal(e.Encode(), pt)
+			}
+		}
 		ob, err := OpenBatch(wire, sessions, conf)
 		if err != nil {
 			var re *RefusedError
 			if !errors.As(err, &re) {
 				t.Fatalf("OpenBatch error %v is not a refusal", err)
+			}
+			if canonical {
+				t.Fatalf("refused a batch of canonical envelopes the sender signed while its session lived: %v", err)
 			}
 			return
 		}
@@ -420,7 +477,50 @@ func FuzzOpenBatch(f *testing.F) {
 		if root, err := merkleRoot(ob.Digests); err != nil || !bytes.Equal(root, ob.Root) {
 			t.Fatal("the digests do not hash to the root")
 		}
+		if sign && !ob.Created.Equal(created) {
+			t.Fatalf("accepted a batch made at %s as made at %s", created, ob.Created)
+		}
 	})
+}
+
+// signBatch seals the plaintext items in data (appendBytes-prefixed; a
+// tail that does not parse is one more item) as a batch of session s made
+// at created (Unix nanoseconds), signed by signer, exactly as SealBatch seals encoded
+// envelopes, and returns its wire and the items. It returns nil when data
+// holds no item or more than a batch may.
+func signBatch(tb testing.TB, s *Session, signer *keys.Signer, data []byte, created int64) ([]byte, [][]byte) {
+	tb.Helper()
+	var plain [][]byte
+	for r := (&reader{b: data}); len(r.b) > 0; {
+		rest := r.b
+		if it := r.bytes("item"); r.err == nil {
+			plain = append(plain, it)
+		} else {
+			plain = append(plain, rest)
+			break
+		}
+	}
+	if len(plain) == 0 || len(plain) > MaxBatch {
+		return nil, nil
+	}
+	p := batchParts{header: s.Header, id: make([]byte, 16), created: created, keyID: signer.KeyID()}
+	rand.Read(p.id)
+	var id [16]byte
+	copy(id[:], p.id)
+	digests := make([][]byte, len(plain))
+	for i, pt := range plain {
+		digests[i] = Digest(pt)
+		p.items = append(p.items, seal(s.forward, pt, itemAD(s.ID, id, i)))
+	}
+	root, err := merkleRoot(digests)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p.root = root
+	if p.sig, err = signer.Sign(nil, batchSigned(s.ID, id, p.created, len(plain), root), crypto.Hash(0)); err != nil {
+		tb.Fatal(err)
+	}
+	return p.wire(len(plain)), plain
 }
 
 // A mission cut off for longer than a session lives seals its queue

@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"testing"
 	"time"
@@ -150,23 +151,59 @@ func TestOpenSessionRefusals(t *testing.T) {
 	}
 }
 
-// FuzzSessionHeader feeds OpenSession mutations of real headers: it must
-// never panic, and a header it accepts must be exactly a header the
-// sender signed for this node.
+// FuzzSessionHeader feeds OpenSession two kinds of input. Raw: mutations
+// of real headers, which must never panic (and almost never get past the
+// signature). Signed: the fuzzer's values are the header's fields (sender,
+// recipient, creation and expiry, and its bytes the key encapsulation),
+// which the test encodes and signs with the key of the node the fuzzer
+// picks (or a stranger's), so the checks after the signature (revocation,
+// clock, lifetime, key decapsulation) meet hostile values. A header
+// OpenSession accepts must be exactly a header the named sender signed
+// for this node; one the named sender signed under its own key id is
+// never refused as badly signed.
 func FuzzSessionHeader(f *testing.F) {
 	fx := newSessionFixture(f)
 	good := fx.newSession(f, "mission-a", "hq")
-	f.Add(good.Header)
-	f.Add(fx.newSession(f, "mission-b", "hq").Header)
-	f.Add(fx.newSession(f, "hq", "mission-a").Header)
-	f.Add([]byte{sessionVersion})
-	f.Fuzz(func(t *testing.T, h []byte) {
+	signers := []string{"mission-a", "mission-b", "mission-gone", "hq", "stranger"}
+	fx.rings["stranger"] = mustRing(f)
+	f.Add(good.Header, uint8(0), "", "", int64(0), int64(0))
+	f.Add(fx.newSession(f, "mission-b", "hq").Header, uint8(0), "", "", int64(0), int64(0))
+	f.Add(fx.newSession(f, "hq", "mission-a").Header, uint8(0), "", "", int64(0), int64(0))
+	f.Add([]byte{sessionVersion}, uint8(0), "", "", int64(0), int64(0))
+	for i, from := range signers[:3] {
+		d, err := decodeSessionHeader(fx.newSession(f, from, "hq").Header)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(d.kemCT, uint8(1+i), from, "hq", int64(0), int64(time.Hour))
+	}
+	f.Fuzz(func(t *testing.T, h []byte, signedBy uint8, sender, recipient string, created, expires int64) {
+		var signer *keys.Signer
+		if signedBy != 0 {
+			// Encode and sign the fuzzer's fields as a header, so the
+			// fuzzer reaches the code behind the signature.
+			signer = fx.rings[signers[int(signedBy-1)%len(signers)]].Signer()
+			at := fx.now.UnixNano()
+			hs := Session{Sender: sender, Recipient: recipient, Created: time.Unix(0, at+created), Expires: time.Unix(0, at+expires)}
+			hs.ID[0] = signedBy
+			body := hs.appendBody(nil, h, signer.KeyID())
+			sig, err := signer.Sign(nil, append([]byte(sessionContext), body...), crypto.Hash(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h = appendBytes(body, sig)
+		}
 		d, derr := decodeSessionHeader(h)
 		s, err := OpenSession(h, "hq", fx.kems["hq"], fx.conf, fx.now)
 		if err != nil {
 			var re *RefusedError
 			if !errors.As(err, &re) {
 				t.Fatalf("OpenSession error %v is not a refusal", err)
+			}
+			if re.Reason == ReasonBadSignature && signer != nil && derr == nil {
+				if n, ok := fx.conf.Node(d.s.Sender); ok && bytes.Equal(n.SigningKey, signer.Public().(ed25519.PublicKey)) && d.keyID == n.SigningKeyID {
+					t.Fatalf("a header signed by its sender %s under its key id was refused as badly signed: %v", d.s.Sender, err)
+				}
 			}
 			return
 		}
@@ -178,6 +215,12 @@ func FuzzSessionHeader(f *testing.F) {
 		}
 		if re := d.s.appendBody(nil, d.kemCT, d.keyID); !bytes.Equal(appendBytes(re, d.sig), h) {
 			t.Fatalf("accepted header %x re-encodes as %x", h, appendBytes(re, d.sig))
+		}
+		if n, _ := fx.conf.Node(s.Sender); signer != nil && !bytes.Equal(n.SigningKey, signer.Public().(ed25519.PublicKey)) {
+			t.Fatalf("accepted a header from %s signed by another key", s.Sender)
+		}
+		if !s.Expires.After(s.Created) || s.Created.After(fx.now.Add(sessionSkew)) {
+			t.Fatalf("accepted a session living from %s to %s at %s", s.Created, s.Expires, fx.now)
 		}
 	})
 }

@@ -140,27 +140,31 @@ func notice(payload string) Outgoing {
 	return Outgoing{From: procedures, To: noticeSvc, Level: authz.Confidential, ContentType: "text/plain", Payload: []byte(payload)}
 }
 
+// wholeInbox reads client's whole inbox on n, page by page.
+func wholeInbox(tb testing.TB, n *Node, client ClientID) []Delivered {
+	tb.Helper()
+	var all []Delivered
+	for after := int64(0); ; {
+		page, err := n.Inbox(testCtx(), client, after, MaxInboxPage)
+		if err != nil {
+			tb.Fatalf("Inbox: %v", err)
+		}
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].Seq
+	}
+}
+
 // waitInbox waits until client's inbox holds want messages, and returns
 // them.
 func waitInbox(tb testing.TB, n *Node, client ClientID, want int, within time.Duration) []Delivered {
 	tb.Helper()
 	var got []Delivered
 	waitFor(tb, within, fmt.Sprintf("%d messages in the inbox of %s", want, client), func() bool {
-		var all []Delivered
-		var after int64
-		for {
-			page, err := n.Inbox(testCtx(), client, after, MaxInboxPage)
-			if err != nil {
-				tb.Fatalf("Inbox: %v", err)
-			}
-			if len(page) == 0 {
-				break
-			}
-			all = append(all, page...)
-			after = page[len(page)-1].Seq
-		}
-		got = all
-		return len(all) >= want
+		got = wholeInbox(tb, n, client)
+		return len(got) >= want
 	})
 	if len(got) != want {
 		tb.Fatalf("inbox of %s holds %d messages, want %d", client, len(got), want)

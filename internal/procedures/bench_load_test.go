@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/authz"
 	"chancery/internal/identity"
 	"chancery/internal/store"
 )
 
-// The million-dossier database of BenchmarkDossiers1M.
+// The million-dossier database of BenchmarkDossiers1M; TestQueryPlans
+// loads the same shape at a smaller scale.
 const (
 	bulkDossiers = 1_000_000
 	// bulkTxRows is how many rows one loading transaction inserts, and
@@ -23,8 +25,6 @@ const (
 	// a row stay under its 65,535 parameters).
 	bulkTxRows   = 50_000
 	bulkStmtRows = 1_000
-	// bulkSample is about how many dossiers the lookups pick from.
-	bulkSample = 1_000
 )
 
 // bulkMissions are the hosts of the loaded missions (an embassy in each,
@@ -35,19 +35,32 @@ var bulkMissions = []struct{ country, zone string }{
 	{"US", "America/New_York"}, {"ZA", "Africa/Johannesburg"},
 }
 
-// bulkSet is a fixture with a million dossiers and the codes the lookups
+// bulkSet is a fixture with n loaded dossiers and the codes the lookups
 // use.
 type bulkSet struct {
 	*fixture
-	// mine are codes of the clerk's unit (the consular department),
-	// whose forms are sealed for real and which have a history and a
-	// file, so Get opens and reads them as it would any dossier; tracked
-	// are codes of every unit, for Track.
+	n int
+	// deep is how deep into the clerk's queue of open dossiers the deep
+	// page is: 5,000 of a million dossiers, to scale for fewer.
+	deep int
+	// mine are the codes of every dossier of the clerk's unit (the
+	// consular department), which Get may open as the clerk; tracked
+	// are the codes of every dossier, for Track.
 	mine, tracked []string
 }
 
-// bulkPIN is the tracking PIN of the tracked sample.
+// bulkPIN is the tracking PIN of every loaded dossier, sealed as create
+// seals it, so Track opens and compares it as it would any dossier's.
 const bulkPIN = "20250310"
+
+// bulkDossier is what the loader keeps of each dossier it loaded, to
+// write the dossier's history and files after it.
+type bulkDossier struct {
+	unit                                    int64
+	submitted, received, finished, returned int64 // microseconds, 0 when not yet
+	status                                  Status
+	online                                  bool
+}
 
 // bulkUnit is a unit dossiers are loaded into.
 type bulkUnit struct {
@@ -58,16 +71,19 @@ type bulkUnit struct {
 	procs   []*Procedure
 }
 
-// loadMillion builds a fixture on db and loads bulkDossiers dossiers into
-// it with plain SQL, spread as a ministry's year looks: 30 units, 28 of
-// which take dossiers (see bulkUnits), the consular department a fifth;
-// submissions spread evenly over the year before the fixture's clock,
-// with their deadlines on the unit's working-day calendar; about 5% open
-// (the last two weeks' and a few stragglers), the rest refused at intake,
-// stopped or (mostly) returned; codes in the real format, numbered per
-// unit and day. Forms are random bytes of a sealed form's size, except
-// those of the lookup sample.
-func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
+// loadDossiers builds a fixture on db and loads n dossiers into it with
+// plain SQL (bulkDossiers for the benchmark), spread as a ministry's year
+// looks: 30 units, 28 of which take dossiers (see bulkUnits), the
+// consular department a fifth; submissions spread evenly over the year
+// before the fixture's clock, with their deadlines on the unit's
+// working-day calendar; about 5% open (the last two weeks' and a few
+// stragglers), the rest refused at intake, stopped or (mostly) returned;
+// codes in the real format, numbered per unit and day. Every dossier has
+// its history and its files (see loadHistory). The forms of the
+// consular department's dossiers are sealed for real, so Get opens any
+// of them; the others' are random bytes of a sealed form's size (no
+// lookup of the benchmark opens them).
+func loadDossiers(tb testing.TB, db *store.DB, n int) *bulkSet {
 	tb.Helper()
 	ctx := context.Background()
 	f := newFixture(tb, db)
@@ -76,11 +92,16 @@ func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
 
 	form := make([]byte, len(sealedSample(tb, f)))
 	rand.Read(form)
+	raw, err := json.Marshal(legalizationForm())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	recs := make([]bulkDossier, 0, n)
 	end := f.clock.now()
 	start := end.AddDate(-1, 0, 0)
 	span := end.Sub(start)
 	seqs := map[string]int{}
-	s := &bulkSet{fixture: f}
+	s := &bulkSet{fixture: f, n: n, deep: n / 200}
 	consular := units[0]
 	row := func(i int) []any {
 		u := consular
@@ -88,18 +109,24 @@ func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
 			u = units[1+rng.IntN(len(units)-1)]
 		}
 		p := u.procs[i%len(u.procs)]
-		submitted := start.Add(span * time.Duration(i) / bulkDossiers).Truncate(time.Microsecond)
+		submitted := start.Add(span * time.Duration(i) / time.Duration(n)).Truncate(time.Microsecond)
 		day := u.cal.Date(submitted)
 		key := fmt.Sprintf("%s-%02d%02d%02d", u.code, day.Year%100, int(day.Month), day.Day)
 		seqs[key]++
 		code := fmt.Sprintf("%s-%0*d", key, SeqWidth, seqs[key])
-		if u.id == consular.id && rng.IntN(bulkDossiers/5/bulkSample) == 0 {
+		s.tracked = append(s.tracked, code)
+		pin, err := f.svc.opts.Ring.Seal(ctx, keyPurpose, []byte(bulkPIN), []byte("pin:"+code))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sealed := form
+		if u.id == consular.id {
 			s.mine = append(s.mine, code)
+			if sealed, err = f.svc.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+code)); err != nil {
+				tb.Fatal(err)
+			}
 		}
-		if rng.IntN(bulkDossiers/bulkSample) == 0 {
-			s.tracked = append(s.tracked, code)
-		}
-		st := bulkStatus(rng, i)
+		st := bulkStatus(rng, i, n)
 		lc := Lifecycle{Status: st, Since: submitted, Clock: Clock{WorkingDays: p.TimeLimit.WorkingDays}}
 		var received, due, finished, returned time.Time
 		appointment := u.cal.AddWorkingDays(submitted, p.TimeLimit.WorkingDays)
@@ -141,33 +168,25 @@ func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
 			assignee = f.officer.ID
 		}
 		channel := ChannelInPerson + Channel(rng.IntN(3))
+		recs = append(recs, bulkDossier{unit: u.id, status: st, online: channel == ChannelOnline,
+			submitted: us(submitted), received: us(received), finished: us(finished), returned: us(returned)})
 		fee, currency := feeOf(p, u.mission)
 		paid := b2i(st != StatusRegistered)
 		return []any{code, p.Code, u.id, int(channel), int(st), b2i(open(st)), string(lcJSON),
-			bulkNames[i%len(bulkNames)] + fmt.Sprintf(" %d", i), fmt.Sprintf("a%d@example.vn", i), form,
+			bulkNames[i%len(bulkNames)] + fmt.Sprintf(" %d", i), fmt.Sprintf("a%d@example.vn", i), sealed,
 			b2i(channel == ChannelOnline), b2i(rng.IntN(3) != 0), assignee, fee, currency, paid, paid * b2i(channel == ChannelOnline),
 			us(submitted), us(received), us(due), us(appointment), us(finished), us(returned), b2i(late), string(lc.Outcome),
-			int(st), us(lc.Since), 1 + rng.IntN(6)}
+			int(st), us(lc.Since), 1 + rng.IntN(6), pin}
 	}
 	cols := []string{"code", "procedure_code", "unit_id", "channel", "status", "open", "lifecycle",
 		"applicant_name", "applicant_email", "form", "prefilled", "digitised", "assignee_id", "fee_amount", "fee_currency", "paid", "paid_online",
 		"submitted_us", "received_us", "due_us", "appointment_us", "finished_us", "returned_us", "late", "outcome",
-		"portal_status", "updated_us", "version"}
+		"portal_status", "updated_us", "version", "tracking_pin"}
 	began := time.Now()
-	if err := bulkInsert(ctx, db, "dossiers", cols, bulkDossiers, row); err != nil {
-		tb.Fatalf("load %d dossiers: %v", bulkDossiers, err)
+	if err := bulkInsert(ctx, db, "dossiers", cols, n, row); err != nil {
+		tb.Fatalf("load %d dossiers: %v", n, err)
 	}
-	// The tracked sample carries a tracking PIN, sealed as create seals
-	// it, so Track opens and compares it as it would any dossier's.
-	for _, code := range s.tracked {
-		sealed, err := f.svc.opts.Ring.Seal(ctx, keyPurpose, []byte(bulkPIN), []byte("pin:"+code))
-		if err == nil {
-			_, err = db.ExecContext(ctx, db.Rebind(`UPDATE dossiers SET tracking_pin = ? WHERE code = ?`), sealed, code)
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	events, files := s.loadHistory(tb, recs)
 	if db.Dialect == store.Postgres {
 		// Autovacuum analyses a table this much changed on its own, a
 		// little later; analysing now plans every run as in the steady
@@ -181,20 +200,19 @@ func loadMillion(tb testing.TB, db *store.DB) *bulkSet {
 		consular.id).Scan(&open, &mine); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("%s: loaded %d dossiers in %v: %d units, %d dossiers open (%d of them the clerk's unit's); %d sampled for Get, %d for Track",
-		db.Dialect, bulkDossiers, time.Since(began).Round(time.Millisecond), len(f.units), open, mine, len(s.mine), len(s.tracked))
-	s.completeSample(tb)
+	tb.Logf("%s: loaded %d dossiers with %d history entries and %d files in %v: %d units, %d dossiers open (%d of them the clerk's unit's, which has %d)",
+		db.Dialect, n, events, files, time.Since(began).Round(time.Millisecond), len(f.units), open, mine, len(s.mine))
 	return s
 }
 
 // bulkNames are applicants' names the loaded dossiers carry, numbered.
 var bulkNames = []string{"Nguyễn Thị Lan", "Trần Văn Hùng", "Lê Minh Châu", "Phạm Quốc Bảo", "Hoàng Thu Hà", "Vũ Đức Anh", "Đặng Thị Mai"}
 
-// bulkStatus is the status of the i-th dossier by time: the last 4%
-// (the last two weeks or so) are still open, and 1% of older ones are
+// bulkStatus is the status of the i-th of n dossiers by time: the last
+// 4% (the last two weeks or so) are still open, and 1% of older ones are
 // stragglers; the rest are final, mostly returned.
-func bulkStatus(rng *mrand.Rand, i int) Status {
-	if i >= bulkDossiers*96/100 || rng.IntN(100) == 0 {
+func bulkStatus(rng *mrand.Rand, i, n int) Status {
+	if i >= n*96/100 || rng.IntN(100) == 0 {
 		openStatuses := []Status{StatusRegistered, StatusRegistered, StatusReceived, StatusReceived, StatusProcessing, StatusProcessing,
 			StatusProcessing, StatusProcessing, StatusDocumentsRequested, StatusPaymentRequested, StatusWithdrawalRequested, StatusCompleted, StatusCompleted}
 		return openStatuses[rng.IntN(len(openStatuses))]
@@ -271,44 +289,107 @@ func (f *fixture) bulkUnits(tb testing.TB) []bulkUnit {
 	return out
 }
 
-// completeSample seals the forms of the dossiers Get reads and gives them
-// the history and the file a dossier has, so that reading one costs what
-// reading any dossier costs.
-func (s *bulkSet) completeSample(tb testing.TB) {
+// loadHistory gives every loaded dossier, recs in loading order, the
+// history the lifecycle would have written for its status and one to
+// three files, and returns how many entries and files it loaded.
+func (s *bulkSet) loadHistory(tb testing.TB, recs []bulkDossier) (events, files int) {
 	tb.Helper()
 	ctx := context.Background()
-	raw, err := json.Marshal(legalizationForm())
-	if err != nil {
+	var first, last int64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM dossiers`).Scan(&first, &last); err != nil {
 		tb.Fatal(err)
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		for _, code := range s.mine {
-			sealed, err := s.svc.opts.Ring.Seal(ctx, keyPurpose, raw, []byte("dossier:"+code))
-			if err != nil {
-				return err
-			}
-			var id, unit, at int64
-			if err := tx.QueryRowContext(ctx, tx.Rebind(`UPDATE dossiers SET form = ? WHERE code = ? RETURNING id, unit_id, submitted_us`),
-				sealed, code).Scan(&id, &unit, &at); err != nil {
-				return fmt.Errorf("seal the form of %s: %w", code, err)
-			}
-			for _, e := range []Entry{{Action: "submit", To: StatusRegistered}, {Action: string(ActReceive), From: StatusRegistered, To: StatusReceived}} {
-				e.ActorKind, e.ActorName, e.UnitID, e.At = string(audit.ActorStaff), "clerk", unit, fromUS(at)
-				if err := insertEntry(ctx, tx, id, e); err != nil {
-					return err
-				}
-			}
-			a := Attachment{DocumentKey: "paper", Filename: "paper.pdf", MediaType: MediaPDF, Size: 100 << 10, SHA256: make([]byte, 32),
-				CreatedAt: fromUS(at), blobKey: "procedures/dossier/" + strings.ReplaceAll(code, ".", "-")}
-			if err := insertAttachment(ctx, tx, &a, "dossier_id", id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		tb.Fatalf("complete the lookup sample: %v", err)
+	if int(last-first+1) != len(recs) {
+		tb.Fatalf("the %d loaded dossiers have ids %d to %d, not one run of ids", len(recs), first, last)
 	}
+	for _, r := range recs {
+		events += len(r.history(s.fixture))
+		files += r.files()
+	}
+	// bulkInsert asks for the rows in order: walk the dossiers along.
+	var (
+		d       int
+		pending []Entry
+	)
+	entry := func(int) []any {
+		for len(pending) == 0 {
+			pending, d = recs[d].history(s.fixture), d+1
+		}
+		e := pending[0]
+		pending = pending[1:]
+		return []any{first + int64(d-1), e.Action, int(e.From), int(e.To), e.ActorKind, e.ActorID, e.ActorName, e.UnitID, e.Reason, us(e.At)}
+	}
+	if err := bulkInsert(ctx, s.db, "dossier_events", []string{"dossier_id", "action", "from_status", "to_status", "actor_kind",
+		"actor_id", "actor_name", "unit_id", "reason", "at_us"}, events, entry); err != nil {
+		tb.Fatalf("load %d history entries: %v", events, err)
+	}
+	names := []struct{ key, name, media string }{{"paper", "paper.pdf", MediaPDF}, {"photo", "photo.jpg", "image/jpeg"}, {"passport", "passport.pdf", MediaPDF}}
+	digest := make([]byte, 32)
+	d, k := 0, 0
+	file := func(int) []any {
+		for k == recs[d].files() {
+			d, k = d+1, 0
+		}
+		n := names[k]
+		k++
+		id := first + int64(d)
+		return []any{id, n.key, n.name, n.media, 100 << 10, digest, fmt.Sprintf("procedures/dossier/%d/%d", id, k), recs[d].submitted}
+	}
+	if err := bulkInsert(ctx, s.db, "dossier_attachments", []string{"dossier_id", "document_key", "filename", "media_type", "size",
+		"sha256", "blob_key", "created_us"}, files, file); err != nil {
+		tb.Fatalf("load %d files: %v", files, err)
+	}
+	return events, files
+}
+
+// files is how many files the dossier has: one to three, by when it was
+// submitted.
+func (r bulkDossier) files() int { return 1 + int(r.submitted/1000)%3 }
+
+// history is the dossier's history as the lifecycle writes it: submitted
+// (by the applicant online, by the clerk otherwise), received or refused
+// at intake, assigned, and on to its status; the fixture's staff act.
+func (r bulkDossier) history(f *fixture) []Entry {
+	at := func(t int64, d time.Duration) time.Time { return fromUS(t).Add(d) }
+	staff := func(a Action, from, to Status, who authz.Subject, when time.Time, reason string) Entry {
+		return Entry{Action: string(a), From: from, To: to, ActorKind: string(audit.ActorStaff), ActorID: who.ID,
+			ActorName: f.staffName[who.ID], UnitID: r.unit, Reason: reason, At: when}
+	}
+	submit := staff("submit", 0, StatusRegistered, f.clerk, fromUS(r.submitted), "")
+	if r.online {
+		submit.ActorKind, submit.ActorID, submit.ActorName = string(audit.ActorCitizen), f.citizen.ID, "Nguyễn Thị Lan"
+	}
+	h := []Entry{submit}
+	switch r.status {
+	case StatusRegistered:
+		return h
+	case StatusRefusedIntake:
+		return append(h, staff(ActRefuseIntake, StatusRegistered, StatusRefusedIntake, f.clerk, fromUS(r.received), "hồ sơ thiếu giấy tờ"))
+	}
+	h = append(h, staff(ActReceive, StatusRegistered, StatusReceived, f.clerk, fromUS(r.received), ""))
+	if r.status == StatusReceived {
+		return h
+	}
+	h = append(h, staff(ActAssign, StatusReceived, StatusProcessing, f.clerk, at(r.received, time.Hour), ""))
+	switch r.status {
+	case StatusDocumentsRequested:
+		h = append(h, staff(ActRequestDocuments, StatusProcessing, StatusDocumentsRequested, f.officer, at(r.received, 24*time.Hour), "thiếu ảnh"))
+	case StatusPaymentRequested:
+		h = append(h, staff(ActRequestPayment, StatusProcessing, StatusPaymentRequested, f.officer, at(r.received, 24*time.Hour), ""))
+	case StatusWithdrawalRequested:
+		w := staff(ActRequestWithdrawal, StatusProcessing, StatusWithdrawalRequested, f.clerk, at(r.received, 24*time.Hour), "")
+		w.ActorKind, w.ActorID, w.ActorName = string(audit.ActorCitizen), f.citizen.ID, "Nguyễn Thị Lan"
+		h = append(h, w)
+	case StatusStopped:
+		h = append(h, staff(ActStop, StatusProcessing, StatusStopped, f.approver, fromUS(r.finished), "không đủ điều kiện"))
+	case StatusCompleted, StatusReturned:
+		h = append(h, staff(ActAppraise, StatusProcessing, StatusProcessing, f.officer, at(r.finished, -time.Hour), ""),
+			staff(ActApprove, StatusProcessing, StatusCompleted, f.approver, fromUS(r.finished), ""))
+		if r.status == StatusReturned {
+			h = append(h, staff(ActReturnResult, StatusCompleted, StatusReturned, f.clerk, fromUS(r.returned), ""))
+		}
+	}
+	return h
 }
 
 // bulkInsert inserts n rows of cols into table, row(i) giving the i-th,
