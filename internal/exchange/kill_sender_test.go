@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"chancery/internal/bus"
 	"chancery/internal/store"
 )
 
@@ -251,8 +250,7 @@ func TestKilledSenderLosesNothingAcknowledgedAndDeliversNothingTwice(t *testing.
 	dir := t.TempDir()
 	prepareMission(t, tn, dir)
 	port := freePort(t)
-	hqBus := openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: port})
-	tn.hq.Attach(hqBus)
+	hubBus(t, tn.hq.Node, port)
 	run(t, tn.hq.Node)
 	races := &raceWatch{}
 	killSender(t, tn, dir, fmt.Sprintf("nats-leaf://127.0.0.1:%d", port), races, per, 3)
