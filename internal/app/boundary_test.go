@@ -126,7 +126,7 @@ func boundaryStatuses(t *testing.T, db string) map[string]int {
 			`{"service": "VN/GOV/000.00.00.G12/procedures/dossier-status/v1", "content_type": `+s+`, "payload": "eyJ4IjoxfQ=="}`)
 		got["exchange service/"+h.name] = do("POST", "/api/v1/exchange/messages", client, `{"service": `+s+`, "payload": "eyJ4IjoxfQ=="}`)
 		got["unit name/"+h.name] = do("POST", "/api/v1/units", admin,
-			fmt.Sprintf(`{"code": "000.00.9%d.G12", "name_vi": %s, "name_en": "Test unit", "kind": "department", "parent_id": %d}`, i, s, root.ID))
+			fmt.Sprintf(`{"code": "000.00.9%d.G12", "name_vi": %s, "name_en": "Test unit", "kind": "department", "parent_id": %d, "country": "VN", "time_zone": "Asia/Ho_Chi_Minh"}`, i, s, root.ID))
 	}
 	return got
 }
