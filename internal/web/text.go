@@ -24,13 +24,13 @@ const maxEcho = 80
 
 // Clip returns s cut to maxEcho characters with an ellipsis, for error
 // messages that repeat what the client sent.
-func Clip(s string) string {
-	if utf8.RuneCountInString(s) <= maxEcho {
-		return s
-	}
+func Clip(s string) string { return clip(s, maxEcho) }
+
+// clip returns s cut to max characters with an ellipsis.
+func clip(s string, max int) string {
 	n := 0
 	for i := range s {
-		if n == maxEcho {
+		if n == max {
 			return s[:i] + "…"
 		}
 		n++
