@@ -111,7 +111,7 @@ func checkRequestText(r *http.Request) error {
 
 func checkValues(name string, vs []string) error {
 	if msg := textProblem(name); msg != "" {
-		return errs.Invalid(Clip(strings.ToValidUTF8(name, "�")), msg)
+		return errs.Invalid(Clip(printable(name)), msg)
 	}
 	for _, v := range vs {
 		if err := CheckText(name, v); err != nil {
