@@ -185,6 +185,7 @@ func TestRouterRefusesHostileTextBeforeDispatch(t *testing.T) {
 	}{
 		{"plain path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/abcd", nil), http.StatusOK},
 		{"NUL in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%00cd", nil), http.StatusBadRequest},
+		{"CR LF in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%0D%0Acd", nil), http.StatusBadRequest},
 		{"escape in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%1Bcd", nil), http.StatusBadRequest},
 		{"bidi override in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%E2%80%AEcd", nil), http.StatusBadRequest},
 		{"invalid UTF-8 in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%FFcd", nil), http.StatusBadRequest},

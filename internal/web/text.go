@@ -86,6 +86,9 @@ func checkRequestText(r *http.Request) error {
 	if msg := textProblem(r.URL.Path); msg != "" {
 		return errs.Invalid("path", msg)
 	}
+	if strings.ContainsAny(r.URL.Path, "\t\r\n") { // no path is multi-line
+		return errs.Invalid("path", "must not contain control characters such as tabs or line breaks")
+	}
 	for name, vs := range r.URL.Query() {
 		if err := checkValues(name, vs); err != nil {
 			return err
