@@ -157,8 +157,8 @@ func TestDeadLettersLetTheQueueGoOn(t *testing.T) {
 				{clerk, "DELETE", junk, http.StatusForbidden},
 				{uncleared, "POST", junk + "/resend", http.StatusNotFound},
 				{cleared, "POST", "/api/v1/exchange/dead-letters/nope/resend", http.StatusNotFound},
-				{cleared, "POST", "/api/v1/exchange/dead-letters/ab%00cd/resend", http.StatusNotFound}, // not a 500 from PostgreSQL
-				{cleared, "DELETE", "/api/v1/exchange/dead-letters/ab%0D%0Acd", http.StatusNotFound},
+				{cleared, "POST", "/api/v1/exchange/dead-letters/ab%00cd/resend", http.StatusBadRequest}, // refused at the door: not a 500 from PostgreSQL
+				{cleared, "DELETE", "/api/v1/exchange/dead-letters/ab%0D%0Acd", http.StatusBadRequest},
 			} {
 				if code := api.do(t, c.who, c.method, c.path, nil); code != c.want {
 					t.Errorf("%s %s by %v = %d, want %d", c.method, c.path, c.who.Subject.Roles.Names(), code, c.want)
@@ -189,18 +189,18 @@ func TestDeadLettersLetTheQueueGoOn(t *testing.T) {
 			}
 			checkAudited(t, hq, "exchange.message.resend", 1)
 
-			// Hostile ids on the client routes name no message, on
-			// both databases alike.
+			// Hostile ids on the client routes are refused at the door
+			// (internal/web), on both databases alike.
 			token, err := hq.IssueToken(ctx, procedures, "test")
 			if err != nil {
 				t.Fatal(err)
 			}
 			base := apiServer(t, hq.Node)
-			if code, _, body := call(t, "GET", base+"/api/v1/exchange/messages/ab%00cd/proof?direction=in", token, "", nil); code != http.StatusNotFound {
-				t.Errorf("proof of a NUL id = %d %s, want 404", code, body)
+			if code, _, body := call(t, "GET", base+"/api/v1/exchange/messages/ab%00cd/proof?direction=in", token, "", nil); code != http.StatusBadRequest {
+				t.Errorf("proof of a NUL id = %d %s, want 400", code, body)
 			}
-			if code, _, body := call(t, "POST", base+"/api/v1/exchange/inbox/ack", token, "application/json", []byte(`{"ids":["ab\u0000cd","x"]}`)); code != http.StatusOK {
-				t.Errorf("ack of a NUL id = %d %s, want 200", code, body)
+			if code, _, body := call(t, "POST", base+"/api/v1/exchange/inbox/ack", token, "application/json", []byte(`{"ids":["ab\u0000cd","x"]}`)); code != http.StatusBadRequest {
+				t.Errorf("ack of a NUL id = %d %s, want 400", code, body)
 			}
 			checkAudited(t, hq, "exchange.message.discard", 1)
 		})

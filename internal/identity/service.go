@@ -789,6 +789,19 @@ func periodEnd(effective, since time.Time, what string) (time.Time, error) {
 	return time.Time{}, errs.Invalid("effective", fmt.Sprintf("is before %s (%s); choose a date on or after it", what, since.In(ministryZone).Format(time.DateOnly)))
 }
 
+// notBeforeCreation checks that effective is not before any of units was
+// created (on their creation day, it becomes the creation time), so that a
+// restructuring cannot date history before the units existed.
+func notBeforeCreation(effective time.Time, units ...Unit) (time.Time, error) {
+	for _, u := range units {
+		var err error
+		if effective, err = periodEnd(effective, u.CreatedAt, fmt.Sprintf("unit %s was created", u.Code)); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return effective, nil
+}
+
 // descendsFrom reports whether unit id is u itself or lies below it in the
 // tree, walking up from id.
 func descendsFrom(ctx context.Context, q store.Queryer, id int64, u Unit) (bool, error) {
@@ -851,8 +864,8 @@ func reparent(c *change, u, from, parent Unit, effective, now time.Time, actor, 
 // MoveUnit places the unit with id under newParentID, effective from
 // effective (zero: now). It refuses, with an errs.FieldError, moving the
 // root, a move that would make a cycle, a merged or unknown parent, a move
-// to the current parent and a future effective date; and with ErrConflict
-// a merged unit. The old placement stays in the history, so
+// to the current parent, a future effective date and one before either
+// unit was created; and with ErrConflict a merged unit. The old placement stays in the history, so
 // UnitParentAt answers for any date; the audit ledger records the move
 // ("unit.move", from and to parent codes).
 func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID int64, effective time.Time) (Unit, error) {
@@ -889,6 +902,9 @@ func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID in
 		if cycle {
 			return errs.Invalid("parent", fmt.Sprintf("unit %s is %s or lies inside it; moving it there would make a cycle", parent.Code, u.Code))
 		}
+		if effective, err = notBeforeCreation(effective, u, parent); err != nil {
+			return err
+		}
 		old, err := unitByID(ctx, tx, u.ParentID)
 		if err != nil {
 			return err
@@ -911,8 +927,8 @@ func (s *Service) MoveUnit(ctx context.Context, actor string, id, newParentID in
 // "unit.move" and "staff.update" for each unit and member moved. It
 // returns the target. It refuses, with an errs.FieldError,
 // merging the root, a unit into itself, into a merged unit or into one of
-// its own descendants, and a future effective date; with ErrConflict a
-// source already merged.
+// its own descendants, a future effective date and one before either unit
+// was created; with ErrConflict a source already merged.
 func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, targetID int64, effective time.Time) (Unit, error) {
 	now, effective, err := s.effectiveAt(effective)
 	if err != nil {
@@ -945,6 +961,10 @@ func (s *Service) MergeUnits(ctx context.Context, actor string, sourceID, target
 		}
 		if inside {
 			return errs.Invalid("into", fmt.Sprintf("unit %s lies inside %s; move it out first or merge the other way", target.Code, src.Code))
+		}
+		// History cannot begin before the units it joins existed.
+		if effective, err = notBeforeCreation(effective, src, target); err != nil {
+			return err
 		}
 		reason := "merged into " + target.Code
 		// Merged children stay where they were when merged, as history.

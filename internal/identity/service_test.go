@@ -588,6 +588,32 @@ func TestMergeUnitsRefusals(t *testing.T) {
 	})
 }
 
+// A merge or move dated before either unit was created would put history
+// before the units existed: refused, naming the effective date.
+func TestRestructuringIsNotDatedBeforeTheUnitsExisted(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := testCtx
+		c := newClock()
+		s := c.service(t, db)
+		tr := newTree(t, s)
+		c.advance(30 * 24 * time.Hour)
+		late, err := s.CreateUnit(ctx, "t", identity.NewUnit{Code: "000.00.77.G12", NameVI: "Vụ Mới", NameEN: "New Department", Kind: identity.KindDepartment, ParentID: tr.root.ID, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := c.t.AddDate(0, 0, -10)
+		_, err = s.MergeUnits(ctx, "t", tr.press.ID, late.ID, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC))
+		wantField(t, err, "effective")
+		_, err = s.MergeUnits(ctx, "t", late.ID, tr.press.ID, before)
+		wantField(t, err, "effective")
+		_, err = s.MoveUnit(ctx, "t", tr.visas.ID, late.ID, before)
+		wantField(t, err, "effective")
+		if _, err := s.MergeUnits(ctx, "t", tr.press.ID, late.ID, time.Time{}); err != nil {
+			t.Errorf("merging into a unit created today, effective today = %v", err)
+		}
+	})
+}
+
 func TestCreateStaffRefusesInvalidInput(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := testCtx

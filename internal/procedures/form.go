@@ -592,11 +592,14 @@ func (n *node) checkScalar(val any, ptr string) (Violation, bool) {
 	switch x := val.(type) {
 	case string:
 		count := utf8.RuneCountInString(x)
+		// Spaces around the text say nothing: ten spaces are no answer
+		// to a question asking for at least ten characters.
+		filled := utf8.RuneCountInString(strings.TrimSpace(x))
 		switch {
 		case !utf8.ValidString(x) || strings.IndexFunc(x, isForbiddenControl) >= 0:
 			return violation(ptr, "characters", "procedures.form.control"), true
-		case n.minLength >= 0 && count < n.minLength:
-			if count == 0 {
+		case n.minLength >= 0 && filled < n.minLength:
+			if filled == 0 {
 				return violation(ptr, "minLength", "procedures.form.required"), true
 			}
 			return violation(ptr, "minLength", "procedures.form.min_length", n.minLength), true

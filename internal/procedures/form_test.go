@@ -108,6 +108,8 @@ func TestValidateNamesEachBrokenField(t *testing.T) {
 		{"a choice not offered", with(t, "channel", "fax"), "/channel", "enum", "Choose one of the listed values."},
 		{"a box that must be ticked", with(t, "declaration", false), "/declaration", "enum", "Tick this box to go on."},
 		{"text too short", with(t, "applicant.full_name", "L"), "/applicant/full_name", "minLength", "at least 2 characters"},
+		{"spaces alone are no answer", with(t, "applicant.full_name", "          "), "/applicant/full_name", "minLength", "This field is required."},
+		{"spaces around the text do not count", with(t, "applicant.full_name", "  L  \n"), "/applicant/full_name", "minLength", "at least 2 characters"},
 		{"text too long, counted in characters", with(t, "applicant.full_name", "Nguyễn Thị Lan"), "/applicant/full_name", "maxLength", "at most 10 characters"},
 		{"a pattern with its own message", with(t, "applicant.id_number", "12345"), "/applicant/id_number", "pattern", "Exactly 12 digits."},
 		{"a pattern with the generic message", with(t, "issue_date", "1999-01-01"), "/issue_date", "pattern", "not in the required format"},

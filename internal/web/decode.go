@@ -27,7 +27,7 @@ func DecodeJSON(r *http.Request, dst any) error {
 
 func decodeJSON(r *http.Request, dst any, limit int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return fmt.Errorf("%w: the body must be application/json, not %q", errs.ErrInvalid, ct)
+		return fmt.Errorf("%w: the body must be application/json, not %q", errs.ErrInvalid, Clip(ct))
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -51,6 +51,9 @@ func DecodeJSONBytes(body []byte, dst any, limit int64) error {
 	if !utf8.Valid(body) {
 		return fmt.Errorf("%w: the body is not valid UTF-8", errs.ErrInvalid)
 	}
+	if err := walkJSON(body, -1); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -60,17 +63,19 @@ func DecodeJSONBytes(body []byte, dst any, limit int64) error {
 		case errors.As(err, &syn):
 			return fmt.Errorf("%w: malformed JSON at byte %d", errs.ErrInvalid, syn.Offset)
 		case errors.As(err, &typ):
-			if typ.Field != "" {
-				return errs.Invalid(typ.Field, fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), typ.Value))
+			// Name the field as the client sent it: typ.Field spells
+			// embedded structs by their Go type names.
+			if path := pathAt(body, typ.Offset); path != "" {
+				return errs.Invalid(path, fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind().String()), Clip(typ.Value)))
 			}
 			return fmt.Errorf("%w: the body must be %s", errs.ErrInvalid, jsonType(typ.Type.Kind().String()))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return errs.Invalid(field, "unknown field")
+			return errs.Invalid(Clip(field), "unknown field")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return fmt.Errorf("%w: the JSON ends too soon", errs.ErrInvalid)
 		}
-		return fmt.Errorf("%w: %v", errs.ErrInvalid, err)
+		return fmt.Errorf("%w: %s", errs.ErrInvalid, Clip(err.Error()))
 	}
 	// Not dec.More: it reports false before a stray "}" or "]".
 	if _, err := dec.Token(); err != io.EOF {
@@ -93,4 +98,121 @@ func jsonType(goKind string) string {
 		return "a number"
 	}
 	return goKind
+}
+
+// jsonFrame is an object or array being walked by walkJSON.
+type jsonFrame struct {
+	object  bool
+	wantKey bool              // an object's next token is a key
+	key     string            // the object's current key as sent
+	index   int               // the array's current index
+	keys    map[string]string // folded key → key as sent
+}
+
+// errFoundPath stops walkJSON once pathAt's value is found.
+type errFoundPath struct{ path string }
+
+func (e *errFoundPath) Error() string { return e.path }
+
+// walkJSON checks the first JSON value in body before it is decoded: every
+// key and string is text CheckText accepts, and no object holds a key
+// twice, in any letter case (encoding/json would silently keep the last,
+// matching keys to fields regardless of case). Malformed JSON ends the walk
+// without an error, for the decoder to explain. When stopAt is not
+// negative, walkJSON returns an *errFoundPath naming the value whose token
+// ends at byte stopAt.
+func walkJSON(body []byte, stopAt int64) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var stack []*jsonFrame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			switch {
+			case !f.object:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			case b.Len() > 0:
+				b.WriteString("." + printable(f.key))
+			default:
+				b.WriteString(printable(f.key))
+			}
+		}
+		return Clip(b.String())
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+			top := stack[n-1]
+			if key, ok := tok.(string); ok {
+				top.key, top.wantKey = key, false
+				if msg := textProblem(key); msg != "" {
+					return errs.Invalid(path(), "the key "+msg)
+				}
+				fold := strings.ToLower(key)
+				if prev, dup := top.keys[fold]; dup {
+					if prev == key {
+						return errs.Invalid(path(), "is sent twice; send each field once")
+					}
+					return errs.Invalid(path(), fmt.Sprintf("is sent twice, also as %q; send each field once, in the documented letter case", Clip(prev)))
+				}
+				top.keys[fold] = key
+				continue
+			}
+			stack = stack[:n-1] // the object's closing brace
+		} else {
+			switch tok {
+			case json.Delim('{'), json.Delim('['):
+				if stopAt >= 0 && dec.InputOffset() == stopAt {
+					return &errFoundPath{path()}
+				}
+				stack = append(stack, &jsonFrame{object: tok == json.Delim('{'), wantKey: true, keys: map[string]string{}})
+				continue
+			case json.Delim(']'):
+				stack = stack[:len(stack)-1]
+			default:
+				if s, ok := tok.(string); ok {
+					if msg := textProblem(s); msg != "" {
+						return errs.Invalid(path(), msg)
+					}
+				}
+				if stopAt >= 0 && dec.InputOffset() == stopAt {
+					return &errFoundPath{path()}
+				}
+			}
+		}
+		// A whole value ended: the first one, or one in its parent.
+		if len(stack) == 0 {
+			return nil
+		}
+		if top := stack[len(stack)-1]; top.object {
+			top.wantKey = true
+		} else {
+			top.index++
+		}
+	}
+}
+
+// pathAt names, as the client sent it, the field whose value ends at byte
+// offset off of body (where encoding/json reports a type error); "" when
+// none does.
+func pathAt(body []byte, off int64) string {
+	var found *errFoundPath
+	if errors.As(walkJSON(body, off), &found) {
+		return found.path
+	}
+	return ""
+}
+
+// printable replaces what CheckText refuses in s with U+FFFD, so that an
+// error naming a hostile key does not repeat its hostile characters.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if textProblem(string(r)) != "" {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

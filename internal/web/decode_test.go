@@ -52,6 +52,19 @@ func TestDecodeJSONRefusesBadBodiesWithAnInvalidError(t *testing.T) {
 		{name: "only whitespace", body: " \n\t ", detail: "body is empty"},
 		{name: "form content type", body: `{"name": "a"}`, contentType: "application/x-www-form-urlencoded", detail: "must be application/json"},
 		{name: "text content type", body: `{"name": "a"}`, contentType: "text/plain", detail: "must be application/json"},
+		{name: "long content type is clipped", body: `{"name": "a"}`, contentType: "text/" + strings.Repeat("x", 5000), detail: strings.Repeat("x", 70) + "…\""},
+		{name: "duplicate key", body: `{"name": "a", "name": "b"}`, field: "name", detail: "sent twice"},
+		{name: "case-variant key", body: `{"name": "a", "NAME": "b"}`, field: "NAME", detail: "also as \"name\""},
+		{name: "duplicate nested key", body: `{"inner": {"ok": true, "Ok": false}}`, field: "inner.Ok", detail: "sent twice"},
+		{name: "NUL", body: `{"name": "a\u0000b"}`, field: "name", detail: "control characters"},
+		{name: "escape character", body: `{"tags": ["a", "\u001b[2J"]}`, field: "tags[1]", detail: "control characters"},
+		{name: "C1 control", body: `{"name": "a\u0085"}`, field: "name", detail: "control characters"},
+		{name: "NUL in a key", body: `{"na\u0000me": "a"}`, field: "na\ufffdme", detail: "the key must not contain control"},
+		{name: "bidi override", body: `{"name": "abc\u202edef"}`, field: "name", detail: "bidirectional"},
+		{name: "bidi isolate", body: `{"name": "abc\u2067def"}`, field: "name", detail: "bidirectional"},
+		{name: "zero-width space", body: `{"name": "ad\u200bmin"}`, field: "name", detail: "zero-width"},
+		{name: "byte order mark", body: `{"name": "\ufeffadmin"}`, field: "name", detail: "zero-width"},
+		{name: "long number echo is clipped", body: `{"count": ` + strings.Repeat("9", 5000) + `}`, field: "count", detail: strings.Repeat("9", 60) + "…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,4 +163,28 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("DecodeJSONBytes(%q) maps to status %d", body, s)
 		}
 	})
+}
+
+// A field of an embedded struct is named as the client sent it, not by the
+// Go types that hold it (apiSubmissionRequest.apiDraftRequest.form).
+func TestDecodeJSONNamesFieldsAsTheClientSentThem(t *testing.T) {
+	type draft struct {
+		Form map[string]any `json:"form"`
+	}
+	type submission struct {
+		draft
+		Items []struct {
+			Note string `json:"note"`
+		} `json:"items"`
+	}
+	for body, want := range map[string]string{
+		`{"form": "x"}`: "form",
+		`{"items": [{"note": "a"}, {"note": 1}]}`: "items[1].note",
+	} {
+		var dst submission
+		var fe *errs.FieldError
+		if err := DecodeJSONBytes([]byte(body), &dst, MaxJSONBody); !errors.As(err, &fe) || fe.Field != want {
+			t.Errorf("DecodeJSONBytes(%s) = %v, want a FieldError naming %q", body, err, want)
+		}
+	}
 }

@@ -26,11 +26,17 @@ var staticFS embed.FS
 // StaticPrefix is the path under which Static serves.
 const StaticPrefix = "/static/"
 
-// Static serves the embedded CSS and scripts under StaticPrefix.
+// Static serves the embedded CSS and scripts under StaticPrefix. A
+// directory answers 404: its listing is nobody's business.
 func Static() http.Handler {
 	sub, _ := fs.Sub(staticFS, "static")
 	files := http.StripPrefix(StaticPrefix, http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.Trim(strings.TrimPrefix(r.URL.Path, StaticPrefix), "/")
+		if info, err := fs.Stat(sub, name); name == "" || (err == nil && info.IsDir()) || strings.HasSuffix(r.URL.Path, "/") {
+			Error(w, r, errNoRoute)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	})

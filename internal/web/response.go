@@ -89,7 +89,7 @@ func Status(err error) int {
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	noteError(r, err)
 	status := Status(err)
-	p := ProblemDetails{Status: status, Detail: err.Error()}
+	p := ProblemDetails{Status: status, Detail: userDetail(err)}
 	if status >= 500 {
 		if status == http.StatusInternalServerError {
 			Logger(r.Context()).Error("internal error", "err", err)
@@ -105,7 +105,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var fe *errs.FieldError
 	if errors.As(err, &fe) {
-		p.Errors = map[string]string{fe.Field: fe.Message}
+		p.Errors = map[string]string{fe.Field: clip(fe.Message, maxDetail)}
 	}
 	var coded interface{ Code() string }
 	if errors.As(err, &coded) {
@@ -119,6 +119,31 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	Problem(w, r, p)
+}
+
+// maxDetail is the longest problem detail shown, in characters: a
+// message that repeats a client's long input is cut there.
+const maxDetail = 400
+
+// userDetail is err's message from its kind on: the context wrapped around
+// it ("procedures: receive dossier …: ") names Go packages and operations,
+// which the client cannot act on.
+func userDetail(err error) string {
+	msg := err.Error()
+	var fe *errs.FieldError
+	if errors.As(err, &fe) {
+		msg = fe.Error()
+	} else {
+		for _, kind := range []error{errs.ErrInvalid, errs.ErrConflict, errs.ErrUnauthenticated, errs.ErrForbidden, errs.ErrRateLimited, errs.ErrTooLarge} {
+			if errors.Is(err, kind) {
+				if i := strings.Index(msg, kind.Error()); i > 0 {
+					msg = msg[i:]
+				}
+				break
+			}
+		}
+	}
+	return clip(msg, maxDetail)
 }
 
 // wantsHTML reports whether the response to r should be a page: anything

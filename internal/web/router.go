@@ -154,8 +154,14 @@ func (rt *Router) Routes() []Route {
 
 // ServeHTTP dispatches to the registered routes. A request no route
 // matches gets a problem document or the error page (with Allow for a
-// wrong method), not the mux's plain text.
+// wrong method), not the mux's plain text. A path, query or url-encoded
+// form holding text CheckText refuses is answered 400 before dispatch, so
+// no handler needs to check its path values for NUL and the like.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkRequestText(r); err != nil {
+		Error(w, r, err)
+		return
+	}
 	h, pattern := rt.mux.Handler(r)
 	if p, ok := r.Context().Value(routeKey{}).(*string); ok {
 		*p = pattern

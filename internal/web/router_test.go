@@ -164,3 +164,50 @@ func TestRouterListsEveryRouteWithItsAccess(t *testing.T) {
 		}
 	}
 }
+
+// Paths, queries and url-encoded forms are checked before dispatch, so
+// that no handler passes a NUL in a path value to PostgreSQL (a 500 there,
+// a 404 on SQLite) and every route refuses the same text the same way.
+func TestRouterRefusesHostileTextBeforeDispatch(t *testing.T) {
+	reached := false
+	rt := NewRouter()
+	rt.HandleFunc("GET /api/v1/drafts/{id}", Public, func(w http.ResponseWriter, r *http.Request) { reached = true })
+	rt.HandleFunc("POST /api/v1/notes", Public, func(w http.ResponseWriter, r *http.Request) { reached = true })
+	form := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/notes", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"plain path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/abcd", nil), http.StatusOK},
+		{"NUL in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%00cd", nil), http.StatusBadRequest},
+		{"CR LF in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%0D%0Acd", nil), http.StatusBadRequest},
+		{"escape in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%1Bcd", nil), http.StatusBadRequest},
+		{"bidi override in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%E2%80%AEcd", nil), http.StatusBadRequest},
+		{"invalid UTF-8 in path", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/ab%FFcd", nil), http.StatusBadRequest},
+		{"NUL in query", httptest.NewRequest(http.MethodGet, "/api/v1/drafts/abcd?q=a%00", nil), http.StatusBadRequest},
+		{"plain form", form("note=line+one%0D%0Aline+two%09tabbed"), http.StatusOK},
+		{"NUL in form", form("note=a%00b"), http.StatusBadRequest},
+		{"zero-width in form", form("note=ad%E2%80%8Bmin"), http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reached = false
+			rec := httptest.NewRecorder()
+			rt.ServeHTTP(rec, tt.req)
+			if rec.Code != tt.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.want, rec.Body)
+			}
+			if tt.want != http.StatusOK {
+				problemOf(t, rec)
+				if reached {
+					t.Error("the handler was reached")
+				}
+			}
+		})
+	}
+}

@@ -76,3 +76,14 @@ func TestEveryLayoutClassIsStyled(t *testing.T) {
 		}
 	}
 }
+
+// A directory under /static/ is not listed: 404, as for a missing file.
+func TestStaticAnswers404ForDirectories(t *testing.T) {
+	for _, path := range []string{"/static/", "/static", "/static/app.css/"} {
+		rec := httptest.NewRecorder()
+		Static().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "htmx.min.js") {
+			t.Errorf("GET %s = %d %.80q, want 404 without a listing", path, rec.Code, rec.Body)
+		}
+	}
+}
