@@ -329,11 +329,12 @@ func (a *App) seedDemoDossiers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.Procedures.VerifiedIDNumber(ctx, citizen.ID); errors.Is(err, errs.ErrNotFound) {
+		_, err = a.Procedures.VerifiedIDNumber(ctx, citizen.ID)
+		if errors.Is(err, errs.ErrNotFound) {
 			err = a.Procedures.VerifyIdentity(sys, authz.Subject{Kind: authz.System}, citizen.ID, c.id)
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("verify the demo citizen %s's identity number: %w", c.email, err)
 		}
 		people.Citizens = append(people.Citizens, procedures.DemoCitizen{Subject: citizen.Subject(), Name: citizen.FullName, Email: citizen.Email,
 			IDNumber: c.id, DOB: c.dob, Sex: c.sex})

@@ -64,9 +64,6 @@ var publicWithOIDC = map[string]string{
 	"GET /console/oidc/callback": "OIDC sign-in return",
 }
 
-// concrete turns a route pattern into a request path.
-func concrete(pattern string) (method, path string) { return concreteWith(pattern, "1") }
-
 // concreteWith turns a route pattern into a request path, with id for
 // every wildcard. A pattern without a method (a route for every method,
 // such as the exchange's gateway) is tried with GET.

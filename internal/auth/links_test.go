@@ -350,7 +350,7 @@ func TestHostileInputToTheMailedFlows(t *testing.T) {
 				t.Errorf("reset for %q = %v; want 400", email[:min(len(email), 30)], err)
 			}
 		}
-		for _, token := range []string{"\x00", strings.Repeat("\x00", tokenLen), "‮" + strings.Repeat("A", tokenLen-3)} {
+		for _, token := range []string{"\x00", strings.Repeat("\x00", tokenLen), "\u202e" + strings.Repeat("A", tokenLen-3)} {
 			if err := f.svc.ResetPassword(ctx, token, "a recovered passphrase"); code(err) != "link_invalid" {
 				t.Errorf("reset with token %q = %v; want link_invalid", token, err)
 			}
