@@ -72,9 +72,10 @@ type Options struct {
 	URL string
 
 	// Host is the interface on which the embedded server listens for
-	// clients when Port is positive, and for leaf nodes when
-	// LeafListenPort is positive. If empty, "127.0.0.1" is used.
-	// Embedded only.
+	// leaf nodes when LeafListenPort is positive. If empty, "127.0.0.1"
+	// is used. The client port (Port) always listens on 127.0.0.1 only:
+	// it has no authentication, so it is for tools on the node's own
+	// host, never for a network. Embedded only.
 	Host string
 
 	// Port is the embedded server's TCP port for clients. If zero, the
@@ -313,7 +314,7 @@ func serverOptions(opts Options) (*server.Options, error) {
 	if opts.Port == 0 {
 		sopts.DontListen = true
 	} else {
-		sopts.Host, sopts.Port = host, opts.Port
+		sopts.Host, sopts.Port = "127.0.0.1", opts.Port
 	}
 	if opts.LeafListenPort > 0 {
 		if h := opts.LeafHub; h == nil || h.TLS == nil || h.Admit == nil {

@@ -500,3 +500,40 @@ func TestServerLogsGoToSlogAtSaneLevels(t *testing.T) {
 		t.Errorf("DEBUG log lacks the server's startup banner:\n%s", debug)
 	}
 }
+
+// TestClientPortListensOnLoopbackOnly pins that --nats-port exposes the
+// embedded server's client port, which has no authentication, to the
+// node's own host only, whatever interface the leaf listener uses.
+func TestClientPortListensOnLoopbackOnly(t *testing.T) {
+	var outside net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			outside = n.IP
+			break
+		}
+	}
+	if outside == nil {
+		t.Skip("this host has no address but loopback to try the client port from")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	b, err := bus.Open(t.Context(), bus.Options{DataDir: t.TempDir(), Host: "0.0.0.0", Port: port, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(port)), 2*time.Second); err != nil {
+		t.Fatalf("the client port does not answer on loopback: %v", err)
+	} else {
+		c.Close()
+	}
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort(outside.String(), fmt.Sprint(port)), 2*time.Second); err == nil {
+		c.Close()
+		t.Fatalf("the client port answers on %s: it has no authentication and must listen on loopback only", outside)
+	}
+}
