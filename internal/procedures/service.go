@@ -301,6 +301,10 @@ func (s *Service) Draft(ctx context.Context, sub authz.Subject, id string) (Draf
 	return d, nil
 }
 
+// errDraftSubmitted refuses the losers of concurrent submissions of one
+// draft.
+var errDraftSubmitted = fmt.Errorf("%w: this application has just been submitted by another request; look for its dossier among your dossiers", errs.ErrConflict)
+
 var errDraftNotFound = fmt.Errorf("%w: no such application in progress; applications are kept for %d days, start again from the procedure's page", errs.ErrNotFound, int(DraftLifetime.Hours()/24))
 
 // Upload is a file to attach, already checked by CheckUpload.
@@ -493,10 +497,24 @@ func (s *Service) SubmitDraft(ctx context.Context, sub authz.Subject, draftID st
 		Prefilled: d.Prefilled, Digitised: digitised(p, d.Attachments), FeeAmount: d.FeeAmount, FeeCurrency: d.FeeCurrency,
 		Paid: !d.PaidAt.IsZero(), PaidOnline: !d.PaidAt.IsZero(), Attachments: d.Attachments}
 	err = s.create(ctx, p, u, ds, func(tx *store.Tx) error {
+		// The draft was read before this transaction; a concurrent
+		// submission of it may have committed since. The files move
+		// first (the draft's delete would cascade to them), then the
+		// delete claims the draft: a submission that removes no row lost
+		// the race, and rolls back with everything it wrote.
 		if err := moveAttachments(ctx, tx, d.ID, ds.ID); err != nil {
 			return err
 		}
-		return deleteDraft(ctx, tx, d.ID)
+		claimed, err := claimDraft(ctx, tx, d.ID)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return errDraftSubmitted
+		}
+		// The dossier lists the files that really moved to it.
+		ds.Attachments, err = listAttachments(ctx, tx, "dossier_id", ds.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err

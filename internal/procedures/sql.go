@@ -101,9 +101,16 @@ func deleteExpiredDrafts(ctx context.Context, tx *store.Tx, now time.Time) ([]st
 	return keys, err
 }
 
-func deleteDraft(ctx context.Context, tx *store.Tx, id string) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM procedure_drafts WHERE id = ?`), id)
-	return err
+// claimDraft deletes a draft being submitted, and reports whether this
+// transaction removed it: the delete is the submission's claim, so that of
+// concurrent submissions of one draft exactly one finds the row.
+func claimDraft(ctx context.Context, tx *store.Tx, id string) (bool, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM procedure_drafts WHERE id = ?`), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // markDraftPaid records a payment on a draft; it reports false when the
