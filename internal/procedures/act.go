@@ -205,6 +205,9 @@ func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note 
 			return nil, err
 		}
 	}
+	if err := checkDossierFiles(nil, len(ups), uploadsSize(ups)); err != nil {
+		return nil, err
+	}
 	var added []Attachment
 	var written []string
 	for _, up := range ups {
@@ -223,6 +226,15 @@ func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note 
 		}
 		held, err := listAttachments(ctx, tx, "dossier_id", d.ID)
 		if err != nil {
+			return err
+		}
+		// Concurrent supplements cannot both pass: the step's version
+		// check lets one of them commit.
+		var addedBytes int64
+		for _, a := range added {
+			addedBytes += a.Size
+		}
+		if err := checkDossierFiles(held, len(added), addedBytes); err != nil {
 			return err
 		}
 		for i := range added {

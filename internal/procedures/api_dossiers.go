@@ -22,9 +22,9 @@ const (
 	// the largest size and the form. The server's general body limit must
 	// let POST /api/v1/dossiers through for the handler to apply this one.
 	MaxSubmissionBytes = 5*MaxAttachmentBytes + 1<<20
-	// MaxSubmissionFiles bounds the attachments of one submission; no
-	// procedure lists more than a handful of documents.
-	MaxSubmissionFiles = 10
+	// MaxSubmissionFiles bounds the attachments of one submission: a
+	// dossier's limit.
+	MaxSubmissionFiles = MaxDossierFiles
 	// MaxDraftUploadBytes bounds the request that attaches one file to an
 	// application in progress: the file and its document key.
 	MaxDraftUploadBytes = MaxAttachmentBytes + 64<<10

@@ -354,11 +354,23 @@ func (s *Service) AttachToDraft(ctx context.Context, sub authz.Subject, draftID 
 	if err := checkDocument(p, up.DocumentKey); err != nil {
 		return Attachment{}, err
 	}
+	// A first look spares writing a blob that cannot be listed; the
+	// check that counts is the one inside the transaction.
+	if err := checkDossierFiles(d.Attachments, 1, int64(len(up.Content))); err != nil {
+		return Attachment{}, err
+	}
 	a, err := s.putBlob(ctx, "draft", d.ID, up)
 	if err != nil {
 		return Attachment{}, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		held, err := lockedDraftFiles(ctx, tx, d.ID)
+		if err != nil {
+			return err
+		}
+		if err := checkDossierFiles(held, 1, a.Size); err != nil {
+			return err
+		}
 		return insertAttachment(ctx, tx, &a, "draft_id", d.ID)
 	})
 	if err != nil {
@@ -512,9 +524,12 @@ func (s *Service) SubmitDraft(ctx context.Context, sub authz.Subject, draftID st
 		if !claimed {
 			return errDraftSubmitted
 		}
-		// The dossier lists the files that really moved to it.
-		ds.Attachments, err = listAttachments(ctx, tx, "dossier_id", ds.ID)
-		return err
+		// The dossier lists the files that really moved to it, within
+		// the limit (a draft filled before there was one may pass it).
+		if ds.Attachments, err = listAttachments(ctx, tx, "dossier_id", ds.ID); err != nil {
+			return err
+		}
+		return checkDossierFiles(ds.Attachments, 0, 0)
 	})
 	if err != nil {
 		return nil, err
@@ -577,6 +592,9 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		if err := checkDocument(p, up.DocumentKey); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkDossierFiles(nil, len(sm.Attachments), uploadsSize(sm.Attachments)); err != nil {
+		return nil, err
 	}
 	fee, currency := feeOf(p, u.Kind.Mission())
 	receipt := ""

@@ -101,6 +101,27 @@ func deleteExpiredDrafts(ctx context.Context, tx *store.Tx, now time.Time) ([]st
 	return keys, err
 }
 
+// lockedDraftFiles lists a draft's files inside tx, having locked the
+// draft's row on PostgreSQL (SQLite's transactions take the write lock at
+// their start), so that concurrent uploads to one draft count each
+// other's files. A draft no longer there (submitted, or expired and
+// discarded) is errDraftNotFound.
+func lockedDraftFiles(ctx context.Context, tx *store.Tx, draftID string) ([]Attachment, error) {
+	q := `SELECT id FROM procedure_drafts WHERE id = ?`
+	if tx.Dialect == store.Postgres {
+		q += ` FOR UPDATE`
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, tx.Rebind(q), draftID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errDraftNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("procedures: lock application: %w", err)
+	}
+	return listAttachments(ctx, tx, "draft_id", draftID)
+}
+
 // claimDraft deletes a draft being submitted, and reports whether this
 // transaction removed it: the delete is the submission's claim, so that of
 // concurrent submissions of one draft exactly one finds the row.

@@ -25,6 +25,45 @@ import (
 // passport page or a several-page PDF.
 const MaxAttachmentBytes = 10 << 20
 
+// The limit on the files of one dossier, counted with those it already
+// holds, on every path that adds files: a draft's uploads (and so its
+// submission), a dossier submitted whole, and a supplement. No procedure
+// lists more than a handful of documents.
+const (
+	MaxDossierFiles = 10
+	// MaxDossierBytes bounds the files' sizes added up: five of the
+	// largest, what a multipart submission carries.
+	MaxDossierBytes = 5 * MaxAttachmentBytes
+)
+
+// checkDossierFiles refuses adding files of addedBytes in all to a dossier
+// or draft that holds held, when the whole would pass MaxDossierFiles or
+// MaxDossierBytes. Callers that add to stored files call it inside the
+// transaction that inserts them, having locked the owner, so that
+// concurrent additions cannot pass the limit together.
+func checkDossierFiles(held []Attachment, added int, addedBytes int64) error {
+	total := addedBytes
+	for _, a := range held {
+		total += a.Size
+	}
+	if n := len(held) + added; n > MaxDossierFiles {
+		return fmt.Errorf("%w: a dossier holds at most %d files; this would make %d (%d already there): remove a file or combine pages into one PDF", errs.ErrTooLarge, MaxDossierFiles, n, len(held))
+	}
+	if total > MaxDossierBytes {
+		return fmt.Errorf("%w: a dossier's files add up to at most %d MiB; this would make %.1f MiB: send smaller scans or remove a file", errs.ErrTooLarge, MaxDossierBytes>>20, float64(total)/(1<<20))
+	}
+	return nil
+}
+
+// uploadsSize adds up the sizes of ups.
+func uploadsSize(ups []Upload) int64 {
+	var n int64
+	for _, up := range ups {
+		n += int64(len(up.Content))
+	}
+	return n
+}
+
 // The media types an attachment may have.
 const (
 	MediaPDF  = "application/pdf"
