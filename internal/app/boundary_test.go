@@ -71,12 +71,17 @@ func boundaryStatuses(t *testing.T, db string) map[string]int {
 		return rec.Code
 	}
 
-	admin := mustLogin(t, srv.URL, "admin", cfg.DemoPassword, "")
-	var clerk string
+	var admin, clerk string
 	for _, c := range demoCallers(t, a, srv.URL) {
-		if strings.HasPrefix(c.name, "consular.clerk ") {
+		switch {
+		case strings.HasPrefix(c.name, "consular.clerk "):
 			clerk = c.token
+		case c.subject.Roles == authz.RolesOf(authz.Administrator):
+			admin = c.token // signed in with the second factor administrators need
 		}
+	}
+	if admin == "" || clerk == "" {
+		t.Fatal("the demo has no administrator or no consular clerk to try the routes as")
 	}
 	citizen, err := a.Identity.CitizenByEmail(ctx, "citizen@example.com")
 	if err != nil {

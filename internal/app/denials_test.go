@@ -59,7 +59,7 @@ func TestAnAdministratorsOwnGrantIsRefusedAndAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := mustLogin(t, base, "admin", a.cfg.DemoPassword, "")
+	token := mustLogin(t, base, "admin", a.cfg.DemoPassword, demoTOTP(t, a, "admin"))
 	body := `{"clearance":"top_secret","version":` + strconv.Itoa(admin.Version) + `}`
 	if status := callJSON(t, http.MethodPatch, base+"/api/v1/users/"+strconv.FormatInt(admin.ID, 10), token, body, &map[string]any{}); status != http.StatusForbidden {
 		t.Fatalf("PATCH own clearance = %d, want 403", status)
