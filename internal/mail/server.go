@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -19,6 +18,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 
 	"chancery/internal/errs"
 )
@@ -68,20 +70,18 @@ type Received struct {
 
 // Server is an in-process SMTP receiver on a loopback address: the
 // counterpart of the SMTP sender in tests, and the demo's mailbox
-// simulator. It keeps the last messages in memory.
+// simulator. It keeps the last messages in memory. The protocol is
+// github.com/emersion/go-smtp's; this type only keeps what arrives.
 type Server struct {
 	ln     net.Listener
+	smtp   *smtp.Server
 	cfg    ServerConfig
-	log    *slog.Logger
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	served chan struct{} // closed when the accept loop has ended
 
-	mu       sync.Mutex
-	msgs     []Received // oldest first
-	seq      int        // messages received so far
-	arrived  chan struct{}
-	sessions map[net.Conn]struct{}
-	closed   bool // no new sessions once shutdown has begun
+	mu      sync.Mutex
+	msgs    []Received // oldest first
+	seq     int        // messages received so far
+	arrived chan struct{}
 }
 
 // StartServer listens on addr, which must be a loopback IP address and a
@@ -117,11 +117,21 @@ func StartServer(ctx context.Context, addr string, cfg ServerConfig) (*Server, e
 	if log == nil {
 		log = slog.Default()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Server{ln: ln, cfg: cfg, log: log.With("component", "mail.server"), cancel: cancel,
-		arrived: make(chan struct{}), sessions: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
+	s := &Server{ln: ln, cfg: cfg, served: make(chan struct{}), arrived: make(chan struct{})}
+	s.smtp = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &session{srv: s}, nil
+	}))
+	s.smtp.Domain = "chancery.mail.simulator"
+	s.smtp.TLSConfig = cfg.TLS // STARTTLS is offered where the connection is not TLS already
+	s.smtp.MaxMessageBytes = int64(cfg.MaxSize)
+	s.smtp.MaxLineLength = maxLine
+	s.smtp.MaxRecipients = maxRcpt
+	s.smtp.ReadTimeout, s.smtp.WriteTimeout = sessionTimeout, sessionTimeout
+	s.smtp.ErrorLog = slog.NewLogLogger(log.With("component", "mail.server").Handler(), slog.LevelDebug)
+	go func() {
+		defer close(s.served)
+		s.smtp.Serve(ln) //nolint:errcheck // it ends when Close closes the listener
+	}()
 	context.AfterFunc(ctx, s.shutdown)
 	return s, nil
 }
@@ -129,50 +139,20 @@ func StartServer(ctx context.Context, addr string, cfg ServerConfig) (*Server, e
 // Addr returns the host:port the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server, ends open sessions and waits for them.
+// Close stops the server, ends open sessions and waits for the accept
+// loop to end.
 func (s *Server) Close() error {
-	s.cancel()
-	s.wg.Wait()
+	s.shutdown()
+	<-s.served
 	return nil
 }
 
+// shutdown closes the listener itself too: go-smtp closes only the
+// listeners its Serve has registered, which a Close right after
+// StartServer may precede.
 func (s *Server) shutdown() {
+	s.smtp.Close() //nolint:errcheck // a second Close (after ctx ended) only says it is closed
 	s.ln.Close()
-	s.mu.Lock()
-	s.closed = true
-	for c := range s.sessions {
-		c.Close()
-	}
-	s.mu.Unlock()
-}
-
-func (s *Server) accept() {
-	defer s.wg.Done()
-	for {
-		conn, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			conn.Close()
-			return
-		}
-		s.sessions[conn] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := s.serve(conn); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
-				s.log.Debug("SMTP session ended", "remote", conn.RemoteAddr().String(), "err", err)
-			}
-			s.mu.Lock()
-			delete(s.sessions, conn)
-			s.mu.Unlock()
-			conn.Close()
-		}()
-	}
 }
 
 // Messages returns the messages kept, oldest first.
@@ -230,239 +210,71 @@ func (s *Server) store(r Received) {
 	s.arrived = make(chan struct{})
 }
 
-// errLineTooLong ends a session whose client sent an overlong line.
-var errLineTooLong = errors.New("line too long")
-
-// session is one SMTP conversation's state.
+// session is one SMTP conversation's envelope; go-smtp keeps the order
+// of commands, the limits and TLS.
 type session struct {
-	conn   net.Conn
-	r      *bufio.Reader
-	w      *bufio.Writer
-	isTLS  bool
+	srv    *Server
 	authed bool
-	helo   bool
 	from   string
 	to     []string
-	inMail bool
 }
 
-func (ss *session) reply(code int, text string) error {
-	ss.conn.SetDeadline(time.Now().Add(sessionTimeout))
-	fmt.Fprintf(ss.w, "%d %s\r\n", code, text)
-	return ss.w.Flush()
+// errAuthRequired is RFC 4954's answer to MAIL before AUTH.
+var errAuthRequired = &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "authentication required"}
+
+// AuthMechanisms offers PLAIN where the server checks credentials;
+// go-smtp offers it over TLS only.
+func (ss *session) AuthMechanisms() []string {
+	if ss.srv.cfg.Auth == nil {
+		return nil
+	}
+	return []string{sasl.Plain}
 }
 
-func (ss *session) readLine() (string, error) {
-	ss.conn.SetDeadline(time.Now().Add(sessionTimeout))
-	var line []byte
-	for {
-		chunk, more, err := ss.r.ReadLine()
-		if err != nil {
-			return "", err
-		}
-		line = append(line, chunk...)
-		if len(line) > maxLine-2 {
-			return "", errLineTooLong
-		}
-		if !more {
-			return string(line), nil
-		}
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if ss.srv.cfg.Auth == nil || mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
 	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		if !ss.srv.cfg.Auth(username, password) {
+			return smtp.ErrAuthFailed
+		}
+		ss.authed = true
+		return nil
+	}), nil
 }
 
-// line reads the client's next line, telling the client when it is too
-// long (the session then ends).
-func (ss *session) line() (string, error) {
-	line, err := ss.readLine()
-	if errors.Is(err, errLineTooLong) {
-		ss.reply(500, "line too long") //nolint:errcheck // the session ends with err anyway
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.srv.cfg.Auth != nil && !ss.authed {
+		return errAuthRequired
 	}
-	return line, err
+	ss.from, ss.to = from, nil
+	return nil
 }
 
-func (s *Server) serve(conn net.Conn) error {
-	_, isTLS := conn.(*tls.Conn)
-	ss := &session{conn: conn, r: bufio.NewReaderSize(conn, maxLine), w: bufio.NewWriter(conn), isTLS: isTLS}
-	if err := ss.reply(220, "chancery.mail.simulator ESMTP ready"); err != nil {
-		return err
-	}
-	for {
-		line, err := ss.line()
-		if err != nil {
-			return err
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
-		case "EHLO":
-			ss.helo, ss.from, ss.to, ss.inMail = true, "", nil, false
-			ext := []string{"chancery.mail.simulator", "PIPELINING", "8BITMIME", fmt.Sprintf("SIZE %d", s.cfg.MaxSize)}
-			if s.cfg.TLS != nil && !ss.isTLS {
-				ext = append(ext, "STARTTLS")
-			}
-			if s.cfg.Auth != nil && ss.isTLS {
-				ext = append(ext, "AUTH PLAIN")
-			}
-			for i, e := range ext {
-				sep := "-"
-				if i == len(ext)-1 {
-					sep = " "
-				}
-				fmt.Fprintf(ss.w, "250%s%s\r\n", sep, e)
-			}
-			err = ss.w.Flush()
-		case "HELO":
-			ss.helo, ss.from, ss.to, ss.inMail = true, "", nil, false
-			err = ss.reply(250, "chancery.mail.simulator")
-		case "STARTTLS":
-			if s.cfg.TLS == nil || ss.isTLS {
-				err = ss.reply(502, "STARTTLS not offered")
-				break
-			}
-			if err := ss.reply(220, "go ahead"); err != nil {
-				return err
-			}
-			tc := tls.Server(conn, s.cfg.TLS)
-			tc.SetDeadline(time.Now().Add(sessionTimeout))
-			if err := tc.Handshake(); err != nil {
-				return fmt.Errorf("TLS handshake: %w", err)
-			}
-			s.mu.Lock()
-			s.sessions[tc] = struct{}{}
-			s.mu.Unlock()
-			defer func() { s.mu.Lock(); delete(s.sessions, tc); s.mu.Unlock() }()
-			ss.conn, ss.r, ss.w = tc, bufio.NewReaderSize(tc, maxLine), bufio.NewWriter(tc)
-			ss.isTLS, ss.helo, ss.from, ss.to, ss.inMail = true, false, "", nil, false
-		case "AUTH":
-			err = s.auth(ss, arg)
-		case "MAIL":
-			switch {
-			case !ss.helo:
-				err = ss.reply(503, "say EHLO first")
-			case s.cfg.Auth != nil && !ss.authed:
-				err = ss.reply(530, "authentication required")
-			case ss.inMail:
-				err = ss.reply(503, "nested MAIL command")
-			default:
-				addr, ok := pathArg(arg, "FROM:")
-				if !ok {
-					err = ss.reply(501, "syntax: MAIL FROM:<address>")
-					break
-				}
-				ss.from, ss.to, ss.inMail = addr, nil, true
-				err = ss.reply(250, "sender ok")
-			}
-		case "RCPT":
-			addr, ok := pathArg(arg, "TO:")
-			switch {
-			case !ss.inMail:
-				err = ss.reply(503, "need MAIL before RCPT")
-			case !ok || addr == "":
-				err = ss.reply(501, "syntax: RCPT TO:<address>")
-			case len(ss.to) >= maxRcpt:
-				err = ss.reply(452, "too many recipients")
-			default:
-				ss.to = append(ss.to, addr)
-				err = ss.reply(250, "recipient ok")
-			}
-		case "DATA":
-			if !ss.inMail || len(ss.to) == 0 {
-				err = ss.reply(503, "need MAIL and RCPT before DATA")
-				break
-			}
-			err = s.data(ss)
-		case "RSET":
-			ss.from, ss.to, ss.inMail = "", nil, false
-			err = ss.reply(250, "reset")
-		case "NOOP":
-			err = ss.reply(250, "ok")
-		case "QUIT":
-			ss.reply(221, "bye")
-			return nil
-		default:
-			err = ss.reply(502, "command not implemented")
-		}
-		if err != nil {
-			return err
-		}
-	}
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, to)
+	return nil
 }
 
-// pathArg returns the address of "FROM:<a> params" or "TO:<a>".
-func pathArg(arg, prefix string) (string, bool) {
-	if len(arg) < len(prefix) || !strings.EqualFold(arg[:len(prefix)], prefix) {
-		return "", false
-	}
-	rest := strings.TrimSpace(arg[len(prefix):])
-	if !strings.HasPrefix(rest, "<") {
-		return "", false
-	}
-	addr, _, ok := strings.Cut(rest[1:], ">")
-	return addr, ok
-}
-
-func (s *Server) auth(ss *session, arg string) error {
-	mech, initial, _ := strings.Cut(arg, " ")
-	if s.cfg.Auth == nil || !ss.isTLS || !strings.EqualFold(mech, "PLAIN") {
-		return ss.reply(504, "AUTH PLAIN is offered only over TLS")
-	}
-	if ss.authed {
-		return ss.reply(503, "already authenticated")
-	}
-	if initial == "" {
-		if err := ss.reply(334, ""); err != nil {
-			return err
-		}
-		line, err := ss.readLine()
-		if err != nil {
-			return err
-		}
-		initial = line
-	}
-	raw, err := base64.StdEncoding.DecodeString(initial)
-	parts := strings.Split(string(raw), "\x00")
-	if err != nil || len(parts) != 3 || !s.cfg.Auth(parts[1], parts[2]) {
-		return ss.reply(535, "authentication failed")
-	}
-	ss.authed = true
-	return ss.reply(235, "authenticated")
-}
-
-// data reads the message up to the lone dot, unstuffing dots, within the
-// size limit, and keeps it.
-func (s *Server) data(ss *session) error {
-	if err := ss.reply(354, "end data with <CR><LF>.<CR><LF>"); err != nil {
-		return err
-	}
-	var raw bytes.Buffer
-	tooBig := false
-	for {
-		line, err := ss.line()
-		if err != nil {
-			return err
-		}
-		if line == "." {
-			break
-		}
-		line = strings.TrimPrefix(line, ".")
-		if raw.Len()+len(line)+2 > s.cfg.MaxSize {
-			tooBig = true
-			continue // read to the end, then refuse
-		}
-		raw.WriteString(line + "\r\n")
-	}
-	from, to := ss.from, ss.to
-	ss.from, ss.to, ss.inMail = "", nil, false
-	if tooBig {
-		return ss.reply(552, "message exceeds the size limit")
-	}
-	r, err := parseReceived(raw.Bytes())
+// Data keeps the message, dot-unstuffed by go-smtp, which also refuses
+// one over the size limit.
+func (ss *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
 	if err != nil {
-		return ss.reply(554, "message not parsed: "+err.Error())
+		return err
 	}
-	r.At, r.From, r.To = time.Now(), from, to
-	s.store(r)
-	return ss.reply(250, "queued")
+	m, err := parseReceived(raw)
+	if err != nil {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "message not parsed: " + err.Error()}
+	}
+	m.At, m.From, m.To = time.Now(), ss.from, ss.to
+	ss.srv.store(m)
+	return nil
 }
+
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error { return nil }
 
 // parseReceived decodes a message's headers and its text body.
 func parseReceived(raw []byte) (Received, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,9 +175,13 @@ func TestServerSpeaksTheSMTPSubset(t *testing.T) {
 		lines []string
 		codes []string
 	}{
-		{"sequence enforced", []string{"MAIL FROM:<a@x.vn>", "EHLO t", "RCPT TO:<b@x.vn>", "DATA", "QUIT"}, []string{"503", "250", "503", "503", "221"}},
+		// Commands out of order get go-smtp's 502 "5.5.1"; VRFY gets
+		// RFC 5321's 252, which confirms no address.
+		{"sequence enforced", []string{"MAIL FROM:<a@x.vn>", "EHLO t", "RCPT TO:<b@x.vn>", "DATA", "QUIT"}, []string{"502", "250", "502", "502", "221"}},
 		{"reset and noop", []string{"HELO t", "MAIL FROM:<a@x.vn>", "RSET", "RCPT TO:<b@x.vn>", "NOOP", "VRFY b", "QUIT"},
-			[]string{"250", "250", "250", "503", "250", "502", "221"}},
+			[]string{"250", "250", "250", "502", "250", "252", "221"}},
+		{"too many recipients", append(append([]string{"EHLO t", "MAIL FROM:<a@x.vn>"}, slices.Repeat([]string{"RCPT TO:<b@x.vn>"}, maxRcpt)...), "RCPT TO:<c@x.vn>"),
+			append(append([]string{"250", "250"}, slices.Repeat([]string{"250"}, maxRcpt)...), "452")},
 		{"size limit", []string{"EHLO t", "MAIL FROM:<a@x.vn>", "RCPT TO:<b@x.vn>", "DATA", "body:Subject: x", "body:", "body:" + strings.Repeat("x", 300), ".", "QUIT"},
 			[]string{"250", "250", "250", "354", "552", "221"}},
 		{"line limit", []string{"EHLO t", "NOOP " + strings.Repeat("x", 1200)}, []string{"250", "500"}},
@@ -199,6 +204,21 @@ func TestServerSpeaksTheSMTPSubset(t *testing.T) {
 	msgs := srv.Messages()
 	if len(msgs) != 1 || msgs[0].Subject != "dots" || msgs[0].Text != ".hai" {
 		t.Fatalf("kept %+v, want only the dot-unstuffed message", msgs)
+	}
+}
+
+func TestServerTakesCredentialsOnlyOverTLSAndRequiresThem(t *testing.T) {
+	srv := startServer(t, ServerConfig{Auth: func(u, p string) bool { return true }})
+	// The credentials ("chancery", "p") would be approved, but not in the clear.
+	got := converse(t, srv, "EHLO t", "AUTH PLAIN AGNoYW5jZXJ5AHA=", "MAIL FROM:<a@x.vn>")
+	want := []string{"250", "523", "530"}
+	for i := range want {
+		if i >= len(got) || !strings.HasPrefix(got[i], want[i]) {
+			t.Fatalf("replies %q, want codes %q", got, want)
+		}
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages kept", n)
 	}
 }
 
