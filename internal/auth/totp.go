@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/binary"
 	"fmt"
+	"hash"
 	"net/url"
 	"strings"
 	"time"
@@ -34,9 +35,17 @@ func newTOTPSecret() []byte {
 	return b
 }
 
-// hotp is RFC 4226's HOTP value of key at counter, with digits digits.
+// hotp is RFC 4226's HOTP value of key at counter, with digits digits,
+// over HMAC-SHA1, the algorithm of the codes Chancery enrols.
 func hotp(key []byte, counter uint64, digits int) string {
-	mac := hmac.New(sha1.New, key)
+	return hotpWith(sha1.New, key, counter, digits)
+}
+
+// hotpWith is HOTP over the HMAC of h: RFC 6238 allows SHA-256 and
+// SHA-512 too, and its test vectors check the dynamic truncation against
+// each MAC length.
+func hotpWith(h func() hash.Hash, key []byte, counter uint64, digits int) string {
+	mac := hmac.New(h, key)
 	var msg [8]byte
 	binary.BigEndian.PutUint64(msg[:], counter)
 	mac.Write(msg[:])

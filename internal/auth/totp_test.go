@@ -1,34 +1,57 @@
 package auth
 
 import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"hash"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
 
-// RFC 6238 Appendix B: the SHA-1 test vectors, secret "12345678901234567890".
+// RFC 6238 Appendix B: every test vector, 8 digits, for HMAC-SHA1,
+// -SHA256 and -SHA512 with the RFC's seeds ("1234567890" repeated to the
+// hash's size). Chancery enrols SHA-1 codes of 6 digits: those are the
+// last six of the SHA-1 vectors, and checkTOTP must accept them.
 func TestTOTPMatchesRFC6238Vectors(t *testing.T) {
-	key := []byte("12345678901234567890")
+	seed := func(n int) []byte { return []byte(strings.Repeat("1234567890", 7)[:n]) }
+	algs := []struct {
+		name string
+		h    func() hash.Hash
+		key  []byte
+	}{{"SHA1", sha1.New, seed(20)}, {"SHA256", sha256.New, seed(32)}, {"SHA512", sha512.New, seed(64)}}
 	for _, tc := range []struct {
 		unix int64
-		want string // 8 digits, as the RFC lists them
+		step uint64    // T as the RFC lists it in hexadecimal
+		want [3]string // SHA1, SHA256, SHA512
 	}{
-		{59, "94287082"},
-		{1111111109, "07081804"},
-		{1111111111, "14050471"},
-		{1234567890, "89005924"},
-		{2000000000, "69279037"},
-		{20000000000, "65353130"},
+		{59, 0x1, [3]string{"94287082", "46119246", "90693936"}},
+		{1111111109, 0x23523EC, [3]string{"07081804", "68084774", "25091201"}},
+		{1111111111, 0x23523ED, [3]string{"14050471", "67062674", "99943326"}},
+		{1234567890, 0x273EF07, [3]string{"89005924", "91819424", "93441116"}},
+		{2000000000, 0x3F940AA, [3]string{"69279037", "90698825", "38618901"}},
+		{20000000000, 0x27BC86AA, [3]string{"65353130", "77737706", "47863826"}},
 	} {
-		step := totpStep(time.Unix(tc.unix, 0))
-		if got := hotp(key, uint64(step), 8); got != tc.want {
-			t.Errorf("TOTP at %d = %s; want %s", tc.unix, got, tc.want)
+		at := time.Unix(tc.unix, 0)
+		if step := totpStep(at); uint64(step) != tc.step {
+			t.Errorf("step at %d = %#x; want %#x", tc.unix, step, tc.step)
+		}
+		for i, alg := range algs {
+			if got := hotpWith(alg.h, alg.key, tc.step, 8); got != tc.want[i] {
+				t.Errorf("TOTP-%s at %d = %s; want %s", alg.name, tc.unix, got, tc.want[i])
+			}
+		}
+		sha1Code := tc.want[0]
+		if got := hotp(algs[0].key, tc.step, 8); got != sha1Code {
+			t.Errorf("hotp (SHA-1) at %d = %s; want %s", tc.unix, got, sha1Code)
 		}
 		// Six digits are the last six of eight (10^6 divides 10^8).
-		if got := hotp(key, uint64(step), totpDigits); got != tc.want[2:] {
-			t.Errorf("6-digit TOTP at %d = %s; want %s", tc.unix, got, tc.want[2:])
+		if got := hotp(algs[0].key, tc.step, totpDigits); got != sha1Code[2:] {
+			t.Errorf("6-digit TOTP at %d = %s; want %s", tc.unix, got, sha1Code[2:])
 		}
-		if step, ok := checkTOTP(key, tc.want[2:], time.Unix(tc.unix, 0), 0); !ok || step != totpStep(time.Unix(tc.unix, 0)) {
+		if step, ok := checkTOTP(algs[0].key, sha1Code[2:], at, 0); !ok || uint64(step) != tc.step {
 			t.Errorf("checkTOTP of the RFC's code at %d = %d, %v", tc.unix, step, ok)
 		}
 	}
