@@ -342,7 +342,7 @@ func (c *compiler) number(m map[string]any, key, ptr, typ string) (*float64, str
 	num, isNum := v.(json.Number)
 	f, ok := numberValue(num)
 	if !isNum || !ok {
-		c.fail(ptr+"/"+key, "must be a finite number")
+		c.fail(ptr+"/"+key, "must be a finite number, with no more digits than a 64-bit float holds exactly")
 		return nil, ""
 	}
 	if typ == TypeInteger && f != math.Trunc(f) {
@@ -407,10 +407,46 @@ func (c *compiler) str(m map[string]any, key, ptr string, required bool) (string
 	return s, true
 }
 
-// numberValue converts a JSON number to a finite float64.
+// numberValue converts a JSON number to a finite float64 that is the
+// number as written. A number with more precision than a float64 holds
+// (1.0000000000000000001) is refused: rounded, it would pass a maximum or
+// an integer type that JSON Schema, comparing exactly, says it breaks.
 func numberValue(n json.Number) (float64, bool) {
 	f, err := strconv.ParseFloat(string(n), 64)
-	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	written, ok1 := decimalDigits(string(n))
+	held, ok2 := decimalDigits(strconv.FormatFloat(f, 'e', -1, 64))
+	return f, ok1 && ok2 && written == held
+}
+
+// decimalDigits writes a decimal number in one form per value — sign,
+// significant digits and the power of ten after them — so two spellings of
+// one number ("1e1", "10.0") compare equal as strings.
+func decimalDigits(s string) (string, bool) {
+	sign := ""
+	if rest, neg := strings.CutPrefix(s, "-"); neg {
+		sign, s = "-", rest
+	}
+	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
+	exp := 0
+	if hasExp {
+		e, err := strconv.Atoi(expText)
+		if err != nil || e > 1e6 || e < -1e6 {
+			return "", false
+		}
+		exp = e
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	if trimmed == "" {
+		return "0", true // -0 is 0
+	}
+	return sign + trimmed + "e" + strconv.Itoa(exp), true
 }
 
 // scalar converts a decoded JSON value to the comparable form a node of typ
@@ -650,15 +686,28 @@ func isDate(s string) bool {
 
 // isEmail accepts a bare address only: "Name <a@b>" is refused, since the
 // field holds where to write, and so are addresses without a dotted domain
-// that no public mail server would route.
+// that no public mail server would route. The address must also be what
+// JSON Schema's "email" format accepts (RFC 5321's limits: at most 254
+// characters, a local part of at most 64, host name labels of 1 to 63
+// letters, digits and inner hyphens), in ASCII, as a form's "email" is not
+// "idn-email", and without quoted local parts, which nobody types.
 func isEmail(s string) bool {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
+	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && strings.Contains(s[at+1:], ".")
+	local, domain := s[:max(at, 0)], s[at+1:]
+	return at > 0 && len(local) <= 64 && emailLocal.MatchString(local) &&
+		strings.Contains(domain, ".") && emailDomain.MatchString(domain)
 }
+
+var (
+	// emailLocal is RFC 5321's Dot-string of atext.
+	emailLocal = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+	// emailDomain is a host name of labels joined by dots.
+	emailDomain = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+)
 
 // FormField is a field of a form as a page renders it, in the form's
 // order.

@@ -118,6 +118,14 @@ func TestValidateNamesEachBrokenField(t *testing.T) {
 		{"a control character in text", with(t, "applicant.full_name", "La\u0000n"), "/applicant/full_name", "characters", "control characters"},
 		{"an e-mail address without a domain", with(t, "applicant.email", "lan@localhost"), "/applicant/email", "format", "valid e-mail address"},
 		{"an e-mail address with a display name", with(t, "applicant.email", "Lan <lan@example.com>"), "/applicant/email", "format", "valid e-mail address"},
+		// JSON Schema's "email" format (RFC 5321), which net/mail alone is looser than.
+		{"an e-mail address with diacritics", with(t, "applicant.email", "lân@example.com"), "/applicant/email", "format", "valid e-mail address"},
+		{"an e-mail host name label starting with a hyphen", with(t, "applicant.email", "lan@-example.com"), "/applicant/email", "format", "valid e-mail address"},
+		{"an e-mail host name with an underscore", with(t, "applicant.email", "lan@exa_mple.com"), "/applicant/email", "format", "valid e-mail address"},
+		{"an e-mail local part over 64 characters", with(t, "applicant.email", strings.Repeat("l", 65)+"@example.com"), "/applicant/email", "format", "valid e-mail address"},
+		// Rounded to a float64 these would pass; JSON Schema compares exactly.
+		{"a whole number with a fraction beyond float64's precision", with(t, "copies", json.Number("1.0000000000000000001")), "/copies", "type", "Must be a whole number."},
+		{"a number a hair below a minimum", with(t, "fee", json.Number("0.49999999999999999999")), "/fee", "type", "Must be a number."},
 		{"a number below the minimum", with(t, "copies", 0), "/copies", "minimum", "at least 1"},
 		{"a number above the maximum", with(t, "copies", 101), "/copies", "maximum", "at most 100"},
 		{"a fraction below a fractional minimum", with(t, "fee", 0.25), "/fee", "minimum", "at least 0.5"},
