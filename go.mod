@@ -12,6 +12,7 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/pressly/goose/v3 v3.29.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/transparency-dev/merkle v0.0.2
 	gocloud.dev v0.47.0
 	golang.org/x/crypto v0.58.0
@@ -21,8 +22,6 @@ require (
 	golang.org/x/text v0.43.0
 	modernc.org/sqlite v1.61.1
 )
-
-require github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
