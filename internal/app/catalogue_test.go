@@ -312,6 +312,33 @@ func keyContext(parent ast.Node, lit *ast.BasicLit) bool {
 	return false
 }
 
+// TestNoPageIsBuiltWithoutTheShell checks that no code outside web
+// writes a web.Page literal: such a page has no catalogue and shows keys
+// instead of words. A page comes from Shell.Page, and Go code that only
+// needs words takes Shell.Localizer(r).
+func TestNoPageIsBuiltWithoutTheShell(t *testing.T) {
+	fset := token.NewFileSet()
+	walkSources(t, func(path string) bool {
+		return isNonTestGo(path) && filepath.Dir(path) != filepath.Join(internalDir, "web")
+	}, func(path string, src []byte) {
+		f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
+		if err != nil {
+			t.Errorf("parse %s: %v", path, err)
+			return
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if cl, ok := n.(*ast.CompositeLit); ok {
+				if sel, ok := cl.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Page" {
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "web" {
+						t.Errorf("%s: a web.Page literal has no catalogue; take the page from Shell.Page, or words from Shell.Localizer(r)", fset.Position(cl.Pos()))
+					}
+				}
+			}
+			return true
+		})
+	})
+}
+
 // TestEveryTableIsWired checks that every capability's table (each
 // texts.go under internal/) reaches the catalogue the server builds, so a
 // new capability's strings cannot be left out of catalogue().
