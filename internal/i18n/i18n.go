@@ -3,11 +3,12 @@
 //
 // Each capability keeps its own table beside its pages (a texts.go whose
 // Texts returns an i18n.Texts: a literal that nothing writes, handed out
-// as a copy), so that editing a page touches one package. The composition root hands every table to New once, at
-// wiring; the Catalogue it returns reaches templates through web.Shell
-// and Go code through the shell or the request. There is no package-level
-// registry, no init() and no order of registration to get wrong: New
-// refuses a key that two tables define. Keys are "area.thing".
+// as a copy), so that editing a page touches one package. The
+// composition root hands every table to New once, at wiring; the
+// Catalogue it returns reaches templates through web.Shell and Go code
+// through the shell or the request. There is no package-level registry,
+// no init() and no order of registration to get wrong: New refuses a key
+// that two tables define. Keys are "area.thing".
 package i18n
 
 import (
