@@ -169,7 +169,11 @@ func (a *App) routes(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := web.NewMetrics(reg)
 
-	shell := web.NewShell()
+	texts, err := catalogue(textTables()...)
+	if err != nil {
+		return err
+	}
+	shell := web.NewShell(texts)
 	rt := web.NewRouter()
 	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
 	rt.HandleFunc("GET /readyz", web.Public, a.readyz)
@@ -227,10 +231,12 @@ func (a *App) routes(ctx context.Context) error {
 	a.router = rt
 	a.handler = web.Chain(rt,
 		web.Forwarding(web.Transport{TrustedProxies: a.cfg.TrustedProxyNets, SecureCookies: a.cfg.SecureCookies}),
+		// The language and the catalogue, before anything that may
+		// answer with an error page.
+		shell.Language,
 		a.scrape(web.SecureHeaders(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))),
 		web.Observe(a.log, metrics),
 		web.SecureHeaders,
-		web.Language,
 		web.Authenticate(a.principal),
 		a.bodyLimit,
 		audit.RequestOrigin,

@@ -21,10 +21,12 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/console"
 	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // The tests of the API, pages, command line and remote source act from
@@ -132,7 +134,7 @@ type node struct {
 
 func newNode(tb testing.TB, db *store.DB, ring *keys.Ring, opts audit.Options) *node {
 	tb.Helper()
-	n := &node{l: fixtureLedger(tb, db, ring, opts), db: db, ring: ring, shell: web.NewShell(), rt: web.NewRouter()}
+	n := &node{l: fixtureLedger(tb, db, ring, opts), db: db, ring: ring, shell: webtest.Shell(tb, audit.Texts(), console.Texts()), rt: web.NewRouter()}
 	h, err := audit.NewHandler(n.l, n.shell)
 	if err != nil {
 		tb.Fatal(err)
@@ -154,7 +156,7 @@ func (n *node) do(p web.Principal, method, target string, header http.Header, bo
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	web.Language(audit.RequestOrigin(n.rt)).ServeHTTP(w, r)
+	n.shell.Language(audit.RequestOrigin(n.rt)).ServeHTTP(w, r)
 	return w
 }
 

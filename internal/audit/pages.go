@@ -71,7 +71,7 @@ func explainField(p web.Page, err error) (fieldProblem, bool) {
 	if !errors.As(err, &fe) {
 		return fieldProblem{}, false
 	}
-	if key := "audit.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
+	if key := "audit.invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
 		return fieldProblem{Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
 	}
 	return fieldProblem{Field: fe.Field, Message: fe.Message}, true
@@ -89,7 +89,7 @@ type auditForm struct {
 // labelKey, with its hint (labelKey + ".hint") if the catalogue has one.
 func (f auditForm) field(name, typ, labelKey string) formField {
 	fl := formField{ID: "audit-" + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name)}
-	if hint := labelKey + ".hint"; i18n.Has(hint) {
+	if hint := labelKey + ".hint"; f.page.Has(hint) {
 		fl.Hint = f.page.T(hint)
 	}
 	if f.prob.Field == name {

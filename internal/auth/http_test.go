@@ -17,9 +17,11 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // webFixture serves the sign-in routes behind the middleware the app
@@ -46,7 +48,8 @@ func serve(t testing.TB, f *fixture, newOIDC func(appURL string) *OIDC) *webFixt
 	if newOIDC != nil {
 		oidc = newOIDC("http://" + srv.Listener.Addr().String())
 	}
-	h, err := NewHandler(f.svc, web.NewShell(), oidc)
+	shell := webtest.Shell(t, Texts(), identity.Texts())
+	h, err := NewHandler(f.svc, shell, oidc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func serve(t testing.TB, f *fixture, newOIDC func(appURL string) *OIDC) *webFixt
 	rt.HandleFunc("GET /console/units", web.SignedIn, probe("units"))
 	rt.HandleFunc("GET /api/v1/probe", web.SignedIn, probe("staff API"))
 	rt.HandleFunc("GET /{$}", web.Public, probe("portal home"))
-	srv.Config.Handler = web.Chain(rt, web.Language, web.Authenticate(f.svc.Principal), audit.RequestOrigin, web.CSRF(SessionCookie))
+	srv.Config.Handler = web.Chain(rt, shell.Language, web.Authenticate(f.svc.Principal), audit.RequestOrigin, web.CSRF(SessionCookie))
 	srv.Start()
 	return &webFixture{fixture: f, srv: srv}
 }

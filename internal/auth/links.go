@@ -116,8 +116,8 @@ func (s *Service) RegisterCitizen(ctx context.Context, reg Registration) error {
 	switch {
 	case err == nil:
 		return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (*mail.Message, error) {
-			return &mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.registered.subject"),
-				Text: i18n.T(reg.Lang, "auth.mail.registered.body", s.link("/account/login"), s.link("/account/reset"))}, nil
+			return &mail.Message{To: []string{in.Email}, Subject: texts.T(reg.Lang, "auth.mail.registered.subject"),
+				Text: texts.T(reg.Lang, "auth.mail.registered.body", s.link("/account/login"), s.link("/account/reset"))}, nil
 		})
 	case !errors.Is(err, errs.ErrNotFound):
 		return fmt.Errorf("register: %w", err)
@@ -129,8 +129,8 @@ func (s *Service) RegisterCitizen(ctx context.Context, reg Registration) error {
 		if err := insertLink(ctx, tx, l); err != nil {
 			return nil, err
 		}
-		return &mail.Message{To: []string{in.Email}, Subject: i18n.T(reg.Lang, "auth.mail.confirm.subject"),
-			Text: i18n.T(reg.Lang, "auth.mail.confirm.body", in.FullName, s.link("/account/verify?token="+token))}, nil
+		return &mail.Message{To: []string{in.Email}, Subject: texts.T(reg.Lang, "auth.mail.confirm.subject"),
+			Text: texts.T(reg.Lang, "auth.mail.confirm.body", in.FullName, s.link("/account/verify?token="+token))}, nil
 	})
 }
 
@@ -210,8 +210,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 		if err := insertLink(ctx, tx, l); err != nil {
 			return nil, err
 		}
-		return &mail.Message{To: []string{c.Email}, Subject: i18n.T(lang, "auth.mail.reset.subject"),
-			Text: i18n.T(lang, "auth.mail.reset.body", s.link("/account/reset/confirm?token="+token))}, nil
+		return &mail.Message{To: []string{c.Email}, Subject: texts.T(lang, "auth.mail.reset.subject"),
+			Text: texts.T(lang, "auth.mail.reset.body", s.link("/account/reset/confirm?token="+token))}, nil
 	})
 }
 

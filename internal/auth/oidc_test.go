@@ -398,7 +398,7 @@ func TestOIDCTakeoverAttemptsAreRefused(t *testing.T) {
 }
 
 // i18nVI returns the Vietnamese text of key as a page shows it.
-func i18nVI(key string) string { return html.EscapeString(i18n.T(i18n.VI, key)) }
+func i18nVI(key string) string { return html.EscapeString(texts.T(i18n.VI, key)) }
 
 func TestOIDCCallbackRefusesWhatItDidNotStart(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {

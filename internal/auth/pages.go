@@ -76,9 +76,10 @@ func (f *form) setError(name, msg string) {
 var ict = time.FixedZone("ICT", 7*3600)
 
 // explain returns how a form shows err: the status to answer with, the
-// field concerned ("" for the whole form) and the message in lang. It
-// reports false for a server fault, which gets the error page instead.
-func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok bool) {
+// field concerned ("" for the whole form) and the message in tr's
+// language. It reports false for a server fault, which gets the error
+// page instead.
+func explain(tr i18n.Localizer, err error) (status int, fieldName, msg string, ok bool) {
 	status = web.Status(err)
 	if status >= 500 {
 		return status, "", "", false
@@ -88,19 +89,19 @@ func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok b
 		// The directory's own messages are English only: the catalogue
 		// says the same for the fields these pages have.
 		fieldName, msg = fe.Field, fe.Message
-		if key := "auth.invalid." + fe.Field; i18n.Has(key) {
-			msg = i18n.T(lang, key)
+		if key := "auth.invalid." + fe.Field; tr.Has(key) {
+			msg = tr.T(key)
 		}
 	}
 	var ae *authError
 	if errors.As(err, &ae) {
-		fieldName, msg = ae.field, i18n.T(lang, ae.key)
+		fieldName, msg = ae.field, tr.T(ae.key)
 		if !ae.retry.IsZero() {
-			msg = i18n.T(lang, ae.key, ae.retry.In(ict).Format("15:04 02/01/2006"))
+			msg = tr.T(ae.key, ae.retry.In(ict).Format("15:04 02/01/2006"))
 		}
 	}
 	if msg == "" {
-		msg = i18n.T(lang, "error."+strconv.Itoa(status))
+		msg = tr.T("error." + strconv.Itoa(status))
 	}
 	return status, fieldName, msg, true
 }
@@ -108,11 +109,11 @@ func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok b
 // refuse shows on f why cause (nil: nothing) refused it, and returns the
 // status to render the form with. For a server fault it writes the error
 // page instead and reports false.
-func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, lang i18n.Lang, f *form, cause error) (int, bool) {
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, tr i18n.Localizer, f *form, cause error) (int, bool) {
 	if cause == nil {
 		return http.StatusOK, true
 	}
-	status, fieldName, msg, ok := explain(lang, cause)
+	status, fieldName, msg, ok := explain(tr, cause)
 	if !ok {
 		web.Error(w, r, cause)
 		return status, false
@@ -256,7 +257,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 	if !citizen {
 		v.Form.Fields = append(v.Form.Fields, levelField(page, r.PostFormValue("level")))
 	}
-	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "login", web.View[loginView]{Page: page, Data: v})
 	}
 }
@@ -380,7 +381,7 @@ func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, secret st
 			v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
 		}
 	}
-	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "enroll_totp", web.View[enrollView]{Page: page, Data: v})
 	}
 }
@@ -403,7 +404,7 @@ func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, cause err
 	page := h.shell.Page(r, web.Console, "auth.verify.title")
 	v := verifyView{Form: form{Action: "/console/sign-in/verify-totp", Next: nextParam(r), Submit: page.T("auth.verify.submit"),
 		Fields: []field{codeField(page)}}}
-	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "verify_totp", web.View[verifyView]{Page: page, Data: v})
 	}
 }
@@ -443,7 +444,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 	v.Form.Fields = newPasswordFields(page, "auth.password.new")
 	v.Form.Fields = append([]field{{ID: "current_password", Type: "password", Label: page.T("auth.password.current"),
 		Autocomplete: "current-password", Required: true}}, v.Form.Fields...)
-	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "change_password", web.View[passwordView]{Page: page, Data: v})
 	}
 }
@@ -540,14 +541,14 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.renderRegister(w, r, fieldError("confirm_password", "auth.error.confirm", "does not match the password"))
 		return
 	}
-	lang := web.LangFrom(r.Context())
+	tr := h.shell.Localizer(r)
 	err := h.svc.RegisterCitizen(r.Context(), Registration{Email: r.PostFormValue("email"), FullName: r.PostFormValue("full_name"),
-		Phone: r.PostFormValue("phone"), Password: password, Lang: lang, Address: web.ClientAddr(r)})
+		Phone: r.PostFormValue("phone"), Password: password, Lang: tr.Lang, Address: web.ClientAddr(r)})
 	if err != nil {
 		h.renderRegister(w, r, err)
 		return
 	}
-	h.notice(w, r, "auth.register.sent_title", noticeView{Text: i18n.T(lang, "auth.register.sent", r.PostFormValue("email"))})
+	h.notice(w, r, "auth.register.sent_title", noticeView{Text: tr.T("auth.register.sent", r.PostFormValue("email"))})
 }
 
 func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause error) {
@@ -559,7 +560,7 @@ func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause e
 		{ID: "phone", Type: "tel", Label: page.T("auth.phone"), Value: r.PostFormValue("phone"), Autocomplete: "tel",
 			Hint: page.T("auth.phone.hint")},
 	}, newPasswordFields(page, "auth.password")...)
-	if status, ok := h.refuse(w, r, page.Lang, &v.Form, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "register", web.View[registerView]{Page: page, Data: v})
 	}
 }

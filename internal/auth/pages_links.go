@@ -42,7 +42,7 @@ type accountFormView struct {
 func (h *Handler) renderAccountForm(w http.ResponseWriter, r *http.Request, titleKey, leadKey string, f form, cause error) {
 	page := h.shell.Page(r, web.Portal, titleKey)
 	f.Submit = page.T(f.Submit)
-	if status, ok := h.refuse(w, r, page.Lang, &f, cause); ok {
+	if status, ok := h.refuse(w, r, page.Localizer(), &f, cause); ok {
 		h.pages.Render(w, r, status, "account_form", web.View[accountFormView]{Page: page, Data: accountFormView{Lead: page.T(leadKey), Form: f}})
 	}
 }
@@ -52,8 +52,8 @@ func (h *Handler) renderAccountForm(w http.ResponseWriter, r *http.Request, titl
 func withToken(path, token string) string { return path + "?token=" + url.QueryEscape(token) }
 
 // signInLink points to the portal's sign-in page.
-func signInLink(lang i18n.Lang) *noticeLink {
-	return &noticeLink{Href: "/account/login", Text: i18n.T(lang, "nav.signin")}
+func signInLink(tr i18n.Localizer) *noticeLink {
+	return &noticeLink{Href: "/account/login", Text: tr.T("nav.signin")}
 }
 
 // confirmEmailPage asks to confirm the address. Following the mailed link only
@@ -65,35 +65,35 @@ func (h *Handler) confirmEmailPage(w http.ResponseWriter, r *http.Request) {
 
 // confirmEmail creates the account of the confirmed registration.
 func (h *Handler) confirmEmail(w http.ResponseWriter, r *http.Request) {
-	lang := web.LangFrom(r.Context())
+	tr := h.shell.Localizer(r)
 	_, err := h.svc.ConfirmRegistration(r.Context(), r.FormValue("token"))
 	if err != nil {
 		h.refusedLink(w, r, err, "auth.verify_email.title", "/account/register", "auth.register.title")
 		return
 	}
-	h.notice(w, r, "auth.verify_email.title", noticeView{Text: i18n.T(lang, "auth.verify_email.done"), Link: signInLink(lang)})
+	h.notice(w, r, "auth.verify_email.title", noticeView{Text: tr.T("auth.verify_email.done"), Link: signInLink(tr)})
 }
 
 // resetForm is the form that asks for the address to send a reset link to.
-func resetForm(action, email string, lang i18n.Lang) form {
-	return form{Action: action, Submit: "auth.reset.submit", Fields: []field{{ID: "email", Type: "email", Label: i18n.T(lang, "auth.email"),
+func resetForm(action, email string, tr i18n.Localizer) form {
+	return form{Action: action, Submit: "auth.reset.submit", Fields: []field{{ID: "email", Type: "email", Label: tr.T("auth.email"),
 		Value: email, Autocomplete: "email", Required: true}}}
 }
 
 func (h *Handler) resetPage(w http.ResponseWriter, r *http.Request) {
-	h.renderAccountForm(w, r, "auth.reset.title", "auth.reset.lead", resetForm("/account/reset", "", web.LangFrom(r.Context())), nil)
+	h.renderAccountForm(w, r, "auth.reset.title", "auth.reset.lead", resetForm("/account/reset", "", h.shell.Localizer(r)), nil)
 }
 
 // requestReset mails a reset link if the address has an account, and
 // says the same whether or not it has.
 func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
-	lang := web.LangFrom(r.Context())
+	tr := h.shell.Localizer(r)
 	email := r.PostFormValue("email")
-	if err := h.svc.RequestPasswordReset(r.Context(), email, lang, web.ClientAddr(r)); err != nil {
-		h.renderAccountForm(w, r, "auth.reset.title", "auth.reset.lead", resetForm("/account/reset", email, lang), err)
+	if err := h.svc.RequestPasswordReset(r.Context(), email, tr.Lang, web.ClientAddr(r)); err != nil {
+		h.renderAccountForm(w, r, "auth.reset.title", "auth.reset.lead", resetForm("/account/reset", email, tr), err)
 		return
 	}
-	h.notice(w, r, "auth.reset.title", noticeView{Text: i18n.T(lang, "auth.reset.sent", email)})
+	h.notice(w, r, "auth.reset.title", noticeView{Text: tr.T("auth.reset.sent", email)})
 }
 
 // newPasswordForm asks for the new password of a reset link.
@@ -125,8 +125,8 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		h.renderAccountForm(w, r, "auth.reset.title", "auth.reset.new_lead", h.newPasswordForm(r), err)
 	default:
-		lang := web.LangFrom(r.Context())
-		h.notice(w, r, "auth.reset.title", noticeView{Text: i18n.T(lang, "auth.reset.done"), Link: signInLink(lang)})
+		tr := h.shell.Localizer(r)
+		h.notice(w, r, "auth.reset.title", noticeView{Text: tr.T("auth.reset.done"), Link: signInLink(tr)})
 	}
 }
 
@@ -139,11 +139,11 @@ func (h *Handler) badResetLink(w http.ResponseWriter, r *http.Request, err error
 // refused (err), offering the way to start again: againHref, with the
 // catalogue text of againKey. A server fault gets the error page.
 func (h *Handler) refusedLink(w http.ResponseWriter, r *http.Request, err error, titleKey, againHref, againKey string) {
-	lang := web.LangFrom(r.Context())
-	status, _, msg, ok := explain(lang, err)
+	tr := h.shell.Localizer(r)
+	status, _, msg, ok := explain(tr, err)
 	if !ok {
 		web.Error(w, r, err)
 		return
 	}
-	h.noticeStatus(w, r, status, titleKey, noticeView{Problem: msg, Link: &noticeLink{Href: againHref, Text: i18n.T(lang, againKey)}})
+	h.noticeStatus(w, r, status, titleKey, noticeView{Problem: msg, Link: &noticeLink{Href: againHref, Text: tr.T(againKey)}})
 }

@@ -122,7 +122,7 @@ func TestCheckPasswordPolicy(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Field != "password" || !errors.As(err, &ae) || ae.key != tc.wantKey {
 				t.Fatalf("CheckPassword = %v; want a FieldError on password with key %s", err, tc.wantKey)
 			}
-			if !i18n.Has(ae.key) {
+			if !texts.Has(ae.key) {
 				t.Errorf("message key %s is not in the catalogue", ae.key)
 			}
 		})
@@ -132,7 +132,7 @@ func TestCheckPasswordPolicy(t *testing.T) {
 func TestPolicyMessagesNameTheLimits(t *testing.T) {
 	for key, n := range map[string]int{"auth.password.short": MinPasswordLen, "auth.password.long": MaxPasswordLen} {
 		for _, lang := range []i18n.Lang{i18n.VI, i18n.EN} {
-			if msg := i18n.T(lang, key); !strings.Contains(msg, fmt.Sprint(n)) {
+			if msg := texts.T(lang, key); !strings.Contains(msg, fmt.Sprint(n)) {
 				t.Errorf("%s in %s = %q; want it to name %d", key, lang, msg, n)
 			}
 		}

@@ -13,13 +13,15 @@ import (
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // serve sends a GET for target through the console's routes, as who, in
 // lang, with the middleware a page relies on (language, CSRF).
 func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
 	t.Helper()
-	h, err := NewHandler(web.NewShell(), directory)
+	shell := webtest.Shell(t, Texts(), identity.Texts())
+	h, err := NewHandler(shell, directory)
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}
@@ -34,7 +36,7 @@ func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *http
 	r.Header.Set("Accept", "text/html")
 	r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: string(lang)})
 	rec := httptest.NewRecorder()
-	web.Chain(rt, web.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
+	web.Chain(rt, shell.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
 	return rec
 }
 
@@ -158,19 +160,19 @@ func TestHomeShowsTheSessionAndTheFunctionsItOpens(t *testing.T) {
 // API names, which TestEveryTemplateKeyIsInTheCatalogue cannot see.
 func TestEveryRoleAndLevelHasACatalogueText(t *testing.T) {
 	for _, r := range authz.AllRoles() {
-		if b := roleBadge(r); !i18n.Has(b.Key) {
+		if b := roleBadge(r); !texts.Has(b.Key) {
 			t.Errorf("role %s: no catalogue text %q", r, b.Key)
 		}
 	}
 	for l := authz.Unclassified; l.Valid(); l++ {
-		if b := levelBadge(l); !i18n.Has(b.Key) {
+		if b := levelBadge(l); !texts.Has(b.Key) {
 			t.Errorf("level %s: no catalogue text %q", l, b.Key)
 		}
 	}
 }
 
 func TestRegisterDeclaresTheHomeForSignedInStaff(t *testing.T) {
-	h, err := NewHandler(web.NewShell(), directory)
+	h, err := NewHandler(webtest.Shell(t, Texts(), identity.Texts()), directory)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,12 +15,13 @@ import (
 
 	"chancery/internal/store"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // apiServer serves n's exchange routes over real HTTP.
 func apiServer(tb testing.TB, n *Node) string {
 	tb.Helper()
-	h, err := NewHandler(n, web.NewShell())
+	h, err := NewHandler(n, webtest.Shell(tb, Texts()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -277,7 +278,7 @@ func TestMonitorShowsLinksAndRendersThePage(t *testing.T) {
 		r, err := ln.hq.Monitor(testCtx())
 		return err == nil && len(r.Links) == 1 && r.Links[0].Known && r.Links[0].Connected && r.Links[0].Peer == "mission-h01"
 	})
-	h, err := NewHandler(ln.hq.Node, web.NewShell())
+	h, err := NewHandler(ln.hq.Node, webtest.Shell(t, Texts()))
 	if err != nil {
 		t.Fatal(err)
 	}

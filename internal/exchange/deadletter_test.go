@@ -19,6 +19,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // refusingReceiver is a webhook endpoint that refuses, with 400 and a
@@ -229,23 +230,27 @@ func staffPrincipal(clearance authz.Level, roles ...authz.Role) web.Principal {
 
 // staffAPI serves a node's exchange routes to a signed-in staff member,
 // with the audit origin the server's middleware gives.
-type staffAPI struct{ rt *web.Router }
+type staffAPI struct {
+	rt    *web.Router
+	shell *web.Shell
+}
 
 func staffServer(tb testing.TB, n *Node) *staffAPI {
-	h, err := NewHandler(n, web.NewShell())
+	shell := webtest.Shell(tb, Texts())
+	h, err := NewHandler(n, shell)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	return &staffAPI{rt: rt}
+	return &staffAPI{rt: rt, shell: shell}
 }
 
 func (s *staffAPI) serve(p web.Principal, method, path string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, nil)
 	r = r.WithContext(web.WithPrincipal(context.Background(), p))
 	w := httptest.NewRecorder()
-	web.Language(audit.RequestOrigin(s.rt)).ServeHTTP(w, r)
+	s.shell.Language(audit.RequestOrigin(s.rt)).ServeHTTP(w, r)
 	return w
 }
 

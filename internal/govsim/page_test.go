@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"chancery/internal/authz"
-	"chancery/internal/i18n"
 	"chancery/internal/web"
 	"chancery/internal/web/webtest"
 )
@@ -25,6 +24,8 @@ var (
 type console struct {
 	srv *Server
 	rt  *web.Router
+	// shell is the pages' layout and catalogue.
+	shell *web.Shell
 }
 
 func newConsole(tb testing.TB) console {
@@ -33,17 +34,18 @@ func newConsole(tb testing.TB) console {
 	// The page shows what was received, however it arrived; the test's
 	// updates bypass HTTP to carry times of its choosing.
 	srv.portal.now = fixedClock
-	h, err := NewHandler(srv, web.NewShell())
+	shell := webtest.Shell(tb, Texts())
+	h, err := NewHandler(srv, shell)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	return console{srv: srv, rt: rt}
+	return console{srv: srv, rt: rt, shell: shell}
 }
 
 func (c console) get(p web.Principal, target string) *httptest.ResponseRecorder {
-	return webtest.Get(c.rt, p, target)
+	return webtest.Get(c.shell, c.rt, p, target)
 }
 
 const (
@@ -149,7 +151,7 @@ func TestEveryStatusChannelAndFeeHasACatalogueText(t *testing.T) {
 			for _, paid := range [][2]bool{{false, false}, {true, false}, {true, true}} {
 				row := newUpdateRow(StatusUpdate{Status: status, Channel: ch, Paid: paid[0], PaidOnline: paid[1]})
 				for _, key := range []string{row.StatusKey, row.ChannelKey, row.PaidKey} {
-					if !i18n.Has(key) {
+					if !texts.Has(key) {
 						t.Errorf("no catalogue text %q", key)
 					}
 				}

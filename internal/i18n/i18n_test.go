@@ -1,176 +1,86 @@
 package i18n
 
 import (
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
-	"unicode"
 )
 
-// internalDir is the repository's internal/ directory, where every
-// capability keeps its templates; tests run in their package's directory.
-const internalDir = ".."
-
-// keyUses returns, for every file under internalDir whose name passes
-// match, the catalogue keys that re finds in it (the first of its groups
-// that matched), as "key" → the files that use it.
-func keyUses(t *testing.T, match func(name string) bool, re *regexp.Regexp) map[string][]string {
-	t.Helper()
-	uses := map[string][]string{}
-	files := 0
-	err := filepath.WalkDir(internalDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !match(d.Name()) {
-			return err
-		}
-		files++
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-			i := slices.IndexFunc(m[1:], func(g string) bool { return g != "" })
-			if i < 0 {
-				continue
-			}
-			if key := m[1+i]; !slices.Contains(uses[key], path) {
-				uses[key] = append(uses[key], path)
-			}
-		}
-		return nil
-	})
+func TestNewJoinsTheTables(t *testing.T) {
+	c, err := New(Texts{"a.one": {"Một", "One"}}, Texts{"b.two": {"Hai %d", "Two %d"}}, nil)
 	if err != nil {
-		t.Fatalf("walk %s: %v", internalDir, err)
+		t.Fatalf("New: %v", err)
 	}
-	if files == 0 {
-		t.Fatalf("no files to check under %s: is the test running in internal/i18n?", internalDir)
+	if got := c.Keys(); strings.Join(got, ",") != "a.one,b.two" {
+		t.Errorf("Keys = %v, want [a.one b.two]", got)
 	}
-	return uses
-}
-
-// checkKnown fails the test listing every used key the catalogue lacks.
-func checkKnown(t *testing.T, uses map[string][]string) {
-	t.Helper()
-	if len(uses) == 0 {
-		t.Fatal("found no key in use: the pattern no longer matches how keys are written")
+	tests := []struct {
+		lang      Lang
+		key, want string
+		args      []any
+	}{
+		{VI, "a.one", "Một", nil},
+		{EN, "a.one", "One", nil},
+		{VI, "b.two", "Hai 2", []any{2}},
+		{EN, "b.two", "Two 2", []any{2}},
+		{EN, "c.unknown", "c.unknown", nil}, // a gap shows as its key
 	}
-	var missing []string
-	for key, files := range uses {
-		if !Has(key) {
-			missing = append(missing, key+" (used in "+strings.Join(files, ", ")+")")
+	for _, tt := range tests {
+		if got := c.T(tt.lang, tt.key, tt.args...); got != tt.want {
+			t.Errorf("T(%s, %q) = %q, want %q", tt.lang, tt.key, got, tt.want)
+		}
+		if got := c.In(tt.lang).T(tt.key, tt.args...); got != tt.want {
+			t.Errorf("In(%s).T(%q) = %q, want %q", tt.lang, tt.key, got, tt.want)
 		}
 	}
-	slices.Sort(missing)
-	if len(missing) > 0 {
-		t.Errorf("%d keys are not in the catalogue; add them to the area's file in internal/i18n:\n\t%s",
-			len(missing), strings.Join(missing, "\n\t"))
-	}
-}
-
-// templateKey matches a literal key passed to the page's T in a template:
-// {{.T "key"}}, {{$.T "key" .Arg}}, (.T "key").
-var templateKey = regexp.MustCompile(`\.T\s+"([^"]+)"`)
-
-func TestEveryTemplateKeyIsInTheCatalogue(t *testing.T) {
-	checkKnown(t, keyUses(t, func(name string) bool { return strings.HasSuffix(name, ".html") }, templateKey))
-}
-
-// goKey matches the keys that Go code hands to the layout: a page's title
-// (shell.Page(r, surface, "key")) and a navigation item's label
-// (NavItem{Key: "key", …}).
-var goKey = regexp.MustCompile(`\.Page\(\s*\w+\s*,\s*[\w.]+\s*,\s*"([^"]+)"\s*\)|NavItem\{\s*Key:\s*"([^"]+)"`)
-
-func TestEveryTitleAndNavigationKeyIsInTheCatalogue(t *testing.T) {
-	checkKnown(t, keyUses(t, isNonTestGo, goKey))
-}
-
-func isNonTestGo(name string) bool {
-	return strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
-}
-
-func TestEveryTextHasBothLanguages(t *testing.T) {
-	for _, key := range Keys() {
-		text, _ := Lookup(key)
-		if strings.TrimSpace(text.VI) == "" {
-			t.Errorf("%s: no Vietnamese text", key)
-		}
-		if strings.TrimSpace(text.EN) == "" {
-			t.Errorf("%s: no English text", key)
-		}
+	if !c.Has("b.two") || c.Has("c.unknown") {
+		t.Errorf("Has(b.two) = %v, Has(c.unknown) = %v; want true, false", c.Has("b.two"), c.Has("c.unknown"))
 	}
 }
 
-// verb matches a fmt verb; "%%" is a literal percent sign, not a verb.
-var verb = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z]`)
-
-func TestBothLanguagesTakeTheSameArguments(t *testing.T) {
-	for _, key := range Keys() {
-		text, _ := Lookup(key)
-		vi := verb.FindAllString(strings.ReplaceAll(text.VI, "%%", ""), -1)
-		en := verb.FindAllString(strings.ReplaceAll(text.EN, "%%", ""), -1)
-		if !slices.Equal(vi, en) {
-			t.Errorf("%s: Vietnamese takes %v, English %v; T formats both with the same arguments", key, vi, en)
-		}
+func TestNewRefusesAKeyDefinedTwice(t *testing.T) {
+	_, err := New(Texts{"a.one": {"Một", "One"}, "a.two": {"Hai", "Two"}}, Texts{"a.two": {"Hai", "Two"}})
+	if err == nil || !strings.Contains(err.Error(), `"a.two"`) {
+		t.Fatalf("New = %v, want an error naming a.two", err)
 	}
 }
 
-// undiacritical lists keys whose Vietnamese text rightly has no
-// diacritics though it differs from the English, such as a name or a
-// technical term kept in its original form. Keep it short: a key belongs
-// here only when no Vietnamese speaker would write it otherwise.
-var undiacritical = map[string]bool{
-	"identity.next": true, // "Trang sau": "next page" has no marks
-}
-
-// TestVietnameseTextsCarryDiacritics catches Vietnamese typed without its
-// marks ("Dang nhap" for "Đăng nhập"), or English pasted into the
-// Vietnamese slot: a phrase of two words or more almost always has at
-// least one marked letter.
-func TestVietnameseTextsCarryDiacritics(t *testing.T) {
-	for _, key := range Keys() {
-		text, _ := Lookup(key)
-		if text.VI == text.EN || undiacritical[key] {
-			continue
-		}
-		words := 0
-		for _, f := range strings.Fields(verb.ReplaceAllString(text.VI, "")) {
-			if strings.IndexFunc(f, unicode.IsLetter) >= 0 {
-				words++
-			}
-		}
-		if words < 2 {
-			continue
-		}
-		marked := strings.IndexFunc(text.VI, func(r rune) bool { return r > unicode.MaxASCII && unicode.IsLetter(r) }) >= 0
-		if !marked {
-			t.Errorf("%s: Vietnamese %q has no diacritics; type it with its marks, or list the key in undiacritical with a reason", key, text.VI)
-		}
+func TestNewRefusesAnEmptyKey(t *testing.T) {
+	if _, err := New(Texts{"": {"Trống", "Empty"}}); err == nil {
+		t.Fatal("New accepted an empty key")
 	}
 }
 
-// TestVietnameseTextsArePrecomposed catches text in decomposed form (a
-// letter followed by combining marks), which some fonts and every search
-// index treat differently from the precomposed letters users type.
-func TestVietnameseTextsArePrecomposed(t *testing.T) {
-	for _, key := range Keys() {
-		text, _ := Lookup(key)
-		for _, s := range []string{text.VI, text.EN} {
-			if i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Mn, r) }); i >= 0 {
-				t.Errorf("%s: %q holds a combining mark at byte %d; use the precomposed (NFC) letter", key, s, i)
-			}
-		}
+// TestTheCatalogueIsItsOwn pins that New copies the tables: a table
+// changed after wiring changes nothing a page shows.
+func TestTheCatalogueIsItsOwn(t *testing.T) {
+	table := Texts{"a.one": {"Một", "One"}}
+	c, err := New(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table["a.one"] = Text{"Khác", "Other"}
+	table["a.two"] = Text{"Hai", "Two"}
+	if got := c.T(EN, "a.one"); got != "One" || c.Has("a.two") {
+		t.Errorf("after changing the table, T(a.one) = %q and Has(a.two) = %v; want One and false", got, c.Has("a.two"))
 	}
 }
 
-var keyShape = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+func TestANilCatalogueKnowsNoKey(t *testing.T) {
+	var c *Catalogue
+	if c.Has("a.one") || c.T(VI, "a.one") != "a.one" || c.In(EN).T("a.one") != "a.one" || len(c.Keys()) != 0 {
+		t.Error("a nil catalogue answered as if it held a key")
+	}
+}
 
-func TestKeysNameTheirArea(t *testing.T) {
-	for _, key := range Keys() {
-		if !keyShape.MatchString(key) {
-			t.Errorf("key %q is not of the form area.thing (lower case, digits, underscores)", key)
-		}
+func TestTextsLooksUpItsOwnKeys(t *testing.T) {
+	ts := Texts{"a.size": {"%d MiB", "%d MiB"}, "a.yes": {"Có", "Yes"}}
+	if got := ts.T(VI, "a.yes"); got != "Có" {
+		t.Errorf("T(vi, a.yes) = %q", got)
+	}
+	if got := ts.T(EN, "a.size", 5); got != "5 MiB" {
+		t.Errorf("T(en, a.size, 5) = %q", got)
+	}
+	if got := ts.T(EN, "a.no"); got != "a.no" || ts.Has("a.no") {
+		t.Errorf("T(en, a.no) = %q, Has = %v; want the key and false", got, ts.Has("a.no"))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // fakeCreds stands in for internal/auth: it hands out numbered passwords
@@ -60,6 +61,7 @@ type env struct {
 	ledger *audit.Ledger
 	creds  *fakeCreds
 	rt     *web.Router
+	shell  *web.Shell
 	tree   tree
 	admin  web.Principal
 	clerk  web.Principal
@@ -70,9 +72,9 @@ type env struct {
 func newEnv(t testing.TB, db *store.DB) *env {
 	t.Helper()
 	c := newClock()
-	e := &env{creds: &fakeCreds{}, rt: web.NewRouter()}
+	e := &env{creds: &fakeCreds{}, rt: web.NewRouter(), shell: webtest.Shell(t, identity.Texts())}
 	e.svc, e.ledger = c.audited(t, db)
-	h, err := identity.NewHandler(e.svc, e.creds, web.NewShell())
+	h, err := identity.NewHandler(e.svc, e.creds, e.shell)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func (e *env) do(p web.Principal, method, path, contentType, body string) *httpt
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	web.Language(audit.RequestOrigin(e.rt)).ServeHTTP(w, r)
+	e.shell.Language(audit.RequestOrigin(e.rt)).ServeHTTP(w, r)
 	return w
 }
 

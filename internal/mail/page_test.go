@@ -23,22 +23,25 @@ var (
 type mailbox struct {
 	srv *Server
 	rt  *web.Router
+	// shell is the pages' layout and catalogue.
+	shell *web.Shell
 }
 
 func newMailbox(t *testing.T) mailbox {
 	t.Helper()
 	srv := startServer(t, ServerConfig{})
-	h, err := NewMailboxHandler(srv, web.NewShell())
+	shell := webtest.Shell(t, Texts())
+	h, err := NewMailboxHandler(srv, shell)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	return mailbox{srv: srv, rt: rt}
+	return mailbox{srv: srv, rt: rt, shell: shell}
 }
 
 func (c mailbox) get(p web.Principal, target string) *httptest.ResponseRecorder {
-	return webtest.Get(c.rt, p, target)
+	return webtest.Get(c.shell, c.rt, p, target)
 }
 
 func TestMailboxListsNewestFirstAndShowsOne(t *testing.T) {

@@ -9,13 +9,14 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/i18n"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // serve sends a GET for target through the portal's routes, as who, in
 // lang, with the middleware a page relies on (language, CSRF).
 func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
 	t.Helper()
-	shell := web.NewShell()
+	shell := webtest.Shell(t, Texts())
 	h, err := NewHandler(shell)
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
@@ -31,7 +32,7 @@ func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *http
 	r.Header.Set("Accept", "text/html")
 	r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: string(lang)})
 	rec := httptest.NewRecorder()
-	web.Chain(rt, web.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
+	web.Chain(rt, shell.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
 	return rec
 }
 
@@ -47,13 +48,13 @@ func TestHomeWelcomesVisitorsInBothLanguages(t *testing.T) {
 			body := rec.Body.String()
 			for _, want := range []string{
 				`<html lang="` + string(lang) + `">`,
-				"<h1 id=\"hero-title\">" + i18n.T(lang, "portal.hero.ministry") + "</h1>",
+				"<h1 id=\"hero-title\">" + texts.T(lang, "portal.hero.ministry") + "</h1>",
 				`action="/services"`,
-				`<label for="service-q">` + i18n.T(lang, "portal.search.label") + `</label>`,
-				i18n.T(lang, "portal.tile.services.title"),
-				i18n.T(lang, "portal.tile.track.title"),
-				i18n.T(lang, "portal.tile.protection.title"),
-				i18n.T(lang, "portal.tile.info.title"),
+				`<label for="service-q">` + texts.T(lang, "portal.search.label") + `</label>`,
+				texts.T(lang, "portal.tile.services.title"),
+				texts.T(lang, "portal.tile.track.title"),
+				texts.T(lang, "portal.tile.protection.title"),
+				texts.T(lang, "portal.tile.info.title"),
 				`href="/account/login"`,
 				`href="/account/register"`,
 			} {
@@ -75,10 +76,10 @@ func TestHomeLeadsASignedInCitizenToTheirAccount(t *testing.T) {
 	}
 	body := rec.Body.String()
 	for _, want := range []string{
-		i18n.T(i18n.VI, "portal.account.welcome", citizen.Name),
+		texts.T(i18n.VI, "portal.account.welcome", citizen.Name),
 		`<a class="button primary" href="/account/">`,
 		// the navigation, which offers the account to citizens only
-		`<a href="/account/">` + i18n.T(i18n.VI, "nav.account") + `</a>`,
+		`<a href="/account/">` + web.Texts().T(i18n.VI, "nav.account") + `</a>`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the home page lacks %s", want)
@@ -99,7 +100,7 @@ func TestHomeIsTheExactRootOnly(t *testing.T) {
 }
 
 func TestRegisterDeclaresTheHomePublic(t *testing.T) {
-	h, err := NewHandler(web.NewShell())
+	h, err := NewHandler(webtest.Shell(t, Texts()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -464,7 +464,7 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, re
 		return nil
 	}
 	key := "procedures.notice." + strings.ReplaceAll(what, "-", "_")
-	if !i18n.Has(key) {
+	if !texts.Has(key) {
 		key = "procedures.notice.status"
 	}
 	var subject, body strings.Builder
@@ -473,12 +473,12 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, re
 			subject.WriteString(" / ")
 			body.WriteString("\n\n---\n\n")
 		}
-		subject.WriteString(i18n.T(lang, "procedures.notice.subject", d.Code))
-		fmt.Fprintf(&body, "%s\n\n%s: %s\n%s: %s\n", i18n.T(lang, key, d.Code),
-			i18n.T(lang, "procedures.notice.status_label"), i18n.T(lang, d.Status.Key()),
-			i18n.T(lang, "procedures.notice.appointment_label"), d.AppointmentAt.Format("2006-01-02"))
+		subject.WriteString(texts.T(lang, "procedures.notice.subject", d.Code))
+		fmt.Fprintf(&body, "%s\n\n%s: %s\n%s: %s\n", texts.T(lang, key, d.Code),
+			texts.T(lang, "procedures.notice.status_label"), texts.T(lang, d.Status.Key()),
+			texts.T(lang, "procedures.notice.appointment_label"), d.AppointmentAt.Format("2006-01-02"))
 		if reason != "" {
-			fmt.Fprintf(&body, "%s: %s\n", i18n.T(lang, "procedures.notice.reason_label"), reason)
+			fmt.Fprintf(&body, "%s: %s\n", texts.T(lang, "procedures.notice.reason_label"), reason)
 		}
 	}
 	return s.opts.Notifier.NotifyTx(ctx, tx, Notice{To: d.ApplicantEmail, Subject: subject.String(), Text: body.String()})

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"chancery/internal/authz"
+	"chancery/internal/identity"
 	"chancery/internal/payment"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // apiFixture is the API over a fixture's service, with the payment
@@ -34,7 +36,7 @@ func newAPIFixture(t testing.TB, db *store.DB) *apiFixture {
 	t.Helper()
 	f := newFixture(t, db)
 	secret := payment.NewSecret()
-	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: f.svc, PaymentSecret: secret})
+	h, err := NewHandler(webtest.Shell(t, Texts(), identity.Texts()), HandlerOptions{Service: f.svc, PaymentSecret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +493,7 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 func TestAPIPaymentCallbackWithoutSecretIsUnavailable(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		h, err := NewHandler(web.NewShell(), HandlerOptions{Service: f.svc})
+		h, err := NewHandler(webtest.Shell(t, Texts(), identity.Texts()), HandlerOptions{Service: f.svc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -693,7 +695,7 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 			t.Errorf("paying on a node without a gateway = %d %s, want 503", rec.Code, rec.Body)
 		}
 		var ordered []string
-		h, err := NewHandler(web.NewShell(), HandlerOptions{Service: a.svc, PaymentSecret: a.secret,
+		h, err := NewHandler(webtest.Shell(t, Texts(), identity.Texts()), HandlerOptions{Service: a.svc, PaymentSecret: a.secret,
 			Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
 				ordered = append(ordered, o.ID+" "+returnURL)
 				return "https://pay.example/v1/checkout/" + o.ID, nil

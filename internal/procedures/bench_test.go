@@ -23,9 +23,11 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // submitClients is how many API clients BenchmarkSubmit runs at once: a
@@ -105,7 +107,7 @@ func BenchmarkSubmit(b *testing.B) {
 // router returns the package's routes, as internal/app registers them.
 func (f *fixture) router(tb testing.TB) *web.Router {
 	tb.Helper()
-	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: f.svc})
+	h, err := NewHandler(webtest.Shell(tb, Texts(), identity.Texts()), HandlerOptions{Service: f.svc})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -670,7 +670,7 @@ func isForbiddenControl(r rune) bool {
 }
 
 func violation(ptr, rule, key string, args ...any) Violation {
-	return Violation{Pointer: ptr, Rule: rule, MessageVI: i18n.T(i18n.VI, key, args...), MessageEN: i18n.T(i18n.EN, key, args...)}
+	return Violation{Pointer: ptr, Rule: rule, MessageVI: texts.T(i18n.VI, key, args...), MessageEN: texts.T(i18n.EN, key, args...)}
 }
 
 // escapePointer escapes a property name for a JSON pointer (RFC 6901); an

@@ -3,8 +3,6 @@ package procedures
 import (
 	"math"
 	"testing"
-
-	"chancery/internal/i18n"
 )
 
 const day = int64(24 * 60 * 60 * 1_000_000) // microseconds
@@ -220,7 +218,7 @@ func TestIndexModelFollowsDecision766(t *testing.T) {
 			t.Errorf("group %d = %s weighing %v, want %s weighing %v", i, g.Group, g.Weight, want[i].group, want[i].weight)
 		}
 		total += g.Weight
-		if !i18n.Has(g.Group.Key()) {
+		if !texts.Has(g.Group.Key()) {
 			t.Errorf("group %s has no name in the catalogue (%s)", g.Group, g.Group.Key())
 		}
 		for _, is := range g.Indicators {
@@ -228,7 +226,7 @@ func TestIndexModelFollowsDecision766(t *testing.T) {
 				t.Errorf("indicator %s is in two groups", is.Indicator)
 			}
 			seen[is.Indicator] = true
-			if !i18n.Has(is.Indicator.Key()) {
+			if !texts.Has(is.Indicator.Key()) {
 				t.Errorf("indicator %s has no name in the catalogue (%s)", is.Indicator, is.Indicator.Key())
 			}
 		}
@@ -237,7 +235,7 @@ func TestIndexModelFollowsDecision766(t *testing.T) {
 		t.Errorf("weights add up to %v, want 100", total)
 	}
 	for _, key := range []string{"procedures.indices.avg_processing_days", "procedures.indices.avg_rating", "procedures.indices.no_data", "procedures.indices.total"} {
-		if !i18n.Has(key) {
+		if !texts.Has(key) {
 			t.Errorf("catalogue lacks %s", key)
 		}
 	}

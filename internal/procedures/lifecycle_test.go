@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"chancery/internal/errs"
-	"chancery/internal/i18n"
 )
 
 // weekdays is a Calendar whose working days are Monday to Friday, without
@@ -237,8 +236,8 @@ func TestEveryEnumerationHasItsNameInBothLanguages(t *testing.T) {
 	}
 	keys = append(keys, OutcomeGranted.Key(), OutcomeRefused.Key(), OnlineFull.Key(), OnlinePartial.Key(), AtHome.Key(), AtMission.Key())
 	for _, k := range keys {
-		if !i18n.Has(k) {
-			t.Errorf("i18n key %s is missing from internal/i18n/procedures.go", k)
+		if !texts.Has(k) {
+			t.Errorf("i18n key %s is missing from texts.go", k)
 		}
 	}
 }

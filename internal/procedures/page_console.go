@@ -71,28 +71,28 @@ func (b consoleSentBack) newForm(p web.Page, prefix string, stored url.Values) *
 // for errors no form can show (not found, internal), which web.Error
 // answers. The service explains in English; a Vietnamese page leads with
 // the catalogue's explanation and keeps the precise reason beside it.
-func consoleExplain(p web.Page, err error) (web.Refusal, bool) {
+func consoleExplain(tr i18n.Localizer, err error) (web.Refusal, bool) {
 	var (
 		fe   *errs.FieldError
 		form *FormError
 	)
 	switch {
 	case errors.As(err, &form):
-		return web.Refusal{Status: http.StatusUnprocessableEntity, Message: p.T("form.errors")}, true
+		return web.Refusal{Status: http.StatusUnprocessableEntity, Message: tr.T("form.errors")}, true
 	case errors.As(err, &fe):
 		ref := web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}
-		if key := "procedures.console.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
-			ref.Message, ref.Detail = p.T(key), fe.Message
+		if key := "procedures.console.invalid." + fe.Field; tr.Lang != i18n.EN && tr.Has(key) {
+			ref.Message, ref.Detail = tr.T(key), fe.Message
 		}
 		return ref, true
 	case errors.Is(err, errs.ErrTooLarge):
-		return web.Refusal{Status: http.StatusRequestEntityTooLarge, Message: p.T("procedures.console.error.too_large"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusRequestEntityTooLarge, Message: tr.T("procedures.console.error.too_large"), Detail: err.Error()}, true
 	case errors.Is(err, errs.ErrConflict):
-		return web.Refusal{Status: http.StatusConflict, Message: p.T("procedures.console.error.conflict"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusConflict, Message: tr.T("procedures.console.error.conflict"), Detail: err.Error()}, true
 	case errors.Is(err, errs.ErrForbidden):
-		return web.Refusal{Status: http.StatusForbidden, Message: p.T("procedures.console.error.forbidden"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusForbidden, Message: tr.T("procedures.console.error.forbidden"), Detail: err.Error()}, true
 	case errors.Is(err, errs.ErrInvalid):
-		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("procedures.console.error.invalid"), Detail: err.Error()}, true
+		return web.Refusal{Status: http.StatusBadRequest, Message: tr.T("procedures.console.error.invalid"), Detail: err.Error()}, true
 	}
 	return web.Refusal{}, false
 }
@@ -100,9 +100,9 @@ func consoleExplain(p web.Page, err error) (web.Refusal, bool) {
 // consoleFormError answers a refused console form: draw draws the page
 // again with the refusal when a form can show it; anything else is
 // answered by web.Error.
-func consoleFormError(w http.ResponseWriter, r *http.Request, err error, draw func(web.Refusal)) {
-	p := web.Page{Lang: web.LangFrom(r.Context())}
-	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return consoleExplain(p, err) }, draw)
+func (h *Handler) consoleFormError(w http.ResponseWriter, r *http.Request, err error, draw func(web.Refusal)) {
+	tr := h.shell.Localizer(r)
+	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return consoleExplain(tr, err) }, draw)
 }
 
 // consoleActorName names who took a step of a dossier's history: a staff

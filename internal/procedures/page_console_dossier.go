@@ -129,9 +129,9 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 	data := consoleDossierData{Code: d.Code, Version: d.Version, ProcedureCode: proc.Code, Procedure: pick(p.Lang, proc.NameVI, proc.NameEN),
 		Unit: unit, Channel: p.T(d.Channel.Key()), StatusKey: d.Status.Key(), Applicant: d.ApplicantName, Email: d.ApplicantEmail,
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Due: z.day(d.DueAt),
-		Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency), Paid: d.Paid, PaidOnline: d.PaidOnline,
+		Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency), Paid: d.Paid, PaidOnline: d.PaidOnline,
 		Prefilled: d.Prefilled, Digitised: d.Digitised, PortalSynced: d.PortalStatus == d.Status,
-		Answers:     portalSummarize(p.Lang, proc.Form.Fields(), d.Form),
+		Answers:     portalSummarize(p.Localizer(), proc.Form.Fields(), d.Form),
 		ReceiptHref: "/dossiers/" + url.PathEscape(d.Code) + "/receipt"}
 	if d.Outcome != OutcomeNone {
 		data.OutcomeKey = d.Outcome.Key()
@@ -150,7 +150,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 	for _, a := range d.Attachments {
 		data.Attachments = append(data.Attachments, consoleAttachment{
 			Href:     consoleDossierPath(d.Code) + "/attachments/" + strconv.FormatInt(a.ID, 10),
-			Document: docs[a.DocumentKey], Filename: a.Filename, MediaType: a.MediaType, Size: portalFormatSize(p.Lang, a.Size)})
+			Document: docs[a.DocumentKey], Filename: a.Filename, MediaType: a.MediaType, Size: portalFormatSize(p.Localizer(), a.Size)})
 	}
 	names := map[int64]string{}
 	for _, e := range d.History {
@@ -265,7 +265,7 @@ func (h *Handler) consolePostAction(w http.ResponseWriter, r *http.Request) {
 		_, err = h.svc.Act(r.Context(), web.SubjectFrom(r.Context()), code, req)
 	}
 	if err != nil {
-		consoleFormError(w, r, err, func(ref web.Refusal) {
+		h.consoleFormError(w, r, err, func(ref web.Refusal) {
 			h.showConsoleDossier(w, r, ref.Status, code, consoleSentBack{form: "act-" + r.PostFormValue("action") + "-", values: r.PostForm, ref: ref})
 		})
 		return
@@ -320,7 +320,7 @@ func (h *Handler) consolePostVerify(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	err := h.svc.VerifyResult([]byte(r.PostFormValue("document")), r.PostFormValue("key_id"), r.PostFormValue("signature"))
 	if err != nil {
-		ref, ok := consoleExplain(p, err)
+		ref, ok := consoleExplain(p.Localizer(), err)
 		if !ok {
 			web.Error(w, r, err)
 			return
@@ -345,7 +345,7 @@ func (h *Handler) consolePostApology(w http.ResponseWriter, r *http.Request) {
 		_, err = h.svc.Apologise(r.Context(), web.SubjectFrom(r.Context()), code, day, r.PostFormValue("reason"))
 	}
 	if err != nil {
-		consoleFormError(w, r, err, func(ref web.Refusal) {
+		h.consoleFormError(w, r, err, func(ref web.Refusal) {
 			h.showConsoleDossier(w, r, ref.Status, code, consoleSentBack{form: "apology-", values: r.PostForm, ref: ref})
 		})
 		return

@@ -102,10 +102,10 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 	proc := procs[idx]
 	fee, currency := feeOf(proc, u.Kind.Mission())
 	data.Chosen, data.ProcedureCode, data.Procedure = true, proc.Code, pick(p.Lang, proc.NameVI, proc.NameEN)
-	data.Fee, data.HasFee = formatAmount(p.Lang, fee, currency), fee > 0
+	data.Fee, data.HasFee = formatAmount(p.Localizer(), fee, currency), fee > 0
 	fm := web.NewForm(p, "entry-", e.values, e.ref)
 	data.Head = []web.Field{fm.Choice("channel", "select", "procedures.console.new.channel", true, channels)}
-	draw := portalFormDrawing{lang: p.Lang, values: e.values, errors: map[string]string{}}
+	draw := portalFormDrawing{tr: p.Localizer(), values: e.values, errors: map[string]string{}}
 	if e.form != nil {
 		for _, v := range e.form.Violations {
 			draw.errors[v.Pointer] = pick(p.Lang, v.MessageVI, v.MessageEN)
@@ -169,7 +169,7 @@ func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) 
 	d, err := h.svc.Submit(r.Context(), web.SubjectFrom(r.Context()), Submission{Procedure: proc.Code, UnitCode: u.Code,
 		Channel: Channel(channel), Form: form, Attachments: uploads, Receipt: values.Get("receipt")})
 	if err != nil {
-		consoleFormError(w, r, err, func(ref web.Refusal) {
+		h.consoleFormError(w, r, err, func(ref web.Refusal) {
 			entry := consoleEntry{values: values, ref: ref}
 			errors.As(err, &entry.form)
 			h.showConsoleNew(w, r, ref.Status, entry)

@@ -97,7 +97,7 @@ func (h *Handler) consoleQueue(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, consoleDossierPath(code), http.StatusSeeOther)
 			return
 		}
-		data.SearchProblem, _ = consoleExplain(p, err)
+		data.SearchProblem, _ = consoleExplain(p.Localizer(), err)
 		status = data.SearchProblem.Status
 	}
 	var statuses []Status

@@ -74,7 +74,7 @@ func (h *Handler) consolePostResend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.svc.Resend(r.Context(), web.SubjectFrom(r.Context()), r.PostFormValue("code")); err != nil {
-		consoleFormError(w, r, err, func(ref web.Refusal) { h.showConsoleReconciliation(w, r, ref.Status, ref) })
+		h.consoleFormError(w, r, err, func(ref web.Refusal) { h.showConsoleReconciliation(w, r, ref.Status, ref) })
 		return
 	}
 	web.RedirectWithFlash(w, r, consoleReconciliationPath, "procedures.console.flash.resent")
@@ -186,7 +186,7 @@ func (h *Handler) consoleIndices(w http.ResponseWriter, r *http.Request) {
 	var ref web.Refusal
 	if err != nil {
 		var ok bool
-		if ref, ok = consoleExplain(p, err); !ok {
+		if ref, ok = consoleExplain(p.Localizer(), err); !ok {
 			web.Error(w, r, err)
 			return
 		}

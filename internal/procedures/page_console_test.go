@@ -20,9 +20,11 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
+	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // consoleStaff is the directory's staff as the console's handlers see
@@ -47,21 +49,23 @@ func (s consoleStaff) Assignable(_ context.Context, unitID int64) ([]StaffChoice
 // consoleSite is the procedures' routes on a fixture, reached as a
 // signed-in person.
 type consoleSite struct {
-	t  *testing.T
-	f  *fixture
-	rt *web.Router
+	t     *testing.T
+	f     *fixture
+	rt    *web.Router
+	shell *web.Shell
 }
 
 func newConsoleSite(t *testing.T, db *store.DB) *consoleSite {
 	t.Helper()
 	f := newFixture(t, db)
-	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: f.svc, Staff: consoleStaff{f}})
+	shell := webtest.Shell(t, Texts(), identity.Texts())
+	h, err := NewHandler(shell, HandlerOptions{Service: f.svc, Staff: consoleStaff{f}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	return &consoleSite{t: t, f: f, rt: rt}
+	return &consoleSite{t: t, f: f, rt: rt, shell: shell}
 }
 
 // do sends a request as sub; a non-nil form is posted url-encoded.
@@ -84,7 +88,7 @@ func (s *consoleSite) serve(sub authz.Subject, r *http.Request) *httptest.Respon
 	r.Header.Set("Accept", "text/html")
 	r = r.WithContext(web.WithPrincipal(s.f.as(sub), web.Principal{Subject: sub, Name: s.f.staffName[sub.ID], Stage: "full"}))
 	w := httptest.NewRecorder()
-	web.Language(s.rt).ServeHTTP(w, r)
+	s.shell.Language(s.rt).ServeHTTP(w, r)
 	return w
 }
 
@@ -146,7 +150,7 @@ func mainOf(w *httptest.ResponseRecorder) string {
 	return body
 }
 
-func vi(key string, args ...any) string { return html.EscapeString(i18n.T(i18n.VI, key, args...)) }
+func vi(key string, args ...any) string { return html.EscapeString(texts.T(i18n.VI, key, args...)) }
 
 func TestConsoleQueueListsTheUnitsDossiersSoonestDeadlineFirst(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
@@ -159,7 +163,7 @@ func TestConsoleQueueListsTheUnitsDossiersSoonestDeadlineFirst(t *testing.T) {
 		if !strings.Contains(body, `<a href="/console/dossiers" aria-current="page">`+vi("procedures.console.nav")+`</a>`) {
 			t.Error("the console's navigation has no current item for the dossiers")
 		}
-		if en := s.page(s.f.clerk, consoleQueuePath+"?lang=en"); !strings.Contains(en, i18n.T(i18n.EN, "procedures.console.queue.title")) {
+		if en := s.page(s.f.clerk, consoleQueuePath+"?lang=en"); !strings.Contains(en, texts.T(i18n.EN, "procedures.console.queue.title")) {
 			t.Error("the queue is not in English when asked")
 		}
 		i, j := strings.Index(body, legal.Code), strings.Index(body, passport.Code)

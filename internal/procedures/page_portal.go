@@ -71,12 +71,12 @@ func portalUnitName(lang i18n.Lang, u identity.Unit) string {
 // formatAmount writes a fee as people read it: thousands grouped with a
 // dot in Vietnamese and a comma in English, then the currency; a zero fee
 // is "free".
-func formatAmount(lang i18n.Lang, amount int64, currency string) string {
+func formatAmount(tr i18n.Localizer, amount int64, currency string) string {
 	if amount == 0 {
-		return i18n.T(lang, "procedures.portal.fee_free")
+		return tr.T("procedures.portal.fee_free")
 	}
 	sep := "."
-	if lang == i18n.EN {
+	if tr.Lang == i18n.EN {
 		sep = ","
 	}
 	digits := strconv.FormatInt(amount, 10)
@@ -137,10 +137,10 @@ type portalBasisView struct {
 	Note    string
 }
 
-func portalViewBasis(lang i18n.Lang, b Basis) portalBasisView {
+func portalViewBasis(tr i18n.Localizer, b Basis) portalBasisView {
 	v := portalBasisView{Source: b.Source, Note: b.Note}
 	if b.Assumption {
-		v.Assumed = i18n.T(lang, "procedures.portal.assumed")
+		v.Assumed = tr.T("procedures.portal.assumed")
 	}
 	return v
 }
@@ -154,11 +154,11 @@ type portalFeeView struct {
 	Basis         portalBasisView
 }
 
-func portalViewFees(lang i18n.Lang, fees []Fee) []portalFeeView {
+func portalViewFees(tr i18n.Localizer, fees []Fee) []portalFeeView {
 	out := make([]portalFeeView, len(fees))
 	for i, f := range fees {
-		out[i] = portalFeeView{WhereKey: f.Where.Key(), Description: pick(lang, f.DescriptionVI, f.DescriptionEN),
-			Amount: formatAmount(lang, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: portalViewBasis(lang, f.Basis)}
+		out[i] = portalFeeView{WhereKey: f.Where.Key(), Description: pick(tr.Lang, f.DescriptionVI, f.DescriptionEN),
+			Amount: formatAmount(tr, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: portalViewBasis(tr, f.Basis)}
 	}
 	return out
 }

@@ -60,7 +60,7 @@ const portalMaxLine = 250
 // the values to show, the messages by JSON pointer, and the pointer of the
 // identification number that prefilling reads.
 type portalFormDrawing struct {
-	lang   i18n.Lang
+	tr     i18n.Localizer
 	values url.Values
 	errors map[string]string
 	idPtr  string
@@ -83,18 +83,18 @@ func (d portalFormDrawing) fields(fs []FormField) []portalFormField {
 type portalPrefill struct{ Button, Hint string }
 
 func (d portalFormDrawing) field(f FormField) portalFormField {
-	ff := portalFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.lang, f.TitleVI, f.TitleEN),
-		Hint: pick(d.lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
-		Value: d.values.Get(f.Name)}, Choose: i18n.T(d.lang, "procedures.portal.choose")}
+	ff := portalFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.tr.Lang, f.TitleVI, f.TitleEN),
+		Hint: pick(d.tr.Lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
+		Value: d.values.Get(f.Name)}, Choose: d.tr.T("procedures.portal.choose")}
 	if d.idPtr != "" && f.Pointer == d.idPtr {
-		ff.Prefill = &portalPrefill{Hint: i18n.T(d.lang, "procedures.portal.prefill.no_verified_id")}
+		ff.Prefill = &portalPrefill{Hint: d.tr.T("procedures.portal.prefill.no_verified_id")}
 		if d.verified != "" {
-			ff.Prefill = &portalPrefill{Button: i18n.T(d.lang, "procedures.portal.prefill.button"),
-				Hint: i18n.T(d.lang, "procedures.portal.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
+			ff.Prefill = &portalPrefill{Button: d.tr.T("procedures.portal.prefill.button"),
+				Hint: d.tr.T("procedures.portal.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
 		}
 	}
 	if f.Required {
-		ff.RequiredNote = i18n.T(d.lang, "form.required")
+		ff.RequiredNote = d.tr.T("form.required")
 	}
 	switch {
 	case f.Type == TypeObject:
@@ -129,7 +129,7 @@ func (d portalFormDrawing) field(f FormField) portalFormField {
 func (d portalFormDrawing) options(ff portalFormField, opts []Option) []portalFieldOption {
 	out := make([]portalFieldOption, len(opts))
 	for i, o := range opts {
-		out[i] = portalFieldOption{ID: ff.ID + "-" + o.Value, Value: o.Value, Label: pick(d.lang, o.TitleVI, o.TitleEN), Selected: ff.Value == o.Value}
+		out[i] = portalFieldOption{ID: ff.ID + "-" + o.Value, Value: o.Value, Label: pick(d.tr.Lang, o.TitleVI, o.TitleEN), Selected: ff.Value == o.Value}
 	}
 	return out
 }
@@ -187,7 +187,7 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	data := portalApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
-		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: portalViewFees(p.Lang, pr.Fees)}
+		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: portalViewFees(p.Localizer(), pr.Fees)}
 	chosen := back.values.Get("unit")
 	if chosen == "" && len(units) == 1 {
 		chosen = units[0].Code
@@ -195,7 +195,7 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 	for _, u := range units {
 		data.Units = append(data.Units, portalFieldOption{ID: "unit-" + u.Code, Value: u.Code, Label: portalUnitName(p.Lang, u) + " (" + u.Code + ")", Selected: u.Code == chosen})
 	}
-	draw := portalFormDrawing{lang: p.Lang, values: back.values, errors: back.errors}
+	draw := portalFormDrawing{tr: p.Localizer(), values: back.values, errors: back.errors}
 	if h.svc.opts.Population != nil {
 		draw.idPtr = pr.Applicant.IDNumber
 		id, err := h.svc.VerifiedIDNumber(r.Context(), web.SubjectFrom(r.Context()).ID)
@@ -218,7 +218,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	lang := web.LangFrom(r.Context())
+	tr := h.shell.Localizer(r)
 	back := portalApplyBack{values: r.PostForm, prefilled: r.PostForm.Get("prefilled") == "1"}
 	if r.PostForm.Has("prefill") {
 		h.prefill(w, r, pr, back)
@@ -240,20 +240,20 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 		portalPointers(pr.Form.Fields(), known)
 		var loose []string
 		for _, v := range fe.Violations {
-			msg := pick(lang, v.MessageVI, v.MessageEN)
+			msg := pick(tr.Lang, v.MessageVI, v.MessageEN)
 			if known[v.Pointer] {
 				back.errors[v.Pointer] = msg
 			} else {
 				loose = append(loose, msg)
 			}
 		}
-		back.problem = i18n.T(lang, "procedures.portal.apply.errors", len(fe.Violations))
+		back.problem = tr.T("procedures.portal.apply.errors", len(fe.Violations))
 		if len(loose) > 0 {
 			back.problem += " " + strings.Join(loose, " ")
 		}
 	case errors.As(err, &field) && field.Field == "unit":
-		back.unitError = i18n.T(lang, "procedures.portal.apply.unit_invalid")
-		back.problem = i18n.T(lang, "procedures.portal.apply.errors", 1)
+		back.unitError = tr.T("procedures.portal.apply.unit_invalid")
+		back.problem = tr.T("procedures.portal.apply.errors", 1)
 	default:
 		web.Error(w, r, err)
 		return
@@ -268,7 +268,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 // know, too many lookups or a database out of reach is said on the page;
 // the citizen then fills the form by hand.
 func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure, back portalApplyBack) {
-	lang := web.LangFrom(r.Context())
+	tr := h.shell.Localizer(r)
 	values, err := h.svc.Prefill(r.Context(), web.SubjectFrom(r.Context()), pr.Code)
 	status := http.StatusOK
 	switch {
@@ -281,18 +281,18 @@ func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure,
 			merged.Set(k, v)
 		}
 		back.values, back.prefilled = merged, true
-		back.notice = i18n.T(lang, "procedures.portal.prefill.done")
+		back.notice = tr.T("procedures.portal.prefill.done")
 	case errors.Is(err, ErrNoVerifiedID):
 		status = http.StatusConflict
-		back.notice = i18n.T(lang, "procedures.portal.prefill.no_verified_id")
+		back.notice = tr.T("procedures.portal.prefill.no_verified_id")
 	case errors.Is(err, errs.ErrNotFound):
-		back.notice = i18n.T(lang, "procedures.portal.prefill.not_found")
+		back.notice = tr.T("procedures.portal.prefill.not_found")
 	case errors.Is(err, errs.ErrRateLimited):
 		status = http.StatusTooManyRequests
-		back.notice = i18n.T(lang, "procedures.portal.prefill.limited")
+		back.notice = tr.T("procedures.portal.prefill.limited")
 	case errors.Is(err, errs.ErrUnavailable):
 		status = http.StatusServiceUnavailable
-		back.notice = i18n.T(lang, "procedures.portal.prefill.unavailable")
+		back.notice = tr.T("procedures.portal.prefill.unavailable")
 	default:
 		web.Error(w, r, err)
 		return

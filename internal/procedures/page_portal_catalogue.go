@@ -54,7 +54,7 @@ func (h *Handler) pageCatalogue(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Rows = append(data.Rows, portalCatalogueRow{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN),
 			Field: pick(p.Lang, pr.Field.NameVI, pr.Field.NameEN), OnlineKey: pr.Online.Level.Key(),
-			WorkingDays: pr.TimeLimit.WorkingDays, TimeAssumed: pr.TimeLimit.Assumption, Fees: portalViewFees(p.Lang, pr.Fees)})
+			WorkingDays: pr.TimeLimit.WorkingDays, TimeAssumed: pr.TimeLimit.Assumption, Fees: portalViewFees(p.Localizer(), pr.Fees)})
 	}
 	h.pages.Render(w, r, http.StatusOK, "portal_catalogue", web.View[portalCatalogueData]{Page: p, Data: data})
 }
@@ -134,12 +134,12 @@ func (h *Handler) pageProcedure(w http.ResponseWriter, r *http.Request) {
 	p := h.shell.Page(r, web.Portal, "procedures.portal.procedure.title")
 	p.Title = pick(p.Lang, pr.NameVI, pr.NameEN)
 	data := portalProcedureData{Code: pr.Code, Name: p.Title, OtherName: pick(portalOtherLang(p.Lang), pr.NameVI, pr.NameEN),
-		Field: pick(p.Lang, pr.Field.NameVI, pr.Field.NameEN), CodeBasis: portalViewBasis(p.Lang, pr.CodeBasis), Basis: portalViewBasis(p.Lang, pr.Basis),
-		AtMissions: pr.AtMissions, OnlineKey: pr.Online.Level.Key(), Online: portalViewBasis(p.Lang, pr.Online.Basis), Fees: portalViewFees(p.Lang, pr.Fees),
-		WorkingDays: pr.TimeLimit.WorkingDays, TimeBasis: portalViewBasis(p.Lang, pr.TimeLimit.Basis), Documents: portalViewDocuments(p.Lang, pr.Documents),
+		Field: pick(p.Lang, pr.Field.NameVI, pr.Field.NameEN), CodeBasis: portalViewBasis(p.Localizer(), pr.CodeBasis), Basis: portalViewBasis(p.Localizer(), pr.Basis),
+		AtMissions: pr.AtMissions, OnlineKey: pr.Online.Level.Key(), Online: portalViewBasis(p.Localizer(), pr.Online.Basis), Fees: portalViewFees(p.Localizer(), pr.Fees),
+		WorkingDays: pr.TimeLimit.WorkingDays, TimeBasis: portalViewBasis(p.Localizer(), pr.TimeLimit.Basis), Documents: portalViewDocuments(p.Lang, pr.Documents),
 		ResultKey: pr.Result.Type.Key(), Result: pick(p.Lang, pr.Result.NameVI, pr.Result.NameEN)}
 	for _, u := range pr.Units {
-		data.Units = append(data.Units, portalUnitView{Code: u.AgencyCode, Name: pick(p.Lang, u.NameVI, u.NameEN), Basis: portalViewBasis(p.Lang, u.Basis)})
+		data.Units = append(data.Units, portalUnitView{Code: u.AgencyCode, Name: pick(p.Lang, u.NameVI, u.NameEN), Basis: portalViewBasis(p.Localizer(), u.Basis)})
 	}
 	for _, s := range pr.Steps {
 		data.Steps = append(data.Steps, portalStepView{Name: pick(p.Lang, s.NameVI, s.NameEN), RoleKey: s.Role.Key(), Days: s.WorkingDays})

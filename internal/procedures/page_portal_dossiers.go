@@ -14,7 +14,6 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
@@ -72,7 +71,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 	}
 	data := portalReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
 		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
-		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
+		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
 		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
 		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised,
 		TrackingPIN: groupPIN(d.TrackingPIN)}
@@ -138,18 +137,18 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	lang := web.LangFrom(ctx)
+	tr := h.shell.Localizer(r)
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	data := portalTrackData{Code: code, Searched: true}
 	if err := h.allowTrack(w, r); err != nil {
-		data.Problem = i18n.T(lang, "procedures.portal.track.limited")
+		data.Problem = tr.T("procedures.portal.track.limited")
 		h.showTrack(w, r, http.StatusTooManyRequests, data)
 		return
 	}
 	t, err := h.svc.Track(ctx, code, r.PostFormValue("pin"))
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
-		data.Problem = i18n.T(lang, "procedures.portal.track.unknown")
+		data.Problem = tr.T("procedures.portal.track.unknown")
 		h.showTrack(w, r, http.StatusNotFound, data)
 		return
 	case err != nil:
@@ -166,8 +165,8 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(lang, t.Procedure)
-	data.Unit, data.StatusKey = portalUnitName(lang, u), t.Status.Key()
+	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(tr.Lang, t.Procedure)
+	data.Unit, data.StatusKey = portalUnitName(tr.Lang, u), t.Status.Key()
 	data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
 	if t.Outcome != OutcomeNone {
 		data.OutcomeKey = t.Outcome.Key()
@@ -325,7 +324,7 @@ type portalDocOption struct{ Key, Name string }
 // files, and resumes the dossier's processing.
 func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	lang := web.LangFrom(ctx)
+	tr := h.shell.Localizer(r)
 	refusal := func(ref *portalUploadRefusal) {
 		msg := ref.problem
 		if ref.docError != "" {
@@ -333,14 +332,14 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 		h.showDossier(w, r, ref.status, portalDossierBack{problem: ref.problem, supplementError: msg})
 	}
-	if ref := portalParseUploads(w, r, lang); ref != nil {
+	if ref := portalParseUploads(w, r, tr); ref != nil {
 		refusal(ref)
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	var ups []Upload
 	for _, i := range portalSupplementRows {
-		up, ref := portalFormFile(r, lang, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
+		up, ref := portalFormFile(r, tr, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
 		if ref != nil {
 			refusal(ref)
 			return
@@ -350,8 +349,8 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(ups) == 0 {
-		refusal(&portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.refused"),
-			docError: i18n.T(lang, "procedures.portal.upload.choose")})
+		refusal(&portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.refused"),
+			docError: tr.T("procedures.portal.upload.choose")})
 		return
 	}
 	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), r.PostFormValue("note"), ups)
@@ -359,7 +358,7 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{supplementError: i18n.T(lang, "procedures.portal.upload.no_document")})
+		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{supplementError: tr.T("procedures.portal.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -392,7 +391,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		StatusKey: d.Status.Key(), ChannelKey: d.Channel.Key(), Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt),
 		Version: d.Version, Problem: back.problem, NoteError: back.noteError, RatingError: back.ratingError,
 		CanRate: d.Status == StatusReturned && d.Rating == 0, Rating: d.Rating, Stars: []int{5, 4, 3, 2, 1},
-		Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency), PayAtUnit: d.Status == StatusPaymentRequested,
+		Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency), PayAtUnit: d.Status == StatusPaymentRequested,
 		PayOnline: d.Status == StatusPaymentRequested && h.opts.Checkout != nil && d.FeeAmount > 0}
 	if d.Outcome != OutcomeNone {
 		data.OutcomeKey = d.Outcome.Key()
@@ -400,14 +399,14 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 	names := map[string]string{}
 	var docs []portalDocOption
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
-		data.Summary = portalSummarize(p.Lang, pr.Form.Fields(), d.Form)
+		data.Summary = portalSummarize(p.Localizer(), pr.Form.Fields(), d.Form)
 		for _, doc := range pr.Documents {
 			names[doc.Key] = pick(p.Lang, doc.NameVI, doc.NameEN)
 			docs = append(docs, portalDocOption{Key: doc.Key, Name: names[doc.Key]})
 		}
 	}
 	for _, a := range d.Attachments {
-		data.Files = append(data.Files, portalViewFile(p.Lang, names, "/my/dossiers/"+d.Code+"/attachments/", a))
+		data.Files = append(data.Files, portalViewFile(p.Localizer(), names, "/my/dossiers/"+d.Code+"/attachments/", a))
 	}
 	for _, e := range d.History {
 		data.History = append(data.History, portalHistoryRow{At: z.at(e.At), ActionKey: portalEntryKey(e.Action), ToKey: e.To.Key(),
@@ -504,10 +503,10 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	lang := web.LangFrom(ctx)
+	tr := h.shell.Localizer(r)
 	action, err := ParseAction(r.PostForm.Get("action"))
 	if err != nil || action == ActPay {
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.unknown")})
+		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{problem: tr.T("procedures.portal.action.unknown")})
 		return
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -520,10 +519,10 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.As(err, &field) && field.Field == "reason":
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{noteError: i18n.T(lang, "procedures.portal.action.note_invalid"),
-			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
+		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{noteError: tr.T("procedures.portal.action.note_invalid"),
+			problem: tr.T("procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrForbidden), errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, web.Status(err), portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.refused")})
+		h.showDossier(w, r, web.Status(err), portalDossierBack{problem: tr.T("procedures.portal.action.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -535,7 +534,7 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	lang := web.LangFrom(ctx)
+	tr := h.shell.Localizer(r)
 	code := r.PathValue("code")
 	stars, err := strconv.Atoi(r.PostForm.Get("stars"))
 	if err != nil {
@@ -548,10 +547,10 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{ratingError: i18n.T(lang, "procedures.portal.rating.invalid"),
-			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
+		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{ratingError: tr.T("procedures.portal.rating.invalid"),
+			problem: tr.T("procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict):
-		h.showDossier(w, r, http.StatusConflict, portalDossierBack{problem: i18n.T(lang, "procedures.portal.rating.refused")})
+		h.showDossier(w, r, http.StatusConflict, portalDossierBack{problem: tr.T("procedures.portal.rating.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -575,7 +574,7 @@ func (h *Handler) getPayDossier(w http.ResponseWriter, r *http.Request) {
 	checkout, err := h.checkout(r, PaymentOrder{ID: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
 		Description: "Lệ phí hồ sơ " + d.Code}, back+"?paid=1")
 	if err != nil {
-		h.showDossier(w, r, http.StatusServiceUnavailable, portalDossierBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.pay.failed")})
+		h.showDossier(w, r, http.StatusServiceUnavailable, portalDossierBack{problem: h.shell.Localizer(r).T("procedures.portal.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)

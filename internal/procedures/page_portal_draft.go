@@ -25,38 +25,38 @@ type portalSummaryRow struct {
 
 // portalSummarize restates form along the schema's fields, in order, leaving
 // out what was not filled in.
-func portalSummarize(lang i18n.Lang, fs []FormField, form map[string]any) []portalSummaryRow {
+func portalSummarize(tr i18n.Localizer, fs []FormField, form map[string]any) []portalSummaryRow {
 	var out []portalSummaryRow
 	for _, f := range fs {
 		v, ok := form[f.Name[strings.LastIndexByte(f.Name, '.')+1:]]
 		if !ok {
 			continue
 		}
-		label := pick(lang, f.TitleVI, f.TitleEN)
+		label := pick(tr.Lang, f.TitleVI, f.TitleEN)
 		if f.Type == TypeObject {
 			if sub, ok := v.(map[string]any); ok {
 				out = append(out, portalSummaryRow{Label: label, Group: true})
-				out = append(out, portalSummarize(lang, f.Fields, sub)...)
+				out = append(out, portalSummarize(tr, f.Fields, sub)...)
 			}
 			continue
 		}
-		out = append(out, portalSummaryRow{Label: label, Value: portalShownValue(lang, f, v)})
+		out = append(out, portalSummaryRow{Label: label, Value: portalShownValue(tr, f, v)})
 	}
 	return out
 }
 
 // portalShownValue writes a form value for reading: a choice by its label, yes
 // or no for a box, a number as written.
-func portalShownValue(lang i18n.Lang, f FormField, v any) string {
+func portalShownValue(tr i18n.Localizer, f FormField, v any) string {
 	if b, ok := v.(bool); ok {
 		if b {
-			return i18n.T(lang, "procedures.portal.yes")
+			return tr.T("procedures.portal.yes")
 		}
-		return i18n.T(lang, "procedures.portal.no")
+		return tr.T("procedures.portal.no")
 	}
 	for _, o := range f.Options {
 		if o.Value == formString(v) {
-			return pick(lang, o.TitleVI, o.TitleEN)
+			return pick(tr.Lang, o.TitleVI, o.TitleEN)
 		}
 	}
 	return formString(v)
@@ -71,16 +71,16 @@ type portalFileView struct {
 	Href     string
 }
 
-func portalViewFile(lang i18n.Lang, docs map[string]string, href string, a Attachment) portalFileView {
-	return portalFileView{ID: a.ID, Name: a.Filename, Document: docs[a.DocumentKey], Size: portalFormatSize(lang, a.Size), Href: href + strconv.FormatInt(a.ID, 10)}
+func portalViewFile(tr i18n.Localizer, docs map[string]string, href string, a Attachment) portalFileView {
+	return portalFileView{ID: a.ID, Name: a.Filename, Document: docs[a.DocumentKey], Size: portalFormatSize(tr, a.Size), Href: href + strconv.FormatInt(a.ID, 10)}
 }
 
 // portalFormatSize writes a file size in kilobytes or megabytes.
-func portalFormatSize(lang i18n.Lang, n int64) string {
+func portalFormatSize(tr i18n.Localizer, n int64) string {
 	if n < 1<<20 {
-		return i18n.T(lang, "procedures.portal.size_kb", (n+1023)>>10)
+		return tr.T("procedures.portal.size_kb", (n+1023)>>10)
 	}
-	return i18n.T(lang, "procedures.portal.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+	return tr.T("procedures.portal.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
 }
 
 // portalDraftDocument is a paper of the application with its upload form and
@@ -148,7 +148,7 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	data := portalDraftData{ID: d.ID, Procedure: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), Unit: unit, Expires: z.at(d.ExpiresAt),
-		Summary: portalSummarize(p.Lang, pr.Form.Fields(), d.Form), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
+		Summary: portalSummarize(p.Localizer(), pr.Form.Fields(), d.Form), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
 		NeedsPay: d.NeedsPayment(), PaidAt: z.at(d.PaidAt), CanPay: d.NeedsPayment() && h.opts.Checkout != nil,
 		PayPending: d.NeedsPayment() && r.URL.Query().Get("paid") == "1", Problem: back.problem,
 		Accept: portalAcceptedFiles, MaxUploadMB: MaxAttachmentBytes >> 20}
@@ -165,7 +165,7 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		dd := &data.Documents[i]
 		for _, a := range d.Attachments {
 			if a.DocumentKey == dd.Key {
-				dd.Files = append(dd.Files, portalViewFile(p.Lang, names, "/applications/"+d.ID+"/attachments/", a))
+				dd.Files = append(dd.Files, portalViewFile(p.Localizer(), names, "/applications/"+d.ID+"/attachments/", a))
 			}
 		}
 		if dd.Required && len(dd.Files) == 0 {
@@ -191,8 +191,8 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	lang := web.LangFrom(ctx)
-	up, refused := portalReadUpload(w, r, lang)
+	tr := h.shell.Localizer(r)
+	up, refused := portalReadUpload(w, r, tr)
 	if refused != nil {
 		h.showDraft(w, r, refused.status, d, portalDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
 		return
@@ -202,7 +202,7 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.uploaded")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.upload.no_document")})
+		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: tr.T("procedures.portal.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -217,15 +217,15 @@ type portalUploadRefusal struct {
 
 // portalReadUpload reads a page's upload, the "file" input and the
 // "document" it is for, and checks it with CheckUpload.
-func portalReadUpload(w http.ResponseWriter, r *http.Request, lang i18n.Lang) (Upload, *portalUploadRefusal) {
-	if refused := portalParseUploads(w, r, lang); refused != nil {
+func portalReadUpload(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) (Upload, *portalUploadRefusal) {
+	if refused := portalParseUploads(w, r, tr); refused != nil {
 		return Upload{}, refused
 	}
 	defer r.MultipartForm.RemoveAll()
-	up, refused := portalFormFile(r, lang, "file", "document")
+	up, refused := portalFormFile(r, tr, "file", "document")
 	if refused == nil && up == nil {
 		refused = &portalUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
-			docError: i18n.T(lang, "procedures.portal.upload.choose"), problem: i18n.T(lang, "procedures.portal.upload.refused")}
+			docError: tr.T("procedures.portal.upload.choose"), problem: tr.T("procedures.portal.upload.refused")}
 	}
 	if refused != nil {
 		return Upload{}, refused
@@ -235,13 +235,13 @@ func portalReadUpload(w http.ResponseWriter, r *http.Request, lang i18n.Lang) (U
 
 // portalParseUploads parses a page's multipart form, within the limit of
 // a page's uploads; the caller removes its files.
-func portalParseUploads(w http.ResponseWriter, r *http.Request, lang i18n.Lang) *portalUploadRefusal {
+func portalParseUploads(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) *portalUploadRefusal {
 	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
 	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+			return &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
 		}
-		return &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+		return &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	return nil
 }
@@ -249,24 +249,24 @@ func portalParseUploads(w http.ResponseWriter, r *http.Request, lang i18n.Lang) 
 // portalFormFile reads the file of input fileField, for the document its
 // docField names, checked with CheckUpload; nil and no refusal when no
 // file was chosen.
-func portalFormFile(r *http.Request, lang i18n.Lang, fileField, docField string) (*Upload, *portalUploadRefusal) {
+func portalFormFile(r *http.Request, tr i18n.Localizer, fileField, docField string) (*Upload, *portalUploadRefusal) {
 	key := r.PostFormValue(docField)
 	file, fh, err := r.FormFile(fileField)
 	if errors.Is(err, http.ErrMissingFile) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	defer file.Close()
 	var content bytes.Buffer
 	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
 	if refused, ok := errors.AsType[*UploadError](err); ok {
-		return nil, &portalUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(lang),
-			problem: i18n.T(lang, "procedures.portal.upload.refused")}
+		return nil, &portalUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(tr.Lang),
+			problem: tr.T("procedures.portal.upload.refused")}
 	}
 	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	return new(checked.Upload(key, content.Bytes())), nil
 }
@@ -337,14 +337,14 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/applications/"+d.ID, http.StatusSeeOther)
 		return
 	}
-	lang := web.LangFrom(ctx)
+	tr := h.shell.Localizer(r)
 	if h.opts.Checkout == nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.unavailable")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: tr.T("procedures.portal.pay.unavailable")})
 		return
 	}
 	checkout, err := h.checkout(r, draftOrder(d), "/applications/"+d.ID+"?paid=1")
 	if err != nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: i18n.T(lang, "procedures.portal.pay.failed")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: tr.T("procedures.portal.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)
@@ -407,5 +407,5 @@ func (h *Handler) postSubmitDraft(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, derr)
 		return
 	}
-	h.showDraft(w, r, http.StatusConflict, d, portalDraftBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.submit.unpaid")})
+	h.showDraft(w, r, http.StatusConflict, d, portalDraftBack{problem: h.shell.Localizer(r).T("procedures.portal.submit.unpaid")})
 }

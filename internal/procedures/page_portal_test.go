@@ -20,9 +20,11 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/i18n"
+	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // portalCSRF is the double-submit token the test browser holds.
@@ -43,7 +45,8 @@ type portalSite struct {
 func newPortalSite(t testing.TB, db *store.DB) *portalSite {
 	t.Helper()
 	s := &portalSite{fixture: newFixture(t, db)}
-	h, err := NewHandler(web.NewShell(), HandlerOptions{Service: s.svc, Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
+	shell := webtest.Shell(t, Texts(), identity.Texts())
+	h, err := NewHandler(shell, HandlerOptions{Service: s.svc, Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
 		s.mu.Lock()
 		s.checkouts = append(s.checkouts, returnURL)
 		s.mu.Unlock()
@@ -54,7 +57,7 @@ func newPortalSite(t testing.TB, db *store.DB) *portalSite {
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	s.h = web.Chain(rt, web.Language, s.signIn, audit.RequestOrigin, web.CSRF("chancery_session"))
+	s.h = web.Chain(rt, shell.Language, s.signIn, audit.RequestOrigin, web.CSRF("chancery_session"))
 	return s
 }
 
@@ -252,10 +255,10 @@ func TestProcedurePageMarksAssumptionsAndUnknownCodesAre404(t *testing.T) {
 			if rec.Code != http.StatusOK || !strings.Contains(body, p.NameVI) || !strings.Contains(body, `href="/procedures/`+p.Code+`/apply"`) {
 				t.Errorf("%s: status %d, or the page lacks its name or the apply button", p.Code, rec.Code)
 			}
-			if p.CodeBasis.Assumption && !strings.Contains(body, i18n.T(i18n.VI, "procedures.portal.assumed")) {
+			if p.CodeBasis.Assumption && !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.assumed")) {
 				t.Errorf("%s: the assumed code is not marked", p.Code)
 			}
-			if p.AtMissions && !strings.Contains(body, i18n.T(i18n.VI, "procedures.portal.all_missions")) {
+			if p.AtMissions && !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.all_missions")) {
 				t.Errorf("%s: the missions are not listed among its units", p.Code)
 			}
 			for _, d := range p.Documents {
@@ -330,11 +333,11 @@ func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 			// id's stem), and message the text.
 			field, message string
 		}{
-			{"missing name", func(v url.Values) { v.Del("applicant.full_name") }, "f-applicant-full_name", i18n.T(i18n.VI, "procedures.form.required")},
-			{"bad e-mail", func(v url.Values) { v.Set("applicant.email", "lan at example") }, "f-applicant-email", i18n.T(i18n.VI, "procedures.form.email")},
-			{"bad date", func(v url.Values) { v.Set("issue_date", "30/06/2010") }, "f-issue_date", i18n.T(i18n.VI, "procedures.form.date")},
+			{"missing name", func(v url.Values) { v.Del("applicant.full_name") }, "f-applicant-full_name", texts.T(i18n.VI, "procedures.form.required")},
+			{"bad e-mail", func(v url.Values) { v.Set("applicant.email", "lan at example") }, "f-applicant-email", texts.T(i18n.VI, "procedures.form.email")},
+			{"bad date", func(v url.Values) { v.Set("issue_date", "30/06/2010") }, "f-issue_date", texts.T(i18n.VI, "procedures.form.date")},
 			{"unticked declaration", func(v url.Values) { v.Del("declaration") }, "f-declaration", ""},
-			{"unit not implementing it", func(v url.Values) { v.Set("unit", parisCode) }, "apply-unit", i18n.T(i18n.VI, "procedures.portal.apply.unit_invalid")},
+			{"unit not implementing it", func(v url.Values) { v.Set("unit", parisCode) }, "apply-unit", texts.T(i18n.VI, "procedures.portal.apply.unit_invalid")},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -388,11 +391,11 @@ func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 		}
 
 		unverified := page(s.get(t, "other", "/procedures/1.900001/apply"))
-		if strings.Contains(unverified, `name="prefill"`) || !strings.Contains(unverified, i18n.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) {
+		if strings.Contains(unverified, `name="prefill"`) || !strings.Contains(unverified, texts.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) {
 			t.Error("an account without a verified number must get no prefill button and a note saying why")
 		}
 		rec = s.post(t, "other", "/procedures/1.900001/apply", url.Values{"prefill": {"1"}, "applicant.id_number": {"001188004215"}})
-		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) || strings.Contains(page(rec), "Nguyễn Thị Lan") {
+		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) || strings.Contains(page(rec), "Nguyễn Thị Lan") {
 			t.Errorf("prefill by an unverified account = %d, want 409 saying why, with nobody's record", rec.Code)
 		}
 		if q := s.population.queries(); len(q) != 1 {
@@ -426,7 +429,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			}
 		}
 		rec = s.post(t, "citizen", "/applications/"+id+"/submit", nil)
-		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.submit.unpaid")) {
+		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.submit.unpaid")) {
 			t.Fatalf("submitting unpaid: status %d, want 409 with the message", rec.Code)
 		}
 
@@ -448,7 +451,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec = s.get(t, "citizen", "/applications/"+id+"?paid=1")
-		if strings.Contains(rec.Body.String(), `/pay"`) || !strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.pay.paid")) {
+		if strings.Contains(rec.Body.String(), `/pay"`) || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.pay.paid")) {
 			t.Errorf("after payment the page still offers to pay, or does not say it is paid")
 		}
 
@@ -467,7 +470,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 		rec = s.get(t, "citizen", path)
 		body := page(rec)
 		for _, want := range []string{code, appointment, `datetime="` + due.String() + `"`, "Nguyễn Thị Lan", "identity_copy.pdf",
-			i18n.T(i18n.VI, "procedures.portal.receipt.heading"), i18n.T(i18n.VI, "procedures.portal.receipt.paid_online")} {
+			texts.T(i18n.VI, "procedures.portal.receipt.heading"), texts.T(i18n.VI, "procedures.portal.receipt.paid_online")} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the receipt lacks %q", want)
 			}
@@ -481,14 +484,14 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 
 		pin := pinOnReceipt(t, body)
 		rec = s.post(t, "", "/track", url.Values{"code": {code}, "pin": {pin}})
-		if rec.Code != http.StatusOK || !strings.Contains(page(rec), i18n.T(i18n.VI, StatusRegistered.Key())) || !strings.Contains(page(rec), appointment) {
+		if rec.Code != http.StatusOK || !strings.Contains(page(rec), texts.T(i18n.VI, StatusRegistered.Key())) || !strings.Contains(page(rec), appointment) {
 			t.Errorf("tracking: status %d, or the status or appointment is missing", rec.Code)
 		}
 		if rec := s.get(t, "citizen", "/my/dossiers"); !strings.Contains(rec.Body.String(), `href="/my/dossiers/`+code+`"`) {
 			t.Errorf("the citizen's list lacks %s", code)
 		}
 		rec = s.get(t, "citizen", "/my/dossiers/"+code)
-		if body := page(rec); rec.Code != http.StatusOK || !strings.Contains(body, i18n.T(i18n.VI, "procedures.portal.entry.submit")) ||
+		if body := page(rec); rec.Code != http.StatusOK || !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.entry.submit")) ||
 			!strings.Contains(body, `value="`+string(ActRequestWithdrawal)+`"`) {
 			t.Errorf("dossier page: status %d, or no history or withdrawal button", rec.Code)
 		}

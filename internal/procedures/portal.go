@@ -32,7 +32,7 @@ type PortalStatus struct {
 // queueReport writes d's current status to the portal outbox inside tx.
 func (s *Service) queueReport(ctx context.Context, tx *store.Tx, d *Dossier, at time.Time) error {
 	payload, err := json.Marshal(PortalStatus{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
-		StatusName: i18n.T(i18n.VI, d.Status.Key()), Channel: int(d.Channel), Paid: d.Paid, PaidOnline: d.PaidOnline,
+		StatusName: texts.T(i18n.VI, d.Status.Key()), Channel: int(d.Channel), Paid: d.Paid, PaidOnline: d.PaidOnline,
 		UpdatedAt: at.UTC().Format(time.RFC3339), AgencyCode: d.UnitCode})
 	if err != nil {
 		return err

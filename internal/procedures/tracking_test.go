@@ -128,13 +128,13 @@ func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 		pin := pinOnReceipt(t, page(s.get(t, "citizen", "/dossiers/"+ds.Code+"/receipt")))
 		form := page(s.get(t, "", "/track?code="+url.QueryEscape(ds.Code)))
 		if !strings.Contains(form, `method="post" action="/track"`) || !strings.Contains(form, `name="pin"`) || !strings.Contains(form, `value="`+ds.Code+`"`) ||
-			strings.Contains(form, i18n.T(i18n.VI, StatusRegistered.Key())) {
+			strings.Contains(form, texts.T(i18n.VI, StatusRegistered.Key())) {
 			t.Error("GET /track?code= must draw the form with the code filled in, a PIN field, and no status")
 		}
-		if rec := s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}}); rec.Code != http.StatusOK || !strings.Contains(page(rec), i18n.T(i18n.VI, StatusRegistered.Key())) {
+		if rec := s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}}); rec.Code != http.StatusOK || !strings.Contains(page(rec), texts.T(i18n.VI, StatusRegistered.Key())) {
 			t.Errorf("tracking with the receipt's PIN = %d", rec.Code)
 		}
-		unknown := i18n.T(i18n.VI, "procedures.portal.track.unknown")
+		unknown := texts.T(i18n.VI, "procedures.portal.track.unknown")
 		for _, v := range []url.Values{
 			{"code": {ds.Code}, "pin": {"00000000"}},
 			{"code": {consularCode + "-250310-999999"}, "pin": {pin}},
@@ -149,7 +149,7 @@ func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 			rec = s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}})
 		}
 		if rec.Code != http.StatusTooManyRequests || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
-			!strings.Contains(page(rec), i18n.T(i18n.VI, "procedures.portal.track.limited")) {
+			!strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.track.limited")) {
 			t.Errorf("tracking past the limit = %d %s, want a 429 HTML page saying so", rec.Code, rec.Header().Get("Content-Type"))
 		}
 		s.clock.advance(time.Minute)

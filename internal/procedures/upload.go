@@ -123,8 +123,8 @@ func refuseUpload(file, reason string, kind error, args ...any) *UploadError {
 	key := "procedures.upload." + reason
 	args = append([]any{file}, args...)
 	return &UploadError{File: file, Reason: reason, kind: kind,
-		MessageVI: i18n.T(i18n.VI, key, args...) + " " + i18n.T(i18n.VI, "procedures.upload.allowed", MaxAttachmentBytes>>20),
-		MessageEN: i18n.T(i18n.EN, key, args...) + " " + i18n.T(i18n.EN, "procedures.upload.allowed", MaxAttachmentBytes>>20)}
+		MessageVI: texts.T(i18n.VI, key, args...) + " " + texts.T(i18n.VI, "procedures.upload.allowed", MaxAttachmentBytes>>20),
+		MessageEN: texts.T(i18n.EN, key, args...) + " " + texts.T(i18n.EN, "procedures.upload.allowed", MaxAttachmentBytes>>20)}
 }
 
 // fileKind is one type of file an attachment may be.

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"chancery/internal/i18n"
 )
 
 // Forms on console pages are drawn by the "fields" and "problem" partials
@@ -86,7 +84,7 @@ func (f *Form) Field(name, typ, labelKey string, required bool) Field {
 	if required {
 		fl.RequiredNote = f.page.T("form.required")
 	}
-	if hint := labelKey + ".hint"; i18n.Has(hint) {
+	if hint := labelKey + ".hint"; f.page.Has(hint) {
 		fl.Hint = f.page.T(hint)
 	}
 	if f.ref.Field == name {

@@ -261,7 +261,7 @@ func TestObserveCountsRequestsByRoutePattern(t *testing.T) {
 	rt.HandleFunc("GET /api/v1/staff/{id}", SignedIn, func(w http.ResponseWriter, r *http.Request) {})
 	// Language stands for the middleware between Observe and the router
 	// that, as in the app, hands the next handler a copy of the request.
-	h := Chain(rt, Observe(slog.New(slog.DiscardHandler), NewMetrics(reg)), Language)
+	h := Chain(rt, Observe(slog.New(slog.DiscardHandler), NewMetrics(reg)), NewShell(testTexts(t)).Language)
 	for _, path := range []string{"/api/v1/units/1", "/api/v1/units/2", "/api/v1/units/3", "/api/v1/staff/9", "/nowhere"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
 	}
@@ -366,7 +366,7 @@ func TestRequestLogsNameTheRouteNeverThePathOrQuery(t *testing.T) {
 	var buf bytes.Buffer
 	rt := NewRouter()
 	rt.HandleFunc("GET /exchange/v1/{rest...}", Public, func(w http.ResponseWriter, r *http.Request) {})
-	h := Chain(rt, Observe(slog.New(slog.NewJSONHandler(&buf, nil)), nil), Language)
+	h := Chain(rt, Observe(slog.New(slog.NewJSONHandler(&buf, nil)), nil), NewShell(testTexts(t)).Language)
 	for _, target := range []string{"/exchange/v1/VN/GOV/000.00.00.H41/population/v1/citizens/001188004215?purpose=036079001187",
 		"/nowhere/001188004215?id=036079001187"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))

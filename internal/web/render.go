@@ -58,16 +58,26 @@ type NavItem struct {
 	Current bool
 }
 
-// Shell is the layout every page shares: the base templates and the
-// navigation of each surface.
+// Shell is the layout every page shares: the base templates, the
+// navigation of each surface and the catalogue of strings built at
+// wiring, which its pages and their handlers translate with.
 type Shell struct {
-	base *template.Template
-	nav  map[string][]NavItem
+	base  *template.Template
+	nav   map[string][]NavItem
+	texts *i18n.Catalogue
 }
 
-// NewShell returns a shell with the embedded layout.
-func NewShell() *Shell {
-	return &Shell{base: baseTemplates, nav: map[string][]NavItem{}}
+// NewShell returns a shell with the embedded layout whose pages speak from
+// texts (see i18n.New).
+func NewShell(texts *i18n.Catalogue) *Shell {
+	return &Shell{base: baseTemplates, nav: map[string][]NavItem{}, texts: texts}
+}
+
+// Localizer returns the shell's catalogue in r's language, for handlers'
+// Go code that translates outside a page (a problem shown in a form, a
+// value formatted for a summary).
+func (s *Shell) Localizer(r *http.Request) i18n.Localizer {
+	return s.texts.In(LangFrom(r.Context()))
 }
 
 // AddNav appends an item to a surface's navigation.
@@ -120,10 +130,20 @@ type Page struct {
 	CSRF      string
 	Path      string
 	Flash     string
+	// texts is the shell's catalogue, which T reads; a Page built
+	// without a shell knows no key, and shows the keys themselves.
+	texts *i18n.Catalogue
 }
 
 // T returns the catalogue text for key in the page's language.
-func (p Page) T(key string, args ...any) string { return i18n.T(p.Lang, key, args...) }
+func (p Page) T(key string, args ...any) string { return p.texts.T(p.Lang, key, args...) }
+
+// Has reports whether the catalogue holds key.
+func (p Page) Has(key string) bool { return p.texts.Has(key) }
+
+// Localizer returns the catalogue in the page's language, for Go code that
+// translates what the page will show.
+func (p Page) Localizer() i18n.Localizer { return p.texts.In(p.Lang) }
 
 // Can reports whether the signed-in subject's roles grant action on kind
 // (by name, for templates): .Can "unit" "create".
@@ -158,7 +178,7 @@ type View[T any] struct {
 // Page returns the layout data for r on the given surface, titled with the
 // catalogue text of titleKey, with the navigation the principal may use.
 func (s *Shell) Page(r *http.Request, surface, titleKey string) Page {
-	p := basePage(r, surface)
+	p := basePage(r, surface, s.texts)
 	p.Title = p.T(titleKey)
 	for _, item := range s.nav[surface] {
 		if !allows(item.Access, p.Principal) {
@@ -170,14 +190,16 @@ func (s *Shell) Page(r *http.Request, surface, titleKey string) Page {
 	return p
 }
 
-func basePage(r *http.Request, surface string) Page {
+func basePage(r *http.Request, surface string, texts *i18n.Catalogue) Page {
+	lang := LangFrom(r.Context())
 	return Page{
-		Lang:      LangFrom(r.Context()),
+		Lang:      lang,
 		Surface:   surface,
 		Principal: PrincipalFrom(r.Context()),
 		CSRF:      CSRFToken(r.Context()),
 		Path:      r.URL.RequestURI(),
-		Flash:     flashText(LangFrom(r.Context()), r.URL.Query().Get("flash")),
+		Flash:     flashText(texts.In(lang), r.URL.Query().Get("flash")),
+		texts:     texts,
 	}
 }
 
@@ -271,6 +293,15 @@ func execute(w http.ResponseWriter, r *http.Request, status int, tt *template.Te
 	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
 }
 
+type textsKey struct{}
+
+// textsFrom returns the catalogue that Shell.Language lent the request,
+// or nil (which knows no key).
+func textsFrom(ctx context.Context) *i18n.Catalogue {
+	t, _ := ctx.Value(textsKey{}).(*i18n.Catalogue)
+	return t
+}
+
 type errorData struct {
 	Detail    string
 	RequestID string
@@ -281,9 +312,9 @@ func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
 	if strings.HasPrefix(r.URL.Path, "/console") {
 		surface = Console
 	}
-	page := basePage(r, surface)
+	page := basePage(r, surface, textsFrom(r.Context()))
 	key := fmt.Sprintf("error.%d", p.Status)
-	if !i18n.Has(key) {
+	if !page.Has(key) {
 		key = "error.title"
 	}
 	page.Title = page.T(key)
@@ -304,11 +335,11 @@ func RedirectWithFlash(w http.ResponseWriter, r *http.Request, target, flashKey 
 
 // flashText returns the text of a flash key, or "" for anything that is
 // not a flash key in the catalogue.
-func flashText(lang i18n.Lang, key string) string {
-	if !strings.Contains(key, ".flash.") || !i18n.Has(key) {
+func flashText(l i18n.Localizer, key string) string {
+	if !strings.Contains(key, ".flash.") || !l.Has(key) {
 		return ""
 	}
-	return i18n.T(lang, key)
+	return l.T(key)
 }
 
 type langKey struct{}
@@ -324,9 +355,13 @@ func LangFrom(ctx context.Context) i18n.Lang {
 	return i18n.Default
 }
 
-// Language picks the request's language: ?lang= (remembered in a
-// cookie), else the cookie, else Vietnamese.
-func Language(next http.Handler) http.Handler {
+// Language is the middleware that picks the request's language: ?lang=
+// (remembered in a cookie), else the cookie, else Vietnamese. It also
+// lends the request the shell's catalogue, for the pages Error draws
+// without a shell at hand; so it goes before anything that may answer
+// with an error page, a panic that Observe catches included (after
+// Forwarding, which the cookie's Secure flag relies on).
+func (s *Shell) Language(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := i18n.Default
 		if c, err := r.Cookie(LangCookie); err == nil {
@@ -338,7 +373,8 @@ func Language(next http.Handler) http.Handler {
 				SetLangCookie(w, r, l)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
+		ctx := context.WithValue(r.Context(), langKey{}, lang)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, textsKey{}, s.texts)))
 	})
 }
 

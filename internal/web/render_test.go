@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"chancery/internal/authz"
+	"chancery/internal/errs"
 	"chancery/internal/i18n"
 )
 
@@ -22,9 +23,20 @@ var testPages = fstest.MapFS{
 
 type listData struct{ Items []string }
 
+// testTexts is the catalogue of the layout's strings and a test area's
+// flash message.
+func testTexts(t *testing.T) *i18n.Catalogue {
+	t.Helper()
+	c, err := i18n.New(Texts(), i18n.Texts{"test.flash.done": {"Đã lưu.", "Saved."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func testShell(t *testing.T) (*Shell, *Templates) {
 	t.Helper()
-	shell := NewShell()
+	shell := NewShell(testTexts(t))
 	shell.AddNav(Console, NavItem{Key: "nav.home", Href: "/console/", Access: SignedIn})
 	shell.AddNav(Console, NavItem{Key: "nav.account", Href: "/console/users", Access: Staff(authz.KindStaff, authz.Read)})
 	shell.AddNav(Console, NavItem{Key: "nav.portal", Href: "/", Access: Public})
@@ -38,7 +50,7 @@ func testShell(t *testing.T) (*Shell, *Templates) {
 // renderList serves the list page at target through the Language
 // middleware, as who.
 func renderList(shell *Shell, pages *Templates, who Principal, target string, header http.Header) *httptest.ResponseRecorder {
-	h := Language(as(who, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := shell.Language(as(who, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := View[listData]{Page: shell.Page(r, Console, "nav.home"), Data: listData{Items: []string{"Hà Nội", "<b>Huế</b>"}}}
 		pages.Render(w, r, http.StatusOK, "list", v)
 	})))
@@ -133,8 +145,8 @@ func TestShellRendersAPageInBothLanguages(t *testing.T) {
 			body := rec.Body.String()
 			for _, want := range []string{
 				`<html lang="` + string(tt.lang) + `">`,
-				`<h1 id="title">` + i18n.T(tt.lang, "nav.home") + `</h1>`,
-				`<p id="greeting">` + i18n.T(tt.lang, "nav.signin") + `</p>`,
+				`<h1 id="title">` + texts.T(tt.lang, "nav.home") + `</h1>`,
+				`<p id="greeting">` + texts.T(tt.lang, "nav.signin") + `</p>`,
 				`<li class="item">Hà Nội</li>`,
 				`<li class="item">&lt;b&gt;Huế&lt;/b&gt;</li>`,
 				`Nguyễn Văn An`,
@@ -215,7 +227,7 @@ func TestRenderGivesHtmxOnlyTheContent(t *testing.T) {
 
 func TestParseFailsOnABrokenTemplate(t *testing.T) {
 	broken := fstest.MapFS{"templates/bad.html": {Data: []byte(`{{define "content"}}{{.T "nav.home"}{{end}}`)}}
-	if _, err := NewShell().Parse(broken, "templates/*.html"); err == nil || !strings.Contains(err.Error(), "bad.html") {
+	if _, err := NewShell(testTexts(t)).Parse(broken, "templates/*.html"); err == nil || !strings.Contains(err.Error(), "bad.html") {
 		t.Fatalf("Parse = %v, want an error naming bad.html", err)
 	}
 }
@@ -244,15 +256,45 @@ func TestPageCanAnswersByRoleForTemplates(t *testing.T) {
 
 func TestFlashShowsOnlyCatalogueFlashKeys(t *testing.T) {
 	tests := []struct{ query, want string }{
-		{"identity.flash.unit_created", i18n.T(i18n.VI, "identity.flash.unit_created")},
+		{"test.flash.done", "Đã lưu."},
 		{"Your+account+is+suspended,+call+012345", ""},
 		{"error.404", ""}, // in the catalogue, but not a flash key
 		{"x.flash.unknown", ""},
 	}
+	shell := NewShell(testTexts(t))
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/console/units/1?flash="+tt.query, nil)
-		if got := NewShell().Page(r, Console, "nav.home").Flash; got != tt.want {
+		if got := shell.Page(r, Console, "nav.home").Flash; got != tt.want {
 			t.Errorf("flash=%s shows %q, want %q", tt.query, got, tt.want)
 		}
+	}
+}
+
+// TestErrorPagesSpeakFromTheCatalogueTheRequestCarries pins that Error,
+// which has no shell, draws its page from the catalogue the shell's
+// Language middleware lends the request, in the request's language.
+func TestErrorPagesSpeakFromTheCatalogueTheRequestCarries(t *testing.T) {
+	shell := NewShell(testTexts(t))
+	h := shell.Language(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { Error(w, r, errs.ErrNotFound) }))
+	for _, tt := range []struct{ target, want string }{{"/missing", "Không tìm thấy"}, {"/missing?lang=en", "Not found"}} {
+		r := httptest.NewRequest(http.MethodGet, tt.target, nil)
+		r.Header.Set("Accept", "text/html")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "<title>"+tt.want) || strings.Contains(rec.Body.String(), "error.404") {
+			t.Errorf("GET %s = %d, want 404 titled %q: %s", tt.target, rec.Code, tt.want, rec.Body)
+		}
+	}
+}
+
+func TestShellLocalizerSpeaksTheRequestsLanguage(t *testing.T) {
+	shell := NewShell(testTexts(t))
+	var got string
+	h := shell.Language(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = shell.Localizer(r).T("test.flash.done")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/?lang=en", nil))
+	if got != "Saved." {
+		t.Errorf("Localizer(r).T = %q in English, want Saved.", got)
 	}
 }

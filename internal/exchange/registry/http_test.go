@@ -15,6 +15,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
+	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
@@ -25,7 +26,8 @@ import (
 // registry, at a mission holding the same configuration.
 type server struct {
 	*fixture
-	rt *web.Router
+	rt    *web.Router
+	shell *web.Shell
 }
 
 // principals the tests act as.
@@ -45,11 +47,12 @@ func newServer(t testing.TB, f *fixture, atHQ bool) *server {
 	if atHQ {
 		opts.Registry = f.reg
 	}
-	h, err := registry.NewHandler(web.NewShell(), opts)
+	shell := webtest.Shell(t, registry.Texts(), exchange.Texts(), identity.Texts())
+	h, err := registry.NewHandler(shell, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{fixture: f, rt: web.NewRouter()}
+	s := &server{fixture: f, rt: web.NewRouter(), shell: shell}
 	h.Register(s.rt)
 	return s
 }
@@ -68,7 +71,7 @@ func (s *server) do(p web.Principal, method, path, contentType, body string) *ht
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	web.Language(audit.RequestOrigin(s.rt)).ServeHTTP(w, r)
+	s.shell.Language(audit.RequestOrigin(s.rt)).ServeHTTP(w, r)
 	return w
 }
 

@@ -53,7 +53,7 @@ func explain(p web.Page, err error) (web.Refusal, bool) {
 		// The registry explains in English; a Vietnamese page leads with
 		// the catalogue's explanation of the field and keeps the precise
 		// reason beside it.
-		if key := "registry.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
+		if key := "registry.invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
 			return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
 		}
 		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true

@@ -8,20 +8,21 @@ import (
 	"strings"
 	"testing"
 
+	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
 // Get requests target from h as p (nobody, for the zero Principal), as a
-// browser asks for a page, through the language middleware every page
-// relies on.
-func Get(h http.Handler, p web.Principal, target string) *httptest.ResponseRecorder {
+// browser asks for a page, through the shell's language middleware every
+// page relies on.
+func Get(shell *web.Shell, h http.Handler, p web.Principal, target string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("Accept", "text/html")
 	if p.Subject.Authenticated() {
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
 	w := httptest.NewRecorder()
-	web.Language(h).ServeHTTP(w, r)
+	shell.Language(h).ServeHTTP(w, r)
 	return w
 }
 
@@ -37,4 +38,16 @@ func PageHas(tb testing.TB, w *httptest.ResponseRecorder, status int, want ...st
 			tb.Errorf("page lacks %q", s)
 		}
 	}
+}
+
+// Shell returns a shell whose catalogue holds the layout's strings (web's
+// table) and the given capabilities' tables, as the composition root
+// builds it.
+func Shell(tb testing.TB, tables ...i18n.Texts) *web.Shell {
+	tb.Helper()
+	texts, err := i18n.New(append([]i18n.Texts{web.Texts()}, tables...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return web.NewShell(texts)
 }

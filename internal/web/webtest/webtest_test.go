@@ -12,8 +12,8 @@ func TestGetAsksForAPageAsThePrincipal(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("lang=" + string(web.LangFrom(r.Context())) + " name=" + web.PrincipalFrom(r.Context()).Name + " accept=" + r.Header.Get("Accept")))
 	})
-	PageHas(t, Get(h, web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 7}, Name: "Lan"}, "/"), http.StatusOK,
+	PageHas(t, Get(Shell(t), h, web.Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 7}, Name: "Lan"}, "/"), http.StatusOK,
 		"lang=vi", "name=Lan", "accept=text/html")
 	// A principal that names nobody is not put on the request.
-	PageHas(t, Get(h, web.Principal{Name: "nobody"}, "/"), http.StatusOK, "name= ")
+	PageHas(t, Get(Shell(t), h, web.Principal{Name: "nobody"}, "/"), http.StatusOK, "name= ")
 }
