@@ -765,8 +765,8 @@ func isRefusal(err error, reason Reason) bool {
 }
 
 // syncTestRow is a request row for the writer tests.
-func syncTestRow(id, state string) syncLogRow {
-	return syncLogRow{msgID: id, direction: "in", typ: TypeRequest, peer: "mission-h01", sender: consular.String(),
+func syncTestRow(id, state string) logRow {
+	return logRow{msgID: id, direction: "in", typ: TypeRequest, peer: "mission-h01", sender: consular.String(),
 		recipient: procedures.String(), service: lookupSvc.String(), contentType: requestContentType, state: state,
 		msgTime: time.Now().UnixMicro(), logged: time.Now().UnixMicro(), digest: make([]byte, 32)}
 }
@@ -788,7 +788,7 @@ func logRowStates(tb testing.TB, db *store.DB, ids ...string) []string {
 
 func TestSyncLogWriterKeepsTheFirstRowOfAnID(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		w := newSyncLogWriter(db, slog.Default(), 16, 8, time.Millisecond)
+		w := newLogWriter(store.NewWriter(db, nil), newLogSQL(db), slog.Default(), 16, 8, time.Millisecond)
 		a, b := NewMessageID(time.Now()), NewMessageID(time.Now())
 		w.add(syncTestRow(a, "answered"), syncTestRow(b, "answered"), syncTestRow(a, "refused"))
 		if err := w.flush(testCtx()); err != nil {
@@ -808,7 +808,7 @@ func TestSyncLogWriterMakesWritersWaitWhenFullAndFlushes(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		// Rows wait an hour for a commit unless someone flushes.
 		const capacity = 4
-		w := newSyncLogWriter(db, slog.Default(), capacity, 2*capacity, time.Hour)
+		w := newLogWriter(store.NewWriter(db, nil), newLogSQL(db), slog.Default(), capacity, 2*capacity, time.Hour)
 		ids := make([]string, capacity+1)
 		for i := range ids {
 			ids[i] = NewMessageID(time.Now())
@@ -860,7 +860,7 @@ func TestSyncLogWriterMakesWritersWaitWhenFullAndFlushes(t *testing.T) {
 func TestServeRequestsFlushesTheLogOnItsWayOut(t *testing.T) {
 	tn := newTestNet(t, store.SQLite)
 	// Rows wait an hour for a commit unless someone flushes.
-	tn.hq.gw.log = newSyncLogWriter(tn.hq.db, slog.Default(), syncLogQueue, syncLogBatch, time.Hour)
+	tn.hq.msglog = newLogWriter(tn.hq.writer, tn.hq.logSQL, slog.Default(), syncLogQueue, syncLogBatch, time.Hour)
 	backend := httptest.NewServer(&gwBackend{})
 	t.Cleanup(backend.Close)
 	self := ServiceID{ClientID: procedures, Service: "self-lookup", Version: "v1"}
