@@ -38,6 +38,16 @@ func (n *Node) ServeRequests(ctx context.Context) error {
 	// Requests under way finish even when ctx ends: their own deadline,
 	// set by the caller's budget, bounds them.
 	work := context.WithoutCancel(ctx)
+	// The log's write-behind commits in the node's group commits until
+	// the last rows are flushed (store.Writer).
+	wctx, stopWriter := context.WithCancel(work)
+	waitWriter, err := n.writer.Start(wctx)
+	if err != nil {
+		stopWriter()
+		sub.Unsubscribe() //nolint:errcheck // nothing was taken yet
+		return fmt.Errorf("exchange: %w", err)
+	}
+	defer func() { stopWriter(); waitWriter() }()
 	var wg sync.WaitGroup
 	for range gatewayWorkers {
 		wg.Go(func() {

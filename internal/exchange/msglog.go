@@ -62,7 +62,7 @@ func (n *Node) logOutgoing(ctx context.Context, tx *store.Tx, dest string, group
 		return fmt.Errorf("exchange: write %d outgoing messages: %w", len(group), err)
 	}
 	for _, r := range group {
-		seq, ok := seqs[r.out.env.ID]
+		seq, ok := seqs[logKey{"out", TypeMessage, r.out.env.ID}]
 		if !ok {
 			return fmt.Errorf("exchange: write outgoing message %s: its id is already in the log", r.out.env.ID)
 		}
@@ -146,12 +146,12 @@ func (t *transport) logIncoming(ctx context.Context, src string, opened []*opene
 // before, and is a duplicate when it came in this very batch (a
 // redelivery, or a second copy inside the batch) and a replay otherwise;
 // every refusal is audited in the same transaction.
-func (t *transport) settleIn(ctx context.Context, tx *store.Tx, src string, o *openedIn, inserted map[string]int64, now time.Time) error {
+func (t *transport) settleIn(ctx context.Context, tx *store.Tx, src string, o *openedIn, inserted map[logKey]int64, now time.Time) error {
 	ob := o.ob
 	for i, e := range ob.Envelopes {
 		r := &o.results[i]
-		if _, ok := inserted[e.ID]; ok {
-			delete(inserted, e.ID) // a second copy in the batch is a duplicate
+		if k := (logKey{"in", e.Type, e.ID}); inserted[k] > 0 {
+			delete(inserted, k) // a second copy in the batch is a duplicate
 		} else {
 			prior, err := priorBatch(ctx, tx, e.Type, e.ID)
 			if err != nil {
@@ -175,9 +175,10 @@ func (t *transport) settleIn(ctx context.Context, tx *store.Tx, src string, o *o
 // The message log of synchronous calls is written behind the answers:
 // each request queues its rows with the node's writer and goes on, and the
 // writer commits what has gathered every syncLogInterval (sooner when
-// syncLogBatch rows wait) in one transaction. The log is signed later in
-// batches anyway (SignLog), so a commit on the request path would buy
-// nothing but latency. The queue is bounded: when it is full, requests
+// syncLogBatch rows wait) in one transaction, which also signs them as
+// one log batch (signInserted), so that they are written once and never
+// updated by SignLog; a commit on the request path would buy nothing but
+// latency. The queue is bounded: when it is full, requests
 // wait for the writer (backpressure), and no row is ever dropped.
 //
 // The price is a crash window: rows queued in the last flush interval
@@ -218,9 +219,13 @@ func (n *Node) sealedRow(ctx context.Context, direction, peer string, e *Envelop
 // rows are waiting and ends when there are none, so an idle node keeps no
 // goroutine for it.
 type logWriter struct {
-	writer   *store.Writer
-	sql      *logSQL
-	log      *slog.Logger
+	writer *store.Writer
+	sql    *logSQL
+	log    *slog.Logger
+	// sign, if set, signs the rows of each commit as one log batch in
+	// its transaction (Node.signInserted); otherwise SignLog signs them
+	// later.
+	sign     func(ctx context.Context, tx *store.Tx, id [16]byte, rows []logRow, seqs map[logKey]int64) error
 	batch    int           // rows per commit
 	interval time.Duration // gathering time before a commit
 	slots    chan struct{} // one per queued row: bounds the queue
@@ -344,9 +349,24 @@ func (w *logWriter) commit(rows []logRow) error {
 	defer cancel()
 	var inserted int
 	err := w.writer.InTx(ctx, func(tx *store.Tx) error {
+		var id [16]byte
+		if w.sign != nil {
+			if _, err := rand.Read(id[:]); err != nil {
+				return err
+			}
+			for i := range rows {
+				rows[i].logBatch = id[:]
+			}
+		}
 		seqs, err := w.sql.insertRows(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
 		inserted = len(seqs)
-		return err
+		if w.sign != nil {
+			return w.sign(ctx, tx, id, rows, seqs)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("exchange: write the message log: %w", err)
@@ -379,43 +399,84 @@ func (n *Node) SignLog(ctx context.Context) (int, error) {
 		if len(seqs) == 0 {
 			return nil
 		}
-		root, err := merkleRoot(digests)
-		if err != nil {
-			return err
-		}
 		var id [16]byte
 		if _, err := rand.Read(id[:]); err != nil {
 			return err
 		}
-		now := n.now()
-		signer := n.ring.Signer()
-		sig, err := signer.Sign(nil, logSigned(n.id, id, now.UnixMicro(), len(digests), root), crypto.Hash(0))
-		if err != nil {
-			return fmt.Errorf("exchange: sign log batch: %w", err)
-		}
-		if err := insertBatch(ctx, tx, id, "log", "", n.id, signer.KeyID(), root, sig, digests, now); err != nil {
+		if err := n.signBatch(ctx, tx, id, digests, seqs[0], seqs[len(seqs)-1], func() error {
+			return markSignedTx(ctx, tx, id[:], seqs)
+		}); err != nil {
 			return err
-		}
-		first, last := seqs[0], seqs[len(seqs)-1]
-		if err := markSignedTx(ctx, tx, id[:], seqs); err != nil {
-			return fmt.Errorf("exchange: mark log entries signed: %w", err)
-		}
-		if n.ledger != nil {
-			e := audit.Event{Time: now, Actor: audit.System("exchange"), Action: "exchange.log.signed",
-				ResourceType: "exchange_log_batch", ResourceID: hex.EncodeToString(id[:]), Outcome: audit.OK,
-				Attrs: map[string]string{
-					"node": n.id, "root": hex.EncodeToString(root), "count": strconv.Itoa(len(digests)),
-					"first": strconv.FormatInt(first, 10), "last": strconv.FormatInt(last, 10),
-					"key": signer.KeyID(), "signature": base64.StdEncoding.EncodeToString(sig),
-				}}
-			if err := n.ledger.AppendTx(ctx, tx, e); err != nil {
-				return fmt.Errorf("exchange: record log batch in the audit ledger: %w", err)
-			}
 		}
 		signed = len(seqs)
 		return nil
 	})
 	return signed, err
+}
+
+// signBatch signs digests, the rows first..last of the log, as log batch
+// id in tx: it records the batch, runs mark (which gives the rows their
+// batch, unless they were inserted with it), and records the signed batch
+// in the audit ledger.
+func (n *Node) signBatch(ctx context.Context, tx *store.Tx, id [16]byte, digests [][]byte, first, last int64, mark func() error) error {
+	root, err := merkleRoot(digests)
+	if err != nil {
+		return err
+	}
+	now := n.now()
+	signer := n.ring.Signer()
+	sig, err := signer.Sign(nil, logSigned(n.id, id, now.UnixMicro(), len(digests), root), crypto.Hash(0))
+	if err != nil {
+		return fmt.Errorf("exchange: sign log batch: %w", err)
+	}
+	if err := insertBatch(ctx, tx, id, "log", "", n.id, signer.KeyID(), root, sig, digests, now); err != nil {
+		return err
+	}
+	if mark != nil {
+		if err := mark(); err != nil {
+			return fmt.Errorf("exchange: mark log entries signed: %w", err)
+		}
+	}
+	if n.ledger == nil {
+		return nil
+	}
+	e := audit.Event{Time: now, Actor: audit.System("exchange"), Action: "exchange.log.signed",
+		ResourceType: "exchange_log_batch", ResourceID: hex.EncodeToString(id[:]), Outcome: audit.OK,
+		Attrs: map[string]string{
+			"node": n.id, "root": hex.EncodeToString(root), "count": strconv.Itoa(len(digests)),
+			"first": strconv.FormatInt(first, 10), "last": strconv.FormatInt(last, 10),
+			"key": signer.KeyID(), "signature": base64.StdEncoding.EncodeToString(sig),
+		}}
+	if err := n.ledger.AppendTx(ctx, tx, e); err != nil {
+		return fmt.Errorf("exchange: record log batch in the audit ledger: %w", err)
+	}
+	return nil
+}
+
+// signInserted signs, as log batch id, the rows the write-behind has just
+// inserted with that batch (seqs holds the rows inserted; a row whose id
+// was logged before was not, and keeps its own batch): the log of
+// synchronous calls is signed in the transaction that writes it, and is
+// never written twice.
+func (n *Node) signInserted(ctx context.Context, tx *store.Tx, id [16]byte, rows []logRow, seqs map[logKey]int64) error {
+	digests := make([][]byte, 0, len(seqs))
+	first, last := int64(-1), int64(-1)
+	for i := range rows {
+		seq, ok := seqs[rows[i].key()]
+		if !ok {
+			continue
+		}
+		delete(seqs, rows[i].key()) // of two rows with one key, the first was inserted
+		digests = append(digests, rows[i].digest)
+		if first < 0 || seq < first {
+			first = seq
+		}
+		last = max(last, seq)
+	}
+	if len(digests) == 0 {
+		return nil
+	}
+	return n.signBatch(ctx, tx, id, digests, first, last, nil)
 }
 
 func logSigned(node string, id [16]byte, at int64, n int, root []byte) []byte {

@@ -140,6 +140,7 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 	n.writer = store.NewWriter(db, n.log)
 	n.logSQL = newLogSQL(db)
 	n.msglog = newLogWriter(n.writer, n.logSQL, n.log, syncLogQueue, syncLogBatch, syncLogInterval)
+	n.msglog.sign = n.signInserted
 	n.gw = newGatewayState(n)
 	n.hooks = newWebhookGuard(opts.WebhookAllow)
 	if n.opts.Retention <= 0 {

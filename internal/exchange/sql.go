@@ -17,10 +17,10 @@ import (
 // logColumns are the columns a log row fills, in the order of
 // logRow.args.
 const logColumns = `msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
-	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us`
+	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us, log_batch`
 
 // logColumnCount is the number of logColumns.
-const logColumnCount = 19
+const logColumnCount = 20
 
 // Log rows are inserted many to a statement, in statements of a power of
 // two rows up to logRowsPerInsert, each prepared once: a group of any
@@ -47,6 +47,9 @@ type logRow struct {
 	// acked marks a message handed over at once (the answer to a call),
 	// which no inbox holds.
 	acked bool
+	// logBatch is the log batch that signs the row, when it is signed in
+	// the transaction that inserts it; nil for SignLog to sign it.
+	logBatch []byte
 }
 
 // envelopeRow makes e's row, with its sealed body, logged at logged.
@@ -60,15 +63,18 @@ func envelopeRow(direction, peer string, e *Envelope, digest, body []byte, state
 
 // args appends the row's values in the order of logColumns.
 func (r *logRow) args(dst []any) []any {
-	var acked, batchID, batchIndex any
+	var acked, batchID, batchIndex, logBatch any
 	if r.acked {
 		acked = r.logged
 	}
 	if r.batchID != nil {
 		batchID, batchIndex = r.batchID, r.batchIndex
 	}
+	if r.logBatch != nil {
+		logBatch = r.logBatch
+	}
 	return append(dst, r.msgID, r.direction, int64(r.typ), r.peer, r.sender, r.recipient, r.service,
-		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked)
+		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch)
 }
 
 // logSQL holds the node's prepared log inserts.
@@ -82,7 +88,7 @@ func newLogSQL(db *store.DB) *logSQL { return &logSQL{db: db} }
 
 // insert returns the prepared insert of 1<<i rows, preparing it on first
 // use. A row whose key the log holds is skipped; the statement returns
-// the seq and id of each row it inserted.
+// the seq and key of each row it inserted.
 func (q *logSQL) insert(ctx context.Context, i int) (*sql.Stmt, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -92,7 +98,7 @@ func (q *logSQL) insert(ctx context.Context, i int) (*sql.Stmt, error) {
 	k := 1 << i
 	tuple := "(" + strings.Repeat("?, ", logColumnCount-1) + "?)"
 	text := `INSERT INTO exchange_log (` + logColumns + `) VALUES ` + strings.Repeat(tuple+", ", k-1) + tuple +
-		` ON CONFLICT (direction, type, msg_id) DO NOTHING RETURNING seq, msg_id`
+		` ON CONFLICT (direction, type, msg_id) DO NOTHING RETURNING seq, direction, type, msg_id`
 	s, err := q.db.PrepareContext(ctx, q.db.Rebind(text))
 	if err != nil {
 		return nil, fmt.Errorf("exchange: prepare a message log statement: %w", err)
@@ -101,11 +107,20 @@ func (q *logSQL) insert(ctx context.Context, i int) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// logKey is a log row's unique key.
+type logKey struct {
+	direction string
+	typ       EnvelopeType
+	msgID     string
+}
+
+func (r *logRow) key() logKey { return logKey{r.direction, r.typ, r.msgID} }
+
 // insertRows inserts rows and returns the seq of each row inserted, by
-// message id; ids already logged are not in it, and of two rows with one
-// id only the first is inserted.
-func (q *logSQL) insertRows(ctx context.Context, tx *store.Tx, rows []logRow) (map[string]int64, error) {
-	seqs := make(map[string]int64, len(rows))
+// key; keys already logged are not in it, and of two rows with one key
+// only the first is inserted.
+func (q *logSQL) insertRows(ctx context.Context, tx *store.Tx, rows []logRow) (map[logKey]int64, error) {
+	seqs := make(map[logKey]int64, len(rows))
 	args := make([]any, 0, min(len(rows), logRowsPerInsert)*logColumnCount)
 	for len(rows) > 0 {
 		i := logInsertSizes - 1
@@ -133,18 +148,20 @@ func (q *logSQL) insertRows(ctx context.Context, tx *store.Tx, rows []logRow) (m
 	return seqs, nil
 }
 
-// scanSeqs reads the (seq, msg_id) rows of an insert into seqs.
-func scanSeqs(rows *sql.Rows, seqs map[string]int64) error {
+// scanSeqs reads the (seq, direction, type, msg_id) rows of an insert
+// into seqs.
+func scanSeqs(rows *sql.Rows, seqs map[logKey]int64) error {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			seq int64
-			id  string
+			seq, typ int64
+			k        logKey
 		)
-		if err := rows.Scan(&seq, &id); err != nil {
+		if err := rows.Scan(&seq, &k.direction, &typ, &k.msgID); err != nil {
 			return err
 		}
-		seqs[id] = seq
+		k.typ = EnvelopeType(typ)
+		seqs[k] = seq
 	}
 	return rows.Err()
 }

@@ -36,6 +36,10 @@ type Writer struct {
 	log *slog.Logger
 
 	open    atomic.Bool   // conn is taken: InTx queues
+	startMu sync.Mutex    // guards users and stopped
+	users   int           // Starts not yet ended; guarded by startMu
+	stopped chan struct{} // closed when the last user's checkpointer ends; guarded by startMu
+	cancel  context.CancelFunc
 	mu      sync.Mutex    // held by whoever runs queued writes; guards conn
 	conn    *sql.Conn     // the connection of the group commits; guarded by mu
 	queueMu sync.Mutex    // guards queue
@@ -66,27 +70,51 @@ func NewWriter(db *DB, log *slog.Logger) *Writer {
 
 // Start takes the Writer's connection on SQLite and checkpoints the WAL
 // beside the writes until ctx ends; then the connection goes back to the
-// pool as it was, with a last checkpoint, and InTx is DB.InTx again. The
-// caller runs wait (in a goroutine of its own, or after ctx ends) to know
-// when that is done. On PostgreSQL Start does nothing.
+// pool as it was, with a last checkpoint, and InTx is DB.InTx again. Several
+// users may start one Writer (a node's transport and its gateway do): it
+// runs until the last one's ctx ends. The caller runs wait (in a goroutine
+// of its own, or after ctx ends) to know when its use is over and, for the
+// last one, the connection is back. On PostgreSQL Start does nothing.
 func (w *Writer) Start(ctx context.Context) (wait func(), err error) {
 	if w.db.Dialect != SQLite {
 		return func() {}, nil
 	}
-	w.mu.Lock()
-	if w.conn != nil {
+	w.startMu.Lock()
+	defer w.startMu.Unlock()
+	if w.users == 0 {
+		if w.stopped != nil {
+			<-w.stopped // the previous run's checkpointer is closing the connection
+		}
+		w.mu.Lock()
+		err = w.openConn(ctx)
 		w.mu.Unlock()
-		return nil, errors.New("store: the database's writer is already started")
+		if err != nil {
+			return nil, err
+		}
+		run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stopped := make(chan struct{})
+		w.cancel, w.stopped = cancel, stopped
+		go func() {
+			defer close(stopped)
+			w.checkpoints(run)
+		}()
 	}
-	err = w.openConn(ctx)
-	w.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
+	w.users++
+	stopped := w.stopped
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.checkpoints(ctx)
+		<-ctx.Done()
+		w.startMu.Lock()
+		w.users--
+		last := w.users == 0
+		if last {
+			w.cancel()
+		}
+		w.startMu.Unlock()
+		if last {
+			<-stopped // the connection is back in the pool
+		}
 	}()
 	return func() { <-done }, nil
 }

@@ -84,3 +84,39 @@ func TestWriterGroupsQueuedWrites(t *testing.T) {
 		}
 	}
 }
+
+// The writer keeps its connection while any of its users runs, and gives
+// it back when the last one stops.
+func TestWriterRunsWhileAnyUserRuns(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w := NewWriter(db, nil)
+	start := func() (stop func()) {
+		c, cancel := context.WithCancel(ctx)
+		wait, err := w.Start(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() { cancel(); wait() }
+	}
+	stopA, stopB := start(), start()
+	stopA()
+	if !w.open.Load() {
+		t.Fatal("the writer let its connection go while a user still runs")
+	}
+	stopB()
+	if w.open.Load() {
+		t.Fatal("the writer kept its connection after its last user stopped")
+	}
+	w.mu.Lock()
+	conn := w.conn
+	w.mu.Unlock()
+	if conn != nil {
+		t.Fatal("the connection was not given back")
+	}
+	start()()
+}
