@@ -246,7 +246,9 @@ func (w *Writer) groupTx(jobs []*writeJob) error {
 func (w *Writer) openConn(ctx context.Context) error {
 	c, err := w.db.Conn(ctx)
 	if err == nil {
-		for _, p := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -` + strconv.Itoa(writerCache)} {
+		// The savepoints of a group commit keep their statement journal
+		// in memory, not in a temporary file written at every statement.
+		for _, p := range []string{`PRAGMA wal_autocheckpoint = 0`, `PRAGMA cache_size = -` + strconv.Itoa(writerCache), `PRAGMA temp_store = MEMORY`} {
 			if _, err = c.ExecContext(ctx, p); err != nil {
 				c.Close()
 				break
@@ -277,7 +279,7 @@ func (w *Writer) closeConn() {
 	if w.conn == nil {
 		return
 	}
-	for _, p := range []string{`PRAGMA wal_autocheckpoint = ` + strconv.Itoa(walAutoCheckpoint), `PRAGMA cache_size = -` + strconv.Itoa(defaultCache)} {
+	for _, p := range []string{`PRAGMA wal_autocheckpoint = ` + strconv.Itoa(walAutoCheckpoint), `PRAGMA cache_size = -` + strconv.Itoa(defaultCache), `PRAGMA temp_store = DEFAULT`} {
 		w.conn.ExecContext(context.Background(), p) //nolint:errcheck // the connection may be broken
 	}
 	w.conn.Close()
