@@ -8,11 +8,10 @@ import (
 	"time"
 )
 
-// TestWriterGroupsQueuedWrites pins the group commit on SQLite: writes
-// queued while another holds the writer run together when it is let go,
-// each write's error comes back to its own caller, and a failing write
-// leaves nothing behind while the others commit.
-func TestWriterGroupsQueuedWrites(t *testing.T) {
+// openSQLiteTest returns a migrated SQLite database in the test's
+// directory (storetest, which imports this package, cannot be used here).
+func openSQLiteTest(t *testing.T) *DB {
+	t.Helper()
 	ctx := context.Background()
 	db, err := Open(ctx, "", t.TempDir())
 	if err != nil {
@@ -22,6 +21,16 @@ func TestWriterGroupsQueuedWrites(t *testing.T) {
 	if err := db.Migrate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// TestWriterGroupsQueuedWrites pins the group commit on SQLite: writes
+// queued while another holds the writer run together when it is let go,
+// each write's error comes back to its own caller, and a failing write
+// leaves nothing behind while the others commit.
+func TestWriterGroupsQueuedWrites(t *testing.T) {
+	ctx := context.Background()
+	db := openSQLiteTest(t)
 	w := NewWriter(db, nil)
 	wctx, cancel := context.WithCancel(ctx)
 	wait, err := w.Start(wctx)
@@ -89,12 +98,7 @@ func TestWriterGroupsQueuedWrites(t *testing.T) {
 // it back when the last one stops.
 func TestWriterRunsWhileAnyUserRuns(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	w := NewWriter(db, nil)
+	w := NewWriter(openSQLiteTest(t), nil)
 	start := func() (stop func()) {
 		c, cancel := context.WithCancel(ctx)
 		wait, err := w.Start(c)
