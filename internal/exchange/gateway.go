@@ -28,7 +28,7 @@ import (
 // is refused by the session's anti-replay window (replayWindow), client
 // tokens are cached for a moment (tokenCache), and the log rows are
 // written behind the answers, many requests to a transaction
-// (syncLogWriter). The one cost of that is a crash window: the rows of
+// (msglog.go logWriter). The one cost of that is a crash window: the rows of
 // the last syncLogInterval (100 ms) before a crash may be lost, although
 // their answers were sent. A node that stops in order loses nothing.
 

@@ -242,7 +242,7 @@ type openedIn struct {
 type inResult struct {
 	refusal   *RefusedError
 	body      []byte // sealed payload, for a delivery
-	duplicate bool   // set by commitIn: already delivered from this very batch
+	duplicate bool   // set by logIncoming: already delivered from this very batch
 }
 
 // refuseBatch records the refusal of a whole batch: it proves nothing
