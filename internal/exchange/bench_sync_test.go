@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"chancery/internal/bus"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -116,6 +117,11 @@ func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
 // body.
 func syncFloor(b *testing.B, g *gwNet, backend string) string {
 	const subject = "chx.floor"
+	// The mission's leaf account reaches only the subjects headquarters
+	// grants it: the floor's is granted as its requests' are.
+	if err := g.hqBus.GrantLeaf([]bus.LeafService{{Caller: g.mission.ID(), Provider: bus.HubAccount, Subject: subject}}, nil); err != nil {
+		b.Fatal(err)
+	}
 	ch := make(chan *nats.Msg, gatewayBacklog)
 	sub, err := g.hqBus.Conn().ChanQueueSubscribe(subject, requestQueue, ch)
 	if err != nil {

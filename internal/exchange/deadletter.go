@@ -115,9 +115,7 @@ func (t *transport) deadLetter(ctx context.Context, client ClientID, m Delivered
 	answer = printable(answer, 1000)
 	moved := false
 	err := n.writeTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET state = 'dead', dead_us = ?, reason = ?
-			WHERE direction = 'in' AND type = 1 AND msg_id = ? AND recipient = ? AND state = 'delivered' AND acked_us IS NULL`),
-			now.UnixMicro(), answer, m.ID, client.String())
+		dead, err := markDeadTx(ctx, tx, m.ID, client.String(), answer, now.UnixMicro())
 		if err != nil {
 			return err
 		}
@@ -125,7 +123,7 @@ func (t *transport) deadLetter(ctx context.Context, client ClientID, m Delivered
 			WHERE client = ?`), client.String()); err != nil {
 			return err
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		if !dead {
 			return nil // acknowledged through the API meanwhile
 		}
 		moved = true
@@ -257,12 +255,11 @@ func (n *Node) settleDeadLetter(ctx context.Context, id, state, action string) e
 		reason = ""
 	}
 	return n.writeTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_log SET state = ?, dead_us = ?, reason = ?
-			WHERE direction = 'in' AND type = 1 AND msg_id = ? AND state = 'dead'`), state, dead, reason, id)
+		settled, err := settleDeadTx(ctx, tx, id, state, dead, reason)
 		if err != nil {
 			return fmt.Errorf("exchange: %s %s: %w", action, id, err)
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		if !settled {
 			return fmt.Errorf("exchange: dead letter %s was resent or discarded meanwhile: %w", id, errs.ErrNotFound)
 		}
 		if n.ledger == nil {

@@ -3,7 +3,6 @@ package exchange
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"chancery/internal/authz"
@@ -88,24 +87,18 @@ func (n *Node) Ack(ctx context.Context, client ClientID, ids ...string) (int64, 
 	if len(ids) > MaxAck {
 		return 0, errs.Invalid("ids", fmt.Sprintf("acknowledge at most %d messages at once, not %d", MaxAck, len(ids)))
 	}
-	args := make([]any, 0, len(ids)+2)
-	args = append(args, n.now().UnixMicro(), client.String())
+	valid := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if plausibleMessageID(id) { // no other id is in an inbox
-			args = append(args, id)
+			valid = append(valid, id)
 		}
 	}
-	if len(args) == 2 {
+	if len(valid) == 0 {
 		return 0, nil
 	}
-	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
-		AND msg_id IN (?` + strings.Repeat(", ?", len(args)-3) + `)`
 	var acked int64
-	err := n.writeTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
-		if err == nil {
-			acked, err = res.RowsAffected()
-		}
+	err := n.writeTx(ctx, func(tx *store.Tx) (err error) {
+		acked, err = ackTx(ctx, tx, client.String(), n.now().UnixMicro(), valid)
 		return err
 	})
 	if err != nil {

@@ -4,17 +4,16 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"chancery/internal/audit"
-	"chancery/internal/errs"
 	"chancery/internal/store"
 )
 
@@ -28,12 +27,362 @@ import (
 // signature per batch instead of one per message (DESIGN.md §8), and the
 // log holds digests, never plaintext; bodies are sealed and erased after
 // the retention.
+//
+// Every write to the log is made in this file, through the node's
+// writer (writeTx), with the statements of sql.go: the rows of a send
+// (logOutgoing), of a publication (markSent, failRows), of a delivery
+// (logIncoming), of the synchronous calls (the write-behind logWriter),
+// the signatures (SignLog) and the retention (EraseExpiredBodies);
+// acknowledgements (Ack) and dead letters call sql.go's statements
+// through writeTx too.
 
 // logBatchMax bounds the entries one log signature covers.
 const logBatchMax = 1024
 
 // logContext separates log-batch signatures from the node key's others.
 const logContext = "chancery-exchange-log-v1\n"
+
+// writeTx runs fn in a transaction of the node's database, in the group
+// commits of the node's writer while the transport runs (store.Writer).
+// fn must not call writeTx.
+func (n *Node) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return n.writer.InTx(ctx, fn)
+}
+
+// logOutgoing writes the rows of the sends of group, for node dest, as
+// pending, and gives each send its row's seq.
+func (n *Node) logOutgoing(ctx context.Context, tx *store.Tx, dest string, group []*sendReq) error {
+	now := n.now()
+	rows := make([]logRow, len(group))
+	for i, r := range group {
+		rows[i] = envelopeRow("out", dest, r.out.env, r.out.digest, r.out.body, "pending", "", now)
+	}
+	seqs, err := n.logSQL.insertRows(ctx, tx, rows)
+	if err != nil {
+		return fmt.Errorf("exchange: write %d outgoing messages: %w", len(group), err)
+	}
+	for _, r := range group {
+		seq, ok := seqs[logKey{"out", TypeMessage, r.out.env.ID}]
+		if !ok {
+			return fmt.Errorf("exchange: write outgoing message %s: its id is already in the log", r.out.env.ID)
+		}
+		r.out.seq = seq
+	}
+	return nil
+}
+
+// markSent records the published batches and marks their rows sent.
+func (t *transport) markSent(ctx context.Context, dest string, batches []sealedOut) error {
+	now := t.n.now()
+	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+		for _, b := range batches {
+			if err := insertBatch(ctx, tx, b.sb.ID, "out", dest, t.n.id, b.sb.KeyID, b.sb.Root, b.sb.Sig, b.sb.Digests, now); err != nil {
+				return err
+			}
+			seqs := make([]int64, len(b.msgs))
+			for i, m := range b.msgs {
+				seqs[i] = m.seq
+			}
+			if err := markSentTx(ctx, tx, b.sb.ID[:], seqs); err != nil {
+				return fmt.Errorf("exchange: mark the %d messages of batch %x sent: %w", len(b.msgs), b.sb.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// failRows marks messages that can no longer be sent (their destination
+// was revoked after they were accepted) as failed, with the reason.
+func (t *transport) failRows(ctx context.Context, msgs []outMsg, re *RefusedError) error {
+	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+		for _, m := range msgs {
+			if err := failRowTx(ctx, tx, m.seq, string(re.Reason)+": "+re.Detail); err != nil {
+				return fmt.Errorf("exchange: mark message %s failed: %w", m.env.ID, err)
+			}
+		}
+		t.n.log.Error("exchange: messages can no longer be sent", "count", len(msgs), "reason", re.Reason, "detail", re.Detail)
+		return nil
+	})
+}
+
+// logIncoming records the batches received from src and their envelopes
+// (delivered or refused) in one transaction, with an audit event for
+// each refusal. A message id already in the log is dropped: silently
+// when it came in the same batch (a redelivery after a crash), as a
+// replay otherwise.
+func (t *transport) logIncoming(ctx context.Context, src string, opened []*openedIn) error {
+	now := t.n.now()
+	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+		for _, o := range opened {
+			ob := o.ob
+			if err := insertBatch(ctx, tx, ob.ID, "in", src, src, ob.KeyID, ob.Root, ob.Sig, ob.Digests, now); err != nil {
+				return err
+			}
+			rows := make([]logRow, len(ob.Envelopes))
+			for i, e := range ob.Envelopes {
+				r := &o.results[i]
+				r.duplicate = false
+				state, reason, body := "delivered", "", r.body
+				if r.refusal != nil {
+					state, reason, body = "refused", string(r.refusal.Reason)+": "+r.refusal.Detail, nil
+				}
+				rows[i] = envelopeRow("in", src, e, ob.Digests[i], body, state, reason, now)
+				rows[i].batchID, rows[i].batchIndex = ob.ID[:], int64(i)
+			}
+			inserted, err := t.n.logSQL.insertRows(ctx, tx, rows)
+			if err != nil {
+				return fmt.Errorf("exchange: record %d received messages of batch %x: %w", len(rows), ob.ID, err)
+			}
+			if err := t.settleIn(ctx, tx, src, o, inserted, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// settleIn decides, after their rows were inserted, the fate of the
+// envelopes of a received batch: an id that was not inserted was logged
+// before, and is a duplicate when it came in this very batch (a
+// redelivery, or a second copy inside the batch) and a replay otherwise;
+// every refusal is audited in the same transaction.
+func (t *transport) settleIn(ctx context.Context, tx *store.Tx, src string, o *openedIn, inserted map[logKey]int64, now time.Time) error {
+	ob := o.ob
+	for i, e := range ob.Envelopes {
+		r := &o.results[i]
+		if k := (logKey{"in", e.Type, e.ID}); inserted[k] > 0 {
+			delete(inserted, k) // a second copy in the batch is a duplicate
+		} else {
+			prior, err := priorBatch(ctx, tx, e.Type, e.ID)
+			if err != nil {
+				return fmt.Errorf("exchange: read earlier copy of message %s: %w", e.ID, err)
+			}
+			if string(prior) == string(ob.ID[:]) {
+				r.duplicate = true
+				continue
+			}
+			r.refusal = refuse(ReasonReplay, fmt.Sprintf("message %s was received before, in another batch", e.ID))
+		}
+		if r.refusal != nil && t.n.ledger != nil {
+			if err := t.n.ledger.AppendTx(ctx, tx, refusalEvent(t.n.id, src, e, r.refusal, now)); err != nil {
+				return fmt.Errorf("exchange: record refusal of message %s in the audit ledger: %w", e.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// The message log of synchronous calls is written behind the answers:
+// each request queues its rows with the node's writer and goes on, and the
+// writer commits what has gathered every syncLogInterval (sooner when
+// syncLogBatch rows wait) in one transaction, which also signs them as
+// one log batch (signInserted), so that they are written once and never
+// updated by SignLog; a commit on the request path would buy nothing but
+// latency. The queue is bounded: when it is full, requests
+// wait for the writer (backpressure), and no row is ever dropped.
+//
+// The price is a crash window: rows queued in the last flush interval
+// before a crash (the process killed, the machine down) are lost, though
+// their answers were sent. Replay protection does not depend on the log
+// (see replayWindow); the log's unique index still refuses a second row
+// for one message id. A node that stops in order flushes the queue
+// (FlushLog, and ServeRequests on its way out).
+
+const (
+	// syncLogQueue bounds the rows waiting for a commit; further
+	// requests wait for room.
+	syncLogQueue = 8192
+	// syncLogBatch bounds the rows one transaction commits; a queue this
+	// long is committed without waiting for the interval.
+	syncLogBatch = 1024
+	// syncLogInterval is how long the writer lets rows gather before a
+	// commit.
+	syncLogInterval = 100 * time.Millisecond
+	// syncLogTimeout bounds one commit.
+	syncLogTimeout = 30 * time.Second
+	// syncLogRetry is the first pause after a failed commit; it doubles
+	// up to syncLogTimeout.
+	syncLogRetry = 100 * time.Millisecond
+)
+
+// sealedRow makes e's row for the log of synchronous calls, sealing its
+// payload.
+func (n *Node) sealedRow(ctx context.Context, direction, peer string, e *Envelope, digest []byte, state, reason string) (logRow, error) {
+	body, err := n.ring.Seal(ctx, keyPurpose, e.Payload, bodyAD(direction, e.ID))
+	if err != nil {
+		return logRow{}, fmt.Errorf("exchange: seal the body of %s for the log: %w", e.ID, err)
+	}
+	return envelopeRow(direction, peer, e, digest, body, state, reason, n.now()), nil
+}
+
+// logWriter is the write-behind writer. A drain goroutine runs while
+// rows are waiting and ends when there are none, so an idle node keeps no
+// goroutine for it.
+type logWriter struct {
+	writer *store.Writer
+	sql    *logSQL
+	log    *slog.Logger
+	// sign, if set, signs the rows of each commit as one log batch in
+	// its transaction (Node.signInserted); otherwise SignLog signs them
+	// later.
+	sign     func(ctx context.Context, tx *store.Tx, id [16]byte, rows []logRow, seqs map[logKey]int64) error
+	batch    int           // rows per commit
+	interval time.Duration // gathering time before a commit
+	slots    chan struct{} // one per queued row: bounds the queue
+	wake     chan struct{} // tells the drain goroutine not to wait
+
+	mu       sync.Mutex
+	queue    []logRow      // guarded by mu
+	busy     bool          // a drain goroutine runs; guarded by mu
+	added    uint64        // rows ever queued; guarded by mu
+	written  uint64        // rows ever committed; guarded by mu
+	flushing uint64        // rows flush waits for: commit without waiting up to there; guarded by mu
+	progress chan struct{} // closed and replaced at each commit; guarded by mu
+}
+
+func newLogWriter(writer *store.Writer, q *logSQL, log *slog.Logger, queue, batch int, interval time.Duration) *logWriter {
+	return &logWriter{writer: writer, sql: q, log: log, batch: batch, interval: interval, slots: make(chan struct{}, queue),
+		wake: make(chan struct{}, 1), progress: make(chan struct{})}
+}
+
+// add queues rows for the next commit, waiting for room while the queue
+// is full.
+func (w *logWriter) add(rows ...logRow) {
+	for range rows {
+		w.slots <- struct{}{}
+	}
+	w.mu.Lock()
+	w.queue = append(w.queue, rows...)
+	w.added += uint64(len(rows))
+	full := len(w.queue) >= w.batch
+	if !w.busy {
+		w.busy = true
+		go w.drain()
+	}
+	w.mu.Unlock()
+	if full {
+		w.nudge()
+	}
+}
+
+// nudge wakes the drain goroutine if it waits.
+func (w *logWriter) nudge() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush waits until the rows queued before it was called are committed,
+// or ctx ends.
+func (w *logWriter) flush(ctx context.Context) error {
+	w.mu.Lock()
+	target := w.added
+	defer w.mu.Unlock()
+	for w.written < target {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("exchange: flush the message log (%d rows still queued): %w", target-w.written, err)
+		}
+		w.flushing = max(w.flushing, target)
+		progress := w.progress
+		w.mu.Unlock()
+		w.nudge()
+		select {
+		case <-progress:
+		case <-ctx.Done():
+		}
+		w.mu.Lock()
+	}
+	return nil
+}
+
+func (w *logWriter) drain() {
+	timer := time.NewTimer(w.interval)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		if w.written >= w.flushing && len(w.queue) < w.batch {
+			w.mu.Unlock()
+			timer.Reset(w.interval)
+			select {
+			case <-timer.C:
+			case <-w.wake:
+			}
+			w.mu.Lock()
+		}
+		k := min(len(w.queue), w.batch)
+		if k == 0 {
+			w.busy = false
+			w.mu.Unlock()
+			return
+		}
+		batch := slices.Clone(w.queue[:k])
+		w.queue = slices.Delete(w.queue, 0, k)
+		w.mu.Unlock()
+
+		for pause := syncLogRetry; ; pause = min(2*pause, syncLogTimeout) {
+			err := w.commit(batch)
+			if err == nil {
+				break
+			}
+			// Rows are never dropped: the queue stays full and requests
+			// wait until the database takes them again.
+			w.log.Error("exchange: write the message log; retrying", "rows", k, "retry_in", pause, "err", err)
+			time.Sleep(pause)
+		}
+		for range k {
+			<-w.slots
+		}
+		w.mu.Lock()
+		w.written += uint64(k)
+		close(w.progress)
+		w.progress = make(chan struct{})
+		w.mu.Unlock()
+	}
+}
+
+// commit writes rows in one transaction, through the node's writer. A
+// row whose key the log already holds is skipped (the first row of an id
+// stays) and reported.
+func (w *logWriter) commit(rows []logRow) error {
+	ctx, cancel := context.WithTimeout(context.Background(), syncLogTimeout)
+	defer cancel()
+	var inserted int
+	err := w.writer.InTx(ctx, func(tx *store.Tx) error {
+		var id [16]byte
+		if w.sign != nil {
+			if _, err := rand.Read(id[:]); err != nil {
+				return err
+			}
+			for i := range rows {
+				rows[i].logBatch = id[:]
+			}
+		}
+		seqs, err := w.sql.insertRows(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		inserted = len(seqs)
+		if w.sign != nil {
+			return w.sign(ctx, tx, id, rows, seqs)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("exchange: write the message log: %w", err)
+	}
+	if skipped := len(rows) - inserted; skipped > 0 {
+		// The caller's node sealed two requests with one id (a replay
+		// by anyone else is refused by the window), or a test did.
+		w.log.Warn("exchange: message log rows skipped: their message ids were logged before", "rows", skipped)
+	}
+	return nil
+}
+
+// FlushLog waits until the message log rows of the synchronous calls
+// made so far are committed, or ctx ends. A process that stops calls it
+// after its last call; ServeRequests calls it on its way out.
+func (n *Node) FlushLog(ctx context.Context) error { return n.msglog.flush(ctx) }
 
 // SignLog signs the oldest unsigned log entries, at most logBatchMax of
 // them, and records the signed batch in the audit ledger. It returns how
@@ -43,83 +392,91 @@ func (n *Node) SignLog(ctx context.Context) (int, error) {
 	// Queued with the transport's writers: on SQLite, a transaction of
 	// its own would wait for them in the busy handler's sleeps.
 	err := n.writeTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, tx.Rebind(`SELECT seq, digest FROM exchange_log WHERE log_batch IS NULL ORDER BY seq LIMIT ?`), logBatchMax)
+		seqs, digests, err := unsignedTx(ctx, tx, logBatchMax)
 		if err != nil {
-			return fmt.Errorf("exchange: read unsigned log entries: %w", err)
-		}
-		var (
-			seqs    []int64
-			digests [][]byte
-		)
-		for rows.Next() {
-			var (
-				seq int64
-				d   []byte
-			)
-			if err := rows.Scan(&seq, &d); err != nil {
-				rows.Close()
-				return fmt.Errorf("exchange: read unsigned log entries: %w", err)
-			}
-			seqs, digests = append(seqs, seq), append(digests, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return fmt.Errorf("exchange: read unsigned log entries: %w", err)
 		}
 		if len(seqs) == 0 {
 			return nil
 		}
-		root, err := merkleRoot(digests)
-		if err != nil {
-			return err
-		}
 		var id [16]byte
 		if _, err := rand.Read(id[:]); err != nil {
 			return err
 		}
-		now := n.now()
-		signer := n.ring.Signer()
-		sig, err := signer.Sign(nil, logSigned(n.id, id, now.UnixMicro(), len(digests), root), crypto.Hash(0))
-		if err != nil {
-			return fmt.Errorf("exchange: sign log batch: %w", err)
-		}
-		if err := insertBatch(ctx, tx, id, "log", "", n.id, signer.KeyID(), root, sig, digests, now); err != nil {
+		if err := n.signBatch(ctx, tx, id, digests, seqs[0], seqs[len(seqs)-1], func() error {
+			return markSignedTx(ctx, tx, id[:], seqs)
+		}); err != nil {
 			return err
-		}
-		first, last := seqs[0], seqs[len(seqs)-1]
-		// Mark exactly the rows read. On SQLite this transaction has
-		// held the only write lock since before the read, so they are
-		// the unsigned rows of the range first..last, which one short
-		// statement marks; on PostgreSQL a row with a seq inside the
-		// range can commit after the read, and it is not in this batch.
-		q, args := `UPDATE exchange_log SET log_batch = ? WHERE seq BETWEEN ? AND ? AND log_batch IS NULL`, []any{id[:], first, last}
-		if tx.Dialect != store.SQLite {
-			args = make([]any, 0, len(seqs)+1)
-			args = append(args, id[:])
-			for _, seq := range seqs {
-				args = append(args, seq)
-			}
-			q = `UPDATE exchange_log SET log_batch = ? WHERE seq IN (?` + strings.Repeat(", ?", len(seqs)-1) + `)`
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("exchange: mark log entries signed: %w", err)
-		}
-		if n.ledger != nil {
-			e := audit.Event{Time: now, Actor: audit.System("exchange"), Action: "exchange.log.signed",
-				ResourceType: "exchange_log_batch", ResourceID: hex.EncodeToString(id[:]), Outcome: audit.OK,
-				Attrs: map[string]string{
-					"node": n.id, "root": hex.EncodeToString(root), "count": strconv.Itoa(len(digests)),
-					"first": strconv.FormatInt(first, 10), "last": strconv.FormatInt(last, 10),
-					"key": signer.KeyID(), "signature": base64.StdEncoding.EncodeToString(sig),
-				}}
-			if err := n.ledger.AppendTx(ctx, tx, e); err != nil {
-				return fmt.Errorf("exchange: record log batch in the audit ledger: %w", err)
-			}
 		}
 		signed = len(seqs)
 		return nil
 	})
 	return signed, err
+}
+
+// signBatch signs digests, the rows first..last of the log, as log batch
+// id in tx: it records the batch, runs mark (which gives the rows their
+// batch, unless they were inserted with it), and records the signed batch
+// in the audit ledger.
+func (n *Node) signBatch(ctx context.Context, tx *store.Tx, id [16]byte, digests [][]byte, first, last int64, mark func() error) error {
+	root, err := merkleRoot(digests)
+	if err != nil {
+		return err
+	}
+	now := n.now()
+	signer := n.ring.Signer()
+	sig, err := signer.Sign(nil, logSigned(n.id, id, now.UnixMicro(), len(digests), root), crypto.Hash(0))
+	if err != nil {
+		return fmt.Errorf("exchange: sign log batch: %w", err)
+	}
+	if err := insertBatch(ctx, tx, id, "log", "", n.id, signer.KeyID(), root, sig, digests, now); err != nil {
+		return err
+	}
+	if mark != nil {
+		if err := mark(); err != nil {
+			return fmt.Errorf("exchange: mark log entries signed: %w", err)
+		}
+	}
+	if n.ledger == nil {
+		return nil
+	}
+	e := audit.Event{Time: now, Actor: audit.System("exchange"), Action: "exchange.log.signed",
+		ResourceType: "exchange_log_batch", ResourceID: hex.EncodeToString(id[:]), Outcome: audit.OK,
+		Attrs: map[string]string{
+			"node": n.id, "root": hex.EncodeToString(root), "count": strconv.Itoa(len(digests)),
+			"first": strconv.FormatInt(first, 10), "last": strconv.FormatInt(last, 10),
+			"key": signer.KeyID(), "signature": base64.StdEncoding.EncodeToString(sig),
+		}}
+	if err := n.ledger.AppendTx(ctx, tx, e); err != nil {
+		return fmt.Errorf("exchange: record log batch in the audit ledger: %w", err)
+	}
+	return nil
+}
+
+// signInserted signs, as log batch id, the rows the write-behind has just
+// inserted with that batch (seqs holds the rows inserted; a row whose id
+// was logged before was not, and keeps its own batch): the log of
+// synchronous calls is signed in the transaction that writes it, and is
+// never written twice.
+func (n *Node) signInserted(ctx context.Context, tx *store.Tx, id [16]byte, rows []logRow, seqs map[logKey]int64) error {
+	digests := make([][]byte, 0, len(seqs))
+	first, last := int64(-1), int64(-1)
+	for i := range rows {
+		seq, ok := seqs[rows[i].key()]
+		if !ok {
+			continue
+		}
+		delete(seqs, rows[i].key()) // of two rows with one key, the first was inserted
+		digests = append(digests, rows[i].digest)
+		if first < 0 || seq < first {
+			first = seq
+		}
+		last = max(last, seq)
+	}
+	if len(digests) == 0 {
+		return nil
+	}
+	return n.signBatch(ctx, tx, id, digests, first, last, nil)
 }
 
 func logSigned(node string, id [16]byte, at int64, n int, root []byte) []byte {
@@ -128,22 +485,6 @@ func logSigned(node string, id [16]byte, at int64, n int, root []byte) []byte {
 	b = appendInt(b, at)
 	b = appendInt(b, int64(n))
 	return append(b, root...)
-}
-
-// insertBatch records a signed batch with its digests, once: when a node
-// sends to itself, its sending and receiving sides record the same batch,
-// in whichever order they commit.
-func insertBatch(ctx context.Context, q store.Queryer, id [16]byte, direction, peer, signer, keyID string, root, sig []byte, digests [][]byte, at time.Time) error {
-	all := make([]byte, 0, 32*len(digests))
-	for _, d := range digests {
-		all = append(all, d...)
-	}
-	_, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO exchange_batches (batch_id, direction, peer, signer, key_id, root, signature, digests, created_us)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING`), id[:], direction, peer, signer, keyID, root, sig, all, at.UnixMicro())
-	if err != nil {
-		return fmt.Errorf("exchange: record batch %x: %w", id, err)
-	}
-	return nil
 }
 
 // RunLogSigner signs the log every interval until ctx ends, catching up at
@@ -167,91 +508,15 @@ func (n *Node) RunLogSigner(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// BatchRef is a signed batch an envelope belongs to, with the envelope's
-// inclusion proof into the batch's signed root.
-type BatchRef struct {
-	ID        string   `json:"id"`
-	Signer    string   `json:"signer"`
-	KeyID     string   `json:"key_id"`
-	Root      []byte   `json:"root"`
-	Signature []byte   `json:"signature"`
-	Index     uint64   `json:"index"`
-	Size      uint64   `json:"size"`
-	Path      [][]byte `json:"path"`
-	Created   string   `json:"created"`
-}
-
-// MessageProof proves what the node logged of one envelope: its digest,
-// its place in a log batch this node signed (which the audit ledger
-// records as event exchange.log.signed with the batch id as resource),
-// and for a received asynchronous message, its place in the batch its
-// sender signed.
-type MessageProof struct {
-	MessageID string    `json:"message_id"`
-	Direction string    `json:"direction"`
-	Digest    []byte    `json:"digest"`
-	Log       *BatchRef `json:"log,omitempty"`
-	Origin    *BatchRef `json:"origin,omitempty"`
-}
-
-// Proof returns the proof of the envelope with the given id, direction
-// ("in" or "out") and type. The log part is missing until the log signer
-// has run. It returns an error wrapping errs.ErrNotFound if the node has
-// no such envelope.
-func (n *Node) Proof(ctx context.Context, direction string, t EnvelopeType, msgID string) (*MessageProof, error) {
-	p := &MessageProof{MessageID: msgID, Direction: direction}
-	var (
-		logBatch, origin []byte
-		index            sql.NullInt64
-	)
-	err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT digest, log_batch, batch_id, batch_index FROM exchange_log WHERE direction = ? AND type = ? AND msg_id = ?`),
-		direction, int64(t), msgID).Scan(&p.Digest, &logBatch, &origin, &index)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("exchange: no %s message %s in the log: %w", direction, msgID, errs.ErrNotFound)
-	}
+// EraseExpiredBodies erases the sealed bodies of log entries older than
+// the node's retention, keeping their digests (and so their proofs), and
+// reports how many it erased. Messages still pending or unacknowledged
+// are erased too: the retention is also the freshness window, so they
+// could not be delivered any more.
+func (n *Node) EraseExpiredBodies(ctx context.Context) (int64, error) {
+	k, err := eraseBodies(ctx, n.db, n.now().Add(-n.opts.Retention).UnixMicro())
 	if err != nil {
-		return nil, fmt.Errorf("exchange: read message %s: %w", msgID, err)
+		return 0, fmt.Errorf("exchange: erase message bodies: %w", err)
 	}
-	if logBatch != nil {
-		if p.Log, err = n.batchRef(ctx, logBatch, p.Digest, -1); err != nil {
-			return nil, err
-		}
-	}
-	if origin != nil && index.Valid {
-		if p.Origin, err = n.batchRef(ctx, origin, p.Digest, index.Int64); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
-}
-
-// batchRef loads a batch and proves digest's inclusion, at index or, when
-// index is negative, wherever digest is.
-func (n *Node) batchRef(ctx context.Context, id, digest []byte, index int64) (*BatchRef, error) {
-	var (
-		all     []byte
-		created int64
-	)
-	ref := &BatchRef{ID: hex.EncodeToString(id)}
-	err := n.db.QueryRowContext(ctx, n.db.Rebind(`SELECT signer, key_id, root, signature, digests, created_us FROM exchange_batches WHERE batch_id = ?`), id).
-		Scan(&ref.Signer, &ref.KeyID, &ref.Root, &ref.Signature, &all, &created)
-	if err != nil {
-		return nil, fmt.Errorf("exchange: read batch %x: %w", id, err)
-	}
-	leaves := make([][]byte, 0, len(all)/32)
-	for i := 0; i+32 <= len(all); i += 32 {
-		if index < 0 && string(all[i:i+32]) == string(digest) {
-			index = int64(i / 32)
-		}
-		leaves = append(leaves, all[i:i+32])
-	}
-	if index < 0 || index >= int64(len(leaves)) {
-		return nil, fmt.Errorf("exchange: batch %x does not hold the message's digest", id)
-	}
-	ref.Index, ref.Size = uint64(index), uint64(len(leaves))
-	ref.Created = time.UnixMicro(created).UTC().Format(time.RFC3339Nano)
-	if ref.Path, err = BatchProof(leaves, ref.Index); err != nil {
-		return nil, err
-	}
-	return ref, nil
+	return k, nil
 }

@@ -256,3 +256,44 @@ func TestSignLogDoesNotMarkRowsItDidNotSign(t *testing.T) {
 		}
 	}
 }
+
+// The write-behind of synchronous calls signs the rows it commits in the
+// same transaction, so that they are written once: after a flush they
+// have their log proof, and SignLog finds nothing of them to sign.
+func TestWriteBehindSignsTheRowsItCommits(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := testCtx()
+		n := openHQOn(t, db)
+		req := testEnvelope(1, nil)
+		req.Type = TypeRequest
+		resp := testEnvelope(2, nil)
+		resp.ID, resp.Type = req.ID, TypeResponse // a call's two envelopes share their id
+		out, err := n.sealedRow(ctx, "out", "mission-h01", req, Digest(req.Encode()), "answered", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := n.sealedRow(ctx, "in", "mission-h01", resp, Digest(resp.Encode()), "delivered", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.msglog.add(out, in)
+		if err := n.FlushLog(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			dir string
+			typ EnvelopeType
+		}{{"out", TypeRequest}, {"in", TypeResponse}} {
+			p, err := n.Proof(ctx, c.dir, c.typ, req.ID)
+			if err != nil {
+				t.Fatalf("Proof(%s, %d): %v", c.dir, c.typ, err)
+			}
+			if p.Log == nil || p.Log.Size != 2 {
+				t.Errorf("Proof(%s, %d).Log = %+v, want a batch of the commit's 2 rows", c.dir, c.typ, p.Log)
+			}
+		}
+		if k, err := n.SignLog(ctx); err != nil || k != 0 {
+			t.Errorf("SignLog after the flush = %d, %v; want nothing left to sign", k, err)
+		}
+	})
+}

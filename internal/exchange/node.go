@@ -114,8 +114,14 @@ type Node struct {
 	metrics *metrics
 	bus     *bus.Bus                  // set by Attach
 	tr      atomic.Pointer[transport] // the running transport, while Run runs
-	gw      *gatewayState             // the synchronous gateway's backend client and log writer
-	hooks   *webhookGuard             // where webhooks may point
+	gw      *gatewayState             // the synchronous gateway's backend client and token cache
+	// writer commits the node's writes to the message log in groups
+	// while the transport runs (Node.writeTx); msglog is the log's
+	// write-behind for synchronous calls.
+	writer *store.Writer
+	logSQL *logSQL
+	msglog *logWriter
+	hooks  *webhookGuard // where webhooks may point
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -131,6 +137,10 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 		n.log = slog.Default()
 	}
 	n.log = n.log.With("component", "exchange")
+	n.writer = store.NewWriter(db, n.log)
+	n.logSQL = newLogSQL(db)
+	n.msglog = newLogWriter(n.writer, n.logSQL, n.log, syncLogQueue, syncLogBatch, syncLogInterval)
+	n.msglog.sign = n.signInserted
 	n.gw = newGatewayState(n)
 	n.hooks = newWebhookGuard(opts.WebhookAllow)
 	if n.opts.Retention <= 0 {
