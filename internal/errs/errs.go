@@ -29,6 +29,10 @@ var (
 	ErrRateLimited = errors.New("too many attempts")
 	// ErrUnavailable reports a dependency (database, NATS) that is down.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrStorageFull reports a write refused because the server's storage
+	// (the database, the blob store or the message store) is full; nothing
+	// was written, and the same request may succeed once space is freed.
+	ErrStorageFull = errors.New("storage full")
 )
 
 // FieldError is an ErrInvalid that names the offending input field, so a
