@@ -9,7 +9,11 @@
 // error is an internal error, logged once and shown as a neutral message.
 package errs
 
-import "errors"
+import (
+	"errors"
+	"strings"
+	"syscall"
+)
 
 // The error kinds. Wrap them; compare with errors.Is.
 var (
@@ -53,3 +57,24 @@ func Invalid(field, message string) error { return &FieldError{Field: field, Mes
 
 // ErrTooLarge reports a request body or upload over its size limit.
 var ErrTooLarge = errors.New("too large")
+
+// IsStorageFull reports whether err is ErrStorageFull, or a write that a
+// layer below refused for want of space, each in its own words: the
+// operating system's ENOSPC or EDQUOT (a blob or message store's file),
+// SQLite's SQLITE_FULL ("database or disk is full") and PostgreSQL's
+// SQLSTATE 53100 (disk_full). The web layer answers all of them alike.
+func IsStorageFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrStorageFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "53100"
+	}
+	// modernc.org/sqlite's error text for SQLITE_FULL (13), the code
+	// SQLite also gives when the disk under its file or WAL is full.
+	return strings.Contains(err.Error(), "database or disk is full")
+}
