@@ -55,6 +55,7 @@ const (
 	// file-backed message, replaced by each probe.
 	probeStream  = "CHANCERY_PROBE"
 	probeSubject = "chancery.probe"
+	probeSize    = 8 << 10
 )
 
 // ErrCannotStore is wrapped by Ready's error while JetStream cannot write
@@ -271,7 +272,7 @@ func (c *readyCache) forget() {
 
 // Ready reports whether the bus can take a publication now: it is not
 // recovering from a failed store write, and JetStream stores a probe
-// message (one, file-backed, in stream CHANCERY_PROBE, each probe
+// message (8 KiB, file-backed, in stream CHANCERY_PROBE, each probe
 // replacing the last) within two seconds, or before ctx ends if that is
 // sooner. The answer is reused for two seconds. While JetStream cannot
 // write its store the error wraps ErrCannotStore, and also
@@ -339,11 +340,20 @@ func (b *Bus) probe(ctx context.Context) error {
 		}
 		c.hasProbe = true
 	}
-	if _, err := b.js.Publish(ctx, probeSubject, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+	if _, err := b.js.Publish(ctx, probeSubject, probeMessage()); err != nil {
 		// The stream may be gone (deleted by hand, or JetStream
 		// restarted without it): make it again next time.
 		c.hasProbe = false
 		return fmt.Errorf("%w: publish to %s: %v", ErrCannotStore, b.target, err)
 	}
 	return nil
+}
+
+// probeMessage is a probe's message: the time, padded to 8 KiB so that
+// storing it needs a new block of the disk (a few bytes would still fit
+// in one partly used while the disk is full).
+func probeMessage() []byte {
+	msg := make([]byte, probeSize)
+	copy(msg, time.Now().UTC().Format(time.RFC3339Nano))
+	return msg
 }

@@ -37,6 +37,8 @@ type ProblemDetails struct {
 	Errors    map[string]string `json:"errors,omitempty"` // field → message
 	// Code is a stable machine-readable reason, such as "totp_required".
 	Code string `json:"code,omitempty"`
+	// Checks, on a readiness problem, gives each dependency's state.
+	Checks map[string]string `json:"checks,omitempty"`
 }
 
 // Problem writes an application/problem+json response.
