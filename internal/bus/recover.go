@@ -78,13 +78,16 @@ func isWriteFailure(msg string) bool {
 type storeFault struct {
 	kick chan struct{} // wakes the watcher; buffered, never blocks
 
-	mu    sync.Mutex
-	seq   uint64    // counts reports; guarded by mu
-	msg   string    // the report, "" when none is pending; guarded by mu
-	since time.Time // when msg was first reported; guarded by mu
+	mu      sync.Mutex
+	changed chan struct{} // closed at the next failure or restart; guarded by mu
+	seq     uint64        // counts reports; guarded by mu
+	msg     string        // the report, "" when none is pending; guarded by mu
+	since   time.Time     // when msg was first reported; guarded by mu
 }
 
-func newStoreFault() *storeFault { return &storeFault{kick: make(chan struct{}, 1)} }
+func newStoreFault() *storeFault {
+	return &storeFault{kick: make(chan struct{}, 1), changed: make(chan struct{})}
+}
 
 // report records a write failure and wakes the watcher.
 func (f *storeFault) report(msg string) {
@@ -92,6 +95,7 @@ func (f *storeFault) report(msg string) {
 	f.seq++
 	if f.msg == "" {
 		f.since = time.Now()
+		f.changedLocked()
 	}
 	f.msg = msg
 	f.mu.Unlock()
@@ -118,7 +122,31 @@ func (f *storeFault) clear(seq uint64) bool {
 		return false
 	}
 	f.msg = ""
+	f.changedLocked()
 	return true
+}
+
+// changedLocked closes the channel of StoreChanged's callers.
+func (f *storeFault) changedLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// StoreChanged returns a channel that is closed when the embedded
+// server's JetStream next reports a failed store write, or restarts after
+// one (see Ready). A publication still awaiting its acknowledgement then
+// is likely never to get one: the server drops what it cannot store. A
+// publisher that waits on the channel too can send it again (JetStream's
+// duplicate window, or the receiver, drops a second copy) rather than
+// wait for its own timeout. With an external cluster the channel is never
+// closed.
+func (b *Bus) StoreChanged() <-chan struct{} {
+	if b.fault == nil {
+		return nil
+	}
+	b.fault.mu.Lock()
+	defer b.fault.mu.Unlock()
+	return b.fault.changed
 }
 
 // jetStreamConfig is the configuration the embedded server enables
@@ -282,7 +310,7 @@ func (b *Bus) Ready(ctx context.Context) error {
 	if b.closed.Load() {
 		return ErrClosed
 	}
-	if err := b.faultErr(); err != nil {
+	if err := b.StoreErr(); err != nil {
 		return err
 	}
 	c := &b.ready
@@ -295,15 +323,20 @@ func (b *Bus) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	err := b.probe(ctx)
-	if ferr := b.faultErr(); ferr != nil {
+	if ferr := b.StoreErr(); ferr != nil {
 		err = ferr // the probe's own write failed, and the server said why
 	}
 	c.put(gen, err)
 	return err
 }
 
-// faultErr returns the error for a pending write failure, or nil.
-func (b *Bus) faultErr() error {
+// StoreErr returns, while the embedded server's JetStream cannot write its
+// store (from the failure it reported until the bus restarts JetStream),
+// an error that wraps ErrCannotStore, and errs.ErrStorageFull when the
+// disk is full; otherwise nil. It costs no round trip: a publisher can
+// ask before each publication rather than wait for an acknowledgement
+// that will not come.
+func (b *Bus) StoreErr() error {
 	if b.fault == nil {
 		return nil
 	}
