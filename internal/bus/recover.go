@@ -173,7 +173,20 @@ func (b *Bus) watch(sopts *server.Options, stop <-chan struct{}, done chan<- str
 	defer close(done)
 	tick := time.NewTicker(watchEvery)
 	defer tick.Stop()
-	var wait time.Duration
+	var (
+		wait        time.Duration // grows while restarts fail, or fail again soon after
+		lastRestart time.Time
+	)
+	pause := func() bool { // waits wait, reporting false if stopped
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-stop:
+			return false
+		case <-t.C:
+			return true
+		}
+	}
 	for {
 		select {
 		case <-stop:
@@ -192,19 +205,26 @@ func (b *Bus) watch(sopts *server.Options, stop <-chan struct{}, done chan<- str
 		b.ready.forget()
 		err := b.restartJetStream(sopts, seq)
 		if err == nil {
-			wait = 0
 			b.log.Info("JetStream store recovered: streams and consumers reloaded, publishing resumes",
 				"after", msg, "down_for", time.Since(since).Round(time.Millisecond))
+			// A store that fails again at once (space for the test
+			// write, not for the streams) is not restarted in a loop:
+			// each restart reloads every stream.
+			if time.Since(lastRestart) < time.Minute {
+				wait = min(max(2*wait, recoverBackoffMin), recoverBackoffMax)
+			} else {
+				wait = 0
+			}
+			lastRestart = time.Now()
+			if wait > 0 && !pause() {
+				return
+			}
 			continue
 		}
 		wait = min(max(2*wait, recoverBackoffMin), recoverBackoffMax)
 		b.log.Warn("JetStream cannot store messages; retrying", "cause", msg, "err", err, "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-stop:
-			t.Stop()
+		if !pause() {
 			return
-		case <-t.C:
 		}
 		// Try again even if nothing new was reported.
 		select {
@@ -214,22 +234,38 @@ func (b *Bus) watch(sopts *server.Options, stop <-chan struct{}, done chan<- str
 	}
 }
 
-// restartJetStream restarts the server's JetStream once its store's
-// directory takes a write, and reports whether no other write failure
-// came in meanwhile (seq is the report count it recovers from).
+// restartJetStream restarts JetStream once its store's directory takes a
+// write, and reports whether no other write failure came in meanwhile
+// (seq is the report count it recovers from).
+//
+// While the server's JetStream is on, a failed write broke a stream of
+// the global account, the one account with JetStream (leaf nodes' are
+// bound to accounts without it): that account's JetStream is reloaded,
+// which stops its streams, keeping their files, and restores them and
+// their consumers from disk with fresh stores. Only when the server
+// turned all of JetStream off is the server's JetStream started again;
+// nats-server then subscribes its API handler a second time, which it
+// tolerates, so the lighter reload is preferred.
 func (b *Bus) restartJetStream(sopts *server.Options, seq uint64) error {
 	if err := takesWrite(filepath.Join(sopts.StoreDir, server.JetStreamStoreDir), recoverRoom); err != nil {
 		return fmt.Errorf("the store still cannot write (free space on its disk): %w", err)
 	}
-	if err := b.ns.ShutdownJetStream(); err != nil {
-		return fmt.Errorf("stop JetStream: %w", err)
-	}
-	b.slog.starting.Store(true) // its banner again: Debug, as at start
-	err := b.ns.EnableJetStream(jetStreamConfig(sopts))
-	b.slog.starting.Store(false)
-	if err != nil {
-		b.ns.ShutdownJetStream() //nolint:errcheck // already failing; the next try starts from off
-		return fmt.Errorf("start JetStream: %w", err)
+	if b.ns.JetStreamEnabled() {
+		acc := b.ns.GlobalAccount()
+		if err := acc.DisableJetStream(); err != nil {
+			return fmt.Errorf("stop JetStream of the global account: %w", err)
+		}
+		if err := acc.EnableJetStream(nil, nil); err != nil {
+			return fmt.Errorf("start JetStream of the global account: %w", err)
+		}
+	} else {
+		b.slog.starting.Store(true) // its banner again: Debug, as at start
+		err := b.ns.EnableJetStream(jetStreamConfig(sopts))
+		b.slog.starting.Store(false)
+		if err != nil {
+			b.ns.ShutdownJetStream() //nolint:errcheck // already failing; the next try starts from off
+			return fmt.Errorf("start JetStream: %w", err)
+		}
 	}
 	if !b.fault.clear(seq) {
 		return errors.New("another write failed while JetStream restarted")

@@ -24,16 +24,20 @@ func TestWatcherRestartsJetStreamTheServerShutDown(t *testing.T) {
 	if err := b.ns.ShutdownJetStream(); err != nil {
 		t.Fatal(err)
 	}
-	b.ready.forget()
-	if err := b.Ready(ctx); err == nil {
-		t.Fatal("Ready = nil with JetStream shut down")
-	}
+	// Watched without JetStream requests: the server's own restart of
+	// its JetStream swaps its API queue unsynchronised (the race
+	// detector would report a request that arrived meanwhile), which is
+	// why the bus prefers reloading an account's JetStream.
 	deadline := time.Now().Add(5 * time.Second)
-	for b.Ready(ctx) != nil {
+	for !b.ns.JetStreamEnabled() || b.StoreErr() != nil {
 		if time.Now().After(deadline) {
-			t.Fatalf("JetStream still off 5 s after the server shut it down: %v", b.Ready(ctx))
+			t.Fatalf("JetStream still off 5 s after the server shut it down (%v)", b.StoreErr())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.ready.forget()
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready after the restart: %v", err)
 	}
 }
 
