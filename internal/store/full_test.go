@@ -17,26 +17,34 @@ import (
 	"chancery/internal/store/storetest"
 )
 
-// fillInTx writes rows of 4000 bytes through one transaction on q until a write
-// fails, after writing one meta row first, and returns that failure.
-func fillInTx(ctx context.Context, t *testing.T, tx *sql.Tx, rebind func(string) string, table string) error {
+// fillUntilFull begins a transaction on begin (db, or one connection of
+// it), writes one meta row and then rows of 4000 bytes into table until a
+// write fails, and rolls back: the failure must be storage-full, and
+// nothing of the transaction may be left.
+func fillUntilFull(ctx context.Context, t *testing.T, db *store.DB, begin interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, table string) {
 	t.Helper()
-	if _, err := tx.ExecContext(ctx, rebind("INSERT INTO meta (key, value) VALUES (?, ?)"), "half-written", "x"); err != nil {
+	tx, err := begin.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // rolled back below
+	if _, err := tx.ExecContext(ctx, db.Rebind("INSERT INTO meta (key, value) VALUES (?, ?)"), "half-written", "x"); err != nil {
 		t.Fatalf("first write: %v", err)
 	}
 	row := strings.Repeat("x", 4000) // two to a PostgreSQL page
-	for i := range 100000 {
-		if _, err := tx.ExecContext(ctx, rebind("INSERT INTO "+table+" VALUES (?, ?)"), fmt.Sprint("fill-", i), row); err != nil {
-			return err
+	var ferr error
+	for i := 0; ferr == nil; i++ {
+		if i == 100000 {
+			t.Fatal("100000 rows of 4000 bytes fitted into a storage meant to be full")
 		}
+		_, ferr = tx.ExecContext(ctx, db.Rebind("INSERT INTO "+table+" VALUES (?, ?)"), fmt.Sprint("fill-", i), row)
 	}
-	t.Fatal("100000 rows of 4000 bytes fitted into a storage meant to be full")
-	return nil
-}
-
-// assertNothingHalfWritten checks that the failed transaction left no row.
-func assertNothingHalfWritten(ctx context.Context, t *testing.T, db *store.DB) {
-	t.Helper()
+	tx.Rollback() //nolint:errcheck // what is left is checked next
+	if !errs.IsStorageFull(ferr) {
+		t.Fatalf("IsStorageFull(%v) = false", ferr)
+	}
 	var n int
 	if err := db.QueryRowContext(ctx, db.Rebind("SELECT COUNT(*) FROM meta WHERE key = ?"), "half-written").Scan(&n); err != nil {
 		t.Fatal(err)
@@ -69,16 +77,7 @@ func TestSQLiteFullIsStorageFullAndWritesNothing(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE fill (k TEXT, v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ferr := fillInTx(ctx, t, tx, db.Rebind, "fill")
-	tx.Rollback() //nolint:errcheck // the test checks what is left
-	if !errs.IsStorageFull(ferr) {
-		t.Fatalf("IsStorageFull(%v) = false", ferr)
-	}
-	assertNothingHalfWritten(ctx, t, db)
+	fillUntilFull(ctx, t, db, conn, "fill")
 }
 
 // TestPostgresDiskFullIsStorageFullAndWritesNothing fills a real disk
@@ -114,16 +113,7 @@ func TestPostgresDiskFullIsStorageFullAndWritesNothing(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE fill (k TEXT, v TEXT) TABLESPACE "+name+"; ALTER TABLE fill ALTER COLUMN v SET STORAGE PLAIN"); err != nil {
 		t.Fatal(err)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ferr := fillInTx(ctx, t, tx, db.Rebind, "fill")
-	tx.Rollback() //nolint:errcheck // the test checks what is left
-	if !errs.IsStorageFull(ferr) {
-		t.Fatalf("IsStorageFull(%v) = false", ferr)
-	}
-	assertNothingHalfWritten(ctx, t, db)
+	fillUntilFull(ctx, t, db, db, "fill")
 }
 
 // TestBlobWriteToAFullDiskIsStorageFullAndLeavesNoBlob writes a blob into
