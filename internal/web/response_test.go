@@ -175,6 +175,14 @@ func TestErrorAnswersAFullDiskWith507(t *testing.T) {
 	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), "/dev/full") || !strings.Contains(logs.String(), "req-507") {
 		t.Errorf("not logged at error level with the raw error and the request id: %s", logs)
 	}
+	// A browser gets the page, titled in its language.
+	r, _ = captureLogs(httptest.NewRequest(http.MethodPost, "/console/dossiers", nil), "req-508")
+	r.Header.Set("Accept", "text/html")
+	rec = httptest.NewRecorder()
+	Error(rec, r, err)
+	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), "Bộ nhớ của máy chủ đã đầy") || strings.Contains(rec.Body.String(), "/dev/full") {
+		t.Errorf("the page for a full disk = %d %.300s", rec.Code, rec.Body)
+	}
 }
 
 func TestErrorAsksForCredentialsOnUnauthenticated(t *testing.T) {
