@@ -27,8 +27,9 @@ import (
 // the server still answers pings. The bus therefore watches for both —
 // the server reporting a failed write in its log, and JetStream being
 // off — and restarts JetStream inside the running server, with backoff,
-// once the store's directory takes a write again. JetStream reloads its
-// streams and consumers from the store; the bus's connection stays up,
+// once the store's directory takes a write again (see restartJetStream):
+// its streams and consumers are restored from the store with fresh
+// files, while the bus's connection stays up,
 // so publishers and pull consumers that retry carry on, and nothing is
 // lost that JetStream had acknowledged.
 
