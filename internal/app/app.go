@@ -31,6 +31,7 @@ import (
 	"chancery/internal/calendar"
 	"chancery/internal/config"
 	"chancery/internal/console"
+	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
 	"chancery/internal/govsim"
@@ -77,6 +78,8 @@ type App struct {
 
 	bgMu   sync.Mutex
 	stopBg func() // stops the background work that Serve started; guarded by bgMu
+
+	readiness readinessCache // readyz's last answer
 }
 
 // New opens the database (migrating it), the keyring, blob storage, the
@@ -435,32 +438,78 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz reports whether the node can serve: the database answers and
-// NATS JetStream answers.
+// readyz reports whether the node can serve: the database commits a
+// write and the message bus stores a message. While either cannot (a full
+// disk, a read-only database, JetStream down or recovering) it answers
+// 503 with a problem naming which, so that a load balancer sends no
+// traffic that would fail; healthz, about the process only, stays 200.
+// The answer is reused for two seconds: the probe is public, and must not
+// let anyone make the node write as often as they like.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	checks, down := a.readiness.check(r.Context(), a.probeReadiness)
+	if len(down) == 0 {
+		web.JSON(w, r, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
+		return
+	}
+	w.Header().Set("Retry-After", "5")
+	web.Problem(w, r, web.ProblemDetails{Status: http.StatusServiceUnavailable, Title: "Not ready", Code: "not_ready",
+		Detail: "Not ready: " + strings.Join(down, "; ") + ".", Checks: checks})
+}
+
+// probeReadiness runs readyz's checks. The probe is public: a failure's
+// text (host names, paths, user names of the database) goes to the log,
+// the answer says only what cannot work.
+func (a *App) probeReadiness(ctx context.Context) (checks map[string]string, down []string) {
+	checks = map[string]string{}
+	log := web.Logger(ctx)
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	checks := map[string]string{}
-	status := http.StatusOK
-	// The probe is public: a failure's text (host names, user names of
-	// the database) goes to the log, the answer says only "down".
-	if err := a.DB.PingContext(ctx); err != nil {
-		web.Logger(r.Context()).Warn("readyz: the database is down", "err", err)
-		checks["database"] = "down"
-		status = http.StatusServiceUnavailable
+	if err := a.DB.CheckWritable(dctx); err != nil {
+		log.Warn("readyz: the database takes no writes", "err", err)
+		if errs.IsStorageFull(err) {
+			checks["database"], down = "down: storage full", append(down, "the database's storage is full")
+		} else {
+			checks["database"], down = "down: cannot write", append(down, "the database cannot write")
+		}
 	} else {
 		checks["database"] = "ok (" + string(a.DB.Dialect) + ")"
 	}
-	if err := a.Bus.Ping(ctx); err != nil {
-		web.Logger(r.Context()).Warn("readyz: NATS is down", "err", err)
-		checks["nats"] = "down"
-		status = http.StatusServiceUnavailable
+	if err := a.Bus.Ready(ctx); err != nil {
+		log.Warn("readyz: the message bus cannot store messages", "err", err)
+		switch {
+		case errs.IsStorageFull(err):
+			checks["nats"], down = "down: storage full", append(down, "the message bus's storage is full")
+		case errors.Is(err, bus.ErrCannotStore):
+			checks["nats"], down = "down: cannot store messages", append(down, "the message bus cannot store messages")
+		default:
+			checks["nats"], down = "down", append(down, "the message bus does not answer")
+		}
 	} else if a.Bus.Embedded() {
 		checks["nats"] = "ok (embedded, JetStream)"
 	} else {
 		checks["nats"] = "ok (external, JetStream)"
 	}
-	web.JSON(w, r, status, map[string]any{"status": map[bool]string{true: "ready", false: "not ready"}[status == http.StatusOK], "checks": checks})
+	return checks, down
+}
+
+// readinessCache holds readyz's last answer for two seconds; its mutex is
+// held during a probe, so that concurrent requests share one.
+type readinessCache struct {
+	mu     sync.Mutex
+	at     time.Time         // guarded by mu
+	checks map[string]string // guarded by mu
+	down   []string          // guarded by mu
+}
+
+func (c *readinessCache) check(ctx context.Context, probe func(context.Context) (map[string]string, []string)) (map[string]string, []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) >= 2*time.Second {
+		// Not the first caller's cancellation: the answer is shared.
+		c.checks, c.down = probe(context.WithoutCancel(ctx))
+		c.at = time.Now()
+	}
+	return c.checks, c.down
 }
 
 // newLogger builds the process logger from the configuration.

@@ -108,7 +108,7 @@ func (l *Ledger) archiveRange(ctx context.Context, from, to uint64) error {
 		return fmt.Errorf("audit: archive: event %d is missing; run audit verify before archiving", next)
 	}
 	key := archiveKey(from, to)
-	if err := l.opts.Archive.WriteAll(ctx, key, buf.Bytes(), nil); err != nil {
+	if err := store.WriteBlob(ctx, l.opts.Archive, key, buf.Bytes(), nil); err != nil {
 		return fmt.Errorf("audit: archive: write %s: %w", key, err)
 	}
 	return l.db.InTx(ctx, func(tx *store.Tx) error {

@@ -144,6 +144,16 @@ type Bus struct {
 	target string        // what the bus connected to, for error messages
 	connCl chan struct{} // closed when nc is closed
 
+	// fault is the embedded server's pending store write failure, slog
+	// its logger, and watchStop and watchDone stop and await the watcher
+	// that recovers from it (see recover.go); all nil with an external
+	// cluster.
+	fault     *storeFault
+	slog      *serverLogger
+	watchStop chan struct{}
+	watchDone chan struct{}
+	ready     readyCache
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error // set inside closeOnce
@@ -207,6 +217,8 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 		b.auth.ns = ns
 	}
 	sl := newServerLogger(b.log.With("nats", "server"))
+	b.fault, b.slog = newStoreFault(), sl
+	sl.onWriteFailure = b.fault.report
 	ns.SetLoggerV2(sl, sl.debug, sl.trace, false)
 	sl.starting.Store(true)
 	ns.Start()
@@ -257,6 +269,8 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 		attrs = append(attrs, "leaf_remotes", n)
 	}
 	b.log.Info("embedded NATS server started", attrs...)
+	b.watchStop, b.watchDone = make(chan struct{}), make(chan struct{})
+	go b.watch(sopts, b.watchStop, b.watchDone)
 	return nil
 }
 
@@ -531,6 +545,12 @@ func (b *Bus) close() error {
 			b.nc.Close()
 			err = fmt.Errorf("bus: close: connection to %s did not drain within %s", b.target, drainTimeout)
 		}
+	}
+	if b.watchStop != nil {
+		// Before the server stops: its JetStream going off then is
+		// no failure to recover from.
+		close(b.watchStop)
+		<-b.watchDone
 	}
 	if b.ns != nil {
 		b.ns.Shutdown()

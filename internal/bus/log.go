@@ -28,6 +28,9 @@ type serverLogger struct {
 	log          *slog.Logger
 	debug, trace bool
 	starting     atomic.Bool // demotes notices to Debug
+	// onWriteFailure, if set before the server starts, hears each
+	// line that reports a failed JetStream store write.
+	onWriteFailure func(msg string)
 
 	mu       sync.Mutex
 	fatalMsg string // guarded by mu
@@ -60,11 +63,23 @@ func (l *serverLogger) Noticef(format string, v ...any) {
 }
 
 func (l *serverLogger) Warnf(format string, v ...any) {
-	l.log.Warn(fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	l.noteWriteFailure(msg)
+	l.log.Warn(msg)
 }
 
 func (l *serverLogger) Errorf(format string, v ...any) {
-	l.log.Error(fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	l.noteWriteFailure(msg)
+	l.log.Error(msg)
+}
+
+// noteWriteFailure passes msg to onWriteFailure if it reports a failed
+// store write: the server's log is the only place where it says so.
+func (l *serverLogger) noteWriteFailure(msg string) {
+	if l.onWriteFailure != nil && isWriteFailure(msg) {
+		l.onWriteFailure(msg)
+	}
 }
 
 func (l *serverLogger) Fatalf(format string, v ...any) {

@@ -9,7 +9,11 @@
 // error is an internal error, logged once and shown as a neutral message.
 package errs
 
-import "errors"
+import (
+	"errors"
+	"strings"
+	"syscall"
+)
 
 // The error kinds. Wrap them; compare with errors.Is.
 var (
@@ -29,6 +33,10 @@ var (
 	ErrRateLimited = errors.New("too many attempts")
 	// ErrUnavailable reports a dependency (database, NATS) that is down.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrStorageFull reports a write refused because the server's storage
+	// (the database, the blob store or the message store) is full; nothing
+	// was written, and the same request may succeed once space is freed.
+	ErrStorageFull = errors.New("storage full")
 )
 
 // FieldError is an ErrInvalid that names the offending input field, so a
@@ -49,3 +57,24 @@ func Invalid(field, message string) error { return &FieldError{Field: field, Mes
 
 // ErrTooLarge reports a request body or upload over its size limit.
 var ErrTooLarge = errors.New("too large")
+
+// IsStorageFull reports whether err is ErrStorageFull, or a write that a
+// layer below refused for want of space, each in its own words: the
+// operating system's ENOSPC or EDQUOT (a blob or message store's file),
+// SQLite's SQLITE_FULL ("database or disk is full") and PostgreSQL's
+// SQLSTATE 53100 (disk_full). The web layer answers all of them alike.
+func IsStorageFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrStorageFull) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "53100"
+	}
+	// modernc.org/sqlite's error text for SQLITE_FULL (13), the code
+	// SQLite also gives when the disk under its file or WAL is full.
+	return strings.Contains(err.Error(), "database or disk is full")
+}

@@ -21,9 +21,17 @@ func (t *transport) publishLoop(d *destination) {
 	defer tick.Stop()
 	var bo backoff
 	retry := true // the first pass takes leftovers from before the start
+	// behind says that rows older than the groups in the channel are
+	// pending (leftovers, or a publish that failed): the groups are
+	// pending in the log too, so they are dropped and re-read with the
+	// older rows, in order, rather than published ahead of them.
+	behind := true
 	for {
 		if retry {
 			if ok := d.commitMu.TryLock(); ok {
+				for behind && len(d.groups) > 0 {
+					<-d.groups
+				}
 				var rows []outMsg
 				var err error
 				if len(d.groups) == 0 {
@@ -44,13 +52,16 @@ func (t *transport) publishLoop(d *destination) {
 					continue // more are waiting
 				}
 				bo.reset()
-				retry = false
+				retry, behind = false, false
 			}
 		}
 		select {
 		case <-t.ctx.Done():
 			return
 		case g := <-d.groups:
+			if behind {
+				continue // the retry above takes it from the log, in order
+			}
 			// Publish every group already committed at once: fewer,
 			// fuller batches and one transaction to mark them sent.
 		gather:
@@ -67,7 +78,7 @@ func (t *transport) publishLoop(d *destination) {
 					return
 				}
 				t.n.log.Warn("exchange: publish messages; they stay pending and are sent again", "destination", d.node, "err", err)
-				retry = true
+				retry, behind = true, true
 			}
 		case <-tick.C:
 			retry = true
@@ -152,6 +163,10 @@ type sealedOut struct {
 // node's stream, waits for the stream's acknowledgements, then records
 // the batches and marks the rows sent.
 func (t *transport) publish(ctx context.Context, dest string, msgs []outMsg) error {
+	// The server would drop the publications without an answer.
+	if err := t.n.bus.StoreErr(); err != nil {
+		return fmt.Errorf("exchange: publish to stream %s: %w", streamName, err)
+	}
 	conf, err := t.n.Conf()
 	if err != nil {
 		return err
@@ -196,6 +211,7 @@ func (t *transport) publish(ctx context.Context, dest string, msgs []outMsg) err
 		return err
 	}
 	subject := subjectFor(t.n.id, dest)
+	storeChanged := t.n.bus.StoreChanged()
 	var futures []jetstream.PubAckFuture
 	for _, b := range batches {
 		fs, err := t.publishWire(subject, b.sb)
@@ -213,6 +229,8 @@ func (t *transport) publish(ctx context.Context, dest string, msgs []outMsg) err
 			return fmt.Errorf("exchange: publish to stream %s: %w", streamName, err)
 		case <-timeout.C:
 			return fmt.Errorf("exchange: publish to stream %s: no acknowledgement within 30s", streamName)
+		case <-storeChanged:
+			return fmt.Errorf("exchange: publish to stream %s: JetStream failed to write its store, or restarted after it did, and dropped what was not acknowledged; sending it again", streamName)
 		case <-ctx.Done():
 			return ctx.Err()
 		}

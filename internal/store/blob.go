@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/md5"
 	"errors"
 	"fmt"
 	"net/url"
@@ -152,4 +153,33 @@ func badBlobKeyPart(p string) string {
 		}
 	}
 	return ""
+}
+
+// WriteBlob writes data to key in b, all or nothing. Bucket.WriteAll is
+// not: when a write fails part-way (a full disk), it still closes the
+// writer, and a directory bucket then renames the truncated file into
+// place under key. WriteBlob cancels the write instead, so that nothing
+// is left under key, and returns the write's error, which
+// errs.IsStorageFull recognises when the disk was full.
+func WriteBlob(ctx context.Context, b *blob.Bucket, key string, data []byte, opts *blob.WriterOptions) error {
+	o := blob.WriterOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if len(o.ContentMD5) == 0 {
+		sum := md5.Sum(data)
+		o.ContentMD5 = sum[:]
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := b.NewWriter(ctx, key, &o)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		cancel()
+		w.Close() //nolint:errcheck // cancelled: it discards what was written
+		return err
+	}
+	return w.Close()
 }

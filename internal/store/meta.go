@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"chancery/internal/errs"
 )
@@ -29,6 +30,25 @@ func SetMeta(ctx context.Context, q Queryer, key, value string) error {
 		"INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"), key, value)
 	if err != nil {
 		return fmt.Errorf("store: write meta %q: %w", key, err)
+	}
+	return nil
+}
+
+// probeKey is the meta row CheckWritable rewrites.
+const probeKey = "ready_probe"
+
+// CheckWritable commits a small write (the meta row "ready_probe", set to
+// the time) and returns an error if the database does not take it: its
+// disk is full, it turned read-only (a standby after a failover), or the
+// connection is gone. A readiness probe needs it: a database that answers
+// reads but takes no writes cannot serve. errs.IsStorageFull tells a full
+// disk from the rest.
+func (db *DB) CheckWritable(ctx context.Context) error {
+	err := db.InTx(ctx, func(tx *Tx) error {
+		return SetMeta(ctx, tx, probeKey, Now().Format(time.RFC3339Nano))
+	})
+	if err != nil {
+		return fmt.Errorf("store: the database %s takes no writes: %w", db.Location, err)
 	}
 	return nil
 }

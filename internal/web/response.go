@@ -37,6 +37,8 @@ type ProblemDetails struct {
 	Errors    map[string]string `json:"errors,omitempty"` // field → message
 	// Code is a stable machine-readable reason, such as "totp_required".
 	Code string `json:"code,omitempty"`
+	// Checks, on a readiness problem, gives each dependency's state.
+	Checks map[string]string `json:"checks,omitempty"`
 }
 
 // Problem writes an application/problem+json response.
@@ -77,6 +79,8 @@ func Status(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, errs.ErrTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errs.IsStorageFull(err):
+		return http.StatusInsufficientStorage
 	case errors.Is(err, errs.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	}
@@ -90,7 +94,16 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	noteError(r, err)
 	status := Status(err)
 	p := ProblemDetails{Status: status, Detail: userDetail(err)}
-	if status >= 500 {
+	switch {
+	case status == http.StatusInsufficientStorage:
+		// The operator must act; the client may retry once they have.
+		// Nothing was written: a write that fails for want of space
+		// fails its whole transaction.
+		Logger(r.Context()).Error("storage full: a write was refused; free space on the server's disk or database", "err", err)
+		p.Detail = "The server's storage is full, so nothing was saved. Try again later; if it persists, tell the operator and quote the request id."
+		p.Code = "storage_full"
+		w.Header().Set("Retry-After", "60")
+	case status >= 500:
 		if status == http.StatusInternalServerError {
 			Logger(r.Context()).Error("internal error", "err", err)
 		} else {

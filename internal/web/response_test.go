@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"chancery/internal/errs"
@@ -47,6 +49,7 @@ func TestStatusMapsEachErrorKind(t *testing.T) {
 		{errs.ErrRateLimited, http.StatusTooManyRequests},
 		{errs.ErrTooLarge, http.StatusRequestEntityTooLarge},
 		{errs.ErrUnavailable, http.StatusServiceUnavailable},
+		{errs.ErrStorageFull, http.StatusInsufficientStorage},
 		{errMethod, http.StatusMethodNotAllowed},
 		{errors.New("disk on fire"), http.StatusInternalServerError},
 	}
@@ -140,6 +143,45 @@ func TestErrorShowsKnownKindsAndHidesInternalOnes(t *testing.T) {
 				t.Errorf("the log lacks the raw error, which operators need: %s", logs)
 			}
 		})
+	}
+}
+
+// TestErrorAnswersAFullDiskWith507: a write the operating system refuses
+// for want of space (here /dev/full, which refuses every write with
+// ENOSPC) is a 507 problem that says so and when to retry, not a bare
+// 500; the file's name stays in the log.
+func TestErrorAnswersAFullDiskWith507(t *testing.T) {
+	werr := os.WriteFile("/dev/full", []byte("sealed blob"), 0o600)
+	if !errors.Is(werr, syscall.ENOSPC) {
+		t.Skipf("/dev/full did not refuse a write with ENOSPC (%v); this test needs Linux's /dev/full", werr)
+	}
+	err := fmt.Errorf("procedures: store attachment 3 of dossier 9: %w", werr)
+	r, logs := captureLogs(httptest.NewRequest(http.MethodPost, "/api/v1/dossiers", nil), "req-507")
+	rec := httptest.NewRecorder()
+	Error(rec, r, err)
+	if rec.Code != http.StatusInsufficientStorage {
+		t.Fatalf("status %d, want 507; body %s", rec.Code, rec.Body)
+	}
+	p := problemOf(t, rec)
+	if p.Code != "storage_full" || !strings.Contains(p.Detail, "storage is full") || !strings.Contains(p.Detail, "nothing was saved") {
+		t.Errorf("problem %+v, want code storage_full and a detail saying the storage is full and nothing was saved", p)
+	}
+	if rec.Header().Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if strings.Contains(rec.Body.String(), "/dev/full") || strings.Contains(rec.Body.String(), "procedures:") {
+		t.Errorf("the response leaks the raw error: %s", rec.Body)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), "/dev/full") || !strings.Contains(logs.String(), "req-507") {
+		t.Errorf("not logged at error level with the raw error and the request id: %s", logs)
+	}
+	// A browser gets the page, titled in its language.
+	r, _ = captureLogs(httptest.NewRequest(http.MethodPost, "/console/dossiers", nil), "req-508")
+	r.Header.Set("Accept", "text/html")
+	rec = httptest.NewRecorder()
+	Error(rec, r, err)
+	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), "Bộ nhớ của máy chủ đã đầy") || strings.Contains(rec.Body.String(), "/dev/full") {
+		t.Errorf("the page for a full disk = %d %.300s", rec.Code, rec.Body)
 	}
 }
 

@@ -35,6 +35,7 @@ var texts = i18n.Texts{
 	"error.429":        {"Quá nhiều lần thử", "Too many attempts"},
 	"error.500":        {"Lỗi hệ thống", "Server error"},
 	"error.503":        {"Dịch vụ tạm thời không sẵn sàng", "Service unavailable"},
+	"error.507":        {"Bộ nhớ của máy chủ đã đầy", "The server's storage is full"},
 	"error.request_id": {"Mã yêu cầu", "Request id"},
 	"error.back":       {"Quay lại trang chủ", "Back to the home page"},
 	"form.save":        {"Lưu", "Save"},

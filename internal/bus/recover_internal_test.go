@@ -1,0 +1,57 @@
+package bus
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// TestWatcherRestartsJetStreamTheServerShutDown: on some paths (a full
+// disk under a mirror or a source, a permission error) nats-server shuts
+// JetStream down by itself; the bus turns it back on.
+func TestWatcherRestartsJetStreamTheServerShutDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	b, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	if err := b.ns.ShutdownJetStream(); err != nil {
+		t.Fatal(err)
+	}
+	// Watched without JetStream requests: the server's own restart of
+	// its JetStream swaps its API queue unsynchronised (the race
+	// detector would report a request that arrived meanwhile), which is
+	// why the bus prefers reloading an account's JetStream.
+	deadline := time.Now().Add(5 * time.Second)
+	for !b.ns.JetStreamEnabled() || b.StoreErr() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("JetStream still off 5 s after the server shut it down (%v)", b.StoreErr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.ready.forget()
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready after the restart: %v", err)
+	}
+}
+
+func TestIsWriteFailure(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"Filestore [T] Critical write error: write x/1.blk: no space left on device":                     true,
+		"JetStream stream '$G > T' critical write error: write x: read-only file system":                 true,
+		"JetStream out of space, will be DISABLED":                                                       true,
+		"Filesystem permission denied while writing msg, disabling JetStream: open x: permission denied": true,
+		"JetStream file resource limits exceeded for server":                                             false,
+		"Initiating JetStream Shutdown...":                                                               false,
+	} {
+		if got := isWriteFailure(msg); got != want {
+			t.Errorf("isWriteFailure(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
