@@ -179,7 +179,7 @@ func TestErrorAnswersAFullDiskWith507(t *testing.T) {
 	r, _ = captureLogs(httptest.NewRequest(http.MethodPost, "/console/dossiers", nil), "req-508")
 	r.Header.Set("Accept", "text/html")
 	rec = httptest.NewRecorder()
-	Error(rec, r, err)
+	NewShell(testTexts(t)).Language(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { Error(w, r, err) })).ServeHTTP(rec, r)
 	if rec.Code != http.StatusInsufficientStorage || !strings.Contains(rec.Body.String(), "Bộ nhớ của máy chủ đã đầy") || strings.Contains(rec.Body.String(), "/dev/full") {
 		t.Errorf("the page for a full disk = %d %.300s", rec.Code, rec.Body)
 	}
