@@ -113,8 +113,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Node.Attach(a.Bus)
-	a.Identity = identity.NewService(a.DB, nil)
-	a.Identity.SetRecorder(a.Audit)
+	a.Identity = identity.NewService(a.DB, a.Audit, nil)
 	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit, Log: a.log})
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err

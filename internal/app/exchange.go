@@ -108,13 +108,13 @@ func (a *App) openRegistry(ctx context.Context) error {
 	}
 	a.Registry = registry.New(a.DB, a.Identity, a.Keys, registry.Options{
 		LeafURLs: a.leafURLs(),
+		Recorder: a.Audit,
 		OnPublish: func(ctx context.Context, signed []byte) {
 			if err := a.Node.PublishConf(ctx, signed); err != nil {
 				a.log.Error("exchange: take up the new global configuration", "err", err)
 			}
 		},
 	})
-	a.Registry.SetRecorder(a.Audit)
 	return nil
 }
 

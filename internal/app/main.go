@@ -401,8 +401,7 @@ func withDirectory(ctx context.Context, name string, args []string, stderr io.Wr
 		return err
 	}
 	defer ledger.Close()
-	dir := identity.NewService(db, nil)
-	dir.SetRecorder(ledger)
+	dir := identity.NewService(db, ledger, nil)
 	return fn(ctx, &directory{identity: dir, auth: auth.New(db, dir, ring, auth.Options{Recorder: ledger})}, fs.Args())
 }
 

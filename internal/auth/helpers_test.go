@@ -133,8 +133,7 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 	if opts.Recorder == nil {
 		opts.Recorder = f.ledger
 	}
-	f.dir = identity.NewService(db, opts.Now)
-	f.dir.SetRecorder(f.ledger)
+	f.dir = identity.NewService(db, f.ledger, opts.Now)
 	f.svc = New(db, f.dir, newTestSealer(t), opts)
 	var err error
 	f.unit, err = f.dir.CreateUnit(ctx, "test", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao",

@@ -22,12 +22,12 @@ import (
 // unrecorded. It is safe for concurrent use.
 //
 // A write needs an audit origin on its context (see audit.WithOrigin)
-// naming who acts, and a recorder (see SetRecorder); without either it
-// fails and changes nothing.
+// naming who acts, and the recorder given to NewService; without either
+// it fails and changes nothing (see audit.Writer for the rule).
 type Service struct {
 	db      *store.DB
 	now     func() time.Time
-	rec     Recorder
+	rec     audit.Writer
 	onMerge []MergeHook
 	// onCreate are run inside every unit's creation (OnCreate).
 	onCreate []CreateHook
@@ -54,13 +54,16 @@ type CreateHook func(ctx context.Context, tx *store.Tx, u Unit) error
 // the service, as OnMerge.
 func (s *Service) OnCreate(h CreateHook) { s.onCreate = append(s.onCreate, h) }
 
-// NewService returns the directory kept in db. now is the clock; if nil,
-// store.Now is used. It can change nothing until SetRecorder is called.
-func NewService(db *store.DB, now func() time.Time) *Service {
+// NewService returns the directory kept in db, recording every change
+// with rec (the audit ledger) in the change's own transaction (DESIGN.md
+// §6). now is the clock; if nil, store.Now is used. A nil rec gives a
+// directory that can be read but refuses every change, so one wired
+// without the ledger cannot change anything unrecorded.
+func NewService(db *store.DB, rec audit.Recorder, now func() time.Time) *Service {
 	if now == nil {
 		now = store.Now
 	}
-	return &Service{db: db, now: now}
+	return &Service{db: db, now: now, rec: audit.NewWriter("identity", rec)}
 }
 
 // clock returns the current time at the precision both dialects store.
@@ -460,7 +463,7 @@ func (s *Service) CreateCitizen(ctx context.Context, in NewCitizen) (Citizen, er
 	if err != nil {
 		return Citizen{}, fmt.Errorf("create citizen account: %w", err)
 	}
-	o, err := s.origin(ctx)
+	o, err := s.rec.AnyOrigin(ctx)
 	if err != nil {
 		return Citizen{}, fmt.Errorf("create citizen account: %w", err)
 	}

@@ -163,7 +163,7 @@ func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit i
 // refused). It returns an error wrapping errs.ErrConflict when the portal
 // already has the current status.
 func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) error {
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		e := o.Event("dossier.portal_resend")
 		e.ResourceType, e.ResourceID, e.UnitID = "dossier", d.Code, d.UnitID
 		e.Attrs = map[string]string{"status": fmt.Sprint(int(d.Status))}
-		return s.opts.Recorder.AppendTx(ctx, tx, e)
+		return s.rec.Record(ctx, tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("procedures: resend dossier %s to the portal: %w", code, err)

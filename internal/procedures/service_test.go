@@ -199,7 +199,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
-	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, f.clock.now),
+	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.now),
 		Recorder: ledger, Notifier: f.mail, Portal: f.portal, Now: f.clock.now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)
@@ -684,4 +684,25 @@ func TestAbandonedApplicationsAreDiscardedWithTheirFiles(t *testing.T) {
 			t.Errorf("the abandoned application's file is still stored (%v, %v)", ok, err)
 		}
 	})
+}
+
+// TestChangesFollowAuditWritersRuleForWhoActs pins the rule procedures
+// shares with the directory and the registry (audit.Writer): a change
+// whose context names no origin is the program's fault, an internal
+// error rather than a request to sign in; an anonymous caller is asked
+// to sign in; and nothing changes either way.
+func TestChangesFollowAuditWritersRuleForWhoActs(t *testing.T) {
+	f := newFixture(t, storetest.MustOpen(t, store.SQLite))
+	sys := authz.Subject{Kind: authz.System}
+	err := f.svc.VerifyIdentity(context.Background(), sys, f.other.ID, "036079001187")
+	if !errors.Is(err, audit.ErrNoOrigin) || errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("a change without an origin = %v; want audit.ErrNoOrigin, not ErrUnauthenticated", err)
+	}
+	anonymous := audit.WithOrigin(context.Background(), audit.Origin{RequestID: "req-1"})
+	if err := f.svc.VerifyIdentity(anonymous, sys, f.other.ID, "036079001187"); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("an anonymous change = %v; want ErrUnauthenticated", err)
+	}
+	if _, err := f.svc.VerifiedIDNumber(context.Background(), f.other.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("a refused verification left a number behind: %v", err)
+	}
 }
