@@ -171,7 +171,11 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}
-		clients, err := a.demoClientTokens(ctx)
+		population, _, err := a.outsideServices()
+		if err != nil {
+			return "", err
+		}
+		clients, err := demo.ClientTokens(ctx, a.Node, a.publicURL(), population)
 		if err != nil {
 			return "", err
 		}

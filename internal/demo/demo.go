@@ -162,12 +162,14 @@ var people = []staff{
 	{"bcy.liaison", "Phạm Văn Cường", "bcy", officer, authz.Confidential},
 }
 
-// citizen is a seeded portal account.
-type citizen struct{ email, name, phone string }
+// citizen is a seeded portal account, with the identity number, date of
+// birth and sex the population simulator (internal/govsim) holds for
+// them, which SeedDossiers verifies on the account.
+type citizen struct{ email, name, phone, idNumber, dob, sex string }
 
 var citizens = []citizen{
-	{"citizen@example.com", "Nguyễn Thị Lan", "+84 912 345 678"},
-	{"tran.van.minh@example.com", "Trần Văn Minh", "+33 6 12 34 56 78"},
+	{"citizen@example.com", "Nguyễn Thị Lan", "+84 912 345 678", "001188004215", "1988-03-14", "female"},
+	{"tran.van.minh@example.com", "Trần Văn Minh", "+33 6 12 34 56 78", "036079001187", "1979-11-02", "male"},
 }
 
 // Seed creates the demo ministry in dir: units, staff and citizens, each
