@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"chancery/internal/audit"
@@ -179,7 +178,7 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		banner = demoBanner(accounts, a.cfg.DemoPassword) + clients
+		banner = accounts.Banner(a.cfg.DemoPassword) + clients
 		if err := os.WriteFile(filepath.Join(a.cfg.DataDir, demoAccountsFile), []byte(banner), 0o600); err != nil {
 			return "", fmt.Errorf("save demo accounts: %w", err)
 		}
@@ -297,21 +296,6 @@ func (a *App) ensureStaff(ctx context.Context, in identity.NewStaff) (identity.S
 		return a.Identity.SeedStaff(ctx, "bootstrap", in)
 	}
 	return m, err
-}
-
-func demoBanner(acc demo.Accounts, password string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
-	for _, s := range acc.Staff {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Username, s.Name, s.Roles, s.Clearance, s.TOTPSecret)
-	}
-	tw.Flush()
-	for _, c := range acc.Citizens {
-		fmt.Fprintf(&b, "Portal citizen: %s (%s)\n", c.Username, c.Name)
-	}
-	return b.String()
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -9,6 +9,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -170,6 +172,23 @@ type citizen struct{ email, name, phone, idNumber, dob, sex string }
 var citizens = []citizen{
 	{"citizen@example.com", "Nguyễn Thị Lan", "+84 912 345 678", "001188004215", "1988-03-14", "female"},
 	{"tran.van.minh@example.com", "Trần Văn Minh", "+33 6 12 34 56 78", "036079001187", "1979-11-02", "male"},
+}
+
+// Banner lists the accounts as the operator needs them to sign in, with
+// the password they share.
+func (acc Accounts) Banner(password string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
+	for _, s := range acc.Staff {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Username, s.Name, s.Roles, s.Clearance, s.TOTPSecret)
+	}
+	tw.Flush()
+	for _, c := range acc.Citizens {
+		fmt.Fprintf(&b, "Portal citizen: %s (%s)\n", c.Username, c.Name)
+	}
+	return b.String()
 }
 
 // Seed creates the demo ministry in dir: units, staff and citizens, each
