@@ -310,8 +310,8 @@ func TestCommandLineChangesAreRecordedAsTheOperatingSystemUser(t *testing.T) {
 	db := storetest.MustOpen(t, store.SQLite)
 	s, l := newClock().audited(t, db)
 	var out bytes.Buffer
-	err := identity.UnitCommand(context.Background(), s, []string{"add", "--code", "000.00.00.G12", "--name-vi", "Bộ Ngoại giao",
-		"--name-en", "Ministry of Foreign Affairs", "--kind", "ministry", "--country", "VN", "--tz", "Asia/Ho_Chi_Minh"}, &out)
+	err := identity.UnitCommand(context.Background(), identity.CommandEnv{Directory: s, Stdout: &out}, []string{"add", "--code", "000.00.00.G12", "--name-vi", "Bộ Ngoại giao",
+		"--name-en", "Ministry of Foreign Affairs", "--kind", "ministry", "--country", "VN", "--tz", "Asia/Ho_Chi_Minh"})
 	if err != nil {
 		t.Fatal(err)
 	}
