@@ -37,8 +37,8 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/mail"
-	"chancery/internal/portal"
 	"chancery/internal/procedures"
+	"chancery/internal/public"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -198,7 +198,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	portalH, err := portal.NewHandler(shell)
+	publicH, err := public.NewHandler(shell)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	// Registration order is navigation order.
-	portalH.Register(rt)
+	publicH.Register(rt)
 	consoleH.Register(rt)
 	identityH.Register(rt)
 	if err := a.proceduresRoutes(rt, shell); err != nil {
