@@ -20,8 +20,8 @@ import (
 // citizen's own dossiers (signed-in citizens), and tracking by code
 // (public).
 func (h *Handler) registerPortal(rt *web.Router) {
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
 
 	rt.HandleFunc("GET /procedures", web.Public, h.pageCatalogue)
 	rt.HandleFunc("GET /procedures/{code}", web.Public, h.pageProcedure)

@@ -180,7 +180,7 @@ func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
 
 // showApply draws the application form of pr with what was sent back.
 func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, pr *Procedure, back portalApplyBack) {
-	p := h.shell.Page(r, web.Portal, "procedures.portal.apply.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.apply.title")
 	units, err := h.svc.UnitsFor(r.Context(), pr)
 	if err != nil {
 		web.Error(w, r, err)

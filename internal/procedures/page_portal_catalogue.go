@@ -35,7 +35,7 @@ type portalCatalogueData struct {
 var portalWhereFilters = []Where{AtHome, AtMission}
 
 func (h *Handler) pageCatalogue(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Portal, "procedures.portal.catalogue.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.catalogue.title")
 	q := r.URL.Query()
 	query, field, where := strings.TrimSpace(q.Get("q")), q.Get("field"), Where(q.Get("where"))
 	cat := h.svc.Catalogue()
@@ -131,7 +131,7 @@ func (h *Handler) pageProcedure(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.procedure.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.procedure.title")
 	p.Title = pick(p.Lang, pr.NameVI, pr.NameEN)
 	data := portalProcedureData{Code: pr.Code, Name: p.Title, OtherName: pick(portalOtherLang(p.Lang), pr.NameVI, pr.NameEN),
 		Field: pick(p.Lang, pr.Field.NameVI, pr.Field.NameEN), CodeBasis: portalViewBasis(p.Lang, pr.CodeBasis), Basis: portalViewBasis(p.Lang, pr.Basis),

@@ -64,7 +64,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.receipt.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.receipt.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
@@ -126,7 +126,7 @@ func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data portalTrackData) {
-	p := h.shell.Page(r, web.Portal, "procedures.portal.track.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.track.title")
 	h.pages.Render(w, r, status, "portal_track", web.View[portalTrackData]{Page: p, Data: data})
 }
 
@@ -212,7 +212,7 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.mine.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.mine.title")
 	rows := make([]portalMyDossierRow, 0, len(items))
 	zones := map[string]zoned{}
 	for _, it := range items {
@@ -382,7 +382,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.dossier.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.dossier.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)

@@ -141,7 +141,7 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.draft.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.draft.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)

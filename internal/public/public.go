@@ -35,8 +35,8 @@ func NewHandler(shell *web.Shell) (*Handler, error) {
 // Register adds the public site's routes to rt and its items to the
 // public site's navigation (in the order registered, so call it first).
 func (h *Handler) Register(rt *web.Router) {
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "nav.home", Href: "/", Access: web.Public})
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "nav.account", Href: "/account/", Access: web.CitizenOnly})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "nav.home", Href: "/", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "nav.account", Href: "/account/", Access: web.CitizenOnly})
 	rt.HandleFunc("GET /{$}", web.Public, h.home)
 }
 
@@ -49,7 +49,7 @@ type homeData struct {
 
 // home serves the public site's home page.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	page := h.shell.Page(r, web.Portal, "portal.home.title")
+	page := h.shell.Page(r, web.PublicSite, "portal.home.title")
 	data := homeData{Citizen: page.Principal.Subject.Kind == authz.Citizen}
 	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: data})
 }
