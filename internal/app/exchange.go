@@ -174,10 +174,10 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 	}
 	// The simulator listens on loopback, where webhooks may not point
 	// unless allowed: the demo allows its own simulator's address.
-	if u, err := url.Parse(a.sims.PortalURL()); err == nil {
+	if u, err := url.Parse(a.sims.NationalPortalURL()); err == nil {
 		a.Node.AllowWebhookHosts(u.Host)
 	}
-	if _, err := a.Node.SetWebhook(ctx, statuses.ClientID, a.sims.PortalURL()+"/v1/dossier-statuses"); err != nil {
+	if _, err := a.Node.SetWebhook(ctx, statuses.ClientID, a.sims.NationalPortalURL()+"/v1/dossier-statuses"); err != nil {
 		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)
 	}
 	return nil
