@@ -54,7 +54,7 @@ func (a *App) openProcedures(ctx context.Context) error {
 	}
 	link := procedures.NewExchangeClient(a.Node, a.Identity, population, statuses)
 	opts := procedures.Options{DB: a.DB, Catalogue: cat, Ring: a.Keys, Bucket: a.Blobs, Directory: a.Identity, Recorder: a.Audit,
-		Population: link, Portal: link, Log: a.log}
+		Population: link, NationalPortal: link, Log: a.log}
 	if a.Mail != nil {
 		opts.Notifier = notifier{a.Mail}
 	}
@@ -124,7 +124,7 @@ func (a *App) runProcedures(spawn func(func(context.Context))) {
 		spawn(func(ctx context.Context) { a.Mail.Run(ctx) }) //nolint:errcheck // Run logs its own errors
 	}
 	spawn(func(ctx context.Context) {
-		a.Procedures.RunPortalSync(audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("portal-sync")})) //nolint:errcheck // logs its own errors
+		a.Procedures.RunNationalPortalSync(audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("portal-sync")})) //nolint:errcheck // logs its own errors
 	})
 }
 

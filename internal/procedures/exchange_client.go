@@ -17,7 +17,7 @@ import (
 // ExchangeClient is how the procedures reach outside agencies: through
 // this node's exchange, as its procedures subsystem (at headquarters) or
 // its consular subsystem (at a mission). It implements Population (the
-// National Population Database's citizen lookup) and PortalSender (the
+// National Population Database's citizen lookup) and NationalPortalSender (the
 // National Public Service Portal's dossier statuses).
 //
 // It lives here, not in the exchange, because what it asks and how it

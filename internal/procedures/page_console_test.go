@@ -389,7 +389,7 @@ func TestConsoleReconciliationListsLaggingDossiersAndResends(t *testing.T) {
 		s := newConsoleSite(t, db)
 		s.f.portal.down = true
 		d := s.enter("1.900001", legalizationForm())
-		if _, err := s.f.svc.SyncPortal(context.Background()); err == nil {
+		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err == nil {
 			t.Fatal("sync with the portal down reported no error")
 		}
 		const page = "/console/procedures/reconciliation"
@@ -402,7 +402,7 @@ func TestConsoleReconciliationListsLaggingDossiersAndResends(t *testing.T) {
 			t.Fatalf("resend = %d:\n%s", w.Code, mainOf(w))
 		}
 		s.f.portal.down = false
-		if _, err := s.f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(s.f.portal.statuses(d.Code)); got != "[2]" {

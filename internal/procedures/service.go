@@ -47,9 +47,10 @@ type Options struct {
 	Notifier Notifier
 	// Population prefills forms; if nil, prefilling is unavailable.
 	Population Population
-	// Portal receives status reports; if nil, they stay queued (the
-	// reconciliation page shows them) until a sender is set.
-	Portal PortalSender
+	// NationalPortal receives status reports for the National Public
+	// Service Portal; if nil, they stay queued (the reconciliation page
+	// shows them) until a sender is set.
+	NationalPortal NationalPortalSender
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
 	// Log receives the portal sync's errors; if nil, slog.Default.

@@ -200,7 +200,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
 	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.now),
-		Recorder: ledger, Notifier: f.mail, Portal: f.portal, Now: f.clock.now, Population: f.population})
+		Recorder: ledger, Notifier: f.mail, NationalPortal: f.portal, Now: f.clock.now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestOnlineDossierRunsItsWholeLifecycle(t *testing.T) {
 		}
 
 		// Every status change reaches the portal, in order.
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := fmt.Sprint(f.portal.statuses(d.Code)), "[1 2 4 9 10]"; got != want {
@@ -596,7 +596,7 @@ func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 		f.portal.down = true
 		d := f.submitOnline(t)
 		f.act(t, f.clerk, d.Code, ActionRequest{Action: ActReceive})
-		if _, err := f.svc.SyncPortal(context.Background()); err == nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err == nil {
 			t.Fatal("sync with the portal down reported no error")
 		}
 		lag, err := f.svc.Reconciliation(f.as(f.clerk), f.clerk, 0)
@@ -604,7 +604,7 @@ func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 			t.Fatalf("reconciliation = %+v, %v", lag, err)
 		}
 		f.portal.down = false
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2]" {
@@ -623,7 +623,7 @@ func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 		if err := f.svc.Resend(f.as(f.clerk), f.clerk, d.Code); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2 2]" {
