@@ -264,7 +264,7 @@ func TestConsoleClerkFlowThroughThePages(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
 			t.Fatalf("result download = %d %q", w.Code, w.Header().Get("Content-Disposition"))
 		}
-		var res portalResultFile
+		var res publicResultFile
 		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
 			t.Fatal(err)
 		}

@@ -53,15 +53,15 @@ func (o *outbox) NotifyTx(_ context.Context, _ *store.Tx, n Notice) error {
 	return nil
 }
 
-// portalLog is the national portal as the exchange would carry reports
+// nationalPortalLog is the national portal as the exchange would carry reports
 // to it: it records them, and fails while down.
-type portalLog struct {
+type nationalPortalLog struct {
 	mu      sync.Mutex
 	down    bool
 	reports []PortalStatus
 }
 
-func (p *portalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
+func (p *nationalPortalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
@@ -77,7 +77,7 @@ func (p *portalLog) SendStatus(_ context.Context, payload []byte) (string, error
 	return fmt.Sprintf("msg-%d", len(p.reports)), nil
 }
 
-func (p *portalLog) statuses(code string) []int {
+func (p *nationalPortalLog) statuses(code string) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []int
@@ -122,7 +122,7 @@ type fixture struct {
 	svc    *Service
 	clock  *testClock
 	mail   *outbox
-	portal *portalLog
+	portal *nationalPortalLog
 	units  map[string]int64
 	// Subjects of the test's people.
 	citizen, other                authz.Subject
@@ -149,7 +149,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	}
 	t.Cleanup(func() { bucket.Close() })
 	// Monday 10 March 2025, 09:00 in Hanoi.
-	f := &fixture{db: db, clock: &testClock{t: time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)}, mail: &outbox{}, portal: &portalLog{},
+	f := &fixture{db: db, clock: &testClock{t: time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)}, mail: &outbox{}, portal: &nationalPortalLog{},
 		units: map[string]int64{}, staffName: map[int64]string{}}
 	now := time.Now().UTC()
 	for _, u := range []struct{ code, kind, country, zone string }{
@@ -590,7 +590,7 @@ func passportForm() map[string]any {
 	return m
 }
 
-func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
+func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.portal.down = true

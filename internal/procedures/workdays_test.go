@@ -19,7 +19,7 @@ import (
 // deadlines count on Viet Nam's holidays with the host's weekend.
 func TestMissionWithoutCalendarDataTakesApplicationsAndWarns(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		dir := identity.NewService(db, s.svc.opts.Recorder, s.clock.now)
 		dir.OnCreate(s.svc.CheckNewUnitTx)
 		admin := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.Staff(1, "admin")})

@@ -18,14 +18,14 @@ import (
 	"chancery/internal/web"
 )
 
-// portalReceivedDocument is a paper of the dossier as the receipt lists it.
-type portalReceivedDocument struct {
+// publicReceivedDocument is a paper of the dossier as the receipt lists it.
+type publicReceivedDocument struct {
 	Name  string
 	Files []string
 }
 
-// portalReceiptData is the view of the receipt-and-appointment slip.
-type portalReceiptData struct {
+// publicReceiptData is the view of the receipt-and-appointment slip.
+type publicReceiptData struct {
 	Code        string
 	Procedure   string
 	Name        string
@@ -37,7 +37,7 @@ type portalReceiptData struct {
 	StatusKey   string
 	Submitted   when
 	Appointment when
-	Documents   []portalReceivedDocument
+	Documents   []publicReceivedDocument
 	Fee         string
 	FeeDue      bool
 	Paid        bool
@@ -70,7 +70,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	data := portalReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
+	data := publicReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
 		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Lang, d.FeeAmount, d.FeeCurrency),
 		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
@@ -78,7 +78,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		TrackingPIN: groupPIN(d.TrackingPIN)}
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
 		for _, doc := range pr.Documents {
-			rd := portalReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
+			rd := publicReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
 			for _, a := range d.Attachments {
 				if a.DocumentKey == doc.Key {
 					rd.Files = append(rd.Files, a.Filename)
@@ -89,7 +89,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "portal_receipt", web.View[portalReceiptData]{Page: p, Data: data})
+	h.pages.Render(w, r, http.StatusOK, "public_receipt", web.View[publicReceiptData]{Page: p, Data: data})
 }
 
 // groupPIN writes a tracking PIN in groups of four digits.
@@ -100,8 +100,8 @@ func groupPIN(pin string) string {
 	return pin[:4] + " " + pin[4:]
 }
 
-// portalTrackData is the view of tracking by code and tracking PIN.
-type portalTrackData struct {
+// publicTrackData is the view of tracking by code and tracking PIN.
+type publicTrackData struct {
 	Code     string
 	Searched bool
 	Found    bool
@@ -122,12 +122,12 @@ type portalTrackData struct {
 // receipt's link gives it. The PIN is posted (postTrack), never put in an
 // address that logs and browser histories keep.
 func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
-	h.showTrack(w, r, http.StatusOK, portalTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
+	h.showTrack(w, r, http.StatusOK, publicTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
 }
 
-func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data portalTrackData) {
+func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data publicTrackData) {
 	p := h.shell.Page(r, web.PublicSite, "procedures.portal.track.title")
-	h.pages.Render(w, r, status, "portal_track", web.View[portalTrackData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "public_track", web.View[publicTrackData]{Page: p, Data: data})
 }
 
 // postTrack answers a tracking form: the code and the tracking PIN, at the
@@ -140,7 +140,7 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := web.LangFrom(ctx)
 	code := strings.TrimSpace(r.PostFormValue("code"))
-	data := portalTrackData{Code: code, Searched: true}
+	data := publicTrackData{Code: code, Searched: true}
 	if err := h.allowTrack(w, r); err != nil {
 		data.Problem = i18n.T(lang, "procedures.portal.track.limited")
 		h.showTrack(w, r, http.StatusTooManyRequests, data)
@@ -167,7 +167,7 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(lang, t.Procedure)
-	data.Unit, data.StatusKey = portalUnitName(lang, u), t.Status.Key()
+	data.Unit, data.StatusKey = publicUnitName(lang, u), t.Status.Key()
 	data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
 	if t.Outcome != OutcomeNone {
 		data.OutcomeKey = t.Outcome.Key()
@@ -196,8 +196,8 @@ func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
 	return fmt.Errorf("%w: too many tracking attempts from your address; try again in %d seconds", errs.ErrRateLimited, secs)
 }
 
-// portalMyDossierRow is a dossier in the citizen's list.
-type portalMyDossierRow struct {
+// publicMyDossierRow is a dossier in the citizen's list.
+type publicMyDossierRow struct {
 	Code        string
 	Name        string
 	StatusKey   string
@@ -213,12 +213,12 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.PublicSite, "procedures.portal.mine.title")
-	rows := make([]portalMyDossierRow, 0, len(items))
+	rows := make([]publicMyDossierRow, 0, len(items))
 	zones := map[string]zoned{}
 	for _, it := range items {
-		z, ok := zones[portalAgencyOf(it.Code)]
+		z, ok := zones[publicAgencyOf(it.Code)]
 		if !ok {
-			u, err := h.svc.opts.Directory.UnitByCode(ctx, portalAgencyOf(it.Code))
+			u, err := h.svc.opts.Directory.UnitByCode(ctx, publicAgencyOf(it.Code))
 			if err == nil {
 				z, err = h.zoneOf(ctx, u.ID)
 			}
@@ -226,18 +226,18 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 				web.Error(w, r, err)
 				return
 			}
-			zones[portalAgencyOf(it.Code)] = z
+			zones[publicAgencyOf(it.Code)] = z
 		}
-		rows = append(rows, portalMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
+		rows = append(rows, publicMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
 			Submitted: z.at(it.SubmittedAt), Appointment: z.day(it.AppointmentAt)})
 	}
-	h.pages.Render(w, r, http.StatusOK, "portal_my_dossiers", web.View[[]portalMyDossierRow]{Page: p, Data: rows})
+	h.pages.Render(w, r, http.StatusOK, "public_my_dossiers", web.View[[]publicMyDossierRow]{Page: p, Data: rows})
 }
 
-// portalAgencyOf returns the agency code a dossier code begins with: the unit
+// publicAgencyOf returns the agency code a dossier code begins with: the unit
 // that received it (which keeps its code even when merged, so its zone is
 // the one the dates were promised in).
-func portalAgencyOf(code string) string {
+func publicAgencyOf(code string) string {
 	c, err := ParseDossierCode(code)
 	if err != nil {
 		return ""
@@ -245,8 +245,8 @@ func portalAgencyOf(code string) string {
 	return c.Agency
 }
 
-// portalHistoryRow is a step of a dossier's history.
-type portalHistoryRow struct {
+// publicHistoryRow is a step of a dossier's history.
+type publicHistoryRow struct {
 	At        when
 	ActionKey string
 	ToKey     string
@@ -254,23 +254,23 @@ type portalHistoryRow struct {
 	Reason    string
 }
 
-// portalActionForm is an action the applicant may take, as a button.
-type portalActionForm struct {
+// publicActionForm is an action the applicant may take, as a button.
+type publicActionForm struct {
 	Action string
 	Key    string
 	ID     string
 }
 
-// portalResultView is the electronic result's signature, shown for checking.
-type portalResultView struct {
+// publicResultView is the electronic result's signature, shown for checking.
+type publicResultView struct {
 	KeyID     string
 	Signature string
 	Issued    when
 	Href      string
 }
 
-// portalDossierData is the view of a citizen's dossier.
-type portalDossierData struct {
+// publicDossierData is the view of a citizen's dossier.
+type publicDossierData struct {
 	Code        string
 	Procedure   string
 	Name        string
@@ -281,11 +281,11 @@ type portalDossierData struct {
 	Submitted   when
 	Appointment when
 	Version     int
-	Summary     []portalSummaryRow
-	Files       []portalFileView
-	History     []portalHistoryRow
-	Result      *portalResultView
-	Actions     []portalActionForm
+	Summary     []publicSummaryRow
+	Files       []publicFileView
+	History     []publicHistoryRow
+	Result      *publicResultView
+	Actions     []publicActionForm
 	NoteError   string
 	Problem     string
 	CanRate     bool
@@ -299,48 +299,48 @@ type portalDossierData struct {
 	PayOnline bool
 	// Supplement is the form to bring requested documents; nil unless
 	// the unit asked for them.
-	Supplement *portalSupplementView
+	Supplement *publicSupplementView
 }
 
-// portalDossierBack is what the dossier page says after a refused request.
-type portalDossierBack struct {
+// publicDossierBack is what the dossier page says after a refused request.
+type publicDossierBack struct {
 	problem         string
 	noteError       string
 	ratingError     string
 	supplementError string
 }
 
-// portalSupplementView is the form with which the applicant brings the
+// publicSupplementView is the form with which the applicant brings the
 // documents the unit requested: a few rows of a document and its file.
-type portalSupplementView struct {
+type publicSupplementView struct {
 	Rows      []int
-	Documents []portalDocOption
+	Documents []publicDocOption
 	Error     string
 }
 
-// portalDocOption is a document of the procedure, as a choice.
-type portalDocOption struct{ Key, Name string }
+// publicDocOption is a document of the procedure, as a choice.
+type publicDocOption struct{ Key, Name string }
 
 // postSupplement takes the documents the unit requested, with their
 // files, and resumes the dossier's processing.
 func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := web.LangFrom(ctx)
-	refusal := func(ref *portalUploadRefusal) {
+	refusal := func(ref *publicUploadRefusal) {
 		msg := ref.problem
 		if ref.docError != "" {
 			msg = ref.docError
 		}
-		h.showDossier(w, r, ref.status, portalDossierBack{problem: ref.problem, supplementError: msg})
+		h.showDossier(w, r, ref.status, publicDossierBack{problem: ref.problem, supplementError: msg})
 	}
-	if ref := portalParseUploads(w, r, lang); ref != nil {
+	if ref := publicParseUploads(w, r, lang); ref != nil {
 		refusal(ref)
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	var ups []Upload
-	for _, i := range portalSupplementRows {
-		up, ref := portalFormFile(r, lang, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
+	for _, i := range publicSupplementRows {
+		up, ref := publicFormFile(r, lang, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
 		if ref != nil {
 			refusal(ref)
 			return
@@ -350,7 +350,7 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(ups) == 0 {
-		refusal(&portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.refused"),
+		refusal(&publicUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.refused"),
 			docError: i18n.T(lang, "procedures.portal.upload.choose")})
 		return
 	}
@@ -359,22 +359,22 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{supplementError: i18n.T(lang, "procedures.portal.upload.no_document")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{supplementError: i18n.T(lang, "procedures.portal.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
 }
 
-// portalSupplementRows number the rows of the supplement form: how many
+// publicSupplementRows number the rows of the supplement form: how many
 // files one supplement may bring.
-var portalSupplementRows = []int{1, 2, 3}
+var publicSupplementRows = []int{1, 2, 3}
 
 func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
-	h.showDossier(w, r, http.StatusOK, portalDossierBack{})
+	h.showDossier(w, r, http.StatusOK, publicDossierBack{})
 }
 
 // showDossier draws the citizen's dossier of the path's {code}.
-func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int, back portalDossierBack) {
+func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int, back publicDossierBack) {
 	ctx := r.Context()
 	sub := web.SubjectFrom(ctx)
 	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
@@ -388,7 +388,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		web.Error(w, r, err)
 		return
 	}
-	data := portalDossierData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit,
+	data := publicDossierData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit,
 		StatusKey: d.Status.Key(), ChannelKey: d.Channel.Key(), Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt),
 		Version: d.Version, Problem: back.problem, NoteError: back.noteError, RatingError: back.ratingError,
 		CanRate: d.Status == StatusReturned && d.Rating == 0, Rating: d.Rating, Stars: []int{5, 4, 3, 2, 1},
@@ -398,20 +398,20 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		data.OutcomeKey = d.Outcome.Key()
 	}
 	names := map[string]string{}
-	var docs []portalDocOption
+	var docs []publicDocOption
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
-		data.Summary = portalSummarize(p.Lang, pr.Form.Fields(), d.Form)
+		data.Summary = publicSummarize(p.Lang, pr.Form.Fields(), d.Form)
 		for _, doc := range pr.Documents {
 			names[doc.Key] = pick(p.Lang, doc.NameVI, doc.NameEN)
-			docs = append(docs, portalDocOption{Key: doc.Key, Name: names[doc.Key]})
+			docs = append(docs, publicDocOption{Key: doc.Key, Name: names[doc.Key]})
 		}
 	}
 	for _, a := range d.Attachments {
-		data.Files = append(data.Files, portalViewFile(p.Lang, names, "/my/dossiers/"+d.Code+"/attachments/", a))
+		data.Files = append(data.Files, publicViewFile(p.Lang, names, "/my/dossiers/"+d.Code+"/attachments/", a))
 	}
 	for _, e := range d.History {
-		data.History = append(data.History, portalHistoryRow{At: z.at(e.At), ActionKey: portalEntryKey(e.Action), ToKey: e.To.Key(),
-			ActorKey: "procedures.portal.actor." + portalActorKind(e.ActorKind), Reason: e.Reason})
+		data.History = append(data.History, publicHistoryRow{At: z.at(e.At), ActionKey: publicEntryKey(e.Action), ToKey: e.To.Key(),
+			ActorKey: "procedures.portal.actor." + publicActorKind(e.ActorKind), Reason: e.Reason})
 	}
 	if d.HasResult {
 		res, err := h.svc.Result(ctx, sub, d.Code)
@@ -419,7 +419,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			web.Error(w, r, err)
 			return
 		}
-		data.Result = &portalResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
+		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
 	}
 	for _, a := range d.Allowed(RoleApplicant) {
 		// Paying is the gateway's to report, never a button: a fee the
@@ -429,26 +429,26 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			continue
 		}
 		if a == ActSupplement {
-			data.Supplement = &portalSupplementView{Rows: portalSupplementRows, Documents: docs, Error: back.supplementError}
+			data.Supplement = &publicSupplementView{Rows: publicSupplementRows, Documents: docs, Error: back.supplementError}
 			continue
 		}
-		data.Actions = append(data.Actions, portalActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})
+		data.Actions = append(data.Actions, publicActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})
 	}
-	h.pages.Render(w, r, status, "portal_dossier", web.View[portalDossierData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "public_dossier", web.View[publicDossierData]{Page: p, Data: data})
 }
 
-// portalEntryKey names a history entry's action: a lifecycle action, or the
+// publicEntryKey names a history entry's action: a lifecycle action, or the
 // steps outside the lifecycle (submission, transfer, apology, rating).
-func portalEntryKey(action string) string {
+func publicEntryKey(action string) string {
 	if a, err := ParseAction(action); err == nil {
 		return a.Key()
 	}
 	return "procedures.portal.entry." + strings.ReplaceAll(action, "-", "_")
 }
 
-// portalActorKind returns the kind of actor an entry names, as the catalogue
+// publicActorKind returns the kind of actor an entry names, as the catalogue
 // knows it; anything unexpected is the system.
-func portalActorKind(kind string) string {
+func publicActorKind(kind string) string {
 	switch kind {
 	case "staff", "citizen":
 		return kind
@@ -457,7 +457,7 @@ func portalActorKind(kind string) string {
 }
 
 func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := portalAttachmentID(r, "id")
+	id, err := publicAttachmentID(r, "id")
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -470,10 +470,10 @@ func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 	serveFile(w, a.Filename, a.MediaType, content)
 }
 
-// portalResultFile is the electronic result as the applicant downloads it: the
+// publicResultFile is the electronic result as the applicant downloads it: the
 // signed document byte for byte as signed, the id of the key that signed
 // it, and the signature.
-type portalResultFile struct {
+type publicResultFile struct {
 	Document  json.RawMessage `json:"document"`
 	KeyID     string          `json:"key_id"`
 	Algorithm string          `json:"algorithm"`
@@ -491,7 +491,7 @@ func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
 	// Escaping <, > and &, or indenting, would change the document's
 	// bytes, and the signature would no longer verify over them.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(portalResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
+	if err := enc.Encode(publicResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
 		web.Error(w, r, fmt.Errorf("procedures: encode the result of %s: %w", r.PathValue("code"), err))
 		return
 	}
@@ -507,7 +507,7 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	lang := web.LangFrom(ctx)
 	action, err := ParseAction(r.PostForm.Get("action"))
 	if err != nil || action == ActPay {
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.unknown")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{problem: i18n.T(lang, "procedures.portal.action.unknown")})
 		return
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -520,10 +520,10 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.As(err, &field) && field.Field == "reason":
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{noteError: i18n.T(lang, "procedures.portal.action.note_invalid"),
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{noteError: i18n.T(lang, "procedures.portal.action.note_invalid"),
 			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrForbidden), errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, web.Status(err), portalDossierBack{problem: i18n.T(lang, "procedures.portal.action.refused")})
+		h.showDossier(w, r, web.Status(err), publicDossierBack{problem: i18n.T(lang, "procedures.portal.action.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -548,10 +548,10 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{ratingError: i18n.T(lang, "procedures.portal.rating.invalid"),
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{ratingError: i18n.T(lang, "procedures.portal.rating.invalid"),
 			problem: i18n.T(lang, "procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict):
-		h.showDossier(w, r, http.StatusConflict, portalDossierBack{problem: i18n.T(lang, "procedures.portal.rating.refused")})
+		h.showDossier(w, r, http.StatusConflict, publicDossierBack{problem: i18n.T(lang, "procedures.portal.rating.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -575,7 +575,7 @@ func (h *Handler) getPayDossier(w http.ResponseWriter, r *http.Request) {
 	checkout, err := h.checkout(r, PaymentOrder{ID: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
 		Description: "Lệ phí hồ sơ " + d.Code}, back+"?paid=1")
 	if err != nil {
-		h.showDossier(w, r, http.StatusServiceUnavailable, portalDossierBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.pay.failed")})
+		h.showDossier(w, r, http.StatusServiceUnavailable, publicDossierBack{problem: i18n.T(web.LangFrom(ctx), "procedures.portal.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)
