@@ -125,7 +125,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if a.Mail != nil {
-		// Citizens' registration and password reset mail links to the portal.
+		// Citizens' registration and password reset mail links to the public site.
 		a.Auth.SetMailer(a.Mail, a.publicURL)
 	}
 	if err := a.routes(ctx); err != nil {

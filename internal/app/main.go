@@ -31,7 +31,7 @@ import (
 const usage = `chancery — the digital backbone of a foreign ministry and its missions abroad
 
 Usage:
-  chancery serve [flags]        run a node (web console, portal, API); --demo for the demo ministry
+  chancery serve [flags]        run a node (web console, public site, API); --demo for the demo ministry
   chancery migrate [flags]      apply database migrations (also done by serve); "migrate status" reports
   chancery unit <command> ...   manage units: add, list, show, merge, move
   chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable

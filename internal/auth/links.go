@@ -72,7 +72,7 @@ func (s *Service) SetMailer(m Mailer, base func() string) {
 	s.mailer, s.linkBase = m, base
 }
 
-// Registration is a citizen's request for a portal account.
+// Registration is a citizen's request for an account on the public site.
 type Registration struct {
 	Email, FullName, Phone, Password string
 	// Lang is the language of the mail sent.

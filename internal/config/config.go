@@ -261,7 +261,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	secureCookiesSet := s.boolean(&c.SecureCookies, "secure-cookies", false, "mark every cookie Secure, sent over HTTPS only (default: on when --tls-cert or --trusted-proxies is set)")
 	s.str(&c.MetricsToken, "metrics-token", "", "serve /metrics on the public address to scrapers sending Authorization: Bearer <token>, at least 16 characters (prefer the environment variable; default: /metrics is not served there)")
 	s.str(&c.MetricsAddr, "metrics-addr", "", "serve /metrics without a token on this separate address, such as 10.0.0.5:9090 on a monitoring network (empty: none)")
-	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and a portal citizen on first start")
+	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and citizens of the public site on first start")
 	s.str(&c.DemoPassword, "demo-password", DefaultDemoPassword, "password of every demo account")
 	s.str(&c.AdminPassword, "admin-password", "", "first administrator's password on a new database (default: a printed one-time password)")
 	s.str(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL of the ministry's identity provider (enables OIDC sign-in)")

@@ -1,8 +1,8 @@
 // Package demo seeds a realistic ministry for `chancery serve --demo`: the
 // Ministry of Foreign Affairs with its departments, missions abroad on
 // every inhabited continent and the outside agencies it exchanges data
-// with, a few dozen staff across roles and clearances, and a portal
-// citizen. It is demonstration data only; production databases are
+// with, a few dozen staff across roles and clearances, and citizens of
+// the public site. It is demonstration data only; production databases are
 // bootstrapped with the root unit and one administrator.
 package demo
 
@@ -164,7 +164,7 @@ var people = []staff{
 	{"bcy.liaison", "Phạm Văn Cường", "bcy", officer, authz.Confidential},
 }
 
-// citizen is a seeded portal account, with the identity number, date of
+// citizen is a seeded account on the public site, with the identity number, date of
 // birth and sex the population simulator (internal/govsim) holds for
 // them, which SeedDossiers verifies on the account.
 type citizen struct{ email, name, phone, idNumber, dob, sex string }
@@ -186,7 +186,7 @@ func (acc Accounts) Banner(password string) string {
 	}
 	tw.Flush()
 	for _, c := range acc.Citizens {
-		fmt.Fprintf(&b, "Portal citizen: %s (%s)\n", c.Username, c.Name)
+		fmt.Fprintf(&b, "Citizen (public site): %s (%s)\n", c.Username, c.Name)
 	}
 	return b.String()
 }

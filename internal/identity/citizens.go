@@ -13,7 +13,7 @@ import (
 	"chancery/internal/store"
 )
 
-// NewCitizen is what CreateCitizen needs to create a portal account.
+// NewCitizen is what CreateCitizen needs to create an account on the public site.
 type NewCitizen struct {
 	Email    string
 	FullName string
@@ -41,7 +41,7 @@ func (in NewCitizen) clean() (NewCitizen, error) {
 // for its address to be confirmed does.
 func (in NewCitizen) Check() (NewCitizen, error) { return in.clean() }
 
-// CreateCitizen creates a portal account and records it in the audit
+// CreateCitizen creates an account on the public site and records it in the audit
 // ledger ("citizen.register"): as done by the origin's actor, or when the
 // caller has not signed in, by the citizen registering themselves. The
 // e-mail address is stored lower-cased. It returns an errs.FieldError for
