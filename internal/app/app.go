@@ -114,19 +114,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 	a.Node.Attach(a.Bus)
 	a.Identity = identity.NewService(a.DB, a.Audit, nil)
-	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit, Log: a.log})
+	if err := a.openMail(ctx); err != nil {
+		return nil, err
+	}
+	authOpts := auth.Options{Recorder: a.Audit, Log: a.log}
+	if a.Mail != nil {
+		// Citizens' registration and password reset mail links to the
+		// public site.
+		authOpts.Mailer, authOpts.LinkBase = a.Mail, a.publicURL
+	}
+	a.Auth = auth.New(a.DB, a.Identity, a.Keys, authOpts)
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.startSimulators(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.openProcedures(ctx); err != nil {
+	if err := a.openProcedures(); err != nil {
 		return nil, err
-	}
-	if a.Mail != nil {
-		// Citizens' registration and password reset mail links to the public site.
-		a.Auth.SetMailer(a.Mail, a.publicURL)
 	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err

@@ -1,12 +1,16 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
 
+	"chancery/internal/audit"
+	"chancery/internal/auth"
 	"chancery/internal/config"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 )
 
 // TestOutsideServicesComeFromTheConfiguration checks that the procedures'
@@ -34,5 +38,26 @@ func TestOutsideServicesComeFromTheConfiguration(t *testing.T) {
 		if !errors.Is(err, errs.ErrInvalid) || !strings.HasPrefix(err.Error(), flag+": ") {
 			t.Errorf("%+v: error %v; want an invalid-input error naming %s", bad, err, flag)
 		}
+	}
+}
+
+// TestDemoMailsRegistrationLinksToThePublicSite checks the wiring of the
+// mail outbox into sign-in's constructor: on a demo node a citizen's
+// registration is mailed, with a link to this node's public site.
+func TestDemoMailsRegistrationLinksToThePublicSite(t *testing.T) {
+	a, srv := MustStart(t, testConfig(t, true))
+	a.bound.Store(srv.Listener.Addr().String())
+	ctx := audit.WithOrigin(context.Background(), audit.Origin{RequestID: "req-1"})
+	err := a.Auth.RegisterCitizen(ctx, auth.Registration{Email: "hoa.le@example.com", FullName: "Lê Thị Hoa",
+		Password: "Một mật khẩu đủ dài 2026", Lang: i18n.EN, Address: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("RegisterCitizen on a demo node: %v", err)
+	}
+	var body string
+	if err := a.DB.QueryRowContext(ctx, `SELECT body_text FROM mail_outbox ORDER BY id DESC LIMIT 1`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "http://"+srv.Listener.Addr().String()+"/account/") {
+		t.Errorf("the registration mail links elsewhere than the public site:\n%s", body)
 	}
 }

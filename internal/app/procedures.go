@@ -17,12 +17,9 @@ import (
 	"chancery/internal/web"
 )
 
-// openProcedures builds e-mail (the configured SMTP server, or in --demo
-// the mailbox simulator) and the administrative procedure resolution
-// system, which looks citizens up in the National Population Database and
-// reports statuses to the National Public Service Portal through this
-// node's exchange.
-func (a *App) openProcedures(ctx context.Context) error {
+// openMail builds e-mail: the outbox sending through the configured SMTP
+// server, or in --demo through the mailbox simulator; none otherwise.
+func (a *App) openMail(ctx context.Context) error {
 	var send mail.Sender
 	var err error
 	switch {
@@ -41,6 +38,14 @@ func (a *App) openProcedures(ctx context.Context) error {
 	if send != nil {
 		a.Mail = mail.NewOutbox(a.DB, send, mail.OutboxConfig{Log: a.log})
 	}
+	return nil
+}
+
+// openProcedures builds the administrative procedure resolution system,
+// which looks citizens up in the National Population Database and
+// reports statuses to the National Public Service Portal through this
+// node's exchange, and mails its notices through the outbox (openMail).
+func (a *App) openProcedures() error {
 	cat, err := procedures.BuiltinCatalogue()
 	if a.cfg.Catalogue != "" {
 		cat, err = procedures.LoadCatalogueDir(a.cfg.Catalogue)

@@ -93,6 +93,11 @@ type Options struct {
 	// them fails, so a service wired without the ledger cannot let anyone
 	// in unrecorded.
 	Recorder Recorder
+	// Mailer mails citizens' registration and password-reset links,
+	// pointing at LinkBase() (the public site's address, without a
+	// trailing slash). If nil, those flows answer errs.ErrUnavailable.
+	Mailer   Mailer
+	LinkBase func() string
 }
 
 // Service signs staff and citizens in and keeps their credentials and
@@ -110,8 +115,8 @@ type Service struct {
 	addresses *addressLimiter
 	pairs     *pairLimiter
 	spray     *sprayWatch
-	// mailer and linkBase are set by SetMailer; mailsFrom and mailsTo
-	// count the mails sent per client address and per recipient.
+	// mailer and linkBase are Options'; mailsFrom and mailsTo count the
+	// mails sent per client address and per recipient.
 	mailer    Mailer
 	linkBase  func() string
 	mailsFrom *addressLimiter
@@ -128,7 +133,7 @@ type Service struct {
 // people in dir, and TOTP secrets sealed by sealer under SealPurpose.
 func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
 	s := &Service{db: db, dir: dir, sealer: sealer, rec: opts.Recorder, now: opts.Now, params: opts.Params,
-		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession, log: opts.Log,
+		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession, log: opts.Log, mailer: opts.Mailer, linkBase: opts.LinkBase,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if s.now == nil {
 		s.now = time.Now
