@@ -11,6 +11,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
+	"chancery/internal/demo"
 	"chancery/internal/identity"
 	"chancery/internal/web"
 )
@@ -151,7 +152,7 @@ func demoCallers(t *testing.T, a *App, base string) []demoCaller {
 		t.Fatal(err)
 	}
 	out = append(out, demoCaller{name: "citizen", token: sess.Token, subject: citizen.Subject()})
-	client := demoClients[0]
+	client := demo.Clients()[0]
 	token, err := a.Node.IssueToken(ctx, client, "route test")
 	if err != nil {
 		t.Fatal(err)

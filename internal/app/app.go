@@ -38,8 +38,8 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/mail"
-	"chancery/internal/portal"
 	"chancery/internal/procedures"
+	"chancery/internal/public"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -116,21 +116,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	a.Node.Attach(a.Bus)
-	a.Identity = identity.NewService(a.DB, nil)
-	a.Identity.SetRecorder(a.Audit)
-	a.Auth = auth.New(a.DB, a.Identity, a.Keys, auth.Options{Recorder: a.Audit, Log: a.log})
+	a.Identity = identity.NewService(a.DB, a.Audit, nil)
+	if err := a.openMail(ctx); err != nil {
+		return nil, err
+	}
+	authOpts := auth.Options{Recorder: a.Audit, Log: a.log}
+	if a.Mail != nil {
+		// Citizens' registration and password reset mail links to the
+		// public site.
+		authOpts.Mailer, authOpts.LinkBase = a.Mail, a.publicURL
+	}
+	a.Auth = auth.New(a.DB, a.Identity, a.Keys, authOpts)
 	if err := a.openRegistry(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.startSimulators(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.openProcedures(ctx); err != nil {
+	if err := a.openProcedures(); err != nil {
 		return nil, err
-	}
-	if a.Mail != nil {
-		// Citizens' registration and password reset mail links to the portal.
-		a.Auth.SetMailer(a.Mail, a.publicURL)
 	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err
@@ -206,7 +210,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	portalH, err := portal.NewHandler(shell)
+	publicH, err := public.NewHandler(shell)
 	if err != nil {
 		return err
 	}
@@ -219,7 +223,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	// Registration order is navigation order.
-	portalH.Register(rt)
+	publicH.Register(rt)
 	consoleH.Register(rt)
 	identityH.Register(rt)
 	if err := a.proceduresRoutes(rt, shell); err != nil {

@@ -270,6 +270,7 @@ func TestNewRefusesADatabaseNewerThanTheBinary(t *testing.T) {
 }
 
 func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
+	tmp := t.TempDir()
 	tests := []struct {
 		args []string
 		code int
@@ -279,6 +280,15 @@ func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"migrate", "--data", "", "--db", "mysql://x"}, 1, "unsupported database"},
+		// Every capability's command answers a wrong command line with the
+		// one usage error: exit 2, the problem and the command's usage.
+		{[]string{"calendar", "frob"}, 2, "chancery calendar holidays YEAR"},
+		{[]string{"procedures", "frob"}, 2, "chancery procedures export DIR"},
+		{[]string{"audit", "frob"}, 2, "unknown subcommand \"frob\""},
+		{[]string{"exchange", "frob"}, 2, "unknown subcommand \"frob\""},
+		{[]string{"unit", "--data", tmp, "frob"}, 2, "chancery unit add"},
+		{[]string{"user", "--data", tmp, "frob"}, 2, "chancery user add"},
+		{[]string{"calendar", "holidays", "1066"}, 1, "is not a year from 1900 to 2199"},
 	}
 	for _, tt := range tests {
 		var out, errOut strings.Builder

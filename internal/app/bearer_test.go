@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"chancery/internal/audit"
+	"chancery/internal/demo"
 )
 
 // countingBody is a request body of size bytes that counts how many of
@@ -42,7 +43,7 @@ func (b *countingBody) Close() error { return nil }
 func TestClientTokenLiftsTheBodyLimitOnTheExchangesRoutesOnly(t *testing.T) {
 	a, _ := MustStart(t, testConfig(t, true))
 	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
-	token, err := a.Node.IssueToken(ctx, demoClients[0], "test")
+	token, err := a.Node.IssueToken(ctx, demo.Clients()[0], "test")
 	if err != nil {
 		t.Fatal(err)
 	}

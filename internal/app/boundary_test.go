@@ -14,6 +14,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
+	"chancery/internal/demo"
 	"chancery/internal/procedures"
 	"chancery/internal/store/storetest"
 )
@@ -91,7 +92,7 @@ func boundaryStatuses(t *testing.T, db string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := a.Node.IssueToken(ctx, demoClients[1], "test")
+	client, err := a.Node.IssueToken(ctx, demo.Clients()[1], "test")
 	if err != nil {
 		t.Fatal(err)
 	}

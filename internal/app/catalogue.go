@@ -12,8 +12,8 @@ import (
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/mail"
-	"chancery/internal/portal"
 	"chancery/internal/procedures"
+	"chancery/internal/public"
 	"chancery/internal/web"
 )
 
@@ -23,7 +23,7 @@ import (
 func textTables() []i18n.Texts {
 	return []i18n.Texts{
 		web.Texts(), // the layout, error pages and forms
-		portal.Texts(),
+		public.Texts(),
 		console.Texts(),
 		identity.Texts(),
 		auth.Texts(),

@@ -108,13 +108,13 @@ func (a *App) openRegistry(ctx context.Context) error {
 	}
 	a.Registry = registry.New(a.DB, a.Identity, a.Keys, registry.Options{
 		LeafURLs: a.leafURLs(),
+		Recorder: a.Audit,
 		OnPublish: func(ctx context.Context, signed []byte) {
 			if err := a.Node.PublishConf(ctx, signed); err != nil {
 				a.log.Error("exchange: take up the new global configuration", "err", err)
 			}
 		},
 	})
-	a.Registry.SetRecorder(a.Audit)
 	return nil
 }
 
@@ -159,7 +159,10 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 	if err := a.Registry.SeedDemo(ctx, registry.DemoBackends{PopulationURL: a.sims.PopulationURL(), PopulationOpenAPI: govsim.PopulationOpenAPI()}); err != nil {
 		return fmt.Errorf("seed the demo exchange: %w", err)
 	}
-	lookup := exchange.ServiceID{ClientID: demoPopulation, Service: "citizen-lookup", Version: "v1"}
+	lookup, statuses, err := a.outsideServices()
+	if err != nil {
+		return err
+	}
 	svc, err := a.Registry.Service(ctx, lookup)
 	if err != nil {
 		return err
@@ -171,20 +174,14 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 	}
 	// The simulator listens on loopback, where webhooks may not point
 	// unless allowed: the demo allows its own simulator's address.
-	if u, err := url.Parse(a.sims.PortalURL()); err == nil {
+	if u, err := url.Parse(a.sims.NationalPortalURL()); err == nil {
 		a.Node.AllowWebhookHosts(u.Host)
 	}
-	if _, err := a.Node.SetWebhook(ctx, demoPortal, a.sims.PortalURL()+"/v1/dossier-statuses"); err != nil {
+	if _, err := a.Node.SetWebhook(ctx, statuses.ClientID, a.sims.NationalPortalURL()+"/v1/dossier-statuses"); err != nil {
 		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)
 	}
 	return nil
 }
-
-// The outside agencies of the demo exchange.
-var (
-	demoPopulation = exchange.ClientID{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G02", Subsystem: "population"}
-	demoPortal     = exchange.ClientID{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G22", Subsystem: "portal"}
-)
 
 // exchangeRoutes registers the exchange's API, gateway and pages, the
 // registry's (editable at headquarters only) and the simulators' page.
@@ -275,28 +272,4 @@ func (a *App) runExchange(ctx context.Context, spawn func(func(context.Context))
 			}
 		}
 	})
-}
-
-// demoClients are the demo's information systems that get a client token
-// on the first start, so that the exchange API can be tried at once.
-var demoClients = []exchange.ClientID{
-	{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.00.G12", Subsystem: "procedures"},
-	{Instance: exchange.DefaultInstance, Class: exchange.ClassGOV, Member: "000.00.03.G12", Subsystem: "consular"},
-}
-
-// demoClientTokens issues the demo clients' tokens and says how to use
-// them.
-func (a *App) demoClientTokens(ctx context.Context) (string, error) {
-	var b strings.Builder
-	b.WriteString("\nExchange client tokens (Authorization: Bearer …; demo only):\n")
-	for _, c := range demoClients {
-		token, err := a.Node.IssueToken(ctx, c, "demo")
-		if err != nil {
-			return "", fmt.Errorf("issue the demo token of %s: %w", c, err)
-		}
-		fmt.Fprintf(&b, "  %-40s %s\n", c, token)
-	}
-	fmt.Fprintf(&b, "Try: curl -H 'Authorization: Bearer <procedures token>' -H 'X-Road-UserId: <end user>' -H 'X-Road-Issue: <purpose>' %s/exchange/v1/VN/GOV/000.00.00.G02/population/citizen-lookup/v1/v1/citizens/001188004215\n", a.publicURL())
-	b.WriteString("Enrol a mission node: console → Exchange → Nodes (the page shows the command to run).\n")
-	return b.String(), nil
 }

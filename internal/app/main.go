@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"chancery/internal/audit"
@@ -32,7 +31,7 @@ import (
 const usage = `chancery — the digital backbone of a foreign ministry and its missions abroad
 
 Usage:
-  chancery serve [flags]        run a node (web console, portal, API); --demo for the demo ministry
+  chancery serve [flags]        run a node (web console, public site, API); --demo for the demo ministry
   chancery migrate [flags]      apply database migrations (also done by serve); "migrate status" reports
   chancery unit <command> ...   manage units: add, list, show, merge, move
   chancery user <command> ...   manage staff: add, list, set-role, set-clearance, reset-password, disable
@@ -63,21 +62,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		err = migrate(ctx, rest, stdout, stderr)
 	case "unit":
-		err = withDirectory(ctx, "unit", rest, stderr, func(ctx context.Context, d *directory, args []string) error {
-			return identity.UnitCommand(ctx, d.identity, args, stdout)
-		})
+		err = withDirectory(ctx, "unit", rest, stdout, stderr, identity.UnitCommand)
 	case "user":
-		err = withDirectory(ctx, "user", rest, stderr, func(ctx context.Context, d *directory, args []string) error {
-			return identity.UserCommand(ctx, d.identity, d.auth, args, stdout)
-		})
+		err = withDirectory(ctx, "user", rest, stdout, stderr, identity.UserCommand)
 	case "audit":
 		err = audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "exchange":
 		err = exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "calendar":
-		err = calendar.Command(ctx, stdout, stderr, rest)
+		err = calendar.Command(ctx, calendar.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 	case "procedures":
-		err = procedures.Command(ctx, stdout, rest)
+		err = procedures.Command(ctx, procedures.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":
@@ -91,7 +86,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errs.ErrUsage):
 		fmt.Fprintln(stderr, "chancery:", err)
 		return 2
 	}
@@ -99,15 +94,13 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-var errUsage = errors.New("usage")
-
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.ParseServe(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return errs.Usage("", "%v", err)
 	}
 	log := newLogger(cfg, stderr)
 	a, err := New(ctx, cfg, log)
@@ -171,11 +164,15 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}
-		clients, err := a.demoClientTokens(ctx)
+		population, _, err := a.outsideServices()
 		if err != nil {
 			return "", err
 		}
-		banner = demoBanner(accounts, a.cfg.DemoPassword) + clients
+		clients, err := demo.ClientTokens(ctx, a.Node, a.publicURL(), population)
+		if err != nil {
+			return "", err
+		}
+		banner = accounts.Banner(a.cfg.DemoPassword) + clients
 		if err := os.WriteFile(filepath.Join(a.cfg.DataDir, demoAccountsFile), []byte(banner), 0o600); err != nil {
 			return "", fmt.Errorf("save demo accounts: %w", err)
 		}
@@ -295,21 +292,6 @@ func (a *App) ensureStaff(ctx context.Context, in identity.NewStaff) (identity.S
 	return m, err
 }
 
-func demoBanner(acc demo.Accounts, password string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
-	for _, s := range acc.Staff {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Username, s.Name, s.Roles, s.Clearance, s.TOTPSecret)
-	}
-	tw.Flush()
-	for _, c := range acc.Citizens {
-		fmt.Fprintf(&b, "Portal citizen: %s (%s)\n", c.Username, c.Name)
-	}
-	return b.String()
-}
-
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs, parse := storageFlags("migrate", stderr, &cfg)
@@ -329,7 +311,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "database %s (%s): schema version %d, this chancery knows up to %d\n", db.Location, db.Dialect, st.Current, st.Latest)
 		return nil
 	} else if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q; use \"chancery migrate\" or \"chancery migrate status\"", errUsage, fs.Arg(0))
+		return errs.Usage("", "unexpected argument %q; use \"chancery migrate\" or \"chancery migrate status\"", fs.Arg(0))
 	}
 	if err := db.Migrate(ctx, slog.New(slog.NewTextHandler(stderr, nil))); err != nil {
 		return err
@@ -344,7 +326,8 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // storageFlags returns the flag set of the subcommand name with the
 // storage flags (--data, --db) registered into cfg, and the function that
-// parses a command line into it, answering a bad one with errUsage.
+// parses a command line into it, answering a bad one with an
+// errs.UsageError.
 func storageFlags(name string, stderr io.Writer, cfg *config.Config) (*flag.FlagSet, func(args []string) error) {
 	fs := flag.NewFlagSet("chancery "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -354,7 +337,7 @@ func storageFlags(name string, stderr io.Writer, cfg *config.Config) (*flag.Flag
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return errs.Usage("", "%v", err)
 		}
 		return nil
 	}
@@ -376,16 +359,12 @@ func openStorage(ctx context.Context, cfg config.Config) (*store.DB, *keys.Ring,
 	return db, ring, nil
 }
 
-// directory is what the unit and user commands work on.
-type directory struct {
-	identity *identity.Service
-	auth     *auth.Service
-}
-
 // withDirectory opens the database and keyring named by the storage flags
 // that precede the subcommand (chancery user --data DIR list), with the
-// audit ledger that records the command's changes, and runs fn.
-func withDirectory(ctx context.Context, name string, args []string, stderr io.Writer, fn func(context.Context, *directory, []string) error) error {
+// audit ledger that records the command's changes, and runs the identity
+// command fn on them.
+func withDirectory(ctx context.Context, name string, args []string, stdout, stderr io.Writer,
+	fn func(context.Context, identity.CommandEnv, []string) error) error {
 	var cfg config.Config
 	fs, parse := storageFlags(name, stderr, &cfg)
 	if err := parse(args); err != nil {
@@ -401,9 +380,9 @@ func withDirectory(ctx context.Context, name string, args []string, stderr io.Wr
 		return err
 	}
 	defer ledger.Close()
-	dir := identity.NewService(db, nil)
-	dir.SetRecorder(ledger)
-	return fn(ctx, &directory{identity: dir, auth: auth.New(db, dir, ring, auth.Options{Recorder: ledger})}, fs.Args())
+	dir := identity.NewService(db, ledger, nil)
+	env := identity.CommandEnv{Directory: dir, Credentials: auth.New(db, dir, ring, auth.Options{Recorder: ledger}), Stdout: stdout, Stderr: stderr}
+	return fn(ctx, env, fs.Args())
 }
 
 // auditStorage registers the storage flags on the flag set of an audit
@@ -415,7 +394,7 @@ func auditStorage(fs *flag.FlagSet) func(context.Context) (audit.Storage, func()
 	envErr := config.Storage(fs, &cfg)
 	return func(ctx context.Context) (audit.Storage, func() error, error) {
 		if err := envErr(); err != nil {
-			return audit.Storage{}, nil, fmt.Errorf("%w: %v", errUsage, err)
+			return audit.Storage{}, nil, errs.Usage("", "%v", err)
 		}
 		db, ring, err := openStorage(ctx, cfg)
 		if err != nil {
@@ -438,7 +417,7 @@ func exchangeStorage(fs *flag.FlagSet) func(context.Context) (*exchange.Node, fu
 	envErr := config.Storage(fs, &cfg)
 	return func(ctx context.Context) (*exchange.Node, func() error, error) {
 		if err := envErr(); err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, nil, errs.Usage("", "%v", err)
 		}
 		db, ring, err := openStorage(ctx, cfg)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/demo"
 	"chancery/internal/identity"
 	"chancery/internal/procedures"
 	"chancery/internal/store"
@@ -22,7 +23,7 @@ func serveDemo(t *testing.T) (*App, string) {
 	t.Helper()
 	a, srv := MustStart(t, testConfig(t, true))
 	a.bound.Store(srv.Listener.Addr().String())
-	if err := store.SetMeta(context.Background(), a.DB, demoDossiersKey, "left out by the test"); err != nil {
+	if err := store.SetMeta(context.Background(), a.DB, demo.DossiersKey, "left out by the test"); err != nil {
 		t.Fatal(err)
 	}
 	a.runBackground(context.Background())
@@ -78,17 +79,17 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := a.paymentGateway()
+	gw, _, err := a.paymentGateway()
 	if err != nil || gw == nil {
 		t.Fatalf("the demo has no payment gateway: %v", err)
 	}
-	checkout, err := gw.checkout(ctx, procedures.PaymentOrder{ID: draft.ID, Amount: draft.FeeAmount, Currency: draft.FeeCurrency, Description: "test"},
+	page, err := checkout(gw)(ctx, procedures.PaymentOrder{ID: draft.ID, Amount: draft.FeeAmount, Currency: draft.FeeCurrency, Description: "test"},
 		a.publicURL()+"/applications/"+draft.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.PostForm(checkout, url.Values{"action": {"pay"}})
+	resp, err := noRedirect.PostForm(page, url.Values{"action": {"pay"}})
 	if err != nil {
 		t.Fatal(err)
 	}

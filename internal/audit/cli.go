@@ -69,7 +69,7 @@ type CommandEnv struct {
 // -h prints the usage and returns flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
 	if len(args) == 0 {
-		return usageError("missing subcommand")
+		return errs.Usage(commandUsage, "missing subcommand")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -87,12 +87,7 @@ func Command(ctx context.Context, env CommandEnv, args []string) error {
 		fmt.Fprintln(env.Stdout, commandUsage)
 		return nil
 	}
-	return usageError(fmt.Sprintf("unknown subcommand %q", sub))
-}
-
-// usageError says what was wrong with a command line and how to write it.
-func usageError(msg string) error {
-	return fmt.Errorf("%w: %s\n%s", errs.ErrInvalid, msg, commandUsage)
+	return errs.Usage(commandUsage, "unknown subcommand %q", sub)
 }
 
 // command is a subcommand being run: its flags, the storage flags among
@@ -119,7 +114,7 @@ func (c *command) parse(args []string, n int) error {
 				fmt.Fprintln(c.env.Stderr, commandUsage)
 				return err
 			}
-			return usageError(fmt.Sprintf("%s: %v", c.fs.Name(), err))
+			return errs.Usage(commandUsage, "%s: %v", c.fs.Name(), err)
 		}
 		rest := c.fs.Args()
 		if len(rest) == 0 {
@@ -129,7 +124,7 @@ func (c *command) parse(args []string, n int) error {
 		args = rest[1:]
 	}
 	if len(c.args) != n {
-		return usageError(fmt.Sprintf("%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args)))
+		return errs.Usage(commandUsage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
 	}
 	return nil
 }
@@ -210,7 +205,7 @@ func proofCommand(ctx context.Context, env CommandEnv, args []string) error {
 	}
 	seq, err := parseCount("SEQ", c.args[0], 0)
 	if err != nil {
-		return usageError(err.Error())
+		return errs.Usage(commandUsage, "%v", err)
 	}
 	l, done, err := c.ledger(ctx)
 	if err != nil {
@@ -245,7 +240,7 @@ func archiveCommand(ctx context.Context, env CommandEnv, args []string) error {
 	}
 	n, err := parseCount("--up-to", *upTo, 1)
 	if err != nil {
-		return usageError(err.Error())
+		return errs.Usage(commandUsage, "%v", err)
 	}
 	l, done, err := c.ledger(ctx)
 	if err != nil {
@@ -284,7 +279,7 @@ func witnessCommand(ctx context.Context, env CommandEnv, args []string) error {
 		return err
 	}
 	if *interval < time.Second {
-		return usageError("--interval must be at least 1s")
+		return errs.Usage(commandUsage, "--interval must be at least 1s")
 	}
 	opts := RemoteOptions{Username: *user, Client: env.Client}
 	var err error
@@ -294,14 +289,14 @@ func witnessCommand(ctx context.Context, env CommandEnv, args []string) error {
 	case *tokenFile == "" && *user != "" && *passwordFile != "":
 		opts.Password, err = readSecret(*passwordFile)
 	default:
-		return usageError("give --token-file, or --user with --password-file")
+		return errs.Usage(commandUsage, "give --token-file, or --user with --password-file")
 	}
 	if err != nil {
 		return err
 	}
 	remote, err := NewRemote(*source, opts)
 	if err != nil {
-		return usageError(err.Error())
+		return errs.Usage(commandUsage, "%v", err)
 	}
 
 	s, closeStorage, err := c.open(ctx)
@@ -318,7 +313,7 @@ func witnessCommand(ctx context.Context, env CommandEnv, args []string) error {
 	}
 	cosigner, err := NewCosigner(*name, s.Keys.Signer(), nil)
 	if err != nil {
-		return usageError(err.Error())
+		return errs.Usage(commandUsage, "%v", err)
 	}
 	w, err := NewWitness(s.DB, WitnessOptions{Log: logVerifier, Cosigner: cosigner})
 	if err != nil {

@@ -49,16 +49,6 @@ const methodTOTP = "totp"
 // one who tried it; the account is the event's resource.
 var sysAuth = audit.System("auth")
 
-// The refusals of a change that could not be recorded. They are
-// programming errors, not the caller's, so they carry no error kind and
-// reach users as internal errors.
-var (
-	errNoRecorder = errors.New("auth: no audit recorder is set, and sign-in makes no change it cannot record; " +
-		"the application must pass the audit ledger in Options.Recorder")
-	errNoActor = errors.New("auth: the context names no audit origin with an actor, so the change could not say who made it; " +
-		"requests get one from the server's middleware, and commands must set one with audit.WithOrigin")
-)
-
 // actor returns the ledger's actor for p.
 func (p principal) actor() audit.Actor {
 	a, _ := audit.ActorOf(p.subject, p.username)
@@ -89,11 +79,12 @@ func byAccount(ctx context.Context, action string, p principal) audit.Event {
 
 // byOrigin returns an event of action on the account kind/id by the actor
 // ctx's origin names, as when an administrator sets a password. It
-// refuses with errNoActor a context that names none.
-func byOrigin(ctx context.Context, action, kind string, id int64) (audit.Event, error) {
-	o, ok := audit.OriginFrom(ctx)
-	if !ok || o.Anonymous() {
-		return audit.Event{}, errNoActor
+// refuses by audit.Writer's one rule: no recorder or no origin is the
+// program's fault, nobody signed in the caller's.
+func (s *Service) byOrigin(ctx context.Context, action, kind string, id int64) (audit.Event, error) {
+	o, err := s.w.Origin(ctx)
+	if err != nil {
+		return audit.Event{}, err
 	}
 	return accountEvent(ctx, o.Actor, o.UnitID, action, kind, id), nil
 }
@@ -101,7 +92,7 @@ func byOrigin(ctx context.Context, action, kind string, id int64) (audit.Event, 
 // record appends e durably, outside any change.
 func (s *Service) record(ctx context.Context, e audit.Event) error {
 	if s.rec == nil {
-		return errNoRecorder
+		return fmt.Errorf("auth: %w", audit.ErrNoRecorder)
 	}
 	if _, err := s.rec.Append(ctx, e); err != nil {
 		return recordError(e, err)
@@ -111,13 +102,7 @@ func (s *Service) record(ctx context.Context, e audit.Event) error {
 
 // recordTx appends e in tx, the transaction of the change it records.
 func (s *Service) recordTx(ctx context.Context, tx *store.Tx, e audit.Event) error {
-	if s.rec == nil {
-		return errNoRecorder
-	}
-	if err := s.rec.AppendTx(ctx, tx, e); err != nil {
-		return recordError(e, err)
-	}
-	return nil
+	return s.w.Record(ctx, tx, e)
 }
 
 // recordError reports that e could not be recorded. It keeps the ledger's

@@ -107,6 +107,7 @@ const testPassword = "correct horse battery staple"
 // (plain), one cleared for Secret (cleared), and a citizen, each with
 // testPassword.
 type fixture struct {
+	opts    Options // the service's, as newFixture completed them
 	db      *store.DB
 	ledger  *audit.Ledger
 	dir     *identity.Service
@@ -133,8 +134,8 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 	if opts.Recorder == nil {
 		opts.Recorder = f.ledger
 	}
-	f.dir = identity.NewService(db, opts.Now)
-	f.dir.SetRecorder(f.ledger)
+	f.dir = identity.NewService(db, f.ledger, opts.Now)
+	f.opts = opts
 	f.svc = New(db, f.dir, newTestSealer(t), opts)
 	var err error
 	f.unit, err = f.dir.CreateUnit(ctx, "test", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao",

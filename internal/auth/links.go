@@ -64,15 +64,7 @@ var (
 		"the link is wrong, expired or already used; ask for a new one")
 )
 
-// SetMailer makes the service mail registration and password-reset links
-// through m, pointing at base() (the portal's public address, without a
-// trailing slash). Without a mailer those flows answer errs.ErrUnavailable.
-// Call it before serving.
-func (s *Service) SetMailer(m Mailer, base func() string) {
-	s.mailer, s.linkBase = m, base
-}
-
-// Registration is a citizen's request for a portal account.
+// Registration is a citizen's request for an account on the public site.
 type Registration struct {
 	Email, FullName, Phone, Password string
 	// Lang is the language of the mail sent.

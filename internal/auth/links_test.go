@@ -22,10 +22,11 @@ import (
 	"chancery/internal/web"
 )
 
-// withMail gives f's service the real outbox (never run: tests read what
-// it queued) and returns f.
+// withMail rebuilds f's service with the real outbox (never run: tests
+// read what it queued) and returns f.
 func withMail(f *fixture) *fixture {
-	f.svc.SetMailer(mail.NewOutbox(f.db, nil, mail.OutboxConfig{}), func() string { return "https://portal.example/" })
+	f.opts.Mailer, f.opts.LinkBase = mail.NewOutbox(f.db, nil, mail.OutboxConfig{}), func() string { return "https://portal.example/" }
+	f.svc = New(f.db, f.dir, f.svc.sealer, f.opts)
 	return f
 }
 

@@ -132,7 +132,7 @@ var steps = map[string]map[string]string{
 		StageChangePassword: "/console/sign-in/change-password",
 		StageVerifyTOTP:     "/console/sign-in/verify-totp",
 	},
-	web.Portal: {
+	web.PublicSite: {
 		StageChangePassword: "/account/password",
 	},
 }
@@ -145,7 +145,7 @@ func stageURL(surface, stage, next string) string {
 	step, ok := steps[surface][stage]
 	if !ok {
 		home := "/console/"
-		if surface == web.Portal {
+		if surface == web.PublicSite {
 			home = "/account/"
 		}
 		return web.SafeNext(next, home)
@@ -159,7 +159,7 @@ func stageURL(surface, stage, next string) string {
 // surfaceOf returns the surface the signed-in principal of r uses.
 func surfaceOf(r *http.Request) string {
 	if web.SubjectFrom(r.Context()).Kind == authz.Citizen {
-		return web.Portal
+		return web.PublicSite
 	}
 	return web.Console
 }
@@ -179,16 +179,16 @@ func (h *Handler) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) portalLoginPage(w http.ResponseWriter, r *http.Request) {
-	h.loginPage(w, r, web.Portal)
+	h.loginPage(w, r, web.PublicSite)
 }
 
 func (h *Handler) consoleLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.Console) }
 
-func (h *Handler) portalLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.Portal) }
+func (h *Handler) portalLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.PublicSite) }
 
 // surfaceKind is who signs in on a surface.
 func surfaceKind(surface string) authz.PrincipalKind {
-	if surface == web.Portal {
+	if surface == web.PublicSite {
 		return authz.Citizen
 	}
 	return authz.Staff
@@ -235,7 +235,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, surface string) 
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, username string, cause error) {
 	page := h.shell.Page(r, surface, "auth.login.title")
-	citizen := surface == web.Portal
+	citizen := surface == web.PublicSite
 	v := loginView{Citizen: citizen, OIDC: !citizen && h.oidc != nil}
 	v.Form = form{Action: "/console/login", Next: nextParam(r), Submit: page.T("nav.signin")}
 	user := field{ID: "username", Type: "text", Label: page.T("auth.username"), Value: username, Autocomplete: "username", Required: true}
@@ -438,7 +438,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 	page := h.shell.Page(r, surface, "auth.password.title")
 	v := passwordView{Forced: page.Principal.Stage == StageChangePassword}
 	v.Form = form{Action: "/console/sign-in/change-password", Next: nextParam(r), Submit: page.T("auth.password.submit")}
-	if surface == web.Portal {
+	if surface == web.PublicSite {
 		v.Form.Action = "/account/password"
 	}
 	v.Form.Fields = newPasswordFields(page, "auth.password.new")
@@ -517,7 +517,7 @@ func (h *Handler) citizenAccount(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	page := h.shell.Page(r, web.Portal, "auth.account.title")
+	page := h.shell.Page(r, web.PublicSite, "auth.account.title")
 	h.pages.Render(w, r, http.StatusOK, "citizen_account", web.View[identity.Citizen]{Page: page, Data: c})
 }
 
@@ -552,7 +552,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause error) {
-	page := h.shell.Page(r, web.Portal, "auth.register.title")
+	page := h.shell.Page(r, web.PublicSite, "auth.register.title")
 	v := registerView{Form: form{Action: "/account/register", Submit: page.T("auth.register.submit")}}
 	v.Form.Fields = append([]field{
 		{ID: "email", Type: "email", Label: page.T("auth.email"), Value: r.PostFormValue("email"), Autocomplete: "email", Required: true},

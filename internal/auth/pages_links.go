@@ -27,7 +27,7 @@ func (h *Handler) notice(w http.ResponseWriter, r *http.Request, titleKey string
 }
 
 func (h *Handler) noticeStatus(w http.ResponseWriter, r *http.Request, status int, titleKey string, v noticeView) {
-	page := h.shell.Page(r, web.Portal, titleKey)
+	page := h.shell.Page(r, web.PublicSite, titleKey)
 	h.pages.Render(w, r, status, "notice", web.View[noticeView]{Page: page, Data: v})
 }
 
@@ -40,7 +40,7 @@ type accountFormView struct {
 // renderAccountForm shows f on a portal page titled by titleKey, with
 // the refusal cause (nil: none) on it.
 func (h *Handler) renderAccountForm(w http.ResponseWriter, r *http.Request, titleKey, leadKey string, f form, cause error) {
-	page := h.shell.Page(r, web.Portal, titleKey)
+	page := h.shell.Page(r, web.PublicSite, titleKey)
 	f.Submit = page.T(f.Submit)
 	if status, ok := h.refuse(w, r, page.Localizer(), &f, cause); ok {
 		h.pages.Render(w, r, status, "account_form", web.View[accountFormView]{Page: page, Data: accountFormView{Lead: page.T(leadKey), Form: f}})
@@ -98,7 +98,7 @@ func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
 
 // newPasswordForm asks for the new password of a reset link.
 func (h *Handler) newPasswordForm(r *http.Request) form {
-	page := h.shell.Page(r, web.Portal, "auth.reset.title")
+	page := h.shell.Page(r, web.PublicSite, "auth.reset.title")
 	return form{Action: withToken("/account/reset/confirm", r.FormValue("token")), Submit: "auth.password.submit",
 		Fields: newPasswordFields(page, "auth.password.new")}
 }

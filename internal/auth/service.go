@@ -93,6 +93,11 @@ type Options struct {
 	// them fails, so a service wired without the ledger cannot let anyone
 	// in unrecorded.
 	Recorder Recorder
+	// Mailer mails citizens' registration and password-reset links,
+	// pointing at LinkBase() (the public site's address, without a
+	// trailing slash). If nil, those flows answer errs.ErrUnavailable.
+	Mailer   Mailer
+	LinkBase func() string
 }
 
 // Service signs staff and citizens in and keeps their credentials and
@@ -102,6 +107,7 @@ type Service struct {
 	dir       Directory
 	sealer    Sealer
 	rec       Recorder
+	w         audit.Writer // decides who changes a credential, and records it in the change
 	now       func() time.Time
 	params    Params
 	staffTTL  SessionTTL
@@ -110,8 +116,8 @@ type Service struct {
 	addresses *addressLimiter
 	pairs     *pairLimiter
 	spray     *sprayWatch
-	// mailer and linkBase are set by SetMailer; mailsFrom and mailsTo
-	// count the mails sent per client address and per recipient.
+	// mailer and linkBase are Options'; mailsFrom and mailsTo count the
+	// mails sent per client address and per recipient.
 	mailer    Mailer
 	linkBase  func() string
 	mailsFrom *addressLimiter
@@ -127,8 +133,8 @@ type Service struct {
 // New returns the sign-in service keeping credentials and sessions in db,
 // people in dir, and TOTP secrets sealed by sealer under SealPurpose.
 func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
-	s := &Service{db: db, dir: dir, sealer: sealer, rec: opts.Recorder, now: opts.Now, params: opts.Params,
-		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession, log: opts.Log,
+	s := &Service{db: db, dir: dir, sealer: sealer, rec: opts.Recorder, w: audit.NewWriter("auth", opts.Recorder), now: opts.Now, params: opts.Params,
+		staffTTL: opts.StaffSession, citTTL: opts.CitizenSession, log: opts.Log, mailer: opts.Mailer, linkBase: opts.LinkBase,
 		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if s.now == nil {
 		s.now = time.Now
@@ -743,7 +749,7 @@ func (s *Service) credentialEvent(ctx context.Context, action string, kind authz
 	if _, err := s.lookup(ctx, kind, id); err != nil {
 		return "", audit.Event{}, fmt.Errorf("%s: %w", action, err)
 	}
-	e, err := byOrigin(ctx, action, k, id)
+	e, err := s.byOrigin(ctx, action, k, id)
 	return k, e, err
 }
 
@@ -797,7 +803,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, kind authz.PrincipalKind, id 
 	if err != nil {
 		return err
 	}
-	e, err := byOrigin(ctx, actTOTPConfirm, k, id)
+	e, err := s.byOrigin(ctx, actTOTPConfirm, k, id)
 	if err != nil {
 		return err
 	}
@@ -1006,7 +1012,7 @@ func (s *Service) SetPasswordHash(ctx context.Context, kind authz.PrincipalKind,
 // setHash stores hash as k/id's password and ends its sessions, recording
 // it as action by the origin's actor.
 func (s *Service) setHash(ctx context.Context, action, k string, id int64, hash string, mustChange bool) error {
-	e, err := byOrigin(ctx, action, k, id)
+	e, err := s.byOrigin(ctx, action, k, id)
 	if err != nil {
 		return err
 	}
@@ -1072,7 +1078,7 @@ func (s *Service) RevokeSessions(ctx context.Context, kind authz.PrincipalKind, 
 	if err != nil {
 		return err
 	}
-	e, err := byOrigin(ctx, actRevoke, k, id)
+	e, err := s.byOrigin(ctx, actRevoke, k, id)
 	if err != nil {
 		return err
 	}

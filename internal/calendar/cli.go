@@ -41,13 +41,21 @@ add-working-days  print the date on which N working days have passed after DATE
 YEAR and DATE's year are ` + strconv.Itoa(MinYear) + ` to ` + strconv.Itoa(MaxYear) + `; |N| is at most ` + strconv.Itoa(maxWorkingDays) + `.`
 }
 
+// CommandEnv is what Command needs from the program that runs it.
+type CommandEnv struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
 // Command runs `chancery calendar SUBCOMMAND ...` (see the usage above),
-// writing results to stdout. A wrong command line or bad input returns an
-// error wrapping errs.ErrInvalid that says what was wrong; -h prints the
-// usage to stderr and returns flag.ErrHelp.
-func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+// writing results to env.Stdout. A wrong command line returns an
+// errs.UsageError and bad input an error wrapping errs.ErrInvalid, each
+// saying what was wrong; -h prints the usage to env.Stderr and returns
+// flag.ErrHelp.
+func Command(ctx context.Context, env CommandEnv, args []string) error {
+	stdout, stderr := env.Stdout, env.Stderr
 	if len(args) == 0 {
-		return usageError("missing subcommand")
+		return errs.Usage(commandUsage(), "missing subcommand")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -59,12 +67,7 @@ func Command(ctx context.Context, stdout, stderr io.Writer, args []string) error
 		fmt.Fprintln(stdout, commandUsage())
 		return nil
 	}
-	return usageError(fmt.Sprintf("unknown subcommand %s", quoteShort(sub)))
-}
-
-// usageError says what was wrong with a command line and how to write it.
-func usageError(msg string) error {
-	return fmt.Errorf("%w: %s\n%s", errs.ErrInvalid, msg, commandUsage())
+	return errs.Usage(commandUsage(), "unknown subcommand %s", quoteShort(sub))
 }
 
 // parseArgs parses args, which may mix the --country flag with n
@@ -85,14 +88,14 @@ func parseArgs(name string, stderr io.Writer, args []string, n int) ([]string, *
 				fmt.Fprintln(stderr, commandUsage())
 				return nil, nil, err
 			}
-			return nil, nil, usageError(fmt.Sprintf("%s: %v", fs.Name(), err))
+			return nil, nil, errs.Usage(commandUsage(), "%s: %v", fs.Name(), err)
 		}
 		if args = fs.Args(); len(args) > 0 {
 			positional, args = append(positional, args[0]), args[1:]
 		}
 	}
 	if len(positional) != n {
-		return nil, nil, usageError(fmt.Sprintf("%s takes %d argument(s), not %d", fs.Name(), n, len(positional)))
+		return nil, nil, errs.Usage(commandUsage(), "%s takes %d argument(s), not %d", fs.Name(), n, len(positional))
 	}
 	c, err := ForMission(*country)
 	if err != nil {

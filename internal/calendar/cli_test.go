@@ -14,7 +14,7 @@ import (
 // run runs `chancery calendar args...` and returns what it printed.
 func run(args ...string) (stdout, stderr string, err error) {
 	var out, errOut strings.Builder
-	err = calendar.Command(context.Background(), &out, &errOut, args)
+	err = calendar.Command(context.Background(), calendar.CommandEnv{Stdout: &out, Stderr: &errOut}, args)
 	return out.String(), errOut.String(), err
 }
 

@@ -148,7 +148,24 @@ type Config struct {
 	// PaymentSecret is the key the gateway signs its callbacks with
 	// (base64url, 32 bytes).
 	PaymentSecret string
+	// PopulationService is the exchange service the procedures look
+	// citizens up with (the National Population Database's citizen
+	// lookup), as instance/class/member/subsystem/service/version.
+	// Default DefaultPopulationService, the demo exchange's.
+	PopulationService string
+	// DossierStatusService is the exchange service the procedures report
+	// dossier statuses to (the National Public Service Portal's), as
+	// PopulationService. Default DefaultDossierStatusService, the demo
+	// exchange's.
+	DossierStatusService string
 }
+
+// The outside services of the demo exchange, which the procedures use
+// unless --population-service and --dossier-status-service say otherwise.
+const (
+	DefaultPopulationService    = "VN/GOV/000.00.00.G02/population/citizen-lookup/v1"
+	DefaultDossierStatusService = "VN/GOV/000.00.00.G22/portal/dossier-status/v1"
+)
 
 // DefaultDemoPassword is the demo accounts' password unless
 // --demo-password says otherwise.
@@ -244,7 +261,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	secureCookiesSet := s.boolean(&c.SecureCookies, "secure-cookies", false, "mark every cookie Secure, sent over HTTPS only (default: on when --tls-cert or --trusted-proxies is set)")
 	s.str(&c.MetricsToken, "metrics-token", "", "serve /metrics on the public address to scrapers sending Authorization: Bearer <token>, at least 16 characters (prefer the environment variable; default: /metrics is not served there)")
 	s.str(&c.MetricsAddr, "metrics-addr", "", "serve /metrics without a token on this separate address, such as 10.0.0.5:9090 on a monitoring network (empty: none)")
-	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and a portal citizen on first start")
+	s.boolean(&c.Demo, "demo", false, "seed the demo ministry, its staff and citizens of the public site on first start")
 	s.str(&c.DemoPassword, "demo-password", DefaultDemoPassword, "password of every demo account")
 	s.str(&c.AdminPassword, "admin-password", "", "first administrator's password on a new database (default: a printed one-time password)")
 	s.str(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL of the ministry's identity provider (enables OIDC sign-in)")
@@ -275,6 +292,8 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.PaymentGateway, "payment-gateway", "", "payment gateway API URL for online fees, such as https://pay.example/api (empty: none; in --demo the gateway simulator)")
 	s.str(&c.PaymentMerchantKey, "payment-merchant-key", "", "this ministry's merchant key at the payment gateway")
 	s.str(&c.PaymentSecret, "payment-secret", "", "the payment gateway's callback signing secret (base64url, 32 bytes)")
+	s.str(&c.PopulationService, "population-service", DefaultPopulationService, "exchange service the procedures look citizens up with (the National Population Database's citizen lookup); default: the demo exchange's")
+	s.str(&c.DossierStatusService, "dossier-status-service", DefaultDossierStatusService, "exchange service the procedures report dossier statuses to (the National Public Service Portal's); default: the demo exchange's")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {

@@ -235,3 +235,25 @@ func TestOIDCTrustIsOffUnlessConfigured(t *testing.T) {
 		t.Fatalf("from the environment = mfa %v, domains %q, %v", c.OIDCMFA, c.OIDCEmailDomains, err)
 	}
 }
+
+// TestOutsideServicesAreConfigurationWithTheDemosDefaults checks that the
+// services the procedures call are flags (with environment twins) whose
+// defaults are the demo exchange's, not code.
+func TestOutsideServicesAreConfigurationWithTheDemosDefaults(t *testing.T) {
+	c, err := ParseServe(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PopulationService != "VN/GOV/000.00.00.G02/population/citizen-lookup/v1" ||
+		c.DossierStatusService != "VN/GOV/000.00.00.G22/portal/dossier-status/v1" {
+		t.Errorf("defaults: population %q, dossier statuses %q; want the demo exchange's", c.PopulationService, c.DossierStatusService)
+	}
+	t.Setenv("CHANCERY_DOSSIER_STATUS_SERVICE", "VN/GOV/000.00.00.G99/dvc/statuses/v2")
+	c, err = ParseServe([]string{"--population-service", "VN/GOV/000.00.00.G98/cd/lookup"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PopulationService != "VN/GOV/000.00.00.G98/cd/lookup" || c.DossierStatusService != "VN/GOV/000.00.00.G99/dvc/statuses/v2" {
+		t.Errorf("given: population %q, dossier statuses %q", c.PopulationService, c.DossierStatusService)
+	}
+}

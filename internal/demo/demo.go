@@ -1,14 +1,16 @@
 // Package demo seeds a realistic ministry for `chancery serve --demo`: the
 // Ministry of Foreign Affairs with its departments, missions abroad on
 // every inhabited continent and the outside agencies it exchanges data
-// with, a few dozen staff across roles and clearances, and a portal
-// citizen. It is demonstration data only; production databases are
+// with, a few dozen staff across roles and clearances, and citizens of
+// the public site. It is demonstration data only; production databases are
 // bootstrapped with the root unit and one administrator.
 package demo
 
 import (
 	"context"
 	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -162,12 +164,31 @@ var people = []staff{
 	{"bcy.liaison", "Phạm Văn Cường", "bcy", officer, authz.Confidential},
 }
 
-// citizen is a seeded portal account.
-type citizen struct{ email, name, phone string }
+// citizen is a seeded account on the public site, with the identity number, date of
+// birth and sex the population simulator (internal/govsim) holds for
+// them, which SeedDossiers verifies on the account.
+type citizen struct{ email, name, phone, idNumber, dob, sex string }
 
 var citizens = []citizen{
-	{"citizen@example.com", "Nguyễn Thị Lan", "+84 912 345 678"},
-	{"tran.van.minh@example.com", "Trần Văn Minh", "+33 6 12 34 56 78"},
+	{"citizen@example.com", "Nguyễn Thị Lan", "+84 912 345 678", "001188004215", "1988-03-14", "female"},
+	{"tran.van.minh@example.com", "Trần Văn Minh", "+33 6 12 34 56 78", "036079001187", "1979-11-02", "male"},
+}
+
+// Banner lists the accounts as the operator needs them to sign in, with
+// the password they share.
+func (acc Accounts) Banner(password string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Demo accounts — every password is %q. Staff with a clearance, administrators, security officers and auditors sign in with a TOTP code from the secret shown.\n", password)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tNAME\tROLES\tCLEARANCE\tTOTP SECRET")
+	for _, s := range acc.Staff {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Username, s.Name, s.Roles, s.Clearance, s.TOTPSecret)
+	}
+	tw.Flush()
+	for _, c := range acc.Citizens {
+		fmt.Fprintf(&b, "Citizen (public site): %s (%s)\n", c.Username, c.Name)
+	}
+	return b.String()
 }
 
 // Seed creates the demo ministry in dir: units, staff and citizens, each

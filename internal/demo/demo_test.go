@@ -69,8 +69,7 @@ func newDirectory(t testing.TB, db *store.DB, purposes ...string) (*identity.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ledger.Close() })
-	dir := identity.NewService(db, nil)
-	dir.SetRecorder(ledger)
+	dir := identity.NewService(db, ledger, nil)
 	return dir, ledger, ring
 }
 

@@ -55,7 +55,7 @@ type CommandEnv struct {
 // prints the usage and returns flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
 	if len(args) == 0 {
-		return usageError("missing subcommand")
+		return errs.Usage(commandUsage, "missing subcommand")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -73,11 +73,7 @@ func Command(ctx context.Context, env CommandEnv, args []string) error {
 		fmt.Fprintln(env.Stdout, commandUsage)
 		return nil
 	}
-	return usageError(fmt.Sprintf("unknown subcommand %q", sub))
-}
-
-func usageError(msg string) error {
-	return fmt.Errorf("exchange: %s\n%s: %w", msg, commandUsage, errs.ErrInvalid)
+	return errs.Usage(commandUsage, "unknown subcommand %q", sub)
 }
 
 func newFlags(name string, env CommandEnv) *flag.FlagSet {
@@ -91,7 +87,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError(err.Error())
+		return errs.Usage(commandUsage, "%v", err)
 	}
 	return nil
 }
@@ -115,7 +111,7 @@ func servicesCommand(ctx context.Context, env CommandEnv, args []string) error {
 	kind := fs.String("kind", "", "only services of this kind: rest or async")
 	return withNode(ctx, env, fs, args, func(n *Node) error {
 		if *kind != "" && !ServiceKind(*kind).Valid() {
-			return usageError(fmt.Sprintf("--kind %q: use rest or async", *kind))
+			return errs.Usage(commandUsage, "--kind %q: use rest or async", *kind)
 		}
 		conf, err := n.Conf()
 		if err != nil {
@@ -154,7 +150,7 @@ func confCommand(ctx context.Context, env CommandEnv, args []string) error {
 
 func tokenCommand(ctx context.Context, env CommandEnv, args []string) error {
 	if len(args) < 2 || (args[0] != "issue" && args[0] != "revoke") {
-		return usageError("token takes issue or revoke and a subsystem id")
+		return errs.Usage(commandUsage, "token takes issue or revoke and a subsystem id")
 	}
 	action, rawClient := args[0], args[1]
 	fs := newFlags("token "+action, env)
@@ -194,10 +190,10 @@ func addRemote(fs *flag.FlagSet) remoteFlags {
 
 func (r remoteFlags) check() error {
 	if *r.node == "" || *r.token == "" {
-		return usageError("--node and --token are required")
+		return errs.Usage(commandUsage, "--node and --token are required")
 	}
 	if u, err := url.Parse(*r.node); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usageError(fmt.Sprintf("--node %q is not a web address such as http://127.0.0.1:8080", *r.node))
+		return errs.Usage(commandUsage, "--node %q is not a web address such as http://127.0.0.1:8080", *r.node)
 	}
 	return nil
 }
@@ -255,7 +251,7 @@ func sendCommand(ctx context.Context, env CommandEnv, args []string) error {
 		return err
 	}
 	if *service == "" || fs.NArg() != 1 {
-		return usageError("send needs --service and one FILE (or - for standard input)")
+		return errs.Usage(commandUsage, "send needs --service and one FILE (or - for standard input)")
 	}
 	if _, err := ParseServiceID(*service); err != nil {
 		return err

@@ -14,9 +14,9 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// PortalPagePath is the staff console's page of the status updates the
+// NationalPortalPagePath is the staff console's page of the status updates the
 // portal simulator received.
-const PortalPagePath = "/console/simulators/portal"
+const NationalPortalPagePath = "/console/simulators/portal"
 
 // Handler serves the staff console's page of the portal simulator. It is
 // the only part of this package on Chancery's router; the simulators
@@ -38,11 +38,11 @@ func NewHandler(srv *Server, shell *web.Shell) (*Handler, error) {
 	return &Handler{srv: srv, shell: shell, pages: pages}, nil
 }
 
-// Register adds the page, GET PortalPagePath, to rt for staff who may
+// Register adds the page, GET NationalPortalPagePath, to rt for staff who may
 // read services. It adds no navigation item: the page is reached from the
 // exchange's pages or by its address.
 func (h *Handler) Register(rt *web.Router) {
-	rt.HandleFunc("GET "+PortalPagePath, web.Staff(authz.KindService, authz.Read), h.portalPage)
+	rt.HandleFunc("GET "+NationalPortalPagePath, web.Staff(authz.KindService, authz.Read), h.nationalPortalPage)
 	// The population database's access log names citizens by their
 	// identity numbers: it is for those who read the audit ledger.
 	rt.HandleFunc("GET "+PopulationPagePath, web.Staff(authz.KindAuditEvent, authz.Read), h.populationPage)
@@ -110,8 +110,8 @@ func newUpdateRow(u StatusUpdate) updateRow {
 // showTime formats t to the second in Viet Nam's time.
 func showTime(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04:05") }
 
-// portalPageData is the view of PortalPagePath.
-type portalPageData struct {
+// nationalPortalPageData is the view of NationalPortalPagePath.
+type nationalPortalPageData struct {
 	Endpoint string // where the simulator receives updates
 	// Filter is the dossier code asked for, and why it was refused.
 	Filter, FilterError string
@@ -120,10 +120,10 @@ type portalPageData struct {
 	Held, Capacity      int
 }
 
-func (h *Handler) portalPage(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) nationalPortalPage(w http.ResponseWriter, r *http.Request) {
 	p := h.shell.Page(r, web.Console, "govsim.portal.title")
 	portal := h.srv.Portal()
-	data := portalPageData{Endpoint: h.srv.PortalURL() + "/v1/dossier-statuses", Filter: strings.TrimSpace(r.URL.Query().Get("dossier_code")),
+	data := nationalPortalPageData{Endpoint: h.srv.NationalPortalURL() + "/v1/dossier-statuses", Filter: strings.TrimSpace(r.URL.Query().Get("dossier_code")),
 		Held: portal.Len(), Capacity: portal.Capacity()}
 	status := http.StatusOK
 	if data.Filter != "" && !dossierCodePattern.MatchString(data.Filter) {
@@ -135,5 +135,5 @@ func (h *Handler) portalPage(w http.ResponseWriter, r *http.Request) {
 			data.Rows = append(data.Rows, newUpdateRow(u))
 		}
 	}
-	h.pages.Render(w, r, status, "portal_updates", web.View[portalPageData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "nationalportal_updates", web.View[nationalPortalPageData]{Page: p, Data: data})
 }

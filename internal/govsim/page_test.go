@@ -62,15 +62,15 @@ func receiveFixtures(p *Portal) {
 		Paid: true, PaidOnline: true, UpdatedAt: time.Date(2025, 3, 5, 3, 15, 0, 0, time.UTC), AgencyCode: "000.00.03.G12"})
 }
 
-func TestPortalPageListsTheUpdatesReceived(t *testing.T) {
+func TestNationalPortalPageListsTheUpdatesReceived(t *testing.T) {
 	c := newConsole(t)
 	receiveFixtures(c.srv.Portal())
-	w := c.get(asClerk, PortalPagePath)
+	w := c.get(asClerk, NationalPortalPagePath)
 	webtest.PageHas(t, w, http.StatusOK,
 		"<h1>Trình mô phỏng Cổng Dịch vụ công quốc gia</h1>",
 		`<span class="badge">Trình mô phỏng</span>`,
 		"không phải Cổng Dịch vụ công quốc gia thật",
-		"<code>POST "+c.srv.PortalURL()+"/v1/dossier-statuses</code>",
+		"<code>POST "+c.srv.NationalPortalURL()+"/v1/dossier-statuses</code>",
 		"3 cập nhật (tối đa 10000;",
 		`<label for="govsim-dossier_code">Mã hồ sơ</label>`,
 		`<time datetime="2025-03-05T03:15:00Z">05/03/2025 10:15:00</time>`,
@@ -84,22 +84,22 @@ func TestPortalPageListsTheUpdatesReceived(t *testing.T) {
 	if strings.Index(body, "05/03/2025 10:15:00") > strings.Index(body, "01/03/2025 09:00:00") {
 		t.Error("the newest update is not listed first")
 	}
-	webtest.PageHas(t, c.get(asClerk, PortalPagePath+"?lang=en"), http.StatusOK,
+	webtest.PageHas(t, c.get(asClerk, NationalPortalPagePath+"?lang=en"), http.StatusOK,
 		"<h1>National Public Service Portal simulator</h1>", "not the real National Public Service Portal",
 		"4 · In progress", "Paid online", "By public postal service")
 }
 
-func TestPortalPageFiltersByDossier(t *testing.T) {
+func TestNationalPortalPageFiltersByDossier(t *testing.T) {
 	c := newConsole(t)
 	receiveFixtures(c.srv.Portal())
-	w := c.get(asClerk, PortalPagePath+"?dossier_code="+dossierB)
+	w := c.get(asClerk, NationalPortalPagePath+"?dossier_code="+dossierB)
 	webtest.PageHas(t, w, http.StatusOK, `value="`+dossierB+`"`, "<code>"+dossierB+"</code>", "Bỏ lọc")
 	if strings.Contains(w.Body.String(), "<code>"+dossierA+"</code>") {
 		t.Errorf("the filter for %s shows %s", dossierB, dossierA)
 	}
-	webtest.PageHas(t, c.get(asClerk, PortalPagePath+"?dossier_code=000.00.03.G12-250301-0099"), http.StatusOK, "Không có cập nhật nào cho hồ sơ này.")
+	webtest.PageHas(t, c.get(asClerk, NationalPortalPagePath+"?dossier_code=000.00.03.G12-250301-0099"), http.StatusOK, "Không có cập nhật nào cho hồ sơ này.")
 
-	w = c.get(asClerk, PortalPagePath+"?dossier_code=HN-250301-7")
+	w = c.get(asClerk, NationalPortalPagePath+"?dossier_code=HN-250301-7")
 	webtest.PageHas(t, w, http.StatusUnprocessableEntity,
 		`value="HN-250301-7" aria-describedby="govsim-dossier_code-hint govsim-dossier_code-error" aria-invalid="true"`,
 		`<p class="field-error" id="govsim-dossier_code-error">Mã hồ sơ phải có dạng {mã cơ quan}-{yymmdd}-{số thứ tự}.</p>`)
@@ -108,14 +108,14 @@ func TestPortalPageFiltersByDossier(t *testing.T) {
 	}
 }
 
-func TestPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
+func TestNationalPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
 	c := newConsole(t)
-	webtest.PageHas(t, c.get(asClerk, PortalPagePath), http.StatusOK, "Trình mô phỏng chưa nhận được cập nhật nào.")
+	webtest.PageHas(t, c.get(asClerk, NationalPortalPagePath), http.StatusOK, "Trình mô phỏng chưa nhận được cập nhật nào.")
 	for i := range pageRows + 5 {
 		c.srv.Portal().receive(StatusUpdate{DossierCode: fmt.Sprintf("000.00.03.G12-250301-%d", i), ProcedureCode: "1.000487",
 			Status: 1, StatusName: "Mới đăng ký", Channel: InPerson, UpdatedAt: testNow, AgencyCode: "000.00.03.G12"})
 	}
-	w := c.get(asClerk, PortalPagePath)
+	w := c.get(asClerk, NationalPortalPagePath)
 	webtest.PageHas(t, w, http.StatusOK, fmt.Sprintf("Hiển thị %d cập nhật mới nhất trong số %d.", pageRows, pageRows+5),
 		fmt.Sprintf("<code>000.00.03.G12-250301-%d</code>", pageRows+4))
 	if n := strings.Count(w.Body.String(), "<tr>") - 1; n != pageRows {
@@ -126,19 +126,19 @@ func TestPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
 	}
 }
 
-func TestPortalPageIsForStaff(t *testing.T) {
+func TestNationalPortalPageIsForStaff(t *testing.T) {
 	c := newConsole(t)
 	access := map[string]string{}
 	for _, r := range c.rt.Routes() {
 		access[r.Pattern] = r.Access.String()
 	}
-	if len(access) != 2 || access["GET "+PortalPagePath] != "staff:service:read" || access["GET "+PopulationPagePath] != "staff:audit_event:read" {
+	if len(access) != 2 || access["GET "+NationalPortalPagePath] != "staff:service:read" || access["GET "+PopulationPagePath] != "staff:audit_event:read" {
 		t.Fatalf("routes %v, want the portal's page for staff:service:read and the population's access log for staff:audit_event:read", access)
 	}
-	if w := c.get(asNobody, PortalPagePath); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/console/login") {
+	if w := c.get(asNobody, NationalPortalPagePath); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/console/login") {
 		t.Errorf("anonymous: %d to %q, want 303 to sign in", w.Code, w.Header().Get("Location"))
 	}
-	if w := c.get(asCitizen, PortalPagePath); w.Code != http.StatusForbidden {
+	if w := c.get(asCitizen, NationalPortalPagePath); w.Code != http.StatusForbidden {
 		t.Errorf("citizen: %d, want 403", w.Code)
 	}
 }

@@ -53,7 +53,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("govsim: listen on %s: %w", addr, err)
 	}
 	log = log.With("component", "govsim")
-	s := &Server{base: "http://" + ln.Addr().String(), portal: newPortal(PortalCapacity, time.Now), population: newPopulation(time.Now)}
+	s := &Server{base: "http://" + ln.Addr().String(), portal: newNationalPortal(NationalPortalCapacity, time.Now), population: newPopulation(time.Now)}
 	mux := http.NewServeMux()
 	mux.Handle("/population/", http.StripPrefix("/population", s.population.handler(log)))
 	mux.Handle("/portal/", http.StripPrefix("/portal", s.portal.handler(log)))
@@ -87,7 +87,7 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		}
 		close(s.closed)
 	}()
-	log.Info("government system simulators serving (demo only)", "population", s.PopulationURL(), "portal", s.PortalURL(), "payment", s.PaymentURL())
+	log.Info("government system simulators serving (demo only)", "population", s.PopulationURL(), "portal", s.NationalPortalURL(), "payment", s.PaymentURL())
 	return s, nil
 }
 
@@ -96,9 +96,9 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 // /v1.
 func (s *Server) PopulationURL() string { return s.base + "/population" }
 
-// PortalURL returns the base URL of the National Public Service Portal
+// NationalPortalURL returns the base URL of the National Public Service Portal
 // simulator, such as http://127.0.0.1:41234/portal; its API is under /v1.
-func (s *Server) PortalURL() string { return s.base + "/portal" }
+func (s *Server) NationalPortalURL() string { return s.base + "/portal" }
 
 // Portal returns the portal simulator, to list what it received.
 func (s *Server) Portal() *Portal { return s.portal }

@@ -40,10 +40,10 @@ func TestStartRefusesAddressesOffThisHost(t *testing.T) {
 func TestStartServesBothSimulatorsOnOneLoopbackListener(t *testing.T) {
 	srv := startServer(t)
 	pop, err1 := url.Parse(srv.PopulationURL())
-	portal, err2 := url.Parse(srv.PortalURL())
+	portal, err2 := url.Parse(srv.NationalPortalURL())
 	if err1 != nil || err2 != nil || pop.Host != portal.Host || pop.Path != "/population" || portal.Path != "/portal" ||
 		!strings.HasPrefix(pop.Host, "127.0.0.1:") || pop.Port() == "0" {
-		t.Fatalf("PopulationURL %q, PortalURL %q", srv.PopulationURL(), srv.PortalURL())
+		t.Fatalf("PopulationURL %q, NationalPortalURL %q", srv.PopulationURL(), srv.NationalPortalURL())
 	}
 
 	resp := get(t, srv.PopulationURL()+"/v1/citizens/036079001187")
@@ -56,7 +56,7 @@ func TestStartServesBothSimulatorsOnOneLoopbackListener(t *testing.T) {
 	now := time.Now().In(vietnam)
 	code := "000.00.03.G12-" + now.Format("060102") + "-0001"
 	body := encode(t, validUpdate(set("dossier_code", code), set("updated_at", now.Format(time.RFC3339))))
-	resp, err := http.Post(srv.PortalURL()+"/v1/dossier-statuses", "application/json", bytes.NewReader(body))
+	resp, err := http.Post(srv.NationalPortalURL()+"/v1/dossier-statuses", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,9 +250,8 @@ func TestAChangeWhoseEventFailsIsRolledBack(t *testing.T) {
 		t.Run(tt.action, func(t *testing.T) {
 			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 				l := mustLedger(t, db)
-				s := identity.NewService(db, newClock().now)
 				r := &failingRecorder{l: l}
-				s.SetRecorder(r)
+				s := identity.NewService(db, r, newClock().now)
 				tr := newTree(t, s)
 				m := mustStaff(t, s, "member", tr.consular.ID, authz.Clerk)
 				r.action = tt.action
@@ -274,27 +273,31 @@ func TestAChangeWhoseEventFailsIsRolledBack(t *testing.T) {
 
 func TestChangesThatCannotSayWhoActsAreRefused(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		unrecorded := identity.NewService(db, nil)
+		unrecorded := identity.NewService(db, nil, nil)
 		recording, _ := newClock().audited(t, db)
 		root := identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao", NameEN: "Ministry of Foreign Affairs",
 			Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"}
 		citizen := identity.NewCitizen{Email: "hoa.le@example.com", FullName: "Lê Thị Hoa"}
 		anonymous := audit.WithOrigin(context.Background(), audit.Origin{RequestID: "req-1"})
+		// audit.Writer's one rule: a program that wired no recorder or
+		// set no origin is at fault (500); a caller who has not signed
+		// in is told to (401).
 		tests := []struct {
 			name   string
 			change func() error
+			status int
 		}{
-			{"no recorder", func() error { _, err := unrecorded.CreateUnit(testCtx, "t", root); return err }},
-			{"no recorder, citizen", func() error { _, err := unrecorded.CreateCitizen(testCtx, citizen); return err }},
-			{"no origin", func() error { _, err := recording.CreateUnit(context.Background(), "t", root); return err }},
-			{"no origin, citizen", func() error { _, err := recording.CreateCitizen(context.Background(), citizen); return err }},
-			{"anonymous", func() error { _, err := recording.CreateUnit(anonymous, "t", root); return err }},
+			{"no recorder", func() error { _, err := unrecorded.CreateUnit(testCtx, "t", root); return err }, 500},
+			{"no recorder, citizen", func() error { _, err := unrecorded.CreateCitizen(testCtx, citizen); return err }, 500},
+			{"no origin", func() error { _, err := recording.CreateUnit(context.Background(), "t", root); return err }, 500},
+			{"no origin, citizen", func() error { _, err := recording.CreateCitizen(context.Background(), citizen); return err }, 500},
+			{"anonymous", func() error { _, err := recording.CreateUnit(anonymous, "t", root); return err }, 401},
 		}
 		before := snapshot(t, db)
 		for _, tt := range tests {
 			err := tt.change()
-			if err == nil || web.Status(err) != 500 {
-				t.Errorf("%s: error %v (status %d); want a refusal as the server's fault (500)", tt.name, err, web.Status(err))
+			if err == nil || web.Status(err) != tt.status {
+				t.Errorf("%s: error %v (status %d); want a refusal with status %d", tt.name, err, web.Status(err), tt.status)
 			}
 		}
 		if after := snapshot(t, db); after != before {
@@ -307,8 +310,8 @@ func TestCommandLineChangesAreRecordedAsTheOperatingSystemUser(t *testing.T) {
 	db := storetest.MustOpen(t, store.SQLite)
 	s, l := newClock().audited(t, db)
 	var out bytes.Buffer
-	err := identity.UnitCommand(context.Background(), s, []string{"add", "--code", "000.00.00.G12", "--name-vi", "Bộ Ngoại giao",
-		"--name-en", "Ministry of Foreign Affairs", "--kind", "ministry", "--country", "VN", "--tz", "Asia/Ho_Chi_Minh"}, &out)
+	err := identity.UnitCommand(context.Background(), identity.CommandEnv{Directory: s, Stdout: &out}, []string{"add", "--code", "000.00.00.G12", "--name-vi", "Bộ Ngoại giao",
+		"--name-en", "Ministry of Foreign Affairs", "--kind", "ministry", "--country", "VN", "--tz", "Asia/Ho_Chi_Minh"})
 	if err != nil {
 		t.Fatal(err)
 	}

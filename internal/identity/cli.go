@@ -56,11 +56,6 @@ proposed here: a security officer cleared at least as high approves them,
 signed in, at /console/user-proposals (or the API). The command line signs
 nobody in, so it cannot approve.`
 
-// usageError says what was wrong with a command line and how to write it.
-func usageError(usage, format string, args ...any) error {
-	return fmt.Errorf("%w: %s\n%s", errs.ErrInvalid, fmt.Sprintf(format, args...), usage)
-}
-
 // command is a subcommand's flags and the positional arguments it takes.
 type command struct {
 	fs    *flag.FlagSet
@@ -79,7 +74,7 @@ func newCommand(name, usage string) *command {
 func (c *command) parse(args []string, n int) error {
 	for {
 		if err := c.fs.Parse(args); err != nil {
-			return usageError(c.usage, "%s: %v", c.fs.Name(), err)
+			return errs.Usage(c.usage, "%s: %v", c.fs.Name(), err)
 		}
 		rest := c.fs.Args()
 		if len(rest) == 0 {
@@ -89,20 +84,33 @@ func (c *command) parse(args []string, n int) error {
 		args = rest[1:]
 	}
 	if len(c.args) != n {
-		return usageError(c.usage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
+		return errs.Usage(c.usage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
 	}
 	return nil
 }
 
+// CommandEnv is what UnitCommand and UserCommand need from the program
+// that runs them.
+type CommandEnv struct {
+	// Directory is the directory the commands work on, opened (with its
+	// audit recorder) by the storage flags that precede the subcommand.
+	Directory *Service
+	// Credentials sets and resets sign-in credentials (UserCommand only).
+	Credentials Credentials
+	Stdout      io.Writer
+	Stderr      io.Writer
+}
+
 // UnitCommand runs `chancery unit SUBCOMMAND ...` against the directory,
-// writing its output to stdout. Changes are recorded with the actor "cli",
-// in the audit ledger as the system actor "cli" named after the
-// operating-system user. A wrong command line returns an error that holds
-// the usage.
-func UnitCommand(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
+// writing its output to env.Stdout. Changes are recorded with the actor
+// "cli", in the audit ledger as the system actor "cli" named after the
+// operating-system user. A wrong command line returns an errs.UsageError
+// that holds the usage.
+func UnitCommand(ctx context.Context, env CommandEnv, args []string) error {
+	svc, stdout := env.Directory, env.Stdout
 	ctx = cliOrigin(ctx)
 	if len(args) == 0 {
-		return usageError(unitUsage, "missing subcommand")
+		return errs.Usage(unitUsage, "missing subcommand")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -117,7 +125,7 @@ func UnitCommand(ctx context.Context, svc *Service, args []string, stdout io.Wri
 	case "move":
 		return unitRestructure(ctx, svc, "move", "parent", args, stdout)
 	}
-	return usageError(unitUsage, "unknown subcommand %q", sub)
+	return errs.Usage(unitUsage, "unknown subcommand %q", sub)
 }
 
 func unitAdd(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
@@ -241,7 +249,7 @@ func unitRestructure(ctx context.Context, svc *Service, name, other string, args
 		return err
 	}
 	if *otherCode == "" {
-		return usageError(unitUsage, "%s needs --%s CODE", name, other)
+		return errs.Usage(unitUsage, "%s needs --%s CODE", name, other)
 	}
 	effective, err := parseDate("effective", *date)
 	if err != nil {
@@ -270,14 +278,15 @@ func unitRestructure(ctx context.Context, svc *Service, name, other string, args
 }
 
 // UserCommand runs `chancery user SUBCOMMAND ...` against the directory
-// and creds, writing its output (including one-time passwords) to stdout.
-// Changes are recorded with the actor "cli", in the audit ledger as the
-// system actor "cli" named after the operating-system user. A wrong
-// command line returns an error that holds the usage.
-func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {
+// and env.Credentials, writing its output (including one-time passwords)
+// to env.Stdout. Changes are recorded with the actor "cli", in the audit
+// ledger as the system actor "cli" named after the operating-system user.
+// A wrong command line returns an errs.UsageError that holds the usage.
+func UserCommand(ctx context.Context, env CommandEnv, args []string) error {
+	svc, creds, stdout := env.Directory, env.Credentials, env.Stdout
 	ctx = cliOrigin(ctx)
 	if len(args) == 0 {
-		return usageError(userUsage, "missing subcommand")
+		return errs.Usage(userUsage, "missing subcommand")
 	}
 	sub, args := args[0], args[1:]
 	switch sub {
@@ -307,7 +316,7 @@ func UserCommand(ctx context.Context, svc *Service, creds Credentials, args []st
 	case "enrolment-code", "link-oidc", "unlink-oidc":
 		return userCredential(ctx, svc, creds, sub, args, stdout)
 	}
-	return usageError(userUsage, "unknown subcommand %q", sub)
+	return errs.Usage(userUsage, "unknown subcommand %q", sub)
 }
 
 // userCredential runs enrolment-code, link-oidc and unlink-oidc: what an
@@ -333,7 +342,7 @@ func userCredential(ctx context.Context, svc *Service, creds Credentials, sub st
 		fmt.Fprintf(stdout, "enrolment code for %s: %s (works once, until %s)\n", m.Username, code, expires.UTC().Format(time.RFC3339))
 	case "link-oidc":
 		if *issuer == "" || *subject == "" {
-			return usageError(userUsage, "link-oidc needs --issuer URL and --subject SUB")
+			return errs.Usage(userUsage, "link-oidc needs --issuer URL and --subject SUB")
 		}
 		if err := svc.LinkOIDCSubject(ctx, m.ID, *issuer, *subject); err != nil {
 			return err
@@ -362,7 +371,7 @@ func userAdd(ctx context.Context, svc *Service, creds Credentials, args []string
 		return err
 	}
 	if unit == "" {
-		return usageError(userUsage, "add needs --unit CODE")
+		return errs.Usage(userUsage, "add needs --unit CODE")
 	}
 	u, err := svc.UnitByCode(ctx, unit)
 	if err != nil {

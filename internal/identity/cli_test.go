@@ -31,12 +31,13 @@ func (c *cli) run(line ...string) (string, error) {
 	var out bytes.Buffer
 	// The commands say who acts themselves: the caller's context need not.
 	ctx := context.Background()
+	env := identity.CommandEnv{Directory: c.svc, Credentials: c.creds, Stdout: &out, Stderr: &out}
 	var err error
 	switch line[0] {
 	case "unit":
-		err = identity.UnitCommand(ctx, c.svc, line[1:], &out)
+		err = identity.UnitCommand(ctx, env, line[1:])
 	case "user":
-		err = identity.UserCommand(ctx, c.svc, c.creds, line[1:], &out)
+		err = identity.UserCommand(ctx, env, line[1:])
 	}
 	return out.String(), err
 }

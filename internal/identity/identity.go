@@ -99,7 +99,7 @@ type Membership struct {
 	Reason    string    `json:"reason,omitempty"`
 }
 
-// Citizen is a portal account holder.
+// Citizen is an account on the public site holder.
 type Citizen struct {
 	ID        int64     `json:"id"`
 	Email     string    `json:"email"`

@@ -51,8 +51,7 @@ func mustLedger(t testing.TB, db *store.DB) *audit.Ledger {
 func (c *clock) audited(t testing.TB, db *store.DB) (*identity.Service, *audit.Ledger) {
 	t.Helper()
 	l := mustLedger(t, db)
-	s := identity.NewService(db, c.now)
-	s.SetRecorder(l)
+	s := identity.NewService(db, l, c.now)
 	return s, l
 }
 

@@ -73,7 +73,7 @@ func (s *Service) Act(ctx context.Context, sub authz.Subject, code string, req A
 // transition applies req to d inside tx: the lifecycle, the row, the
 // history, the audit event, the portal report and the notice.
 func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub authz.Subject, req ActionRequest) error {
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -365,7 +365,7 @@ func (s *Service) Rate(ctx context.Context, sub authz.Subject, code string, star
 	if stars < 1 || stars > 5 {
 		return errs.Invalid("rating", "give 1 to 5 stars")
 	}
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -401,7 +401,7 @@ func (s *Service) Rate(ctx context.Context, sub authz.Subject, code string, star
 // that misses a deadline. It returns an error wrapping errs.ErrConflict
 // for a dossier that is not overdue, and errs.ErrInvalid for a bad date.
 func (s *Service) Apologise(ctx context.Context, sub authz.Subject, code string, newDate calendar.Date, reason string) (*Dossier, error) {
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -489,9 +489,9 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, re
 // and history (each gets a "transfer" entry and an audit event). It
 // returns how many moved.
 func (s *Service) TransferOpenTx(ctx context.Context, tx *store.Tx, fromUnit, toUnit int64, toCode string) (int, error) {
-	o, ok := audit.OriginFrom(ctx)
-	if !ok || o.Anonymous() {
-		o = audit.Origin{Actor: audit.System("restructuring")}
+	o, err := s.origin(ctx)
+	if err != nil {
+		return 0, err
 	}
 	ids, err := openDossierCodes(ctx, tx, fromUnit)
 	if err != nil {

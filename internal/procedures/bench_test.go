@@ -78,7 +78,7 @@ func BenchmarkSubmit(b *testing.B) {
 
 				ctx, stopSync := context.WithCancel(context.Background())
 				synced := make(chan error, 1)
-				go func() { synced <- f.svc.RunPortalSync(ctx) }()
+				go func() { synced <- f.svc.RunNationalPortalSync(ctx) }()
 				b.ResetTimer()
 				start := time.Now()
 				err := inParallel(b.N, submitClients, func(int) error {

@@ -20,13 +20,20 @@ const commandUsage = `usage:
 
 A node serves an edited catalogue with chancery serve --catalogue DIR.`
 
+// CommandEnv is what Command needs from the program that runs it.
+type CommandEnv struct {
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
 // Command runs `chancery procedures`: the catalogue's administration from
 // the command line. Administrators edit the catalogue as files (export,
 // edit, check) and serve it with --catalogue; the procedures are data,
 // not code.
-func Command(_ context.Context, stdout io.Writer, args []string) error {
+func Command(_ context.Context, env CommandEnv, args []string) error {
+	stdout := env.Stdout
 	if len(args) == 0 {
-		return fmt.Errorf("%w: missing subcommand\n%s", errs.ErrInvalid, commandUsage)
+		return errs.Usage(commandUsage, "missing subcommand")
 	}
 	switch sub, args := args[0], args[1:]; {
 	case sub == "export" && len(args) == 1:
@@ -57,7 +64,7 @@ func Command(_ context.Context, stdout io.Writer, args []string) error {
 		fmt.Fprintln(stdout, commandUsage)
 		return nil
 	}
-	return fmt.Errorf("%w: chancery procedures %q with %d arguments is not a command\n%s", errs.ErrInvalid, args, len(args), commandUsage)
+	return errs.Usage(commandUsage, "chancery procedures %q with %d arguments is not a command", args, len(args))
 }
 
 // LoadCatalogueDir loads an edited catalogue from a directory, as

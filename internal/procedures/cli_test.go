@@ -15,14 +15,14 @@ import (
 func TestCatalogueIsExportedEditedAndChecked(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	if err := Command(context.Background(), &out, []string{"export", dir}); err != nil {
+	if err := Command(context.Background(), CommandEnv{Stdout: &out}, []string{"export", dir}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Command(context.Background(), &out, []string{"export", dir}); !errors.Is(err, errs.ErrConflict) {
+	if err := Command(context.Background(), CommandEnv{Stdout: &out}, []string{"export", dir}); !errors.Is(err, errs.ErrConflict) {
 		t.Errorf("exporting over an edited catalogue = %v, want a refusal", err)
 	}
 	out.Reset()
-	if err := Command(context.Background(), &out, []string{"check", dir}); err != nil || !strings.Contains(out.String(), "14 procedures") {
+	if err := Command(context.Background(), CommandEnv{Stdout: &out}, []string{"check", dir}); err != nil || !strings.Contains(out.String(), "14 procedures") {
 		t.Fatalf("check of the export = %q, %v", out.String(), err)
 	}
 	// An administrator changes a fee, then breaks the time limit.
@@ -46,11 +46,11 @@ func TestCatalogueIsExportedEditedAndChecked(t *testing.T) {
 	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = Command(context.Background(), &out, []string{"check", dir})
+	err = Command(context.Background(), CommandEnv{Stdout: &out}, []string{"check", dir})
 	if !errors.Is(err, errs.ErrInvalid) || !strings.Contains(err.Error(), "1.900005.json") || !strings.Contains(err.Error(), "time_limit.working_days") {
 		t.Errorf("check of a broken file = %v, want the file and field named", err)
 	}
-	if err := Command(context.Background(), &out, []string{"frobnicate"}); !errors.Is(err, errs.ErrInvalid) {
+	if err := Command(context.Background(), CommandEnv{Stdout: &out}, []string{"frobnicate"}); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("an unknown subcommand = %v", err)
 	}
 	if _, err := LoadCatalogueDir(filepath.Join(dir, "missing")); !errors.Is(err, errs.ErrInvalid) {

@@ -188,9 +188,9 @@ type Recorder interface {
 	Append(ctx context.Context, e audit.Event) (audit.Receipt, error)
 }
 
-// PortalSender hands a status report to the National Public Service
+// NationalPortalSender hands a status report to the National Public Service
 // Portal through the exchange, durably, and returns the message's id.
-type PortalSender interface {
+type NationalPortalSender interface {
 	SendStatus(ctx context.Context, payload []byte) (string, error)
 }
 

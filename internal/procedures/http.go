@@ -58,7 +58,7 @@ type StaffChoice struct {
 	Name string
 }
 
-// Handler serves the procedures' public portal pages, console pages and
+// Handler serves the procedures' public site's pages, console pages and
 // JSON API.
 type Handler struct {
 	opts  HandlerOptions
@@ -82,10 +82,10 @@ func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
 		track: newKeyedLimiter(trackEvery, trackBurst, trackMemory)}, nil
 }
 
-// Register adds the procedures' routes to rt: the portal's pages for
+// Register adds the procedures' routes to rt: the public site's pages for
 // citizens, the console's for staff, and the API.
 func (h *Handler) Register(rt *web.Router) {
-	h.registerPortal(rt)
+	h.registerPublic(rt)
 	h.registerConsole(rt)
 	h.registerAPI(rt)
 }

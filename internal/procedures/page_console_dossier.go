@@ -77,7 +77,7 @@ type consoleDossierData struct {
 	// status; PortalStatusKey names the last status sent ("" for none).
 	PortalSynced    bool
 	PortalStatusKey string
-	Answers         []portalSummaryRow
+	Answers         []publicSummaryRow
 	Attachments     []consoleAttachment
 	History         []consoleHistoryRow
 	Actions         []consoleActionForm
@@ -131,7 +131,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Due: z.day(d.DueAt),
 		Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency), Paid: d.Paid, PaidOnline: d.PaidOnline,
 		Prefilled: d.Prefilled, Digitised: d.Digitised, PortalSynced: d.PortalStatus == d.Status,
-		Answers:     portalSummarize(p.Localizer(), proc.Form.Fields(), d.Form),
+		Answers:     publicSummarize(p.Localizer(), proc.Form.Fields(), d.Form),
 		ReceiptHref: "/dossiers/" + url.PathEscape(d.Code) + "/receipt"}
 	if d.Outcome != OutcomeNone {
 		data.OutcomeKey = d.Outcome.Key()
@@ -150,11 +150,11 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 	for _, a := range d.Attachments {
 		data.Attachments = append(data.Attachments, consoleAttachment{
 			Href:     consoleDossierPath(d.Code) + "/attachments/" + strconv.FormatInt(a.ID, 10),
-			Document: docs[a.DocumentKey], Filename: a.Filename, MediaType: a.MediaType, Size: portalFormatSize(p.Localizer(), a.Size)})
+			Document: docs[a.DocumentKey], Filename: a.Filename, MediaType: a.MediaType, Size: publicFormatSize(p.Localizer(), a.Size)})
 	}
 	names := map[int64]string{}
 	for _, e := range d.History {
-		row := consoleHistoryRow{At: z.at(e.At), Action: p.T(portalEntryKey(e.Action)), Actor: h.consoleActorName(ctx, p, e, names), Reason: e.Reason}
+		row := consoleHistoryRow{At: z.at(e.At), Action: p.T(publicEntryKey(e.Action)), Actor: h.consoleActorName(ctx, p, e, names), Reason: e.Reason}
 		if e.From.Valid() {
 			row.FromKey = e.From.Key()
 		}

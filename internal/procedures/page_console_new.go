@@ -28,7 +28,7 @@ type consoleNewData struct {
 	Fee           string
 	HasFee        bool
 	Head          []web.Field
-	Inputs        []portalFormField
+	Inputs        []publicFormField
 	Documents     []web.Field
 	Paid          []web.Field
 	Problem       web.Refusal
@@ -72,7 +72,7 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 		web.Error(w, r, err)
 		return
 	}
-	data := consoleNewData{Unit: portalUnitName(p.Lang, u)}
+	data := consoleNewData{Unit: publicUnitName(p.Lang, u)}
 	code := e.values.Get("procedure")
 	idx := slices.IndexFunc(procs, func(x *Procedure) bool { return x.Code == code })
 	chooserRef := web.Refusal{}
@@ -105,7 +105,7 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 	data.Fee, data.HasFee = formatAmount(p.Localizer(), fee, currency), fee > 0
 	fm := web.NewForm(p, "entry-", e.values, e.ref)
 	data.Head = []web.Field{fm.Choice("channel", "select", "procedures.console.new.channel", true, channels)}
-	draw := portalFormDrawing{tr: p.Localizer(), values: e.values, errors: map[string]string{}}
+	draw := publicFormDrawing{tr: p.Localizer(), values: e.values, errors: map[string]string{}}
 	if e.form != nil {
 		for _, v := range e.form.Violations {
 			draw.errors[v.Pointer] = pick(p.Lang, v.MessageVI, v.MessageEN)

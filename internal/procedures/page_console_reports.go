@@ -216,7 +216,7 @@ func fillIndices(p web.Page, z zoned, rep IndexReport, data *consoleIndicesData)
 	data.Shown, data.Submitted, data.NoData = true, rep.Counts.Submitted, ix.NoData
 	switch rep.Scope.Kind {
 	case ScopeUnit:
-		data.Scope = portalUnitName(p.Lang, rep.Unit) + " (" + rep.Unit.Code + ")"
+		data.Scope = publicUnitName(p.Lang, rep.Unit) + " (" + rep.Unit.Code + ")"
 	case ScopeMissions:
 		data.Scope = p.T("procedures.console.indices.scope.missions")
 	default:

@@ -268,7 +268,7 @@ func TestConsoleClerkFlowThroughThePages(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
 			t.Fatalf("result download = %d %q", w.Code, w.Header().Get("Content-Disposition"))
 		}
-		var res portalResultFile
+		var res publicResultFile
 		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +393,7 @@ func TestConsoleReconciliationListsLaggingDossiersAndResends(t *testing.T) {
 		s := newConsoleSite(t, db)
 		s.f.portal.down = true
 		d := s.enter("1.900001", legalizationForm())
-		if _, err := s.f.svc.SyncPortal(context.Background()); err == nil {
+		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err == nil {
 			t.Fatal("sync with the portal down reported no error")
 		}
 		const page = "/console/procedures/reconciliation"
@@ -406,7 +406,7 @@ func TestConsoleReconciliationListsLaggingDossiersAndResends(t *testing.T) {
 			t.Fatalf("resend = %d:\n%s", w.Code, mainOf(w))
 		}
 		s.f.portal.down = false
-		if _, err := s.f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(s.f.portal.statuses(d.Code)); got != "[2]" {

@@ -34,7 +34,7 @@ type PaymentReport struct {
 // amount or currency other than the fee. Nothing changes on error.
 func (s *Service) RecordPayment(ctx context.Context, r PaymentReport) error {
 	ctx = systemOrigin(ctx, "payment-gateway")
-	o, _ := actorOf(ctx)
+	o, _ := s.origin(ctx)
 	now := s.now()
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		draftID, code := r.OrderID, ""
@@ -48,7 +48,7 @@ func (s *Service) RecordPayment(ctx context.Context, r PaymentReport) error {
 		e := o.Event("payment.record")
 		e.ResourceType, e.ResourceID = "payment", r.TransactionID
 		e.Attrs = map[string]string{"order": r.OrderID, "amount": fmt.Sprint(r.Amount), "currency": r.Currency, "method": PaymentGateway}
-		if err := s.opts.Recorder.AppendTx(ctx, tx, e); err != nil {
+		if err := s.rec.Record(ctx, tx, e); err != nil {
 			return err
 		}
 		if code != "" {
@@ -137,5 +137,5 @@ func (s *Service) recordCounterPayment(ctx context.Context, tx *store.Tx, o audi
 	}
 	e.Attrs = map[string]string{"order": d.Code, "amount": fmt.Sprint(d.FeeAmount), "currency": d.FeeCurrency,
 		"method": PaymentCounter, "receipt": receipt}
-	return s.opts.Recorder.AppendTx(ctx, tx, e)
+	return s.rec.Record(ctx, tx, e)
 }

@@ -68,7 +68,7 @@ func (s *Service) lookup(ctx context.Context, idNumber, purpose string) (Person,
 	if s.opts.Population == nil {
 		return Person{}, fmt.Errorf("%w: the National Population Database is not connected to this node; fill the form by hand", errs.ErrUnavailable)
 	}
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return Person{}, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, sub authz.Subject, citizen
 	if !isCitizenID(idNumber) {
 		return errs.Invalid("id_number", "a personal identification number is exactly 12 digits")
 	}
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, sub authz.Subject, citizen
 		e := o.Event("citizen.identity_verified")
 		e.ResourceType, e.ResourceID = "citizen", fmt.Sprint(citizenID)
 		e.Attrs = map[string]string{"id_number_last4": idNumber[8:]}
-		return s.opts.Recorder.AppendTx(ctx, tx, e)
+		return s.rec.Record(ctx, tx, e)
 	})
 }
 

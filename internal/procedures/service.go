@@ -47,9 +47,10 @@ type Options struct {
 	Notifier Notifier
 	// Population prefills forms; if nil, prefilling is unavailable.
 	Population Population
-	// Portal receives status reports; if nil, they stay queued (the
-	// reconciliation page shows them) until a sender is set.
-	Portal PortalSender
+	// NationalPortal receives status reports for the National Public
+	// Service Portal; if nil, they stay queued (the reconciliation page
+	// shows them) until a sender is set.
+	NationalPortal NationalPortalSender
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
 	// Log receives the portal sync's errors; if nil, slog.Default.
@@ -66,6 +67,7 @@ type Service struct {
 	db   *store.DB
 	cat  *Catalogue
 	wake chan struct{} // nudges the portal sync
+	rec  audit.Writer  // records changes, and decides who makes them
 
 	calMu sync.Mutex
 	cals  map[int64]WorkCalendar // by unit id
@@ -86,7 +88,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), cals: map[int64]WorkCalendar{},
+	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), rec: audit.NewWriter("procedures", opts.Recorder), cals: map[int64]WorkCalendar{},
 		lookups: newKeyedLimiter(lookupEvery, lookupBurst, lookupMemory)}, nil
 }
 
@@ -464,14 +466,9 @@ func digitised(p *Procedure, atts []Attachment) bool {
 	return true
 }
 
-// actorOf returns the audit actor and the history's actor of ctx's origin.
-func actorOf(ctx context.Context) (audit.Origin, error) {
-	o, ok := audit.OriginFrom(ctx)
-	if !ok || o.Anonymous() {
-		return audit.Origin{}, fmt.Errorf("%w: the change names no actor", errs.ErrUnauthenticated)
-	}
-	return o, nil
-}
+// origin returns the origin whose actor a change on ctx's behalf is
+// recorded with (also the history's actor), by audit.Writer's one rule.
+func (s *Service) origin(ctx context.Context) (audit.Origin, error) { return s.rec.Origin(ctx) }
 
 // record appends the audit event of a change to dossier d inside tx.
 func (s *Service) record(ctx context.Context, tx *store.Tx, o audit.Origin, action string, d *Dossier, attrs map[string]string) error {
@@ -481,7 +478,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, o audit.Origin, acti
 		e.UnitID = d.UnitID
 	}
 	e.Attrs = attrs
-	return s.opts.Recorder.AppendTx(ctx, tx, e)
+	return s.rec.Record(ctx, tx, e)
 }
 
 // SubmitDraft submits the signed-in citizen's draft: it becomes a dossier
@@ -637,7 +634,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 			return nil
 		}
 		if receipt != "" {
-			o, err := actorOf(ctx)
+			o, err := s.origin(ctx)
 			if err != nil {
 				return err
 			}
@@ -665,7 +662,7 @@ func (s *Service) deleteBlobs(ctx context.Context, keys []string) {
 // sequence, the history's first entry, the audit event, the portal report
 // and the notice.
 func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds *Dossier, then func(tx *store.Tx) error) error {
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -763,12 +760,17 @@ func (s *Service) Get(ctx context.Context, sub authz.Subject, code string) (*Dos
 		return nil, err
 	}
 	if sub.Kind == authz.Staff {
-		if o, err := actorOf(ctx); err == nil {
-			e := o.Event("dossier.read")
-			e.ResourceType, e.ResourceID, e.UnitID = "dossier", d.Code, d.UnitID
-			if _, err := s.opts.Recorder.Append(ctx, e); err != nil {
-				return nil, fmt.Errorf("procedures: record the reading of %s: %w", code, err)
-			}
+		// A staff member's reading is always recorded: without an origin
+		// to name them the reading is refused (audit.Writer's rule), not
+		// left unrecorded.
+		o, err := s.origin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e := o.Event("dossier.read")
+		e.ResourceType, e.ResourceID, e.UnitID = "dossier", d.Code, d.UnitID
+		if _, err := s.opts.Recorder.Append(ctx, e); err != nil {
+			return nil, fmt.Errorf("procedures: record the reading of %s: %w", code, err)
 		}
 	}
 	return d, nil

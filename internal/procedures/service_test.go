@@ -53,15 +53,15 @@ func (o *outbox) NotifyTx(_ context.Context, _ *store.Tx, n Notice) error {
 	return nil
 }
 
-// portalLog is the national portal as the exchange would carry reports
+// nationalPortalLog is the national portal as the exchange would carry reports
 // to it: it records them, and fails while down.
-type portalLog struct {
+type nationalPortalLog struct {
 	mu      sync.Mutex
 	down    bool
 	reports []PortalStatus
 }
 
-func (p *portalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
+func (p *nationalPortalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
@@ -77,7 +77,7 @@ func (p *portalLog) SendStatus(_ context.Context, payload []byte) (string, error
 	return fmt.Sprintf("msg-%d", len(p.reports)), nil
 }
 
-func (p *portalLog) statuses(code string) []int {
+func (p *nationalPortalLog) statuses(code string) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []int
@@ -122,7 +122,7 @@ type fixture struct {
 	svc    *Service
 	clock  *testClock
 	mail   *outbox
-	portal *portalLog
+	portal *nationalPortalLog
 	units  map[string]int64
 	// Subjects of the test's people.
 	citizen, other                authz.Subject
@@ -149,7 +149,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	}
 	t.Cleanup(func() { bucket.Close() })
 	// Monday 10 March 2025, 09:00 in Hanoi.
-	f := &fixture{db: db, clock: &testClock{t: time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)}, mail: &outbox{}, portal: &portalLog{},
+	f := &fixture{db: db, clock: &testClock{t: time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)}, mail: &outbox{}, portal: &nationalPortalLog{},
 		units: map[string]int64{}, staffName: map[int64]string{}}
 	now := time.Now().UTC()
 	for _, u := range []struct{ code, kind, country, zone string }{
@@ -199,8 +199,8 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
-	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, f.clock.now),
-		Recorder: ledger, Notifier: f.mail, Portal: f.portal, Now: f.clock.now, Population: f.population})
+	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.now),
+		Recorder: ledger, Notifier: f.mail, NationalPortal: f.portal, Now: f.clock.now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestOnlineDossierRunsItsWholeLifecycle(t *testing.T) {
 		}
 
 		// Every status change reaches the portal, in order.
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := fmt.Sprint(f.portal.statuses(d.Code)), "[1 2 4 9 10]"; got != want {
@@ -590,13 +590,13 @@ func passportForm() map[string]any {
 	return m
 }
 
-func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
+func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.portal.down = true
 		d := f.submitOnline(t)
 		f.act(t, f.clerk, d.Code, ActionRequest{Action: ActReceive})
-		if _, err := f.svc.SyncPortal(context.Background()); err == nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err == nil {
 			t.Fatal("sync with the portal down reported no error")
 		}
 		lag, err := f.svc.Reconciliation(f.as(f.clerk), f.clerk, 0)
@@ -604,7 +604,7 @@ func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 			t.Fatalf("reconciliation = %+v, %v", lag, err)
 		}
 		f.portal.down = false
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2]" {
@@ -623,7 +623,7 @@ func TestPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 		if err := f.svc.Resend(f.as(f.clerk), f.clerk, d.Code); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.SyncPortal(context.Background()); err != nil {
+		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2 2]" {
@@ -684,4 +684,25 @@ func TestAbandonedApplicationsAreDiscardedWithTheirFiles(t *testing.T) {
 			t.Errorf("the abandoned application's file is still stored (%v, %v)", ok, err)
 		}
 	})
+}
+
+// TestChangesFollowAuditWritersRuleForWhoActs pins the rule procedures
+// shares with the directory and the registry (audit.Writer): a change
+// whose context names no origin is the program's fault, an internal
+// error rather than a request to sign in; an anonymous caller is asked
+// to sign in; and nothing changes either way.
+func TestChangesFollowAuditWritersRuleForWhoActs(t *testing.T) {
+	f := newFixture(t, storetest.MustOpen(t, store.SQLite))
+	sys := authz.Subject{Kind: authz.System}
+	err := f.svc.VerifyIdentity(context.Background(), sys, f.other.ID, "036079001187")
+	if !errors.Is(err, audit.ErrNoOrigin) || errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("a change without an origin = %v; want audit.ErrNoOrigin, not ErrUnauthenticated", err)
+	}
+	anonymous := audit.WithOrigin(context.Background(), audit.Origin{RequestID: "req-1"})
+	if err := f.svc.VerifyIdentity(anonymous, sys, f.other.ID, "036079001187"); !errors.Is(err, errs.ErrUnauthenticated) {
+		t.Errorf("an anonymous change = %v; want ErrUnauthenticated", err)
+	}
+	if _, err := f.svc.VerifiedIDNumber(context.Background(), f.other.ID); !errors.Is(err, errs.ErrNotFound) {
+		t.Errorf("a refused verification left a number behind: %v", err)
+	}
 }

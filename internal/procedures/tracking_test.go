@@ -123,7 +123,7 @@ func TestAPITrackingIsRateLimitedPerAddress(t *testing.T) {
 // HTML page, not a JSON problem.
 func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		ds := s.submitOnline(t)
 		pin := pinOnReceipt(t, page(s.get(t, "citizen", "/dossiers/"+ds.Code+"/receipt")))
 		form := page(s.get(t, "", "/track?code="+url.QueryEscape(ds.Code)))

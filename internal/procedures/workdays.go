@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"chancery/internal/audit"
 	"chancery/internal/calendar"
 	"chancery/internal/identity"
 	"chancery/internal/store"
@@ -115,12 +114,12 @@ func (s *Service) CheckNewUnitTx(ctx context.Context, tx *store.Tx, u identity.U
 	}
 	s.opts.Log.Warn("procedures: new mission in a country without calendar data: its deadlines count Viet Nam's holidays and the host country's weekend only; add a calendar file for the country",
 		"unit", u.Code, "country", u.Country, "weekend", strings.Join(weekend, ","))
-	o, ok := audit.OriginFrom(ctx)
-	if !ok {
-		o = audit.Origin{Actor: audit.System("procedures")}
+	o, err := s.origin(ctx)
+	if err != nil {
+		return err
 	}
 	e := o.Event("unit.calendar_fallback")
 	e.ResourceType, e.ResourceID, e.UnitID = "unit", u.Code, u.ID
 	e.Attrs = map[string]string{"country": u.Country, "calendar": "VN", "weekend": strings.Join(weekend, ",")}
-	return s.opts.Recorder.AppendTx(ctx, tx, e)
+	return s.rec.Record(ctx, tx, e)
 }

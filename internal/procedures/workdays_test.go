@@ -19,9 +19,8 @@ import (
 // deadlines count on Viet Nam's holidays with the host's weekend.
 func TestMissionWithoutCalendarDataTakesApplicationsAndWarns(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
-		dir := identity.NewService(db, s.clock.now)
-		dir.SetRecorder(s.svc.opts.Recorder)
+		s := newPublicSite(t, db)
+		dir := identity.NewService(db, s.svc.opts.Recorder, s.clock.now)
 		dir.OnCreate(s.svc.CheckNewUnitTx)
 		admin := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.Staff(1, "admin")})
 		berlin, err := dir.CreateUnit(admin, "admin", identity.NewUnit{Code: "000.01.40.G12", NameVI: "Đại sứ quán Việt Nam tại Đức",

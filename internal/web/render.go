@@ -44,8 +44,8 @@ func Static() http.Handler {
 
 // Surfaces of the web UI.
 const (
-	Console = "console" // the staff console under /console/
-	Portal  = "portal"  // the public portal at /
+	Console    = "console" // the staff console under /console/
+	PublicSite = "public"  // the public site at /, for citizens
 )
 
 // NavItem is a link in a surface's navigation, shown to those whose
@@ -308,7 +308,7 @@ type errorData struct {
 }
 
 func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
-	surface := Portal
+	surface := PublicSite
 	if strings.HasPrefix(r.URL.Path, "/console") {
 		surface = Console
 	}

@@ -11,31 +11,6 @@ import (
 	"chancery/internal/store"
 )
 
-// Recorder records the registry's changes in the audit ledger, each
-// inside the transaction of the change it records; *audit.Ledger
-// implements it. An error makes the change roll back.
-type Recorder interface {
-	AppendTx(ctx context.Context, tx *store.Tx, e audit.Event) error
-}
-
-// SetRecorder makes the registry record every change with rec, in the
-// change's own transaction (DESIGN.md §6). Until it is called every change
-// fails, so a registry wired without the ledger cannot change anything
-// unrecorded. Call it before the registry is used: it is not safe to call
-// concurrently with other methods.
-func (r *Registry) SetRecorder(rec Recorder) { r.rec = rec }
-
-// The refusals of a change that could not be recorded. They are
-// programming errors, not the caller's, so they carry no error kind and
-// reach users as internal errors.
-var (
-	errNoRecorder = errors.New("registry: no audit recorder is set, and the registry makes no change it cannot record; " +
-		"the application must call SetRecorder with the audit ledger")
-	errNoOrigin = errors.New("registry: the context names no audit origin, so the change could not say who made it; " +
-		"requests get one from the server's middleware, and commands and jobs must set one with audit.WithOrigin")
-	errAnonymous = errors.New("registry: a caller who has not signed in cannot change the registry")
-)
-
 // errUnchanged is returned by a change that finds nothing to do: the
 // transaction rolls back, nothing is published, and the caller sees
 // success.
@@ -56,7 +31,7 @@ const (
 type change struct {
 	ctx      context.Context
 	tx       *store.Tx
-	rec      Recorder
+	rec      audit.Writer
 	origin   audit.Origin
 	now      time.Time
 	units    []identity.Unit
@@ -64,26 +39,11 @@ type change struct {
 	serial   uint64
 }
 
-// origin returns the origin of the change ctx asks for, refusing one that
-// could not be recorded: no recorder, no origin, or nobody signed in.
-func (r *Registry) origin(ctx context.Context) (audit.Origin, error) {
-	if r.rec == nil {
-		return audit.Origin{}, errNoRecorder
-	}
-	o, ok := audit.OriginFrom(ctx)
-	if !ok {
-		return audit.Origin{}, errNoOrigin
-	}
-	if o.Anonymous() {
-		return audit.Origin{}, errAnonymous
-	}
-	return o, nil
-}
-
 // write runs fn as a change on behalf of ctx's signed-in (or system)
-// actor, and publishes the configuration that results.
+// actor, refused by audit.Writer's one rule otherwise, and publishes the
+// configuration that results.
 func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
-	o, err := r.origin(ctx)
+	o, err := r.rec.Origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -97,8 +57,8 @@ func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
 // after the commit. It returns the signed configuration, or nil when fn
 // found nothing to change (errUnchanged).
 func (r *Registry) inTx(ctx context.Context, o audit.Origin, fn func(c *change) error) ([]byte, error) {
-	if r.rec == nil {
-		return nil, errNoRecorder
+	if r.rec.Recorder() == nil {
+		return nil, fmt.Errorf("registry: %w", audit.ErrNoRecorder)
 	}
 	// The directory is read before the transaction begins, so that no
 	// other database work runs while the registry holds its write lock.
@@ -143,12 +103,7 @@ func (c *change) record(action, typ, id string, attrs map[string]string) error {
 			e.Attrs[k] = audit.AttrValue(v)
 		}
 	}
-	if err := c.rec.AppendTx(c.ctx, c.tx, e); err != nil {
-		// %v, not %w: whatever the ledger says (even "invalid"), failing to
-		// record is the server's fault, never the caller's bad input.
-		return fmt.Errorf("record %s of %s %s in the audit ledger: %v", action, typ, id, err)
-	}
-	return nil
+	return c.rec.Record(c.ctx, c.tx, e)
 }
 
 // actorName is how the registry's tables name who acted: a person's name

@@ -171,9 +171,9 @@ var sysRegistry = audit.System("exchange-registry")
 // key changed since the token was issued, or another node has the same
 // signing key. Each refusal is recorded in the audit ledger.
 func (r *Registry) Enrol(ctx context.Context, token string, req EnrolRequest) (EnrolResult, error) {
-	o, ok := audit.OriginFrom(ctx)
-	if !ok {
-		return EnrolResult{}, errNoOrigin
+	o, err := r.rec.AnyOrigin(ctx)
+	if err != nil {
+		return EnrolResult{}, err
 	}
 	res, enrolment, err := r.enrol(ctx, o, token, req)
 	if err != nil && (errors.Is(err, errs.ErrUnauthenticated) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid)) {
@@ -262,11 +262,7 @@ func (r *Registry) refused(ctx context.Context, o audit.Origin, e enrolment, cau
 		ev.ResourceType, ev.ResourceID = resEnrolment, strconv.FormatInt(e.id, 10)
 		ev.Attrs = map[string]string{"member": e.member}
 	}
-	err := r.db.InTx(ctx, func(tx *store.Tx) error { return r.rec.AppendTx(ctx, tx, ev) })
-	if err != nil {
-		return fmt.Errorf("record a refused enrolment in the audit ledger: %v", err)
-	}
-	return nil
+	return r.db.InTx(ctx, func(tx *store.Tx) error { return r.rec.Record(ctx, tx, ev) })
 }
 
 // missionNodeID is the id of a mission's node: "mission-" and the member

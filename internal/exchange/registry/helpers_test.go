@@ -91,8 +91,8 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		Now:       f.clock.now,
 		LeafURLs:  []string{"nats-leaf://hq.example:7422"},
 		OnPublish: func(_ context.Context, signed []byte) { f.published = append(f.published, signed) },
+		Recorder:  l,
 	})
-	f.reg.SetRecorder(l)
 	if err := f.reg.EnsureHQNode(testCtx, f.hqInfo(t)); err != nil {
 		t.Fatalf("EnsureHQNode: %v", err)
 	}

@@ -26,7 +26,7 @@ var errNoHQ = fmt.Errorf("%w: headquarters' node has not registered its keys yet
 // themselves; Publish is for a configuration nearing expiry (see Refresh)
 // or an operator's explicit request.
 func (r *Registry) Publish(ctx context.Context) ([]byte, error) {
-	o, err := r.origin(ctx)
+	o, err := r.rec.Origin(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
@@ -74,6 +75,11 @@ type Options struct {
 	// and before the method that made the change returns. Headquarters'
 	// node uses it to take up and distribute the new configuration.
 	OnPublish func(ctx context.Context, signed []byte)
+	// Recorder records every change in the audit ledger, in the change's
+	// own transaction (DESIGN.md §6). Without one the registry can be
+	// read but refuses every change, so one wired without the ledger
+	// cannot change anything unrecorded.
+	Recorder audit.Recorder
 }
 
 // Registry is the exchange registry. Every change checks the rules stated
@@ -83,7 +89,7 @@ type Options struct {
 // concurrent use.
 //
 // A change needs an audit origin on its context naming who acts (see
-// audit.WithOrigin), and a recorder (see SetRecorder); without either it
+// audit.WithOrigin), and the recorder of Options; without either it
 // fails and changes nothing. Publishing needs headquarters' own node to be
 // registered first (EnsureHQNode).
 type Registry struct {
@@ -91,13 +97,12 @@ type Registry struct {
 	dir  Directory
 	ring *keys.Ring
 	opts Options
-	rec  Recorder
+	rec  audit.Writer
 }
 
 // New returns the registry kept in db, with members from dir, signing the
 // global configuration with ring's current signing key, which is
-// headquarters' node key. It can change nothing until SetRecorder is
-// called.
+// headquarters' node key, recording its changes with opts.Recorder.
 func New(db *store.DB, dir Directory, ring *keys.Ring, opts Options) *Registry {
 	if opts.Instance == "" {
 		opts.Instance = exchange.DefaultInstance
@@ -114,7 +119,7 @@ func New(db *store.DB, dir Directory, ring *keys.Ring, opts Options) *Registry {
 	if opts.Now == nil {
 		opts.Now = store.Now
 	}
-	return &Registry{db: db, dir: dir, ring: ring, opts: opts}
+	return &Registry{db: db, dir: dir, ring: ring, opts: opts, rec: audit.NewWriter("registry", opts.Recorder)}
 }
 
 // clock returns the current time at the precision the registry stores.

@@ -15,13 +15,13 @@ import (
 	"chancery/internal/web"
 )
 
-// registerPortal adds the citizen's pages: the catalogue and each
+// registerPublic adds the citizen's pages: the catalogue and each
 // procedure's page (public), the application from form to receipt and the
 // citizen's own dossiers (signed-in citizens), and tracking by code
 // (public).
-func (h *Handler) registerPortal(rt *web.Router) {
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
+func (h *Handler) registerPublic(rt *web.Router) {
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
 
 	rt.HandleFunc("GET /procedures", web.Public, h.pageCatalogue)
 	rt.HandleFunc("GET /procedures/{code}", web.Public, h.pageProcedure)
@@ -63,8 +63,8 @@ func pick(lang i18n.Lang, vi, en string) string {
 	return vi
 }
 
-// portalUnitName returns a directory unit's name in lang.
-func portalUnitName(lang i18n.Lang, u identity.Unit) string {
+// publicUnitName returns a directory unit's name in lang.
+func publicUnitName(lang i18n.Lang, u identity.Unit) string {
 	return pick(lang, u.NameVI, u.NameEN)
 }
 
@@ -97,7 +97,7 @@ type when struct {
 	ISO  string
 }
 
-// zoned is how the portal shows a dossier's times: in the zone of the unit
+// zoned is how the public site shows a dossier's times: in the zone of the unit
 // resolving it, whose working days they are counted on.
 type zoned struct{ cal WorkCalendar }
 
@@ -129,36 +129,36 @@ func (z zoned) day(t time.Time) when {
 	return when{Text: fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year), ISO: d.String()}
 }
 
-// portalBasisView is a Basis as a page shows it: an assumption marked
+// publicBasisView is a Basis as a page shows it: an assumption marked
 // with the catalogue's words for it (Assumed), and its note.
-type portalBasisView struct {
+type publicBasisView struct {
 	Source  string
 	Assumed string
 	Note    string
 }
 
-func portalViewBasis(tr i18n.Localizer, b Basis) portalBasisView {
-	v := portalBasisView{Source: b.Source, Note: b.Note}
+func publicViewBasis(tr i18n.Localizer, b Basis) publicBasisView {
+	v := publicBasisView{Source: b.Source, Note: b.Note}
 	if b.Assumption {
 		v.Assumed = tr.T("procedures.portal.assumed")
 	}
 	return v
 }
 
-// portalFeeView is one fee of a procedure.
-type portalFeeView struct {
+// publicFeeView is one fee of a procedure.
+type publicFeeView struct {
 	WhereKey      string
 	Description   string
 	Amount        string
 	LocalCurrency bool
-	Basis         portalBasisView
+	Basis         publicBasisView
 }
 
-func portalViewFees(tr i18n.Localizer, fees []Fee) []portalFeeView {
-	out := make([]portalFeeView, len(fees))
+func publicViewFees(tr i18n.Localizer, fees []Fee) []publicFeeView {
+	out := make([]publicFeeView, len(fees))
 	for i, f := range fees {
-		out[i] = portalFeeView{WhereKey: f.Where.Key(), Description: pick(tr.Lang, f.DescriptionVI, f.DescriptionEN),
-			Amount: formatAmount(tr, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: portalViewBasis(tr, f.Basis)}
+		out[i] = publicFeeView{WhereKey: f.Where.Key(), Description: pick(tr.Lang, f.DescriptionVI, f.DescriptionEN),
+			Amount: formatAmount(tr, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: publicViewBasis(tr, f.Basis)}
 	}
 	return out
 }
@@ -187,7 +187,7 @@ func (h *Handler) unitPlace(ctx context.Context, lang i18n.Lang, id int64) (stri
 		return "", zoned{}, fmt.Errorf("procedures: the unit of a dossier: %w", err)
 	}
 	z, err := h.zoneOf(ctx, id)
-	return portalUnitName(lang, u), z, err
+	return publicUnitName(lang, u), z, err
 }
 
 // formValues parses a url-encoded form, refusing a malformed body as bad

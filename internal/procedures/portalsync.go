@@ -1,5 +1,11 @@
 package procedures
 
+// This file is the national portal sync: every status of every dossier
+// is reported to the National Public Service Portal (the "national
+// portal") through the exchange, from a durable outbox. The citizens'
+// pages of the procedures are the public site (page_public_*.go), another
+// thing.
+
 import (
 	"context"
 	"encoding/json"
@@ -60,15 +66,15 @@ const (
 	syncBatch      = 200
 )
 
-// RunPortalSync sends queued status reports to the national portal, in
+// RunNationalPortalSync sends queued status reports to the national portal, in
 // the order they were queued, until ctx ends. A report stays queued until
 // the exchange has durably taken it, so none is lost when the portal or
 // the link is down; after a failure the sync waits, longer each time, and
 // resumes where it stopped, so a dossier's statuses arrive in order.
-func (s *Service) RunPortalSync(ctx context.Context) error {
+func (s *Service) RunNationalPortalSync(ctx context.Context) error {
 	wait := time.Duration(0)
 	for {
-		n, err := s.SyncPortal(ctx)
+		n, err := s.SyncNationalPortal(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -97,14 +103,14 @@ func (s *Service) RunPortalSync(ctx context.Context) error {
 	}
 }
 
-// ErrNoPortal is returned by SyncPortal when no portal sender is set.
-var ErrNoPortal = fmt.Errorf("%w: the national portal is not connected to this node", errs.ErrUnavailable)
+// ErrNoNationalPortal is returned by SyncNationalPortal when no portal sender is set.
+var ErrNoNationalPortal = fmt.Errorf("%w: the national portal is not connected to this node", errs.ErrUnavailable)
 
-// SyncPortal sends one batch of queued reports and returns how many were
+// SyncNationalPortal sends one batch of queued reports and returns how many were
 // sent. It stops at the first failure, recording it on the report.
-func (s *Service) SyncPortal(ctx context.Context) (int, error) {
-	if s.opts.Portal == nil {
-		return 0, ErrNoPortal
+func (s *Service) SyncNationalPortal(ctx context.Context) (int, error) {
+	if s.opts.NationalPortal == nil {
+		return 0, ErrNoNationalPortal
 	}
 	reports, err := pendingReports(ctx, s.db, syncBatch)
 	if err != nil {
@@ -116,7 +122,7 @@ func (s *Service) SyncPortal(ctx context.Context) (int, error) {
 	var sent []sentReport
 	var failed error
 	for _, r := range reports {
-		id, err := s.opts.Portal.SendStatus(ctx, r.payload)
+		id, err := s.opts.NationalPortal.SendStatus(ctx, r.payload)
 		if err != nil {
 			if ferr := failReport(ctx, s.db, r.id, err.Error()); ferr != nil {
 				err = errors.Join(err, ferr)
@@ -163,7 +169,7 @@ func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit i
 // refused). It returns an error wrapping errs.ErrConflict when the portal
 // already has the current status.
 func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) error {
-	o, err := actorOf(ctx)
+	o, err := s.origin(ctx)
 	if err != nil {
 		return err
 	}
@@ -187,7 +193,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		e := o.Event("dossier.portal_resend")
 		e.ResourceType, e.ResourceID, e.UnitID = "dossier", d.Code, d.UnitID
 		e.Attrs = map[string]string{"status": fmt.Sprint(int(d.Status))}
-		return s.opts.Recorder.AppendTx(ctx, tx, e)
+		return s.rec.Record(ctx, tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("procedures: resend dossier %s to the portal: %w", code, err)

@@ -15,18 +15,18 @@ import (
 	"chancery/internal/web"
 )
 
-// portalSummaryRow is a line of a submitted form as a page restates it: a
+// publicSummaryRow is a line of a submitted form as a page restates it: a
 // group's heading, or a field and its value.
-type portalSummaryRow struct {
+type publicSummaryRow struct {
 	Label string
 	Value string
 	Group bool
 }
 
-// portalSummarize restates form along the schema's fields, in order, leaving
+// publicSummarize restates form along the schema's fields, in order, leaving
 // out what was not filled in.
-func portalSummarize(tr i18n.Localizer, fs []FormField, form map[string]any) []portalSummaryRow {
-	var out []portalSummaryRow
+func publicSummarize(tr i18n.Localizer, fs []FormField, form map[string]any) []publicSummaryRow {
+	var out []publicSummaryRow
 	for _, f := range fs {
 		v, ok := form[f.Name[strings.LastIndexByte(f.Name, '.')+1:]]
 		if !ok {
@@ -35,19 +35,19 @@ func portalSummarize(tr i18n.Localizer, fs []FormField, form map[string]any) []p
 		label := pick(tr.Lang, f.TitleVI, f.TitleEN)
 		if f.Type == TypeObject {
 			if sub, ok := v.(map[string]any); ok {
-				out = append(out, portalSummaryRow{Label: label, Group: true})
-				out = append(out, portalSummarize(tr, f.Fields, sub)...)
+				out = append(out, publicSummaryRow{Label: label, Group: true})
+				out = append(out, publicSummarize(tr, f.Fields, sub)...)
 			}
 			continue
 		}
-		out = append(out, portalSummaryRow{Label: label, Value: portalShownValue(tr, f, v)})
+		out = append(out, publicSummaryRow{Label: label, Value: publicShownValue(tr, f, v)})
 	}
 	return out
 }
 
-// portalShownValue writes a form value for reading: a choice by its label, yes
+// publicShownValue writes a form value for reading: a choice by its label, yes
 // or no for a box, a number as written.
-func portalShownValue(tr i18n.Localizer, f FormField, v any) string {
+func publicShownValue(tr i18n.Localizer, f FormField, v any) string {
 	if b, ok := v.(bool); ok {
 		if b {
 			return tr.T("procedures.portal.yes")
@@ -62,8 +62,8 @@ func portalShownValue(tr i18n.Localizer, f FormField, v any) string {
 	return formString(v)
 }
 
-// portalFileView is an uploaded file.
-type portalFileView struct {
+// publicFileView is an uploaded file.
+type publicFileView struct {
 	ID       int64
 	Name     string
 	Document string
@@ -71,36 +71,36 @@ type portalFileView struct {
 	Href     string
 }
 
-func portalViewFile(tr i18n.Localizer, docs map[string]string, href string, a Attachment) portalFileView {
-	return portalFileView{ID: a.ID, Name: a.Filename, Document: docs[a.DocumentKey], Size: portalFormatSize(tr, a.Size), Href: href + strconv.FormatInt(a.ID, 10)}
+func publicViewFile(tr i18n.Localizer, docs map[string]string, href string, a Attachment) publicFileView {
+	return publicFileView{ID: a.ID, Name: a.Filename, Document: docs[a.DocumentKey], Size: publicFormatSize(tr, a.Size), Href: href + strconv.FormatInt(a.ID, 10)}
 }
 
-// portalFormatSize writes a file size in kilobytes or megabytes.
-func portalFormatSize(tr i18n.Localizer, n int64) string {
+// publicFormatSize writes a file size in kilobytes or megabytes.
+func publicFormatSize(tr i18n.Localizer, n int64) string {
 	if n < 1<<20 {
 		return tr.T("procedures.portal.size_kb", (n+1023)>>10)
 	}
 	return tr.T("procedures.portal.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
 }
 
-// portalDraftDocument is a paper of the application with its upload form and
+// publicDraftDocument is a paper of the application with its upload form and
 // the files already uploaded for it.
-type portalDraftDocument struct {
-	portalDocumentView
+type publicDraftDocument struct {
+	publicDocumentView
 	InputID string
-	Files   []portalFileView
+	Files   []publicFileView
 	Error   string
 }
 
-// portalDraftData is the view of an application being prepared.
-type portalDraftData struct {
+// publicDraftData is the view of an application being prepared.
+type publicDraftData struct {
 	ID          string
 	Procedure   string
 	Name        string
 	Unit        string
 	Expires     when
-	Summary     []portalSummaryRow
-	Documents   []portalDraftDocument
+	Summary     []publicSummaryRow
+	Documents   []publicDraftDocument
 	Missing     []string
 	Fee         string
 	NeedsPay    bool
@@ -112,17 +112,17 @@ type portalDraftData struct {
 	MaxUploadMB int
 }
 
-// portalDraftBack is what the draft page says after a refused request: beside
+// publicDraftBack is what the draft page says after a refused request: beside
 // a document's file input, or above everything.
-type portalDraftBack struct {
+type publicDraftBack struct {
 	document string
 	docError string
 	problem  string
 }
 
-// portalAcceptedFiles is the file input's accept list: the three types, by
+// publicAcceptedFiles is the file input's accept list: the three types, by
 // extension and media type.
-var portalAcceptedFiles = strings.Join([]string{".pdf", ".jpg", ".jpeg", ".png", MediaPDF, MediaJPEG, MediaPNG}, ",")
+var publicAcceptedFiles = strings.Join([]string{".pdf", ".jpg", ".jpeg", ".png", MediaPDF, MediaJPEG, MediaPNG}, ",")
 
 func (h *Handler) pageDraft(w http.ResponseWriter, r *http.Request) {
 	d, err := h.svc.Draft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"))
@@ -130,32 +130,32 @@ func (h *Handler) pageDraft(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	h.showDraft(w, r, http.StatusOK, d, portalDraftBack{})
+	h.showDraft(w, r, http.StatusOK, d, publicDraftBack{})
 }
 
 // showDraft draws the page of draft d with what was sent back.
-func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, d Draft, back portalDraftBack) {
+func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, d Draft, back publicDraftBack) {
 	ctx := r.Context()
 	pr, err := h.svc.Catalogue().Procedure(d.Procedure)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.draft.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.draft.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	data := portalDraftData{ID: d.ID, Procedure: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), Unit: unit, Expires: z.at(d.ExpiresAt),
-		Summary: portalSummarize(p.Localizer(), pr.Form.Fields(), d.Form), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
+	data := publicDraftData{ID: d.ID, Procedure: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), Unit: unit, Expires: z.at(d.ExpiresAt),
+		Summary: publicSummarize(p.Localizer(), pr.Form.Fields(), d.Form), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
 		NeedsPay: d.NeedsPayment(), PaidAt: z.at(d.PaidAt), CanPay: d.NeedsPayment() && h.opts.Checkout != nil,
 		PayPending: d.NeedsPayment() && r.URL.Query().Get("paid") == "1", Problem: back.problem,
-		Accept: portalAcceptedFiles, MaxUploadMB: MaxAttachmentBytes >> 20}
+		Accept: publicAcceptedFiles, MaxUploadMB: MaxAttachmentBytes >> 20}
 	names := map[string]string{}
-	for _, doc := range portalViewDocuments(p.Lang, pr.Documents) {
+	for _, doc := range publicViewDocuments(p.Lang, pr.Documents) {
 		names[doc.Key] = doc.Name
-		dd := portalDraftDocument{portalDocumentView: doc, InputID: "file-" + doc.Key}
+		dd := publicDraftDocument{publicDocumentView: doc, InputID: "file-" + doc.Key}
 		if back.document == doc.Key {
 			dd.Error = back.docError
 		}
@@ -165,23 +165,23 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		dd := &data.Documents[i]
 		for _, a := range d.Attachments {
 			if a.DocumentKey == dd.Key {
-				dd.Files = append(dd.Files, portalViewFile(p.Localizer(), names, "/applications/"+d.ID+"/attachments/", a))
+				dd.Files = append(dd.Files, publicViewFile(p.Localizer(), names, "/applications/"+d.ID+"/attachments/", a))
 			}
 		}
 		if dd.Required && len(dd.Files) == 0 {
 			data.Missing = append(data.Missing, dd.Name)
 		}
 	}
-	h.pages.Render(w, r, status, "portal_draft", web.View[portalDraftData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "public_draft", web.View[publicDraftData]{Page: p, Data: data})
 }
 
-// portalMaxUploadBody bounds an upload request: one attachment and the form's
+// publicMaxUploadBody bounds an upload request: one attachment and the form's
 // few small fields and multipart framing.
-const portalMaxUploadBody = MaxAttachmentBytes + 64<<10
+const publicMaxUploadBody = MaxAttachmentBytes + 64<<10
 
-// portalUploadMemory is how much of a multipart body is held in memory; the
+// publicUploadMemory is how much of a multipart body is held in memory; the
 // rest goes to temporary files.
-const portalUploadMemory = 1 << 20
+const publicUploadMemory = 1 << 20
 
 func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -192,9 +192,9 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr := h.shell.Localizer(r)
-	up, refused := portalReadUpload(w, r, tr)
+	up, refused := publicReadUpload(w, r, tr)
 	if refused != nil {
-		h.showDraft(w, r, refused.status, d, portalDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
+		h.showDraft(w, r, refused.status, d, publicDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
 		return
 	}
 	_, err = h.svc.AttachToDraft(ctx, sub, d.ID, up)
@@ -202,29 +202,29 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.uploaded")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDraft(w, r, http.StatusBadRequest, d, portalDraftBack{problem: tr.T("procedures.portal.upload.no_document")})
+		h.showDraft(w, r, http.StatusBadRequest, d, publicDraftBack{problem: tr.T("procedures.portal.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
 }
 
-// portalUploadRefusal is why a page's upload was refused: the answer's
+// publicUploadRefusal is why a page's upload was refused: the answer's
 // status, the message beside the file input and the one atop the page.
-type portalUploadRefusal struct {
+type publicUploadRefusal struct {
 	status                      int
 	document, docError, problem string
 }
 
-// portalReadUpload reads a page's upload, the "file" input and the
+// publicReadUpload reads a page's upload, the "file" input and the
 // "document" it is for, and checks it with CheckUpload.
-func portalReadUpload(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) (Upload, *portalUploadRefusal) {
-	if refused := portalParseUploads(w, r, tr); refused != nil {
+func publicReadUpload(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) (Upload, *publicUploadRefusal) {
+	if refused := publicParseUploads(w, r, tr); refused != nil {
 		return Upload{}, refused
 	}
 	defer r.MultipartForm.RemoveAll()
-	up, refused := portalFormFile(r, tr, "file", "document")
+	up, refused := publicFormFile(r, tr, "file", "document")
 	if refused == nil && up == nil {
-		refused = &portalUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
+		refused = &publicUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
 			docError: tr.T("procedures.portal.upload.choose"), problem: tr.T("procedures.portal.upload.refused")}
 	}
 	if refused != nil {
@@ -233,47 +233,47 @@ func portalReadUpload(w http.ResponseWriter, r *http.Request, tr i18n.Localizer)
 	return *up, nil
 }
 
-// portalParseUploads parses a page's multipart form, within the limit of
+// publicParseUploads parses a page's multipart form, within the limit of
 // a page's uploads; the caller removes its files.
-func portalParseUploads(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) *portalUploadRefusal {
-	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
-	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
+func publicParseUploads(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) *publicUploadRefusal {
+	r.Body = http.MaxBytesReader(w, r.Body, publicMaxUploadBody)
+	if err := r.ParseMultipartForm(publicUploadMemory); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+			return &publicUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
 		}
-		return &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
+		return &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	return nil
 }
 
-// portalFormFile reads the file of input fileField, for the document its
+// publicFormFile reads the file of input fileField, for the document its
 // docField names, checked with CheckUpload; nil and no refusal when no
 // file was chosen.
-func portalFormFile(r *http.Request, tr i18n.Localizer, fileField, docField string) (*Upload, *portalUploadRefusal) {
+func publicFormFile(r *http.Request, tr i18n.Localizer, fileField, docField string) (*Upload, *publicUploadRefusal) {
 	key := r.PostFormValue(docField)
 	file, fh, err := r.FormFile(fileField)
 	if errors.Is(err, http.ErrMissingFile) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
+		return nil, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	defer file.Close()
 	var content bytes.Buffer
 	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
 	if refused, ok := errors.AsType[*UploadError](err); ok {
-		return nil, &portalUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(tr.Lang),
+		return nil, &publicUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(tr.Lang),
 			problem: tr.T("procedures.portal.upload.refused")}
 	}
 	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
+		return nil, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
 	return new(checked.Upload(key, content.Bytes())), nil
 }
 
-// portalAttachmentID reads a numeric attachment id from the path; anything else
+// publicAttachmentID reads a numeric attachment id from the path; anything else
 // names no attachment.
-func portalAttachmentID(r *http.Request, name string) (int64, error) {
+func publicAttachmentID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, fmt.Errorf("%w: no such attachment", errs.ErrNotFound)
@@ -282,7 +282,7 @@ func portalAttachmentID(r *http.Request, name string) (int64, error) {
 }
 
 func (h *Handler) getDraftAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := portalAttachmentID(r, "att")
+	id, err := publicAttachmentID(r, "att")
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -309,7 +309,7 @@ func serveFile(w http.ResponseWriter, name, mediaType string, content []byte) {
 }
 
 func (h *Handler) postRemoveDraftAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := portalAttachmentID(r, "att")
+	id, err := publicAttachmentID(r, "att")
 	if err == nil {
 		err = h.svc.RemoveFromDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
 	}
@@ -339,12 +339,12 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 	}
 	tr := h.shell.Localizer(r)
 	if h.opts.Checkout == nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: tr.T("procedures.portal.pay.unavailable")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.portal.pay.unavailable")})
 		return
 	}
 	checkout, err := h.checkout(r, draftOrder(d), "/applications/"+d.ID+"?paid=1")
 	if err != nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, portalDraftBack{problem: tr.T("procedures.portal.pay.failed")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.portal.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)
@@ -366,7 +366,7 @@ func (h *Handler) checkout(r *http.Request, o PaymentOrder, returnPath string) (
 	if h.opts.Checkout == nil {
 		return "", errNoGateway
 	}
-	checkout, err := h.opts.Checkout(r.Context(), o, portalAbsoluteURL(r, returnPath))
+	checkout, err := h.opts.Checkout(r.Context(), o, publicAbsoluteURL(r, returnPath))
 	if err == nil {
 		var u *url.URL
 		if u, err = url.Parse(checkout); err == nil && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "") {
@@ -380,9 +380,9 @@ func (h *Handler) checkout(r *http.Request, o PaymentOrder, returnPath string) (
 	return checkout, nil
 }
 
-// portalAbsoluteURL returns the absolute address of path on the host r came
+// publicAbsoluteURL returns the absolute address of path on the host r came
 // to, for the gateway to send the browser back to.
-func portalAbsoluteURL(r *http.Request, path string) string {
+func publicAbsoluteURL(r *http.Request, path string) string {
 	scheme := "http"
 	if web.IsHTTPS(r) {
 		scheme = "https"
@@ -407,5 +407,5 @@ func (h *Handler) postSubmitDraft(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, derr)
 		return
 	}
-	h.showDraft(w, r, http.StatusConflict, d, portalDraftBack{problem: h.shell.Localizer(r).T("procedures.portal.submit.unpaid")})
+	h.showDraft(w, r, http.StatusConflict, d, publicDraftBack{problem: h.shell.Localizer(r).T("procedures.portal.submit.unpaid")})
 }

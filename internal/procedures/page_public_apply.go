@@ -11,11 +11,11 @@ import (
 	"chancery/internal/web"
 )
 
-// portalFormField is a field of an application form as the page draws it from
+// publicFormField is a field of an application form as the page draws it from
 // the procedure's schema: a group (a fieldset of Fields), a text, date,
 // e-mail or number input, a text area, a select or radio group, or a
 // checkbox.
-type portalFormField struct {
+type publicFormField struct {
 	// Field holds what every form control has (id, name, label, hint,
 	// value, error, required, checked) and names its hint and error for
 	// aria-describedby; Options here shadows its choices, which a schema's
@@ -29,19 +29,19 @@ type portalFormField struct {
 	MaxLength int
 	Min, Max  string
 	Step      string
-	Options   []portalFieldOption
-	Fields    []portalFormField
+	Options   []publicFieldOption
+	Fields    []publicFormField
 	// Prefill, for the personal identification number, is the button
 	// beside it that fills the form from the population database, with
 	// its hint; nil for every other field.
-	Prefill *portalPrefill
+	Prefill *publicPrefill
 	// Choose is the catalogue's word for a select's empty choice, in the
 	// page's language.
 	Choose string
 }
 
-// portalFieldOption is a choice of a select or radio group.
-type portalFieldOption struct {
+// publicFieldOption is a choice of a select or radio group.
+type publicFieldOption struct {
 	ID       string
 	Value    string
 	Label    string
@@ -50,16 +50,16 @@ type portalFieldOption struct {
 
 // Radio lists of up to this many choices are drawn as radio buttons, so
 // every choice is seen at once; longer ones as a select.
-const portalMaxRadio = 4
+const publicMaxRadio = 4
 
-// portalMaxLine is the longest text, in characters, typed on one line; a field
+// publicMaxLine is the longest text, in characters, typed on one line; a field
 // allowing more is a text area.
-const portalMaxLine = 250
+const publicMaxLine = 250
 
-// portalFormDrawing is what drawing a form's fields needs: the page's language,
+// publicFormDrawing is what drawing a form's fields needs: the page's language,
 // the values to show, the messages by JSON pointer, and the pointer of the
 // identification number that prefilling reads.
-type portalFormDrawing struct {
+type publicFormDrawing struct {
 	tr     i18n.Localizer
 	values url.Values
 	errors map[string]string
@@ -71,25 +71,25 @@ type portalFormDrawing struct {
 }
 
 // fields draws the schema's fields.
-func (d portalFormDrawing) fields(fs []FormField) []portalFormField {
-	out := make([]portalFormField, len(fs))
+func (d publicFormDrawing) fields(fs []FormField) []publicFormField {
+	out := make([]publicFormField, len(fs))
 	for i, f := range fs {
 		out[i] = d.field(f)
 	}
 	return out
 }
 
-// portalPrefill is the prefill button's words in the page's language.
-type portalPrefill struct{ Button, Hint string }
+// publicPrefill is the prefill button's words in the page's language.
+type publicPrefill struct{ Button, Hint string }
 
-func (d portalFormDrawing) field(f FormField) portalFormField {
-	ff := portalFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.tr.Lang, f.TitleVI, f.TitleEN),
+func (d publicFormDrawing) field(f FormField) publicFormField {
+	ff := publicFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.tr.Lang, f.TitleVI, f.TitleEN),
 		Hint: pick(d.tr.Lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
 		Value: d.values.Get(f.Name)}, Choose: d.tr.T("procedures.portal.choose")}
 	if d.idPtr != "" && f.Pointer == d.idPtr {
-		ff.Prefill = &portalPrefill{Hint: d.tr.T("procedures.portal.prefill.no_verified_id")}
+		ff.Prefill = &publicPrefill{Hint: d.tr.T("procedures.portal.prefill.no_verified_id")}
 		if d.verified != "" {
-			ff.Prefill = &portalPrefill{Button: d.tr.T("procedures.portal.prefill.button"),
+			ff.Prefill = &publicPrefill{Button: d.tr.T("procedures.portal.prefill.button"),
 				Hint: d.tr.T("procedures.portal.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
 		}
 	}
@@ -107,7 +107,7 @@ func (d portalFormDrawing) field(f FormField) portalFormField {
 		// Unticked sends nothing, which the schema reads as absent; a box
 		// that must be ticked has the single choice true.
 		ff.Control, ff.Checked = "checkbox", ff.Value == "true" || ff.Value == "on"
-	case len(f.Options) > portalMaxRadio:
+	case len(f.Options) > publicMaxRadio:
 		ff.Control, ff.Options = "select", d.options(ff, f.Options)
 	case len(f.Options) > 0:
 		ff.Control, ff.Options = "radio", d.options(ff, f.Options)
@@ -118,7 +118,7 @@ func (d portalFormDrawing) field(f FormField) portalFormField {
 		}
 	case f.Format == FormatDate || f.Format == FormatEmail:
 		ff.Control, ff.InputType, ff.MinLength, ff.MaxLength = "input", f.Format, f.MinLength, f.MaxLength
-	case f.MaxLength > portalMaxLine:
+	case f.MaxLength > publicMaxLine:
 		ff.Control, ff.MinLength, ff.MaxLength = "textarea", f.MinLength, f.MaxLength
 	default:
 		ff.Control, ff.InputType, ff.MinLength, ff.MaxLength = "input", "text", f.MinLength, f.MaxLength
@@ -126,41 +126,41 @@ func (d portalFormDrawing) field(f FormField) portalFormField {
 	return ff
 }
 
-func (d portalFormDrawing) options(ff portalFormField, opts []Option) []portalFieldOption {
-	out := make([]portalFieldOption, len(opts))
+func (d publicFormDrawing) options(ff publicFormField, opts []Option) []publicFieldOption {
+	out := make([]publicFieldOption, len(opts))
 	for i, o := range opts {
-		out[i] = portalFieldOption{ID: ff.ID + "-" + o.Value, Value: o.Value, Label: pick(d.tr.Lang, o.TitleVI, o.TitleEN), Selected: ff.Value == o.Value}
+		out[i] = publicFieldOption{ID: ff.ID + "-" + o.Value, Value: o.Value, Label: pick(d.tr.Lang, o.TitleVI, o.TitleEN), Selected: ff.Value == o.Value}
 	}
 	return out
 }
 
-// portalPointers lists the JSON pointers of every field of fs, groups included.
-func portalPointers(fs []FormField, into map[string]bool) {
+// publicPointers lists the JSON pointers of every field of fs, groups included.
+func publicPointers(fs []FormField, into map[string]bool) {
 	for _, f := range fs {
 		into[f.Pointer] = true
-		portalPointers(f.Fields, into)
+		publicPointers(f.Fields, into)
 	}
 }
 
-// portalApplyData is the view of the application form.
-type portalApplyData struct {
+// publicApplyData is the view of the application form.
+type publicApplyData struct {
 	Code string
 	Name string
 	// Units are the units the citizen may apply to; none means the
 	// procedure cannot be applied for online at this node.
-	Units     []portalFieldOption
+	Units     []publicFieldOption
 	UnitError string
-	Fields    []portalFormField
+	Fields    []publicFormField
 	Prefilled bool
 	// Notice says what prefilling found; Problem why the form came back.
 	Notice  string
 	Problem string
-	Fees    []portalFeeView
+	Fees    []publicFeeView
 }
 
-// portalApplyBack is an application form sent back: what was submitted and
+// publicApplyBack is an application form sent back: what was submitted and
 // what to say about it.
-type portalApplyBack struct {
+type publicApplyBack struct {
 	values    url.Values
 	errors    map[string]string
 	unitError string
@@ -175,27 +175,27 @@ func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	h.showApply(w, r, http.StatusOK, pr, portalApplyBack{values: url.Values{}})
+	h.showApply(w, r, http.StatusOK, pr, publicApplyBack{values: url.Values{}})
 }
 
 // showApply draws the application form of pr with what was sent back.
-func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, pr *Procedure, back portalApplyBack) {
-	p := h.shell.Page(r, web.Portal, "procedures.portal.apply.title")
+func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, pr *Procedure, back publicApplyBack) {
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.apply.title")
 	units, err := h.svc.UnitsFor(r.Context(), pr)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	data := portalApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
-		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: portalViewFees(p.Localizer(), pr.Fees)}
+	data := publicApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
+		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: publicViewFees(p.Localizer(), pr.Fees)}
 	chosen := back.values.Get("unit")
 	if chosen == "" && len(units) == 1 {
 		chosen = units[0].Code
 	}
 	for _, u := range units {
-		data.Units = append(data.Units, portalFieldOption{ID: "unit-" + u.Code, Value: u.Code, Label: portalUnitName(p.Lang, u) + " (" + u.Code + ")", Selected: u.Code == chosen})
+		data.Units = append(data.Units, publicFieldOption{ID: "unit-" + u.Code, Value: u.Code, Label: publicUnitName(p.Lang, u) + " (" + u.Code + ")", Selected: u.Code == chosen})
 	}
-	draw := portalFormDrawing{tr: p.Localizer(), values: back.values, errors: back.errors}
+	draw := publicFormDrawing{tr: p.Localizer(), values: back.values, errors: back.errors}
 	if h.svc.opts.Population != nil {
 		draw.idPtr = pr.Applicant.IDNumber
 		id, err := h.svc.VerifiedIDNumber(r.Context(), web.SubjectFrom(r.Context()).ID)
@@ -206,7 +206,7 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 		draw.verified = id
 	}
 	data.Fields = draw.fields(pr.Form.Fields())
-	h.pages.Render(w, r, status, "portal_apply", web.View[portalApplyData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "public_apply", web.View[publicApplyData]{Page: p, Data: data})
 }
 
 func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +219,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr := h.shell.Localizer(r)
-	back := portalApplyBack{values: r.PostForm, prefilled: r.PostForm.Get("prefilled") == "1"}
+	back := publicApplyBack{values: r.PostForm, prefilled: r.PostForm.Get("prefilled") == "1"}
 	if r.PostForm.Has("prefill") {
 		h.prefill(w, r, pr, back)
 		return
@@ -237,7 +237,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &fe):
 		back.errors = map[string]string{}
 		known := map[string]bool{}
-		portalPointers(pr.Form.Fields(), known)
+		publicPointers(pr.Form.Fields(), known)
 		var loose []string
 		for _, v := range fe.Violations {
 			msg := pick(tr.Lang, v.MessageVI, v.MessageEN)
@@ -267,7 +267,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 // An account without a verified number, a number the database does not
 // know, too many lookups or a database out of reach is said on the page;
 // the citizen then fills the form by hand.
-func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure, back portalApplyBack) {
+func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure, back publicApplyBack) {
 	tr := h.shell.Localizer(r)
 	values, err := h.svc.Prefill(r.Context(), web.SubjectFrom(r.Context()), pr.Code)
 	status := http.StatusOK

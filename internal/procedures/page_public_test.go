@@ -27,14 +27,14 @@ import (
 	"chancery/internal/web/webtest"
 )
 
-// portalCSRF is the double-submit token the test browser holds.
-const portalCSRF = "test-csrf-token-0123456789abcdefghijklmnop"
+// publicCSRF is the double-submit token the test browser holds.
+const publicCSRF = "test-csrf-token-0123456789abcdefghijklmnop"
 
-// portalSite is the portal as a browser meets it: the procedures' routes
+// publicSite is the public site as a browser meets it: the procedures' routes
 // behind the middleware the app puts in front of them (language, the
 // signed-in principal, the audit origin, CSRF), with a payment gateway
 // that records the checkouts it is asked for.
-type portalSite struct {
+type publicSite struct {
 	*fixture
 	h http.Handler
 
@@ -42,9 +42,9 @@ type portalSite struct {
 	checkouts []string // the return URLs the gateway was given
 }
 
-func newPortalSite(t testing.TB, db *store.DB) *portalSite {
+func newPublicSite(t testing.TB, db *store.DB) *publicSite {
 	t.Helper()
-	s := &portalSite{fixture: newFixture(t, db)}
+	s := &publicSite{fixture: newFixture(t, db)}
 	shell := webtest.Shell(t, Texts(), identity.Texts())
 	h, err := NewHandler(shell, HandlerOptions{Service: s.svc, Checkout: func(_ context.Context, o PaymentOrder, returnURL string) (string, error) {
 		s.mu.Lock()
@@ -63,7 +63,7 @@ func newPortalSite(t testing.TB, db *store.DB) *portalSite {
 
 // signIn puts the subject named by the test's X-Test-As header on the
 // request, as the app's session middleware would.
-func (s *portalSite) signIn(next http.Handler) http.Handler {
+func (s *publicSite) signIn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var sub authz.Subject
 		switch r.Header.Get("X-Test-As") {
@@ -82,12 +82,12 @@ func (s *portalSite) signIn(next http.Handler) http.Handler {
 }
 
 // do sends a request as who ("" for nobody) from a page of the site.
-func (s *portalSite) do(t testing.TB, who, method, target, contentType string, body io.Reader) *httptest.ResponseRecorder {
+func (s *publicSite) do(t testing.TB, who, method, target, contentType string, body io.Reader) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
 	req.Header.Set("Accept", "text/html")
 	req.Header.Set("X-Test-As", who)
-	req.AddCookie(&http.Cookie{Name: web.CSRFCookie, Value: portalCSRF})
+	req.AddCookie(&http.Cookie{Name: web.CSRFCookie, Value: publicCSRF})
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -105,24 +105,24 @@ func (s *portalSite) do(t testing.TB, who, method, target, contentType string, b
 // lacks.
 var rawKey = regexp.MustCompile(`\bprocedures\.[a-z_]+\.[a-z0-9_.]+`)
 
-func (s *portalSite) get(t testing.TB, who, target string) *httptest.ResponseRecorder {
+func (s *publicSite) get(t testing.TB, who, target string) *httptest.ResponseRecorder {
 	return s.do(t, who, http.MethodGet, target, "", nil)
 }
 
 // post sends a form with the page's CSRF token.
-func (s *portalSite) post(t testing.TB, who, target string, form url.Values) *httptest.ResponseRecorder {
+func (s *publicSite) post(t testing.TB, who, target string, form url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	form = cloneValues(form)
-	form.Set(web.CSRFField, portalCSRF)
+	form.Set(web.CSRFField, publicCSRF)
 	return s.do(t, who, http.MethodPost, target, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 }
 
 // upload posts a file for a document of a draft, as the page's form does.
-func (s *portalSite) upload(t testing.TB, who, draftID, document, name, declared string, content []byte) *httptest.ResponseRecorder {
+func (s *publicSite) upload(t testing.TB, who, draftID, document, name, declared string, content []byte) *httptest.ResponseRecorder {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField(web.CSRFField, portalCSRF)
+	mw.WriteField(web.CSRFField, publicCSRF)
 	mw.WriteField("document", document)
 	hdr := textproto.MIMEHeader{}
 	hdr.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
@@ -163,7 +163,7 @@ func page(rec *httptest.ResponseRecorder) string { return html.UnescapeString(re
 
 // addCatalogueUnits puts every unit in Viet Nam that the catalogue names
 // into the directory, so every procedure can be applied for.
-func (s *portalSite) addCatalogueUnits(t testing.TB) {
+func (s *publicSite) addCatalogueUnits(t testing.TB) {
 	t.Helper()
 	now := time.Now().UTC()
 	for _, p := range s.svc.Catalogue().Procedures() {
@@ -182,7 +182,7 @@ func (s *portalSite) addCatalogueUnits(t testing.TB) {
 }
 
 // applyTarget returns the unit a test applies to for p.
-func (s *portalSite) applyTarget(p *Procedure) string {
+func (s *publicSite) applyTarget(p *Procedure) string {
 	if len(p.Units) > 0 {
 		return p.Units[0].AgencyCode
 	}
@@ -204,7 +204,7 @@ func location(t testing.TB, rec *httptest.ResponseRecorder) string {
 
 func TestCatalogueSearchAndFilters(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		cat := s.svc.Catalogue()
 		tests := []struct {
 			name, query string
@@ -248,7 +248,7 @@ func TestCatalogueSearchAndFilters(t *testing.T) {
 
 func TestProcedurePageMarksAssumptionsAndUnknownCodesAre404(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		for _, p := range s.svc.Catalogue().Procedures() {
 			rec := s.get(t, "", "/procedures/"+p.Code)
 			body := page(rec)
@@ -288,7 +288,7 @@ func leafNames(fs []FormField) []string {
 
 func TestEveryProcedureFormRendersAndCreatesADraft(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		s.addCatalogueUnits(t)
 		if rec := s.get(t, "", "/procedures/1.900001/apply"); rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/account/login?next=") {
 			t.Errorf("anonymous apply: status %d to %q, want 303 to sign in", rec.Code, rec.Header().Get("Location"))
@@ -324,7 +324,7 @@ func TestEveryProcedureFormRendersAndCreatesADraft(t *testing.T) {
 
 func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		good := formValuesOf(legalizationForm(), "", url.Values{"unit": {consularCode}})
 		tests := []struct {
 			name   string
@@ -373,7 +373,7 @@ func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 // account without one is told so on the page, with no lookup made.
 func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		form := page(s.get(t, "citizen", "/procedures/1.900001/apply"))
 		if !strings.Contains(form, `name="prefill"`) || !strings.Contains(form, "••••••••4215") {
 			t.Error("the verified citizen's form lacks the prefill button naming the verified number")
@@ -409,7 +409,7 @@ func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 
 // startDraft applies for consular legalization (a fee procedure) as the
 // citizen and returns the draft's id.
-func (s *portalSite) startDraft(t testing.TB) string {
+func (s *publicSite) startDraft(t testing.TB) string {
 	t.Helper()
 	rec := s.post(t, "citizen", "/procedures/1.900001/apply", formValuesOf(legalizationForm(), "", url.Values{"unit": {consularCode}}))
 	return strings.TrimPrefix(location(t, rec), "/applications/")
@@ -417,7 +417,7 @@ func (s *portalSite) startDraft(t testing.TB) string {
 
 func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		id := s.startDraft(t)
 		rec := s.get(t, "citizen", "/applications/"+id)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `href="/applications/`+id+`/pay"`) {
@@ -516,7 +516,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 
 func TestForgedAndDisallowedUploadsAreRefusedBesideTheInput(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		id := s.startDraft(t)
 		exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), bytes.Repeat([]byte{0}, 64)...)
 		tests := []struct {
@@ -558,7 +558,7 @@ func TestForgedAndDisallowedUploadsAreRefusedBesideTheInput(t *testing.T) {
 
 func TestAnotherCitizenSeesNeitherDraftNorDossier(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		id := s.startDraft(t)
 		ds := s.submitOnline(t)
 		att := ds.Attachments[0].ID
@@ -584,7 +584,7 @@ func TestAnotherCitizenSeesNeitherDraftNorDossier(t *testing.T) {
 
 func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		ds := s.submitOnline(t)
 		if rec := s.post(t, "citizen", "/my/dossiers/"+ds.Code+"/rating", url.Values{"stars": {"5"}}); rec.Code != http.StatusConflict {
 			t.Errorf("rating before the result: status %d, want 409", rec.Code)
@@ -632,7 +632,7 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 
 func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		d := s.submitOnline(t)
 		s.act(t, s.clerk, d.Code, ActionRequest{Action: ActReceive})
 		s.act(t, s.officer, d.Code, ActionRequest{Action: ActAssign})
@@ -667,11 +667,11 @@ func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
 }
 
 // supplement posts the supplement form with files for documents.
-func (s *portalSite) supplement(t testing.TB, who, code string, files map[string][]byte) *httptest.ResponseRecorder {
+func (s *publicSite) supplement(t testing.TB, who, code string, files map[string][]byte) *httptest.ResponseRecorder {
 	t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
-	mw.WriteField(web.CSRFField, portalCSRF)
+	mw.WriteField(web.CSRFField, publicCSRF)
 	mw.WriteField("note", "Bản dịch công chứng")
 	i := 0
 	for doc, content := range files {
@@ -692,7 +692,7 @@ func (s *portalSite) supplement(t testing.TB, who, code string, files map[string
 
 func TestPortalApplicantBringsRequestedDocumentsOnline(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newPortalSite(t, db)
+		s := newPublicSite(t, db)
 		online := s.submitOnline(t)
 		s.act(t, s.clerk, online.Code, ActionRequest{Action: ActReceive})
 		if rec := s.supplement(t, "citizen", online.Code, map[string][]byte{"paper": pdf}); rec.Code != http.StatusConflict {

@@ -1,4 +1,4 @@
-package portal
+package public
 
 import (
 	"net/http"
@@ -12,7 +12,7 @@ import (
 	"chancery/internal/web/webtest"
 )
 
-// serve sends a GET for target through the portal's routes, as who, in
+// serve sends a GET for target through the public site's routes, as who, in
 // lang, with the middleware a page relies on (language, CSRF).
 func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
 	t.Helper()

@@ -1,7 +1,9 @@
-// Package portal serves the public portal's own pages: the home page that
+// Package public serves the public site's own pages: the home page that
 // welcomes citizens and points them to the ministry's services. The
-// services themselves live in their capabilities.
-package portal
+// services themselves live in their capabilities. (The "national portal"
+// is another thing: the government's National Public Service Portal, to
+// which the procedures report dossier statuses.)
+package public
 
 import (
 	"embed"
@@ -14,13 +16,13 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// Handler serves the portal's pages.
+// Handler serves the public site's pages.
 type Handler struct {
 	shell *web.Shell
 	pages *web.Templates
 }
 
-// NewHandler parses the portal's templates with shell's layout. It
+// NewHandler parses the public site's templates with shell's layout. It
 // returns an error if a template does not parse.
 func NewHandler(shell *web.Shell) (*Handler, error) {
 	pages, err := shell.Parse(templates, "templates/*.html")
@@ -30,11 +32,11 @@ func NewHandler(shell *web.Shell) (*Handler, error) {
 	return &Handler{shell: shell, pages: pages}, nil
 }
 
-// Register adds the portal's routes to rt and its items to the portal's
-// navigation (in the order registered, so call it first).
+// Register adds the public site's routes to rt and its items to the
+// public site's navigation (in the order registered, so call it first).
 func (h *Handler) Register(rt *web.Router) {
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "nav.home", Href: "/", Access: web.Public})
-	h.shell.AddNav(web.Portal, web.NavItem{Key: "nav.account", Href: "/account/", Access: web.CitizenOnly})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "nav.home", Href: "/", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "nav.account", Href: "/account/", Access: web.CitizenOnly})
 	rt.HandleFunc("GET /{$}", web.Public, h.home)
 }
 
@@ -45,9 +47,9 @@ type homeData struct {
 	Citizen bool
 }
 
-// home serves the portal's home page.
+// home serves the public site's home page.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	page := h.shell.Page(r, web.Portal, "portal.home.title")
+	page := h.shell.Page(r, web.PublicSite, "portal.home.title")
 	data := homeData{Citizen: page.Principal.Subject.Kind == authz.Citizen}
 	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: data})
 }

@@ -56,12 +56,12 @@ type StatusUpdate struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// PortalCapacity is how many status updates the portal simulator keeps;
+// NationalPortalCapacity is how many status updates the portal simulator keeps;
 // past it, the oldest received is evicted first.
-const PortalCapacity = 10_000
+const NationalPortalCapacity = 10_000
 
 // Portal is the National Public Service Portal simulator's receiving end
-// of dossier status updates. It keeps the last PortalCapacity updates it
+// of dossier status updates. It keeps the last NationalPortalCapacity updates it
 // received, in memory, each once: the exchange delivers at least once, so
 // an update with the same dossier code, status and time as one it holds is
 // a redelivery and is not stored again. (One already evicted would be.) It
@@ -90,9 +90,9 @@ func keyOf(u StatusUpdate) updateKey {
 	return updateKey{dossier: u.DossierCode, status: u.Status, at: u.UpdatedAt.UTC().Format(time.RFC3339Nano)}
 }
 
-// newPortal returns an empty simulator keeping at most capacity updates,
+// newNationalPortal returns an empty simulator keeping at most capacity updates,
 // with now as its clock.
-func newPortal(capacity int, now func() time.Time) *Portal {
+func newNationalPortal(capacity int, now func() time.Time) *Portal {
 	return &Portal{now: now, capacity: capacity, seen: map[updateKey]struct{}{}}
 }
 
@@ -257,13 +257,13 @@ func checkDossierCode(code string, now time.Time) (time.Time, error) {
 	return day, nil
 }
 
-//go:embed portal.openapi.json
-var portalOpenAPI []byte
+//go:embed nationalportal.openapi.json
+var nationalPortalOpenAPI []byte
 
-// PortalOpenAPI returns the OpenAPI 3.0 description of the National
+// NationalPortalOpenAPI returns the OpenAPI 3.0 description of the National
 // Public Service Portal simulator's API, as it serves it at
-// {PortalURL}/v1/openapi.json. The caller may keep and change the slice.
-func PortalOpenAPI() []byte { return slices.Clone(portalOpenAPI) }
+// {NationalPortalURL}/v1/openapi.json. The caller may keep and change the slice.
+func NationalPortalOpenAPI() []byte { return slices.Clone(nationalPortalOpenAPI) }
 
 // statusList is the answer of GET /v1/dossier-statuses.
 type statusList struct {
@@ -292,7 +292,7 @@ func (p *Portal) handler(log *slog.Logger) http.Handler {
 		web.JSON(w, r, http.StatusOK, statusList{Updates: p.Updates(code)})
 	})
 	mux.Handle("/v1/dossier-statuses", methodNotAllowed("GET, HEAD, POST"))
-	serveOpenAPI(mux, portalOpenAPI)
+	serveOpenAPI(mux, nationalPortalOpenAPI)
 	mux.Handle("/", noRoute("POST /v1/dossier-statuses, GET /v1/dossier-statuses, GET /v1/openapi.json"))
 	return simulatorHeader("portal", mux)
 }

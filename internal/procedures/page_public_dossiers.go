@@ -17,14 +17,14 @@ import (
 	"chancery/internal/web"
 )
 
-// portalReceivedDocument is a paper of the dossier as the receipt lists it.
-type portalReceivedDocument struct {
+// publicReceivedDocument is a paper of the dossier as the receipt lists it.
+type publicReceivedDocument struct {
 	Name  string
 	Files []string
 }
 
-// portalReceiptData is the view of the receipt-and-appointment slip.
-type portalReceiptData struct {
+// publicReceiptData is the view of the receipt-and-appointment slip.
+type publicReceiptData struct {
 	Code        string
 	Procedure   string
 	Name        string
@@ -36,7 +36,7 @@ type portalReceiptData struct {
 	StatusKey   string
 	Submitted   when
 	Appointment when
-	Documents   []portalReceivedDocument
+	Documents   []publicReceivedDocument
 	Fee         string
 	FeeDue      bool
 	Paid        bool
@@ -63,13 +63,13 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.receipt.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.receipt.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	data := portalReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
+	data := publicReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
 		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
 		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
@@ -77,7 +77,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		TrackingPIN: groupPIN(d.TrackingPIN)}
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
 		for _, doc := range pr.Documents {
-			rd := portalReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
+			rd := publicReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
 			for _, a := range d.Attachments {
 				if a.DocumentKey == doc.Key {
 					rd.Files = append(rd.Files, a.Filename)
@@ -88,7 +88,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "portal_receipt", web.View[portalReceiptData]{Page: p, Data: data})
+	h.pages.Render(w, r, http.StatusOK, "public_receipt", web.View[publicReceiptData]{Page: p, Data: data})
 }
 
 // groupPIN writes a tracking PIN in groups of four digits.
@@ -99,8 +99,8 @@ func groupPIN(pin string) string {
 	return pin[:4] + " " + pin[4:]
 }
 
-// portalTrackData is the view of tracking by code and tracking PIN.
-type portalTrackData struct {
+// publicTrackData is the view of tracking by code and tracking PIN.
+type publicTrackData struct {
 	Code     string
 	Searched bool
 	Found    bool
@@ -121,12 +121,12 @@ type portalTrackData struct {
 // receipt's link gives it. The PIN is posted (postTrack), never put in an
 // address that logs and browser histories keep.
 func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
-	h.showTrack(w, r, http.StatusOK, portalTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
+	h.showTrack(w, r, http.StatusOK, publicTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
 }
 
-func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data portalTrackData) {
-	p := h.shell.Page(r, web.Portal, "procedures.portal.track.title")
-	h.pages.Render(w, r, status, "portal_track", web.View[portalTrackData]{Page: p, Data: data})
+func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data publicTrackData) {
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.track.title")
+	h.pages.Render(w, r, status, "public_track", web.View[publicTrackData]{Page: p, Data: data})
 }
 
 // postTrack answers a tracking form: the code and the tracking PIN, at the
@@ -139,7 +139,7 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 	}
 	tr := h.shell.Localizer(r)
 	code := strings.TrimSpace(r.PostFormValue("code"))
-	data := portalTrackData{Code: code, Searched: true}
+	data := publicTrackData{Code: code, Searched: true}
 	if err := h.allowTrack(w, r); err != nil {
 		data.Problem = tr.T("procedures.portal.track.limited")
 		h.showTrack(w, r, http.StatusTooManyRequests, data)
@@ -166,7 +166,7 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(tr.Lang, t.Procedure)
-	data.Unit, data.StatusKey = portalUnitName(tr.Lang, u), t.Status.Key()
+	data.Unit, data.StatusKey = publicUnitName(tr.Lang, u), t.Status.Key()
 	data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
 	if t.Outcome != OutcomeNone {
 		data.OutcomeKey = t.Outcome.Key()
@@ -195,8 +195,8 @@ func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
 	return fmt.Errorf("%w: too many tracking attempts from your address; try again in %d seconds", errs.ErrRateLimited, secs)
 }
 
-// portalMyDossierRow is a dossier in the citizen's list.
-type portalMyDossierRow struct {
+// publicMyDossierRow is a dossier in the citizen's list.
+type publicMyDossierRow struct {
 	Code        string
 	Name        string
 	StatusKey   string
@@ -211,13 +211,13 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.mine.title")
-	rows := make([]portalMyDossierRow, 0, len(items))
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.mine.title")
+	rows := make([]publicMyDossierRow, 0, len(items))
 	zones := map[string]zoned{}
 	for _, it := range items {
-		z, ok := zones[portalAgencyOf(it.Code)]
+		z, ok := zones[publicAgencyOf(it.Code)]
 		if !ok {
-			u, err := h.svc.opts.Directory.UnitByCode(ctx, portalAgencyOf(it.Code))
+			u, err := h.svc.opts.Directory.UnitByCode(ctx, publicAgencyOf(it.Code))
 			if err == nil {
 				z, err = h.zoneOf(ctx, u.ID)
 			}
@@ -225,18 +225,18 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 				web.Error(w, r, err)
 				return
 			}
-			zones[portalAgencyOf(it.Code)] = z
+			zones[publicAgencyOf(it.Code)] = z
 		}
-		rows = append(rows, portalMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
+		rows = append(rows, publicMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
 			Submitted: z.at(it.SubmittedAt), Appointment: z.day(it.AppointmentAt)})
 	}
-	h.pages.Render(w, r, http.StatusOK, "portal_my_dossiers", web.View[[]portalMyDossierRow]{Page: p, Data: rows})
+	h.pages.Render(w, r, http.StatusOK, "public_my_dossiers", web.View[[]publicMyDossierRow]{Page: p, Data: rows})
 }
 
-// portalAgencyOf returns the agency code a dossier code begins with: the unit
+// publicAgencyOf returns the agency code a dossier code begins with: the unit
 // that received it (which keeps its code even when merged, so its zone is
 // the one the dates were promised in).
-func portalAgencyOf(code string) string {
+func publicAgencyOf(code string) string {
 	c, err := ParseDossierCode(code)
 	if err != nil {
 		return ""
@@ -244,8 +244,8 @@ func portalAgencyOf(code string) string {
 	return c.Agency
 }
 
-// portalHistoryRow is a step of a dossier's history.
-type portalHistoryRow struct {
+// publicHistoryRow is a step of a dossier's history.
+type publicHistoryRow struct {
 	At        when
 	ActionKey string
 	ToKey     string
@@ -253,23 +253,23 @@ type portalHistoryRow struct {
 	Reason    string
 }
 
-// portalActionForm is an action the applicant may take, as a button.
-type portalActionForm struct {
+// publicActionForm is an action the applicant may take, as a button.
+type publicActionForm struct {
 	Action string
 	Key    string
 	ID     string
 }
 
-// portalResultView is the electronic result's signature, shown for checking.
-type portalResultView struct {
+// publicResultView is the electronic result's signature, shown for checking.
+type publicResultView struct {
 	KeyID     string
 	Signature string
 	Issued    when
 	Href      string
 }
 
-// portalDossierData is the view of a citizen's dossier.
-type portalDossierData struct {
+// publicDossierData is the view of a citizen's dossier.
+type publicDossierData struct {
 	Code        string
 	Procedure   string
 	Name        string
@@ -280,11 +280,11 @@ type portalDossierData struct {
 	Submitted   when
 	Appointment when
 	Version     int
-	Summary     []portalSummaryRow
-	Files       []portalFileView
-	History     []portalHistoryRow
-	Result      *portalResultView
-	Actions     []portalActionForm
+	Summary     []publicSummaryRow
+	Files       []publicFileView
+	History     []publicHistoryRow
+	Result      *publicResultView
+	Actions     []publicActionForm
 	NoteError   string
 	Problem     string
 	CanRate     bool
@@ -298,48 +298,48 @@ type portalDossierData struct {
 	PayOnline bool
 	// Supplement is the form to bring requested documents; nil unless
 	// the unit asked for them.
-	Supplement *portalSupplementView
+	Supplement *publicSupplementView
 }
 
-// portalDossierBack is what the dossier page says after a refused request.
-type portalDossierBack struct {
+// publicDossierBack is what the dossier page says after a refused request.
+type publicDossierBack struct {
 	problem         string
 	noteError       string
 	ratingError     string
 	supplementError string
 }
 
-// portalSupplementView is the form with which the applicant brings the
+// publicSupplementView is the form with which the applicant brings the
 // documents the unit requested: a few rows of a document and its file.
-type portalSupplementView struct {
+type publicSupplementView struct {
 	Rows      []int
-	Documents []portalDocOption
+	Documents []publicDocOption
 	Error     string
 }
 
-// portalDocOption is a document of the procedure, as a choice.
-type portalDocOption struct{ Key, Name string }
+// publicDocOption is a document of the procedure, as a choice.
+type publicDocOption struct{ Key, Name string }
 
 // postSupplement takes the documents the unit requested, with their
 // files, and resumes the dossier's processing.
 func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	tr := h.shell.Localizer(r)
-	refusal := func(ref *portalUploadRefusal) {
+	refusal := func(ref *publicUploadRefusal) {
 		msg := ref.problem
 		if ref.docError != "" {
 			msg = ref.docError
 		}
-		h.showDossier(w, r, ref.status, portalDossierBack{problem: ref.problem, supplementError: msg})
+		h.showDossier(w, r, ref.status, publicDossierBack{problem: ref.problem, supplementError: msg})
 	}
-	if ref := portalParseUploads(w, r, tr); ref != nil {
+	if ref := publicParseUploads(w, r, tr); ref != nil {
 		refusal(ref)
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	var ups []Upload
-	for _, i := range portalSupplementRows {
-		up, ref := portalFormFile(r, tr, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
+	for _, i := range publicSupplementRows {
+		up, ref := publicFormFile(r, tr, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
 		if ref != nil {
 			refusal(ref)
 			return
@@ -349,7 +349,7 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(ups) == 0 {
-		refusal(&portalUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.refused"),
+		refusal(&publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.refused"),
 			docError: tr.T("procedures.portal.upload.choose")})
 		return
 	}
@@ -358,22 +358,22 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{supplementError: tr.T("procedures.portal.upload.no_document")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{supplementError: tr.T("procedures.portal.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
 }
 
-// portalSupplementRows number the rows of the supplement form: how many
+// publicSupplementRows number the rows of the supplement form: how many
 // files one supplement may bring.
-var portalSupplementRows = []int{1, 2, 3}
+var publicSupplementRows = []int{1, 2, 3}
 
 func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
-	h.showDossier(w, r, http.StatusOK, portalDossierBack{})
+	h.showDossier(w, r, http.StatusOK, publicDossierBack{})
 }
 
 // showDossier draws the citizen's dossier of the path's {code}.
-func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int, back portalDossierBack) {
+func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int, back publicDossierBack) {
 	ctx := r.Context()
 	sub := web.SubjectFrom(ctx)
 	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
@@ -381,13 +381,13 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Portal, "procedures.portal.dossier.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.portal.dossier.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	data := portalDossierData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit,
+	data := publicDossierData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit,
 		StatusKey: d.Status.Key(), ChannelKey: d.Channel.Key(), Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt),
 		Version: d.Version, Problem: back.problem, NoteError: back.noteError, RatingError: back.ratingError,
 		CanRate: d.Status == StatusReturned && d.Rating == 0, Rating: d.Rating, Stars: []int{5, 4, 3, 2, 1},
@@ -397,20 +397,20 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		data.OutcomeKey = d.Outcome.Key()
 	}
 	names := map[string]string{}
-	var docs []portalDocOption
+	var docs []publicDocOption
 	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
-		data.Summary = portalSummarize(p.Localizer(), pr.Form.Fields(), d.Form)
+		data.Summary = publicSummarize(p.Localizer(), pr.Form.Fields(), d.Form)
 		for _, doc := range pr.Documents {
 			names[doc.Key] = pick(p.Lang, doc.NameVI, doc.NameEN)
-			docs = append(docs, portalDocOption{Key: doc.Key, Name: names[doc.Key]})
+			docs = append(docs, publicDocOption{Key: doc.Key, Name: names[doc.Key]})
 		}
 	}
 	for _, a := range d.Attachments {
-		data.Files = append(data.Files, portalViewFile(p.Localizer(), names, "/my/dossiers/"+d.Code+"/attachments/", a))
+		data.Files = append(data.Files, publicViewFile(p.Localizer(), names, "/my/dossiers/"+d.Code+"/attachments/", a))
 	}
 	for _, e := range d.History {
-		data.History = append(data.History, portalHistoryRow{At: z.at(e.At), ActionKey: portalEntryKey(e.Action), ToKey: e.To.Key(),
-			ActorKey: "procedures.portal.actor." + portalActorKind(e.ActorKind), Reason: e.Reason})
+		data.History = append(data.History, publicHistoryRow{At: z.at(e.At), ActionKey: publicEntryKey(e.Action), ToKey: e.To.Key(),
+			ActorKey: "procedures.portal.actor." + publicActorKind(e.ActorKind), Reason: e.Reason})
 	}
 	if d.HasResult {
 		res, err := h.svc.Result(ctx, sub, d.Code)
@@ -418,7 +418,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			web.Error(w, r, err)
 			return
 		}
-		data.Result = &portalResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
+		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
 	}
 	for _, a := range d.Allowed(RoleApplicant) {
 		// Paying is the gateway's to report, never a button: a fee the
@@ -428,26 +428,26 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			continue
 		}
 		if a == ActSupplement {
-			data.Supplement = &portalSupplementView{Rows: portalSupplementRows, Documents: docs, Error: back.supplementError}
+			data.Supplement = &publicSupplementView{Rows: publicSupplementRows, Documents: docs, Error: back.supplementError}
 			continue
 		}
-		data.Actions = append(data.Actions, portalActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})
+		data.Actions = append(data.Actions, publicActionForm{Action: string(a), Key: a.Key(), ID: "act-" + string(a)})
 	}
-	h.pages.Render(w, r, status, "portal_dossier", web.View[portalDossierData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, "public_dossier", web.View[publicDossierData]{Page: p, Data: data})
 }
 
-// portalEntryKey names a history entry's action: a lifecycle action, or the
+// publicEntryKey names a history entry's action: a lifecycle action, or the
 // steps outside the lifecycle (submission, transfer, apology, rating).
-func portalEntryKey(action string) string {
+func publicEntryKey(action string) string {
 	if a, err := ParseAction(action); err == nil {
 		return a.Key()
 	}
 	return "procedures.portal.entry." + strings.ReplaceAll(action, "-", "_")
 }
 
-// portalActorKind returns the kind of actor an entry names, as the catalogue
+// publicActorKind returns the kind of actor an entry names, as the catalogue
 // knows it; anything unexpected is the system.
-func portalActorKind(kind string) string {
+func publicActorKind(kind string) string {
 	switch kind {
 	case "staff", "citizen":
 		return kind
@@ -456,7 +456,7 @@ func portalActorKind(kind string) string {
 }
 
 func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := portalAttachmentID(r, "id")
+	id, err := publicAttachmentID(r, "id")
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -469,10 +469,10 @@ func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 	serveFile(w, a.Filename, a.MediaType, content)
 }
 
-// portalResultFile is the electronic result as the applicant downloads it: the
+// publicResultFile is the electronic result as the applicant downloads it: the
 // signed document byte for byte as signed, the id of the key that signed
 // it, and the signature.
-type portalResultFile struct {
+type publicResultFile struct {
 	Document  json.RawMessage `json:"document"`
 	KeyID     string          `json:"key_id"`
 	Algorithm string          `json:"algorithm"`
@@ -490,7 +490,7 @@ func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
 	// Escaping <, > and &, or indenting, would change the document's
 	// bytes, and the signature would no longer verify over them.
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(portalResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
+	if err := enc.Encode(publicResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
 		web.Error(w, r, fmt.Errorf("procedures: encode the result of %s: %w", r.PathValue("code"), err))
 		return
 	}
@@ -506,7 +506,7 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	tr := h.shell.Localizer(r)
 	action, err := ParseAction(r.PostForm.Get("action"))
 	if err != nil || action == ActPay {
-		h.showDossier(w, r, http.StatusBadRequest, portalDossierBack{problem: tr.T("procedures.portal.action.unknown")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{problem: tr.T("procedures.portal.action.unknown")})
 		return
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -519,10 +519,10 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.As(err, &field) && field.Field == "reason":
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{noteError: tr.T("procedures.portal.action.note_invalid"),
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{noteError: tr.T("procedures.portal.action.note_invalid"),
 			problem: tr.T("procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrForbidden), errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, web.Status(err), portalDossierBack{problem: tr.T("procedures.portal.action.refused")})
+		h.showDossier(w, r, web.Status(err), publicDossierBack{problem: tr.T("procedures.portal.action.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -547,10 +547,10 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusUnprocessableEntity, portalDossierBack{ratingError: tr.T("procedures.portal.rating.invalid"),
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{ratingError: tr.T("procedures.portal.rating.invalid"),
 			problem: tr.T("procedures.portal.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict):
-		h.showDossier(w, r, http.StatusConflict, portalDossierBack{problem: tr.T("procedures.portal.rating.refused")})
+		h.showDossier(w, r, http.StatusConflict, publicDossierBack{problem: tr.T("procedures.portal.rating.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -574,7 +574,7 @@ func (h *Handler) getPayDossier(w http.ResponseWriter, r *http.Request) {
 	checkout, err := h.checkout(r, PaymentOrder{ID: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
 		Description: "Lệ phí hồ sơ " + d.Code}, back+"?paid=1")
 	if err != nil {
-		h.showDossier(w, r, http.StatusServiceUnavailable, portalDossierBack{problem: h.shell.Localizer(r).T("procedures.portal.pay.failed")})
+		h.showDossier(w, r, http.StatusServiceUnavailable, publicDossierBack{problem: h.shell.Localizer(r).T("procedures.portal.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)

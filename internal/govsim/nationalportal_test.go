@@ -167,21 +167,21 @@ func TestDecodeStatusUpdateRefusesBodiesThatAreNotOneObject(t *testing.T) {
 	}
 }
 
-// portalServer serves a portal simulator with the test clock.
-type portalServer struct {
+// nationalPortalServer serves a portal simulator with the test clock.
+type nationalPortalServer struct {
 	p   *Portal
 	url string
 }
 
-func servePortal(tb testing.TB, capacity int) portalServer {
+func serveNationalPortal(tb testing.TB, capacity int) nationalPortalServer {
 	tb.Helper()
-	p := newPortal(capacity, fixedClock)
+	p := newNationalPortal(capacity, fixedClock)
 	srv := httptest.NewServer(p.handler(discard))
 	tb.Cleanup(srv.Close)
-	return portalServer{p: p, url: srv.URL}
+	return nationalPortalServer{p: p, url: srv.URL}
 }
 
-func (s portalServer) post(tb testing.TB, contentType string, body []byte) *http.Response {
+func (s nationalPortalServer) post(tb testing.TB, contentType string, body []byte) *http.Response {
 	tb.Helper()
 	resp, err := http.Post(s.url+"/v1/dossier-statuses", contentType, bytes.NewReader(body))
 	if err != nil {
@@ -191,7 +191,7 @@ func (s portalServer) post(tb testing.TB, contentType string, body []byte) *http
 }
 
 // postOK posts an update and fails unless it is answered 204.
-func (s portalServer) postOK(tb testing.TB, m map[string]any) {
+func (s nationalPortalServer) postOK(tb testing.TB, m map[string]any) {
 	tb.Helper()
 	resp := s.post(tb, "application/json", encode(tb, m))
 	resp.Body.Close()
@@ -200,7 +200,7 @@ func (s portalServer) postOK(tb testing.TB, m map[string]any) {
 	}
 }
 
-func (s portalServer) list(tb testing.TB, query string) []StatusUpdate {
+func (s nationalPortalServer) list(tb testing.TB, query string) []StatusUpdate {
 	tb.Helper()
 	resp := get(tb, s.url+"/v1/dossier-statuses"+query)
 	defer resp.Body.Close()
@@ -211,8 +211,8 @@ func (s portalServer) list(tb testing.TB, query string) []StatusUpdate {
 	return l.Updates
 }
 
-func TestPortalRefusesBadUpdatesWithAProblemAndStoresNothing(t *testing.T) {
-	s := servePortal(t, PortalCapacity)
+func TestNationalPortalRefusesBadUpdatesWithAProblemAndStoresNothing(t *testing.T) {
+	s := serveNationalPortal(t, NationalPortalCapacity)
 	tests := []struct {
 		name, contentType string
 		body              []byte
@@ -239,8 +239,8 @@ func TestPortalRefusesBadUpdatesWithAProblemAndStoresNothing(t *testing.T) {
 	}
 }
 
-func TestPortalStoresARedeliveredUpdateOnce(t *testing.T) {
-	s := servePortal(t, PortalCapacity)
+func TestNationalPortalStoresARedeliveredUpdateOnce(t *testing.T) {
+	s := serveNationalPortal(t, NationalPortalCapacity)
 	first := validUpdate()
 	s.postOK(t, first)
 	s.postOK(t, first)
@@ -263,8 +263,8 @@ func TestPortalStoresARedeliveredUpdateOnce(t *testing.T) {
 	}
 }
 
-func TestPortalListsUpdatesNewestFirstByDossier(t *testing.T) {
-	s := servePortal(t, PortalCapacity)
+func TestNationalPortalListsUpdatesNewestFirstByDossier(t *testing.T) {
+	s := serveNationalPortal(t, NationalPortalCapacity)
 	a, b := "000.00.03.G12-250301-0001", "000.01.02.G12-250302-0002"
 	for i, step := range []struct {
 		code   string
@@ -297,8 +297,8 @@ func TestPortalListsUpdatesNewestFirstByDossier(t *testing.T) {
 	}
 }
 
-func TestPortalEvictsTheOldestPastItsCapacity(t *testing.T) {
-	p := newPortal(3, fixedClock)
+func TestNationalPortalEvictsTheOldestPastItsCapacity(t *testing.T) {
+	p := newNationalPortal(3, fixedClock)
 	update := func(seq int) StatusUpdate {
 		return StatusUpdate{DossierCode: fmt.Sprintf("000.00.03.G12-250301-%d", seq), Status: 2, UpdatedAt: testNow}
 	}
@@ -337,14 +337,14 @@ func TestPortalEvictsTheOldestPastItsCapacity(t *testing.T) {
 			t.Fatalf("after receive(%d), Len %d and %d keys, want %d", st.receive, p.Len(), len(p.seen), len(st.want))
 		}
 	}
-	if PortalCapacity != 10_000 || newPortal(PortalCapacity, fixedClock).Capacity() != PortalCapacity {
-		t.Errorf("the portal's bound is %d; the package documents 10,000", PortalCapacity)
+	if NationalPortalCapacity != 10_000 || newNationalPortal(NationalPortalCapacity, fixedClock).Capacity() != NationalPortalCapacity {
+		t.Errorf("the portal's bound is %d; the package documents 10,000", NationalPortalCapacity)
 	}
 }
 
-func TestPortalIsSafeForConcurrentUse(t *testing.T) {
+func TestNationalPortalIsSafeForConcurrentUse(t *testing.T) {
 	t.Run("redeliveries over HTTP", func(t *testing.T) {
-		s := servePortal(t, PortalCapacity)
+		s := serveNationalPortal(t, NationalPortalCapacity)
 		const senders, updates = 8, 25
 		var wg sync.WaitGroup
 		for range senders {
@@ -374,7 +374,7 @@ func TestPortalIsSafeForConcurrentUse(t *testing.T) {
 		}
 	})
 	t.Run("eviction", func(t *testing.T) {
-		p := newPortal(16, fixedClock)
+		p := newNationalPortal(16, fixedClock)
 		var wg sync.WaitGroup
 		for g := range 8 {
 			wg.Go(func() {
@@ -401,8 +401,8 @@ func TestPortalIsSafeForConcurrentUse(t *testing.T) {
 	})
 }
 
-func TestPortalOpenAPIDescribesWhatIsServed(t *testing.T) {
-	d := parseOpenAPI(t, PortalOpenAPI())
+func TestNationalPortalOpenAPIDescribesWhatIsServed(t *testing.T) {
+	d := parseOpenAPI(t, NationalPortalOpenAPI())
 	checkSchema(t, "StatusUpdate", d.Components.Schemas["StatusUpdate"], slices.Sorted(slices.Values(updateFields)))
 	methods := map[string][]string{}
 	for path, ops := range d.Paths {
@@ -413,7 +413,7 @@ func TestPortalOpenAPIDescribesWhatIsServed(t *testing.T) {
 	if fmt.Sprint(len(methods["/v1/dossier-statuses"]), len(methods["/v1/openapi.json"]), len(methods)) != "2 1 2" {
 		t.Errorf("paths and methods %v", methods)
 	}
-	s := servePortal(t, PortalCapacity)
+	s := serveNationalPortal(t, NationalPortalCapacity)
 	s.postOK(t, validUpdate())
 	s.list(t, "")
 	resp := get(t, s.url+"/v1/openapi.json")

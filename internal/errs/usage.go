@@ -1,0 +1,37 @@
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrUsage reports a command line written wrong: an unknown subcommand, a
+// bad flag, a missing argument. The chancery command prints the error,
+// which holds the command's usage, and exits with status 2.
+var ErrUsage = errors.New("usage")
+
+// UsageError is the one usage error of every command (chancery unit,
+// user, audit, exchange, calendar, procedures, serve, migrate): what was
+// wrong, and how to write the command. It is an ErrUsage, and an
+// ErrInvalid since the input is at fault.
+type UsageError struct {
+	Problem string // what was wrong, such as `unknown subcommand "frob"`
+	Usage   string // how to write the command; may be empty
+}
+
+// Error returns the problem, then the usage on the lines below it.
+func (e *UsageError) Error() string {
+	if e.Usage == "" {
+		return e.Problem
+	}
+	return e.Problem + "\n" + e.Usage
+}
+
+// Is makes errors.Is(err, ErrUsage) and errors.Is(err, ErrInvalid) true.
+func (e *UsageError) Is(target error) bool { return target == ErrUsage || target == ErrInvalid }
+
+// Usage returns a *UsageError saying, as fmt.Sprintf(format, args...),
+// what was wrong with a command line written as usage shows.
+func Usage(usage, format string, args ...any) error {
+	return &UsageError{Problem: fmt.Sprintf(format, args...), Usage: usage}
+}
