@@ -159,10 +159,10 @@ type Urgency uint8
 
 // The urgencies, from none to the most urgent.
 const (
-	Normal Urgency = iota
-	Urgent         // Khẩn
-	VeryUrgent     // Thượng khẩn
-	Flash          // Hỏa tốc
+	Normal     Urgency = iota
+	Urgent             // Khẩn
+	VeryUrgent         // Thượng khẩn
+	Flash              // Hỏa tốc
 )
 
 var urgencyNames = [...]string{"normal", "urgent", "very_urgent", "flash"}
