@@ -311,7 +311,10 @@ func TestConcealment(t *testing.T) {
 				_, err := f.svc.Grant(f.as(sub), sub, id, NewGrant{StaffID: sub.ID, Reason: "x", ExpiresAt: f.clock.now().Add(time.Hour)})
 				return err
 			},
-			"declassify": func(sub authz.Subject, id int64) error { _, err := f.svc.Declassify(f.as(sub), sub, id, "x"); return err },
+			"declassify": func(sub authz.Subject, id int64) error {
+				_, err := f.svc.Declassify(f.as(sub), sub, id, "x")
+				return err
+			},
 		}
 		for who, sub := range map[string]authz.Subject{"without clearance": f.lowOfficer, "of another unit": f.office} {
 			for name, try := range tries {
