@@ -365,25 +365,34 @@ func (s *Service) storeContent(ctx context.Context, tx *store.Tx, r *row, c *Con
 	return nil
 }
 
-// indexText is what the full-text index holds of a document, folded: its
-// type, number, subject and sender, and the text of its file when it is
-// unclassified. The text of a classified file is not indexed: the index
-// is plaintext on disk, and would put the secret beside its encrypted
-// copy (searching inside classified content needs an index sealed like
-// the content; see the report of issue 18).
+// indexText is what the full-text index holds of a document: the words
+// of its type, number, subject and sender, and of the text of its file
+// when it is unclassified, folded and joined by spaces, so that both
+// engines' parsers see the same words (PostgreSQL's would otherwise read
+// "12/cd-bng" as one file-path token). The text of a classified file is
+// not indexed: the index is plaintext on disk, and would put the secret
+// beside its encrypted copy (searching inside classified content needs an
+// index sealed like the content; see the report of issue 18).
 func indexText(t DocType, r *row, text string) string {
 	parts := []string{t.NameVI, t.Abbr, r.Number, r.Subject, r.Sender}
 	if r.Classification == authz.Unclassified && text != "" {
 		parts = append(parts, text)
 	}
-	return identity.Fold(strings.Join(parts, " \x1f "))
+	return strings.Join(words(strings.Join(parts, " ")), " ")
 }
 
-// terms returns the words of a query, folded, of letters and digits only.
+// words returns the words of s, folded (lower case, no diacritics, đ as
+// d), of letters and digits only.
+func words(s string) []string {
+	return strings.FieldsFunc(identity.Fold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// terms returns the words of a query, at most maxTerms of at most 64
+// bytes, so nothing of the query reaches the engine's syntax.
 func terms(q string) []string {
-	words := strings.FieldsFunc(identity.Fold(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	out := words[:0]
-	for _, w := range words {
+	ws := words(q)
+	out := ws[:0]
+	for _, w := range ws {
 		if len(w) <= 64 && len(out) < maxTerms {
 			out = append(out, w)
 		}
