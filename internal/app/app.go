@@ -39,6 +39,7 @@ import (
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
+	"chancery/internal/records"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -60,6 +61,7 @@ type App struct {
 	// configured (and not --demo).
 	Mail       *mail.Outbox
 	Procedures *procedures.Service
+	Records    *records.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -125,6 +127,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.openProcedures(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openRecords(); err != nil {
+		return nil, err
+	}
 	if a.Mail != nil {
 		// Citizens' registration and password reset mail links to the portal.
 		a.Auth.SetMailer(a.Mail, a.publicURL)
@@ -159,7 +164,8 @@ func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring,
 		MasterKey: cfg.MasterKey,
 		DataDir:   cfg.DataDir,
 		Store:     store.NewKeyringStore(db),
-		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, keys.PurposeProcedures, auth.SealPurpose},
+		Purposes: append([]string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, keys.PurposeProcedures, auth.SealPurpose},
+			records.Purposes()...),
 	})
 }
 
@@ -219,6 +225,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.exchangeRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.recordsRoutes(rt); err != nil {
 		return err
 	}
 	auditH.Register(rt)

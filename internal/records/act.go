@@ -177,8 +177,8 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 
 // AssignTo is one unit or officer an instruction assigns.
 type AssignTo struct {
-	UnitID  int64
-	StaffID int64 // 0: the unit as a whole
+	UnitID  int64 `json:"unit_id"`
+	StaffID int64 `json:"staff_id,omitempty"` // 0: the unit as a whole
 }
 
 // Instruction is the leader's instruction on an incoming document (bút
