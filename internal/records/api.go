@@ -42,6 +42,13 @@ func (h *Handler) Register(rt *web.Router) {
 	// records office's issuance, a security officer's declassification):
 	// the service asks authz for each one's.
 	rt.HandleFunc("POST /api/v1/documents/{id}/actions", web.SignedIn, h.apiAct)
+
+	// The registers are the records office's; case files are kept by
+	// a unit's clerks and officers (and archivists read them).
+	rt.HandleFunc("GET /api/v1/registers/{direction}", web.Staff(authz.KindRegister, authz.Read), h.apiRegister)
+	rt.HandleFunc("POST /api/v1/case-files", web.Staff(authz.KindCaseFile, authz.Create), h.apiCreateCaseFile)
+	rt.HandleFunc("GET /api/v1/case-files/{id}", web.Staff(authz.KindCaseFile, authz.Read), h.apiCaseFile)
+	rt.HandleFunc("POST /api/v1/case-files/{id}/close", web.Staff(authz.KindCaseFile, authz.Update), h.apiCloseCaseFile)
 }
 
 // apiContentBody is a document's file inside a JSON request: its bytes in
@@ -116,10 +123,14 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseDocumentID parses a path's document id: digits only, positive.
-func parseDocumentID(s string) (int64, error) {
+func parseDocumentID(s string) (int64, error) { return parsePositive("id", s) }
+
+// parsePositive parses a positive whole number of a path or query: digits
+// only (ParseUint refuses signs).
+func parsePositive(field, s string) (int64, error) {
 	id, err := strconv.ParseUint(s, 10, 63)
 	if err != nil || id == 0 {
-		return 0, errs.Invalid("id", "must be a positive whole number")
+		return 0, errs.Invalid(field, "must be a positive whole number")
 	}
 	return int64(id), nil
 }
@@ -167,9 +178,7 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	var err error
 	number := func(field string, dst *int64) {
 		if s := v.Get(field); s != "" && err == nil {
-			if *dst, err = parseDocumentID(s); err != nil {
-				err = errs.Invalid(field, "must be a positive whole number")
-			}
+			*dst, err = parsePositive(field, s)
 		}
 	}
 	var year, limit int64
@@ -298,3 +307,107 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 // apiActions lists the actions the API takes, for its error message.
 var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
 	"declassify", "destroy", "file"}
+
+// apiRegister returns a page of a unit's register of a year (the
+// caller's unit and the current year unless unit and year say
+// otherwise), in number order; secret=true asks for its classified
+// series.
+func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	v := r.URL.Query()
+	q := RegisterQuery{Direction: Direction(r.PathValue("direction")), UnitID: sub.Unit, Year: h.svc.now().In(registerZone).Year()}
+	var err error
+	for _, p := range []struct {
+		field string
+		set   func(int64)
+	}{
+		{"unit", func(n int64) { q.UnitID = n }}, {"year", func(n int64) { q.Year = int(min(n, 10000)) }},
+		{"after", func(n int64) { q.After = int(min(n, 1<<31)) }}, {"limit", func(n int64) { q.Limit = int(min(n, MaxLimit+1)) }},
+	} {
+		if s := v.Get(p.field); s != "" && err == nil {
+			var n int64
+			if n, err = parsePositive(p.field, s); err == nil {
+				p.set(n)
+			}
+		}
+	}
+	switch s := v.Get("secret"); {
+	case err != nil:
+	case s == "true":
+		q.Secret = true
+	case s != "" && s != "false":
+		err = errs.Invalid("secret", "must be true or false")
+	}
+	var p *RegisterPage
+	if err == nil {
+		p, err = h.svc.Register(r.Context(), sub, q)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	next := ""
+	if p.Next != 0 {
+		next = strconv.Itoa(p.Next)
+	}
+	web.JSON(w, r, http.StatusOK, apiRegisterPage{Items: p.Items, Next: next})
+}
+
+// apiRegisterPage is a page of a register, with the register number to
+// send as after for the next (empty after the last).
+type apiRegisterPage struct {
+	Items []*Document `json:"items"`
+	Next  string      `json:"next"`
+}
+
+// apiCaseFileRequest opens a case file in the caller's unit.
+type apiCaseFileRequest struct {
+	Year           int       `json:"year"`
+	Code           string    `json:"code"`
+	Title          string    `json:"title"`
+	RetentionYears Retention `json:"retention_years"`
+}
+
+func (h *Handler) apiCreateCaseFile(w http.ResponseWriter, r *http.Request) {
+	var req apiCaseFileRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	cf, err := h.svc.CreateCaseFile(r.Context(), web.SubjectFrom(r.Context()), NewCaseFile(req))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/case-files/"+strconv.FormatInt(cf.ID, 10))
+	web.JSON(w, r, http.StatusCreated, cf)
+}
+
+func (h *Handler) apiCaseFile(w http.ResponseWriter, r *http.Request) {
+	id, err := parsePositive("id", r.PathValue("id"))
+	var cf *CaseFile
+	if err == nil {
+		cf, err = h.svc.CaseFile(r.Context(), web.SubjectFrom(r.Context()), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, cf)
+}
+
+func (h *Handler) apiCloseCaseFile(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	id, err := parsePositive("id", r.PathValue("id"))
+	var cf *CaseFile
+	if err == nil {
+		if err = h.svc.CloseCaseFile(r.Context(), sub, id); err == nil {
+			cf, err = h.svc.CaseFile(r.Context(), sub, id)
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, cf)
+}

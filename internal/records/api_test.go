@@ -205,3 +205,58 @@ func TestAPIRefusesBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIRegistersAndCaseFiles pins the registers (in number order, the
+// classified series apart and shown only within clearance, another unit's
+// hidden) and case files through the API.
+func TestAPIRegistersAndCaseFiles(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		first := a.incoming(t, "Công điện một", authz.Unclassified, nil)
+		second := a.incoming(t, "Công điện hai", authz.Unclassified, nil)
+		secret := a.incoming(t, "Công điện mật", authz.Secret, nil)
+		page := decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&limit=1", nil))
+		if len(page.Items) != 1 || page.Items[0].ID != first.ID || page.Next != "1" {
+			t.Fatalf("first page: %+v", page)
+		}
+		page = decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&after=1", nil))
+		if len(page.Items) != 1 || page.Items[0].ID != second.ID || page.Next != "" {
+			t.Fatalf("second page: %+v", page)
+		}
+		page = decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil))
+		if len(page.Items) != 1 || page.Items[0].ID != secret.ID || page.Items[0].RegisterNumber != 1 {
+			t.Fatalf("secret series: %+v", page)
+		}
+		low := a.lowOfficer // a clerk too, cleared confidential
+		if page := decode[apiRegisterPage](t, a.call(t, low, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil)); len(page.Items) != 0 {
+			t.Errorf("the secret series shows a low-cleared clerk %+v", page.Items)
+		}
+		other := "/api/v1/registers/incoming?year=2026&unit=" + itoa(a.clerk.Unit)
+		if rec := a.call(t, a.office, "GET", other, nil); rec.Code != http.StatusNotFound {
+			t.Errorf("another unit's register: %d %s, want 404", rec.Code, rec.Body)
+		}
+		if rec := a.call(t, a.clerk, "GET", "/api/v1/registers/sideways", nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("an unknown register: %d, want 400", rec.Code)
+		}
+
+		rec := a.call(t, a.officer, "POST", "/api/v1/case-files", map[string]any{"year": 2026, "code": "LS.07", "title": "Hồ sơ đoàn ra", "retention_years": 10})
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("create case file: %d %s", rec.Code, rec.Body)
+		}
+		cf := decode[CaseFile](t, rec)
+		if rec := a.call(t, a.officer, "POST", "/api/v1/documents/"+itoa(first.ID)+"/actions", map[string]any{"action": "file", "case_file_id": cf.ID}); rec.Code != http.StatusOK {
+			t.Fatalf("file: %d %s", rec.Code, rec.Body)
+		}
+		got := decode[CaseFile](t, a.call(t, a.officer, "GET", "/api/v1/case-files/"+itoa(cf.ID), nil))
+		if len(got.Documents) != 1 || got.Documents[0] != first.ID || got.RetentionYears != 10 {
+			t.Errorf("case file: %+v", got)
+		}
+		if rec := a.call(t, a.office, "GET", "/api/v1/case-files/"+itoa(cf.ID), nil); rec.Code != http.StatusNotFound {
+			t.Errorf("another unit's case file: %d, want 404", rec.Code)
+		}
+		closed := decode[CaseFile](t, a.call(t, a.officer, "POST", "/api/v1/case-files/"+itoa(cf.ID)+"/close", nil))
+		if closed.ClosedAt.IsZero() {
+			t.Errorf("closed case file: %+v", closed)
+		}
+	})
+}

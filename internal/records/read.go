@@ -181,3 +181,69 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	}
 	return p, nil
 }
+
+// RegisterQuery asks for a page of a unit's register of a year: the
+// incoming register (sổ đăng ký văn bản đến) or the outgoing one (văn bản
+// đi), each with its secret series.
+type RegisterQuery struct {
+	Direction Direction
+	UnitID    int64
+	Year      int
+	// Secret asks for the register's series of classified documents.
+	Secret bool
+	// After is the register number the previous page ended at.
+	After int
+	// Limit is the page size; if zero, DefaultLimit; at most MaxLimit.
+	Limit int
+}
+
+// Register returns a page of a register in number order: the entries the
+// caller may know of (a classified series shows only what the caller's
+// clearance and need-to-know allow). Registers are the records office's:
+// those whose roles read them for the unit (authz's KindRegister, Read);
+// to anyone else another unit's register answers errs.ErrNotFound.
+func (s *Service) Register(ctx context.Context, sub authz.Subject, q RegisterQuery) (*RegisterPage, error) {
+	if q.Direction != Incoming && q.Direction != Outgoing {
+		return nil, errs.Invalid("direction", "use incoming or outgoing")
+	}
+	if q.Year < 1945 || q.Year > 9999 {
+		return nil, errs.Invalid("year", "must be a year such as 2026")
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultLimit
+	case q.Limit < 0 || q.Limit > MaxLimit:
+		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	res := authz.Resource{Kind: authz.KindRegister, Unit: q.UnitID}
+	if dec, why := authz.Decide(sub, authz.Read, res); dec != authz.Allowed {
+		ref := authz.Refuse(dec, why, authz.Read, res, fmt.Sprint(q.UnitID))
+		if dec == authz.Concealed {
+			ref.Message = fmt.Sprintf("%s: no register of unit %d", errs.ErrNotFound, q.UnitID)
+		}
+		return nil, ref
+	}
+	level := authz.Unclassified
+	if q.Secret {
+		level = authz.Confidential
+	}
+	where, args := visibleClause(sub, s.now())
+	where += ` AND d.unit_id = ? AND d.register_year = ? AND d.series = ? AND d.register_number > ?`
+	args = append(args, q.UnitID, q.Year, string(seriesOf(q.Direction, level)), q.After)
+	docs, err := registerPage(ctx, s.db, where, args, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	p := &RegisterPage{Items: docs}
+	if len(docs) == q.Limit {
+		p.Next = docs[len(docs)-1].RegisterNumber
+	}
+	return p, nil
+}
+
+// RegisterPage is a page of a register.
+type RegisterPage struct {
+	Items []*Document `json:"items"`
+	// Next is the register number to continue after; 0 on the last page.
+	Next int `json:"next,omitempty"`
+}

@@ -343,21 +343,27 @@ func searchDocuments(ctx context.Context, q store.Queryer, where string, args []
 		page += ` AND d.id < ?`
 		pageArgs = append(pageArgs, after)
 	}
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+prefixed(documentColumns, "d.")+` FROM record_documents d WHERE `+page+
-		` ORDER BY d.id DESC LIMIT `+strconv.Itoa(limit)), pageArgs...)
+	out, err := queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM record_documents d WHERE `+page+
+		` ORDER BY d.id DESC LIMIT `+strconv.Itoa(limit), pageArgs)
+	return out, total, err
+}
+
+// queryDocuments runs a query of documentColumns.
+func queryDocuments(ctx context.Context, q store.Queryer, query string, args []any) ([]*row, error) {
+	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("records: search documents: %w", err)
+		return nil, fmt.Errorf("records: query documents: %w", err)
 	}
 	defer rows.Close()
 	var out []*row
 	for rows.Next() {
 		r, err := scanDocument(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
 }
 
 // prefixed qualifies a comma-separated column list with a table alias.
@@ -508,4 +514,16 @@ func listFiledVisible(ctx context.Context, q store.Queryer, caseFileID int64, su
 	where, args := visibleClause(sub, now)
 	return int64s(ctx, q, `SELECT d.id FROM record_filings f JOIN record_documents d ON d.id = f.document_id
 		WHERE f.case_file_id = ? AND `+where+` ORDER BY d.id`, append([]any{caseFileID}, args...)...)
+}
+
+// registerPage returns the documents matching where, in register number
+// order.
+func registerPage(ctx context.Context, q store.Queryer, where string, args []any, limit int) ([]*Document, error) {
+	rows, err := queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM record_documents d WHERE `+where+
+		` ORDER BY d.register_number LIMIT `+strconv.Itoa(limit), args)
+	out := make([]*Document, len(rows))
+	for i, r := range rows {
+		out[i] = &r.Document
+	}
+	return out, err
 }
