@@ -13,28 +13,6 @@ import (
 	"chancery/internal/store"
 )
 
-// Times are stored as microseconds since the epoch, 0 for "not yet".
-func us(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromUS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 // isForeignKeyViolation reports whether err is a reference to a row that
 // does not exist (an unknown unit or member of staff), on either dialect.
 func isForeignKeyViolation(err error) bool {
@@ -97,10 +75,10 @@ func scanDocument(sc interface{ Scan(...any) error }) (*row, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Date, r.DueAt, r.CreatedAt, r.UpdatedAt = fromUS(date), fromUS(due), fromUS(created), fromUS(updated)
+	r.Date, r.DueAt, r.CreatedAt, r.UpdatedAt = store.FromMicros(date), store.FromMicros(due), store.FromMicros(created), store.FromMicros(updated)
 	r.SignerID, r.AuthorID, r.class.ClassifierID = signer.Int64, author.Int64, classifier.Int64
 	r.Urgency, r.Classification = Urgency(urgency), authz.Level(level)
-	r.class.Level, r.class.ProtectUntil = r.Classification, fromUS(protect)
+	r.class.Level, r.class.ProtectUntil = r.Classification, store.FromMicros(protect)
 	return &r, nil
 }
 
@@ -122,7 +100,7 @@ func loadDocument(ctx context.Context, q store.Queryer, id int64, now time.Time,
 	if r.Shared, err = int64s(ctx, q, `SELECT unit_id FROM record_distribution WHERE document_id = ? ORDER BY unit_id`, id); err != nil {
 		return nil, err
 	}
-	if r.readers, err = int64s(ctx, q, `SELECT staff_id FROM record_grants WHERE document_id = ? AND expires_us > ?`, id, us(now)); err != nil {
+	if r.readers, err = int64s(ctx, q, `SELECT staff_id FROM record_grants WHERE document_id = ? AND expires_us > ?`, id, store.Micros(now)); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -151,9 +129,9 @@ func insertDocument(ctx context.Context, tx *store.Tx, r *row) error {
 		register_number, subject, doc_date_us, sender, urgency, level, class_reason, class_source, classifier_id, protect_until_us,
 		due_us, status, author_id, created_us, updated_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		r.Direction, r.UnitID, r.Type, r.Number, r.RegisterYear, string(r.Series), r.RegisterNumber, r.Subject, us(r.Date), r.Sender,
-		int(r.Urgency), int(r.Classification), r.class.Reason, r.class.Source, nullID(r.class.ClassifierID), us(r.class.ProtectUntil),
-		us(r.DueAt), r.Status, nullID(r.AuthorID), us(r.CreatedAt), us(r.UpdatedAt)).Scan(&r.ID)
+		r.Direction, r.UnitID, r.Type, r.Number, r.RegisterYear, string(r.Series), r.RegisterNumber, r.Subject, store.Micros(r.Date), r.Sender,
+		int(r.Urgency), int(r.Classification), r.class.Reason, r.class.Source, store.NullID(r.class.ClassifierID), store.Micros(r.class.ProtectUntil),
+		store.Micros(r.DueAt), r.Status, store.NullID(r.AuthorID), store.Micros(r.CreatedAt), store.Micros(r.UpdatedAt)).Scan(&r.ID)
 }
 
 // updateDocument writes the fields a step may change, bumping the
@@ -163,9 +141,9 @@ func updateDocument(ctx context.Context, tx *store.Tx, r *row) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_documents SET number_symbol = ?, register_year = ?, series = ?, register_number = ?,
 		org_symbol = ?, unit_symbol = ?, doc_date_us = ?, signer_id = ?, level = ?, class_reason = ?, class_source = ?, classifier_id = ?,
 		protect_until_us = ?, status = ?, updated_us = ?, version = ? WHERE id = ?`),
-		r.Number, r.RegisterYear, string(r.Series), r.RegisterNumber, r.orgSymbol, r.unitSymbol, us(r.Date), nullID(r.SignerID),
-		int(r.Classification), r.class.Reason, r.class.Source, nullID(r.class.ClassifierID), us(r.class.ProtectUntil),
-		r.Status, us(r.UpdatedAt), r.Version, r.ID)
+		r.Number, r.RegisterYear, string(r.Series), r.RegisterNumber, r.orgSymbol, r.unitSymbol, store.Micros(r.Date), store.NullID(r.SignerID),
+		int(r.Classification), r.class.Reason, r.class.Source, store.NullID(r.class.ClassifierID), store.Micros(r.class.ProtectUntil),
+		r.Status, store.Micros(r.UpdatedAt), r.Version, r.ID)
 	return err
 }
 
@@ -183,7 +161,7 @@ func insertClassificationEvent(ctx context.Context, tx *store.Tx, docID int64, e
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO record_classifications
 		(document_id, kind, from_level, to_level, reason, source, actor_id, second_id, protect_until_us, at_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		docID, string(e.Kind), int(e.From), int(e.To), e.Reason, e.Source, e.ActorID, nullID(e.SecondID), us(e.ProtectUntil), us(e.At))
+		docID, string(e.Kind), int(e.From), int(e.To), e.Reason, e.Source, e.ActorID, store.NullID(e.SecondID), store.Micros(e.ProtectUntil), store.Micros(e.At))
 	return err
 }
 
@@ -203,7 +181,7 @@ func listClassificationEvents(ctx context.Context, q store.Queryer, docID int64)
 		if err := rows.Scan(&e.Kind, &from, &to, &e.Reason, &e.Source, &e.ActorID, &second, &until, &at); err != nil {
 			return nil, err
 		}
-		e.From, e.To, e.SecondID, e.ProtectUntil, e.At = authz.Level(from), authz.Level(to), second.Int64, fromUS(until), fromUS(at)
+		e.From, e.To, e.SecondID, e.ProtectUntil, e.At = authz.Level(from), authz.Level(to), second.Int64, store.FromMicros(until), store.FromMicros(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -222,13 +200,13 @@ func loadPending(ctx context.Context, q store.Queryer, docID int64) (*Pending, e
 	if err != nil {
 		return nil, fmt.Errorf("records: pending change of document %d: %w", docID, err)
 	}
-	p.At = fromUS(at)
+	p.At = store.FromMicros(at)
 	return &p, nil
 }
 
 func insertPending(ctx context.Context, tx *store.Tx, docID int64, p Pending) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO record_pending (document_id, action, reason, proposer_id, at_us) VALUES (?, ?, ?, ?, ?)`),
-		docID, p.Action, p.Reason, p.ProposerID, us(p.At))
+		docID, p.Action, p.Reason, p.ProposerID, store.Micros(p.At))
 	return err
 }
 
@@ -264,7 +242,7 @@ func loadContent(ctx context.Context, q store.Queryer, docID int64) (sealedConte
 	if err != nil {
 		return sealedContent{}, false, fmt.Errorf("records: load content of document %d: %w", docID, err)
 	}
-	c.Shredded = fromUS(shredded)
+	c.Shredded = store.FromMicros(shredded)
 	return c, true, nil
 }
 
@@ -273,7 +251,7 @@ func loadContent(ctx context.Context, q store.Queryer, docID int64) (sealedConte
 // stay, and nobody can open them again).
 func rewrapContent(ctx context.Context, tx *store.Tx, docID int64, purpose string, wrapped []byte, shredded time.Time) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_contents SET key_purpose = ?, wrapped_key = ?, shredded_us = ? WHERE document_id = ?`),
-		purpose, wrapped, us(shredded), docID)
+		purpose, wrapped, store.Micros(shredded), docID)
 	return err
 }
 
@@ -327,7 +305,7 @@ func visibleClause(sub authz.Subject, now time.Time) (string, []any) {
 	return `d.level <= ? AND (d.unit_id = ?
 		OR EXISTS (SELECT 1 FROM record_distribution x WHERE x.document_id = d.id AND x.unit_id = ?)
 		OR EXISTS (SELECT 1 FROM record_grants g WHERE g.document_id = d.id AND g.staff_id = ? AND g.expires_us > ?))`,
-		[]any{int(sub.Clearance), sub.Unit, sub.Unit, sub.ID, us(now)}
+		[]any{int(sub.Clearance), sub.Unit, sub.Unit, sub.ID, store.Micros(now)}
 }
 
 // searchDocuments returns a page of the documents matching where (with
@@ -377,12 +355,12 @@ func prefixed(cols, alias string) string {
 
 func insertGrant(ctx context.Context, tx *store.Tx, docID int64, g *Grant) error {
 	return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO record_grants (document_id, staff_id, reason, granted_by, expires_us, created_us)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), docID, g.StaffID, g.Reason, g.GrantedBy, us(g.ExpiresAt), us(g.At)).Scan(&g.ID)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), docID, g.StaffID, g.Reason, g.GrantedBy, store.Micros(g.ExpiresAt), store.Micros(g.At)).Scan(&g.ID)
 }
 
 func insertStep(ctx context.Context, tx *store.Tx, docID int64, st Step) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO record_steps (document_id, action, actor_id, note, at_us) VALUES (?, ?, ?, ?, ?)`),
-		docID, st.Action, st.ActorID, st.Note, us(st.At))
+		docID, st.Action, st.ActorID, st.Note, store.Micros(st.At))
 	return err
 }
 
@@ -399,7 +377,7 @@ func listSteps(ctx context.Context, q store.Queryer, docID int64) ([]Step, error
 		if err := rows.Scan(&st.Action, &st.ActorID, &st.Note, &at); err != nil {
 			return nil, err
 		}
-		st.At = fromUS(at)
+		st.At = store.FromMicros(at)
 		out = append(out, st)
 	}
 	return out, rows.Err()
@@ -408,7 +386,7 @@ func listSteps(ctx context.Context, q store.Queryer, docID int64) ([]Step, error
 func insertAssignment(ctx context.Context, tx *store.Tx, docID int64, a *Assignment) error {
 	return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO record_assignments
 		(document_id, role, unit_id, staff_id, deadline_us, instruction, assigned_by, at_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		docID, a.Role, a.UnitID, nullID(a.StaffID), us(a.Deadline), a.Instruction, a.AssignedBy, us(a.At)).Scan(&a.ID)
+		docID, a.Role, a.UnitID, store.NullID(a.StaffID), store.Micros(a.Deadline), a.Instruction, a.AssignedBy, store.Micros(a.At)).Scan(&a.ID)
 }
 
 func listAssignments(ctx context.Context, q store.Queryer, docID int64) ([]Assignment, error) {
@@ -426,7 +404,7 @@ func listAssignments(ctx context.Context, q store.Queryer, docID int64) ([]Assig
 		if err := rows.Scan(&a.ID, &a.Role, &a.UnitID, &staff, &deadline, &a.Instruction, &a.AssignedBy, &at); err != nil {
 			return nil, err
 		}
-		a.StaffID, a.Deadline, a.At = staff.Int64, fromUS(deadline), fromUS(at)
+		a.StaffID, a.Deadline, a.At = staff.Int64, store.FromMicros(deadline), store.FromMicros(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -436,7 +414,7 @@ func listAssignments(ctx context.Context, q store.Queryer, docID int64) ([]Assig
 // it was the first.
 func markRead(ctx context.Context, q store.Queryer, docID, staffID int64, at time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, q.Rebind(`INSERT INTO record_reads (document_id, staff_id, first_us) VALUES (?, ?, ?)
-		ON CONFLICT (document_id, staff_id) DO NOTHING`), docID, staffID, us(at))
+		ON CONFLICT (document_id, staff_id) DO NOTHING`), docID, staffID, store.Micros(at))
 	if err != nil {
 		return false, fmt.Errorf("records: read receipt: %w", err)
 	}
@@ -457,7 +435,7 @@ func listReceipts(ctx context.Context, q store.Queryer, docID int64) ([]Receipt,
 		if err := rows.Scan(&r.StaffID, &at); err != nil {
 			return nil, err
 		}
-		r.At = fromUS(at)
+		r.At = store.FromMicros(at)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -465,7 +443,7 @@ func listReceipts(ctx context.Context, q store.Queryer, docID int64) ([]Receipt,
 
 func insertCaseFile(ctx context.Context, tx *store.Tx, cf *CaseFile) error {
 	return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO record_case_files (unit_id, year, code, title, retention_years, created_us)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), cf.UnitID, cf.Year, cf.Code, cf.Title, int(cf.RetentionYears), us(cf.CreatedAt)).Scan(&cf.ID)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), cf.UnitID, cf.Year, cf.Code, cf.Title, int(cf.RetentionYears), store.Micros(cf.CreatedAt)).Scan(&cf.ID)
 }
 
 // loadCaseFile reads a case file (without its documents), locking its
@@ -485,14 +463,14 @@ func loadCaseFile(ctx context.Context, q store.Queryer, id int64, lock bool) (*C
 	if err != nil {
 		return nil, fmt.Errorf("records: load case file %d: %w", id, err)
 	}
-	cf.RetentionYears, cf.ClosedAt, cf.CreatedAt = Retention(retention), fromUS(closed), fromUS(created)
+	cf.RetentionYears, cf.ClosedAt, cf.CreatedAt = Retention(retention), store.FromMicros(closed), store.FromMicros(created)
 	return &cf, nil
 }
 
 func errNoCaseFile(id int64) error { return fmt.Errorf("%w: no case file %d", errNotFound, id) }
 
 func closeCaseFile(ctx context.Context, tx *store.Tx, id int64, at time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_case_files SET closed_us = ? WHERE id = ?`), us(at), id)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_case_files SET closed_us = ? WHERE id = ?`), store.Micros(at), id)
 	return err
 }
 
@@ -500,7 +478,7 @@ func closeCaseFile(ctx context.Context, tx *store.Tx, id int64, at time.Time) er
 // was not filed there already.
 func fileDocument(ctx context.Context, tx *store.Tx, caseFileID, docID, by int64, at time.Time) (bool, error) {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO record_filings (case_file_id, document_id, filed_by, filed_us) VALUES (?, ?, ?, ?)
-		ON CONFLICT (case_file_id, document_id) DO NOTHING`), caseFileID, docID, by, us(at))
+		ON CONFLICT (case_file_id, document_id) DO NOTHING`), caseFileID, docID, by, store.Micros(at))
 	if err != nil {
 		return false, fmt.Errorf("records: file document %d: %w", docID, err)
 	}
