@@ -23,24 +23,10 @@ type NewCaseFile struct {
 	RetentionYears Retention
 }
 
-// caseFileResource returns the labels of a unit's case file.
-func caseFileResource(unit int64) authz.Resource {
-	return authz.Resource{Kind: authz.KindCaseFile, Unit: unit}
-}
-
-// decideCaseFile returns nil if sub may do a to a case file of unit, an
+// decideCaseFile returns nil if sub may do a to case file cf, an
 // *authz.Refusal otherwise; a concealed one reads as a missing case file.
 func decideCaseFile(sub authz.Subject, a authz.Action, cf *CaseFile) error {
-	res := caseFileResource(cf.UnitID)
-	dec, why := authz.Decide(sub, a, res)
-	if dec == authz.Allowed {
-		return nil
-	}
-	ref := authz.Refuse(dec, why, a, res, strconv.FormatInt(cf.ID, 10))
-	if dec == authz.Concealed {
-		ref.Message = errNoCaseFile(cf.ID).Error()
-	}
-	return ref
+	return decide(sub, a, authz.Resource{Kind: authz.KindCaseFile, Unit: cf.UnitID}, strconv.FormatInt(cf.ID, 10), errNoCaseFile(cf.ID))
 }
 
 // CreateCaseFile opens a case file in the signed-in member of staff's

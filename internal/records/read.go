@@ -216,12 +216,8 @@ func (s *Service) Register(ctx context.Context, sub authz.Subject, q RegisterQue
 		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
 	res := authz.Resource{Kind: authz.KindRegister, Unit: q.UnitID}
-	if dec, why := authz.Decide(sub, authz.Read, res); dec != authz.Allowed {
-		ref := authz.Refuse(dec, why, authz.Read, res, fmt.Sprint(q.UnitID))
-		if dec == authz.Concealed {
-			ref.Message = fmt.Sprintf("%s: no register of unit %d", errs.ErrNotFound, q.UnitID)
-		}
-		return nil, ref
+	if err := decide(sub, authz.Read, res, fmt.Sprint(q.UnitID), fmt.Errorf("%w: no register of unit %d", errs.ErrNotFound, q.UnitID)); err != nil {
+		return nil, err
 	}
 	level := authz.Unclassified
 	if q.Secret {

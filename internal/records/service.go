@@ -105,13 +105,20 @@ func actorOf(ctx context.Context) (audit.Origin, error) {
 func allow(sub authz.Subject, a authz.Action, k authz.Kind, r *row) error {
 	res := r.resource()
 	res.Kind = k
+	return decide(sub, a, res, strconv.FormatInt(r.ID, 10), errNoDocument(r.ID))
+}
+
+// decide returns nil if authz allows sub to do a to res (the item id),
+// else the *authz.Refusal; a concealed one says what absent, the answer
+// for a missing item, says.
+func decide(sub authz.Subject, a authz.Action, res authz.Resource, id string, absent error) error {
 	dec, why := authz.Decide(sub, a, res)
 	if dec == authz.Allowed {
 		return nil
 	}
-	ref := authz.Refuse(dec, why, a, res, strconv.FormatInt(r.ID, 10))
+	ref := authz.Refuse(dec, why, a, res, id)
 	if dec == authz.Concealed {
-		ref.Message = errNoDocument(r.ID).Error()
+		ref.Message = absent.Error()
 	}
 	return ref
 }
