@@ -192,6 +192,13 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	case limit > MaxLimit:
 		err = errs.Invalid("limit", fmt.Sprintf("must be at most %d", MaxLimit))
 	}
+	switch o := v.Get("overdue"); {
+	case err != nil:
+	case o == "true":
+		q.Overdue = true
+	case o != "" && o != "false":
+		err = errs.Invalid("overdue", "must be true or false")
+	}
 	var p *Page
 	if err == nil {
 		q.Year, q.Limit = int(year), int(limit)

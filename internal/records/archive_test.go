@@ -285,6 +285,9 @@ func TestInstructionSharesAndReceipts(t *testing.T) {
 		if got.Status != StatusInProgress || !got.DueAt.Equal(deadline) {
 			t.Errorf("after the instruction: %s due %s", got.Status, got.DueAt)
 		}
+		if r, err := loadDocument(context.Background(), db, d.ID, f.clock.now(), false); err != nil || !r.DueAt.Equal(deadline) {
+			t.Errorf("stored due date: %v, %v; want %s", r.DueAt, err, deadline)
+		}
 		if _, err := f.svc.Get(f.as(f.office), f.office, d.ID); err != nil {
 			t.Errorf("the lead unit: %v", err)
 		}
@@ -299,8 +302,19 @@ func TestInstructionSharesAndReceipts(t *testing.T) {
 		if es := f.events(t, "document.read", d.ID); len(es) != 2 || es[0].Level != authz.Confidential {
 			t.Errorf("read events = %d, want 2 at confidential", len(es))
 		}
+		overdue := func() []int64 { return ids(f.search(t, f.office, Query{Overdue: true})) }
+		if got := overdue(); len(got) != 0 {
+			t.Errorf("overdue before the deadline: %v", got)
+		}
+		f.clock.advance(73 * time.Hour)
+		if got := overdue(); len(got) != 1 || got[0] != d.ID {
+			t.Errorf("overdue after the deadline: %v, want the document", got)
+		}
 		if _, err := f.svc.Complete(f.as(f.office), f.office, d.ID, "Đã xử lý"); err != nil {
 			t.Fatal(err)
+		}
+		if got := overdue(); len(got) != 0 {
+			t.Errorf("overdue once handled: %v", got)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/store"
 )
 
 // View is a document as its reader sees it: the document, its
@@ -108,6 +109,9 @@ type Query struct {
 	Type      string
 	Status    Status
 	Year      int
+	// Overdue keeps the documents past their due date and not yet
+	// handled (done), issued or recalled: the ones to chase.
+	Overdue bool
 	// After is the cursor: the id of the last document of the previous
 	// page.
 	After int64
@@ -167,6 +171,9 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	}
 	if q.Year != 0 {
 		add("d.register_year = ?", q.Year)
+	}
+	if q.Overdue {
+		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
 	}
 	rows, total, err := searchDocuments(ctx, s.db, strings.Join(conds, " AND "), args, q.After, q.Limit)
 	if err != nil {

@@ -140,10 +140,10 @@ func updateDocument(ctx context.Context, tx *store.Tx, r *row) error {
 	r.Version++
 	_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_documents SET number_symbol = ?, register_year = ?, series = ?, register_number = ?,
 		org_symbol = ?, unit_symbol = ?, doc_date_us = ?, signer_id = ?, level = ?, class_reason = ?, class_source = ?, classifier_id = ?,
-		protect_until_us = ?, status = ?, updated_us = ?, version = ? WHERE id = ?`),
+		protect_until_us = ?, due_us = ?, status = ?, updated_us = ?, version = ? WHERE id = ?`),
 		r.Number, r.RegisterYear, string(r.Series), r.RegisterNumber, r.orgSymbol, r.unitSymbol, store.Micros(r.Date), store.NullID(r.SignerID),
 		int(r.Classification), r.class.Reason, r.class.Source, store.NullID(r.class.ClassifierID), store.Micros(r.class.ProtectUntil),
-		r.Status, store.Micros(r.UpdatedAt), r.Version, r.ID)
+		store.Micros(r.DueAt), r.Status, store.Micros(r.UpdatedAt), r.Version, r.ID)
 	return err
 }
 
