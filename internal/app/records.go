@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"chancery/internal/records"
 	"chancery/internal/web"
 )
@@ -22,4 +25,23 @@ func (a *App) recordsRoutes(rt *web.Router) error {
 	}
 	h.Register(rt)
 	return nil
+}
+
+// seedDemoRecords records the demo's documents, on a demo headquarters'
+// first start, as the demo staff who would: the Office's records office
+// and leader, the Consular Department's clerk, officer and leader, and
+// the Cipher-IT Department's officer.
+func (a *App) seedDemoRecords(ctx context.Context) error {
+	var p records.DemoPeople
+	for username, into := range map[string]*records.DemoStaff{
+		"office.clerk": &p.OfficeClerk, "office.approver": &p.OfficeApprover, "consular.clerk": &p.ConsularClerk,
+		"consular.officer": &p.ConsularOfficer, "consular.approver": &p.ConsularApprover, "cipher.officer": &p.CipherOfficer,
+	} {
+		m, err := a.Identity.StaffByUsername(ctx, username)
+		if err != nil {
+			return err
+		}
+		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
+	}
+	return records.SeedDemo(ctx, a.Records, p, time.Now())
 }

@@ -155,6 +155,11 @@ type IssueAs struct {
 // the unit's outgoing register of the year (classified documents in
 // their own series) and gives the document its number and symbol, in the
 // transaction that issues it, so that no number is lost or given twice.
+// The register is the document's unit's, whose records office issues it:
+// as says in whose name, and should name that unit (one series per
+// issuing agency); a unit issuing in another agency's name (a department
+// in the ministry's) would need that agency's register, which is not
+// modelled yet.
 func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as IssueAs) (*Document, error) {
 	return s.change(ctx, sub, id, "issue", "", nil, func(tx *store.Tx, r *row) error {
 		ns := NumberSymbol{Number: 1, Type: r.Type, Org: as.OrgSymbol, Unit: as.UnitSymbol}
