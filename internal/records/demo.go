@@ -19,7 +19,7 @@ type DemoStaff struct {
 // office and leader, the Consular Department's clerk, officer and leader,
 // and the Cipher-IT Department's officer.
 type DemoPeople struct {
-	OfficeClerk, OfficeApprover                       DemoStaff
+	OfficeClerk, OfficeApprover                      DemoStaff
 	ConsularClerk, ConsularOfficer, ConsularApprover DemoStaff
 	CipherOfficer                                    DemoStaff
 }
