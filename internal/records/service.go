@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"mime"
 	"strconv"
 	"strings"
 	"time"
@@ -179,6 +180,9 @@ func (c *Content) check() error {
 	}
 	if err := checkLine("media_type", c.MediaType, 255, true); err != nil {
 		return err
+	}
+	if mt, _, err := mime.ParseMediaType(c.MediaType); err != nil || !strings.Contains(mt, "/") {
+		return errs.Invalid("media_type", fmt.Sprintf("%q is not a media type such as application/pdf", c.MediaType))
 	}
 	if len(c.Data) > MaxContent {
 		return fmt.Errorf("%w: the file is %d bytes, at most %d allowed", errs.ErrTooLarge, len(c.Data), MaxContent)
