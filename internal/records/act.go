@@ -121,11 +121,13 @@ func (s *Service) Approve(ctx context.Context, sub authz.Subject, id int64, note
 	return s.change(ctx, sub, id, "approve", note, nil, nil)
 }
 
-// Sign signs an approved outgoing document; see Approve.
+// Sign signs an approved outgoing document with the node's key, over a
+// statement naming the signer and the file's digest (see Signature); see
+// Approve.
 func (s *Service) Sign(ctx context.Context, sub authz.Subject, id int64, note string) (*Document, error) {
-	return s.change(ctx, sub, id, "sign", note, nil, func(_ *store.Tx, r *row) error {
+	return s.change(ctx, sub, id, "sign", note, nil, func(tx *store.Tx, r *row) error {
 		r.SignerID = sub.ID
-		return nil
+		return s.signDocument(ctx, tx, r, "signer", sub.ID, s.now())
 	})
 }
 
@@ -176,7 +178,12 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 		r.RegisterYear, r.Series, r.RegisterNumber, r.Number, r.Date = year, series, n, ns.String(), now
 		r.orgSymbol, r.unitSymbol = as.OrgSymbol, as.UnitSymbol
 		t, _ := LookupType(r.Type)
-		return indexDocument(ctx, tx, r.ID, indexText(t, r, ""))
+		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, "")); err != nil {
+			return err
+		}
+		// The issuing office's signature covers the number and date the
+		// signer's could not.
+		return s.signDocument(ctx, tx, r, "issuer", sub.ID, now)
 	})
 }
 

@@ -42,6 +42,8 @@ func (h *Handler) Register(rt *web.Router) {
 	// records office's issuance, a security officer's declassification):
 	// the service asks authz for each one's.
 	rt.HandleFunc("POST /api/v1/documents/{id}/actions", web.SignedIn, h.apiAct)
+	// Checking a signature the caller holds reveals nothing stored.
+	rt.HandleFunc("POST /api/v1/documents/signatures/verify", web.Staff(authz.KindDocument, authz.Read), h.apiVerify)
 
 	// The registers are the records office's; case files are kept by
 	// a unit's clerks and officers (and archivists read them).
@@ -417,4 +419,24 @@ func (h *Handler) apiCloseCaseFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.JSON(w, r, http.StatusOK, cf)
+}
+
+// apiVerify tells whether a statement carries this node's signature. One
+// that does not verify is 422: the request was understood, and the
+// statement is not genuine.
+func (h *Handler) apiVerify(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Statement string `json:"statement"`
+		KeyID     string `json:"key_id"`
+		Signature string `json:"signature"`
+	}
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := h.svc.VerifySignature(req.Statement, req.KeyID, req.Signature); err != nil {
+		web.Problem(w, r, web.ProblemDetails{Status: http.StatusUnprocessableEntity, Detail: err.Error(), Code: "signature_invalid"})
+		return
+	}
+	web.JSON(w, r, http.StatusOK, map[string]bool{"valid": true})
 }

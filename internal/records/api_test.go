@@ -108,6 +108,19 @@ func TestAPIDocumentLifecycle(t *testing.T) {
 		if v["number"] != "01/QĐ-BNG" || v["status"] != "issued" {
 			t.Errorf("after issuance: number %v, status %v", v["number"], v["status"])
 		}
+		sigs, _ := v["signatures"].([]any)
+		if len(sigs) != 2 {
+			t.Fatalf("signatures: %v", v["signatures"])
+		}
+		issuer := sigs[1].(map[string]any)
+		body := map[string]any{"statement": issuer["statement"], "key_id": issuer["key_id"], "signature": issuer["signature"]}
+		if rec := a.call(t, a.officer, "POST", "/api/v1/documents/signatures/verify", body); rec.Code != http.StatusOK {
+			t.Errorf("verify: %d %s", rec.Code, rec.Body)
+		}
+		body["statement"] = strings.Replace(issuer["statement"].(string), "01/", "02/", 1)
+		if rec := a.call(t, a.officer, "POST", "/api/v1/documents/signatures/verify", body); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("verify a forged statement: %d %s, want 422", rec.Code, rec.Body)
+		}
 		page := decode[apiSearchPage](t, a.call(t, a.officer, "GET", "/api/v1/documents?q=quyet+dinh&direction=outgoing", nil))
 		if page.Total != 1 || len(page.Items) != 1 || page.Items[0].Number != "01/QĐ-BNG" {
 			t.Errorf("search: %+v", page)

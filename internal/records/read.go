@@ -18,6 +18,9 @@ type View struct {
 	Assignments          []Assignment   `json:"assignments"`
 	Steps                []Step         `json:"steps"`
 	Receipts             []Receipt      `json:"read_receipts"`
+	// Signatures are the signer's and the issuing office's, verifiable
+	// offline with the node's public key.
+	Signatures []Signature `json:"signatures"`
 }
 
 // Get returns a document to a caller who may read it: cleared for its
@@ -51,6 +54,9 @@ func (s *Service) Get(ctx context.Context, sub authz.Subject, id int64) (*View, 
 		return nil, err
 	}
 	if v.Steps, err = listSteps(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.Signatures, err = listSignatures(ctx, s.db, id); err != nil {
 		return nil, err
 	}
 	if sub.Kind == authz.Staff {

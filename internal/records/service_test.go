@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -263,6 +264,24 @@ func TestOutgoingLifecycle(t *testing.T) {
 		}
 		if strings.Join(names, ",") != "approve,sign,issue,recall" {
 			t.Errorf("steps = %v", names)
+		}
+		// The signer's and the issuing office's signatures verify offline,
+		// the latter covering the number; a changed statement does not.
+		if len(v.Signatures) != 2 || v.Signatures[0].Kind != "signer" || v.Signatures[1].Kind != "issuer" {
+			t.Fatalf("signatures = %+v", v.Signatures)
+		}
+		for _, sg := range v.Signatures {
+			if err := f.svc.VerifySignature(sg.Statement, sg.KeyID, sg.Signature); err != nil {
+				t.Errorf("%s's signature: %v", sg.Kind, err)
+			}
+		}
+		var st Statement
+		if err := json.Unmarshal([]byte(v.Signatures[1].Statement), &st); err != nil || st.Number != "01/QĐ-BNG" || len(st.ContentSHA256) != 64 || st.Document != issued.ID {
+			t.Errorf("issuer's statement = %+v, %v", st, err)
+		}
+		forged := strings.Replace(v.Signatures[1].Statement, "01/QĐ-BNG", "02/QĐ-BNG", 1)
+		if err := f.svc.VerifySignature(forged, v.Signatures[1].KeyID, v.Signatures[1].Signature); !errors.Is(err, errs.ErrInvalid) {
+			t.Errorf("a changed statement verifies: %v", err)
 		}
 	})
 }

@@ -108,6 +108,21 @@ CREATE TABLE record_contents (
     shredded_us INTEGER NOT NULL DEFAULT 0
 );
 
+-- Signatures: the signer's when an outgoing document is signed, the
+-- issuing office's when it is issued with its number; each over a
+-- statement (JSON) naming the document, its number, its content's
+-- SHA-256 and who signed, kept byte for byte so that anyone holding the
+-- node's public key verifies it offline.
+CREATE TABLE record_signatures (
+    document_id INTEGER NOT NULL REFERENCES record_documents(id),
+    kind        TEXT NOT NULL,     -- signer | issuer
+    statement   BLOB NOT NULL,
+    key_id      TEXT NOT NULL,
+    signature   BLOB NOT NULL,
+    at_us       INTEGER NOT NULL,
+    PRIMARY KEY (document_id, kind)
+);
+
 -- Case files (hồ sơ công việc) and the documents filed in them, without
 -- copies: one document may be filed in several.
 CREATE TABLE record_case_files (
@@ -172,6 +187,7 @@ DROP TABLE record_steps;
 DROP TABLE record_assignments;
 DROP TABLE record_filings;
 DROP TABLE record_case_files;
+DROP TABLE record_signatures;
 DROP TABLE record_contents;
 DROP TABLE record_pending;
 DROP TABLE record_classifications;
