@@ -163,14 +163,7 @@ func (h *Handler) apiContent(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", info.MediaType)
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": info.Filename}))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Cache-Control", "private, no-store")
-	hd.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(data) //nolint:errcheck // the client went away
+	web.Attachment(w, info.Filename, info.MediaType, data)
 }
 
 // apiSearch searches the documents the caller may know of.
