@@ -73,6 +73,11 @@ var ruleInHandler = map[string]string{
 	"POST /api/v1/dossiers":                        "a clerk at the counter or a citizen online (procedures, authz per unit)",
 	"POST /api/v1/dossiers/{code}/actions":         "the lifecycle's roles on the dossier (procedures, authz per dossier)",
 
+	// Records: an action on a document is taken in the capacity its
+	// step needs (approver, clerk, security officer, archivist), which
+	// records asks authz for per document.
+	"POST /api/v1/documents/{id}/actions": "the capacity of each action on the document (records, authz per document)",
+
 	// The service indices: any staff member reads their own unit's; the
 	// ministry's and other units' are decided by procedures.
 	"GET /api/v1/indices":             "own unit for staff with a dossier role; other scopes by procedures' rule",

@@ -40,6 +40,7 @@ import (
 	"chancery/internal/mail"
 	"chancery/internal/procedures"
 	"chancery/internal/public"
+	"chancery/internal/records"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -61,6 +62,7 @@ type App struct {
 	// configured (and not --demo).
 	Mail       *mail.Outbox
 	Procedures *procedures.Service
+	Records    *records.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -136,6 +138,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.openProcedures(); err != nil {
 		return nil, err
 	}
+	if err := a.openRecords(); err != nil {
+		return nil, err
+	}
 	if err := a.routes(ctx); err != nil {
 		return nil, err
 	}
@@ -166,7 +171,8 @@ func openKeys(ctx context.Context, cfg config.Config, db *store.DB) (*keys.Ring,
 		MasterKey: cfg.MasterKey,
 		DataDir:   cfg.DataDir,
 		Store:     store.NewKeyringStore(db),
-		Purposes:  []string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, keys.PurposeProcedures, auth.SealPurpose},
+		Purposes: append([]string{keys.PurposeRecords, keys.PurposeBlobs, keys.PurposeExchange, keys.PurposeProcedures, auth.SealPurpose},
+			records.Purposes()...),
 	})
 }
 
@@ -230,6 +236,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.exchangeRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.recordsRoutes(rt); err != nil {
 		return err
 	}
 	auditH.Register(rt)

@@ -161,6 +161,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("seed demo data: %w", err)
 		}
+		if err := a.seedDemoRecords(ctx); err != nil {
+			return "", fmt.Errorf("seed demo records: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

@@ -91,12 +91,29 @@ const (
 	// Resource.Owner is the account's staff id: nobody vouches for
 	// their own sign-in.
 	KindCredential
+	// The records capability's capacities (internal/records). Resources
+	// of these kinds carry the document's unit, distribution and level,
+	// so no read up and need-to-know bind them as they bind the document.
+	// KindRegister is the records office's (văn thư) registers: Create
+	// registers an incoming document, Update takes an outgoing number.
+	KindRegister
+	// KindDocumentGrant is an explicit need-to-know grant on a document
+	// to one member of staff, with reason and expiry (Create).
+	KindDocumentGrant
+	// KindClassification is a document's classification: Update extends
+	// its protection or changes its level, Approve declassifies (a top
+	// secret item's needs a second person, see internal/records).
+	KindClassification
+	// KindCaseFile is a unit's case file (hồ sơ công việc): Create opens
+	// one, Update files documents into it and closes it.
+	KindCaseFile
 	numKinds
 )
 
 var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
-	"service_indices", "unit_comparison", "portal_sync", "credential"}
+	"service_indices", "unit_comparison", "portal_sync", "credential",
+	"document_register", "document_grant", "classification", "case_file"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -175,6 +192,10 @@ type Resource struct {
 	Unit int64
 	// Shared lists the other units that may see the item (need-to-know).
 	Shared []int64
+	// Readers lists the staff holding an explicit need-to-know grant on
+	// the item still in force (the capability keeps its reason and
+	// expiry): need-to-know only, never clearance.
+	Readers []int64
 	// Level is the item's classification.
 	Level Level
 	// Owner is the staff member or citizen the item is about or by, who
@@ -291,6 +312,18 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// an administrator's.
 	g[KindCredential][Administrator] = actions(Create, Update)
 	g[KindCredential][SecurityOfficer] = actions(Create)
+	// Records: the records office registers and numbers; a unit's
+	// leaders (approvers) and the security officers grant need-to-know
+	// and decide classifications; clerks and officers keep their unit's
+	// case files, which archivists take over.
+	g[KindRegister][Clerk] = actions(Read, Create, Update)
+	g[KindDocumentGrant][Approver] = actions(Create)
+	g[KindDocumentGrant][SecurityOfficer] = actions(Create)
+	g[KindClassification][Approver] = actions(Read, Update, Approve)
+	g[KindClassification][SecurityOfficer] = actions(Read, Update, Approve)
+	g[KindCaseFile][Clerk] = actions(Read, Create, Update)
+	g[KindCaseFile][Officer] = actions(Read, Create, Update)
+	g[KindCaseFile][Archivist] = actions(Read, Update, Export)
 	return g
 }()
 
@@ -323,7 +356,8 @@ var everyone = [numKinds]Actions{
 //
 //  1. no read up: an item above the subject's clearance is Concealed;
 //  2. need-to-know: another unit's item not shared with the subject's unit
-//     is Concealed, whatever the clearance;
+//     (nor with the subject by an explicit grant, Resource.Readers) is
+//     Concealed, whatever the clearance;
 //  3. roles: the action must be granted by a role (or to every staff
 //     member, or to the item's owner for reading and updating), else Denied;
 //  4. no write down: a write (creating included) from a session working
@@ -363,7 +397,7 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	if r.Level > s.Clearance {
 		return Concealed, ReasonNoReadUp
 	}
-	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) && s.Roles&anyUnit[r.Kind] == 0 {
+	if r.Unit != 0 && r.Unit != s.Unit && !contains(r.Shared, s.Unit) && !contains(r.Readers, s.ID) && s.Roles&anyUnit[r.Kind] == 0 {
 		return Concealed, ReasonNeedToKnow
 	}
 	granted := roleGrants(s, r.Kind)

@@ -276,3 +276,30 @@ func TestCredentialsNeedAnotherPerson(t *testing.T) {
 		})
 	}
 }
+
+// TestExplicitGrantGivesNeedToKnowOnly pins Resource.Readers: a member of
+// staff named in it reads another unit's item, but only within their
+// clearance and their roles; others of their unit still do not.
+func TestExplicitGrantGivesNeedToKnowOnly(t *testing.T) {
+	const other = 77
+	officer := staff(consular, Secret, Officer) // ID 100
+	granted := Resource{Kind: KindDocument, Unit: other, Level: Secret, Readers: []int64{100}}
+	for _, tc := range []struct {
+		name    string
+		s       Subject
+		r       Resource
+		want    Decision
+		wantWhy Reason
+	}{
+		{"the grantee reads it", officer, granted, Allowed, ReasonRoleGrants},
+		{"a colleague of the grantee does not", Subject{Kind: Staff, ID: 101, Unit: consular, Roles: RolesOf(Officer), Clearance: Secret}, granted, Concealed, ReasonNeedToKnow},
+		{"a grant never raises clearance", staff(consular, Confidential, Officer), granted, Concealed, ReasonNoReadUp},
+		{"nor gives a role", staff(consular, Secret, Auditor), granted, Denied, ReasonNoRole},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, why := Decide(tc.s, Read, tc.r); got != tc.want || why != tc.wantWhy {
+				t.Fatalf("Decide = %s (%s), want %s (%s)", got, why, tc.want, tc.wantWhy)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -298,14 +297,7 @@ func (h *Handler) getDraftAttachment(w http.ResponseWriter, r *http.Request) {
 // serveFile sends a stored file as a download of its recorded type, never
 // to be sniffed into something a browser would run.
 func serveFile(w http.ResponseWriter, name, mediaType string, content []byte) {
-	h := w.Header()
-	h.Set("Content-Type", mediaType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(len(content)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(content) //nolint:errcheck // the client went away
+	web.Attachment(w, name, mediaType, content)
 }
 
 func (h *Handler) postRemoveDraftAttachment(w http.ResponseWriter, r *http.Request) {

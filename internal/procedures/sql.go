@@ -15,19 +15,9 @@ import (
 )
 
 // Times are stored as microseconds since the epoch, 0 for "not yet".
-func us(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
+func us(t time.Time) int64 { return store.Micros(t) }
 
-func fromUS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
+func fromUS(v int64) time.Time { return store.FromMicros(v) }
 
 func b2i(b bool) int {
 	if b {
@@ -36,12 +26,7 @@ func b2i(b bool) int {
 	return 0
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullID(id int64) any { return store.NullID(id) }
 
 func insertDraft(ctx context.Context, tx *store.Tx, d Draft, sealed []byte) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO procedure_drafts

@@ -1,0 +1,435 @@
+package records
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// Handler serves the records' JSON API. Pages come later.
+type Handler struct {
+	svc *Service
+}
+
+// NewHandler returns the records' handlers.
+func NewHandler(svc *Service) (*Handler, error) {
+	if svc == nil {
+		return nil, errors.New("records: NewHandler needs the Service")
+	}
+	return &Handler{svc: svc}, nil
+}
+
+// Register adds the records' routes to rt. Each line says who may reach
+// the route; the service decides on the document itself (clearance,
+// need-to-know, the capacity of each action), so a route open to every
+// signed-in member of staff still shows each only what they may know.
+func (h *Handler) Register(rt *web.Router) {
+	// Registering an incoming document or starting a draft: staff whose
+	// roles create documents (the records office, officers).
+	rt.HandleFunc("POST /api/v1/documents", web.Staff(authz.KindDocument, authz.Create), h.apiCreate)
+	rt.HandleFunc("GET /api/v1/documents", web.Staff(authz.KindDocument, authz.Read), h.apiSearch)
+	rt.HandleFunc("GET /api/v1/documents/{id}", web.Staff(authz.KindDocument, authz.Read), h.apiDocument)
+	rt.HandleFunc("GET /api/v1/documents/{id}/content", web.Staff(authz.KindDocument, authz.Read), h.apiContent)
+	// Actions are taken in many capacities (a leader's approval, the
+	// records office's issuance, a security officer's declassification):
+	// the service asks authz for each one's.
+	rt.HandleFunc("POST /api/v1/documents/{id}/actions", web.SignedIn, h.apiAct)
+	// Checking a signature the caller holds reveals nothing stored.
+	rt.HandleFunc("POST /api/v1/documents/signatures/verify", web.Staff(authz.KindDocument, authz.Read), h.apiVerify)
+
+	// The registers are the records office's; case files are kept by
+	// a unit's clerks and officers (and archivists read them).
+	rt.HandleFunc("GET /api/v1/registers/{direction}", web.Staff(authz.KindRegister, authz.Read), h.apiRegister)
+	rt.HandleFunc("POST /api/v1/case-files", web.Staff(authz.KindCaseFile, authz.Create), h.apiCreateCaseFile)
+	rt.HandleFunc("GET /api/v1/case-files/{id}", web.Staff(authz.KindCaseFile, authz.Read), h.apiCaseFile)
+	rt.HandleFunc("POST /api/v1/case-files/{id}/close", web.Staff(authz.KindCaseFile, authz.Update), h.apiCloseCaseFile)
+}
+
+// apiContentBody is a document's file inside a JSON request: its bytes in
+// base64 (encoding/json's []byte), with the text extracted from it for
+// the index.
+type apiContentBody struct {
+	Filename  string `json:"filename"`
+	MediaType string `json:"media_type"`
+	Data      []byte `json:"data"`
+	Text      string `json:"text"`
+}
+
+func (c *apiContentBody) content() *Content {
+	if c == nil {
+		return nil
+	}
+	return &Content{Filename: c.Filename, MediaType: c.MediaType, Data: c.Data, Text: c.Text}
+}
+
+// apiCreateRequest registers an incoming document or starts a draft.
+type apiCreateRequest struct {
+	Direction            Direction       `json:"direction"`
+	Type                 string          `json:"type"`
+	Number               string          `json:"number"`
+	Sender               string          `json:"sender"`
+	Subject              string          `json:"subject"`
+	Date                 time.Time       `json:"date"`
+	Urgency              Urgency         `json:"urgency"`
+	Classification       authz.Level     `json:"classification"`
+	ClassificationReason string          `json:"classification_reason"`
+	ClassificationSource string          `json:"classification_source"`
+	DueAt                time.Time       `json:"due_at"`
+	SharedUnits          []int64         `json:"shared_units"`
+	Content              *apiContentBody `json:"content"`
+}
+
+func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		web.Error(w, r, fmt.Errorf("%w: send the document as application/json (its file, if any, base64 in content.data)", errs.ErrInvalid))
+		return
+	}
+	var req apiCreateRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	sub := web.SubjectFrom(r.Context())
+	cl := Classify{Level: req.Classification, Reason: req.ClassificationReason, Source: req.ClassificationSource}
+	var d *Document
+	var err error
+	switch req.Direction {
+	case Incoming:
+		d, err = h.svc.RegisterIncoming(r.Context(), sub, NewIncoming{Type: req.Type, Number: req.Number, Sender: req.Sender,
+			Subject: req.Subject, Date: req.Date, Urgency: req.Urgency, Classify: cl, DueAt: req.DueAt, Shared: req.SharedUnits,
+			Content: req.Content.content()})
+	case Outgoing:
+		if req.Number != "" || req.Sender != "" {
+			err = errs.Invalid("number", "an outgoing document takes its number at issuance and has no sender")
+			break
+		}
+		d, err = h.svc.StartDraft(r.Context(), sub, NewDraft{Type: req.Type, Subject: req.Subject, Urgency: req.Urgency, Classify: cl,
+			DueAt: req.DueAt, Shared: req.SharedUnits, Content: req.Content.content()})
+	default:
+		err = errs.Invalid("direction", "use incoming (register a document received) or outgoing (start a draft)")
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/documents/"+strconv.FormatInt(d.ID, 10))
+	web.JSON(w, r, http.StatusCreated, d)
+}
+
+// parseDocumentID parses a path's document id: digits only, positive.
+func parseDocumentID(s string) (int64, error) { return parsePositive("id", s) }
+
+// parsePositive parses a positive whole number of a path or query: digits
+// only (ParseUint refuses signs).
+func parsePositive(field, s string) (int64, error) {
+	id, err := strconv.ParseUint(s, 10, 63)
+	if err != nil || id == 0 {
+		return 0, errs.Invalid(field, "must be a positive whole number")
+	}
+	return int64(id), nil
+}
+
+func (h *Handler) apiDocument(w http.ResponseWriter, r *http.Request) {
+	id, err := parseDocumentID(r.PathValue("id"))
+	var v *View
+	if err == nil {
+		v, err = h.svc.Get(r.Context(), web.SubjectFrom(r.Context()), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, v)
+}
+
+// apiContent sends a document's file as stored, as an attachment never to
+// be sniffed or shown inline.
+func (h *Handler) apiContent(w http.ResponseWriter, r *http.Request) {
+	id, err := parseDocumentID(r.PathValue("id"))
+	var info ContentInfo
+	var data []byte
+	if err == nil {
+		info, data, err = h.svc.ContentOf(r.Context(), web.SubjectFrom(r.Context()), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.Attachment(w, info.Filename, info.MediaType, data)
+}
+
+// apiSearch searches the documents the caller may know of.
+func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := Query{Text: v.Get("q"), Direction: Direction(v.Get("direction")), Type: v.Get("type"), Status: Status(v.Get("status"))}
+	var err error
+	number := func(field string, dst *int64) {
+		if s := v.Get(field); s != "" && err == nil {
+			*dst, err = parsePositive(field, s)
+		}
+	}
+	var year, limit int64
+	number("year", &year)
+	number("limit", &limit)
+	number("after", &q.After)
+	switch {
+	case err != nil:
+	case year > 9999:
+		err = errs.Invalid("year", "must be a year such as 2026")
+	case limit > MaxLimit:
+		err = errs.Invalid("limit", fmt.Sprintf("must be at most %d", MaxLimit))
+	}
+	switch o := v.Get("overdue"); {
+	case err != nil:
+	case o == "true":
+		q.Overdue = true
+	case o != "" && o != "false":
+		err = errs.Invalid("overdue", "must be true or false")
+	}
+	var p *Page
+	if err == nil {
+		q.Year, q.Limit = int(year), int(limit)
+		p, err = h.svc.Search(r.Context(), web.SubjectFrom(r.Context()), q)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	next := ""
+	if p.Next != 0 {
+		next = strconv.FormatInt(p.Next, 10)
+	}
+	web.JSON(w, r, http.StatusOK, apiSearchPage{Items: p.Items, Total: p.Total, Next: next})
+}
+
+// apiSearchPage is a page of documents, with the cursor of the next page
+// (empty after the last) and the count of every match the caller may see.
+type apiSearchPage struct {
+	Items []*Document `json:"items"`
+	Total int         `json:"total"`
+	Next  string      `json:"next"`
+}
+
+// apiActionRequest is an action on a document; which fields it needs
+// depends on the action.
+type apiActionRequest struct {
+	Action string `json:"action"`
+	// Note is a comment, a recall's reason, or an instruction's text.
+	Note string `json:"note"`
+	// issue
+	OrgSymbol  string `json:"org_symbol"`
+	UnitSymbol string `json:"unit_symbol"`
+	// assign
+	Lead     *AssignTo  `json:"lead"`
+	Support  []AssignTo `json:"support"`
+	Deadline time.Time  `json:"deadline"`
+	// grant
+	StaffID   int64     `json:"staff_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// grant, extend, change_level, declassify, destroy: why (for destroy,
+	// the decision).
+	Reason string      `json:"reason"`
+	Until  time.Time   `json:"until"`
+	Level  authz.Level `json:"level"`
+	// file
+	CaseFileID int64 `json:"case_file_id"`
+}
+
+// apiActionResult is what an action answers: the document after it, and
+// for a grant the grant; done is false when a top-secret declassification
+// or destruction waits for its second person.
+type apiActionResult struct {
+	Action   string    `json:"action"`
+	Done     bool      `json:"done"`
+	Document *Document `json:"document,omitempty"`
+	Grant    *Grant    `json:"grant,omitempty"`
+}
+
+func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
+	id, err := parseDocumentID(r.PathValue("id"))
+	var req apiActionRequest
+	if err == nil {
+		err = web.DecodeJSON(r, &req)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
+	res := apiActionResult{Action: req.Action, Done: true}
+	switch req.Action {
+	case "approve":
+		res.Document, err = h.svc.Approve(ctx, sub, id, req.Note)
+	case "sign":
+		res.Document, err = h.svc.Sign(ctx, sub, id, req.Note)
+	case "issue":
+		res.Document, err = h.svc.Issue(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol})
+	case "recall":
+		res.Document, err = h.svc.Recall(ctx, sub, id, req.Note)
+	case "comment":
+		res.Document, err = h.svc.Comment(ctx, sub, id, req.Note)
+	case "complete":
+		res.Document, err = h.svc.Complete(ctx, sub, id, req.Note)
+	case "assign":
+		if req.Lead == nil {
+			err = errs.Invalid("lead", "an instruction names its lead unit")
+			break
+		}
+		res.Document, err = h.svc.Assign(ctx, sub, id, Instruction{Text: req.Note, Lead: *req.Lead, Support: req.Support, Deadline: req.Deadline})
+	case "grant":
+		res.Grant, err = h.svc.Grant(ctx, sub, id, NewGrant{StaffID: req.StaffID, Reason: req.Reason, ExpiresAt: req.ExpiresAt})
+	case "extend":
+		err = h.svc.Extend(ctx, sub, id, req.Until, req.Reason)
+	case "change_level":
+		err = h.svc.ChangeLevel(ctx, sub, id, req.Level, req.Reason)
+	case "declassify":
+		res.Done, err = h.svc.Declassify(ctx, sub, id, req.Reason)
+	case "destroy":
+		res.Done, err = h.svc.Destroy(ctx, sub, id, req.Reason)
+	case "file":
+		err = h.svc.File(ctx, sub, req.CaseFileID, id)
+	default:
+		err = errs.Invalid("action", fmt.Sprintf("unknown action %q: use one of %s", web.Clip(req.Action), strings.Join(apiActions, ", ")))
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, res)
+}
+
+// apiActions lists the actions the API takes, for its error message.
+var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
+	"declassify", "destroy", "file"}
+
+// apiRegister returns a page of a unit's register of a year (the
+// caller's unit and the current year unless unit and year say
+// otherwise), in number order; secret=true asks for its classified
+// series.
+func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	v := r.URL.Query()
+	q := RegisterQuery{Direction: Direction(r.PathValue("direction")), UnitID: sub.Unit, Year: h.svc.now().In(registerZone).Year()}
+	var err error
+	for _, p := range []struct {
+		field string
+		set   func(int64)
+	}{
+		{"unit", func(n int64) { q.UnitID = n }}, {"year", func(n int64) { q.Year = int(min(n, 10000)) }},
+		{"after", func(n int64) { q.After = int(min(n, 1<<31)) }}, {"limit", func(n int64) { q.Limit = int(min(n, MaxLimit+1)) }},
+	} {
+		if s := v.Get(p.field); s != "" && err == nil {
+			var n int64
+			if n, err = parsePositive(p.field, s); err == nil {
+				p.set(n)
+			}
+		}
+	}
+	switch s := v.Get("secret"); {
+	case err != nil:
+	case s == "true":
+		q.Secret = true
+	case s != "" && s != "false":
+		err = errs.Invalid("secret", "must be true or false")
+	}
+	var p *RegisterPage
+	if err == nil {
+		p, err = h.svc.Register(r.Context(), sub, q)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	next := ""
+	if p.Next != 0 {
+		next = strconv.Itoa(p.Next)
+	}
+	web.JSON(w, r, http.StatusOK, apiRegisterPage{Items: p.Items, Next: next})
+}
+
+// apiRegisterPage is a page of a register, with the register number to
+// send as after for the next (empty after the last).
+type apiRegisterPage struct {
+	Items []*Document `json:"items"`
+	Next  string      `json:"next"`
+}
+
+// apiCaseFileRequest opens a case file in the caller's unit.
+type apiCaseFileRequest struct {
+	Year           int       `json:"year"`
+	Code           string    `json:"code"`
+	Title          string    `json:"title"`
+	RetentionYears Retention `json:"retention_years"`
+}
+
+func (h *Handler) apiCreateCaseFile(w http.ResponseWriter, r *http.Request) {
+	var req apiCaseFileRequest
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	cf, err := h.svc.CreateCaseFile(r.Context(), web.SubjectFrom(r.Context()), NewCaseFile(req))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/case-files/"+strconv.FormatInt(cf.ID, 10))
+	web.JSON(w, r, http.StatusCreated, cf)
+}
+
+func (h *Handler) apiCaseFile(w http.ResponseWriter, r *http.Request) {
+	id, err := parsePositive("id", r.PathValue("id"))
+	var cf *CaseFile
+	if err == nil {
+		cf, err = h.svc.CaseFile(r.Context(), web.SubjectFrom(r.Context()), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, cf)
+}
+
+func (h *Handler) apiCloseCaseFile(w http.ResponseWriter, r *http.Request) {
+	sub := web.SubjectFrom(r.Context())
+	id, err := parsePositive("id", r.PathValue("id"))
+	var cf *CaseFile
+	if err == nil {
+		if err = h.svc.CloseCaseFile(r.Context(), sub, id); err == nil {
+			cf, err = h.svc.CaseFile(r.Context(), sub, id)
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, cf)
+}
+
+// apiVerify tells whether a statement carries this node's signature. One
+// that does not verify is 422: the request was understood, and the
+// statement is not genuine.
+func (h *Handler) apiVerify(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Statement string `json:"statement"`
+		KeyID     string `json:"key_id"`
+		Signature string `json:"signature"`
+	}
+	if err := web.DecodeJSON(r, &req); err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := h.svc.VerifySignature(req.Statement, req.KeyID, req.Signature); err != nil {
+		web.Problem(w, r, web.ProblemDetails{Status: http.StatusUnprocessableEntity, Detail: err.Error(), Code: "signature_invalid"})
+		return
+	}
+	web.JSON(w, r, http.StatusOK, map[string]bool{"valid": true})
+}

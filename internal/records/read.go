@@ -1,0 +1,258 @@
+package records
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/store"
+)
+
+// View is a document as its reader sees it: the document, its
+// classification record, its handling and who has read it.
+type View struct {
+	*Document
+	ClassificationRecord Classification `json:"classification_record"`
+	Assignments          []Assignment   `json:"assignments"`
+	Steps                []Step         `json:"steps"`
+	Receipts             []Receipt      `json:"read_receipts"`
+	// Signatures are the signer's and the issuing office's, verifiable
+	// offline with the node's public key.
+	Signatures []Signature `json:"signatures"`
+}
+
+// Get returns a document to a caller who may read it: cleared for its
+// level, and of its unit or its distribution list or holding a grant. To
+// anyone else it answers exactly as for a document that does not exist
+// (an error wrapping errs.ErrNotFound; an *authz.Refusal, whose level the
+// web layer records). Each reading is recorded in the audit ledger with
+// the document's level, and a first reading as a read receipt.
+func (s *Service) Get(ctx context.Context, sub authz.Subject, id int64) (*View, error) {
+	now := s.now()
+	r, err := loadDocument(ctx, s.db, id, now, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
+		return nil, err
+	}
+	v := &View{Document: &r.Document, ClassificationRecord: r.class}
+	if v.ClassificationRecord.History, err = listClassificationEvents(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.ClassificationRecord.Pending, err = loadPending(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if c, ok, err := loadContent(ctx, s.db, id); err != nil {
+		return nil, err
+	} else if ok {
+		r.Content = &c.ContentInfo
+	}
+	if v.Assignments, err = listAssignments(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.Steps, err = listSteps(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.Signatures, err = listSignatures(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if sub.Kind == authz.Staff {
+		if _, err := markRead(ctx, s.db, id, sub.ID, now); err != nil {
+			return nil, err
+		}
+	}
+	if v.Receipts, err = listReceipts(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if err := s.recordRead(ctx, "document.read", r); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// ContentOf returns a document's file and its description to a caller
+// who may read the document (others: as Get). The download is recorded
+// in the audit ledger with the document's level before the bytes are
+// returned. A document without a file answers errs.ErrNotFound; one whose
+// data key was destroyed, errs.ErrConflict.
+func (s *Service) ContentOf(ctx context.Context, sub authz.Subject, id int64) (ContentInfo, []byte, error) {
+	r, err := loadDocument(ctx, s.db, id, s.now(), false)
+	if err != nil {
+		return ContentInfo{}, nil, err
+	}
+	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
+		return ContentInfo{}, nil, err
+	}
+	c, ok, err := loadContent(ctx, s.db, id)
+	switch {
+	case err != nil:
+		return ContentInfo{}, nil, err
+	case !ok:
+		return ContentInfo{}, nil, fmt.Errorf("%w: document %d has no file", errs.ErrNotFound, id)
+	case !c.Shredded.IsZero():
+		return ContentInfo{}, nil, fmt.Errorf("%w: the file of document %d was destroyed on %s; only its record remains",
+			errs.ErrConflict, id, c.Shredded.Format("2006-01-02"))
+	}
+	data, err := openContent(ctx, s.opts.Ring, id, &c)
+	if err != nil {
+		return ContentInfo{}, nil, err
+	}
+	if err := s.recordRead(ctx, "document.download", r); err != nil {
+		return ContentInfo{}, nil, err
+	}
+	return c.ContentInfo, data, nil
+}
+
+// Query is a search of documents. Every field is optional.
+type Query struct {
+	// Text is matched, with or without diacritics, against the type,
+	// number, subject, sender and (unclassified) file text.
+	Text      string
+	Direction Direction
+	Type      string
+	Status    Status
+	Year      int
+	// Overdue keeps the documents past their due date and not yet
+	// handled (done), issued or recalled: the ones to chase.
+	Overdue bool
+	// After is the cursor: the id of the last document of the previous
+	// page.
+	After int64
+	// Limit is the page size; if zero, DefaultLimit; at most MaxLimit.
+	Limit int
+}
+
+// Page is a page of search results.
+type Page struct {
+	Items []*Document `json:"items"`
+	// Total counts every match the caller may see.
+	Total int `json:"total"`
+	// Next is the cursor of the next page; 0 on the last.
+	Next int64 `json:"next,omitempty"`
+}
+
+// Search returns the documents matching q that sub may know of, newest
+// first. Concealed documents are left out inside the query, so they
+// count in no total and shift no page. It returns an *authz.Refusal for a
+// caller whose roles give no reading of documents.
+func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page, error) {
+	if dec, why := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDocument}); dec != authz.Allowed {
+		return nil, authz.Refuse(dec, why, authz.Read, authz.Resource{Kind: authz.KindDocument}, "")
+	}
+	if err := checkLine("q", q.Text, maxLine, false); err != nil {
+		return nil, err
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultLimit
+	case q.Limit < 0 || q.Limit > MaxLimit:
+		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	where, args := visibleClause(sub, s.now())
+	conds := []string{where}
+	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+	if ws := terms(q.Text); len(ws) > 0 {
+		cond, arg := matchClause(s.db.Dialect, ws)
+		add(cond, arg)
+	} else if strings.TrimSpace(q.Text) != "" {
+		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
+	}
+	if q.Direction != "" {
+		if q.Direction != Incoming && q.Direction != Outgoing {
+			return nil, errs.Invalid("direction", "use incoming or outgoing")
+		}
+		add("d.direction = ?", string(q.Direction))
+	}
+	if q.Type != "" {
+		if _, err := LookupType(q.Type); err != nil {
+			return nil, err
+		}
+		add("d.doc_type = ?", q.Type)
+	}
+	if q.Status != "" {
+		add("d.status = ?", string(q.Status))
+	}
+	if q.Year != 0 {
+		add("d.register_year = ?", q.Year)
+	}
+	if q.Overdue {
+		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
+	}
+	rows, total, err := searchDocuments(ctx, s.db, strings.Join(conds, " AND "), args, q.After, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Items: make([]*Document, len(rows)), Total: total}
+	for i, r := range rows {
+		p.Items[i] = &r.Document
+	}
+	if len(rows) == q.Limit {
+		p.Next = rows[len(rows)-1].ID
+	}
+	return p, nil
+}
+
+// RegisterQuery asks for a page of a unit's register of a year: the
+// incoming register (sổ đăng ký văn bản đến) or the outgoing one (văn bản
+// đi), each with its secret series.
+type RegisterQuery struct {
+	Direction Direction
+	UnitID    int64
+	Year      int
+	// Secret asks for the register's series of classified documents.
+	Secret bool
+	// After is the register number the previous page ended at.
+	After int
+	// Limit is the page size; if zero, DefaultLimit; at most MaxLimit.
+	Limit int
+}
+
+// Register returns a page of a register in number order: the entries the
+// caller may know of (a classified series shows only what the caller's
+// clearance and need-to-know allow). Registers are the records office's:
+// those whose roles read them for the unit (authz's KindRegister, Read);
+// to anyone else another unit's register answers errs.ErrNotFound.
+func (s *Service) Register(ctx context.Context, sub authz.Subject, q RegisterQuery) (*RegisterPage, error) {
+	if q.Direction != Incoming && q.Direction != Outgoing {
+		return nil, errs.Invalid("direction", "use incoming or outgoing")
+	}
+	if q.Year < 1945 || q.Year > 9999 {
+		return nil, errs.Invalid("year", "must be a year such as 2026")
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultLimit
+	case q.Limit < 0 || q.Limit > MaxLimit:
+		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
+	}
+	res := authz.Resource{Kind: authz.KindRegister, Unit: q.UnitID}
+	if err := decide(sub, authz.Read, res, fmt.Sprint(q.UnitID), fmt.Errorf("%w: no register of unit %d", errs.ErrNotFound, q.UnitID)); err != nil {
+		return nil, err
+	}
+	level := authz.Unclassified
+	if q.Secret {
+		level = authz.Confidential
+	}
+	where, args := visibleClause(sub, s.now())
+	where += ` AND d.unit_id = ? AND d.register_year = ? AND d.series = ? AND d.register_number > ?`
+	args = append(args, q.UnitID, q.Year, string(seriesOf(q.Direction, level)), q.After)
+	docs, err := registerPage(ctx, s.db, where, args, q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	p := &RegisterPage{Items: docs}
+	if len(docs) == q.Limit {
+		p.Next = docs[len(docs)-1].RegisterNumber
+	}
+	return p, nil
+}
+
+// RegisterPage is a page of a register.
+type RegisterPage struct {
+	Items []*Document `json:"items"`
+	// Next is the register number to continue after; 0 on the last page.
+	Next int `json:"next,omitempty"`
+}
