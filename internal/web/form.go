@@ -18,7 +18,8 @@ type Field struct {
 	ID   string // element id, unique on the page
 	Name string // form name, the same as the API's field name
 	// Type is an input type, or "select", "textarea", "checkboxes",
-	// "checkbox" or "hidden".
+	// "checkbox" or "hidden". A "number" is a whole number from 0 (a
+	// sequence number, a count).
 	Type     string
 	Label    string
 	Value    string
@@ -32,6 +33,10 @@ type Field struct {
 	Options     []Option // for "select" and "checkboxes"
 	// RequiredNote is the catalogue's "required" in the page's language.
 	RequiredNote string
+	// Autocomplete and InputMode, when set, are the input's attributes
+	// of those names (sign-in forms: "current-password", "numeric").
+	Autocomplete string
+	InputMode    string
 }
 
 // DescribedBy lists the ids of the hint and error, for aria-describedby.

@@ -235,10 +235,29 @@ func (s *Shell) Parse(fsys fs.FS, glob string) (*Templates, error) {
 		if tt, err = tt.ParseFS(fsys, f); err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", f, err)
 		}
+		if err := s.checkShared(tt); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", f, err)
+		}
 		name := strings.TrimSuffix(path.Base(f), path.Ext(f))
 		t.pages[name] = tt
 	}
 	return t, nil
+}
+
+// checkShared refuses a page that redefines a template of the layout
+// (such as the "field" partial): html/template lets a later definition
+// silently replace an earlier one, which would change every form of the
+// page behind the layout's back.
+func (s *Shell) checkShared(tt *template.Template) error {
+	for _, b := range s.base.Templates() {
+		if b.Tree == nil {
+			continue
+		}
+		if got := tt.Lookup(b.Name()); got == nil || got.Tree == nil || got.Tree.Root.String() != b.Tree.Root.String() {
+			return fmt.Errorf("the layout's template %q is redefined; name the page's own templates differently", b.Name())
+		}
+	}
+	return nil
 }
 
 // Render writes page name with data and status. The page is executed into
