@@ -75,15 +75,6 @@ func (h *Handler) Register(rt *web.Router) {
 	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.audit", Href: "/console/audit", Access: read})
 }
 
-// vietnamZone is the zone in which dates are read and times shown.
-var vietnamZone = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600) // Viet Nam has kept UTC+7 without summer time since 1975
-	}
-	return loc
-}()
-
 // parseCount parses a sequence number or a tree size given by a client:
 // decimal digits only, at least min, at most the largest tree.
 func parseCount(field, s string, min uint64) (uint64, error) {
@@ -113,7 +104,7 @@ func parseTimeBound(field, s string, end bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if d, err := time.ParseInLocation(time.DateOnly, s, vietnamZone); err == nil {
+	if d, err := time.ParseInLocation(time.DateOnly, s, web.MinistryZone()); err == nil {
 		if end {
 			d = d.AddDate(0, 0, 1)
 		}

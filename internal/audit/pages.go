@@ -82,7 +82,7 @@ func showTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(vietnamZone).Format("02/01/2006 15:04:05")
+	return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05")
 }
 
 // actorKinds and outcomes are the values the search form offers.

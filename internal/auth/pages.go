@@ -38,9 +38,6 @@ func (f *form) setError(name, msg string) {
 	f.Problem = msg
 }
 
-// ict is Vietnam's time, which has had no daylight saving since 1975.
-var ict = time.FixedZone("ICT", 7*3600)
-
 // explain returns how a form shows err: the status to answer with, the
 // field concerned ("" for the whole form) and the message in lang. It
 // reports false for a server fault, which gets the error page instead.
@@ -62,7 +59,7 @@ func explain(lang i18n.Lang, err error) (status int, fieldName, msg string, ok b
 	if errors.As(err, &ae) {
 		fieldName, msg = ae.field, i18n.T(lang, ae.key)
 		if !ae.retry.IsZero() {
-			msg = i18n.T(lang, ae.key, ae.retry.In(ict).Format("15:04 02/01/2006"))
+			msg = i18n.T(lang, ae.key, ae.retry.In(web.MinistryZone()).Format("15:04 02/01/2006"))
 		}
 	}
 	if msg == "" {

@@ -150,7 +150,7 @@ func parseDate(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, ministryZone)
+	t, err := time.ParseInLocation(time.DateOnly, s, web.MinistryZone())
 	if err != nil {
 		return time.Time{}, errs.Invalid(field, "must be a date written YYYY-MM-DD")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // Recorder records the directory's changes in the audit ledger, each
@@ -126,7 +127,7 @@ func changeAttrs(changes []fieldChange) map[string]string {
 
 // day formats an effective time as the day it falls on in the ministry's
 // zone, as effective dates are given.
-func day(t time.Time) string { return t.In(ministryZone).Format(time.DateOnly) }
+func day(t time.Time) string { return t.In(web.MinistryZone()).Format(time.DateOnly) }
 
 // unitAttrs returns the ledger attributes of a new unit u under parent
 // (the zero Unit for the root).

@@ -126,7 +126,7 @@ func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(ministryZone).Format(time.DateOnly)
+	return t.In(web.MinistryZone()).Format(time.DateOnly)
 }
 
 // formError answers a form submission that the service refused: the form

@@ -68,15 +68,7 @@ func newMessageRow(m Received) messageRow {
 }
 
 // showTime formats t to the second in Viet Nam's time.
-func showTime(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04:05") }
-
-var vietnam = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600)
-	}
-	return loc
-}()
+func showTime(t time.Time) string { return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05") }
 
 // listData is the view of MailboxPagePath.
 type listData struct {

@@ -81,29 +81,21 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("02/01/2006 15:04")
+		return t.In(ministryZone).Format("02/01/2006 15:04")
 	},
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("02/01/2006")
+		return t.In(ministryZone).Format("02/01/2006")
 	},
 	"isodate": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("2006-01-02")
+		return t.In(ministryZone).Format("2006-01-02")
 	},
 }
-
-var vietnam = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600)
-	}
-	return loc
-}()
 
 var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html"))
 
