@@ -437,8 +437,8 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 		if rec := a.callJSON(t, a.citizen, "POST", "/api/v1/dossiers", submit); rec.Code != http.StatusConflict {
 			t.Fatalf("submitting before paying = %d, want 409: %s", rec.Code, rec.Body)
 		}
-		paid := payment.Callback{TransactionID: "TX-1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusPaid, PaidAt: a.clock.now()}
-		genuine := func(body []byte) string { return payment.Sign(a.secret, body, a.clock.now()) }
+		paid := payment.Callback{TransactionID: "TX-1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusPaid, PaidAt: a.clock.Now()}
+		genuine := func(body []byte) string { return payment.Sign(a.secret, body, a.clock.Now()) }
 		if rec := a.callback(t, paid, genuine); rec.Code != http.StatusOK || apiDecode[map[string]bool](t, rec)["recorded"] != true {
 			t.Fatalf("the payment callback = %d %s", rec.Code, rec.Body)
 		}
@@ -452,10 +452,10 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 			want int
 		}{
 			{"a replayed callback", replay, genuine, http.StatusConflict},
-			{"a bad signature", paid, func(body []byte) string { return payment.Sign(payment.NewSecret(), body, a.clock.now()) }, http.StatusForbidden},
+			{"a bad signature", paid, func(body []byte) string { return payment.Sign(payment.NewSecret(), body, a.clock.Now()) }, http.StatusForbidden},
 			{"no signature", paid, func([]byte) string { return "" }, http.StatusBadRequest},
-			{"a stale signature", paid, func(body []byte) string { return payment.Sign(a.secret, body, a.clock.now().Add(-time.Hour)) }, http.StatusForbidden},
-			{"an unknown order", payment.Callback{TransactionID: "TX-2", OrderID: "nothing", Amount: 1, Currency: payment.VND, Status: payment.StatusPaid, PaidAt: a.clock.now()}, genuine, http.StatusNotFound},
+			{"a stale signature", paid, func(body []byte) string { return payment.Sign(a.secret, body, a.clock.Now().Add(-time.Hour)) }, http.StatusForbidden},
+			{"an unknown order", payment.Callback{TransactionID: "TX-2", OrderID: "nothing", Amount: 1, Currency: payment.VND, Status: payment.StatusPaid, PaidAt: a.clock.Now()}, genuine, http.StatusNotFound},
 		}
 		for _, tt := range refusals {
 			if rec := a.callback(t, tt.c, tt.sign); rec.Code != tt.want {
@@ -466,7 +466,7 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 		if !after.PaidAt.Equal(before.PaidAt) || a.count(t, "procedure_payments") != 1 {
 			t.Errorf("refused callbacks changed the payment: paid at %v → %v, %d payments", before.PaidAt, after.PaidAt, a.count(t, "procedure_payments"))
 		}
-		cancelled := payment.Callback{TransactionID: "TX-3", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusCancelled, PaidAt: a.clock.now()}
+		cancelled := payment.Callback{TransactionID: "TX-3", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusCancelled, PaidAt: a.clock.Now()}
 		if rec := a.callback(t, cancelled, genuine); rec.Code != http.StatusOK || apiDecode[map[string]bool](t, rec)["recorded"] != false {
 			t.Errorf("a cancellation = %d %s", rec.Code, rec.Body)
 		}
@@ -714,7 +714,7 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 		if rec := a.call(t, a.other, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusNotFound {
 			t.Errorf("another citizen paying the draft = %d", rec.Code)
 		}
-		if err := a.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: a.clock.now()}); err != nil {
+		if err := a.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: a.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		if rec := a.call(t, a.citizen, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusConflict {

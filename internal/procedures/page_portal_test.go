@@ -444,7 +444,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 		if len(d.Attachments) != 3 {
 			t.Fatalf("the draft holds %d files, want 3", len(d.Attachments))
 		}
-		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-1", OrderID: id, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: s.clock.now()}); err != nil {
+		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-1", OrderID: id, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: s.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		rec = s.get(t, "citizen", "/applications/"+id+"?paid=1")
@@ -600,7 +600,7 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 		}
 
 		done := s.submitOnline(t)
-		s.clock.advance(time.Hour)
+		s.clock.Advance(time.Hour)
 		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReceive})
 		s.act(t, s.officer, done.Code, ActionRequest{Action: ActAssign})
 		s.act(t, s.approver, done.Code, ActionRequest{Action: ActApprove})
@@ -653,7 +653,7 @@ func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
 		}
 		// The gateway reports the payment under the dossier's code.
 		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T-6", OrderID: d.Code, Amount: d.FeeAmount,
-			Currency: d.FeeCurrency, PaidAt: s.clock.now()}); err != nil {
+			Currency: d.FeeCurrency, PaidAt: s.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.svc.Get(s.as(s.officer), s.officer, d.Code)

@@ -20,7 +20,7 @@ import (
 func TestMissionWithoutCalendarDataTakesApplicationsAndWarns(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPortalSite(t, db)
-		dir := identity.NewService(db, s.clock.now)
+		dir := identity.NewService(db, s.clock.Now)
 		dir.SetRecorder(s.svc.opts.Recorder)
 		dir.OnCreate(s.svc.CheckNewUnitTx)
 		admin := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.Staff(1, "admin")})
