@@ -213,13 +213,6 @@ func (h *Handler) search(ctx context.Context, s authz.Subject, q Query) ([]Event
 	return shown, next, nil
 }
 
-// eventList is a page of events; Next is the cursor of the next page
-// (pass it as after), empty after the last.
-type eventList struct {
-	Items []Event `json:"items"`
-	Next  string  `json:"next"`
-}
-
 func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := queryFrom(r.URL.Query())
 	if err != nil {
@@ -231,14 +224,7 @@ func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	list := eventList{Items: events}
-	if list.Items == nil {
-		list.Items = []Event{}
-	}
-	if next != 0 {
-		list.Next = strconv.FormatInt(next, 10)
-	}
-	web.JSON(w, r, http.StatusOK, list)
+	web.JSON(w, r, http.StatusOK, web.NewList(events, web.NextID(next)))
 }
 
 // checkpointJSON is a checkpoint in the API.

@@ -138,13 +138,13 @@ func formError(w http.ResponseWriter, r *http.Request, p web.Page, err error, dr
 
 // formID parses an id field of a submitted form; empty is zero.
 func formID(r *http.Request, name string) (int64, error) {
-	return optionalID(name, r.PostFormValue(name))
+	return web.OptionalID(name, r.PostFormValue(name))
 }
 
 // formVersion parses the version a form was drawn from.
 func formVersion(r *http.Request) (int, error) {
 	v := r.PostFormValue("version")
-	n, err := optionalInt("version", v)
+	n, err := web.OptionalInt("version", v)
 	if err != nil || n == 0 {
 		return 0, errs.Invalid("version", "is missing; reload the page")
 	}

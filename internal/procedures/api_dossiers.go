@@ -364,7 +364,7 @@ func apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (Upload, error) 
 
 // apiRemoveFromDraft removes a file from the citizen's application.
 func (h *Handler) apiRemoveFromDraft(w http.ResponseWriter, r *http.Request) {
-	id, err := apiParseID("attachment", r.PathValue("attachment"))
+	id, err := web.ParseID("attachment", r.PathValue("attachment"))
 	if err == nil {
 		err = h.svc.RemoveFromDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
 	}
@@ -439,12 +439,12 @@ func (h *Handler) apiDossiers(w http.ResponseWriter, r *http.Request) {
 			}
 			items = kept
 		}
-		web.JSON(w, r, http.StatusOK, newAPIPage(items, ""))
+		web.JSON(w, r, http.StatusOK, web.NewList(items, ""))
 		return
 	}
 	queue := Queue{Statuses: statuses, After: q.Get("after")}
-	if queue.Mine, err = apiParseBool("mine", q.Get("mine")); err == nil {
-		queue.Limit, err = apiParseLimit(q.Get("limit"))
+	if queue.Mine, err = web.ParseBool("mine", q.Get("mine")); err == nil {
+		queue.Limit, err = web.OptionalInt("limit", q.Get("limit"))
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -455,7 +455,7 @@ func (h *Handler) apiDossiers(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newAPIPage(items, next))
+	web.JSON(w, r, http.StatusOK, web.NewList(items, next))
 }
 
 // apiParseStatuses parses status filters: numbers 1 to 10 or their API
@@ -554,7 +554,7 @@ func (h *Handler) apiVerifyResult(w http.ResponseWriter, r *http.Request) {
 // apiAttachment sends a dossier's file as it was stored: its sniffed
 // media type, never to be sniffed again or shown inline.
 func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := apiParseID("id", r.PathValue("id"))
+	id, err := web.ParseID("id", r.PathValue("id"))
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -170,7 +170,7 @@ func TestAPICatalogueListsSearchesAndDescribesProcedures(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("%s: %d %s", tt.query, rec.Code, rec.Body)
 			}
-			page := apiDecode[apiPage[ProcedureSummary]](t, rec)
+			page := apiDecode[web.List[ProcedureSummary]](t, rec)
 			if len(page.Items) < tt.min || (tt.query == "" && len(page.Items) != all) {
 				t.Errorf("%q lists %d procedures, want at least %d", tt.query, len(page.Items), tt.min)
 			}
@@ -604,7 +604,7 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 			if rec.Code != http.StatusOK || pages > 3 {
 				t.Fatalf("queue page = %d %s", rec.Code, rec.Body)
 			}
-			page := apiDecode[apiPage[QueueItem]](t, rec)
+			page := apiDecode[web.List[QueueItem]](t, rec)
 			for _, it := range page.Items {
 				codes = append(codes, it.Code)
 			}
@@ -615,15 +615,15 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 		if len(codes) != 3 {
 			t.Errorf("the queue pages through %v, want the three dossiers", codes)
 		}
-		received := apiDecode[apiPage[QueueItem]](t, a.call(t, a.clerk, "GET", "/api/v1/dossiers?status=received", "", nil))
+		received := apiDecode[web.List[QueueItem]](t, a.call(t, a.clerk, "GET", "/api/v1/dossiers?status=received", "", nil))
 		if len(received.Items) != 2 || received.Items[0].Status != StatusReceived {
 			t.Errorf("status=received lists %+v, want the two entered %v", received.Items, entered)
 		}
-		mine := apiDecode[apiPage[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=&mine=&after=&limit=", "", nil))
+		mine := apiDecode[web.List[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=&mine=&after=&limit=", "", nil))
 		if len(mine.Items) != 1 || mine.Items[0].Code != online.Code || mine.Next != "" {
 			t.Errorf("the citizen's list = %+v, want only %s", mine, online.Code)
 		}
-		if got := apiDecode[apiPage[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=2", "", nil)); len(got.Items) != 0 {
+		if got := apiDecode[web.List[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=2", "", nil)); len(got.Items) != 0 {
 			t.Errorf("the citizen's received dossiers = %+v, want none", got.Items)
 		}
 		for _, c := range []struct {
@@ -635,6 +635,9 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 			{a.clerk, "status=lost", http.StatusBadRequest},
 			{a.clerk, "limit=-1", http.StatusBadRequest},
 			{a.clerk, "mine=perhaps", http.StatusBadRequest},
+			// A flag reads as every flag does (web.ParseBool): a checked
+			// checkbox's "on" is true, as identity's lists took it.
+			{a.clerk, "mine=on", http.StatusOK},
 			{a.clerk, "after=garbage", http.StatusBadRequest},
 			{a.citizen, "after=1.1", http.StatusBadRequest},
 			{apiAnonymous, "", http.StatusUnauthorized},
