@@ -567,7 +567,7 @@ func TestAPIActionsFollowTheLifecycle(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("the result = %d %s", rec.Code, rec.Body)
 		}
-		res := apiDecode[apiResultView](t, rec)
+		res := apiDecode[ResultFile](t, rec)
 		if !strings.Contains(res.Document, d.Code) || res.KeyID == "" || res.Signature == "" {
 			t.Errorf("result = %+v", res)
 		}
@@ -576,7 +576,7 @@ func TestAPIActionsFollowTheLifecycle(t *testing.T) {
 		}
 		forged := res
 		forged.Document = strings.Replace(res.Document, "Nguyễn", "Trần", 1)
-		for name, v := range map[string]apiResultView{"forged": forged, "signature not base64": {Document: res.Document, KeyID: res.KeyID, Signature: "%%%"}} {
+		for name, v := range map[string]ResultFile{"forged": forged, "signature not base64": {Document: res.Document, KeyID: res.KeyID, Signature: "%%%"}} {
 			rec := a.callJSON(t, apiAnonymous, "POST", "/api/v1/results/verify", v)
 			if rec.Code != http.StatusUnprocessableEntity || apiProblem(t, rec).Errors["signature"] == "" {
 				t.Errorf("verifying a %s result = %d %s, want 422 naming the signature", name, rec.Code, rec.Body)

@@ -264,15 +264,15 @@ func TestConsoleClerkFlowThroughThePages(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
 			t.Fatalf("result download = %d %q", w.Code, w.Header().Get("Content-Disposition"))
 		}
-		var res portalResultFile
+		var res ResultFile
 		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
 			t.Fatal(err)
 		}
-		verify := url.Values{"document": {string(res.Document)}, "key_id": {res.KeyID}, "signature": {res.Signature}}
+		verify := url.Values{"document": {res.Document}, "key_id": {res.KeyID}, "signature": {res.Signature}}
 		if w := s.do(s.f.clerk, http.MethodPost, "/console/results/verify", verify); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), vi("procedures.console.verify.valid")) {
 			t.Errorf("verifying the downloaded result = %d, want valid", w.Code)
 		}
-		verify.Set("document", strings.Replace(string(res.Document), "Nguyễn", "Trần", 1))
+		verify.Set("document", strings.Replace(res.Document, "Nguyễn", "Trần", 1))
 		if w := s.do(s.f.clerk, http.MethodPost, "/console/results/verify", verify); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), vi("procedures.console.invalid.signature")) {
 			t.Errorf("verifying a forged result = %d, want 422 invalid", w.Code)
 		}

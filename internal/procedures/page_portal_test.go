@@ -3,6 +3,7 @@ package procedures
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -614,8 +615,26 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), res.Raw) || !strings.Contains(rec.Body.String(), res.Signature) {
-			t.Errorf("result download: status %d, or the signed bytes or signature are missing", rec.Code)
+		// One shape of a signed result: the file the page downloads is
+		// what the API answers, and the API's verification takes it back
+		// whole (it once refused the file's fields and object document).
+		var file, api ResultFile
+		if err := json.Unmarshal(rec.Body.Bytes(), &file); rec.Code != http.StatusOK || err != nil {
+			t.Fatalf("result download = %d %s (%v)", rec.Code, rec.Body, err)
+		}
+		if file.Document != string(res.Raw) || file.Signature != res.Signature || file.Algorithm != "Ed25519" {
+			t.Errorf("the downloaded result %+v is not the signed bytes with their signature", file)
+		}
+		if err := json.Unmarshal(s.get(t, "citizen", "/api/v1/dossiers/"+done.Code+"/result").Body.Bytes(), &api); err != nil || api != file {
+			t.Errorf("the API's result %+v (%v) differs from the downloaded file %+v", api, err, file)
+		}
+		if v := s.do(t, "", http.MethodPost, "/api/v1/results/verify", "application/json", bytes.NewReader(rec.Body.Bytes())); v.Code != http.StatusOK || !strings.Contains(v.Body.String(), `"valid":true`) {
+			t.Errorf("verifying the downloaded file = %d %s, want valid", v.Code, v.Body)
+		}
+		file.Algorithm = "RSA"
+		forged, _ := json.Marshal(file)
+		if v := s.do(t, "", http.MethodPost, "/api/v1/results/verify", "application/json", bytes.NewReader(forged)); v.Code != http.StatusUnprocessableEntity || !strings.Contains(v.Body.String(), `"algorithm"`) {
+			t.Errorf("verifying a result claiming RSA = %d %s, want 422 naming the algorithm", v.Code, v.Body)
 		}
 		if rec := s.post(t, "citizen", "/my/dossiers/"+done.Code+"/rating", url.Values{"stars": {"9"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("9 stars: status %d, want 422", rec.Code)
