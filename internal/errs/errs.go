@@ -49,3 +49,15 @@ func Invalid(field, message string) error { return &FieldError{Field: field, Mes
 
 // ErrTooLarge reports a request body or upload over its size limit.
 var ErrTooLarge = errors.New("too large")
+
+// The kinds of what outlived its use or lies beyond this node.
+var (
+	// ErrGone reports something that existed and never will again (an
+	// expired one-time token): asking again cannot help.
+	ErrGone = errors.New("gone")
+	// ErrTimeout reports an outside system that did not answer in time.
+	ErrTimeout = errors.New("timed out")
+	// ErrBadGateway reports an outside system that failed, or answered
+	// what cannot be passed on.
+	ErrBadGateway = errors.New("bad gateway")
+)

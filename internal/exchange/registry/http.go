@@ -620,8 +620,7 @@ func (h *Handler) apiEnrol(w http.ResponseWriter, r *http.Request) {
 	res, err := h.reg.Enrol(r.Context(), req.Token, EnrolRequest{SigningKey: req.SigningKey, EncryptionKey: req.EncryptionKey})
 	switch {
 	case errors.Is(err, ErrEnrolmentExpired):
-		// Gone, not 401: the token was good and will never be again.
-		web.Problem(w, r, web.ProblemDetails{Status: http.StatusGone, Detail: ErrEnrolmentExpired.Error(), Code: "enrolment_expired"})
+		web.Error(w, r, web.WithCode(err, "enrolment_expired"))
 	case errors.Is(err, ErrEnrolmentUnknown):
 		web.Error(w, r, web.WithCode(err, "enrolment_unknown"))
 	case errors.Is(err, ErrEnrolmentUsed):

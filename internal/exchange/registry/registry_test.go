@@ -452,6 +452,11 @@ func TestEnrolRefusesBadTokensAndKeys(t *testing.T) {
 		f.clock.Advance(registry.DefaultEnrolmentValidity)
 		_, err = f.reg.Enrol(anonCtx, token, good)
 		wantKind(t, err, registry.ErrEnrolmentExpired)
+		// Gone (410 in web's one table), and recorded as every refusal is.
+		wantKind(t, err, errs.ErrGone)
+		if got := f.events(t, "exchange.enrol"); len(got) != len(tests)+1 {
+			t.Errorf("%d refusals recorded with the expired token's, want %d", len(got), len(tests)+1)
+		}
 		if nodes, _ := f.reg.Nodes(testCtx); len(nodes) != 1 {
 			t.Fatalf("refused enrolments certified nodes: %+v", nodes)
 		}
