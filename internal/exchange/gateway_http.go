@@ -72,7 +72,7 @@ func (g *gatewayHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &Request{Service: svc, Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Header: r.Header}
 	if !gatewayMethod(r.Method) {
 		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-		gatewayProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed",
+		gatewayProblem(w, r, http.StatusMethodNotAllowed, "method_not_allowed",
 			fmt.Sprintf("method %s cannot be passed to a service; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS", r.Method))
 		return
 	}
@@ -204,28 +204,30 @@ func gatewayProblem(w http.ResponseWriter, r *http.Request, status int, code, de
 	web.Problem(w, r, web.ProblemDetails{Status: status, Code: code, Detail: detail})
 }
 
-// gatewayCode names err for the gateway's clients: a refusal by its
-// reason, a missing or stale configuration and an unreachable provider
+// gatewayCode names err for the gateway's clients in snake_case, as
+// every problem code is: a refusal by its reason, a missing or stale configuration and an unreachable provider
 // by name, anything else by its status.
 func gatewayCode(err error, status int) string {
 	var re *RefusedError
 	switch {
 	case errors.As(err, &re):
-		return string(re.Reason)
+		// Problem codes are snake_case everywhere; the reasons keep
+		// their kebab-case names on the wire and in the message log.
+		return strings.ReplaceAll(string(re.Reason), "-", "_")
 	case errors.Is(err, context.Canceled):
 		return "canceled"
 	case errors.Is(err, ErrConfExpired):
-		return "conf-expired"
+		return "conf_expired"
 	case errors.Is(err, ErrNoConf):
-		return "no-conf"
+		return "no_conf"
 	case errors.Is(err, ErrProviderUnreachable):
-		return "provider-unreachable"
+		return "provider_unreachable"
 	}
 	switch status {
 	case http.StatusGatewayTimeout:
 		return "timeout"
 	case http.StatusBadGateway:
-		return "backend-failed"
+		return "backend_failed"
 	case http.StatusServiceUnavailable:
 		return "unavailable"
 	case http.StatusUnauthorized:
@@ -233,11 +235,11 @@ func gatewayCode(err error, status int) string {
 	case http.StatusBadRequest:
 		return "invalid"
 	case http.StatusRequestEntityTooLarge:
-		return "too-large"
+		return "too_large"
 	case http.StatusForbidden:
 		return "forbidden"
 	case http.StatusNotFound:
-		return "not-found"
+		return "not_found"
 	case http.StatusConflict:
 		return "conflict"
 	}
