@@ -15,23 +15,17 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
-// explainField turns a bad-input error into what a form shows, with
-// the status to answer it with. It reports false for errors a form cannot
-// show (not found, internal), which web.Error answers.
+// explainField turns a bad-input error naming a field into what a form
+// shows (see web.Explain). It reports false for any other error (not
+// found, internal), which web.Error answers.
 func explainField(p web.Page, err error) (web.Refusal, bool) {
-	var fe *errs.FieldError
-	if !errors.As(err, &fe) {
+	if _, ok := errors.AsType[*errs.FieldError](err); !ok {
 		return web.Refusal{}, false
 	}
-	ref := web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}
-	if key := "audit.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
-		ref.Message, ref.Detail = p.T(key), fe.Message
-	}
-	return ref, true
+	return web.Explain(p, "audit.", err)
 }
 
 // choice returns a select of "any" and values, labelled with the

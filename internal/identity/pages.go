@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,30 +14,9 @@ import (
 	"chancery/internal/web"
 )
 
-// explain turns a service error into what a form shows: which field,
-// the message in the page's language, and the status to answer with. It
-// reports false for errors a form cannot show (not found, internal), which
-// web.Error answers.
-func explain(p web.Page, err error) (web.Refusal, bool) {
-	var fe *errs.FieldError
-	switch {
-	case errors.As(err, &fe):
-		// The service explains in English; a Vietnamese page leads with
-		// the catalogue's explanation of the field and keeps the precise
-		// reason beside it.
-		if key := "identity.invalid." + fe.Field; p.Lang != i18n.EN && i18n.Has(key) {
-			return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
-		}
-		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
-	case errors.Is(err, errs.ErrConflict):
-		return web.Refusal{Status: http.StatusConflict, Message: p.T("identity.error.conflict"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrForbidden):
-		return web.Refusal{Status: http.StatusForbidden, Message: p.T("identity.error.forbidden"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrInvalid):
-		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("identity.error.invalid"), Detail: err.Error()}, true
-	}
-	return web.Refusal{}, false
-}
+// explain turns a directory error into what a form shows (see
+// web.Explain).
+func explain(p web.Page, err error) (web.Refusal, bool) { return web.Explain(p, "identity.", err) }
 
 // kindOptions lists the unit kinds for a select.
 func kindOptions(p web.Page, withAny bool) []web.Option {
