@@ -40,13 +40,7 @@ func roleOptions(p web.Page) []web.Option {
 }
 
 // levelOptions lists the clearance levels for a select.
-func levelOptions(p web.Page) []web.Option {
-	var opts []web.Option
-	for l := authz.Unclassified; l.Valid(); l++ {
-		opts = append(opts, web.Option{Value: l.String(), Label: p.T("identity.level." + l.String())})
-	}
-	return opts
-}
+func levelOptions(p web.Page) []web.Option { return web.LevelOptions(p, "identity.level.") }
 
 // unitName is the unit's name in the page's language.
 func unitName(p web.Page, u Unit) string {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
 )
@@ -209,4 +210,15 @@ func Explain(p Page, prefix string, err error) (Refusal, bool) {
 		}
 	}
 	return Refusal{}, false
+}
+
+// LevelOptions lists the classification levels, lowest first, for a
+// select, labelled with the catalogue texts keyPrefix + the level's name
+// ("identity.level." → "identity.level.none").
+func LevelOptions(p Page, keyPrefix string) []Option {
+	var opts []Option
+	for l := authz.Unclassified; l.Valid(); l++ {
+		opts = append(opts, Option{Value: l.String(), Label: p.T(keyPrefix + l.String())})
+	}
+	return opts
 }

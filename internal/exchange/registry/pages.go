@@ -38,13 +38,7 @@ func parseForm(r *http.Request) error {
 }
 
 // levelOptions lists the classification levels for a select.
-func levelOptions(p web.Page) []web.Option {
-	var opts []web.Option
-	for l := authz.Unclassified; l.Valid(); l++ {
-		opts = append(opts, web.Option{Value: l.String(), Label: p.T("registry.level." + l.String())})
-	}
-	return opts
-}
+func levelOptions(p web.Page) []web.Option { return web.LevelOptions(p, "registry.level.") }
 
 // kindOptions lists the service kinds for a select, with "any" first
 // when withAny.
