@@ -274,8 +274,10 @@ func portalFormFile(r *http.Request, lang i18n.Lang, fileField, docField string)
 // portalAttachmentID reads a numeric attachment id from the path; anything else
 // names no attachment.
 func portalAttachmentID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
+	// The one id rule (web.ParseID); a page answers a malformed id as
+	// the page that is not there.
+	id, err := web.ParseID(name, r.PathValue(name))
+	if err != nil {
 		return 0, fmt.Errorf("%w: no such attachment", errs.ErrNotFound)
 	}
 	return id, nil

@@ -509,6 +509,11 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment;") {
 			t.Errorf("download: status %d, type %q, disposition %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition"))
 		}
+		// The one id rule (web.ParseID): an id with a sign names no
+		// attachment, where strconv.ParseInt took "+5" for 5.
+		if rec := s.get(t, "citizen", fmt.Sprintf("/my/dossiers/%s/attachments/+%d", code, att.ID)); rec.Code != http.StatusNotFound {
+			t.Errorf("download of attachment +%d: status %d, want 404", att.ID, rec.Code)
+		}
 	})
 }
 
