@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +94,7 @@ type readData struct {
 }
 
 func (h *MailboxHandler) read(w http.ResponseWriter, r *http.Request) {
-	n, err := strconv.Atoi(r.PathValue("n"))
+	n, err := web.OptionalInt("n", r.PathValue("n"))
 	if err != nil || n < 1 {
 		web.Error(w, r, fmt.Errorf("mail: %w: %q is not a message number", errs.ErrNotFound, r.PathValue("n")))
 		return

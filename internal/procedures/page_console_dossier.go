@@ -280,11 +280,11 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 		return ActionRequest{}, err
 	}
 	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason"), Receipt: r.PostFormValue("receipt")}
-	if req.Version, err = strconv.Atoi(r.PostFormValue("version")); err != nil || req.Version < 1 {
+	if req.Version, err = web.OptionalInt("version", r.PostFormValue("version")); err != nil || req.Version < 1 {
 		return ActionRequest{}, errs.Invalid("version", "the form lacks the dossier's version; reload the dossier and try again")
 	}
 	if v := r.PostFormValue("assignee"); v != "" {
-		if req.Assignee, err = strconv.ParseInt(v, 10, 64); err != nil {
+		if req.Assignee, err = web.ParseID("assignee", v); err != nil {
 			return ActionRequest{}, errs.Invalid("assignee", "choose a staff member from the list")
 		}
 	}
