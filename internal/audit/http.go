@@ -75,15 +75,6 @@ func (h *Handler) Register(rt *web.Router) {
 	h.shell.AddNav(web.Console, web.NavItem{Key: "nav.audit", Href: "/console/audit", Access: read})
 }
 
-// vietnamZone is the zone in which dates are read and times shown.
-var vietnamZone = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600) // Viet Nam has kept UTC+7 without summer time since 1975
-	}
-	return loc
-}()
-
 // parseCount parses a sequence number or a tree size given by a client:
 // decimal digits only, at least min, at most the largest tree.
 func parseCount(field, s string, min uint64) (uint64, error) {
@@ -113,7 +104,7 @@ func parseTimeBound(field, s string, end bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if d, err := time.ParseInLocation(time.DateOnly, s, vietnamZone); err == nil {
+	if d, err := time.ParseInLocation(time.DateOnly, s, web.MinistryZone()); err == nil {
 		if end {
 			d = d.AddDate(0, 0, 1)
 		}
@@ -222,13 +213,6 @@ func (h *Handler) search(ctx context.Context, s authz.Subject, q Query) ([]Event
 	return shown, next, nil
 }
 
-// eventList is a page of events; Next is the cursor of the next page
-// (pass it as after), empty after the last.
-type eventList struct {
-	Items []Event `json:"items"`
-	Next  string  `json:"next"`
-}
-
 func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 	q, err := queryFrom(r.URL.Query())
 	if err != nil {
@@ -240,14 +224,7 @@ func (h *Handler) apiEvents(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	list := eventList{Items: events}
-	if list.Items == nil {
-		list.Items = []Event{}
-	}
-	if next != 0 {
-		list.Next = strconv.FormatInt(next, 10)
-	}
-	web.JSON(w, r, http.StatusOK, list)
+	web.JSON(w, r, http.StatusOK, web.NewList(events, web.NextID(next)))
 }
 
 // checkpointJSON is a checkpoint in the API.

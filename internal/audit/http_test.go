@@ -20,6 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/console"
 	"chancery/internal/keys"
@@ -35,14 +36,7 @@ import (
 const fixtureOrigin = "chancery.mofa.gov.vn/audit/test"
 
 // fixtureRing returns a keyring held in memory.
-func fixtureRing(tb testing.TB) *keys.Ring {
-	tb.Helper()
-	r, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		tb.Fatalf("keys.Load: %v", err)
-	}
-	return r
-}
+func fixtureRing(tb testing.TB) *keys.Ring { return audittest.MustRing(tb) }
 
 // fixtureLedger opens a ledger on db and closes it when tb ends.
 func fixtureLedger(tb testing.TB, db *store.DB, ring *keys.Ring, opts audit.Options) *audit.Ledger {
@@ -50,12 +44,7 @@ func fixtureLedger(tb testing.TB, db *store.DB, ring *keys.Ring, opts audit.Opti
 	if opts.Origin == "" {
 		opts.Origin = fixtureOrigin
 	}
-	l, err := audit.New(context.Background(), db, ring, opts)
-	if err != nil {
-		tb.Fatalf("audit.New: %v", err)
-	}
-	tb.Cleanup(func() { l.Close() })
-	return l
+	return audittest.MustLedgerWith(tb, db, ring, opts)
 }
 
 // fixtureEvent returns the i-th of a varied series of events, an hour
@@ -149,15 +138,7 @@ func (n *node) do(p web.Principal, method, target string, header http.Header, bo
 	for k, v := range header {
 		r.Header[k] = v
 	}
-	if strings.HasPrefix(target, "/console") && r.Header.Get("Accept") == "" {
-		r.Header.Set("Accept", "text/html")
-	}
-	if p.Subject.Authenticated() {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	n.shell.Language(audit.RequestOrigin(n.rt)).ServeHTTP(w, r)
-	return w
+	return webtest.Serve(n.shell, audit.RequestOrigin(n.rt), p, r)
 }
 
 func (n *node) get(p web.Principal, target string) *httptest.ResponseRecorder {

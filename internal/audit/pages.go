@@ -15,98 +15,27 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
-// formField is one control of an audit form, as the "audit-field" partial
-// draws it: a label, the control, an optional hint and the error tied to
-// it by aria-describedby.
-type formField struct {
-	ID    string // element id, unique on the page
-	Name  string // form name, the same as the API's parameter
-	Type  string // an input type, or "select"
-	Label string
-	Value string
-	Hint  string
-	Error string
-	// ErrorDetail is the precise reason, in English, shown under a
-	// Vietnamese explanation.
-	ErrorDetail string
-	Options     []formOption // for "select"
-}
-
-// DescribedBy lists the ids of the hint and error, for aria-describedby.
-func (f formField) DescribedBy() string {
-	switch {
-	case f.Hint != "" && f.Error != "":
-		return f.ID + "-hint " + f.ID + "-error"
-	case f.Hint != "":
-		return f.ID + "-hint"
-	case f.Error != "":
-		return f.ID + "-error"
+// explainField turns a bad-input error naming a field into what a form
+// shows (see web.Explain). It reports false for any other error (not
+// found, internal), which web.Error answers.
+func explainField(p web.Page, err error) (web.Refusal, bool) {
+	if _, ok := errors.AsType[*errs.FieldError](err); !ok {
+		return web.Refusal{}, false
 	}
-	return ""
-}
-
-// formOption is a choice of a select.
-type formOption struct {
-	Value    string
-	Label    string
-	Selected bool
-}
-
-// fieldProblem is a refusal of a form's input, shown beside its field.
-type fieldProblem struct {
-	Field   string
-	Message string // in the page's language
-	Detail  string // the precise reason, in English, when Message is not it
-}
-
-// explainField turns a bad-input error into what a form shows. It
-// reports false for errors a form cannot show (not found, internal),
-// which web.Error answers.
-func explainField(p web.Page, err error) (fieldProblem, bool) {
-	var fe *errs.FieldError
-	if !errors.As(err, &fe) {
-		return fieldProblem{}, false
-	}
-	if key := "audit.invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
-		return fieldProblem{Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
-	}
-	return fieldProblem{Field: fe.Field, Message: fe.Message}, true
-}
-
-// auditForm draws the fields of a form with submitted values and the
-// refusal to show, if any.
-type auditForm struct {
-	page   web.Page
-	values url.Values
-	prob   fieldProblem
-}
-
-// field returns a control named name, labelled with the catalogue's
-// labelKey, with its hint (labelKey + ".hint") if the catalogue has one.
-func (f auditForm) field(name, typ, labelKey string) formField {
-	fl := formField{ID: "audit-" + name, Name: name, Type: typ, Label: f.page.T(labelKey), Value: f.values.Get(name)}
-	if hint := labelKey + ".hint"; f.page.Has(hint) {
-		fl.Hint = f.page.T(hint)
-	}
-	if f.prob.Field == name {
-		fl.Error, fl.ErrorDetail = f.prob.Message, f.prob.Detail
-	}
-	return fl
+	return web.Explain(p.Localizer(), "audit.", err)
 }
 
 // choice returns a select of "any" and values, labelled with the
 // catalogue's keyPrefix + value.
-func (f auditForm) choice(name, labelKey, keyPrefix string, values []string) formField {
-	fl := f.field(name, "select", labelKey)
-	fl.Options = append(fl.Options, formOption{Value: "", Label: f.page.T("audit.any"), Selected: fl.Value == ""})
+func choice(p web.Page, f *web.Form, name, labelKey, keyPrefix string, values []string) web.Field {
+	opts := []web.Option{{Value: "", Label: p.T("audit.any")}}
 	for _, v := range values {
-		fl.Options = append(fl.Options, formOption{Value: v, Label: f.page.T(keyPrefix + v), Selected: fl.Value == v})
+		opts = append(opts, web.Option{Value: v, Label: p.T(keyPrefix + v)})
 	}
-	return fl
+	return f.Choice(name, "select", labelKey, false, opts)
 }
 
 // badge is a label shown as a badge: the catalogue key of its text and
@@ -147,7 +76,7 @@ func showTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(vietnamZone).Format("02/01/2006 15:04:05")
+	return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05")
 }
 
 // actorKinds and outcomes are the values the search form offers.
@@ -158,8 +87,8 @@ var (
 
 // searchData is the view of /console/audit.
 type searchData struct {
-	Filter  []formField
-	Problem fieldProblem
+	Filter  []web.Field
+	Problem web.Refusal
 	Rows    []eventView
 	Next    string // the link to the next page, empty after the last
 }
@@ -176,25 +105,26 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 		events, next, err = h.search(r.Context(), web.SubjectFrom(r.Context()), q)
 	}
 	if err != nil {
-		prob, ok := explainField(p, err)
+		ref, ok := explainField(p, err)
 		if !ok {
 			web.Error(w, r, err)
 			return
 		}
-		data.Problem, status = prob, http.StatusUnprocessableEntity
+		data.Problem, status = ref, ref.Status
 	}
-	f := auditForm{page: p, values: values, prob: data.Problem}
-	data.Filter = []formField{
-		f.choice("actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
-		f.field("actor", "text", "audit.field.actor"),
-		f.field("unit", "text", "audit.field.unit"),
-		f.field("action", "text", "audit.field.action"),
-		f.field("resource_type", "text", "audit.field.resource_type"),
-		f.field("resource_id", "text", "audit.field.resource_id"),
-		f.choice("outcome", "audit.field.outcome", "audit.outcome.", outcomes),
-		f.field("from", "date", "audit.field.from"),
-		f.field("to", "date", "audit.field.to"),
+	f := web.NewForm(p, "audit-", values, data.Problem)
+	data.Filter = []web.Field{
+		choice(p, f, "actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
+		f.Field("actor", "text", "audit.field.actor", false),
+		f.Field("unit", "text", "audit.field.unit", false),
+		f.Field("action", "text", "audit.field.action", false),
+		f.Field("resource_type", "text", "audit.field.resource_type", false),
+		f.Field("resource_id", "text", "audit.field.resource_id", false),
+		choice(p, f, "outcome", "audit.field.outcome", "audit.outcome.", outcomes),
+		f.Field("from", "date", "audit.field.from", false),
+		f.Field("to", "date", "audit.field.to", false),
 	}
+	data.Problem = f.Message()
 	for _, e := range events {
 		data.Rows = append(data.Rows, newEventView(e))
 	}
@@ -325,21 +255,22 @@ func (h *Handler) pageCheckpoints(w http.ResponseWriter, r *http.Request) {
 
 // exportData is the view of /console/audit/export.
 type exportData struct {
-	Fields  []formField
-	Problem fieldProblem
+	Fields  []web.Field
+	Problem web.Refusal
 }
 
 func (h *Handler) pageExport(w http.ResponseWriter, r *http.Request) {
-	h.showExport(w, r, http.StatusOK, url.Values{}, fieldProblem{})
+	h.showExport(w, r, http.StatusOK, url.Values{}, web.Refusal{})
 }
 
-func (h *Handler) showExport(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob fieldProblem) {
+func (h *Handler) showExport(w http.ResponseWriter, r *http.Request, status int, values url.Values, ref web.Refusal) {
 	p := h.shell.Page(r, web.Console, "audit.export.title")
-	f := auditForm{page: p, values: values, prob: prob}
-	data := exportData{Problem: prob, Fields: []formField{
-		f.field("from_seq", "number", "audit.field.from_seq"),
-		f.field("to_seq", "number", "audit.field.to_seq"),
+	f := web.NewForm(p, "audit-", values, ref)
+	data := exportData{Fields: []web.Field{
+		f.Field("from_seq", "number", "audit.field.from_seq", false),
+		f.Field("to_seq", "number", "audit.field.to_seq", false),
 	}}
+	data.Problem = f.Message()
 	h.pages.Render(w, r, status, "audit_export", web.View[exportData]{Page: p, Data: data})
 }
 
@@ -354,12 +285,12 @@ func (h *Handler) postExport(w http.ResponseWriter, r *http.Request) {
 		plan, err = h.l.planExport(r.Context(), from, to)
 	}
 	if err != nil {
-		prob, ok := explainField(h.shell.Page(r, web.Console, "audit.export.title"), err)
+		ref, ok := explainField(h.shell.Page(r, web.Console, "audit.export.title"), err)
 		if !ok {
 			web.Error(w, r, err)
 			return
 		}
-		h.showExport(w, r, http.StatusUnprocessableEntity, values, prob)
+		h.showExport(w, r, ref.Status, values, ref)
 		return
 	}
 	h.export(w, r, plan)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
@@ -361,7 +362,7 @@ func (r *switchRecorder) AppendTx(ctx context.Context, tx *store.Tx, e audit.Eve
 
 func TestNothingHappensThatCannotBeRecorded(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		rec := &switchRecorder{l: mustLedger(t, db)}
+		rec := &switchRecorder{l: audittest.MustLedger(t, db)}
 		f := newFixture(t, db, Options{Recorder: rec, SlowAfter: 1})
 		sess, err := f.login("lan.nguyen", "")
 		if err != nil {

@@ -6,14 +6,13 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
-	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -22,28 +21,6 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 
 // testParams make hashing cheap: tests pin behaviour, not cost.
 var testParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testSealer is AES-GCM under a random key, binding purpose and
 // additional data as internal/keys does.
@@ -83,22 +60,6 @@ func (s *testSealer) Open(_ context.Context, purpose string, ciphertext, ad []by
 // as the system actor "test", as the command line acts as "cli".
 var testCtx = audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
 
-// mustLedger opens the audit ledger on db, with keys held in memory, and
-// closes it when t ends.
-func mustLedger(t testing.TB, db *store.DB) *audit.Ledger {
-	t.Helper()
-	ring, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := audit.New(context.Background(), db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
 // testPassword passes the policy for every account the fixture makes.
 const testPassword = "correct horse battery staple"
 
@@ -112,7 +73,7 @@ type fixture struct {
 	ledger  *audit.Ledger
 	dir     *identity.Service
 	svc     *Service
-	clock   *testClock
+	clock   *storetest.Clock
 	unit    identity.Unit
 	plain   identity.StaffMember
 	cleared identity.StaffMember
@@ -124,7 +85,7 @@ type fixture struct {
 func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 	t.Helper()
 	ctx := testCtx
-	f := &fixture{db: db, clock: newTestClock(), ledger: mustLedger(t, db)}
+	f := &fixture{db: db, clock: storetest.NewClock(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)), ledger: audittest.MustLedger(t, db)}
 	if opts.Now == nil {
 		opts.Now = f.clock.Now
 	}

@@ -16,46 +16,12 @@ import (
 	"chancery/internal/web"
 )
 
-// field is one form control as the "field" template draws it.
-type field struct {
-	ID           string // element id and form name
-	Type         string // an input type
-	Label        string
-	Value        string
-	Autocomplete string
-	InputMode    string
-	Required     bool
-	Hint         string
-	Error        string
-	// Options, when set, make the control a select of them.
-	Options []option
-}
-
-// option is a choice of a select.
-type option struct {
-	Value, Label string
-	Selected     bool
-}
-
-// DescribedBy lists the ids of the hint and error, for aria-describedby.
-func (f field) DescribedBy() string {
-	switch {
-	case f.Hint != "" && f.Error != "":
-		return f.ID + "-hint " + f.ID + "-error"
-	case f.Hint != "":
-		return f.ID + "-hint"
-	case f.Error != "":
-		return f.ID + "-error"
-	}
-	return ""
-}
-
 // form is a page's form: where it posts, its controls, and a refusal
 // that concerns no one field.
 type form struct {
 	Action  string
 	Next    string // a local path to go on to afterwards
-	Fields  []field
+	Fields  []web.Field
 	Submit  string
 	Problem string
 }
@@ -64,16 +30,13 @@ type form struct {
 // no field has that name.
 func (f *form) setError(name, msg string) {
 	for i := range f.Fields {
-		if f.Fields[i].ID == name {
+		if f.Fields[i].Name == name {
 			f.Fields[i].Error = msg
 			return
 		}
 	}
 	f.Problem = msg
 }
-
-// ict is Vietnam's time, which has had no daylight saving since 1975.
-var ict = time.FixedZone("ICT", 7*3600)
 
 // explain returns how a form shows err: the status to answer with, the
 // field concerned ("" for the whole form) and the message in tr's
@@ -97,7 +60,7 @@ func explain(tr i18n.Localizer, err error) (status int, fieldName, msg string, o
 	if errors.As(err, &ae) {
 		fieldName, msg = ae.field, tr.T(ae.key)
 		if !ae.retry.IsZero() {
-			msg = tr.T(ae.key, ae.retry.In(ict).Format("15:04 02/01/2006"))
+			msg = tr.T(ae.key, ae.retry.In(web.MinistryZone()).Format("15:04 02/01/2006"))
 		}
 	}
 	if msg == "" {
@@ -238,12 +201,12 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 	citizen := surface == web.PublicSite
 	v := loginView{Citizen: citizen, OIDC: !citizen && h.oidc != nil}
 	v.Form = form{Action: "/console/login", Next: nextParam(r), Submit: page.T("nav.signin")}
-	user := field{ID: "username", Type: "text", Label: page.T("auth.username"), Value: username, Autocomplete: "username", Required: true}
+	user := web.Field{ID: "username", Name: "username", Type: "text", Label: page.T("auth.username"), Value: username, Autocomplete: "username", Required: true}
 	if citizen {
 		v.Form.Action = "/account/login"
 		user.Type, user.Label, user.Autocomplete = "email", page.T("auth.email"), "email"
 	}
-	v.Form.Fields = []field{user, {ID: "password", Type: "password", Label: page.T("auth.password"), Autocomplete: "current-password", Required: true}}
+	v.Form.Fields = []web.Field{user, {ID: "password", Name: "password", Type: "password", Label: page.T("auth.password"), Autocomplete: "current-password", Required: true}}
 	// Staff may have a second factor, so the console always asks; the
 	// portal asks only once the account turns out to need one.
 	if !citizen || errors.Is(cause, errTOTPRequired) || errors.Is(cause, errTOTPWrong) {
@@ -265,18 +228,18 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 // levelField is the control for the session's working level: the
 // clearance unless a lower one is chosen, so that what the session
 // creates is classified at least at that level.
-func levelField(page web.Page, chosen string) field {
-	f := field{ID: "level", Label: page.T("auth.level"), Hint: page.T("auth.level.hint"),
-		Options: []option{{Value: "", Label: page.T("auth.level.clearance"), Selected: chosen == ""}}}
+func levelField(page web.Page, chosen string) web.Field {
+	f := web.Field{ID: "level", Name: "level", Type: "select", Label: page.T("auth.level"), Hint: page.T("auth.level.hint"),
+		Options: []web.Option{{Value: "", Label: page.T("auth.level.clearance"), Selected: chosen == ""}}}
 	for l := authz.Unclassified; l.Valid(); l++ {
-		f.Options = append(f.Options, option{Value: l.String(), Label: page.T("identity.level." + l.String()), Selected: chosen == l.String()})
+		f.Options = append(f.Options, web.Option{Value: l.String(), Label: page.T("identity.level." + l.String()), Selected: chosen == l.String()})
 	}
 	return f
 }
 
 // codeField is the control for an authenticator code.
-func codeField(page web.Page) field {
-	return field{ID: "totp", Type: "text", Label: page.T("auth.totp.code"), Autocomplete: "one-time-code", InputMode: "numeric", Required: true}
+func codeField(page web.Page) web.Field {
+	return web.Field{ID: "totp", Name: "totp", Type: "text", Label: page.T("auth.totp.code"), Autocomplete: "one-time-code", InputMode: "numeric", Required: true}
 }
 
 // logout ends the browser's session, clears its cookie and sends it to
@@ -373,10 +336,10 @@ func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, secret st
 	}
 	v.Enrolled = enrolled
 	v.Form = form{Action: "/console/sign-in/enroll-totp", Next: nextParam(r), Submit: page.T("auth.enroll.start"),
-		Fields: []field{{ID: "enrolment_code", Type: "text", Label: page.T("auth.enroll.code"), Autocomplete: "off",
+		Fields: []web.Field{{ID: "enrolment_code", Name: "enrolment_code", Type: "text", Label: page.T("auth.enroll.code"), Autocomplete: "off",
 			Required: true, Hint: page.T("auth.enroll.code_hint")}}}
 	if confirming {
-		v.Form.Submit, v.Form.Fields = page.T("auth.enroll.submit"), []field{codeField(page)}
+		v.Form.Submit, v.Form.Fields = page.T("auth.enroll.submit"), []web.Field{codeField(page)}
 		if secret != "" {
 			v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
 		}
@@ -403,7 +366,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderVerify(w http.ResponseWriter, r *http.Request, cause error) {
 	page := h.shell.Page(r, web.Console, "auth.verify.title")
 	v := verifyView{Form: form{Action: "/console/sign-in/verify-totp", Next: nextParam(r), Submit: page.T("auth.verify.submit"),
-		Fields: []field{codeField(page)}}}
+		Fields: []web.Field{codeField(page)}}}
 	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "verify_totp", web.View[verifyView]{Page: page, Data: v})
 	}
@@ -442,7 +405,7 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 		v.Form.Action = "/account/password"
 	}
 	v.Form.Fields = newPasswordFields(page, "auth.password.new")
-	v.Form.Fields = append([]field{{ID: "current_password", Type: "password", Label: page.T("auth.password.current"),
+	v.Form.Fields = append([]web.Field{{ID: "current_password", Name: "current_password", Type: "password", Label: page.T("auth.password.current"),
 		Autocomplete: "current-password", Required: true}}, v.Form.Fields...)
 	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {
 		h.pages.Render(w, r, status, "change_password", web.View[passwordView]{Page: page, Data: v})
@@ -451,11 +414,11 @@ func (h *Handler) renderPassword(w http.ResponseWriter, r *http.Request, cause e
 
 // newPasswordFields are the controls for choosing a password, the first
 // labelled with the catalogue text of labelKey.
-func newPasswordFields(page web.Page, labelKey string) []field {
-	return []field{
-		{ID: "password", Type: "password", Label: page.T(labelKey), Autocomplete: "new-password", Required: true,
+func newPasswordFields(page web.Page, labelKey string) []web.Field {
+	return []web.Field{
+		{ID: "password", Name: "password", Type: "password", Label: page.T(labelKey), Autocomplete: "new-password", Required: true,
 			Hint: page.T("auth.password.rules", MinPasswordLen, MaxPasswordLen)},
-		{ID: "confirm_password", Type: "password", Label: page.T("auth.password.confirm"), Autocomplete: "new-password", Required: true},
+		{ID: "confirm_password", Name: "confirm_password", Type: "password", Label: page.T("auth.password.confirm"), Autocomplete: "new-password", Required: true},
 	}
 }
 
@@ -554,10 +517,10 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renderRegister(w http.ResponseWriter, r *http.Request, cause error) {
 	page := h.shell.Page(r, web.PublicSite, "auth.register.title")
 	v := registerView{Form: form{Action: "/account/register", Submit: page.T("auth.register.submit")}}
-	v.Form.Fields = append([]field{
-		{ID: "email", Type: "email", Label: page.T("auth.email"), Value: r.PostFormValue("email"), Autocomplete: "email", Required: true},
-		{ID: "full_name", Type: "text", Label: page.T("auth.full_name"), Value: r.PostFormValue("full_name"), Autocomplete: "name", Required: true},
-		{ID: "phone", Type: "tel", Label: page.T("auth.phone"), Value: r.PostFormValue("phone"), Autocomplete: "tel",
+	v.Form.Fields = append([]web.Field{
+		{ID: "email", Name: "email", Type: "email", Label: page.T("auth.email"), Value: r.PostFormValue("email"), Autocomplete: "email", Required: true},
+		{ID: "full_name", Name: "full_name", Type: "text", Label: page.T("auth.full_name"), Value: r.PostFormValue("full_name"), Autocomplete: "name", Required: true},
+		{ID: "phone", Name: "phone", Type: "tel", Label: page.T("auth.phone"), Value: r.PostFormValue("phone"), Autocomplete: "tel",
 			Hint: page.T("auth.phone.hint")},
 	}, newPasswordFields(page, "auth.password")...)
 	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {

@@ -76,7 +76,7 @@ func (h *Handler) confirmEmail(w http.ResponseWriter, r *http.Request) {
 
 // resetForm is the form that asks for the address to send a reset link to.
 func resetForm(action, email string, tr i18n.Localizer) form {
-	return form{Action: action, Submit: "auth.reset.submit", Fields: []field{{ID: "email", Type: "email", Label: tr.T("auth.email"),
+	return form{Action: action, Submit: "auth.reset.submit", Fields: []web.Field{{ID: "email", Name: "email", Type: "email", Label: tr.T("auth.email"),
 		Value: email, Autocomplete: "email", Required: true}}}
 }
 

@@ -78,3 +78,15 @@ func IsStorageFull(err error) bool {
 	// SQLite also gives when the disk under its file or WAL is full.
 	return strings.Contains(err.Error(), "database or disk is full")
 }
+
+// The kinds of what outlived its use or lies beyond this node.
+var (
+	// ErrGone reports something that existed and never will again (an
+	// expired one-time token): asking again cannot help.
+	ErrGone = errors.New("gone")
+	// ErrTimeout reports an outside system that did not answer in time.
+	ErrTimeout = errors.New("timed out")
+	// ErrBadGateway reports an outside system that failed, or answered
+	// what cannot be passed on.
+	ErrBadGateway = errors.New("bad gateway")
+)

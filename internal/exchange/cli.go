@@ -242,7 +242,7 @@ func sendCommand(ctx context.Context, env CommandEnv, args []string) error {
 	fs := newFlags("send", env)
 	remote := addRemote(fs)
 	service := fs.String("service", "", "the service id, such as VN/GOV/000.00.00.G12/consular/consular-report/v1")
-	level := fs.String("level", "unclassified", "classification: unclassified, confidential, secret or top_secret")
+	level := fs.String("level", "none", "classification: none, confidential, secret or top_secret")
 	contentType := fs.String("content-type", "application/json", "the payload's media type")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -82,10 +81,10 @@ var (
 		"(try again when it is back, or use an asynchronous service): %w", errs.ErrUnavailable)
 	// ErrGatewayTimeout is wrapped by the error of a call that did not
 	// complete in time.
-	ErrGatewayTimeout = errors.New("exchange: the call timed out")
+	ErrGatewayTimeout = fmt.Errorf("exchange: the call: %w", errs.ErrTimeout)
 	// ErrBadGateway is wrapped by the error of a call whose backend
 	// could not be reached or failed to answer properly.
-	ErrBadGateway = errors.New("exchange: the provider's backend failed")
+	ErrBadGateway = fmt.Errorf("exchange: the provider's backend failed: %w", errs.ErrBadGateway)
 )
 
 // The HTTP header fields that cross the gateway; every other field stays

@@ -72,7 +72,7 @@ func (g *gatewayHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &Request{Service: svc, Method: r.Method, Path: path, RawQuery: r.URL.RawQuery, Header: r.Header}
 	if !gatewayMethod(r.Method) {
 		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-		gatewayProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed",
+		gatewayProblem(w, r, http.StatusMethodNotAllowed, "method_not_allowed",
 			fmt.Sprintf("method %s cannot be passed to a service; use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS", r.Method))
 		return
 	}
@@ -179,10 +179,12 @@ func resolveService(conf *GlobalConf, rest string) (ServiceID, string, error) {
 		" (a service id is instance/class/member/subsystem/service[/version]; see the service catalogue)")
 }
 
-// gatewayError writes err as a problem document with the status the
-// gateway's clients expect.
+// gatewayError writes err as a problem document, with the status of
+// web's one table (web.Status) and a code for the gateway's clients.
+// Unlike the console's API, the gateway names what it did not find: the
+// service catalogue is no secret.
 func gatewayError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code := gatewayStatus(err)
+	status := web.Status(err)
 	detail := err.Error()
 	var re *RefusedError
 	if errors.As(err, &re) {
@@ -195,48 +197,51 @@ func gatewayError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="chancery-exchange"`)
 	}
-	gatewayProblem(w, r, status, code, detail)
+	gatewayProblem(w, r, status, gatewayCode(err, status), detail)
 }
 
 func gatewayProblem(w http.ResponseWriter, r *http.Request, status int, code, detail string) {
 	web.Problem(w, r, web.ProblemDetails{Status: status, Code: code, Detail: detail})
 }
 
-// gatewayStatus maps a gateway error to its HTTP status and problem code.
-// Unlike the console's API, the gateway names what it did not find: the
-// service catalogue is no secret.
-func gatewayStatus(err error) (int, string) {
+// gatewayCode names err for the gateway's clients in snake_case, as
+// every problem code is: a refusal by its reason, a missing or stale configuration and an unreachable provider
+// by name, anything else by its status.
+func gatewayCode(err error, status int) string {
 	var re *RefusedError
 	switch {
 	case errors.As(err, &re):
-		switch re.Reason {
-		case ReasonUnknownService:
-			return http.StatusNotFound, string(re.Reason)
-		case ReasonTooLarge:
-			return http.StatusRequestEntityTooLarge, string(re.Reason)
-		}
-		return http.StatusForbidden, string(re.Reason)
-	case errors.Is(err, ErrGatewayTimeout):
-		return http.StatusGatewayTimeout, "timeout"
+		// Problem codes are snake_case everywhere; the reasons keep
+		// their kebab-case names on the wire and in the message log.
+		return strings.ReplaceAll(string(re.Reason), "-", "_")
 	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads this answer.
-		return http.StatusServiceUnavailable, "canceled"
-	case errors.Is(err, ErrBadGateway):
-		return http.StatusBadGateway, "backend-failed"
+		return "canceled"
 	case errors.Is(err, ErrConfExpired):
-		return http.StatusServiceUnavailable, "conf-expired"
+		return "conf_expired"
 	case errors.Is(err, ErrNoConf):
-		return http.StatusServiceUnavailable, "no-conf"
+		return "no_conf"
 	case errors.Is(err, ErrProviderUnreachable):
-		return http.StatusServiceUnavailable, "provider-unreachable"
-	case errors.Is(err, errs.ErrUnavailable):
-		return http.StatusServiceUnavailable, "unavailable"
-	case errors.Is(err, errs.ErrUnauthenticated):
-		return http.StatusUnauthorized, "unauthenticated"
-	case errors.Is(err, errs.ErrInvalid):
-		return http.StatusBadRequest, "invalid"
-	case errors.Is(err, errs.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge, "too-large"
+		return "provider_unreachable"
 	}
-	return http.StatusInternalServerError, "internal"
+	switch status {
+	case http.StatusGatewayTimeout:
+		return "timeout"
+	case http.StatusBadGateway:
+		return "backend_failed"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	case http.StatusUnauthorized:
+		return "unauthenticated"
+	case http.StatusBadRequest:
+		return "invalid"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusForbidden:
+		return "forbidden"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	}
+	return "internal"
 }

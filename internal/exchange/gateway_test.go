@@ -341,21 +341,21 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 	}{
 		{name: "no token", noToken: true, path: svcPath + "/x", status: 401, code: "unauthenticated", inDetail: "client token"},
 		{name: "unknown token", header: http.Header{"Authorization": {"Bearer chx_unknown"}}, path: svcPath + "/x", status: 401, code: "unauthenticated"},
-		{name: "unknown service", path: GatewayPath + "VN/GOV/000.00.00.G12/procedures/nothing/v1/x", status: 404, code: "unknown-service",
+		{name: "unknown service", path: GatewayPath + "VN/GOV/000.00.00.G12/procedures/nothing/v1/x", status: 404, code: "unknown_service",
 			inDetail: "VN/GOV/000.00.00.G12/procedures/nothing/v1"},
-		{name: "malformed service id", path: GatewayPath + "VN/GOV", status: 404, code: "unknown-service", inDetail: "VN/GOV"},
+		{name: "malformed service id", path: GatewayPath + "VN/GOV", status: 404, code: "unknown_service", inDetail: "VN/GOV"},
 		{name: "no access right", change: func(c *GlobalConf) { c.Rights = []Right{{Service: reportSvc, Client: consular}} },
-			undo: func(c *GlobalConf) { c.Rights = rights }, path: svcPath + "/x", status: 403, code: "no-access-right"},
-		{name: "above the caller's clearance", path: svcPath + "/x", header: http.Header{HeaderLevel: {"secret"}}, status: 403, code: "above-clearance"},
+			undo: func(c *GlobalConf) { c.Rights = rights }, path: svcPath + "/x", status: 403, code: "no_access_right"},
+		{name: "above the caller's clearance", path: svcPath + "/x", header: http.Header{HeaderLevel: {"secret"}}, status: 403, code: "above_clearance"},
 		{name: "unknown level", path: svcPath + "/x", header: http.Header{HeaderLevel: {"cosmic"}}, status: 400, code: "invalid"},
-		{name: "body over the limit", method: http.MethodPost, path: svcPath + "/x", body: make([]byte, 1<<20), status: 413, code: "too-large"},
+		{name: "body over the limit", method: http.MethodPost, path: svcPath + "/x", body: make([]byte, 1<<20), status: 413, code: "too_large"},
 		{name: "expired configuration", change: func(c *GlobalConf) { c.Expires = time.Now().Add(-time.Hour).UTC() },
-			undo: func(c *GlobalConf) { c.Expires = time.Time{} }, path: svcPath + "/x", status: 503, code: "conf-expired", inDetail: "expired"},
+			undo: func(c *GlobalConf) { c.Expires = time.Time{} }, path: svcPath + "/x", status: 503, code: "conf_expired", inDetail: "expired"},
 		{name: "backend down", change: func(c *GlobalConf) { setGwBackend(c, lookupSvc, "http://127.0.0.1:1") },
-			undo: func(c *GlobalConf) { setGwBackend(c, lookupSvc, g.backendURL) }, path: svcPath + "/x", status: 502, code: "backend-failed", inDetail: "could not be reached"},
+			undo: func(c *GlobalConf) { setGwBackend(c, lookupSvc, g.backendURL) }, path: svcPath + "/x", status: 502, code: "backend_failed", inDetail: "could not be reached"},
 		{name: "backend too slow", path: svcPath + "/slow", header: http.Header{HeaderTimeout: {"1"}}, status: 504, code: "timeout"},
 		{name: "bad timeout", path: svcPath + "/x", header: http.Header{HeaderTimeout: {"90"}}, status: 400, code: "invalid"},
-		{name: "method not passed on", method: "TRACE", path: svcPath + "/x", status: 405, code: "method-not-allowed"},
+		{name: "method not passed on", method: "TRACE", path: svcPath + "/x", status: 405, code: "method_not_allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -410,7 +410,7 @@ func TestGatewayMapsEachFailureToItsProblem(t *testing.T) {
 		res, body := g.do(t, http.MethodGet, svcPath+"/x", nil, nil)
 		var p gwProblem
 		json.Unmarshal(body, &p) //nolint:errcheck // checked below
-		if res.StatusCode != 503 || p.Code != "provider-unreachable" || !strings.Contains(p.Detail, "synchronous services need the link") {
+		if res.StatusCode != 503 || p.Code != "provider_unreachable" || !strings.Contains(p.Detail, "synchronous services need the link") {
 			t.Errorf("got %d %s", res.StatusCode, body)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/keys"
 	"chancery/internal/store"
@@ -27,14 +28,7 @@ func testCtx() context.Context {
 }
 
 // mustRing returns a keyring held in memory.
-func mustRing(tb testing.TB) *keys.Ring {
-	tb.Helper()
-	r, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		tb.Fatalf("keys.Load: %v", err)
-	}
-	return r
-}
+func mustRing(tb testing.TB) *keys.Ring { return audittest.MustRing(tb) }
 
 // testNode is a node with its own database, keyring and ledger, as each
 // node of a real deployment has.

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"chancery/internal/errs"
+	"chancery/internal/web"
 )
 
 // An identity number (số định danh cá nhân, printed on the citizen
@@ -90,11 +91,6 @@ var provinceCodes = map[string]bool{
 	"096": true, // Cà Mau
 }
 
-// vietnam is Viet Nam's time, UTC+7 without daylight saving since 1975;
-// a fixed zone gives the same answers as the IANA one for every date
-// this package handles, without depending on the host's zoneinfo.
-var vietnam = time.FixedZone("ICT", 7*60*60)
-
 // idNumber is what an identity number says about its holder.
 type idNumber struct {
 	province  string
@@ -122,7 +118,7 @@ func parseIDNumber(id string, now time.Time) (idNumber, error) {
 		return idNumber{}, errs.Invalid("id", fmt.Sprintf("the fourth digit, %d, stands for a birth after 2099; it must be 0 or 1 (a man or a woman born 1900–1999) or 2 or 3 (born 2000–2099)", c))
 	}
 	year := 1900 + 100*(c/2) + 10*int(id[4]-'0') + int(id[5]-'0')
-	if now.In(vietnam).Year() < year {
+	if now.In(web.MinistryZone()).Year() < year {
 		return idNumber{}, errs.Invalid("id", fmt.Sprintf("the fourth to sixth digits give %d as the year of birth, which has not come yet", year))
 	}
 	return idNumber{province: id[:3], female: c%2 == 1, birthYear: year}, nil

@@ -247,7 +247,7 @@ func checkDossierCode(code string, now time.Time) (time.Time, error) {
 	yy, _ := strconv.Atoi(m[2][:2])
 	mm, _ := strconv.Atoi(m[2][2:4])
 	dd, _ := strconv.Atoi(m[2][4:])
-	day := time.Date(2000+yy, time.Month(mm), dd, 0, 0, 0, 0, vietnam)
+	day := time.Date(2000+yy, time.Month(mm), dd, 0, 0, 0, 0, web.MinistryZone())
 	if day.Year() != 2000+yy || day.Month() != time.Month(mm) || day.Day() != dd {
 		return time.Time{}, errs.Invalid("dossier_code", fmt.Sprintf("the date part %s is not a day of the calendar (yymmdd)", m[2]))
 	}

@@ -108,7 +108,7 @@ func newUpdateRow(u StatusUpdate) updateRow {
 }
 
 // showTime formats t to the second in Viet Nam's time.
-func showTime(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04:05") }
+func showTime(t time.Time) string { return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05") }
 
 // nationalPortalPageData is the view of NationalPortalPagePath.
 type nationalPortalPageData struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"chancery/internal/errs"
+	"chancery/internal/web"
 )
 
 func startServer(tb testing.TB) *Server {
@@ -53,7 +54,7 @@ func TestStartServesBothSimulatorsOnOneLoopbackListener(t *testing.T) {
 	}
 
 	// Start runs the portal on the real clock: a dossier received today.
-	now := time.Now().In(vietnam)
+	now := time.Now().In(web.MinistryZone())
 	code := "000.00.03.G12-" + now.Format("060102") + "-0001"
 	body := encode(t, validUpdate(set("dossier_code", code), set("updated_at", now.Format(time.RFC3339))))
 	resp, err := http.Post(srv.NationalPortalURL()+"/v1/dossier-statuses", "application/json", bytes.NewReader(body))

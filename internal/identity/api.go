@@ -4,10 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"chancery/internal/authz"
@@ -105,44 +102,8 @@ func (h *Handler) Register(rt *web.Router) {
 // actor names the signed-in caller in the history.
 func actor(r *http.Request) string { return web.PrincipalFrom(r.Context()).Username }
 
-// parseID parses a positive decimal id strictly: digits only, no sign,
-// no spaces.
-func parseID(field, s string) (int64, error) {
-	bad := errs.Invalid(field, "must be a positive whole number")
-	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, bad
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, bad
-	}
-	return id, nil
-}
-
 // pathID parses the {id} of the request path.
-func pathID(r *http.Request) (int64, error) { return parseID("id", r.PathValue("id")) }
-
-// optionalID parses an optional id, such as a query parameter; empty is
-// zero.
-func optionalID(field, s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	return parseID(field, s)
-}
-
-// optionalInt parses an optional positive number that fits 32 bits, such
-// as a page size or a version; empty is zero.
-func optionalInt(field, s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := parseID(field, s)
-	if err != nil || n > math.MaxInt32 {
-		return 0, errs.Invalid(field, "must be a positive whole number")
-	}
-	return int(n), nil
-}
+func pathID(r *http.Request) (int64, error) { return web.ParseID("id", r.PathValue("id")) }
 
 // parseDate parses an effective date, a day in the ministry's zone; empty
 // is zero (today).
@@ -150,40 +111,11 @@ func parseDate(field, s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, ministryZone)
+	t, err := time.ParseInLocation(time.DateOnly, s, web.MinistryZone())
 	if err != nil {
 		return time.Time{}, errs.Invalid(field, "must be a date written YYYY-MM-DD")
 	}
 	return t, nil
-}
-
-// parseBool parses an optional flag of a query string.
-func parseBool(field, s string) (bool, error) {
-	switch s {
-	case "", "false", "0":
-		return false, nil
-	case "true", "1", "on":
-		return true, nil
-	}
-	return false, errs.Invalid(field, "must be true or false")
-}
-
-// listPage is the shape of every list response: a page of items and the
-// cursor of the next page, empty after the last.
-type listPage[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next"`
-}
-
-func newListPage[T any](items []T, next int64) listPage[T] {
-	p := listPage[T]{Items: items, Next: ""}
-	if p.Items == nil {
-		p.Items = []T{}
-	}
-	if next != 0 {
-		p.Next = strconv.FormatInt(next, 10)
-	}
-	return p
 }
 
 // unitFilterFrom reads a UnitFilter from query parameters kind, parent,
@@ -192,13 +124,13 @@ func unitFilterFrom(r *http.Request) (UnitFilter, error) {
 	q := r.URL.Query()
 	f := UnitFilter{Kind: UnitKind(q.Get("kind")), Status: q.Get("status"), Query: q.Get("q")}
 	var err error
-	if f.ParentID, err = optionalID("parent", q.Get("parent")); err != nil {
+	if f.ParentID, err = web.OptionalID("parent", q.Get("parent")); err != nil {
 		return f, err
 	}
-	if f.After, err = optionalID("after", q.Get("after")); err != nil {
+	if f.After, err = web.OptionalID("after", q.Get("after")); err != nil {
 		return f, err
 	}
-	f.Limit, err = optionalInt("limit", q.Get("limit"))
+	f.Limit, err = web.OptionalInt("limit", q.Get("limit"))
 	return f, err
 }
 
@@ -213,7 +145,7 @@ func (h *Handler) apiListUnits(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(units, next))
+	web.JSON(w, r, http.StatusOK, web.NewList(units, web.NextID(next)))
 }
 
 // unitRequest is the body of POST /api/v1/units.
@@ -337,7 +269,7 @@ func (h *Handler) apiUnitHistory(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(events, 0))
+	web.JSON(w, r, http.StatusOK, web.NewList(events, ""))
 }
 
 // userJSON is a staff member as the API shows it: roles as a list of
@@ -381,19 +313,19 @@ func staffFilterFrom(r *http.Request) (StaffFilter, error) {
 	q := r.URL.Query()
 	f := StaffFilter{Query: q.Get("q")}
 	var err error
-	if f.UnitID, err = optionalID("unit", q.Get("unit")); err != nil {
+	if f.UnitID, err = web.OptionalID("unit", q.Get("unit")); err != nil {
 		return f, err
 	}
 	if f.Roles, err = parseRoles(q["role"]); err != nil {
 		return f, err
 	}
-	if f.IncludeDisabled, err = parseBool("include_disabled", q.Get("include_disabled")); err != nil {
+	if f.IncludeDisabled, err = web.ParseBool("include_disabled", q.Get("include_disabled")); err != nil {
 		return f, err
 	}
-	if f.After, err = optionalID("after", q.Get("after")); err != nil {
+	if f.After, err = web.OptionalID("after", q.Get("after")); err != nil {
 		return f, err
 	}
-	f.Limit, err = optionalInt("limit", q.Get("limit"))
+	f.Limit, err = web.OptionalInt("limit", q.Get("limit"))
 	return f, err
 }
 
@@ -419,7 +351,7 @@ func serveList[F, T, J any](w http.ResponseWriter, r *http.Request, filter func(
 	for i, x := range items {
 		out[i] = show(x)
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(out, next))
+	web.JSON(w, r, http.StatusOK, web.NewList(out, web.NextID(next)))
 }
 
 // userRequest is the body of POST /api/v1/users.

@@ -59,13 +59,13 @@ func proposalFilterFrom(r *http.Request) (ProposalFilter, error) {
 		f.Status = ""
 	}
 	var err error
-	if f.StaffID, err = optionalID("user", q.Get("user")); err != nil {
+	if f.StaffID, err = web.OptionalID("user", q.Get("user")); err != nil {
 		return f, err
 	}
-	if f.After, err = optionalID("after", q.Get("after")); err != nil {
+	if f.After, err = web.OptionalID("after", q.Get("after")); err != nil {
 		return f, err
 	}
-	f.Limit, err = optionalInt("limit", q.Get("limit"))
+	f.Limit, err = web.OptionalInt("limit", q.Get("limit"))
 	return f, err
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // Resource types of the directory's events.
@@ -79,7 +80,7 @@ func changeAttrs(changes []fieldChange) map[string]string {
 
 // day formats an effective time as the day it falls on in the ministry's
 // zone, as effective dates are given.
-func day(t time.Time) string { return t.In(ministryZone).Format(time.DateOnly) }
+func day(t time.Time) string { return t.In(web.MinistryZone()).Format(time.DateOnly) }
 
 // unitAttrs returns the ledger attributes of a new unit u under parent
 // (the zero Unit for the root).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
 	"chancery/internal/store"
@@ -78,7 +79,7 @@ func TestEveryChangeIsRecordedInTheLedgerByItsActor(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantEvent(t, recorded(t, l, "unit.move", "unit", tr.visas.ID), as, map[string]string{"from": tr.consular.Code, "to": tr.press.Code,
-			"effective": c.now().In(ministry).Format(time.DateOnly)})
+			"effective": c.Now().In(ministry).Format(time.DateOnly)})
 
 		m, err := s.CreateStaff(ctx, "admin", identity.NewStaff{Username: "tran.thi.binh", FullName: "Trần Thị Bình", Email: "binh@mofa.gov.vn",
 			UnitID: tr.consular.ID, Roles: authz.RolesOf(authz.Clerk)})
@@ -113,7 +114,7 @@ func TestEveryChangeIsRecordedInTheLedgerByItsActor(t *testing.T) {
 		if _, err := s.MergeUnits(ctx, "admin", tr.paris.ID, tr.press.ID, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		today := c.now().In(ministry).Format(time.DateOnly)
+		today := c.Now().In(ministry).Format(time.DateOnly)
 		wantEvent(t, recorded(t, l, "unit.merge", "unit", tr.paris.ID), as, map[string]string{"into": tr.press.Code, "effective": today,
 			"staff": "2", "units": "1"})
 		wantEvent(t, recorded(t, l, "unit.move", "unit", child.ID), as, map[string]string{"from": tr.paris.Code, "to": tr.press.Code,
@@ -249,9 +250,9 @@ func TestAChangeWhoseEventFailsIsRolledBack(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.action, func(t *testing.T) {
 			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-				l := mustLedger(t, db)
+				l := audittest.MustLedger(t, db)
 				r := &failingRecorder{l: l}
-				s := identity.NewService(db, r, newClock().now)
+				s := identity.NewService(db, r, newClock().Now)
 				tr := newTree(t, s)
 				m := mustStaff(t, s, "member", tr.consular.ID, authz.Clerk)
 				r.action = tt.action

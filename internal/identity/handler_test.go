@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,19 +95,7 @@ func principal(m identity.StaffMember) web.Principal {
 // do serves one request as p (the zero Principal: nobody signed in),
 // with the audit origin the server's middleware gives it.
 func (e *env) do(p web.Principal, method, path, contentType, body string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
-	}
-	if strings.HasPrefix(path, "/console") {
-		r.Header.Set("Accept", "text/html")
-	}
-	if p.Subject.Authenticated() {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	e.shell.Language(audit.RequestOrigin(e.rt)).ServeHTTP(w, r)
-	return w
+	return webtest.Serve(e.shell, audit.RequestOrigin(e.rt), p, webtest.Request(method, path, contentType, body))
 }
 
 func (e *env) json(p web.Principal, method, path, body string) *httptest.ResponseRecorder {

@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,30 +14,9 @@ import (
 	"chancery/internal/web"
 )
 
-// explain turns a service error into what a form shows: which field,
-// the message in the page's language, and the status to answer with. It
-// reports false for errors a form cannot show (not found, internal), which
-// web.Error answers.
-func explain(p web.Page, err error) (web.Refusal, bool) {
-	var fe *errs.FieldError
-	switch {
-	case errors.As(err, &fe):
-		// The service explains in English; a Vietnamese page leads with
-		// the catalogue's explanation of the field and keeps the precise
-		// reason beside it.
-		if key := "identity.invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
-			return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
-		}
-		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
-	case errors.Is(err, errs.ErrConflict):
-		return web.Refusal{Status: http.StatusConflict, Message: p.T("identity.error.conflict"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrForbidden):
-		return web.Refusal{Status: http.StatusForbidden, Message: p.T("identity.error.forbidden"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrInvalid):
-		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("identity.error.invalid"), Detail: err.Error()}, true
-	}
-	return web.Refusal{}, false
-}
+// explain turns a directory error into what a form shows (see
+// web.Explain).
+func explain(p web.Page, err error) (web.Refusal, bool) { return web.Explain(p.Localizer(), "identity.", err) }
 
 // kindOptions lists the unit kinds for a select.
 func kindOptions(p web.Page, withAny bool) []web.Option {
@@ -62,13 +40,7 @@ func roleOptions(p web.Page) []web.Option {
 }
 
 // levelOptions lists the clearance levels for a select.
-func levelOptions(p web.Page) []web.Option {
-	var opts []web.Option
-	for l := authz.Unclassified; l.Valid(); l++ {
-		opts = append(opts, web.Option{Value: l.String(), Label: p.T("identity.level." + l.String())})
-	}
-	return opts
-}
+func levelOptions(p web.Page) []web.Option { return web.LevelOptions(p, "identity.level.") }
 
 // unitName is the unit's name in the page's language.
 func unitName(p web.Page, u Unit) string {
@@ -126,7 +98,7 @@ func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(ministryZone).Format(time.DateOnly)
+	return t.In(web.MinistryZone()).Format(time.DateOnly)
 }
 
 // formError answers a form submission that the service refused: the form
@@ -138,13 +110,13 @@ func formError(w http.ResponseWriter, r *http.Request, p web.Page, err error, dr
 
 // formID parses an id field of a submitted form; empty is zero.
 func formID(r *http.Request, name string) (int64, error) {
-	return optionalID(name, r.PostFormValue(name))
+	return web.OptionalID(name, r.PostFormValue(name))
 }
 
 // formVersion parses the version a form was drawn from.
 func formVersion(r *http.Request) (int, error) {
 	v := r.PostFormValue("version")
-	n, err := optionalInt("version", v)
+	n, err := web.OptionalInt("version", v)
 	if err != nil || n == 0 {
 		return 0, errs.Invalid("version", "is missing; reload the page")
 	}

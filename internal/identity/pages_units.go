@@ -124,7 +124,7 @@ type formData struct {
 }
 
 func (h *Handler) pageNewUnit(w http.ResponseWriter, r *http.Request) {
-	h.showNewUnit(w, r, http.StatusOK, url.Values{"country": {"VN"}, "time_zone": {"Asia/Ho_Chi_Minh"}, "kind": {string(KindDepartment)}}, web.Refusal{})
+	h.showNewUnit(w, r, http.StatusOK, url.Values{"country": {"VN"}, "time_zone": {web.MinistryZoneName}, "kind": {string(KindDepartment)}}, web.Refusal{})
 }
 
 func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {

@@ -9,6 +9,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/errs"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // Service is the directory: units with their history, staff and citizens.
@@ -139,25 +140,15 @@ func (s *Service) effectiveAt(t time.Time) (time.Time, time.Time, error) {
 	}
 	t = t.UTC().Truncate(time.Microsecond)
 	if t.After(now) {
-		return now, t, errs.Invalid("effective", fmt.Sprintf("%s is in the future; scheduling a restructuring is not supported yet, so apply it on or after that date", t.In(ministryZone).Format(time.DateOnly)))
+		return now, t, errs.Invalid("effective", fmt.Sprintf("%s is in the future; scheduling a restructuring is not supported yet, so apply it on or after that date", t.In(web.MinistryZone()).Format(time.DateOnly)))
 	}
 	return now, t, nil
 }
 
-// ministryZone is the zone in which effective dates are days: the
-// ministry's, whatever a mission's local zone.
-var ministryZone = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		panic(err) // time/tzdata is linked in: cannot happen
-	}
-	return loc
-}()
-
-// sameDay reports whether a and b fall on the same day in ministryZone.
+// sameDay reports whether a and b fall on the same day in web.MinistryZone().
 func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.In(ministryZone).Date()
-	by, bm, bd := b.In(ministryZone).Date()
+	ay, am, ad := a.In(web.MinistryZone()).Date()
+	by, bm, bd := b.In(web.MinistryZone()).Date()
 	return ay == by && am == bm && ad == bd
 }
 
@@ -172,7 +163,7 @@ func periodEnd(effective, since time.Time, what string) (time.Time, error) {
 	case sameDay(effective, since):
 		return since, nil
 	}
-	return time.Time{}, errs.Invalid("effective", fmt.Sprintf("is before %s (%s); choose a date on or after it", what, since.In(ministryZone).Format(time.DateOnly)))
+	return time.Time{}, errs.Invalid("effective", fmt.Sprintf("is before %s (%s); choose a date on or after it", what, since.In(web.MinistryZone()).Format(time.DateOnly)))
 }
 
 // cleanPage checks what every list filter shares: the cursor, the search

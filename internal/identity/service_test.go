@@ -8,50 +8,34 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
-	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
+// clock is a settable test clock, with the directories it runs.
+type clock struct{ *storetest.Clock }
 
-func (c *clock) now() time.Time           { return c.t }
-func (c *clock) advance(d time.Duration)  { c.t = c.t.Add(d) }
-func (c *clock) day(offset int) time.Time { return c.t.AddDate(0, 0, offset) }
-func newClock() *clock                    { return &clock{t: time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC)} }
+func (c *clock) day(offset int) time.Time { return c.Now().AddDate(0, 0, offset) }
+func newClock() *clock {
+	return &clock{storetest.NewClock(time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC))}
+}
 
 // testCtx is the context the tests' changes are made in: as the system
 // actor "test", as the command line acts as "cli".
 var testCtx = audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
 
-// mustLedger opens the audit ledger on db, with keys held in memory, and
-// closes it when t ends.
-func mustLedger(t testing.TB, db *store.DB) *audit.Ledger {
-	t.Helper()
-	ring, err := keys.Load(context.Background(), keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := audit.New(context.Background(), db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
 // audited returns the directory in db on c, recording in the returned
 // ledger.
 func (c *clock) audited(t testing.TB, db *store.DB) (*identity.Service, *audit.Ledger) {
 	t.Helper()
-	l := mustLedger(t, db)
-	s := identity.NewService(db, l, c.now)
+	l := audittest.MustLedger(t, db)
+	s := identity.NewService(db, l, c.Now)
 	return s, l
 }
 
@@ -365,8 +349,8 @@ func TestMoveUnitRecordsHistoryAndRefusesCycles(t *testing.T) {
 		c := newClock()
 		s := c.service(t, db)
 		tr := newTree(t, s)
-		created := c.t
-		c.advance(30 * 24 * time.Hour)
+		created := c.Now()
+		c.Advance(30 * 24 * time.Hour)
 
 		refusals := []struct {
 			name         string
@@ -401,7 +385,7 @@ func TestMoveUnitRecordsHistoryAndRefusesCycles(t *testing.T) {
 			{created.Add(time.Hour), tr.consular.ID},
 			{effective.Add(-time.Hour), tr.consular.ID},
 			{effective, tr.press.ID},
-			{c.t, tr.press.ID},
+			{c.Now(), tr.press.ID},
 		} {
 			got, err := s.UnitParentAt(ctx, tr.visas.ID, at.t)
 			if err != nil || got != at.want {
@@ -411,12 +395,12 @@ func TestMoveUnitRecordsHistoryAndRefusesCycles(t *testing.T) {
 		if _, err := s.UnitParentAt(ctx, tr.visas.ID, created.Add(-time.Hour)); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("UnitParentAt before creation = %v, want ErrNotFound", err)
 		}
-		if p, err := s.UnitParentAt(ctx, tr.root.ID, c.t); err != nil || p != 0 {
+		if p, err := s.UnitParentAt(ctx, tr.root.ID, c.Now()); err != nil || p != 0 {
 			t.Errorf("UnitParentAt(root) = %d, %v; want 0", p, err)
 		}
 		history, _ := s.UnitHistory(ctx, tr.visas.ID)
 		last := history[len(history)-1]
-		if last.Kind != "moved" || last.OtherUnitID != tr.press.ID || !last.EffectiveAt.Equal(effective) || !last.RecordedAt.Equal(c.t) {
+		if last.Kind != "moved" || last.OtherUnitID != tr.press.ID || !last.EffectiveAt.Equal(effective) || !last.RecordedAt.Equal(c.Now()) {
 			t.Fatalf("move event = %+v", last)
 		}
 
@@ -448,7 +432,7 @@ func TestRestructuringRefusesFutureDates(t *testing.T) {
 			}
 		}
 		// Today, even at a time later than now, is applied now.
-		later := c.t.Add(time.Hour)
+		later := c.Now().Add(time.Hour)
 		moved, err := s.MoveUnit(ctx, "test", tr.visas.ID, tr.press.ID, later)
 		if err != nil || moved.ParentID != tr.press.ID {
 			t.Fatalf("move dated today = %+v, %v", moved, err)
@@ -469,7 +453,7 @@ func TestMergeUnitsRehomesStaffAndChildren(t *testing.T) {
 			t.Fatal(err)
 		}
 		carol := mustStaff(t, s, "carol", tr.press.ID)
-		c.advance(60 * 24 * time.Hour)
+		c.Advance(60 * 24 * time.Hour)
 		effective := c.day(-7)
 
 		target, err := s.MergeUnits(ctx, "admin", tr.consular.ID, tr.press.ID, effective)
@@ -595,12 +579,12 @@ func TestRestructuringIsNotDatedBeforeTheUnitsExisted(t *testing.T) {
 		c := newClock()
 		s := c.service(t, db)
 		tr := newTree(t, s)
-		c.advance(30 * 24 * time.Hour)
+		c.Advance(30 * 24 * time.Hour)
 		late, err := s.CreateUnit(ctx, "t", identity.NewUnit{Code: "000.00.77.G12", NameVI: "Vụ Mới", NameEN: "New Department", Kind: identity.KindDepartment, ParentID: tr.root.ID, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := c.t.AddDate(0, 0, -10)
+		before := c.Now().AddDate(0, 0, -10)
 		_, err = s.MergeUnits(ctx, "t", tr.press.ID, late.ID, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC))
 		wantField(t, err, "effective")
 		_, err = s.MergeUnits(ctx, "t", late.ID, tr.press.ID, before)
@@ -733,7 +717,7 @@ func TestUpdateStaffRecordsUnitChangesAndRefusesStaleVersion(t *testing.T) {
 		s := c.service(t, db)
 		tr := newTree(t, s)
 		m := mustStaff(t, s, "an.nguyen", tr.consular.ID, authz.Clerk)
-		c.advance(24 * time.Hour)
+		c.Advance(24 * time.Hour)
 		unit, roles, level := tr.paris.ID, authz.RolesOf(authz.Officer), authz.Unclassified
 		got, err := s.UpdateStaff(ctx, "admin", m.ID, identity.StaffPatch{UnitID: &unit, Roles: &roles, Clearance: &level, Version: m.Version})
 		if err != nil {
@@ -747,7 +731,7 @@ func TestUpdateStaffRecordsUnitChangesAndRefusesStaleVersion(t *testing.T) {
 			t.Fatalf("stored %+v, returned %+v", stored, got)
 		}
 		ms, _ := s.Memberships(ctx, m.ID)
-		if len(ms) != 2 || ms[1].UnitID != unit || ms[1].Reason != "moved by admin" || !ms[0].ValidTo.Equal(c.t) {
+		if len(ms) != 2 || ms[1].UnitID != unit || ms[1].Reason != "moved by admin" || !ms[0].ValidTo.Equal(c.Now()) {
 			t.Fatalf("memberships = %+v", ms)
 		}
 		name := "Other"

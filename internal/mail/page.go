@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,15 +67,7 @@ func newMessageRow(m Received) messageRow {
 }
 
 // showTime formats t to the second in Viet Nam's time.
-func showTime(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04:05") }
-
-var vietnam = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600)
-	}
-	return loc
-}()
+func showTime(t time.Time) string { return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05") }
 
 // listData is the view of MailboxPagePath.
 type listData struct {
@@ -103,7 +94,7 @@ type readData struct {
 }
 
 func (h *MailboxHandler) read(w http.ResponseWriter, r *http.Request) {
-	n, err := strconv.Atoi(r.PathValue("n"))
+	n, err := web.OptionalInt("n", r.PathValue("n"))
 	if err != nil || n < 1 {
 		web.Error(w, r, fmt.Errorf("mail: %w: %q is not a message number", errs.ErrNotFound, r.PathValue("n")))
 		return

@@ -64,7 +64,7 @@ func TestMailboxListsNewestFirstAndShowsOne(t *testing.T) {
 	}
 	webtest.PageHas(t, c.get(asAdmin, MailboxPagePath+"/1"), http.StatusOK, "Hồ sơ đã được tiếp nhận", "Kính gửi ông An,\nxin mời đến nhận kết quả.", "no-reply@mofa.example")
 	webtest.PageHas(t, c.get(asAdmin, MailboxPagePath+"?lang=en"), http.StatusOK, "Mailbox simulator", "Messages received, newest first")
-	for _, missing := range []string{"/3", "/0", "/x"} {
+	for _, missing := range []string{"/3", "/0", "/x", "/+1"} {
 		if w := c.get(asAdmin, MailboxPagePath+missing); w.Code != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", missing, w.Code)
 		}

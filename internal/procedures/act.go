@@ -283,12 +283,33 @@ func checkAssignee(ctx context.Context, tx *store.Tx, staffID, unitID int64) err
 }
 
 // SignedResult is a dossier's electronic result: a document signed with the
-// node's key, verifiable by anyone holding the ministry's public key.
+// node's key, verifiable by anyone holding the ministry's public key. It
+// leaves the node in one JSON shape, ResultFile, from the API and the
+// pages alike.
 type SignedResult struct {
-	Document  ResultDocument `json:"document"`
-	KeyID     string         `json:"key_id"`
-	Signature string         `json:"signature"` // base64 Ed25519 over the document's JSON as stored
-	Raw       []byte         `json:"-"`
+	Document  ResultDocument // decoded from Raw
+	KeyID     string
+	Signature string // base64 Ed25519 over Raw
+	Raw       []byte // the document's JSON as signed and stored
+}
+
+// ResultFile is the one JSON shape of a signed result: what the API
+// answers, what the pages download, and what verification takes back.
+// The document is the signed JSON text, byte for byte, so that anyone
+// can check the signature over it without re-encoding anything.
+type ResultFile struct {
+	Document  string `json:"document"`
+	KeyID     string `json:"key_id"`
+	Algorithm string `json:"algorithm,omitempty"` // ResultAlgorithm; optional when verifying
+	Signature string `json:"signature"`           // base64
+}
+
+// ResultAlgorithm is the signature algorithm of every result.
+const ResultAlgorithm = "Ed25519"
+
+// File returns r in the one JSON shape of a signed result.
+func (r SignedResult) File() ResultFile {
+	return ResultFile{Document: string(r.Raw), KeyID: r.KeyID, Algorithm: ResultAlgorithm, Signature: r.Signature}
 }
 
 // ResultDocument is what an electronic result states.

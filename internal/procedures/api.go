@@ -2,13 +2,9 @@ package procedures
 
 import (
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"chancery/internal/authz"
-	"chancery/internal/errs"
 	"chancery/internal/web"
 )
 
@@ -52,20 +48,6 @@ func (h *Handler) registerAPI(rt *web.Router) {
 	rt.HandleFunc("POST /payments/v1/callback", web.Public, h.apiPaymentCallback)
 }
 
-// apiPage is the shape of every list response: a page of items and the
-// cursor of the next page, empty after the last.
-type apiPage[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next"`
-}
-
-func newAPIPage[T any](items []T, next string) apiPage[T] {
-	if items == nil {
-		items = []T{}
-	}
-	return apiPage[T]{Items: items, Next: next}
-}
-
 // apiPartError is an error in one named part of a request: a multipart
 // part, or the form inside the body.
 type apiPartError struct {
@@ -99,39 +81,4 @@ func apiError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		web.Error(w, r, err)
 	}
-}
-
-// apiParseID parses a positive decimal id strictly: digits only.
-func apiParseID(field, s string) (int64, error) {
-	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, errs.Invalid(field, "must be a positive whole number")
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errs.Invalid(field, "must be a positive whole number")
-	}
-	return id, nil
-}
-
-// apiParseLimit parses an optional page size; empty is zero (the default).
-func apiParseLimit(s string) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := apiParseID("limit", s)
-	if err != nil || n > math.MaxInt32 {
-		return 0, errs.Invalid("limit", "must be a positive whole number")
-	}
-	return int(n), nil
-}
-
-// apiParseBool parses an optional flag of a query string.
-func apiParseBool(field, s string) (bool, error) {
-	switch s {
-	case "", "false", "0":
-		return false, nil
-	case "true", "1":
-		return true, nil
-	}
-	return false, errs.Invalid(field, "must be true or false")
 }

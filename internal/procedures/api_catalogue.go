@@ -74,7 +74,7 @@ func (h *Handler) apiProcedures(w http.ResponseWriter, r *http.Request) {
 			items = append(items, p.Summary())
 		}
 	}
-	web.JSON(w, r, http.StatusOK, newAPIPage(items, ""))
+	web.JSON(w, r, http.StatusOK, web.NewList(items, ""))
 }
 
 // apiProcedure returns one procedure as its catalogue file has it, the

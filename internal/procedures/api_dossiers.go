@@ -364,7 +364,7 @@ func apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (Upload, error) 
 
 // apiRemoveFromDraft removes a file from the citizen's application.
 func (h *Handler) apiRemoveFromDraft(w http.ResponseWriter, r *http.Request) {
-	id, err := apiParseID("attachment", r.PathValue("attachment"))
+	id, err := web.ParseID("attachment", r.PathValue("attachment"))
 	if err == nil {
 		err = h.svc.RemoveFromDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), id)
 	}
@@ -439,12 +439,12 @@ func (h *Handler) apiDossiers(w http.ResponseWriter, r *http.Request) {
 			}
 			items = kept
 		}
-		web.JSON(w, r, http.StatusOK, newAPIPage(items, ""))
+		web.JSON(w, r, http.StatusOK, web.NewList(items, ""))
 		return
 	}
 	queue := Queue{Statuses: statuses, After: q.Get("after")}
-	if queue.Mine, err = apiParseBool("mine", q.Get("mine")); err == nil {
-		queue.Limit, err = apiParseLimit(q.Get("limit"))
+	if queue.Mine, err = web.ParseBool("mine", q.Get("mine")); err == nil {
+		queue.Limit, err = web.OptionalInt("limit", q.Get("limit"))
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -455,7 +455,7 @@ func (h *Handler) apiDossiers(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newAPIPage(items, next))
+	web.JSON(w, r, http.StatusOK, web.NewList(items, next))
 }
 
 // apiParseStatuses parses status filters: numbers 1 to 10 or their API
@@ -513,14 +513,6 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 	web.JSON(w, r, http.StatusOK, apiDossierView(d))
 }
 
-// apiResultView is a signed electronic result as the API carries it: the
-// document exactly as signed, so that a client verifies it byte for byte.
-type apiResultView struct {
-	Document  string `json:"document"`
-	KeyID     string `json:"key_id"`
-	Signature string `json:"signature"`
-}
-
 // apiResult returns a dossier's signed result to those who may read it.
 func (h *Handler) apiResult(w http.ResponseWriter, r *http.Request) {
 	res, err := h.svc.Result(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
@@ -528,19 +520,23 @@ func (h *Handler) apiResult(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, apiResultView{Document: string(res.Raw), KeyID: res.KeyID, Signature: res.Signature})
+	web.JSON(w, r, http.StatusOK, res.File())
 }
 
 // apiVerifyResult tells anyone whether a result document carries this
 // node's signature. A signature that does not verify is 422: the request
 // was understood, and the document is not genuine.
 func (h *Handler) apiVerifyResult(w http.ResponseWriter, r *http.Request) {
-	var req apiResultView
+	var req ResultFile
 	if err := web.DecodeJSON(r, &req); err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	if err := h.svc.VerifyResult([]byte(req.Document), req.KeyID, req.Signature); err != nil {
+	err := errs.Invalid("algorithm", "must be "+ResultAlgorithm+", the only algorithm results are signed with")
+	if req.Algorithm == "" || req.Algorithm == ResultAlgorithm {
+		err = h.svc.VerifyResult([]byte(req.Document), req.KeyID, req.Signature)
+	}
+	if err != nil {
 		p := web.ProblemDetails{Status: http.StatusUnprocessableEntity, Detail: err.Error(), Code: "signature_invalid"}
 		if fe, ok := errors.AsType[*errs.FieldError](err); ok {
 			p.Errors = map[string]string{fe.Field: fe.Message}
@@ -554,7 +550,7 @@ func (h *Handler) apiVerifyResult(w http.ResponseWriter, r *http.Request) {
 // apiAttachment sends a dossier's file as it was stored: its sniffed
 // media type, never to be sniffed again or shown inline.
 func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := apiParseID("id", r.PathValue("id"))
+	id, err := web.ParseID("id", r.PathValue("id"))
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -66,25 +66,22 @@ func (h *Handler) apiIndices(w http.ResponseWriter, r *http.Request) {
 // (Indices then says why).
 func (h *Handler) apiIndexZone(ctx context.Context, sub authz.Subject, scope IndexScope) *time.Location {
 	if scope.Kind != ScopeUnit {
-		return apiVietnamZone
+		return web.MinistryZone()
 	}
 	id := sub.Unit
 	if scope.UnitCode != "" {
 		u, err := h.svc.opts.Directory.UnitByCode(ctx, scope.UnitCode)
 		if err != nil {
-			return apiVietnamZone
+			return web.MinistryZone()
 		}
 		id = u.ID
 	}
 	cal, err := h.svc.Calendar(ctx, id)
 	if err != nil {
-		return apiVietnamZone
+		return web.MinistryZone()
 	}
 	return cal.Location()
 }
-
-// apiVietnamZone is Viet Nam's time zone, which has no daylight saving.
-var apiVietnamZone = time.FixedZone("Asia/Ho_Chi_Minh", 7*60*60)
 
 // apiParsePeriod parses the inclusive days from and to (YYYY-MM-DD) in loc
 // into the instants [from, to+1 day). An empty to is today's date at now;

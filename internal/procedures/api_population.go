@@ -36,7 +36,7 @@ func (h *Handler) apiCounterLookup(w http.ResponseWriter, r *http.Request) {
 // apiVerifyIdentity records the identity number a clerk checked against
 // a citizen's identity card as the one verified on the citizen's account.
 func (h *Handler) apiVerifyIdentity(w http.ResponseWriter, r *http.Request) {
-	id, err := apiParseID("id", r.PathValue("id"))
+	id, err := web.ParseID("id", r.PathValue("id"))
 	var req struct {
 		IDNumber string `json:"id_number"`
 	}

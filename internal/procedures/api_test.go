@@ -172,7 +172,7 @@ func TestAPICatalogueListsSearchesAndDescribesProcedures(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("%s: %d %s", tt.query, rec.Code, rec.Body)
 			}
-			page := apiDecode[apiPage[ProcedureSummary]](t, rec)
+			page := apiDecode[web.List[ProcedureSummary]](t, rec)
 			if len(page.Items) < tt.min || (tt.query == "" && len(page.Items) != all) {
 				t.Errorf("%q lists %d procedures, want at least %d", tt.query, len(page.Items), tt.min)
 			}
@@ -439,8 +439,8 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 		if rec := a.callJSON(t, a.citizen, "POST", "/api/v1/dossiers", submit); rec.Code != http.StatusConflict {
 			t.Fatalf("submitting before paying = %d, want 409: %s", rec.Code, rec.Body)
 		}
-		paid := payment.Callback{TransactionID: "TX-1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusPaid, PaidAt: a.clock.now()}
-		genuine := func(body []byte) string { return payment.Sign(a.secret, body, a.clock.now()) }
+		paid := payment.Callback{TransactionID: "TX-1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusPaid, PaidAt: a.clock.Now()}
+		genuine := func(body []byte) string { return payment.Sign(a.secret, body, a.clock.Now()) }
 		if rec := a.callback(t, paid, genuine); rec.Code != http.StatusOK || apiDecode[map[string]bool](t, rec)["recorded"] != true {
 			t.Fatalf("the payment callback = %d %s", rec.Code, rec.Body)
 		}
@@ -454,10 +454,10 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 			want int
 		}{
 			{"a replayed callback", replay, genuine, http.StatusConflict},
-			{"a bad signature", paid, func(body []byte) string { return payment.Sign(payment.NewSecret(), body, a.clock.now()) }, http.StatusForbidden},
+			{"a bad signature", paid, func(body []byte) string { return payment.Sign(payment.NewSecret(), body, a.clock.Now()) }, http.StatusForbidden},
 			{"no signature", paid, func([]byte) string { return "" }, http.StatusBadRequest},
-			{"a stale signature", paid, func(body []byte) string { return payment.Sign(a.secret, body, a.clock.now().Add(-time.Hour)) }, http.StatusForbidden},
-			{"an unknown order", payment.Callback{TransactionID: "TX-2", OrderID: "nothing", Amount: 1, Currency: payment.VND, Status: payment.StatusPaid, PaidAt: a.clock.now()}, genuine, http.StatusNotFound},
+			{"a stale signature", paid, func(body []byte) string { return payment.Sign(a.secret, body, a.clock.Now().Add(-time.Hour)) }, http.StatusForbidden},
+			{"an unknown order", payment.Callback{TransactionID: "TX-2", OrderID: "nothing", Amount: 1, Currency: payment.VND, Status: payment.StatusPaid, PaidAt: a.clock.Now()}, genuine, http.StatusNotFound},
 		}
 		for _, tt := range refusals {
 			if rec := a.callback(t, tt.c, tt.sign); rec.Code != tt.want {
@@ -468,7 +468,7 @@ func TestAPIDraftIsPaidThroughTheSignedCallbackAndSubmitted(t *testing.T) {
 		if !after.PaidAt.Equal(before.PaidAt) || a.count(t, "procedure_payments") != 1 {
 			t.Errorf("refused callbacks changed the payment: paid at %v → %v, %d payments", before.PaidAt, after.PaidAt, a.count(t, "procedure_payments"))
 		}
-		cancelled := payment.Callback{TransactionID: "TX-3", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusCancelled, PaidAt: a.clock.now()}
+		cancelled := payment.Callback{TransactionID: "TX-3", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, Status: payment.StatusCancelled, PaidAt: a.clock.Now()}
 		if rec := a.callback(t, cancelled, genuine); rec.Code != http.StatusOK || apiDecode[map[string]bool](t, rec)["recorded"] != false {
 			t.Errorf("a cancellation = %d %s", rec.Code, rec.Body)
 		}
@@ -569,7 +569,7 @@ func TestAPIActionsFollowTheLifecycle(t *testing.T) {
 		if rec.Code != http.StatusOK {
 			t.Fatalf("the result = %d %s", rec.Code, rec.Body)
 		}
-		res := apiDecode[apiResultView](t, rec)
+		res := apiDecode[ResultFile](t, rec)
 		if !strings.Contains(res.Document, d.Code) || res.KeyID == "" || res.Signature == "" {
 			t.Errorf("result = %+v", res)
 		}
@@ -578,7 +578,7 @@ func TestAPIActionsFollowTheLifecycle(t *testing.T) {
 		}
 		forged := res
 		forged.Document = strings.Replace(res.Document, "Nguyễn", "Trần", 1)
-		for name, v := range map[string]apiResultView{"forged": forged, "signature not base64": {Document: res.Document, KeyID: res.KeyID, Signature: "%%%"}} {
+		for name, v := range map[string]ResultFile{"forged": forged, "signature not base64": {Document: res.Document, KeyID: res.KeyID, Signature: "%%%"}} {
 			rec := a.callJSON(t, apiAnonymous, "POST", "/api/v1/results/verify", v)
 			if rec.Code != http.StatusUnprocessableEntity || apiProblem(t, rec).Errors["signature"] == "" {
 				t.Errorf("verifying a %s result = %d %s, want 422 naming the signature", name, rec.Code, rec.Body)
@@ -606,7 +606,7 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 			if rec.Code != http.StatusOK || pages > 3 {
 				t.Fatalf("queue page = %d %s", rec.Code, rec.Body)
 			}
-			page := apiDecode[apiPage[QueueItem]](t, rec)
+			page := apiDecode[web.List[QueueItem]](t, rec)
 			for _, it := range page.Items {
 				codes = append(codes, it.Code)
 			}
@@ -617,15 +617,15 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 		if len(codes) != 3 {
 			t.Errorf("the queue pages through %v, want the three dossiers", codes)
 		}
-		received := apiDecode[apiPage[QueueItem]](t, a.call(t, a.clerk, "GET", "/api/v1/dossiers?status=received", "", nil))
+		received := apiDecode[web.List[QueueItem]](t, a.call(t, a.clerk, "GET", "/api/v1/dossiers?status=received", "", nil))
 		if len(received.Items) != 2 || received.Items[0].Status != StatusReceived {
 			t.Errorf("status=received lists %+v, want the two entered %v", received.Items, entered)
 		}
-		mine := apiDecode[apiPage[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=&mine=&after=&limit=", "", nil))
+		mine := apiDecode[web.List[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=&mine=&after=&limit=", "", nil))
 		if len(mine.Items) != 1 || mine.Items[0].Code != online.Code || mine.Next != "" {
 			t.Errorf("the citizen's list = %+v, want only %s", mine, online.Code)
 		}
-		if got := apiDecode[apiPage[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=2", "", nil)); len(got.Items) != 0 {
+		if got := apiDecode[web.List[QueueItem]](t, a.call(t, a.citizen, "GET", "/api/v1/dossiers?status=2", "", nil)); len(got.Items) != 0 {
 			t.Errorf("the citizen's received dossiers = %+v, want none", got.Items)
 		}
 		for _, c := range []struct {
@@ -637,6 +637,9 @@ func TestAPIDossierListsAreQueuesForStaffAndOwnForCitizens(t *testing.T) {
 			{a.clerk, "status=lost", http.StatusBadRequest},
 			{a.clerk, "limit=-1", http.StatusBadRequest},
 			{a.clerk, "mine=perhaps", http.StatusBadRequest},
+			// A flag reads as every flag does (web.ParseBool): a checked
+			// checkbox's "on" is true, as identity's lists took it.
+			{a.clerk, "mine=on", http.StatusOK},
 			{a.clerk, "after=garbage", http.StatusBadRequest},
 			{a.citizen, "after=1.1", http.StatusBadRequest},
 			{apiAnonymous, "", http.StatusUnauthorized},
@@ -716,7 +719,7 @@ func TestAPIStartsPayingADraftAtTheGateway(t *testing.T) {
 		if rec := a.call(t, a.other, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusNotFound {
 			t.Errorf("another citizen paying the draft = %d", rec.Code)
 		}
-		if err := a.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: a.clock.now()}); err != nil {
+		if err := a.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T1", OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: a.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		if rec := a.call(t, a.citizen, "POST", "/api/v1/drafts/"+d.ID+"/payment", "", nil); rec.Code != http.StatusConflict {

@@ -97,7 +97,7 @@ func loadDossiers(tb testing.TB, db *store.DB, n int) *bulkSet {
 		tb.Fatal(err)
 	}
 	recs := make([]bulkDossier, 0, n)
-	end := f.clock.now()
+	end := f.clock.Now()
 	start := end.AddDate(-1, 0, 0)
 	span := end.Sub(start)
 	seqs := map[string]int{}

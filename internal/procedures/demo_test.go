@@ -16,7 +16,7 @@ func TestDemoSeedRecordsHalfAYearOfDossiers(t *testing.T) {
 			Citizens: []DemoCitizen{{Subject: f.citizen, Name: "Nguyễn Thị Lan", Email: "lan@example.vn", IDNumber: "001188004215", DOB: "1988-04-12", Sex: "female"}},
 			Clerk:    DemoStaff{Subject: f.clerk, Username: "clerk"}, Officer: DemoStaff{Subject: f.officer, Username: "officer"},
 			Approver: DemoStaff{Subject: f.approver, Username: "approver"}}
-		now := f.clock.now().AddDate(0, 6, 0)
+		now := f.clock.Now().AddDate(0, 6, 0)
 		if err := SeedDemo(context.Background(), f.svc, people, now); err != nil {
 			t.Fatal(err)
 		}
@@ -27,7 +27,7 @@ func TestDemoSeedRecordsHalfAYearOfDossiers(t *testing.T) {
 		if counts.Submitted < 50 || counts.Finished < counts.Submitted/2 || counts.Online == 0 || counts.Rated == 0 || counts.Prefilled == 0 || counts.Digitised == 0 {
 			t.Errorf("demo history: %+v", counts)
 		}
-		f.clock.advance(now.Sub(f.clock.now()))
+		f.clock.Advance(now.Sub(f.clock.Now()))
 		items, _, err := f.svc.Queue(f.as(f.clerk), f.clerk, Queue{})
 		if err != nil || len(items) == 0 {
 			t.Errorf("the demo leaves no dossier waiting: %d, %v", len(items), err)

@@ -9,6 +9,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
+	"chancery/internal/web"
 )
 
 // IndexScopeKind is whose dossiers a reading of the indices counts.
@@ -97,9 +98,7 @@ func (s *Service) Indices(ctx context.Context, sub authz.Subject, scope IndexSco
 		}
 		rep.Unit, rep.Location, units = u, cal.Location(), []int64{u.ID}
 	case ScopeMissions, ScopeMinistry:
-		if rep.Location, err = time.LoadLocation("Asia/Ho_Chi_Minh"); err != nil {
-			return IndexReport{}, fmt.Errorf("procedures: Viet Nam's time zone: %w", err)
-		}
+		rep.Location = web.MinistryZone()
 		if scope.Kind == ScopeMissions {
 			if units, err = s.missionIDs(ctx); err != nil {
 				return IndexReport{}, err

@@ -9,7 +9,6 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
-	"chancery/internal/errs"
 	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
@@ -48,53 +47,16 @@ const consoleQueuePath = "/console/dossiers"
 // consoleDossierPath is the page of the dossier with code.
 func consoleDossierPath(code string) string { return "/console/dossiers/" + url.PathEscape(code) }
 
-// consoleSentBack is a form sent back to the page it came from, on a page
-// with several forms: which form (its id prefix), what was submitted, and
-// why it was refused. The zero value is a page drawn afresh.
-type consoleSentBack struct {
-	form   string
-	values url.Values
-	ref    web.Refusal
-}
-
-// newForm returns the form of id prefix, drawn with what was submitted
-// when it is the form sent back, else with stored (nil: empty).
-func (b consoleSentBack) newForm(p web.Page, prefix string, stored url.Values) *web.Form {
-	if b.form == prefix {
-		return web.NewForm(p, prefix, b.values, b.ref)
-	}
-	return web.NewForm(p, prefix, stored, web.Refusal{})
-}
-
 // consoleExplain turns a service's refusal into what a console form
 // shows: beside the field it names, or above the form. It reports false
 // for errors no form can show (not found, internal), which web.Error
 // answers. The service explains in English; a Vietnamese page leads with
 // the catalogue's explanation and keeps the precise reason beside it.
 func consoleExplain(tr i18n.Localizer, err error) (web.Refusal, bool) {
-	var (
-		fe   *errs.FieldError
-		form *FormError
-	)
-	switch {
-	case errors.As(err, &form):
+	if form := (*FormError)(nil); errors.As(err, &form) {
 		return web.Refusal{Status: http.StatusUnprocessableEntity, Message: tr.T("form.errors")}, true
-	case errors.As(err, &fe):
-		ref := web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}
-		if key := "procedures.console.invalid." + fe.Field; tr.Lang != i18n.EN && tr.Has(key) {
-			ref.Message, ref.Detail = tr.T(key), fe.Message
-		}
-		return ref, true
-	case errors.Is(err, errs.ErrTooLarge):
-		return web.Refusal{Status: http.StatusRequestEntityTooLarge, Message: tr.T("procedures.console.error.too_large"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrConflict):
-		return web.Refusal{Status: http.StatusConflict, Message: tr.T("procedures.console.error.conflict"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrForbidden):
-		return web.Refusal{Status: http.StatusForbidden, Message: tr.T("procedures.console.error.forbidden"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrInvalid):
-		return web.Refusal{Status: http.StatusBadRequest, Message: tr.T("procedures.console.error.invalid"), Detail: err.Error()}, true
 	}
-	return web.Refusal{}, false
+	return web.Explain(tr, "procedures.console.", err)
 }
 
 // consoleFormError answers a refused console form: draw draws the page

@@ -100,12 +100,12 @@ type consoleDossierData struct {
 var dangerous = map[Action]bool{ActRefuseIntake: true, ActRefuse: true, ActStop: true}
 
 func (h *Handler) consoleDossier(w http.ResponseWriter, r *http.Request) {
-	h.showConsoleDossier(w, r, http.StatusOK, r.PathValue("code"), consoleSentBack{})
+	h.showConsoleDossier(w, r, http.StatusOK, r.PathValue("code"), web.SentBack{})
 }
 
 // showConsoleDossier draws the page of the dossier with code, with a form
 // sent back.
-func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, status int, code string, back consoleSentBack) {
+func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, status int, code string, back web.SentBack) {
 	ctx := r.Context()
 	sub := web.SubjectFrom(ctx)
 	d, err := h.svc.Get(ctx, sub, code)
@@ -173,9 +173,9 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		return
 	}
 	if data.Deadline.Overdue && mayApologise(sub, d.UnitID) {
-		shown = shown || back.form == "apology-"
+		shown = shown || back.Form == "apology-"
 		next := z.cal.Date(z.cal.AddWorkingDays(now, 1))
-		fm := back.newForm(p, "apology-", url.Values{"appointment": {next.String()}})
+		fm := back.NewForm(p, "apology-", url.Values{"appointment": {next.String()}})
 		data.Apology = []web.Field{
 			fm.Field("appointment", "date", "procedures.console.apology.appointment", true),
 			fm.Field("reason", "textarea", "procedures.console.apology.reason", true),
@@ -193,7 +193,7 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		data.Verify, data.VerifyProblem = verifyFields(p, back, url.Values{"document": {string(res.Raw)}, "key_id": {res.KeyID}, "signature": {res.Signature}})
 	}
 	if !shown {
-		data.Problem = back.ref
+		data.Problem = back.Refusal
 	}
 	h.pages.Render(w, r, status, "console_dossier", web.View[consoleDossierData]{Page: p, Data: data})
 }
@@ -201,17 +201,17 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 // consoleActions fills data with the forms of the actions the staff
 // member's roles allow on d now, one per action, and reports whether the
 // form sent back (if any) is among them.
-func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back consoleSentBack, data *consoleDossierData) (bool, error) {
+func (h *Handler) consoleActions(r *http.Request, p web.Page, d *Dossier, back web.SentBack, data *consoleDossierData) (bool, error) {
 	by := roles(web.SubjectFrom(r.Context()), d)
-	drawn := back.form == ""
+	drawn := back.Form == ""
 	for _, a := range d.Lifecycle.Allowed(by...) {
 		prefix := "act-" + string(a) + "-"
-		drawn = drawn || back.form == prefix
+		drawn = drawn || back.Form == prefix
 		var stored url.Values
 		if a == ActAssign && d.AssigneeID != 0 {
 			stored = url.Values{"assignee": {strconv.FormatInt(d.AssigneeID, 10)}}
 		}
-		fm := back.newForm(p, prefix, stored)
+		fm := back.NewForm(p, prefix, stored)
 		form := consoleActionForm{Action: string(a), Label: p.T(a.Key()), Prefix: prefix, Danger: dangerous[a]}
 		if d.NeedsReason(a, by...) {
 			form.Fields = append(form.Fields, fm.Field("reason", "textarea", "procedures.console.reason", true))
@@ -266,7 +266,7 @@ func (h *Handler) consolePostAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.consoleFormError(w, r, err, func(ref web.Refusal) {
-			h.showConsoleDossier(w, r, ref.Status, code, consoleSentBack{form: "act-" + r.PostFormValue("action") + "-", values: r.PostForm, ref: ref})
+			h.showConsoleDossier(w, r, ref.Status, code, web.SentBack{Form: "act-" + r.PostFormValue("action") + "-", Values: r.PostForm, Refusal: ref})
 		})
 		return
 	}
@@ -280,11 +280,11 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 		return ActionRequest{}, err
 	}
 	req := ActionRequest{Action: a, Reason: r.PostFormValue("reason"), Receipt: r.PostFormValue("receipt")}
-	if req.Version, err = strconv.Atoi(r.PostFormValue("version")); err != nil || req.Version < 1 {
+	if req.Version, err = web.OptionalInt("version", r.PostFormValue("version")); err != nil || req.Version < 1 {
 		return ActionRequest{}, errs.Invalid("version", "the form lacks the dossier's version; reload the dossier and try again")
 	}
 	if v := r.PostFormValue("assignee"); v != "" {
-		if req.Assignee, err = strconv.ParseInt(v, 10, 64); err != nil {
+		if req.Assignee, err = web.ParseID("assignee", v); err != nil {
 			return ActionRequest{}, errs.Invalid("assignee", "choose a staff member from the list")
 		}
 	}
@@ -293,8 +293,8 @@ func actionRequestOf(r *http.Request) (ActionRequest, error) {
 
 // verifyFields returns the verification form's fields, filled with stored
 // unless it is the form sent back.
-func verifyFields(p web.Page, back consoleSentBack, stored url.Values) ([]web.Field, web.Refusal) {
-	fm := back.newForm(p, "verify-", stored)
+func verifyFields(p web.Page, back web.SentBack, stored url.Values) ([]web.Field, web.Refusal) {
+	fm := back.NewForm(p, "verify-", stored)
 	fields := []web.Field{
 		fm.Field("document", "textarea", "procedures.console.verify.document", true),
 		fm.Field("key_id", "text", "procedures.console.verify.key_id", true),
@@ -316,7 +316,7 @@ func (h *Handler) consolePostVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "procedures.console.verify.title")
-	back := consoleSentBack{form: "verify-", values: r.PostForm}
+	back := web.SentBack{Form: "verify-", Values: r.PostForm}
 	status := http.StatusOK
 	err := h.svc.VerifyResult([]byte(r.PostFormValue("document")), r.PostFormValue("key_id"), r.PostFormValue("signature"))
 	if err != nil {
@@ -325,7 +325,7 @@ func (h *Handler) consolePostVerify(w http.ResponseWriter, r *http.Request) {
 			web.Error(w, r, err)
 			return
 		}
-		back.ref, status = ref, ref.Status
+		back.Refusal, status = ref, ref.Status
 	}
 	data := consoleVerifyData{Valid: err == nil}
 	data.Fields, data.Problem = verifyFields(p, back, nil)
@@ -346,7 +346,7 @@ func (h *Handler) consolePostApology(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.consoleFormError(w, r, err, func(ref web.Refusal) {
-			h.showConsoleDossier(w, r, ref.Status, code, consoleSentBack{form: "apology-", values: r.PostForm, ref: ref})
+			h.showConsoleDossier(w, r, ref.Status, code, web.SentBack{Form: "apology-", Values: r.PostForm, Refusal: ref})
 		})
 		return
 	}

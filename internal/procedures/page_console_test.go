@@ -156,7 +156,7 @@ func TestConsoleQueueListsTheUnitsDossiersSoonestDeadlineFirst(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newConsoleSite(t, db)
 		passport := s.enter("1.900005", passportForm()) // 5 working days
-		s.f.clock.advance(time.Hour)
+		s.f.clock.Advance(time.Hour)
 		legal := s.enter("1.900001", legalizationForm()) // 1 working day: due first
 
 		body := s.page(s.f.clerk, consoleQueuePath)
@@ -177,7 +177,7 @@ func TestConsoleQueueListsTheUnitsDossiersSoonestDeadlineFirst(t *testing.T) {
 			t.Error("the legalization due tomorrow is not flagged as nearing its deadline")
 		}
 
-		s.f.clock.advance(3 * 24 * time.Hour) // Thursday: the legalization was due Tuesday
+		s.f.clock.Advance(3 * 24 * time.Hour) // Thursday: the legalization was due Tuesday
 		body = s.page(s.f.clerk, consoleQueuePath+"?tab=received")
 		if !strings.Contains(body, vi("procedures.console.overdue")) {
 			t.Error("an overdue dossier is not flagged")
@@ -268,15 +268,15 @@ func TestConsoleClerkFlowThroughThePages(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") {
 			t.Fatalf("result download = %d %q", w.Code, w.Header().Get("Content-Disposition"))
 		}
-		var res publicResultFile
+		var res ResultFile
 		if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
 			t.Fatal(err)
 		}
-		verify := url.Values{"document": {string(res.Document)}, "key_id": {res.KeyID}, "signature": {res.Signature}}
+		verify := url.Values{"document": {res.Document}, "key_id": {res.KeyID}, "signature": {res.Signature}}
 		if w := s.do(s.f.clerk, http.MethodPost, "/console/results/verify", verify); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), vi("procedures.console.verify.valid")) {
 			t.Errorf("verifying the downloaded result = %d, want valid", w.Code)
 		}
-		verify.Set("document", strings.Replace(string(res.Document), "Nguyễn", "Trần", 1))
+		verify.Set("document", strings.Replace(res.Document, "Nguyễn", "Trần", 1))
 		if w := s.do(s.f.clerk, http.MethodPost, "/console/results/verify", verify); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), vi("procedures.console.invalid.signature")) {
 			t.Errorf("verifying a forged result = %d, want 422 invalid", w.Code)
 		}
@@ -358,7 +358,7 @@ func TestConsoleApologyOnlyForOverdueDossiers(t *testing.T) {
 			t.Errorf("the letter of a dossier without one = %d, want 404", w.Code)
 		}
 
-		s.f.clock.advance(2 * 24 * time.Hour) // Wednesday: late
+		s.f.clock.Advance(2 * 24 * time.Hour) // Wednesday: late
 		if page := s.page(s.f.officer, path); !strings.Contains(page, `action="`+path+`/apology"`) {
 			t.Fatal("an overdue dossier offers no letter of apology")
 		}
@@ -376,7 +376,7 @@ func TestConsoleApologyOnlyForOverdueDossiers(t *testing.T) {
 			}
 		}
 
-		s.f.clock.advance(3 * 24 * time.Hour) // Saturday 15th: late again
+		s.f.clock.Advance(3 * 24 * time.Hour) // Saturday 15th: late again
 		again := url.Values{"appointment": {"2025-03-18"}, "reason": {"Cơ quan cấp chưa trả lời"}}
 		if w := s.do(s.f.officer, http.MethodPost, path+"/apology", again); w.Code != http.StatusSeeOther {
 			t.Fatalf("a second apology = %d:\n%s", w.Code, mainOf(w))

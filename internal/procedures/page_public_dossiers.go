@@ -1,7 +1,6 @@
 package procedures
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -469,32 +468,18 @@ func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 	serveFile(w, a.Filename, a.MediaType, content)
 }
 
-// publicResultFile is the electronic result as the applicant downloads it: the
-// signed document byte for byte as signed, the id of the key that signed
-// it, and the signature.
-type publicResultFile struct {
-	Document  json.RawMessage `json:"document"`
-	KeyID     string          `json:"key_id"`
-	Algorithm string          `json:"algorithm"`
-	Signature string          `json:"signature"`
-}
-
 func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
 	res, err := h.svc.Result(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"))
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	// Escaping <, > and &, or indenting, would change the document's
-	// bytes, and the signature would no longer verify over them.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(publicResultFile{Document: res.Raw, KeyID: res.KeyID, Algorithm: "Ed25519", Signature: res.Signature}); err != nil {
+	b, err := json.Marshal(res.File())
+	if err != nil {
 		web.Error(w, r, fmt.Errorf("procedures: encode the result of %s: %w", r.PathValue("code"), err))
 		return
 	}
-	serveFile(w, "ket-qua-"+r.PathValue("code")+".json", "application/json", b.Bytes())
+	serveFile(w, "ket-qua-"+r.PathValue("code")+".json", "application/json", b)
 }
 
 func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {

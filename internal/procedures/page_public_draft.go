@@ -273,8 +273,10 @@ func publicFormFile(r *http.Request, tr i18n.Localizer, fileField, docField stri
 // publicAttachmentID reads a numeric attachment id from the path; anything else
 // names no attachment.
 func publicAttachmentID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
+	// The one id rule (web.ParseID); a page answers a malformed id as
+	// the page that is not there.
+	id, err := web.ParseID(name, r.PathValue(name))
+	if err != nil {
 		return 0, fmt.Errorf("%w: no such attachment", errs.ErrNotFound)
 	}
 	return id, nil

@@ -3,6 +3,7 @@ package procedures
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -447,7 +448,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 		if len(d.Attachments) != 3 {
 			t.Fatalf("the draft holds %d files, want 3", len(d.Attachments))
 		}
-		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-1", OrderID: id, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: s.clock.now()}); err != nil {
+		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-1", OrderID: id, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: s.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		rec = s.get(t, "citizen", "/applications/"+id+"?paid=1")
@@ -510,6 +511,11 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 		if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), pdfFile) || rec.Header().Get("Content-Type") != MediaPDF ||
 			rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment;") {
 			t.Errorf("download: status %d, type %q, disposition %q", rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Content-Disposition"))
+		}
+		// The one id rule (web.ParseID): an id with a sign names no
+		// attachment, where strconv.ParseInt took "+5" for 5.
+		if rec := s.get(t, "citizen", fmt.Sprintf("/my/dossiers/%s/attachments/+%d", code, att.ID)); rec.Code != http.StatusNotFound {
+			t.Errorf("download of attachment +%d: status %d, want 404", att.ID, rec.Code)
 		}
 	})
 }
@@ -603,7 +609,7 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 		}
 
 		done := s.submitOnline(t)
-		s.clock.advance(time.Hour)
+		s.clock.Advance(time.Hour)
 		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReceive})
 		s.act(t, s.officer, done.Code, ActionRequest{Action: ActAssign})
 		s.act(t, s.approver, done.Code, ActionRequest{Action: ActApprove})
@@ -617,8 +623,26 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), res.Raw) || !strings.Contains(rec.Body.String(), res.Signature) {
-			t.Errorf("result download: status %d, or the signed bytes or signature are missing", rec.Code)
+		// One shape of a signed result: the file the page downloads is
+		// what the API answers, and the API's verification takes it back
+		// whole (it once refused the file's fields and object document).
+		var file, api ResultFile
+		if err := json.Unmarshal(rec.Body.Bytes(), &file); rec.Code != http.StatusOK || err != nil {
+			t.Fatalf("result download = %d %s (%v)", rec.Code, rec.Body, err)
+		}
+		if file.Document != string(res.Raw) || file.Signature != res.Signature || file.Algorithm != "Ed25519" {
+			t.Errorf("the downloaded result %+v is not the signed bytes with their signature", file)
+		}
+		if err := json.Unmarshal(s.get(t, "citizen", "/api/v1/dossiers/"+done.Code+"/result").Body.Bytes(), &api); err != nil || api != file {
+			t.Errorf("the API's result %+v (%v) differs from the downloaded file %+v", api, err, file)
+		}
+		if v := s.do(t, "", http.MethodPost, "/api/v1/results/verify", "application/json", bytes.NewReader(rec.Body.Bytes())); v.Code != http.StatusOK || !strings.Contains(v.Body.String(), `"valid":true`) {
+			t.Errorf("verifying the downloaded file = %d %s, want valid", v.Code, v.Body)
+		}
+		file.Algorithm = "RSA"
+		forged, _ := json.Marshal(file)
+		if v := s.do(t, "", http.MethodPost, "/api/v1/results/verify", "application/json", bytes.NewReader(forged)); v.Code != http.StatusUnprocessableEntity || !strings.Contains(v.Body.String(), `"algorithm"`) {
+			t.Errorf("verifying a result claiming RSA = %d %s, want 422 naming the algorithm", v.Code, v.Body)
 		}
 		if rec := s.post(t, "citizen", "/my/dossiers/"+done.Code+"/rating", url.Values{"stars": {"9"}}); rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("9 stars: status %d, want 422", rec.Code)
@@ -656,7 +680,7 @@ func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
 		}
 		// The gateway reports the payment under the dossier's code.
 		if err := s.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "T-6", OrderID: d.Code, Amount: d.FeeAmount,
-			Currency: d.FeeCurrency, PaidAt: s.clock.now()}); err != nil {
+			Currency: d.FeeCurrency, PaidAt: s.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.svc.Get(s.as(s.officer), s.officer, d.Code)

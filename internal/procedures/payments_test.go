@@ -88,7 +88,7 @@ func TestOnlyTheGatewayOrACounterReceiptPaysAFee(t *testing.T) {
 		}
 		// The gateway's signed callback pays online.
 		if err := f.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "gw-1", OrderID: other.Code,
-			Amount: other.FeeAmount, Currency: other.FeeCurrency, PaidAt: f.clock.now()}); err != nil {
+			Amount: other.FeeAmount, Currency: other.FeeCurrency, PaidAt: f.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		online, err := f.svc.Get(f.as(f.clerk), f.clerk, other.Code)

@@ -101,7 +101,7 @@ func TestEveryLookupIsDecidedLimitedAndAudited(t *testing.T) {
 		if _, err := f.svc.Prefill(f.as(f.citizen), f.citizen, "1.900001"); err != nil {
 			t.Errorf("the citizen's prefill while the clerk is limited = %v", err)
 		}
-		f.clock.advance(lookupEvery)
+		f.clock.Advance(lookupEvery)
 		if _, err := f.svc.CounterLookup(ctx, f.clerk, "1.900001", "001188004215", "next applicant"); err != nil {
 			t.Errorf("the clerk's lookup after waiting = %v", err)
 		}

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/calendar"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
-	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -28,15 +28,6 @@ const (
 	parisCode    = "000.01.02.G12"
 	protocolCode = "000.00.05.G12"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // outbox records the notices a service queues, as the mail outbox would.
 type outbox struct {
@@ -120,7 +111,7 @@ func (p *population) queries() []PopulationQuery {
 type fixture struct {
 	db     *store.DB
 	svc    *Service
-	clock  *testClock
+	clock  *storetest.Clock
 	mail   *outbox
 	portal *nationalPortalLog
 	units  map[string]int64
@@ -134,22 +125,15 @@ type fixture struct {
 func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ledger, err := audit.New(ctx, db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ledger.Close() })
+	ring := audittest.MustRing(t)
+	ledger := audittest.MustLedgerWith(t, db, ring, audit.Options{})
 	bucket, err := store.OpenBucket(ctx, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bucket.Close() })
 	// Monday 10 March 2025, 09:00 in Hanoi.
-	f := &fixture{db: db, clock: &testClock{t: time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)}, mail: &outbox{}, portal: &nationalPortalLog{},
+	f := &fixture{db: db, clock: storetest.NewClock(time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)), mail: &outbox{}, portal: &nationalPortalLog{},
 		units: map[string]int64{}, staffName: map[int64]string{}}
 	now := time.Now().UTC()
 	for _, u := range []struct{ code, kind, country, zone string }{
@@ -199,8 +183,8 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
-	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.now),
-		Recorder: ledger, Notifier: f.mail, NationalPortal: f.portal, Now: f.clock.now, Population: f.population})
+	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
+		Recorder: ledger, Notifier: f.mail, NationalPortal: f.portal, Now: f.clock.Now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +250,7 @@ func (f *fixture) submitOnline(t *testing.T) *Dossier {
 	if _, err := f.svc.SubmitDraft(ctx, f.citizen, d.ID); !errors.Is(err, errs.ErrConflict) {
 		t.Fatalf("SubmitDraft before paying = %v, want a conflict (fee unpaid)", err)
 	}
-	if err := f.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-" + d.ID, OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: f.clock.now()}); err != nil {
+	if err := f.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-" + d.ID, OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: f.clock.Now()}); err != nil {
 		t.Fatalf("RecordPayment: %v", err)
 	}
 	ds, err := f.svc.SubmitDraft(ctx, f.citizen, d.ID)
@@ -300,7 +284,7 @@ func TestOnlineDossierRunsItsWholeLifecycle(t *testing.T) {
 			t.Errorf("applicant = %q <%s>", d.ApplicantName, d.ApplicantEmail)
 		}
 		// Legalization takes 1 working day: received Monday, due Tuesday.
-		f.clock.advance(time.Hour)
+		f.clock.Advance(time.Hour)
 		d = f.act(t, f.clerk, d.Code, ActionRequest{Action: ActReceive})
 		if got := d.DueAt.In(mustZone("Asia/Ho_Chi_Minh")).Format("2006-01-02 15:04"); got != "2025-03-11 23:59" {
 			t.Errorf("due = %s, want the end of Tuesday 11 March", got)
@@ -447,7 +431,7 @@ func TestSubmissionRefusals(t *testing.T) {
 		if _, err := f.svc.Draft(f.as(f.other), f.other, d.ID); !errors.Is(err, errs.ErrNotFound) {
 			t.Errorf("another citizen's draft = %v", err)
 		}
-		pay := PaymentReport{TransactionID: "tx-1", OrderID: d.ID, Amount: d.FeeAmount + 1, Currency: d.FeeCurrency, PaidAt: f.clock.now()}
+		pay := PaymentReport{TransactionID: "tx-1", OrderID: d.ID, Amount: d.FeeAmount + 1, Currency: d.FeeCurrency, PaidAt: f.clock.Now()}
 		if err := f.svc.RecordPayment(context.Background(), pay); !errors.Is(err, errs.ErrInvalid) {
 			t.Errorf("a payment of the wrong amount = %v", err)
 		}
@@ -495,7 +479,7 @@ func TestPausedTimeIsNotCountedAndOverdueGetsApology(t *testing.T) {
 		d := f.submitOnline(t)
 		f.act(t, f.clerk, d.Code, ActionRequest{Action: ActReceive}) // Monday; due end of Tuesday
 		f.act(t, f.officer, d.Code, ActionRequest{Action: ActRequestDocuments, Reason: "Thiếu bản chính"})
-		f.clock.advance(3 * 24 * time.Hour) // the applicant takes until Thursday
+		f.clock.Advance(3 * 24 * time.Hour) // the applicant takes until Thursday
 		d = f.act(t, f.clerk, d.Code, ActionRequest{Action: ActSupplement})
 		cal, err := f.svc.Calendar(context.Background(), f.units[consularCode])
 		if err != nil {
@@ -510,7 +494,7 @@ func TestPausedTimeIsNotCountedAndOverdueGetsApology(t *testing.T) {
 		if _, err := f.svc.Apologise(f.as(f.officer), f.officer, d.Code, calendar.Date{Year: 2025, Month: 3, Day: 20}, "Chờ xác minh"); !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("an apology for a dossier on time = %v", err)
 		}
-		f.clock.advance(4 * 24 * time.Hour) // Monday 17th: late
+		f.clock.Advance(4 * 24 * time.Hour) // Monday 17th: late
 		items, _, err := f.svc.Queue(f.as(f.officer), f.officer, Queue{})
 		if err != nil || len(items) != 1 || !items[0].Overdue || items[0].DaysLeft != 0 {
 			t.Fatalf("queue = %+v, %v; want the dossier overdue, in its first working day late", items, err)
@@ -543,7 +527,7 @@ func TestQueueOrdersByDeadlineAndPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			codes = append(codes, d.Code)
-			f.clock.advance(24 * time.Hour)
+			f.clock.Advance(24 * time.Hour)
 		}
 		var got []string
 		after := ""
@@ -673,7 +657,7 @@ func TestAbandonedApplicationsAreDiscardedWithTheirFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.clock.advance(DraftLifetime + time.Hour)
+		f.clock.Advance(DraftLifetime + time.Hour)
 		if _, err := f.svc.CreateDraft(ctx, f.citizen, NewDraft{Procedure: "1.900001", UnitCode: consularCode, Form: legalizationForm()}); err != nil {
 			t.Fatal(err)
 		}

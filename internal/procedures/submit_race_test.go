@@ -34,7 +34,7 @@ func TestConcurrentSubmissionsOfOneDraftMakeOneDossier(t *testing.T) {
 			if d.FeeAmount == 0 {
 				t.Fatal("the test needs a procedure with a fee")
 			}
-			if err := f.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-" + d.ID, OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: f.clock.now()}); err != nil {
+			if err := f.svc.RecordPayment(context.Background(), PaymentReport{TransactionID: "tx-" + d.ID, OrderID: d.ID, Amount: d.FeeAmount, Currency: d.FeeCurrency, PaidAt: f.clock.Now()}); err != nil {
 				t.Fatal(err)
 			}
 			before := map[string]int{}

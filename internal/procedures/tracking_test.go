@@ -110,7 +110,7 @@ func TestAPITrackingIsRateLimitedPerAddress(t *testing.T) {
 		if rec := a.track(t, d.Code, d.TrackingPIN, "203.0.113.9"); rec.Code != http.StatusOK {
 			t.Errorf("another address with the right PIN = %d, want 200", rec.Code)
 		}
-		a.clock.advance(trackEvery)
+		a.clock.Advance(trackEvery)
 		if rec := a.track(t, d.Code, d.TrackingPIN, "198.51.100.7"); rec.Code != http.StatusOK {
 			t.Errorf("the limited address after waiting = %d, want 200", rec.Code)
 		}
@@ -152,7 +152,7 @@ func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 			!strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.track.limited")) {
 			t.Errorf("tracking past the limit = %d %s, want a 429 HTML page saying so", rec.Code, rec.Header().Get("Content-Type"))
 		}
-		s.clock.advance(time.Minute)
+		s.clock.Advance(time.Minute)
 		if rec := s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}}); rec.Code != http.StatusOK {
 			t.Errorf("tracking after a minute = %d, want 200", rec.Code)
 		}

@@ -20,7 +20,7 @@ import (
 func TestMissionWithoutCalendarDataTakesApplicationsAndWarns(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPublicSite(t, db)
-		dir := identity.NewService(db, s.svc.opts.Recorder, s.clock.now)
+		dir := identity.NewService(db, s.svc.opts.Recorder, s.clock.Now)
 		dir.OnCreate(s.svc.CheckNewUnitTx)
 		admin := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.Staff(1, "admin")})
 		berlin, err := dir.CreateUnit(admin, "admin", identity.NewUnit{Code: "000.01.40.G12", NameVI: "Đại sứ quán Việt Nam tại Đức",

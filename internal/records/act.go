@@ -169,7 +169,7 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 			return err
 		}
 		now := s.now()
-		year, series := now.In(registerZone).Year(), seriesOf(Outgoing, r.Classification)
+		year, series := now.In(registerZone()).Year(), seriesOf(Outgoing, r.Classification)
 		n, err := takeNumber(ctx, tx, r.UnitID, year, series)
 		if err != nil {
 			return err

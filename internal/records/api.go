@@ -317,7 +317,7 @@ var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "comp
 func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
 	sub := web.SubjectFrom(r.Context())
 	v := r.URL.Query()
-	q := RegisterQuery{Direction: Direction(r.PathValue("direction")), UnitID: sub.Unit, Year: h.svc.now().In(registerZone).Year()}
+	q := RegisterQuery{Direction: Direction(r.PathValue("direction")), UnitID: sub.Unit, Year: h.svc.now().In(registerZone()).Year()}
 	var err error
 	for _, p := range []struct {
 		field string

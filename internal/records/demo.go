@@ -107,7 +107,7 @@ func SeedDemo(ctx context.Context, s *Service, p DemoPeople, now time.Time) erro
 	if _, err := s.Complete(p.OfficeClerk.as(ctx), p.OfficeClerk.Subject, incoming[0].ID, "Đã tổng hợp, báo cáo Lãnh đạo Bộ."); err != nil {
 		return fmt.Errorf("records: demo completion: %w", err)
 	}
-	cf, err := s.CreateCaseFile(p.OfficeClerk.as(ctx), p.OfficeClerk.Subject, NewCaseFile{Year: now.In(registerZone).Year(), Code: "VP.01",
+	cf, err := s.CreateCaseFile(p.OfficeClerk.as(ctx), p.OfficeClerk.Subject, NewCaseFile{Year: now.In(registerZone()).Year(), Code: "VP.01",
 		Title: "Hồ sơ văn bản chỉ đạo của Chính phủ về công tác đối ngoại", RetentionYears: Permanent})
 	if err != nil {
 		return fmt.Errorf("records: demo case file: %w", err)

@@ -18,6 +18,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // errNotFound is errs.ErrNotFound: a missing document and one the caller
@@ -45,7 +46,7 @@ const (
 // registerZone is the zone whose 1 January restarts the registers: Viet
 // Nam's (UTC+7 all year, no daylight saving), for missions too, so that a
 // ministry's series turn over at one moment.
-var registerZone = time.FixedZone("ICT", 7*3600)
+func registerZone() *time.Location { return web.MinistryZone() }
 
 // Options configure a Service. DB, Ring and Recorder are required.
 type Options struct {
@@ -320,7 +321,7 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if r.Direction == Incoming {
-			r.RegisterYear, r.Series = now.In(registerZone).Year(), seriesOf(Incoming, level)
+			r.RegisterYear, r.Series = now.In(registerZone()).Year(), seriesOf(Incoming, level)
 			if r.RegisterNumber, err = takeNumber(ctx, tx, r.UnitID, r.RegisterYear, r.Series); err != nil {
 				return err
 			}

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/i18n"
 )
 
 // Forms on console pages are drawn by the "fields" and "problem" partials
@@ -16,7 +21,8 @@ type Field struct {
 	ID   string // element id, unique on the page
 	Name string // form name, the same as the API's field name
 	// Type is an input type, or "select", "textarea", "checkboxes",
-	// "checkbox" or "hidden".
+	// "checkbox" or "hidden". A "number" is a whole number from 0 (a
+	// sequence number, a count).
 	Type     string
 	Label    string
 	Value    string
@@ -30,6 +36,10 @@ type Field struct {
 	Options     []Option // for "select" and "checkboxes"
 	// RequiredNote is the catalogue's "required" in the page's language.
 	RequiredNote string
+	// Autocomplete and InputMode, when set, are the input's attributes
+	// of those names (sign-in forms: "current-password", "numeric").
+	Autocomplete string
+	InputMode    string
 }
 
 // DescribedBy lists the ids of the hint and error, for aria-describedby.
@@ -138,4 +148,77 @@ func FormError(w http.ResponseWriter, r *http.Request, err error, explain func(e
 		return
 	}
 	draw(ref)
+}
+
+// SentBack is a form sent back to the page it came from, on a page with
+// several forms: which form (its id prefix), what was submitted, and why
+// it was refused. The zero SentBack is a page drawn afresh.
+type SentBack struct {
+	Form    string
+	Values  url.Values
+	Refusal Refusal
+}
+
+// NewForm returns the form of id prefix, drawn with what was submitted
+// when it is the form sent back, else with stored (nil: empty).
+func (b SentBack) NewForm(p Page, prefix string, stored url.Values) *Form {
+	if b.Form == prefix {
+		return NewForm(p, prefix, b.Values, b.Refusal)
+	}
+	return NewForm(p, prefix, stored, Refusal{})
+}
+
+// explained are the kinds of error a form can show above itself, with
+// the status to answer with and the catalogue key (after a capability's
+// prefix) that explains them.
+var explained = []struct {
+	kind   error
+	status int
+	key    string
+}{
+	{errs.ErrTooLarge, http.StatusRequestEntityTooLarge, "error.too_large"},
+	{errs.ErrConflict, http.StatusConflict, "error.conflict"},
+	{errs.ErrForbidden, http.StatusForbidden, "error.forbidden"},
+	{errs.ErrInvalid, http.StatusBadRequest, "error.invalid"},
+}
+
+// Explain turns a service's refusal into what a capability's form shows,
+// with the catalogue texts under prefix (such as "identity."). A field's
+// error shows beside the field (422): the service explains in English, so
+// a Vietnamese page leads with prefix+"invalid."+field when the catalogue
+// has it and keeps the precise reason beside it. A conflict, a refusal,
+// bad input or an upload too large shows above the form with
+// prefix+"error.conflict" ("error.forbidden", "error.invalid",
+// "error.too_large") when the catalogue has that key. It reports false
+// for anything else (not found, internal, a kind the capability does not
+// explain), which Error answers.
+func Explain(p i18n.Localizer, prefix string, err error) (Refusal, bool) {
+	var fe *errs.FieldError
+	if errors.As(err, &fe) {
+		ref := Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}
+		if key := prefix + "invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
+			ref.Message, ref.Detail = p.T(key), fe.Message
+		}
+		return ref, true
+	}
+	for _, e := range explained {
+		if errors.Is(err, e.kind) {
+			if !p.Has(prefix + e.key) {
+				return Refusal{}, false
+			}
+			return Refusal{Status: e.status, Message: p.T(prefix + e.key), Detail: err.Error()}, true
+		}
+	}
+	return Refusal{}, false
+}
+
+// LevelOptions lists the classification levels, lowest first, for a
+// select, labelled with the catalogue texts keyPrefix + the level's name
+// ("identity.level." → "identity.level.none").
+func LevelOptions(p Page, keyPrefix string) []Option {
+	var opts []Option
+	for l := authz.Unclassified; l.Valid(); l++ {
+		opts = append(opts, Option{Value: l.String(), Label: p.T(keyPrefix + l.String())})
+	}
+	return opts
 }

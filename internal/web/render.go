@@ -91,29 +91,21 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("02/01/2006 15:04")
+		return t.In(ministryZone).Format("02/01/2006 15:04")
 	},
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("02/01/2006")
+		return t.In(ministryZone).Format("02/01/2006")
 	},
 	"isodate": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return t.In(vietnam).Format("2006-01-02")
+		return t.In(ministryZone).Format("2006-01-02")
 	},
 }
-
-var vietnam = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("ICT", 7*3600)
-	}
-	return loc
-}()
 
 var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html"))
 
@@ -257,10 +249,29 @@ func (s *Shell) Parse(fsys fs.FS, glob string) (*Templates, error) {
 		if tt, err = tt.ParseFS(fsys, f); err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", f, err)
 		}
+		if err := s.checkShared(tt); err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", f, err)
+		}
 		name := strings.TrimSuffix(path.Base(f), path.Ext(f))
 		t.pages[name] = tt
 	}
 	return t, nil
+}
+
+// checkShared refuses a page that redefines a template of the layout
+// (such as the "field" partial): html/template lets a later definition
+// silently replace an earlier one, which would change every form of the
+// page behind the layout's back.
+func (s *Shell) checkShared(tt *template.Template) error {
+	for _, b := range s.base.Templates() {
+		if b.Tree == nil {
+			continue
+		}
+		if got := tt.Lookup(b.Name()); got == nil || got.Tree == nil || got.Tree.Root.String() != b.Tree.Root.String() {
+			return fmt.Errorf("the layout's template %q is redefined; name the page's own templates differently", b.Name())
+		}
+	}
+	return nil
 }
 
 // Render writes page name with data and status. The page is executed into

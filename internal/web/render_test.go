@@ -232,6 +232,24 @@ func TestParseFailsOnABrokenTemplate(t *testing.T) {
 	}
 }
 
+// A capability's partial that defines "field" again would silently
+// replace the layout's, as the sign-in pages' once did.
+func TestParseRefusesARedefinedLayoutTemplate(t *testing.T) {
+	for _, name := range []string{"field", "fields", "problem", "layout"} {
+		pages := fstest.MapFS{
+			"templates/_partials.html": {Data: []byte(`{{define "` + name + `"}}mine{{end}}`)},
+			"templates/page.html":      {Data: []byte(`{{define "content"}}x{{end}}`)},
+		}
+		if _, err := NewShell(testTexts(t)).Parse(pages, "templates/*.html"); err == nil || !strings.Contains(err.Error(), `"`+name+`"`) {
+			t.Errorf("Parse with %q redefined = %v, want an error naming it", name, err)
+		}
+	}
+	own := fstest.MapFS{"templates/page.html": {Data: []byte(`{{define "content"}}{{template "field" .}}{{end}}{{define "my-field"}}y{{end}}`)}}
+	if _, err := NewShell(testTexts(t)).Parse(own, "templates/*.html"); err != nil {
+		t.Fatalf("Parse of a page with its own partial: %v", err)
+	}
+}
+
 func TestPageCanAnswersByRoleForTemplates(t *testing.T) {
 	tests := []struct {
 		who          Principal

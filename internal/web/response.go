@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -83,6 +84,16 @@ func Status(err error) int {
 		return http.StatusInsufficientStorage
 	case errors.Is(err, errs.ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errs.ErrGone):
+		return http.StatusGone
+	case errors.Is(err, errs.ErrTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, errs.ErrBadGateway):
+		return http.StatusBadGateway
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the node is stopping): nobody reads
+		// the answer, and it is no fault of ours to log as one.
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -147,7 +158,7 @@ func userDetail(err error) string {
 	if errors.As(err, &fe) {
 		msg = fe.Error()
 	} else {
-		for _, kind := range []error{errs.ErrInvalid, errs.ErrConflict, errs.ErrUnauthenticated, errs.ErrForbidden, errs.ErrRateLimited, errs.ErrTooLarge} {
+		for _, kind := range []error{errs.ErrInvalid, errs.ErrConflict, errs.ErrUnauthenticated, errs.ErrForbidden, errs.ErrRateLimited, errs.ErrTooLarge, errs.ErrGone} {
 			if errors.Is(err, kind) {
 				if i := strings.Index(msg, kind.Error()); i > 0 {
 					msg = msg[i:]

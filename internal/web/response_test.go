@@ -50,6 +50,10 @@ func TestStatusMapsEachErrorKind(t *testing.T) {
 		{errs.ErrTooLarge, http.StatusRequestEntityTooLarge},
 		{errs.ErrUnavailable, http.StatusServiceUnavailable},
 		{errs.ErrStorageFull, http.StatusInsufficientStorage},
+		{errs.ErrGone, http.StatusGone},
+		{errs.ErrTimeout, http.StatusGatewayTimeout},
+		{errs.ErrBadGateway, http.StatusBadGateway},
+		{context.Canceled, http.StatusServiceUnavailable},
 		{errMethod, http.StatusMethodNotAllowed},
 		{errors.New("disk on fire"), http.StatusInternalServerError},
 	}

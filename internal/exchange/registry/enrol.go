@@ -36,9 +36,9 @@ var (
 	// ErrEnrolmentUsed reports a token that has already enrolled a node.
 	ErrEnrolmentUsed = fmt.Errorf("%w: the enrolment token has already been used; each token enrols one node, so ask headquarters for a new one", errs.ErrConflict)
 	// ErrEnrolmentExpired reports a token past its expiry. It wraps
-	// errs.ErrUnauthenticated; the enrolment endpoint answers it with
-	// 410 Gone.
-	ErrEnrolmentExpired = fmt.Errorf("%w: the enrolment token has expired; ask headquarters for a new one", errs.ErrUnauthenticated)
+	// errs.ErrGone (410 Gone, not 401: the token was good and will never
+	// be again).
+	ErrEnrolmentExpired = fmt.Errorf("%w: the enrolment token has expired; ask headquarters for a new one", errs.ErrGone)
 )
 
 // secretBytes is the entropy of an enrolment token's secret.
@@ -176,7 +176,7 @@ func (r *Registry) Enrol(ctx context.Context, token string, req EnrolRequest) (E
 		return EnrolResult{}, err
 	}
 	res, enrolment, err := r.enrol(ctx, o, token, req)
-	if err != nil && (errors.Is(err, errs.ErrUnauthenticated) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid)) {
+	if err != nil && (errors.Is(err, errs.ErrUnauthenticated) || errors.Is(err, errs.ErrGone) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid)) {
 		if rerr := r.refused(ctx, o, enrolment, err); rerr != nil {
 			return EnrolResult{}, rerr
 		}

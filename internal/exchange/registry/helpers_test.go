@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
@@ -53,16 +53,6 @@ var directory = fakeDirectory{
 	{ID: 7, Code: merged, NameVI: "Vụ cũ", NameEN: "Old department", Kind: identity.KindDepartment, Status: identity.UnitMerged},
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // fixture is a registry on a real database with its ledger, keys and
 // clock, and headquarters' node registered.
 type fixture struct {
@@ -70,25 +60,17 @@ type fixture struct {
 	reg       *registry.Registry
 	ledger    *audit.Ledger
 	ring      *keys.Ring
-	clock     *clock
+	clock     *storetest.Clock
 	published [][]byte // what OnPublish received
 }
 
 func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := audit.New(ctx, db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	f := &fixture{db: db, ledger: l, ring: ring, clock: &clock{t: time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC)}}
+	ring := audittest.MustRing(t)
+	l := audittest.MustLedgerWith(t, db, ring, audit.Options{})
+	f := &fixture{db: db, ledger: l, ring: ring, clock: storetest.NewClock(time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC))}
 	f.reg = registry.New(db, directory, ring, registry.Options{
-		Now:       f.clock.now,
+		Now:       f.clock.Now,
 		LeafURLs:  []string{"nats-leaf://hq.example:7422"},
 		OnPublish: func(_ context.Context, signed []byte) { f.published = append(f.published, signed) },
 		Recorder:  l,

@@ -124,20 +124,6 @@ func (h *Handler) conf() (*exchange.GlobalConf, error) {
 	return c, nil
 }
 
-// listPage is the shape of every list response: the items and the cursor
-// of the next page, empty since the catalogue is answered whole.
-type listPage[T any] struct {
-	Items []T    `json:"items"`
-	Next  string `json:"next"`
-}
-
-func newListPage[T any](items []T) listPage[T] {
-	if items == nil {
-		items = []T{}
-	}
-	return listPage[T]{Items: items}
-}
-
 // provider names who offers a service.
 type provider struct {
 	Member         string `json:"member"`
@@ -229,7 +215,7 @@ func (h *Handler) apiServices(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(catalogue(conf, f, seesBackends(r))))
+	web.JSON(w, r, http.StatusOK, web.NewList(catalogue(conf, f, seesBackends(r)), ""))
 }
 
 // pathService parses the {id...} of the request path.
@@ -418,7 +404,7 @@ func (h *Handler) apiSubsystems(w http.ResponseWriter, r *http.Request) {
 			out = append(out, s)
 		}
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(out))
+	web.JSON(w, r, http.StatusOK, web.NewList(out, ""))
 }
 
 // subsystemRequest is the body of POST /api/v1/exchange/subsystems.
@@ -466,7 +452,7 @@ func (h *Handler) apiRights(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(grants))
+	web.JSON(w, r, http.StatusOK, web.NewList(grants, ""))
 }
 
 // rightRequest is the body of POST and DELETE /api/v1/exchange/rights.
@@ -554,7 +540,7 @@ func (h *Handler) apiNodes(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, http.StatusOK, newListPage(confNodes(conf)))
+	web.JSON(w, r, http.StatusOK, web.NewList(confNodes(conf), ""))
 }
 
 // revokeRequest is the body of POST /api/v1/exchange/nodes/{id}/revoke.
@@ -634,8 +620,7 @@ func (h *Handler) apiEnrol(w http.ResponseWriter, r *http.Request) {
 	res, err := h.reg.Enrol(r.Context(), req.Token, EnrolRequest{SigningKey: req.SigningKey, EncryptionKey: req.EncryptionKey})
 	switch {
 	case errors.Is(err, ErrEnrolmentExpired):
-		// Gone, not 401: the token was good and will never be again.
-		web.Problem(w, r, web.ProblemDetails{Status: http.StatusGone, Detail: ErrEnrolmentExpired.Error(), Code: "enrolment_expired"})
+		web.Error(w, r, web.WithCode(err, "enrolment_expired"))
 	case errors.Is(err, ErrEnrolmentUnknown):
 		web.Error(w, r, web.WithCode(err, "enrolment_unknown"))
 	case errors.Is(err, ErrEnrolmentUsed):

@@ -43,7 +43,7 @@ var (
 // mission's (no registry) on the same configuration.
 func newServer(t testing.TB, f *fixture, atHQ bool) *server {
 	t.Helper()
-	opts := registry.HandlerOptions{Conf: func() *exchange.GlobalConf { return f.conf(t) }, Now: f.clock.now, JoinURL: "https://hq.example"}
+	opts := registry.HandlerOptions{Conf: func() *exchange.GlobalConf { return f.conf(t) }, Now: f.clock.Now, JoinURL: "https://hq.example"}
 	if atHQ {
 		opts.Registry = f.reg
 	}
@@ -60,19 +60,7 @@ func newServer(t testing.TB, f *fixture, atHQ bool) *server {
 // do serves one request as p, with the audit origin the server's
 // middleware gives it.
 func (s *server) do(p web.Principal, method, path, contentType, body string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
-	}
-	if strings.HasPrefix(path, "/console") {
-		r.Header.Set("Accept", "text/html")
-	}
-	if p.Subject.Authenticated() {
-		r = r.WithContext(web.WithPrincipal(r.Context(), p))
-	}
-	w := httptest.NewRecorder()
-	s.shell.Language(audit.RequestOrigin(s.rt)).ServeHTTP(w, r)
-	return w
+	return webtest.Serve(s.shell, audit.RequestOrigin(s.rt), p, webtest.Request(method, path, contentType, body))
 }
 
 func (s *server) json(p web.Principal, method, path, body string) *httptest.ResponseRecorder {
@@ -311,7 +299,7 @@ func TestAPIEnrolsAMissionNodeWithAOneTimeToken(t *testing.T) {
 			t.Errorf("wrong token: code %q", p.Code)
 		}
 		decodeOK(t, s.json(admin, "POST", "/api/v1/exchange/enrolments", `{"member": "`+tokyo+`"}`), http.StatusCreated, &issued)
-		f.clock.advance(registry.DefaultEnrolmentValidity)
+		f.clock.Advance(registry.DefaultEnrolmentValidity)
 		if p := problemOf(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, issued.Token)), http.StatusGone); p.Code != "enrolment_expired" {
 			t.Errorf("expired token: code %q", p.Code)
 		}

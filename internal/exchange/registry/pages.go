@@ -18,24 +18,6 @@ import (
 	"chancery/internal/web"
 )
 
-// sentBack is a form sent back to the page it came from, for a page with
-// several forms: which form (its id prefix), what was submitted, and why
-// it was refused. The zero sentBack is a page drawn afresh.
-type sentBack struct {
-	form   string
-	values url.Values
-	prob   web.Refusal
-}
-
-// newForm returns the form of id prefix drawn with what was submitted
-// when it is the form sent back, else with stored (nil: empty).
-func (b sentBack) newForm(p web.Page, prefix string, stored url.Values) *web.Form {
-	if b.form == prefix {
-		return web.NewForm(p, prefix, b.values, b.prob)
-	}
-	return web.NewForm(p, prefix, stored, web.Refusal{})
-}
-
 // formError answers a refused form post on the page titled titleKey:
 // draw draws the form again when the refusal can be shown on it.
 func (h *Handler) formError(w http.ResponseWriter, r *http.Request, titleKey string, err error, draw func(web.Refusal)) {
@@ -43,27 +25,9 @@ func (h *Handler) formError(w http.ResponseWriter, r *http.Request, titleKey str
 	web.FormError(w, r, err, func(err error) (web.Refusal, bool) { return explain(page, err) }, draw)
 }
 
-// explain turns a registry error into what a form shows. It reports false
-// for errors a form cannot show (not found, internal), which web.Error
-// answers.
-func explain(p web.Page, err error) (web.Refusal, bool) {
-	var fe *errs.FieldError
-	switch {
-	case errors.As(err, &fe):
-		// The registry explains in English; a Vietnamese page leads with
-		// the catalogue's explanation of the field and keeps the precise
-		// reason beside it.
-		if key := "registry.invalid." + fe.Field; p.Lang != i18n.EN && p.Has(key) {
-			return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: p.T(key), Detail: fe.Message}, true
-		}
-		return web.Refusal{Status: http.StatusUnprocessableEntity, Field: fe.Field, Message: fe.Message}, true
-	case errors.Is(err, errs.ErrConflict):
-		return web.Refusal{Status: http.StatusConflict, Message: p.T("registry.error.conflict"), Detail: err.Error()}, true
-	case errors.Is(err, errs.ErrInvalid):
-		return web.Refusal{Status: http.StatusBadRequest, Message: p.T("registry.error.invalid"), Detail: err.Error()}, true
-	}
-	return web.Refusal{}, false
-}
+// explain turns a registry error into what a form shows (see
+// web.Explain).
+func explain(p web.Page, err error) (web.Refusal, bool) { return web.Explain(p.Localizer(), "registry.", err) }
 
 // parseForm reads the submitted form, refusing a malformed body.
 func parseForm(r *http.Request) error {
@@ -74,13 +38,7 @@ func parseForm(r *http.Request) error {
 }
 
 // levelOptions lists the classification levels for a select.
-func levelOptions(p web.Page) []web.Option {
-	var opts []web.Option
-	for l := authz.Unclassified; l.Valid(); l++ {
-		opts = append(opts, web.Option{Value: l.String(), Label: p.T("registry.level." + l.String())})
-	}
-	return opts
-}
+func levelOptions(p web.Page) []web.Option { return web.LevelOptions(p, "registry.level.") }
 
 // kindOptions lists the service kinds for a select, with "any" first
 // when withAny.
@@ -224,11 +182,11 @@ func (h *Handler) pageService(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, fmt.Errorf("%w: %v", errs.ErrNotFound, err))
 		return
 	}
-	h.showService(w, r, http.StatusOK, id, sentBack{})
+	h.showService(w, r, http.StatusOK, id, web.SentBack{})
 }
 
 // showService draws the page of service id, with a form sent back.
-func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int, id exchange.ServiceID, back sentBack) {
+func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int, id exchange.ServiceID, back web.SentBack) {
 	e, conf, err := h.lookupService(r, id)
 	if err != nil {
 		web.Error(w, r, err)
@@ -251,10 +209,10 @@ func (h *Handler) showService(w http.ResponseWriter, r *http.Request, status int
 			web.Error(w, r, err)
 			return
 		}
-		gf := back.newForm(p, "grant-", nil)
+		gf := back.NewForm(p, "grant-", nil)
 		data.GrantForm = []web.Field{gf.Choice("client", "select", "registry.right.client", true, subsystemOptions(p, conf))}
 		data.GrantProblem = gf.Message()
-		ef := back.newForm(p, "edit-", url.Values{"title": {e.Title}, "description": {e.Description}, "backend": {e.Backend},
+		ef := back.NewForm(p, "edit-", url.Values{"title": {e.Title}, "description": {e.Description}, "backend": {e.Backend},
 			"openapi": {e.OpenAPI}, "max_level": {e.MaxLevel.String()}})
 		data.EditForm = []web.Field{
 			ef.Field("title", "text", "registry.service.title_field", true),
@@ -327,7 +285,9 @@ func (h *Handler) postUpdateService(w http.ResponseWriter, r *http.Request) {
 		_, err = h.reg.UpdateService(r.Context(), id, p)
 	}
 	if err != nil {
-		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) { h.showService(w, r, prob.Status, id, sentBack{"edit-", r.PostForm, prob}) })
+		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) {
+			h.showService(w, r, prob.Status, id, web.SentBack{Form: "edit-", Values: r.PostForm, Refusal: prob})
+		})
 		return
 	}
 	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.updated")
@@ -357,7 +317,9 @@ func (h *Handler) postGrant(w http.ResponseWriter, r *http.Request) {
 		err = renameField(err, "client")
 	}
 	if err != nil {
-		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) { h.showService(w, r, prob.Status, id, sentBack{"grant-", r.PostForm, prob}) })
+		h.formError(w, r, "registry.service.title", err, func(prob web.Refusal) {
+			h.showService(w, r, prob.Status, id, web.SentBack{Form: "grant-", Values: r.PostForm, Refusal: prob})
+		})
 		return
 	}
 	web.RedirectWithFlash(w, r, serviceHref(id), "registry.flash.granted")
@@ -536,12 +498,12 @@ type nodesData struct {
 }
 
 func (h *Handler) pageNodes(w http.ResponseWriter, r *http.Request) {
-	h.showNodes(w, r, http.StatusOK, sentBack{}, nil)
+	h.showNodes(w, r, http.StatusOK, web.SentBack{}, nil)
 }
 
 // showNodes draws the nodes page, with a form sent back (the enrolment
 // form, or the revocation form of a node), and a token just issued.
-func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, back sentBack, issued *issuedEnrolment) {
+func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, back web.SentBack, issued *issuedEnrolment) {
 	p := h.shell.Page(r, web.Console, "registry.nodes.title")
 	conf := h.opts.Conf()
 	data := nodesData{confState: h.state(conf), Issued: issued, CanEnrol: h.reg != nil && p.Can("system", "administer")}
@@ -555,9 +517,9 @@ func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, 
 				Revocable: data.CanEnrol && n.Role == exchange.RoleMission && n.Revoked.IsZero()}
 			if row.Revocable {
 				prefix := "revoke-" + n.ID + "-"
-				fm := back.newForm(p, prefix, nil)
+				fm := back.NewForm(p, prefix, nil)
 				row.Field = fm.Field("reason", "text", "registry.node.reason", true)
-				if prob := back.prob; back.form == prefix && prob.Message != "" && prob.Field != "reason" {
+				if prob := back.Refusal; back.Form == prefix && prob.Message != "" && prob.Field != "reason" {
 					// A refusal of the revocation as a whole (a conflict) is
 					// shown where the administrator acted.
 					row.Field.Error, row.Field.ErrorDetail = prob.Message, prob.Detail
@@ -576,7 +538,7 @@ func (h *Handler) showNodes(w http.ResponseWriter, r *http.Request, status int, 
 		for _, u := range units {
 			opts = append(opts, web.Option{Value: u.Code, Label: unitLabel(p, u)})
 		}
-		fm := back.newForm(p, "enrol-", nil)
+		fm := back.NewForm(p, "enrol-", nil)
 		data.EnrolFields = []web.Field{fm.Choice("member", "select", "registry.enrol.member", true, opts)}
 		data.EnrolProblem = fm.Message()
 	}
@@ -589,12 +551,14 @@ func (h *Handler) postEnrolment(w http.ResponseWriter, r *http.Request) {
 	}
 	issued, err := h.issue(r, r.PostFormValue("member"))
 	if err != nil {
-		h.formError(w, r, "registry.nodes.title", err, func(prob web.Refusal) { h.showNodes(w, r, prob.Status, sentBack{"enrol-", r.PostForm, prob}, nil) })
+		h.formError(w, r, "registry.nodes.title", err, func(prob web.Refusal) {
+			h.showNodes(w, r, prob.Status, web.SentBack{Form: "enrol-", Values: r.PostForm, Refusal: prob}, nil)
+		})
 		return
 	}
 	// The token is shown in this response only, never in a URL or a
 	// redirect: the registry keeps nothing that could show it again.
-	h.showNodes(w, r, http.StatusCreated, sentBack{}, &issued)
+	h.showNodes(w, r, http.StatusCreated, web.SentBack{}, &issued)
 }
 
 func (h *Handler) postRevokeNode(w http.ResponseWriter, r *http.Request) {
@@ -604,7 +568,7 @@ func (h *Handler) postRevokeNode(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := h.reg.RevokeNode(r.Context(), id, r.PostFormValue("reason")); err != nil {
 		h.formError(w, r, "registry.nodes.title", err, func(prob web.Refusal) {
-			h.showNodes(w, r, prob.Status, sentBack{"revoke-" + id + "-", r.PostForm, prob}, nil)
+			h.showNodes(w, r, prob.Status, web.SentBack{Form: "revoke-" + id + "-", Values: r.PostForm, Refusal: prob}, nil)
 		})
 		return
 	}

@@ -32,8 +32,8 @@ func TestRightsAreDeniedUntilGrantedAndAfterRevoked(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Grant: %v", err)
 		}
-		if g.GrantedBy != "system:test" || !g.Granted.Equal(f.clock.now()) {
-			t.Errorf("grant records %q at %v, want system:test at %v", g.GrantedBy, g.Granted, f.clock.now())
+		if g.GrantedBy != "system:test" || !g.Granted.Equal(f.clock.Now()) {
+			t.Errorf("grant records %q at %v, want system:test at %v", g.GrantedBy, g.Granted, f.clock.Now())
 		}
 		c := f.conf(t)
 		if !c.Allowed(procedures, lookup) {
@@ -45,7 +45,7 @@ func TestRightsAreDeniedUntilGrantedAndAfterRevoked(t *testing.T) {
 		_, err = f.reg.Grant(testCtx, lookup, procedures)
 		wantKind(t, err, errs.ErrConflict)
 
-		f.clock.advance(time.Hour)
+		f.clock.Advance(time.Hour)
 		if err := f.reg.Revoke(testCtx, lookup, procedures); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
@@ -58,7 +58,7 @@ func TestRightsAreDeniedUntilGrantedAndAfterRevoked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rights) != 1 || rights[0].Active() || rights[0].RevokedBy != "system:test" || !rights[0].Revoked.Equal(f.clock.now()) {
+		if len(rights) != 1 || rights[0].Active() || rights[0].RevokedBy != "system:test" || !rights[0].Revoked.Equal(f.clock.Now()) {
 			t.Fatalf("rights = %+v, want one revoked by system:test now", rights)
 		}
 		if _, err := f.reg.Grant(testCtx, lookup, procedures); err != nil {
@@ -257,7 +257,7 @@ func TestPublishedConfVerifiesAgainstHeadquartersKeyOnly(t *testing.T) {
 		if c.HQ != "hq" || c.Instance != exchange.DefaultInstance || c.MaxMessageBytes != registry.DefaultMaxMessageBytes {
 			t.Errorf("conf names HQ %q, instance %q, max %d", c.HQ, c.Instance, c.MaxMessageBytes)
 		}
-		if !c.Issued.Equal(f.clock.now()) || !c.Expires.Equal(f.clock.now().Add(registry.DefaultConfValidity)) {
+		if !c.Issued.Equal(f.clock.Now()) || !c.Expires.Equal(f.clock.Now().Add(registry.DefaultConfValidity)) {
 			t.Errorf("conf issued %v expires %v", c.Issued, c.Expires)
 		}
 		// Every active unit is a member, served by headquarters; the merged
@@ -350,7 +350,7 @@ func TestEnrolmentTokenEnrolsOneNodeOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("IssueEnrolment: %v", err)
 		}
-		if !expires.Equal(f.clock.now().Add(registry.DefaultEnrolmentValidity)) {
+		if !expires.Equal(f.clock.Now().Add(registry.DefaultEnrolmentValidity)) {
 			t.Errorf("expires %v, want in 24 h", expires)
 		}
 		secret, fingerprint, ok := strings.Cut(token, ".")
@@ -449,9 +449,14 @@ func TestEnrolRefusesBadTokensAndKeys(t *testing.T) {
 		if got := f.events(t, "exchange.enrol"); len(got) != len(tests) {
 			t.Errorf("%d refusals recorded, want %d", len(got), len(tests))
 		}
-		f.clock.advance(registry.DefaultEnrolmentValidity)
+		f.clock.Advance(registry.DefaultEnrolmentValidity)
 		_, err = f.reg.Enrol(anonCtx, token, good)
 		wantKind(t, err, registry.ErrEnrolmentExpired)
+		// Gone (410 in web's one table), and recorded as every refusal is.
+		wantKind(t, err, errs.ErrGone)
+		if got := f.events(t, "exchange.enrol"); len(got) != len(tests)+1 {
+			t.Errorf("%d refusals recorded with the expired token's, want %d", len(got), len(tests)+1)
+		}
 		if nodes, _ := f.reg.Nodes(testCtx); len(nodes) != 1 {
 			t.Fatalf("refused enrolments certified nodes: %+v", nodes)
 		}
@@ -487,13 +492,13 @@ func TestRevokedNodeIsPublishedAndItsMissionFallsBackToHeadquarters(t *testing.T
 		wantField(t, f.reg.RevokeNode(testCtx, res.NodeID, " "), "reason")
 		wantField(t, f.reg.RevokeNode(testCtx, "hq", "compromised"), "id")
 		wantKind(t, f.reg.RevokeNode(testCtx, "mission-none", "lost"), errs.ErrNotFound)
-		f.clock.advance(time.Minute)
+		f.clock.Advance(time.Minute)
 		if err := f.reg.RevokeNode(testCtx, res.NodeID, "máy chủ bị mất cắp"); err != nil {
 			t.Fatalf("RevokeNode: %v", err)
 		}
 		c := f.conf(t)
 		r, ok := c.Revocation(res.NodeID)
-		if !ok || r.Reason != "máy chủ bị mất cắp" || !r.At.Equal(f.clock.now()) {
+		if !ok || r.Reason != "máy chủ bị mất cắp" || !r.At.Equal(f.clock.Now()) {
 			t.Fatalf("revocation = %+v, %v", r, ok)
 		}
 		if _, ok := c.Node(res.NodeID); !ok {
@@ -514,11 +519,11 @@ func TestRefreshPublishesPastHalfValidity(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		serial := func() uint64 { return f.conf(t).Serial }
-		f.clock.advance(registry.DefaultConfValidity/2 - time.Second)
+		f.clock.Advance(registry.DefaultConfValidity/2 - time.Second)
 		if err := f.reg.Refresh(testCtx); err != nil || serial() != 1 {
 			t.Fatalf("Refresh before half the validity: serial %d, %v", serial(), err)
 		}
-		f.clock.advance(time.Second)
+		f.clock.Advance(time.Second)
 		if err := f.reg.Refresh(testCtx); err != nil || serial() != 2 {
 			t.Fatalf("Refresh at half the validity: serial %d, %v", serial(), err)
 		}

@@ -18,6 +18,26 @@ import (
 func Get(shell *web.Shell, h http.Handler, p web.Principal, target string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("Accept", "text/html")
+	return Serve(shell, h, p, r)
+}
+
+// Request returns a request for target with body, of contentType unless
+// that is empty.
+func Request(method, target, contentType, body string) *http.Request {
+	r := httptest.NewRequest(method, target, strings.NewReader(body))
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return r
+}
+
+// Serve serves r by h as p (nobody, for the zero Principal), through the
+// language middleware every page relies on. A request for a console page
+// that names no Accept asks for HTML, as a browser does.
+func Serve(shell *web.Shell, h http.Handler, p web.Principal, r *http.Request) *httptest.ResponseRecorder {
+	if strings.HasPrefix(r.URL.Path, "/console") && r.Header.Get("Accept") == "" {
+		r.Header.Set("Accept", "text/html")
+	}
 	if p.Subject.Authenticated() {
 		r = r.WithContext(web.WithPrincipal(r.Context(), p))
 	}
