@@ -16,7 +16,9 @@ import (
 
 // explain turns a directory error into what a form shows (see
 // web.Explain).
-func explain(p web.Page, err error) (web.Refusal, bool) { return web.Explain(p.Localizer(), "identity.", err) }
+func explain(p web.Page, err error) (web.Refusal, bool) {
+	return web.Explain(p.Localizer(), "identity.", err)
+}
 
 // kindOptions lists the unit kinds for a select.
 func kindOptions(p web.Page, withAny bool) []web.Option {

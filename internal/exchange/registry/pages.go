@@ -27,7 +27,9 @@ func (h *Handler) formError(w http.ResponseWriter, r *http.Request, titleKey str
 
 // explain turns a registry error into what a form shows (see
 // web.Explain).
-func explain(p web.Page, err error) (web.Refusal, bool) { return web.Explain(p.Localizer(), "registry.", err) }
+func explain(p web.Page, err error) (web.Refusal, bool) {
+	return web.Explain(p.Localizer(), "registry.", err)
+}
 
 // parseForm reads the submitted form, refusing a malformed body.
 func parseForm(r *http.Request) error {
