@@ -18,7 +18,7 @@ import (
 // serveDemo starts a demo headquarters with its background work (the
 // exchange, the portal sync, the mail outbox), the demo's history of
 // dossiers left out.
-func serveDemo(t *testing.T) (*App, string) {
+func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
 	a, srv := MustStart(t, testConfig(t, true))
 	a.bound.Store(srv.Listener.Addr().String())
