@@ -32,5 +32,8 @@ func init() {
 		"form.required":    {"bắt buộc", "required"},
 		"form.errors":      {"Vui lòng sửa các lỗi dưới đây.", "Please correct the errors below."},
 		"footer.text":      {"Bộ Ngoại giao nước Cộng hòa xã hội chủ nghĩa Việt Nam", "Ministry of Foreign Affairs of the Socialist Republic of Viet Nam"},
+
+		// The answer to an upload when the server takes all it can at once.
+		"error.uploads_busy": {"Máy chủ đang nhận nhiều tệp cùng lúc. Vui lòng gửi lại sau %d giây.", "The server is taking as many uploads as it can at once. Please send the files again in %d seconds."},
 	})
 }

@@ -333,20 +333,20 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 		h.showDossier(w, r, ref.status, portalDossierBack{problem: ref.problem, supplementError: msg})
 	}
-	if ref := portalParseUploads(w, r, lang); ref != nil {
+	f, ref := h.portalReadForm(r, lang, portalSupplementFile)
+	if ref != nil && ref.err != nil {
+		web.Error(w, r, ref.err)
+		return
+	}
+	if ref != nil {
 		refusal(ref)
 		return
 	}
-	defer r.MultipartForm.RemoveAll()
 	var ups []Upload
 	for _, i := range portalSupplementRows {
-		up, ref := portalFormFile(r, lang, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
-		if ref != nil {
-			refusal(ref)
-			return
-		}
-		if up != nil {
-			ups = append(ups, *up)
+		for _, up := range f.files[fmt.Sprintf("file_%d", i)] {
+			up.DocumentKey = f.values.Get(fmt.Sprintf("document_%d", i))
+			ups = append(ups, up)
 		}
 	}
 	if len(ups) == 0 {
@@ -354,7 +354,7 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 			docError: i18n.T(lang, "procedures.portal.upload.choose")})
 		return
 	}
-	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), r.PostFormValue("note"), ups)
+	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), f.values.Get("note"), ups)
 	switch {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
@@ -368,6 +368,17 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 // portalSupplementRows number the rows of the supplement form: how many
 // files one supplement may bring.
 var portalSupplementRows = []int{1, 2, 3}
+
+// portalSupplementFile reports whether input is a file input of the
+// supplement form's rows.
+func portalSupplementFile(input string) bool {
+	for _, i := range portalSupplementRows {
+		if input == fmt.Sprintf("file_%d", i) {
+			return true
+		}
+	}
+	return false
+}
 
 func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
 	h.showDossier(w, r, http.StatusOK, portalDossierBack{})

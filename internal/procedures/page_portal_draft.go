@@ -1,7 +1,6 @@
 package procedures
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"mime"
@@ -175,14 +174,6 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 	h.pages.Render(w, r, status, "portal_draft", web.View[portalDraftData]{Page: p, Data: data})
 }
 
-// portalMaxUploadBody bounds an upload request: one attachment and the form's
-// few small fields and multipart framing.
-const portalMaxUploadBody = MaxAttachmentBytes + 64<<10
-
-// portalUploadMemory is how much of a multipart body is held in memory; the
-// rest goes to temporary files.
-const portalUploadMemory = 1 << 20
-
 func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sub := web.SubjectFrom(ctx)
@@ -192,7 +183,11 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := web.LangFrom(ctx)
-	up, refused := portalReadUpload(w, r, lang)
+	up, refused := h.portalReadUpload(r, lang)
+	if refused != nil && refused.err != nil {
+		web.Error(w, r, refused.err)
+		return
+	}
 	if refused != nil {
 		h.showDraft(w, r, refused.status, d, portalDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
 		return
@@ -209,66 +204,57 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 }
 
 // portalUploadRefusal is why a page's upload was refused: the answer's
-// status, the message beside the file input and the one atop the page.
+// status, the message beside the file input and the one atop the page;
+// or the server's failure to store it, err, which web.Error answers.
 type portalUploadRefusal struct {
 	status                      int
 	document, docError, problem string
+	err                         error
 }
 
 // portalReadUpload reads a page's upload, the "file" input and the
-// "document" it is for, and checks it with CheckUpload.
-func portalReadUpload(w http.ResponseWriter, r *http.Request, lang i18n.Lang) (Upload, *portalUploadRefusal) {
-	if refused := portalParseUploads(w, r, lang); refused != nil {
-		return Upload{}, refused
-	}
-	defer r.MultipartForm.RemoveAll()
-	up, refused := portalFormFile(r, lang, "file", "document")
-	if refused == nil && up == nil {
-		refused = &portalUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
-			docError: i18n.T(lang, "procedures.portal.upload.choose"), problem: i18n.T(lang, "procedures.portal.upload.refused")}
-	}
+// "document" it is for, the file checked and stored as it streams.
+func (h *Handler) portalReadUpload(r *http.Request, lang i18n.Lang) (Upload, *portalUploadRefusal) {
+	f, refused := h.portalReadForm(r, lang, func(name string) bool { return name == "file" })
 	if refused != nil {
 		return Upload{}, refused
 	}
-	return *up, nil
+	ups, key := f.files["file"], f.values.Get("document")
+	if len(ups) != 1 {
+		h.svc.DiscardUploads(r.Context(), ups)
+		return Upload{}, &portalUploadRefusal{status: http.StatusBadRequest, document: key,
+			docError: i18n.T(lang, "procedures.portal.upload.choose"), problem: i18n.T(lang, "procedures.portal.upload.refused")}
+	}
+	up := ups[0]
+	up.DocumentKey = key
+	return up, nil
 }
 
-// portalParseUploads parses a page's multipart form, within the limit of
-// a page's uploads; the caller removes its files.
-func portalParseUploads(w http.ResponseWriter, r *http.Request, lang i18n.Lang) *portalUploadRefusal {
-	r.Body = http.MaxBytesReader(w, r.Body, portalMaxUploadBody)
-	if err := r.ParseMultipartForm(portalUploadMemory); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
-		}
-		return &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
+// portalReadForm reads a portal page's multipart form (readPageForm),
+// fileInput naming the inputs that take files, and words a refusal as the
+// page shows it: a file's beside the document its input is for
+// ("file_2"'s is "document_2"'s).
+func (h *Handler) portalReadForm(r *http.Request, lang i18n.Lang, fileInput func(string) bool) (pageForm, *portalUploadRefusal) {
+	f, err := h.readPageForm(r, fileInput)
+	if err == nil {
+		return f, nil
 	}
-	return nil
-}
-
-// portalFormFile reads the file of input fileField, for the document its
-// docField names, checked with CheckUpload; nil and no refusal when no
-// file was chosen.
-func portalFormFile(r *http.Request, lang i18n.Lang, fileField, docField string) (*Upload, *portalUploadRefusal) {
-	key := r.PostFormValue(docField)
-	file, fh, err := r.FormFile(fileField)
-	if errors.Is(err, http.ErrMissingFile) {
-		return nil, nil
+	var document string
+	if fe, ok := errors.AsType[*pageFileError](err); ok {
+		document = f.values.Get(strings.Replace(fe.input, "file", "document", 1))
 	}
-	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
-	}
-	defer file.Close()
-	var content bytes.Buffer
-	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
-	if refused, ok := errors.AsType[*UploadError](err); ok {
-		return nil, &portalUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(lang),
+	ue, refusedFile := errors.AsType[*UploadError](err)
+	switch {
+	case refusedFile:
+		return f, &portalUploadRefusal{status: uploadStatus(err), document: document, docError: ue.Message(lang),
 			problem: i18n.T(lang, "procedures.portal.upload.refused")}
+	case errors.Is(err, errs.ErrTooLarge):
+		return f, &portalUploadRefusal{status: http.StatusRequestEntityTooLarge, document: document,
+			problem: i18n.T(lang, "procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+	case errors.Is(err, errs.ErrInvalid), errors.Is(err, http.ErrNotMultipart):
+		return f, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
 	}
-	if err != nil {
-		return nil, &portalUploadRefusal{status: http.StatusBadRequest, problem: i18n.T(lang, "procedures.portal.upload.unreadable")}
-	}
-	return new(checked.Upload(key, content.Bytes())), nil
+	return f, &portalUploadRefusal{err: err}
 }
 
 // portalAttachmentID reads a numeric attachment id from the path; anything else
