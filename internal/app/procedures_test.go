@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/config"
 	"chancery/internal/identity"
 	"chancery/internal/procedures"
 	"chancery/internal/store"
@@ -20,13 +21,21 @@ import (
 // dossiers left out.
 func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
-	a, srv := MustStart(t, testConfig(t, true))
+	a, base := startDemo(t, testConfig(t, true))
+	a.runBackground(context.Background())
+	t.Cleanup(a.stopBackground)
+	return a, base
+}
+
+// startDemo serves a demo headquarters of cfg without its background
+// work, the demo's history of dossiers left out.
+func startDemo(t testing.TB, cfg config.Config) (*App, string) {
+	t.Helper()
+	a, srv := MustStart(t, cfg)
 	a.bound.Store(srv.Listener.Addr().String())
 	if err := store.SetMeta(context.Background(), a.DB, demoDossiersKey, "left out by the test"); err != nil {
 		t.Fatal(err)
 	}
-	a.runBackground(context.Background())
-	t.Cleanup(a.stopBackground)
 	return a, srv.URL
 }
 

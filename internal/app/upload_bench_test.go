@@ -3,12 +3,10 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -143,56 +141,23 @@ func procStatusMiB(tb testing.TB, field string) float64 {
 	return 0
 }
 
-// postLargeDossier submits a request for consular protection with uploadFiles scans
-// of procedures.MaxAttachmentBytes each, writing the body as it is sent.
+// postLargeDossier submits a request for consular protection with
+// uploadFiles scans of procedures.MaxAttachmentBytes each, writing the
+// body as it is sent.
 func postLargeDossier(client *http.Client, base, token string) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
-	go func() { pw.CloseWithError(writeLargeDossier(mw)) }()
-	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/dossiers", pr)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST /api/v1/dossiers: %s: %.300s", resp.Status, answer)
-	}
-	return nil
-}
-
-func writeLargeDossier(mw *multipart.Writer) error {
-	// Consular protection: free of charge, so a citizen submits it whole.
-	dossier, err := json.Marshal(map[string]any{"procedure_code": "1.900014", "agency_code": "000.00.03.G12", "form": map[string]any{
-		"requester": map[string]any{"full_name": "Nguyễn Thị Lan", "phone": "+84 912 345 678", "email": "citizen@example.com"},
-		"country":   "France", "location": "Paris", "situation": "lost_documents",
-		"description": "Mất hộ chiếu ở ga tàu, cần giấy thông hành để về nước.", "consent": true,
-	}})
-	if err != nil {
-		return err
-	}
-	if err := mw.WriteField("dossier", string(dossier)); err != nil {
-		return err
-	}
-	for i := range uploadFiles {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="attachment.evidence"; filename="scan-%d.pdf"`, i))
-		h.Set("Content-Type", procedures.MediaPDF)
-		part, err := mw.CreatePart(h)
-		if err != nil {
-			return err
+	go func() {
+		err := writeDossierPart(mw, procedures.ChannelOnline)
+		for i := 0; i < uploadFiles && err == nil; i++ {
+			err = writeScanPart(mw, fmt.Sprintf("scan-%d.pdf", i), procedures.MaxAttachmentBytes)
 		}
-		if err := writeScan(part, procedures.MaxAttachmentBytes); err != nil {
-			return err
+		if err == nil {
+			err = mw.Close()
 		}
-	}
-	return mw.Close()
+		pw.CloseWithError(err)
+	}()
+	return postDossier(client, base, token, mw.FormDataContentType(), pr)
 }
 
 // writeScan writes a PDF of size bytes whose stream is random, as a
