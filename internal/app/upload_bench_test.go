@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"chancery/internal/auth"
-	"chancery/internal/authz"
 	"chancery/internal/procedures"
 )
 
@@ -44,18 +41,10 @@ const (
 // dossiers/s is the rate the round took them at.
 func BenchmarkUploadMemory(b *testing.B) {
 	a, base := serveDemo(b)
-	ctx := context.Background()
-	citizen, err := a.Identity.CitizenByEmail(ctx, "citizen@example.com")
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := a.Auth.Login(ctx, auth.LoginRequest{Kind: authz.Citizen, Username: citizen.Email, Password: a.cfg.DemoPassword})
-	if err != nil {
-		b.Fatal(err)
-	}
+	token := submitter(b, a, base, procedures.ChannelOnline)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: uploadClients}, Timeout: 10 * time.Minute}
 	b.Cleanup(client.CloseIdleConnections)
-	post := func() error { return postLargeDossier(client, base, sess.Token) }
+	post := func() error { return postLargeDossier(client, base, token) }
 	if err := post(); err != nil { // warm up: first connections, caches, the keyring
 		b.Fatal(err)
 	}
