@@ -229,7 +229,10 @@ func (a *App) principal(r *http.Request) (web.Principal, error) {
 // any body is read and never lifts the limit.
 func (a *App) bodyLimit(next http.Handler) http.Handler {
 	general := web.LimitBody(a.cfg.MaxBody)(next)
-	uploads := web.LimitBody(procedures.MaxSubmissionBytes)(next)
+	// Uploads stream to blob storage, each holding little memory, but
+	// each holds a core's share, the disk and a temporary file of up to
+	// 50 MiB: --max-uploads of them at once.
+	uploads := web.Chain(next, web.LimitBody(procedures.MaxSubmissionBytes), web.LimitConcurrent(a.cfg.MaxUploads, uploadWait))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
@@ -240,6 +243,10 @@ func (a *App) bodyLimit(next http.Handler) http.Handler {
 		}
 	})
 }
+
+// uploadWait is how long an upload waits for one of --max-uploads to
+// finish before it is answered 503, and so the Retry-After it is given.
+const uploadWait = 10 * time.Second
 
 // runExchange runs the node's transport and gateway, and at headquarters
 // renews the global configuration before missions' copies expire, until

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/config"
 	"chancery/internal/demo"
 	"chancery/internal/identity"
 	"chancery/internal/procedures"
@@ -19,15 +20,23 @@ import (
 // serveDemo starts a demo headquarters with its background work (the
 // exchange, the portal sync, the mail outbox), the demo's history of
 // dossiers left out.
-func serveDemo(t *testing.T) (*App, string) {
+func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
-	a, srv := MustStart(t, testConfig(t, true))
+	a, base := startDemo(t, testConfig(t, true))
+	a.runBackground(context.Background())
+	t.Cleanup(a.stopBackground)
+	return a, base
+}
+
+// startDemo serves a demo headquarters of cfg without its background
+// work, the demo's history of dossiers left out.
+func startDemo(t testing.TB, cfg config.Config) (*App, string) {
+	t.Helper()
+	a, srv := MustStart(t, cfg)
 	a.bound.Store(srv.Listener.Addr().String())
 	if err := store.SetMeta(context.Background(), a.DB, demo.DossiersKey, "left out by the test"); err != nil {
 		t.Fatal(err)
 	}
-	a.runBackground(context.Background())
-	t.Cleanup(a.stopBackground)
 	return a, srv.URL
 }
 

@@ -82,6 +82,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody caps request bodies in bytes. Default 1 MiB.
 	MaxBody int64
+	// MaxUploads caps the requests carrying a dossier's files that are
+	// taken at once; more wait briefly, then get 503. Default 32.
+	MaxUploads int
 	// AuditCheckpointInterval is how often the audit ledger signs a
 	// checkpoint when it has grown. Default 10 s.
 	AuditCheckpointInterval time.Duration
@@ -296,6 +299,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.DossierStatusService, "dossier-status-service", DefaultDossierStatusService, "exchange service the procedures report dossier statuses to (the National Public Service Portal's); default: the demo exchange's")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
+	s.integer(&c.MaxUploads, "max-uploads", 32, "how many requests carrying files (up to 50 MiB each) are taken at once; more wait up to 10 s, then get 503 with Retry-After")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
 		return c, err
 	}
@@ -349,6 +353,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBody < 1024 {
 		problems = append(problems, fmt.Errorf("--max-body %d is too small; use at least 1024", c.MaxBody))
+	}
+	if c.MaxUploads < 1 {
+		problems = append(problems, fmt.Errorf("--max-uploads %d: use at least 1", c.MaxUploads))
 	}
 	if c.NATSPort < 0 || c.NATSPort > 65535 {
 		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number", c.NATSPort))

@@ -32,7 +32,7 @@ func TestDefaultsAreTheEmbeddedSetup(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.DataDir != "./chancery-data" || c.DB != "" || c.Addr != "127.0.0.1:8080" || c.NATS != "" || c.Demo ||
-		c.AuditCheckpointInterval != 10*time.Second || c.AuditOrigin != "" {
+		c.AuditCheckpointInterval != 10*time.Second || c.AuditOrigin != "" || c.MaxUploads != 32 {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
@@ -59,6 +59,7 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--leaf-tls-ca", "ca.pem"}, "--leaf-tls-ca is for a mission"},
 		{"", "", []string{"--role", "mission", "--leaf-tls-cert", "leaf.pem", "--leaf-tls-key", "leaf.key"}, "--leaf-tls-ca"},
 		{"CHANCERY_EXCHANGE_RETENTION", "1m", nil, "--exchange-retention"},
+		{"", "", []string{"--max-uploads", "0"}, "--max-uploads"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -20,6 +20,7 @@
 package keys
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -28,6 +29,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -356,10 +358,19 @@ func (r *Ring) Seal(ctx context.Context, purpose string, plaintext, additionalDa
 //
 // Open returns an error wrapping ErrUnknownPurpose if the keyring has no key
 // for purpose, and one wrapping ErrCorrupt if the ciphertext does not open.
+//
+// Open also opens a stream made by SealWriter (format 2), whole.
 func (r *Ring) Open(ctx context.Context, purpose string, ciphertext, additionalData []byte) ([]byte, error) {
 	version, err := CiphertextVersion(ciphertext)
 	if err != nil {
 		return nil, err
+	}
+	if ciphertext[0] == formatStream {
+		plain, err := r.OpenReader(ctx, purpose, bytes.NewReader(ciphertext), additionalData)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(plain)
 	}
 	k, err := r.dataKey(ctx, purpose, version)
 	if err != nil {
@@ -403,12 +414,17 @@ func (r *Ring) reloadOnMiss(ctx context.Context) bool {
 
 // CiphertextVersion returns the key version that sealed ciphertext, so that
 // a background job can find data to re-seal after a Rotate. It returns an
-// error wrapping ErrCorrupt if ciphertext is not in a format Seal produces.
+// error wrapping ErrCorrupt if ciphertext is not in a format Seal or
+// SealWriter produces.
 func CiphertextVersion(ciphertext []byte) (uint32, error) {
-	if len(ciphertext) < Overhead {
-		return 0, fmt.Errorf("%w: %d bytes, shorter than the %d-byte minimum", ErrCorrupt, len(ciphertext), Overhead)
+	minimum := Overhead
+	if len(ciphertext) > 0 && ciphertext[0] == formatStream {
+		minimum = streamHeaderLen + gcmTag
 	}
-	if ciphertext[0] != formatV1 {
+	if len(ciphertext) < minimum {
+		return 0, fmt.Errorf("%w: %d bytes, shorter than the %d-byte minimum", ErrCorrupt, len(ciphertext), minimum)
+	}
+	if ciphertext[0] != formatV1 && ciphertext[0] != formatStream {
 		return 0, fmt.Errorf("%w: unknown format %d", ErrCorrupt, ciphertext[0])
 	}
 	return binary.BigEndian.Uint32(ciphertext[1:headerLen]), nil

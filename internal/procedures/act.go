@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -188,7 +189,12 @@ func entryBy(o audit.Origin, e Entry) Entry {
 // clerk for papers brought to the counter. The files and the step commit
 // together. It returns errors as Act does, and errs.ErrInvalid for a file
 // of a document the procedure does not list.
-func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note string, ups []Upload) (*Dossier, error) {
+//
+// The uploads are Supplement's from the call on: on any error, the files
+// StoreUpload stored are discarded.
+func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note string, ups []Upload) (_ *Dossier, err error) {
+	ups = slices.Clone(ups) // putBlob marks them stored
+	defer func() { s.discardOnError(ctx, err, ups) }()
 	d, err := s.load(ctx, s.db, code)
 	if err != nil {
 		return nil, err
@@ -209,14 +215,12 @@ func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note 
 		return nil, err
 	}
 	var added []Attachment
-	var written []string
-	for _, up := range ups {
-		a, err := s.putBlob(ctx, "dossier", d.UnitCode, up)
+	for i := range ups {
+		a, err := s.putBlob(ctx, &ups[i])
 		if err != nil {
-			s.deleteBlobs(ctx, written)
 			return nil, err
 		}
-		added, written = append(added, a), append(written, a.blobKey)
+		added = append(added, a)
 	}
 	var out *Dossier
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -250,7 +254,6 @@ func (s *Service) Supplement(ctx context.Context, sub authz.Subject, code, note 
 		return nil
 	})
 	if err != nil {
-		s.deleteBlobs(ctx, written)
 		return nil, fmt.Errorf("procedures: supplement dossier %s: %w", code, err)
 	}
 	s.nudge()

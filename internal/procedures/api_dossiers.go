@@ -1,7 +1,7 @@
 package procedures
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -95,7 +95,7 @@ func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	switch mt {
 	case "multipart/form-data":
 		var sm Submission
-		if sm, err = apiReadSubmission(w, r); err == nil {
+		if sm, err = h.apiReadSubmission(w, r); err == nil {
 			d, err = h.svc.Submit(r.Context(), sub, sm)
 		}
 	case "application/json":
@@ -139,9 +139,14 @@ func apiDossierView(d *Dossier) *Dossier {
 
 // apiReadSubmission reads a multipart submission: one "dossier" part with
 // the dossier's JSON, and a part named "attachment.<document key>" per
-// file, each file checked as CheckUpload does as it streams in.
-func apiReadSubmission(w http.ResponseWriter, r *http.Request) (Submission, error) {
-	var sm Submission
+// file, each file checked as CheckUpload does as it streams into blob
+// storage (StoreUpload). On an error, the files stored are discarded.
+func (h *Handler) apiReadSubmission(w http.ResponseWriter, r *http.Request) (sm Submission, err error) {
+	defer func() {
+		if err != nil {
+			h.svc.DiscardUploads(r.Context(), sm.Attachments)
+		}
+	}()
 	mr, err := apiMultipartReader(w, r, MaxSubmissionBytes)
 	if err != nil {
 		return sm, err
@@ -176,7 +181,7 @@ func apiReadSubmission(w http.ResponseWriter, r *http.Request) (Submission, erro
 			if len(sm.Attachments) == MaxSubmissionFiles {
 				return sm, errs.Invalid(name, fmt.Sprintf("is one file too many; a submission carries at most %d", MaxSubmissionFiles))
 			}
-			up, err := apiReadUpload(part, name, strings.TrimPrefix(name, apiAttachmentPart))
+			up, err := h.apiStoreUpload(r.Context(), part, name, strings.TrimPrefix(name, apiAttachmentPart))
 			if err != nil {
 				return sm, err
 			}
@@ -229,19 +234,42 @@ func apiReadJSONPart(part *multipart.Part, dst any) error {
 	return web.DecodeJSONBytes(body, dst, web.MaxJSONBody)
 }
 
-// apiReadUpload checks and reads one file part; a refusal names the part.
-func apiReadUpload(part *multipart.Part, name, documentKey string) (Upload, error) {
-	var buf bytes.Buffer
-	cu, err := CheckUpload(part.FileName(), part.Header.Get("Content-Type"), part, &buf)
+// apiStoreUpload checks and stores one file part; a refusal names the
+// part.
+func (h *Handler) apiStoreUpload(ctx context.Context, part *multipart.Part, name, documentKey string) (Upload, error) {
+	up, err := h.storePart(ctx, part, documentKey)
 	if err != nil {
-		if web.Status(err) == http.StatusInternalServerError {
-			// An error of no kind is a failure to read or to write, and a
-			// buffer takes every write: the body did not arrive whole.
-			err = apiBodyError(err)
-		}
 		return Upload{}, &apiPartError{name, err}
 	}
-	return cu.Upload(documentKey, buf.Bytes()), nil
+	return up, nil
+}
+
+// storePart checks and stores one file part as the document with
+// documentKey (StoreUpload).
+func (h *Handler) storePart(ctx context.Context, part *multipart.Part, documentKey string) (Upload, error) {
+	body := &recordingReader{r: part}
+	up, err := h.svc.StoreUpload(ctx, documentKey, part.FileName(), part.Header.Get("Content-Type"), body)
+	if err != nil && body.err != nil && web.Status(err) == http.StatusInternalServerError {
+		// The body did not arrive whole (cut short, or its framing
+		// broken): the client's failure, not the store's.
+		err = apiBodyError(body.err)
+	}
+	return up, err
+}
+
+// recordingReader remembers its reader's error other than io.EOF, so
+// that a failure to receive can be told from a failure to store.
+type recordingReader struct {
+	r   io.Reader
+	err error
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return n, err
 }
 
 // apiCreateDraft starts a citizen's application.
@@ -306,7 +334,12 @@ func (h *Handler) apiPayDraft(w http.ResponseWriter, r *http.Request) {
 // apiAttachToDraft attaches one file, the "file" part, as the document
 // the "document_key" part names.
 func (h *Handler) apiAttachToDraft(w http.ResponseWriter, r *http.Request) {
-	up, err := apiReadDraftUpload(w, r)
+	// Someone else's or no draft is refused before a byte is stored.
+	_, err := h.svc.Draft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"))
+	var up Upload
+	if err == nil {
+		up, err = h.apiReadDraftUpload(w, r)
+	}
 	if err == nil {
 		var a Attachment
 		if a, err = h.svc.AttachToDraft(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("id"), up); err == nil {
@@ -317,14 +350,19 @@ func (h *Handler) apiAttachToDraft(w http.ResponseWriter, r *http.Request) {
 	apiError(w, r, err)
 }
 
-// apiReadDraftUpload reads the one file and its document key, in either
-// order.
-func apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (Upload, error) {
+// apiReadDraftUpload reads the one file, storing it (StoreUpload), and
+// its document key, in either order. On an error, the file is discarded.
+func (h *Handler) apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (_ Upload, err error) {
+	var up Upload
+	defer func() {
+		if err != nil {
+			h.svc.DiscardUploads(r.Context(), []Upload{up})
+		}
+	}()
 	mr, err := apiMultipartReader(w, r, MaxDraftUploadBytes)
 	if err != nil {
 		return Upload{}, err
 	}
-	var up Upload
 	key, haveFile := "", false
 	for {
 		part, err := mr.NextPart()
@@ -344,7 +382,7 @@ func apiReadDraftUpload(w http.ResponseWriter, r *http.Request) (Upload, error) 
 				return Upload{}, errs.Invalid(apiDocumentField, "must be the key of one of the procedure's documents, at most 64 characters")
 			}
 		case name == apiFilePart && !haveFile:
-			if up, err = apiReadUpload(part, apiFilePart, ""); err != nil {
+			if up, err = h.apiStoreUpload(r.Context(), part, apiFilePart, ""); err != nil {
 				return Upload{}, err
 			}
 			haveFile = true

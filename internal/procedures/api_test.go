@@ -346,8 +346,8 @@ func TestAPISubmissionRefusalsChangeNothing(t *testing.T) {
 				t.Errorf("a body cut at %d of %d bytes = %d, want 400: %s", n, whole.Len(), rec.Code, rec.Body)
 			}
 		}
-		if n, m := a.count(t, "dossiers"), a.count(t, "dossier_attachments"); n != 0 || m != 0 {
-			t.Errorf("refused submissions left %d dossiers and %d attachments", n, m)
+		if n, m, b := a.count(t, "dossiers"), a.count(t, "dossier_attachments"), a.blobCount(t); n != 0 || m != 0 || b != 0 {
+			t.Errorf("refused submissions left %d dossiers, %d attachments and %d stored files", n, m, b)
 		}
 	})
 }

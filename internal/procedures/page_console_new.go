@@ -1,15 +1,14 @@
 package procedures
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
-	"chancery/internal/errs"
 	"chancery/internal/identity"
 	"chancery/internal/web"
 )
@@ -136,11 +135,15 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) {
-	if err := parseEntry(r); err != nil {
+	f, ref, err := h.readEntry(r)
+	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	values := url.Values(r.PostForm)
+	// Every file stored is the entry's to list or to discard: Submit
+	// takes those of the procedure's documents, the rest go now.
+	defer func() { h.svc.DiscardUploads(r.Context(), f.uploads()) }()
+	values := f.values
 	u, procs, err := h.clerkUnit(r)
 	if err != nil {
 		web.Error(w, r, err)
@@ -155,7 +158,6 @@ func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) 
 	form := proc.Form.FromValues(values)
 	entry := consoleEntry{values: values}
 	errors.As(proc.Form.ValidateValue(form), &entry.form)
-	uploads, ref := h.entryUploads(r, proc)
 	if entry.form != nil || ref.Message != "" {
 		entry.ref = ref
 		status := http.StatusUnprocessableEntity
@@ -164,6 +166,14 @@ func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) 
 		}
 		h.showConsoleNew(w, r, status, entry)
 		return
+	}
+	var uploads []Upload
+	for _, doc := range proc.Documents {
+		for _, up := range f.files["doc."+doc.Key] {
+			up.DocumentKey = doc.Key
+			uploads = append(uploads, up)
+		}
+		delete(f.files, "doc."+doc.Key)
 	}
 	channel, _ := strconv.Atoi(values.Get("channel"))
 	d, err := h.svc.Submit(r.Context(), web.SubjectFrom(r.Context()), Submission{Procedure: proc.Code, UnitCode: u.Code,
@@ -179,52 +189,25 @@ func (h *Handler) consolePostNewDossier(w http.ResponseWriter, r *http.Request) 
 	web.RedirectWithFlash(w, r, consoleDossierPath(d.Code), "procedures.console.flash.entered")
 }
 
-// parseEntry reads an entry's body: multipart with its files, or
-// url-encoded when no file input was sent.
-func parseEntry(r *http.Request) error {
-	err := r.ParseMultipartForm(1 << 20)
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.Is(err, http.ErrNotMultipart):
-		return formValues(r)
-	case errors.As(err, &tooLarge):
-		return fmt.Errorf("%w: the files together are over %d MB; enter the dossier with fewer or smaller scans", errs.ErrTooLarge, MaxSubmissionBytes>>20)
-	case err != nil:
-		return fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err)
-	}
-	return nil
-}
-
-// entryUploads checks the files of an entry (one input per document of
-// the procedure, "doc.{key}") and returns them, or the refusal of the
-// first bad one, shown beside its input.
-func (h *Handler) entryUploads(r *http.Request, proc *Procedure) ([]Upload, web.Refusal) {
-	if r.MultipartForm == nil {
-		return nil, web.Refusal{}
-	}
-	lang := web.LangFrom(r.Context())
-	var out []Upload
-	for _, doc := range proc.Documents {
-		for _, fh := range r.MultipartForm.File["doc."+doc.Key] {
-			if fh.Filename == "" && fh.Size == 0 {
-				continue // the browser sends an empty part for an input left empty
-			}
-			f, err := fh.Open()
-			if err != nil {
-				return nil, web.Refusal{Status: http.StatusBadRequest, Field: "doc." + doc.Key, Message: err.Error()}
-			}
-			var buf bytes.Buffer
-			cu, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), f, &buf)
-			f.Close()
-			if err != nil {
-				var ue *UploadError
-				if !errors.As(err, &ue) {
-					return nil, web.Refusal{Status: http.StatusBadRequest, Field: "doc." + doc.Key, Message: err.Error()}
-				}
-				return nil, web.Refusal{Status: uploadStatus(err), Field: "doc." + doc.Key, Message: ue.Message(lang)}
-			}
-			out = append(out, cu.Upload(doc.Key, buf.Bytes()))
+// readEntry reads an entry's body: multipart with its files (one input
+// per document of the procedure, "doc.{key}"), stored as they stream in
+// (readPageForm), or url-encoded when no file input was sent. A refused
+// file is a refusal to show beside its input, with the form's fields read;
+// err is anything else, the files then discarded.
+func (h *Handler) readEntry(r *http.Request) (pageForm, web.Refusal, error) {
+	f, err := h.readPageForm(r, func(input string) bool { return strings.HasPrefix(input, "doc.") })
+	if errors.Is(err, http.ErrNotMultipart) {
+		if err = formValues(r); err == nil {
+			f.values = r.PostForm
 		}
 	}
-	return out, web.Refusal{}
+	fe, ok := errors.AsType[*pageFileError](err)
+	if !ok {
+		return f, web.Refusal{}, err
+	}
+	ref := web.Refusal{Status: web.Status(err), Field: fe.input, Message: fe.err.Error()}
+	if ue, ok := errors.AsType[*UploadError](err); ok {
+		ref = web.Refusal{Status: uploadStatus(err), Field: fe.input, Message: ue.Message(web.LangFrom(r.Context()))}
+	}
+	return f, ref, nil
 }

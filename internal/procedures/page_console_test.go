@@ -534,6 +534,9 @@ func TestConsoleClerkEntersAnInPersonDossier(t *testing.T) {
 		if items, _, _ := s.f.svc.Queue(s.f.as(s.f.clerk), s.f.clerk, Queue{}); len(items) != 0 {
 			t.Fatalf("refused entries made %d dossiers", len(items))
 		}
+		if n := s.f.blobCount(t); n != 0 {
+			t.Errorf("refused entries left %d files stored", n)
+		}
 
 		w = s.serve(s.f.clerk, multipartEntry(t, fields, map[string][]byte{"doc.paper": pdf, "doc.identity_copy": pdf}))
 		if w.Code != http.StatusSeeOther {

@@ -331,20 +331,20 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 		h.showDossier(w, r, ref.status, publicDossierBack{problem: ref.problem, supplementError: msg})
 	}
-	if ref := publicParseUploads(w, r, tr); ref != nil {
+	f, ref := h.publicReadForm(r, tr, publicSupplementFile)
+	if ref != nil && ref.err != nil {
+		web.Error(w, r, ref.err)
+		return
+	}
+	if ref != nil {
 		refusal(ref)
 		return
 	}
-	defer r.MultipartForm.RemoveAll()
 	var ups []Upload
 	for _, i := range publicSupplementRows {
-		up, ref := publicFormFile(r, tr, fmt.Sprintf("file_%d", i), fmt.Sprintf("document_%d", i))
-		if ref != nil {
-			refusal(ref)
-			return
-		}
-		if up != nil {
-			ups = append(ups, *up)
+		for _, up := range f.files[fmt.Sprintf("file_%d", i)] {
+			up.DocumentKey = f.values.Get(fmt.Sprintf("document_%d", i))
+			ups = append(ups, up)
 		}
 	}
 	if len(ups) == 0 {
@@ -352,7 +352,7 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 			docError: tr.T("procedures.portal.upload.choose")})
 		return
 	}
-	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), r.PostFormValue("note"), ups)
+	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), f.values.Get("note"), ups)
 	switch {
 	case err == nil:
 		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
@@ -366,6 +366,17 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 // publicSupplementRows number the rows of the supplement form: how many
 // files one supplement may bring.
 var publicSupplementRows = []int{1, 2, 3}
+
+// publicSupplementFile reports whether input is a file input of the
+// supplement form's rows.
+func publicSupplementFile(input string) bool {
+	for _, i := range publicSupplementRows {
+		if input == fmt.Sprintf("file_%d", i) {
+			return true
+		}
+	}
+	return false
+}
 
 func (h *Handler) pageMyDossier(w http.ResponseWriter, r *http.Request) {
 	h.showDossier(w, r, http.StatusOK, publicDossierBack{})

@@ -1,7 +1,6 @@
 package procedures
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -174,14 +173,6 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 	h.pages.Render(w, r, status, "public_draft", web.View[publicDraftData]{Page: p, Data: data})
 }
 
-// publicMaxUploadBody bounds an upload request: one attachment and the form's
-// few small fields and multipart framing.
-const publicMaxUploadBody = MaxAttachmentBytes + 64<<10
-
-// publicUploadMemory is how much of a multipart body is held in memory; the
-// rest goes to temporary files.
-const publicUploadMemory = 1 << 20
-
 func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	sub := web.SubjectFrom(ctx)
@@ -191,7 +182,11 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr := h.shell.Localizer(r)
-	up, refused := publicReadUpload(w, r, tr)
+	up, refused := h.publicReadUpload(r, tr)
+	if refused != nil && refused.err != nil {
+		web.Error(w, r, refused.err)
+		return
+	}
 	if refused != nil {
 		h.showDraft(w, r, refused.status, d, publicDraftBack{document: refused.document, docError: refused.docError, problem: refused.problem})
 		return
@@ -208,66 +203,57 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 }
 
 // publicUploadRefusal is why a page's upload was refused: the answer's
-// status, the message beside the file input and the one atop the page.
+// status, the message beside the file input and the one atop the page;
+// or the server's failure to store it, err, which web.Error answers.
 type publicUploadRefusal struct {
 	status                      int
 	document, docError, problem string
+	err                         error
 }
 
 // publicReadUpload reads a page's upload, the "file" input and the
-// "document" it is for, and checks it with CheckUpload.
-func publicReadUpload(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) (Upload, *publicUploadRefusal) {
-	if refused := publicParseUploads(w, r, tr); refused != nil {
-		return Upload{}, refused
-	}
-	defer r.MultipartForm.RemoveAll()
-	up, refused := publicFormFile(r, tr, "file", "document")
-	if refused == nil && up == nil {
-		refused = &publicUploadRefusal{status: http.StatusBadRequest, document: r.PostFormValue("document"),
-			docError: tr.T("procedures.portal.upload.choose"), problem: tr.T("procedures.portal.upload.refused")}
-	}
+// "document" it is for, the file checked and stored as it streams.
+func (h *Handler) publicReadUpload(r *http.Request, tr i18n.Localizer) (Upload, *publicUploadRefusal) {
+	f, refused := h.publicReadForm(r, tr, func(name string) bool { return name == "file" })
 	if refused != nil {
 		return Upload{}, refused
 	}
-	return *up, nil
+	ups, key := f.files["file"], f.values.Get("document")
+	if len(ups) != 1 {
+		h.svc.DiscardUploads(r.Context(), ups)
+		return Upload{}, &publicUploadRefusal{status: http.StatusBadRequest, document: key,
+			docError: tr.T("procedures.portal.upload.choose"), problem: tr.T("procedures.portal.upload.refused")}
+	}
+	up := ups[0]
+	up.DocumentKey = key
+	return up, nil
 }
 
-// publicParseUploads parses a page's multipart form, within the limit of
-// a page's uploads; the caller removes its files.
-func publicParseUploads(w http.ResponseWriter, r *http.Request, tr i18n.Localizer) *publicUploadRefusal {
-	r.Body = http.MaxBytesReader(w, r.Body, publicMaxUploadBody)
-	if err := r.ParseMultipartForm(publicUploadMemory); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return &publicUploadRefusal{status: http.StatusRequestEntityTooLarge, problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
-		}
-		return &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
+// publicReadForm reads a portal page's multipart form (readPageForm),
+// fileInput naming the inputs that take files, and words a refusal as the
+// page shows it: a file's beside the document its input is for
+// ("file_2"'s is "document_2"'s).
+func (h *Handler) publicReadForm(r *http.Request, tr i18n.Localizer, fileInput func(string) bool) (pageForm, *publicUploadRefusal) {
+	f, err := h.readPageForm(r, fileInput)
+	if err == nil {
+		return f, nil
 	}
-	return nil
-}
-
-// publicFormFile reads the file of input fileField, for the document its
-// docField names, checked with CheckUpload; nil and no refusal when no
-// file was chosen.
-func publicFormFile(r *http.Request, tr i18n.Localizer, fileField, docField string) (*Upload, *publicUploadRefusal) {
-	key := r.PostFormValue(docField)
-	file, fh, err := r.FormFile(fileField)
-	if errors.Is(err, http.ErrMissingFile) {
-		return nil, nil
+	var document string
+	if fe, ok := errors.AsType[*pageFileError](err); ok {
+		document = f.values.Get(strings.Replace(fe.input, "file", "document", 1))
 	}
-	if err != nil {
-		return nil, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
-	}
-	defer file.Close()
-	var content bytes.Buffer
-	checked, err := CheckUpload(fh.Filename, fh.Header.Get("Content-Type"), file, &content)
-	if refused, ok := errors.AsType[*UploadError](err); ok {
-		return nil, &publicUploadRefusal{status: uploadStatus(err), document: key, docError: refused.Message(tr.Lang),
+	ue, refusedFile := errors.AsType[*UploadError](err)
+	switch {
+	case refusedFile:
+		return f, &publicUploadRefusal{status: uploadStatus(err), document: document, docError: ue.Message(tr.Lang),
 			problem: tr.T("procedures.portal.upload.refused")}
+	case errors.Is(err, errs.ErrTooLarge):
+		return f, &publicUploadRefusal{status: http.StatusRequestEntityTooLarge, document: document,
+			problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+	case errors.Is(err, errs.ErrInvalid), errors.Is(err, http.ErrNotMultipart):
+		return f, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
 	}
-	if err != nil {
-		return nil, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
-	}
-	return new(checked.Upload(key, content.Bytes())), nil
+	return f, &publicUploadRefusal{err: err}
 }
 
 // publicAttachmentID reads a numeric attachment id from the path; anything else

@@ -738,7 +738,12 @@ func TestPortalApplicantBringsRequestedDocumentsOnline(t *testing.T) {
 		if rec := s.supplement(t, "other", online.Code, map[string][]byte{"paper": pdf}); rec.Code != http.StatusNotFound {
 			t.Errorf("another citizen supplementing = %d, want 404", rec.Code)
 		}
+		// The refused supplements, whose files streamed into storage
+		// before the refusal, left none there.
 		before, _ := s.svc.Get(s.as(s.officer), s.officer, online.Code)
+		if n := s.blobCount(t); n != len(before.Attachments) {
+			t.Errorf("after refused supplements, %d files stored for a dossier of %d", n, len(before.Attachments))
+		}
 		rec := s.supplement(t, "citizen", online.Code, map[string][]byte{"paper": pdf})
 		if rec.Code != http.StatusSeeOther {
 			t.Fatalf("supplement = %d %s", rec.Code, rec.Body)

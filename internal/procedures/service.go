@@ -1,7 +1,6 @@
 package procedures
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -309,7 +310,9 @@ var errDraftSubmitted = fmt.Errorf("%w: this application has just been submitted
 
 var errDraftNotFound = fmt.Errorf("%w: no such application in progress; applications are kept for %d days, start again from the procedure's page", errs.ErrNotFound, int(DraftLifetime.Hours()/24))
 
-// Upload is a file to attach, already checked by CheckUpload.
+// Upload is a file to attach: its Content, already checked by
+// CheckUpload, which is stored when a dossier or draft takes it, or a file
+// that StoreUpload checked while streaming it into blob storage.
 type Upload struct {
 	DocumentKey string
 	Filename    string
@@ -318,6 +321,22 @@ type Upload struct {
 	// SHA256 is Content's digest when the caller has it (CheckUpload
 	// computes it while reading); if empty, it is computed on storing.
 	SHA256 []byte
+	// stored is where StoreUpload put the file; nil for Content.
+	stored *storedBlob
+}
+
+// storedBlob is a file in blob storage that no row lists yet.
+type storedBlob struct {
+	key  string
+	size int64
+}
+
+// size returns the file's size in bytes.
+func (up Upload) size() int64 {
+	if up.stored != nil {
+		return up.stored.size
+	}
+	return int64(len(up.Content))
 }
 
 // Upload returns the checked file with content as an attachment for the
@@ -344,7 +363,11 @@ func checkDocument(p *Procedure, key string) error {
 // AttachToDraft stores a file in the draft: sealed in blob storage, listed
 // in the database. It returns an error wrapping errs.ErrInvalid for a
 // document the procedure does not list.
-func (s *Service) AttachToDraft(ctx context.Context, sub authz.Subject, draftID string, up Upload) (Attachment, error) {
+//
+// The upload is AttachToDraft's from the call on: on any error, a file
+// StoreUpload stored is discarded.
+func (s *Service) AttachToDraft(ctx context.Context, sub authz.Subject, draftID string, up Upload) (_ Attachment, err error) {
+	defer func() { s.discardOnError(ctx, err, []Upload{up}) }()
 	d, err := s.Draft(ctx, sub, draftID)
 	if err != nil {
 		return Attachment{}, err
@@ -358,10 +381,10 @@ func (s *Service) AttachToDraft(ctx context.Context, sub authz.Subject, draftID 
 	}
 	// A first look spares writing a blob that cannot be listed; the
 	// check that counts is the one inside the transaction.
-	if err := checkDossierFiles(d.Attachments, 1, int64(len(up.Content))); err != nil {
+	if err := checkDossierFiles(d.Attachments, 1, up.size()); err != nil {
 		return Attachment{}, err
 	}
-	a, err := s.putBlob(ctx, "draft", d.ID, up)
+	a, err := s.putBlob(ctx, &up)
 	if err != nil {
 		return Attachment{}, err
 	}
@@ -376,7 +399,6 @@ func (s *Service) AttachToDraft(ctx context.Context, sub authz.Subject, draftID 
 		return insertAttachment(ctx, tx, &a, "draft_id", d.ID)
 	})
 	if err != nil {
-		s.deleteBlob(ctx, a.blobKey)
 		return Attachment{}, fmt.Errorf("procedures: record attachment: %w", err)
 	}
 	return a, nil
@@ -400,53 +422,41 @@ func (s *Service) RemoveFromDraft(ctx context.Context, sub authz.Subject, draftI
 	return fmt.Errorf("%w: the application has no attachment %d", errs.ErrNotFound, attachmentID)
 }
 
-// putBlob seals and writes an upload's content to blob storage under a
-// fresh key, before the row that lists it commits: a crash in between
-// leaves an unlisted blob, never a listed file without content.
-func (s *Service) putBlob(ctx context.Context, kind, owner string, up Upload) (Attachment, error) {
-	// Fanned out over 256 directories by the id's first byte, so that no
-	// directory of a busy unit grows to hold every file it ever took.
-	id := randomID()
-	key, err := store.BlobKey("procedures", kind, owner, id[:2], id)
-	if err != nil {
-		return Attachment{}, err
+// putBlob returns an upload as the attachment to list, storing its
+// Content sealed in blob storage first (and marking up stored) unless
+// StoreUpload stored it. It writes before the row that lists the file
+// commits: a crash in between leaves an unlisted blob, never a listed
+// file without content.
+func (s *Service) putBlob(ctx context.Context, up *Upload) (Attachment, error) {
+	a := Attachment{DocumentKey: up.DocumentKey, Filename: up.Filename, MediaType: up.MediaType, Size: up.size(),
+		SHA256: up.SHA256, CreatedAt: s.now()}
+	if up.stored != nil {
+		a.blobKey = up.stored.key
+		return a, nil
 	}
-	sum := up.SHA256
-	if len(sum) != sha256.Size {
+	if len(a.SHA256) != sha256.Size {
 		d := sha256.Sum256(up.Content)
-		sum = d[:]
+		a.SHA256 = d[:]
 	}
-	sealed, err := s.opts.Ring.Seal(ctx, keyPurpose, up.Content, []byte("blob:"+key))
+	key, err := newBlobKey()
+	if err == nil {
+		err = s.writeBlob(ctx, key, func(w io.Writer) error {
+			_, err := w.Write(up.Content)
+			return err
+		})
+	}
 	if err != nil {
-		return Attachment{}, fmt.Errorf("procedures: seal attachment: %w", err)
-	}
-	if err := s.opts.Bucket.WriteAll(ctx, key, sealed, &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
 		return Attachment{}, fmt.Errorf("procedures: store attachment: %w", err)
 	}
-	return Attachment{DocumentKey: up.DocumentKey, Filename: up.Filename, MediaType: up.MediaType, Size: int64(len(up.Content)),
-		SHA256: sum, CreatedAt: s.now(), blobKey: key}, nil
+	a.blobKey = key
+	up.stored = &storedBlob{key: key, size: a.Size}
+	return a, nil
 }
 
 func (s *Service) deleteBlob(ctx context.Context, key string) {
 	if err := s.opts.Bucket.Delete(context.WithoutCancel(ctx), key); err != nil {
 		s.opts.Log.Warn("procedures: delete an orphaned attachment blob", "key", key, "err", err)
 	}
-}
-
-// readBlob returns an attachment's content, checked against its digest.
-func (s *Service) readBlob(ctx context.Context, a Attachment) ([]byte, error) {
-	sealed, err := s.opts.Bucket.ReadAll(ctx, a.blobKey)
-	if err != nil {
-		return nil, fmt.Errorf("procedures: read attachment %d: %w", a.ID, err)
-	}
-	content, err := s.opts.Ring.Open(ctx, keyPurpose, sealed, []byte("blob:"+a.blobKey))
-	if err != nil {
-		return nil, fmt.Errorf("procedures: open attachment %d: %w", a.ID, err)
-	}
-	if sum := sha256.Sum256(content); !bytes.Equal(sum[:], a.SHA256) {
-		return nil, fmt.Errorf("procedures: attachment %d does not match its recorded digest", a.ID)
-	}
-	return content, nil
 }
 
 // digitised reports whether every required document of p has a file.
@@ -557,7 +567,12 @@ type Submission struct {
 // which is received at once (status 2) with its deadline running. It
 // returns errors as CreateDraft and SubmitDraft do, and errs.ErrInvalid
 // for a channel the caller may not use.
-func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) (*Dossier, error) {
+//
+// The uploads are Submit's from the call on: on any error, the files
+// StoreUpload stored are discarded.
+func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) (_ *Dossier, err error) {
+	sm.Attachments = slices.Clone(sm.Attachments) // putBlob marks them stored
+	defer func() { s.discardOnError(ctx, err, sm.Attachments) }()
 	p, err := s.cat.Procedure(sm.Procedure)
 	if err != nil {
 		return nil, err
@@ -613,14 +628,11 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 	if sub.Kind == authz.Citizen {
 		ds.CitizenID = sub.ID
 	}
-	var written []string
-	for _, up := range sm.Attachments {
-		a, err := s.putBlob(ctx, "dossier", u.Code, up)
+	for i := range sm.Attachments {
+		a, err := s.putBlob(ctx, &sm.Attachments[i])
 		if err != nil {
-			s.deleteBlobs(ctx, written)
 			return nil, err
 		}
-		written = append(written, a.blobKey)
 		ds.Attachments = append(ds.Attachments, a)
 	}
 	ds.Digitised = digitised(p, ds.Attachments)
@@ -645,7 +657,6 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 		return s.transition(ctx, tx, ds, sub, ActionRequest{Action: ActReceive})
 	})
 	if err != nil {
-		s.deleteBlobs(ctx, written)
 		return nil, err
 	}
 	return ds, nil

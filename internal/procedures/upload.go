@@ -59,7 +59,7 @@ func checkDossierFiles(held []Attachment, added int, addedBytes int64) error {
 func uploadsSize(ups []Upload) int64 {
 	var n int64
 	for _, up := range ups {
-		n += int64(len(up.Content))
+		n += up.size()
 	}
 	return n
 }

@@ -277,7 +277,7 @@ func CSRF(sessionCookie string) Middleware {
 			}
 			sent := r.Header.Get(CSRFHeader)
 			if sent == "" {
-				sent = r.PostFormValue(CSRFField)
+				sent, r = formToken(r)
 			}
 			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 				Error(w, r, errCSRF)
