@@ -45,6 +45,8 @@ func (h *Handler) Register(rt *web.Router) {
 	send, read, update := web.Client(authz.KindMessage, authz.Create), web.Client(authz.KindMessage, authz.Read), web.Client(authz.KindMessage, authz.Update)
 	rt.HandleFunc("POST /api/v1/exchange/messages", send, h.client(h.send))
 	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", read, h.client(h.proof))
+	rt.HandleFunc("POST /api/v1/exchange/circulars", send, h.client(h.publishCircular))
+	rt.HandleFunc("GET /api/v1/exchange/circulars/{id}", read, h.client(h.circularStatus))
 	rt.HandleFunc("GET /api/v1/exchange/inbox", read, h.client(h.inbox))
 	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", update, h.client(h.ack))
 	rt.HandleFunc("PUT /api/v1/exchange/webhook", update, h.client(h.setWebhook))
