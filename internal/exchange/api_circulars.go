@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,7 +40,12 @@ func (h *Handler) publishCircular(w http.ResponseWriter, r *http.Request, from C
 	limit := conf.MaxMessageBytes/3*4 + 64<<10 + int64(MaxCircularRecipients)*300
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		web.Error(w, r, fmt.Errorf("%w: the circular is over the limit of %d bytes, or its body could not be read: %v", errs.ErrTooLarge, limit, err))
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			web.Error(w, r, fmt.Errorf("%w: the circular is over the limit of %d bytes", errs.ErrTooLarge, limit))
+			return
+		}
+		web.Error(w, r, fmt.Errorf("%w: read body: %v", errs.ErrInvalid, err))
 		return
 	}
 	var req CircularRequest
@@ -47,18 +53,12 @@ func (h *Handler) publishCircular(w http.ResponseWriter, r *http.Request, from C
 		web.Error(w, r, err)
 		return
 	}
-	if req.Service == "" {
-		web.Error(w, r, errs.Invalid("service", "name the service's code and version, such as notice/v1"))
-		return
-	}
-	// The message's own checks, against the first recipient's copy; the
-	// service id is only a placeholder here.
-	m, err := SendRequest{Service: "x/x/x/x/" + req.Service, Level: req.Level, ContentType: req.ContentType, Payload: req.Payload}.outgoing(from)
+	level, ct, err := messageFields(req.Level, req.ContentType, req.Payload)
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	c := Circular{From: from, Service: req.Service, AllMissions: req.AllMissions, Level: m.Level, ContentType: m.ContentType, Payload: m.Payload}
+	c := Circular{From: from, Service: req.Service, AllMissions: req.AllMissions, Level: level, ContentType: ct, Payload: req.Payload}
 	for _, s := range req.Recipients {
 		id, err := ParseClientID(s)
 		if err != nil {

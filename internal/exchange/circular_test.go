@@ -169,6 +169,8 @@ func TestTheCircularAPI(t *testing.T) {
 		{"a duplicate recipient", func(m map[string]any) {
 			m["recipients"] = []string{consular.String(), visaSys.String(), consular.String()}
 		}, http.StatusBadRequest},
+		{"no service", func(m map[string]any) { delete(m, "service") }, http.StatusBadRequest},
+		{"a payload over the limit", func(m map[string]any) { m["payload"] = make([]byte, 2<<20) }, http.StatusRequestEntityTooLarge},
 		{"no recipients", func(m map[string]any) { delete(m, "recipients") }, http.StatusBadRequest},
 		{"recipients and all missions", func(m map[string]any) { m["all_missions"] = true }, http.StatusBadRequest},
 		{"a malformed recipient", func(m map[string]any) { m["recipients"] = []string{"VN/GOV\x00/x"} }, http.StatusBadRequest},
