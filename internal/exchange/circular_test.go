@@ -2,8 +2,10 @@ package exchange
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,5 +213,66 @@ func TestTheCircularAPI(t *testing.T) {
 		if code, _, resp := call(t, http.MethodGet, u, tok, "", nil); code != http.StatusNotFound {
 			t.Errorf("GET %s = %d %s, want 404", u, code, resp)
 		}
+	}
+}
+
+// TestConcurrentCircularsAndSendsArriveOnceInOrder: circulars published
+// at once with ordinary sends to the same node take the committers' own
+// locks, so every copy arrives exactly once and each recipient's inbox
+// keeps the order of the sender's log.
+func TestConcurrentCircularsAndSendsArriveOnceInOrder(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ln := circularNet(t, d)
+			ctx := testCtx()
+			var wg sync.WaitGroup
+			errc := make(chan error, 64)
+			for g := 0; g < 4; g++ {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 5; i++ {
+						_, _, err := ln.hq.Publish(ctx, Circular{From: procedures, Service: "notice/v1", Recipients: []ClientID{consular, visaSys, archiveSys},
+							ContentType: "text/plain", Payload: []byte(fmt.Sprintf("circular %d.%d", g, i))})
+						errc <- err
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 3; i++ {
+						_, err := ln.hq.Send(ctx, notice(fmt.Sprintf("notice %d.%d", g, i)))
+						errc <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				if err != nil {
+					t.Fatalf("Publish or Send: %v", err)
+				}
+			}
+			for r, want := range map[ClientID]int{consular: 20 + 12, visaSys: 20, archiveSys: 20} {
+				in := waitInbox(t, ln.mission.Node, r, want, 30*time.Second)
+				rows, err := ln.hq.db.QueryContext(ctx, ln.hq.db.Rebind(`SELECT msg_id FROM exchange_log WHERE direction = 'out' AND recipient = ? ORDER BY seq`), r.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var order []string
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					order = append(order, id)
+				}
+				rows.Close()
+				for i := range in {
+					if i >= len(order) || in[i].ID != order[i] {
+						t.Fatalf("%s's inbox differs from the sender's log at %d", r, i)
+					}
+				}
+			}
+		})
 	}
 }
