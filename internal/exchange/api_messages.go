@@ -45,6 +45,8 @@ func (h *Handler) Register(rt *web.Router) {
 	send, read, update := web.Client(authz.KindMessage, authz.Create), web.Client(authz.KindMessage, authz.Read), web.Client(authz.KindMessage, authz.Update)
 	rt.HandleFunc("POST /api/v1/exchange/messages", send, h.client(h.send))
 	rt.HandleFunc("GET /api/v1/exchange/messages/{id}/proof", read, h.client(h.proof))
+	rt.HandleFunc("POST /api/v1/exchange/circulars", send, h.client(h.publishCircular))
+	rt.HandleFunc("GET /api/v1/exchange/circulars/{id}", read, h.client(h.circularStatus))
 	rt.HandleFunc("GET /api/v1/exchange/inbox", read, h.client(h.inbox))
 	rt.HandleFunc("POST /api/v1/exchange/inbox/ack", update, h.client(h.ack))
 	rt.HandleFunc("PUT /api/v1/exchange/webhook", update, h.client(h.setWebhook))
@@ -136,23 +138,34 @@ func (req SendRequest) outgoing(from ClientID) (Outgoing, error) {
 	if err != nil {
 		return Outgoing{}, err
 	}
+	level, ct, err := messageFields(req.Level, req.ContentType, req.Payload)
+	if err != nil {
+		return Outgoing{}, err
+	}
+	return Outgoing{From: from, To: svc, Level: level, ContentType: ct, Payload: req.Payload}, nil
+}
+
+// messageFields checks the fields a message and a circular share: the
+// level (none by default), the content type (application/octet-stream
+// by default) and the payload, which must not be empty.
+func messageFields(levelName, ct string, payload []byte) (authz.Level, string, error) {
 	level := authz.Unclassified
-	if req.Level != "" {
-		if level, err = authz.ParseLevel(req.Level); err != nil {
-			return Outgoing{}, errs.Invalid("level", fmt.Sprintf("level %q is not one of none, confidential, secret, top_secret", req.Level))
+	if levelName != "" {
+		var err error
+		if level, err = authz.ParseLevel(levelName); err != nil {
+			return 0, "", errs.Invalid("level", fmt.Sprintf("level %q is not one of none, confidential, secret, top_secret", levelName))
 		}
 	}
-	ct := req.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
 	if err := checkContentType(ct); err != nil {
-		return Outgoing{}, err
+		return 0, "", err
 	}
-	if len(req.Payload) == 0 {
-		return Outgoing{}, errs.Invalid("payload", "the payload is missing or empty: send the message's bytes (base64 in JSON, or as the raw body with the X-Chancery-Service header)")
+	if len(payload) == 0 {
+		return 0, "", errs.Invalid("payload", "the payload is missing or empty: send the message's bytes (base64 in JSON, or as the raw body with the X-Chancery-Service header)")
 	}
-	return Outgoing{From: from, To: svc, Level: level, ContentType: ct, Payload: req.Payload}, nil
+	return level, ct, nil
 }
 
 // checkContentType refuses a content type the receiver could never be

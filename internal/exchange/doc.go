@@ -27,6 +27,10 @@
 //     destination node's committer, which writes the sends queued at once
 //     in one transaction as 'pending' rows (msglog.go logOutgoing). Send
 //     returns when its row is committed: the log is the outbox.
+//     circular.go: Node.Publish sends one message to many recipients (a
+//     list, or every mission offering the service) as one ordinary copy
+//     per recipient, all written with the circular in one transaction
+//     and handed to each destination's publisher as its committer would.
 //  2. publish.go: the destination's publisher takes the committed groups
 //     in order, seals them into signed batches under the session with
 //     the destination (envelope.go SealBatch), publishes them to this
