@@ -196,7 +196,7 @@ func (t *transport) runWebhooks(ctx context.Context) {
 
 // dueWebhooks lists the clients whose webhook may be tried now.
 func (t *transport) dueWebhooks(ctx context.Context) ([]string, error) {
-	return store.Strings(ctx, t.n.db, `SELECT client FROM exchange_webhooks WHERE next_try_us <= ? ORDER BY client LIMIT 1000`, t.n.now().UnixMicro())
+	return store.Column[string](ctx, t.n.db, `SELECT client FROM exchange_webhooks WHERE next_try_us <= ? ORDER BY client LIMIT 1000`, t.n.now().UnixMicro())
 }
 
 // pushWebhook pushes one client's inbox, in order, until it is empty or

@@ -301,7 +301,7 @@ func staffInfo(ctx context.Context, q store.Queryer, id int64) (int64, string, b
 }
 
 func openDossierCodes(ctx context.Context, q store.Queryer, unitID int64) ([]string, error) {
-	return store.Strings(ctx, q, `SELECT code FROM dossiers WHERE unit_id = ? AND open = 1 ORDER BY id`, unitID)
+	return store.Column[string](ctx, q, `SELECT code FROM dossiers WHERE unit_id = ? AND open = 1 ORDER BY id`, unitID)
 }
 
 const queueColumns = `d.id, d.code, d.procedure_code, d.applicant_name, d.channel, d.status, d.assignee_id, d.submitted_us, d.due_us, d.appointment_us`

@@ -2,22 +2,23 @@ package store
 
 import "context"
 
-// Strings runs query (written with '?' placeholders; q rebinds it) and
-// returns its one text column, row by row: the read of a list of codes or
-// names that capabilities would otherwise each spell out.
-func Strings(ctx context.Context, q Queryer, query string, args ...any) ([]string, error) {
+// Column runs query (written with '?' placeholders; q rebinds it) and
+// returns its one column, row by row, as T (a string, an int64, …): the
+// read of a list of codes or ids that capabilities would otherwise each
+// spell out.
+func Column[T any](ctx context.Context, q Queryer, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

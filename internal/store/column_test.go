@@ -9,7 +9,7 @@ import (
 	"chancery/internal/store/storetest"
 )
 
-func TestStringsReadsOneColumnInOrder(t *testing.T) {
+func TestColumnReadsOneColumnInOrder(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.ExecContext(ctx, `CREATE TABLE strings_test (n INTEGER NOT NULL, s TEXT NOT NULL)`); err != nil {
@@ -20,11 +20,14 @@ func TestStringsReadsOneColumnInOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := store.Strings(ctx, db, `SELECT s FROM strings_test WHERE n >= ? ORDER BY s`, 1)
+		got, err := store.Column[string](ctx, db, `SELECT s FROM strings_test WHERE n >= ? ORDER BY s`, 1)
 		if err != nil || !slices.Equal(got, []string{"a", "c"}) {
-			t.Errorf("Strings = %q, %v; want [a c]", got, err)
+			t.Errorf("Column = %q, %v; want [a c]", got, err)
 		}
-		if _, err := store.Strings(ctx, db, `SELECT s FROM no_such_table`); err == nil {
+		if ns, err := store.Column[int64](ctx, db, `SELECT n FROM strings_test ORDER BY n DESC`); err != nil || !slices.Equal(ns, []int64{2, 1, 0}) {
+			t.Errorf("Column[int64] = %v, %v; want [2 1 0]", ns, err)
+		}
+		if _, err := store.Column[string](ctx, db, `SELECT s FROM no_such_table`); err == nil {
 			t.Error("a bad query gave no error")
 		}
 	})
