@@ -68,26 +68,13 @@ type CommandEnv struct {
 // line returns an error wrapping errs.ErrInvalid that holds the usage;
 // -h prints the usage and returns flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
-	if len(args) == 0 {
-		return errs.Usage(commandUsage, "missing subcommand")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "verify":
-		return verifyCommand(ctx, env, args)
-	case "checkpoint":
-		return checkpointCommand(ctx, env, args)
-	case "proof":
-		return proofCommand(ctx, env, args)
-	case "archive":
-		return archiveCommand(ctx, env, args)
-	case "witness":
-		return witnessCommand(ctx, env, args)
-	case "help", "-h", "--help":
-		fmt.Fprintln(env.Stdout, commandUsage)
-		return nil
-	}
-	return errs.Usage(commandUsage, "unknown subcommand %q", sub)
+	return errs.Subcommand(commandUsage, env.Stdout, args, map[string]func([]string) error{
+		"verify":     func(args []string) error { return verifyCommand(ctx, env, args) },
+		"checkpoint": func(args []string) error { return checkpointCommand(ctx, env, args) },
+		"proof":      func(args []string) error { return proofCommand(ctx, env, args) },
+		"archive":    func(args []string) error { return archiveCommand(ctx, env, args) },
+		"witness":    func(args []string) error { return witnessCommand(ctx, env, args) },
+	})
 }
 
 // command is a subcommand being run: its flags, the storage flags among

@@ -71,12 +71,13 @@ func newEventView(e Event) eventView {
 	}
 }
 
-// showTime formats t to the second in Viet Nam's time.
+// showTime formats t as web.ShowTime does, and the zero time (no such
+// moment) as nothing.
 func showTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05")
+	return web.ShowTime(t)
 }
 
 // actorKinds and outcomes are the values the search form offers.

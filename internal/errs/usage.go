@@ -3,6 +3,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // ErrUsage reports a command line written wrong: an unknown subcommand, a
@@ -34,4 +35,25 @@ func (e *UsageError) Is(target error) bool { return target == ErrUsage || target
 // what was wrong with a command line written as usage shows.
 func Usage(usage, format string, args ...any) error {
 	return &UsageError{Problem: fmt.Sprintf(format, args...), Usage: usage}
+}
+
+// Subcommand runs the subcommand named by args[0] from subs with the rest
+// of args: the one dispatch of every `chancery CAPABILITY SUBCOMMAND`
+// entry point, so each answers a missing or unknown subcommand and
+// "help" alike. help, -h and --help print usage to stdout and return nil;
+// a missing or unknown name returns a *UsageError holding usage.
+func Subcommand(usage string, stdout io.Writer, args []string, subs map[string]func(args []string) error) error {
+	if len(args) == 0 {
+		return Usage(usage, "missing subcommand")
+	}
+	sub, args := args[0], args[1:]
+	if run, ok := subs[sub]; ok {
+		return run(args)
+	}
+	switch sub {
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return Usage(usage, "unknown subcommand %q", sub)
 }

@@ -3,6 +3,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -16,5 +17,26 @@ func TestUsageErrorIsAUsageAndInvalidInputAndShowsTheUsage(t *testing.T) {
 	}
 	if got := Usage("", "missing argument").Error(); got != "missing argument" {
 		t.Errorf("without usage: %q", got)
+	}
+}
+
+func TestSubcommandRunsTheNamedOneAndRefusesMissingOrUnknown(t *testing.T) {
+	var ran []string
+	subs := map[string]func([]string) error{
+		"list": func(args []string) error { ran = args; return nil },
+	}
+	var out strings.Builder
+	if err := Subcommand("usage: x list", &out, []string{"list", "-a", "b"}, subs); err != nil || strings.Join(ran, " ") != "-a b" {
+		t.Errorf("list: err %v, args %q", err, ran)
+	}
+	for _, args := range [][]string{nil, {"frob"}} {
+		err := Subcommand("usage: x list", &out, args, subs)
+		var ue *UsageError
+		if !errors.As(err, &ue) || ue.Usage != "usage: x list" {
+			t.Errorf("%q: %v, want a UsageError with the usage", args, err)
+		}
+	}
+	if err := Subcommand("usage: x list", &out, []string{"help"}, subs); err != nil || out.String() != "usage: x list\n" {
+		t.Errorf("help: err %v, printed %q", err, out.String())
 	}
 }

@@ -54,26 +54,13 @@ type CommandEnv struct {
 // returns an error wrapping errs.ErrInvalid that holds the usage; -h
 // prints the usage and returns flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
-	if len(args) == 0 {
-		return errs.Usage(commandUsage, "missing subcommand")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "services":
-		return servicesCommand(ctx, env, args)
-	case "conf":
-		return confCommand(ctx, env, args)
-	case "token":
-		return tokenCommand(ctx, env, args)
-	case "send":
-		return sendCommand(ctx, env, args)
-	case "inbox":
-		return inboxCommand(ctx, env, args)
-	case "help", "-h", "--help":
-		fmt.Fprintln(env.Stdout, commandUsage)
-		return nil
-	}
-	return errs.Usage(commandUsage, "unknown subcommand %q", sub)
+	return errs.Subcommand(commandUsage, env.Stdout, args, map[string]func([]string) error{
+		"services": func(args []string) error { return servicesCommand(ctx, env, args) },
+		"conf":     func(args []string) error { return confCommand(ctx, env, args) },
+		"token":    func(args []string) error { return tokenCommand(ctx, env, args) },
+		"send":     func(args []string) error { return sendCommand(ctx, env, args) },
+		"inbox":    func(args []string) error { return inboxCommand(ctx, env, args) },
+	})
 }
 
 func newFlags(name string, env CommandEnv) *flag.FlagSet {

@@ -20,6 +20,7 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/errs"
+	"chancery/internal/store"
 )
 
 // Webhooks push a client subsystem's inbox to a URL of its own: each
@@ -195,20 +196,7 @@ func (t *transport) runWebhooks(ctx context.Context) {
 
 // dueWebhooks lists the clients whose webhook may be tried now.
 func (t *transport) dueWebhooks(ctx context.Context) ([]string, error) {
-	rows, err := t.n.db.QueryContext(ctx, t.n.db.Rebind(`SELECT client FROM exchange_webhooks WHERE next_try_us <= ? ORDER BY client LIMIT 1000`), t.n.now().UnixMicro())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return store.Column[string](ctx, t.n.db, `SELECT client FROM exchange_webhooks WHERE next_try_us <= ? ORDER BY client LIMIT 1000`, t.n.now().UnixMicro())
 }
 
 // pushWebhook pushes one client's inbox, in order, until it is empty or

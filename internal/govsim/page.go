@@ -64,7 +64,7 @@ func (h *Handler) populationPage(w http.ResponseWriter, r *http.Request) {
 	p := h.shell.Page(r, web.Console, "govsim.population.title")
 	var rows []lookupRow
 	for _, l := range h.srv.PopulationLookups()[:min(len(h.srv.PopulationLookups()), pageRows)] {
-		rows = append(rows, lookupRow{At: showTime(l.At), ISO: l.At.UTC().Format(time.RFC3339), Client: l.Client, EndUser: l.EndUser,
+		rows = append(rows, lookupRow{At: web.ShowTime(l.At), ISO: l.At.UTC().Format(time.RFC3339), Client: l.Client, EndUser: l.EndUser,
 			Purpose: l.Purpose, IDNumber: l.IDNumber, Found: l.Found})
 	}
 	h.pages.Render(w, r, http.StatusOK, "population_lookups", web.View[[]lookupRow]{Page: p, Data: rows})
@@ -98,17 +98,14 @@ func newUpdateRow(u StatusUpdate) updateRow {
 		paid = "govsim.paid.yes"
 	}
 	return updateRow{
-		ReceivedAt: showTime(u.ReceivedAt), ReceivedISO: u.ReceivedAt.UTC().Format(time.RFC3339),
+		ReceivedAt: web.ShowTime(u.ReceivedAt), ReceivedISO: u.ReceivedAt.UTC().Format(time.RFC3339),
 		DossierCode: u.DossierCode, ProcedureCode: u.ProcedureCode,
 		Status: u.Status, StatusKey: fmt.Sprintf("govsim.status.%d", u.Status), StatusName: u.StatusName,
 		ChannelKey: fmt.Sprintf("govsim.channel.%d", u.Channel), PaidKey: paid,
-		UpdatedAt: showTime(u.UpdatedAt), UpdatedISO: u.UpdatedAt.UTC().Format(time.RFC3339),
+		UpdatedAt: web.ShowTime(u.UpdatedAt), UpdatedISO: u.UpdatedAt.UTC().Format(time.RFC3339),
 		AgencyCode: u.AgencyCode,
 	}
 }
-
-// showTime formats t to the second in Viet Nam's time.
-func showTime(t time.Time) string { return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05") }
 
 // nationalPortalPageData is the view of NationalPortalPagePath.
 type nationalPortalPageData struct {

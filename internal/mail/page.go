@@ -62,12 +62,9 @@ type messageRow struct {
 }
 
 func newMessageRow(m Received) messageRow {
-	return messageRow{Seq: m.Seq, At: showTime(m.At), AtISO: m.At.UTC().Format(time.RFC3339),
+	return messageRow{Seq: m.Seq, At: web.ShowTime(m.At), AtISO: m.At.UTC().Format(time.RFC3339),
 		To: strings.Join(m.To, ", "), Subject: m.Subject, Alternates: m.HTML != ""}
 }
-
-// showTime formats t to the second in Viet Nam's time.
-func showTime(t time.Time) string { return t.In(web.MinistryZone()).Format("02/01/2006 15:04:05") }
 
 // listData is the view of MailboxPagePath.
 type listData struct {

@@ -301,20 +301,7 @@ func staffInfo(ctx context.Context, q store.Queryer, id int64) (int64, string, b
 }
 
 func openDossierCodes(ctx context.Context, q store.Queryer, unitID int64) ([]string, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT code FROM dossiers WHERE unit_id = ? AND open = 1 ORDER BY id`), unitID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return store.Column[string](ctx, q, `SELECT code FROM dossiers WHERE unit_id = ? AND open = 1 ORDER BY id`, unitID)
 }
 
 const queueColumns = `d.id, d.code, d.procedure_code, d.applicant_name, d.channel, d.status, d.assignee_id, d.submitted_us, d.due_us, d.appointment_us`

@@ -23,17 +23,7 @@ func serve(t *testing.T, who web.Principal, lang i18n.Lang, target string) *http
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	signIn := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(web.WithPrincipal(r.Context(), who)))
-		})
-	}
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Header.Set("Accept", "text/html")
-	r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: string(lang)})
-	rec := httptest.NewRecorder()
-	web.Chain(rt, shell.Language, signIn, web.CSRF("session")).ServeHTTP(rec, r)
-	return rec
+	return webtest.GetIn(shell, web.Chain(rt, web.CSRF("session")), who, lang, target)
 }
 
 var citizen = web.Principal{Subject: authz.Subject{Kind: authz.Citizen, ID: 7}, Username: "dung@example.vn", Name: "Phạm Thị Dung"}

@@ -333,12 +333,8 @@ func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	switch s := v.Get("secret"); {
-	case err != nil:
-	case s == "true":
-		q.Secret = true
-	case s != "" && s != "false":
-		err = errs.Invalid("secret", "must be true or false")
+	if err == nil {
+		q.Secret, err = web.ParseBool("secret", v.Get("secret"))
 	}
 	var p *RegisterPage
 	if err == nil {
@@ -348,18 +344,9 @@ func (h *Handler) apiRegister(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	next := ""
-	if p.Next != 0 {
-		next = strconv.Itoa(p.Next)
-	}
-	web.JSON(w, r, http.StatusOK, apiRegisterPage{Items: p.Items, Next: next})
-}
-
-// apiRegisterPage is a page of a register, with the register number to
-// send as after for the next (empty after the last).
-type apiRegisterPage struct {
-	Items []*Document `json:"items"`
-	Next  string      `json:"next"`
+	// The register number to send as after for the next page, empty
+	// after the last.
+	web.JSON(w, r, http.StatusOK, web.NewList(p.Items, web.NextID(int64(p.Next))))
 }
 
 // apiCaseFileRequest opens a case file in the caller's unit.

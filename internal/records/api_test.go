@@ -234,20 +234,33 @@ func TestAPIRegistersAndCaseFiles(t *testing.T) {
 		first := a.incoming(t, "Công điện một", authz.Unclassified, nil)
 		second := a.incoming(t, "Công điện hai", authz.Unclassified, nil)
 		secret := a.incoming(t, "Công điện mật", authz.Secret, nil)
-		page := decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&limit=1", nil))
+		page := decode[web.List[*Document]](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&limit=1", nil))
 		if len(page.Items) != 1 || page.Items[0].ID != first.ID || page.Next != "1" {
 			t.Fatalf("first page: %+v", page)
 		}
-		page = decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&after=1", nil))
+		page = decode[web.List[*Document]](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&after=1", nil))
 		if len(page.Items) != 1 || page.Items[0].ID != second.ID || page.Next != "" {
 			t.Fatalf("second page: %+v", page)
 		}
-		page = decode[apiRegisterPage](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil))
+		page = decode[web.List[*Document]](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil))
 		if len(page.Items) != 1 || page.Items[0].ID != secret.ID || page.Items[0].RegisterNumber != 1 {
 			t.Fatalf("secret series: %+v", page)
 		}
+		// The shared flag rule (web.ParseBool): "on" as a checkbox sends it,
+		// and a word that is no flag is refused, not read as false.
+		page = decode[web.List[*Document]](t, a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&secret=on", nil))
+		if len(page.Items) != 1 || page.Items[0].ID != secret.ID {
+			t.Errorf("secret=on: %+v", page)
+		}
+		if rec := a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2026&secret=maybe", nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("secret=maybe: %d %s, want 400", rec.Code, rec.Body)
+		}
+		// An empty register is an empty array, as every list is.
+		if rec := a.call(t, a.clerk, "GET", "/api/v1/registers/incoming?year=2025", nil); !strings.Contains(rec.Body.String(), `"items":[]`) {
+			t.Errorf("an empty register: %s, want items []", rec.Body)
+		}
 		low := a.lowOfficer // a clerk too, cleared confidential
-		if page := decode[apiRegisterPage](t, a.call(t, low, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil)); len(page.Items) != 0 {
+		if page := decode[web.List[*Document]](t, a.call(t, low, "GET", "/api/v1/registers/incoming?year=2026&secret=true", nil)); len(page.Items) != 0 {
 			t.Errorf("the secret series shows a low-cleared clerk %+v", page.Items)
 		}
 		other := "/api/v1/registers/incoming?year=2026&unit=" + itoa(a.clerk.Unit)

@@ -108,20 +108,11 @@ func loadDocument(ctx context.Context, q store.Queryer, id int64, now time.Time,
 
 // int64s runs a query of one integer column.
 func int64s(ctx context.Context, q store.Queryer, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+	ids, err := store.Column[int64](ctx, q, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("records: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 func insertDocument(ctx context.Context, tx *store.Tx, r *row) error {

@@ -23,3 +23,7 @@ var ministryZone = func() *time.Location {
 // which a date given without a zone is a day, whatever a mission's local
 // zone. It is the one definition; every package uses this.
 func MinistryZone() *time.Location { return ministryZone }
+
+// ShowTime formats t to the second in the ministry's zone, as the
+// console's tables show times (02/01/2006 15:04:05).
+func ShowTime(t time.Time) string { return t.In(ministryZone).Format("02/01/2006 15:04:05") }

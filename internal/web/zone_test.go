@@ -49,3 +49,9 @@ func TestMinistryZoneIsDefinedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestShowTimeIsTheMinistrysWallClockToTheSecond(t *testing.T) {
+	if got := ShowTime(time.Date(2026, 3, 1, 17, 30, 5, 0, time.UTC)); got != "02/03/2026 00:30:05" {
+		t.Errorf("ShowTime = %q, want 02/03/2026 00:30:05 (UTC+7)", got)
+	}
+}

@@ -21,6 +21,15 @@ func Get(shell *web.Shell, h http.Handler, p web.Principal, target string) *http
 	return Serve(shell, h, p, r)
 }
 
+// GetIn is Get in language lang, chosen as a visitor does, by the
+// language cookie.
+func GetIn(shell *web.Shell, h http.Handler, p web.Principal, lang i18n.Lang, target string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Header.Set("Accept", "text/html")
+	r.AddCookie(&http.Cookie{Name: web.LangCookie, Value: string(lang)})
+	return Serve(shell, h, p, r)
+}
+
 // Request returns a request for target with body, of contentType unless
 // that is empty.
 func Request(method, target, contentType, body string) *http.Request {

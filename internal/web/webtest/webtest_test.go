@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"chancery/internal/authz"
+	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
@@ -16,4 +17,11 @@ func TestGetAsksForAPageAsThePrincipal(t *testing.T) {
 		"lang=vi", "name=Lan", "accept=text/html")
 	// A principal that names nobody is not put on the request.
 	PageHas(t, Get(Shell(t), h, web.Principal{Name: "nobody"}, "/"), http.StatusOK, "name= ")
+}
+
+func TestGetInAsksInTheGivenLanguage(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("lang=" + string(web.LangFrom(r.Context()))))
+	})
+	PageHas(t, GetIn(Shell(t), h, web.Principal{}, i18n.EN, "/"), http.StatusOK, "lang=en")
 }
