@@ -238,7 +238,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err := a.exchangeRoutes(rt, shell); err != nil {
 		return err
 	}
-	if err := a.recordsRoutes(rt); err != nil {
+	if err := a.recordsRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)

@@ -14,6 +14,7 @@ import (
 	"chancery/internal/mail"
 	"chancery/internal/procedures"
 	"chancery/internal/public"
+	"chancery/internal/records"
 	"chancery/internal/web"
 )
 
@@ -28,6 +29,7 @@ func textTables() []i18n.Texts {
 		identity.Texts(),
 		auth.Texts(),
 		procedures.Texts(),
+		records.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

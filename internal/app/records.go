@@ -17,9 +17,9 @@ func (a *App) openRecords() error {
 	return err
 }
 
-// recordsRoutes adds the records' JSON API.
-func (a *App) recordsRoutes(rt *web.Router) error {
-	h, err := records.NewHandler(a.Records)
+// recordsRoutes adds the records' console pages and JSON API.
+func (a *App) recordsRoutes(rt *web.Router, shell *web.Shell) error {
+	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records})
 	if err != nil {
 		return err
 	}

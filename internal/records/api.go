@@ -1,7 +1,6 @@
 package records
 
 import (
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -13,45 +12,6 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/web"
 )
-
-// Handler serves the records' JSON API. Pages come later.
-type Handler struct {
-	svc *Service
-}
-
-// NewHandler returns the records' handlers.
-func NewHandler(svc *Service) (*Handler, error) {
-	if svc == nil {
-		return nil, errors.New("records: NewHandler needs the Service")
-	}
-	return &Handler{svc: svc}, nil
-}
-
-// Register adds the records' routes to rt. Each line says who may reach
-// the route; the service decides on the document itself (clearance,
-// need-to-know, the capacity of each action), so a route open to every
-// signed-in member of staff still shows each only what they may know.
-func (h *Handler) Register(rt *web.Router) {
-	// Registering an incoming document or starting a draft: staff whose
-	// roles create documents (the records office, officers).
-	rt.HandleFunc("POST /api/v1/documents", web.Staff(authz.KindDocument, authz.Create), h.apiCreate)
-	rt.HandleFunc("GET /api/v1/documents", web.Staff(authz.KindDocument, authz.Read), h.apiSearch)
-	rt.HandleFunc("GET /api/v1/documents/{id}", web.Staff(authz.KindDocument, authz.Read), h.apiDocument)
-	rt.HandleFunc("GET /api/v1/documents/{id}/content", web.Staff(authz.KindDocument, authz.Read), h.apiContent)
-	// Actions are taken in many capacities (a leader's approval, the
-	// records office's issuance, a security officer's declassification):
-	// the service asks authz for each one's.
-	rt.HandleFunc("POST /api/v1/documents/{id}/actions", web.SignedIn, h.apiAct)
-	// Checking a signature the caller holds reveals nothing stored.
-	rt.HandleFunc("POST /api/v1/documents/signatures/verify", web.Staff(authz.KindDocument, authz.Read), h.apiVerify)
-
-	// The registers are the records office's; case files are kept by
-	// a unit's clerks and officers (and archivists read them).
-	rt.HandleFunc("GET /api/v1/registers/{direction}", web.Staff(authz.KindRegister, authz.Read), h.apiRegister)
-	rt.HandleFunc("POST /api/v1/case-files", web.Staff(authz.KindCaseFile, authz.Create), h.apiCreateCaseFile)
-	rt.HandleFunc("GET /api/v1/case-files/{id}", web.Staff(authz.KindCaseFile, authz.Read), h.apiCaseFile)
-	rt.HandleFunc("POST /api/v1/case-files/{id}/close", web.Staff(authz.KindCaseFile, authz.Update), h.apiCloseCaseFile)
-}
 
 // apiContentBody is a document's file inside a JSON request: its bytes in
 // base64 (encoding/json's []byte), with the text extracted from it for

@@ -15,6 +15,7 @@ import (
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 // apiFixture is the API over a fixture's service, behind the middleware
@@ -27,7 +28,7 @@ type apiFixture struct {
 func newAPIFixture(t testing.TB, db *store.DB) *apiFixture {
 	t.Helper()
 	f := newFixture(t, db)
-	h, err := NewHandler(f.svc)
+	h, err := NewHandler(webtest.Shell(t, Texts()), HandlerOptions{Service: f.svc})
 	if err != nil {
 		t.Fatal(err)
 	}

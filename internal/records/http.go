@@ -1,0 +1,72 @@
+package records
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+
+	"chancery/internal/authz"
+	"chancery/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// HandlerOptions configure the records' handlers.
+type HandlerOptions struct {
+	// Service is the records system. Required.
+	Service *Service
+}
+
+// Handler serves the records' console pages and JSON API.
+type Handler struct {
+	opts  HandlerOptions
+	svc   *Service
+	shell *web.Shell
+	pages *web.Templates
+}
+
+// NewHandler returns the records' handlers, with the page templates
+// parsed once; a broken template fails here, at start.
+func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
+	if opts.Service == nil {
+		return nil, errors.New("records: HandlerOptions.Service is required")
+	}
+	pages, err := shell.Parse(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("records: parse page templates: %w", err)
+	}
+	return &Handler{opts: opts, svc: opts.Service, shell: shell, pages: pages}, nil
+}
+
+// Register adds the records' routes to rt: the JSON API, then the
+// console's pages.
+func (h *Handler) Register(rt *web.Router) {
+	h.registerAPI(rt)
+}
+
+// registerAPI adds the JSON API's routes. Each line says who may reach
+// the route; the service decides on the document itself (clearance,
+// need-to-know, the capacity of each action), so a route open to every
+// signed-in member of staff still shows each only what they may know.
+func (h *Handler) registerAPI(rt *web.Router) {
+	// Registering an incoming document or starting a draft: staff whose
+	// roles create documents (the records office, officers).
+	rt.HandleFunc("POST /api/v1/documents", web.Staff(authz.KindDocument, authz.Create), h.apiCreate)
+	rt.HandleFunc("GET /api/v1/documents", web.Staff(authz.KindDocument, authz.Read), h.apiSearch)
+	rt.HandleFunc("GET /api/v1/documents/{id}", web.Staff(authz.KindDocument, authz.Read), h.apiDocument)
+	rt.HandleFunc("GET /api/v1/documents/{id}/content", web.Staff(authz.KindDocument, authz.Read), h.apiContent)
+	// Actions are taken in many capacities (a leader's approval, the
+	// records office's issuance, a security officer's declassification):
+	// the service asks authz for each one's.
+	rt.HandleFunc("POST /api/v1/documents/{id}/actions", web.SignedIn, h.apiAct)
+	// Checking a signature the caller holds reveals nothing stored.
+	rt.HandleFunc("POST /api/v1/documents/signatures/verify", web.Staff(authz.KindDocument, authz.Read), h.apiVerify)
+
+	// The registers are the records office's; case files are kept by
+	// a unit's clerks and officers (and archivists read them).
+	rt.HandleFunc("GET /api/v1/registers/{direction}", web.Staff(authz.KindRegister, authz.Read), h.apiRegister)
+	rt.HandleFunc("POST /api/v1/case-files", web.Staff(authz.KindCaseFile, authz.Create), h.apiCreateCaseFile)
+	rt.HandleFunc("GET /api/v1/case-files/{id}", web.Staff(authz.KindCaseFile, authz.Read), h.apiCaseFile)
+	rt.HandleFunc("POST /api/v1/case-files/{id}/close", web.Staff(authz.KindCaseFile, authz.Update), h.apiCloseCaseFile)
+}
