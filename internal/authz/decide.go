@@ -107,13 +107,26 @@ const (
 	// KindCaseFile is a unit's case file (hồ sơ công việc): Create opens
 	// one, Update files documents into it and closes it.
 	KindCaseFile
+	// KindDocumentCopy is a copy or print of a classified document (State
+	// secrets law: only with the competent person's permission): Approve
+	// permits one, Create makes one under a permission, Read lists them.
+	KindDocumentCopy
+	// KindSecretRegister is a unit's registers of secret documents sent
+	// and received (sổ đăng ký văn bản mật đi / đến): Read, Export.
+	KindSecretRegister
+	// KindDisposition is the retention and disposition of case files:
+	// Read; Create sets schedules, places and lifts legal holds, appraises
+	// and packs transfers; Update carries out a decided destruction;
+	// Approve decides a destruction (the competent leader).
+	KindDisposition
 	numKinds
 )
 
 var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
 	"service_indices", "unit_comparison", "portal_sync", "credential",
-	"document_register", "document_grant", "classification", "case_file"}
+	"document_register", "document_grant", "classification", "case_file",
+	"document_copy", "secret_register", "disposition"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -324,6 +337,22 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindCaseFile][Clerk] = actions(Read, Create, Update)
 	g[KindCaseFile][Officer] = actions(Read, Create, Update)
 	g[KindCaseFile][Archivist] = actions(Read, Update, Export)
+	// Copies of classified documents: the leader or security officer
+	// permits (the competent person); whoever holds a permission and a
+	// records role makes the copy; the records office and security
+	// officers keep the secret-document registers.
+	g[KindDocumentCopy][Approver] = actions(Read, Approve)
+	g[KindDocumentCopy][SecurityOfficer] = actions(Read, Approve)
+	g[KindDocumentCopy][Clerk] = actions(Read, Create)
+	g[KindDocumentCopy][Officer] = actions(Create)
+	g[KindDocumentCopy][Archivist] = actions(Read, Create)
+	g[KindSecretRegister][Clerk] = actions(Read, Export)
+	g[KindSecretRegister][SecurityOfficer] = actions(Read, Export)
+	// Disposition: the archivist appraises, holds, packs and carries out;
+	// only a leader decides a destruction (Law on Archives 33/2024).
+	g[KindDisposition][Archivist] = actions(Read, Create, Update)
+	g[KindDisposition][Approver] = actions(Read, Approve)
+	g[KindDisposition][SecurityOfficer] = actions(Read)
 	return g
 }()
 

@@ -303,3 +303,39 @@ func TestExplicitGrantGivesNeedToKnowOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestCopiesRegistersAndDispositionGrants pins who may permit and make
+// copies of classified documents, read the secret-document registers and
+// decide dispositions: the leader or security officer permits a copy, a
+// records role makes it, neither crosses clearance or need-to-know; only
+// a leader decides a destruction, the archivist carries it out.
+func TestCopiesRegistersAndDispositionGrants(t *testing.T) {
+	copyOf := func(unit int64, l Level) Resource { return Resource{Kind: KindDocumentCopy, Unit: unit, Level: l} }
+	tests := []struct {
+		name string
+		s    Subject
+		a    Action
+		r    Resource
+		want Decision
+	}{
+		{"a leader permits a copy", staff(consular, Secret, Approver), Approve, copyOf(consular, Secret), Allowed},
+		{"a security officer permits a copy", staff(consular, Secret, SecurityOfficer), Approve, copyOf(consular, Secret), Allowed},
+		{"a clerk does not permit copies", staff(consular, Secret, Clerk), Approve, copyOf(consular, Secret), Denied},
+		{"an officer makes a copy", staff(consular, Secret, Officer), Create, copyOf(consular, Secret), Allowed},
+		{"an auditor makes none", staff(consular, Secret, Auditor), Create, copyOf(consular, Secret), Denied},
+		{"no copy above one's clearance, not even known", staff(consular, Confidential, Approver), Approve, copyOf(consular, Secret), Concealed},
+		{"no copy of another unit's document", staff(cipher, TopSecret, Approver), Approve, copyOf(consular, Confidential), Concealed},
+		{"a clerk reads the secret registers", staff(consular, Secret, Clerk), Read, Resource{Kind: KindSecretRegister, Unit: consular}, Allowed},
+		{"an officer does not", staff(consular, Secret, Officer), Read, Resource{Kind: KindSecretRegister, Unit: consular}, Denied},
+		{"another unit's secret register is hidden", staff(cipher, TopSecret, SecurityOfficer), Read, Resource{Kind: KindSecretRegister, Unit: consular}, Concealed},
+		{"a leader decides a destruction", staff(consular, TopSecret, Approver), Approve, Resource{Kind: KindDisposition, Unit: consular}, Allowed},
+		{"an archivist does not decide one", staff(consular, TopSecret, Archivist), Approve, Resource{Kind: KindDisposition, Unit: consular}, Denied},
+		{"an archivist carries it out", staff(consular, TopSecret, Archivist), Update, Resource{Kind: KindDisposition, Unit: consular}, Allowed},
+		{"a leader does not carry it out", staff(consular, TopSecret, Approver), Update, Resource{Kind: KindDisposition, Unit: consular}, Denied},
+	}
+	for _, tt := range tests {
+		if got, why := Decide(tt.s, tt.a, tt.r); got != tt.want {
+			t.Errorf("%s: %s (%s), want %s", tt.name, got, why, tt.want)
+		}
+	}
+}

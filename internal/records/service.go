@@ -57,6 +57,14 @@ type Options struct {
 	Recorder Recorder
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
+	// Staff names the holder printed on a copy (copies.go);
+	// *identity.Service implements it. If nil, the user name signed in.
+	Staff StaffNamer
+}
+
+// StaffNamer finds a member of staff.
+type StaffNamer interface {
+	Staff(ctx context.Context, id int64) (identity.StaffMember, error)
 }
 
 // Service keeps the documents, registers, case files and the classified
