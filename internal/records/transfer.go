@@ -39,11 +39,11 @@ type transferXML struct {
 }
 
 type transferCaseXML struct {
-	Code      string            `xml:"code,attr"`
-	Year      int               `xml:"year,attr"`
-	Retention string            `xml:"retention,attr"`
-	Closed    string            `xml:"closed,attr"`
-	Title     string            `xml:"title"`
+	Code      string           `xml:"code,attr"`
+	Year      int              `xml:"year,attr"`
+	Retention string           `xml:"retention,attr"`
+	Closed    string           `xml:"closed,attr"`
+	Title     string           `xml:"title"`
 	Documents []transferDocXML `xml:"document"`
 }
 
