@@ -4,7 +4,9 @@ import (
 	"context"
 	"time"
 
+	"chancery/internal/identity"
 	"chancery/internal/records"
+	"chancery/internal/store"
 	"chancery/internal/web"
 )
 
@@ -13,8 +15,16 @@ import (
 // purposes and audited in the ledger.
 func (a *App) openRecords() error {
 	var err error
-	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit})
-	return err
+	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity})
+	if err != nil {
+		return err
+	}
+	// A merger hands the absorbed unit's registers, case files and open
+	// handling to the unit it merges into, in the merger's transaction.
+	a.Identity.OnMerge(func(ctx context.Context, tx *store.Tx, from, into identity.Unit) error {
+		return a.Records.MergeUnitTx(ctx, tx, from.ID, into.ID, from.Code)
+	})
+	return nil
 }
 
 // recordsRoutes adds the records' console pages and JSON API.

@@ -218,4 +218,3 @@ func TestUnclassifiedDocumentsNeedNoCopyPermission(t *testing.T) {
 		}
 	})
 }
-
