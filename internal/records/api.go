@@ -201,6 +201,8 @@ type apiActionRequest struct {
 	Level  authz.Level `json:"level"`
 	// file
 	CaseFileID int64 `json:"case_file_id"`
+	// permit_copy, permit_print (with staff_id, reason, expires_at)
+	Copies int `json:"copies"`
 }
 
 // apiActionResult is what an action answers: the document after it, and
@@ -211,6 +213,9 @@ type apiActionResult struct {
 	Done     bool      `json:"done"`
 	Document *Document `json:"document,omitempty"`
 	Grant    *Grant    `json:"grant,omitempty"`
+	// permit_copy, permit_print; copy, print (api_archive.go)
+	Permit *CopyPermit `json:"permit,omitempty"`
+	Copy   *Copy       `json:"copy,omitempty"`
 }
 
 func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +262,10 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 	case "file":
 		err = h.svc.File(ctx, sub, req.CaseFileID, id)
 	default:
-		err = errs.Invalid("action", fmt.Sprintf("unknown action %q: use one of %s", web.Clip(req.Action), strings.Join(apiActions, ", ")))
+		var ok bool
+		if ok, err = h.archiveAct(r, id, req, &res); !ok {
+			err = errs.Invalid("action", fmt.Sprintf("unknown action %q: use one of %s", web.Clip(req.Action), strings.Join(apiActions, ", ")))
+		}
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -268,7 +276,7 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 
 // apiActions lists the actions the API takes, for its error message.
 var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
-	"declassify", "destroy", "file"}
+	"declassify", "destroy", "file", "permit_copy", "permit_print", "copy", "print"}
 
 // apiRegister returns a page of a unit's register of a year (the
 // caller's unit and the current year unless unit and year say

@@ -1,0 +1,131 @@
+package records
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/store"
+	"chancery/internal/store/storetest"
+	"chancery/internal/web"
+)
+
+// sameNotFound fails unless got and want are both 404 problems that read
+// alike once the ids in them (hidden, missing) are set aside.
+func sameNotFound(t testing.TB, name string, got, want *httptest.ResponseRecorder, hidden, missing string) {
+	t.Helper()
+	if got.Code != http.StatusNotFound || want.Code != http.StatusNotFound {
+		t.Errorf("%s: %d and %d, want 404 for both (%s)", name, got.Code, want.Code, got.Body)
+		return
+	}
+	g, w := decode[web.ProblemDetails](t, got), decode[web.ProblemDetails](t, want)
+	g.Instance, w.Instance, g.RequestID, w.RequestID = "", "", "", ""
+	g.Detail, w.Detail = strings.ReplaceAll(g.Detail, hidden, "N"), strings.ReplaceAll(w.Detail, missing, "N")
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: bodies differ:\n%+v\n%+v", name, g, w)
+	}
+}
+
+// TestAPIArchive takes a copy through the API and pages, and pins that
+// every archive route hides another unit's or a higher level's item
+// exactly as a missing one, and refuses hostile input with a 4xx
+// problem, changing nothing.
+func TestAPIArchive(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		d := a.secretText(t)
+		id := itoa(d.ID)
+		exp := a.clock.now().Add(24 * time.Hour)
+		rec := a.call(t, a.leader, "POST", "/api/v1/documents/"+id+"/actions", map[string]any{"action": "permit_print", "staff_id": a.officer.ID,
+			"copies": 1, "reason": "Họp", "expires_at": exp})
+		if rec.Code != http.StatusOK || decode[apiActionResult](t, rec).Permit == nil {
+			t.Fatalf("permit_print: %d %s", rec.Code, rec.Body)
+		}
+		rec = a.call(t, a.officer, "POST", "/api/v1/documents/"+id+"/actions", map[string]any{"action": "print"})
+		if res := decode[apiActionResult](t, rec); rec.Code != http.StatusOK || res.Copy == nil || res.Copy.Number != 1 {
+			t.Fatalf("print: %d %s", rec.Code, rec.Body)
+		}
+		rec = a.call(t, a.officer, "POST", "/api/v1/documents/"+id+"/actions", map[string]any{"action": "print"})
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("a print beyond the permission: %d %s", rec.Code, rec.Body)
+		}
+		rec = a.call(t, a.officer, "GET", "/api/v1/documents/"+id+"/copies/1", nil)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/pdf" || !strings.HasPrefix(rec.Body.String(), "%PDF") {
+			t.Errorf("the print's PDF: %d %s", rec.Code, rec.Header())
+		}
+		for path, want := range map[string]string{
+			"/console/documents/" + id + "/copies":                                                     "Bản in",
+			"/console/registers/secret/incoming?unit=" + itoa(a.units["000.00.03.G12"]) + "&year=2026": "Công điện tối mật",
+			"/console/records/retention":                                                               "Bảng thời hạn bảo quản",
+		} {
+			sub := a.clerk
+			if strings.Contains(path, "retention") {
+				sub = a.archivist
+			}
+			rec := a.call(t, sub, "GET", path, nil)
+			if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("GET %s: %d, lacks %q", path, rec.Code, want)
+			}
+		}
+
+		// Concealment: the Office's staff and an uncleared officer learn
+		// nothing of the Consular Department's secret items.
+		missing := "999999"
+		consular := itoa(a.units["000.00.03.G12"])
+		for _, route := range []struct{ method, hidden, absent string }{
+			{"GET", "/api/v1/documents/" + id + "/copies", "/api/v1/documents/" + missing + "/copies"},
+			{"GET", "/api/v1/documents/" + id + "/copies/1", "/api/v1/documents/" + missing + "/copies/1"},
+			{"POST", "/api/v1/documents/" + id + "/actions", "/api/v1/documents/" + missing + "/actions"},
+			{"GET", "/console/documents/" + id + "/copies", "/console/documents/" + missing + "/copies"},
+		} {
+			for name, sub := range map[string]authz.Subject{"other unit": a.office, "low clearance": a.lowOfficer} {
+				var body any
+				if route.method == "POST" {
+					body = map[string]any{"action": "copy"}
+				}
+				sameNotFound(t, name+" "+route.hidden, a.call(t, sub, route.method, route.hidden, body), a.call(t, sub, route.method, route.absent, body), id, missing)
+			}
+		}
+		office := a.office
+		office.Roles |= authz.RolesOf(authz.SecurityOfficer, authz.Archivist)
+		sameNotFound(t, "secret register", a.call(t, office, "GET", "/api/v1/registers/secret/incoming?unit="+consular, nil),
+			a.call(t, office, "GET", "/api/v1/registers/secret/incoming?unit="+missing, nil), consular, missing)
+		sameNotFound(t, "retention", a.call(t, office, "GET", "/api/v1/records/retention?unit="+consular, nil),
+			a.call(t, office, "GET", "/api/v1/records/retention?unit="+missing, nil), consular, missing)
+
+		// Hostile input: a clear 4xx problem, nothing stored.
+		huge := `{"reason":"` + strings.Repeat("a", 50<<20) + `"}`
+		for name, tc := range map[string]struct {
+			sub          authz.Subject
+			method, path string
+			body         any
+		}{
+			"NUL in a reason":      {a.leader, "POST", "/api/v1/documents/" + id + "/actions", map[string]any{"action": "permit_copy", "staff_id": a.officer.ID, "copies": 1, "reason": "a\x00b", "expires_at": exp}},
+			"bidi in a reason":     {a.leader, "POST", "/api/v1/documents/" + id + "/actions", map[string]any{"action": "permit_copy", "staff_id": a.officer.ID, "copies": 1, "reason": "a\u202eb", "expires_at": exp}},
+			"CR LF in a hold":      {a.archivist, "POST", "/api/v1/case-files/1/holds", map[string]any{"reason": "a\r\nb"}},
+			"too many copies":      {a.leader, "POST", "/api/v1/documents/" + id + "/actions", map[string]any{"action": "permit_copy", "staff_id": a.officer.ID, "copies": 1000, "reason": "x", "expires_at": exp}},
+			"a bad copy number":    {a.officer, "GET", "/api/v1/documents/" + id + "/copies/-1", nil},
+			"a bad direction":      {a.clerk, "GET", "/api/v1/registers/secret/sideways", nil},
+			"a bad year":           {a.clerk, "GET", "/api/v1/registers/secret/incoming?year=99999", nil},
+			"an unknown field":     {a.archivist, "POST", "/api/v1/records/retention/schedules", map[string]any{"series": "A", "title": "B", "extra": 1}},
+			"a negative retention": {a.archivist, "POST", "/api/v1/records/retention/schedules", map[string]any{"series": "A", "title": "B", "retention_years": -1}},
+			"a decision in future": {a.leader, "POST", "/api/v1/records/disposals/1/decide", map[string]any{"decision_number": "1/QĐ", "decision_date": exp.Add(48 * time.Hour)}},
+			"50 MiB":               {a.archivist, "POST", "/api/v1/case-files/1/holds", huge},
+			"no case files":        {a.archivist, "POST", "/api/v1/records/transfers", map[string]any{"case_files": []int64{}}},
+			"a bad case file":      {a.archivist, "POST", "/api/v1/records/disposals", map[string]any{"case_files": []any{"x"}}},
+		} {
+			rec := a.call(t, tc.sub, tc.method, tc.path, tc.body)
+			if rec.Code < 400 || rec.Code >= 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
+				t.Errorf("%s: %d %.200s, want a 4xx problem", name, rec.Code, rec.Body)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM record_copy_permits`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d permissions stored (%v), want the one given", n, err)
+		}
+	})
+}

@@ -1,0 +1,239 @@
+package records
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// registerArchivePages adds the archive's console pages: a document's
+// copies, the secret-document registers, and retention and disposition.
+func (h *Handler) registerArchivePages(rt *web.Router) {
+	readDoc := web.Staff(authz.KindDocument, authz.Read)
+	rt.HandleFunc("GET /console/documents/{id}/copies", readDoc, h.pageCopies)
+	// The permission and the copy are decided by the service.
+	rt.HandleFunc("POST /console/documents/{id}/copies", web.SignedIn, h.postCopies)
+	rt.HandleFunc("GET /console/registers/secret/{direction}", web.Staff(authz.KindSecretRegister, authz.Read), h.pageSecretRegister)
+	rt.HandleFunc("GET "+consoleRetentionPath, web.Staff(authz.KindDisposition, authz.Read), h.pageRetention)
+	// Each form's capacity (create, approve, update) is the service's.
+	rt.HandleFunc("POST "+consoleRetentionPath, web.Staff(authz.KindDisposition, authz.Read), h.postRetention)
+}
+
+// consoleRetentionPath is the retention and disposition page.
+const consoleRetentionPath = "/console/records/retention"
+
+func consoleCopiesPath(id int64) string { return "/console/documents/" + strconv.FormatInt(id, 10) + "/copies" }
+
+// postForm reads a posted form, at most 64 KiB.
+func postForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err)
+	}
+	return nil
+}
+
+// consoleCopiesData is a document's copies page.
+type consoleCopiesData struct {
+	Document *Document
+	Copies   []Copy
+	Permits  []CopyPermit
+	// Own lists the copy numbers the viewer holds (they may download).
+	Own map[int]bool
+	// Expires is the default expiry of a new permission.
+	Expires string
+}
+
+func (h *Handler) pageCopies(w http.ResponseWriter, r *http.Request) {
+	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
+	id, err := parseDocumentID(r.PathValue("id"))
+	var v *View
+	var data consoleCopiesData
+	if err == nil {
+		v, err = h.svc.Get(ctx, sub, id)
+	}
+	if err == nil {
+		data.Copies, data.Permits, err = h.svc.Copies(ctx, sub, id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	data.Document, data.Own = v.Document, map[int]bool{}
+	for _, c := range data.Copies {
+		if c.HolderID == sub.ID {
+			data.Own[c.Number] = true
+		}
+	}
+	data.Expires = h.svc.now().Add(7 * 24 * time.Hour).In(registerZone()).Format("2006-01-02")
+	p := h.shell.Page(r, web.Console, "records.archive.copies.title")
+	h.pages.Render(w, r, http.StatusOK, "console_archive_copies", web.View[consoleCopiesData]{Page: p, Data: data})
+}
+
+// postCopies takes the copies page's forms: a permission (action
+// permit_copy or permit_print, to staff_id, copies, reason, until
+// expires) or a copy (action copy or print).
+func (h *Handler) postCopies(w http.ResponseWriter, r *http.Request) {
+	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
+	id, err := parseDocumentID(r.PathValue("id"))
+	if err == nil {
+		err = postForm(w, r)
+	}
+	if err == nil {
+		switch action := r.PostFormValue("action"); action {
+		case "permit_copy", "permit_print":
+			var np NewCopyPermit
+			np.Kind = strings.TrimPrefix(action, "permit_")
+			np.Reason = r.PostFormValue("reason")
+			if np.StaffID, err = web.ParseID("staff_id", r.PostFormValue("staff_id")); err == nil {
+				np.Copies, err = web.OptionalInt("copies", r.PostFormValue("copies"))
+			}
+			if err == nil {
+				np.ExpiresAt, err = formDay("expires", r.PostFormValue("expires"))
+			}
+			if err == nil {
+				_, err = h.svc.PermitCopy(ctx, sub, id, np)
+			}
+		case CopyKindCopy, CopyKindPrint:
+			_, err = h.svc.MakeCopy(ctx, sub, id, action)
+		default:
+			err = errs.Invalid("action", "use permit_copy, permit_print, copy or print")
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, consoleCopiesPath(id), "records.archive.flash.done")
+}
+
+// formDay parses a date field (2006-01-02) as the end of that day in
+// Viet Nam.
+func formDay(field, s string) (time.Time, error) {
+	d, err := time.ParseInLocation("2006-01-02", s, registerZone())
+	if err != nil {
+		return time.Time{}, errs.Invalid(field, "must be a date such as 2026-03-31")
+	}
+	return d.Add(24*time.Hour - time.Second), nil
+}
+
+// consoleSecretRegisterData is a secret-document register's page.
+type consoleSecretRegisterData struct {
+	Register *SecretRegister
+	Incoming bool
+	Unit     int64
+	Year     int
+}
+
+func (h *Handler) pageSecretRegister(w http.ResponseWriter, r *http.Request) {
+	unit, year, err := h.unitYear(r)
+	var reg *SecretRegister
+	if err == nil {
+		reg, err = h.svc.SecretRegister(r.Context(), web.SubjectFrom(r.Context()), Direction(r.PathValue("direction")), unit, year)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "records.archive.secret."+string(reg.Direction))
+	h.pages.Render(w, r, http.StatusOK, "console_archive_secret", web.View[consoleSecretRegisterData]{Page: p,
+		Data: consoleSecretRegisterData{Register: reg, Incoming: reg.Direction == Incoming, Unit: unit, Year: year}})
+}
+
+// consoleRetentionData is the retention and disposition page.
+type consoleRetentionData struct {
+	*RetentionOverview
+	Today string
+}
+
+func (h *Handler) pageRetention(w http.ResponseWriter, r *http.Request) {
+	unit, _, err := h.unitYear(r)
+	var o *RetentionOverview
+	if err == nil {
+		o, err = h.retention(r, unit)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "records.archive.retention.title")
+	h.pages.Render(w, r, http.StatusOK, "console_archive_retention", web.View[consoleRetentionData]{Page: p,
+		Data: consoleRetentionData{RetentionOverview: o, Today: h.svc.now().In(registerZone()).Format("2006-01-02")}})
+}
+
+// postRetention takes the retention page's forms, by action: schedule,
+// hold, lift, appraise, decide, execute, transfer.
+func (h *Handler) postRetention(w http.ResponseWriter, r *http.Request) {
+	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
+	err := postForm(w, r)
+	id := func(field string) int64 {
+		if err != nil {
+			return 0
+		}
+		var n int64
+		n, err = web.ParseID(field, r.PostFormValue(field))
+		return n
+	}
+	ids := func() []int64 {
+		var out []int64
+		for _, s := range r.PostForm["case_file"] {
+			if n, e := web.ParseID("case_file", s); e != nil {
+				err = e
+			} else {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if err == nil {
+		switch r.PostFormValue("action") {
+		case "schedule":
+			var years int
+			if years, err = web.OptionalInt("retention_years", r.PostFormValue("retention_years")); err == nil {
+				_, err = h.svc.SetSchedule(ctx, sub, NewSchedule{Series: r.PostFormValue("series"), Title: r.PostFormValue("title"),
+					RetentionYears: Retention(years), Source: r.PostFormValue("source")})
+			}
+		case "hold":
+			if cf := id("case_file"); err == nil {
+				_, err = h.svc.PlaceHold(ctx, sub, cf, r.PostFormValue("reason"))
+			}
+		case "lift":
+			if cf, hold := id("case_file"), id("hold"); err == nil {
+				err = h.svc.LiftHold(ctx, sub, cf, hold, r.PostFormValue("reason"))
+			}
+		case "appraise":
+			if list := ids(); err == nil {
+				_, err = h.svc.Appraise(ctx, sub, list)
+			}
+		case "decide":
+			var day time.Time
+			if d := id("disposal"); err == nil {
+				if day, err = formDay("decision_date", r.PostFormValue("decision_date")); err == nil {
+					_, err = h.svc.DecideDisposal(ctx, sub, d, r.PostFormValue("decision_number"), day.Add(-24*time.Hour+time.Second))
+				}
+			}
+		case "execute":
+			if d := id("disposal"); err == nil {
+				_, err = h.svc.ExecuteDisposal(ctx, sub, d)
+			}
+		case "transfer":
+			if list := ids(); err == nil {
+				_, err = h.svc.TransferCaseFiles(ctx, sub, list)
+			}
+		default:
+			err = errs.Invalid("action", "unknown form")
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.RedirectWithFlash(w, r, consoleRetentionPath+"?"+url.Values{"unit": {strconv.FormatInt(sub.Unit, 10)}}.Encode(), "records.archive.flash.done")
+}
