@@ -273,7 +273,9 @@ func (h *Handler) disposalID(w http.ResponseWriter, r *http.Request, fn func(id 
 }
 
 func (h *Handler) apiDisposal(w http.ResponseWriter, r *http.Request) {
-	h.disposalID(w, r, func(id int64) (*Disposal, error) { return h.svc.Disposal(r.Context(), web.SubjectFrom(r.Context()), id) })
+	h.disposalID(w, r, func(id int64) (*Disposal, error) {
+		return h.svc.Disposal(r.Context(), web.SubjectFrom(r.Context()), id)
+	})
 }
 
 func (h *Handler) apiDecide(w http.ResponseWriter, r *http.Request) {

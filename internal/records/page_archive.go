@@ -29,7 +29,9 @@ func (h *Handler) registerArchivePages(rt *web.Router) {
 // consoleRetentionPath is the retention and disposition page.
 const consoleRetentionPath = "/console/records/retention"
 
-func consoleCopiesPath(id int64) string { return "/console/documents/" + strconv.FormatInt(id, 10) + "/copies" }
+func consoleCopiesPath(id int64) string {
+	return "/console/documents/" + strconv.FormatInt(id, 10) + "/copies"
+}
 
 // postForm reads a posted form, at most 64 KiB.
 func postForm(w http.ResponseWriter, r *http.Request) error {
