@@ -18,8 +18,9 @@ import (
 func (h *Handler) registerArchivePages(rt *web.Router) {
 	readDoc := web.Staff(authz.KindDocument, authz.Read)
 	rt.HandleFunc("GET /console/documents/{id}/copies", readDoc, h.pageCopies)
-	// The permission and the copy are decided by the service.
-	rt.HandleFunc("POST /console/documents/{id}/copies", web.SignedIn, h.postCopies)
+	// Whoever reads documents may ask; the service decides the
+	// permission's and the copy's capacities.
+	rt.HandleFunc("POST /console/documents/{id}/copies", readDoc, h.postCopies)
 	rt.HandleFunc("GET /console/registers/secret/{direction}", web.Staff(authz.KindSecretRegister, authz.Read), h.pageSecretRegister)
 	rt.HandleFunc("GET "+consoleRetentionPath, web.Staff(authz.KindDisposition, authz.Read), h.pageRetention)
 	// Each form's capacity (create, approve, update) is the service's.
