@@ -2,8 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"time"
 
+	"chancery/internal/audit"
+	"chancery/internal/config"
+	"chancery/internal/errs"
 	"chancery/internal/identity"
 	"chancery/internal/records"
 	"chancery/internal/store"
@@ -54,4 +59,38 @@ func (a *App) seedDemoRecords(ctx context.Context) error {
 		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
 	}
 	return records.SeedDemo(ctx, a.Records, p, time.Now())
+}
+
+// recordsStorage registers the storage flags on the flag set of a
+// records subcommand and returns the function that opens the records
+// service they name, with the audit ledger and the unit directory.
+func recordsStorage(fs *flag.FlagSet) func(context.Context) (records.CommandStorage, func() error, error) {
+	var cfg config.Config
+	envErr := config.Storage(fs, &cfg)
+	return func(ctx context.Context) (records.CommandStorage, func() error, error) {
+		if err := envErr(); err != nil {
+			return records.CommandStorage{}, nil, errs.Usage("", "%v", err)
+		}
+		db, ring, err := openStorage(ctx, cfg)
+		if err != nil {
+			return records.CommandStorage{}, nil, err
+		}
+		ledger, err := audit.New(ctx, db, ring, audit.Options{})
+		if err != nil {
+			db.Close()
+			return records.CommandStorage{}, nil, err
+		}
+		closeAll := func() error { return errors.Join(ledger.Close(), db.Close()) }
+		dir := identity.NewService(db, ledger, nil)
+		svc, err := records.NewService(records.Options{DB: db, Ring: ring, Recorder: ledger, Staff: dir})
+		if err != nil {
+			closeAll()
+			return records.CommandStorage{}, nil, err
+		}
+		byCode := func(ctx context.Context, code string) (int64, error) {
+			u, err := dir.UnitByCode(ctx, code)
+			return u.ID, err
+		}
+		return records.CommandStorage{Service: svc, Ledger: ledger, UnitByCode: byCode}, closeAll, nil
+	}
 }
