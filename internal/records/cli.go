@@ -63,9 +63,11 @@ type CommandEnv struct {
 // wrong command line returns an *errs.UsageError; -h prints the usage.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
 	return errs.Subcommand(commandUsage, env.Stdout, args, map[string]func([]string) error{
-		"register":        func(args []string) error { return env.verb(ctx, "register", "export", args, registerExport) },
-		"retention":       func(args []string) error { return env.verb(ctx, "retention", "run", args, retentionRun) },
-		"key-destruction": func(args []string) error { return env.verb(ctx, "key-destruction", "report", args, keyDestructionReport) },
+		"register":  func(args []string) error { return env.verb(ctx, "register", "export", args, registerExport) },
+		"retention": func(args []string) error { return env.verb(ctx, "retention", "run", args, retentionRun) },
+		"key-destruction": func(args []string) error {
+			return env.verb(ctx, "key-destruction", "report", args, keyDestructionReport)
+		},
 		// "suggest-eval": the assistant's evaluation, in cli_suggest.go.
 	})
 }
