@@ -58,7 +58,25 @@ func (a *App) seedDemoRecords(ctx context.Context) error {
 		}
 		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
 	}
-	return records.SeedDemo(ctx, a.Records, p, time.Now())
+	if err := records.SeedDemo(ctx, a.Records, p, time.Now()); err != nil {
+		return err
+	}
+	return a.seedDemoArchive(ctx)
+}
+
+// seedDemoArchive records the archive's demo: a print of a confidential
+// document, the Office's retention schedule and case files of earlier
+// years, as the Office's records office, its leader and the archivist.
+func (a *App) seedDemoArchive(ctx context.Context) error {
+	var p records.DemoArchivePeople
+	for username, into := range map[string]*records.DemoStaff{"office.clerk": &p.OfficeClerk, "office.approver": &p.OfficeApprover, "archivist": &p.Archivist} {
+		m, err := a.Identity.StaffByUsername(ctx, username)
+		if err != nil {
+			return err
+		}
+		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
+	}
+	return records.SeedDemoArchive(ctx, a.Records, p, time.Now())
 }
 
 // recordsStorage registers the storage flags on the flag set of a
