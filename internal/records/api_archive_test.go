@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -52,6 +53,12 @@ func TestAPIArchive(t *testing.T) {
 		rec = a.call(t, a.officer, "POST", "/api/v1/documents/"+id+"/actions", map[string]any{"action": "print"})
 		if rec.Code != http.StatusForbidden {
 			t.Errorf("a print beyond the permission: %d %s", rec.Code, rec.Body)
+		}
+		if _, err := a.ledger.Integrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if es, err := a.ledger.Search(t.Context(), audit.Query{Action: audit.DeniedAction, ResourceID: id}); err != nil || len(es) != 1 || es[0].Level != authz.Secret {
+			t.Errorf("the refused print in the ledger: %+v, %v", es, err)
 		}
 		rec = a.call(t, a.officer, "GET", "/api/v1/documents/"+id+"/copies/1", nil)
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/pdf" || !strings.HasPrefix(rec.Body.String(), "%PDF") {

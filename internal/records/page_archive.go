@@ -17,6 +17,10 @@ import (
 // copies, the secret-document registers, and retention and disposition.
 func (h *Handler) registerArchivePages(rt *web.Router) {
 	readDoc := web.Staff(authz.KindDocument, authz.Read)
+	h.shell.AddNav(web.Console, web.NavItem{Key: "records.archive.nav.secret", Href: "/console/registers/secret/incoming",
+		Access: web.Staff(authz.KindSecretRegister, authz.Read)})
+	h.shell.AddNav(web.Console, web.NavItem{Key: "records.archive.nav.retention", Href: consoleRetentionPath,
+		Access: web.Staff(authz.KindDisposition, authz.Read)})
 	rt.HandleFunc("GET /console/documents/{id}/copies", readDoc, h.pageCopies)
 	// Whoever reads documents may ask; the service decides the
 	// permission's and the copy's capacities.

@@ -6,6 +6,8 @@ import "chancery/internal/i18n"
 // classified documents, the secret-document registers, retention and
 // disposition.
 var archiveTexts = i18n.Texts{
+	"records.archive.nav.secret":    {"Sổ văn bản mật", "Secret registers"},
+	"records.archive.nav.retention": {"Lưu trữ, tiêu hủy", "Retention"},
 	"records.archive.back_document": {"← Về văn bản", "← Back to the document"},
 	"records.archive.flash.done":    {"Đã thực hiện.", "Done."},
 	"records.archive.reason":        {"Lý do", "Reason"},
