@@ -76,11 +76,7 @@ func (h *Handler) apiCopies(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		body.Copies, body.Permits, err = h.svc.Copies(r.Context(), web.SubjectFrom(r.Context()), id)
 	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, body)
+	reply(w, r, http.StatusOK, body, err)
 }
 
 func (h *Handler) apiCopyPDF(w http.ResponseWriter, r *http.Request) {
@@ -127,11 +123,7 @@ func (h *Handler) apiSecretRegister(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		reg, err = h.svc.SecretRegister(r.Context(), web.SubjectFrom(r.Context()), Direction(r.PathValue("direction")), unit, year)
 	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, reg)
+	reply(w, r, http.StatusOK, reg, err)
 }
 
 // RetentionOverview is a unit's retention and disposition at a glance.
@@ -170,11 +162,7 @@ func (h *Handler) apiRetention(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		o, err = h.retention(r, unit)
 	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusOK, o)
+	reply(w, r, http.StatusOK, o, err)
 }
 
 func (h *Handler) apiSetSchedule(w http.ResponseWriter, r *http.Request) {
@@ -189,11 +177,7 @@ func (h *Handler) apiSetSchedule(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		sc, err = h.svc.SetSchedule(r.Context(), web.SubjectFrom(r.Context()), NewSchedule(req))
 	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusCreated, sc)
+	reply(w, r, http.StatusCreated, sc, err)
 }
 
 // apiReason is a body that gives a reason.
@@ -211,11 +195,7 @@ func (h *Handler) apiPlaceHold(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		hold, err = h.svc.PlaceHold(r.Context(), web.SubjectFrom(r.Context()), id, req.Reason)
 	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.JSON(w, r, http.StatusCreated, hold)
+	reply(w, r, http.StatusCreated, hold, err)
 }
 
 func (h *Handler) apiLiftHold(w http.ResponseWriter, r *http.Request) {
@@ -250,15 +230,16 @@ func (h *Handler) apiAppraise(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		d, err = h.svc.Appraise(r.Context(), web.SubjectFrom(r.Context()), req.CaseFiles)
 	}
-	h.disposalAnswer(w, r, http.StatusCreated, d, err)
+	reply(w, r, http.StatusCreated, d, err)
 }
 
-func (h *Handler) disposalAnswer(w http.ResponseWriter, r *http.Request, status int, d *Disposal, err error) {
+// reply answers v with status, or the problem err is.
+func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	web.JSON(w, r, status, d)
+	web.JSON(w, r, status, v)
 }
 
 // disposalID runs fn with the path's disposal id and answers with the
@@ -269,7 +250,7 @@ func (h *Handler) disposalID(w http.ResponseWriter, r *http.Request, fn func(id 
 	if err == nil {
 		d, err = fn(id)
 	}
-	h.disposalAnswer(w, r, http.StatusOK, d, err)
+	reply(w, r, http.StatusOK, d, err)
 }
 
 func (h *Handler) apiDisposal(w http.ResponseWriter, r *http.Request) {
