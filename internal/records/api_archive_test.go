@@ -3,6 +3,7 @@ package records
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -133,6 +134,57 @@ func TestAPIArchive(t *testing.T) {
 		var n int
 		if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM record_copy_permits`).Scan(&n); err != nil || n != 1 {
 			t.Errorf("%d permissions stored (%v), want the one given", n, err)
+		}
+	})
+}
+
+// form posts a console form as sub (a bearer session needs no CSRF
+// token; the middleware checks browsers').
+func (a *apiFixture) form(t testing.TB, sub authz.Subject, path string, values url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("POST", path, strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	ctx := web.WithPrincipal(a.as(sub), web.Principal{Subject: sub, Stage: "full", Bearer: true})
+	rec := httptest.NewRecorder()
+	a.h.ServeHTTP(rec, req.WithContext(ctx))
+	return rec
+}
+
+// TestArchivePageForms pins the archive pages' forms: a leader permits a
+// print, the holder makes it and finds it listed with its download, an
+// archivist adds a series to the schedule; a bad field is a 400, another
+// unit's document a 404.
+func TestArchivePageForms(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		d := a.secretText(t)
+		page := "/console/documents/" + itoa(d.ID) + "/copies"
+		expires := a.clock.now().AddDate(0, 0, 3).Format("2006-01-02")
+		steps := []struct {
+			sub    authz.Subject
+			path   string
+			values url.Values
+			want   int
+		}{
+			{a.leader, page, url.Values{"action": {"permit_print"}, "staff_id": {itoa(a.officer.ID)}, "copies": {"1"}, "reason": {"Họp"}, "expires": {expires}}, http.StatusSeeOther},
+			{a.officer, page, url.Values{"action": {"print"}}, http.StatusSeeOther},
+			{a.leader, page, url.Values{"action": {"permit_copy"}, "staff_id": {"abc"}, "copies": {"1"}, "reason": {"x"}, "expires": {expires}}, http.StatusBadRequest},
+			{a.leader, page, url.Values{"action": {"permit_copy"}, "staff_id": {itoa(a.officer.ID)}, "copies": {"1"}, "reason": {"x"}, "expires": {"31/12/2026"}}, http.StatusBadRequest},
+			{a.office, page, url.Values{"action": {"copy"}}, http.StatusNotFound},
+			{a.archivist, consoleRetentionPath, url.Values{"action": {"schedule"}, "series": {"LS.TAM"}, "title": {"Hồ sơ tạm thời"}, "retention_years": {"3"}}, http.StatusSeeOther},
+			{a.archivist, consoleRetentionPath, url.Values{"action": {"burn"}}, http.StatusBadRequest},
+			{a.officer, consoleRetentionPath, url.Values{"action": {"schedule"}, "series": {"X"}, "title": {"x"}}, http.StatusForbidden},
+		}
+		for i, st := range steps {
+			if rec := a.form(t, st.sub, st.path, st.values); rec.Code != st.want {
+				t.Errorf("step %d (%s): %d %.300s, want %d", i, st.values.Get("action"), rec.Code, rec.Body, st.want)
+			}
+		}
+		if body := a.call(t, a.officer, "GET", page, nil).Body.String(); !strings.Contains(body, "/api/v1/documents/"+itoa(d.ID)+"/copies/1") {
+			t.Errorf("the holder's page lacks the download:\n%s", body)
+		}
+		if body := a.call(t, a.archivist, "GET", consoleRetentionPath, nil).Body.String(); !strings.Contains(body, "LS.TAM") {
+			t.Errorf("the retention page lacks the new series")
 		}
 	})
 }
