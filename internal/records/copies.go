@@ -18,18 +18,23 @@ import (
 	"chancery/internal/store"
 )
 
-// Copies and prints of classified documents (Law 117/2025 on Protection
-// of State Secrets, from the text; its article was not verified:
-// copying or printing a state secret needs the competent person's
-// permission, each copy is numbered, marked and logged, and listed in the
-// registers of secret documents). The competent person is whoever authz
-// grants (KindDocumentCopy, Approve): the owning unit's leader and the
-// security officers. A permission names one member of staff, copy or
-// print, how many, why and until when; each copy made under it takes the
-// document's next copy number (1..n, no gaps: the number is taken in the
-// transaction that records the copy, the document's row locked), and is
-// delivered as a PDF marked on every page with the level, the holder's
-// name and the copy number.
+// Copies and prints of classified documents. Law 117/2025 on Protection
+// of State Secrets replaces Law 29/2018, whose rules on copies are
+// verified (thuvienphapluat.vn, luatduonggia.vn): copying needs the
+// permission of the competent person (Law 29/2018 Article 11, by level);
+// Decree 26/2020/NĐ-CP Article 3 has each copy stamped as a copy, only the
+// number of copies permitted made, and every copy entered in the register
+// of copies (sổ quản lý sao, chụp bí mật nhà nước). Their articles in Law
+// 117/2025 and its decree were not verified. Here the competent person is
+// whoever authz grants (KindDocumentCopy, Approve): the owning unit's
+// leader and the security officers; Article 11's split by level (the
+// minister for Tuyệt mật, say) is not modelled. A permission names one
+// member of staff, copy or print, how many, why and until when; each copy
+// made under it takes the document's next copy number (1..n, no gaps: the
+// number is taken in the transaction that records the copy, the
+// document's row locked), and is delivered as a PDF marked on every page
+// with the level, the holder's name and the copy number. The registers
+// of secret documents (register_secret.go) list every copy.
 
 // The kinds of copy.
 const (

@@ -19,7 +19,8 @@ import (
 // leading part of its case files' codes), how long its case files are
 // kept: permanently or a number of years. The clock starts at cut-off:
 // when a case file is closed, its work has ended, and its years run from
-// 1 January after the year it closed. Then:
+// 1 January after the year it closed (long-standing practice; Law 33's
+// article on it was not verified). Then:
 //
 //   - a case file kept for years is due for destruction when they have
 //     run; an archivist appraises the due ones into a list, a leader
