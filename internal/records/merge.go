@@ -16,8 +16,10 @@ import (
 // the records:
 //
 //   - Registers. Decree 30/2020 numbers documents per issuing agency, one
-//     series a year from 1 January (its Article 15 as rules.go cites it);
-//     it says nothing of mergers, and a number once given never changes.
+//     series a year, unique in the year, from 01 on 1 January to 31
+//     December (Appendix I, as rules.go cites it). What it says of a
+//     merger was not found (the search found no such provision); a
+//     number once given never changes.
 //     So A's registers are closed as they stand, their entries keep their
 //     numbers and A's unit, and B keeps them: B's staff read A's
 //     documents (B joins each one's distribution) and B's records office
