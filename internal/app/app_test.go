@@ -289,6 +289,9 @@ func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
 		{[]string{"unit", "--data", tmp, "frob"}, 2, "chancery unit add"},
 		{[]string{"user", "--data", tmp, "frob"}, 2, "chancery user add"},
 		{[]string{"calendar", "holidays", "1066"}, 1, "is not a year from 1900 to 2199"},
+		{[]string{"records", "frob"}, 2, "chancery records register export"},
+		{[]string{"records", "register", "export", "--data", tmp, "--unit", "X", "--year", "2026", "--direction", "sideways"}, 2, "--direction"},
+		{[]string{"records", "key-destruction", "report", "--data", tmp}, 0, "DESTROYED"},
 	}
 	for _, tt := range tests {
 		var out, errOut strings.Builder
