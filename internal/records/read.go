@@ -228,7 +228,12 @@ func (s *Service) Register(ctx context.Context, sub authz.Subject, q RegisterQue
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
-	res := authz.Resource{Kind: authz.KindRegister, Unit: q.UnitID}
+	// A unit merged into another has its registers kept there (merge.go).
+	keeper, err := keeperOf(ctx, s.db, q.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	res := authz.Resource{Kind: authz.KindRegister, Unit: keeper}
 	if err := decide(sub, authz.Read, res, fmt.Sprint(q.UnitID), fmt.Errorf("%w: no register of unit %d", errs.ErrNotFound, q.UnitID)); err != nil {
 		return nil, err
 	}

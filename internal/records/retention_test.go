@@ -317,6 +317,9 @@ func TestSecretRegisterAndMerger(t *testing.T) {
 		if err != nil || len(reg.Entries) != 1 || reg.Entries[0].Document.ID != officeSecret.ID || reg.Entries[0].Document.RegisterNumber != 1 {
 			t.Errorf("the Office's register kept by the Consular Department: %+v, %v", reg, err)
 		}
+		if p, err := f.svc.Register(f.as(f.clerk), f.clerk, RegisterQuery{Direction: Incoming, UnitID: office, Year: 2026, Secret: true}); err != nil || len(p.Items) != 1 {
+			t.Errorf("the Office's register through the registers' API after the merger: %+v, %v", p, err)
+		}
 		if got, err := f.svc.Get(f.as(f.clerk), f.clerk, draft.ID); err != nil || got.UnitID != consular {
 			t.Errorf("the Office's draft after the merger: %+v, %v", got, err)
 		}
