@@ -13,7 +13,7 @@ var archiveTexts = i18n.Texts{
 	"records.archive.reason":        {"Lý do", "Reason"},
 	"records.archive.unit":          {"Đơn vị (mã số)", "Unit (id)"},
 	"records.archive.year":          {"Năm", "Year"},
-	"records.archive.show":          {"Xem", "Show"},
+	"records.archive.show":          {"Xem sổ", "Show"},
 	"records.archive.permanent":     {"Vĩnh viễn", "Permanent"},
 	"records.archive.casefile":      {"Hồ sơ", "Case file"},
 	"records.archive.kind.copy":     {"Bản sao", "Copy"},
