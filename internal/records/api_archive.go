@@ -279,16 +279,24 @@ func (h *Handler) apiExecute(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiMinutes(w http.ResponseWriter, r *http.Request) {
+	download(w, r, "bien-ban-huy-%d.pdf", "application/pdf", func(id int64) ([]byte, error) {
+		return h.svc.MinutesPDF(r.Context(), web.SubjectFrom(r.Context()), id)
+	})
+}
+
+// download sends what fn returns for the path's id as an attachment
+// named after name (a format of the id), or the problem it is.
+func download(w http.ResponseWriter, r *http.Request, name, mediaType string, fn func(id int64) ([]byte, error)) {
 	id, err := parsePositive("id", r.PathValue("id"))
-	var pdf []byte
+	var data []byte
 	if err == nil {
-		pdf, err = h.svc.MinutesPDF(r.Context(), web.SubjectFrom(r.Context()), id)
+		data, err = fn(id)
 	}
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, fmt.Sprintf("bien-ban-huy-%d.pdf", id), "application/pdf", pdf)
+	web.Attachment(w, fmt.Sprintf(name, id), mediaType, data)
 }
 
 func (h *Handler) apiTransfer(w http.ResponseWriter, r *http.Request) {
@@ -307,14 +315,7 @@ func (h *Handler) apiTransfer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiTransferPackage(w http.ResponseWriter, r *http.Request) {
-	id, err := parsePositive("id", r.PathValue("id"))
-	var data []byte
-	if err == nil {
-		data, err = h.svc.TransferPackage(r.Context(), web.SubjectFrom(r.Context()), id)
-	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.Attachment(w, fmt.Sprintf("transfer-%d.zip", id), "application/zip", data)
+	download(w, r, "transfer-%d.zip", "application/zip", func(id int64) ([]byte, error) {
+		return h.svc.TransferPackage(r.Context(), web.SubjectFrom(r.Context()), id)
+	})
 }
