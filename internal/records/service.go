@@ -57,6 +57,10 @@ type Options struct {
 	Recorder Recorder
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
+	// Courier reaches other agencies' and missions' document systems
+	// through the exchange (edxml_send.go); if nil, documents are not
+	// sent to them nor received from them.
+	Courier Courier
 }
 
 // Service keeps the documents, registers, case files and the classified
@@ -221,6 +225,9 @@ type NewIncoming struct {
 	// Content is the scan or the electronic file; may be nil for a
 	// document registered before its file is attached.
 	Content *Content
+	// then runs in the registration's transaction (a package's
+	// registration marks the package: edxml_receive.go).
+	then func(tx *store.Tx, r *row) error
 }
 
 // NewDraft is an outgoing document being drafted (văn bản đi).
@@ -248,7 +255,7 @@ func (s *Service) RegisterIncoming(ctx context.Context, sub authz.Subject, in Ne
 		return nil, err
 	}
 	r := &row{Document: Document{Direction: Incoming, Type: in.Type, Number: in.Number, Sender: in.Sender, Subject: in.Subject,
-		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}}
+		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}, then: in.then}
 	return s.create(ctx, sub, r, in.Classify, in.Shared, in.Content)
 }
 
@@ -349,6 +356,11 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 		}
 		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, text)); err != nil {
 			return err
+		}
+		if r.then != nil {
+			if err := r.then(tx, r); err != nil {
+				return err
+			}
 		}
 		action := "document.draft"
 		if r.Direction == Incoming {
