@@ -13,7 +13,8 @@ import (
 // purposes and audited in the ledger.
 func (a *App) openRecords() error {
 	var err error
-	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit})
+	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit,
+		Courier: edxmlCourier{node: a.Node, dir: a.Identity}})
 	return err
 }
 
