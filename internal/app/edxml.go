@@ -111,6 +111,9 @@ func (a *App) runRecords(spawn func(func(context.Context))) {
 			a.log.Warn("records: hand packages to the exchange (retried)", "err", err)
 		})
 	})
+	if a.cfg.Demo && a.sims != nil {
+		spawn(a.runDemoExchange)
+	}
 	spawn(func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, edxmlActor)
 		t := time.NewTicker(edxmlPoll)
@@ -142,6 +145,11 @@ func (a *App) receivePackages(ctx context.Context) error {
 			continue
 		}
 		if node, ok := conf.NodeOf(sub.ID); !ok || node != a.Node.ID() {
+			continue
+		}
+		// An outside agency's document system is its own (the demo
+		// simulates one: edxml_demo.go), even when this node serves it.
+		if m, ok := conf.Member(sub.ID.MemberKey()); ok && m.Kind == string(identity.KindAgency) {
 			continue
 		}
 		inbox, err := a.Node.Inbox(ctx, sub.ID, 0, 100)
