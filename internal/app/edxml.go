@@ -101,7 +101,7 @@ var edxmlActor = audit.Origin{Actor: audit.System("edxml")}
 
 // edxmlPoll is how often the inboxes of this node's document systems are
 // read.
-const edxmlPoll = 500 * time.Millisecond
+const edxmlPoll = time.Second
 
 // runRecords hands the records' queued packages to the exchange and
 // takes in what arrives for this node's document systems, until ctx ends.

@@ -187,7 +187,7 @@ func testEdXMLBetweenNodes(t *testing.T, pg bool) {
 		return err == nil && len(refusals) == 1
 	})
 	for _, p := range waiting() {
-		if p.Number == forged.Number {
+		if p.Subject == forged.Subject {
 			t.Fatalf("the forged package was stored: %+v", p)
 		}
 	}
