@@ -356,7 +356,7 @@ func (s *Service) markDelivered(ctx context.Context, tx *store.Tx, o outboxItem,
 }
 
 // courierPoll is how often RunCourier looks at the outbox.
-const courierPoll = 300 * time.Millisecond
+const courierPoll = time.Second
 
 // RunCourier hands queued packages and status messages to the exchange
 // until ctx ends, passing each error to report (the exchange being down
