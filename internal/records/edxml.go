@@ -222,15 +222,21 @@ func (o Organ) check(field string) error {
 	return checkLine(field+".name", o.Name, maxLine, true)
 }
 
+// checkParties checks the ids and parties a package and a status
+// message both carry.
+func checkParties(idField, id string, from, to Organ) error {
+	if err := checkUUID(idField, id); err != nil {
+		return err
+	}
+	if err := from.check("From"); err != nil {
+		return err
+	}
+	return to.check("To")
+}
+
 // check validates a package, as built or as parsed.
 func (p *Package) check() error {
-	if err := checkUUID("DocumentId", p.ID); err != nil {
-		return err
-	}
-	if err := p.From.check("From"); err != nil {
-		return err
-	}
-	if err := p.To.check("To"); err != nil {
+	if err := checkParties("DocumentId", p.ID, p.From, p.To); err != nil {
 		return err
 	}
 	if p.From.ID == p.To.ID {
@@ -278,13 +284,7 @@ func (m *StatusMessage) check() error {
 	if err := checkUUID("StatusId", m.ID); err != nil {
 		return err
 	}
-	if err := checkUUID("DocumentId", m.PackageID); err != nil {
-		return err
-	}
-	if err := m.From.check("From"); err != nil {
-		return err
-	}
-	if err := m.To.check("To"); err != nil {
+	if err := checkParties("DocumentId", m.PackageID, m.From, m.To); err != nil {
 		return err
 	}
 	if _, ok := statusCodes[m.Status]; !ok {

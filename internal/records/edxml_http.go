@@ -104,8 +104,17 @@ func (h *Handler) apiReturnPackage(w http.ResponseWriter, r *http.Request) {
 // registered, and the unit's packages received and sent with their
 // statuses.
 type consoleExchangeData struct {
-	Waiting, Received, Sent []*PackageRow
-	Problem                 web.Refusal
+	Waiting        []*PackageRow
+	Received, Sent consolePackageTable
+	Problem        web.Refusal
+}
+
+// consolePackageTable is a table of packages received or sent, with the
+// page's texts.
+type consolePackageTable struct {
+	Rows []*PackageRow
+	Out  bool
+	T    func(key string, args ...any) string
 }
 
 func (h *Handler) consoleExchange(w http.ResponseWriter, r *http.Request) {
@@ -114,22 +123,22 @@ func (h *Handler) consoleExchange(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) showConsoleExchange(w http.ResponseWriter, r *http.Request, status int, ref web.Refusal) {
 	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
-	data := consoleExchangeData{Problem: ref}
+	p := h.shell.Page(r, web.Console, "records.edxml.title")
+	data := consoleExchangeData{Problem: ref, Received: consolePackageTable{T: p.T}, Sent: consolePackageTable{Out: true, T: p.T}}
 	var err error
 	for _, q := range []struct {
 		q    PackageQuery
 		into *[]*PackageRow
 	}{
 		{PackageQuery{Direction: packageIn, Waiting: true}, &data.Waiting},
-		{PackageQuery{Direction: packageIn}, &data.Received},
-		{PackageQuery{Direction: packageOut}, &data.Sent},
+		{PackageQuery{Direction: packageIn}, &data.Received.Rows},
+		{PackageQuery{Direction: packageOut}, &data.Sent.Rows},
 	} {
 		if *q.into, err = h.svc.Packages(ctx, sub, q.q); err != nil {
 			web.Error(w, r, err)
 			return
 		}
 	}
-	p := h.shell.Page(r, web.Console, "records.edxml.title")
 	h.pages.Render(w, r, status, "console_edxml", web.View[consoleExchangeData]{Page: p, Data: data})
 }
 

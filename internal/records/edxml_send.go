@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"chancery/internal/audit"
@@ -408,11 +407,5 @@ func (s *Service) withEvents(ctx context.Context, rows []*PackageRow) ([]*Packag
 
 // packageEvent returns the audit event of action on package row p.
 func packageEvent(o audit.Origin, action string, p *PackageRow, attrs map[string]string) audit.Event {
-	e := o.Event(action)
-	e.ResourceType, e.ResourceID, e.Level = "record_package", strconv.FormatInt(p.ID, 10), p.Level
-	if e.UnitID == 0 {
-		e.UnitID = p.UnitID
-	}
-	e.Attrs = attrs
-	return e
+	return itemEvent(o, action, "record_package", p.ID, p.Level, p.UnitID, attrs)
 }

@@ -131,10 +131,16 @@ func decide(sub authz.Subject, a authz.Action, res authz.Resource, id string, ab
 
 // event returns the audit event of action on document r.
 func event(o audit.Origin, action string, r *row, attrs map[string]string) audit.Event {
+	return itemEvent(o, action, "document", r.ID, r.Classification, r.UnitID, attrs)
+}
+
+// itemEvent returns the audit event of action on the item of resource
+// type typ and id, at its level, in its unit unless the actor's.
+func itemEvent(o audit.Origin, action, typ string, id int64, l authz.Level, unit int64, attrs map[string]string) audit.Event {
 	e := o.Event(action)
-	e.ResourceType, e.ResourceID, e.Level = "document", strconv.FormatInt(r.ID, 10), r.Classification
+	e.ResourceType, e.ResourceID, e.Level = typ, strconv.FormatInt(id, 10), l
 	if e.UnitID == 0 {
-		e.UnitID = r.UnitID
+		e.UnitID = unit
 	}
 	e.Attrs = attrs
 	return e
