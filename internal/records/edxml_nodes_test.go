@@ -397,3 +397,49 @@ func TestRecallReachesTheReceiverAndReturnReachesTheSender(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentRegistrationsOfAPackageTakeOneNumber pins a package
+// registered by several clerks at once: one registration wins, the
+// others are conflicts, and the register's number is taken once.
+func TestConcurrentRegistrationsOfAPackageTakeOneNumber(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		n.issueTo(t, authz.Unclassified, parisCode)
+		n.settle(t)
+		clerk := n.paris.office
+		waiting, err := n.paris.svc.Packages(n.paris.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
+		if err != nil || len(waiting) != 1 {
+			t.Fatalf("waiting: %+v, %v", waiting, err)
+		}
+		const tries = 6
+		errsc := make(chan error, tries)
+		var wg sync.WaitGroup
+		for range tries {
+			wg.Go(func() {
+				_, err := n.paris.svc.RegisterPackage(n.paris.as(clerk), clerk, waiting[0].ID)
+				errsc <- err
+			})
+		}
+		wg.Wait()
+		close(errsc)
+		won := 0
+		for err := range errsc {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, errs.ErrConflict):
+				t.Errorf("a concurrent registration failed otherwise: %v", err)
+			}
+		}
+		var docs, last int
+		if err := n.paris.db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM record_documents`).Scan(&docs); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.paris.db.QueryRowContext(context.Background(), `SELECT MAX(last) FROM record_registers`).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		if won != 1 || docs != 1 || last != 1 {
+			t.Fatalf("%d registrations won, %d documents, last number %d; want 1, 1, 1", won, docs, last)
+		}
+	})
+}

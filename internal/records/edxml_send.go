@@ -191,6 +191,10 @@ func (s *Service) queuePackagesTx(ctx context.Context, tx *store.Tx, r *row, rec
 		if err != nil {
 			return err
 		}
+		if len(data) > MaxPackageBytes {
+			return fmt.Errorf("%w: the package of %d bytes (the file in base64) is over the %d bytes a package may have: send a smaller file, or the document by another channel",
+				errs.ErrTooLarge, len(data), MaxPackageBytes)
+		}
 		p := &PackageRow{Direction: packageOut, PackageID: pkg.ID, From: from, To: peer.Organ, UnitID: r.UnitID, DocumentID: r.ID,
 			Level: r.Classification, Number: r.Number, Subject: r.Subject, Status: DeliveryQueued, CreatedAt: now, UpdatedAt: now}
 		if err := insertPackage(ctx, tx, p); err != nil {
