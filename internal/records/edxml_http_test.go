@@ -15,8 +15,7 @@ import (
 	"chancery/internal/web/webtest"
 )
 
-// apiOn serves the records' routes over f's service, as newAPIFixture
-// does over its own.
+// apiOn serves the records' routes over f's service.
 func apiOn(t testing.TB, f *fixture) *apiFixture {
 	t.Helper()
 	h, err := NewHandler(webtest.Shell(t, Texts()), HandlerOptions{Service: f.svc})
