@@ -14,12 +14,13 @@ import (
 	"chancery/internal/demo"
 	"chancery/internal/identity"
 	"chancery/internal/procedures"
+	"chancery/internal/records"
 	"chancery/internal/store"
 )
 
 // serveDemo starts a demo headquarters with its background work (the
 // exchange, the portal sync, the mail outbox), the demo's history of
-// dossiers left out.
+// dossiers and its edXML packages left out.
 func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
 	a, base := startDemo(t, testConfig(t, true))
@@ -35,6 +36,10 @@ func startDemo(t testing.TB, cfg config.Config) (*App, string) {
 	a, srv := MustStart(t, cfg)
 	a.bound.Store(srv.Listener.Addr().String())
 	if err := store.SetMeta(context.Background(), a.DB, demo.DossiersKey, "left out by the test"); err != nil {
+		t.Fatal(err)
+	}
+	// So are the demo's edXML packages (edxml_demo.go).
+	if err := store.SetMeta(context.Background(), a.DB, records.DemoExchangeKey, "left out by the test"); err != nil {
 		t.Fatal(err)
 	}
 	return a, srv.URL

@@ -20,7 +20,8 @@ import (
 // purposes and audited in the ledger.
 func (a *App) openRecords() error {
 	var err error
-	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity})
+	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity,
+		Courier: edxmlCourier{node: a.Node, dir: a.Identity}})
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,9 @@ func (s *Service) change(ctx context.Context, sub authz.Subject, id int64, name,
 		if err := insertStep(ctx, tx, r.ID, Step{Action: name, ActorID: sub.ID, Note: note, At: now}); err != nil {
 			return err
 		}
+		if err := s.edxmlStepTx(ctx, tx, r, name, note); err != nil {
+			return err
+		}
 		doc = &r.Document
 		return s.opts.Recorder.AppendTx(ctx, tx, event(o, "document."+name, r, attrs))
 	})
@@ -151,6 +154,10 @@ func (s *Service) Complete(ctx context.Context, sub authz.Subject, id int64, not
 type IssueAs struct {
 	OrgSymbol  string
 	UnitSymbol string
+	// Recipients are the identifier codes of the other agencies and
+	// missions the document goes to, each as an edXML package through the
+	// exchange (edxml_send.go).
+	Recipients []string
 }
 
 // Issue issues a signed outgoing document: it takes the next number of
@@ -179,6 +186,9 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 		r.orgSymbol, r.unitSymbol = as.OrgSymbol, as.UnitSymbol
 		t, _ := LookupType(r.Type)
 		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, "")); err != nil {
+			return err
+		}
+		if err := s.queuePackagesTx(ctx, tx, r, as.Recipients); err != nil {
 			return err
 		}
 		// The issuing office's signature covers the number and date the

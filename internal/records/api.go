@@ -187,6 +187,9 @@ type apiActionRequest struct {
 	// issue
 	OrgSymbol  string `json:"org_symbol"`
 	UnitSymbol string `json:"unit_symbol"`
+	// Recipients: the other agencies and missions (identifier codes) the
+	// issued document goes to as edXML packages.
+	Recipients []string `json:"recipients"`
 	// assign
 	Lead     *AssignTo  `json:"lead"`
 	Support  []AssignTo `json:"support"`
@@ -236,7 +239,7 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 	case "sign":
 		res.Document, err = h.svc.Sign(ctx, sub, id, req.Note)
 	case "issue":
-		res.Document, err = h.svc.Issue(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol})
+		res.Document, err = h.svc.Issue(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol, Recipients: req.Recipients})
 	case "recall":
 		res.Document, err = h.svc.Recall(ctx, sub, id, req.Note)
 	case "comment":

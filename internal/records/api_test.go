@@ -15,7 +15,6 @@ import (
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
-	"chancery/internal/web/webtest"
 )
 
 // apiFixture is the API over a fixture's service, behind the middleware
@@ -27,14 +26,7 @@ type apiFixture struct {
 
 func newAPIFixture(t testing.TB, db *store.DB) *apiFixture {
 	t.Helper()
-	f := newFixture(t, db)
-	h, err := NewHandler(webtest.Shell(t, Texts()), HandlerOptions{Service: f.svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := web.NewRouter()
-	h.Register(rt)
-	return &apiFixture{fixture: f, h: web.Chain(rt, web.RecordDenials(audit.NewDenials(f.ledger).Record))}
+	return apiOn(t, newFixture(t, db))
 }
 
 // call sends body (JSON unless a string) as sub, signed in with a bearer

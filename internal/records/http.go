@@ -44,6 +44,7 @@ func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
 func (h *Handler) Register(rt *web.Router) {
 	h.registerAPI(rt)
 	h.registerArchive(rt)
+	h.registerEdXML(rt)
 }
 
 // registerAPI adds the JSON API's routes. Each line says who may reach

@@ -60,6 +60,10 @@ type Options struct {
 	// Staff names the holder printed on a copy (copies.go);
 	// *identity.Service implements it. If nil, the user name signed in.
 	Staff StaffNamer
+	// Courier reaches other agencies' and missions' document systems
+	// through the exchange (edxml_send.go); if nil, documents are not
+	// sent to them nor received from them.
+	Courier Courier
 }
 
 // StaffNamer finds a member of staff.
@@ -135,10 +139,16 @@ func decide(sub authz.Subject, a authz.Action, res authz.Resource, id string, ab
 
 // event returns the audit event of action on document r.
 func event(o audit.Origin, action string, r *row, attrs map[string]string) audit.Event {
+	return itemEvent(o, action, "document", r.ID, r.Classification, r.UnitID, attrs)
+}
+
+// itemEvent returns the audit event of action on the item of resource
+// type typ and id, at its level, in its unit unless the actor's.
+func itemEvent(o audit.Origin, action, typ string, id int64, l authz.Level, unit int64, attrs map[string]string) audit.Event {
 	e := o.Event(action)
-	e.ResourceType, e.ResourceID, e.Level = "document", strconv.FormatInt(r.ID, 10), r.Classification
+	e.ResourceType, e.ResourceID, e.Level = typ, strconv.FormatInt(id, 10), l
 	if e.UnitID == 0 {
-		e.UnitID = r.UnitID
+		e.UnitID = unit
 	}
 	e.Attrs = attrs
 	return e
@@ -229,6 +239,9 @@ type NewIncoming struct {
 	// Content is the scan or the electronic file; may be nil for a
 	// document registered before its file is attached.
 	Content *Content
+	// then runs in the registration's transaction (a package's
+	// registration marks the package: edxml_receive.go).
+	then func(tx *store.Tx, r *row) error
 }
 
 // NewDraft is an outgoing document being drafted (văn bản đi).
@@ -256,7 +269,7 @@ func (s *Service) RegisterIncoming(ctx context.Context, sub authz.Subject, in Ne
 		return nil, err
 	}
 	r := &row{Document: Document{Direction: Incoming, Type: in.Type, Number: in.Number, Sender: in.Sender, Subject: in.Subject,
-		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}}
+		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}, then: in.then}
 	return s.create(ctx, sub, r, in.Classify, in.Shared, in.Content)
 }
 
@@ -357,6 +370,11 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 		}
 		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, text)); err != nil {
 			return err
+		}
+		if r.then != nil {
+			if err := r.then(tx, r); err != nil {
+				return err
+			}
 		}
 		action := "document.draft"
 		if r.Direction == Incoming {

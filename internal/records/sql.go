@@ -62,6 +62,8 @@ type row struct {
 	Document
 	orgSymbol, unitSymbol string
 	class                 Classification
+	// then, if set, runs in the transaction that creates the row.
+	then func(tx *store.Tx, r *row) error
 }
 
 func scanDocument(sc interface{ Scan(...any) error }) (*row, error) {

@@ -15,6 +15,7 @@ func Texts() i18n.Texts {
 	for _, part := range []i18n.Texts{
 		texts,
 		archiveTexts,
+		edxmlTexts,
 	} {
 		maps.Copy(all, part)
 	}

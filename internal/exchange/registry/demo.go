@@ -152,7 +152,11 @@ func (r *Registry) SeedDemo(ctx context.Context, b DemoBackends) error {
 				}
 			}
 		}
-		if added == 0 {
+		docs, err := seedDemoDocuments(c, missions)
+		if err != nil {
+			return err
+		}
+		if added += docs; added == 0 {
 			return errUnchanged
 		}
 		return nil

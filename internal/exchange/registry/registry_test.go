@@ -615,6 +615,10 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 			// Missions resolve their consular dossiers on their own nodes
 			// and report each status to the portal themselves.
 			{"VN/GOV/000.01.02.G12/consular", "VN/GOV/000.00.00.G22/portal/dossier-status/v1"},
+			// The document systems exchange edXML packages (demo_edxml.go).
+			{"VN/GOV/000.00.03.G12/records", "VN/GOV/000.01.02.G12/records/edxml/v1"},
+			{"VN/GOV/000.01.03.G12/records", "VN/GOV/000.00.03.G12/records/edxml/v1"},
+			{"VN/GOV/000.00.03.G12/records", "VN/GOV/000.00.00.G22/records/edxml/v1"},
 		}
 		for _, w := range wantAllowed {
 			client, _ := exchange.ParseClientID(w.client)
@@ -637,8 +641,10 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		if !bytes.Equal(first, again) {
 			t.Error("seeding again published a new configuration")
 		}
-		if n := len(f.events(t, "exchange.service.create")); n != 4 {
-			t.Errorf("%d services recorded, want 4", n)
+		// Four services, and the edxml service of each document system
+		// (the Consular Department, Paris, Tokyo, the portal's agency).
+		if n := len(f.events(t, "exchange.service.create")); n != 8 {
+			t.Errorf("%d services recorded, want 8", n)
 		}
 	})
 }
