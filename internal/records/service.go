@@ -221,6 +221,8 @@ type NewIncoming struct {
 	// Content is the scan or the electronic file; may be nil for a
 	// document registered before its file is attached.
 	Content *Content
+	// Channel is how it arrived; "" when not recorded.
+	Channel Channel
 }
 
 // NewDraft is an outgoing document being drafted (văn bản đi).
@@ -248,7 +250,10 @@ func (s *Service) RegisterIncoming(ctx context.Context, sub authz.Subject, in Ne
 		return nil, err
 	}
 	r := &row{Document: Document{Direction: Incoming, Type: in.Type, Number: in.Number, Sender: in.Sender, Subject: in.Subject,
-		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}}
+		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}, channel: in.Channel}
+	if _, err := ParseChannel(string(in.Channel)); err != nil {
+		return nil, err
+	}
 	return s.create(ctx, sub, r, in.Classify, in.Shared, in.Content)
 }
 
@@ -328,6 +333,9 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 		}
 		if err := insertDocument(ctx, tx, r); err != nil {
 			return fmt.Errorf("records: store document: %w", err)
+		}
+		if err := insertArrival(ctx, tx, r); err != nil {
+			return err
 		}
 		if err := insertDistribution(ctx, tx, r.ID, r.Shared); isForeignKeyViolation(err) {
 			return errs.Invalid("shared_units", "names a unit that does not exist")

@@ -62,6 +62,9 @@ type row struct {
 	Document
 	orgSymbol, unitSymbol string
 	class                 Classification
+	// channel is how an incoming document arrived, kept apart
+	// (record_arrivals, work_sql.go).
+	channel Channel
 }
 
 func scanDocument(sc interface{ Scan(...any) error }) (*row, error) {
