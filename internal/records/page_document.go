@@ -39,6 +39,9 @@ type documentData struct {
 	InstructProblem          web.Refusal
 	CompleteProblem          web.Refusal
 	Version                  int
+	// SessionHint says the viewer would act on the document in a session
+	// working at its level.
+	SessionHint string
 }
 
 type assignmentRow struct {
@@ -131,6 +134,10 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 		data.ContentHref = consoleDocumentPath(id) + "/content"
 	}
 	allowed := AllowedOn(sub, d)
+	if allowed.Lower {
+		data.SessionHint = p.T("records.pages.document.session_hint", p.T("records.level."+p.Principal.Subject.Session.String()),
+			p.T("records.level."+d.Classification.String()))
+	}
 	if allowed.Classification {
 		data.ClassHref = consoleDocumentPath(id) + "/classification"
 	}

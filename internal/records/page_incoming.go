@@ -70,9 +70,11 @@ func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status in
 	for u := Normal; u <= Flash; u++ {
 		urgencies = append(urgencies, u.String())
 	}
-	// Only the levels the clerk is cleared for are offered: a document
-	// above them could not be registered, nor seen again.
-	for l := authz.Unclassified; l <= sub.Clearance && l.Valid(); l++ {
+	// Only the levels the clerk is cleared for are offered (a document
+	// above them could not be registered, nor seen again), from the
+	// level the session works at (what is created in it is classified at
+	// least at that level: no write down).
+	for l := sub.Session; l <= sub.Clearance && l.Valid(); l++ {
 		levels = append(levels, l.String())
 	}
 	types := []web.Option{{Value: "", Label: p.T("records.pages.choose")}}

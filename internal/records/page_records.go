@@ -148,6 +148,9 @@ func newDocRow(p web.Page, n *names, d *Document, now time.Time) docRow {
 		Overdue: !d.DueAt.IsZero() && d.DueAt.Before(now) && !finished(d.Status)}
 	if d.RegisterNumber > 0 {
 		row.Register = strconv.Itoa(d.RegisterNumber) + "/" + strconv.Itoa(d.RegisterYear)
+		if d.Series == SeriesIncomingSecret || d.Series == SeriesOutgoingSecret {
+			row.Register += " (" + p.T("records.pages.col.secret_series") + ")"
+		}
 	}
 	if d.Urgency > Normal {
 		row.Urgency, row.Urgent = p.T("records.urgency."+d.Urgency.String()), true
@@ -200,10 +203,9 @@ func (h *Handler) pageWork(w http.ResponseWriter, r *http.Request) {
 	for i := range approve.Rows {
 		approve.Rows[i].Href += "/drafting"
 	}
-	dec, _ := authz.Decide(sub, authz.Approve, authz.Resource{Kind: authz.KindDocument, Unit: sub.Unit})
 	data := workData{AssignedCount: work.AssignedCount, OverdueCount: work.OverdueCount, ToInstruct: table("records.pages.work.to_instruct", work.ToInstruct),
 		ToInstructCount: work.ToInstructCount, Unread: table("records.pages.work.unread", work.Unread), UnreadCount: work.UnreadCount,
-		ToApprove: approve, ApproveCount: work.ToApproveCount, Leader: dec == authz.Allowed}
+		ToApprove: approve, ApproveCount: work.ToApproveCount, Leader: IsLeader(sub)}
 	data.Assigned = docTable{Page: p, Caption: p.T("records.pages.work.assigned")}
 	for _, it := range work.Assigned {
 		row := newDocRow(p, n, it.Document, now)

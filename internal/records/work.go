@@ -111,8 +111,7 @@ func (s *Service) MyWork(ctx context.Context, sub authz.Subject) (*Work, error) 
 
 	// The leader's share: what waits for an instruction or an approval
 	// in the leader's own unit.
-	unit := authz.Resource{Kind: authz.KindDocument, Unit: sub.Unit}
-	if dec, _ := authz.Decide(sub, authz.Approve, unit); dec == authz.Allowed {
+	if IsLeader(sub) {
 		where := vis + ` AND d.unit_id = ? AND d.direction = 'incoming' AND d.status = 'registered'`
 		args := append(slices.Clone(vargs), sub.Unit)
 		if w.ToInstruct, w.ToInstructCount, err = s.workList(ctx, where, args, `CASE WHEN d.due_us = 0 THEN 1 ELSE 0 END, d.due_us, d.urgency DESC, d.id`); err != nil {
@@ -128,6 +127,15 @@ func (s *Service) MyWork(ctx context.Context, sub authz.Subject) (*Work, error) 
 		return nil, err
 	}
 	return w, nil
+}
+
+// IsLeader reports whether sub gives instructions and approvals on the
+// documents of sub's unit, at the level sub's session works at (a session
+// at a higher level acts only on documents at least as high: no write
+// down).
+func IsLeader(sub authz.Subject) bool {
+	dec, _ := authz.Decide(sub, authz.Approve, authz.Resource{Kind: authz.KindDocument, Unit: sub.Unit, Level: sub.Session})
+	return dec == authz.Allowed
 }
 
 // workList returns the first workLimit documents matching where, in
@@ -305,6 +313,9 @@ func (s *Service) Trail(ctx context.Context, sub authz.Subject, id int64) ([]His
 // the lifecycle (steps) with its direction and status.
 type Allowed struct {
 	Assign, Complete, Comment bool
+	// Lower reports that an action refused would be allowed in a session
+	// working at the document's level: the viewer signed in above it.
+	Lower bool
 	// Classification: the viewer may read the classification record.
 	Classification bool
 }
@@ -324,7 +335,14 @@ func AllowedOn(sub authz.Subject, d *Document) Allowed {
 	res := d.resource()
 	res.Kind = authz.KindClassification
 	dec, _ := authz.Decide(sub, authz.Read, res)
-	return Allowed{Assign: can("assign"), Complete: can("complete"), Comment: can("comment"), Classification: dec == authz.Allowed}
+	a := Allowed{Assign: can("assign"), Complete: can("complete"), Comment: can("comment"), Classification: dec == authz.Allowed}
+	if sub.Session > d.Classification && !a.Assign && !a.Complete && !a.Comment {
+		lower := sub
+		lower.Session = d.Classification
+		b := AllowedOn(lower, d)
+		a.Lower = b.Assign || b.Complete || b.Comment
+	}
+	return a
 }
 
 // ChannelOf returns how an incoming document arrived, "" when not
