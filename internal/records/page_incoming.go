@@ -198,9 +198,9 @@ func (h *Handler) readIncomingForm(r *http.Request) (url.Values, *Content, web.R
 		if !ok {
 			return nil, nil, web.Refusal{}, up.fileErr
 		}
-		if ref.Field == "" || ref.Field == "media_type" {
-			ref.Field = "file"
-		}
+		// Whatever is wrong with the file (its name, type or size) is
+		// shown beside its input.
+		ref.Field = "file"
 		if errors.Is(up.fileErr, errs.ErrTooLarge) {
 			ref.Status = http.StatusRequestEntityTooLarge
 		}

@@ -199,8 +199,9 @@ func kindOf(mediaType string) fileKind {
 // starts as.
 func sniffFile(b []byte) (fileKind, bool) {
 	switch {
-	case isPDF(b):
-		return kindOf(MediaPDF), true
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		// A damaged PDF is refused as one, not taken for plain text.
+		return kindOf(MediaPDF), isPDF(b)
 	case isPNG(b):
 		return kindOf(MediaPNG), true
 	case isJPEG(b):
