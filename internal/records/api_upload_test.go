@@ -111,7 +111,9 @@ func TestAPICreatesFromMultipart(t *testing.T) {
 				raw, _ := json.Marshal(m)
 				return bytes.NewBuffer(raw), "application/json"
 			}, "its content is JPEG"},
-			{"a form", 400, func() (*bytes.Buffer, string) { return bytes.NewBufferString("a=b"), "application/x-www-form-urlencoded" }, "multipart/form-data"},
+			{"a form", 400, func() (*bytes.Buffer, string) {
+				return bytes.NewBufferString("a=b"), "application/x-www-form-urlencoded"
+			}, "multipart/form-data"},
 		} {
 			w := post(c.body())
 			if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") || !strings.Contains(w.Body.String(), c.says) {
