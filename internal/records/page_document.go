@@ -35,6 +35,9 @@ type documentData struct {
 	CaseFiles      []caseFileRow
 	// The action forms, nil when the viewer may not take the action.
 	Instruct, Step, Complete []web.Field
+	// InstructSupport is the instruction's choice of supporting units,
+	// folded away.
+	InstructSupport []web.Field
 	StepProblem              web.Refusal
 	InstructProblem          web.Refusal
 	CompleteProblem          web.Refusal
@@ -160,7 +163,7 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 			Code: f.CaseFile.Code, Title: f.CaseFile.Title, Year: f.CaseFile.Year})
 	}
 	if allowed.Assign {
-		data.Instruct, data.InstructProblem, err = h.instructForm(r, p, n, back)
+		data.Instruct, data.InstructSupport, data.InstructProblem, err = h.instructForm(r, p, n, back)
 		if err != nil {
 			web.Error(w, r, err)
 			return
@@ -189,16 +192,16 @@ func historyLabel(p web.Page, action string) string {
 
 // instructForm draws the leader's instruction (bút phê): the lead unit
 // and, if one, its officer; supporting units; the deadline.
-func (h *Handler) instructForm(r *http.Request, p web.Page, n *names, back web.SentBack) ([]web.Field, web.Refusal, error) {
+func (h *Handler) instructForm(r *http.Request, p web.Page, n *names, back web.SentBack) (fields, support []web.Field, ref web.Refusal, err error) {
 	staff, err := listStaff(r.Context(), h.svc.db, nil, true)
 	if err != nil {
-		return nil, web.Refusal{}, err
+		return nil, nil, web.Refusal{}, err
 	}
 	units := []web.Option{{Value: "", Label: p.T("records.pages.choose")}}
-	var support []web.Option
+	var supporting []web.Option
 	for _, u := range sortedUnits(n) {
 		o := web.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name(p.Lang)}
-		units, support = append(units, o), append(support, o)
+		units, supporting = append(units, o), append(supporting, o)
 	}
 	officers := []web.Option{{Value: "", Label: p.T("records.pages.document.instruct.whole_unit")}}
 	for _, s := range staff {
@@ -207,14 +210,14 @@ func (h *Handler) instructForm(r *http.Request, p web.Page, n *names, back web.S
 		}
 	}
 	fm := back.NewForm(p, "instruct-", nil)
-	fields := []web.Field{
+	fields = []web.Field{
 		fm.Field("instruction", "textarea", "records.pages.document.instruct.text", true),
 		fm.Choice("lead_unit", "select", "records.pages.document.instruct.lead_unit", true, units),
 		fm.Choice("lead_staff", "select", "records.pages.document.instruct.lead_staff", false, officers),
-		fm.Choice("support_units", "checkboxes", "records.pages.document.instruct.support", false, support),
 		fm.Field("deadline", "date", "records.pages.document.instruct.deadline", false),
 	}
-	return fields, fm.Message(), nil
+	support = []web.Field{fm.Choice("support_units", "checkboxes", "records.pages.document.instruct.support", false, supporting)}
+	return fields, support, fm.Message(), nil
 }
 
 // pageContent sends a document's file, through the service, which

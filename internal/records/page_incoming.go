@@ -25,7 +25,9 @@ type incomingData struct {
 	Arrival  []web.Field
 	Sender   []web.Field
 	Handling []web.Field
-	Secret   []web.Field
+	// Shared is the distribution list's choice of units, folded away.
+	Shared []web.Field
+	Secret []web.Field
 	File     []web.Field
 	Problem  web.Refusal
 	// Duplicates are documents already registered from the same sender
@@ -103,8 +105,8 @@ func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status in
 	data.Handling = []web.Field{
 		fm.Choice("urgency", "select", "records.pages.incoming.urgency", false, opts("records.urgency.", urgencies)),
 		fm.Field("due", "date", "records.pages.incoming.due", false),
-		fm.Choice("shared_units", "checkboxes", "records.pages.incoming.shared", false, units),
 	}
+	data.Shared = []web.Field{fm.Choice("shared_units", "checkboxes", "records.pages.incoming.shared", false, units)}
 	data.Secret = []web.Field{
 		fm.Choice("classification", "select", "records.pages.incoming.level", true, opts("records.level.", levels)),
 		fm.Field("classification_reason", "text", "records.pages.incoming.reason", false),
