@@ -38,10 +38,10 @@ type documentData struct {
 	// InstructSupport is the instruction's choice of supporting units,
 	// folded away.
 	InstructSupport []web.Field
-	StepProblem              web.Refusal
-	InstructProblem          web.Refusal
-	CompleteProblem          web.Refusal
-	Version                  int
+	StepProblem     web.Refusal
+	InstructProblem web.Refusal
+	CompleteProblem web.Refusal
+	Version         int
 	// SessionHint says the viewer would act on the document in a session
 	// working at its level.
 	SessionHint string

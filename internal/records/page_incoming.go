@@ -26,10 +26,10 @@ type incomingData struct {
 	Sender   []web.Field
 	Handling []web.Field
 	// Shared is the distribution list's choice of units, folded away.
-	Shared []web.Field
-	Secret []web.Field
-	File     []web.Field
-	Problem  web.Refusal
+	Shared  []web.Field
+	Secret  []web.Field
+	File    []web.Field
+	Problem web.Refusal
 	// Duplicates are documents already registered from the same sender
 	// with the same number and date; Confirm is the box that registers
 	// it all the same.
