@@ -29,21 +29,15 @@ func (w *window) shotWidths(name string) {
 	}
 }
 
-// recordsSignIn signs a demo member of staff in on the console working
-// at level (a session at a lower level than the clearance, as the records
-// office and a leader choose to act on unclassified documents).
-func (w *window) recordsSignIn(a *App, username, level string) {
-	w.t.Helper()
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	w.step("sign-in "+username, chromedp.Navigate(w.base+"/console/login"), chromedp.WaitVisible(css(`input[name=username]`)),
-		chromedp.SendKeys(css(`input[name=username]`), username),
-		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword),
-		chromedp.SetValue(css(`select[name=level]`), level))
-	if demoSecret(w.t, a.cfg.DataDir, username) != "" {
-		w.step("TOTP code of "+username, chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(w.t, a, username)))
-	}
-	w.press("sign in "+username, `form[action="/console/login"] button[type=submit]`)
-	w.step("signed in "+username, chromedp.WaitVisible(css(`#sign-out`)))
+// signedInAtWork opens a window of browser for username, signed in
+// working at level, on "my work", which must show want.
+func signedInAtWork(t *testing.T, a *App, browser context.Context, dir, base, username, level, want string) *window {
+	t.Helper()
+	w := newWindow(t, browser, dir, base)
+	w.staffSignInAt(a, username, level)
+	w.open(username+"'s work", "/console/records")
+	mustContain(t, username+"'s work", w.text("main"), want)
+	return w
 }
 
 // TestIncomingDocumentInABrowser walks issue 18's incoming side in
@@ -62,10 +56,7 @@ func TestIncomingDocumentInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clerk := newWindow(t, browser, dir, base)
-	clerk.recordsSignIn(a, "office.clerk", "none")
-	clerk.open("my work", "/console/records")
-	mustContain(t, "the clerk's work", clerk.text("main"), "Chưa đọc")
+	clerk := signedInAtWork(t, a, browser, dir, base, "office.clerk", "none", "Chưa đọc")
 	clerk.shotWidths("records-clerk-01-work")
 	clerk.open("incoming form", "/console/documents/incoming/new")
 	pdf := writePDF(t, t.TempDir(), "cong-van-45.pdf", "Cong van 45/BTP-PLQT")
@@ -96,10 +87,7 @@ func TestIncomingDocumentInABrowser(t *testing.T) {
 	docPath, _, _ = strings.Cut(docPath, "?")
 	clerk.shotWidths("records-clerk-03-registered")
 
-	leader := newWindow(t, browser, dir, base)
-	leader.recordsSignIn(a, "office.approver", "none")
-	leader.open("leader's work", "/console/records")
-	mustContain(t, "awaiting the instruction", leader.text("main"), "Về việc góp ý dự thảo Hiệp định")
+	leader := signedInAtWork(t, a, browser, dir, base, "office.approver", "none", "Về việc góp ý dự thảo Hiệp định")
 	leader.shotWidths("records-leader-01-work")
 	leader.open("leader's document", docPath)
 	leader.step("fill the instruction",
@@ -113,10 +101,7 @@ func TestIncomingDocumentInABrowser(t *testing.T) {
 	mustContain(t, "the instruction", leader.text(`#assignments`), officer.FullName)
 	leader.shotWidths("records-leader-03-instructed")
 
-	off := newWindow(t, browser, dir, base)
-	off.recordsSignIn(a, "consular.officer", "none")
-	off.open("officer's work", "/console/records")
-	mustContain(t, "assigned to the officer", off.text("main"), "Về việc góp ý dự thảo Hiệp định")
+	off := signedInAtWork(t, a, browser, dir, base, "consular.officer", "none", "Về việc góp ý dự thảo Hiệp định")
 	off.shotWidths("records-officer-01-work")
 	off.open("officer's document", docPath)
 	off.step("note progress", chromedp.SendKeys(css(`#step-note`), "Đã lấy ý kiến Vụ Luật pháp và Điều ước quốc tế."))
