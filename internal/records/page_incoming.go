@@ -24,6 +24,7 @@ type incomingData struct {
 	Unit     string
 	Arrival  []web.Field
 	Sender   []web.Field
+	Subject  []web.Field
 	Handling []web.Field
 	// Shared is the distribution list's choice of units, folded away.
 	Shared  []web.Field
@@ -100,8 +101,8 @@ func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status in
 		fm.Field("number", "text", "records.pages.incoming.number", false),
 		fm.Field("date", "date", "records.pages.incoming.date", true),
 		fm.Choice("type", "select", "records.pages.incoming.type", true, types),
-		fm.Field("subject", "textarea", "records.pages.incoming.subject", true),
 	}
+	data.Subject = []web.Field{fm.Field("subject", "textarea", "records.pages.incoming.subject", true)}
 	data.Handling = []web.Field{
 		fm.Choice("urgency", "select", "records.pages.incoming.urgency", false, opts("records.urgency.", urgencies)),
 		fm.Field("due", "date", "records.pages.incoming.due", false),
