@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -204,6 +205,12 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 		q.Overdue = true
 	case o != "" && o != "false":
 		err = errs.Invalid("overdue", "must be true or false")
+	}
+	if err == nil {
+		// The filters the console's search has too (page_search.go).
+		var more Query
+		more, err = parseSearch(url.Values{"urgency": v["urgency"], "level": v["level"], "unit": v["unit"]})
+		q.Urgency, q.Level, q.Unit = more.Urgency, more.Level, more.Unit
 	}
 	var p *Page
 	if err == nil {

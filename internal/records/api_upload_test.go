@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"chancery/internal/authz"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
@@ -138,4 +139,31 @@ func TestIsUploadNamesTheRecordsUploadRoutes(t *testing.T) {
 	if IsUpload(httptest.NewRequest(http.MethodGet, "/api/v1/documents", nil)) {
 		t.Error("a search is an upload")
 	}
+}
+
+// TestAPISearchFiltersAsThePageDoes pins the API's search filters by
+// urgency, level and unit, and that a level above the caller's clearance
+// finds nothing (rather than telling such documents exist).
+func TestAPISearchFiltersAsThePageDoes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		a.incoming(t, "Công điện khẩn", authz.Unclassified, nil)
+		a.incoming(t, "Công điện tối mật", authz.Secret, nil)
+		for q, want := range map[string]map[authz.Subject]int{
+			"level=secret":                           {a.clerk: 1, a.lowOfficer: 0},
+			"urgency=urgent":                         {a.clerk: 2, a.lowOfficer: 1},
+			"unit=" + itoa(a.units["000.00.03.G12"]): {a.clerk: 2, a.lowOfficer: 1},
+			"unit=" + itoa(a.units["000.00.01.G12"]): {a.clerk: 0},
+		} {
+			for sub, n := range want {
+				rec := a.call(t, sub, "GET", "/api/v1/documents?"+q, nil)
+				if page := decode[apiSearchPage](t, rec); rec.Code != 200 || page.Total != n || len(page.Items) != n {
+					t.Errorf("%s as %d: %d %+v, want %d", q, sub.ID, rec.Code, page, n)
+				}
+			}
+		}
+		if rec := a.call(t, a.clerk, "GET", "/api/v1/documents?urgency=soon", nil); rec.Code != http.StatusBadRequest {
+			t.Errorf("a bad urgency = %d, want 400", rec.Code)
+		}
+	})
 }
