@@ -64,6 +64,7 @@ var dialectDifferences = map[string]string{
 	"sqlite: numbered by the database registry_state.id":               "one row, id 1, written by migration 00005",
 	"sqlite: numbered by the database record_contents.document_id":     "the document's id, written by records/sql.go",
 	"sqlite: numbered by the database record_pending.document_id":      "the document's id, written by records/sql.go",
+	"sqlite: numbered by the database record_arrivals.document_id":     "the document's id, written by records/work_sql.go",
 }
 
 // typeFamilies maps each declared or reported column type, upper-cased
