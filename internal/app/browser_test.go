@@ -17,6 +17,13 @@ import (
 // under CI=true (or CHANCERY_REQUIRE_BROWSER=1) it fails instead.
 func mustBrowser(t *testing.T) context.Context {
 	t.Helper()
+	return mustBrowserFor(t, 90*time.Second)
+}
+
+// mustBrowserFor is mustBrowser for a walk that may take up to timeout
+// (one of several people and many screenshots, on a busy machine).
+func mustBrowserFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	var path string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -50,7 +57,7 @@ func mustBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browser test: start Chromium: %v", err)
 	}
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancel3)
 	return ctx
 }

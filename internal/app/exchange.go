@@ -19,6 +19,7 @@ import (
 	"chancery/internal/exchange/registry"
 	"chancery/internal/govsim"
 	"chancery/internal/procedures"
+	"chancery/internal/records"
 	"chancery/internal/web"
 )
 
@@ -233,11 +234,16 @@ func (a *App) bodyLimit(next http.Handler) http.Handler {
 	// each holds a core's share, the disk and a temporary file of up to
 	// 50 MiB: --max-uploads of them at once.
 	uploads := web.Chain(next, web.LimitBody(procedures.MaxSubmissionBytes), web.LimitConcurrent(a.cfg.MaxUploads, uploadWait))
+	// A records document's file is held whole in memory to be sealed:
+	// its requests share the same --max-uploads slots.
+	documents := web.Chain(next, web.LimitBody(records.RequestLimit(a.cfg.MaxDocumentBytes)), web.LimitConcurrent(a.cfg.MaxUploads, uploadWait))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
 		} else if procedures.IsUpload(r) {
 			uploads.ServeHTTP(w, r)
+		} else if records.IsUpload(r) {
+			documents.ServeHTTP(w, r)
 		} else {
 			general.ServeHTTP(w, r)
 		}

@@ -92,10 +92,19 @@ func (w *window) shot(name string) {
 // from the secret of the second factor the demo enrolled, if any.
 func (w *window) staffSignIn(a *App, username string) {
 	w.t.Helper()
+	w.staffSignInAt(a, username, "")
+}
+
+// staffSignInAt is staffSignIn with the session working at level (a
+// level's API name; "" for the clearance), as one chooses on the sign-in
+// form to act on documents below one's clearance.
+func (w *window) staffSignInAt(a *App, username, level string) {
+	w.t.Helper()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	w.step("console sign-in "+username, chromedp.Navigate(w.base+"/console/login"), chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), username),
-		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword))
+		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword),
+		chromedp.SetValue(css(`select[name=level]`), level))
 	if demoSecret(w.t, a.cfg.DataDir, username) != "" {
 		w.step("TOTP code of "+username, chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(w.t, a, username)))
 	}

@@ -35,7 +35,7 @@ func (a *App) openRecords() error {
 
 // recordsRoutes adds the records' console pages and JSON API.
 func (a *App) recordsRoutes(rt *web.Router, shell *web.Shell) error {
-	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records})
+	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records, MaxUpload: a.cfg.MaxDocumentBytes})
 	if err != nil {
 		return err
 	}

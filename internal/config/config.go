@@ -82,6 +82,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody caps request bodies in bytes. Default 1 MiB.
 	MaxBody int64
+	// MaxDocumentBytes caps a records document's file (the incoming
+	// form's and POST /api/v1/documents'). Default and most 50 MiB.
+	MaxDocumentBytes int64
 	// MaxUploads caps the requests carrying a dossier's files that are
 	// taken at once; more wait briefly, then get 503. Default 32.
 	MaxUploads int
@@ -299,6 +302,8 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.DossierStatusService, "dossier-status-service", DefaultDossierStatusService, "exchange service the procedures report dossier statuses to (the National Public Service Portal's); default: the demo exchange's")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
+	var maxDocument int
+	s.integer(&maxDocument, "max-document-bytes", 50<<20, "largest file of a records document (incoming form, POST /api/v1/documents) in bytes; at most 52428800")
 	s.integer(&c.MaxUploads, "max-uploads", 32, "how many requests carrying files (up to 50 MiB each) are taken at once; more wait up to 10 s, then get 503 with Retry-After")
 	if err := errors.Join(envErrs(), errors.Join(s.errs...)); err != nil {
 		return c, err
@@ -310,6 +315,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("unexpected argument %q; see chancery serve --help", fs.Arg(0))
 	}
 	c.MaxBody = int64(maxBody)
+	c.MaxDocumentBytes = int64(maxDocument)
 	if !secureCookiesSet() {
 		c.SecureCookies = c.TLSCert != "" || c.TrustedProxies != ""
 	}
@@ -353,6 +359,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxBody < 1024 {
 		problems = append(problems, fmt.Errorf("--max-body %d is too small; use at least 1024", c.MaxBody))
+	}
+	if c.MaxDocumentBytes < 1024 || c.MaxDocumentBytes > 50<<20 {
+		problems = append(problems, fmt.Errorf("--max-document-bytes %d: use 1024 to 52428800 (50 MiB)", c.MaxDocumentBytes))
 	}
 	if c.MaxUploads < 1 {
 		problems = append(problems, fmt.Errorf("--max-uploads %d: use at least 1", c.MaxUploads))

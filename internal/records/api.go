@@ -1,9 +1,12 @@
 package records
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,13 +26,6 @@ type apiContentBody struct {
 	Text      string `json:"text"`
 }
 
-func (c *apiContentBody) content() *Content {
-	if c == nil {
-		return nil
-	}
-	return &Content{Filename: c.Filename, MediaType: c.MediaType, Data: c.Data, Text: c.Text}
-}
-
 // apiCreateRequest registers an incoming document or starts a draft.
 type apiCreateRequest struct {
 	Direction            Direction       `json:"direction"`
@@ -45,34 +41,36 @@ type apiCreateRequest struct {
 	DueAt                time.Time       `json:"due_at"`
 	SharedUnits          []int64         `json:"shared_units"`
 	Content              *apiContentBody `json:"content"`
+	// Channel is how an incoming document arrived: paper, email,
+	// exchange or other.
+	Channel Channel `json:"channel"`
 }
 
+// apiCreate registers an incoming document or starts a draft: JSON
+// (the file, if any, base64 in content.data), or multipart/form-data with
+// a "metadata" part holding the same JSON without content and a "file"
+// part (see upload.go). Either way the file is checked by its bytes.
 func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		web.Error(w, r, fmt.Errorf("%w: send the document as application/json (its file, if any, base64 in content.data)", errs.ErrInvalid))
-		return
-	}
-	var req apiCreateRequest
-	if err := web.DecodeJSON(r, &req); err != nil {
+	req, content, err := h.readCreate(r)
+	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
 	sub := web.SubjectFrom(r.Context())
 	cl := Classify{Level: req.Classification, Reason: req.ClassificationReason, Source: req.ClassificationSource}
 	var d *Document
-	var err error
 	switch req.Direction {
 	case Incoming:
 		d, err = h.svc.RegisterIncoming(r.Context(), sub, NewIncoming{Type: req.Type, Number: req.Number, Sender: req.Sender,
 			Subject: req.Subject, Date: req.Date, Urgency: req.Urgency, Classify: cl, DueAt: req.DueAt, Shared: req.SharedUnits,
-			Content: req.Content.content()})
+			Content: content, Channel: req.Channel})
 	case Outgoing:
-		if req.Number != "" || req.Sender != "" {
-			err = errs.Invalid("number", "an outgoing document takes its number at issuance and has no sender")
+		if req.Number != "" || req.Sender != "" || req.Channel != "" {
+			err = errs.Invalid("number", "an outgoing document takes its number at issuance and has no sender or channel")
 			break
 		}
 		d, err = h.svc.StartDraft(r.Context(), sub, NewDraft{Type: req.Type, Subject: req.Subject, Urgency: req.Urgency, Classify: cl,
-			DueAt: req.DueAt, Shared: req.SharedUnits, Content: req.Content.content()})
+			DueAt: req.DueAt, Shared: req.SharedUnits, Content: content})
 	default:
 		err = errs.Invalid("direction", "use incoming (register a document received) or outgoing (start a draft)")
 	}
@@ -82,6 +80,60 @@ func (h *Handler) apiCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/documents/"+strconv.FormatInt(d.ID, 10))
 	web.JSON(w, r, http.StatusCreated, d)
+}
+
+// readCreate reads a create request's body, JSON or multipart, and
+// returns its metadata and its file, checked (CheckFile).
+func (h *Handler) readCreate(r *http.Request) (apiCreateRequest, *Content, error) {
+	var req apiCreateRequest
+	limit := h.maxUpload()
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/json":
+		body, err := io.ReadAll(io.LimitReader(r.Body, RequestLimit(limit)+1))
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok || int64(len(body)) > RequestLimit(limit) {
+			return req, nil, tooLarge(limit)
+		}
+		if err != nil {
+			return req, nil, fmt.Errorf("%w: read body: %v", errs.ErrInvalid, err)
+		}
+		if err := web.DecodeJSONBytes(body, &req, RequestLimit(limit)); err != nil {
+			return req, nil, err
+		}
+		if req.Content == nil {
+			return req, nil, nil
+		}
+		c, err := CheckFile(req.Content.Filename, req.Content.MediaType, req.Content.Data, limit)
+		if err != nil {
+			return req, nil, err
+		}
+		c.Text = req.Content.Text
+		return req, c, nil
+	case "multipart/form-data":
+		mr, err := web.MultipartReader(r)
+		if err != nil {
+			return req, nil, fmt.Errorf("%w: the multipart body could not be read: %v", errs.ErrInvalid, err)
+		}
+		up, err := readMultipartUpload(mr, "file", limit)
+		if err == nil {
+			err = up.fileErr
+		}
+		if err != nil {
+			return req, nil, err
+		}
+		meta := up.fields["metadata"]
+		if len(meta) != 1 || len(up.fields) != 1 {
+			return req, nil, errs.Invalid("metadata", `send one "metadata" part (the document's JSON, without content) and one "file" part`)
+		}
+		if err := web.DecodeJSONBytes([]byte(meta[0]), &req, uploadFieldBytes); err != nil {
+			return req, nil, err
+		}
+		if req.Content != nil {
+			return req, nil, errs.Invalid("content", `the file goes in the "file" part; leave content out of the metadata`)
+		}
+		return req, up.file, nil
+	}
+	return req, nil, fmt.Errorf("%w: send the document as application/json (its file, if any, base64 in content.data) or as multipart/form-data (a metadata part and a file part)", errs.ErrInvalid)
 }
 
 // parseDocumentID parses a path's document id: digits only, positive.
@@ -153,6 +205,12 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 		q.Overdue = true
 	case o != "" && o != "false":
 		err = errs.Invalid("overdue", "must be true or false")
+	}
+	if err == nil {
+		// The filters the console's search has too (page_search.go).
+		var more Query
+		more, err = parseSearch(url.Values{"urgency": v["urgency"], "level": v["level"], "unit": v["unit"]})
+		q.Urgency, q.Level, q.Unit = more.Urgency, more.Level, more.Unit
 	}
 	var p *Page
 	if err == nil {

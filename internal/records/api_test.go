@@ -73,7 +73,7 @@ func TestAPIDocumentLifecycle(t *testing.T) {
 		rec := a.call(t, a.officer, "POST", "/api/v1/documents", map[string]any{
 			"direction": "outgoing", "type": "quyet_dinh", "subject": "Quyết định cử cán bộ đi công tác", "classification": "confidential",
 			"classification_reason": "mục 4", "urgency": "urgent",
-			"content": map[string]any{"filename": "qd.pdf", "media_type": "application/pdf", "data": []byte("%PDF-1.4 x")},
+			"content": map[string]any{"filename": "qd.pdf", "media_type": "application/pdf", "data": []byte("%PDF-1.4 x\n%%EOF\n")},
 		})
 		if rec.Code != http.StatusCreated {
 			t.Fatalf("create: %d %s", rec.Code, rec.Body)
@@ -119,7 +119,7 @@ func TestAPIDocumentLifecycle(t *testing.T) {
 			t.Errorf("search: %+v", page)
 		}
 		rec = a.call(t, a.officer, "GET", path+"/content", nil)
-		if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 x" || rec.Header().Get("X-Content-Type-Options") != "nosniff" ||
+		if rec.Code != http.StatusOK || rec.Body.String() != "%PDF-1.4 x\n%%EOF\n" || rec.Header().Get("X-Content-Type-Options") != "nosniff" ||
 			!strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment") {
 			t.Errorf("content: %d %q %v", rec.Code, rec.Body, rec.Header())
 		}

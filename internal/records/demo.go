@@ -151,6 +151,9 @@ func SeedDemo(ctx context.Context, s *Service, p DemoPeople, now time.Time) erro
 			return fmt.Errorf("records: demo issuance: %w", err)
 		}
 	}
+	if err := seedDemoConsularIncoming(ctx, s, p, now); err != nil {
+		return err
+	}
 	for i, c := range demoCipher {
 		_, err := s.StartDraft(p.CipherOfficer.as(ctx), p.CipherOfficer.Subject, NewDraft{Type: []string{"phuong_an", "ke_hoach", "bao_cao"}[i],
 			Subject: c.subject, Classify: Classify{Level: c.level, Reason: "Danh mục bí mật nhà nước thuộc lĩnh vực cơ yếu"},

@@ -25,11 +25,12 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The Consular Department's officer, cleared top secret, sees its
-		// five outgoing documents, the three classified drafts and the two
-		// incoming ones the Office's leader assigned to it; its clerk,
-		// cleared for none, the four unclassified outgoing ones.
-		if all := f.search(t, staff(f.officer, authz.TopSecret).Subject, Query{}); all.Total != 10 {
-			t.Errorf("the cleared officer sees %d documents, want 10", all.Total)
+		// five outgoing documents, the three classified drafts, the two
+		// incoming ones the Office's leader assigned to it and the
+		// department's own three incoming ones; its clerk, cleared for
+		// none, the four unclassified outgoing ones and the three incoming.
+		if all := f.search(t, staff(f.officer, authz.TopSecret).Subject, Query{}); all.Total != 13 {
+			t.Errorf("the cleared officer sees %d documents, want 13", all.Total)
 		}
 		low := f.search(t, p.ConsularClerk.Subject, Query{})
 		for _, d := range low.Items {
@@ -37,8 +38,8 @@ func TestSeedDemo(t *testing.T) {
 				t.Errorf("an unclassified clerk sees %s document %d", d.Classification, d.ID)
 			}
 		}
-		if low.Total != 4 {
-			t.Errorf("the unclassified clerk sees %d documents, want 4", low.Total)
+		if low.Total != 7 {
+			t.Errorf("the unclassified clerk sees %d documents, want 7", low.Total)
 		}
 	})
 }

@@ -16,6 +16,9 @@ var templateFS embed.FS
 type HandlerOptions struct {
 	// Service is the records system. Required.
 	Service *Service
+	// MaxUpload is the largest document file the pages and the API
+	// accept, in bytes; 0 or more than UploadLimit means UploadLimit.
+	MaxUpload int64
 }
 
 // Handler serves the records' console pages and JSON API.
@@ -45,6 +48,15 @@ func (h *Handler) Register(rt *web.Router) {
 	h.registerAPI(rt)
 	h.registerArchive(rt)
 	h.registerEdXML(rt)
+	h.registerPages(rt)
+}
+
+// maxUpload is the largest document file accepted (HandlerOptions).
+func (h *Handler) maxUpload() int64 {
+	if h.opts.MaxUpload <= 0 || h.opts.MaxUpload > UploadLimit {
+		return UploadLimit
+	}
+	return h.opts.MaxUpload
 }
 
 // registerAPI adds the JSON API's routes. Each line says who may reach

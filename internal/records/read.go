@@ -118,6 +118,12 @@ type Query struct {
 	// Overdue keeps the documents past their due date and not yet
 	// handled (done), issued or recalled: the ones to chase.
 	Overdue bool
+	// Urgency and Level, when not nil, keep the documents of that
+	// urgency or classification level; Unit, when not 0, those the unit
+	// owns.
+	Urgency *Urgency
+	Level   *authz.Level
+	Unit    int64
 	// After is the cursor: the id of the last document of the previous
 	// page.
 	After int64
@@ -142,46 +148,20 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	if dec, why := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDocument}); dec != authz.Allowed {
 		return nil, authz.Refuse(dec, why, authz.Read, authz.Resource{Kind: authz.KindDocument}, "")
 	}
-	if err := checkLine("q", q.Text, maxLine, false); err != nil {
-		return nil, err
-	}
 	switch {
 	case q.Limit == 0:
 		q.Limit = DefaultLimit
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
-	where, args := visibleClause(sub, s.now())
-	conds := []string{where}
-	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
-	if ws := terms(q.Text); len(ws) > 0 {
-		cond, arg := matchClause(s.db.Dialect, ws)
-		add(cond, arg)
-	} else if strings.TrimSpace(q.Text) != "" {
+	where, args, none, err := s.searchWhere(sub, q)
+	if err != nil {
+		return nil, err
+	}
+	if none {
 		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
 	}
-	if q.Direction != "" {
-		if q.Direction != Incoming && q.Direction != Outgoing {
-			return nil, errs.Invalid("direction", "use incoming or outgoing")
-		}
-		add("d.direction = ?", string(q.Direction))
-	}
-	if q.Type != "" {
-		if _, err := LookupType(q.Type); err != nil {
-			return nil, err
-		}
-		add("d.doc_type = ?", q.Type)
-	}
-	if q.Status != "" {
-		add("d.status = ?", string(q.Status))
-	}
-	if q.Year != 0 {
-		add("d.register_year = ?", q.Year)
-	}
-	if q.Overdue {
-		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
-	}
-	rows, total, err := searchDocuments(ctx, s.db, strings.Join(conds, " AND "), args, q.After, q.Limit)
+	rows, total, err := searchDocuments(ctx, s.db, where, args, q.After, q.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -193,6 +173,55 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 		p.Next = rows[len(rows)-1].ID
 	}
 	return p, nil
+}
+
+// searchWhere returns the condition, and its arguments, selecting the
+// documents of q that sub may know of; none reports a query that can
+// match nothing (only punctuation).
+func (s *Service) searchWhere(sub authz.Subject, q Query) (where string, args []any, none bool, err error) {
+	if err := checkLine("q", q.Text, maxLine, false); err != nil {
+		return "", nil, false, err
+	}
+	where, args = visibleClause(sub, s.now())
+	conds := []string{where}
+	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+	if ws := terms(q.Text); len(ws) > 0 {
+		cond, arg := matchClause(s.db.Dialect, ws)
+		add(cond, arg)
+	} else if strings.TrimSpace(q.Text) != "" {
+		return "", nil, true, nil
+	}
+	if q.Direction != "" {
+		if q.Direction != Incoming && q.Direction != Outgoing {
+			return "", nil, false, errs.Invalid("direction", "use incoming or outgoing")
+		}
+		add("d.direction = ?", string(q.Direction))
+	}
+	if q.Type != "" {
+		if _, err := LookupType(q.Type); err != nil {
+			return "", nil, false, err
+		}
+		add("d.doc_type = ?", q.Type)
+	}
+	if q.Urgency != nil {
+		add("d.urgency = ?", int(*q.Urgency))
+	}
+	if q.Level != nil {
+		add("d.level = ?", int(*q.Level))
+	}
+	if q.Unit != 0 {
+		add("d.unit_id = ?", q.Unit)
+	}
+	if q.Status != "" {
+		add("d.status = ?", string(q.Status))
+	}
+	if q.Year != 0 {
+		add("d.register_year = ?", q.Year)
+	}
+	if q.Overdue {
+		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
+	}
+	return strings.Join(conds, " AND "), args, false, nil
 }
 
 // RegisterQuery asks for a page of a unit's register of a year: the

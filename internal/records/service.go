@@ -242,6 +242,8 @@ type NewIncoming struct {
 	// then runs in the registration's transaction (a package's
 	// registration marks the package: edxml_receive.go).
 	then func(tx *store.Tx, r *row) error
+	// Channel is how it arrived; "" when not recorded.
+	Channel Channel
 }
 
 // NewDraft is an outgoing document being drafted (văn bản đi).
@@ -269,7 +271,10 @@ func (s *Service) RegisterIncoming(ctx context.Context, sub authz.Subject, in Ne
 		return nil, err
 	}
 	r := &row{Document: Document{Direction: Incoming, Type: in.Type, Number: in.Number, Sender: in.Sender, Subject: in.Subject,
-		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}, then: in.then}
+		Date: in.Date.UTC(), Urgency: in.Urgency, DueAt: in.DueAt.UTC(), Status: StatusRegistered}, then: in.then, channel: in.Channel}
+	if _, err := ParseChannel(string(in.Channel)); err != nil {
+		return nil, err
+	}
 	return s.create(ctx, sub, r, in.Classify, in.Shared, in.Content)
 }
 
@@ -349,6 +354,9 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 		}
 		if err := insertDocument(ctx, tx, r); err != nil {
 			return fmt.Errorf("records: store document: %w", err)
+		}
+		if err := insertArrival(ctx, tx, r); err != nil {
+			return err
 		}
 		if err := insertDistribution(ctx, tx, r.ID, r.Shared); isForeignKeyViolation(err) {
 			return errs.Invalid("shared_units", "names a unit that does not exist")

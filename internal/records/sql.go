@@ -64,6 +64,9 @@ type row struct {
 	class                 Classification
 	// then, if set, runs in the transaction that creates the row.
 	then func(tx *store.Tx, r *row) error
+	// channel is how an incoming document arrived, kept apart
+	// (record_arrivals, work_sql.go).
+	channel Channel
 }
 
 func scanDocument(sc interface{ Scan(...any) error }) (*row, error) {

@@ -16,6 +16,7 @@ func Texts() i18n.Texts {
 		texts,
 		archiveTexts,
 		edxmlTexts,
+		pagesTexts,
 	} {
 		maps.Copy(all, part)
 	}

@@ -1,0 +1,343 @@
+package records
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"chancery/internal/errs"
+	"chancery/internal/web"
+)
+
+// documentData is a document's page: its metadata, classification, file,
+// handling, read receipts, history and case files, and the forms of the
+// actions the viewer may take.
+type documentData struct {
+	Doc      docRow
+	Incoming bool
+	// Marking is the level's marking as stamped on the document (MẬT,
+	// TỐI MẬT, TUYỆT MẬT), "" for an unclassified one.
+	Marking        string
+	Channel        string
+	Author         string
+	Shared         []string
+	Content        *ContentInfo
+	ContentHref    string
+	Classification Classification
+	ClassHref      string // the classification page, for who may read it
+	DraftingHref   string // the drafting page, for an outgoing document
+	Assignments    []assignmentRow
+	Receipts       []receiptRow
+	History        []historyRow
+	CaseFiles      []caseFileRow
+	// The action forms, nil when the viewer may not take the action.
+	Instruct, Step, Complete []web.Field
+	// InstructSupport is the instruction's choice of supporting units,
+	// folded away.
+	InstructSupport []web.Field
+	StepProblem     web.Refusal
+	InstructProblem web.Refusal
+	CompleteProblem web.Refusal
+	Version         int
+	// SessionHint says the viewer would act on the document in a session
+	// working at its level.
+	SessionHint string
+}
+
+type assignmentRow struct {
+	Role, Unit, Officer, Instruction, By string
+	Deadline, At                         time.Time
+}
+
+type receiptRow struct {
+	Name string
+	At   time.Time
+}
+
+type historyRow struct {
+	At           time.Time
+	Actor        string
+	Action, Note string
+}
+
+type caseFileRow struct {
+	Href, Code, Title string
+	Year              int
+}
+
+// pageDocumentID parses the path's document id; a malformed one answers
+// as a missing document does (404), so nothing tells ids apart.
+func pageDocumentID(r *http.Request) (int64, error) {
+	id, err := parseDocumentID(r.PathValue("id"))
+	if err != nil {
+		return 0, errNoDocument(0)
+	}
+	return id, nil
+}
+
+func (h *Handler) pageDocument(w http.ResponseWriter, r *http.Request) {
+	h.showDocument(w, r, http.StatusOK, web.SentBack{})
+}
+
+// showDocument draws the document's page, with back the form sent back,
+// if any.
+func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status int, back web.SentBack) {
+	id, err := pageDocumentID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	ctx, sub := r.Context(), web.SubjectFrom(r.Context())
+	v, err := h.svc.Get(ctx, sub, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	hist, filings, err := h.svc.Trail(ctx, sub, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	channel, err := h.svc.ChannelOf(ctx, id)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	p := h.shell.Page(r, web.Console, "records.pages.document.title")
+	ids := []int64{v.AuthorID, v.SignerID, v.ClassificationRecord.ClassifierID}
+	for _, a := range v.Assignments {
+		ids = append(ids, a.StaffID, a.AssignedBy)
+	}
+	for _, rc := range v.Receipts {
+		ids = append(ids, rc.StaffID)
+	}
+	for _, e := range hist {
+		ids = append(ids, e.ActorID)
+	}
+	n, err := h.loadNames(ctx, p.Lang, ids)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	now := h.svc.now()
+	d := v.Document
+	p.Title = p.T("records.pages.document.title_of", typeName(d.Type), d.Subject)
+	data := documentData{Doc: newDocRow(p, n, d, now), Incoming: d.Direction == Incoming, Marking: strings.ToUpper(LevelLabel(d.Classification)),
+		Author: n.person(d.AuthorID), Content: d.Content, Classification: v.ClassificationRecord, Version: d.Version}
+	if channel != "" {
+		data.Channel = p.T("records.pages.channel." + string(channel))
+	}
+	for _, u := range d.Shared {
+		data.Shared = append(data.Shared, n.unit(u))
+	}
+	if d.Content != nil && d.Content.Shredded.IsZero() {
+		data.ContentHref = consoleDocumentPath(id) + "/content"
+	}
+	allowed := AllowedOn(sub, d)
+	if allowed.Lower {
+		data.SessionHint = p.T("records.pages.document.session_hint", p.T("records.level."+p.Principal.Subject.Session.String()),
+			p.T("records.level."+d.Classification.String()))
+	}
+	if allowed.Classification {
+		data.ClassHref = consoleDocumentPath(id) + "/classification"
+	}
+	if d.Direction == Outgoing {
+		data.DraftingHref = consoleDocumentPath(id) + "/drafting"
+	}
+	for _, a := range v.Assignments {
+		data.Assignments = append(data.Assignments, assignmentRow{Role: p.T("records.pages.role." + a.Role), Unit: n.unit(a.UnitID),
+			Officer: n.person(a.StaffID), Instruction: a.Instruction, By: n.person(a.AssignedBy), Deadline: a.Deadline, At: a.At})
+	}
+	for _, rc := range v.Receipts {
+		data.Receipts = append(data.Receipts, receiptRow{Name: n.person(rc.StaffID), At: rc.At})
+	}
+	for i := len(hist) - 1; i >= 0; i-- { // newest first
+		e := hist[i]
+		data.History = append(data.History, historyRow{At: e.At, Actor: n.person(e.ActorID), Action: historyLabel(p, e.Action), Note: e.Note})
+	}
+	for _, f := range filings {
+		data.CaseFiles = append(data.CaseFiles, caseFileRow{Href: "/console/case-files/" + strconv.FormatInt(f.CaseFile.ID, 10),
+			Code: f.CaseFile.Code, Title: f.CaseFile.Title, Year: f.CaseFile.Year})
+	}
+	if allowed.Assign {
+		data.Instruct, data.InstructSupport, data.InstructProblem, err = h.instructForm(r, p, n, back)
+		if err != nil {
+			web.Error(w, r, err)
+			return
+		}
+	}
+	if allowed.Comment {
+		fm := back.NewForm(p, "step-", nil)
+		data.Step = []web.Field{fm.Field("note", "textarea", "records.pages.document.step.note", true)}
+		data.StepProblem = fm.Message()
+	}
+	if allowed.Complete {
+		fm := back.NewForm(p, "complete-", nil)
+		data.Complete = []web.Field{fm.Field("note", "textarea", "records.pages.document.complete.note", false)}
+		data.CompleteProblem = fm.Message()
+	}
+	h.pages.Render(w, r, status, "console_records_document", web.View[documentData]{Page: p, Data: data})
+}
+
+// historyLabel names a history entry's action.
+func historyLabel(p web.Page, action string) string {
+	if key := "records.pages.history." + action; p.Has(key) {
+		return p.T(key)
+	}
+	return action
+}
+
+// instructForm draws the leader's instruction (bút phê): the lead unit
+// and, if one, its officer; supporting units; the deadline.
+func (h *Handler) instructForm(r *http.Request, p web.Page, n *names, back web.SentBack) (fields, support []web.Field, ref web.Refusal, err error) {
+	staff, err := listStaff(r.Context(), h.svc.db, nil, true)
+	if err != nil {
+		return nil, nil, web.Refusal{}, err
+	}
+	units := []web.Option{{Value: "", Label: p.T("records.pages.choose")}}
+	var supporting []web.Option
+	for _, u := range sortedUnits(n) {
+		o := web.Option{Value: strconv.FormatInt(u.ID, 10), Label: u.Name(p.Lang)}
+		units, supporting = append(units, o), append(supporting, o)
+	}
+	officers := []web.Option{{Value: "", Label: p.T("records.pages.document.instruct.whole_unit")}}
+	for _, s := range staff {
+		if s.Officer && !s.Disabled {
+			officers = append(officers, web.Option{Value: strconv.FormatInt(s.ID, 10), Label: s.Name + " — " + n.unit(s.UnitID)})
+		}
+	}
+	fm := back.NewForm(p, "instruct-", nil)
+	fields = []web.Field{
+		fm.Field("instruction", "textarea", "records.pages.document.instruct.text", true),
+		fm.Choice("lead_unit", "select", "records.pages.document.instruct.lead_unit", true, units),
+		fm.Choice("lead_staff", "select", "records.pages.document.instruct.lead_staff", false, officers),
+		fm.Field("deadline", "date", "records.pages.document.instruct.deadline", false),
+	}
+	support = []web.Field{fm.Choice("support_units", "checkboxes", "records.pages.document.instruct.support", false, supporting)}
+	return fields, support, fm.Message(), nil
+}
+
+// pageContent sends a document's file, through the service, which
+// records the download in the ledger at the document's level.
+func (h *Handler) pageContent(w http.ResponseWriter, r *http.Request) {
+	id, err := pageDocumentID(r)
+	var info ContentInfo
+	var data []byte
+	if err == nil {
+		info, data, err = h.svc.ContentOf(r.Context(), web.SubjectFrom(r.Context()), id)
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.Attachment(w, info.Filename, info.MediaType, data)
+}
+
+// pagePostAction takes an action of the document's page: the leader's
+// instruction (assign), a handling step (comment) or the completion.
+func (h *Handler) pagePostAction(w http.ResponseWriter, r *http.Request) {
+	id, err := pageDocumentID(r)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		web.Error(w, r, fmt.Errorf("%w: the form could not be read: %v", errs.ErrInvalid, err))
+		return
+	}
+	ctx, sub, v := r.Context(), web.SubjectFrom(r.Context()), r.PostForm
+	action := v.Get("action")
+	var form, flash string
+	switch action {
+	case "assign":
+		form, flash = "instruct-", "records.pages.flash.assigned"
+		var in Instruction
+		if in, err = parseInstruction(v); err == nil {
+			err = h.checkLeadOfficer(r, in.Lead)
+		}
+		if err == nil {
+			_, err = h.svc.Assign(ctx, sub, id, in)
+		}
+	case "comment":
+		form, flash = "step-", "records.pages.flash.step"
+		_, err = h.svc.Comment(ctx, sub, id, strings.TrimSpace(v.Get("note")))
+	case "complete":
+		form, flash = "complete-", "records.pages.flash.completed"
+		_, err = h.svc.Complete(ctx, sub, id, strings.TrimSpace(v.Get("note")))
+	default:
+		err = errs.Invalid("action", "use assign, comment or complete")
+	}
+	if err != nil {
+		h.formError(w, r, err, func(ref web.Refusal) {
+			h.showDocument(w, r, ref.Status, web.SentBack{Form: form, Values: v, Refusal: ref})
+		})
+		return
+	}
+	web.RedirectWithFlash(w, r, consoleDocumentPath(id), flash)
+}
+
+// checkLeadOfficer refuses an instruction naming as lead an officer of
+// another unit than the lead unit.
+func (h *Handler) checkLeadOfficer(r *http.Request, lead AssignTo) error {
+	if lead.StaffID == 0 {
+		return nil
+	}
+	staff, err := listStaff(r.Context(), h.svc.db, []int64{lead.StaffID}, false)
+	if err != nil {
+		return err
+	}
+	if len(staff) != 1 || staff[0].UnitID != lead.UnitID {
+		return errs.Invalid("lead_staff", "is not an officer of the lead unit: choose the unit's officer, or the unit as a whole")
+	}
+	return nil
+}
+
+// parseInstruction reads the instruction form.
+func parseInstruction(v url.Values) (Instruction, error) {
+	in := Instruction{Text: strings.TrimSpace(v.Get("instruction"))}
+	if in.Text == "" {
+		return in, errs.Invalid("instruction", "write the instruction")
+	}
+	var err error
+	if in.Lead.UnitID, err = formID("lead_unit", v.Get("lead_unit"), true); err != nil {
+		return in, err
+	}
+	if in.Lead.StaffID, err = formID("lead_staff", v.Get("lead_staff"), false); err != nil {
+		return in, err
+	}
+	for _, s := range v["support_units"] {
+		u, err := formID("support_units", s, true)
+		if err != nil {
+			return in, err
+		}
+		if u != in.Lead.UnitID {
+			in.Support = append(in.Support, AssignTo{UnitID: u})
+		}
+	}
+	day, err := parseDay("deadline", v.Get("deadline"), false)
+	if err != nil {
+		return in, err
+	}
+	if !day.IsZero() {
+		in.Deadline = day.Add(24*time.Hour - time.Microsecond)
+	}
+	return in, nil
+}
+
+// formID parses a select's id; "" is none (an error when required).
+func formID(field, s string, required bool) (int64, error) {
+	if s == "" {
+		if required {
+			return 0, errs.Invalid(field, "choose one from the list")
+		}
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errs.Invalid(field, "choose one from the list")
+	}
+	return id, nil
+}
