@@ -177,8 +177,7 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 		ns.Number = n
 		r.RegisterYear, r.Series, r.RegisterNumber, r.Number, r.Date = year, series, n, ns.String(), now
 		r.orgSymbol, r.unitSymbol = as.OrgSymbol, as.UnitSymbol
-		t, _ := LookupType(r.Type)
-		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, "")); err != nil {
+		if err := indexWithText(ctx, tx, r); err != nil {
 			return err
 		}
 		// The issuing office's signature covers the number and date the

@@ -345,6 +345,9 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 			if err := s.storeContent(ctx, tx, r, c); err != nil {
 				return err
 			}
+			if err := keepText(ctx, tx, r, c, now); err != nil {
+				return err
+			}
 			text = c.Text
 		}
 		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, text)); err != nil {
