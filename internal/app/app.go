@@ -404,6 +404,7 @@ func (a *App) runBackground(ctx context.Context) {
 	})
 	a.runExchange(ctx, spawn)
 	a.runProcedures(spawn)
+	a.runRecords(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

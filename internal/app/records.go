@@ -17,6 +17,20 @@ func (a *App) openRecords() error {
 	return err
 }
 
+// runRecords starts the text extraction workers (--ocr-workers), which
+// read queued documents' files for the search index until ctx ends.
+func (a *App) runRecords(spawn func(func(context.Context))) {
+	if a.cfg.OCRWorkers <= 0 {
+		return
+	}
+	w, missing := a.Records.NewExtractWorker(records.ExtractOptions{Log: a.log})
+	if len(missing) > 0 {
+		a.log.Warn("records: text extraction tools missing; files needing them wait and are retried (install poppler-utils, tesseract-ocr, tesseract-ocr-vie)",
+			"missing", missing)
+	}
+	spawn(func(ctx context.Context) { w.Run(ctx, a.cfg.OCRWorkers) }) //nolint:errcheck // Run logs its own errors and returns nil
+}
+
 // recordsRoutes adds the records' console pages and JSON API.
 func (a *App) recordsRoutes(rt *web.Router, shell *web.Shell) error {
 	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records})

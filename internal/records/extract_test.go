@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -510,6 +511,34 @@ func TestExtractionClaimsAreExclusive(t *testing.T) {
 		}
 		if third := claimAt("c"); !end(third) {
 			t.Error("the claim of the new file could not end its job")
+		}
+	})
+}
+
+// FuzzExtractOffice pins that any bytes given as an office file either
+// yield valid UTF-8 text within the limit, or an *ExtractError, never a
+// panic, a hang or another error. The seeds are a DOCX, an ODT, a ZIP of
+// neither, broken XML and a small zip bomb.
+func FuzzExtractOffice(f *testing.F) {
+	f.Add(docxOf(f, "Quyết định", "số 15/QĐ-BNG"))
+	f.Add(odtOf(f, "Báo cáo <text:s/>công tác<text:tab/>năm"))
+	f.Add(zipOf(f, "a.txt", "x"))
+	f.Add(zipOf(f, "word/document.xml", "<w:document><w:t>x</w:p>"))
+	f.Add(zipOf(f, "content.xml", strings.Repeat("<a>", 300)))
+	f.Add(zipOf(f, "word/document.xml", "<w:t>"+strings.Repeat("đ", 5000)+"</w:t>"))
+	f.Add([]byte("PK\x03\x04"))
+	const limit = 4096
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text, err := ExtractOffice(data, limit)
+		if err != nil {
+			var xe *ExtractError
+			if !errors.As(err, &xe) || xe.Code == "" {
+				t.Fatalf("ExtractOffice: %v, not an *ExtractError", err)
+			}
+			return
+		}
+		if len(text) > limit || !utf8.ValidString(text) {
+			t.Fatalf("ExtractOffice returned %d bytes (valid UTF-8: %v), limit %d", len(text), utf8.ValidString(text), limit)
 		}
 	})
 }
