@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"chancery/internal/records"
+	"chancery/internal/store"
 	"chancery/internal/web"
 )
 
@@ -13,13 +14,23 @@ import (
 // purposes and audited in the ledger.
 func (a *App) openRecords() error {
 	var err error
-	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit})
+	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Writer: store.NewWriter(a.DB, a.log)})
 	return err
 }
 
-// runRecords starts the text extraction workers (--ocr-workers), which
-// read queued documents' files for the search index until ctx ends.
+// runRecords starts the group commit of new documents (see
+// records.Options.Writer) and the text extraction workers
+// (--ocr-workers), which read queued documents' files for the search
+// index, until ctx ends.
 func (a *App) runRecords(spawn func(func(context.Context))) {
+	spawn(func(ctx context.Context) {
+		wait, err := a.Records.StartWriter(ctx)
+		if err != nil {
+			a.log.Error("records: start the group commit; documents commit one by one", "err", err)
+			return
+		}
+		wait()
+	})
 	if a.cfg.OCRWorkers <= 0 {
 		return
 	}

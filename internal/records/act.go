@@ -241,7 +241,12 @@ func (s *Service) Assign(ctx context.Context, sub authz.Subject, id int64, in In
 			if !in.Deadline.IsZero() {
 				r.DueAt = in.Deadline.UTC()
 			}
-			return insertDistribution(ctx, tx, r.ID, units)
+			if err := insertDistribution(ctx, tx, r.ID, units); err != nil {
+				return err
+			}
+			// The new readers' units search it too (search_sql.go).
+			r.Shared = append(r.Shared, units...)
+			return indexWithText(ctx, tx, r)
 		})
 }
 

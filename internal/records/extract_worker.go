@@ -217,23 +217,27 @@ func keepText(ctx context.Context, tx *store.Tx, r *row, c *Content, now time.Ti
 }
 
 // textOnRelevel keeps the index and the queue true to a document's new
-// level: raised above unclassified, its file's text leaves the index and
-// the store; lowered to unclassified, its file is queued for extraction.
+// level: its index row's visibility tokens carry the level; raised above
+// unclassified, its file's text leaves the index and the store; lowered
+// to unclassified, its file is queued for extraction.
 func textOnRelevel(ctx context.Context, tx *store.Tx, r *row, from authz.Level, now time.Time) error {
 	switch {
 	case r.Classification > authz.Unclassified && from == authz.Unclassified:
 		if err := dropText(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		return reindex(ctx, tx, r, "")
 	case r.Classification == authz.Unclassified && from > authz.Unclassified:
 		sc, ok, err := loadContent(ctx, tx, r.ID)
-		if err != nil || !ok || !sc.Shredded.IsZero() {
+		if err != nil {
 			return err
 		}
-		return queueExtraction(ctx, tx, r.ID, now)
+		if ok && sc.Shredded.IsZero() {
+			if err := queueExtraction(ctx, tx, r.ID, now); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return indexWithText(ctx, tx, r)
 }
 
 // indexWithText re-indexes r keeping its file's stored text: for the

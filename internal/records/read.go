@@ -157,15 +157,21 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
 	}
-	where, args := visibleClause(sub, s.now())
+	now := s.now()
+	where, args := visibleClause(sub, now)
 	conds := []string{where}
 	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
-	if ws := terms(q.Text); len(ws) > 0 {
-		cond, arg := matchClause(s.db.Dialect, ws)
-		add(cond, arg)
-	} else if strings.TrimSpace(q.Text) != "" {
+	// The candidates come from the indexes (search_sql.go); visibleClause
+	// filters them exactly.
+	ws := terms(q.Text)
+	if len(ws) == 0 && strings.TrimSpace(q.Text) != "" {
 		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
 	}
+	cond, cargs := visibleCandidates(sub, now)
+	if len(ws) > 0 {
+		cond, cargs = visibleMatch(s.db.Dialect, ws, sub, now)
+	}
+	conds, args = append(conds, cond), append(args, cargs...)
 	if q.Direction != "" {
 		if q.Direction != Incoming && q.Direction != Outgoing {
 			return nil, errs.Invalid("direction", "use incoming or outgoing")
@@ -185,7 +191,7 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 		add("d.register_year = ?", q.Year)
 	}
 	if q.Overdue {
-		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
+		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(now))
 	}
 	rows, total, err := searchDocuments(ctx, s.db, strings.Join(conds, " AND "), args, q.After, q.Limit)
 	if err != nil {

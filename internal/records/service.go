@@ -57,6 +57,11 @@ type Options struct {
 	Recorder Recorder
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
+	// Writer, if set, commits new documents in groups (store.Writer):
+	// on SQLite, concurrent registrations then share a transaction, each
+	// in a savepoint of its own, instead of queueing for the write lock.
+	// Nil: each in a transaction of its own.
+	Writer *store.Writer
 }
 
 // Service keeps the documents, registers, case files and the classified
@@ -86,6 +91,24 @@ func NewService(opts Options) (*Service, error) {
 		opts.Now = store.Now
 	}
 	return &Service{opts: opts, db: opts.DB}, nil
+}
+
+// write runs fn in a transaction: the Writer's group commit if there is
+// one.
+func (s *Service) write(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if s.opts.Writer != nil {
+		return s.opts.Writer.InTx(ctx, fn)
+	}
+	return s.db.InTx(ctx, fn)
+}
+
+// StartWriter starts the group-commit Writer of the options, if any,
+// until ctx ends (see store.Writer.Start); wait tells when it stopped.
+func (s *Service) StartWriter(ctx context.Context) (wait func(), err error) {
+	if s.opts.Writer == nil {
+		return func() {}, nil
+	}
+	return s.opts.Writer.Start(ctx)
 }
 
 // now returns the current time at the precision storage keeps.
@@ -319,7 +342,7 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 			return nil, err
 		}
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if r.Direction == Incoming {
 			r.RegisterYear, r.Series = now.In(registerZone()).Year(), seriesOf(Incoming, level)
 			if r.RegisterNumber, err = takeNumber(ctx, tx, r.UnitID, r.RegisterYear, r.Series); err != nil {
@@ -393,6 +416,7 @@ func indexText(t DocType, r *row, text string) string {
 	if r.Classification == authz.Unclassified && text != "" {
 		parts = append(parts, text)
 	}
+	parts = append(parts, visibilityTokens(r)...) // see search_sql.go
 	return strings.Join(words(strings.Join(parts, " ")), " ")
 }
 

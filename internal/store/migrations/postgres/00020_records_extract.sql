@@ -28,6 +28,14 @@ CREATE TABLE record_texts (
     at_us       BIGINT NOT NULL
 );
 
+-- Every index row carries its document's visibility tokens (see
+-- internal/records/search_sql.go): one per unit that may know it, at its
+-- level.
+UPDATE record_search s SET body = s.body || ' zzu' || d.unit_id || 'l' || d.level
+    || COALESCE((SELECT string_agg(' zzu' || x.unit_id || 'l' || d.level, '') FROM record_distribution x WHERE x.document_id = d.id), '')
+    FROM record_documents d WHERE d.id = s.document_id;
+
 -- +goose Down
+-- (The visibility tokens stay in the index rows: the older search ignores them.)
 DROP TABLE record_texts;
 DROP TABLE record_extract_jobs;

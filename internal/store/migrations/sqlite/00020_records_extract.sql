@@ -28,6 +28,14 @@ CREATE TABLE record_texts (
     at_us       INTEGER NOT NULL
 );
 
+-- Every index row carries its document's visibility tokens (see
+-- internal/records/search_sql.go): one per unit that may know it, at its
+-- level.
+UPDATE record_search SET body = body || (SELECT ' zzu' || d.unit_id || 'l' || d.level
+    || COALESCE((SELECT group_concat(' zzu' || x.unit_id || 'l' || d.level, '') FROM record_distribution x WHERE x.document_id = d.id), '')
+    FROM record_documents d WHERE d.id = record_search.rowid);
+
 -- +goose Down
+-- (The visibility tokens stay in the index rows: the older search ignores them.)
 DROP TABLE record_texts;
 DROP TABLE record_extract_jobs;
