@@ -3,10 +3,11 @@
 // Command testreport reads `go test -json` events on standard input and
 // tells CI what happened: the output of every failed test and build, each
 // skipped test with its reason, and a closing count. It exits non-zero when
-// a test or build failed, or when CHANCERY_REQUIRE_POSTGRES or
-// CHANCERY_REQUIRE_BROWSER is set and a test skipped for want of PostgreSQL
-// or a browser — judged by the skipped test's own output, which go test
-// prints before the "--- SKIP" line.
+// a test or build failed, or when CHANCERY_REQUIRE_POSTGRES,
+// CHANCERY_REQUIRE_BROWSER or CHANCERY_REQUIRE_OCR is set and a test
+// skipped for want of PostgreSQL, a browser or the OCR tools (pdftotext,
+// pdftoppm, tesseract with its Vietnamese data) — judged by the skipped
+// test's own output, which go test prints before the "--- SKIP" line.
 //
 // Run it as `go run .ci/testreport.go < events.json`.
 package main
@@ -30,7 +31,7 @@ type event struct {
 }
 
 // needs matches the skip messages of tests that CI must not skip.
-var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser`)
+var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser|ocr tools`)
 
 func main() {
 	outputs := map[string]*strings.Builder{} // package + test → its output
@@ -109,9 +110,9 @@ func main() {
 	if failed > 0 || pkgFailed > 0 {
 		status = 1
 	}
-	strict := os.Getenv("CHANCERY_REQUIRE_POSTGRES") != "" || os.Getenv("CHANCERY_REQUIRE_BROWSER") != ""
+	strict := os.Getenv("CHANCERY_REQUIRE_POSTGRES") != "" || os.Getenv("CHANCERY_REQUIRE_BROWSER") != "" || os.Getenv("CHANCERY_REQUIRE_OCR") != ""
 	if strict && len(required) > 0 {
-		fmt.Println("a PostgreSQL or browser test skipped; CI requires them:")
+		fmt.Println("a PostgreSQL, browser or OCR test skipped; CI requires them:")
 		for _, s := range required {
 			fmt.Println("  " + s)
 		}

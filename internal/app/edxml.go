@@ -103,9 +103,9 @@ var edxmlActor = audit.Origin{Actor: audit.System("edxml")}
 // read.
 const edxmlPoll = time.Second
 
-// runRecords hands the records' queued packages to the exchange and
+// runRecordsExchange hands the records' queued packages to the exchange and
 // takes in what arrives for this node's document systems, until ctx ends.
-func (a *App) runRecords(spawn func(func(context.Context))) {
+func (a *App) runRecordsExchange(spawn func(func(context.Context))) {
 	spawn(func(ctx context.Context) {
 		a.Records.RunCourier(audit.WithOrigin(ctx, edxmlActor), func(err error) {
 			a.log.Warn("records: hand packages to the exchange (retried)", "err", err)

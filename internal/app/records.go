@@ -20,7 +20,7 @@ import (
 // purposes and audited in the ledger.
 func (a *App) openRecords() error {
 	var err error
-	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity,
+	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity, Writer: store.NewWriter(a.DB, a.log),
 		Courier: edxmlCourier{node: a.Node, dir: a.Identity}})
 	if err != nil {
 		return err
@@ -31,6 +31,31 @@ func (a *App) openRecords() error {
 		return a.Records.MergeUnitTx(ctx, tx, from.ID, into.ID, from.Code)
 	})
 	return nil
+}
+
+// runRecords starts the exchange of packages (edxml.go), the group commit of new documents (see
+// records.Options.Writer) and the text extraction workers
+// (--ocr-workers), which read queued documents' files for the search
+// index, until ctx ends.
+func (a *App) runRecords(spawn func(func(context.Context))) {
+	a.runRecordsExchange(spawn)
+	spawn(func(ctx context.Context) {
+		wait, err := a.Records.StartWriter(ctx)
+		if err != nil {
+			a.log.Error("records: start the group commit; documents commit one by one", "err", err)
+			return
+		}
+		wait()
+	})
+	if a.cfg.OCRWorkers <= 0 {
+		return
+	}
+	w, missing := a.Records.NewExtractWorker(records.ExtractOptions{Log: a.log})
+	if len(missing) > 0 {
+		a.log.Warn("records: text extraction tools missing; files needing them wait and are retried (install poppler-utils, tesseract-ocr, tesseract-ocr-vie)",
+			"missing", missing)
+	}
+	spawn(func(ctx context.Context) { w.Run(ctx, a.cfg.OCRWorkers) }) //nolint:errcheck // Run logs its own errors and returns nil
 }
 
 // recordsRoutes adds the records' console pages and JSON API.

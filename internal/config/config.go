@@ -164,6 +164,11 @@ type Config struct {
 	// PopulationService. Default DefaultDossierStatusService, the demo
 	// exchange's.
 	DossierStatusService string
+	// OCRWorkers is how many documents' files this node reads at once for
+	// the search index (pdftotext, tesseract, office files), off the
+	// request path; 0 reads none here (another node of the same database
+	// may). Default 1.
+	OCRWorkers int
 }
 
 // The outside services of the demo exchange, which the procedures use
@@ -300,6 +305,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.PaymentSecret, "payment-secret", "", "the payment gateway's callback signing secret (base64url, 32 bytes)")
 	s.str(&c.PopulationService, "population-service", DefaultPopulationService, "exchange service the procedures look citizens up with (the National Population Database's citizen lookup); default: the demo exchange's")
 	s.str(&c.DossierStatusService, "dossier-status-service", DefaultDossierStatusService, "exchange service the procedures report dossier statuses to (the National Public Service Portal's); default: the demo exchange's")
+	s.integer(&c.OCRWorkers, "ocr-workers", 1, "how many documents' files this node reads at once for search (text PDFs, OCR of scans with tesseract vie+eng, office files); 0: none on this node")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")
 	var maxDocument int
@@ -337,6 +343,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.parseTrustedProxies(); err != nil {
 		problems = append(problems, err)
+	}
+	if c.OCRWorkers < 0 || c.OCRWorkers > 64 {
+		problems = append(problems, fmt.Errorf("--ocr-workers %d: use 0 (none on this node) to 64", c.OCRWorkers))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		problems = append(problems, errors.New("--metrics-token is too short to resist guessing; use at least 16 random characters"))

@@ -60,6 +60,7 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--role", "mission", "--leaf-tls-cert", "leaf.pem", "--leaf-tls-key", "leaf.key"}, "--leaf-tls-ca"},
 		{"CHANCERY_EXCHANGE_RETENTION", "1m", nil, "--exchange-retention"},
 		{"", "", []string{"--max-uploads", "0"}, "--max-uploads"},
+		{"", "", []string{"--ocr-workers", "-1"}, "--ocr-workers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

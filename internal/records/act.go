@@ -184,8 +184,7 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 		ns.Number = n
 		r.RegisterYear, r.Series, r.RegisterNumber, r.Number, r.Date = year, series, n, ns.String(), now
 		r.orgSymbol, r.unitSymbol = as.OrgSymbol, as.UnitSymbol
-		t, _ := LookupType(r.Type)
-		if err := indexDocument(ctx, tx, r.ID, indexText(t, r, "")); err != nil {
+		if err := indexWithText(ctx, tx, r); err != nil {
 			return err
 		}
 		if err := s.queuePackagesTx(ctx, tx, r, as.Recipients); err != nil {
@@ -252,7 +251,12 @@ func (s *Service) Assign(ctx context.Context, sub authz.Subject, id int64, in In
 			if !in.Deadline.IsZero() {
 				r.DueAt = in.Deadline.UTC()
 			}
-			return insertDistribution(ctx, tx, r.ID, units)
+			if err := insertDistribution(ctx, tx, r.ID, units); err != nil {
+				return err
+			}
+			// The new readers' units search it too (search_sql.go).
+			r.Shared = append(r.Shared, units...)
+			return indexWithText(ctx, tx, r)
 		})
 }
 

@@ -242,8 +242,9 @@ func (s *Service) relevel(ctx context.Context, tx *store.Tx, r *row, to authz.Le
 			return fmt.Errorf("records: re-wrap the data key: %w", err)
 		}
 	}
+	from := r.Classification
 	r.Classification, r.class.Level = to, to
-	return nil
+	return textOnRelevel(ctx, tx, r, from, s.now())
 }
 
 // reclassify stores a document's new classification with its history

@@ -205,25 +205,26 @@ func parseAttachment(a *xnode) (Attachment, error) {
 		return f, err
 	}
 	if f.SHA256, err = hex.DecodeString(sum); err != nil || len(f.SHA256) != sha256.Size {
-		return f, errMalformed(fmt.Sprintf("the SHA256 of file %q is not 64 hexadecimal digits", clip(f.Name)))
+		return f, errMalformed(fmt.Sprintf("the SHA256 of file %q is not 64 hexadecimal digits", clipName(f.Name)))
 	}
 	content, err := a.text("Content")
 	if err != nil {
 		return f, err
 	}
 	if f.Data, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(content), "")); err != nil {
-		return f, errMalformed(fmt.Sprintf("the content of file %q is not base64", clip(f.Name)))
+		return f, errMalformed(fmt.Sprintf("the content of file %q is not base64", clipName(f.Name)))
 	}
 	if len(f.Data) != size {
-		return f, fmt.Errorf("%w: file %q is %d bytes, its package says %d: the package was altered or damaged on its way", errs.ErrInvalid, clip(f.Name), len(f.Data), size)
+		return f, fmt.Errorf("%w: file %q is %d bytes, its package says %d: the package was altered or damaged on its way", errs.ErrInvalid, clipName(f.Name), len(f.Data), size)
 	}
 	return f, nil
 }
 
-// clip clips a name from a package for an error message.
-func clip(s string) string {
+// clipName clips a name from a package for an error message (clip, in
+// extract.go, keeps it valid UTF-8).
+func clipName(s string) string {
 	if len(s) > 64 {
-		return s[:64] + "…"
+		return clip(s, 64) + "…"
 	}
 	return s
 }
@@ -252,7 +253,7 @@ func parseStatus(s *xnode) (*StatusMessage, error) {
 	}
 	var ok bool
 	if m.Status, ok = statusOfCode(code); !ok {
-		return nil, errMalformed(fmt.Sprintf("unknown StatusCode %q", clip(code)))
+		return nil, errMalformed(fmt.Sprintf("unknown StatusCode %q", clipName(code)))
 	}
 	if m.Description, err = s.text("Description"); err != nil {
 		return nil, err
@@ -313,7 +314,7 @@ func parseTree(data []byte) (*xnode, error) {
 			break
 		}
 		if err != nil {
-			return nil, errMalformed("not well-formed XML: " + clip(err.Error()))
+			return nil, errMalformed("not well-formed XML: " + clipName(err.Error()))
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -325,11 +326,11 @@ func parseTree(data []byte) (*xnode, error) {
 				return nil, errMalformed("the element tree is deeper or larger than a package's")
 			}
 			if t.Name.Space != "" {
-				return nil, errMalformed(fmt.Sprintf("element <%s:%s>: prefixes are not used in a package", clip(t.Name.Space), clip(t.Name.Local)))
+				return nil, errMalformed(fmt.Sprintf("element <%s:%s>: prefixes are not used in a package", clipName(t.Name.Space), clipName(t.Name.Local)))
 			}
 			for _, a := range t.Attr {
 				if !(len(stack) == 0 && a.Name.Space == "" && a.Name.Local == "xmlns" && a.Value == EdXMLNamespace) {
-					return nil, errMalformed(fmt.Sprintf("attribute %q on <%s>: a package's elements carry none but the root's namespace", clip(a.Name.Local), clip(t.Name.Local)))
+					return nil, errMalformed(fmt.Sprintf("attribute %q on <%s>: a package's elements carry none but the root's namespace", clipName(a.Name.Local), clipName(t.Name.Local)))
 				}
 			}
 			if len(stack) == 0 && len(t.Attr) != 1 {
@@ -349,7 +350,7 @@ func parseTree(data []byte) (*xnode, error) {
 		case xml.EndElement:
 			// RawToken does not match end tags to start tags; do it here.
 			if len(stack) == 0 || stack[len(stack)-1].name != t.Name.Local || t.Name.Space != "" {
-				return nil, errMalformed(fmt.Sprintf("unexpected end tag </%s>", clip(t.Name.Local)))
+				return nil, errMalformed(fmt.Sprintf("unexpected end tag </%s>", clipName(t.Name.Local)))
 			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
@@ -370,7 +371,7 @@ func parseTree(data []byte) (*xnode, error) {
 				return nil, errMalformed("processing instructions are not allowed")
 			}
 			if enc := procInstEncoding(string(t.Inst)); enc != "" && !strings.EqualFold(enc, "utf-8") {
-				return nil, errMalformed(fmt.Sprintf("encoding %q: a package is UTF-8", clip(enc)))
+				return nil, errMalformed(fmt.Sprintf("encoding %q: a package is UTF-8", clipName(enc)))
 			}
 		case xml.Directive:
 			return nil, errMalformed("DOCTYPE and other declarations are not allowed (no entities)")
@@ -404,7 +405,7 @@ func (n *xnode) only(names ...string) error {
 			known = known || k.name == name
 		}
 		if !known {
-			return errMalformed(fmt.Sprintf("<%s> has no element <%s>", n.name, clip(k.name)))
+			return errMalformed(fmt.Sprintf("<%s> has no element <%s>", n.name, clipName(k.name)))
 		}
 	}
 	return nil

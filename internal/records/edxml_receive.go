@@ -51,7 +51,7 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrTooLarge) {
 		e := o.Event("document.package.refuse")
 		e.ResourceType, e.ResourceID, e.Level = "exchange_message", a.MessageID, a.Level
-		e.Attrs = map[string]string{"sender": a.Sender, "recipient": a.Recipient, "reason": clip(err.Error())}
+		e.Attrs = map[string]string{"sender": a.Sender, "recipient": a.Recipient, "reason": clipName(err.Error())}
 		if _, rerr := s.opts.Recorder.Append(ctx, e); rerr != nil {
 			return fmt.Errorf("records: record the refusal of message %s: %w (refused: %v)", a.MessageID, rerr, err)
 		}

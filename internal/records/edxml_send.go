@@ -162,7 +162,7 @@ func (s *Service) queuePackagesTx(ctx context.Context, tx *store.Tx, r *row, rec
 		i := slices.IndexFunc(peers, func(p Peer) bool { return p.ID == code })
 		switch {
 		case i < 0:
-			return errs.Invalid("recipients", fmt.Sprintf("%q is not an agency or mission whose document system this unit can send to through the exchange", clip(code)))
+			return errs.Invalid("recipients", fmt.Sprintf("%q is not an agency or mission whose document system this unit can send to through the exchange", clipName(code)))
 		case peers[i].MaxLevel < r.Classification:
 			return errs.Invalid("recipients", fmt.Sprintf("%s (%s) is not cleared to receive %s documents: leave it out, or send the document by the secret channel",
 				peers[i].Name, code, r.Classification))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/store"
@@ -77,6 +78,12 @@ func (s *Service) MergeUnitTx(ctx context.Context, tx *store.Tx, from, into int6
 	if err != nil {
 		return err
 	}
+	// The index rows carry the units that may know each document
+	// (visibility tokens, search_sql.go): from's documents are indexed
+	// anew so that into's staff find them by their words.
+	if err := reindexUnit(ctx, tx, from, into, now); err != nil {
+		return err
+	}
 	counts["case_files"] = strconv.Itoa(moved)
 	e := o.Event("records.unit_merge")
 	e.ResourceType, e.ResourceID, e.Attrs = "unit", strconv.FormatInt(from, 10), counts
@@ -144,4 +151,24 @@ func keeperOf(ctx context.Context, q store.Queryer, unit int64) (int64, error) {
 func actorOrNone(ctx context.Context) (audit.Origin, bool) {
 	o, ok := audit.OriginFrom(ctx)
 	return o, ok && !o.Anonymous()
+}
+
+// reindexUnit indexes anew the documents from kept and those it handed
+// to into (its drafts), after a merger.
+func reindexUnit(ctx context.Context, tx *store.Tx, from, into int64, now time.Time) error {
+	ids, err := store.Column[int64](ctx, tx, `SELECT id FROM record_documents WHERE unit_id = ?
+		OR (unit_id = ? AND id IN (SELECT document_id FROM record_distribution WHERE unit_id = ?)) ORDER BY id`, from, into, into)
+	if err != nil {
+		return fmt.Errorf("records: merge unit %d into %d: list documents to index: %w", from, into, err)
+	}
+	for _, id := range ids {
+		r, err := loadDocument(ctx, tx, id, now, false)
+		if err != nil {
+			return err
+		}
+		if err := indexWithText(ctx, tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,6 +21,9 @@ type View struct {
 	// Signatures are the signer's and the issuing office's, verifiable
 	// offline with the node's public key.
 	Signatures []Signature `json:"signatures"`
+	// Extraction is where the reading of the file's text for the search
+	// index stands (extract_worker.go); absent when none is queued.
+	Extraction *Extraction `json:"text_extraction,omitempty"`
 }
 
 // Get returns a document to a caller who may read it: cleared for its
@@ -57,6 +60,9 @@ func (s *Service) Get(ctx context.Context, sub authz.Subject, id int64) (*View, 
 		return nil, err
 	}
 	if v.Signatures, err = listSignatures(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.Extraction, err = loadExtraction(ctx, s.db, id); err != nil {
 		return nil, err
 	}
 	if sub.Kind == authz.Staff {
@@ -182,15 +188,21 @@ func (s *Service) searchWhere(sub authz.Subject, q Query) (where string, args []
 	if err := checkLine("q", q.Text, maxLine, false); err != nil {
 		return "", nil, false, err
 	}
-	where, args = visibleClause(sub, s.now())
+	now := s.now()
+	where, args = visibleClause(sub, now)
 	conds := []string{where}
 	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
-	if ws := terms(q.Text); len(ws) > 0 {
-		cond, arg := matchClause(s.db.Dialect, ws)
-		add(cond, arg)
-	} else if strings.TrimSpace(q.Text) != "" {
+	// The candidates come from the indexes (search_sql.go); visibleClause
+	// filters them exactly.
+	ws := terms(q.Text)
+	if len(ws) == 0 && strings.TrimSpace(q.Text) != "" {
 		return "", nil, true, nil
 	}
+	cond, cargs := visibleCandidates(sub, now)
+	if len(ws) > 0 {
+		cond, cargs = visibleMatch(s.db.Dialect, ws, sub, now)
+	}
+	conds, args = append(conds, cond), append(args, cargs...)
 	if q.Direction != "" {
 		if q.Direction != Incoming && q.Direction != Outgoing {
 			return "", nil, false, errs.Invalid("direction", "use incoming or outgoing")
@@ -219,7 +231,7 @@ func (s *Service) searchWhere(sub authz.Subject, q Query) (where string, args []
 		add("d.register_year = ?", q.Year)
 	}
 	if q.Overdue {
-		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(s.now()))
+		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(now))
 	}
 	return strings.Join(conds, " AND "), args, false, nil
 }

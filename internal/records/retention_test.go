@@ -320,6 +320,11 @@ func TestSecretRegisterAndMerger(t *testing.T) {
 		if p, err := f.svc.Register(f.as(f.clerk), f.clerk, RegisterQuery{Direction: Incoming, UnitID: office, Year: 2026, Secret: true}); err != nil || len(p.Items) != 1 {
 			t.Errorf("the Office's register through the registers' API after the merger: %+v, %v", p, err)
 		}
+		// The search index knows the Consular Department may now know the
+		// Office's documents: its clerk finds them by their words.
+		if p, err := f.svc.Search(f.as(f.clerk), f.clerk, Query{Text: "cong dien van phong"}); err != nil || len(p.Items) != 1 || p.Items[0].ID != officeSecret.ID {
+			t.Errorf("the Office's document found by the Consular clerk after the merger: %+v, %v", p, err)
+		}
 		if got, err := f.svc.Get(f.as(f.clerk), f.clerk, draft.ID); err != nil || got.UnitID != consular {
 			t.Errorf("the Office's draft after the merger: %+v, %v", got, err)
 		}

@@ -64,6 +64,11 @@ type Options struct {
 	// through the exchange (edxml_send.go); if nil, documents are not
 	// sent to them nor received from them.
 	Courier Courier
+	// Writer, if set, commits new documents in groups (store.Writer):
+	// on SQLite, concurrent registrations then share a transaction, each
+	// in a savepoint of its own, instead of queueing for the write lock.
+	// Nil: each in a transaction of its own.
+	Writer *store.Writer
 }
 
 // StaffNamer finds a member of staff.
@@ -98,6 +103,24 @@ func NewService(opts Options) (*Service, error) {
 		opts.Now = store.Now
 	}
 	return &Service{opts: opts, db: opts.DB}, nil
+}
+
+// write runs fn in a transaction: the Writer's group commit if there is
+// one.
+func (s *Service) write(ctx context.Context, fn func(tx *store.Tx) error) error {
+	if s.opts.Writer != nil {
+		return s.opts.Writer.InTx(ctx, fn)
+	}
+	return s.db.InTx(ctx, fn)
+}
+
+// StartWriter starts the group-commit Writer of the options, if any,
+// until ctx ends (see store.Writer.Start); wait tells when it stopped.
+func (s *Service) StartWriter(ctx context.Context) (wait func(), err error) {
+	if s.opts.Writer == nil {
+		return func() {}, nil
+	}
+	return s.opts.Writer.Start(ctx)
 }
 
 // now returns the current time at the precision storage keeps.
@@ -345,7 +368,7 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 			return nil, err
 		}
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		if r.Direction == Incoming {
 			r.RegisterYear, r.Series = now.In(registerZone()).Year(), seriesOf(Incoming, level)
 			if r.RegisterNumber, err = takeNumber(ctx, tx, r.UnitID, r.RegisterYear, r.Series); err != nil {
@@ -372,6 +395,9 @@ func (s *Service) create(ctx context.Context, sub authz.Subject, r *row, cl Clas
 		text := ""
 		if c != nil {
 			if err := s.storeContent(ctx, tx, r, c); err != nil {
+				return err
+			}
+			if err := keepText(ctx, tx, r, c, now); err != nil {
 				return err
 			}
 			text = c.Text
@@ -424,6 +450,7 @@ func indexText(t DocType, r *row, text string) string {
 	if r.Classification == authz.Unclassified && text != "" {
 		parts = append(parts, text)
 	}
+	parts = append(parts, visibilityTokens(r)...) // see search_sql.go
 	return strings.Join(words(strings.Join(parts, " ")), " ")
 }
 

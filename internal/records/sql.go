@@ -277,20 +277,6 @@ func searchDelete(d store.Dialect) string {
 	return `DELETE FROM record_search WHERE document_id = ?`
 }
 
-// matchClause returns the condition selecting the documents whose index
-// holds every term (folded words of letters and digits only, so nothing
-// of the query reaches the engine's syntax), and its argument.
-func matchClause(d store.Dialect, terms []string) (string, any) {
-	if d == store.SQLite {
-		quoted := make([]string, len(terms))
-		for i, t := range terms {
-			quoted[i] = `"` + t + `"`
-		}
-		return `d.id IN (SELECT rowid FROM record_search WHERE record_search MATCH ?)`, strings.Join(quoted, " ")
-	}
-	return `d.id IN (SELECT document_id FROM record_search WHERE to_tsvector('simple', body) @@ to_tsquery('simple', ?))`, strings.Join(terms, " & ")
-}
-
 // visibleClause returns the condition, and its arguments, that keeps only
 // the documents sub may know of: no read up (level ≤ clearance) and
 // need-to-know (the owning unit, the distribution list, or an explicit

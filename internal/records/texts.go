@@ -17,6 +17,7 @@ func Texts() i18n.Texts {
 		archiveTexts,
 		edxmlTexts,
 		pagesTexts,
+		extractTexts,
 	} {
 		maps.Copy(all, part)
 	}

@@ -63,6 +63,8 @@ var dialectDifferences = map[string]string{
 	"sqlite: numbered by the database registry_confs.serial":           "the configuration's serial from registry_state, written by exchange/registry/sql.go",
 	"sqlite: numbered by the database registry_state.id":               "one row, id 1, written by migration 00005",
 	"sqlite: numbered by the database record_contents.document_id":     "the document's id, written by records/sql.go",
+	"sqlite: numbered by the database record_extract_jobs.document_id": "the document's id, written by records/extract_sql.go",
+	"sqlite: numbered by the database record_texts.document_id":        "the document's id, written by records/extract_sql.go",
 	"sqlite: numbered by the database record_pending.document_id":      "the document's id, written by records/sql.go",
 	"sqlite: numbered by the database record_unit_moves.from_unit":     "the absorbed unit's id, written by records/merge.go",
 	"sqlite: numbered by the database record_arrivals.document_id":     "the document's id, written by records/work_sql.go",
