@@ -110,9 +110,16 @@ func (t *transport) failRows(ctx context.Context, msgs []outMsg, re *RefusedErro
 // each refusal. A message id already in the log is dropped: silently
 // when it came in the same batch (a redelivery after a crash), as a
 // replay otherwise.
+//
+// The receipts go in the same transaction: a receipt that came is kept
+// on its circular's row (applyReceipt), and a receipt this node owes for
+// a copy it logged, delivered or refused, is queued for src (logReceipt),
+// so that a copy is acknowledged exactly once.
 func (t *transport) logIncoming(ctx context.Context, src string, opened []*openedIn) error {
 	now := t.n.now()
-	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+	replied := false
+	err := t.n.writeTx(ctx, func(tx *store.Tx) error {
+		replied = false
 		for _, o := range opened {
 			ob := o.ob
 			if err := insertBatch(ctx, tx, ob.ID, "in", src, src, ob.KeyID, ob.Root, ob.Sig, ob.Digests, now); err != nil {
@@ -122,12 +129,21 @@ func (t *transport) logIncoming(ctx context.Context, src string, opened []*opene
 			for i, e := range ob.Envelopes {
 				r := &o.results[i]
 				r.duplicate = false
+				if r.receipt != nil {
+					refusal, err := applyReceipt(ctx, tx, r.receipt)
+					if err != nil {
+						return err
+					}
+					r.refusal = refusal
+				}
 				state, reason, body := "delivered", "", r.body
 				if r.refusal != nil {
 					state, reason, body = "refused", string(r.refusal.Reason)+": "+r.refusal.Detail, nil
 				}
 				rows[i] = envelopeRow("in", src, e, ob.Digests[i], body, state, reason, now)
 				rows[i].batchID, rows[i].batchIndex = ob.ID[:], int64(i)
+				// A receipt is for this node, not for an inbox.
+				rows[i].acked = e.Type == TypeReceipt
 			}
 			inserted, err := t.n.logSQL.insertRows(ctx, tx, rows)
 			if err != nil {
@@ -136,9 +152,66 @@ func (t *transport) logIncoming(ctx context.Context, src string, opened []*opene
 			if err := t.settleIn(ctx, tx, src, o, inserted, now); err != nil {
 				return err
 			}
+			for i, e := range ob.Envelopes {
+				r := &o.results[i]
+				if !r.reply || r.duplicate || r.refusal != nil && r.refusal.Reason == ReasonReplay {
+					continue // not owed, or owed for the first copy only
+				}
+				outcome, reason := outcomeDelivered, ""
+				if r.refusal != nil {
+					outcome, reason = outcomeDead, string(r.refusal.Reason)+": "+r.refusal.Detail
+				}
+				if err := t.n.logReceipt(ctx, tx, src, e, ob.Digests[i], outcome, reason, now); err != nil {
+					return err
+				}
+				replied = true
+			}
 		}
 		return nil
 	})
+	if err == nil && replied {
+		kick(t.destination(src).resend)
+	}
+	return err
+}
+
+// logReceipt queues, in tx, the receipt with outcome (and reason) for
+// copy c, which came from node dest with digest digest, as a pending
+// outgoing row to dest; the caller kicks dest's publisher after the
+// commit (receipt.go).
+func (n *Node) logReceipt(ctx context.Context, tx *store.Tx, dest string, c *Envelope, digest []byte, outcome, reason string, now time.Time) error {
+	e, err := n.receiptEnvelope(c, digest, outcome, reason, now)
+	if err != nil {
+		return err
+	}
+	body, err := n.ring.Seal(ctx, keyPurpose, e.Payload, bodyAD("out", e.ID))
+	if err != nil {
+		return fmt.Errorf("exchange: seal the receipt of %s: %w", c.ID, err)
+	}
+	row := envelopeRow("out", dest, e, Digest(e.Encode()), body, "pending", "", now)
+	if _, err := n.logSQL.insertRows(ctx, tx, []logRow{row}); err != nil {
+		return fmt.Errorf("exchange: queue the receipt of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// logReceiptFor queues, in tx, the receipt with outcome for incoming
+// message msgID if it asked for one, and returns the node it goes to
+// ("" when none is owed).
+func (n *Node) logReceiptFor(ctx context.Context, tx *store.Tx, msgID, outcome, reason string) (string, error) {
+	c, digest, src, err := receiptSourceTx(ctx, tx, msgID)
+	if err != nil || c == nil {
+		return "", err
+	}
+	return src, n.logReceipt(ctx, tx, src, c, digest, outcome, reason, n.now())
+}
+
+// kickReceipts wakes the publisher of node dest, if any, for the receipts
+// just committed for it.
+func (n *Node) kickReceipts(dest string) {
+	if t := n.transport(); t != nil && dest != "" {
+		kick(t.destination(dest).resend)
+	}
 }
 
 // settleIn decides, after their rows were inserted, the fate of the

@@ -3,11 +3,13 @@ package exchange
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/store"
 )
 
@@ -17,10 +19,10 @@ import (
 // logColumns are the columns a log row fills, in the order of
 // logRow.args.
 const logColumns = `msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
-	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us, log_batch`
+	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us, log_batch, receipt`
 
 // logColumnCount is the number of logColumns.
-const logColumnCount = 20
+const logColumnCount = 21
 
 // Log rows are inserted many to a statement, in statements of a power of
 // two rows up to logRowsPerInsert, each prepared once: a group of any
@@ -50,6 +52,8 @@ type logRow struct {
 	// logBatch is the log batch that signs the row, when it is signed in
 	// the transaction that inserts it; nil for SignLog to sign it.
 	logBatch []byte
+	// receipt: the message asked for a receipt (Header.Receipt).
+	receipt bool
 }
 
 // envelopeRow makes e's row, with its sealed body, logged at logged.
@@ -57,13 +61,17 @@ func envelopeRow(direction, peer string, e *Envelope, digest, body []byte, state
 	return logRow{
 		msgID: e.ID, direction: direction, peer: peer, sender: e.Sender.String(), recipient: e.Recipient.String(),
 		service: e.Service.String(), contentType: e.ContentType, state: state, reason: reason, typ: e.Type, level: int64(e.Level),
-		size: len(e.Payload), msgTime: e.Time.UnixMicro(), logged: logged.UnixMicro(), digest: digest, body: body,
+		size: len(e.Payload), msgTime: e.Time.UnixMicro(), logged: logged.UnixMicro(), digest: digest, body: body, receipt: e.Receipt,
 	}
 }
 
 // args appends the row's values in the order of logColumns.
 func (r *logRow) args(dst []any) []any {
 	var acked, batchID, batchIndex, logBatch any
+	receipt := int64(0)
+	if r.receipt {
+		receipt = 1
+	}
 	if r.acked {
 		acked = r.logged
 	}
@@ -74,7 +82,7 @@ func (r *logRow) args(dst []any) []any {
 		logBatch = r.logBatch
 	}
 	return append(dst, r.msgID, r.direction, int64(r.typ), r.peer, r.sender, r.recipient, r.service,
-		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch)
+		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch, receipt)
 }
 
 // logSQL holds the node's prepared log inserts.
@@ -302,4 +310,65 @@ func eraseBodies(ctx context.Context, db *store.DB, us int64) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// receiptCopy is what a receipt is checked against: the copy's row.
+type receiptCopy struct {
+	sender, recipient string
+	digest            []byte
+}
+
+// copyForReceiptTx reads the outgoing copy msgID that asked for a
+// receipt; nil when there is none.
+func copyForReceiptTx(ctx context.Context, tx *store.Tx, msgID string) (*receiptCopy, error) {
+	c := &receiptCopy{}
+	err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT sender, recipient, digest FROM exchange_log
+		WHERE direction = 'out' AND type = 1 AND msg_id = ? AND receipt = 1`), msgID).Scan(&c.sender, &c.recipient, &c.digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// applyReceiptTx keeps rc as its copy's latest receipt, unless the copy
+// holds one as recent, and reports whether it did.
+func applyReceiptTx(ctx context.Context, tx *store.Tx, rc *Receipt) (bool, error) {
+	us := rc.Time.UnixMicro()
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_circular_recipients SET outcome = ?, outcome_us = ?, reason = ?, receipt = ?
+		WHERE msg_id = ? AND recipient = ? AND (outcome_us IS NULL OR outcome_us < ?)`),
+		rc.Outcome, us, rc.Reason, rc.encode(), rc.Copy, rc.From.String(), us)
+	if err != nil {
+		return false, err
+	}
+	k, err := res.RowsAffected()
+	return k > 0, err
+}
+
+// receiptSourceTx reads the incoming message msgID as the copy a receipt
+// acknowledges, and the node it came from; nil when it asked for no
+// receipt.
+func receiptSourceTx(ctx context.Context, tx *store.Tx, msgID string) (*Envelope, []byte, string, error) {
+	var (
+		sender, recipient, service, peer string
+		level                            int64
+		digest                           []byte
+	)
+	err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT sender, recipient, service, level, digest, peer FROM exchange_log
+		WHERE direction = 'in' AND type = 1 AND msg_id = ? AND receipt = 1`), msgID).Scan(&sender, &recipient, &service, &level, &digest, &peer)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, "", nil
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	e := &Envelope{Header: Header{ID: msgID, Type: TypeMessage, Level: authz.Level(level), Receipt: true}}
+	if e.Sender, err = ParseClientID(sender); err == nil {
+		if e.Recipient, err = ParseClientID(recipient); err == nil {
+			e.Service, err = ParseServiceID(service)
+		}
+	}
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("message %s has a malformed id in the log: %w", msgID, err)
+	}
+	return e, digest, peer, nil
 }
