@@ -12,6 +12,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/keys"
+	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
 
@@ -32,6 +33,16 @@ func addRecipients(c *GlobalConf) {
 		c.Services = append(c.Services, Service{ID: svc, Kind: KindAsync, Title: "Notice", MaxLevel: authz.Secret})
 		c.Rights = append(c.Rights, Right{Service: svc, Client: procedures})
 	}
+}
+
+// receiptNet is the linked test network (the mission joining through
+// leafAddr, if not nil) with the recipients of addRecipients, linked.
+func receiptNet(tb testing.TB, d store.Dialect, leafAddr func(port int) string) *linkedNet {
+	tb.Helper()
+	ln := newLinkedNet(tb, d, leafAddr)
+	ln.publish(tb, addRecipients)
+	ln.waitLinked(tb)
+	return ln
 }
 
 // copiesOf returns circular id's copies on n, by recipient.
@@ -80,14 +91,12 @@ func TestACircularsSenderSeesWhoHasIt(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			proxy := newLinkProxy(t)
-			ln := newLinkedNet(t, d, func(port int) string {
+			ln := receiptNet(t, d, func(port int) string {
 				proxy.mu.Lock()
 				proxy.target = fmt.Sprintf("127.0.0.1:%d", port)
 				proxy.mu.Unlock()
 				return proxy.l.Addr().String()
 			})
-			ln.publish(t, addRecipients)
-			ln.waitLinked(t)
 			proxy.cut()
 			waitFor(t, 10*time.Second, "the link down", func() bool {
 				l, err := ln.hqBus.LeafLinks()
@@ -199,9 +208,7 @@ func forgedReceipt(copy CircularCopy, digest []byte, from ClientID, outcome stri
 func TestAForgedOrReplayedReceiptIsRefused(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			ln := newLinkedNet(t, d, nil)
-			ln.publish(t, addRecipients)
-			ln.waitLinked(t)
+			ln := receiptNet(t, d, nil)
 			ctx := testCtx()
 			id, _, err := ln.hq.Publish(ctx, Circular{From: procedures, Service: "notice/v1", Recipients: []ClientID{consular, visaSys},
 				Level: authz.Confidential, ContentType: "text/plain", Payload: []byte("circular 3/2026")})
@@ -306,14 +313,10 @@ func loggedReceiptOf(tb testing.TB, n *testNode, copy string) *Envelope {
 // the sender; resending the dead letter shows it delivered again. On
 // both databases.
 func TestADeadCopyShowsDead(t *testing.T) {
-	old := webhookBaseDelay
-	webhookBaseDelay = 5 * time.Millisecond
-	t.Cleanup(func() { webhookBaseDelay = old })
+	fastWebhookRetries(t)
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
-			ln := newLinkedNet(t, d, nil)
-			ln.publish(t, addRecipients)
-			ln.waitLinked(t)
+			ln := receiptNet(t, d, nil)
 			ctx := testCtx()
 			// The mission's configuration, newer than headquarters', no
 			// longer clears archiveSys for confidential messages.

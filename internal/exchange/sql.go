@@ -85,14 +85,46 @@ func (r *logRow) args(dst []any) []any {
 		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch, receipt)
 }
 
-// logSQL holds the node's prepared log inserts.
+// logSQL holds the node's prepared log statements.
 type logSQL struct {
 	db      *store.DB
 	mu      sync.Mutex
 	inserts [logInsertSizes]*sql.Stmt // of 1<<i rows; guarded by mu
+	// stmts are the other statements of the busy paths, by text: parsing
+	// a statement costs SQLite as much as running it, so each is
+	// prepared once, and a statement taking a list of values takes a
+	// power of two of them (padded, see padded), so that there are few.
+	stmts map[string]*sql.Stmt // guarded by mu
 }
 
-func newLogSQL(db *store.DB) *logSQL { return &logSQL{db: db} }
+func newLogSQL(db *store.DB) *logSQL { return &logSQL{db: db, stmts: map[string]*sql.Stmt{}} }
+
+// stmt returns the statement text (in the ? style) prepared, preparing
+// it on first use.
+func (q *logSQL) stmt(ctx context.Context, text string) (*sql.Stmt, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.stmts[text]; s != nil {
+		return s, nil
+	}
+	s, err := q.db.PrepareContext(ctx, q.db.Rebind(text))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: prepare a message log statement: %w", err)
+	}
+	q.stmts[text] = s
+	return s, nil
+}
+
+// padded returns the least power of two that is at least k: the number
+// of values a list statement for k values takes, the rest padded with
+// values that match no row.
+func padded(k int) int {
+	p := 1
+	for p < k {
+		p <<= 1
+	}
+	return p
+}
 
 // insert returns the prepared insert of 1<<i rows, preparing it on first
 // use. A row whose key the log holds is skipped; the statement returns
@@ -200,16 +232,25 @@ func priorBatch(ctx context.Context, tx *store.Tx, typ EnvelopeType, msgID strin
 }
 
 // markSentTx marks the rows of seqs sent in batch id, each with its index
-// in seqs, in one statement.
-func markSentTx(ctx context.Context, tx *store.Tx, id []byte, seqs []int64) error {
-	args := make([]any, 0, 2*len(seqs)+1)
+// in seqs, in one statement; with logBatch, it also gives the rows not
+// signed yet that log batch (see markSent).
+func (q *logSQL) markSentTx(ctx context.Context, tx *store.Tx, id, logBatch []byte, seqs []int64) error {
+	k := padded(len(seqs))
+	args := make([]any, 0, 2*k+2)
 	for i, seq := range seqs {
 		args = append(args, seq, i)
 	}
-	args = append(args, id)
-	q := `WITH v (s, i) AS (VALUES ` + strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", len(seqs)-1) + `(CAST(? AS BIGINT), CAST(? AS BIGINT)))
-		UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = v.i FROM v WHERE exchange_log.seq = v.s AND exchange_log.state = 'pending'`
-	_, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	for range k - len(seqs) {
+		args = append(args, -1, 0) // no row has seq -1
+	}
+	args = append(args, id, logBatch)
+	stmt, err := q.stmt(ctx, `WITH v (s, i) AS (VALUES `+strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", k-1)+`(CAST(? AS BIGINT), CAST(? AS BIGINT)))
+		UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = v.i, log_batch = COALESCE(log_batch, ?)
+		FROM v WHERE exchange_log.seq = v.s AND exchange_log.state = 'pending'`)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	return err
 }
 
@@ -262,19 +303,37 @@ func markSignedTx(ctx context.Context, tx *store.Tx, id []byte, seqs []int64) er
 
 // ackTx marks the delivered, unacknowledged messages of recipient with
 // the given ids acknowledged at us, and returns how many it marked.
-func ackTx(ctx context.Context, tx *store.Tx, recipient string, us int64, ids []string) (int64, error) {
-	args := make([]any, 0, len(ids)+2)
+func (q *logSQL) ackTx(ctx context.Context, tx *store.Tx, recipient string, us int64, ids []string) (int64, error) {
+	k := padded(len(ids))
+	args := make([]any, 0, k+2)
 	args = append(args, us, recipient)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
-		AND msg_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	for range k - len(ids) {
+		args = append(args, "") // no message has an empty id
+	}
+	stmt, err := q.stmt(ctx, `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
+		AND msg_id IN (?`+strings.Repeat(", ?", k-1)+`)`)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// inbox reads up to limit unacknowledged messages delivered to recipient
+// after seq after.
+func (q *logSQL) inbox(ctx context.Context, recipient string, after int64, limit int) (*sql.Rows, error) {
+	stmt, err := q.stmt(ctx, `SELECT seq, msg_id, sender, service, level, content_type, msg_time_us, body FROM exchange_log
+		WHERE recipient = ? AND direction = 'in' AND state = 'delivered' AND acked_us IS NULL AND seq > ? ORDER BY seq LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, recipient, after, limit)
 }
 
 // markDeadTx moves a delivered, unacknowledged message of recipient to
