@@ -277,6 +277,19 @@ func TestAForgedOrReplayedReceiptIsRefused(t *testing.T) {
 					t.Errorf("copy of %s = %+v after the forgeries, want %+v", r, c, want[r])
 				}
 			}
+			// The recipient's node itself may say later that the copy is
+			// dead; what it writes is shown printable.
+			later := forgedReceipt(want[consular], digest, consular, outcomeDead, mission, "mission-h01")
+			rc, _ := decodeReceipt(later.Payload)
+			rc.Reason = "refused\x00\r\nX-Injected: 1"
+			if err := rc.sign(mission); err != nil {
+				t.Fatal(err)
+			}
+			later.Payload = rc.encode()
+			ln.publishRaw(t, []*Envelope{later}, nil)
+			if c := waitState(t, ln.hq.Node, id, consular, outcomeDead, 20*time.Second); c.Reason != "refused   X-Injected: 1" {
+				t.Errorf("the dead copy's reason is shown as %q", c.Reason)
+			}
 		})
 	}
 }

@@ -390,12 +390,14 @@ func copyForReceiptTx(ctx context.Context, tx *store.Tx, msgID string) (*receipt
 }
 
 // applyReceiptTx keeps rc as its copy's latest receipt, unless the copy
-// holds one as recent, and reports whether it did.
+// holds one as recent, and reports whether it did. The reason, which
+// another node wrote, is kept printable for the pages and the API; the
+// receipt itself is kept as signed.
 func applyReceiptTx(ctx context.Context, tx *store.Tx, rc *Receipt) (bool, error) {
 	us := rc.Time.UnixMicro()
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_circular_recipients SET outcome = ?, outcome_us = ?, reason = ?, receipt = ?
 		WHERE msg_id = ? AND recipient = ? AND (outcome_us IS NULL OR outcome_us < ?)`),
-		rc.Outcome, us, rc.Reason, rc.encode(), rc.Copy, rc.From.String(), us)
+		rc.Outcome, us, printable(rc.Reason, 1000), rc.encode(), rc.Copy, rc.From.String(), us)
 	if err != nil {
 		return false, err
 	}
