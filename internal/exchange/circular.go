@@ -17,10 +17,11 @@ import (
 // A circular is one message published to many recipients: headquarters
 // to every mission, or to a list. Each recipient gets its own copy, an
 // ordinary outgoing message with its own id and sealed body, so that the
-// copies follow the path of Send unchanged and each copy's row says
-// whether that recipient has it. The circular and all its copies are
-// written in one transaction: a circular is either wholly queued or not
-// at all.
+// copies follow the path of Send unchanged; each copy asks for a receipt,
+// which the recipient's node sends back when it has the copy, or when the
+// copy is dead (receipt.go), so that the sender sees who has it. The
+// circular and all its copies are written in one transaction: a circular
+// is either wholly queued or not at all.
 
 // MaxCircularRecipients bounds the recipients of one circular, so that
 // one request cannot make an unbounded transaction.
@@ -44,13 +45,19 @@ type Circular struct {
 	Payload     []byte
 }
 
-// CircularCopy is one recipient's copy of a circular and its state in
-// the sender's log: pending, sent, or failed (with the reason).
+// CircularCopy is one recipient's copy of a circular and where it is:
+// pending (queued on the sender's node), sent (in the sender's stream,
+// for the recipient's node to take), delivered (the recipient's node has
+// it: its signed receipt says so) or dead (the recipient's node refused
+// it or moved it to the dead letters, or the sender's node could no
+// longer send it), with the reason; Time is when it got there: queued,
+// published, or the time the recipient's node gave in its receipt.
 type CircularCopy struct {
-	Recipient ClientID `json:"recipient"`
-	MessageID string   `json:"message_id"`
-	State     string   `json:"state"`
-	Reason    string   `json:"reason,omitempty"`
+	Recipient ClientID  `json:"recipient"`
+	MessageID string    `json:"message_id"`
+	State     string    `json:"state"`
+	Time      time.Time `json:"time"`
+	Reason    string    `json:"reason,omitempty"`
 }
 
 // CircularStatus is a circular and where each copy is.
@@ -167,13 +174,13 @@ func (n *Node) Publish(ctx context.Context, c Circular) (string, []CircularCopy,
 	copies := make([]CircularCopy, len(svcs))
 	for i, svc := range svcs {
 		e := &Envelope{Header: Header{ID: NewMessageID(now), Type: TypeMessage, Sender: c.From, Recipient: svc.Provider(), Service: svc,
-			Time: now, Level: c.Level, ContentType: c.ContentType}, Payload: c.Payload}
+			Time: now, Level: c.Level, ContentType: c.ContentType, Receipt: true}, Payload: c.Payload}
 		body, err := n.ring.Seal(ctx, keyPurpose, c.Payload, bodyAD("out", e.ID))
 		if err != nil {
 			return "", nil, fmt.Errorf("exchange: seal a copy of the circular: %w", err)
 		}
 		byDest[dests[i]] = append(byDest[dests[i]], &sendReq{out: outMsg{env: e, digest: Digest(e.Encode()), body: body}})
-		copies[i] = CircularCopy{Recipient: svc.Provider(), MessageID: e.ID, State: "pending"}
+		copies[i] = CircularCopy{Recipient: svc.Provider(), MessageID: e.ID, State: "pending", Time: now}
 	}
 	// Hold each destination's commit lock, as its committer does, from
 	// the commit until the copies are handed to its publisher, so that
@@ -253,23 +260,46 @@ func (n *Node) CircularStatus(ctx context.Context, s authz.Subject, id string) (
 		return nil, fmt.Errorf("exchange: circular %s has a malformed sender: %w", id, err)
 	}
 	st.Created = time.UnixMicro(us).UTC()
-	rows, err := n.db.QueryContext(ctx, n.db.Rebind(`SELECT r.recipient, r.msg_id, l.state, l.reason FROM exchange_circular_recipients r
+	rows, err := n.db.QueryContext(ctx, n.db.Rebind(`SELECT r.recipient, r.msg_id, l.state, l.reason, l.logged_us, COALESCE(b.created_us, 0),
+			r.outcome, COALESCE(r.outcome_us, 0), r.reason
+		FROM exchange_circular_recipients r
 		JOIN exchange_log l ON l.direction = 'out' AND l.type = 1 AND l.msg_id = r.msg_id
+		LEFT JOIN exchange_batches b ON b.batch_id = l.batch_id
 		WHERE r.circular_id = ? ORDER BY r.recipient`), id)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: read the copies of circular %s: %w", id, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var cp CircularCopy
-		var rcpt string
-		if err := rows.Scan(&rcpt, &cp.MessageID, &cp.State, &cp.Reason); err != nil {
+		var (
+			cp                                   CircularCopy
+			rcpt, state, reason, outcome, answer string
+			logged, sent, at                     int64
+		)
+		if err := rows.Scan(&rcpt, &cp.MessageID, &state, &reason, &logged, &sent, &outcome, &at, &answer); err != nil {
 			return nil, fmt.Errorf("exchange: read the copies of circular %s: %w", id, err)
 		}
 		if cp.Recipient, err = ParseClientID(rcpt); err != nil {
 			return nil, fmt.Errorf("exchange: circular %s has a malformed recipient: %w", id, err)
 		}
+		cp.State, cp.Time, cp.Reason = copyState(state, reason, logged, sent, outcome, at, answer)
 		st.Copies = append(st.Copies, cp)
 	}
 	return st, rows.Err()
+}
+
+// copyState says where a copy is: the latest receipt's outcome when the
+// recipient's node sent one; otherwise the state of the sender's row
+// (a copy its node could not send any more is dead). Times are
+// microseconds.
+func copyState(state, reason string, logged, sent int64, outcome string, at int64, answer string) (string, time.Time, string) {
+	switch {
+	case outcome != "":
+		return outcome, time.UnixMicro(at).UTC(), answer
+	case state == "failed":
+		return outcomeDead, time.UnixMicro(logged).UTC(), reason
+	case state == "sent" && sent > 0:
+		return "sent", time.UnixMicro(sent).UTC(), ""
+	}
+	return state, time.UnixMicro(logged).UTC(), reason
 }

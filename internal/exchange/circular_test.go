@@ -83,19 +83,18 @@ func TestACircularReachesEachRecipientWithItsOwnCopy(t *testing.T) {
 			if len(ids) != 3 {
 				t.Errorf("the recipients got %d distinct message ids, want 3", len(ids))
 			}
-			owner := authz.Subject{Kind: authz.Client, Subsystem: procedures.String()}
 			var st *CircularStatus
-			waitFor(t, 10*time.Second, "every copy sent", func() bool {
+			waitFor(t, 10*time.Second, "every copy delivered", func() bool {
 				if st, err = ln.hq.CircularStatus(ctx, owner, id); err != nil {
 					t.Fatalf("CircularStatus: %v", err)
 				}
-				sent := 0
+				delivered := 0
 				for _, c := range st.Copies {
-					if c.State == "sent" {
-						sent++
+					if c.State == outcomeDelivered {
+						delivered++
 					}
 				}
-				return sent == 3
+				return delivered == 3
 			})
 			if len(st.Copies) != 3 || st.Sender != procedures || st.Service != "notice/v1" {
 				t.Errorf("status = %+v, want 3 copies from %s", st, procedures)

@@ -113,11 +113,17 @@ func (t *transport) deadLetter(ctx context.Context, client ClientID, m Delivered
 	n := t.n
 	now := n.now()
 	answer = printable(answer, 1000)
-	moved := false
+	moved, receiptTo := false, ""
 	err := n.writeTx(ctx, func(tx *store.Tx) error {
 		dead, err := markDeadTx(ctx, tx, m.ID, client.String(), answer, now.UnixMicro())
 		if err != nil {
 			return err
+		}
+		if dead {
+			// A circular's sender learns that this copy is dead.
+			if receiptTo, err = n.logReceiptFor(ctx, tx, m.ID, outcomeDead, "the recipient's webhook refused it: "+answer); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_webhooks SET refusals = 0, refused_id = '', failures = 0, next_try_us = 0, last_error = ''
 			WHERE client = ?`), client.String()); err != nil {
@@ -138,6 +144,7 @@ func (t *transport) deadLetter(ctx context.Context, client ClientID, m Delivered
 	if err != nil {
 		return err
 	}
+	n.kickReceipts(receiptTo)
 	if moved {
 		n.metrics.message("in", m.Service, stateDead, 1)
 		n.log.Error("exchange: a message the recipient's webhook refused is now a dead letter; the queue goes on without it (resend or discard it on the monitoring page)",
@@ -254,6 +261,8 @@ func (n *Node) settleDeadLetter(ctx context.Context, id, state, action string) e
 	if state == "delivered" {
 		reason = ""
 	}
+	receiptTo := ""
+	defer func() { n.kickReceipts(receiptTo) }()
 	return n.writeTx(ctx, func(tx *store.Tx) error {
 		settled, err := settleDeadTx(ctx, tx, id, state, dead, reason)
 		if err != nil {
@@ -261,6 +270,12 @@ func (n *Node) settleDeadLetter(ctx context.Context, id, state, action string) e
 		}
 		if !settled {
 			return fmt.Errorf("exchange: dead letter %s was resent or discarded meanwhile: %w", id, errs.ErrNotFound)
+		}
+		if state == "delivered" {
+			// Back in the inbox: a circular's sender learns it.
+			if receiptTo, err = n.logReceiptFor(ctx, tx, id, outcomeDelivered, ""); err != nil {
+				return err
+			}
 		}
 		if n.ledger == nil {
 			return nil

@@ -61,9 +61,7 @@ func (h *refusingReceiver) taken() []string {
 // dies at once. An operator resends or discards a dead letter, audited,
 // as authz allows; on both databases.
 func TestDeadLettersLetTheQueueGoOn(t *testing.T) {
-	old := webhookBaseDelay
-	webhookBaseDelay = 5 * time.Millisecond
-	t.Cleanup(func() { webhookBaseDelay = old })
+	fastWebhookRetries(t)
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ln := newLinkedNet(t, d, nil)
@@ -212,6 +210,14 @@ func TestDeadLettersLetTheQueueGoOn(t *testing.T) {
 }
 
 // checkAudited checks that n's ledger holds k events of action.
+// fastWebhookRetries makes a refused webhook try again within
+// milliseconds until the test ends, so that a message dies quickly.
+func fastWebhookRetries(t *testing.T) {
+	old := webhookBaseDelay
+	webhookBaseDelay = 5 * time.Millisecond
+	t.Cleanup(func() { webhookBaseDelay = old })
+}
+
 func checkAudited(tb testing.TB, n *testNode, action string, k int) {
 	tb.Helper()
 	if _, err := n.ledger.Integrate(testCtx()); err != nil {

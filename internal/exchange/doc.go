@@ -50,6 +50,12 @@
 //  6. inbox.go, webhook.go, deadletter.go: the recipient reads and
 //     acknowledges its inbox, or its webhook is pushed; what the webhook
 //     keeps refusing becomes a dead letter.
+//  7. receipt.go: a circular's copy asks for a receipt; the recipient's
+//     node writes it, signed, in the transaction that logs the copy
+//     (delivered, or dead when refused) or moves it to the dead letters
+//     (dead), as a pending outgoing row that takes steps 2 to 5 back to
+//     the sender, whose node checks it and keeps it on the circular's
+//     row for CircularStatus.
 //
 // # A synchronous call's path
 //

@@ -31,6 +31,10 @@ const (
 	TypeRequest EnvelopeType = 2
 	// TypeResponse is the answer to a request; it has the request's id.
 	TypeResponse EnvelopeType = 3
+	// TypeReceipt is a recipient node's signed receipt for a message
+	// that asked for one (a circular's copy): delivered or dead
+	// (receipt.go). It travels back as asynchronous messages do.
+	TypeReceipt EnvelopeType = 4
 )
 
 // Header is what every envelope says about itself. The whole envelope,
@@ -47,6 +51,10 @@ type Header struct {
 	Time        time.Time
 	Level       authz.Level
 	ContentType string
+	// Receipt asks the recipient's node for a receipt (receipt.go): set
+	// on the copies of a circular, so that the sender learns who has
+	// them.
+	Receipt bool
 }
 
 // Envelope is a header and its payload.
@@ -75,14 +83,26 @@ func NewMessageID(now time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-// envelopeVersion is the first byte of an encoded envelope.
-const envelopeVersion = 1
+// envelopeVersion is the first byte of an encoded envelope. Version 2
+// follows it with a byte of flags (flagReceipt); an envelope without
+// flags is encoded as version 1, so that its digest, and every digest
+// logged before flags existed, stays what it was.
+const (
+	envelopeVersion  = 1
+	envelopeVersion2 = 2
+	flagReceipt      = 1
+)
 
 // Encode returns the envelope's canonical encoding, which its digest
 // covers.
 func (e *Envelope) Encode() []byte {
 	b := make([]byte, 0, 256+len(e.Payload))
-	b = append(b, envelopeVersion, byte(e.Type))
+	if e.Receipt {
+		b = append(b, envelopeVersion2, flagReceipt)
+	} else {
+		b = append(b, envelopeVersion)
+	}
+	b = append(b, byte(e.Type))
 	b = appendString(b, e.ID)
 	b = appendString(b, e.Sender.String())
 	b = appendString(b, e.Recipient.String())
@@ -96,10 +116,20 @@ func (e *Envelope) Encode() []byte {
 // DecodeEnvelope parses an encoded envelope. The payload aliases data.
 func DecodeEnvelope(data []byte) (*Envelope, error) {
 	r := &reader{b: data}
-	if v := r.byte("version"); r.err == nil && v != envelopeVersion {
+	e := &Envelope{}
+	switch v := r.byte("version"); {
+	case r.err != nil, v == envelopeVersion:
+	case v == envelopeVersion2:
+		flags := r.byte("flags")
+		if r.err == nil && (flags&^flagReceipt != 0 || flags == 0) {
+			// No flags is version 1's encoding: one envelope, one
+			// encoding, one digest.
+			return nil, fmt.Errorf("exchange: malformed envelope: flags %#x are unknown or none (upgrade this node)", flags)
+		}
+		e.Receipt = flags&flagReceipt != 0
+	default:
 		return nil, fmt.Errorf("exchange: envelope version %d is not supported (upgrade this node)", v)
 	}
-	e := &Envelope{}
 	e.Type = EnvelopeType(r.byte("type"))
 	e.ID = r.string("id")
 	sender, recipient, service := r.string("sender"), r.string("recipient"), r.string("service")
@@ -110,7 +140,7 @@ func DecodeEnvelope(data []byte) (*Envelope, error) {
 	if err := r.done("envelope"); err != nil {
 		return nil, err
 	}
-	if e.Type < TypeMessage || e.Type > TypeResponse {
+	if e.Type < TypeMessage || e.Type > TypeReceipt {
 		return nil, fmt.Errorf("exchange: malformed envelope: unknown type %d", e.Type)
 	}
 	if len(e.ID) != 32 || strings.Trim(e.ID, "0123456789abcdef") != "" {

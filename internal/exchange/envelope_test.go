@@ -109,10 +109,10 @@ func TestDecodeEnvelopeRefusesMalformedInput(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, "version"},
-		{"unknown version", append([]byte{2}, enc[1:]...), "version 2"},
+		{"unknown version", append([]byte{3}, enc[1:]...), "version 3"},
 		{"truncated", enc[:len(enc)-1], "payload"},
 		{"trailing byte", append(bytes.Clone(enc), 0), "after its end"},
-		{"unknown type", mutate(func(e *Envelope) { e.Type = 4 }), "unknown type"},
+		{"unknown type", mutate(func(e *Envelope) { e.Type = TypeReceipt + 1 }), "unknown type"},
 		{"type zero", mutate(func(e *Envelope) { e.Type = 0 }), "unknown type"},
 		{"short id", mutate(func(e *Envelope) { e.ID = "abc" }), "32 hex digits"},
 		{"id of 32 non-hex characters", mutate(func(e *Envelope) { e.ID = strings.Repeat("z/", 16) }), "32 hex digits"},

@@ -39,9 +39,7 @@ func (n *Node) Inbox(ctx context.Context, client ClientID, after int64, limit in
 	if limit <= 0 || limit > MaxInboxPage {
 		limit = MaxInboxPage
 	}
-	rows, err := n.db.QueryContext(ctx, n.db.Rebind(`SELECT seq, msg_id, sender, service, level, content_type, msg_time_us, body FROM exchange_log
-		WHERE recipient = ? AND direction = 'in' AND state = 'delivered' AND acked_us IS NULL AND seq > ? ORDER BY seq LIMIT ?`),
-		client.String(), after, limit)
+	rows, err := n.logSQL.inbox(ctx, client.String(), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: read the inbox of %s: %w", client, err)
 	}
@@ -98,7 +96,7 @@ func (n *Node) Ack(ctx context.Context, client ClientID, ids ...string) (int64, 
 	}
 	var acked int64
 	err := n.writeTx(ctx, func(tx *store.Tx) (err error) {
-		acked, err = ackTx(ctx, tx, client.String(), n.now().UnixMicro(), valid)
+		acked, err = n.logSQL.ackTx(ctx, tx, client.String(), n.now().UnixMicro(), valid)
 		return err
 	})
 	if err != nil {

@@ -32,7 +32,9 @@ import (
 // writer (writeTx), with the statements of sql.go: the rows of a send
 // (logOutgoing), of a publication (markSent, failRows), of a delivery
 // (logIncoming), of the synchronous calls (the write-behind logWriter),
-// the signatures (SignLog) and the retention (EraseExpiredBodies);
+// the signatures (SignLog; markSent, logIncoming and the write-behind
+// sign the many rows they write at once themselves, so that no second
+// UPDATE rewrites each row) and the retention (EraseExpiredBodies);
 // acknowledgements (Ack) and dead letters call sql.go's statements
 // through writeTx too.
 
@@ -71,10 +73,43 @@ func (n *Node) logOutgoing(ctx context.Context, tx *store.Tx, dest string, group
 	return nil
 }
 
-// markSent records the published batches and marks their rows sent.
+// signAtWriteMin is the least number of rows that a transaction writing
+// or updating them anyway signs as a log batch of their own (markSent,
+// logIncoming): SignLog would otherwise write each row a second time,
+// only to set its batch. Smaller groups are left to SignLog, which signs
+// them with others, so that a quiet node does not sign, and record in
+// the audit ledger, a batch per message.
+const signAtWriteMin = 32
+
+// signAtWrite returns a fresh log batch id for a transaction writing
+// rows rows, and the same as the batch to write in them when they are
+// enough to sign at once (signAtWriteMin); nil when SignLog signs them.
+func signAtWrite(rows int) (id [16]byte, logBatch []byte, err error) {
+	if rows < signAtWriteMin {
+		return id, nil, nil
+	}
+	if _, err := rand.Read(id[:]); err != nil {
+		return id, nil, err
+	}
+	return id, id[:], nil
+}
+
+// markSent records the published batches and marks their rows sent. When
+// they are many, the same statement gives the rows not signed yet a log
+// batch, which it signs (signAtWriteMin).
 func (t *transport) markSent(ctx context.Context, dest string, batches []sealedOut) error {
 	now := t.n.now()
+	total := 0
+	for _, b := range batches {
+		total += len(b.msgs)
+	}
 	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+		id, logBatch, err := signAtWrite(total)
+		if err != nil {
+			return err
+		}
+		digests := make([][]byte, 0, total)
+		first, last := int64(-1), int64(-1)
 		for _, b := range batches {
 			if err := insertBatch(ctx, tx, b.sb.ID, "out", dest, t.n.id, b.sb.KeyID, b.sb.Root, b.sb.Sig, b.sb.Digests, now); err != nil {
 				return err
@@ -82,12 +117,22 @@ func (t *transport) markSent(ctx context.Context, dest string, batches []sealedO
 			seqs := make([]int64, len(b.msgs))
 			for i, m := range b.msgs {
 				seqs[i] = m.seq
+				digests = append(digests, m.digest)
+				if first < 0 || m.seq < first {
+					first = m.seq
+				}
+				last = max(last, m.seq)
 			}
-			if err := markSentTx(ctx, tx, b.sb.ID[:], seqs); err != nil {
+			if err := t.n.logSQL.markSentTx(ctx, tx, b.sb.ID[:], logBatch, seqs); err != nil {
 				return fmt.Errorf("exchange: mark the %d messages of batch %x sent: %w", len(b.msgs), b.sb.ID, err)
 			}
 		}
-		return nil
+		if logBatch == nil {
+			return nil
+		}
+		// A row SignLog signed meanwhile keeps its batch; its digest in
+		// this one too proves nothing less.
+		return t.n.signBatch(ctx, tx, id, digests, first, last, nil)
 	})
 }
 
@@ -110,9 +155,27 @@ func (t *transport) failRows(ctx context.Context, msgs []outMsg, re *RefusedErro
 // each refusal. A message id already in the log is dropped: silently
 // when it came in the same batch (a redelivery after a crash), as a
 // replay otherwise.
+//
+// The receipts go in the same transaction: a receipt that came is kept
+// on its circular's row (applyReceipt), and a receipt this node owes for
+// a copy it logged, delivered or refused, is queued for src (logReceipt),
+// so that a copy is acknowledged exactly once.
 func (t *transport) logIncoming(ctx context.Context, src string, opened []*openedIn) error {
 	now := t.n.now()
-	return t.n.writeTx(ctx, func(tx *store.Tx) error {
+	replied := false
+	total := 0
+	for _, o := range opened {
+		total += len(o.ob.Envelopes)
+	}
+	err := t.n.writeTx(ctx, func(tx *store.Tx) error {
+		replied = false
+		// Many rows are signed as they are inserted (signAtWriteMin).
+		id, logBatch, err := signAtWrite(total)
+		if err != nil {
+			return err
+		}
+		var signRows []logRow
+		signSeqs := map[logKey]int64{}
 		for _, o := range opened {
 			ob := o.ob
 			if err := insertBatch(ctx, tx, ob.ID, "in", src, src, ob.KeyID, ob.Root, ob.Sig, ob.Digests, now); err != nil {
@@ -122,23 +185,99 @@ func (t *transport) logIncoming(ctx context.Context, src string, opened []*opene
 			for i, e := range ob.Envelopes {
 				r := &o.results[i]
 				r.duplicate = false
+				if r.receipt != nil {
+					refusal, err := applyReceipt(ctx, tx, r.receipt)
+					if err != nil {
+						return err
+					}
+					r.refusal = refusal
+				}
 				state, reason, body := "delivered", "", r.body
 				if r.refusal != nil {
 					state, reason, body = "refused", string(r.refusal.Reason)+": "+r.refusal.Detail, nil
 				}
 				rows[i] = envelopeRow("in", src, e, ob.Digests[i], body, state, reason, now)
 				rows[i].batchID, rows[i].batchIndex = ob.ID[:], int64(i)
+				// A receipt is for this node, not for an inbox.
+				rows[i].acked = e.Type == TypeReceipt
+				rows[i].logBatch = logBatch
 			}
 			inserted, err := t.n.logSQL.insertRows(ctx, tx, rows)
 			if err != nil {
 				return fmt.Errorf("exchange: record %d received messages of batch %x: %w", len(rows), ob.ID, err)
 			}
+			if logBatch != nil {
+				signRows = append(signRows, rows...)
+				for k, seq := range inserted {
+					signSeqs[k] = seq
+				}
+			}
 			if err := t.settleIn(ctx, tx, src, o, inserted, now); err != nil {
 				return err
 			}
+			for i, e := range ob.Envelopes {
+				r := &o.results[i]
+				if !r.reply || r.duplicate || r.refusal != nil && r.refusal.Reason == ReasonReplay {
+					continue // not owed, or owed for the first copy only
+				}
+				outcome, reason := outcomeDelivered, ""
+				if r.refusal != nil {
+					outcome, reason = outcomeDead, string(r.refusal.Reason)+": "+r.refusal.Detail
+				}
+				if err := t.n.logReceipt(ctx, tx, src, e, ob.Digests[i], outcome, reason, now); err != nil {
+					return err
+				}
+				replied = true
+			}
 		}
-		return nil
+		if logBatch == nil {
+			return nil
+		}
+		return t.n.signInserted(ctx, tx, id, signRows, signSeqs)
 	})
+	if err == nil && replied {
+		kick(t.destination(src).resend)
+	}
+	return err
+}
+
+// logReceipt queues, in tx, the receipt with outcome (and reason) for
+// copy c, which came from node dest with digest digest, as a pending
+// outgoing row to dest; the caller kicks dest's publisher after the
+// commit (receipt.go).
+func (n *Node) logReceipt(ctx context.Context, tx *store.Tx, dest string, c *Envelope, digest []byte, outcome, reason string, now time.Time) error {
+	e, err := n.receiptEnvelope(c, digest, outcome, reason, now)
+	if err != nil {
+		return err
+	}
+	body, err := n.ring.Seal(ctx, keyPurpose, e.Payload, bodyAD("out", e.ID))
+	if err != nil {
+		return fmt.Errorf("exchange: seal the receipt of %s: %w", c.ID, err)
+	}
+	row := envelopeRow("out", dest, e, Digest(e.Encode()), body, "pending", "", now)
+	if _, err := n.logSQL.insertRows(ctx, tx, []logRow{row}); err != nil {
+		return fmt.Errorf("exchange: queue the receipt of %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// logReceiptFor queues, in tx, the receipt with outcome for incoming
+// message msgID if it asked for one, and returns the node it goes to
+// ("" when none is owed).
+func (n *Node) logReceiptFor(ctx context.Context, tx *store.Tx, msgID, outcome, reason string) (string, error) {
+	c, digest, src, err := receiptSourceTx(ctx, tx, msgID)
+	if err != nil || c == nil {
+		return "", err
+	}
+	return src, n.logReceipt(ctx, tx, src, c, digest, outcome, reason, n.now())
+}
+
+// kickReceipts wakes the publisher of node dest, if any, for the receipts
+// just committed for it.
+func (n *Node) kickReceipts(dest string) {
+	if t := n.transport(); t != nil && dest != "" {
+		kick(t.destination(dest).resend)
+	}
 }
 
 // settleIn decides, after their rows were inserted, the fate of the

@@ -297,3 +297,75 @@ func TestWriteBehindSignsTheRowsItCommits(t *testing.T) {
 		}
 	})
 }
+
+// TestManyRowsAreSignedInTheTransactionThatWritesThem pins issue 17 item
+// 7: rows the sending side marks sent, and rows the receiving side
+// logs, signAtWriteMin or more at once, get their log batch and
+// signature in that very transaction, so that SignLog does not write
+// each row a second time; fewer are left to SignLog. Every row keeps a
+// log proof that verifies. On both databases.
+func TestManyRowsAreSignedInTheTransactionThatWritesThem(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			tn := newTestNet(t, d)
+			ctx := testCtx()
+			conf, err := tn.hq.Conf()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{signAtWriteMin, signAtWriteMin - 1} {
+				envs := make([]*Envelope, size)
+				reqs := make([]*sendReq, size)
+				for i := range envs {
+					envs[i] = testEnvelope(i, nil)
+					reqs[i] = &sendReq{out: outMsg{env: envs[i], digest: Digest(envs[i].Encode())}}
+				}
+				// The mission's side: pending rows, published, marked sent.
+				if err := tn.mission.writeTx(ctx, func(tx *store.Tx) error { return tn.mission.logOutgoing(ctx, tx, "hq", reqs) }); err != nil {
+					t.Fatal(err)
+				}
+				_, sb := sealTestBatch(t, tn, envs)
+				msgs := make([]outMsg, size)
+				for i, r := range reqs {
+					msgs[i] = r.out
+				}
+				if err := (&transport{n: tn.mission.Node}).markSent(ctx, "hq", []sealedOut{{sb: sb, msgs: msgs}}); err != nil {
+					t.Fatal(err)
+				}
+				// Headquarters' side: the batch opened, checked and logged.
+				ob, err := OpenBatch(sb.Wire, tn.hq.openSession(conf), conf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hq := &transport{n: tn.hq.Node}
+				if err := hq.logIncoming(ctx, "mission-h01", []*openedIn{hq.checkBatch(ctx, conf, "mission-h01", ob, inBatch{})}); err != nil {
+					t.Fatal(err)
+				}
+				signedAtWrite := size >= signAtWriteMin
+				for _, c := range []struct {
+					n   *testNode
+					dir string
+				}{{tn.mission, "out"}, {tn.hq, "in"}} {
+					for _, e := range []*Envelope{envs[0], envs[size-1]} {
+						p, err := c.n.Proof(ctx, c.dir, TypeMessage, e.ID)
+						if err != nil || p.Origin == nil || (p.Log != nil) != signedAtWrite {
+							t.Fatalf("%d rows: %s proof of %s = %+v, %v; want a log part: %v", size, c.dir, e.ID, p, err, signedAtWrite)
+						}
+						if p.Log != nil {
+							if err := VerifyBatchProof(p.Digest, p.Log.Index, p.Log.Size, p.Log.Path, p.Log.Root); err != nil || p.Log.Size != uint64(size) {
+								t.Errorf("%s log proof of %s (batch of %d): %v", c.dir, e.ID, p.Log.Size, err)
+							}
+						}
+					}
+					want := 0
+					if !signedAtWrite {
+						want = size
+					}
+					if k, err := c.n.SignLog(ctx); err != nil || k != want {
+						t.Errorf("%d rows: SignLog on the %s side = %d, %v; want %d", size, c.dir, k, err, want)
+					}
+				}
+			}
+		})
+	}
+}

@@ -82,6 +82,8 @@ func (t *transport) publishLoop(d *destination) {
 			}
 		case <-tick.C:
 			retry = true
+		case <-d.resend:
+			retry = true
 		}
 	}
 }
@@ -89,7 +91,7 @@ func (t *transport) publishLoop(d *destination) {
 // pendingRows reads up to logBatchMax messages still pending for dest,
 // rebuilding their envelopes from the log.
 func (t *transport) pendingRows(ctx context.Context, dest string) ([]outMsg, error) {
-	rows, err := t.n.db.QueryContext(ctx, t.n.db.Rebind(`SELECT seq, msg_id, sender, recipient, service, level, content_type, msg_time_us, digest, body
+	rows, err := t.n.db.QueryContext(ctx, t.n.db.Rebind(`SELECT seq, type, receipt, msg_id, sender, recipient, service, level, content_type, msg_time_us, digest, body
 		FROM exchange_log WHERE peer = ? AND state = 'pending' AND direction = 'out' ORDER BY seq LIMIT ?`), dest, logBatchMax)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: read pending messages for %s: %w", dest, err)
@@ -98,14 +100,15 @@ func (t *transport) pendingRows(ctx context.Context, dest string) ([]outMsg, err
 	var out []outMsg
 	for rows.Next() {
 		var (
-			m                          outMsg
-			sender, recipient, service string
-			level, timeUS              int64
-			e                          = &Envelope{Header: Header{Type: TypeMessage}}
+			m                           outMsg
+			sender, recipient, service  string
+			typ, receipt, level, timeUS int64
+			e                           = &Envelope{}
 		)
-		if err := rows.Scan(&m.seq, &e.ID, &sender, &recipient, &service, &level, &e.ContentType, &timeUS, &m.digest, &m.body); err != nil {
+		if err := rows.Scan(&m.seq, &typ, &receipt, &e.ID, &sender, &recipient, &service, &level, &e.ContentType, &timeUS, &m.digest, &m.body); err != nil {
 			return nil, fmt.Errorf("exchange: read pending messages for %s: %w", dest, err)
 		}
+		e.Type, e.Receipt = EnvelopeType(typ), receipt != 0
 		e.Level, e.Time = authz.Level(level), time.UnixMicro(timeUS).UTC()
 		if e.Sender, err = ParseClientID(sender); err == nil {
 			if e.Recipient, err = ParseClientID(recipient); err == nil {

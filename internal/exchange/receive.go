@@ -200,6 +200,8 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 		for i, r := range o.results {
 			e := o.ob.Envelopes[i]
 			switch {
+			case e.Type == TypeReceipt:
+				// Not a message: CircularStatus shows what it said.
 			case r.refusal != nil:
 				t.n.metrics.message("in", e.Service, "refused", 1)
 			case r.duplicate:
@@ -241,8 +243,10 @@ type openedIn struct {
 
 type inResult struct {
 	refusal   *RefusedError
-	body      []byte // sealed payload, for a delivery
-	duplicate bool   // set by logIncoming: already delivered from this very batch
+	body      []byte   // sealed payload, for a delivery
+	duplicate bool     // set by logIncoming: already delivered from this very batch
+	receipt   *Receipt // a receipt that checked, for logIncoming to apply
+	reply     bool     // this node owes the sender a receipt (receipt.go)
 }
 
 // refuseBatch records the refusal of a whole batch: it proves nothing
@@ -270,6 +274,11 @@ func (t *transport) checkBatch(ctx context.Context, conf *GlobalConf, src string
 	o := &openedIn{ob: ob, msgs: b.msgs, results: make([]inResult, len(ob.Envelopes))}
 	now := t.n.now()
 	for i, e := range ob.Envelopes {
+		if e.Type == TypeReceipt {
+			o.results[i].receipt, o.results[i].refusal = t.checkReceipt(conf, src, e, now)
+			continue
+		}
+		o.results[i].reply = t.n.owesReceipt(conf, src, e)
 		if re := t.checkIncoming(conf, src, e, now); re != nil {
 			o.results[i].refusal = re
 			continue

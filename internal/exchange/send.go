@@ -142,6 +142,10 @@ type destination struct {
 	// handed to the publisher, so that the forwarder sees every pending
 	// row either in the channel or as a leftover, never in between.
 	commitMu sync.Mutex
+	// resend wakes the publisher to read the pending rows from the log
+	// (kick): for rows written by others than the committer, such as
+	// receipts.
+	resend chan struct{}
 }
 
 // destination returns the destination for node, starting its goroutines
@@ -151,7 +155,7 @@ func (t *transport) destination(node string) *destination {
 	defer t.mu.Unlock()
 	d, ok := t.dests[node]
 	if !ok {
-		d = &destination{node: node, reqs: make(chan *sendReq, sendQueue), groups: make(chan []outMsg, 4)}
+		d = &destination{node: node, reqs: make(chan *sendReq, sendQueue), groups: make(chan []outMsg, 4), resend: make(chan struct{}, 1)}
 		t.dests[node] = d
 		t.spawn(func() { t.commitLoop(d) })
 		t.spawn(func() { t.publishLoop(d) })

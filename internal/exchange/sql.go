@@ -3,11 +3,13 @@ package exchange
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/store"
 )
 
@@ -17,10 +19,10 @@ import (
 // logColumns are the columns a log row fills, in the order of
 // logRow.args.
 const logColumns = `msg_id, direction, type, peer, sender, recipient, service, level, content_type, size,
-	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us, log_batch`
+	msg_time_us, logged_us, digest, state, reason, batch_id, batch_index, body, acked_us, log_batch, receipt`
 
 // logColumnCount is the number of logColumns.
-const logColumnCount = 20
+const logColumnCount = 21
 
 // Log rows are inserted many to a statement, in statements of a power of
 // two rows up to logRowsPerInsert, each prepared once: a group of any
@@ -50,6 +52,8 @@ type logRow struct {
 	// logBatch is the log batch that signs the row, when it is signed in
 	// the transaction that inserts it; nil for SignLog to sign it.
 	logBatch []byte
+	// receipt: the message asked for a receipt (Header.Receipt).
+	receipt bool
 }
 
 // envelopeRow makes e's row, with its sealed body, logged at logged.
@@ -57,13 +61,17 @@ func envelopeRow(direction, peer string, e *Envelope, digest, body []byte, state
 	return logRow{
 		msgID: e.ID, direction: direction, peer: peer, sender: e.Sender.String(), recipient: e.Recipient.String(),
 		service: e.Service.String(), contentType: e.ContentType, state: state, reason: reason, typ: e.Type, level: int64(e.Level),
-		size: len(e.Payload), msgTime: e.Time.UnixMicro(), logged: logged.UnixMicro(), digest: digest, body: body,
+		size: len(e.Payload), msgTime: e.Time.UnixMicro(), logged: logged.UnixMicro(), digest: digest, body: body, receipt: e.Receipt,
 	}
 }
 
 // args appends the row's values in the order of logColumns.
 func (r *logRow) args(dst []any) []any {
 	var acked, batchID, batchIndex, logBatch any
+	receipt := int64(0)
+	if r.receipt {
+		receipt = 1
+	}
 	if r.acked {
 		acked = r.logged
 	}
@@ -74,17 +82,49 @@ func (r *logRow) args(dst []any) []any {
 		logBatch = r.logBatch
 	}
 	return append(dst, r.msgID, r.direction, int64(r.typ), r.peer, r.sender, r.recipient, r.service,
-		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch)
+		r.level, r.contentType, int64(r.size), r.msgTime, r.logged, r.digest, r.state, r.reason, batchID, batchIndex, r.body, acked, logBatch, receipt)
 }
 
-// logSQL holds the node's prepared log inserts.
+// logSQL holds the node's prepared log statements.
 type logSQL struct {
 	db      *store.DB
 	mu      sync.Mutex
 	inserts [logInsertSizes]*sql.Stmt // of 1<<i rows; guarded by mu
+	// stmts are the other statements of the busy paths, by text: parsing
+	// a statement costs SQLite as much as running it, so each is
+	// prepared once, and a statement taking a list of values takes a
+	// power of two of them (padded, see padded), so that there are few.
+	stmts map[string]*sql.Stmt // guarded by mu
 }
 
-func newLogSQL(db *store.DB) *logSQL { return &logSQL{db: db} }
+func newLogSQL(db *store.DB) *logSQL { return &logSQL{db: db, stmts: map[string]*sql.Stmt{}} }
+
+// stmt returns the statement text (in the ? style) prepared, preparing
+// it on first use.
+func (q *logSQL) stmt(ctx context.Context, text string) (*sql.Stmt, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if s := q.stmts[text]; s != nil {
+		return s, nil
+	}
+	s, err := q.db.PrepareContext(ctx, q.db.Rebind(text))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: prepare a message log statement: %w", err)
+	}
+	q.stmts[text] = s
+	return s, nil
+}
+
+// padded returns the least power of two that is at least k: the number
+// of values a list statement for k values takes, the rest padded with
+// values that match no row.
+func padded(k int) int {
+	p := 1
+	for p < k {
+		p <<= 1
+	}
+	return p
+}
 
 // insert returns the prepared insert of 1<<i rows, preparing it on first
 // use. A row whose key the log holds is skipped; the statement returns
@@ -192,16 +232,25 @@ func priorBatch(ctx context.Context, tx *store.Tx, typ EnvelopeType, msgID strin
 }
 
 // markSentTx marks the rows of seqs sent in batch id, each with its index
-// in seqs, in one statement.
-func markSentTx(ctx context.Context, tx *store.Tx, id []byte, seqs []int64) error {
-	args := make([]any, 0, 2*len(seqs)+1)
+// in seqs, in one statement; with logBatch, it also gives the rows not
+// signed yet that log batch (see markSent).
+func (q *logSQL) markSentTx(ctx context.Context, tx *store.Tx, id, logBatch []byte, seqs []int64) error {
+	k := padded(len(seqs))
+	args := make([]any, 0, 2*k+2)
 	for i, seq := range seqs {
 		args = append(args, seq, i)
 	}
-	args = append(args, id)
-	q := `WITH v (s, i) AS (VALUES ` + strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", len(seqs)-1) + `(CAST(? AS BIGINT), CAST(? AS BIGINT)))
-		UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = v.i FROM v WHERE exchange_log.seq = v.s AND exchange_log.state = 'pending'`
-	_, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	for range k - len(seqs) {
+		args = append(args, -1, 0) // no row has seq -1
+	}
+	args = append(args, id, logBatch)
+	stmt, err := q.stmt(ctx, `WITH v (s, i) AS (VALUES `+strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", k-1)+`(CAST(? AS BIGINT), CAST(? AS BIGINT)))
+		UPDATE exchange_log SET state = 'sent', batch_id = ?, batch_index = v.i, log_batch = COALESCE(log_batch, ?)
+		FROM v WHERE exchange_log.seq = v.s AND exchange_log.state = 'pending'`)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	return err
 }
 
@@ -254,19 +303,37 @@ func markSignedTx(ctx context.Context, tx *store.Tx, id []byte, seqs []int64) er
 
 // ackTx marks the delivered, unacknowledged messages of recipient with
 // the given ids acknowledged at us, and returns how many it marked.
-func ackTx(ctx context.Context, tx *store.Tx, recipient string, us int64, ids []string) (int64, error) {
-	args := make([]any, 0, len(ids)+2)
+func (q *logSQL) ackTx(ctx context.Context, tx *store.Tx, recipient string, us int64, ids []string) (int64, error) {
+	k := padded(len(ids))
+	args := make([]any, 0, k+2)
 	args = append(args, us, recipient)
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	q := `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
-		AND msg_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
-	res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+	for range k - len(ids) {
+		args = append(args, "") // no message has an empty id
+	}
+	stmt, err := q.stmt(ctx, `UPDATE exchange_log SET acked_us = ? WHERE recipient = ? AND direction = 'in' AND type = 1 AND state = 'delivered' AND acked_us IS NULL
+		AND msg_id IN (?`+strings.Repeat(", ?", k-1)+`)`)
+	if err != nil {
+		return 0, err
+	}
+	res, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// inbox reads up to limit unacknowledged messages delivered to recipient
+// after seq after.
+func (q *logSQL) inbox(ctx context.Context, recipient string, after int64, limit int) (*sql.Rows, error) {
+	stmt, err := q.stmt(ctx, `SELECT seq, msg_id, sender, service, level, content_type, msg_time_us, body FROM exchange_log
+		WHERE recipient = ? AND direction = 'in' AND state = 'delivered' AND acked_us IS NULL AND seq > ? ORDER BY seq LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	return stmt.QueryContext(ctx, recipient, after, limit)
 }
 
 // markDeadTx moves a delivered, unacknowledged message of recipient to
@@ -302,4 +369,67 @@ func eraseBodies(ctx context.Context, db *store.DB, us int64) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// receiptCopy is what a receipt is checked against: the copy's row.
+type receiptCopy struct {
+	sender, recipient string
+	digest            []byte
+}
+
+// copyForReceiptTx reads the outgoing copy msgID that asked for a
+// receipt; nil when there is none.
+func copyForReceiptTx(ctx context.Context, tx *store.Tx, msgID string) (*receiptCopy, error) {
+	c := &receiptCopy{}
+	err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT sender, recipient, digest FROM exchange_log
+		WHERE direction = 'out' AND type = 1 AND msg_id = ? AND receipt = 1`), msgID).Scan(&c.sender, &c.recipient, &c.digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// applyReceiptTx keeps rc as its copy's latest receipt, unless the copy
+// holds one as recent, and reports whether it did. The reason, which
+// another node wrote, is kept printable for the pages and the API; the
+// receipt itself is kept as signed.
+func applyReceiptTx(ctx context.Context, tx *store.Tx, rc *Receipt) (bool, error) {
+	us := rc.Time.UnixMicro()
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE exchange_circular_recipients SET outcome = ?, outcome_us = ?, reason = ?, receipt = ?
+		WHERE msg_id = ? AND recipient = ? AND (outcome_us IS NULL OR outcome_us < ?)`),
+		rc.Outcome, us, printable(rc.Reason, 1000), rc.encode(), rc.Copy, rc.From.String(), us)
+	if err != nil {
+		return false, err
+	}
+	k, err := res.RowsAffected()
+	return k > 0, err
+}
+
+// receiptSourceTx reads the incoming message msgID as the copy a receipt
+// acknowledges, and the node it came from; nil when it asked for no
+// receipt.
+func receiptSourceTx(ctx context.Context, tx *store.Tx, msgID string) (*Envelope, []byte, string, error) {
+	var (
+		sender, recipient, service, peer string
+		level                            int64
+		digest                           []byte
+	)
+	err := tx.QueryRowContext(ctx, tx.Rebind(`SELECT sender, recipient, service, level, digest, peer FROM exchange_log
+		WHERE direction = 'in' AND type = 1 AND msg_id = ? AND receipt = 1`), msgID).Scan(&sender, &recipient, &service, &level, &digest, &peer)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, "", nil
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	e := &Envelope{Header: Header{ID: msgID, Type: TypeMessage, Level: authz.Level(level), Receipt: true}}
+	if e.Sender, err = ParseClientID(sender); err == nil {
+		if e.Recipient, err = ParseClientID(recipient); err == nil {
+			e.Service, err = ParseServiceID(service)
+		}
+	}
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("message %s has a malformed id in the log: %w", msgID, err)
+	}
+	return e, digest, peer, nil
 }
