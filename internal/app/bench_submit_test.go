@@ -91,7 +91,7 @@ func BenchmarkSubmit(b *testing.B) {
 				err := inParallel(b.N, submitClients, func(int) error { return post() })
 				elapsed := time.Since(start)
 				b.StopTimer()
-				lag := count(b, a.DB, `SELECT COUNT(*) FROM portal_outbox WHERE sent_us = 0`)
+				lag := count(b, a.DB, `SELECT COUNT(*) FROM national_portal_outbox WHERE sent_us = 0`)
 				a.stopBackground()
 				if err != nil {
 					b.Fatal(err)
@@ -244,7 +244,7 @@ func checkSubmitted(tb testing.TB, db *store.DB, n int, status procedures.Status
 
 // submittedTables are the tables a submission inserts rows into, in the
 // order of their references.
-var submittedTables = []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "portal_outbox", "mail_outbox"}
+var submittedTables = []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "national_portal_outbox", "mail_outbox"}
 
 // submittedRows are the rows one submission inserted, by table.
 type submittedRows map[string][]row
@@ -298,7 +298,7 @@ func (s submittedRows) insertRate(tb testing.TB, db *store.DB, n int) float64 {
 				for _, r := range s[t] {
 					changes := map[string]any{}
 					switch t {
-					case "dossier_events", "portal_outbox":
+					case "dossier_events", "national_portal_outbox":
 						changes["dossier_id"] = id
 					case "dossier_attachments":
 						key := r.get("blob_key").(string)

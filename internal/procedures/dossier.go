@@ -73,10 +73,10 @@ type Dossier struct {
 	// Rating is the applicant's rating, 1 to 5, once the result is
 	// returned; 0 before.
 	Rating int `json:"rating,omitempty"`
-	// PortalStatus is the last status sent to the national portal.
-	PortalStatus Status    `json:"portal_status"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int       `json:"version"`
+	// NationalPortalReport is the last status sent to the national portal.
+	NationalPortalStatus Status    `json:"national_portal_status"`
+	UpdatedAt            time.Time `json:"updated_at"`
+	Version              int       `json:"version"`
 
 	Attachments []Attachment `json:"attachments"`
 	History     []Entry      `json:"history"`

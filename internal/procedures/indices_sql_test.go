@@ -64,7 +64,7 @@ func indexFixture(t *testing.T, db *store.DB, rows []indexRow) {
 		}
 		_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO dossiers (code, procedure_code, unit_id, channel, status, lifecycle,
 				applicant_name, form, prefilled, digitised, fee_amount, fee_currency, paid, paid_online,
-				submitted_us, received_us, finished_us, late, result_blob, rating, portal_status, updated_us)
+				submitted_us, received_us, finished_us, late, result_blob, rating, national_portal_status, updated_us)
 			VALUES (?, '1.900001', ?, ?, ?, '{}', 'Nguyễn Văn A', ?, ?, ?, ?, 'VND', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			fmt.Sprintf("G12.%d-260101-%06d", r.unit, i+1), r.unit, int(r.channel), int(r.status), []byte("sealed"),
 			b(r.prefilled), b(r.digitised), r.fee, b(r.paid), b(r.paidOnline),

@@ -20,10 +20,10 @@ import (
 	"chancery/internal/store"
 )
 
-// PortalStatus is the report of a dossier's status that the National
+// NationalPortalReport is the report of a dossier's status that the National
 // Public Service Portal takes (its dossier-status/v1 service): exactly
 // these nine fields.
-type PortalStatus struct {
+type NationalPortalReport struct {
 	DossierCode   string `json:"dossier_code"`
 	ProcedureCode string `json:"procedure_code"`
 	Status        int    `json:"status"`
@@ -37,7 +37,7 @@ type PortalStatus struct {
 
 // queueReport writes d's current status to the portal outbox inside tx.
 func (s *Service) queueReport(ctx context.Context, tx *store.Tx, d *Dossier, at time.Time) error {
-	payload, err := json.Marshal(PortalStatus{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
+	payload, err := json.Marshal(NationalPortalReport{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
 		StatusName: texts.T(i18n.VI, d.Status.Key()), Channel: int(d.Channel), Paid: d.Paid, PaidOnline: d.PaidOnline,
 		UpdatedAt: at.UTC().Format(time.RFC3339), AgencyCode: d.UnitCode})
 	if err != nil {
@@ -141,10 +141,10 @@ func (s *Service) SyncNationalPortal(ctx context.Context) (int, error) {
 // Unsynced is a dossier whose last status sent to the portal differs from
 // its current one.
 type Unsynced struct {
-	Code         string    `json:"code"`
-	Status       Status    `json:"status"`
-	PortalStatus Status    `json:"portal_status"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Code                 string    `json:"code"`
+	Status               Status    `json:"status"`
+	NationalPortalStatus Status    `json:"national_portal_status"`
+	UpdatedAt            time.Time `json:"updated_at"`
 	// Pending is how many reports of it wait in the outbox; Attempts and
 	// LastError describe the oldest.
 	Pending   int    `json:"pending"`
@@ -181,7 +181,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		if !mayResend(sub, d) {
 			return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
 		}
-		if d.PortalStatus == d.Status {
+		if d.NationalPortalStatus == d.Status {
 			return fmt.Errorf("%w: the national portal already has status %d of dossier %s", errs.ErrConflict, d.Status, code)
 		}
 		if err := dropPendingReports(ctx, tx, d.ID); err != nil {

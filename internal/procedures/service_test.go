@@ -49,7 +49,7 @@ func (o *outbox) NotifyTx(_ context.Context, _ *store.Tx, n Notice) error {
 type nationalPortalLog struct {
 	mu      sync.Mutex
 	down    bool
-	reports []PortalStatus
+	reports []NationalPortalReport
 }
 
 func (p *nationalPortalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
@@ -58,7 +58,7 @@ func (p *nationalPortalLog) SendStatus(_ context.Context, payload []byte) (strin
 	if p.down {
 		return "", fmt.Errorf("%w: the exchange cannot reach the portal", errs.ErrUnavailable)
 	}
-	var s PortalStatus
+	var s NationalPortalReport
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -584,7 +584,7 @@ func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 			t.Fatal("sync with the portal down reported no error")
 		}
 		lag, err := f.svc.Reconciliation(f.as(f.clerk), f.clerk, 0)
-		if err != nil || len(lag) != 1 || lag[0].Status != StatusReceived || lag[0].PortalStatus != 0 || lag[0].Pending != 2 || lag[0].LastError == "" {
+		if err != nil || len(lag) != 1 || lag[0].Status != StatusReceived || lag[0].NationalPortalStatus != 0 || lag[0].Pending != 2 || lag[0].LastError == "" {
 			t.Fatalf("reconciliation = %+v, %v", lag, err)
 		}
 		f.portal.down = false
@@ -601,7 +601,7 @@ func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 			t.Errorf("resending a synced dossier = %v, want a conflict", err)
 		}
 		// The portal lost a status: the page resends the current one.
-		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE dossiers SET portal_status = 1 WHERE code = ?`), d.Code); err != nil {
+		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE dossiers SET national_portal_status = 1 WHERE code = ?`), d.Code); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.svc.Resend(f.as(f.clerk), f.clerk, d.Code); err != nil {
