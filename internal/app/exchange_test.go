@@ -137,7 +137,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		req, _ := http.NewRequest(http.MethodGet, hq+"/console/simulators/portal?dossier_code="+created.Code, nil)
+		req, _ := http.NewRequest(http.MethodGet, hq+"/console/simulators/national-portal?dossier_code="+created.Code, nil)
 		req.Header.Set("Authorization", "Bearer "+admin)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -149,7 +149,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 			break // registered (1) and received (2)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the embassy's dossier %s did not reach the portal simulator within 30 s", created.Code)
+			t.Fatalf("the embassy's dossier %s did not reach the national portal simulator within 30 s", created.Code)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

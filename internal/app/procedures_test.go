@@ -18,7 +18,7 @@ import (
 )
 
 // serveDemo starts a demo headquarters with its background work (the
-// exchange, the portal sync, the mail outbox), the demo's history of
+// exchange, the national portal sync, the mail outbox), the demo's history of
 // dossiers left out.
 func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
@@ -130,7 +130,7 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 	// through the exchange, and the applicant gets each notice by mail.
 	eventually(t, "statuses 1 and 2 at the national portal", func() bool {
 		var got []int
-		for _, u := range a.sims.Portal().Updates(d.Code) { // newest first
+		for _, u := range a.sims.NationalPortal().Updates(d.Code) { // newest first
 			got = append(got, u.Status)
 		}
 		return slices.Equal(got, []int{2, 1})

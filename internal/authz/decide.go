@@ -82,9 +82,9 @@ const (
 	// ministry's indices side by side, for the ministry's leadership: the
 	// resource belongs to the ministry unit (the root).
 	KindUnitComparison
-	// KindPortalSync is the national portal's reconciliation of every
+	// KindNationalPortalSync is the national portal's reconciliation of every
 	// unit: which dossiers' statuses lag and resending them.
-	KindPortalSync
+	KindNationalPortalSync
 	// KindCredential is how a staff account signs in: Create issues a
 	// one-time second-factor enrolment code for it, Update links it to
 	// (or unlinks it from) an account at the identity provider. Its
@@ -112,7 +112,7 @@ const (
 
 var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
-	"service_indices", "unit_comparison", "portal_sync", "credential",
+	"service_indices", "unit_comparison", "national_portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file"}
 
 // classified[kind] reports whether items of the kind carry a
@@ -304,9 +304,9 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindIndices][Administrator] = actions(Read)
 	g[KindUnitComparison][Approver] = actions(Read)
 	g[KindUnitComparison][Administrator] = actions(Read)
-	// The portal's reconciliation of every unit is the administrators';
+	// The national portal's reconciliation of every unit is the administrators';
 	// a unit's staff reconcile their own dossiers (KindDossier).
-	g[KindPortalSync][Administrator] = actions(Read, Update)
+	g[KindNationalPortalSync][Administrator] = actions(Read, Update)
 	// Second-factor enrolment codes are handed over out of band by an
 	// administrator or a security officer; identity-provider links are
 	// an administrator's.

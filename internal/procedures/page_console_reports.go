@@ -18,7 +18,7 @@ import (
 // consoleReconciliationPath is the reconciliation page.
 const consoleReconciliationPath = "/console/procedures/reconciliation"
 
-// consoleUnsyncedRow is a dossier whose portal status lags.
+// consoleUnsyncedRow is a dossier whose national portal status lags.
 type consoleUnsyncedRow struct {
 	Code                    string
 	Href                    string

@@ -385,7 +385,7 @@ func insertReport(ctx context.Context, tx *store.Tx, dossierID int64, st Status,
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO national_portal_outbox (dossier_id, status, payload, created_us) VALUES (?, ?, ?, ?)`),
 		dossierID, int(st), payload, us(at))
 	if err != nil {
-		return fmt.Errorf("procedures: queue the portal report: %w", err)
+		return fmt.Errorf("procedures: queue the national portal report: %w", err)
 	}
 	return nil
 }
@@ -393,7 +393,7 @@ func insertReport(ctx context.Context, tx *store.Tx, dossierID int64, st Status,
 func pendingReports(ctx context.Context, q store.Queryer, limit int) ([]report, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, dossier_id, status, payload FROM national_portal_outbox WHERE sent_us = 0 ORDER BY id LIMIT ?`), limit)
 	if err != nil {
-		return nil, fmt.Errorf("procedures: read the portal outbox: %w", err)
+		return nil, fmt.Errorf("procedures: read the national portal outbox: %w", err)
 	}
 	defer rows.Close()
 	var out []report
@@ -414,7 +414,7 @@ type sentReport struct {
 }
 
 // markReportsSent records reports as taken by the exchange, and each
-// dossier's portal status as its latest report's, in one transaction.
+// dossier's national portal status as its latest report's, in one transaction.
 func markReportsSent(ctx context.Context, db *store.DB, sent []sentReport, at time.Time) error {
 	if len(sent) == 0 {
 		return nil

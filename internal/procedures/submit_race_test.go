@@ -73,7 +73,7 @@ func TestConcurrentSubmissionsOfOneDraftMakeOneDossier(t *testing.T) {
 				}
 			}
 			// One dossier, its first history entry, its submit event
-			// (the payment's event came before), one portal report; the
+			// (the payment's event came before), one national portal report; the
 			// file moved, not copied.
 			want := map[string]int{"dossiers": 1, "dossier_events": 1, "dossier_attachments": 0, "audit_events": 1, "national_portal_outbox": 1}
 			for _, tb := range tables {
