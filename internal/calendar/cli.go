@@ -53,21 +53,10 @@ type CommandEnv struct {
 // saying what was wrong; -h prints the usage to env.Stderr and returns
 // flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
-	stdout, stderr := env.Stdout, env.Stderr
-	if len(args) == 0 {
-		return errs.Usage(commandUsage(), "missing subcommand")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "holidays":
-		return holidaysCommand(stdout, stderr, args)
-	case "add-working-days":
-		return addWorkingDaysCommand(stdout, stderr, args)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, commandUsage())
-		return nil
-	}
-	return errs.Usage(commandUsage(), "unknown subcommand %s", quoteShort(sub))
+	return errs.Subcommand(commandUsage(), env.Stdout, args, map[string]func([]string) error{
+		"holidays":         func(args []string) error { return holidaysCommand(env.Stdout, env.Stderr, args) },
+		"add-working-days": func(args []string) error { return addWorkingDaysCommand(env.Stdout, env.Stderr, args) },
+	})
 }
 
 // parseArgs parses args, which may mix the --country flag with n

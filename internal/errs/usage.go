@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // ErrUsage reports a command line written wrong: an unknown subcommand, a
@@ -55,5 +56,15 @@ func Subcommand(usage string, stdout io.Writer, args []string, subs map[string]f
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return Usage(usage, "unknown subcommand %q", sub)
+	return Usage(usage, "unknown subcommand %s", quoteName(sub))
+}
+
+// quoteName quotes a name typed on the command line for an error
+// message, escaped (no control or bidi characters reach the terminal)
+// and cut to 32 characters: a pasted paragraph is not echoed back whole.
+func quoteName(s string) string {
+	if r := []rune(s); len(r) > 32 {
+		return strconv.QuoteToASCII(string(r[:32])) + "…"
+	}
+	return strconv.QuoteToASCII(s)
 }

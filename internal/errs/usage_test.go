@@ -36,6 +36,11 @@ func TestSubcommandRunsTheNamedOneAndRefusesMissingOrUnknown(t *testing.T) {
 			t.Errorf("%q: %v, want a UsageError with the usage", args, err)
 		}
 	}
+	long := "frob\u202e\x1b[2J" + strings.Repeat("x", 1<<20)
+	if err := Subcommand("usage: x list", &out, []string{long}, subs); err == nil ||
+		!strings.HasPrefix(err.Error(), `unknown subcommand "frob\u202e\x1b[2J`) || len(err.Error()) > 120+len("usage: x list") || strings.ContainsAny(err.Error(), "\u202e\x1b") {
+		t.Errorf("a long, hostile name: %.200q, want it escaped and cut short", err)
+	}
 	if err := Subcommand("usage: x list", &out, []string{"help"}, subs); err != nil || out.String() != "usage: x list\n" {
 		t.Errorf("help: err %v, printed %q", err, out.String())
 	}
