@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,28 +62,10 @@ func Command(ctx context.Context, env CommandEnv, args []string) error {
 // positional arguments, and returns the positional ones and the calendar.
 func parseArgs(name string, stderr io.Writer, args []string, n int) ([]string, *Calendar, error) {
 	fs := flag.NewFlagSet("chancery calendar "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the error returned says it all
 	country := fs.String("country", "VN", "ISO 3166-1 alpha-2 code of a mission's host country")
-	var positional []string
-	for len(args) > 0 {
-		// A negative N is an argument, not a flag.
-		if _, err := strconv.Atoi(args[0]); err == nil {
-			positional, args = append(positional, args[0]), args[1:]
-			continue
-		}
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(stderr, commandUsage())
-				return nil, nil, err
-			}
-			return nil, nil, errs.Usage(commandUsage(), "%s: %v", fs.Name(), err)
-		}
-		if args = fs.Args(); len(args) > 0 {
-			positional, args = append(positional, args[0]), args[1:]
-		}
-	}
-	if len(positional) != n {
-		return nil, nil, errs.Usage(commandUsage(), "%s takes %d argument(s), not %d", fs.Name(), n, len(positional))
+	positional, err := errs.ParseArgs(fs, commandUsage(), stderr, args, n)
+	if err != nil {
+		return nil, nil, err
 	}
 	c, err := ForMission(*country)
 	if err != nil {

@@ -2,7 +2,9 @@ package errs
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,29 @@ func TestSubcommandRunsTheNamedOneAndRefusesMissingOrUnknown(t *testing.T) {
 	}
 	if err := Subcommand("usage: x list", &out, []string{"help"}, subs); err != nil || out.String() != "usage: x list\n" {
 		t.Errorf("help: err %v, printed %q", err, out.String())
+	}
+}
+
+func TestParseArgsMixesFlagsAndArgumentsAndCountsThem(t *testing.T) {
+	newFS := func() (*flag.FlagSet, *string) {
+		fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+		return fs, fs.String("into", "", "")
+	}
+	fs, into := newFS()
+	got, err := ParseArgs(fs, "usage: x merge", io.Discard, []string{"A", "-3", "--into", "B"}, 2)
+	if err != nil || strings.Join(got, " ") != "A -3" || *into != "B" {
+		t.Errorf("= %q, --into %q, %v; want [A -3] and B", got, *into, err)
+	}
+	for _, args := range [][]string{{"A"}, {"A", "B", "C"}, {"A", "B", "--colour"}} {
+		fs, _ := newFS()
+		var ue *UsageError
+		if _, err := ParseArgs(fs, "usage: x merge", io.Discard, args, 2); !errors.As(err, &ue) || ue.Usage != "usage: x merge" || !strings.HasPrefix(ue.Problem, "merge") {
+			t.Errorf("%q = %v, want a usage error naming merge", args, err)
+		}
+	}
+	fs, _ = newFS()
+	var help strings.Builder
+	if _, err := ParseArgs(fs, "usage: x merge", &help, []string{"-h"}, 2); !errors.Is(err, flag.ErrHelp) || help.String() != "usage: x merge\n" {
+		t.Errorf("-h = %v, printed %q; want flag.ErrHelp and the usage", err, help.String())
 	}
 }

@@ -69,24 +69,15 @@ func newCommand(name, usage string) *command {
 	return &command{fs: fs, usage: usage}
 }
 
-// parse parses args, which may mix flags and positional arguments ("merge
-// CODE --into CODE"), and checks that exactly n positional ones came.
-func (c *command) parse(args []string, n int) error {
-	for {
-		if err := c.fs.Parse(args); err != nil {
-			return errs.Usage(c.usage, "%s: %v", c.fs.Name(), err)
-		}
-		rest := c.fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		c.args = append(c.args, rest[0])
-		args = rest[1:]
+// parse parses args (see errs.ParseArgs) and checks that exactly n
+// positional arguments came. -h is a usage error here, which prints the
+// usage: the commands print their results, not help, on stdout.
+func (c *command) parse(args []string, n int) (err error) {
+	c.args, err = errs.ParseArgs(c.fs, c.usage, io.Discard, args, n)
+	if errors.Is(err, flag.ErrHelp) {
+		return errs.Usage(c.usage, "%s: %v", c.fs.Name(), err)
 	}
-	if len(c.args) != n {
-		return errs.Usage(c.usage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
-	}
-	return nil
+	return err
 }
 
 // CommandEnv is what UnitCommand and UserCommand need from the program
