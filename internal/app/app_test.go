@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -308,11 +309,18 @@ func TestHelpAndVersionExitZeroOnStdout(t *testing.T) {
 		{[]string{"-h"}, "chancery calendar <command>"},
 		{[]string{"--help"}, "chancery calendar <command>"},
 		{[]string{"calendar", "help"}, "chancery calendar holidays YEAR"},
+		{[]string{"unit", "--data", filepath.Join(t.TempDir(), "none"), "help"}, "chancery unit add"},
+		{[]string{"user", "--data", filepath.Join(t.TempDir(), "none"), "help"}, "chancery user add"},
 		{[]string{"version"}, "chancery " + Version},
 	} {
 		var out, errOut strings.Builder
 		if code := Main(context.Background(), tt.args, &out, &errOut); code != 0 || !strings.Contains(out.String(), tt.want) || errOut.Len() != 0 {
 			t.Errorf("chancery %v = %d, stdout %q, stderr %q; want 0 and %q on stdout", tt.args, code, out.String(), errOut.String(), tt.want)
+		}
+		if len(tt.args) > 2 && tt.args[1] == "--data" {
+			if _, err := os.Stat(tt.args[2]); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("chancery %v made its data directory for the usage: %v", tt.args, err)
+			}
 		}
 	}
 }

@@ -368,6 +368,10 @@ func withDirectory(ctx context.Context, name string, args []string, stdout, stde
 	if err := parse(args); err != nil {
 		return err
 	}
+	if rest := fs.Args(); len(rest) == 0 || rest[0] == "help" {
+		// The usage needs no directory: open (and create) nothing.
+		return fn(ctx, identity.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
+	}
 	db, ring, err := openStorage(ctx, cfg)
 	if err != nil {
 		return err

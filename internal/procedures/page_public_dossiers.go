@@ -467,16 +467,7 @@ func publicActorKind(kind string) string {
 
 func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 	id, err := publicAttachmentID(r, "id")
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	serveFile(w, a.Filename, a.MediaType, content)
+	h.sendAttachment(w, r, id, err)
 }
 
 func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
