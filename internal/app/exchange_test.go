@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,18 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+	"chancery/internal/store/storetest"
+)
 
 // run runs the chancery command line in this process and returns its
 // standard output, failing the test on a non-zero exit.
@@ -46,7 +36,7 @@ func run(t *testing.T, args ...string) string {
 // headquarters synchronously.
 func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	hqDir, missionDir := t.TempDir(), t.TempDir()
-	leaf := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	leaf := fmt.Sprintf("127.0.0.1:%d", storetest.FreePort(t))
 	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)
 	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "admin")))
 
