@@ -83,7 +83,9 @@ const (
 	// resource belongs to the ministry unit (the root).
 	KindUnitComparison
 	// KindNationalPortalSync is the national portal's reconciliation of every
-	// unit: which dossiers' statuses lag and resending them.
+	// unit: which dossiers' statuses lag and resending them. Its name in
+	// refusals recorded by the audit ledger stays "portal_sync", as events
+	// already written call it.
 	KindNationalPortalSync
 	// KindCredential is how a staff account signs in: Create issues a
 	// one-time second-factor enrolment code for it, Update links it to
@@ -112,7 +114,7 @@ const (
 
 var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "document", "dossier", "message", "service", "system",
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
-	"service_indices", "unit_comparison", "national_portal_sync", "credential",
+	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file"}
 
 // classified[kind] reports whether items of the kind carry a
