@@ -37,7 +37,7 @@ var ruleInHandler = map[string]string{
 	"GET /console/account":                  "one's own account",
 	"GET /console/{$}":                      "the console's home; its navigation shows what the roles open (web.Shell asks authz)",
 
-	// Citizens: the portal's account pages, and their own applications
+	// Citizens: the public site's account pages, and their own applications
 	// and dossiers (authz.Decide with the citizen as Owner).
 	"GET /account/{$}":                                    "the citizen's own account",
 	"GET /account/password":                               "the citizen's own account",

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -277,7 +278,7 @@ func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
 		want string
 	}{
 		{nil, 2, "Usage"},
-		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"frobnicate"}, 2, "unknown subcommand \"frobnicate\"\nchancery — the digital backbone"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "--log-level"},
 		{[]string{"migrate", "--data", "", "--db", "mysql://x"}, 1, "unsupported database"},
 		// Every capability's command answers a wrong command line with the
@@ -298,6 +299,31 @@ func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
 		code := Main(context.Background(), tt.args, &out, &errOut)
 		if code != tt.code || !strings.Contains(errOut.String()+out.String(), tt.want) {
 			t.Errorf("chancery %v = %d %q, want %d mentioning %q", tt.args, code, errOut.String(), tt.code, tt.want)
+		}
+	}
+}
+
+func TestHelpAndVersionExitZeroOnStdout(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help"}, "chancery calendar <command>"},
+		{[]string{"-h"}, "chancery calendar <command>"},
+		{[]string{"--help"}, "chancery calendar <command>"},
+		{[]string{"calendar", "help"}, "chancery calendar holidays YEAR"},
+		{[]string{"unit", "--data", filepath.Join(t.TempDir(), "none"), "help"}, "chancery unit add"},
+		{[]string{"user", "--data", filepath.Join(t.TempDir(), "none"), "help"}, "chancery user add"},
+		{[]string{"version"}, "chancery " + Version},
+	} {
+		var out, errOut strings.Builder
+		if code := Main(context.Background(), tt.args, &out, &errOut); code != 0 || !strings.Contains(out.String(), tt.want) || errOut.Len() != 0 {
+			t.Errorf("chancery %v = %d, stdout %q, stderr %q; want 0 and %q on stdout", tt.args, code, out.String(), errOut.String(), tt.want)
+		}
+		if len(tt.args) > 2 && tt.args[1] == "--data" {
+			if _, err := os.Stat(tt.args[2]); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("chancery %v made its data directory for the usage: %v", tt.args, err)
+			}
 		}
 	}
 }

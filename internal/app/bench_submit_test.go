@@ -26,7 +26,7 @@ import (
 // submitClients is how many API clients BenchmarkSubmit runs at once: a
 // fixed number of goroutines, each posting one dossier after another
 // over its own keep-alive connection, as the one-stop shops' counters
-// and the portal's back end would.
+// and the national portal's back end would.
 const submitClients = 16
 
 // attachmentSize is the size of the file each benchmarked submission
@@ -39,17 +39,17 @@ const attachmentSize = 100 << 10
 // dialect, as dossiers/s, in two kinds: "online", a citizen's submission
 // (registered, status 1), and "counter", a clerk's entry of an in-person
 // dossier, which is also received at once (status 2: a second history
-// entry, audit event and portal report). Each request goes through the
+// entry, audit event and national portal report). Each request goes through the
 // app's handler and its middleware, signed in with a real bearer token
 // (the citizen's session, the clerk's from POST /api/v1/auth/login); the
 // service checks and seals the form, sniffs, seals and streams the file
 // into the data directory's blob storage, numbers the code, writes the
 // history, the audit events (the real ledger, integrating as it goes),
-// the portal reports and the notice (mail.Outbox), all in one
+// the national portal reports and the notice (mail.Outbox), all in one
 // transaction; meanwhile the background runs as `serve --demo` does: the
-// outbox sends the notices to the demo's mailbox and the portal sync
+// outbox sends the notices to the demo's mailbox and the national portal sync
 // sends the reports through the exchange (embedded NATS, signed and
-// sealed) to the national portal's simulator. portal-lag is how many
+// sealed) to the national portal's simulator. national-portal-lag is how many
 // reports the exchange had not yet taken when the last submission was
 // answered. raw-inserts/s is, in the same run on the same database, the
 // rate of inserting copies of the rows one submission inserted (the
@@ -91,7 +91,7 @@ func BenchmarkSubmit(b *testing.B) {
 				err := inParallel(b.N, submitClients, func(int) error { return post() })
 				elapsed := time.Since(start)
 				b.StopTimer()
-				lag := count(b, a.DB, `SELECT COUNT(*) FROM portal_outbox WHERE sent_us = 0`)
+				lag := count(b, a.DB, `SELECT COUNT(*) FROM national_portal_outbox WHERE sent_us = 0`)
 				a.stopBackground()
 				if err != nil {
 					b.Fatal(err)
@@ -100,7 +100,7 @@ func BenchmarkSubmit(b *testing.B) {
 				raw := rows.insertRate(b, a.DB, b.N)
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "dossiers/s")
 				b.ReportMetric(raw, "raw-inserts/s")
-				b.ReportMetric(float64(lag), "portal-lag")
+				b.ReportMetric(float64(lag), "national-portal-lag")
 			})
 		}
 	}
@@ -244,7 +244,7 @@ func checkSubmitted(tb testing.TB, db *store.DB, n int, status procedures.Status
 
 // submittedTables are the tables a submission inserts rows into, in the
 // order of their references.
-var submittedTables = []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "portal_outbox", "mail_outbox"}
+var submittedTables = []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "national_portal_outbox", "mail_outbox"}
 
 // submittedRows are the rows one submission inserted, by table.
 type submittedRows map[string][]row
@@ -298,7 +298,7 @@ func (s submittedRows) insertRate(tb testing.TB, db *store.DB, n int) float64 {
 				for _, r := range s[t] {
 					changes := map[string]any{}
 					switch t {
-					case "dossier_events", "portal_outbox":
+					case "dossier_events", "national_portal_outbox":
 						changes["dossier_id"] = id
 					case "dossier_attachments":
 						key := r.get("blob_key").(string)

@@ -240,7 +240,7 @@ var keyCalls = map[string]bool{"T": true, "Has": true, "Page": true, "RedirectWi
 // and every Key field (a navigation item's label, a badge) of a
 // catalogue area's shape; and, wherever it is written (a helper's
 // argument, a struct field kept for later), every literal of three parts
-// or more whose first two ("procedures.portal") begin keys of the
+// or more whose first two ("procedures.public") begin keys of the
 // catalogue, so that a mistyped key beside its siblings is caught. A
 // prefix a key is built from ("auth.invalid.") ends with a dot and is no
 // key; audit actions and log names ("exchange.message.dead") share an
@@ -421,7 +421,7 @@ const vietnameseLetters = "àáảãạăằắẳẵặâầấẩẫậđèé�
 var undiacritical = map[string]string{
 	"identity.next":                  "Trang sau →: “next page” has no marks",
 	"procedures.console.pages":       "Trang: “pages” has no marks",
-	"procedures.portal.rating.stars": "%d sao: “stars” has no marks",
+	"procedures.public.rating.stars": "%d sao: “stars” has no marks",
 	"lang.switch":                    "the switch names the other language: English",
 }
 

@@ -43,7 +43,7 @@ func staffCtx(m identity.StaffMember) context.Context {
 func testEdXMLBetweenNodes(t *testing.T, pg bool) {
 	ctx := context.Background()
 	cfg := testConfig(t, true)
-	cfg.LeafAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.LeafAddr = fmt.Sprintf("127.0.0.1:%d", storetest.FreePort(t))
 	if pg {
 		cfg.DB = storetest.MustPostgresURL(t)
 	}

@@ -179,7 +179,7 @@ func (a *App) seedDemoExchange(ctx context.Context) error {
 		a.Node.AllowWebhookHosts(u.Host)
 	}
 	if _, err := a.Node.SetWebhook(ctx, statuses.ClientID, a.sims.NationalPortalURL()+"/v1/dossier-statuses"); err != nil {
-		return fmt.Errorf("point the portal's inbox at the simulator: %w", err)
+		return fmt.Errorf("point the national portal's inbox at the simulator: %w", err)
 	}
 	return nil
 }

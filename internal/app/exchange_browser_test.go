@@ -10,7 +10,7 @@ import (
 // TestExchangeInABrowser walks the exchange pages as an administrator at
 // headquarters would: find an existing service in the catalogue (by a
 // word without its diacritics), open it, issue an enrolment token for a
-// mission, and look at the monitor and the portal simulator.
+// mission, and look at the monitor and the national portal simulator.
 func TestExchangeInABrowser(t *testing.T) {
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
@@ -57,6 +57,6 @@ func TestExchangeInABrowser(t *testing.T) {
 	mustContain(t, "monitor", textOf(ctx, t, "main"), "hq")
 	shot(ctx, t, dir, "exchange-05-monitor")
 
-	step("portal simulator", chromedp.Navigate(srv.URL+"/console/simulators/portal"), chromedp.WaitVisible(css(`main h1`)))
-	shot(ctx, t, dir, "exchange-06-portal-simulator")
+	step("national portal simulator", chromedp.Navigate(srv.URL+"/console/simulators/national-portal"), chromedp.WaitVisible(css(`main h1`)))
+	shot(ctx, t, dir, "exchange-06-national-portal-simulator")
 }

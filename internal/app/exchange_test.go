@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,18 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+	"chancery/internal/store/storetest"
+)
 
 // run runs the chancery command line in this process and returns its
 // standard output, failing the test on a non-zero exit.
@@ -46,7 +36,7 @@ func run(t *testing.T, args ...string) string {
 // headquarters synchronously.
 func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	hqDir, missionDir := t.TempDir(), t.TempDir()
-	leaf := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	leaf := fmt.Sprintf("127.0.0.1:%d", storetest.FreePort(t))
 	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)
 	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "admin")))
 
@@ -137,7 +127,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for {
-		req, _ := http.NewRequest(http.MethodGet, hq+"/console/simulators/portal?dossier_code="+created.Code, nil)
+		req, _ := http.NewRequest(http.MethodGet, hq+"/console/simulators/national-portal?dossier_code="+created.Code, nil)
 		req.Header.Set("Authorization", "Bearer "+admin)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -149,7 +139,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 			break // registered (1) and received (2)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the embassy's dossier %s did not reach the portal simulator within 30 s", created.Code)
+			t.Fatalf("the embassy's dossier %s did not reach the national portal simulator within 30 s", created.Code)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -43,8 +43,7 @@ Usage:
   chancery records <command>    documents and archive: register export, retention run, key-destruction report ("chancery records help")
   chancery version              print the version
 
-Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
-`
+Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.`
 
 // Version is set at build time with -ldflags "-X chancery/internal/app.Version=…".
 var Version = "dev"
@@ -53,38 +52,35 @@ var Version = "dev"
 // 0 on success, 1 on failure, 2 on a usage error. ctx is cancelled on
 // SIGINT or SIGTERM.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		err = serve(ctx, rest, stdout, stderr)
-	case "migrate":
-		err = migrate(ctx, rest, stdout, stderr)
-	case "unit":
-		err = withDirectory(ctx, "unit", rest, stdout, stderr, identity.UnitCommand)
-	case "user":
-		err = withDirectory(ctx, "user", rest, stdout, stderr, identity.UserCommand)
-	case "audit":
-		err = audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
-	case "exchange":
-		err = exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
-	case "calendar":
-		err = calendar.Command(ctx, calendar.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
-	case "procedures":
-		err = procedures.Command(ctx, procedures.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
-	case "records":
-		err = records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
-	case "version":
-		fmt.Fprintln(stdout, "chancery", Version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "chancery: unknown command %q\n\n%s", cmd, usage)
-		return 2
-	}
+	// One dispatch for the program and each capability (errs.Subcommand):
+	// a missing or unknown command is a usage error (exit 2) and help,
+	// -h and --help print the usage on stdout.
+	err := errs.Subcommand(usage, stdout, args, map[string]func([]string) error{
+		"serve":   func(rest []string) error { return serve(ctx, rest, stdout, stderr) },
+		"migrate": func(rest []string) error { return migrate(ctx, rest, stdout, stderr) },
+		"unit": func(rest []string) error {
+			return withDirectory(ctx, "unit", rest, stdout, stderr, identity.UnitCommand)
+		},
+		"user": func(rest []string) error {
+			return withDirectory(ctx, "user", rest, stdout, stderr, identity.UserCommand)
+		},
+		"audit": func(rest []string) error {
+			return audit.Command(ctx, audit.CommandEnv{Storage: auditStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"exchange": func(rest []string) error {
+			return exchange.Command(ctx, exchange.CommandEnv{Open: exchangeStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"calendar": func(rest []string) error {
+			return calendar.Command(ctx, calendar.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"procedures": func(rest []string) error {
+			return procedures.Command(ctx, procedures.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"records": func(rest []string) error {
+			return records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"version": func([]string) error { _, err := fmt.Fprintln(stdout, "chancery", Version); return err },
+	})
 	switch {
 	case err == nil:
 		return 0
@@ -376,6 +372,10 @@ func withDirectory(ctx context.Context, name string, args []string, stdout, stde
 	fs, parse := storageFlags(name, stderr, &cfg)
 	if err := parse(args); err != nil {
 		return err
+	}
+	if rest := fs.Args(); len(rest) == 0 || rest[0] == "help" {
+		// The usage needs no directory: open (and create) nothing.
+		return fn(ctx, identity.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 	}
 	db, ring, err := openStorage(ctx, cfg)
 	if err != nil {

@@ -220,11 +220,11 @@ func TestProceduresInABrowser(t *testing.T) {
 
 	// The citizen.
 	c := newWindow(t, browser, dir, base)
-	c.open("portal sign-in", "/account/login")
-	c.step("fill portal sign-in", chromedp.SendKeys(css(`#username`), "citizen@example.com"),
+	c.open("public sign-in", "/account/login")
+	c.step("fill public sign-in", chromedp.SendKeys(css(`#username`), "citizen@example.com"),
 		chromedp.SendKeys(css(`#password`), a.cfg.DemoPassword))
 	c.shot("procedures-citizen-01-sign-in")
-	c.press("portal sign-in", `form[action="/account/login"] button[type=submit]`)
+	c.press("public sign-in", `form[action="/account/login"] button[type=submit]`)
 	c.step("signed in", chromedp.WaitVisible(css(`a[href="/my/dossiers"]`)))
 
 	c.open("catalogue", "/procedures")

@@ -19,8 +19,8 @@ import (
 )
 
 // serveDemo starts a demo headquarters with its background work (the
-// exchange, the portal sync, the mail outbox), the demo's history of
-// dossiers and its edXML packages left out.
+// exchange, the national portal sync, the mail outbox), the demo's history
+// of dossiers and its edXML packages left out.
 func serveDemo(t testing.TB) (*App, string) {
 	t.Helper()
 	a, base := startDemo(t, testConfig(t, true))
@@ -135,7 +135,7 @@ func TestDossierReachesOutsideAgenciesThroughTheExchange(t *testing.T) {
 	// through the exchange, and the applicant gets each notice by mail.
 	eventually(t, "statuses 1 and 2 at the national portal", func() bool {
 		var got []int
-		for _, u := range a.sims.Portal().Updates(d.Code) { // newest first
+		for _, u := range a.sims.NationalPortal().Updates(d.Code) { // newest first
 			got = append(got, u.Status)
 		}
 		return slices.Equal(got, []int{2, 1})

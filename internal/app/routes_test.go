@@ -20,7 +20,7 @@ var publicByIntent = map[string]string{
 	"GET /static/":                  "CSS and htmx",
 	"POST /lang":                    "language switch",
 	"GET /api/v1/openapi.json":      "API description",
-	"GET /{$}":                      "public portal home",
+	"GET /{$}":                      "public site home",
 	"POST /api/v1/auth/login":       "staff sign-in",
 	"GET /console/login":            "staff sign-in page",
 	"POST /console/login":           "staff sign-in form",

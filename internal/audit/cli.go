@@ -92,28 +92,32 @@ func (env CommandEnv) command(name string) *command {
 	return &command{env: env, fs: fs, open: env.Storage(fs)}
 }
 
-// parse parses args, which may mix flags and positional arguments
-// ("proof 12 --data DIR"), and checks that exactly n positional ones came.
-func (c *command) parse(args []string, n int) error {
-	for {
-		if err := c.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(c.env.Stderr, commandUsage)
-				return err
-			}
-			return errs.Usage(commandUsage, "%s: %v", c.fs.Name(), err)
-		}
-		rest := c.fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		c.args = append(c.args, rest[0])
-		args = rest[1:]
+// parse parses args (see errs.ParseArgs) and checks that exactly n
+// positional arguments came.
+func (c *command) parse(args []string, n int) (err error) {
+	c.args, err = errs.ParseArgs(c.fs, commandUsage, c.env.Stderr, args, n)
+	return err
+}
+
+// withLedger opens the node's storage and its ledger, runs fn on the
+// ledger and closes both.
+func (c *command) withLedger(ctx context.Context, fn func(l *Ledger) error) error {
+	l, done, err := c.ledger(ctx)
+	if err != nil {
+		return err
 	}
-	if len(c.args) != n {
-		return errs.Usage(commandUsage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
+	defer done()
+	return fn(l)
+}
+
+// count parses a count given on the command line (see parseCount); a
+// bad one is a usage error.
+func (c *command) count(field, s string, min uint64) (uint64, error) {
+	n, err := parseCount(field, s, min)
+	if err != nil {
+		return 0, errs.Usage(commandUsage, "%v", err)
 	}
-	return nil
+	return n, nil
 }
 
 // ledger opens the node's storage and its ledger; done closes both.
@@ -135,28 +139,25 @@ func verifyCommand(ctx context.Context, env CommandEnv, args []string) error {
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	l, done, err := c.ledger(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	size, _, err := l.Head(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stderr, "audit verify: checking %d events\n", size)
-	report, err := l.Verify(ctx, func(n uint64) { fmt.Fprintf(env.Stderr, "audit verify: %d of %d events checked\n", n, size) })
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "ledger verified: %d events, %d checkpoints, root %s\n", report.Size, report.Checkpoints, base64.StdEncoding.EncodeToString(report.Root))
-	if report.Archived > 0 {
-		fmt.Fprintf(env.Stdout, "%d of the events were read back from the archive\n", report.Archived)
-	}
-	if report.Pending > 0 {
-		fmt.Fprintf(env.Stdout, "%d more events are recorded and await integration into the tree\n", report.Pending)
-	}
-	return nil
+	return c.withLedger(ctx, func(l *Ledger) error {
+		size, _, err := l.Head(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "audit verify: checking %d events\n", size)
+		report, err := l.Verify(ctx, func(n uint64) { fmt.Fprintf(env.Stderr, "audit verify: %d of %d events checked\n", n, size) })
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "ledger verified: %d events, %d checkpoints, root %s\n", report.Size, report.Checkpoints, base64.StdEncoding.EncodeToString(report.Root))
+		if report.Archived > 0 {
+			fmt.Fprintf(env.Stdout, "%d of the events were read back from the archive\n", report.Archived)
+		}
+		if report.Pending > 0 {
+			fmt.Fprintf(env.Stdout, "%d more events are recorded and await integration into the tree\n", report.Pending)
+		}
+		return nil
+	})
 }
 
 func checkpointCommand(ctx context.Context, env CommandEnv, args []string) error {
@@ -164,25 +165,22 @@ func checkpointCommand(ctx context.Context, env CommandEnv, args []string) error
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	l, done, err := c.ledger(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, err := l.Integrate(ctx); err != nil {
-		return err
-	}
-	cp, err := l.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	vkey, err := l.VerifierKey()
-	if err != nil {
-		return err
-	}
-	env.Stdout.Write(cp.Note) //nolint:errcheck // nothing to do about a closed stdout
-	fmt.Fprintf(env.Stderr, "verifier key: %s\n", vkey)
-	return nil
+	return c.withLedger(ctx, func(l *Ledger) error {
+		if _, err := l.Integrate(ctx); err != nil {
+			return err
+		}
+		cp, err := l.Checkpoint(ctx)
+		if err != nil {
+			return err
+		}
+		vkey, err := l.VerifierKey()
+		if err != nil {
+			return err
+		}
+		env.Stdout.Write(cp.Note) //nolint:errcheck // nothing to do about a closed stdout
+		fmt.Fprintf(env.Stderr, "verifier key: %s\n", vkey)
+		return nil
+	})
 }
 
 func proofCommand(ctx context.Context, env CommandEnv, args []string) error {
@@ -190,33 +188,30 @@ func proofCommand(ctx context.Context, env CommandEnv, args []string) error {
 	if err := c.parse(args, 1); err != nil {
 		return err
 	}
-	seq, err := parseCount("SEQ", c.args[0], 0)
-	if err != nil {
-		return errs.Usage(commandUsage, "%v", err)
-	}
-	l, done, err := c.ledger(ctx)
+	seq, err := c.count("SEQ", c.args[0], 0)
 	if err != nil {
 		return err
 	}
-	defer done()
-	p, err := l.proveEvent(ctx, seq)
-	if err != nil {
-		return err
-	}
-	b64 := base64.StdEncoding.EncodeToString
-	e := p.Event
-	fmt.Fprintf(env.Stdout, "event %d: %s by %s %s at %s\n", e.Seq, e.Action, e.Actor.Kind, e.Actor.ID, e.Time.Format(time.RFC3339Nano))
-	fmt.Fprintf(env.Stdout, "leaf hash: %s\n", b64(p.Leaf))
-	fmt.Fprintf(env.Stdout, "inclusion proof in the tree of size %d (%d hashes):\n", p.Checkpoint.Size, len(p.Proof))
-	for _, h := range p.Proof {
-		fmt.Fprintf(env.Stdout, "  %s\n", b64(h))
-	}
-	fmt.Fprintf(env.Stdout, "checkpoint:\n%s", p.Checkpoint.Note)
-	if err := p.verify(); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "verified: the proof leads from the event to the checkpoint's root %s\n", b64(p.Checkpoint.Root))
-	return nil
+	return c.withLedger(ctx, func(l *Ledger) error {
+		p, err := l.proveEvent(ctx, seq)
+		if err != nil {
+			return err
+		}
+		b64 := base64.StdEncoding.EncodeToString
+		e := p.Event
+		fmt.Fprintf(env.Stdout, "event %d: %s by %s %s at %s\n", e.Seq, e.Action, e.Actor.Kind, e.Actor.ID, e.Time.Format(time.RFC3339Nano))
+		fmt.Fprintf(env.Stdout, "leaf hash: %s\n", b64(p.Leaf))
+		fmt.Fprintf(env.Stdout, "inclusion proof in the tree of size %d (%d hashes):\n", p.Checkpoint.Size, len(p.Proof))
+		for _, h := range p.Proof {
+			fmt.Fprintf(env.Stdout, "  %s\n", b64(h))
+		}
+		fmt.Fprintf(env.Stdout, "checkpoint:\n%s", p.Checkpoint.Note)
+		if err := p.verify(); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "verified: the proof leads from the event to the checkpoint's root %s\n", b64(p.Checkpoint.Root))
+		return nil
+	})
 }
 
 func archiveCommand(ctx context.Context, env CommandEnv, args []string) error {
@@ -225,21 +220,18 @@ func archiveCommand(ctx context.Context, env CommandEnv, args []string) error {
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	n, err := parseCount("--up-to", *upTo, 1)
-	if err != nil {
-		return errs.Usage(commandUsage, "%v", err)
-	}
-	l, done, err := c.ledger(ctx)
+	n, err := c.count("--up-to", *upTo, 1)
 	if err != nil {
 		return err
 	}
-	defer done()
-	moved, err := l.Archive(ctx, n)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "archived %d events; the events before %d are in blob storage, and their proofs stay valid\n", moved, n)
-	return nil
+	return c.withLedger(ctx, func(l *Ledger) error {
+		moved, err := l.Archive(ctx, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "archived %d events; the events before %d are in blob storage, and their proofs stay valid\n", moved, n)
+		return nil
+	})
 }
 
 // witnessKeyMeta is the meta key under which a witness pins the verifier

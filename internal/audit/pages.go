@@ -98,21 +98,17 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	p := h.shell.Page(r, web.Console, "audit.title")
 	values := r.URL.Query()
 	var data searchData
-	status := http.StatusOK
 	q, err := queryFrom(values)
 	var events []Event
 	var next int64
 	if err == nil {
 		events, next, err = h.search(r.Context(), web.SubjectFrom(r.Context()), q)
 	}
-	if err != nil {
-		ref, ok := explainField(p, err)
-		if !ok {
-			web.Error(w, r, err)
-			return
-		}
-		data.Problem, status = ref, ref.Status
+	ref, status, ok := web.ListError(w, r, err, func(err error) (web.Refusal, bool) { return explainField(p, err) })
+	if !ok {
+		return
 	}
+	data.Problem = ref
 	f := web.NewForm(p, "audit-", values, data.Problem)
 	data.Filter = []web.Field{
 		choice(p, f, "actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),

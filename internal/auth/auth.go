@@ -1,5 +1,5 @@
 // Package auth signs people in: staff to the console and the API, citizens
-// to the portal. It keeps their credentials (argon2id password hashes and
+// to the public site. It keeps their credentials (argon2id password hashes and
 // TOTP second factors, sealed at rest) and their sessions, slows password
 // guessing per account and address without ever locking an account, lets
 // citizens register and recover their passwords by mailed links, and

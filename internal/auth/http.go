@@ -108,7 +108,7 @@ func NewHandler(s *Service, shell *web.Shell, oidc *OIDC) (*Handler, error) {
 	return &Handler{svc: s, shell: shell, pages: pages, oidc: oidc}, nil
 }
 
-// citizenStep is the access of a portal route a citizen reaches part-way
+// citizenStep is the access of a public-site route a citizen reaches part-way
 // through sign-in (a forced password change).
 var citizenStep = web.Access{Who: authz.Citizen, AnyStage: true}
 
@@ -152,8 +152,8 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("POST /account/reset", web.Public, h.requestReset)
 	rt.HandleFunc("GET /account/reset/confirm", web.Public, h.resetConfirmPage)
 	rt.HandleFunc("POST /account/reset/confirm", web.Public, h.resetPassword)
-	rt.HandleFunc("GET /account/login", web.Public, h.portalLoginPage)
-	rt.HandleFunc("POST /account/login", web.Public, h.portalLogin)
+	rt.HandleFunc("GET /account/login", web.Public, h.publicLoginPage)
+	rt.HandleFunc("POST /account/login", web.Public, h.publicLogin)
 	rt.HandleFunc("POST /account/logout", web.Public, h.logout("/"))
 	rt.HandleFunc("GET /account/{$}", web.CitizenOnly, h.citizenAccount)
 	rt.HandleFunc("GET /account/password", citizenStep, h.passwordPage)

@@ -61,7 +61,7 @@ func serve(t testing.TB, f *fixture, newOIDC func(appURL string) *OIDC) *webFixt
 	rt.HandleFunc("GET /console/{$}", web.SignedIn, probe("console home"))
 	rt.HandleFunc("GET /console/units", web.SignedIn, probe("units"))
 	rt.HandleFunc("GET /api/v1/probe", web.SignedIn, probe("staff API"))
-	rt.HandleFunc("GET /{$}", web.Public, probe("portal home"))
+	rt.HandleFunc("GET /{$}", web.Public, probe("public site home"))
 	srv.Config.Handler = web.Chain(rt, shell.Language, web.Authenticate(f.svc.Principal), audit.RequestOrigin, web.CSRF(SessionCookie))
 	srv.Start()
 	return &webFixture{fixture: f, srv: srv}
@@ -300,7 +300,7 @@ func TestBearerAndCookieAuthentication(t *testing.T) {
 			t.Fatalf("bearer logout: %d %s", r.StatusCode, r.body)
 		}
 		// An ended session's cookie is no error: the browser is anonymous.
-		if r := b.get("/"); r.StatusCode != http.StatusOK || r.body != "portal home" {
+		if r := b.get("/"); r.StatusCode != http.StatusOK || r.body != "public site home" {
 			t.Fatalf("public page with a stale cookie: %d %q", r.StatusCode, r.body)
 		}
 		if r := b.get("/console/units"); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/console/login?next=%2Fconsole%2Funits" {
@@ -432,7 +432,7 @@ func TestStaffAndCitizenSessionsStayOnTheirSide(t *testing.T) {
 		}
 		// Signing in at the wrong door is the ordinary wrong answer.
 		if r := w.browser(t).signIn("/account/login", "lan.nguyen", testPassword, ""); r.StatusCode != http.StatusUnauthorized {
-			t.Errorf("staff username at the portal: %d; want 401", r.StatusCode)
+			t.Errorf("staff username at the public site: %d; want 401", r.StatusCode)
 		}
 		if r := w.browser(t).signIn("/console/login", "hoa.le@example.com", testPassword, ""); r.StatusCode != http.StatusUnauthorized {
 			t.Errorf("citizen address at the console: %d; want 401", r.StatusCode)
@@ -444,7 +444,7 @@ func TestStaffAndCitizenSessionsStayOnTheirSide(t *testing.T) {
 	})
 }
 
-func TestPortalRegistration(t *testing.T) {
+func TestPublicSiteRegistration(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := serve(t, withMail(newFixture(t, db, Options{})), nil)
 		b := w.browser(t)
@@ -596,7 +596,7 @@ func TestForcedPasswordChangePages(t *testing.T) {
 	})
 }
 
-func TestPortalForcedPasswordChange(t *testing.T) {
+func TestPublicSiteForcedPasswordChange(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newWebFixture(t, db, Options{})
 		otp, err := w.svc.IssueOneTimePassword(testCtx, authz.Citizen, w.citizen.ID)

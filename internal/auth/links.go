@@ -59,7 +59,7 @@ const (
 
 var (
 	errNoMail = newAuthError(errs.ErrUnavailable, "no_mail", "auth.error.no_mail", "",
-		"this portal sends no e-mail, so it cannot confirm addresses or reset passwords; the operator must configure --smtp")
+		"this site sends no e-mail, so it cannot confirm addresses or reset passwords; the operator must configure --smtp")
 	errBadLink = newAuthError(errs.ErrInvalid, "link_invalid", "auth.error.link", "",
 		"the link is wrong, expired or already used; ask for a new one")
 )
@@ -327,7 +327,7 @@ func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compos
 	return nil
 }
 
-// link returns the portal's address of path.
+// link returns the public site's address of path.
 func (s *Service) link(path string) string {
 	return strings.TrimSuffix(s.linkBase(), "/") + path
 }

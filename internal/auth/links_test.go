@@ -262,7 +262,7 @@ func TestMailsToOneAddressAndFromOneClientAreBounded(t *testing.T) {
 	})
 }
 
-func TestPortalRegistrationAndResetPages(t *testing.T) {
+func TestPublicSiteRegistrationAndResetPages(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := serve(t, withMail(newFixture(t, db, Options{})), nil)
 		b := w.browser(t)

@@ -133,7 +133,7 @@ func nextParam(r *http.Request) string { return web.SafeNext(r.FormValue("next")
 // loginView is the sign-in page's view model.
 type loginView struct {
 	Form    form
-	Citizen bool // the portal's form, signing in by e-mail address
+	Citizen bool // the public site's form, signing in by e-mail address
 	OIDC    bool // offer the identity provider
 }
 
@@ -141,13 +141,13 @@ func (h *Handler) consoleLoginPage(w http.ResponseWriter, r *http.Request) {
 	h.loginPage(w, r, web.Console)
 }
 
-func (h *Handler) portalLoginPage(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) publicLoginPage(w http.ResponseWriter, r *http.Request) {
 	h.loginPage(w, r, web.PublicSite)
 }
 
 func (h *Handler) consoleLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.Console) }
 
-func (h *Handler) portalLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.PublicSite) }
+func (h *Handler) publicLogin(w http.ResponseWriter, r *http.Request) { h.login(w, r, web.PublicSite) }
 
 // surfaceKind is who signs in on a surface.
 func surfaceKind(surface string) authz.PrincipalKind {
@@ -208,7 +208,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, surface, u
 	}
 	v.Form.Fields = []web.Field{user, {ID: "password", Name: "password", Type: "password", Label: page.T("auth.password"), Autocomplete: "current-password", Required: true}}
 	// Staff may have a second factor, so the console always asks; the
-	// portal asks only once the account turns out to need one.
+	// public site asks only once the account turns out to need one.
 	if !citizen || errors.Is(cause, errTOTPRequired) || errors.Is(cause, errTOTPWrong) {
 		code := codeField(page)
 		code.Required = false
@@ -484,7 +484,7 @@ func (h *Handler) citizenAccount(w http.ResponseWriter, r *http.Request) {
 	h.pages.Render(w, r, http.StatusOK, "citizen_account", web.View[identity.Citizen]{Page: page, Data: c})
 }
 
-// registerView is the portal registration page's view model.
+// registerView is the public site registration page's view model.
 type registerView struct{ Form form }
 
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,7 @@ import (
 	"chancery/internal/web"
 )
 
-// The portal's pages of the mailed links: confirming a registration's
+// The public site's pages of the mailed links: confirming a registration's
 // address and resetting a forgotten password (see links.go).
 
 // noticeView is the view model of a page that only tells something.
@@ -21,7 +21,7 @@ type noticeView struct {
 
 type noticeLink struct{ Href, Text string }
 
-// notice shows v on a portal page titled by the catalogue text of titleKey.
+// notice shows v on a public-site page titled by the catalogue text of titleKey.
 func (h *Handler) notice(w http.ResponseWriter, r *http.Request, titleKey string, v noticeView) {
 	h.noticeStatus(w, r, http.StatusOK, titleKey, v)
 }
@@ -31,13 +31,13 @@ func (h *Handler) noticeStatus(w http.ResponseWriter, r *http.Request, status in
 	h.pages.Render(w, r, status, "notice", web.View[noticeView]{Page: page, Data: v})
 }
 
-// accountFormView is the view model of a portal page that is one form.
+// accountFormView is the view model of a public-site page that is one form.
 type accountFormView struct {
 	Lead string
 	Form form
 }
 
-// renderAccountForm shows f on a portal page titled by titleKey, with
+// renderAccountForm shows f on a public-site page titled by titleKey, with
 // the refusal cause (nil: none) on it.
 func (h *Handler) renderAccountForm(w http.ResponseWriter, r *http.Request, titleKey, leadKey string, f form, cause error) {
 	page := h.shell.Page(r, web.PublicSite, titleKey)
@@ -51,7 +51,7 @@ func (h *Handler) renderAccountForm(w http.ResponseWriter, r *http.Request, titl
 // back.
 func withToken(path, token string) string { return path + "?token=" + url.QueryEscape(token) }
 
-// signInLink points to the portal's sign-in page.
+// signInLink points to the public site's sign-in page.
 func signInLink(tr i18n.Localizer) *noticeLink {
 	return &noticeLink{Href: "/account/login", Text: tr.T("nav.signin")}
 }

@@ -11,12 +11,12 @@ import (
 // returns a copy.
 func Texts() i18n.Texts { return maps.Clone(texts) }
 
-// Signing in: the console's and the portal's sign-in pages, second-factor
+// Signing in: the console's and the public site's sign-in pages, second-factor
 // enrolment, password changes and registration.
 var texts = i18n.Texts{
 	"auth.login.title":             {"Đăng nhập", "Sign in"},
 	"auth.login.console_lead":      {"Dành cho cán bộ, công chức của Bộ Ngoại giao.", "For staff of the Ministry of Foreign Affairs."},
-	"auth.login.portal_lead":       {"Đăng nhập để nộp và theo dõi hồ sơ trực tuyến.", "Sign in to submit and track your dossiers online."},
+	"auth.login.public_lead":       {"Đăng nhập để nộp và theo dõi hồ sơ trực tuyến.", "Sign in to submit and track your dossiers online."},
 	"auth.login.oidc":              {"Đăng nhập bằng tài khoản công vụ", "Sign in with your ministry account"},
 	"auth.login.no_account":        {"Chưa có tài khoản?", "No account yet?"},
 	"auth.username":                {"Tên đăng nhập", "Username"},

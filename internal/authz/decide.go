@@ -82,9 +82,11 @@ const (
 	// ministry's indices side by side, for the ministry's leadership: the
 	// resource belongs to the ministry unit (the root).
 	KindUnitComparison
-	// KindPortalSync is the national portal's reconciliation of every
-	// unit: which dossiers' statuses lag and resending them.
-	KindPortalSync
+	// KindNationalPortalSync is the national portal's reconciliation of every
+	// unit: which dossiers' statuses lag and resending them. Its name in
+	// refusals recorded by the audit ledger stays "portal_sync", as events
+	// already written call it.
+	KindNationalPortalSync
 	// KindCredential is how a staff account signs in: Create issues a
 	// one-time second-factor enrolment code for it, Update links it to
 	// (or unlinks it from) an account at the identity provider. Its
@@ -317,9 +319,9 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindIndices][Administrator] = actions(Read)
 	g[KindUnitComparison][Approver] = actions(Read)
 	g[KindUnitComparison][Administrator] = actions(Read)
-	// The portal's reconciliation of every unit is the administrators';
+	// The national portal's reconciliation of every unit is the administrators';
 	// a unit's staff reconcile their own dossiers (KindDossier).
-	g[KindPortalSync][Administrator] = actions(Read, Update)
+	g[KindNationalPortalSync][Administrator] = actions(Read, Update)
 	// Second-factor enrolment codes are handed over out of band by an
 	// administrator or a security officer; identity-provider links are
 	// an administrator's.

@@ -53,7 +53,7 @@ func TestDecide(t *testing.T) {
 		{"an unknown kind of subject is denied", Subject{Kind: 99}, Read, Resource{Kind: KindUnit}, Denied, ReasonUnknownPrincipal},
 		// The procedures' rules (issue 10, item 19): the dossier capacities,
 		// letters of apology, the service indices, the comparison of units,
-		// the portal's reconciliation and the population lookups.
+		// the national portal's reconciliation and the population lookups.
 		{"a clerk works at the counter of their unit", staff(consular, Unclassified, Clerk), Update, Resource{Kind: KindIntake, Unit: consular}, Allowed, ReasonRoleGrants},
 		{"a clerk enters dossiers", staff(consular, Unclassified, Clerk), Create, Resource{Kind: KindIntake, Unit: consular}, Allowed, ReasonRoleGrants},
 		{"an officer does not enter dossiers", staff(consular, Unclassified, Officer), Create, Resource{Kind: KindIntake, Unit: consular}, Denied, ReasonNoRole},
@@ -75,8 +75,8 @@ func TestDecide(t *testing.T) {
 		{"a department's approver does not", staff(consular, Unclassified, Approver), Read, Resource{Kind: KindUnitComparison, Unit: ministry}, Concealed, ReasonNeedToKnow},
 		{"an administrator of any unit compares units", staff(paris, Unclassified, Administrator), Read, Resource{Kind: KindUnitComparison, Unit: ministry}, Allowed, ReasonRoleGrants},
 		{"an administrator's reach over units stops at the comparison", staff(paris, Unclassified, Administrator), Read, Resource{Kind: KindIndices, Unit: consular}, Concealed, ReasonNeedToKnow},
-		{"administrators reconcile every unit with the portal", staff(paris, Unclassified, Administrator), Update, Resource{Kind: KindPortalSync}, Allowed, ReasonRoleGrants},
-		{"a clerk reconciles only their unit's dossiers", staff(consular, Unclassified, Clerk), Read, Resource{Kind: KindPortalSync}, Denied, ReasonNoRole},
+		{"administrators reconcile every unit with the national portal", staff(paris, Unclassified, Administrator), Update, Resource{Kind: KindNationalPortalSync}, Allowed, ReasonRoleGrants},
+		{"a clerk reconciles only their unit's dossiers", staff(consular, Unclassified, Clerk), Read, Resource{Kind: KindNationalPortalSync}, Denied, ReasonNoRole},
 		{"a clerk looks applicants up at the counter", staff(consular, Unclassified, Clerk), Read, Resource{Kind: KindPopulationRecord}, Allowed, ReasonRoleGrants},
 		{"an officer does not", staff(consular, Secret, Officer), Read, Resource{Kind: KindPopulationRecord}, Denied, ReasonNoRole},
 		{"a citizen does not", Subject{Kind: Citizen, ID: 7}, Read, Resource{Kind: KindPopulationRecord}, Concealed, ReasonCitizenNotOwner},

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/bus"
+	"chancery/internal/store/storetest"
 )
 
 // testLogger writes the bus's logs to the test's output, shown with -v or
@@ -51,17 +52,6 @@ func mustOpen(tb testing.TB, opts bus.Options) *bus.Bus {
 		}
 	})
 	return b
-}
-
-// freePort returns a TCP port on 127.0.0.1 that nothing listens on.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // silentServer returns the URL of a TCP server that accepts connections
@@ -225,7 +215,7 @@ func TestPingFailsWithErrClosedAfterCloseAndCloseTwiceIsSafe(t *testing.T) {
 }
 
 func TestOpenWithURLConnectsToAnExternalServer(t *testing.T) {
-	port := freePort(t)
+	port := storetest.FreePort(t)
 	hq := mustOpen(t, bus.Options{DataDir: t.TempDir(), Port: port, ServerName: "hq"})
 
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -257,7 +247,7 @@ func TestOpenWithURLConnectsToAnExternalServer(t *testing.T) {
 }
 
 func TestOpenWithABadURLFailsFastWithAClearError(t *testing.T) {
-	refused := fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	refused := fmt.Sprintf("nats://127.0.0.1:%d", storetest.FreePort(t))
 	tests := []struct {
 		name string
 		url  string
@@ -396,7 +386,7 @@ func leafPair(tb testing.TB, name string, admit *atomic.Bool) (*bus.LeafHub, *bu
 }
 
 func TestMissionLeafNodeForwardsToHeadquartersOnlyWhatIsGranted(t *testing.T) {
-	leafPort := freePort(t)
+	leafPort := storetest.FreePort(t)
 	var admit atomic.Bool
 	admit.Store(true)
 	hub, dial := leafPair(t, "mission-tokyo", &admit)

@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,49 +52,20 @@ type CommandEnv struct {
 // saying what was wrong; -h prints the usage to env.Stderr and returns
 // flag.ErrHelp.
 func Command(ctx context.Context, env CommandEnv, args []string) error {
-	stdout, stderr := env.Stdout, env.Stderr
-	if len(args) == 0 {
-		return errs.Usage(commandUsage(), "missing subcommand")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "holidays":
-		return holidaysCommand(stdout, stderr, args)
-	case "add-working-days":
-		return addWorkingDaysCommand(stdout, stderr, args)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, commandUsage())
-		return nil
-	}
-	return errs.Usage(commandUsage(), "unknown subcommand %s", quoteShort(sub))
+	return errs.Subcommand(commandUsage(), env.Stdout, args, map[string]func([]string) error{
+		"holidays":         func(args []string) error { return holidaysCommand(env.Stdout, env.Stderr, args) },
+		"add-working-days": func(args []string) error { return addWorkingDaysCommand(env.Stdout, env.Stderr, args) },
+	})
 }
 
 // parseArgs parses args, which may mix the --country flag with n
 // positional arguments, and returns the positional ones and the calendar.
 func parseArgs(name string, stderr io.Writer, args []string, n int) ([]string, *Calendar, error) {
 	fs := flag.NewFlagSet("chancery calendar "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the error returned says it all
 	country := fs.String("country", "VN", "ISO 3166-1 alpha-2 code of a mission's host country")
-	var positional []string
-	for len(args) > 0 {
-		// A negative N is an argument, not a flag.
-		if _, err := strconv.Atoi(args[0]); err == nil {
-			positional, args = append(positional, args[0]), args[1:]
-			continue
-		}
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprintln(stderr, commandUsage())
-				return nil, nil, err
-			}
-			return nil, nil, errs.Usage(commandUsage(), "%s: %v", fs.Name(), err)
-		}
-		if args = fs.Args(); len(args) > 0 {
-			positional, args = append(positional, args[0]), args[1:]
-		}
-	}
-	if len(positional) != n {
-		return nil, nil, errs.Usage(commandUsage(), "%s takes %d argument(s), not %d", fs.Name(), n, len(positional))
+	positional, err := errs.ParseArgs(fs, commandUsage(), stderr, args, n)
+	if err != nil {
+		return nil, nil, err
 	}
 	c, err := ForMission(*country)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"chancery/internal/calendar"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 func get(t *testing.T, url string) *httptest.ResponseRecorder {
@@ -73,14 +74,8 @@ func TestHolidaysAPIRefusesBadInput(t *testing.T) {
 		{"?year=2025&country=France", "country", "no calendar"},
 	}
 	for _, tt := range tests {
-		w := get(t, "/api/v1/calendar/holidays"+tt.query)
-		var p web.ProblemDetails
-		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-			t.Fatal(err)
-		}
-		if w.Code != http.StatusBadRequest || w.Header().Get("Content-Type") != "application/problem+json" ||
-			!strings.Contains(p.Errors[tt.field], tt.want) {
-			t.Errorf("%s: %d %s %+v; want 400 with %s: %q", tt.query, w.Code, w.Header().Get("Content-Type"), p, tt.field, tt.want)
+		if p := webtest.Problem(t, get(t, "/api/v1/calendar/holidays"+tt.query), http.StatusBadRequest); !strings.Contains(p.Errors[tt.field], tt.want) {
+			t.Errorf("%s: %+v; want 400 with %s: %q", tt.query, p, tt.field, tt.want)
 		}
 	}
 }

@@ -159,7 +159,7 @@ var people = []staff{
 	{"un.officer", "Phạm Hải Anh", "un", officer, authz.Confidential},
 	{"un.ambassador", "Đặng Hoàng Giang", "un", []authz.Role{authz.Approver, authz.Officer}, authz.Secret},
 	{"geneva.officer", "Mai Phương Thúy", "geneva", officer, authz.Confidential},
-	{"portal.liaison", "Nguyễn Thị Thu Hà", "vpcp", officer, authz.Unclassified},
+	{"vpcp.liaison", "Nguyễn Thị Thu Hà", "vpcp", officer, authz.Unclassified},
 	{"population.liaison", "Trần Đình Trọng", "mps", officer, authz.Unclassified},
 	{"bcy.liaison", "Phạm Văn Cường", "bcy", officer, authz.Confidential},
 }

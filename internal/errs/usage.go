@@ -2,8 +2,10 @@ package errs
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // ErrUsage reports a command line written wrong: an unknown subcommand, a
@@ -55,5 +57,48 @@ func Subcommand(usage string, stdout io.Writer, args []string, subs map[string]f
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return Usage(usage, "unknown subcommand %q", sub)
+	return Usage(usage, "unknown subcommand %s", quoteName(sub))
+}
+
+// ParseArgs parses a subcommand's args with fs, the subcommand's flags,
+// and returns its positional arguments: the one parser of every
+// `chancery CAPABILITY SUBCOMMAND` entry point. Flags and positional
+// arguments may be mixed ("merge CODE --into CODE", "proof 12 --data
+// DIR"); a word that reads as a negative number is an argument, never a
+// flag. Anything but exactly n positional arguments, or a bad flag,
+// returns a *UsageError holding usage; -h and --help print usage to
+// stderr and return flag.ErrHelp.
+func ParseArgs(fs *flag.FlagSet, usage string, stderr io.Writer, args []string, n int) ([]string, error) {
+	fs.SetOutput(io.Discard) // the error returned says it all
+	var positional []string
+	for len(args) > 0 {
+		if _, err := strconv.Atoi(args[0]); err == nil {
+			positional, args = append(positional, args[0]), args[1:]
+			continue
+		}
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(stderr, usage)
+				return nil, err
+			}
+			return nil, Usage(usage, "%s: %v", fs.Name(), err)
+		}
+		if args = fs.Args(); len(args) > 0 {
+			positional, args = append(positional, args[0]), args[1:]
+		}
+	}
+	if len(positional) != n {
+		return nil, Usage(usage, "%s takes %d argument(s), not %d", fs.Name(), n, len(positional))
+	}
+	return positional, nil
+}
+
+// quoteName quotes a name typed on the command line for an error
+// message, escaped (no control or bidi characters reach the terminal)
+// and cut to 32 characters: a pasted paragraph is not echoed back whole.
+func quoteName(s string) string {
+	if r := []rune(s); len(r) > 32 {
+		return strconv.QuoteToASCII(string(r[:32])) + "…"
+	}
+	return strconv.QuoteToASCII(s)
 }

@@ -7,25 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"chancery/internal/authz"
 	"chancery/internal/bus"
 	"chancery/internal/store"
+	"chancery/internal/store/storetest"
 )
 
 // freePort returns a TCP port on 127.0.0.1 that nothing listens on.
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(tb testing.TB) int { return storetest.FreePort(tb) }
 
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -60,13 +60,13 @@ type StatusUpdate struct {
 // past it, the oldest received is evicted first.
 const NationalPortalCapacity = 10_000
 
-// Portal is the National Public Service Portal simulator's receiving end
+// NationalPortal is the National Public Service Portal simulator's receiving end
 // of dossier status updates. It keeps the last NationalPortalCapacity updates it
 // received, in memory, each once: the exchange delivers at least once, so
 // an update with the same dossier code, status and time as one it holds is
 // a redelivery and is not stored again. (One already evicted would be.) It
 // is safe for concurrent use.
-type Portal struct {
+type NationalPortal struct {
 	now      func() time.Time
 	capacity int
 
@@ -92,14 +92,14 @@ func keyOf(u StatusUpdate) updateKey {
 
 // newNationalPortal returns an empty simulator keeping at most capacity updates,
 // with now as its clock.
-func newNationalPortal(capacity int, now func() time.Time) *Portal {
-	return &Portal{now: now, capacity: capacity, seen: map[updateKey]struct{}{}}
+func newNationalPortal(capacity int, now func() time.Time) *NationalPortal {
+	return &NationalPortal{now: now, capacity: capacity, seen: map[updateKey]struct{}{}}
 }
 
 // receive stores u, stamped with the time received, and reports whether
 // it was new; a redelivery of an update the simulator holds changes
 // nothing.
-func (p *Portal) receive(u StatusUpdate) bool {
+func (p *NationalPortal) receive(u StatusUpdate) bool {
 	k := keyOf(u)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -121,7 +121,7 @@ func (p *Portal) receive(u StatusUpdate) bool {
 // Updates returns the status updates the simulator holds, newest received
 // first: all of them when dossierCode is empty, else those of that
 // dossier.
-func (p *Portal) Updates(dossierCode string) []StatusUpdate {
+func (p *NationalPortal) Updates(dossierCode string) []StatusUpdate {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := []StatusUpdate{}
@@ -135,14 +135,14 @@ func (p *Portal) Updates(dossierCode string) []StatusUpdate {
 }
 
 // Len returns how many status updates the simulator holds.
-func (p *Portal) Len() int {
+func (p *NationalPortal) Len() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.buf)
 }
 
 // Capacity returns how many status updates the simulator keeps at most.
-func (p *Portal) Capacity() int { return p.capacity }
+func (p *NationalPortal) Capacity() int { return p.capacity }
 
 // maxStatusBody bounds a status update's body; a real one is a few hundred
 // bytes.
@@ -271,7 +271,7 @@ type statusList struct {
 }
 
 // handler serves the simulator's API, relative to its base URL.
-func (p *Portal) handler(log *slog.Logger) http.Handler {
+func (p *NationalPortal) handler(log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/dossier-statuses", func(w http.ResponseWriter, r *http.Request) {
 		u, err := p.readStatusUpdate(w, r)
@@ -298,7 +298,7 @@ func (p *Portal) handler(log *slog.Logger) http.Handler {
 }
 
 // readStatusUpdate reads and checks the body of a POST.
-func (p *Portal) readStatusUpdate(w http.ResponseWriter, r *http.Request) (StatusUpdate, error) {
+func (p *NationalPortal) readStatusUpdate(w http.ResponseWriter, r *http.Request) (StatusUpdate, error) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return StatusUpdate{}, fmt.Errorf("%w: the body must be application/json, not %q", errs.ErrInvalid, ct)
 	}

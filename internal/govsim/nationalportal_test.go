@@ -169,7 +169,7 @@ func TestDecodeStatusUpdateRefusesBodiesThatAreNotOneObject(t *testing.T) {
 
 // nationalPortalServer serves a portal simulator with the test clock.
 type nationalPortalServer struct {
-	p   *Portal
+	p   *NationalPortal
 	url string
 }
 

@@ -16,7 +16,7 @@ var templates embed.FS
 
 // NationalPortalPagePath is the staff console's page of the status updates the
 // portal simulator received.
-const NationalPortalPagePath = "/console/simulators/portal"
+const NationalPortalPagePath = "/console/simulators/national-portal"
 
 // Handler serves the staff console's page of the portal simulator. It is
 // the only part of this package on Chancery's router; the simulators
@@ -118,15 +118,15 @@ type nationalPortalPageData struct {
 }
 
 func (h *Handler) nationalPortalPage(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Console, "govsim.portal.title")
-	portal := h.srv.Portal()
+	p := h.shell.Page(r, web.Console, "govsim.national_portal.title")
+	np := h.srv.NationalPortal()
 	data := nationalPortalPageData{Endpoint: h.srv.NationalPortalURL() + "/v1/dossier-statuses", Filter: strings.TrimSpace(r.URL.Query().Get("dossier_code")),
-		Held: portal.Len(), Capacity: portal.Capacity()}
+		Held: np.Len(), Capacity: np.Capacity()}
 	status := http.StatusOK
 	if data.Filter != "" && !dossierCodePattern.MatchString(data.Filter) {
-		data.FilterError, status = p.T("govsim.portal.filter.invalid"), http.StatusUnprocessableEntity
+		data.FilterError, status = p.T("govsim.national_portal.filter.invalid"), http.StatusUnprocessableEntity
 	} else {
-		updates := portal.Updates(data.Filter)
+		updates := np.Updates(data.Filter)
 		data.Matched = len(updates)
 		for _, u := range updates[:min(len(updates), pageRows)] {
 			data.Rows = append(data.Rows, newUpdateRow(u))

@@ -33,7 +33,7 @@ func newConsole(tb testing.TB) console {
 	srv := startServer(tb)
 	// The page shows what was received, however it arrived; the test's
 	// updates bypass HTTP to carry times of its choosing.
-	srv.portal.now = fixedClock
+	srv.nationalPortal.now = fixedClock
 	shell := webtest.Shell(tb, Texts())
 	h, err := NewHandler(srv, shell)
 	if err != nil {
@@ -53,7 +53,7 @@ const (
 	dossierB = "000.01.02.G12-250304-0012"
 )
 
-func receiveFixtures(p *Portal) {
+func receiveFixtures(p *NationalPortal) {
 	p.receive(StatusUpdate{DossierCode: dossierA, ProcedureCode: "1.000487", Status: 2, StatusName: "Được tiếp nhận", Channel: Online,
 		UpdatedAt: time.Date(2025, 3, 1, 2, 0, 0, 0, time.UTC), AgencyCode: "000.00.03.G12"})
 	p.receive(StatusUpdate{DossierCode: dossierB, ProcedureCode: "2.001234", Status: 6, StatusName: "Chờ nộp lệ phí", Channel: Postal,
@@ -64,7 +64,7 @@ func receiveFixtures(p *Portal) {
 
 func TestNationalPortalPageListsTheUpdatesReceived(t *testing.T) {
 	c := newConsole(t)
-	receiveFixtures(c.srv.Portal())
+	receiveFixtures(c.srv.NationalPortal())
 	w := c.get(asClerk, NationalPortalPagePath)
 	webtest.PageHas(t, w, http.StatusOK,
 		"<h1>Trình mô phỏng Cổng Dịch vụ công quốc gia</h1>",
@@ -91,7 +91,7 @@ func TestNationalPortalPageListsTheUpdatesReceived(t *testing.T) {
 
 func TestNationalPortalPageFiltersByDossier(t *testing.T) {
 	c := newConsole(t)
-	receiveFixtures(c.srv.Portal())
+	receiveFixtures(c.srv.NationalPortal())
 	w := c.get(asClerk, NationalPortalPagePath+"?dossier_code="+dossierB)
 	webtest.PageHas(t, w, http.StatusOK, `value="`+dossierB+`"`, "<code>"+dossierB+"</code>", "Bỏ lọc")
 	if strings.Contains(w.Body.String(), "<code>"+dossierA+"</code>") {
@@ -112,7 +112,7 @@ func TestNationalPortalPageShowsTheNewestAndSaysHowManyMore(t *testing.T) {
 	c := newConsole(t)
 	webtest.PageHas(t, c.get(asClerk, NationalPortalPagePath), http.StatusOK, "Trình mô phỏng chưa nhận được cập nhật nào.")
 	for i := range pageRows + 5 {
-		c.srv.Portal().receive(StatusUpdate{DossierCode: fmt.Sprintf("000.00.03.G12-250301-%d", i), ProcedureCode: "1.000487",
+		c.srv.NationalPortal().receive(StatusUpdate{DossierCode: fmt.Sprintf("000.00.03.G12-250301-%d", i), ProcedureCode: "1.000487",
 			Status: 1, StatusName: "Mới đăng ký", Channel: InPerson, UpdatedAt: testNow, AgencyCode: "000.00.03.G12"})
 	}
 	w := c.get(asClerk, NationalPortalPagePath)

@@ -120,7 +120,7 @@ func TestDemoCitizensAgreeWithTheirIdentityNumbers(t *testing.T) {
 	}
 }
 
-func TestPopulationHoldsTheDemoPortalCitizens(t *testing.T) {
+func TestPopulationHoldsTheDemoPublicSiteCitizens(t *testing.T) {
 	url := servePopulation(t)
 	for _, tt := range []struct{ id, name string }{
 		{"001188004215", "Nguyễn Thị Lan"},

@@ -16,9 +16,9 @@ import (
 // the population database under /population, the portal under /portal
 // and the payment gateway under /payment.
 type Server struct {
-	srv    *http.Server
-	base   string // http://host:port
-	portal *Portal
+	srv            *http.Server
+	base           string // http://host:port
+	nationalPortal *NationalPortal
 	// population is the population database, whose access log the
 	// console shows (PopulationLookups).
 	population *population
@@ -53,10 +53,10 @@ func Start(ctx context.Context, addr string, log *slog.Logger) (*Server, error) 
 		return nil, fmt.Errorf("govsim: listen on %s: %w", addr, err)
 	}
 	log = log.With("component", "govsim")
-	s := &Server{base: "http://" + ln.Addr().String(), portal: newNationalPortal(NationalPortalCapacity, time.Now), population: newPopulation(time.Now)}
+	s := &Server{base: "http://" + ln.Addr().String(), nationalPortal: newNationalPortal(NationalPortalCapacity, time.Now), population: newPopulation(time.Now)}
 	mux := http.NewServeMux()
 	mux.Handle("/population/", http.StripPrefix("/population", s.population.handler(log)))
-	mux.Handle("/portal/", http.StripPrefix("/portal", s.portal.handler(log)))
+	mux.Handle("/portal/", http.StripPrefix("/portal", s.nationalPortal.handler(log)))
 	s.payment = newGateway(ctx, s.PaymentURL(), PaymentCapacity, time.Now, log)
 	mux.Handle("/payment/", http.StripPrefix("/payment", s.payment.handler()))
 	mux.Handle("/", noRoute("/population/v1/… (National Population Database simulator), /portal/v1/… (National Public Service Portal simulator) and /payment/v1/… (payment gateway simulator)"))
@@ -100,8 +100,8 @@ func (s *Server) PopulationURL() string { return s.base + "/population" }
 // simulator, such as http://127.0.0.1:41234/portal; its API is under /v1.
 func (s *Server) NationalPortalURL() string { return s.base + "/portal" }
 
-// Portal returns the portal simulator, to list what it received.
-func (s *Server) Portal() *Portal { return s.portal }
+// NationalPortal returns the National Public Service Portal simulator, to list what it received.
+func (s *Server) NationalPortal() *NationalPortal { return s.nationalPortal }
 
 // PaymentURL returns the base URL of the payment gateway simulator, such
 // as http://127.0.0.1:41234/payment; merchants POST orders to

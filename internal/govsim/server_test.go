@@ -65,8 +65,8 @@ func TestStartServesBothSimulatorsOnOneLoopbackListener(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("status update = %d, want 204", resp.StatusCode)
 	}
-	if got := srv.Portal().Updates(code); len(got) != 1 || got[0].Status != 4 {
-		t.Errorf("Portal().Updates(%q) = %+v", code, got)
+	if got := srv.NationalPortal().Updates(code); len(got) != 1 || got[0].Status != 4 {
+		t.Errorf("NationalPortal().Updates(%q) = %+v", code, got)
 	}
 
 	for _, path := range []string{"/", "/api/v1/units", "/population", "/portal/v2/dossier-statuses"} {

@@ -10,6 +10,7 @@ import (
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
+	"chancery/internal/web/webtest"
 )
 
 func mustJSON(t *testing.T, raw string, v any) {
@@ -109,15 +110,7 @@ func TestAPIRefusesBadInputAndChangesNothing(t *testing.T) {
 		before := e.counts(t)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				w := e.do(e.admin, tt.method, tt.path, tt.contentType, tt.body)
-				if w.Code != tt.want {
-					t.Fatalf("status %d, want %d: %s", w.Code, tt.want, body(w))
-				}
-				if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
-					t.Fatalf("Content-Type %q, want application/problem+json", ct)
-				}
-				var p web.ProblemDetails
-				mustJSON(t, body(w), &p)
+				p := webtest.Problem(t, e.do(e.admin, tt.method, tt.path, tt.contentType, tt.body), tt.want)
 				if p.Status != tt.want || p.Detail == "" {
 					t.Fatalf("problem %+v", p)
 				}

@@ -69,24 +69,15 @@ func newCommand(name, usage string) *command {
 	return &command{fs: fs, usage: usage}
 }
 
-// parse parses args, which may mix flags and positional arguments ("merge
-// CODE --into CODE"), and checks that exactly n positional ones came.
-func (c *command) parse(args []string, n int) error {
-	for {
-		if err := c.fs.Parse(args); err != nil {
-			return errs.Usage(c.usage, "%s: %v", c.fs.Name(), err)
-		}
-		rest := c.fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		c.args = append(c.args, rest[0])
-		args = rest[1:]
+// parse parses args (see errs.ParseArgs) and checks that exactly n
+// positional arguments came. -h is a usage error here, which prints the
+// usage: the commands print their results, not help, on stdout.
+func (c *command) parse(args []string, n int) (err error) {
+	c.args, err = errs.ParseArgs(c.fs, c.usage, io.Discard, args, n)
+	if errors.Is(err, flag.ErrHelp) {
+		return errs.Usage(c.usage, "%s: %v", c.fs.Name(), err)
 	}
-	if len(c.args) != n {
-		return errs.Usage(c.usage, "%s takes %d argument(s), not %d", c.fs.Name(), n, len(c.args))
-	}
-	return nil
+	return err
 }
 
 // CommandEnv is what UnitCommand and UserCommand need from the program
@@ -109,23 +100,13 @@ type CommandEnv struct {
 func UnitCommand(ctx context.Context, env CommandEnv, args []string) error {
 	svc, stdout := env.Directory, env.Stdout
 	ctx = cliOrigin(ctx)
-	if len(args) == 0 {
-		return errs.Usage(unitUsage, "missing subcommand")
-	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "add":
-		return unitAdd(ctx, svc, args, stdout)
-	case "list":
-		return unitList(ctx, svc, args, stdout)
-	case "show":
-		return unitShow(ctx, svc, args, stdout)
-	case "merge":
-		return unitRestructure(ctx, svc, "merge", "into", args, stdout)
-	case "move":
-		return unitRestructure(ctx, svc, "move", "parent", args, stdout)
-	}
-	return errs.Usage(unitUsage, "unknown subcommand %q", sub)
+	return errs.Subcommand(unitUsage, stdout, args, map[string]func([]string) error{
+		"add":   func(args []string) error { return unitAdd(ctx, svc, args, stdout) },
+		"list":  func(args []string) error { return unitList(ctx, svc, args, stdout) },
+		"show":  func(args []string) error { return unitShow(ctx, svc, args, stdout) },
+		"merge": func(args []string) error { return unitRestructure(ctx, svc, "merge", "into", args, stdout) },
+		"move":  func(args []string) error { return unitRestructure(ctx, svc, "move", "parent", args, stdout) },
+	})
 }
 
 func unitAdd(ctx context.Context, svc *Service, args []string, stdout io.Writer) error {
@@ -285,38 +266,43 @@ func unitRestructure(ctx context.Context, svc *Service, name, other string, args
 func UserCommand(ctx context.Context, env CommandEnv, args []string) error {
 	svc, creds, stdout := env.Directory, env.Credentials, env.Stdout
 	ctx = cliOrigin(ctx)
-	if len(args) == 0 {
-		return errs.Usage(userUsage, "missing subcommand")
+	change := func(sub string) func([]string) error {
+		return func(args []string) error { return userChange(ctx, svc, creds, sub, args, stdout) }
 	}
-	sub, args := args[0], args[1:]
-	switch sub {
-	case "add":
-		return userAdd(ctx, svc, creds, args, stdout)
-	case "list":
-		return userList(ctx, svc, args, stdout)
-	case "set-role", "set-clearance", "disable":
-		return userChange(ctx, svc, creds, sub, args, stdout)
-	case "proposals":
-		return userProposals(ctx, svc, args, stdout)
-	case "reset-password":
-		c := newCommand(sub, userUsage)
-		if err := c.parse(args, 1); err != nil {
-			return err
-		}
-		m, err := svc.StaffByUsername(ctx, c.args[0])
-		if err != nil {
-			return fmt.Errorf("staff member %s: %w", c.args[0], err)
-		}
-		_, otp, err := resetPassword(ctx, svc, creds, authz.Subject{Kind: authz.System}, m.ID)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "one-time password for %s: %s\n", m.Username, otp)
-		return nil
-	case "enrolment-code", "link-oidc", "unlink-oidc":
-		return userCredential(ctx, svc, creds, sub, args, stdout)
+	credential := func(sub string) func([]string) error {
+		return func(args []string) error { return userCredential(ctx, svc, creds, sub, args, stdout) }
 	}
-	return errs.Usage(userUsage, "unknown subcommand %q", sub)
+	return errs.Subcommand(userUsage, stdout, args, map[string]func([]string) error{
+		"add":            func(args []string) error { return userAdd(ctx, svc, creds, args, stdout) },
+		"list":           func(args []string) error { return userList(ctx, svc, args, stdout) },
+		"set-role":       change("set-role"),
+		"set-clearance":  change("set-clearance"),
+		"disable":        change("disable"),
+		"proposals":      func(args []string) error { return userProposals(ctx, svc, args, stdout) },
+		"reset-password": func(args []string) error { return userResetPassword(ctx, svc, creds, args, stdout) },
+		"enrolment-code": credential("enrolment-code"),
+		"link-oidc":      credential("link-oidc"),
+		"unlink-oidc":    credential("unlink-oidc"),
+	})
+}
+
+// userResetPassword runs reset-password: a new one-time password for a
+// staff member, printed once.
+func userResetPassword(ctx context.Context, svc *Service, creds Credentials, args []string, stdout io.Writer) error {
+	c := newCommand("reset-password", userUsage)
+	if err := c.parse(args, 1); err != nil {
+		return err
+	}
+	m, err := svc.StaffByUsername(ctx, c.args[0])
+	if err != nil {
+		return fmt.Errorf("staff member %s: %w", c.args[0], err)
+	}
+	_, otp, err := resetPassword(ctx, svc, creds, authz.Subject{Kind: authz.System}, m.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "one-time password for %s: %s\n", m.Username, otp)
+	return nil
 }
 
 // userCredential runs enrolment-code, link-oidc and unlink-oidc: what an

@@ -130,6 +130,12 @@ func TestUnitCommand(t *testing.T) {
 	if _, err := c.run("unit", "explode"); !strings.Contains(err.Error(), "usage:") {
 		t.Errorf("an unknown subcommand's error does not give the usage: %v", err)
 	}
+	// help answers like every other command's: the usage, on stdout.
+	for _, cmd := range []string{"unit", "user"} {
+		if out, err := c.run(cmd, "help"); err != nil || !strings.Contains(out, "chancery "+cmd+" add") {
+			t.Errorf("%s help = %q, %v; want the usage", cmd, out, err)
+		}
+	}
 }
 
 func TestUserCommand(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package identity is the ministry's directory: units (the ministry, its
 // departments, missions abroad and outside agencies) with their history
 // through restructuring, staff with their roles and clearances, and the
-// citizens who use the public portal. Signing in is internal/auth's job;
+// citizens who use the public site. Signing in is internal/auth's job;
 // what anyone may do is internal/authz's.
 package identity
 

@@ -87,15 +87,11 @@ func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
 	default:
 		units, err = h.svc.AllUnits(r.Context())
 	}
-	status := http.StatusOK
-	if err != nil {
-		prob, ok := explain(p, err)
-		if !ok {
-			web.Error(w, r, err)
-			return
-		}
-		data.Problem, status = prob, prob.Status
+	prob, status, ok := web.ListError(w, r, err, func(err error) (web.Refusal, bool) { return explain(p, err) })
+	if !ok {
+		return
 	}
+	data.Problem = prob
 	fm := web.NewForm(p, "filter-", q, data.Problem)
 	statuses := []web.Option{{Value: "", Label: p.T("identity.any")},
 		{Value: UnitActive, Label: p.T("identity.status.active")}, {Value: UnitMerged, Label: p.T("identity.status.merged")}}
@@ -128,24 +124,34 @@ func (h *Handler) pageNewUnit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) showNewUnit(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
-	p := h.shell.Page(r, web.Console, "identity.units.new")
+	h.showNewForm(w, r, status, "identity.units.new", "unit_new", values, prob, func(p web.Page, fm *web.Form, units []Unit) []web.Field {
+		return []web.Field{
+			fm.Field("code", "text", "identity.unit.code", true),
+			fm.Field("name_vi", "text", "identity.unit.name_vi", true),
+			fm.Field("name_en", "text", "identity.unit.name_en", true),
+			fm.Choice("kind", "select", "identity.unit.kind", true, kindOptions(p, false)),
+			fm.Choice("parent_id", "select", "identity.unit.parent", false, unitOptions(p, units, 0, true)),
+			fm.Field("country", "text", "identity.unit.country", true),
+			fm.Field("time_zone", "text", "identity.unit.time_zone", true),
+		}
+	})
+}
+
+// showNewForm draws a creation form (template tmpl, titled by titleKey)
+// whose fields, made by fields, may offer the directory's units: a new
+// unit's parent, a new staff member's unit.
+func (h *Handler) showNewForm(w http.ResponseWriter, r *http.Request, status int, titleKey, tmpl string, values url.Values, prob web.Refusal,
+	fields func(p web.Page, fm *web.Form, units []Unit) []web.Field) {
+	p := h.shell.Page(r, web.Console, titleKey)
 	units, err := h.svc.AllUnits(r.Context())
 	if err != nil {
 		web.Error(w, r, err)
 		return
 	}
 	fm := web.NewForm(p, "", values, prob)
-	data := formData{Fields: []web.Field{
-		fm.Field("code", "text", "identity.unit.code", true),
-		fm.Field("name_vi", "text", "identity.unit.name_vi", true),
-		fm.Field("name_en", "text", "identity.unit.name_en", true),
-		fm.Choice("kind", "select", "identity.unit.kind", true, kindOptions(p, false)),
-		fm.Choice("parent_id", "select", "identity.unit.parent", false, unitOptions(p, units, 0, true)),
-		fm.Field("country", "text", "identity.unit.country", true),
-		fm.Field("time_zone", "text", "identity.unit.time_zone", true),
-	}}
+	data := formData{Fields: fields(p, fm, units)}
 	data.Problem = fm.Message()
-	h.pages.Render(w, r, status, "unit_new", web.View[formData]{Page: p, Data: data})
+	h.pages.Render(w, r, status, tmpl, web.View[formData]{Page: p, Data: data})
 }
 
 func (h *Handler) postNewUnit(w http.ResponseWriter, r *http.Request) {

@@ -74,15 +74,11 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		staff, next, err = h.svc.ListStaff(r.Context(), f)
 	}
-	status := http.StatusOK
-	if err != nil {
-		prob, ok := explain(p, err)
-		if !ok {
-			web.Error(w, r, err)
-			return
-		}
-		data.Problem, status = prob, prob.Status
+	prob, status, ok := web.ListError(w, r, err, func(err error) (web.Refusal, bool) { return explain(p, err) })
+	if !ok {
+		return
 	}
+	data.Problem = prob
 	q := r.URL.Query()
 	if q.Get("include_disabled") != "" {
 		q.Set("include_disabled", "true")
@@ -108,23 +104,16 @@ func (h *Handler) pageNewUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) showNewUser(w http.ResponseWriter, r *http.Request, status int, values url.Values, prob web.Refusal) {
-	p := h.shell.Page(r, web.Console, "identity.users.new")
-	units, err := h.svc.AllUnits(r.Context())
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	fm := web.NewForm(p, "", values, prob)
-	data := formData{Fields: []web.Field{
-		fm.Field("username", "text", "identity.user.username", true),
-		fm.Field("full_name", "text", "identity.user.full_name", true),
-		fm.Field("email", "email", "identity.user.email", false),
-		fm.Choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
-		fm.Choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
-		fm.Choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
-	}}
-	data.Problem = fm.Message()
-	h.pages.Render(w, r, status, "user_new", web.View[formData]{Page: p, Data: data})
+	h.showNewForm(w, r, status, "identity.users.new", "user_new", values, prob, func(p web.Page, fm *web.Form, units []Unit) []web.Field {
+		return []web.Field{
+			fm.Field("username", "text", "identity.user.username", true),
+			fm.Field("full_name", "text", "identity.user.full_name", true),
+			fm.Field("email", "email", "identity.user.email", false),
+			fm.Choice("unit_id", "select", "identity.user.unit", true, unitOptions(p, units, 0, false)),
+			fm.Choice("roles", "checkboxes", "identity.user.roles", false, roleOptions(p)),
+			fm.Choice("clearance", "select", "identity.user.clearance", true, levelOptions(p)),
+		}
+	})
 }
 
 // passwordData is the view that hands over a one-time password, once.

@@ -72,7 +72,7 @@ func (s *Service) Act(ctx context.Context, sub authz.Subject, code string, req A
 }
 
 // transition applies req to d inside tx: the lifecycle, the row, the
-// history, the audit event, the portal report and the notice.
+// history, the audit event, the national portal report and the notice.
 func (s *Service) transition(ctx context.Context, tx *store.Tx, d *Dossier, sub authz.Subject, req ActionRequest) error {
 	o, err := s.origin(ctx)
 	if err != nil {

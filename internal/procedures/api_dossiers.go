@@ -589,8 +589,15 @@ func (h *Handler) apiVerifyResult(w http.ResponseWriter, r *http.Request) {
 // media type, never to be sniffed again or shown inline.
 func (h *Handler) apiAttachment(w http.ResponseWriter, r *http.Request) {
 	id, err := web.ParseID("id", r.PathValue("id"))
-	if err != nil {
-		web.Error(w, r, err)
+	h.sendAttachment(w, r, id, err)
+}
+
+// sendAttachment sends file id of the dossier {code} to whoever may read
+// it: the API's, the console's and the public site's download, which
+// differ only in how they answer a malformed id (idErr).
+func (h *Handler) sendAttachment(w http.ResponseWriter, r *http.Request, id int64, idErr error) {
+	if idErr != nil {
+		web.Error(w, r, idErr)
 		return
 	}
 	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)

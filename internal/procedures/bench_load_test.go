@@ -181,7 +181,7 @@ func loadDossiers(tb testing.TB, db *store.DB, n int) *bulkSet {
 	cols := []string{"code", "procedure_code", "unit_id", "channel", "status", "open", "lifecycle",
 		"applicant_name", "applicant_email", "form", "prefilled", "digitised", "assignee_id", "fee_amount", "fee_currency", "paid", "paid_online",
 		"submitted_us", "received_us", "due_us", "appointment_us", "finished_us", "returned_us", "late", "outcome",
-		"portal_status", "updated_us", "version", "tracking_pin"}
+		"national_portal_status", "updated_us", "version", "tracking_pin"}
 	began := time.Now()
 	if err := bulkInsert(ctx, db, "dossiers", cols, n, row); err != nil {
 		tb.Fatalf("load %d dossiers: %v", n, err)

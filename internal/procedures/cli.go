@@ -32,39 +32,44 @@ type CommandEnv struct {
 // not code.
 func Command(_ context.Context, env CommandEnv, args []string) error {
 	stdout := env.Stdout
-	if len(args) == 0 {
-		return errs.Usage(commandUsage, "missing subcommand")
-	}
-	switch sub, args := args[0], args[1:]; {
-	case sub == "export" && len(args) == 1:
-		return exportCatalogue(stdout, args[0])
-	case sub == "check" && len(args) == 1:
-		c, err := LoadCatalogueDir(args[0])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "catalogue %s: %d procedures, all valid\n", args[0], len(c.list))
-		return nil
-	case sub == "list" && len(args) <= 1:
-		var c *Catalogue
-		var err error
-		if len(args) == 1 {
-			c, err = LoadCatalogueDir(args[0])
-		} else {
-			c, err = BuiltinCatalogue()
-		}
-		if err != nil {
-			return err
-		}
-		for _, p := range c.list {
-			fmt.Fprintf(stdout, "%s\t%d working days\t%s\n", p.Code, p.TimeLimit.WorkingDays, p.NameVI)
-		}
-		return nil
-	case sub == "help" || sub == "-h" || sub == "--help":
-		fmt.Fprintln(stdout, commandUsage)
-		return nil
-	}
-	return errs.Usage(commandUsage, "chancery procedures %q with %d arguments is not a command", args, len(args))
+	return errs.Subcommand(commandUsage, stdout, args, map[string]func([]string) error{
+		"export": func(args []string) error {
+			if len(args) != 1 {
+				return errs.Usage(commandUsage, "export takes 1 argument (DIR), not %d", len(args))
+			}
+			return exportCatalogue(stdout, args[0])
+		},
+		"check": func(args []string) error {
+			if len(args) != 1 {
+				return errs.Usage(commandUsage, "check takes 1 argument (DIR), not %d", len(args))
+			}
+			c, err := LoadCatalogueDir(args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "catalogue %s: %d procedures, all valid\n", args[0], len(c.list))
+			return nil
+		},
+		"list": func(args []string) error {
+			if len(args) > 1 {
+				return errs.Usage(commandUsage, "list takes at most 1 argument (DIR), not %d", len(args))
+			}
+			var c *Catalogue
+			var err error
+			if len(args) == 1 {
+				c, err = LoadCatalogueDir(args[0])
+			} else {
+				c, err = BuiltinCatalogue()
+			}
+			if err != nil {
+				return err
+			}
+			for _, p := range c.list {
+				fmt.Fprintf(stdout, "%s\t%d working days\t%s\n", p.Code, p.TimeLimit.WorkingDays, p.NameVI)
+			}
+			return nil
+		},
+	})
 }
 
 // LoadCatalogueDir loads an edited catalogue from a directory, as

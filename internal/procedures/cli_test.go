@@ -53,6 +53,12 @@ func TestCatalogueIsExportedEditedAndChecked(t *testing.T) {
 	if err := Command(context.Background(), CommandEnv{Stdout: &out}, []string{"frobnicate"}); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("an unknown subcommand = %v", err)
 	}
+	for _, args := range [][]string{{"export"}, {"check", dir, dir}, {"list", dir, dir}} {
+		var ue *errs.UsageError
+		if err := Command(context.Background(), CommandEnv{Stdout: &out}, args); !errors.As(err, &ue) || !strings.Contains(ue.Problem, args[0]+" takes") {
+			t.Errorf("%q = %v, want a usage error naming %s", args, err, args[0])
+		}
+	}
 	if _, err := LoadCatalogueDir(filepath.Join(dir, "missing")); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("a missing directory = %v", err)
 	}

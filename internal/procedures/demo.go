@@ -42,7 +42,7 @@ type DemoStaff struct {
 // reconciliation page have something to show: most finished (a few late,
 // a few refused, rated by their applicants), some open at every stage. It
 // runs the real service on a clock stepped through the past months, so
-// every dossier has its true history, audit events and portal reports.
+// every dossier has its true history, audit events and national portal reports.
 // The fee of online applications is recorded as paid through the gateway.
 // The history is recorded by a service like live but for its clock.
 func SeedDemo(ctx context.Context, live *Service, people DemoPeople, now time.Time) error {

@@ -73,10 +73,10 @@ type Dossier struct {
 	// Rating is the applicant's rating, 1 to 5, once the result is
 	// returned; 0 before.
 	Rating int `json:"rating,omitempty"`
-	// PortalStatus is the last status sent to the national portal.
-	PortalStatus Status    `json:"portal_status"`
-	UpdatedAt    time.Time `json:"updated_at"`
-	Version      int       `json:"version"`
+	// NationalPortalStatus is the last status sent to the national portal.
+	NationalPortalStatus Status    `json:"national_portal_status"`
+	UpdatedAt            time.Time `json:"updated_at"`
+	Version              int       `json:"version"`
 
 	Attachments []Attachment `json:"attachments"`
 	History     []Entry      `json:"history"`
@@ -118,7 +118,7 @@ type Entry struct {
 	At        time.Time `json:"at"`
 }
 
-// Draft is an application a citizen is preparing on the portal: the form
+// Draft is an application a citizen is preparing on the public site: the form
 // is filled and the attachments are uploaded, and the fee may be paid,
 // before it is submitted.
 type Draft struct {
@@ -198,7 +198,7 @@ type NationalPortalSender interface {
 type Directory interface {
 	Unit(ctx context.Context, id int64) (identity.Unit, error)
 	UnitByCode(ctx context.Context, code string) (identity.Unit, error)
-	// AllUnits returns every unit, merged ones included: the portal lists
+	// AllUnits returns every unit, merged ones included: the public site lists
 	// the missions a citizen may apply to.
 	AllUnits(ctx context.Context) ([]identity.Unit, error)
 }

@@ -15,7 +15,7 @@ import (
 	"chancery/internal/store"
 )
 
-// NewDraft is an application a citizen starts on the portal.
+// NewDraft is an application a citizen starts on the public site.
 type NewDraft struct {
 	Procedure string
 	// UnitCode is the agency code of the unit applied to.
@@ -33,7 +33,7 @@ type NewDraft struct {
 // broken field) for a bad form or a unit that does not implement it.
 func (s *Service) CreateDraft(ctx context.Context, sub authz.Subject, nd NewDraft) (Draft, error) {
 	if sub.Kind != authz.Citizen {
-		return Draft{}, fmt.Errorf("%w: online applications are made by citizens signed in to the portal; staff enter dossiers through the console", errs.ErrForbidden)
+		return Draft{}, fmt.Errorf("%w: online applications are made by citizens signed in to the public site; staff enter dossiers through the console", errs.ErrForbidden)
 	}
 	p, err := s.cat.Procedure(nd.Procedure)
 	if err != nil {

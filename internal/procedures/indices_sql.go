@@ -49,7 +49,7 @@ var indexAggregates = []struct {
 }{
 	{"1 = 1", "1", func(c *IndexCounts) *int64 { return &c.Submitted }},
 	{fmt.Sprintf("channel = %d", int(ChannelOnline)), "1", func(c *IndexCounts) *int64 { return &c.Online }},
-	{"portal_status = status", "1", func(c *IndexCounts) *int64 { return &c.Synced }},
+	{"national_portal_status = status", "1", func(c *IndexCounts) *int64 { return &c.Synced }},
 	{"prefilled <> 0", "1", func(c *IndexCounts) *int64 { return &c.Prefilled }},
 	{"received_us > 0", "1", func(c *IndexCounts) *int64 { return &c.Received }},
 	{"received_us > 0 AND digitised <> 0", "1", func(c *IndexCounts) *int64 { return &c.Digitised }},
@@ -175,7 +175,7 @@ func loadIndexGroups(ctx context.Context, q store.Queryer, key string, keyArgs [
 	}
 	query := `SELECT grouping_key,
 	` + indexSelect + `
-FROM (SELECT ` + key + ` AS grouping_key, channel, status, portal_status, prefilled, digitised,
+FROM (SELECT ` + key + ` AS grouping_key, channel, status, national_portal_status, prefilled, digitised,
 		received_us, finished_us, late, result_blob, fee_amount, paid, paid_online, rating
 	FROM dossiers WHERE ` + where + `) selected
 GROUP BY grouping_key`

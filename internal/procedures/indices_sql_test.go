@@ -29,7 +29,7 @@ type indexRow struct {
 	paid, paidOnline   bool
 	result             string
 	rating             int
-	synced             bool // the portal was sent the current status
+	synced             bool // the national portal was sent the current status
 }
 
 // indexFixture inserts units 1 to 3 and the rows.
@@ -58,17 +58,17 @@ func indexFixture(t *testing.T, db *store.DB, rows []indexRow) {
 		return r.submitted.Add(d).UnixMicro()
 	}
 	for i, r := range rows {
-		portal := 0
+		reported := 0
 		if r.synced {
-			portal = int(r.status)
+			reported = int(r.status)
 		}
 		_, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO dossiers (code, procedure_code, unit_id, channel, status, lifecycle,
 				applicant_name, form, prefilled, digitised, fee_amount, fee_currency, paid, paid_online,
-				submitted_us, received_us, finished_us, late, result_blob, rating, portal_status, updated_us)
+				submitted_us, received_us, finished_us, late, result_blob, rating, national_portal_status, updated_us)
 			VALUES (?, '1.900001', ?, ?, ?, '{}', 'Nguyễn Văn A', ?, ?, ?, ?, 'VND', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			fmt.Sprintf("G12.%d-260101-%06d", r.unit, i+1), r.unit, int(r.channel), int(r.status), []byte("sealed"),
 			b(r.prefilled), b(r.digitised), r.fee, b(r.paid), b(r.paidOnline),
-			r.submitted.UnixMicro(), after(r, r.received), after(r, r.finished), b(r.late), r.result, r.rating, portal, now.UnixMicro())
+			r.submitted.UnixMicro(), after(r, r.received), after(r, r.finished), b(r.late), r.result, r.rating, reported, now.UnixMicro())
 		if err != nil {
 			t.Fatalf("insert dossier %d: %v", i, err)
 		}

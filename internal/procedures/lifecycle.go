@@ -12,7 +12,7 @@ import (
 )
 
 // Status is a dossier's status, numbered as the National Public Service
-// Portal numbers them; the numbers are what the portal sync sends.
+// Portal numbers them; the numbers are what the national portal sync sends.
 type Status int
 
 // The national dossier statuses.

@@ -84,7 +84,7 @@ func (h *Handler) consoleActorName(ctx context.Context, p web.Page, e Entry, nam
 	if e.ActorName != "" {
 		return e.ActorName
 	}
-	return p.T("procedures.portal.actor." + publicActorKind(e.ActorKind))
+	return p.T("procedures.public.actor." + publicActorKind(e.ActorKind))
 }
 
 // consoleDeadline is how a dossier stands against its deadline, as the

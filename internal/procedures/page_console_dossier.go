@@ -73,14 +73,14 @@ type consoleDossierData struct {
 	PaidOnline    bool
 	Prefilled     bool
 	Digitised     bool
-	// PortalSynced reports whether the national portal has the current
-	// status; PortalStatusKey names the last status sent ("" for none).
-	PortalSynced    bool
-	PortalStatusKey string
-	Answers         []publicSummaryRow
-	Attachments     []consoleAttachment
-	History         []consoleHistoryRow
-	Actions         []consoleActionForm
+	// NationalPortalSynced reports whether the national portal has the current
+	// status; NationalPortalStatusKey names the last status sent ("" for none).
+	NationalPortalSynced    bool
+	NationalPortalStatusKey string
+	Answers                 []publicSummaryRow
+	Attachments             []consoleAttachment
+	History                 []consoleHistoryRow
+	Actions                 []consoleActionForm
 	// Problem is the refusal of a form that is not on the page: an action
 	// no longer allowed, or never allowed to this staff member, or an
 	// apology for a dossier that is not overdue.
@@ -130,14 +130,14 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 		Unit: unit, Channel: p.T(d.Channel.Key()), StatusKey: d.Status.Key(), Applicant: d.ApplicantName, Email: d.ApplicantEmail,
 		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Due: z.day(d.DueAt),
 		Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency), Paid: d.Paid, PaidOnline: d.PaidOnline,
-		Prefilled: d.Prefilled, Digitised: d.Digitised, PortalSynced: d.PortalStatus == d.Status,
+		Prefilled: d.Prefilled, Digitised: d.Digitised, NationalPortalSynced: d.NationalPortalStatus == d.Status,
 		Answers:     publicSummarize(p.Localizer(), proc.Form.Fields(), d.Form),
 		ReceiptHref: "/dossiers/" + url.PathEscape(d.Code) + "/receipt"}
 	if d.Outcome != OutcomeNone {
 		data.OutcomeKey = d.Outcome.Key()
 	}
-	if d.PortalStatus.Valid() {
-		data.PortalStatusKey = d.PortalStatus.Key()
+	if d.NationalPortalStatus.Valid() {
+		data.NationalPortalStatusKey = d.NationalPortalStatus.Key()
 	}
 	data.Deadline = newDeadline(p, d.Status, d.DueAt, d.Overdue(z.cal, now), d.Clock.WorkingDaysLeft(z.cal, now))
 	if d.AssigneeID != 0 {

@@ -79,7 +79,7 @@ func (h *Handler) showConsoleNew(w http.ResponseWriter, r *http.Request, status 
 		chooserRef = web.Refusal{Status: http.StatusBadRequest, Field: "procedure", Message: p.T("procedures.console.new.not_here")}
 		status = chooserRef.Status
 	}
-	opts := []web.Option{{Value: "", Label: p.T("procedures.portal.choose")}}
+	opts := []web.Option{{Value: "", Label: p.T("procedures.public.choose")}}
 	for _, x := range procs {
 		opts = append(opts, web.Option{Value: x.Code, Label: x.Code + " — " + pick(p.Lang, x.NameVI, x.NameEN)})
 	}

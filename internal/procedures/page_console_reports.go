@@ -18,16 +18,16 @@ import (
 // consoleReconciliationPath is the reconciliation page.
 const consoleReconciliationPath = "/console/procedures/reconciliation"
 
-// consoleUnsyncedRow is a dossier whose portal status lags.
+// consoleUnsyncedRow is a dossier whose national portal status lags.
 type consoleUnsyncedRow struct {
-	Code            string
-	Href            string
-	StatusKey       string
-	PortalStatusKey string // "" when nothing was sent yet
-	Updated         when
-	Pending         int
-	Attempts        int
-	LastError       string
+	Code                    string
+	Href                    string
+	StatusKey               string
+	NationalPortalStatusKey string // "" when nothing was sent yet
+	Updated                 when
+	Pending                 int
+	Attempts                int
+	LastError               string
 }
 
 // consoleReconciliationData is the reconciliation page.
@@ -60,8 +60,8 @@ func (h *Handler) showConsoleReconciliation(w http.ResponseWriter, r *http.Reque
 	for _, u := range lag {
 		row := consoleUnsyncedRow{Code: u.Code, Href: consoleDossierPath(u.Code), StatusKey: u.Status.Key(), Updated: z.at(u.UpdatedAt),
 			Pending: u.Pending, Attempts: u.Attempts, LastError: u.LastError}
-		if u.PortalStatus.Valid() {
-			row.PortalStatusKey = u.PortalStatus.Key()
+		if u.NationalPortalStatus.Valid() {
+			row.NationalPortalStatusKey = u.NationalPortalStatus.Key()
 		}
 		data.Rows = append(data.Rows, row)
 	}

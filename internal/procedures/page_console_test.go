@@ -391,26 +391,26 @@ func TestConsoleApologyOnlyForOverdueDossiers(t *testing.T) {
 func TestConsoleReconciliationListsLaggingDossiersAndResends(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newConsoleSite(t, db)
-		s.f.portal.down = true
+		s.f.nationalPortal.down = true
 		d := s.enter("1.900001", legalizationForm())
 		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err == nil {
-			t.Fatal("sync with the portal down reported no error")
+			t.Fatal("sync with the national portal down reported no error")
 		}
 		const page = "/console/procedures/reconciliation"
 		body := s.page(s.f.clerk, page)
-		if !strings.Contains(body, d.Code) || !strings.Contains(body, "cannot reach the portal") {
+		if !strings.Contains(body, d.Code) || !strings.Contains(body, "cannot reach the national portal") {
 			t.Errorf("reconciliation does not list the lagging dossier with its error")
 		}
 		w := s.do(s.f.clerk, http.MethodPost, page+"/resend", url.Values{"code": {d.Code}})
 		if w.Code != http.StatusSeeOther {
 			t.Fatalf("resend = %d:\n%s", w.Code, mainOf(w))
 		}
-		s.f.portal.down = false
+		s.f.nationalPortal.down = false
 		if _, err := s.f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got := fmt.Sprint(s.f.portal.statuses(d.Code)); got != "[2]" {
-			t.Errorf("after the resend the portal got %s, want the current status once: [2]", got)
+		if got := fmt.Sprint(s.f.nationalPortal.statuses(d.Code)); got != "[2]" {
+			t.Errorf("after the resend the national portal got %s, want the current status once: [2]", got)
 		}
 		if body := s.page(s.f.clerk, page); strings.Contains(body, d.Code) || !strings.Contains(body, vi("procedures.console.reconciliation.none")) {
 			t.Error("reconciliation still lists the dossier after it caught up")

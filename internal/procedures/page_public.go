@@ -20,8 +20,8 @@ import (
 // citizen's own dossiers (signed-in citizens), and tracking by code
 // (public).
 func (h *Handler) registerPublic(rt *web.Router) {
-	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav", Href: "/procedures", Access: web.Public})
-	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.portal.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.public.nav", Href: "/procedures", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.public.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
 
 	rt.HandleFunc("GET /procedures", web.Public, h.pageCatalogue)
 	rt.HandleFunc("GET /procedures/{code}", web.Public, h.pageProcedure)
@@ -73,7 +73,7 @@ func publicUnitName(lang i18n.Lang, u identity.Unit) string {
 // is "free".
 func formatAmount(tr i18n.Localizer, amount int64, currency string) string {
 	if amount == 0 {
-		return tr.T("procedures.portal.fee_free")
+		return tr.T("procedures.public.fee_free")
 	}
 	sep := "."
 	if tr.Lang == i18n.EN {
@@ -140,7 +140,7 @@ type publicBasisView struct {
 func publicViewBasis(tr i18n.Localizer, b Basis) publicBasisView {
 	v := publicBasisView{Source: b.Source, Note: b.Note}
 	if b.Assumption {
-		v.Assumed = tr.T("procedures.portal.assumed")
+		v.Assumed = tr.T("procedures.public.assumed")
 	}
 	return v
 }

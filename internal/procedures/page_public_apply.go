@@ -85,12 +85,12 @@ type publicPrefill struct{ Button, Hint string }
 func (d publicFormDrawing) field(f FormField) publicFormField {
 	ff := publicFormField{Field: web.Field{ID: "f-" + strings.ReplaceAll(f.Name, ".", "-"), Name: f.Name, Label: pick(d.tr.Lang, f.TitleVI, f.TitleEN),
 		Hint: pick(d.tr.Lang, f.HintVI, f.HintEN), Required: f.Required, Error: d.errors[f.Pointer],
-		Value: d.values.Get(f.Name)}, Choose: d.tr.T("procedures.portal.choose")}
+		Value: d.values.Get(f.Name)}, Choose: d.tr.T("procedures.public.choose")}
 	if d.idPtr != "" && f.Pointer == d.idPtr {
-		ff.Prefill = &publicPrefill{Hint: d.tr.T("procedures.portal.prefill.no_verified_id")}
+		ff.Prefill = &publicPrefill{Hint: d.tr.T("procedures.public.prefill.no_verified_id")}
 		if d.verified != "" {
-			ff.Prefill = &publicPrefill{Button: d.tr.T("procedures.portal.prefill.button"),
-				Hint: d.tr.T("procedures.portal.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
+			ff.Prefill = &publicPrefill{Button: d.tr.T("procedures.public.prefill.button"),
+				Hint: d.tr.T("procedures.public.prefill.hint", "••••••••"+d.verified[len(d.verified)-4:])}
 		}
 	}
 	if f.Required {
@@ -180,7 +180,7 @@ func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
 
 // showApply draws the application form of pr with what was sent back.
 func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, pr *Procedure, back publicApplyBack) {
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.apply.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.apply.title")
 	units, err := h.svc.UnitsFor(r.Context(), pr)
 	if err != nil {
 		web.Error(w, r, err)
@@ -228,7 +228,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 	d, err := h.svc.CreateDraft(r.Context(), sub, NewDraft{Procedure: pr.Code, UnitCode: r.PostForm.Get("unit"),
 		Form: pr.Form.FromValues(r.PostForm), Prefilled: back.prefilled})
 	if err == nil {
-		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.draft_created")
+		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.public.flash.draft_created")
 		return
 	}
 	var fe *FormError
@@ -247,13 +247,13 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 				loose = append(loose, msg)
 			}
 		}
-		back.problem = tr.T("procedures.portal.apply.errors", len(fe.Violations))
+		back.problem = tr.T("procedures.public.apply.errors", len(fe.Violations))
 		if len(loose) > 0 {
 			back.problem += " " + strings.Join(loose, " ")
 		}
 	case errors.As(err, &field) && field.Field == "unit":
-		back.unitError = tr.T("procedures.portal.apply.unit_invalid")
-		back.problem = tr.T("procedures.portal.apply.errors", 1)
+		back.unitError = tr.T("procedures.public.apply.unit_invalid")
+		back.problem = tr.T("procedures.public.apply.errors", 1)
 	default:
 		web.Error(w, r, err)
 		return
@@ -281,18 +281,18 @@ func (h *Handler) prefill(w http.ResponseWriter, r *http.Request, pr *Procedure,
 			merged.Set(k, v)
 		}
 		back.values, back.prefilled = merged, true
-		back.notice = tr.T("procedures.portal.prefill.done")
+		back.notice = tr.T("procedures.public.prefill.done")
 	case errors.Is(err, ErrNoVerifiedID):
 		status = http.StatusConflict
-		back.notice = tr.T("procedures.portal.prefill.no_verified_id")
+		back.notice = tr.T("procedures.public.prefill.no_verified_id")
 	case errors.Is(err, errs.ErrNotFound):
-		back.notice = tr.T("procedures.portal.prefill.not_found")
+		back.notice = tr.T("procedures.public.prefill.not_found")
 	case errors.Is(err, errs.ErrRateLimited):
 		status = http.StatusTooManyRequests
-		back.notice = tr.T("procedures.portal.prefill.limited")
+		back.notice = tr.T("procedures.public.prefill.limited")
 	case errors.Is(err, errs.ErrUnavailable):
 		status = http.StatusServiceUnavailable
-		back.notice = tr.T("procedures.portal.prefill.unavailable")
+		back.notice = tr.T("procedures.public.prefill.unavailable")
 	default:
 		web.Error(w, r, err)
 		return

@@ -35,16 +35,16 @@ type publicCatalogueData struct {
 var publicWhereFilters = []Where{AtHome, AtMission}
 
 func (h *Handler) pageCatalogue(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.catalogue.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.catalogue.title")
 	q := r.URL.Query()
 	query, field, where := strings.TrimSpace(q.Get("q")), q.Get("field"), Where(q.Get("where"))
 	cat := h.svc.Catalogue()
 	data := publicCatalogueData{Query: query, Total: len(cat.Procedures()), Filters: query != "" || field != "" || where != ""}
-	data.Fields = append(data.Fields, web.Option{Value: "", Label: p.T("procedures.portal.any_field")})
+	data.Fields = append(data.Fields, web.Option{Value: "", Label: p.T("procedures.public.any_field")})
 	for _, f := range cat.Fields() {
 		data.Fields = append(data.Fields, web.Option{Value: f.Code, Label: pick(p.Lang, f.NameVI, f.NameEN), Selected: f.Code == field})
 	}
-	data.Wheres = append(data.Wheres, web.Option{Value: "", Label: p.T("procedures.portal.any_where")})
+	data.Wheres = append(data.Wheres, web.Option{Value: "", Label: p.T("procedures.public.any_where")})
 	for _, wh := range publicWhereFilters {
 		data.Wheres = append(data.Wheres, web.Option{Value: string(wh), Label: p.T(wh.Key()), Selected: wh == where})
 	}
@@ -131,7 +131,7 @@ func (h *Handler) pageProcedure(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.procedure.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.procedure.title")
 	p.Title = pick(p.Lang, pr.NameVI, pr.NameEN)
 	data := publicProcedureData{Code: pr.Code, Name: p.Title, OtherName: pick(publicOtherLang(p.Lang), pr.NameVI, pr.NameEN),
 		Field: pick(p.Lang, pr.Field.NameVI, pr.Field.NameEN), CodeBasis: publicViewBasis(p.Localizer(), pr.CodeBasis), Basis: publicViewBasis(p.Localizer(), pr.Basis),

@@ -62,7 +62,7 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.receipt.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.receipt.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
@@ -124,7 +124,7 @@ func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data publicTrackData) {
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.track.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.track.title")
 	h.pages.Render(w, r, status, "public_track", web.View[publicTrackData]{Page: p, Data: data})
 }
 
@@ -140,14 +140,14 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	data := publicTrackData{Code: code, Searched: true}
 	if err := h.allowTrack(w, r); err != nil {
-		data.Problem = tr.T("procedures.portal.track.limited")
+		data.Problem = tr.T("procedures.public.track.limited")
 		h.showTrack(w, r, http.StatusTooManyRequests, data)
 		return
 	}
 	t, err := h.svc.Track(ctx, code, r.PostFormValue("pin"))
 	switch {
 	case errors.Is(err, errs.ErrNotFound):
-		data.Problem = tr.T("procedures.portal.track.unknown")
+		data.Problem = tr.T("procedures.public.track.unknown")
 		h.showTrack(w, r, http.StatusNotFound, data)
 		return
 	case err != nil:
@@ -210,7 +210,7 @@ func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.mine.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.mine.title")
 	rows := make([]publicMyDossierRow, 0, len(items))
 	zones := map[string]zoned{}
 	for _, it := range items {
@@ -348,16 +348,16 @@ func (h *Handler) postSupplement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(ups) == 0 {
-		refusal(&publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.refused"),
-			docError: tr.T("procedures.portal.upload.choose")})
+		refusal(&publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.public.upload.refused"),
+			docError: tr.T("procedures.public.upload.choose")})
 		return
 	}
 	_, err := h.svc.Supplement(ctx, web.SubjectFrom(ctx), r.PathValue("code"), f.values.Get("note"), ups)
 	switch {
 	case err == nil:
-		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.portal.flash.supplemented")
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+r.PathValue("code"), "procedures.public.flash.supplemented")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{supplementError: tr.T("procedures.portal.upload.no_document")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{supplementError: tr.T("procedures.public.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -391,7 +391,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.dossier.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.dossier.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
@@ -420,7 +420,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, e := range d.History {
 		data.History = append(data.History, publicHistoryRow{At: z.at(e.At), ActionKey: publicEntryKey(e.Action), ToKey: e.To.Key(),
-			ActorKey: "procedures.portal.actor." + publicActorKind(e.ActorKind), Reason: e.Reason})
+			ActorKey: "procedures.public.actor." + publicActorKind(e.ActorKind), Reason: e.Reason})
 	}
 	if d.HasResult {
 		res, err := h.svc.Result(ctx, sub, d.Code)
@@ -452,7 +452,7 @@ func publicEntryKey(action string) string {
 	if a, err := ParseAction(action); err == nil {
 		return a.Key()
 	}
-	return "procedures.portal.entry." + strings.ReplaceAll(action, "-", "_")
+	return "procedures.public.entry." + strings.ReplaceAll(action, "-", "_")
 }
 
 // publicActorKind returns the kind of actor an entry names, as the catalogue
@@ -467,16 +467,7 @@ func publicActorKind(kind string) string {
 
 func (h *Handler) getDossierAttachment(w http.ResponseWriter, r *http.Request) {
 	id, err := publicAttachmentID(r, "id")
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	a, content, err := h.svc.Attachment(r.Context(), web.SubjectFrom(r.Context()), r.PathValue("code"), id)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	serveFile(w, a.Filename, a.MediaType, content)
+	h.sendAttachment(w, r, id, err)
 }
 
 func (h *Handler) getResult(w http.ResponseWriter, r *http.Request) {
@@ -502,7 +493,7 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	tr := h.shell.Localizer(r)
 	action, err := ParseAction(r.PostForm.Get("action"))
 	if err != nil || action == ActPay {
-		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{problem: tr.T("procedures.portal.action.unknown")})
+		h.showDossier(w, r, http.StatusBadRequest, publicDossierBack{problem: tr.T("procedures.public.action.unknown")})
 		return
 	}
 	version, _ := strconv.Atoi(r.PostForm.Get("version"))
@@ -511,14 +502,14 @@ func (h *Handler) postDossierAction(w http.ResponseWriter, r *http.Request) {
 	var field *errs.FieldError
 	switch {
 	case err == nil:
-		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.portal.flash.action_done")
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.public.flash.action_done")
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.As(err, &field) && field.Field == "reason":
-		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{noteError: tr.T("procedures.portal.action.note_invalid"),
-			problem: tr.T("procedures.portal.apply.errors", 1)})
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{noteError: tr.T("procedures.public.action.note_invalid"),
+			problem: tr.T("procedures.public.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict), errors.Is(err, errs.ErrForbidden), errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, web.Status(err), publicDossierBack{problem: tr.T("procedures.portal.action.refused")})
+		h.showDossier(w, r, web.Status(err), publicDossierBack{problem: tr.T("procedures.public.action.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -539,14 +530,14 @@ func (h *Handler) postRating(w http.ResponseWriter, r *http.Request) {
 	err = h.svc.Rate(ctx, web.SubjectFrom(ctx), code, stars)
 	switch {
 	case err == nil:
-		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.portal.flash.rated")
+		web.RedirectWithFlash(w, r, "/my/dossiers/"+code, "procedures.public.flash.rated")
 	case errors.Is(err, errs.ErrNotFound):
 		web.Error(w, r, err)
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{ratingError: tr.T("procedures.portal.rating.invalid"),
-			problem: tr.T("procedures.portal.apply.errors", 1)})
+		h.showDossier(w, r, http.StatusUnprocessableEntity, publicDossierBack{ratingError: tr.T("procedures.public.rating.invalid"),
+			problem: tr.T("procedures.public.apply.errors", 1)})
 	case errors.Is(err, errs.ErrConflict):
-		h.showDossier(w, r, http.StatusConflict, publicDossierBack{problem: tr.T("procedures.portal.rating.refused")})
+		h.showDossier(w, r, http.StatusConflict, publicDossierBack{problem: tr.T("procedures.public.rating.refused")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -570,7 +561,7 @@ func (h *Handler) getPayDossier(w http.ResponseWriter, r *http.Request) {
 	checkout, err := h.checkout(r, PaymentOrder{ID: d.Code, Amount: d.FeeAmount, Currency: d.FeeCurrency,
 		Description: "Lệ phí hồ sơ " + d.Code}, back+"?paid=1")
 	if err != nil {
-		h.showDossier(w, r, http.StatusServiceUnavailable, publicDossierBack{problem: h.shell.Localizer(r).T("procedures.portal.pay.failed")})
+		h.showDossier(w, r, http.StatusServiceUnavailable, publicDossierBack{problem: h.shell.Localizer(r).T("procedures.public.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)

@@ -48,9 +48,9 @@ func publicSummarize(tr i18n.Localizer, fs []FormField, form map[string]any) []p
 func publicShownValue(tr i18n.Localizer, f FormField, v any) string {
 	if b, ok := v.(bool); ok {
 		if b {
-			return tr.T("procedures.portal.yes")
+			return tr.T("procedures.public.yes")
 		}
-		return tr.T("procedures.portal.no")
+		return tr.T("procedures.public.no")
 	}
 	for _, o := range f.Options {
 		if o.Value == formString(v) {
@@ -76,9 +76,9 @@ func publicViewFile(tr i18n.Localizer, docs map[string]string, href string, a At
 // publicFormatSize writes a file size in kilobytes or megabytes.
 func publicFormatSize(tr i18n.Localizer, n int64) string {
 	if n < 1<<20 {
-		return tr.T("procedures.portal.size_kb", (n+1023)>>10)
+		return tr.T("procedures.public.size_kb", (n+1023)>>10)
 	}
-	return tr.T("procedures.portal.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+	return tr.T("procedures.public.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
 }
 
 // publicDraftDocument is a paper of the application with its upload form and
@@ -139,7 +139,7 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.portal.draft.title")
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.draft.title")
 	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
 	if err != nil {
 		web.Error(w, r, err)
@@ -194,9 +194,9 @@ func (h *Handler) postDraftAttachment(w http.ResponseWriter, r *http.Request) {
 	_, err = h.svc.AttachToDraft(ctx, sub, d.ID, up)
 	switch {
 	case err == nil:
-		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.portal.flash.uploaded")
+		web.RedirectWithFlash(w, r, "/applications/"+d.ID, "procedures.public.flash.uploaded")
 	case errors.Is(err, errs.ErrInvalid):
-		h.showDraft(w, r, http.StatusBadRequest, d, publicDraftBack{problem: tr.T("procedures.portal.upload.no_document")})
+		h.showDraft(w, r, http.StatusBadRequest, d, publicDraftBack{problem: tr.T("procedures.public.upload.no_document")})
 	default:
 		web.Error(w, r, err)
 	}
@@ -222,14 +222,14 @@ func (h *Handler) publicReadUpload(r *http.Request, tr i18n.Localizer) (Upload, 
 	if len(ups) != 1 {
 		h.svc.DiscardUploads(r.Context(), ups)
 		return Upload{}, &publicUploadRefusal{status: http.StatusBadRequest, document: key,
-			docError: tr.T("procedures.portal.upload.choose"), problem: tr.T("procedures.portal.upload.refused")}
+			docError: tr.T("procedures.public.upload.choose"), problem: tr.T("procedures.public.upload.refused")}
 	}
 	up := ups[0]
 	up.DocumentKey = key
 	return up, nil
 }
 
-// publicReadForm reads a portal page's multipart form (readPageForm),
+// publicReadForm reads a public-site page's multipart form (readPageForm),
 // fileInput naming the inputs that take files, and words a refusal as the
 // page shows it: a file's beside the document its input is for
 // ("file_2"'s is "document_2"'s).
@@ -246,12 +246,12 @@ func (h *Handler) publicReadForm(r *http.Request, tr i18n.Localizer, fileInput f
 	switch {
 	case refusedFile:
 		return f, &publicUploadRefusal{status: uploadStatus(err), document: document, docError: ue.Message(tr.Lang),
-			problem: tr.T("procedures.portal.upload.refused")}
+			problem: tr.T("procedures.public.upload.refused")}
 	case errors.Is(err, errs.ErrTooLarge):
 		return f, &publicUploadRefusal{status: http.StatusRequestEntityTooLarge, document: document,
-			problem: tr.T("procedures.portal.upload.too_large", MaxAttachmentBytes>>20)}
+			problem: tr.T("procedures.public.upload.too_large", MaxAttachmentBytes>>20)}
 	case errors.Is(err, errs.ErrInvalid), errors.Is(err, http.ErrNotMultipart):
-		return f, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.portal.upload.unreadable")}
+		return f, &publicUploadRefusal{status: http.StatusBadRequest, problem: tr.T("procedures.public.upload.unreadable")}
 	}
 	return f, &publicUploadRefusal{err: err}
 }
@@ -297,7 +297,7 @@ func (h *Handler) postRemoveDraftAttachment(w http.ResponseWriter, r *http.Reque
 		web.Error(w, r, err)
 		return
 	}
-	web.RedirectWithFlash(w, r, "/applications/"+r.PathValue("id"), "procedures.portal.flash.removed")
+	web.RedirectWithFlash(w, r, "/applications/"+r.PathValue("id"), "procedures.public.flash.removed")
 }
 
 // getPay starts the payment of the draft's fee at the gateway and sends
@@ -319,12 +319,12 @@ func (h *Handler) getPay(w http.ResponseWriter, r *http.Request) {
 	}
 	tr := h.shell.Localizer(r)
 	if h.opts.Checkout == nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.portal.pay.unavailable")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.public.pay.unavailable")})
 		return
 	}
 	checkout, err := h.checkout(r, draftOrder(d), "/applications/"+d.ID+"?paid=1")
 	if err != nil {
-		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.portal.pay.failed")})
+		h.showDraft(w, r, http.StatusServiceUnavailable, d, publicDraftBack{problem: tr.T("procedures.public.pay.failed")})
 		return
 	}
 	http.Redirect(w, r, checkout, http.StatusSeeOther)
@@ -375,7 +375,7 @@ func (h *Handler) postSubmitDraft(w http.ResponseWriter, r *http.Request) {
 	sub := web.SubjectFrom(ctx)
 	ds, err := h.svc.SubmitDraft(ctx, sub, r.PathValue("id"))
 	if err == nil {
-		web.RedirectWithFlash(w, r, "/dossiers/"+ds.Code+"/receipt", "procedures.portal.flash.submitted")
+		web.RedirectWithFlash(w, r, "/dossiers/"+ds.Code+"/receipt", "procedures.public.flash.submitted")
 		return
 	}
 	if !errors.Is(err, errs.ErrConflict) {
@@ -387,5 +387,5 @@ func (h *Handler) postSubmitDraft(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, derr)
 		return
 	}
-	h.showDraft(w, r, http.StatusConflict, d, publicDraftBack{problem: h.shell.Localizer(r).T("procedures.portal.submit.unpaid")})
+	h.showDraft(w, r, http.StatusConflict, d, publicDraftBack{problem: h.shell.Localizer(r).T("procedures.public.submit.unpaid")})
 }

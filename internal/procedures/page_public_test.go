@@ -256,10 +256,10 @@ func TestProcedurePageMarksAssumptionsAndUnknownCodesAre404(t *testing.T) {
 			if rec.Code != http.StatusOK || !strings.Contains(body, p.NameVI) || !strings.Contains(body, `href="/procedures/`+p.Code+`/apply"`) {
 				t.Errorf("%s: status %d, or the page lacks its name or the apply button", p.Code, rec.Code)
 			}
-			if p.CodeBasis.Assumption && !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.assumed")) {
+			if p.CodeBasis.Assumption && !strings.Contains(body, texts.T(i18n.VI, "procedures.public.assumed")) {
 				t.Errorf("%s: the assumed code is not marked", p.Code)
 			}
-			if p.AtMissions && !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.all_missions")) {
+			if p.AtMissions && !strings.Contains(body, texts.T(i18n.VI, "procedures.public.all_missions")) {
 				t.Errorf("%s: the missions are not listed among its units", p.Code)
 			}
 			for _, d := range p.Documents {
@@ -338,7 +338,7 @@ func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 			{"bad e-mail", func(v url.Values) { v.Set("applicant.email", "lan at example") }, "f-applicant-email", texts.T(i18n.VI, "procedures.form.email")},
 			{"bad date", func(v url.Values) { v.Set("issue_date", "30/06/2010") }, "f-issue_date", texts.T(i18n.VI, "procedures.form.date")},
 			{"unticked declaration", func(v url.Values) { v.Del("declaration") }, "f-declaration", ""},
-			{"unit not implementing it", func(v url.Values) { v.Set("unit", parisCode) }, "apply-unit", texts.T(i18n.VI, "procedures.portal.apply.unit_invalid")},
+			{"unit not implementing it", func(v url.Values) { v.Set("unit", parisCode) }, "apply-unit", texts.T(i18n.VI, "procedures.public.apply.unit_invalid")},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -368,7 +368,7 @@ func TestBadApplicationIsSentBackWithMessagesAndCreatesNothing(t *testing.T) {
 }
 
 // TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount pins issue 10's item
-// 5 on the portal: prefilling looked up whatever number was typed, so any
+// 5 on the public site: prefilling looked up whatever number was typed, so any
 // citizen could read anyone's record. Now the form is filled from the
 // number verified on the citizen's own account whatever is typed, and an
 // account without one is told so on the page, with no lookup made.
@@ -392,11 +392,11 @@ func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 		}
 
 		unverified := page(s.get(t, "other", "/procedures/1.900001/apply"))
-		if strings.Contains(unverified, `name="prefill"`) || !strings.Contains(unverified, texts.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) {
+		if strings.Contains(unverified, `name="prefill"`) || !strings.Contains(unverified, texts.T(i18n.VI, "procedures.public.prefill.no_verified_id")) {
 			t.Error("an account without a verified number must get no prefill button and a note saying why")
 		}
 		rec = s.post(t, "other", "/procedures/1.900001/apply", url.Values{"prefill": {"1"}, "applicant.id_number": {"001188004215"}})
-		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.prefill.no_verified_id")) || strings.Contains(page(rec), "Nguyễn Thị Lan") {
+		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.public.prefill.no_verified_id")) || strings.Contains(page(rec), "Nguyễn Thị Lan") {
 			t.Errorf("prefill by an unverified account = %d, want 409 saying why, with nobody's record", rec.Code)
 		}
 		if q := s.population.queries(); len(q) != 1 {
@@ -430,7 +430,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			}
 		}
 		rec = s.post(t, "citizen", "/applications/"+id+"/submit", nil)
-		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.submit.unpaid")) {
+		if rec.Code != http.StatusConflict || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.public.submit.unpaid")) {
 			t.Fatalf("submitting unpaid: status %d, want 409 with the message", rec.Code)
 		}
 
@@ -452,7 +452,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			t.Fatal(err)
 		}
 		rec = s.get(t, "citizen", "/applications/"+id+"?paid=1")
-		if strings.Contains(rec.Body.String(), `/pay"`) || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.pay.paid")) {
+		if strings.Contains(rec.Body.String(), `/pay"`) || !strings.Contains(page(rec), texts.T(i18n.VI, "procedures.public.pay.paid")) {
 			t.Errorf("after payment the page still offers to pay, or does not say it is paid")
 		}
 
@@ -471,7 +471,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 		rec = s.get(t, "citizen", path)
 		body := page(rec)
 		for _, want := range []string{code, appointment, `datetime="` + due.String() + `"`, "Nguyễn Thị Lan", "identity_copy.pdf",
-			texts.T(i18n.VI, "procedures.portal.receipt.heading"), texts.T(i18n.VI, "procedures.portal.receipt.paid_online")} {
+			texts.T(i18n.VI, "procedures.public.receipt.heading"), texts.T(i18n.VI, "procedures.public.receipt.paid_online")} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the receipt lacks %q", want)
 			}
@@ -492,7 +492,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			t.Errorf("the citizen's list lacks %s", code)
 		}
 		rec = s.get(t, "citizen", "/my/dossiers/"+code)
-		if body := page(rec); rec.Code != http.StatusOK || !strings.Contains(body, texts.T(i18n.VI, "procedures.portal.entry.submit")) ||
+		if body := page(rec); rec.Code != http.StatusOK || !strings.Contains(body, texts.T(i18n.VI, "procedures.public.entry.submit")) ||
 			!strings.Contains(body, `value="`+string(ActRequestWithdrawal)+`"`) {
 			t.Errorf("dossier page: status %d, or no history or withdrawal button", rec.Code)
 		}
@@ -654,7 +654,7 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 	})
 }
 
-func TestPortalPaysAFeeTheUnitRequested(t *testing.T) {
+func TestPublicSitePaysAFeeTheUnitRequested(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPublicSite(t, db)
 		d := s.submitOnline(t)
@@ -714,7 +714,7 @@ func (s *publicSite) supplement(t testing.TB, who, code string, files map[string
 	return s.do(t, who, http.MethodPost, "/my/dossiers/"+code+"/supplement", mw.FormDataContentType(), &b)
 }
 
-func TestPortalApplicantBringsRequestedDocumentsOnline(t *testing.T) {
+func TestPublicSiteApplicantBringsRequestedDocumentsOnline(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPublicSite(t, db)
 		online := s.submitOnline(t)

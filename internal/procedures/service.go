@@ -47,7 +47,7 @@ type Options struct {
 	NationalPortal NationalPortalSender
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
-	// Log receives the portal sync's errors; if nil, slog.Default.
+	// Log receives the national portal sync's errors; if nil, slog.Default.
 	Log *slog.Logger
 }
 
@@ -60,7 +60,7 @@ type Service struct {
 	opts Options
 	db   *store.DB
 	cat  *Catalogue
-	wake chan struct{} // nudges the portal sync
+	wake chan struct{} // nudges the national portal sync
 	rec  audit.Writer  // records changes, and decides who makes them
 
 	calMu sync.Mutex

@@ -49,16 +49,16 @@ func (o *outbox) NotifyTx(_ context.Context, _ *store.Tx, n Notice) error {
 type nationalPortalLog struct {
 	mu      sync.Mutex
 	down    bool
-	reports []PortalStatus
+	reports []NationalPortalReport
 }
 
 func (p *nationalPortalLog) SendStatus(_ context.Context, payload []byte) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
-		return "", fmt.Errorf("%w: the exchange cannot reach the portal", errs.ErrUnavailable)
+		return "", fmt.Errorf("%w: the exchange cannot reach the national portal", errs.ErrUnavailable)
 	}
-	var s PortalStatus
+	var s NationalPortalReport
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -109,12 +109,12 @@ func (p *population) queries() []PopulationQuery {
 // fixture is a service on a real database, keyring, ledger and blob
 // bucket, with a consular department, an embassy and its staff.
 type fixture struct {
-	db     *store.DB
-	svc    *Service
-	clock  *storetest.Clock
-	mail   *outbox
-	portal *nationalPortalLog
-	units  map[string]int64
+	db             *store.DB
+	svc            *Service
+	clock          *storetest.Clock
+	mail           *outbox
+	nationalPortal *nationalPortalLog
+	units          map[string]int64
 	// Subjects of the test's people.
 	citizen, other                authz.Subject
 	clerk, officer, approver, far authz.Subject
@@ -133,7 +133,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 	}
 	t.Cleanup(func() { bucket.Close() })
 	// Monday 10 March 2025, 09:00 in Hanoi.
-	f := &fixture{db: db, clock: storetest.NewClock(time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)), mail: &outbox{}, portal: &nationalPortalLog{},
+	f := &fixture{db: db, clock: storetest.NewClock(time.Date(2025, 3, 10, 2, 0, 0, 0, time.UTC)), mail: &outbox{}, nationalPortal: &nationalPortalLog{},
 		units: map[string]int64{}, staffName: map[int64]string{}}
 	now := time.Now().UTC()
 	for _, u := range []struct{ code, kind, country, zone string }{
@@ -184,7 +184,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
 	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
-		Recorder: ledger, Notifier: f.mail, NationalPortal: f.portal, Now: f.clock.Now, Population: f.population})
+		Recorder: ledger, Notifier: f.mail, NationalPortal: f.nationalPortal, Now: f.clock.Now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func legalizationForm() map[string]any {
 // pdf is a small valid PDF.
 var pdf = []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 
-// submitOnline takes an application through the portal's steps: draft,
+// submitOnline takes an application through the national portal's steps: draft,
 // files, payment, submission.
 func (f *fixture) submitOnline(t *testing.T) *Dossier {
 	t.Helper()
@@ -339,12 +339,12 @@ func TestOnlineDossierRunsItsWholeLifecycle(t *testing.T) {
 			t.Errorf("attachment content = %q, %v", content, err)
 		}
 
-		// Every status change reaches the portal, in order.
+		// Every status change reaches the national portal, in order.
 		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := fmt.Sprint(f.portal.statuses(d.Code)), "[1 2 4 9 10]"; got != want {
-			t.Errorf("statuses sent to the portal = %s, want %s", got, want)
+		if got, want := fmt.Sprint(f.nationalPortal.statuses(d.Code)), "[1 2 4 9 10]"; got != want {
+			t.Errorf("statuses sent to the national portal = %s, want %s", got, want)
 		}
 		if len(f.mail.notices) < 5 || !strings.Contains(f.mail.notices[0].Subject, d.Code) {
 			t.Errorf("notices = %d, first %+v", len(f.mail.notices), f.mail.notices)
@@ -577,22 +577,22 @@ func passportForm() map[string]any {
 func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		f.portal.down = true
+		f.nationalPortal.down = true
 		d := f.submitOnline(t)
 		f.act(t, f.clerk, d.Code, ActionRequest{Action: ActReceive})
 		if _, err := f.svc.SyncNationalPortal(context.Background()); err == nil {
-			t.Fatal("sync with the portal down reported no error")
+			t.Fatal("sync with the national portal down reported no error")
 		}
 		lag, err := f.svc.Reconciliation(f.as(f.clerk), f.clerk, 0)
-		if err != nil || len(lag) != 1 || lag[0].Status != StatusReceived || lag[0].PortalStatus != 0 || lag[0].Pending != 2 || lag[0].LastError == "" {
+		if err != nil || len(lag) != 1 || lag[0].Status != StatusReceived || lag[0].NationalPortalStatus != 0 || lag[0].Pending != 2 || lag[0].LastError == "" {
 			t.Fatalf("reconciliation = %+v, %v", lag, err)
 		}
-		f.portal.down = false
+		f.nationalPortal.down = false
 		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2]" {
-			t.Errorf("after the outage the portal got %s, want [1 2]", got)
+		if got := fmt.Sprint(f.nationalPortal.statuses(d.Code)); got != "[1 2]" {
+			t.Errorf("after the outage the national portal got %s, want [1 2]", got)
 		}
 		if lag, _ := f.svc.Reconciliation(f.as(f.clerk), f.clerk, 0); len(lag) != 0 {
 			t.Errorf("reconciliation after catching up = %+v", lag)
@@ -601,7 +601,7 @@ func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 			t.Errorf("resending a synced dossier = %v, want a conflict", err)
 		}
 		// The portal lost a status: the page resends the current one.
-		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE dossiers SET portal_status = 1 WHERE code = ?`), d.Code); err != nil {
+		if _, err := db.ExecContext(context.Background(), db.Rebind(`UPDATE dossiers SET national_portal_status = 1 WHERE code = ?`), d.Code); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.svc.Resend(f.as(f.clerk), f.clerk, d.Code); err != nil {
@@ -610,8 +610,8 @@ func TestNationalPortalSyncSurvivesOutageAndReconciles(t *testing.T) {
 		if _, err := f.svc.SyncNationalPortal(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got := fmt.Sprint(f.portal.statuses(d.Code)); got != "[1 2 2]" {
-			t.Errorf("after a resend the portal got %s", got)
+		if got := fmt.Sprint(f.nationalPortal.statuses(d.Code)); got != "[1 2 2]" {
+			t.Errorf("after a resend the national portal got %s", got)
 		}
 	})
 }

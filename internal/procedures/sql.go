@@ -228,7 +228,7 @@ func updateDossier(ctx context.Context, tx *store.Tx, d *Dossier, based int) err
 
 const dossierColumns = `d.id, d.code, d.procedure_code, d.unit_id, u.code, d.channel, d.lifecycle, d.applicant_name, d.applicant_email,
 	d.citizen_id, d.form, d.prefilled, d.digitised, d.assignee_id, d.fee_amount, d.fee_currency, d.paid, d.paid_online,
-	d.submitted_us, d.appointment_us, d.due_us, d.returned_us, d.late, d.result_blob, d.result_sig, d.rating, d.portal_status,
+	d.submitted_us, d.appointment_us, d.due_us, d.returned_us, d.late, d.result_blob, d.result_sig, d.rating, d.national_portal_status,
 	d.updated_us, d.version, d.tracking_pin`
 
 func loadDossier(ctx context.Context, q store.Queryer, code string) (*Dossier, error) {
@@ -253,7 +253,7 @@ func loadDossier(ctx context.Context, q store.Queryer, code string) (*Dossier, e
 	d.CitizenID, d.AssigneeID = citizen.Int64, assignee.Int64
 	d.Prefilled, d.Digitised, d.Paid, d.PaidOnline, d.Late = prefilled != 0, digitised != 0, paid != 0, paidOnline != 0, late != 0
 	d.SubmittedAt, d.AppointmentAt, d.DueAt, d.ReturnedAt, d.UpdatedAt = fromUS(submitted), fromUS(appointment), fromUS(due), fromUS(returned), fromUS(updated)
-	d.HasResult, d.PortalStatus = d.resultBlob != "", Status(portal)
+	d.HasResult, d.NationalPortalStatus = d.resultBlob != "", Status(portal)
 	return &d, nil
 }
 
@@ -382,18 +382,18 @@ type report struct {
 }
 
 func insertReport(ctx context.Context, tx *store.Tx, dossierID int64, st Status, payload []byte, at time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO portal_outbox (dossier_id, status, payload, created_us) VALUES (?, ?, ?, ?)`),
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO national_portal_outbox (dossier_id, status, payload, created_us) VALUES (?, ?, ?, ?)`),
 		dossierID, int(st), payload, us(at))
 	if err != nil {
-		return fmt.Errorf("procedures: queue the portal report: %w", err)
+		return fmt.Errorf("procedures: queue the national portal report: %w", err)
 	}
 	return nil
 }
 
 func pendingReports(ctx context.Context, q store.Queryer, limit int) ([]report, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, dossier_id, status, payload FROM portal_outbox WHERE sent_us = 0 ORDER BY id LIMIT ?`), limit)
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, dossier_id, status, payload FROM national_portal_outbox WHERE sent_us = 0 ORDER BY id LIMIT ?`), limit)
 	if err != nil {
-		return nil, fmt.Errorf("procedures: read the portal outbox: %w", err)
+		return nil, fmt.Errorf("procedures: read the national portal outbox: %w", err)
 	}
 	defer rows.Close()
 	var out []report
@@ -414,7 +414,7 @@ type sentReport struct {
 }
 
 // markReportsSent records reports as taken by the exchange, and each
-// dossier's portal status as its latest report's, in one transaction.
+// dossier's national portal status as its latest report's, in one transaction.
 func markReportsSent(ctx context.Context, db *store.DB, sent []sentReport, at time.Time) error {
 	if len(sent) == 0 {
 		return nil
@@ -422,11 +422,11 @@ func markReportsSent(ctx context.Context, db *store.DB, sent []sentReport, at ti
 	ctx = context.WithoutCancel(ctx) // what was sent must be recorded
 	return db.InTx(ctx, func(tx *store.Tx) error {
 		for _, r := range sent {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE portal_outbox SET sent_us = ?, message_id = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`),
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE national_portal_outbox SET sent_us = ?, message_id = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`),
 				us(at), r.messageID, r.id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE dossiers SET portal_status = ? WHERE id = ?`), int(r.status), r.dossierID); err != nil {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE dossiers SET national_portal_status = ? WHERE id = ?`), int(r.status), r.dossierID); err != nil {
 				return err
 			}
 		}
@@ -438,14 +438,14 @@ func failReport(ctx context.Context, db *store.DB, id int64, msg string) error {
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
-	_, err := db.ExecContext(context.WithoutCancel(ctx), db.Rebind(`UPDATE portal_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`), msg, id)
+	_, err := db.ExecContext(context.WithoutCancel(ctx), db.Rebind(`UPDATE national_portal_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`), msg, id)
 	return err
 }
 
 // dropPendingReports removes a dossier's unsent reports before a resend
 // queues its current status afresh.
 func dropPendingReports(ctx context.Context, tx *store.Tx, dossierID int64) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM portal_outbox WHERE dossier_id = ? AND sent_us = 0`), dossierID)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM national_portal_outbox WHERE dossier_id = ? AND sent_us = 0`), dossierID)
 	return err
 }
 
@@ -453,15 +453,15 @@ func listUnsynced(ctx context.Context, q store.Queryer, unit int64, limit int) (
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
-	where, args := "d.portal_status <> d.status", []any{}
+	where, args := "d.national_portal_status <> d.status", []any{}
 	if unit != 0 {
 		where, args = where+" AND d.unit_id = ?", append(args, unit)
 	}
 	args = append(args, limit)
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT d.code, d.status, d.portal_status, d.updated_us,
-		(SELECT COUNT(*) FROM portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0),
-		COALESCE((SELECT o.attempts FROM portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0 ORDER BY o.id LIMIT 1), 0),
-		COALESCE((SELECT o.last_error FROM portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0 ORDER BY o.id LIMIT 1), '')
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT d.code, d.status, d.national_portal_status, d.updated_us,
+		(SELECT COUNT(*) FROM national_portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0),
+		COALESCE((SELECT o.attempts FROM national_portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0 ORDER BY o.id LIMIT 1), 0),
+		COALESCE((SELECT o.last_error FROM national_portal_outbox o WHERE o.dossier_id = d.id AND o.sent_us = 0 ORDER BY o.id LIMIT 1), '')
 		FROM dossiers d WHERE `+where+` ORDER BY d.updated_us LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("procedures: list unsynced dossiers: %w", err)
@@ -471,7 +471,7 @@ func listUnsynced(ctx context.Context, q store.Queryer, unit int64, limit int) (
 	for rows.Next() {
 		var u Unsynced
 		var updated int64
-		if err := rows.Scan(&u.Code, &u.Status, &u.PortalStatus, &updated, &u.Pending, &u.Attempts, &u.LastError); err != nil {
+		if err := rows.Scan(&u.Code, &u.Status, &u.NationalPortalStatus, &updated, &u.Pending, &u.Attempts, &u.LastError); err != nil {
 			return nil, err
 		}
 		u.UpdatedAt = fromUS(updated)

@@ -135,7 +135,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, sm Submission) 
 	switch {
 	case fee > 0 && sub.Kind == authz.Citizen:
 		// An online application's fee is paid before it is submitted, as
-		// the portal's draft path requires; a dossier handed in whole
+		// the public site's draft path requires; a dossier handed in whole
 		// would otherwise be registered unpaid.
 		return nil, fmt.Errorf("%w: procedure %s has a fee of %d %s, paid through the payment gateway before submitting: prepare the application (POST /api/v1/drafts), pay it (POST /api/v1/drafts/{id}/payment), then submit the draft", errs.ErrConflict, p.Code, fee, currency)
 	case fee > 0 && strings.TrimSpace(sm.Receipt) != "":
@@ -192,7 +192,7 @@ func (s *Service) deleteBlobs(ctx context.Context, keys []string) {
 
 // create registers a new dossier ds (filled but for its code, lifecycle
 // and times) in one transaction with then: the code from the unit's daily
-// sequence, the history's first entry, the audit event, the portal report
+// sequence, the history's first entry, the audit event, the national portal report
 // and the notice.
 func (s *Service) create(ctx context.Context, p *Procedure, u identity.Unit, ds *Dossier, then func(tx *store.Tx) error) error {
 	o, err := s.origin(ctx)

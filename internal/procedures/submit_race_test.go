@@ -38,7 +38,7 @@ func TestConcurrentSubmissionsOfOneDraftMakeOneDossier(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := map[string]int{}
-			tables := []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "portal_outbox"}
+			tables := []string{"dossiers", "dossier_events", "dossier_attachments", "audit_events", "national_portal_outbox"}
 			for _, tb := range tables {
 				before[tb] = f.count(t, tb)
 			}
@@ -73,9 +73,9 @@ func TestConcurrentSubmissionsOfOneDraftMakeOneDossier(t *testing.T) {
 				}
 			}
 			// One dossier, its first history entry, its submit event
-			// (the payment's event came before), one portal report; the
+			// (the payment's event came before), one national portal report; the
 			// file moved, not copied.
-			want := map[string]int{"dossiers": 1, "dossier_events": 1, "dossier_attachments": 0, "audit_events": 1, "portal_outbox": 1}
+			want := map[string]int{"dossiers": 1, "dossier_events": 1, "dossier_attachments": 0, "audit_events": 1, "national_portal_outbox": 1}
 			for _, tb := range tables {
 				if got := f.count(t, tb) - before[tb]; got != want[tb] {
 					t.Errorf("round %d: %s grew by %d, want %d", round, tb, got, want[tb])

@@ -134,7 +134,7 @@ func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 		if rec := s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}}); rec.Code != http.StatusOK || !strings.Contains(page(rec), texts.T(i18n.VI, StatusRegistered.Key())) {
 			t.Errorf("tracking with the receipt's PIN = %d", rec.Code)
 		}
-		unknown := texts.T(i18n.VI, "procedures.portal.track.unknown")
+		unknown := texts.T(i18n.VI, "procedures.public.track.unknown")
 		for _, v := range []url.Values{
 			{"code": {ds.Code}, "pin": {"00000000"}},
 			{"code": {consularCode + "-250310-999999"}, "pin": {pin}},
@@ -149,7 +149,7 @@ func TestTrackingPageAsksForTheCodeAndThePIN(t *testing.T) {
 			rec = s.post(t, "", "/track", url.Values{"code": {ds.Code}, "pin": {pin}})
 		}
 		if rec.Code != http.StatusTooManyRequests || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
-			!strings.Contains(page(rec), texts.T(i18n.VI, "procedures.portal.track.limited")) {
+			!strings.Contains(page(rec), texts.T(i18n.VI, "procedures.public.track.limited")) {
 			t.Errorf("tracking past the limit = %d %s, want a 429 HTML page saying so", rec.Code, rec.Header().Get("Content-Type"))
 		}
 		s.clock.Advance(time.Minute)

@@ -49,7 +49,7 @@ type homeData struct {
 
 // home serves the public site's home page.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
-	page := h.shell.Page(r, web.PublicSite, "portal.home.title")
+	page := h.shell.Page(r, web.PublicSite, "public.home.title")
 	data := homeData{Citizen: page.Principal.Subject.Kind == authz.Citizen}
 	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: data})
 }

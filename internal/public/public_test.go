@@ -38,13 +38,13 @@ func TestHomeWelcomesVisitorsInBothLanguages(t *testing.T) {
 			body := rec.Body.String()
 			for _, want := range []string{
 				`<html lang="` + string(lang) + `">`,
-				"<h1 id=\"hero-title\">" + texts.T(lang, "portal.hero.ministry") + "</h1>",
+				"<h1 id=\"hero-title\">" + texts.T(lang, "public.hero.ministry") + "</h1>",
 				`action="/services"`,
-				`<label for="service-q">` + texts.T(lang, "portal.search.label") + `</label>`,
-				texts.T(lang, "portal.tile.services.title"),
-				texts.T(lang, "portal.tile.track.title"),
-				texts.T(lang, "portal.tile.protection.title"),
-				texts.T(lang, "portal.tile.info.title"),
+				`<label for="service-q">` + texts.T(lang, "public.search.label") + `</label>`,
+				texts.T(lang, "public.tile.services.title"),
+				texts.T(lang, "public.tile.track.title"),
+				texts.T(lang, "public.tile.protection.title"),
+				texts.T(lang, "public.tile.info.title"),
 				`href="/account/login"`,
 				`href="/account/register"`,
 			} {
@@ -66,7 +66,7 @@ func TestHomeLeadsASignedInCitizenToTheirAccount(t *testing.T) {
 	}
 	body := rec.Body.String()
 	for _, want := range []string{
-		texts.T(i18n.VI, "portal.account.welcome", citizen.Name),
+		texts.T(i18n.VI, "public.account.welcome", citizen.Name),
 		`<a class="button primary" href="/account/">`,
 		// the navigation, which offers the account to citizens only
 		`<a href="/account/">` + web.Texts().T(i18n.VI, "nav.account") + `</a>`,

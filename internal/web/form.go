@@ -150,6 +150,24 @@ func FormError(w http.ResponseWriter, r *http.Request, err error, explain func(e
 	draw(ref)
 }
 
+// ListError is FormError for a list page's filter: it returns the
+// refusal to show on the filter form and the status to answer with
+// (200 and no refusal when err is nil). It reports false when explain
+// cannot show err and it has answered err itself with Error; the
+// handler then stops.
+func ListError(w http.ResponseWriter, r *http.Request, err error, explain func(error) (Refusal, bool)) (Refusal, int, bool) {
+	if err == nil {
+		return Refusal{}, http.StatusOK, true
+	}
+	noteError(r, err)
+	ref, ok := explain(err)
+	if !ok {
+		Error(w, r, err)
+		return Refusal{}, 0, false
+	}
+	return ref, ref.Status, true
+}
+
 // SentBack is a form sent back to the page it came from, on a page with
 // several forms: which form (its id prefix), what was submitted, and why
 // it was refused. The zero SentBack is a page drawn afresh.

@@ -2,10 +2,15 @@ package web
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"html/template"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"chancery/internal/errs"
 	"chancery/internal/i18n"
 )
 
@@ -56,5 +61,39 @@ func TestFieldPartialDrawsSignInAttributes(t *testing.T) {
 	}
 	if got := draw(Field{ID: "n", Name: "n", Type: "number"}); !strings.Contains(got, `min="0" step="1"`) {
 		t.Errorf("a number field is not a whole number from 0: %s", got)
+	}
+}
+
+func TestListErrorShowsARefusalOnTheFilterAndAnswersTheRest(t *testing.T) {
+	explain := func(err error) (Refusal, bool) {
+		if errors.Is(err, errs.ErrInvalid) {
+			return Refusal{Status: http.StatusUnprocessableEntity, Field: "q", Message: "bad"}, true
+		}
+		return Refusal{}, false
+	}
+	for _, tt := range []struct {
+		name       string
+		err        error
+		ok         bool
+		status     int // the status returned, or answered when !ok
+		wantRefuse bool
+	}{
+		{"no error", nil, true, http.StatusOK, false},
+		{"a refusal the filter shows", errs.Invalid("q", "bad"), true, http.StatusUnprocessableEntity, true},
+		{"anything else is answered", fmt.Errorf("read: %w", errs.ErrNotFound), false, http.StatusNotFound, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			ref, status, ok := ListError(w, httptest.NewRequest("GET", "/x?q=1", nil), tt.err, explain)
+			if ok != tt.ok || (ok && status != tt.status) || (ref.Message != "") != tt.wantRefuse {
+				t.Fatalf("= %+v, %d, %v; want ok %v, status %d", ref, status, ok, tt.ok, tt.status)
+			}
+			if !ok && w.Code != tt.status {
+				t.Errorf("answered %d, want %d", w.Code, tt.status)
+			}
+			if ok && w.Body.Len() != 0 {
+				t.Errorf("answered %q; the page should draw the list itself", w.Body.String())
+			}
+		})
 	}
 }

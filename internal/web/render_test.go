@@ -39,7 +39,7 @@ func testShell(t *testing.T) (*Shell, *Templates) {
 	shell := NewShell(testTexts(t))
 	shell.AddNav(Console, NavItem{Key: "nav.home", Href: "/console/", Access: SignedIn})
 	shell.AddNav(Console, NavItem{Key: "nav.account", Href: "/console/users", Access: Staff(authz.KindStaff, authz.Read)})
-	shell.AddNav(Console, NavItem{Key: "nav.portal", Href: "/", Access: Public})
+	shell.AddNav(Console, NavItem{Key: "nav.public", Href: "/", Access: Public})
 	pages, err := shell.Parse(testPages, "templates/*.html")
 	if err != nil {
 		t.Fatalf("Parse: %v", err)

@@ -76,7 +76,7 @@ var SignedIn = Access{Who: authz.Staff}
 // through sign-in (TOTP enrolment, password change).
 var SignInStep = Access{Who: authz.Staff, AnyStage: true}
 
-// CitizenOnly is the access of a portal route for signed-in citizens.
+// CitizenOnly is the access of a public-site route for signed-in citizens.
 var CitizenOnly = Access{Who: authz.Citizen}
 
 // Account is the access of a route any signed-in staff member or citizen

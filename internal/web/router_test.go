@@ -63,7 +63,7 @@ func TestRouterGuardEnforcesEachRoutesAccess(t *testing.T) {
 		{name: "anyone on a public page", who: anonymous, method: "GET", target: "/", status: 200},
 		{name: "anonymous on a console page is sent to sign in", who: anonymous, method: "GET", target: "/console/users?unit=3&q=an",
 			status: 303, location: "/console/login?next=%2Fconsole%2Fusers%3Funit%3D3%26q%3Dan"},
-		{name: "anonymous on a citizen page is sent to the portal sign-in", who: anonymous, method: "GET", target: "/account/",
+		{name: "anonymous on a citizen page is sent to the public site's sign-in", who: anonymous, method: "GET", target: "/account/",
 			status: 303, location: "/account/login?next=%2Faccount%2F"},
 		{name: "anonymous on the API", who: anonymous, method: "GET", target: "/api/v1/staff", status: 401, code: "unauthenticated", challenge: true},
 		{name: "anonymous form post is refused, not redirected", who: anonymous, method: "POST", target: "/console/users", status: 401, code: "unauthenticated", challenge: true},

@@ -21,7 +21,7 @@ var texts = i18n.Texts{
 	"nav.main":    {"Điều hướng chính", "Main navigation"},
 	"nav.console": {"Bảng điều khiển", "Console"},
 	"nav.home":    {"Trang chủ", "Home"},
-	"nav.portal":  {"Cổng thông tin", "Portal"},
+	"nav.public":  {"Cổng thông tin", "Portal"},
 	"nav.signin":  {"Đăng nhập", "Sign in"},
 	"nav.signout": {"Đăng xuất", "Sign out"},
 	"nav.account": {"Tài khoản", "Account"},

@@ -81,11 +81,11 @@ type demoRight struct {
 
 var demoRights = []demoRight{
 	{0, demoMinistry, "procedures"}, // procedures look citizens up
-	{1, demoMinistry, "procedures"}, // and report dossier statuses to the portal
+	{1, demoMinistry, "procedures"}, // and report dossier statuses to the national portal
 	{2, "", "consular"},             // every mission reports to the Consular Department
 	{3, "", "consular"},
 	{0, "", "consular"}, // and verify citizens' identity for passports and civil status
-	{1, "", "consular"}, // and report their dossiers' statuses to the portal
+	{1, "", "consular"}, // and report their dossiers' statuses to the national portal
 }
 
 // SeedDemo registers the demo exchange, recorded as usual: subsystems of

@@ -71,22 +71,6 @@ func (s *server) form(p web.Principal, path string, v url.Values) *httptest.Resp
 	return s.do(p, http.MethodPost, path, "application/x-www-form-urlencoded", v.Encode())
 }
 
-// problemOf decodes a problem+json answer of status.
-func problemOf(t testing.TB, w *httptest.ResponseRecorder, status int) web.ProblemDetails {
-	t.Helper()
-	if w.Code != status {
-		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
-	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
-		t.Fatalf("Content-Type %q, want application/problem+json: %s", ct, w.Body)
-	}
-	var p web.ProblemDetails
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // decodeOK decodes a JSON answer of status into v.
 func decodeOK(t testing.TB, w *httptest.ResponseRecorder, status int, v any) {
 	t.Helper()
@@ -141,7 +125,7 @@ func TestAPICatalogueListsAndFindsServicesForAnyStaff(t *testing.T) {
 		if one.OpenAPI != openAPIDoc || len(one.Clients) != 1 || one.Clients[0] != "VN/GOV/"+ministry+"/procedures" {
 			t.Fatalf("service = %+v, want its OpenAPI document and its one client", one)
 		}
-		problemOf(t, s.json(nobody, "GET", "/api/v1/exchange/services", ""), http.StatusUnauthorized)
+		webtest.Problem(t, s.json(nobody, "GET", "/api/v1/exchange/services", ""), http.StatusUnauthorized)
 	})
 }
 
@@ -188,7 +172,7 @@ func TestAPIRefusesBadInputWithProblems(t *testing.T) {
 		before := f.conf(t).Serial
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				p := problemOf(t, s.json(tt.who, tt.method, tt.path, tt.body), tt.status)
+				p := webtest.Problem(t, s.json(tt.who, tt.method, tt.path, tt.body), tt.status)
 				if tt.field != "" && p.Errors[tt.field] == "" {
 					t.Errorf("problem %+v does not name field %q", p, tt.field)
 				}
@@ -240,7 +224,7 @@ func TestAPIServiceLifecycle(t *testing.T) {
 		if w := s.json(admin, "DELETE", "/api/v1/exchange/services/"+id, ""); w.Code != http.StatusNoContent {
 			t.Fatalf("delete: %d %s", w.Code, w.Body)
 		}
-		problemOf(t, s.json(clerk, "GET", "/api/v1/exchange/services/"+id, ""), http.StatusNotFound)
+		webtest.Problem(t, s.json(clerk, "GET", "/api/v1/exchange/services/"+id, ""), http.StatusNotFound)
 
 		var subs struct{ Items []exchange.Subsystem }
 		decodeOK(t, s.json(admin, "POST", "/api/v1/exchange/subsystems", `{"member": "`+tokyo+`", "code": "consular", "title": "Lãnh sự Tokyo", "clearance": "confidential"}`), http.StatusCreated, new(exchange.Subsystem))
@@ -292,18 +276,18 @@ func TestAPIEnrolsAMissionNodeWithAOneTimeToken(t *testing.T) {
 		if _, ok := c.Node(res.NodeID); !ok || res.LeafURLs[0] != "nats-leaf://hq.example:7422" {
 			t.Fatalf("enrolled %q with leaf URLs %v; configuration nodes %+v", res.NodeID, res.LeafURLs, c.Nodes)
 		}
-		if p := problemOf(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, issued.Token)), http.StatusConflict); p.Code != "enrolment_used" {
+		if p := webtest.Problem(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, issued.Token)), http.StatusConflict); p.Code != "enrolment_used" {
 			t.Errorf("used token: code %q", p.Code)
 		}
-		if p := problemOf(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, "AAAA."+f.ring.Signer().KeyID())), http.StatusUnauthorized); p.Code != "enrolment_unknown" {
+		if p := webtest.Problem(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, "AAAA."+f.ring.Signer().KeyID())), http.StatusUnauthorized); p.Code != "enrolment_unknown" {
 			t.Errorf("wrong token: code %q", p.Code)
 		}
 		decodeOK(t, s.json(admin, "POST", "/api/v1/exchange/enrolments", `{"member": "`+tokyo+`"}`), http.StatusCreated, &issued)
 		f.clock.Advance(registry.DefaultEnrolmentValidity)
-		if p := problemOf(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, issued.Token)), http.StatusGone); p.Code != "enrolment_expired" {
+		if p := webtest.Problem(t, s.json(nobody, "POST", "/exchange/v1/enrol", enrolBody(t, issued.Token)), http.StatusGone); p.Code != "enrolment_expired" {
 			t.Errorf("expired token: code %q", p.Code)
 		}
-		problemOf(t, s.json(nobody, "POST", "/exchange/v1/enrol", `{"token": "x", "signing_key": "not base64!"}`), http.StatusBadRequest)
+		webtest.Problem(t, s.json(nobody, "POST", "/exchange/v1/enrol", `{"token": "x", "signing_key": "not base64!"}`), http.StatusBadRequest)
 
 		var nodes struct {
 			Items []struct {
@@ -338,7 +322,7 @@ func TestMissionNodeServesTheCatalogueReadOnly(t *testing.T) {
 		{"POST", "/api/v1/exchange/enrolments", `{"member": "` + paris + `"}`},
 		{"POST", "/exchange/v1/enrol", `{}`},
 	} {
-		if p := problemOf(t, s.json(admin, req.method, req.path, req.body), http.StatusConflict); p.Code != "managed_at_headquarters" {
+		if p := webtest.Problem(t, s.json(admin, req.method, req.path, req.body), http.StatusConflict); p.Code != "managed_at_headquarters" {
 			t.Errorf("%s %s: code %q", req.method, req.path, p.Code)
 		}
 	}

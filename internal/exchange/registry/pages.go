@@ -114,16 +114,12 @@ func (h *Handler) pageServices(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	conf := h.opts.Conf()
 	data := servicesData{confState: h.state(conf), Filtered: q.Get("q") != "" || q.Get("kind") != ""}
-	status := http.StatusOK
 	f, err := filterFrom(r)
-	if err != nil {
-		prob, ok := explain(p, err)
-		if !ok {
-			web.Error(w, r, err)
-			return
-		}
-		data.Problem, status = prob, prob.Status
-	} else if conf != nil {
+	prob, status, ok := web.ListError(w, r, err, func(err error) (web.Refusal, bool) { return explain(p, err) })
+	if !ok {
+		return
+	}
+	if data.Problem = prob; err == nil && conf != nil {
 		for _, e := range catalogue(conf, f, seesBackends(r)) {
 			data.Rows = append(data.Rows, newServiceRow(p, conf, e))
 		}

@@ -613,7 +613,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 			{"VN/GOV/000.01.03.G12/consular", "VN/GOV/000.00.03.G12/consular/citizen-protection/v1"},
 			{"VN/GOV/000.01.03.G12/consular", "VN/GOV/000.00.00.G02/population/citizen-lookup/v1"},
 			// Missions resolve their consular dossiers on their own nodes
-			// and report each status to the portal themselves.
+			// and report each status to the national portal themselves.
 			{"VN/GOV/000.01.02.G12/consular", "VN/GOV/000.00.00.G22/portal/dossier-status/v1"},
 			// The document systems exchange edXML packages (demo_edxml.go).
 			{"VN/GOV/000.00.03.G12/records", "VN/GOV/000.01.02.G12/records/edxml/v1"},
@@ -629,7 +629,7 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		}
 		portalStatus, _ := exchange.ParseServiceID("VN/GOV/000.00.00.G22/portal/dossier-status/v1")
 		if _, ok := c.Service(portalStatus); !ok || c.Allowed(clientID(ministry, "records"), portalStatus) {
-			t.Error("the records system may report dossier statuses to the portal, which only the procedure systems do")
+			t.Error("the records system may report dossier statuses to the national portal, which only the procedure systems do")
 		}
 		if s, _ := c.Service(serviceID(population, "population", "citizen-lookup", "v1")); s.Backend != b.PopulationURL || s.OpenAPI != openAPIDoc {
 			t.Errorf("citizen lookup = %+v", s)

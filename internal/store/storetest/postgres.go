@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -176,6 +177,18 @@ func stopCluster() {
 	}
 	c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop") //nolint:errcheck // best effort at exit
 	os.RemoveAll(c.dir)
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listened on a
+// moment ago: for a test's server (a NATS listener, a leaf port, a
+// cluster) that must be told its port before it starts.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	port, err := freePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return port
 }
 
 func freePort() (int, error) {

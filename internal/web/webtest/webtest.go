@@ -3,6 +3,7 @@
 package webtest
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -79,4 +80,21 @@ func Shell(tb testing.TB, tables ...i18n.Texts) *web.Shell {
 		tb.Fatal(err)
 	}
 	return web.NewShell(texts)
+}
+
+// Problem decodes w's application/problem+json answer, failing tb unless
+// w answered status with one.
+func Problem(tb testing.TB, w *httptest.ResponseRecorder, status int) web.ProblemDetails {
+	tb.Helper()
+	if w.Code != status {
+		tb.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+		tb.Fatalf("Content-Type %q, want application/problem+json: %s", ct, w.Body)
+	}
+	var p web.ProblemDetails
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		tb.Fatalf("decode the problem %s: %v", w.Body, err)
+	}
+	return p
 }

@@ -2,6 +2,7 @@ package webtest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"chancery/internal/authz"
@@ -24,4 +25,12 @@ func TestGetInAsksInTheGivenLanguage(t *testing.T) {
 		w.Write([]byte("lang=" + string(web.LangFrom(r.Context()))))
 	})
 	PageHas(t, GetIn(Shell(t), h, web.Principal{}, i18n.EN, "/"), http.StatusOK, "lang=en")
+}
+
+func TestProblemDecodesAProblemOfTheStatus(t *testing.T) {
+	w := httptest.NewRecorder()
+	web.Problem(w, httptest.NewRequest("GET", "/", nil), web.ProblemDetails{Status: http.StatusConflict, Detail: "stale", Code: "conflict"})
+	if p := Problem(t, w, http.StatusConflict); p.Detail != "stale" || p.Code != "conflict" {
+		t.Errorf("Problem = %+v", p)
+	}
 }

@@ -20,10 +20,10 @@ import (
 	"chancery/internal/store"
 )
 
-// PortalStatus is the report of a dossier's status that the National
+// NationalPortalReport is the report of a dossier's status that the National
 // Public Service Portal takes (its dossier-status/v1 service): exactly
 // these nine fields.
-type PortalStatus struct {
+type NationalPortalReport struct {
 	DossierCode   string `json:"dossier_code"`
 	ProcedureCode string `json:"procedure_code"`
 	Status        int    `json:"status"`
@@ -35,9 +35,9 @@ type PortalStatus struct {
 	AgencyCode    string `json:"agency_code"`
 }
 
-// queueReport writes d's current status to the portal outbox inside tx.
+// queueReport writes d's current status to the national portal outbox inside tx.
 func (s *Service) queueReport(ctx context.Context, tx *store.Tx, d *Dossier, at time.Time) error {
-	payload, err := json.Marshal(PortalStatus{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
+	payload, err := json.Marshal(NationalPortalReport{DossierCode: d.Code, ProcedureCode: d.Procedure, Status: int(d.Status),
 		StatusName: texts.T(i18n.VI, d.Status.Key()), Channel: int(d.Channel), Paid: d.Paid, PaidOnline: d.PaidOnline,
 		UpdatedAt: at.UTC().Format(time.RFC3339), AgencyCode: d.UnitCode})
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Service) queueReport(ctx context.Context, tx *store.Tx, d *Dossier, at 
 	return insertReport(ctx, tx, d.ID, d.Status, payload, at)
 }
 
-// nudge wakes the portal sync and the mail outbox after a commit.
+// nudge wakes the national portal sync and the mail outbox after a commit.
 func (s *Service) nudge() {
 	select {
 	case s.wake <- struct{}{}:
@@ -57,7 +57,7 @@ func (s *Service) nudge() {
 	}
 }
 
-// Portal sync pacing: how often it looks without a nudge, and how long it
+// National portal sync pacing: how often it looks without a nudge, and how long it
 // waits after a failure, doubling up to the maximum.
 const (
 	syncPoll       = 5 * time.Second
@@ -68,7 +68,7 @@ const (
 
 // RunNationalPortalSync sends queued status reports to the national portal, in
 // the order they were queued, until ctx ends. A report stays queued until
-// the exchange has durably taken it, so none is lost when the portal or
+// the exchange has durably taken it, so none is lost when the national portal or
 // the link is down; after a failure the sync waits, longer each time, and
 // resumes where it stopped, so a dossier's statuses arrive in order.
 func (s *Service) RunNationalPortalSync(ctx context.Context) error {
@@ -118,7 +118,7 @@ func (s *Service) SyncNationalPortal(ctx context.Context) (int, error) {
 	}
 	// The reports the exchange took are marked in one transaction at the
 	// end (also when one fails part-way): a crash in between sends them
-	// again, which the portal takes as the same status of the dossier.
+	// again, which the national portal takes as the same status of the dossier.
 	var sent []sentReport
 	var failed error
 	for _, r := range reports {
@@ -138,13 +138,13 @@ func (s *Service) SyncNationalPortal(ctx context.Context) (int, error) {
 	return len(sent), failed
 }
 
-// Unsynced is a dossier whose last status sent to the portal differs from
+// Unsynced is a dossier whose last status sent to the national portal differs from
 // its current one.
 type Unsynced struct {
-	Code         string    `json:"code"`
-	Status       Status    `json:"status"`
-	PortalStatus Status    `json:"portal_status"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Code                 string    `json:"code"`
+	Status               Status    `json:"status"`
+	NationalPortalStatus Status    `json:"national_portal_status"`
+	UpdatedAt            time.Time `json:"updated_at"`
 	// Pending is how many reports of it wait in the outbox; Attempts and
 	// LastError describe the oldest.
 	Pending   int    `json:"pending"`
@@ -153,9 +153,9 @@ type Unsynced struct {
 }
 
 // Reconciliation lists the dossiers of the units sub may see whose
-// portal status lags, oldest change first, at most limit.
+// national portal status lags, oldest change first, at most limit.
 func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit int) ([]Unsynced, error) {
-	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindPortalSync}); dec == authz.Allowed {
+	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindNationalPortalSync}); dec == authz.Allowed {
 		return listUnsynced(ctx, s.db, 0, limit) // every unit's
 	}
 	if dec, _ := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDossier, Unit: sub.Unit}); dec != authz.Allowed {
@@ -165,8 +165,8 @@ func (s *Service) Reconciliation(ctx context.Context, sub authz.Subject, limit i
 }
 
 // Resend queues a fresh report of a dossier's current status, for a
-// dossier whose portal status lags (the portal lost it, or a report was
-// refused). It returns an error wrapping errs.ErrConflict when the portal
+// dossier whose national portal status lags (the national portal lost it, or a report was
+// refused). It returns an error wrapping errs.ErrConflict when the national portal
 // already has the current status.
 func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) error {
 	o, err := s.origin(ctx)
@@ -181,7 +181,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		if !mayResend(sub, d) {
 			return fmt.Errorf("%w: no dossier has code %s", errs.ErrNotFound, code)
 		}
-		if d.PortalStatus == d.Status {
+		if d.NationalPortalStatus == d.Status {
 			return fmt.Errorf("%w: the national portal already has status %d of dossier %s", errs.ErrConflict, d.Status, code)
 		}
 		if err := dropPendingReports(ctx, tx, d.ID); err != nil {
@@ -196,7 +196,7 @@ func (s *Service) Resend(ctx context.Context, sub authz.Subject, code string) er
 		return s.rec.Record(ctx, tx, e)
 	})
 	if err != nil {
-		return fmt.Errorf("procedures: resend dossier %s to the portal: %w", code, err)
+		return fmt.Errorf("procedures: resend dossier %s to the national portal: %w", code, err)
 	}
 	s.nudge()
 	return nil
@@ -207,11 +207,11 @@ func systemOrigin(ctx context.Context, component string) context.Context {
 	return audit.WithOrigin(ctx, audit.Origin{Actor: audit.System(component)})
 }
 
-// mayResend reports whether sub may resend d's status to the portal: the
+// mayResend reports whether sub may resend d's status to the national portal: the
 // staff of its unit who work on dossiers, or those who reconcile every
 // unit's.
 func mayResend(sub authz.Subject, d *Dossier) bool {
 	own, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindDossier, Unit: d.UnitID})
-	all, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindPortalSync})
+	all, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindNationalPortalSync})
 	return own == authz.Allowed || all == authz.Allowed
 }
