@@ -25,6 +25,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/procedures"
+	"chancery/internal/records"
 	"chancery/internal/store"
 )
 
@@ -39,6 +40,7 @@ Usage:
   chancery exchange <command>   the data exchange: services, conf, token, send, inbox ("chancery exchange help")
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
+  chancery records <command>    the records: suggest-eval ("chancery records help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.
@@ -73,6 +75,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = calendar.Command(ctx, calendar.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 	case "procedures":
 		err = procedures.Command(ctx, procedures.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
+	case "records":
+		err = records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
 	case "version":
 		fmt.Fprintln(stdout, "chancery", Version)
 	case "help", "-h", "--help":
@@ -438,6 +442,23 @@ func exchangeStorage(fs *flag.FlagSet) func(context.Context) (*exchange.Node, fu
 			return nil, nil, err
 		}
 		return n, closeAll, nil
+	}
+}
+
+// recordsStorage registers the storage flags on the flag set of a records
+// subcommand and returns the function that opens the database they name.
+func recordsStorage(fs *flag.FlagSet) func(context.Context) (*store.DB, func() error, error) {
+	var cfg config.Config
+	envErr := config.Storage(fs, &cfg)
+	return func(ctx context.Context) (*store.DB, func() error, error) {
+		if err := envErr(); err != nil {
+			return nil, nil, errs.Usage("", "%v", err)
+		}
+		db, err := openStore(ctx, cfg, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, db.Close, nil
 	}
 }
 

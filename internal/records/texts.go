@@ -14,6 +14,7 @@ func Texts() i18n.Texts {
 	all := i18n.Texts{}
 	for _, part := range []i18n.Texts{
 		texts,
+		suggestTexts,
 	} {
 		maps.Copy(all, part)
 	}
