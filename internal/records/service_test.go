@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,12 @@ import (
 	"chancery/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(issueChildEnv) != "" {
+		os.Exit(issueChild()) // the kill -9 test's child (crash_test.go)
+	}
+	storetest.Main(m)
+}
 
 // testClock is a settable clock.
 type testClock struct {
