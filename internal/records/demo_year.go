@@ -11,6 +11,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/identity"
+	"chancery/internal/store"
 )
 
 // The full-year demo (issue 18, item 9): a year of the Office's, the
@@ -352,7 +353,9 @@ func (y *demoYear) content(name, text string, scanned bool) (*Content, error) {
 // incoming registers the unit's incoming documents of the year, with
 // their instructions, handling and filing.
 func (y *demoYear) incoming(ctx context.Context, plan demoUnitPlan) error {
-	for i, at := range y.moments(plan.incoming) {
+	moments := y.moments(plan.incoming)
+	return y.inChunks(ctx, len(moments), func(ctx context.Context, i int) error {
+		at := moments[i]
 		y.reseed(1, i)
 		t := plan.in[y.rnd.IntN(len(plan.in))]
 		level := y.level(plan, t)
@@ -382,7 +385,30 @@ func (y *demoYear) incoming(ctx context.Context, plan demoUnitPlan) error {
 		if err != nil {
 			return fmt.Errorf("records: demo incoming %s %d: %w", plan.unit, i+1, err)
 		}
-		if err := y.handle(ctx, plan, t, d, at); err != nil {
+		return y.handle(ctx, plan, t, d, at)
+	})
+}
+
+// demoChunk is how many documents, with all their steps, the demo
+// commits at once.
+const demoChunk = 40
+
+// inChunks runs step for 0..n-1, demoChunk of them to a transaction (each
+// step's changes in savepoints of it: store.WithBulk), so that the year
+// costs a few dozen commits instead of thousands and the demo starts in
+// seconds.
+func (y *demoYear) inChunks(ctx context.Context, n int, step func(ctx context.Context, i int) error) error {
+	for start := 0; start < n; start += demoChunk {
+		err := y.s.db.InTx(ctx, func(tx *store.Tx) error {
+			bulk := store.WithBulk(ctx, y.s.db, tx)
+			for i := start; i < min(n, start+demoChunk); i++ {
+				if err := step(bulk, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -462,7 +488,8 @@ func (y *demoYear) file(ctx context.Context, plan demoUnitPlan, t demoTopic, d *
 func (y *demoYear) outgoing(ctx context.Context, plan demoUnitPlan) error {
 	moments := y.moments(plan.outgoing)
 	lead := y.leader(plan.unit)
-	for i, at := range moments {
+	return y.inChunks(ctx, len(moments), func(ctx context.Context, i int) error {
+		at := moments[i]
 		y.reseed(2, i)
 		t := plan.out[y.rnd.IntN(len(plan.out))]
 		level := y.level(plan, t)
@@ -489,19 +516,19 @@ func (y *demoYear) outgoing(ctx context.Context, plan demoUnitPlan) error {
 		}
 		left := len(moments) - i // the last three stay a draft, approved, signed
 		if left == 3 {
-			continue
+			return nil
 		}
 		if _, err := y.s.at(at.AddDate(0, 0, -2)).Approve(lead.as(ctx), lead.Subject, d.ID, "Đồng ý nội dung, trình ký."); err != nil {
 			return fmt.Errorf("records: demo approval of %d: %w", d.ID, err)
 		}
 		if left == 2 {
-			continue
+			return nil
 		}
 		if _, err := y.s.at(at.AddDate(0, 0, -1)).Sign(lead.as(ctx), lead.Subject, d.ID, ""); err != nil {
 			return fmt.Errorf("records: demo signature of %d: %w", d.ID, err)
 		}
 		if left == 1 {
-			continue
+			return nil
 		}
 		clerk := y.clerk(plan.unit, level)
 		as := plan.as
@@ -515,13 +542,10 @@ func (y *demoYear) outgoing(ctx context.Context, plan demoUnitPlan) error {
 			if _, err := y.s.at(at.AddDate(0, 0, 2)).Recall(lead.as(ctx), lead.Subject, d.ID, "Văn bản có sai sót về thể thức; sẽ ban hành văn bản thay thế."); err != nil {
 				return fmt.Errorf("records: demo recall of %d: %w", d.ID, err)
 			}
-			continue
+			return nil
 		}
-		if err := y.file(ctx, plan, t, d, at.Add(time.Hour)); err != nil {
-			return err
-		}
-	}
-	return nil
+		return y.file(ctx, plan, t, d, at.Add(time.Hour))
+	})
 }
 
 // closeLastYear closes the case files of the years before the demo's.
