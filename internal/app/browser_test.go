@@ -46,11 +46,13 @@ func mustBrowser(t *testing.T) context.Context {
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
 	// The first action starts the browser and must not carry a timeout
-	// (it would stop the browser); later ones run under one.
+	// (it would stop the browser); later ones run under one, which also
+	// covers the node's start that follows (the demo seeds a year of
+	// records: seconds, more on a loaded machine).
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("browser test: start Chromium: %v", err)
 	}
-	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, 150*time.Second)
 	t.Cleanup(cancel3)
 	return ctx
 }

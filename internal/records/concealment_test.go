@@ -73,7 +73,7 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 				marker := fmt.Sprintf("dauvet%d%d", len(items), l)
 				in := NewIncoming{Type: "cong_van", Number: "7/BCA-A08", Sender: "Bộ Công an", Subject: "V/v kiểm tra " + marker,
 					Date: a.clock.now(), Classify: Classify{Level: l},
-					Content: &Content{Filename: marker + ".pdf", MediaType: "application/pdf", Data: textPDF(marker), Text: marker}}
+					Content: &Content{Filename: marker + ".pdf", MediaType: "application/pdf", Data: TextPDF(marker), Text: marker}}
 				if l > authz.Unclassified {
 					in.Reason = "Danh mục bí mật nhà nước, mục 3"
 				}

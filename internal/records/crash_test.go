@@ -1,12 +1,10 @@
 package records
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -130,41 +128,24 @@ func TestKillDuringIssuanceLosesNoNumber(t *testing.T) {
 			acked := map[int64]string{}
 			run := func(killAfter int) (killed bool) {
 				t.Helper()
-				cmd := exec.Command(os.Args[0], "-test.run=^$")
-				cmd.Env = append(os.Environ(), issueChildEnv+"="+dsn, issueKeysEnv+"="+keyDir,
-					issueClerkEnv+"="+fmt.Sprintf("%d %d", f.clerk.ID, f.clerk.Unit))
-				cmd.Stderr = os.Stderr
-				stdout, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				sc := bufio.NewScanner(stdout)
 				count := 0
-				for sc.Scan() {
-					fields := strings.Fields(sc.Text())
+				killed, err := storetest.RunChild(t, []string{issueChildEnv + "=" + dsn, issueKeysEnv + "=" + keyDir,
+					issueClerkEnv + "=" + fmt.Sprintf("%d %d", f.clerk.ID, f.clerk.Unit)}, func(line string) bool {
+					fields := strings.Fields(line)
 					if len(fields) != 3 || fields[0] != "ack" {
-						t.Fatalf("the child wrote %q", sc.Text())
+						t.Fatalf("the child wrote %q", line)
 					}
 					id, err := strconv.ParseInt(fields[1], 10, 64)
 					if err != nil {
-						t.Fatalf("the child wrote %q", sc.Text())
+						t.Fatalf("the child wrote %q", line)
 					}
 					if prev, ok := acked[id]; ok {
 						t.Errorf("document %d issued twice: %s and %s", id, prev, fields[2])
 					}
 					acked[id] = fields[2]
 					count++
-					if count == killAfter && !killed {
-						if err := cmd.Process.Kill(); err != nil {
-							t.Fatal(err)
-						}
-						killed = true
-					}
-				}
-				err = cmd.Wait()
+					return count == killAfter
+				})
 				if !killed && err != nil {
 					t.Fatalf("the child failed: %v", err)
 				}

@@ -347,7 +347,7 @@ func (y *demoYear) content(name, text string, scanned bool) (*Content, error) {
 		}
 		return &Content{Filename: name + ".png", MediaType: "image/png", Data: data}, nil
 	}
-	return &Content{Filename: name + ".pdf", MediaType: "application/pdf", Data: textPDF(text), Text: text}, nil
+	return &Content{Filename: name + ".pdf", MediaType: "application/pdf", Data: TextPDF(text), Text: text}, nil
 }
 
 // incoming registers the unit's incoming documents of the year, with
@@ -569,9 +569,10 @@ func (y *demoYear) closeLastYear(ctx context.Context) error {
 	return nil
 }
 
-// textPDF returns a one-page PDF showing text, folded to the ASCII its
-// standard font prints, that a text extractor can read.
-func textPDF(text string) []byte {
+// TextPDF returns a one-page PDF showing text, folded to the ASCII its
+// standard font prints, with a correct cross-reference table, that a
+// text extractor can read: the demo's files, and tests' uploads.
+func TextPDF(text string) []byte {
 	var stream strings.Builder
 	stream.WriteString("BT /F1 11 Tf 56 780 Td 14 TL\n")
 	for l := range strings.SplitSeq(text, "\n") {
