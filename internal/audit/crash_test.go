@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,18 +88,7 @@ func TestKillDuringAppendsLosesNothingAcknowledged(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			dsn := "sqlite://" + filepath.Join(t.TempDir(), "chancery.db")
-			if d == store.Postgres {
-				dsn = storetest.MustPostgresURL(t)
-			}
-			db, err := store.Open(ctx, dsn, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() }) // after the ledger's Close
-			if err := db.Migrate(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			db, dsn := storetest.MustOpenShared(t, d) // closed after the ledger
 			keyDir := t.TempDir()
 
 			const killAfter = 1500

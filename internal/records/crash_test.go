@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,18 +104,7 @@ func TestKillDuringIssuanceLosesNoNumber(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			dsn := "sqlite://" + filepath.Join(t.TempDir(), "chancery.db")
-			if d == store.Postgres {
-				dsn = storetest.MustPostgresURL(t)
-			}
-			db, err := store.Open(ctx, dsn, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if err := db.Migrate(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			db, dsn := storetest.MustOpenShared(t, d)
 			f := newFixture(t, db)
 			const n = 400
 			f.signedDrafts(t, n)

@@ -2,9 +2,13 @@ package storetest
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
+
+	"chancery/internal/store"
 )
 
 // RunChild re-runs the test binary as a child process, running no test
@@ -41,4 +45,26 @@ func RunChild(tb testing.TB, env []string, line func(string) (kill bool)) (kille
 		return true, nil
 	}
 	return false, err
+}
+
+// MustOpenShared opens a new, migrated database of dialect d that a
+// child process (RunChild) can open too, and returns it with its URL: a
+// SQLite file in a temporary directory, or a new database of the
+// throwaway PostgreSQL cluster. It is closed when the test ends (after
+// what the test registered later to close first).
+func MustOpenShared(tb testing.TB, d store.Dialect) (*store.DB, string) {
+	tb.Helper()
+	dsn := "sqlite://" + filepath.Join(tb.TempDir(), "chancery.db")
+	if d == store.Postgres {
+		dsn = MustPostgresURL(tb)
+	}
+	db, err := store.Open(context.Background(), dsn, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background(), nil); err != nil {
+		tb.Fatal(err)
+	}
+	return db, dsn
 }
