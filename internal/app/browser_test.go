@@ -17,7 +17,7 @@ import (
 // under CI=true (or CHANCERY_REQUIRE_BROWSER=1) it fails instead.
 func mustBrowser(t *testing.T) context.Context {
 	t.Helper()
-	return mustBrowserFor(t, 90*time.Second)
+	return mustBrowserFor(t, 150*time.Second)
 }
 
 // mustBrowserFor is mustBrowser for a walk that may take up to timeout

@@ -40,7 +40,7 @@ Usage:
   chancery exchange <command>   the data exchange: services, conf, token, send, inbox ("chancery exchange help")
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
-  chancery records <command>    documents and archive: register export, retention run, key-destruction report ("chancery records help")
+  chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.`

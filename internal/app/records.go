@@ -71,12 +71,15 @@ func (a *App) recordsRoutes(rt *web.Router, shell *web.Shell) error {
 // seedDemoRecords records the demo's documents, on a demo headquarters'
 // first start, as the demo staff who would: the Office's records office
 // and leader, the Consular Department's clerk, officer and leader, and
-// the Cipher-IT Department's officer.
+// the Cipher-IT Department's officer, with the clerks cleared for
+// classified documents and the Cipher-IT Department's clerk and director.
 func (a *App) seedDemoRecords(ctx context.Context) error {
 	var p records.DemoPeople
 	for username, into := range map[string]*records.DemoStaff{
 		"office.clerk": &p.OfficeClerk, "office.approver": &p.OfficeApprover, "consular.clerk": &p.ConsularClerk,
 		"consular.officer": &p.ConsularOfficer, "consular.approver": &p.ConsularApprover, "cipher.officer": &p.CipherOfficer,
+		"office.secretclerk": &p.OfficeSecretClerk, "consular.secretclerk": &p.ConsularSecretClerk, "cipher.clerk": &p.CipherClerk,
+		"cipher.approver": &p.CipherApprover,
 	} {
 		m, err := a.Identity.StaffByUsername(ctx, username)
 		if err != nil {

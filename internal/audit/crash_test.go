@@ -1,12 +1,9 @@
 package audit
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,49 +88,19 @@ func TestKillDuringAppendsLosesNothingAcknowledged(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			dsn := "sqlite://" + filepath.Join(t.TempDir(), "chancery.db")
-			if d == store.Postgres {
-				dsn = storetest.MustPostgresURL(t)
-			}
-			db, err := store.Open(ctx, dsn, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() }) // after the ledger's Close
-			if err := db.Migrate(ctx, nil); err != nil {
-				t.Fatal(err)
-			}
+			db, dsn := storetest.MustOpenShared(t, d) // closed after the ledger
 			keyDir := t.TempDir()
 
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), crashChildEnv+"="+dsn, crashKeysEnv+"="+keyDir)
-			cmd.Stderr = os.Stderr
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
 			const killAfter = 1500
 			acked := make(map[int64]bool)
-			sc := bufio.NewScanner(stdout)
-			killed := false
-			for sc.Scan() {
-				id, err := strconv.ParseInt(strings.TrimPrefix(sc.Text(), "ack "), 10, 64)
+			killed, err := storetest.RunChild(t, []string{crashChildEnv + "=" + dsn, crashKeysEnv + "=" + keyDir}, func(line string) bool {
+				id, err := strconv.ParseInt(strings.TrimPrefix(line, "ack "), 10, 64)
 				if err != nil {
-					t.Fatalf("child wrote %q", sc.Text())
+					t.Fatalf("child wrote %q", line)
 				}
 				acked[id] = true
-				if len(acked) == killAfter && !killed {
-					// SIGKILL: no deferred function, no Close, no flush.
-					if err := cmd.Process.Kill(); err != nil {
-						t.Fatal(err)
-					}
-					killed = true
-				}
-			}
-			err = cmd.Wait()
+				return len(acked) == killAfter
+			})
 			if !killed {
 				t.Fatalf("the child stopped after %d acknowledgements: %v", len(acked), err)
 			}

@@ -126,6 +126,13 @@ var people = []staff{
 	{"consular.clerk2", "Ngô Văn Tâm", "consular", clerk, authz.Unclassified},
 	{"consular.officer2", "Dương Thị Thu Trang", "consular", officer, authz.Unclassified},
 	{"office.clerk", "Lý Thị Hương", "office", clerk, authz.Confidential},
+	// The records offices' clerks for classified documents (văn thư mật),
+	// and the Cipher-IT Department's clerk and director, who register,
+	// issue and approve the records demo's classified documents.
+	{"office.secretclerk", "Cao Thị Thanh Xuân", "office", clerk, authz.Secret},
+	{"consular.secretclerk", "La Văn Bình", "consular", clerk, authz.Confidential},
+	{"cipher.clerk", "Ninh Thị Kim Dung", "cipher", clerk, authz.TopSecret},
+	{"cipher.approver", "Tống Văn Thịnh", "cipher", approver, authz.TopSecret},
 	{"office.approver", "Trịnh Văn Long", "office", approver, authz.Secret},
 	{"personnel.officer", "Mai Thị Kim Oanh", "personnel", officer, authz.Confidential},
 	{"personnel.approver", "Hồ Sĩ Dũng", "personnel", approver, authz.Secret},

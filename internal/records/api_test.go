@@ -33,6 +33,12 @@ func newAPIFixture(t testing.TB, db *store.DB) *apiFixture {
 // token as the app's middleware would put it.
 func (a *apiFixture) call(t testing.TB, sub authz.Subject, method, path string, body any) *httptest.ResponseRecorder {
 	t.Helper()
+	return a.callThrough(t, a.h, sub, method, path, body)
+}
+
+// callThrough is call through the handler h.
+func (a *apiFixture) callThrough(t testing.TB, h http.Handler, sub authz.Subject, method, path string, body any) *httptest.ResponseRecorder {
+	t.Helper()
 	var rd *bytes.Reader
 	switch b := body.(type) {
 	case nil:
@@ -52,7 +58,7 @@ func (a *apiFixture) call(t testing.TB, sub authz.Subject, method, path string, 
 	}
 	ctx := web.WithPrincipal(a.as(sub), web.Principal{Subject: sub, Stage: "full", Bearer: true})
 	rec := httptest.NewRecorder()
-	a.h.ServeHTTP(rec, req.WithContext(ctx))
+	h.ServeHTTP(rec, req.WithContext(ctx))
 	return rec
 }
 

@@ -22,6 +22,10 @@ type DemoPeople struct {
 	OfficeClerk, OfficeApprover                      DemoStaff
 	ConsularClerk, ConsularOfficer, ConsularApprover DemoStaff
 	CipherOfficer                                    DemoStaff
+	// The clerks of the classified documents (văn thư mật) of the Office
+	// and the Consular Department, the Cipher-IT Department's clerk and
+	// its director: the year's demo (demo_year.go) needs them.
+	OfficeSecretClerk, ConsularSecretClerk, CipherClerk, CipherApprover DemoStaff
 }
 
 // as returns a context acting as m.
@@ -72,10 +76,14 @@ var demoCipher = []struct {
 // SeedDemo fills a new demo database with the records of the Office,
 // the Consular Department and the Cipher-IT Department: incoming
 // documents registered, some assigned by the Office's leader, outgoing
-// ones at each step to issuance, classified drafts, and a case file.
+// ones at each step to issuance, classified drafts, and a case file,
+// after the year before (demo_year.go).
 // Everything goes through the service, so it is numbered, sealed,
 // indexed and audited as in use.
 func SeedDemo(ctx context.Context, s *Service, p DemoPeople, now time.Time) error {
+	if err := seedDemoYear(ctx, s, p, now); err != nil {
+		return err
+	}
 	var incoming []*Document
 	for i, in := range demoIncoming {
 		nd := NewIncoming{Type: in.typ, Number: in.number, Sender: in.sender, Subject: in.subject, Urgency: in.urgency,

@@ -49,6 +49,7 @@ func (h *Handler) Register(rt *web.Router) {
 	h.registerArchive(rt)
 	h.registerEdXML(rt)
 	h.registerPages(rt)
+	h.registerSuggest(rt)
 }
 
 // maxUpload is the largest document file accepted (HandlerOptions).

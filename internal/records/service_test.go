@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,12 @@ import (
 	"chancery/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(issueChildEnv) != "" {
+		os.Exit(issueChild()) // the kill -9 test's child (crash_test.go)
+	}
+	storetest.Main(m)
+}
 
 // testClock is a settable clock.
 type testClock struct {
@@ -78,13 +84,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		f.units[u.code] = id
 	}
 	staff := func(name, unit string, clearance authz.Level, roles ...authz.Role) authz.Subject {
-		var id int64
-		if err := db.QueryRowContext(ctx, db.Rebind(`INSERT INTO staff (username, full_name, unit_id, roles, clearance, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), name, name, f.units[unit], authz.RolesOf(roles...).String(), int(clearance), now, now).Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		f.names[id] = name
-		return authz.Subject{Kind: authz.Staff, ID: id, Unit: f.units[unit], Roles: authz.RolesOf(roles...), Clearance: clearance}
+		return f.addStaff(t, name, unit, clearance, roles...)
 	}
 	const consular, office, cipher = "000.00.03.G12", "000.00.01.G12", "000.00.09.G12"
 	f.clerk = staff("clerk", consular, authz.TopSecret, authz.Clerk)
@@ -101,6 +101,19 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// addStaff adds a member of staff of the unit with the code unit.
+func (f *fixture) addStaff(t testing.TB, name, unit string, clearance authz.Level, roles ...authz.Role) authz.Subject {
+	t.Helper()
+	var id int64
+	now := time.Now().UTC()
+	if err := f.db.QueryRowContext(context.Background(), f.db.Rebind(`INSERT INTO staff (username, full_name, unit_id, roles, clearance, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), name, name, f.units[unit], authz.RolesOf(roles...).String(), int(clearance), now, now).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	f.names[id] = name
+	return authz.Subject{Kind: authz.Staff, ID: id, Unit: f.units[unit], Roles: authz.RolesOf(roles...), Clearance: clearance}
 }
 
 // as returns a context acting as sub.

@@ -18,6 +18,7 @@ func Texts() i18n.Texts {
 		edxmlTexts,
 		pagesTexts,
 		extractTexts,
+		suggestTexts,
 	} {
 		maps.Copy(all, part)
 	}

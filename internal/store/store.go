@@ -198,6 +198,9 @@ func (tx *Tx) Rebind(query string) string { return rebind(tx.Dialect, query) }
 // back otherwise (and on panic). The error of fn is returned unchanged, so
 // callers can test it with errors.Is.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if ok, err := db.inBulk(ctx, fn); ok {
+		return err // a change of a bulk load (WithBulk)
+	}
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin transaction: %w", err)
