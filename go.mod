@@ -23,6 +23,8 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+require codeberg.org/go-pdf/fpdf v0.12.0 // indirect
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/aws/aws-sdk-go-v2 v1.46.0 // indirect
