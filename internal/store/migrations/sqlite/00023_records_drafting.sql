@@ -64,7 +64,7 @@ CREATE INDEX record_recipients_document ON record_recipients(document_id, id);
 
 -- A replacement document and the one it replaces.
 CREATE TABLE record_replacements (
-    document_id INTEGER PRIMARY KEY REFERENCES record_documents(id),
+    document_id INTEGER NOT NULL UNIQUE REFERENCES record_documents(id),
     replaces_id INTEGER NOT NULL UNIQUE REFERENCES record_documents(id)
 );
 
