@@ -76,7 +76,9 @@ var ruleInHandler = map[string]string{
 	// Records: an action on a document is taken in the capacity its
 	// step needs (approver, clerk, security officer, archivist), which
 	// records asks authz for per document.
-	"POST /api/v1/documents/{id}/actions": "the capacity of each action on the document (records, authz per document)",
+	"POST /api/v1/documents/{id}/actions":           "the capacity of each action on the document (records, authz per document)",
+	"POST /console/documents/{id}/drafting/actions": "the capacity of each drafting step on the document (records' steps table, authz per document)",
+	"POST /console/documents/{id}/classification":   "deciding a classification or granting need-to-know (records, authz per document)",
 
 	// The service indices: any staff member reads their own unit's; the
 	// ministry's and other units' are decided by procedures.

@@ -324,6 +324,11 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindCaseFile][Clerk] = actions(Read, Create, Update)
 	g[KindCaseFile][Officer] = actions(Read, Create, Update)
 	g[KindCaseFile][Archivist] = actions(Read, Update, Export)
+	// The records office exports its unit's case files for delivery to
+	// the archive (Decree 30's case-file export); archivists read the
+	// classification records of the archive they keep, deciding nothing.
+	g[KindCaseFile][Clerk] |= actions(Export)
+	g[KindClassification][Archivist] = actions(Read)
 	return g
 }()
 

@@ -43,6 +43,7 @@ func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
 // console's pages.
 func (h *Handler) Register(rt *web.Router) {
 	h.registerAPI(rt)
+	h.registerOutgoing(rt)
 }
 
 // registerAPI adds the JSON API's routes. Each line says who may reach

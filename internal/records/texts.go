@@ -14,6 +14,9 @@ func Texts() i18n.Texts {
 	all := i18n.Texts{}
 	for _, part := range []i18n.Texts{
 		texts,
+		draftingTexts,
+		caseFileTexts,
+		archiveTexts,
 	} {
 		maps.Copy(all, part)
 	}
