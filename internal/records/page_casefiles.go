@@ -17,7 +17,9 @@ import (
 
 const consoleCaseFilesPath = "/console/case-files"
 
-func consoleCaseFilePath(id int64) string { return consoleCaseFilesPath + "/" + strconv.FormatInt(id, 10) }
+func consoleCaseFilePath(id int64) string {
+	return consoleCaseFilesPath + "/" + strconv.FormatInt(id, 10)
+}
 
 // registerCaseFiles adds the case files' pages and the export's API
 // route. The service decides on each case file (its unit) and document.

@@ -102,18 +102,18 @@ type grantRow struct {
 
 // classificationData is a document's classification page.
 type classificationData struct {
-	ID                                     int64
-	Subject, Number, DocHref               string
-	Level                                  levelBadge
-	Reason, Source, Classifier, Until      string
-	History                                []classificationEvent
-	Pending                                *Pending
-	PendingText, PendingBy, PendingAt      string
-	Grants                                 []grantRow
-	Forms                                  []draftingForm
-	Problem                                web.Refusal
-	CanRevoke                              bool
-	RevokeHref, CSRF                       string
+	ID                                int64
+	Subject, Number, DocHref          string
+	Level                             levelBadge
+	Reason, Source, Classifier, Until string
+	History                           []classificationEvent
+	Pending                           *Pending
+	PendingText, PendingBy, PendingAt string
+	Grants                            []grantRow
+	Forms                             []draftingForm
+	Problem                           web.Refusal
+	CanRevoke                         bool
+	RevokeHref, CSRF                  string
 }
 
 func (h *Handler) consoleClassification(w http.ResponseWriter, r *http.Request) {

@@ -179,9 +179,9 @@ type draftingComment struct {
 
 // draftingReview is a reviewer's part of a round.
 type draftingReview struct {
-	Round                                            int
+	Round                                             int
 	Reviewer, RequestedBy, Requested, Decided, Reason string
-	DecisionKey                                      string
+	DecisionKey                                       string
 }
 
 // draftingStep is one entry of the document's log.
