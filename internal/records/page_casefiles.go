@@ -103,6 +103,15 @@ func (h *Handler) showCaseFiles(w http.ResponseWriter, r *http.Request, status, 
 	h.pages.Render(w, r, status, "console_casefiles", web.View[caseFilesData]{Page: p, Data: data})
 }
 
+// parseCount parses a whole number from 0 (digits only: no sign).
+func parseCount(field, s string) (int, error) {
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil {
+		return 0, errs.Invalid(field, "must be a whole number from 0")
+	}
+	return int(n), nil
+}
+
 // retentionLabel is a retention period as the pages show it.
 func retentionLabel(p web.Page, r Retention) string {
 	if r == Permanent {
@@ -118,7 +127,7 @@ func (h *Handler) consolePostCaseFile(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var ret int
 		if year, err = web.OptionalInt("year", r.PostFormValue("year")); err == nil {
-			if ret, err = web.OptionalInt("retention_years", r.PostFormValue("retention_years")); err == nil {
+			if ret, err = parseCount("retention_years", r.PostFormValue("retention_years")); err == nil {
 				cf, err = h.svc.CreateCaseFile(r.Context(), web.SubjectFrom(r.Context()), NewCaseFile{Year: year,
 					Code: strings.TrimSpace(r.PostFormValue("code")), Title: strings.TrimSpace(r.PostFormValue("title")), RetentionYears: Retention(ret)})
 			}
