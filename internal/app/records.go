@@ -43,5 +43,15 @@ func (a *App) seedDemoRecords(ctx context.Context) error {
 		}
 		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
 	}
-	return records.SeedDemo(ctx, a.Records, p, time.Now())
+	now := time.Now()
+	if err := records.SeedDemo(ctx, a.Records, p, now); err != nil {
+		return err
+	}
+	// The outgoing side's drafts, case files and archive decisions; the
+	// security officer decides classifications.
+	m, err := a.Identity.StaffByUsername(ctx, "security.officer")
+	if err != nil {
+		return err
+	}
+	return records.SeedDemoDrafting(ctx, a.Records, p, records.DemoStaff{Subject: m.Subject(), Username: m.Username}, now)
 }
