@@ -221,7 +221,7 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 				}
 				continue
 			}
-			d, reason := authz.Decide(c.subject, r.Access.Action, authz.Resource{Kind: r.Access.Kind})
+			d, reason := authz.Decide(c.subject, r.Access.Action, web.KindAsAWhole(c.subject, r.Access.Kind))
 			switch refused := rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized; {
 			case d != authz.Allowed && rec.Code != http.StatusForbidden && rec.Code != http.StatusNotFound:
 				t.Errorf("%s: %s %s = %d, want 403 (the grants table refuses: %s)", c.name, method, path, rec.Code, reason)
