@@ -89,13 +89,17 @@ func (w *window) shot(name string) {
 }
 
 // staffSignIn signs a demo staff member in on the console, with a code
-// from the secret of the second factor the demo enrolled, if any.
-func (w *window) staffSignIn(a *App, username string) {
+// from the secret of the second factor the demo enrolled, if any, and
+// the session's working level if one is given (else their clearance).
+func (w *window) staffSignIn(a *App, username string, level ...string) {
 	w.t.Helper()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	w.step("console sign-in "+username, chromedp.Navigate(w.base+"/console/login"), chromedp.WaitVisible(css(`input[name=username]`)),
 		chromedp.SendKeys(css(`input[name=username]`), username),
 		chromedp.SendKeys(css(`input[name=password]`), a.cfg.DemoPassword))
+	for _, l := range level {
+		w.step("working level of "+username, chromedp.SetValue(css(`#level`), l))
+	}
 	if demoSecret(w.t, a.cfg.DataDir, username) != "" {
 		w.step("TOTP code of "+username, chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(w.t, a, username)))
 	}

@@ -82,6 +82,13 @@ func levelsUpTo(p web.Page, clearance authz.Level) []web.Option {
 	return opts[:int(clearance)+1]
 }
 
+// draftLevels lists the levels a new document of sub's may take: from the
+// level the session works at (what it creates is classified at least so,
+// Subject.CreateLevel) to the clearance.
+func draftLevels(p web.Page, sub authz.Subject) []web.Option {
+	return levelsUpTo(p, sub.Clearance)[min(sub.Session, sub.Clearance):]
+}
+
 // newDraftData is the page starting a draft.
 type newDraftData struct {
 	Fields  []web.Field
@@ -89,7 +96,9 @@ type newDraftData struct {
 }
 
 func (h *Handler) consoleNewDraft(w http.ResponseWriter, r *http.Request) {
-	h.showNewDraft(w, r, http.StatusOK, url.Values{"urgency": {"normal"}, "classification": {"none"}}, web.Refusal{})
+	sub := web.SubjectFrom(r.Context())
+	level := min(sub.Session, sub.Clearance).String()
+	h.showNewDraft(w, r, http.StatusOK, url.Values{"urgency": {"normal"}, "classification": {level}}, web.Refusal{})
 }
 
 func (h *Handler) showNewDraft(w http.ResponseWriter, r *http.Request, status int, values url.Values, ref web.Refusal) {
@@ -100,7 +109,7 @@ func (h *Handler) showNewDraft(w http.ResponseWriter, r *http.Request, status in
 		fm.Choice("type", "select", "records.drafting.type", true, typeOptions()),
 		fm.Field("subject", "textarea", "records.drafting.subject", true),
 		fm.Choice("urgency", "select", "records.drafting.urgency", true, urgencyOptions(p)),
-		fm.Choice("classification", "select", "records.drafting.classification", true, levelsUpTo(p, sub.Clearance)),
+		fm.Choice("classification", "select", "records.drafting.classification", true, draftLevels(p, sub)),
 		fm.Field("classification_reason", "text", "records.drafting.classification_reason", false),
 		fm.Field("classification_source", "text", "records.drafting.classification_source", false),
 		fm.Field("due_at", "date", "records.drafting.due", false),

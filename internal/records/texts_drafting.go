@@ -15,6 +15,7 @@ var draftingTexts = i18n.Texts{
 	"records.drafting.subject":                    {"Trích yếu nội dung", "Subject"},
 	"records.drafting.urgency":                    {"Độ khẩn", "Urgency"},
 	"records.drafting.classification":             {"Độ mật", "Classification"},
+	"records.drafting.classification.hint":        {"Văn bản được đóng dấu ít nhất ở mức mà phiên làm việc đang dùng.", "A document is classified at least at the level your session works at."},
 	"records.drafting.classification_reason":      {"Căn cứ xác định độ mật", "Reason for the classification"},
 	"records.drafting.classification_reason.hint": {"Bắt buộc với văn bản mật: mục của danh mục bí mật nhà nước.", "Required for a classified document: the item of the list of state secrets."},
 	"records.drafting.classification_source":      {"Nguồn xác định độ mật", "Source of the classification"},
