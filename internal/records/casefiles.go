@@ -54,10 +54,40 @@ func (s *Service) CaseFiles(ctx context.Context, sub authz.Subject, year int) ([
 	if err := decide(sub, authz.Read, res, strconv.FormatInt(sub.Unit, 10), fmt.Errorf("%w: no case files", errs.ErrNotFound)); err != nil {
 		return nil, err
 	}
-	list, err := listCaseFiles(ctx, s.db, sub.Unit, year)
+	list, err := listCaseFiles(ctx, s.db, `unit_id = ? AND year = ?`, sub.Unit, year)
 	if err != nil {
 		return nil, err
 	}
+	return s.summarize(ctx, sub, list)
+}
+
+// CaseFilesDue returns the caller's unit's case files of years before
+// year that are due at the archive soon or overdue (open or closed):
+// what the unit's list warns of whichever year it shows. A case file
+// delivered to the archive leaves the unit's list (the archive
+// engineer's transfer), so every one still here is the unit's to deliver.
+func (s *Service) CaseFilesDue(ctx context.Context, sub authz.Subject, year int) ([]CaseFileSummary, error) {
+	res := authz.Resource{Kind: authz.KindCaseFile, Unit: sub.Unit}
+	if err := decide(sub, authz.Read, res, strconv.FormatInt(sub.Unit, 10), fmt.Errorf("%w: no case files", errs.ErrNotFound)); err != nil {
+		return nil, err
+	}
+	list, err := listCaseFiles(ctx, s.db, `unit_id = ? AND year < ?`, sub.Unit, year)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.summarize(ctx, sub, list)
+	due := all[:0]
+	for _, cf := range all {
+		if cf.DeliverySoon {
+			due = append(due, cf)
+		}
+	}
+	return due, err
+}
+
+// summarize counts each case file's documents the caller may know of and
+// says when it is due at the archive.
+func (s *Service) summarize(ctx context.Context, sub authz.Subject, list []*CaseFile) ([]CaseFileSummary, error) {
 	now := s.now()
 	out := make([]CaseFileSummary, 0, len(list))
 	for _, cf := range list {
@@ -109,9 +139,11 @@ func (s *Service) CaseFileDocuments(ctx context.Context, sub authz.Subject, id i
 	return cf, docs, nil
 }
 
-func listCaseFiles(ctx context.Context, q store.Queryer, unit int64, year int) ([]*CaseFile, error) {
+// listCaseFiles lists the case files matching where (a condition of
+// this file's, never a caller's text), by year and code.
+func listCaseFiles(ctx context.Context, q store.Queryer, where string, args ...any) ([]*CaseFile, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, unit_id, year, code, title, retention_years, closed_us, created_us
-		FROM record_case_files WHERE unit_id = ? AND year = ? ORDER BY code, id`), unit, year)
+		FROM record_case_files WHERE `+where+` ORDER BY year, code, id`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("records: case files: %w", err)
 	}

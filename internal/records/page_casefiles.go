@@ -40,7 +40,7 @@ func (h *Handler) registerCaseFiles(rt *web.Router) {
 // caseFileRow is a case file as the list shows it.
 type caseFileRow struct {
 	Href, Code, Title, Retention, Due string
-	Count                             int
+	Count, Year                       int
 	Closed                            string
 	DueSoon, Overdue                  bool
 }
@@ -50,9 +50,11 @@ type caseFilesData struct {
 	Year, PrevYear, NextYear int
 	Rows                     []caseFileRow
 	Warnings                 int
-	Create                   []web.Field
-	Problem                  web.Refusal
-	CanCreate                bool
+	// Earlier are case files of earlier years due at the archive.
+	Earlier   []caseFileRow
+	Create    []web.Field
+	Problem   web.Refusal
+	CanCreate bool
 }
 
 func (h *Handler) consoleCaseFiles(w http.ResponseWriter, r *http.Request) {
@@ -75,9 +77,18 @@ func (h *Handler) showCaseFiles(w http.ResponseWriter, r *http.Request, status, 
 		web.Error(w, r, err)
 		return
 	}
+	due, err := h.svc.CaseFilesDue(r.Context(), sub, year)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	p := h.shell.Page(r, web.Console, "records.casefiles.title")
 	now := h.svc.now()
 	data := caseFilesData{Year: year, PrevYear: year - 1, NextYear: year + 1}
+	for _, cf := range due {
+		data.Earlier = append(data.Earlier, caseFileRow{Href: consoleCaseFilePath(cf.ID), Code: cf.Code, Title: cf.Title, Year: cf.Year,
+			Due: showDay(cf.DeliveryDue.Add(-1)), Overdue: now.After(cf.DeliveryDue)})
+	}
 	for _, cf := range list {
 		row := caseFileRow{Href: consoleCaseFilePath(cf.ID), Code: cf.Code, Title: cf.Title, Retention: retentionLabel(p, cf.RetentionYears),
 			Count: cf.Count, Due: showDay(cf.DeliveryDue.Add(-1)), DueSoon: cf.DeliverySoon, Overdue: now.After(cf.DeliveryDue)}

@@ -149,9 +149,14 @@ func (h *Handler) showClassification(w http.ResponseWriter, r *http.Request, sta
 		return
 	}
 	now := h.svc.now()
-	data := classificationData{ID: v.ID, Subject: v.Subject, Number: v.Number, DocHref: documentHref(v.Document), Level: badgeOf(p, v.Classification),
+	data := classificationData{ID: v.ID, Subject: v.Subject, Number: v.Number, Level: badgeOf(p, v.Classification),
 		Reason: v.Record.Reason, Source: v.Record.Source, Classifier: names[v.Record.ClassifierID], Until: showDay(v.Record.ProtectUntil),
 		Pending: v.Record.Pending, CSRF: p.CSRF, RevokeHref: consoleClassificationPath(v.ID)}
+	// The document's page is for whoever may read it (a security officer
+	// decides a classification without reading the content).
+	if dec, _ := authz.Decide(sub, authz.Read, v.resource()); dec == authz.Allowed {
+		data.DocHref = documentHref(v.Document)
+	}
 	for _, e := range v.Record.History {
 		ev := classificationEvent{At: web.ShowTime(e.At), KindKey: "records.archive.event." + string(e.Kind), Reason: e.Reason, Source: e.Source,
 			Actor: names[e.ActorID], Second: names[e.SecondID], Until: showDay(e.ProtectUntil), From: badgeOf(p, e.From), To: badgeOf(p, e.To)}

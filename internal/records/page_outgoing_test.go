@@ -433,3 +433,22 @@ func TestArchivePagesShowAndDecideClassifications(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseFileListWarnsOfEarlierYearsDue: the list of any year names the
+// unit's case files of earlier years due at the archive.
+func TestCaseFileListWarnsOfEarlierYearsDue(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPageSite(t, db)
+		if _, err := s.svc.CreateCaseFile(s.as(s.clerk), s.clerk, NewCaseFile{Year: 2024, Code: "LS.07", Title: "Hồ sơ bảo hộ công dân gặp nạn"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.CreateCaseFile(s.as(s.clerk), s.clerk, NewCaseFile{Year: 2026, Code: "LS.01", Title: "Hồ sơ năm nay"}); err != nil {
+			t.Fatal(err)
+		}
+		// Open since 2024: due at the archive by the end of 2025.
+		has(t, s.get(s.clerk, "/console/case-files?year=2026"), http.StatusOK, "Hồ sơ của các năm trước đến hạn", "LS.07", "31/12/2025", "Quá hạn nộp lưu", "LS.01")
+		if w := s.get(s.office, "/console/case-files?year=2026"); strings.Contains(w.Body.String(), "LS.07") {
+			t.Errorf("another unit's list names the Consular Department's case file")
+		}
+	})
+}

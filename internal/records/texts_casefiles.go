@@ -15,6 +15,8 @@ var caseFileTexts = i18n.Texts{
 	"records.casefiles.name":                   {"Tiêu đề hồ sơ", "Title"},
 	"records.casefiles.year":                   {"Năm", "Year"},
 	"records.casefiles.retention":              {"Thời hạn bảo quản (năm, 0 là vĩnh viễn)", "Retention (years, 0 for permanent)"},
+	"records.casefiles.retention_short":        {"Thời hạn bảo quản", "Retention"},
+	"records.casefiles.earlier":                {"Hồ sơ của các năm trước đến hạn hoặc quá hạn nộp vào Lưu trữ cơ quan:", "Case files of earlier years due at the agency's archive, or overdue:"},
 	"records.casefiles.count":                  {"Số văn bản", "Documents"},
 	"records.casefiles.state":                  {"Tình trạng", "State"},
 	"records.casefiles.due":                    {"Hạn nộp lưu", "Due at the archive"},
