@@ -201,6 +201,11 @@ type apiActionRequest struct {
 	Level  authz.Level `json:"level"`
 	// file
 	CaseFileID int64 `json:"case_file_id"`
+	// send_review: the approvers; review: approve or return (with
+	// reason); issue: the distribution list (drafting.go).
+	Reviewers  []int64     `json:"reviewers"`
+	Decision   string      `json:"decision"`
+	Recipients []Recipient `json:"recipients"`
 }
 
 // apiActionResult is what an action answers: the document after it, and
@@ -231,7 +236,9 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 	case "sign":
 		res.Document, err = h.svc.Sign(ctx, sub, id, req.Note)
 	case "issue":
-		res.Document, err = h.svc.Issue(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol})
+		res.Document, err = h.svc.Distribute(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol}, req.Recipients)
+	case "send_review", "review", "replace":
+		res.Document, err = h.apiDraftingAct(r, id, req)
 	case "recall":
 		res.Document, err = h.svc.Recall(ctx, sub, id, req.Note)
 	case "comment":
@@ -268,7 +275,7 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 
 // apiActions lists the actions the API takes, for its error message.
 var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
-	"declassify", "destroy", "file"}
+	"declassify", "destroy", "file", "send_review", "review", "replace"}
 
 // apiRegister returns a page of a unit's register of a year (the
 // caller's unit and the current year unless unit and year say

@@ -45,6 +45,7 @@ func (h *Handler) registerDrafting(rt *web.Router) {
 	// signer's signature, the records office's issuance): the service
 	// asks authz for each one's.
 	rt.HandleFunc("POST /console/documents/{id}/drafting/actions", web.SignedIn, h.consolePostDrafting)
+	rt.HandleFunc("GET /api/v1/documents/{id}/drafting", read, h.apiDrafting)
 }
 
 // pageExplain turns a service's refusal into what a records form shows.
