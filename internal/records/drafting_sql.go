@@ -220,6 +220,11 @@ func listReviews(ctx context.Context, q store.Queryer, docID int64) ([]Review, e
 	return out, rows.Err()
 }
 
+// pendingReviewsOf lists the documents whose review awaits staffID.
+func pendingReviewsOf(ctx context.Context, q store.Queryer, staffID int64) ([]int64, error) {
+	return int64s(ctx, q, `SELECT document_id FROM record_reviews WHERE reviewer_id = ? AND decision = '' ORDER BY document_id`, staffID)
+}
+
 // staffSubject returns the access subject of an active member of staff
 // (their unit, roles and clearance), and whether there is one.
 func staffSubject(ctx context.Context, q store.Queryer, id int64) (authz.Subject, bool, error) {

@@ -704,6 +704,8 @@ func clip(s string, n int) string {
 func (h *Handler) registerOutgoing(rt *web.Router) {
 	h.shell.AddNav(web.Console, web.NavItem{Key: "records.casefiles.nav", Href: consoleCaseFilesPath, Access: web.Staff(authz.KindCaseFile, authz.Read)})
 	h.shell.AddNav(web.Console, web.NavItem{Key: "records.archive.nav", Href: consoleArchivePath, Access: web.Staff(authz.KindClassification, authz.Read)})
+	h.shell.AddNav(web.Console, web.NavItem{Key: "records.drafting.list.title", Href: consoleDraftsPath, Access: web.Staff(authz.KindDocument, authz.Read)})
+	h.registerDraftsList(rt)
 	h.registerDrafting(rt)
 	h.registerCaseFiles(rt)
 	h.registerClassification(rt)

@@ -137,6 +137,10 @@ func TestDraftingPagesTakeADraftToIssuance(t *testing.T) {
 		mustRedirect(t, s.upload(s.officer, path+"/versions", url.Values{"note": {"Sửa Điều 2"}}, "du-thao-2.pdf", []byte("%PDF-1.4\n% bản 2\n%%EOF\n")))
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"comment"}, "version": {"2"}, "body": {"Đề nghị bổ sung kinh phí."}}))
 		mustRedirect(t, s.post(s.officer, path+"/actions", url.Values{"action": {"send_review"}, "reviewers": {itoa(s.leader.ID)}}))
+		has(t, s.get(s.leader, "/console/documents/drafts"), http.StatusOK, "Đang chờ anh/chị duyệt", path)
+		if w := s.get(s.office, "/console/documents/drafts"); strings.Contains(w.Body.String(), path) {
+			t.Errorf("another unit's list shows the draft")
+		}
 		has(t, s.get(s.leader, path), http.StatusOK, "Cho ý kiến duyệt", "Đề nghị bổ sung kinh phí.", "Sửa Điều 2", "Phiên bản 2")
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"review"}, "decision": {"approve"}}))
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"sign"}}))
