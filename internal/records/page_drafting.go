@@ -240,6 +240,9 @@ type draftingData struct {
 	ReplacesHref, ReplacedByHref   string
 	Forms                          []draftingForm
 	Problem                        web.Refusal
+	// SessionNote says why a session working above the document's level
+	// has no forms (no write down).
+	SessionNote string
 }
 
 func (h *Handler) consoleDrafting(w http.ResponseWriter, r *http.Request) {
@@ -318,6 +321,17 @@ func (h *Handler) showDrafting(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		web.Error(w, r, err)
 		return
+	}
+	if lower := sub; len(data.Forms) == 0 && sub.Session > v.Classification {
+		// No write down: a session working above the document's level
+		// changes nothing of it. Say so when a session at its level could.
+		lower.Session = v.Classification
+		for name := range steps {
+			if may(lower, name, v.Document) && (name != "review" || dr.PendingReview(sub.ID) != nil) {
+				data.SessionNote = p.T("records.drafting.session_note", p.T("records.level."+sub.Session.String()), p.T("records.level."+v.Classification.String()))
+				break
+			}
+		}
 	}
 	if !shown {
 		data.Problem = back.Refusal

@@ -196,6 +196,18 @@ func TestDraftingPagesHideAndRefuse(t *testing.T) {
 				t.Errorf("%s: %d, want 4xx", name, w.Code)
 			}
 		}
+		// A session working above a document's level writes nothing down
+		// to it, and the page says how to act.
+		plain := s.draft(t, "quyet_dinh", authz.Unclassified)
+		leader := s.leader
+		leader.Session = authz.Secret
+		if _, err := s.svc.SendForReview(s.as(s.officer), s.officer, plain.ID, []int64{s.leader.ID}, ""); err != nil {
+			t.Fatal(err)
+		}
+		has(t, s.get(leader, consoleDraftingPath(plain.ID)), http.StatusOK, "Phiên làm việc của anh/chị đang ở mức Tối mật")
+		if w := s.post(leader, consoleDraftingPath(plain.ID)+"/actions", url.Values{"action": {"review"}, "decision": {"approve"}}); w.Code != http.StatusForbidden {
+			t.Errorf("a review written down: %d", w.Code)
+		}
 		// Signing before approval: a conflict shown on the page.
 		if w := s.post(s.leader, path+"/actions", url.Values{"action": {"sign"}}); w.Code != http.StatusConflict {
 			t.Errorf("sign a draft: %d", w.Code)

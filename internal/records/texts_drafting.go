@@ -43,6 +43,7 @@ var draftingTexts = i18n.Texts{
 	"records.drafting.recipient.mission":          {"Cơ quan đại diện", "Mission"},
 	"records.drafting.recipient.agency":           {"Cơ quan", "Agency"},
 	"records.drafting.actions":                    {"Thao tác", "Actions"},
+	"records.drafting.session_note":               {"Phiên làm việc của anh/chị đang ở mức %s: không được ghi xuống văn bản %s. Đăng xuất và đăng nhập lại với mức làm việc %[2]s để thao tác.", "Your session works at %s: it writes nothing down to a document classified %s. Sign out and sign in again working at %[2]s to act on it."},
 	"records.drafting.no_actions":                 {"Anh/chị không có thao tác nào với văn bản này lúc này.", "There is nothing you can do on this document now."},
 	"records.drafting.versions":                   {"Các phiên bản dự thảo", "Versions"},
 	"records.drafting.versions.none":              {"Chưa có tệp dự thảo.", "No file yet."},
