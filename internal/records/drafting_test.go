@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
@@ -55,6 +56,20 @@ func TestDraftVersionsKeepEveryFileUnderTheDocumentsKey(t *testing.T) {
 		}
 		if dr, _ := f.svc.Drafting(f.as(f.officer), f.officer, d.ID); len(dr.Versions) != 2 {
 			t.Errorf("after a refused version: %d versions", len(dr.Versions))
+		}
+		// A member of another unit reading by grant comments, but does
+		// not revise the draft nor send it for review.
+		if _, err := f.svc.Grant(f.as(f.leader), f.leader, d.ID, NewGrant{StaffID: f.office.ID, Reason: "phối hợp", ExpiresAt: f.clock.now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AddVersion(f.as(f.office), f.office, d.ID, v2, ""); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("a grantee's version: %v, want forbidden", err)
+		}
+		if _, err := f.svc.SendForReview(f.as(f.office), f.office, d.ID, []int64{f.leader.ID}, ""); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("a grantee's review request: %v, want forbidden", err)
+		}
+		if _, err := f.svc.AddComment(f.as(f.office), f.office, d.ID, 0, 0, "Văn phòng góp ý"); err != nil {
+			t.Errorf("a grantee's comment: %v", err)
 		}
 		// Once approved, the file the signer signs stays.
 		if _, err := f.svc.Approve(f.as(f.leader), f.leader, d.ID, ""); err != nil {
