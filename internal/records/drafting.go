@@ -260,21 +260,9 @@ func (s *Service) storeVersion(ctx context.Context, tx *store.Tx, r *row, old *s
 // may read the document (others: as Get); the download is recorded in
 // the audit ledger with the document's level and the version.
 func (s *Service) VersionContent(ctx context.Context, sub authz.Subject, id int64, no int) (ContentInfo, []byte, error) {
-	r, err := loadDocument(ctx, s.db, id, s.now(), false)
+	r, c, err := s.readableContent(ctx, sub, id)
 	if err != nil {
 		return ContentInfo{}, nil, err
-	}
-	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
-		return ContentInfo{}, nil, err
-	}
-	c, ok, err := loadContent(ctx, s.db, id)
-	switch {
-	case err != nil:
-		return ContentInfo{}, nil, err
-	case !ok:
-		return ContentInfo{}, nil, fmt.Errorf("%w: document %d has no file", errs.ErrNotFound, id)
-	case !c.Shredded.IsZero():
-		return ContentInfo{}, nil, fmt.Errorf("%w: the file of document %d was destroyed; only its record remains", errs.ErrConflict, id)
 	}
 	v, sealed, err := loadVersion(ctx, s.db, id, no)
 	if err != nil {
@@ -295,6 +283,31 @@ func (s *Service) VersionContent(ctx context.Context, sub authz.Subject, id int6
 		}
 	}
 	return info, data, nil
+}
+
+// readableContent loads document id and its stored content for a caller
+// who may read the document (others: as Get). A document without a file
+// answers errs.ErrNotFound; one whose data key was destroyed,
+// errs.ErrConflict.
+func (s *Service) readableContent(ctx context.Context, sub authz.Subject, id int64) (*row, sealedContent, error) {
+	r, err := loadDocument(ctx, s.db, id, s.now(), false)
+	if err != nil {
+		return nil, sealedContent{}, err
+	}
+	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
+		return nil, sealedContent{}, err
+	}
+	c, ok, err := loadContent(ctx, s.db, id)
+	switch {
+	case err != nil:
+		return nil, sealedContent{}, err
+	case !ok:
+		return nil, sealedContent{}, fmt.Errorf("%w: document %d has no file", errs.ErrNotFound, id)
+	case !c.Shredded.IsZero():
+		return nil, sealedContent{}, fmt.Errorf("%w: the file of document %d was destroyed on %s; only its record remains",
+			errs.ErrConflict, id, c.Shredded.Format("2006-01-02"))
+	}
+	return r, c, nil
 }
 
 // AddComment comments on version no of a draft (0: the current one),
