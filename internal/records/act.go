@@ -76,6 +76,13 @@ func (s *Service) change(ctx context.Context, sub authz.Subject, id int64, name,
 		if err := allow(sub, st.action, st.kind, r); err != nil {
 			return err
 		}
+		if st.dir == Outgoing {
+			// An outgoing document's steps are its drafting unit's
+			// (drafting.go): its list and grants give reading only.
+			if err := draftingUnit(sub, name, r); err != nil {
+				return err
+			}
+		}
 		if st.dir != "" && (r.Direction != st.dir || !slices.Contains(st.from, r.Status)) {
 			return fmt.Errorf("%w: an %s document that is %s cannot be %s", errs.ErrConflict, r.Direction, r.Status, pastTense(name))
 		}

@@ -186,9 +186,6 @@ func (s *Service) AddVersion(ctx context.Context, sub authz.Subject, id int64, c
 	}
 	var no int
 	doc, err := s.change(ctx, sub, id, "revise", note, nil, func(tx *store.Tx, r *row) error {
-		if err := draftingUnit(sub, "revise", r); err != nil {
-			return err
-		}
 		now := s.now()
 		old, ok, err := loadContent(ctx, tx, r.ID)
 		switch {
@@ -367,9 +364,6 @@ func (s *Service) SendForReview(ctx context.Context, sub authz.Subject, id int64
 	}
 	attrs := map[string]string{"reviewers": joinIDs(reviewers)}
 	return s.change(ctx, sub, id, "send_review", note, attrs, func(tx *store.Tx, r *row) error {
-		if err := draftingUnit(sub, "send_review", r); err != nil {
-			return err
-		}
 		for _, rv := range reviewers {
 			who, ok, err := staffSubject(ctx, tx, rv)
 			if err != nil {
@@ -545,11 +539,12 @@ func (s *Service) Replace(ctx context.Context, sub authz.Subject, id int64) (*Do
 	return nd, nil
 }
 
-// draftingUnit returns nil if sub may take drafting step name on r as
-// staff of its drafting unit: the distribution list and explicit grants
-// give need-to-know for reading (and commenting), not for revising a
-// draft or sending it for review, which is the drafting unit's. authz
-// decides, on the document's labels without the list and the grants.
+// draftingUnit returns nil if sub may take the outgoing step name on r
+// as staff of its drafting unit: the distribution list and explicit
+// grants give need-to-know for reading (and commenting), not for
+// revising, reviewing, approving, signing, issuing, recalling or
+// replacing another unit's document. authz decides, on the document's
+// labels without the list and the grants.
 func draftingUnit(sub authz.Subject, name string, r *row) error {
 	st := steps[name]
 	res := authz.Resource{Kind: st.kind, Unit: r.UnitID, Level: r.Classification}

@@ -68,6 +68,9 @@ func TestDraftVersionsKeepEveryFileUnderTheDocumentsKey(t *testing.T) {
 		if _, err := f.svc.SendForReview(f.as(f.office), f.office, d.ID, []int64{f.leader.ID}, ""); !errors.Is(err, errs.ErrForbidden) {
 			t.Errorf("a grantee's review request: %v, want forbidden", err)
 		}
+		if _, err := f.svc.Approve(f.as(f.office), f.office, d.ID, ""); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("a grantee's approval: %v, want forbidden", err)
+		}
 		if _, err := f.svc.AddComment(f.as(f.office), f.office, d.ID, 0, 0, "Văn phòng góp ý"); err != nil {
 			t.Errorf("a grantee's comment: %v", err)
 		}
@@ -229,6 +232,9 @@ func TestDistributeStoresTheRecipientsAndSharesWithUnits(t *testing.T) {
 		}
 		if _, err := f.svc.Get(f.as(f.office), f.office, d.ID); err != nil {
 			t.Errorf("the Office on the list: %v", err)
+		}
+		if _, err := f.svc.Recall(f.as(f.office), f.office, d.ID, "không đúng"); !errors.Is(err, errs.ErrForbidden) {
+			t.Errorf("a leader of a unit on the list recalls it: %v, want forbidden", err)
 		}
 		rs, err := f.svc.Recipients(f.as(f.clerk), d.ID)
 		if err != nil || len(rs) != 2 || rs[0].Name != "Đơn vị 000.00.01.G12" || rs[1].Code != "G01" {

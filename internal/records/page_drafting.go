@@ -404,7 +404,7 @@ func may(sub authz.Subject, name string, d *Document) bool {
 	res := d.resource()
 	res.Kind = st.kind
 	dec, _ := authz.Decide(sub, st.action, res)
-	if name == "revise" || name == "send_review" {
+	if st.dir == Outgoing {
 		return dec == authz.Allowed && draftingUnit(sub, name, &row{Document: *d}) == nil
 	}
 	return dec == authz.Allowed
