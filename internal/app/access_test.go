@@ -76,7 +76,9 @@ var ruleInHandler = map[string]string{
 	// Records: an action on a document is taken in the capacity its
 	// step needs (approver, clerk, security officer, archivist), which
 	// records asks authz for per document.
-	"POST /api/v1/documents/{id}/actions": "the capacity of each action on the document (records, authz per document)",
+	"POST /api/v1/documents/{id}/actions":           "the capacity of each action on the document (records, authz per document)",
+	"POST /console/documents/{id}/drafting/actions": "the capacity of each drafting step on the document (records' steps table, authz per document)",
+	"POST /console/documents/{id}/classification":   "deciding a classification or granting need-to-know (records, authz per document)",
 
 	// The service indices: any staff member reads their own unit's; the
 	// ministry's and other units' are decided by procedures.
@@ -219,7 +221,7 @@ func TestEveryRouteHasAnAccessRule(t *testing.T) {
 				}
 				continue
 			}
-			d, reason := authz.Decide(c.subject, r.Access.Action, authz.Resource{Kind: r.Access.Kind})
+			d, reason := authz.Decide(c.subject, r.Access.Action, web.KindAsAWhole(c.subject, r.Access.Kind))
 			switch refused := rec.Code == http.StatusForbidden || rec.Code == http.StatusUnauthorized; {
 			case d != authz.Allowed && rec.Code != http.StatusForbidden && rec.Code != http.StatusNotFound:
 				t.Errorf("%s: %s %s = %d, want 403 (the grants table refuses: %s)", c.name, method, path, rec.Code, reason)

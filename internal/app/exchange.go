@@ -225,7 +225,8 @@ func (a *App) principal(r *http.Request) (web.Principal, error) {
 // system's, whose checked client token the router admits on the
 // exchange's message API and gateway only (web.Client; their limit is the
 // global configuration's), and requests that carry a dossier's
-// attachments (procedures.MaxSubmissionBytes). It runs after
+// attachments (procedures.MaxSubmissionBytes) or a document's file to a
+// drafting page (records.IsDraftUpload; the handler holds it to its own). It runs after
 // authentication, so an unchecked "Bearer chx_…" header is refused before
 // any body is read and never lifts the limit.
 func (a *App) bodyLimit(next http.Handler) http.Handler {
@@ -240,7 +241,7 @@ func (a *App) bodyLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
-		} else if procedures.IsUpload(r) {
+		} else if procedures.IsUpload(r) || records.IsDraftUpload(r) {
 			uploads.ServeHTTP(w, r)
 		} else if records.IsUpload(r) {
 			documents.ServeHTTP(w, r)

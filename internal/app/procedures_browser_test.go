@@ -91,10 +91,11 @@ func (w *window) shot(name string) {
 }
 
 // staffSignIn signs a demo staff member in on the console, with a code
-// from the secret of the second factor the demo enrolled, if any.
-func (w *window) staffSignIn(a *App, username string) {
+// from the secret of the second factor the demo enrolled, if any, and
+// the session's working level if one is given (else their clearance).
+func (w *window) staffSignIn(a *App, username string, level ...string) {
 	w.t.Helper()
-	w.staffSignInAt(a, username, "")
+	w.staffSignInAt(a, username, strings.Join(level, ""))
 }
 
 // staffSignInAt is staffSignIn with the session working at level (a

@@ -87,7 +87,17 @@ func (a *App) seedDemoRecords(ctx context.Context) error {
 		}
 		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
 	}
-	if err := records.SeedDemo(ctx, a.Records, p, time.Now()); err != nil {
+	now := time.Now()
+	if err := records.SeedDemo(ctx, a.Records, p, now); err != nil {
+		return err
+	}
+	// The outgoing side's drafts, case files and archive decisions; the
+	// security officer decides classifications.
+	m, err := a.Identity.StaffByUsername(ctx, "security.officer")
+	if err != nil {
+		return err
+	}
+	if err := records.SeedDemoDrafting(ctx, a.Records, p, records.DemoStaff{Subject: m.Subject(), Username: m.Username}, now); err != nil {
 		return err
 	}
 	return a.seedDemoArchive(ctx)

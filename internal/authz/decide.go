@@ -355,6 +355,11 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindDisposition][Archivist] = actions(Read, Create, Update)
 	g[KindDisposition][Approver] = actions(Read, Approve)
 	g[KindDisposition][SecurityOfficer] = actions(Read)
+	// The records office exports its unit's case files for delivery to
+	// the archive (Decree 30's case-file export); archivists read the
+	// classification records of the archive they keep, deciding nothing.
+	g[KindCaseFile][Clerk] |= actions(Export)
+	g[KindClassification][Archivist] = actions(Read)
 	return g
 }()
 

@@ -339,3 +339,32 @@ func TestCopiesRegistersAndDispositionGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsOfficeExportsCaseFilesAndArchivistsReadClassifications pins
+// the outgoing side's rows: a unit's clerks export its case files (not
+// another unit's), officers do not; archivists read classification
+// records but neither change nor declassify them.
+func TestRecordsOfficeExportsCaseFilesAndArchivistsReadClassifications(t *testing.T) {
+	const other = 77
+	for _, tc := range []struct {
+		name string
+		s    Subject
+		a    Action
+		r    Resource
+		want Decision
+	}{
+		{"a clerk exports the unit's case file", staff(consular, Unclassified, Clerk), Export, Resource{Kind: KindCaseFile, Unit: consular}, Allowed},
+		{"not another unit's", staff(consular, Unclassified, Clerk), Export, Resource{Kind: KindCaseFile, Unit: other}, Concealed},
+		{"an officer does not export", staff(consular, Secret, Officer), Export, Resource{Kind: KindCaseFile, Unit: consular}, Denied},
+		{"an archivist reads a classification", staff(consular, Secret, Archivist), Read, Resource{Kind: KindClassification, Unit: consular, Level: Secret}, Allowed},
+		{"but does not extend it", staff(consular, Secret, Archivist), Update, Resource{Kind: KindClassification, Unit: consular, Level: Secret}, Denied},
+		{"nor declassify it", staff(consular, Secret, Archivist), Approve, Resource{Kind: KindClassification, Unit: consular, Level: Secret}, Denied},
+		{"nor read above the clearance", staff(consular, Confidential, Archivist), Read, Resource{Kind: KindClassification, Unit: consular, Level: Secret}, Concealed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, why := Decide(tc.s, tc.a, tc.r); got != tc.want {
+				t.Fatalf("Decide = %s (%s), want %s", got, why, tc.want)
+			}
+		})
+	}
+}

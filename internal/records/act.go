@@ -38,6 +38,12 @@ var steps = map[string]step{
 	"assign":   {Incoming, []Status{StatusRegistered, StatusInProgress}, StatusInProgress, authz.KindDocument, authz.Approve},
 	"complete": {Incoming, []Status{StatusInProgress}, StatusDone, authz.KindDocument, authz.Update},
 	"comment":  {"", nil, "", authz.KindDocument, authz.Update},
+	// Drafting (drafting.go): a new version and the review chain while a
+	// draft; a replacement of an issued or recalled document.
+	"revise":      {Outgoing, []Status{StatusDraft}, "", authz.KindDocument, authz.Update},
+	"send_review": {Outgoing, []Status{StatusDraft}, "", authz.KindDocument, authz.Update},
+	"review":      {Outgoing, []Status{StatusDraft}, "", authz.KindDocument, authz.Approve},
+	"replace":     {Outgoing, []Status{StatusIssued, StatusRecalled}, "", authz.KindDocument, authz.Create},
 }
 
 // change runs fn on document id, loaded (and locked) inside a
@@ -69,6 +75,13 @@ func (s *Service) change(ctx context.Context, sub authz.Subject, id int64, name,
 		}
 		if err := allow(sub, st.action, st.kind, r); err != nil {
 			return err
+		}
+		if st.dir == Outgoing {
+			// An outgoing document's steps are its drafting unit's
+			// (drafting.go): its list and grants give reading only.
+			if err := draftingUnit(sub, name, r); err != nil {
+				return err
+			}
 		}
 		if st.dir != "" && (r.Direction != st.dir || !slices.Contains(st.from, r.Status)) {
 			return fmt.Errorf("%w: an %s document that is %s cannot be %s", errs.ErrConflict, r.Direction, r.Status, pastTense(name))
@@ -112,6 +125,10 @@ func pastTense(step string) string {
 		return "assigned"
 	case "complete":
 		return "completed"
+	case "send_review":
+		return "sent for review"
+	case "review":
+		return "reviewed"
 	}
 	return step + "d"
 }
@@ -170,6 +187,12 @@ type IssueAs struct {
 // in the ministry's) would need that agency's register, which is not
 // modelled yet.
 func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as IssueAs) (*Document, error) {
+	return s.issue(ctx, sub, id, as, nil)
+}
+
+// issue is Issue, running then (if not nil) in the issuing transaction
+// once the number is taken (Distribute stores the distribution list).
+func (s *Service) issue(ctx context.Context, sub authz.Subject, id int64, as IssueAs, then func(tx *store.Tx, r *row) error) (*Document, error) {
 	return s.change(ctx, sub, id, "issue", "", nil, func(tx *store.Tx, r *row) error {
 		ns := NumberSymbol{Number: 1, Type: r.Type, Org: as.OrgSymbol, Unit: as.UnitSymbol}
 		if err := ns.Validate(); err != nil {
@@ -189,6 +212,11 @@ func (s *Service) Issue(ctx context.Context, sub authz.Subject, id int64, as Iss
 		}
 		if err := s.queuePackagesTx(ctx, tx, r, as.Recipients); err != nil {
 			return err
+		}
+		if then != nil {
+			if err := then(tx, r); err != nil {
+				return err
+			}
 		}
 		// The issuing office's signature covers the number and date the
 		// signer's could not.

@@ -245,9 +245,6 @@ type apiActionRequest struct {
 	// issue
 	OrgSymbol  string `json:"org_symbol"`
 	UnitSymbol string `json:"unit_symbol"`
-	// Recipients: the other agencies and missions (identifier codes) the
-	// issued document goes to as edXML packages.
-	Recipients []string `json:"recipients"`
 	// assign
 	Lead     *AssignTo  `json:"lead"`
 	Support  []AssignTo `json:"support"`
@@ -264,6 +261,13 @@ type apiActionRequest struct {
 	CaseFileID int64 `json:"case_file_id"`
 	// permit_copy, permit_print (with staff_id, reason, expires_at)
 	Copies int `json:"copies"`
+	// send_review: the approvers; review: approve or return (with
+	// reason); issue: the distribution list (drafting.go), where an
+	// identifier code alone, or a recipient marked exchange, goes as an
+	// edXML package through the exchange.
+	Reviewers  []int64     `json:"reviewers"`
+	Decision   string      `json:"decision"`
+	Recipients []Recipient `json:"recipients"`
 }
 
 // apiActionResult is what an action answers: the document after it, and
@@ -297,7 +301,9 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 	case "sign":
 		res.Document, err = h.svc.Sign(ctx, sub, id, req.Note)
 	case "issue":
-		res.Document, err = h.svc.Issue(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol, Recipients: req.Recipients})
+		res.Document, err = h.svc.Distribute(ctx, sub, id, IssueAs{OrgSymbol: req.OrgSymbol, UnitSymbol: req.UnitSymbol}, req.Recipients)
+	case "send_review", "review", "replace":
+		res.Document, err = h.apiDraftingAct(r, id, req)
 	case "recall":
 		res.Document, err = h.svc.Recall(ctx, sub, id, req.Note)
 	case "comment":
@@ -337,7 +343,7 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 
 // apiActions lists the actions the API takes, for its error message.
 var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
-	"declassify", "destroy", "file", "permit_copy", "permit_print", "copy", "print"}
+	"declassify", "destroy", "file", "permit_copy", "permit_print", "copy", "print", "send_review", "review", "replace"}
 
 // apiRegister returns a page of a unit's register of a year (the
 // caller's unit and the current year unless unit and year say

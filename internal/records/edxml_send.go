@@ -97,8 +97,8 @@ type PackageEvent struct {
 // errNoCourier refuses what needs the exchange on a node without one.
 var errNoCourier = errs.Invalid("recipients", "this node is not connected to the exchange: documents cannot be sent to other agencies or missions from it")
 
-// maxRecipients bounds the outside recipients of one issuance.
-const maxRecipients = 100
+// maxExchangeRecipients bounds the outside recipients of one issuance.
+const maxExchangeRecipients = 100
 
 // sealParcel seals a payload at rest under its level's purpose (the
 // hybrid seal for top secret), bound to ad.
@@ -146,8 +146,8 @@ func (s *Service) queuePackagesTx(ctx context.Context, tx *store.Tx, r *row, rec
 	if s.opts.Courier == nil {
 		return errNoCourier
 	}
-	if len(recipients) > maxRecipients {
-		return errs.Invalid("recipients", fmt.Sprintf("at most %d recipients at once", maxRecipients))
+	if len(recipients) > maxExchangeRecipients {
+		return errs.Invalid("recipients", fmt.Sprintf("at most %d recipients at once", maxExchangeRecipients))
 	}
 	from, err := s.opts.Courier.Organ(ctx, r.UnitID)
 	if err != nil {

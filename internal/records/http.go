@@ -50,6 +50,7 @@ func (h *Handler) Register(rt *web.Router) {
 	h.registerEdXML(rt)
 	h.registerPages(rt)
 	h.registerSuggest(rt)
+	h.registerOutgoing(rt)
 }
 
 // maxUpload is the largest document file accepted (HandlerOptions).

@@ -63,11 +63,6 @@ type historyRow struct {
 	Action, Note string
 }
 
-type caseFileRow struct {
-	Href, Code, Title string
-	Year              int
-}
-
 // pageDocumentID parses the path's document id; a malformed one answers
 // as a missing document does (404), so nothing tells ids apart.
 func pageDocumentID(r *http.Request) (int64, error) {

@@ -85,22 +85,9 @@ func (s *Service) Get(ctx context.Context, sub authz.Subject, id int64) (*View, 
 // returned. A document without a file answers errs.ErrNotFound; one whose
 // data key was destroyed, errs.ErrConflict.
 func (s *Service) ContentOf(ctx context.Context, sub authz.Subject, id int64) (ContentInfo, []byte, error) {
-	r, err := loadDocument(ctx, s.db, id, s.now(), false)
+	r, c, err := s.readableContent(ctx, sub, id)
 	if err != nil {
 		return ContentInfo{}, nil, err
-	}
-	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
-		return ContentInfo{}, nil, err
-	}
-	c, ok, err := loadContent(ctx, s.db, id)
-	switch {
-	case err != nil:
-		return ContentInfo{}, nil, err
-	case !ok:
-		return ContentInfo{}, nil, fmt.Errorf("%w: document %d has no file", errs.ErrNotFound, id)
-	case !c.Shredded.IsZero():
-		return ContentInfo{}, nil, fmt.Errorf("%w: the file of document %d was destroyed on %s; only its record remains",
-			errs.ErrConflict, id, c.Shredded.Format("2006-01-02"))
 	}
 	data, err := openContent(ctx, s.opts.Ring, id, &c)
 	if err != nil {

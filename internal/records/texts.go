@@ -19,6 +19,9 @@ func Texts() i18n.Texts {
 		pagesTexts,
 		extractTexts,
 		suggestTexts,
+		draftingTexts,
+		caseFileTexts,
+		classificationTexts,
 	} {
 		maps.Copy(all, part)
 	}

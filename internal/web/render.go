@@ -145,7 +145,7 @@ func (p Page) Can(kind, action string) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	d, _ := authz.Decide(p.Principal.Subject, a, authz.Resource{Kind: k})
+	d, _ := authz.Decide(p.Principal.Subject, a, KindAsAWhole(p.Principal.Subject, k))
 	return d == authz.Allowed
 }
 
@@ -208,7 +208,7 @@ func allows(a Access, p Principal) bool {
 	if !a.Checked {
 		return true
 	}
-	d, _ := authz.Decide(s, a.Action, authz.Resource{Kind: a.Kind})
+	d, _ := authz.Decide(s, a.Action, KindAsAWhole(s, a.Kind))
 	return d == authz.Allowed
 }
 

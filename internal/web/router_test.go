@@ -211,3 +211,31 @@ func TestRouterRefusesHostileTextBeforeDispatch(t *testing.T) {
 		})
 	}
 }
+
+// TestRouteCheckLetsAClearedSessionWriteAClassifiedKind: a route's check
+// asks about the kind at the session's working level, so an officer
+// whose session works at their clearance starts documents (the service
+// classifies each one at least at that level), while roles still decide.
+func TestRouteCheckLetsAClearedSessionWriteAClassifiedKind(t *testing.T) {
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("reached")) }
+	rt := NewRouter()
+	rt.HandleFunc("POST /console/documents", Staff(authz.KindDocument, authz.Create), ok)
+	for _, tc := range []struct {
+		name   string
+		roles  authz.Roles
+		status int
+	}{
+		{"an officer working at secret", authz.RolesOf(authz.Officer), http.StatusOK},
+		{"an auditor working at secret", authz.RolesOf(authz.Auditor), http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Principal{Subject: authz.Subject{Kind: authz.Staff, ID: 31, Unit: 3, Roles: tc.roles, Clearance: authz.Secret, Session: authz.Secret},
+				Username: "officer", Stage: "full"}
+			rec := httptest.NewRecorder()
+			as(p, rt).ServeHTTP(rec, httptest.NewRequest("POST", "/console/documents", nil))
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+		})
+	}
+}
