@@ -25,6 +25,8 @@ type concealedItem struct {
 	kind   authz.Kind
 	res    authz.Resource
 	marker string
+	// shown is what only the item itself shows: its subject or title.
+	shown string
 }
 
 // missingID names no item; its answers are what a hidden item's must be.
@@ -70,7 +72,7 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 		for _, unit := range []string{office, consular, cipher} {
 			reg := registrars[unit]
 			for l := authz.Unclassified; l <= authz.TopSecret; l++ {
-				marker := fmt.Sprintf("dauvet%d%d", len(items), l)
+				marker := fmt.Sprintf("dauvet%dx%d", len(items), l) // no marker within another
 				in := NewIncoming{Type: "cong_van", Number: "7/BCA-A08", Sender: "Bộ Công an", Subject: "V/v kiểm tra " + marker,
 					Date: a.clock.now(), Classify: Classify{Level: l},
 					Content: &Content{Filename: marker + ".pdf", MediaType: "application/pdf", Data: TextPDF(marker), Text: marker}}
@@ -81,14 +83,14 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				items = append(items, concealedItem{id: d.ID, kind: authz.KindDocument, res: d.resource(), marker: marker})
+				items = append(items, concealedItem{id: d.ID, kind: authz.KindDocument, res: d.resource(), marker: marker, shown: in.Subject})
 			}
-			marker := fmt.Sprintf("hosovet%d", len(items))
+			marker := fmt.Sprintf("hosovet%dx", len(items))
 			cf, err := a.svc.CreateCaseFile(a.as(reg), reg, NewCaseFile{Year: 2026, Code: marker, Title: "Hồ sơ " + marker, RetentionYears: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
-			items = append(items, concealedItem{id: cf.ID, kind: authz.KindCaseFile, res: authz.Resource{Kind: authz.KindCaseFile, Unit: cf.UnitID}, marker: marker})
+			items = append(items, concealedItem{id: cf.ID, kind: authz.KindCaseFile, res: authz.Resource{Kind: authz.KindCaseFile, Unit: cf.UnitID}, marker: marker, shown: cf.Title})
 		}
 		// Every route the records register.
 		h, err := NewHandler(webtest.Shell(t, Texts()), HandlerOptions{Service: a.svc})
@@ -111,7 +113,7 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 			if it.kind == authz.KindDocument {
 				// The lists below can show it: its registrar finds it.
 				reg := registrars[unitCode(a.fixture, it.res.Unit)]
-				if rec := callAs(t, serve, a, reg, http.MethodGet, "/api/v1/documents?q="+it.marker); !strings.Contains(rec.Body.String(), it.marker) {
+				if rec := callAs(t, serve, a, reg, http.MethodGet, "/api/v1/documents?q="+it.marker); !strings.Contains(rec.Body.String(), it.shown) {
 					t.Fatalf("the registrar does not find %s: %s", it.marker, rec.Body)
 				}
 			}
@@ -123,16 +125,29 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 				if dec == authz.Concealed && it.kind == authz.KindDocument {
 					hidden[it.id] = it.res.Level
 				}
+				// A security officer (or whoever reads classification
+				// records and the secret registers of the item's unit)
+				// knows a classified item there by its record, not its
+				// content: those routes may show it.
+				byRecord := dec == authz.Denied && it.kind == authz.KindDocument &&
+					(allowed(sub, authz.KindClassification, it.res) || allowed(sub, authz.KindSecretRegister, it.res))
 				for _, r := range routes {
 					method, path := routeOf(r.Pattern)
+					if byRecord && (strings.Contains(path, "/classification") || strings.Contains(path, "/archive") || strings.Contains(path, "/registers/secret/")) {
+						continue
+					}
 					if !strings.Contains(path, "{") || strings.Contains(path, "{direction}") {
 						// Lists and registers: the item must not show.
 						if method != http.MethodGet {
 							continue // a creation names no existing item
 						}
 						for _, p := range listPaths(path, it) {
-							if rec := callAs(t, serve, a, sub, method, p); strings.Contains(rec.Body.String(), it.marker) {
-								t.Errorf("%s (%s) sees %s on %s: %.300s", name, dec, it.marker, p, rec.Body)
+							// The item's own words (its subject or title),
+							// not the marker a search box echoes back.
+							if rec := callAs(t, serve, a, sub, method, p); strings.Contains(rec.Body.String(), it.shown) {
+								b := rec.Body.String()
+								i := strings.Index(b, it.shown)
+								t.Errorf("%s (%s) sees %s on %s: …%s…", name, dec, it.marker, p, b[max(0, i-300):min(len(b), i+100)])
 							}
 						}
 						continue
@@ -259,7 +274,13 @@ func listPaths(path string, it concealedItem) []string {
 func callAs(t testing.TB, h http.Handler, a *apiFixture, sub authz.Subject, method, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	var body any
-	if method == http.MethodPost {
+	switch {
+	case method != http.MethodPost:
+	case strings.HasSuffix(path, "/holds"), strings.HasSuffix(path, "/lift"), strings.HasSuffix(path, "/return"):
+		body = map[string]string{"reason": "x"} // past the body's check, to the item
+	case strings.HasSuffix(path, "/decide"):
+		body = map[string]string{"decision_number": "1/QĐ-BNG", "decision_date": "2026-03-02T00:00:00Z"}
+	default:
 		body = map[string]string{"action": "comment", "note": "x"}
 	}
 	return a.callThrough(t, h, sub, method, path, body)
@@ -272,4 +293,11 @@ func normalize(rec *httptest.ResponseRecorder, id int64) string {
 	re := regexp.MustCompile(`([/ "])` + strconv.FormatInt(id, 10) + `([^0-9]|$)`)
 	body := re.ReplaceAllString(rec.Body.String(), "${1}ID${2}")
 	return fmt.Sprintf("%d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), body)
+}
+
+// allowed reports whether sub may read the item res names as kind k.
+func allowed(sub authz.Subject, k authz.Kind, res authz.Resource) bool {
+	res.Kind = k
+	dec, _ := authz.Decide(sub, authz.Read, res)
+	return dec == authz.Allowed
 }

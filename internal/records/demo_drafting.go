@@ -92,7 +92,7 @@ func SeedDemoDrafting(ctx context.Context, s *Service, p DemoPeople, security De
 	// Case files: this year's, with documents filed; one of two years ago
 	// still open, past its delivery to the archive.
 	year := now.In(registerZone()).Year()
-	cf, err := s.CreateCaseFile(clerk.as(ctx), clerk.Subject, NewCaseFile{Year: year, Code: "LS.01", Title: "Hồ sơ hướng dẫn thủ tục lãnh sự năm " + fmt.Sprint(year), RetentionYears: 10})
+	cf, err := s.CreateCaseFile(clerk.as(ctx), clerk.Subject, NewCaseFile{Year: year, Code: "LS.05", Title: "Hồ sơ hướng dẫn thủ tục lãnh sự năm " + fmt.Sprint(year), RetentionYears: 10})
 	if err != nil {
 		return fail("case file", err)
 	}
@@ -132,7 +132,7 @@ func SeedDemoDrafting(ctx context.Context, s *Service, p DemoPeople, security De
 		Reason: "Phối hợp xây dựng phương án liên lạc", ExpiresAt: now.AddDate(0, 3, 0)}); err != nil {
 		return fail("grant", err)
 	}
-	ccf, err := s.CreateCaseFile(cipher.as(ctx), cipher.Subject, NewCaseFile{Year: year, Code: "CY.03", Title: "Hồ sơ bảo đảm an toàn thông tin năm " + fmt.Sprint(year), RetentionYears: Permanent})
+	ccf, err := s.CreateCaseFile(cipher.as(ctx), cipher.Subject, NewCaseFile{Year: year, Code: "CY.04", Title: "Hồ sơ bảo đảm an toàn thông tin năm " + fmt.Sprint(year), RetentionYears: Permanent})
 	if err != nil {
 		return fail("case file", err)
 	}

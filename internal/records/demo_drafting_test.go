@@ -32,13 +32,9 @@ func TestSeedDemoDraftingFillsTheOutgoingPages(t *testing.T) {
 			s.Clearance = l
 			return DemoStaff{Subject: s, Username: f.names[s.ID]}
 		}
-		cipher := staff(f.auditor, authz.TopSecret) // a member of the Cipher-IT Department
-		cipher.Subject.Roles = authz.RolesOf(authz.Officer)
 		security := staff(f.auditor, authz.TopSecret)
 		security.Subject.Roles = authz.RolesOf(authz.SecurityOfficer)
-		p := DemoPeople{OfficeClerk: staff(f.office, authz.Confidential), OfficeApprover: staff(f.office, authz.Secret),
-			ConsularClerk: staff(f.clerk, authz.Unclassified), ConsularOfficer: staff(f.officer, authz.Confidential),
-			ConsularApprover: staff(f.leader, authz.Confidential), CipherOfficer: cipher}
+		p := demoPeople(t, f)
 		ctx := f.as(f.office)
 		if err := SeedDemo(ctx, f.svc, p, now); err != nil {
 			t.Fatal(err)
@@ -46,14 +42,14 @@ func TestSeedDemoDraftingFillsTheOutgoingPages(t *testing.T) {
 		if err := SeedDemoDrafting(ctx, f.svc, p, security, now); err != nil {
 			t.Fatal(err)
 		}
-		drafts := f.search(t, p.ConsularApprover.Subject, Query{Direction: Outgoing, Status: StatusDraft})
+		drafts := f.search(t, p.ConsularApprover.Subject, Query{Direction: Outgoing, Status: StatusDraft, Limit: MaxLimit})
 		awaiting := 0
 		for _, d := range drafts.Items {
 			dr, err := f.svc.Drafting(f.as(f.leader), p.ConsularApprover.Subject, d.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if dr.PendingReview(f.leader.ID) != nil && len(dr.Versions) == 2 && len(dr.Comments) == 2 {
+			if dr.PendingReview(p.ConsularApprover.Subject.ID) != nil && len(dr.Versions) == 2 && len(dr.Comments) == 2 {
 				awaiting++
 			}
 		}
