@@ -166,6 +166,12 @@ func (h *Handler) apiDocument(w http.ResponseWriter, r *http.Request) {
 // be sniffed or shown inline.
 func (h *Handler) apiContent(w http.ResponseWriter, r *http.Request) {
 	id, err := parseDocumentID(r.PathValue("id"))
+	h.sendContent(w, r, id, err)
+}
+
+// sendContent sends document id's file, read (and recorded) as the
+// caller, unless parsing its id failed with err.
+func (h *Handler) sendContent(w http.ResponseWriter, r *http.Request, id int64, err error) {
 	var info ContentInfo
 	var data []byte
 	if err == nil {

@@ -142,10 +142,16 @@ func (s *Service) CaseFileDocuments(ctx context.Context, sub authz.Subject, id i
 // listCaseFiles lists the case files matching where (a condition of
 // this file's, never a caller's text), by year and code.
 func listCaseFiles(ctx context.Context, q store.Queryer, where string, args ...any) ([]*CaseFile, error) {
+	return queryCaseFiles(ctx, q, "case files", where+` ORDER BY year, code, id`, args...)
+}
+
+// queryCaseFiles reads the case files whereOrder selects and orders
+// (this package's SQL); what names them in an error.
+func queryCaseFiles(ctx context.Context, q store.Queryer, what, whereOrder string, args ...any) ([]*CaseFile, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, unit_id, year, code, title, retention_years, closed_us, created_us
-		FROM record_case_files WHERE `+where+` ORDER BY year, code, id`), args...)
+		FROM record_case_files WHERE `+whereOrder), args...)
 	if err != nil {
-		return nil, fmt.Errorf("records: case files: %w", err)
+		return nil, fmt.Errorf("records: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*CaseFile

@@ -219,16 +219,7 @@ func (h *Handler) instructForm(r *http.Request, p web.Page, n *names, back web.S
 // records the download in the ledger at the document's level.
 func (h *Handler) pageContent(w http.ResponseWriter, r *http.Request) {
 	id, err := pageDocumentID(r)
-	var info ContentInfo
-	var data []byte
-	if err == nil {
-		info, data, err = h.svc.ContentOf(r.Context(), web.SubjectFrom(r.Context()), id)
-	}
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	web.Attachment(w, info.Filename, info.MediaType, data)
+	h.sendContent(w, r, id, err)
 }
 
 // pagePostAction takes an action of the document's page: the leader's

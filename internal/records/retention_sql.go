@@ -40,24 +40,11 @@ func listSchedules(ctx context.Context, q store.Queryer, unit int64) ([]Schedule
 // listClosedCaseFiles returns a unit's closed case files not yet disposed
 // of, oldest closed first.
 func listClosedCaseFiles(ctx context.Context, q store.Queryer, unit int64) ([]*CaseFile, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, unit_id, year, code, title, retention_years, closed_us, created_us FROM record_case_files
-		WHERE unit_id = ? AND closed_us > 0 AND disposition = '' ORDER BY closed_us, id`), unit)
-	if err != nil {
-		return nil, fmt.Errorf("records: closed case files: %w", err)
+	out, err := queryCaseFiles(ctx, q, "closed case files", `unit_id = ? AND closed_us > 0 AND disposition = '' ORDER BY closed_us, id`, unit)
+	for _, cf := range out {
+		cf.Documents = []int64{}
 	}
-	defer rows.Close()
-	var out []*CaseFile
-	for rows.Next() {
-		var cf CaseFile
-		var retention int
-		var closed, created int64
-		if err := rows.Scan(&cf.ID, &cf.UnitID, &cf.Year, &cf.Code, &cf.Title, &retention, &closed, &created); err != nil {
-			return nil, err
-		}
-		cf.RetentionYears, cf.ClosedAt, cf.CreatedAt, cf.Documents = Retention(retention), store.FromMicros(closed), store.FromMicros(created), []int64{}
-		out = append(out, &cf)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // caseFileDisposition returns what became of a case file: "", or
