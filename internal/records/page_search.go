@@ -36,9 +36,6 @@ type facetLink struct {
 	Chosen bool
 }
 
-// searchFilters are the search's query parameters besides q and after.
-var searchFilters = []string{"direction", "type", "urgency", "level", "unit", "year", "status"}
-
 // parseSearch reads the search's query into a Query.
 func parseSearch(v url.Values) (Query, error) {
 	q := Query{Text: v.Get("q"), Direction: Direction(v.Get("direction")), Type: v.Get("type"), Status: Status(v.Get("status"))}
