@@ -2,11 +2,14 @@ package records
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/store"
 )
 
 // DemoStaff is a demo member of staff the demo's documents are by.
@@ -73,6 +76,10 @@ var demoCipher = []struct {
 	{"Báo cáo đánh giá rủi ro hệ thống thông tin cấp độ 4", authz.Secret},
 }
 
+// DemoYearKey marks a database whose demo year of documents was seeded
+// (or is to be left out).
+const DemoYearKey = "records.demo_year"
+
 // SeedDemo fills a new demo database with the records of the Office,
 // the Consular Department and the Cipher-IT Department: incoming
 // documents registered, some assigned by the Office's leader, outgoing
@@ -81,7 +88,17 @@ var demoCipher = []struct {
 // Everything goes through the service, so it is numbered, sealed,
 // indexed and audited as in use.
 func SeedDemo(ctx context.Context, s *Service, p DemoPeople, now time.Time) error {
-	if err := seedDemoYear(ctx, s, p, now); err != nil {
+	// The year is seeded once; a database marked DemoYearKey beforehand
+	// (the app's tests, which start many demo nodes) goes without it.
+	switch _, err := s.db.Meta(ctx, DemoYearKey); {
+	case errors.Is(err, errs.ErrNotFound):
+		if err := seedDemoYear(ctx, s, p, now); err != nil {
+			return err
+		}
+		if err := store.SetMeta(ctx, s.db, DemoYearKey, now.UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
 	}
 	var incoming []*Document
