@@ -86,7 +86,7 @@ func TestOutgoingDocumentInABrowser(t *testing.T) {
 	both(clerk, "outgoing-05-issued")
 
 	clerk.open("case files", "/console/case-files")
-	mustContain(t, "case files", clerk.text("main"), "LS.01")
+	mustContain(t, "case files", clerk.text("main"), "LS.05")
 	both(clerk, "outgoing-06-case-files")
 	clerk.press("a case file", `main table a`)
 	clerk.step("case file", chromedp.WaitVisible(css(`#casefile-docs`)))
