@@ -3,11 +3,9 @@ package records
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
-	"chancery/internal/store"
 )
 
 // View is a document as its reader sees it: the document, its
@@ -97,130 +95,6 @@ func (s *Service) ContentOf(ctx context.Context, sub authz.Subject, id int64) (C
 		return ContentInfo{}, nil, err
 	}
 	return c.ContentInfo, data, nil
-}
-
-// Query is a search of documents. Every field is optional.
-type Query struct {
-	// Text is matched, with or without diacritics, against the type,
-	// number, subject, sender and (unclassified) file text.
-	Text      string
-	Direction Direction
-	Type      string
-	Status    Status
-	Year      int
-	// Overdue keeps the documents past their due date and not yet
-	// handled (done), issued or recalled: the ones to chase.
-	Overdue bool
-	// Urgency and Level, when not nil, keep the documents of that
-	// urgency or classification level; Unit, when not 0, those the unit
-	// owns.
-	Urgency *Urgency
-	Level   *authz.Level
-	Unit    int64
-	// After is the cursor: the id of the last document of the previous
-	// page.
-	After int64
-	// Limit is the page size; if zero, DefaultLimit; at most MaxLimit.
-	Limit int
-}
-
-// Page is a page of search results.
-type Page struct {
-	Items []*Document `json:"items"`
-	// Total counts every match the caller may see.
-	Total int `json:"total"`
-	// Next is the cursor of the next page; 0 on the last.
-	Next int64 `json:"next,omitempty"`
-}
-
-// Search returns the documents matching q that sub may know of, newest
-// first. Concealed documents are left out inside the query, so they
-// count in no total and shift no page. It returns an *authz.Refusal for a
-// caller whose roles give no reading of documents.
-func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page, error) {
-	if dec, why := authz.Decide(sub, authz.Read, authz.Resource{Kind: authz.KindDocument}); dec != authz.Allowed {
-		return nil, authz.Refuse(dec, why, authz.Read, authz.Resource{Kind: authz.KindDocument}, "")
-	}
-	switch {
-	case q.Limit == 0:
-		q.Limit = DefaultLimit
-	case q.Limit < 0 || q.Limit > MaxLimit:
-		return nil, errs.Invalid("limit", fmt.Sprintf("must be between 1 and %d", MaxLimit))
-	}
-	where, args, none, err := s.searchWhere(sub, q)
-	if err != nil {
-		return nil, err
-	}
-	if none {
-		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
-	}
-	rows, total, err := searchDocuments(ctx, s.db, where, args, q.After, q.Limit)
-	if err != nil {
-		return nil, err
-	}
-	p := &Page{Items: make([]*Document, len(rows)), Total: total}
-	for i, r := range rows {
-		p.Items[i] = &r.Document
-	}
-	if len(rows) == q.Limit {
-		p.Next = rows[len(rows)-1].ID
-	}
-	return p, nil
-}
-
-// searchWhere returns the condition, and its arguments, selecting the
-// documents of q that sub may know of; none reports a query that can
-// match nothing (only punctuation).
-func (s *Service) searchWhere(sub authz.Subject, q Query) (where string, args []any, none bool, err error) {
-	if err := checkLine("q", q.Text, maxLine, false); err != nil {
-		return "", nil, false, err
-	}
-	now := s.now()
-	where, args = visibleClause(sub, now)
-	conds := []string{where}
-	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
-	// The candidates come from the indexes (search_sql.go); visibleClause
-	// filters them exactly.
-	ws := terms(q.Text)
-	if len(ws) == 0 && strings.TrimSpace(q.Text) != "" {
-		return "", nil, true, nil
-	}
-	cond, cargs := visibleCandidates(sub, now)
-	if len(ws) > 0 {
-		cond, cargs = visibleMatch(s.db.Dialect, ws, sub, now)
-	}
-	conds, args = append(conds, cond), append(args, cargs...)
-	if q.Direction != "" {
-		if q.Direction != Incoming && q.Direction != Outgoing {
-			return "", nil, false, errs.Invalid("direction", "use incoming or outgoing")
-		}
-		add("d.direction = ?", string(q.Direction))
-	}
-	if q.Type != "" {
-		if _, err := LookupType(q.Type); err != nil {
-			return "", nil, false, err
-		}
-		add("d.doc_type = ?", q.Type)
-	}
-	if q.Urgency != nil {
-		add("d.urgency = ?", int(*q.Urgency))
-	}
-	if q.Level != nil {
-		add("d.level = ?", int(*q.Level))
-	}
-	if q.Unit != 0 {
-		add("d.unit_id = ?", q.Unit)
-	}
-	if q.Status != "" {
-		add("d.status = ?", string(q.Status))
-	}
-	if q.Year != 0 {
-		add("d.register_year = ?", q.Year)
-	}
-	if q.Overdue {
-		add("d.due_us > 0 AND d.status NOT IN ('done', 'issued', 'recalled') AND d.due_us < ?", store.Micros(now))
-	}
-	return strings.Join(conds, " AND "), args, false, nil
 }
 
 // RegisterQuery asks for a page of a unit's register of a year: the

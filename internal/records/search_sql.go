@@ -1,7 +1,9 @@
 package records
 
 import (
+	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,12 +50,124 @@ func callerTokens(sub authz.Subject) []string {
 	return out
 }
 
-// visibleMatch returns the condition selecting the documents whose index
-// row holds every term and that sub's unit may know of (by the tokens),
-// or that sub holds a grant in force for, with its arguments; the caller
-// adds visibleClause besides. Terms are folded words of letters and
-// digits only, so nothing of the query reaches the engine's syntax.
-func visibleMatch(d store.Dialect, terms []string, sub authz.Subject, now time.Time) (string, []any) {
+// A search runs as a union of arms (searchPlan): each arm draws
+// candidates from one index — the full-text engine's words and
+// visibility tokens, or a unit's own documents, its distribution list,
+// the caller's grants — joins the document, keeps those meeting the
+// plan's condition (visibleClause and the filters), and stops at the
+// first rows newest first (ORDER BY the id DESC LIMIT n). So a search
+// reads about as many rows as it shows, not every match: SQLite's FTS5
+// walks its posting lists by rowid, newest first (a CROSS JOIN keeps the
+// index row the outer loop), and stops at the limit; PostgreSQL's GIN
+// index gives the matches of the words and the caller's tokens, and a
+// top-N sort keeps the first. The total is counted the same way, up to
+// a cap (Query.cap), and the facets among the newest cap matches:
+// concealed documents drop out inside each arm, before its limit, so
+// they never take a place under the cap.
+
+// searchPlan is a search as SQL.
+type searchPlan struct {
+	arms []searchArm
+	// where holds for every match (over d, the document), with args.
+	where string
+	args  []any
+}
+
+// searchArm is one source of a search's candidates: SELECT id FROM from
+// WHERE cond, where id is the column (the document's id) the arm is
+// ordered and cut by.
+type searchArm struct {
+	from, cond, id string
+	args           []any
+}
+
+// union returns the union of the plan's arms, each cut after the cursor
+// (when after > 0) and at limit rows, newest first when ordered.
+func (p searchPlan) union(after int64, limit int, ordered bool) (string, []any) {
+	var parts []string
+	var args []any
+	for i, a := range p.arms {
+		q := `SELECT ` + a.id + ` AS id FROM ` + a.from + ` WHERE ` + a.cond + ` AND ` + p.where
+		args = append(append(args, a.args...), p.args...)
+		if after > 0 {
+			q += ` AND ` + a.id + ` < ?`
+			args = append(args, after)
+		}
+		if ordered {
+			q += ` ORDER BY ` + a.id + ` DESC`
+		}
+		parts = append(parts, `SELECT id FROM (`+q+` LIMIT `+strconv.Itoa(limit)+`) arm`+strconv.Itoa(i))
+	}
+	return strings.Join(parts, ` UNION `), args
+}
+
+// count counts the plan's matches, up to limit.
+func (p searchPlan) count(ctx context.Context, q store.Queryer, limit int) (int, error) {
+	u, args := p.union(0, limit, false)
+	var n int
+	if err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM (`+u+`) m`), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("records: count the search's matches: %w", err)
+	}
+	return min(n, limit), nil
+}
+
+// page returns the plan's first limit matches after the cursor, newest
+// first.
+func (p searchPlan) page(ctx context.Context, q store.Queryer, after int64, limit int) ([]*row, error) {
+	u, args := p.union(after, limit, true)
+	return queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM (`+u+`) m JOIN record_documents d ON d.id = m.id
+		ORDER BY m.id DESC LIMIT `+strconv.Itoa(limit), args)
+}
+
+// facetValues returns the facetColumns of the plan's newest limit
+// matches, one slice per match in facetColumns' order.
+func (p searchPlan) facetValues(ctx context.Context, q store.Queryer, limit int) ([][]facetValue, error) {
+	cols := make([]string, len(facetColumns))
+	for i, f := range facetColumns {
+		cols[i] = f.column
+	}
+	u, args := p.union(0, limit, true)
+	rs, err := q.QueryContext(ctx, q.Rebind(`SELECT `+strings.Join(cols, ", ")+` FROM (SELECT id FROM (`+u+`) u ORDER BY id DESC LIMIT `+
+		strconv.Itoa(limit)+`) m JOIN record_documents d ON d.id = m.id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("records: the search's facets: %w", err)
+	}
+	defer rs.Close()
+	var out [][]facetValue
+	for rs.Next() {
+		raw := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("records: the search's facets: %w", err)
+		}
+		vs := make([]facetValue, len(cols))
+		for i, v := range raw {
+			switch v := v.(type) {
+			case int64:
+				vs[i] = facetValue{n: v}
+			case []byte:
+				vs[i] = facetValue{s: string(v), text: true}
+			case string:
+				vs[i] = facetValue{s: v, text: true}
+			default:
+				return nil, fmt.Errorf("records: the search's facet %s is a %T", facetColumns[i].name, v)
+			}
+		}
+		out = append(out, vs)
+	}
+	return out, rs.Err()
+}
+
+// matchArms returns the arms of a search for terms: the documents whose
+// index row holds every term and one of the caller's unit's tokens at or
+// below its clearance, and those sub holds a grant in force for whose
+// row holds every term (grants are few per person and expire, so they
+// are no tokens). Terms are folded words of letters and digits only, so
+// nothing of the query reaches the engine's syntax.
+func matchArms(d store.Dialect, terms []string, sub authz.Subject, now time.Time) []searchArm {
 	tokens := callerTokens(sub)
 	if d == store.SQLite {
 		words := `"` + strings.Join(terms, `" AND "`) + `"`
@@ -61,33 +175,43 @@ func visibleMatch(d store.Dialect, terms []string, sub authz.Subject, now time.T
 		if len(tokens) > 0 {
 			visible += ` AND ("` + strings.Join(tokens, `" OR "`) + `")`
 		}
-		return `d.id IN (SELECT rowid FROM record_search WHERE record_search MATCH ?
-			UNION SELECT g.document_id FROM record_grants g WHERE g.staff_id = ? AND g.expires_us > ?
-				AND EXISTS (SELECT 1 FROM record_search WHERE rowid = g.document_id AND record_search MATCH ?))`,
-			[]any{visible, sub.ID, store.Micros(now), words}
+		return []searchArm{
+			{from: `record_search CROSS JOIN record_documents d`, id: `record_search.rowid`,
+				cond: `d.id = record_search.rowid AND record_search MATCH ?`, args: []any{visible}},
+			{from: `record_grants g CROSS JOIN record_documents d`, id: `d.id`,
+				cond: `d.id = g.document_id AND g.staff_id = ? AND g.expires_us > ?
+					AND EXISTS (SELECT 1 FROM record_search WHERE rowid = g.document_id AND record_search MATCH ?)`,
+				args: []any{sub.ID, store.Micros(now), words}},
+		}
 	}
 	words := strings.Join(terms, " & ")
 	visible := words
 	if len(tokens) > 0 {
 		visible += ` & (` + strings.Join(tokens, " | ") + `)`
 	}
-	// The grants' branch checks each granted document's row on its own
-	// (a scalar subquery), so that the planner does not fetch every
+	// The grants' arm checks each granted document's row on its own (a
+	// scalar subquery), so that the planner does not fetch every
 	// document holding the words through the index to join them to the
 	// few grants.
-	return `d.id IN (SELECT document_id FROM record_search WHERE to_tsvector('simple', body) @@ to_tsquery('simple', ?)
-		UNION SELECT g.document_id FROM record_grants g WHERE g.staff_id = ? AND g.expires_us > ?
-			AND (SELECT to_tsvector('simple', s.body) FROM record_search s WHERE s.document_id = g.document_id) @@ to_tsquery('simple', ?))`,
-		[]any{visible, sub.ID, store.Micros(now), words}
+	return []searchArm{
+		{from: `record_search s JOIN record_documents d ON d.id = s.document_id`, id: `s.document_id`,
+			cond: `to_tsvector('simple', s.body) @@ to_tsquery('simple', ?)`, args: []any{visible}},
+		{from: `record_grants g JOIN record_documents d ON d.id = g.document_id`, id: `d.id`,
+			cond: `g.staff_id = ? AND g.expires_us > ?
+				AND (SELECT to_tsvector('simple', s.body) FROM record_search s WHERE s.document_id = g.document_id) @@ to_tsquery('simple', ?)`,
+			args: []any{sub.ID, store.Micros(now), words}},
+	}
 }
 
-// visibleCandidates returns the condition selecting, through indexes,
-// the documents sub may know of (those of its unit up to its clearance,
-// those distributed to its unit, those it holds a grant in force for),
-// for a search without words; visibleClause still applies besides.
-func visibleCandidates(sub authz.Subject, now time.Time) (string, []any) {
-	return `d.id IN (SELECT id FROM record_documents WHERE unit_id = ? AND level <= ?
-		UNION SELECT document_id FROM record_distribution WHERE unit_id = ?
-		UNION SELECT document_id FROM record_grants WHERE staff_id = ? AND expires_us > ?)`,
-		[]any{sub.Unit, int(sub.Clearance), sub.Unit, sub.ID, store.Micros(now)}
+// browseArms returns the arms of a search without words: the documents
+// sub may know of through indexes — those of its unit up to its
+// clearance, those distributed to its unit, those it holds a grant in
+// force for.
+func browseArms(sub authz.Subject, now time.Time) []searchArm {
+	return []searchArm{
+		{from: `record_documents d`, id: `d.id`, cond: `d.unit_id = ? AND d.level <= ?`, args: []any{sub.Unit, int(sub.Clearance)}},
+		{from: `record_distribution x JOIN record_documents d ON d.id = x.document_id`, id: `d.id`, cond: `x.unit_id = ?`, args: []any{sub.Unit}},
+		{from: `record_grants g JOIN record_documents d ON d.id = g.document_id`, id: `d.id`,
+			cond: `g.staff_id = ? AND g.expires_us > ?`, args: []any{sub.ID, store.Micros(now)}},
+	}
 }

@@ -290,24 +290,6 @@ func visibleClause(sub authz.Subject, now time.Time) (string, []any) {
 		[]any{int(sub.Clearance), sub.Unit, sub.Unit, sub.ID, store.Micros(now)}
 }
 
-// searchDocuments returns a page of the documents matching where (with
-// its args), newest first, after the cursor id, and how many match.
-func searchDocuments(ctx context.Context, q store.Queryer, where string, args []any, after int64, limit int) ([]*row, int, error) {
-	var total int
-	if err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM record_documents d WHERE `+where), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("records: count documents: %w", err)
-	}
-	page := where
-	pageArgs := append([]any{}, args...)
-	if after > 0 {
-		page += ` AND d.id < ?`
-		pageArgs = append(pageArgs, after)
-	}
-	out, err := queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM record_documents d WHERE `+page+
-		` ORDER BY d.id DESC LIMIT `+strconv.Itoa(limit), pageArgs)
-	return out, total, err
-}
-
 // queryDocuments runs a query of documentColumns.
 func queryDocuments(ctx context.Context, q store.Queryer, query string, args []any) ([]*row, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)

@@ -182,66 +182,6 @@ func (s *Service) Duplicates(ctx context.Context, sub authz.Subject, sender, num
 	return out, err
 }
 
-// Facet is one value of a search's facet and how many of the matches
-// have it.
-type Facet struct {
-	Value string
-	Count int
-}
-
-// Facets are the counts of a search's matches by direction, type,
-// urgency, level, status, register year and owning unit.
-type Facets map[string][]Facet
-
-// facetColumns are the facets' names and columns.
-var facetColumns = []struct{ name, column string }{
-	{"direction", "d.direction"}, {"type", "d.doc_type"}, {"urgency", "d.urgency"}, {"level", "d.level"},
-	{"status", "d.status"}, {"year", "d.register_year"}, {"unit", "d.unit_id"},
-}
-
-// SearchFacets counts the matches of q by each facet, among the
-// documents sub may know of only (the counts never include a concealed
-// document). Values are as the API names them: urgency and level by
-// name, units and years as numbers.
-func (s *Service) SearchFacets(ctx context.Context, sub authz.Subject, q Query) (Facets, error) {
-	if err := decide(sub, authz.Read, authz.Resource{Kind: authz.KindDocument}, "", errNotFound); err != nil {
-		return nil, err
-	}
-	where, args, none, err := s.searchWhere(sub, q)
-	if err != nil || none {
-		return Facets{}, err
-	}
-	out := Facets{}
-	for _, f := range facetColumns {
-		counts, err := facetCounts(ctx, s.db, f.column, where, args)
-		if err != nil {
-			return nil, err
-		}
-		for i := range counts {
-			switch f.name {
-			case "urgency":
-				counts[i].Value = urgencyName(counts[i].Value)
-			case "level":
-				counts[i].Value = levelName(counts[i].Value)
-			}
-		}
-		out[f.name] = counts
-	}
-	return out, nil
-}
-
-func urgencyName(v string) string {
-	var n int
-	fmt.Sscan(v, &n)
-	return Urgency(n).String()
-}
-
-func levelName(v string) string {
-	var n int
-	fmt.Sscan(v, &n)
-	return authz.Level(n).String()
-}
-
 // HistoryEntry is one thing that happened to a document, as its page
 // lists it.
 type HistoryEntry struct {

@@ -50,31 +50,6 @@ func countDocuments(ctx context.Context, q store.Queryer, where string, args []a
 	return n, nil
 }
 
-// facetCounts counts the documents d matching where by the values of
-// column (one of facetColumns', never the caller's), most first.
-func facetCounts(ctx context.Context, q store.Queryer, column, where string, args []any) ([]Facet, error) {
-	rs, err := q.QueryContext(ctx, q.Rebind(`SELECT `+column+`, COUNT(*) FROM record_documents d WHERE `+where+
-		` GROUP BY `+column+` ORDER BY COUNT(*) DESC, `+column), args...)
-	if err != nil {
-		return nil, fmt.Errorf("records: facet %s: %w", column, err)
-	}
-	defer rs.Close()
-	out := []Facet{}
-	for rs.Next() {
-		var v any
-		var f Facet
-		if err := rs.Scan(&v, &f.Count); err != nil {
-			return nil, err
-		}
-		if b, ok := v.([]byte); ok {
-			v = string(b)
-		}
-		f.Value = fmt.Sprint(v)
-		out = append(out, f)
-	}
-	return out, rs.Err()
-}
-
 // listFilings returns the case files a document is filed in, in filing
 // order.
 func listFilings(ctx context.Context, q store.Queryer, docID int64) ([]Filing, error) {
