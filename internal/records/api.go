@@ -231,14 +231,16 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	if p.Next != 0 {
 		next = strconv.FormatInt(p.Next, 10)
 	}
-	web.JSON(w, r, http.StatusOK, apiSearchPage{Items: p.Items, Total: p.Total, Next: next})
+	web.JSON(w, r, http.StatusOK, apiSearchPage{Items: p.Items, Total: p.Total, More: p.More, Next: next})
 }
 
 // apiSearchPage is a page of documents, with the cursor of the next page
-// (empty after the last) and the count of every match the caller may see.
+// (empty after the last) and the count of the matches the caller may see,
+// up to SearchCap (total_is_lower_bound beyond it).
 type apiSearchPage struct {
 	Items []*Document `json:"items"`
 	Total int         `json:"total"`
+	More  bool        `json:"total_is_lower_bound"`
 	Next  string      `json:"next"`
 }
 

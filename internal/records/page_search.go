@@ -7,6 +7,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
@@ -16,8 +17,12 @@ type searchData struct {
 	Fields  []web.Field
 	Problem web.Refusal
 	Total   int
-	Table   docTable
-	Facets  []facetGroup
+	// More reports more matches than Total (SearchCap); Capped is the
+	// cap as the reader's language writes numbers.
+	More   bool
+	Capped string
+	Table  docTable
+	Facets []facetGroup
 	// Next is the next page's address, First the first's when not on it.
 	Next, First string
 }
@@ -136,7 +141,7 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	for _, d := range list.Items {
 		data.Table.Rows = append(data.Table.Rows, newDocRow(p, n, d, now))
 	}
-	data.Total = page.Total
+	data.Total, data.More, data.Capped = page.Total, page.More, groupDigits(SearchCap, p.Lang)
 	if list.Next != "" {
 		data.Next = searchHref(v, map[string]string{"after": list.Next})
 	}
@@ -162,6 +167,20 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	data.Fields = h.searchFieldsOn(p, n, fm)
 	data.Problem = fm.Message()
 	h.pages.Render(w, r, status, "console_records_search", web.View[searchData]{Page: p, Data: data})
+}
+
+// groupDigits writes n with its thousands grouped as lang does: 1.000
+// in Vietnamese, 1,000 in English.
+func groupDigits(n int, lang i18n.Lang) string {
+	sep := ","
+	if lang == i18n.VI {
+		sep = "."
+	}
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + sep + s[i:]
+	}
+	return s
 }
 
 // facetLabel names a facet's value on the page.

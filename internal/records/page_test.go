@@ -470,3 +470,34 @@ func TestRegisterPageHasDecree30sColumns(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchSaysMoreThanItsCap pins, on the page and in the API, a search
+// with more matches than SearchCap: "more than 1,000" in the reader's
+// language and total_is_lower_bound, with the facets counted among the
+// newest 1,000; a caller of another unit still counts none of them.
+func TestSearchSaysMoreThanItsCap(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPageSite(t, db, HandlerOptions{})
+		// 1,400 documents of the low officer's unit, 85 % of them within
+		// its clearance (searchCorpus's levels).
+		searchCorpus(t, db, []int64{s.lowOfficer.Unit}, s.clerk.ID, 1400)
+		body := s.page(s.lowOfficer, consoleSearchPath)
+		if !strings.Contains(body, `id="search-total">(hơn 1.000 văn bản)`) || !strings.Contains(body, "Đếm trong 1.000 văn bản mới nhất.") {
+			t.Errorf("the search page does not say more than 1.000:\n%s", body)
+		}
+		if body := s.page(s.lowOfficer, consoleSearchPath+"?lang=en"); !strings.Contains(body, `id="search-total">(more than 1,000 documents)`) {
+			t.Errorf("the English search page does not say more than 1,000:\n%s", body)
+		}
+		if body := s.page(s.office, consoleSearchPath); !strings.Contains(body, `id="search-total">(0 văn bản)`) {
+			t.Errorf("another unit's officer counts the unit's documents:\n%s", body)
+		}
+		a := apiOn(t, s.fixture)
+		for sub, want := range map[*authz.Subject]apiSearchPage{&s.lowOfficer: {Total: SearchCap, More: true}, &s.office: {Total: 0, More: false}} {
+			rec := a.call(t, *sub, http.MethodGet, "/api/v1/documents?limit=5", nil)
+			got := decode[apiSearchPage](t, rec)
+			if rec.Code != http.StatusOK || got.Total != want.Total || got.More != want.More || !strings.Contains(rec.Body.String(), `"total_is_lower_bound":`) {
+				t.Errorf("staff %d: GET /api/v1/documents = %d %s, want total %d, total_is_lower_bound %v", sub.ID, rec.Code, rec.Body, want.Total, want.More)
+			}
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -135,6 +136,97 @@ func TestSearchAgreesWithDecide(t *testing.T) {
 			if !slices.Equal(paged, want) {
 				t.Errorf("%s: paging found %v, want %v", name, paged, want)
 			}
+		}
+	})
+}
+
+// TestSearchCountsUpToItsCap pins the capped total on both databases,
+// through each arm of a search (words and tokens, a unit's own
+// documents, grants): a search counts the matches the caller may see up
+// to the cap and says when there are more; documents the caller may not
+// know of, however new, change neither its page, its count, its "more"
+// nor its facets — at the cap exactly, where one counted by mistake
+// would show.
+func TestSearchCountsUpToItsCap(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		var seen []int64
+		for i := range 3 {
+			seen = append(seen, f.incoming(t, fmt.Sprintf("Công điện về lịch tiếp khách số %d", i), authz.Unclassified, nil).ID)
+		}
+		slices.Reverse(seen) // newest first
+		const limit = 3
+		type answer struct {
+			ids         []int64
+			total       int
+			more        bool
+			levels, all int
+		}
+		ask := func(sub authz.Subject, q Query) answer {
+			q.countCap = limit
+			p := f.search(t, sub, q)
+			a := answer{total: p.Total, more: p.More}
+			for _, d := range p.Items {
+				a.ids = append(a.ids, d.ID)
+			}
+			fs, err := f.svc.SearchFacets(f.as(sub), sub, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.levels = len(fs["level"])
+			for _, x := range fs["direction"] {
+				a.all += x.Count
+			}
+			return a
+		}
+		queries := map[string]Query{"words": {Text: "tiep khach"}, "no words": {}}
+		before := map[string]answer{}
+		for name, q := range queries {
+			a := ask(f.lowOfficer, q)
+			if !slices.Equal(a.ids, seen) || a.total != 3 || a.more || a.levels != 1 || a.all != 3 {
+				t.Fatalf("%s: the low officer's search = %+v, want %v, total 3, no more, one level in facets counting 3", name, a, seen)
+			}
+			before[name] = a
+		}
+		// Newer documents of the same words the low officer may not know
+		// of: above its clearance in its own unit, and another unit's.
+		secret := f.incoming(t, "Công điện mật về lịch tiếp khách", authz.Secret, nil)
+		other, err := f.svc.StartDraft(f.as(f.office), f.office, NewDraft{Type: "bao_cao", Subject: "Báo cáo về lịch tiếp khách"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, q := range queries {
+			if a := ask(f.lowOfficer, q); !reflect.DeepEqual(a, before[name]) {
+				t.Errorf("%s: after hidden documents the low officer's search = %+v, want %+v", name, a, before[name])
+			}
+			// The officer of the same unit, cleared top secret, sees the
+			// secret one: four matches, more than the cap.
+			if a := ask(f.officer, q); a.total != limit || !a.more || len(a.ids) != 4 || a.ids[0] != secret.ID || a.all != limit {
+				t.Errorf("%s: the cleared officer's search = %+v, want 4 hits, total %d and more, facets of the newest %d", name, a, limit, limit)
+			}
+		}
+		// A grant in force makes the Office's document the low officer's
+		// fourth match (the grants' arm).
+		if _, err := f.svc.Grant(f.as(f.office), f.office, other.ID, NewGrant{StaffID: f.lowOfficer.ID, Reason: "phối hợp", ExpiresAt: f.clock.now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		for name, q := range queries {
+			if a := ask(f.lowOfficer, q); a.total != limit || !a.more || len(a.ids) != 4 || a.ids[0] != other.ID {
+				t.Errorf("%s: with a grant the low officer's search = %+v, want the granted one first, total %d and more", name, a, limit)
+			}
+		}
+		// Pages past the cap follow the cursor to the last match.
+		var paged []int64
+		for q := (Query{Text: "tiep khach", Limit: 1, countCap: 1}); ; {
+			p := f.search(t, f.officer, q)
+			paged = append(paged, ids(p)...)
+			if p.Next == 0 {
+				break
+			}
+			q.After = p.Next
+		}
+		if len(paged) != 4 {
+			t.Errorf("paging one by one past a cap of 1 found %v, want 4 documents", paged)
 		}
 	})
 }

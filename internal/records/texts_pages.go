@@ -172,6 +172,8 @@ var pagesTexts = i18n.Texts{
 	"records.pages.search.any":             {"Tất cả", "Any"},
 	"records.pages.search.results":         {"Kết quả", "Results"},
 	"records.pages.search.total":           {"%d văn bản", "%d documents"},
+	"records.pages.search.more":            {"hơn %s văn bản", "more than %s documents"},
+	"records.pages.search.facets_newest":   {"Đếm trong %s văn bản mới nhất.", "Counted among the newest %s."},
 	"records.pages.search.empty":           {"Không tìm thấy văn bản nào.", "No document found."},
 	"records.pages.search.facets":          {"Lọc nhanh", "Refine"},
 	"records.pages.search.unnumbered":      {"Chưa có số", "Not numbered"},
