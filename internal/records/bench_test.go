@@ -491,21 +491,24 @@ func rawSearch(db *store.DB, text string) error {
 	ctx := context.Background()
 	ws := terms(text)
 	match, cond := `"`+strings.Join(ws, `" AND "`)+`"`, `record_search MATCH ?`
-	id := "rowid"
+	id, order := "rowid", "rowid"
 	if db.Dialect == store.Postgres {
-		match, cond, id = strings.Join(ws, " & "), `to_tsvector('simple', body) @@ to_tsquery('simple', ?)`, "document_id"
+		// Ordered as the search's own arm is (search_sql.go's matchArms).
+		match, cond, id, order = strings.Join(ws, " & "), `to_tsvector('simple', body) @@ to_tsquery('simple', ?)`, "document_id", "document_id + 0"
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*) FROM (SELECT `+id+` FROM record_search WHERE `+cond+` LIMIT ?) m`), match, SearchCap+1).Scan(&n); err != nil {
 		return err
 	}
-	rows, err := db.QueryContext(ctx, db.Rebind(`SELECT `+id+` FROM record_search WHERE `+cond+` ORDER BY `+id+` DESC LIMIT ?`), match, DefaultLimit)
+	rows, err := db.QueryContext(ctx, db.Rebind(`SELECT `+id+` FROM record_search WHERE `+cond+` ORDER BY `+order+` DESC LIMIT ?`), match, DefaultLimit)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		n--
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
 	}
 	return rows.Err()
 }
