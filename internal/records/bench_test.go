@@ -354,8 +354,22 @@ func openCorpus(b *testing.B, d store.Dialect, n int) *searchWorld {
 	if d == store.SQLite {
 		dir := filepath.Join(os.TempDir(), fmt.Sprintf("chancery-bench-search-%d-%s", n, schemaKey(b)))
 		if _, err := os.Stat(dir); err != nil {
-			building := dir + ".building"
-			os.RemoveAll(building)
+			// Each build has a directory of its own, renamed into place
+			// when complete: two runs building at once (engineers share
+			// the machine) do not write into one database, and a build
+			// cut short is never taken for a corpus. Builds abandoned
+			// hours ago are removed.
+			if old, _ := filepath.Glob(dir + ".building-*"); len(old) > 0 {
+				for _, o := range old {
+					if st, err := os.Stat(o); err == nil && time.Since(st.ModTime()) > 3*time.Hour {
+						os.RemoveAll(o)
+					}
+				}
+			}
+			building, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".building-")
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.Logf("building %d documents into %s (kept for later runs)", n, dir)
 			start := time.Now()
 			bdb, err := store.Open(ctx, "", building)
@@ -369,7 +383,11 @@ func openCorpus(b *testing.B, d store.Dialect, n int) *searchWorld {
 			searchCorpus(b, bdb, units, staff, n)
 			bdb.Close()
 			if err := os.Rename(building, dir); err != nil {
-				b.Fatal(err)
+				// Another run finished first: use its corpus.
+				os.RemoveAll(building)
+				if _, serr := os.Stat(dir); serr != nil {
+					b.Fatal(err)
+				}
 			}
 			b.Logf("built in %s", time.Since(start).Round(time.Second))
 		}
