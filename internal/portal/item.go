@@ -88,12 +88,12 @@ type Item struct {
 	Slug   string `json:"slug"`
 	Status Status `json:"status"`
 	// Text in Vietnamese and in English: one item, two languages.
-	TitleVI   string `json:"title_vi"`
-	TitleEN   string `json:"title_en"`
-	SummaryVI string `json:"summary_vi"`
-	SummaryEN string `json:"summary_en"`
-	BodyVI    string `json:"body_vi"`
-	BodyEN    string `json:"body_en"`
+	TitleVI   string   `json:"title_vi"`
+	TitleEN   string   `json:"title_en"`
+	SummaryVI string   `json:"summary_vi"`
+	SummaryEN string   `json:"summary_en"`
+	BodyVI    string   `json:"body_vi"`
+	BodyEN    string   `json:"body_en"`
 	Tags      []string `json:"tags"`
 	// Country and Level are an advisory's: the host country's ISO
 	// 3166-1 alpha-2 code and the level, 1 to 4; empty and 0 otherwise.
