@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/web"
 )
@@ -112,16 +113,16 @@ type Item struct {
 }
 
 // Title returns the title in lang ("vi" or "en").
-func (it Item) Title(lang string) string { return pick(lang, it.TitleVI, it.TitleEN) }
+func (it Item) Title(lang i18n.Lang) string { return pick(lang, it.TitleVI, it.TitleEN) }
 
 // Summary returns the summary in lang.
-func (it Item) Summary(lang string) string { return pick(lang, it.SummaryVI, it.SummaryEN) }
+func (it Item) Summary(lang i18n.Lang) string { return pick(lang, it.SummaryVI, it.SummaryEN) }
 
 // Body returns the body in lang.
-func (it Item) Body(lang string) string { return pick(lang, it.BodyVI, it.BodyEN) }
+func (it Item) Body(lang i18n.Lang) string { return pick(lang, it.BodyVI, it.BodyEN) }
 
 // Paragraphs returns the body in lang split at blank lines, for pages.
-func (it Item) Paragraphs(lang string) []string {
+func (it Item) Paragraphs(lang i18n.Lang) []string {
 	var out []string
 	for p := range strings.SplitSeq(strings.ReplaceAll(it.Body(lang), "\r\n", "\n"), "\n\n") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -131,8 +132,8 @@ func (it Item) Paragraphs(lang string) []string {
 	return out
 }
 
-func pick(lang, vi, en string) string {
-	if lang == "en" {
+func pick(lang i18n.Lang, vi, en string) string {
+	if lang == i18n.EN {
 		return en
 	}
 	return vi

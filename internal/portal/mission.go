@@ -8,6 +8,7 @@ import (
 
 	"chancery/internal/calendar"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/identity"
 )
 
@@ -23,13 +24,13 @@ type Mission struct {
 }
 
 // Name returns the mission's name in lang.
-func (m Mission) Name(lang string) string { return pick(lang, m.Unit.NameVI, m.Unit.NameEN) }
+func (m Mission) Name(lang i18n.Lang) string { return pick(lang, m.Unit.NameVI, m.Unit.NameEN) }
 
 // Ambassador returns the head of mission's name and title in lang.
-func (m Mission) Ambassador(lang string) string { return pick(lang, m.AmbassadorVI, m.AmbassadorEN) }
+func (m Mission) Ambassador(lang i18n.Lang) string { return pick(lang, m.AmbassadorVI, m.AmbassadorEN) }
 
 // Hours returns the consular hours in lang.
-func (m Mission) Hours(lang string) string { return pick(lang, m.HoursVI, m.HoursEN) }
+func (m Mission) Hours(lang i18n.Lang) string { return pick(lang, m.HoursVI, m.HoursEN) }
 
 // Holidays returns the days the mission is closed in year, other than its
 // weekend: Viet Nam's public holidays and the host country's, from the
