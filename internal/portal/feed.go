@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -253,6 +252,3 @@ func (h *Handler) robots(w http.ResponseWriter, r *http.Request) {
 func favicon(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, web.StaticPrefix+"favicon.svg", http.StatusMovedPermanently)
 }
-
-// itoa is strconv.Itoa, for templates' page links.
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -60,6 +60,22 @@ type MissionDetails struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
+// HotlineTel is the hotline as a tel: link dials it: without spaces
+// and punctuation.
+func (d MissionDetails) HotlineTel() string { return telOf(d.Hotline) }
+
+// PhoneTel is the telephone number as a tel: link dials it.
+func (d MissionDetails) PhoneTel() string { return telOf(d.Phone) }
+
+func telOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '+' || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, s)
+}
+
 // clean checks d: one line each, a phone number of digits, spaces and
 // + ( ) -, a plain e-mail address.
 func (d MissionDetails) clean() (MissionDetails, error) {
