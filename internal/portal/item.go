@@ -82,29 +82,18 @@ const (
 	MaxSlug    = 120
 )
 
-// Item is a publication.
+// Item is a publication: its content, in Vietnamese and English (one
+// item, two languages), and where it is in its approval.
 type Item struct {
-	ID     int64  `json:"id"`
-	Kind   Kind   `json:"kind"`
-	Slug   string `json:"slug"`
+	ID int64 `json:"id"`
+	Content
 	Status Status `json:"status"`
-	// Text in Vietnamese and in English: one item, two languages.
-	TitleVI   string   `json:"title_vi"`
-	TitleEN   string   `json:"title_en"`
-	SummaryVI string   `json:"summary_vi"`
-	SummaryEN string   `json:"summary_en"`
-	BodyVI    string   `json:"body_vi"`
-	BodyEN    string   `json:"body_en"`
-	Tags      []string `json:"tags"`
-	// Country and Level are an advisory's: the host country's ISO
-	// 3166-1 alpha-2 code and the level, 1 to 4; empty and 0 otherwise.
-	Country string `json:"country,omitempty"`
-	Level   int    `json:"level,omitempty"`
 	// AuthorID is the press officer who drafted it; DecidedBy the
 	// spokesperson who last approved or rejected it (0: nobody yet).
 	AuthorID  int64 `json:"author_id"`
 	DecidedBy int64 `json:"decided_by,omitempty"`
-	// Note is the reason of the last rejection, shown to the author.
+	// Note is the reason of the last rejection or withdrawal, shown to
+	// the author.
 	Note        string    `json:"note,omitempty"`
 	Version     int       `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -140,7 +129,9 @@ func pick(lang i18n.Lang, vi, en string) string {
 }
 
 // Content is what a press officer writes: a new publication's or an
-// edit's whole text.
+// edit's whole text. Country and Level are an advisory's: the host
+// country's ISO 3166-1 alpha-2 code and the level, 1 to 4; empty and 0
+// otherwise.
 type Content struct {
 	Kind      Kind     `json:"kind"`
 	Slug      string   `json:"slug"`

@@ -80,7 +80,7 @@ func (s *Service) Create(ctx context.Context, sub authz.Subject, c Content) (Ite
 		return Item{}, err
 	}
 	now := s.now()
-	it := Item{Kind: c.Kind, Slug: c.Slug, Status: Draft, AuthorID: sub.ID, Version: 1, CreatedAt: now, UpdatedAt: now}
+	it := Item{Status: Draft, AuthorID: sub.ID, Version: 1, CreatedAt: now, UpdatedAt: now}
 	it.setContent(c)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if it.ID, err = insertItem(ctx, tx, it, searchText(c)); err != nil {
@@ -97,9 +97,10 @@ func (s *Service) Create(ctx context.Context, sub authz.Subject, c Content) (Ite
 	return it, nil
 }
 
+// setContent replaces it's content with c; its tags are never null in
+// JSON.
 func (it *Item) setContent(c Content) {
-	it.Kind, it.Slug, it.TitleVI, it.TitleEN, it.SummaryVI, it.SummaryEN = c.Kind, c.Slug, c.TitleVI, c.TitleEN, c.SummaryVI, c.SummaryEN
-	it.BodyVI, it.BodyEN, it.Tags, it.Country, it.Level = c.BodyVI, c.BodyEN, c.Tags, c.Country, c.Level
+	it.Content = c
 	if it.Tags == nil {
 		it.Tags = []string{}
 	}
@@ -110,12 +111,6 @@ func slugTaken(err error, slug string) error {
 		return fmt.Errorf("%w: the address %q is already another publication's; choose another slug", errs.ErrConflict, slug)
 	}
 	return err
-}
-
-// Content returns what a press officer edits of it.
-func (it Item) Content() Content {
-	return Content{Kind: it.Kind, Slug: it.Slug, TitleVI: it.TitleVI, TitleEN: it.TitleEN, SummaryVI: it.SummaryVI, SummaryEN: it.SummaryEN,
-		BodyVI: it.BodyVI, BodyEN: it.BodyEN, Tags: it.Tags, Country: it.Country, Level: it.Level}
 }
 
 // Step is a move of a publication through its approval.
@@ -174,19 +169,7 @@ func (s *Service) Move(ctx context.Context, sub authz.Subject, id int64, req Ste
 	if err := checkLine("reason", req.Reason, MaxSummary, req.Step == StepReject || req.Step == StepWithdraw); err != nil {
 		return Item{}, err
 	}
-	o, err := s.rec.Origin(ctx)
-	if err != nil {
-		return Item{}, err
-	}
-	var out Item
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		it, err := loadItemTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if req.Version != it.Version {
-			return fmt.Errorf("%w: the publication changed since you opened it (version %d, not %d); reload it and try again", errs.ErrConflict, it.Version, req.Version)
-		}
+	out, err := s.change(ctx, id, req.Version, func(tx *store.Tx, o audit.Origin, it *Item) error {
 		if !slices.Contains(st.from, it.Status) {
 			return fmt.Errorf("%w: it is %s: %s", errs.ErrConflict, it.Status, st.why)
 		}
@@ -207,18 +190,15 @@ func (s *Service) Move(ctx context.Context, sub authz.Subject, id int64, req Ste
 			it.PublishedAt = now
 		}
 		it.Status, it.Version, it.UpdatedAt = to, it.Version+1, now
-		if err := updateStatus(ctx, tx, it); err != nil {
+		if err := updateStatus(ctx, tx, *it); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, o, "portal."+string(req.Step), it, from, req.Reason); err != nil {
+		if err := s.record(ctx, tx, o, "portal."+string(req.Step), *it, from, req.Reason); err != nil {
 			return err
 		}
 		if req.Step == StepApprove && to == Published {
-			if err := s.record(ctx, tx, o, "portal.publish", it, Approved, ""); err != nil {
-				return err
-			}
+			return s.record(ctx, tx, o, "portal.publish", *it, Approved, "")
 		}
-		out = it
 		return nil
 	})
 	if err != nil {
@@ -239,19 +219,7 @@ func (s *Service) Edit(ctx context.Context, sub authz.Subject, id int64, version
 	if err != nil {
 		return Item{}, err
 	}
-	o, err := s.rec.Origin(ctx)
-	if err != nil {
-		return Item{}, err
-	}
-	var out Item
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		it, err := loadItemTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if version != it.Version {
-			return fmt.Errorf("%w: the publication changed since you opened it (version %d, not %d); reload it and edit again", errs.ErrConflict, it.Version, version)
-		}
+	out, err := s.change(ctx, id, version, func(tx *store.Tx, o audit.Origin, it *Item) error {
 		switch it.Status {
 		case Submitted:
 			return fmt.Errorf("%w: the spokesperson is reviewing it; edit it after they approve or reject it", errs.ErrConflict)
@@ -264,22 +232,44 @@ func (s *Service) Edit(ctx context.Context, sub authz.Subject, id int64, version
 		from := it.Status
 		it.setContent(c)
 		it.Status, it.Version, it.UpdatedAt = Draft, it.Version+1, s.now()
-		if err := updateContent(ctx, tx, it, searchText(c)); err != nil {
+		if err := updateContent(ctx, tx, *it, searchText(c)); err != nil {
 			return slugTaken(err, c.Slug)
 		}
 		if err := setTags(ctx, tx, it.ID, it.Tags); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, o, "portal.edit", it, from, ""); err != nil {
-			return err
-		}
-		out = it
-		return nil
+		return s.record(ctx, tx, o, "portal.edit", *it, from, "")
 	})
 	if err != nil {
 		return Item{}, fmt.Errorf("portal: edit publication %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// change runs fn on publication id, loaded and locked in one transaction
+// with the event fn records, if it is still at version (else
+// errs.ErrConflict), and returns it as fn left it.
+func (s *Service) change(ctx context.Context, id int64, version int, fn func(tx *store.Tx, o audit.Origin, it *Item) error) (Item, error) {
+	o, err := s.rec.Origin(ctx)
+	if err != nil {
+		return Item{}, err
+	}
+	var out Item
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		it, err := loadItemTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if version != it.Version {
+			return fmt.Errorf("%w: the publication changed since you opened it (version %d, not %d); reload it and try again", errs.ErrConflict, it.Version, version)
+		}
+		if err := fn(tx, o, &it); err != nil {
+			return err
+		}
+		out = it
+		return nil
+	})
+	return out, err
 }
 
 // record appends the audit event of a change of it inside tx.
