@@ -121,8 +121,8 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
 			e.Summary = &atomText{Type: "text", Text: s}
 		}
 		e.Categories = append(e.Categories, atomCategory{Term: string(it.Kind), Label: l.T("portal.kind." + string(it.Kind))})
-		for _, t := range it.Tags {
-			e.Categories = append(e.Categories, atomCategory{Term: t})
+		for _, t := range it.TagLinks() {
+			e.Categories = append(e.Categories, atomCategory{Term: t.Slug, Label: t.Label})
 		}
 		f.Entries = append(f.Entries, e)
 	}

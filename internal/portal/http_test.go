@@ -157,7 +157,7 @@ func TestPublicPagesShowOnlyPublishedItemsInTheReadersLanguage(t *testing.T) {
 			t.Error("the news list shows a draft")
 		}
 		webtest.PageHas(t, s.page(t, nobody, i18n.EN, "/news/published-one"), http.StatusOK, "<h1 id=\"item-title\">Viet Nam welcomes the agreement</h1>", "Paragraph two.", `lang="vi"`)
-		webtest.PageHas(t, s.page(t, nobody, i18n.VI, "/news/tags/bien-dong"), http.StatusOK, "Chủ đề #bien-dong", "Việt Nam hoan nghênh")
+		webtest.PageHas(t, s.page(t, nobody, i18n.VI, "/news/tags/bien-dong"), http.StatusOK, "Chủ đề #Biển Đông", "Việt Nam hoan nghênh")
 		webtest.PageHas(t, s.page(t, nobody, i18n.VI, "/news?kind=advisory"), http.StatusUnprocessableEntity)
 		webtest.PageHas(t, s.page(t, nobody, i18n.VI, "/privacy"), http.StatusOK, "91/2025/QH15")
 		webtest.PageHas(t, s.page(t, nobody, i18n.EN, "/accessibility"), http.StatusOK, "WCAG")

@@ -229,19 +229,20 @@ func checkLine(field, v string, max int, need bool) error {
 	return nil
 }
 
-// cleanTags folds tags to lower-case addresses ("Biển Đông" → "bien-dong")
-// and drops repeats, keeping the order given.
+// cleanTags trims tags and drops those whose address (Slugify: "Biển
+// Đông" is bien-dong) repeats an earlier one's, keeping the order given.
 func cleanTags(in []string) ([]string, error) {
-	var out []string
+	var out, seen []string
 	for _, t := range in {
+		t = strings.TrimSpace(t)
 		if err := checkLine("tags", t, MaxTag, false); err != nil {
 			return nil, err
 		}
 		s := Slugify(t)
-		if s == "" || slices.Contains(out, s) {
+		if s == "" || slices.Contains(seen, s) {
 			continue
 		}
-		out = append(out, s)
+		seen, out = append(seen, s), append(out, t)
 	}
 	if len(out) > MaxTags {
 		return nil, errs.Invalid("tags", fmt.Sprintf("has %d tags; at most %d fit", len(out), MaxTags))
@@ -271,6 +272,18 @@ func Slugify(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "-")
+}
+
+// Tag is a tag as a page links it: its address and its label.
+type Tag struct{ Slug, Label string }
+
+// TagLinks returns the tags with their addresses.
+func (c Content) TagLinks() []Tag {
+	out := make([]Tag, len(c.Tags))
+	for i, t := range c.Tags {
+		out[i] = Tag{Slug: Slugify(t), Label: t}
+	}
+	return out
 }
 
 // searchText is what a publication is found by: its titles, summaries,

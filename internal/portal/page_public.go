@@ -13,11 +13,13 @@ import (
 // newsData is the news list's view model.
 type newsData struct {
 	Query, Tag, Kind string
-	Kinds            []web.Option
-	Items            []Item
-	Total            int
-	Pager            pagerData
-	Tags             []TagCount
+	// TagLabel is the tag as written.
+	TagLabel string
+	Kinds    []web.Option
+	Items    []Item
+	Total    int
+	Pager    pagerData
+	Tags     []TagCount
 	// FeedHref is the Atom feed in the page's language.
 	FeedHref string
 	Refusal  web.Refusal
@@ -98,9 +100,6 @@ func (h *Handler) pageNews(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if tag != "" {
-		p.Title = p.T("portal.news.tag_title", data.Tag)
-	}
 	data.Refusal, data.Items, data.Total = ref, page.Items, page.Total
 	data.Pager = pager(p, r.URL.Path, q, page.Page, page.Pages)
 	data.Kinds = []web.Option{{Value: "", Label: p.T("portal.news.all_kinds"), Selected: data.Kind == ""}}
@@ -110,6 +109,15 @@ func (h *Handler) pageNews(w http.ResponseWriter, r *http.Request) {
 	if data.Tags, err = h.svc.Tags(r.Context()); err != nil {
 		web.Error(w, r, err)
 		return
+	}
+	data.TagLabel = data.Tag
+	for _, t := range data.Tags {
+		if t.Tag == data.Tag {
+			data.TagLabel = t.Label
+		}
+	}
+	if tag != "" {
+		p.Title = p.T("portal.news.tag_title", data.TagLabel)
 	}
 	h.pages.Render(w, r, status, "public_news", web.View[newsData]{Page: p, Data: data})
 }

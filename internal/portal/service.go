@@ -332,7 +332,8 @@ func (s *Service) Tags(ctx context.Context) ([]TagCount, error) { return publish
 
 // TagCount is a tag and how many published items carry it.
 type TagCount struct {
-	Tag   string `json:"tag"`
+	Tag   string `json:"tag"`   // its address: /news/tags/{tag}
+	Label string `json:"label"` // as written
 	Count int    `json:"count"`
 }
 

@@ -99,7 +99,7 @@ func TestPublicationIsPublishedOnlyAfterTheSpokespersonApproves(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if it.Status != Draft || strings.Join(it.Tags, ",") != "asean,bien-dong" {
+		if it.Status != Draft || strings.Join(it.Tags, ",") != "ASEAN,Biển Đông" {
 			t.Fatalf("draft = %s with tags %v", it.Status, it.Tags)
 		}
 		if _, err := f.svc.Published(ctx, "agreement"); !errors.Is(err, errs.ErrNotFound) {

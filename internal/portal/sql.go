@@ -66,7 +66,7 @@ func setTags(ctx context.Context, tx *store.Tx, id int64, tags []string) error {
 		return err
 	}
 	for _, t := range tags {
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO portal_item_tags (item_id, tag) VALUES (?, ?)`), id, t); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO portal_item_tags (item_id, tag, label) VALUES (?, ?, ?)`), id, Slugify(t), t); err != nil {
 			return err
 		}
 	}
@@ -116,7 +116,7 @@ func withTags(ctx context.Context, q store.Queryer, items []*Item) error {
 		byID[it.ID] = it
 		marks[i], args[i] = "?", it.ID
 	}
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT item_id, tag FROM portal_item_tags WHERE item_id IN (`+strings.Join(marks, ", ")+`) ORDER BY tag`), args...)
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT item_id, label FROM portal_item_tags WHERE item_id IN (`+strings.Join(marks, ", ")+`) ORDER BY tag`), args...)
 	if err != nil {
 		return fmt.Errorf("portal: load tags: %w", err)
 	}
@@ -191,7 +191,7 @@ func listItems(ctx context.Context, q store.Queryer, f Filter, published bool) (
 }
 
 func publishedTags(ctx context.Context, q store.Queryer) ([]TagCount, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT t.tag, COUNT(*) FROM portal_item_tags t JOIN portal_items i ON i.id = t.item_id
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT t.tag, MIN(t.label), COUNT(*) FROM portal_item_tags t JOIN portal_items i ON i.id = t.item_id
 		WHERE i.status = ? AND i.kind <> ? GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag`), string(Published), string(Advisory))
 	if err != nil {
 		return nil, fmt.Errorf("portal: list tags: %w", err)
@@ -200,7 +200,7 @@ func publishedTags(ctx context.Context, q store.Queryer) ([]TagCount, error) {
 	out := []TagCount{}
 	for rows.Next() {
 		var t TagCount
-		if err := rows.Scan(&t.Tag, &t.Count); err != nil {
+		if err := rows.Scan(&t.Tag, &t.Label, &t.Count); err != nil {
 			return nil, err
 		}
 		out = append(out, t)

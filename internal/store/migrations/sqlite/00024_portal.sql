@@ -29,7 +29,8 @@ CREATE INDEX portal_items_public ON portal_items(status, kind, published_us);
 
 CREATE TABLE portal_item_tags (
     item_id INTEGER NOT NULL REFERENCES portal_items(id) ON DELETE CASCADE,
-    tag     TEXT NOT NULL,
+    tag     TEXT NOT NULL, -- folded: the address /news/tags/{tag}
+    label   TEXT NOT NULL, -- as the press officer wrote it
     PRIMARY KEY (item_id, tag)
 );
 CREATE INDEX portal_item_tags_tag ON portal_item_tags(tag, item_id);
