@@ -38,6 +38,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/mail"
+	"chancery/internal/portal"
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
@@ -63,6 +64,7 @@ type App struct {
 	Mail       *mail.Outbox
 	Procedures *procedures.Service
 	Records    *records.Service
+	Portal     *portal.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -139,6 +141,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openRecords(); err != nil {
+		return nil, err
+	}
+	if a.Portal, err = portal.NewService(portal.Options{DB: a.DB, Recorder: a.Audit, Directory: a.Identity}); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -239,6 +244,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.recordsRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.portalRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)

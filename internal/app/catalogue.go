@@ -12,6 +12,7 @@ import (
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/mail"
+	"chancery/internal/portal"
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
@@ -35,6 +36,7 @@ func textTables() []i18n.Texts {
 		audit.Texts(),
 		govsim.Texts(),
 		mail.Texts(),
+		portal.Texts(),
 	}
 }
 

@@ -164,6 +164,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoRecords(ctx); err != nil {
 			return "", fmt.Errorf("seed demo records: %w", err)
 		}
+		if err := a.seedDemoPortal(ctx); err != nil {
+			return "", fmt.Errorf("seed demo portal: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

@@ -52,6 +52,25 @@ var publicByIntent = map[string]string{
 	"GET /dossiers/{code}/receipt":       "the receipt; its handler sends the anonymous to sign in and shows it to the applicant and the unit only",
 	"POST /payments/v1/callback":         "the payment gateway's callback; its signature authenticates",
 
+	// The electronic portal (internal/portal): foreign information,
+	// citizen protection and the missions are public information; a
+	// publication is public only once the spokesperson approved it.
+	"GET /news":                      "published news, press releases and statements",
+	"GET /news/tags/{tag}":           "published items with a tag",
+	"GET /news/feed.atom":            "the Atom feed of published items",
+	"GET /news/{slug}":               "a published item; anything unpublished answers 404",
+	"GET /protection":                "citizen protection: hotlines and travel advisories",
+	"GET /missions":                  "the missions abroad",
+	"GET /missions/{code}":           "a mission's public page",
+	"GET /privacy":                   "the privacy notice",
+	"GET /accessibility":             "the accessibility statement",
+	"GET /sitemap.xml":               "the public pages, for search engines",
+	"GET /robots.txt":                "what search engines may index",
+	"GET /favicon.ico":               "the site's icon",
+	"GET /api/v1/portal/news":        "published news, press releases and statements",
+	"GET /api/v1/portal/news/{slug}": "a published item; anything unpublished answers 404",
+	"GET /api/v1/portal/missions":    "the missions abroad",
+
 	// Mission node enrolment: the one-time token authenticates. The
 	// exchange's routes for information systems are web.Client routes.
 	"POST /exchange/v1/enrol": "mission node enrolment; the one-time token authenticates",

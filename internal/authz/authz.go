@@ -74,10 +74,15 @@ const (
 	Auditor
 	SecurityOfficer
 	Administrator
+	// The press department's: a press officer drafts the portal's news,
+	// press releases, statements and travel advisories, which the
+	// spokesperson approves before they are published (internal/portal).
+	PressOfficer
+	Spokesperson
 	numRoles
 )
 
-var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator"}
+var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "press_officer", "spokesperson"}
 
 // String returns the role's API name.
 func (r Role) String() string {

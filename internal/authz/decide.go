@@ -121,6 +121,15 @@ const (
 	// and packs transfers; Update carries out a decided destruction;
 	// Approve decides a destruction (the competent leader).
 	KindDisposition
+	// KindPublication is the public portal's foreign information (news,
+	// press releases, the spokesperson's statements, travel advisories):
+	// Create drafts one, Update edits, submits and publishes an approved
+	// one, Approve approves, rejects and withdraws (internal/portal).
+	// Publications belong to no unit: the ministry speaks with one voice.
+	KindPublication
+	// KindMissionPage is the public page of a mission abroad: its
+	// ambassador, address, consular hours and protection hotline (Update).
+	KindMissionPage
 	numKinds
 )
 
@@ -128,7 +137,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
-	"document_copy", "secret_register", "disposition"}
+	"document_copy", "secret_register", "disposition", "publication", "mission_page"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -360,6 +369,14 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// classification records of the archive they keep, deciding nothing.
 	g[KindCaseFile][Clerk] |= actions(Export)
 	g[KindClassification][Archivist] = actions(Read)
+	// The portal's foreign information: the press department drafts, the
+	// spokesperson approves (a second person before anything is public);
+	// missions' public pages are kept by the press department or by
+	// administrators, who keep the directory they extend.
+	g[KindPublication][PressOfficer] = actions(Read, Create, Update)
+	g[KindPublication][Spokesperson] = actions(Read, Approve)
+	g[KindMissionPage][PressOfficer] = actions(Read, Update)
+	g[KindMissionPage][Administrator] = actions(Read, Update)
 	return g
 }()
 

@@ -42,6 +42,8 @@ var texts = i18n.Texts{
 	"console.role.auditor":          {"Kiểm tra viên", "Auditor"},
 	"console.role.security_officer": {"Cán bộ an ninh thông tin", "Security officer"},
 	"console.role.administrator":    {"Quản trị hệ thống", "Administrator"},
+	"console.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
+	"console.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
 
 	"console.level.none":         {"Không mật", "Unclassified"},
 	"console.level.confidential": {"Mật", "Confidential"},

@@ -136,8 +136,10 @@ var people = []staff{
 	{"office.approver", "Trịnh Văn Long", "office", approver, authz.Secret},
 	{"personnel.officer", "Mai Thị Kim Oanh", "personnel", officer, authz.Confidential},
 	{"personnel.approver", "Hồ Sĩ Dũng", "personnel", approver, authz.Secret},
-	{"press.officer", "Phan Thị Thanh Thủy", "press", officer, authz.Unclassified},
-	{"press.spokesperson", "Lê Thị Thu Hằng", "press", approver, authz.Confidential},
+	// The press department: its press officer drafts the portal's news,
+	// which the ministry's spokesperson approves (internal/portal).
+	{"press.officer", "Phan Thị Thanh Thủy", "press", []authz.Role{authz.PressOfficer, authz.Officer}, authz.Unclassified},
+	{"spokesperson", "Lê Thị Thu Hằng", "press", []authz.Role{authz.Spokesperson, authz.Approver}, authz.Confidential},
 	{"protocol.officer", "Nguyễn Minh Khôi", "protocol", officer, authz.Confidential},
 	{"law.officer", "Trần Quang Vinh", "law", officer, authz.Secret},
 	{"law.approver", "Võ Thị Bích Ngọc", "law", approver, authz.Secret},

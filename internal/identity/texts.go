@@ -113,6 +113,8 @@ var texts = i18n.Texts{
 	"identity.role.auditor":          {"Kiểm tra viên", "Auditor"},
 	"identity.role.security_officer": {"Cán bộ bảo mật", "Security officer"},
 	"identity.role.administrator":    {"Quản trị viên", "Administrator"},
+	"identity.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
+	"identity.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
 
 	"identity.level.none":         {"Không", "None"},
 	"identity.level.confidential": {"Mật", "Confidential"},

@@ -68,6 +68,7 @@ var dialectDifferences = map[string]string{
 	"sqlite: numbered by the database record_pending.document_id":      "the document's id, written by records/sql.go",
 	"sqlite: numbered by the database record_unit_moves.from_unit":     "the absorbed unit's id, written by records/merge.go",
 	"sqlite: numbered by the database record_arrivals.document_id":     "the document's id, written by records/work_sql.go",
+	"sqlite: numbered by the database portal_missions.unit_id":         "the mission's unit id, written by portal/sql.go",
 }
 
 // typeFamilies maps each declared or reported column type, upper-cased

@@ -46,4 +46,16 @@ var texts = i18n.Texts{
 	"form.required":      {"bắt buộc", "required"},
 	"form.errors":        {"Vui lòng sửa các lỗi dưới đây.", "Please correct the errors below."},
 	"footer.text":        {"Bộ Ngoại giao nước Cộng hòa xã hội chủ nghĩa Việt Nam", "Ministry of Foreign Affairs of the Socialist Republic of Viet Nam"},
+	// portal: the public footer's contact, hotline and notices.
+	"footer.contact":        {"Liên hệ", "Contact"},
+	"footer.address":        {"Số 1 Tôn Thất Đàm, Ba Đình, Hà Nội", "1 Ton That Dam, Ba Dinh, Ha Noi"},
+	"footer.email":          {"banbientap@mofa.gov.vn", "banbientap@mofa.gov.vn"},
+	"footer.hotline":        {"Tổng đài bảo hộ công dân (24/7)", "Citizen protection hotline (24/7)"},
+	"footer.hotline_number": {"+84 981 84 84 84", "+84 981 84 84 84"},
+	"footer.hotline_tel":    {"+84981848484", "+84981848484"},
+	"footer.links":          {"Thông tin về cổng", "About the portal"},
+	"footer.privacy":        {"Thông báo xử lý dữ liệu cá nhân", "Privacy notice"},
+	"footer.accessibility":  {"Tuyên bố về khả năng tiếp cận", "Accessibility statement"},
+	"footer.missions":       {"Cơ quan đại diện ở nước ngoài", "Missions abroad"},
+	"footer.sitemap":        {"Sơ đồ cổng", "Sitemap"},
 }
