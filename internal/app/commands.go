@@ -195,3 +195,22 @@ func readDemoSecret(dataDir, username string) (string, error) {
 	}
 	return "", nil
 }
+
+// demoGuide is what the demo's start-up banner says to try first, at the
+// node's address url, and how to get the TOTP codes of the demo staff who
+// sign in with one.
+func demoGuide(url, dataDir string) string {
+	if strings.ContainsAny(dataDir, " \t\n'\"$`\\;&|<>()*?[]{}~#!") {
+		dataDir = "'" + strings.ReplaceAll(dataDir, "'", `'\''`) + "'" // as the shell reads it
+	}
+	return fmt.Sprintf(`Try first:
+  1. The public portal, %[1]s/ : find a procedure under %[1]s/procedures (such as 1.900001,
+     consular legalization), sign in at %[1]s/account/login as citizen@example.com with the
+     demo password, apply, and follow the dossier under "My dossiers".
+  2. The staff console, %[1]s/console/ : consular.clerk (no second factor) receives the
+     application; consular.officer handles it and consular.approver approves it.
+  3. Staff with a clearance, administrators, auditors and security officers give a TOTP code:
+     chancery demo totp USERNAME --data %[2]s
+     prints the current one (or add the account's secret above to an authenticator app).
+`, url, dataDir)
+}

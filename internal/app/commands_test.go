@@ -207,3 +207,16 @@ func TestBusyLeafAddrNamesTheFlag(t *testing.T) {
 		t.Errorf("error %q does not name --leaf-addr", err)
 	}
 }
+
+// TestDemoGuideSaysWhatToTryAndHowToGetCodes: the demo's banner points
+// at the portal's first steps and at chancery demo totp for the data
+// directory the node runs on.
+func TestDemoGuideSaysWhatToTryAndHowToGetCodes(t *testing.T) {
+	g := demoGuide("http://127.0.0.1:8080", "/srv/demo data")
+	for _, want := range []string{"http://127.0.0.1:8080/procedures", "http://127.0.0.1:8080/account/login", "citizen@example.com",
+		"http://127.0.0.1:8080/console/", "chancery demo totp USERNAME --data '/srv/demo data'"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("the demo guide lacks %q:\n%s", want, g)
+		}
+	}
+}

@@ -135,6 +135,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		url := fmt.Sprintf("%s://%s", scheme, addr)
 		log.Info("chancery is serving", "url", url, "database", a.DB.Dialect, "started_in", time.Since(a.started).Round(time.Millisecond).String())
 		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, banner)
+		if cfg.Demo {
+			fmt.Fprintln(stdout, demoGuide(url, cfg.DataDir))
+		}
 	})
 }
 
