@@ -341,6 +341,12 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	return c, err
 }
 
+// isPort reports whether s is a port number, 0 (any free port) to 65535.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535 && s == strconv.Itoa(n)
+}
+
 func (c *Config) validate() error {
 	var problems []error
 	if (c.TLSCert == "") != (c.TLSKey == "") {
@@ -408,8 +414,8 @@ func (c *Config) validate() error {
 		problems = append(problems, errors.New("--leaf-tls-cert and --leaf-tls-key are for headquarters' leaf listener; a mission verifies it with --leaf-tls-ca"))
 	}
 	if c.LeafAddr != "" {
-		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || port == "" || port == "0" {
-			problems = append(problems, fmt.Errorf("--leaf-addr %q is not host:port (such as 127.0.0.1:7422), or empty for none", c.LeafAddr))
+		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || !isPort(port) {
+			problems = append(problems, fmt.Errorf("--leaf-addr %q is not host:port (such as 127.0.0.1:7422; port 0 takes any free port), or empty for none", c.LeafAddr))
 		}
 	}
 	if c.ExchangeRetention < time.Hour {
