@@ -31,7 +31,7 @@ type event struct {
 }
 
 // needs matches the skip messages of tests that CI must not skip.
-var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser|ocr tools`)
+var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser|axe-core|ocr tools`)
 
 func main() {
 	outputs := map[string]*strings.Builder{} // package + test → its output

@@ -279,7 +279,12 @@ func TestNewRefusesADatabaseNewerThanTheBinary(t *testing.T) {
 }
 
 func TestCommandLineErrorsExitNonZeroWithAMessage(t *testing.T) {
+	// A data directory that holds a database: commands that read data
+	// refuse one that holds none (TestCommandsThatReadDataRefuseNoData).
 	tmp := t.TempDir()
+	if code := Main(context.Background(), []string{"migrate", "--data", tmp}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("migrate exit %d", code)
+	}
 	tests := []struct {
 		args []string
 		code int

@@ -14,6 +14,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/bus"
+	"chancery/internal/config"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
@@ -52,7 +53,7 @@ func (a *App) openExchange(ctx context.Context) error {
 // named after the node and has the node's JetStream domain; headquarters
 // accepts leaf nodes, and a mission joins headquarters as one.
 func (a *App) busOptions() (bus.Options, error) {
-	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: a.cfg.NATSPort, Logger: a.log,
+	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log,
 		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs()}
 	files := exchange.LeafTLSFiles{CertFile: a.cfg.LeafTLSCert, KeyFile: a.cfg.LeafTLSKey, CAFile: a.cfg.LeafTLSCA}
 	var err error
@@ -62,7 +63,12 @@ func (a *App) busOptions() (bus.Options, error) {
 			return opts, fmt.Errorf("--leaf-addr %q: %w", a.cfg.LeafAddr, err)
 		}
 		opts.Host = host
-		opts.LeafListenPort, _ = strconv.Atoi(port)
+		if opts.LeafListenPort, err = strconv.Atoi(port); err != nil || opts.LeafListenPort < 0 {
+			return opts, fmt.Errorf("--leaf-addr %q: the port is not a number (0 picks any free port)", a.cfg.LeafAddr)
+		}
+		if opts.LeafListenPort == 0 {
+			opts.LeafListenPort = bus.AnyPort
+		}
 		if opts.LeafHub, err = a.Node.LeafHub(files); err != nil {
 			return opts, err
 		}
@@ -75,13 +81,31 @@ func (a *App) busOptions() (bus.Options, error) {
 	return opts, nil
 }
 
+// natsPort is the bus's client port for --nats-port: -1 keeps the
+// server in-process (the bus's 0), 0 asks for any free port.
+func natsPort(port int) int {
+	switch port {
+	case config.NATSInProcess:
+		return 0
+	case 0:
+		return bus.AnyPort
+	}
+	return port
+}
+
 // leafURLs are the URLs headquarters gives enrolling missions: the host
-// missions reach it by (from --public-url) and the leaf port.
+// missions reach it by (from --public-url) and the leaf port, the one
+// the bus chose when --leaf-addr asked for any.
 func (a *App) leafURLs() []string {
 	if a.cfg.LeafAddr == "" {
 		return nil
 	}
 	_, port, _ := net.SplitHostPort(a.cfg.LeafAddr)
+	if a.Bus != nil {
+		if _, chosen, err := net.SplitHostPort(a.Bus.LeafAddr()); err == nil {
+			port = chosen
+		}
+	}
 	host := "127.0.0.1"
 	if u, err := url.Parse(a.publicURL()); err == nil && u.Hostname() != "" {
 		host = u.Hostname()

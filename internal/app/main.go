@@ -41,12 +41,19 @@ Usage:
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
-  chancery version              print the version
+  chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
+  chancery version              print the version and the commit it was built from
+
+Storage flags (--data DIR, --db URL, --blob URL) follow the command they
+are for: chancery user list --data DIR, chancery audit verify --data DIR.
+Commands that read data refuse a directory that holds none.
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.`
 
-// Version is set at build time with -ldflags "-X chancery/internal/app.Version=…".
-var Version = "dev"
+// Version, if set at build time with -ldflags
+// "-X chancery/internal/app.Version=…", is the version `chancery version`
+// prints; else the module version the Go toolchain stamped is.
+var Version = ""
 
 // Main runs the chancery command line and returns the process exit code:
 // 0 on success, 1 on failure, 2 on a usage error. ctx is cancelled on
@@ -79,7 +86,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"records": func(rest []string) error {
 			return records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
-		"version": func([]string) error { _, err := fmt.Fprintln(stdout, "chancery", Version); return err },
+		"demo": func(rest []string) error { return demoCommand(ctx, rest, stdout) },
+		"version": func([]string) error {
+			_, err := fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+			return err
+		},
 	})
 	switch {
 	case err == nil:
@@ -124,6 +135,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		url := fmt.Sprintf("%s://%s", scheme, addr)
 		log.Info("chancery is serving", "url", url, "database", a.DB.Dialect, "started_in", time.Since(a.started).Round(time.Millisecond).String())
 		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, banner)
+		if cfg.Demo {
+			fmt.Fprintln(stdout, demoGuide(url, cfg.DataDir))
+		}
 	})
 }
 
@@ -301,10 +315,22 @@ func (a *App) ensureStaff(ctx context.Context, in identity.NewStaff) (identity.S
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg config.Config
 	fs, parse := storageFlags("migrate", stderr, &cfg)
-	if err := parse(args); err != nil {
+	storage, rest := storageArgs(args)
+	if err := parse(append(storage, rest...)); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DB, cfg.DataDir)
+	// migrate creates the schema; migrate status only reads it.
+	open := store.Open
+	if fs.Arg(0) == "status" {
+		open = func(ctx context.Context, dsn, dataDir string) (*store.DB, error) {
+			db, err := store.OpenExisting(ctx, dsn, dataDir)
+			if errors.Is(err, store.ErrNoData) {
+				return nil, noData(cfg, err)
+			}
+			return db, err
+		}
+	}
+	db, err := open(ctx, cfg.DB, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -350,10 +376,10 @@ func storageFlags(name string, stderr io.Writer, cfg *config.Config) (*flag.Flag
 }
 
 // openStorage opens the database (migrating it) and the keyring that
-// cfg's storage flags name, for a command. The caller closes the
-// database.
+// cfg's storage flags name, for a command, refusing a database that holds
+// no data (openData). The caller closes the database.
 func openStorage(ctx context.Context, cfg config.Config) (*store.DB, *keys.Ring, error) {
-	db, err := openStore(ctx, cfg, nil)
+	db, err := openData(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -366,17 +392,18 @@ func openStorage(ctx context.Context, cfg config.Config) (*store.DB, *keys.Ring,
 }
 
 // withDirectory opens the database and keyring named by the storage flags
-// that precede the subcommand (chancery user --data DIR list), with the
-// audit ledger that records the command's changes, and runs the identity
-// command fn on them.
+// (after the subcommand, chancery user list --data DIR, or before it,
+// chancery user --data DIR list: storageArgs), with the audit ledger that
+// records the command's changes, and runs the identity command fn on them.
 func withDirectory(ctx context.Context, name string, args []string, stdout, stderr io.Writer,
 	fn func(context.Context, identity.CommandEnv, []string) error) error {
 	var cfg config.Config
-	fs, parse := storageFlags(name, stderr, &cfg)
-	if err := parse(args); err != nil {
+	_, parse := storageFlags(name, stderr, &cfg)
+	storage, rest := storageArgs(args)
+	if err := parse(storage); err != nil {
 		return err
 	}
-	if rest := fs.Args(); len(rest) == 0 || rest[0] == "help" {
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
 		// The usage needs no directory: open (and create) nothing.
 		return fn(ctx, identity.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 	}
@@ -392,7 +419,7 @@ func withDirectory(ctx context.Context, name string, args []string, stdout, stde
 	defer ledger.Close()
 	dir := identity.NewService(db, ledger, nil)
 	env := identity.CommandEnv{Directory: dir, Credentials: auth.New(db, dir, ring, auth.Options{Recorder: ledger}), Stdout: stdout, Stderr: stderr}
-	return fn(ctx, env, fs.Args())
+	return fn(ctx, env, rest)
 }
 
 // auditStorage registers the storage flags on the flag set of an audit

@@ -2,10 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"chancery/internal/auth"
 	"chancery/internal/records"
 )
 
@@ -143,33 +140,21 @@ func demoTOTP(t *testing.T, a *App, username string) string {
 // none.
 func demoSecret(tb testing.TB, dataDir, username string) string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
+	secret, err := readDemoSecret(dataDir, username)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == username && len(f[len(f)-1]) == 32 {
-			return f[len(f)-1]
-		}
-	}
-	return ""
+	return secret
 }
 
-// totpNow returns the current TOTP code (RFC 6238: HMAC-SHA1, 30 s, six
-// digits) of the base32 secret.
+// totpNow returns the current TOTP code of a base32 secret.
 func totpNow(tb testing.TB, secret string) string {
 	tb.Helper()
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	code, err := auth.TOTPCode(secret, time.Now())
 	if err != nil {
 		tb.Fatalf("TOTP secret %q: %v", secret, err)
 	}
-	var step [8]byte
-	binary.BigEndian.PutUint64(step[:], uint64(time.Now().Unix()/30))
-	mac := hmac.New(sha1.New, key)
-	mac.Write(step[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0xf
-	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(sum[off:])&0x7fffffff%1_000_000)
+	return code
 }
 
 // writePDF writes a one-page PDF that says title, with a correct cross-

@@ -103,3 +103,14 @@ func GroupSecret(secret string) string {
 	}
 	return b.String()
 }
+
+// TOTPCode returns the code an authenticator app shows at t for the
+// base32 secret (spaces and lower case allowed, as people copy it): what
+// `chancery demo totp` prints for a demo account.
+func TOTPCode(secret string, t time.Time) (string, error) {
+	key, err := totpEncoding.DecodeString(strings.ToUpper(strings.ReplaceAll(secret, " ", "")))
+	if err != nil || len(key) == 0 {
+		return "", fmt.Errorf("auth: the TOTP secret is not base32 (letters A-Z and digits 2-7): %v", err)
+	}
+	return hotp(key, uint64(totpStep(t)), totpDigits), nil
+}

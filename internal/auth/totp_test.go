@@ -121,3 +121,21 @@ func TestGroupSecretInFours(t *testing.T) {
 		}
 	}
 }
+
+// TestTOTPCodeOfABase32Secret: TOTPCode reads the secret as people copy
+// it from the demo's banner (grouped, any case) and gives the RFC 6238
+// code; a secret that is not base32 is refused.
+func TestTOTPCodeOfABase32Secret(t *testing.T) {
+	secret := totpEncoding.EncodeToString([]byte("12345678901234567890"))
+	for _, s := range []string{secret, strings.ToLower(GroupSecret(secret))} {
+		got, err := TOTPCode(s, time.Unix(1111111109, 0))
+		if err != nil || got != "081804" {
+			t.Errorf("TOTPCode(%q) = %q, %v; want 081804", s, got, err)
+		}
+	}
+	for _, bad := range []string{"", "not base32!", "18181818"} {
+		if got, err := TOTPCode(bad, time.Now()); err == nil {
+			t.Errorf("TOTPCode(%q) = %q, want an error", bad, got)
+		}
+	}
+}

@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,10 @@ const (
 	// the embedded server: enough for work queues, small enough to share
 	// a mission's machine with the database.
 	DefaultJetStreamMaxMemory = 256 << 20
+
+	// AnyPort, as Options.Port or Options.LeafListenPort, listens on any
+	// free port, which the log and LeafAddr tell.
+	AnyPort = -1
 
 	// DefaultJetStreamMaxStore caps file-backed JetStream streams of the
 	// embedded server. Blobs live in blob storage, not on the bus, so
@@ -80,7 +86,8 @@ type Options struct {
 
 	// Port is the embedded server's TCP port for clients. If zero, the
 	// server listens on no port at all and the bus connects in-process,
-	// so a demo never collides with another NATS on 4222. Embedded only.
+	// so a demo never collides with another NATS on 4222; AnyPort picks
+	// a free one. Embedded only.
 	Port int
 
 	// ServerName names the embedded server in its logs and to the leaf
@@ -110,9 +117,9 @@ type Options struct {
 	// reconnects on its own when a link drops. Embedded only.
 	LeafRemotes []string
 
-	// LeafListenPort, if positive, makes the embedded server accept leaf
-	// node connections from missions on Host:LeafListenPort, secured by
-	// LeafHub, which it requires. Embedded only.
+	// LeafListenPort, if positive or AnyPort, makes the embedded server
+	// accept leaf node connections from missions on Host:LeafListenPort,
+	// secured by LeafHub, which it requires. Embedded only.
 	LeafListenPort int
 
 	// LeafHub secures the leaf listener: TLS, and which leaf nodes are
@@ -205,7 +212,7 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(sopts.StoreDir, 0o700); err != nil {
 		return fmt.Errorf("bus: create JetStream store %s: %w (check --data)", sopts.StoreDir, err)
 	}
-	if opts.LeafHub != nil && sopts.LeafNode.Port > 0 {
+	if opts.LeafHub != nil && sopts.LeafNode.Port != 0 {
 		b.auth = &leafAuth{hub: opts.LeafHub, log: b.log}
 		sopts.CustomClientAuthentication = b.auth
 	}
@@ -262,8 +269,8 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 	if sopts.JetStreamDomain != "" {
 		attrs = append(attrs, "domain", sopts.JetStreamDomain)
 	}
-	if sopts.LeafNode.Port > 0 {
-		attrs = append(attrs, "leaf_listen", fmt.Sprintf("%s:%d", sopts.LeafNode.Host, sopts.LeafNode.Port))
+	if sopts.LeafNode.Port != 0 {
+		attrs = append(attrs, "leaf_listen", b.LeafAddr())
 	}
 	if n := len(sopts.LeafNode.Remotes); n > 0 {
 		attrs = append(attrs, "leaf_remotes", n)
@@ -288,7 +295,11 @@ func waitReady(ctx context.Context, ns *server.Server, l *serverLogger) error {
 			return nil
 		}
 		if msg := l.fatal(); msg != "" {
-			return fmt.Errorf("%s (check --nats-port and --data)", msg)
+			hint := "check --nats-port, where 0 picks any free port, and --data"
+			if strings.Contains(msg, "leafnode") {
+				hint = "check --leaf-addr: is another program, or another chancery, listening there? Port 0 picks any free port"
+			}
+			return fmt.Errorf("%s (%s)", msg, hint)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -304,10 +315,10 @@ func serverOptions(opts Options) (*server.Options, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("bus: no data directory for the embedded NATS server (set --data, or --nats to use an external cluster)")
 	}
-	if opts.Port < 0 || opts.Port > 65535 {
+	if opts.Port < AnyPort || opts.Port > 65535 {
 		return nil, fmt.Errorf("bus: NATS port %d is not a port number (check --nats-port)", opts.Port)
 	}
-	if opts.LeafListenPort < 0 || opts.LeafListenPort > 65535 {
+	if opts.LeafListenPort < AnyPort || opts.LeafListenPort > 65535 {
 		return nil, fmt.Errorf("bus: leaf node port %d is not a port number", opts.LeafListenPort)
 	}
 	host := opts.Host
@@ -325,12 +336,13 @@ func serverOptions(opts Options) (*server.Options, error) {
 		// reload behind Chancery's back.
 		NoSigs: true,
 	}
+	// AnyPort is the server's own RANDOM_PORT, for either port.
 	if opts.Port == 0 {
 		sopts.DontListen = true
 	} else {
 		sopts.Host, sopts.Port = "127.0.0.1", opts.Port
 	}
-	if opts.LeafListenPort > 0 {
+	if opts.LeafListenPort != 0 {
 		if h := opts.LeafHub; h == nil || h.TLS == nil || h.Admit == nil {
 			return nil, errors.New("bus: a leaf node listener needs TLS and an admission check (LeafHub); an open one would let anyone who reaches it into the hub")
 		}
@@ -485,6 +497,20 @@ func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 // Embedded reports whether the bus runs its own NATS server rather than
 // connecting to an external cluster.
 func (b *Bus) Embedded() bool { return b.ns != nil }
+
+// LeafAddr returns where the embedded server listens for leaf nodes, as
+// host:port (the port it chose when asked for AnyPort), or "" when it
+// listens for none.
+func (b *Bus) LeafAddr() string {
+	if b.ns == nil {
+		return ""
+	}
+	v, err := b.ns.Varz(nil)
+	if err != nil || v.LeafNode.Port <= 0 {
+		return ""
+	}
+	return net.JoinHostPort(v.LeafNode.Host, strconv.Itoa(v.LeafNode.Port))
+}
 
 // Ping reports whether the bus works: a round trip to the NATS server and a
 // JetStream account lookup both succeed before ctx ends. If ctx has no

@@ -322,7 +322,7 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		want string
 	}{
 		{"no data directory", bus.Options{}, "bus: no data directory"},
-		{"negative port", bus.Options{DataDir: dir, Port: -1}, "bus: NATS port -1"},
+		{"negative port", bus.Options{DataDir: dir, Port: -2}, "bus: NATS port -2"},
 		{"port too large", bus.Options{DataDir: dir, Port: 70000}, "bus: NATS port 70000"},
 		{"leaf remote not a URL", bus.Options{DataDir: dir, LeafRemotes: []string{"hq:7422"}}, `bus: leaf node remote "hq:7422"`},
 		{"empty leaf remote", bus.Options{DataDir: dir, LeafRemotes: []string{" , "}}, "names no URL"},

@@ -30,8 +30,9 @@ type Config struct {
 	// NATS is an external NATS cluster's URL; empty starts an embedded
 	// server with JetStream in DataDir.
 	NATS string
-	// NATSPort exposes the embedded NATS server on 127.0.0.1:NATSPort; zero
-	// keeps it in-process only.
+	// NATSPort exposes the embedded NATS server on 127.0.0.1:NATSPort;
+	// zero picks any free port (logged); NATSInProcess (the default) keeps
+	// it in-process only.
 	NATSPort int
 	// Blob is the blob storage URL (file:///dir or s3://bucket?…); empty
 	// means DataDir/blobs.
@@ -104,8 +105,8 @@ type Config struct {
 	// on its first start.
 	Join, Token string
 	// LeafAddr is where headquarters' embedded NATS server accepts
-	// mission nodes as leaf nodes; empty accepts none. Default
-	// 127.0.0.1:7422.
+	// mission nodes as leaf nodes; empty accepts none, port 0 takes any
+	// free port (logged). Default 127.0.0.1:7422.
 	LeafAddr string
 	// LeafTLSCert and LeafTLSKey (PEM files) are the certificate
 	// headquarters' leaf listener serves instead of one signed by its node
@@ -177,6 +178,10 @@ const (
 	DefaultPopulationService    = "VN/GOV/000.00.00.G02/population/citizen-lookup/v1"
 	DefaultDossierStatusService = "VN/GOV/000.00.00.G22/portal/dossier-status/v1"
 )
+
+// NATSInProcess is the --nats-port that exposes the embedded NATS server
+// on no port: the default.
+const NATSInProcess = -1
 
 // DefaultDemoPassword is the demo accounts' password unless
 // --demo-password says otherwise.
@@ -265,7 +270,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s := &set{fs: fs}
 	s.str(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	s.str(&c.NATS, "nats", "", "external NATS cluster URL(s), comma-separated; empty starts an embedded NATS server with JetStream")
-	s.integer(&c.NATSPort, "nats-port", 0, "expose the embedded NATS server on this port (0: in-process only)")
+	s.integer(&c.NATSPort, "nats-port", NATSInProcess, "expose the embedded NATS server to this host's tools on this port of 127.0.0.1 (0: any free port, logged; -1: in-process only)")
 	s.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
 	s.str(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	s.str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated networks (CIDR or address) of the reverse proxies in front of this node whose Forwarded/X-Forwarded-For/X-Forwarded-Proto headers are believed (empty: none)")
@@ -290,7 +295,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.Role, "role", "hq", "this node's role in the exchange: hq (headquarters) or mission")
 	s.str(&c.Join, "join", "", "mission only: headquarters' web address to enrol with on first start, such as https://hq.example")
 	s.str(&c.Token, "token", "", "mission only: the one-time enrolment token issued on the headquarters console")
-	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none)")
+	s.str(&c.LeafAddr, "leaf-addr", "127.0.0.1:7422", "headquarters only: where mission nodes connect as NATS leaf nodes (empty: none; port 0: any free port, logged)")
 	s.str(&c.LeafTLSCert, "leaf-tls-cert", "", "headquarters only: PEM certificate the leaf listener serves (default: one signed by the node key, which missions pin at enrolment)")
 	s.str(&c.LeafTLSKey, "leaf-tls-key", "", "headquarters only: PEM private key of --leaf-tls-cert")
 	s.str(&c.LeafTLSCA, "leaf-tls-ca", "", "mission only: PEM CA bundle that vouches for headquarters' --leaf-tls-cert (default: trust the headquarters key pinned at enrolment)")
@@ -336,6 +341,12 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	return c, err
 }
 
+// isPort reports whether s is a port number, 0 (any free port) to 65535.
+func isPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535 && s == strconv.Itoa(n)
+}
+
 func (c *Config) validate() error {
 	var problems []error
 	if (c.TLSCert == "") != (c.TLSKey == "") {
@@ -375,8 +386,8 @@ func (c *Config) validate() error {
 	if c.MaxUploads < 1 {
 		problems = append(problems, fmt.Errorf("--max-uploads %d: use at least 1", c.MaxUploads))
 	}
-	if c.NATSPort < 0 || c.NATSPort > 65535 {
-		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number", c.NATSPort))
+	if c.NATSPort < NATSInProcess || c.NATSPort > 65535 {
+		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number; use 1 to 65535, 0 for any free port, or -1 to keep NATS in-process", c.NATSPort))
 	}
 	if c.AuditCheckpointInterval < time.Second {
 		problems = append(problems, fmt.Errorf("--audit-checkpoint-interval %s is too short; use at least 1s", c.AuditCheckpointInterval))
@@ -403,8 +414,8 @@ func (c *Config) validate() error {
 		problems = append(problems, errors.New("--leaf-tls-cert and --leaf-tls-key are for headquarters' leaf listener; a mission verifies it with --leaf-tls-ca"))
 	}
 	if c.LeafAddr != "" {
-		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || port == "" || port == "0" {
-			problems = append(problems, fmt.Errorf("--leaf-addr %q is not host:port (such as 127.0.0.1:7422), or empty for none", c.LeafAddr))
+		if _, port, err := net.SplitHostPort(c.LeafAddr); err != nil || !isPort(port) {
+			problems = append(problems, fmt.Errorf("--leaf-addr %q is not host:port (such as 127.0.0.1:7422; port 0 takes any free port), or empty for none", c.LeafAddr))
 		}
 	}
 	if c.ExchangeRetention < time.Hour {

@@ -55,6 +55,9 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--join", "https://hq.example", "--token", "x.y"}, "--role mission"},
 		{"", "", []string{"--role", "mission", "--join", "https://hq.example"}, "go together"},
 		{"", "", []string{"--leaf-addr", "7422"}, "--leaf-addr"},
+		{"", "", []string{"--leaf-addr", "127.0.0.1:x"}, "--leaf-addr"},
+		{"", "", []string{"--leaf-addr", "127.0.0.1:70000"}, "--leaf-addr"},
+		{"", "", []string{"--nats-port", "-2"}, "--nats-port"},
 		{"", "", []string{"--leaf-tls-cert", "leaf.pem"}, "--leaf-tls-key"},
 		{"", "", []string{"--leaf-tls-ca", "ca.pem"}, "--leaf-tls-ca is for a mission"},
 		{"", "", []string{"--role", "mission", "--leaf-tls-cert", "leaf.pem", "--leaf-tls-key", "leaf.key"}, "--leaf-tls-ca"},
@@ -257,5 +260,17 @@ func TestOutsideServicesAreConfigurationWithTheDemosDefaults(t *testing.T) {
 	}
 	if c.PopulationService != "VN/GOV/000.00.00.G98/cd/lookup" || c.DossierStatusService != "VN/GOV/000.00.00.G99/dvc/statuses/v2" {
 		t.Errorf("given: population %q, dossier statuses %q", c.PopulationService, c.DossierStatusService)
+	}
+}
+
+// TestPortZeroIsAnyFreePort: port 0 of --leaf-addr and --nats-port asks
+// for any free port; --nats-port's default keeps NATS in-process.
+func TestPortZeroIsAnyFreePort(t *testing.T) {
+	c, err := ParseServe([]string{"--leaf-addr", "127.0.0.1:0", "--nats-port", "0"}, io.Discard)
+	if err != nil || c.LeafAddr != "127.0.0.1:0" || c.NATSPort != 0 {
+		t.Fatalf("ParseServe(port 0) = %q %d, %v", c.LeafAddr, c.NATSPort, err)
+	}
+	if c, err := ParseServe(nil, io.Discard); err != nil || c.NATSPort != NATSInProcess {
+		t.Fatalf("--nats-port defaults to %d (%v), want %d: in-process", c.NATSPort, err, NATSInProcess)
 	}
 }

@@ -44,20 +44,65 @@ type DB struct {
 // fails here with a clear message rather than on the first request.
 // Open does not migrate; call Migrate.
 func Open(ctx context.Context, dsn, dataDir string) (*DB, error) {
-	switch {
-	case dsn == "":
-		if err := PrivateDir(dataDir); err != nil {
-			return nil, err
+	if path, ok := sqlitePath(dsn, dataDir); ok {
+		if dsn == "" {
+			if err := PrivateDir(dataDir); err != nil {
+				return nil, err
+			}
 		}
-		return openSQLite(ctx, filepath.Join(dataDir, "chancery.db"))
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openSQLite(ctx, path)
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return openPostgres(ctx, dsn)
-	case strings.HasPrefix(dsn, "sqlite://"):
-		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite://"))
-	case strings.HasSuffix(dsn, ".db"):
-		return openSQLite(ctx, dsn)
 	}
 	return nil, fmt.Errorf("store: unsupported database %q: use a postgres://user@host/db URL, or leave it empty for SQLite in the data directory", redact(dsn))
+}
+
+// sqlitePath returns the SQLite file that dsn and dataDir name (see
+// Open), and false when dsn names no SQLite file.
+func sqlitePath(dsn, dataDir string) (string, bool) {
+	switch {
+	case dsn == "":
+		return filepath.Join(dataDir, "chancery.db"), true
+	case strings.HasPrefix(dsn, "sqlite://"):
+		return strings.TrimPrefix(dsn, "sqlite://"), true
+	case strings.HasSuffix(dsn, ".db") && !strings.Contains(dsn, "://"):
+		return dsn, true
+	}
+	return "", false
+}
+
+// ErrNoData says that a database holds no Chancery data: its SQLite file
+// does not exist, or it has no schema yet.
+var ErrNoData = errors.New("no Chancery data")
+
+// OpenExisting opens the database that dsn and dataDir name, as Open
+// does, only if it holds Chancery's schema, for the commands that read
+// data: it creates no directory, file or schema, so a command run in the
+// wrong directory says so instead of leaving an empty data directory
+// behind. Its error wraps ErrNoData when there is none. It does not
+// migrate; call Migrate.
+func OpenExisting(ctx context.Context, dsn, dataDir string) (*DB, error) {
+	if path, ok := sqlitePath(dsn, dataDir); ok {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s does not exist", ErrNoData, path)
+		} else if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	db, err := Open(ctx, dsn, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	v, err := currentVersion(ctx, db)
+	if err == nil && v == 0 {
+		err = fmt.Errorf("%w: %s has no Chancery schema", ErrNoData, db.Location)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // PrivateDir creates dir, or takes an existing one, readable by the

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,5 +126,63 @@ func TestMetaRoundTripAndNotFound(t *testing.T) {
 				t.Fatalf("Meta = %q, %v; want %q", got, err, v)
 			}
 		}
+	})
+}
+
+// TestOpenExistingCreatesNothing: a command that reads data, run against
+// a directory or database that holds none, is refused with ErrNoData and
+// leaves nothing behind; once migrated, the database opens.
+func TestOpenExistingCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "wrong-directory")
+		if _, err := store.OpenExisting(ctx, "", dir); !errors.Is(err, store.ErrNoData) {
+			t.Fatalf("OpenExisting of a missing directory = %v, want ErrNoData", err)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("OpenExisting made the directory: %v", err)
+		}
+		// An empty file, as an older chancery left in the wrong directory.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "chancery.db"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.OpenExisting(ctx, "", dir); !errors.Is(err, store.ErrNoData) {
+			t.Fatalf("OpenExisting of an empty database = %v, want ErrNoData", err)
+		}
+		db, err := store.Open(ctx, "", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db, err = store.OpenExisting(ctx, "", dir)
+		if err != nil {
+			t.Fatalf("OpenExisting of a migrated database: %v", err)
+		}
+		db.Close()
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.MustPostgresURL(t)
+		if _, err := store.OpenExisting(ctx, url, t.TempDir()); !errors.Is(err, store.ErrNoData) {
+			t.Fatalf("OpenExisting of a new PostgreSQL database = %v, want ErrNoData", err)
+		}
+		db, err := store.Open(ctx, url, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db, err = store.OpenExisting(ctx, url, t.TempDir())
+		if err != nil {
+			t.Fatalf("OpenExisting of a migrated PostgreSQL database: %v", err)
+		}
+		db.Close()
 	})
 }
