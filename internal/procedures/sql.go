@@ -270,7 +270,7 @@ func insertEntry(ctx context.Context, tx *store.Tx, dossierID int64, e Entry) er
 
 func listEntries(ctx context.Context, q store.Queryer, dossierID int64) ([]Entry, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT action, from_status, to_status, actor_kind, actor_id, actor_name, unit_id, reason, at_us
-		FROM dossier_events WHERE dossier_id = ? ORDER BY id`), dossierID)
+		FROM dossier_events WHERE dossier_id = ? ORDER BY at_us, id`), dossierID)
 	if err != nil {
 		return nil, fmt.Errorf("procedures: read the dossier's history: %w", err)
 	}
