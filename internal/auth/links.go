@@ -266,12 +266,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, password, address st
 	if address != "" {
 		e.Attrs = map[string]string{"address": audit.AttrValue(address)}
 	}
-	if until, blocked := s.addresses.fail(address, now); blocked {
-		t := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
-		t.Attrs = map[string]string{"address": audit.AttrValue(address), "until": until.UTC().Format(time.RFC3339)}
-		if err := s.record(ctx, t); err != nil {
-			return err
-		}
+	if err := s.failedFrom(ctx, address, now); err != nil {
+		return err
 	}
 	return s.refused(ctx, e, err)
 }
