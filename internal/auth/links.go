@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,10 +31,12 @@ type Mailer interface {
 	Nudge()
 }
 
-// How long the mailed links work, and how many each address receives.
+// How long the mailed links work, and how many each address receives. A
+// reset link is short-lived: whoever reads the mailbox later (a shared
+// computer, a forwarded mail) should find it dead.
 const (
 	RegisterLinkTTL = 24 * time.Hour
-	ResetLinkTTL    = time.Hour
+	ResetLinkTTL    = 30 * time.Minute
 	// mailsPerRecipient bounds the links and notices one e-mail address
 	// receives per mailWindow, so the forms cannot flood a mailbox; past
 	// it the forms answer as always and send nothing.
@@ -160,10 +163,19 @@ func (s *Service) ConfirmRegistration(ctx context.Context, token string) (identi
 // RequestPasswordReset mails a link to set a new password to the citizen
 // registered with email, if there is one. The audit ledger records the
 // request ("password.reset_request", by the system actor "auth", with the
-// client address, on the account if there is one). The answer is the
-// same whether or not the address has an account. It returns an *errs.FieldError for a malformed address,
-// errs.ErrRateLimited when the client address has sent too many mails,
-// and errs.ErrUnavailable when no mailer is set.
+// client address, on the account if there is one), and a request refused
+// or not sent for a limit as failed. The answer is the same whether or
+// not the address has an account, and whether or not the address has had
+// its mails this hour. It returns an *errs.FieldError for a malformed
+// address, errs.ErrRateLimited when the client address has sent too many
+// mails, and errs.ErrUnavailable when no mailer is set.
+//
+// Only citizens recover a password by mail; a staff member's address gets
+// the same answer and no mail. A staff account guards a clearance with a
+// second factor, and a mailed link would let whoever reads the work
+// mailbox set the password on their own: staff ask an administrator, who
+// issues a one-time password in person (identity's reset-password, page,
+// API and CLI), leaving the second factor as it was.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i18n.Lang, address string) error {
 	if s.mailer == nil {
 		return errNoMail
@@ -176,20 +188,30 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 		return err
 	}
 	now := s.clock()
+	request := accountEvent(ctx, sysAuth, 0, actResetRequest, "", 0)
+	if address != "" {
+		request.Attrs = map[string]string{"address": audit.AttrValue(address)}
+	}
 	if err := s.mailAllowed(address, now); err != nil {
-		return err
+		return s.refused(ctx, request, err)
 	}
 	c, err := s.dir.CitizenByEmail(ctx, in.Email)
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return fmt.Errorf("reset password: %w", err)
 	}
+	if _, blocked := s.mailsTo.blocked(strings.ToLower(in.Email), now); blocked {
+		// The address has had its mails this hour: nothing is sent, the
+		// ledger says why, and the answer is the usual one.
+		request.Outcome, request.Reason = audit.Failed, "recipient_limit"
+		return s.record(ctx, request)
+	}
 	// An address without an account goes the same way, recorded and
 	// counted alike, only with nothing to mail: the answer's time tells
 	// nothing either.
 	return s.sendMail(ctx, in.Email, now, func(tx *store.Tx) (*mail.Message, error) {
-		e := accountEvent(ctx, sysAuth, 0, actResetRequest, "citizen", c.ID)
-		if address != "" {
-			e.Attrs = map[string]string{"address": audit.AttrValue(address)}
+		e := request
+		if c.ID != 0 {
+			e.ResourceType, e.ResourceID = "citizen", strconv.FormatInt(c.ID, 10)
 		}
 		if err := s.recordTx(ctx, tx, e); err != nil {
 			return nil, err
@@ -227,8 +249,31 @@ func (s *Service) CheckResetLink(ctx context.Context, token string) error {
 // token, ends every session and token of the account and every other
 // reset link of it, and records it in the audit ledger
 // ("password.recover", by the citizen). The link works once; a wrong,
-// expired or used one is errs.ErrInvalid.
-func (s *Service) ResetPassword(ctx context.Context, token, password string) error {
+// expired or used one is errs.ErrInvalid, recorded as a failed
+// "password.recover" and counted against the client at address like a
+// failed sign-in, so a client trying links is blocked as one guessing
+// passwords is (errs.ErrRateLimited).
+func (s *Service) ResetPassword(ctx context.Context, token, password, address string) error {
+	if until, blocked := s.addresses.blocked(address, s.clock()); blocked {
+		return throttledError(until)
+	}
+	err := s.resetPassword(ctx, token, password)
+	if !errors.Is(err, errBadLink) {
+		return err
+	}
+	now := s.clock()
+	e := accountEvent(ctx, sysAuth, 0, actRecover, "", 0)
+	if address != "" {
+		e.Attrs = map[string]string{"address": audit.AttrValue(address)}
+	}
+	if err := s.failedFrom(ctx, address, now); err != nil {
+		return err
+	}
+	return s.refused(ctx, e, err)
+}
+
+// resetPassword is ResetPassword without its record of refused links.
+func (s *Service) resetPassword(ctx context.Context, token, password string) error {
 	hash, ok := hashToken(token)
 	if !ok {
 		return errBadLink

@@ -117,7 +117,7 @@ func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	var err error = fieldError("confirm_password", "auth.error.confirm", "does not match the new password")
 	if password == r.PostFormValue("confirm_password") {
-		err = h.svc.ResetPassword(r.Context(), r.FormValue("token"), password)
+		err = h.svc.ResetPassword(r.Context(), r.FormValue("token"), password, web.ClientAddr(r))
 	}
 	switch {
 	case errors.Is(err, errBadLink):

@@ -303,17 +303,26 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) 
 	return Session{}, s.refused(ctx, a.event(ctx), err)
 }
 
+// failedFrom counts a failure against the client at address, recording
+// the block ("login.throttle") when this failure starts one; it returns
+// only the error of recording.
+func (s *Service) failedFrom(ctx context.Context, address string, now time.Time) error {
+	until, blocked := s.addresses.fail(address, now)
+	if !blocked {
+		return nil
+	}
+	e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
+	e.Attrs = map[string]string{"address": audit.AttrValue(address), "until": until.UTC().Format(time.RFC3339)}
+	return s.record(ctx, e)
+}
+
 // failed counts the failed attempt a, whose pair key is pair, towards the
 // limits: its address's, its pair's, and the alert on its account. It
 // records what the failure sets off, and returns cause, or the wait when
 // this failure started one (or the error of recording).
 func (s *Service) failed(ctx context.Context, a attempt, pair string, cause error, now time.Time) error {
-	if until, blocked := s.addresses.fail(a.address, now); blocked {
-		e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
-		e.Attrs = map[string]string{"address": audit.AttrValue(a.address), "until": until.UTC().Format(time.RFC3339)}
-		if err := s.record(ctx, e); err != nil {
-			return err
-		}
+	if err := s.failedFrom(ctx, a.address, now); err != nil {
+		return err
 	}
 	kind, _ := kindName(a.account.kind)
 	if a.account.id != 0 && s.spray.fail(kind+":"+strconv.FormatInt(a.account.id, 10), a.address, now) {

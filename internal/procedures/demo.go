@@ -100,15 +100,26 @@ func SeedDemo(ctx context.Context, live *Service, people DemoPeople, now time.Ti
 		if age < 14*24*time.Hour && rng.IntN(4) > 0 {
 			continue // recent dossiers wait in the queues
 		}
-		if err := demoProcess(d, people, clock, now, rng, act); errors.Is(err, errPresent) {
+		returned, err := demoProcess(d, people, clock, now, rng, act)
+		if errors.Is(err, errPresent) {
 			continue // its next step would be in the future: it waits in a queue
 		} else if err != nil {
 			return fmt.Errorf("demo dossier %s: %w", d.Code, err)
 		}
 		if d.CitizenID != 0 && rng.IntN(4) > 0 {
-			cctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Citizen(d.CitizenID, "")})
-			if err := svc.Rate(cctx, authz.Subject{Kind: authz.Citizen, ID: d.CitizenID}, d.Code, 3+rng.IntN(3)); err != nil && !strings.Contains(err.Error(), "returned") {
-				return err
+			stars := 3 + rng.IntN(3)
+			// The applicant rates the result a day after it came back,
+			// never before it; a result returned in the last day is not
+			// rated yet.
+			if at := returned.Add(26 * time.Hour); at.Before(now) {
+				arrived := clock.now()
+				clock.set(at)
+				cctx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Citizen(d.CitizenID, "")})
+				err := svc.Rate(cctx, authz.Subject{Kind: authz.Citizen, ID: d.CitizenID}, d.Code, stars)
+				clock.set(arrived) // the next dossier arrives after this one did
+				if err != nil && !strings.Contains(err.Error(), "returned") {
+					return err
+				}
 			}
 		}
 	}
@@ -117,8 +128,8 @@ func SeedDemo(ctx context.Context, live *Service, people DemoPeople, now time.Ti
 
 // demoProcess takes a received dossier to its end: processed within its
 // time limit, or a little late, sometimes after a request for documents;
-// refused now and then; the result returned.
-func demoProcess(d *Dossier, people DemoPeople, clock *steppedClock, now time.Time, rng *rand.Rand, act func(*Dossier, DemoStaff, Action, string) error) error {
+// refused now and then; the result returned, at the time it returns.
+func demoProcess(d *Dossier, people DemoPeople, clock *steppedClock, now time.Time, rng *rand.Rand, act func(*Dossier, DemoStaff, Action, string) error) (returned time.Time, err error) {
 	start := clock.now()
 	defer clock.set(start) // the next dossier arrives while this one is processed
 	step := func(h int, s DemoStaff, a Action, reason string) error {
@@ -130,18 +141,18 @@ func demoProcess(d *Dossier, people DemoPeople, clock *steppedClock, now time.Ti
 		return act(d, s, a, reason)
 	}
 	if err := step(1, people.Officer, ActAssign, ""); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if rng.IntN(5) == 0 {
 		if err := step(3, people.Officer, ActRequestDocuments, "Bổ sung bản sao giấy tờ tùy thân có chứng thực."); err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if err := step(24+rng.IntN(48), people.Clerk, ActSupplement, ""); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 	if err := step(2, people.Officer, ActAppraise, ""); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	late := 0
 	if rng.IntN(8) == 0 {
@@ -149,12 +160,15 @@ func demoProcess(d *Dossier, people DemoPeople, clock *steppedClock, now time.Ti
 	}
 	if rng.IntN(12) == 0 {
 		if err := step(2+late, people.Approver, ActRefuse, "Giấy tờ đề nghị hợp pháp hóa không thuộc diện được hợp pháp hóa lãnh sự."); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	} else if err := step(2+late, people.Approver, ActApprove, ""); err != nil {
-		return err
+		return time.Time{}, err
 	}
-	return step(20, people.Clerk, ActReturnResult, "")
+	if err := step(20, people.Clerk, ActReturnResult, ""); err != nil {
+		return time.Time{}, err
+	}
+	return clock.now(), nil
 }
 
 // attachDemoScans attaches a one-page PDF for each document the draft's

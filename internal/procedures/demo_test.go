@@ -27,6 +27,37 @@ func TestDemoSeedRecordsHalfAYearOfDossiers(t *testing.T) {
 		if counts.Submitted < 50 || counts.Finished < counts.Submitted/2 || counts.Online == 0 || counts.Rated == 0 || counts.Prefilled == 0 || counts.Digitised == 0 {
 			t.Errorf("demo history: %+v", counts)
 		}
+		// Every history reads in time order, and a rating comes after the
+		// result it rates.
+		mine, err := f.svc.ForCitizen(f.as(f.citizen), f.citizen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rated := 0
+		for _, it := range mine {
+			d, err := f.svc.Get(f.as(f.citizen), f.citizen, it.Code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var returned time.Time
+			for i, e := range d.History {
+				if i > 0 && e.At.Before(d.History[i-1].At) {
+					t.Errorf("%s: %s at %s comes after %s at %s", d.Code, e.Action, e.At, d.History[i-1].Action, d.History[i-1].At)
+				}
+				switch e.Action {
+				case string(ActReturnResult):
+					returned = e.At
+				case "rate":
+					rated++
+					if returned.IsZero() || !e.At.After(returned) || e.At.After(now) {
+						t.Errorf("%s: rated at %s, its result returned at %s", d.Code, e.At, returned)
+					}
+				}
+			}
+		}
+		if rated == 0 {
+			t.Error("the demo's citizen rated no dossier")
+		}
 		f.clock.Advance(now.Sub(f.clock.Now()))
 		items, _, err := f.svc.Queue(f.as(f.clerk), f.clerk, Queue{})
 		if err != nil || len(items) == 0 {

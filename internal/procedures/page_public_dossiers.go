@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"chancery/internal/authz"
+	"chancery/internal/calendar"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
 
@@ -203,33 +206,189 @@ type publicMyDossierRow struct {
 	Appointment when
 }
 
+// publicMyDossiersData is the view of "my dossiers": the search form, a
+// page of the dossiers it selects and the links to the other pages.
+type publicMyDossiersData struct {
+	Search  []web.Field
+	Problem web.Refusal
+	// Filtered reports whether the form selects anything, so the page
+	// offers to clear it and words an empty result as "none found".
+	Filtered bool
+	Rows     []publicMyDossierRow
+	// Count says how many dossiers the form selects, in words.
+	Count string
+	Pager []publicPageLink
+}
+
+// publicPageLink is an entry of a list's pager: a page's link, the
+// current page (Current, no link), or a gap (no Href, no number).
+type publicPageLink struct {
+	Label   string
+	Href    string
+	Rel     string
+	Current bool
+}
+
+// myDossiersPath is the address of the citizen's list.
+const myDossiersPath = "/my/dossiers"
+
+// pageMyDossiers draws the citizen's dossiers: the search form and the
+// page of the dossiers it selects, newest first. A malformed filter is
+// shown beside its field (400), with no list.
 func (h *Handler) pageMyDossiers(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	items, err := h.svc.ForCitizen(ctx, web.SubjectFrom(ctx))
-	if err != nil {
+	p := h.shell.Page(r, web.PublicSite, "procedures.public.mine.title")
+	tr := p.Localizer()
+	in := r.URL.Query()
+	q, err := parseMyDossiersQuery(in)
+	var res CitizenPage
+	if err == nil {
+		res, err = h.svc.CitizenDossiers(ctx, web.SubjectFrom(ctx), q)
+	}
+	data := publicMyDossiersData{}
+	status := http.StatusOK
+	var fe *errs.FieldError
+	switch {
+	case errors.As(err, &fe):
+		status = http.StatusBadRequest
+		data.Problem = web.Refusal{Status: status, Field: fe.Field, Message: tr.T("procedures.public.mine.invalid." + fe.Field)}
+	case err != nil:
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.public.mine.title")
-	rows := make([]publicMyDossierRow, 0, len(items))
-	zones := map[string]zoned{}
-	for _, it := range items {
-		z, ok := zones[publicAgencyOf(it.Code)]
-		if !ok {
-			u, err := h.svc.opts.Directory.UnitByCode(ctx, publicAgencyOf(it.Code))
-			if err == nil {
-				z, err = h.zoneOf(ctx, u.ID)
-			}
-			if err != nil {
-				web.Error(w, r, err)
-				return
-			}
-			zones[publicAgencyOf(it.Code)] = z
+	kept := url.Values{}
+	for _, name := range []string{"q", "status", "procedure", "from", "to"} {
+		if v := strings.TrimSpace(in.Get(name)); v != "" {
+			kept.Set(name, v)
 		}
-		rows = append(rows, publicMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
-			Submitted: z.at(it.SubmittedAt), Appointment: z.day(it.AppointmentAt)})
 	}
-	h.pages.Render(w, r, http.StatusOK, "public_my_dossiers", web.View[[]publicMyDossierRow]{Page: p, Data: rows})
+	data.Filtered = len(kept) > 0
+	fm := web.NewForm(p, "mine-", kept, data.Problem)
+	data.Search = []web.Field{
+		fm.Field("q", "search", "procedures.public.mine.search", false),
+		fm.Choice("status", "select", "procedures.public.status", false, h.myStatusOptions(p)),
+		fm.Choice("procedure", "select", "procedures.public.receipt.procedure", false, h.myProcedureOptions(p)),
+		fm.Field("from", "date", "procedures.public.mine.from", false),
+		fm.Field("to", "date", "procedures.public.mine.to", false),
+	}
+	data.Problem = fm.Message()
+	if status == http.StatusOK {
+		data.Count = tr.T("procedures.public.mine.count", res.Total)
+		if res.Capped {
+			data.Count = tr.T("procedures.public.mine.count_capped", res.Total)
+		}
+		data.Pager = myDossiersPager(tr, kept, res)
+		zones := map[string]zoned{}
+		for _, it := range res.Items {
+			agency := publicAgencyOf(it.Code)
+			z, ok := zones[agency]
+			if !ok {
+				u, err := h.svc.opts.Directory.UnitByCode(ctx, agency)
+				if err == nil {
+					z, err = h.zoneOf(ctx, u.ID)
+				}
+				if err != nil {
+					web.Error(w, r, err)
+					return
+				}
+				zones[agency] = z
+			}
+			data.Rows = append(data.Rows, publicMyDossierRow{Code: it.Code, Name: h.procedureName(p.Lang, it.Procedure), StatusKey: it.Status.Key(),
+				Submitted: z.at(it.SubmittedAt), Appointment: z.day(it.AppointmentAt)})
+		}
+	}
+	h.pages.Render(w, r, status, "public_my_dossiers", web.View[publicMyDossiersData]{Page: p, Data: data})
+}
+
+// parseMyDossiersQuery reads the list's query string. Days are the
+// ministry's (web.MinistryZone): "to" is the last day shown, whole.
+func parseMyDossiersQuery(in url.Values) (CitizenQuery, error) {
+	q := CitizenQuery{Text: in.Get("q"), Procedure: strings.TrimSpace(in.Get("procedure"))}
+	if s := strings.TrimSpace(in.Get("status")); s != "" {
+		n, err := web.ParseID("status", s)
+		if err != nil || n > 99 {
+			return q, errs.Invalid("status", "is not a dossier status; use 1 to 10")
+		}
+		q.Status = Status(n)
+	}
+	for _, day := range []struct {
+		name string
+		into *time.Time
+		add  int
+	}{{"from", &q.From, 0}, {"to", &q.To, 1}} {
+		s := strings.TrimSpace(in.Get(day.name))
+		if s == "" {
+			continue
+		}
+		d, err := calendar.ParseDate(s)
+		if err != nil {
+			return q, errs.Invalid(day.name, "is not a day; use YYYY-MM-DD")
+		}
+		*day.into = d.AddDays(day.add).Time(web.MinistryZone())
+	}
+	page, err := web.OptionalInt("page", in.Get("page"))
+	q.Page = page
+	return q, err
+}
+
+// myStatusOptions lists the dossier statuses for the list's filter,
+// after "any".
+func (h *Handler) myStatusOptions(p web.Page) []web.Option {
+	opts := []web.Option{{Value: "", Label: p.T("procedures.public.mine.any_status")}}
+	for st := StatusRegistered; st.Valid(); st++ {
+		opts = append(opts, web.Option{Value: strconv.Itoa(int(st)), Label: p.T(st.Key())})
+	}
+	return opts
+}
+
+// myProcedureOptions lists the catalogue's procedures by name for the
+// list's filter, after "any".
+func (h *Handler) myProcedureOptions(p web.Page) []web.Option {
+	opts := []web.Option{{Value: "", Label: p.T("procedures.public.mine.any_procedure")}}
+	for _, pr := range h.svc.Catalogue().Procedures() {
+		opts = append(opts, web.Option{Value: pr.Code, Label: pick(p.Lang, pr.NameVI, pr.NameEN)})
+	}
+	return opts
+}
+
+// myDossiersPager links the pages of res: the previous and next pages,
+// the first and last, and the two either side of the current one, with
+// gaps between. One page needs no pager.
+func myDossiersPager(tr i18n.Localizer, kept url.Values, res CitizenPage) []publicPageLink {
+	pages := res.Pages()
+	if pages <= 1 && res.Page <= 1 {
+		return nil
+	}
+	href := func(n int) string {
+		v := url.Values{}
+		maps.Copy(v, kept)
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return myDossiersPath
+		}
+		return myDossiersPath + "?" + v.Encode()
+	}
+	var out []publicPageLink
+	if res.Page > 1 {
+		out = append(out, publicPageLink{Label: tr.T("procedures.public.mine.previous"), Href: href(min(res.Page-1, pages)), Rel: "prev"})
+	}
+	gap := false
+	for n := 1; n <= pages; n++ {
+		if n != 1 && n != pages && (n < res.Page-2 || n > res.Page+2) {
+			if !gap {
+				out, gap = append(out, publicPageLink{Label: "…"}), true
+			}
+			continue
+		}
+		gap = false
+		out = append(out, publicPageLink{Label: strconv.Itoa(n), Href: href(n), Current: n == res.Page})
+	}
+	if res.Page < pages {
+		out = append(out, publicPageLink{Label: tr.T("procedures.public.mine.next"), Href: href(res.Page + 1), Rel: "next"})
+	}
+	return out
 }
 
 // publicAgencyOf returns the agency code a dossier code begins with: the unit

@@ -270,7 +270,7 @@ func insertEntry(ctx context.Context, tx *store.Tx, dossierID int64, e Entry) er
 
 func listEntries(ctx context.Context, q store.Queryer, dossierID int64) ([]Entry, error) {
 	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT action, from_status, to_status, actor_kind, actor_id, actor_name, unit_id, reason, at_us
-		FROM dossier_events WHERE dossier_id = ? ORDER BY id`), dossierID)
+		FROM dossier_events WHERE dossier_id = ? ORDER BY at_us, id`), dossierID)
 	if err != nil {
 		return nil, fmt.Errorf("procedures: read the dossier's history: %w", err)
 	}
@@ -362,16 +362,7 @@ func queueQuery(unit int64, statuses []Status, assignee int64, after cursor, lim
 }
 
 func citizenRows(ctx context.Context, q store.Queryer, citizen int64) ([]QueueItem, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+queueColumns+` FROM dossiers d WHERE d.citizen_id = ? ORDER BY d.submitted_us DESC, d.id DESC LIMIT 500`), citizen)
-	if err != nil {
-		return nil, fmt.Errorf("procedures: list your dossiers: %w", err)
-	}
-	rs, err := scanQueue(rows)
-	out := make([]QueueItem, len(rs))
-	for i, r := range rs {
-		out[i] = r.item
-	}
-	return out, err
+	return citizenPageRows(ctx, q, citizen, citizenFilter{}, 0, 500)
 }
 
 // report is a queued status report.

@@ -19,6 +19,7 @@ var texts = i18n.Texts{
 	"lang.switch": {"English", "Tiếng Việt"},
 	"lang.label":  {"Ngôn ngữ", "Language"},
 	"nav.main":    {"Điều hướng chính", "Main navigation"},
+	"nav.menu":    {"Trình đơn", "Menu"},
 	"nav.console": {"Bảng điều khiển", "Console"},
 	"nav.home":    {"Trang chủ", "Home"},
 	"nav.public":  {"Cổng thông tin", "Portal"},
