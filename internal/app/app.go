@@ -224,6 +224,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	consoleH.ServesDossiers(func(u identity.Unit) bool { return len(a.Procedures.Catalogue().ForUnit(u.Code, u.Kind.Mission())) > 0 })
 	auditH, err := audit.NewHandler(a.Audit, shell)
 	if err != nil {
 		return err

@@ -167,6 +167,9 @@ var texts = i18n.Texts{
 	"procedures.console.nav":    {"Hồ sơ TTHC", "Dossiers"},
 	"procedures.console.subnav": {"Thủ tục hành chính", "Administrative procedures"},
 
+	// The console navigation's link to the Decision 766 dashboard.
+	"procedures.console.nav_indices": {"Chỉ số phục vụ", "Service indices"},
+
 	// The work queue.
 	"procedures.console.queue.title":          {"Hồ sơ cần xử lý", "Work queue"},
 	"procedures.console.queue.lead":           {"Hồ sơ của đơn vị, hạn sớm nhất lên trước. Hồ sơ còn %d ngày làm việc trở xuống được đánh dấu sắp đến hạn.", "Your unit's dossiers, soonest deadline first. Dossiers with %d working day(s) or fewer left are flagged as nearing their deadline."},
