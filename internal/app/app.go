@@ -187,6 +187,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	shell := web.NewShell(texts)
+	shell.SetDirectory(directoryNames{a.Identity})
 	rt := web.NewRouter()
 	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
 	rt.HandleFunc("GET /readyz", web.Public, a.readyz)

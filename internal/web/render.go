@@ -65,6 +65,8 @@ type Shell struct {
 	base  *template.Template
 	nav   map[string][]NavItem
 	texts *i18n.Catalogue
+	// dir names units and staff for pages (SetDirectory); nil names none.
+	dir Directory
 }
 
 // NewShell returns a shell with the embedded layout whose pages speak from

@@ -1,0 +1,21 @@
+package app
+
+import (
+	"context"
+
+	"chancery/internal/identity"
+)
+
+// directoryNames gives the pages the names of units and staff from the
+// identity directory (web.Directory).
+type directoryNames struct{ dir *identity.Service }
+
+func (d directoryNames) UnitNames(ctx context.Context, id int64) (string, string, error) {
+	u, err := d.dir.Unit(ctx, id)
+	return u.NameVI, u.NameEN, err
+}
+
+func (d directoryNames) StaffName(ctx context.Context, id int64) (string, error) {
+	m, err := d.dir.Staff(ctx, id)
+	return m.FullName, err
+}
