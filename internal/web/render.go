@@ -109,7 +109,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html"))
+var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/pager.html"))
 
 var errorTemplate = template.Must(template.Must(baseTemplates.Clone()).ParseFS(templateFS, "templates/error.html"))
 

@@ -60,4 +60,11 @@ var texts = i18n.Texts{
 	"error.code.sign_in_incomplete": {"Hãy hoàn tất đăng nhập trước (đăng ký xác thực hai lớp hoặc đổi mật khẩu).", "Finish signing in first (enrol a second factor or change your password)."},
 	"error.code.wrong_account_kind": {"Trang này không dành cho loại tài khoản của bạn.", "This page is not for your kind of account."},
 	"error.precise":                 {"Chi tiết (tiếng Anh)", "Details"},
+
+	// A long list's pages (web.Pager).
+	"pager.label":       {"Các trang của danh sách", "Pages of the list"},
+	"pager.first":       {"← Trang đầu", "← First page"},
+	"pager.next":        {"Trang sau →", "Next page →"},
+	"pager.shown":       {"Đang hiện %d mục", "Showing %d"},
+	"pager.shown_range": {"Mục %d–%d", "Items %d–%d"},
 }
