@@ -136,7 +136,7 @@ type searchData struct {
 	Filter  []web.Field
 	Problem web.Refusal
 	Rows    []eventView
-	Next    string // the link to the next page, empty after the last
+	Pager   web.Pager
 }
 
 func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
@@ -171,11 +171,7 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	for _, e := range events {
 		data.Rows = append(data.Rows, newEventView(p, names, e))
 	}
-	if next != 0 {
-		nv := maps.Clone(values)
-		nv.Set("after", strconv.FormatInt(next, 10))
-		data.Next = "/console/audit?" + nv.Encode()
-	}
+	data.Pager = web.NewPager(p, r, web.NextID(next), len(data.Rows), web.PagerOffset(r))
 	h.pages.Render(w, r, status, "audit_search", web.View[searchData]{Page: p, Data: data})
 }
 

@@ -32,3 +32,21 @@ func TestPagerLinksTheFirstAndNextPagesKeepingTheFilters(t *testing.T) {
 		})
 	}
 }
+
+func TestPageAtMarksTheCurrentPageWhateverItsQuery(t *testing.T) {
+	shell := NewShell(testTexts(t))
+	for _, tt := range []struct {
+		target, href string
+		want         bool
+	}{
+		{"/console/audit", "/console/audit", true},
+		{"/console/audit?action=login&after=9", "/console/audit", true},
+		{"/console/audit/checkpoints", "/console/audit", false},
+		{"/console/audit", "/console/audit/checkpoints", false},
+	} {
+		p := shell.Page(httptest.NewRequest("GET", tt.target, nil), Console, "nav.home")
+		if got := p.At(tt.href); got != tt.want {
+			t.Errorf("page %s At(%s) = %v, want %v", tt.target, tt.href, got, tt.want)
+		}
+	}
+}

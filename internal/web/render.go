@@ -132,6 +132,14 @@ type Page struct {
 // T returns the catalogue text for key in the page's language.
 func (p Page) T(key string, args ...any) string { return p.texts.T(p.Lang, key, args...) }
 
+// At reports whether the page is the one at href (its path, whatever
+// its query), for a sub-navigation to mark the current item
+// (aria-current="page").
+func (p Page) At(href string) bool {
+	path, _, _ := strings.Cut(p.Path, "?")
+	return path == href
+}
+
 // Has reports whether the catalogue holds key.
 func (p Page) Has(key string) bool { return p.texts.Has(key) }
 
