@@ -155,10 +155,17 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Problem = ref
 	f := web.NewForm(p, "audit-", values, data.Problem)
+	// A unit picker by name (merged units too: the ledger remembers
+	// them), valued by id as the search reads it.
+	units, err := h.shell.UnitPicker(r, p.T("audit.any"), nil, web.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	data.Filter = []web.Field{
 		choice(p, f, "actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
 		f.Field("actor", "text", "audit.field.actor", false),
-		f.Field("unit", "text", "audit.field.unit", false),
+		f.Choice("unit", "select", "audit.field.unit", false, units),
 		f.Field("action", "text", "audit.field.action", false),
 		f.Field("resource_type", "text", "audit.field.resource_type", false),
 		f.Field("resource_id", "text", "audit.field.resource_id", false),

@@ -13,6 +13,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
+	"chancery/internal/web"
 	"chancery/internal/web/webtest"
 )
 
@@ -24,6 +25,10 @@ func (fixtureDirectory) UnitNames(_ context.Context, id int64) (string, string, 
 		return "", "", fmt.Errorf("unit %d: %w", id, errs.ErrNotFound)
 	}
 	return "Cục Lãnh sự", "Consular Department", nil
+}
+
+func (fixtureDirectory) UnitChoices(context.Context) ([]web.UnitChoice, error) {
+	return []web.UnitChoice{{ID: 1, Code: "000.00.03.G12", NameVI: "Cục Lãnh sự", NameEN: "Consular Department", Active: true}}, nil
 }
 
 func (fixtureDirectory) StaffName(_ context.Context, id int64) (string, error) {
@@ -56,6 +61,9 @@ func TestAuditPagesNamePeopleUnitsAndActions(t *testing.T) {
 			`<span title="staff.create">Tạo tài khoản cán bộ</span>`,
 			`<span title="staff">Cán bộ</span> Nguyễn Văn An`,
 		)
+		if path == "/console/audit" {
+			webtest.PageHas(t, w, http.StatusOK, `<option value="1">Cục Lãnh sự</option>`)
+		}
 		if body := w.Body.String(); strings.Contains(body, "#1<") || strings.Contains(body, "Cán bộ 100") || strings.Contains(body, ">staff.create<") {
 			t.Errorf("%s shows a raw value", path)
 		}

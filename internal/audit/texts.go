@@ -29,7 +29,7 @@ var texts = i18n.Texts{
 	"audit.field.actor_kind":    {"Loại chủ thể", "Actor kind"},
 	"audit.field.actor":         {"Mã chủ thể", "Actor id"},
 	"audit.field.actor.hint":    {"Mã số cán bộ, công dân hoặc tên thành phần hệ thống.", "A staff or citizen id, or a system component's name."},
-	"audit.field.unit":          {"Mã đơn vị", "Unit id"},
+	"audit.field.unit":          {"Đơn vị", "Unit"},
 	"audit.field.action":        {"Hành động", "Action"},
 	"audit.field.action.hint":   {"Ví dụ: login, record.read, audit.export.", "For example login, record.read, audit.export."},
 	"audit.field.resource_type": {"Loại đối tượng", "Resource type"},

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"chancery/internal/i18n"
 )
@@ -15,7 +17,57 @@ type Directory interface {
 	UnitNames(ctx context.Context, id int64) (vi, en string, err error)
 	// StaffName returns the staff member's full name.
 	StaffName(ctx context.Context, id int64) (string, error)
+	// UnitChoices returns every unit, in the directory's order, for a
+	// unit picker.
+	UnitChoices(ctx context.Context) ([]UnitChoice, error)
 }
+
+// UnitChoice is a unit as a unit picker offers it.
+type UnitChoice struct {
+	ID             int64
+	Code           string // the electronic agency code
+	NameVI, NameEN string
+	// Active reports whether the unit is in service (not merged away).
+	Active bool
+}
+
+// UnitPicker returns the options of a select of units by name, in r's
+// language, for a form that asks which unit instead of having its code
+// typed by hand: first anyLabel (the empty value; none when anyLabel is
+// empty), then each unit keep accepts, valued by value (its id, or its
+// code, as the form's handler reads it). A shell without a directory
+// offers no unit.
+func (s *Shell) UnitPicker(r *http.Request, anyLabel string, keep func(UnitChoice) bool, value func(UnitChoice) string) ([]Option, error) {
+	var opts []Option
+	if anyLabel != "" {
+		opts = append(opts, Option{Value: "", Label: anyLabel})
+	}
+	if s.dir == nil {
+		return opts, nil
+	}
+	units, err := s.dir.UnitChoices(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("web: list the units to pick from: %w", err)
+	}
+	en := LangFrom(r.Context()) == i18n.EN
+	for _, u := range units {
+		if keep != nil && !keep(u) {
+			continue
+		}
+		label := u.NameVI
+		if en && u.NameEN != "" {
+			label = u.NameEN
+		}
+		opts = append(opts, Option{Value: value(u), Label: label})
+	}
+	return opts, nil
+}
+
+// UnitID values a unit picker's option by the unit's id.
+func UnitID(u UnitChoice) string { return strconv.FormatInt(u.ID, 10) }
+
+// UnitCode values a unit picker's option by the unit's agency code.
+func UnitCode(u UnitChoice) string { return u.Code }
 
 // SetDirectory gives the shell's pages the directory they name units and
 // staff from (see Shell.Names).

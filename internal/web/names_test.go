@@ -21,6 +21,11 @@ func (d *countingDirectory) UnitNames(_ context.Context, id int64) (string, stri
 	return "Cục Lãnh sự", "Consular Department", nil
 }
 
+func (d *countingDirectory) UnitChoices(context.Context) ([]UnitChoice, error) {
+	return []UnitChoice{{ID: 3, Code: "000.00.03.G12", NameVI: "Cục Lãnh sự", NameEN: "Consular Department", Active: true},
+		{ID: 5, Code: "000.00.05.G12", NameVI: "Vụ cũ", NameEN: "Old Department"}}, nil
+}
+
 func (d *countingDirectory) StaffName(_ context.Context, id int64) (string, error) {
 	d.staff++
 	if id != 7 {
@@ -64,5 +69,24 @@ func TestNamesWithoutADirectoryNameNothing(t *testing.T) {
 	n := NewShell(testTexts(t)).Names(httptest.NewRequest("GET", "/", nil))
 	if n.Unit(3) != "" || n.Staff(7) != "" {
 		t.Error("a shell without a directory named something")
+	}
+}
+
+func TestUnitPickerOffersUnitsByNameValuedAsTheFormReadsThem(t *testing.T) {
+	shell := NewShell(testTexts(t))
+	shell.SetDirectory(&countingDirectory{})
+	r := httptest.NewRequest("GET", "/console/procedures/indices", nil)
+	r = r.WithContext(context.WithValue(r.Context(), langKey{}, i18n.EN))
+	opts, err := shell.UnitPicker(r, "My unit", func(u UnitChoice) bool { return u.Active }, UnitCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Option{{Value: "", Label: "My unit"}, {Value: "000.00.03.G12", Label: "Consular Department"}}
+	if fmt.Sprint(opts) != fmt.Sprint(want) {
+		t.Errorf("options %v, want %v", opts, want)
+	}
+	opts, _ = shell.UnitPicker(httptest.NewRequest("GET", "/", nil), "", nil, UnitID)
+	if len(opts) != 2 || opts[0] != (Option{Value: "3", Label: "Cục Lãnh sự"}) || opts[1].Value != "5" {
+		t.Errorf("every unit by id, in Vietnamese: %v", opts)
 	}
 }
