@@ -27,7 +27,7 @@ var consoleRoles = []consoleRole{
 	{"office.clerk", "/console/records", []string{"/console/records"}},
 	{"office.approver", "/console/records", []string{"/console/procedures/indices?scope=units"}},
 	{"auditor", "/console/audit", []string{"/console/audit", "/console/audit/events/1", "/console/audit/checkpoints", "/console/users", "/console/users?q=consular"}},
-	{"admin", "/console/users", []string{"/console/users", "/console/users?page=2", "/console/units", "/console/units/1", "/console/exchange/services", "/console/exchange/nodes", "/console/exchange/monitor", "/console/procedures/indices"}},
+	{"admin", "/console/users", []string{"/console/users", "/console/users?q=consular", "/console/units", "/console/units/1", "/console/exchange/services", "/console/exchange/nodes", "/console/exchange/monitor", "/console/procedures/indices"}},
 	{"archivist", "/console/records", []string{"/console/records"}},
 	{"security.officer", "/console/audit", []string{"/console/audit", "/console/user-proposals"}},
 }
