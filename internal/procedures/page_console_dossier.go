@@ -249,15 +249,16 @@ func mayApologise(sub authz.Subject, unit int64) bool {
 	return dec == authz.Allowed
 }
 
-// staffName names a staff member, or gives the number when the directory
-// cannot: the page is still worth showing.
+// staffName names a staff member, or says the directory cannot (the
+// page is still worth showing; a bare number would tell the reader
+// nothing).
 func (h *Handler) staffName(r *http.Request, id int64) string {
 	if h.opts.Staff != nil {
 		if name, err := h.opts.Staff.StaffName(r.Context(), id); err == nil {
 			return name
 		}
 	}
-	return "#" + strconv.FormatInt(id, 10)
+	return h.shell.Localizer(r).T("procedures.console.staff_unknown")
 }
 
 func (h *Handler) consolePostAction(w http.ResponseWriter, r *http.Request) {

@@ -346,6 +346,7 @@ var texts = i18n.Texts{
 	"procedures.console.invalid.to":          {"Hãy nhập ngày kết thúc kỳ báo cáo, không trước ngày bắt đầu.", "Enter the last day of the period, not before the first."},
 	"procedures.console.invalid.channel":     {"Hãy chọn hình thức nộp: trực tiếp hoặc qua bưu chính.", "Choose the channel: in person or by post."},
 	"procedures.console.flash.acted":         {"Đã thực hiện thao tác với hồ sơ.", "The action was taken on the dossier."},
+	"procedures.console.staff_unknown":       {"(cán bộ không còn trong danh bạ)", "(no longer in the directory)"},
 	"procedures.console.flash.did":           {"Đã thực hiện «%s» với hồ sơ %s; trạng thái hiện tại: %s.", "%s: done on dossier %s, which is now %s."},
 	"procedures.console.flash.apologised":    {"Đã lập thư xin lỗi và hẹn lại ngày trả kết quả; người nộp được thông báo.", "The letter of apology was written and the applicant told the new appointment."},
 	"procedures.console.flash.entered":       {"Đã tiếp nhận hồ sơ; hãy in giấy tiếp nhận cho người nộp.", "The dossier was received; print the receipt for the applicant."},
