@@ -76,7 +76,7 @@ func TestConsoleErrorPagesInABrowser(t *testing.T) {
 	w.staffSignIn(a, "consular.clerk")
 	for _, c := range []struct{ path, title, detail string }{
 		{"/console/no-such-page", "Không tìm thấy", "Không có trang"},
-		{"/console/audit", "Không được phép", "không cho phép"},
+		{"/console/audit", "Không được phép", "cho phép thao tác này"},
 	} {
 		w.open(c.path, c.path)
 		mustContain(t, c.path+" title", w.text("main h1"), c.title)
