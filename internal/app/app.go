@@ -192,6 +192,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	shell := web.NewShell(texts)
+	shell.SetDirectory(directoryNames{a.Identity})
 	rt := web.NewRouter()
 	rt.HandleFunc("GET /healthz", web.Public, a.healthz)
 	rt.HandleFunc("GET /readyz", web.Public, a.readyz)
@@ -229,6 +230,7 @@ func (a *App) routes(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	consoleH.ServesDossiers(func(u identity.Unit) bool { return len(a.Procedures.Catalogue().ForUnit(u.Code, u.Kind.Mission())) > 0 })
 	auditH, err := audit.NewHandler(a.Audit, shell)
 	if err != nil {
 		return err

@@ -91,7 +91,7 @@ func (n notifier) Nudge() { n.out.Nudge() }
 // proceduresRoutes registers the procedures' pages and API, the payment
 // callback, and in --demo the mailbox simulator's page.
 func (a *App) proceduresRoutes(rt *web.Router, shell *web.Shell) error {
-	opts := procedures.HandlerOptions{Service: a.Procedures, Staff: staffDirectory{a.Identity}}
+	opts := procedures.HandlerOptions{Service: a.Procedures, Staff: staffDirectory{directoryNames{a.Identity}}}
 	gw, secret, err := a.paymentGateway()
 	if err != nil {
 		return err
@@ -161,12 +161,8 @@ func checkout(gw *payment.Client) func(ctx context.Context, o procedures.Payment
 
 // staffDirectory gives the procedures' pages staff names and whom a
 // dossier may be assigned to.
-type staffDirectory struct{ dir *identity.Service }
-
-func (s staffDirectory) StaffName(ctx context.Context, id int64) (string, error) {
-	m, err := s.dir.Staff(ctx, id)
-	return m.FullName, err
-}
+// It names staff as the pages do (directoryNames).
+type staffDirectory struct{ directoryNames }
 
 func (s staffDirectory) Assignable(ctx context.Context, unitID int64) ([]procedures.StaffChoice, error) {
 	var out []procedures.StaffChoice

@@ -45,30 +45,75 @@ type badge struct {
 	Class string
 }
 
-// eventView is an event as the search results and the event page show it.
+// eventView is an event as the search results and the event page show it:
+// people and units by name, the action and the kind of item in words
+// (their codes, which the search takes, in a title).
 type eventView struct {
 	Seq          uint64
 	Time         string // in Viet Nam's time
 	TimeISO      string // for <time datetime>
 	ActorKindKey string
-	ActorID      string
-	ActorName    string
-	UnitID       int64
-	Action       string
+	// ActorKindText is the kind of actor in words.
+	ActorKindText string
+	ActorID       string
+	// ActorName is a member of staff's full name (the directory's, else
+	// the username the event kept), or the name the event gave another
+	// actor; empty when it gave none.
+	ActorName string
+	// ActorUser is the username or id the event kept, for the title.
+	ActorUser string
+	UnitID    int64
+	UnitName  string // empty when the directory cannot name it
+	Action    string
+	// ActionText is the action in words; the code when the catalogue has
+	// none for it.
+	ActionText   string
 	ResourceType string
-	ResourceID   string
+	// ResourceTypeText is the kind of item in words, as ActionText.
+	ResourceTypeText string
+	ResourceID       string
+	// ResourceName names a unit or a member of staff the event is about;
+	// empty for other items, whose id is shown.
+	ResourceName string
 	Level        badge
 	Outcome      badge
 }
 
-func newEventView(e Event) eventView {
-	return eventView{
+func newEventView(p web.Page, names *web.Names, e Event) eventView {
+	v := eventView{
 		Seq: e.Seq, Time: showTime(e.Time), TimeISO: e.Time.UTC().Format(time.RFC3339Nano),
-		ActorKindKey: "audit.actor." + string(e.Actor.Kind), ActorID: e.Actor.ID, ActorName: e.Actor.Name,
-		UnitID: e.UnitID, Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
+		ActorKindKey: "audit.actor." + string(e.Actor.Kind), ActorKindText: p.T("audit.actor." + string(e.Actor.Kind)),
+		ActorID: e.Actor.ID, ActorName: e.Actor.Name, ActorUser: e.Actor.Name, UnitID: e.UnitID, UnitName: names.Unit(e.UnitID),
+		Action: e.Action, ActionText: inWords(p, "audit.action.", e.Action),
+		ResourceType: e.ResourceType, ResourceTypeText: inWords(p, "audit.type.", e.ResourceType), ResourceID: e.ResourceID,
 		Level:   badge{Key: "console.level." + e.Level.String(), Class: "level-" + e.Level.String()},
 		Outcome: badge{Key: "audit.outcome." + string(e.Outcome), Class: "outcome-" + string(e.Outcome)},
 	}
+	if e.Actor.Kind == ActorStaff {
+		if id, err := strconv.ParseInt(e.Actor.ID, 10, 64); err == nil {
+			if name := names.Staff(id); name != "" {
+				v.ActorName = name
+			}
+		}
+	}
+	if id, err := strconv.ParseInt(e.ResourceID, 10, 64); err == nil {
+		switch e.ResourceType {
+		case "staff":
+			v.ResourceName = names.Staff(id)
+		case "unit":
+			v.ResourceName = names.Unit(id)
+		}
+	}
+	return v
+}
+
+// inWords returns the catalogue's words for code under prefix, or the
+// code itself when the catalogue has none (a kind of event added since).
+func inWords(p web.Page, prefix, code string) string {
+	if code == "" || !p.Has(prefix+code) {
+		return code
+	}
+	return p.T(prefix + code)
 }
 
 // showTime formats t as web.ShowTime does, and the zero time (no such
@@ -91,7 +136,7 @@ type searchData struct {
 	Filter  []web.Field
 	Problem web.Refusal
 	Rows    []eventView
-	Next    string // the link to the next page, empty after the last
+	Pager   web.Pager
 }
 
 func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
@@ -110,10 +155,17 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Problem = ref
 	f := web.NewForm(p, "audit-", values, data.Problem)
+	// A unit picker by name (merged units too: the ledger remembers
+	// them), valued by id as the search reads it.
+	units, err := h.shell.UnitPicker(r, p.T("audit.any"), nil, web.UnitID)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	data.Filter = []web.Field{
 		choice(p, f, "actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
 		f.Field("actor", "text", "audit.field.actor", false),
-		f.Field("unit", "text", "audit.field.unit", false),
+		f.Choice("unit", "select", "audit.field.unit", false, units),
 		f.Field("action", "text", "audit.field.action", false),
 		f.Field("resource_type", "text", "audit.field.resource_type", false),
 		f.Field("resource_id", "text", "audit.field.resource_id", false),
@@ -122,14 +174,11 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 		f.Field("to", "date", "audit.field.to", false),
 	}
 	data.Problem = f.Message()
+	names := h.shell.Names(r)
 	for _, e := range events {
-		data.Rows = append(data.Rows, newEventView(e))
+		data.Rows = append(data.Rows, newEventView(p, names, e))
 	}
-	if next != 0 {
-		nv := maps.Clone(values)
-		nv.Set("after", strconv.FormatInt(next, 10))
-		data.Next = "/console/audit?" + nv.Encode()
-	}
+	data.Pager = web.NewPager(p, r, web.NextID(next), len(data.Rows), web.PagerOffset(r))
 	h.pages.Render(w, r, status, "audit_search", web.View[searchData]{Page: p, Data: data})
 }
 
@@ -190,7 +239,7 @@ func (h *Handler) pageEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Title = p.T("audit.event.heading", seq)
-	data := eventData{Row: newEventView(e), Reason: e.Reason, RequestID: e.RequestID}
+	data := eventData{Row: newEventView(p, h.shell.Names(r), e), Reason: e.Reason, RequestID: e.RequestID}
 	for _, k := range slices.Sorted(maps.Keys(e.Attrs)) {
 		data.Attrs = append(data.Attrs, attr{Key: k, Value: e.Attrs[k]})
 	}

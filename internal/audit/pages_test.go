@@ -75,7 +75,7 @@ func TestEventPageVerifiesTheProofOnTheServer(t *testing.T) {
 			"<h1>Sự kiện kiểm toán số 4</h1>",
 			`<span class="badge verified">Đã xác minh</span>`,
 			"Đã đối chiếu với điểm kiểm tra có 9 sự kiện, gốc",
-			"<code>"+b64(cp.Root)+"</code>",
+			`<code class="audit-hash">`+b64(cp.Root)+"</code>",
 			"Trần Thị 1",
 			"<code>ip</code></td><td>10.0.0.4</td>",
 		)

@@ -29,6 +29,9 @@ type Handler struct {
 	shell *web.Shell
 	pages *web.Templates
 	units Units
+	// servesDossiers reports whether a unit receives dossiers of the
+	// procedures' catalogue; nil: every unit does.
+	servesDossiers func(identity.Unit) bool
 }
 
 // NewHandler parses the console's templates with shell's layout. It
@@ -40,6 +43,12 @@ func NewHandler(shell *web.Shell, units Units) (*Handler, error) {
 	}
 	return &Handler{shell: shell, pages: pages, units: units}, nil
 }
+
+// ServesDossiers tells the home which units receive dossiers (a unit the
+// catalogue names, a mission where procedures are done at missions): a
+// clerk of a unit that receives none, such as the Office's records
+// office, is sent to the records' work rather than to an empty queue.
+func (h *Handler) ServesDossiers(f func(identity.Unit) bool) { h.servesDossiers = f }
 
 // Register adds the console's routes to rt and its home to the console's
 // navigation (in the order registered, so call it before the capabilities
@@ -62,23 +71,31 @@ type homeData struct {
 	Unit      string // the unit's name and code; its id if it cannot be read
 	Roles     []badge
 	Clearance badge
+	// Work are the tiles of the member's own work, the first the one
+	// they came for.
+	Work []workTile
 }
 
 // home serves the console's home page.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	page := h.shell.Page(r, web.Console, "console.home.title")
 	d := newHomeData(page.Principal)
-	d.Unit = h.unitName(r.Context(), page.Lang, page.Principal.Subject.Unit)
+	id := page.Principal.Subject.Unit
+	u, err := h.units.Unit(r.Context(), id)
+	if err != nil {
+		// The home page still serves; the id says which unit it is.
+		web.Logger(r.Context()).Warn("console home: read unit", "unit", id, "err", err)
+		d.Unit = fmt.Sprint(id)
+	} else {
+		d.Unit = unitLabel(page.Lang, u)
+	}
+	dossiers := err == nil && (h.servesDossiers == nil || h.servesDossiers(u))
+	d.Work = workTiles(page, dossiers)
 	h.pages.Render(w, r, http.StatusOK, "home", web.View[homeData]{Page: page, Data: d})
 }
 
-func (h *Handler) unitName(ctx context.Context, lang i18n.Lang, id int64) string {
-	u, err := h.units.Unit(ctx, id)
-	if err != nil {
-		// The home page still serves; the id says which unit it is.
-		web.Logger(ctx).Warn("console home: read unit", "unit", id, "err", err)
-		return fmt.Sprint(id)
-	}
+// unitLabel is a unit's name in lang with its code.
+func unitLabel(lang i18n.Lang, u identity.Unit) string {
 	name := u.NameVI
 	if lang == i18n.EN {
 		name = u.NameEN

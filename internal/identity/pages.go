@@ -69,18 +69,6 @@ func unitOptions(p web.Page, units []Unit, skip int64, withAny bool) []web.Optio
 	return opts
 }
 
-// nextHref is the link to the page of a list after cursor next, keeping
-// the other query parameters; empty after the last page.
-func nextHref(r *http.Request, next int64) string {
-	if next == 0 {
-		return ""
-	}
-	q := r.URL.Query()
-	q.Del("flash")
-	q.Set("after", strconv.FormatInt(next, 10))
-	return r.URL.Path + "?" + q.Encode()
-}
-
 // unitValues are a unit's stored fields as form values.
 func unitValues(u Unit) url.Values {
 	return url.Values{"code": {u.Code}, "name_vi": {u.NameVI}, "name_en": {u.NameEN}, "kind": {string(u.Kind)},

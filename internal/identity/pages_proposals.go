@@ -87,7 +87,7 @@ type proposalListData struct {
 	Status  string // the status shown; empty for all
 	Problem web.Refusal
 	Rows    []proposalRow
-	Next    string
+	Pager   web.Pager
 }
 
 func (h *Handler) pageProposals(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +117,7 @@ func (h *Handler) showProposals(w http.ResponseWriter, r *http.Request, status i
 	for _, x := range ps {
 		data.Rows = append(data.Rows, newProposalRow(p, x))
 	}
-	data.Next = nextHref(r, next)
+	data.Pager = web.NewPager(p, r, web.NextID(next), len(data.Rows), web.PagerOffset(r))
 	h.pages.Render(w, r, status, "user_proposals", web.View[proposalListData]{Page: p, Data: data})
 }
 

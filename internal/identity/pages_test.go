@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"chancery/internal/authz"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
@@ -198,6 +199,35 @@ func TestUserPagesCreateShowPasswordOnceAndRevokeOnDisable(t *testing.T) {
 		w = e.do(e.admin, "POST", fmt.Sprintf("/console/users/%d/password", m.ID), formType, "")
 		if w.Code != http.StatusOK || !strings.Contains(body(w), "otp-") {
 			t.Fatalf("reset: %d", w.Code)
+		}
+	})
+}
+
+// TestStaffListPaginatesAndSearches pins the staff list's pages: a
+// bounded page with a link to the next (the filters kept), a link back to
+// the first and which rows are shown; and the search finds by name.
+func TestStaffListPaginatesAndSearches(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for i := range 3 {
+			mustStaff(t, e.svc, fmt.Sprintf("pager.%d", i), e.tree.consular.ID, authz.Officer)
+		}
+		first := page(t, e, e.admin, "/console/users?q=pager&limit=2", http.StatusOK)
+		next := regexp.MustCompile(`<a href="(/console/users\?[^"]+)" rel="next">Trang sau →</a>`).FindStringSubmatch(first)
+		if next == nil || !strings.Contains(first, "Mục 1–2") || strings.Contains(first, "Trang đầu") {
+			t.Fatalf("the first page has no next link, or no count, or a link to itself: %s", first)
+		}
+		second := page(t, e, e.admin, strings.ReplaceAll(next[1], "&amp;", "&"), http.StatusOK)
+		for _, want := range []string{"pager.2", "Mục 3–3", `<a href="/console/users?limit=2&amp;q=pager">← Trang đầu</a>`} {
+			if !strings.Contains(second, want) {
+				t.Errorf("the second page lacks %q", want)
+			}
+		}
+		if strings.Contains(second, "pager.0") || strings.Contains(second, `rel="next"`) {
+			t.Error("the second page repeats the first's rows or links past the last")
+		}
+		if found := page(t, e, e.admin, "/console/users?q=pager.1", http.StatusOK); !strings.Contains(found, "pager.1") || strings.Contains(found, "pager.2") {
+			t.Error("the search did not find just the one member")
 		}
 	})
 }

@@ -70,7 +70,7 @@ type unitListData struct {
 	Filtered bool
 	Tree     []*unitNode
 	Rows     []unitRow
-	Next     string
+	Pager    web.Pager
 }
 
 func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +105,7 @@ func (h *Handler) pageUnits(w http.ResponseWriter, r *http.Request) {
 		for _, u := range units {
 			data.Rows = append(data.Rows, newUnitRow(p, u))
 		}
-		data.Next = nextHref(r, next)
+		data.Pager = web.NewPager(p, r, web.NextID(next), len(data.Rows), web.PagerOffset(r))
 	} else {
 		data.Tree = buildTree(p, units)
 	}

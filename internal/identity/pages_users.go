@@ -57,7 +57,7 @@ type userListData struct {
 	Filter  []web.Field
 	Problem web.Refusal
 	Rows    []userRow
-	Next    string
+	Pager   web.Pager
 }
 
 func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +95,7 @@ func (h *Handler) pageUsers(w http.ResponseWriter, r *http.Request) {
 	for _, m := range staff {
 		data.Rows = append(data.Rows, newUserRow(p, m, byID))
 	}
-	data.Next = nextHref(r, next)
+	data.Pager = web.NewPager(p, r, web.NextID(next), len(data.Rows), web.PagerOffset(r))
 	h.pages.Render(w, r, status, "user_list", web.View[userListData]{Page: p, Data: data})
 }
 

@@ -22,6 +22,11 @@ func (h *Handler) registerConsole(rt *web.Router) {
 	update := web.Staff(authz.KindDossier, authz.Update)
 	create := web.Staff(authz.KindDossier, authz.Create)
 	h.shell.AddNav(web.Console, web.NavItem{Key: "procedures.console.nav", Href: consoleQueuePath, Access: read})
+	// The indices are open to every member of staff (Service.Indices
+	// decides which scopes each reads); the navigation offers them to
+	// those whose roles give them a unit's or the ministry's.
+	h.shell.AddNav(web.Console, web.NavItem{Key: "procedures.console.nav_indices", Href: consoleIndicesPath,
+		Access: web.Staff(authz.KindIndices, authz.Read)})
 
 	rt.HandleFunc("GET "+consoleQueuePath, read, h.consoleQueue)
 	rt.HandleFunc("GET /console/dossiers/new", create, h.consoleNewDossier)
@@ -38,11 +43,14 @@ func (h *Handler) registerConsole(rt *web.Router) {
 	// The dashboard is open to every signed-in staff member: Service.Indices
 	// decides which scopes each may read (administrators hold no dossier
 	// role, yet read the whole ministry's).
-	rt.HandleFunc("GET /console/procedures/indices", web.SignedIn, h.consoleIndices)
+	rt.HandleFunc("GET "+consoleIndicesPath, web.SignedIn, h.consoleIndices)
 }
 
 // consoleQueuePath is the work queue's page.
 const consoleQueuePath = "/console/dossiers"
+
+// consoleIndicesPath is the Decision 766 dashboard's page.
+const consoleIndicesPath = "/console/procedures/indices"
 
 // consoleDossierPath is the page of the dossier with code.
 func consoleDossierPath(code string) string { return "/console/dossiers/" + url.PathEscape(code) }

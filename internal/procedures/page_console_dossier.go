@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"chancery/internal/authz"
 	"chancery/internal/calendar"
@@ -125,6 +126,11 @@ func (h *Handler) showConsoleDossier(w http.ResponseWriter, r *http.Request, sta
 	}
 	p := h.shell.Page(r, web.Console, "procedures.console.dossier.title")
 	p.Title = p.T("procedures.console.dossier.title") + " " + d.Code
+	if p.Flash != "" {
+		if f := actedFlash(p, r.URL.Query().Get("done"), d); f != "" {
+			p.Flash = f
+		}
+	}
 	now := h.svc.now()
 	data := consoleDossierData{Code: d.Code, Version: d.Version, ProcedureCode: proc.Code, Procedure: pick(p.Lang, proc.NameVI, proc.NameEN),
 		Unit: unit, Channel: p.T(d.Channel.Key()), StatusKey: d.Status.Key(), Applicant: d.ApplicantName, Email: d.ApplicantEmail,
@@ -243,15 +249,16 @@ func mayApologise(sub authz.Subject, unit int64) bool {
 	return dec == authz.Allowed
 }
 
-// staffName names a staff member, or gives the number when the directory
-// cannot: the page is still worth showing.
+// staffName names a staff member, or says the directory cannot (the
+// page is still worth showing; a bare number would tell the reader
+// nothing).
 func (h *Handler) staffName(r *http.Request, id int64) string {
 	if h.opts.Staff != nil {
 		if name, err := h.opts.Staff.StaffName(r.Context(), id); err == nil {
 			return name
 		}
 	}
-	return "#" + strconv.FormatInt(id, 10)
+	return h.shell.Localizer(r).T("procedures.console.staff_unknown")
 }
 
 func (h *Handler) consolePostAction(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +277,22 @@ func (h *Handler) consolePostAction(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	web.RedirectWithFlash(w, r, consoleDossierPath(code), "procedures.console.flash.acted")
+	// The page it leads to says what was done: the action (a word the
+	// catalogue knows, never text from the link) and where it left the
+	// dossier.
+	web.RedirectWithFlash(w, r, consoleDossierPath(code)+"?done="+url.QueryEscape(string(req.Action)), "procedures.console.flash.acted")
+}
+
+// actedFlash is the confirmation the dossier page shows after an action:
+// which action, on which dossier, and the status it is in now; "" when
+// the link names no action the catalogue knows (the general flash then
+// stands).
+func actedFlash(p web.Page, done string, d *Dossier) string {
+	a := Action(done)
+	if done == "" || strings.ContainsFunc(done, func(r rune) bool { return (r < 'a' || r > 'z') && r != '-' }) || !p.Has(a.Key()) {
+		return ""
+	}
+	return p.T("procedures.console.flash.did", p.T(a.Key()), d.Code, p.T(d.Status.Key()))
 }
 
 // actionRequestOf reads an action form.

@@ -34,16 +34,15 @@ type consoleTab struct {
 
 // consoleQueueRow is a dossier of the queue.
 type consoleQueueRow struct {
-	Code        string
-	Href        string
-	Procedure   string
-	Applicant   string
-	Channel     string
-	StatusKey   string
-	Appointment when
-	Due         when
-	Deadline    consoleDeadline
-	Mine        bool
+	Code      string
+	Href      string
+	Procedure string
+	Applicant string
+	Channel   string
+	StatusKey string
+	Due       when
+	Deadline  consoleDeadline
+	Mine      bool
 }
 
 // consoleQueueData is the work queue page.
@@ -132,7 +131,7 @@ func (h *Handler) consoleQueue(w http.ResponseWriter, r *http.Request) {
 	for _, it := range items {
 		row := consoleQueueRow{Code: it.Code, Href: consoleDossierPath(it.Code), Procedure: h.procedureName(p.Lang, it.Procedure),
 			Applicant: it.ApplicantName, Channel: p.T(it.Channel.Key()), StatusKey: it.Status.Key(),
-			Appointment: z.day(it.AppointmentAt), Due: z.day(it.DueAt), Mine: it.AssigneeID == sub.ID,
+			Due: z.day(it.DueAt), Mine: it.AssigneeID == sub.ID,
 			Deadline: newDeadline(p, it.Status, it.DueAt, it.Overdue, it.DaysLeft)}
 		data.Rows = append(data.Rows, row)
 	}

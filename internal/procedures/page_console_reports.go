@@ -196,13 +196,20 @@ func (h *Handler) consoleIndices(w http.ResponseWriter, r *http.Request) {
 	}
 	values := url.Values{"scope": {string(scope.Kind)}, "unit": {scope.UnitCode}, "from": {from.String()}, "to": {to.String()}}
 	fm := web.NewForm(p, "filter-", values, ref)
+	// A unit picker, not a typed agency code: its options are the active
+	// units by name, valued by their codes, as the scope reads them.
+	units, err := h.shell.UnitPicker(r, p.T("procedures.console.indices.unit.own"), func(u web.UnitChoice) bool { return u.Active }, web.UnitCode)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	data.Filter = []web.Field{
 		fm.Choice("scope", "select", "procedures.console.indices.scope", true, []web.Option{
 			{Value: string(ScopeUnit), Label: p.T("procedures.console.indices.scope.unit")},
 			{Value: string(ScopeMissions), Label: p.T("procedures.console.indices.scope.missions")},
 			{Value: string(ScopeMinistry), Label: p.T("procedures.indices.scope.ministry")},
 		}),
-		fm.Field("unit", "text", "procedures.console.indices.unit", false),
+		fm.Choice("unit", "select", "procedures.console.indices.unit", false, units),
 		fm.Field("from", "date", "procedures.console.indices.from", true),
 		fm.Field("to", "date", "procedures.console.indices.to", true),
 	}

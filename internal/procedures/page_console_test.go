@@ -123,8 +123,13 @@ func (s *consoleSite) act(sub authz.Subject, code string, action Action, extra u
 func (s *consoleSite) mustAct(sub authz.Subject, code string, action Action, extra url.Values) {
 	s.t.Helper()
 	w := s.act(sub, code, action, extra)
-	if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), consoleDossierPath(code)+"?flash=") {
+	if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), consoleDossierPath(code)+"?done="+string(action)+"&flash=") {
 		s.t.Fatalf("%s = %d %s, want 303 back to the dossier:\n%s", action, w.Code, w.Header().Get("Location"), mainOf(w))
+	}
+	// The dossier's page confirms what was done, to which dossier, and
+	// where that left it.
+	if page := s.page(sub, w.Header().Get("Location")); !strings.Contains(page, `<p class="flash" role="status">Đã thực hiện «`) || !strings.Contains(page, "» với hồ sơ "+code+"; trạng thái hiện tại: ") {
+		s.t.Errorf("after %s the dossier's page does not say what was done", action)
 	}
 }
 

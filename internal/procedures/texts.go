@@ -167,6 +167,9 @@ var texts = i18n.Texts{
 	"procedures.console.nav":    {"Hồ sơ TTHC", "Dossiers"},
 	"procedures.console.subnav": {"Thủ tục hành chính", "Administrative procedures"},
 
+	// The console navigation's link to the Decision 766 dashboard.
+	"procedures.console.nav_indices": {"Chỉ số phục vụ", "Service indices"},
+
 	// The work queue.
 	"procedures.console.queue.title":          {"Hồ sơ cần xử lý", "Work queue"},
 	"procedures.console.queue.lead":           {"Hồ sơ của đơn vị, hạn sớm nhất lên trước. Hồ sơ còn %d ngày làm việc trở xuống được đánh dấu sắp đến hạn.", "Your unit's dossiers, soonest deadline first. Dossiers with %d working day(s) or fewer left are flagged as nearing their deadline."},
@@ -313,8 +316,9 @@ var texts = i18n.Texts{
 	"procedures.console.indices.scope":          {"Phạm vi", "Scope"},
 	"procedures.console.indices.scope.unit":     {"Một đơn vị", "One unit"},
 	"procedures.console.indices.scope.missions": {"Các cơ quan đại diện ở nước ngoài", "The missions abroad"},
-	"procedures.console.indices.unit":           {"Mã định danh đơn vị", "Agency code of the unit"},
-	"procedures.console.indices.unit.hint":      {"Để trống để xem đơn vị của bạn.", "Leave empty for your own unit."},
+	"procedures.console.indices.unit":           {"Đơn vị", "Unit"},
+	"procedures.console.indices.unit.hint":      {"Chọn đơn vị cần xem; mặc định là đơn vị của bạn.", "Choose the unit to read; your own unless you choose another."},
+	"procedures.console.indices.unit.own":       {"Đơn vị của tôi", "My unit"},
 	"procedures.console.indices.from":           {"Từ ngày", "From"},
 	"procedures.console.indices.to":             {"Đến ngày", "To"},
 	"procedures.console.indices.show":           {"Xem chỉ số", "Show the indices"},
@@ -342,6 +346,8 @@ var texts = i18n.Texts{
 	"procedures.console.invalid.to":          {"Hãy nhập ngày kết thúc kỳ báo cáo, không trước ngày bắt đầu.", "Enter the last day of the period, not before the first."},
 	"procedures.console.invalid.channel":     {"Hãy chọn hình thức nộp: trực tiếp hoặc qua bưu chính.", "Choose the channel: in person or by post."},
 	"procedures.console.flash.acted":         {"Đã thực hiện thao tác với hồ sơ.", "The action was taken on the dossier."},
+	"procedures.console.staff_unknown":       {"(cán bộ không còn trong danh bạ)", "(no longer in the directory)"},
+	"procedures.console.flash.did":           {"Đã thực hiện «%s» với hồ sơ %s; trạng thái hiện tại: %s.", "%s: done on dossier %s, which is now %s."},
 	"procedures.console.flash.apologised":    {"Đã lập thư xin lỗi và hẹn lại ngày trả kết quả; người nộp được thông báo.", "The letter of apology was written and the applicant told the new appointment."},
 	"procedures.console.flash.entered":       {"Đã tiếp nhận hồ sơ; hãy in giấy tiếp nhận cho người nộp.", "The dossier was received; print the receipt for the applicant."},
 	"procedures.console.flash.resent":        {"Đã xếp hàng gửi lại trạng thái hiện tại lên Cổng Dịch vụ công quốc gia.", "The current status is queued for the national portal again."},

@@ -65,6 +65,8 @@ type Shell struct {
 	base  *template.Template
 	nav   map[string][]NavItem
 	texts *i18n.Catalogue
+	// dir names units and staff for pages (SetDirectory); nil names none.
+	dir Directory
 }
 
 // NewShell returns a shell with the embedded layout whose pages speak from
@@ -107,7 +109,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html"))
+var baseTemplates = template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form.html", "templates/pager.html"))
 
 var errorTemplate = template.Must(template.Must(baseTemplates.Clone()).ParseFS(templateFS, "templates/error.html"))
 
@@ -129,6 +131,14 @@ type Page struct {
 
 // T returns the catalogue text for key in the page's language.
 func (p Page) T(key string, args ...any) string { return p.texts.T(p.Lang, key, args...) }
+
+// At reports whether the page is the one at href (its path, whatever
+// its query), for a sub-navigation to mark the current item
+// (aria-current="page").
+func (p Page) At(href string) bool {
+	path, _, _ := strings.Cut(p.Path, "?")
+	return path == href
+}
 
 // Has reports whether the catalogue holds key.
 func (p Page) Has(key string) bool { return p.texts.Has(key) }
@@ -314,22 +324,64 @@ func textsFrom(ctx context.Context) *i18n.Catalogue {
 }
 
 type errorData struct {
-	Detail    string
+	// Detail says what went wrong in the page's language.
+	Detail string
+	// Precise is the server's own explanation, in English, shown beside
+	// Detail on a page in another language when it says more than Detail
+	// (a field's problem, a conflict's reason); empty otherwise.
+	Precise   string
 	RequestID string
 }
+
+type shellKey struct{}
 
 func renderErrorPage(w http.ResponseWriter, r *http.Request, p ProblemDetails) {
 	surface := PublicSite
 	if strings.HasPrefix(r.URL.Path, "/console") {
 		surface = Console
 	}
-	page := basePage(r, surface, textsFrom(r.Context()))
 	key := fmt.Sprintf("error.%d", p.Status)
-	if !page.Has(key) {
+	if !textsFrom(r.Context()).Has(key) {
 		key = "error.title"
 	}
-	page.Title = page.T(key)
-	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: errorData{Detail: p.Detail, RequestID: RequestID(r.Context())}})
+	// The page keeps the navigation of its surface, so a reader who met a
+	// dead end is one click from their work (Language lent the shell).
+	var page Page
+	if s, ok := r.Context().Value(shellKey{}).(*Shell); ok {
+		page = s.Page(r, surface, key)
+	} else {
+		page = basePage(r, surface, textsFrom(r.Context()))
+		page.Title = page.T(key)
+	}
+	d := errorData{RequestID: RequestID(r.Context())}
+	d.Detail, d.Precise = errorDetail(page, p)
+	execute(w, r, p.Status, errorTemplate, View[errorData]{Page: page, Data: d})
+}
+
+// errorDetail returns what the error page of p says in page's language,
+// and the server's precise explanation when it adds to that: a refusal
+// with a code the catalogue explains ("error.code.csrf") or a status it
+// explains ("error.404.detail") speaks the reader's language; any other
+// detail is the server's English, given whole to an English reader and
+// beside the catalogue's general text to any other.
+func errorDetail(page Page, p ProblemDetails) (detail, precise string) {
+	if p.Code != "" && page.Has("error.code."+p.Code) {
+		return page.T("error.code." + p.Code), ""
+	}
+	general := fmt.Sprintf("error.%d.detail", p.Status)
+	switch {
+	case p.Status == http.StatusNotFound || p.Status >= 500:
+		// Error made these neutral: the catalogue's text says all of it.
+		if page.Has(general) {
+			return page.T(general), ""
+		}
+		return p.Detail, ""
+	case page.Lang == i18n.EN && p.Detail != "":
+		return p.Detail, ""
+	case page.Has(general):
+		return page.T(general), p.Detail
+	}
+	return page.T("error.detail.general"), p.Detail
 }
 
 // RedirectWithFlash answers a successful form with 303 to target, whose
@@ -385,6 +437,7 @@ func (s *Shell) Language(next http.Handler) http.Handler {
 			}
 		}
 		ctx := context.WithValue(r.Context(), langKey{}, lang)
+		ctx = context.WithValue(ctx, shellKey{}, s)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, textsKey{}, s.texts)))
 	})
 }

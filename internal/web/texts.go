@@ -59,4 +59,25 @@ var texts = i18n.Texts{
 	"footer.accessibility":  {"Tuyên bố về khả năng tiếp cận", "Accessibility statement"},
 	"footer.missions":       {"Cơ quan đại diện ở nước ngoài", "Missions abroad"},
 	"footer.sitemap":        {"Sơ đồ cổng", "Sitemap"},
+
+	// What an error page says, in the reader's language (see errorDetail).
+	"error.detail.general":          {"Không thể thực hiện yêu cầu này.", "The request could not be carried out."},
+	"error.400.detail":              {"Yêu cầu có dữ liệu không hợp lệ. Hãy kiểm tra lại và thử lại.", "The request holds something that is not valid. Check it and try again."},
+	"error.403.detail":              {"Vai trò của bạn không cho phép thao tác này.", "Your roles do not allow this."},
+	"error.404.detail":              {"Không có trang hoặc mục này, hoặc bạn không được phép xem.", "There is no such page or item, or you may not see it."},
+	"error.409.detail":              {"Dữ liệu đã thay đổi hoặc xung đột với dữ liệu hiện có. Hãy tải lại trang và thử lại.", "The data changed meanwhile or conflicts with what is stored. Reload the page and try again."},
+	"error.500.detail":              {"Đã có lỗi ở phía hệ thống. Khi báo lỗi, hãy cung cấp mã yêu cầu.", "Something went wrong on our side. Quote the request id when you report it."},
+	"error.507.detail":              {"Bộ nhớ của máy chủ đã đầy nên chưa có gì được lưu. Hãy thử lại sau; nếu vẫn lỗi, hãy báo người vận hành kèm mã yêu cầu.", "The server's storage is full, so nothing was saved. Try again later; if it persists, tell the operator and quote the request id."},
+	"error.code.no_role":            {"Không vai trò nào của bạn cho phép thao tác này.", "None of your roles allows this."},
+	"error.code.csrf":               {"Mã bảo mật của biểu mẫu bị thiếu hoặc sai. Hãy tải lại trang và thử lại.", "The form's security token is missing or wrong. Reload the page and try again."},
+	"error.code.sign_in_incomplete": {"Hãy hoàn tất đăng nhập trước (đăng ký xác thực hai lớp hoặc đổi mật khẩu).", "Finish signing in first (enrol a second factor or change your password)."},
+	"error.code.wrong_account_kind": {"Trang này không dành cho loại tài khoản của bạn.", "This page is not for your kind of account."},
+	"error.precise":                 {"Chi tiết (tiếng Anh)", "Details"},
+
+	// A long list's pages (web.Pager).
+	"pager.label":       {"Các trang của danh sách", "Pages of the list"},
+	"pager.first":       {"← Trang đầu", "← First page"},
+	"pager.next":        {"Trang sau →", "Next page →"},
+	"pager.shown":       {"Đang hiện %d mục", "Showing %d"},
+	"pager.shown_range": {"Mục %d–%d", "Items %d–%d"},
 }
