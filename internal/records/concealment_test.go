@@ -324,11 +324,12 @@ func bodiesFor(method, path string, ref actionRefs) []any {
 			out = append(out, map[string]any{"action": action, "note": "x", "reason": "x", "org_symbol": "BNG", "unit_symbol": "LS",
 				"lead": map[string]any{"unit_id": ref.unit}, "deadline": future + "T00:00:00Z", "staff_id": ref.staff,
 				"expires_at": future + "T00:00:00Z", "until": future + "T00:00:00Z", "level": "secret", "case_file_id": ref.caseFile,
-				"copies": 1, "reviewers": []int64{ref.staff}, "decision": "approve", "recipients": []any{map[string]any{"kind": "unit", "unit_id": ref.unit}}})
+				"copies": 1, "hold_id": 1, "reviewers": []int64{ref.staff}, "decision": "approve", "recipients": []any{map[string]any{"kind": "unit", "unit_id": ref.unit}}})
 		}
 		return out
 	case strings.HasSuffix(path, "/documents/{id}/actions"):
-		return []any{form("assign", "instruction", "x", "lead_unit", id(ref.unit)), form("comment", "note", "x"), form("complete", "note", "x")}
+		return []any{form("assign", "instruction", "x", "lead_unit", id(ref.unit)), form("comment", "note", "x"), form("complete", "note", "x"),
+			form("hold", "reason", "x"), form("lift_hold", "hold_id", "1", "reason", "x")}
 	case strings.HasSuffix(path, "/drafting/actions"):
 		return []any{form("comment", "body", "x"), form("send_review", "reviewers", id(ref.staff)), form("review", "decision", "approve"),
 			form("approve"), form("sign"), form("issue", "org_symbol", "BNG", "unit_symbol", "LS", "to_units", id(ref.unit)),
