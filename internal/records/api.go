@@ -184,6 +184,26 @@ func (h *Handler) sendContent(w http.ResponseWriter, r *http.Request, id int64, 
 	web.Attachment(w, info.Filename, info.MediaType, data)
 }
 
+// sendAttachment sends one of a document's other files (API and page
+// alike), read (and recorded) as the caller; a malformed id or number
+// answers as a missing document.
+func (h *Handler) sendAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := pageDocumentID(r)
+	var info ContentInfo
+	var data []byte
+	if err == nil {
+		var seq int64
+		if seq, err = parsePositive("seq", r.PathValue("seq")); err == nil {
+			info, data, err = h.svc.AttachmentContent(r.Context(), web.SubjectFrom(r.Context()), id, int(min(seq, 1<<30)))
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.Attachment(w, info.Filename, info.MediaType, data)
+}
+
 // apiSearch searches the documents the caller may know of.
 func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()

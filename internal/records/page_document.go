@@ -20,12 +20,15 @@ type documentData struct {
 	Incoming bool
 	// Marking is the level's marking as stamped on the document (MẬT,
 	// TỐI MẬT, TUYỆT MẬT), "" for an unclassified one.
-	Marking        string
-	Channel        string
-	Author         string
-	Shared         []string
-	Content        *ContentInfo
-	ContentHref    string
+	Marking     string
+	Channel     string
+	Author      string
+	Shared      []string
+	Content     *ContentInfo
+	ContentHref string
+	// Attachments are its other files, each with its link (none once
+	// the data key is destroyed).
+	Attachments    []attachmentRow
 	Classification Classification
 	ClassHref      string // the classification page, for who may read it
 	DraftingHref   string // the drafting page, for an outgoing document
@@ -56,6 +59,11 @@ type documentData struct {
 type assignmentRow struct {
 	Role, Unit, Officer, Instruction, By string
 	Deadline, At                         time.Time
+}
+
+type attachmentRow struct {
+	Href, Filename string
+	Size           int64
 }
 
 type holdRow struct {
@@ -145,6 +153,10 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 	}
 	if d.Content != nil && d.Content.Shredded.IsZero() {
 		data.ContentHref = consoleDocumentPath(id) + "/content"
+		for _, a := range v.Attachments {
+			data.Attachments = append(data.Attachments, attachmentRow{Href: consoleDocumentPath(id) + "/attachments/" + strconv.Itoa(a.Seq),
+				Filename: a.Filename, Size: a.Size})
+		}
 	}
 	allowed := AllowedOn(sub, d)
 	if allowed.Lower {

@@ -161,6 +161,7 @@ var pagesTexts = i18n.Texts{
 	"records.pages.document.complete.submit":     {"Hoàn thành", "Complete"},
 	"records.pages.document.session_hint":        {"Phiên làm việc của bạn ở mức %s, cao hơn độ mật của văn bản (%s): để xử lý văn bản này, hãy đăng nhập lại và chọn mức làm việc thấp hơn.", "Your session works at %s, above the document's level (%s): to act on it, sign in again choosing a lower working level."},
 	"records.pages.document.case_files":          {"Hồ sơ chứa văn bản", "Case files holding it"},
+	"records.pages.document.attachments":         {"Tệp đính kèm khác", "Other attached files"},
 	"records.pages.document.holds.title":         {"Tạm dừng xử lý (giữ lại theo yêu cầu pháp lý)", "Legal holds"},
 	"records.pages.document.holds.lead":          {"Văn bản đang bị tạm dừng xử lý thì không bị hủy (kể cả khi hủy hồ sơ chứa nó) và hồ sơ chứa nó không được chuyển giao, cho đến khi gỡ.", "A document under a legal hold is not destroyed (not even with its case file), and no case file holding it is transferred, until the hold is lifted."},
 	"records.pages.document.holds.none":          {"Văn bản không bị tạm dừng xử lý.", "The document is under no legal hold."},

@@ -15,5 +15,21 @@ CREATE TABLE record_document_holds (
 );
 CREATE INDEX record_document_holds_document ON record_document_holds(document_id, lifted_us);
 
+-- The files of a document beyond its main one (record_contents): an
+-- incoming edXML package's other attachments, numbered from 2 in the
+-- package's order, sealed under the document's one data key, so that a
+-- level change re-wraps, and crypto-shredding destroys, them with it.
+CREATE TABLE record_attachments (
+    document_id BIGINT NOT NULL REFERENCES record_documents(id),
+    seq         BIGINT NOT NULL,
+    filename    TEXT NOT NULL,
+    media_type  TEXT NOT NULL,
+    size        BIGINT NOT NULL,
+    sha256      BYTEA NOT NULL,
+    sealed      BYTEA NOT NULL,
+    PRIMARY KEY (document_id, seq)
+);
+
 -- +goose Down
+DROP TABLE record_attachments;
 DROP TABLE record_document_holds;
