@@ -69,14 +69,8 @@ func (s *Service) onDocumentHold(ctx context.Context, sub authz.Subject, id int6
 	}
 	now := s.now()
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		r, err := loadDocument(ctx, tx, id, now, true)
+		r, err := lockToAct(ctx, tx, sub, id, now, authz.Create, authz.KindDisposition)
 		if err != nil {
-			return err
-		}
-		if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
-			return err
-		}
-		if err := allow(sub, authz.Create, authz.KindDisposition, r); err != nil {
 			return err
 		}
 		attrs, err := fn(tx, r)
