@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"chancery/internal/records"
 )
 
 // signalContext returns a context cancelled on SIGINT or SIGTERM.
@@ -16,6 +18,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 // streams, creating files private to its user.
 func Run(args []string) int {
 	restrictFileModes()
+	records.EnableStamping() // before serving: it sets pdfcpu's package variable
 	ctx, stop := signalContext()
 	defer stop()
 	return Main(ctx, args, os.Stdout, os.Stderr)

@@ -267,6 +267,7 @@ const (
 	ReasonNoReadUp         Reason = "the item is classified above the subject's clearance"
 	ReasonNeedToKnow       Reason = "the item belongs to another unit and is not shared with the subject's"
 	ReasonNoRole           Reason = "no role of the subject grants this action"
+	ReasonNotKnown         Reason = "no role of the subject reads the item, so it stays hidden"
 	ReasonNoWriteDown      Reason = "the session works above the item's level (no write down)"
 	ReasonCitizenNotOwner  Reason = "citizens see only their own items"
 	ReasonOwnCredential    Reason = "nobody vouches for their own sign-in (an enrolment code or an identity-provider link)"
@@ -396,6 +397,37 @@ var anyUnit = [numKinds]Roles{
 	KindUnitComparison: RolesOf(Administrator),
 }
 
+// knownAs[kind] are the kinds of record through which a staff member
+// knows of an item of kind: a document, and the capacities an action on
+// it is taken in (its grants, classification and copies), are known to
+// whoever reads the document, its classification record or its unit's
+// secret registers. An action refused on such an item to a subject whose
+// roles read it as none of these is Concealed (the item must stay
+// hidden: the answer is a missing item's 404), not Denied; whoever may
+// know of it is Denied (a 403 tells them nothing new).
+var knownAs = [numKinds][]Kind{
+	KindDocument:       documentKnownAs,
+	KindDocumentGrant:  documentKnownAs,
+	KindClassification: documentKnownAs,
+	KindDocumentCopy:   documentKnownAs,
+}
+
+var documentKnownAs = []Kind{KindDocument, KindClassification, KindSecretRegister}
+
+// knows reports whether s's roles read an item of kind k as one of the
+// kinds it is known as (true for a kind without such a list).
+func knows(s Subject, k Kind) bool {
+	if len(knownAs[k]) == 0 {
+		return true
+	}
+	for _, as := range knownAs[k] {
+		if roleGrants(s, as).has(Read) {
+			return true
+		}
+	}
+	return false
+}
+
 // everyone[kind] is what any signed-in staff member may do regardless of
 // role.
 var everyone = [numKinds]Actions{
@@ -412,7 +444,10 @@ var everyone = [numKinds]Actions{
 //     (nor with the subject by an explicit grant, Resource.Readers) is
 //     Concealed, whatever the clearance;
 //  3. roles: the action must be granted by a role (or to every staff
-//     member, or to the item's owner for reading and updating), else Denied;
+//     member, or to the item's owner for reading and updating), else Denied
+//     — or Concealed, for an item (Unit set) of a kind in knownAs that no
+//     role of the subject reads (a document the subject's roles never show
+//     it: an action on it answers as on a missing one);
 //  4. no write down: a write (creating included) from a session working
 //     above the level of an item of a classified kind is Denied, so an
 //     item created in a session is classified at least at the session's
@@ -456,9 +491,12 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 	granted := roleGrants(s, r.Kind)
 	reason := ReasonRoleGrants
 	if !granted.has(a) {
-		if r.Kind == KindStaff && r.Owner == s.ID && (a == Read || a == Update) {
+		switch {
+		case r.Kind == KindStaff && r.Owner == s.ID && (a == Read || a == Update):
 			reason = ReasonOwner
-		} else {
+		case r.Unit != 0 && !knows(s, r.Kind):
+			return Concealed, ReasonNotKnown
+		default:
 			return Denied, ReasonNoRole
 		}
 	}

@@ -32,7 +32,10 @@ func TestDecide(t *testing.T) {
 		{"need-to-know: clearance alone never opens another unit's item", staff(cipher, TopSecret, Officer), Read, doc(consular, Unclassified), Concealed, ReasonNeedToKnow},
 		{"sharing with the unit opens it", staff(paris, Unclassified, Clerk), Read, doc(consular, Unclassified, cipher, paris), Allowed, ReasonRoleGrants},
 		{"sharing does not beat clearance", staff(paris, Unclassified, Clerk), Read, doc(consular, Secret, paris), Concealed, ReasonNoReadUp},
-		{"roles grant actions: an auditor may not edit documents", staff(consular, Unclassified, Auditor), Update, doc(consular, Unclassified), Denied, ReasonNoRole},
+		{"roles grant actions: an auditor may not edit documents, nor know one is there", staff(consular, Unclassified, Auditor), Update, doc(consular, Unclassified), Concealed, ReasonNotKnown},
+		{"an administrator's action on a document of the unit answers as on a missing one", staff(consular, Unclassified, Administrator), Update, doc(consular, Unclassified), Concealed, ReasonNotKnown},
+		{"a security officer knows a document by its classification record: refused, not hidden", staff(consular, Secret, SecurityOfficer), Update, doc(consular, Secret), Denied, ReasonNoRole},
+		{"only items hide: the kind as a whole is denied", staff(consular, Unclassified, Auditor), Read, Resource{Kind: KindDocument}, Denied, ReasonNoRole},
 		{"an approver approves", staff(consular, Secret, Approver), Approve, doc(consular, Secret), Allowed, ReasonRoleGrants},
 		{"a clerk may not approve", staff(consular, Secret, Clerk), Approve, doc(consular, Unclassified), Denied, ReasonNoRole},
 		{"no write down: a session working at secret may not write a confidential item", working(staff(consular, Secret, Officer), Secret), Update, doc(consular, Confidential), Denied, ReasonNoWriteDown},
@@ -294,7 +297,7 @@ func TestExplicitGrantGivesNeedToKnowOnly(t *testing.T) {
 		{"the grantee reads it", officer, granted, Allowed, ReasonRoleGrants},
 		{"a colleague of the grantee does not", Subject{Kind: Staff, ID: 101, Unit: consular, Roles: RolesOf(Officer), Clearance: Secret}, granted, Concealed, ReasonNeedToKnow},
 		{"a grant never raises clearance", staff(consular, Confidential, Officer), granted, Concealed, ReasonNoReadUp},
-		{"nor gives a role", staff(consular, Secret, Auditor), granted, Denied, ReasonNoRole},
+		{"nor gives a role (and the item stays hidden)", staff(consular, Secret, Auditor), granted, Concealed, ReasonNotKnown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, why := Decide(tc.s, Read, tc.r); got != tc.want || why != tc.wantWhy {
@@ -322,7 +325,7 @@ func TestCopiesRegistersAndDispositionGrants(t *testing.T) {
 		{"a security officer permits a copy", staff(consular, Secret, SecurityOfficer), Approve, copyOf(consular, Secret), Allowed},
 		{"a clerk does not permit copies", staff(consular, Secret, Clerk), Approve, copyOf(consular, Secret), Denied},
 		{"an officer makes a copy", staff(consular, Secret, Officer), Create, copyOf(consular, Secret), Allowed},
-		{"an auditor makes none", staff(consular, Secret, Auditor), Create, copyOf(consular, Secret), Denied},
+		{"an auditor makes none, nor learns the document is there", staff(consular, Secret, Auditor), Create, copyOf(consular, Secret), Concealed},
 		{"no copy above one's clearance, not even known", staff(consular, Confidential, Approver), Approve, copyOf(consular, Secret), Concealed},
 		{"no copy of another unit's document", staff(cipher, TopSecret, Approver), Approve, copyOf(consular, Confidential), Concealed},
 		{"a clerk reads the secret registers", staff(consular, Secret, Clerk), Read, Resource{Kind: KindSecretRegister, Unit: consular}, Allowed},

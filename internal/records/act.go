@@ -66,14 +66,8 @@ func (s *Service) change(ctx context.Context, sub authz.Subject, id int64, name,
 	now := s.now()
 	var doc *Document
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		r, err := loadDocument(ctx, tx, id, now, true)
+		r, err := lockToAct(ctx, tx, sub, id, now, st.action, st.kind)
 		if err != nil {
-			return err
-		}
-		if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
-			return err
-		}
-		if err := allow(sub, st.action, st.kind, r); err != nil {
 			return err
 		}
 		if st.dir == Outgoing {
@@ -111,6 +105,23 @@ func (s *Service) change(ctx context.Context, sub authz.Subject, id int64, name,
 		return nil, fmt.Errorf("records: %s document %d: %w", name, id, err)
 	}
 	return doc, nil
+}
+
+// lockToAct loads and locks document id in tx for sub to do a to it in
+// the capacity of kind k: whoever may not read it learns what a missing
+// document answers, whoever may read it but lacks the capacity is refused.
+func lockToAct(ctx context.Context, tx *store.Tx, sub authz.Subject, id int64, now time.Time, a authz.Action, k authz.Kind) (*row, error) {
+	r, err := loadDocument(ctx, tx, id, now, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := allow(sub, authz.Read, authz.KindDocument, r); err != nil {
+		return nil, err
+	}
+	if err := allow(sub, a, k, r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func pastTense(step string) string {

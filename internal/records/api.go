@@ -184,6 +184,26 @@ func (h *Handler) sendContent(w http.ResponseWriter, r *http.Request, id int64, 
 	web.Attachment(w, info.Filename, info.MediaType, data)
 }
 
+// sendAttachment sends one of a document's other files (API and page
+// alike), read (and recorded) as the caller; a malformed id or number
+// answers as a missing document.
+func (h *Handler) sendAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := pageDocumentID(r)
+	var info ContentInfo
+	var data []byte
+	if err == nil {
+		var seq int64
+		if seq, err = parsePositive("seq", r.PathValue("seq")); err == nil {
+			info, data, err = h.svc.AttachmentContent(r.Context(), web.SubjectFrom(r.Context()), id, int(min(seq, 1<<30)))
+		}
+	}
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.Attachment(w, info.Filename, info.MediaType, data)
+}
+
 // apiSearch searches the documents the caller may know of.
 func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
@@ -267,6 +287,8 @@ type apiActionRequest struct {
 	Level  authz.Level `json:"level"`
 	// file
 	CaseFileID int64 `json:"case_file_id"`
+	// lift_hold: the hold lifted (with reason); hold takes a reason.
+	HoldID int64 `json:"hold_id"`
 	// permit_copy, permit_print (with staff_id, reason, expires_at)
 	Copies int `json:"copies"`
 	// send_review: the approvers; review: approve or return (with
@@ -289,6 +311,8 @@ type apiActionResult struct {
 	// permit_copy, permit_print; copy, print (api_archive.go)
 	Permit *CopyPermit `json:"permit,omitempty"`
 	Copy   *Copy       `json:"copy,omitempty"`
+	// hold
+	Hold *Hold `json:"hold,omitempty"`
 }
 
 func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
@@ -336,6 +360,10 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 		res.Done, err = h.svc.Destroy(ctx, sub, id, req.Reason)
 	case "file":
 		err = h.svc.File(ctx, sub, req.CaseFileID, id)
+	case "hold":
+		res.Hold, err = h.svc.PlaceDocumentHold(ctx, sub, id, req.Reason)
+	case "lift_hold":
+		err = h.svc.LiftDocumentHold(ctx, sub, id, req.HoldID, req.Reason)
 	default:
 		var ok bool
 		if ok, err = h.archiveAct(r, id, req, &res); !ok {
@@ -351,7 +379,7 @@ func (h *Handler) apiAct(w http.ResponseWriter, r *http.Request) {
 
 // apiActions lists the actions the API takes, for its error message.
 var apiActions = []string{"approve", "sign", "issue", "recall", "comment", "complete", "assign", "grant", "extend", "change_level",
-	"declassify", "destroy", "file", "permit_copy", "permit_print", "copy", "print", "send_review", "review", "replace"}
+	"declassify", "destroy", "file", "hold", "lift_hold", "permit_copy", "permit_print", "copy", "print", "send_review", "review", "replace"}
 
 // apiRegister returns a page of a unit's register of a year (the
 // caller's unit and the current year unless unit and year say

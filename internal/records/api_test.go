@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -45,6 +46,8 @@ func (a *apiFixture) callThrough(t testing.TB, h http.Handler, sub authz.Subject
 		rd = bytes.NewReader(nil)
 	case string:
 		rd = bytes.NewReader([]byte(b))
+	case url.Values:
+		rd = bytes.NewReader([]byte(b.Encode()))
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -53,7 +56,9 @@ func (a *apiFixture) callThrough(t testing.TB, h http.Handler, sub authz.Subject
 		rd = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
+	if _, form := body.(url.Values); form {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	ctx := web.WithPrincipal(a.as(sub), web.Principal{Subject: sub, Stage: "full", Bearer: true})

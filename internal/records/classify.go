@@ -179,6 +179,9 @@ func (s *Service) Destroy(ctx context.Context, sub authz.Subject, id int64, deci
 		if !ok || !c.Shredded.IsZero() {
 			return audit.Event{}, fmt.Errorf("%w: document %d has no content left to destroy", errs.ErrConflict, r.ID)
 		}
+		if err := documentHeld(ctx, tx, r.ID); err != nil {
+			return audit.Event{}, err
+		}
 		first, ok, e, err := twoPeople(ctx, tx, o, sub, r, "destroy", decision, now)
 		if err != nil || !ok {
 			return e, err

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -92,6 +94,10 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 			}
 			items = append(items, concealedItem{id: cf.ID, kind: authz.KindCaseFile, res: authz.Resource{Kind: authz.KindCaseFile, Unit: cf.UnitID}, marker: marker, shown: cf.Title})
 		}
+		// What the actions' bodies name besides the item: an officer, a
+		// unit, a case file.
+		refs := actionRefs{staff: a.officer.ID, unit: a.units[consular], caseFile: items[len(items)-1].id,
+			future: a.clock.now().AddDate(0, 1, 0).Format(time.DateOnly)}
 		// Every route the records register.
 		h, err := NewHandler(webtest.Shell(t, Texts()), HandlerOptions{Service: a.svc})
 		if err != nil {
@@ -155,23 +161,32 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 					if routeItemKind(path) != it.kind {
 						continue
 					}
-					got := callAs(t, serve, a, sub, method, fill(path, it.id))
-					want := callAs(t, serve, a, sub, method, fill(path, missingID))
-					g, w := normalize(got, it.id), normalize(want, missingID)
-					switch {
-					case strings.Contains(got.Body.String(), it.marker):
-						t.Errorf("%s (%s) %s %s shows %s: %.300s", name, dec, method, path, it.marker, got.Body)
-					case dec == authz.Concealed && g != w:
-						t.Errorf("%s (%s) %s %s of %s: answered\n%s\nnot as a missing item's\n%s", name, dec, method, path, it.marker, g, w)
-					case dec == authz.Denied && g != w && got.Code != http.StatusForbidden:
-						// Denied (not concealed) is authz's answer for an
-						// item the caller may know exists, in its unit and
-						// clearance, that its roles give no right to: a 403
-						// may say so, and nothing more.
-						t.Errorf("%s (%s) %s %s of %s: answered %d, want 403 or a missing item's answer", name, dec, method, path, it.marker, got.Code)
-					}
-					if want.Code == http.StatusNotFound {
-						reached[r.Pattern] = true
+					for _, body := range bodiesFor(method, path, refs) {
+						if byRecord && byRecordAction(body) {
+							continue // the classification's own actions, allowed above
+						}
+						got := a.callThrough(t, serve, sub, method, fill(path, it.id), body)
+						want := a.callThrough(t, serve, sub, method, fill(path, missingID), body)
+						g, w := normalize(got, it.id), normalize(want, missingID)
+						what := fmt.Sprintf("%s %s %v", method, path, body)
+						switch {
+						case strings.Contains(got.Body.String(), it.marker):
+							t.Errorf("%s (%s) %s shows %s: %.300s", name, dec, what, it.marker, got.Body)
+						case (dec == authz.Concealed || method == http.MethodPost && !byRecord) && g != w:
+							// A POST by whoever may not read the item (an
+							// action on it, whatever the action) must not
+							// tell it from a missing one either.
+							t.Errorf("%s (%s) %s of %s: answered\n%s\nnot as a missing item's\n%s", name, dec, what, it.marker, g, w)
+						case dec == authz.Denied && g != w && got.Code != http.StatusForbidden:
+							// Denied (not concealed) is authz's answer for an
+							// item the caller may know exists, in its unit and
+							// clearance, that its roles give no right to: a 403
+							// may say so, and nothing more.
+							t.Errorf("%s (%s) %s of %s: answered %d, want 403 or a missing item's answer", name, dec, what, it.marker, got.Code)
+						}
+						if want.Code == http.StatusNotFound {
+							reached[r.Pattern+" "+actionOf(body)] = true
+						}
 					}
 				}
 			}
@@ -181,9 +196,13 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 		// door): every GET, and every JSON API route.
 		for _, r := range routes {
 			method, path := routeOf(r.Pattern)
-			if strings.Contains(path, "{") && !strings.Contains(path, "{direction}") && (method == http.MethodGet || strings.HasPrefix(path, "/api/")) &&
-				!reached[r.Pattern] {
-				t.Errorf("%s never answered 404 for a missing item: the test did not reach the item", r.Pattern)
+			if !strings.Contains(path, "{") || strings.Contains(path, "{direction}") || !(method == http.MethodGet || strings.HasPrefix(path, "/api/") || strings.HasSuffix(path, "actions")) {
+				continue
+			}
+			for _, body := range bodiesFor(method, path, refs) {
+				if !reached[r.Pattern+" "+actionOf(body)] {
+					t.Errorf("%s %v never answered 404 for a missing item: the test did not reach the item", r.Pattern, body)
+				}
 			}
 		}
 		// Every concealed document's refusals are in the ledger at its
@@ -269,21 +288,88 @@ func listPaths(path string, it concealedItem) []string {
 	return out
 }
 
-// callAs sends a request as sub through h, with the JSON body an action
-// takes for POST (a comment: the least any reader of an item may try).
+// callAs sends a request as sub through h (a GET: the lists).
 func callAs(t testing.TB, h http.Handler, a *apiFixture, sub authz.Subject, method, path string) *httptest.ResponseRecorder {
 	t.Helper()
-	var body any
+	return a.callThrough(t, h, sub, method, path, nil)
+}
+
+// actionRefs are what the actions' bodies name besides the item.
+type actionRefs struct {
+	staff, unit, caseFile int64
+	future                string // a day a month from the clock's now
+}
+
+// bodiesFor returns the bodies to send to a route: none for a GET; for
+// the routes that take actions, every action each takes, each with what
+// gets it past the body's checks to the item (so that it is the item's
+// answer, not the body's, that is compared); else the JSON body of a
+// comment, the least any reader of an item may try.
+func bodiesFor(method, path string, ref actionRefs) []any {
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	future := ref.future
+	form := func(action string, kv ...string) url.Values {
+		v := url.Values{"action": {action}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
 	switch {
 	case method != http.MethodPost:
+		return []any{nil}
+	case strings.HasPrefix(path, "/api/") && strings.HasSuffix(path, "/actions"):
+		var out []any
+		for _, action := range apiActions {
+			out = append(out, map[string]any{"action": action, "note": "x", "reason": "x", "org_symbol": "BNG", "unit_symbol": "LS",
+				"lead": map[string]any{"unit_id": ref.unit}, "deadline": future + "T00:00:00Z", "staff_id": ref.staff,
+				"expires_at": future + "T00:00:00Z", "until": future + "T00:00:00Z", "level": "secret", "case_file_id": ref.caseFile,
+				"copies": 1, "hold_id": 1, "reviewers": []int64{ref.staff}, "decision": "approve", "recipients": []any{map[string]any{"kind": "unit", "unit_id": ref.unit}}})
+		}
+		return out
+	case strings.HasSuffix(path, "/documents/{id}/actions"):
+		return []any{form("assign", "instruction", "x", "lead_unit", id(ref.unit)), form("comment", "note", "x"), form("complete", "note", "x"),
+			form("hold", "reason", "x"), form("lift_hold", "hold_id", "1", "reason", "x")}
+	case strings.HasSuffix(path, "/drafting/actions"):
+		return []any{form("comment", "body", "x"), form("send_review", "reviewers", id(ref.staff)), form("review", "decision", "approve"),
+			form("approve"), form("sign"), form("issue", "org_symbol", "BNG", "unit_symbol", "LS", "to_units", id(ref.unit)),
+			form("recall", "note", "x"), form("replace")}
+	case strings.HasSuffix(path, "/classification"):
+		return []any{form("extend", "until", future, "reason", "x"), form("change_level", "level", "secret", "reason", "x"),
+			form("declassify", "reason", "x"), form("confirm", "reason", "x"),
+			form("grant", "staff_id", id(ref.staff), "expires_at", future, "reason", "x"), form("revoke", "grant", "1")}
+	case strings.HasSuffix(path, "/copies"):
+		return []any{form("permit_copy", "staff_id", id(ref.staff), "copies", "1", "expires", future, "reason", "x"),
+			form("permit_print", "staff_id", id(ref.staff), "copies", "1", "expires", future, "reason", "x"), form("copy"), form("print")}
 	case strings.HasSuffix(path, "/holds"), strings.HasSuffix(path, "/lift"), strings.HasSuffix(path, "/return"):
-		body = map[string]string{"reason": "x"} // past the body's check, to the item
+		return []any{map[string]string{"reason": "x"}} // past the body's check, to the item
 	case strings.HasSuffix(path, "/decide"):
-		body = map[string]string{"decision_number": "1/QĐ-BNG", "decision_date": "2026-03-02T00:00:00Z"}
-	default:
-		body = map[string]string{"action": "comment", "note": "x"}
+		return []any{map[string]string{"decision_number": "1/QĐ-BNG", "decision_date": "2026-03-02T00:00:00Z"}}
 	}
-	return a.callThrough(t, h, sub, method, path, body)
+	return []any{map[string]string{"action": "comment", "note": "x"}}
+}
+
+// actionOf returns the action a body takes ("" for none).
+func actionOf(body any) string {
+	switch b := body.(type) {
+	case url.Values:
+		return b.Get("action")
+	case map[string]any:
+		s, _ := b["action"].(string)
+		return s
+	}
+	return ""
+}
+
+// byRecordAction reports whether a body takes one of the actions on an
+// item's classification record or its copies, which a security officer
+// takes knowing the item by its record.
+func byRecordAction(body any) bool {
+	switch actionOf(body) {
+	case "extend", "change_level", "declassify", "confirm", "destroy", "grant", "revoke", "permit_copy", "permit_print":
+		return true
+	}
+	return false
 }
 
 // normalize returns an answer's status, type and body with the item's

@@ -259,10 +259,6 @@ func (s *Service) CopyPDF(ctx context.Context, sub authz.Subject, id int64, n in
 	if err != nil {
 		return "", nil, err
 	}
-	pages, err := copyText(ctx, content.MediaType, data)
-	if err != nil {
-		return "", nil, err
-	}
 	marking := strings.ToUpper(LevelLabel(c.Level))
 	copyWord := "BẢN SAO"
 	if c.Kind == CopyKindPrint {
@@ -274,7 +270,7 @@ func (s *Service) CopyPDF(ctx context.Context, sub authz.Subject, id int64, n in
 		Footer:    fmt.Sprintf("%s số %d của văn bản %d, cấp cho %s ngày %s", strings.ToLower(copyWord[:1])+copyWord[1:], c.Number, id, c.HolderName, c.MadeAt.In(registerZone()).Format("02/01/2006")),
 		Watermark: fmt.Sprintf("%s · %s SỐ %d · %s", marking, copyWord, c.Number, c.HolderName),
 	}
-	pdf, err := renderPDF(r.Subject, pages, m, c.MadeAt)
+	pdf, err := markedCopy(ctx, r.Subject, content.MediaType, data, m, c.MadeAt)
 	if err != nil {
 		return "", nil, err
 	}
@@ -284,6 +280,23 @@ func (s *Service) CopyPDF(ctx context.Context, sub authz.Subject, id int64, n in
 		}
 	}
 	return fmt.Sprintf("document-%d-copy-%d.pdf", id, n), pdf, nil
+}
+
+// markedCopy returns a copy of a file with marks m on every page: a PDF's
+// own pages stamped (stamp.go), so that a scan's copy keeps its pages;
+// else, or when the PDF cannot be stamped (damaged, encrypted, stamping
+// not enabled), its text rendered into pages that carry the marks.
+func markedCopy(ctx context.Context, title, mediaType string, data []byte, m pdfMarks, at time.Time) ([]byte, error) {
+	if mt, _, _ := mime.ParseMediaType(mediaType); mt == "application/pdf" {
+		if pdf, err := stampPDF(data, title, m, at); err == nil {
+			return pdf, nil
+		}
+	}
+	pages, err := copyText(ctx, mediaType, data)
+	if err != nil {
+		return nil, err
+	}
+	return renderPDF(title, pages, m, at)
 }
 
 // copyText returns the pages of text a copy renders from a file: a text

@@ -210,7 +210,8 @@ func (s *Service) Packages(ctx context.Context, sub authz.Subject, q PackageQuer
 // RegisterPackage registers a received package in the incoming register
 // of the caller's unit (the addressed one), from the package's metadata:
 // its sender, number and symbol, date, type, subject, urgency, level and
-// due date, and its first file; the arrival number is taken now.
+// due date, and its files (the first as its main file, the others as its
+// attachments, attachments.go); the arrival number is taken now.
 // "accepted" goes back to the sender in the same transaction. Errors as
 // RegisterIncoming; a package already registered, returned or recalled
 // is errs.ErrConflict.
@@ -251,6 +252,11 @@ func (s *Service) RegisterPackage(ctx context.Context, sub authz.Subject, id int
 		}
 		if err := setPackageStatus(ctx, tx, id, DeliveryReceived, "", r.ID, s.now()); err != nil {
 			return err
+		}
+		if len(pkg.Files) > 1 {
+			if err := s.keepAttachments(ctx, tx, r, pkg.Files[1:]); err != nil {
+				return err
+			}
 		}
 		locked.DocumentID = r.ID
 		return s.queueStatusTx(ctx, tx, locked, DeliveryAccepted, "")

@@ -72,6 +72,7 @@ func (h *Handler) registerAPI(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/documents", web.Staff(authz.KindDocument, authz.Read), h.apiSearch)
 	rt.HandleFunc("GET /api/v1/documents/{id}", web.Staff(authz.KindDocument, authz.Read), h.apiDocument)
 	rt.HandleFunc("GET /api/v1/documents/{id}/content", web.Staff(authz.KindDocument, authz.Read), h.apiContent)
+	rt.HandleFunc("GET /api/v1/documents/{id}/attachments/{seq}", web.Staff(authz.KindDocument, authz.Read), h.sendAttachment)
 	// Actions are taken in many capacities (a leader's approval, the
 	// records office's issuance, a security officer's declassification):
 	// the service asks authz for each one's.

@@ -20,12 +20,15 @@ type documentData struct {
 	Incoming bool
 	// Marking is the level's marking as stamped on the document (MẬT,
 	// TỐI MẬT, TUYỆT MẬT), "" for an unclassified one.
-	Marking        string
-	Channel        string
-	Author         string
-	Shared         []string
-	Content        *ContentInfo
-	ContentHref    string
+	Marking     string
+	Channel     string
+	Author      string
+	Shared      []string
+	Content     *ContentInfo
+	ContentHref string
+	// Attachments are its other files, each with its link (none once
+	// the data key is destroyed).
+	Attachments    []attachmentRow
 	Classification Classification
 	ClassHref      string // the classification page, for who may read it
 	DraftingHref   string // the drafting page, for an outgoing document
@@ -41,7 +44,13 @@ type documentData struct {
 	StepProblem     web.Refusal
 	InstructProblem web.Refusal
 	CompleteProblem web.Refusal
-	Version         int
+	// Holds are the document's legal holds, in force first; HoldForm
+	// places one, LiftForm lifts one (nil when the viewer may not).
+	Holds       []holdRow
+	HoldForm    []web.Field
+	LiftForm    []web.Field
+	HoldProblem web.Refusal
+	Version     int
 	// SessionHint says the viewer would act on the document in a session
 	// working at its level.
 	SessionHint string
@@ -50,6 +59,17 @@ type documentData struct {
 type assignmentRow struct {
 	Role, Unit, Officer, Instruction, By string
 	Deadline, At                         time.Time
+}
+
+type attachmentRow struct {
+	Href, Filename string
+	Size           int64
+}
+
+type holdRow struct {
+	ID                           int64
+	Reason, By, LiftReason, Lift string
+	At, LiftedAt                 time.Time
 }
 
 type receiptRow struct {
@@ -112,6 +132,9 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 	for _, e := range hist {
 		ids = append(ids, e.ActorID)
 	}
+	for _, hd := range v.Holds {
+		ids = append(ids, hd.PlacedBy, hd.LiftedBy)
+	}
 	n, err := h.loadNames(ctx, p.Lang, ids)
 	if err != nil {
 		web.Error(w, r, err)
@@ -130,6 +153,10 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 	}
 	if d.Content != nil && d.Content.Shredded.IsZero() {
 		data.ContentHref = consoleDocumentPath(id) + "/content"
+		for _, a := range v.Attachments {
+			data.Attachments = append(data.Attachments, attachmentRow{Href: consoleDocumentPath(id) + "/attachments/" + strconv.Itoa(a.Seq),
+				Filename: a.Filename, Size: a.Size})
+		}
 	}
 	allowed := AllowedOn(sub, d)
 	if allowed.Lower {
@@ -164,6 +191,26 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 			return
 		}
 	}
+	data.Holds = holdRows(v.Holds, n)
+	if allowed.Hold {
+		fm := back.NewForm(p, "hold-", nil)
+		data.HoldForm = []web.Field{fm.Field("reason", "text", "records.pages.document.holds.reason", true)}
+		data.HoldProblem = fm.Message()
+		if len(data.Holds) > 0 && data.Holds[0].LiftedAt.IsZero() {
+			fl := back.NewForm(p, "lift-", nil)
+			var inForce []web.Option
+			for _, hd := range data.Holds {
+				if hd.LiftedAt.IsZero() {
+					inForce = append(inForce, web.Option{Value: strconv.FormatInt(hd.ID, 10), Label: hd.Reason})
+				}
+			}
+			data.LiftForm = []web.Field{fl.Choice("hold_id", "select", "records.pages.document.holds.which", true, inForce),
+				fl.Field("reason", "text", "records.pages.document.holds.lift_reason", true)}
+			if m := fl.Message(); m.Status != 0 {
+				data.HoldProblem = m
+			}
+		}
+	}
 	if allowed.Comment {
 		fm := back.NewForm(p, "step-", nil)
 		data.Step = []web.Field{fm.Field("note", "textarea", "records.pages.document.step.note", true)}
@@ -175,6 +222,22 @@ func (h *Handler) showDocument(w http.ResponseWriter, r *http.Request, status in
 		data.CompleteProblem = fm.Message()
 	}
 	h.pages.Render(w, r, status, "console_records_document", web.View[documentData]{Page: p, Data: data})
+}
+
+// holdRows returns a document's holds for its page: those in force
+// first, newest first within each.
+func holdRows(holds []Hold, n *names) []holdRow {
+	var out []holdRow
+	for _, inForce := range []bool{true, false} {
+		for i := len(holds) - 1; i >= 0; i-- {
+			hd := holds[i]
+			if hd.LiftedAt.IsZero() == inForce {
+				out = append(out, holdRow{ID: hd.ID, Reason: hd.Reason, By: n.person(hd.PlacedBy), At: hd.PlacedAt,
+					LiftReason: hd.LiftReason, Lift: n.person(hd.LiftedBy), LiftedAt: hd.LiftedAt})
+			}
+		}
+	}
+	return out
 }
 
 // historyLabel names a history entry's action.
@@ -253,8 +316,17 @@ func (h *Handler) pagePostAction(w http.ResponseWriter, r *http.Request) {
 	case "complete":
 		form, flash = "complete-", "records.pages.flash.completed"
 		_, err = h.svc.Complete(ctx, sub, id, strings.TrimSpace(v.Get("note")))
+	case "hold":
+		form, flash = "hold-", "records.pages.flash.held"
+		_, err = h.svc.PlaceDocumentHold(ctx, sub, id, strings.TrimSpace(v.Get("reason")))
+	case "lift_hold":
+		form, flash = "lift-", "records.pages.flash.hold_lifted"
+		var hold int64
+		if hold, err = web.ParseID("hold_id", v.Get("hold_id")); err == nil {
+			err = h.svc.LiftDocumentHold(ctx, sub, id, hold, strings.TrimSpace(v.Get("reason")))
+		}
 	default:
-		err = errs.Invalid("action", "use assign, comment or complete")
+		err = errs.Invalid("action", "use assign, comment, complete, hold or lift_hold")
 	}
 	if err != nil {
 		h.formError(w, r, err, func(ref web.Refusal) {

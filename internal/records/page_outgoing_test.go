@@ -8,7 +8,6 @@ import (
 	"encoding/xml"
 	"html"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,64 +21,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
-	"chancery/internal/web"
-	"chancery/internal/web/webtest"
 )
-
-// outgoingSite is the records' pages (the outgoing side's tests) over a fixture, reached as a signed-in
-// member of staff, behind the middleware that records refusals.
-type outgoingSite struct {
-	*apiFixture
-	t     *testing.T
-	shell *web.Shell
-}
-
-func newOutgoingSite(t *testing.T, db *store.DB) *outgoingSite {
-	t.Helper()
-	f := newFixture(t, db)
-	shell := webtest.Shell(t, Texts())
-	h, err := NewHandler(shell, HandlerOptions{Service: f.svc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := web.NewRouter()
-	h.Register(rt)
-	return &outgoingSite{apiFixture: &apiFixture{fixture: f, h: web.Chain(rt, web.RecordDenials(audit.NewDenials(f.ledger).Record))}, t: t, shell: shell}
-}
-
-// send serves r as sub.
-func (s *outgoingSite) send(sub authz.Subject, r *http.Request) *httptest.ResponseRecorder {
-	s.t.Helper()
-	r.Header.Set("Accept", "text/html")
-	r = r.WithContext(s.as(sub))
-	return webtest.Serve(s.shell, s.h, web.Principal{Subject: sub, Name: s.names[sub.ID], Stage: "full"}, r)
-}
-
-func (s *outgoingSite) get(sub authz.Subject, path string) *httptest.ResponseRecorder {
-	return s.send(sub, httptest.NewRequest(http.MethodGet, path, nil))
-}
-
-func (s *outgoingSite) post(sub authz.Subject, path string, form url.Values) *httptest.ResponseRecorder {
-	return s.send(sub, webtest.Request(http.MethodPost, path, "application/x-www-form-urlencoded", form.Encode()))
-}
-
-// upload posts a multipart form with a file.
-func (s *outgoingSite) upload(sub authz.Subject, path string, fields url.Values, filename string, data []byte) *httptest.ResponseRecorder {
-	s.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for k, vs := range fields {
-		for _, v := range vs {
-			mw.WriteField(k, v)
-		}
-	}
-	if filename != "" {
-		fw, _ := mw.CreateFormFile("file", filename)
-		fw.Write(data)
-	}
-	mw.Close()
-	return s.send(sub, webtest.Request(http.MethodPost, path, mw.FormDataContentType(), body.String()))
-}
 
 // mustRedirect fails unless w is 303 and returns where it leads, without
 // its flash.
@@ -121,18 +63,18 @@ var draftingLink = regexp.MustCompile(`^/console/documents/(\d+)/drafting$`)
 // reviews, signs and issues an outgoing document through its pages.
 func TestDraftingPagesTakeADraftToIssuance(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newOutgoingSite(t, db)
+		s := newPageSite(t, db, HandlerOptions{})
 		has(t, s.get(s.officer, "/console/documents/drafts/new"), http.StatusOK, "Trích yếu nội dung", "Quyết định (cá biệt) (QĐ)")
-		loc := mustRedirect(t, s.upload(s.officer, "/console/documents/drafts/new", url.Values{"type": {"quyet_dinh"},
+		loc := mustRedirect(t, s.uploadTo(s.officer, "/console/documents/drafts/new", url.Values{"type": {"quyet_dinh"},
 			"subject": {"Quyết định cử cán bộ đi công tác tại Nhật Bản"}, "urgency": {"urgent"}, "classification": {"none"}, "due_at": {"2026-04-01"}},
-			"du-thao.pdf", []byte("%PDF-1.4\n% bản 1\n%%EOF\n")))
+			"du-thao.pdf", "", []byte("%PDF-1.4\n% bản 1\n%%EOF\n")))
 		m := draftingLink.FindStringSubmatch(loc)
 		if m == nil {
 			t.Fatalf("redirected to %q", loc)
 		}
 		path := loc
 		has(t, s.get(s.officer, path), http.StatusOK, "Quyết định cử cán bộ đi công tác tại Nhật Bản", "du-thao.pdf", "Tải lên phiên bản mới", "Trình duyệt")
-		mustRedirect(t, s.upload(s.officer, path+"/versions", url.Values{"note": {"Sửa Điều 2"}}, "du-thao-2.pdf", []byte("%PDF-1.4\n% bản 2\n%%EOF\n")))
+		mustRedirect(t, s.uploadTo(s.officer, path+"/versions", url.Values{"note": {"Sửa Điều 2"}}, "du-thao-2.pdf", "", []byte("%PDF-1.4\n% bản 2\n%%EOF\n")))
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"comment"}, "version": {"2"}, "body": {"Đề nghị bổ sung kinh phí."}}))
 		mustRedirect(t, s.post(s.officer, path+"/actions", url.Values{"action": {"send_review"}, "reviewers": {itoa(s.leader.ID)}}))
 		has(t, s.get(s.leader, "/console/documents/drafts"), http.StatusOK, "Đang chờ anh/chị duyệt", path)
@@ -168,7 +110,7 @@ func TestDraftingPagesTakeADraftToIssuance(t *testing.T) {
 // missing one; bad input is refused on the form; nothing is stored.
 func TestDraftingPagesHideAndRefuse(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newOutgoingSite(t, db)
+		s := newPageSite(t, db, HandlerOptions{})
 		d := s.draft(t, "quyet_dinh", authz.Secret)
 		path := consoleDraftingPath(d.ID)
 		hidden, missing := s.get(s.office, path), s.get(s.office, consoleDraftingPath(d.ID+1000))
@@ -179,8 +121,8 @@ func TestDraftingPagesHideAndRefuse(t *testing.T) {
 			t.Errorf("a version above the clearance: %d", w.Code)
 		}
 		// Above the author's clearance: refused beside the field.
-		w := s.upload(s.lowOfficer, "/console/documents/drafts/new", url.Values{"type": {"quyet_dinh"}, "subject": {"x"}, "urgency": {"normal"},
-			"classification": {"secret"}, "classification_reason": {"mục 1"}}, "", nil)
+		w := s.uploadTo(s.lowOfficer, "/console/documents/drafts/new", url.Values{"type": {"quyet_dinh"}, "subject": {"x"}, "urgency": {"normal"},
+			"classification": {"secret"}, "classification_reason": {"mục 1"}}, "", "", nil)
 		has(t, w, http.StatusUnprocessableEntity, "Độ mật không hợp lệ hoặc cao hơn mức anh/chị được tiếp cận.")
 		for name, form := range map[string]url.Values{
 			"bidi comment": {"action": {"comment"}, "body": {"Đồng ý\u202e ngược"}},
@@ -215,7 +157,7 @@ func TestDraftingPagesHideAndRefuse(t *testing.T) {
 			t.Errorf("refused input stored: %+v", dr)
 		}
 		// A file over the limit is 413, and stores nothing.
-		w = s.upload(s.officer, path+"/versions", nil, "big.pdf", bytes.Repeat([]byte("a"), MaxContent+1))
+		w = s.uploadTo(s.officer, path+"/versions", nil, "big.pdf", "", bytes.Repeat([]byte("a"), MaxContent+1))
 		if w.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("oversized version: %d", w.Code)
 		}
@@ -228,7 +170,7 @@ func TestDraftingPagesHideAndRefuse(t *testing.T) {
 // rendered PDF reads back in Vietnamese.
 func TestCaseFilePagesFileCloseAndExport(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newOutgoingSite(t, db)
+		s := newPageSite(t, db, HandlerOptions{})
 		loc := mustRedirect(t, s.post(s.clerk, "/console/case-files", url.Values{"code": {"LS.01"}, "title": {"Hồ sơ bảo hộ công dân năm 2026"},
 			"year": {"2026"}, "retention_years": {"0"}}))
 		id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/console/case-files/"), 10, 64)
@@ -383,7 +325,7 @@ func checkPackage(t *testing.T, pkg []byte) map[string][]byte {
 // through the classification page; others learn nothing.
 func TestArchivePagesShowAndDecideClassifications(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newOutgoingSite(t, db)
+		s := newPageSite(t, db, HandlerOptions{})
 		secret := s.draft(t, "quyet_dinh", authz.Secret)
 		top := s.draft(t, "ke_hoach", authz.TopSecret)
 		has(t, s.get(s.security, "/console/archive"), http.StatusOK, "Tối mật", "Tuyệt mật", consoleClassificationPath(secret.ID))
@@ -437,7 +379,7 @@ func TestArchivePagesShowAndDecideClassifications(t *testing.T) {
 // unit's case files of earlier years due at the archive.
 func TestCaseFileListWarnsOfEarlierYearsDue(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		s := newOutgoingSite(t, db)
+		s := newPageSite(t, db, HandlerOptions{})
 		if _, err := s.svc.CreateCaseFile(s.as(s.clerk), s.clerk, NewCaseFile{Year: 2024, Code: "LS.07", Title: "Hồ sơ bảo hộ công dân gặp nạn"}); err != nil {
 			t.Fatal(err)
 		}

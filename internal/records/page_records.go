@@ -41,6 +41,7 @@ func (h *Handler) registerPages(rt *web.Router) {
 	rt.HandleFunc("POST "+consoleIncomingNewPath, register, h.pagePostIncoming)
 	rt.HandleFunc("GET /console/documents/{id}", read, h.pageDocument)
 	rt.HandleFunc("GET /console/documents/{id}/content", read, h.pageContent)
+	rt.HandleFunc("GET /console/documents/{id}/attachments/{seq}", read, h.sendAttachment)
 	// Actions are taken in several capacities (a leader's instruction, an
 	// officer's steps): the service asks authz for each one's.
 	rt.HandleFunc("POST /console/documents/{id}/actions", read, h.pagePostAction)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/identity"
 	"chancery/internal/store"
@@ -22,12 +23,12 @@ import (
 	"chancery/internal/web/webtest"
 )
 
-// pageSite is the records' routes on a fixture, reached as a signed-in
-// member of staff, behind the shell's language middleware.
+// pageSite is the records' routes on a fixture (the pages' tests, both
+// sides), reached as a signed-in member of staff, behind the shell's
+// language middleware and the middleware that records refusals.
 type pageSite struct {
-	*fixture
+	*apiFixture
 	t     *testing.T
-	rt    *web.Router
 	shell *web.Shell
 }
 
@@ -42,15 +43,13 @@ func newPageSite(t *testing.T, db *store.DB, opts HandlerOptions) *pageSite {
 	}
 	rt := web.NewRouter()
 	h.Register(rt)
-	return &pageSite{fixture: f, t: t, rt: rt, shell: shell}
+	return &pageSite{apiFixture: &apiFixture{fixture: f, h: web.Chain(rt, web.RecordDenials(audit.NewDenials(f.ledger).Record))}, t: t, shell: shell}
 }
 
+// serve serves r as sub.
 func (s *pageSite) serve(sub authz.Subject, r *http.Request) *httptest.ResponseRecorder {
 	r.Header.Set("Accept", "text/html")
-	r = r.WithContext(web.WithPrincipal(s.as(sub), web.Principal{Subject: sub, Name: s.names[sub.ID], Stage: "full"}))
-	w := httptest.NewRecorder()
-	s.shell.Language(s.rt).ServeHTTP(w, r)
-	return w
+	return webtest.Serve(s.shell, s.h, web.Principal{Subject: sub, Name: s.names[sub.ID], Stage: "full"}, r.WithContext(s.as(sub)))
 }
 
 func (s *pageSite) get(sub authz.Subject, path string) *httptest.ResponseRecorder {
@@ -73,10 +72,19 @@ func (s *pageSite) post(sub authz.Subject, path string, form url.Values) *httpte
 	return s.serve(sub, r)
 }
 
-// upload posts the incoming form as a browser does: multipart, the
-// fields, then the file (if name is not empty).
+// upload posts the incoming form as a browser does (uploadTo).
 func (s *pageSite) upload(sub authz.Subject, form url.Values, name, contentType string, data []byte) *httptest.ResponseRecorder {
+	return s.uploadTo(sub, consoleIncomingNewPath, form, name, contentType, data)
+}
+
+// uploadTo posts a form to path as a browser does: multipart, the
+// fields, then the file (if name is not empty) of contentType (bytes when
+// empty).
+func (s *pageSite) uploadTo(sub authz.Subject, path string, form url.Values, name, contentType string, data []byte) *httptest.ResponseRecorder {
 	s.t.Helper()
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	for k, vs := range form {
@@ -101,7 +109,7 @@ func (s *pageSite) upload(sub authz.Subject, form url.Values, name, contentType 
 		w.Write(data)
 	}
 	mw.Close()
-	r := httptest.NewRequest(http.MethodPost, consoleIncomingNewPath, &b)
+	r := httptest.NewRequest(http.MethodPost, path, &b)
 	r.Header.Set("Content-Type", mw.FormDataContentType())
 	return s.serve(sub, r)
 }

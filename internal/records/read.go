@@ -19,6 +19,12 @@ type View struct {
 	// Signatures are the signer's and the issuing office's, verifiable
 	// offline with the node's public key.
 	Signatures []Signature `json:"signatures"`
+	// Attachments are its files beyond the main one (an incoming
+	// package's others), each at .../attachments/{seq}.
+	Attachments []AttachmentInfo `json:"attachments"`
+	// Holds are the document's legal holds, in force and lifted
+	// (holds.go).
+	Holds []Hold `json:"holds"`
 	// Extraction is where the reading of the file's text for the search
 	// index stands (extract_worker.go); absent when none is queued.
 	Extraction *Extraction `json:"text_extraction,omitempty"`
@@ -61,6 +67,12 @@ func (s *Service) Get(ctx context.Context, sub authz.Subject, id int64) (*View, 
 		return nil, err
 	}
 	if v.Extraction, err = loadExtraction(ctx, s.db, id); err != nil {
+		return nil, err
+	}
+	if v.Holds, err = listHolds(ctx, s.db, documentHolds, id, false); err != nil {
+		return nil, err
+	}
+	if v.Attachments, err = listAttachments(ctx, s.db, id); err != nil {
 		return nil, err
 	}
 	if sub.Kind == authz.Staff {

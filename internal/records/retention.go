@@ -78,10 +78,11 @@ type NewSchedule struct {
 	Source         string
 }
 
-// Hold is a legal hold on a case file.
+// Hold is a legal hold on a case file, or on a single document.
 type Hold struct {
 	ID         int64     `json:"id"`
-	CaseFileID int64     `json:"case_file_id"`
+	CaseFileID int64     `json:"case_file_id,omitempty"`
+	DocumentID int64     `json:"document_id,omitempty"`
 	Reason     string    `json:"reason"`
 	PlacedBy   int64     `json:"placed_by"`
 	PlacedAt   time.Time `json:"placed_at"`
@@ -103,8 +104,11 @@ type DueItem struct {
 	DueAt time.Time `json:"due_at"`
 	// Due reports whether DueAt has come.
 	Due bool `json:"due"`
-	// Holds are the legal holds in force.
+	// Holds are the legal holds in force on the case file.
 	Holds []Hold `json:"holds"`
+	// HeldDocuments are its documents under a legal hold of their own:
+	// a destruction keeps them (their data keys stay).
+	HeldDocuments []int64 `json:"held_documents"`
 	// Disposal is the disposal listing it, 0 if none.
 	Disposal int64 `json:"disposal,omitempty"`
 }
@@ -230,7 +234,10 @@ func (s *Service) appraise(ctx context.Context, q store.Queryer, unit int64, now
 		r := retentionOf(cf, schedules)
 		action, at := dueOf(cf, r, now)
 		it := DueItem{CaseFile: cf, Retention: r, Action: action, DueAt: at, Due: !now.Before(at)}
-		if it.Holds, err = listHolds(ctx, q, cf.ID, true); err != nil {
+		if it.Holds, err = listHolds(ctx, q, caseFileHolds, cf.ID, true); err != nil {
+			return nil, err
+		}
+		if it.HeldDocuments, err = heldDocuments(ctx, q, cf.ID); err != nil {
 			return nil, err
 		}
 		if it.Disposal, err = openDisposalOf(ctx, q, cf.ID); err != nil {
@@ -256,7 +263,7 @@ func (s *Service) PlaceHold(ctx context.Context, sub authz.Subject, caseFileID i
 			}
 			return "", nil, err
 		}
-		if err := insertHold(ctx, tx, h); err != nil {
+		if err := insertHold(ctx, tx, caseFileHolds, cf.ID, h); err != nil {
 			return "", nil, err
 		}
 		return "case_file.hold", map[string]string{"hold": strconv.FormatInt(h.ID, 10), "reason": audit.AttrValue(reason)}, nil
@@ -273,7 +280,7 @@ func (s *Service) LiftHold(ctx context.Context, sub authz.Subject, caseFileID, h
 		return err
 	}
 	return s.onCaseFile(ctx, sub, caseFileID, authz.Create, func(tx *store.Tx, cf *CaseFile) (string, map[string]string, error) {
-		n, err := liftHold(ctx, tx, caseFileID, holdID, sub.ID, reason, s.now())
+		n, err := liftHold(ctx, tx, caseFileHolds, caseFileID, holdID, sub.ID, reason, s.now())
 		if err != nil {
 			return "", nil, err
 		}
@@ -533,7 +540,7 @@ func (s *Service) ExecuteDisposal(ctx context.Context, sub authz.Subject, id int
 			if err != nil {
 				return "", nil, err
 			}
-			holds, err := listHolds(ctx, tx, cfID, true)
+			holds, err := listHolds(ctx, tx, caseFileHolds, cfID, true)
 			if err != nil {
 				return "", nil, err
 			}
@@ -597,7 +604,7 @@ func destructionMinutes(d *Disposal, lines []string, shredded, kept int, by stri
 		d.ExecutedAt.In(z).Format("15:04"), d.ExecutedAt.In(z).Format("02/01/2006"), by, d.ID)
 	b.WriteString("Tài liệu đã hủy:\n")
 	b.WriteString(strings.Join(lines, "\n"))
-	fmt.Fprintf(&b, "\n\nSố văn bản đã hủy khóa: %d. Số văn bản giữ lại vì còn thuộc hồ sơ khác: %d.\n", shredded, kept)
+	fmt.Fprintf(&b, "\n\nSố văn bản đã hủy khóa: %d. Số văn bản giữ lại vì còn thuộc hồ sơ khác hoặc đang bị tạm dừng xử lý: %d.\n", shredded, kept)
 	b.WriteString("Việc hủy được ghi vào sổ nhật ký kiểm toán (audit ledger) của hệ thống.\n")
 	return b.String()
 }

@@ -65,29 +65,39 @@ func setDisposition(ctx context.Context, tx *store.Tx, id int64, disposition str
 	return nil
 }
 
-func insertHold(ctx context.Context, tx *store.Tx, h *Hold) error {
-	return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO record_holds (case_file_id, reason, placed_by, placed_us) VALUES (?, ?, ?, ?) RETURNING id`),
-		h.CaseFileID, h.Reason, h.PlacedBy, store.Micros(h.PlacedAt)).Scan(&h.ID)
+// holdScope says where the holds on one kind of item are kept: a case
+// file's, a single document's.
+type holdScope struct{ table, column string }
+
+var (
+	caseFileHolds = holdScope{"record_holds", "case_file_id"}
+	documentHolds = holdScope{"record_document_holds", "document_id"}
+)
+
+// insertHold stores h, a hold on the item of sc's kind.
+func insertHold(ctx context.Context, tx *store.Tx, sc holdScope, item int64, h *Hold) error {
+	return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO `+sc.table+` (`+sc.column+`, reason, placed_by, placed_us) VALUES (?, ?, ?, ?) RETURNING id`),
+		item, h.Reason, h.PlacedBy, store.Micros(h.PlacedAt)).Scan(&h.ID)
 }
 
-// liftHold lifts a hold in force and returns how many rows it changed.
-func liftHold(ctx context.Context, tx *store.Tx, caseFileID, holdID, by int64, reason string, at time.Time) (int64, error) {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE record_holds SET lift_reason = ?, lifted_by = ?, lifted_us = ?
-		WHERE id = ? AND case_file_id = ? AND lifted_us = 0`), reason, by, store.Micros(at), holdID, caseFileID)
+// liftHold lifts a hold in force on an item and returns how many rows it
+// changed.
+func liftHold(ctx context.Context, tx *store.Tx, sc holdScope, item, holdID, by int64, reason string, at time.Time) (int64, error) {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE `+sc.table+` SET lift_reason = ?, lifted_by = ?, lifted_us = ?
+		WHERE id = ? AND `+sc.column+` = ? AND lifted_us = 0`), reason, by, store.Micros(at), holdID, item)
 	if err != nil {
 		return 0, fmt.Errorf("records: lift hold %d: %w", holdID, err)
 	}
 	return res.RowsAffected()
 }
 
-// listHolds returns a case file's holds (those in force only, when
-// inForce).
-func listHolds(ctx context.Context, q store.Queryer, caseFileID int64, inForce bool) ([]Hold, error) {
-	query := `SELECT id, case_file_id, reason, placed_by, placed_us, lift_reason, lifted_by, lifted_us FROM record_holds WHERE case_file_id = ?`
+// listHolds returns an item's holds (those in force only, when inForce).
+func listHolds(ctx context.Context, q store.Queryer, sc holdScope, item int64, inForce bool) ([]Hold, error) {
+	query := `SELECT id, ` + sc.column + `, reason, placed_by, placed_us, lift_reason, lifted_by, lifted_us FROM ` + sc.table + ` WHERE ` + sc.column + ` = ?`
 	if inForce {
 		query += ` AND lifted_us = 0`
 	}
-	rows, err := q.QueryContext(ctx, q.Rebind(query+` ORDER BY id`), caseFileID)
+	rows, err := q.QueryContext(ctx, q.Rebind(query+` ORDER BY id`), item)
 	if err != nil {
 		return nil, fmt.Errorf("records: holds: %w", err)
 	}
@@ -96,14 +106,26 @@ func listHolds(ctx context.Context, q store.Queryer, caseFileID int64, inForce b
 	for rows.Next() {
 		var h Hold
 		var lifter sql.NullInt64
-		var placed, lifted int64
-		if err := rows.Scan(&h.ID, &h.CaseFileID, &h.Reason, &h.PlacedBy, &placed, &h.LiftReason, &lifter, &lifted); err != nil {
+		var on, placed, lifted int64
+		if err := rows.Scan(&h.ID, &on, &h.Reason, &h.PlacedBy, &placed, &h.LiftReason, &lifter, &lifted); err != nil {
 			return nil, err
+		}
+		if sc == documentHolds {
+			h.DocumentID = on
+		} else {
+			h.CaseFileID = on
 		}
 		h.PlacedAt, h.LiftedAt, h.LiftedBy = store.FromMicros(placed), store.FromMicros(lifted), lifter.Int64
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// heldDocuments returns which of a case file's documents are under a
+// legal hold in force.
+func heldDocuments(ctx context.Context, q store.Queryer, caseFile int64) ([]int64, error) {
+	return int64s(ctx, q, `SELECT DISTINCT h.document_id FROM record_document_holds h JOIN record_filings f ON f.document_id = h.document_id
+		WHERE f.case_file_id = ? AND h.lifted_us = 0 ORDER BY h.document_id`, caseFile)
 }
 
 // openDisposalOf returns the disposal not yet carried out that lists a
@@ -246,6 +268,15 @@ func disposableDocuments(ctx context.Context, q store.Queryer, cf int64, with []
 				found = found || w == o
 			}
 			kept = kept || !found
+		}
+		if !kept {
+			// A document under a legal hold of its own is kept too
+			// (its disposition is suspended, not its case file's).
+			holds, err := listHolds(ctx, q, documentHolds, doc, true)
+			if err != nil {
+				return nil, nil, err
+			}
+			kept = len(holds) > 0
 		}
 		if kept {
 			keep = append(keep, doc)

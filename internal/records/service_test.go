@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(issueChildEnv) != "" {
 		os.Exit(issueChild()) // the kill -9 test's child (crash_test.go)
 	}
+	EnableStamping() // as the node does at start (app.Run)
 	storetest.Main(m)
 }
 

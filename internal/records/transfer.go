@@ -166,7 +166,11 @@ func (s *Service) packCaseFile(ctx context.Context, tx *store.Tx, sub authz.Subj
 	if err != nil {
 		return transferCaseXML{}, err
 	}
-	holds, err := listHolds(ctx, tx, id, true)
+	holds, err := listHolds(ctx, tx, caseFileHolds, id, true)
+	if err != nil {
+		return transferCaseXML{}, err
+	}
+	held, err := heldDocuments(ctx, tx, id)
 	if err != nil {
 		return transferCaseXML{}, err
 	}
@@ -179,6 +183,9 @@ func (s *Service) packCaseFile(ctx context.Context, tx *store.Tx, sub authz.Subj
 		return transferCaseXML{}, fmt.Errorf("%w: case file %s is kept for a number of years; only permanent ones go to the historical archive", errs.ErrConflict, cf.Code)
 	case len(holds) > 0:
 		return transferCaseXML{}, fmt.Errorf("%w: case file %s is under a legal hold (%s)", errs.ErrConflict, cf.Code, holds[0].Reason)
+	case len(held) > 0:
+		// Which one is not said, as below.
+		return transferCaseXML{}, fmt.Errorf("%w: a document of case file %s is under a legal hold; lift it before the transfer", errs.ErrConflict, cf.Code)
 	}
 	cx := transferCaseXML{Code: cf.Code, Year: cf.Year, Retention: "permanent", Closed: cf.ClosedAt.Format(time.RFC3339), Title: cf.Title}
 	docIDs, err := int64s(ctx, tx, `SELECT document_id FROM record_filings WHERE case_file_id = ? ORDER BY document_id`, id)

@@ -258,6 +258,8 @@ type Allowed struct {
 	Lower bool
 	// Classification: the viewer may read the classification record.
 	Classification bool
+	// Hold: the viewer may place and lift legal holds on it (holds.go).
+	Hold bool
 }
 
 // AllowedOn returns what sub may do to d (as Get returned it).
@@ -276,6 +278,9 @@ func AllowedOn(sub authz.Subject, d *Document) Allowed {
 	res.Kind = authz.KindClassification
 	dec, _ := authz.Decide(sub, authz.Read, res)
 	a := Allowed{Assign: can("assign"), Complete: can("complete"), Comment: can("comment"), Classification: dec == authz.Allowed}
+	res.Kind = authz.KindDisposition
+	dec, _ = authz.Decide(sub, authz.Create, res)
+	a.Hold = dec == authz.Allowed
 	if sub.Session > d.Classification && !a.Assign && !a.Complete && !a.Comment {
 		lower := sub
 		lower.Session = d.Classification
