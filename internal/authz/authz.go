@@ -74,10 +74,13 @@ const (
 	Auditor
 	SecurityOfficer
 	Administrator
+	// Architect keeps the ministry's architecture repository
+	// (internal/architecture): the Cipher-IT Department's architects.
+	Architect
 	numRoles
 )
 
-var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator"}
+var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "architect"}
 
 // String returns the role's API name.
 func (r Role) String() string {

@@ -42,6 +42,7 @@ var texts = i18n.Texts{
 	"console.role.auditor":          {"Kiểm tra viên", "Auditor"},
 	"console.role.security_officer": {"Cán bộ an ninh thông tin", "Security officer"},
 	"console.role.administrator":    {"Quản trị hệ thống", "Administrator"},
+	"console.role.architect":        {"Kiến trúc sư", "Architect"},
 
 	"console.level.none":         {"Không mật", "Unclassified"},
 	"console.level.confidential": {"Mật", "Confidential"},

@@ -113,6 +113,7 @@ var texts = i18n.Texts{
 	"identity.role.auditor":          {"Kiểm tra viên", "Auditor"},
 	"identity.role.security_officer": {"Cán bộ bảo mật", "Security officer"},
 	"identity.role.administrator":    {"Quản trị viên", "Administrator"},
+	"identity.role.architect":        {"Kiến trúc sư", "Architect"},
 
 	"identity.level.none":         {"Không", "None"},
 	"identity.level.confidential": {"Mật", "Confidential"},

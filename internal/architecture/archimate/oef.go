@@ -20,24 +20,24 @@ const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
 // same structure is the codec's XML and the caller's data, so what is
 // decoded and encoded again keeps every identifier and every field.
 type Model struct {
-	XMLName       xml.Name       `xml:"http://www.opengroup.org/xsd/archimate/3.0/ model"`
-	XSI           string         `xml:"xmlns:xsi,attr,omitempty"`
-	ID            string         `xml:"identifier,attr"`
-	Version       string         `xml:"version,attr,omitempty"`
-	Name          Text           `xml:"name"`
-	Documentation Text           `xml:"documentation"`
-	Properties    []Property     `xml:"properties>property"`
-	Elements      []Element      `xml:"elements>element"`
-	Relationships []Relationship `xml:"relationships>relationship"`
-	Organizations []Item         `xml:"organizations>item"`
-	PropertyDefs  []PropertyDef  `xml:"propertyDefinitions>propertyDefinition"`
-	Views         []View         `xml:"views>diagrams>view"`
+	XMLName       xml.Name       `xml:"http://www.opengroup.org/xsd/archimate/3.0/ model" json:"-"`
+	XSI           string         `xml:"xmlns:xsi,attr,omitempty" json:"-"`
+	ID            string         `xml:"identifier,attr" json:"id,omitempty"`
+	Version       string         `xml:"version,attr,omitempty" json:"version,omitempty"`
+	Name          Text           `xml:"name" json:"name,omitempty"`
+	Documentation Text           `xml:"documentation" json:"documentation,omitempty"`
+	Properties    []Property     `xml:"properties>property" json:"properties,omitempty"`
+	Elements      []Element      `xml:"elements>element" json:"elements,omitempty"`
+	Relationships []Relationship `xml:"relationships>relationship" json:"relationships,omitempty"`
+	Organizations []Item         `xml:"organizations>item" json:"organizations,omitempty"`
+	PropertyDefs  []PropertyDef  `xml:"propertyDefinitions>propertyDefinition" json:"propertyDefinitions,omitempty"`
+	Views         []View         `xml:"views>diagrams>view" json:"views,omitempty"`
 }
 
 // LangString is one language's text of a name, label or documentation.
 type LangString struct {
-	Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty"`
-	Text string `xml:",chardata"`
+	Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr,omitempty" json:"lang,omitempty"`
+	Text string `xml:",chardata" json:"text,omitempty"`
 }
 
 // Text is a multilingual string: one LangString per language.
@@ -73,122 +73,122 @@ func (t *Type) UnmarshalXMLAttr(a xml.Attr) error { *t = Type(a.Value); return n
 
 // Property is a value of a property definition on a concept or a view.
 type Property struct {
-	Ref   string `xml:"propertyDefinitionRef,attr"`
-	Value Text   `xml:"value"`
+	Ref   string `xml:"propertyDefinitionRef,attr" json:"propertyDefinitionRef,omitempty"`
+	Value Text   `xml:"value" json:"value,omitempty"`
 }
 
 // PropertyDef declares a property: its identifier, name and data type
 // (string, boolean, currency, date, time or number).
 type PropertyDef struct {
-	ID   string `xml:"identifier,attr"`
-	Type string `xml:"type,attr,omitempty"`
-	Name Text   `xml:"name"`
+	ID   string `xml:"identifier,attr" json:"id,omitempty"`
+	Type string `xml:"type,attr,omitempty" json:"type,omitempty"`
+	Name Text   `xml:"name" json:"name,omitempty"`
 }
 
 // Element is an element of the model; Type is its xsi:type.
 type Element struct {
-	ID            string     `xml:"identifier,attr"`
-	Type          Type       `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr"`
-	Name          Text       `xml:"name"`
-	Documentation Text       `xml:"documentation"`
-	Properties    []Property `xml:"properties>property"`
+	ID            string     `xml:"identifier,attr" json:"id,omitempty"`
+	Type          Type       `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	Name          Text       `xml:"name" json:"name,omitempty"`
+	Documentation Text       `xml:"documentation" json:"documentation,omitempty"`
+	Properties    []Property `xml:"properties>property" json:"properties,omitempty"`
 }
 
 // Relationship joins Source to Target; each is an element's or another
 // relationship's identifier. AccessType is for access relationships,
 // IsDirected for associations, Modifier for influence.
 type Relationship struct {
-	ID            string     `xml:"identifier,attr"`
-	Type          Type       `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr"`
-	Source        string     `xml:"source,attr"`
-	Target        string     `xml:"target,attr"`
-	AccessType    string     `xml:"accessType,attr,omitempty"`
-	IsDirected    string     `xml:"isDirected,attr,omitempty"`
-	Modifier      string     `xml:"modifier,attr,omitempty"`
-	Name          Text       `xml:"name"`
-	Documentation Text       `xml:"documentation"`
-	Properties    []Property `xml:"properties>property"`
+	ID            string     `xml:"identifier,attr" json:"id,omitempty"`
+	Type          Type       `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	Source        string     `xml:"source,attr" json:"source,omitempty"`
+	Target        string     `xml:"target,attr" json:"target,omitempty"`
+	AccessType    string     `xml:"accessType,attr,omitempty" json:"accessType,omitempty"`
+	IsDirected    string     `xml:"isDirected,attr,omitempty" json:"isDirected,omitempty"`
+	Modifier      string     `xml:"modifier,attr,omitempty" json:"modifier,omitempty"`
+	Name          Text       `xml:"name" json:"name,omitempty"`
+	Documentation Text       `xml:"documentation" json:"documentation,omitempty"`
+	Properties    []Property `xml:"properties>property" json:"properties,omitempty"`
 }
 
 // Item is an organisation (folder) with a label and items, or a reference
 // to a concept or view by IdentifierRef.
 type Item struct {
-	IdentifierRef string `xml:"identifierRef,attr,omitempty"`
-	Label         Text   `xml:"label"`
-	Documentation Text   `xml:"documentation"`
-	Items         []Item `xml:"item"`
+	IdentifierRef string `xml:"identifierRef,attr,omitempty" json:"identifierRef,omitempty"`
+	Label         Text   `xml:"label" json:"label,omitempty"`
+	Documentation Text   `xml:"documentation" json:"documentation,omitempty"`
+	Items         []Item `xml:"item" json:"items,omitempty"`
 }
 
 // View is a diagram: nodes (nested), connections between them.
 type View struct {
-	ID            string       `xml:"identifier,attr"`
-	Type          Type         `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr"`
-	Viewpoint     string       `xml:"viewpoint,attr,omitempty"`
-	Name          Text         `xml:"name"`
-	Documentation Text         `xml:"documentation"`
-	Properties    []Property   `xml:"properties>property"`
-	Nodes         []Node       `xml:"node"`
-	Connections   []Connection `xml:"connection"`
+	ID            string       `xml:"identifier,attr" json:"id,omitempty"`
+	Type          Type         `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	Viewpoint     string       `xml:"viewpoint,attr,omitempty" json:"viewpoint,omitempty"`
+	Name          Text         `xml:"name" json:"name,omitempty"`
+	Documentation Text         `xml:"documentation" json:"documentation,omitempty"`
+	Properties    []Property   `xml:"properties>property" json:"properties,omitempty"`
+	Nodes         []Node       `xml:"node" json:"nodes,omitempty"`
+	Connections   []Connection `xml:"connection" json:"connections,omitempty"`
 }
 
 // Node is a box on a view: an element's (Type "Element", ElementRef), a
 // label's or a container's (Type "Label" or "Container", Label). X, Y, W and
 // H are in the view's absolute coordinates, nested nodes too.
 type Node struct {
-	ID         string `xml:"identifier,attr"`
-	Type       Type   `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr"`
-	ElementRef string `xml:"elementRef,attr,omitempty"`
-	X          int    `xml:"x,attr"`
-	Y          int    `xml:"y,attr"`
-	W          int    `xml:"w,attr"`
-	H          int    `xml:"h,attr"`
-	Label      Text   `xml:"label"`
-	Style      *Style `xml:"style"`
-	Nodes      []Node `xml:"node"`
+	ID         string `xml:"identifier,attr" json:"id,omitempty"`
+	Type       Type   `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	ElementRef string `xml:"elementRef,attr,omitempty" json:"elementRef,omitempty"`
+	X          int    `xml:"x,attr" json:"x,omitempty"`
+	Y          int    `xml:"y,attr" json:"y,omitempty"`
+	W          int    `xml:"w,attr" json:"w,omitempty"`
+	H          int    `xml:"h,attr" json:"h,omitempty"`
+	Label      Text   `xml:"label" json:"label,omitempty"`
+	Style      *Style `xml:"style" json:"style,omitempty"`
+	Nodes      []Node `xml:"node" json:"nodes,omitempty"`
 }
 
 // Connection is a line on a view between two nodes (Source, Target are node
 // identifiers): a relationship's (Type "Relationship", RelationshipRef) or
 // a plain line (Type "Line").
 type Connection struct {
-	ID              string  `xml:"identifier,attr"`
-	Type            Type    `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr"`
-	RelationshipRef string  `xml:"relationshipRef,attr,omitempty"`
-	Source          string  `xml:"source,attr"`
-	Target          string  `xml:"target,attr"`
-	Label           Text    `xml:"label"`
-	Style           *Style  `xml:"style"`
-	Bendpoints      []Point `xml:"bendpoint"`
+	ID              string  `xml:"identifier,attr" json:"id,omitempty"`
+	Type            Type    `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	RelationshipRef string  `xml:"relationshipRef,attr,omitempty" json:"relationshipRef,omitempty"`
+	Source          string  `xml:"source,attr" json:"source,omitempty"`
+	Target          string  `xml:"target,attr" json:"target,omitempty"`
+	Label           Text    `xml:"label" json:"label,omitempty"`
+	Style           *Style  `xml:"style" json:"style,omitempty"`
+	Bendpoints      []Point `xml:"bendpoint" json:"bendpoints,omitempty"`
 }
 
 // Point is a connection's bendpoint.
 type Point struct {
-	X int `xml:"x,attr"`
-	Y int `xml:"y,attr"`
+	X int `xml:"x,attr" json:"x,omitempty"`
+	Y int `xml:"y,attr" json:"y,omitempty"`
 }
 
 // Style is a node's or connection's look.
 type Style struct {
-	LineWidth string `xml:"lineWidth,attr,omitempty"`
-	FillColor *Color `xml:"fillColor"`
-	LineColor *Color `xml:"lineColor"`
-	Font      *Font  `xml:"font"`
+	LineWidth string `xml:"lineWidth,attr,omitempty" json:"lineWidth,omitempty"`
+	FillColor *Color `xml:"fillColor" json:"fillColor,omitempty"`
+	LineColor *Color `xml:"lineColor" json:"lineColor,omitempty"`
+	Font      *Font  `xml:"font" json:"font,omitempty"`
 }
 
 // Color is RGB with an optional alpha (0–100 in the format).
 type Color struct {
-	R uint8  `xml:"r,attr"`
-	G uint8  `xml:"g,attr"`
-	B uint8  `xml:"b,attr"`
-	A string `xml:"a,attr,omitempty"`
+	R uint8  `xml:"r,attr" json:"r,omitempty"`
+	G uint8  `xml:"g,attr" json:"g,omitempty"`
+	B uint8  `xml:"b,attr" json:"b,omitempty"`
+	A string `xml:"a,attr,omitempty" json:"a,omitempty"`
 }
 
 // Font is a style's font.
 type Font struct {
-	Name  string `xml:"name,attr,omitempty"`
-	Size  string `xml:"size,attr,omitempty"`
-	Style string `xml:"style,attr,omitempty"`
-	Color *Color `xml:"color"`
+	Name  string `xml:"name,attr,omitempty" json:"name,omitempty"`
+	Size  string `xml:"size,attr,omitempty" json:"size,omitempty"`
+	Style string `xml:"style,attr,omitempty" json:"style,omitempty"`
+	Color *Color `xml:"color" json:"color,omitempty"`
 }
 
 // Limits bound what Decode accepts.
@@ -496,3 +496,7 @@ func checkProps(ps []Property, defs map[string]bool, where string) error {
 	}
 	return nil
 }
+
+// IsIdentifier reports whether id is an identifier the exchange format
+// accepts (an xs:ID, restricted as Check restricts it).
+func IsIdentifier(id string) bool { return ncName.MatchString(id) }
