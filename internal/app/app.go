@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocloud.dev/blob"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/bus"
@@ -63,6 +64,8 @@ type App struct {
 	Mail       *mail.Outbox
 	Procedures *procedures.Service
 	Records    *records.Service
+	// Architecture is the architecture repository.
+	Architecture *architecture.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -139,6 +142,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openRecords(); err != nil {
+		return nil, err
+	}
+	if err := a.openArchitecture(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -239,6 +245,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.recordsRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.architectureRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)

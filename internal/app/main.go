@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
@@ -41,6 +42,7 @@ Usage:
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
+  chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery version              print the version
 
 Every flag has a CHANCERY_* environment twin; "chancery serve --help" lists them.`
@@ -78,6 +80,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		"records": func(rest []string) error {
 			return records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"architecture": func(rest []string) error {
+			return architecture.Command(ctx, architecture.CommandEnv{Open: architectureStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 		"version": func([]string) error { _, err := fmt.Fprintln(stdout, "chancery", Version); return err },
 	})
@@ -163,6 +168,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		}
 		if err := a.seedDemoRecords(ctx); err != nil {
 			return "", fmt.Errorf("seed demo records: %w", err)
+		}
+		if err := a.seedDemoArchitecture(ctx); err != nil {
+			return "", fmt.Errorf("seed demo architecture: %w", err)
 		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err

@@ -40,14 +40,15 @@ func (r *recorder) actions() []string {
 	return out
 }
 
-// units is a directory of two units: the Cipher-IT Department (4) and the
-// Consular Department (3).
+// units is a directory of the demo's units the model names.
 type units map[int64]identity.Unit
 
 func testUnits() units {
 	return units{
+		1: {ID: 1, Code: "000.00.01.G12", NameEN: "Office of the Ministry"},
 		3: {ID: 3, Code: "000.00.03.G12", NameEN: "Consular Department"},
-		4: {ID: 4, Code: "000.00.04.G12", NameEN: "Cipher-Information Technology Department"},
+		5: {ID: 5, Code: "000.00.05.G12", NameEN: "Department of Press and Information"},
+		4: {ID: 4, Code: "000.00.04.G12", NameVI: "Cục Cơ yếu - Công nghệ thông tin", NameEN: "Cipher-Information Technology Department"},
 	}
 }
 

@@ -500,3 +500,6 @@ func checkProps(ps []Property, defs map[string]bool, where string) error {
 // IsIdentifier reports whether id is an identifier the exchange format
 // accepts (an xs:ID, restricted as Check restricts it).
 func IsIdentifier(id string) bool { return ncName.MatchString(id) }
+
+// Bytes returns the size bound the limits give, defaults applied.
+func (l Limits) Bytes() int64 { return l.withDefaults().MaxBytes }

@@ -1,0 +1,85 @@
+package architecture
+
+import "chancery/internal/i18n"
+
+// Texts returns the repository's user-facing strings, for the catalogue
+// built at wiring.
+func Texts() i18n.Texts { return texts }
+
+var texts = i18n.Texts{
+	"architecture.nav":           {"Kiến trúc số", "Architecture"},
+	"architecture.title":         {"Kho kiến trúc số", "Architecture repository"},
+	"architecture.lead":          {"Các thành phần của kiến trúc số Bộ Ngoại giao theo ArchiMate 3.2, gắn với Khung kiến trúc Chính phủ số Việt Nam phiên bản 4.0.", "The components of the ministry's digital architecture in ArchiMate 3.2, linked to the Vietnam Digital Government Architecture Framework version 4.0."},
+	"architecture.subnav":        {"Trang của kho kiến trúc", "Architecture pages"},
+	"architecture.search":        {"Tìm theo tên", "Search by name"},
+	"architecture.search.submit": {"Tìm", "Search"},
+	"architecture.any":           {"Tất cả", "Any"},
+	"architecture.none":          {"Không có mục nào.", "Nothing here."},
+	"architecture.elements":      {"Thành phần", "Elements"},
+	"architecture.views":         {"Sơ đồ", "Views"},
+	"architecture.relationships": {"Quan hệ", "Relationships"},
+	"architecture.outgoing":      {"đi", "outgoing"},
+	"architecture.incoming":      {"đến", "incoming"},
+	"architecture.export":        {"Xuất (Open Exchange Format)", "Export (Open Exchange Format)"},
+	"architecture.edit":          {"Sửa thành phần", "Edit the element"},
+	"architecture.save":          {"Lưu", "Save"},
+	"architecture.rel.add":       {"Thêm quan hệ", "Add a relationship"},
+	"architecture.flash.saved":   {"Đã lưu.", "Saved."},
+	"architecture.element.title": {"Thành phần", "Element"},
+	"architecture.new.title":     {"Thêm thành phần", "New element"},
+	"architecture.view.title":    {"Sơ đồ", "View"},
+	"architecture.history.title": {"Lịch sử thay đổi", "History"},
+	"architecture.history.lead":  {"Mọi thay đổi của kho: ai, khi nào, thay đổi gì.", "Every change of the repository: who, when, what."},
+	"architecture.history.when":  {"Thời điểm", "When"},
+	"architecture.history.who":   {"Người thực hiện", "Who"},
+	"architecture.history.what":  {"Thay đổi", "What"},
+
+	"architecture.field.id":            {"Mã định danh", "Identifier"},
+	"architecture.field.id.hint":       {"Chữ cái hoặc _, tiếp theo là chữ, số, _ . -", "A letter or _, then letters, digits, _ . -"},
+	"architecture.field.version":       {"Phiên bản", "Version"},
+	"architecture.field.type":          {"Loại", "Type"},
+	"architecture.field.layer":         {"Tầng", "Layer"},
+	"architecture.field.origin":        {"Nguồn", "Origin"},
+	"architecture.field.phase":         {"Giai đoạn", "Phase"},
+	"architecture.field.name":          {"Tên", "Name"},
+	"architecture.field.name_vi":       {"Tên (tiếng Việt)", "Name (Vietnamese)"},
+	"architecture.field.name_en":       {"Tên (tiếng Anh)", "Name (English)"},
+	"architecture.field.documentation": {"Mô tả", "Description"},
+	"architecture.field.owner":         {"Đơn vị chủ quản", "Owner unit"},
+	"architecture.field.owner.hint":    {"Mã định danh điện tử của đơn vị, ví dụ 000.00.04.G12", "The unit's electronic agency code, such as 000.00.04.G12"},
+	"architecture.field.annual_cost":   {"Chi phí hằng năm (đồng)", "Annual cost (đồng)"},
+	"architecture.field.rel_type":      {"Loại quan hệ", "Relationship type"},
+	"architecture.field.direction":     {"Chiều", "Direction"},
+	"architecture.field.other":         {"Thành phần kia", "Other element"},
+	"architecture.field.source":        {"Nguồn", "Source"},
+	"architecture.field.target":        {"Mã thành phần đích", "Target element's identifier"},
+
+	"architecture.layer.strategy":       {"Chiến lược", "Strategy"},
+	"architecture.layer.business":       {"Nghiệp vụ", "Business"},
+	"architecture.layer.application":    {"Ứng dụng", "Application"},
+	"architecture.layer.technology":     {"Công nghệ", "Technology"},
+	"architecture.layer.physical":       {"Vật lý", "Physical"},
+	"architecture.layer.motivation":     {"Động lực", "Motivation"},
+	"architecture.layer.implementation": {"Triển khai và chuyển đổi", "Implementation and migration"},
+	"architecture.layer.other":          {"Khác", "Other"},
+
+	"architecture.origin.model":      {"Mô hình của Bộ", "Ministry model"},
+	"architecture.origin.reference":  {"Tham chiếu quốc gia", "National reference"},
+	"architecture.origin.discovered": {"Tự đăng ký", "Discovered"},
+
+	"architecture.phase.plan":   {"Kế hoạch", "Plan"},
+	"architecture.phase.build":  {"Xây dựng", "Build"},
+	"architecture.phase.run":    {"Vận hành", "Run"},
+	"architecture.phase.retire": {"Dừng sử dụng", "Retire"},
+
+	"architecture.rm.BRM": {"Mô hình tham chiếu nghiệp vụ (BRM)", "Business reference model (BRM)"},
+	"architecture.rm.DRM": {"Mô hình tham chiếu dữ liệu (DRM)", "Data reference model (DRM)"},
+	"architecture.rm.ARM": {"Mô hình tham chiếu ứng dụng (ARM)", "Application reference model (ARM)"},
+	"architecture.rm.TRM": {"Mô hình tham chiếu công nghệ (TRM)", "Technology reference model (TRM)"},
+	"architecture.rm.SRM": {"Mô hình tham chiếu an toàn thông tin mạng, an ninh mạng (SRM)", "Security reference model (SRM)"},
+
+	"architecture.error.invalid":   {"Dữ liệu chưa hợp lệ.", "The input is not valid."},
+	"architecture.error.conflict":  {"Thành phần đã được người khác sửa, hoặc là nội dung chỉ đọc.", "Someone changed the item meanwhile, or it is read-only content."},
+	"architecture.error.forbidden": {"Bạn không có quyền sửa kho kiến trúc.", "You may not edit the architecture repository."},
+	"architecture.error.too_large": {"Tệp quá lớn.", "The file is too large."},
+}
