@@ -414,6 +414,7 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runExchange(ctx, spawn)
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
+	a.runArchitecture(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

@@ -29,9 +29,9 @@ type demoElement struct {
 // exchange, and an archive with no reference-model category.
 var demoElements = []demoElement{
 	{id: "mofa-portal", typ: "ApplicationComponent", vi: "Cổng thông tin điện tử Bộ Ngoại giao", en: "Ministry web portal", owner: "000.00.05.G12", plan: "2014-01-01", run: "2015-09-02", cost: "2400000000", arm: "Cổng thông tin điện tử"},
-	{id: "mofa-dms", typ: "ApplicationComponent", vi: "Hệ thống quản lý văn bản và điều hành", en: "Document management system", owner: "000.00.01.G12", plan: "2017-01-01", run: "2018-07-01", cost: "3100000000", arm: "Quản lý văn bản và điều hành", srm: "Mã hóa lưu trữ; xác thực đa yếu tố; nhật ký kiểm toán", props: map[string]string{"data": "classified", "encryption-at-rest": "true", "mfa": "true", "audit": "true"}},
-	{id: "mofa-procedures", typ: "ApplicationComponent", vi: "Hệ thống thông tin giải quyết thủ tục hành chính", en: "Administrative procedure system", owner: "000.00.03.G12", plan: "2020-01-01", run: "2021-06-01", cost: "2800000000", arm: "Hệ thống thông tin giải quyết TTHC", srm: "Mã hóa lưu trữ; xác thực đa yếu tố; nhật ký kiểm toán", props: map[string]string{"data": "personal", "encryption-at-rest": "true", "mfa": "true", "audit": "true"}},
-	{id: "mofa-lgsp", typ: "ApplicationComponent", vi: "Nền tảng tích hợp, chia sẻ dữ liệu Bộ Ngoại giao (LGSP)", en: "Ministry data integration platform (LGSP)", owner: "000.00.04.G12", plan: "2019-01-01", run: "2020-03-01", cost: "1900000000", arm: "Nền tảng tích hợp, chia sẻ dữ liệu cấp bộ", props: map[string]string{"exchange": "true"}},
+	{id: "mofa-dms", typ: "ApplicationComponent", vi: "Hệ thống quản lý văn bản và điều hành", en: "Document management system", owner: "000.00.01.G12", plan: "2017-01-01", run: "2018-07-01", cost: "3100000000", arm: "Quản lý văn bản và điều hành", srm: "Mã hóa lưu trữ; xác thực đa yếu tố; nhật ký kiểm toán", props: map[string]string{"data": "classified", "encryption-at-rest": "true", "mfa": "true", "audit": "true", PropComponent: "disc-cap-records"}},
+	{id: "mofa-procedures", typ: "ApplicationComponent", vi: "Hệ thống thông tin giải quyết thủ tục hành chính", en: "Administrative procedure system", owner: "000.00.03.G12", plan: "2020-01-01", run: "2021-06-01", cost: "2800000000", arm: "Hệ thống thông tin giải quyết TTHC", srm: "Mã hóa lưu trữ; xác thực đa yếu tố; nhật ký kiểm toán", props: map[string]string{"data": "personal", "encryption-at-rest": "true", "mfa": "true", "audit": "true", PropComponent: "disc-cap-procedures"}},
+	{id: "mofa-lgsp", typ: "ApplicationComponent", vi: "Nền tảng tích hợp, chia sẻ dữ liệu Bộ Ngoại giao (LGSP)", en: "Ministry data integration platform (LGSP)", owner: "000.00.04.G12", plan: "2019-01-01", run: "2020-03-01", cost: "1900000000", arm: "Nền tảng tích hợp, chia sẻ dữ liệu cấp bộ", props: map[string]string{"exchange": "true", PropComponent: "disc-cap-exchange"}},
 	{id: "mofa-consular", typ: "ApplicationComponent", vi: "Hệ thống quản lý hộ chiếu và công tác lãnh sự", en: "Passport and consular system", owner: "000.00.03.G12", plan: "2016-01-01", run: "2017-01-01", cost: "4200000000", arm: "Ứng dụng nghiệp vụ lãnh sự", srm: "Mã hóa lưu trữ; nhật ký kiểm toán", props: map[string]string{"data": "personal", "encryption-at-rest": "true", "audit": "true"}},
 	{id: "mofa-visa-legacy", typ: "ApplicationComponent", vi: "Phần mềm cấp thị thực (cũ)", en: "Visa issuing software (legacy)", owner: "000.00.03.G12", plan: "2008-01-01", run: "2009-01-01", end: "2024-12-31", arm: "Ứng dụng nghiệp vụ lãnh sự"},
 	{id: "mofa-consular-online", typ: "ApplicationComponent", vi: "Ứng dụng lãnh sự trực tuyến của cơ quan đại diện", en: "Missions' online consular application", owner: "000.00.03.G12", plan: "2022-01-01", run: "2023-01-01", cost: "900000000", arm: "Ứng dụng nghiệp vụ lãnh sự"},
@@ -94,7 +94,7 @@ func DemoModel() (*archimate.Model, error) {
 				ps = append(ps, prop(kv[0], kv[1]))
 			}
 		}
-		for _, k := range []string{"data", "encryption-at-rest", "mfa", "audit", "exchange"} {
+		for _, k := range []string{"data", "encryption-at-rest", "mfa", "audit", "exchange", PropComponent} {
 			if v := d.props[k]; v != "" {
 				ps = append(ps, prop(k, v))
 			}

@@ -55,6 +55,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/architecture/views/{id}", read, h.apiView)
 	rt.HandleFunc("GET /api/v1/architecture/views/{id}/svg", read, h.viewSVG)
 	rt.HandleFunc("GET /api/v1/architecture/history", read, h.apiHistory)
+	rt.HandleFunc("GET /api/v1/architecture/drift", read, h.apiDrift)
 	rt.HandleFunc("GET /api/v1/architecture/snapshot", read, h.apiSnapshot)
 	rt.HandleFunc("POST /api/v1/architecture/import", update, h.apiImport)
 	rt.HandleFunc("GET /api/v1/architecture/export", web.Staff(authz.KindArchitecture, authz.Export), h.apiExport)
@@ -343,4 +344,13 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+func (h *Handler) apiDrift(w http.ResponseWriter, r *http.Request) {
+	ds, err := h.svc.Drift(r.Context(), web.SubjectFrom(r.Context()))
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
+	web.JSON(w, r, http.StatusOK, web.NewList(orEmpty(ds), ""))
 }
