@@ -60,6 +60,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("POST /api/v1/architecture/import", update, h.apiImport)
 	rt.HandleFunc("GET /api/v1/architecture/export", web.Staff(authz.KindArchitecture, authz.Export), h.apiExport)
 	h.registerPages(rt)
+	h.registerRules(rt)
 }
 
 func (h *Handler) apiElements(w http.ResponseWriter, r *http.Request) {

@@ -278,7 +278,9 @@ func (h *Handler) showNew(w http.ResponseWriter, r *http.Request, status int, ba
 }
 
 // today is the date in the ministry's zone, for lifecycle phases.
-func today() string { return time.Now().In(web.MinistryZone()).Format(time.DateOnly) }
+func today() string { return time.Now().In(ministryZone()).Format(time.DateOnly) }
+
+func ministryZone() *time.Location { return web.MinistryZone() }
 
 func formValues(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {

@@ -39,6 +39,7 @@ type Service struct {
 	opts Options
 	db   *store.DB
 	rec  audit.Writer
+	prep prepared // the conformance rules, compiled
 }
 
 // NewService returns the service; it fails when a required option is missing.
