@@ -61,6 +61,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/architecture/export", web.Staff(authz.KindArchitecture, authz.Export), h.apiExport)
 	h.registerPages(rt)
 	h.registerRules(rt)
+	h.registerInvestments(rt)
 }
 
 func (h *Handler) apiElements(w http.ResponseWriter, r *http.Request) {

@@ -59,8 +59,18 @@ CREATE TABLE arch_changes (
 );
 CREATE INDEX arch_changes_item ON arch_changes(item_kind, item_id, seq);
 CREATE INDEX arch_changes_at ON arch_changes(at_us);
+-- Investment proposals: a model change (new or changed elements and
+-- relationships) with what it provides, reviewed against the model as it
+-- would be, and decided by an approver with reasons.
+CREATE TABLE arch_proposals (
+    id         TEXT PRIMARY KEY,
+    status     TEXT NOT NULL,          -- proposed | approved | rejected
+    data       TEXT NOT NULL,
+    created_us INTEGER NOT NULL
+);
 
 -- +goose Down
+DROP TABLE arch_proposals;
 DROP TABLE arch_changes;
 DROP TABLE arch_meta;
 DROP TABLE arch_view_elements;
