@@ -29,7 +29,7 @@ func TestAnInvestmentIsReviewedAgainstTheModelAsItWouldBe(t *testing.T) {
 			Lifecycle: Lifecycle{Plan: "2026-01-01", Run: "2026-01-02"}, OwnerUnit: 3, Framework: Classification{ARM: "Ứng dụng nghiệp vụ lãnh sự"}}
 		p := Proposal{ID: "inv-2026-01", Title: "Thị thực điện tử", Kind: "new", Elements: []Element{e},
 			Relationships: []Relationship{{ID: "prop-r1", Type: "Realization", Source: "prop-visa", Target: "mofa-cap-consular"}, {ID: "prop-r2", Type: "Flow", Source: "prop-visa", Target: "ref-db-population"}},
-			Provides: []string{"mofa-cap-consular"}}
+			Provides:      []string{"mofa-cap-consular"}}
 		if _, err := f.svc.Propose(as(clerk), clerk, p); !errors.Is(err, errs.ErrForbidden) {
 			t.Fatalf("a clerk proposed: %v", err)
 		}
