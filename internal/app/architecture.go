@@ -13,6 +13,8 @@ import (
 	"chancery/internal/config"
 	"chancery/internal/errs"
 	"chancery/internal/identity"
+	"chancery/internal/keys"
+	"chancery/internal/store"
 	"chancery/internal/web"
 )
 
@@ -50,28 +52,49 @@ func (a *App) seedDemoArchitecture(ctx context.Context) error {
 // subcommand's flag set and returns the function that opens the
 // repository they name, with the audit ledger and the unit directory.
 func architectureStorage(fs *flag.FlagSet) func(context.Context) (*architecture.Service, func() error, error) {
-	var cfg config.Config
-	envErr := config.Storage(fs, &cfg)
+	open := ledgerStorage(fs)
 	return func(ctx context.Context) (*architecture.Service, func() error, error) {
-		if err := envErr(); err != nil {
-			return nil, nil, errs.Usage("", "%v", err)
-		}
-		db, ring, err := openStorage(ctx, cfg)
+		st, closeAll, err := open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		ledger, err := audit.New(ctx, db, ring, audit.Options{})
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		closeAll := func() error { return errors.Join(ledger.Close(), db.Close()) }
-		svc, err := architecture.NewService(architecture.Options{DB: db, Recorder: ledger, Directory: identity.NewService(db, ledger, nil)})
+		svc, err := architecture.NewService(architecture.Options{DB: st.DB, Recorder: st.Ledger, Directory: identity.NewService(st.DB, st.Ledger, nil)})
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 		return svc, closeAll, nil
+	}
+}
+
+// ledgered is a command's storage: the database, the keyring and the
+// audit ledger its changes go to.
+type ledgered struct {
+	DB     *store.DB
+	Ring   *keys.Ring
+	Ledger *audit.Ledger
+}
+
+// ledgerStorage registers the storage flags on a subcommand's flag set
+// and returns the function that opens what they name, with the function
+// that closes it.
+func ledgerStorage(fs *flag.FlagSet) func(context.Context) (ledgered, func() error, error) {
+	var cfg config.Config
+	envErr := config.Storage(fs, &cfg)
+	return func(ctx context.Context) (ledgered, func() error, error) {
+		if err := envErr(); err != nil {
+			return ledgered{}, nil, errs.Usage("", "%v", err)
+		}
+		db, ring, err := openStorage(ctx, cfg)
+		if err != nil {
+			return ledgered{}, nil, err
+		}
+		ledger, err := audit.New(ctx, db, ring, audit.Options{})
+		if err != nil {
+			db.Close()
+			return ledgered{}, nil, err
+		}
+		return ledgered{DB: db, Ring: ring, Ledger: ledger}, func() error { return errors.Join(ledger.Close(), db.Close()) }, nil
 	}
 }
 

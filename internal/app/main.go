@@ -428,23 +428,13 @@ func auditStorage(fs *flag.FlagSet) func(context.Context) (audit.Storage, func()
 // exchange subcommand and returns the function that opens the node they
 // name, with the audit ledger its changes go to.
 func exchangeStorage(fs *flag.FlagSet) func(context.Context) (*exchange.Node, func() error, error) {
-	var cfg config.Config
-	envErr := config.Storage(fs, &cfg)
+	open := ledgerStorage(fs)
 	return func(ctx context.Context) (*exchange.Node, func() error, error) {
-		if err := envErr(); err != nil {
-			return nil, nil, errs.Usage("", "%v", err)
-		}
-		db, ring, err := openStorage(ctx, cfg)
+		st, closeAll, err := open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		ledger, err := audit.New(ctx, db, ring, audit.Options{})
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		closeAll := func() error { return errors.Join(ledger.Close(), db.Close()) }
-		n, err := exchange.OpenNode(ctx, db, ring, ledger, exchange.NodeOptions{})
+		n, err := exchange.OpenNode(ctx, st.DB, st.Ring, st.Ledger, exchange.NodeOptions{})
 		if err != nil {
 			closeAll()
 			return nil, nil, err

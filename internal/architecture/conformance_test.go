@@ -3,16 +3,13 @@ package architecture
 import (
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
-	"chancery/internal/web"
 	"chancery/internal/web/webtest"
 )
 
@@ -22,12 +19,7 @@ func TestTheRulesFindTheDemosDeliberateFlaws(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := mustService(t, db)
 		ctx := as(architect)
-		if err := f.svc.SyncReference(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := SeedDemo(ctx, f.svc, architect); err != nil {
-			t.Fatal(err)
-		}
+		f.mustDemo(t)
 		fs, err := f.svc.Findings(ctx, clerk, timeZero)
 		if err != nil {
 			t.Fatal(err)
@@ -113,13 +105,7 @@ func TestSecurityOfficersEditTheRules(t *testing.T) {
 func TestTheFindingsPagesAndAPI(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := mustServer(t, db)
-		ctx := as(architect)
-		if err := s.f.svc.SyncReference(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := SeedDemo(ctx, s.f.svc, architect); err != nil {
-			t.Fatal(err)
-		}
+		s.f.mustDemo(t)
 		webtest.PageHas(t, s.do(clerk, "GET", "/api/v1/architecture/findings?rule=duplication", "", ""), http.StatusOK, `"element":"mofa-consular-online"`)
 		webtest.PageHas(t, s.do(clerk, "GET", "/api/v1/architecture/findings?element=mofa-dms", "", ""), http.StatusOK, `"rule":"exchange_flows"`)
 		webtest.PageHas(t, s.do(clerk, "GET", "/api/v1/architecture/rules", "", ""), http.StatusOK, `"name":"protected_data"`)
@@ -128,9 +114,7 @@ func TestTheFindingsPagesAndAPI(t *testing.T) {
 		if !strings.Contains(p.Detail, "rego_parse_error") {
 			t.Errorf("a parse error says %q", p.Detail)
 		}
-		page := func(sub authz.Subject, target string) *httptest.ResponseRecorder {
-			return webtest.Get(s.shell, s.h, web.Principal{Subject: sub, Username: "u", Stage: "full"}, target)
-		}
+		page := s.page
 		webtest.PageHas(t, page(clerk, "/console/architecture/findings"), http.StatusOK, "Phần mềm cấp thị thực (cũ)", "retired_dependency")
 		w := page(clerk, "/console/architecture/rules/duplication")
 		webtest.PageHas(t, w, http.StatusOK, "package chancery.rules.duplication")

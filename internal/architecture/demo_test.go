@@ -11,12 +11,7 @@ func TestTheDemoModelImportsBesideTheReferenceContent(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := mustService(t, db)
 		ctx := as(architect)
-		if err := f.svc.SyncReference(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := SeedDemo(ctx, f.svc, architect); err != nil {
-			t.Fatal(err)
-		}
+		f.mustDemo(t)
 		e, rels, err := f.svc.Element(ctx, clerk, "mofa-lgsp")
 		if err != nil || e.OwnerUnit != 4 || len(rels) < 4 {
 			t.Fatalf("the LGSP: %v %+v %d", err, e, len(rels))

@@ -45,6 +45,11 @@ func (s *server) do(sub authz.Subject, method, target, ct, body string) *httptes
 	return webtest.Serve(s.shell, s.h, principal(sub), webtest.Request(method, target, ct, body))
 }
 
+// page asks for a console page as sub, in a browser session.
+func (s *server) page(sub authz.Subject, target string) *httptest.ResponseRecorder {
+	return webtest.Get(s.shell, s.h, web.Principal{Subject: sub, Username: "u", Stage: "full"}, target)
+}
+
 func TestTheAPIImportsExportsAndRefuses(t *testing.T) {
 	sample, err := os.ReadFile("archimate/testdata/sample.xml")
 	if err != nil {
@@ -103,16 +108,8 @@ func TestTheAPIImportsExportsAndRefuses(t *testing.T) {
 func TestThePagesBrowseShowAndEdit(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := mustServer(t, db)
-		ctx := as(architect)
-		if err := s.f.svc.SyncReference(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := SeedDemo(ctx, s.f.svc, architect); err != nil {
-			t.Fatal(err)
-		}
-		page := func(sub authz.Subject, target string) *httptest.ResponseRecorder {
-			return webtest.Get(s.shell, s.h, web.Principal{Subject: sub, Username: "u", Stage: "full"}, target)
-		}
+		s.f.mustDemo(t)
+		page := s.page
 		webtest.PageHas(t, page(clerk, "/console/architecture?q=lanh+su"), http.StatusOK, "Hệ thống quản lý hộ chiếu và công tác lãnh sự")
 		w := page(clerk, "/console/architecture/elements/mofa-lgsp")
 		webtest.PageHas(t, w, http.StatusOK, "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", "Cục Cơ yếu")

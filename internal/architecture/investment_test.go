@@ -16,12 +16,7 @@ func TestAnInvestmentIsReviewedAgainstTheModelAsItWouldBe(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := mustService(t, db)
 		ctx := as(architect)
-		if err := f.svc.SyncReference(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := SeedDemo(ctx, f.svc, architect); err != nil {
-			t.Fatal(err)
-		}
+		f.mustDemo(t)
 		// A third consular application, talking to the population
 		// database directly: the consular system already provides the
 		// capability, and two rules object.

@@ -101,3 +101,15 @@ func as(sub authz.Subject) context.Context {
 
 // timeZero asks for the repository as it is now.
 var timeZero time.Time
+
+// mustDemo loads the reference content and the demo ministry's model.
+func (f *fixture) mustDemo(t testing.TB) {
+	t.Helper()
+	ctx := as(architect)
+	if err := f.svc.SyncReference(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := SeedDemo(ctx, f.svc, architect); err != nil {
+		t.Fatal(err)
+	}
+}
