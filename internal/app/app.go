@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocloud.dev/blob"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/bus"
@@ -65,6 +66,8 @@ type App struct {
 	Procedures *procedures.Service
 	Records    *records.Service
 	Portal     *portal.Service
+	// Architecture is the architecture repository.
+	Architecture *architecture.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -144,6 +147,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if a.Portal, err = portal.NewService(portal.Options{DB: a.DB, Recorder: a.Audit, Directory: a.Identity}); err != nil {
+		return nil, err
+	}
+	if err := a.openArchitecture(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -249,6 +255,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.portalRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.architectureRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -415,6 +424,7 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runExchange(ctx, spawn)
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
+	a.runArchitecture(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

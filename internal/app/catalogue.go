@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/console"
@@ -31,6 +32,7 @@ func textTables() []i18n.Texts {
 		auth.Texts(),
 		procedures.Texts(),
 		records.Texts(),
+		architecture.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

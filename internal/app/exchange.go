@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/bus"
@@ -262,6 +263,9 @@ func (a *App) bodyLimit(next http.Handler) http.Handler {
 	// A records document's file is held whole in memory to be sealed:
 	// its requests share the same --max-uploads slots.
 	documents := web.Chain(next, web.LimitBody(records.RequestLimit(a.cfg.MaxDocumentBytes)), web.LimitConcurrent(a.cfg.MaxUploads, uploadWait))
+	// An exchange-format document is decoded whole into memory: its
+	// requests share the same --max-uploads slots.
+	imports := web.Chain(next, web.LimitBody(a.Architecture.MaxImportBytes()), web.LimitConcurrent(a.cfg.MaxUploads, uploadWait))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.SubjectFrom(r.Context()).Kind == authz.Client {
 			next.ServeHTTP(w, r)
@@ -269,6 +273,8 @@ func (a *App) bodyLimit(next http.Handler) http.Handler {
 			uploads.ServeHTTP(w, r)
 		} else if records.IsUpload(r) {
 			documents.ServeHTTP(w, r)
+		} else if architecture.IsImport(r) {
+			imports.ServeHTTP(w, r)
 		} else {
 			general.ServeHTTP(w, r)
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
 	"chancery/internal/authz"
@@ -41,6 +42,7 @@ Usage:
   chancery calendar <command>   working days: holidays YEAR, add-working-days DATE N ("chancery calendar help")
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
+  chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery version              print the version and the commit it was built from
 
@@ -90,6 +92,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"version": func([]string) error {
 			_, err := fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 			return err
+		},
+		"architecture": func(rest []string) error {
+			return architecture.Command(ctx, architecture.CommandEnv{Open: architectureStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 	})
 	switch {
@@ -180,6 +185,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		}
 		if err := a.seedDemoPortal(ctx); err != nil {
 			return "", fmt.Errorf("seed demo portal: %w", err)
+		}
+		if err := a.seedDemoArchitecture(ctx); err != nil {
+			return "", fmt.Errorf("seed demo architecture: %w", err)
 		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
@@ -450,23 +458,13 @@ func auditStorage(fs *flag.FlagSet) func(context.Context) (audit.Storage, func()
 // exchange subcommand and returns the function that opens the node they
 // name, with the audit ledger its changes go to.
 func exchangeStorage(fs *flag.FlagSet) func(context.Context) (*exchange.Node, func() error, error) {
-	var cfg config.Config
-	envErr := config.Storage(fs, &cfg)
+	open := ledgerStorage(fs)
 	return func(ctx context.Context) (*exchange.Node, func() error, error) {
-		if err := envErr(); err != nil {
-			return nil, nil, errs.Usage("", "%v", err)
-		}
-		db, ring, err := openStorage(ctx, cfg)
+		st, closeAll, err := open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		ledger, err := audit.New(ctx, db, ring, audit.Options{})
-		if err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		closeAll := func() error { return errors.Join(ledger.Close(), db.Close()) }
-		n, err := exchange.OpenNode(ctx, db, ring, ledger, exchange.NodeOptions{})
+		n, err := exchange.OpenNode(ctx, st.DB, st.Ring, st.Ledger, exchange.NodeOptions{})
 		if err != nil {
 			closeAll()
 			return nil, nil, err

@@ -79,10 +79,13 @@ const (
 	// spokesperson approves before they are published (internal/portal).
 	PressOfficer
 	Spokesperson
+	// Architect keeps the ministry's architecture repository
+	// (internal/architecture): the Cipher-IT Department's architects.
+	Architect
 	numRoles
 )
 
-var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "press_officer", "spokesperson"}
+var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "press_officer", "spokesperson", "architect"}
 
 // String returns the role's API name.
 func (r Role) String() string {

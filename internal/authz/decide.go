@@ -130,6 +130,14 @@ const (
 	// KindMissionPage is the public page of a mission abroad: its
 	// ambassador, address, consular hours and protection hotline (Update).
 	KindMissionPage
+	// The architecture repository (internal/architecture). KindArchitecture
+	// is the model: every staff member reads and exports it, architects
+	// edit it. KindArchitectureRule is the conformance rules: security
+	// officers edit them. KindInvestment is an investment proposal:
+	// architects enter and review it, an approver decides it.
+	KindArchitecture
+	KindArchitectureRule
+	KindInvestment
 	numKinds
 )
 
@@ -137,7 +145,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"population_record", "citizen_identity", "dossier_intake", "dossier_casework", "dossier_decision", "dossier_apology",
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
-	"document_copy", "secret_register", "disposition", "publication", "mission_page"}
+	"document_copy", "secret_register", "disposition", "publication", "mission_page",
+	"architecture", "architecture_rule", "investment"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -378,6 +387,13 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindPublication][Spokesperson] = actions(Read, Approve)
 	g[KindMissionPage][PressOfficer] = actions(Read, Update)
 	g[KindMissionPage][Administrator] = actions(Read, Update)
+	// The architecture repository: architects keep the model and enter
+	// investment proposals; security officers keep the conformance rules;
+	// an approver decides an investment (everyone reads: see everyone).
+	g[KindArchitecture][Architect] = actions(Read, Create, Update, Delete, Export)
+	g[KindArchitectureRule][SecurityOfficer] = actions(Read, Update)
+	g[KindInvestment][Architect] = actions(Read, Create, Update)
+	g[KindInvestment][Approver] = actions(Read, Approve)
 	return g
 }()
 
@@ -433,6 +449,11 @@ func knows(s Subject, k Kind) bool {
 var everyone = [numKinds]Actions{
 	KindUnit:    actions(Read),
 	KindService: actions(Read),
+	// All staff read the architecture repository, its rules and its
+	// investment reviews (issue 12: "all staff read").
+	KindArchitecture:     actions(Read, Export),
+	KindArchitectureRule: actions(Read),
+	KindInvestment:       actions(Read),
 }
 
 // Decide decides whether s may do a to r, and why. The checks run from the

@@ -66,6 +66,7 @@ var texts = i18n.Texts{
 	"console.role.administrator":    {"Quản trị hệ thống", "Administrator"},
 	"console.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
 	"console.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
+	"console.role.architect":        {"Kiến trúc sư", "Architect"},
 
 	"console.level.none":         {"Không mật", "Unclassified"},
 	"console.level.confidential": {"Mật", "Confidential"},

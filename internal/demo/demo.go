@@ -133,6 +133,9 @@ var people = []staff{
 	{"consular.secretclerk", "La Văn Bình", "consular", clerk, authz.Confidential},
 	{"cipher.clerk", "Ninh Thị Kim Dung", "cipher", clerk, authz.TopSecret},
 	{"cipher.approver", "Tống Văn Thịnh", "cipher", approver, authz.TopSecret},
+	// The Cipher-IT Department's architect keeps the architecture
+	// repository (internal/architecture).
+	{"architect", "Kiều Văn Kiến", "cipher", []authz.Role{authz.Architect}, authz.Unclassified},
 	{"office.approver", "Trịnh Văn Long", "office", approver, authz.Secret},
 	{"personnel.officer", "Mai Thị Kim Oanh", "personnel", officer, authz.Confidential},
 	{"personnel.approver", "Hồ Sĩ Dũng", "personnel", approver, authz.Secret},

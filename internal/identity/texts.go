@@ -115,6 +115,7 @@ var texts = i18n.Texts{
 	"identity.role.administrator":    {"Quản trị viên", "Administrator"},
 	"identity.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
 	"identity.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
+	"identity.role.architect":        {"Kiến trúc sư", "Architect"},
 
 	"identity.level.none":         {"Không", "None"},
 	"identity.level.confidential": {"Mật", "Confidential"},
