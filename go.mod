@@ -23,7 +23,10 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require codeberg.org/go-pdf/fpdf v0.12.0 // indirect
+require (
+	codeberg.org/go-pdf/fpdf v0.12.0 // indirect
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
+)
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect

@@ -209,13 +209,13 @@ func TestProceduresInABrowser(t *testing.T) {
 	c.press("public sign-in", `form[action="/account/login"] button[type=submit]`)
 	c.step("signed in", chromedp.WaitVisible(css(`a[href="/my/dossiers"]`)))
 
-	c.open("catalogue", "/procedures")
+	c.open("catalogue", "/services")
 	c.step("search", chromedp.SendKeys(css(`#proc-q`), "hop phap hoa"))
 	c.press("search", `form[role=search] button[type=submit]`)
 	results := c.text("main")
 	mustContain(t, "search without diacritics", results, "Hợp pháp hóa lãnh sự giấy tờ, tài liệu tại Bộ Ngoại giao")
 	c.shot("procedures-citizen-02-search")
-	c.press("open the procedure", `main a[href="/procedures/1.900001"]`)
+	c.press("open the procedure", `main a[href="/services/1.900001"]`)
 	mustContain(t, "procedure page", c.text("main"), "30.000 VND")
 	c.shot("procedures-citizen-03-procedure")
 

@@ -68,9 +68,13 @@ type Procedure struct {
 
 // Basis says where a value comes from. A value stated as fact names its
 // Source; one that is not confirmed against the regulation in force is
-// marked Assumption, with a Note saying what is assumed.
+// marked Assumption, with a Note saying what is assumed. Source names
+// the regulation in English; SourceVI, which every Source needs, in
+// Vietnamese, as citizens reading the Vietnamese pages cite it. The Note
+// is for the catalogue's administrators, never shown to citizens.
 type Basis struct {
 	Source     string `json:"source,omitempty"`
+	SourceVI   string `json:"source_vi,omitempty"`
 	Assumption bool   `json:"assumption,omitempty"`
 	Note       string `json:"note,omitempty"`
 }
@@ -290,6 +294,11 @@ func (c *checker) basis(field string, b Basis, required bool) {
 	}
 	if b.Source != "" {
 		c.text(field+".source", b.Source, maxNote)
+	}
+	if (b.Source == "") != (b.SourceVI == "") {
+		c.fail(field+".source_vi", "must name the same source in Vietnamese as \"source\" does in English (both or neither)")
+	} else if b.SourceVI != "" {
+		c.text(field+".source_vi", b.SourceVI, maxNote)
 	}
 	if b.Note != "" {
 		c.text(field+".note", b.Note, maxNote)

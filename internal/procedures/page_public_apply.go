@@ -187,7 +187,7 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	data := publicApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
-		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: publicViewFees(p.Localizer(), pr.Fees)}
+		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: publicViewFees(h.catalogueNotes(r, p.Localizer()), pr.Fees)}
 	chosen := back.values.Get("unit")
 	if chosen == "" && len(units) == 1 {
 		chosen = units[0].Code

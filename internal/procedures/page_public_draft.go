@@ -78,7 +78,7 @@ func publicFormatSize(tr i18n.Localizer, n int64) string {
 	if n < 1<<20 {
 		return tr.T("procedures.public.size_kb", (n+1023)>>10)
 	}
-	return tr.T("procedures.public.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+	return tr.T("procedures.public.size_mb", tr.Lang.FormatNumber(float64(n)/(1<<20), 1))
 }
 
 // publicDraftDocument is a paper of the application with its upload form and

@@ -112,9 +112,9 @@ var texts = i18n.Texts{
 	// Administrative procedures: why an attachment was refused. Each message
 	// names the file (the first argument) and is followed by
 	// procedures.upload.allowed.
-	"procedures.upload.allowed":   {"Chỉ chấp nhận tệp PDF, JPEG hoặc PNG, dung lượng tối đa %d MiB.", "Only PDF, JPEG or PNG files up to %d MiB are accepted."},
+	"procedures.upload.allowed":   {"Chỉ chấp nhận tệp PDF, JPEG hoặc PNG, dung lượng tối đa %d MB.", "Only PDF, JPEG or PNG files up to %d MB are accepted."},
 	"procedures.upload.empty":     {"Tệp “%s” không có nội dung.", "The file “%s” is empty."},
-	"procedures.upload.too_large": {"Tệp “%s” lớn hơn %d MiB.", "The file “%s” is larger than %d MiB."},
+	"procedures.upload.too_large": {"Tệp “%s” lớn hơn %d MB.", "The file “%s” is larger than %d MB."},
 	"procedures.upload.type": {"Nội dung tệp “%s” không phải là PDF, JPEG hay PNG, dù tên tệp có thể nói khác.",
 		"The content of the file “%s” is not a PDF, JPEG or PNG, whatever its name says."},
 	"procedures.upload.truncated": {"Tệp “%s” có vẻ bị cắt cụt hoặc hỏng: không thấy phần kết thúc của một tệp %s. Hãy lưu hoặc quét lại tệp rồi tải lên.",
@@ -386,6 +386,12 @@ var texts = i18n.Texts{
 	"procedures.public.search.clear":    {"Bỏ lọc", "Clear filters"},
 	"procedures.public.any_field":       {"Tất cả lĩnh vực", "Any field"},
 	"procedures.public.any_where":       {"Trong nước và ở nước ngoài", "In Viet Nam and abroad"},
+	"procedures.public.step.done":      {"đã xong", "done"},
+	"procedures.public.step.current":   {"bước hiện tại", "current step"},
+	"procedures.public.step.todo":      {"chưa đến", "to come"},
+	"procedures.public.step.stopped":   {"dừng tại đây", "stopped here"},
+	"procedures.public.track.steps":    {"Tiến trình giải quyết hồ sơ", "Progress of the dossier"},
+	"procedures.public.any_level":       {"Mọi mức độ", "Any level"},
 
 	// A procedure's page.
 	"procedures.public.procedure.title": {"Thủ tục hành chính", "Administrative procedure"},
@@ -400,7 +406,7 @@ var texts = i18n.Texts{
 	"procedures.public.copies":          {"Bản sao", "Copies"},
 	"procedures.public.required":        {"Bắt buộc", "Required"},
 	"procedures.public.steps":           {"Trình tự thực hiện", "Processing steps"},
-	"procedures.public.step_days":       {"%v ngày làm việc", "%v working days"},
+	"procedures.public.step_days":       {"%s ngày làm việc", "%s working days"},
 	"procedures.public.apply.button":    {"Nộp hồ sơ trực tuyến", "Apply online"},
 
 	// The application form.
