@@ -180,4 +180,3 @@ func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return fmt.Errorf("%w: too many tracking attempts from your address; try again in %d seconds", errs.ErrRateLimited, secs)
 }
-

@@ -386,11 +386,11 @@ var texts = i18n.Texts{
 	"procedures.public.search.clear":    {"Bỏ lọc", "Clear filters"},
 	"procedures.public.any_field":       {"Tất cả lĩnh vực", "Any field"},
 	"procedures.public.any_where":       {"Trong nước và ở nước ngoài", "In Viet Nam and abroad"},
-	"procedures.public.step.done":      {"đã xong", "done"},
-	"procedures.public.step.current":   {"bước hiện tại", "current step"},
-	"procedures.public.step.todo":      {"chưa đến", "to come"},
-	"procedures.public.step.stopped":   {"dừng tại đây", "stopped here"},
-	"procedures.public.track.steps":    {"Tiến trình giải quyết hồ sơ", "Progress of the dossier"},
+	"procedures.public.step.done":       {"đã xong", "done"},
+	"procedures.public.step.current":    {"bước hiện tại", "current step"},
+	"procedures.public.step.todo":       {"chưa đến", "to come"},
+	"procedures.public.step.stopped":    {"dừng tại đây", "stopped here"},
+	"procedures.public.track.steps":     {"Tiến trình giải quyết hồ sơ", "Progress of the dossier"},
 	"procedures.public.any_level":       {"Mọi mức độ", "Any level"},
 
 	// A procedure's page.
