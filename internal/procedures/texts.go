@@ -97,6 +97,7 @@ var texts = i18n.Texts{
 	"procedures.notice.status_label":      {"Trạng thái", "Status"},
 	"procedures.notice.appointment_label": {"Ngày hẹn trả kết quả", "Appointment for the result"},
 	"procedures.notice.reason_label":      {"Lý do", "Reason"},
+	"procedures.notice.track_label":       {"Tra cứu hồ sơ (cùng mã tra cứu in trên giấy tiếp nhận)", "Track the dossier (with the tracking PIN printed on the receipt)"},
 	"procedures.notice.status":            {"Hồ sơ %s đã thay đổi trạng thái.", "Dossier %s has a new status."},
 	"procedures.notice.submit":            {"Hồ sơ %s đã được nộp thành công. Cơ quan sẽ kiểm tra và tiếp nhận hồ sơ.", "Dossier %s was submitted. The unit will check and receive it."},
 	"procedures.notice.receive":           {"Hồ sơ %s đã được tiếp nhận; thời hạn giải quyết bắt đầu được tính.", "Dossier %s was received; the time limit now runs."},
