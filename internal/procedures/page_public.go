@@ -56,6 +56,10 @@ func (h *Handler) registerPublic(rt *web.Router) {
 	rt.HandleFunc("GET /my/dossiers/{code}", web.CitizenOnly, h.pageMyDossier)
 	rt.HandleFunc("GET /my/dossiers/{code}/attachments/{id}", web.CitizenOnly, h.getDossierAttachment)
 	rt.HandleFunc("GET /my/dossiers/{code}/result", web.CitizenOnly, h.getResult)
+	rt.HandleFunc("GET /my/dossiers/{code}/result.pdf", web.CitizenOnly, h.getResultPDF)
+	// A printed result's QR code leads here; the token (verify.go) is
+	// what keeps strangers from walking the sequential codes.
+	rt.HandleFunc("GET /verify/{code}/{token}", web.Public, h.pageVerify)
 	rt.HandleFunc("POST /my/dossiers/{code}/actions", web.CitizenOnly, h.postDossierAction)
 	rt.HandleFunc("POST /my/dossiers/{code}/rating", web.CitizenOnly, h.postRating)
 }

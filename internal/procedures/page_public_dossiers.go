@@ -5,96 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
-	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/web"
 )
-
-// publicReceivedDocument is a paper of the dossier as the receipt lists it.
-type publicReceivedDocument struct {
-	Name  string
-	Files []string
-}
-
-// publicReceiptData is the view of the receipt-and-appointment slip.
-type publicReceiptData struct {
-	Code        string
-	Procedure   string
-	Name        string
-	Unit        string
-	UnitCode    string
-	Applicant   string
-	Email       string
-	ChannelKey  string
-	StatusKey   string
-	Submitted   when
-	Appointment when
-	Documents   []publicReceivedDocument
-	Fee         string
-	FeeDue      bool
-	Paid        bool
-	PaidOnline  bool
-	TrackURL    string
-	// TrackingPIN is the second factor of public tracking, grouped by
-	// four digits for reading aloud.
-	TrackingPIN string
-	OwnerView   bool
-	WorkingDays int
-	Prefilled   bool
-	Digitised   bool
-}
-
-func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sub := web.SubjectFrom(ctx)
-	if !sub.Authenticated() {
-		http.Redirect(w, r, "/account/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return
-	}
-	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.public.receipt.title")
-	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	data := publicReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
-		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
-		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
-		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
-		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised,
-		TrackingPIN: groupPIN(d.TrackingPIN)}
-	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
-		for _, doc := range pr.Documents {
-			rd := publicReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
-			for _, a := range d.Attachments {
-				if a.DocumentKey == doc.Key {
-					rd.Files = append(rd.Files, a.Filename)
-				}
-			}
-			if len(rd.Files) > 0 {
-				data.Documents = append(data.Documents, rd)
-			}
-		}
-	}
-	h.pages.Render(w, r, http.StatusOK, "public_receipt", web.View[publicReceiptData]{Page: p, Data: data})
-}
-
-// groupPIN writes a tracking PIN in groups of four digits.
-func groupPIN(pin string) string {
-	if len(pin) != trackingPINDigits {
-		return pin
-	}
-	return pin[:4] + " " + pin[4:]
-}
 
 // publicMyDossierRow is a dossier in the citizen's list.
 type publicMyDossierRow struct {
