@@ -113,4 +113,3 @@ func groupPIN(pin string) string {
 	}
 	return pin[:4] + " " + pin[4:]
 }
-
