@@ -17,11 +17,11 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/i18n"
 	"chancery/internal/identity"
+	"chancery/internal/printout"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
-	"chancery/internal/i18n"
-	"chancery/internal/printout"
 	"chancery/internal/web"
 	"chancery/internal/web/webtest"
 )
