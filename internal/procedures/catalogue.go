@@ -93,6 +93,10 @@ type Applicant struct {
 	// IDNumber is the 12-digit personal identification number, by which
 	// the form is prefilled; empty when the form does not ask for it.
 	IDNumber string `json:"id_number,omitempty"`
+	// IDType is the choice of identity document, whose value IDCard the
+	// prefill sets: the number it looks up is a citizen identity card's,
+	// which the database confirms. Empty when the form does not ask.
+	IDType string `json:"id_type,omitempty"`
 	// DateOfBirth, Sex and PlaceOfBirth are filled from the population
 	// database when present.
 	DateOfBirth  string `json:"date_of_birth,omitempty"`
@@ -363,6 +367,9 @@ func (p *Procedure) validateApplicant(c *checker) {
 	}
 	check("applicant.email", a.Email)
 	check("applicant.id_number", a.IDNumber)
+	if a.IDType != "" && !p.Form.hasChoice(a.IDType, IDCard) {
+		c.fail("applicant.id_type", "%q is not a choice of the form offering %q (the citizen identity card)", a.IDType, IDCard)
+	}
 	check("applicant.date_of_birth", a.DateOfBirth)
 	check("applicant.sex", a.Sex)
 	check("applicant.place_of_birth", a.PlaceOfBirth)

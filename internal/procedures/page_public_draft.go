@@ -108,6 +108,9 @@ type publicDraftData struct {
 	Problem     string
 	Accept      string
 	MaxUploadMB int
+	// Steps shows where the application stands: documents missing, the
+	// fee unpaid, or ready to submit.
+	Steps publicStepper
 }
 
 // publicDraftBack is what the draft page says after a refused request: beside
@@ -170,6 +173,14 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 			data.Missing = append(data.Missing, dd.Name)
 		}
 	}
+	step := applyStepSubmit
+	switch {
+	case len(data.Missing) > 0:
+		step = applyStepDocuments
+	case data.NeedsPay:
+		step = applyStepFee
+	}
+	data.Steps = applySteps(p.Localizer(), step)
 	h.pages.Render(w, r, status, "public_draft", web.View[publicDraftData]{Page: p, Data: data})
 }
 

@@ -39,6 +39,8 @@ type publicReceiptData struct {
 	// TrackQR is the QR code of the tracking page's full address, for a
 	// phone to open from the printed receipt.
 	TrackQR template.HTML
+	// Steps, for the applicant, shows the application done.
+	Steps publicStepper
 	// TrackingPIN is the second factor of public tracking, grouped by
 	// four digits for reading aloud.
 	TrackingPIN string
@@ -84,6 +86,9 @@ func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
 				data.Documents = append(data.Documents, rd)
 			}
 		}
+	}
+	if data.OwnerView {
+		data.Steps = applySteps(p.Localizer(), applyStepSubmit+1)
 	}
 	if data.TrackQR, err = printout.QRSVG(data.TrackURL, p.T("procedures.public.receipt.qr_label", d.Code)); err != nil {
 		web.Error(w, r, err)

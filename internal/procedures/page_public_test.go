@@ -434,6 +434,11 @@ func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 		if !strings.Contains(body, ">Bằng kỹ sư số 4711</textarea>") {
 			t.Errorf("prefilling lost what the citizen typed")
 		}
+		// Everything the database confirms is filled: the number is a
+		// citizen identity card's.
+		if !strings.Contains(body, `value="`+IDCard+`" checked`) {
+			t.Errorf("prefilling left the identity document's type unchosen")
+		}
 		if q := s.population.queries(); len(q) != 1 || q[0].IDNumber != "001188004215" || q[0].EndUser != fmt.Sprintf("citizen:%d", s.citizen.ID) || q[0].Purpose == "" {
 			t.Errorf("the database was asked %+v, want the verified number once, for the citizen, with a purpose", q)
 		}
