@@ -220,6 +220,17 @@ func TestProceduresInABrowser(t *testing.T) {
 	c.shot("procedures-citizen-03-procedure")
 
 	c.press("apply", `main a[href="/procedures/1.900001/apply"]`)
+	// Issue 11, item 3: the step indicator, the name from the account,
+	// and the server's messages (novalidate) beside their fields with a
+	// summary linking to them.
+	c.step("apply form", chromedp.WaitVisible(css(apply)))
+	if !c.has(`ol.stepper li.step-current`) {
+		t.Error("the application shows no step indicator")
+	}
+	c.press("save the empty form", apply+` .actions button[type=submit]`)
+	c.step("error summary", chromedp.WaitVisible(css(`.error-summary a[href="#f-applicant-id_type-cccd"]`)))
+	mustContain(t, "the identity number's message", c.text(`#f-applicant-id_number-error`), "bắt buộc")
+	c.shotWidths("citizen-apply-errors")
 	c.step("prefill", chromedp.WaitVisible(css(apply)), chromedp.SendKeys(css(`#f-applicant-id_number`), "001188004215"))
 	c.press("prefill", apply+` button[name=prefill]`)
 	name, err := chromedp.Run(c.ctx, chromedp.Value(css(`#f-applicant-full_name`)))
@@ -279,6 +290,10 @@ func TestProceduresInABrowser(t *testing.T) {
 		t.Errorf("the receipt shows no code (%q) or no appointment:\n%s", code, receipt)
 	}
 	c.shot("procedures-citizen-09-receipt")
+	if !c.has(`.qr svg[role=img]`) || !c.has(`button[data-print]:not([hidden])`) {
+		t.Error("the receipt lacks the tracking link's QR code or the print button")
+	}
+	c.shotWidths("citizen-receipt")
 
 	pin := strings.TrimSpace(c.text(`#tracking-pin`))
 	c.open("track", "/track")
@@ -286,7 +301,11 @@ func TestProceduresInABrowser(t *testing.T) {
 	c.step("track PIN", chromedp.SendKeys(css(`#track-pin`), pin))
 	c.press("track", `form[action="/track"] button[type=submit]`)
 	mustContain(t, "tracking", c.text("main"), "Mới đăng ký")
+	if !c.has(`ol.stepper li.step-current[aria-current=step]`) {
+		t.Error("tracking shows no stepper")
+	}
 	c.shot("procedures-citizen-10-track")
+	c.shotWidths("citizen-track")
 
 	// The staff of the Consular Department.
 	dossier := "/console/dossiers/" + code
@@ -353,6 +372,18 @@ func TestProceduresInABrowser(t *testing.T) {
 		t.Fatalf("the returned dossier offers no rating:\n%s", c.text("main"))
 	}
 	c.shot("procedures-citizen-11-returned")
+	// Issue 11, item 4: the result as a PDF, and the verification page
+	// its QR code leads to.
+	pdf, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`fetch("/my/dossiers/`+code+`/result.pdf").then(r => r.status + " " + r.headers.get("Content-Type"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "200 application/pdf" {
+		t.Errorf("the result's PDF answered %q (%v)", pdf, err)
+	}
+	c.press("verify the result", `#result-verify`)
+	c.step("verification page", chromedp.WaitVisible(css(`#verify-verdict`)))
+	mustContain(t, "verification", c.text("main"), "Kết quả này là thật")
+	c.shotWidths("citizen-verify")
+	c.open("citizen's dossier again", "/my/dossiers/"+code)
 	c.step("five stars", chromedp.Click(css(`#stars-5`)))
 	c.press("rate", rating+` button[type=submit]`)
 	if c.has(rating) {

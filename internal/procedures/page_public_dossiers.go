@@ -83,6 +83,9 @@ type publicResultView struct {
 	Signature string
 	Issued    when
 	Href      string
+	// Verify is the public verification page the printed result's QR
+	// code leads to.
+	Verify string
 }
 
 // publicDossierData is the view of a citizen's dossier.
@@ -246,7 +249,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			web.Error(w, r, err)
 			return
 		}
-		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
+		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result", Verify: res.VerifyPath()}
 	}
 	for _, a := range d.Allowed(RoleApplicant) {
 		// Paying is the gateway's to report, never a button: a fee the

@@ -660,21 +660,12 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 			t.Errorf("a second withdrawal request: status %d, want 409", rec.Code)
 		}
 
-		done := s.submitOnline(t)
-		s.clock.Advance(time.Hour)
-		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReceive})
-		s.act(t, s.officer, done.Code, ActionRequest{Action: ActAssign})
-		s.act(t, s.approver, done.Code, ActionRequest{Action: ActApprove})
-		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReturnResult})
+		done, res := s.returnedDossier(t)
 		rec = s.get(t, "citizen", "/my/dossiers/"+done.Code)
 		if body := rec.Body.String(); !strings.Contains(body, `name="stars"`) || !strings.Contains(body, `href="/my/dossiers/`+done.Code+`/result"`) {
 			t.Errorf("the returned dossier offers no rating or no result download")
 		}
 		rec = s.get(t, "citizen", "/my/dossiers/"+done.Code+"/result")
-		res, err := s.svc.Result(s.as(s.citizen), s.citizen, done.Code)
-		if err != nil {
-			t.Fatal(err)
-		}
 		// One shape of a signed result: the file the page downloads is
 		// what the API answers, and the API's verification takes it back
 		// whole (it once refused the file's fields and object document).
