@@ -343,7 +343,9 @@ func TestFromValuesLetsValidationExplainBadInput(t *testing.T) {
 	}{
 		{"a number that is not one", "copies", "ba", "/copies", "type"},
 		{"a number in another notation", "copies", "0x10", "/copies", "type"},
-		{"a required group left empty", "applicant.full_name", "", "/applicant", "required"},
+		// An empty group is reported by its required members (each beside
+		// its field on the page), not as a whole.
+		{"a required group left empty", "applicant.full_name", "", "/applicant/full_name", "required"},
 		{"an unticked box", "declaration", "", "/declaration", "required"},
 		{"a box sent with a strange value", "declaration", "yes", "/declaration", "type"},
 	}
