@@ -60,6 +60,7 @@ var ruleInHandler = map[string]string{
 	"GET /my/dossiers/{code}/attachments/{id}":            "the citizen's own dossier",
 	"GET /my/dossiers/{code}/pay":                         "the citizen's own dossier",
 	"GET /my/dossiers/{code}/result":                      "the citizen's own dossier",
+	"GET /my/dossiers/{code}/result.pdf":                  "the citizen's own dossier",
 	"POST /my/dossiers/{code}/actions":                    "the citizen's own dossier",
 	"POST /my/dossiers/{code}/rating":                     "the citizen's own dossier",
 	"POST /my/dossiers/{code}/supplement":                 "the citizen's own dossier",

@@ -59,7 +59,7 @@ func (a *App) openProcedures() error {
 	}
 	link := procedures.NewExchangeClient(a.Node, a.Identity, population, statuses)
 	opts := procedures.Options{DB: a.DB, Catalogue: cat, Ring: a.Keys, Bucket: a.Blobs, Directory: a.Identity, Recorder: a.Audit,
-		Population: link, NationalPortal: link, Log: a.log}
+		Population: link, NationalPortal: link, Log: a.log, SiteURL: a.publicURL()}
 	if a.Mail != nil {
 		opts.Notifier = notifier{a.Mail}
 	}

@@ -179,7 +179,7 @@ func writePDF(t *testing.T, dir, name, title string) string {
 // it returned and may rate the service. Every page is saved as a
 // screenshot.
 func TestProceduresInABrowser(t *testing.T) {
-	browser := mustBrowser(t)
+	browser := mustBrowserFor(t, 8*time.Minute) // the citizen's walk and the staff's, on a loaded machine
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
@@ -194,17 +194,29 @@ func TestProceduresInABrowser(t *testing.T) {
 	c.press("public sign-in", `form[action="/account/login"] button[type=submit]`)
 	c.step("signed in", chromedp.WaitVisible(css(`a[href="/my/dossiers"]`)))
 
-	c.open("catalogue", "/procedures")
+	c.open("catalogue", "/services")
 	c.step("search", chromedp.SendKeys(css(`#proc-q`), "hop phap hoa"))
 	c.press("search", `form[role=search] button[type=submit]`)
 	results := c.text("main")
 	mustContain(t, "search without diacritics", results, "Hợp pháp hóa lãnh sự giấy tờ, tài liệu tại Bộ Ngoại giao")
 	c.shot("procedures-citizen-02-search")
-	c.press("open the procedure", `main a[href="/procedures/1.900001"]`)
+	c.press("open the procedure", `main a[href="/services/1.900001"]`)
 	mustContain(t, "procedure page", c.text("main"), "30.000 VND")
 	c.shot("procedures-citizen-03-procedure")
 
 	c.press("apply", `main a[href="/procedures/1.900001/apply"]`)
+	// Issue 11, item 3: the step indicator, the name from the account,
+	// and the server's messages (novalidate) beside their fields with a
+	// summary linking to them.
+	c.step("apply form", chromedp.WaitVisible(css(apply)))
+	if !c.has(`ol.stepper li.step-current`) {
+		t.Error("the application shows no step indicator")
+	}
+	// The page answers 422, which press refuses: click and wait instead.
+	c.step("save the empty form", chromedp.Click(css(apply+` .actions button[type=submit]`)),
+		chromedp.WaitVisible(css(`.error-summary a[href="#f-applicant-id_type-cccd"]`)))
+	mustContain(t, "the identity number's message", c.text(`#f-applicant-id_number-error`), "bắt buộc")
+	c.shotWidths("citizen-apply-errors")
 	c.step("prefill", chromedp.WaitVisible(css(apply)), chromedp.SendKeys(css(`#f-applicant-id_number`), "001188004215"))
 	c.press("prefill", apply+` button[name=prefill]`)
 	name, err := chromedp.Run(c.ctx, chromedp.Value(css(`#f-applicant-full_name`)))
@@ -264,6 +276,10 @@ func TestProceduresInABrowser(t *testing.T) {
 		t.Errorf("the receipt shows no code (%q) or no appointment:\n%s", code, receipt)
 	}
 	c.shot("procedures-citizen-09-receipt")
+	if !c.has(`.qr svg[role=img]`) || !c.has(`button[data-print]:not([hidden])`) {
+		t.Error("the receipt lacks the tracking link's QR code or the print button")
+	}
+	c.shotWidths("citizen-receipt")
 
 	pin := strings.TrimSpace(c.text(`#tracking-pin`))
 	c.open("track", "/track")
@@ -271,7 +287,11 @@ func TestProceduresInABrowser(t *testing.T) {
 	c.step("track PIN", chromedp.SendKeys(css(`#track-pin`), pin))
 	c.press("track", `form[action="/track"] button[type=submit]`)
 	mustContain(t, "tracking", c.text("main"), "Mới đăng ký")
+	if !c.has(`ol.stepper li.step-current[aria-current=step]`) {
+		t.Error("tracking shows no stepper")
+	}
 	c.shot("procedures-citizen-10-track")
+	c.shotWidths("citizen-track")
 
 	// The staff of the Consular Department.
 	dossier := "/console/dossiers/" + code
@@ -338,6 +358,18 @@ func TestProceduresInABrowser(t *testing.T) {
 		t.Fatalf("the returned dossier offers no rating:\n%s", c.text("main"))
 	}
 	c.shot("procedures-citizen-11-returned")
+	// Issue 11, item 4: the result as a PDF, and the verification page
+	// its QR code leads to.
+	pdf, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`fetch("/my/dossiers/`+code+`/result.pdf").then(r => r.status + " " + r.headers.get("Content-Type"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil || pdf != "200 application/pdf" {
+		t.Errorf("the result's PDF answered %q (%v)", pdf, err)
+	}
+	c.press("verify the result", `#result-verify`)
+	c.step("verification page", chromedp.WaitVisible(css(`#verify-verdict`)))
+	mustContain(t, "verification", c.text("main"), "Kết quả này là thật")
+	c.shotWidths("citizen-verify")
+	c.open("citizen's dossier again", "/my/dossiers/"+code)
 	c.step("five stars", chromedp.Click(css(`#stars-5`)))
 	c.press("rate", rating+` button[type=submit]`)
 	if c.has(rating) {

@@ -17,7 +17,9 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/i18n"
 	"chancery/internal/identity"
+	"chancery/internal/printout"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 	"chancery/internal/web"
@@ -519,6 +521,15 @@ func TestTOTPEnrolmentPages(t *testing.T) {
 			t.Fatalf("enrolment page after the code: %d\n%s", r.StatusCode, r.body)
 		}
 		secret := strings.ReplaceAll(m[1], " ", "")
+		// A phone scans the same URI from the screen.
+		uri := regexp.MustCompile(`href="(otpauth://[^"]+)"`).FindStringSubmatch(r.body)
+		if uri == nil {
+			t.Fatalf("no otpauth link on the enrolment page\n%s", r.body)
+		}
+		qr, err := printout.QRSVG(html.UnescapeString(uri[1]), texts.T(i18n.VI, "auth.enroll.qr"))
+		if err != nil || !strings.Contains(r.body, `<div class="qr">`+string(qr)+`</div>`) {
+			t.Errorf("the enrolment page shows no QR code of its otpauth URI (%v)", err)
+		}
 		// The pending secret is never shown again: not on a reload, not
 		// for the used code.
 		if r := b.get("/console/sign-in/enroll-totp"); secretRE.MatchString(r.body) {

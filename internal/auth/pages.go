@@ -13,6 +13,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
+	"chancery/internal/printout"
 	"chancery/internal/web"
 )
 
@@ -293,6 +294,9 @@ type enrollView struct {
 	// URI is the otpauth link that apps on the same device open; built
 	// here from the secret, so safe for an href despite its scheme.
 	URI template.URL
+	// QR is the otpauth URI as a QR code, for an app on a phone to scan
+	// from the screen; set with Secret.
+	QR template.HTML
 	// Confirming reports the second step: the app's code is asked for.
 	Confirming bool
 	// Enrolled reports that a second factor is already enabled.
@@ -341,7 +345,12 @@ func (h *Handler) renderEnroll(w http.ResponseWriter, r *http.Request, secret st
 	if confirming {
 		v.Form.Submit, v.Form.Fields = page.T("auth.enroll.submit"), []web.Field{codeField(page)}
 		if secret != "" {
-			v.Secret, v.URI = GroupSecret(secret), template.URL(TOTPURI(p.Username, secret))
+			uri := TOTPURI(p.Username, secret)
+			v.Secret, v.URI = GroupSecret(secret), template.URL(uri)
+			if v.QR, err = printout.QRSVG(uri, page.T("auth.enroll.qr")); err != nil {
+				web.Error(w, r, err)
+				return
+			}
 		}
 	}
 	if status, ok := h.refuse(w, r, page.Localizer(), &v.Form, cause); ok {

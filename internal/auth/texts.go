@@ -57,6 +57,8 @@ var texts = i18n.Texts{
 	"auth.enroll.step_app":         {"Mở ứng dụng xác thực trên điện thoại (ví dụ FreeOTP, Google Authenticator hoặc Microsoft Authenticator).", "Open an authenticator app on your phone (for example FreeOTP, Google Authenticator or Microsoft Authenticator)."},
 	"auth.enroll.step_secret":      {"Thêm tài khoản mới và nhập khóa bí mật sau:", "Add a new account and enter this secret key:"},
 	"auth.enroll.secret":           {"Khóa bí mật", "Secret key"},
+	"auth.enroll.qr":               {"Mã QR để ứng dụng xác thực quét", "QR code for the authenticator app to scan"},
+	"auth.enroll.scan":             {"Quét mã QR này bằng ứng dụng xác thực, hoặc nhập khóa bí mật dưới đây:", "Scan this QR code with the authenticator app, or type the secret key below:"},
 	"auth.enroll.or":               {"Hoặc, trên thiết bị có ứng dụng xác thực:", "Or, on a device with an authenticator app:"},
 	"auth.enroll.link":             {"mở liên kết đăng ký", "open the set-up link"},
 	"auth.enroll.step_code":        {"Nhập mã 6 chữ số mà ứng dụng hiển thị để xác nhận.", "Enter the 6-digit code the app shows to confirm."},

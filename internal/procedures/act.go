@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -491,6 +492,13 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, re
 	if !texts.Has(key) {
 		key = "procedures.notice.status"
 	}
+	// Dates are the unit's, where the appointment is kept, written as
+	// each language writes them.
+	cal, err := s.Calendar(ctx, d.UnitID)
+	if err != nil {
+		return fmt.Errorf("procedures: the calendar of dossier %s's unit for its notice: %w", d.Code, err)
+	}
+	track := strings.TrimSuffix(s.opts.SiteURL, "/") + "/track?code=" + url.QueryEscape(d.Code)
 	var subject, body strings.Builder
 	for i, lang := range []i18n.Lang{i18n.VI, i18n.EN} {
 		if i > 0 {
@@ -498,12 +506,15 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, d *Dossier, what, re
 			body.WriteString("\n\n---\n\n")
 		}
 		subject.WriteString(texts.T(lang, "procedures.notice.subject", d.Code))
-		fmt.Fprintf(&body, "%s\n\n%s: %s\n%s: %s\n", texts.T(lang, key, d.Code),
-			texts.T(lang, "procedures.notice.status_label"), texts.T(lang, d.Status.Key()),
-			texts.T(lang, "procedures.notice.appointment_label"), d.AppointmentAt.Format("2006-01-02"))
+		fmt.Fprintf(&body, "%s\n\n%s: %s\n", texts.T(lang, key, d.Code),
+			texts.T(lang, "procedures.notice.status_label"), texts.T(lang, d.Status.Key()))
+		if !d.AppointmentAt.IsZero() {
+			fmt.Fprintf(&body, "%s: %s\n", texts.T(lang, "procedures.notice.appointment_label"), lang.FormatDate(d.AppointmentAt.In(cal.Location())))
+		}
 		if reason != "" {
 			fmt.Fprintf(&body, "%s: %s\n", texts.T(lang, "procedures.notice.reason_label"), reason)
 		}
+		fmt.Fprintf(&body, "%s: %s\n", texts.T(lang, "procedures.notice.track_label"), track)
 	}
 	return s.opts.Notifier.NotifyTx(ctx, tx, Notice{To: d.ApplicantEmail, Subject: subject.String(), Text: body.String()})
 }

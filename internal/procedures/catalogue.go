@@ -68,9 +68,13 @@ type Procedure struct {
 
 // Basis says where a value comes from. A value stated as fact names its
 // Source; one that is not confirmed against the regulation in force is
-// marked Assumption, with a Note saying what is assumed.
+// marked Assumption, with a Note saying what is assumed. Source names
+// the regulation in English; SourceVI, which every Source needs, in
+// Vietnamese, as citizens reading the Vietnamese pages cite it. The Note
+// is for the catalogue's administrators, never shown to citizens.
 type Basis struct {
 	Source     string `json:"source,omitempty"`
+	SourceVI   string `json:"source_vi,omitempty"`
 	Assumption bool   `json:"assumption,omitempty"`
 	Note       string `json:"note,omitempty"`
 }
@@ -89,6 +93,10 @@ type Applicant struct {
 	// IDNumber is the 12-digit personal identification number, by which
 	// the form is prefilled; empty when the form does not ask for it.
 	IDNumber string `json:"id_number,omitempty"`
+	// IDType is the choice of identity document, whose value IDCard the
+	// prefill sets: the number it looks up is a citizen identity card's,
+	// which the database confirms. Empty when the form does not ask.
+	IDType string `json:"id_type,omitempty"`
 	// DateOfBirth, Sex and PlaceOfBirth are filled from the population
 	// database when present.
 	DateOfBirth  string `json:"date_of_birth,omitempty"`
@@ -291,6 +299,11 @@ func (c *checker) basis(field string, b Basis, required bool) {
 	if b.Source != "" {
 		c.text(field+".source", b.Source, maxNote)
 	}
+	if (b.Source == "") != (b.SourceVI == "") {
+		c.fail(field+".source_vi", "must name the same source in Vietnamese as \"source\" does in English (both or neither)")
+	} else if b.SourceVI != "" {
+		c.text(field+".source_vi", b.SourceVI, maxNote)
+	}
 	if b.Note != "" {
 		c.text(field+".note", b.Note, maxNote)
 	}
@@ -354,6 +367,9 @@ func (p *Procedure) validateApplicant(c *checker) {
 	}
 	check("applicant.email", a.Email)
 	check("applicant.id_number", a.IDNumber)
+	if a.IDType != "" && !p.Form.hasChoice(a.IDType, IDCard) {
+		c.fail("applicant.id_type", "%q is not a choice of the form offering %q (the citizen identity card)", a.IDType, IDCard)
+	}
 	check("applicant.date_of_birth", a.DateOfBirth)
 	check("applicant.sex", a.Sex)
 	check("applicant.place_of_birth", a.PlaceOfBirth)

@@ -177,11 +177,15 @@ func TestLoadCatalogueRefusesABadFileNamingFileAndField(t *testing.T) {
 		{"a missing Vietnamese name", "1.900001.json", func(m map[string]any) { delete(m, "name_vi") }, "name_vi"},
 		{"a name typed in decomposed letters", "1.900001.json", func(m map[string]any) { m["name_vi"] = "Ho\u0323 chie\u0302\u0301u" }, "name_vi"},
 		{"a time limit with no source", "1.900001.json", func(m map[string]any) { delete(m["time_limit"].(map[string]any), "source") }, "time_limit"},
+		{"a source not named in Vietnamese", "1.900001.json", func(m map[string]any) { delete(m["basis"].(map[string]any), "source_vi") }, "basis.source_vi"},
+		{"a Vietnamese source without the English", "1.900001.json", func(m map[string]any) {
+			m["code_basis"].(map[string]any)["source_vi"] = "Nghị định 111/2011/NĐ-CP"
+		}, "code_basis.source_vi"},
 		{"an assumption that does not say what it assumes", "1.900001.json", func(m map[string]any) { delete(m["code_basis"].(map[string]any), "note") }, "code_basis.note"},
 		{"a fee in dollars at home", "1.900001.json", func(m map[string]any) { m["fees"].([]any)[0].(map[string]any)["currency"] = "USD" }, "fees[0].currency"},
 		{"a fee at missions for a procedure they do not implement", "1.900001.json", func(m map[string]any) {
 			m["fees"] = append(m["fees"].([]any), map[string]any{"where": "mission", "description_vi": "mỗi bản", "description_en": "each",
-				"amount": 10, "currency": "USD", "source": "x"})
+				"amount": 10, "currency": "USD", "source": "x", "source_vi": "x"})
 		}, "fees[1].where"},
 		{"a negative fee", "1.900001.json", func(m map[string]any) { m["fees"].([]any)[0].(map[string]any)["amount"] = -1 }, "fees[0].amount"},
 		{"no fee stated for a place that implements it", "1.900001.json", func(m map[string]any) { m["fees"] = []any{} }, "fees"},

@@ -3,6 +3,7 @@ package procedures
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -62,6 +63,13 @@ func (s *Schema) at(ptr string) *node {
 func (s *Schema) isText(ptr string) bool {
 	n := s.at(ptr)
 	return n != nil && n.typ == TypeString
+}
+
+// hasChoice reports whether ptr names an enum field of the form offering
+// value.
+func (s *Schema) hasChoice(ptr, value string) bool {
+	n := s.at(ptr)
+	return n != nil && slices.Contains(n.enumText, value)
 }
 
 // Fields returns the form's fields in order, groups holding their members.

@@ -343,7 +343,9 @@ func TestFromValuesLetsValidationExplainBadInput(t *testing.T) {
 	}{
 		{"a number that is not one", "copies", "ba", "/copies", "type"},
 		{"a number in another notation", "copies", "0x10", "/copies", "type"},
-		{"a required group left empty", "applicant.full_name", "", "/applicant", "required"},
+		// An empty group is reported by its required members (each beside
+		// its field on the page), not as a whole.
+		{"a required group left empty", "applicant.full_name", "", "/applicant/full_name", "required"},
 		{"an unticked box", "declaration", "", "/declaration", "required"},
 		{"a box sent with a strange value", "declaration", "yes", "/declaration", "type"},
 	}
@@ -431,4 +433,33 @@ func FuzzCompileSchema(f *testing.F) {
 		_ = s.Validate(doc)
 		_ = s.Fields()
 	})
+}
+
+// TestAnAbsentGroupIsReportedByItsMembers pins where an empty form's
+// messages go: a required group left out entirely (every input of it
+// empty) is reported by each required member at its own pointer, so the
+// page shows each message beside its field, not one above the group.
+func TestAnAbsentGroupIsReportedByItsMembers(t *testing.T) {
+	p, err := builtinCatalogue(t).Procedure("1.900001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fe *FormError
+	if err := p.Form.ValidateValue(map[string]any{}); !errors.As(err, &fe) {
+		t.Fatalf("an empty form = %v, want a *FormError", err)
+	}
+	got := map[string]bool{}
+	for _, v := range fe.Violations {
+		got[v.Pointer] = true
+	}
+	for _, want := range []string{"/applicant/full_name", "/applicant/id_type", "/applicant/id_number", "/applicant/email", "/document_name"} {
+		if !got[want] {
+			t.Errorf("no violation at %s; got %v", want, got)
+		}
+	}
+	for _, unwanted := range []string{"/applicant", "/applicant/phone"} {
+		if got[unwanted] {
+			t.Errorf("a violation at %s", unwanted)
+		}
+	}
 }

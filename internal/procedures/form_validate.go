@@ -92,6 +92,25 @@ var typeKey = map[string]string{
 	TypeBoolean: "procedures.form.type_boolean",
 }
 
+// missing reports the required node n at ptr absent. A group is reported
+// by its required members, each at its own pointer, so that a form left
+// empty shows each message beside its field; a group without required
+// members is reported itself.
+func (n *node) missing(ptr string, out *[]Violation) {
+	if n.typ == TypeObject {
+		before := len(*out)
+		for _, name := range n.order {
+			if n.required[name] {
+				n.props[name].missing(ptr+"/"+name, out)
+			}
+		}
+		if len(*out) > before {
+			return
+		}
+	}
+	*out = append(*out, violation(ptr, "required", "procedures.form.required"))
+}
+
 func (n *node) check(v any, ptr string, out *[]Violation) {
 	if n.typ == TypeObject {
 		m, ok := v.(map[string]any)
@@ -105,7 +124,7 @@ func (n *node) check(v any, ptr string, out *[]Violation) {
 			case present:
 				n.props[name].check(sub, ptr+"/"+name, out)
 			case n.required[name]:
-				*out = append(*out, violation(ptr+"/"+name, "required", "procedures.form.required"))
+				n.props[name].missing(ptr+"/"+name, out)
 			}
 		}
 		var extra []string

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
@@ -20,11 +21,19 @@ import (
 // citizen's own dossiers (signed-in citizens), and tracking by code
 // (public).
 func (h *Handler) registerPublic(rt *web.Router) {
-	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.public.nav", Href: "/procedures", Access: web.Public})
+	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.public.nav", Href: "/services", Access: web.Public})
 	h.shell.AddNav(web.PublicSite, web.NavItem{Key: "procedures.public.nav_mine", Href: "/my/dossiers", Access: web.CitizenOnly})
 
-	rt.HandleFunc("GET /procedures", web.Public, h.pageCatalogue)
-	rt.HandleFunc("GET /procedures/{code}", web.Public, h.pageProcedure)
+	// The catalogue is the home page's "online services": /services and
+	// /services/{code}. Its first address, /procedures, and the home
+	// page's old tracking tile, /services/track, lead there still.
+	rt.HandleFunc("GET /services", web.Public, h.pageCatalogue)
+	rt.HandleFunc("GET /services/{code}", web.Public, h.pageProcedure)
+	rt.HandleFunc("GET /services/track", web.Public, publicMoved("/track"))
+	rt.HandleFunc("GET /procedures", web.Public, publicMoved("/services"))
+	rt.HandleFunc("GET /procedures/{code}", web.Public, func(w http.ResponseWriter, r *http.Request) {
+		publicMoved("/services/"+url.PathEscape(r.PathValue("code")))(w, r)
+	})
 	rt.HandleFunc("GET /procedures/{code}/apply", web.CitizenOnly, h.pageApply)
 	rt.HandleFunc("POST /procedures/{code}/apply", web.CitizenOnly, h.postApply)
 
@@ -47,8 +56,24 @@ func (h *Handler) registerPublic(rt *web.Router) {
 	rt.HandleFunc("GET /my/dossiers/{code}", web.CitizenOnly, h.pageMyDossier)
 	rt.HandleFunc("GET /my/dossiers/{code}/attachments/{id}", web.CitizenOnly, h.getDossierAttachment)
 	rt.HandleFunc("GET /my/dossiers/{code}/result", web.CitizenOnly, h.getResult)
+	rt.HandleFunc("GET /my/dossiers/{code}/result.pdf", web.CitizenOnly, h.getResultPDF)
+	// A printed result's QR code leads here; the token (verify.go) is
+	// what keeps strangers from walking the sequential codes.
+	rt.HandleFunc("GET /verify/{code}/{token}", web.Public, h.pageVerify)
 	rt.HandleFunc("POST /my/dossiers/{code}/actions", web.CitizenOnly, h.postDossierAction)
 	rt.HandleFunc("POST /my/dossiers/{code}/rating", web.CitizenOnly, h.postRating)
+}
+
+// publicMoved answers an old address with a permanent redirect to to,
+// keeping the query (a bookmarked search still searches).
+func publicMoved(to string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		target := to
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	}
 }
 
 // The helpers pick, formatAmount, when, zoned, zoneOf, formValues and
@@ -68,26 +93,13 @@ func publicUnitName(lang i18n.Lang, u identity.Unit) string {
 	return pick(lang, u.NameVI, u.NameEN)
 }
 
-// formatAmount writes a fee as people read it: thousands grouped with a
-// dot in Vietnamese and a comma in English, then the currency; a zero fee
-// is "free".
+// formatAmount writes a fee as people read it: thousands grouped as the
+// page's language groups them, then the currency; a zero fee is "free".
 func formatAmount(tr i18n.Localizer, amount int64, currency string) string {
 	if amount == 0 {
 		return tr.T("procedures.public.fee_free")
 	}
-	sep := "."
-	if tr.Lang == i18n.EN {
-		sep = ","
-	}
-	digits := strconv.FormatInt(amount, 10)
-	var b strings.Builder
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	return b.String() + " " + currency
+	return tr.Lang.FormatNumber(float64(amount), 0) + " " + currency
 }
 
 // when is a moment as a page shows it: the text, and the machine-readable
@@ -98,25 +110,48 @@ type when struct {
 }
 
 // zoned is how the public site shows a dossier's times: in the zone of the unit
-// resolving it, whose working days they are counted on.
-type zoned struct{ cal WorkCalendar }
+// resolving it, whose working days they are counted on, written as the
+// reader's language writes dates.
+type zoned struct {
+	cal  WorkCalendar
+	lang i18n.Lang
+}
 
-// zoneOf returns the time display of a unit.
+// zoneOf returns the time display of a unit, in the language of ctx's
+// request.
 func (h *Handler) zoneOf(ctx context.Context, unitID int64) (zoned, error) {
 	cal, err := h.svc.Calendar(ctx, unitID)
 	if err != nil {
 		return zoned{}, fmt.Errorf("procedures: the calendar of unit %d: %w", unitID, err)
 	}
-	return zoned{cal}, nil
+	return zoned{cal: cal, lang: web.LangFrom(ctx)}, nil
 }
 
-// at shows an instant with its time of day and the zone's name.
+// at shows an instant with its time of day and the zone's offset from
+// GMT, as people read clocks ("GMT+7"), never the zone database's name.
 func (z zoned) at(t time.Time) when {
 	if t.IsZero() {
 		return when{}
 	}
 	lt := t.In(z.cal.Location())
-	return when{Text: lt.Format("02/01/2006 15:04") + " (" + z.cal.Location().String() + ")", ISO: lt.Format(time.RFC3339)}
+	return when{Text: z.lang.FormatDateTime(lt) + " (" + gmtOffset(lt) + ")", ISO: lt.Format(time.RFC3339)}
+}
+
+// gmtOffset names t's zone by its offset: "GMT+7", "GMT-3:30", "GMT".
+func gmtOffset(t time.Time) string {
+	_, secs := t.Zone()
+	if secs == 0 {
+		return "GMT"
+	}
+	sign := "+"
+	if secs < 0 {
+		sign, secs = "-", -secs
+	}
+	s := "GMT" + sign + strconv.Itoa(secs/3600)
+	if m := secs % 3600 / 60; m != 0 {
+		s += fmt.Sprintf(":%02d", m)
+	}
+	return s
 }
 
 // day shows the civil date of an instant in the zone: what an
@@ -126,21 +161,44 @@ func (z zoned) day(t time.Time) when {
 		return when{}
 	}
 	d := z.cal.Date(t)
-	return when{Text: fmt.Sprintf("%02d/%02d/%04d", d.Day, int(d.Month), d.Year), ISO: d.String()}
+	return when{Text: z.lang.FormatDate(time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC)), ISO: d.String()}
 }
 
-// publicBasisView is a Basis as a page shows it: an assumption marked
-// with the catalogue's words for it (Assumed), and its note.
+// publicBasisView is a Basis as a page shows it: its source in the
+// page's language and, to the catalogue's administrators only, the
+// assumption marked with the catalogue's words for it (Assumed) and its
+// note. Citizens never see what is left to check.
 type publicBasisView struct {
 	Source  string
 	Assumed string
 	Note    string
 }
 
-func publicViewBasis(tr i18n.Localizer, b Basis) publicBasisView {
-	v := publicBasisView{Source: b.Source, Note: b.Note}
-	if b.Assumption {
-		v.Assumed = tr.T("procedures.public.assumed")
+// publicNotes is how a page shows the catalogue's bases: in its language,
+// with the administrators' notes or without.
+type publicNotes struct {
+	tr i18n.Localizer
+	// admin reports whether the reader administers the catalogue
+	// (authz: reading the node's settings), who sees its notes.
+	admin bool
+}
+
+// catalogueNotes returns how r's reader sees the catalogue's bases.
+func (h *Handler) catalogueNotes(r *http.Request, tr i18n.Localizer) publicNotes {
+	dec, _ := authz.Decide(web.SubjectFrom(r.Context()), authz.Read, authz.Resource{Kind: authz.KindSystem})
+	return publicNotes{tr: tr, admin: dec == authz.Allowed}
+}
+
+func (n publicNotes) basis(b Basis) publicBasisView {
+	v := publicBasisView{Source: b.SourceVI}
+	if n.tr.Lang == i18n.EN {
+		v.Source = b.Source
+	}
+	if n.admin {
+		v.Note = b.Note
+		if b.Assumption {
+			v.Assumed = n.tr.T("procedures.public.assumed")
+		}
 	}
 	return v
 }
@@ -154,11 +212,12 @@ type publicFeeView struct {
 	Basis         publicBasisView
 }
 
-func publicViewFees(tr i18n.Localizer, fees []Fee) []publicFeeView {
+func publicViewFees(n publicNotes, fees []Fee) []publicFeeView {
+	tr := n.tr
 	out := make([]publicFeeView, len(fees))
 	for i, f := range fees {
 		out[i] = publicFeeView{WhereKey: f.Where.Key(), Description: pick(tr.Lang, f.DescriptionVI, f.DescriptionEN),
-			Amount: formatAmount(tr, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: publicViewBasis(tr, f.Basis)}
+			Amount: formatAmount(tr, f.Amount, f.Currency), LocalCurrency: f.LocalCurrency, Basis: n.basis(f.Basis)}
 	}
 	return out
 }

@@ -156,6 +156,64 @@ type publicApplyData struct {
 	Notice  string
 	Problem string
 	Fees    []publicFeeView
+	// Errors is the summary above the form: each message, linking to its
+	// field.
+	Errors []publicErrorLink
+	Steps  publicStepper
+}
+
+// publicErrorLink is an entry of a form's error summary: the field's
+// label and message, and the id of the control to move to ("" for a
+// message that concerns no one field).
+type publicErrorLink struct {
+	Target string
+	Label  string
+	Text   string
+}
+
+// publicErrorLinks lists the messages of drawn fields in the form's order,
+// each linking to its control: a radio group's first choice, since a
+// fieldset takes no focus.
+func publicErrorLinks(fs []publicFormField) []publicErrorLink {
+	var out []publicErrorLink
+	for _, f := range fs {
+		if f.Error != "" {
+			target := f.ID
+			if f.Control == "radio" && len(f.Options) > 0 {
+				target = f.Options[0].ID
+			}
+			out = append(out, publicErrorLink{Target: target, Label: f.Label, Text: f.Error})
+		}
+		out = append(out, publicErrorLinks(f.Fields)...)
+	}
+	return out
+}
+
+// The four steps of an application, as its pages' stepper shows them.
+const (
+	applyStepForm = iota
+	applyStepDocuments
+	applyStepFee
+	applyStepSubmit
+)
+
+// applySteps returns the application's stepper at step current; the
+// steps before it are done.
+func applySteps(tr i18n.Localizer, current int) publicStepper {
+	keys := []string{"procedures.public.apply.step_form", "procedures.public.apply.step_documents",
+		"procedures.public.apply.step_fee", "procedures.public.apply.step_submit"}
+	st := publicStepper{Label: tr.T("procedures.public.apply.steps")}
+	for i, k := range keys {
+		state := "todo"
+		switch {
+		case i < current:
+			state = "done"
+		case i == current:
+			state = "current"
+		}
+		st.Steps = append(st.Steps, publicStep{Label: tr.T(k), State: state, StateText: tr.T("procedures.public.step." + state)})
+	}
+	return st
 }
 
 // publicApplyBack is an application form sent back: what was submitted and
@@ -167,6 +225,8 @@ type publicApplyBack struct {
 	notice    string
 	problem   string
 	prefilled bool
+	// loose are messages about no field the page draws.
+	loose []string
 }
 
 func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +235,21 @@ func (h *Handler) pageApply(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	h.showApply(w, r, http.StatusOK, pr, publicApplyBack{values: url.Values{}})
+	h.showApply(w, r, http.StatusOK, pr, publicApplyBack{values: accountValues(pr, web.PrincipalFrom(r.Context()))})
+}
+
+// accountValues fills a new application with what the citizen's account
+// holds: the name they registered under, where the form takes the name in
+// one field, and the e-mail address they sign in with.
+func accountValues(pr *Procedure, p web.Principal) url.Values {
+	v := url.Values{}
+	if len(pr.Applicant.Name) == 1 && p.Name != "" {
+		v.Set(inputName(pr.Applicant.Name[0]), p.Name)
+	}
+	if pr.Applicant.Email != "" && strings.Contains(p.Username, "@") {
+		v.Set(inputName(pr.Applicant.Email), p.Username)
+	}
+	return v
 }
 
 // showApply draws the application form of pr with what was sent back.
@@ -187,7 +261,7 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	data := publicApplyData{Code: pr.Code, Name: pick(p.Lang, pr.NameVI, pr.NameEN), UnitError: back.unitError,
-		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: publicViewFees(p.Localizer(), pr.Fees)}
+		Prefilled: back.prefilled, Notice: back.notice, Problem: back.problem, Fees: publicViewFees(h.catalogueNotes(r, p.Localizer()), pr.Fees)}
 	chosen := back.values.Get("unit")
 	if chosen == "" && len(units) == 1 {
 		chosen = units[0].Code
@@ -206,6 +280,14 @@ func (h *Handler) showApply(w http.ResponseWriter, r *http.Request, status int, 
 		draw.verified = id
 	}
 	data.Fields = draw.fields(pr.Form.Fields())
+	data.Steps = applySteps(p.Localizer(), applyStepForm)
+	if back.unitError != "" {
+		data.Errors = append(data.Errors, publicErrorLink{Target: "apply-unit", Label: p.T("procedures.public.apply.unit"), Text: back.unitError})
+	}
+	data.Errors = append(data.Errors, publicErrorLinks(data.Fields)...)
+	for _, msg := range back.loose {
+		data.Errors = append(data.Errors, publicErrorLink{Text: msg})
+	}
 	h.pages.Render(w, r, status, "public_apply", web.View[publicApplyData]{Page: p, Data: data})
 }
 
@@ -247,10 +329,7 @@ func (h *Handler) postApply(w http.ResponseWriter, r *http.Request) {
 				loose = append(loose, msg)
 			}
 		}
-		back.problem = tr.T("procedures.public.apply.errors", len(fe.Violations))
-		if len(loose) > 0 {
-			back.problem += " " + strings.Join(loose, " ")
-		}
+		back.problem, back.loose = tr.T("procedures.public.apply.errors", len(fe.Violations)), loose
 	case errors.As(err, &field) && field.Field == "unit":
 		back.unitError = tr.T("procedures.public.apply.unit_invalid")
 		back.problem = tr.T("procedures.public.apply.errors", 1)

@@ -5,197 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"chancery/internal/authz"
 	"chancery/internal/calendar"
 	"chancery/internal/errs"
 	"chancery/internal/i18n"
 	"chancery/internal/web"
 )
-
-// publicReceivedDocument is a paper of the dossier as the receipt lists it.
-type publicReceivedDocument struct {
-	Name  string
-	Files []string
-}
-
-// publicReceiptData is the view of the receipt-and-appointment slip.
-type publicReceiptData struct {
-	Code        string
-	Procedure   string
-	Name        string
-	Unit        string
-	UnitCode    string
-	Applicant   string
-	Email       string
-	ChannelKey  string
-	StatusKey   string
-	Submitted   when
-	Appointment when
-	Documents   []publicReceivedDocument
-	Fee         string
-	FeeDue      bool
-	Paid        bool
-	PaidOnline  bool
-	TrackURL    string
-	// TrackingPIN is the second factor of public tracking, grouped by
-	// four digits for reading aloud.
-	TrackingPIN string
-	OwnerView   bool
-	WorkingDays int
-	Prefilled   bool
-	Digitised   bool
-}
-
-func (h *Handler) pageReceipt(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sub := web.SubjectFrom(ctx)
-	if !sub.Authenticated() {
-		http.Redirect(w, r, "/account/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return
-	}
-	d, err := h.svc.Get(ctx, sub, r.PathValue("code"))
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	p := h.shell.Page(r, web.PublicSite, "procedures.public.receipt.title")
-	unit, z, err := h.unitPlace(ctx, p.Lang, d.UnitID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	data := publicReceiptData{Code: d.Code, Procedure: d.Procedure, Name: h.procedureName(p.Lang, d.Procedure), Unit: unit, UnitCode: d.UnitCode,
-		Applicant: d.ApplicantName, Email: d.ApplicantEmail, ChannelKey: d.Channel.Key(), StatusKey: d.Status.Key(),
-		Submitted: z.at(d.SubmittedAt), Appointment: z.day(d.AppointmentAt), Fee: formatAmount(p.Localizer(), d.FeeAmount, d.FeeCurrency),
-		FeeDue: d.FeeAmount > 0, Paid: d.Paid, PaidOnline: d.PaidOnline, TrackURL: "/track?code=" + url.QueryEscape(d.Code),
-		OwnerView: sub.Kind == authz.Citizen, WorkingDays: d.Clock.WorkingDays, Prefilled: d.Prefilled, Digitised: d.Digitised,
-		TrackingPIN: groupPIN(d.TrackingPIN)}
-	if pr, err := h.svc.Catalogue().Procedure(d.Procedure); err == nil {
-		for _, doc := range pr.Documents {
-			rd := publicReceivedDocument{Name: pick(p.Lang, doc.NameVI, doc.NameEN)}
-			for _, a := range d.Attachments {
-				if a.DocumentKey == doc.Key {
-					rd.Files = append(rd.Files, a.Filename)
-				}
-			}
-			if len(rd.Files) > 0 {
-				data.Documents = append(data.Documents, rd)
-			}
-		}
-	}
-	h.pages.Render(w, r, http.StatusOK, "public_receipt", web.View[publicReceiptData]{Page: p, Data: data})
-}
-
-// groupPIN writes a tracking PIN in groups of four digits.
-func groupPIN(pin string) string {
-	if len(pin) != trackingPINDigits {
-		return pin
-	}
-	return pin[:4] + " " + pin[4:]
-}
-
-// publicTrackData is the view of tracking by code and tracking PIN.
-type publicTrackData struct {
-	Code     string
-	Searched bool
-	Found    bool
-	// Problem says why nothing is shown: not found (the same words for a
-	// wrong code and a wrong PIN), or too many attempts.
-	Problem     string
-	Procedure   string
-	Name        string
-	Unit        string
-	StatusKey   string
-	OutcomeKey  string
-	Submitted   when
-	Appointment when
-	Updated     when
-}
-
-// pageTrack draws the tracking form, with the code filled in when the
-// receipt's link gives it. The PIN is posted (postTrack), never put in an
-// address that logs and browser histories keep.
-func (h *Handler) pageTrack(w http.ResponseWriter, r *http.Request) {
-	h.showTrack(w, r, http.StatusOK, publicTrackData{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
-}
-
-func (h *Handler) showTrack(w http.ResponseWriter, r *http.Request, status int, data publicTrackData) {
-	p := h.shell.Page(r, web.PublicSite, "procedures.public.track.title")
-	h.pages.Render(w, r, status, "public_track", web.View[publicTrackData]{Page: p, Data: data})
-}
-
-// postTrack answers a tracking form: the code and the tracking PIN, at the
-// rate the client's address is allowed.
-func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if err := formValues(r); err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	tr := h.shell.Localizer(r)
-	code := strings.TrimSpace(r.PostFormValue("code"))
-	data := publicTrackData{Code: code, Searched: true}
-	if err := h.allowTrack(w, r); err != nil {
-		data.Problem = tr.T("procedures.public.track.limited")
-		h.showTrack(w, r, http.StatusTooManyRequests, data)
-		return
-	}
-	t, err := h.svc.Track(ctx, code, r.PostFormValue("pin"))
-	switch {
-	case errors.Is(err, errs.ErrNotFound):
-		data.Problem = tr.T("procedures.public.track.unknown")
-		h.showTrack(w, r, http.StatusNotFound, data)
-		return
-	case err != nil:
-		web.Error(w, r, err)
-		return
-	}
-	u, err := h.svc.opts.Directory.UnitByCode(ctx, t.UnitCode)
-	if err != nil {
-		web.Error(w, r, fmt.Errorf("procedures: the unit of dossier %s: %w", t.Code, err))
-		return
-	}
-	z, err := h.zoneOf(ctx, u.ID)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	data.Found, data.Code, data.Procedure, data.Name = true, t.Code, t.Procedure, h.procedureName(tr.Lang, t.Procedure)
-	data.Unit, data.StatusKey = publicUnitName(tr.Lang, u), t.Status.Key()
-	data.Submitted, data.Appointment, data.Updated = z.at(t.SubmittedAt), z.day(t.AppointmentAt), z.at(t.UpdatedAt)
-	if t.Outcome != OutcomeNone {
-		data.OutcomeKey = t.Outcome.Key()
-	}
-	h.showTrack(w, r, http.StatusOK, data)
-}
-
-// Public tracking's allowance per client address: a burst of attempts,
-// then one every trackEvery. A reader who mistypes has a few tries; a
-// script walking the sequential codes with guessed PINs gets ten a minute.
-const (
-	trackBurst  = 10
-	trackEvery  = 6 * time.Second
-	trackMemory = 100_000 // addresses remembered at most
-)
-
-// allowTrack takes one of the client address's tracking attempts, or
-// returns an error wrapping errs.ErrRateLimited and sets Retry-After.
-func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
-	ok, wait := h.track.allow(web.ClientAddr(r), h.svc.now())
-	if ok {
-		return nil
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return fmt.Errorf("%w: too many tracking attempts from your address; try again in %d seconds", errs.ErrRateLimited, secs)
-}
 
 // publicMyDossierRow is a dossier in the citizen's list.
 type publicMyDossierRow struct {
@@ -424,6 +244,9 @@ type publicResultView struct {
 	Signature string
 	Issued    when
 	Href      string
+	// Verify is the public verification page the printed result's QR
+	// code leads to.
+	Verify string
 }
 
 // publicDossierData is the view of a citizen's dossier.
@@ -587,7 +410,7 @@ func (h *Handler) showDossier(w http.ResponseWriter, r *http.Request, status int
 			web.Error(w, r, err)
 			return
 		}
-		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result"}
+		data.Result = &publicResultView{KeyID: res.KeyID, Signature: res.Signature, Issued: z.at(res.Document.IssuedAt), Href: "/my/dossiers/" + d.Code + "/result", Verify: res.VerifyPath()}
 	}
 	for _, a := range d.Allowed(RoleApplicant) {
 		// Paying is the gateway's to report, never a button: a fee the

@@ -78,7 +78,7 @@ func publicFormatSize(tr i18n.Localizer, n int64) string {
 	if n < 1<<20 {
 		return tr.T("procedures.public.size_kb", (n+1023)>>10)
 	}
-	return tr.T("procedures.public.size_mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+	return tr.T("procedures.public.size_mb", tr.Lang.FormatNumber(float64(n)/(1<<20), 1))
 }
 
 // publicDraftDocument is a paper of the application with its upload form and
@@ -108,6 +108,9 @@ type publicDraftData struct {
 	Problem     string
 	Accept      string
 	MaxUploadMB int
+	// Steps shows where the application stands: documents missing, the
+	// fee unpaid, or ready to submit.
+	Steps publicStepper
 }
 
 // publicDraftBack is what the draft page says after a refused request: beside
@@ -170,6 +173,14 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, status int, 
 			data.Missing = append(data.Missing, dd.Name)
 		}
 	}
+	step := applyStepSubmit
+	switch {
+	case len(data.Missing) > 0:
+		step = applyStepDocuments
+	case data.NeedsPay:
+		step = applyStepFee
+	}
+	data.Steps = applySteps(p.Localizer(), step)
 	h.pages.Render(w, r, status, "public_draft", web.View[publicDraftData]{Page: p, Data: data})
 }
 

@@ -74,6 +74,9 @@ func (s *publicSite) signIn(next http.Handler) http.Handler {
 			sub = s.other
 		case "clerk":
 			sub = s.clerk
+		case "admin":
+			// An administrator of the node, who reads the catalogue's notes.
+			sub = authz.Subject{Kind: authz.Staff, ID: 9000, Unit: s.units["000.00.00.G12"], Roles: authz.RolesOf(authz.Administrator)}
 		}
 		if sub.Authenticated() {
 			r = r.WithContext(web.WithPrincipal(r.Context(), web.Principal{Subject: sub, Stage: "full", Name: "test"}))
@@ -221,17 +224,23 @@ func TestCatalogueSearchAndFilters(t *testing.T) {
 			{"in Viet Nam", "where=home", func(p *Procedure) bool { return len(p.Units) > 0 }},
 			{"by field", "field=" + cat.Fields()[0].Code, func(p *Procedure) bool { return p.Field.Code == cat.Fields()[0].Code }},
 			{"unknown place", "where=moon", func(*Procedure) bool { return false }},
+			{"fully online", "level=full", func(p *Procedure) bool { return p.Online.Level == OnlineFull }},
+			{"partly online", "level=partial", func(p *Procedure) bool { return p.Online.Level == OnlinePartial }},
+			{"unknown level", "level=moon", func(*Procedure) bool { return false }},
+			{"words and level", "q=ho+chieu&level=full", func(p *Procedure) bool {
+				return p.Online.Level == OnlineFull && strings.Contains(strings.ToLower(p.NameVI), "hộ chiếu")
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				rec := s.get(t, "", "/procedures?"+tt.query)
+				rec := s.get(t, "", "/services?"+tt.query)
 				if rec.Code != http.StatusOK {
 					t.Fatalf("status = %d", rec.Code)
 				}
 				body := page(rec)
 				matched := 0
 				for _, p := range cat.Procedures() {
-					listed := strings.Contains(body, `href="/procedures/`+p.Code+`"`)
+					listed := strings.Contains(body, `href="/services/`+p.Code+`"`)
 					if listed != tt.want(p) {
 						t.Errorf("%s (%s) listed = %v, want %v", p.Code, p.NameVI, listed, !listed)
 					}
@@ -247,17 +256,25 @@ func TestCatalogueSearchAndFilters(t *testing.T) {
 	})
 }
 
-func TestProcedurePageMarksAssumptionsAndUnknownCodesAre404(t *testing.T) {
+func TestProcedurePageShowsNotesToAdministratorsOnlyAndUnknownCodesAre404(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		s := newPublicSite(t, db)
+		assumed := texts.T(i18n.VI, "procedures.public.assumed")
 		for _, p := range s.svc.Catalogue().Procedures() {
-			rec := s.get(t, "", "/procedures/"+p.Code)
+			rec := s.get(t, "", "/services/"+p.Code)
 			body := page(rec)
 			if rec.Code != http.StatusOK || !strings.Contains(body, p.NameVI) || !strings.Contains(body, `href="/procedures/`+p.Code+`/apply"`) {
 				t.Errorf("%s: status %d, or the page lacks its name or the apply button", p.Code, rec.Code)
 			}
-			if p.CodeBasis.Assumption && !strings.Contains(body, texts.T(i18n.VI, "procedures.public.assumed")) {
-				t.Errorf("%s: the assumed code is not marked", p.Code)
+			// A citizen reads the legal basis in Vietnamese, and nothing
+			// the catalogue's administrators have left to check.
+			if !strings.Contains(body, p.Basis.SourceVI) || p.Basis.SourceVI == "" {
+				t.Errorf("%s: the Vietnamese page lacks the Vietnamese basis %q", p.Code, p.Basis.SourceVI)
+			}
+			for _, dev := range []string{assumed, p.Basis.Source, "Placeholder", "Replace it", "assumption"} {
+				if strings.Contains(body, dev) {
+					t.Errorf("%s: a citizen's page shows %q", p.Code, dev)
+				}
 			}
 			if p.AtMissions && !strings.Contains(body, texts.T(i18n.VI, "procedures.public.all_missions")) {
 				t.Errorf("%s: the missions are not listed among its units", p.Code)
@@ -267,9 +284,39 @@ func TestProcedurePageMarksAssumptionsAndUnknownCodesAre404(t *testing.T) {
 					t.Errorf("%s: document %s missing", p.Code, d.Key)
 				}
 			}
+			if en := page(s.get(t, "", "/services/"+p.Code+"?lang=en")); !strings.Contains(en, p.Basis.Source) {
+				t.Errorf("%s: the English page lacks the English basis %q", p.Code, p.Basis.Source)
+			}
+			admin := page(s.get(t, "admin", "/services/"+p.Code))
+			if p.CodeBasis.Assumption && (!strings.Contains(admin, assumed) || !strings.Contains(admin, p.CodeBasis.Note)) {
+				t.Errorf("%s: the administrator's page does not mark the assumed code with its note", p.Code)
+			}
 		}
-		if rec := s.get(t, "", "/procedures/9.999999"); rec.Code != http.StatusNotFound {
+		if rec := s.get(t, "", "/services/9.999999"); rec.Code != http.StatusNotFound {
 			t.Errorf("unknown procedure: status %d, want 404", rec.Code)
+		}
+		if body := page(s.get(t, "", "/services")); strings.Contains(body, assumed) {
+			t.Error("the catalogue shows citizens assumed-value badges")
+		}
+	})
+}
+
+// TestOldCatalogueAddressesLeadToTheServices pins the redirects of the
+// catalogue's first addresses and the home page's old tracking tile.
+func TestOldCatalogueAddressesLeadToTheServices(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPublicSite(t, db)
+		for from, to := range map[string]string{
+			"/procedures":                "/services",
+			"/procedures?q=ho+chieu":     "/services?q=ho+chieu",
+			"/procedures/1.900001":       "/services/1.900001",
+			"/services/track":            "/track",
+			"/procedures/%2F%2Fevil.com": "/services/%2F%2Fevil.com",
+		} {
+			rec := s.get(t, "", from)
+			if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != to {
+				t.Errorf("GET %s = %d to %q, want 301 to %q", from, rec.Code, rec.Header().Get("Location"), to)
+			}
 		}
 	})
 }
@@ -387,6 +434,11 @@ func TestPrefillUsesOnlyTheNumberVerifiedOnTheAccount(t *testing.T) {
 		if !strings.Contains(body, ">Bằng kỹ sư số 4711</textarea>") {
 			t.Errorf("prefilling lost what the citizen typed")
 		}
+		// Everything the database confirms is filled: the number is a
+		// citizen identity card's.
+		if !strings.Contains(body, `value="`+IDCard+`" checked`) {
+			t.Errorf("prefilling left the identity document's type unchosen")
+		}
 		if q := s.population.queries(); len(q) != 1 || q[0].IDNumber != "001188004215" || q[0].EndUser != fmt.Sprintf("citizen:%d", s.citizen.ID) || q[0].Purpose == "" {
 			t.Errorf("the database was asked %+v, want the verified number once, for the citizen, with a purpose", q)
 		}
@@ -496,7 +548,7 @@ func TestCitizenAppliesUploadsPaysSubmitsAndTracks(t *testing.T) {
 			!strings.Contains(body, `value="`+string(ActRequestWithdrawal)+`"`) {
 			t.Errorf("dossier page: status %d, or no history or withdrawal button", rec.Code)
 		}
-		for _, target := range []string{"/procedures", "/procedures/1.900001", "/procedures/1.900001/apply", path, "/track?code=" + code,
+		for _, target := range []string{"/services", "/services/1.900001", "/procedures/1.900001/apply", path, "/track?code=" + code,
 			"/my/dossiers", "/my/dossiers/" + code} {
 			sep := "?"
 			if strings.Contains(target, "?") {
@@ -608,21 +660,12 @@ func TestApplicantWithdrawsAndRatesFromTheDossierPage(t *testing.T) {
 			t.Errorf("a second withdrawal request: status %d, want 409", rec.Code)
 		}
 
-		done := s.submitOnline(t)
-		s.clock.Advance(time.Hour)
-		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReceive})
-		s.act(t, s.officer, done.Code, ActionRequest{Action: ActAssign})
-		s.act(t, s.approver, done.Code, ActionRequest{Action: ActApprove})
-		s.act(t, s.clerk, done.Code, ActionRequest{Action: ActReturnResult})
+		done, res := s.returnedDossier(t)
 		rec = s.get(t, "citizen", "/my/dossiers/"+done.Code)
 		if body := rec.Body.String(); !strings.Contains(body, `name="stars"`) || !strings.Contains(body, `href="/my/dossiers/`+done.Code+`/result"`) {
 			t.Errorf("the returned dossier offers no rating or no result download")
 		}
 		rec = s.get(t, "citizen", "/my/dossiers/"+done.Code+"/result")
-		res, err := s.svc.Result(s.as(s.citizen), s.citizen, done.Code)
-		if err != nil {
-			t.Fatal(err)
-		}
 		// One shape of a signed result: the file the page downloads is
 		// what the API answers, and the API's verification takes it back
 		// whole (it once refused the file's fields and object document).

@@ -101,19 +101,34 @@ func (s *Service) lookup(ctx context.Context, idNumber, purpose string) (Person,
 	return person, err
 }
 
-// prefillOf returns what the database holds of person, keyed by the HTML
-// input names of p's form ("holder.full_name").
+// IDCard is the identity-document choice of a form for the citizen
+// identity card (thẻ căn cước), whose number the population database
+// confirms.
+const IDCard = "cccd"
+
+// inputName returns the HTML input name of a form field's JSON pointer:
+// "/holder/full_name" is "holder.full_name".
+func inputName(ptr string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")
+}
+
+// prefillOf returns everything the database confirms of person, keyed by
+// the HTML input names of p's form ("holder.full_name"): the particulars
+// it holds, and that the number is a citizen identity card's.
 func prefillOf(p *Procedure, person Person) map[string]string {
 	out := map[string]string{}
 	put := func(ptr, v string) {
 		if ptr != "" && v != "" {
-			out[strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")] = v
+			out[inputName(ptr)] = v
 		}
 	}
 	if len(p.Applicant.Name) == 1 {
 		put(p.Applicant.Name[0], person.FullName)
 	}
 	put(p.Applicant.IDNumber, person.IDNumber)
+	if person.IDNumber != "" {
+		put(p.Applicant.IDType, IDCard)
+	}
 	put(p.Applicant.DateOfBirth, person.DateOfBirth)
 	put(p.Applicant.Sex, person.Sex)
 	put(p.Applicant.PlaceOfBirth, person.PlaceOfBirth)

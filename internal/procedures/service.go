@@ -39,6 +39,10 @@ type Options struct {
 	Recorder  Recorder
 	// Notifier queues e-mail notices; if nil, none are sent.
 	Notifier Notifier
+	// SiteURL is the public site's address ("https://dichvucong.example"),
+	// which notices link dossiers' tracking to. If empty, they name the
+	// tracking page's path alone.
+	SiteURL string
 	// Population prefills forms; if nil, prefilling is unavailable.
 	Population Population
 	// NationalPortal receives status reports for the National Public

@@ -183,7 +183,7 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
-	f.svc, err = NewService(Options{DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
+	f.svc, err = NewService(Options{SiteURL: "https://dichvucong.test/", DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
 		Recorder: ledger, Notifier: f.mail, NationalPortal: f.nationalPortal, Now: f.clock.Now, Population: f.population})
 	if err != nil {
 		t.Fatal(err)

@@ -123,7 +123,7 @@ func TestCheckUploadRefusesWhatIsNotAnAllowedFile(t *testing.T) {
 			}
 			for _, lang := range []i18n.Lang{i18n.VI, i18n.EN} {
 				msg := ue.Message(lang)
-				if !strings.Contains(msg, "“"+ue.File+"”") || !strings.Contains(msg, "PDF, JPEG") || !strings.Contains(msg, "10 MiB") {
+				if !strings.Contains(msg, "“"+ue.File+"”") || !strings.Contains(msg, "PDF, JPEG") || !strings.Contains(msg, "10 MB") {
 					t.Errorf("%s message %q does not name the file and what is allowed", lang, msg)
 				}
 			}

@@ -59,6 +59,22 @@ func TestHomeWelcomesVisitorsInBothLanguages(t *testing.T) {
 	}
 }
 
+// TestHomeTilesLeadToTheirPages pins where each tile leads: the catalogue
+// (internal/procedures), tracking (internal/procedures), citizen
+// protection and foreign information (internal/portal). The app's tests
+// check that each answers.
+func TestHomeTilesLeadToTheirPages(t *testing.T) {
+	body := serve(t, web.Principal{}, i18n.VI, "/").Body.String()
+	for _, href := range []string{"/services", "/track", "/protection", "/news"} {
+		if !strings.Contains(body, `<a class="tile" href="`+href+`">`) {
+			t.Errorf("no tile leads to %s", href)
+		}
+	}
+	if strings.Contains(body, `href="/services/track"`) {
+		t.Error("the tracking tile still leads to the old /services/track")
+	}
+}
+
 func TestHomeLeadsASignedInCitizenToTheirAccount(t *testing.T) {
 	rec := serve(t, citizen, i18n.VI, "/")
 	if rec.Code != http.StatusOK {

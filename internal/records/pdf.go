@@ -2,22 +2,19 @@ package records
 
 import (
 	"bytes"
-	_ "embed"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"chancery/internal/printout"
 )
 
-// pdfFont is DejaVu Sans Condensed (Bitstream Vera licence, which allows
-// embedding and redistribution; fonts/LICENSE): a Unicode TrueType font
-// with every Vietnamese letter, so that the copies and minutes print
-// with their diacritics.
-//
-//go:embed fonts/DejaVuSansCondensed.ttf
-var pdfFont []byte
+// pdfFont is the shared Unicode font (internal/printout), so that the
+// copies and minutes print with their diacritics.
+var pdfFont = printout.Font
 
 // pdfMarks are what every page of a generated PDF carries: the marking
 // of its level at the top (State secrets law: the marking on every page),
