@@ -30,7 +30,10 @@ import (
 //	go test -run '^$' -bench 'BenchmarkIngest|BenchmarkSearch' -benchtime 200x -count 5 ./internal/records/
 //
 // BenchmarkSearch's million documents are built once per schema and kept
-// under os.TempDir (SQLite); -short skips the million.
+// under os.TempDir (SQLite); -short skips the million. PostgreSQL's are
+// rebuilt by each run, unless CHANCERY_BENCH_SEARCH_PG_URL names an
+// empty database of a cluster kept running (built into once, then
+// reused; see openCorpus).
 
 // ingestWorkers is how many requests register documents at once in
 // BenchmarkIngest: a records office's clerks and the exchange's receiver.

@@ -241,11 +241,11 @@ func TestSearchCountsUpToItsCap(t *testing.T) {
 func TestSearchWidensItsWindowPastHiddenMatches(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		var visible []int64
-		for i := range 5 {
-			visible = append(visible, f.incoming(t, fmt.Sprintf("Công điện về lịch tiếp khách số %d", i), authz.Unclassified, nil).ID)
-			// One secret match among the visible ones, and a document
-			// of other words.
+		// Five matches the low officer may see, each followed by a
+		// secret match and a document of other words.
+		visible := make([]int64, 5)
+		for i := range visible {
+			visible[i] = f.incoming(t, fmt.Sprintf("Công điện về lịch tiếp khách số %d", i), authz.Unclassified, nil).ID
 			f.incoming(t, fmt.Sprintf("Công điện mật về lịch tiếp khách số %d", i), authz.Secret, nil)
 			f.incoming(t, fmt.Sprintf("Thông báo về hội nghị số %d", i), authz.Unclassified, nil)
 		}
