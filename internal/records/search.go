@@ -47,6 +47,10 @@ type Query struct {
 	// countCap replaces SearchCap when not zero (tests, with a few
 	// documents).
 	countCap int
+	// window replaces the first id window of a search by words when not
+	// zero, on either database (tests of the widening, with a few
+	// documents).
+	window int64
 }
 
 // cap returns how many matches q counts at most.
@@ -90,11 +94,14 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	if none {
 		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
 	}
-	total, err := plan.count(ctx, s.db, q.cap()+1)
+	rows, w, err := plan.page(ctx, s.db, q.After, q.Limit)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := plan.page(ctx, s.db, q.After, q.Limit)
+	// The count looks first in the window that held the page, scaled to
+	// the cap: where a window of w ids held a page of matches, one of
+	// w×cap/limit ids likely holds the cap's.
+	total, err := plan.count(ctx, s.db, q.cap()+1, w*int64(max((q.cap()+1)/q.Limit, 1)))
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +135,10 @@ func (s *Service) searchPlan(sub authz.Subject, q Query) (p searchPlan, none boo
 	p.arms = browseArms(sub, now)
 	if len(ws) > 0 {
 		p.arms = matchArms(s.db.Dialect, ws, sub, now)
+		if s.db.Dialect == store.Postgres {
+			p.window = firstWindow
+		}
+		p.window = cmp.Or(q.window, p.window)
 	}
 	if q.Direction != "" {
 		if q.Direction != Incoming && q.Direction != Outgoing {

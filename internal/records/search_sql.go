@@ -66,12 +66,36 @@ func callerTokens(sub authz.Subject) []string {
 // concealed documents drop out inside each arm, before its limit, so
 // they never take a place under the cap.
 
+// On PostgreSQL a GIN index yields its matches in no order: to find the
+// newest page the words' arm must fetch every match of the words and the
+// caller's tokens (thousands for a common pair at a million documents),
+// join each to its document for the exact visibility check and sort
+// them — most of a search's time (BenchmarkSearch). So a PostgreSQL
+// search by words looks in a window of the newest ids first (id > floor,
+// which the planner ANDs into the index's bitmap from the primary key,
+// so only the window's matches are read) and widens the window, four
+// times each round, until it holds the rows asked for or reaches the
+// first id (searchPlan.windows). The rows are those of the whole query:
+// the window is cut by id, and every id above it is in it, so when the
+// window holds the page's rows no older match can belong to the page;
+// when it does not, the next round asks again. A concealed document
+// counts in no round (each round's rows are the plan's, visibility
+// checked inside the query), so it never changes what a search returns.
+
+// firstWindow is the first window's width in ids: at a million
+// documents, about two pages of an officer's matches of a common pair of
+// words.
+const firstWindow = 4096
+
 // searchPlan is a search as SQL.
 type searchPlan struct {
 	arms []searchArm
 	// where holds for every match (over d, the document), with args.
 	where string
 	args  []any
+	// window, when not zero, is the width of the first id window the
+	// plan's rows are looked for in (PostgreSQL's searches by words).
+	window int64
 }
 
 // searchArm is one source of a search's candidates: SELECT id FROM from
@@ -83,8 +107,9 @@ type searchArm struct {
 }
 
 // union returns the union of the plan's arms, each cut after the cursor
-// (when after > 0) and at limit rows, newest first when ordered.
-func (p searchPlan) union(after int64, limit int, ordered bool) (string, []any) {
+// (when after > 0), above floor (when floor > 0) and at limit rows,
+// newest first when ordered.
+func (p searchPlan) union(after, floor int64, limit int, ordered bool) (string, []any) {
 	var parts []string
 	var args []any
 	for i, a := range p.arms {
@@ -94,6 +119,10 @@ func (p searchPlan) union(after int64, limit int, ordered bool) (string, []any) 
 			q += ` AND ` + a.id + ` < ?`
 			args = append(args, after)
 		}
+		if floor > 0 {
+			q += ` AND ` + a.id + ` > ?`
+			args = append(args, floor)
+		}
 		if ordered {
 			q += ` ORDER BY ` + cmp.Or(a.order, a.id) + ` DESC`
 		}
@@ -102,22 +131,57 @@ func (p searchPlan) union(after int64, limit int, ordered bool) (string, []any) 
 	return strings.Join(parts, ` UNION `), args
 }
 
-// count counts the plan's matches, up to limit.
-func (p searchPlan) count(ctx context.Context, q store.Queryer, limit int) (int, error) {
-	u, args := p.union(0, limit, false)
-	var n int
-	if err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM (`+u+`) m`), args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("records: count the search's matches: %w", err)
+// windows calls fetch with the floor of each id window below top (ids
+// below top; 0: every id) in turn, from width w, until fetch finds want
+// rows or the window reaches the first id; without a plan's window, once
+// with no floor. It returns the last window's width.
+func (p searchPlan) windows(ctx context.Context, q store.Queryer, top, w int64, want int, fetch func(floor int64) (int, error)) (int64, error) {
+	if p.window == 0 || w <= 0 {
+		_, err := fetch(0)
+		return 0, err
 	}
-	return min(n, limit), nil
+	if top <= 0 {
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM record_documents`).Scan(&top); err != nil {
+			return 0, fmt.Errorf("records: the search's newest document: %w", err)
+		}
+	}
+	for {
+		floor := max(top-1-w, 0)
+		n, err := fetch(floor)
+		if err != nil || n >= want || floor == 0 {
+			return w, err
+		}
+		w *= 4
+	}
+}
+
+// count counts the plan's matches, up to limit, looking first in a
+// window of width w (when the plan has windows).
+func (p searchPlan) count(ctx context.Context, q store.Queryer, limit int, w int64) (int, error) {
+	var n int
+	_, err := p.windows(ctx, q, 0, w, limit, func(floor int64) (int, error) {
+		u, args := p.union(0, floor, limit, false)
+		if err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM (`+u+`) m`), args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("records: count the search's matches: %w", err)
+		}
+		return n, nil
+	})
+	return min(n, limit), err
 }
 
 // page returns the plan's first limit matches after the cursor, newest
-// first.
-func (p searchPlan) page(ctx context.Context, q store.Queryer, after int64, limit int) ([]*row, error) {
-	u, args := p.union(after, limit, true)
-	return queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM (`+u+`) m JOIN record_documents d ON d.id = m.id
-		ORDER BY m.id DESC LIMIT `+strconv.Itoa(limit), args)
+// first, and the width of the id window they were found in (0: the
+// plan has none).
+func (p searchPlan) page(ctx context.Context, q store.Queryer, after int64, limit int) ([]*row, int64, error) {
+	var rows []*row
+	w, err := p.windows(ctx, q, after, p.window, limit, func(floor int64) (int, error) {
+		u, args := p.union(after, floor, limit, true)
+		var err error
+		rows, err = queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM (`+u+`) m JOIN record_documents d ON d.id = m.id
+			ORDER BY m.id DESC LIMIT `+strconv.Itoa(limit), args)
+		return len(rows), err
+	})
+	return rows, w, err
 }
 
 // facetValues returns the facetColumns of the plan's newest limit
@@ -127,24 +191,35 @@ func (p searchPlan) facetValues(ctx context.Context, q store.Queryer, limit int)
 	for i, f := range facetColumns {
 		cols[i] = f.column
 	}
-	u, args := p.union(0, limit, true)
-	rs, err := q.QueryContext(ctx, q.Rebind(`SELECT `+strings.Join(cols, ", ")+` FROM (SELECT id FROM (`+u+`) u ORDER BY id DESC LIMIT `+
-		strconv.Itoa(limit)+`) m JOIN record_documents d ON d.id = m.id`), args...)
+	var out [][]facetValue
+	_, err := p.windows(ctx, q, 0, p.window*int64(max(limit/DefaultLimit, 1)), limit, func(floor int64) (int, error) {
+		u, args := p.union(0, floor, limit, true)
+		var err error
+		out, err = p.facetRows(ctx, q, `SELECT `+strings.Join(cols, ", ")+` FROM (SELECT id FROM (`+u+`) u ORDER BY id DESC LIMIT `+
+			strconv.Itoa(limit)+`) m JOIN record_documents d ON d.id = m.id`, args, len(cols))
+		return len(out), err
+	})
+	return out, err
+}
+
+// facetRows returns the facet values of query's rows, of n columns.
+func (p searchPlan) facetRows(ctx context.Context, q store.Queryer, query string, args []any, n int) ([][]facetValue, error) {
+	rs, err := q.QueryContext(ctx, q.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("records: the search's facets: %w", err)
 	}
 	defer rs.Close()
 	var out [][]facetValue
 	for rs.Next() {
-		raw := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
+		raw := make([]any, n)
+		ptrs := make([]any, n)
 		for i := range raw {
 			ptrs[i] = &raw[i]
 		}
 		if err := rs.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("records: the search's facets: %w", err)
 		}
-		vs := make([]facetValue, len(cols))
+		vs := make([]facetValue, n)
 		for i, v := range raw {
 			switch v := v.(type) {
 			case int64:

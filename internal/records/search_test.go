@@ -230,3 +230,72 @@ func TestSearchCountsUpToItsCap(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchWidensItsWindowPastHiddenMatches pins the id windows of a
+// search by words (search_sql.go, PostgreSQL's, forced here on both
+// databases with a first window of 2 ids): when the newest matches are
+// concealed from the caller — more of them than the page — the window
+// widens until the page is full of the caller's own, and the page,
+// count, "more" flag, facets and cursor are those of a search without
+// windows.
+func TestSearchWidensItsWindowPastHiddenMatches(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		// Five matches the low officer may see, each followed by a
+		// secret match and a document of other words.
+		visible := make([]int64, 5)
+		for i := range visible {
+			visible[i] = f.incoming(t, fmt.Sprintf("Công điện về lịch tiếp khách số %d", i), authz.Unclassified, nil).ID
+			f.incoming(t, fmt.Sprintf("Công điện mật về lịch tiếp khách số %d", i), authz.Secret, nil)
+			f.incoming(t, fmt.Sprintf("Thông báo về hội nghị số %d", i), authz.Unclassified, nil)
+		}
+		// The newest eleven matches are above the low officer's clearance.
+		for i := range 11 {
+			f.incoming(t, fmt.Sprintf("Công điện tối mật về lịch tiếp khách số %d", i), authz.TopSecret, nil)
+		}
+		slices.Reverse(visible) // newest first
+		type answer struct {
+			ids   []int64
+			total int
+			more  bool
+			facet int
+			pages []int64
+		}
+		ask := func(window int64) answer {
+			q := Query{Text: "tiep khach", Limit: 3, countCap: 4, window: window}
+			p := f.search(t, f.lowOfficer, q)
+			a := answer{ids: inOrder(p), total: p.Total, more: p.More}
+			fs, err := f.svc.SearchFacets(f.as(f.lowOfficer), f.lowOfficer, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range fs["direction"] {
+				a.facet += x.Count
+			}
+			for q.Limit = 1; ; {
+				p := f.search(t, f.lowOfficer, q)
+				a.pages = append(a.pages, inOrder(p)...)
+				if p.Next == 0 {
+					break
+				}
+				q.After = p.Next
+			}
+			return a
+		}
+		want := answer{ids: visible[:3], total: 4, more: true, facet: 4, pages: visible}
+		for _, window := range []int64{2, 1, 1 << 20} {
+			if got := ask(window); !reflect.DeepEqual(got, want) {
+				t.Errorf("first window of %d ids: the low officer's search = %+v, want %+v", window, got, want)
+			}
+		}
+	})
+}
+
+// inOrder returns the ids of p's documents in the page's order.
+func inOrder(p *Page) []int64 {
+	out := []int64{}
+	for _, d := range p.Items {
+		out = append(out, d.ID)
+	}
+	return out
+}
