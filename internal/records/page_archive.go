@@ -137,6 +137,8 @@ type consoleSecretRegisterData struct {
 	Incoming bool
 	Unit     int64
 	Year     int
+	// Units is the unit picker, by name, valued by id as the query reads it.
+	Units []web.Option
 }
 
 func (h *Handler) pageSecretRegister(w http.ResponseWriter, r *http.Request) {
@@ -150,8 +152,36 @@ func (h *Handler) pageSecretRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "records.archive.secret."+string(reg.Direction))
+	units, err := h.registerUnits(r, unit)
+	if err != nil {
+		web.Error(w, r, err)
+		return
+	}
 	h.pages.Render(w, r, http.StatusOK, "console_archive_secret", web.View[consoleSecretRegisterData]{Page: p,
-		Data: consoleSecretRegisterData{Register: reg, Incoming: reg.Direction == Incoming, Unit: unit, Year: year}})
+		Data: consoleSecretRegisterData{Register: reg, Incoming: reg.Direction == Incoming, Unit: unit, Year: year, Units: units}})
+}
+
+// registerUnits is the secret register's unit picker: the units by name
+// (merged ones too: their registers remain), the shown one selected; a
+// unit the directory does not list (none wired) is offered by the name
+// the page can give it, so the form keeps asking for the shown register.
+func (h *Handler) registerUnits(r *http.Request, unit int64) ([]web.Option, error) {
+	opts, err := h.shell.UnitPicker(r, "", nil, web.UnitID)
+	if err != nil {
+		return nil, err
+	}
+	shown := strconv.FormatInt(unit, 10)
+	for i := range opts {
+		if opts[i].Value == shown {
+			opts[i].Selected = true
+			return opts, nil
+		}
+	}
+	label := h.shell.Names(r).Unit(unit)
+	if label == "" {
+		label = h.shell.Localizer(r).T("records.archive.secret.unit_shown")
+	}
+	return append([]web.Option{{Value: shown, Label: label, Selected: true}}, opts...), nil
 }
 
 // consoleRetentionData is the retention and disposition page.

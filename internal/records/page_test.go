@@ -2,6 +2,7 @@ package records
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/errs"
 	"chancery/internal/identity"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -506,6 +508,49 @@ func TestSearchSaysMoreThanItsCap(t *testing.T) {
 			if rec.Code != http.StatusOK || got.Total != want.Total || got.More != want.More || !strings.Contains(rec.Body.String(), `"total_is_lower_bound":`) {
 				t.Errorf("staff %d: GET /api/v1/documents = %d %s, want total %d, total_is_lower_bound %v", sub.ID, rec.Code, rec.Body, want.Total, want.More)
 			}
+		}
+	})
+}
+
+// unitsDirectory names the fixture's units as the directory would.
+type unitsDirectory map[string]int64
+
+func (d unitsDirectory) UnitNames(_ context.Context, id int64) (string, string, error) {
+	for code, u := range d {
+		if u == id {
+			return "Đơn vị " + code, "Unit " + code, nil
+		}
+	}
+	return "", "", fmt.Errorf("unit %d: %w", id, errs.ErrNotFound)
+}
+
+func (d unitsDirectory) UnitChoices(context.Context) ([]web.UnitChoice, error) {
+	var us []web.UnitChoice
+	for code, id := range d {
+		us = append(us, web.UnitChoice{ID: id, Code: code, NameVI: "Đơn vị " + code, NameEN: "Unit " + code, Active: true})
+	}
+	return us, nil
+}
+
+func (unitsDirectory) StaffName(context.Context, int64) (string, error) { return "", errs.ErrNotFound }
+
+// TestSecretRegisterPicksItsUnitByName pins issue 11's unit picker on the
+// secret registers: a select of units by name, valued by the id the
+// query's unit= reads, the shown unit selected, no typed code.
+func TestSecretRegisterPicksItsUnitByName(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPageSite(t, db, HandlerOptions{})
+		s.shell.SetDirectory(unitsDirectory(s.units))
+		consular, office := itoa(s.units["000.00.03.G12"]), itoa(s.units["000.00.01.G12"])
+		body := s.page(s.clerk, "/console/registers/secret/outgoing?unit="+consular+"&year=2026")
+		for _, want := range []string{`<select name="unit">`, `<option value="` + consular + `" selected>Đơn vị 000.00.03.G12</option>`,
+			`<option value="` + office + `">Đơn vị 000.00.01.G12</option>`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the secret register's unit picker lacks %q", want)
+			}
+		}
+		if strings.Contains(body, `<input name="unit"`) {
+			t.Error("the secret register still asks for a typed unit")
 		}
 	})
 }

@@ -46,6 +46,7 @@ var classificationTexts = i18n.Texts{
 	"records.archive.action.confirm":      {"Xác nhận giải mật (người thứ hai)", "Confirm the declassification (second person)"},
 	"records.archive.action.grant":        {"Cấp quyền tiếp cận", "Grant need-to-know"},
 	"records.archive.action.revoke":       {"Thu hồi", "Revoke"},
+	"records.archive.secret.unit_shown":   {"Đơn vị đang xem", "The unit shown"},
 	"records.archive.flash.done":          {"Đã thực hiện.", "Done."},
 	"records.archive.flash.proposed":      {"Đã ghi đề nghị; cần người thứ hai xác nhận.", "Proposed; a second person must confirm it."},
 	"records.drafting.invalid.until":      {"Nhập ngày sau thời hạn bảo vệ hiện tại.", "Enter a day after the current end of protection."},
