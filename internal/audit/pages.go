@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -36,6 +37,30 @@ func choice(p web.Page, f *web.Form, name, labelKey, keyPrefix string, values []
 		opts = append(opts, web.Option{Value: v, Label: p.T(keyPrefix + v)})
 	}
 	return f.Choice(name, "select", labelKey, false, opts)
+}
+
+// actionChoices is the action filter's options: any, then every action
+// the catalogue has words for, by its words (grouped by area, as the
+// codes sort); a code it has no words for (a link from elsewhere, an
+// action added since) stays offered by its code, so the search still
+// accepts any code.
+func actionChoices(p web.Page, chosen string) []web.Option {
+	const prefix = "audit.action."
+	var codes []string
+	for key := range texts {
+		if code, ok := strings.CutPrefix(key, prefix); ok {
+			codes = append(codes, code)
+		}
+	}
+	slices.Sort(codes)
+	if chosen != "" && !slices.Contains(codes, chosen) {
+		codes = append(codes, chosen)
+	}
+	opts := []web.Option{{Value: "", Label: p.T("audit.any")}}
+	for _, code := range codes {
+		opts = append(opts, web.Option{Value: code, Label: inWords(p, prefix, code)})
+	}
+	return opts
 }
 
 // badge is a label shown as a badge: the catalogue key of its text and
@@ -166,7 +191,7 @@ func (h *Handler) pageSearch(w http.ResponseWriter, r *http.Request) {
 		choice(p, f, "actor_kind", "audit.field.actor_kind", "audit.actor.", actorKinds),
 		f.Field("actor", "text", "audit.field.actor", false),
 		f.Choice("unit", "select", "audit.field.unit", false, units),
-		f.Field("action", "text", "audit.field.action", false),
+		f.Choice("action", "select", "audit.field.action", false, actionChoices(p, values.Get("action"))),
 		f.Field("resource_type", "text", "audit.field.resource_type", false),
 		f.Field("resource_id", "text", "audit.field.resource_id", false),
 		choice(p, f, "outcome", "audit.field.outcome", "audit.outcome.", outcomes),

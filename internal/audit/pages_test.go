@@ -200,3 +200,28 @@ func TestEveryBadgeHasItsText(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPageOffersActionsByTheirWords pins issue 11's action filter:
+// a select of the actions in words, valued by the code the search reads;
+// a code without words (a link from elsewhere) is still accepted and
+// offered by its code.
+func TestSearchPageOffersActionsByTheirWords(t *testing.T) {
+	n := newNode(t, storetest.MustOpen(t, store.SQLite), fixtureRing(t), audit.Options{})
+	fixtureAppend(t, n.l, 0, 6)
+	w := n.get(asAuditor, "/console/audit?action=login")
+	webtest.PageHas(t, w, http.StatusOK,
+		`<select id="audit-action" name="action"`,
+		`<option value="login" selected>Đăng nhập</option>`,
+		`<option value="logout">Đăng xuất</option>`,
+		`<a href="/console/audit/events/5">5</a>`,
+	)
+	if strings.Contains(w.Body.String(), `<input type="text" id="audit-action"`) {
+		t.Error("the action filter is still a typed code")
+	}
+	if strings.Contains(w.Body.String(), `/console/audit/events/4"`) {
+		t.Error("the action filter let through an event of another action")
+	}
+	webtest.PageHas(t, n.get(asAuditor, "/console/audit?action=record.update&lang=en"), http.StatusOK,
+		`<option value="record.update" selected>record.update</option>`, `<option value="logout">Sign-out</option>`,
+		`<a href="/console/audit/events/4">4</a>`)
+}
