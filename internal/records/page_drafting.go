@@ -257,6 +257,7 @@ func (h *Handler) showDrafting(w http.ResponseWriter, r *http.Request, status in
 	}
 	p := h.shell.Page(r, web.Console, "records.drafting.title")
 	p.Title = p.T("records.drafting.title") + " — " + ellipsis(v.Subject, 80)
+	p.Flash = p.Confirmed(r, "records.drafting.flash.did.", ellipsis(v.Subject, 80))
 	names, err := h.namesOf(r, v, dr)
 	if err != nil {
 		web.Error(w, r, err)
@@ -556,7 +557,7 @@ func (h *Handler) consolePostDrafting(w http.ResponseWriter, r *http.Request) {
 			target = consoleDraftingPath(dr.ReplacedBy)
 		}
 	}
-	web.RedirectWithFlash(w, r, target, "records.drafting.flash.done")
+	web.RedirectDone(w, r, target, "records.drafting.flash.done", action)
 }
 
 // draftingAct takes the action a drafting form posted.

@@ -34,6 +34,14 @@ func mustRedirect(t *testing.T, w *httptest.ResponseRecorder) string {
 	return loc
 }
 
+// confirms checks that w redirects, and that the page it leads to (read
+// as sub) confirms what was done: want.
+func (s *pageSite) confirms(t *testing.T, sub authz.Subject, w *httptest.ResponseRecorder, want string) {
+	t.Helper()
+	mustRedirect(t, w)
+	has(t, s.get(sub, w.Header().Get("Location")), http.StatusOK, `<p class="flash`, want)
+}
+
 // mainHTML is the page's main element, unescaped, for messages and
 // searches.
 func mainHTML(w *httptest.ResponseRecorder) string {
@@ -76,14 +84,23 @@ func TestDraftingPagesTakeADraftToIssuance(t *testing.T) {
 		has(t, s.get(s.officer, path), http.StatusOK, "Quyết định cử cán bộ đi công tác tại Nhật Bản", "du-thao.pdf", "Tải lên phiên bản mới", "Trình duyệt")
 		mustRedirect(t, s.uploadTo(s.officer, path+"/versions", url.Values{"note": {"Sửa Điều 2"}}, "du-thao-2.pdf", "", []byte("%PDF-1.4\n% bản 2\n%%EOF\n")))
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"comment"}, "version": {"2"}, "body": {"Đề nghị bổ sung kinh phí."}}))
-		mustRedirect(t, s.post(s.officer, path+"/actions", url.Values{"action": {"send_review"}, "reviewers": {itoa(s.leader.ID)}}))
+		s.confirms(t, s.officer, s.post(s.officer, path+"/actions", url.Values{"action": {"send_review"}, "reviewers": {itoa(s.leader.ID)}}),
+			"Đã trình duyệt dự thảo «Quyết định cử cán bộ đi công tác tại Nhật Bản».")
 		has(t, s.get(s.leader, "/console/documents/drafts"), http.StatusOK, "Đang chờ anh/chị duyệt", path)
 		if w := s.get(s.office, "/console/documents/drafts"); strings.Contains(w.Body.String(), path) {
 			t.Errorf("another unit's list shows the draft")
 		}
 		has(t, s.get(s.leader, path), http.StatusOK, "Cho ý kiến duyệt", "Đề nghị bổ sung kinh phí.", "Sửa Điều 2", "Phiên bản 2")
 		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"review"}, "decision": {"approve"}}))
-		mustRedirect(t, s.post(s.leader, path+"/actions", url.Values{"action": {"sign"}}))
+		signed := s.post(s.leader, path+"/actions", url.Values{"action": {"sign"}})
+		mustRedirect(t, signed)
+		has(t, s.get(s.leader, signed.Header().Get("Location")+"&lang=en"), http.StatusOK, "Draft «Quyết định cử cán bộ đi công tác tại Nhật Bản» signed.")
+		// A crafted link names no action the page knows: the general flash.
+		crafted := s.get(s.leader, path+"?flash=records.drafting.flash.done&done=%C2%ABxin+ch%C3%A0o%C2%BB")
+		has(t, crafted, http.StatusOK, "Đã thực hiện.")
+		if strings.Contains(crafted.Body.String(), "xin chào") {
+			t.Error("the page echoes text from the link")
+		}
 		has(t, s.get(s.clerk, path), http.StatusOK, "Cấp số và phát hành", "Gửi các đơn vị trong Bộ")
 		office := s.units["000.00.01.G12"]
 		mustRedirect(t, s.post(s.clerk, path+"/actions", url.Values{"action": {"issue"}, "org_symbol": {"BNG"}, "to_units": {itoa(office)},

@@ -396,6 +396,30 @@ func RedirectWithFlash(w http.ResponseWriter, r *http.Request, target, flashKey 
 	http.Redirect(w, r, target+sep+"flash="+url.QueryEscape(flashKey), http.StatusSeeOther)
 }
 
+// RedirectDone answers a successful form as RedirectWithFlash does, and
+// names the action done (a code such as "approve") for the page, whose
+// Confirmed then says what was done to which item.
+func RedirectDone(w http.ResponseWriter, r *http.Request, target, flashKey, done string) {
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	RedirectWithFlash(w, r, target+sep+"done="+url.QueryEscape(done), flashKey)
+}
+
+// Confirmed returns the flash a page shows after RedirectDone: the
+// catalogue text prefix+done about args (the item, as the page looked it
+// up), so the confirmation says what was done to what; the general flash
+// when the link names no action with a text of prefix. Only a code the
+// catalogue knows selects the text, never text from the link.
+func (p Page) Confirmed(r *http.Request, prefix string, args ...any) string {
+	done := r.URL.Query().Get("done")
+	if p.Flash == "" || done == "" || strings.ContainsFunc(done, func(c rune) bool { return (c < 'a' || c > 'z') && c != '_' && c != '-' }) || !p.Has(prefix+done) {
+		return p.Flash
+	}
+	return p.T(prefix+done, args...)
+}
+
 // flashText returns the text of a flash key, or "" for anything that is
 // not a flash key in the catalogue.
 func flashText(l i18n.Localizer, key string) string {
