@@ -133,6 +133,7 @@ func (h *Handler) showClassification(w http.ResponseWriter, r *http.Request, sta
 	}
 	p := h.shell.Page(r, web.Console, "records.archive.record")
 	p.Title = p.T("records.archive.record") + " — " + ellipsis(v.Subject, 80)
+	p.Flash = p.Confirmed(r, "records.archive.flash.did.", docLabel(p, v.Document), showDay(v.Record.ProtectUntil), p.T("records.level."+v.Classification.String()))
 	ids := []int64{v.Record.ClassifierID}
 	for _, e := range v.Record.History {
 		ids = append(ids, e.ActorID, e.SecondID)
@@ -273,7 +274,20 @@ func (h *Handler) consolePostClassification(w http.ResponseWriter, r *http.Reque
 		})
 		return
 	}
-	web.RedirectWithFlash(w, r, consoleClassificationPath(id), flash)
+	if flash != "records.archive.flash.done" {
+		web.RedirectWithFlash(w, r, consoleClassificationPath(id), flash)
+		return
+	}
+	web.RedirectDone(w, r, consoleClassificationPath(id), flash, action)
+}
+
+// docLabel names a document in a confirmation: by its number once it has
+// one, else by its subject.
+func docLabel(p web.Page, d *Document) string {
+	if d.Number != "" {
+		return p.T("records.archive.doc.number", d.Number)
+	}
+	return p.T("records.archive.doc.subject", ellipsis(d.Subject, 80))
 }
 
 // classificationAct takes the action a classification form posted, and

@@ -36,10 +36,10 @@ func mustRedirect(t *testing.T, w *httptest.ResponseRecorder) string {
 
 // confirms checks that w redirects, and that the page it leads to (read
 // as sub) confirms what was done: want.
-func (s *pageSite) confirms(t *testing.T, sub authz.Subject, w *httptest.ResponseRecorder, want string) {
+func (s *pageSite) confirms(t *testing.T, sub authz.Subject, w *httptest.ResponseRecorder, want ...string) {
 	t.Helper()
 	mustRedirect(t, w)
-	has(t, s.get(sub, w.Header().Get("Location")), http.StatusOK, `<p class="flash`, want)
+	has(t, s.get(sub, w.Header().Get("Location")), http.StatusOK, append([]string{`<p class="flash`}, want...)...)
 }
 
 // mainHTML is the page's main element, unescaped, for messages and
@@ -358,18 +358,21 @@ func TestArchivePagesShowAndDecideClassifications(t *testing.T) {
 			t.Errorf("another unit's classification: %d", hidden.Code)
 		}
 		path := consoleClassificationPath(secret.ID)
-		mustRedirect(t, s.post(s.security, path, url.Values{"action": {"extend"}, "until": {"2060-01-01"}, "reason": {"Quyết định gia hạn số 5"}}))
+		s.confirms(t, s.security, s.post(s.security, path, url.Values{"action": {"extend"}, "until": {"2060-01-01"}, "reason": {"Quyết định gia hạn số 5"}}),
+			"Đã gia hạn bảo vệ văn bản «Quyết định về việc cử cán bộ đi công tác", "» đến 01/01/2060.")
 		if w := s.post(s.security, path, url.Values{"action": {"extend"}, "until": {"2030-01-01"}, "reason": {"x"}}); w.Code != http.StatusUnprocessableEntity {
 			t.Errorf("an extension backwards: %d", w.Code)
 		}
-		mustRedirect(t, s.post(s.security, path, url.Values{"action": {"change_level"}, "level": {"confidential"}, "reason": {"Hạ độ mật"}}))
+		s.confirms(t, s.security, s.post(s.security, path, url.Values{"action": {"change_level"}, "level": {"confidential"}, "reason": {"Hạ độ mật"}}),
+			"Đã đổi độ mật của văn bản «Quyết định về việc cử cán bộ đi công tác", "» thành Mật.")
 		has(t, s.get(s.security, path), http.StatusOK, "Gia hạn bảo vệ", "Điều chỉnh độ mật", "Quyết định gia hạn số 5")
 		// Grants: to an officer of another unit, then revoked.
 		mustRedirect(t, s.post(s.security, path, url.Values{"action": {"grant"}, "staff_id": {itoa(s.office.ID)}, "reason": {"Phối hợp soạn thảo"},
 			"expires_at": {"2026-05-01"}}))
 		has(t, s.get(s.office, consoleDraftingPath(secret.ID)), http.StatusOK, "Quyết định về việc cử cán bộ đi công tác")
 		v, _ := s.svc.ClassificationOf(s.as(s.security), s.security, secret.ID)
-		mustRedirect(t, s.post(s.security, path, url.Values{"action": {"revoke"}, "grant": {itoa(v.Grants[0].ID)}}))
+		s.confirms(t, s.security, s.post(s.security, path, url.Values{"action": {"revoke"}, "grant": {itoa(v.Grants[0].ID)}}),
+			"Đã thu hồi quyền tiếp cận văn bản «Quyết định về việc cử cán bộ đi công tác")
 		if w := s.get(s.office, consoleDraftingPath(secret.ID)); w.Code != http.StatusNotFound {
 			t.Errorf("after revocation: %d", w.Code)
 		}
