@@ -81,6 +81,7 @@ func (h *Handler) pageCopies(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Expires = h.svc.now().Add(7 * 24 * time.Hour).In(registerZone()).Format("2006-01-02")
 	p := h.shell.Page(r, web.Console, "records.archive.copies.title")
+	p.Flash = p.Confirmed(r, "records.archive.flash.did.", docLabel(p, v.Document))
 	h.pages.Render(w, r, http.StatusOK, "console_archive_copies", web.View[consoleCopiesData]{Page: p, Data: data})
 }
 
@@ -93,8 +94,9 @@ func (h *Handler) postCopies(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = postForm(w, r)
 	}
+	action := r.PostFormValue("action")
 	if err == nil {
-		switch action := r.PostFormValue("action"); action {
+		switch action {
 		case "permit_copy", "permit_print":
 			var np NewCopyPermit
 			np.Kind = strings.TrimPrefix(action, "permit_")
@@ -118,7 +120,7 @@ func (h *Handler) postCopies(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.RedirectWithFlash(w, r, consoleCopiesPath(id), "records.archive.flash.done")
+	web.RedirectDone(w, r, consoleCopiesPath(id), "records.archive.flash.done", action)
 }
 
 // formDay parses a date field (2006-01-02) as the end of that day in

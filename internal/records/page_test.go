@@ -554,3 +554,14 @@ func TestSecretRegisterPicksItsUnitByName(t *testing.T) {
 		}
 	})
 }
+
+// TestCopiesPageConfirmsWhatWasDone pins issue 11's confirmations on the
+// copies page: the permission and the print name the document.
+func TestCopiesPageConfirmsWhatWasDone(t *testing.T) {
+	s := newPageSite(t, storetest.MustOpen(t, store.SQLite), HandlerOptions{})
+	d := s.draft(t, "quyet_dinh", authz.Secret)
+	path := consoleCopiesPath(d.ID)
+	s.confirms(t, s.leader, s.post(s.leader, path, url.Values{"action": {"permit_print"}, "staff_id": {itoa(s.officer.ID)}, "copies": {"1"},
+		"reason": {"Họp"}, "expires": {"2026-03-12"}}), "Đã cho phép in văn bản «")
+	s.confirms(t, s.officer, s.post(s.officer, path, url.Values{"action": {"print"}}), "Đã in văn bản «", "bản in được ghi vào sổ.")
+}
