@@ -122,6 +122,9 @@ func TestTheFindingsPagesAndAPI(t *testing.T) {
 			t.Error("a clerk is offered the rule's edit form")
 		}
 		webtest.PageHas(t, page(secOff, "/console/architecture/rules/duplication"), http.StatusOK, `<textarea`)
+		// After a save (the redirect's link), the page names the rule saved.
+		webtest.PageHas(t, page(secOff, "/console/architecture/rules/duplication?done=rule&flash=architecture.flash.saved"), http.StatusOK,
+			`<p class="flash" role="status">Đã lưu quy tắc «duplication».</p>`)
 		if w := page(clerk, "/console/architecture/rules/nope"); w.Code != http.StatusNotFound {
 			t.Errorf("a missing rule: %d", w.Code)
 		}

@@ -165,6 +165,7 @@ func (h *Handler) showRule(w http.ResponseWriter, r *http.Request, status int, b
 		d.Problem = f.Message()
 	}
 	p.Title = p.T("architecture.rule.title") + " " + name
+	p.Flash = p.Confirmed(r, "architecture.flash.did.", d.Rule.Name)
 	h.pages.Render(w, r, status, "rule", web.View[ruleData]{Page: p, Data: d})
 }
 
@@ -187,5 +188,5 @@ func (h *Handler) pagePostRule(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	web.RedirectWithFlash(w, r, consolePath+"/rules/"+name, "architecture.flash.saved")
+	web.RedirectDone(w, r, consolePath+"/rules/"+name, "architecture.flash.saved", "rule")
 }

@@ -128,9 +128,16 @@ func TestThePagesBrowseShowAndEdit(t *testing.T) {
 			return webtest.Serve(s.shell, s.h, principal(architect), r)
 		}
 		form := url.Values{"version": {"0"}, "id": {"mofa-new"}, "type": {"ApplicationComponent"}, "name_vi": {"Hệ thống mới"}, "owner": {"000.00.04.G12"}, "run": {"2026-01-01"}}
-		if w := post("/console/architecture/elements", form); w.Code != http.StatusSeeOther {
+		w = post("/console/architecture/elements", form)
+		if w.Code != http.StatusSeeOther {
 			t.Fatalf("create by form: %d %s", w.Code, w.Body)
 		}
+		// The page it leads to says what was saved, in the reader's language.
+		webtest.PageHas(t, page(architect, w.Header().Get("Location")), http.StatusOK, `<p class="flash" role="status">Đã lưu thành phần «Hệ thống mới».</p>`)
+		webtest.PageHas(t, page(architect, w.Header().Get("Location")+"&lang=en"), http.StatusOK, `<p class="flash" role="status">Element «Hệ thống mới» saved.</p>`)
+		// A crafted link names no action the page knows: the general flash.
+		webtest.PageHas(t, page(architect, "/console/architecture/elements/mofa-new?flash=architecture.flash.saved&done=hacked"), http.StatusOK,
+			`<p class="flash" role="status">Đã lưu.</p>`)
 		form.Set("owner", "nowhere")
 		form.Set("id", "mofa-new2")
 		webtest.PageHas(t, post("/console/architecture/elements", form), http.StatusUnprocessableEntity, "nowhere")

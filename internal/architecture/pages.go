@@ -199,6 +199,7 @@ func (h *Handler) showElement(w http.ResponseWriter, r *http.Request, status int
 	p := h.shell.Page(r, web.Console, "architecture.element.title")
 	lang := string(p.Lang)
 	d := elementData{E: e, Name: e.Name.In(lang), Doc: e.Documentation.In(lang), Layer: p.T("architecture.layer." + string(e.Layer())), Origin: p.T("architecture.origin." + string(e.Origin))}
+	p.Flash = p.Confirmed(r, "architecture.flash.did.", d.Name)
 	if ph := e.Lifecycle.PhaseOn(today()); ph != "" {
 		d.Phase = p.T("architecture.phase." + string(ph))
 	}
@@ -367,7 +368,7 @@ func (h *Handler) pagePostElement(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	web.RedirectWithFlash(w, r, consolePath+"/elements/"+url.PathEscape(e.ID), "architecture.flash.saved")
+	web.RedirectDone(w, r, consolePath+"/elements/"+url.PathEscape(e.ID), "architecture.flash.saved", "element")
 }
 
 func (h *Handler) pagePostRelationship(w http.ResponseWriter, r *http.Request) {
@@ -384,7 +385,7 @@ func (h *Handler) pagePostRelationship(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	web.RedirectWithFlash(w, r, consolePath+"/elements/"+url.PathEscape(rel.Source), "architecture.flash.saved")
+	web.RedirectDone(w, r, consolePath+"/elements/"+url.PathEscape(rel.Source), "architecture.flash.saved", "relationship")
 }
 
 type viewData struct {
