@@ -27,7 +27,7 @@ type listData struct{ Items []string }
 // flash message.
 func testTexts(t *testing.T) *i18n.Catalogue {
 	t.Helper()
-	c, err := i18n.New(Texts(), i18n.Texts{"test.flash.done": {"Đã lưu.", "Saved."}})
+	c, err := i18n.New(Texts(), i18n.Texts{"test.flash.done": {"Đã lưu.", "Saved."}, "test.flash.did.approve": {"Đã duyệt «%s».", "«%s» approved."}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,5 +314,30 @@ func TestShellLocalizerSpeaksTheRequestsLanguage(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/?lang=en", nil))
 	if got != "Saved." {
 		t.Errorf("Localizer(r).T = %q in English, want Saved.", got)
+	}
+}
+
+// TestConfirmedSaysWhatWasDoneToWhichItem pins the confirmations of
+// issue 11: RedirectDone names the action, and the page's flash says it
+// of the item the page looked up; a link naming no known action (text of
+// an attacker's choosing) leaves the general flash.
+func TestConfirmedSaysWhatWasDoneToWhichItem(t *testing.T) {
+	shell := NewShell(testTexts(t))
+	w := httptest.NewRecorder()
+	RedirectDone(w, httptest.NewRequest("POST", "/x", nil), "/x?a=1", "test.flash.done", "approve")
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusSeeOther || loc != "/x?a=1&done=approve&flash=test.flash.done" {
+		t.Fatalf("RedirectDone: %d %q", w.Code, loc)
+	}
+	for link, want := range map[string]string{
+		loc: "Đã duyệt «Dự thảo A».",
+		"/x?flash=test.flash.done&done=%C2%ABxin+ch%C3%A0o%C2%BB": "Đã lưu.",
+		"/x?flash=test.flash.done&done=unknown":                   "Đã lưu.",
+		"/x?done=approve":                                         "",
+	} {
+		r := httptest.NewRequest("GET", link, nil)
+		if got := shell.Page(r, Console, "test.flash.done").Confirmed(r, "test.flash.did.", "Dự thảo A"); got != want {
+			t.Errorf("%s: %q, want %q", link, got, want)
+		}
 	}
 }
