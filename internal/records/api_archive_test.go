@@ -176,8 +176,15 @@ func TestArchivePageForms(t *testing.T) {
 			{a.officer, consoleRetentionPath, url.Values{"action": {"schedule"}, "series": {"X"}, "title": {"x"}}, http.StatusForbidden},
 		}
 		for i, st := range steps {
-			if rec := a.form(t, st.sub, st.path, st.values); rec.Code != st.want {
+			rec := a.form(t, st.sub, st.path, st.values)
+			if rec.Code != st.want {
 				t.Errorf("step %d (%s): %d %.300s, want %d", i, st.values.Get("action"), rec.Code, rec.Body, st.want)
+			}
+			// The page a form leads to says what was done.
+			if done := map[string]string{"schedule": "Đã lưu thời hạn bảo quản của nhóm hồ sơ.", "print": "bản in được ghi vào sổ."}[st.values.Get("action")]; rec.Code == http.StatusSeeOther && done != "" {
+				if body := a.call(t, st.sub, "GET", rec.Header().Get("Location"), nil).Body.String(); !strings.Contains(body, done) {
+					t.Errorf("step %d: the page it leads to lacks %q", i, done)
+				}
 			}
 		}
 		if body := a.call(t, a.officer, "GET", page, nil).Body.String(); !strings.Contains(body, "/api/v1/documents/"+itoa(d.ID)+"/copies/1") {

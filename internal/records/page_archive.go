@@ -203,6 +203,7 @@ func (h *Handler) pageRetention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "records.archive.retention.title")
+	p.Flash = p.Confirmed(r, "records.archive.retention.did.")
 	h.pages.Render(w, r, http.StatusOK, "console_archive_retention", web.View[consoleRetentionData]{Page: p,
 		Data: consoleRetentionData{RetentionOverview: o, Today: h.svc.now().In(registerZone()).Format("2006-01-02")}})
 }
@@ -274,5 +275,5 @@ func (h *Handler) postRetention(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.RedirectWithFlash(w, r, consoleRetentionPath+"?"+url.Values{"unit": {strconv.FormatInt(sub.Unit, 10)}}.Encode(), "records.archive.flash.done")
+	web.RedirectDone(w, r, consoleRetentionPath+"?"+url.Values{"unit": {strconv.FormatInt(sub.Unit, 10)}}.Encode(), "records.archive.flash.done", r.PostFormValue("action"))
 }
