@@ -420,6 +420,9 @@ const vietnameseLetters = "àáảãạăằắẳẵặâầấẩẫậđèé�
 // otherwise.
 var undiacritical = map[string]string{
 	"identity.next":                  "Trang sau →: “next page” has no marks",
+	"pager.next":                     "Trang sau →: “next page” has no marks",
+	"procedures.public.mine.next":    "Trang sau →: “next page” has no marks",
+	"portal.news.other_language":     "the link names the other language's text in that language: Read this in English",
 	"procedures.console.pages":       "Trang: “pages” has no marks",
 	"procedures.public.rating.stars": "%d sao: “stars” has no marks",
 	"lang.switch":                    "the switch names the other language: English",

@@ -151,7 +151,7 @@ func (s *Service) SaveRule(ctx context.Context, sub authz.Subject, name, source 
 		return Rule{}, err
 	}
 	var saved Rule
-	err := s.edit(ctx, "architecture.rule.save", name, func(c *change) error {
+	err := s.edit(ctx, "architecture.save_rule", name, func(c *change) error {
 		rules, err := s.rules(ctx, c.tx)
 		if err != nil {
 			return err

@@ -183,7 +183,7 @@ func (h *Handler) elementForm(p web.Page, f *web.Form, isNew bool) []web.Field {
 		f.Field("retire", "date", "architecture.phase.retire", false),
 		f.Field("annual_cost", "number", "architecture.field.annual_cost", false))
 	for _, m := range ReferenceModels() {
-		fields = append(fields, f.Field(strings.ToLower(string(m)), "text", "architecture.rm."+string(m), false))
+		fields = append(fields, f.Field(strings.ToLower(string(m)), "text", "architecture.rm."+strings.ToLower(string(m)), false))
 	}
 	return fields
 }
@@ -213,7 +213,7 @@ func (h *Handler) showElement(w http.ResponseWriter, r *http.Request, status int
 	}
 	for _, m := range ReferenceModels() {
 		if v := e.Framework[m]; v != "" {
-			d.Framework = append(d.Framework, web.Option{Label: p.T("architecture.rm." + string(m)), Value: v})
+			d.Framework = append(d.Framework, web.Option{Label: p.T("architecture.rm." + strings.ToLower(string(m))), Value: v})
 		}
 	}
 	for _, pr := range e.Properties {

@@ -164,7 +164,7 @@ func (s *Service) SaveElement(ctx context.Context, sub authz.Subject, e Element)
 			return Element{}, err
 		}
 	}
-	err := s.edit(ctx, "architecture.element.save", e.ID, func(c *change) error {
+	err := s.edit(ctx, "architecture.save_element", e.ID, func(c *change) error {
 		old, err := getElement(ctx, c.tx, e.ID)
 		switch {
 		case errors.Is(err, errs.ErrNotFound):
@@ -196,7 +196,7 @@ func (s *Service) DeleteElement(ctx context.Context, sub authz.Subject, id strin
 	if err := allow(sub, authz.Delete, authz.KindArchitecture); err != nil {
 		return err
 	}
-	return s.edit(ctx, "architecture.element.delete", id, func(c *change) error {
+	return s.edit(ctx, "architecture.delete_element", id, func(c *change) error {
 		old, err := getElement(ctx, c.tx, id)
 		if err != nil {
 			return err

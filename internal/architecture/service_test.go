@@ -42,7 +42,7 @@ func TestArchitectsEditAndAllStaffRead(t *testing.T) {
 		if err != nil || len(got) != 1 || got[0].ID != "id-portal" || got[0].AnnualCost != 1_200_000_000 || got[0].Framework[ARM] == "" {
 			t.Fatalf("a clerk's search: %v %+v", err, got)
 		}
-		if a := f.rec.actions(); !slices.Equal(a, []string{"architecture.element.save"}) {
+		if a := f.rec.actions(); !slices.Equal(a, []string{"architecture.save_element"}) {
 			t.Fatalf("audited %v", a)
 		}
 	})

@@ -75,11 +75,11 @@ var texts = i18n.Texts{
 	"architecture.phase.run":    {"Vận hành", "Run"},
 	"architecture.phase.retire": {"Dừng sử dụng", "Retire"},
 
-	"architecture.rm.BRM": {"Mô hình tham chiếu nghiệp vụ (BRM)", "Business reference model (BRM)"},
-	"architecture.rm.DRM": {"Mô hình tham chiếu dữ liệu (DRM)", "Data reference model (DRM)"},
-	"architecture.rm.ARM": {"Mô hình tham chiếu ứng dụng (ARM)", "Application reference model (ARM)"},
-	"architecture.rm.TRM": {"Mô hình tham chiếu công nghệ (TRM)", "Technology reference model (TRM)"},
-	"architecture.rm.SRM": {"Mô hình tham chiếu an toàn thông tin mạng, an ninh mạng (SRM)", "Security reference model (SRM)"},
+	"architecture.rm.brm": {"Mô hình tham chiếu nghiệp vụ (BRM)", "Business reference model (BRM)"},
+	"architecture.rm.drm": {"Mô hình tham chiếu dữ liệu (DRM)", "Data reference model (DRM)"},
+	"architecture.rm.arm": {"Mô hình tham chiếu ứng dụng (ARM)", "Application reference model (ARM)"},
+	"architecture.rm.trm": {"Mô hình tham chiếu công nghệ (TRM)", "Technology reference model (TRM)"},
+	"architecture.rm.srm": {"Mô hình tham chiếu an toàn thông tin mạng, an ninh mạng (SRM)", "Security reference model (SRM)"},
 
 	"architecture.findings.title":        {"Kiểm tra tuân thủ", "Conformance"},
 	"architecture.findings.lead":         {"Các quy tắc (Rego) chạy trên mô hình hiện tại; cán bộ an ninh thông tin sửa quy tắc.", "The rules (Rego) run over the model as it is; security officers edit the rules."},

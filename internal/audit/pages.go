@@ -49,6 +49,9 @@ func actionChoices(p web.Page, chosen string) []web.Option {
 	var codes []string
 	for key := range texts {
 		if code, ok := strings.CutPrefix(key, prefix); ok {
+			if c, ok := hyphenated[code]; ok {
+				code = c
+			}
 			codes = append(codes, code)
 		}
 	}
@@ -58,7 +61,7 @@ func actionChoices(p web.Page, chosen string) []web.Option {
 	}
 	opts := []web.Option{{Value: "", Label: p.T("audit.any")}}
 	for _, code := range codes {
-		opts = append(opts, web.Option{Value: code, Label: inWords(p, prefix, code)})
+		opts = append(opts, web.Option{Value: code, Label: actionInWords(p, code)})
 	}
 	return opts
 }
@@ -109,7 +112,7 @@ func newEventView(p web.Page, names *web.Names, e Event) eventView {
 		Seq: e.Seq, Time: showTime(e.Time), TimeISO: e.Time.UTC().Format(time.RFC3339Nano),
 		ActorKindKey: "audit.actor." + string(e.Actor.Kind), ActorKindText: p.T("audit.actor." + string(e.Actor.Kind)),
 		ActorID: e.Actor.ID, ActorName: e.Actor.Name, ActorUser: e.Actor.Name, UnitID: e.UnitID, UnitName: names.Unit(e.UnitID),
-		Action: e.Action, ActionText: inWords(p, "audit.action.", e.Action),
+		Action: e.Action, ActionText: actionInWords(p, e.Action),
 		ResourceType: e.ResourceType, ResourceTypeText: inWords(p, "audit.type.", e.ResourceType), ResourceID: e.ResourceID,
 		Level:   badge{Key: "console.level." + e.Level.String(), Class: "level-" + e.Level.String()},
 		Outcome: badge{Key: "audit.outcome." + string(e.Outcome), Class: "outcome-" + string(e.Outcome)},
@@ -134,6 +137,23 @@ func newEventView(p web.Page, names *web.Names, e Event) eventView {
 
 // inWords returns the catalogue's words for code under prefix, or the
 // code itself when the catalogue has none (a kind of event added since).
+// hyphenated are the actions whose codes hold a hyphen (the procedures'
+// steps): a catalogue key holds none, so their words stand under the code
+// with an underscore (actionInWords), and the search's choices map it back.
+var hyphenated = map[string]string{
+	"dossier.request_documents": "dossier.request-documents",
+	"dossier.return_result":     "dossier.return-result",
+}
+
+// actionInWords is an audit action's words, or its code where the
+// catalogue has none.
+func actionInWords(p web.Page, code string) string {
+	if w := inWords(p, "audit.action.", strings.ReplaceAll(code, "-", "_")); w != strings.ReplaceAll(code, "-", "_") {
+		return w
+	}
+	return code
+}
+
 func inWords(p web.Page, prefix, code string) string {
 	if code == "" || !p.Has(prefix+code) {
 		return code

@@ -431,7 +431,7 @@ func (s *Service) UpdateMission(ctx context.Context, sub authz.Subject, code str
 		if err := saveMissionDetails(ctx, tx, m.Unit.ID, &d); err != nil {
 			return err
 		}
-		e := o.Event("portal.mission.update")
+		e := o.Event("portal.update_mission")
 		e.ResourceType, e.ResourceID, e.Level = "mission_page", m.Unit.Code, authz.Unclassified
 		e.Attrs = map[string]string{"version": strconv.Itoa(d.Version)}
 		return s.rec.Record(ctx, tx, e)
