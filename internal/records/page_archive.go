@@ -56,6 +56,8 @@ type consoleCopiesData struct {
 	Own map[int]bool
 	// Expires is the default expiry of a new permission.
 	Expires string
+	// Names names the permissions' holders (never an id on the page).
+	Names *web.Names
 }
 
 func (h *Handler) pageCopies(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +82,7 @@ func (h *Handler) pageCopies(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data.Expires = h.svc.now().Add(7 * 24 * time.Hour).In(registerZone()).Format("2006-01-02")
+	data.Names = h.shell.Names(r)
 	p := h.shell.Page(r, web.Console, "records.archive.copies.title")
 	p.Flash = p.Confirmed(r, "records.archive.flash.did.", docLabel(p, v.Document))
 	h.pages.Render(w, r, http.StatusOK, "console_archive_copies", web.View[consoleCopiesData]{Page: p, Data: data})
@@ -141,6 +144,8 @@ type consoleSecretRegisterData struct {
 	Year     int
 	// Units is the unit picker, by name, valued by id as the query reads it.
 	Units []web.Option
+	// Names names the handling units and staff (never an id on the page).
+	Names *web.Names
 }
 
 func (h *Handler) pageSecretRegister(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +165,7 @@ func (h *Handler) pageSecretRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.pages.Render(w, r, http.StatusOK, "console_archive_secret", web.View[consoleSecretRegisterData]{Page: p,
-		Data: consoleSecretRegisterData{Register: reg, Incoming: reg.Direction == Incoming, Unit: unit, Year: year, Units: units}})
+		Data: consoleSecretRegisterData{Register: reg, Incoming: reg.Direction == Incoming, Unit: unit, Year: year, Units: units, Names: h.shell.Names(r)}})
 }
 
 // registerUnits is the secret register's unit picker: the units by name

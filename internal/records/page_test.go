@@ -532,7 +532,9 @@ func (d unitsDirectory) UnitChoices(context.Context) ([]web.UnitChoice, error) {
 	return us, nil
 }
 
-func (unitsDirectory) StaffName(context.Context, int64) (string, error) { return "", errs.ErrNotFound }
+func (unitsDirectory) StaffName(_ context.Context, id int64) (string, error) {
+	return "Cán bộ mang mã " + itoa(id), nil
+}
 
 // TestSecretRegisterPicksItsUnitByName pins issue 11's unit picker on the
 // secret registers: a select of units by name, valued by the id the
@@ -564,4 +566,11 @@ func TestCopiesPageConfirmsWhatWasDone(t *testing.T) {
 	s.confirms(t, s.leader, s.post(s.leader, path, url.Values{"action": {"permit_print"}, "staff_id": {itoa(s.officer.ID)}, "copies": {"1"},
 		"reason": {"Họp"}, "expires": {"2026-03-12"}}), "Đã cho phép in văn bản «")
 	s.confirms(t, s.officer, s.post(s.officer, path, url.Values{"action": {"print"}}), "Đã in văn bản «", "bản in được ghi vào sổ.")
+
+	// The permissions name their holder, never show an id.
+	s.shell.SetDirectory(unitsDirectory(s.units))
+	body := s.page(s.leader, path)
+	if !strings.Contains(body, "<td>Cán bộ mang mã "+itoa(s.officer.ID)+"</td>") || strings.Contains(body, "<td>#"+itoa(s.officer.ID)+"</td>") {
+		t.Errorf("the copies page does not name the permission's holder:\n%s", body)
+	}
 }
