@@ -19,6 +19,7 @@ var edxmlTexts = i18n.Texts{
 	"records.edxml.arrived":      {"Thời điểm đến", "Arrived"},
 	"records.edxml.status":       {"Trạng thái", "Status"},
 	"records.edxml.document":     {"Văn bản", "Document"},
+	"records.edxml.open":         {"Mở văn bản", "Open the document"},
 	"records.edxml.actions":      {"Thao tác", "Actions"},
 	"records.edxml.register":     {"Vào sổ", "Register"},
 	"records.edxml.return":       {"Trả lại", "Return"},
