@@ -154,7 +154,12 @@ func (c *cluster) url(db string) string {
 }
 
 func (c *cluster) newDatabase() (string, error) {
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), c.seq.Add(1))
+	return c.createDatabase(fmt.Sprintf("t%d_%d", os.Getpid(), c.seq.Add(1)), "")
+}
+
+// createDatabase creates database name, a copy of template when one is
+// named, and returns its URL.
+func (c *cluster) createDatabase(name, template string) (string, error) {
 	admin, err := sql.Open("pgx", c.url("postgres"))
 	if err != nil {
 		return "", err
@@ -162,7 +167,17 @@ func (c *cluster) newDatabase() (string, error) {
 	defer admin.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+	stmt := "CREATE DATABASE " + name
+	if template != "" {
+		stmt += " TEMPLATE " + template
+		// FILE_COPY copies the template's files instead of logging each
+		// page (PostgreSQL 15's default): faster for a small database.
+		// Before 15 it is the only way and the option does not exist.
+		if _, err := admin.ExecContext(ctx, stmt+" STRATEGY FILE_COPY"); err == nil {
+			return c.url(name), nil
+		}
+	}
+	if _, err := admin.ExecContext(ctx, stmt); err != nil {
 		return "", err
 	}
 	return c.url(name), nil

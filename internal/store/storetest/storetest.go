@@ -33,8 +33,15 @@ func MustOpen(tb testing.TB, d store.Dialect) *store.DB {
 	switch d {
 	case store.SQLite:
 		dir = tb.TempDir()
+		if err := theTemplates.sqliteCopy(dir); err != nil {
+			tb.Fatalf("storetest: copy the migrated SQLite template: %v", err)
+		}
 	case store.Postgres:
-		dsn = MustPostgresURL(tb)
+		c := mustCluster(tb)
+		var err error
+		if dsn, err = theTemplates.postgresCopy(c); err != nil {
+			tb.Fatalf("storetest: copy the migrated PostgreSQL template: %v", err)
+		}
 	default:
 		tb.Fatalf("storetest: unknown dialect %q", d)
 	}
@@ -63,6 +70,17 @@ func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // throwaway cluster, starting the cluster on first use.
 func MustPostgresURL(tb testing.TB) string {
 	tb.Helper()
+	url, err := mustCluster(tb).newDatabase()
+	if err != nil {
+		tb.Fatalf("storetest: create PostgreSQL database: %v", err)
+	}
+	return url
+}
+
+// mustCluster returns the throwaway cluster, starting it on first use; a
+// test skips where PostgreSQL is not installed (and fails under CI).
+func mustCluster(tb testing.TB) *cluster {
+	tb.Helper()
 	c, err := sharedCluster()
 	if err != nil {
 		if required() {
@@ -70,11 +88,7 @@ func MustPostgresURL(tb testing.TB) string {
 		}
 		tb.Skipf("storetest: skipping PostgreSQL test: %v (install Debian's postgresql package to run it)", err)
 	}
-	url, err := c.newDatabase()
-	if err != nil {
-		tb.Fatalf("storetest: create PostgreSQL database: %v", err)
-	}
-	return url
+	return c
 }
 
 // Main runs the package's tests and stops the throwaway cluster, if one
