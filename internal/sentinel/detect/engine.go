@@ -52,7 +52,8 @@ const (
 	fSends
 	fNewRecips
 	fDenied
-	fTake // reads + 2 × (downloads + copies) + classified: what was taken, weighted
+	fClassOut // classified items downloaded, copied or printed
+	fTake     // reads + 2 × (downloads + copies) + classified: what was taken, weighted
 	nFeat
 )
 

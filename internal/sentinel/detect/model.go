@@ -17,7 +17,7 @@ import (
 // usual.
 
 // modelFeatures are the features the model scores (fTake is their sum).
-var modelFeatures = [...]int{fReads, fDownloads, fCopies, fClassified, fForeign, fOffHours, fSends, fNewRecips, fDenied}
+var modelFeatures = [...]int{fReads, fDownloads, fCopies, fClassified, fForeign, fOffHours, fSends, fNewRecips, fDenied, fClassOut}
 
 // The model's constants: a day's distance below anomalyFloor is
 // ordinary; anomalySpread turns the distance above it into 0–100.
@@ -43,7 +43,9 @@ func (e *Engine) closeDay(p *person) []Alert {
 		}
 	}
 	dist = math.Sqrt(dist)
-	zt := (x[fTake] - v.F[fTake].M) / v.F[fTake].scale()
+	// The CUSUM follows whichever of the weighted take and the classified
+	// items taken out stands out more.
+	zt := max((x[fTake]-v.F[fTake].M)/v.F[fTake].scale(), z[fClassOut])
 	var out []Alert
 	end := e.dayStart(p) + microsPerDay - 1
 	if v.N >= e.cfg.PriorDays {
@@ -136,7 +138,7 @@ func (e *Engine) anomalyAlert(p *person, v *view, z [nFeat]float64, score float6
 var featureCats = [nFeat][]uint8{
 	fReads: {catRead}, fDownloads: {catDownload}, fCopies: {catCopy}, fClassified: {catRead, catDownload, catCopy},
 	fForeign: {catRead, catDownload, catCopy}, fOffHours: {catRead, catDownload, catCopy, catSend}, fSends: {catSend},
-	fNewRecips: {catSend}, fDenied: {catDenied}, fTake: {catRead, catDownload, catCopy},
+	fNewRecips: {catSend}, fDenied: {catDenied}, fClassOut: {catDownload, catCopy}, fTake: {catRead, catDownload, catCopy},
 }
 
 // featurePart is one feature of a day the model explains.

@@ -175,6 +175,9 @@ func (e *Engine) personEvent(p *person, ev audit.Event, cat uint8, t int64) []Al
 		if ev.Level > authz.Unclassified {
 			p.Today[fClassified]++
 			p.Today[fTake]++
+			if cat != catRead {
+				p.Today[fClassOut]++
+			}
 		}
 		if foreign(p, ev) {
 			m.Flags |= flForeign

@@ -171,6 +171,7 @@ var featureNames = [nFeat]Text{
 	fSends:      {VI: "văn bản gửi đi", EN: "messages sent"},
 	fNewRecips:  {VI: "nơi nhận mới", EN: "new recipients"},
 	fDenied:     {VI: "lần bị từ chối", EN: "refusals"},
+	fClassOut:   {VI: "tài liệu mật tải xuống, in", EN: "classified items downloaded or printed"},
 	fTake:       {VI: "khối lượng", EN: "volume"},
 }
 
