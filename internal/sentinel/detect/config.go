@@ -70,7 +70,7 @@ func DefaultConfig() Config {
 		RiskHalfLife:     7 * 24 * time.Hour,
 		AlertScore:       50,
 		Cooldown:         12 * time.Hour,
-		OffHoursMin:      8,
+		OffHoursMin:      12,
 		CuriosityMin:     8,
 		ProbeMin:         6,
 		SendMin:          25,

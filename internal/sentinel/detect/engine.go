@@ -75,6 +75,7 @@ const (
 	flNewRecip
 	flPriv
 	flConcealed
+	flDayOff // on a day off, but within the person's usual hours
 )
 
 const (
@@ -100,6 +101,10 @@ type baseline struct {
 	F [nFeat]stat `json:"f"`
 	H [24]float64 `json:"h"` // share of active days with activity in each local hour
 	O float64     `json:"o"` // share of active days that were days off
+	// P is each feature's peak, decaying by half in peakHalfLife active
+	// days: a burst the person had lately (a monthly archive day) is no
+	// longer news.
+	P [nFeat]float64 `json:"p"`
 }
 
 // mark is one event a person rule may cite.
@@ -146,6 +151,7 @@ type person struct {
 	DayOff     bool           `json:"day_off,omitempty"`
 	Today      [nFeat]float64 `json:"today"`
 	TodayHours uint32         `json:"today_hours,omitempty"`
+	TodayExp   float64        `json:"today_exp,omitempty"` // the usual take p added to the unit's day
 	Base       baseline       `json:"base"`
 	// Addrs and Recips map client addresses, devices and recipients to
 	// the day last seen.
@@ -166,6 +172,15 @@ type unitInfo struct {
 	Code    string `json:"code,omitempty"`
 	Country string `json:"country,omitempty"`
 	Zone    string `json:"zone,omitempty"`
+}
+
+// unitDay is a unit's local day: the weighted take of its people so far
+// and the sum of their usual takes (of those active that day).
+type unitDay struct {
+	Day  int64   `json:"day"`
+	Take float64 `json:"take"`
+	Exp  float64 `json:"exp"`
+	N    int     `json:"n"`
 }
 
 // tmark is a sign-in event kept in a window.
@@ -192,6 +207,9 @@ type state struct {
 	FailAddr map[string][]tmark `json:"fail_addr"`
 	Storm    []tmark            `json:"storm,omitempty"`
 	Fired    map[string]fired   `json:"fired"`
+	// UnitDays is each unit's day so far, and the one before it: how far
+	// its people as a whole are above their usual (a report day).
+	UnitDays map[int64]*[2]unitDay `json:"unit_days"`
 	// Mult holds the feedback's threshold multipliers by "rule|user:NAME"
 	// and "rule|unit:ID".
 	Mult map[string]float64 `json:"mult"`
@@ -202,7 +220,8 @@ const stateVersion = 1
 func newState() state {
 	return state{Version: stateVersion, Units: map[int64]*unitInfo{}, Codes: map[string]int64{}, Groups: map[string]*baseline{},
 		UAddrs: map[int64]map[string]int64{}, URecips: map[int64]map[string]int64{}, Accounts: map[string]string{},
-		FailAcct: map[string][]tmark{}, FailAddr: map[string][]tmark{}, Fired: map[string]fired{}, Mult: map[string]float64{}}
+		FailAcct: map[string][]tmark{}, FailAddr: map[string][]tmark{}, Fired: map[string]fired{}, Mult: map[string]float64{},
+		UnitDays: map[int64]*[2]unitDay{}}
 }
 
 // Engine is the scorer: rules over per-person and per-unit baselines, and

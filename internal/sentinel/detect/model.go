@@ -19,6 +19,9 @@ import (
 // modelFeatures are the features the model scores (fTake is their sum).
 var modelFeatures = [...]int{fReads, fDownloads, fCopies, fClassified, fForeign, fOffHours, fSends, fNewRecips, fDenied, fClassOut}
 
+// liftedFeatures are the volumes a unit's lift divides.
+var liftedFeatures = [...]int{fReads, fDownloads, fCopies, fClassified, fForeign, fClassOut, fTake}
+
 // The model's constants: a day's distance below anomalyFloor is
 // ordinary; anomalySpread turns the distance above it into 0–100.
 // cusumSlack is the z-score a day may run above usual without building
@@ -26,18 +29,36 @@ var modelFeatures = [...]int{fReads, fDownloads, fCopies, fClassified, fForeign,
 const (
 	anomalyFloor  = 4.0
 	anomalySpread = 5.0
-	cusumSlack    = 1.0
-	cusumAlarm    = 6.0
+	// peakZ caps the z-score of a volume the person reached lately;
+	// peakHalfLife is in active days.
+	peakZ        = 2.0
+	peakHalfLife = 60.0
+	cusumSlack   = 1.5
+	cusumAlarm   = 7.0
 )
 
 // closeDay scores p's day that ended and folds it into the baselines.
 func (e *Engine) closeDay(p *person) []Alert {
 	v := e.view(p)
 	x := p.Today
+	// On a day the whole unit worked harder (a report), a person's
+	// volumes are measured against the unit's lift.
+	lift := e.lift(p)
+	for _, i := range liftedFeatures {
+		x[i] /= lift
+	}
 	var z [nFeat]float64
 	dist := 0.0
 	for _, i := range modelFeatures {
 		z[i] = (x[i] - v.F[i].M) / v.F[i].scale()
+		if x[i] <= p.Base.P[i] {
+			z[i] = min(z[i], peakZ)
+		}
+		if i == fOffHours {
+			// Hours alone make an odd day, not a risky one: off_hours
+			// speaks for them.
+			z[i] = min(z[i], 2)
+		}
 		if z[i] > 0 {
 			dist += z[i] * z[i]
 		}
@@ -45,7 +66,8 @@ func (e *Engine) closeDay(p *person) []Alert {
 	dist = math.Sqrt(dist)
 	// The CUSUM follows whichever of the weighted take and the classified
 	// items taken out stands out more.
-	zt := max((x[fTake]-v.F[fTake].M)/v.F[fTake].scale(), z[fClassOut])
+	// Peaks do not cap it: the slow leaker's every day is like the last.
+	zt := max((x[fTake]-v.F[fTake].M)/v.F[fTake].scale(), (x[fClassOut]-v.F[fClassOut].M)/v.F[fClassOut].scale())
 	var out []Alert
 	end := e.dayStart(p) + microsPerDay - 1
 	if v.N >= e.cfg.PriorDays {
@@ -88,6 +110,12 @@ func (e *Engine) fold(b *baseline, p *person, a float64, clip bool) {
 		d := math.Abs(x - s.M)
 		s.M += a * (x - s.M)
 		s.D += a * (d - s.D)
+	}
+	if clip {
+		decay := math.Exp2(-1 / peakHalfLife)
+		for i := range b.P {
+			b.P[i] = max(p.Today[i], b.P[i]*decay)
+		}
 	}
 	for h := range b.H {
 		on := 0.0

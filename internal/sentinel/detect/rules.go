@@ -76,12 +76,16 @@ func (s stat) scale() float64 { return max(1.25*s.D, math.Sqrt(s.M+1)) }
 func (s stat) high() float64 { return s.M + 3*s.scale() }
 
 // offHours reports whether local hour h of a day (off: a day off) is
-// outside v's usual hours.
-func (v *view) offHours(h int, off bool) bool {
-	if off && v.O < 0.08 {
-		return true
+// outside v's usual hours, and whether it is only the day that is
+// unusual (a day off, in the usual hours).
+func (v *view) offHours(h int, off bool) (outside, dayOnly bool) {
+	if max(v.H[(h+23)%24], v.H[h], v.H[(h+1)%24]) < 0.05 {
+		return true, false
 	}
-	return max(v.H[(h+23)%24], v.H[h], v.H[(h+1)%24]) < 0.05
+	if off && v.O < 0.08 {
+		return true, true
+	}
+	return false, false
 }
 
 // usualHours returns the span of hours usually worked, such as "07–18".
@@ -149,14 +153,19 @@ func (e *Engine) personAlert(p *person, rule string, score float64, t int64, ms 
 // personEvent applies the person rules to ev, of category cat, by p.
 func (e *Engine) personEvent(p *person, ev audit.Event, cat uint8, t int64) []Alert {
 	_, hour, off := e.zoneOf(p.Unit).local(t)
-	p.Active = true
-	p.TodayHours |= 1 << hour
 	v := e.view(p)
+	e.activate(p, &v)
+	p.TodayHours |= 1 << hour
+	before := p.Today[fTake]
+	defer func() { e.unitDay(p).Take += p.Today[fTake] - before }()
 	m := mark{Seq: ev.Seq, T: t, Cat: cat, Lvl: uint8(ev.Level)}
-	isOff := v.offHours(hour, off)
+	isOff, dayOnly := v.offHours(hour, off)
 	if isOff {
 		m.Flags |= flOff
 		p.Today[fOffHours]++
+		if dayOnly {
+			m.Flags |= flDayOff
+		}
 	}
 	var out []Alert
 	switch cat {
@@ -255,7 +264,8 @@ func usualSum(v *view, is ...int) (lo, hi int) {
 func (e *Engine) bulk(p *person, v *view, t int64, out []Alert) []Alert {
 	mu := e.mult("bulk_read", p.Name, p.Unit)
 	hi := v.F[fTake].high()
-	thrHour := max(float64(e.cfg.BulkMin), 0.6*hi) * mu
+	lift := e.lift(p)
+	thrHour := max(float64(e.cfg.BulkMin), 0.6*hi) * mu * lift
 	if p.Today[fTake] < thrHour {
 		return out
 	}
@@ -280,7 +290,7 @@ func (e *Engine) bulk(p *person, v *view, t int64, out []Alert) []Alert {
 			w++
 		}
 	}
-	thrDay := max(float64(e.cfg.DayMin), 2*hi) * mu
+	thrDay := max(float64(e.cfg.DayMin), 2*hi, 1.2*p.Base.P[fTake]) * mu * lift
 	ratio := w / thrHour
 	span := time.Duration(0)
 	if len(ms) > 0 {
@@ -321,7 +331,7 @@ func (e *Engine) bulk(p *person, v *view, t int64, out []Alert) []Alert {
 func (e *Engine) curiosity(p *person, v *view, t int64, out []Alert) []Alert {
 	mu := e.mult("curiosity", p.Name, p.Unit)
 	s := v.F[fForeign]
-	thr := max(float64(e.cfg.CuriosityMin), s.M+4*s.scale()+2) * mu
+	thr := max(float64(e.cfg.CuriosityMin), s.M+4*s.scale()+2) * mu * e.lift(p)
 	n := p.Today[fForeign]
 	if n < thr || !e.mayPerson(p, "curiosity", t, int(n)) {
 		return out
@@ -440,11 +450,22 @@ func (e *Engine) exchange(p *person, v *view, t int64, out []Alert) []Alert {
 func (e *Engine) offHoursRule(p *person, v *view, hour int, off bool, t int64, out []Alert) []Alert {
 	mu := e.mult("off_hours", p.Name, p.Unit)
 	thr := float64(e.cfg.OffHoursMin) * mu
-	ms, n := p.marks(t-2*microsPerHour, func(m mark) bool { return m.Flags&flOff != 0 && m.Cat != catDenied })
-	if float64(n) < thr || !e.mayPerson(p, "off_hours", t, n) {
+	ms, _ := p.marks(t-2*microsPerHour, func(m mark) bool { return m.Flags&flOff != 0 && m.Cat != catDenied })
+	// Work on a day off in the usual hours counts half: a Saturday
+	// morning is less strange than three in the morning.
+	w := 0.0
+	for _, m := range ms {
+		if m.Flags&flDayOff != 0 {
+			w += 0.5
+		} else {
+			w++
+		}
+	}
+	n := len(ms)
+	if w < thr || !e.mayPerson(p, "off_hours", t, n) {
 		return out
 	}
-	score := 50 + 20*math.Log2(float64(n)/thr)
+	score := 50 + 20*math.Log2(w/thr)
 	if p.NewAddr != 0 && t-p.NewAddr < 12*microsPerHour {
 		score += 15
 	}
@@ -491,9 +512,9 @@ func (e *Engine) loginEvent(ev audit.Event, t int64) []Alert {
 	}
 	out := e.roll(p, t)
 	_, hour, off := e.zoneOf(p.Unit).local(t)
-	p.Active = true
-	p.TodayHours |= 1 << hour
 	v := e.view(p)
+	e.activate(p, &v)
+	p.TodayHours |= 1 << hour
 	if p.Addrs == nil {
 		p.Addrs = map[string]int64{}
 	}
@@ -523,7 +544,7 @@ func (e *Engine) loginEvent(ev audit.Event, t int64) []Alert {
 		if !unitKnown {
 			score += 15
 		}
-		isOff := v.offHours(hour, off)
+		isOff, _ := v.offHours(hour, off)
 		if isOff {
 			score += 20
 		}
@@ -627,4 +648,59 @@ func globalAlert(a Alert, ms []tmark) Alert {
 		a.First, a.Last = time.UnixMicro(ms[0].T).UTC(), time.UnixMicro(ms[len(ms)-1].T).UTC()
 	}
 	return a
+}
+
+// activate marks p active today, adding their usual take to their unit's
+// day the first time.
+func (e *Engine) activate(p *person, v *view) {
+	if p.Active {
+		return
+	}
+	p.Active = true
+	p.TodayExp = max(v.F[fTake].M, 1)
+	ud := e.unitDay(p)
+	ud.Exp += p.TodayExp
+	ud.N++
+}
+
+// unitDay returns the day of p's unit that p is on, starting it if it is
+// new.
+func (e *Engine) unitDay(p *person) *unitDay {
+	uds := e.st.UnitDays[p.Unit]
+	if uds == nil {
+		uds = &[2]unitDay{}
+		e.st.UnitDays[p.Unit] = uds
+	}
+	switch p.Day {
+	case uds[0].Day:
+		return &uds[0]
+	case uds[1].Day:
+		return &uds[1]
+	}
+	if p.Day > uds[0].Day {
+		uds[1], uds[0] = uds[0], unitDay{Day: p.Day}
+		return &uds[0]
+	}
+	// A day older than both: a late event of a closed day; count it in
+	// a scratch day that is dropped.
+	return &unitDay{Day: p.Day}
+}
+
+// minLiftPeers is how many others of the unit must be active for their
+// day to say what kind of day it is.
+const minLiftPeers = 3
+
+// lift returns how far p's unit as a whole (p left out) is above its
+// usual today, 1–4: on a report day everyone reads more, and a person
+// reading three times their usual then is less remarkable.
+func (e *Engine) lift(p *person) float64 {
+	ud := e.unitDay(p)
+	if ud.N-1 < minLiftPeers {
+		return 1
+	}
+	exp := ud.Exp - p.TodayExp
+	if exp <= 0 {
+		return 1
+	}
+	return min(4, max(1, (ud.Take-p.Today[fTake])/exp))
 }

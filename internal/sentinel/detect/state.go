@@ -73,6 +73,14 @@ func (st *state) normalise() {
 	if st.Fired == nil {
 		st.Fired = def.Fired
 	}
+	if st.UnitDays == nil {
+		st.UnitDays = def.UnitDays
+	}
+	for k, u := range st.UnitDays {
+		if u == nil {
+			delete(st.UnitDays, k)
+		}
+	}
 	if st.Mult == nil {
 		st.Mult = def.Mult
 	}
