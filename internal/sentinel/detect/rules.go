@@ -17,6 +17,8 @@ type view struct {
 	H [24]float64
 	O float64
 	N int // days behind it, own and peers'
+	// Young multiplies thresholds while the usual is young (1–2).
+	Young float64
 }
 
 // minGroupDays is how many person-days a peer group needs before it is a
@@ -43,6 +45,9 @@ func (e *Engine) view(p *person) view {
 	} else {
 		v.N += prior.N
 	}
+	// Young knows little: thresholds ask for up to twice the evidence
+	// until there are PriorDays days behind the usual.
+	v.Young = 1 + max(0, float64(e.cfg.PriorDays-v.N))/float64(e.cfg.PriorDays)
 	for i := range v.F {
 		v.F[i].M = w*p.Base.F[i].M + (1-w)*prior.F[i].M
 		v.F[i].D = w*p.Base.F[i].D + (1-w)*prior.F[i].D
@@ -262,7 +267,7 @@ func usualSum(v *view, is ...int) (lo, hi int) {
 // bulk is bulk_read: in the window, or in the day, a person took far more
 // than their usual (classified items and downloads weigh more).
 func (e *Engine) bulk(p *person, v *view, t int64, out []Alert) []Alert {
-	mu := e.mult("bulk_read", p.Name, p.Unit)
+	mu := e.mult("bulk_read", p.Name, p.Unit) * v.Young
 	hi := v.F[fTake].high()
 	lift := e.lift(p)
 	thrHour := max(float64(e.cfg.BulkMin), 0.6*hi) * mu * lift
@@ -329,7 +334,7 @@ func (e *Engine) bulk(p *person, v *view, t int64, out []Alert) []Alert {
 // curiosity is reading other units' dossiers or documents far beyond
 // the person's usual.
 func (e *Engine) curiosity(p *person, v *view, t int64, out []Alert) []Alert {
-	mu := e.mult("curiosity", p.Name, p.Unit)
+	mu := e.mult("curiosity", p.Name, p.Unit) * v.Young
 	s := v.F[fForeign]
 	thr := max(float64(e.cfg.CuriosityMin), s.M+4*s.scale()+2) * mu * e.lift(p)
 	n := p.Today[fForeign]
@@ -350,7 +355,7 @@ func (e *Engine) curiosity(p *person, v *view, t int64, out []Alert) []Alert {
 // probes is concealed_probes: repeated refusals in an hour, most of
 // them answered as if the item did not exist.
 func (e *Engine) probes(p *person, v *view, t int64, out []Alert) []Alert {
-	mu := e.mult("concealed_probes", p.Name, p.Unit)
+	mu := e.mult("concealed_probes", p.Name, p.Unit) * v.Young
 	s := v.F[fDenied]
 	thr := max(float64(e.cfg.ProbeMin), s.M+4*s.scale()) * mu
 	ms, n := p.marks(t-microsPerHour, func(m mark) bool { return m.Cat == catDenied })
@@ -427,7 +432,7 @@ func remember(m map[string]int64, k string, day int64, limit int) {
 // exchange is exchange_volume: messages in unusual volume, or to
 // recipients neither the person nor their unit ever wrote to.
 func (e *Engine) exchange(p *person, v *view, t int64, out []Alert) []Alert {
-	mu := e.mult("exchange_volume", p.Name, p.Unit)
+	mu := e.mult("exchange_volume", p.Name, p.Unit) * v.Young
 	s, r := v.F[fSends], v.F[fNewRecips]
 	thrS := max(float64(e.cfg.SendMin), s.M+4*s.scale()+3) * mu
 	thrN := max(float64(e.cfg.NewRecipients), r.M+4*r.scale()) * mu
@@ -448,7 +453,7 @@ func (e *Engine) exchange(p *person, v *view, t int64, out []Alert) []Alert {
 // offHoursRule is off_hours: a run of work outside the person's usual
 // hours or on their days off.
 func (e *Engine) offHoursRule(p *person, v *view, hour int, off bool, t int64, out []Alert) []Alert {
-	mu := e.mult("off_hours", p.Name, p.Unit)
+	mu := e.mult("off_hours", p.Name, p.Unit) * v.Young
 	thr := float64(e.cfg.OffHoursMin) * mu
 	ms, _ := p.marks(t-2*microsPerHour, func(m mark) bool { return m.Flags&flOff != 0 && m.Cat != catDenied })
 	// Work on a day off in the usual hours counts half: a Saturday
