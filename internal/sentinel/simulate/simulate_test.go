@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/sentinel/detect"
@@ -136,5 +135,4 @@ func TestCommand(t *testing.T) {
 			t.Errorf("eval printed %q, want %q in it", out, want)
 		}
 	}
-	_ = time.Second
 }
