@@ -81,7 +81,7 @@ func DefaultConfig() Config {
 		StormEvents:      10,
 		PrivilegeWindow:  72 * time.Hour,
 		PrivilegeMin:     5,
-		AnomalyScore:     75,
+		AnomalyScore:     85,
 		Zone:             "Asia/Ho_Chi_Minh",
 	}
 }

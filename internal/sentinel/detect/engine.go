@@ -159,7 +159,7 @@ type person struct {
 	Addrs  map[string]int64 `json:"addrs,omitempty"`
 	Recips map[string]int64 `json:"recips,omitempty"`
 	Ring   []mark           `json:"ring,omitempty"`
-	Cusum  float64          `json:"cusum,omitempty"`
+	Cusum  [2]float64       `json:"cusum"`
 	// Raw is the undecayed risk at RawAt.
 	Raw     float64          `json:"raw,omitempty"`
 	RawAt   int64            `json:"raw_at,omitempty"`

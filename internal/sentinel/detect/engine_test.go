@@ -242,3 +242,27 @@ func TestStateRoundTripScoresIdentically(t *testing.T) {
 		t.Error("a state that does not decode was accepted")
 	}
 }
+
+// TestFeedbackAndSavingWhileObserving: the watcher observes on one
+// goroutine while officers' verdicts and state saves come on others
+// (run under -race).
+func TestFeedbackAndSavingWhileObserving(t *testing.T) {
+	w := newWorld(t)
+	w.normalMonth(march, 10)
+	e := New(Config{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, ev := range w.evs {
+			e.Observe(ev)
+		}
+	}()
+	for i := range 50 {
+		e.Feedback(Feedback{Rule: "bulk_read", User: "user1", UnitID: 1, TruePositive: i%2 == 0})
+		if _, err := e.MarshalState(); err != nil {
+			t.Fatal(err)
+		}
+		e.Risk("1", march)
+	}
+	<-done
+}

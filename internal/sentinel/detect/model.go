@@ -35,6 +35,10 @@ const (
 	peakHalfLife = 60.0
 	cusumSlack   = 1.5
 	cusumAlarm   = 7.0
+	// cusumSlackClassified and cusumAlarmClassified are the classified
+	// CUSUM's.
+	cusumSlackClassified = 1.0
+	cusumAlarmClassified = 6.0
 )
 
 // closeDay scores p's day that ended and folds it into the baselines.
@@ -64,10 +68,11 @@ func (e *Engine) closeDay(p *person) []Alert {
 		}
 	}
 	dist = math.Sqrt(dist)
-	// The CUSUM follows whichever of the weighted take and the classified
-	// items taken out stands out more.
-	// Peaks do not cap it: the slow leaker's every day is like the last.
-	zt := max((x[fTake]-v.F[fTake].M)/v.F[fTake].scale(), (x[fClassOut]-v.F[fClassOut].M)/v.F[fClassOut].scale())
+	// Two CUSUMs, of the weighted take and of the classified items taken
+	// out, the second more sensitive: that is what a leaker takes.
+	// Peaks do not cap them: the slow leaker's every day is like the last.
+	zt := (x[fTake] - v.F[fTake].M) / v.F[fTake].scale()
+	zc := (x[fClassOut] - v.F[fClassOut].M) / v.F[fClassOut].scale()
 	var out []Alert
 	end := e.dayStart(p) + microsPerDay - 1
 	if v.N >= e.cfg.PriorDays {
@@ -78,12 +83,14 @@ func (e *Engine) closeDay(p *person) []Alert {
 		if score >= e.cfg.AnomalyScore*e.mult("anomaly", p.Name, p.Unit) && e.mayPerson(p, "anomaly", end, 1) {
 			out = append(out, e.anomalyAlert(p, &v, z, score, end))
 		}
-		p.Cusum = max(0, p.Cusum+min(zt, 4)-cusumSlack)
-		if p.Cusum >= cusumAlarm*e.mult("sustained_volume", p.Name, p.Unit) {
+		p.Cusum[0] = max(0, p.Cusum[0]+min(zt, 4)-cusumSlack)
+		p.Cusum[1] = max(0, p.Cusum[1]+min(zc, 4)-cusumSlackClassified)
+		mu := e.mult("sustained_volume", p.Name, p.Unit)
+		if p.Cusum[0] >= cusumAlarm*mu || p.Cusum[1] >= cusumAlarmClassified*mu {
 			if e.mayPerson(p, "sustained_volume", end, 1) {
 				out = append(out, e.sustainedAlert(p, &v, end))
 			}
-			p.Cusum = 0
+			p.Cusum = [2]float64{}
 		}
 	}
 	e.fold(&p.Base, p, max(e.alpha, 1/float64(p.Base.N+1)), true)
