@@ -200,16 +200,21 @@ func (p searchPlan) union(after int64, w window, limit int, ordered bool) (strin
 			args = append(args, a.args...)
 		}
 		args = append(args, p.args...)
+		// An arm ordered by an expression is cut by it too: PostgreSQL's
+		// words' arm, whose window the tokens already narrow in the
+		// index, so that the planner does not AND a bitmap of every id of
+		// the range from the primary key (200,000 rows for a count's).
+		cut := cmp.Or(a.order, a.id)
 		if after > 0 {
-			q += ` AND ` + a.id + ` < ?`
+			q += ` AND ` + cut + ` < ?`
 			args = append(args, after)
 		}
 		if w.floor > 0 {
-			q += ` AND ` + a.id + ` > ?`
+			q += ` AND ` + cut + ` > ?`
 			args = append(args, w.floor)
 		}
 		if ordered {
-			q += ` ORDER BY ` + cmp.Or(a.order, a.id) + ` DESC`
+			q += ` ORDER BY ` + cut + ` DESC`
 		}
 		parts = append(parts, `SELECT id FROM (`+q+` LIMIT `+strconv.Itoa(limit)+`) arm`+strconv.Itoa(i))
 	}
