@@ -24,9 +24,11 @@ type Courier interface {
 	// Organ returns the identifier code and name under which a unit
 	// sends and receives packages: the unit's own member code.
 	Organ(ctx context.Context, unitID int64) (Organ, error)
-	// UnitOf returns the unit a package addressed to code is for, an
-	// error wrapping errs.ErrNotFound when no unit of this directory has
-	// that code.
+	// UnitOf returns the unit whose queue a package addressed to code
+	// goes to: the unit with that code, or, for the ministry as a whole
+	// (its root unit), the Office, whose records office receives for it;
+	// an error wrapping errs.ErrNotFound when no unit of this directory
+	// has that code.
 	UnitOf(ctx context.Context, code string) (int64, error)
 	// Peers lists the organisations whose document systems from may send
 	// packages to, each with the highest level it may receive (the
