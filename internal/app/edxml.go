@@ -98,7 +98,8 @@ func (c edxmlCourier) Peers(_ context.Context, from string) ([]records.Peer, err
 		if !ok || !known {
 			continue
 		}
-		out = append(out, records.Peer{Organ: records.Organ{ID: member.Code, Name: member.NameVI}, MaxLevel: min(svc.MaxLevel, provider.Clearance)})
+		out = append(out, records.Peer{Organ: records.Organ{ID: member.Code, Name: member.NameVI}, MaxLevel: min(svc.MaxLevel, provider.Clearance),
+			Kind: member.Kind})
 	}
 	return out, nil
 }

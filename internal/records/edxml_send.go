@@ -45,6 +45,25 @@ type Courier interface {
 type Peer struct {
 	Organ
 	MaxLevel authz.Level `json:"max_level"`
+	// Kind is what it is in the directory (identity.UnitKind: a
+	// department, a mission, an outside agency), if the exchange says.
+	Kind string `json:"kind,omitempty"`
+}
+
+// ExchangePeers lists the organisations the document system of unit may
+// send packages to, each with the highest level it may receive: none
+// when this node has no exchange or the unit no document system on it.
+func (s *Service) ExchangePeers(ctx context.Context, unit int64) ([]Peer, error) {
+	if s.opts.Courier == nil {
+		return nil, nil
+	}
+	from, err := s.opts.Courier.Organ(ctx, unit)
+	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return s.opts.Courier.Peers(ctx, from.ID)
 }
 
 // Parcel is a package or status message on its way to the exchange: from
