@@ -15,6 +15,26 @@ import (
 	"chancery/internal/store/storetest"
 )
 
+// registerAtParis delivers package p from the Consular Department to
+// Paris, whose records office registers it.
+func (n *twoNodes) registerAtParis(t *testing.T, p *Package) *Document {
+	t.Helper()
+	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("edxml")})
+	if err := n.paris.svc.Receive(ctx, Arrival{Sender: consularCode, Recipient: parisCode, Level: p.Level, MessageID: "m1", Payload: []byte(mustBuild(t, p))}); err != nil {
+		t.Fatal(err)
+	}
+	f, clerk := n.paris, n.paris.office
+	waiting, err := f.svc.Packages(f.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
+	if err != nil || len(waiting) != 1 {
+		t.Fatalf("waiting: %+v, %v", waiting, err)
+	}
+	d, err := f.svc.RegisterPackage(f.as(clerk), clerk, waiting[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestEveryFileOfAPackageIsKept pins an incoming package of several
 // files: the first is the document's file, every other is kept as an
 // attachment in order (one of a type a document's file may not be, as
@@ -29,19 +49,8 @@ func TestEveryFileOfAPackageIsKept(t *testing.T) {
 		p.Files = append(p.Files,
 			Attachment{Name: "phu-luc.txt", MediaType: "text/plain", Data: []byte("Phụ lục: danh sách đoàn")},
 			Attachment{Name: "bang-tinh.xlsx", MediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: []byte("PK\x03\x04 not quite")})
-		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("edxml")})
-		if err := n.paris.svc.Receive(ctx, Arrival{Sender: consularCode, Recipient: parisCode, Level: p.Level, MessageID: "m1", Payload: []byte(mustBuild(t, p))}); err != nil {
-			t.Fatal(err)
-		}
 		f, clerk := n.paris, n.paris.office
-		waiting, err := f.svc.Packages(f.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
-		if err != nil || len(waiting) != 1 {
-			t.Fatalf("waiting: %+v, %v", waiting, err)
-		}
-		d, err := f.svc.RegisterPackage(f.as(clerk), clerk, waiting[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := n.registerAtParis(t, p)
 		v, err := f.svc.Get(f.as(clerk), clerk, d.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -101,19 +110,8 @@ func TestAttachmentsTextIsSearched(t *testing.T) {
 			{Name: "phu-luc.txt", MediaType: "text/plain", Data: []byte("Phụ lục: danh sách doanh nghiệp dự hội nghị xúc tiến thương mại")},
 			{Name: "du-lieu.bin", MediaType: "application/octet-stream", Data: []byte{0, 1, 2, 3}},
 		}
-		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("edxml")})
-		if err := n.paris.svc.Receive(ctx, Arrival{Sender: consularCode, Recipient: parisCode, Level: p.Level, MessageID: "m1", Payload: []byte(mustBuild(t, p))}); err != nil {
-			t.Fatal(err)
-		}
 		f, clerk := n.paris, n.paris.office
-		waiting, err := f.svc.Packages(f.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
-		if err != nil || len(waiting) != 1 {
-			t.Fatalf("waiting: %+v, %v", waiting, err)
-		}
-		d, err := f.svc.RegisterPackage(f.as(clerk), clerk, waiting[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := n.registerAtParis(t, p)
 		find := func(sub authz.Subject, q string) []int64 { return ids(f.search(t, sub, Query{Text: q})) }
 		if got := find(clerk, "xuc tien thuong mai"); len(got) != 0 {
 			t.Fatalf("found by an attachment's words before the worker read it: %v", got)
