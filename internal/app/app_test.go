@@ -190,6 +190,13 @@ func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
 	if !strings.Contains(first, "consular.clerk") || !strings.Contains(second, "not seeded again") {
 		t.Fatalf("first start said %q…, second %q…", first[:min(80, len(first))], second[:min(80, len(second))])
 	}
+	// --addr 127.0.0.1:0: the exchange's example names the port the node
+	// serves at, at the first start and every later one.
+	for _, banner := range []string{first, second} {
+		if got := atURL(banner, "http://127.0.0.1:41234"); !strings.Contains(got, "http://127.0.0.1:41234/exchange/v1/") || strings.Contains(got, ":0/") {
+			t.Errorf("the banner's curl example: %q", got[max(0, strings.Index(got, "Try: curl")):])
+		}
+	}
 }
 
 // startChild runs the real program as a child process and returns it

@@ -144,12 +144,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		url := fmt.Sprintf("%s://%s", scheme, addr)
 		log.Info("chancery is serving", "url", url, "database", a.DB.Dialect, "started_in", time.Since(a.started).Round(time.Millisecond).String())
-		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, banner)
+		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, atURL(banner, url))
 		if cfg.Demo {
 			fmt.Fprintln(stdout, demoGuide(url, cfg.DataDir))
 		}
 	})
 }
+
+// bannerURL stands in the first start's banner (and the demo accounts
+// file) for this node's address, unknown before Serve listens (--addr
+// with port 0 lets the system choose) and different at a later start:
+// atURL puts the address it serves at in its place when printing.
+const bannerURL = "{{chancery-url}}"
+
+// atURL is banner with url, the address Serve listens on, for bannerURL.
+func atURL(banner, url string) string { return strings.ReplaceAll(banner, bannerURL, url) }
 
 // bootstrapKey marks a database that has had its first start.
 const bootstrapKey = "bootstrapped"
@@ -201,7 +210,11 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		clients, err := demo.ClientTokens(ctx, a.Node, a.publicURL(), population)
+		base := a.cfg.PublicURL
+		if base == "" {
+			base = bannerURL
+		}
+		clients, err := demo.ClientTokens(ctx, a.Node, base, population)
 		if err != nil {
 			return "", err
 		}
