@@ -63,6 +63,7 @@ func (h *Handler) Register(rt *web.Router) {
 	h.registerRules(rt)
 	h.registerInvestments(rt)
 	h.registerGenerated(rt)
+	h.registerInvestmentPages(rt)
 }
 
 func (h *Handler) apiElements(w http.ResponseWriter, r *http.Request) {
