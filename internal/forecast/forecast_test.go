@@ -16,7 +16,7 @@ func etsSeries(seed uint64, n int, alpha, beta, phi, tet, sigma float64) Series 
 	start := calendar.Date{Year: 2016, Month: 1, Day: 4}
 	x := features(start, n, nil)
 	c := make([]float64, numRegressors)
-	c[1] = 8                      // an annual wave: cos(phase), high in winter
+	c[1] = 8                       // an annual wave: cos(phase), high in winter
 	c[2*harmonics+tetBefore-1] = 6 // the week before Tết's
 	c[2*harmonics+tetBefore] = tet // Tết's week
 	l, b := 100.0, 0.1
