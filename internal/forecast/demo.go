@@ -23,18 +23,17 @@ const demoWeeks = 3 * 52
 
 // SeedDemo stores three years of generated weekly history (Synthetic:
 // Tết moving with the lunar calendar, summer, growth, noise, each unit's
-// closed days) for a few missions' and the Consular Department's
-// procedures, ending with the last complete week before now: the demo's
-// own dossiers span half a year, too short for a seasonal model. The
-// Consular Department's history stops where its demo dossiers begin.
+// closed days) for a few missions' procedures, ending with the last
+// complete week before now. The demo's own dossiers (the Consular
+// Department's) span half a year at a few a week: too short for a
+// seasonal model, which the page says, and too few to join to a
+// generated history without a break.
 func SeedDemo(ctx context.Context, db *store.DB, dir Directory, now time.Time) error {
 	series := []demoHistory{
-		{"000.00.03.G12", "1.900001", 140, 101}, // Consular Department: legalisation
-		{"000.00.03.G12", "1.900002", 90, 102},  // certification
-		{"000.01.01.G12", "1.900009", 60, 201},  // Washington: visas
-		{"000.01.01.G12", "1.900008", 25, 202},  // ordinary passports
-		{"000.01.01.G12", "1.900003", 30, 203},  // legalisation
-		{"000.01.02.G12", "1.900009", 45, 301},  // Paris: visas
+		{"000.01.01.G12", "1.900009", 60, 201}, // Washington: visas
+		{"000.01.01.G12", "1.900008", 25, 202}, // ordinary passports
+		{"000.01.01.G12", "1.900003", 30, 203}, // legalisation
+		{"000.01.02.G12", "1.900009", 45, 301}, // Paris: visas
 		{"000.01.02.G12", "1.900003", 20, 302},
 		{"000.01.03.G12", "1.900009", 70, 401}, // Tokyo: visas
 		{"000.01.03.G12", "1.900010", 12, 402}, // birth registrations

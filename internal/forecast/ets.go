@@ -163,7 +163,12 @@ func fit(s Series, x [][]float64, cal *calendar.Calendar, logs bool) (*Model, er
 	}}
 	// Start from a slow level, a slower trend and strong damping: weekly
 	// demand is mostly noise around a slowly moving level.
-	res, err := optimize.Minimize(problem, []float64{-2, -2, 0}, &optimize.Settings{MajorIterations: 300}, &optimize.NelderMead{})
+	res, err := optimize.Minimize(problem, []float64{-2, -2, 0}, &optimize.Settings{
+		MajorIterations: 300,
+		// A change of 1e-4 in log SSE is 0.01 % of the squared error:
+		// nothing a forecast would show.
+		Converger: &optimize.FunctionConverge{Absolute: 1e-4, Iterations: 15},
+	}, &optimize.NelderMead{})
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("forecast: fitting the smoothing parameters: %w", err)
 	}
