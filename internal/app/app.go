@@ -37,6 +37,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
+	"chancery/internal/forecast"
 	"chancery/internal/govsim"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
@@ -70,6 +71,8 @@ type App struct {
 	Portal     *portal.Service
 	// Architecture is the architecture repository.
 	Architecture *architecture.Service
+	// Forecast forecasts each unit's weekly demand (internal/forecast).
+	Forecast *forecast.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -153,6 +156,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openArchitecture(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openForecast(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -261,6 +267,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.architectureRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.forecastRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)

@@ -23,6 +23,7 @@ import (
 	"chancery/internal/demo"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
+	"chancery/internal/forecast"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/procedures"
@@ -45,6 +46,7 @@ Usage:
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
   chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery sentinel <command>   insider detection offline: replay FILE, eval, simulate ("chancery sentinel help")
+  chancery insight <command>    forecasting: backtest [--series FILE.csv --horizon N], generate ("chancery insight help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery version              print the version and the commit it was built from
 
@@ -100,6 +102,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		"sentinel": func(rest []string) error {
 			return simulate.Command(ctx, simulate.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"insight": func(rest []string) error {
+			return forecast.Command(ctx, forecast.CommandEnv{Open: forecastStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 	})
 	switch {
@@ -202,6 +207,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		}
 		if err := a.seedDemoArchitecture(ctx); err != nil {
 			return "", fmt.Errorf("seed demo architecture: %w", err)
+		}
+		if err := a.seedDemoForecast(ctx); err != nil {
+			return "", fmt.Errorf("seed demo forecast history: %w", err)
 		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
