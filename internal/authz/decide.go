@@ -138,6 +138,15 @@ const (
 	KindArchitecture
 	KindArchitectureRule
 	KindInvestment
+	// Data-loss prevention on the ways out (internal/dlp). KindHeldItem is
+	// an item held for approval: security officers Read and Approve
+	// (approve or reject) it, auditors read. KindDLPPolicy is the policy
+	// deciding what goes out: security officers Read and Update it.
+	// KindCompliance is the compliance dashboard (internal/compliance):
+	// security officers and auditors read it.
+	KindHeldItem
+	KindDLPPolicy
+	KindCompliance
 	numKinds
 )
 
@@ -146,7 +155,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
-	"architecture", "architecture_rule", "investment"}
+	"architecture", "architecture_rule", "investment",
+	"dlp_hold", "dlp_policy", "compliance"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -394,6 +404,14 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindArchitectureRule][SecurityOfficer] = actions(Read, Update)
 	g[KindInvestment][Architect] = actions(Read, Create, Update)
 	g[KindInvestment][Approver] = actions(Read, Approve)
+	// Data-loss prevention and compliance: security officers decide on
+	// held items and keep the policy; auditors read both and the checks.
+	g[KindHeldItem][SecurityOfficer] = actions(Read, Approve)
+	g[KindHeldItem][Auditor] = actions(Read)
+	g[KindDLPPolicy][SecurityOfficer] = actions(Read, Update)
+	g[KindDLPPolicy][Auditor] = actions(Read)
+	g[KindCompliance][SecurityOfficer] = actions(Read)
+	g[KindCompliance][Auditor] = actions(Read)
 	return g
 }()
 
