@@ -121,6 +121,12 @@ func (g Gate) Check(ctx context.Context, to string, level authz.Level, name, med
 // Check is Gate.Check for it (its Result is filled in by the scan).
 func (s *Service) Check(ctx context.Context, it Item, name, mediaType string, data []byte) error {
 	it.Result = s.scan.Scan(ctx, data, mediaType)
+	if it.Way == WayMail {
+		// Recipients' addresses are personal data: a hold keeps how many
+		// and a digest that tells the same recipients again.
+		sum := sha256.Sum256([]byte(it.To))
+		it.To = fmt.Sprintf("%d recipients #%x", strings.Count(it.To, ",")+1, sum[:6])
+	}
 	p, err := s.currentPolicy(ctx)
 	if err != nil {
 		return err
@@ -220,8 +226,7 @@ func foundAttr(f map[string]int) string {
 	return b.String()
 }
 
-// record appends a decision's event: the way, where to (for mail, how
-// many recipients: addresses are personal data), the counts and kinds
+// record appends a decision's event: the way, where to, the counts and kinds
 // found, the rules that decided and the policy's version, never the data.
 func (s *Service) record(ctx context.Context, tx *store.Tx, o audit.Origin, action string, h Hold, d Decision) error {
 	e := o.Event(action)
@@ -233,11 +238,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, o audit.Origin, acti
 	if d == Block {
 		e.Outcome = audit.Denied
 	}
-	to := h.Destination
-	if h.Way == WayMail {
-		to = fmt.Sprintf("%d recipients", strings.Count(to, ",")+1)
-	}
-	e.Attrs = map[string]string{"way": string(h.Way), "to": audit.AttrValue(to), "decision": string(d), "found": foundAttr(h.Findings),
+	e.Attrs = map[string]string{"way": string(h.Way), "to": audit.AttrValue(h.Destination), "decision": string(d), "found": foundAttr(h.Findings),
 		"rules": strings.Join(h.Reasons, ","), "policy": strconv.Itoa(h.PolicyVersion), "size": strconv.FormatInt(h.Size, 10), "digest": h.Digest}
 	return s.rec.Record(ctx, tx, e)
 }
