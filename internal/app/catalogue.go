@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/dlp"
 	"fmt"
 
 	"chancery/internal/architecture"
@@ -33,6 +34,7 @@ func textTables() []i18n.Texts {
 		procedures.Texts(),
 		records.Texts(),
 		architecture.Texts(),
+		dlp.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

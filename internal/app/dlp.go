@@ -1,0 +1,31 @@
+package app
+
+import (
+	"time"
+
+	"chancery/internal/dlp"
+	"chancery/internal/records"
+	"chancery/internal/web"
+)
+
+// openDLP builds data-loss prevention on the ways out, before the
+// capabilities whose ways out it checks (the exchange, records, mail).
+// It reads PDFs and office files with records' extractor, bounded for
+// the request path: a scan's OCR must not keep a download waiting long.
+func (a *App) openDLP() error {
+	x, _ := records.FindTools() // missing tools: PDFs are "unreadable", for the policy to decide
+	x.Timeout, x.MaxOCRPages = 30*time.Second, 5
+	var err error
+	a.DLP, err = dlp.NewService(dlp.Options{DB: a.DB, Recorder: a.Audit, Scanner: dlp.NewScanner(x)})
+	return err
+}
+
+// dlpRoutes adds the held items' and the policy's console page and API.
+func (a *App) dlpRoutes(rt *web.Router, shell *web.Shell) error {
+	h, err := dlp.NewHandler(shell, a.DLP)
+	if err != nil {
+		return err
+	}
+	h.Register(rt)
+	return nil
+}
