@@ -270,6 +270,9 @@ func (a *App) routes(ctx context.Context) error {
 	if err := a.dlpRoutes(rt, shell); err != nil {
 		return err
 	}
+	if err := a.complianceRoutes(rt, shell); err != nil {
+		return err
+	}
 	auditH.Register(rt)
 	authH.Register(rt)
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/compliance"
 	"chancery/internal/dlp"
 	"fmt"
 
@@ -35,6 +36,7 @@ func textTables() []i18n.Texts {
 		records.Texts(),
 		architecture.Texts(),
 		dlp.Texts(),
+		compliance.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

@@ -3,6 +3,8 @@ package app
 import (
 	"time"
 
+	"chancery/internal/compliance"
+
 	"chancery/internal/dlp"
 	"chancery/internal/records"
 	"chancery/internal/web"
@@ -23,6 +25,20 @@ func (a *App) openDLP() error {
 // dlpRoutes adds the held items' and the policy's console page and API.
 func (a *App) dlpRoutes(rt *web.Router, shell *web.Shell) error {
 	h, err := dlp.NewHandler(shell, a.DLP)
+	if err != nil {
+		return err
+	}
+	h.Register(rt)
+	return nil
+}
+
+// complianceRoutes adds the compliance dashboard's page and API.
+func (a *App) complianceRoutes(rt *web.Router, shell *web.Shell) error {
+	svc, err := compliance.NewService(compliance.Options{DB: a.DB, Ledger: a.Audit, Keys: a.Keys})
+	if err != nil {
+		return err
+	}
+	h, err := compliance.NewHandler(shell, svc)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,8 @@ const (
 	// (approve or reject) it, auditors read. KindDLPPolicy is the policy
 	// deciding what goes out: security officers Read and Update it.
 	// KindCompliance is the compliance dashboard (internal/compliance):
-	// security officers and auditors read it.
+	// security officers and auditors read it; security officers Update it
+	// (run a verification of the ledger).
 	KindHeldItem
 	KindDLPPolicy
 	KindCompliance
@@ -410,7 +411,7 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindHeldItem][Auditor] = actions(Read)
 	g[KindDLPPolicy][SecurityOfficer] = actions(Read, Update)
 	g[KindDLPPolicy][Auditor] = actions(Read)
-	g[KindCompliance][SecurityOfficer] = actions(Read)
+	g[KindCompliance][SecurityOfficer] = actions(Read, Update) // Update: run a verification of the ledger
 	g[KindCompliance][Auditor] = actions(Read)
 	return g
 }()
