@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/compliance"
 
 	"chancery/internal/dlp"
@@ -44,4 +46,28 @@ func (a *App) complianceRoutes(rt *web.Router, shell *web.Shell) error {
 	}
 	h.Register(rt)
 	return nil
+}
+
+// seedDemoDLP fills the queue of held items with a day's work, and has
+// the security officer verify the ledger once, so the compliance
+// dashboard shows a verification on record.
+func (a *App) seedDemoDLP(ctx context.Context) error {
+	staff := map[string]dlp.DemoStaff{}
+	for _, username := range append([]string{"security.officer"}, dlp.DemoSenders...) {
+		m, err := a.Identity.StaffByUsername(ctx, username)
+		if err != nil {
+			return err
+		}
+		staff[username] = dlp.DemoStaff{Subject: m.Subject(), Username: m.Username}
+	}
+	officer := staff["security.officer"]
+	if err := dlp.SeedDemo(ctx, a.DLP, staff, officer); err != nil {
+		return err
+	}
+	svc, err := compliance.NewService(compliance.Options{DB: a.DB, Ledger: a.Audit, Keys: a.Keys})
+	if err != nil {
+		return err
+	}
+	_, err = svc.Verify(audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(officer.Subject.ID, officer.Username), UnitID: officer.Subject.Unit}), officer.Subject)
+	return err
 }

@@ -189,6 +189,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoArchitecture(ctx); err != nil {
 			return "", fmt.Errorf("seed demo architecture: %w", err)
 		}
+		if err := a.seedDemoDLP(ctx); err != nil {
+			return "", fmt.Errorf("seed demo data-loss prevention: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

@@ -86,6 +86,8 @@ func (e *HeldError) Error() string {
 // Is makes errors.Is(err, errs.ErrConflict) true.
 func (e *HeldError) Is(target error) bool { return target == errs.ErrConflict || target == errHeld }
 
+func asHeld(err error, h **HeldError) bool { return errors.As(err, h) }
+
 // IsHeld reports whether err is an item held for approval.
 func IsHeld(err error) bool { return errors.Is(err, errHeld) }
 

@@ -256,3 +256,28 @@ func TestPolicyCacheExpires(t *testing.T) {
 		t.Errorf("another replica's policy: %v, want blocked", err)
 	}
 }
+
+// The demo's queue holds two waiting items, one approved and one
+// rejected, and the ledger a blocked one.
+func TestSeedDemoFillsTheQueue(t *testing.T) {
+	f := newFixture(t, storetest.MustOpen(t, store.SQLite))
+	staff := map[string]DemoStaff{}
+	for i, name := range DemoSenders {
+		sub := []authz.Subject{f.clerk, f.analyst, f.auditor, f.officer2}[i]
+		staff[name] = DemoStaff{Subject: sub, Username: name}
+	}
+	if err := SeedDemo(context.Background(), f.svc, staff, DemoStaff{Subject: f.officer, Username: "security.officer"}); err != nil {
+		t.Fatal(err)
+	}
+	count := map[Status]int{}
+	holds, _, err := f.svc.Holds(context.Background(), f.auditor, HoldFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range holds {
+		count[h.Status]++
+	}
+	if count[StatusHeld] != 2 || count[StatusApproved] != 1 || count[StatusRejected] != 1 {
+		t.Errorf("demo holds by status: %v", count)
+	}
+}
