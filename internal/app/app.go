@@ -34,6 +34,7 @@ import (
 	"chancery/internal/calendar"
 	"chancery/internal/config"
 	"chancery/internal/console"
+	"chancery/internal/dlp"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
@@ -73,6 +74,9 @@ type App struct {
 	Architecture *architecture.Service
 	// Forecast forecasts each unit's weekly demand (internal/forecast).
 	Forecast *forecast.Service
+	// DLP checks what leaves by the exchange, records' downloads and
+	// exports, and mail (data-loss prevention).
+	DLP *dlp.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -116,6 +120,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}
 	if a.Audit, err = audit.New(ctx, a.DB, a.Keys, audit.Options{Origin: cfg.AuditOrigin, CheckpointInterval: cfg.AuditCheckpointInterval,
 		Archive: a.Blobs, Logger: log}); err != nil {
+		return nil, err
+	}
+	if err = a.openDLP(); err != nil {
 		return nil, err
 	}
 	if err = a.openExchange(ctx); err != nil {
@@ -270,6 +277,12 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.forecastRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.dlpRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.complianceRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"chancery/internal/compliance"
+	"chancery/internal/dlp"
 	"fmt"
 
 	"chancery/internal/architecture"
@@ -35,6 +37,8 @@ func textTables() []i18n.Texts {
 		records.Texts(),
 		architecture.Texts(),
 		forecast.Texts(),
+		dlp.Texts(),
+		compliance.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/dlp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,7 @@ func (a *App) openExchange(ctx context.Context) error {
 	var err error
 	a.Node, err = exchange.OpenNode(ctx, a.DB, a.Keys, a.Audit, exchange.NodeOptions{
 		Role: role, Retention: a.cfg.ExchangeRetention, Logger: a.log, Registerer: a.metrics,
-		WebhookAllow: strings.Split(a.cfg.WebhookAllow, ","),
+		WebhookAllow: strings.Split(a.cfg.WebhookAllow, ","), Egress: a.DLP.Gate(dlp.WayExchange),
 	})
 	return err
 }

@@ -211,6 +211,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoForecast(ctx); err != nil {
 			return "", fmt.Errorf("seed demo forecast history: %w", err)
 		}
+		if err := a.seedDemoDLP(ctx); err != nil {
+			return "", fmt.Errorf("seed demo data-loss prevention: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

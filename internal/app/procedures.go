@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/dlp"
 	"context"
 	"fmt"
 	"slices"
@@ -36,7 +37,7 @@ func (a *App) openMail(ctx context.Context) error {
 		return err
 	}
 	if send != nil {
-		a.Mail = mail.NewOutbox(a.DB, send, mail.OutboxConfig{Log: a.log})
+		a.Mail = mail.NewOutbox(a.DB, send, mail.OutboxConfig{Log: a.log, Egress: a.DLP.Gate(dlp.WayMail)})
 	}
 	return nil
 }

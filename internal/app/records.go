@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/dlp"
 	"context"
 	"errors"
 	"flag"
@@ -60,7 +61,8 @@ func (a *App) runRecords(spawn func(func(context.Context))) {
 
 // recordsRoutes adds the records' console pages and JSON API.
 func (a *App) recordsRoutes(rt *web.Router, shell *web.Shell) error {
-	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records, MaxUpload: a.cfg.MaxDocumentBytes})
+	h, err := records.NewHandler(shell, records.HandlerOptions{Service: a.Records, MaxUpload: a.cfg.MaxDocumentBytes,
+		Download: a.DLP.Gate(dlp.WayDownload), Export: a.DLP.Gate(dlp.WayExport)})
 	if err != nil {
 		return err
 	}

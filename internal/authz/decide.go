@@ -143,6 +143,16 @@ const (
 	// it forecasts and is shared with the ministry unit, whose heads are
 	// the ministry's leadership. Read only: nothing in it is entered.
 	KindForecast
+	// Data-loss prevention on the ways out (internal/dlp). KindHeldItem is
+	// an item held for approval: security officers Read and Approve
+	// (approve or reject) it, auditors read. KindDLPPolicy is the policy
+	// deciding what goes out: security officers Read and Update it.
+	// KindCompliance is the compliance dashboard (internal/compliance):
+	// security officers and auditors read it; security officers Update it
+	// (run a verification of the ledger).
+	KindHeldItem
+	KindDLPPolicy
+	KindCompliance
 	numKinds
 )
 
@@ -151,7 +161,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
-	"architecture", "architecture_rule", "investment", "forecast"}
+	"architecture", "architecture_rule", "investment", "forecast",
+	"dlp_hold", "dlp_policy", "compliance"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -402,6 +413,14 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// Forecasts: a unit's head reads the unit's (and the ministry
 	// unit's heads every unit's, as each is shared with it).
 	g[KindForecast][Approver] = actions(Read)
+	// Data-loss prevention and compliance: security officers decide on
+	// held items and keep the policy; auditors read both and the checks.
+	g[KindHeldItem][SecurityOfficer] = actions(Read, Approve)
+	g[KindHeldItem][Auditor] = actions(Read)
+	g[KindDLPPolicy][SecurityOfficer] = actions(Read, Update)
+	g[KindDLPPolicy][Auditor] = actions(Read)
+	g[KindCompliance][SecurityOfficer] = actions(Read, Update) // Update: run a verification of the ledger
+	g[KindCompliance][Auditor] = actions(Read)
 	return g
 }()
 

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"chancery/internal/audit"
+	"chancery/internal/authz"
 	"chancery/internal/bus"
 	"chancery/internal/errs"
 	"chancery/internal/keys"
@@ -70,6 +71,18 @@ type NodeOptions struct {
 	// point at although they resolve to internal addresses (loopback,
 	// private, link-local); see AllowWebhookHosts. If empty, none.
 	WebhookAllow []string
+	// Egress checks each message's payload before it is sent (data-loss
+	// prevention, internal/dlp): an error refuses the message, which is
+	// then never queued. If nil, nothing is checked.
+	Egress Egress
+}
+
+// Egress checks what leaves through a way out: data, an item named name
+// of media type mediaType classified at level, going to to. It returns
+// nil if it may go, else the refusal (a held item's or a blocked one's)
+// to give the sender.
+type Egress interface {
+	Check(ctx context.Context, to string, level authz.Level, name, mediaType string, data []byte) error
 }
 
 // ErrNotEnrolled is returned by OpenNode for a mission that has not

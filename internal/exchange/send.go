@@ -40,6 +40,14 @@ func (n *Node) Send(ctx context.Context, m Outgoing) (string, error) {
 		n.metrics.message("out", m.To, "refused", 1)
 		return "", err
 	}
+	// Every message leaves through here: data-loss prevention checks it
+	// before it is queued.
+	if n.opts.Egress != nil {
+		if err := n.opts.Egress.Check(ctx, m.To.Provider().String(), m.Level, m.To.String(), m.ContentType, m.Payload); err != nil {
+			n.metrics.message("out", m.To, "refused", 1)
+			return "", err
+		}
+	}
 	t := n.transport()
 	if t == nil {
 		return "", ErrTransportStopped

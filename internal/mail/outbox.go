@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 )
@@ -30,6 +32,19 @@ type OutboxConfig struct {
 	Lease time.Duration
 	// Log receives failures; nil uses slog.Default.
 	Log *slog.Logger
+	// Egress checks each message (its subject and text) before it is
+	// sent (data-loss prevention, internal/dlp). A message it holds for
+	// approval is tried again after the backoff, and goes once approved;
+	// one it blocks (errs.ErrForbidden) fails for good. Nil checks
+	// nothing.
+	Egress Egress
+}
+
+// Egress checks what leaves through a way out: data, an item named name
+// of media type mediaType classified at level, going to to. It returns
+// nil if it may go, else why not.
+type Egress interface {
+	Check(ctx context.Context, to string, level authz.Level, name, mediaType string, data []byte) error
 }
 
 // Outbox is the durable queue of messages to send. Capabilities queue a
@@ -215,6 +230,12 @@ func (o *Outbox) deliver(ctx context.Context, id int64) error {
 	}
 	if err := json.Unmarshal([]byte(to), &m.To); err != nil {
 		return o.fail(ctx, id, attempts, true, fmt.Errorf("recipients: %w", err))
+	}
+	if o.cfg.Egress != nil {
+		err := o.cfg.Egress.Check(ctx, strings.Join(m.To, ","), authz.Unclassified, m.Subject, "text/plain", []byte(m.Subject+"\n"+m.Text))
+		if err != nil {
+			return o.fail(ctx, id, attempts, errors.Is(err, errs.ErrForbidden), fmt.Errorf("withheld by data-loss prevention: %w", err))
+		}
 	}
 	sendCtx, cancel := context.WithTimeout(ctx, o.cfg.Lease)
 	err = o.send.Send(sendCtx, m)

@@ -181,7 +181,7 @@ func (h *Handler) sendContent(w http.ResponseWriter, r *http.Request, id int64, 
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, info.Filename, info.MediaType, data)
+	h.attachment(w, r, h.opts.Download, info.Filename, info.MediaType, data)
 }
 
 // sendAttachment sends one of a document's other files (API and page
@@ -201,7 +201,7 @@ func (h *Handler) sendAttachment(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, info.Filename, info.MediaType, data)
+	h.attachment(w, r, h.opts.Download, info.Filename, info.MediaType, data)
 }
 
 // apiSearch searches the documents the caller may know of.

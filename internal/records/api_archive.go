@@ -94,7 +94,7 @@ func (h *Handler) apiCopyPDF(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, name, "application/pdf", pdf)
+	h.attachment(w, r, h.opts.Download, name, "application/pdf", pdf)
 }
 
 // unitYear reads the unit and year of a register or schedule query: the

@@ -1,9 +1,11 @@
 package records
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"chancery/internal/authz"
 	"chancery/internal/web"
@@ -19,6 +21,31 @@ type HandlerOptions struct {
 	// MaxUpload is the largest document file the pages and the API
 	// accept, in bytes; 0 or more than UploadLimit means UploadLimit.
 	MaxUpload int64
+	// Download and Export check each file sent for download (a
+	// document's, an attachment's, a version's, a copy's) and each case
+	// file's export before it leaves (data-loss prevention,
+	// internal/dlp); nil checks nothing.
+	Download, Export Egress
+}
+
+// Egress checks what leaves through a way out: data, a file named name
+// of media type mediaType classified at level, going to to. It returns
+// nil if it may go, else the refusal to answer with (an item held for a
+// security officer's approval, or blocked).
+type Egress interface {
+	Check(ctx context.Context, to string, level authz.Level, name, mediaType string, data []byte) error
+}
+
+// attachment sends data as a file to download once gate (if any) lets it
+// leave.
+func (h *Handler) attachment(w http.ResponseWriter, r *http.Request, gate Egress, name, mediaType string, data []byte) {
+	if gate != nil {
+		if err := gate.Check(r.Context(), "", authz.Unclassified, name, mediaType, data); err != nil {
+			web.Error(w, r, err)
+			return
+		}
+	}
+	web.Attachment(w, name, mediaType, data)
 }
 
 // Handler serves the records' console pages and JSON API.

@@ -292,7 +292,7 @@ func (h *Handler) exportCaseFile(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, name, "application/zip", pkg)
+	h.attachment(w, r, h.opts.Export, name, "application/zip", pkg)
 }
 
 // apiCaseFiles lists the caller's unit's case files of a year (this year

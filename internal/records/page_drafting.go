@@ -723,7 +723,7 @@ func (h *Handler) consoleVersion(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.Attachment(w, info.Filename, info.MediaType, data)
+	h.attachment(w, r, h.opts.Download, info.Filename, info.MediaType, data)
 }
 
 // showDay shows a day in the ministry's zone, "—" for none.
