@@ -138,6 +138,18 @@ const (
 	KindArchitecture
 	KindArchitectureRule
 	KindInvestment
+	// The insight capability (internal/insight). KindTask is a
+	// leadership task (nhiệm vụ chỉ đạo): it belongs to its lead unit and
+	// is shared with its supporting units; leaders assign it (Create),
+	// follow it up (Update) and see every unit's. KindReport is the
+	// periodic reporting of Decree 09/2019/NĐ-CP: a report template or a
+	// collection round belongs to the unit that collects (shared with
+	// the units asked to report), a submission to the unit that reports
+	// (shared with the collecting unit). Create fills and submits,
+	// Approve accepts or returns a submission, Export aggregates and
+	// exports a round.
+	KindTask
+	KindReport
 	numKinds
 )
 
@@ -146,7 +158,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
-	"architecture", "architecture_rule", "investment"}
+	"architecture", "architecture_rule", "investment", "task", "report"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -394,6 +406,17 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindArchitectureRule][SecurityOfficer] = actions(Read, Update)
 	g[KindInvestment][Architect] = actions(Read, Create, Update)
 	g[KindInvestment][Approver] = actions(Read, Approve)
+	// Insight: leaders assign tasks and read every unit's tasks and
+	// reports (see anyUnit); a unit's head and officers report progress
+	// on their unit's tasks; officers fill their unit's reports, the
+	// collecting unit's head approves or returns them and aggregates the
+	// round; leaders and heads set templates and open rounds.
+	g[KindTask][Leader] = actions(Read, Create, Update, Export)
+	g[KindTask][Approver] = actions(Read, Update)
+	g[KindTask][Officer] = actions(Read, Update)
+	g[KindReport][Leader] = actions(Read, Create, Export)
+	g[KindReport][Approver] = actions(Read, Create, Update, Approve, Export)
+	g[KindReport][Officer] = actions(Read, Update)
 	return g
 }()
 
@@ -411,6 +434,10 @@ var clientGrants = [numKinds]Actions{
 // they sit). Need-to-know binds every other role to its unit.
 var anyUnit = [numKinds]Roles{
 	KindUnitComparison: RolesOf(Administrator),
+	// The ministry's leadership directs and follows every unit and
+	// mission (internal/insight).
+	KindTask:   RolesOf(Leader),
+	KindReport: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member
