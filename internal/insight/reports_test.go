@@ -71,7 +71,7 @@ func TestTemplateValidationNamesTheField(t *testing.T) {
 func TestPeriodsCloseOnTheFourteenth(t *testing.T) {
 	d := calendar.Date{Year: 2026, Month: 2, Day: 20}
 	for _, tc := range []struct {
-		p                 Period
+		p               Period
 		label, from, to string
 	}{
 		{Monthly, "2026-02", "2026-01-15", "2026-02-14"},
