@@ -37,6 +37,7 @@ import (
 	"chancery/internal/exchange/registry"
 	"chancery/internal/govsim"
 	"chancery/internal/identity"
+	"chancery/internal/insight"
 	"chancery/internal/keys"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
@@ -68,6 +69,8 @@ type App struct {
 	Portal     *portal.Service
 	// Architecture is the architecture repository.
 	Architecture *architecture.Service
+	// Insight is leadership tasks and periodic reports.
+	Insight *insight.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -150,6 +153,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openArchitecture(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openInsight(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -258,6 +264,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.architectureRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.insightRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -425,6 +434,7 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
 	a.runArchitecture(spawn)
+	a.runInsight(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

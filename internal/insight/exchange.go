@@ -258,7 +258,7 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) e
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, o, "insight.task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
+		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"chancery/internal/authz"
+	"chancery/internal/i18n"
 )
 
 // exportTable is a round's aggregation as rows: a header, each report
@@ -25,7 +26,7 @@ func (s *Service) exportTable(ctx context.Context, sub authz.Subject, id int64, 
 		head = []string{"ma_don_vi", "don_vi", "trang_thai"}
 	}
 	for _, in := range a.Round.Template.Indicators {
-		label := in.Name(lang)
+		label := in.Name(i18n.Lang(lang))
 		if in.Unit != "" {
 			label += " (" + in.Unit + ")"
 		}

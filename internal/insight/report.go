@@ -11,6 +11,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/calendar"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 )
 
 // Period is how often a report is made. Decree 09/2019/NĐ-CP (Art. 8)
@@ -59,8 +60,8 @@ type Indicator struct {
 }
 
 // Name returns the indicator's name in lang.
-func (i Indicator) Name(lang string) string {
-	if lang == "en" {
+func (i Indicator) Name(lang i18n.Lang) string {
+	if lang == i18n.EN {
 		return i.NameEN
 	}
 	return i.NameVI
@@ -83,8 +84,8 @@ type Template struct {
 }
 
 // Name returns the template's name in lang.
-func (t Template) Name(lang string) string {
-	if lang == "en" {
+func (t Template) Name(lang i18n.Lang) string {
+	if lang == i18n.EN {
 		return t.NameEN
 	}
 	return t.NameVI

@@ -38,7 +38,7 @@ func (s *Service) CreateTemplate(ctx context.Context, sub authz.Subject, t Templ
 			}
 			return err
 		}
-		return s.record(ctx, tx, o, "insight.template.create", "report_template", t.ID, 0, map[string]string{"code": t.Code, "period": string(t.Period)})
+		return s.record(ctx, tx, o, "report.template.create", "report_template", t.ID, 0, map[string]string{"code": t.Code, "period": string(t.Period)})
 	})
 	if err != nil {
 		return Template{}, fmt.Errorf("insight: create template %s: %w", t.Code, err)
@@ -123,7 +123,7 @@ func (s *Service) OpenRound(ctx context.Context, sub authz.Subject, n NewRound) 
 		if r.ID, err = insertRound(ctx, tx, r); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, o, "insight.round.open", "report_round", r.ID, 0,
+		if err := s.record(ctx, tx, o, "report.round.open", "report_round", r.ID, 0,
 			map[string]string{"template": t.Code, "period": r.Label, "units": fmt.Sprint(len(r.Units))}); err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func (s *Service) file(ctx context.Context, tx *store.Tx, o audit.Origin, r Roun
 	if err := upsertSubmission(ctx, tx, sm); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, o, "insight.report.submit", "report_submission", sm.ID, 0,
+	return s.record(ctx, tx, o, "report.submit", "report_submission", sm.ID, 0,
 		map[string]string{"round": idString(r.ID), "unit": idString(sm.Unit), "uid": sm.UID, "version": fmt.Sprint(sm.Version)})
 }
 
@@ -351,7 +351,7 @@ func (s *Service) DecideSubmission(ctx context.Context, sub authz.Subject, id, s
 		if !ok {
 			return fmt.Errorf("%w: someone else decided the report meanwhile; reload it", errs.ErrConflict)
 		}
-		if err := s.record(ctx, tx, o, "insight.report."+map[bool]string{true: "approve", false: "return"}[d.Approve], "report_submission", sm.ID, 0,
+		if err := s.record(ctx, tx, o, "report."+map[bool]string{true: "approve", false: "return"}[d.Approve], "report_submission", sm.ID, 0,
 			map[string]string{"round": idString(id), "unit": idString(sm.Unit), "reason": audit.AttrValue(d.Reason)}); err != nil {
 			return err
 		}
@@ -416,7 +416,7 @@ func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound)
 		if r.ID, err = insertRound(ctx, tx, r); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, o, "insight.round.receive", "report_round", r.ID, 0, map[string]string{"uid": r.UID, "period": audit.AttrValue(r.Label)})
+		return s.record(ctx, tx, o, "report.round.receive", "report_round", r.ID, 0, map[string]string{"uid": r.UID, "period": audit.AttrValue(r.Label)})
 	})
 }
 
@@ -450,7 +450,7 @@ func (s *Service) receiveFiling(ctx context.Context, o audit.Origin, w wireFilin
 			if _, err := decideSubmission(ctx, tx, sm); err != nil {
 				return err
 			}
-			return s.record(ctx, tx, o, "insight.report.decision.receive", "report_submission", sm.ID, 0,
+			return s.record(ctx, tx, o, "report.decision.receive", "report_submission", sm.ID, 0,
 				map[string]string{"status": string(sm.Status), "reason": audit.AttrValue(sm.Reason)})
 		}
 		if len(prev) == 1 && (prev[0].UID == w.UID || prev[0].Status == Approved) {

@@ -240,7 +240,7 @@ func TestConcurrentApprovalsOneWins(t *testing.T) {
 		if won != 1 {
 			t.Fatalf("%d decisions won: %v", won, errsOf)
 		}
-		if got := f.ledgerActions(t, "insight.report.approve"); len(got)+len(f.ledgerActions(t, "insight.report.return")) != 1 {
+		if got := f.ledgerActions(t, "report.approve"); len(got)+len(f.ledgerActions(t, "report.return")) != 1 {
 			t.Fatalf("the ledger has %v", got)
 		}
 	})

@@ -91,7 +91,7 @@ func (s *Service) Assign(ctx context.Context, sub authz.Subject, n NewTask) (Tas
 		if t.ID, err = insertTask(ctx, tx, t); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, o, "insight.task.assign", "task", t.ID, t.Level,
+		if err := s.record(ctx, tx, o, "task.assign", "task", t.ID, t.Level,
 			map[string]string{"title": audit.AttrValue(t.Title), "lead_unit": idString(t.LeadUnit), "due": t.Due.Format("2006-01-02")}); err != nil {
 			return err
 		}
@@ -251,7 +251,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx *store.Tx, o audit.Origin,
 	if err := updateTask(ctx, tx, *t); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, o, "insight.task."+string(u.Kind), "task", t.ID, t.Level,
+	return s.record(ctx, tx, o, "task."+string(u.Kind), "task", t.ID, t.Level,
 		map[string]string{"update": u.UID, "unit": idString(u.Unit), "progress": fmt.Sprint(u.Progress), "status": string(t.Status)})
 }
 

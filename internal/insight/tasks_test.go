@@ -96,8 +96,8 @@ func TestTaskLifecycleFromAssignmentToLateCompletion(t *testing.T) {
 		if err != nil || len(tally) != 1 || tally[0].DoneLate != 1 || tally[0].Unit.Code != consularCode {
 			t.Fatalf("tally: %+v, %v", tally, err)
 		}
-		want := []string{"insight.task.assign", "insight.task.progress", "insight.task.progress", "insight.task.escalate", "insight.task.complete"}
-		if got := f.ledgerActions(t, "insight."); !slices.Equal(got, want) {
+		want := []string{"task.assign", "task.progress", "task.progress", "task.escalate", "task.complete"}
+		if got := f.ledgerActions(t, "task."); !slices.Equal(got, want) {
 			t.Fatalf("ledger %v, want %v", got, want)
 		}
 	})
