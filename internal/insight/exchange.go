@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"chancery/internal/audit"
@@ -282,7 +283,7 @@ func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdat
 		} else if err != nil {
 			return err
 		}
-		if unit != t.LeadUnit && !contains(t.Supporting, unit) {
+		if unit != t.LeadUnit && !slices.Contains(t.Supporting, unit) {
 			return refused("%s reports on a task that is not its own", clip(w.Unit))
 		}
 		if t.Status == TaskDone {
@@ -293,13 +294,4 @@ func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdat
 		}
 		return s.applyUpdate(ctx, tx, o, &t, u)
 	})
-}
-
-func contains(xs []int64, x int64) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

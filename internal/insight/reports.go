@@ -249,7 +249,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, id int64, value
 		if err := s.file(ctx, tx, o, r, &sm); err != nil {
 			return err
 		}
-		owner, remote, err := s.remote(ctx, r.OwnerUnit)
+		_, remote, err := s.remote(ctx, r.OwnerUnit)
 		if err != nil || !remote {
 			return err
 		}
@@ -261,10 +261,8 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, id int64, value
 		if err != nil {
 			return err
 		}
-		if owner != root.Code {
-			owner = root.Code // headquarters' node receives for all its units
-		}
-		return s.queue(ctx, tx, owner, parcel{Type: "submission", From: unit.Code, Submission: &wireFiling{RoundUID: r.UID, UID: sm.UID,
+		// Headquarters' node receives for all its units, as the ministry.
+		return s.queue(ctx, tx, root.Code, parcel{Type: "submission", From: unit.Code, Submission: &wireFiling{RoundUID: r.UID, UID: sm.UID,
 			Unit: unit.Code, By: sm.SubmittedBy, Status: Submitted, Values: sm.Values, At: sm.SubmittedAt}})
 	})
 	if err != nil {

@@ -130,7 +130,7 @@ func (s *Service) Tasks(ctx context.Context, sub authz.Subject, f TaskFilter) ([
 		return nil, err
 	}
 	unit := f.Unit
-	if !allowed(sub, authz.Read, authz.Resource{Kind: authz.KindTask, Unit: -1}) && (unit == 0 || unit != sub.Unit) {
+	if !seesEveryUnit(sub) && (unit == 0 || unit != sub.Unit) {
 		unit = sub.Unit // a unit's staff see their own unit's tasks
 	}
 	all, err := listTasks(ctx, s.db, unit)
@@ -313,30 +313,26 @@ func (s *Service) Tally(ctx context.Context, sub authz.Subject) ([]UnitTally, er
 	var order []int64
 	now := s.now()
 	for _, t := range tasks {
-		for _, u := range append([]int64{t.LeadUnit}, t.Supporting...) {
-			if u != t.LeadUnit {
-				continue // a task counts for its lead unit, who answers for it
+		// A task counts for its lead unit, who answers for it.
+		tl, ok := by[t.LeadUnit]
+		if !ok {
+			unit, err := s.opts.Directory.Unit(ctx, t.LeadUnit)
+			if err != nil {
+				return nil, err
 			}
-			tl, ok := by[u]
-			if !ok {
-				unit, err := s.opts.Directory.Unit(ctx, u)
-				if err != nil {
-					return nil, err
-				}
-				tl = &UnitTally{Unit: unit}
-				by[u] = tl
-				order = append(order, u)
-			}
-			switch {
-			case t.Late():
-				tl.DoneLate++
-			case t.Status == TaskDone:
-				tl.DoneOnTime++
-			case t.Overdue(now):
-				tl.Overdue++
-			default:
-				tl.Open++
-			}
+			tl = &UnitTally{Unit: unit}
+			by[t.LeadUnit] = tl
+			order = append(order, t.LeadUnit)
+		}
+		switch {
+		case t.Late():
+			tl.DoneLate++
+		case t.Status == TaskDone:
+			tl.DoneOnTime++
+		case t.Overdue(now):
+			tl.Overdue++
+		default:
+			tl.Open++
 		}
 	}
 	out := make([]UnitTally, 0, len(order))
@@ -345,4 +341,10 @@ func (s *Service) Tally(ctx context.Context, sub authz.Subject) ([]UnitTally, er
 	}
 	slices.SortFunc(out, func(a, b UnitTally) int { return strings.Compare(a.Unit.Code, b.Unit.Code) })
 	return out, nil
+}
+
+// seesEveryUnit reports whether sub reads every unit's tasks (a leader):
+// whether authz allows reading a task of a unit that is not sub's.
+func seesEveryUnit(sub authz.Subject) bool {
+	return allowed(sub, authz.Read, authz.Resource{Kind: authz.KindTask, Unit: -1})
 }
