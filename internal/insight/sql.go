@@ -40,6 +40,25 @@ func insertTask(ctx context.Context, tx *store.Tx, t Task) (int64, error) {
 	return id, nil
 }
 
+// scanRows runs query (with '?' placeholders) and scans each row with
+// scan.
+func scanRows[T any](ctx context.Context, q store.Queryer, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func micros0(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -131,21 +150,9 @@ func listTasks(ctx context.Context, q store.Queryer, unit int64) ([]Task, error)
 		query, args = `SELECT `+taskColumns+` FROM insight_tasks WHERE id IN (SELECT task_id FROM insight_task_units WHERE unit_id = ?)
 			ORDER BY due_us, id`, []any{unit}
 	}
-	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
+	out, err := scanRows(ctx, q, scanTask, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("insight: list tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	for i := 0; i < len(out); i += 500 {
 		if err := loadSupporting(ctx, q, out[i:min(i+500, len(out))]); err != nil {
@@ -156,21 +163,8 @@ func listTasks(ctx context.Context, q store.Queryer, unit int64) ([]Task, error)
 }
 
 func dueForEscalation(ctx context.Context, q store.Queryer, now time.Time) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id FROM insight_tasks WHERE status <> 'done' AND escalated_us = 0 AND due_us < ? ORDER BY id`),
+	return store.Column[int64](ctx, q, `SELECT id FROM insight_tasks WHERE status <> 'done' AND escalated_us = 0 AND due_us < ? ORDER BY id`,
 		store.Micros(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 func insertUpdate(ctx context.Context, tx *store.Tx, task int64, u TaskUpdate) error {
@@ -191,23 +185,13 @@ func updateSeen(ctx context.Context, q store.Queryer, uid string) (bool, error) 
 }
 
 func loadUpdates(ctx context.Context, q store.Queryer, task int64) ([]TaskUpdate, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, uid, unit_id, kind, author, progress, note, evidence, file_name, at_us
-		FROM insight_task_updates WHERE task_id = ? ORDER BY at_us, id`), task)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TaskUpdate
-	for rows.Next() {
+	return scanRows(ctx, q, func(row interface{ Scan(...any) error }) (TaskUpdate, error) {
 		var u TaskUpdate
 		var at int64
-		if err := rows.Scan(&u.ID, &u.UID, &u.Unit, &u.Kind, &u.Author, &u.Progress, &u.Note, &u.Evidence, &u.FileName, &at); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&u.ID, &u.UID, &u.Unit, &u.Kind, &u.Author, &u.Progress, &u.Note, &u.Evidence, &u.FileName, &at)
 		u.At = store.FromMicros(at)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+		return u, err
+	}, `SELECT id, uid, unit_id, kind, author, progress, note, evidence, file_name, at_us FROM insight_task_updates WHERE task_id = ? ORDER BY at_us, id`, task)
 }
 
 func loadFile(ctx context.Context, q store.Queryer, task, update int64) (string, []byte, error) {
@@ -257,20 +241,7 @@ func loadTemplate(ctx context.Context, q store.Queryer, where string, arg any) (
 }
 
 func listTemplates(ctx context.Context, q store.Queryer) ([]Template, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+templateColumns+` FROM insight_templates ORDER BY code`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Template
-	for rows.Next() {
-		t, err := scanTemplate(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return scanRows(ctx, q, scanTemplate, `SELECT `+templateColumns+` FROM insight_templates ORDER BY code`)
 }
 
 func insertRound(ctx context.Context, tx *store.Tx, r Round) (int64, error) {
@@ -292,30 +263,21 @@ func insertRound(ctx context.Context, tx *store.Tx, r Round) (int64, error) {
 const roundColumns = `id, uid, template_id, label, period_from, period_to, due_us, owner_unit, created_us`
 
 func loadRounds(ctx context.Context, q store.Queryer, where string, args ...any) ([]Round, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+roundColumns+` FROM insight_rounds WHERE `+where+` ORDER BY due_us DESC, id DESC`), args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []Round
-	for rows.Next() {
+	out, err := scanRows(ctx, q, func(row interface{ Scan(...any) error }) (Round, error) {
 		var r Round
 		var due, created int64
-		if err := rows.Scan(&r.ID, &r.UID, &r.TemplateID, &r.Label, &r.From, &r.To, &due, &r.OwnerUnit, &created); err != nil {
-			rows.Close()
-			return nil, err
-		}
+		err := row.Scan(&r.ID, &r.UID, &r.TemplateID, &r.Label, &r.From, &r.To, &due, &r.OwnerUnit, &created)
 		r.Due, r.CreatedAt = store.FromMicros(due), store.FromMicros(created)
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return r, err
+	}, `SELECT `+roundColumns+` FROM insight_rounds WHERE `+where+` ORDER BY due_us DESC, id DESC`, args...)
+	if err != nil {
 		return nil, err
 	}
 	for i := range out {
 		if out[i].Template, err = loadTemplate(ctx, q, "id = ?", out[i].TemplateID); err != nil {
 			return nil, err
 		}
-		if out[i].Units, err = ids(ctx, q, `SELECT unit_id FROM insight_round_units WHERE round_id = ? ORDER BY unit_id`, out[i].ID); err != nil {
+		if out[i].Units, err = store.Column[int64](ctx, q, `SELECT unit_id FROM insight_round_units WHERE round_id = ? ORDER BY unit_id`, out[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -333,46 +295,22 @@ func loadRound(ctx context.Context, q store.Queryer, where string, arg any) (Rou
 	return rs[0], nil
 }
 
-func ids(ctx context.Context, q store.Queryer, query string, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(query), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 const submissionColumns = `id, round_id, unit_id, uid, status, value_json, submitted_by, submitted_us, decided_by, decided_us, reason, version`
 
 func loadSubmissions(ctx context.Context, q store.Queryer, where string, args ...any) ([]Submission, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT `+submissionColumns+` FROM insight_submissions WHERE `+where+` ORDER BY unit_id`), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Submission
-	for rows.Next() {
+	return scanRows(ctx, q, func(row interface{ Scan(...any) error }) (Submission, error) {
 		var s Submission
 		var vals string
 		var sub, dec int64
-		if err := rows.Scan(&s.ID, &s.RoundID, &s.Unit, &s.UID, &s.Status, &vals, &s.SubmittedBy, &sub, &s.DecidedBy, &dec, &s.Reason, &s.Version); err != nil {
-			return nil, err
+		if err := row.Scan(&s.ID, &s.RoundID, &s.Unit, &s.UID, &s.Status, &vals, &s.SubmittedBy, &sub, &s.DecidedBy, &dec, &s.Reason, &s.Version); err != nil {
+			return s, err
 		}
 		s.SubmittedAt, s.DecidedAt = store.FromMicros(sub), time0(dec)
 		if err := json.Unmarshal([]byte(vals), &s.Values); err != nil {
-			return nil, fmt.Errorf("insight: submission %d's values: %w", s.ID, err)
+			return s, fmt.Errorf("insight: submission %d's values: %w", s.ID, err)
 		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+		return s, nil
+	}, `SELECT `+submissionColumns+` FROM insight_submissions WHERE `+where+` ORDER BY unit_id`, args...)
 }
 
 // upsertSubmission stores a unit's filing: a new row, or the unit's
@@ -420,20 +358,10 @@ func enqueue(ctx context.Context, tx *store.Tx, from, to string, payload []byte,
 }
 
 func waiting(ctx context.Context, q store.Queryer, limit int) ([]outboxItem, error) {
-	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, sender, recipient, payload FROM insight_outbox WHERE sent_us = 0 ORDER BY id LIMIT ?`), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []outboxItem
-	for rows.Next() {
+	return scanRows(ctx, q, func(row interface{ Scan(...any) error }) (outboxItem, error) {
 		var o outboxItem
-		if err := rows.Scan(&o.ID, &o.From, &o.To, &o.Payload); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+		return o, row.Scan(&o.ID, &o.From, &o.To, &o.Payload)
+	}, `SELECT id, sender, recipient, payload FROM insight_outbox WHERE sent_us = 0 ORDER BY id LIMIT ?`, limit)
 }
 
 func markSent(ctx context.Context, q store.Queryer, id int64, msgID string, now time.Time) error {
