@@ -41,6 +41,7 @@ import (
 	"chancery/internal/forecast"
 	"chancery/internal/govsim"
 	"chancery/internal/identity"
+	"chancery/internal/insight"
 	"chancery/internal/keys"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
@@ -77,6 +78,8 @@ type App struct {
 	// DLP checks what leaves by the exchange, records' downloads and
 	// exports, and mail (data-loss prevention).
 	DLP *dlp.Service
+	// Insight is leadership tasks and periodic reports.
+	Insight *insight.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -166,6 +169,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openForecast(); err != nil {
+		return nil, err
+	}
+	if err := a.openInsight(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -283,6 +289,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.complianceRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.insightRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -450,6 +459,7 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
 	a.runArchitecture(spawn)
+	a.runInsight(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

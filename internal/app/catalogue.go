@@ -15,6 +15,7 @@ import (
 	"chancery/internal/govsim"
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
+	"chancery/internal/insight"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
@@ -45,6 +46,7 @@ func textTables() []i18n.Texts {
 		govsim.Texts(),
 		mail.Texts(),
 		portal.Texts(),
+		insight.Texts(),
 	}
 }
 

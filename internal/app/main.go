@@ -214,6 +214,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoDLP(ctx); err != nil {
 			return "", fmt.Errorf("seed demo data-loss prevention: %w", err)
 		}
+		if err := a.seedDemoInsight(ctx); err != nil {
+			return "", fmt.Errorf("seed demo insight: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

@@ -82,10 +82,17 @@ const (
 	// Architect keeps the ministry's architecture repository
 	// (internal/architecture): the Cipher-IT Department's architects.
 	Architect
+	// Leader is the ministry's leadership and the Minister's office
+	// (the minister, deputy ministers, the office's chief): they assign
+	// leadership tasks to any unit or mission and read every unit's
+	// tasks and reports (internal/insight). An Approver heads one unit
+	// and sees only its own; leaders see across units without taking
+	// any unit's dossier or document powers.
+	Leader
 	numRoles
 )
 
-var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "press_officer", "spokesperson", "architect"}
+var roleNames = [numRoles]string{"clerk", "officer", "approver", "archivist", "auditor", "security_officer", "administrator", "press_officer", "spokesperson", "architect", "leader"}
 
 // String returns the role's API name.
 func (r Role) String() string {

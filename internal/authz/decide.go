@@ -153,6 +153,18 @@ const (
 	KindHeldItem
 	KindDLPPolicy
 	KindCompliance
+	// The insight capability (internal/insight). KindTask is a
+	// leadership task (nhiệm vụ chỉ đạo): it belongs to its lead unit and
+	// is shared with its supporting units; leaders assign it (Create),
+	// follow it up (Update) and see every unit's. KindReport is the
+	// periodic reporting of Decree 09/2019/NĐ-CP: a report template or a
+	// collection round belongs to the unit that collects (shared with
+	// the units asked to report), a submission to the unit that reports
+	// (shared with the collecting unit). Create fills and submits,
+	// Approve accepts or returns a submission, Export aggregates and
+	// exports a round.
+	KindTask
+	KindReport
 	numKinds
 )
 
@@ -162,7 +174,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
-	"dlp_hold", "dlp_policy", "compliance"}
+	"dlp_hold", "dlp_policy", "compliance", "task", "report"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -421,6 +433,17 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindDLPPolicy][Auditor] = actions(Read)
 	g[KindCompliance][SecurityOfficer] = actions(Read, Update) // Update: run a verification of the ledger
 	g[KindCompliance][Auditor] = actions(Read)
+	// Insight: leaders assign tasks and read every unit's tasks and
+	// reports (see anyUnit); a unit's head and officers report progress
+	// on their unit's tasks; officers fill their unit's reports, the
+	// collecting unit's head approves or returns them and aggregates the
+	// round; leaders and heads set templates and open rounds.
+	g[KindTask][Leader] = actions(Read, Create, Update, Export)
+	g[KindTask][Approver] = actions(Read, Update)
+	g[KindTask][Officer] = actions(Read, Update)
+	g[KindReport][Leader] = actions(Read, Create, Export)
+	g[KindReport][Approver] = actions(Read, Create, Update, Approve, Export)
+	g[KindReport][Officer] = actions(Read, Update)
 	return g
 }()
 
@@ -438,6 +461,10 @@ var clientGrants = [numKinds]Actions{
 // they sit). Need-to-know binds every other role to its unit.
 var anyUnit = [numKinds]Roles{
 	KindUnitComparison: RolesOf(Administrator),
+	// The ministry's leadership directs and follows every unit and
+	// mission (internal/insight).
+	KindTask:   RolesOf(Leader),
+	KindReport: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member

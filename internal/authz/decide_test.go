@@ -371,3 +371,34 @@ func TestRecordsOfficeExportsCaseFilesAndArchivistsReadClassifications(t *testin
 		})
 	}
 }
+
+// TestLeadersSeeEveryUnitsTasksAndReports pins the leader role: a leader
+// reads and assigns tasks of any unit and reads any unit's reports, but
+// gains no dossier or document powers; a unit's head is bound to their
+// unit (another unit's task is concealed) and cannot assign.
+func TestLeadersSeeEveryUnitsTasksAndReports(t *testing.T) {
+	leader := Subject{Kind: Staff, ID: 1, Unit: 1, Roles: RolesOf(Leader)}
+	head := Subject{Kind: Staff, ID: 2, Unit: 2, Roles: RolesOf(Approver)}
+	other := Resource{Kind: KindTask, Unit: 3}
+	for _, tc := range []struct {
+		s    Subject
+		a    Action
+		r    Resource
+		want Decision
+	}{
+		{leader, Read, other, Allowed},
+		{leader, Create, Resource{Kind: KindTask}, Allowed},
+		{leader, Export, Resource{Kind: KindReport, Unit: 3}, Allowed},
+		{leader, Approve, Resource{Kind: KindReport, Unit: 3}, Denied},
+		{leader, Read, Resource{Kind: KindDossier, Unit: 3}, Concealed},
+		{leader, Read, Resource{Kind: KindTask, Unit: 3, Level: Secret}, Concealed},
+		{head, Read, other, Concealed},
+		{head, Create, Resource{Kind: KindTask}, Denied},
+		{head, Update, Resource{Kind: KindTask, Unit: 2}, Allowed},
+		{head, Approve, Resource{Kind: KindReport, Unit: 2}, Allowed},
+	} {
+		if got, reason := Decide(tc.s, tc.a, tc.r); got != tc.want {
+			t.Errorf("%v %s %+v = %s (%s), want %s", tc.s.Roles.Names(), tc.a, tc.r, got, reason, tc.want)
+		}
+	}
+}

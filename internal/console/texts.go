@@ -54,6 +54,8 @@ var texts = i18n.Texts{
 	"console.work.architecture.text":  {"Thành phần, quan hệ và mức tuân thủ Khung kiến trúc số.", "Components, relationships and conformance to the digital architecture framework."},
 	"console.work.records.title":      {"Công việc văn bản", "My documents work"},
 	"console.work.records.text":       {"Văn bản giao cho bạn hoặc đơn vị, chờ ý kiến chỉ đạo hoặc phê duyệt, chưa đọc.", "Documents assigned to you or your unit, awaiting your instruction or approval, unread."},
+	"console.work.tasks.title":        {"Nhiệm vụ chỉ đạo", "Leadership tasks"},
+	"console.work.tasks.text":         {"Giao nhiệm vụ, theo dõi tiến độ và nhiệm vụ quá hạn của các đơn vị.", "Assign tasks and follow each unit's progress and overdue tasks."},
 	"console.work.indices.title":      {"Chỉ số phục vụ", "Service indices"},
 	"console.work.indices.text":       {"Chỉ số chất lượng phục vụ theo Quyết định 766, so sánh các đơn vị.", "Decision 766's service quality indices, unit by unit."},
 
@@ -67,6 +69,7 @@ var texts = i18n.Texts{
 	"console.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
 	"console.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
 	"console.role.architect":        {"Kiến trúc sư", "Architect"},
+	"console.role.leader":           {"Lãnh đạo Bộ", "Ministry leadership"},
 
 	"console.level.none":         {"Không mật", "Unclassified"},
 	"console.level.confidential": {"Mật", "Confidential"},

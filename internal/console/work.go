@@ -36,6 +36,7 @@ var work = []struct {
 	{workTile{"exchange", "/console/exchange/services"}, false, func(p web.Page) bool { return p.Can("service", "administer") }},
 	{workTile{"architecture", "/console/architecture"}, false, func(p web.Page) bool { return p.Can("system", "administer") }},
 	{workTile{"records", "/console/records"}, false, func(p web.Page) bool { return p.Can("document", "read") }},
+	{workTile{"tasks", "/console/insight/tasks"}, false, func(p web.Page) bool { return p.Can("task", "create") }},
 	{workTile{"indices", indicesPath}, false, func(p web.Page) bool { return p.Can("unit_comparison", "read") }},
 }
 

@@ -116,6 +116,7 @@ var texts = i18n.Texts{
 	"identity.role.press_officer":    {"Cán bộ báo chí", "Press officer"},
 	"identity.role.spokesperson":     {"Người phát ngôn", "Spokesperson"},
 	"identity.role.architect":        {"Kiến trúc sư", "Architect"},
+	"identity.role.leader":           {"Lãnh đạo Bộ", "Ministry leadership"},
 
 	"identity.level.none":         {"Không", "None"},
 	"identity.level.confidential": {"Mật", "Confidential"},

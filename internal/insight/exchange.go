@@ -1,0 +1,297 @@
+package insight
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"chancery/internal/audit"
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/store"
+)
+
+// ContentType is the media type of insight's parcels on the exchange.
+const ContentType = "application/vnd.chancery.insight+json"
+
+// MaxParcel bounds a parcel taken in: a task update carries at most one
+// evidence file (base64 in JSON).
+const MaxParcel = MaxFile*4/3 + 1<<20
+
+// parcel is what travels between nodes: one change, named by uids and
+// agency codes (ids differ from node to node).
+type parcel struct {
+	Type       string      `json:"type"` // task | update | round | submission | decision
+	From       string      `json:"from"`
+	Task       *wireTask   `json:"task,omitempty"`
+	Update     *wireUpdate `json:"update,omitempty"`
+	Round      *wireRound  `json:"round,omitempty"`
+	Submission *wireFiling `json:"submission,omitempty"`
+}
+
+type wireTask struct {
+	UID, Title, Body, SourceRef, AssignedBy string
+	Source                                  Source
+	Level                                   authz.Level
+	Lead                                    string
+	Supporting                              []string
+	Due, CreatedAt                          time.Time
+}
+
+type wireUpdate struct {
+	TaskUID, UID, Unit, Author, Note, Evidence, FileName string
+	Kind                                                 UpdateKind
+	Progress                                             int
+	FileData                                             []byte
+	At                                                   time.Time
+}
+
+type wireRound struct {
+	UID, Label, From, To, Owner string
+	Template                    Template
+	Units                       []string
+	Due, CreatedAt              time.Time
+}
+
+// wireFiling is a submission (from the reporting unit) or a decision on
+// it (from the collecting unit).
+type wireFiling struct {
+	RoundUID, UID, Unit, By, Reason string
+	Status                          SubmissionStatus
+	Values                          map[string]string
+	At                              time.Time
+}
+
+// queue puts p in the outbox for the unit with code to, inside tx.
+func (s *Service) queue(ctx context.Context, tx *store.Tx, to string, p parcel) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, tx, p.From, to, b, s.now())
+}
+
+// codes returns the units' codes.
+func (s *Service) codes(ctx context.Context, units []int64) ([]string, error) {
+	out := make([]string, len(units))
+	for i, id := range units {
+		u, err := s.opts.Directory.Unit(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = u.Code
+	}
+	return out, nil
+}
+
+// sendTaskTx sends a task assigned here to each of its units that works
+// on another node.
+func (s *Service) sendTaskTx(ctx context.Context, tx *store.Tx, t Task) error {
+	var p *parcel
+	for _, unit := range append([]int64{t.LeadUnit}, t.Supporting...) {
+		code, remote, err := s.remote(ctx, unit)
+		if err != nil || !remote {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if p == nil {
+			codes, err := s.codes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
+			if err != nil {
+				return err
+			}
+			root, err := s.root(ctx)
+			if err != nil {
+				return err
+			}
+			p = &parcel{Type: "task", From: root.Code, Task: &wireTask{UID: t.UID, Title: t.Title, Body: t.Body, SourceRef: t.SourceRef,
+				AssignedBy: t.AssignedBy, Source: t.Source, Level: t.Level, Lead: codes[0], Supporting: codes[1:], Due: t.Due, CreatedAt: t.CreatedAt}}
+		}
+		if err := s.queue(ctx, tx, code, *p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendUpdateTx sends an update made on a mission's node to headquarters.
+func (s *Service) sendUpdateTx(ctx context.Context, tx *store.Tx, t Task, u TaskUpdate) error {
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	hq, remote, err := s.remote(ctx, root.ID)
+	if err != nil || !remote {
+		return err
+	}
+	unit, err := s.opts.Directory.Unit(ctx, u.Unit)
+	if err != nil {
+		return err
+	}
+	return s.queue(ctx, tx, hq, parcel{Type: "update", From: unit.Code, Update: &wireUpdate{TaskUID: t.UID, UID: u.UID, Unit: unit.Code,
+		Author: u.Author, Note: u.Note, Evidence: u.Evidence, FileName: u.FileName, Kind: u.Kind, Progress: u.Progress, FileData: u.fileData, At: u.At}})
+}
+
+// deliverBatch bounds what one Deliver hands over.
+const deliverBatch = 200
+
+// Deliver hands the outbox's waiting parcels to the courier, in order,
+// and reports how many it handed over. A parcel the courier refuses
+// stays, and stops the pass (order holds); the next pass tries again.
+func (s *Service) Deliver(ctx context.Context) (int, error) {
+	if s.opts.Courier == nil {
+		return 0, nil
+	}
+	items, err := waiting(ctx, s.db, deliverBatch)
+	if err != nil {
+		return 0, err
+	}
+	for i, it := range items {
+		id, err := s.opts.Courier.Send(ctx, Parcel{From: it.From, To: it.To, Payload: it.Payload})
+		if err != nil {
+			return i, fmt.Errorf("insight: hand parcel %d to the exchange: %w", it.ID, err)
+		}
+		if err := markSent(ctx, s.db, it.ID, id, s.now()); err != nil {
+			return i, err
+		}
+	}
+	return len(items), nil
+}
+
+// refused says why an arrival is refused.
+func refused(format string, args ...any) error {
+	return fmt.Errorf("%w: the insight parcel is refused: %s", errs.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Receive takes in a parcel the exchange delivered: a task or a round
+// from headquarters, a task update or a submission from a mission, a
+// decision on a submission back to its mission. Anything forged (a From
+// other than the member that sent it, a unit acting for another) or
+// malformed is refused with an error wrapping errs.ErrInvalid, recorded
+// in the audit ledger, and nothing of it is stored; one delivered again
+// changes nothing. Other errors are passing: the caller offers it again.
+func (s *Service) Receive(ctx context.Context, a Arrival) error {
+	o, err := s.rec.AnyOrigin(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.receive(ctx, o, a)
+	if errors.Is(err, errs.ErrInvalid) {
+		e := o.Event("insight.parcel.refuse")
+		e.ResourceType, e.ResourceID = "exchange_message", a.MessageID
+		e.Attrs = map[string]string{"sender": a.Sender, "reason": clip(err.Error())}
+		if rerr := s.db.InTx(ctx, func(tx *store.Tx) error { return s.rec.Record(ctx, tx, e) }); rerr != nil {
+			return fmt.Errorf("insight: record the refusal of message %s: %w (refused: %v)", a.MessageID, rerr, err)
+		}
+	}
+	return err
+}
+
+func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) error {
+	if len(a.Payload) > MaxParcel {
+		return refused("it is larger than %d bytes", MaxParcel)
+	}
+	var p parcel
+	if err := json.Unmarshal(a.Payload, &p); err != nil {
+		return refused("it is not insight's JSON: %v", err)
+	}
+	if p.From != a.Sender {
+		return refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
+	}
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	fromHQ := p.From == root.Code
+	switch {
+	case p.Type == "task" && p.Task != nil && fromHQ:
+		return s.receiveTask(ctx, o, *p.Task)
+	case p.Type == "update" && p.Update != nil && p.Update.Unit == p.From:
+		return s.receiveUpdate(ctx, o, *p.Update)
+	case p.Type == "round" && p.Round != nil && fromHQ:
+		return s.receiveRound(ctx, o, *p.Round)
+	case p.Type == "submission" && p.Submission != nil && p.Submission.Unit == p.From:
+		return s.receiveFiling(ctx, o, *p.Submission, false)
+	case p.Type == "decision" && p.Submission != nil && fromHQ:
+		return s.receiveFiling(ctx, o, *p.Submission, true)
+	}
+	return refused("a %q parcel from %s is not one insight takes", clip(p.Type), clip(p.From))
+}
+
+// unitByCode resolves a unit's code, refusing one this node does not
+// know.
+func (s *Service) unitByCode(ctx context.Context, code string) (int64, error) {
+	u, err := s.opts.Directory.UnitByCode(ctx, code)
+	if errors.Is(err, errs.ErrNotFound) {
+		return 0, refused("no unit here has the code %s", clip(code))
+	}
+	return u.ID, err
+}
+
+func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) error {
+	t := Task{UID: w.UID, Title: w.Title, Body: w.Body, Source: w.Source, SourceRef: w.SourceRef, Level: w.Level, AssignedBy: w.AssignedBy,
+		Status: TaskOpen, Version: 1, Due: w.Due.UTC(), CreatedAt: w.CreatedAt.UTC(), UpdatedAt: s.now()}
+	if err := checkLine("title", t.Title, MaxLine, true, false); err != nil || !t.Level.Valid() || t.UID == "" {
+		return refused("the task is malformed")
+	}
+	var err error
+	if t.LeadUnit, err = s.unitByCode(ctx, w.Lead); err != nil {
+		return err
+	}
+	for _, c := range w.Supporting {
+		id, err := s.unitByCode(ctx, c)
+		if err != nil {
+			return err
+		}
+		t.Supporting = append(t.Supporting, id)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := taskByUID(ctx, tx, t.UID); err == nil {
+			return nil // delivered again
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			return err
+		}
+		id, err := insertTask(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
+	})
+}
+
+func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdate) error {
+	unit, err := s.unitByCode(ctx, w.Unit)
+	if err != nil {
+		return err
+	}
+	u := TaskUpdate{UID: w.UID, Unit: unit, Kind: w.Kind, Author: w.Author, Progress: w.Progress, Note: w.Note, Evidence: w.Evidence,
+		FileName: w.FileName, fileData: w.FileData, At: w.At.UTC()}
+	if u.Kind != UpdateProgress && u.Kind != UpdateComplete || u.Progress < 0 || u.Progress > 100 || len(u.fileData) > MaxFile || u.UID == "" {
+		return refused("the update is malformed")
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if seen, err := updateSeen(ctx, tx, u.UID); err != nil || seen {
+			return err // delivered again
+		}
+		t, err := taskByUID(ctx, tx, w.TaskUID)
+		if errors.Is(err, errs.ErrNotFound) {
+			return refused("there is no task %s here", clip(w.TaskUID))
+		} else if err != nil {
+			return err
+		}
+		if unit != t.LeadUnit && !slices.Contains(t.Supporting, unit) {
+			return refused("%s reports on a task that is not its own", clip(w.Unit))
+		}
+		if t.Status == TaskDone {
+			return nil // done meanwhile: the update changes nothing
+		}
+		if u.Kind == UpdateComplete && unit != t.LeadUnit {
+			return refused("only the lead unit completes a task")
+		}
+		return s.applyUpdate(ctx, tx, o, &t, u)
+	})
+}
