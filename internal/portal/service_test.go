@@ -307,7 +307,7 @@ func TestPublicListSearchesTagsAndPages(t *testing.T) {
 			{Filter{Tag: "hop-bao"}, 1},
 			{Filter{PerPage: 2, Page: 2}, 1},
 			{Filter{Query: "100%_"}, 0},
-			// The full-text index (migration 00028): words match from
+			// The full-text index (migration 00035): words match from
 			// their start, as prefixes; the engines' query syntax never
 			// reaches them.
 			{Filter{Query: "hop"}, 2},

@@ -137,7 +137,7 @@ func withTags(ctx context.Context, q store.Queryer, items []*Item) error {
 // publications whose folded text (searchText) holds every word of query,
 // each word as a prefix (so that a word being typed finds its
 // publications), through the database's full-text index (migration
-// 00028: SQLite's FTS5 table portal_search, PostgreSQL's GIN index of
+// 00035: SQLite's FTS5 table portal_search, PostgreSQL's GIN index of
 // the 'simple' text vector). Words are folded and split as the records'
 // search does (identity.Fold; letters and digits), so only letters and
 // digits reach the engine's query syntax. ok is false when query has no

@@ -34,7 +34,7 @@ var schemaExempt = map[string]string{
 	"record_search_data":    "FTS5's shadow table of record_search",
 	"record_search_docsize": "FTS5's shadow table of record_search",
 	"record_search_idx":     "FTS5's shadow table of record_search",
-	// The portal's news search (migration 00028): an external-content FTS5
+	// The portal's news search (migration 00035): an external-content FTS5
 	// table over portal_items.search in SQLite, a GIN expression index on
 	// it in PostgreSQL (dialectDifferences); portal's tests run on both.
 	"portal_search":         "full-text index: FTS5 in SQLite, a GIN index on portal_items in PostgreSQL",
