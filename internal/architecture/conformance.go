@@ -251,8 +251,16 @@ func ruleInput(snap *Snapshot, day string) map[string]any {
 		for k, v := range e.Framework {
 			fw[string(k)] = v
 		}
-		els[e.ID] = map[string]any{"type": e.Type, "layer": string(e.Layer()), "origin": string(e.Origin), "name": e.Name.In("vi"), "name_en": e.Name.In("en"),
+		vi := e.Name.In("vi")
+		el := map[string]any{"type": e.Type, "layer": string(e.Layer()), "origin": string(e.Origin), "name": vi,
 			"phase": string(e.Lifecycle.PhaseOn(day)), "props": props, "framework": fw, "owner_unit": e.OwnerUnit}
+		// The English name only where it differs: each key of each element
+		// is converted for the evaluation, and most models name most
+		// elements in one language. Rules read object.get(e, "name_en", e.name).
+		if en := e.Name.In("en"); en != vi {
+			el["name_en"] = en
+		}
+		els[e.ID] = el
 	}
 	rels := make([]any, 0, len(snap.Relationships))
 	for _, r := range snap.Relationships {

@@ -183,7 +183,7 @@ func TestFindingsSpeakVietnameseAndEnglish(t *testing.T) {
 		webtest.PageHas(t, clerkIn("vi", "/console/architecture/rules/retired_dependency"), http.StatusOK, "thành phần đã ngừng sử dụng")
 
 		// A security officer's rule with an English message only.
-		src := "package chancery.rules.reference_category\n\nfindings contains f if {\n\tsome id, e in input.elements\n\te.type == \"Node\"\n\te.origin == \"model\"\n\tf := {\"element\": id, \"message\": sprintf(\"%s: check its category\", [e.name_en])}\n}\n"
+		src := "package chancery.rules.reference_category\n\nfindings contains f if {\n\tsome id, e in input.elements\n\te.type == \"Node\"\n\te.origin == \"model\"\n\tf := {\"element\": id, \"message\": sprintf(\"%s: check its category\", [object.get(e, \"name_en\", e.name)])}\n}\n"
 		if _, err := s.f.svc.SaveRule(as(secOff), secOff, "reference_category", src, 0); err != nil {
 			t.Fatal(err)
 		}

@@ -23,10 +23,10 @@ findings contains f if {
 	some id in ids
 	not input.elements[id].props["duplication-reason"]
 	others_vi := [input.elements[o].name | some o in ids; o != id]
-	others_en := [input.elements[o].name_en | some o in ids; o != id]
+	others_en := [object.get(input.elements[o], "name_en", input.elements[o].name) | some o in ids; o != id]
 	f := {
 		"element": id,
-		"message": sprintf("%s realises %s, as %s also does, and records no duplication-reason", [input.elements[id].name_en, input.elements[cap].name_en, concat(", ", others_en)]),
+		"message": sprintf("%s realises %s, as %s also does, and records no duplication-reason", [object.get(input.elements[id], "name_en", input.elements[id].name), object.get(input.elements[cap], "name_en", input.elements[cap].name), concat(", ", others_en)]),
 		"message_vi": sprintf("%s hiện thực hóa năng lực %s, %s cũng vậy, mà không ghi lý do trùng lặp (duplication-reason)", [input.elements[id].name, input.elements[cap].name, concat(", ", others_vi)]),
 	}
 }

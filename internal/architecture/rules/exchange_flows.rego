@@ -20,7 +20,7 @@ findings contains f if {
 	own := [x | some x in [r.source, r.target]; input.elements[x].origin == "model"][0]
 	f := {
 		"element": own,
-		"message": sprintf("%s %s → %s crosses to another agency without an exchange platform (NDXP or the ministry's LGSP)", [r.type, s.name_en, t.name_en]),
+		"message": sprintf("%s %s → %s crosses to another agency without an exchange platform (NDXP or the ministry's LGSP)", [r.type, object.get(s, "name_en", s.name), object.get(t, "name_en", t.name)]),
 		"message_vi": sprintf("Quan hệ %s %s → %s sang cơ quan khác mà không qua nền tảng tích hợp, chia sẻ dữ liệu (NDXP hoặc LGSP của Bộ)", [r.type, s.name, t.name]),
 	}
 }

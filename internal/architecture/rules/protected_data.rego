@@ -25,7 +25,7 @@ findings contains f if {
 	count(missing) > 0
 	f := {
 		"element": id,
-		"message": sprintf("%s holds %s data but lacks %s", [e.name_en, e.props.data, concat(", ", missing)]),
+		"message": sprintf("%s holds %s data but lacks %s", [object.get(e, "name_en", e.name), e.props.data, concat(", ", missing)]),
 		"message_vi": sprintf("%s lưu dữ liệu %s nhưng thiếu %s", [e.name, data_vi[e.props.data], concat(", ", [controls_vi[c] | some c in missing])]),
 	}
 }

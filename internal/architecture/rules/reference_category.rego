@@ -13,7 +13,7 @@ findings contains f if {
 	count(object.keys(e.framework)) == 0
 	f := {
 		"element": id,
-		"message": sprintf("%s (%s) maps to no reference-model category", [e.name_en, e.type]),
+		"message": sprintf("%s (%s) maps to no reference-model category", [object.get(e, "name_en", e.name), e.type]),
 		"message_vi": sprintf("%s (%s) chưa gắn với danh mục nào của các mô hình tham chiếu", [e.name, e.type]),
 	}
 }

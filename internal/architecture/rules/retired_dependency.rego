@@ -11,7 +11,7 @@ findings contains f if {
 	input.elements[r.target].phase == "run"
 	f := {
 		"element": r.target,
-		"message": sprintf("%s runs on %s, which was retired", [input.elements[r.target].name_en, input.elements[r.source].name_en]),
+		"message": sprintf("%s runs on %s, which was retired", [object.get(input.elements[r.target], "name_en", input.elements[r.target].name), object.get(input.elements[r.source], "name_en", input.elements[r.source].name)]),
 		"message_vi": sprintf("%s đang vận hành dựa vào %s, thành phần đã ngừng sử dụng", [input.elements[r.target].name, input.elements[r.source].name]),
 	}
 }
