@@ -31,7 +31,7 @@ type event struct {
 }
 
 // needs matches the skip messages of tests that CI must not skip.
-var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser|axe-core|ocr tools`)
+var needs = regexp.MustCompile(`(?i)postgres|initdb|chromium|browser|axe-core|ocr tools|xmllint`)
 
 func main() {
 	outputs := map[string]*strings.Builder{} // package + test → its output
@@ -110,7 +110,7 @@ func main() {
 	if failed > 0 || pkgFailed > 0 {
 		status = 1
 	}
-	strict := os.Getenv("CHANCERY_REQUIRE_POSTGRES") != "" || os.Getenv("CHANCERY_REQUIRE_BROWSER") != "" || os.Getenv("CHANCERY_REQUIRE_OCR") != ""
+	strict := os.Getenv("CHANCERY_REQUIRE_POSTGRES") != "" || os.Getenv("CHANCERY_REQUIRE_BROWSER") != "" || os.Getenv("CHANCERY_REQUIRE_OCR") != "" || os.Getenv("CHANCERY_REQUIRE_XMLLINT") != ""
 	if strict && len(required) > 0 {
 		fmt.Println("a PostgreSQL, browser or OCR test skipped; CI requires them:")
 		for _, s := range required {

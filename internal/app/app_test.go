@@ -36,10 +36,13 @@ func TestMain(m *testing.M) {
 	storetest.Main(m)
 }
 
-// testConfig is the embedded default in a fresh data directory.
+// testConfig is the embedded default in a fresh data directory, its
+// database already migrated (a copy of storetest's template).
 func testConfig(tb testing.TB, demo bool) config.Config {
 	tb.Helper()
-	cfg, err := config.ParseServe([]string{"--data", tb.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
+	dir := tb.TempDir()
+	storetest.MigratedDataDir(tb, dir)
+	cfg, err := config.ParseServe([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -186,6 +189,13 @@ func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
 	}
 	if !strings.Contains(first, "consular.clerk") || !strings.Contains(second, "not seeded again") {
 		t.Fatalf("first start said %q…, second %q…", first[:min(80, len(first))], second[:min(80, len(second))])
+	}
+	// --addr 127.0.0.1:0: the exchange's example names the port the node
+	// serves at, at the first start and every later one.
+	for _, banner := range []string{first, second} {
+		if got := atURL(banner, "http://127.0.0.1:41234"); !strings.Contains(got, "http://127.0.0.1:41234/exchange/v1/") || strings.Contains(got, ":0/") {
+			t.Errorf("the banner's curl example: %q", got[max(0, strings.Index(got, "Try: curl")):])
+		}
 	}
 }
 

@@ -44,8 +44,18 @@ func (a *App) seedDemoArchitecture(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(m.ID, m.Username), UnitID: m.UnitID})
-	return architecture.SeedDemo(ctx, a.Architecture, m.Subject())
+	archCtx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(m.ID, m.Username), UnitID: m.UnitID})
+	if err := architecture.SeedDemo(archCtx, a.Architecture, m.Subject()); err != nil {
+		return err
+	}
+	// The investment review's proposals: the architect's, one decided by
+	// the Cipher-IT Department's approver.
+	ap, err := a.Identity.StaffByUsername(ctx, "cipher.approver")
+	if err != nil {
+		return err
+	}
+	apCtx := audit.WithOrigin(ctx, audit.Origin{Actor: audit.Staff(ap.ID, ap.Username), UnitID: ap.UnitID})
+	return architecture.SeedDemoProposals(archCtx, a.Architecture, m.Subject(), apCtx, ap.Subject())
 }
 
 // architectureStorage registers the storage flags on an architecture

@@ -9,6 +9,7 @@ import (
 	"chancery/internal/console"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
+	"chancery/internal/forecast"
 	"chancery/internal/govsim"
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
@@ -33,6 +34,7 @@ func textTables() []i18n.Texts {
 		procedures.Texts(),
 		records.Texts(),
 		architecture.Texts(),
+		forecast.Texts(),
 		exchange.Texts(),
 		registry.Texts(),
 		audit.Texts(),

@@ -30,6 +30,9 @@ const (
 type edxmlCourier struct {
 	node *exchange.Node
 	dir  *identity.Service
+	// office is the identifier code of the unit that receives what is
+	// addressed to the ministry as a whole (--records-office).
+	office string
 }
 
 func edxmlClient(member string) exchange.ClientID {
@@ -50,7 +53,11 @@ func (c edxmlCourier) Organ(ctx context.Context, unitID int64) (records.Organ, e
 }
 
 // UnitOf is the unit with the code, if this node serves its member: a
-// package for a unit another node serves is not this node's to take.
+// package for a unit another node serves is not this node's to take. A
+// package to the ministry as a whole (its root unit, no department
+// named) goes to the Office's queue: the agency's records office (văn
+// thư cơ quan), which Decree 30/2020/NĐ-CP has receive and register the
+// documents that come to the agency, sits in the Office.
 func (c edxmlCourier) UnitOf(ctx context.Context, code string) (int64, error) {
 	conf, err := c.node.Conf()
 	if err != nil {
@@ -60,10 +67,16 @@ func (c edxmlCourier) UnitOf(ctx context.Context, code string) (int64, error) {
 		return 0, fmt.Errorf("%w: this node does not serve %s", errs.ErrNotFound, code)
 	}
 	u, err := c.dir.UnitByCode(ctx, code)
-	if err != nil {
-		return 0, err
+	if err != nil || u.Kind != identity.KindMinistry {
+		return u.ID, err
 	}
-	return u.ID, nil
+	office, err := c.dir.UnitByCode(ctx, c.office)
+	if err != nil {
+		// Not errs.ErrNotFound, which would refuse the package for good:
+		// it waits in the inbox until the setting is put right.
+		return 0, fmt.Errorf("records: a package to the ministry goes to the Office's queue, but --records-office %q is not a unit of the directory (%v); set it to the Office's identifier code", c.office, err)
+	}
+	return office.ID, nil
 }
 
 // Peers are the document systems from may send to: every edxml service
@@ -85,7 +98,8 @@ func (c edxmlCourier) Peers(_ context.Context, from string) ([]records.Peer, err
 		if !ok || !known {
 			continue
 		}
-		out = append(out, records.Peer{Organ: records.Organ{ID: member.Code, Name: member.NameVI}, MaxLevel: min(svc.MaxLevel, provider.Clearance)})
+		out = append(out, records.Peer{Organ: records.Organ{ID: member.Code, Name: member.NameVI}, MaxLevel: min(svc.MaxLevel, provider.Clearance),
+			Kind: member.Kind})
 	}
 	return out, nil
 }

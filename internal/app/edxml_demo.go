@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
+	"chancery/internal/identity"
 	"chancery/internal/records"
 	"chancery/internal/store"
 )
@@ -99,7 +101,7 @@ func (a *App) sendDemoPackages(ctx context.Context, sim *records.AgencySimulator
 		}
 		*into = records.DemoStaff{Subject: m.Subject(), Username: m.Username}
 	}
-	courier := edxmlCourier{node: a.Node, dir: a.Identity}
+	courier := edxmlCourier{node: a.Node, dir: a.Identity, office: a.cfg.RecordsOffice}
 	consular, err := courier.Organ(ctx, p.ConsularClerk.Subject.Unit)
 	if err != nil {
 		return err
@@ -116,6 +118,16 @@ func (a *App) sendDemoPackages(ctx context.Context, sim *records.AgencySimulator
 	}
 	if err := sim.SendDocument(ctx, consular, "2150/VPCP-QHQT", records.TypeOfficialLetter,
 		"Về việc phối hợp tổ chức đón công dân Việt Nam về nước"); err != nil {
+		return err
+	}
+	// And one to the ministry as a whole, naming no department: it waits
+	// in the Office's queue (edxmlCourier.UnitOf).
+	roots, _, err := a.Identity.ListUnits(ctx, identity.UnitFilter{Kind: identity.KindMinistry, Limit: 1})
+	if err != nil || len(roots) == 0 {
+		return fmt.Errorf("records: the demo's ministry: %d roots, %v", len(roots), err)
+	}
+	if err := sim.SendDocument(ctx, records.Organ{ID: roots[0].Code, Name: roots[0].NameVI}, "2163/TB-VPCP", "thong_bao",
+		"Thông báo kết luận của Thủ tướng Chính phủ tại cuộc họp về công tác đối ngoại"); err != nil {
 		return err
 	}
 	return store.SetMeta(ctx, a.DB, records.DemoExchangeKey, time.Now().UTC().Format(time.RFC3339))

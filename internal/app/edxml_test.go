@@ -203,4 +203,34 @@ func testEdXMLBetweenNodes(t *testing.T, pg bool) {
 	if _, err := paris.Records.RegisterPackage(staffCtx(clerk), clerkSub, got[0].ID); err != nil {
 		t.Fatalf("registering the third package: %v", err)
 	}
+
+	// A package from the outside agency to the ministry as a whole (its
+	// root unit, no department named) waits in the Office's queue, and
+	// its clerk registers it in the Office's incoming register.
+	root, err := hq.Identity.UnitByCode(ctx, "000.00.00.G12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toMinistry := &records.Package{ID: "5d0c9a1e-2b3f-4c5d-8e6f-7a8b9c0d1e2f", From: demoAgency, To: records.Organ{ID: root.Code, Name: root.NameVI},
+		Number: "2163/TB-VPCP", Type: "thong_bao", Date: time.Now().UTC(), Subject: "Thông báo kết luận gửi Bộ Ngoại giao"}
+	if payload, err = records.BuildPackage(toMinistry); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hq.Node.Send(ctx, exchange.Outgoing{From: edxmlClient(demoAgency.ID), To: edxmlServiceOf(root.Code),
+		ContentType: records.EdXMLContentType, Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+	officeCtx, office := staff("office.clerk")
+	var queued []*records.PackageRow
+	eventually(t, "the package to the ministry in the Office's queue", func() bool {
+		queued, err = hq.Records.Packages(officeCtx, office, records.PackageQuery{Direction: "in", Waiting: true})
+		return err == nil && len(queued) == 1
+	})
+	if queued[0].Subject != toMinistry.Subject || queued[0].UnitID != office.Unit || queued[0].To.ID != root.Code {
+		t.Fatalf("the Office's queue holds %+v", queued[0])
+	}
+	reg, err := hq.Records.RegisterPackage(officeCtx, office, queued[0].ID)
+	if err != nil || reg.UnitID != office.Unit || reg.Number != toMinistry.Number {
+		t.Fatalf("registered by the Office as %+v, %v", reg, err)
+	}
 }

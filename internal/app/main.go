@@ -23,6 +23,7 @@ import (
 	"chancery/internal/demo"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
+	"chancery/internal/forecast"
 	"chancery/internal/identity"
 	"chancery/internal/keys"
 	"chancery/internal/procedures"
@@ -45,6 +46,7 @@ Usage:
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
   chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery sentinel <command>   insider detection offline: replay FILE, eval, simulate ("chancery sentinel help")
+  chancery insight <command>    forecasting: backtest [--series FILE.csv --horizon N], generate ("chancery insight help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery version              print the version and the commit it was built from
 
@@ -101,6 +103,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"sentinel": func(rest []string) error {
 			return simulate.Command(ctx, simulate.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 		},
+		"insight": func(rest []string) error {
+			return forecast.Command(ctx, forecast.CommandEnv{Open: forecastStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
 	})
 	switch {
 	case err == nil:
@@ -144,12 +149,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		url := fmt.Sprintf("%s://%s", scheme, addr)
 		log.Info("chancery is serving", "url", url, "database", a.DB.Dialect, "started_in", time.Since(a.started).Round(time.Millisecond).String())
-		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, banner)
+		fmt.Fprintf(stdout, "\nChancery is running: %s/  (staff console: %s/console/)\n%s\n", url, url, atURL(banner, url))
 		if cfg.Demo {
 			fmt.Fprintln(stdout, demoGuide(url, cfg.DataDir))
 		}
 	})
 }
+
+// bannerURL stands in the first start's banner (and the demo accounts
+// file) for this node's address, unknown before Serve listens (--addr
+// with port 0 lets the system choose) and different at a later start:
+// atURL puts the address it serves at in its place when printing.
+const bannerURL = "{{chancery-url}}"
+
+// atURL is banner with url, the address Serve listens on, for bannerURL.
+func atURL(banner, url string) string { return strings.ReplaceAll(banner, bannerURL, url) }
 
 // bootstrapKey marks a database that has had its first start.
 const bootstrapKey = "bootstrapped"
@@ -194,6 +208,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoArchitecture(ctx); err != nil {
 			return "", fmt.Errorf("seed demo architecture: %w", err)
 		}
+		if err := a.seedDemoForecast(ctx); err != nil {
+			return "", fmt.Errorf("seed demo forecast history: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}
@@ -201,7 +218,11 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		clients, err := demo.ClientTokens(ctx, a.Node, a.publicURL(), population)
+		base := a.cfg.PublicURL
+		if base == "" {
+			base = bannerURL
+		}
+		clients, err := demo.ClientTokens(ctx, a.Node, base, population)
 		if err != nil {
 			return "", err
 		}

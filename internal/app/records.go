@@ -21,7 +21,7 @@ import (
 func (a *App) openRecords() error {
 	var err error
 	a.Records, err = records.NewService(records.Options{DB: a.DB, Ring: a.Keys, Recorder: a.Audit, Staff: a.Identity, Writer: store.NewWriter(a.DB, a.log),
-		Courier: edxmlCourier{node: a.Node, dir: a.Identity}})
+		Courier: edxmlCourier{node: a.Node, dir: a.Identity, office: a.cfg.RecordsOffice}})
 	if err != nil {
 		return err
 	}

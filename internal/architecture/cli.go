@@ -19,14 +19,16 @@ import (
 
 const commandUsage = `usage:
   chancery architecture import FILE [--data DIR | --db URL]
-  chancery architecture export [--as-of YYYY-MM-DD] [--out FILE] [--data DIR | --db URL]
+  chancery architecture export [--as-of YYYY-MM-DD] [--layer-views] [--out FILE] [--data DIR | --db URL]
 
 import  merge an ArchiMate Open Exchange Format document (such as Archi's
         "Export Model to Open Exchange File") into the repository: concepts
         matched by identifier, created or updated; DTDs, entities and
         relationships ArchiMate 3.2 forbids are refused, and nothing is stored
 export  write the repository (as it stood at the end of --as-of, Viet Nam
-        time) as an Open Exchange Format document to stdout or --out`
+        time) as an Open Exchange Format document to stdout or --out;
+        --layer-views adds a generated view of each layer (laid out in
+        bands, gen-layer-…) where the model has no view of that name`
 
 // CommandEnv is what Command needs from the program that runs it.
 type CommandEnv struct {
@@ -88,6 +90,7 @@ func (env CommandEnv) export(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("chancery architecture export", flag.ContinueOnError)
 	day := fs.String("as-of", "", "the repository as it stood at the end of this day (YYYY-MM-DD)")
 	out := fs.String("out", "", "write to this file instead of stdout")
+	layerViews := fs.Bool("layer-views", false, "add a generated view of each layer")
 	open := env.Open(fs)
 	if _, err := errs.ParseArgs(fs, commandUsage, env.Stderr, args, 0); err != nil {
 		return err
@@ -108,6 +111,9 @@ func (env CommandEnv) export(ctx context.Context, args []string) error {
 	m, err := svc.Export(ctx, commandSubject, at)
 	if err != nil {
 		return err
+	}
+	if *layerViews {
+		addLayerViews(m)
 	}
 	if *out == "" {
 		return archimate.Encode(env.Stdout, m)

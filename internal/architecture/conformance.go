@@ -46,12 +46,24 @@ type Rule struct {
 	UpdatedBy string    `json:"updated_by,omitempty"`
 }
 
-// Finding is a rule's finding on one element.
+// Finding is a rule's finding on one element, its message in English and
+// in Vietnamese: a rule's finding object carries "message" (English) and
+// "message_vi"; a rule without the latter is shown in English.
 type Finding struct {
-	Rule    string `json:"rule"`
-	Element string `json:"element"`
-	Name    string `json:"name"`
-	Message string `json:"message"`
+	Rule      string `json:"rule"`
+	Element   string `json:"element"`
+	Name      string `json:"name"`
+	Message   string `json:"message"`
+	MessageVI string `json:"message_vi,omitempty"`
+}
+
+// In returns the finding's message in lang ("vi" or "en"), English when
+// the rule gives none in Vietnamese.
+func (f Finding) In(lang string) string {
+	if lang == "vi" && f.MessageVI != "" {
+		return f.MessageVI
+	}
+	return f.Message
 }
 
 var ruleName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
@@ -239,7 +251,7 @@ func ruleInput(snap *Snapshot, day string) map[string]any {
 		for k, v := range e.Framework {
 			fw[string(k)] = v
 		}
-		els[e.ID] = map[string]any{"type": e.Type, "layer": string(e.Layer()), "origin": string(e.Origin), "name": e.Name.In("vi"),
+		els[e.ID] = map[string]any{"type": e.Type, "layer": string(e.Layer()), "origin": string(e.Origin), "name": e.Name.In("vi"), "name_en": e.Name.In("en"),
 			"phase": string(e.Lifecycle.PhaseOn(day)), "props": props, "framework": fw, "owner_unit": e.OwnerUnit}
 	}
 	rels := make([]any, 0, len(snap.Relationships))
@@ -296,7 +308,8 @@ func (s *Service) check(ctx context.Context, snap *Snapshot, day string) ([]Find
 			f, _ := x.(map[string]any)
 			el, _ := f["element"].(string)
 			msg, _ := f["message"].(string)
-			out = append(out, Finding{Rule: rule, Element: el, Name: names[el], Message: msg})
+			vi, _ := f["message_vi"].(string)
+			out = append(out, Finding{Rule: rule, Element: el, Name: names[el], Message: msg, MessageVI: vi})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -3,13 +3,16 @@ package architecture
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
+	"chancery/internal/web"
 	"chancery/internal/web/webtest"
 )
 
@@ -128,5 +131,62 @@ func TestTheFindingsPagesAndAPI(t *testing.T) {
 		if w := page(clerk, "/console/architecture/rules/nope"); w.Code != http.StatusNotFound {
 			t.Errorf("a missing rule: %d", w.Code)
 		}
+	})
+}
+
+// TestFindingsSpeakVietnameseAndEnglish pins every shipped rule's findings
+// to a message in each language, each naming the element in that language,
+// on the API (message, message_vi) and on the pages; a rule edited without
+// message_vi is shown in English.
+func TestFindingsSpeakVietnameseAndEnglish(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := mustServer(t, db)
+		s.f.mustDemo(t)
+		fs, err := s.f.svc.Findings(as(clerk), clerk, timeZero)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]bool{}
+		for _, f := range fs {
+			rules[f.Rule] = true
+			if f.MessageVI == "" || f.MessageVI == f.Message || f.In("vi") != f.MessageVI || f.In("en") != f.Message {
+				t.Errorf("%s %s: en %q, vi %q", f.Rule, f.Element, f.Message, f.MessageVI)
+			}
+		}
+		if len(rules) != 5 {
+			t.Fatalf("findings of %d rules, want the 5 shipped", len(rules))
+		}
+		want := map[string][2]string{ // rule/element → a phrase of each message
+			"retired_dependency/mofa-consular": {"Hệ thống quản lý hộ chiếu và công tác lãnh sự đang vận hành dựa vào Phần mềm cấp thị thực (cũ), thành phần đã ngừng sử dụng", "Passport and consular system runs on Visa issuing software (legacy), which was retired"},
+			"protected_data/mofa-archive":      {"Hệ thống lưu trữ tài liệu điện tử lưu dữ liệu mật nhưng thiếu xác thực đa yếu tố", "Digital archive system holds classified data but lacks mfa"},
+			"reference_category/mofa-dc":       {"chưa gắn với danh mục nào", "Ministry data centre (Node) maps to no reference-model category"},
+			"exchange_flows/mofa-dms":          {"sang cơ quan khác mà không qua nền tảng", "Document management system → National Population Database crosses"},
+			"duplication/mofa-consular-online": {"không ghi lý do trùng lặp", "Missions' online consular application realises Consular services"},
+		}
+		for _, f := range fs {
+			if w, ok := want[f.Rule+"/"+f.Element]; ok {
+				if !strings.Contains(f.MessageVI, w[0]) || !strings.Contains(f.Message, w[1]) {
+					t.Errorf("%s %s:\n vi %q\n en %q", f.Rule, f.Element, f.MessageVI, f.Message)
+				}
+				delete(want, f.Rule+"/"+f.Element)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("no findings for %v", want)
+		}
+		webtest.PageHas(t, s.do(clerk, "GET", "/api/v1/architecture/findings?element=mofa-dc", "", ""), http.StatusOK, `"message":"Ministry data centre (Node) maps`, `"message_vi":"Trung tâm dữ liệu Bộ Ngoại giao (Node) chưa gắn`)
+		clerkIn := func(lang i18n.Lang, target string) *httptest.ResponseRecorder {
+			return webtest.GetIn(s.shell, s.h, web.Principal{Subject: clerk, Username: "u", Stage: "full"}, lang, target)
+		}
+		webtest.PageHas(t, clerkIn("vi", "/console/architecture/findings?element=mofa-dc"), http.StatusOK, "Trung tâm dữ liệu Bộ Ngoại giao (Node) chưa gắn với danh mục nào")
+		webtest.PageHas(t, clerkIn("en", "/console/architecture/findings?element=mofa-dc"), http.StatusOK, "Ministry data centre (Node) maps to no reference-model category")
+		webtest.PageHas(t, clerkIn("vi", "/console/architecture/rules/retired_dependency"), http.StatusOK, "thành phần đã ngừng sử dụng")
+
+		// A security officer's rule with an English message only.
+		src := "package chancery.rules.reference_category\n\nfindings contains f if {\n\tsome id, e in input.elements\n\te.type == \"Node\"\n\te.origin == \"model\"\n\tf := {\"element\": id, \"message\": sprintf(\"%s: check its category\", [e.name_en])}\n}\n"
+		if _, err := s.f.svc.SaveRule(as(secOff), secOff, "reference_category", src, 0); err != nil {
+			t.Fatal(err)
+		}
+		webtest.PageHas(t, clerkIn("vi", "/console/architecture/findings?element=mofa-dc"), http.StatusOK, "Ministry data centre: check its category")
 	})
 }

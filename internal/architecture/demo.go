@@ -156,3 +156,58 @@ func SeedDemo(ctx context.Context, s *Service, sub authz.Subject) error {
 	}
 	return nil
 }
+
+// demoProposals are two investment proposals for the review page: a new
+// e-visa portal that duplicates the consular applications, holds personal
+// data without the controls and reads the population database past the
+// exchange (the review shows the reuse and the findings it would bring;
+// it awaits a decision), and an upgrade of the archive that gives it its
+// reference-model category and multi-factor sign-in (approved).
+func demoProposals() []Proposal {
+	name := func(vi, en string) archimate.Text {
+		return archimate.Text{{Lang: "vi", Text: vi}, {Lang: "en", Text: en}}
+	}
+	prop := func(kv ...string) []Property {
+		var ps []Property
+		for i := 0; i+1 < len(kv); i += 2 {
+			ps = append(ps, Property{Name: kv[i], Value: archimate.Text{{Text: kv[i+1]}}})
+		}
+		return ps
+	}
+	return []Proposal{
+		{ID: "mofa-p-evisa", Title: "Cổng thị thực điện tử thế hệ mới", Kind: "new",
+			Elements: []Element{{ID: "mofa-evisa", Type: "ApplicationComponent", Name: name("Cổng thị thực điện tử", "E-visa portal"),
+				Framework: Classification{ARM: "Ứng dụng nghiệp vụ lãnh sự"}, Lifecycle: Lifecycle{Plan: "2026-03-01"}, Properties: prop("data", "personal", "audit", "true")}},
+			Relationships: []Relationship{
+				{ID: "mofa-p-evisa-r1", Type: "Realization", Source: "mofa-evisa", Target: "mofa-cap-consular"},
+				{ID: "mofa-p-evisa-r2", Type: "Flow", Source: "mofa-evisa", Target: "ref-db-population"},
+			},
+			Provides: []string{"mofa-cap-consular"}},
+		{ID: "mofa-p-archive", Title: "Nâng cấp hệ thống lưu trữ tài liệu điện tử", Kind: "upgrade",
+			Elements: []Element{{ID: "mofa-archive", Type: "ApplicationComponent", Name: name("Hệ thống lưu trữ tài liệu điện tử", "Digital archive system"),
+				Framework: Classification{ARM: "Lưu trữ điện tử", SRM: "Mã hóa lưu trữ; xác thực đa yếu tố; nhật ký kiểm toán"}, Lifecycle: Lifecycle{Plan: "2023-01-01", Run: "2024-01-01"},
+				Properties: prop("data", "classified", "encryption-at-rest", "true", "mfa", "true", "audit", "true")}},
+			Provides: []string{"mofa-archive"}},
+	}
+}
+
+// SeedDemoProposals enters the demo's proposals as the architect (ctx) and
+// decides the archive's upgrade as the approver (approverCtx); proposals
+// already there are left as they are.
+func SeedDemoProposals(ctx context.Context, s *Service, architect authz.Subject, approverCtx context.Context, approver authz.Subject) error {
+	for _, p := range demoProposals() {
+		if _, err := getProposal(ctx, s.db, p.ID); err == nil {
+			continue
+		}
+		if _, err := s.Propose(ctx, architect, p); err != nil {
+			return fmt.Errorf("architecture: demo proposal %s: %w", p.ID, err)
+		}
+	}
+	if p, err := getProposal(ctx, s.db, "mofa-p-archive"); err == nil && p.Status == "proposed" {
+		if _, err := s.DecideProposal(approverCtx, approver, p.ID, true,
+			"Nâng cấp bổ sung danh mục ARM và xác thực đa yếu tố cho hệ thống lưu giữ thông tin mật, khắc phục hai phát hiện tuân thủ; không phát sinh phát hiện mới, dùng lại hạ tầng của Trung tâm dữ liệu Bộ."); err != nil {
+			return fmt.Errorf("architecture: decide the demo proposal: %w", err)
+		}
+	}
+	return nil
+}

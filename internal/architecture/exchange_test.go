@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"chancery/internal/architecture/archimate"
+	"chancery/internal/architecture/archimate/archimatetest"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -120,6 +121,37 @@ func TestImportRefusesBadDocumentsAndStoresNothing(t *testing.T) {
 		f.svc.opts.MaxImportBytes = 1000
 		if _, err := f.svc.Import(ctx, architect, bytes.NewReader(sample)); !errors.Is(err, errs.ErrTooLarge) {
 			t.Errorf("too large: %v", err)
+		}
+	})
+}
+
+// TestExportsValidateAgainstTheOpenGroupSchemas exports the demo ministry's
+// model (reference content, discovered-style origins, the repository's own
+// fields as properties, views) and a model Archi exported, imported here,
+// and validates both with the Open Group's XSDs.
+func TestExportsValidateAgainstTheOpenGroupSchemas(t *testing.T) {
+	validate := archimatetest.Validator(t)
+	archi := archimatetest.ArchiExport(t)
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := mustService(t, db)
+		f.mustDemo(t)
+		ctx := as(architect)
+		if _, err := f.svc.Import(ctx, architect, bytes.NewReader(archi)); err != nil {
+			t.Fatalf("Archi's export: %v", err)
+		}
+		m, err := f.svc.Export(ctx, clerk, timeZero)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := archimate.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(out, []byte(`identifier="id-019dd58d-4fcc-7b66-bbe6-ad9d4c3efc06"`)) || !bytes.Contains(out, []byte(`identifier="ref-ndxp"`)) {
+			t.Fatal("the export lacks Archi's connection or the reference content")
+		}
+		if err := validate("export.xml", out); err != nil {
+			t.Fatalf("the repository's export does not validate: %v", err)
 		}
 	})
 }

@@ -79,6 +79,15 @@ func (h *Handler) apiSaveRule(w http.ResponseWriter, r *http.Request) {
 type findingRow struct {
 	Finding
 	Href, RuleHref string
+	// Msg is the message in the page's language; New marks, on a
+	// proposal's review, a finding the proposal would bring.
+	Msg string
+	New bool
+}
+
+// findingRow is f as a page lists it.
+func (h *Handler) findingRow(p web.Page, f Finding) findingRow {
+	return findingRow{Finding: f, Href: consolePath + "/elements/" + url.PathEscape(f.Element), RuleHref: consolePath + "/rules/" + f.Rule, Msg: f.In(string(p.Lang))}
 }
 
 type findingsData struct {
@@ -98,12 +107,13 @@ func (h *Handler) pageFindings(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	p := h.shell.Page(r, web.Console, "architecture.findings.title")
 	d := findingsData{Rule: q.Get("rule"), Element: q.Get("element"), Counts: map[string]int{}}
 	for _, f := range fs {
 		d.Counts[f.Rule]++
 	}
 	for _, f := range filterFindings(fs, d.Rule, d.Element) {
-		d.Rows = append(d.Rows, findingRow{Finding: f, Href: consolePath + "/elements/" + url.PathEscape(f.Element), RuleHref: consolePath + "/rules/" + f.Rule})
+		d.Rows = append(d.Rows, h.findingRow(p, f))
 	}
 	if d.Rules, err = h.svc.Rules(ctx, sub); err != nil {
 		web.Error(w, r, err)
@@ -113,7 +123,6 @@ func (h *Handler) pageFindings(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	p := h.shell.Page(r, web.Console, "architecture.findings.title")
 	h.pages.Render(w, r, http.StatusOK, "findings", web.View[findingsData]{Page: p, Data: d})
 }
 
@@ -154,10 +163,10 @@ func (h *Handler) showRule(w http.ResponseWriter, r *http.Request, status int, b
 		web.Error(w, r, err)
 		return
 	}
-	for _, f := range filterFindings(fs, name, "") {
-		d.Findings = append(d.Findings, findingRow{Finding: f, Href: consolePath + "/elements/" + url.PathEscape(f.Element)})
-	}
 	p := h.shell.Page(r, web.Console, "architecture.rule.title")
+	for _, f := range filterFindings(fs, name, "") {
+		d.Findings = append(d.Findings, h.findingRow(p, f))
+	}
 	dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindArchitectureRule})
 	if d.Editable = dec == authz.Allowed; d.Editable {
 		f := back.NewForm(p, "rule-", url.Values{"source": {d.Rule.Source}, "version": {strconv.FormatInt(d.Rule.Version, 10)}})

@@ -62,6 +62,8 @@ func (h *Handler) Register(rt *web.Router) {
 	h.registerPages(rt)
 	h.registerRules(rt)
 	h.registerInvestments(rt)
+	h.registerGenerated(rt)
+	h.registerInvestmentPages(rt)
 }
 
 func (h *Handler) apiElements(w http.ResponseWriter, r *http.Request) {
@@ -207,6 +209,11 @@ func (h *Handler) viewSVG(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	writeSVG(w, svg)
+}
+
+// writeSVG answers with a drawn view.
+func writeSVG(w http.ResponseWriter, svg []byte) {
 	w.Header().Set("Content-Type", "image/svg+xml")
 	// The SVG is drawn from escaped text, but it is the model's: it runs
 	// nothing, whatever a name says.
@@ -322,6 +329,14 @@ func (h *Handler) apiExport(w http.ResponseWriter, r *http.Request) {
 	m, err := h.svc.Export(r.Context(), web.SubjectFrom(r.Context()), at)
 	if err != nil {
 		web.Error(w, r, err)
+		return
+	}
+	switch r.URL.Query().Get("generated") {
+	case "":
+	case "layers":
+		addLayerViews(m)
+	default:
+		web.Error(w, r, errs.Invalid("generated", "is layers or absent"))
 		return
 	}
 	var b bytes.Buffer

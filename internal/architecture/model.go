@@ -7,9 +7,18 @@
 //
 // The national framework is the Vietnam Digital Government Architecture
 // Framework, version 4.0, issued by Decision 292/QĐ-BKHCN of 25 March 2025
-// (replacing version 3.0, Decision 2568/QĐ-BTTTT of 29 December 2023); the
-// ministry's own framework is Decision 4818/QĐ-BNG, "a specific adaptation
-// of the National Digital Architecture Framework" (the seeds).
+// (replacing version 3.0, Decision 2568/QĐ-BTTTT of 29 December 2023, and
+// its amendment, Decision 1729/QĐ-BTTTT of 9 October 2024: the decision's
+// text, vbpl.ts24.com.vn); the ministry's own framework is Decision
+// 4818/QĐ-BNG, "ensuring alignment with the Vietnam Digital Government
+// Architecture Framework" and "a specific adaptation of the National
+// Digital Architecture Framework" (the seeds). The latter, applied to the
+// Party's, the National Assembly's and the courts' agencies as the seeds
+// say, is the National Digital Architecture Framework ("Khung kiến trúc
+// tổng thể quốc gia số") of Decision 3090/QĐ-BKHCN of 8 October 2025
+// (replacing version 1.0, letter 1736/BKHCN-CĐSQG of 21 May 2025;
+// thanhuyhue.vn, hethongphapluat.com): a second, overarching framework
+// whose components the repository does not model yet.
 package architecture
 
 import (
@@ -35,14 +44,28 @@ const (
 	OriginDiscovered Origin = "discovered"
 )
 
-// ReferenceModel is one of the national framework's five reference models.
-// Version 4.0 keeps the five of version 3.0: business (BRM), data (DRM),
-// application (ARM), technology (TRM) and network information security and
-// cybersecurity (SRM, "Mô hình tham chiếu an toàn thông tin mạng, an ninh
-// mạng", renamed in 3.0 to follow the Network Information Security and
-// Cybersecurity laws). Sources: the Ministry of Science and Technology's
-// announcement of version 4.0 and the press reports of 3.0 (vietnamnet.vn,
-// vneconomy.vn, January 2024).
+// ReferenceModel is one of the national framework's five reference models,
+// the categories every element can carry. What was verified, and where:
+//   - Version 4.0 "updates the reference models: the business reference
+//     model (BRM), the data reference model (DRM), the application
+//     reference model (ARM) …" (skhcn.laocai.gov.vn's report of Decision
+//     292/QĐ-BKHCN; the stored copy is cut after ARM).
+//   - Version 3.0's five are BRM, DRM, ARM, the technology reference model
+//     (TRM) and the network information security and cybersecurity
+//     reference model (SRM, "Mô hình tham chiếu an toàn thông tin mạng, an
+//     ninh mạng", renamed from 2.0's information security model to follow
+//     those two laws) (vietnamnet.vn, vietbao.vn, January 2024).
+//   - Version 2.0 had six: PRM (performance), BRM, ARM, DRM, IRM (technical
+//     infrastructure) and SRM (its table of contents, 123doc.top); 3.0
+//     dropped PRM and made IRM the TRM.
+//
+// So the five below are 3.0's, of which 4.0's first three are confirmed
+// and none is reported dropped. The layers of 4.0's overview diagram
+// ("sơ đồ khái quát": in 2.0 users, channels, the connection diagram,
+// technical infrastructure, information security, direction and policy)
+// were not found for 4.0 in what could be searched: the repository
+// classifies by reference model and by ArchiMate layer, not by diagram
+// layer.
 type ReferenceModel string
 
 // The reference models.
@@ -94,7 +117,7 @@ func (l Lifecycle) PhaseOn(day string) Phase {
 
 // Classification places an element in the national framework: the
 // reference-model categories it maps to (a code or name per model, such as
-// ARM "Ứng dụng dùng chung"), and its layer of the framework's overview.
+// ARM "Ứng dụng dùng chung").
 type Classification map[ReferenceModel]string
 
 // Property is a named value (the exchange format's properties by name).

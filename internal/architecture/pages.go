@@ -58,7 +58,9 @@ type browseData struct {
 	Origins []web.Option
 	Rows    []elementRow
 	Views   []ViewInfo
-	Problem web.Refusal
+	// LayerViews links each layer's generated view.
+	LayerViews []web.Option
+	Problem    web.Refusal
 }
 
 func (h *Handler) rows(p web.Page, els []Element) []elementRow {
@@ -96,6 +98,9 @@ func (h *Handler) pageBrowse(w http.ResponseWriter, r *http.Request) {
 	}
 	data.Problem = ref
 	data.Rows = h.rows(p, els)
+	for _, l := range archimate.Layers() {
+		data.LayerViews = append(data.LayerViews, web.Option{Value: consolePath + "/layers/" + string(l), Label: p.T("architecture.layer." + string(l))})
+	}
 	if data.Views, err = h.svc.Views(ctx, sub); err != nil {
 		web.Error(w, r, err)
 		return
@@ -121,10 +126,12 @@ type elementData struct {
 	Rels      []relRow
 	History   []Change
 	Editable  bool
-	Form      []web.Field
-	RelForm   []web.Field
-	Problem   web.Refusal
-	RelProb   web.Refusal
+	// Neighbourhood links the generated view of what lies around it.
+	Neighbourhood string
+	Form          []web.Field
+	RelForm       []web.Field
+	Problem       web.Refusal
+	RelProb       web.Refusal
 }
 
 func (h *Handler) pageElement(w http.ResponseWriter, r *http.Request) {
@@ -238,6 +245,7 @@ func (h *Handler) showElement(w http.ResponseWriter, r *http.Request, status int
 	}
 	dec, _ := authz.Decide(sub, authz.Update, authz.Resource{Kind: authz.KindArchitecture})
 	d.Editable = dec == authz.Allowed && e.Origin == OriginModel
+	d.Neighbourhood = consolePath + "/elements/" + url.PathEscape(e.ID) + "/neighbourhood"
 	if d.Editable {
 		stored := elementValues(e)
 		if e.OwnerUnit != 0 {
@@ -389,8 +397,15 @@ func (h *Handler) pagePostRelationship(w http.ResponseWriter, r *http.Request) {
 }
 
 type viewData struct {
-	ID  string
-	SVG template.HTML
+	ID      string
+	SVG     template.HTML
+	SVGHref string
+	// Generated marks a view the repository laid out itself; Depths
+	// offers a neighbourhood's other depths; Omitted says the view shows
+	// only the first elements.
+	Generated bool
+	Depths    []web.Option
+	Omitted   bool
 }
 
 func (h *Handler) pageView(w http.ResponseWriter, r *http.Request) {
@@ -409,7 +424,7 @@ func (h *Handler) pageView(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title = v.Name.In(string(p.Lang))
 	// RenderView escapes every text it draws (archimate.RenderView).
-	h.pages.Render(w, r, http.StatusOK, "view", web.View[viewData]{Page: p, Data: viewData{ID: v.ID, SVG: template.HTML(svg)}}) //nolint:gosec // escaped by RenderView
+	h.pages.Render(w, r, http.StatusOK, "view", web.View[viewData]{Page: p, Data: viewData{ID: v.ID, SVG: template.HTML(svg), SVGHref: "/api/v1/architecture/views/" + url.PathEscape(v.ID) + "/svg"}}) //nolint:gosec // escaped by RenderView
 }
 
 type historyRow struct {

@@ -138,6 +138,11 @@ const (
 	KindArchitecture
 	KindArchitectureRule
 	KindInvestment
+	// KindForecast is a unit's forecast of weekly demand and staff
+	// workload (internal/forecast): it belongs to the unit whose dossiers
+	// it forecasts and is shared with the ministry unit, whose heads are
+	// the ministry's leadership. Read only: nothing in it is entered.
+	KindForecast
 	numKinds
 )
 
@@ -146,7 +151,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
-	"architecture", "architecture_rule", "investment"}
+	"architecture", "architecture_rule", "investment", "forecast"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -394,6 +399,9 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindArchitectureRule][SecurityOfficer] = actions(Read, Update)
 	g[KindInvestment][Architect] = actions(Read, Create, Update)
 	g[KindInvestment][Approver] = actions(Read, Approve)
+	// Forecasts: a unit's head reads the unit's (and the ministry
+	// unit's heads every unit's, as each is shared with it).
+	g[KindForecast][Approver] = actions(Read)
 	return g
 }()
 

@@ -1,6 +1,9 @@
 package calendar
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // The Vietnamese lunisolar calendar (âm lịch), as the Vietnamese calendar
 // is reckoned since 1968 and as Hồ Ngọc Đức describes it, from astronomy
@@ -72,3 +75,28 @@ func leapOffset(k int, zone float64) int {
 	// none crosses two, so one month has none.
 	panic("calendar: a leap cycle without a month lacking a principal term")
 }
+
+// The meridian of Viet Nam's civil time (UTC+7), at which the Vietnamese
+// lunar calendar is reckoned.
+const vietnamMeridian = 7
+
+// Lunar returns the civil date of day d of month m (1 to 12, not a leap
+// month) of Vietnamese lunar year y: the lunar year whose first month
+// begins in January or February of Gregorian year y. Lunar(y, 1, 1) is
+// Tết Nguyên Đán; Lunar(y, 3, 10) is Hùng Kings' day. Forecasting
+// (internal/forecast) uses it to place the holidays that move every year.
+// It panics if m or d is out of range or the date falls outside years 1
+// to 9999.
+func Lunar(y, m, d int) Date {
+	if m < 1 || m > 12 || d < 1 || d > 30 {
+		panic(fmt.Sprintf("calendar: lunar day %d of month %d does not exist", d, m))
+	}
+	if y <= minDateYear || y >= maxDateYear {
+		panic(fmt.Sprintf("calendar: lunar year %d is outside 2 to 9998", y))
+	}
+	return dateOfDays(lunarToDays(y, m, d, vietnamMeridian))
+}
+
+// LunarNewYear returns the first day of Tết Nguyên Đán (1st day of the
+// 1st lunar month) of Gregorian year y, Viet Nam time.
+func LunarNewYear(y int) Date { return Lunar(y, 1, 1) }

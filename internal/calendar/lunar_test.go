@@ -100,3 +100,39 @@ func TestLunarYearsAreWellFormed(t *testing.T) {
 		prev = tet
 	}
 }
+
+// The first day of Tết as Vietnamese calendars print it, 2015 to 2035
+// (2030: 2 February in Viet Nam, a day before China's Spring Festival).
+func TestLunarNewYear2015To2035(t *testing.T) {
+	want := []string{
+		"2015-02-19", "2016-02-08", "2017-01-28", "2018-02-16", "2019-02-05",
+		"2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10",
+		"2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
+		"2030-02-02", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19",
+		"2035-02-08",
+	}
+	for i, w := range want {
+		y := 2015 + i
+		if got := LunarNewYear(y); got != mustDate(t, w) {
+			t.Errorf("LunarNewYear(%d) = %v; want %s", y, got, w)
+		}
+	}
+	if got := Lunar(2025, 3, 10); got != mustDate(t, "2025-04-07") {
+		t.Errorf("Lunar(2025, 3, 10) (Hùng Kings' day) = %v; want 2025-04-07", got)
+	}
+}
+
+// A lunar day that cannot exist is a programming error, as an invalid
+// Date is.
+func TestLunarRefusesImpossibleDays(t *testing.T) {
+	for _, md := range [][2]int{{0, 1}, {13, 1}, {1, 0}, {1, 31}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Lunar(2025, %d, %d) did not panic", md[0], md[1])
+				}
+			}()
+			Lunar(2025, md[0], md[1])
+		}()
+	}
+}

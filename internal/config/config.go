@@ -170,6 +170,11 @@ type Config struct {
 	// request path; 0 reads none here (another node of the same database
 	// may). Default 1.
 	OCRWorkers int
+	// RecordsOffice is the identifier code of the unit whose records
+	// office (văn thư cơ quan) receives the edXML packages addressed to
+	// the ministry as a whole (its root unit): the Office. Default the
+	// demo directory's Office of the Ministry.
+	RecordsOffice string
 }
 
 // The outside services of the demo exchange, which the procedures use
@@ -310,6 +315,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.str(&c.PaymentSecret, "payment-secret", "", "the payment gateway's callback signing secret (base64url, 32 bytes)")
 	s.str(&c.PopulationService, "population-service", DefaultPopulationService, "exchange service the procedures look citizens up with (the National Population Database's citizen lookup); default: the demo exchange's")
 	s.str(&c.DossierStatusService, "dossier-status-service", DefaultDossierStatusService, "exchange service the procedures report dossier statuses to (the National Public Service Portal's); default: the demo exchange's")
+	s.str(&c.RecordsOffice, "records-office", "000.00.01.G12", "identifier code of the unit (the Office) whose records office receives the edXML packages addressed to the ministry as a whole")
 	s.integer(&c.OCRWorkers, "ocr-workers", 1, "how many documents' files this node reads at once for search (text PDFs, OCR of scans with tesseract vie+eng, office files); 0: none on this node")
 	var maxBody int
 	s.integer(&maxBody, "max-body", 1<<20, "largest accepted request body in bytes (uploads have their own limits)")

@@ -302,7 +302,7 @@ func (s *Service) List(ctx context.Context, sub authz.Subject, f Filter) (ItemPa
 	if err != nil {
 		return ItemPage{}, err
 	}
-	return listItems(ctx, s.db, f, false)
+	return listItems(ctx, s.db, s.db.Dialect, f, false)
 }
 
 // Published returns the published publication at slug; anything else,
@@ -323,7 +323,7 @@ func (s *Service) PublishedList(ctx context.Context, f Filter) (ItemPage, error)
 		return ItemPage{}, err
 	}
 	f.Status = Published
-	return listItems(ctx, s.db, f, true)
+	return listItems(ctx, s.db, s.db.Dialect, f, true)
 }
 
 // Tags returns the tags of published news, press releases and

@@ -307,6 +307,14 @@ func TestPublicListSearchesTagsAndPages(t *testing.T) {
 			{Filter{Tag: "hop-bao"}, 1},
 			{Filter{PerPage: 2, Page: 2}, 1},
 			{Filter{Query: "100%_"}, 0},
+			// The full-text index (migration 00028): words match from
+			// their start, as prefixes; the engines' query syntax never
+			// reaches them.
+			{Filter{Query: "hop"}, 2},
+			{Filter{Query: "kinh t"}, 1},
+			{Filter{Query: "ac"}, 0},
+			{Filter{Query: `hop" OR "bien`}, 0},
+			{Filter{Query: `hop) (tac* -kinh: | & !`}, 1},
 		} {
 			page, err := f.svc.PublishedList(ctx, tt.f)
 			if err != nil || len(page.Items) != tt.want {
@@ -316,6 +324,31 @@ func TestPublicListSearchesTagsAndPages(t *testing.T) {
 		tags, err := f.svc.Tags(ctx)
 		if err != nil || len(tags) != 3 {
 			t.Fatalf("tags: %v, %v", tags, err)
+		}
+		// An edit is found by its new words, not its old ones.
+		it, err := f.svc.Create(as(f.press), f.press, content("edited"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := content("edited")
+		c.TitleVI = "Thông cáo về quan hệ đối tác chiến lược"
+		if _, err := f.svc.Edit(as(f.press), f.press, it.ID, it.Version, c); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"chien luoc": 1, "hoan nghenh": 0} {
+			page, err := f.svc.List(ctx, f.press, Filter{Query: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, x := range page.Items {
+				if x.ID == it.ID {
+					n++
+				}
+			}
+			if n != want {
+				t.Errorf("%q finds the edited item %d times, want %d", q, n, want)
+			}
 		}
 	})
 }

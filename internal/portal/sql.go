@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"chancery/internal/errs"
 	"chancery/internal/identity"
@@ -132,9 +133,35 @@ func withTags(ctx context.Context, q store.Queryer, items []*Item) error {
 	return rows.Err()
 }
 
+// searchCondition is the condition on portal_items that finds the
+// publications whose folded text (searchText) holds every word of query,
+// each word as a prefix (so that a word being typed finds its
+// publications), through the database's full-text index (migration
+// 00028: SQLite's FTS5 table portal_search, PostgreSQL's GIN index of
+// the 'simple' text vector). Words are folded and split as the records'
+// search does (identity.Fold; letters and digits), so only letters and
+// digits reach the engine's query syntax. ok is false when query has no
+// word.
+func searchCondition(dialect store.Dialect, query string) (cond string, arg any, ok bool) {
+	terms := strings.FieldsFunc(identity.Fold(query), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(terms) == 0 {
+		return "", nil, false
+	}
+	if len(terms) > maxSearchTerms {
+		terms = terms[:maxSearchTerms]
+	}
+	if dialect == store.Postgres {
+		return `to_tsvector('simple', search) @@ to_tsquery('simple', ?)`, strings.Join(terms, ":* & ") + ":*", true
+	}
+	return `id IN (SELECT rowid FROM portal_search WHERE portal_search MATCH ?)`, `"` + strings.Join(terms, `"* AND "`) + `"*`, true
+}
+
+// maxSearchTerms bounds the words of a search.
+const maxSearchTerms = 16
+
 // listItems returns the page of publications f selects: published ones
 // newest publication first when published, else newest change first.
-func listItems(ctx context.Context, q store.Queryer, f Filter, published bool) (ItemPage, error) {
+func listItems(ctx context.Context, q store.Queryer, dialect store.Dialect, f Filter, published bool) (ItemPage, error) {
 	var where []string
 	var args []any
 	kinds := make([]string, len(f.Kinds))
@@ -152,9 +179,8 @@ func listItems(ctx context.Context, q store.Queryer, f Filter, published bool) (
 	if f.Country != "" {
 		where, args = append(where, "country = ?"), append(args, strings.ToUpper(f.Country))
 	}
-	for w := range strings.FieldsSeq(identity.Fold(f.Query)) {
-		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-		where, args = append(where, `search LIKE ? ESCAPE '\'`), append(args, "%"+r.Replace(w)+"%")
+	if cond, arg, ok := searchCondition(dialect, f.Query); ok {
+		where, args = append(where, cond), append(args, arg)
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	var total int

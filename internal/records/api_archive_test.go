@@ -1,10 +1,12 @@
 package records
 
 import (
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -181,7 +183,7 @@ func TestArchivePageForms(t *testing.T) {
 				t.Errorf("step %d (%s): %d %.300s, want %d", i, st.values.Get("action"), rec.Code, rec.Body, st.want)
 			}
 			// The page a form leads to says what was done.
-			if done := map[string]string{"schedule": "Đã lưu thời hạn bảo quản của nhóm hồ sơ.", "print": "bản in được ghi vào sổ."}[st.values.Get("action")]; rec.Code == http.StatusSeeOther && done != "" {
+			if done := map[string]string{"schedule": "Đã lưu thời hạn bảo quản của nhóm hồ sơ LS.TAM «Hồ sơ tạm thời».", "print": "bản in được ghi vào sổ."}[st.values.Get("action")]; rec.Code == http.StatusSeeOther && done != "" {
 				if body := a.call(t, st.sub, "GET", rec.Header().Get("Location"), nil).Body.String(); !strings.Contains(body, done) {
 					t.Errorf("step %d: the page it leads to lacks %q", i, done)
 				}
@@ -192,6 +194,53 @@ func TestArchivePageForms(t *testing.T) {
 		}
 		if body := a.call(t, a.archivist, "GET", consoleRetentionPath, nil).Body.String(); !strings.Contains(body, "LS.TAM") {
 			t.Errorf("the retention page lacks the new series")
+		}
+	})
+}
+
+// TestRetentionConfirmationsNameTheCaseFiles: after each retention form
+// the page says what was done to which case files, by number and title:
+// a hold, an appraisal, the leader's decision and its execution; a link
+// naming a case file the reader may not see names nothing.
+func TestRetentionConfirmationsNameTheCaseFiles(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		a := newAPIFixture(t, db)
+		if _, err := a.svc.SetSchedule(a.as(a.archivist), a.archivist, NewSchedule{Series: "LS.TAM", Title: "Hồ sơ tạm thời", RetentionYears: 2}); err != nil {
+			t.Fatal(err)
+		}
+		doc := a.incoming(t, "Thông báo lịch trực", authz.Unclassified, nil)
+		gone, held := a.caseFileWith(t, "LS.TAM.02", 10, doc), a.caseFileWith(t, "LS.TAM.03", 10)
+		a.closeCaseFiles(t, gone, held)
+		other, err := a.svc.CreateCaseFile(a.as(a.office), a.office, NewCaseFile{Year: 2026, Code: "VP.01", Title: "Hồ sơ mật của Văn phòng", RetentionYears: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.clock.set(time.Date(2029, 1, 2, 3, 0, 0, 0, time.UTC))
+		confirm := func(sub authz.Subject, values url.Values, want string) {
+			t.Helper()
+			rec := a.form(t, sub, consoleRetentionPath, values)
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("%s: %d %.300s", values.Get("action"), rec.Code, rec.Body)
+			}
+			if body := html.UnescapeString(a.call(t, sub, "GET", rec.Header().Get("Location"), nil).Body.String()); !strings.Contains(body, want) {
+				t.Errorf("%s: the page lacks %q: %s", values.Get("action"), want, regexp.MustCompile(`(?s)<p class="flash.{0,300}`).FindString(body))
+			}
+		}
+		confirm(a.archivist, url.Values{"action": {"hold"}, "case_file": {itoa(held.ID)}, "reason": {"Thanh tra"}},
+			"Đã đặt lệnh giữ hồ sơ LS.TAM.03 «Hồ sơ LS.TAM.03»; hồ sơ không bị hủy khi còn lệnh.")
+		confirm(a.archivist, url.Values{"action": {"appraise"}, "case_file": {itoa(gone.ID)}},
+			"Đã đưa hồ sơ LS.TAM.02 «Hồ sơ LS.TAM.02» vào danh mục hồ sơ hết giá trị để thẩm định.")
+		ds, err := a.svc.Disposals(a.as(a.archivist), a.archivist, a.units["000.00.03.G12"])
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("disposals: %+v, %v", ds, err)
+		}
+		disposal := itoa(ds[0].ID)
+		confirm(a.leader, url.Values{"action": {"decide"}, "disposal": {disposal}, "decision_number": {"05/QĐ-LS"}, "decision_date": {"2029-01-02"}},
+			"Đã ghi quyết định hủy hồ sơ LS.TAM.02 «Hồ sơ LS.TAM.02».")
+		confirm(a.archivist, url.Values{"action": {"execute"}, "disposal": {disposal}}, "Đã hủy hồ sơ LS.TAM.02 «Hồ sơ LS.TAM.02» theo quyết định.")
+		body := a.call(t, a.archivist, "GET", consoleRetentionPath+"?flash=records.archive.flash.done&done=hold&case_file="+itoa(other.ID), nil).Body.String()
+		if strings.Contains(html.UnescapeString(body), other.Title) || !strings.Contains(body, "Đã thực hiện.") {
+			t.Errorf("a link naming another unit's case file named it, or said nothing")
 		}
 	})
 }

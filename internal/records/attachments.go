@@ -2,6 +2,7 @@ package records
 
 import (
 	"context"
+	"crypto/cipher"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -52,14 +53,11 @@ func (s *Service) keepAttachments(ctx context.Context, tx *store.Tx, r *row, fil
 	if !ok {
 		return fmt.Errorf("records: document %d has attachments but no main file", r.ID)
 	}
-	dek, err := unwrapKey(ctx, s.opts.Ring, r.ID, c.purpose, c.wrapped)
+	aead, err := s.contentAEAD(ctx, r.ID, c)
 	if err != nil {
 		return err
 	}
-	aead, err := dataAEAD(dek)
-	if err != nil {
-		return err
-	}
+	extract := false
 	for i, f := range files {
 		seq := firstAttachment + i
 		info := ContentInfo{Filename: "tep-" + strconv.Itoa(seq), MediaType: "application/octet-stream", Size: int64(len(f.Data)), SHA256: sha256Sum(f.Data)}
@@ -73,8 +71,74 @@ func (s *Service) keepAttachments(ctx context.Context, tx *store.Tx, r *row, fil
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), r.ID, seq, info.Filename, info.MediaType, info.Size, info.SHA256, sealed); err != nil {
 			return fmt.Errorf("records: keep attachment %d of document %d: %w", seq, r.ID, err)
 		}
+		extract = extract || Sniff(f.Data, info.MediaType) != KindNone
+	}
+	// Their words are searched as the main file's are, in the document's
+	// one index row (under its rules): the worker reads every file of an
+	// unclassified document (extract_worker.go); a classified one's text
+	// is never indexed.
+	if extract && r.Classification == authz.Unclassified {
+		return queueExtraction(ctx, tx, r.ID, s.now())
 	}
 	return nil
+}
+
+// contentAEAD is the cipher of document id's files, under its data key
+// (c, its main file's, carries the key as wrapped).
+func (s *Service) contentAEAD(ctx context.Context, id int64, c sealedContent) (cipher.AEAD, error) {
+	dek, err := unwrapKey(ctx, s.opts.Ring, id, c.purpose, c.wrapped)
+	if err != nil {
+		return nil, err
+	}
+	return dataAEAD(dek)
+}
+
+// openAttachment opens attachment seq of document id, sealed.
+func openAttachment(aead cipher.AEAD, id int64, seq int, sealed []byte) ([]byte, error) {
+	data, err := aead.Open(nil, nil, sealed, attachmentAD(id, seq))
+	if err != nil {
+		return nil, fmt.Errorf("records: open attachment %d of document %d: %w", seq, id, err)
+	}
+	return data, nil
+}
+
+// attachmentFiles opens every other file of document id, in order; c is
+// its main file's sealed content, which carries the data key.
+func (s *Service) attachmentFiles(ctx context.Context, q store.Queryer, id int64, c sealedContent) ([]Attachment, error) {
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT seq, filename, media_type, sealed FROM record_attachments WHERE document_id = ? ORDER BY seq`), id)
+	if err != nil {
+		return nil, fmt.Errorf("records: attachments of document %d: %w", id, err)
+	}
+	type sealedFile struct {
+		seq    int
+		f      Attachment
+		sealed []byte
+	}
+	var all []sealedFile
+	for rows.Next() {
+		var sf sealedFile
+		if err := rows.Scan(&sf.seq, &sf.f.Name, &sf.f.MediaType, &sf.sealed); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		all = append(all, sf)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(all) == 0 {
+		return nil, err
+	}
+	aead, err := s.contentAEAD(ctx, id, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Attachment, len(all))
+	for i, sf := range all {
+		if sf.f.Data, err = openAttachment(aead, id, sf.seq, sf.sealed); err != nil {
+			return nil, err
+		}
+		out[i] = sf.f
+	}
+	return out, nil
 }
 
 // listAttachments returns a document's other files, in order.
@@ -112,17 +176,13 @@ func (s *Service) AttachmentContent(ctx context.Context, sub authz.Subject, id i
 	} else if err != nil {
 		return ContentInfo{}, nil, fmt.Errorf("records: attachment %d of document %d: %w", seq, id, err)
 	}
-	dek, err := unwrapKey(ctx, s.opts.Ring, id, c.purpose, c.wrapped)
+	aead, err := s.contentAEAD(ctx, id, c)
 	if err != nil {
 		return ContentInfo{}, nil, err
 	}
-	aead, err := dataAEAD(dek)
+	data, err := openAttachment(aead, id, seq, c.sealed)
 	if err != nil {
 		return ContentInfo{}, nil, err
-	}
-	data, err := aead.Open(nil, nil, c.sealed, attachmentAD(id, seq))
-	if err != nil {
-		return ContentInfo{}, nil, fmt.Errorf("records: open attachment %d of document %d: %w", seq, id, err)
 	}
 	if o, ok := audit.OriginFrom(ctx); ok && !o.Anonymous() {
 		if _, err := s.opts.Recorder.Append(ctx, event(o, "document.download", r, map[string]string{"attachment": strconv.Itoa(seq)})); err != nil {

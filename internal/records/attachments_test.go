@@ -15,6 +15,26 @@ import (
 	"chancery/internal/store/storetest"
 )
 
+// registerAtParis delivers package p from the Consular Department to
+// Paris, whose records office registers it.
+func (n *twoNodes) registerAtParis(t *testing.T, p *Package) *Document {
+	t.Helper()
+	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("edxml")})
+	if err := n.paris.svc.Receive(ctx, Arrival{Sender: consularCode, Recipient: parisCode, Level: p.Level, MessageID: "m1", Payload: []byte(mustBuild(t, p))}); err != nil {
+		t.Fatal(err)
+	}
+	f, clerk := n.paris, n.paris.office
+	waiting, err := f.svc.Packages(f.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
+	if err != nil || len(waiting) != 1 {
+		t.Fatalf("waiting: %+v, %v", waiting, err)
+	}
+	d, err := f.svc.RegisterPackage(f.as(clerk), clerk, waiting[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // TestEveryFileOfAPackageIsKept pins an incoming package of several
 // files: the first is the document's file, every other is kept as an
 // attachment in order (one of a type a document's file may not be, as
@@ -29,19 +49,8 @@ func TestEveryFileOfAPackageIsKept(t *testing.T) {
 		p.Files = append(p.Files,
 			Attachment{Name: "phu-luc.txt", MediaType: "text/plain", Data: []byte("Phụ lục: danh sách đoàn")},
 			Attachment{Name: "bang-tinh.xlsx", MediaType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: []byte("PK\x03\x04 not quite")})
-		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("edxml")})
-		if err := n.paris.svc.Receive(ctx, Arrival{Sender: consularCode, Recipient: parisCode, Level: p.Level, MessageID: "m1", Payload: []byte(mustBuild(t, p))}); err != nil {
-			t.Fatal(err)
-		}
 		f, clerk := n.paris, n.paris.office
-		waiting, err := f.svc.Packages(f.as(clerk), clerk, PackageQuery{Direction: packageIn, Waiting: true})
-		if err != nil || len(waiting) != 1 {
-			t.Fatalf("waiting: %+v, %v", waiting, err)
-		}
-		d, err := f.svc.RegisterPackage(f.as(clerk), clerk, waiting[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := n.registerAtParis(t, p)
 		v, err := f.svc.Get(f.as(clerk), clerk, d.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -83,6 +92,48 @@ func TestEveryFileOfAPackageIsKept(t *testing.T) {
 		}
 		if _, _, err := f.svc.AttachmentContent(f.as(clerk), clerk, d.ID, 2); !errors.Is(err, errs.ErrConflict) {
 			t.Errorf("an attachment after the key's destruction: %v, want conflict", err)
+		}
+	})
+}
+
+// TestAttachmentsTextIsSearched pins the text of a package's attachments:
+// the worker reads every file of the document (one of a type no text is
+// read from passed over), and search finds the document by the words of
+// an attachment, for whoever may see the document and nobody else.
+func TestAttachmentsTextIsSearched(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		p := samplePackage()
+		p.Level = authz.Unclassified
+		p.Files = []Attachment{
+			{Name: "thong-bao.txt", MediaType: "text/plain", Data: []byte("Thông báo lịch làm việc của đoàn")},
+			{Name: "phu-luc.txt", MediaType: "text/plain", Data: []byte("Phụ lục: danh sách doanh nghiệp dự hội nghị xúc tiến thương mại")},
+			{Name: "du-lieu.bin", MediaType: "application/octet-stream", Data: []byte{0, 1, 2, 3}},
+		}
+		f, clerk := n.paris, n.paris.office
+		d := n.registerAtParis(t, p)
+		find := func(sub authz.Subject, q string) []int64 { return ids(f.search(t, sub, Query{Text: q})) }
+		if got := find(clerk, "xuc tien thuong mai"); len(got) != 0 {
+			t.Fatalf("found by an attachment's words before the worker read it: %v", got)
+		}
+		w, _ := f.svc.NewExtractWorker(ExtractOptions{Extractor: &Extractor{}})
+		for {
+			worked, err := w.Work(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !worked {
+				break
+			}
+		}
+		for _, q := range []string{"xuc tien thuong mai", "lịch làm việc"} {
+			if got := find(clerk, q); len(got) != 1 || got[0] != d.ID {
+				t.Errorf("%q finds %v, want the document %d", q, got, d.ID)
+			}
+		}
+		// Another unit's clerk of the same node sees nothing of it.
+		if got := find(f.clerk, "xuc tien thuong mai"); len(got) != 0 {
+			t.Errorf("another unit's clerk finds %v", got)
 		}
 	})
 }

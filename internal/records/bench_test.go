@@ -242,7 +242,7 @@ func searchCorpus(tb testing.TB, db *store.DB, units []int64, staff int64, n int
 			}
 			level, unit := levelOf(), units[rng.IntN(len(units))]
 			created := store.Micros(base.Add(time.Duration(id) * time.Minute))
-			r := &row{Document: Document{Type: typ, Subject: subject, Sender: "Bộ Ngoại giao", Number: fmt.Sprintf("%d/%s-BNG", id%5000+1, t.Abbr),
+			r := &row{Document: Document{ID: int64(id), Type: typ, Subject: subject, Sender: "Bộ Ngoại giao", Number: fmt.Sprintf("%d/%s-BNG", id%5000+1, t.Abbr),
 				Classification: authz.Level(level), UnitID: unit}}
 			if rng.IntN(10) == 0 {
 				for _, u := range []int64{units[rng.IntN(len(units))], units[rng.IntN(len(units))]} {
@@ -333,7 +333,7 @@ func corpusUnits(tb testing.TB, db *store.DB) ([]int64, int64) {
 // (a quarter of an hour): openCorpus applies them to the cached copy.
 func schemaKey(tb testing.TB) string {
 	h := sha256.New()
-	h.Write([]byte("corpus v2"))
+	h.Write([]byte("corpus v3"))
 	files, err := filepath.Glob("../store/migrations/sqlite/*.sql")
 	if err != nil || len(files) == 0 {
 		tb.Fatalf("find the migrations: %v", err)

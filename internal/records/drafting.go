@@ -466,10 +466,14 @@ func (s *Service) Distribute(ctx context.Context, sub authz.Subject, id int64, a
 		switch {
 		case rc.Kind != RecipientUnit && rc.Kind != RecipientMission && rc.Kind != RecipientAgency:
 			return nil, errs.Invalid("recipients", fmt.Sprintf("unknown kind %q: use unit, mission or agency", rc.Kind))
-		case rc.UnitID < 0 || rc.UnitID == 0 && rc.Kind != RecipientAgency:
+		case rc.UnitID < 0 || rc.UnitID == 0 && rc.Kind != RecipientAgency && !rc.Exchange:
+			// One reached through the exchange may be named by its code
+			// alone: its own document system receives it, and it joins no
+			// distribution here.
 			return nil, errs.Invalid("recipients", "a unit or mission is named by its unit id")
 		case rc.UnitID == 0:
-			// An agency outside the directory: by name and identifier code.
+			// An agency outside the directory, or a unit, mission or agency
+			// reached through the exchange: by name and identifier code.
 			if err := checkLine("recipients", rc.Name, maxLine, true); err != nil {
 				return nil, err
 			}

@@ -21,19 +21,32 @@ package records
 //     ministry's own exchange, sealed end to end and only to a member
 //     cleared for its level (edxml_send.go); its SecretLevel element is
 //     this system's, not the standard's.
-//   - The element names (edXMLEnvelope, edXMLHeader, MessageHeader with
-//     From/To OrganId and OrganName, Code with CodeNumber and CodeNotation,
-//     PromulgationInfo, DocumentType, Subject, SteeringType, DocumentId,
-//     the attachments) follow implementations found in public source code
-//     that cite the regulation and Decision 28/2018/QĐ-TTg; the
-//     regulation's own schema was not found. The namespace is the one
-//     those implementations use. Not verified against the text.
-//   - The status codes (statusCodes): the names are the issue's
-//     (received, assigned, in progress, done, returned, recalled); the
-//     two-digit codes are the ones in common use by the national document
-//     axis as remembered, NOT verified (no text of the status table was
-//     found). Check them against the regulation before connecting to a
-//     system outside the ministry.
+//   - The element names, checked again with the search tool on 6 December
+//     2026 against two public implementations that cite the regulation
+//     (a Java gateway parser of the national axis's packages, namespace
+//     http://www.mic.gov.vn/TBT/QCVN_102_2016, and Bkav's eDoc SDK; the
+//     regulation's own XSD was not found in any corpus). They agree with
+//     this file on MessageHeader's From and To (OrganId, OrganName),
+//     DocumentId, Code (CodeNumber, CodeNotation), PromulgationInfo
+//     (Place, PromulgationDate), DocumentType (Type, TypeName), Subject
+//     and SteeringType. They differ on the wrapping, which this file
+//     does not follow yet: an edXML root around edXMLEnvelope; the files
+//     listed in edXMLBody/edXMLManifest as Reference (ContentId,
+//     ContentType, AttachmentName) and carried outside the envelope in
+//     AttachmentEncoded/Attachment (ContentId, ContentTransferEncoded);
+//     a status message as MessageStatus with ResponseFor (OrganId, Code,
+//     PromulgationDate, DocumentId) and StaffInfo instead of To, StatusId
+//     and DocumentId; and DocumentType/Type holding a numeric code, not
+//     this system's key. Packages are stored sealed as received and
+//     parsed again at registration, so the change needs a parser of both
+//     shapes: left for the session that connects a system outside the
+//     ministry.
+//   - The status codes (statusCodes): 01 đã đến, 02 từ chối tiếp nhận,
+//     03 đã tiếp nhận, 04 phân công, 05 đang xử lý, 06 hoàn thành and 13
+//     lấy lại agree with the same implementations' status messages (a
+//     C# client of the axis sends exactly these for arrival, refusal,
+//     acceptance, assignment, handling, completion and recall); the
+//     regulation's own table was not found.
 //
 // The shape is strict, because a package comes from outside: parsing
 // refuses anything but the elements below, each where and as often as it

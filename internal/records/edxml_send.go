@@ -24,9 +24,11 @@ type Courier interface {
 	// Organ returns the identifier code and name under which a unit
 	// sends and receives packages: the unit's own member code.
 	Organ(ctx context.Context, unitID int64) (Organ, error)
-	// UnitOf returns the unit a package addressed to code is for, an
-	// error wrapping errs.ErrNotFound when no unit of this directory has
-	// that code.
+	// UnitOf returns the unit whose queue a package addressed to code
+	// goes to: the unit with that code, or, for the ministry as a whole
+	// (its root unit), the Office, whose records office receives for it;
+	// an error wrapping errs.ErrNotFound when no unit of this directory
+	// has that code.
 	UnitOf(ctx context.Context, code string) (int64, error)
 	// Peers lists the organisations whose document systems from may send
 	// packages to, each with the highest level it may receive (the
@@ -43,6 +45,25 @@ type Courier interface {
 type Peer struct {
 	Organ
 	MaxLevel authz.Level `json:"max_level"`
+	// Kind is what it is in the directory (identity.UnitKind: a
+	// department, a mission, an outside agency), if the exchange says.
+	Kind string `json:"kind,omitempty"`
+}
+
+// ExchangePeers lists the organisations the document system of unit may
+// send packages to, each with the highest level it may receive: none
+// when this node has no exchange or the unit no document system on it.
+func (s *Service) ExchangePeers(ctx context.Context, unit int64) ([]Peer, error) {
+	if s.opts.Courier == nil {
+		return nil, nil
+	}
+	from, err := s.opts.Courier.Organ(ctx, unit)
+	if errors.Is(err, errs.ErrInvalid) || errors.Is(err, errs.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return s.opts.Courier.Peers(ctx, from.ID)
 }
 
 // Parcel is a package or status message on its way to the exchange: from

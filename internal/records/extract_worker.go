@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,9 +145,10 @@ func (w *ExtractWorker) Work(ctx context.Context) (bool, error) {
 	})
 }
 
-// read decrypts a document's file and reads its text. A document that
-// became classified, or whose file is gone or destroyed, has none to
-// read (no error).
+// read decrypts a document's file and its attachments (the other files
+// of its edXML package) and reads their text, the main file's first. A
+// document that became classified, or whose file is gone or destroyed,
+// has none to read (no error).
 func (w *ExtractWorker) read(ctx context.Context, docID int64) (text, source string, err error) {
 	r, err := loadDocument(ctx, w.svc.db, docID, w.svc.now(), false)
 	if err != nil {
@@ -163,7 +165,38 @@ func (w *ExtractWorker) read(ctx context.Context, docID int64) (text, source str
 	if err != nil {
 		return "", "", err
 	}
-	return w.x.Extract(ctx, data, sc.MediaType)
+	others, err := w.svc.attachmentFiles(ctx, w.svc.db, docID, sc)
+	if err != nil {
+		return "", "", err
+	}
+	return w.extractAll(ctx, append([]Attachment{{Name: sc.Filename, MediaType: sc.MediaType, Data: data}}, others...))
+}
+
+// extractAll reads the text of a document's files, joined in order
+// within the extractor's bound; the source is the first file's read. A
+// file with no text to read (of a type none is read from, corrupt) is
+// passed over, unless no file has any; a passing failure (a tool
+// missing, timing out) fails them all, to be tried again.
+func (w *ExtractWorker) extractAll(ctx context.Context, files []Attachment) (string, string, error) {
+	var texts []string
+	var source string
+	var skipped error
+	for _, f := range files {
+		text, src, err := w.x.Extract(ctx, f.Data, f.MediaType)
+		var xe *ExtractError
+		if err != nil && errors.As(err, &xe) && xe.Permanent {
+			skipped = cmp.Or(skipped, err)
+			continue
+		} else if err != nil {
+			return "", "", err
+		}
+		source = cmp.Or(source, src)
+		texts = append(texts, text)
+	}
+	if len(texts) == 0 && skipped != nil {
+		return "", "", skipped
+	}
+	return clip(strings.Join(texts, "\n\n"), w.x.maxText()), source, nil
 }
 
 // fail records a failed attempt: the job waits Backoff × 4^(attempt-1)

@@ -208,7 +208,9 @@ func (h *Handler) pageRetention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := h.shell.Page(r, web.Console, "records.archive.retention.title")
-	p.Flash = p.Confirmed(r, "records.archive.retention.did.")
+	if named := h.retentionNamed(r, o); named != "" {
+		p.Flash = p.Confirmed(r, "records.archive.retention.did.", named)
+	}
 	h.pages.Render(w, r, http.StatusOK, "console_archive_retention", web.View[consoleRetentionData]{Page: p,
 		Data: consoleRetentionData{RetentionOverview: o, Today: h.svc.now().In(registerZone()).Format("2006-01-02")}})
 }
@@ -280,5 +282,66 @@ func (h *Handler) postRetention(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
-	web.RedirectDone(w, r, consoleRetentionPath+"?"+url.Values{"unit": {strconv.FormatInt(sub.Unit, 10)}}.Encode(), "records.archive.flash.done", r.PostFormValue("action"))
+	// The page names what was acted on (retentionNamed), looked up again
+	// as the caller may see it: the case files, the disposal or the series.
+	back := url.Values{"unit": {strconv.FormatInt(sub.Unit, 10)}}
+	for _, k := range []string{"case_file", "disposal", "series"} {
+		if v := r.PostForm[k]; len(v) > 0 && len(v) <= maxNamed {
+			back[k] = v
+		}
+	}
+	web.RedirectDone(w, r, consoleRetentionPath+"?"+back.Encode(), "records.archive.flash.done", r.PostFormValue("action"))
+}
+
+// maxNamed is how many case files a confirmation names.
+const maxNamed = 20
+
+// retentionNamed names, for the confirmation of a retention form, what
+// the form acted on, as the link after it lists it (case_file, disposal,
+// series): each case file by its number and title, a disposal by its
+// case files, a series by its code and name. Only what the caller may
+// see now is named (a case file it may not read is left out), never text
+// from the link; "" when nothing is.
+func (h *Handler) retentionNamed(r *http.Request, o *RetentionOverview) string {
+	q := r.URL.Query()
+	if series := q.Get("series"); series != "" {
+		for _, sc := range o.Schedules {
+			if sc.Series == series {
+				return sc.Series + " «" + sc.Title + "»"
+			}
+		}
+		return ""
+	}
+	var ids []int64
+	for _, v := range q["case_file"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if d, err := strconv.ParseInt(q.Get("disposal"), 10, 64); err == nil {
+		for _, ds := range o.Disposals {
+			if ds.ID == d {
+				ids = append(ids, ds.CaseFiles...)
+			}
+		}
+	}
+	// The appraisal lists the case files the disposition reader sees (a
+	// leader deciding reads them there, not in the case files' list);
+	// others (destroyed, transferred) as the reader may read case files.
+	listed := map[int64]*CaseFile{}
+	for _, it := range o.Appraisal {
+		listed[it.CaseFile.ID] = it.CaseFile
+	}
+	var names []string
+	for _, id := range ids[:min(len(ids), maxNamed)] {
+		cf, ok := listed[id]
+		if !ok {
+			var err error
+			if cf, err = h.svc.CaseFile(r.Context(), web.SubjectFrom(r.Context()), id); err != nil {
+				continue
+			}
+		}
+		names = append(names, cf.Code+" «"+cf.Title+"»")
+	}
+	return strings.Join(names, ", ")
 }

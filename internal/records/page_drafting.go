@@ -527,11 +527,31 @@ func (h *Handler) issueFields(r *http.Request, p web.Page, fm *web.Form, v *View
 	if v.Type == TypeOfficialLetter {
 		fields = append(fields, fm.Field("unit_symbol", "text", "records.drafting.unit_symbol", true))
 	}
-	return append(fields,
+	fields = append(fields,
 		fm.Choice("to_units", "checkboxes", "records.drafting.to_units", false, internal),
 		fm.Choice("to_missions", "checkboxes", "records.drafting.to_missions", false, missions),
 		fm.Choice("to_agencies", "checkboxes", "records.drafting.to_agencies", false, agencies),
-		fm.Field("to_others", "textarea", "records.drafting.to_others", false)), nil
+		fm.Field("to_others", "textarea", "records.drafting.to_others", false))
+	// The document systems the unit's may send to through the exchange,
+	// those cleared for the document's level (edxml_send.go): each gets
+	// an edXML package once the document is issued, as with the API's
+	// recipients "exchange": true.
+	peers, err := h.svc.ExchangePeers(r.Context(), v.UnitID)
+	if errors.Is(err, errs.ErrUnavailable) {
+		return fields, nil // no exchange configuration here yet: nothing to offer
+	} else if err != nil {
+		return nil, err
+	}
+	var reach []web.Option
+	for _, peer := range peers {
+		if peer.MaxLevel >= v.Classification {
+			reach = append(reach, web.Option{Value: peer.ID, Label: peer.Name + " (" + peer.ID + ")"})
+		}
+	}
+	if len(reach) > 0 {
+		fields = append(fields, fm.Choice("to_exchange", "checkboxes", "records.drafting.to_exchange", false, reach))
+	}
+	return fields, nil
 }
 
 func (h *Handler) consolePostDrafting(w http.ResponseWriter, r *http.Request) {
@@ -599,7 +619,14 @@ func (h *Handler) draftingAct(r *http.Request, id int64, action string) error {
 		_, err = h.svc.Sign(ctx, sub, id, "")
 	case "issue":
 		var to []Recipient
-		if to, err = recipientsOf(v); err == nil {
+		var peers []Peer
+		if len(v["to_exchange"]) > 0 {
+			peers, err = h.exchangePeersOf(r, id)
+		}
+		if err == nil {
+			to, err = recipientsOf(v, peers)
+		}
+		if err == nil {
 			_, err = h.svc.Distribute(ctx, sub, id, IssueAs{OrgSymbol: strings.TrimSpace(v.Get("org_symbol")), UnitSymbol: strings.TrimSpace(v.Get("unit_symbol"))}, to)
 		}
 	case "recall":
@@ -612,10 +639,23 @@ func (h *Handler) draftingAct(r *http.Request, id int64, action string) error {
 	return err
 }
 
+// exchangePeersOf lists the organisations the document system of the
+// unit of document id may send to, as sub may know of the document.
+func (h *Handler) exchangePeersOf(r *http.Request, id int64) ([]Peer, error) {
+	d, err := h.svc.Get(r.Context(), web.SubjectFrom(r.Context()), id)
+	if err != nil {
+		return nil, err
+	}
+	return h.svc.ExchangePeers(r.Context(), d.UnitID)
+}
+
 // recipientsOf reads the issuance form's distribution list: chosen units,
-// missions and agencies, and agencies outside the directory one per line
-// as "name" or "name | identifier code".
-func recipientsOf(v url.Values) ([]Recipient, error) {
+// missions and agencies, agencies outside the directory one per line as
+// "name" or "name | identifier code", and the organisations chosen to
+// receive it through the exchange, named as peers (the exchange's
+// organisations) names them; a code that is none of them is kept as
+// given, for the issuance to refuse.
+func recipientsOf(v url.Values, peers []Peer) ([]Recipient, error) {
 	var out []Recipient
 	for field, kind := range map[string]RecipientKind{"to_units": RecipientUnit, "to_missions": RecipientMission, "to_agencies": RecipientAgency} {
 		for _, s := range v[field] {
@@ -634,6 +674,16 @@ func recipientsOf(v url.Values) ([]Recipient, error) {
 		}
 		name, code, _ := strings.Cut(line, "|")
 		out = append(out, Recipient{Kind: RecipientAgency, Name: strings.TrimSpace(name), Code: strings.TrimSpace(code)})
+	}
+	for _, code := range v["to_exchange"] {
+		rc := Recipient{Kind: RecipientAgency, Name: code, Code: code, Exchange: true}
+		if i := slices.IndexFunc(peers, func(p Peer) bool { return p.ID == code }); i >= 0 {
+			rc.Name = peers[i].Name
+			if peers[i].Kind != "" {
+				rc.Kind = recipientKindOf(identity.UnitKind(peers[i].Kind))
+			}
+		}
+		out = append(out, rc)
 	}
 	return out, nil
 }

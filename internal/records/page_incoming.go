@@ -3,6 +3,7 @@ package records
 import (
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -37,6 +38,24 @@ type incomingData struct {
 	Duplicates []docRow
 	Confirm    []web.Field
 	MaxUpload  string
+	// Text is the document's text the assistant suggests from
+	// (suggest.go); Suggested its suggestions once asked, each with the
+	// button that puts it in its field (none for the handling unit, which
+	// the leader's instruction names), and NoSuggestion that it had too
+	// little history to suggest anything.
+	Text         []web.Field
+	Suggested    []suggestionRow
+	NoSuggestion bool
+}
+
+// suggestionRow is one of the assistant's suggestions, as shown.
+type suggestionRow struct {
+	Key, LabelKey string
+	Value         string
+	Confidence    string
+	// Use is the field the suggestion fills when accepted; empty: shown
+	// only.
+	Use string
 }
 
 // incomingChannels are the channels a clerk registers from; the
@@ -45,12 +64,12 @@ var incomingChannels = []Channel{ChannelPaper, ChannelEmail, ChannelOther}
 
 func (h *Handler) pageIncomingNew(w http.ResponseWriter, r *http.Request) {
 	h.showIncoming(w, r, http.StatusOK, url.Values{"channel": {string(ChannelPaper)}, "date": {h.svc.now().In(registerZone()).Format("2006-01-02")}},
-		web.Refusal{}, nil)
+		web.Refusal{}, nil, nil)
 }
 
 // showIncoming draws the incoming form with values, the refusal ref and
 // the duplicates found.
-func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status int, values url.Values, ref web.Refusal, dups []*Document) {
+func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status int, values url.Values, ref web.Refusal, dups []*Document, sg *Suggestions) {
 	p := h.shell.Page(r, web.Console, "records.pages.incoming.title")
 	sub := web.SubjectFrom(r.Context())
 	n, err := h.loadNames(r.Context(), p.Lang, nil)
@@ -122,8 +141,63 @@ func (h *Handler) showIncoming(w http.ResponseWriter, r *http.Request, status in
 		}
 		data.Confirm = []web.Field{fm.Checkbox("confirm_duplicate", "records.pages.incoming.confirm")}
 	}
+	data.Text = []web.Field{fm.Field("text", "textarea", "records.suggest.text", false)}
+	if sg != nil {
+		data.Suggested, data.NoSuggestion = suggestionRows(p, n, sg), sg.Type == nil && sg.Urgency == nil && sg.Subject == nil && sg.Handler == nil
+	}
 	data.Problem = fm.Message()
 	h.pages.Render(w, r, status, "console_records_incoming", web.View[incomingData]{Page: p, Data: data})
+}
+
+// suggestionRows shows the assistant's suggestions: each field's value
+// in words, with its confidence.
+func suggestionRows(p web.Page, n *names, sg *Suggestions) []suggestionRow {
+	var out []suggestionRow
+	add := func(key, use string, s *Suggested, show func(string) string) {
+		if s != nil {
+			out = append(out, suggestionRow{Key: key, LabelKey: "records.suggest." + key, Value: show(s.Value), Use: use,
+				Confidence: strconv.Itoa(int(math.Round(s.Confidence*100))) + " %"})
+		}
+	}
+	add("type", "type", sg.Type, func(v string) string {
+		if t, err := LookupType(v); err == nil {
+			return t.NameVI
+		}
+		return v
+	})
+	add("urgency", "urgency", sg.Urgency, func(v string) string { return p.T("records.urgency." + v) })
+	add("subject", "subject", sg.Subject, func(v string) string { return v })
+	add("handler", "", sg.Handler, func(v string) string {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		return n.unit(id)
+	})
+	return out
+}
+
+// suggestedFields are the incoming form's fields a suggestion may fill.
+var suggestedFields = map[string]func(*Suggestions) *Suggested{
+	"type":    func(s *Suggestions) *Suggested { return s.Type },
+	"urgency": func(s *Suggestions) *Suggested { return s.Urgency },
+	"subject": func(s *Suggestions) *Suggested { return s.Subject },
+}
+
+// showSuggestions answers the incoming form's "suggest" and "use"
+// buttons: the form again, as filled, with the assistant's suggestions
+// for its text; "use" puts one suggestion in its field, as the clerk
+// asked (the assistant never fills a field by itself). Nothing is
+// registered.
+func (h *Handler) showSuggestions(w http.ResponseWriter, r *http.Request, values url.Values) {
+	sg, err := h.svc.Suggest(r.Context(), web.SubjectFrom(r.Context()), values.Get("text"))
+	if err != nil {
+		h.formError(w, r, err, func(ref web.Refusal) { h.showIncoming(w, r, ref.Status, values, ref, nil, nil) })
+		return
+	}
+	if pick, ok := suggestedFields[values.Get("use")]; ok {
+		if s := pick(sg); s != nil {
+			values.Set(values.Get("use"), s.Value)
+		}
+	}
+	h.showIncoming(w, r, http.StatusOK, values, web.Refusal{}, nil, sg)
 }
 
 // sortedUnits lists the names' units by code.
@@ -142,13 +216,17 @@ func (h *Handler) pagePostIncoming(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, err)
 		return
 	}
+	if values.Has("suggest") || values.Has("use") {
+		h.showSuggestions(w, r, values)
+		return
+	}
 	if ref.Message != "" {
-		h.showIncoming(w, r, ref.Status, values, ref, nil)
+		h.showIncoming(w, r, ref.Status, values, ref, nil, nil)
 		return
 	}
 	in, err := parseIncoming(values)
 	if err != nil {
-		h.formError(w, r, err, func(ref web.Refusal) { h.showIncoming(w, r, ref.Status, values, ref, nil) })
+		h.formError(w, r, err, func(ref web.Refusal) { h.showIncoming(w, r, ref.Status, values, ref, nil, nil) })
 		return
 	}
 	in.Content = content
@@ -161,13 +239,13 @@ func (h *Handler) pagePostIncoming(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(dups) > 0 {
 			tr := h.shell.Localizer(r)
-			h.showIncoming(w, r, http.StatusConflict, values, web.Refusal{Status: http.StatusConflict, Message: tr.T("records.pages.incoming.duplicate")}, dups)
+			h.showIncoming(w, r, http.StatusConflict, values, web.Refusal{Status: http.StatusConflict, Message: tr.T("records.pages.incoming.duplicate")}, dups, nil)
 			return
 		}
 	}
 	d, err := h.svc.RegisterIncoming(r.Context(), sub, in)
 	if err != nil {
-		h.formError(w, r, err, func(ref web.Refusal) { h.showIncoming(w, r, ref.Status, values, ref, nil) })
+		h.formError(w, r, err, func(ref web.Refusal) { h.showIncoming(w, r, ref.Status, values, ref, nil, nil) })
 		return
 	}
 	web.RedirectWithFlash(w, r, consoleDocumentPath(d.ID), "records.pages.flash.registered")

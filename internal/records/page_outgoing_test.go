@@ -3,6 +3,7 @@ package records
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -410,6 +411,56 @@ func TestCaseFileListWarnsOfEarlierYearsDue(t *testing.T) {
 		has(t, s.get(s.clerk, "/console/case-files?year=2026"), http.StatusOK, "Hồ sơ của các năm trước đến hạn", "LS.07", "31/12/2025", "Quá hạn nộp lưu", "LS.01")
 		if w := s.get(s.office, "/console/case-files?year=2026"); strings.Contains(w.Body.String(), "LS.07") {
 			t.Errorf("another unit's list names the Consular Department's case file")
+		}
+	})
+}
+
+// TestIssuanceFormSendsThroughTheExchange: the issuance form offers the
+// document systems the unit's may send to, only those cleared for the
+// document's level; one chosen gets the issued document as an edXML
+// package, which arrives in the embassy's queue, and the distribution
+// list names it as a mission. A code the exchange does not offer is
+// refused on the form, nothing issued.
+func TestIssuanceFormSendsThroughTheExchange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPageSite(t, db, HandlerOptions{})
+		paris := newFixture(t, storetest.MustOpen(t, db.Dialect))
+		link := &testLink{up: true, nodes: map[string]*fixture{parisCode: paris}}
+		agency := Organ{"000.00.00.G22", "Văn phòng Chính phủ"}
+		s.svc.opts.Courier = &testCourier{link: link, organs: map[int64]Organ{s.units[consularCode]: consularOrgan},
+			peers: []Peer{{Organ: parisOrgan, MaxLevel: authz.Confidential, Kind: "embassy"}, {Organ: agency, MaxLevel: authz.Unclassified, Kind: "agency"}}}
+		paris.svc.opts.Courier = &testCourier{link: link, organs: map[int64]Organ{paris.units["000.00.01.G12"]: parisOrgan}}
+
+		d := s.draft(t, "quyet_dinh", authz.Confidential)
+		if _, err := s.svc.Approve(s.as(s.leader), s.leader, d.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.Sign(s.as(s.leader), s.leader, d.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		path := consoleDraftingPath(d.ID)
+		form := s.page(s.clerk, path)
+		if !strings.Contains(form, `name="to_exchange" value="`+parisCode+`"`) || strings.Contains(form, `value="`+agency.ID+`"`) {
+			t.Fatalf("the form should offer Paris (cleared confidential) and not the agency (cleared for none):\n%s", mainHTML(s.get(s.clerk, path)))
+		}
+		has(t, s.get(s.clerk, path+"?lang=en"), http.StatusOK, "Send through the exchange (edXML package)")
+
+		// The agency, not cleared for the level, refuses the issuance.
+		w := s.post(s.clerk, path+"/actions", url.Values{"action": {"issue"}, "org_symbol": {"BNG"}, "to_exchange": {agency.ID}})
+		has(t, w, http.StatusUnprocessableEntity, "not cleared to receive confidential documents")
+		if v, err := s.svc.Get(s.as(s.clerk), s.clerk, d.ID); err != nil || v.Number != "" {
+			t.Fatalf("a refused issuance numbered the document: %+v, %v", v, err)
+		}
+
+		mustRedirect(t, s.post(s.clerk, path+"/actions", url.Values{"action": {"issue"}, "org_symbol": {"BNG"}, "to_exchange": {parisCode}}))
+		has(t, s.get(s.clerk, path), http.StatusOK, "01/QĐ-BNG", "Cơ quan đại diện: Đại sứ quán Việt Nam tại Pháp ("+parisCode+")")
+		if n, err := s.svc.DeliverPackages(context.Background()); err != nil || n != 1 {
+			t.Fatalf("DeliverPackages = %d, %v; want the one package", n, err)
+		}
+		link.pump(t)
+		waiting, err := paris.svc.Packages(paris.as(paris.office), paris.office, PackageQuery{Direction: packageIn, Waiting: true})
+		if err != nil || len(waiting) != 1 || waiting[0].Number != "01/QĐ-BNG" || waiting[0].Level != authz.Confidential {
+			t.Fatalf("Paris's queue: %+v, %v", waiting, err)
 		}
 	})
 }

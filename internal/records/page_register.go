@@ -12,16 +12,23 @@ import (
 
 // The registers' pages print the columns of Decree 30/2020/NĐ-CP's
 // registers (Appendix IV, "sổ đăng ký văn bản đến / đi"). Checked with
-// the search tool on 6 December 2026: the outgoing register's columns
-// (number and symbol; date; type and summary; signer; recipients; unit
-// or person keeping the file copy; number of copies; notes) match the
-// form reproduced from Circular 07/2012/TT-BNV's model by provincial
-// rules (tailieuchung.com, "Mẫu sổ đăng ký văn bản đi"); the incoming
-// register's (date of arrival; arrival number; sender; number and
-// symbol; date; type and summary; unit or person receiving; signature
-// of receipt; notes) are from the same model and were not found in
-// Decree 30's own text: check them against Appendix IV before claiming
-// conformance. Both print on A4 landscape.
+// the search tool on 6 December 2026 (code corpus; Decree 30's own text
+// was not found there, nor in the pages and docs corpora): two public
+// transcriptions of Appendix IV agree that each register has at least
+// ten columns — incoming: date of arrival, arrival number, sender
+// (tác giả), number and symbol, date, type and summary, unit or person
+// receiving, date passed on (ngày chuyển), signature of receipt, notes;
+// outgoing: number and symbol, date, type and summary, signer,
+// recipients, unit or person keeping the file copy, number of copies,
+// date passed on, signature of receipt, notes (an ND30 document-template
+// tool's "Sổ đăng ký văn bản đến/đi", "tối thiểu gồm 10 nội dung", and a
+// records system's Appendix IV notes; a third, a test suite, lists nine
+// incoming columns without the date passed on and ten outgoing with a
+// drafting unit instead of it: the older Circular 07/2012/TT-BNV model).
+// The date passed on is, for an incoming document, the day its first
+// lead assignment handed it to the unit that handles it; for an outgoing
+// one, its issuance, when the records office sends it out. Both print on
+// A4 landscape.
 
 // registerData is a register's page (and its printable version).
 type registerData struct {
@@ -40,17 +47,20 @@ type registerData struct {
 
 // registerRow is a line of a register.
 type registerRow struct {
-	Href     string
-	Number   int
-	Arrived  time.Time // incoming: the date of arrival (registration)
-	Sender   string
-	Symbol   string
-	Date     time.Time
-	Summary  string // type and summary
-	Handler  string // incoming: the unit or person receiving it
-	Signer   string // outgoing
-	To       string // outgoing: recipients (the distribution)
-	Keeper   string // outgoing: the unit keeping the file copy
+	Href    string
+	Number  int
+	Arrived time.Time // incoming: the date of arrival (registration)
+	Sender  string
+	Symbol  string
+	Date    time.Time
+	Summary string // type and summary
+	Handler string // incoming: the unit or person receiving it
+	Signer  string // outgoing
+	To      string // outgoing: recipients (the distribution)
+	Keeper  string // outgoing: the unit keeping the file copy
+	// PassedOn is the date passed on (ngày chuyển): an incoming
+	// document's first lead assignment, an outgoing one's issuance.
+	PassedOn time.Time
 	Notes    string
 	Level    string
 	Urgency  string
@@ -140,6 +150,9 @@ func (h *Handler) pageRegister(w http.ResponseWriter, r *http.Request) {
 			to = append(to, n.unit(u))
 		}
 		row.To = strings.Join(to, "; ")
+		if !data.Incoming && d.Number != "" {
+			row.PassedOn = d.Date
+		}
 		if data.Incoming {
 			as, err := listAssignments(ctx, h.svc.db, d.ID)
 			if err != nil {
@@ -150,6 +163,9 @@ func (h *Handler) pageRegister(w http.ResponseWriter, r *http.Request) {
 			for _, a := range as {
 				if a.Role == "lead" {
 					handlers = append(handlers, n.unit(a.UnitID))
+					if row.PassedOn.IsZero() || a.At.Before(row.PassedOn) {
+						row.PassedOn = a.At
+					}
 				}
 			}
 			row.Handler = strings.Join(handlers, "; ")

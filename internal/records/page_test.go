@@ -453,7 +453,7 @@ func TestRegisterPageHasDecree30sColumns(t *testing.T) {
 		s.incoming(t, "Văn bản thứ hai", authz.Unclassified, nil)
 		body := s.page(s.clerk, "/console/registers/incoming?year=2026")
 		cols := []string{"Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung",
-			"Đơn vị hoặc người nhận", "Ký nhận", "Ghi chú"}
+			"Đơn vị hoặc người nhận", "Ngày chuyển", "Ký nhận", "Ghi chú"}
 		last := 0
 		for _, c := range cols {
 			i := strings.Index(body, c)
@@ -469,10 +469,15 @@ func TestRegisterPageHasDecree30sColumns(t *testing.T) {
 			t.Error("the printable register is not marked for A4 landscape")
 		}
 		out := s.page(s.clerk, "/console/registers/outgoing")
-		for _, c := range []string{"Người ký", "Nơi nhận văn bản", "Đơn vị, người nhận bản lưu", "Số lượng bản"} {
-			if !strings.Contains(out, c) {
-				t.Errorf("the outgoing register lacks column %q", c)
+		// Decree 30 Appendix IV's outgoing columns, in order (page_register.go).
+		last = 0
+		for _, c := range []string{"Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung", "Người ký", "Nơi nhận văn bản",
+			"Đơn vị, người nhận bản lưu", "Số lượng bản", "Ngày chuyển", "Ký nhận", "Ghi chú"} {
+			i := strings.Index(out, c)
+			if i < last {
+				t.Errorf("the outgoing register's column %q missing or out of order", c)
 			}
+			last = i
 		}
 		other := strconv.FormatInt(s.units["000.00.01.G12"], 10)
 		if w := s.get(s.clerk, "/console/registers/incoming?unit="+other); w.Code != http.StatusNotFound {

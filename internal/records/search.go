@@ -3,6 +3,7 @@ package records
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,14 +95,20 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 	if none {
 		return &Page{Items: []*Document{}}, nil // only punctuation: nothing can match
 	}
-	rows, w, err := plan.page(ctx, s.db, q.After, q.Limit)
-	if err != nil {
-		return nil, err
-	}
-	// The count looks first in the window that held the page, scaled to
-	// the cap: where a window of w ids held a page of matches, one of
-	// w×cap/limit ids likely holds the cap's.
-	total, err := plan.count(ctx, s.db, q.cap()+1, w*int64(max((q.cap()+1)/q.Limit, 1)))
+	var rows []*row
+	var total int
+	err = s.reading(ctx, func(db store.Queryer) error {
+		var w int64
+		var err error
+		if rows, w, err = plan.page(ctx, db, q.After, q.Limit); err != nil {
+			return err
+		}
+		// The count looks first in the window that held the page, scaled
+		// to the cap: where a window of w ids held a page of matches, one
+		// of w×cap/limit ids likely holds the cap's.
+		total, err = plan.count(ctx, db, q.cap()+1, w*int64(max((q.cap()+1)/q.Limit, 1)))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +120,35 @@ func (s *Service) Search(ctx context.Context, sub authz.Subject, q Query) (*Page
 		p.Next = rows[len(rows)-1].ID
 	}
 	return p, nil
+}
+
+// reading runs fn, the queries of one search. On PostgreSQL they run in
+// one read-only transaction, at one snapshot (so a page and its count
+// agree), and without parallel workers: the planner cannot know how few
+// rows a window's bucket tokens match (they are too many and too rare for
+// the statistics; it guessed 1,669 rows for 44), so it planned a page of
+// fifty as a parallel scan, and starting the workers and gathering their
+// rows cost ten to a hundred times the scan (BenchmarkSearch, a loaded
+// machine: 250–550 ms a page against 6 ms of CPU).
+func (s *Service) reading(ctx context.Context, fn func(store.Queryer) error) error {
+	if s.db.Dialect != store.Postgres {
+		return fn(s.db)
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return fmt.Errorf("records: begin the search: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, `SET LOCAL max_parallel_workers_per_gather = 0`); err != nil {
+		return fmt.Errorf("records: begin the search: %w", err)
+	}
+	if err := fn(&store.Tx{Tx: tx, Dialect: s.db.Dialect}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("records: end the search: %w", err)
+	}
+	return nil
 }
 
 // searchPlan returns the search q of sub as SQL (search_sql.go): the
@@ -204,8 +240,11 @@ func (s *Service) SearchFacets(ctx context.Context, sub authz.Subject, q Query) 
 	if err != nil || none {
 		return Facets{}, err
 	}
-	values, err := plan.facetValues(ctx, s.db, q.cap())
-	if err != nil {
+	var values [][]facetValue
+	if err := s.reading(ctx, func(db store.Queryer) error {
+		values, err = plan.facetValues(ctx, db, q.cap())
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	out := Facets{}

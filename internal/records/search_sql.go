@@ -30,23 +30,43 @@ import (
 // re-indexing it) can only hide a document, never show one.
 
 // visibilityTokens returns the tokens of r's index row: one per unit
-// that may know it, at its level.
+// that may know it, at its level, and the same again for the id buckets
+// r falls in (bucketToken), once r has its id.
 func visibilityTokens(r *row) []string {
-	out := []string{unitToken(r.UnitID, r.Classification)}
-	for _, u := range r.Shared {
+	var out []string
+	for _, u := range append([]int64{r.UnitID}, r.Shared...) {
 		out = append(out, unitToken(u, r.Classification))
+		if r.ID > 0 {
+			for _, bits := range bucketBits {
+				out = append(out, bucketToken(u, r.Classification, bits, r.ID>>bits))
+			}
+		}
 	}
 	return out
 }
 
 func unitToken(unit int64, l authz.Level) string { return fmt.Sprintf("zzu%dl%d", unit, int(l)) }
 
+// bucketToken is unitToken limited to the documents whose id is in
+// bucket number b of width 2^bits ("zzu12l1b16x3": unit 12's
+// confidential documents of ids 196,608 to 262,143).
+func bucketToken(unit int64, l authz.Level, bits uint, b int64) string {
+	return fmt.Sprintf("zzu%dl%db%dx%d", unit, int(l), bits, b)
+}
+
 // callerTokens returns the tokens of the documents sub's unit may know
-// of, at every level up to sub's clearance.
-func callerTokens(sub authz.Subject) []string {
+// of, at every level up to sub's clearance: of every id (w.bits 0), or
+// of the id buckets of width 2^w.bits that cover the window w.
+func callerTokens(sub authz.Subject, w window) []string {
 	var out []string
 	for l := authz.Unclassified; l <= sub.Clearance && l <= authz.TopSecret; l++ {
-		out = append(out, unitToken(sub.Unit, l))
+		if w.bits == 0 {
+			out = append(out, unitToken(sub.Unit, l))
+			continue
+		}
+		for b := (w.floor + 1) >> w.bits; b <= (w.top-1)>>w.bits; b++ {
+			out = append(out, bucketToken(sub.Unit, l, w.bits, b))
+		}
 	}
 	return out
 }
@@ -71,21 +91,78 @@ func callerTokens(sub authz.Subject) []string {
 // caller's tokens (thousands for a common pair at a million documents),
 // join each to its document for the exact visibility check and sort
 // them — most of a search's time (BenchmarkSearch). So a PostgreSQL
-// search by words looks in a window of the newest ids first (id > floor,
-// which the planner ANDs into the index's bitmap from the primary key,
-// so only the window's matches are read) and widens the window, four
-// times each round, until it holds the rows asked for or reaches the
-// first id (searchPlan.windows). The rows are those of the whole query:
-// the window is cut by id, and every id above it is in it, so when the
-// window holds the page's rows no older match can belong to the page;
-// when it does not, the next round asks again. A concealed document
-// counts in no round (each round's rows are the plan's, visibility
-// checked inside the query), so it never changes what a search returns.
+// search by words looks in a window of the newest ids first (id > floor)
+// and widens the window, four times each round, until it holds the rows
+// asked for or reaches the first id (searchPlan.windows). The rows are
+// those of the whole query: the window is cut by id, and every id above
+// it is in it, so when the window holds the page's rows no older match
+// can belong to the page; when it does not, the next round asks again. A
+// concealed document counts in no round (each round's rows are the
+// plan's, visibility checked inside the query), so it never changes what
+// a search returns.
+//
+// The window must also narrow the index's own work. ANDing the primary
+// key's range into the bitmap did not: the GIN index still intersected
+// the words with the caller's tokens over every id (the same hundreds of
+// pages in every round, and in the count), and a count's range of 200,000
+// ids was itself a bitmap of 200,000 rows. So each index row also carries
+// its visibility tokens per id bucket (bucketToken: unit, level, and the
+// bucket of 2^12, 2^16 and 2^20 ids the document's id falls in), and a
+// window is widened to whole buckets of one width (window) and searched
+// for the words AND one of the caller's tokens of those buckets: the
+// index walks only the caller's documents of the window (a fiftieth of
+// them for an officer of one of sixty units), stepping over the rest of
+// the words' posting lists. A window narrower than the smallest bucket
+// (tests) is cut by id alone. The tokens only narrow what the index
+// returns: the window's id range and visibleClause are still checked row
+// by row, so a row whose tokens are stale or missing can be missed, never
+// shown.
 
 // firstWindow is the first window's width in ids: at a million
 // documents, about two pages of an officer's matches of a common pair of
 // words.
 const firstWindow = 4096
+
+// bucketBits are the widths of the id buckets of the visibility tokens,
+// as powers of two, narrowest first; maxBuckets is how many buckets of
+// one width a window takes at most (so a query names at most maxBuckets
+// tokens per level).
+var bucketBits = []uint{12, 16, 20}
+
+const maxBuckets = 16
+
+// window is one round of a search's id window: the ids in (floor, top),
+// floor 0 for every id below top, and when bits is not 0 the window is
+// whole buckets of 2^bits ids, searched through their tokens.
+type window struct {
+	floor, top int64
+	bits       uint
+}
+
+// span returns the window of the w ids below top, widened to whole
+// buckets of the narrowest width of which at most maxBuckets cover it;
+// cut by id alone when w is narrower than the narrowest bucket, and
+// every id below top when no width fits or the window reaches the first
+// id.
+func span(top, w int64) window {
+	lo := top - w // the window's first id
+	if lo <= 1 {
+		return window{top: top}
+	}
+	if w < 1<<bucketBits[0] {
+		return window{floor: lo - 1, top: top}
+	}
+	for _, bits := range bucketBits {
+		first := lo &^ (1<<bits - 1)
+		if (top-1)>>bits-first>>bits < maxBuckets {
+			if first <= 1 {
+				return window{top: top}
+			}
+			return window{floor: first - 1, top: top, bits: bits}
+		}
+	}
+	return window{top: top}
+}
 
 // searchPlan is a search as SQL.
 type searchPlan struct {
@@ -100,44 +177,57 @@ type searchPlan struct {
 
 // searchArm is one source of a search's candidates: SELECT id FROM from
 // WHERE cond, where id is the column (the document's id) the arm is
-// ordered and cut by, through the expression order when not empty.
+// ordered and cut by, through the expression order when not empty. When
+// windowed is not nil, it gives the arguments of cond for a window of
+// buckets instead of args.
 type searchArm struct {
 	from, cond, id, order string
 	args                  []any
+	windowed              func(window) []any
 }
 
 // union returns the union of the plan's arms, each cut after the cursor
-// (when after > 0), above floor (when floor > 0) and at limit rows,
-// newest first when ordered.
-func (p searchPlan) union(after, floor int64, limit int, ordered bool) (string, []any) {
+// (when after > 0), to the window w (when w.floor > 0) and at limit
+// rows, newest first when ordered.
+func (p searchPlan) union(after int64, w window, limit int, ordered bool) (string, []any) {
 	var parts []string
 	var args []any
 	for i, a := range p.arms {
 		q := `SELECT ` + a.id + ` AS id FROM ` + a.from + ` WHERE ` + a.cond + ` AND ` + p.where
-		args = append(append(args, a.args...), p.args...)
+		if a.windowed != nil && w.bits > 0 {
+			args = append(args, a.windowed(w)...)
+		} else {
+			args = append(args, a.args...)
+		}
+		args = append(args, p.args...)
+		// An arm ordered by an expression is cut by it too: PostgreSQL's
+		// words' arm, whose window the tokens already narrow in the
+		// index, so that the planner does not AND a bitmap of every id of
+		// the range from the primary key (200,000 rows for a count's).
+		cut := cmp.Or(a.order, a.id)
 		if after > 0 {
-			q += ` AND ` + a.id + ` < ?`
+			q += ` AND ` + cut + ` < ?`
 			args = append(args, after)
 		}
-		if floor > 0 {
-			q += ` AND ` + a.id + ` > ?`
-			args = append(args, floor)
+		if w.floor > 0 {
+			q += ` AND ` + cut + ` > ?`
+			args = append(args, w.floor)
 		}
 		if ordered {
-			q += ` ORDER BY ` + cmp.Or(a.order, a.id) + ` DESC`
+			q += ` ORDER BY ` + cut + ` DESC`
 		}
 		parts = append(parts, `SELECT id FROM (`+q+` LIMIT `+strconv.Itoa(limit)+`) arm`+strconv.Itoa(i))
 	}
 	return strings.Join(parts, ` UNION `), args
 }
 
-// windows calls fetch with the floor of each id window below top (ids
-// below top; 0: every id) in turn, from width w, until fetch finds want
-// rows or the window reaches the first id; without a plan's window, once
-// with no floor. It returns the last window's width.
-func (p searchPlan) windows(ctx context.Context, q store.Queryer, top, w int64, want int, fetch func(floor int64) (int, error)) (int64, error) {
+// windows calls fetch with each id window below top (ids below top; 0:
+// every id) in turn, from width w, until fetch finds want rows or the
+// window reaches the first id; without a plan's window, once with every
+// id. It returns the last window's width.
+func (p searchPlan) windows(ctx context.Context, q store.Queryer, top, w int64, want int, fetch func(window) (int, error)) (int64, error) {
 	if p.window == 0 || w <= 0 {
-		_, err := fetch(0)
+		_, err := fetch(window{})
 		return 0, err
 	}
 	if top <= 0 {
@@ -146,9 +236,9 @@ func (p searchPlan) windows(ctx context.Context, q store.Queryer, top, w int64, 
 		}
 	}
 	for {
-		floor := max(top-1-w, 0)
-		n, err := fetch(floor)
-		if err != nil || n >= want || floor == 0 {
+		win := span(top, w)
+		n, err := fetch(win)
+		if err != nil || n >= want || win.floor == 0 {
 			return w, err
 		}
 		w *= 4
@@ -159,8 +249,8 @@ func (p searchPlan) windows(ctx context.Context, q store.Queryer, top, w int64, 
 // window of width w (when the plan has windows).
 func (p searchPlan) count(ctx context.Context, q store.Queryer, limit int, w int64) (int, error) {
 	var n int
-	_, err := p.windows(ctx, q, 0, w, limit, func(floor int64) (int, error) {
-		u, args := p.union(0, floor, limit, false)
+	_, err := p.windows(ctx, q, 0, w, limit, func(win window) (int, error) {
+		u, args := p.union(0, win, limit, false)
 		if err := q.QueryRowContext(ctx, q.Rebind(`SELECT COUNT(*) FROM (`+u+`) m`), args...).Scan(&n); err != nil {
 			return 0, fmt.Errorf("records: count the search's matches: %w", err)
 		}
@@ -174,8 +264,8 @@ func (p searchPlan) count(ctx context.Context, q store.Queryer, limit int, w int
 // plan has none).
 func (p searchPlan) page(ctx context.Context, q store.Queryer, after int64, limit int) ([]*row, int64, error) {
 	var rows []*row
-	w, err := p.windows(ctx, q, after, p.window, limit, func(floor int64) (int, error) {
-		u, args := p.union(after, floor, limit, true)
+	w, err := p.windows(ctx, q, after, p.window, limit, func(win window) (int, error) {
+		u, args := p.union(after, win, limit, true)
 		var err error
 		rows, err = queryDocuments(ctx, q, `SELECT `+prefixed(documentColumns, "d.")+` FROM (`+u+`) m JOIN record_documents d ON d.id = m.id
 			ORDER BY m.id DESC LIMIT `+strconv.Itoa(limit), args)
@@ -192,8 +282,8 @@ func (p searchPlan) facetValues(ctx context.Context, q store.Queryer, limit int)
 		cols[i] = f.column
 	}
 	var out [][]facetValue
-	_, err := p.windows(ctx, q, 0, p.window*int64(max(limit/DefaultLimit, 1)), limit, func(floor int64) (int, error) {
-		u, args := p.union(0, floor, limit, true)
+	_, err := p.windows(ctx, q, 0, p.window*int64(max(limit/DefaultLimit, 1)), limit, func(win window) (int, error) {
+		u, args := p.union(0, win, limit, true)
 		var err error
 		out, err = p.facetRows(ctx, q, `SELECT `+strings.Join(cols, ", ")+` FROM (SELECT id FROM (`+u+`) u ORDER BY id DESC LIMIT `+
 			strconv.Itoa(limit)+`) m JOIN record_documents d ON d.id = m.id`, args, len(cols))
@@ -244,7 +334,7 @@ func (p searchPlan) facetRows(ctx context.Context, q store.Queryer, query string
 // are no tokens). Terms are folded words of letters and digits only, so
 // nothing of the query reaches the engine's syntax.
 func matchArms(d store.Dialect, terms []string, sub authz.Subject, now time.Time) []searchArm {
-	tokens := callerTokens(sub)
+	tokens := callerTokens(sub, window{})
 	if d == store.SQLite {
 		words := `"` + strings.Join(terms, `" AND "`) + `"`
 		visible := words
@@ -261,9 +351,11 @@ func matchArms(d store.Dialect, terms []string, sub authz.Subject, now time.Time
 		}
 	}
 	words := strings.Join(terms, " & ")
-	visible := words
-	if len(tokens) > 0 {
-		visible += ` & (` + strings.Join(tokens, " | ") + `)`
+	visible := func(tokens []string) []any {
+		if len(tokens) == 0 {
+			return []any{words}
+		}
+		return []any{words + ` & (` + strings.Join(tokens, " | ") + `)`}
 	}
 	// The grants' arm checks each granted document's row on its own (a
 	// scalar subquery), so that the planner does not fetch every
@@ -274,10 +366,13 @@ func matchArms(d store.Dialect, terms []string, sub authz.Subject, now time.Time
 	// the id: ordered by the id, the planner walks the primary key
 	// backwards, parsing each row's text into a tsvector, until it has
 	// the page (seconds for rare words); by the expression, it takes the
-	// matches from the GIN index and sorts the newest out of them.
+	// matches from the GIN index and sorts the newest out of them. In a
+	// window of buckets it asks for the caller's tokens of the window's
+	// buckets instead of those of every id.
 	return []searchArm{
 		{from: `record_search s JOIN record_documents d ON d.id = s.document_id`, id: `s.document_id`, order: `s.document_id + 0`,
-			cond: `to_tsvector('simple', s.body) @@ to_tsquery('simple', ?)`, args: []any{visible}},
+			cond: `to_tsvector('simple', s.body) @@ to_tsquery('simple', ?)`, args: visible(tokens),
+			windowed: func(w window) []any { return visible(callerTokens(sub, w)) }},
 		{from: `record_grants g JOIN record_documents d ON d.id = g.document_id`, id: `d.id`,
 			cond: `g.staff_id = ? AND g.expires_us > ?
 				AND (SELECT to_tsvector('simple', s.body) FROM record_search s WHERE s.document_id = g.document_id) @@ to_tsquery('simple', ?)`,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,41 +255,131 @@ func TestSearchWidensItsWindowPastHiddenMatches(t *testing.T) {
 			f.incoming(t, fmt.Sprintf("Công điện tối mật về lịch tiếp khách số %d", i), authz.TopSecret, nil)
 		}
 		slices.Reverse(visible) // newest first
-		type answer struct {
-			ids   []int64
-			total int
-			more  bool
-			facet int
-			pages []int64
-		}
-		ask := func(window int64) answer {
-			q := Query{Text: "tiep khach", Limit: 3, countCap: 4, window: window}
-			p := f.search(t, f.lowOfficer, q)
-			a := answer{ids: inOrder(p), total: p.Total, more: p.More}
-			fs, err := f.svc.SearchFacets(f.as(f.lowOfficer), f.lowOfficer, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, x := range fs["direction"] {
-				a.facet += x.Count
-			}
-			for q.Limit = 1; ; {
-				p := f.search(t, f.lowOfficer, q)
-				a.pages = append(a.pages, inOrder(p)...)
-				if p.Next == 0 {
-					break
-				}
-				q.After = p.Next
-			}
-			return a
-		}
-		want := answer{ids: visible[:3], total: 4, more: true, facet: 4, pages: visible}
+		want := searchAnswer{ids: visible[:3], total: 4, more: true, facet: 4, pages: visible}
 		for _, window := range []int64{2, 1, 1 << 20} {
-			if got := ask(window); !reflect.DeepEqual(got, want) {
+			q := Query{Text: "tiep khach", Limit: 3, countCap: 4, window: window}
+			if got := f.answer(t, f.lowOfficer, q); !reflect.DeepEqual(got, want) {
 				t.Errorf("first window of %d ids: the low officer's search = %+v, want %+v", window, got, want)
 			}
 		}
 	})
+}
+
+// searchAnswer is what a search tells its caller: the first page's ids,
+// the total and "more", the facets' count of matches, and the ids of
+// every page, following the cursor one match a page.
+type searchAnswer struct {
+	ids   []int64
+	total int
+	more  bool
+	facet int
+	pages []int64
+}
+
+// answer returns sub's searchAnswer for q.
+func (f *fixture) answer(t *testing.T, sub authz.Subject, q Query) searchAnswer {
+	t.Helper()
+	p := f.search(t, sub, q)
+	a := searchAnswer{ids: inOrder(p), total: p.Total, more: p.More}
+	fs, err := f.svc.SearchFacets(f.as(sub), sub, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range fs["direction"] {
+		a.facet += x.Count
+	}
+	for q.Limit = 1; ; {
+		p := f.search(t, sub, q)
+		a.pages = append(a.pages, inOrder(p)...)
+		if p.Next == 0 {
+			break
+		}
+		q.After = p.Next
+	}
+	return a
+}
+
+// TestSearchWindowsOfIDBuckets pins the windows of whole id buckets
+// (search_sql.go's span and bucketToken; PostgreSQL's, forced here on
+// both databases with the production's first window): with the low
+// officer's matches far apart in ids, found in windows of buckets of
+// each width, one of them distributed from another unit, a concealed
+// match above each and the newest three top secret, the page, count,
+// "more" flag, facets and cursor paging are those of the whole query.
+func TestSearchWindowsOfIDBuckets(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		filler := f.incoming(t, "Công điện tối mật về lịch tiếp khách", authz.TopSecret, nil).ID
+		var visible []int64
+		for _, next := range []int64{9_000, 12_000, 300_000, 320_000, 1_500_000, 2_200_000, 3_300_000} {
+			f.jumpDocumentIDs(t, filler, next)
+			if next == 1_500_000 { // the Office's, distributed to the Consular Department
+				d, err := f.svc.RegisterIncoming(f.as(f.office), f.office, NewIncoming{Type: "cong_dien", Number: "3/CĐ-BNG", Sender: "Bộ Ngoại giao",
+					Subject: "Công điện về lịch tiếp khách", Date: f.clock.now(), Shared: []int64{f.lowOfficer.Unit}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				visible = append(visible, d.ID)
+			} else {
+				visible = append(visible, f.incoming(t, "Công điện về lịch tiếp khách", authz.Unclassified, nil).ID)
+			}
+			f.incoming(t, "Công điện mật về lịch tiếp khách", authz.Secret, nil)
+		}
+		for range 3 {
+			f.incoming(t, "Công điện tối mật về lịch tiếp khách", authz.TopSecret, nil)
+		}
+		if visible[0] != 9_000 || visible[len(visible)-1] != 3_300_000 {
+			t.Fatalf("the matches' ids are %v", visible)
+		}
+		slices.Reverse(visible)
+		want := searchAnswer{ids: visible[:2], total: 3, more: true, facet: 3, pages: visible}
+		q := Query{Text: "tiep khach", Limit: 2, countCap: 3, window: firstWindow}
+		if got := f.answer(t, f.lowOfficer, q); !reflect.DeepEqual(got, want) {
+			t.Errorf("the low officer's search = %+v, want %+v", got, want)
+		}
+	})
+}
+
+// jumpDocumentIDs makes next the id of the next document registered, by
+// storing a copy of document from, without its number, at id next-1 (a
+// copy in no index, so no search finds it).
+func (f *fixture) jumpDocumentIDs(t *testing.T, from, next int64) {
+	t.Helper()
+	ctx := context.Background()
+	cols := strings.TrimPrefix(documentColumns, "id, ")
+	copied := strings.Replace(cols, "register_number", "0", 1)
+	if _, err := f.db.ExecContext(ctx, f.db.Rebind(`INSERT INTO record_documents (id, `+cols+`) SELECT ?, `+copied+`
+		FROM record_documents WHERE id = ?`), next-1, from); err != nil {
+		t.Fatal(err)
+	}
+	if f.db.Dialect == store.Postgres {
+		if _, err := f.db.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('record_documents', 'id'), $1)`, next-1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSpanOfAWindow pins how a window of ids is widened to whole id
+// buckets: of the narrowest width of which at most maxBuckets cover it;
+// cut by id alone below the narrowest bucket; every id when it reaches
+// the first bucket or no width fits.
+func TestSpanOfAWindow(t *testing.T) {
+	for _, c := range []struct {
+		top, w int64
+		want   window
+	}{
+		{12_000, 4096, window{floor: 4095, top: 12_000, bits: 12}},
+		{12_000, 2, window{floor: 11_997, top: 12_000}},
+		{3_300_005, 65_536, window{floor: 3_211_263, top: 3_300_005, bits: 16}},
+		{3_300_005, 1 << 20, window{floor: 2_097_151, top: 3_300_005, bits: 20}},
+		{5_000, 4096, window{top: 5_000}},
+		{100, 200, window{top: 100}},
+		{1 << 40, 1 << 30, window{top: 1 << 40}},
+	} {
+		if got := span(c.top, c.w); got != c.want {
+			t.Errorf("span(%d, %d) = %+v, want %+v", c.top, c.w, got, c.want)
+		}
+	}
 }
 
 // inOrder returns the ids of p's documents in the page's order.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -227,6 +228,41 @@ func TestSuggestEval(t *testing.T) {
 		}
 		if err := Command(context.Background(), env, []string{"suggest-eval", "--unit", "x"}); !errors.Is(err, errs.ErrUsage) {
 			t.Errorf("a bad --unit: %v", err)
+		}
+	})
+}
+
+// TestIncomingFormShowsSuggestionsTheClerkAccepts: the incoming form's
+// "suggest" shows the assistant's suggestions for the pasted text, with
+// their confidence, and fills nothing; "use" puts the one chosen in its
+// field; neither registers anything. Empty text is refused on the form.
+func TestIncomingFormShowsSuggestionsTheClerkAccepts(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		s := newPageSite(t, db, HandlerOptions{})
+		s.suggestHistory(t, s.clerk, authz.Unclassified, 6, s.units["000.00.01.G12"], kindVisa)
+		s.suggestHistory(t, s.clerk, authz.Unclassified, 6, 0, kindCall)
+		count := func() (n int) {
+			if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM record_documents`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		text := "BỘ CÔNG AN\nSố: 77/BCA-A08\nV/v cấp thị thực cho phóng viên\nnước ngoài dự hội nghị"
+		form := url.Values{"channel": {"paper"}, "sender": {"Bộ Công an"}, "text": {text}, "suggest": {"1"}}
+		w := s.upload(s.clerk, form, "", "", nil)
+		has(t, w, http.StatusOK, `id="suggestions"`, "Loại văn bản:</strong> Công văn", "Trích yếu:</strong> V/v cấp thị thực cho phóng viên nước ngoài dự hội nghị",
+			"Đơn vị thường xử lý:</strong>", "Độ tin cậy", `value="Bộ Công an"`)
+		if strings.Contains(w.Body.String(), `<option value="cong_van" selected>`) {
+			t.Error("the suggestion filled the type by itself")
+		}
+		form.Del("suggest")
+		form.Set("use", "type")
+		w = s.upload(s.clerk, form, "", "", nil)
+		has(t, w, http.StatusOK, `<option value="cong_van" selected>`, `id="suggestions"`)
+		has(t, s.upload(s.clerk, url.Values{"text": {"\n"}, "suggest": {"1"}}, "", "", nil), http.StatusUnprocessableEntity, `id="in-text-error"`)
+		if n := count(); n != before {
+			t.Fatalf("asking for suggestions registered %d documents", n-before)
 		}
 	})
 }

@@ -114,6 +114,8 @@ var draftingTexts = i18n.Texts{
 	"records.drafting.to_missions":                {"Gửi các cơ quan đại diện", "To missions"},
 	"records.drafting.to_agencies":                {"Gửi các cơ quan khác", "To other agencies"},
 	"records.drafting.to_others":                  {"Cơ quan khác ngoài danh bạ", "Agencies outside the directory"},
+	"records.drafting.to_exchange":                {"Gửi qua trục liên thông (gói tin edXML)", "Send through the exchange (edXML package)"},
+	"records.drafting.to_exchange.hint":           {"Hệ thống quản lý văn bản của đơn vị, cơ quan đại diện hoặc cơ quan được chọn nhận văn bản khi ban hành; chỉ liệt kê nơi được nhận văn bản ở độ mật này.", "The document system of each unit, mission or agency chosen receives the document once issued; only those cleared for its level are listed."},
 	"records.drafting.to_others.hint":             {"Mỗi dòng một cơ quan: tên | mã định danh (nếu có).", "One agency a line: name | identifier code (if known)."},
 	"records.drafting.flash.started":              {"Đã tạo dự thảo.", "The draft is started."},
 	"records.drafting.flash.version":              {"Đã lưu phiên bản mới.", "The new version is saved."},

@@ -220,6 +220,7 @@ var pagesTexts = i18n.Texts{
 	"records.pages.register.in.sender":      {"Tác giả", "Sender"},
 	"records.pages.register.in.handler":     {"Đơn vị hoặc người nhận", "Unit or person receiving"},
 	"records.pages.register.in.signature":   {"Ký nhận", "Signature"},
+	"records.pages.register.passed_on":      {"Ngày chuyển", "Passed on"},
 	"records.pages.register.out.signer":     {"Người ký", "Signer"},
 	"records.pages.register.out.to":         {"Nơi nhận văn bản", "Recipients"},
 	"records.pages.register.out.keeper":     {"Đơn vị, người nhận bản lưu", "File copy kept by"},

@@ -14,5 +14,7 @@ var suggestTexts = i18n.Texts{
 	"records.suggest.urgency":    {"Độ khẩn", "Urgency"},
 	"records.suggest.subject":    {"Trích yếu", "Subject"},
 	"records.suggest.handler":    {"Đơn vị thường xử lý", "Unit that usually handles it"},
+	"records.suggest.text":       {"Nội dung văn bản (để gợi ý)", "The document's text (for suggestions)"},
+	"records.suggest.text.hint":  {"Dán hoặc gõ vài dòng đầu của văn bản rồi bấm «Gợi ý từ nội dung». Tệp đã chọn cần chọn lại sau khi xem gợi ý.", "Paste or type the document's first lines, then press «Suggest from the text». A file already chosen must be chosen again after the suggestions."},
 	"records.suggest.none":       {"Chưa đủ văn bản đã đăng ký để gợi ý.", "Not enough registered documents to suggest from."},
 }

@@ -34,6 +34,14 @@ var schemaExempt = map[string]string{
 	"record_search_data":    "FTS5's shadow table of record_search",
 	"record_search_docsize": "FTS5's shadow table of record_search",
 	"record_search_idx":     "FTS5's shadow table of record_search",
+	// The portal's news search (migration 00028): an external-content FTS5
+	// table over portal_items.search in SQLite, a GIN expression index on
+	// it in PostgreSQL (dialectDifferences); portal's tests run on both.
+	"portal_search":         "full-text index: FTS5 in SQLite, a GIN index on portal_items in PostgreSQL",
+	"portal_search_config":  "FTS5's shadow table of portal_search",
+	"portal_search_data":    "FTS5's shadow table of portal_search",
+	"portal_search_docsize": "FTS5's shadow table of portal_search",
+	"portal_search_idx":     "FTS5's shadow table of portal_search",
 }
 
 // dialectDifferences are the lines of the normalized schema (see
@@ -69,6 +77,10 @@ var dialectDifferences = map[string]string{
 	"sqlite: numbered by the database record_unit_moves.from_unit":     "the absorbed unit's id, written by records/merge.go",
 	"sqlite: numbered by the database record_arrivals.document_id":     "the document's id, written by records/work_sql.go",
 	"sqlite: numbered by the database portal_missions.unit_id":         "the mission's unit id, written by portal/sql.go",
+
+	// The portal's full-text index is SQLite's FTS5 table portal_search
+	// (schemaExempt), PostgreSQL's GIN index of to_tsvector('simple', search).
+	"postgres: index portal_items.portal_items_search (<expression>)": "the portal's full-text index: FTS5 portal_search in SQLite",
 }
 
 // typeFamilies maps each declared or reported column type, upper-cased

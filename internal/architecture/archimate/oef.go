@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,7 +27,7 @@ type Model struct {
 	Version       string         `xml:"version,attr,omitempty" json:"version,omitempty"`
 	Name          Text           `xml:"name" json:"name,omitempty"`
 	Documentation Text           `xml:"documentation" json:"documentation,omitempty"`
-	Properties    []Property     `xml:"properties>property" json:"properties,omitempty"`
+	Properties    Properties     `xml:"properties" json:"properties,omitempty"`
 	Elements      []Element      `xml:"elements>element" json:"elements,omitempty"`
 	Relationships []Relationship `xml:"relationships>relationship" json:"relationships,omitempty"`
 	Organizations []Item         `xml:"organizations>item" json:"organizations,omitempty"`
@@ -91,7 +92,7 @@ type Element struct {
 	Type          Type       `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
 	Name          Text       `xml:"name" json:"name,omitempty"`
 	Documentation Text       `xml:"documentation" json:"documentation,omitempty"`
-	Properties    []Property `xml:"properties>property" json:"properties,omitempty"`
+	Properties    Properties `xml:"properties" json:"properties,omitempty"`
 }
 
 // Relationship joins Source to Target; each is an element's or another
@@ -107,7 +108,7 @@ type Relationship struct {
 	Modifier      string     `xml:"modifier,attr,omitempty" json:"modifier,omitempty"`
 	Name          Text       `xml:"name" json:"name,omitempty"`
 	Documentation Text       `xml:"documentation" json:"documentation,omitempty"`
-	Properties    []Property `xml:"properties>property" json:"properties,omitempty"`
+	Properties    Properties `xml:"properties" json:"properties,omitempty"`
 }
 
 // Item is an organisation (folder) with a label and items, or a reference
@@ -126,7 +127,7 @@ type View struct {
 	Viewpoint     string       `xml:"viewpoint,attr,omitempty" json:"viewpoint,omitempty"`
 	Name          Text         `xml:"name" json:"name,omitempty"`
 	Documentation Text         `xml:"documentation" json:"documentation,omitempty"`
-	Properties    []Property   `xml:"properties>property" json:"properties,omitempty"`
+	Properties    Properties   `xml:"properties" json:"properties,omitempty"`
 	Nodes         []Node       `xml:"node" json:"nodes,omitempty"`
 	Connections   []Connection `xml:"connection" json:"connections,omitempty"`
 }
@@ -151,14 +152,19 @@ type Node struct {
 // identifiers): a relationship's (Type "Relationship", RelationshipRef) or
 // a plain line (Type "Line").
 type Connection struct {
-	ID              string  `xml:"identifier,attr" json:"id,omitempty"`
-	Type            Type    `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
-	RelationshipRef string  `xml:"relationshipRef,attr,omitempty" json:"relationshipRef,omitempty"`
-	Source          string  `xml:"source,attr" json:"source,omitempty"`
-	Target          string  `xml:"target,attr" json:"target,omitempty"`
-	Label           Text    `xml:"label" json:"label,omitempty"`
-	Style           *Style  `xml:"style" json:"style,omitempty"`
-	Bendpoints      []Point `xml:"bendpoint" json:"bendpoints,omitempty"`
+	ID              string `xml:"identifier,attr" json:"id,omitempty"`
+	Type            Type   `xml:"http://www.w3.org/2001/XMLSchema-instance type,attr" json:"type,omitempty"`
+	RelationshipRef string `xml:"relationshipRef,attr,omitempty" json:"relationshipRef,omitempty"`
+	Source          string `xml:"source,attr" json:"source,omitempty"`
+	Target          string `xml:"target,attr" json:"target,omitempty"`
+	Label           Text   `xml:"label" json:"label,omitempty"`
+	Style           *Style `xml:"style" json:"style,omitempty"`
+	// SourceAttachment and TargetAttachment are where the line meets its
+	// nodes, when the tool fixed them (Archi does); the schema puts them
+	// around the bendpoints.
+	SourceAttachment *Point  `xml:"sourceAttachment" json:"sourceAttachment,omitempty"`
+	Bendpoints       []Point `xml:"bendpoint" json:"bendpoints,omitempty"`
+	TargetAttachment *Point  `xml:"targetAttachment" json:"targetAttachment,omitempty"`
 }
 
 // Point is a connection's bendpoint.
@@ -167,11 +173,12 @@ type Point struct {
 	Y int `xml:"y,attr" json:"y,omitempty"`
 }
 
-// Style is a node's or connection's look.
+// Style is a node's or connection's look. The fields are in the schema's
+// order (StyleType: lineColor, fillColor, font), which Encode follows.
 type Style struct {
 	LineWidth string `xml:"lineWidth,attr,omitempty" json:"lineWidth,omitempty"`
-	FillColor *Color `xml:"fillColor" json:"fillColor,omitempty"`
 	LineColor *Color `xml:"lineColor" json:"lineColor,omitempty"`
+	FillColor *Color `xml:"fillColor" json:"fillColor,omitempty"`
 	Font      *Font  `xml:"font" json:"font,omitempty"`
 }
 
@@ -355,6 +362,9 @@ func Check(m *Model, maxConcepts int) error {
 		if err := claim(p.ID, "property definition"); err != nil {
 			return err
 		}
+		if !slices.Contains(dataTypes, p.Type) || len(p.Name) == 0 {
+			return fmt.Errorf("%w: property definition %s needs a name and a type of %s (it has %q)", ErrInvalid, p.ID, strings.Join(dataTypes, ", "), clip(p.Type))
+		}
 	}
 	elementType := map[string]string{}
 	for _, e := range m.Elements {
@@ -399,6 +409,12 @@ func Check(m *Model, maxConcepts int) error {
 		if err := claim(v.ID, "view"); err != nil {
 			return err
 		}
+		if len(v.Name) == 0 {
+			return fmt.Errorf("%w: view %s has no name", ErrInvalid, v.ID)
+		}
+		if v.Viewpoint != "" && !slices.Contains(viewpoints, v.Viewpoint) {
+			return fmt.Errorf("%w: view %s has viewpoint %q, not one of the specification's", ErrInvalid, v.ID, clip(v.Viewpoint))
+		}
 	}
 	defs := map[string]bool{}
 	for _, p := range m.PropertyDefs {
@@ -431,6 +447,9 @@ func Check(m *Model, maxConcepts int) error {
 					return err
 				}
 				nodes[nd.ID] = true
+				if nd.X < 0 || nd.Y < 0 || nd.W <= 0 || nd.H <= 0 {
+					return fmt.Errorf("%w: node %s of view %s is at %d,%d sized %d×%d; the schema wants x, y ≥ 0 and a width and height ≥ 1", ErrInvalid, nd.ID, v.ID, nd.X, nd.Y, nd.W, nd.H)
+				}
 				switch nd.Type {
 				case "Element":
 					if _, ok := elementType[nd.ElementRef]; !ok {
@@ -453,6 +472,9 @@ func Check(m *Model, maxConcepts int) error {
 			shapes++
 			if err := claim(c.ID, "connection"); err != nil {
 				return err
+			}
+			if p, ok := c.pointsOK(); !ok {
+				return fmt.Errorf("%w: connection %s of view %s has a point at %d,%d; the schema wants x, y ≥ 0", ErrInvalid, c.ID, v.ID, p.X, p.Y)
 			}
 			if !nodes[c.Source] || !nodes[c.Target] {
 				return fmt.Errorf("%w: connection %s of view %s joins %q and %q, not both nodes of the view", ErrInvalid, c.ID, v.ID, clip(c.Source), clip(c.Target))
@@ -497,9 +519,119 @@ func checkProps(ps []Property, defs map[string]bool, where string) error {
 	return nil
 }
 
+// pointsOK reports whether the connection's attachments and bendpoints
+// are all at x, y ≥ 0, as the schema's LocationType wants; else the first
+// point that is not.
+func (c *Connection) pointsOK() (Point, bool) {
+	for _, p := range c.Bendpoints {
+		if p.X < 0 || p.Y < 0 {
+			return p, false
+		}
+	}
+	for _, p := range []*Point{c.SourceAttachment, c.TargetAttachment} {
+		if p != nil && (p.X < 0 || p.Y < 0) {
+			return *p, false
+		}
+	}
+	return Point{}, true
+}
+
+// dataTypes are a property definition's types (the model schema's DataType).
+var dataTypes = []string{"string", "boolean", "currency", "date", "time", "number"}
+
+// viewpoints are the values of a view's viewpoint attribute (the view
+// schema's ViewpointsEnum: ArchiMate 3.1's example viewpoints).
+var viewpoints = []string{"Organization", "Application Platform", "Application Structure", "Information Structure", "Technology", "Layered", "Physical", "Product", "Application Usage", "Technology Usage", "Business Process Cooperation", "Application Cooperation", "Service Realization", "Implementation and Deployment", "Goal Realization", "Goal Contribution", "Principles", "Requirements Realization", "Motivation", "Strategy", "Capability Map", "Outcome Realization", "Resource Map", "Value Stream", "Project", "Migration", "Implementation and Migration", "Stakeholder"}
+
 // IsIdentifier reports whether id is an identifier the exchange format
 // accepts (an xs:ID, restricted as Check restricts it).
 func IsIdentifier(id string) bool { return ncName.MatchString(id) }
 
 // Bytes returns the size bound the limits give, defaults applied.
 func (l Limits) Bytes() int64 { return l.withDefaults().MaxBytes }
+
+// The schema's list wrappers (properties, elements, relationships,
+// organizations, propertyDefinitions, diagrams) must hold at least one
+// item, but encoding/xml writes a field's parent elements even for an empty
+// slice. Encode therefore writes the concepts that carry such lists
+// through these mirrors, whose wrappers are nil pointers when empty.
+type (
+	propsXML struct {
+		P []Property `xml:"property"`
+	}
+	elementsXML struct {
+		E []Element `xml:"element"`
+	}
+	relsXML struct {
+		R []Relationship `xml:"relationship"`
+	}
+	orgsXML struct {
+		I []Item `xml:"item"`
+	}
+	defsXML struct {
+		D []PropertyDef `xml:"propertyDefinition"`
+	}
+	viewsXML struct {
+		V []View `xml:"diagrams>view"`
+	}
+)
+
+// Properties is a concept's list of properties; it writes no
+// <properties> element when empty.
+type Properties []Property
+
+// MarshalXML writes <properties> and its items, or nothing when empty.
+func (ps Properties) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return e.EncodeElement(struct {
+		P []Property `xml:"property"`
+	}{ps}, start)
+}
+
+// UnmarshalXML reads <properties>.
+func (ps *Properties) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	var in struct {
+		P []Property `xml:"property"`
+	}
+	if err := d.DecodeElement(&in, &start); err != nil {
+		return err
+	}
+	*ps = append(*ps, in.P...)
+	return nil
+}
+
+// MarshalXML writes the model in the schema's order, no empty list.
+func (m Model) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	out := struct {
+		XSI           string       `xml:"xmlns:xsi,attr,omitempty"`
+		ID            string       `xml:"identifier,attr"`
+		Version       string       `xml:"version,attr,omitempty"`
+		Name          Text         `xml:"name"`
+		Documentation Text         `xml:"documentation"`
+		Properties    Properties   `xml:"properties"`
+		Elements      *elementsXML `xml:"elements"`
+		Relationships *relsXML     `xml:"relationships"`
+		Organizations *orgsXML     `xml:"organizations"`
+		PropertyDefs  *defsXML     `xml:"propertyDefinitions"`
+		Views         *viewsXML    `xml:"views"`
+	}{XSI: m.XSI, ID: m.ID, Version: m.Version, Name: m.Name, Documentation: m.Documentation, Properties: m.Properties}
+	if len(m.Elements) > 0 {
+		out.Elements = &elementsXML{m.Elements}
+	}
+	if len(m.Relationships) > 0 {
+		out.Relationships = &relsXML{m.Relationships}
+	}
+	if len(m.Organizations) > 0 {
+		out.Organizations = &orgsXML{m.Organizations}
+	}
+	if len(m.PropertyDefs) > 0 {
+		out.PropertyDefs = &defsXML{m.PropertyDefs}
+	}
+	if len(m.Views) > 0 {
+		out.Views = &viewsXML{m.Views}
+	}
+	start.Name = xml.Name{Space: Namespace, Local: "model"}
+	return e.EncodeElement(out, start)
+}

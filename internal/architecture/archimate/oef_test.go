@@ -46,7 +46,7 @@ func TestDecodeReadsEveryPartOfTheExchangeFormat(t *testing.T) {
 	if v.Viewpoint != "Layered" || v.Nodes[0].Nodes[0].ElementRef != "id-portal" || v.Nodes[0].Nodes[0].Style.FillColor.B != 255 {
 		t.Errorf("view %+v", v)
 	}
-	if c := v.Connections[0]; len(c.Bendpoints) != 2 || c.Bendpoints[1] != (Point{220, 20}) || c.Style.LineColor == nil {
+	if c := v.Connections[0]; len(c.Bendpoints) != 2 || c.Bendpoints[1] != (Point{220, 20}) || c.Style.LineColor == nil || *c.SourceAttachment != (Point{92, 67}) || *c.TargetAttachment != (Point{308, 67}) {
 		t.Errorf("connection %+v", c)
 	}
 }
@@ -121,6 +121,13 @@ func TestDecodeRefusesWhatTheLanguageForbids(t *testing.T) {
 		"bad identifier":         {`identifier="id-db"`, `identifier="1 db"`, "xs:ID"},
 		"wrong namespace":        {`xmlns="` + Namespace + `"`, `xmlns="http://www.opengroup.org/xsd/archimate/2.1/"`, "root element"},
 		"wrong access type":      {`accessType="Write"`, `accessType="Erase"`, "accessType"},
+		// What the Open Group's schemas require, so that no import can make
+		// an export that fails them.
+		"zero-width node":      {`x="250" y="40" w="120"`, `x="250" y="40" w="0"`, "width and height"},
+		"negative bendpoint":   {`<bendpoint x="200" y="20"/>`, `<bendpoint x="-200" y="20"/>`, "x, y ≥ 0"},
+		"unknown viewpoint":    {`viewpoint="Layered"`, `viewpoint="Sideways"`, "viewpoint"},
+		"untyped property def": {`type="string"><name xml:lang="en">Owner`, `><name xml:lang="en">Owner`, "type of"},
+		"nameless view":        {`<name xml:lang="en">Overview</name>`, ``, "has no name"},
 	}
 	for name, c := range cases {
 		doc := strings.Replace(sample, c.old, c.new, 1)

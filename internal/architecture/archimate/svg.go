@@ -45,6 +45,11 @@ func RenderView(m *Model, v *View, lang string) []byte {
 		for _, p := range c.Bendpoints {
 			maxX, maxY = max(maxX, p.X), max(maxY, p.Y)
 		}
+		for _, p := range []*Point{c.SourceAttachment, c.TargetAttachment} {
+			if p != nil {
+				maxX, maxY = max(maxX, p.X), max(maxY, p.Y)
+			}
+		}
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 %d %d" width="%d" height="%d" font-family="sans-serif" font-size="11">`, maxX+20, maxY+20, maxX+20, maxY+20)
@@ -88,6 +93,13 @@ func RenderView(m *Model, v *View, lang string) []byte {
 		to, ok2 := centres[c.Target]
 		if !ok1 || !ok2 {
 			continue
+		}
+		// Where the tool fixed the line's ends on its nodes, draw them there.
+		if c.SourceAttachment != nil {
+			from = *c.SourceAttachment
+		}
+		if c.TargetAttachment != nil {
+			to = *c.TargetAttachment
 		}
 		pts := append(append([]Point{from}, c.Bendpoints...), to)
 		var path strings.Builder

@@ -15,7 +15,7 @@ func TestRenderViewDrawsNodesConnectionsAndEscapes(t *testing.T) {
 	}
 	svg := RenderView(m, &m.Views[0], "vi")
 	s := string(svg)
-	for _, want := range []string{`<rect x="30" y="40" width="120" height="55" fill="#b5ffff"`, `Cổng thông tin`, `points="90,67 200,20 220,20 310,67"`, `A note &lt;script&gt;`, `stroke-dasharray`} {
+	for _, want := range []string{`<rect x="30" y="40" width="120" height="55" fill="#b5ffff"`, `Cổng thông tin`, `points="92,67 200,20 220,20 308,67"`, `A note &lt;script&gt;`, `stroke-dasharray`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("SVG lacks %s:\n%s", want, s)
 		}

@@ -12,7 +12,9 @@ import (
 // document systems ("records") of the departments that exchange
 // documents with missions and outside agencies, of every mission and of
 // the Office of the Government (an outside agency, for which the demo
-// runs a simulator: internal/app's edxml_demo.go), each receiving
+// runs a simulator: internal/app's edxml_demo.go), and of the ministry as
+// a whole (its root unit: what arrives there goes to the Office's queue,
+// internal/app's edxmlCourier.UnitOf), each receiving
 // packages and status messages on its asynchronous service edxml/v1.
 // Headquarters' departments may send to every mission and to the outside
 // agency, and they to the departments. Clearances: the departments'
@@ -44,6 +46,11 @@ func seedDemoDocuments(c *change, missions []string) (int, error) {
 		if active[m] { // a directory without the department leaves it out
 			parties = append(parties, party{m, authz.Secret, true})
 		}
+	}
+	// Missions and outside agencies address the ministry as a whole too,
+	// naming no department.
+	if root, ok := ministry(c.units); ok && root.Status == identity.UnitActive {
+		parties = append(parties, party{root.Code, authz.Secret, true})
 	}
 	for _, m := range missions {
 		parties = append(parties, party{m, authz.Confidential, false})

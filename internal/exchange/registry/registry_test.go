@@ -619,6 +619,9 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 			{"VN/GOV/000.00.03.G12/records", "VN/GOV/000.01.02.G12/records/edxml/v1"},
 			{"VN/GOV/000.01.03.G12/records", "VN/GOV/000.00.03.G12/records/edxml/v1"},
 			{"VN/GOV/000.00.03.G12/records", "VN/GOV/000.00.00.G22/records/edxml/v1"},
+			// Outside agencies and missions address the ministry as a whole.
+			{"VN/GOV/000.00.00.G22/records", "VN/GOV/000.00.00.G12/records/edxml/v1"},
+			{"VN/GOV/000.01.02.G12/records", "VN/GOV/000.00.00.G12/records/edxml/v1"},
 		}
 		for _, w := range wantAllowed {
 			client, _ := exchange.ParseClientID(w.client)
@@ -642,9 +645,10 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 			t.Error("seeding again published a new configuration")
 		}
 		// Four services, and the edxml service of each document system
-		// (the Consular Department, Paris, Tokyo, the portal's agency).
-		if n := len(f.events(t, "exchange.service.create")); n != 8 {
-			t.Errorf("%d services recorded, want 8", n)
+		// (the Consular Department, Paris, Tokyo, the portal's agency, the
+		// ministry as a whole).
+		if n := len(f.events(t, "exchange.service.create")); n != 9 {
+			t.Errorf("%d services recorded, want 9", n)
 		}
 	})
 }

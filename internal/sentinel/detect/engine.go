@@ -11,6 +11,7 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/calendar"
+	"chancery/internal/web"
 )
 
 // What the engine reads from the ledger (the actions the capabilities
@@ -273,7 +274,7 @@ func (e *Engine) makeZone(name, country string) *zone {
 	if err != nil || name == "" {
 		loc, err = time.LoadLocation(e.cfg.Zone)
 		if err != nil {
-			loc = time.FixedZone("ICT", 7*3600)
+			loc = web.MinistryZone()
 		}
 	}
 	cal := calendar.Vietnam()
