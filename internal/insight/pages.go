@@ -411,4 +411,3 @@ func (h *Handler) postDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	web.RedirectWithFlash(w, r, "/console/insight/reports/rounds/"+strconv.FormatInt(id, 10), "insight.flash.decided")
 }
-
