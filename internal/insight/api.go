@@ -2,7 +2,6 @@ package insight
 
 import (
 	"net/http"
-	"strconv"
 
 	"chancery/internal/errs"
 	"chancery/internal/web"
@@ -180,5 +179,3 @@ func (h *Handler) taskFile(w http.ResponseWriter, r *http.Request) {
 	}
 	web.Attachment(w, name, "application/octet-stream", data)
 }
-
-var _ = strconv.Itoa

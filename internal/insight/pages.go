@@ -1,17 +1,14 @@
 package insight
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"chancery/internal/authz"
 	"chancery/internal/i18n"
-	"chancery/internal/identity"
 	"chancery/internal/web"
 )
 
@@ -414,9 +411,3 @@ func (h *Handler) postDecision(w http.ResponseWriter, r *http.Request) {
 	}
 	web.RedirectWithFlash(w, r, "/console/insight/reports/rounds/"+strconv.FormatInt(id, 10), "insight.flash.decided")
 }
-
-var (
-	_ = fmt.Sprint
-	_ = time.Now
-	_ identity.Unit
-)
