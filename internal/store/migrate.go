@@ -42,7 +42,10 @@ func (db *DB) provider() (*goose.Provider, error) {
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.DB, sub, goose.WithDisableGlobalRegistry(true))
+	// Out of order: a migration numbered below the database's version
+	// but never applied to it (branches merged in another order than they
+	// were numbered) is applied, not skipped in silence.
+	p, err := goose.NewProvider(dialect, db.DB, sub, goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("store: load migrations: %w", err)
 	}
@@ -85,7 +88,8 @@ func currentVersion(ctx context.Context, db *DB) (int64, error) {
 	return v.Int64, nil
 }
 
-// Migrate brings the database up to the newest embedded version. It
+// Migrate brings the database up to the newest embedded version, applying
+// every embedded migration it has not applied, a lower-numbered one too. It
 // refuses, with ErrNewerDatabase, a database whose version is above the
 // binary's, and changes nothing in that case.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
@@ -97,12 +101,14 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 		return fmt.Errorf("%w: database %s is at schema version %d, this chancery knows up to %d; run the newer chancery release (or restore a backup)",
 			ErrNewerDatabase, db.Location, st.Current, st.Latest)
 	}
-	if st.Current == st.Latest {
-		return nil
-	}
 	p, err := db.provider()
 	if err != nil {
 		return err
+	}
+	if pending, err := p.HasPending(ctx); err != nil {
+		return fmt.Errorf("store: migrations pending on %s: %w", db.Location, err)
+	} else if !pending {
+		return nil
 	}
 	results, err := p.Up(ctx)
 	if err != nil {

@@ -96,3 +96,41 @@ func TestNationalPortalRenameKeepsTheOutbox(t *testing.T) {
 		})
 	}
 }
+
+// A migration numbered below the database's version but never applied to
+// it (two branches merged in another order than they were numbered) is
+// applied by Migrate, not skipped: here 00033 is taken back down on a
+// database at the newest version, and Migrate puts it back.
+func TestMigrateAppliesAMigrationNumberedBelowTheDatabasesVersion(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.MustOpen(t, d)
+			dialect := goose.DialectSQLite3
+			if d == store.Postgres {
+				dialect = goose.DialectPostgres
+			}
+			p, err := goose.NewProvider(dialect, db.DB, os.DirFS("migrations/"+string(d)), goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.ApplyVersion(ctx, 33, false); err != nil {
+				t.Fatalf("take 00033 down: %v", err)
+			}
+			if st, err := db.Status(ctx); err != nil || st.Current != st.Latest {
+				t.Fatalf("status after taking 00033 down = %+v, %v; want the newest version still", st, err)
+			}
+			if err := db.Migrate(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			var applied int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM goose_db_version WHERE version_id = 33 AND is_applied").Scan(&applied); err != nil || applied != 1 {
+				t.Fatalf("00033 applied %d times after Migrate (%v), want once", applied, err)
+			}
+			// Its work is there again: the forecasts' history table.
+			if _, err := db.ExecContext(ctx, "SELECT unit_id FROM forecast_history WHERE 1 = 0"); err != nil {
+				t.Errorf("00033's table after Migrate: %v", err)
+			}
+		})
+	}
+}
