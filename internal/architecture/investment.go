@@ -101,7 +101,7 @@ func (s *Service) Propose(ctx context.Context, sub authz.Subject, p Proposal) (P
 		return Proposal{}, err
 	}
 	p.Status, p.CreatedBy, p.CreatedAt, p.DecidedBy, p.DecidedAt, p.Reasons = "proposed", string(o.Actor.Kind)+":"+o.Actor.ID+":"+o.Actor.Name, s.now(), "", time.Time{}, ""
-	err = s.edit(ctx, "architecture.proposal.create", p.ID, func(c *change) error {
+	err = s.edit(ctx, "architecture.create_proposal", p.ID, func(c *change) error {
 		data, err := json.Marshal(p)
 		if err != nil {
 			return err
@@ -270,7 +270,7 @@ func (s *Service) DecideProposal(ctx context.Context, sub authz.Subject, id stri
 		return Proposal{}, err
 	}
 	var p Proposal
-	err := s.edit(ctx, "architecture.proposal.decide", id, func(c *change) error {
+	err := s.edit(ctx, "architecture.decide_proposal", id, func(c *change) error {
 		var err error
 		if p, err = getProposal(ctx, c.tx, id); err != nil {
 			return err
