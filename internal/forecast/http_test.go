@@ -23,9 +23,9 @@ func TestPageHidesOtherUnitsMissions(t *testing.T) {
 	db := storetest.MustOpen(t, store.SQLite)
 	ctx := context.Background()
 	now := time.Date(2025, 12, 3, 12, 0, 0, 0, ict)
-	w := newWorld(t, db, now)
+	w := newWorldForm(t, db, now, Additive)
 	g := DefaultSynthetic(5)
-	g.Weeks, g.Level = 156, 30
+	g.Weeks, g.Level = MinWeeks+Holdout, 30 // just enough for the backtest
 	last := w.svc.lastWeek()
 	g.Start = last.AddDays(-7 * (g.Weeks - 1))
 	for _, unit := range []int64{2, 3} {

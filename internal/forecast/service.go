@@ -29,6 +29,9 @@ type Options struct {
 	// Now is the clock (time.Now if nil): the forecast starts after the
 	// last complete week.
 	Now func() time.Time
+	// Form is the seasonality the models take (Auto, the zero value,
+	// fits both forms and keeps the better).
+	Form Seasonality
 }
 
 // Service forecasts each unit's weekly demand per procedure.
@@ -265,13 +268,13 @@ func (s *Service) outlook(unit identity.Unit, us unitSeries) *Outlook {
 		return o
 	}
 	o = &Outlook{Unit: unit, Procedure: p, History: ser, Minutes: StaffMinutes(p)}
-	m, err := Fit(ser, cal, Auto)
+	m, err := Fit(ser, cal, s.opts.Form)
 	if err != nil {
 		o.Problem = err.Error()
 	} else {
 		o.Model = m.Name()
 		o.Forecast = m.Ahead(ser.Values, Horizon)
-		if r, err := Backtest(ser, Holdout, cal, Auto); err == nil {
+		if r, err := Backtest(ser, Holdout, cal, s.opts.Form); err == nil {
 			o.Backtest = &r
 		}
 	}

@@ -31,6 +31,12 @@ func (u units) AllUnits(context.Context) ([]identity.Unit, error) { return u, ni
 var ict = time.FixedZone("ICT", 7*3600)
 
 func newWorld(t *testing.T, db *store.DB, now time.Time) world {
+	return newWorldForm(t, db, now, Auto)
+}
+
+// newWorldForm is newWorld with the models' seasonality fixed: one fit
+// where Auto makes two.
+func newWorldForm(t *testing.T, db *store.DB, now time.Time, form Seasonality) world {
 	t.Helper()
 	ctx := context.Background()
 	dir := units{
@@ -49,7 +55,7 @@ func newWorld(t *testing.T, db *store.DB, now time.Time) world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewService(Options{DB: db, Directory: dir, Catalogue: cat, Now: func() time.Time { return now }})
+	svc, err := NewService(Options{DB: db, Directory: dir, Catalogue: cat, Now: func() time.Time { return now }, Form: form})
 	if err != nil {
 		t.Fatal(err)
 	}
