@@ -55,6 +55,7 @@ CREATE TABLE sentinel_alerts (
     notes          TEXT NOT NULL DEFAULT '',
     version        INTEGER NOT NULL DEFAULT 1,
     forwarded      INTEGER NOT NULL DEFAULT 0, -- a mission's: handed to the exchange for headquarters
+    fed_back       INTEGER NOT NULL DEFAULT 0, -- its closing was told to the scorer (detect.Feedback)
     created_us     BIGINT NOT NULL,
     updated_us     BIGINT NOT NULL
 );
