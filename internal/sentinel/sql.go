@@ -47,9 +47,9 @@ func insertAlert(ctx context.Context, tx *store.Tx, a Alert, remote int64) (int6
 
 func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	var (
-		a                          Alert
-		events, status             string
-		level                      int64
+		a                         Alert
+		events, status            string
+		level                     int64
 		first, last, created, upd int64
 	)
 	err := row.Scan(&a.ID, &a.Node, &a.NodeName, &a.Rule, &a.User, &a.ActorKind, &a.ActorID, &a.UnitID, &a.Address, &a.Score, &a.Risk,
