@@ -138,6 +138,10 @@ const (
 	KindArchitecture
 	KindArchitectureRule
 	KindInvestment
+	// KindSentinelAlert is an alert of Sentinel's security monitoring
+	// (internal/sentinel): security officers read and triage them
+	// (Update); auditors read them.
+	KindSentinelAlert
 	numKinds
 )
 
@@ -146,7 +150,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"service_indices", "unit_comparison", "portal_sync", "credential",
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
-	"architecture", "architecture_rule", "investment"}
+	"architecture", "architecture_rule", "investment",
+	"sentinel_alert"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -394,6 +399,10 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindArchitectureRule][SecurityOfficer] = actions(Read, Update)
 	g[KindInvestment][Architect] = actions(Read, Create, Update)
 	g[KindInvestment][Approver] = actions(Read, Approve)
+	// Sentinel's alerts: security officers triage them; auditors, who
+	// read the whole ledger, read them too and change nothing.
+	g[KindSentinelAlert][SecurityOfficer] = actions(Read, Update)
+	g[KindSentinelAlert][Auditor] = actions(Read)
 	return g
 }()
 

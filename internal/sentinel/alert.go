@@ -18,6 +18,7 @@ import (
 
 	"chancery/internal/authz"
 	"chancery/internal/errs"
+	"chancery/internal/i18n"
 	"chancery/internal/sentinel/detect"
 	"chancery/internal/web"
 )
@@ -203,4 +204,17 @@ type AlertPage struct {
 	Total int     `json:"total"`
 	Page  int     `json:"page"`
 	Pages int     `json:"pages"`
+}
+
+// TitleIn is the alert's title in l.
+func (a Alert) TitleIn(l i18n.Lang) string { return textIn(a.Title, l) }
+
+// ExplanationIn is the alert's explanation in l.
+func (a Alert) ExplanationIn(l i18n.Lang) string { return textIn(a.Explanation, l) }
+
+func textIn(t detect.Text, l i18n.Lang) string {
+	if l == i18n.EN && t.EN != "" || t.VI == "" {
+		return t.EN
+	}
+	return t.VI
 }
