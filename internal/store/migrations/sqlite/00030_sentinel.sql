@@ -56,6 +56,8 @@ CREATE TABLE sentinel_alerts (
     version        INTEGER NOT NULL DEFAULT 1,
     forwarded      INTEGER NOT NULL DEFAULT 0, -- a mission's: handed to the exchange for headquarters
     fed_back       INTEGER NOT NULL DEFAULT 0, -- its closing was told to the scorer (detect.Feedback)
+    mailed         INTEGER NOT NULL DEFAULT 0, -- the notifier considered it for mail to security officers
+    syslogged      INTEGER NOT NULL DEFAULT 0, -- the notifier sent it to the syslog (CEF) feed
     created_us     INTEGER NOT NULL,
     updated_us     INTEGER NOT NULL
 );
