@@ -191,5 +191,7 @@ func (n *Notifier) syslogDue(ctx context.Context) error {
 
 // AlertLink is the console address of alert id under base.
 func AlertLink(base string) func(int64) string {
-	return func(id int64) string { return strings.TrimRight(base, "/") + "/console/sentinel/alerts/" + strconv.FormatInt(id, 10) }
+	return func(id int64) string {
+		return strings.TrimRight(base, "/") + "/console/sentinel/alerts/" + strconv.FormatInt(id, 10)
+	}
 }

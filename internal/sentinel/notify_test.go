@@ -2,8 +2,8 @@ package sentinel
 
 import (
 	"bufio"
-	"io"
 	"context"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
