@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/audit"
@@ -194,16 +195,9 @@ func (w *Watcher) score(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch, err := cons.Fetch(watchBatch, jetstream.FetchMaxWait(watchWait))
-		if err != nil {
-			return fmt.Errorf("sentinel: fetch from the stream: %w", err)
-		}
-		var msgs []jetstream.Msg
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil && len(msgs) == 0 {
-			return fmt.Errorf("sentinel: fetch from the stream: %w", err)
+		msgs, err := fetch(cons)
+		if err != nil && ctx.Err() == nil {
+			return err
 		}
 		if err := s.take(ctx, msgs); err != nil {
 			for _, m := range msgs {
@@ -318,4 +312,34 @@ func (s *session) save(ctx context.Context, events []audit.Event, next uint64) (
 		w.opts.OnAlerts(ctx, alerts)
 	}
 	return saved, nil
+}
+
+// fetch takes what the consumer has now, up to watchBatch; with nothing
+// there it waits up to watchWait for one message and then takes what
+// followed it. (A plain Fetch of a batch would wait for the batch to
+// fill or the wait to pass: latency for nothing.)
+func fetch(cons jetstream.Consumer) ([]jetstream.Msg, error) {
+	take := func(b jetstream.MessageBatch, err error, msgs []jetstream.Msg) ([]jetstream.Msg, error) {
+		if err != nil {
+			return msgs, fmt.Errorf("sentinel: fetch from the stream: %w", err)
+		}
+		for m := range b.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := b.Error(); err != nil && len(msgs) == 0 && !errors.Is(err, jetstream.ErrNoHeartbeat) && !errors.Is(err, nats.ErrTimeout) {
+			return msgs, fmt.Errorf("sentinel: fetch from the stream: %w", err)
+		}
+		return msgs, nil
+	}
+	b, err := cons.FetchNoWait(watchBatch)
+	msgs, err := take(b, err, nil)
+	if err != nil || len(msgs) > 0 {
+		return msgs, err
+	}
+	b, err = cons.Fetch(1, jetstream.FetchMaxWait(watchWait))
+	if msgs, err = take(b, err, nil); err != nil || len(msgs) == 0 {
+		return msgs, err
+	}
+	b, err = cons.FetchNoWait(watchBatch - 1)
+	return take(b, err, msgs)
 }
