@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
 )
@@ -60,6 +61,44 @@ func TestWatcherScoresEveryEventExactlyOnceAcrossRestarts(t *testing.T) {
 		}
 		if got := countAlerts(t, db); got != alerts {
 			t.Fatalf("%d alerts stored, want %d", got, alerts)
+		}
+	})
+}
+
+// TestClosingAnAlertTellsTheScorerOnce: a security officer's verdict
+// reaches the scorer's saved state once, whichever replica scores.
+func TestClosingAnAlertTellsTheScorerOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := newSite(t, db)
+		w.appendN(t, 0, 15)
+		w.watch(t, WatcherOptions{Holder: "a", Lease: time.Second, ackWait: time.Second})
+		w.waitScored(t, 15)
+		page, err := s.svc.List(t.Context(), s.officer, Filter{})
+		if err != nil || page.Total != 3 {
+			t.Fatalf("%d alerts, %v; want 3", page.Total, err)
+		}
+		tp, fp := StatusTruePositive, StatusFalsePositive
+		ctx := audit.WithOrigin(t.Context(), audit.Origin{Actor: audit.Staff(s.officer.ID, "officer")})
+		for i, st := range []*Status{&tp, &fp} {
+			if _, err := s.svc.Update(ctx, s.officer, page.Items[i].ID, Patch{Status: st, Version: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.appendN(t, 15, 16) // and one more event, so that the state is saved again anyway
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			sc := w.waitScored(t, 16)
+			if v := sc.State.Verdicts["bulk_read"]; len(v) == 2 {
+				if v[0]+v[1] != 0 {
+					t.Fatalf("verdicts %v, want one true and one false positive", v)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the scorer has verdicts %v", sc.State.Verdicts)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	})
 }
