@@ -150,7 +150,7 @@ func (w *world) waitScored(t testing.TB, next uint64) *countingScorer {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		row, err := loadWatcher(context.Background(), w.db, w.db.Dialect, w.node)
+		row, err := loadWatcher(context.Background(), w.db, w.node)
 		if err != nil {
 			t.Fatal(err)
 		}

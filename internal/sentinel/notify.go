@@ -106,8 +106,8 @@ func (n *Notifier) due(ctx context.Context, flag string) ([]Alert, error) {
 	return out, rows.Err()
 }
 
-func (n *Notifier) mark(ctx context.Context, q store.Queryer, d store.Dialect, flag string, id int64) (bool, error) {
-	res, err := q.ExecContext(ctx, rebind(d, "UPDATE sentinel_alerts SET "+flag+" = 1 WHERE id = ? AND "+flag+" = 0"), id)
+func (n *Notifier) mark(ctx context.Context, q store.Queryer, flag string, id int64) (bool, error) {
+	res, err := q.ExecContext(ctx, q.Rebind("UPDATE sentinel_alerts SET "+flag+" = 1 WHERE id = ? AND "+flag+" = 0"), id)
 	if err != nil {
 		return false, fmt.Errorf("sentinel: mark alert %d notified: %w", id, err)
 	}
@@ -131,7 +131,7 @@ func (n *Notifier) mailDue(ctx context.Context) error {
 	for _, a := range alerts {
 		send := len(to) > 0 && a.Risk >= n.opts.MailRisk && n.opts.Now().Sub(a.CreatedAt) < notifyMaxAge
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			claimed, err := n.mark(ctx, tx, tx.Dialect, "mailed", a.ID)
+			claimed, err := n.mark(ctx, tx, "mailed", a.ID)
 			if err != nil || !claimed || !send {
 				return err
 			}
@@ -182,7 +182,7 @@ func (n *Notifier) syslogDue(ctx context.Context) error {
 				return err
 			}
 		}
-		if _, err := n.mark(ctx, n.opts.DB, n.opts.DB.Dialect, "syslogged", a.ID); err != nil {
+		if _, err := n.mark(ctx, n.opts.DB, "syslogged", a.ID); err != nil {
 			return err
 		}
 	}

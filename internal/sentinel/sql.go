@@ -74,7 +74,7 @@ func loadAlert(ctx context.Context, q store.Queryer, d store.Dialect, id int64, 
 	if lock && d == store.Postgres {
 		query += " FOR UPDATE"
 	}
-	a, err := scanAlert(q.QueryRowContext(ctx, rebind(d, query), id))
+	a, err := scanAlert(q.QueryRowContext(ctx, q.Rebind(query), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Alert{}, errAlertNotFound
 	}
@@ -82,24 +82,6 @@ func loadAlert(ctx context.Context, q store.Queryer, d store.Dialect, id int64, 
 		return Alert{}, fmt.Errorf("sentinel: read alert %d: %w", id, err)
 	}
 	return a, nil
-}
-
-// rebind rewrites '?' for d, as store's DB and Tx do.
-func rebind(d store.Dialect, q string) string {
-	if d != store.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
 }
 
 // listAlerts returns f's page: new first, then investigating, then the
@@ -254,13 +236,13 @@ type watcherRow struct {
 	lease  time.Time
 }
 
-func loadWatcher(ctx context.Context, q store.Queryer, d store.Dialect, name string) (watcherRow, error) {
+func loadWatcher(ctx context.Context, q store.Queryer, name string) (watcherRow, error) {
 	var (
 		r     watcherRow
 		next  int64
 		lease int64
 	)
-	err := q.QueryRowContext(ctx, rebind(d, "SELECT next_seq, state, holder, lease_us FROM sentinel_watchers WHERE name = ?"), name).
+	err := q.QueryRowContext(ctx, q.Rebind("SELECT next_seq, state, holder, lease_us FROM sentinel_watchers WHERE name = ?"), name).
 		Scan(&next, &r.state, &r.holder, &lease)
 	if errors.Is(err, sql.ErrNoRows) {
 		return watcherRow{}, nil

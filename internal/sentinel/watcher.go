@@ -162,7 +162,7 @@ type session struct {
 // score restores the scorer and scores from the stream until ctx ends or
 // something fails; the caller restarts it from the saved state.
 func (w *Watcher) score(ctx context.Context) error {
-	row, err := loadWatcher(ctx, w.opts.DB, w.opts.DB.Dialect, w.opts.Node)
+	row, err := loadWatcher(ctx, w.opts.DB, w.opts.Node)
 	if err != nil {
 		return err
 	}
