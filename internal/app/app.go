@@ -4,7 +4,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -87,13 +89,14 @@ type App struct {
 	stopBg func() // stops the background work that Serve started; guarded by bgMu
 
 	readiness readinessCache // readyz's last answer
+	probeKey  string         // the object readyz writes, this process's own
 }
 
 // New opens the database (migrating it), the keyring, blob storage, the
 // audit ledger and the message bus, and builds every capability's routes.
 // Close releases what New opened, also when New fails part-way.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
-	a := &App{cfg: cfg, log: log, started: time.Now(), metrics: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, log: log, started: time.Now(), metrics: prometheus.NewRegistry(), probeKey: rand.Text()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -523,7 +526,37 @@ func (a *App) probeReadiness(ctx context.Context) (checks map[string]string, dow
 	} else {
 		checks["nats"] = "ok (external, JetStream)"
 	}
+	if err := a.probeObjects(dctx); err != nil {
+		log.Warn("readyz: the object store cannot store objects", "err", err)
+		if errs.IsStorageFull(err) {
+			checks["objects"], down = "down: storage full", append(down, "the object store's storage is full")
+		} else {
+			checks["objects"], down = "down: cannot store objects", append(down, "the object store cannot store objects")
+		}
+	} else {
+		checks["objects"] = "ok"
+	}
 	return checks, down
+}
+
+// probeObjects writes, reads back and deletes a small object: a store
+// that lists but cannot write (a full disk, an S3 endpoint that is down or
+// refuses the node's keys) would otherwise fail only the first upload. The
+// key is the node's own, so replicas sharing a bucket do not race.
+func (a *App) probeObjects(ctx context.Context) error {
+	key := "readyz/" + a.probeKey
+	want := []byte("ready " + time.Now().UTC().Format(time.RFC3339Nano))
+	if err := a.Blobs.WriteAll(ctx, key, want, nil); err != nil {
+		return err
+	}
+	got, err := a.Blobs.ReadAll(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, want) {
+		return fmt.Errorf("the object store gave back %d bytes other than the %d written", len(got), len(want))
+	}
+	return a.Blobs.Delete(ctx, key)
 }
 
 // readinessCache holds readyz's last answer for two seconds; its mutex is

@@ -36,10 +36,13 @@ func TestMain(m *testing.M) {
 	storetest.Main(m)
 }
 
-// testConfig is the embedded default in a fresh data directory.
+// testConfig is the embedded default in a fresh data directory, its
+// database already migrated (a copy of storetest's template).
 func testConfig(tb testing.TB, demo bool) config.Config {
 	tb.Helper()
-	cfg, err := config.ParseServe([]string{"--data", tb.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
+	dir := tb.TempDir()
+	storetest.MigratedDataDir(tb, dir)
+	cfg, err := config.ParseServe([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
 	if err != nil {
 		tb.Fatal(err)
 	}

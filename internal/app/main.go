@@ -27,6 +27,7 @@ import (
 	"chancery/internal/keys"
 	"chancery/internal/procedures"
 	"chancery/internal/records"
+	"chancery/internal/sentinel/simulate"
 	"chancery/internal/store"
 )
 
@@ -43,6 +44,7 @@ Usage:
   chancery procedures <command> the catalogue of procedures: export DIR, check DIR, list ("chancery procedures help")
   chancery records <command>    documents and archive: register export, retention run, key-destruction report, suggest-eval ("chancery records help")
   chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
+  chancery sentinel <command>   insider detection offline: replay FILE, eval, simulate ("chancery sentinel help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery version              print the version and the commit it was built from
 
@@ -95,6 +97,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		"architecture": func(rest []string) error {
 			return architecture.Command(ctx, architecture.CommandEnv{Open: architectureStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"sentinel": func(rest []string) error {
+			return simulate.Command(ctx, simulate.CommandEnv{Stdout: stdout, Stderr: stderr}, rest)
 		},
 	})
 	switch {

@@ -3,6 +3,8 @@ package app
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +58,7 @@ func waitReadiness(t *testing.T, base string, want int, within time.Duration) (m
 // TestAFullDiskFailsReadinessAnswers507AndRecoversWithoutARestart runs a
 // node whose data directory (SQLite, blobs, the JetStream store) is on a
 // small disk, fills it, and frees it again. While it is full, /readyz
-// fails naming both the database and the bus, /healthz stays 200, and a
+// fails naming the database, the bus and the object store, /healthz stays 200, and a
 // sign-in (which must write its session) gets a 507 problem, not a 500;
 // once freed, the same node is ready and serves again.
 func TestAFullDiskFailsReadinessAnswers507AndRecoversWithoutARestart(t *testing.T) {
@@ -76,9 +78,9 @@ func TestAFullDiskFailsReadinessAnswers507AndRecoversWithoutARestart(t *testing.
 	free := storetest.FillDisk(t, cfg.DataDir)
 	time.Sleep(2100 * time.Millisecond) // past the cached answer
 	checks, detail := waitReadiness(t, srv.URL, http.StatusServiceUnavailable, 5*time.Second)
-	if checks["database"] != "down: storage full" || checks["nats"] != "down: storage full" ||
-		!strings.Contains(detail, "database") || !strings.Contains(detail, "message bus") {
-		t.Errorf("readyz on a full disk: checks %v, detail %q; want both named as full", checks, detail)
+	if checks["database"] != "down: storage full" || checks["nats"] != "down: storage full" || checks["objects"] != "down: storage full" ||
+		!strings.Contains(detail, "database") || !strings.Contains(detail, "message bus") || !strings.Contains(detail, "object store") {
+		t.Errorf("readyz on a full disk: checks %v, detail %q; want the three named as full", checks, detail)
 	}
 	if status, body := get(t, srv.URL+"/healthz", nil); status != http.StatusOK {
 		t.Errorf("healthz on a full disk = %d %s; it is about the process, which serves", status, body)
@@ -139,4 +141,42 @@ func TestReadinessFailsWhileTheDatabaseTakesNoWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReadiness(t, srv.URL, http.StatusOK, 10*time.Second)
+}
+
+// TestReadinessFailsWhileTheObjectStoreCannotStore: readyz writes, reads
+// back and deletes an object, so a store that cannot take writes makes
+// the node not ready (naming the object store, not the database or the
+// bus) until it can again, without a restart. The blobs' directory is
+// replaced by a plain file, which no write under it survives, root's
+// included.
+func TestReadinessFailsWhileTheObjectStoreCannotStore(t *testing.T) {
+	cfg := testConfig(t, false)
+	_, srv := MustStart(t, cfg)
+	if status, checks, _ := readiness(t, srv.URL); status != http.StatusOK || checks["objects"] != "ok" {
+		t.Fatalf("readyz = %d %v", status, checks)
+	}
+	blobs := filepath.Join(cfg.DataDir, "blobs")
+	if err := os.Rename(blobs, blobs+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blobs, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond) // past the cached answer
+	checks, detail := waitReadiness(t, srv.URL, http.StatusServiceUnavailable, 5*time.Second)
+	if checks["objects"] != "down: cannot store objects" || !strings.HasPrefix(checks["database"], "ok") ||
+		!strings.HasPrefix(checks["nats"], "ok") || detail != "Not ready: the object store cannot store objects." {
+		t.Errorf("readyz with an object store that cannot write: checks %v, detail %q", checks, detail)
+	}
+
+	if err := os.Remove(blobs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(blobs+".away", blobs); err != nil {
+		t.Fatal(err)
+	}
+	checks, _ = waitReadiness(t, srv.URL, http.StatusOK, 10*time.Second)
+	if checks["objects"] != "ok" {
+		t.Errorf("readyz after the store recovered: %v", checks)
+	}
 }

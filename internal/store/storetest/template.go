@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 
 	"chancery/internal/store"
 )
@@ -59,6 +60,17 @@ func (t *templates) sqliteCopy(dir string) error {
 		}
 	}
 	return nil
+}
+
+// MigratedDataDir puts a copy of the migrated SQLite database into dir, a
+// node's data directory (its chancery.db), so that a test starting a whole
+// node does not pay for the migrations; the node's own Migrate then finds
+// nothing to do.
+func MigratedDataDir(tb testing.TB, dir string) {
+	tb.Helper()
+	if err := theTemplates.sqliteCopy(dir); err != nil {
+		tb.Fatalf("storetest: copy the migrated SQLite template: %v", err)
+	}
 }
 
 // pgTemplate returns the name of the migrated PostgreSQL template database
