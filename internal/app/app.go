@@ -45,6 +45,7 @@ import (
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
+	"chancery/internal/sentinel"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -70,6 +71,8 @@ type App struct {
 	Portal     *portal.Service
 	// Architecture is the architecture repository.
 	Architecture *architecture.Service
+	// Sentinel keeps the security monitoring's alerts and their triage.
+	Sentinel *sentinel.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -153,6 +156,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openArchitecture(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openSentinel(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -261,6 +267,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.architectureRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.sentinelRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -428,6 +437,9 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
 	a.runArchitecture(spawn)
+	if err := a.runSentinel(spawn); err != nil {
+		a.log.Error("sentinel: not started", "err", err)
+	}
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

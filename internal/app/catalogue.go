@@ -17,6 +17,7 @@ import (
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
+	"chancery/internal/sentinel"
 	"chancery/internal/web"
 )
 
@@ -39,6 +40,7 @@ func textTables() []i18n.Texts {
 		govsim.Texts(),
 		mail.Texts(),
 		portal.Texts(),
+		sentinel.Texts(),
 	}
 }
 

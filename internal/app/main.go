@@ -194,6 +194,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoArchitecture(ctx); err != nil {
 			return "", fmt.Errorf("seed demo architecture: %w", err)
 		}
+		if err := a.seedDemoSentinel(ctx); err != nil {
+			return "", fmt.Errorf("seed demo security monitoring: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}
