@@ -226,7 +226,7 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 		}
 		if n.Role == exchange.RoleHQ {
 			if _, err := a.Registry.Service(ctx, svc); errors.Is(err, errs.ErrNotFound) {
-				_, err = a.Registry.CreateService(ctx, registry.NewService{ID: svc, Kind: exchange.KindAsync,
+				_, err = a.Registry.CreateService(ctx, registry.NewService{ID: svc, Kind: exchange.KindAsync, MaxLevel: authz.Confidential,
 					Title: "Nhận cảnh báo an ninh của các cơ quan đại diện", Description: "Sentinel: cảnh báo an ninh do cơ quan đại diện phát hiện, gửi về trụ sở."})
 				if err != nil {
 					return err

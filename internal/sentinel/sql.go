@@ -199,8 +199,8 @@ type verdict struct {
 
 // pendingVerdicts returns this node's closed alerts whose verdict the
 // scorer has not had.
-func pendingVerdicts(ctx context.Context, tx *store.Tx) ([]verdict, error) {
-	rows, err := tx.QueryContext(ctx, tx.Rebind(`SELECT id, rule, username, unit_id, status FROM sentinel_alerts
+func pendingVerdicts(ctx context.Context, q store.Queryer) ([]verdict, error) {
+	rows, err := q.QueryContext(ctx, q.Rebind(`SELECT id, rule, username, unit_id, status FROM sentinel_alerts
 		WHERE node = '' AND fed_back = 0 AND status IN (?, ?) ORDER BY id LIMIT 1000`), string(StatusTruePositive), string(StatusFalsePositive))
 	if err != nil {
 		return nil, fmt.Errorf("sentinel: read verdicts: %w", err)
@@ -219,10 +219,16 @@ func pendingVerdicts(ctx context.Context, tx *store.Tx) ([]verdict, error) {
 	return out, rows.Err()
 }
 
-func markFedBack(ctx context.Context, tx *store.Tx, ids []int64) error {
-	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE sentinel_alerts SET fed_back = 1 WHERE id = ?"), id); err != nil {
-			return fmt.Errorf("sentinel: note alert %d's verdict as told: %w", id, err)
+// markFedBack notes the verdicts as told, each only if its alert is still
+// closed as it was told (a change since resets it to be told again).
+func markFedBack(ctx context.Context, tx *store.Tx, told []verdict) error {
+	for _, v := range told {
+		status := StatusFalsePositive
+		if v.tp {
+			status = StatusTruePositive
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE sentinel_alerts SET fed_back = 1 WHERE id = ? AND status = ?"), v.id, string(status)); err != nil {
+			return fmt.Errorf("sentinel: note alert %d's verdict as told: %w", v.id, err)
 		}
 	}
 	return nil

@@ -262,48 +262,48 @@ func (s *session) take(ctx context.Context, msgs []jetstream.Msg) error {
 	return nil
 }
 
-// save scores events and stores the scorer's state, next, the alerts and
-// the verdicts told, in one transaction; with nothing to store it only
-// renews the lease when due. It reports whether it saved.
+// save scores events, then stores the scorer's state, next, the alerts
+// and the verdicts told in one short transaction (the scoring runs
+// before it, so that the database's write lock is not held while the
+// scorer works; if the transaction fails the caller restarts from the
+// saved state). With nothing to store it only renews the lease when due.
+// It reports whether it saved a new position.
 func (s *session) save(ctx context.Context, events []audit.Event, next uint64) (bool, error) {
 	w := s.w
 	now := w.now()
+	verdicts, err := pendingVerdicts(ctx, w.opts.DB)
+	if err != nil {
+		return false, err
+	}
+	if len(events) == 0 && len(verdicts) == 0 && now.Sub(s.renewed) < w.opts.Lease/3 {
+		return false, nil
+	}
+	for _, v := range verdicts {
+		s.scorer.Feedback(detect.Feedback{Rule: v.rule, User: v.user, UnitID: v.unit, TruePositive: v.tp})
+	}
 	var alerts []Alert
-	wrote := false
-	err := w.opts.DB.InTx(ctx, func(tx *store.Tx) error {
-		alerts = alerts[:0]
-		verdicts, err := pendingVerdicts(ctx, tx)
-		if err != nil {
-			return err
+	for _, e := range events {
+		for _, d := range s.scorer.Observe(e) {
+			alerts = append(alerts, fromDetect(d, now))
 		}
-		if len(events) == 0 && len(verdicts) == 0 && now.Sub(s.renewed) < w.opts.Lease/3 {
-			return nil
-		}
-		var told []int64
-		for _, v := range verdicts {
-			s.scorer.Feedback(detect.Feedback{Rule: v.rule, User: v.user, UnitID: v.unit, TruePositive: v.tp})
-			told = append(told, v.id)
-		}
-		for _, e := range events {
-			for _, d := range s.scorer.Observe(e) {
-				a := fromDetect(d, now)
-				if a.ID, err = insertAlert(ctx, tx, a, 0); err != nil {
-					return err
-				}
-				alerts = append(alerts, a)
+	}
+	state, err := s.scorer.MarshalState()
+	if err != nil {
+		return false, fmt.Errorf("sentinel: save the scorer's state: %w", err)
+	}
+	err = w.opts.DB.InTx(ctx, func(tx *store.Tx) error {
+		for i := range alerts {
+			var err error
+			if alerts[i].ID, err = insertAlert(ctx, tx, alerts[i], 0); err != nil {
+				return err
 			}
 		}
-		if err := markFedBack(ctx, tx, told); err != nil {
+		if err := markFedBack(ctx, tx, verdicts); err != nil {
 			return err
 		}
-		state, err := s.scorer.MarshalState()
-		if err != nil {
-			return fmt.Errorf("sentinel: save the scorer's state: %w", err)
-		}
-		wrote = true
 		return saveWatcher(ctx, tx, w.opts.Node, w.opts.Holder, next, state, now, now.Add(w.opts.Lease))
 	})
-	if err != nil || !wrote {
+	if err != nil {
 		return false, err
 	}
 	saved := next != s.next
