@@ -134,11 +134,22 @@ func readEvent(i int) audit.Event {
 		ResourceType: "document", ResourceID: fmt.Sprint(i), Outcome: audit.Allowed, Level: authz.Level(i % 2)}
 }
 
-// appendN appends events [from, to).
+// appendN appends events [from, to), concurrently (the ledger commits
+// them in groups).
 func (w *world) appendN(t testing.TB, from, to int) {
 	t.Helper()
+	errs := make(chan error, to-from)
+	var wg sync.WaitGroup
 	for i := from; i < to; i++ {
-		if _, err := w.ledger.Append(context.Background(), readEvent(i)); err != nil {
+		wg.Go(func() {
+			_, err := w.ledger.Append(context.Background(), readEvent(i))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
