@@ -53,7 +53,7 @@ type Forwarder struct {
 	node     string
 	nodeName string
 	log      *slog.Logger
-	kick     chan struct{}
+	kick     kicker
 }
 
 // NewForwarder returns the forwarder of the mission node named nodeName.
@@ -61,33 +61,20 @@ func NewForwarder(db *store.DB, courier Courier, node, nodeName string, log *slo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Forwarder{db: db, courier: courier, node: node, nodeName: nodeName, log: log, kick: make(chan struct{}, 1)}
+	return &Forwarder{db: db, courier: courier, node: node, nodeName: nodeName, log: log, kick: make(kicker, 1)}
 }
 
 // Nudge wakes the forwarder; it never blocks.
-func (f *Forwarder) Nudge() {
-	select {
-	case f.kick <- struct{}{}:
-	default:
-	}
-}
+func (f *Forwarder) Nudge() { f.kick.nudge() }
 
 // Run forwards until ctx ends, on each Nudge and every ten seconds; a
 // courier's failure is retried.
 func (f *Forwarder) Run(ctx context.Context) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
+	f.kick.loop(ctx, 10*time.Second, func() {
 		if _, err := f.Once(ctx); err != nil && ctx.Err() == nil {
 			f.log.Warn("sentinel: forward alerts to headquarters (retried)", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-f.kick:
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Once forwards every unforwarded alert of this node's, in batches, and

@@ -76,7 +76,8 @@ type world struct {
 	node   string
 }
 
-func newWorld(t testing.TB, db *store.DB) *world {
+// newLedger opens an audit ledger on db with a keyring in memory.
+func newLedger(t testing.TB, db *store.DB) *audit.Ledger {
 	t.Helper()
 	ctx := context.Background()
 	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
@@ -87,6 +88,13 @@ func newWorld(t testing.TB, db *store.DB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l
+}
+
+func newWorld(t testing.TB, db *store.DB) *world {
+	t.Helper()
+	ctx := context.Background()
+	l := newLedger(t, db)
 	b, err := bus.Open(ctx, bus.Options{DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

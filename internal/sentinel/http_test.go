@@ -15,7 +15,6 @@ import (
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/i18n"
-	"chancery/internal/keys"
 	"chancery/internal/sentinel/detect"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -38,15 +37,7 @@ type site struct {
 
 func newSite(t testing.TB, db *store.DB) *site {
 	t.Helper()
-	ctx := context.Background()
-	ring, err := keys.Load(ctx, keys.Options{MasterKey: keys.GenerateMasterKey(), Store: &keys.MemStore{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := audit.New(ctx, db, ring, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLedger(t, db)
 	t.Cleanup(func() { l.Close() })
 	svc, err := NewService(Options{DB: db, Recorder: l})
 	if err != nil {

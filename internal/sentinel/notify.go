@@ -43,7 +43,7 @@ const notifyMaxAge = 24 * time.Hour
 // Notifier sends what new alerts call for.
 type Notifier struct {
 	opts NotifierOptions
-	kick chan struct{}
+	kick kicker
 }
 
 // NewNotifier returns a notifier.
@@ -54,32 +54,19 @@ func NewNotifier(opts NotifierOptions) *Notifier {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Notifier{opts: opts, kick: make(chan struct{}, 1)}
+	return &Notifier{opts: opts, kick: make(kicker, 1)}
 }
 
 // Nudge wakes the notifier; it never blocks.
-func (n *Notifier) Nudge() {
-	select {
-	case n.kick <- struct{}{}:
-	default:
-	}
-}
+func (n *Notifier) Nudge() { n.kick.nudge() }
 
 // Run notifies until ctx ends, on each Nudge and every 30 seconds.
 func (n *Notifier) Run(ctx context.Context) {
-	t := time.NewTicker(30 * time.Second)
-	defer t.Stop()
-	for {
+	n.kick.loop(ctx, 30*time.Second, func() {
 		if err := n.Once(ctx); err != nil && ctx.Err() == nil {
 			n.opts.Logger.Warn("sentinel: notify (retried)", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.kick:
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Once sends what is due now.
@@ -193,5 +180,31 @@ func (n *Notifier) syslogDue(ctx context.Context) error {
 func AlertLink(base string) func(int64) string {
 	return func(id int64) string {
 		return strings.TrimRight(base, "/") + "/console/sentinel/alerts/" + strconv.FormatInt(id, 10)
+	}
+}
+
+// kicker wakes a background loop: nudges coalesce, and none blocks.
+type kicker chan struct{}
+
+func (k kicker) nudge() {
+	select {
+	case k <- struct{}{}:
+	default:
+	}
+}
+
+// loop runs round now, then on each nudge and every period, until ctx
+// ends.
+func (k kicker) loop(ctx context.Context, period time.Duration, round func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		round()
+		select {
+		case <-ctx.Done():
+			return
+		case <-k:
+		case <-t.C:
+		}
 	}
 }
