@@ -48,6 +48,7 @@ import (
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
+	"chancery/internal/sentinel"
 	"chancery/internal/store"
 	"chancery/internal/web"
 )
@@ -80,6 +81,8 @@ type App struct {
 	DLP *dlp.Service
 	// Insight is leadership tasks and periodic reports.
 	Insight *insight.Service
+	// Sentinel keeps the security monitoring's alerts and their triage.
+	Sentinel *sentinel.Service
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -172,6 +175,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openInsight(); err != nil {
+		return nil, err
+	}
+	if err := a.openSentinel(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -292,6 +298,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.insightRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.sentinelRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -460,6 +469,9 @@ func (a *App) runBackground(ctx context.Context) {
 	a.runRecords(spawn)
 	a.runArchitecture(spawn)
 	a.runInsight(spawn)
+	if err := a.runSentinel(spawn); err != nil {
+		a.log.Error("sentinel: not started", "err", err)
+	}
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

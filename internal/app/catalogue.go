@@ -21,6 +21,7 @@ import (
 	"chancery/internal/procedures"
 	"chancery/internal/public"
 	"chancery/internal/records"
+	"chancery/internal/sentinel"
 	"chancery/internal/web"
 )
 
@@ -47,6 +48,7 @@ func textTables() []i18n.Texts {
 		mail.Texts(),
 		portal.Texts(),
 		insight.Texts(),
+		sentinel.Texts(),
 	}
 }
 

@@ -144,6 +144,43 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// Sentinel at the mission: wrong passwords for several accounts from
+	// one address trip its credential-stuffing rule; the mission scores
+	// its own ledger and forwards the alert through the exchange, and
+	// headquarters lists it with the mission's name.
+	for _, name := range []string{"ana", "bao", "chi", "dung", "em", "giang"} {
+		resp, err := http.Post(mission+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"`+name+`","password":"not-the-password"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	officer := mustLogin(t, hq, "security.officer", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "security.officer")))
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		var alerts struct {
+			Items []struct {
+				Rule     string `json:"rule"`
+				Node     string `json:"node"`
+				NodeName string `json:"node_name"`
+			}
+		}
+		if status := callJSON(t, http.MethodGet, hq+"/api/v1/sentinel/alerts?rule=credential_stuffing", officer, "", &alerts); status != http.StatusOK {
+			t.Fatalf("list headquarters' alerts = %d", status)
+		}
+		found := false
+		for _, a := range alerts.Items {
+			found = found || a.Node == "mission-000-01-02-g12" && a.NodeName != ""
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mission's credential-stuffing alert did not reach headquarters within 90 s: %+v", alerts.Items)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
 	// Revoked on headquarters' console, the mission is cut off at once:
 	// headquarters' NATS server closes its leaf link and refuses it since,
 	// so its calls find no one to answer (its own configuration, which it

@@ -217,6 +217,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoInsight(ctx); err != nil {
 			return "", fmt.Errorf("seed demo insight: %w", err)
 		}
+		if err := a.seedDemoSentinel(ctx); err != nil {
+			return "", fmt.Errorf("seed demo security monitoring: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}

@@ -104,6 +104,9 @@ type Ledger struct {
 	kick      chan struct{} // wakes the integrator; buffered, so kicks coalesce
 	stop      chan struct{} // tells the integrator to finish
 	stopped   chan struct{} // closed when the integrator has finished
+	// integrated is signalled (coalesced) after each integration that
+	// gave events their sequence numbers: the stream publisher's wake-up.
+	integrated chan struct{}
 
 	intMu sync.Mutex     // serialises Integrate within this process
 	edge  *compact.Range // the tree's right border as this process last integrated it; nil if unknown. Guarded by intMu.
@@ -174,6 +177,7 @@ func New(ctx context.Context, db *store.DB, ring *keys.Ring, opts Options) (*Led
 	l.kick = make(chan struct{}, 1)
 	l.stop = make(chan struct{})
 	l.stopped = make(chan struct{})
+	l.integrated = make(chan struct{}, 1)
 	go l.commitLoop()
 	go l.integrateLoop()
 	return l, nil
@@ -438,6 +442,9 @@ func (l *Ledger) integrateOnce(ctx context.Context) (int, uint64, error) {
 	}
 	if next != nil {
 		l.edge = next
+	}
+	if n > 0 {
+		l.noteIntegrated()
 	}
 	return n, size, nil
 }

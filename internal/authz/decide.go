@@ -165,6 +165,10 @@ const (
 	// exports a round.
 	KindTask
 	KindReport
+	// KindSentinelAlert is an alert of Sentinel's security monitoring
+	// (internal/sentinel): security officers read and triage them
+	// (Update); auditors read them.
+	KindSentinelAlert
 	numKinds
 )
 
@@ -174,7 +178,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
-	"dlp_hold", "dlp_policy", "compliance", "task", "report"}
+	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -444,6 +448,10 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindReport][Leader] = actions(Read, Create, Export)
 	g[KindReport][Approver] = actions(Read, Create, Update, Approve, Export)
 	g[KindReport][Officer] = actions(Read, Update)
+	// Sentinel's alerts: security officers triage them; auditors, who
+	// read the whole ledger, read them too and change nothing.
+	g[KindSentinelAlert][SecurityOfficer] = actions(Read, Update)
+	g[KindSentinelAlert][Auditor] = actions(Read)
 	return g
 }()
 

@@ -175,6 +175,14 @@ type Config struct {
 	// the ministry as a whole (its root unit): the Office. Default the
 	// demo directory's Office of the Ministry.
 	RecordsOffice string
+	// SentinelMailRisk is the risk score (0–100) from which Sentinel's
+	// alerts are mailed to the security officers; above 100 mails none.
+	// Default 70.
+	SentinelMailRisk int
+	// SentinelSyslog is the syslog collector (a national monitoring
+	// centre's) that Sentinel sends every alert to as an RFC 5424 CEF
+	// message: udp://host:port or tcp://host:port; empty sends none.
+	SentinelSyslog string
 }
 
 // The outside services of the demo exchange, which the procedures use
@@ -308,6 +316,8 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s.duration(&c.ExchangeRetention, "exchange-retention", 30*24*time.Hour, "how long the exchange message log keeps (encrypted) message bodies")
 	s.str(&c.WebhookAllow, "webhook-allow", "", "hosts (host or host:port, comma-separated) that exchange webhooks may reach although they resolve to internal addresses (empty: none; webhooks must point at public addresses)")
 	s.str(&c.SMTP, "smtp", "", "mail server URL: smtp://user:pass@host:587 (STARTTLS) or smtps://host:465; ?starttls=off only for a server on this host (empty: none; in --demo mail goes to the mailbox simulator)")
+	s.integer(&c.SentinelMailRisk, "sentinel-mail-risk", 70, "risk score (0-100) from which Sentinel's security alerts are mailed to the security officers (above 100: none)")
+	s.str(&c.SentinelSyslog, "sentinel-syslog", "", "syslog collector that receives every Sentinel alert as an RFC 5424 CEF message: udp://host:port or tcp://host:port (empty: none)")
 	s.str(&c.MailFrom, "mail-from", "Chancery <no-reply@localhost>", "sender address of Chancery's e-mail, such as \"Bộ Ngoại giao <no-reply@mofa.gov.vn>\"")
 	s.str(&c.Catalogue, "catalogue", "", "directory of the catalogue of procedures as edited by administrators (see chancery procedures export); empty: the built-in one")
 	s.str(&c.PaymentGateway, "payment-gateway", "", "payment gateway API URL for online fees, such as https://pay.example/api (empty: none; in --demo the gateway simulator)")
@@ -429,6 +439,14 @@ func (c *Config) validate() error {
 	}
 	if err := c.parseSMTP(); err != nil {
 		problems = append(problems, err)
+	}
+	if c.SentinelMailRisk < 0 {
+		problems = append(problems, fmt.Errorf("--sentinel-mail-risk %d: give a risk score from 0 to 100, or above 100 to mail none", c.SentinelMailRisk))
+	}
+	if c.SentinelSyslog != "" {
+		if u, err := url.Parse(c.SentinelSyslog); err != nil || (u.Scheme != "udp" && u.Scheme != "tcp") || u.Hostname() == "" || !isPort(u.Port()) {
+			problems = append(problems, fmt.Errorf("--sentinel-syslog %q: give udp://host:port or tcp://host:port", c.SentinelSyslog))
+		}
 	}
 	if strings.ContainsAny(c.MailFrom, "\r\n") {
 		problems = append(problems, errors.New("--mail-from contains a line break; give one address on one line"))

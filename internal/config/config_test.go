@@ -64,6 +64,9 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"CHANCERY_EXCHANGE_RETENTION", "1m", nil, "--exchange-retention"},
 		{"", "", []string{"--max-uploads", "0"}, "--max-uploads"},
 		{"", "", []string{"--ocr-workers", "-1"}, "--ocr-workers"},
+		{"", "", []string{"--sentinel-mail-risk", "-5"}, "--sentinel-mail-risk"},
+		{"", "", []string{"--sentinel-syslog", "syslog.example:514"}, "--sentinel-syslog"},
+		{"", "", []string{"--sentinel-syslog", "http://syslog.example:514"}, "--sentinel-syslog"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
