@@ -421,6 +421,8 @@ const vietnameseLetters = "àáảãạăằắẳẵặâầấẩẫậđèé�
 var undiacritical = map[string]string{
 	"identity.next":                  "Trang sau →: “next page” has no marks",
 	"pager.next":                     "Trang sau →: “next page” has no marks",
+	"sentinel.queue.next":            "Trang sau: “next page” has no marks",
+	"sentinel.queue.page":            "Trang %d / %d: “page of” has no marks",
 	"procedures.public.mine.next":    "Trang sau →: “next page” has no marks",
 	"portal.news.other_language":     "the link names the other language's text in that language: Read this in English",
 	"procedures.console.pages":       "Trang: “pages” has no marks",

@@ -429,6 +429,7 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// Forecasts: a unit's head reads the unit's (and the ministry
 	// unit's heads every unit's, as each is shared with it).
 	g[KindForecast][Approver] = actions(Read)
+	g[KindForecast][Leader] = actions(Read) // every unit's: see anyUnit
 	// Data-loss prevention and compliance: security officers decide on
 	// held items and keep the policy; auditors read both and the checks.
 	g[KindHeldItem][SecurityOfficer] = actions(Read, Approve)
@@ -471,8 +472,9 @@ var anyUnit = [numKinds]Roles{
 	KindUnitComparison: RolesOf(Administrator),
 	// The ministry's leadership directs and follows every unit and
 	// mission (internal/insight).
-	KindTask:   RolesOf(Leader),
-	KindReport: RolesOf(Leader),
+	KindTask:     RolesOf(Leader),
+	KindReport:   RolesOf(Leader),
+	KindForecast: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member

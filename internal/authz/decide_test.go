@@ -376,7 +376,7 @@ func TestRecordsOfficeExportsCaseFilesAndArchivistsReadClassifications(t *testin
 // reads and assigns tasks of any unit and reads any unit's reports, but
 // gains no dossier or document powers; a unit's head is bound to their
 // unit (another unit's task is concealed) and cannot assign.
-func TestLeadersSeeEveryUnitsTasksAndReports(t *testing.T) {
+func TestLeadersSeeEveryUnitsTasksReportsAndForecasts(t *testing.T) {
 	leader := Subject{Kind: Staff, ID: 1, Unit: 1, Roles: RolesOf(Leader)}
 	head := Subject{Kind: Staff, ID: 2, Unit: 2, Roles: RolesOf(Approver)}
 	other := Resource{Kind: KindTask, Unit: 3}
@@ -396,6 +396,11 @@ func TestLeadersSeeEveryUnitsTasksAndReports(t *testing.T) {
 		{head, Create, Resource{Kind: KindTask}, Denied},
 		{head, Update, Resource{Kind: KindTask, Unit: 2}, Allowed},
 		{head, Approve, Resource{Kind: KindReport, Unit: 2}, Allowed},
+		// Forecasts: leaders read every unit's, a head only the unit's own.
+		{leader, Read, Resource{Kind: KindForecast, Unit: 3}, Allowed},
+		{leader, Update, Resource{Kind: KindForecast, Unit: 3}, Denied},
+		{head, Read, Resource{Kind: KindForecast, Unit: 2}, Allowed},
+		{head, Read, Resource{Kind: KindForecast, Unit: 3}, Concealed},
 	} {
 		if got, reason := Decide(tc.s, tc.a, tc.r); got != tc.want {
 			t.Errorf("%v %s %+v = %s (%s), want %s", tc.s.Roles.Names(), tc.a, tc.r, got, reason, tc.want)

@@ -161,7 +161,7 @@ func (s *Service) Receive(ctx context.Context, from string, body []byte) (int, e
 			if err != nil {
 				return err
 			}
-			e := audit.Event{Actor: receiveActor, Action: "sentinel.alert.receive", ResourceType: "sentinel_alert", ResourceID: strconv.FormatInt(id, 10),
+			e := audit.Event{Actor: receiveActor, Action: "sentinel.receive_alert", ResourceType: "sentinel_alert", ResourceID: strconv.FormatInt(id, 10),
 				Level: authz.Unclassified, Outcome: audit.OK,
 				Attrs: map[string]string{"node": audit.AttrValue(b.Node), "remote_id": strconv.FormatInt(remote, 10), "rule": audit.AttrValue(a.Rule)}}
 			if err := s.rec.Record(ctx, tx, e); err != nil {

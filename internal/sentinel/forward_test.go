@@ -62,7 +62,7 @@ func TestMissionAlertsReachHeadquartersOnceWithTheMissionsName(t *testing.T) {
 		if page.Total != 2 || page.Items[0].NodeName != "Đại sứ quán Việt Nam tại Pháp" || page.Items[0].Node != "mission-paris" || page.Items[0].Status != StatusNew {
 			t.Fatalf("headquarters lists %+v", page.Items)
 		}
-		if got := hq.events(t, "sentinel.alert.receive"); len(got) != 2 {
+		if got := hq.events(t, "sentinel.receive_alert"); len(got) != 2 {
 			t.Fatalf("%d receipts in headquarters' ledger, want 2", len(got))
 		}
 		// A forged batch (another node's name) is refused.

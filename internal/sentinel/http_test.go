@@ -174,7 +174,7 @@ func TestAlertsAPIListsFiltersAndPagesForSecurityOfficersOnly(t *testing.T) {
 		if got := len(s.events(t, audit.DeniedAction)); got != 3 {
 			t.Errorf("%d refusals recorded, want 3", got)
 		}
-		if got := s.events(t, "sentinel.alert.update"); len(got) != 1 || got[0].Attrs["to"] != string(StatusFalsePositive) {
+		if got := s.events(t, "sentinel.update_alert"); len(got) != 1 || got[0].Attrs["to"] != string(StatusFalsePositive) {
 			t.Errorf("the triage's events: %+v", got)
 		}
 	})

@@ -140,7 +140,7 @@ func (s *Service) Update(ctx context.Context, sub authz.Subject, id int64, p Pat
 		if err := updateTriage(ctx, tx, a, c); err != nil {
 			return err
 		}
-		e := o.Event("sentinel.alert.update")
+		e := o.Event("sentinel.update_alert")
 		e.ResourceType, e.ResourceID, e.Level = "sentinel_alert", strconv.FormatInt(a.ID, 10), authz.Unclassified
 		e.Attrs = map[string]string{"rule": a.Rule, "from": string(c.From), "to": string(c.To), "version": strconv.Itoa(a.Version)}
 		if a.User != "" {
