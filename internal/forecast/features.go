@@ -2,7 +2,6 @@ package forecast
 
 import (
 	"math"
-	"strconv"
 	"time"
 
 	"chancery/internal/calendar"
@@ -18,27 +17,6 @@ const (
 	tetBefore = 3
 	tetAfter  = 2
 )
-
-// Regressor names, for the model's description.
-func regressorNames() []string {
-	var names []string
-	for k := 1; k <= harmonics; k++ {
-		names = append(names, "sin"+itoa(k), "cos"+itoa(k))
-	}
-	for w := tetBefore; w >= -tetAfter; w-- {
-		switch {
-		case w > 0:
-			names = append(names, "tet-"+itoa(w)+"w")
-		case w == 0:
-			names = append(names, "tet")
-		default:
-			names = append(names, "tet+"+itoa(-w)+"w")
-		}
-	}
-	return append(names, "closed")
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // numRegressors is the number of columns features returns.
 const numRegressors = 2*harmonics + tetBefore + tetAfter + 1 + 1

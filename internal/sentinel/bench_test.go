@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -138,7 +137,7 @@ func BenchmarkDetectionLatency(b *testing.B) {
 			if d == store.Postgres {
 				settings = " (" + storetest.PostgresSettings() + ")"
 			}
-			b.Log(fmt.Sprintf("%s%s: %d probes, p50 %.1f ms, p99 %.1f ms, max %.1f ms, under %d background events", d, settings, len(lat), p(0.5), p(0.99), p(1), loadN.Load()))
+			b.Logf("%s%s: %d probes, p50 %.1f ms, p99 %.1f ms, max %.1f ms, under %d background events", d, settings, len(lat), p(0.5), p(0.99), p(1), loadN.Load())
 		})
 	}
 }

@@ -556,9 +556,6 @@ func (l Limits) Bytes() int64 { return l.withDefaults().MaxBytes }
 // slice. Encode therefore writes the concepts that carry such lists
 // through these mirrors, whose wrappers are nil pointers when empty.
 type (
-	propsXML struct {
-		P []Property `xml:"property"`
-	}
 	elementsXML struct {
 		E []Element `xml:"element"`
 	}

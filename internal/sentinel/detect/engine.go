@@ -559,17 +559,6 @@ func (p *person) marks(from int64, keep func(mark) bool) ([]mark, int) {
 	return ms, n
 }
 
-// count returns the weight of p's marks since from that keep accepts.
-func (p *person) count(from int64, keep func(mark) bool) int {
-	n := 0
-	for i := len(p.Ring) - 1; i >= 0 && p.Ring[i].T >= from; i-- {
-		if keep(p.Ring[i]) {
-			n += 1 + int(p.Ring[i].N)
-		}
-	}
-	return n
-}
-
 // dayStart returns the unix µs at which p's current local day began.
 func (e *Engine) dayStart(p *person) int64 {
 	z := e.zoneOf(p.Unit)
