@@ -73,7 +73,7 @@ func TestIncomingDocumentInABrowser(t *testing.T) {
 		chromedp.SetValue(css(`#in-due`), due),
 		chromedp.SetValue(css(`#in-classification`), "none"))
 	clerk.shotWidths("records-clerk-02-incoming-form")
-	clerk.press("register", `#incoming-form button[type=submit]`)
+	clerk.press("register", `#incoming-form button.primary[type=submit]`)
 	clerk.step("document page", chromedp.WaitVisible(css(`#doc-meta`)))
 	page := clerk.text("main")
 	for _, want := range []string{"Đã vào sổ văn bản đến.", "45/BTP-PLQT", "Văn bản giấy", "Bộ Tư pháp", "cong-van-45.pdf"} {
