@@ -71,7 +71,7 @@ func (n insightNotifier) NotifyTx(ctx context.Context, tx *store.Tx, x insight.N
 	if len(to) == 0 {
 		return nil // the task's history and the ledger still say it
 	}
-	due := x.Task.Due.In(time.FixedZone("ICT", 7*3600)).Format("02/01/2006")
+	due := x.Task.Due.In(web.MinistryZone()).Format("02/01/2006")
 	return n.a.Mail.EnqueueTx(ctx, tx, mail.Message{To: to,
 		Subject: fmt.Sprintf("Nhiệm vụ quá hạn / Overdue task: %s", x.Task.Title),
 		Text: fmt.Sprintf("Nhiệm vụ \"%s\" đã quá hạn %s mà chưa hoàn thành.\nThe task \"%s\" was due on %s and is not done.\n%s/console/insight/tasks/%d\n",

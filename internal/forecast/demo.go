@@ -7,6 +7,7 @@ import (
 
 	"chancery/internal/calendar"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // demoHistory is a series the demo ministry's history holds: a unit (by
@@ -42,7 +43,7 @@ func SeedDemo(ctx context.Context, db *store.DB, dir Directory, now time.Time) e
 	if err != nil {
 		return fmt.Errorf("forecast: demo history: %w", err)
 	}
-	last := mondayOf(calendar.DateOf(now.In(time.FixedZone("ICT", 7*3600)))).AddDays(-7)
+	last := mondayOf(calendar.DateOf(now.In(web.MinistryZone()))).AddDays(-7)
 	start := last.AddDays(-7 * (demoWeeks - 1))
 	for _, h := range series {
 		var id int64

@@ -14,6 +14,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/procedures"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // Directory is what the service needs of the unit directory.
@@ -181,7 +182,7 @@ func ministryOf(all []identity.Unit) int64 {
 
 // lastWeek is the Monday of the last complete week, Viet Nam time.
 func (s *Service) lastWeek() calendar.Date {
-	now := s.opts.Now().In(time.FixedZone("ICT", 7*3600))
+	now := s.opts.Now().In(web.MinistryZone())
 	return mondayOf(calendar.DateOf(now)).AddDays(-7)
 }
 

@@ -15,6 +15,7 @@ import (
 	"chancery/internal/errs"
 	"chancery/internal/identity"
 	"chancery/internal/store"
+	"chancery/internal/web"
 )
 
 // Options configure a Service. DB, Recorder and Directory are required.
@@ -58,11 +59,7 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Calendar == nil {
 		opts.Calendar = calendar.Vietnam()
 	}
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return nil, fmt.Errorf("insight: load Hanoi's time zone: %w", err)
-	}
-	return &Service{opts: opts, db: opts.DB, rec: audit.NewWriter("insight", opts.Recorder), loc: loc}, nil
+	return &Service{opts: opts, db: opts.DB, rec: audit.NewWriter("insight", opts.Recorder), loc: web.MinistryZone()}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }

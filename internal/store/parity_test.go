@@ -68,6 +68,7 @@ var dialectDifferences = map[string]string{
 	"sqlite: numbered by the database citizen_verified_ids.citizen_id": "the citizen's id, written by procedures/population.go",
 	"sqlite: numbered by the database exchange_node.id":                "one row, id 1, written by exchange/node.go",
 	"sqlite: numbered by the database keyring.id":                      "one row, id 1, written by store/keyring.go",
+	"sqlite: numbered by the database dlp_policies.version":            "the policy's version, the last plus one, written by dlp/policy_store.go",
 	"sqlite: numbered by the database registry_confs.serial":           "the configuration's serial from registry_state, written by exchange/registry/sql.go",
 	"sqlite: numbered by the database registry_state.id":               "one row, id 1, written by migration 00005",
 	"sqlite: numbered by the database record_contents.document_id":     "the document's id, written by records/sql.go",
