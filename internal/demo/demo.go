@@ -173,7 +173,7 @@ var people = []staff{
 	{"geneva.officer", "Mai Phương Thúy", "geneva", officer, authz.Confidential},
 	// The ministry's leadership (a deputy minister): assigns leadership
 	// tasks and reads every unit's tasks and reports (internal/insight).
-	{"leader", "Lê Hoài Trung", "office", []authz.Role{authz.Leader}, authz.Confidential},
+	{"leader", "Trịnh Quang Vinh", "office", []authz.Role{authz.Leader}, authz.Confidential},
 	{"vpcp.liaison", "Nguyễn Thị Thu Hà", "vpcp", officer, authz.Unclassified},
 	{"population.liaison", "Trần Đình Trọng", "mps", officer, authz.Unclassified},
 	{"bcy.liaison", "Phạm Văn Cường", "bcy", officer, authz.Confidential},
