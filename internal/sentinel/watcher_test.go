@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,14 +22,13 @@ func TestWatcherScoresEveryEventExactlyOnceAcrossRestarts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		w.appendN(t, 0, 40)
-		crashed := false
+		var crashed atomic.Bool // set by the watcher's goroutine, read here
 		fast := func(holder string) WatcherOptions {
 			return WatcherOptions{Holder: holder, Lease: time.Second, ackWait: time.Second}
 		}
 		a := fast("a")
 		a.afterCommit = func(next uint64) error {
-			if !crashed && next > 20 {
-				crashed = true
+			if next > 20 && crashed.CompareAndSwap(false, true) {
 				return errors.New("crash after the save, before the acknowledgements")
 			}
 			return nil
@@ -36,7 +36,7 @@ func TestWatcherScoresEveryEventExactlyOnceAcrossRestarts(t *testing.T) {
 		stopA := w.watch(t, a)
 		w.appendN(t, 40, 80)
 		w.waitScored(t, 80)
-		if !crashed {
+		if !crashed.Load() {
 			t.Fatal("the watcher never crashed after a save")
 		}
 		stopA()
