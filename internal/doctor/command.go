@@ -47,16 +47,22 @@ failed, 0 otherwise (warnings included).`
 func Command(ctx context.Context, env CommandEnv, args []string) error {
 	var cfg config.Config
 	fs := flag.NewFlagSet("chancery doctor", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, usage); fs.PrintDefaults() }
 	envErr := config.Doctor(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print the checks as JSON")
 	maxSkew := fs.Duration("max-skew", DefaultMaxSkew, "largest clock difference from the database or NATS that passes")
 	timeout := fs.Duration("timeout", DefaultTimeout, "how long each network check may take")
-	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	// help, -h and --help print the usage on stdout, as every command's
+	// do; a wrong flag is a usage error that Main reports.
+	for _, a := range args {
+		if a == "help" || a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprintln(env.Stdout, usage+"\n\nFlags:")
+			fs.SetOutput(env.Stdout)
+			fs.PrintDefaults()
+			return flag.ErrHelp
 		}
+	}
+	fs.SetOutput(io.Discard)
+	if err := errors.Join(envErr(), fs.Parse(args)); err != nil {
 		return errs.Usage("", "%v", err)
 	}
 	if fs.NArg() > 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/doctor"
+	"chancery/internal/errs"
 	"chancery/internal/keys"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -257,7 +260,14 @@ func TestCommandExitsNonZeroOnFailure(t *testing.T) {
 			t.Fatalf("failed check %s/%s, want nats/connect", c.Area, c.Name)
 		}
 	}
-	if err := doctor.Command(context.Background(), env, []string{"--max-skew", "-1s"}); err == nil {
-		t.Fatal("a negative --max-skew was accepted")
+	if err := doctor.Command(context.Background(), env, []string{"--max-skew", "-1s"}); !errors.Is(err, errs.ErrUsage) {
+		t.Fatalf("a negative --max-skew: %v, want a usage error", err)
+	}
+	if err := doctor.Command(context.Background(), env, []string{"--no-such-flag"}); !errors.Is(err, errs.ErrUsage) {
+		t.Fatalf("an unknown flag: %v, want a usage error", err)
+	}
+	out.Reset()
+	if err := doctor.Command(context.Background(), env, []string{"--help"}); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "--max-skew") {
+		t.Fatalf("--help: %v\n%s", err, out.String())
 	}
 }
