@@ -273,3 +273,18 @@ func TestCommandExitsNonZeroOnFailure(t *testing.T) {
 		t.Fatalf("--help: %v\n%s", err, out.String())
 	}
 }
+
+// TestNoDataDirectoryFailsAndStaysAbsent runs doctor on a data directory
+// that does not exist: every check that needs it fails, and doctor makes
+// none (as the commands that read data refuse to).
+func TestNoDataDirectoryFailsAndStaysAbsent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "none")
+	r := doctor.Run(context.Background(), doctor.Options{DataDir: dir, Timeout: time.Second})
+	want(t, r, "keys", "data directory", doctor.Fail, "give --data")
+	want(t, r, "database", "connect", doctor.Fail, "no Chancery data")
+	want(t, r, "objects", "read/write", doctor.Fail, "")
+	want(t, r, "nats", "connect", doctor.Skip, "--nats-port")
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("doctor made the data directory: %v", err)
+	}
+}
