@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -286,5 +287,89 @@ func TestNoDataDirectoryFailsAndStaysAbsent(t *testing.T) {
 	want(t, r, "nats", "connect", doctor.Skip, "--nats-port")
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("doctor made the data directory: %v", err)
+	}
+}
+
+// TestStreamReplicasOnACluster runs doctor against a three-server
+// JetStream cluster: an R3 stream with its followers current passes, an R1
+// stream is a warning, and with a server stopped the R3 stream's missing
+// replica fails.
+func TestStreamReplicasOnACluster(t *testing.T) {
+	ctx := context.Background()
+	ports := []int{storetest.FreePort(t), storetest.FreePort(t), storetest.FreePort(t)}
+	var routes []*url.URL
+	for _, p := range ports {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	}
+	var servers []*server.Server
+	for i, p := range ports {
+		o := &server.Options{ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, JetStream: true,
+			StoreDir: t.TempDir(), NoLog: true, NoSigs: true, Routes: routes,
+			Cluster: server.ClusterOpts{Name: "test", Host: "127.0.0.1", Port: p}}
+		ns, err := server.NewServer(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns.Start()
+		t.Cleanup(ns.Shutdown)
+		servers = append(servers, ns)
+	}
+	for _, ns := range servers {
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("a server did not start")
+		}
+	}
+	nc, err := nats.Connect(servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cluster takes a moment to elect its meta leader.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "REPLICATED", Subjects: []string{"r.>"}, Replicas: 3})
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "SINGLE", Subjects: []string{"s.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "r.1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	// Only the NATS lines matter here: no data directory (its checks fail).
+	opts := doctor.Options{DataDir: filepath.Join(t.TempDir(), "none"), NATS: servers[0].ClientURL(), Timeout: 5 * time.Second}
+	for {
+		r := doctor.Run(ctx, opts)
+		c, _ := r.Find("nats", "stream REPLICATED")
+		if c.Status == doctor.OK || time.Now().After(deadline) {
+			want(t, r, "nats", "stream REPLICATED", doctor.OK, "R3, 1 messages")
+			want(t, r, "nats", "stream SINGLE", doctor.Warn, "--replicas 3")
+			want(t, r, "nats", "connect", doctor.OK, "test")
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Stop a server that is not the one doctor connects to.
+	servers[2].Shutdown()
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		r := doctor.Run(ctx, opts)
+		c, _ := r.Find("nats", "stream REPLICATED")
+		if c.Status == doctor.Fail || time.Now().After(deadline) {
+			want(t, r, "nats", "stream REPLICATED", doctor.Fail, "n3")
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
