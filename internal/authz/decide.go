@@ -169,6 +169,15 @@ const (
 	// (internal/sentinel): security officers read and triage them
 	// (Update); auditors read them.
 	KindSentinelAlert
+	// The data repository (internal/analytics). KindDataset is an entry of
+	// the catalogue of datasets: every staff member reads the entries
+	// their clearance allows (an entry is ministry-wide); an officer or a
+	// unit's head registers and updates their unit's datasets and runs
+	// their quality checks. KindUnitFacts are a unit's facts in the
+	// analytics store: its head and officers read their unit's, leaders
+	// every unit's.
+	KindDataset
+	KindUnitFacts
 	numKinds
 )
 
@@ -178,7 +187,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
-	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert"}
+	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert",
+	"dataset", "unit_facts"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -453,6 +463,18 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// read the whole ledger, read them too and change nothing.
 	g[KindSentinelAlert][SecurityOfficer] = actions(Read, Update)
 	g[KindSentinelAlert][Auditor] = actions(Read)
+	// The data repository: officers and heads register and keep their
+	// unit's datasets (Update: also run its quality checks), and with
+	// administrators run the checks of Chancery's own, which belong to no
+	// unit. A unit's
+	// facts are read by its head and officers, and by leaders for every
+	// unit (anyUnit).
+	g[KindDataset][Officer] = actions(Read, Create, Update)
+	g[KindDataset][Approver] = actions(Read, Create, Update)
+	g[KindDataset][Administrator] = actions(Read, Update)
+	g[KindUnitFacts][Officer] = actions(Read)
+	g[KindUnitFacts][Approver] = actions(Read)
+	g[KindUnitFacts][Leader] = actions(Read)
 	return g
 }()
 
@@ -475,6 +497,8 @@ var anyUnit = [numKinds]Roles{
 	KindTask:     RolesOf(Leader),
 	KindReport:   RolesOf(Leader),
 	KindForecast: RolesOf(Leader),
+	// The data repository's facts, per unit (internal/analytics).
+	KindUnitFacts: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member
@@ -518,6 +542,10 @@ var everyone = [numKinds]Actions{
 	KindArchitecture:     actions(Read, Export),
 	KindArchitectureRule: actions(Read),
 	KindInvestment:       actions(Read),
+	// The catalogue of datasets is read by all staff (each entry within
+	// their clearance): knowing what data the ministry holds is the
+	// point of a catalogue.
+	KindDataset: actions(Read),
 }
 
 // Decide decides whether s may do a to r, and why. The checks run from the
