@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocloud.dev/blob"
 
+	"chancery/internal/analytics"
 	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
@@ -83,6 +84,11 @@ type App struct {
 	Insight *insight.Service
 	// Sentinel keeps the security monitoring's alerts and their triage.
 	Sentinel *sentinel.Service
+	// Catalogue is the catalogue of datasets and Analytics the analytics
+	// store's query API (internal/analytics).
+	Catalogue *analytics.Catalogue
+	Analytics *analytics.Store
+	feeder    *analytics.Feeder
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -178,6 +184,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openSentinel(); err != nil {
+		return nil, err
+	}
+	if err := a.openAnalytics(); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -301,6 +310,9 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	if err := a.sentinelRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.analyticsRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -472,6 +484,7 @@ func (a *App) runBackground(ctx context.Context) {
 	if err := a.runSentinel(spawn); err != nil {
 		a.log.Error("sentinel: not started", "err", err)
 	}
+	a.runAnalytics(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/analytics"
 	"chancery/internal/compliance"
 	"chancery/internal/dlp"
 	"fmt"
@@ -49,6 +50,7 @@ func textTables() []i18n.Texts {
 		portal.Texts(),
 		insight.Texts(),
 		sentinel.Texts(),
+		analytics.Texts(),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/analytics"
 	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
@@ -47,6 +48,7 @@ Usage:
   chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery sentinel <command>   insider detection offline: replay FILE, eval, simulate ("chancery sentinel help")
   chancery insight <command>    forecasting: backtest [--series FILE.csv --horizon N], generate ("chancery insight help")
+  chancery analytics <command>  the data repository: backfill [--rebuild], check ("chancery analytics help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery version              print the version and the commit it was built from
 
@@ -105,6 +107,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		"insight": func(rest []string) error {
 			return forecast.Command(ctx, forecast.CommandEnv{Open: forecastStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"analytics": func(rest []string) error {
+			return analytics.Command(ctx, analytics.CommandEnv{Open: analyticsStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 	})
 	switch {
