@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"flag"
+	"fmt"
 	"time"
 
 	"chancery/internal/analytics"
@@ -12,14 +13,38 @@ import (
 // checkInterval is how often the catalogue's quality checks run.
 const checkInterval = time.Hour
 
-// openAnalytics builds the data repository: the catalogue, the analytics
-// store's query API and its feeder from the ledger.
-func (a *App) openAnalytics() error {
+// openAnalytics builds the data repository: the catalogue, with
+// Chancery's own datasets registered, the analytics store's query API
+// and its feeder from the ledger.
+func (a *App) openAnalytics(ctx context.Context) error {
 	a.Catalogue = analytics.NewCatalogue(a.DB, a.Audit, nil)
 	a.Analytics = analytics.NewStore(a.DB)
 	var err error
-	a.feeder, err = analytics.NewFeeder(analytics.FeederOptions{DB: a.DB, Ledger: a.Audit, Logger: a.log})
-	return err
+	if a.feeder, err = analytics.NewFeeder(analytics.FeederOptions{DB: a.DB, Ledger: a.Audit, Logger: a.log}); err != nil {
+		return err
+	}
+	return a.Catalogue.RegisterBuiltins(ctx)
+}
+
+// seedDemoAnalytics registers the demo's outside datasets and runs the
+// checks.
+func (a *App) seedDemoAnalytics(ctx context.Context) error {
+	officer := func(username string) (analytics.DemoOfficer, error) {
+		m, err := a.Identity.StaffByUsername(ctx, username)
+		if err != nil {
+			return analytics.DemoOfficer{}, fmt.Errorf("demo account %s: %w", username, err)
+		}
+		return analytics.DemoOfficer{Subject: m.Subject(), Username: m.Username}, nil
+	}
+	consular, err := officer("consular.officer")
+	if err != nil {
+		return err
+	}
+	paris, err := officer("paris.officer")
+	if err != nil {
+		return err
+	}
+	return analytics.SeedDemo(ctx, a.Catalogue, consular, paris, time.Now())
 }
 
 // analyticsRoutes adds the catalogue's pages and the analytics API.
@@ -32,28 +57,28 @@ func (a *App) analyticsRoutes(rt *web.Router, shell *web.Shell) error {
 	return nil
 }
 
-// runAnalytics registers Chancery's own datasets, feeds the analytics
-// store (catching up from its cursor first) and runs the quality checks
-// at start and every checkInterval, until ctx ends.
+// runAnalytics feeds the analytics store (catching up from its cursor
+// first) and runs the quality checks a minute after start and every
+// checkInterval, until ctx ends.
 func (a *App) runAnalytics(spawn func(func(context.Context))) {
 	spawn(func(ctx context.Context) {
 		a.feeder.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
 	})
 	spawn(func(ctx context.Context) {
-		if err := a.Catalogue.RegisterBuiltins(ctx); err != nil && ctx.Err() == nil {
-			a.log.Error("analytics: register Chancery's datasets", "err", err)
-		}
-		t := time.NewTicker(checkInterval)
+		// The first run waits a minute, for the start's own work (demo
+		// data, the feeder's catch-up) to be in what it measures.
+		t := time.NewTimer(time.Minute)
 		defer t.Stop()
 		for {
-			if err := a.Catalogue.RunAllChecks(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn("analytics: run the quality checks (retried)", "err", err)
-			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
+			if err := a.Catalogue.RunAllChecks(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("analytics: run the quality checks (retried)", "err", err)
+			}
+			t.Reset(checkInterval)
 		}
 	})
 }

@@ -186,7 +186,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err := a.openSentinel(); err != nil {
 		return nil, err
 	}
-	if err := a.openAnalytics(); err != nil {
+	if err := a.openAnalytics(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {

@@ -225,6 +225,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		if err := a.seedDemoSentinel(ctx); err != nil {
 			return "", fmt.Errorf("seed demo security monitoring: %w", err)
 		}
+		if err := a.seedDemoAnalytics(ctx); err != nil {
+			return "", fmt.Errorf("seed demo data catalogue: %w", err)
+		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err
 		}
