@@ -22,6 +22,7 @@ import (
 	"chancery/internal/calendar"
 	"chancery/internal/config"
 	"chancery/internal/demo"
+	"chancery/internal/doctor"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/forecast"
@@ -50,6 +51,7 @@ Usage:
   chancery insight <command>    forecasting: backtest [--series FILE.csv --horizon N], generate ("chancery insight help")
   chancery analytics <command>  the data repository: backfill [--rebuild], check ("chancery analytics help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
+  chancery doctor [flags]       check a deployment: versions, clocks, keys, database, NATS, object store ("chancery doctor --help")
   chancery version              print the version and the commit it was built from
 
 Storage flags (--data DIR, --db URL, --blob URL) follow the command they
@@ -95,6 +97,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return records.Command(ctx, records.CommandEnv{Open: recordsStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 		"demo": func(rest []string) error { return demoCommand(ctx, rest, stdout) },
+		"doctor": func(rest []string) error {
+			return doctor.Command(ctx, doctor.CommandEnv{Version: versionLine(debug.ReadBuildInfo()), Stdout: stdout, Stderr: stderr}, rest)
+		},
 		"version": func([]string) error {
 			_, err := fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 			return err

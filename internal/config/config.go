@@ -273,6 +273,17 @@ func Storage(fs *flag.FlagSet, c *Config) func() error {
 	return func() error { return errors.Join(s.errs...) }
 }
 
+// Doctor registers the flags of chancery doctor that name what a node
+// uses — the storage flags and --nats, with their environment twins — so
+// that doctor run with a replica's environment checks what the replica
+// uses.
+func Doctor(fs *flag.FlagSet, c *Config) func() error {
+	envErr := Storage(fs, c)
+	s := &set{fs: fs}
+	s.str(&c.NATS, "nats", "", "NATS URL(s) a node uses (serve's --nats), comma-separated; empty: an embedded server, which only the running node reaches, so NATS is not checked")
+	return func() error { return errors.Join(envErr(), errors.Join(s.errs...)) }
+}
+
 // ParseServe parses the serve subcommand's arguments. It returns
 // flag.ErrHelp after printing usage for -h.
 func ParseServe(args []string, stderr io.Writer) (Config, error) {

@@ -67,6 +67,27 @@ func (db *DB) Status(ctx context.Context) (MigrationStatus, error) {
 	return st, err
 }
 
+// Pending lists the embedded migrations the database has not applied,
+// lowest first: what `chancery migrate` would apply (chancery doctor
+// reports them).
+func (db *DB) Pending(ctx context.Context) ([]int64, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, err
+	}
+	sts, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status of %s: %w", db.Location, err)
+	}
+	var pending []int64
+	for _, st := range sts {
+		if st.State == goose.StatePending {
+			pending = append(pending, st.Source.Version)
+		}
+	}
+	return pending, nil
+}
+
 // currentVersion reads goose's version table directly: goose's own
 // GetDBVersion refuses versions it has no file for, and those are exactly
 // the ones we must recognise to refuse a newer database.
