@@ -220,6 +220,12 @@ func (l *Ledger) CosignedCheckpoint(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return cp, err
 	}
+	return l.withCosignatures(ctx, cp)
+}
+
+// withCosignatures returns cp with the cosignature lines its witnesses
+// returned appended to its note.
+func (l *Ledger) withCosignatures(ctx context.Context, cp Checkpoint) (Checkpoint, error) {
 	rows, err := l.db.QueryContext(ctx, l.db.Rebind("SELECT line FROM audit_cosignatures WHERE size = ? ORDER BY witness"), int64(cp.Size))
 	if err != nil {
 		return cp, fmt.Errorf("audit: read the cosignatures at size %d: %w", cp.Size, err)
