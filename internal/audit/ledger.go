@@ -202,9 +202,8 @@ func (l *Ledger) Close() error {
 }
 
 // Run integrates events, signs checkpoints and thins old ones (Thin)
-// periodically until ctx is
-// done (see Options), then returns nil. Run it in one goroutine per
-// process.
+// periodically until ctx is done (see Options), then returns nil. Run it
+// in one goroutine per process.
 func (l *Ledger) Run(ctx context.Context) error {
 	integrate := time.NewTicker(l.opts.IntegrateInterval)
 	defer integrate.Stop()
