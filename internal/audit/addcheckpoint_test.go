@@ -197,6 +197,11 @@ func TestAForkOrARewindIsCaughtOnBothSides(t *testing.T) {
 			if len(refusals) != 1 || len(kept) != 1 || kept[0].Witness != parisWitness || kept[0].Size != uint64(c.size) {
 				t.Errorf("%s: the ledger told %d refusals and kept %+v, want one of %s at size %d", c.name, len(refusals), kept, parisWitness, c.size)
 			}
+			for _, e := range []Event{refusals[0].Event(testOrigin), conflicts[len(conflicts)-1].Event(parisWitness)} {
+				if err := e.Validate(); err != nil || e.Action != InconsistencyAction {
+					t.Errorf("%s: the ledger event of the inconsistency %+v: %v", c.name, e, err)
+				}
+			}
 			if len(conflicts) != before+1 || !strings.Contains(conflicts[len(conflicts)-1].Problem, c.problem) {
 				t.Errorf("%s: the witness told %d conflicts (last %v), want one more saying %q", c.name, len(conflicts)-before, conflicts, c.problem)
 			} else if last := conflicts[len(conflicts)-1]; !strings.Contains(string(last.Offered), "\n"+strconv.Itoa(c.size)+"\n") {

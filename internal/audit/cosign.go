@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -290,5 +294,55 @@ func (h *HTTPWitness) AddCheckpoint(ctx context.Context, req AddCheckpointReques
 		return nil, &WitnessError{Status: res.StatusCode, Known: known, Message: fmt.Sprintf("the witness's latest cosigned size is %d", known)}
 	}
 	detail, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
-	return nil, &WitnessError{Status: res.StatusCode, Message: fmt.Sprintf("the witness answered %s: %.200s", res.Status, detail)}
+	var problem struct{ Detail string }
+	if json.Unmarshal(detail, &problem) == nil && problem.Detail != "" {
+		detail = []byte(problem.Detail)
+	}
+	return nil, &WitnessError{Status: res.StatusCode, Message: fmt.Sprintf("the witness answered %s: %s", res.Status, clipText(string(detail), 200))}
+}
+
+// InconsistencyAction is the ledger action that records an inconsistency
+// between a log and its witness, on either side: Sentinel raises an alert
+// on it (rule ledger_inconsistency), and a mission's alert reaches
+// headquarters too.
+const InconsistencyAction = "audit.detect_inconsistency"
+
+// inconsistencyEvent is the ledger event of an inconsistency about log
+// origin's checkpoint at size, found by side ("witness" or "log").
+func inconsistencyEvent(side, origin, witness string, size uint64, problem string) Event {
+	return Event{Actor: System("witness"), Action: InconsistencyAction, ResourceType: "audit_checkpoint",
+		ResourceID: clipText(origin, maxResourceID-24) + "@" + strconv.FormatUint(size, 10), Outcome: Failed, Reason: clipText(problem, 400),
+		Attrs: map[string]string{"side": side, "witness": clipText(witness, 200), "size": strconv.FormatUint(size, 10)}}
+}
+
+// Event returns the ledger event that records c on the witness's node.
+func (c Conflict) Event(witness string) Event {
+	size := uint64(0)
+	if lines := strings.SplitN(string(c.Offered), "\n", 3); len(lines) > 1 {
+		size, _ = strconv.ParseUint(lines[1], 10, 64)
+	}
+	return inconsistencyEvent("witness", c.Origin, witness, size, c.Problem)
+}
+
+// Event returns the ledger event that records r on the log's node.
+func (r WitnessRefusal) Event(origin string) Event {
+	return inconsistencyEvent("log", origin, r.Witness, r.Size, r.Detail)
+}
+
+// clipText cuts s to at most n bytes on a character boundary, with its
+// control characters (a remote answer's line breaks) made spaces.
+func clipText(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
