@@ -275,20 +275,63 @@ func signatureLine(signed []byte, name string, hash uint32) []byte {
 	return nil
 }
 
-// WitnessHandler serves a Witness over HTTP as c2sp.org/tlog-witness
-// describes: POST <prefix>/add-checkpoint.
-type WitnessHandler struct{ w *Witness }
+// WitnessResolver returns this node's witness of the log named origin,
+// or an error wrapping errs.ErrNotFound if it witnesses no such log.
+type WitnessResolver func(ctx context.Context, origin string) (*Witness, error)
 
-// NewWitnessHandler returns the HTTP face of w.
-func NewWitnessHandler(w *Witness) *WitnessHandler { return &WitnessHandler{w: w} }
+// Resolver returns the resolver of w alone.
+func (w *Witness) Resolver() WitnessResolver {
+	return func(_ context.Context, origin string) (*Witness, error) {
+		if origin != w.log.Name() {
+			return nil, fmt.Errorf("%w: no witness of %.80q here", errs.ErrNotFound, origin)
+		}
+		return w, nil
+	}
+}
+
+// AnswerAddCheckpoint answers an add-checkpoint request body, however it
+// came (over HTTP, through the exchange): the witness resolve finds for
+// the checkpoint's origin checks it, once authz lets the peer node that
+// signed it present it. A refusal is a *WitnessError.
+func AnswerAddCheckpoint(ctx context.Context, resolve WitnessResolver, body []byte) ([]byte, error) {
+	req, err := ParseAddCheckpointRequest(body)
+	if err != nil {
+		return nil, witnessRefusal(http.StatusBadRequest, "%s", strings.TrimPrefix(err.Error(), errs.ErrInvalid.Error()+": "))
+	}
+	origin, _, _ := strings.Cut(string(req.Checkpoint), "\n")
+	w, err := resolve(ctx, origin)
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return nil, witnessRefusal(http.StatusNotFound, "this witness does not witness the log %.80q", origin)
+	case err != nil:
+		return nil, err
+	}
+	caller, err := w.Caller(req.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	if d, reason := authz.Decide(caller, authz.Create, authz.Resource{Kind: authz.KindCheckpoint}); d != authz.Allowed {
+		return nil, witnessRefusal(http.StatusForbidden, "%s", reason)
+	}
+	return w.AddCheckpoint(ctx, req)
+}
+
+// WitnessHandler serves this node's witnesses over HTTP as
+// c2sp.org/tlog-witness describes: POST <prefix>/add-checkpoint.
+type WitnessHandler struct{ resolve WitnessResolver }
+
+// NewWitnessHandler returns the HTTP face of the witnesses resolve finds.
+func NewWitnessHandler(resolve WitnessResolver) *WitnessHandler {
+	return &WitnessHandler{resolve: resolve}
+}
 
 // WitnessPrefix is the witness's submission prefix on every node.
 const WitnessPrefix = "/api/v1/audit/witness"
 
 // Register adds POST WitnessPrefix/add-checkpoint to rt. The route is
-// public at the router: the protocol's caller signs in with no session,
-// and is known by the key that signed the checkpoint it presents (see
-// Caller); authz decides what that peer node may do (nodeGrants).
+// public at the router: the protocol's caller has no session, and is
+// known by the key that signed the checkpoint it presents (see Caller);
+// authz decides what that peer node may do (nodeGrants).
 func (h *WitnessHandler) Register(rt *web.Router) {
 	rt.HandleFunc("POST "+WitnessPrefix+"/add-checkpoint", web.Public, h.addCheckpoint)
 }
@@ -299,21 +342,7 @@ func (h *WitnessHandler) addCheckpoint(w http.ResponseWriter, r *http.Request) {
 		web.Error(w, r, fmt.Errorf("%w: the request is larger than %d bytes", errs.ErrTooLarge, maxAddCheckpointBody))
 		return
 	}
-	req, err := ParseAddCheckpointRequest(body)
-	if err != nil {
-		web.Error(w, r, err)
-		return
-	}
-	caller, err := h.w.Caller(req.Checkpoint)
-	if err == nil {
-		if d, reason := authz.Decide(caller, authz.Create, authz.Resource{Kind: authz.KindCheckpoint}); d != authz.Allowed {
-			err = witnessRefusal(http.StatusForbidden, "%s", reason)
-		}
-	}
-	var line []byte
-	if err == nil {
-		line, err = h.w.AddCheckpoint(r.Context(), req)
-	}
+	line, err := AnswerAddCheckpoint(r.Context(), h.resolve, body)
 	var refusal *WitnessError
 	switch {
 	case errors.As(err, &refusal) && refusal.Status == http.StatusConflict:

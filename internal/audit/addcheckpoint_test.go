@@ -26,7 +26,7 @@ const parisWitness = "chancery.mofa.gov.vn/witness/paris"
 func witnessServer(t *testing.T, w *Witness, ring *keys.Ring) (WitnessPeer, string) {
 	t.Helper()
 	rt := web.NewRouter()
-	NewWitnessHandler(w).Register(rt)
+	NewWitnessHandler(w.Resolver()).Register(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	client, err := NewHTTPWitness(srv.URL+WitnessPrefix, srv.Client())

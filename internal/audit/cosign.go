@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -53,11 +54,15 @@ type WitnessRefusal struct {
 	Found   time.Time
 }
 
+// cosignParallel is how many witnesses Cosign asks at once.
+const cosignParallel = 16
+
 // CosignOptions configure Ledger.Cosign.
 type CosignOptions struct {
 	Peers []WitnessPeer
 	// OnRefusal, if set, is told of each inconsistency a witness reports,
-	// once its evidence is stored: the node raises an alert.
+	// once its evidence is stored: the node raises an alert. It may be
+	// called from several goroutines at once.
 	OnRefusal func(context.Context, WitnessRefusal)
 }
 
@@ -77,17 +82,32 @@ func (l *Ledger) Cosign(ctx context.Context, opts CosignOptions) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var failed []error
-	n := 0
+	// Witnesses answer at their own pace (a mission's link may be slow
+	// or cut): they are asked side by side, a few at a time.
+	var (
+		mu     sync.Mutex
+		failed []error
+		n      int
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, cosignParallel)
+	)
 	for _, p := range opts.Peers {
-		added, err := l.cosignWith(ctx, cp, p, opts.OnRefusal)
-		if err != nil {
-			failed = append(failed, fmt.Errorf("witness %s: %w", p.Verifier.Name(), err))
-		}
-		if added {
-			n++
-		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			added, err := l.cosignWith(ctx, cp, p, opts.OnRefusal)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = append(failed, fmt.Errorf("witness %s: %w", p.Verifier.Name(), err))
+			}
+			if added {
+				n++
+			}
+		}()
 	}
+	wg.Wait()
 	return n, errors.Join(failed...)
 }
 
