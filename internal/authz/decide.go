@@ -178,6 +178,11 @@ const (
 	// every unit's.
 	KindDataset
 	KindUnitFacts
+	// KindCheckpoint is a signed checkpoint of another node's audit
+	// ledger offered to this node's witness (c2sp.org/tlog-witness): only
+	// a peer node (a Node subject, authenticated by the key that signed
+	// the checkpoint) presents one (Create); see nodeGrants.
+	KindCheckpoint
 	numKinds
 )
 
@@ -188,7 +193,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
 	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert",
-	"dataset", "unit_facts"}
+	"dataset", "unit_facts", "checkpoint"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -219,6 +224,12 @@ const (
 	// exchange: its identity is its subsystem (Subject.Subsystem), and it
 	// acts only on its own messages (clientGrants).
 	Client
+	// Node is a peer node of the exchange (headquarters' node at a
+	// mission), authenticated by its node signing key as the signed
+	// global configuration lists it, never by a session: its identity is
+	// its node id (Subject.Subsystem). It is the witness's caller, and
+	// nodeGrants is all it may do.
+	Node
 )
 
 // Subject is who asks: the labels Decide needs, loaded once per request.
@@ -326,6 +337,8 @@ const (
 	ReasonOwnSubsystem     Reason = "the information system acts on its own messages"
 	ReasonClientNoGrant    Reason = "information systems are not granted this action"
 	ReasonOtherSubsystem   Reason = "the message belongs to another information system"
+	ReasonPeerNode         Reason = "a peer node presents what it signed"
+	ReasonNodeNoGrant      Reason = "peer nodes are not granted this action"
 )
 
 // grants[kind][role] is the set of actions the role grants on the kind.
@@ -486,6 +499,14 @@ var clientGrants = [numKinds]Actions{
 	KindMessage: actions(Read, Create, Update),
 }
 
+// nodeGrants[kind] is what a peer node (a Node) may do: present its
+// ledger's signed checkpoints to this node's witness for a cosignature
+// (the "witness" grant of c2sp.org/tlog-witness). Nothing else: a node
+// key opens no other route.
+var nodeGrants = [numKinds]Actions{
+	KindCheckpoint: actions(Create),
+}
+
 // anyUnit[kind] are the roles whose grants on kind hold whatever unit
 // the item belongs to: ministry-wide duties over items without personal
 // data (the administrators compare every unit's service indices, wherever
@@ -591,6 +612,11 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 			return Concealed, ReasonOtherSubsystem
 		}
 		return Allowed, ReasonOwnSubsystem
+	case Node:
+		if !nodeGrants[r.Kind].has(a) {
+			return Denied, ReasonNodeNoGrant
+		}
+		return Allowed, ReasonPeerNode
 	case Staff:
 	default:
 		return Denied, ReasonUnknownPrincipal

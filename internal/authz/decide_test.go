@@ -407,3 +407,24 @@ func TestLeadersSeeEveryUnitsTasksReportsAndForecasts(t *testing.T) {
 		}
 	}
 }
+
+// A peer node's key opens one thing: presenting its checkpoints to the
+// witness. No staff role, client or citizen presents one.
+func TestNodeMayOnlyPresentCheckpoints(t *testing.T) {
+	node := Subject{Kind: Node, Subsystem: "hq"}
+	for k := Kind(0); k < numKinds; k++ {
+		for a := Action(0); a < numActions; a++ {
+			d, _ := Decide(node, a, Resource{Kind: k})
+			if want := k == KindCheckpoint && a == Create; (d == Allowed) != want {
+				t.Errorf("Decide(node, %s, %s) = %s, want allowed: %v", a, k, d, want)
+			}
+		}
+	}
+	everyRole := Subject{Kind: Staff, Roles: RolesOf(AllRoles()...), Clearance: TopSecret}
+	others := []Subject{everyRole, {Kind: Client, Subsystem: "x"}, {Kind: Citizen, ID: 1}, {}}
+	for _, s := range others {
+		if d, _ := Decide(s, Create, Resource{Kind: KindCheckpoint}); d == Allowed {
+			t.Errorf("Decide(%v, create, checkpoint) = allowed, want refused", s.Kind)
+		}
+	}
+}
