@@ -44,6 +44,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/insight"
 	"chancery/internal/keys"
+	"chancery/internal/lease"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
@@ -106,6 +107,8 @@ type App struct {
 
 	bgMu   sync.Mutex
 	stopBg func() // stops the background work that Serve started; guarded by bgMu
+	// leases runs the jobs that run on one replica at a time (onOne).
+	leases *lease.Runner
 
 	readiness readinessCache // readyz's last answer
 	probeKey  string         // the object readyz writes, this process's own
@@ -473,9 +476,10 @@ func (a *App) runBackground(ctx context.Context) {
 			fn(ctx)
 		}()
 	}
-	spawn(func(ctx context.Context) {
+	a.leases = lease.NewRunner(a.DB, lease.Options{Log: a.log})
+	spawn(a.onOne("audit.checkpoints", func(ctx context.Context) {
 		a.Audit.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
-	})
+	}))
 	a.runExchange(ctx, spawn)
 	a.runProcedures(spawn)
 	a.runRecords(spawn)

@@ -303,18 +303,17 @@ func (a *App) runExchange(ctx context.Context, spawn func(func(context.Context))
 	if a.Registry == nil {
 		return
 	}
-	spawn(func(ctx context.Context) {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
+	spawn(a.onOne("exchange.conf-refresh", func(ctx context.Context) {
+		every(ctx, time.Hour, func() {
 			if err := a.Registry.Refresh(audit.WithOrigin(ctx, exchangeActor)); err != nil && !errors.Is(err, errs.ErrNotFound) && ctx.Err() == nil {
 				a.log.Error("exchange: renew the global configuration", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		})
+	}))
+	// Every replica takes up the latest configuration hourly too: the
+	// safety net under chx.conf, should a replica have missed one that
+	// another published.
+	spawn(func(ctx context.Context) {
+		every(ctx, time.Hour, func() { a.takeLatestConf(ctx) })
 	})
 }

@@ -83,21 +83,14 @@ const escalationInterval = time.Minute
 
 // runInsight escalates overdue tasks until ctx ends.
 func (a *App) runInsight(spawn func(func(context.Context))) {
-	spawn(func(ctx context.Context) {
+	spawn(a.onOne("insight.escalations", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("insight")})
-		t := time.NewTicker(escalationInterval)
-		defer t.Stop()
-		for {
+		every(ctx, escalationInterval, func() {
 			if _, err := a.Insight.Escalate(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("insight: escalate overdue tasks (retried)", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+		})
+	}))
 }
 
 // seedDemoInsight fills the demo's tasks and the quarterly report round.

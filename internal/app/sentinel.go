@@ -106,7 +106,7 @@ func (a *App) runSentinel(spawn func(func(context.Context))) error {
 		forwarder = sentinel.NewForwarder(a.DB, sentinelCourier{a}, node, a.missionName(), a.log)
 		spawn(forwarder.Run)
 	} else {
-		spawn(a.receiveMissionAlerts)
+		spawn(a.onOne("sentinel.mission-alerts", a.receiveMissionAlerts))
 	}
 	w, err := sentinel.NewWatcher(sentinel.WatcherOptions{DB: a.DB, Ledger: a.Audit, JetStream: a.Bus.JetStream(), Node: node,
 		NewScorer: newScorer, Logger: a.log,
@@ -120,7 +120,7 @@ func (a *App) runSentinel(spawn func(func(context.Context))) error {
 		return err
 	}
 	spawn(func(ctx context.Context) { w.Run(ctx) }) //nolint:errcheck // logs its own errors and returns nil
-	spawn(notifier.Run)
+	spawn(a.onOne("sentinel.notify", notifier.Run))
 	return nil
 }
 
