@@ -169,6 +169,15 @@ const (
 	// (internal/sentinel): security officers read and triage them
 	// (Update); auditors read them.
 	KindSentinelAlert
+	// KindOperations is a unit's figures in the operations view
+	// (internal/insight/operations): its dossiers, indices, tasks,
+	// reports, exchange link and alerts, and its weekly brief (Export).
+	// The ministry's own (Resource.Unit the root) is the whole
+	// ministry's. A unit's officers and head read their own unit's;
+	// leaders every unit's (anyUnit). Figures counted from classified
+	// items (tasks, alerts) are asked about at the item's level, so no
+	// read up hides them from a reader not cleared for it.
+	KindOperations
 	numKinds
 )
 
@@ -178,7 +187,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
-	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert"}
+	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert", "operations"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -453,6 +462,12 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// read the whole ledger, read them too and change nothing.
 	g[KindSentinelAlert][SecurityOfficer] = actions(Read, Update)
 	g[KindSentinelAlert][Auditor] = actions(Read)
+	// The operations view: a unit's officers and head read their unit's
+	// figures and print its weekly brief; leaders every unit's and the
+	// ministry's (see anyUnit).
+	g[KindOperations][Officer] = actions(Read, Export)
+	g[KindOperations][Approver] = actions(Read, Export)
+	g[KindOperations][Leader] = actions(Read, Export)
 	return g
 }()
 
@@ -475,6 +490,8 @@ var anyUnit = [numKinds]Roles{
 	KindTask:     RolesOf(Leader),
 	KindReport:   RolesOf(Leader),
 	KindForecast: RolesOf(Leader),
+	// Leaders follow every unit's and mission's operations.
+	KindOperations: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member
