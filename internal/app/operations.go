@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 
+	"chancery/internal/analytics"
 	"chancery/internal/exchange"
 	"chancery/internal/insight/operations"
 	"chancery/internal/web"
 )
 
 // operationsRoutes adds the operations view (internal/insight/operations)
-// over the capabilities' tables and the exchange node's links.
+// over the capabilities' tables, the analytics store's facts and the
+// exchange node's links.
 func (a *App) operationsRoutes(rt *web.Router, shell *web.Shell) error {
-	svc, err := operations.NewService(operations.Options{Source: operations.TableSource{DB: a.DB}, Directory: a.Identity,
+	src := operations.AnalyticsSource{Tables: operations.TableSource{DB: a.DB}, Facts: analytics.NewStore(a.DB)}
+	svc, err := operations.NewService(operations.Options{Source: src, Directory: a.Identity,
 		Links: operationsLinks{a}})
 	if err != nil {
 		return err

@@ -73,6 +73,7 @@ func writeBrief(sm *Summary, t Translator, lang i18n.Lang, now time.Time, w io.W
 		{t.T("operations.ontime"), percent(wk.OnTime, wk.Finished), percent(sm.Quarter.OnTime, sm.Quarter.Finished)},
 		{t.T("operations.index"), "", index},
 		{t.T("operations.documents"), num(sm.Documents[last]), num(sum(sm.Documents))},
+		{t.T("operations.exchange"), num(sm.Exchange[last]), num(sum(sm.Exchange))},
 		{t.T("operations.overdue"), "", num(sm.Overdue)},
 		{t.T("operations.tasks"), "", num(sm.TasksOpen)},
 		{t.T("operations.tasks_overdue"), "", num(sm.TasksOverdue)},

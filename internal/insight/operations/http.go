@@ -68,6 +68,7 @@ type row struct {
 	Link, LinkSince                string
 	Backlog                        int64
 	HasLink                        bool
+	Exchange                       int64
 	Reasons                        []string
 }
 
@@ -110,6 +111,7 @@ type unitData struct {
 type weekRow struct {
 	Week                          string
 	Received, Resolved, Late, Doc int64
+	Exchange                      int64
 }
 
 func unitName(lang i18n.Lang, u identity.Unit) string {
@@ -126,7 +128,7 @@ func unitHref(id int64) string { return PagePath + "/units/" + strconv.FormatInt
 func rowOf(p web.Page, s *Summary, name string) row {
 	r := row{Name: name, Href: unitHref(s.Unit.ID), Status: string(s.Status), Received: s.Received(), Resolved: s.Resolved(),
 		Late: s.Late(), Overdue: s.Overdue, TasksOpen: s.TasksOpen, TasksOverdue: s.TasksOverdue,
-		Reports: s.ReportsOutstanding, ReportsLate: s.ReportsLate, Alerts: s.Alerts}
+		Reports: s.ReportsOutstanding, ReportsLate: s.ReportsLate, Alerts: s.Alerts, Exchange: sum(s.Exchange)}
 	if s.Status != "" {
 		r.StatusText = p.T("operations.status." + string(s.Status))
 	}
@@ -229,11 +231,12 @@ func (h *Handler) unit(w http.ResponseWriter, r *http.Request) {
 		BriefHref: unitHref(s.Unit.ID) + "/brief.pdf", Brief: allowed(sub, authz.Export, resource(s.Unit.ID, 0))}
 	d.Trend = trendChart(p, "ops-trend", s)
 	d.Documents = web.LineChart{ID: "ops-docs", Title: p.T("operations.documents"), Desc: p.T("operations.trend.documents", Weeks),
-		Labels: weekLabels(s.Weeks), Series: []web.Series{{Name: p.T("operations.documents"), Values: floats(s.Documents)}},
+		Labels: weekLabels(s.Weeks), Series: []web.Series{{Name: p.T("operations.documents"), Values: floats(s.Documents)},
+			{Name: p.T("operations.exchange"), Values: floats(s.Exchange)}},
 		Format: func(v float64) string { return p.Lang.FormatNumber(v, 0) }}.SVG()
 	for i, wk := range s.Weeks {
 		c := s.Counts[i]
-		d.WeekRows = append(d.WeekRows, weekRow{Week: wk.Format("02/01/2006"), Received: c.Received, Resolved: c.Finished, Late: c.Finished - c.OnTime, Doc: s.Documents[i]})
+		d.WeekRows = append(d.WeekRows, weekRow{Week: wk.Format("02/01/2006"), Received: c.Received, Resolved: c.Finished, Late: c.Finished - c.OnTime, Doc: s.Documents[i], Exchange: s.Exchange[i]})
 	}
 	h.pages.Render(w, r, http.StatusOK, "unit", web.View[unitData]{Page: p, Data: d})
 }

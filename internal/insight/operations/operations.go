@@ -41,6 +41,10 @@ type Figures struct {
 	// Alerts are each unit's open security alerts (new or under
 	// investigation), by level.
 	Alerts map[int64]Levels
+	// Exchange is the messages each unit's node sent and received
+	// through the exchange in each week (from the analytics store's
+	// facts; nil when the source has none).
+	Exchange map[int64][]int64
 }
 
 // Source reads the figures. The view is built from one call per

@@ -98,6 +98,8 @@ type Summary struct {
 	Weeks     []time.Time
 	Counts    []procedures.IndexCounts
 	Documents []int64
+	// Exchange is the messages sent and received per week.
+	Exchange []int64
 	// Quarter sums the weeks; Indices scores it (Decision 766).
 	Quarter            procedures.IndexCounts
 	Indices            procedures.Indices
@@ -216,10 +218,13 @@ func (w *world) visible(unit int64, c Levels) int64 {
 // figures are counted per unit at the levels the reader may see.
 func (w *world) summary(u identity.Unit, ids []int64, mission bool) *Summary {
 	weeks := len(w.f.Bounds) - 1
-	s := &Summary{Unit: u, Weeks: w.f.Bounds[:weeks], Counts: make([]procedures.IndexCounts, weeks), Documents: make([]int64, weeks)}
+	s := &Summary{Unit: u, Weeks: w.f.Bounds[:weeks], Counts: make([]procedures.IndexCounts, weeks), Documents: make([]int64, weeks), Exchange: make([]int64, weeks)}
 	for _, id := range ids {
 		for i, c := range w.f.Dossiers[id] {
 			s.Counts[i].Add(c)
+		}
+		for i, n := range w.f.Exchange[id] {
+			s.Exchange[i] += n
 		}
 		for i, c := range w.f.Documents[id] {
 			s.Documents[i] += w.visible(id, c)

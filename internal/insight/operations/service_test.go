@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"chancery/internal/analytics"
 	"chancery/internal/errs"
 	"chancery/internal/store"
 	"chancery/internal/store/storetest"
@@ -108,4 +109,40 @@ func TestWeekBoundsAreMondaysInHanoi(t *testing.T) {
 	if !b[Weeks].After(fixtureNow) || b[Weeks-1].After(fixtureNow) {
 		t.Errorf("now %s is not in the last week %s–%s", fixtureNow, b[Weeks-1], b[Weeks])
 	}
+}
+
+// TestAnalyticsSourceAddsTheExchangesTrafficPerWeek pins the switch to
+// the analytics store where it serves: each unit's exchange messages per
+// week come from its daily facts (sent and received), the rest from the
+// tables as before.
+func TestAnalyticsSourceAddsTheExchangesTrafficPerWeek(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := seedFixture(t, db)
+		// Paris: 3 sent and 2 received on Monday of the current week, 4
+		// sent the Sunday before (the previous week); a fact after the
+		// weeks counts in none.
+		for _, f := range []struct {
+			day     string
+			measure analytics.Measure
+			n       int
+		}{{"2026-11-30", analytics.ExchangeSent, 3}, {"2026-11-30", analytics.ExchangeReceived, 2}, {"2026-11-29", analytics.ExchangeSent, 4},
+			{"2026-12-07", analytics.ExchangeSent, 9}, {"2026-11-30", analytics.DocumentsIn, 50}} {
+			if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO analytics_facts (day, unit_id, country, measure, working_day, value) VALUES (?, ?, 'FR', ?, 1, ?)`),
+				f.day, parisID, string(f.measure), f.n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc.opts.Source = AnalyticsSource{Tables: TableSource{DB: db}, Facts: analytics.NewStore(db)}
+		s, err := svc.Unit(ctx, leader, parisID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Exchange[Weeks-2:]; got[0] != 4 || got[1] != 5 || sum(s.Exchange) != 9 {
+			t.Errorf("Paris's exchange traffic in the last two weeks = %v (total %d), want [4 5] (9)", got, sum(s.Exchange))
+		}
+		if s.Received() != 3 || sum(s.Documents) != 1 {
+			t.Errorf("the tables' figures changed: %d received, %d documents", s.Received(), sum(s.Documents))
+		}
+	})
 }
