@@ -312,6 +312,9 @@ func (a *App) routes(ctx context.Context) error {
 	if err := a.insightRoutes(rt, shell); err != nil {
 		return err
 	}
+	if err := a.operationsRoutes(rt, shell); err != nil {
+		return err
+	}
 	if err := a.sentinelRoutes(rt, shell); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/insight"
+	"chancery/internal/insight/operations"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
@@ -49,6 +50,7 @@ func textTables() []i18n.Texts {
 		mail.Texts(),
 		portal.Texts(),
 		insight.Texts(),
+		operations.Texts(),
 		sentinel.Texts(),
 		analytics.Texts(),
 	}

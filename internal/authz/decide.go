@@ -183,6 +183,15 @@ const (
 	// a peer node (a Node subject, authenticated by the key that signed
 	// the checkpoint) presents one (Create); see nodeGrants.
 	KindCheckpoint
+	// KindOperations is a unit's figures in the operations view
+	// (internal/insight/operations): its dossiers, indices, tasks,
+	// reports, exchange link and alerts, and its weekly brief (Export).
+	// The ministry's own (Resource.Unit the root) is the whole
+	// ministry's. A unit's officers and head read their own unit's;
+	// leaders every unit's (anyUnit). Figures counted from classified
+	// items (tasks, alerts) are asked about at the item's level, so no
+	// read up hides them from a reader not cleared for it.
+	KindOperations
 	numKinds
 )
 
@@ -193,7 +202,7 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
 	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert",
-	"dataset", "unit_facts", "checkpoint"}
+	"dataset", "unit_facts", "checkpoint", "operations"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -488,6 +497,12 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	g[KindUnitFacts][Officer] = actions(Read)
 	g[KindUnitFacts][Approver] = actions(Read)
 	g[KindUnitFacts][Leader] = actions(Read)
+	// The operations view: a unit's officers and head read their unit's
+	// figures and print its weekly brief; leaders every unit's and the
+	// ministry's (see anyUnit).
+	g[KindOperations][Officer] = actions(Read, Export)
+	g[KindOperations][Approver] = actions(Read, Export)
+	g[KindOperations][Leader] = actions(Read, Export)
 	return g
 }()
 
@@ -520,6 +535,8 @@ var anyUnit = [numKinds]Roles{
 	KindForecast: RolesOf(Leader),
 	// The data repository's facts, per unit (internal/analytics).
 	KindUnitFacts: RolesOf(Leader),
+	// Leaders follow every unit's and mission's operations.
+	KindOperations: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member

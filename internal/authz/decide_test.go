@@ -428,3 +428,34 @@ func TestNodeMayOnlyPresentCheckpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationsViewIsNeedToKnowAndClearance pins the operations view's
+// access: an officer or head reads their own unit's figures only (another
+// unit's, the ministry's included, are concealed), a leader every unit's
+// and the ministry's; figures of classified items need the clearance.
+func TestOperationsViewIsNeedToKnowAndClearance(t *testing.T) {
+	leader := Subject{Kind: Staff, ID: 1, Unit: 2, Roles: RolesOf(Leader), Clearance: Confidential}
+	officer := Subject{Kind: Staff, ID: 2, Unit: 3, Roles: RolesOf(Officer)}
+	clerk := Subject{Kind: Staff, ID: 3, Unit: 3, Roles: RolesOf(Clerk)}
+	for _, tc := range []struct {
+		s    Subject
+		a    Action
+		r    Resource
+		want Decision
+	}{
+		{leader, Read, Resource{Kind: KindOperations, Unit: ministry}, Allowed},
+		{leader, Export, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{leader, Read, Resource{Kind: KindOperations, Unit: 3, Level: Confidential}, Allowed},
+		{leader, Read, Resource{Kind: KindOperations, Unit: 3, Level: Secret}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{officer, Export, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 3, Level: Confidential}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 4}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: ministry}, Concealed},
+		{clerk, Read, Resource{Kind: KindOperations, Unit: 3}, Denied},
+	} {
+		if got, reason := Decide(tc.s, tc.a, tc.r); got != tc.want {
+			t.Errorf("%v %s %+v = %s (%s), want %s", tc.s.Roles.Names(), tc.a, tc.r, got, reason, tc.want)
+		}
+	}
+}
