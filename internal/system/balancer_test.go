@@ -2,6 +2,7 @@ package system
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -25,6 +26,11 @@ type balancer struct {
 	srv  *http.Server
 	next atomic.Uint64
 	tr   *http.Transport
+
+	// leafFor maps an enrolment token to the leaf URL the enrolling
+	// mission is to use (its own link, see link): the balancer puts it in
+	// headquarters' answer, so the test can cut one mission's link.
+	leafFor sync.Map
 
 	mu       sync.Mutex
 	backends []*backendState
@@ -162,6 +168,9 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "load balancer: "+err.Error(), http.StatusBadGateway)
 			return
 		}
+		if r.URL.Path == "/exchange/v1/enrol" && resp.StatusCode == http.StatusOK {
+			resp = b.rewriteEnrolment(body, resp)
+		}
 		for k, v := range resp.Header {
 			w.Header()[k] = v
 		}
@@ -171,4 +180,118 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Error(w, "load balancer: no replica answers", http.StatusServiceUnavailable)
+}
+
+// rewriteEnrolment puts the mission's own link in place of the leaf URLs
+// of headquarters' enrolment answer (they are not signed: the leaf TLS
+// certificate is what the mission checks).
+func (b *balancer) rewriteEnrolment(reqBody []byte, resp *http.Response) *http.Response {
+	var req struct{ Token string }
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if err != nil || json.Unmarshal(reqBody, &req) != nil {
+		return resp
+	}
+	leaf, ok := b.leafFor.Load(req.Token)
+	if !ok {
+		return resp
+	}
+	var answer map[string]json.RawMessage
+	if json.Unmarshal(data, &answer) != nil {
+		return resp
+	}
+	answer["leaf_urls"], _ = json.Marshal([]string{leaf.(string)})
+	data, _ = json.Marshal(answer)
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = int64(len(data))
+	return resp
+}
+
+// link is a mission's network link to the NATS cluster's leaf listeners:
+// a TCP relay to the first server that accepts, which the test may cut
+// (every connection closed, new ones refused) and restore.
+type link struct {
+	l       net.Listener
+	targets func() []string
+
+	mu    sync.Mutex
+	cut   bool
+	conns map[net.Conn]bool
+}
+
+func newLink(t testing.TB, targets func() []string) *link {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &link{l: l, targets: targets, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { l.Close(); k.setCut(true) })
+	go k.serve()
+	return k
+}
+
+func (k *link) addr() string { return k.l.Addr().String() }
+
+func (k *link) serve() {
+	for {
+		c, err := k.l.Accept()
+		if err != nil {
+			return
+		}
+		go k.relay(c)
+	}
+}
+
+func (k *link) relay(c net.Conn) {
+	var up net.Conn
+	for _, t := range k.targets() {
+		if d, err := net.DialTimeout("tcp", t, 2*time.Second); err == nil {
+			up = d
+			break
+		}
+	}
+	if up == nil || !k.track(c, up) {
+		c.Close()
+		if up != nil {
+			up.Close()
+		}
+		return
+	}
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(up, c); done <- struct{}{} }()
+	go func() { io.Copy(c, up); done <- struct{}{} }()
+	<-done
+	c.Close()
+	up.Close()
+	k.mu.Lock()
+	delete(k.conns, c)
+	delete(k.conns, up)
+	k.mu.Unlock()
+}
+
+func (k *link) track(c ...net.Conn) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cut {
+		return false
+	}
+	for _, x := range c {
+		k.conns[x] = true
+	}
+	return true
+}
+
+// setCut cuts the link (closing what is open) or restores it.
+func (k *link) setCut(cut bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.cut = cut
+	if cut {
+		for c := range k.conns {
+			c.Close()
+		}
+		clear(k.conns)
+	}
 }

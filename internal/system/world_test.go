@@ -2,6 +2,7 @@ package system
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -148,6 +149,7 @@ func newWorld(t testing.TB, sz sizes) *world {
 		t.Skip(err)
 	}
 	w := &world{t: t, dir: t.TempDir(), bin: binaries(t), secrets: map[string]string{}}
+	began := time.Now()
 	key := make([]byte, 32)
 	rand.Read(key)
 	w.master = base64.StdEncoding.EncodeToString(key)
@@ -175,9 +177,14 @@ func newWorld(t testing.TB, sz sizes) *world {
 		r.start()
 		w.lb.add(r)
 	}
+	// The missions start together, as they would after an outage.
 	for i := range sz.missions {
 		w.missions = append(w.missions, w.enrol(missionCode(i)))
 	}
+	for _, m := range w.missions {
+		m.await()
+	}
+	t.Logf("world up in %s: PostgreSQL, 3 NATS servers, versitygw, 3 replicas, %d missions", time.Since(began).Round(time.Second), len(w.missions))
 	return w
 }
 
@@ -312,8 +319,13 @@ func (w *world) run(args ...string) (string, error) {
 func (w *world) runEnv(env []string, args ...string) (string, error) {
 	cmd := exec.Command(filepath.Join(w.bin, "chancery"), args...)
 	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	return strings.TrimSpace(string(out)), err
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return strings.TrimSpace(string(out) + "\n" + stderr.String()), err
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func (w *world) mustRun(args ...string) string {
@@ -559,6 +571,16 @@ func (nn *natsNode) start() {
 	nn.proc = spawn(nn.w.t, nn.conf+".log", os.Environ(), filepath.Join(nn.w.bin, "nats-server"), "-c", nn.conf)
 }
 
+// leafAddrs are the NATS servers' leaf listeners: a mission's link
+// reaches the first that accepts, as a name resolving to all three would.
+func (w *world) leafAddrs() []string {
+	var a []string
+	for _, nn := range w.nats {
+		a = append(a, fmt.Sprintf("127.0.0.1:%d", nn.leaf))
+	}
+	return a
+}
+
 func (w *world) natsURLs() string {
 	var u []string
 	for _, nn := range w.nats {
@@ -655,6 +677,7 @@ type mission struct {
 	token      string // its consular subsystem's client token
 	proc       *process
 	args       []string
+	link       *link // its network link to the cluster's leaf listeners
 }
 
 // enrol issues an enrolment token on headquarters (through the load
@@ -664,24 +687,37 @@ func (w *world) enrol(code string) *mission {
 	var e struct{ Token string }
 	w.call(http.MethodPost, w.lb.url+"/api/v1/exchange/enrolments", w.admin, `{"member":"`+code+`"}`, &e, http.StatusCreated)
 	m := &mission{w: w, code: code, data: filepath.Join(w.dir, "mission-"+code),
-		node: "mission-" + strings.ToLower(strings.ReplaceAll(code, ".", "-"))}
+		node: "mission-" + strings.ToLower(strings.ReplaceAll(code, ".", "-")), link: newLink(w.t, w.leafAddrs)}
+	w.lb.leafFor.Store(e.Token, "nats-leaf://"+m.link.addr())
 	m.args = []string{"serve", "--role", "mission", "--join", w.lb.url, "--token", e.Token, "--data", m.data,
 		"--addr", "127.0.0.1:0", "--admin-password", "Embassy-System-Test-2026", "--leaf-tls-ca", w.caFile}
-	m.start()
-	out, err := w.runEnv(os.Environ(), "exchange", "token", "issue", "VN/GOV/"+code+"/consular", "--data", m.data)
+	m.spawn()
+	return m
+}
+
+// await waits for the mission to run and issues its consular
+// subsystem's client token.
+func (m *mission) await() {
+	w := m.w
+	w.t.Helper()
+	m.wait()
+	out, err := w.runEnv(os.Environ(), "exchange", "token", "issue", "VN/GOV/"+m.code+"/consular", "--data", m.data)
 	if err != nil {
-		w.t.Fatalf("issue the client token of mission %s: %v: %s", code, err, out)
+		w.t.Fatalf("issue the client token of mission %s: %v: %s", m.code, err, out)
 	}
 	m.token = out
-	return m
 }
 
 var runningRE = regexp.MustCompile(`Chancery is running: (http://[^/ ]+)/`)
 
-func (m *mission) start() {
+func (m *mission) spawn() {
+	m.proc = spawn(m.w.t, m.data+".log", os.Environ(), filepath.Join(m.w.bin, "chancery"), m.args...)
+}
+
+// wait waits until the mission's node runs and is ready.
+func (m *mission) wait() {
 	w := m.w
 	w.t.Helper()
-	m.proc = spawn(w.t, m.data+".log", os.Environ(), filepath.Join(w.bin, "chancery"), m.args...)
 	w.waitFor("mission "+m.code+" running", 2*time.Minute, func() error {
 		select {
 		case <-m.proc.done:
