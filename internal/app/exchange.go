@@ -55,7 +55,7 @@ func (a *App) openExchange(ctx context.Context) error {
 // named after the node and has the node's JetStream domain; headquarters
 // accepts leaf nodes, and a mission joins headquarters as one.
 func (a *App) busOptions() (bus.Options, error) {
-	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log,
+	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log, Replicas: a.cfg.NATSReplicas,
 		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs()}
 	files := exchange.LeafTLSFiles{CertFile: a.cfg.LeafTLSCert, KeyFile: a.cfg.LeafTLSKey, CAFile: a.cfg.LeafTLSCA}
 	var err error
