@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gocloud.dev/blob"
 
+	"chancery/internal/analytics"
 	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
@@ -43,6 +44,7 @@ import (
 	"chancery/internal/identity"
 	"chancery/internal/insight"
 	"chancery/internal/keys"
+	"chancery/internal/lease"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
@@ -83,6 +85,11 @@ type App struct {
 	Insight *insight.Service
 	// Sentinel keeps the security monitoring's alerts and their triage.
 	Sentinel *sentinel.Service
+	// Catalogue is the catalogue of datasets and Analytics the analytics
+	// store's query API (internal/analytics).
+	Catalogue *analytics.Catalogue
+	Analytics *analytics.Store
+	feeder    *analytics.Feeder
 
 	sims    *govsim.Server // the outside agencies' simulators, on a demo headquarters
 	mailbox *mail.Server   // the mailbox simulator, in --demo without --smtp
@@ -100,6 +107,8 @@ type App struct {
 
 	bgMu   sync.Mutex
 	stopBg func() // stops the background work that Serve started; guarded by bgMu
+	// leases runs the jobs that run on one replica at a time (onOne).
+	leases *lease.Runner
 
 	readiness readinessCache // readyz's last answer
 	probeKey  string         // the object readyz writes, this process's own
@@ -178,6 +187,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		return nil, err
 	}
 	if err := a.openSentinel(); err != nil {
+		return nil, err
+	}
+	if err := a.openAnalytics(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.routes(ctx); err != nil {
@@ -300,7 +312,13 @@ func (a *App) routes(ctx context.Context) error {
 	if err := a.insightRoutes(rt, shell); err != nil {
 		return err
 	}
+	if err := a.operationsRoutes(rt, shell); err != nil {
+		return err
+	}
 	if err := a.sentinelRoutes(rt, shell); err != nil {
+		return err
+	}
+	if err := a.analyticsRoutes(rt, shell); err != nil {
 		return err
 	}
 	auditH.Register(rt)
@@ -461,9 +479,10 @@ func (a *App) runBackground(ctx context.Context) {
 			fn(ctx)
 		}()
 	}
-	spawn(func(ctx context.Context) {
+	a.leases = lease.NewRunner(a.DB, lease.Options{Log: a.log})
+	spawn(a.onOne("audit.checkpoints", func(ctx context.Context) {
 		a.Audit.Run(ctx) //nolint:errcheck // Run logs its own errors and returns nil
-	})
+	}))
 	a.runExchange(ctx, spawn)
 	a.runProcedures(spawn)
 	a.runRecords(spawn)
@@ -472,6 +491,7 @@ func (a *App) runBackground(ctx context.Context) {
 	if err := a.runSentinel(spawn); err != nil {
 		a.log.Error("sentinel: not started", "err", err)
 	}
+	a.runAnalytics(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,8 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,11 +32,17 @@ import (
 // TestMain doubles as the chancery binary when CHANCERY_TEST_MAIN is set,
 // so tests can run the real program as a child process without building
 // it first.
+//
+// The long tests (those in a browser, those running the real program or
+// two nodes, the route-by-route ones) call t.Parallel: each starts its own
+// node in its own data directory, and much of a browser test's time is
+// Chromium's, so two at once (go test's -parallel is GOMAXPROCS) keep
+// CI's two cores busy where one left a core idle.
 func TestMain(m *testing.M) {
 	if os.Getenv("CHANCERY_TEST_MAIN") == "1" {
 		os.Exit(Run(os.Args[1:]))
 	}
-	storetest.Main(m)
+	storetest.Main(m, theDemoTemplate.remove)
 }
 
 // testConfig is the embedded default in a fresh data directory, its
@@ -42,18 +51,175 @@ func testConfig(tb testing.TB, demo bool) config.Config {
 	tb.Helper()
 	dir := tb.TempDir()
 	storetest.MigratedDataDir(tb, dir)
-	cfg, err := config.ParseServe([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
+	cfg, err := serveConfig(dir, demo)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg.Demo = demo
 	return cfg
+}
+
+// serveConfig is testConfig's configuration for the data directory dir.
+func serveConfig(dir string, demo bool) (config.Config, error) {
+	cfg, err := config.ParseServe([]string{"--data", dir, "--addr", "127.0.0.1:0", "--log-level", "warn", "--leaf-addr", ""}, io.Discard)
+	cfg.Demo = demo
+	return cfg, err
+}
+
+// Seeding a demo headquarters (its directory, accounts, records, portal,
+// architecture, forecast, insight and monitoring data) takes seconds
+// under -race, and most of internal/app's tests start one. So each test
+// process seeds one, once, in a directory of its own, and MustStart
+// copies that data directory for every demo node whose configuration is
+// testConfig's: the node then starts as a demo node does the second time
+// (TestSecondStartReusesDataAndDoesNotSeedAgain), on data seeded the same
+// way.
+type demoTemplate struct {
+	mu  sync.Mutex
+	dir string        // the seeded data directory; "" until made
+	cfg config.Config // the configuration it was seeded with
+}
+
+// theDemoTemplate is per test process, like storetest's templates.
+var theDemoTemplate demoTemplate
+
+// seededCopy replaces cfg's fresh data directory with a copy of the
+// seeded demo data, making it on first use, and reports whether it did:
+// not where cfg differs from testConfig's in what seeding depends on, or
+// where the data directory is not a fresh one of testConfig's.
+func (d *demoTemplate) seededCopy(tb testing.TB, cfg config.Config) bool {
+	tb.Helper()
+	if !cfg.Demo || !freshDataDir(cfg.DataDir) {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dir == "" {
+		if err := d.seed(); err != nil {
+			tb.Fatalf("seed the demo template: %v", err)
+		}
+	}
+	// What a test may change without changing what is seeded: where the
+	// data lives, the leaf listener, the documents' size limit.
+	same := func(c config.Config) config.Config {
+		c.DataDir, c.LeafAddr, c.MaxDocumentBytes = "", "", 0
+		return c
+	}
+	if !reflect.DeepEqual(same(cfg), same(d.cfg)) {
+		return false
+	}
+	files, err := os.ReadDir(cfg.DataDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.Remove(filepath.Join(cfg.DataDir, f.Name())); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := copyTree(d.dir, cfg.DataDir); err != nil {
+		tb.Fatalf("copy the seeded demo data: %v", err)
+	}
+	return true
+}
+
+// seed makes the template: a demo headquarters bootstrapped as MustStart
+// bootstraps one (the records' demo year left out), then closed, so that
+// its files are the whole of its data.
+func (d *demoTemplate) seed() (err error) {
+	dir, err := os.MkdirTemp("", "chancery-demo-template-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	if err := storetest.CopyMigrated(dir); err != nil {
+		return err
+	}
+	cfg, err := serveConfig(dir, true)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	a, err := New(ctx, cfg, newLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	err = errors.Join(store.SetMeta(ctx, a.DB, records.DemoYearKey, "left out by the test"), func() error {
+		_, err := a.bootstrap(ctx)
+		return err
+	}())
+	if err := errors.Join(err, a.Close()); err != nil {
+		return err
+	}
+	d.dir, d.cfg = dir, cfg
+	return nil
+}
+
+// remove deletes the template at the test process's end.
+func (d *demoTemplate) remove() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dir != "" {
+		os.RemoveAll(d.dir)
+	}
+}
+
+// freshDataDir reports whether dir holds only the migrated database
+// testConfig put there (chancery.db, and a journal if SQLite left one).
+func freshDataDir(dir string) bool {
+	files, err := os.ReadDir(dir)
+	if err != nil || len(files) == 0 {
+		return false
+	}
+	for _, f := range files {
+		if !f.Type().IsRegular() || !strings.HasPrefix(f.Name(), "chancery.db") {
+			return false
+		}
+	}
+	return true
+}
+
+// copyTree copies the directory from into to, keeping every file's and
+// directory's mode (a data directory's are private).
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			if err := os.MkdirAll(target, 0o700); err != nil {
+				return err
+			}
+			return os.Chmod(target, info.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, info.Mode().Perm())
+	})
 }
 
 // MustStart builds the node for cfg, runs its first-start bootstrap and
 // serves it with httptest; everything is closed when tb ends.
 func MustStart(tb testing.TB, cfg config.Config) (*App, *httptest.Server) {
 	tb.Helper()
+	theDemoTemplate.seededCopy(tb, cfg)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		tb.Fatalf("start chancery: %v", err)
@@ -168,9 +334,16 @@ func TestUnknownRoutesAnswerWithProblems(t *testing.T) {
 }
 
 func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, true)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The records' demo year is left out, as MustStart leaves it out: it
+	// took most of this test's time, and the tests that run the real
+	// program (TestAuditVerifyAfterADemoServe) seed it.
+	if err := store.SetMeta(context.Background(), a.DB, records.DemoYearKey, "left out by the test"); err != nil {
 		t.Fatal(err)
 	}
 	first, err := a.bootstrap(context.Background())

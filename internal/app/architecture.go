@@ -116,20 +116,13 @@ const discoveryInterval = 5 * time.Minute
 // runArchitecture registers the node's own components in the repository
 // at start and every discoveryInterval, until ctx ends.
 func (a *App) runArchitecture(spawn func(func(context.Context))) {
-	spawn(func(ctx context.Context) {
-		t := time.NewTicker(discoveryInterval)
-		defer t.Stop()
-		for {
+	spawn(a.onOne("architecture.discovery", func(ctx context.Context) {
+		every(ctx, discoveryInterval, func() {
 			if err := a.Architecture.Register(ctx, a.discover()); err != nil && ctx.Err() == nil {
 				a.log.Error("architecture: register the node's components", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+		})
+	}))
 }
 
 // discover lists what this node runs: its capabilities, the data stores

@@ -76,9 +76,16 @@ func screenshotDir(t *testing.T) string {
 }
 
 // shot saves a full-page screenshot named name.png (quality 100 makes
-// Chromium encode PNG rather than JPEG).
+// Chromium encode PNG rather than JPEG). Under CI=true only a failure's
+// screenshot (failed-…) is saved unless CHANCERY_SCREENSHOTS names a
+// directory: nobody looks at the others there, and Chromium's laying out
+// and encoding of a hundred full pages was a good part of the browser
+// tests' time on CI's two cores.
 func shot(ctx context.Context, t *testing.T, dir, name string) {
 	t.Helper()
+	if !strings.HasPrefix(name, "failed-") && os.Getenv("CI") == "true" && os.Getenv("CHANCERY_SCREENSHOTS") == "" {
+		return
+	}
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -136,6 +143,7 @@ func mustContain(t *testing.T, what, got, want string) {
 // Chromium: sign in, switch to English, create a unit and a staff member,
 // sign out. It saves a screenshot of each step.
 func TestConsoleInABrowser(t *testing.T) {
+	t.Parallel()
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
 	a, srv := MustStart(t, cfg)
@@ -198,6 +206,7 @@ func TestConsoleInABrowser(t *testing.T) {
 // sign-in that was just recorded, and opens it: the page shows its
 // inclusion proof verified against a signed checkpoint.
 func TestAuditorVerifiesAnEventInABrowser(t *testing.T) {
+	t.Parallel()
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
 	a, srv := MustStart(t, cfg)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"chancery/internal/analytics"
 	"chancery/internal/compliance"
 	"chancery/internal/dlp"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"chancery/internal/i18n"
 	"chancery/internal/identity"
 	"chancery/internal/insight"
+	"chancery/internal/insight/operations"
 	"chancery/internal/mail"
 	"chancery/internal/portal"
 	"chancery/internal/procedures"
@@ -48,7 +50,9 @@ func textTables() []i18n.Texts {
 		mail.Texts(),
 		portal.Texts(),
 		insight.Texts(),
+		operations.Texts(),
 		sentinel.Texts(),
+		analytics.Texts(),
 	}
 }
 

@@ -55,7 +55,7 @@ func (a *App) openExchange(ctx context.Context) error {
 // named after the node and has the node's JetStream domain; headquarters
 // accepts leaf nodes, and a mission joins headquarters as one.
 func (a *App) busOptions() (bus.Options, error) {
-	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log,
+	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log, Replicas: a.cfg.NATSReplicas,
 		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs()}
 	files := exchange.LeafTLSFiles{CertFile: a.cfg.LeafTLSCert, KeyFile: a.cfg.LeafTLSKey, CAFile: a.cfg.LeafTLSCA}
 	var err error
@@ -303,18 +303,17 @@ func (a *App) runExchange(ctx context.Context, spawn func(func(context.Context))
 	if a.Registry == nil {
 		return
 	}
-	spawn(func(ctx context.Context) {
-		t := time.NewTicker(time.Hour)
-		defer t.Stop()
-		for {
+	spawn(a.onOne("exchange.conf-refresh", func(ctx context.Context) {
+		every(ctx, time.Hour, func() {
 			if err := a.Registry.Refresh(audit.WithOrigin(ctx, exchangeActor)); err != nil && !errors.Is(err, errs.ErrNotFound) && ctx.Err() == nil {
 				a.log.Error("exchange: renew the global configuration", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+		})
+	}))
+	// Every replica takes up the latest configuration hourly too: the
+	// safety net under chx.conf, should a replica have missed one that
+	// another published.
+	spawn(func(ctx context.Context) {
+		every(ctx, time.Hour, func() { a.takeLatestConf(ctx) })
 	})
 }

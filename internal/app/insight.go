@@ -18,7 +18,7 @@ import (
 // Records document read it as the leader may (records.Get), and overdue
 // tasks' notices go out by mail.
 func (a *App) openInsight() error {
-	opts := insight.Options{DB: a.DB, Recorder: a.Audit, Directory: a.Identity, Documents: insightDocuments{a}}
+	opts := insight.Options{DB: a.DB, Recorder: a.Audit, Directory: a.Identity, Documents: insightDocuments{a}, Courier: insightCourier{a}}
 	if a.Mail != nil {
 		opts.Notifier = insightNotifier{a}
 	}
@@ -81,23 +81,18 @@ func (n insightNotifier) NotifyTx(ctx context.Context, tx *store.Tx, x insight.N
 // escalationInterval is how often overdue tasks are looked for.
 const escalationInterval = time.Minute
 
-// runInsight escalates overdue tasks until ctx ends.
+// runInsight carries insight's parcels through the exchange and
+// escalates overdue tasks until ctx ends.
 func (a *App) runInsight(spawn func(func(context.Context))) {
-	spawn(func(ctx context.Context) {
+	spawn(a.runInsightExchange)
+	spawn(a.onOne("insight.escalations", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("insight")})
-		t := time.NewTicker(escalationInterval)
-		defer t.Stop()
-		for {
+		every(ctx, escalationInterval, func() {
 			if _, err := a.Insight.Escalate(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("insight: escalate overdue tasks (retried)", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	})
+		})
+	}))
 }
 
 // seedDemoInsight fills the demo's tasks and the quarterly report round.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"chancery/internal/analytics"
 	"chancery/internal/architecture"
 	"chancery/internal/audit"
 	"chancery/internal/auth"
@@ -48,6 +49,7 @@ Usage:
   chancery architecture <command> the architecture repository: import FILE, export ("chancery architecture help")
   chancery sentinel <command>   insider detection offline: replay FILE, eval, simulate ("chancery sentinel help")
   chancery insight <command>    forecasting: backtest [--series FILE.csv --horizon N], generate ("chancery insight help")
+  chancery analytics <command>  the data repository: backfill [--rebuild], check ("chancery analytics help")
   chancery demo totp USER       the current TOTP code of a demo account (the demo's data directory only)
   chancery doctor [flags]       check a deployment: versions, clocks, keys, database, NATS, object store ("chancery doctor --help")
   chancery version              print the version and the commit it was built from
@@ -110,6 +112,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		"insight": func(rest []string) error {
 			return forecast.Command(ctx, forecast.CommandEnv{Open: forecastStorage, Stdout: stdout, Stderr: stderr}, rest)
+		},
+		"analytics": func(rest []string) error {
+			return analytics.Command(ctx, analytics.CommandEnv{Open: analyticsStorage, Stdout: stdout, Stderr: stderr}, rest)
 		},
 	})
 	switch {
@@ -224,6 +229,9 @@ func (a *App) bootstrap(ctx context.Context) (string, error) {
 		}
 		if err := a.seedDemoSentinel(ctx); err != nil {
 			return "", fmt.Errorf("seed demo security monitoring: %w", err)
+		}
+		if err := a.seedDemoAnalytics(ctx); err != nil {
+			return "", fmt.Errorf("seed demo data catalogue: %w", err)
 		}
 		if err := a.startExchange(ctx); err != nil {
 			return "", err

@@ -129,9 +129,9 @@ func (a *App) runProcedures(spawn func(func(context.Context))) {
 	if a.Mail != nil {
 		spawn(func(ctx context.Context) { a.Mail.Run(ctx) }) //nolint:errcheck // Run logs its own errors
 	}
-	spawn(func(ctx context.Context) {
+	spawn(a.onOne("procedures.portal-sync", func(ctx context.Context) {
 		a.Procedures.RunNationalPortalSync(audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("portal-sync")})) //nolint:errcheck // logs its own errors
-	})
+	}))
 }
 
 // paymentGateway returns the client of the configured payment gateway,

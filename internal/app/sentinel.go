@@ -106,7 +106,7 @@ func (a *App) runSentinel(spawn func(func(context.Context))) error {
 		forwarder = sentinel.NewForwarder(a.DB, sentinelCourier{a}, node, a.missionName(), a.log)
 		spawn(forwarder.Run)
 	} else {
-		spawn(a.receiveMissionAlerts)
+		spawn(a.onOne("sentinel.mission-alerts", a.receiveMissionAlerts))
 	}
 	w, err := sentinel.NewWatcher(sentinel.WatcherOptions{DB: a.DB, Ledger: a.Audit, JetStream: a.Bus.JetStream(), Node: node,
 		NewScorer: newScorer, Logger: a.log,
@@ -120,7 +120,7 @@ func (a *App) runSentinel(spawn func(func(context.Context))) error {
 		return err
 	}
 	spawn(func(ctx context.Context) { w.Run(ctx) }) //nolint:errcheck // logs its own errors and returns nil
-	spawn(notifier.Run)
+	spawn(a.onOne("sentinel.notify", notifier.Run))
 	return nil
 }
 
@@ -221,7 +221,7 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 		if member == "" {
 			continue
 		}
-		if err := a.ensureSubsystem(ctx, member); err != nil {
+		if err := a.ensureSubsystem(ctx, member, sentinelSubsystem, "Giám sát an ninh (Sentinel)", authz.Confidential); err != nil {
 			return err
 		}
 		if n.Role == exchange.RoleHQ {
@@ -242,18 +242,18 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 	return nil
 }
 
-func (a *App) ensureSubsystem(ctx context.Context, member string) error {
+// ensureSubsystem registers member's subsystem code, if it is not yet.
+func (a *App) ensureSubsystem(ctx context.Context, member, code, title string, clearance authz.Level) error {
 	subs, err := a.Registry.Subsystems(ctx, member)
 	if err != nil {
 		return err
 	}
 	for _, s := range subs {
-		if s.ID.Subsystem == sentinelSubsystem {
+		if s.ID.Subsystem == code {
 			return nil
 		}
 	}
-	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: sentinelSubsystem,
-		Title: "Giám sát an ninh (Sentinel)", Clearance: authz.Confidential})
+	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: code, Title: title, Clearance: clearance})
 	return err
 }
 

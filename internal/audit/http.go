@@ -65,6 +65,7 @@ func (h *Handler) Register(rt *web.Router) {
 	rt.HandleFunc("GET /api/v1/audit/proofs/inclusion", read, h.apiInclusionProof)
 	rt.HandleFunc("GET /api/v1/audit/proofs/consistency", read, h.apiConsistencyProof)
 	rt.HandleFunc("GET /api/v1/audit/export", export, h.apiExport)
+	h.registerTiles(rt, read)
 
 	rt.HandleFunc("GET /console/audit", read, h.pageSearch)
 	rt.HandleFunc("GET /console/audit/events/{seq}", read, h.pageEvent)
@@ -348,6 +349,9 @@ func (h *Handler) apiEvent(w http.ResponseWriter, r *http.Request) {
 // ledger's verifier key when the client accepts application/json.
 func (h *Handler) apiLatestCheckpoint(w http.ResponseWriter, r *http.Request) {
 	cp, err := h.l.checkpointCovering(r.Context(), 0)
+	if err == nil {
+		cp, err = h.l.withCosignatures(r.Context(), cp)
+	}
 	if err != nil {
 		web.Error(w, r, err)
 		return

@@ -201,14 +201,16 @@ func (l *Ledger) Close() error {
 	return nil
 }
 
-// Run integrates events and signs checkpoints periodically until ctx is
-// done (see Options), then returns nil. Run it in one goroutine per
-// process.
+// Run integrates events, signs checkpoints and thins old ones (Thin)
+// periodically until ctx is done (see Options), then returns nil. Run it
+// in one goroutine per process.
 func (l *Ledger) Run(ctx context.Context) error {
 	integrate := time.NewTicker(l.opts.IntegrateInterval)
 	defer integrate.Stop()
 	checkpoint := time.NewTicker(l.opts.CheckpointInterval)
 	defer checkpoint.Stop()
+	thin := time.NewTicker(thinInterval)
+	defer thin.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -220,6 +222,10 @@ func (l *Ledger) Run(ctx context.Context) error {
 		case <-checkpoint.C:
 			if _, err := l.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 				l.log.Error("audit: checkpoint", "err", err)
+			}
+		case <-thin.C:
+			if _, err := l.Thin(ctx); err != nil && ctx.Err() == nil {
+				l.log.Error("audit: thin old checkpoints", "err", err)
 			}
 		}
 	}

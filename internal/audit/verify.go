@@ -132,11 +132,33 @@ func (l *Ledger) Verify(ctx context.Context, progress func(done uint64)) (Verify
 // claim more events, rows and nodes that claim a place beyond it.
 func (l *Ledger) verifyTail(ctx context.Context, report VerifyReport) (VerifyReport, error) {
 	// The integrator may have grown the tree since; anything beyond its
-	// current size was put there by hand, or the tree was cut short.
-	now, err := readTree(ctx, l.db, l.db.Dialect, false)
-	if err != nil {
-		return report, err
+	// current size was put there by hand, or the tree was cut short. The
+	// tree's row and the rows beyond it are read by separate statements,
+	// between which another replica may integrate and sign: a finding is
+	// believed only if the tree has not grown meanwhile.
+	for attempt := 0; ; attempt++ {
+		now, err := readTree(ctx, l.db, l.db.Dialect, false)
+		if err != nil {
+			return report, err
+		}
+		out, err := l.verifyBeyond(ctx, report, now)
+		var tamper *TamperError
+		if !errors.As(err, &tamper) || attempt == 50 {
+			return out, err
+		}
+		again, rerr := readTree(ctx, l.db, l.db.Dialect, false)
+		if rerr != nil {
+			return report, rerr
+		}
+		if again.size == now.size {
+			return out, err
+		}
 	}
+}
+
+// verifyBeyond checks that no checkpoint, event or node lies beyond the
+// tree of now's size.
+func (l *Ledger) verifyBeyond(ctx context.Context, report VerifyReport, now treeState) (VerifyReport, error) {
 	var extra *int64
 	if err := l.db.QueryRowContext(ctx, "SELECT MAX(size) FROM audit_checkpoints").Scan(&extra); err != nil {
 		return report, fmt.Errorf("audit: verify: %w", err)

@@ -75,6 +75,9 @@ type WitnessOptions struct {
 	Cosigner note.Signer
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
+	// OnConflict, if set, is told of each inconsistency the witness
+	// finds, once its evidence is stored: the node raises an alert.
+	OnConflict func(context.Context, Conflict)
 }
 
 // Witness follows another node's ledger: it fetches each new checkpoint,
@@ -87,7 +90,9 @@ type Witness struct {
 	log      note.Verifier
 	cosigner note.Signer
 	now      func() time.Time
-	mu       sync.Mutex // serialises Update, so each checks against the latest
+	// onConflict is WitnessOptions.OnConflict.
+	onConflict func(context.Context, Conflict)
+	mu         sync.Mutex // serialises Update and AddCheckpoint, so each checks against the latest
 }
 
 // NewWitness returns a Witness of the log opts.Log, storing what it
@@ -96,7 +101,7 @@ func NewWitness(db *store.DB, opts WitnessOptions) (*Witness, error) {
 	if opts.Log == nil || opts.Cosigner == nil {
 		return nil, errors.New("audit: a witness needs the log's verifier and its own cosigner")
 	}
-	w := &Witness{db: db, log: opts.Log, cosigner: opts.Cosigner, now: opts.Now}
+	w := &Witness{db: db, log: opts.Log, cosigner: opts.Cosigner, now: opts.Now, onConflict: opts.OnConflict}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -139,8 +144,7 @@ func (w *Witness) Update(ctx context.Context, src Source) (Checkpoint, error) {
 	}
 	knownCP.Time = known.at
 	refuse := func(problem string) (Checkpoint, error) {
-		c := Conflict{Origin: cp.Origin, Known: known.note, Offered: cp.Note, Problem: problem, Found: w.now().UTC()}
-		if err := insertConflict(ctx, w.db, c); err != nil {
+		if err := w.keepConflict(ctx, known.note, cp.Note, problem); err != nil {
 			return Checkpoint{}, err
 		}
 		return Checkpoint{}, &InconsistentError{Origin: cp.Origin, Known: known.size, Offered: cp.Size, Problem: problem}

@@ -247,7 +247,10 @@ func (s *Service) verifySessionTOTP(ctx context.Context, token, code, address st
 	}
 	a := attempt{account: p, address: address, method: methodTOTP}
 	pair := pairKey(row.kind, p.username, address)
-	if until, blocked := s.pairs.blocked(pair, now); blocked {
+	if until, blocked, err := s.pairs.blocked(ctx, pair, now); err != nil || blocked {
+		if err != nil {
+			return err
+		}
 		return s.refused(ctx, a.event(ctx), slowedError(until))
 	}
 	if err := s.checkCode(ctx, cred, code, now); err != nil {

@@ -70,6 +70,7 @@ const testPassword = "correct horse battery staple"
 type fixture struct {
 	opts    Options // the service's, as newFixture completed them
 	db      *store.DB
+	sealer  *testSealer
 	ledger  *audit.Ledger
 	dir     *identity.Service
 	svc     *Service
@@ -97,7 +98,8 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 	}
 	f.dir = identity.NewService(db, f.ledger, opts.Now)
 	f.opts = opts
-	f.svc = New(db, f.dir, newTestSealer(t), opts)
+	f.sealer = newTestSealer(t)
+	f.svc = New(db, f.dir, f.sealer, opts)
 	var err error
 	f.unit, err = f.dir.CreateUnit(ctx, "test", identity.NewUnit{Code: "000.00.00.G12", NameVI: "Bộ Ngoại giao",
 		NameEN: "Ministry of Foreign Affairs", Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
@@ -114,6 +116,13 @@ func newFixture(t testing.TB, db *store.DB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// replica returns another Service on the fixture's database, keys and
+// clock, as a second headquarters replica has: it shares nothing with
+// f.svc but the database.
+func (f *fixture) replica() *Service {
+	return New(f.db, identity.NewService(f.db, f.ledger, f.opts.Now), f.sealer, f.opts)
 }
 
 // staff creates a staff member with testPassword.

@@ -104,7 +104,7 @@ func (s *Service) RegisterCitizen(ctx context.Context, reg Registration) error {
 		return err
 	}
 	now := s.clock()
-	if err := s.mailAllowed(reg.Address, now); err != nil {
+	if err := s.mailAllowed(ctx, reg.Address, now); err != nil {
 		return err
 	}
 	_, err = s.dir.CitizenByEmail(ctx, in.Email)
@@ -192,14 +192,16 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 	if address != "" {
 		request.Attrs = map[string]string{"address": audit.AttrValue(address)}
 	}
-	if err := s.mailAllowed(address, now); err != nil {
+	if err := s.mailAllowed(ctx, address, now); err != nil {
 		return s.refused(ctx, request, err)
 	}
 	c, err := s.dir.CitizenByEmail(ctx, in.Email)
 	if err != nil && !errors.Is(err, errs.ErrNotFound) {
 		return fmt.Errorf("reset password: %w", err)
 	}
-	if _, blocked := s.mailsTo.blocked(strings.ToLower(in.Email), now); blocked {
+	if _, blocked, err := s.mailsTo.blocked(ctx, strings.ToLower(in.Email), now); err != nil {
+		return err
+	} else if blocked {
 		// The address has had its mails this hour: nothing is sent, the
 		// ledger says why, and the answer is the usual one.
 		request.Outcome, request.Reason = audit.Failed, "recipient_limit"
@@ -254,7 +256,9 @@ func (s *Service) CheckResetLink(ctx context.Context, token string) error {
 // failed sign-in, so a client trying links is blocked as one guessing
 // passwords is (errs.ErrRateLimited).
 func (s *Service) ResetPassword(ctx context.Context, token, password, address string) error {
-	if until, blocked := s.addresses.blocked(address, s.clock()); blocked {
+	if until, blocked, err := s.addresses.blocked(ctx, address, s.clock()); err != nil {
+		return err
+	} else if blocked {
 		return throttledError(until)
 	}
 	err := s.resetPassword(ctx, token, password)
@@ -336,12 +340,14 @@ func (s *Service) useLink(ctx context.Context, token, purpose string) (link, err
 
 // mailAllowed counts one mail sent for the client at address, refusing it
 // past mailsPerClient per mailWindow.
-func (s *Service) mailAllowed(address string, now time.Time) error {
-	if until, blocked := s.mailsFrom.blocked(address, now); blocked {
+func (s *Service) mailAllowed(ctx context.Context, address string, now time.Time) error {
+	if until, blocked, err := s.mailsFrom.blocked(ctx, address, now); err != nil {
+		return err
+	} else if blocked {
 		return throttledError(until)
 	}
-	s.mailsFrom.fail(address, now)
-	return nil
+	_, _, err := s.mailsFrom.fail(ctx, address, now)
+	return err
 }
 
 // sendMail queues the message compose makes in its transaction (with
@@ -351,8 +357,8 @@ func (s *Service) mailAllowed(address string, now time.Time) error {
 // usual.
 func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compose func(*store.Tx) (*mail.Message, error)) error {
 	key := strings.ToLower(to)
-	if _, blocked := s.mailsTo.blocked(key, now); blocked {
-		return nil
+	if _, blocked, err := s.mailsTo.blocked(ctx, key, now); err != nil || blocked {
+		return err
 	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := sweepLinks(ctx, tx, now); err != nil {
@@ -367,7 +373,10 @@ func (s *Service) sendMail(ctx context.Context, to string, now time.Time, compos
 	if err != nil {
 		return fmt.Errorf("queue a link or notice: %w", err)
 	}
-	s.mailsTo.fail(key, now)
+	if _, _, err := s.mailsTo.fail(ctx, key, now); err != nil {
+		// The mail is queued; only its counting failed.
+		s.log.WarnContext(ctx, "auth: a mail was not counted against its recipient's limit", "err", err)
+	}
 	s.mailer.Nudge()
 	return nil
 }

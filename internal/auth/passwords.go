@@ -44,7 +44,10 @@ func (s *Service) ChangePassword(ctx context.Context, token, oldPassword, newPas
 	// The address the session signed in from stands for the caller's.
 	a := attempt{account: p, address: row.address, method: methodPassword}
 	pair := pairKey(k, p.username, row.address)
-	if until, blocked := s.pairs.blocked(pair, now); blocked {
+	if until, blocked, err := s.pairs.blocked(ctx, pair, now); err != nil || blocked {
+		if err != nil {
+			return err
+		}
 		return s.refused(ctx, e, slowedError(until))
 	}
 	ok, _, err := s.verify(ctx, oldPassword, cred.passwordHash)

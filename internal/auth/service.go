@@ -42,9 +42,6 @@ const (
 	DefaultAddressWindow  = 15 * time.Minute
 	DefaultAlertAddresses = 10
 	DefaultAlertWindow    = time.Hour
-	// limiterMemory bounds the addresses, pairs and accounts each limit
-	// remembers.
-	limiterMemory = 100_000
 	// touchInterval is how stale a session's last use may be recorded, so
 	// that an active session costs at most one write a minute.
 	touchInterval = time.Minute
@@ -142,14 +139,15 @@ func New(db *store.DB, dir Directory, sealer Sealer, opts Options) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.addresses = newAddressLimiter(orDefault(opts.AddressLimit, DefaultAddressLimit),
-		orDefault(opts.AddressWindow, DefaultAddressWindow), limiterMemory)
-	s.pairs = newPairLimiter(orDefault(opts.SlowAfter, DefaultSlowAfter), orDefault(opts.SlowDelay, DefaultSlowDelay),
-		MaxSlowDelay, limiterMemory)
-	s.spray = newSprayWatch(orDefault(opts.AlertAddresses, DefaultAlertAddresses),
-		orDefault(opts.AlertWindow, DefaultAlertWindow), limiterMemory)
-	s.mailsFrom = newAddressLimiter(mailsPerClient, mailWindow, limiterMemory)
-	s.mailsTo = newAddressLimiter(mailsPerRecipient, mailWindow, limiterMemory)
+	lim := &limits{db: db}
+	s.addresses = newAddressLimiter(lim, "addr:", orDefault(opts.AddressLimit, DefaultAddressLimit),
+		orDefault(opts.AddressWindow, DefaultAddressWindow))
+	s.pairs = newPairLimiter(lim, orDefault(opts.SlowAfter, DefaultSlowAfter), orDefault(opts.SlowDelay, DefaultSlowDelay),
+		MaxSlowDelay)
+	s.spray = newSprayWatch(lim, orDefault(opts.AlertAddresses, DefaultAlertAddresses),
+		orDefault(opts.AlertWindow, DefaultAlertWindow))
+	s.mailsFrom = newAddressLimiter(lim, "mailfrom:", mailsPerClient, mailWindow)
+	s.mailsTo = newAddressLimiter(lim, "mailto:", mailsPerRecipient, mailWindow)
 	return s
 }
 
@@ -281,18 +279,29 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) 
 		return Session{}, err
 	}
 	now := s.clock()
-	if until, blocked := s.addresses.blocked(req.Address, now); blocked {
-		return Session{}, throttledError(until)
-	}
+	// One read of the limits covers the address and the pair.
 	pair := pairKey(kind, req.Username, req.Address)
-	if until, blocked := s.pairs.blocked(pair, now); blocked {
+	addr := s.addresses.key(req.Address)
+	lims, err := s.addresses.read(ctx, now, addr, pair)
+	if err != nil {
+		return Session{}, err
+	}
+	if r, ok := lims[addr]; req.Address != "" {
+		if until, blocked := s.addresses.blockedBy(r, ok); blocked {
+			return Session{}, throttledError(until)
+		}
+	}
+	pr, failedBefore := lims[pair]
+	if until, blocked := s.pairs.blockedBy(pr, failedBefore, now); blocked {
 		return Session{}, slowedError(until)
 	}
 	sess, p, err := s.login(ctx, kind, req, now)
 	var ae *authError
 	if !errors.As(err, &ae) {
-		if err == nil {
-			s.pairs.forget(pair)
+		if err == nil && failedBefore {
+			if err := s.pairs.forget(ctx, pair); err != nil {
+				s.log.WarnContext(ctx, "auth: a sign-in's earlier failures are still counted", "err", err)
+			}
 		}
 		return sess, err
 	}
@@ -307,9 +316,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (Session, error) 
 // the block ("login.throttle") when this failure starts one; it returns
 // only the error of recording.
 func (s *Service) failedFrom(ctx context.Context, address string, now time.Time) error {
-	until, blocked := s.addresses.fail(address, now)
-	if !blocked {
-		return nil
+	until, blocked, err := s.addresses.fail(ctx, address, now)
+	if err != nil || !blocked {
+		return err
 	}
 	e := accountEvent(ctx, sysAuth, 0, actThrottle, "", 0)
 	e.Attrs = map[string]string{"address": audit.AttrValue(address), "until": until.UTC().Format(time.RFC3339)}
@@ -325,7 +334,14 @@ func (s *Service) failed(ctx context.Context, a attempt, pair string, cause erro
 		return err
 	}
 	kind, _ := kindName(a.account.kind)
-	if a.account.id != 0 && s.spray.fail(kind+":"+strconv.FormatInt(a.account.id, 10), a.address, now) {
+	alert := false
+	if a.account.id != 0 {
+		var err error
+		if alert, err = s.spray.fail(ctx, kind+":"+strconv.FormatInt(a.account.id, 10), a.address, now); err != nil {
+			return err
+		}
+	}
+	if alert {
 		e := accountEvent(ctx, sysAuth, 0, actAlert, kind, a.account.id)
 		e.Reason = "failed sign-ins from many addresses"
 		e.Attrs = map[string]string{"addresses": strconv.Itoa(s.spray.addresses), "within": s.spray.window.String()}
@@ -335,7 +351,10 @@ func (s *Service) failed(ctx context.Context, a attempt, pair string, cause erro
 			return err
 		}
 	}
-	until, fails, slowed := s.pairs.fail(pair, now)
+	until, fails, slowed, err := s.pairs.fail(ctx, pair, now)
+	if err != nil {
+		return err
+	}
 	if !slowed {
 		return cause
 	}

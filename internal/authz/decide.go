@@ -169,6 +169,29 @@ const (
 	// (internal/sentinel): security officers read and triage them
 	// (Update); auditors read them.
 	KindSentinelAlert
+	// The data repository (internal/analytics). KindDataset is an entry of
+	// the catalogue of datasets: every staff member reads the entries
+	// their clearance allows (an entry is ministry-wide); an officer or a
+	// unit's head registers and updates their unit's datasets and runs
+	// their quality checks. KindUnitFacts are a unit's facts in the
+	// analytics store: its head and officers read their unit's, leaders
+	// every unit's.
+	KindDataset
+	KindUnitFacts
+	// KindCheckpoint is a signed checkpoint of another node's audit
+	// ledger offered to this node's witness (c2sp.org/tlog-witness): only
+	// a peer node (a Node subject, authenticated by the key that signed
+	// the checkpoint) presents one (Create); see nodeGrants.
+	KindCheckpoint
+	// KindOperations is a unit's figures in the operations view
+	// (internal/insight/operations): its dossiers, indices, tasks,
+	// reports, exchange link and alerts, and its weekly brief (Export).
+	// The ministry's own (Resource.Unit the root) is the whole
+	// ministry's. A unit's officers and head read their own unit's;
+	// leaders every unit's (anyUnit). Figures counted from classified
+	// items (tasks, alerts) are asked about at the item's level, so no
+	// read up hides them from a reader not cleared for it.
+	KindOperations
 	numKinds
 )
 
@@ -178,7 +201,8 @@ var kindNames = [numKinds]string{"unit", "staff", "citizen", "audit_event", "doc
 	"document_register", "document_grant", "classification", "case_file",
 	"document_copy", "secret_register", "disposition", "publication", "mission_page",
 	"architecture", "architecture_rule", "investment", "forecast",
-	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert"}
+	"dlp_hold", "dlp_policy", "compliance", "task", "report", "sentinel_alert",
+	"dataset", "unit_facts", "checkpoint", "operations"}
 
 // classified[kind] reports whether items of the kind carry a
 // classification level, so that no write down applies to them. The
@@ -209,6 +233,12 @@ const (
 	// exchange: its identity is its subsystem (Subject.Subsystem), and it
 	// acts only on its own messages (clientGrants).
 	Client
+	// Node is a peer node of the exchange (headquarters' node at a
+	// mission), authenticated by its node signing key as the signed
+	// global configuration lists it, never by a session: its identity is
+	// its node id (Subject.Subsystem). It is the witness's caller, and
+	// nodeGrants is all it may do.
+	Node
 )
 
 // Subject is who asks: the labels Decide needs, loaded once per request.
@@ -316,6 +346,8 @@ const (
 	ReasonOwnSubsystem     Reason = "the information system acts on its own messages"
 	ReasonClientNoGrant    Reason = "information systems are not granted this action"
 	ReasonOtherSubsystem   Reason = "the message belongs to another information system"
+	ReasonPeerNode         Reason = "a peer node presents what it signed"
+	ReasonNodeNoGrant      Reason = "peer nodes are not granted this action"
 )
 
 // grants[kind][role] is the set of actions the role grants on the kind.
@@ -453,6 +485,24 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 	// read the whole ledger, read them too and change nothing.
 	g[KindSentinelAlert][SecurityOfficer] = actions(Read, Update)
 	g[KindSentinelAlert][Auditor] = actions(Read)
+	// The data repository: officers and heads register and keep their
+	// unit's datasets (Update: also run its quality checks), and with
+	// administrators run the checks of Chancery's own, which belong to no
+	// unit. A unit's
+	// facts are read by its head and officers, and by leaders for every
+	// unit (anyUnit).
+	g[KindDataset][Officer] = actions(Read, Create, Update)
+	g[KindDataset][Approver] = actions(Read, Create, Update)
+	g[KindDataset][Administrator] = actions(Read, Update)
+	g[KindUnitFacts][Officer] = actions(Read)
+	g[KindUnitFacts][Approver] = actions(Read)
+	g[KindUnitFacts][Leader] = actions(Read)
+	// The operations view: a unit's officers and head read their unit's
+	// figures and print its weekly brief; leaders every unit's and the
+	// ministry's (see anyUnit).
+	g[KindOperations][Officer] = actions(Read, Export)
+	g[KindOperations][Approver] = actions(Read, Export)
+	g[KindOperations][Leader] = actions(Read, Export)
 	return g
 }()
 
@@ -462,6 +512,14 @@ var grants = func() (g [numKinds][numRoles]Actions) {
 // acknowledge and choose where its inbox is pushed (Update).
 var clientGrants = [numKinds]Actions{
 	KindMessage: actions(Read, Create, Update),
+}
+
+// nodeGrants[kind] is what a peer node (a Node) may do: present its
+// ledger's signed checkpoints to this node's witness for a cosignature
+// (the "witness" grant of c2sp.org/tlog-witness). Nothing else: a node
+// key opens no other route.
+var nodeGrants = [numKinds]Actions{
+	KindCheckpoint: actions(Create),
 }
 
 // anyUnit[kind] are the roles whose grants on kind hold whatever unit
@@ -475,6 +533,10 @@ var anyUnit = [numKinds]Roles{
 	KindTask:     RolesOf(Leader),
 	KindReport:   RolesOf(Leader),
 	KindForecast: RolesOf(Leader),
+	// The data repository's facts, per unit (internal/analytics).
+	KindUnitFacts: RolesOf(Leader),
+	// Leaders follow every unit's and mission's operations.
+	KindOperations: RolesOf(Leader),
 }
 
 // knownAs[kind] are the kinds of record through which a staff member
@@ -518,6 +580,10 @@ var everyone = [numKinds]Actions{
 	KindArchitecture:     actions(Read, Export),
 	KindArchitectureRule: actions(Read),
 	KindInvestment:       actions(Read),
+	// The catalogue of datasets is read by all staff (each entry within
+	// their clearance): knowing what data the ministry holds is the
+	// point of a catalogue.
+	KindDataset: actions(Read),
 }
 
 // Decide decides whether s may do a to r, and why. The checks run from the
@@ -563,6 +629,11 @@ func Decide(s Subject, a Action, r Resource) (Decision, Reason) {
 			return Concealed, ReasonOtherSubsystem
 		}
 		return Allowed, ReasonOwnSubsystem
+	case Node:
+		if !nodeGrants[r.Kind].has(a) {
+			return Denied, ReasonNodeNoGrant
+		}
+		return Allowed, ReasonPeerNode
 	case Staff:
 	default:
 		return Denied, ReasonUnknownPrincipal

@@ -407,3 +407,55 @@ func TestLeadersSeeEveryUnitsTasksReportsAndForecasts(t *testing.T) {
 		}
 	}
 }
+
+// A peer node's key opens one thing: presenting its checkpoints to the
+// witness. No staff role, client or citizen presents one.
+func TestNodeMayOnlyPresentCheckpoints(t *testing.T) {
+	node := Subject{Kind: Node, Subsystem: "hq"}
+	for k := Kind(0); k < numKinds; k++ {
+		for a := Action(0); a < numActions; a++ {
+			d, _ := Decide(node, a, Resource{Kind: k})
+			if want := k == KindCheckpoint && a == Create; (d == Allowed) != want {
+				t.Errorf("Decide(node, %s, %s) = %s, want allowed: %v", a, k, d, want)
+			}
+		}
+	}
+	everyRole := Subject{Kind: Staff, Roles: RolesOf(AllRoles()...), Clearance: TopSecret}
+	others := []Subject{everyRole, {Kind: Client, Subsystem: "x"}, {Kind: Citizen, ID: 1}, {}}
+	for _, s := range others {
+		if d, _ := Decide(s, Create, Resource{Kind: KindCheckpoint}); d == Allowed {
+			t.Errorf("Decide(%v, create, checkpoint) = allowed, want refused", s.Kind)
+		}
+	}
+}
+
+// TestOperationsViewIsNeedToKnowAndClearance pins the operations view's
+// access: an officer or head reads their own unit's figures only (another
+// unit's, the ministry's included, are concealed), a leader every unit's
+// and the ministry's; figures of classified items need the clearance.
+func TestOperationsViewIsNeedToKnowAndClearance(t *testing.T) {
+	leader := Subject{Kind: Staff, ID: 1, Unit: 2, Roles: RolesOf(Leader), Clearance: Confidential}
+	officer := Subject{Kind: Staff, ID: 2, Unit: 3, Roles: RolesOf(Officer)}
+	clerk := Subject{Kind: Staff, ID: 3, Unit: 3, Roles: RolesOf(Clerk)}
+	for _, tc := range []struct {
+		s    Subject
+		a    Action
+		r    Resource
+		want Decision
+	}{
+		{leader, Read, Resource{Kind: KindOperations, Unit: ministry}, Allowed},
+		{leader, Export, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{leader, Read, Resource{Kind: KindOperations, Unit: 3, Level: Confidential}, Allowed},
+		{leader, Read, Resource{Kind: KindOperations, Unit: 3, Level: Secret}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{officer, Export, Resource{Kind: KindOperations, Unit: 3}, Allowed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 3, Level: Confidential}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: 4}, Concealed},
+		{officer, Read, Resource{Kind: KindOperations, Unit: ministry}, Concealed},
+		{clerk, Read, Resource{Kind: KindOperations, Unit: 3}, Denied},
+	} {
+		if got, reason := Decide(tc.s, tc.a, tc.r); got != tc.want {
+			t.Errorf("%v %s %+v = %s (%s), want %s", tc.s.Roles.Names(), tc.a, tc.r, got, reason, tc.want)
+		}
+	}
+}

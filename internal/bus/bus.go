@@ -135,6 +135,12 @@ type Options struct {
 	// deadline of its context, whichever comes first.
 	ConnectTimeout time.Duration
 
+	// Replicas is how many servers of an external cluster keep each
+	// stream Chancery creates (JetStream's R): 3 on a three-node cluster
+	// keeps every stream through the loss of one server. Zero or one
+	// keeps one copy, as an embedded server does. External only.
+	Replicas int
+
 	// Logger receives the bus's and the embedded server's logs. If nil,
 	// slog.Default() is used.
 	Logger *slog.Logger
@@ -160,6 +166,7 @@ type Bus struct {
 	watchStop chan struct{}
 	watchDone chan struct{}
 	ready     readyCache
+	replicas  int // Options.Replicas with an external cluster, else 0
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -181,6 +188,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 
 	b := &Bus{log: log, connCl: make(chan struct{})}
 	if opts.URL != "" {
+		b.replicas = opts.Replicas
 		if err := b.connectExternal(ctx, opts); err != nil {
 			return nil, err
 		}
@@ -492,7 +500,43 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 
 // JetStream returns the JetStream context for streams, consumers and
 // key-value buckets.
-func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+func (b *Bus) JetStream() jetstream.JetStream { return b.Replicated(b.js) }
+
+// Replicated returns js, whose streams, when created or updated without
+// a replica count, are kept by Options.Replicas servers of the external
+// cluster. Every stream Chancery creates goes through it, so that one
+// setting makes them all survive the loss of a server.
+func (b *Bus) Replicated(js jetstream.JetStream) jetstream.JetStream {
+	if b.replicas <= 1 {
+		return js
+	}
+	return replicatedJS{JetStream: js, replicas: b.replicas}
+}
+
+// replicatedJS sets the replica count of the streams it creates.
+type replicatedJS struct {
+	jetstream.JetStream
+	replicas int
+}
+
+func (r replicatedJS) fill(cfg jetstream.StreamConfig) jetstream.StreamConfig {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = r.replicas
+	}
+	return cfg
+}
+
+func (r replicatedJS) CreateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return r.JetStream.CreateStream(ctx, r.fill(cfg))
+}
+
+func (r replicatedJS) CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return r.JetStream.CreateOrUpdateStream(ctx, r.fill(cfg))
+}
+
+func (r replicatedJS) UpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return r.JetStream.UpdateStream(ctx, r.fill(cfg))
+}
 
 // Embedded reports whether the bus runs its own NATS server rather than
 // connecting to an external cluster.

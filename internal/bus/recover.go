@@ -397,7 +397,7 @@ func (b *Bus) probe(ctx context.Context) error {
 		return err
 	}
 	if !c.hasProbe {
-		_, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		_, err := b.JetStream().CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name:        probeStream,
 			Description: "Chancery: the readiness probe's last message",
 			Subjects:    []string{probeSubject},

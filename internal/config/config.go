@@ -34,6 +34,9 @@ type Config struct {
 	// zero picks any free port (logged); NATSInProcess (the default) keeps
 	// it in-process only.
 	NATSPort int
+	// NATSReplicas is how many servers of the external cluster keep
+	// each stream Chancery creates (1 to 5; 3 on a three-node cluster).
+	NATSReplicas int
 	// Blob is the blob storage URL (file:///dir or s3://bucket?…); empty
 	// means DataDir/blobs.
 	Blob string
@@ -294,6 +297,7 @@ func ParseServe(args []string, stderr io.Writer) (Config, error) {
 	s := &set{fs: fs}
 	s.str(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	s.str(&c.NATS, "nats", "", "external NATS cluster URL(s), comma-separated; empty starts an embedded NATS server with JetStream")
+	s.integer(&c.NATSReplicas, "nats-replicas", 1, "with --nats: how many servers of the cluster keep each stream (1 to 5; 3 on a three-node cluster survives the loss of one)")
 	s.integer(&c.NATSPort, "nats-port", NATSInProcess, "expose the embedded NATS server to this host's tools on this port of 127.0.0.1 (0: any free port, logged; -1: in-process only)")
 	s.str(&c.TLSCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key serves HTTPS")
 	s.str(&c.TLSKey, "tls-key", "", "TLS private key file (PEM)")
@@ -415,6 +419,9 @@ func (c *Config) validate() error {
 	}
 	if c.NATSPort < NATSInProcess || c.NATSPort > 65535 {
 		problems = append(problems, fmt.Errorf("--nats-port %d is not a port number; use 1 to 65535, 0 for any free port, or -1 to keep NATS in-process", c.NATSPort))
+	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		problems = append(problems, fmt.Errorf("--nats-replicas %d: use 1 to 5 (JetStream keeps at most five copies of a stream)", c.NATSReplicas))
 	}
 	if c.AuditCheckpointInterval < time.Second {
 		problems = append(problems, fmt.Errorf("--audit-checkpoint-interval %s is too short; use at least 1s", c.AuditCheckpointInterval))

@@ -58,6 +58,8 @@ func TestBadValuesAreRefusedWithTheirName(t *testing.T) {
 		{"", "", []string{"--leaf-addr", "127.0.0.1:x"}, "--leaf-addr"},
 		{"", "", []string{"--leaf-addr", "127.0.0.1:70000"}, "--leaf-addr"},
 		{"", "", []string{"--nats-port", "-2"}, "--nats-port"},
+		{"", "", []string{"--nats-replicas", "0"}, "--nats-replicas"},
+		{"", "", []string{"--nats-replicas", "7"}, "--nats-replicas"},
 		{"", "", []string{"--leaf-tls-cert", "leaf.pem"}, "--leaf-tls-key"},
 		{"", "", []string{"--leaf-tls-ca", "ca.pem"}, "--leaf-tls-ca is for a mission"},
 		{"", "", []string{"--role", "mission", "--leaf-tls-cert", "leaf.pem", "--leaf-tls-key", "leaf.key"}, "--leaf-tls-ca"},

@@ -40,9 +40,19 @@ func (n *Node) PublishConf(ctx context.Context, signed []byte) error {
 }
 
 // serveConf subscribes to the configuration subjects of the node's role.
+// Headquarters answers requests for the configuration, and takes up the
+// configurations published on confSubject too: another replica of
+// headquarters, on the same database, may have published one, and a
+// replica must enforce it within seconds, not at its next refresh. A
+// replica's own publication comes back to it as a copy with the serial it
+// holds, which Install ignores.
 func (t *transport) serveConf() ([]*nats.Subscription, error) {
+	sub, err := t.nc.Subscribe(confSubject, func(m *nats.Msg) { t.installConf(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("exchange: subscribe to the global configuration: %w", err)
+	}
 	if t.n.role == RoleHQ {
-		sub, err := t.nc.Subscribe(confGetSubject, func(m *nats.Msg) {
+		get, err := t.nc.Subscribe(confGetSubject, func(m *nats.Msg) {
 			raw, err := t.n.SignedConf()
 			if err != nil {
 				return
@@ -52,13 +62,10 @@ func (t *transport) serveConf() ([]*nats.Subscription, error) {
 			}
 		})
 		if err != nil {
+			sub.Unsubscribe() //nolint:errcheck // the transport fails to start
 			return nil, fmt.Errorf("exchange: serve the global configuration: %w", err)
 		}
-		return []*nats.Subscription{sub}, nil
-	}
-	sub, err := t.nc.Subscribe(confSubject, func(m *nats.Msg) { t.installConf(m.Data) })
-	if err != nil {
-		return nil, fmt.Errorf("exchange: subscribe to the global configuration: %w", err)
+		return []*nats.Subscription{sub, get}, nil
 	}
 	return []*nats.Subscription{sub}, nil
 }

@@ -114,6 +114,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("exchange: JetStream of domain %s: %w", n.domain, err)
 	}
+	js = n.bus.Replicated(js)
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

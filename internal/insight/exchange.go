@@ -99,6 +99,9 @@ func (s *Service) sendTaskTx(ctx context.Context, tx *store.Tx, t Task) error {
 			}
 			continue
 		}
+		if t.Level > MaxRemoteLevel {
+			return errs.Invalid("level", fmt.Sprintf("a %s task cannot travel to %s through the exchange, which carries insight's parcels up to %s; assign it to units at headquarters, or send it by the classified channel", t.Level, code, MaxRemoteLevel))
+		}
 		if p == nil {
 			codes, err := s.codes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
 			if err != nil {
@@ -136,12 +139,19 @@ func (s *Service) sendUpdateTx(ctx context.Context, tx *store.Tx, t Task, u Task
 		Author: u.Author, Note: u.Note, Evidence: u.Evidence, FileName: u.FileName, Kind: u.Kind, Progress: u.Progress, FileData: u.fileData, At: u.At}})
 }
 
+// MaxRemoteLevel is the highest classification of a task that travels
+// between nodes: the exchange's insight channel is cleared for it, and
+// a parcel above it would be refused there and stop the outbox.
+const MaxRemoteLevel = authz.Secret
+
 // deliverBatch bounds what one Deliver hands over.
 const deliverBatch = 200
 
 // Deliver hands the outbox's waiting parcels to the courier, in order,
 // and reports how many it handed over. A parcel the courier refuses
-// stays, and stops the pass (order holds); the next pass tries again.
+// stays, and holds back the later parcels to the same node (their order
+// holds) but not those to others (one mission whose service is not
+// registered yet stops no other); the next pass tries again.
 func (s *Service) Deliver(ctx context.Context) (int, error) {
 	if s.opts.Courier == nil {
 		return 0, nil
@@ -150,16 +160,25 @@ func (s *Service) Deliver(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for i, it := range items {
+	n, held, first := 0, map[string]bool{}, error(nil)
+	for _, it := range items {
+		if held[it.To] {
+			continue
+		}
 		id, err := s.opts.Courier.Send(ctx, Parcel{From: it.From, To: it.To, Payload: it.Payload})
 		if err != nil {
-			return i, fmt.Errorf("insight: hand parcel %d to the exchange: %w", it.ID, err)
+			held[it.To] = true
+			if first == nil {
+				first = fmt.Errorf("insight: hand parcel %d for %s to the exchange: %w", it.ID, it.To, err)
+			}
+			continue
 		}
 		if err := markSent(ctx, s.db, it.ID, id, s.now()); err != nil {
-			return i, err
+			return n, err
 		}
+		n++
 	}
-	return len(items), nil
+	return n, first
 }
 
 // refused says why an arrival is refused.
@@ -232,6 +251,50 @@ func (s *Service) unitByCode(ctx context.Context, code string) (int64, error) {
 	return u.ID, err
 }
 
+// hqUnit resolves the code of a unit headquarters names in a task or a
+// round: a mission's node knows only the ministry and itself (its
+// directory is not headquarters'), so a unit it does not know (a
+// department at headquarters leading a task, or collecting a round)
+// stands here as the ministry, where it works.
+func (s *Service) hqUnit(ctx context.Context, code string) (int64, error) {
+	id, err := s.unitByCode(ctx, code)
+	if !errors.Is(err, errs.ErrInvalid) {
+		return id, err
+	}
+	root, err := s.root(ctx)
+	return root.ID, err
+}
+
+// hqUnits resolves the codes of the units headquarters names in a task
+// or a round, leaving out those this node does not know: they work on
+// other nodes, and nothing of theirs comes here.
+func (s *Service) hqUnits(ctx context.Context, codes []string) ([]int64, error) {
+	var out []int64
+	for _, c := range codes {
+		id, err := s.unitByCode(ctx, c)
+		switch {
+		case err == nil:
+			out = append(out, id)
+		case !errors.Is(err, errs.ErrInvalid):
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ParcelLevel is the classification a parcel travels at: its task's, for
+// a task; reports and updates on a task are labelled by the task the
+// receiving node holds, so they travel unclassified.
+func ParcelLevel(payload []byte) authz.Level {
+	var p struct {
+		Task *struct{ Level authz.Level }
+	}
+	if json.Unmarshal(payload, &p) != nil || p.Task == nil || !p.Task.Level.Valid() {
+		return authz.Unclassified
+	}
+	return p.Task.Level
+}
+
 func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) error {
 	t := Task{UID: w.UID, Title: w.Title, Body: w.Body, Source: w.Source, SourceRef: w.SourceRef, Level: w.Level, AssignedBy: w.AssignedBy,
 		Status: TaskOpen, Version: 1, Due: w.Due.UTC(), CreatedAt: w.CreatedAt.UTC(), UpdatedAt: s.now()}
@@ -239,15 +302,11 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) e
 		return refused("the task is malformed")
 	}
 	var err error
-	if t.LeadUnit, err = s.unitByCode(ctx, w.Lead); err != nil {
+	if t.LeadUnit, err = s.hqUnit(ctx, w.Lead); err != nil {
 		return err
 	}
-	for _, c := range w.Supporting {
-		id, err := s.unitByCode(ctx, c)
-		if err != nil {
-			return err
-		}
-		t.Supporting = append(t.Supporting, id)
+	if t.Supporting, err = s.hqUnits(ctx, w.Supporting); err != nil {
+		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := taskByUID(ctx, tx, t.UID); err == nil {

@@ -221,6 +221,9 @@ type roundRow struct {
 type reportsData struct {
 	Rounds    []roundRow
 	Templates []Template
+	// CanCreate is whether the reader makes templates and opens rounds
+	// for their unit.
+	CanCreate bool
 }
 
 // pageReports serves /console/insight/reports: the rounds the reader's
@@ -238,7 +241,7 @@ func (h *Handler) pageReports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	names := h.shell.Names(r)
-	data := reportsData{Templates: tps}
+	data := reportsData{Templates: tps, CanCreate: allowed(sub, authz.Create, authz.Resource{Kind: authz.KindReport, Unit: sub.Unit})}
 	for _, rd := range rounds {
 		data.Rounds = append(data.Rounds, roundRow{Round: rd, Name: rd.Template.Name(p.Lang), OwnerName: names.Unit(rd.OwnerUnit)})
 	}

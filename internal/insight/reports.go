@@ -372,7 +372,7 @@ func (s *Service) DecideSubmission(ctx context.Context, sub authz.Subject, id, s
 }
 
 func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound) error {
-	owner, err := s.unitByCode(ctx, w.Owner)
+	owner, err := s.hqUnit(ctx, w.Owner)
 	if err != nil {
 		return err
 	}
@@ -381,12 +381,8 @@ func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound)
 		return refused("the round's template is malformed: %v", err)
 	}
 	r := Round{UID: w.UID, Label: w.Label, From: w.From, To: w.To, Due: w.Due.UTC(), OwnerUnit: owner, CreatedAt: w.CreatedAt.UTC()}
-	for _, c := range w.Units {
-		id, err := s.unitByCode(ctx, c)
-		if err != nil {
-			return err
-		}
-		r.Units = append(r.Units, id)
+	if r.Units, err = s.hqUnits(ctx, w.Units); err != nil {
+		return err
 	}
 	for _, f := range []string{r.Label, r.From, r.To} {
 		if checkLine("label", f, 40, true, false) != nil {

@@ -96,6 +96,14 @@ type IndexCounts struct {
 	Satisfied int64 `json:"satisfied"`
 }
 
+// Add adds o's counts to c's: the counts of two disjoint sets of
+// dossiers (two weeks, two units) are the counts of their union.
+func (c *IndexCounts) Add(o IndexCounts) {
+	for _, a := range indexAggregates {
+		*a.field(c) += *a.field(&o)
+	}
+}
+
 // indicatorDef is how one indicator is measured and weighed.
 type indicatorDef struct {
 	indicator Indicator

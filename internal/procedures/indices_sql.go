@@ -146,6 +146,55 @@ func loadIndexBuckets(ctx context.Context, q store.Queryer, unitIDs []int64, bou
 	return out, nil
 }
 
+// MaxIndexPeriods is the most periods LoadIndexCountsByUnitAndPeriod
+// splits a span into.
+const MaxIndexPeriods = 255
+
+// LoadIndexCountsByUnitAndPeriod returns the aggregates of each unit's
+// dossiers (every unit's, when unitIDs is nil; as IndexQuery.UnitIDs)
+// submitted in each period between consecutive bounds (ascending, 2 to
+// MaxIndexPeriods+1 of them), with one scan: the operations view's
+// weekly trends per unit. A unit with no dossiers in the span is absent
+// from the map; its slice has one entry per period.
+func LoadIndexCountsByUnitAndPeriod(ctx context.Context, q store.Queryer, unitIDs []int64, bounds []time.Time) (map[int64][]IndexCounts, error) {
+	if len(bounds) < 2 || len(bounds) > MaxIndexPeriods+1 {
+		return nil, fmt.Errorf("%w: %d bounds: give 2 to %d", errs.ErrInvalid, len(bounds), MaxIndexPeriods+1)
+	}
+	for i := 1; i < len(bounds); i++ {
+		if !bounds[i-1].Before(bounds[i]) {
+			return nil, fmt.Errorf("%w: the periods' bounds must ascend", errs.ErrInvalid)
+		}
+	}
+	periods := len(bounds) - 1
+	// The group is unit_id*256 + the period, so one GROUP BY splits both.
+	var b strings.Builder
+	var args []any
+	b.WriteString("unit_id * 256 + CASE")
+	for i, t := range bounds[1 : len(bounds)-1] {
+		fmt.Fprintf(&b, " WHEN submitted_us < ? THEN %d", i)
+		args = append(args, t.UnixMicro())
+	}
+	fmt.Fprintf(&b, " ELSE %d END", periods-1)
+	if periods == 1 {
+		b.Reset()
+		b.WriteString("unit_id * 256")
+		args = nil
+	}
+	groups, err := loadIndexGroups(ctx, q, b.String(), args, unitIDs, bounds[0], bounds[len(bounds)-1])
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]IndexCounts{}
+	for k, c := range groups {
+		unit, period := k/256, int(k%256)
+		if out[unit] == nil {
+			out[unit] = make([]IndexCounts, periods)
+		}
+		out[unit][period] = c
+	}
+	return out, nil
+}
+
 // LoadIndexCountsByUnit returns the aggregates of each unit iq selects
 // (every unit, when iq.UnitIDs is nil), in one query. A unit with no
 // dossiers in the period is absent from the map. It returns an

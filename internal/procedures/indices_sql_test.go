@@ -261,3 +261,62 @@ func TestLoadIndexTrendRefusesBadArguments(t *testing.T) {
 		t.Errorf("the longest trend: %d months, %v; want %d", len(got), err, MaxTrendMonths)
 	}
 }
+
+// TestLoadIndexCountsByUnitAndPeriodSplitsUnitsAndWeeks pins the
+// operations view's weekly counts: each unit's dossiers fall in the week
+// they were submitted in, the bounds' ends excluded, and a unit's weeks
+// add up to its counts over the span.
+func TestLoadIndexCountsByUnitAndPeriodSplitsUnitsAndWeeks(t *testing.T) {
+	week := 7 * 24 * time.Hour
+	from := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	bounds := []time.Time{from, from.Add(week), from.Add(2 * week), from.Add(3 * week)}
+	d := 24 * time.Hour
+	rows := []indexRow{
+		{unit: 1, channel: ChannelOnline, status: StatusReturned, submitted: from, received: d, finished: 2 * d},
+		{unit: 1, channel: ChannelOnline, status: StatusCompleted, submitted: from.Add(week - time.Microsecond), received: d, finished: 9 * d, late: true},
+		{unit: 1, channel: ChannelInPerson, status: StatusProcessing, submitted: from.Add(2 * week), received: d},
+		{unit: 2, channel: ChannelOnline, status: StatusRegistered, submitted: from.Add(week)},
+		// Outside the span.
+		{unit: 2, channel: ChannelOnline, status: StatusRegistered, submitted: from.Add(-time.Microsecond)},
+		{unit: 3, channel: ChannelOnline, status: StatusRegistered, submitted: from.Add(3 * week)},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		indexFixture(t, db, rows)
+		ctx := context.Background()
+		got, err := LoadIndexCountsByUnitAndPeriod(ctx, db, nil, bounds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64][]IndexCounts{
+			1: {
+				{Submitted: 2, Online: 2, Received: 2, Finished: 2, OnTime: 1, ProcessingMicros: (d + 8*d).Microseconds()},
+				{},
+				{Submitted: 1, Received: 1},
+			},
+			2: {{}, {Submitted: 1, Online: 1}, {}},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("counts\n got %+v\nwant %+v", got, want)
+		}
+		var sum IndexCounts
+		for _, c := range got[1] {
+			sum.Add(c)
+		}
+		whole, err := LoadIndexCounts(ctx, db, IndexQuery{UnitIDs: []int64{1}, From: bounds[0], To: bounds[3]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum != whole {
+			t.Errorf("the weeks add up to %+v, the span counts %+v", sum, whole)
+		}
+		only2, err := LoadIndexCountsByUnitAndPeriod(ctx, db, []int64{2}, bounds[:2])
+		if err != nil || len(only2) != 0 {
+			t.Errorf("unit 2 in the first week = %v, %v; want none", only2, err)
+		}
+		for _, bad := range [][]time.Time{bounds[:1], {bounds[1], bounds[0]}} {
+			if _, err := LoadIndexCountsByUnitAndPeriod(ctx, db, nil, bad); !errors.Is(err, errs.ErrInvalid) {
+				t.Errorf("bounds %v: %v, want ErrInvalid", bad, err)
+			}
+		}
+	})
+}

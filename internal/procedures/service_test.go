@@ -120,6 +120,7 @@ type fixture struct {
 	clerk, officer, approver, far authz.Subject
 	staffName                     map[int64]string
 	population                    *population
+	opts                          Options // the service's
 }
 
 func newFixture(t testing.TB, db *store.DB) *fixture {
@@ -183,8 +184,9 @@ func newFixture(t testing.TB, db *store.DB) *fixture {
 		"001188004215": {IDNumber: "001188004215", FullName: "Nguyễn Thị Lan", DateOfBirth: "1988-04-12", Sex: "female"},
 		"036079001187": {IDNumber: "036079001187", FullName: "Trần Văn Minh", DateOfBirth: "1979-11-02", Sex: "male"},
 	}}
-	f.svc, err = NewService(Options{SiteURL: "https://dichvucong.test/", DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
-		Recorder: ledger, Notifier: f.mail, NationalPortal: f.nationalPortal, Now: f.clock.Now, Population: f.population})
+	f.opts = Options{SiteURL: "https://dichvucong.test/", DB: db, Catalogue: cat, Ring: ring, Bucket: bucket, Directory: identity.NewService(db, ledger, f.clock.Now),
+		Recorder: ledger, Notifier: f.mail, NationalPortal: f.nationalPortal, Now: f.clock.Now, Population: f.population}
+	f.svc, err = NewService(f.opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,9 @@ const missingID = 987654321
 // missing item's, and shows nothing of the item.
 func TestConcealmentOnEveryRoute(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// The two databases' runs share nothing; each waits on its
+		// ledger's commits much of the time.
+		t.Parallel()
 		a := newAPIFixture(t, db)
 		const office, consular, cipher = "000.00.01.G12", "000.00.03.G12", "000.00.09.G12"
 		// The callers: the demo's records staff, and every other role
@@ -110,6 +113,14 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 			t.Fatalf("only %d routes registered", len(routes))
 		}
 		reached := map[string]bool{} // routes whose missing item answered 404
+		// A missing item's answer depends on the caller, the route and
+		// the body, not on the item compared with it: it is asked once
+		// and compared with every item's (half the requests otherwise).
+		type answer struct {
+			code       int
+			normalized string
+		}
+		missing := map[string]answer{}
 		hidden := map[int64]authz.Level{}
 		for _, it := range items {
 			// A recorder of refusals per item, so that the ledger's bound
@@ -161,13 +172,19 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 					if routeItemKind(path) != it.kind {
 						continue
 					}
-					for _, body := range bodiesFor(method, path, refs) {
+					for i, body := range bodiesFor(method, path, refs) {
 						if byRecord && byRecordAction(body) {
 							continue // the classification's own actions, allowed above
 						}
 						got := a.callThrough(t, serve, sub, method, fill(path, it.id), body)
-						want := a.callThrough(t, serve, sub, method, fill(path, missingID), body)
-						g, w := normalize(got, it.id), normalize(want, missingID)
+						key := fmt.Sprintf("%s\x00%s\x00%d", name, r.Pattern, i)
+						want, ok := missing[key]
+						if !ok {
+							rec := a.callThrough(t, serve, sub, method, fill(path, missingID), body)
+							want = answer{code: rec.Code, normalized: normalize(rec, missingID)}
+							missing[key] = want
+						}
+						g, w := normalize(got, it.id), want.normalized
 						what := fmt.Sprintf("%s %s %v", method, path, body)
 						switch {
 						case strings.Contains(got.Body.String(), it.marker):
@@ -184,7 +201,7 @@ func TestConcealmentOnEveryRoute(t *testing.T) {
 							// may say so, and nothing more.
 							t.Errorf("%s (%s) %s of %s: answered %d, want 403 or a missing item's answer", name, dec, what, it.marker, got.Code)
 						}
-						if want.Code == http.StatusNotFound {
+						if want.code == http.StatusNotFound {
 							reached[r.Pattern+" "+actionOf(body)] = true
 						}
 					}

@@ -356,6 +356,8 @@ func (e *Engine) Observe(ev audit.Event) []Alert {
 		return append(out, e.loginEvent(ev, t)...)
 	case "login.slowdown", "login.throttle", "login.alert":
 		return append(out, e.stormEvent(ev, t)...)
+	case audit.InconsistencyAction:
+		return append(out, inconsistencyAlert(ev))
 	}
 	if ev.Actor.Kind != audit.ActorStaff {
 		return out

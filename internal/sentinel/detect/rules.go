@@ -709,3 +709,22 @@ func (e *Engine) lift(p *person) float64 {
 	}
 	return min(4, max(1, (ud.Take-p.Today[fTake])/exp))
 }
+
+// inconsistencyAlert is ledger_inconsistency: a witness refused a
+// checkpoint of headquarters' ledger because it contradicts one it
+// cosigned before (a fork or a rewind), recorded on the witness's node or
+// on the ledger's. One such event is enough: an honest ledger never
+// causes one.
+func inconsistencyAlert(ev audit.Event) Alert {
+	side := Text{VI: "nhân chứng từ chối một điểm kiểm tra của sổ nhật ký", EN: "a witness refused a checkpoint of the ledger"}
+	if ev.Attrs["side"] == "log" {
+		side = Text{VI: "nhân chứng báo sổ nhật ký không nhất quán", EN: "a witness reported the ledger inconsistent"}
+	}
+	return Alert{Rule: "ledger_inconsistency", Score: 100, Risk: 100,
+		Title: Text{VI: "Sổ nhật ký kiểm toán bị rẽ nhánh hoặc quay lui", EN: "Audit ledger forked or rewound"},
+		Explanation: Text{
+			VI: side.VI + " " + ev.ResourceID + " (" + ev.Attrs["witness"] + "): " + ev.Reason,
+			EN: side.EN + " " + ev.ResourceID + " (" + ev.Attrs["witness"] + "): " + ev.Reason,
+		},
+		Events: []uint64{ev.Seq}, First: ev.Time.UTC(), Last: ev.Time.UTC()}
+}

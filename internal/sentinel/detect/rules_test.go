@@ -189,3 +189,21 @@ func TestRiskDecays(t *testing.T) {
 		t.Fatalf("risk %v then %v a week later; want ≥ 50 then lower but not zero, and none for user1", now, later)
 	}
 }
+
+// One recorded inconsistency between the ledger and a witness, on either
+// side, is an alert at once: an honest ledger never causes one.
+func TestLedgerInconsistencyIsAnAlertAtOnce(t *testing.T) {
+	e := New(Config{})
+	for _, side := range []string{"witness", "log"} {
+		ev := audit.Event{Seq: 7, Time: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC), Actor: audit.System("witness"),
+			Action: audit.InconsistencyAction, ResourceType: "audit_checkpoint", ResourceID: "hq@42", Outcome: audit.Failed,
+			Reason: "two different roots at size 42", Attrs: map[string]string{"side": side, "witness": "chancery/witness/paris"}}
+		a := only(t, e.Observe(ev), "ledger_inconsistency")
+		if a.Score != 100 || len(a.Events) != 1 || a.Events[0] != 7 || !strings.Contains(a.Explanation.EN, "two different roots") {
+			t.Errorf("%s side: the alert is %+v", side, a)
+		}
+	}
+	if got := e.Observe(audit.Event{Seq: 8, Time: time.Date(2026, 4, 1, 10, 1, 0, 0, time.UTC), Actor: audit.System("audit"), Action: "audit.export", Outcome: audit.OK}); len(got) != 0 {
+		t.Errorf("another system event raised %+v", got)
+	}
+}

@@ -92,9 +92,13 @@ func mustCluster(tb testing.TB) *cluster {
 }
 
 // Main runs the package's tests and stops the throwaway cluster, if one
-// was started, before exiting with the tests' status.
-func Main(m *testing.M) {
+// was started, and runs cleanups (removing a package's own per-process
+// templates, say) before exiting with the tests' status.
+func Main(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	stopCluster()
 	os.Exit(code)
 }

@@ -73,6 +73,12 @@ func MigratedDataDir(tb testing.TB, dir string) {
 	}
 }
 
+// CopyMigrated is MigratedDataDir for a directory that outlives any one
+// test (a test process's own template of a node's data, say).
+func CopyMigrated(dir string) error {
+	return theTemplates.sqliteCopy(dir)
+}
+
 // pgTemplate returns the name of the migrated PostgreSQL template database
 // in c, making it on first use. The caller holds t.mu: PostgreSQL refuses
 // to copy a template while another session is connected to it, and two

@@ -1,0 +1,148 @@
+package insight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"chancery/internal/audit"
+	"chancery/internal/audit/audittest"
+	"chancery/internal/authz"
+	"chancery/internal/errs"
+	"chancery/internal/identity"
+	"chancery/internal/store"
+	"chancery/internal/store/storetest"
+)
+
+// newBareMission is the embassy in Paris on its own node as a mission's
+// node really is: its directory holds the ministry and the embassy only
+// (not headquarters' departments, nor the other missions).
+func newBareMission(t *testing.T, d store.Dialect, n *twoNodes) *fixture {
+	t.Helper()
+	ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+	db := storetest.MustOpen(t, d)
+	l := audittest.MustLedger(t, db)
+	dir := identity.NewService(db, l, nil)
+	f := &fixture{db: db, ledger: l, dir: dir, clock: n.hq.clock, notices: &notices{}, units: map[string]int64{}}
+	root, err := dir.CreateUnit(ctx, "test", identity.NewUnit{Code: rootCode, NameVI: "Bộ Ngoại giao", NameEN: "Ministry of Foreign Affairs",
+		Kind: identity.KindMinistry, Country: "VN", TimeZone: "Asia/Ho_Chi_Minh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris, err := dir.CreateUnit(ctx, "test", identity.NewUnit{Code: parisCode, NameVI: "Đại sứ quán tại Pháp", NameEN: "Embassy in France",
+		Kind: identity.KindEmbassy, ParentID: root.ID, Country: "FR", TimeZone: "Europe/Paris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.units[rootCode], f.units[parisCode] = root.ID, paris.ID
+	m, err := dir.SeedStaff(ctx, "test", identity.NewStaff{Username: "paris.officer", FullName: "paris.officer", UnitID: paris.ID,
+		Roles: authz.RolesOf(authz.Officer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.parisOff = m.Subject()
+	if f.svc, err = NewService(Options{DB: db, Recorder: l, Directory: dir, Now: f.clock.now,
+		Courier: &courier{link: n.link, local: map[string]bool{parisCode: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	n.paris, n.link.nodes[parisCode] = f, f
+	return f
+}
+
+// TestMissionKnowingOnlyItselfTakesHeadquartersWork pins a mission node
+// whose directory is its own: a task led by a department at headquarters
+// with the mission supporting, and a round the department collects from
+// several units, are taken in (the department stands as the ministry,
+// the units it does not know are left out); its update and its report go
+// back. A top-secret task is not sent to a mission: the exchange does
+// not carry it, and it would stop the outbox.
+func TestMissionKnowingOnlyItselfTakesHeadquartersWork(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		hq := n.hq
+		paris := newBareMission(t, db.Dialect, n)
+		task, err := hq.svc.Assign(as(hq.leader), hq.leader, NewTask{Title: "Rà soát công dân", LeadUnit: hq.units[consularCode],
+			Supporting: []int64{hq.units[parisCode], hq.units[tokyoCode]}, WorkingDays: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := hq.openRound(t)
+		n.settle(t)
+		list, err := paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{})
+		if err != nil || len(list) != 1 || list[0].LeadUnit != paris.units[rootCode] || fmt.Sprint(list[0].Supporting) != fmt.Sprint([]int64{paris.units[parisCode]}) {
+			t.Fatalf("Paris's tasks: %+v, %v", list, err)
+		}
+		if _, err := paris.svc.Report(as(paris.parisOff), paris.parisOff, list[0].ID, Report{Progress: 40, Note: "Đã rà soát 40 %", Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		rounds, err := paris.svc.Rounds(as(paris.parisOff), paris.parisOff)
+		if err != nil || len(rounds) != 1 || rounds[0].OwnerUnit != paris.units[rootCode] || len(rounds[0].Units) != 1 {
+			t.Fatalf("Paris's rounds: %+v, %v", rounds, err)
+		}
+		if _, err := paris.svc.Submit(as(paris.parisOff), paris.parisOff, rounds[0].ID, map[string]string{"passports": "7", "on_time": "100"}); err != nil {
+			t.Fatal(err)
+		}
+		n.settle(t)
+		got, err := hq.svc.Task(as(hq.leader), hq.leader, task.ID)
+		if err != nil || len(got.Updates) != 1 || got.Updates[0].Unit != hq.units[parisCode] || got.Updates[0].Progress != 40 {
+			t.Fatalf("headquarters' task after Paris's update: %+v, %v", got, err)
+		}
+		v, err := hq.svc.Round(as(hq.head), hq.head, r.ID)
+		if err != nil || len(v.Submissions) != 1 || v.Submissions[0].Values["passports"] != "7" {
+			t.Fatalf("headquarters' round: %+v, %v", v, err)
+		}
+
+		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+		m, err := hq.dir.SeedStaff(ctx, "test", identity.NewStaff{Username: "leader.ts", FullName: "leader.ts", UnitID: hq.units[rootCode],
+			Roles: authz.RolesOf(authz.Leader), Clearance: authz.TopSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := m.Subject()
+		_, err = hq.svc.Assign(as(ts), ts, NewTask{Title: "Tuyệt mật", LeadUnit: hq.units[parisCode], Level: authz.TopSecret, WorkingDays: 5})
+		var fe *errs.FieldError
+		if !errors.As(err, &fe) || fe.Field != "level" {
+			t.Fatalf("a top-secret task for a mission: %v", err)
+		}
+		if _, err := hq.svc.Assign(as(ts), ts, NewTask{Title: "Tuyệt mật", LeadUnit: hq.units[consularCode], Level: authz.TopSecret, WorkingDays: 5}); err != nil {
+			t.Fatalf("a top-secret task at headquarters: %v", err)
+		}
+	})
+}
+
+// refusing is a courier that refuses every parcel for one node.
+type refusing struct {
+	courier
+	to string
+}
+
+func (c *refusing) Send(ctx context.Context, p Parcel) (string, error) {
+	if p.To == c.to {
+		return "", errors.New("the service is not registered yet")
+	}
+	return c.courier.Send(ctx, p)
+}
+
+// TestDeliverHoldsBackOnlyTheRefusedNode pins the outbox's order per
+// node: a parcel the exchange refuses for Tokyo (its service not
+// registered yet) holds back Tokyo's later parcels, not Paris's.
+func TestDeliverHoldsBackOnlyTheRefusedNode(t *testing.T) {
+	db := storetest.MustOpen(t, store.SQLite)
+	hq := newFixture(t, db)
+	l := &link{up: true}
+	hq.svc.opts.Courier = &refusing{courier: courier{link: l, local: map[string]bool{rootCode: true, consularCode: true}}, to: tokyoCode}
+	for _, code := range []string{tokyoCode, parisCode, tokyoCode} {
+		if _, err := hq.svc.Assign(as(hq.leader), hq.leader, NewTask{Title: "Nhiệm vụ " + code, LeadUnit: hq.units[code], WorkingDays: 5}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := hq.svc.Deliver(context.Background())
+	if k != 1 || err == nil || len(l.queue) != 1 || l.queue[0].To != parisCode {
+		t.Fatalf("Deliver = %d, %v; the link holds %+v", k, err, l.queue)
+	}
+	hq.svc.opts.Courier = &courier{link: l, local: map[string]bool{rootCode: true, consularCode: true}}
+	if k, err := hq.svc.Deliver(context.Background()); k != 2 || err != nil || len(l.queue) != 3 || l.queue[1].To != tokyoCode || l.queue[2].To != tokyoCode {
+		t.Fatalf("once Tokyo's service is there: Deliver = %d, %v; the link holds %d", k, err, len(l.queue))
+	}
+}

@@ -1,0 +1,33 @@
+// Package system holds the whole-system test: headquarters in its
+// production shape, as real processes on 127.0.0.1 — PostgreSQL, a
+// three-node NATS cluster with JetStream (streams kept on all three
+// servers, --nats-replicas 3), an S3-compatible object store (the Versity
+// S3 gateway), three `chancery serve` replicas behind a small load
+// balancer, and mission nodes (SQLite, embedded NATS, leaf-joined to the
+// cluster, enrolled through the load balancer) — with faults injected
+// under load and the invariants checked after each (system_test.go), and
+// the figures of issue 16 as benchmarks (bench_test.go).
+//
+// The package has no code of its own besides this comment: everything is
+// in its tests, which `go test ./internal/system/` runs in a short form
+// and .ci/run's own step runs at full size, without -race (under -race
+// the test skips, pointing at that step).
+//
+// # One ledger across replicas
+//
+// Every replica appends to the one audit ledger in PostgreSQL. An append
+// stores the event with a provisional id (an identity column) and no
+// sequence number; the integrator (audit.Ledger.Integrate, in every
+// replica) gives the committed events without one their sequence numbers
+// — their leaf indices — in one transaction that first locks the tree's
+// row (SELECT … FOR UPDATE): it numbers them from the tree's size on,
+// adds them to the tree and stores the new size with the new root. So
+// two replicas never number at once, a number is given only to an event
+// whose commit is visible, and an event committed late (a smaller
+// provisional id committing after a larger one) is simply numbered in the
+// next round: the leaf indices stay contiguous whatever the order of the
+// commits and whichever replica integrates. A replica killed mid-way
+// loses nothing: its transaction rolls back and the next integrator
+// numbers the same events. The test checks this after every fault (the
+// numbers are 0 … n-1 with no gap, and `chancery audit verify` passes).
+package system
