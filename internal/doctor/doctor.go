@@ -440,7 +440,7 @@ func (d *doctor) checkStreams(ctx context.Context, js jetstream.JetStream, clust
 		case len(problems) > 0:
 			d.add("nats", name, Fail, "R%d: %s", r, strings.Join(problems, ", "))
 		case clustered && r < 3:
-			d.add("nats", name, Warn, "R%d on a cluster: losing its server loses the stream; nats stream edit %s --replicas 3", r, n)
+			d.add("nats", name, Warn, "R%d on a cluster: losing its server loses the stream; start the replicas with --nats-replicas 3, or nats stream edit %s --replicas 3", r, n)
 		default:
 			d.add("nats", name, OK, "R%d, %d messages", r, si.State.Msgs)
 		}
