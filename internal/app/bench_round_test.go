@@ -63,7 +63,7 @@ func (m benchMission) run(b *testing.B, ctx context.Context) *exchange.Node {
 		b.Fatal(err)
 	}
 	bs, err := bus.Open(ctx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
-		LeafDial: dial, Logger: quiet})
+		LeafDial: dial, Logger: quiet, ConnectTimeout: 2 * time.Minute}) // dozens of servers on a loaded machine
 	if err != nil {
 		b.Fatal(err)
 	}
