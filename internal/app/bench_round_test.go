@@ -63,7 +63,7 @@ func (m benchMission) run(b *testing.B, ctx context.Context) *exchange.Node {
 		b.Fatal(err)
 	}
 	bs, err := bus.Open(ctx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
-		LeafDial: dial, Logger: quiet})
+		LeafDial: dial, Logger: quiet, ConnectTimeout: 2 * time.Minute}) // dozens of servers on a loaded machine
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -86,6 +86,11 @@ func (m benchMission) run(b *testing.B, ctx context.Context) *exchange.Node {
 // CHANCERY_BENCH_MISSIONS sets how many missions (95 by default).
 func BenchmarkReportRound(b *testing.B) {
 	missions := 95
+	// Setting up dozens of nodes takes minutes on a loaded machine: say
+	// how far it got as it goes.
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "BenchmarkReportRound: "+format+"\n", args...)
+	}
 	if v, err := strconv.Atoi(os.Getenv("CHANCERY_BENCH_MISSIONS")); err == nil && v > 0 {
 		missions = v
 	}
@@ -123,10 +128,16 @@ func BenchmarkReportRound(b *testing.B) {
 			b.Fatal(err)
 		}
 		enrolled[i] = enrolBenchMission(b, ctx, srv.URL, token)
+		if (i+1)%10 == 0 {
+			progress("%d missions enrolled after %s", i+1, time.Since(setup).Round(time.Millisecond))
+		}
 	}
 	b.Logf("%d missions enrolled in %s", missions, time.Since(setup).Round(time.Millisecond))
 	for i, m := range enrolled {
 		nodes[i] = m.run(b, ctx)
+		if (i+1)%10 == 0 {
+			progress("%d missions' nodes running after %s", i+1, time.Since(setup).Round(time.Millisecond))
+		}
 	}
 	b.Logf("%d missions' nodes running in %s", missions, time.Since(setup).Round(time.Millisecond))
 	conf, _ := hq.Node.Conf()
@@ -137,7 +148,7 @@ func BenchmarkReportRound(b *testing.B) {
 	to := insightServiceOf(ministry)
 	// Each mission's node must know its right to headquarters' insight
 	// service, which headquarters registers as the nodes enrol.
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
 		ready := 0
 		for i, n := range nodes {
 			if c, err := n.Conf(); err == nil && c.Allowed(insightClient(codes[i]), to) {
@@ -147,6 +158,7 @@ func BenchmarkReportRound(b *testing.B) {
 		if ready == missions {
 			break
 		}
+		progress("%d of %d missions may send to headquarters' insight service after %s", ready, missions, time.Since(setup).Round(time.Millisecond))
 		if time.Now().After(deadline) {
 			b.Fatalf("after 5 minutes, %d of %d missions may send to headquarters' insight service", ready, missions)
 		}
