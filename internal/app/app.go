@@ -101,6 +101,11 @@ type App struct {
 	bgMu   sync.Mutex
 	stopBg func() // stops the background work that Serve started; guarded by bgMu
 
+	// witness is this node's witnesses of headquarters' ledger and
+	// headquarters' pushes to the missions' (witness.go).
+	witnessOnce sync.Once
+	witness     *witnesses
+
 	readiness readinessCache // readyz's last answer
 	probeKey  string         // the object readyz writes, this process's own
 }
@@ -304,6 +309,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	auditH.Register(rt)
+	a.witnessRoutes(rt)
 	authH.Register(rt)
 
 	a.router = rt
@@ -472,6 +478,7 @@ func (a *App) runBackground(ctx context.Context) {
 	if err := a.runSentinel(spawn); err != nil {
 		a.log.Error("sentinel: not started", "err", err)
 	}
+	a.runWitness(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

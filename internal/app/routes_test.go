@@ -20,6 +20,9 @@ var publicByIntent = map[string]string{
 	"GET /static/":                  "CSS and htmx",
 	"POST /lang":                    "language switch",
 	"GET /api/v1/openapi.json":      "API description",
+	// c2sp.org/tlog-witness: the caller is known by the key that signed the
+	// checkpoint it presents (authz.Node, nodeGrants), not by a session.
+	"POST /api/v1/audit/witness/add-checkpoint": "a peer node presents its signed checkpoint to the witness",
 	"GET /{$}":                      "public site home",
 	"POST /api/v1/auth/login":       "staff sign-in",
 	"GET /console/login":            "staff sign-in page",

@@ -221,7 +221,7 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 		if member == "" {
 			continue
 		}
-		if err := a.ensureSubsystem(ctx, member); err != nil {
+		if err := a.ensureSubsystem(ctx, member, sentinelSubsystem, "Giám sát an ninh (Sentinel)"); err != nil {
 			return err
 		}
 		if n.Role == exchange.RoleHQ {
@@ -242,18 +242,21 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 	return nil
 }
 
-func (a *App) ensureSubsystem(ctx context.Context, member string) error {
+// ensureSubsystem registers member's subsystem code, titled title, unless
+// it exists: the node's own subsystems that carry its background work
+// (Sentinel's alerts, witnessing the ledger).
+func (a *App) ensureSubsystem(ctx context.Context, member, code, title string) error {
 	subs, err := a.Registry.Subsystems(ctx, member)
 	if err != nil {
 		return err
 	}
 	for _, s := range subs {
-		if s.ID.Subsystem == sentinelSubsystem {
+		if s.ID.Subsystem == code {
 			return nil
 		}
 	}
-	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: sentinelSubsystem,
-		Title: "Giám sát an ninh (Sentinel)", Clearance: authz.Confidential})
+	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: code,
+		Title: title, Clearance: authz.Confidential})
 	return err
 }
 
