@@ -15,11 +15,11 @@ import (
 // publicByIntent lists every route anyone may reach, and why. A new
 // public route must be added here on purpose.
 var publicByIntent = map[string]string{
-	"GET /healthz":                  "liveness probe",
-	"GET /readyz":                   "readiness probe",
-	"GET /static/":                  "CSS and htmx",
-	"POST /lang":                    "language switch",
-	"GET /api/v1/openapi.json":      "API description",
+	"GET /healthz":             "liveness probe",
+	"GET /readyz":              "readiness probe",
+	"GET /static/":             "CSS and htmx",
+	"POST /lang":               "language switch",
+	"GET /api/v1/openapi.json": "API description",
 	// c2sp.org/tlog-witness: the caller is known by the key that signed the
 	// checkpoint it presents (authz.Node, nodeGrants), not by a session.
 	"POST /api/v1/audit/witness/add-checkpoint": "a peer node presents its signed checkpoint to the witness",
