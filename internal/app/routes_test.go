@@ -15,14 +15,11 @@ import (
 // publicByIntent lists every route anyone may reach, and why. A new
 // public route must be added here on purpose.
 var publicByIntent = map[string]string{
-	"GET /healthz":             "liveness probe",
-	"GET /readyz":              "readiness probe",
-	"GET /static/":             "CSS and htmx",
-	"POST /lang":               "language switch",
-	"GET /api/v1/openapi.json": "API description",
-	// c2sp.org/tlog-witness: the caller is known by the key that signed the
-	// checkpoint it presents (authz.Node, nodeGrants), not by a session.
-	"POST /api/v1/audit/witness/add-checkpoint": "a peer node presents its signed checkpoint to the witness",
+	"GET /healthz":                  "liveness probe",
+	"GET /readyz":                   "readiness probe",
+	"GET /static/":                  "CSS and htmx",
+	"POST /lang":                    "language switch",
+	"GET /api/v1/openapi.json":      "API description",
 	"GET /{$}":                      "public site home",
 	"POST /api/v1/auth/login":       "staff sign-in",
 	"GET /console/login":            "staff sign-in page",
@@ -81,6 +78,10 @@ var publicByIntent = map[string]string{
 	// Mission node enrolment: the one-time token authenticates. The
 	// exchange's routes for information systems are web.Client routes.
 	"POST /exchange/v1/enrol": "mission node enrolment; the one-time token authenticates",
+
+	// c2sp.org/tlog-witness: the caller is known by the key that signed the
+	// checkpoint it presents (authz.Node, nodeGrants), not by a session.
+	"POST /api/v1/audit/witness/add-checkpoint": "a peer node presents its signed checkpoint to the witness",
 }
 
 // publicWithOIDC lists the public routes that exist only when OIDC
