@@ -16,7 +16,6 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
-	"chancery/internal/exchange/registry"
 	"chancery/internal/web"
 )
 
@@ -180,62 +179,29 @@ func (a *App) runWitness(spawn func(func(context.Context))) {
 // known remembers the nodes done.
 func (ws *witnesses) ensureExchange(ctx context.Context, known map[string]bool) error {
 	a := ws.a
-	if a.Registry == nil {
-		return nil
-	}
-	conf, err := a.Node.Conf()
-	if err != nil {
-		return nil // no configuration yet
-	}
-	hq, _ := sentinelMembers(conf, a.Node.ID())
-	if hq == "" {
-		return nil
-	}
-	answers := exchange.ServiceID{ClientID: witnessClient(hq), Service: witnessCosignatures, Version: witnessVersion}
-	for _, n := range conf.Nodes {
-		if known[n.ID] {
-			continue
-		}
-		member := n.Member
-		if n.Role == exchange.RoleHQ {
-			member = hq
-		}
-		if member == "" {
-			continue
-		}
+	const description = "Nhân chứng (c2sp.org/tlog-witness): điểm kiểm tra sổ nhật ký kiểm toán của trụ sở và chữ ký đồng xác nhận."
+	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
+		answers := exchange.ServiceID{ClientID: witnessClient(hq), Service: witnessCosignatures, Version: witnessVersion}
 		if err := a.ensureSubsystem(ctx, member, witnessSubsystem, "Nhân chứng sổ nhật ký kiểm toán"); err != nil {
 			return err
 		}
 		if n.Role == exchange.RoleHQ {
-			if err := ws.ensureService(ctx, answers, "Nhận chữ ký đồng xác nhận của các cơ quan đại diện"); err != nil {
+			return a.ensureAsyncService(ctx, answers, "Nhận chữ ký đồng xác nhận của các cơ quan đại diện", description)
+		}
+		requests := exchange.ServiceID{ClientID: witnessClient(member), Service: witnessCheckpoints, Version: witnessVersion}
+		if err := a.ensureAsyncService(ctx, requests, "Chứng kiến điểm kiểm tra sổ nhật ký của trụ sở", description); err != nil {
+			return err
+		}
+		for _, g := range []struct {
+			svc    exchange.ServiceID
+			client exchange.ClientID
+		}{{requests, witnessClient(hq)}, {answers, witnessClient(member)}} {
+			if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
 				return err
-			}
-		} else {
-			requests := exchange.ServiceID{ClientID: witnessClient(member), Service: witnessCheckpoints, Version: witnessVersion}
-			if err := ws.ensureService(ctx, requests, "Chứng kiến điểm kiểm tra sổ nhật ký của trụ sở"); err != nil {
-				return err
-			}
-			for _, g := range []struct {
-				svc    exchange.ServiceID
-				client exchange.ClientID
-			}{{requests, witnessClient(hq)}, {answers, witnessClient(member)}} {
-				if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
-					return err
-				}
 			}
 		}
-		known[n.ID] = true
-	}
-	return nil
-}
-
-func (ws *witnesses) ensureService(ctx context.Context, id exchange.ServiceID, title string) error {
-	_, err := ws.a.Registry.Service(ctx, id)
-	if errors.Is(err, errs.ErrNotFound) {
-		_, err = ws.a.Registry.CreateService(ctx, registry.NewService{ID: id, Kind: exchange.KindAsync, MaxLevel: authz.Confidential,
-			Title: title, Description: "Nhân chứng (c2sp.org/tlog-witness): điểm kiểm tra sổ nhật ký kiểm toán của trụ sở và chữ ký đồng xác nhận."})
-	}
-	return err
+		return nil
+	})
 }
 
 // members returns headquarters' member and this node's, empty when the
