@@ -110,6 +110,11 @@ type App struct {
 	// leases runs the jobs that run on one replica at a time (onOne).
 	leases *lease.Runner
 
+	// witness is this node's witnesses of headquarters' ledger and
+	// headquarters' pushes to the missions' (witness.go).
+	witnessOnce sync.Once
+	witness     *witnesses
+
 	readiness readinessCache // readyz's last answer
 	probeKey  string         // the object readyz writes, this process's own
 }
@@ -322,6 +327,7 @@ func (a *App) routes(ctx context.Context) error {
 		return err
 	}
 	auditH.Register(rt)
+	a.witnessRoutes(rt)
 	authH.Register(rt)
 
 	a.router = rt
@@ -492,6 +498,7 @@ func (a *App) runBackground(ctx context.Context) {
 		a.log.Error("sentinel: not started", "err", err)
 	}
 	a.runAnalytics(spawn)
+	a.runWitness(spawn)
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	a.stopBg = func() { cancel(); wg.Wait() }

@@ -182,6 +182,29 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
+	// The mission witnesses headquarters' ledger: headquarters pushes its
+	// checkpoints through the exchange and serves them with the mission's
+	// cosignature (c2sp.org/tlog-witness).
+	auditor := mustLogin(t, hq, "auditor", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "auditor")))
+	deadline = time.Now().Add(90 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, hq+"/api/v1/audit/log/checkpoint", nil)
+		req.Header.Set("Authorization", "Bearer "+auditor)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		note, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(note), "\n— chancery/witness/mission-000-01-02-g12 ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("headquarters' checkpoint has no cosignature of the mission within 90 s: %d\n%s", resp.StatusCode, note)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
 	// Revoked on headquarters' console, the mission is cut off at once:
 	// headquarters' NATS server closes its leaf link and refuses it since,
 	// so its calls find no one to answer (its own configuration, which it

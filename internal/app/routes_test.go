@@ -78,6 +78,10 @@ var publicByIntent = map[string]string{
 	// Mission node enrolment: the one-time token authenticates. The
 	// exchange's routes for information systems are web.Client routes.
 	"POST /exchange/v1/enrol": "mission node enrolment; the one-time token authenticates",
+
+	// c2sp.org/tlog-witness: the caller is known by the key that signed the
+	// checkpoint it presents (authz.Node, nodeGrants), not by a session.
+	"POST /api/v1/audit/witness/add-checkpoint": "a peer node presents its signed checkpoint to the witness",
 }
 
 // publicWithOIDC lists the public routes that exist only when OIDC

@@ -198,6 +198,27 @@ func (a *App) receiveMissionAlerts(ctx context.Context) {
 // service and each mission node's subsystem with its right to send to it;
 // known remembers the nodes done.
 func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool) error {
+	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
+		svc := exchange.ServiceID{ClientID: sentinelClient(hq), Service: sentinelService, Version: sentinelVersion}
+		if err := a.ensureSubsystem(ctx, member, sentinelSubsystem, "Giám sát an ninh (Sentinel)", authz.Confidential); err != nil {
+			return err
+		}
+		if n.Role == exchange.RoleHQ {
+			return a.ensureAsyncService(ctx, svc, "Nhận cảnh báo an ninh của các cơ quan đại diện", "Sentinel: cảnh báo an ninh do cơ quan đại diện phát hiện, gửi về trụ sở.")
+		}
+		if _, err := a.Registry.Grant(ctx, svc, sentinelClient(member)); err != nil && !errors.Is(err, errs.ErrConflict) {
+			return err
+		}
+		return nil
+	})
+}
+
+// eachNewNode calls fn, at headquarters, for each node of the global
+// configuration not in known, with headquarters' member and the member
+// that runs the node (headquarters' own for its node), and marks the node
+// known once fn succeeds. It does nothing before headquarters holds a
+// configuration naming the ministry as a member.
+func (a *App) eachNewNode(known map[string]bool, fn func(n exchange.NodeInfo, hq, member string) error) error {
 	if a.Registry == nil {
 		return nil
 	}
@@ -209,32 +230,15 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 	if hq == "" {
 		return nil // the ministry is not a member yet
 	}
-	svc := exchange.ServiceID{ClientID: sentinelClient(hq), Service: sentinelService, Version: sentinelVersion}
 	for _, n := range conf.Nodes {
-		if known[n.ID] {
-			continue
-		}
 		member := n.Member
 		if n.Role == exchange.RoleHQ {
 			member = hq
 		}
-		if member == "" {
+		if known[n.ID] || member == "" {
 			continue
 		}
-		if err := a.ensureSubsystem(ctx, member, sentinelSubsystem, "Giám sát an ninh (Sentinel)", authz.Confidential); err != nil {
-			return err
-		}
-		if n.Role == exchange.RoleHQ {
-			if _, err := a.Registry.Service(ctx, svc); errors.Is(err, errs.ErrNotFound) {
-				_, err = a.Registry.CreateService(ctx, registry.NewService{ID: svc, Kind: exchange.KindAsync, MaxLevel: authz.Confidential,
-					Title: "Nhận cảnh báo an ninh của các cơ quan đại diện", Description: "Sentinel: cảnh báo an ninh do cơ quan đại diện phát hiện, gửi về trụ sở."})
-				if err != nil {
-					return err
-				}
-			} else if err != nil {
-				return err
-			}
-		} else if _, err := a.Registry.Grant(ctx, svc, sentinelClient(member)); err != nil && !errors.Is(err, errs.ErrConflict) {
+		if err := fn(n, hq, member); err != nil {
 			return err
 		}
 		known[n.ID] = true
@@ -242,7 +246,21 @@ func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool)
 	return nil
 }
 
-// ensureSubsystem registers member's subsystem code, if it is not yet.
+// ensureAsyncService registers the asynchronous service id unless it
+// exists.
+func (a *App) ensureAsyncService(ctx context.Context, id exchange.ServiceID, title, description string) error {
+	_, err := a.Registry.Service(ctx, id)
+	if errors.Is(err, errs.ErrNotFound) {
+		_, err = a.Registry.CreateService(ctx, registry.NewService{ID: id, Kind: exchange.KindAsync, MaxLevel: authz.Confidential,
+			Title: title, Description: description})
+	}
+	return err
+}
+
+// ensureSubsystem registers member's subsystem code, titled title, unless
+// it exists: the node's own subsystems that carry its background work
+// (Sentinel's alerts, witnessing the ledger, insight's parcels), cleared
+// up to clearance.
 func (a *App) ensureSubsystem(ctx context.Context, member, code, title string, clearance authz.Level) error {
 	subs, err := a.Registry.Subsystems(ctx, member)
 	if err != nil {
@@ -253,7 +271,8 @@ func (a *App) ensureSubsystem(ctx context.Context, member, code, title string, c
 			return nil
 		}
 	}
-	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: code, Title: title, Clearance: clearance})
+	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: code,
+		Title: title, Clearance: clearance})
 	return err
 }
 
