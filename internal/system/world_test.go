@@ -54,7 +54,7 @@ func worldSizes() sizes {
 	if os.Getenv("CHANCERY_SYSTEM_FULL") == "1" {
 		return sizes{missions: 20, cut: time.Minute, s3Down: 30 * time.Second, cutCount: 5}
 	}
-	return sizes{missions: 4, cut: 5 * time.Second, s3Down: 4 * time.Second, cutCount: 2}
+	return sizes{missions: 2, cut: 5 * time.Second, s3Down: 8 * time.Second, cutCount: 1}
 }
 
 // world is headquarters' production shape and its missions, as real
@@ -102,6 +102,15 @@ func binaries(tb testing.TB) string {
 		tb.Fatal(buildErr)
 	}
 	return buildDir
+}
+
+// TestMain removes the binaries built for this test process.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
 
 // versitygw finds the Versity S3 gateway on PATH or in GOPATH/bin.
@@ -372,7 +381,8 @@ func spawn(tb testing.TB, log string, env []string, name string, args ...string)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Killed with the test binary (a timeout's panic runs no Cleanup).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		tb.Fatalf("start %s: %v", name, err)
