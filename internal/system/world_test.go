@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"chancery/internal/auth"
+	"chancery/internal/store/storetest"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -356,15 +357,8 @@ func (w *world) db() *sql.DB {
 	return db
 }
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort is a free TCP port of 127.0.0.1.
+func freePort(tb testing.TB) int { return storetest.FreePort(tb) }
 
 // process is a child process whose output goes to a log file.
 type process struct {
