@@ -570,9 +570,27 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 func (a *App) probeReadiness(ctx context.Context) (checks map[string]string, down []string) {
 	checks = map[string]string{}
 	log := web.Logger(ctx)
-	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := a.DB.CheckWritable(dctx); err != nil {
+	// The three checks run at once, each within its own 2 s: one slow
+	// dependency must neither use up another's time (the object store's
+	// three round trips once failed a busy but working store because the
+	// database's check had spent the shared deadline) nor make the whole
+	// answer late, since a late answer is a stale one.
+	var dbErr, busErr, objErr error
+	var wg sync.WaitGroup
+	within := func(check func(context.Context) error, into *error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			*into = check(cctx)
+		}()
+	}
+	within(a.DB.CheckWritable, &dbErr)
+	within(a.Bus.Ready, &busErr)
+	within(a.probeObjects, &objErr)
+	wg.Wait()
+	if err := dbErr; err != nil {
 		log.Warn("readyz: the database takes no writes", "err", err)
 		if errs.IsStorageFull(err) {
 			checks["database"], down = "down: storage full", append(down, "the database's storage is full")
@@ -582,7 +600,7 @@ func (a *App) probeReadiness(ctx context.Context) (checks map[string]string, dow
 	} else {
 		checks["database"] = "ok (" + string(a.DB.Dialect) + ")"
 	}
-	if err := a.Bus.Ready(ctx); err != nil {
+	if err := busErr; err != nil {
 		log.Warn("readyz: the message bus cannot store messages", "err", err)
 		switch {
 		case errs.IsStorageFull(err):
@@ -597,7 +615,7 @@ func (a *App) probeReadiness(ctx context.Context) (checks map[string]string, dow
 	} else {
 		checks["nats"] = "ok (external, JetStream)"
 	}
-	if err := a.probeObjects(dctx); err != nil {
+	if err := objErr; err != nil {
 		log.Warn("readyz: the object store cannot store objects", "err", err)
 		if errs.IsStorageFull(err) {
 			checks["objects"], down = "down: storage full", append(down, "the object store's storage is full")
@@ -643,9 +661,11 @@ func (c *readinessCache) check(ctx context.Context, probe func(context.Context) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at.IsZero() || time.Since(c.at) >= 2*time.Second {
-		// Not the first caller's cancellation: the answer is shared.
+		// Not the first caller's cancellation: the answer is shared. It
+		// is as old as the probe's start, which is what it describes.
+		start := time.Now()
 		c.checks, c.down = probe(context.WithoutCancel(ctx))
-		c.at = time.Now()
+		c.at = start
 	}
 	return c.checks, c.down
 }

@@ -121,6 +121,13 @@ func (l *Ledger) PublishStream(ctx context.Context, js jetstream.JetStream, node
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case publishingElsewhere(err):
+			// Another replica is publishing the same events at this very
+			// moment (a clustered stream says so rather than acknowledging
+			// a duplicate): not a failure; read the cursor again shortly.
+			pause = 250 * time.Millisecond
+			l.log.Debug("audit: another replica is publishing the ledger's stream", "err", err)
+			continue
 		case err != nil:
 			pause = min(max(2*pause, 250*time.Millisecond), streamRetryMax)
 			l.log.Warn("audit: publish the ledger's stream (retried)", "err", err, "retry_in", pause)
@@ -138,6 +145,17 @@ func (l *Ledger) PublishStream(ctx context.Context, js jetstream.JetStream, node
 		}
 	}
 }
+
+// publishingElsewhere reports whether err is a clustered stream's refusal
+// of a message whose id another publisher's copy is being stored under
+// (JetStream's error 10158, "duplicate message id is in process").
+func publishingElsewhere(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jsDuplicateInProcess
+}
+
+// jsDuplicateInProcess is JetStream's JSStreamDuplicateMessageConflict.
+const jsDuplicateInProcess jetstream.ErrorCode = 10158
 
 // publishRound publishes up to streamBatch events from the cursor on,
 // waits for the stream's acknowledgements and moves the cursor past them.

@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -125,4 +127,20 @@ func TestEventsFromReadsAContiguousStretch(t *testing.T) {
 			t.Fatalf("EventsFrom at the end = %v, %v; want none", got, err)
 		}
 	})
+}
+
+// TestAnotherReplicaPublishingIsNoFailure: a clustered stream answers a
+// message whose id another replica's copy is being stored under with
+// error 10158; the publisher takes it for what it is (the whole-system
+// test's three replicas logged it as a failure, with a growing pause).
+func TestAnotherReplicaPublishingIsNoFailure(t *testing.T) {
+	inProcess := fmt.Errorf("audit: the stream refused event 7: %w", &jetstream.APIError{Code: 409, ErrorCode: 10158, Description: "duplicate message id is in process"})
+	if !publishingElsewhere(inProcess) {
+		t.Errorf("%v is not taken for another replica's publication", inProcess)
+	}
+	for _, err := range []error{nil, errors.New("nats: timeout"), &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "maximum messages exceeded"}} {
+		if publishingElsewhere(err) {
+			t.Errorf("%v is taken for another replica's publication", err)
+		}
+	}
 }

@@ -26,6 +26,9 @@ type balancer struct {
 	srv  *http.Server
 	next atomic.Uint64
 	tr   *http.Transport
+	// limit, if positive, sends requests to the first limit replicas
+	// only (the benchmarks' one-replica figures).
+	limit atomic.Int32
 
 	// leafFor maps an enrolment token to the leaf URL the enrolling
 	// mission is to use (its own link, see link): the balancer puts it in
@@ -137,6 +140,9 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	backends := append([]*backendState(nil), b.backends...)
 	b.mu.Unlock()
+	if k := int(b.limit.Load()); k > 0 && k < len(backends) {
+		backends = backends[:k]
+	}
 	n := len(backends)
 	first := int(b.next.Add(1))
 	// Up replicas first, in turn; if none is up, try them all.

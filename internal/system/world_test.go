@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"chancery/internal/auth"
+	"chancery/internal/store/storetest"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -54,7 +55,7 @@ func worldSizes() sizes {
 	if os.Getenv("CHANCERY_SYSTEM_FULL") == "1" {
 		return sizes{missions: 20, cut: time.Minute, s3Down: 30 * time.Second, cutCount: 5}
 	}
-	return sizes{missions: 4, cut: 5 * time.Second, s3Down: 4 * time.Second, cutCount: 2}
+	return sizes{missions: 2, cut: 5 * time.Second, s3Down: 8 * time.Second, cutCount: 1}
 }
 
 // world is headquarters' production shape and its missions, as real
@@ -102,6 +103,15 @@ func binaries(tb testing.TB) string {
 		tb.Fatal(buildErr)
 	}
 	return buildDir
+}
+
+// TestMain removes the binaries built for this test process.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
 
 // versitygw finds the Versity S3 gateway on PATH or in GOPATH/bin.
@@ -347,15 +357,8 @@ func (w *world) db() *sql.DB {
 	return db
 }
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort is a free TCP port of 127.0.0.1.
+func freePort(tb testing.TB) int { return storetest.FreePort(tb) }
 
 // process is a child process whose output goes to a log file.
 type process struct {
@@ -372,7 +375,8 @@ func spawn(tb testing.TB, log string, env []string, name string, args ...string)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Killed with the test binary (a timeout's panic runs no Cleanup).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		tb.Fatalf("start %s: %v", name, err)
