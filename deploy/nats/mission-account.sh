@@ -10,6 +10,11 @@
 # leafGrants, between headquarters and the mission): its consumer on
 # headquarters' EXCHANGE stream, headquarters' consumer on its stream, the
 # gateway requests both ways, and the global configuration.
+#
+# Known limit (RUNBOOK.md): the consumer-creation export below fixes the
+# consumer's name and filter but not its delivery subject; until
+# headquarters creates it on the mission's behalf on the cluster too, a
+# hostile mission could point a push consumer into HQ's account.
 set -euo pipefail
 id=${1:?usage: mission-account.sh NODE_ID}
 case $id in

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/bus"
@@ -525,5 +527,74 @@ func TestClientPortListensOnLoopbackOnly(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", net.JoinHostPort(outside.String(), fmt.Sprint(port)), 2*time.Second); err == nil {
 		c.Close()
 		t.Fatalf("the client port answers on %s: it has no authentication and must listen on loopback only", outside)
+	}
+}
+
+// A stock nats-server hub (deploy/nats: an account per mission, leafnode
+// authorization with one user per mission) admits the mission that
+// presents its leaf user, binds it to its account, and refuses a wrong
+// password; it cannot check the node key's signature.
+func TestMissionJoinsStockNATSServerWithItsLeafUser(t *testing.T) {
+	leafPort := storetest.FreePort(t)
+	var admit atomic.Bool
+	hub, dial := leafPair(t, "mission-tokyo", &admit)
+	tokyo := server.NewAccount("MISSION_TOKYO")
+	sopts := &server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoSigs: true, NoLog: true,
+		Accounts: []*server.Account{tokyo}, Users: []*server.User{{Username: "hq", Password: "hq", Account: tokyo}}}
+	sopts.LeafNode.Host, sopts.LeafNode.Port = "127.0.0.1", leafPort
+	sopts.LeafNode.TLSConfig = hub.TLS.Clone()
+	sopts.LeafNode.Users = []*server.User{{Username: "mission-tokyo", Password: "s3cret", Account: tokyo}}
+	stock, err := server.NewServer(sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock.Start()
+	t.Cleanup(stock.Shutdown)
+	if !stock.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	// Headquarters' side: a client in the mission's account (deploy's HQ
+	// account reaches it through imports and exports).
+	hqConn, err := nats.Connect(stock.ClientURL(), nats.UserInfo("hq", "hq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hqConn.Close)
+	sub, err := hqConn.SubscribeSync("exchange.hq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hqConn.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	wrong := *dial
+	wrong.User, wrong.Password = "mission-tokyo", "guess"
+	bad := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "mission-tokyo", JetStreamDomain: "tokyo",
+		LeafRemotes: []string{fmt.Sprintf("nats-leaf://127.0.0.1:%d", leafPort)}, LeafDial: &wrong})
+	time.Sleep(1500 * time.Millisecond) // one attempt at least
+	if n := stock.NumLeafNodes(); n != 0 {
+		t.Fatalf("the stock hub admitted a wrong password: %d leaf links", n)
+	}
+	bad.Close()
+
+	right := *dial
+	right.User, right.Password = "mission-tokyo", "s3cret"
+	mission := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "mission-tokyo", JetStreamDomain: "tokyo",
+		LeafRemotes: []string{fmt.Sprintf("nats-leaf://127.0.0.1:%d", leafPort)}, LeafDial: &right})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := mission.Conn().Publish("exchange.hq", []byte("from tokyo")); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := sub.NextMsg(100 * time.Millisecond); err == nil {
+			if string(m.Data) != "from tokyo" {
+				t.Fatalf("hq got %q", m.Data)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stock hub never carried the mission's message")
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -40,6 +41,12 @@ type LeafDial struct {
 	TLS *tls.Config
 	// Sign signs the hub's nonce, as LeafHub.Admit checks it.
 	Sign func(nonce []byte) ([]byte, error)
+	// User and Password, when User is set, are the mission's leaf user
+	// on a stock nats-server cluster (deploy/nats: leafnodes
+	// authorization, one user per mission, bound to its account), which
+	// cannot check Sign's signature. They go in the leaf CONNECT beside
+	// the signature, over TLS; Chancery's own hub ignores them.
+	User, Password string
 }
 
 // HubAccount names the hub's own account in a LeafService or LeafFeed:
@@ -222,6 +229,13 @@ func (b *Bus) DisconnectLeaf(name string) (int, error) {
 func leafRemoteAuth(r *server.RemoteLeafOpts, d *LeafDial) {
 	r.TLS = true
 	r.TLSConfig = d.TLS.Clone()
+	if d.User != "" {
+		// nats-server sends a remote URL's userinfo in the leaf CONNECT
+		// (and redacts it in its logs). The URLs are leafRemote's own.
+		for _, u := range r.URLs {
+			u.User = url.UserPassword(d.User, d.Password)
+		}
+	}
 	sign := d.Sign
 	r.SignatureCB = func(nonce []byte) (string, []byte, error) {
 		sig, err := sign(nonce)
