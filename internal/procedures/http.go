@@ -79,7 +79,7 @@ func NewHandler(shell *web.Shell, opts HandlerOptions) (*Handler, error) {
 		return nil, fmt.Errorf("procedures: parse page templates: %w", err)
 	}
 	return &Handler{opts: opts, svc: opts.Service, shell: shell, pages: pages,
-		track: newKeyedLimiter(trackEvery, trackBurst, trackMemory)}, nil
+		track: newKeyedLimiter(opts.Service.db, "track:", trackEvery, trackBurst)}, nil
 }
 
 // Register adds the procedures' routes to rt: the public site's pages for

@@ -164,15 +164,17 @@ func (h *Handler) postTrack(w http.ResponseWriter, r *http.Request) {
 // then one every trackEvery. A reader who mistypes has a few tries; a
 // script walking the sequential codes with guessed PINs gets ten a minute.
 const (
-	trackBurst  = 10
-	trackEvery  = 6 * time.Second
-	trackMemory = 100_000 // addresses remembered at most
+	trackBurst = 10
+	trackEvery = 6 * time.Second
 )
 
 // allowTrack takes one of the client address's tracking attempts, or
 // returns an error wrapping errs.ErrRateLimited and sets Retry-After.
 func (h *Handler) allowTrack(w http.ResponseWriter, r *http.Request) error {
-	ok, wait := h.track.allow(web.ClientAddr(r), h.svc.now())
+	ok, wait, err := h.track.allow(r.Context(), web.ClientAddr(r), h.svc.now())
+	if err != nil {
+		return err
+	}
 	if ok {
 		return nil
 	}

@@ -23,9 +23,8 @@ import (
 // applicants in front of them; a script walking identity numbers is
 // stopped after the burst.
 const (
-	lookupBurst  = 10
-	lookupEvery  = 12 * time.Second
-	lookupMemory = 100_000 // accounts remembered at most
+	lookupBurst = 10
+	lookupEvery = 12 * time.Second
 )
 
 // maxPurpose bounds a lookup's stated purpose, in bytes.
@@ -74,8 +73,11 @@ func (s *Service) lookup(ctx context.Context, idNumber, purpose string) (Person,
 	}
 	user := endUserOf(o)
 	now := s.now()
-	taken, wait := s.lookups.take(user, now)
-	if taken == nil {
+	taken, wait, err := s.lookups.take(ctx, user, now)
+	if err != nil {
+		return Person{}, err
+	}
+	if !taken {
 		return Person{}, fmt.Errorf("%w: too many lookups in the National Population Database from your account; try again in %d seconds",
 			errs.ErrRateLimited, int(math.Ceil(wait.Seconds())))
 	}
@@ -88,7 +90,11 @@ func (s *Service) lookup(ctx context.Context, idNumber, purpose string) (Person,
 		// The database was not reached: nobody's record was read, so the
 		// attempt does not count against the account.
 		outcome = "failed"
-		taken.CancelAt(now)
+		// Giving it back is a courtesy: if it fails, the account waits
+		// one attempt longer, and the lookup's own failure is what to report.
+		if gerr := s.lookups.giveBack(ctx, user); gerr != nil {
+			s.opts.Log.Warn("procedures: give back a failed population lookup's attempt", "err", gerr)
+		}
 	}
 	// The ledger names whose record was asked for: that is what a
 	// citizen asking who read their data needs answered.

@@ -87,7 +87,7 @@ func NewService(opts Options) (*Service, error) {
 		opts.Log = slog.Default()
 	}
 	return &Service{opts: opts, db: opts.DB, cat: opts.Catalogue, wake: make(chan struct{}, 1), rec: audit.NewWriter("procedures", opts.Recorder), cals: map[int64]WorkCalendar{},
-		lookups: newKeyedLimiter(lookupEvery, lookupBurst, lookupMemory)}, nil
+		lookups: newKeyedLimiter(opts.DB, "lookup:", lookupEvery, lookupBurst)}, nil
 }
 
 // Catalogue returns the catalogue of procedures.
