@@ -401,16 +401,6 @@ func (p *process) kill() {
 	<-p.done
 }
 
-// stop sends SIGTERM and waits, killing after 20 s.
-func (p *process) stop() {
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(20 * time.Second):
-		p.kill()
-	}
-}
-
 func (p *process) tail() string {
 	b, _ := os.ReadFile(p.log)
 	if len(b) > 4000 {
@@ -422,12 +412,11 @@ func (p *process) tail() string {
 // postgres is a throwaway PostgreSQL cluster of the test's own, which
 // it may stop and start.
 type postgres struct {
-	t          testing.TB
-	bin, dir   string
-	port       int
-	asPG       bool
-	dataDir    string
-	stoppedFor time.Duration
+	t        testing.TB
+	bin, dir string
+	port     int
+	asPG     bool
+	dataDir  string
 }
 
 func startPostgres(t testing.TB, bin string) *postgres {
@@ -480,16 +469,6 @@ func (p *postgres) start() {
 		log, _ := os.ReadFile(filepath.Join(p.dir, "log"))
 		p.t.Fatalf("pg_ctl start: %v: %s %s", err, out, log)
 	}
-}
-
-// restart stops PostgreSQL as a crash would (immediate: no checkpoint,
-// connections cut) and starts it again.
-func (p *postgres) restart() {
-	p.t.Helper()
-	if out, err := p.ctl("pg_ctl", "-D", p.dataDir, "-m", "immediate", "-w", "stop"); err != nil {
-		p.t.Fatalf("pg_ctl stop: %v: %s", err, out)
-	}
-	p.start()
 }
 
 func (p *postgres) url() string {
