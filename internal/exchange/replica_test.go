@@ -58,7 +58,7 @@ func TestAConfigurationPublishedOnOneReplicaReachesTheOther(t *testing.T) {
 			if err := tn.hq.PublishConf(ctx, signed); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 5*time.Second, "the other replica taking up the configuration", func() bool { return held(second) == tn.conf.Serial })
+			waitFor(t, 15*time.Second, "the other replica taking up the configuration", func() bool { return held(second) == tn.conf.Serial })
 			t.Logf("serial %d → %d on the other replica in %v", before, tn.conf.Serial, time.Since(start))
 		})
 	}

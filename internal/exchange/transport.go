@@ -137,10 +137,6 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM exchange_log`).Scan(&t.startSeq); err != nil {
 		return failed(fmt.Errorf("exchange: read the message log: %w", err))
 	}
-	if !n.tr.CompareAndSwap(nil, t) {
-		return errors.New("exchange: the node's transport is already running")
-	}
-	defer n.tr.Store(nil)
 	subs, err := t.serveConf()
 	if err != nil {
 		return err
@@ -150,6 +146,16 @@ func (n *Node) Run(ctx context.Context) error {
 			s.Unsubscribe() //nolint:errcheck // the connection may be closing
 		}
 	}()
+	// The server holds the subscriptions before the transport counts as
+	// running, so a configuration another replica publishes from then on
+	// reaches this one.
+	if err := t.nc.Flush(); err != nil {
+		n.log.Warn("exchange: flush the configuration's subscriptions", "err", err)
+	}
+	if !n.tr.CompareAndSwap(nil, t) {
+		return errors.New("exchange: the node's transport is already running")
+	}
+	defer n.tr.Store(nil)
 	// The transport's writers commit in groups while it runs (see
 	// store.Writer).
 	waitWriter, err := n.writer.Start(ctx)

@@ -185,9 +185,10 @@ func (r *Runner) hold(ctx context.Context, l Lease, job func(context.Context, Le
 	r.opts.Log.Info("lease: running a job on this replica", "job", l.Name, "holder", l.Holder, "fence", l.Fence)
 	jctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	held := l // the job's copy: the loop below renews l
 	go func() {
 		defer close(done)
-		job(jctx, l)
+		job(jctx, held)
 	}()
 	stop := func() {
 		cancel()
