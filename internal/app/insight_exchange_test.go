@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"chancery/internal/audit"
 	"chancery/internal/authz"
@@ -84,7 +85,10 @@ func TestTasksAndReportsTravelBetweenHeadquartersAndAMission(t *testing.T) {
 	}
 	var mine []insight.Task
 	var rounds []insight.Round
-	eventually(t, "the task and the round at the embassy", func() bool {
+	// The first parcels wait for headquarters to register the insight
+	// service for the new node and for the mission to take up that
+	// configuration, which under -race has taken longer than 20 s.
+	eventuallyWithin(t, 90*time.Second, "the task and the round at the embassy", func() bool {
 		mine, _ = paris.Insight.Tasks(officerCtx, officer, insight.TaskFilter{})
 		rounds, _ = paris.Insight.Rounds(officerCtx, officer)
 		return len(mine) == 1 && len(rounds) == 1
