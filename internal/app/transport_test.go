@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"chancery/internal/config"
 )
@@ -123,7 +124,13 @@ func TestBehindATrustedProxyCookiesAreSecureAndClientsKeepTheirAddress(t *testin
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS for a client that came over HTTPS")
 	}
-	// The request log names the client, not the proxy.
+	// The request log names the client, not the proxy. The middleware
+	// writes the line after the handler returns, so the client may hold
+	// the response before the line is in the log.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"remote":"198.51.100.23"`) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if log := logs.String(); !strings.Contains(log, `"remote":"198.51.100.23"`) || strings.Contains(log, `"remote":"127.0.0.1"`) {
 		t.Errorf("the request log does not name the client behind the proxy:\n%s", log)
 	}
