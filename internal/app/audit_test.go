@@ -33,7 +33,8 @@ func TestAuditVerifyAfterADemoServe(t *testing.T) {
 	export, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(export), `"end":true`) {
-		t.Fatalf("export from the demo node = %d %.300s", resp.StatusCode, export)
+		tail := export[max(0, len(export)-400):]
+		t.Fatalf("export from the demo node = %d (%d bytes) %.300s … %s", resp.StatusCode, len(export), export, tail)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -554,11 +554,11 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, plan exportPlan
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	// A long export may outlast the server's write timeout, which runs
+	// from the request's arrival: each write that gets out earns the
+	// next one a minute, whether the buffer filled or a batch ended.
+	bw := bufio.NewWriterSize(deadlineWriter{w, rc}, 64<<10)
 	flush := func() error {
-		// A long export may outlast the server's write timeout; each
-		// batch that gets out earns the next one time.
-		rc.SetWriteDeadline(time.Now().Add(time.Minute)) //nolint:errcheck // not every writer has deadlines
 		if err := bw.Flush(); err != nil {
 			return err
 		}
@@ -607,6 +607,19 @@ type (
 		Error string `json:"error"`
 	}
 )
+
+// deadlineWriter moves the connection's write deadline a minute ahead
+// of each write, so that a stream is cut only when the client stops
+// reading, not when it is merely long.
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.rc.SetWriteDeadline(time.Now().Add(time.Minute)) //nolint:errcheck // not every writer has deadlines
+	return d.w.Write(p)
+}
 
 // ExportFormat names the layout of an export in its first line.
 const ExportFormat = "chancery-audit-export/v1"
