@@ -179,7 +179,6 @@ func demoCallers(t *testing.T, a *App, base string) []demoCaller {
 // past the guard (whatever the handler then says of the made-up item
 // 999999, it is not 401 or 403).
 func TestEveryRouteHasAnAccessRule(t *testing.T) {
-	t.Parallel()
 	a, srv := MustStart(t, testConfig(t, true))
 	callers := demoCallers(t, a, srv.URL)
 	h := a.Handler()

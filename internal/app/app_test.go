@@ -32,12 +32,6 @@ import (
 // TestMain doubles as the chancery binary when CHANCERY_TEST_MAIN is set,
 // so tests can run the real program as a child process without building
 // it first.
-//
-// The long tests (those in a browser, those running the real program or
-// two nodes, the route-by-route ones) call t.Parallel: each starts its own
-// node in its own data directory, and much of a browser test's time is
-// Chromium's, so two at once (go test's -parallel is GOMAXPROCS) keep
-// CI's two cores busy where one left a core idle.
 func TestMain(m *testing.M) {
 	if os.Getenv("CHANCERY_TEST_MAIN") == "1" {
 		os.Exit(Run(os.Args[1:]))
@@ -334,7 +328,6 @@ func TestUnknownRoutesAnswerWithProblems(t *testing.T) {
 }
 
 func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
-	t.Parallel()
 	cfg := testConfig(t, true)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {

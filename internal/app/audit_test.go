@@ -21,7 +21,6 @@ import (
 // it has stopped, `chancery audit verify` checks the whole ledger, and
 // names the event an administrator then edits in the database.
 func TestAuditVerifyAfterADemoServe(t *testing.T) {
-	t.Parallel()
 	dir := t.TempDir()
 	cmd, base := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=")
 	token := mustLogin(t, base, "auditor", config.DefaultDemoPassword, totpNow(t, demoSecret(t, dir, "auditor")))

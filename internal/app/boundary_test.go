@@ -144,7 +144,6 @@ func boundaryStatuses(t *testing.T, db string) map[string]int {
 // SQLite and on PostgreSQL: never a 5xx, the same status on both, and the
 // characters no text may hold are refused with 400 everywhere.
 func TestHostileTextIsAnsweredTheSameOnBothDatabases(t *testing.T) {
-	t.Parallel()
 	sqlite := boundaryStatuses(t, "")
 	for _, h := range hostileText {
 		for key, code := range sqlite {

@@ -199,7 +199,6 @@ func mustContain(t *testing.T, what, got, want string) {
 // Chromium: sign in, switch to English, create a unit and a staff member,
 // sign out. It saves a screenshot of each step.
 func TestConsoleInABrowser(t *testing.T) {
-	t.Parallel()
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
 	a, srv := MustStart(t, cfg)
@@ -262,7 +261,6 @@ func TestConsoleInABrowser(t *testing.T) {
 // sign-in that was just recorded, and opens it: the page shows its
 // inclusion proof verified against a signed checkpoint.
 func TestAuditorVerifiesAnEventInABrowser(t *testing.T) {
-	t.Parallel()
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
 	a, srv := MustStart(t, cfg)

@@ -43,7 +43,6 @@ var rawValue = regexp.MustCompile(`(^|\s)#\d+\b|\b(Cán bộ|Staff|staff) \d+\b|
 // 1366 px or 390 px, nor shows a raw unit id, staff number or action
 // code. Each page is saved as a screenshot at both widths.
 func TestConsoleHomeSendsEachRoleToTheirWorkInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowserFor(t, 8*time.Minute)
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)
@@ -70,7 +69,6 @@ func TestConsoleHomeSendsEachRoleToTheirWorkInABrowser(t *testing.T) {
 // one the member may not see: each answers in the reader's language
 // inside the console's layout, with its navigation.
 func TestConsoleErrorPagesInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowser(t)
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)

@@ -53,7 +53,6 @@ var crawlAllowed = []struct{ owner, pattern string }{}
 // error, is wider than the viewport or has a serious or critical axe-core
 // violation of WCAG 2.1 A or AA.
 func TestCrawlEveryPage(t *testing.T) {
-	t.Parallel()
 	axe := mustAxe(t)
 	browser := mustBrowserFor(t, 15*time.Minute)
 	a, base := serveDemoWithDossiers(t)

@@ -24,7 +24,6 @@ import (
 // embassy's node is down, two more arrive when it is back, once each and
 // in order; a forged package is refused; a recall reaches the embassy.
 func TestDocumentsTravelBetweenHeadquartersAndAMissionAsEdXMLPackages(t *testing.T) {
-	t.Parallel()
 	for _, pg := range []bool{false, true} {
 		name := "sqlite"
 		if pg {

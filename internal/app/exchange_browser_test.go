@@ -12,7 +12,6 @@ import (
 // word without its diacritics), open it, issue an enrolment token for a
 // mission, and look at the monitor and the national portal simulator.
 func TestExchangeInABrowser(t *testing.T) {
-	t.Parallel()
 	ctx := mustBrowser(t)
 	cfg := testConfig(t, true)
 	a, srv := MustStart(t, cfg)

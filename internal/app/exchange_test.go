@@ -35,7 +35,6 @@ func run(t *testing.T, args ...string) string {
 // arrives in headquarters' inbox, and calls the population service at
 // headquarters synchronously.
 func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
-	t.Parallel()
 	hqDir, missionDir := t.TempDir(), t.TempDir()
 	leaf := fmt.Sprintf("127.0.0.1:%d", storetest.FreePort(t))
 	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)

@@ -18,7 +18,6 @@ import (
 // cards; then the forgotten password, reading the link from the mail
 // outbox, which ends the session of another browser.
 func TestMyDossiersMenuAndForgottenPasswordInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowserFor(t, 240*time.Second)
 	// Without the background work, which would seed the demo's dossiers
 	// too: the test seeds them itself, as startDemo leaves them out.

@@ -16,7 +16,6 @@ import (
 // by libraries (the SQLite journal, the NATS store, blob storage, the
 // master key, the demo's accounts), is readable by its user only.
 func TestEveryFileInTheDataDirectoryIsPrivate(t *testing.T) {
-	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix file modes")
 	}

@@ -40,7 +40,6 @@ func (w *window) portalShots(name string) {
 // news page, reads it, and sees it in the Atom feed; the portal's other
 // public pages are saved too. Every page is saved at 1366 px and 390 px.
 func TestPortalNewsInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowserFor(t, 4*time.Minute)
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)

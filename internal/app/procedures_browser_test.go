@@ -179,7 +179,6 @@ func writePDF(t *testing.T, dir, name, title string) string {
 // it returned and may rate the service. Every page is saved as a
 // screenshot.
 func TestProceduresInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowserFor(t, 8*time.Minute) // the citizen's walk and the staff's, on a loaded machine
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)

@@ -22,7 +22,6 @@ import (
 // uses the subject line suggested (nothing is filled until then), and
 // registers the document.
 func TestSuggestionsInABrowser(t *testing.T) {
-	t.Parallel()
 	a, srv := MustStart(t, testConfig(t, true))
 	browser := mustBrowser(t)
 	dir := screenshotDir(t)
@@ -61,7 +60,6 @@ func TestSuggestionsInABrowser(t *testing.T) {
 // a copy of the demo's confidential document; the clerk makes it and
 // downloads the copy, stamped with its number and the holder's name.
 func TestCopiesInABrowser(t *testing.T) {
-	t.Parallel()
 	a, srv := MustStart(t, testConfig(t, true))
 	browser := mustBrowser(t)
 	dir := screenshotDir(t)
@@ -131,7 +129,6 @@ func TestCopiesInABrowser(t *testing.T) {
 // records the destruction decision and the archivist carries it out,
 // each confirmation naming the case file.
 func TestRetentionInABrowser(t *testing.T) {
-	t.Parallel()
 	a, srv := MustStart(t, testConfig(t, true))
 	browser := mustBrowser(t)
 	dir := screenshotDir(t)

@@ -47,7 +47,6 @@ func signedInAtWork(t *testing.T, a *App, browser context.Context, dir, base, us
 // the officer notes progress and completes it. Each page is saved at
 // 1366 px and 390 px.
 func TestIncomingDocumentInABrowser(t *testing.T) {
-	t.Parallel()
 	browser := mustBrowserFor(t, 5*time.Minute)
 	a, base := serveDemo(t)
 	dir := screenshotDir(t)

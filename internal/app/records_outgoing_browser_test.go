@@ -15,7 +15,6 @@ import (
 // files and, as the security officer, the classified archive. Each page
 // is saved at 1366 and 390 px wide.
 func TestOutgoingDocumentInABrowser(t *testing.T) {
-	t.Parallel()
 	// The app starts (and seeds its demo) before the browser, whose
 	// context's time runs from mustBrowser.
 	cfg := testConfig(t, true)
