@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CHANCERY_TEST_MAIN") == "1" {
 		os.Exit(Run(os.Args[1:]))
 	}
-	storetest.Main(m, theBrowser.stop, theDemoTemplate.remove)
+	storetest.Main(m, theBrowser.stop, theDemoTemplate.remove, theDemoServe.remove)
 }
 
 // testConfig is the embedded default in a fresh data directory, its
