@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CHANCERY_TEST_MAIN") == "1" {
 		os.Exit(Run(os.Args[1:]))
 	}
-	storetest.Main(m, theDemoTemplate.remove)
+	storetest.Main(m, theBrowser.stop, theDemoTemplate.remove, theDemoServe.remove)
 }
 
 // testConfig is the embedded default in a fresh data directory, its
@@ -431,15 +431,22 @@ func TestServeFinishesInFlightRequestsOnSIGTERM(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("in-flight login answered %d, want 401", resp.StatusCode)
 	}
+	waitExitAfterSIGTERM(t, cmd)
+}
+
+// waitExitAfterSIGTERM fails tb unless the child chancery cmd, sent
+// SIGTERM, exits with status 0 within 30 s.
+func waitExitAfterSIGTERM(tb testing.TB, cmd *exec.Cmd) {
+	tb.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("chancery exited with %v after SIGTERM, want 0", err)
+			tb.Fatalf("chancery exited with %v after SIGTERM, want 0", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("chancery did not exit after SIGTERM")
+		tb.Fatal("chancery did not exit within 30 s of SIGTERM")
 	}
 }
 

@@ -2,46 +2,26 @@ package app
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"chancery/internal/config"
 	"chancery/internal/store"
 )
 
 // TestAuditVerifyAfterADemoServe runs the real program: a demo node
-// records its seeding, sign-ins and an export in the audit ledger; once
-// it has stopped, `chancery audit verify` checks the whole ledger, and
+// records its seeding, sign-ins and an export in the audit ledger (the
+// export answered 200 and whole, theDemoServe checks); once it has
+// stopped, `chancery audit verify` checks the whole ledger, and
 // names the event an administrator then edits in the database.
 func TestAuditVerifyAfterADemoServe(t *testing.T) {
-	dir := t.TempDir()
-	cmd, base := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=")
-	token := mustLogin(t, base, "auditor", config.DefaultDemoPassword, totpNow(t, demoSecret(t, dir, "auditor")))
-	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/audit/export", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	export, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(export), `"end":true`) {
-		tail := export[max(0, len(export)-400):]
-		t.Fatalf("export from the demo node = %d (%d bytes) %.300s … %s", resp.StatusCode, len(export), export, tail)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("chancery serve exited with %v after SIGTERM", err)
-	}
+	// The run (serve, the auditor's sign-in and export, SIGTERM) is
+	// shared with TestEveryFileInTheDataDirectoryIsPrivate; this test
+	// verifies and edits a copy of its data directory.
+	dir := theDemoServe.copy(t)
 
 	var out, errOut strings.Builder
 	if code := Main(context.Background(), []string{"audit", "verify", "--data", dir}, &out, &errOut); code != 0 {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +22,11 @@ func mustBrowser(t *testing.T) context.Context {
 }
 
 // mustBrowserFor is mustBrowser for a walk that may take up to timeout
-// (one of several people and many screenshots, on a busy machine).
+// (one of several people and many screenshots, on a busy machine). The
+// test gets a tab of its own in a browser context of its own (its own
+// cookies and storage, as a fresh browser's), closed when it ends, in the
+// test process's one Chromium: starting Chromium for every test cost
+// seconds of CPU each.
 func mustBrowserFor(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
 	var path string
@@ -37,6 +42,46 @@ func mustBrowserFor(t *testing.T, timeout time.Duration) context.Context {
 		}
 		t.Skip("browser test: skipping, Chromium not found (apt-get install chromium)")
 	}
+	browser, err := theBrowser.start(path)
+	if err != nil {
+		t.Fatalf("browser test: start Chromium: %v", err)
+	}
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	// Opening the tab must not carry a timeout either (it would close
+	// the tab); later actions run under one.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("browser test: open a tab in Chromium: %v", err)
+	}
+	ctx, cancel2 := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel2)
+	return ctx
+}
+
+// sharedBrowser is the test process's Chromium, started by the first
+// browser test and stopped when the process's tests are done.
+type sharedBrowser struct {
+	mu      sync.Mutex
+	ctx     context.Context // the browser's first tab; nil until started
+	cancel  func()
+	dataDir string
+}
+
+// theBrowser is per test process, like the demo's seeded template.
+var theBrowser sharedBrowser
+
+// start returns the browser's context, starting Chromium (the binary at
+// path) on first use.
+func (b *sharedBrowser) start(path string) (context.Context, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx != nil {
+		return b.ctx, nil
+	}
+	dir, err := os.MkdirTemp("", "chancery-chromium-")
+	if err != nil {
+		return nil, err
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -45,21 +90,32 @@ func mustBrowserFor(t *testing.T, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 900),
 	)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	cancel := func() { cancelBrowser(); cancelAlloc() }
 	// The first action starts the browser and must not carry a timeout
-	// (it would stop the browser); later ones run under one.
+	// (it would stop the browser).
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("browser test: start Chromium: %v", err)
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	ctx, cancel3 := context.WithTimeout(ctx, timeout)
-	t.Cleanup(cancel3)
-	return ctx
+	b.ctx, b.cancel, b.dataDir = ctx, cancel, dir
+	return ctx, nil
+}
+
+// stop stops Chromium, if it was started, and removes its profile.
+func (b *sharedBrowser) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx != nil {
+		b.cancel()
+		os.RemoveAll(b.dataDir)
+		b.ctx = nil
+	}
 }
 
 // screenshotDir is where browser tests save their screenshots:

@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // Everything the program writes in its data directory, by its own code or
@@ -19,18 +17,10 @@ func TestEveryFileInTheDataDirectoryIsPrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix file modes")
 	}
-	dir := t.TempDir()
-	cmd, _ := startChild(t, "serve", "--demo", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("chancery did not exit after SIGTERM")
-	}
+	// A real `serve --demo` run, stopped with SIGTERM (shared with
+	// TestAuditVerifyAfterADemoServe; this is a copy of its data
+	// directory, every mode kept).
+	dir := theDemoServe.copy(t)
 	// A command-line job that writes blobs: archiving audit events.
 	archive := exec.Command(os.Args[0], "audit", "archive", "--up-to", "2", "--data", dir)
 	archive.Env = append(os.Environ(), "CHANCERY_TEST_MAIN=1")
