@@ -17,8 +17,21 @@ import (
 // receive (Install verifies it) and ask at start, every few minutes and
 // whenever their link to headquarters comes back.
 
+// confPublishGap is the least time between two publications of the
+// configuration by a running headquarters transport. Registering a
+// mission changes the registry several times in a row (its node, then
+// its subsystems, services and rights), each change a new configuration
+// of a size that grows with the missions; publishing each one to every
+// mission made enrolling n missions cost each of them n² parses, and 95
+// missions did not finish setting up. Only the newest matters: the
+// serial says which.
+const confPublishGap = 500 * time.Millisecond
+
 // PublishConf installs a signed configuration on this headquarters node
-// and publishes it to the missions. Missions that are offline get it
+// and publishes it to the missions: at once when the node's transport is
+// not running, otherwise by the transport's publisher, which sends the
+// newest configuration at most every confPublishGap, so one published
+// meanwhile supersedes the one before. Missions that are offline get it
 // when they ask on reconnecting.
 func (n *Node) PublishConf(ctx context.Context, signed []byte) error {
 	if n.role != RoleHQ {
@@ -30,13 +43,36 @@ func (n *Node) PublishConf(ctx context.Context, signed []byte) error {
 	if n.bus == nil {
 		return nil
 	}
+	if t := n.transport(); t != nil {
+		t.confOut.Store(&signed)
+		kick(t.confPub)
+		t.syncSources()
+		return nil
+	}
 	if err := n.bus.Conn().Publish(confSubject, signed); err != nil {
 		return fmt.Errorf("exchange: publish the global configuration: %w", err)
 	}
-	if t := n.transport(); t != nil {
-		t.syncSources()
-	}
 	return nil
+}
+
+// runConfPublisher publishes, at headquarters, the newest configuration
+// PublishConf left, then waits confPublishGap before the next.
+func (t *transport) runConfPublisher(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.confPub:
+		}
+		if signed := t.confOut.Swap(nil); signed != nil {
+			if err := t.nc.Publish(confSubject, *signed); err != nil && ctx.Err() == nil {
+				t.n.log.Warn("exchange: publish the global configuration (the missions ask for it again)", "err", err)
+			}
+		}
+		if !sleep(ctx, confPublishGap) {
+			return
+		}
+	}
 }
 
 // serveConf subscribes to the configuration subjects of the node's role.
