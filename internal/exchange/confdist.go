@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,8 +25,9 @@ import (
 // of a size that grows with the missions; publishing each one to every
 // mission made enrolling n missions cost each of them n² parses, and 95
 // missions did not finish setting up. Only the newest matters: the
-// serial says which.
-const confPublishGap = 500 * time.Millisecond
+// serial says which. Headquarters itself enforces a change (a revoked
+// node's link is closed) at once.
+const confPublishGap = 2 * time.Second
 
 // PublishConf installs a signed configuration on this headquarters node
 // and publishes it to the missions: at once when the node's transport is
@@ -93,6 +95,13 @@ func (t *transport) serveConf() ([]*nats.Subscription, error) {
 			if err != nil {
 				return
 			}
+			// A mission that names the serial it holds gets an empty
+			// answer when it holds the newest (see runConfRequests).
+			if held, err := strconv.ParseUint(string(m.Data), 10, 64); err == nil {
+				if c, err := t.n.Conf(); err == nil && c.Serial <= held {
+					raw = nil
+				}
+			}
 			if err := m.Respond(raw); err != nil {
 				t.n.log.Warn("exchange: answer a configuration request", "err", err)
 			}
@@ -120,15 +129,23 @@ func (t *transport) installConf(signed []byte) {
 }
 
 // runConfRequests asks headquarters for the configuration at start,
-// every confRefresh, and when the link comes back.
+// every confRefresh, and when the link comes back. It names the serial
+// it holds, so that headquarters answers with the configuration only
+// when it has a newer one: a publication is a message without
+// acknowledgement, which a link that dropped for a moment loses, and
+// asking often is what makes up for it.
 func (t *transport) runConfRequests(ctx context.Context) {
 	tick := time.NewTicker(confRefresh)
 	defer tick.Stop()
 	for {
+		var held []byte
+		if c, err := t.n.Conf(); err == nil {
+			held = strconv.AppendUint(nil, c.Serial, 10)
+		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := t.nc.RequestWithContext(rctx, confGetSubject, nil)
+		m, err := t.nc.RequestWithContext(rctx, confGetSubject, held)
 		cancel()
-		if err == nil {
+		if err == nil && len(m.Data) > 0 {
 			t.installConf(m.Data)
 		} else if ctx.Err() == nil {
 			t.n.log.Debug("exchange: ask headquarters for the configuration", "err", err)

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,5 +58,33 @@ func TestHeadquartersPublishesTheNewestOfConfigurationsInQuickSuccession(t *test
 	}
 	if c, err := tn.hq.Conf(); err != nil || c.Serial != tn.conf.Serial {
 		t.Errorf("headquarters holds %v (%v), want serial %d installed at once", c, err, tn.conf.Serial)
+	}
+}
+
+// A mission that names the serial it holds is answered with the
+// configuration only when headquarters holds a newer one, so that it
+// can ask often and make up for a publication its link lost.
+func TestHeadquartersAnswersAConfigurationRequestOnlyWithANewerOne(t *testing.T) {
+	tn := newTestNet(t, store.SQLite)
+	b := openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: tn.hq.Domain()})
+	tn.hq.Attach(b)
+	run(t, tn.hq.Node)
+	ask := func(body string) []byte {
+		t.Helper()
+		m, err := b.Conn().Request(confGetSubject, []byte(body), 10*time.Second)
+		if err != nil {
+			t.Fatalf("ask with %q: %v", body, err)
+		}
+		return m.Data
+	}
+	serial := strconv.FormatUint(tn.conf.Serial, 10)
+	if got := ask(serial); len(got) != 0 {
+		t.Errorf("a mission holding serial %s was sent %d bytes, want an empty answer", serial, len(got))
+	}
+	for _, body := range []string{strconv.FormatUint(tn.conf.Serial-1, 10), ""} {
+		c, err := ParseConf(ask(body), tn.hq.ring.PublicKey())
+		if err != nil || c.Serial != tn.conf.Serial {
+			t.Errorf("a mission asking with %q got %v, %v; want serial %d", body, c, err, tn.conf.Serial)
+		}
 	}
 }

@@ -59,9 +59,9 @@ const (
 	messageSkew = 5 * time.Minute
 	// dupWindow is the stream's duplicate window on Nats-Msg-Id.
 	dupWindow = 2 * time.Minute
-	// confRefresh is how often a mission asks headquarters for the
-	// configuration.
-	confRefresh = 5 * time.Minute
+	// confRefresh is how often a mission asks headquarters whether it
+	// has a newer configuration (an empty answer when not).
+	confRefresh = 30 * time.Second
 	// retentionEvery is how often bodies past the retention are erased.
 	retentionEvery = 10 * time.Minute
 	// forwardEvery is how often a destination re-sends what is pending.
