@@ -215,6 +215,31 @@ func BenchmarkReportRound(b *testing.B) {
 				ready, missions, strings.Join(missing, ", "), tail)
 		}
 	}
+	// Headquarters goes on registering the missions' other subsystems
+	// (alerts, witnesses) for a while, each a new configuration: the
+	// round starts on a settled network, every mission holding
+	// headquarters' configuration, unchanged for 5 s.
+	for deadline, last, since := time.Now().Add(5*time.Minute), uint64(0), time.Now(); ; time.Sleep(time.Second) {
+		hqConf, err := hq.Node.Conf()
+		if err != nil {
+			b.Fatal(err)
+		}
+		behind := 0
+		for _, n := range nodes {
+			if c, err := n.Conf(); err != nil || c.Serial != hqConf.Serial {
+				behind++
+			}
+		}
+		if hqConf.Serial != last {
+			last, since = hqConf.Serial, time.Now()
+		}
+		if behind == 0 && time.Since(since) >= 5*time.Second {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("after 5 minutes, the configuration is still changing (serial %d) or %d missions do not hold it", last, behind)
+		}
+	}
 	b.Logf("%d missions enrolled, linked and registered in %s", missions, time.Since(setup).Round(time.Millisecond))
 	if links, err := hq.Bus.LeafLinks(); err != nil || len(links) != missions {
 		b.Fatalf("headquarters has %d leaf links (%v), want %d", len(links), err, missions)
