@@ -179,9 +179,12 @@ func BenchmarkReportRound(b *testing.B) {
 		b.Fatal("headquarters' configuration names no ministry")
 	}
 	to := insightServiceOf(ministry)
+	// Headquarters registers the missions one after another, a few
+	// seconds each on a machine others share: the waits grow with them.
+	wait := max(5*time.Minute, time.Duration(missions)*10*time.Second)
 	// Each mission's node must know its right to headquarters' insight
 	// service, which headquarters registers as the nodes enrol.
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
+	for deadline, told := time.Now().Add(wait), -1; ; time.Sleep(time.Second) {
 		ready := 0
 		for i, n := range nodes {
 			if c, err := n.Conf(); err == nil && c.Allowed(insightClient(codes[i]), to) {
@@ -191,7 +194,10 @@ func BenchmarkReportRound(b *testing.B) {
 		if ready == missions {
 			break
 		}
-		progress("%d of %d missions may send to headquarters' insight service after %s", ready, missions, time.Since(setup).Round(time.Millisecond))
+		if ready/10 != told/10 {
+			told = ready
+			progress("%d of %d missions may send to headquarters' insight service after %s", ready, missions, time.Since(setup).Round(time.Millisecond))
+		}
 		if time.Now().After(deadline) {
 			var missing []string
 			hqConf, _ := hq.Node.Conf()
@@ -211,15 +217,15 @@ func BenchmarkReportRound(b *testing.B) {
 			if len(tail) > 8<<10 {
 				tail = tail[len(tail)-8<<10:]
 			}
-			b.Fatalf("after 5 minutes, %d of %d missions may send to headquarters' insight service; not: %s\nthe missions' last warnings:\n%s",
-				ready, missions, strings.Join(missing, ", "), tail)
+			b.Fatalf("after %s, %d of %d missions may send to headquarters' insight service; not: %s\nthe missions' last warnings:\n%s",
+				wait, ready, missions, strings.Join(missing, ", "), tail)
 		}
 	}
 	// Headquarters goes on registering the missions' other subsystems
 	// (alerts, witnesses) for a while, each a new configuration: the
 	// round starts on a settled network, every mission holding
 	// headquarters' configuration, unchanged for 5 s.
-	for deadline, last, since := time.Now().Add(5*time.Minute), uint64(0), time.Now(); ; time.Sleep(time.Second) {
+	for deadline, last, since := time.Now().Add(wait), uint64(0), time.Now(); ; time.Sleep(time.Second) {
 		hqConf, err := hq.Node.Conf()
 		if err != nil {
 			b.Fatal(err)
@@ -237,7 +243,7 @@ func BenchmarkReportRound(b *testing.B) {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("after 5 minutes, the configuration is still changing (serial %d) or %d missions do not hold it", last, behind)
+			b.Fatalf("after %s, the configuration is still changing (serial %d) or %d missions do not hold it", wait, last, behind)
 		}
 	}
 	b.Logf("%d missions enrolled, linked and registered in %s", missions, time.Since(setup).Round(time.Millisecond))
