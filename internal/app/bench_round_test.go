@@ -201,14 +201,20 @@ func BenchmarkReportRound(b *testing.B) {
 		if time.Now().After(deadline) {
 			var missing []string
 			hqConf, _ := hq.Node.Conf()
+			linked := map[string]bool{}
+			if links, err := hq.Bus.LeafLinks(); err == nil {
+				for _, l := range links {
+					linked[l.Name] = true
+				}
+			}
 			for i, n := range nodes {
 				if c, err := n.Conf(); err != nil || !c.Allowed(insightClient(codes[i]), to) {
 					serial := uint64(0)
 					if c != nil {
 						serial = c.Serial
 					}
-					missing = append(missing, fmt.Sprintf("%s (holds serial %d; headquarters' %d allows it: %v)", n.ID(), serial, hqConf.Serial,
-						hqConf.Allowed(insightClient(codes[i]), to)))
+					missing = append(missing, fmt.Sprintf("%s (holds serial %d; headquarters' %d allows it: %v; leaf link up: %v)", n.ID(), serial, hqConf.Serial,
+						hqConf.Allowed(insightClient(codes[i]), to), linked[n.ID()]))
 				}
 			}
 			logMu.Lock()
