@@ -60,7 +60,11 @@ func (m benchMission) run(b *testing.B, ctx context.Context, logs io.Writer) (*e
 	if err != nil {
 		return nil, err
 	}
-	bs, err := bus.Open(ctx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
+	// Without a deadline, Open gives JetStream 2 s to answer, which a
+	// server starting beside dozens of others may need more than.
+	octx, ocancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer ocancel()
+	bs, err := bus.Open(octx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
 		LeafDial: dial, Logger: log, ConnectTimeout: 2 * time.Minute}) // dozens of servers on a loaded machine
 	if err != nil {
 		return nil, err
@@ -155,6 +159,7 @@ func BenchmarkReportRound(b *testing.B) {
 					nodes[i], err = m.run(b, ctx, logw)
 				}
 				if err != nil {
+					progress("mission %s: %v", codes[i], err) // at once: the cleanup of the others takes minutes
 					b.Errorf("mission %s: %v", codes[i], err)
 					continue
 				}
