@@ -13,10 +13,11 @@ import (
 )
 
 // Distribution of the global configuration. Core NATS crosses leaf
-// links, so headquarters publishes each new configuration on chx.conf
-// and answers requests on chx.conf.get; missions install what they
-// receive (Install verifies it) and ask at start, every few minutes and
-// whenever their link to headquarters comes back.
+// links, so headquarters publishes new configurations on chx.conf (the
+// newest, at most every confPublishGap) and answers requests on
+// chx.conf.get; missions install what they receive (Install verifies
+// it) and ask at start, every confRefresh (naming the serial they hold)
+// and whenever their link to headquarters comes back.
 
 // confPublishGap is the least time between two publications of the
 // configuration by a running headquarters transport. Registering a
