@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,43 +38,49 @@ type benchMission struct {
 
 // enrolBenchMission enrols a mission's node with headquarters: its own
 // database and keyring, not yet running.
-func enrolBenchMission(b *testing.B, ctx context.Context, hqURL, token string) benchMission {
-	b.Helper()
+func enrolBenchMission(b *testing.B, ctx context.Context, hqURL, token string) (benchMission, error) {
 	m := benchMission{db: storetest.MustOpen(b, store.SQLite), ring: audittest.MustRing(b)}
 	// Headquarters answers slowly while it serves dozens of links on a
 	// loaded machine.
-	if err := exchange.Enrol(ctx, m.db, m.ring, hqURL, token, &http.Client{Timeout: 2 * time.Minute}); err != nil {
-		b.Fatal(err)
-	}
-	return m
+	return m, exchange.Enrol(ctx, m.db, m.ring, hqURL, token, &http.Client{Timeout: 2 * time.Minute})
 }
 
-// run opens the enrolled mission's node and runs it until b ends.
-func (m benchMission) run(b *testing.B, ctx context.Context) *exchange.Node {
-	b.Helper()
+// run opens the enrolled mission's node and runs it until b ends. Its
+// warnings and errors go to logs.
+func (m benchMission) run(b *testing.B, ctx context.Context, logs io.Writer) (*exchange.Node, error) {
 	db, ring := m.db, m.ring
 	ledger := audittest.MustLedgerWith(b, db, ring, audit.Options{})
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	n, err := exchange.OpenNode(ctx, db, ring, ledger, exchange.NodeOptions{Role: exchange.RoleMission, Logger: quiet})
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	n, err := exchange.OpenNode(ctx, db, ring, ledger, exchange.NodeOptions{Role: exchange.RoleMission, Logger: log})
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
+	log = log.With("node", n.ID())
 	dial, err := n.LeafDial(exchange.LeafTLSFiles{})
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
-	bs, err := bus.Open(ctx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
-		LeafDial: dial, Logger: quiet, ConnectTimeout: 2 * time.Minute}) // dozens of servers on a loaded machine
+	// Without a deadline, Open gives JetStream 2 s to answer, which a
+	// server starting beside dozens of others may need more than.
+	octx, ocancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer ocancel()
+	bs, err := bus.Open(octx, bus.Options{DataDir: b.TempDir(), ServerName: n.ID(), JetStreamDomain: n.Domain(), LeafRemotes: n.LeafURLs(),
+		LeafDial: dial, Logger: log, ConnectTimeout: 2 * time.Minute}) // dozens of servers on a loaded machine
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	n.Attach(bs)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); n.Run(rctx) }() //nolint:errcheck // ends with the benchmark
 	b.Cleanup(func() { cancel(); <-done; bs.Close() })
-	return n
+	return n, nil
 }
+
+// benchSetupWorkers is how many missions are enrolled and started at
+// once: enough to keep headquarters and the cores busy, few enough that
+// no embedded server waits minutes for the CPU.
+const benchSetupWorkers = 8
 
 // BenchmarkReportRound measures the report-round figure: missions, each
 // on its own node joined to headquarters by a real leaf link (embedded
@@ -114,7 +121,7 @@ func BenchmarkReportRound(b *testing.B) {
 	headCtx, head := staffCtx(m), m.Subject()
 	setup := time.Now()
 	codes, units, nodes := make([]string, missions), make([]int64, missions), make([]*exchange.Node, missions)
-	enrolled := make([]benchMission, missions)
+	tokens := make([]string, missions)
 	for i := range missions {
 		codes[i] = fmt.Sprintf("000.%02d.%02d.G12", 10+i/50, i%50+1)
 		u, err := hq.Identity.CreateUnit(ctx, "bench", identity.NewUnit{Code: codes[i], NameVI: "Cơ quan đại diện " + codes[i], NameEN: "Mission " + codes[i],
@@ -123,32 +130,66 @@ func BenchmarkReportRound(b *testing.B) {
 			b.Fatal(err)
 		}
 		units[i] = u.ID
-		token, _, err := hq.Registry.IssueEnrolment(ctx, codes[i])
-		if err != nil {
+		if tokens[i], _, err = hq.Registry.IssueEnrolment(ctx, codes[i]); err != nil {
 			b.Fatal(err)
 		}
-		enrolled[i] = enrolBenchMission(b, ctx, srv.URL, token)
-		if (i+1)%10 == 0 {
-			progress("%d missions enrolled after %s", i+1, time.Since(setup).Round(time.Millisecond))
-		}
 	}
-	b.Logf("%d missions enrolled in %s", missions, time.Since(setup).Round(time.Millisecond))
-	for i, m := range enrolled {
-		nodes[i] = m.run(b, ctx)
-		if (i+1)%10 == 0 {
-			progress("%d missions' nodes running after %s", i+1, time.Since(setup).Round(time.Millisecond))
-		}
+	// The missions' warnings and errors, kept for a set-up that fails.
+	logs, err := os.CreateTemp("", "chancery-bench-round-*.log")
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.Logf("%d missions' nodes running in %s", missions, time.Since(setup).Round(time.Millisecond))
+	b.Cleanup(func() { logs.Close(); os.Remove(logs.Name()) })
+	var logMu sync.Mutex
+	logw := lockedWriter{mu: &logMu, w: logs}
+	// Each mission enrols and starts its node as a mission does, several
+	// at a time, each as soon as it is enrolled.
+	var (
+		wg      sync.WaitGroup
+		started atomic.Int64
+		work    = make(chan int)
+	)
+	for range benchSetupWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				m, err := enrolBenchMission(b, ctx, srv.URL, tokens[i])
+				if err == nil {
+					nodes[i], err = m.run(b, ctx, logw)
+				}
+				if err != nil {
+					progress("mission %s: %v", codes[i], err) // at once: the cleanup of the others takes minutes
+					b.Errorf("mission %s: %v", codes[i], err)
+					continue
+				}
+				if k := started.Add(1); k%10 == 0 {
+					progress("%d missions enrolled and running after %s", k, time.Since(setup).Round(time.Millisecond))
+				}
+			}
+		}()
+	}
+	for i := range missions {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	b.Logf("%d missions enrolled and running in %s", missions, time.Since(setup).Round(time.Millisecond))
 	conf, _ := hq.Node.Conf()
 	ministry, _ := sentinelMembers(conf, hq.Node.ID())
 	if ministry == "" {
 		b.Fatal("headquarters' configuration names no ministry")
 	}
 	to := insightServiceOf(ministry)
+	// Headquarters registers the missions one after another, a few
+	// seconds each on a machine others share: the waits grow with them.
+	wait := max(5*time.Minute, time.Duration(missions)*10*time.Second)
 	// Each mission's node must know its right to headquarters' insight
 	// service, which headquarters registers as the nodes enrol.
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(time.Second) {
+	for deadline, told := time.Now().Add(wait), -1; ; time.Sleep(time.Second) {
 		ready := 0
 		for i, n := range nodes {
 			if c, err := n.Conf(); err == nil && c.Allowed(insightClient(codes[i]), to) {
@@ -158,9 +199,62 @@ func BenchmarkReportRound(b *testing.B) {
 		if ready == missions {
 			break
 		}
-		progress("%d of %d missions may send to headquarters' insight service after %s", ready, missions, time.Since(setup).Round(time.Millisecond))
+		if ready/10 != told/10 {
+			told = ready
+			progress("%d of %d missions may send to headquarters' insight service after %s", ready, missions, time.Since(setup).Round(time.Millisecond))
+		}
 		if time.Now().After(deadline) {
-			b.Fatalf("after 5 minutes, %d of %d missions may send to headquarters' insight service", ready, missions)
+			var missing []string
+			hqConf, _ := hq.Node.Conf()
+			linked := map[string]bool{}
+			if links, err := hq.Bus.LeafLinks(); err == nil {
+				for _, l := range links {
+					linked[l.Name] = true
+				}
+			}
+			for i, n := range nodes {
+				if c, err := n.Conf(); err != nil || !c.Allowed(insightClient(codes[i]), to) {
+					serial := uint64(0)
+					if c != nil {
+						serial = c.Serial
+					}
+					missing = append(missing, fmt.Sprintf("%s (holds serial %d; headquarters' %d allows it: %v; leaf link up: %v)", n.ID(), serial, hqConf.Serial,
+						hqConf.Allowed(insightClient(codes[i]), to), linked[n.ID()]))
+				}
+			}
+			logMu.Lock()
+			tail, _ := os.ReadFile(logs.Name())
+			logMu.Unlock()
+			if len(tail) > 8<<10 {
+				tail = tail[len(tail)-8<<10:]
+			}
+			b.Fatalf("after %s, %d of %d missions may send to headquarters' insight service; not: %s\nthe missions' last warnings:\n%s",
+				wait, ready, missions, strings.Join(missing, ", "), tail)
+		}
+	}
+	// Headquarters goes on registering the missions' other subsystems
+	// (alerts, witnesses) for a while, each a new configuration: the
+	// round starts on a settled network, every mission holding
+	// headquarters' configuration, unchanged for 5 s.
+	for deadline, last, since := time.Now().Add(wait), uint64(0), time.Now(); ; time.Sleep(time.Second) {
+		hqConf, err := hq.Node.Conf()
+		if err != nil {
+			b.Fatal(err)
+		}
+		behind := 0
+		for _, n := range nodes {
+			if c, err := n.Conf(); err != nil || c.Serial != hqConf.Serial {
+				behind++
+			}
+		}
+		if hqConf.Serial != last {
+			last, since = hqConf.Serial, time.Now()
+		}
+		if behind == 0 && time.Since(since) >= 5*time.Second {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("after %s, the configuration is still changing (serial %d) or %d missions do not hold it", wait, last, behind)
 		}
 	}
 	b.Logf("%d missions enrolled, linked and registered in %s", missions, time.Since(setup).Round(time.Millisecond))
@@ -234,4 +328,16 @@ func BenchmarkReportRound(b *testing.B) {
 	b.ReportMetric(float64(after.Microseconds())/1000/float64(b.N), "ms-after-last-arrival")
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-send-to-aggregate")
 	b.ReportMetric(float64(missions), "leaf-links")
+}
+
+// lockedWriter serialises the writes of many nodes' loggers to one file.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

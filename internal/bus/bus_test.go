@@ -432,6 +432,18 @@ func TestMissionLeafNodeForwardsToHeadquartersOnlyWhatIsGranted(t *testing.T) {
 		}
 	}
 
+	// Both ends compress at S2's fast level, whatever the round trip:
+	// what the link carries is mostly ciphertext.
+	for name, b := range map[string]*bus.Bus{"hq": hq, "mission": mission} {
+		links, err := b.LeafLinks()
+		if err != nil || len(links) != 1 {
+			t.Fatalf("%s's leaf links: %+v, %v", name, links, err)
+		}
+		if links[0].Compression != "s2_fast" {
+			t.Errorf("%s compresses its leaf link with %q, want s2_fast", name, links[0].Compression)
+		}
+	}
+
 	// The mission's JetStream stays its own, and headquarters' is out of
 	// its reach.
 	mustStream(t, mission.JetStream(), "OUTBOX")

@@ -20,6 +20,9 @@ type LeafLink struct {
 	Addr string
 	// RTT is the last measured round trip, as NATS reports it.
 	RTT string
+	// Compression is how this end compresses what it sends on the link,
+	// as NATS reports it (such as "s2_fast").
+	Compression string
 }
 
 // LeafLinks returns the embedded server's leaf-node connections that are
@@ -35,7 +38,7 @@ func (b *Bus) LeafLinks() ([]LeafLink, error) {
 	}
 	out := make([]LeafLink, 0, len(lz.Leafs))
 	for _, l := range lz.Leafs {
-		out = append(out, LeafLink{Name: l.Name, ToHub: l.IsSpoke, Addr: net.JoinHostPort(l.IP, strconv.Itoa(l.Port)), RTT: l.RTT})
+		out = append(out, LeafLink{Name: l.Name, ToHub: l.IsSpoke, Addr: net.JoinHostPort(l.IP, strconv.Itoa(l.Port)), RTT: l.RTT, Compression: l.Compression})
 	}
 	return out, nil
 }

@@ -159,6 +159,7 @@ type GlobalConf struct {
 	rights     map[Right]bool
 	nodes      map[string]*NodeInfo
 	revoked    map[string]*Revocation
+	linked     map[[2]string]bool // pairs of mission nodes a right links; see Linked
 }
 
 // Errors of the configuration. They wrap errs kinds so that the gateway
@@ -184,6 +185,26 @@ func (c *GlobalConf) Service(id ServiceID) (*Service, bool) { s, ok := c.service
 // Allowed reports whether client may use service.
 func (c *GlobalConf) Allowed(client ClientID, service ServiceID) bool {
 	return c.rights[Right{Service: service, Client: client}]
+}
+
+// Linked reports whether messages may pass between nodes a and b, so
+// that each pulls from the other's stream and headquarters routes
+// between them: a node and itself (a circular's recipient may be on the
+// sender's node), headquarters and any other node; two missions only
+// when a right links a subsystem one serves to a service the other
+// serves, either way (the receiver answers with receipts). Not every
+// mission with every other: that would make the consumers and routes
+// grow with the square of the missions (95 missions, 9,000 pulls a
+// second).
+func (c *GlobalConf) Linked(a, b string) bool {
+	return a == b || a == c.HQ || b == c.HQ || c.linked[nodePair(a, b)]
+}
+
+func nodePair(a, b string) [2]string {
+	if b < a {
+		a, b = b, a
+	}
+	return [2]string{a, b}
 }
 
 // Node returns the node with the given id, revoked or not.
@@ -260,6 +281,14 @@ func (c *GlobalConf) index() error {
 			return fmt.Errorf("exchange: configuration grants a right to unknown client %s", r.Client)
 		}
 		c.rights[r] = true
+	}
+	c.linked = make(map[[2]string]bool)
+	for _, r := range c.Rights {
+		if a, ok := c.NodeOf(r.Client); ok {
+			if b, ok := c.NodeOf(r.Service.Provider()); ok && a != b {
+				c.linked[nodePair(a, b)] = true
+			}
+		}
 	}
 	for i := range c.Revoked {
 		c.revoked[c.Revoked[i].Node] = &c.Revoked[i]

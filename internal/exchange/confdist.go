@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -12,13 +13,28 @@ import (
 )
 
 // Distribution of the global configuration. Core NATS crosses leaf
-// links, so headquarters publishes each new configuration on chx.conf
-// and answers requests on chx.conf.get; missions install what they
-// receive (Install verifies it) and ask at start, every few minutes and
-// whenever their link to headquarters comes back.
+// links, so headquarters publishes new configurations on chx.conf (the
+// newest, at most every confPublishGap) and answers requests on
+// chx.conf.get; missions install what they receive (Install verifies
+// it) and ask at start, every confRefresh (naming the serial they hold)
+// and whenever their link to headquarters comes back.
+
+// confPublishGap is the least time between two publications of the
+// configuration by a running headquarters transport. Registering a
+// mission changes the registry several times in a row (its node, then
+// its subsystems, services and rights), each change a new configuration
+// of a size that grows with the missions; publishing each one to every
+// mission made enrolling n missions cost each of them n² parses, and 95
+// missions did not finish setting up. Only the newest matters: the
+// serial says which. Headquarters itself enforces a change (a revoked
+// node's link is closed) at once.
+const confPublishGap = 2 * time.Second
 
 // PublishConf installs a signed configuration on this headquarters node
-// and publishes it to the missions. Missions that are offline get it
+// and publishes it to the missions: at once when the node's transport is
+// not running, otherwise by the transport's publisher, which sends the
+// newest configuration at most every confPublishGap, so one published
+// meanwhile supersedes the one before. Missions that are offline get it
 // when they ask on reconnecting.
 func (n *Node) PublishConf(ctx context.Context, signed []byte) error {
 	if n.role != RoleHQ {
@@ -30,13 +46,36 @@ func (n *Node) PublishConf(ctx context.Context, signed []byte) error {
 	if n.bus == nil {
 		return nil
 	}
+	if t := n.transport(); t != nil {
+		t.confOut.Store(&signed)
+		kick(t.confPub)
+		t.syncSources()
+		return nil
+	}
 	if err := n.bus.Conn().Publish(confSubject, signed); err != nil {
 		return fmt.Errorf("exchange: publish the global configuration: %w", err)
 	}
-	if t := n.transport(); t != nil {
-		t.syncSources()
-	}
 	return nil
+}
+
+// runConfPublisher publishes, at headquarters, the newest configuration
+// PublishConf left, then waits confPublishGap before the next.
+func (t *transport) runConfPublisher(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.confPub:
+		}
+		if signed := t.confOut.Swap(nil); signed != nil {
+			if err := t.nc.Publish(confSubject, *signed); err != nil && ctx.Err() == nil {
+				t.n.log.Warn("exchange: publish the global configuration (the missions ask for it again)", "err", err)
+			}
+		}
+		if !sleep(ctx, confPublishGap) {
+			return
+		}
+	}
 }
 
 // serveConf subscribes to the configuration subjects of the node's role.
@@ -56,6 +95,13 @@ func (t *transport) serveConf() ([]*nats.Subscription, error) {
 			raw, err := t.n.SignedConf()
 			if err != nil {
 				return
+			}
+			// A mission that names the serial it holds gets an empty
+			// answer when it holds the newest (see runConfRequests).
+			if held, err := strconv.ParseUint(string(m.Data), 10, 64); err == nil {
+				if c, err := t.n.Conf(); err == nil && c.Serial <= held {
+					raw = nil
+				}
 			}
 			if err := m.Respond(raw); err != nil {
 				t.n.log.Warn("exchange: answer a configuration request", "err", err)
@@ -84,15 +130,23 @@ func (t *transport) installConf(signed []byte) {
 }
 
 // runConfRequests asks headquarters for the configuration at start,
-// every confRefresh, and when the link comes back.
+// every confRefresh, and when the link comes back. It names the serial
+// it holds, so that headquarters answers with the configuration only
+// when it has a newer one: a publication is a message without
+// acknowledgement, which a link that dropped for a moment loses, and
+// asking often is what makes up for it.
 func (t *transport) runConfRequests(ctx context.Context) {
 	tick := time.NewTicker(confRefresh)
 	defer tick.Stop()
 	for {
+		var held []byte
+		if c, err := t.n.Conf(); err == nil {
+			held = strconv.AppendUint(nil, c.Serial, 10)
+		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := t.nc.RequestWithContext(rctx, confGetSubject, nil)
+		m, err := t.nc.RequestWithContext(rctx, confGetSubject, held)
 		cancel()
-		if err == nil {
+		if err == nil && len(m.Data) > 0 {
 			t.installConf(m.Data)
 		} else if ctx.Err() == nil {
 			t.n.log.Debug("exchange: ask headquarters for the configuration", "err", err)

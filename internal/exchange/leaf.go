@@ -273,8 +273,9 @@ func (n *Node) syncLeafLinks() {
 	}
 }
 
-// leafGrants lists what each pair of active nodes needs of each other
-// across headquarters' server, and nothing more. For a receiver R and a
+// leafGrants lists what each pair of linked active nodes
+// (GlobalConf.Linked) needs of each other across headquarters' server,
+// and nothing more. For a receiver R and a
 // source S: R's durable consumer on S's stream in S's JetStream domain
 // (create it with its one filter, delete it, read it, pull from it and
 // acknowledge), and R's requests to S's gateway. For each mission: the
@@ -298,7 +299,7 @@ func leafGrants(conf *GlobalConf, hq string) ([]bus.LeafService, []bus.LeafFeed)
 	)
 	for _, r := range active {
 		for _, s := range active {
-			if r.ID == s.ID {
+			if r.ID == s.ID || !conf.Linked(r.ID, s.ID) {
 				continue
 			}
 			caller, provider := account(r.ID), account(s.ID)

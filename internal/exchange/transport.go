@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -58,9 +59,9 @@ const (
 	messageSkew = 5 * time.Minute
 	// dupWindow is the stream's duplicate window on Nats-Msg-Id.
 	dupWindow = 2 * time.Minute
-	// confRefresh is how often a mission asks headquarters for the
-	// configuration.
-	confRefresh = 5 * time.Minute
+	// confRefresh is how often a mission asks headquarters whether it
+	// has a newer configuration (an empty answer when not).
+	confRefresh = 30 * time.Second
 	// retentionEvery is how often bodies past the retention are erased.
 	retentionEvery = 10 * time.Minute
 	// forwardEvery is how often a destination re-sends what is pending.
@@ -91,6 +92,8 @@ type transport struct {
 
 	hookKick chan struct{} // wakes the webhook deliverer
 	confKick chan struct{} // asks headquarters for the configuration
+	confPub  chan struct{} // at headquarters, wakes the configuration's publisher
+	confOut  atomic.Pointer[[]byte]
 	links    linkTable
 }
 
@@ -119,7 +122,8 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t := &transport{n: n, nc: nc, js: js, ctx: ctx, dests: map[string]*destination{}, sources: map[string]context.CancelFunc{},
-		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1)}
+		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1),
+		confPub: make(chan struct{}, 1)}
 	// failed stops what started before a failure, and reports it unless
 	// ctx ended meanwhile: a transport stopped while it started is not
 	// broken.
@@ -172,6 +176,8 @@ func (n *Node) Run(ctx context.Context) error {
 	t.spawn(func() { t.runMonitor(ctx) })
 	if n.role != RoleHQ {
 		t.spawn(func() { t.runConfRequests(ctx) })
+	} else {
+		t.spawn(func() { t.runConfPublisher(ctx) })
 	}
 	t.syncSources()
 	n.log.Info("exchange: transport running", "node", n.id, "domain", n.domain)
@@ -207,8 +213,10 @@ func (t *transport) createStream(ctx context.Context) error {
 	return nil
 }
 
-// syncSources runs one consumer loop per node of the configuration,
-// starting loops for new nodes and stopping those of nodes removed.
+// syncSources runs one consumer loop per node of the configuration this
+// node is linked with (GlobalConf.Linked), starting loops for new links
+// and stopping those of nodes removed. A loop stays when a right is
+// withdrawn: what was sent before is still taken (and refused).
 func (t *transport) syncSources() {
 	conf, err := t.n.Conf()
 	if err != nil {
@@ -223,7 +231,7 @@ func (t *transport) syncSources() {
 		}
 	}
 	for _, info := range conf.Nodes {
-		if _, ok := t.sources[info.ID]; ok || t.ctx.Err() != nil {
+		if _, ok := t.sources[info.ID]; ok || t.ctx.Err() != nil || !conf.Linked(t.n.id, info.ID) {
 			continue
 		}
 		ctx, cancel := context.WithCancel(t.ctx)
