@@ -135,6 +135,10 @@ type Node struct {
 	logSQL *logSQL
 	msglog *logWriter
 	hooks  *webhookGuard // where webhooks may point
+	// replay is the anti-replay memory shared with the node's other
+	// replicas, on the attached bus; nil leaves only the per-process
+	// windows (no bus attached, or a benchmark's baseline).
+	replay atomic.Pointer[sharedReplay]
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -266,6 +270,7 @@ func (n *Node) saveIdentity(ctx context.Context, id string, role NodeRole, ancho
 // mission nodes' subjects on the bus's leaf listener, if it has one.
 func (n *Node) Attach(b *bus.Bus) {
 	n.bus = b
+	n.replay.Store(&sharedReplay{bus: b})
 	n.syncLeafLinks()
 }
 
