@@ -60,8 +60,7 @@ func TestAMissionJoinsAStockClusterWithTheLeafUserEnrolmentGaveIt(t *testing.T) 
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	conf := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, `
+	stock := startStockNATS(t, fmt.Sprintf(`
 listen: "127.0.0.1:-1"
 accounts: {
   HQ: { users: [ { user: "chancery", password: "hq" } ] }
@@ -72,23 +71,7 @@ leafnodes {
   tls { cert_file: %q, key_file: %q, timeout: 5 }
   authorization { users: [ { user: "mission-h01", password: %q, account: MISSION_H01 } ] }
 }
-`, port, certFile, keyFile, hash), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sopts, err := server.ProcessConfigFile(conf)
-	if err != nil {
-		t.Fatalf("nats-server's parser: %v", err)
-	}
-	sopts.NoSigs, sopts.NoLog = true, true
-	stock, err := server.NewServer(sopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stock.Start()
-	t.Cleanup(stock.Shutdown)
-	if !stock.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+`, port, certFile, keyFile, hash))
 	url := fmt.Sprintf("nats-leaf://127.0.0.1:%d", port)
 	for _, n := range []*Node{withoutUser, withUser} {
 		dial, err := n.LeafDial(LeafTLSFiles{CAFile: caFile})
@@ -132,4 +115,29 @@ func TestEnrolRefusesMalformedLeafCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startStockNATS starts an in-process nats-server from the configuration
+// text, as nats-server's own parser reads it from a file.
+func startStockNATS(t *testing.T, text string) *server.Server {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sopts, err := server.ProcessConfigFile(conf)
+	if err != nil {
+		t.Fatalf("nats-server's parser: %v", err)
+	}
+	sopts.NoSigs, sopts.NoLog = true, true
+	stock, err := server.NewServer(sopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock.Start()
+	t.Cleanup(stock.Shutdown)
+	if !stock.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	return stock
 }

@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -57,8 +55,7 @@ func TestOnTheClusterAMissionCreatesOnlyItsOwnConsumerAsHeadquartersMakesIt(t *t
 		hqExports += s["add to HQ's exports"]
 		hqImports += s["add to HQ's imports"]
 	}
-	conf := filepath.Join(t.TempDir(), "nats.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, `
+	stock := startStockNATS(t, fmt.Sprintf(`
 listen: "127.0.0.1:-1"
 jetstream { store_dir: %q, domain: hq }
 accounts: {
@@ -74,23 +71,7 @@ accounts: {
 %s    ]
   }
 %s}
-`, t.TempDir(), hqExports, hqImports, accounts), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sopts, err := server.ProcessConfigFile(conf)
-	if err != nil {
-		t.Fatalf("nats-server's parser: %v", err)
-	}
-	sopts.NoSigs, sopts.NoLog = true, true
-	stock, err := server.NewServer(sopts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stock.Start()
-	t.Cleanup(stock.Shutdown)
-	if !stock.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+`, t.TempDir(), hqExports, hqImports, accounts))
 	addr := strings.TrimPrefix(stock.ClientURL(), "nats://")
 	hqBus := openBus(t, bus.Options{URL: "nats://chancery:hq@" + addr, JetStreamDomain: "hq"})
 	tn.hq.Attach(hqBus)
@@ -127,6 +108,7 @@ accounts: {
 		"deliver_subject": "$JS.API.STREAM.DELETE." + streamName, "filter_subject": subjectFor("hq", missions[0]), "ack_policy": "none"}}
 	var reply *nats.Msg
 	waitFor(t, 10*time.Second, "headquarters' replica to answer the creation", func() bool {
+		var err error
 		reply, err = request(a, api("CREATE", missions[0]), hostile)
 		return err == nil
 	})
