@@ -181,8 +181,11 @@ func checkMissionAccounts(t *testing.T, path string, o *server.Options) {
 			t.Errorf("%s: account %s has JetStream: a mission's streams live in its own domain", path, acc.Name)
 		}
 		inM, inHQ := "EXCHANGE.in-"+id+"~hq", "EXCHANGE.in-hq~"+id
+		// The mission's consumer creation is not headquarters' JetStream
+		// API but headquarters' proxy (chx.hub.create), onto which the
+		// account maps the creation subject (accountSubjects checks it).
 		wantImports := []string{
-			"$JS.API.CONSUMER.CREATE." + inM + ".chx.out.hq." + id,
+			"chx.hub.create.hq." + id,
 			"$JS.API.CONSUMER.DELETE." + inM, "$JS.API.CONSUMER.INFO." + inM, "$JS.API.CONSUMER.MSG.NEXT." + inM,
 			"$JS.ACK." + inM + ".>", "chx.req.hq", "chx.conf.get",
 		}
@@ -224,6 +227,17 @@ func accountSubjects(t *testing.T, o *server.Options, path, name string) (import
 				out = append(out, v)
 			case map[string]any: // an import: {service: {account, subject}}
 				out = append(out, v["subject"].(string))
+				if sub := v["subject"].(string); strings.HasPrefix(sub, "chx.hub.create.hq.") {
+					// The creation the mission asks for, with headquarters'
+					// domain or without, is mapped onto the import.
+					id := strings.TrimPrefix(sub, "chx.hub.create.hq.")
+					mappings, _ := block["mappings"].(map[string]any)
+					for _, api := range []string{"$JS.hq.API.", "$JS.API."} {
+						if from := api + "CONSUMER.CREATE.EXCHANGE.in-" + id + "~hq.chx.out.hq." + id; mappings[from] != sub {
+							t.Errorf("%s: account %s maps %s to %v, want to %s", path, name, from, mappings[from], sub)
+						}
+					}
+				}
 			}
 		}
 		slices.Sort(out)

@@ -11,10 +11,16 @@
 # headquarters' EXCHANGE stream, headquarters' consumer on its stream, the
 # gateway requests both ways, and the global configuration.
 #
-# Known limit (RUNBOOK.md): the consumer-creation export below fixes the
-# consumer's name and filter but not its delivery subject; until
-# headquarters creates it on the mission's behalf on the cluster too, a
-# hostile mission could point a push consumer into HQ's account.
+# The mission never reaches headquarters' JetStream API to create its
+# consumer: an export of that subject would fix the consumer's name and
+# filter but not the rest of its configuration (a hostile mission could
+# point a push consumer into HQ's account). Instead the mission's account
+# maps the creation subject onto chx.hub.create.hq.<id>, which it imports
+# from HQ, who exports it to that account alone; headquarters' replicas
+# answer it and create the consumer the transport uses, whatever the
+# request says (internal/exchange createForLeaf). The leaf user's password is the one
+# enrolment gave the mission; headquarters keeps only its bcrypt hash
+# (the leaf_hash of the mission's exchange.enrol event in the ledger).
 set -euo pipefail
 id=${1:?usage: mission-account.sh NODE_ID}
 case $id in
@@ -38,8 +44,14 @@ $acct: {
     # headquarters' requests to this mission's gateway
     { service: "chx.req.$id", accounts: [HQ] }
   ]
+  # its consumer's creation, as the mission asks for it in headquarters'
+  # domain or after the domain's mapping, goes to headquarters' replicas
+  mappings: {
+    "\$JS.hq.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
+    "\$JS.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
+  }
   imports: [
-    { service: { account: HQ, subject: "\$JS.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id" } }
+    { service: { account: HQ, subject: "chx.hub.create.hq.$id" } }
     { service: { account: HQ, subject: "\$JS.API.CONSUMER.DELETE.$in_m" } }
     { service: { account: HQ, subject: "\$JS.API.CONSUMER.INFO.$in_m" } }
     { service: { account: HQ, subject: "\$JS.API.CONSUMER.MSG.NEXT.$in_m" } }
@@ -50,7 +62,7 @@ $acct: {
   ]
 }
 # --- $id: add to HQ's exports ---
-    { service: "\$JS.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id", accounts: [$acct] }
+    { service: "chx.hub.create.hq.$id", accounts: [$acct] }
     { service: "\$JS.API.CONSUMER.DELETE.$in_m", accounts: [$acct] }
     { service: "\$JS.API.CONSUMER.INFO.$in_m", accounts: [$acct] }
     { service: "\$JS.API.CONSUMER.MSG.NEXT.$in_m", accounts: [$acct], response_type: stream }
@@ -64,5 +76,8 @@ $acct: {
     { service: { account: $acct, subject: "chx.req.$id" } }
 # --- $id: add to leafnodes.authorization.users (common.conf) ---
       { user: "$id", password: \$$var, account: $acct }
-# --- $id: and the password to /etc/nats/nats.env: $var=\$(openssl rand -base64 24)
+# --- $id: and to /etc/nats/nats.env, in single quotes, the leaf_hash of the
+# --- mission's exchange.enrol event (console: Audit; it starts with \$2a\$):
+#     $var='<leaf_hash>'
+#     then systemctl reload nats-server on each node
 CONF

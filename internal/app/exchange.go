@@ -135,7 +135,10 @@ func (a *App) openRegistry(ctx context.Context) error {
 	}
 	a.Registry = registry.New(a.DB, a.Identity, a.Keys, registry.Options{
 		LeafURLs: a.leafURLs(),
-		Recorder: a.Audit,
+		// On a stock NATS cluster each mission's leaf user is checked
+		// by the cluster (deploy/nats), not by Chancery's hub.
+		LeafPasswords: a.cfg.NATS != "",
+		Recorder:      a.Audit,
 		OnPublish: func(ctx context.Context, signed []byte) {
 			if err := a.Node.PublishConf(ctx, signed); err != nil {
 				a.log.Error("exchange: take up the new global configuration", "err", err)

@@ -550,6 +550,15 @@ func (r replicatedJS) UpdateStream(ctx context.Context, cfg jetstream.StreamConf
 	return r.JetStream.UpdateStream(ctx, r.fill(cfg))
 }
 
+// CreateOrUpdateKeyValue keeps a key-value bucket, a stream underneath,
+// on as many servers as the other streams.
+func (r replicatedJS) CreateOrUpdateKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = r.replicas
+	}
+	return r.JetStream.CreateOrUpdateKeyValue(ctx, cfg)
+}
+
 // Embedded reports whether the bus runs its own NATS server rather than
 // connecting to an external cluster.
 func (b *Bus) Embedded() bool { return b.ns != nil }

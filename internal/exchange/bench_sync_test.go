@@ -37,7 +37,10 @@ const syncBenchClients = 16
 // headquarters', workers calling the backend with the gateway's HTTP
 // client) carrying the bytes through with no token, configuration,
 // encryption or log, so that what the gateway adds can be told from
-// what its topology costs ("floor-" metrics).
+// what its topology costs ("floor-" metrics), and the proxied path with
+// only the provider's per-process anti-replay windows instead of the
+// window its replicas share ("local-" metrics; "shared-ratio" is the
+// shared window's rate over the per-process one's).
 func BenchmarkSyncProxy(b *testing.B) {
 	for _, d := range storetest.Dialects {
 		b.Run(string(d), func(b *testing.B) { benchmarkSyncProxy(b, d) })
@@ -94,6 +97,13 @@ func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
 	// work after the answers, and that work is the proxied path's, not
 	// the baselines' that follow.
 	rate, p99, cpu := runSyncLoad(b, client, proxied, b.N, func() { signers.finish(b) })
+	// The same calls with only the provider's per-process anti-replay
+	// windows, as before its replicas shared them (sharedReplay): what
+	// the shared window costs ("local-" metrics, "shared-ratio").
+	shared := g.hq.replay.Swap(nil)
+	signers.start()
+	localRate, localP99, localCPU := runSyncLoad(b, client, proxied, b.N, func() { signers.finish(b) })
+	g.hq.replay.Store(shared)
 	directRate, directP99, directCPU := runSyncLoad(b, client, direct, b.N, nil)
 	floorRate, floorP99, floorCPU := runSyncLoad(b, client, floor, b.N, nil)
 	b.StopTimer()
@@ -108,6 +118,10 @@ func benchmarkSyncProxy(b *testing.B, d store.Dialect) {
 	b.ReportMetric(floorP99, "floor-p99-ms")
 	b.ReportMetric(floorCPU, "floor-cpu-us/req")
 	b.ReportMetric(rate/directRate, "ratio")
+	b.ReportMetric(localRate, "local-req/s")
+	b.ReportMetric(localP99, "local-p99-ms")
+	b.ReportMetric(localCPU, "local-cpu-us/req")
+	b.ReportMetric(rate/localRate, "shared-ratio")
 }
 
 // syncFloor serves the floor of the proxied path and returns its URL: an

@@ -44,7 +44,39 @@ type EnrolResponse struct {
 	NodeID   string          `json:"node_id"`
 	Conf     json.RawMessage `json:"conf"`
 	LeafURLs []string        `json:"leaf_urls"`
+	// LeafUser and LeafPassword, when headquarters runs on a stock NATS
+	// cluster with an account per mission (deploy/nats), are the
+	// mission's leaf user there; its own hub checks the node key instead
+	// and sends none.
+	LeafUser     string `json:"leaf_user,omitempty"`
+	LeafPassword string `json:"leaf_password,omitempty"`
 }
+
+// maxLeafCredential bounds a leaf user's name and password.
+const maxLeafCredential = 256
+
+// leafCredentials is a mission's leaf user on headquarters' cluster,
+// stored sealed by the keyring (exchange_node.leaf_sealed).
+type leafCredentials struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// check refuses credentials a NATS leaf CONNECT cannot carry as given.
+func (c leafCredentials) check() error {
+	if (c.User == "") != (c.Password == "") {
+		return errors.New("exchange: headquarters sent a leaf user without a password, or a password without a user")
+	}
+	for _, v := range []string{c.User, c.Password} {
+		if len(v) > maxLeafCredential || strings.ContainsFunc(v, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+			return fmt.Errorf("exchange: headquarters sent leaf credentials that are over %d bytes or hold spaces or control characters", maxLeafCredential)
+		}
+	}
+	return nil
+}
+
+// leafAD binds a node's sealed leaf credentials to its id.
+func leafAD(node string) []byte { return []byte("exchange-leaf:" + node) }
 
 // EnrolPath is where headquarters takes enrolments.
 const EnrolPath = "/exchange/v1/enrol"
@@ -148,11 +180,22 @@ func Enrol(ctx context.Context, db *store.DB, ring *keys.Ring, hqURL, token stri
 	if !bytes.Equal(info.SigningKey, ring.PublicKey()) || !bytes.Equal(info.EncryptionKey, kem.PublicKey()) {
 		return fmt.Errorf("exchange: headquarters certified other keys for node %q than this node sent; enrol again with a new token", er.NodeID)
 	}
+	leaf := leafCredentials{User: er.LeafUser, Password: er.LeafPassword}
+	if err := leaf.check(); err != nil {
+		return err
+	}
+	var leafSealed []byte
+	if leaf.User != "" {
+		plain, _ := json.Marshal(leaf)
+		if leafSealed, err = ring.Seal(ctx, keyPurpose, plain, leafAD(er.NodeID)); err != nil {
+			return fmt.Errorf("exchange: seal the leaf credentials: %w", err)
+		}
+	}
 	n := &Node{db: db, ring: ring, now: time.Now}
 	if err := n.saveIdentity(ctx, er.NodeID, RoleMission, anchor, hqURL, er.LeafURLs, kem); err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, db.Rebind(`UPDATE exchange_node SET conf = ?, conf_serial = ? WHERE id = 1`), []byte(er.Conf), int64(conf.Serial))
+	_, err = db.ExecContext(ctx, db.Rebind(`UPDATE exchange_node SET conf = ?, conf_serial = ?, leaf_sealed = ? WHERE id = 1`), []byte(er.Conf), int64(conf.Serial), leafSealed)
 	if err != nil {
 		return fmt.Errorf("exchange: save global configuration: %w", err)
 	}

@@ -24,6 +24,9 @@ type fakeHQ struct {
 	secret       string
 	refuseStatus int
 	got          EnrolRequest
+	// leafUser and leafPassword, if set, are sent as the mission's leaf
+	// user on a stock NATS cluster.
+	leafUser, leafPassword string
 }
 
 func (f *fakeHQ) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +66,8 @@ func (f *fakeHQ) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	json.NewEncoder(w).Encode(EnrolResponse{NodeID: "mission-h01", Conf: signed, LeafURLs: []string{"nats-leaf://hq.invalid:7422"}})
+	json.NewEncoder(w).Encode(EnrolResponse{NodeID: "mission-h01", Conf: signed, LeafURLs: []string{"nats-leaf://hq.invalid:7422"},
+		LeafUser: f.leafUser, LeafPassword: f.leafPassword})
 }
 
 func TestEnrolMakesAMissionNodeThatTrustsTheTokensKey(t *testing.T) {

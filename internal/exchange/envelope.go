@@ -444,36 +444,40 @@ func SealRequest(s *Session, e *Envelope) (wire, digest []byte) {
 // is refused with ReasonReplay (with the session and envelope, which did
 // open).
 func OpenRequest(wire []byte, sessions Sessions) (*Session, *Envelope, []byte, error) {
+	s, e, digest, _, err := openRequest(wire, sessions)
+	return s, e, digest, err
+}
+
+// openRequest is OpenRequest that also returns the frame's sequence
+// number, for the replicas' shared anti-replay claim (sharedReplay).
+func openRequest(wire []byte, sessions Sessions) (*Session, *Envelope, []byte, uint64, error) {
 	r := &reader{b: wire}
 	if v := r.byte("version"); r.err == nil && v != frameVersion {
-		return nil, nil, nil, refuse(ReasonMalformed, fmt.Sprintf("request frame version %d is not supported", v))
+		return nil, nil, nil, 0, refuse(ReasonMalformed, fmt.Sprintf("request frame version %d is not supported", v))
 	}
 	header, seq, item := r.bytes("session header"), r.uint("sequence number"), r.bytes("item")
 	if err := r.done("request frame"); err != nil {
-		return nil, nil, nil, refuse(ReasonMalformed, err.Error())
+		return nil, nil, nil, 0, refuse(ReasonMalformed, err.Error())
 	}
 	s, err := sessions(header)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, 0, err
 	}
 	// A request is answered now, so its session must be live now,
 	// unlike a batch that waited in a queue.
 	now := time.Now()
 	if !s.Live(now) {
-		return nil, nil, nil, refuse(ReasonStale, fmt.Sprintf("session expired at %s", s.Expires.Format(time.RFC3339)))
+		return nil, nil, nil, 0, refuse(ReasonStale, fmt.Sprintf("session expired at %s", s.Expires.Format(time.RFC3339)))
 	}
 	if s.recv == nil {
-		return nil, nil, nil, refuse(ReasonWrongRecipient, "the session was made by this node, not sent to it")
+		return nil, nil, nil, 0, refuse(ReasonWrongRecipient, "the session was made by this node, not sent to it")
 	}
 	e, digest, err := openFrame(s.forward, item, requestAD(s.ID, seq))
 	if err != nil {
-		return s, nil, nil, err
+		return s, nil, nil, 0, err
 	}
 	// Only a frame that authenticated moves the window.
-	if err := s.recv.accept(seq, now); err != nil {
-		return s, e, digest, err
-	}
-	return s, e, digest, nil
+	return s, e, digest, seq, s.recv.accept(seq, now)
 }
 
 // requestAD is the additional data of a request frame: the session, the

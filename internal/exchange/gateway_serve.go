@@ -94,7 +94,10 @@ func (n *Node) answer(ctx context.Context, wire []byte) ([]byte, ServiceID, stri
 	if err != nil {
 		return encodeUnavailable(err.Error()), ServiceID{}, "error"
 	}
-	s, e, digest, err := OpenRequest(wire, n.openSession(conf))
+	s, e, digest, seq, err := openRequest(wire, n.openSession(conf))
+	if err == nil {
+		err = n.claimFrame(ctx, s, seq)
+	}
 	var re *RefusedError
 	switch {
 	case err == nil:

@@ -151,7 +151,9 @@ func (n *Node) LeafDial(files LeafTLSFiles) (*bus.LeafDial, error) {
 	sign := func(nonce []byte) ([]byte, error) {
 		return ring.Signer().Sign(nil, leafAuthMessage(nonce), crypto.Hash(0))
 	}
-	return &bus.LeafDial{TLS: cfg, Sign: sign}, nil
+	// A stock NATS cluster checks the leaf user enrolment gave the
+	// mission; Chancery's hub checks the signature.
+	return &bus.LeafDial{TLS: cfg, Sign: sign, User: n.leafAuth.User, Password: n.leafAuth.Password}, nil
 }
 
 // verifyLeafCert checks that headquarters' leaf certificate is signed by
@@ -244,22 +246,30 @@ func newLeafCert(ring *keys.Ring, now time.Time) (*tls.Certificate, error) {
 // nodes of the configuration between their leaf accounts and closes the
 // links of revoked nodes. It runs when the bus is attached and after
 // each configuration installed, so a revocation takes effect at once.
+//
+// On an external cluster, whose accounts the operator configures
+// (deploy/nats), headquarters' replicas only serve the consumer
+// creations, which each mission's account imports under the creation
+// subject's name: one replica answers each (a queue group).
 func (n *Node) syncLeafLinks() {
-	if n.role != RoleHQ || n.bus == nil || !n.bus.AcceptsLeafs() {
-		return
-	}
-	conf, err := n.Conf()
-	if err != nil {
+	if n.role != RoleHQ || n.bus == nil {
 		return
 	}
 	n.leafOnce.Do(func() {
-		sub, err := n.bus.Conn().Subscribe(hubCreatePrefix+"*.*", func(m *nats.Msg) { go n.createForLeaf(m) })
+		sub, err := n.bus.Conn().QueueSubscribe(hubCreatePrefix+"*.*", requestQueue, func(m *nats.Msg) { go n.createForLeaf(m) })
 		if err != nil {
 			n.log.Error("exchange: serve the mission nodes' consumer creations", "err", err)
 			return
 		}
 		sub.SetPendingLimits(1024, 1<<20) //nolint:errcheck // a subscription of a live connection
 	})
+	if !n.bus.AcceptsLeafs() {
+		return
+	}
+	conf, err := n.Conf()
+	if err != nil {
+		return
+	}
 	services, feeds := leafGrants(conf, n.id)
 	if err := n.bus.GrantLeaf(services, feeds); err != nil {
 		n.log.Error("exchange: route the subjects of the mission nodes", "err", err)

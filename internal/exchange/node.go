@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -110,6 +111,7 @@ type Node struct {
 	anchor   ed25519.PublicKey
 	hqURL    string
 	leafURLs []string
+	leafAuth leafCredentials // the mission's leaf user on headquarters' cluster, if enrolment gave one
 
 	conf    atomic.Pointer[GlobalConf]
 	confRaw atomic.Pointer[[]byte]
@@ -135,6 +137,10 @@ type Node struct {
 	logSQL *logSQL
 	msglog *logWriter
 	hooks  *webhookGuard // where webhooks may point
+	// replay is the anti-replay memory shared with the node's other
+	// replicas, on the attached bus; nil leaves only the per-process
+	// windows (no bus attached, or a benchmark's baseline).
+	replay atomic.Pointer[sharedReplay]
 }
 
 // OpenNode loads this node's identity from db, creating it for
@@ -186,11 +192,11 @@ func OpenNode(ctx context.Context, db *store.DB, ring *keys.Ring, ledger *audit.
 // load reads the node row; errs.ErrNotFound if there is none.
 func (n *Node) load(ctx context.Context) error {
 	var (
-		sealed, anchor, conf []byte
-		leaf                 string
+		sealed, anchor, conf, leafSealed []byte
+		leaf                             string
 	)
-	err := n.db.QueryRowContext(ctx, `SELECT node_id, role, kem_sealed, anchor, hq_url, leaf_urls, conf FROM exchange_node WHERE id = 1`).
-		Scan(&n.id, &n.role, &sealed, &anchor, &n.hqURL, &leaf, &conf)
+	err := n.db.QueryRowContext(ctx, `SELECT node_id, role, kem_sealed, anchor, hq_url, leaf_urls, conf, leaf_sealed FROM exchange_node WHERE id = 1`).
+		Scan(&n.id, &n.role, &sealed, &anchor, &n.hqURL, &leaf, &conf, &leafSealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("exchange: no node identity: %w", errs.ErrNotFound)
 	}
@@ -205,6 +211,15 @@ func (n *Node) load(ctx context.Context) error {
 		return err
 	}
 	n.anchor = ed25519.PublicKey(anchor)
+	if leafSealed != nil {
+		plain, err := n.ring.Open(ctx, keyPurpose, leafSealed, leafAD(n.id))
+		if err != nil {
+			return fmt.Errorf("exchange: unseal node %s leaf credentials: %w", n.id, err)
+		}
+		if err := json.Unmarshal(plain, &n.leafAuth); err != nil {
+			return fmt.Errorf("exchange: node %s leaf credentials: %w", n.id, err)
+		}
+	}
 	if leaf != "" {
 		n.leafURLs = strings.Split(leaf, ",")
 	}
@@ -266,6 +281,7 @@ func (n *Node) saveIdentity(ctx context.Context, id string, role NodeRole, ancho
 // mission nodes' subjects on the bus's leaf listener, if it has one.
 func (n *Node) Attach(b *bus.Bus) {
 	n.bus = b
+	n.replay.Store(&sharedReplay{bus: b})
 	n.syncLeafLinks()
 }
 

@@ -1,10 +1,17 @@
 package exchange
 
 import (
+	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"chancery/internal/bus"
 	"chancery/internal/errs"
 )
 
@@ -98,4 +105,98 @@ func (w *replayWindow) retire(now time.Time) bool {
 	}
 	w.retired = true
 	return true
+}
+
+// The windows above are per process, and the replicas of one node share
+// its requests through a queue group: a frame replayed to a replica that
+// has not seen it would pass that replica's window. So each frame that
+// passed the local window is also claimed in a key-value bucket of the
+// node's JetStream, with a create that succeeds only for a key that is
+// not there: of any number of deliveries of one frame, to any replicas,
+// at once or not, exactly one claim succeeds. The bucket lives on the
+// bus, not in the database, because the request itself comes over the
+// bus: the shared window adds no service the path did not already need,
+// and keeps the path free of database writes. If the bucket cannot be
+// reached the request is refused as unavailable (fail closed): a frame
+// is never answered unclaimed.
+//
+// A key expires sharedReplayTTL after its claim, by the NATS server's
+// clock; the freshness check refuses a replay replayMemory after the
+// claim by the answering replica's clock, so the replicas' and the NATS
+// servers' clocks must agree within sharedReplayTTL-replayMemory
+// (`chancery doctor` checks the skew against NATS).
+
+const (
+	// sharedReplayBucket is the key-value bucket of the claimed frames.
+	sharedReplayBucket = "chx_replay"
+	// sharedReplayTTL is how long a claim is kept.
+	sharedReplayTTL = replayMemory + time.Minute
+	// sharedReplayTimeout bounds one claim.
+	sharedReplayTimeout = 2 * time.Second
+)
+
+// sharedReplay is the anti-replay memory that the replicas of one node
+// share through its bus.
+type sharedReplay struct {
+	bus *bus.Bus
+	mu  sync.Mutex
+	kv  jetstream.KeyValue // guarded by mu; nil until the bucket is open
+}
+
+// bucket opens the bucket, creating it on first use.
+func (r *sharedReplay) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kv != nil {
+		return r.kv, nil
+	}
+	kv, err := r.bus.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      sharedReplayBucket,
+		Description: "Chancery: request frames taken by a node's replicas (anti-replay)",
+		TTL:         sharedReplayTTL,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.kv = kv
+	return kv, nil
+}
+
+// claim takes frame seq of session id for the whole node, or refuses it
+// as a replay if any replica took it before. Any other failure is
+// returned wrapping errs.ErrUnavailable.
+func (r *sharedReplay) claim(ctx context.Context, id [SessionIDSize]byte, seq uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, sharedReplayTimeout)
+	defer cancel()
+	kv, err := r.bucket(ctx)
+	if err == nil {
+		_, err = kv.Create(ctx, hex.EncodeToString(id[:])+"."+strconv.FormatUint(seq, 10), nil)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return refuse(ReasonReplay, fmt.Sprintf("request frame %d of this session was received before (by another replica of this node)", seq))
+	default:
+		// The bucket may have gone with a JetStream that lost its
+		// store: open it afresh for the next claim.
+		r.mu.Lock()
+		r.kv = nil
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: cannot record the request in the replicas' shared anti-replay bucket %s, so it is not taken "+
+			"(check the NATS JetStream connection; the caller may send it again): %v: %w", sharedReplayBucket, err, errs.ErrUnavailable)
+	}
+}
+
+// claimFrame claims frame seq of s, which passed s's local window, for
+// all the replicas of this node (sharedReplay.claim); without a bus it
+// has no replicas to share with.
+func (n *Node) claimFrame(ctx context.Context, s *Session, seq uint64) error {
+	r := n.replay.Load()
+	if r == nil {
+		return nil
+	}
+	return r.claim(ctx, s.ID, seq)
 }

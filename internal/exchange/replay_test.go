@@ -2,14 +2,22 @@ package exchange
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"chancery/internal/audit"
 	"chancery/internal/authz"
+	"chancery/internal/bus"
 	"chancery/internal/errs"
 	"chancery/internal/store"
+	"chancery/internal/store/storetest"
 )
 
 func TestReplayWindowTakesEachSequenceNumberOnce(t *testing.T) {
@@ -123,4 +131,89 @@ func TestSessionWindowsAreForgottenOnlyWhenReplaysWouldBeStale(t *testing.T) {
 func isRefusal(err error, reason Reason) bool {
 	var re *RefusedError
 	return errors.As(err, &re) && re.Reason == reason
+}
+
+// A request frame is taken once by the whole node, whichever replicas it
+// is delivered to and however many at once: a frame replayed to a second
+// replica is refused as a replay, of identical frames sent to both
+// replicas at once exactly one reaches the backend, and when the shared
+// anti-replay bucket cannot be reached a frame is refused as unavailable,
+// not taken.
+func TestARequestFrameIsTakenOnceAcrossReplicas(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			tn := newTestNet(t, d)
+			var calls atomic.Int64
+			backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				io.WriteString(w, "{}") //nolint:errcheck // test backend
+			}))
+			t.Cleanup(backend.Close)
+			tn.publish(t, func(c *GlobalConf) { setGwBackend(c, lookupSvc, backend.URL) })
+			first := openBus(t, bus.Options{ServerName: "hq", JetStreamDomain: tn.hq.Domain(), Port: bus.AnyPort})
+			tn.hq.Attach(first)
+			ctx := testCtx()
+			ledger, err := audit.New(ctx, tn.hq.db, tn.hq.ring, audit.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ledger.Close() })
+			second, err := OpenNode(ctx, tn.hq.db, tn.hq.ring, ledger, NodeOptions{Role: RoleHQ, ID: "hq", Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			second.Attach(openBus(t, bus.Options{URL: first.Conn().ConnectedUrl(), JetStreamDomain: tn.hq.Domain()}))
+			replicas := []*Node{tn.hq.Node, second}
+
+			conf, _ := tn.hq.Conf()
+			hqInfo, _ := conf.Node("hq")
+			s, err := NewSession("mission-h01", tn.mission.ring.Signer(), hqInfo, time.Now(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outcome := func(n *Node, wire []byte) string {
+				_, _, out := n.answer(ctx, wire)
+				return out
+			}
+
+			wire, _ := sealTestRequest(s, time.Now())
+			if got := outcome(replicas[0], wire); got != "ok" {
+				t.Fatalf("first delivery: %s, want ok", got)
+			}
+			if got := outcome(replicas[1], wire); got != "refused" {
+				t.Fatalf("the same frame replayed to the other replica: %s, want refused", got)
+			}
+
+			const rounds = 8
+			for i := range rounds {
+				wire, _ := sealTestRequest(s, time.Now())
+				var outs [2]string
+				var wg sync.WaitGroup
+				for j, n := range replicas {
+					wg.Go(func() { outs[j] = outcome(n, wire) })
+				}
+				wg.Wait()
+				if slices.Sort(outs[:]); outs != [2]string{"ok", "refused"} {
+					t.Fatalf("round %d: one frame sent to both replicas at once: %v, want exactly one ok and one refused", i, outs)
+				}
+			}
+			if got := calls.Load(); got != 1+rounds {
+				t.Fatalf("the backend was called %d times, want %d (once per frame)", got, 1+rounds)
+			}
+
+			// The bus goes: the second replica cannot claim a frame,
+			// and does not take it.
+			if err := first.Close(); err != nil {
+				t.Fatal(err)
+			}
+			wire, _ = sealTestRequest(s, time.Now())
+			reply, _, out := second.answer(ctx, wire)
+			if _, unavailable, _, _ := decodeReply(reply); out != "error" || !strings.Contains(unavailable, sharedReplayBucket) {
+				t.Fatalf("a frame while the bus is down: %s %q, want an error naming the shared anti-replay bucket", out, unavailable)
+			}
+			if got := calls.Load(); got != 1+rounds {
+				t.Fatalf("the backend was called while the anti-replay bucket was unreachable")
+			}
+		})
+	}
 }

@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"chancery/internal/audit"
 	"chancery/internal/errs"
@@ -152,6 +155,29 @@ type EnrolResult struct {
 	SignedConf []byte
 	// LeafURLs are headquarters' NATS leaf-node URLs (Options.LeafURLs).
 	LeafURLs []string
+	// LeafUser and LeafPassword are the node's leaf user on a stock NATS
+	// cluster (Options.LeafPasswords), else empty; LeafHash is the
+	// password's bcrypt hash, for the cluster's configuration.
+	LeafUser, LeafPassword, LeafHash string
+}
+
+// leafPasswordBytes is the entropy of a mission's leaf password.
+const leafPasswordBytes = 24
+
+// newLeafPassword makes a mission's leaf password and its bcrypt hash,
+// which nats-server's leafnodes.authorization takes in place of the
+// password, so that headquarters keeps no password a mission uses.
+func newLeafPassword() (password, hash string, err error) {
+	var b [leafPasswordBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", "", err
+	}
+	password = base64.RawURLEncoding.EncodeToString(b[:])
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", "", fmt.Errorf("hash the leaf password: %w", err)
+	}
+	return password, string(h), nil
 }
 
 // sysRegistry is the actor of a refused enrolment: no one is known to
@@ -212,6 +238,12 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 	if err := checkKeys(req.SigningKey, req.EncryptionKey); err != nil {
 		return EnrolResult{}, e, err
 	}
+	var leafPassword, leafHash string
+	if r.opts.LeafPasswords {
+		if leafPassword, leafHash, err = newLeafPassword(); err != nil {
+			return EnrolResult{}, e, err
+		}
+	}
 	info := exchange.NodeInfo{Role: exchange.RoleMission, Member: e.member, SigningKey: req.SigningKey,
 		SigningKeyID: keys.KeyID(req.SigningKey), EncryptionKey: req.EncryptionKey}
 	// The mission is the actor: the token proves who it is.
@@ -236,19 +268,28 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 		// node's name, as exchange.Node does.
 		info.Domain = info.ID
 		info.Certified = c.now
-		if err := useEnrolment(c.ctx, c.tx, e.id, info.ID, c.now); err != nil {
+		if err := useEnrolment(c.ctx, c.tx, e.id, info.ID, leafHash, c.now); err != nil {
 			return err
 		}
 		if err := insertNode(c.ctx, c.tx, info); err != nil {
 			return err
 		}
-		return c.record("exchange.enrol", resNode, info.ID, map[string]string{
-			"member": e.member, "enrolment": strconv.FormatInt(e.id, 10), "signing_key_id": info.SigningKeyID})
+		details := map[string]string{"member": e.member, "enrolment": strconv.FormatInt(e.id, 10), "signing_key_id": info.SigningKeyID}
+		if leafHash != "" {
+			// What the operator puts in the cluster's leaf users; the
+			// hash of 192 random bits tells nobody the password.
+			details["leaf_user"], details["leaf_hash"] = info.ID, leafHash
+		}
+		return c.record("exchange.enrol", resNode, info.ID, details)
 	})
 	if err != nil {
 		return EnrolResult{}, e, err
 	}
-	return EnrolResult{NodeID: info.ID, SignedConf: signed, LeafURLs: append([]string(nil), r.opts.LeafURLs...)}, e, nil
+	res := EnrolResult{NodeID: info.ID, SignedConf: signed, LeafURLs: append([]string(nil), r.opts.LeafURLs...)}
+	if leafHash != "" {
+		res.LeafUser, res.LeafPassword, res.LeafHash = info.ID, leafPassword, leafHash
+	}
+	return res, e, nil
 }
 
 // refused records a refused enrolment (outcome failed, cause's message as

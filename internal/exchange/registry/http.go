@@ -631,6 +631,7 @@ func (h *Handler) apiEnrol(w http.ResponseWriter, r *http.Request) {
 		if res.LeafURLs == nil {
 			res.LeafURLs = []string{}
 		}
-		web.JSON(w, r, http.StatusOK, exchange.EnrolResponse{NodeID: res.NodeID, Conf: res.SignedConf, LeafURLs: res.LeafURLs})
+		web.JSON(w, r, http.StatusOK, exchange.EnrolResponse{NodeID: res.NodeID, Conf: res.SignedConf, LeafURLs: res.LeafURLs,
+			LeafUser: res.LeafUser, LeafPassword: res.LeafPassword})
 	}
 }

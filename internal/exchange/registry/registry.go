@@ -68,6 +68,11 @@ type Options struct {
 	// LeafURLs are the NATS leaf-node URLs of headquarters that an
 	// enrolled mission node connects to; Enrol hands them out.
 	LeafURLs []string
+	// LeafPasswords makes Enrol give each mission a leaf user (its node
+	// id) and a fresh password, for a headquarters on a stock NATS
+	// cluster with an account per mission (deploy/nats), which checks
+	// them where Chancery's own hub checks the node key.
+	LeafPasswords bool
 	// Now is the clock; if nil, store.Now.
 	Now func() time.Time
 	// OnPublish, if set, is called with each newly published signed

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"chancery/internal/audit"
 	"chancery/internal/authz"
 	"chancery/internal/errs"
@@ -649,6 +651,60 @@ func TestSeedDemoIsIdempotent(t *testing.T) {
 		// ministry as a whole).
 		if n := len(f.events(t, "exchange.service.create")); n != 9 {
 			t.Errorf("%d services recorded, want 9", n)
+		}
+	})
+}
+
+// A headquarters on a stock NATS cluster (Options.LeafPasswords) gives
+// each enrolled mission a leaf user, its node id, and a fresh password,
+// and keeps only the password's bcrypt hash, in the enrolment and its
+// ledger event, for the cluster's configuration; without the option no
+// credentials are given.
+func TestEnrolGivesTheMissionALeafPasswordAndKeepsOnlyItsHash(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		token, _, err := f.reg.IssueEnrolment(testCtx, tokyo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := f.reg.Enrol(anonCtx, token, newKeys(t)); err != nil || res.LeafUser != "" || res.LeafPassword != "" || res.LeafHash != "" {
+			t.Fatalf("without leaf passwords: %+v, %v; want no credentials", res, err)
+		}
+
+		reg := registry.New(db, directory, f.ring, registry.Options{Now: f.clock.Now, LeafPasswords: true, Recorder: f.ledger,
+			OnPublish: func(context.Context, []byte) {}})
+		token, _, err = reg.IssueEnrolment(testCtx, paris)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := reg.Enrol(anonCtx, token, newKeys(t))
+		if err != nil {
+			t.Fatalf("Enrol: %v", err)
+		}
+		if res.LeafUser != res.NodeID || len(res.LeafPassword) < 32 {
+			t.Fatalf("leaf user %q password %q, want the node id and a long random password", res.LeafUser, res.LeafPassword)
+		}
+		if err := bcrypt.CompareHashAndPassword([]byte(res.LeafHash), []byte(res.LeafPassword)); err != nil {
+			t.Fatalf("the hash does not match the password: %v", err)
+		}
+		var stored string
+		if err := db.QueryRowContext(testCtx, db.Rebind(`SELECT leaf_hash FROM registry_enrolments WHERE node_id = ?`), res.NodeID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != res.LeafHash {
+			t.Errorf("the enrolment keeps %q, want the hash", stored)
+		}
+		evs := f.events(t, "exchange.enrol")
+		last := evs[0]
+		if last.ResourceID != res.NodeID || last.Attrs["leaf_hash"] != res.LeafHash || last.Attrs["leaf_user"] != res.NodeID {
+			t.Fatalf("the enrol event %+v does not carry the leaf user and hash", last)
+		}
+		for _, e := range evs {
+			for k, v := range e.Attrs {
+				if strings.Contains(v, res.LeafPassword) {
+					t.Fatalf("the ledger holds the leaf password in %s", k)
+				}
+			}
 		}
 	})
 }

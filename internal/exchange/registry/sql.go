@@ -430,10 +430,12 @@ func enrolmentByHash(ctx context.Context, q store.Queryer, hash []byte) (enrolme
 	return e, nil
 }
 
-// useEnrolment marks an enrolment used by node, refusing with
+// useEnrolment marks an enrolment used by node, with the bcrypt hash of
+// the leaf password it gave the node (or ""), refusing with
 // ErrEnrolmentUsed one that another request used first.
-func useEnrolment(ctx context.Context, tx *store.Tx, id int64, node string, now time.Time) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE registry_enrolments SET used_us = ?, node_id = ? WHERE id = ? AND used_us IS NULL"), micros(now), node, id)
+func useEnrolment(ctx context.Context, tx *store.Tx, id int64, node, leafHash string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE registry_enrolments SET used_us = ?, node_id = ?, leaf_hash = ? WHERE id = ? AND used_us IS NULL"),
+		micros(now), node, leafHash, id)
 	if err != nil {
 		return fmt.Errorf("use enrolment: %w", err)
 	}
