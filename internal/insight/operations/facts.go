@@ -59,36 +59,39 @@ func (s FactSource) Figures(ctx context.Context, bounds []time.Time, now time.Ti
 	return f, nil
 }
 
-// week returns the week of bounds the summaries' day falls in, or -1.
-func week(bounds []time.Time, day int64) int {
-	for i := 0; i+1 < len(bounds); i++ {
-		if day >= factDay(bounds[i]) && day < factDay(bounds[i+1]) {
-			return i
-		}
+// sumAs is the select list of SUMs of cols, each cast back to an
+// integer (PostgreSQL's SUM of a bigint is a numeric).
+func sumAs(cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = "CAST(SUM(" + c + ") AS BIGINT)"
 	}
-	return -1
+	return strings.Join(out, ", ")
 }
 
+// dossiers sums the days into weeks in the database, so a request reads
+// one row per unit and week.
 func (s FactSource) dossiers(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Dossiers = map[int64][]procedures.IndexCounts{}
-	return scanRows(ctx, s.DB, `SELECT day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time,
-		electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied
-		FROM analytics_dossier_days WHERE day >= ? AND day < ?`, []any{factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1])},
+	week, args := weekCase("day", f.Bounds, factDay)
+	args = append(args, factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1]))
+	return scanRows(ctx, s.DB, `SELECT unit_id, `+week+` AS week, `+sumAs("submitted", "online", "synced", "prefilled", "received", "digitised",
+		"finished", "on_time", "electronic_results", "processing_us", "paid", "paid_online", "rated", "rating_sum", "satisfied")+`
+		FROM analytics_dossier_days WHERE day >= ? AND day < ? GROUP BY unit_id, week`, args,
 		func(scan func(...any) error) error {
-			var day, unit int64
+			var unit, w int64
 			var c procedures.IndexCounts
-			if err := scan(&day, &unit, &c.Submitted, &c.Online, &c.Synced, &c.Prefilled, &c.Received, &c.Digitised, &c.Finished, &c.OnTime,
+			if err := scan(&unit, &w, &c.Submitted, &c.Online, &c.Synced, &c.Prefilled, &c.Received, &c.Digitised, &c.Finished, &c.OnTime,
 				&c.ElectronicResults, &c.ProcessingMicros, &c.Paid, &c.PaidOnline, &c.Rated, &c.RatingSum, &c.Satisfied); err != nil {
 				return err
 			}
-			w := week(f.Bounds, day)
-			if w < 0 || c == (procedures.IndexCounts{}) {
-				return nil
+			if w < 0 || int(w) >= len(f.Bounds)-1 || c == (procedures.IndexCounts{}) {
+				return nil // a week whose dossiers were all deleted: as if none
 			}
 			if f.Dossiers[unit] == nil {
 				f.Dossiers[unit] = make([]procedures.IndexCounts, len(f.Bounds)-1)
 			}
-			f.Dossiers[unit][w].Add(c)
+			f.Dossiers[unit][w] = c
 			return nil
 		}, "sum the dossiers' days")
 }
@@ -102,15 +105,17 @@ func (s FactSource) overdue(ctx context.Context, f *Figures, now time.Time) erro
 	f.Overdue = map[int64]int64{}
 	today := factDay(now)
 	var dueToday []any
-	err := scanRows(ctx, s.DB, `SELECT unit_id, day, open FROM analytics_dossier_due WHERE day <= ? AND open <> 0`, []any{today},
+	err := scanRows(ctx, s.DB, `SELECT unit_id, `+sumAs("CASE WHEN day < ? THEN open ELSE 0 END", "CASE WHEN day = ? THEN open ELSE 0 END")+`
+		FROM analytics_dossier_due WHERE day <= ? GROUP BY unit_id`, []any{today, today, today},
 		func(scan func(...any) error) error {
-			var unit, day, n int64
-			if err := scan(&unit, &day, &n); err != nil {
+			var unit, before, on int64
+			if err := scan(&unit, &before, &on); err != nil {
 				return err
 			}
-			if day < today {
-				f.Overdue[unit] += n
-			} else {
+			if before != 0 {
+				f.Overdue[unit] = before
+			}
+			if on != 0 {
 				dueToday = append(dueToday, unit)
 			}
 			return nil
@@ -134,14 +139,16 @@ func (s FactSource) overdue(ctx context.Context, f *Figures, now time.Time) erro
 
 func (s FactSource) documents(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Documents = map[int64][]Levels{}
-	return scanRows(ctx, s.DB, `SELECT day, unit_id, level, n FROM analytics_document_days WHERE day >= ? AND day < ? AND n <> 0`,
-		[]any{factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1])}, func(scan func(...any) error) error {
-			var day, unit, level, n int64
-			if err := scan(&day, &unit, &level, &n); err != nil {
+	week, args := weekCase("day", f.Bounds, factDay)
+	args = append(args, factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1]))
+	return scanRows(ctx, s.DB, `SELECT unit_id, `+week+` AS week, level, `+sumAs("n")+`
+		FROM analytics_document_days WHERE day >= ? AND day < ? GROUP BY unit_id, week, level`, args,
+		func(scan func(...any) error) error {
+			var unit, w, level, n int64
+			if err := scan(&unit, &w, &level, &n); err != nil {
 				return err
 			}
-			w := week(f.Bounds, day)
-			if w < 0 || !authz.Level(level).Valid() {
+			if w < 0 || int(w) >= len(f.Bounds)-1 || !authz.Level(level).Valid() || n == 0 {
 				return nil
 			}
 			if f.Documents[unit] == nil {
