@@ -13,8 +13,10 @@ import (
 
 // The summaries' days (migration 00043) are days since 1970-01-01 in the
 // ministry's zone, Asia/Ho_Chi_Minh, UTC+7 without summer time since
-// 1975: day = (t_us + zoneOffset) / dayMicros. TestFactDaysAreHanoiDays
-// pins that the zone still is what the migration's triggers assume.
+// 1975: day = (t_us + zoneOffset) / dayMicros; their weeks start on
+// Mondays there, week = (day + 3) / 7 (1970-01-01 was a Thursday).
+// TestFactDaysAreHanoiDays pins that the zone still is what the
+// migration's triggers assume.
 const (
 	zoneOffsetMicros = int64(7 * time.Hour / time.Microsecond)
 	dayMicros        = int64(24 * time.Hour / time.Microsecond)
@@ -23,14 +25,31 @@ const (
 // factDay is the summaries' day of t.
 func factDay(t time.Time) int64 { return (t.UnixMicro() + zoneOffsetMicros) / dayMicros }
 
-// wholeDay reports whether t is a midnight in the summaries' days.
-func wholeDay(t time.Time) bool { return (t.UnixMicro()+zoneOffsetMicros)%dayMicros == 0 }
+// factWeek is the summaries' week of t.
+func factWeek(t time.Time) int64 { return (factDay(t) + 3) / 7 }
+
+// wholeWeek reports whether t is a Monday's midnight in the summaries'
+// days.
+func wholeWeek(t time.Time) bool {
+	return (t.UnixMicro()+zoneOffsetMicros)%dayMicros == 0 && (factDay(t)+3)%7 == 0
+}
+
+// period returns the period of bounds (Mondays' midnights) week falls
+// in, or -1.
+func period(bounds []time.Time, week int64) int {
+	for i := 0; i+1 < len(bounds); i++ {
+		if week >= factWeek(bounds[i]) && week < factWeek(bounds[i+1]) {
+			return i
+		}
+	}
+	return -1
+}
 
 // FactSource reads the figures from the summaries the database keeps
 // current in the transaction of every change (migration 00043's
-// triggers): the Decision 766 sums per unit and day of submission, the
+// triggers): the Decision 766 sums per unit and week of submission, the
 // open dossiers per unit and day of their deadline, the documents per
-// unit, day and level, the open alerts per unit and level. A request
+// unit, week and level, the open alerts per unit and level. A request
 // reads a few thousand summary rows instead of every dossier and
 // document of the quarter. Tasks and report rounds are a few hundred
 // rows a quarter and are counted from their tables as TableSource does.
@@ -39,13 +58,13 @@ type FactSource struct {
 	DB *store.DB
 }
 
-// Figures implements Source. Weeks that do not start at a midnight of
-// the summaries' days (never the view's own) are counted from the
-// tables instead.
+// Figures implements Source. Periods that do not start on a Monday's
+// midnight in the ministry's zone (never the view's own weeks) are
+// counted from the tables instead.
 func (s FactSource) Figures(ctx context.Context, bounds []time.Time, now time.Time) (*Figures, error) {
 	tables := TableSource(s)
 	for _, b := range bounds {
-		if !wholeDay(b) {
+		if !wholeWeek(b) {
 			return tables.Figures(ctx, bounds, now)
 		}
 	}
@@ -69,31 +88,29 @@ func sumAs(cols ...string) string {
 	return strings.Join(out, ", ")
 }
 
-// dossiers sums the days into weeks in the database, so a request reads
-// one row per unit and week.
+// dossiers reads one row per unit and week.
 func (s FactSource) dossiers(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Dossiers = map[int64][]procedures.IndexCounts{}
-	week, args := weekCase("day", f.Bounds, factDay)
-	args = append(args, factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1]))
-	return scanRows(ctx, s.DB, `SELECT unit_id, `+week+` AS week, `+sumAs("submitted", "online", "synced", "prefilled", "received", "digitised",
-		"finished", "on_time", "electronic_results", "processing_us", "paid", "paid_online", "rated", "rating_sum", "satisfied")+`
-		FROM analytics_dossier_days WHERE day >= ? AND day < ? GROUP BY unit_id, week`, args,
+	return scanRows(ctx, s.DB, `SELECT week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time,
+		electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied
+		FROM analytics_dossier_weeks WHERE week >= ? AND week < ?`, []any{factWeek(f.Bounds[0]), factWeek(f.Bounds[len(f.Bounds)-1])},
 		func(scan func(...any) error) error {
-			var unit, w int64
+			var week, unit int64
 			var c procedures.IndexCounts
-			if err := scan(&unit, &w, &c.Submitted, &c.Online, &c.Synced, &c.Prefilled, &c.Received, &c.Digitised, &c.Finished, &c.OnTime,
+			if err := scan(&week, &unit, &c.Submitted, &c.Online, &c.Synced, &c.Prefilled, &c.Received, &c.Digitised, &c.Finished, &c.OnTime,
 				&c.ElectronicResults, &c.ProcessingMicros, &c.Paid, &c.PaidOnline, &c.Rated, &c.RatingSum, &c.Satisfied); err != nil {
 				return err
 			}
-			if w < 0 || int(w) >= len(f.Bounds)-1 || c == (procedures.IndexCounts{}) {
+			p := period(f.Bounds, week)
+			if p < 0 || c == (procedures.IndexCounts{}) {
 				return nil // a week whose dossiers were all deleted: as if none
 			}
 			if f.Dossiers[unit] == nil {
 				f.Dossiers[unit] = make([]procedures.IndexCounts, len(f.Bounds)-1)
 			}
-			f.Dossiers[unit][w] = c
+			f.Dossiers[unit][p].Add(c)
 			return nil
-		}, "sum the dossiers' days")
+		}, "read the dossiers' weeks")
 }
 
 // overdue counts the open dossiers past their deadline at now without a
@@ -139,24 +156,22 @@ func (s FactSource) overdue(ctx context.Context, f *Figures, now time.Time) erro
 
 func (s FactSource) documents(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Documents = map[int64][]Levels{}
-	week, args := weekCase("day", f.Bounds, factDay)
-	args = append(args, factDay(f.Bounds[0]), factDay(f.Bounds[len(f.Bounds)-1]))
-	return scanRows(ctx, s.DB, `SELECT unit_id, `+week+` AS week, level, `+sumAs("n")+`
-		FROM analytics_document_days WHERE day >= ? AND day < ? GROUP BY unit_id, week, level`, args,
-		func(scan func(...any) error) error {
-			var unit, w, level, n int64
-			if err := scan(&unit, &w, &level, &n); err != nil {
+	return scanRows(ctx, s.DB, `SELECT week, unit_id, level, n FROM analytics_document_weeks WHERE week >= ? AND week < ? AND n <> 0`,
+		[]any{factWeek(f.Bounds[0]), factWeek(f.Bounds[len(f.Bounds)-1])}, func(scan func(...any) error) error {
+			var week, unit, level, n int64
+			if err := scan(&week, &unit, &level, &n); err != nil {
 				return err
 			}
-			if w < 0 || int(w) >= len(f.Bounds)-1 || !authz.Level(level).Valid() || n == 0 {
+			p := period(f.Bounds, week)
+			if p < 0 || !authz.Level(level).Valid() {
 				return nil
 			}
 			if f.Documents[unit] == nil {
 				f.Documents[unit] = make([]Levels, len(f.Bounds)-1)
 			}
-			f.Documents[unit][w][level] += n
+			f.Documents[unit][p][level] += n
 			return nil
-		}, "sum the documents' days")
+		}, "read the documents' weeks")
 }
 
 func (s FactSource) alerts(ctx context.Context, f *Figures, _ time.Time) error {

@@ -112,8 +112,9 @@ func TestFactsMatchTheTables(t *testing.T) {
 }
 
 // TestFactDaysAreHanoiDays pins what migration 00043's triggers assume
-// of the ministry's zone: a day there is (t_us + 7 h) / 1 day, over the
-// years the view covers.
+// of the ministry's zone: a day there is (t_us + 7 h) / 1 day, and a week
+// (day + 3) / 7 changes on Mondays' midnights, over the years the view
+// covers.
 func TestFactDaysAreHanoiDays(t *testing.T) {
 	loc := web.MinistryZone()
 	for _, t0 := range []time.Time{time.Date(2000, 1, 1, 0, 0, 0, 0, loc), time.Date(2026, 12, 6, 23, 59, 59, 0, loc), time.Date(2040, 6, 30, 0, 0, 0, 0, loc)} {
@@ -125,8 +126,14 @@ func TestFactDaysAreHanoiDays(t *testing.T) {
 				t.Fatalf("factDay(%s) = %d, want %d", at, got, want)
 			}
 		}
-		if !wholeDay(time.Date(t0.Year(), t0.Month(), t0.Day(), 0, 0, 0, 0, loc)) {
-			t.Errorf("%s's midnight is not a whole day", t0)
+		for d := range 7 {
+			midnight := time.Date(t0.Year(), t0.Month(), t0.Day()+d, 0, 0, 0, 0, loc)
+			if got, want := wholeWeek(midnight), midnight.Weekday() == time.Monday; got != want {
+				t.Errorf("wholeWeek(%s, a %s) = %v", midnight, midnight.Weekday(), got)
+			}
+			if got, want := factWeek(midnight.Add(-time.Microsecond))+1, factWeek(midnight); (got == want) != (midnight.Weekday() == time.Monday) {
+				t.Errorf("the week changes at %s, a %s", midnight, midnight.Weekday())
+			}
 		}
 	}
 }

@@ -5,15 +5,16 @@
 --
 -- The operations view (internal/insight/operations) reads these summaries
 -- instead of scanning a million dossiers and the documents per request.
--- Days are counted in the ministry's zone, Asia/Ho_Chi_Minh, which is
--- UTC+7 without summer time (web.MinistryZone): day = (t_us + 7 h) / 1 day,
--- so the view's weeks (Mondays at midnight there) are whole days.
+-- Days and weeks are counted in the ministry's zone, Asia/Ho_Chi_Minh,
+-- UTC+7 without summer time (web.MinistryZone): day = (t_us + 7 h) / 1 day
+-- and week = (day + 3) / 7, weeks starting on Mondays as the view's do.
+-- The view reads one row per unit and week of its quarter.
 
--- analytics_dossier_days: per day of submission and unit, the sums of
+-- analytics_dossier_weeks: per week of submission and unit, the sums of
 -- Decision 766 that procedures.IndexCounts holds (the same conditions as
 -- procedures' indexAggregates; TestFactsMatchTheTables pins them).
-CREATE TABLE analytics_dossier_days (
-    day                BIGINT NOT NULL,  -- days since 1970-01-01 in the ministry's zone
+CREATE TABLE analytics_dossier_weeks (
+    week               BIGINT NOT NULL,  -- weeks from Monday 1969-12-29 in the ministry's zone
     unit_id            BIGINT NOT NULL,
     submitted          BIGINT NOT NULL DEFAULT 0,
     online             BIGINT NOT NULL DEFAULT 0,
@@ -30,7 +31,7 @@ CREATE TABLE analytics_dossier_days (
     rated              BIGINT NOT NULL DEFAULT 0,
     rating_sum         BIGINT NOT NULL DEFAULT 0,
     satisfied          BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, unit_id)
+    PRIMARY KEY (week, unit_id)
 );
 
 -- analytics_dossier_due: the dossiers open and not decided, per day of
@@ -38,20 +39,20 @@ CREATE TABLE analytics_dossier_days (
 -- the overdue at any instant is the sum of the days before today plus
 -- today's, counted from dossiers_open.
 CREATE TABLE analytics_dossier_due (
-    day     BIGINT NOT NULL,  -- the deadline's day, as analytics_dossier_days.day
+    day     BIGINT NOT NULL,  -- the deadline's day: days since 1970-01-01 in the ministry's zone
     unit_id BIGINT NOT NULL,
     open    BIGINT NOT NULL,
-    PRIMARY KEY (day, unit_id)
+    PRIMARY KEY (unit_id, day)  -- in unit order: the view sums each unit's days
 );
 
--- analytics_document_days: Records' documents per day of creation, unit
--- and classification level.
-CREATE TABLE analytics_document_days (
-    day     BIGINT NOT NULL,
+-- analytics_document_weeks: Records' documents per week of creation,
+-- unit and classification level.
+CREATE TABLE analytics_document_weeks (
+    week    BIGINT NOT NULL,
     unit_id BIGINT NOT NULL,
     level   BIGINT NOT NULL,
     n       BIGINT NOT NULL,
-    PRIMARY KEY (day, unit_id, level)
+    PRIMARY KEY (week, unit_id, level)
 );
 
 -- analytics_alert_levels: Sentinel's open alerts (new or under
@@ -64,8 +65,8 @@ CREATE TABLE analytics_alert_levels (
 );
 
 -- The backfill: what the tables already hold.
-INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-SELECT (d.submitted_us + 25200000000) / 86400000000, d.unit_id,
+INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+SELECT ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id,
     SUM(1),
     SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.national_portal_status = d.status THEN 1 ELSE 0 END),
@@ -81,11 +82,11 @@ SELECT (d.submitted_us + 25200000000) / 86400000000, d.unit_id,
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN d.rating ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-FROM dossiers d GROUP BY (d.submitted_us + 25200000000) / 86400000000, d.unit_id;
+FROM dossiers d GROUP BY ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id;
 INSERT INTO analytics_dossier_due (day, unit_id, open)
 SELECT (d.due_us + 25200000000) / 86400000000, d.unit_id, COUNT(*) FROM dossiers d WHERE d.open = 1 AND d.due_us > 0 AND d.finished_us = 0 GROUP BY (d.due_us + 25200000000) / 86400000000, d.unit_id;
-INSERT INTO analytics_document_days (day, unit_id, level, n)
-SELECT (d.created_us + 25200000000) / 86400000000, d.unit_id, d.level, COUNT(*) FROM record_documents d GROUP BY (d.created_us + 25200000000) / 86400000000, d.unit_id, d.level;
+INSERT INTO analytics_document_weeks (week, unit_id, level, n)
+SELECT ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level, COUNT(*) FROM record_documents d GROUP BY ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level;
 INSERT INTO analytics_alert_levels (unit_id, level, open)
 SELECT a.unit_id, a.level, COUNT(*) FROM sentinel_alerts a WHERE a.status IN ('new', 'investigating') AND a.unit_id <> 0 GROUP BY a.unit_id, a.level;
 
@@ -93,8 +94,8 @@ SELECT a.unit_id, a.level, COUNT(*) FROM sentinel_alerts a WHERE a.status IN ('n
 CREATE FUNCTION analytics_dossiers_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-        VALUES ((OLD.submitted_us + 25200000000) / 86400000000, OLD.unit_id,
+        INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+        VALUES (((OLD.submitted_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id,
             -1,
             CASE WHEN OLD.channel = 2 THEN -1 ELSE 0 END,
             CASE WHEN OLD.national_portal_status = OLD.status THEN -1 ELSE 0 END,
@@ -110,30 +111,30 @@ BEGIN
             CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -1 ELSE 0 END,
             CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -(OLD.rating) ELSE 0 END,
             CASE WHEN OLD.rating BETWEEN 4 AND 5 THEN -1 ELSE 0 END)
-        ON CONFLICT (day, unit_id) DO UPDATE SET
-            submitted = analytics_dossier_days.submitted + excluded.submitted,
-            online = analytics_dossier_days.online + excluded.online,
-            synced = analytics_dossier_days.synced + excluded.synced,
-            prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-            received = analytics_dossier_days.received + excluded.received,
-            digitised = analytics_dossier_days.digitised + excluded.digitised,
-            finished = analytics_dossier_days.finished + excluded.finished,
-            on_time = analytics_dossier_days.on_time + excluded.on_time,
-            electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-            processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-            paid = analytics_dossier_days.paid + excluded.paid,
-            paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-            rated = analytics_dossier_days.rated + excluded.rated,
-            rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-            satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
+        ON CONFLICT (week, unit_id) DO UPDATE SET
+            submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+            online = analytics_dossier_weeks.online + excluded.online,
+            synced = analytics_dossier_weeks.synced + excluded.synced,
+            prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+            received = analytics_dossier_weeks.received + excluded.received,
+            digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+            finished = analytics_dossier_weeks.finished + excluded.finished,
+            on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+            electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+            processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+            paid = analytics_dossier_weeks.paid + excluded.paid,
+            paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+            rated = analytics_dossier_weeks.rated + excluded.rated,
+            rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+            satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
         IF OLD.open = 1 AND OLD.due_us > 0 AND OLD.finished_us = 0 THEN
             UPDATE analytics_dossier_due SET open = open - 1 WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id;
             DELETE FROM analytics_dossier_due WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND open = 0;
         END IF;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-        VALUES ((NEW.submitted_us + 25200000000) / 86400000000, NEW.unit_id,
+        INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+        VALUES (((NEW.submitted_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id,
             1,
             CASE WHEN NEW.channel = 2 THEN 1 ELSE 0 END,
             CASE WHEN NEW.national_portal_status = NEW.status THEN 1 ELSE 0 END,
@@ -149,25 +150,25 @@ BEGIN
             CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END,
             CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN NEW.rating ELSE 0 END,
             CASE WHEN NEW.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-        ON CONFLICT (day, unit_id) DO UPDATE SET
-            submitted = analytics_dossier_days.submitted + excluded.submitted,
-            online = analytics_dossier_days.online + excluded.online,
-            synced = analytics_dossier_days.synced + excluded.synced,
-            prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-            received = analytics_dossier_days.received + excluded.received,
-            digitised = analytics_dossier_days.digitised + excluded.digitised,
-            finished = analytics_dossier_days.finished + excluded.finished,
-            on_time = analytics_dossier_days.on_time + excluded.on_time,
-            electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-            processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-            paid = analytics_dossier_days.paid + excluded.paid,
-            paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-            rated = analytics_dossier_days.rated + excluded.rated,
-            rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-            satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
+        ON CONFLICT (week, unit_id) DO UPDATE SET
+            submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+            online = analytics_dossier_weeks.online + excluded.online,
+            synced = analytics_dossier_weeks.synced + excluded.synced,
+            prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+            received = analytics_dossier_weeks.received + excluded.received,
+            digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+            finished = analytics_dossier_weeks.finished + excluded.finished,
+            on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+            electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+            processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+            paid = analytics_dossier_weeks.paid + excluded.paid,
+            paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+            rated = analytics_dossier_weeks.rated + excluded.rated,
+            rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+            satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
         IF NEW.open = 1 AND NEW.due_us > 0 AND NEW.finished_us = 0 THEN
             INSERT INTO analytics_dossier_due (day, unit_id, open) VALUES ((NEW.due_us + 25200000000) / 86400000000, NEW.unit_id, 1)
-            ON CONFLICT (day, unit_id) DO UPDATE SET open = analytics_dossier_due.open + 1;
+            ON CONFLICT (unit_id, day) DO UPDATE SET open = analytics_dossier_due.open + 1;
         END IF;
     END IF;
     RETURN NULL;
@@ -183,12 +184,12 @@ CREATE TRIGGER analytics_dossiers_update AFTER UPDATE OF unit_id, submitted_us, 
 CREATE FUNCTION analytics_documents_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((OLD.created_us + 25200000000) / 86400000000, OLD.unit_id, OLD.level, -1)
-        ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
+        INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((OLD.created_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.level, -1)
+        ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((NEW.created_us + 25200000000) / 86400000000, NEW.unit_id, NEW.level, 1)
-        ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
+        INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((NEW.created_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.level, 1)
+        ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
     END IF;
     RETURN NULL;
 END
@@ -230,6 +231,6 @@ DROP FUNCTION analytics_alerts_count();
 DROP FUNCTION analytics_documents_count();
 DROP FUNCTION analytics_dossiers_count();
 DROP TABLE analytics_alert_levels;
-DROP TABLE analytics_document_days;
+DROP TABLE analytics_document_weeks;
 DROP TABLE analytics_dossier_due;
-DROP TABLE analytics_dossier_days;
+DROP TABLE analytics_dossier_weeks;

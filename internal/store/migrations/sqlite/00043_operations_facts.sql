@@ -5,15 +5,16 @@
 --
 -- The operations view (internal/insight/operations) reads these summaries
 -- instead of scanning a million dossiers and the documents per request.
--- Days are counted in the ministry's zone, Asia/Ho_Chi_Minh, which is
--- UTC+7 without summer time (web.MinistryZone): day = (t_us + 7 h) / 1 day,
--- so the view's weeks (Mondays at midnight there) are whole days.
+-- Days and weeks are counted in the ministry's zone, Asia/Ho_Chi_Minh,
+-- UTC+7 without summer time (web.MinistryZone): day = (t_us + 7 h) / 1 day
+-- and week = (day + 3) / 7, weeks starting on Mondays as the view's do.
+-- The view reads one row per unit and week of its quarter.
 
--- analytics_dossier_days: per day of submission and unit, the sums of
+-- analytics_dossier_weeks: per week of submission and unit, the sums of
 -- Decision 766 that procedures.IndexCounts holds (the same conditions as
 -- procedures' indexAggregates; TestFactsMatchTheTables pins them).
-CREATE TABLE analytics_dossier_days (
-    day                INTEGER NOT NULL,  -- days since 1970-01-01 in the ministry's zone
+CREATE TABLE analytics_dossier_weeks (
+    week               INTEGER NOT NULL,  -- weeks from Monday 1969-12-29 in the ministry's zone
     unit_id            INTEGER NOT NULL,
     submitted          INTEGER NOT NULL DEFAULT 0,
     online             INTEGER NOT NULL DEFAULT 0,
@@ -30,7 +31,7 @@ CREATE TABLE analytics_dossier_days (
     rated              INTEGER NOT NULL DEFAULT 0,
     rating_sum         INTEGER NOT NULL DEFAULT 0,
     satisfied          INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, unit_id)
+    PRIMARY KEY (week, unit_id)
 );
 
 -- analytics_dossier_due: the dossiers open and not decided, per day of
@@ -38,20 +39,20 @@ CREATE TABLE analytics_dossier_days (
 -- the overdue at any instant is the sum of the days before today plus
 -- today's, counted from dossiers_open.
 CREATE TABLE analytics_dossier_due (
-    day     INTEGER NOT NULL,  -- the deadline's day, as analytics_dossier_days.day
+    day     INTEGER NOT NULL,  -- the deadline's day: days since 1970-01-01 in the ministry's zone
     unit_id INTEGER NOT NULL,
     open    INTEGER NOT NULL,
-    PRIMARY KEY (day, unit_id)
+    PRIMARY KEY (unit_id, day)  -- in unit order: the view sums each unit's days
 );
 
--- analytics_document_days: Records' documents per day of creation, unit
--- and classification level.
-CREATE TABLE analytics_document_days (
-    day     INTEGER NOT NULL,
+-- analytics_document_weeks: Records' documents per week of creation,
+-- unit and classification level.
+CREATE TABLE analytics_document_weeks (
+    week    INTEGER NOT NULL,
     unit_id INTEGER NOT NULL,
     level   INTEGER NOT NULL,
     n       INTEGER NOT NULL,
-    PRIMARY KEY (day, unit_id, level)
+    PRIMARY KEY (week, unit_id, level)
 );
 
 -- analytics_alert_levels: Sentinel's open alerts (new or under
@@ -64,8 +65,8 @@ CREATE TABLE analytics_alert_levels (
 );
 
 -- The backfill: what the tables already hold.
-INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-SELECT (d.submitted_us + 25200000000) / 86400000000, d.unit_id,
+INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+SELECT ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id,
     SUM(1),
     SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.national_portal_status = d.status THEN 1 ELSE 0 END),
@@ -81,18 +82,18 @@ SELECT (d.submitted_us + 25200000000) / 86400000000, d.unit_id,
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN d.rating ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-FROM dossiers d GROUP BY (d.submitted_us + 25200000000) / 86400000000, d.unit_id;
+FROM dossiers d GROUP BY ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id;
 INSERT INTO analytics_dossier_due (day, unit_id, open)
 SELECT (d.due_us + 25200000000) / 86400000000, d.unit_id, COUNT(*) FROM dossiers d WHERE d.open = 1 AND d.due_us > 0 AND d.finished_us = 0 GROUP BY (d.due_us + 25200000000) / 86400000000, d.unit_id;
-INSERT INTO analytics_document_days (day, unit_id, level, n)
-SELECT (d.created_us + 25200000000) / 86400000000, d.unit_id, d.level, COUNT(*) FROM record_documents d GROUP BY (d.created_us + 25200000000) / 86400000000, d.unit_id, d.level;
+INSERT INTO analytics_document_weeks (week, unit_id, level, n)
+SELECT ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level, COUNT(*) FROM record_documents d GROUP BY ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level;
 INSERT INTO analytics_alert_levels (unit_id, level, open)
 SELECT a.unit_id, a.level, COUNT(*) FROM sentinel_alerts a WHERE a.status IN ('new', 'investigating') AND a.unit_id <> 0 GROUP BY a.unit_id, a.level;
 
 -- +goose StatementBegin
 CREATE TRIGGER analytics_dossiers_insert AFTER INSERT ON dossiers BEGIN
-    INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-    VALUES ((NEW.submitted_us + 25200000000) / 86400000000, NEW.unit_id,
+    INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+    VALUES (((NEW.submitted_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id,
         1,
         CASE WHEN NEW.channel = 2 THEN 1 ELSE 0 END,
         CASE WHEN NEW.national_portal_status = NEW.status THEN 1 ELSE 0 END,
@@ -108,30 +109,30 @@ CREATE TRIGGER analytics_dossiers_insert AFTER INSERT ON dossiers BEGIN
         CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END,
         CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN NEW.rating ELSE 0 END,
         CASE WHEN NEW.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-    ON CONFLICT (day, unit_id) DO UPDATE SET
-        submitted = analytics_dossier_days.submitted + excluded.submitted,
-        online = analytics_dossier_days.online + excluded.online,
-        synced = analytics_dossier_days.synced + excluded.synced,
-        prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-        received = analytics_dossier_days.received + excluded.received,
-        digitised = analytics_dossier_days.digitised + excluded.digitised,
-        finished = analytics_dossier_days.finished + excluded.finished,
-        on_time = analytics_dossier_days.on_time + excluded.on_time,
-        electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-        processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-        paid = analytics_dossier_days.paid + excluded.paid,
-        paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-        rated = analytics_dossier_days.rated + excluded.rated,
-        rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-        satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
+    ON CONFLICT (week, unit_id) DO UPDATE SET
+        submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+        online = analytics_dossier_weeks.online + excluded.online,
+        synced = analytics_dossier_weeks.synced + excluded.synced,
+        prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+        received = analytics_dossier_weeks.received + excluded.received,
+        digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+        finished = analytics_dossier_weeks.finished + excluded.finished,
+        on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+        electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+        processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+        paid = analytics_dossier_weeks.paid + excluded.paid,
+        paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+        rated = analytics_dossier_weeks.rated + excluded.rated,
+        rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+        satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
     INSERT INTO analytics_dossier_due (day, unit_id, open) SELECT (NEW.due_us + 25200000000) / 86400000000, NEW.unit_id, 1 WHERE NEW.open = 1 AND NEW.due_us > 0 AND NEW.finished_us = 0
-    ON CONFLICT (day, unit_id) DO UPDATE SET open = analytics_dossier_due.open + 1;
+    ON CONFLICT (unit_id, day) DO UPDATE SET open = analytics_dossier_due.open + 1;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER analytics_dossiers_delete AFTER DELETE ON dossiers BEGIN
-    INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-    VALUES ((OLD.submitted_us + 25200000000) / 86400000000, OLD.unit_id,
+    INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+    VALUES (((OLD.submitted_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id,
         -1,
         CASE WHEN OLD.channel = 2 THEN -1 ELSE 0 END,
         CASE WHEN OLD.national_portal_status = OLD.status THEN -1 ELSE 0 END,
@@ -147,22 +148,22 @@ CREATE TRIGGER analytics_dossiers_delete AFTER DELETE ON dossiers BEGIN
         CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -1 ELSE 0 END,
         CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -(OLD.rating) ELSE 0 END,
         CASE WHEN OLD.rating BETWEEN 4 AND 5 THEN -1 ELSE 0 END)
-    ON CONFLICT (day, unit_id) DO UPDATE SET
-        submitted = analytics_dossier_days.submitted + excluded.submitted,
-        online = analytics_dossier_days.online + excluded.online,
-        synced = analytics_dossier_days.synced + excluded.synced,
-        prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-        received = analytics_dossier_days.received + excluded.received,
-        digitised = analytics_dossier_days.digitised + excluded.digitised,
-        finished = analytics_dossier_days.finished + excluded.finished,
-        on_time = analytics_dossier_days.on_time + excluded.on_time,
-        electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-        processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-        paid = analytics_dossier_days.paid + excluded.paid,
-        paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-        rated = analytics_dossier_days.rated + excluded.rated,
-        rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-        satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
+    ON CONFLICT (week, unit_id) DO UPDATE SET
+        submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+        online = analytics_dossier_weeks.online + excluded.online,
+        synced = analytics_dossier_weeks.synced + excluded.synced,
+        prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+        received = analytics_dossier_weeks.received + excluded.received,
+        digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+        finished = analytics_dossier_weeks.finished + excluded.finished,
+        on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+        electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+        processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+        paid = analytics_dossier_weeks.paid + excluded.paid,
+        paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+        rated = analytics_dossier_weeks.rated + excluded.rated,
+        rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+        satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
     UPDATE analytics_dossier_due SET open = open - 1 WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND OLD.open = 1 AND OLD.due_us > 0 AND OLD.finished_us = 0;
     DELETE FROM analytics_dossier_due WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND open = 0;
 END;
@@ -170,8 +171,8 @@ END;
 -- +goose StatementBegin
 CREATE TRIGGER analytics_dossiers_update AFTER UPDATE OF unit_id, submitted_us, channel, status, national_portal_status, prefilled, received_us, digitised, finished_us, late, result_blob, fee_amount, paid, paid_online, rating, open, due_us ON dossiers
 WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.submitted_us IS NOT NEW.submitted_us OR OLD.channel IS NOT NEW.channel OR OLD.status IS NOT NEW.status OR OLD.national_portal_status IS NOT NEW.national_portal_status OR OLD.prefilled IS NOT NEW.prefilled OR OLD.received_us IS NOT NEW.received_us OR OLD.digitised IS NOT NEW.digitised OR OLD.finished_us IS NOT NEW.finished_us OR OLD.late IS NOT NEW.late OR OLD.result_blob IS NOT NEW.result_blob OR OLD.fee_amount IS NOT NEW.fee_amount OR OLD.paid IS NOT NEW.paid OR OLD.paid_online IS NOT NEW.paid_online OR OLD.rating IS NOT NEW.rating OR OLD.open IS NOT NEW.open OR OLD.due_us IS NOT NEW.due_us BEGIN
-    INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-    VALUES ((OLD.submitted_us + 25200000000) / 86400000000, OLD.unit_id,
+    INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+    VALUES (((OLD.submitted_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id,
         -1,
         CASE WHEN OLD.channel = 2 THEN -1 ELSE 0 END,
         CASE WHEN OLD.national_portal_status = OLD.status THEN -1 ELSE 0 END,
@@ -187,24 +188,24 @@ WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.submitted_us IS NOT NEW.submitted_us 
         CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -1 ELSE 0 END,
         CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -(OLD.rating) ELSE 0 END,
         CASE WHEN OLD.rating BETWEEN 4 AND 5 THEN -1 ELSE 0 END)
-    ON CONFLICT (day, unit_id) DO UPDATE SET
-        submitted = analytics_dossier_days.submitted + excluded.submitted,
-        online = analytics_dossier_days.online + excluded.online,
-        synced = analytics_dossier_days.synced + excluded.synced,
-        prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-        received = analytics_dossier_days.received + excluded.received,
-        digitised = analytics_dossier_days.digitised + excluded.digitised,
-        finished = analytics_dossier_days.finished + excluded.finished,
-        on_time = analytics_dossier_days.on_time + excluded.on_time,
-        electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-        processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-        paid = analytics_dossier_days.paid + excluded.paid,
-        paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-        rated = analytics_dossier_days.rated + excluded.rated,
-        rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-        satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
-    INSERT INTO analytics_dossier_days (day, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-    VALUES ((NEW.submitted_us + 25200000000) / 86400000000, NEW.unit_id,
+    ON CONFLICT (week, unit_id) DO UPDATE SET
+        submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+        online = analytics_dossier_weeks.online + excluded.online,
+        synced = analytics_dossier_weeks.synced + excluded.synced,
+        prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+        received = analytics_dossier_weeks.received + excluded.received,
+        digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+        finished = analytics_dossier_weeks.finished + excluded.finished,
+        on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+        electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+        processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+        paid = analytics_dossier_weeks.paid + excluded.paid,
+        paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+        rated = analytics_dossier_weeks.rated + excluded.rated,
+        rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+        satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
+    INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+    VALUES (((NEW.submitted_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id,
         1,
         CASE WHEN NEW.channel = 2 THEN 1 ELSE 0 END,
         CASE WHEN NEW.national_portal_status = NEW.status THEN 1 ELSE 0 END,
@@ -220,47 +221,47 @@ WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.submitted_us IS NOT NEW.submitted_us 
         CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END,
         CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN NEW.rating ELSE 0 END,
         CASE WHEN NEW.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-    ON CONFLICT (day, unit_id) DO UPDATE SET
-        submitted = analytics_dossier_days.submitted + excluded.submitted,
-        online = analytics_dossier_days.online + excluded.online,
-        synced = analytics_dossier_days.synced + excluded.synced,
-        prefilled = analytics_dossier_days.prefilled + excluded.prefilled,
-        received = analytics_dossier_days.received + excluded.received,
-        digitised = analytics_dossier_days.digitised + excluded.digitised,
-        finished = analytics_dossier_days.finished + excluded.finished,
-        on_time = analytics_dossier_days.on_time + excluded.on_time,
-        electronic_results = analytics_dossier_days.electronic_results + excluded.electronic_results,
-        processing_us = analytics_dossier_days.processing_us + excluded.processing_us,
-        paid = analytics_dossier_days.paid + excluded.paid,
-        paid_online = analytics_dossier_days.paid_online + excluded.paid_online,
-        rated = analytics_dossier_days.rated + excluded.rated,
-        rating_sum = analytics_dossier_days.rating_sum + excluded.rating_sum,
-        satisfied = analytics_dossier_days.satisfied + excluded.satisfied;
+    ON CONFLICT (week, unit_id) DO UPDATE SET
+        submitted = analytics_dossier_weeks.submitted + excluded.submitted,
+        online = analytics_dossier_weeks.online + excluded.online,
+        synced = analytics_dossier_weeks.synced + excluded.synced,
+        prefilled = analytics_dossier_weeks.prefilled + excluded.prefilled,
+        received = analytics_dossier_weeks.received + excluded.received,
+        digitised = analytics_dossier_weeks.digitised + excluded.digitised,
+        finished = analytics_dossier_weeks.finished + excluded.finished,
+        on_time = analytics_dossier_weeks.on_time + excluded.on_time,
+        electronic_results = analytics_dossier_weeks.electronic_results + excluded.electronic_results,
+        processing_us = analytics_dossier_weeks.processing_us + excluded.processing_us,
+        paid = analytics_dossier_weeks.paid + excluded.paid,
+        paid_online = analytics_dossier_weeks.paid_online + excluded.paid_online,
+        rated = analytics_dossier_weeks.rated + excluded.rated,
+        rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
+        satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
     UPDATE analytics_dossier_due SET open = open - 1 WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND OLD.open = 1 AND OLD.due_us > 0 AND OLD.finished_us = 0;
     DELETE FROM analytics_dossier_due WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND open = 0;
     INSERT INTO analytics_dossier_due (day, unit_id, open) SELECT (NEW.due_us + 25200000000) / 86400000000, NEW.unit_id, 1 WHERE NEW.open = 1 AND NEW.due_us > 0 AND NEW.finished_us = 0
-    ON CONFLICT (day, unit_id) DO UPDATE SET open = analytics_dossier_due.open + 1;
+    ON CONFLICT (unit_id, day) DO UPDATE SET open = analytics_dossier_due.open + 1;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER analytics_documents_insert AFTER INSERT ON record_documents BEGIN
-    INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((NEW.created_us + 25200000000) / 86400000000, NEW.unit_id, NEW.level, 1)
-    ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
+    INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((NEW.created_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.level, 1)
+    ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER analytics_documents_delete AFTER DELETE ON record_documents BEGIN
-    INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((OLD.created_us + 25200000000) / 86400000000, OLD.unit_id, OLD.level, -1)
-    ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
+    INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((OLD.created_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.level, -1)
+    ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER analytics_documents_update AFTER UPDATE OF unit_id, level, created_us ON record_documents
 WHEN OLD.unit_id IS NOT NEW.unit_id OR OLD.level IS NOT NEW.level OR OLD.created_us IS NOT NEW.created_us BEGIN
-    INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((OLD.created_us + 25200000000) / 86400000000, OLD.unit_id, OLD.level, -1)
-    ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
-    INSERT INTO analytics_document_days (day, unit_id, level, n) VALUES ((NEW.created_us + 25200000000) / 86400000000, NEW.unit_id, NEW.level, 1)
-    ON CONFLICT (day, unit_id, level) DO UPDATE SET n = analytics_document_days.n + excluded.n;
+    INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((OLD.created_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.level, -1)
+    ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
+    INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((NEW.created_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.level, 1)
+    ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
@@ -294,6 +295,6 @@ DROP TRIGGER analytics_dossiers_update;
 DROP TRIGGER analytics_dossiers_delete;
 DROP TRIGGER analytics_dossiers_insert;
 DROP TABLE analytics_alert_levels;
-DROP TABLE analytics_document_days;
+DROP TABLE analytics_document_weeks;
 DROP TABLE analytics_dossier_due;
-DROP TABLE analytics_dossier_days;
+DROP TABLE analytics_dossier_weeks;
