@@ -88,12 +88,12 @@ func sumAs(cols ...string) string {
 	return strings.Join(out, ", ")
 }
 
-// dossiers reads one row per unit and week.
+// dossiers reads one row per unit and week (the sum of its slots).
 func (s FactSource) dossiers(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Dossiers = map[int64][]procedures.IndexCounts{}
-	return scanRows(ctx, s.DB, `SELECT week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time,
-		electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied
-		FROM analytics_dossier_weeks WHERE week >= ? AND week < ?`, []any{factWeek(f.Bounds[0]), factWeek(f.Bounds[len(f.Bounds)-1])},
+	return scanRows(ctx, s.DB, `SELECT week, unit_id, `+sumAs("submitted", "online", "synced", "prefilled", "received", "digitised", "finished",
+		"on_time", "electronic_results", "processing_us", "paid", "paid_online", "rated", "rating_sum", "satisfied")+`
+		FROM analytics_dossier_weeks WHERE week >= ? AND week < ? GROUP BY week, unit_id`, []any{factWeek(f.Bounds[0]), factWeek(f.Bounds[len(f.Bounds)-1])},
 		func(scan func(...any) error) error {
 			var week, unit int64
 			var c procedures.IndexCounts
@@ -156,14 +156,15 @@ func (s FactSource) overdue(ctx context.Context, f *Figures, now time.Time) erro
 
 func (s FactSource) documents(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Documents = map[int64][]Levels{}
-	return scanRows(ctx, s.DB, `SELECT week, unit_id, level, n FROM analytics_document_weeks WHERE week >= ? AND week < ? AND n <> 0`,
+	return scanRows(ctx, s.DB, `SELECT week, unit_id, level, `+sumAs("n")+` FROM analytics_document_weeks WHERE week >= ? AND week < ?
+		GROUP BY week, unit_id, level`,
 		[]any{factWeek(f.Bounds[0]), factWeek(f.Bounds[len(f.Bounds)-1])}, func(scan func(...any) error) error {
 			var week, unit, level, n int64
 			if err := scan(&week, &unit, &level, &n); err != nil {
 				return err
 			}
 			p := period(f.Bounds, week)
-			if p < 0 || !authz.Level(level).Valid() {
+			if p < 0 || !authz.Level(level).Valid() || n == 0 {
 				return nil
 			}
 			if f.Documents[unit] == nil {

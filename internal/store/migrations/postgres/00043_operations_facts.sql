@@ -1,4 +1,9 @@
 -- +goose Up
+-- The summaries' rows have a slot: on PostgreSQL a dossier or document
+-- counts in the slot of its id modulo 16, so that writers to one unit and
+-- week rarely wait for each other's row lock; on SQLite, which has one
+-- writer at a time, every count is in slot 0. Readers sum the slots.
+--
 -- Derived: every table of this migration is computed from rows of other
 -- tables, kept current by triggers in the transaction that changes those
 -- rows, and backfilled below from what they already hold.
@@ -16,6 +21,7 @@
 CREATE TABLE analytics_dossier_weeks (
     week               BIGINT NOT NULL,  -- weeks from Monday 1969-12-29 in the ministry's zone
     unit_id            BIGINT NOT NULL,
+    slot               BIGINT NOT NULL DEFAULT 0, -- a share of the counts: readers sum the slots
     submitted          BIGINT NOT NULL DEFAULT 0,
     online             BIGINT NOT NULL DEFAULT 0,
     synced             BIGINT NOT NULL DEFAULT 0,
@@ -31,7 +37,7 @@ CREATE TABLE analytics_dossier_weeks (
     rated              BIGINT NOT NULL DEFAULT 0,
     rating_sum         BIGINT NOT NULL DEFAULT 0,
     satisfied          BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (week, unit_id)
+    PRIMARY KEY (week, unit_id, slot)
 );
 
 -- analytics_dossier_due: the dossiers open and not decided, per day of
@@ -41,8 +47,9 @@ CREATE TABLE analytics_dossier_weeks (
 CREATE TABLE analytics_dossier_due (
     day     BIGINT NOT NULL,  -- the deadline's day: days since 1970-01-01 in the ministry's zone
     unit_id BIGINT NOT NULL,
+    slot    BIGINT NOT NULL DEFAULT 0, -- as analytics_dossier_weeks.slot
     open    BIGINT NOT NULL,
-    PRIMARY KEY (unit_id, day)  -- in unit order: the view sums each unit's days
+    PRIMARY KEY (unit_id, day, slot)  -- in unit order: the view sums each unit's days
 );
 
 -- analytics_document_weeks: Records' documents per week of creation,
@@ -51,8 +58,9 @@ CREATE TABLE analytics_document_weeks (
     week    BIGINT NOT NULL,
     unit_id BIGINT NOT NULL,
     level   BIGINT NOT NULL,
+    slot    BIGINT NOT NULL DEFAULT 0, -- as analytics_dossier_weeks.slot
     n       BIGINT NOT NULL,
-    PRIMARY KEY (week, unit_id, level)
+    PRIMARY KEY (week, unit_id, level, slot)
 );
 
 -- analytics_alert_levels: Sentinel's open alerts (new or under
@@ -65,8 +73,8 @@ CREATE TABLE analytics_alert_levels (
 );
 
 -- The backfill: what the tables already hold.
-INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-SELECT ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id,
+INSERT INTO analytics_dossier_weeks (week, unit_id, slot, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+SELECT ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.id % 16,
     SUM(1),
     SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.national_portal_status = d.status THEN 1 ELSE 0 END),
@@ -82,11 +90,11 @@ SELECT ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id,
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 1 AND 5 THEN d.rating ELSE 0 END),
     SUM(CASE WHEN d.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-FROM dossiers d GROUP BY ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id;
-INSERT INTO analytics_dossier_due (day, unit_id, open)
-SELECT (d.due_us + 25200000000) / 86400000000, d.unit_id, COUNT(*) FROM dossiers d WHERE d.open = 1 AND d.due_us > 0 AND d.finished_us = 0 GROUP BY (d.due_us + 25200000000) / 86400000000, d.unit_id;
-INSERT INTO analytics_document_weeks (week, unit_id, level, n)
-SELECT ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level, COUNT(*) FROM record_documents d GROUP BY ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level;
+FROM dossiers d GROUP BY ((d.submitted_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.id % 16;
+INSERT INTO analytics_dossier_due (day, unit_id, slot, open)
+SELECT (d.due_us + 25200000000) / 86400000000, d.unit_id, d.id % 16, COUNT(*) FROM dossiers d WHERE d.open = 1 AND d.due_us > 0 AND d.finished_us = 0 GROUP BY (d.due_us + 25200000000) / 86400000000, d.unit_id, d.id % 16;
+INSERT INTO analytics_document_weeks (week, unit_id, level, slot, n)
+SELECT ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level, d.id % 16, COUNT(*) FROM record_documents d GROUP BY ((d.created_us + 25200000000) / 86400000000 + 3) / 7, d.unit_id, d.level, d.id % 16;
 INSERT INTO analytics_alert_levels (unit_id, level, open)
 SELECT a.unit_id, a.level, COUNT(*) FROM sentinel_alerts a WHERE a.status IN ('new', 'investigating') AND a.unit_id <> 0 GROUP BY a.unit_id, a.level;
 
@@ -94,8 +102,8 @@ SELECT a.unit_id, a.level, COUNT(*) FROM sentinel_alerts a WHERE a.status IN ('n
 CREATE FUNCTION analytics_dossiers_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-        VALUES (((OLD.submitted_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id,
+        INSERT INTO analytics_dossier_weeks (week, unit_id, slot, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+        VALUES (((OLD.submitted_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.id % 16,
             -1,
             CASE WHEN OLD.channel = 2 THEN -1 ELSE 0 END,
             CASE WHEN OLD.national_portal_status = OLD.status THEN -1 ELSE 0 END,
@@ -111,7 +119,7 @@ BEGIN
             CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -1 ELSE 0 END,
             CASE WHEN OLD.rating BETWEEN 1 AND 5 THEN -(OLD.rating) ELSE 0 END,
             CASE WHEN OLD.rating BETWEEN 4 AND 5 THEN -1 ELSE 0 END)
-        ON CONFLICT (week, unit_id) DO UPDATE SET
+        ON CONFLICT (week, unit_id, slot) DO UPDATE SET
             submitted = analytics_dossier_weeks.submitted + excluded.submitted,
             online = analytics_dossier_weeks.online + excluded.online,
             synced = analytics_dossier_weeks.synced + excluded.synced,
@@ -128,13 +136,13 @@ BEGIN
             rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
             satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
         IF OLD.open = 1 AND OLD.due_us > 0 AND OLD.finished_us = 0 THEN
-            UPDATE analytics_dossier_due SET open = open - 1 WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id;
-            DELETE FROM analytics_dossier_due WHERE day = (OLD.due_us + 25200000000) / 86400000000 AND unit_id = OLD.unit_id AND open = 0;
+            UPDATE analytics_dossier_due SET open = open - 1 WHERE unit_id = OLD.unit_id AND day = (OLD.due_us + 25200000000) / 86400000000 AND slot = OLD.id % 16;
+            DELETE FROM analytics_dossier_due WHERE unit_id = OLD.unit_id AND day = (OLD.due_us + 25200000000) / 86400000000 AND slot = OLD.id % 16 AND open = 0;
         END IF;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO analytics_dossier_weeks (week, unit_id, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
-        VALUES (((NEW.submitted_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id,
+        INSERT INTO analytics_dossier_weeks (week, unit_id, slot, submitted, online, synced, prefilled, received, digitised, finished, on_time, electronic_results, processing_us, paid, paid_online, rated, rating_sum, satisfied)
+        VALUES (((NEW.submitted_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.id % 16,
             1,
             CASE WHEN NEW.channel = 2 THEN 1 ELSE 0 END,
             CASE WHEN NEW.national_portal_status = NEW.status THEN 1 ELSE 0 END,
@@ -150,7 +158,7 @@ BEGIN
             CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END,
             CASE WHEN NEW.rating BETWEEN 1 AND 5 THEN NEW.rating ELSE 0 END,
             CASE WHEN NEW.rating BETWEEN 4 AND 5 THEN 1 ELSE 0 END)
-        ON CONFLICT (week, unit_id) DO UPDATE SET
+        ON CONFLICT (week, unit_id, slot) DO UPDATE SET
             submitted = analytics_dossier_weeks.submitted + excluded.submitted,
             online = analytics_dossier_weeks.online + excluded.online,
             synced = analytics_dossier_weeks.synced + excluded.synced,
@@ -167,8 +175,8 @@ BEGIN
             rating_sum = analytics_dossier_weeks.rating_sum + excluded.rating_sum,
             satisfied = analytics_dossier_weeks.satisfied + excluded.satisfied;
         IF NEW.open = 1 AND NEW.due_us > 0 AND NEW.finished_us = 0 THEN
-            INSERT INTO analytics_dossier_due (day, unit_id, open) VALUES ((NEW.due_us + 25200000000) / 86400000000, NEW.unit_id, 1)
-            ON CONFLICT (unit_id, day) DO UPDATE SET open = analytics_dossier_due.open + 1;
+            INSERT INTO analytics_dossier_due (day, unit_id, slot, open) VALUES ((NEW.due_us + 25200000000) / 86400000000, NEW.unit_id, NEW.id % 16, 1)
+            ON CONFLICT (unit_id, day, slot) DO UPDATE SET open = analytics_dossier_due.open + 1;
         END IF;
     END IF;
     RETURN NULL;
@@ -184,12 +192,12 @@ CREATE TRIGGER analytics_dossiers_update AFTER UPDATE OF unit_id, submitted_us, 
 CREATE FUNCTION analytics_documents_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP <> 'INSERT' THEN
-        INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((OLD.created_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.level, -1)
-        ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
+        INSERT INTO analytics_document_weeks (week, unit_id, level, slot, n) VALUES (((OLD.created_us + 25200000000) / 86400000000 + 3) / 7, OLD.unit_id, OLD.level, OLD.id % 16, -1)
+        ON CONFLICT (week, unit_id, level, slot) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        INSERT INTO analytics_document_weeks (week, unit_id, level, n) VALUES (((NEW.created_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.level, 1)
-        ON CONFLICT (week, unit_id, level) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
+        INSERT INTO analytics_document_weeks (week, unit_id, level, slot, n) VALUES (((NEW.created_us + 25200000000) / 86400000000 + 3) / 7, NEW.unit_id, NEW.level, NEW.id % 16, 1)
+        ON CONFLICT (week, unit_id, level, slot) DO UPDATE SET n = analytics_document_weeks.n + excluded.n;
     END IF;
     RETURN NULL;
 END
