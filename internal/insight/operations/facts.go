@@ -178,17 +178,5 @@ func (s FactSource) documents(ctx context.Context, f *Figures, _ time.Time) erro
 func (s FactSource) alerts(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Alerts = map[int64]Levels{}
 	return scanRows(ctx, s.DB, `SELECT unit_id, level, open FROM analytics_alert_levels WHERE open <> 0`, nil,
-		func(scan func(...any) error) error {
-			var unit, level, n int64
-			if err := scan(&unit, &level, &n); err != nil {
-				return err
-			}
-			if !authz.Level(level).Valid() {
-				return nil
-			}
-			a := f.Alerts[unit]
-			a[level] += n
-			f.Alerts[unit] = a
-			return nil
-		}, "sum the open security alerts")
+		addLevels(f.Alerts), "read the open security alerts")
 }

@@ -131,19 +131,25 @@ func (s TableSource) alerts(ctx context.Context, f *Figures, _ time.Time) error 
 	f.Alerts = map[int64]Levels{}
 	return scanRows(ctx, s.DB, `SELECT unit_id, level, COUNT(*) FROM sentinel_alerts
 		WHERE status IN ('new', 'investigating') AND unit_id <> 0 GROUP BY unit_id, level`, nil,
-		func(scan func(...any) error) error {
-			var unit, level, n int64
-			if err := scan(&unit, &level, &n); err != nil {
-				return err
-			}
-			if !authz.Level(level).Valid() {
-				return nil
-			}
-			a := f.Alerts[unit]
-			a[level] += n
-			f.Alerts[unit] = a
+		addLevels(f.Alerts), "count the security alerts")
+}
+
+// addLevels returns a row reader adding rows of (unit, level, count) to
+// m; counts of an unknown level are left out.
+func addLevels(m map[int64]Levels) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
+		var unit, level, n int64
+		if err := scan(&unit, &level, &n); err != nil {
+			return err
+		}
+		if !authz.Level(level).Valid() {
 			return nil
-		}, "count the security alerts")
+		}
+		a := m[unit]
+		a[level] += n
+		m[unit] = a
+		return nil
+	}
 }
 
 // scanRows runs query and hands each row to row; what names the query
