@@ -11,10 +11,11 @@ import (
 )
 
 // operationsRoutes adds the operations view (internal/insight/operations)
-// over the capabilities' tables, the analytics store's facts and the
-// exchange node's links.
+// over the summaries the database keeps of the capabilities' tables
+// (migration 00043), the analytics store's facts and the exchange node's
+// links.
 func (a *App) operationsRoutes(rt *web.Router, shell *web.Shell) error {
-	src := operations.AnalyticsSource{Tables: operations.TableSource{DB: a.DB}, Facts: analytics.NewStore(a.DB)}
+	src := operations.AnalyticsSource{Base: operations.FactSource{DB: a.DB}, Facts: analytics.NewStore(a.DB)}
 	svc, err := operations.NewService(operations.Options{Source: src, Directory: a.Identity,
 		Links: operationsLinks{a}})
 	if err != nil {

@@ -3,7 +3,6 @@ package compliance
 import (
 	"embed"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"chancery/internal/authz"
@@ -17,22 +16,15 @@ var templateFS embed.FS
 const ConsolePath = "/console/sentinel/compliance"
 
 // Handler serves the dashboard and its API.
-type Handler struct {
-	svc   *Service
-	shell *web.Shell
-	pages *web.Templates
-}
+type Handler struct{ web.Capability[Service] }
 
 // NewHandler returns the handlers with their templates parsed once.
 func NewHandler(shell *web.Shell, svc *Service) (*Handler, error) {
-	if svc == nil {
-		return nil, errors.New("compliance: NewHandler needs the service")
+	h := &Handler{}
+	if err := h.Init("compliance", shell, svc, templateFS); err != nil {
+		return nil, err
 	}
-	pages, err := shell.Parse(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("compliance: parse page templates: %w", err)
-	}
-	return &Handler{svc: svc, shell: shell, pages: pages}, nil
+	return h, nil
 }
 
 // Register adds the dashboard's routes: security officers and auditors
@@ -40,7 +32,7 @@ func NewHandler(shell *web.Shell, svc *Service) (*Handler, error) {
 func (h *Handler) Register(rt *web.Router) {
 	read := web.Staff(authz.KindCompliance, authz.Read)
 	verify := web.Staff(authz.KindCompliance, authz.Update)
-	h.shell.AddNav(web.Console, web.NavItem{Key: "compliance.nav", Href: ConsolePath, Access: read})
+	h.Shell.AddNav(web.Console, web.NavItem{Key: "compliance.nav", Href: ConsolePath, Access: read})
 	rt.HandleFunc("GET "+ConsolePath, read, h.page)
 	rt.HandleFunc("POST "+ConsolePath+"/verify", verify, h.postVerify)
 	rt.HandleFunc("GET /api/v1/compliance", read, h.apiReport)
@@ -48,7 +40,7 @@ func (h *Handler) Register(rt *web.Router) {
 }
 
 func (h *Handler) apiReport(w http.ResponseWriter, r *http.Request) {
-	rep, err := h.svc.Report(r.Context(), web.SubjectFrom(r.Context()))
+	rep, err := h.Svc.Report(r.Context(), web.SubjectFrom(r.Context()))
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -65,7 +57,7 @@ type verification struct {
 }
 
 func (h *Handler) apiVerify(w http.ResponseWriter, r *http.Request) {
-	rep, err := h.svc.Verify(r.Context(), web.SubjectFrom(r.Context()))
+	rep, err := h.Svc.Verify(r.Context(), web.SubjectFrom(r.Context()))
 	v := verification{OK: err == nil, Size: rep.Size, Checkpoints: rep.Checkpoints}
 	if err != nil {
 		if errors.As(err, new(*authz.Refusal)) {
@@ -84,8 +76,8 @@ type pageData struct {
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Console, "compliance.title")
-	rep, err := h.svc.Report(r.Context(), p.Principal.Subject)
+	p := h.Shell.Page(r, web.Console, "compliance.title")
+	rep, err := h.Svc.Report(r.Context(), p.Principal.Subject)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -96,11 +88,11 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 			d.Failed++
 		}
 	}
-	h.pages.Render(w, r, http.StatusOK, "compliance", web.View[pageData]{Page: p, Data: d})
+	h.Pages.Render(w, r, http.StatusOK, "compliance", web.View[pageData]{Page: p, Data: d})
 }
 
 func (h *Handler) postVerify(w http.ResponseWriter, r *http.Request) {
-	_, err := h.svc.Verify(r.Context(), web.SubjectFrom(r.Context()))
+	_, err := h.Svc.Verify(r.Context(), web.SubjectFrom(r.Context()))
 	var ref *authz.Refusal
 	if errors.As(err, &ref) {
 		web.Error(w, r, err)

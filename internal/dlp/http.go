@@ -3,7 +3,6 @@ package dlp
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,23 +19,16 @@ var templateFS embed.FS
 const ConsolePath = "/console/sentinel/dlp"
 
 // Handler serves DLP's console page and JSON API.
-type Handler struct {
-	svc   *Service
-	shell *web.Shell
-	pages *web.Templates
-}
+type Handler struct{ web.Capability[Service] }
 
 // NewHandler returns the handlers with their templates parsed once; a
 // broken template fails here, at start.
 func NewHandler(shell *web.Shell, svc *Service) (*Handler, error) {
-	if svc == nil {
-		return nil, errors.New("dlp: NewHandler needs the service")
+	h := &Handler{}
+	if err := h.Init("dlp", shell, svc, templateFS); err != nil {
+		return nil, err
 	}
-	pages, err := shell.Parse(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("dlp: parse page templates: %w", err)
-	}
-	return &Handler{svc: svc, shell: shell, pages: pages}, nil
+	return h, nil
 }
 
 // Register adds DLP's routes to rt, each stating who may reach it:
@@ -47,7 +39,7 @@ func (h *Handler) Register(rt *web.Router) {
 	decide := web.Staff(authz.KindHeldItem, authz.Approve)
 	readPolicy := web.Staff(authz.KindDLPPolicy, authz.Read)
 	savePolicy := web.Staff(authz.KindDLPPolicy, authz.Update)
-	h.shell.AddNav(web.Console, web.NavItem{Key: "dlp.nav", Href: ConsolePath, Access: read})
+	h.Shell.AddNav(web.Console, web.NavItem{Key: "dlp.nav", Href: ConsolePath, Access: read})
 	rt.HandleFunc("GET "+ConsolePath, read, h.page)
 	rt.HandleFunc("POST "+ConsolePath+"/holds/{id}", decide, h.postDecision)
 	rt.HandleFunc("POST "+ConsolePath+"/policy", savePolicy, h.postPolicy)
@@ -89,7 +81,7 @@ func (h *Handler) apiHolds(w http.ResponseWriter, r *http.Request) {
 	var holds []Hold
 	var next int64
 	if err == nil {
-		holds, next, err = h.svc.Holds(r.Context(), web.SubjectFrom(r.Context()), f)
+		holds, next, err = h.Svc.Holds(r.Context(), web.SubjectFrom(r.Context()), f)
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -106,7 +98,7 @@ func (h *Handler) apiHold(w http.ResponseWriter, r *http.Request) {
 	id, err := holdID(r)
 	var hold Hold
 	if err == nil {
-		hold, err = h.svc.Hold(r.Context(), web.SubjectFrom(r.Context()), id)
+		hold, err = h.Svc.Hold(r.Context(), web.SubjectFrom(r.Context()), id)
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -129,7 +121,7 @@ func (h *Handler) apiDecide(approve bool) http.HandlerFunc {
 		}
 		var hold Hold
 		if err == nil {
-			hold, err = h.svc.Decide(r.Context(), web.SubjectFrom(r.Context()), id, approve, req.Note)
+			hold, err = h.Svc.Decide(r.Context(), web.SubjectFrom(r.Context()), id, approve, req.Note)
 		}
 		if err != nil {
 			web.Error(w, r, err)
@@ -140,7 +132,7 @@ func (h *Handler) apiDecide(approve bool) http.HandlerFunc {
 }
 
 func (h *Handler) apiPolicy(w http.ResponseWriter, r *http.Request) {
-	p, err := h.svc.Policy(r.Context(), web.SubjectFrom(r.Context()))
+	p, err := h.Svc.Policy(r.Context(), web.SubjectFrom(r.Context()))
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -164,7 +156,7 @@ func (h *Handler) apiSavePolicy(w http.ResponseWriter, r *http.Request) {
 		p, err = ParsePolicy(req.Policy)
 	}
 	if err == nil {
-		p, err = h.svc.SavePolicy(r.Context(), web.SubjectFrom(r.Context()), req.Base, p, req.Note)
+		p, err = h.Svc.SavePolicy(r.Context(), web.SubjectFrom(r.Context()), req.Base, p, req.Note)
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -174,7 +166,7 @@ func (h *Handler) apiSavePolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiVersions(w http.ResponseWriter, r *http.Request) {
-	vs, err := h.svc.PolicyVersions(r.Context(), web.SubjectFrom(r.Context()))
+	vs, err := h.Svc.PolicyVersions(r.Context(), web.SubjectFrom(r.Context()))
 	if err != nil {
 		web.Error(w, r, err)
 		return

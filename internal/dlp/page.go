@@ -46,7 +46,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) draw(w http.ResponseWriter, r *http.Request, status int, policyText string, problem web.Refusal, decided int64, decision web.Refusal) {
-	p := h.shell.Page(r, web.Console, "dlp.title")
+	p := h.Shell.Page(r, web.Console, "dlp.title")
 	sub := p.Principal.Subject
 	f, err := filterOf(r)
 	if err == nil && r.URL.Query().Get("status") == "" {
@@ -58,7 +58,7 @@ func (h *Handler) draw(w http.ResponseWriter, r *http.Request, status int, polic
 	data := pageData{Status: string(f.Status), Problem: problem, Decided: decided, DecisionRefusal: decision}
 	if err == nil {
 		var holds []Hold
-		holds, data.Next, err = h.svc.Holds(r.Context(), sub, f)
+		holds, data.Next, err = h.Svc.Holds(r.Context(), sub, f)
 		for _, hd := range holds {
 			row := holdRow{Hold: hd}
 			for _, k := range findingNames() {
@@ -70,13 +70,13 @@ func (h *Handler) draw(w http.ResponseWriter, r *http.Request, status int, polic
 		}
 	}
 	if err == nil {
-		data.Held, err = h.svc.CountHeld(r.Context(), sub)
+		data.Held, err = h.Svc.CountHeld(r.Context(), sub)
 	}
 	if err == nil {
-		data.Policy, err = h.svc.Policy(r.Context(), sub)
+		data.Policy, err = h.Svc.Policy(r.Context(), sub)
 	}
 	if err == nil {
-		data.Versions, err = h.svc.PolicyVersions(r.Context(), sub)
+		data.Versions, err = h.Svc.PolicyVersions(r.Context(), sub)
 	}
 	if err != nil {
 		web.Error(w, r, err)
@@ -99,11 +99,11 @@ func (h *Handler) draw(w http.ResponseWriter, r *http.Request, status int, polic
 	for _, s := range []string{"held", "approved", "rejected", "released", "all"} {
 		data.Statuses = append(data.Statuses, web.Option{Value: s, Label: p.T("dlp.status." + s), Selected: s == data.Status || s == "all" && data.Status == ""})
 	}
-	h.pages.Render(w, r, status, "dlp", web.View[pageData]{Page: p, Data: data})
+	h.Pages.Render(w, r, status, "dlp", web.View[pageData]{Page: p, Data: data})
 }
 
 func (h *Handler) explain(r *http.Request) func(error) (web.Refusal, bool) {
-	l := h.shell.Localizer(r)
+	l := h.Shell.Localizer(r)
 	return func(err error) (web.Refusal, bool) { return web.Explain(l, "dlp.", err) }
 }
 
@@ -119,7 +119,7 @@ func (h *Handler) postDecision(w http.ResponseWriter, r *http.Request) {
 		err = errs400Decision
 	}
 	if err == nil {
-		_, err = h.svc.Decide(r.Context(), web.SubjectFrom(r.Context()), id, approve, r.PostFormValue("note"))
+		_, err = h.Svc.Decide(r.Context(), web.SubjectFrom(r.Context()), id, approve, r.PostFormValue("note"))
 	}
 	if err != nil {
 		web.FormError(w, r, err, h.explain(r), func(ref web.Refusal) { h.draw(w, r, ref.Status, "", web.Refusal{}, id, ref) })
@@ -144,7 +144,7 @@ func (h *Handler) postPolicy(w http.ResponseWriter, r *http.Request) {
 		p, err = ParsePolicy([]byte(text))
 	}
 	if err == nil {
-		_, err = h.svc.SavePolicy(r.Context(), web.SubjectFrom(r.Context()), base, p, r.PostFormValue("note"))
+		_, err = h.Svc.SavePolicy(r.Context(), web.SubjectFrom(r.Context()), base, p, r.PostFormValue("note"))
 	}
 	if err != nil {
 		web.FormError(w, r, err, h.explain(r), func(ref web.Refusal) { h.draw(w, r, ref.Status, text, ref, 0, web.Refusal{}) })

@@ -10,21 +10,23 @@ import (
 	"chancery/internal/web"
 )
 
-// AnalyticsSource adds to the capabilities' tables what the analytics
-// store's daily facts serve: each unit's exchange traffic per week
-// (messages sent and received), which no table keeps per unit and day.
-// The rest stays with Tables: the Decision 766 indices need each
-// dossier's conditions, the counts of classified items their levels, and
+// AnalyticsSource adds to Base's figures what the analytics store's
+// daily facts serve: each unit's exchange traffic per week (messages
+// sent and received), which no table keeps per unit and day. The rest
+// stays with Base (FactSource's summaries, or TableSource): the analytics
+// facts are days in each unit's own zone and by event, while the
+// Decision 766 indices count dossiers by the ministry's week of
+// submission, the counts of classified items need their levels, and
 // overdue dossiers, open tasks and reports outstanding are stocks at an
 // instant, not sums of days.
 type AnalyticsSource struct {
-	Tables TableSource
-	Facts  *analytics.Store
+	Base  Source
+	Facts *analytics.Store
 }
 
 // Figures implements Source.
 func (s AnalyticsSource) Figures(ctx context.Context, bounds []time.Time, now time.Time) (*Figures, error) {
-	f, err := s.Tables.Figures(ctx, bounds, now)
+	f, err := s.Base.Figures(ctx, bounds, now)
 	if err != nil {
 		return nil, err
 	}

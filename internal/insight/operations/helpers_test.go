@@ -106,7 +106,7 @@ func seedFixture(t *testing.T, db *store.DB) *Service {
 		VALUES ('incoming', ?, 'cong_van', 'Công văn', 'registered', 0, ?, ?), ('incoming', ?, 'cong_van', 'Mật', 'registered', 2, ?, ?)`,
 		parisID, us(now.Add(-day)), us(now), parisID, us(now.Add(-day)), us(now))
 
-	svc, err := NewService(Options{Source: TableSource{DB: db}, Directory: fixedDirectory(fixtureUnits),
+	svc, err := NewService(Options{Source: FactSource{DB: db}, Directory: fixedDirectory(fixtureUnits),
 		Links: fixedLinks{{Member: "000.01.02.G12", Known: true, Since: now.Add(-48 * time.Hour), Backlog: 7},
 			{Member: "000.01.03.G12", Known: true, Connected: true, Since: now.Add(-time.Hour)}},
 		Now: func() time.Time { return now }})

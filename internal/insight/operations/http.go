@@ -3,8 +3,6 @@ package operations
 import (
 	"bytes"
 	"embed"
-	"errors"
-	"fmt"
 	"html/template"
 	"math"
 	"net/http"
@@ -25,22 +23,15 @@ var templateFS embed.FS
 const PagePath = "/console/insight/operations"
 
 // Handler serves the operations view.
-type Handler struct {
-	svc   *Service
-	shell *web.Shell
-	pages *web.Templates
-}
+type Handler struct{ web.Capability[Service] }
 
 // NewHandler returns the handler, with its templates parsed once.
 func NewHandler(shell *web.Shell, svc *Service) (*Handler, error) {
-	if svc == nil {
-		return nil, errors.New("operations: NewHandler needs the service")
+	h := &Handler{}
+	if err := h.Init("operations", shell, svc, templateFS); err != nil {
+		return nil, err
 	}
-	pages, err := shell.Parse(templateFS, "templates/*.html")
-	if err != nil {
-		return nil, fmt.Errorf("operations: parse page templates: %w", err)
-	}
-	return &Handler{svc: svc, shell: shell, pages: pages}, nil
+	return h, nil
 }
 
 // Register adds the view's pages to rt and the console's navigation: who
@@ -50,7 +41,7 @@ func NewHandler(shell *web.Shell, svc *Service) (*Handler, error) {
 func (h *Handler) Register(rt *web.Router) {
 	read := web.Staff(authz.KindOperations, authz.Read)
 	export := web.Staff(authz.KindOperations, authz.Export)
-	h.shell.AddNav(web.Console, web.NavItem{Key: "operations.nav", Href: PagePath, Access: read})
+	h.Shell.AddNav(web.Console, web.NavItem{Key: "operations.nav", Href: PagePath, Access: read})
 	rt.HandleFunc("GET "+PagePath, read, h.overview)
 	rt.HandleFunc("GET "+PagePath+"/units/{unit}", read, h.unit)
 	rt.HandleFunc("GET "+PagePath+"/units/{unit}/brief.pdf", export, h.brief)
@@ -149,8 +140,8 @@ func rowOf(p web.Page, s *Summary, name string) row {
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Console, "operations.title")
-	o, err := h.svc.Overview(r.Context(), p.Principal.Subject)
+	p := h.Shell.Page(r, web.Console, "operations.title")
+	o, err := h.Svc.Overview(r.Context(), p.Principal.Subject)
 	if err != nil {
 		web.Error(w, r, err)
 		return
@@ -190,7 +181,7 @@ func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	d.MissionTable = table{ID: "ops-missions", P: p, Links: true, Rows: d.MissionRows}
 	d.DepartmentTable = table{ID: "ops-departments", P: p, Rows: d.Departments}
 	d.Empty = d.Ministry == nil && len(d.Departments) == 0 && len(d.MissionRows) == 0
-	h.pages.Render(w, r, http.StatusOK, "overview", web.View[overviewData]{Page: p, Data: d})
+	h.Pages.Render(w, r, http.StatusOK, "overview", web.View[overviewData]{Page: p, Data: d})
 }
 
 // shortName is what the map writes beside a mission: its city, from
@@ -211,12 +202,12 @@ func (h *Handler) unitID(r *http.Request) (int64, error) {
 }
 
 func (h *Handler) unit(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Console, "operations.title")
+	p := h.Shell.Page(r, web.Console, "operations.title")
 	sub := p.Principal.Subject
 	id, err := h.unitID(r)
 	var s *Summary
 	if err == nil {
-		s, err = h.svc.Unit(r.Context(), sub, id)
+		s, err = h.Svc.Unit(r.Context(), sub, id)
 	}
 	if err != nil {
 		web.Error(w, r, err) // another unit's answers 404, as a missing one
@@ -227,7 +218,7 @@ func (h *Handler) unit(w http.ResponseWriter, r *http.Request) {
 		name = p.T("operations.ministry")
 	}
 	p.Title = name
-	d := unitData{Weeks: Weeks, At: web.ShowTime(h.svc.opts.Now()), Row: rowOf(p, s, name), Unit: s.Unit, Mission: s.Unit.Kind.Mission(),
+	d := unitData{Weeks: Weeks, At: web.ShowTime(h.Svc.opts.Now()), Row: rowOf(p, s, name), Unit: s.Unit, Mission: s.Unit.Kind.Mission(),
 		BriefHref: unitHref(s.Unit.ID) + "/brief.pdf", Brief: allowed(sub, authz.Export, resource(s.Unit.ID, 0))}
 	d.Trend = trendChart(p, "ops-trend", s)
 	d.Documents = web.LineChart{ID: "ops-docs", Title: p.T("operations.documents"), Desc: p.T("operations.trend.documents", Weeks),
@@ -238,7 +229,7 @@ func (h *Handler) unit(w http.ResponseWriter, r *http.Request) {
 		c := s.Counts[i]
 		d.WeekRows = append(d.WeekRows, weekRow{Week: wk.Format("02/01/2006"), Received: c.Received, Resolved: c.Finished, Late: c.Finished - c.OnTime, Doc: s.Documents[i], Exchange: s.Exchange[i]})
 	}
-	h.pages.Render(w, r, http.StatusOK, "unit", web.View[unitData]{Page: p, Data: d})
+	h.Pages.Render(w, r, http.StatusOK, "unit", web.View[unitData]{Page: p, Data: d})
 }
 
 // trendChart draws a summary's weekly dossiers with web's line chart.
@@ -278,11 +269,11 @@ func percent(num, den int64) string {
 }
 
 func (h *Handler) brief(w http.ResponseWriter, r *http.Request) {
-	p := h.shell.Page(r, web.Console, "operations.brief.title")
+	p := h.Shell.Page(r, web.Console, "operations.brief.title")
 	id, err := h.unitID(r)
 	var b bytes.Buffer
 	if err == nil {
-		err = h.svc.Brief(r.Context(), p.Principal.Subject, id, p, &b)
+		err = h.Svc.Brief(r.Context(), p.Principal.Subject, id, p, &b)
 	}
 	if err != nil {
 		web.Error(w, r, err)

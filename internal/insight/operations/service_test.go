@@ -133,7 +133,7 @@ func TestAnalyticsSourceAddsTheExchangesTrafficPerWeek(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		svc.opts.Source = AnalyticsSource{Tables: TableSource{DB: db}, Facts: analytics.NewStore(db)}
+		svc.opts.Source = AnalyticsSource{Base: FactSource{DB: db}, Facts: analytics.NewStore(db)}
 		s, err := svc.Unit(ctx, leader, parisID)
 		if err != nil {
 			t.Fatal(err)

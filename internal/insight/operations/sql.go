@@ -15,7 +15,10 @@ import (
 // dossiers (through procedures' index counts), Records' documents,
 // insight's tasks and rounds, Sentinel's alerts. Every query counts
 // every unit at once, so the view costs a handful of queries whatever
-// the number of units.
+// the number of units, but those over dossiers and documents scan every
+// row of the quarter (seconds over a million dossiers): the view reads
+// FactSource's summaries, and TableSource is their reference in tests
+// and the raw-SQL baseline of BenchmarkOperationsView.
 type TableSource struct {
 	DB *store.DB
 }
@@ -53,14 +56,14 @@ func (s TableSource) overdue(ctx context.Context, f *Figures, now time.Time) err
 }
 
 // weekCase is an SQL CASE putting col in its week of bounds (0-based),
-// with its arguments.
-func weekCase(col string, bounds []time.Time) (string, []any) {
+// with its arguments: each bound as at gives it in col's unit.
+func weekCase(col string, bounds []time.Time, at func(time.Time) int64) (string, []any) {
 	var b strings.Builder
 	var args []any
 	b.WriteString("CASE")
 	for i, t := range bounds[1 : len(bounds)-1] {
 		fmt.Fprintf(&b, " WHEN %s < ? THEN %d", col, i)
-		args = append(args, t.UnixMicro())
+		args = append(args, at(t))
 	}
 	fmt.Fprintf(&b, " ELSE %d END", len(bounds)-2)
 	return b.String(), args
@@ -68,7 +71,7 @@ func weekCase(col string, bounds []time.Time) (string, []any) {
 
 func (s TableSource) documents(ctx context.Context, f *Figures, _ time.Time) error {
 	f.Documents = map[int64][]Levels{}
-	week, args := weekCase("created_us", f.Bounds)
+	week, args := weekCase("created_us", f.Bounds, time.Time.UnixMicro)
 	args = append(args, f.Bounds[0].UnixMicro(), f.Bounds[len(f.Bounds)-1].UnixMicro())
 	return scanRows(ctx, s.DB, `SELECT unit_id, `+week+` AS week, level, COUNT(*) FROM record_documents
 		WHERE created_us >= ? AND created_us < ? GROUP BY unit_id, week, level`, args,
@@ -128,19 +131,25 @@ func (s TableSource) alerts(ctx context.Context, f *Figures, _ time.Time) error 
 	f.Alerts = map[int64]Levels{}
 	return scanRows(ctx, s.DB, `SELECT unit_id, level, COUNT(*) FROM sentinel_alerts
 		WHERE status IN ('new', 'investigating') AND unit_id <> 0 GROUP BY unit_id, level`, nil,
-		func(scan func(...any) error) error {
-			var unit, level, n int64
-			if err := scan(&unit, &level, &n); err != nil {
-				return err
-			}
-			if !authz.Level(level).Valid() {
-				return nil
-			}
-			a := f.Alerts[unit]
-			a[level] += n
-			f.Alerts[unit] = a
+		addLevels(f.Alerts), "count the security alerts")
+}
+
+// addLevels returns a row reader adding rows of (unit, level, count) to
+// m; counts of an unknown level are left out.
+func addLevels(m map[int64]Levels) func(scan func(...any) error) error {
+	return func(scan func(...any) error) error {
+		var unit, level, n int64
+		if err := scan(&unit, &level, &n); err != nil {
+			return err
+		}
+		if !authz.Level(level).Valid() {
 			return nil
-		}, "count the security alerts")
+		}
+		a := m[unit]
+		a[level] += n
+		m[unit] = a
+		return nil
+	}
 }
 
 // scanRows runs query and hands each row to row; what names the query
