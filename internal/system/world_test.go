@@ -707,7 +707,8 @@ func (m *mission) spawn() {
 func (m *mission) wait() {
 	w := m.w
 	w.t.Helper()
-	w.waitFor("mission "+m.code+" running", 2*time.Minute, func() error {
+	// Twenty missions start at once, on a machine that may be loaded.
+	w.waitFor("mission "+m.code+" running", 5*time.Minute, func() error {
 		select {
 		case <-m.proc.done:
 			w.t.Fatalf("mission %s exited: %s", m.code, m.proc.tail())
