@@ -80,7 +80,11 @@ func TestReplicasReceiveEachSenderInOrderAcrossFailovers(t *testing.T) {
 }
 
 func testReplicaFailover(t *testing.T, d store.Dialect) {
-	const ttl = 1500 * time.Millisecond
+	// Under the race detector SQLite's renewals come late: a longer lease.
+	ttl := 1500 * time.Millisecond
+	if raceEnabled {
+		ttl = 4 * time.Second
+	}
 	tn := newTestNet(t, d)
 	leafPort := freePort(t)
 	// The NATS server the replicas share, with the missions' leaf listener.
@@ -97,11 +101,16 @@ func testReplicaFailover(t *testing.T, d store.Dialect) {
 		l, err := hub.LeafLinks()
 		return err == nil && len(l) == 1
 	})
+	// holder is the replica holding the mission's lease and its fence.
 	holder := func() string {
 		var h string
-		tn.hq.db.QueryRow(tn.hq.db.Rebind(`SELECT holder FROM leases WHERE name = ? AND expires_us > ?`),
-			receiveLeaseName(tn.mission.ID()), time.Now().UnixMicro()).Scan(&h) //nolint:errcheck // none yet reads as ""
-		return h
+		var fence int64
+		tn.hq.db.QueryRow(tn.hq.db.Rebind(`SELECT holder, fence FROM leases WHERE name = ? AND expires_us > ?`),
+			receiveLeaseName(tn.mission.ID()), time.Now().UnixMicro()).Scan(&h, &fence) //nolint:errcheck // none yet reads as ""
+		if h == "" {
+			return ""
+		}
+		return fmt.Sprintf("%s#%d", h, fence)
 	}
 	a := startReplica(t, tn, hub, ttl)
 	waitFor(t, 15*time.Second, "the first replica holding the mission's lease", func() bool { return holder() != "" })
@@ -129,33 +138,42 @@ func testReplicaFailover(t *testing.T, d store.Dialect) {
 		}
 	}()
 	delivered := func() int { return len(wholeInbox(t, tn.hq.Node, procedures)) }
-	// failover strikes the active replica and returns how long until
-	// another receives. Meanwhile the standby received nothing: one
-	// replica at a time pulls a source.
-	failover := func(what string, active, standby *hqReplica) time.Duration {
-		from := delivered()
+	replicas := []*hqReplica{a, b}
+	// failover strikes the replica receiving (the lease may change hands
+	// by itself on a loaded machine, when a renewal comes late) and
+	// returns it once another receives. Meanwhile the standby received
+	// nothing: one replica at a time pulls a source.
+	failover := func(what string, strike func(*hqReplica)) *hqReplica {
+		from, held := delivered(), holder()
+		counts := []int{replicas[0].received(), replicas[1].received()}
 		waitFor(t, 30*time.Second, "messages flowing before "+what, func() bool { return delivered() >= from+40 })
-		if k := standby.received(); k != 0 {
+		before, at := holder(), time.Now()
+		active, standby := -1, -1
+		for i, r := range replicas {
+			if strings.HasPrefix(before, r.holder+"#") {
+				active, standby = i, 1-i
+			}
+		}
+		if active < 0 {
+			t.Fatalf("before %s, no replica of the test holds the mission's lease (%q)", what, before)
+		}
+		if k := replicas[standby].received() - counts[standby]; k != 0 && before == held {
 			t.Errorf("before %s, the standby replica received %d messages while the other held the lease", what, k)
 		}
-		before, at := holder(), time.Now()
-		if strings.Contains(what, "kill") {
-			active.kill()
-		} else {
-			active.loseDatabase()
-		}
+		strike(replicas[active])
 		n := delivered() // nothing more comes from the replica struck
 		waitFor(t, 30*time.Second, "another replica receiving after "+what, func() bool {
 			h := holder()
 			return h != "" && h != before && delivered() > n+20
 		})
-		took := time.Since(at)
-		t.Logf("%s: another replica received again within %v (lease %v)", what, took.Round(10*time.Millisecond), ttl)
-		return took
+		t.Logf("%s: another replica received again within %v (lease %v)", what, time.Since(at).Round(10*time.Millisecond), ttl)
+		struck := replicas[active]
+		replicas = []*hqReplica{replicas[standby], nil}
+		return struck
 	}
-	failover("the receiving replica losing its database", a, b)
-	a.kill()
-	failover("kill -9 of the receiving replica", b, startReplica(t, tn, hub, ttl)) // the first, restarted
+	failover("the receiving replica losing its database", (*hqReplica).loseDatabase).kill()
+	replicas[1] = startReplica(t, tn, hub, ttl) // restarted
+	failover("kill -9 of the receiving replica", (*hqReplica).kill)
 	close(stop)
 	<-done
 	if t.Failed() {
@@ -169,10 +187,11 @@ func testReplicaFailover(t *testing.T, d store.Dialect) {
 // database handle and bus connection, on the test network's headquarters
 // database and NATS server.
 type hqReplica struct {
-	node *Node
-	db   *store.DB
-	bus  *bus.Bus
-	stop func()
+	node   *Node
+	holder string // its name in the leases it holds
+	db     *store.DB
+	bus    *bus.Bus
+	stop   func()
 }
 
 // startReplica starts a replica receiving under leases of ttl.
@@ -200,7 +219,7 @@ func startReplica(t *testing.T, tn *testNet, hub *bus.Bus, ttl time.Duration) *h
 		n.Run(rctx) //nolint:errcheck // a replica killed under it may fail as it likes
 	}()
 	waitFor(t, 10*time.Second, "the replica's transport running", func() bool { return n.transport() != nil })
-	r := &hqReplica{node: n, db: db, bus: b}
+	r := &hqReplica{node: n, db: db, bus: b, holder: n.transport().leases.Holder()}
 	var once sync.Once
 	r.stop = func() {
 		once.Do(func() {
