@@ -43,10 +43,18 @@ func (a *App) openExchange(ctx context.Context) error {
 			a.log.Info("enrolled with headquarters", "hq", a.cfg.Join)
 		}
 	}
+	// Headquarters on an external NATS server may run as several
+	// replicas: each source node's messages are then received on one
+	// replica at a time, under a lease, to keep each sender's order.
+	var receiveLease time.Duration
+	if role == exchange.RoleHQ && a.cfg.NATS != "" {
+		receiveLease = exchange.ReplicaReceiveLease
+	}
 	var err error
 	a.Node, err = exchange.OpenNode(ctx, a.DB, a.Keys, a.Audit, exchange.NodeOptions{
 		Role: role, Retention: a.cfg.ExchangeRetention, Logger: a.log, Registerer: a.metrics,
 		WebhookAllow: strings.Split(a.cfg.WebhookAllow, ","), Egress: a.DLP.Gate(dlp.WayExchange),
+		ReceiveLease: receiveLease,
 	})
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"chancery/internal/audit"
+	"chancery/internal/lease"
 	"chancery/internal/store"
 )
 
@@ -160,7 +161,12 @@ func (t *transport) failRows(ctx context.Context, msgs []outMsg, re *RefusedErro
 // on its circular's row (applyReceipt), and a receipt this node owes for
 // a copy it logged, delivered or refused, is queued for src (logReceipt),
 // so that a copy is acknowledged exactly once.
-func (t *transport) logIncoming(ctx context.Context, src string, opened []*openedIn) error {
+//
+// held, if not nil, is the lease under which this replica receives from
+// src: the transaction commits nothing unless it is still held, so that
+// a replica which lost it without noticing (a pause, a clock ahead)
+// cannot commit a sender's later messages beside the new holder.
+func (t *transport) logIncoming(ctx context.Context, src string, opened []*openedIn, held *lease.Lease) error {
 	now := t.n.now()
 	replied := false
 	total := 0
@@ -169,6 +175,14 @@ func (t *transport) logIncoming(ctx context.Context, src string, opened []*opene
 	}
 	err := t.n.writeTx(ctx, func(tx *store.Tx) error {
 		replied = false
+		if held != nil {
+			// The lease runs on the wall clock, not the node's.
+			if ok, err := lease.Held(ctx, tx, *held, time.Now()); err != nil {
+				return err
+			} else if !ok {
+				return errLeaseLost
+			}
+		}
 		// Many rows are signed as they are inserted (signAtWriteMin).
 		id, logBatch, err := signAtWrite(total)
 		if err != nil {

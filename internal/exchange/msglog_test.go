@@ -338,7 +338,7 @@ func TestManyRowsAreSignedInTheTransactionThatWritesThem(t *testing.T) {
 					t.Fatal(err)
 				}
 				hq := &transport{n: tn.hq.Node}
-				if err := hq.logIncoming(ctx, "mission-h01", []*openedIn{hq.checkBatch(ctx, conf, "mission-h01", ob, inBatch{})}); err != nil {
+				if err := hq.logIncoming(ctx, "mission-h01", []*openedIn{hq.checkBatch(ctx, conf, "mission-h01", ob, inBatch{})}, nil); err != nil {
 					t.Fatal(err)
 				}
 				signedAtWrite := size >= signAtWriteMin

@@ -76,7 +76,23 @@ type NodeOptions struct {
 	// prevention, internal/dlp): an error refuses the message, which is
 	// then never queued. If nil, nothing is checked.
 	Egress Egress
+	// ReceiveLease, if positive, makes this node one of several replicas
+	// sharing its database: what each source node sends is received by
+	// one replica at a time, under a lease of this length named after
+	// the source (internal/lease), so that each sender's messages are
+	// committed in order. Another replica takes a source over within
+	// about 1⅓ of it after the holder dies or loses the database. If
+	// zero, this process receives from every source at once (a mission,
+	// or headquarters on one replica).
+	ReceiveLease time.Duration
 }
+
+// ReplicaReceiveLease is the ReceiveLease of headquarters' replicas: a
+// source whose replica died is received again within about 13 s (10 s
+// for the lease to run out, up to a third more for another replica's
+// next try), and each replica renews or tries every source's lease
+// every 3⅓ s.
+const ReplicaReceiveLease = 10 * time.Second
 
 // Egress checks what leaves through a way out: data, an item named name
 // of media type mediaType classified at level, going to to. It returns

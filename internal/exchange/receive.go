@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/audit"
+	"chancery/internal/lease"
 )
 
 // The receiving side: one consumer loop per source node.
@@ -25,7 +26,14 @@ import (
 // previous run left unacknowledged), deletes and recreates its durable
 // consumer: a work-queue stream keeps every unacknowledged batch, and a
 // new consumer delivers them again from the first, in order.
-func (t *transport) consume(ctx context.Context, src string) {
+//
+// On one of several replicas (held is not nil) the loop runs while this
+// replica holds src's lease: it recreates the consumer only while the
+// lease is still held, so that a replica which lost it cannot take the
+// consumer from under the new holder, and it commits a group only in a
+// transaction that finds the lease held (logIncoming). It returns when
+// the lease is lost.
+func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) {
 	var (
 		bo      backoff
 		cons    jetstream.Consumer
@@ -34,6 +42,19 @@ func (t *transport) consume(ctx context.Context, src string) {
 	)
 	for ctx.Err() == nil {
 		if cons == nil {
+			if held != nil {
+				ok, err := lease.Held(ctx, t.n.db, *held, time.Now())
+				if err == nil && !ok {
+					return
+				}
+				if err != nil {
+					// The database is away: what was pulled could not be
+					// committed anyway. The lease runner stops this loop
+					// if the lease lapses meanwhile.
+					sleep(ctx, bo.next())
+					continue
+				}
+			}
 			var err error
 			if cons, err = t.consumer(ctx, src); err != nil {
 				if ctx.Err() == nil {
@@ -75,15 +96,22 @@ func (t *transport) consume(ctx context.Context, src string) {
 			// Commit what has arrived whenever the pull pauses, so that
 			// one transaction covers as many batches as are at hand.
 			if len(batch.Messages()) == 0 || len(group) >= fetchMax {
-				if !t.receive(ctx, src, group, &asm) {
+				if err := t.receive(ctx, src, group, &asm, held); err != nil {
+					if errors.Is(err, errLeaseLost) {
+						return
+					}
 					cons = nil
 					gap = true
 				}
 				group = group[:0]
 			}
 		}
-		if len(group) > 0 && !t.receive(ctx, src, group, &asm) {
-			cons = nil
+		if len(group) > 0 {
+			if err := t.receive(ctx, src, group, &asm, held); errors.Is(err, errLeaseLost) {
+				return
+			} else if err != nil {
+				cons = nil
+			}
 		}
 		if gap || got == 0 && cons != nil && t.lostDeliveries(ctx, cons, lastSeq) {
 			t.n.log.Info("exchange: resynchronising with a source node after a lost delivery", "source", src)
@@ -154,10 +182,11 @@ func consumerConfig(src, dest string) jetstream.ConsumerConfig {
 // receive handles one group of messages from src's stream: it
 // reassembles the batches published in chunks (assemble.go), opens and
 // checks every batch, commits the deliveries and refusals in one
-// transaction, and only then acknowledges the messages. It reports false
-// when the group must be fetched again (the database failed), after
-// asking for redelivery.
-func (t *transport) receive(ctx context.Context, src string, group []jetstream.Msg, asm *assembly) bool {
+// transaction, and only then acknowledges the messages. It returns an
+// error when the group must be fetched again (the database failed), after
+// asking for redelivery: errLeaseLost when held, the lease under which
+// this replica receives from src, is no longer this replica's.
+func (t *transport) receive(ctx context.Context, src string, group []jetstream.Msg, asm *assembly, held *lease.Lease) error {
 	batches, drop := asm.take(group)
 	for _, m := range asm.msgs {
 		m.InProgress() //nolint:errcheck // at worst the chunk is redelivered
@@ -165,7 +194,7 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 	conf, err := t.n.Conf()
 	if err != nil {
 		t.nakAll(batches)
-		return false
+		return err
 	}
 	var (
 		opened  []*openedIn
@@ -181,8 +210,8 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 		opened = append(opened, t.checkBatch(ctx, conf, src, ob, b))
 	}
 	if len(opened) > 0 {
-		if err := t.logIncoming(ctx, src, opened); err != nil {
-			if ctx.Err() == nil {
+		if err := t.logIncoming(ctx, src, opened, held); err != nil {
+			if ctx.Err() == nil && !errors.Is(err, errLeaseLost) {
 				t.n.log.Error("exchange: record received messages; they will be fetched again", "source", src, "err", err)
 			}
 			for _, o := range opened {
@@ -190,7 +219,7 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 					m.NakWithDelay(time.Second) //nolint:errcheck // redelivered after AckWait anyway
 				}
 			}
-			return false
+			return err
 		}
 	}
 	for _, o := range opened {
@@ -222,8 +251,12 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 	if len(opened) > 0 {
 		kick(t.hookKick)
 	}
-	return true
+	return nil
 }
+
+// errLeaseLost says that a replica no longer holds the lease under which
+// it received from a source: another replica receives from it now.
+var errLeaseLost = errors.New("exchange: this replica no longer holds the lease of the source; another replica receives from it")
 
 func (t *transport) nakAll(batches []inBatch) {
 	for _, b := range batches {

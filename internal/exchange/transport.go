@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/errs"
+	"chancery/internal/lease"
 )
 
 // The asynchronous transport is JetStream's leaf-node store-and-forward
@@ -90,6 +91,10 @@ type transport struct {
 	sources  map[string]context.CancelFunc // consumer loop of each source node; guarded by mu
 	startSeq int64                         // the log's last seq when Run started: rows up to it are leftovers
 
+	// leases, when the node is one of several replicas (ReceiveLease),
+	// runs each source's consumer loop on one replica at a time.
+	leases *lease.Runner
+
 	hookKick chan struct{} // wakes the webhook deliverer
 	confKick chan struct{} // asks headquarters for the configuration
 	confPub  chan struct{} // at headquarters, wakes the configuration's publisher
@@ -124,6 +129,9 @@ func (n *Node) Run(ctx context.Context) error {
 	t := &transport{n: n, nc: nc, js: js, ctx: ctx, dests: map[string]*destination{}, sources: map[string]context.CancelFunc{},
 		maxWire: int(n.bus.MaxPayload()) - 8<<10, hookKick: make(chan struct{}, 1), confKick: make(chan struct{}, 1),
 		confPub: make(chan struct{}, 1)}
+	if n.opts.ReceiveLease > 0 {
+		t.leases = lease.NewRunner(n.db, lease.Options{TTL: n.opts.ReceiveLease, Log: n.log})
+	}
 	// failed stops what started before a failure, and reports it unless
 	// ctx ended meanwhile: a transport stopped while it started is not
 	// broken.
@@ -237,9 +245,26 @@ func (t *transport) syncSources() {
 		ctx, cancel := context.WithCancel(t.ctx)
 		t.sources[info.ID] = cancel
 		src := info.ID
-		t.spawn(func() { t.consume(ctx, src) })
+		t.spawn(func() { t.receiveFrom(ctx, src) })
 	}
 }
+
+// receiveFrom runs the consumer loop of src until ctx ends: at once on a
+// node that receives alone, under src's lease on one of several
+// replicas. Several replicas pulling one consumer would each commit
+// what they were handed, so a sender's later message could be committed
+// before an earlier one that another replica still held.
+func (t *transport) receiveFrom(ctx context.Context, src string) {
+	if t.leases == nil {
+		t.consume(ctx, src, nil)
+		return
+	}
+	t.leases.Run(ctx, receiveLeaseName(src), func(ctx context.Context, l lease.Lease) { t.consume(ctx, src, &l) })
+}
+
+// receiveLeaseName names the lease under which a replica receives what
+// src sends.
+func receiveLeaseName(src string) string { return "exchange.receive." + subjectToken(src) }
 
 // runRetention erases message bodies older than the retention.
 func (t *transport) runRetention(ctx context.Context) {

@@ -97,52 +97,10 @@ func BenchmarkSystem(b *testing.B) {
 	b.Run("config", func(b *testing.B) {
 		var worstReplica, worstMission time.Duration
 		for i := range min(b.N, 2) { // each change waits for the slowest node, at most 2 min (reported as 120 s)
-			grant := `{"service":"VN/GOV/000.00.00.G02/population/citizen-lookup/v1","client":"VN/GOV/000.00.03.G12/consular"}`
-			method := http.MethodPost
-			reached := func(status int) bool { return status == http.StatusOK }
-			if i%2 == 1 {
-				method = http.MethodDelete // revoke it again: the next change
-				reached = func(status int) bool { return status/100 == 4 }
-			}
-			serial := w.confSerial()
-			start := time.Now()
-			status, body, err := do(http.DefaultClient, method, w.lb.url+"/api/v1/exchange/rights", w.admin, "application/json", bytes.NewReader([]byte(grant)))
-			if err != nil || status/100 != 2 {
-				b.Fatalf("%s the right: %d %v %s", method, status, err, body)
-			}
-			var wg sync.WaitGroup
-			var replicas, missions atomic.Int64
-			for _, r := range w.replicas {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for time.Since(start) < 2*time.Minute {
-						if reached(w.gatewayStatus(r, consular)) {
-							replicas.Store(max(replicas.Load(), int64(time.Since(start))))
-							return
-						}
-						time.Sleep(50 * time.Millisecond)
-					}
-					replicas.Store(int64(2 * time.Minute))
-				}()
-			}
-			for _, m := range w.missions {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for time.Since(start) < 2*time.Minute {
-						if m.confSerial() > serial {
-							missions.Store(max(missions.Load(), int64(time.Since(start))))
-							return
-						}
-						time.Sleep(50 * time.Millisecond)
-					}
-					missions.Store(int64(2 * time.Minute))
-				}()
-			}
-			wg.Wait()
-			worstReplica = max(worstReplica, time.Duration(replicas.Load()))
-			worstMission = max(worstMission, time.Duration(missions.Load()))
+			// The second change revokes the right the first granted.
+			replicas, missions := w.confChange(consular, i%2 == 1, 2*time.Minute)
+			worstReplica = max(worstReplica, replicas)
+			worstMission = max(worstMission, missions)
 		}
 		b.ReportMetric(worstReplica.Seconds(), "s-to-all-replicas")
 		b.ReportMetric(worstMission.Seconds(), "s-to-all-missions")

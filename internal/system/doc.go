@@ -9,9 +9,22 @@
 // the figures of issue 16 as benchmarks (bench_test.go).
 //
 // The package has no code of its own besides this comment: everything is
-// in its tests, which `go test ./internal/system/` runs in a short form
-// and .ci/run's own step runs at full size, without -race (under -race
-// the test skips, pointing at that step).
+// in its tests, which `go test ./internal/system/` and .ci/run's own
+// step run in a short form, without -race (under -race the test skips,
+// pointing at that step); CHANCERY_SYSTEM_FULL=1 runs the full size.
+//
+// # Order per sender across replicas
+//
+// Every replica pulls from the missions' streams, but each mission's
+// messages are received by one replica at a time, under a lease named
+// after the mission (exchange.NodeOptions.ReceiveLease, internal/lease):
+// several replicas pulling one consumer would each commit what they were
+// handed, and a later report could be committed before an earlier one
+// another replica still held. The holder commits only while the lease is
+// still its own (checked in the delivery's transaction); another replica
+// takes a mission over when the holder's lease runs out (it died or lost
+// the database) and recreates the consumer, which delivers again from
+// the first unacknowledged message, in order.
 //
 // # One ledger across replicas
 //
