@@ -84,17 +84,13 @@ func (t *transport) installConf(signed []byte) {
 }
 
 // runConfRequests asks headquarters for the configuration at start,
-// every confRefresh, and when the link comes back.
+// every confRefresh, when the link comes back, and when a refusal asks
+// for it (conflatest.go).
 func (t *transport) runConfRequests(ctx context.Context) {
 	tick := time.NewTicker(confRefresh)
 	defer tick.Stop()
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := t.nc.RequestWithContext(rctx, confGetSubject, nil)
-		cancel()
-		if err == nil {
-			t.installConf(m.Data)
-		} else if ctx.Err() == nil {
+		if err := t.askConf(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			t.n.log.Debug("exchange: ask headquarters for the configuration", "err", err)
 		}
 		select {

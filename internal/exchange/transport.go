@@ -91,6 +91,7 @@ type transport struct {
 
 	hookKick chan struct{} // wakes the webhook deliverer
 	confKick chan struct{} // asks headquarters for the configuration
+	asks     confAsks      // the requests for the configuration (conflatest.go)
 	links    linkTable
 }
 
