@@ -127,17 +127,24 @@ func (s *Service) sendTaskTx(ctx context.Context, tx *store.Tx, t Task) error {
 	return nil
 }
 
-// taskParcel is the parcel that carries task t from headquarters.
-func (s *Service) taskParcel(ctx context.Context, t Task) (*parcel, error) {
-	codes, err := s.codes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
+// hqCodes returns the codes of units and the ministry's: what a parcel
+// from headquarters names.
+func (s *Service) hqCodes(ctx context.Context, units []int64) ([]string, string, error) {
+	codes, err := s.codes(ctx, units)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	root, err := s.root(ctx)
+	return codes, root.Code, err
+}
+
+// taskParcel is the parcel that carries task t from headquarters.
+func (s *Service) taskParcel(ctx context.Context, t Task) (*parcel, error) {
+	codes, from, err := s.hqCodes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
 	if err != nil {
 		return nil, err
 	}
-	return &parcel{Type: "task", From: root.Code, Task: &wireTask{UID: t.UID, Title: t.Title, Body: t.Body, SourceRef: t.SourceRef,
+	return &parcel{Type: "task", From: from, Task: &wireTask{UID: t.UID, Title: t.Title, Body: t.Body, SourceRef: t.SourceRef,
 		AssignedBy: t.AssignedBy, Source: t.Source, Level: t.Level, Lead: codes[0], Supporting: codes[1:], Due: t.Due, CreatedAt: t.CreatedAt}}, nil
 }
 
@@ -158,43 +165,53 @@ func (s *Service) CatchUp(ctx context.Context, code string) (int, error) {
 	if _, remote, err := s.remote(ctx, u.ID); err != nil || !remote {
 		return 0, err
 	}
+	// Most calls find nothing: they read without a write transaction.
+	if parcels, err := s.unsent(ctx, s.db, u.ID, code); err != nil || len(parcels) == 0 {
+		return 0, err
+	}
 	n := 0
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		n = 0
-		tasks, err := unsentTasks(ctx, tx, u.ID, code, MaxRemoteLevel)
+		parcels, err := s.unsent(ctx, tx, u.ID, code)
 		if err != nil {
 			return err
 		}
-		for _, t := range tasks {
-			p, err := s.taskParcel(ctx, t)
+		for _, build := range parcels {
+			p, err := build()
 			if err != nil {
 				return err
 			}
 			if err := s.queue(ctx, tx, code, *p); err != nil {
 				return err
 			}
-			n++
 		}
-		rounds, err := unsentRounds(ctx, tx, u.ID, code)
-		if err != nil {
-			return err
-		}
-		for _, r := range rounds {
-			p, err := s.roundParcel(ctx, r)
-			if err != nil {
-				return err
-			}
-			if err := s.queue(ctx, tx, code, *p); err != nil {
-				return err
-			}
-			n++
-		}
+		n = len(parcels)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("insight: queue for %s what was made for it before it had a node: %w", code, err)
 	}
 	return n, nil
+}
+
+// unsent returns the builders of the parcels CatchUp queues for unit,
+// whose code is code.
+func (s *Service) unsent(ctx context.Context, q store.Queryer, unit int64, code string) ([]func() (*parcel, error), error) {
+	tasks, err := unsentTasks(ctx, q, unit, code, MaxRemoteLevel)
+	if err != nil {
+		return nil, err
+	}
+	rounds, err := unsentRounds(ctx, q, unit, code)
+	if err != nil {
+		return nil, err
+	}
+	var parcels []func() (*parcel, error)
+	for _, t := range tasks {
+		parcels = append(parcels, func() (*parcel, error) { return s.taskParcel(ctx, t) })
+	}
+	for _, r := range rounds {
+		parcels = append(parcels, func() (*parcel, error) { return s.roundParcel(ctx, r) })
+	}
+	return parcels, nil
 }
 
 // sendUpdateTx sends an update made on a mission's node to headquarters.

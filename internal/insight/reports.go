@@ -159,15 +159,11 @@ func (s *Service) sendRoundTx(ctx context.Context, tx *store.Tx, r Round) error 
 
 // roundParcel is the parcel that carries round r from headquarters.
 func (s *Service) roundParcel(ctx context.Context, r Round) (*parcel, error) {
-	codes, err := s.codes(ctx, append([]int64{r.OwnerUnit}, r.Units...))
+	codes, from, err := s.hqCodes(ctx, append([]int64{r.OwnerUnit}, r.Units...))
 	if err != nil {
 		return nil, err
 	}
-	root, err := s.root(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &parcel{Type: "round", From: root.Code, Round: &wireRound{UID: r.UID, Label: r.Label, From: r.From, To: r.To, Owner: codes[0],
+	return &parcel{Type: "round", From: from, Round: &wireRound{UID: r.UID, Label: r.Label, From: r.From, To: r.To, Owner: codes[0],
 		Template: r.Template, Units: codes[1:], Due: r.Due, CreatedAt: r.CreatedAt}}, nil
 }
 
