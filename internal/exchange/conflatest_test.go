@@ -39,21 +39,11 @@ func testJudgedByTheLatestConf(t *testing.T, d store.Dialect) {
 	down := ServiceID{ClientID: consular, Service: "task", Version: "v1"}
 	up := ServiceID{ClientID: procedures, Service: "task-report", Version: "v1"}
 	old, _ := ln.mission.Conf()
-	ln.conf.Services = append(ln.conf.Services, Service{ID: down, Kind: KindAsync, Title: "Task", MaxLevel: authz.Secret},
-		Service{ID: up, Kind: KindAsync, Title: "Task report", MaxLevel: authz.Secret})
-	ln.conf.Rights = append(ln.conf.Rights, Right{Service: down, Client: procedures}, Right{Service: up, Client: consular})
-	ln.conf.Serial++
-	ln.conf.Issued = time.Now().UTC()
-	if err := ln.conf.Build(); err != nil {
-		t.Fatal(err)
-	}
-	signed, err := SignConf(ln.conf, ln.hq.ring.Signer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ln.hq.Install(ctx, signed); err != nil { // installed, not published
-		t.Fatal(err)
-	}
+	ln.installAtHQ(t, func(c *GlobalConf) {
+		c.Services = append(c.Services, Service{ID: down, Kind: KindAsync, Title: "Task", MaxLevel: authz.Secret},
+			Service{ID: up, Kind: KindAsync, Title: "Task report", MaxLevel: authz.Secret})
+		c.Rights = append(c.Rights, Right{Service: down, Client: procedures}, Right{Service: up, Client: consular})
+	})
 	if held, _ := ln.mission.Conf(); held.Serial != old.Serial {
 		t.Fatalf("the mission holds configuration %d, want the older %d", held.Serial, old.Serial)
 	}
@@ -74,18 +64,10 @@ func testJudgedByTheLatestConf(t *testing.T, d store.Dialect) {
 	// right it has not heard of), its first try is refused, a retry
 	// passes.
 	up2 := ServiceID{ClientID: procedures, Service: "task-report", Version: "v2"}
-	ln.conf.Services = append(ln.conf.Services, Service{ID: up2, Kind: KindAsync, Title: "Task report v2", MaxLevel: authz.Secret})
-	ln.conf.Rights = append(ln.conf.Rights, Right{Service: up2, Client: consular})
-	ln.conf.Serial++
-	if err := ln.conf.Build(); err != nil {
-		t.Fatal(err)
-	}
-	if signed, err = SignConf(ln.conf, ln.hq.ring.Signer()); err != nil {
-		t.Fatal(err)
-	}
-	if err := ln.hq.Install(ctx, signed); err != nil {
-		t.Fatal(err)
-	}
+	ln.installAtHQ(t, func(c *GlobalConf) {
+		c.Services = append(c.Services, Service{ID: up2, Kind: KindAsync, Title: "Task report v2", MaxLevel: authz.Secret})
+		c.Rights = append(c.Rights, Right{Service: up2, Client: consular})
+	})
 	report := Outgoing{From: consular, To: up2, Level: authz.Confidential, ContentType: "text/plain", Payload: []byte("done")}
 	if _, err := ln.mission.Send(ctx, report); !mayLift(err) {
 		t.Fatalf("the mission's first try: %v, want a refusal its configuration could lift", err)
@@ -108,4 +90,24 @@ func testJudgedByTheLatestConf(t *testing.T, d store.Dialect) {
 	waitFor(t, 20*time.Second, "the refusal", func() bool {
 		return len(refusals(t, ln.hq.ledger, "exchange.message.refused", e.ID)) == 1
 	})
+}
+
+// installAtHQ changes the configuration with change, signs it with a
+// higher serial and installs it at headquarters only, without publishing
+// it: the mission holds the older one until it asks.
+func (tn *testNet) installAtHQ(tb testing.TB, change func(*GlobalConf)) {
+	tb.Helper()
+	change(tn.conf)
+	tn.conf.Serial++
+	tn.conf.Issued = time.Now().UTC()
+	if err := tn.conf.Build(); err != nil {
+		tb.Fatal(err)
+	}
+	signed, err := SignConf(tn.conf, tn.hq.ring.Signer())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := tn.hq.Install(testCtx(), signed); err != nil {
+		tb.Fatal(err)
+	}
 }
