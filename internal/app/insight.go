@@ -85,6 +85,9 @@ const escalationInterval = time.Minute
 // escalates overdue tasks until ctx ends.
 func (a *App) runInsight(spawn func(func(context.Context))) {
 	spawn(a.runInsightExchange)
+	if a.Registry != nil {
+		spawn(a.runInsightRegistration)
+	}
 	spawn(a.onOne("insight.escalations", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("insight")})
 		every(ctx, escalationInterval, func() {

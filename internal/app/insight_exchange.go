@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"chancery/internal/audit"
@@ -73,74 +72,92 @@ func (c insightCourier) Send(ctx context.Context, p insight.Parcel) (string, err
 		ContentType: insight.ContentType, Payload: p.Payload})
 }
 
+// insightCatchUp is how often headquarters looks again, for every
+// mission node, for tasks and rounds made for its unit before it
+// enrolled that are not queued for it yet (insight.Service.CatchUp): a
+// task assigned while the mission's registration was under way is sent
+// at the latest then.
+const insightCatchUp = time.Minute
+
 // runInsightExchange hands insight's outbox to the exchange and takes in
-// what arrives on this node's insight subsystem; at headquarters, it also
-// registers the insight subsystems, services and rights of the nodes as
-// they enrol. It runs until ctx ends.
+// what arrives on this node's insight subsystem, until ctx ends.
 func (a *App) runInsightExchange(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, insightActor)
-	t := time.NewTicker(insightPoll)
-	defer t.Stop()
-	known := map[string]bool{}
-	var registered time.Time
-	for {
-		if a.Registry != nil && time.Since(registered) >= insightRegister {
-			registered = time.Now()
-			if err := a.ensureInsightExchange(ctx, known); err != nil && ctx.Err() == nil {
-				a.log.Warn("insight: register the nodes' insight exchange (retried)", "err", err)
-			}
-		}
+	every(ctx, insightPoll, func() {
 		if _, err := a.Insight.Deliver(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("insight: hand parcels to the exchange (retried)", "err", err)
 		}
 		if err := a.takeInsightParcels(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("insight: take in parcels (retried)", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	})
+}
+
+// runInsightRegistration, at headquarters, registers the insight
+// subsystems, services and rights of the nodes as they enrol, and sends
+// each mission what was made for its unit before, until ctx ends. It
+// runs beside runInsightExchange, so that registering a new mission
+// (several publications of the configuration) holds up no parcel.
+func (a *App) runInsightRegistration(ctx context.Context) {
+	ctx = audit.WithOrigin(ctx, insightActor)
+	known := map[string]bool{}
+	var caughtUp time.Time
+	every(ctx, insightRegister, func() {
+		if err := a.ensureInsightExchange(ctx, known); err != nil && ctx.Err() == nil {
+			a.log.Warn("insight: register the nodes' insight exchange (retried)", "err", err)
 		}
-	}
+		if time.Since(caughtUp) >= insightCatchUp {
+			caughtUp = time.Now()
+			if err := a.catchUpMissions(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("insight: send missions what was made for them before they enrolled (retried)", "err", err)
+			}
+		}
+	})
 }
 
 // ensureInsightExchange registers, for each node of the configuration not
 // in known, its member's insight subsystem and service and, for a
-// mission, its rights to headquarters' service and headquarters' to its.
+// mission, its rights to headquarters' service and headquarters' to its;
+// then it queues for the mission what was made for its unit before it
+// enrolled.
 func (a *App) ensureInsightExchange(ctx context.Context, known map[string]bool) error {
+	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
+		if err := a.ensureInsightService(ctx, member); err != nil {
+			return err
+		}
+		if n.Role == exchange.RoleHQ {
+			return nil
+		}
+		if err := a.ensureInsightService(ctx, hq); err != nil {
+			return err
+		}
+		for _, g := range []struct {
+			svc    exchange.ServiceID
+			client exchange.ClientID
+		}{{insightServiceOf(hq), insightClient(member)}, {insightServiceOf(member), insightClient(hq)}} {
+			if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
+				return err
+			}
+		}
+		_, err := a.Insight.CatchUp(ctx, member)
+		return err
+	})
+}
+
+// catchUpMissions queues for every mission node what was made for its
+// unit before it enrolled and is not queued for it yet.
+func (a *App) catchUpMissions(ctx context.Context) error {
 	conf, err := a.Node.Conf()
 	if err != nil {
 		return nil // no configuration yet
 	}
-	hq, _ := sentinelMembers(conf, a.Node.ID())
-	if hq == "" {
-		return nil // the ministry is not a member yet
-	}
 	for _, n := range conf.Nodes {
-		member := n.Member
-		if n.Role == exchange.RoleHQ {
-			member = hq
-		}
-		if known[n.ID] || member == "" {
+		if n.Role == exchange.RoleHQ || n.Member == "" {
 			continue
 		}
-		if err := a.ensureInsightService(ctx, member); err != nil {
+		if _, err := a.Insight.CatchUp(ctx, n.Member); err != nil {
 			return err
 		}
-		if n.Role != exchange.RoleHQ {
-			if err := a.ensureInsightService(ctx, hq); err != nil {
-				return err
-			}
-			for _, g := range []struct {
-				svc    exchange.ServiceID
-				client exchange.ClientID
-			}{{insightServiceOf(hq), insightClient(member)}, {insightServiceOf(member), insightClient(hq)}} {
-				if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
-					return err
-				}
-			}
-		}
-		known[n.ID] = true
 	}
 	return nil
 }
@@ -161,11 +178,9 @@ func (a *App) ensureInsightService(ctx context.Context, member string) error {
 }
 
 // takeInsightParcels gives what arrived on this node's insight subsystem
-// to insight, in order: what is taken in, or refused for good (forged,
-// malformed: insight records the refusal), is acknowledged; a passing
-// failure stops until the next round, so the order holds. A copy
-// delivered again after a restart (taken in, not yet acknowledged)
-// changes nothing: insight knows each item by its uid.
+// to insight, in order (takeInbox). A copy delivered again after a
+// restart (taken in, not yet acknowledged) changes nothing: insight
+// knows each item by its uid.
 func (a *App) takeInsightParcels(ctx context.Context) error {
 	conf, err := a.Node.Conf()
 	if err != nil {
@@ -175,31 +190,7 @@ func (a *App) takeInsightParcels(ctx context.Context) error {
 	if self == "" {
 		return nil
 	}
-	inbox := insightClient(self)
-	const page = 100
-	for after := int64(0); ; {
-		got, err := a.Node.Inbox(ctx, inbox, after, page)
-		if errors.Is(err, errs.ErrNotFound) {
-			return nil // not registered yet
-		} else if err != nil {
-			return err
-		}
-		for _, d := range got {
-			after = d.Seq
-			err := a.Insight.Receive(ctx, insight.Arrival{Sender: d.Sender.Member, MessageID: d.ID, Payload: d.Payload})
-			switch {
-			case err == nil:
-			case errors.Is(err, errs.ErrInvalid):
-				a.log.Warn("insight: a parcel was refused", "message", d.ID, "sender", d.Sender.String(), "err", err)
-			default:
-				return fmt.Errorf("message %s from %s: %w", d.ID, d.Sender, err)
-			}
-			if _, err := a.Node.Ack(ctx, inbox, d.ID); err != nil {
-				return err
-			}
-		}
-		if len(got) < page {
-			return nil
-		}
-	}
+	return a.takeInbox(ctx, insightClient(self), "insight: a parcel", func(d exchange.Delivered) error {
+		return a.Insight.Receive(ctx, insight.Arrival{Sender: d.Sender.Member, MessageID: d.ID, Payload: d.Payload})
+	})
 }

@@ -176,22 +176,15 @@ func (c sentinelCourier) Send(ctx context.Context, batch []byte) error {
 // and takes in the alerts missions forward, until ctx ends.
 func (a *App) receiveMissionAlerts(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, sentinelActor)
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
 	known := map[string]bool{}
-	for {
+	every(ctx, 2*time.Second, func() {
 		if err := a.ensureSentinelExchange(ctx, known); err != nil && ctx.Err() == nil {
 			a.log.Warn("sentinel: register the missions' alert exchange (retried)", "err", err)
 		}
 		if err := a.takeMissionAlerts(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("sentinel: take in the missions' alerts (retried)", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // ensureSentinelExchange registers headquarters' sentinel/alerts/v1
@@ -277,8 +270,7 @@ func (a *App) ensureSubsystem(ctx context.Context, member, code, title string, c
 }
 
 // takeMissionAlerts stores what arrived on headquarters' sentinel
-// subsystem and acknowledges it; a batch refused for good is logged and
-// acknowledged.
+// subsystem, in order (takeInbox).
 func (a *App) takeMissionAlerts(ctx context.Context) error {
 	conf, err := a.Node.Conf()
 	if err != nil {
@@ -288,30 +280,48 @@ func (a *App) takeMissionAlerts(ctx context.Context) error {
 	if hq == "" {
 		return nil
 	}
-	inbox := sentinelClient(hq)
-	got, err := a.Node.Inbox(ctx, inbox, 0, 100)
-	if err != nil {
-		if errors.Is(err, errs.ErrNotFound) {
-			return nil // the subsystem is not registered yet
-		}
-		return err
-	}
-	for _, d := range got {
+	return a.takeInbox(ctx, sentinelClient(hq), "sentinel: a mission's batch of alerts", func(d exchange.Delivered) error {
 		from, _ := conf.NodeOf(d.Sender)
 		n, err := a.Sentinel.Receive(ctx, from, d.Payload)
-		switch {
-		case err == nil:
+		if err == nil {
 			a.log.Info("sentinel: alerts from a mission", "node", from, "new", n)
-		case errors.Is(err, errs.ErrInvalid):
-			a.log.Warn("sentinel: a mission's batch of alerts was refused", "message", d.ID, "sender", d.Sender.String(), "err", err)
-		default:
+		}
+		return err
+	})
+}
+
+// takeInbox gives what arrived on the exchange inbox of this node's
+// subsystem inbox to take, in order, and acknowledges each message take
+// took in or refused for good (an error wrapping errs.ErrInvalid, logged
+// as what was refused: the taker records its own refusals). Another
+// error stops until the next call, so the order holds. An inbox not
+// registered yet holds nothing.
+func (a *App) takeInbox(ctx context.Context, inbox exchange.ClientID, what string, take func(exchange.Delivered) error) error {
+	const page = 100
+	for after := int64(0); ; {
+		got, err := a.Node.Inbox(ctx, inbox, after, page)
+		if errors.Is(err, errs.ErrNotFound) {
+			return nil // not registered yet
+		} else if err != nil {
 			return err
 		}
-		if _, err := a.Node.Ack(ctx, inbox, d.ID); err != nil {
-			return err
+		for _, d := range got {
+			after = d.Seq
+			switch err := take(d); {
+			case err == nil:
+			case errors.Is(err, errs.ErrInvalid):
+				a.log.Warn(what+" was refused", "message", d.ID, "sender", d.Sender.String(), "err", err)
+			default:
+				return fmt.Errorf("message %s from %s: %w", d.ID, d.Sender, err)
+			}
+			if _, err := a.Node.Ack(ctx, inbox, d.ID); err != nil {
+				return err
+			}
+		}
+		if len(got) < page {
+			return nil
 		}
 	}
-	return nil
 }
 
 // seedDemoSentinel records, on a demo headquarters' first start, activity

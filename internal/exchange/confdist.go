@@ -130,7 +130,8 @@ func (t *transport) installConf(signed []byte) {
 }
 
 // runConfRequests asks headquarters for the configuration at start,
-// every confRefresh, and when the link comes back. It names the serial
+// every confRefresh, when the link comes back, and when a
+// refusal asks for it (conflatest.go). It names the serial
 // it holds, so that headquarters answers with the configuration only
 // when it has a newer one: a publication is a message without
 // acknowledgement, which a link that dropped for a moment loses, and
@@ -139,16 +140,7 @@ func (t *transport) runConfRequests(ctx context.Context) {
 	tick := time.NewTicker(confRefresh)
 	defer tick.Stop()
 	for {
-		var held []byte
-		if c, err := t.n.Conf(); err == nil {
-			held = strconv.AppendUint(nil, c.Serial, 10)
-		}
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := t.nc.RequestWithContext(rctx, confGetSubject, held)
-		cancel()
-		if err == nil && len(m.Data) > 0 {
-			t.installConf(m.Data)
-		} else if ctx.Err() == nil {
+		if err := t.askConf(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			t.n.log.Debug("exchange: ask headquarters for the configuration", "err", err)
 		}
 		select {

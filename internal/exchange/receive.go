@@ -199,15 +199,21 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 	var (
 		opened  []*openedIn
 		refused []inBatch
+		gc      = groupConf{conf: conf}
 	)
 	for _, b := range batches {
-		ob, err := OpenBatch(b.wire, t.n.openSession(conf), conf)
+		o, err := t.judge(ctx, &gc, src, b) // by the latest configuration where it matters (conflatest.go)
+		if errors.Is(err, errNoLatestConf) {
+			t.n.log.Warn("exchange: a batch waits for the latest global configuration", "source", src, "err", err)
+			t.nakAll(batches)
+			return err
+		}
 		if err != nil {
 			t.refuseBatch(ctx, src, b, err)
 			refused = append(refused, b)
 			continue
 		}
-		opened = append(opened, t.checkBatch(ctx, conf, src, ob, b))
+		opened = append(opened, o)
 	}
 	if len(opened) > 0 {
 		if err := t.logIncoming(ctx, src, opened, held); err != nil {

@@ -38,6 +38,7 @@ func (n *Node) Send(ctx context.Context, m Outgoing) (string, error) {
 	dest, err := checkOutgoing(conf, n.id, m)
 	if err != nil {
 		n.metrics.message("out", m.To, "refused", 1)
+		n.doubtConf(err) // a newer configuration may allow it: have it asked for
 		return "", err
 	}
 	// Every message leaves through here: data-loss prevention checks it

@@ -99,6 +99,7 @@ type transport struct {
 	confKick chan struct{} // asks headquarters for the configuration
 	confPub  chan struct{} // at headquarters, wakes the configuration's publisher
 	confOut  atomic.Pointer[[]byte]
+	asks     confAsks // the requests for the configuration (conflatest.go)
 	links    linkTable
 }
 

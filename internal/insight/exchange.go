@@ -65,13 +65,26 @@ type wireFiling struct {
 	At                              time.Time
 }
 
-// queue puts p in the outbox for the unit with code to, inside tx.
+// queue puts p in the outbox for the unit with code to, inside tx. A
+// task or a round is queued once for a unit: a second time is a no-op.
 func (s *Service) queue(ctx context.Context, tx *store.Tx, to string, p parcel) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	return enqueue(ctx, tx, p.From, to, b, s.now())
+	return enqueue(ctx, tx, p.From, to, p.item(), b, s.now())
+}
+
+// item names the task or round p carries ("task:<uid>", "round:<uid>"),
+// or is empty.
+func (p parcel) item() string {
+	switch {
+	case p.Type == "task" && p.Task != nil:
+		return "task:" + p.Task.UID
+	case p.Type == "round" && p.Round != nil:
+		return "round:" + p.Round.UID
+	}
+	return ""
 }
 
 // codes returns the units' codes.
@@ -103,22 +116,102 @@ func (s *Service) sendTaskTx(ctx context.Context, tx *store.Tx, t Task) error {
 			return errs.Invalid("level", fmt.Sprintf("a %s task cannot travel to %s through the exchange, which carries insight's parcels up to %s; assign it to units at headquarters, or send it by the classified channel", t.Level, code, MaxRemoteLevel))
 		}
 		if p == nil {
-			codes, err := s.codes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
-			if err != nil {
+			if p, err = s.taskParcel(ctx, t); err != nil {
 				return err
 			}
-			root, err := s.root(ctx)
-			if err != nil {
-				return err
-			}
-			p = &parcel{Type: "task", From: root.Code, Task: &wireTask{UID: t.UID, Title: t.Title, Body: t.Body, SourceRef: t.SourceRef,
-				AssignedBy: t.AssignedBy, Source: t.Source, Level: t.Level, Lead: codes[0], Supporting: codes[1:], Due: t.Due, CreatedAt: t.CreatedAt}}
 		}
 		if err := s.queue(ctx, tx, code, *p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hqCodes returns the codes of units and the ministry's: what a parcel
+// from headquarters names.
+func (s *Service) hqCodes(ctx context.Context, units []int64) ([]string, string, error) {
+	codes, err := s.codes(ctx, units)
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := s.root(ctx)
+	return codes, root.Code, err
+}
+
+// taskParcel is the parcel that carries task t from headquarters.
+func (s *Service) taskParcel(ctx context.Context, t Task) (*parcel, error) {
+	codes, from, err := s.hqCodes(ctx, append([]int64{t.LeadUnit}, t.Supporting...))
+	if err != nil {
+		return nil, err
+	}
+	return &parcel{Type: "task", From: from, Task: &wireTask{UID: t.UID, Title: t.Title, Body: t.Body, SourceRef: t.SourceRef,
+		AssignedBy: t.AssignedBy, Source: t.Source, Level: t.Level, Lead: codes[0], Supporting: codes[1:], Due: t.Due, CreatedAt: t.CreatedAt}}, nil
+}
+
+// CatchUp queues for the unit with code, once another node serves it (a
+// mission that has enrolled since), what was made for it while it worked
+// here and so never travelled: its open tasks (up to MaxRemoteLevel; one
+// above stays here) and the rounds it has not reported in. Each is queued
+// once for the unit, however often and on however many replicas CatchUp
+// runs; a mission that was only offline needs none of it (the exchange
+// keeps what it missed). It returns how many parcels it queued.
+func (s *Service) CatchUp(ctx context.Context, code string) (int, error) {
+	u, err := s.opts.Directory.UnitByCode(ctx, code)
+	if errors.Is(err, errs.ErrNotFound) {
+		return 0, nil // not a unit of this directory
+	} else if err != nil {
+		return 0, err
+	}
+	if _, remote, err := s.remote(ctx, u.ID); err != nil || !remote {
+		return 0, err
+	}
+	// Most calls find nothing: they read without a write transaction.
+	if parcels, err := s.unsent(ctx, s.db, u.ID, code); err != nil || len(parcels) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		parcels, err := s.unsent(ctx, tx, u.ID, code)
+		if err != nil {
+			return err
+		}
+		for _, build := range parcels {
+			p, err := build()
+			if err != nil {
+				return err
+			}
+			if err := s.queue(ctx, tx, code, *p); err != nil {
+				return err
+			}
+		}
+		n = len(parcels)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("insight: queue for %s what was made for it before it had a node: %w", code, err)
+	}
+	return n, nil
+}
+
+// unsent returns the builders of the parcels CatchUp queues for unit,
+// whose code is code.
+func (s *Service) unsent(ctx context.Context, q store.Queryer, unit int64, code string) ([]func() (*parcel, error), error) {
+	tasks, err := unsentTasks(ctx, q, unit, code, MaxRemoteLevel)
+	if err != nil {
+		return nil, err
+	}
+	rounds, err := unsentRounds(ctx, q, unit, code)
+	if err != nil {
+		return nil, err
+	}
+	var parcels []func() (*parcel, error)
+	for _, t := range tasks {
+		parcels = append(parcels, func() (*parcel, error) { return s.taskParcel(ctx, t) })
+	}
+	for _, r := range rounds {
+		parcels = append(parcels, func() (*parcel, error) { return s.roundParcel(ctx, r) })
+	}
+	return parcels, nil
 }
 
 // sendUpdateTx sends an update made on a mission's node to headquarters.

@@ -146,3 +146,86 @@ func TestDeliverHoldsBackOnlyTheRefusedNode(t *testing.T) {
 		t.Fatalf("once Tokyo's service is there: Deliver = %d, %v; the link holds %d", k, err, len(l.queue))
 	}
 }
+
+// TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes pins CatchUp: while
+// the embassy in Paris has no node, its work is made at headquarters
+// (the unit is not remote) and nothing is queued for it. Once it enrols,
+// CatchUp queues its open tasks and the rounds it has not reported in,
+// once however often it runs; a task done, a task above what the
+// exchange carries, and a round it reported in stay at headquarters; a
+// unit still without a node gets nothing.
+func TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		hq, paris := n.hq, n.paris
+		hqCourier := hq.svc.opts.Courier.(*courier)
+		hqCourier.local[parisCode] = true // no node for Paris yet: its staff work at headquarters
+		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+		assign := func(sub authz.Subject, title string, level authz.Level) Task {
+			t.Helper()
+			task, err := hq.svc.Assign(as(sub), sub, NewTask{Title: title, LeadUnit: hq.units[parisCode], Level: level, WorkingDays: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return task
+		}
+		open := assign(hq.leader, "Rà soát công dân", authz.Unclassified)
+		done := assign(hq.leader, "Báo cáo nhanh", authz.Unclassified)
+		if _, err := hq.svc.Report(as(hq.parisOff), hq.parisOff, done.ID, Report{Complete: true, Note: "Xong", Evidence: "Báo cáo", Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := hq.dir.SeedStaff(ctx, "test", identity.NewStaff{Username: "leader.ts", FullName: "leader.ts", UnitID: hq.units[rootCode],
+			Roles: authz.RolesOf(authz.Leader), Clearance: authz.TopSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assign(m.Subject(), "Tuyệt mật", authz.TopSecret)
+		owed := hq.openRound(t)
+		tp := quarterly()
+		tp.Code = "consular_q_extra"
+		tp, err = hq.svc.CreateTemplate(as(hq.head), hq.head, tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filed, err := hq.svc.OpenRound(as(hq.head), hq.head, NewRound{TemplateID: tp.ID, WorkingDays: 10, Units: []int64{hq.units[parisCode]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, filed.ID, map[string]string{"passports": "3", "on_time": "100"}); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 0 {
+			t.Fatalf("CatchUp before Paris has a node = %d, %v; want 0", k, err)
+		}
+
+		hqCourier.local[parisCode] = false // Paris enrols
+		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 2 {
+			t.Fatalf("CatchUp once Paris has a node = %d, %v; want 2 (the open task and the round it owes)", k, err)
+		}
+		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 0 {
+			t.Fatalf("CatchUp again = %d, %v; want 0", k, err)
+		}
+		if k, err := hq.svc.CatchUp(ctx, tokyoCode); err != nil || k != 0 {
+			t.Fatalf("CatchUp for Tokyo, which has no node = %d, %v; want 0", k, err)
+		}
+		n.settle(t)
+		tasks, err := paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{})
+		if err != nil || len(tasks) != 1 || tasks[0].UID != open.UID {
+			t.Fatalf("Paris's tasks: %+v, %v; want only %s", tasks, err, open.UID)
+		}
+		rounds, err := paris.svc.Rounds(as(paris.parisOff), paris.parisOff)
+		if err != nil || len(rounds) != 1 || rounds[0].UID != owed.UID {
+			t.Fatalf("Paris's rounds: %+v, %v; want only %s", rounds, err, owed.UID)
+		}
+		// A task assigned now goes the usual way, and CatchUp does not
+		// queue it again.
+		later := assign(hq.leader, "Nhiệm vụ mới", authz.Unclassified)
+		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 0 {
+			t.Fatalf("CatchUp after a new task = %d, %v; want 0", k, err)
+		}
+		n.settle(t)
+		if tasks, err = paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{}); err != nil || len(tasks) != 2 {
+			t.Fatalf("Paris's tasks after %s: %+v, %v", later.UID, tasks, err)
+		}
+	})
+}

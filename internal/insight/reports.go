@@ -146,22 +146,25 @@ func (s *Service) sendRoundTx(ctx context.Context, tx *store.Tx, r Round) error 
 			continue
 		}
 		if p == nil {
-			codes, err := s.codes(ctx, append([]int64{r.OwnerUnit}, r.Units...))
-			if err != nil {
+			if p, err = s.roundParcel(ctx, r); err != nil {
 				return err
 			}
-			root, err := s.root(ctx)
-			if err != nil {
-				return err
-			}
-			p = &parcel{Type: "round", From: root.Code, Round: &wireRound{UID: r.UID, Label: r.Label, From: r.From, To: r.To, Owner: codes[0],
-				Template: r.Template, Units: codes[1:], Due: r.Due, CreatedAt: r.CreatedAt}}
 		}
 		if err := s.queue(ctx, tx, code, *p); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// roundParcel is the parcel that carries round r from headquarters.
+func (s *Service) roundParcel(ctx context.Context, r Round) (*parcel, error) {
+	codes, from, err := s.hqCodes(ctx, append([]int64{r.OwnerUnit}, r.Units...))
+	if err != nil {
+		return nil, err
+	}
+	return &parcel{Type: "round", From: from, Round: &wireRound{UID: r.UID, Label: r.Label, From: r.From, To: r.To, Owner: codes[0],
+		Template: r.Template, Units: codes[1:], Due: r.Due, CreatedAt: r.CreatedAt}}, nil
 }
 
 // Rounds returns the rounds sub may see: their unit collects or reports

@@ -351,10 +351,40 @@ type outboxItem struct {
 	Payload  []byte
 }
 
-func enqueue(ctx context.Context, tx *store.Tx, from, to string, payload []byte, now time.Time) error {
-	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO insight_outbox (recipient, sender, payload, created_us) VALUES (?, ?, ?, ?)`),
-		to, from, payload, store.Micros(now))
+// enqueue queues payload from from to to; item, when not empty, names the
+// task or round it carries, which is queued once for to (a second time
+// is a no-op).
+func enqueue(ctx context.Context, tx *store.Tx, from, to, item string, payload []byte, now time.Time) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO insight_outbox (recipient, sender, item, payload, created_us) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`), to, from, item, payload, store.Micros(now))
 	return err
+}
+
+// unsentTasks returns unit's open tasks up to level max that were never
+// queued for recipient.
+func unsentTasks(ctx context.Context, q store.Queryer, unit int64, recipient string, max authz.Level) ([]Task, error) {
+	ids, err := store.Column[int64](ctx, q, `SELECT t.id FROM insight_tasks t JOIN insight_task_units u ON u.task_id = t.id
+		WHERE u.unit_id = ? AND t.status <> ? AND t.level <= ?
+		AND NOT EXISTS (SELECT 1 FROM insight_outbox o WHERE o.recipient = ? AND o.item = 'task:' || t.uid) ORDER BY t.id`,
+		unit, TaskDone, int(max), recipient)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Task, len(ids))
+	for i, id := range ids {
+		if out[i], err = loadTask(ctx, q, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// unsentRounds returns the rounds unit is asked to report in, has not
+// reported in, and that were never queued for recipient.
+func unsentRounds(ctx context.Context, q store.Queryer, unit int64, recipient string) ([]Round, error) {
+	return loadRounds(ctx, q, `id IN (SELECT round_id FROM insight_round_units WHERE unit_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM insight_submissions s WHERE s.round_id = insight_rounds.id AND s.unit_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM insight_outbox o WHERE o.recipient = ? AND o.item = 'round:' || insight_rounds.uid)`, unit, unit, recipient)
 }
 
 func waiting(ctx context.Context, q store.Queryer, limit int) ([]outboxItem, error) {
