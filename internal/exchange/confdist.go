@@ -116,6 +116,32 @@ func (t *transport) serveConf() ([]*nats.Subscription, error) {
 	return []*nats.Subscription{sub}, nil
 }
 
+// runConfFollower, at headquarters, takes up every confFollow a newer
+// configuration that another replica installed in the shared database:
+// the serial is read first, so a replica that holds the newest pays one
+// small query.
+func (t *transport) runConfFollower(ctx context.Context) {
+	tick := time.NewTicker(confFollow)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var stored uint64
+		if err := t.n.db.QueryRowContext(ctx, `SELECT conf_serial FROM exchange_node WHERE id = 1`).Scan(&stored); err != nil {
+			continue // the database is away; the next tick tries again
+		}
+		if c, err := t.n.Conf(); err == nil && c.Serial >= stored {
+			continue
+		}
+		if _, err := t.latestConf(ctx); err != nil && ctx.Err() == nil {
+			t.n.log.Warn("exchange: take up the configuration another replica installed", "err", err)
+		}
+	}
+}
+
 // installConf installs a configuration received from headquarters.
 func (t *transport) installConf(signed []byte) {
 	err := t.n.Install(t.ctx, signed)

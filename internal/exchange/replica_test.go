@@ -63,6 +63,21 @@ func TestAConfigurationPublishedOnOneReplicaReachesTheOther(t *testing.T) {
 			}
 			waitFor(t, 15*time.Second, "the other replica taking up the configuration", func() bool { return held(second) == tn.conf.Serial })
 			t.Logf("serial %d → %d on the other replica in %v", before, tn.conf.Serial, time.Since(start))
+
+			// A configuration whose publication the other replica missed
+			// (installed, never published) reaches it from the database.
+			tn.conf.Serial++
+			tn.conf.Issued = time.Now().UTC()
+			if err := tn.conf.Build(); err != nil {
+				t.Fatal(err)
+			}
+			if signed, err = SignConf(tn.conf, tn.hq.ring.Signer()); err != nil {
+				t.Fatal(err)
+			}
+			if err := tn.hq.Install(ctx, signed); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 3*confFollow, "the other replica taking up an unpublished configuration", func() bool { return held(second) == tn.conf.Serial })
 		})
 	}
 }

@@ -63,6 +63,12 @@ const (
 	// confRefresh is how often a mission asks headquarters whether it
 	// has a newer configuration (an empty answer when not).
 	confRefresh = 30 * time.Second
+	// confFollow is how often a headquarters replica looks in the
+	// database for a configuration another replica installed, in case
+	// the publication on the bus did not reach it (a reconnecting
+	// connection misses it, and nothing else would bring it before the
+	// next hourly renewal).
+	confFollow = 5 * time.Second
 	// retentionEvery is how often bodies past the retention are erased.
 	retentionEvery = 10 * time.Minute
 	// forwardEvery is how often a destination re-sends what is pending.
@@ -187,6 +193,7 @@ func (n *Node) Run(ctx context.Context) error {
 		t.spawn(func() { t.runConfRequests(ctx) })
 	} else {
 		t.spawn(func() { t.runConfPublisher(ctx) })
+		t.spawn(func() { t.runConfFollower(ctx) })
 	}
 	t.syncSources()
 	n.log.Info("exchange: transport running", "node", n.id, "domain", n.domain)
