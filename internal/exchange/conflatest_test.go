@@ -27,8 +27,10 @@ func testJudgedByTheLatestConf(t *testing.T, d store.Dialect) {
 	ln := newLinkedNet(t, d, nil)
 	ln.waitLinked(t)
 	// The mission has had the answer to the request its link's coming up
-	// made, so only a refusal makes it ask again.
-	waitFor(t, 15*time.Second, "the mission's request on its link coming up", func() bool {
+	// made, so only a refusal makes it ask again. (The request the link's
+	// coming up kicks may begin just before the link is marked up; then
+	// the next periodic one, within confRefresh, is the one that counts.)
+	waitFor(t, 2*confRefresh+5*time.Second, "the mission's request on its link coming up", func() bool {
 		tr := ln.mission.transport()
 		s, _, _ := tr.links.get("hq")
 		tr.asks.mu.Lock()
