@@ -77,6 +77,22 @@ type world struct {
 	secrets  map[string]string
 }
 
+// worldDir is where the world's data and logs live: a test directory
+// removed afterwards, or, with CHANCERY_SYSTEM_KEEP=DIR, a new directory
+// under DIR that stays, so a failed full-size run can be read afterwards.
+func worldDir(t testing.TB) string {
+	keep := os.Getenv("CHANCERY_SYSTEM_KEEP")
+	if keep == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp(keep, "world-")
+	if err != nil {
+		t.Fatalf("CHANCERY_SYSTEM_KEEP=%s: %v", keep, err)
+	}
+	t.Logf("the world's data and logs stay in %s", dir)
+	return dir
+}
+
 // binaries are built once per test process.
 var (
 	buildOnce sync.Once
@@ -164,7 +180,7 @@ func newWorld(t testing.TB, sz sizes) *world {
 	if err != nil {
 		missing(err)
 	}
-	w := &world{t: t, dir: t.TempDir(), bin: binaries(t), secrets: map[string]string{}}
+	w := &world{t: t, dir: worldDir(t), bin: binaries(t), secrets: map[string]string{}}
 	began := time.Now()
 	key := make([]byte, 32)
 	rand.Read(key)
