@@ -291,7 +291,10 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	if err != nil {
 		return err
 	}
-	err = s.receive(ctx, o, a)
+	apply, err := s.receive(ctx, o, a)
+	if err == nil {
+		err = s.db.InTx(ctx, apply)
+	}
 	if errors.Is(err, errs.ErrInvalid) {
 		e := o.Event("insight.parcel.refuse")
 		e.ResourceType, e.ResourceID = "exchange_message", a.MessageID
@@ -303,20 +306,54 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	return err
 }
 
-func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) error {
+// ReceiveAll takes in arrivals, in order, in one transaction: a page of
+// an inbox costs one commit, not one per parcel, so a report round's
+// ninety-odd submissions are counted together. It stores all of them or
+// none: on any error (one arrival refused, or a passing failure) nothing
+// is stored, nothing is recorded, and the caller takes the page in one
+// at a time with Receive, which records each refusal and keeps the
+// order. Like Receive, an arrival delivered again changes nothing (each
+// item is known by its uid), so a page taken in but not acknowledged
+// before a crash, or taken by two replicas at once, is stored once.
+func (s *Service) ReceiveAll(ctx context.Context, arrivals []Arrival) error {
+	o, err := s.rec.AnyOrigin(ctx)
+	if err != nil {
+		return err
+	}
+	applies := make([]func(*store.Tx) error, len(arrivals))
+	for i, a := range arrivals {
+		if applies[i], err = s.receive(ctx, o, a); err != nil {
+			return fmt.Errorf("insight: message %s: %w", a.MessageID, err)
+		}
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		for i, apply := range applies {
+			if err := apply(tx); err != nil {
+				return fmt.Errorf("insight: message %s: %w", arrivals[i].MessageID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// receive checks a and resolves the units it names (reads outside any
+// transaction), and returns what stores it inside one: reads of
+// insight's own tables happen there, so that an arrival taken in the
+// same transaction after another (a submission after its round) sees it.
+func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) (func(*store.Tx) error, error) {
 	if len(a.Payload) > MaxParcel {
-		return refused("it is larger than %d bytes", MaxParcel)
+		return nil, refused("it is larger than %d bytes", MaxParcel)
 	}
 	var p parcel
 	if err := json.Unmarshal(a.Payload, &p); err != nil {
-		return refused("it is not insight's JSON: %v", err)
+		return nil, refused("it is not insight's JSON: %v", err)
 	}
 	if p.From != a.Sender {
-		return refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
+		return nil, refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
 	}
 	root, err := s.root(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fromHQ := p.From == root.Code
 	switch {
@@ -331,7 +368,7 @@ func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) error 
 	case p.Type == "decision" && p.Submission != nil && fromHQ:
 		return s.receiveFiling(ctx, o, *p.Submission, true)
 	}
-	return refused("a %q parcel from %s is not one insight takes", clip(p.Type), clip(p.From))
+	return nil, refused("a %q parcel from %s is not one insight takes", clip(p.Type), clip(p.From))
 }
 
 // unitByCode resolves a unit's code, refusing one this node does not
@@ -388,20 +425,20 @@ func ParcelLevel(payload []byte) authz.Level {
 	return p.Task.Level
 }
 
-func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) error {
+func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) (func(*store.Tx) error, error) {
 	t := Task{UID: w.UID, Title: w.Title, Body: w.Body, Source: w.Source, SourceRef: w.SourceRef, Level: w.Level, AssignedBy: w.AssignedBy,
 		Status: TaskOpen, Version: 1, Due: w.Due.UTC(), CreatedAt: w.CreatedAt.UTC(), UpdatedAt: s.now()}
 	if err := checkLine("title", t.Title, MaxLine, true, false); err != nil || !t.Level.Valid() || t.UID == "" {
-		return refused("the task is malformed")
+		return nil, refused("the task is malformed")
 	}
 	var err error
 	if t.LeadUnit, err = s.hqUnit(ctx, w.Lead); err != nil {
-		return err
+		return nil, err
 	}
 	if t.Supporting, err = s.hqUnits(ctx, w.Supporting); err != nil {
-		return err
+		return nil, err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return func(tx *store.Tx) error {
 		if _, err := taskByUID(ctx, tx, t.UID); err == nil {
 			return nil // delivered again
 		} else if !errors.Is(err, errs.ErrNotFound) {
@@ -412,20 +449,20 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) e
 			return err
 		}
 		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
-	})
+	}, nil
 }
 
-func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdate) error {
+func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdate) (func(*store.Tx) error, error) {
 	unit, err := s.unitByCode(ctx, w.Unit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u := TaskUpdate{UID: w.UID, Unit: unit, Kind: w.Kind, Author: w.Author, Progress: w.Progress, Note: w.Note, Evidence: w.Evidence,
 		FileName: w.FileName, fileData: w.FileData, At: w.At.UTC()}
 	if u.Kind != UpdateProgress && u.Kind != UpdateComplete || u.Progress < 0 || u.Progress > 100 || len(u.fileData) > MaxFile || u.UID == "" {
-		return refused("the update is malformed")
+		return nil, refused("the update is malformed")
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return func(tx *store.Tx) error {
 		if seen, err := updateSeen(ctx, tx, u.UID); err != nil || seen {
 			return err // delivered again
 		}
@@ -445,5 +482,5 @@ func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdat
 			return refused("only the lead unit completes a task")
 		}
 		return s.applyUpdate(ctx, tx, o, &t, u)
-	})
+	}, nil
 }
