@@ -39,6 +39,12 @@ type wireTask struct {
 	Lead                                    string
 	Supporting                              []string
 	Due, CreatedAt                          time.Time
+	// Status, Progress and Updates carry a task's state and its progress
+	// reports when CatchUp sends a task that was worked on at
+	// headquarters before its mission enrolled (a new task has none).
+	Status   TaskStatus   `json:",omitempty"`
+	Progress int          `json:",omitempty"`
+	Updates  []wireUpdate `json:",omitempty"`
 }
 
 type wireUpdate struct {
@@ -54,6 +60,20 @@ type wireRound struct {
 	Template                    Template
 	Units                       []string
 	Due, CreatedAt              time.Time
+	// Report is the recipient unit's report in the round, when CatchUp
+	// sends a round it filed in at headquarters before its mission
+	// enrolled: submitted (a decision may follow) or returned for
+	// correction (with the reason; the mission files again).
+	Report *wireReport `json:",omitempty"`
+}
+
+// wireReport is a unit's report as headquarters holds it.
+type wireReport struct {
+	UID, Unit, SubmittedBy, DecidedBy, Reason string
+	Status                                    SubmissionStatus
+	Values                                    map[string]string
+	SubmittedAt, DecidedAt                    time.Time
+	Version                                   int
 }
 
 // wireFiling is a submission (from the reporting unit) or a decision on
@@ -150,8 +170,10 @@ func (s *Service) taskParcel(ctx context.Context, t Task) (*parcel, error) {
 
 // CatchUp queues for the unit with code, once another node serves it (a
 // mission that has enrolled since), what was made for it while it worked
-// here and so never travelled: its open tasks (up to MaxRemoteLevel; one
-// above stays here) and the rounds it has not reported in. Each is queued
+// here and so never travelled: its tasks not done (up to MaxRemoteLevel;
+// one above stays here), with their progress, and the rounds its report
+// is not approved in, with its report if it filed one (submitted, or
+// returned for correction with the reason). Each is queued
 // once for the unit, however often and on however many replicas CatchUp
 // runs; a mission that was only offline needs none of it (the exchange
 // keeps what it missed). It returns how many parcels it queued.
@@ -206,12 +228,60 @@ func (s *Service) unsent(ctx context.Context, q store.Queryer, unit int64, code 
 	}
 	var parcels []func() (*parcel, error)
 	for _, t := range tasks {
-		parcels = append(parcels, func() (*parcel, error) { return s.taskParcel(ctx, t) })
+		parcels = append(parcels, func() (*parcel, error) { return s.caughtUpTask(ctx, q, t) })
 	}
 	for _, r := range rounds {
-		parcels = append(parcels, func() (*parcel, error) { return s.roundParcel(ctx, r) })
+		parcels = append(parcels, func() (*parcel, error) { return s.caughtUpRound(ctx, q, r, unit, code) })
 	}
 	return parcels, nil
+}
+
+// caughtUpTask is the parcel that carries task t to a mission that
+// enrolled since it was assigned: the task with its status, progress and
+// progress reports, so the mission goes on from where its staff left it
+// at headquarters. Attached files stay at headquarters (a parcel carries
+// at most one); their updates travel without them.
+func (s *Service) caughtUpTask(ctx context.Context, q store.Queryer, t Task) (*parcel, error) {
+	p, err := s.taskParcel(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	ups, err := loadUpdates(ctx, q, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	w := p.Task
+	w.Status, w.Progress = t.Status, t.Progress
+	for _, u := range ups {
+		if u.Kind != UpdateProgress {
+			continue // an escalation is headquarters' own mark
+		}
+		unit, err := s.opts.Directory.Unit(ctx, u.Unit)
+		if err != nil {
+			return nil, err
+		}
+		w.Updates = append(w.Updates, wireUpdate{TaskUID: t.UID, UID: u.UID, Unit: unit.Code, Author: u.Author, Note: u.Note,
+			Evidence: u.Evidence, Kind: u.Kind, Progress: u.Progress, At: u.At})
+	}
+	return p, nil
+}
+
+// caughtUpRound is the parcel that carries round r to the unit with code
+// (id unit) that enrolled since, with the unit's report in it if it
+// filed one at headquarters that is not approved.
+func (s *Service) caughtUpRound(ctx context.Context, q store.Queryer, r Round, unit int64, code string) (*parcel, error) {
+	p, err := s.roundParcel(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := loadSubmissions(ctx, q, "round_id = ? AND unit_id = ?", r.ID, unit)
+	if err != nil || len(subs) == 0 {
+		return p, err
+	}
+	sm := subs[0]
+	p.Round.Report = &wireReport{UID: sm.UID, Unit: code, SubmittedBy: sm.SubmittedBy, DecidedBy: sm.DecidedBy, Reason: sm.Reason, Status: sm.Status,
+		Values: sm.Values, SubmittedAt: sm.SubmittedAt, DecidedAt: sm.DecidedAt, Version: sm.Version}
+	return p, nil
 }
 
 // sendUpdateTx sends an update made on a mission's node to headquarters.
@@ -431,6 +501,25 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) (
 	if err := checkLine("title", t.Title, MaxLine, true, false); err != nil || !t.Level.Valid() || t.UID == "" {
 		return nil, refused("the task is malformed")
 	}
+	switch {
+	case w.Status == "" || w.Status == TaskOpen && w.Progress == 0:
+	case w.Status == TaskInProgress && w.Progress >= 0 && w.Progress <= 100:
+		t.Status, t.Progress = w.Status, w.Progress
+	default:
+		return nil, refused("a task travels open or in progress, not %s at %d %%", clip(string(w.Status)), w.Progress)
+	}
+	var ups []TaskUpdate
+	for _, wu := range w.Updates {
+		u := TaskUpdate{UID: wu.UID, Kind: wu.Kind, Author: wu.Author, Progress: wu.Progress, Note: wu.Note, Evidence: wu.Evidence, At: wu.At.UTC()}
+		if u.Kind != UpdateProgress || u.Progress < 0 || u.Progress > 100 || u.UID == "" {
+			return nil, refused("the task's progress report is malformed")
+		}
+		var err error
+		if u.Unit, err = s.hqUnit(ctx, wu.Unit); err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
+	}
 	var err error
 	if t.LeadUnit, err = s.hqUnit(ctx, w.Lead); err != nil {
 		return nil, err
@@ -448,7 +537,19 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) (
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
+		for _, u := range ups {
+			if seen, err := updateSeen(ctx, tx, u.UID); err != nil || seen {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := insertUpdate(ctx, tx, id, u); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title),
+			"status": string(t.Status), "progress": fmt.Sprint(t.Progress)})
 	}, nil
 }
 

@@ -392,6 +392,25 @@ func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound)
 			return nil, refused("the round's period is malformed")
 		}
 	}
+	var report *Submission
+	if rep := w.Report; rep != nil {
+		if rep.Status != Submitted && rep.Status != Returned || rep.UID == "" || rep.Version < 1 {
+			return nil, refused("the report in the round is malformed")
+		}
+		unit, err := s.unitByCode(ctx, rep.Unit)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(r.Units, unit) {
+			return nil, refused("%s is not asked to report in round %s", clip(rep.Unit), clip(w.UID))
+		}
+		values, err := t.Validate(rep.Values)
+		if err != nil {
+			return nil, refused("the report in the round does not fit its template: %v", err)
+		}
+		report = &Submission{Unit: unit, UID: rep.UID, Status: rep.Status, Values: values, SubmittedBy: rep.SubmittedBy, SubmittedAt: rep.SubmittedAt.UTC(),
+			DecidedBy: rep.DecidedBy, DecidedAt: rep.DecidedAt.UTC(), Reason: rep.Reason, Version: rep.Version}
+	}
 	return func(tx *store.Tx) error {
 		if _, err := loadRound(ctx, tx, "uid = ?", r.UID); err == nil {
 			return nil // delivered again
@@ -412,6 +431,12 @@ func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound)
 		}
 		if r.ID, err = insertRound(ctx, tx, r); err != nil {
 			return err
+		}
+		if report != nil {
+			report.RoundID = r.ID
+			if err := upsertSubmission(ctx, tx, report); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, o, "report.round.receive", "report_round", r.ID, 0, map[string]string{"uid": r.UID, "period": audit.AttrValue(r.Label)})
 	}, nil
