@@ -361,7 +361,11 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	if err != nil {
 		return err
 	}
-	apply, err := s.receive(ctx, o, a)
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	apply, err := s.receive(ctx, o, root.Code, a)
 	if err == nil {
 		err = s.db.InTx(ctx, apply)
 	}
@@ -390,9 +394,15 @@ func (s *Service) ReceiveAll(ctx context.Context, arrivals []Arrival) error {
 	if err != nil {
 		return err
 	}
+	// The ministry is looked up once for the page, not per parcel: it
+	// lists the directory's units, ninety-odd missions among them.
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
 	applies := make([]func(*store.Tx) error, len(arrivals))
 	for i, a := range arrivals {
-		if applies[i], err = s.receive(ctx, o, a); err != nil {
+		if applies[i], err = s.receive(ctx, o, root.Code, a); err != nil {
 			return fmt.Errorf("insight: message %s: %w", a.MessageID, err)
 		}
 	}
@@ -410,7 +420,8 @@ func (s *Service) ReceiveAll(ctx context.Context, arrivals []Arrival) error {
 // transaction), and returns what stores it inside one: reads of
 // insight's own tables happen there, so that an arrival taken in the
 // same transaction after another (a submission after its round) sees it.
-func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) (func(*store.Tx) error, error) {
+// rootCode is the ministry's code: what headquarters sends as.
+func (s *Service) receive(ctx context.Context, o audit.Origin, rootCode string, a Arrival) (func(*store.Tx) error, error) {
 	if len(a.Payload) > MaxParcel {
 		return nil, refused("it is larger than %d bytes", MaxParcel)
 	}
@@ -421,11 +432,7 @@ func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) (func(
 	if p.From != a.Sender {
 		return nil, refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
 	}
-	root, err := s.root(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fromHQ := p.From == root.Code
+	fromHQ := p.From == rootCode
 	switch {
 	case p.Type == "task" && p.Task != nil && fromHQ:
 		return s.receiveTask(ctx, o, *p.Task)
