@@ -134,24 +134,8 @@ func TestTasksAndReportsTravelBetweenHeadquartersAndAMission(t *testing.T) {
 		rounds, _ = paris.Insight.Rounds(officerCtx, officer)
 		return len(mine) == len(want) && len(rounds) == len(wantRounds)
 	})
-	var ourRound insight.Round
-	for _, r := range rounds {
-		if !wantRounds[r.UID] {
-			t.Fatalf("the embassy has round %+v, which is not one headquarters holds for it", r)
-		}
-		if r.UID == round.UID {
-			ourRound = r
-		}
-	}
-	var ours insight.Task
-	for _, x := range mine {
-		if !want[x.UID] {
-			t.Fatalf("the embassy has task %+v, which is not one of headquarters' open tasks it leads", x)
-		}
-		if x.UID == task.UID {
-			ours = x
-		}
-	}
+	ourRound := onlyWanted(t, rounds, func(r insight.Round) string { return r.UID }, wantRounds, round.UID, "round")
+	ours := onlyWanted(t, mine, func(x insight.Task) string { return x.UID }, want, task.UID, "task")
 	if ours.Level != authz.Confidential || ourRound.UID != round.UID {
 		t.Fatalf("the embassy has %+v and %+v", ours, ourRound)
 	}
@@ -219,6 +203,23 @@ func TestTasksAndReportsTravelBetweenHeadquartersAndAMission(t *testing.T) {
 // dumpInsightExchange logs, after a failure, what a's exchange log and
 // insight's outbox hold, and the configuration it enforces: where a
 // parcel stopped, and why.
+// onlyWanted fails t if items holds one whose uid is not in want (what
+// headquarters holds for the embassy), and returns the one whose uid is
+// ours.
+func onlyWanted[T any](t *testing.T, items []T, uid func(T) string, want map[string]bool, ours, what string) T {
+	t.Helper()
+	var got T
+	for _, x := range items {
+		if !want[uid(x)] {
+			t.Fatalf("the embassy has %s %+v, which is not one headquarters holds for it", what, x)
+		}
+		if uid(x) == ours {
+			got = x
+		}
+	}
+	return got
+}
+
 func dumpInsightExchange(t *testing.T, name string, a *App) {
 	ctx := context.Background()
 	if conf, err := a.Node.Conf(); err == nil {
