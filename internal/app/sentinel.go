@@ -280,7 +280,7 @@ func (a *App) takeMissionAlerts(ctx context.Context) error {
 	if hq == "" {
 		return nil
 	}
-	return a.takeInbox(ctx, sentinelClient(hq), "sentinel: a mission's batch of alerts", func(d exchange.Delivered) error {
+	return a.takeInbox(ctx, sentinelClient(hq), "sentinel: a mission's batch of alerts", nil, func(d exchange.Delivered) error {
 		from, _ := conf.NodeOf(d.Sender)
 		n, err := a.Sentinel.Receive(ctx, from, d.Payload)
 		if err == nil {
@@ -291,12 +291,19 @@ func (a *App) takeMissionAlerts(ctx context.Context) error {
 }
 
 // takeInbox gives what arrived on the exchange inbox of this node's
-// subsystem inbox to take, in order, and acknowledges each message take
-// took in or refused for good (an error wrapping errs.ErrInvalid, logged
-// as what was refused: the taker records its own refusals). Another
-// error stops until the next call, so the order holds. An inbox not
-// registered yet holds nothing.
-func (a *App) takeInbox(ctx context.Context, inbox exchange.ClientID, what string, take func(exchange.Delivered) error) error {
+// subsystem inbox to the taker, in order, a page at a time, and
+// acknowledges each page's messages together (one commit, not one per
+// message). takeAll, if not nil, takes a whole page in one transaction,
+// all or nothing; when it fails, or is nil, take takes the page one
+// message at a time. Either acknowledges what it took in or refused for
+// good (an error of take wrapping errs.ErrInvalid, logged as what was
+// refused: the taker records its own refusals). Another error of take
+// stops until the next call, so the order holds. A crash between taking
+// in and acknowledging, or a replica taking the same page, gives the
+// taker a page again: takers know each item they store by its id, so it
+// changes nothing. An inbox not registered yet holds nothing.
+func (a *App) takeInbox(ctx context.Context, inbox exchange.ClientID, what string, takeAll func([]exchange.Delivered) error,
+	take func(exchange.Delivered) error) error {
 	const page = 100
 	for after := int64(0); ; {
 		got, err := a.Node.Inbox(ctx, inbox, after, page)
@@ -305,19 +312,40 @@ func (a *App) takeInbox(ctx context.Context, inbox exchange.ClientID, what strin
 		} else if err != nil {
 			return err
 		}
-		for _, d := range got {
-			after = d.Seq
-			switch err := take(d); {
-			case err == nil:
-			case errors.Is(err, errs.ErrInvalid):
-				a.log.Warn(what+" was refused", "message", d.ID, "sender", d.Sender.String(), "err", err)
-			default:
-				return fmt.Errorf("message %s from %s: %w", d.ID, d.Sender, err)
-			}
-			if _, err := a.Node.Ack(ctx, inbox, d.ID); err != nil {
-				return err
+		if len(got) == 0 {
+			return nil
+		}
+		ids := make([]string, 0, len(got))
+		if takeAll != nil {
+			if err := takeAll(got); err == nil {
+				for _, d := range got {
+					ids = append(ids, d.ID)
+				}
+			} else if ctx.Err() != nil {
+				return ctx.Err()
+			} else {
+				a.log.Debug(what+": the page is taken one message at a time", "messages", len(got), "err", err)
 			}
 		}
+		if len(ids) == 0 {
+			for _, d := range got {
+				switch err := take(d); {
+				case err == nil:
+				case errors.Is(err, errs.ErrInvalid):
+					a.log.Warn(what+" was refused", "message", d.ID, "sender", d.Sender.String(), "err", err)
+				default:
+					if _, aerr := a.Node.Ack(ctx, inbox, ids...); aerr != nil {
+						return aerr
+					}
+					return fmt.Errorf("message %s from %s: %w", d.ID, d.Sender, err)
+				}
+				ids = append(ids, d.ID)
+			}
+		}
+		if _, err := a.Node.Ack(ctx, inbox, ids...); err != nil {
+			return err
+		}
+		after = got[len(got)-1].Seq
 		if len(got) < page {
 			return nil
 		}

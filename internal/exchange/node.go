@@ -157,6 +157,8 @@ type Node struct {
 	// replicas, on the attached bus; nil leaves only the per-process
 	// windows (no bus attached, or a benchmark's baseline).
 	replay atomic.Pointer[sharedReplay]
+	// arrived wakes the node's own inbox readers on delivery (Arrived).
+	arrived arrivals
 }
 
 // OpenNode loads this node's identity from db, creating it for

@@ -256,6 +256,7 @@ func (t *transport) receive(ctx context.Context, src string, group []jetstream.M
 	}
 	if len(opened) > 0 {
 		kick(t.hookKick)
+		t.n.arrived.signal()
 	}
 	return nil
 }

@@ -39,6 +39,12 @@ type wireTask struct {
 	Lead                                    string
 	Supporting                              []string
 	Due, CreatedAt                          time.Time
+	// Status, Progress and Updates carry a task's state and its progress
+	// reports when CatchUp sends a task that was worked on at
+	// headquarters before its mission enrolled (a new task has none).
+	Status   TaskStatus   `json:",omitempty"`
+	Progress int          `json:",omitempty"`
+	Updates  []wireUpdate `json:",omitempty"`
 }
 
 type wireUpdate struct {
@@ -54,6 +60,20 @@ type wireRound struct {
 	Template                    Template
 	Units                       []string
 	Due, CreatedAt              time.Time
+	// Report is the recipient unit's report in the round, when CatchUp
+	// sends a round it filed in at headquarters before its mission
+	// enrolled: submitted (a decision may follow) or returned for
+	// correction (with the reason; the mission files again).
+	Report *wireReport `json:",omitempty"`
+}
+
+// wireReport is a unit's report as headquarters holds it.
+type wireReport struct {
+	UID, Unit, SubmittedBy, DecidedBy, Reason string
+	Status                                    SubmissionStatus
+	Values                                    map[string]string
+	SubmittedAt, DecidedAt                    time.Time
+	Version                                   int
 }
 
 // wireFiling is a submission (from the reporting unit) or a decision on
@@ -150,8 +170,10 @@ func (s *Service) taskParcel(ctx context.Context, t Task) (*parcel, error) {
 
 // CatchUp queues for the unit with code, once another node serves it (a
 // mission that has enrolled since), what was made for it while it worked
-// here and so never travelled: its open tasks (up to MaxRemoteLevel; one
-// above stays here) and the rounds it has not reported in. Each is queued
+// here and so never travelled: its tasks not done (up to MaxRemoteLevel;
+// one above stays here), with their progress, and the rounds its report
+// is not approved in, with its report if it filed one (submitted, or
+// returned for correction with the reason). Each is queued
 // once for the unit, however often and on however many replicas CatchUp
 // runs; a mission that was only offline needs none of it (the exchange
 // keeps what it missed). It returns how many parcels it queued.
@@ -206,12 +228,60 @@ func (s *Service) unsent(ctx context.Context, q store.Queryer, unit int64, code 
 	}
 	var parcels []func() (*parcel, error)
 	for _, t := range tasks {
-		parcels = append(parcels, func() (*parcel, error) { return s.taskParcel(ctx, t) })
+		parcels = append(parcels, func() (*parcel, error) { return s.caughtUpTask(ctx, q, t) })
 	}
 	for _, r := range rounds {
-		parcels = append(parcels, func() (*parcel, error) { return s.roundParcel(ctx, r) })
+		parcels = append(parcels, func() (*parcel, error) { return s.caughtUpRound(ctx, q, r, unit, code) })
 	}
 	return parcels, nil
+}
+
+// caughtUpTask is the parcel that carries task t to a mission that
+// enrolled since it was assigned: the task with its status, progress and
+// progress reports, so the mission goes on from where its staff left it
+// at headquarters. Attached files stay at headquarters (a parcel carries
+// at most one); their updates travel without them.
+func (s *Service) caughtUpTask(ctx context.Context, q store.Queryer, t Task) (*parcel, error) {
+	p, err := s.taskParcel(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	ups, err := loadUpdates(ctx, q, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	w := p.Task
+	w.Status, w.Progress = t.Status, t.Progress
+	for _, u := range ups {
+		if u.Kind != UpdateProgress {
+			continue // an escalation is headquarters' own mark
+		}
+		unit, err := s.opts.Directory.Unit(ctx, u.Unit)
+		if err != nil {
+			return nil, err
+		}
+		w.Updates = append(w.Updates, wireUpdate{TaskUID: t.UID, UID: u.UID, Unit: unit.Code, Author: u.Author, Note: u.Note,
+			Evidence: u.Evidence, Kind: u.Kind, Progress: u.Progress, At: u.At})
+	}
+	return p, nil
+}
+
+// caughtUpRound is the parcel that carries round r to the unit with code
+// (id unit) that enrolled since, with the unit's report in it if it
+// filed one at headquarters that is not approved.
+func (s *Service) caughtUpRound(ctx context.Context, q store.Queryer, r Round, unit int64, code string) (*parcel, error) {
+	p, err := s.roundParcel(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	subs, err := loadSubmissions(ctx, q, "round_id = ? AND unit_id = ?", r.ID, unit)
+	if err != nil || len(subs) == 0 {
+		return p, err
+	}
+	sm := subs[0]
+	p.Round.Report = &wireReport{UID: sm.UID, Unit: code, SubmittedBy: sm.SubmittedBy, DecidedBy: sm.DecidedBy, Reason: sm.Reason, Status: sm.Status,
+		Values: sm.Values, SubmittedAt: sm.SubmittedAt, DecidedAt: sm.DecidedAt, Version: sm.Version}
+	return p, nil
 }
 
 // sendUpdateTx sends an update made on a mission's node to headquarters.
@@ -291,7 +361,14 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	if err != nil {
 		return err
 	}
-	err = s.receive(ctx, o, a)
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	apply, err := s.receive(ctx, o, root.Code, a)
+	if err == nil {
+		err = s.db.InTx(ctx, apply)
+	}
 	if errors.Is(err, errs.ErrInvalid) {
 		e := o.Event("insight.parcel.refuse")
 		e.ResourceType, e.ResourceID = "exchange_message", a.MessageID
@@ -303,22 +380,59 @@ func (s *Service) Receive(ctx context.Context, a Arrival) error {
 	return err
 }
 
-func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) error {
-	if len(a.Payload) > MaxParcel {
-		return refused("it is larger than %d bytes", MaxParcel)
+// ReceiveAll takes in arrivals, in order, in one transaction: a page of
+// an inbox costs one commit, not one per parcel, so a report round's
+// ninety-odd submissions are counted together. It stores all of them or
+// none: on any error (one arrival refused, or a passing failure) nothing
+// is stored, nothing is recorded, and the caller takes the page in one
+// at a time with Receive, which records each refusal and keeps the
+// order. Like Receive, an arrival delivered again changes nothing (each
+// item is known by its uid), so a page taken in but not acknowledged
+// before a crash, or taken by two replicas at once, is stored once.
+func (s *Service) ReceiveAll(ctx context.Context, arrivals []Arrival) error {
+	o, err := s.rec.AnyOrigin(ctx)
+	if err != nil {
+		return err
 	}
-	var p parcel
-	if err := json.Unmarshal(a.Payload, &p); err != nil {
-		return refused("it is not insight's JSON: %v", err)
-	}
-	if p.From != a.Sender {
-		return refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
-	}
+	// The ministry is looked up once for the page, not per parcel: it
+	// lists the directory's units, ninety-odd missions among them.
 	root, err := s.root(ctx)
 	if err != nil {
 		return err
 	}
-	fromHQ := p.From == root.Code
+	applies := make([]func(*store.Tx) error, len(arrivals))
+	for i, a := range arrivals {
+		if applies[i], err = s.receive(ctx, o, root.Code, a); err != nil {
+			return fmt.Errorf("insight: message %s: %w", a.MessageID, err)
+		}
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		for i, apply := range applies {
+			if err := apply(tx); err != nil {
+				return fmt.Errorf("insight: message %s: %w", arrivals[i].MessageID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// receive checks a and resolves the units it names (reads outside any
+// transaction), and returns what stores it inside one: reads of
+// insight's own tables happen there, so that an arrival taken in the
+// same transaction after another (a submission after its round) sees it.
+// rootCode is the ministry's code: what headquarters sends as.
+func (s *Service) receive(ctx context.Context, o audit.Origin, rootCode string, a Arrival) (func(*store.Tx) error, error) {
+	if len(a.Payload) > MaxParcel {
+		return nil, refused("it is larger than %d bytes", MaxParcel)
+	}
+	var p parcel
+	if err := json.Unmarshal(a.Payload, &p); err != nil {
+		return nil, refused("it is not insight's JSON: %v", err)
+	}
+	if p.From != a.Sender {
+		return nil, refused("it says it is from %s, but the exchange member that sent it is %s", clip(p.From), clip(a.Sender))
+	}
+	fromHQ := p.From == rootCode
 	switch {
 	case p.Type == "task" && p.Task != nil && fromHQ:
 		return s.receiveTask(ctx, o, *p.Task)
@@ -331,7 +445,7 @@ func (s *Service) receive(ctx context.Context, o audit.Origin, a Arrival) error 
 	case p.Type == "decision" && p.Submission != nil && fromHQ:
 		return s.receiveFiling(ctx, o, *p.Submission, true)
 	}
-	return refused("a %q parcel from %s is not one insight takes", clip(p.Type), clip(p.From))
+	return nil, refused("a %q parcel from %s is not one insight takes", clip(p.Type), clip(p.From))
 }
 
 // unitByCode resolves a unit's code, refusing one this node does not
@@ -388,20 +502,39 @@ func ParcelLevel(payload []byte) authz.Level {
 	return p.Task.Level
 }
 
-func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) error {
+func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) (func(*store.Tx) error, error) {
 	t := Task{UID: w.UID, Title: w.Title, Body: w.Body, Source: w.Source, SourceRef: w.SourceRef, Level: w.Level, AssignedBy: w.AssignedBy,
 		Status: TaskOpen, Version: 1, Due: w.Due.UTC(), CreatedAt: w.CreatedAt.UTC(), UpdatedAt: s.now()}
 	if err := checkLine("title", t.Title, MaxLine, true, false); err != nil || !t.Level.Valid() || t.UID == "" {
-		return refused("the task is malformed")
+		return nil, refused("the task is malformed")
+	}
+	switch {
+	case w.Status == "" || w.Status == TaskOpen && w.Progress == 0:
+	case w.Status == TaskInProgress && w.Progress >= 0 && w.Progress <= 100:
+		t.Status, t.Progress = w.Status, w.Progress
+	default:
+		return nil, refused("a task travels open or in progress, not %s at %d %%", clip(string(w.Status)), w.Progress)
+	}
+	var ups []TaskUpdate
+	for _, wu := range w.Updates {
+		u := TaskUpdate{UID: wu.UID, Kind: wu.Kind, Author: wu.Author, Progress: wu.Progress, Note: wu.Note, Evidence: wu.Evidence, At: wu.At.UTC()}
+		if u.Kind != UpdateProgress || u.Progress < 0 || u.Progress > 100 || u.UID == "" {
+			return nil, refused("the task's progress report is malformed")
+		}
+		var err error
+		if u.Unit, err = s.hqUnit(ctx, wu.Unit); err != nil {
+			return nil, err
+		}
+		ups = append(ups, u)
 	}
 	var err error
 	if t.LeadUnit, err = s.hqUnit(ctx, w.Lead); err != nil {
-		return err
+		return nil, err
 	}
 	if t.Supporting, err = s.hqUnits(ctx, w.Supporting); err != nil {
-		return err
+		return nil, err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return func(tx *store.Tx) error {
 		if _, err := taskByUID(ctx, tx, t.UID); err == nil {
 			return nil // delivered again
 		} else if !errors.Is(err, errs.ErrNotFound) {
@@ -411,21 +544,33 @@ func (s *Service) receiveTask(ctx context.Context, o audit.Origin, w wireTask) e
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title)})
-	})
+		for _, u := range ups {
+			if seen, err := updateSeen(ctx, tx, u.UID); err != nil || seen {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := insertUpdate(ctx, tx, id, u); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, o, "task.receive", "task", id, t.Level, map[string]string{"uid": t.UID, "title": audit.AttrValue(t.Title),
+			"status": string(t.Status), "progress": fmt.Sprint(t.Progress)})
+	}, nil
 }
 
-func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdate) error {
+func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdate) (func(*store.Tx) error, error) {
 	unit, err := s.unitByCode(ctx, w.Unit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	u := TaskUpdate{UID: w.UID, Unit: unit, Kind: w.Kind, Author: w.Author, Progress: w.Progress, Note: w.Note, Evidence: w.Evidence,
 		FileName: w.FileName, fileData: w.FileData, At: w.At.UTC()}
 	if u.Kind != UpdateProgress && u.Kind != UpdateComplete || u.Progress < 0 || u.Progress > 100 || len(u.fileData) > MaxFile || u.UID == "" {
-		return refused("the update is malformed")
+		return nil, refused("the update is malformed")
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return func(tx *store.Tx) error {
 		if seen, err := updateSeen(ctx, tx, u.UID); err != nil || seen {
 			return err // delivered again
 		}
@@ -445,5 +590,5 @@ func (s *Service) receiveUpdate(ctx context.Context, o audit.Origin, w wireUpdat
 			return refused("only the lead unit completes a task")
 		}
 		return s.applyUpdate(ctx, tx, o, &t, u)
-	})
+	}, nil
 }

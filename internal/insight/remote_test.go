@@ -152,8 +152,8 @@ func TestDeliverHoldsBackOnlyTheRefusedNode(t *testing.T) {
 // (the unit is not remote) and nothing is queued for it. Once it enrols,
 // CatchUp queues its open tasks and the rounds it has not reported in,
 // once however often it runs; a task done, a task above what the
-// exchange carries, and a round it reported in stay at headquarters; a
-// unit still without a node gets nothing.
+// exchange carries, and a round whose report from it is approved stay at
+// headquarters; a unit still without a node gets nothing.
 func TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		n := newTwoNodes(t, db)
@@ -191,7 +191,11 @@ func TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, filed.ID, map[string]string{"passports": "3", "on_time": "100"}); err != nil {
+		sm, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, filed.ID, map[string]string{"passports": "3", "on_time": "100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hq.svc.DecideSubmission(as(hq.head), hq.head, filed.ID, sm.ID, Decision{Approve: true, Version: sm.Version}); err != nil {
 			t.Fatal(err)
 		}
 		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 0 {
@@ -226,6 +230,104 @@ func TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes(t *testing.T) {
 		n.settle(t)
 		if tasks, err = paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{}); err != nil || len(tasks) != 2 {
 			t.Fatalf("Paris's tasks after %s: %+v, %v", later.UID, tasks, err)
+		}
+	})
+}
+
+// TestCatchUpCarriesProgressAndReportsNotApproved pins what CatchUp
+// carries besides the bare items: a task the embassy's staff reported
+// progress on at headquarters before the embassy enrolled arrives in
+// progress, at that progress, with the report; a round whose report was
+// returned for correction arrives with the report and the reason, and the
+// embassy files it again; a round whose report awaits a decision arrives
+// with it, so the decision made after reaches the embassy.
+func TestCatchUpCarriesProgressAndReportsNotApproved(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		hq, paris := n.hq, n.paris
+		hqCourier := hq.svc.opts.Courier.(*courier)
+		hqCourier.local[parisCode] = true // no node for Paris yet: its staff work at headquarters
+		ctx := audit.WithOrigin(context.Background(), audit.Origin{Actor: audit.System("test")})
+		task, err := hq.svc.Assign(as(hq.leader), hq.leader, NewTask{Title: "Rà soát công dân", LeadUnit: hq.units[parisCode], WorkingDays: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hq.svc.Report(as(hq.parisOff), hq.parisOff, task.ID, Report{Progress: 40, Note: "Đã rà soát 40 %", Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		returned := hq.openRound(t)
+		sm, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, returned.ID, map[string]string{"passports": "3", "on_time": "100"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const reason = "Số hộ chiếu chưa khớp"
+		if _, err := hq.svc.DecideSubmission(as(hq.head), hq.head, returned.ID, sm.ID, Decision{Reason: reason, Version: sm.Version}); err != nil {
+			t.Fatal(err)
+		}
+		tp := quarterly()
+		tp.Code = "consular_q_extra"
+		if tp, err = hq.svc.CreateTemplate(as(hq.head), hq.head, tp); err != nil {
+			t.Fatal(err)
+		}
+		pending, err := hq.svc.OpenRound(as(hq.head), hq.head, NewRound{TemplateID: tp.ID, WorkingDays: 10, Units: []int64{hq.units[parisCode]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm2, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, pending.ID, map[string]string{"passports": "5", "on_time": "90"})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		hqCourier.local[parisCode] = false // Paris enrols
+		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 3 {
+			t.Fatalf("CatchUp once Paris has a node = %d, %v; want 3 (the task and both rounds)", k, err)
+		}
+		n.settle(t)
+		tasks, err := paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{})
+		if err != nil || len(tasks) != 1 {
+			t.Fatalf("Paris's tasks: %+v, %v", tasks, err)
+		}
+		got, err := paris.svc.Task(as(paris.parisOff), paris.parisOff, tasks[0].ID)
+		if err != nil || got.Status != TaskInProgress || got.Progress != 40 || len(got.Updates) != 1 || got.Updates[0].Note != "Đã rà soát 40 %" ||
+			got.Updates[0].Unit != paris.units[parisCode] {
+			t.Fatalf("Paris's task: %+v, %v; want it in progress at 40 %% with the report made at headquarters", got, err)
+		}
+		byUID := map[string]RoundView{}
+		rounds, err := paris.svc.Rounds(as(paris.parisOff), paris.parisOff)
+		if err != nil || len(rounds) != 2 {
+			t.Fatalf("Paris's rounds: %+v, %v; want 2", rounds, err)
+		}
+		for _, r := range rounds {
+			v, err := paris.svc.Round(as(paris.parisOff), paris.parisOff, r.ID)
+			if err != nil || len(v.Submissions) != 1 {
+				t.Fatalf("Paris's round %s: %+v, %v; want its report in it", r.UID, v, err)
+			}
+			byUID[r.UID] = v
+		}
+		if v := byUID[returned.UID].Submissions[0]; v.Status != Returned || v.Reason != reason || v.Values["passports"] != "3" {
+			t.Fatalf("Paris's returned report: %+v", v)
+		}
+		if v := byUID[pending.UID].Submissions[0]; v.Status != Submitted || v.UID != sm2.UID {
+			t.Fatalf("Paris's pending report: %+v", v)
+		}
+
+		// Paris files the returned report again; headquarters returns the
+		// pending one now. Both reach the other side.
+		if _, err := paris.svc.Submit(as(paris.parisOff), paris.parisOff, byUID[returned.UID].Round.ID, map[string]string{"passports": "4", "on_time": "100"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hq.svc.DecideSubmission(as(hq.head), hq.head, pending.ID, sm2.ID, Decision{Reason: "Thiếu phí", Version: sm2.Version}); err != nil {
+			t.Fatal(err)
+		}
+		n.settle(t)
+		v, err := hq.svc.Round(as(hq.head), hq.head, returned.ID)
+		if err != nil || len(v.Submissions) != 1 || v.Submissions[0].Unit != hq.units[parisCode] || v.Submissions[0].Status != Submitted ||
+			v.Submissions[0].Values["passports"] != "4" {
+			t.Fatalf("Paris's report at headquarters after it filed again: %+v, %v", v.Submissions, err)
+		}
+		pv, err := paris.svc.Round(as(paris.parisOff), paris.parisOff, byUID[pending.UID].Round.ID)
+		if err != nil || len(pv.Submissions) != 1 || pv.Submissions[0].Status != Returned || pv.Submissions[0].Reason != "Thiếu phí" {
+			t.Fatalf("Paris's pending report after headquarters returned it: %+v, %v", pv, err)
 		}
 	})
 }

@@ -374,25 +374,44 @@ func (s *Service) DecideSubmission(ctx context.Context, sub authz.Subject, id, s
 	return out, nil
 }
 
-func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound) error {
+func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound) (func(*store.Tx) error, error) {
 	owner, err := s.hqUnit(ctx, w.Owner)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := w.Template.clean()
 	if err != nil || w.UID == "" || w.Template.UID == "" {
-		return refused("the round's template is malformed: %v", err)
+		return nil, refused("the round's template is malformed: %v", err)
 	}
 	r := Round{UID: w.UID, Label: w.Label, From: w.From, To: w.To, Due: w.Due.UTC(), OwnerUnit: owner, CreatedAt: w.CreatedAt.UTC()}
 	if r.Units, err = s.hqUnits(ctx, w.Units); err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range []string{r.Label, r.From, r.To} {
 		if checkLine("label", f, 40, true, false) != nil {
-			return refused("the round's period is malformed")
+			return nil, refused("the round's period is malformed")
 		}
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	var report *Submission
+	if rep := w.Report; rep != nil {
+		if rep.Status != Submitted && rep.Status != Returned || rep.UID == "" || rep.Version < 1 {
+			return nil, refused("the report in the round is malformed")
+		}
+		unit, err := s.unitByCode(ctx, rep.Unit)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(r.Units, unit) {
+			return nil, refused("%s is not asked to report in round %s", clip(rep.Unit), clip(w.UID))
+		}
+		values, err := t.Validate(rep.Values)
+		if err != nil {
+			return nil, refused("the report in the round does not fit its template: %v", err)
+		}
+		report = &Submission{Unit: unit, UID: rep.UID, Status: rep.Status, Values: values, SubmittedBy: rep.SubmittedBy, SubmittedAt: rep.SubmittedAt.UTC(),
+			DecidedBy: rep.DecidedBy, DecidedAt: rep.DecidedAt.UTC(), Reason: rep.Reason, Version: rep.Version}
+	}
+	return func(tx *store.Tx) error {
 		if _, err := loadRound(ctx, tx, "uid = ?", r.UID); err == nil {
 			return nil // delivered again
 		} else if !errors.Is(err, errs.ErrNotFound) {
@@ -413,18 +432,24 @@ func (s *Service) receiveRound(ctx context.Context, o audit.Origin, w wireRound)
 		if r.ID, err = insertRound(ctx, tx, r); err != nil {
 			return err
 		}
+		if report != nil {
+			report.RoundID = r.ID
+			if err := upsertSubmission(ctx, tx, report); err != nil {
+				return err
+			}
+		}
 		return s.record(ctx, tx, o, "report.round.receive", "report_round", r.ID, 0, map[string]string{"uid": r.UID, "period": audit.AttrValue(r.Label)})
-	})
+	}, nil
 }
 
 // receiveFiling takes in a mission's submission at headquarters, or
 // headquarters' decision on it at the mission.
-func (s *Service) receiveFiling(ctx context.Context, o audit.Origin, w wireFiling, decision bool) error {
+func (s *Service) receiveFiling(ctx context.Context, o audit.Origin, w wireFiling, decision bool) (func(*store.Tx) error, error) {
 	unit, err := s.unitByCode(ctx, w.Unit)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return func(tx *store.Tx) error {
 		r, err := loadRound(ctx, tx, "uid = ?", w.RoundUID)
 		if errors.Is(err, errs.ErrNotFound) {
 			return refused("there is no round %s here", clip(w.RoundUID))
@@ -459,7 +484,7 @@ func (s *Service) receiveFiling(ctx context.Context, o audit.Origin, w wireFilin
 		}
 		sm := Submission{RoundID: r.ID, Unit: unit, UID: w.UID, Status: Submitted, Values: values, SubmittedBy: w.By, SubmittedAt: w.At.UTC()}
 		return s.file(ctx, tx, o, r, &sm)
-	})
+	}, nil
 }
 
 // Stat is an indicator's aggregation across the round's reports.

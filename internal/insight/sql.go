@@ -322,8 +322,8 @@ func upsertSubmission(ctx context.Context, tx *store.Tx, s *Submission) error {
 	}
 	if s.ID == 0 {
 		return tx.QueryRowContext(ctx, tx.Rebind(`INSERT INTO insight_submissions (round_id, unit_id, uid, status, value_json, submitted_by,
-			submitted_us, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), s.RoundID, s.Unit, s.UID, s.Status, string(vals), s.SubmittedBy,
-			store.Micros(s.SubmittedAt), s.Version).Scan(&s.ID)
+			submitted_us, decided_by, decided_us, reason, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), s.RoundID, s.Unit, s.UID,
+			s.Status, string(vals), s.SubmittedBy, store.Micros(s.SubmittedAt), s.DecidedBy, micros0(s.DecidedAt), s.Reason, s.Version).Scan(&s.ID)
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE insight_submissions SET uid = ?, status = ?, value_json = ?, submitted_by = ?, submitted_us = ?,
 		decided_by = '', decided_us = 0, reason = '', version = ? WHERE id = ?`), s.UID, s.Status, string(vals), s.SubmittedBy,
@@ -360,7 +360,7 @@ func enqueue(ctx context.Context, tx *store.Tx, from, to, item string, payload [
 	return err
 }
 
-// unsentTasks returns unit's open tasks up to level max that were never
+// unsentTasks returns unit's tasks not done (open or in progress) up to level max that were never
 // queued for recipient.
 func unsentTasks(ctx context.Context, q store.Queryer, unit int64, recipient string, max authz.Level) ([]Task, error) {
 	ids, err := store.Column[int64](ctx, q, `SELECT t.id FROM insight_tasks t JOIN insight_task_units u ON u.task_id = t.id
@@ -379,12 +379,13 @@ func unsentTasks(ctx context.Context, q store.Queryer, unit int64, recipient str
 	return out, nil
 }
 
-// unsentRounds returns the rounds unit is asked to report in, has not
-// reported in, and that were never queued for recipient.
+// unsentRounds returns the rounds unit is asked to report in, whose
+// report from it is not approved (none, submitted, or returned), and
+// that were never queued for recipient.
 func unsentRounds(ctx context.Context, q store.Queryer, unit int64, recipient string) ([]Round, error) {
 	return loadRounds(ctx, q, `id IN (SELECT round_id FROM insight_round_units WHERE unit_id = ?)
-		AND NOT EXISTS (SELECT 1 FROM insight_submissions s WHERE s.round_id = insight_rounds.id AND s.unit_id = ?)
-		AND NOT EXISTS (SELECT 1 FROM insight_outbox o WHERE o.recipient = ? AND o.item = 'round:' || insight_rounds.uid)`, unit, unit, recipient)
+		AND NOT EXISTS (SELECT 1 FROM insight_submissions s WHERE s.round_id = insight_rounds.id AND s.unit_id = ? AND s.status = ?)
+		AND NOT EXISTS (SELECT 1 FROM insight_outbox o WHERE o.recipient = ? AND o.item = 'round:' || insight_rounds.uid)`, unit, unit, Approved, recipient)
 }
 
 func waiting(ctx context.Context, q store.Queryer, limit int) ([]outboxItem, error) {
