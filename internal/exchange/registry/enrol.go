@@ -280,7 +280,10 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 			// hash of 192 random bits tells nobody the password.
 			details["leaf_user"], details["leaf_hash"] = info.ID, leafHash
 		}
-		return c.record("exchange.enrol", resNode, info.ID, details)
+		if err := c.record("exchange.enrol", resNode, info.ID, details); err != nil {
+			return err
+		}
+		return r.provision(c, info)
 	})
 	if err != nil {
 		return EnrolResult{}, e, err
@@ -290,6 +293,28 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 		res.LeafUser, res.LeafPassword, res.LeafHash = info.ID, leafPassword, leafHash
 	}
 	return res, e, nil
+}
+
+// provision registers, in the enrolment's change c, what
+// Options.Provision says the enrolled node needs, recorded as done by the
+// registry (the mission asked for none of it) for the enrolment's request.
+func (r *Registry) provision(c *change, node exchange.NodeInfo) error {
+	if r.opts.Provision == nil {
+		return nil
+	}
+	hq, ok := ministry(c.units)
+	if !ok {
+		return nil // no ministry to provision against: the periodic Ensure does it later
+	}
+	mission := c.origin
+	c.origin = audit.Origin{Actor: sysRegistry, RequestID: mission.RequestID}
+	defer func() { c.origin = mission }()
+	if _, err := r.opts.Provision(hq.Code, node).apply(c); err != nil {
+		// Headquarters' plan is wrong, not the mission's request: an
+		// internal error (%v drops the refusal's kind), and no enrolment.
+		return fmt.Errorf("registry: provision node %s: %v", node.ID, err)
+	}
+	return nil
 }
 
 // refused records a refused enrolment (outcome failed, cause's message as
