@@ -59,7 +59,7 @@ func hashToken(token string) []byte {
 
 // IssueEnrolment issues a one-time token with which the node of the
 // mission member enrols, valid for Options.EnrolmentValidity, and records
-// it ("exchange.enrolment.issue"). The token is shown once: the registry
+// it ("exchange.enrolment.issue"); it publishes no configuration. The token is shown once: the registry
 // keeps only its hash. It returns an errs.FieldError (ErrInvalid) when
 // member is not an active mission (embassy, consulate general or
 // permanent mission), and ErrConflict when the mission already has a node
@@ -71,7 +71,8 @@ func (r *Registry) IssueEnrolment(ctx context.Context, member string) (token str
 	}
 	token = tokenEncoding.EncodeToString(secret[:]) + "." + keys.Fingerprint(r.ring.PublicKey())
 	member = strings.TrimSpace(member)
-	err = r.write(ctx, func(c *change) error {
+	// A token is not part of the configuration: nothing to publish.
+	err = r.writeUnpublished(ctx, func(c *change) error {
 		if err := canEnrol(c, member); err != nil {
 			return err
 		}

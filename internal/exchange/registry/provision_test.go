@@ -112,9 +112,10 @@ func TestEnrolRegistersTheMissionsProvisionInTheEnrolmentsChange(t *testing.T) {
 		if want := []string{ministry + " " + res.NodeID + " " + paris}; len(asked) != 1 || asked[0] != want[0] {
 			t.Fatalf("Provision was asked for %q, want %q", asked, want)
 		}
-		// The token's issue and the enrolment: one publication each.
-		if got := len(f.published) - before; got != 2 {
-			t.Fatalf("issuing and enrolling published %d configurations, want 2", got)
+		// The enrolment publishes one configuration, the token's issue
+		// none (no configuration holds tokens).
+		if got := len(f.published) - before; got != 1 {
+			t.Fatalf("issuing a token and enrolling published %d configurations, want 1", got)
 		}
 		c, err := exchange.ParseConf(res.SignedConf, f.ring.PublicKey())
 		if err != nil {
