@@ -1,6 +1,7 @@
 package registry_test
 
 import (
+	"sync"
 	"testing"
 
 	"chancery/internal/audit"
@@ -134,6 +135,36 @@ func TestEnrolRegistersTheMissionsProvisionInTheEnrolmentsChange(t *testing.T) {
 		f.mustEnrol(t, tokyo)
 		if got := len(f.events(t, "exchange.subsystem.create")); got != 3 {
 			t.Errorf("%d subsystem events after two enrolments, want 3", got)
+		}
+	})
+}
+
+func TestConcurrentEnsuresOfOnePlanPublishOnce(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		p := missionPlan(ministry, paris)
+		serial := f.conf(t).Serial
+		var wg sync.WaitGroup
+		got := make([]int, 4)
+		for i := range got {
+			wg.Go(func() {
+				n, err := f.reg.Ensure(testCtx, p)
+				if err != nil {
+					t.Errorf("Ensure: %v", err)
+				}
+				got[i] = n
+			})
+		}
+		wg.Wait()
+		total := 0
+		for _, n := range got {
+			total += n
+		}
+		if total != p.Len() {
+			t.Errorf("the Ensures registered %v items, want %d in all", got, p.Len())
+		}
+		if c := f.conf(t); c.Serial != serial+1 {
+			t.Errorf("concurrent Ensures published %d configurations, want 1", c.Serial-serial)
 		}
 	})
 }
