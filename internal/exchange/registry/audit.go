@@ -43,12 +43,7 @@ type change struct {
 // actor, refused by audit.Writer's one rule otherwise, and publishes the
 // configuration that results.
 func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
-	o, err := r.rec.Origin(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = r.inTx(ctx, o, fn)
-	return err
+	return r.writeWith(ctx, true, fn)
 }
 
 // writeUnpublished runs fn as write does, for a change of what no
@@ -56,11 +51,16 @@ func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
 // lock and recorded, but publishing nothing, since every publication
 // rebuilds and signs the whole configuration for nothing new.
 func (r *Registry) writeUnpublished(ctx context.Context, fn func(c *change) error) error {
+	return r.writeWith(ctx, false, fn)
+}
+
+// writeWith is write, publishing nothing unless publish.
+func (r *Registry) writeWith(ctx context.Context, publish bool, fn func(c *change) error) error {
 	o, err := r.rec.Origin(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = r.inTxWith(ctx, o, false, fn)
+	_, err = r.inTxWith(ctx, o, publish, fn)
 	return err
 }
 

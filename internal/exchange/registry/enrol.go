@@ -59,8 +59,8 @@ func hashToken(token string) []byte {
 
 // IssueEnrolment issues a one-time token with which the node of the
 // mission member enrols, valid for Options.EnrolmentValidity, and records
-// it ("exchange.enrolment.issue"); it publishes no configuration. The token is shown once: the registry
-// keeps only its hash. It returns an errs.FieldError (ErrInvalid) when
+// it ("exchange.enrolment.issue"); it publishes no configuration. The
+// token is shown once: the registry keeps only its hash. It returns an errs.FieldError (ErrInvalid) when
 // member is not an active mission (embassy, consulate general or
 // permanent mission), and ErrConflict when the mission already has a node
 // in service (revoke it first).
