@@ -120,6 +120,10 @@ func BenchmarkReportRound(b *testing.B) {
 	}
 	headCtx, head := staffCtx(m), m.Subject()
 	setup := time.Now()
+	var setupSerial uint64
+	if c, err := hq.Node.Conf(); err == nil {
+		setupSerial = c.Serial
+	}
 	codes, units, nodes := make([]string, missions), make([]int64, missions), make([]*exchange.Node, missions)
 	tokens := make([]string, missions)
 	for i := range missions {
@@ -184,11 +188,12 @@ func BenchmarkReportRound(b *testing.B) {
 		b.Fatal("headquarters' configuration names no ministry")
 	}
 	to := insightServiceOf(ministry)
-	// Headquarters registers the missions one after another, a few
-	// seconds each on a machine others share: the waits grow with them.
+	// Enrolments queue behind one another at headquarters' registry, one
+	// publication each, on a machine others share: the waits grow with
+	// them.
 	wait := max(5*time.Minute, time.Duration(missions)*10*time.Second)
 	// Each mission's node must know its right to headquarters' insight
-	// service, which headquarters registers as the nodes enrol.
+	// service, which its enrolment registers (provisionPlan).
 	for deadline, told := time.Now().Add(wait), -1; ; time.Sleep(time.Second) {
 		ready := 0
 		for i, n := range nodes {
@@ -232,10 +237,9 @@ func BenchmarkReportRound(b *testing.B) {
 				wait, ready, missions, strings.Join(missing, ", "), tail)
 		}
 	}
-	// Headquarters goes on registering the missions' other subsystems
-	// (alerts, witnesses) for a while, each a new configuration: the
-	// round starts on a settled network, every mission holding
-	// headquarters' configuration, unchanged for 5 s.
+	// The round starts on a settled network, every mission holding
+	// headquarters' configuration, unchanged for 5 s (later enrolments
+	// publish newer ones).
 	for deadline, last, since := time.Now().Add(wait), uint64(0), time.Now(); ; time.Sleep(time.Second) {
 		hqConf, err := hq.Node.Conf()
 		if err != nil {
@@ -257,7 +261,11 @@ func BenchmarkReportRound(b *testing.B) {
 			b.Fatalf("after %s, the configuration is still changing (serial %d) or %d missions do not hold it", wait, last, behind)
 		}
 	}
-	b.Logf("%d missions enrolled, linked and registered in %s", missions, time.Since(setup).Round(time.Millisecond))
+	settled, _ := hq.Node.Conf()
+	b.Logf("%d missions enrolled, linked and registered in %s; %d configurations published meanwhile", missions,
+		time.Since(setup).Round(time.Millisecond), settled.Serial-setupSerial)
+	// Reported with the round's figures: ResetTimer drops metrics.
+	setupTime, setupConfs := time.Since(setup), settled.Serial-setupSerial
 	if links, err := hq.Bus.LeafLinks(); err != nil || len(links) != missions {
 		b.Fatalf("headquarters has %d leaf links (%v), want %d", len(links), err, missions)
 	}
@@ -328,6 +336,8 @@ func BenchmarkReportRound(b *testing.B) {
 	b.ReportMetric(float64(after.Microseconds())/1000/float64(b.N), "ms-after-last-arrival")
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-send-to-aggregate")
 	b.ReportMetric(float64(missions), "leaf-links")
+	b.ReportMetric(setupTime.Seconds(), "s-setup")
+	b.ReportMetric(float64(setupConfs), "confs-in-setup")
 }
 
 // lockedWriter serialises the writes of many nodes' loggers to one file.

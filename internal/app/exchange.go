@@ -147,6 +147,8 @@ func (a *App) openRegistry(ctx context.Context) error {
 		// by the cluster (deploy/nats), not by Chancery's hub.
 		LeafPasswords: a.cfg.NATS != "",
 		Recorder:      a.Audit,
+		// A mission's background work is registered in its enrolment.
+		Provision: provisionPlan,
 		OnPublish: func(ctx context.Context, signed []byte) {
 			if err := a.Node.PublishConf(ctx, signed); err != nil {
 				a.log.Error("exchange: take up the new global configuration", "err", err)

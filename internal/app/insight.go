@@ -86,7 +86,7 @@ const escalationInterval = time.Minute
 func (a *App) runInsight(spawn func(func(context.Context))) {
 	spawn(a.runInsightExchange)
 	if a.Registry != nil {
-		spawn(a.runInsightRegistration)
+		spawn(a.runProvisioning)
 	}
 	spawn(a.onOne("insight.escalations", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, audit.Origin{Actor: audit.System("insight")})

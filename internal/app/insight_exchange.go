@@ -2,11 +2,9 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"chancery/internal/audit"
-	"chancery/internal/errs"
 	"chancery/internal/exchange"
 	"chancery/internal/exchange/registry"
 	"chancery/internal/insight"
@@ -16,9 +14,10 @@ import (
 // node's exchange: every node's own member (the ministry at headquarters,
 // the mission at a mission) has a subsystem "insight" receiving on its
 // asynchronous service insight/parcels/v1. Headquarters registers both
-// for every node of the configuration, and the rights both ways between
-// itself and each mission; a mission's task updates and report
-// submissions go up, headquarters' tasks, rounds and decisions come down.
+// for every node, and the rights both ways between itself and each
+// mission (insightProvision, part of provisionPlan); a mission's task
+// updates and report submissions go up, headquarters' tasks, rounds and
+// decisions come down.
 // insight knows only insight.Courier, implemented here; its outbox keeps
 // what the exchange has not taken, and the exchange's message log keeps
 // what the link has not carried (a cut link delays, loses nothing).
@@ -45,10 +44,6 @@ var insightActor = audit.Origin{Actor: audit.System("insight")}
 // at this process wake it at once (runInsightExchange); a quarter of a
 // second bounds the wait for those another replica received.
 const insightPoll = 250 * time.Millisecond
-
-// insightRegister is how often headquarters looks for nodes whose
-// insight subsystem, service and rights are not registered yet.
-const insightRegister = 2 * time.Second
 
 // insightCourier is insight.Courier over the exchange node.
 type insightCourier struct{ a *App }
@@ -109,57 +104,6 @@ func (a *App) runInsightExchange(ctx context.Context) {
 	}
 }
 
-// runInsightRegistration, at headquarters, registers the insight
-// subsystems, services and rights of the nodes as they enrol, and sends
-// each mission what was made for its unit before, until ctx ends. It
-// runs beside runInsightExchange, so that registering a new mission
-// (several publications of the configuration) holds up no parcel.
-func (a *App) runInsightRegistration(ctx context.Context) {
-	ctx = audit.WithOrigin(ctx, insightActor)
-	known := map[string]bool{}
-	var caughtUp time.Time
-	every(ctx, insightRegister, func() {
-		if err := a.ensureInsightExchange(ctx, known); err != nil && ctx.Err() == nil {
-			a.log.Warn("insight: register the nodes' insight exchange (retried)", "err", err)
-		}
-		if time.Since(caughtUp) >= insightCatchUp {
-			caughtUp = time.Now()
-			if err := a.catchUpMissions(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn("insight: send missions what was made for them before they enrolled (retried)", "err", err)
-			}
-		}
-	})
-}
-
-// ensureInsightExchange registers, for each node of the configuration not
-// in known, its member's insight subsystem and service and, for a
-// mission, its rights to headquarters' service and headquarters' to its;
-// then it queues for the mission what was made for its unit before it
-// enrolled.
-func (a *App) ensureInsightExchange(ctx context.Context, known map[string]bool) error {
-	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
-		if err := a.ensureInsightService(ctx, member); err != nil {
-			return err
-		}
-		if n.Role == exchange.RoleHQ {
-			return nil
-		}
-		if err := a.ensureInsightService(ctx, hq); err != nil {
-			return err
-		}
-		for _, g := range []struct {
-			svc    exchange.ServiceID
-			client exchange.ClientID
-		}{{insightServiceOf(hq), insightClient(member)}, {insightServiceOf(member), insightClient(hq)}} {
-			if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
-				return err
-			}
-		}
-		_, err := a.Insight.CatchUp(ctx, member)
-		return err
-	})
-}
-
 // catchUpMissions queues for every mission node what was made for its
 // unit before it enrolled and is not queued for it yet.
 func (a *App) catchUpMissions(ctx context.Context) error {
@@ -178,19 +122,19 @@ func (a *App) catchUpMissions(ctx context.Context) error {
 	return nil
 }
 
-// ensureInsightService registers member's insight subsystem and its
-// service, if they are not yet.
-func (a *App) ensureInsightService(ctx context.Context, member string) error {
-	if err := a.ensureSubsystem(ctx, member, insightSubsystem, "Chỉ đạo điều hành (nhiệm vụ, báo cáo)", insight.MaxRemoteLevel); err != nil {
-		return err
+// insightProvision is insight's part of a node's provisioning
+// (provisionPlan): member's insight subsystem and service and, for a
+// mission, the rights both ways between it and headquarters' hq.
+func insightProvision(hq, member string, mission bool) registry.Plan {
+	p := registry.Plan{
+		Subsystems: []registry.NewSubsystem{backgroundSubsystem(member, insightSubsystem, "Chỉ đạo điều hành (nhiệm vụ, báo cáo)", insight.MaxRemoteLevel)},
+		Services: []registry.NewService{{ID: insightServiceOf(member), Kind: exchange.KindAsync, MaxLevel: insight.MaxRemoteLevel,
+			Title: "Nhận nhiệm vụ, cập nhật và báo cáo định kỳ", Description: "Insight: nhiệm vụ chỉ đạo, tiến độ, đợt báo cáo và báo cáo giữa trụ sở và cơ quan đại diện."}},
 	}
-	svc := insightServiceOf(member)
-	if _, err := a.Registry.Service(ctx, svc); !errors.Is(err, errs.ErrNotFound) {
-		return err
+	if mission {
+		p.Rights = []exchange.Right{{Service: insightServiceOf(hq), Client: insightClient(member)}, {Service: insightServiceOf(member), Client: insightClient(hq)}}
 	}
-	_, err := a.Registry.CreateService(ctx, registry.NewService{ID: svc, Kind: exchange.KindAsync, MaxLevel: insight.MaxRemoteLevel,
-		Title: "Nhận nhiệm vụ, cập nhật và báo cáo định kỳ", Description: "Insight: nhiệm vụ chỉ đạo, tiến độ, đợt báo cáo và báo cáo giữa trụ sở và cơ quan đại diện."})
-	return err
+	return p
 }
 
 // takeInsightParcels gives what arrived on this node's insight subsystem

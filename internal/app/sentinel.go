@@ -26,7 +26,7 @@ import (
 // collector; a mission forwards its alerts to headquarters through the
 // exchange: its subsystem "sentinel" sends to headquarters' asynchronous
 // service sentinel/alerts/v1, which headquarters registers for every
-// mission node it knows.
+// mission node it knows (sentinelProvision, part of provisionPlan).
 
 const (
 	sentinelSubsystem = "sentinel"
@@ -171,102 +171,30 @@ func (c sentinelCourier) Send(ctx context.Context, batch []byte) error {
 	return err
 }
 
-// receiveMissionAlerts, at headquarters, registers the exchange's
-// sentinel subsystems and service for the mission nodes as they enrol,
-// and takes in the alerts missions forward, until ctx ends.
+// receiveMissionAlerts, at headquarters, takes in the alerts missions
+// forward, until ctx ends (runProvisioning registers their exchange).
 func (a *App) receiveMissionAlerts(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, sentinelActor)
-	known := map[string]bool{}
 	every(ctx, 2*time.Second, func() {
-		if err := a.ensureSentinelExchange(ctx, known); err != nil && ctx.Err() == nil {
-			a.log.Warn("sentinel: register the missions' alert exchange (retried)", "err", err)
-		}
 		if err := a.takeMissionAlerts(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("sentinel: take in the missions' alerts (retried)", "err", err)
 		}
 	})
 }
 
-// ensureSentinelExchange registers headquarters' sentinel/alerts/v1
-// service and each mission node's subsystem with its right to send to it;
-// known remembers the nodes done.
-func (a *App) ensureSentinelExchange(ctx context.Context, known map[string]bool) error {
-	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
-		svc := exchange.ServiceID{ClientID: sentinelClient(hq), Service: sentinelService, Version: sentinelVersion}
-		if err := a.ensureSubsystem(ctx, member, sentinelSubsystem, "Giám sát an ninh (Sentinel)", authz.Confidential); err != nil {
-			return err
-		}
-		if n.Role == exchange.RoleHQ {
-			return a.ensureAsyncService(ctx, svc, "Nhận cảnh báo an ninh của các cơ quan đại diện", "Sentinel: cảnh báo an ninh do cơ quan đại diện phát hiện, gửi về trụ sở.")
-		}
-		if _, err := a.Registry.Grant(ctx, svc, sentinelClient(member)); err != nil && !errors.Is(err, errs.ErrConflict) {
-			return err
-		}
-		return nil
-	})
-}
-
-// eachNewNode calls fn, at headquarters, for each node of the global
-// configuration not in known, with headquarters' member and the member
-// that runs the node (headquarters' own for its node), and marks the node
-// known once fn succeeds. It does nothing before headquarters holds a
-// configuration naming the ministry as a member.
-func (a *App) eachNewNode(known map[string]bool, fn func(n exchange.NodeInfo, hq, member string) error) error {
-	if a.Registry == nil {
-		return nil
+// sentinelProvision is Sentinel's part of a node's provisioning
+// (provisionPlan): member's sentinel subsystem and, at headquarters, the
+// service sentinel/alerts/v1 receiving missions' alerts, which a mission
+// has the right to send to.
+func sentinelProvision(hq, member string, mission bool) registry.Plan {
+	p := registry.Plan{Subsystems: []registry.NewSubsystem{backgroundSubsystem(member, sentinelSubsystem, "Giám sát an ninh (Sentinel)", authz.Confidential)}}
+	svc := exchange.ServiceID{ClientID: sentinelClient(hq), Service: sentinelService, Version: sentinelVersion}
+	if !mission {
+		p.Services = []registry.NewService{asyncService(svc, "Nhận cảnh báo an ninh của các cơ quan đại diện", "Sentinel: cảnh báo an ninh do cơ quan đại diện phát hiện, gửi về trụ sở.")}
+		return p
 	}
-	conf, err := a.Node.Conf()
-	if err != nil {
-		return nil // no configuration yet
-	}
-	hq, _ := sentinelMembers(conf, a.Node.ID())
-	if hq == "" {
-		return nil // the ministry is not a member yet
-	}
-	for _, n := range conf.Nodes {
-		member := n.Member
-		if n.Role == exchange.RoleHQ {
-			member = hq
-		}
-		if known[n.ID] || member == "" {
-			continue
-		}
-		if err := fn(n, hq, member); err != nil {
-			return err
-		}
-		known[n.ID] = true
-	}
-	return nil
-}
-
-// ensureAsyncService registers the asynchronous service id unless it
-// exists.
-func (a *App) ensureAsyncService(ctx context.Context, id exchange.ServiceID, title, description string) error {
-	_, err := a.Registry.Service(ctx, id)
-	if errors.Is(err, errs.ErrNotFound) {
-		_, err = a.Registry.CreateService(ctx, registry.NewService{ID: id, Kind: exchange.KindAsync, MaxLevel: authz.Confidential,
-			Title: title, Description: description})
-	}
-	return err
-}
-
-// ensureSubsystem registers member's subsystem code, titled title, unless
-// it exists: the node's own subsystems that carry its background work
-// (Sentinel's alerts, witnessing the ledger, insight's parcels), cleared
-// up to clearance.
-func (a *App) ensureSubsystem(ctx context.Context, member, code, title string, clearance authz.Level) error {
-	subs, err := a.Registry.Subsystems(ctx, member)
-	if err != nil {
-		return err
-	}
-	for _, s := range subs {
-		if s.ID.Subsystem == code {
-			return nil
-		}
-	}
-	_, err = a.Registry.CreateSubsystem(ctx, registry.NewSubsystem{Member: member, Code: code,
-		Title: title, Clearance: clearance})
-	return err
+	p.Rights = []exchange.Right{{Service: svc, Client: sentinelClient(member)}}
+	return p
 }
 
 // takeMissionAlerts stores what arrived on headquarters' sentinel

@@ -16,6 +16,7 @@ import (
 	"chancery/internal/authz"
 	"chancery/internal/errs"
 	"chancery/internal/exchange"
+	"chancery/internal/exchange/registry"
 	"chancery/internal/web"
 )
 
@@ -137,9 +138,9 @@ func (ws *witnesses) record(ctx context.Context, e audit.Event) {
 	ws.a.log.Error("witness: the audit ledger and a witness disagree", "checkpoint", e.ResourceID, "witness", e.Attrs["witness"], "problem", e.Reason)
 }
 
-// runWitness starts, at headquarters, the registration of the exchange's
-// witness services, the push of each new checkpoint to the missions and
-// the intake of their answers; at a mission, the answering of
+// runWitness starts, at headquarters, the push of each new checkpoint to
+// the missions and the intake of their answers (runProvisioning registers
+// the exchange's witness services); at a mission, the answering of
 // headquarters' requests.
 func (a *App) runWitness(spawn func(func(context.Context))) {
 	ws := a.witnesses()
@@ -147,14 +148,10 @@ func (a *App) runWitness(spawn func(func(context.Context))) {
 	// would only race it to the witnesses' 409.
 	spawn(a.onOne("audit.witness", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, witnessActor)
-		known := map[string]bool{}
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		var pushed uint64
 		for {
-			if err := ws.ensureExchange(ctx, known); err != nil && ctx.Err() == nil {
-				a.log.Warn("witness: register the exchange's witness services (retried)", "err", err)
-			}
 			if err := ws.takeMessages(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("witness: read the witness inbox (retried)", "err", err)
 			}
@@ -175,35 +172,22 @@ func (a *App) runWitness(spawn func(func(context.Context))) {
 	}))
 }
 
-// ensureExchange registers, at headquarters, the witness subsystem of
-// each member running a node, headquarters' cosignatures service and
-// each mission's checkpoints service, and the rights to send to them;
-// known remembers the nodes done.
-func (ws *witnesses) ensureExchange(ctx context.Context, known map[string]bool) error {
-	a := ws.a
+// witnessProvision is witnessing's part of a node's provisioning
+// (provisionPlan): member's witness subsystem; at headquarters, its
+// cosignatures service; for a mission, its checkpoints service and the
+// rights to send to both.
+func witnessProvision(hq, member string, mission bool) registry.Plan {
 	const description = "Nhân chứng (c2sp.org/tlog-witness): điểm kiểm tra sổ nhật ký kiểm toán của trụ sở và chữ ký đồng xác nhận."
-	return a.eachNewNode(known, func(n exchange.NodeInfo, hq, member string) error {
-		answers := exchange.ServiceID{ClientID: witnessClient(hq), Service: witnessCosignatures, Version: witnessVersion}
-		if err := a.ensureSubsystem(ctx, member, witnessSubsystem, "Nhân chứng sổ nhật ký kiểm toán", authz.Confidential); err != nil {
-			return err
-		}
-		if n.Role == exchange.RoleHQ {
-			return a.ensureAsyncService(ctx, answers, "Nhận chữ ký đồng xác nhận của các cơ quan đại diện", description)
-		}
-		requests := exchange.ServiceID{ClientID: witnessClient(member), Service: witnessCheckpoints, Version: witnessVersion}
-		if err := a.ensureAsyncService(ctx, requests, "Chứng kiến điểm kiểm tra sổ nhật ký của trụ sở", description); err != nil {
-			return err
-		}
-		for _, g := range []struct {
-			svc    exchange.ServiceID
-			client exchange.ClientID
-		}{{requests, witnessClient(hq)}, {answers, witnessClient(member)}} {
-			if _, err := a.Registry.Grant(ctx, g.svc, g.client); err != nil && !errors.Is(err, errs.ErrConflict) {
-				return err
-			}
-		}
-		return nil
-	})
+	p := registry.Plan{Subsystems: []registry.NewSubsystem{backgroundSubsystem(member, witnessSubsystem, "Nhân chứng sổ nhật ký kiểm toán", authz.Confidential)}}
+	answers := exchange.ServiceID{ClientID: witnessClient(hq), Service: witnessCosignatures, Version: witnessVersion}
+	if !mission {
+		p.Services = []registry.NewService{asyncService(answers, "Nhận chữ ký đồng xác nhận của các cơ quan đại diện", description)}
+		return p
+	}
+	requests := exchange.ServiceID{ClientID: witnessClient(member), Service: witnessCheckpoints, Version: witnessVersion}
+	p.Services = []registry.NewService{asyncService(requests, "Chứng kiến điểm kiểm tra sổ nhật ký của trụ sở", description)}
+	p.Rights = []exchange.Right{{Service: requests, Client: witnessClient(hq)}, {Service: answers, Client: witnessClient(member)}}
+	return p
 }
 
 // members returns headquarters' member and this node's, empty when the

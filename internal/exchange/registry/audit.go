@@ -43,11 +43,24 @@ type change struct {
 // actor, refused by audit.Writer's one rule otherwise, and publishes the
 // configuration that results.
 func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
+	return r.writeWith(ctx, true, fn)
+}
+
+// writeUnpublished runs fn as write does, for a change of what no
+// configuration holds (an enrolment token): under the registry's write
+// lock and recorded, but publishing nothing, since every publication
+// rebuilds and signs the whole configuration for nothing new.
+func (r *Registry) writeUnpublished(ctx context.Context, fn func(c *change) error) error {
+	return r.writeWith(ctx, false, fn)
+}
+
+// writeWith is write, publishing nothing unless publish.
+func (r *Registry) writeWith(ctx context.Context, publish bool, fn func(c *change) error) error {
 	o, err := r.rec.Origin(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = r.inTx(ctx, o, fn)
+	_, err = r.inTxWith(ctx, o, publish, fn)
 	return err
 }
 
@@ -57,6 +70,11 @@ func (r *Registry) write(ctx context.Context, fn func(c *change) error) error {
 // after the commit. It returns the signed configuration, or nil when fn
 // found nothing to change (errUnchanged).
 func (r *Registry) inTx(ctx context.Context, o audit.Origin, fn func(c *change) error) ([]byte, error) {
+	return r.inTxWith(ctx, o, true, fn)
+}
+
+// inTxWith is inTx, publishing nothing unless publish.
+func (r *Registry) inTxWith(ctx context.Context, o audit.Origin, publish bool, fn func(c *change) error) ([]byte, error) {
 	if r.rec.Recorder() == nil {
 		return nil, fmt.Errorf("registry: %w", audit.ErrNoRecorder)
 	}
@@ -68,12 +86,12 @@ func (r *Registry) inTx(ctx context.Context, o audit.Origin, fn func(c *change) 
 	}
 	var signed []byte
 	err = r.db.InTx(ctx, func(tx *store.Tx) error {
-		serial, err := nextSerial(ctx, tx)
+		serial, err := lockRegistry(ctx, tx, publish)
 		if err != nil {
 			return err
 		}
 		c := &change{ctx: ctx, tx: tx, rec: r.rec, origin: o, now: r.clock(), units: units, instance: r.opts.Instance, serial: serial}
-		if err := fn(c); err != nil {
+		if err := fn(c); err != nil || !publish {
 			return err
 		}
 		signed, err = r.publish(c)
@@ -82,7 +100,7 @@ func (r *Registry) inTx(ctx context.Context, o audit.Origin, fn func(c *change) 
 	if errors.Is(err, errUnchanged) {
 		return nil, nil
 	}
-	if err != nil {
+	if err != nil || !publish {
 		return nil, err
 	}
 	if r.opts.OnPublish != nil {

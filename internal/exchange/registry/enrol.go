@@ -59,8 +59,8 @@ func hashToken(token string) []byte {
 
 // IssueEnrolment issues a one-time token with which the node of the
 // mission member enrols, valid for Options.EnrolmentValidity, and records
-// it ("exchange.enrolment.issue"). The token is shown once: the registry
-// keeps only its hash. It returns an errs.FieldError (ErrInvalid) when
+// it ("exchange.enrolment.issue"); it publishes no configuration. The
+// token is shown once: the registry keeps only its hash. It returns an errs.FieldError (ErrInvalid) when
 // member is not an active mission (embassy, consulate general or
 // permanent mission), and ErrConflict when the mission already has a node
 // in service (revoke it first).
@@ -71,7 +71,8 @@ func (r *Registry) IssueEnrolment(ctx context.Context, member string) (token str
 	}
 	token = tokenEncoding.EncodeToString(secret[:]) + "." + keys.Fingerprint(r.ring.PublicKey())
 	member = strings.TrimSpace(member)
-	err = r.write(ctx, func(c *change) error {
+	// A token is not part of the configuration: nothing to publish.
+	err = r.writeUnpublished(ctx, func(c *change) error {
 		if err := canEnrol(c, member); err != nil {
 			return err
 		}
@@ -280,7 +281,10 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 			// hash of 192 random bits tells nobody the password.
 			details["leaf_user"], details["leaf_hash"] = info.ID, leafHash
 		}
-		return c.record("exchange.enrol", resNode, info.ID, details)
+		if err := c.record("exchange.enrol", resNode, info.ID, details); err != nil {
+			return err
+		}
+		return r.provision(c, info)
 	})
 	if err != nil {
 		return EnrolResult{}, e, err
@@ -290,6 +294,28 @@ func (r *Registry) enrol(ctx context.Context, o audit.Origin, token string, req 
 		res.LeafUser, res.LeafPassword, res.LeafHash = info.ID, leafPassword, leafHash
 	}
 	return res, e, nil
+}
+
+// provision registers, in the enrolment's change c, what
+// Options.Provision says the enrolled node needs, recorded as done by the
+// registry (the mission asked for none of it) for the enrolment's request.
+func (r *Registry) provision(c *change, node exchange.NodeInfo) error {
+	if r.opts.Provision == nil {
+		return nil
+	}
+	hq, ok := ministry(c.units)
+	if !ok {
+		return nil // no ministry to provision against: the periodic Ensure does it later
+	}
+	mission := c.origin
+	c.origin = audit.Origin{Actor: sysRegistry, RequestID: mission.RequestID}
+	defer func() { c.origin = mission }()
+	if _, err := r.opts.Provision(hq.Code, node).apply(c); err != nil {
+		// Headquarters' plan is wrong, not the mission's request: an
+		// internal error (%v drops the refusal's kind), and no enrolment.
+		return fmt.Errorf("registry: provision node %s: %v", node.ID, err)
+	}
+	return nil
 }
 
 // refused records a refused enrolment (outcome failed, cause's message as

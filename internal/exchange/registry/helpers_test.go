@@ -66,15 +66,23 @@ type fixture struct {
 
 func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, db, func(*registry.Options) {})
+}
+
+// newFixtureWith is newFixture with options changed by opt.
+func newFixtureWith(t testing.TB, db *store.DB, opt func(*registry.Options)) *fixture {
+	t.Helper()
 	ring := audittest.MustRing(t)
 	l := audittest.MustLedgerWith(t, db, ring, audit.Options{})
 	f := &fixture{db: db, ledger: l, ring: ring, clock: storetest.NewClock(time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC))}
-	f.reg = registry.New(db, directory, ring, registry.Options{
+	opts := registry.Options{
 		Now:       f.clock.Now,
 		LeafURLs:  []string{"nats-leaf://hq.example:7422"},
 		OnPublish: func(_ context.Context, signed []byte) { f.published = append(f.published, signed) },
 		Recorder:  l,
-	})
+	}
+	opt(&opts)
+	f.reg = registry.New(db, directory, ring, opts)
 	if err := f.reg.EnsureHQNode(testCtx, f.hqInfo(t)); err != nil {
 		t.Fatalf("EnsureHQNode: %v", err)
 	}

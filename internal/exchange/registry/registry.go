@@ -80,6 +80,12 @@ type Options struct {
 	// and before the method that made the change returns. Headquarters'
 	// node uses it to take up and distribute the new configuration.
 	OnPublish func(ctx context.Context, signed []byte)
+	// Provision, if set, is what a mission's node needs registered from
+	// the start (its background work's subsystems, services and rights),
+	// given headquarters' member (the ministry) and the node enrolling.
+	// Enrol registers it in the enrolment's own change, so the first
+	// configuration the mission receives already holds it; see Ensure.
+	Provision func(hq string, node exchange.NodeInfo) Plan
 	// Recorder records every change in the audit ledger, in the change's
 	// own transaction (DESIGN.md §6). Without one the registry can be
 	// read but refuses every change, so one wired without the ledger

@@ -39,14 +39,19 @@ func ours(id exchange.ClientID, instance string) bool {
 	return id.Instance == instance && id.Class == exchange.ClassGOV
 }
 
-// nextSerial increments the serial of the published configuration and
-// returns it. The update takes the registry's write lock (a row lock on
+// lockRegistry takes the registry's write lock and returns the serial
+// of the configuration the change publishes: incremented when publish,
+// else the latest one's. The update is the lock (a row lock on
 // PostgreSQL; SQLite's write transactions run one at a time anyway), so
 // changes of the registry are serialised and each configuration is built
 // from one consistent state.
-func nextSerial(ctx context.Context, tx *store.Tx) (uint64, error) {
+func lockRegistry(ctx context.Context, tx *store.Tx, publish bool) (uint64, error) {
+	step := 0
+	if publish {
+		step = 1
+	}
 	var serial int64
-	err := tx.QueryRowContext(ctx, "UPDATE registry_state SET serial = serial + 1 WHERE id = 1 RETURNING serial").Scan(&serial)
+	err := tx.QueryRowContext(ctx, tx.Rebind("UPDATE registry_state SET serial = serial + ? WHERE id = 1 RETURNING serial"), step).Scan(&serial)
 	if err != nil {
 		return 0, fmt.Errorf("lock the registry: %w", err)
 	}
