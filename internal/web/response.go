@@ -99,6 +99,13 @@ func Status(err error) int {
 		// The client went away (or the node is stopping): nobody reads
 		// the answer, and it is no fault of ours to log as one.
 		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		// A wait for a dependency ran out of time: NATS gives nothing
+		// else while it reconnects to another server or a stream elects
+		// its leader. Like net/http's TimeoutHandler, say 503: the same
+		// request may succeed in a moment. (The log keeps it, at warning
+		// level, should it be a slow query.)
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -54,6 +54,7 @@ func TestStatusMapsEachErrorKind(t *testing.T) {
 		{errs.ErrTimeout, http.StatusGatewayTimeout},
 		{errs.ErrBadGateway, http.StatusBadGateway},
 		{context.Canceled, http.StatusServiceUnavailable},
+		{fmt.Errorf("bus: publish: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
 		{errMethod, http.StatusMethodNotAllowed},
 		{errors.New("disk on fire"), http.StatusInternalServerError},
 	}
