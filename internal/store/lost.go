@@ -63,14 +63,48 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	rows, err := c.Conn.QueryContext(ctx, query, args)
+	return c.rows(ctx)(c.Conn.QueryContext(ctx, query, args))
+}
+
+// rows returns what marks a query's answer: its error, or its rows.
+func (c *pgConn) rows(ctx context.Context) func(driver.Rows, error) (driver.Rows, error) {
+	return func(rows driver.Rows, err error) (driver.Rows, error) {
+		if err != nil {
+			return nil, c.lost(ctx, err)
+		}
+		if r, ok := rows.(*stdlib.Rows); ok {
+			return &pgRows{Rows: r, c: c, ctx: ctx}, nil
+		}
+		return rows, nil
+	}
+}
+
+// PrepareContext prepares a statement whose runs are marked too: pgx's
+// statement runs on pgx's connection, past pgConn's methods.
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, c.lost(ctx, err)
 	}
-	if r, ok := rows.(*stdlib.Rows); ok {
-		return &pgRows{Rows: r, c: c, ctx: ctx}, nil
+	if s, ok := st.(*stdlib.Stmt); ok {
+		return &pgStmt{Stmt: s, c: c}, nil
 	}
-	return rows, nil
+	return st, nil
+}
+
+// pgStmt is pgx's prepared statement, with lost errors marked.
+type pgStmt struct {
+	*stdlib.Stmt
+	c *pgConn
+}
+
+func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	r, err := s.Stmt.ExecContext(ctx, args)
+	return r, s.c.lost(ctx, err)
+}
+
+func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.c.rows(ctx)(s.Stmt.QueryContext(ctx, args))
 }
 
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {

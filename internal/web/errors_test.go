@@ -76,8 +76,14 @@ func TestALostPostgreSQLAnswers503WithRetryAfter(t *testing.T) {
 	if err := insert(ctx, tx, 100); err != nil {
 		t.Fatal(err)
 	}
+	prepared, err := cut.PrepareContext(ctx, db.Rebind(`INSERT INTO items (n) VALUES (?)`))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	pg.Stop(t)
+	_, err = prepared.ExecContext(ctx, 102)
+	wantUnavailable(t, "a prepared statement of a transaction the stop cut", err, answer(err))
 	err = insert(ctx, tx, 101)
 	wantUnavailable(t, "a statement of a transaction the stop cut", err, answer(err))
 	err = cut.Commit()
