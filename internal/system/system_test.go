@@ -168,6 +168,19 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	note(fmt.Sprintf("object store down %s", sz.s3Down), at)
 
 	l.halt()
+	// What the clients were told, per fault: a dependency down is a 503
+	// with Retry-After, never a 500. (Said before the long checks below,
+	// so that a run that times out in them still says it.)
+	report, broken := l.statuses()
+	t.Logf("answers the clients saw, per fault:\n  %s", strings.Join(report, "\n  "))
+	if len(broken) > 0 {
+		t.Errorf("clients saw 500s (or a 5xx before any fault):\n  %s", strings.Join(broken, "\n  "))
+		for _, r := range w.replicas {
+			if lines := internalErrors(r.data+".log", 10); len(lines) > 0 {
+				t.Logf("%s's internal errors:\n  %s", r.name, strings.Join(lines, "\n  "))
+			}
+		}
+	}
 	// What is still on its way arrives, and is read.
 	w.waitFor("the last reports delivered", 2*time.Minute, func() error {
 		l.readInbox()
@@ -183,18 +196,6 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	l.mu.Unlock()
 	t.Logf("recovery times:\n  %s", strings.Join(recoveries, "\n  "))
 	t.Logf("client failures (expected during the faults):%s", l.errorSummary())
-	// What the clients were told, per fault: a dependency down is a 503
-	// with Retry-After, never a 500.
-	report, broken := l.statuses()
-	t.Logf("answers the clients saw, per fault:\n  %s", strings.Join(report, "\n  "))
-	if len(broken) > 0 {
-		t.Errorf("clients saw 500s (or a 5xx before any fault):\n  %s", strings.Join(broken, "\n  "))
-		for _, r := range w.replicas {
-			if lines := internalErrors(r.data+".log", 10); len(lines) > 0 {
-				t.Logf("%s's internal errors:\n  %s", r.name, strings.Join(lines, "\n  "))
-			}
-		}
-	}
 }
 
 // internalErrors returns up to n of the "internal error" lines in the
