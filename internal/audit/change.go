@@ -86,9 +86,22 @@ func (w Writer) Record(ctx context.Context, tx *store.Tx, e Event) error {
 		return w.wrap(ErrNoRecorder)
 	}
 	if err := w.rec.AppendTx(ctx, tx, e); err != nil {
-		return fmt.Errorf("%s: record %s of %s %s in the audit ledger: %v", w.name, e.Action, e.ResourceType, e.ResourceID, err)
+		return RecordFailed(fmt.Sprintf("%s: record %s of %s %s in the audit ledger", w.name, e.Action, e.ResourceType, e.ResourceID), err)
 	}
 	return nil
+}
+
+// RecordFailed reports, as what, that an event could not be recorded. It
+// keeps the ledger's message but not its error kind: failing to record
+// is the server's fault, never the caller's bad input, whatever the
+// ledger says. A database that is down or restarting (errs.IsUnavailable)
+// is the exception it keeps, so that the client is told to retry (503)
+// rather than shown an internal error.
+func RecordFailed(what string, err error) error {
+	if errs.IsUnavailable(err) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%s: %v", what, err)
 }
 
 func (w Writer) wrap(err error) error {

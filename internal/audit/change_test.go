@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -101,6 +103,14 @@ func TestWriterRecordKeepsNoKindOfTheLedgersRefusal(t *testing.T) {
 	err := w.Record(context.Background(), nil, bad)
 	if err == nil || hasKind(err) || !strings.Contains(err.Error(), "record unit.bad of unit 12") || !strings.Contains(err.Error(), "too many") {
 		t.Errorf("Record of a refused event = %v; want an internal error naming the event and the ledger's reason", err)
+	}
+	// A database that went away while the event was appended is the one
+	// cause kept: the client is told to retry, not shown a 500.
+	lost := NewWriter("identity", recorderFunc(func(context.Context, *store.Tx, Event) error {
+		return fmt.Errorf("audit: append: %w", driver.ErrBadConn)
+	}))
+	if err := lost.Record(context.Background(), nil, e); !errs.IsUnavailable(err) || !strings.Contains(err.Error(), "record unit.create of unit 12") {
+		t.Errorf("Record while the database is lost = %v; want it unavailable, naming the event", err)
 	}
 	if err := (Writer{}).Record(context.Background(), nil, e); !errors.Is(err, ErrNoRecorder) {
 		t.Errorf("Record without a recorder = %v; want ErrNoRecorder", err)

@@ -105,11 +105,9 @@ func (s *Service) recordTx(ctx context.Context, tx *store.Tx, e audit.Event) err
 	return s.w.Record(ctx, tx, e)
 }
 
-// recordError reports that e could not be recorded. It keeps the ledger's
-// message but not its error kind (%v): failing to record is the server's
-// fault, never the caller's bad input, whatever the ledger says.
+// recordError reports that e could not be recorded (audit.RecordFailed).
 func recordError(e audit.Event, err error) error {
-	return fmt.Errorf("auth: record %s in the audit ledger: %v", e.Action, err)
+	return audit.RecordFailed(fmt.Sprintf("auth: record %s in the audit ledger", e.Action), err)
 }
 
 // refused records the refusal cause of what e describes (outcome failed,

@@ -41,7 +41,17 @@ type load struct {
 	syncOK    int
 	syncFail  int
 	errors    map[string]int
+
+	// phase names the period the clients' answers are counted under:
+	// "before any fault", then each fault from its strike until the
+	// next one's (its recovery included).
+	phase   string
+	phases  []string
+	answers map[string]map[int]map[string]int // phase → status (0: no answer) → what was asked → count
 }
+
+// beforeFaults is the first phase, in which no answer may be a 5xx.
+const beforeFaults = "before any fault"
 
 type span struct{ from, to time.Time }
 
@@ -55,7 +65,9 @@ type report struct {
 func startLoad(w *world) *load {
 	l := &load{w: w, stop: make(chan struct{}), client: &http.Client{Timeout: time.Minute,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 16}},
-		dossiers: map[string][32]byte{}, assigned: map[string]bool{}, sent: map[string][]int{}, sentAt: map[string]time.Time{}, errors: map[string]int{}}
+		dossiers: map[string][32]byte{}, assigned: map[string]bool{}, sent: map[string][]int{}, sentAt: map[string]time.Time{}, errors: map[string]int{},
+		answers: map[string]map[int]map[string]int{}}
+	l.during(beforeFaults)
 	l.clerk = w.login("consular.clerk")
 	l.officer = w.login("consular.officer")
 	l.inboxToken = w.mustRun("exchange", "token", "issue", "VN/GOV/000.00.03.G12/consular", "--db", w.pg.url(), "--data", w.replicas[0].data)
@@ -68,6 +80,72 @@ func startLoad(w *world) *load {
 		l.spawn(func() { l.missionLoop(m) })
 	}
 	return l
+}
+
+// during starts the phase named phase: the answers from now on count
+// under it.
+func (l *load) during(phase string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.phase = phase
+	l.phases = append(l.phases, phase)
+	l.answers[phase] = map[int]map[string]int{}
+}
+
+// saw counts one answer to what the clients asked: its status, or 0 when
+// none came (a cut connection, a timeout).
+func (l *load) saw(what string, status int, err error) {
+	if err != nil {
+		status = 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	byWhat := l.answers[l.phase][status]
+	if byWhat == nil {
+		byWhat = map[string]int{}
+		l.answers[l.phase][status] = byWhat
+	}
+	byWhat[what]++
+}
+
+// statuses says, per phase, how many answers of each status the clients
+// saw (and to what, for any but 2xx), and lists what breaks the promise:
+// a 500 in any phase (a dependency down is a 503, never an internal
+// error), and any 5xx or missing answer before the first fault.
+func (l *load) statuses() (report, broken []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, phase := range l.phases {
+		byStatus := l.answers[phase]
+		codes := make([]int, 0, len(byStatus))
+		for c := range byStatus {
+			codes = append(codes, c)
+		}
+		sort.Ints(codes)
+		var parts []string
+		for _, c := range codes {
+			n, whats := 0, make([]string, 0, len(byStatus[c]))
+			for what, k := range byStatus[c] {
+				n += k
+				whats = append(whats, fmt.Sprintf("%s %d", what, k))
+			}
+			sort.Strings(whats)
+			name := strconv.Itoa(c)
+			if c == 0 {
+				name = "no answer"
+			}
+			part := fmt.Sprintf("%s ×%d", name, n)
+			if c/100 != 2 {
+				part += " (" + strings.Join(whats, ", ") + ")"
+			}
+			parts = append(parts, part)
+			if c == http.StatusInternalServerError || (phase == beforeFaults && (c == 0 || c >= 500)) {
+				broken = append(broken, phase+": "+part)
+			}
+		}
+		report = append(report, fmt.Sprintf("%-28s %s", phase+":", strings.Join(parts, ", ")))
+	}
+	return report, broken
 }
 
 func (l *load) spawn(f func()) {
@@ -145,6 +223,7 @@ func (l *load) submitLoop() {
 		ct, body, sum := dossierBody()
 		from := time.Now()
 		status, answer, err := do(l.client, http.MethodPost, l.w.lb.url+"/api/v1/dossiers", l.clerk, ct, bytes.NewReader(body))
+		l.saw("submit", status, err)
 		var d struct{ Code string }
 		switch {
 		case err == nil && status == http.StatusCreated && json.Unmarshal(answer, &d) == nil && d.Code != "":
@@ -185,6 +264,7 @@ func (l *load) officerLoop() {
 		// The version read makes a retry safe: an assignment whose
 		// answer was lost is refused (409) the second time, not repeated.
 		status, answer, err := do(l.client, http.MethodGet, l.w.lb.url+"/api/v1/dossiers/"+code, l.officer, "", nil)
+		l.saw("read", status, err)
 		var d struct {
 			Version int `json:"version"`
 			Status  int `json:"status"`
@@ -201,6 +281,7 @@ func (l *load) officerLoop() {
 		}
 		status, answer, err = do(l.client, http.MethodPost, l.w.lb.url+"/api/v1/dossiers/"+code+"/actions", l.officer, "application/json",
 			strings.NewReader(fmt.Sprintf(`{"action":"assign","version":%d}`, d.Version)))
+		l.saw("assign", status, err)
 		if err == nil && status == http.StatusOK {
 			l.mu.Lock()
 			l.assigned[code] = true
@@ -224,6 +305,11 @@ func (l *load) missionLoop(m *mission) {
 			req.Header.Set("X-Road-UserId", "staff:system.test")
 			req.Header.Set("X-Road-Issue", "system test")
 			resp, err := l.client.Do(req)
+			if err == nil {
+				l.saw("mission lookup", resp.StatusCode, nil)
+			} else {
+				l.saw("mission lookup", 0, err)
+			}
 			l.mu.Lock()
 			if err == nil && resp.StatusCode == http.StatusOK {
 				l.syncOK++
@@ -243,9 +329,11 @@ func (l *load) missionLoop(m *mission) {
 		req.Header.Set("X-Chancery-Level", "confidential")
 		resp, err := l.client.Do(req)
 		if err != nil {
+			l.saw("mission send", 0, err)
 			l.fail("send", 0, nil, err)
 			continue
 		}
+		l.saw("mission send", resp.StatusCode, nil)
 		var out struct{ ID string }
 		b := new(bytes.Buffer)
 		b.ReadFrom(resp.Body)
@@ -279,6 +367,7 @@ func (l *load) inboxLoop() {
 // messages it read.
 func (l *load) readInbox() int {
 	status, body, err := do(l.client, http.MethodGet, l.w.lb.url+"/api/v1/exchange/inbox?limit=200", l.inboxToken, "", nil)
+	l.saw("inbox", status, err)
 	if err != nil || status != http.StatusOK {
 		l.fail("inbox", status, body, err)
 		return 0
@@ -311,6 +400,7 @@ func (l *load) readInbox() int {
 	}
 	ack, _ := json.Marshal(map[string][]string{"ids": ids})
 	status, body, err = do(l.client, http.MethodPost, l.w.lb.url+"/api/v1/exchange/inbox/ack", l.inboxToken, "application/json", bytes.NewReader(ack))
+	l.saw("inbox ack", status, err)
 	if err != nil || status != http.StatusOK {
 		// Not acknowledged: they are listed again.
 		l.fail("inbox ack", status, body, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,6 +92,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	// 1. kill -9 one replica. The balancer routes around it at once;
 	// its /readyz does not answer (the truth). It comes back.
 	victim := w.replicas[1]
+	l.during("kill -9 replica " + victim.name)
 	at := time.Now()
 	victim.proc.kill()
 	note("kill -9 replica "+victim.name, at)
@@ -104,6 +106,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	// the missions' links go first. Streams are R3: two servers keep
 	// quorum, so readiness must come back to 200 within seconds.
 	nn := w.nats[0]
+	l.during("kill -9 NATS server " + nn.name)
 	at = time.Now()
 	nn.proc.kill()
 	note("kill -9 NATS server "+nn.name, at)
@@ -120,6 +123,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	if sz.missions >= 20 {
 		down = 15 * time.Second
 	}
+	l.during("PostgreSQL restart")
 	stopped := time.Now()
 	if out, err := w.pg.ctl("pg_ctl", "-D", w.pg.dataDir, "-m", "immediate", "-w", "stop"); err != nil {
 		t.Fatalf("stop PostgreSQL: %v: %s", err, out)
@@ -131,13 +135,14 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 		// The answer is cached for 2 s from its probe's start, a probe
 		// takes up to 2 s, and the balancer asks every 250 ms: from 5 s
 		// after the stop, a 200 is a lie.
-		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status != http.StatusOK }, "say not ready while PostgreSQL is down")
+		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status == http.StatusServiceUnavailable }, "answer 503 while PostgreSQL is down")
 	}
 	note("PostgreSQL restart", at)
 	w.checkAll(t, l, "after the PostgreSQL restart")
 
 	// 4. Five missions' links cut for a minute (seconds in go test).
 	cut := w.missions[:min(sz.cutCount, len(w.missions))]
+	l.during(fmt.Sprintf("%d links cut", len(cut)))
 	for _, m := range cut {
 		m.link.setCut(true)
 	}
@@ -151,17 +156,31 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 
 	// 5. The object store stops for 30 s (seconds in go test): /readyz
 	// must say 503 while it is down.
+	l.during("object store stopped")
 	stopped = time.Now()
 	w.s3.proc.kill()
 	time.Sleep(sz.s3Down)
 	at = time.Now()
 	w.s3.start()
 	for _, r := range w.replicas {
-		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status != http.StatusOK }, "say not ready while the object store is down")
+		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status == http.StatusServiceUnavailable }, "answer 503 while the object store is down")
 	}
 	note(fmt.Sprintf("object store down %s", sz.s3Down), at)
 
 	l.halt()
+	// What the clients were told, per fault: a dependency down is a 503
+	// with Retry-After, never a 500. (Said before the long checks below,
+	// so that a run that times out in them still says it.)
+	report, broken := l.statuses()
+	t.Logf("answers the clients saw, per fault:\n  %s", strings.Join(report, "\n  "))
+	if len(broken) > 0 {
+		t.Errorf("clients saw 500s (or a 5xx before any fault):\n  %s", strings.Join(broken, "\n  "))
+		for _, r := range w.replicas {
+			if lines := internalErrors(r.data+".log", 10); len(lines) > 0 {
+				t.Logf("%s's internal errors:\n  %s", r.name, strings.Join(lines, "\n  "))
+			}
+		}
+	}
 	// What is still on its way arrives, and is read.
 	w.waitFor("the last reports delivered", 2*time.Minute, func() error {
 		l.readInbox()
@@ -177,6 +196,22 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	l.mu.Unlock()
 	t.Logf("recovery times:\n  %s", strings.Join(recoveries, "\n  "))
 	t.Logf("client failures (expected during the faults):%s", l.errorSummary())
+}
+
+// internalErrors returns up to n of the "internal error" lines in the
+// log file at path, each cut to 600 bytes: where a 500 came from.
+func internalErrors(path string, n int) []string {
+	b, _ := os.ReadFile(path)
+	var lines []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.Contains(line, "internal error") || strings.Contains(line, "panic") {
+			lines = append(lines, line[:min(len(line), 600)])
+			if len(lines) == n {
+				break
+			}
+		}
+	}
+	return lines
 }
 
 // checkReadiness fails the test unless every /readyz answer of r seen

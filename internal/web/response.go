@@ -90,9 +90,21 @@ func Status(err error) int {
 		return http.StatusGatewayTimeout
 	case errors.Is(err, errs.ErrBadGateway):
 		return http.StatusBadGateway
+	case errs.IsUnavailable(err):
+		// A dependency down or restarting, in its own words (a lost
+		// database connection, NATS without a server, the object store
+		// refusing connections): the truth is "try again shortly".
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):
 		// The client went away (or the node is stopping): nobody reads
 		// the answer, and it is no fault of ours to log as one.
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		// A wait for a dependency ran out of time: NATS gives nothing
+		// else while it reconnects to another server or a stream elects
+		// its leader. Like net/http's TimeoutHandler, say 503: the same
+		// request may succeed in a moment. (The log keeps it, at warning
+		// level, should it be a slow query.)
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
@@ -114,6 +126,13 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 		p.Detail = "The server's storage is full, so nothing was saved. Try again later; if it persists, tell the operator and quote the request id."
 		p.Code = "storage_full"
 		w.Header().Set("Retry-After", "60")
+	case status == http.StatusServiceUnavailable:
+		// Not a bug: a dependency is down or restarting (errs.IsUnavailable),
+		// or the client went away. The same request may succeed shortly.
+		Logger(r.Context()).Warn("dependency unavailable", "err", err)
+		p.Detail = "A service this server depends on is unavailable for the moment. Try again in a few seconds; if it persists, tell the operator and quote the request id."
+		p.Code = "unavailable"
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	case status >= 500:
 		if status == http.StatusInternalServerError {
 			Logger(r.Context()).Error("internal error", "err", err)
@@ -144,6 +163,11 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	Problem(w, r, p)
 }
+
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: a
+// replica, NATS server or database restart is over in seconds, and
+// readyz's answer is cached for two.
+const retryAfterUnavailable = "5"
 
 // maxDetail is the longest problem detail shown, in characters: a
 // message that repeats a client's long input is cut there.

@@ -54,6 +54,7 @@ func TestStatusMapsEachErrorKind(t *testing.T) {
 		{errs.ErrTimeout, http.StatusGatewayTimeout},
 		{errs.ErrBadGateway, http.StatusBadGateway},
 		{context.Canceled, http.StatusServiceUnavailable},
+		{fmt.Errorf("bus: publish: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
 		{errMethod, http.StatusMethodNotAllowed},
 		{errors.New("disk on fire"), http.StatusInternalServerError},
 	}
@@ -116,7 +117,7 @@ func TestErrorShowsKnownKindsAndHidesInternalOnes(t *testing.T) {
 		{name: "internal", err: errors.New("pq: password authentication failed for user chancery_rw"), status: 500,
 			detail: "Quote the request id", hidden: "chancery_rw", logged: true},
 		{name: "unavailable", err: fmt.Errorf("%w: dial tcp 10.0.0.5:5432: connection refused", errs.ErrUnavailable), status: 503,
-			detail: "Quote the request id", hidden: "10.0.0.5"},
+			detail: "Try again in a few seconds", hidden: "10.0.0.5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

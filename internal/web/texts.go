@@ -67,6 +67,7 @@ var texts = i18n.Texts{
 	"error.404.detail":              {"Không có trang hoặc mục này, hoặc bạn không được phép xem.", "There is no such page or item, or you may not see it."},
 	"error.409.detail":              {"Dữ liệu đã thay đổi hoặc xung đột với dữ liệu hiện có. Hãy tải lại trang và thử lại.", "The data changed meanwhile or conflicts with what is stored. Reload the page and try again."},
 	"error.500.detail":              {"Đã có lỗi ở phía hệ thống. Khi báo lỗi, hãy cung cấp mã yêu cầu.", "Something went wrong on our side. Quote the request id when you report it."},
+	"error.503.detail":              {"Một dịch vụ mà máy chủ cần đang tạm thời không sẵn sàng. Hãy thử lại sau vài giây; nếu vẫn lỗi, hãy báo người vận hành kèm mã yêu cầu.", "A service this server depends on is unavailable for the moment. Try again in a few seconds; if it persists, tell the operator and quote the request id."},
 	"error.507.detail":              {"Bộ nhớ của máy chủ đã đầy nên chưa có gì được lưu. Hãy thử lại sau; nếu vẫn lỗi, hãy báo người vận hành kèm mã yêu cầu.", "The server's storage is full, so nothing was saved. Try again later; if it persists, tell the operator and quote the request id."},
 	"error.code.no_role":            {"Không vai trò nào của bạn cho phép thao tác này.", "None of your roles allows this."},
 	"error.code.csrf":               {"Mã bảo mật của biểu mẫu bị thiếu hoặc sai. Hãy tải lại trang và thử lại.", "The form's security token is missing or wrong. Reload the page and try again."},

@@ -99,12 +99,73 @@ func startCluster() (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c, c.start()
+}
+
+// start starts the cluster's server on its port and waits until it takes
+// connections.
+func (c *cluster) start() error {
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c max_connections=200", c.port, c.dir) + durability()
 	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "30", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, log)
+		return fmt.Errorf("pg_ctl start: %v: %s %s", err, out, log)
 	}
-	return c, nil
+	return nil
+}
+
+// stop stops the server as a crash would (immediate: no checkpoint, every
+// session cut), and waits until it is gone.
+func (c *cluster) stop() error {
+	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
+	}
+	return nil
+}
+
+// Postgres is a throwaway PostgreSQL cluster of one test's own, which the
+// test may stop and start under a live store (the shared cluster serves
+// every test of the process and must stay up). Starting one costs an
+// initdb, a second or two: use it only where the server must go away.
+type Postgres struct{ c *cluster }
+
+// OwnPostgres starts a PostgreSQL cluster for tb alone, stopped and
+// removed when tb ends. It skips where PostgreSQL is not installed (and
+// fails under CI), as MustPostgresURL does.
+func OwnPostgres(tb testing.TB) *Postgres {
+	tb.Helper()
+	c, err := startCluster()
+	if c != nil {
+		tb.Cleanup(func() {
+			c.stop() //nolint:errcheck // already stopped by the test, maybe
+			os.RemoveAll(c.dir)
+		})
+	}
+	if err != nil {
+		if required() {
+			tb.Fatalf("storetest: PostgreSQL is required here (CI) but could not start: %v", err)
+		}
+		tb.Skipf("storetest: skipping PostgreSQL test: %v (install Debian's postgresql package to run it)", err)
+	}
+	return &Postgres{c: c}
+}
+
+// URL is the cluster's postgres database, empty until migrated.
+func (p *Postgres) URL() string { return p.c.url("postgres") }
+
+// Stop stops the server as a crash would, cutting every connection.
+func (p *Postgres) Stop(tb testing.TB) {
+	tb.Helper()
+	if err := p.c.stop(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Start starts the stopped server again, on the same port.
+func (p *Postgres) Start(tb testing.TB) {
+	tb.Helper()
+	if err := p.c.start(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // durability returns the cluster's durability settings. Tests trade
@@ -190,7 +251,7 @@ func stopCluster() {
 	if c == nil {
 		return
 	}
-	c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop") //nolint:errcheck // best effort at exit
+	c.stop() //nolint:errcheck // best effort at exit
 	os.RemoveAll(c.dir)
 }
 
