@@ -1,3 +1,12 @@
+//go:build !race
+
+// These tests walk pages, routes and browser flows, checking what each
+// caller is shown and allowed, not what runs at once: under the race
+// detector they cost minutes of CI and find no race the other tests miss.
+// So they build only without -race: CI runs them in its vet step (.ci/run
+// picks every test of a "//go:build !race" file), and a plain `go test`
+// runs them as always.
+
 package app
 
 import (
@@ -105,4 +114,102 @@ func (w *window) fits(name string) {
 			w.t.Errorf("%s at %d px: the page is %d px wider than the window (%s)", name, width, over, wide)
 		}
 	}
+}
+
+// TestConsoleInABrowser walks the console as an administrator would in
+// Chromium: sign in, switch to English, create a unit and a staff member,
+// sign out. It saves a screenshot of each step.
+func TestConsoleInABrowser(t *testing.T) {
+	ctx := mustBrowser(t)
+	cfg := testConfig(t, true)
+	a, srv := MustStart(t, cfg)
+	dir := screenshotDir(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	step, submit := browserSteps(ctx, t, dir)
+
+	step("open console", chromedp.Navigate(srv.URL+"/console/"), chromedp.WaitVisible(css(`input[name=username]`)))
+	mustContain(t, "sign-in page language", textOf(ctx, t, "h1"), "Đăng nhập")
+	shot(ctx, t, dir, "01-login")
+	step("fill sign-in", chromedp.SendKeys(css(`input[name=username]`), "admin"),
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword),
+		chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(t, a, "admin")))
+	submit("sign in", `form[action="/console/login"]`)
+	step("console home", chromedp.WaitVisible(css(`#sign-out`)))
+	mustContain(t, "console home", textOf(ctx, t, "main"), "Nguyễn Văn Quản")
+	shot(ctx, t, dir, "02-console-vi")
+
+	submit("switch language", `form[action="/lang"]`)
+	step("english", chromedp.WaitVisible(css(`html[lang=en]`)))
+	mustContain(t, "English console", textOf(ctx, t, "#sign-out"), "Sign out")
+	shot(ctx, t, dir, "03-console-en")
+
+	step("new unit form", chromedp.Navigate(srv.URL+"/console/units/new"), chromedp.WaitVisible(css(`input[name=code]`)),
+		chromedp.SendKeys(css(`input[name=code]`), "000.00.91.G12"),
+		chromedp.SendKeys(css(`input[name=name_vi]`), "Đại sứ quán Việt Nam tại Chi-lê"),
+		chromedp.SendKeys(css(`input[name=name_en]`), "Embassy of Viet Nam in Chile"),
+		chromedp.SetValue(css(`select[name=kind]`), "embassy"),
+		chromedp.SetValue(css(`select[name=parent_id]`), "1"),
+		chromedp.SetValue(css(`[name=country]`), "CL"),
+		chromedp.SetValue(css(`[name=time_zone]`), "America/Santiago"))
+	shot(ctx, t, dir, "04-unit-form")
+	submit("create unit", `form[action="/console/units"]`)
+	step("unit created", chromedp.WaitVisible(css(`main h1`)))
+	mustContain(t, "unit page", textOf(ctx, t, "main"), "000.00.91.G12")
+	shot(ctx, t, dir, "05-unit-created")
+
+	step("new user form", chromedp.Navigate(srv.URL+"/console/users/new"), chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), "santiago.clerk"),
+		chromedp.SendKeys(css(`input[name=full_name]`), "Phạm Thị Hoa"),
+		chromedp.SendKeys(css(`input[name=email]`), "hoa.pt@example.gov.vn"),
+		chromedp.Click(css(`input[name=roles][value=clerk]`)))
+	step("pick unit", chromedp.SetValue(css(`select[name=unit_id]`), "1"))
+	shot(ctx, t, dir, "06-user-form")
+	submit("create user", `form[action="/console/users"]`)
+	step("user created", chromedp.WaitVisible(css(`main h1`)))
+	mustContain(t, "user page", textOf(ctx, t, "main"), "santiago.clerk")
+	shot(ctx, t, dir, "07-user-created")
+
+	submit("sign out", `form[action="/console/logout"]`)
+	step("signed out", chromedp.WaitVisible(css(`input[name=username]`)))
+	shot(ctx, t, dir, "08-signed-out")
+	// AtLeast(0) answers at once: the sign-out button must be gone.
+	if n, err := chromedp.Run(ctx, chromedp.Nodes(css(`#sign-out`), chromedp.AtLeast(0))); err != nil || len(n) != 0 {
+		t.Fatalf("still signed in after signing out (%d sign-out buttons, %v)", len(n), err)
+	}
+}
+
+// TestAuditorVerifiesAnEventInABrowser signs in as the auditor, finds the
+// sign-in that was just recorded, and opens it: the page shows its
+// inclusion proof verified against a signed checkpoint.
+func TestAuditorVerifiesAnEventInABrowser(t *testing.T) {
+	ctx := mustBrowser(t)
+	cfg := testConfig(t, true)
+	a, srv := MustStart(t, cfg)
+	dir := screenshotDir(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/login"),
+		chromedp.WaitVisible(css(`input[name=username]`)),
+		chromedp.SendKeys(css(`input[name=username]`), "auditor"),
+		chromedp.SendKeys(css(`input[name=password]`), cfg.DemoPassword),
+		chromedp.SendKeys(css(`input[name=totp]`), demoTOTP(t, a, "auditor"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(css(`form[action="/console/login"] button[type=submit]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/console/audit?action=login"),
+		chromedp.WaitVisible(css(`table a[href^="/console/audit/events/"]`))); err != nil {
+		shot(ctx, t, dir, "failed-audit-search")
+		t.Fatal(err)
+	}
+	mustContain(t, "audit search", textOf(ctx, t, "main"), "login")
+	shot(ctx, t, dir, "09-audit-search")
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(css(`table a[href^="/console/audit/events/"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(css(`.badge.verified`))); err != nil {
+		shot(ctx, t, dir, "failed-audit-event")
+		t.Fatalf("the event page shows no verified proof: %v", err)
+	}
+	shot(ctx, t, dir, "10-audit-event-verified")
 }

@@ -1,3 +1,12 @@
+//go:build !race
+
+// These tests walk pages, routes and browser flows, checking what each
+// caller is shown and allowed, not what runs at once: under the race
+// detector they cost minutes of CI and find no race the other tests miss.
+// So they build only without -race: CI runs them in its vet step (.ci/run
+// picks every test of a "//go:build !race" file), and a plain `go test`
+// runs them as always.
+
 package app
 
 import (

@@ -1,3 +1,12 @@
+//go:build !race
+
+// These tests walk pages, routes and browser flows, checking what each
+// caller is shown and allowed, not what runs at once: under the race
+// detector they cost minutes of CI and find no race the other tests miss.
+// So they build only without -race: CI runs them in its vet step (.ci/run
+// picks every test of a "//go:build !race" file), and a plain `go test`
+// runs them as always.
+
 package app
 
 import (
@@ -13,7 +22,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"chancery/internal/auth"
 	"chancery/internal/records"
 )
 
@@ -122,39 +130,6 @@ func (w *window) act(name, action, reason string) {
 	}
 	w.press(name, `#act-`+action+`-submit`)
 	w.step(name+": done", chromedp.WaitVisible(chromedp.CSS(`#dossier-history`)))
-}
-
-// demoTOTP returns the current TOTP code of the secret the demo
-// enrolled for username, as saved in the demo accounts file.
-func demoTOTP(t *testing.T, a *App, username string) string {
-	t.Helper()
-	secret := demoSecret(t, a.cfg.DataDir, username)
-	if secret == "" {
-		t.Fatalf("no TOTP secret for %s in the demo accounts", username)
-	}
-	return totpNow(t, secret)
-}
-
-// demoSecret returns the TOTP secret the demo in dataDir enrolled for
-// username, as saved in the demo accounts file; empty when it enrolled
-// none.
-func demoSecret(tb testing.TB, dataDir, username string) string {
-	tb.Helper()
-	secret, err := readDemoSecret(dataDir, username)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return secret
-}
-
-// totpNow returns the current TOTP code of a base32 secret.
-func totpNow(tb testing.TB, secret string) string {
-	tb.Helper()
-	code, err := auth.TOTPCode(secret, time.Now())
-	if err != nil {
-		tb.Fatalf("TOTP secret %q: %v", secret, err)
-	}
-	return code
 }
 
 // writePDF writes a one-page PDF that says title, with a correct cross-

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"chancery/internal/audit"
@@ -136,4 +139,16 @@ func TestAttachmentsTextIsSearched(t *testing.T) {
 			t.Errorf("another unit's clerk finds %v", got)
 		}
 	})
+}
+
+// missingID names no item; its answers are what a hidden item's must be.
+const missingID = 987654321
+
+// normalize returns an answer's status, type and body with the item's
+// id, wherever it stands alone after a slash, space or quote (not the
+// "1" of "/api/v1"), replaced by ID.
+func normalize(rec *httptest.ResponseRecorder, id int64) string {
+	re := regexp.MustCompile(`([/ "])` + strconv.FormatInt(id, 10) + `([^0-9]|$)`)
+	body := re.ReplaceAllString(rec.Body.String(), "${1}ID${2}")
+	return fmt.Sprintf("%d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), body)
 }
