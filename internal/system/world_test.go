@@ -65,6 +65,7 @@ type world struct {
 	dir, bin string
 	pg       *postgres
 	nats     []*natsNode
+	acc      *natsAccounts // the NATS cluster's accounts
 	s3       *objectStore
 	replicas []*replica
 	lb       *balancer
@@ -213,6 +214,7 @@ func newWorld(t testing.TB, sz sizes) *world {
 	for i := range sz.missions {
 		w.missions = append(w.missions, w.enrol(missionCode(i)))
 	}
+	w.admitMissions()
 	for _, m := range w.missions {
 		m.await()
 	}
@@ -542,8 +544,19 @@ type natsNode struct {
 }
 
 // startNATS starts an n-node cluster whose JetStream domain is
-// headquarters' node id ("hq"), with a TLS leaf listener on each node.
+// headquarters' node id ("hq"), with a TLS leaf listener on each node,
+// and deploy/nats's accounts (accounts_test.go), as yet without a
+// mission.
 func (w *world) startNATS(n int) {
+	base, err := deployAccounts()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.acc = &natsAccounts{base: base, admitted: map[string]bool{}, sys: rand.Text(), hq: rand.Text(),
+		file: filepath.Join(w.dir, "accounts.conf")}
+	if err := w.acc.write(); err != nil {
+		w.t.Fatal(err)
+	}
 	for i := range n {
 		w.nats = append(w.nats, &natsNode{w: w, name: fmt.Sprintf("n%d", i+1), client: freePort(w.t), cluster: freePort(w.t), leaf: freePort(w.t)})
 	}
@@ -558,7 +571,8 @@ func (w *world) startNATS(n int) {
 listen: 127.0.0.1:%d
 jetstream { store_dir: %q, domain: hq, max_file_store: 4GB, max_memory_store: 256MB }
 cluster { name: hq, listen: 127.0.0.1:%d, routes: [%s] }
-leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q } }
+leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q }, authorization { timeout: 5 } }
+include ./accounts.conf
 `, nn.name, nn.client, nn.store, nn.cluster, strings.Join(routes, ", "), nn.leaf,
 			filepath.Join(w.dir, "leaf.pem"), filepath.Join(w.dir, "leaf.key"))
 		if err := os.WriteFile(nn.conf, []byte(conf), 0o600); err != nil {
@@ -573,7 +587,7 @@ leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q } }
 }
 
 func (nn *natsNode) start() {
-	nn.proc = spawn(nn.w.t, nn.conf+".log", os.Environ(), filepath.Join(nn.w.bin, "nats-server"), "-c", nn.conf)
+	nn.proc = spawn(nn.w.t, nn.conf+".log", nn.w.acc.natsEnv(), filepath.Join(nn.w.bin, "nats-server"), "-c", nn.conf)
 }
 
 // leafAddrs are the NATS servers' leaf listeners: a mission's link
@@ -586,10 +600,12 @@ func (w *world) leafAddrs() []string {
 	return a
 }
 
+// natsURLs are the cluster's client addresses, with the HQ user that
+// headquarters' replicas connect as.
 func (w *world) natsURLs() string {
 	var u []string
 	for _, nn := range w.nats {
-		u = append(u, fmt.Sprintf("nats://127.0.0.1:%d", nn.client))
+		u = append(u, fmt.Sprintf("nats://chancery:%s@127.0.0.1:%d", w.acc.hq, nn.client))
 	}
 	return strings.Join(u, ",")
 }
