@@ -317,3 +317,34 @@ include ./accounts.conf
 		t.Errorf("leaf links: hub %d, the mission %d, HQ's user %d; want only the mission's", n, mission.NumLeafNodes(), hq.NumLeafNodes())
 	}
 }
+
+// checkNoCrossAcks fails the test if a node's JetStream consumer took an
+// acknowledgement of a sequence its stream never had: another node's
+// acknowledgement of its same-named consumer, come across a leaf link
+// (in one account, each mission's server logged thousands).
+func (w *world) checkNoCrossAcks(t *testing.T) {
+	t.Helper()
+	logs := []string{}
+	for _, m := range w.missions {
+		logs = append(logs, m.proc.log)
+	}
+	for _, r := range w.replicas {
+		logs = append(logs, r.proc.log)
+	}
+	for _, nn := range w.nats {
+		logs = append(logs, nn.proc.log)
+	}
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("read %s: %v", path, err)
+			continue
+		}
+		const sign = "past last stream sequence"
+		if n := strings.Count(string(b), sign); n > 0 {
+			i := strings.Index(string(b), sign)
+			t.Errorf("%s: %d acknowledgements of sequences the stream never had (another node's, across a leaf link), such as: %.300s",
+				filepath.Base(path), n, b[max(0, i-200):])
+		}
+	}
+}
