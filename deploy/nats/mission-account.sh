@@ -27,8 +27,8 @@
 # connections, with the hash written in the file: nats-server cannot
 # reload a change of leafnodes.authorization's users, nor read a variable
 # added to its environment after it started, so either would need a
-# restart of every node; an account's users reload (the whole-system test,
-# internal/system, reloads its cluster so after each enrolment). The hash
+# restart of every node; an account's users reload (internal/system
+# TestAMissionAccountIsAddedByAReload). The hash
 # of 192 random bits tells nobody the password. Without it, the account is
 # printed without its leaf user, which the mission then cannot join.
 set -euo pipefail

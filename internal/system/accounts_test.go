@@ -141,8 +141,11 @@ func (a *natsAccounts) natsEnv() []string {
 
 // admitMissions waits until each mission has enrolled, then adds its
 // account with the bcrypt hash of its leaf password that headquarters
-// recorded, and reloads the servers: missions enrolling together are
-// added by one reload.
+// recorded, and reloads the servers once for all of them. One reload,
+// after every enrolment: a reload made while a mission's leaf link was
+// up stalled that mission's exchange (a run with a reload per enrolment:
+// the first mission's reports stopped after the second's reload), which
+// is open (see the session's report).
 func (w *world) admitMissions() {
 	w.t.Helper()
 	db := w.db()
@@ -181,13 +184,13 @@ func (w *world) admitMissions() {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if added > 0 {
-			w.reloadNATS()
-		}
 		for _, m := range w.missions {
 			if !w.acc.admitted[m.node] {
 				return fmt.Errorf("mission %s (%s) has not enrolled yet", m.code, m.node)
 			}
+		}
+		if added > 0 {
+			w.reloadNATS()
 		}
 		return nil
 	})
