@@ -167,14 +167,29 @@ func TestNATSClusterConfigParses(t *testing.T) {
 // JetStream of its own.
 func checkMissionAccounts(t *testing.T, path string, o *server.Options) {
 	t.Helper()
-	if len(o.LeafNode.Users) == 0 {
+	if len(o.LeafNode.Users) != 0 || o.LeafNode.Username != "" {
+		t.Errorf("%s: leafnodes.authorization has users: nats-server cannot reload them, so a new mission would need a restart", path)
+	}
+	var leafUsers []*server.User
+	for _, u := range o.Users {
+		_, leaf := u.AllowedConnectionTypes["LEAFNODE"]
+		if leaf && len(u.AllowedConnectionTypes) == 1 {
+			leafUsers = append(leafUsers, u)
+		} else if leaf || len(u.AllowedConnectionTypes) == 0 {
+			t.Errorf("%s: user %s may connect as %v: only a mission's leaf user may make a leaf link, and only that", path, u.Username, u.AllowedConnectionTypes)
+		}
+	}
+	if len(leafUsers) == 0 {
 		t.Fatalf("%s: no leaf users: missions could not join", path)
 	}
-	for _, u := range o.LeafNode.Users {
+	for _, u := range leafUsers {
 		id := u.Username
 		if u.Account == nil || u.Account.Name == "HQ" || u.Account.Name == server.DEFAULT_GLOBAL_ACCOUNT {
 			t.Errorf("%s: leaf user %s is not bound to an account of its own", path, id)
 			continue
+		}
+		if !strings.HasPrefix(u.Password, "$2a$") {
+			t.Errorf("%s: leaf user %s's password is not the bcrypt hash enrolment recorded", path, id)
 		}
 		acc := u.Account
 		if acc.JetStreamEnabled() {

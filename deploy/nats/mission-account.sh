@@ -2,7 +2,7 @@
 # Prints the NATS account of one mission node, and the lines headquarters'
 # account needs for it, for deploy/nats/accounts.conf.
 #
-#   deploy/nats/mission-account.sh mission-fr-paris
+#   deploy/nats/mission-account.sh mission-fr-paris '$2a$10$…'
 #
 # The node id is the one headquarters assigned at enrolment (console,
 # Exchange → Nodes); it is also the mission's JetStream domain. The subjects
@@ -18,22 +18,42 @@
 # maps the creation subject onto chx.hub.create.hq.<id>, which it imports
 # from HQ, who exports it to that account alone; headquarters' replicas
 # answer it and create the consumer the transport uses, whatever the
-# request says (internal/exchange createForLeaf). The leaf user's password is the one
-# enrolment gave the mission; headquarters keeps only its bcrypt hash
-# (the leaf_hash of the mission's exchange.enrol event in the ledger).
+# request says (internal/exchange createForLeaf).
+#
+# The second argument is the bcrypt hash of the leaf password enrolment
+# gave the mission (headquarters keeps only the hash: the leaf_hash of the
+# mission's exchange.enrol event, console: Audit; it starts with $2a$).
+# The leaf user goes into the mission's own account, limited to leaf
+# connections, with the hash written in the file: nats-server cannot
+# reload a change of leafnodes.authorization's users, nor read a variable
+# added to its environment after it started, so either would need a
+# restart of every node; an account's users reload (internal/system
+# TestAMissionAccountIsAddedByAReload). The hash
+# of 192 random bits tells nobody the password. Without it, the account is
+# printed without its leaf user, which the mission then cannot join.
 set -euo pipefail
-id=${1:?usage: mission-account.sh NODE_ID}
+id=${1:?usage: mission-account.sh NODE_ID [LEAF_HASH]}
+hash=${2:-}
 case $id in
   *[!A-Za-z0-9_-]*) echo "node id $id: only letters, digits, - and _ fit a NATS subject token as Chancery writes it" >&2; exit 2 ;;
 esac
+if [ -n "$hash" ] && ! printf %s "$hash" | grep -Eq '^\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'; then
+  echo "leaf hash of $id: not a bcrypt hash (\$2a\$10\$ and 53 characters): copy the leaf_hash of the mission's exchange.enrol event" >&2; exit 2
+fi
+if [ -n "$hash" ]; then
+  users="  users: [ { user: \"$id\", password: \"$hash\", allowed_connection_types: [\"LEAFNODE\"] } ]"
+else
+  users="  # users: none yet: run again with the leaf_hash of the mission's enrolment"
+fi
 acct=MISSION_$(printf %s "$id" | sed 's/^mission-//; s/-/_/g' | tr a-z A-Z)
-var=NATS_${acct}_PASSWORD
 in_m="EXCHANGE.in-$id~hq"   # the mission's consumer on headquarters' stream
 in_hq="EXCHANGE.in-hq~$id"  # headquarters' consumer on the mission's stream
 
 cat <<CONF
 # --- $id: paste into the accounts block ---
 $acct: {
+  # the mission's leaf link, bound to this account; leaf connections only
+$users
   exports: [
     # headquarters' consumer on this mission's stream, in its domain $id
     { service: "\$JS.$id.API.CONSUMER.CREATE.$in_hq.chx.out.$id.hq", accounts: [HQ] }
@@ -74,10 +94,5 @@ $acct: {
     { service: { account: $acct, subject: "\$JS.$id.API.CONSUMER.MSG.NEXT.$in_hq" } }
     { service: { account: $acct, subject: "\$JS.ACK.$in_hq.>" } }
     { service: { account: $acct, subject: "chx.req.$id" } }
-# --- $id: add to leafnodes.authorization.users (common.conf) ---
-      { user: "$id", password: \$$var, account: $acct }
-# --- $id: and to /etc/nats/nats.env, in single quotes, the leaf_hash of the
-# --- mission's exchange.enrol event (console: Audit; it starts with \$2a\$):
-#     $var='<leaf_hash>'
-#     then systemctl reload nats-server on each node
+# --- $id: then, on each node: nats-server --signal reload (or systemctl reload nats-server)
 CONF

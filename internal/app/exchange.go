@@ -64,7 +64,10 @@ func (a *App) openExchange(ctx context.Context) error {
 // accepts leaf nodes, and a mission joins headquarters as one.
 func (a *App) busOptions() (bus.Options, error) {
 	opts := bus.Options{DataDir: a.cfg.DataDir, URL: a.cfg.NATS, Port: natsPort(a.cfg.NATSPort), Logger: a.log, Replicas: a.cfg.NATSReplicas,
-		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs()}
+		ServerName: a.Node.ID(), JetStreamDomain: a.Node.Domain(), LeafRemotes: a.Node.LeafURLs(),
+		// Every stream but the exchange's, which headquarters reads
+		// across the leaf link: the ledger's consumers are the node's own.
+		LeafLocalStreams: []string{audit.StreamName}}
 	files := exchange.LeafTLSFiles{CertFile: a.cfg.LeafTLSCert, KeyFile: a.cfg.LeafTLSKey, CAFile: a.cfg.LeafTLSCA}
 	var err error
 	if a.Node.Role() == exchange.RoleHQ && a.cfg.LeafAddr != "" && a.cfg.NATS == "" {

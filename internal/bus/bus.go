@@ -130,6 +130,13 @@ type Options struct {
 	// Embedded only.
 	LeafDial *LeafDial
 
+	// LeafLocalStreams names the embedded server's streams whose
+	// consumers all live on this server: their acknowledgements never
+	// cross a link to LeafRemotes, either way (see leafDenyLocal). Every
+	// stream but those a hub's consumers read belongs here. The bus's
+	// own streams are added. Embedded only.
+	LeafLocalStreams []string
+
 	// ConnectTimeout bounds each dial to an external NATS server. If
 	// zero, DefaultConnectTimeout is used. Open also stops at the
 	// deadline of its context, whichever comes first.
@@ -367,6 +374,10 @@ func serverOptions(opts Options) (*server.Options, error) {
 			return nil, errors.New("bus: a leaf node link needs TLS, a signer (LeafDial) and a server name; the hub admits no one without them")
 		}
 		leafRemoteAuth(r, opts.LeafDial)
+		if r.DenyImports, err = leafDenyLocal(opts.LeafLocalStreams); err != nil {
+			return nil, err
+		}
+		r.DenyExports = r.DenyImports
 		r.Compression = server.CompressionOpts{Mode: leafCompression}
 		sopts.LeafNode.Remotes = append(sopts.LeafNode.Remotes, r)
 	}

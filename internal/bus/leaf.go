@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // LeafLink is one live leaf-node connection of the embedded server: at
@@ -46,3 +47,32 @@ func (b *Bus) LeafLinks() ([]LeafLink, error) {
 // MaxPayload returns the largest message the bus's server accepts, in
 // bytes.
 func (b *Bus) MaxPayload() int64 { return b.nc.MaxPayload() }
+
+// leafDenyLocal returns the subjects of the local streams' consumer
+// acknowledgements, which a leaf remote denies both ways.
+//
+// Why: a consumer takes its acknowledgements on $JS.ACK.<stream>.
+// <consumer>.…, with no domain in the subject (JetStream's default, v1,
+// format), and a leaf link carries every subject of the accounts it
+// joins. On a hub that puts the missions in the same account as its own
+// streams (a stock cluster run in one account; deploy/nats gives each
+// mission an account of its own, as Chancery's own hub does), the ledger
+// consumer of headquarters and of every mission, all named alike, heard
+// each other's acknowledgements: a mission's unprocessed message could be
+// acknowledged by another node's, and each ack went to every node. The
+// JetStream API needs no entry: nats-server denies $JS.API.> on a link
+// between domains itself. The exchange's own stream must stay off the
+// list: headquarters acknowledges what it reads from a mission's stream
+// across the link, and the mission what it reads from headquarters'.
+func leafDenyLocal(streams []string) ([]string, error) {
+	var deny []string
+	for _, s := range append([]string{probeStream}, streams...) {
+		if s == "" || strings.ContainsAny(s, ".*> \t\r\n") {
+			return nil, fmt.Errorf("bus: local stream %q is not a stream name (one subject token)", s)
+		}
+		// v1 and v2 (with domain and account hash) acknowledgement
+		// and flow-control subjects.
+		deny = append(deny, "$JS.ACK."+s+".>", "$JS.ACK.*.*."+s+".>", "$JS.FC."+s+".>", "$JS.FC.*.*."+s+".>")
+	}
+	return deny, nil
+}

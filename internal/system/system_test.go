@@ -190,6 +190,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 		return nil
 	})
 	w.checkAll(t, l, "at the end")
+	w.checkNoCrossAcks(t)
 	l.mu.Lock()
 	t.Logf("load: %d dossiers acknowledged (%d outcomes unknown to the client), %d taken up, %d reports delivered, sync calls %d ok / %d failed",
 		len(l.dossiers), l.unknown, len(l.assigned), len(l.received), l.syncOK, l.syncFail)

@@ -65,6 +65,7 @@ type world struct {
 	dir, bin string
 	pg       *postgres
 	nats     []*natsNode
+	acc      *natsAccounts // the NATS cluster's accounts
 	s3       *objectStore
 	replicas []*replica
 	lb       *balancer
@@ -212,6 +213,9 @@ func newWorld(t testing.TB, sz sizes) *world {
 	// The missions start together, as they would after an outage.
 	for i := range sz.missions {
 		w.missions = append(w.missions, w.enrol(missionCode(i)))
+	}
+	if w.acc != nil {
+		w.admitMissions()
 	}
 	for _, m := range w.missions {
 		m.await()
@@ -542,8 +546,27 @@ type natsNode struct {
 }
 
 // startNATS starts an n-node cluster whose JetStream domain is
-// headquarters' node id ("hq"), with a TLS leaf listener on each node.
+// headquarters' node id ("hq"), with a TLS leaf listener on each node,
+// and deploy/nats's accounts (accounts_test.go), as yet without a
+// mission.
 func (w *world) startNATS(n int) {
+	// deploy/nats's accounts only with CHANCERY_SYSTEM_ACCOUNTS=1: in
+	// that shape the short form has failed both runs so far (reports of
+	// the first mission stopped after a fault), which is open; by default
+	// every node is in one account, as before.
+	include := ""
+	if os.Getenv("CHANCERY_SYSTEM_ACCOUNTS") == "1" {
+		base, err := deployAccounts()
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.acc = &natsAccounts{base: base, admitted: map[string]bool{}, sys: rand.Text(), hq: rand.Text(),
+			file: filepath.Join(w.dir, "accounts.conf")}
+		if err := w.acc.write(); err != nil {
+			w.t.Fatal(err)
+		}
+		include = "include ./accounts.conf\n"
+	}
 	for i := range n {
 		w.nats = append(w.nats, &natsNode{w: w, name: fmt.Sprintf("n%d", i+1), client: freePort(w.t), cluster: freePort(w.t), leaf: freePort(w.t)})
 	}
@@ -559,8 +582,8 @@ listen: 127.0.0.1:%d
 jetstream { store_dir: %q, domain: hq, max_file_store: 4GB, max_memory_store: 256MB }
 cluster { name: hq, listen: 127.0.0.1:%d, routes: [%s] }
 leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q } }
-`, nn.name, nn.client, nn.store, nn.cluster, strings.Join(routes, ", "), nn.leaf,
-			filepath.Join(w.dir, "leaf.pem"), filepath.Join(w.dir, "leaf.key"))
+%s`, nn.name, nn.client, nn.store, nn.cluster, strings.Join(routes, ", "), nn.leaf,
+			filepath.Join(w.dir, "leaf.pem"), filepath.Join(w.dir, "leaf.key"), include)
 		if err := os.WriteFile(nn.conf, []byte(conf), 0o600); err != nil {
 			w.t.Fatal(err)
 		}
@@ -573,7 +596,11 @@ leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q } }
 }
 
 func (nn *natsNode) start() {
-	nn.proc = spawn(nn.w.t, nn.conf+".log", os.Environ(), filepath.Join(nn.w.bin, "nats-server"), "-c", nn.conf)
+	env := os.Environ()
+	if nn.w.acc != nil {
+		env = nn.w.acc.natsEnv()
+	}
+	nn.proc = spawn(nn.w.t, nn.conf+".log", env, filepath.Join(nn.w.bin, "nats-server"), "-c", nn.conf)
 }
 
 // leafAddrs are the NATS servers' leaf listeners: a mission's link
@@ -586,10 +613,16 @@ func (w *world) leafAddrs() []string {
 	return a
 }
 
+// natsURLs are the cluster's client addresses, with the HQ user that
+// headquarters' replicas connect as.
 func (w *world) natsURLs() string {
 	var u []string
 	for _, nn := range w.nats {
-		u = append(u, fmt.Sprintf("nats://127.0.0.1:%d", nn.client))
+		if w.acc == nil {
+			u = append(u, fmt.Sprintf("nats://127.0.0.1:%d", nn.client))
+			continue
+		}
+		u = append(u, fmt.Sprintf("nats://chancery:%s@127.0.0.1:%d", w.acc.hq, nn.client))
 	}
 	return strings.Join(u, ",")
 }
