@@ -140,6 +140,7 @@ func (s *Service) Receive(ctx context.Context, from string, body []byte) (int, e
 	now := s.now().UTC().Truncate(time.Microsecond)
 	added := 0
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		added = 0 // InTx may run this again (a deadlock's victim)
 		for _, a := range b.Alerts {
 			if err := checkForwarded(a); err != nil {
 				return err

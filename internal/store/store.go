@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,10 +249,51 @@ func (tx *Tx) Rebind(query string) string { return rebind(tx.Dialect, query) }
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
 // back otherwise (and on panic). The error of fn is returned unchanged, so
 // callers can test it with errors.Is.
+//
+// On PostgreSQL, a transaction the server chose as a deadlock's victim or
+// refused as a serialization failure is run again, fn included, up to
+// txAttempts times: the server undid all of it, and running it again is
+// what PostgreSQL asks of its clients. So fn must change nothing outside
+// the transaction that a second run would change twice (it assigns its
+// results rather than accumulating them). SQLite takes its write lock at
+// BEGIN and never deadlocks.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if ok, err := db.inBulk(ctx, fn); ok {
 		return err // a change of a bulk load (WithBulk)
 	}
+	for attempt := 1; ; attempt++ {
+		err := db.inTxOnce(ctx, fn)
+		if err == nil || attempt == txAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		// A short random pause, so that the transactions that met do not
+		// meet again in the same order.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * time.Duration(5+rand.IntN(20)) * time.Millisecond):
+		}
+	}
+}
+
+// txAttempts is how many times InTx runs a transaction PostgreSQL undid
+// for a deadlock or a serialization failure.
+const txAttempts = 4
+
+// retryable reports whether PostgreSQL undid a transaction for a deadlock
+// (40P01) or a serialization failure (40001): a conflict with another
+// transaction, not a fault of this one.
+func retryable(err error) bool {
+	var coded interface{ SQLState() string }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	code := coded.SQLState()
+	return code == "40P01" || code == "40001"
+}
+
+// inTxOnce is one run of InTx's transaction.
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin transaction: %w", err)
