@@ -181,20 +181,7 @@ func TestWorkMadeBeforeAMissionEnrolledIsSentOnceItDoes(t *testing.T) {
 		}
 		assign(m.Subject(), "Tuyệt mật", authz.TopSecret)
 		owed := hq.openRound(t)
-		tp := quarterly()
-		tp.Code = "consular_q_extra"
-		tp, err = hq.svc.CreateTemplate(as(hq.head), hq.head, tp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		filed, err := hq.svc.OpenRound(as(hq.head), hq.head, NewRound{TemplateID: tp.ID, WorkingDays: 10, Units: []int64{hq.units[parisCode]}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sm, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, filed.ID, map[string]string{"passports": "3", "on_time": "100"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		filed, sm := hq.parisFilesAnExtraRound(t, map[string]string{"passports": "3", "on_time": "100"})
 		if _, err := hq.svc.DecideSubmission(as(hq.head), hq.head, filed.ID, sm.ID, Decision{Approve: true, Version: sm.Version}); err != nil {
 			t.Fatal(err)
 		}
@@ -264,19 +251,7 @@ func TestCatchUpCarriesProgressAndReportsNotApproved(t *testing.T) {
 		if _, err := hq.svc.DecideSubmission(as(hq.head), hq.head, returned.ID, sm.ID, Decision{Reason: reason, Version: sm.Version}); err != nil {
 			t.Fatal(err)
 		}
-		tp := quarterly()
-		tp.Code = "consular_q_extra"
-		if tp, err = hq.svc.CreateTemplate(as(hq.head), hq.head, tp); err != nil {
-			t.Fatal(err)
-		}
-		pending, err := hq.svc.OpenRound(as(hq.head), hq.head, NewRound{TemplateID: tp.ID, WorkingDays: 10, Units: []int64{hq.units[parisCode]}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sm2, err := hq.svc.Submit(as(hq.parisOff), hq.parisOff, pending.ID, map[string]string{"passports": "5", "on_time": "90"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		pending, sm2 := hq.parisFilesAnExtraRound(t, map[string]string{"passports": "5", "on_time": "90"})
 
 		hqCourier.local[parisCode] = false // Paris enrols
 		if k, err := hq.svc.CatchUp(ctx, parisCode); err != nil || k != 3 {
@@ -330,4 +305,25 @@ func TestCatchUpCarriesProgressAndReportsNotApproved(t *testing.T) {
 			t.Fatalf("Paris's pending report after headquarters returned it: %+v, %v", pv, err)
 		}
 	})
+}
+
+// parisFilesAnExtraRound opens a round of a second quarterly template
+// for Paris alone, and Paris's officer files values in it.
+func (f *fixture) parisFilesAnExtraRound(t *testing.T, values map[string]string) (Round, Submission) {
+	t.Helper()
+	tp := quarterly()
+	tp.Code = "consular_q_extra"
+	tp, err := f.svc.CreateTemplate(as(f.head), f.head, tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.OpenRound(as(f.head), f.head, NewRound{TemplateID: tp.ID, WorkingDays: 10, Units: []int64{f.units[parisCode]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := f.svc.Submit(as(f.parisOff), f.parisOff, r.ID, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, sm
 }
