@@ -137,6 +137,12 @@ type Options struct {
 	// own streams are added. Embedded only.
 	LeafLocalStreams []string
 
+	// LeafRedialAfter is how long the embedded server may go without
+	// any link to LeafRemotes before the bus dials them anew (see
+	// watchLeafs). If zero, DefaultLeafRedialAfter is used. Embedded
+	// only.
+	LeafRedialAfter time.Duration
+
 	// ConnectTimeout bounds each dial to an external NATS server. If
 	// zero, DefaultConnectTimeout is used. Open also stops at the
 	// deadline of its context, whichever comes first.
@@ -172,6 +178,7 @@ type Bus struct {
 	slog      *serverLogger
 	watchStop chan struct{}
 	watchDone chan struct{}
+	leafDone  chan struct{} // closed when watchLeafs returns; nil without leaf remotes
 	ready     readyCache
 	replicas  int // Options.Replicas with an external cluster, else 0
 
@@ -293,6 +300,10 @@ func (b *Bus) startEmbedded(ctx context.Context, opts Options) error {
 	b.log.Info("embedded NATS server started", attrs...)
 	b.watchStop, b.watchDone = make(chan struct{}), make(chan struct{})
 	go b.watch(sopts, b.watchStop, b.watchDone)
+	if len(sopts.LeafNode.Remotes) > 0 {
+		b.leafDone = make(chan struct{})
+		go b.watchLeafs(sopts, leafRedialAfter(opts), b.watchStop, b.leafDone)
+	}
 	return nil
 }
 
@@ -653,6 +664,9 @@ func (b *Bus) close() error {
 		// no failure to recover from.
 		close(b.watchStop)
 		<-b.watchDone
+		if b.leafDone != nil {
+			<-b.leafDone
+		}
 	}
 	if b.ns != nil {
 		b.ns.Shutdown()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"chancery/internal/errs"
@@ -412,11 +413,22 @@ func (b *Bus) probe(ctx context.Context) error {
 	}
 	if _, err := b.js.Publish(ctx, probeSubject, probeMessage()); err != nil {
 		// The stream may be gone (deleted by hand, or JetStream
-		// restarted without it): make it again next time.
-		c.hasProbe = false
+		// restarted without it) or changed: make it again next time,
+		// unless the publication only took too long. On a cluster that
+		// lost a server that is the stream electing a leader, and
+		// making it again would be one more change for the busy
+		// metadata leader to commit within the probe's two seconds.
+		if !slow(err) {
+			c.hasProbe = false
+		}
 		return fmt.Errorf("%w: publish to %s: %v", ErrCannotStore, b.target, err)
 	}
 	return nil
+}
+
+// slow reports whether err says only that an answer took too long.
+func slow(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
 }
 
 // probeMessage is a probe's message: the time, padded to 8 KiB so that

@@ -2,9 +2,14 @@ package bus
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestWatcherRestartsJetStreamTheServerShutDown: on some paths (a full
@@ -53,5 +58,46 @@ func TestIsWriteFailure(t *testing.T) {
 		if got := isWriteFailure(msg); got != want {
 			t.Errorf("isWriteFailure(%q) = %v, want %v", msg, got, want)
 		}
+	}
+}
+
+// The readiness probe makes its stream again when its publication fails,
+// unless it only took too long: on a cluster that lost a server, that is
+// the stream electing a leader, and making the stream again would be one
+// more change for a busy metadata leader to commit within the probe's
+// two seconds.
+func TestTheProbeMakesItsStreamAgainUnlessThePublicationWasSlow(t *testing.T) {
+	for err, want := range map[error]bool{
+		context.DeadlineExceeded:                         true,
+		fmt.Errorf("publish: %w", nats.ErrTimeout):       true,
+		jetstream.ErrNoStreamResponse:                    false,
+		errors.New("nats: maximum payload exceeded"):     false,
+		&jetstream.APIError{Code: 400, Description: "x"}: false,
+	} {
+		if got := slow(err); got != want {
+			t.Errorf("slow(%v) = %v, want %v", err, got, want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	b, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	// Deleted by hand: the next probe fails, the one after makes it again.
+	if err := b.JetStream().DeleteStream(ctx, probeStream); err != nil {
+		t.Fatal(err)
+	}
+	b.ready.forget()
+	if err := b.Ready(ctx); err == nil {
+		t.Errorf("Ready with the probe stream deleted = nil, want its publication's failure")
+	}
+	b.ready.forget()
+	if err := b.Ready(ctx); err != nil {
+		t.Errorf("Ready after the probe stream was deleted and made again: %v", err)
 	}
 }

@@ -384,7 +384,9 @@ func (n *Node) createForLeaf(m *nats.Msg) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Within the mission's own bound on the whole (consumerTimeout),
+	// which also covers the hops to and from this replica.
+	ctx, cancel := context.WithTimeout(context.Background(), consumerTimeout*3/4)
 	defer cancel()
 	subject := "$JS." + info.Domain + ".API.CONSUMER.CREATE." + streamName + "." + cfg.Durable + "." + cfg.FilterSubject
 	reply, err := n.bus.Conn().RequestWithContext(ctx, subject, body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -39,6 +40,7 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 		cons    jetstream.Consumer
 		asm     assembly
 		lastSeq uint64 // consumer sequence of the last delivery taken
+		unreach quiet  // how long the source's stream has been out of reach
 	)
 	for ctx.Err() == nil {
 		if cons == nil {
@@ -58,11 +60,15 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 			var err error
 			if cons, err = t.consumer(ctx, src); err != nil {
 				if ctx.Err() == nil {
-					t.n.log.Debug("exchange: reach the stream of a source node", "source", src, "err", err)
+					// A link down for a moment is ordinary; one that stays
+					// down is what an operator must hear of.
+					lvl, since := unreach.failed(time.Now())
+					t.n.log.Log(ctx, lvl, "exchange: reach the stream of a source node", "source", src, "for", since.Round(time.Second).String(), "err", err)
 				}
 				sleep(ctx, bo.next())
 				continue
 			}
+			unreach.reset()
 			lastSeq = cons.CachedInfo().Delivered.Consumer
 			asm.reset()
 		}
@@ -80,7 +86,19 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 		}
 		got, gap := 0, false
 		group := make([]jetstream.Msg, 0, 64)
-		for m := range batch.Messages() {
+		msgs := batch.Messages()
+		for {
+			var m jetstream.Msg
+			select {
+			case m = <-msgs:
+			case <-ctx.Done():
+				// A pull lasts seconds: stopping must not wait for it.
+				// What was taken and not committed is delivered again.
+				return
+			}
+			if m == nil {
+				break // the pull is over
+			}
 			if gap {
 				continue // redelivered after the resync
 			}
@@ -95,7 +113,7 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 			group = append(group, m)
 			// Commit what has arrived whenever the pull pauses, so that
 			// one transaction covers as many batches as are at hand.
-			if len(batch.Messages()) == 0 || len(group) >= fetchMax {
+			if len(msgs) == 0 || len(group) >= fetchMax {
 				if err := t.receive(ctx, src, group, &asm, held); err != nil {
 					if errors.Is(err, errLeaseLost) {
 						return
@@ -113,9 +131,17 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 				cons = nil
 			}
 		}
-		if gap || got == 0 && cons != nil && t.lostDeliveries(ctx, cons, lastSeq) {
-			t.n.log.Info("exchange: resynchronising with a source node after a lost delivery", "source", src)
+		if gap {
+			t.n.log.Info("exchange: resynchronising with a source node after a lost delivery", "source", src,
+				"why", "a gap in the consumer's sequence", "taken", lastSeq, "pull", time.Since(began).Round(time.Millisecond).String())
 			cons = nil
+		} else if got == 0 && cons != nil {
+			if delivered, lost := t.lostDeliveries(ctx, cons, lastSeq); lost {
+				t.n.log.Info("exchange: resynchronising with a source node after a lost delivery", "source", src,
+					"why", "delivered but not received", "taken", lastSeq, "delivered", delivered,
+					"pull", time.Since(began).Round(time.Millisecond).String(), "err", batch.Error())
+				cons = nil
+			}
 		}
 		switch err := batch.Error(); {
 		case got > 0 && cons != nil:
@@ -134,15 +160,48 @@ func (t *transport) consume(ctx context.Context, src string, held *lease.Lease) 
 // lostDeliveries reports whether cons has delivered more than the loop
 // took, after a pull that brought nothing: deliveries lost on the way
 // with none after them, which no gap would reveal before the ack wait.
-func (t *transport) lostDeliveries(ctx context.Context, cons jetstream.Consumer, lastSeq uint64) bool {
+func (t *transport) lostDeliveries(ctx context.Context, cons jetstream.Consumer, lastSeq uint64) (delivered uint64, lost bool) {
 	cctx, cancel := context.WithTimeout(ctx, fetchWait)
 	defer cancel()
 	info, err := cons.Info(cctx)
-	return err == nil && info.Delivered.Consumer > lastSeq
+	if err != nil {
+		return 0, false
+	}
+	return info.Delivered.Consumer, info.Delivered.Consumer > lastSeq
 }
 
-// consumer recreates this node's durable consumer on src's stream, in
-// src's domain, so that it delivers from the first unacknowledged batch.
+// quiet tracks how long something has kept failing, so that a failure
+// is logged at debug level while it is brief and as a warning, once a
+// minute, when it lasts.
+type quiet struct{ since, warned time.Time }
+
+// quietFor is how long a failure stays at debug level.
+const quietFor = 30 * time.Second
+
+func (q *quiet) failed(now time.Time) (slog.Level, time.Duration) {
+	if q.since.IsZero() {
+		q.since = now
+	}
+	if now.Sub(q.since) < quietFor || now.Sub(q.warned) < time.Minute {
+		return slog.LevelDebug, now.Sub(q.since)
+	}
+	q.warned = now
+	return slog.LevelWarn, now.Sub(q.since)
+}
+
+func (q *quiet) reset() { *q = quiet{} }
+
+// consumer returns this node's durable consumer on src's stream, in
+// src's domain, such that it delivers from the first unacknowledged
+// batch: the one there when it has nothing delivered and unacknowledged
+// and the configuration is the transport's, else a new one made after
+// deleting the old. Each of those is a change that the source's
+// JetStream commits (through Raft, on headquarters' cluster); keeping a
+// consumer that needs none spares them where they are slowest, a loaded
+// cluster on which a whole ministry's missions come back at once. (They
+// were made on every return: at load 80, each mission's delete and
+// create outran the timeout, and the next try deleted what the last one
+// had made, for minutes.)
 func (t *transport) consumer(ctx context.Context, src string) (jetstream.Consumer, error) {
 	conf, err := t.n.Conf()
 	if err != nil {
@@ -156,12 +215,26 @@ func (t *transport) consumer(ctx context.Context, src string) (jetstream.Consume
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	cctx, cancel := context.WithTimeout(ctx, consumerTimeout)
 	defer cancel()
-	if err := js.DeleteConsumer(cctx, streamName, consumerName(src, t.n.id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	want := consumerConfig(src, t.n.id)
+	if c, err := js.Consumer(cctx, streamName, want.Durable); err == nil && reusable(c.CachedInfo(), want) {
+		return c, nil
+	}
+	if err := js.DeleteConsumer(cctx, streamName, want.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, err
 	}
-	return js.CreateOrUpdateConsumer(cctx, streamName, consumerConfig(src, t.n.id))
+	return js.CreateOrUpdateConsumer(cctx, streamName, want)
+}
+
+// reusable reports whether an existing consumer delivers next the first
+// batch its receiver has not acknowledged: nothing it delivered waits
+// for an acknowledgement or a redelivery, and it is configured as want.
+func reusable(info *jetstream.ConsumerInfo, want jetstream.ConsumerConfig) bool {
+	c := info.Config
+	return info.NumAckPending == 0 && info.NumRedelivered == 0 &&
+		c.FilterSubject == want.FilterSubject && c.AckPolicy == want.AckPolicy && c.AckWait == want.AckWait &&
+		c.MaxAckPending == want.MaxAckPending && c.DeliverPolicy == want.DeliverPolicy
 }
 
 // consumerConfig is the durable consumer with which dest pulls what src

@@ -52,7 +52,19 @@ const (
 	fetchMax = 512
 	// fetchMaxBytes bounds the bytes one pull brings into memory.
 	fetchMaxBytes = 4 << 20
-	fetchWait     = time.Second
+	//
+	// A pull's deliveries that reach this node after its fetch has given
+	// up (fetchWait plus a second without a message) are lost on the way,
+	// and come again only after a resynchronisation. Round trips across
+	// headquarters' cluster and a leaf link took 1.5 to 3.5 s at load 80,
+	// which a wait of one second turned into a resynchronisation on
+	// nearly every pull.
+	fetchWait = 5 * time.Second
+	// consumerTimeout bounds the making of a consumer on a source's
+	// stream: reading it, and deleting and creating it again. At
+	// headquarters each is a Raft commit of the cluster, which takes
+	// seconds on a loaded one; createForLeaf's own bound is below it.
+	consumerTimeout = 20 * time.Second
 	// maxAckPending bounds the batches a destination holds unacknowledged.
 	maxAckPending = 4096
 	ackWait       = 30 * time.Second
