@@ -71,9 +71,9 @@ $users
   # its consumer's creation, as the mission asks for it in headquarters'
   # domain or after the domain's mapping, goes to headquarters' replicas;
   # the rest of its consumer's API, asked for in headquarters' domain, to
-  # the imports below. nats-server maps \$JS.hq.API.> so itself when the
-  # leaf joins, but a reload drops that mapping (the configuration's
-  # replace the account's): these are in the configuration.
+  # the imports below. nats-server adds such mappings itself when the
+  # leaf joins, but a reload drops them (the configuration's replace
+  # the account's): these are in the configuration.
   mappings: {
     "\$JS.hq.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
     "\$JS.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
