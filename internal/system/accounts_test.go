@@ -143,9 +143,9 @@ func (a *natsAccounts) natsEnv() []string {
 
 // admitMissions waits until each mission has enrolled, then adds its
 // account with the bcrypt hash of its leaf password that headquarters
-// recorded, and reloads the servers, as an operator does after each
-// enrolment: the missions admitted earlier keep their links and their
-// exchange through the later reloads (TestAMissionReachesItsConsumers-
+// recorded, and reloads the servers, one mission at a time as an
+// operator does after each enrolment: the missions admitted earlier keep
+// their links and their exchange through the later reloads (TestAMissionReachesItsConsumers-
 // AcrossAReload says what that takes of deploy/nats's accounts).
 func (w *world) admitMissions() {
 	w.t.Helper()
@@ -160,7 +160,7 @@ func (w *world) admitMissions() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		rows, err := db.QueryContext(ctx, `SELECT node_id, leaf_hash FROM registry_enrolments WHERE used_us IS NOT NULL AND leaf_hash <> ''`)
+		rows, err := db.QueryContext(ctx, `SELECT node_id, leaf_hash FROM registry_enrolments WHERE used_us IS NOT NULL AND leaf_hash <> '' ORDER BY used_us`)
 		if err != nil {
 			return err
 		}
@@ -181,17 +181,18 @@ func (w *world) admitMissions() {
 			w.acc.blocks, w.acc.exports, w.acc.imports = append(w.acc.blocks, block), append(w.acc.exports, exports), append(w.acc.imports, imports)
 			w.acc.admitted[id] = true
 			added++
+			break // one enrolment, one admission
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, m := range w.missions {
-			if !w.acc.admitted[m.node] {
-				return fmt.Errorf("mission %s (%s) has not enrolled yet", m.code, m.node)
-			}
-		}
 		if added > 0 {
 			w.reloadNATS()
+		}
+		for _, m := range w.missions {
+			if !w.acc.admitted[m.node] {
+				return fmt.Errorf("mission %s (%s) has not been admitted yet", m.code, m.node)
+			}
 		}
 		return nil
 	})
