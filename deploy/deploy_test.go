@@ -200,7 +200,7 @@ func checkMissionAccounts(t *testing.T, path string, o *server.Options) {
 		// API but headquarters' proxy (chx.hub.create), onto which the
 		// account maps the creation subject (accountSubjects checks it).
 		wantImports := []string{
-			"chx.hub.create.hq." + id,
+			"chx.hub.nojs", "chx.hub.create.hq." + id,
 			"$JS.API.CONSUMER.DELETE." + inM, "$JS.API.CONSUMER.INFO." + inM, "$JS.API.CONSUMER.MSG.NEXT." + inM,
 			"$JS.ACK." + inM + ".>", "chx.req.hq", "chx.conf.get",
 		}
@@ -242,11 +242,23 @@ func accountSubjects(t *testing.T, o *server.Options, path, name string) (import
 				out = append(out, v)
 			case map[string]any: // an import: {service: {account, subject}}
 				out = append(out, v["subject"].(string))
+				mappings, _ := block["mappings"].(map[string]any)
+				if sub := v["subject"].(string); sub == "chx.hub.nojs" && entry["to"] != "$JS.API.INFO" {
+					// Without an import of $JS.API.INFO, nats-server
+					// imports $JS.API.> from the system account, which
+					// answers the mission "JetStream not enabled".
+					t.Errorf("%s: account %s imports chx.hub.nojs as %v, want as $JS.API.INFO", path, name, entry["to"])
+				} else if rest, ok := strings.CutPrefix(sub, "$JS.API.CONSUMER."); ok && !strings.HasPrefix(rest, "CREATE.") {
+					// The mission asks in headquarters' domain; the
+					// mapping a leaf's joining adds, a reload drops.
+					if from := "$JS.hq.API.CONSUMER." + rest; mappings[from] != sub {
+						t.Errorf("%s: account %s maps %s to %v, want to %s", path, name, from, mappings[from], sub)
+					}
+				}
 				if sub := v["subject"].(string); strings.HasPrefix(sub, "chx.hub.create.hq.") {
 					// The creation the mission asks for, with headquarters'
 					// domain or without, is mapped onto the import.
 					id := strings.TrimPrefix(sub, "chx.hub.create.hq.")
-					mappings, _ := block["mappings"].(map[string]any)
 					for _, api := range []string{"$JS.hq.API.", "$JS.API."} {
 						if from := api + "CONSUMER.CREATE.EXCHANGE.in-" + id + "~hq.chx.out.hq." + id; mappings[from] != sub {
 							t.Errorf("%s: account %s maps %s to %v, want to %s", path, name, from, mappings[from], sub)

@@ -28,7 +28,11 @@
 # reload a change of leafnodes.authorization's users, nor read a variable
 # added to its environment after it started, so either would need a
 # restart of every node; an account's users reload (internal/system
-# TestAMissionAccountIsAddedByAReload). The hash
+# TestAMissionAccountIsAddedByAReload). Reload twice: nats-server
+# (v2.15.2) subscribes an account's service imports on a reload only if
+# the account existed before it (server.go configureAccounts), so a new
+# mission's link binds after the first reload but its imports are served
+# from the second (TestAMissionReachesItsConsumersAcrossAReload). The hash
 # of 192 random bits tells nobody the password. Without it, the account is
 # printed without its leaf user, which the mission then cannot join.
 set -euo pipefail
@@ -65,12 +69,26 @@ $users
     { service: "chx.req.$id", accounts: [HQ] }
   ]
   # its consumer's creation, as the mission asks for it in headquarters'
-  # domain or after the domain's mapping, goes to headquarters' replicas
+  # domain or after the domain's mapping, goes to headquarters' replicas;
+  # the rest of its consumer's API, asked for in headquarters' domain, to
+  # the imports below. nats-server adds such mappings itself when the
+  # leaf joins, but a reload drops them (the configuration's replace
+  # the account's): these are in the configuration.
   mappings: {
     "\$JS.hq.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
     "\$JS.API.CONSUMER.CREATE.$in_m.chx.out.hq.$id": "chx.hub.create.hq.$id"
+    "\$JS.hq.API.CONSUMER.DELETE.$in_m": "\$JS.API.CONSUMER.DELETE.$in_m"
+    "\$JS.hq.API.CONSUMER.INFO.$in_m": "\$JS.API.CONSUMER.INFO.$in_m"
+    "\$JS.hq.API.CONSUMER.MSG.NEXT.$in_m": "\$JS.API.CONSUMER.MSG.NEXT.$in_m"
   }
   imports: [
+    # The account has no JetStream, so nats-server would import all of
+    # \$JS.API.> from the system account into it, to answer "JetStream not
+    # enabled for account" -- to the requests for the mission's consumer
+    # too, ahead of headquarters' answer (two responders, the first wins).
+    # It does not when the account imports \$JS.API.INFO from elsewhere:
+    # from headquarters' chx.hub.nojs, which nobody answers.
+    { service: { account: HQ, subject: "chx.hub.nojs" }, to: "\$JS.API.INFO" }
     { service: { account: HQ, subject: "chx.hub.create.hq.$id" } }
     { service: { account: HQ, subject: "\$JS.API.CONSUMER.DELETE.$in_m" } }
     { service: { account: HQ, subject: "\$JS.API.CONSUMER.INFO.$in_m" } }
@@ -94,5 +112,5 @@ $users
     { service: { account: $acct, subject: "\$JS.$id.API.CONSUMER.MSG.NEXT.$in_hq" } }
     { service: { account: $acct, subject: "\$JS.ACK.$in_hq.>" } }
     { service: { account: $acct, subject: "chx.req.$id" } }
-# --- $id: then, on each node: nats-server --signal reload (or systemctl reload nats-server)
+# --- $id: then, on each node, reload twice: nats-server --signal reload (or systemctl reload nats-server), and again once the log says "Reloaded server configuration" (an account new in a reload serves its imports only from the next one)
 CONF

@@ -66,6 +66,7 @@ accounts: {
       { service: "chx.req.hq" }
       { service: "chx.conf.get" }
       { stream: "chx.conf" }
+      { service: "chx.hub.nojs" }
 %s    ]
     imports: [
 %s    ]
