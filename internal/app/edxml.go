@@ -131,7 +131,7 @@ func (a *App) runRecordsExchange(spawn func(func(context.Context))) {
 	}
 	spawn(func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, edxmlActor)
-		awaitArrivals(ctx, a.Node, edxmlEvery, func() error {
+		awaitArrivals(ctx, a.Node.Arrived, edxmlEvery, func() error {
 			err := a.receivePackages(ctx)
 			if err != nil && ctx.Err() == nil {
 				a.log.Warn("records: take in packages (retried)", "err", err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"chancery/internal/errs"
-	"chancery/internal/exchange"
 	"chancery/internal/lease"
 )
 
@@ -41,16 +40,16 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 const inboxRetry = time.Second
 
 // awaitArrivals runs pass, which reads inboxes of this node, at once,
-// then whenever this process's exchange delivers messages (Node.Arrived),
-// every inboxRetry while pass fails, and every safety for what another
-// replica of headquarters received (it wakes only itself), until ctx
-// ends. A node at rest runs pass only every safety.
-func awaitArrivals(ctx context.Context, node *exchange.Node, safety time.Duration, pass func() error) {
+// then whenever this process's exchange delivers messages (arrived is
+// Node.Arrived), every inboxRetry while pass fails, and every safety for
+// what another replica of headquarters received (it wakes only itself),
+// until ctx ends. A node at rest runs pass only every safety.
+func awaitArrivals(ctx context.Context, arrivals func() <-chan struct{}, safety time.Duration, pass func() error) {
 	tick := time.NewTicker(safety)
 	defer tick.Stop()
 	for {
 		// Taken before the pass, so what commits during it wakes the next.
-		arrived := node.Arrived()
+		arrived := arrivals()
 		var retry <-chan time.Time
 		if pass() != nil {
 			retry = time.After(inboxRetry)

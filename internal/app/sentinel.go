@@ -180,7 +180,7 @@ const missionAlertsEvery = 5 * time.Second
 // forward, until ctx ends (runProvisioning registers their exchange).
 func (a *App) receiveMissionAlerts(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, sentinelActor)
-	awaitArrivals(ctx, a.Node, missionAlertsEvery, func() error {
+	awaitArrivals(ctx, a.Node.Arrived, missionAlertsEvery, func() error {
 		err := a.takeMissionAlerts(ctx)
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("sentinel: take in the missions' alerts (retried)", "err", err)
