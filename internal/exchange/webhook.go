@@ -44,14 +44,14 @@ const (
 
 // Webhook delivery limits.
 const (
-	webhookWorkers  = 4
-	webhookPage     = 64
-	webhookTimeout  = 10 * time.Second
+	webhookWorkers = 4
+	webhookPage    = 64
+	webhookTimeout = 10 * time.Second
 	// webhookEvery is how often the deliverer looks for due webhooks
 	// when nothing woke it: an arrival at this process, a webhook set,
 	// and a retry coming due (webhookFailed) all do, so the tick is for
 	// what another replica of headquarters received.
-	webhookEvery = 5 * time.Second
+	webhookEvery    = 5 * time.Second
 	webhookMaxDelay = 10 * time.Minute
 )
 

@@ -47,7 +47,7 @@ const (
 	// watchLook is how often, while the stream brings nothing, the
 	// watcher reads the ledger (for events the stream did not bring) and
 	// the verdicts to feed back: a node at rest reads neither in between.
-	watchLook = 5 * time.Second
+	watchLook    = 5 * time.Second
 	consumerName = "sentinel"
 )
 
