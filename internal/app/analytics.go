@@ -13,6 +13,12 @@ import (
 // checkInterval is how often the catalogue's quality checks run.
 const checkInterval = time.Hour
 
+// feedPoll is how often the feeder looks in the ledger for new events:
+// the ledger integrates them every second (audit.DefaultIntegrateInterval),
+// so a look every 200 ms (the feeder's default) mostly finds nothing,
+// and a node at rest made five reads a second for it.
+const feedPoll = time.Second
+
 // openAnalytics builds the data repository: the catalogue, with
 // Chancery's own datasets registered, the analytics store's query API
 // and its feeder from the ledger.
@@ -20,7 +26,7 @@ func (a *App) openAnalytics(ctx context.Context) error {
 	a.Catalogue = analytics.NewCatalogue(a.DB, a.Audit, nil)
 	a.Analytics = analytics.NewStore(a.DB)
 	var err error
-	if a.feeder, err = analytics.NewFeeder(analytics.FeederOptions{DB: a.DB, Ledger: a.Audit, Logger: a.log}); err != nil {
+	if a.feeder, err = analytics.NewFeeder(analytics.FeederOptions{DB: a.DB, Ledger: a.Audit, Logger: a.log, Poll: feedPoll}); err != nil {
 		return err
 	}
 	return a.Catalogue.RegisterBuiltins(ctx)

@@ -113,9 +113,10 @@ func (c edxmlCourier) Send(ctx context.Context, p records.Parcel) (string, error
 // edxmlActor names the system in the audit events of packages received.
 var edxmlActor = audit.Origin{Actor: audit.System("edxml")}
 
-// edxmlPoll is how often the inboxes of this node's document systems are
-// read.
-const edxmlPoll = time.Second
+// edxmlEvery is how often the inboxes of this node's document systems
+// are read when no arrival woke the reader: for what another replica of
+// headquarters received (this process's deliveries wake it at once).
+const edxmlEvery = 10 * time.Second
 
 // runRecordsExchange hands the records' queued packages to the exchange and
 // takes in what arrives for this node's document systems, until ctx ends.
@@ -130,18 +131,13 @@ func (a *App) runRecordsExchange(spawn func(func(context.Context))) {
 	}
 	spawn(func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, edxmlActor)
-		t := time.NewTicker(edxmlPoll)
-		defer t.Stop()
-		for {
-			if err := a.receivePackages(ctx); err != nil && ctx.Err() == nil {
+		awaitArrivals(ctx, a.Node.Arrived, edxmlEvery, func() error {
+			err := a.receivePackages(ctx)
+			if err != nil && ctx.Err() == nil {
 				a.log.Warn("records: take in packages (retried)", "err", err)
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
+			return err
+		})
 	})
 }
 

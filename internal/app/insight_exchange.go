@@ -39,11 +39,17 @@ func insightServiceOf(member string) exchange.ServiceID {
 // insightActor names the system in the events of parcels taken in.
 var insightActor = audit.Origin{Actor: audit.System("insight")}
 
-// insightPoll is how often the node hands insight's outbox to the
-// exchange and reads its inbox when nothing wakes it sooner: arrivals
-// at this process wake it at once (runInsightExchange); a quarter of a
-// second bounds the wait for those another replica received.
-const insightPoll = 250 * time.Millisecond
+// insightEvery is how often the node hands insight's outbox to the
+// exchange and reads its inbox when nothing woke it sooner: for what
+// another replica of headquarters queued or received and did not pass on
+// (it died first). This process's own parcels and arrivals wake the loop
+// at once (runInsightExchange); insightRetry paces the passes after a
+// failure (a mission's service not registered yet, the exchange
+// starting).
+const (
+	insightEvery = 5 * time.Second
+	insightRetry = time.Second
+)
 
 // insightCourier is insight.Courier over the exchange node.
 type insightCourier struct{ a *App }
@@ -77,29 +83,44 @@ const insightCatchUp = time.Minute
 
 // runInsightExchange hands insight's outbox to the exchange and takes in
 // what arrives on this node's insight subsystem, until ctx ends. It
-// passes as soon as this process's exchange delivers messages
-// (Node.Arrived), so a report round is counted as its last submission
-// commits, and every insightPoll anyway: for the outbox, which the
-// node's own work fills, and for what another replica of headquarters
-// received (it commits to the shared log but wakes only itself).
+// passes as soon as this process queues parcels (insight.Service.Queued)
+// or its exchange delivers messages (Node.Arrived), so a task reaches
+// the exchange as it is assigned and a report round is counted as its
+// last submission commits; every insightRetry while a pass fails; and
+// every insightEvery for what another replica of headquarters left (each
+// replica's own loop passes on what that replica queued and received).
+// A node at rest reads nothing between those ticks.
 func (a *App) runInsightExchange(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, insightActor)
-	tick := time.NewTicker(insightPoll)
+	tick := time.NewTicker(insightEvery)
 	defer tick.Stop()
 	for {
 		// Taken before the pass, so what commits during it wakes the next.
 		arrived := a.Node.Arrived()
+		select {
+		case <-a.Insight.Queued():
+		default:
+		}
+		failed := false
 		if _, err := a.Insight.Deliver(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("insight: hand parcels to the exchange (retried)", "err", err)
+			failed = true
 		}
 		if err := a.takeInsightParcels(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("insight: take in parcels (retried)", "err", err)
+			failed = true
+		}
+		var retry <-chan time.Time
+		if failed {
+			retry = time.After(insightRetry)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-arrived:
+		case <-a.Insight.Queued():
+		case <-retry:
 		}
 	}
 }

@@ -36,6 +36,34 @@ func every(ctx context.Context, d time.Duration, fn func()) {
 	}
 }
 
+// inboxRetry paces awaitArrivals' passes after a failed one.
+const inboxRetry = time.Second
+
+// awaitArrivals runs pass, which reads inboxes of this node, at once,
+// then whenever this process's exchange delivers messages (arrived is
+// Node.Arrived), every inboxRetry while pass fails, and every safety for
+// what another replica of headquarters received (it wakes only itself),
+// until ctx ends. A node at rest runs pass only every safety.
+func awaitArrivals(ctx context.Context, arrivals func() <-chan struct{}, safety time.Duration, pass func() error) {
+	tick := time.NewTicker(safety)
+	defer tick.Stop()
+	for {
+		// Taken before the pass, so what commits during it wakes the next.
+		arrived := arrivals()
+		var retry <-chan time.Time
+		if pass() != nil {
+			retry = time.After(inboxRetry)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-arrived:
+		case <-retry:
+		}
+	}
+}
+
 // takeLatestConf installs the latest global configuration the registry
 // published, if this replica does not hold it yet.
 func (a *App) takeLatestConf(ctx context.Context) {

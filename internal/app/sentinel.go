@@ -171,14 +171,21 @@ func (c sentinelCourier) Send(ctx context.Context, batch []byte) error {
 	return err
 }
 
+// missionAlertsEvery is how often headquarters reads its inbox of
+// missions' alerts when no arrival at this process woke it: for those
+// another replica received, its receiver being on one replica only.
+const missionAlertsEvery = 5 * time.Second
+
 // receiveMissionAlerts, at headquarters, takes in the alerts missions
 // forward, until ctx ends (runProvisioning registers their exchange).
 func (a *App) receiveMissionAlerts(ctx context.Context) {
 	ctx = audit.WithOrigin(ctx, sentinelActor)
-	every(ctx, 2*time.Second, func() {
-		if err := a.takeMissionAlerts(ctx); err != nil && ctx.Err() == nil {
+	awaitArrivals(ctx, a.Node.Arrived, missionAlertsEvery, func() error {
+		err := a.takeMissionAlerts(ctx)
+		if err != nil && ctx.Err() == nil {
 			a.log.Warn("sentinel: take in the missions' alerts (retried)", "err", err)
 		}
+		return err
 	})
 }
 

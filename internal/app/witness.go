@@ -46,6 +46,9 @@ const (
 	// and answers them all.
 	witnessWait  = 20 * time.Second
 	witnessRetry = time.Minute
+	// witnessEvery is how often the witness inbox is read when no
+	// arrival at this process woke the reader and no answer is awaited.
+	witnessEvery = 10 * time.Second
 )
 
 func witnessClient(member string) exchange.ClientID {
@@ -148,28 +151,55 @@ func (a *App) runWitness(spawn func(func(context.Context))) {
 	// would only race it to the witnesses' 409.
 	spawn(a.onOne("audit.witness", func(ctx context.Context) {
 		ctx = audit.WithOrigin(ctx, witnessActor)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
+		// Headquarters looks for a new checkpoint every second, and
+		// pushes each at once, so the one served is cosigned within the
+		// exchange's round trip; a mission only answers.
+		var check <-chan time.Time
+		if a.Node.Role() == exchange.RoleHQ {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			check = t.C
+		}
+		slow := time.NewTicker(witnessEvery)
+		defer slow.Stop()
 		var pushed uint64
+		read := true
 		for {
-			if err := ws.takeMessages(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn("witness: read the witness inbox (retried)", "err", err)
+			// Taken before the read, so what commits during it wakes the next.
+			arrived := a.Node.Arrived()
+			// The inbox is read when something may be in it: an arrival
+			// here, an answer awaited (another replica may have received
+			// it), or the slow tick.
+			if read || ws.awaiting() {
+				if err := ws.takeMessages(ctx); err != nil && ctx.Err() == nil {
+					a.log.Warn("witness: read the witness inbox (retried)", "err", err)
+				}
 			}
-			// Each new checkpoint is pushed at once, so the one served is
-			// cosigned within the exchange's round trip.
-			if a.Node.Role() == exchange.RoleHQ {
+			if check != nil {
 				if cp, err := a.Audit.LatestCheckpoint(ctx); err == nil && cp.Size != pushed && !ws.pushing.Load() {
 					pushed = cp.Size
 					go ws.push(ctx)
 				}
 			}
+			read = false
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-check:
+			case <-slow.C:
+				read = true
+			case <-arrived:
+				read = true
 			}
 		}
 	}))
+}
+
+// awaiting reports whether a push waits for a mission's answer.
+func (ws *witnesses) awaiting() bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return len(ws.waiting) > 0
 }
 
 // witnessProvision is witnessing's part of a node's provisioning

@@ -15,8 +15,15 @@ import (
 // the configuration's expiry, exported to Prometheus and shown on the
 // console's monitoring page.
 
-// monitorEvery is how often the link monitor looks at the links.
-const monitorEvery = 2 * time.Second
+// monitorEvery is how often the link monitor looks at the links (in the
+// process's own NATS server: no round trip); backlogEvery is how often it
+// asks JetStream for the backlog gauges, two API round trips that the
+// monitoring page makes itself when it is shown, and that a Prometheus
+// scrape every 15–60 s needs no fresher.
+const (
+	monitorEvery = 2 * time.Second
+	backlogEvery = 20 * time.Second
+)
 
 // ConfWarnBefore is how long before the configuration expires the
 // monitoring page warns.
@@ -86,8 +93,13 @@ func (n *Node) peers(conf *GlobalConf) []string {
 func (t *transport) runMonitor(ctx context.Context) {
 	tick := time.NewTicker(monitorEvery)
 	defer tick.Stop()
+	var counted time.Time
 	for {
-		t.observe(ctx)
+		backlog := time.Since(counted) >= backlogEvery
+		if backlog {
+			counted = time.Now()
+		}
+		t.observe(ctx, backlog)
 		select {
 		case <-ctx.Done():
 			return
@@ -96,8 +108,9 @@ func (t *transport) runMonitor(ctx context.Context) {
 	}
 }
 
-// observe updates the link table and the gauges once.
-func (t *transport) observe(ctx context.Context) {
+// observe updates the link table and the gauges once, the backlog's
+// too when backlog is set.
+func (t *transport) observe(ctx context.Context, backlog bool) {
 	n := t.n
 	conf, err := n.Conf()
 	if err != nil {
@@ -126,6 +139,9 @@ func (t *transport) observe(ctx context.Context) {
 			n.metrics.link.WithLabelValues(p).Set(v)
 			n.metrics.linkSince.WithLabelValues(p).Set(float64(s.since.Unix()))
 		}
+	}
+	if !backlog {
+		return
 	}
 	if queued, err := t.queued(ctx); err == nil {
 		for _, info := range conf.Nodes {

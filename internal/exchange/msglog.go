@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"chancery/internal/audit"
@@ -48,8 +49,17 @@ const logContext = "chancery-exchange-log-v1\n"
 // writeTx runs fn in a transaction of the node's database, in the group
 // commits of the node's writer while the transport runs (store.Writer).
 // fn must not call writeTx.
+//
+// Each commit wakes the log signer (RunLogSigner): the rows a send, a
+// delivery or a receipt leaves unsigned are written here, and so are
+// writes that log nothing to sign (acknowledgements, dead letters), whose
+// wake-up costs one read of the log; a node at rest wakes nobody.
 func (n *Node) writeTx(ctx context.Context, fn func(tx *store.Tx) error) error {
-	return n.writer.InTx(ctx, fn)
+	err := n.writer.InTx(ctx, fn)
+	if err == nil {
+		kick(n.msglog.signer.kick)
+	}
+	return err
 }
 
 // logOutgoing writes the rows of the sends of group, for node dest, as
@@ -391,11 +401,27 @@ type logWriter struct {
 	written  uint64        // rows ever committed; guarded by mu
 	flushing uint64        // rows flush waits for: commit without waiting up to there; guarded by mu
 	progress chan struct{} // closed and replaced at each commit; guarded by mu
+
+	signer logSigner
 }
+
+// logSigner is what wakes and paces the log signer (RunLogSigner).
+type logSigner struct {
+	kick   chan struct{} // a commit of writeTx that may have logged rows to sign
+	every  time.Duration // the safety tick: logSignEvery (tests set their own)
+	passes atomic.Int64  // SignLog's reads of the log, which tests count
+}
+
+// logSignEvery is how often RunLogSigner looks for unsigned rows that no
+// commit of this process woke it for: those another replica of
+// headquarters logged and did not sign (it died first; alive, it signs
+// its own), and those of a pass that failed.
+const logSignEvery = 30 * time.Second
 
 func newLogWriter(writer *store.Writer, q *logSQL, log *slog.Logger, queue, batch int, interval time.Duration) *logWriter {
 	return &logWriter{writer: writer, sql: q, log: log, batch: batch, interval: interval, slots: make(chan struct{}, queue),
-		wake: make(chan struct{}, 1), progress: make(chan struct{})}
+		wake: make(chan struct{}, 1), progress: make(chan struct{}),
+		signer: logSigner{kick: make(chan struct{}, 1), every: logSignEvery}}
 }
 
 // add queues rows for the next commit, waiting for room while the queue
@@ -524,6 +550,9 @@ func (w *logWriter) commit(rows []logRow) error {
 	if err != nil {
 		return fmt.Errorf("exchange: write the message log: %w", err)
 	}
+	if w.sign == nil {
+		kick(w.signer.kick) // SignLog signs them
+	}
 	if skipped := len(rows) - inserted; skipped > 0 {
 		// The caller's node sealed two requests with one id (a replay
 		// by anyone else is refused by the window), or a test did.
@@ -542,9 +571,11 @@ func (n *Node) FlushLog(ctx context.Context) error { return n.msglog.flush(ctx) 
 // many entries it signed; zero when there were none.
 func (n *Node) SignLog(ctx context.Context) (int, error) {
 	signed := 0
+	n.msglog.signer.passes.Add(1)
 	// Queued with the transport's writers: on SQLite, a transaction of
-	// its own would wait for them in the busy handler's sleeps.
-	err := n.writeTx(ctx, func(tx *store.Tx) error {
+	// its own would wait for them in the busy handler's sleeps. Not
+	// through writeTx, whose commit would wake the signer again.
+	err := n.writer.InTx(ctx, func(tx *store.Tx) error {
 		seqs, digests, err := unsignedTx(ctx, tx, logBatchMax)
 		if err != nil {
 			return fmt.Errorf("exchange: read unsigned log entries: %w", err)
@@ -640,23 +671,49 @@ func logSigned(node string, id [16]byte, at int64, n int, root []byte) []byte {
 	return append(b, root...)
 }
 
-// RunLogSigner signs the log every interval until ctx ends, catching up at
-// once when a batch was full.
-func (n *Node) RunLogSigner(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// RunLogSigner signs the log until ctx ends: at start (rows left from
+// before), gather after a commit of this process that may have logged
+// rows woke it (writeTx), so that what commits meanwhile is signed in the
+// same batch; at once again when a batch was full; and every
+// logSignEvery for what no commit here woke it for. A node at rest reads
+// nothing: before, the signer read the log every gather, five times a
+// second, for nothing most of the time.
+func (n *Node) RunLogSigner(ctx context.Context, gather time.Duration) {
+	s := &n.msglog.signer
+	tick := time.NewTicker(s.every)
+	defer tick.Stop()
+	retry := time.Duration(0)
 	for {
-		k, err := n.SignLog(ctx)
-		if err != nil && ctx.Err() == nil {
-			n.log.Error("exchange: sign the message log", "err", err)
+		// A commit before this is seen by the pass; one after it wakes
+		// the next.
+		select {
+		case <-s.kick:
+		default:
 		}
-		if k == logBatchMax {
+		k, err := n.SignLog(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			n.log.Error("exchange: sign the message log", "err", err)
+			// The database may be away: try again, less and less often.
+			retry = min(max(2*retry, gather), s.every)
+			if !sleep(ctx, retry) {
+				return
+			}
+			continue
+		case k == logBatchMax:
 			continue
 		}
+		retry = 0
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-tick.C:
+		case <-s.kick:
+			if !sleep(ctx, gather) {
+				return
+			}
 		}
 	}
 }

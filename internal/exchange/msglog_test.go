@@ -369,3 +369,69 @@ func TestManyRowsAreSignedInTheTransactionThatWritesThem(t *testing.T) {
 		})
 	}
 }
+
+// runSigner runs n's log signer, with safety tick every and gather time
+// gather, until the test ends.
+func runSigner(t *testing.T, n *testNode, every, gather time.Duration) {
+	t.Helper()
+	n.msglog.signer.every = every
+	ctx, cancel := context.WithCancel(testCtx())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.RunLogSigner(ctx, gather)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, 5*time.Second, "the signer's first pass", func() bool { return n.msglog.signer.passes.Load() >= 1 })
+}
+
+// logInRow commits the log row of a received envelope through commit.
+func logInRow(t *testing.T, i int, commit func(context.Context, func(*store.Tx) error) error) *Envelope {
+	t.Helper()
+	e := testEnvelope(i, nil)
+	if err := commit(testCtx(), func(tx *store.Tx) error { testLogRow(t, tx, e, nil, 0); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// waitSigned waits up to d for the log row of e to be signed.
+func waitSigned(t *testing.T, n *testNode, e *Envelope, d time.Duration) {
+	t.Helper()
+	waitFor(t, d, "message "+e.ID+" signed", func() bool {
+		p, err := n.Proof(testCtx(), "in", TypeMessage, e.ID)
+		return err == nil && p.Log != nil
+	})
+}
+
+func TestLogSignerWaitsForCommitsNotForATick(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := openHQOn(t, db)
+		// The safety tick never comes in this test.
+		runSigner(t, n, time.Hour, 20*time.Millisecond)
+		atRest := func(what string) {
+			t.Helper()
+			before := n.msglog.signer.passes.Load()
+			time.Sleep(300 * time.Millisecond)
+			if after := n.msglog.signer.passes.Load(); after != before {
+				t.Fatalf("%s: the signer read the log %d times in 300 ms with nothing committed", what, after-before)
+			}
+		}
+		atRest("after start")
+		// A commit of this process that logs a row wakes the signer.
+		e := logInRow(t, 1, n.writeTx)
+		waitSigned(t, n, e, time.Second)
+		atRest("after signing")
+	})
+}
+
+func TestLogSignerSignsWhatAnotherReplicaLoggedAtItsTick(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := openHQOn(t, db)
+		runSigner(t, n, 100*time.Millisecond, 20*time.Millisecond)
+		// Committed beside this process's writer, as another replica
+		// does: nothing wakes this signer but its tick.
+		e := logInRow(t, 1, db.InTx)
+		waitSigned(t, n, e, 2*time.Second)
+	})
+}

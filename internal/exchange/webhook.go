@@ -44,10 +44,14 @@ const (
 
 // Webhook delivery limits.
 const (
-	webhookWorkers  = 4
-	webhookPage     = 64
-	webhookTimeout  = 10 * time.Second
-	webhookEvery    = time.Second
+	webhookWorkers = 4
+	webhookPage    = 64
+	webhookTimeout = 10 * time.Second
+	// webhookEvery is how often the deliverer looks for due webhooks
+	// when nothing woke it: an arrival at this process, a webhook set,
+	// and a retry coming due (webhookFailed) all do, so the tick is for
+	// what another replica of headquarters received.
+	webhookEvery    = 5 * time.Second
 	webhookMaxDelay = 10 * time.Minute
 )
 
@@ -153,6 +157,9 @@ func (t *transport) runWebhooks(ctx context.Context) {
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		busy = map[string]bool{} // clients being served; at most webhookWorkers; guarded by mu
+		// again holds the busy clients found due once more: their push
+		// wakes the loop when it ends. Guarded by mu.
+		again = map[string]bool{}
 	)
 	defer wg.Wait()
 	for {
@@ -163,6 +170,9 @@ func (t *transport) runWebhooks(ctx context.Context) {
 		for _, c := range due {
 			mu.Lock()
 			skip := busy[c]
+			if skip {
+				again[c] = true
+			}
 			mu.Unlock()
 			if skip {
 				continue
@@ -181,8 +191,13 @@ func (t *transport) runWebhooks(ctx context.Context) {
 				t.pushWebhook(ctx, client, c)
 				mu.Lock()
 				delete(busy, c)
+				wake := again[c]
+				delete(again, c)
 				mu.Unlock()
 				<-sem
+				if wake {
+					kick(t.hookKick)
+				}
 			}()
 		}
 		select {
@@ -315,6 +330,9 @@ func (t *transport) webhookFailed(ctx context.Context, clientID string, cause er
 	if _, err := n.db.ExecContext(ctx, n.db.Rebind(`UPDATE exchange_webhooks SET failures = failures + 1, next_try_us = ?, last_error = ? WHERE client = ?`),
 		n.now().Add(delay).UnixMicro(), msg, clientID); err != nil {
 		n.log.Error("exchange: record webhook failure", "client", clientID, "err", err)
+	} else {
+		// The deliverer waits for no tick: the retry wakes it.
+		time.AfterFunc(delay, func() { kick(t.hookKick) })
 	}
 	n.log.Warn("exchange: webhook delivery failed; will try again", "client", clientID, "in", delay, "err", cause)
 }

@@ -192,7 +192,7 @@ func (s *Service) CatchUp(ctx context.Context, code string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		parcels, err := s.unsent(ctx, tx, u.ID, code)
 		if err != nil {
 			return err
@@ -306,6 +306,27 @@ func (s *Service) sendUpdateTx(ctx context.Context, tx *store.Tx, t Task, u Task
 // between nodes: the exchange's insight channel is cleared for it, and
 // a parcel above it would be refused there and stop the outbox.
 const MaxRemoteLevel = authz.Secret
+
+// Queued returns the channel that receives (coalesced) when a commit
+// of this process may have put parcels in the outbox, for the one loop
+// that calls Deliver to wake on: it needs no poll for the parcels this
+// process queues, only a slow one for those another replica queued and
+// did not hand over (it died first).
+func (s *Service) Queued() <-chan struct{} { return s.queued }
+
+// queuing runs fn, which may queue parcels, in a transaction, and wakes
+// Deliver's loop once it has committed (not before: Deliver would not see
+// them yet, and nothing would wake it again).
+func (s *Service) queuing(ctx context.Context, fn func(tx *store.Tx) error) error {
+	err := s.db.InTx(ctx, fn)
+	if err == nil {
+		select {
+		case s.queued <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}
 
 // deliverBatch bounds what one Deliver hands over.
 const deliverBatch = 200

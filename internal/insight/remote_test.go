@@ -327,3 +327,56 @@ func (f *fixture) parisFilesAnExtraRound(t *testing.T, values map[string]string)
 	}
 	return r, sm
 }
+
+// TestQueuingWakesTheCourierOnceCommitted pins Queued, which the node's
+// courier loop waits on instead of polling the outbox: every change that
+// queues parcels for another node wakes it, after its commit, so that
+// Deliver then finds them; a change that queues nothing for another node
+// is allowed to wake it (one read of the outbox) but nothing is handed
+// over then.
+func TestQueuingWakesTheCourierOnceCommitted(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		n := newTwoNodes(t, db)
+		hq, paris := n.hq, n.paris
+		woken := func(f *fixture, what string, parcels int) {
+			t.Helper()
+			select {
+			case <-f.svc.Queued():
+			default:
+				t.Fatalf("%s did not wake the courier", what)
+			}
+			if k, err := f.svc.Deliver(system); err != nil || k != parcels {
+				t.Fatalf("after %s, Deliver handed over %d parcels, %v; want %d", what, k, err, parcels)
+			}
+		}
+		if _, err := hq.svc.Assign(as(hq.leader), hq.leader, NewTask{Title: "Rà soát công dân", LeadUnit: hq.units[consularCode],
+			Supporting: []int64{hq.units[parisCode]}, WorkingDays: 5}); err != nil {
+			t.Fatal(err)
+		}
+		woken(hq, "assigning a task to Paris", 1)
+		hq.openRound(t)
+		woken(hq, "opening a round Paris reports in", 1)
+		n.link.pump(t)
+		list, err := paris.svc.Tasks(as(paris.parisOff), paris.parisOff, TaskFilter{})
+		if err != nil || len(list) != 1 {
+			t.Fatalf("Paris's tasks: %+v, %v", list, err)
+		}
+		if _, err := paris.svc.Report(as(paris.parisOff), paris.parisOff, list[0].ID, Report{Progress: 40, Note: "Đã rà soát 40 %", Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		woken(paris, "Paris's progress report", 1)
+		rounds, err := paris.svc.Rounds(as(paris.parisOff), paris.parisOff)
+		if err != nil || len(rounds) != 1 {
+			t.Fatalf("Paris's rounds: %+v, %v", rounds, err)
+		}
+		if _, err := paris.svc.Submit(as(paris.parisOff), paris.parisOff, rounds[0].ID, map[string]string{"passports": "7", "on_time": "100"}); err != nil {
+			t.Fatal(err)
+		}
+		woken(paris, "Paris's submission", 1)
+		select {
+		case <-hq.svc.Queued():
+			t.Fatal("headquarters' courier was woken with nothing committed since its last pass")
+		default:
+		}
+	})
+}

@@ -119,7 +119,7 @@ func (s *Service) OpenRound(ctx context.Context, sub authz.Subject, n NewRound) 
 	if err != nil {
 		return Round{}, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		if r.ID, err = insertRound(ctx, tx, r); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (s *Service) Submit(ctx context.Context, sub authz.Subject, id int64, value
 		return Submission{}, err
 	}
 	sm.SubmittedBy, sm.SubmittedAt = o.Actor.Name, s.now()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		if err := s.file(ctx, tx, o, r, &sm); err != nil {
 			return err
 		}
@@ -326,7 +326,7 @@ func (s *Service) DecideSubmission(ctx context.Context, sub authz.Subject, id, s
 		return Submission{}, err
 	}
 	var out Submission
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		got, err := loadSubmissions(ctx, tx, "round_id = ? AND id = ?", id, sid)
 		if err != nil {
 			return err

@@ -46,6 +46,9 @@ type Service struct {
 	db   *store.DB
 	rec  audit.Writer
 	loc  *time.Location
+	// queued wakes the courier's loop (Queued) after a commit that may
+	// have put parcels in the outbox.
+	queued chan struct{}
 }
 
 // NewService returns the service, or an error naming a missing option.
@@ -59,7 +62,8 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Calendar == nil {
 		opts.Calendar = calendar.Vietnam()
 	}
-	return &Service{opts: opts, db: opts.DB, rec: audit.NewWriter("insight", opts.Recorder), loc: web.MinistryZone()}, nil
+	return &Service{opts: opts, db: opts.DB, rec: audit.NewWriter("insight", opts.Recorder), loc: web.MinistryZone(),
+		queued: make(chan struct{}, 1)}, nil
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }

@@ -87,7 +87,7 @@ func (s *Service) Assign(ctx context.Context, sub authz.Subject, n NewTask) (Tas
 		t.AssignedBy = "staff " + idString(sub.ID)
 	}
 	t.Due, t.CreatedAt, t.UpdatedAt = due, s.now(), s.now()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		if t.ID, err = insertTask(ctx, tx, t); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *Service) Report(ctx context.Context, sub authz.Subject, id int64, r Rep
 	if err != nil {
 		return Task{}, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.queuing(ctx, func(tx *store.Tx) error {
 		t, err := loadTask(ctx, tx, id)
 		if err != nil {
 			return err

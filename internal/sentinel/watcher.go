@@ -43,7 +43,11 @@ import (
 const (
 	DefaultLease = 15 * time.Second
 	watchBatch   = 500
-	watchWait    = 500 * time.Millisecond
+	watchWait    = time.Second
+	// watchLook is how often, while the stream brings nothing, the
+	// watcher reads the ledger (for events the stream did not bring) and
+	// the verdicts to feed back: a node at rest reads neither in between.
+	watchLook    = 5 * time.Second
 	consumerName = "sentinel"
 )
 
@@ -157,6 +161,9 @@ type session struct {
 	next   uint64
 	// renewed is when the lease was last renewed.
 	renewed time.Time
+	// looked is when the ledger and the verdicts were last read with
+	// nothing on the stream.
+	looked time.Time
 }
 
 // score restores the scorer and scores from the stream until ctx ends or
@@ -239,6 +246,11 @@ func (s *session) take(ctx context.Context, msgs []jetstream.Msg) error {
 		next = e.Seq + 1
 	}
 	if len(msgs) == 0 {
+		now := w.now()
+		if now.Sub(s.looked) < watchLook && now.Sub(s.renewed) < w.opts.Lease/3 {
+			return nil // at rest, and nothing due: read nothing
+		}
+		s.looked = now
 		// Nothing on the stream: the ledger may have grown without it.
 		more, err := w.opts.Ledger.EventsFrom(ctx, next, watchBatch)
 		if err != nil {
