@@ -18,14 +18,7 @@ import (
 func TestWatcherRestartsJetStreamTheServerShutDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	b, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
+	b := openReady(ctx, t)
 	if err := b.ns.ShutdownJetStream(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,14 +73,7 @@ func TestTheProbeMakesItsStreamAgainUnlessThePublicationWasSlow(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	b, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Ready(ctx); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
+	b := openReady(ctx, t)
 	// Deleted by hand: the next probe fails, the one after makes it again.
 	if err := b.JetStream().DeleteStream(ctx, probeStream); err != nil {
 		t.Fatal(err)
@@ -100,4 +86,19 @@ func TestTheProbeMakesItsStreamAgainUnlessThePublicationWasSlow(t *testing.T) {
 	if err := b.Ready(ctx); err != nil {
 		t.Errorf("Ready after the probe stream was deleted and made again: %v", err)
 	}
+}
+
+// openReady opens an embedded bus that answers Ready, and closes it when
+// the test ends.
+func openReady(ctx context.Context, t *testing.T) *Bus {
+	t.Helper()
+	b, err := Open(ctx, Options{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if err := b.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	return b
 }
