@@ -84,7 +84,11 @@ leafnodes {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the mission's leaf link in its account", func() bool { return mission.NumLeafNodes() == 1 })
+	// The server binds a leaf link to its account before it counts the link
+	// as its own, so both counts are awaited.
+	waitFor(t, 10*time.Second, "the mission's leaf link in its account", func() bool {
+		return mission.NumLeafNodes() == 1 && stock.NumLeafNodes() == 1
+	})
 	if dial, _ := withoutUser.LeafDial(LeafTLSFiles{}); dial.User != "" || stock.NumLeafNodes() != 1 {
 		t.Fatalf("a mission without a leaf user presents %q; the stock server holds %d leaf links, want only the enrolled user's", dial.User, stock.NumLeafNodes())
 	}
