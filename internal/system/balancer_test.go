@@ -50,9 +50,14 @@ type backendState struct {
 }
 
 // probe is one /readyz answer: status 0 when the replica did not answer.
+// It keeps when it was asked as well as when it was answered: on a loaded
+// machine an answer may take the client's whole 3 s to arrive, and what
+// it says holds from (at most 2 s, the replica's cache) before it was
+// asked; only a probe asked and answered while a dependency was down
+// must say so.
 type probe struct {
-	at     time.Time
-	status int
+	asked, answered time.Time
+	status          int
 }
 
 func newBalancer(t testing.TB) *balancer {
@@ -96,7 +101,7 @@ func (b *balancer) check(s *backendState) {
 			return
 		case <-t.C:
 		}
-		status := 0
+		status, asked := 0, time.Now()
 		if resp, err := c.Get(s.r.url() + "/readyz"); err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -104,13 +109,13 @@ func (b *balancer) check(s *backendState) {
 		}
 		s.up.Store(status == http.StatusOK)
 		s.mu.Lock()
-		s.probes = append(s.probes, probe{time.Now(), status})
+		s.probes = append(s.probes, probe{asked, time.Now(), status})
 		s.mu.Unlock()
 	}
 }
 
-// probesOf returns the /readyz answers seen from replica r between from
-// and to.
+// probesOf returns the /readyz probes of replica r asked from from and
+// answered by to.
 func (b *balancer) probesOf(r *replica, from, to time.Time) []probe {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -122,7 +127,7 @@ func (b *balancer) probesOf(r *replica, from, to time.Time) []probe {
 		defer s.mu.Unlock()
 		var out []probe
 		for _, p := range s.probes {
-			if !p.at.Before(from) && !p.at.After(to) {
+			if !p.asked.Before(from) && !p.answered.After(to) {
 				out = append(out, p)
 			}
 		}

@@ -132,9 +132,9 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	at = time.Now()
 	w.pg.start()
 	for _, r := range w.replicas {
-		// The answer is cached for 2 s from its probe's start, a probe
-		// takes up to 2 s, and the balancer asks every 250 ms: from 5 s
-		// after the stop, a 200 is a lie.
+		// The answer is cached for 2 s from its probe's start and a
+		// probe takes up to 2 s: asked from 5 s after the stop and
+		// answered before the restart, a 200 is a lie.
 		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status == http.StatusServiceUnavailable }, "answer 503 while PostgreSQL is down")
 	}
 	note("PostgreSQL restart", at)
@@ -215,8 +215,8 @@ func internalErrors(path string, n int) []string {
 	return lines
 }
 
-// checkReadiness fails the test unless every /readyz answer of r seen
-// between from and to satisfies ok.
+// checkReadiness fails the test unless every /readyz probe of r asked
+// from from and answered by to satisfies ok.
 func (w *world) checkReadiness(t *testing.T, r *replica, from, to time.Time, ok func(probe) bool, what string) {
 	t.Helper()
 	probes := w.lb.probesOf(r, from, to)
@@ -227,7 +227,7 @@ func (w *world) checkReadiness(t *testing.T, r *replica, from, to time.Time, ok 
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%s's /readyz did not %s: %d of %d answers between %s and %s", r.name, what, bad, len(probes),
+		t.Errorf("%s's /readyz did not %s: %d of %d probes asked from %s and answered by %s", r.name, what, bad, len(probes),
 			from.Format("15:04:05.000"), to.Format("15:04:05.000"))
 	}
 }
