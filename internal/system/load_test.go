@@ -176,7 +176,7 @@ func (l *load) fail(what string, status int, body []byte, err error) {
 			key = key[:120]
 		}
 	} else {
-		key += fmt.Sprintf(": %d %.80s", status, body)
+		key += fmt.Sprintf(": %d %.160s", status, body)
 	}
 	l.mu.Lock()
 	l.errors[key]++
@@ -304,21 +304,25 @@ func (l *load) missionLoop(m *mission) {
 			req.Header.Set("Authorization", "Bearer "+m.token)
 			req.Header.Set("X-Road-UserId", "staff:system.test")
 			req.Header.Set("X-Road-Issue", "system test")
-			resp, err := l.client.Do(req)
-			if err == nil {
-				l.saw("mission lookup", resp.StatusCode, nil)
-			} else {
-				l.saw("mission lookup", 0, err)
-			}
+			status, answer, err := doRequest(l.client, req)
+			l.saw("mission lookup", status, err)
 			l.mu.Lock()
-			if err == nil && resp.StatusCode == http.StatusOK {
+			if err == nil && status == http.StatusOK {
 				l.syncOK++
 			} else {
 				l.syncFail++
 			}
 			l.mu.Unlock()
-			if err == nil {
-				resp.Body.Close()
+			if err != nil || status != http.StatusOK {
+				// By the problem's code and detail: which of the hops
+				// (the mission's node, the link, headquarters' node, the
+				// provider) could not answer.
+				var p struct{ Code, Detail string }
+				json.Unmarshal(answer, &p) //nolint:errcheck // an answer that is no problem document is quoted as it is
+				if p.Code != "" {
+					answer = []byte(p.Code + ": " + p.Detail)
+				}
+				l.fail("mission lookup", status, answer, err)
 			}
 		}
 		payload := fmt.Sprintf(`{"mission":%q,"n":%d}`, m.code, n+1)

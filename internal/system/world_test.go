@@ -335,6 +335,11 @@ func do(c *http.Client, method, url, bearer, contentType string, body io.Reader)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
+	return doRequest(c, req)
+}
+
+// doRequest sends req and reads the whole answer.
+func doRequest(c *http.Client, req *http.Request) (int, []byte, error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
