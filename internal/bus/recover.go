@@ -418,7 +418,7 @@ func (b *Bus) probe(ctx context.Context) error {
 		// lost a server that is the stream electing a leader, and
 		// making it again would be one more change for the busy
 		// metadata leader to commit within the probe's two seconds.
-		if !slow(err) {
+		if !Slow(err) {
 			c.hasProbe = false
 		}
 		return fmt.Errorf("%w: publish to %s: %v", ErrCannotStore, b.target, err)
@@ -426,8 +426,10 @@ func (b *Bus) probe(ctx context.Context) error {
 	return nil
 }
 
-// slow reports whether err says only that an answer took too long.
-func slow(err error) bool {
+// Slow reports whether err says only that an answer of the NATS servers
+// took too long, not that what was asked for is gone or refused: a caller
+// keeps what it opened, since opening it anew would add to the load.
+func Slow(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
 }
 

@@ -67,8 +67,8 @@ func TestTheProbeMakesItsStreamAgainUnlessThePublicationWasSlow(t *testing.T) {
 		errors.New("nats: maximum payload exceeded"):     false,
 		&jetstream.APIError{Code: 400, Description: "x"}: false,
 	} {
-		if got := slow(err); got != want {
-			t.Errorf("slow(%v) = %v, want %v", err, got, want)
+		if got := Slow(err); got != want {
+			t.Errorf("Slow(%v) = %v, want %v", err, got, want)
 		}
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)

@@ -96,7 +96,7 @@ func (n *Node) answer(ctx context.Context, wire []byte) ([]byte, ServiceID, stri
 	}
 	s, e, digest, seq, err := openRequest(wire, n.openSession(conf))
 	if err == nil {
-		err = n.claimFrame(ctx, s, seq)
+		err = n.claimFrame(ctx, s, e, seq)
 	}
 	var re *RefusedError
 	switch {

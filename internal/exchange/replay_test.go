@@ -217,3 +217,21 @@ func TestARequestFrameIsTakenOnceAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// A claim in the replicas' shared bucket may take a third of the caller's
+// budget, no less than 2 s (a request that states none, or a small one)
+// and no more than 10 s, so that a slow quorum of NATS servers costs the
+// caller time, not a refusal, and the backend keeps most of the budget.
+func TestAClaimMayTakeAThirdOfTheCallersBudget(t *testing.T) {
+	for _, tc := range []struct{ budget, want time.Duration }{
+		{0, 2 * time.Second},
+		{time.Second, 2 * time.Second},
+		{9 * time.Second, 3 * time.Second},
+		{DefaultCallTimeout, 10 * time.Second},
+		{time.Hour, 10 * time.Second},
+	} {
+		if got := claimTimeout(tc.budget); got != tc.want {
+			t.Errorf("claimTimeout(%s) = %s, want %s", tc.budget, got, tc.want)
+		}
+	}
+}
