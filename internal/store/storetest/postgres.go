@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -257,7 +258,12 @@ func stopCluster() {
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listened on a
 // moment ago: for a test's server (a NATS listener, a leaf port, a
-// cluster) that must be told its port before it starts.
+// cluster) that must be told its port before it starts. The port is
+// below the ephemeral range of every common system (Linux's starts at
+// 32768, the IANA one others use at 49152): a port the kernel handed out
+// for ":0" could be handed out again to any outgoing connection or
+// listener of a test running beside this one, before the server it was
+// chosen for binds it (CI once lost a whole-system run so).
 func FreePort(tb testing.TB) int {
 	tb.Helper()
 	port, err := freePort()
@@ -268,10 +274,15 @@ func FreePort(tb testing.TB) int {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	const first, last = 20000, 32767
+	var err error
+	for range 100 {
+		port := first + rand.IntN(last-first+1)
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port in %d–%d after 100 tries: %w", first, last, err)
 }
