@@ -28,11 +28,18 @@
 # reload a change of leafnodes.authorization's users, nor read a variable
 # added to its environment after it started, so either would need a
 # restart of every node; an account's users reload (internal/system
-# TestAMissionAccountIsAddedByAReload). Reload twice: nats-server
-# (v2.15.2) subscribes an account's service imports on a reload only if
-# the account existed before it (server.go configureAccounts), so a new
-# mission's link binds after the first reload but its imports are served
-# from the second (TestAMissionReachesItsConsumersAcrossAReload). The hash
+# TestAMissionAccountIsAddedByAReload). Two steps, each a reload of every
+# node: first the account and HQ's exports to it, then HQ's imports from
+# it. nats-server (v2.15.2) subscribes an account's service imports on a
+# reload only if the account existed before it (server.go
+# configureAccounts), so a new mission's link binds after the first reload
+# but its imports are served from the second
+# (TestAMissionReachesItsConsumersAcrossAReload); and a node that does not
+# know the account yet when another node, already reloaded, serves
+# headquarters a request through an import from it drops that node's
+# subscription for the replies, for good: the mission's answers through
+# it are lost until a restart
+# (TestAMissionAccountReachesEveryServerBeforeHeadquartersImportsIt). The hash
 # of 192 random bits tells nobody the password. Without it, the account is
 # printed without its leaf user, which the mission then cannot join.
 set -euo pipefail
@@ -112,5 +119,5 @@ $users
     { service: { account: $acct, subject: "\$JS.$id.API.CONSUMER.MSG.NEXT.$in_hq" } }
     { service: { account: $acct, subject: "\$JS.ACK.$in_hq.>" } }
     { service: { account: $acct, subject: "chx.req.$id" } }
-# --- $id: then, on each node, reload twice: nats-server --signal reload (or systemctl reload nats-server), and again once the log says "Reloaded server configuration" (an account new in a reload serves its imports only from the next one)
+# --- $id: then: 1. the account and HQ's exports (not yet the imports) on every node, and reload every node (nats-server --signal reload, or systemctl reload nats-server) until each log says "Reloaded server configuration"; 2. HQ's imports on every node, and reload every node again
 CONF

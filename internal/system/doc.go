@@ -4,7 +4,7 @@
 // servers, --nats-replicas 3; with CHANCERY_SYSTEM_ACCOUNTS=1, deploy/nats's
 // accounts: the replicas as the HQ user, each mission's leaf link bound to
 // an account of its own, added with mission-account.sh after each
-// enrolment and reloaded twice, see accounts_test.go), an S3-compatible object store (the Versity
+// enrolment in its two steps, each a reload of every server, see accounts_test.go), an S3-compatible object store (the Versity
 // S3 gateway), three `chancery serve` replicas behind a small load
 // balancer, and mission nodes (SQLite, embedded NATS, leaf-joined to the
 // cluster, enrolled through the load balancer) — with faults injected
