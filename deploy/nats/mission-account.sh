@@ -49,7 +49,7 @@ case $id in
   *[!A-Za-z0-9_-]*) echo "node id $id: only letters, digits, - and _ fit a NATS subject token as Chancery writes it" >&2; exit 2 ;;
 esac
 if [ -n "$hash" ] && ! printf %s "$hash" | grep -Eq '^\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}$'; then
-  echo "leaf hash of $id: not a bcrypt hash (\$2a\$10\$ and 53 characters): copy the leaf_hash of the mission's exchange.enrol event" >&2; exit 2
+  echo "leaf hash of $id: not a bcrypt hash (\$2a\$, its cost, \$ and 53 characters): copy the leaf_hash of the mission's exchange.enrol event" >&2; exit 2
 fi
 if [ -n "$hash" ]; then
   users="  users: [ { user: \"$id\", password: \"$hash\", allowed_connection_types: [\"LEAFNODE\"] } ]"

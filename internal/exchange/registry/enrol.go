@@ -165,6 +165,16 @@ type EnrolResult struct {
 // leafPasswordBytes is the entropy of a mission's leaf password.
 const leafPasswordBytes = 24
 
+// leafHashCost is the bcrypt cost of a leaf password's hash: the least.
+// A slow hash protects a password a person chose; one of 192 random bits
+// cannot be guessed at any cost, while each leaf link's CONNECT makes a
+// NATS server check the hash. At the default cost (10) a server whose
+// peer was killed, taking the links of twenty missions at once on a
+// loaded machine, spent longer than its 5 s authorisation timeout on the
+// checks, and every retry began another (the whole-system test at full
+// size on deploy/nats's accounts: no mission rejoined for minutes).
+const leafHashCost = bcrypt.MinCost
+
 // newLeafPassword makes a mission's leaf password and its bcrypt hash,
 // which nats-server's leafnodes.authorization takes in place of the
 // password, so that headquarters keeps no password a mission uses.
@@ -174,7 +184,7 @@ func newLeafPassword() (password, hash string, err error) {
 		return "", "", err
 	}
 	password = base64.RawURLEncoding.EncodeToString(b[:])
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), leafHashCost)
 	if err != nil {
 		return "", "", fmt.Errorf("hash the leaf password: %w", err)
 	}

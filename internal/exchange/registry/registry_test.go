@@ -687,6 +687,11 @@ func TestEnrolGivesTheMissionALeafPasswordAndKeepsOnlyItsHash(t *testing.T) {
 		if err := bcrypt.CompareHashAndPassword([]byte(res.LeafHash), []byte(res.LeafPassword)); err != nil {
 			t.Fatalf("the hash does not match the password: %v", err)
 		}
+		// Cheap to check: every leaf link's CONNECT checks it, and the
+		// password's 192 random bits, not the hash's cost, keep it.
+		if cost, err := bcrypt.Cost([]byte(res.LeafHash)); err != nil || cost != bcrypt.MinCost {
+			t.Errorf("the leaf hash's bcrypt cost is %d (%v), want the least, %d", cost, err, bcrypt.MinCost)
+		}
 		var stored string
 		if err := db.QueryRowContext(testCtx, db.Rebind(`SELECT leaf_hash FROM registry_enrolments WHERE node_id = ?`), res.NodeID).Scan(&stored); err != nil {
 			t.Fatal(err)
