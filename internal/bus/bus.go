@@ -374,6 +374,8 @@ func serverOptions(opts Options) (*server.Options, error) {
 		}
 		sopts.LeafNode.Host, sopts.LeafNode.Port = host, opts.LeafListenPort
 		sopts.LeafNode.TLSConfig = opts.LeafHub.TLS.Clone()
+		// The server's authorisation timeout follows, a second longer.
+		sopts.LeafNode.TLSTimeout = leafHandshakeTimeout.Seconds()
 		sopts.LeafNode.Compression = server.CompressionOpts{Mode: leafCompression}
 	}
 	for _, remote := range opts.LeafRemotes {
@@ -417,13 +419,27 @@ func orDefault(v, def int64) int64 {
 // on one machine).
 const leafCompression = server.CompressionS2Fast
 
+// leafHandshakeTimeout bounds the wait for the hub's first INFO and for
+// the TLS handshake of a leaf link; nats-server's defaults are 1 s and
+// 2 s. A mission on a satellite link (600 ms and more a round trip, with
+// loss) needs longer, and so does any mission when a hub takes the links
+// of many at once (its peer killed): a handshake cut short is begun
+// again from scratch, repeating the work that made it late (at full size
+// the survivors logged hundreds of "TLS Handshake Failure" a minute, and
+// no mission rejoined for minutes). What a leaf cannot wait longer for
+// is the hub's answer to its CONNECT, 2 s fixed in nats-server
+// (connectProcessTimeout): a link's round trip, with the hub's check of
+// the mission, must stay under it (TestAMissionOnASlowLinkJoinsItsHub).
+const leafHandshakeTimeout = 10 * time.Second
+
 // leafRemote parses one hub's comma-separated URLs.
 func leafRemote(s string) (*server.RemoteLeafOpts, error) {
 	// Only the configured hub addresses: a hub advertises the
 	// addresses its cluster sees itself at, which from a mission may
 	// be unreachable internal ones, or a way around the proxy or
 	// firewall the operator put in the path.
-	r := &server.RemoteLeafOpts{IgnoreDiscoveredServers: true}
+	r := &server.RemoteLeafOpts{IgnoreDiscoveredServers: true,
+		TLSTimeout: leafHandshakeTimeout.Seconds(), FirstInfoTimeout: leafHandshakeTimeout}
 	for raw := range strings.SplitSeq(s, ",") {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {

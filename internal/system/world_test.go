@@ -581,11 +581,12 @@ func (w *world) startNATS(n int) {
 	for _, nn := range w.nats {
 		nn.store = filepath.Join(w.dir, "nats-"+nn.name)
 		nn.conf = filepath.Join(w.dir, "nats-"+nn.name+".conf")
+		// The leaf handshake's timeouts are deploy/nats/common.conf's.
 		conf := fmt.Sprintf(`server_name: %s
 listen: 127.0.0.1:%d
 jetstream { store_dir: %q, domain: hq, max_file_store: 4GB, max_memory_store: 256MB }
 cluster { name: hq, listen: 127.0.0.1:%d, routes: [%s] }
-leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q } }
+leafnodes { listen: 127.0.0.1:%d, tls { cert_file: %q, key_file: %q, timeout: 10 }, authorization { timeout: 11 } }
 %s`, nn.name, nn.client, nn.store, nn.cluster, strings.Join(routes, ", "), nn.leaf,
 			filepath.Join(w.dir, "leaf.pem"), filepath.Join(w.dir, "leaf.key"), include)
 		if err := os.WriteFile(nn.conf, []byte(conf), 0o600); err != nil {
