@@ -17,6 +17,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,25 +62,41 @@ func mustOpen(tb testing.TB, opts bus.Options) *bus.Bus {
 // waits for NATS's INFO line until its own timeout.
 func silentServer(tb testing.TB) string {
 	tb.Helper()
+	var mu sync.Mutex
+	var conns []net.Conn
+	tb.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "nats://" + listenLocal(tb, func(c net.Conn) {
+		mu.Lock()
+		defer mu.Unlock()
+		conns = append(conns, c)
+	})
+}
+
+// listenLocal listens on 127.0.0.1 until the test ends, handing each
+// connection to serve, and returns the address.
+func listenLocal(tb testing.TB, serve func(net.Conn)) string {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { l.Close() })
 	go func() {
-		var conns []net.Conn
 		for {
 			c, err := l.Accept()
 			if err != nil { // the listener closed at cleanup
-				for _, c := range conns {
-					c.Close()
-				}
 				return
 			}
-			conns = append(conns, c)
+			serve(c)
 		}
 	}()
-	return "nats://" + l.Addr().String()
+	return l.Addr().String()
 }
 
 // mustStream creates a file-backed stream capturing "<name>.>".
@@ -385,6 +402,19 @@ func leafPair(tb testing.TB, name string, admit *atomic.Bool) (*bus.LeafHub, *bu
 		Sign: func(nonce []byte) ([]byte, error) { return ed25519.Sign(priv, nonce), nil },
 	}
 	return hub, dial
+}
+
+// openHub opens headquarters' bus with a leaf listener on a free port,
+// which admits the mission named, and returns it, the port and the
+// mission's way to dial it.
+func openHub(t *testing.T, mission string) (*bus.Bus, int, *bus.LeafDial) {
+	t.Helper()
+	port := storetest.FreePort(t)
+	admit := new(atomic.Bool)
+	admit.Store(true)
+	hub, dial := leafPair(t, mission, admit)
+	hq := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: port, LeafHub: hub})
+	return hq, port, dial
 }
 
 func TestMissionLeafNodeForwardsToHeadquartersOnlyWhatIsGranted(t *testing.T) {

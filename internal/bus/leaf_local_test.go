@@ -64,11 +64,7 @@ func TestLocalStreamsAcknowledgementsDoNotCrossTheLeafLink(t *testing.T) {
 // reaches only what GrantLeaf routes: a mission without the deny list
 // takes no acknowledgement of headquarters', nor headquarters one of its.
 func TestTheEmbeddedHubKeepsEachNodesAcknowledgementsApart(t *testing.T) {
-	leafPort := storetest.FreePort(t)
-	admit := new(atomic.Bool)
-	admit.Store(true)
-	hub, dial := leafPair(t, "mission-tokyo", admit)
-	hq := mustOpen(t, bus.Options{DataDir: t.TempDir(), ServerName: "hq", JetStreamDomain: "hq", LeafListenPort: leafPort, LeafHub: hub})
+	hq, leafPort, dial := openHub(t, "mission-tokyo")
 	// Only the round trips crossAcks waits on.
 	if err := hq.GrantLeaf([]bus.LeafService{{Caller: "mission-tokyo", Provider: bus.HubAccount, Subject: "sync.hq"},
 		{Caller: bus.HubAccount, Provider: "mission-tokyo", Subject: "sync.tokyo"}}, nil); err != nil {
