@@ -162,7 +162,11 @@ func testReplicaFailover(t *testing.T, d store.Dialect) {
 		from, held := delivered(), holder()
 		counts := []int{replicas[0].received(), replicas[1].received()}
 		waitFor(t, 30*time.Second, "messages flowing before "+what, func() bool { return delivered() >= from+40 })
-		before, at := holder(), time.Now()
+		// A renewal that came late leaves the lease expired a moment
+		// before a replica takes it again.
+		var before string
+		waitFor(t, 30*time.Second, "a replica holding the mission's lease before "+what, func() bool { before = holder(); return before != "" })
+		at := time.Now()
 		active, standby := -1, -1
 		for i, r := range replicas {
 			if strings.HasPrefix(before, r.holder+"#") {
