@@ -68,9 +68,10 @@ func serveConfig(dir string, demo bool) (config.Config, error) {
 // (TestSecondStartReusesDataAndDoesNotSeedAgain), on data seeded the same
 // way.
 type demoTemplate struct {
-	mu  sync.Mutex
-	dir string        // the seeded data directory; "" until made
-	cfg config.Config // the configuration it was seeded with
+	mu     sync.Mutex
+	dir    string        // the seeded data directory; "" until made
+	cfg    config.Config // the configuration it was seeded with
+	banner string        // what its first start said, the seeding
 }
 
 // theDemoTemplate is per test process, like storetest's templates.
@@ -144,15 +145,30 @@ func (d *demoTemplate) seed() (err error) {
 	if err != nil {
 		return err
 	}
-	err = errors.Join(store.SetMeta(ctx, a.DB, records.DemoYearKey, "left out by the test"), func() error {
-		_, err := a.bootstrap(ctx)
+	var banner string
+	err = errors.Join(store.SetMeta(ctx, a.DB, records.DemoYearKey, "left out by the test"), func() (err error) {
+		banner, err = a.bootstrap(ctx)
 		return err
 	}())
 	if err := errors.Join(err, a.Close()); err != nil {
 		return err
 	}
-	d.dir, d.cfg = dir, cfg
+	d.dir, d.cfg, d.banner = dir, cfg, banner
 	return nil
+}
+
+// firstStart puts a copy of the template into cfg's fresh data directory,
+// as MustStart does, and returns what the template's first start said:
+// cfg's node then starts a second time, on data its first start seeded.
+// It fails tb where cfg is not testConfig's for a demo node.
+func (d *demoTemplate) firstStart(tb testing.TB, cfg config.Config) string {
+	tb.Helper()
+	if !d.seededCopy(tb, cfg) {
+		tb.Fatal("the demo template does not fit this configuration (testConfig(tb, true)'s, a fresh data directory)")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.banner
 }
 
 // remove deletes the template at the test process's end.
@@ -329,22 +345,15 @@ func TestUnknownRoutesAnswerWithProblems(t *testing.T) {
 
 func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
 	cfg := testConfig(t, true)
+	// The first start is the demo template's, made once per test process
+	// exactly as this test made it before (testConfig's configuration and
+	// migrated data directory, then New and the bootstrap, the records'
+	// demo year left out as MustStart leaves it out; the tests that run
+	// the real program, TestAuditVerifyAfterADemoServe, seed that year),
+	// then closed: seeding took most of this test's time under -race. Its
+	// data, copied into cfg's directory, is what the second start finds.
+	first := theDemoTemplate.firstStart(t, cfg)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The records' demo year is left out, as MustStart leaves it out: it
-	// took most of this test's time, and the tests that run the real
-	// program (TestAuditVerifyAfterADemoServe) seed it.
-	if err := store.SetMeta(context.Background(), a.DB, records.DemoYearKey, "left out by the test"); err != nil {
-		t.Fatal(err)
-	}
-	first, err := a.bootstrap(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
-	a, err = New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +415,13 @@ func startChild(tb testing.TB, args ...string) (*exec.Cmd, string) {
 }
 
 func TestServeFinishesInFlightRequestsOnSIGTERM(t *testing.T) {
-	cmd, base := startChild(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--leaf-addr=", "--admin-password", "a-long-enough-passphrase")
+	// The data directory holds a copy of storetest's migrated database, as
+	// testConfig's do: what is under test is the stop, and migrating from
+	// nothing took most of this test's time under -race
+	// (TestMigrateCommandReportsTheSchemaVersion migrates from nothing).
+	dir := t.TempDir()
+	storetest.MigratedDataDir(t, dir)
+	cmd, base := startChild(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=", "--admin-password", "a-long-enough-passphrase")
 	u, _ := url.Parse(base)
 	// Send the headers and half the body of a login, then SIGTERM: the
 	// server must wait for the rest and answer it.
