@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,39 +67,58 @@ func serveConfig(dir string, demo bool) (config.Config, error) {
 // copies that data directory for every demo node whose configuration is
 // testConfig's: the node then starts as a demo node does the second time
 // (TestSecondStartReusesDataAndDoesNotSeedAgain), on data seeded the same
-// way.
+// way. A demo node on PostgreSQL (cfg.DB a new database of storetest's)
+// has a template of its own, seeded on PostgreSQL: its data directory,
+// and its database, which PostgreSQL copies (CREATE DATABASE … TEMPLATE)
+// into the node's.
 type demoTemplate struct {
-	mu  sync.Mutex
-	dir string        // the seeded data directory; "" until made
-	cfg config.Config // the configuration it was seeded with
+	mu               sync.Mutex
+	sqlite, postgres seededDemo
+}
+
+// seededDemo is one seeded demo node, stopped.
+type seededDemo struct {
+	dir    string        // the seeded data directory; "" until made
+	cfg    config.Config // the configuration it was seeded with, cfg.DB left out
+	banner string        // what its first start said, the seeding
+	db     string        // on PostgreSQL, the seeded database's name
 }
 
 // theDemoTemplate is per test process, like storetest's templates.
 var theDemoTemplate demoTemplate
 
-// seededCopy replaces cfg's fresh data directory with a copy of the
-// seeded demo data, making it on first use, and reports whether it did:
-// not where cfg differs from testConfig's in what seeding depends on, or
-// where the data directory is not a fresh one of testConfig's.
+// seededCopy replaces cfg's fresh data directory (and, on PostgreSQL,
+// its new database) with a copy of the seeded demo data, making it on
+// first use, and reports whether it did: not where cfg differs from
+// testConfig's in what seeding depends on, or where the data directory is
+// not a fresh one of testConfig's.
 func (d *demoTemplate) seededCopy(tb testing.TB, cfg config.Config) bool {
 	tb.Helper()
 	if !cfg.Demo || !freshDataDir(cfg.DataDir) {
 		return false
 	}
+	pg := strings.HasPrefix(cfg.DB, "postgres://")
+	if cfg.DB != "" && !pg {
+		return false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.dir == "" {
-		if err := d.seed(); err != nil {
+	t := &d.sqlite
+	if pg {
+		t = &d.postgres
+	}
+	if t.dir == "" {
+		if err := t.seed(tb, pg); err != nil {
 			tb.Fatalf("seed the demo template: %v", err)
 		}
 	}
 	// What a test may change without changing what is seeded: where the
 	// data lives, the leaf listener, the documents' size limit.
 	same := func(c config.Config) config.Config {
-		c.DataDir, c.LeafAddr, c.MaxDocumentBytes = "", "", 0
+		c.DataDir, c.LeafAddr, c.MaxDocumentBytes, c.DB = "", "", 0, ""
 		return c
 	}
-	if !reflect.DeepEqual(same(cfg), same(d.cfg)) {
+	if !reflect.DeepEqual(same(cfg), same(t.cfg)) {
 		return false
 	}
 	files, err := os.ReadDir(cfg.DataDir)
@@ -110,16 +130,21 @@ func (d *demoTemplate) seededCopy(tb testing.TB, cfg config.Config) bool {
 			tb.Fatal(err)
 		}
 	}
-	if err := copyTree(d.dir, cfg.DataDir); err != nil {
+	if err := copyTree(t.dir, cfg.DataDir); err != nil {
 		tb.Fatalf("copy the seeded demo data: %v", err)
+	}
+	if pg {
+		if err := copyPostgres(cfg.DB, t.db); err != nil {
+			tb.Fatalf("copy the seeded demo database: %v", err)
+		}
 	}
 	return true
 }
 
 // seed makes the template: a demo headquarters bootstrapped as MustStart
 // bootstraps one (the records' demo year left out), then closed, so that
-// its files are the whole of its data.
-func (d *demoTemplate) seed() (err error) {
+// its files (and on PostgreSQL its database) are the whole of its data.
+func (t *seededDemo) seed(tb testing.TB, pg bool) (err error) {
 	dir, err := os.MkdirTemp("", "chancery-demo-template-")
 	if err != nil {
 		return err
@@ -139,28 +164,97 @@ func (d *demoTemplate) seed() (err error) {
 	if err != nil {
 		return err
 	}
+	var db string
+	if pg {
+		// A new migrated database of the throwaway cluster, which lives
+		// as long as the test process.
+		cfg.DB = storetest.MustPostgresURL(tb)
+		if db, err = databaseName(cfg.DB); err != nil {
+			return err
+		}
+	}
 	ctx := context.Background()
 	a, err := New(ctx, cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		return err
 	}
-	err = errors.Join(store.SetMeta(ctx, a.DB, records.DemoYearKey, "left out by the test"), func() error {
-		_, err := a.bootstrap(ctx)
+	var banner string
+	err = errors.Join(store.SetMeta(ctx, a.DB, records.DemoYearKey, "left out by the test"), func() (err error) {
+		banner, err = a.bootstrap(ctx)
 		return err
 	}())
 	if err := errors.Join(err, a.Close()); err != nil {
 		return err
 	}
-	d.dir, d.cfg = dir, cfg
+	cfg.DB = ""
+	t.dir, t.cfg, t.banner, t.db = dir, cfg, banner, db
 	return nil
 }
 
-// remove deletes the template at the test process's end.
+// databaseName is the database a PostgreSQL URL names.
+func databaseName(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || strings.ContainsAny(name, `"/`) {
+		return "", fmt.Errorf("no database name in %q", dsn)
+	}
+	return name, nil
+}
+
+// copyPostgres makes the database dsn names, new and unused, a copy of
+// the template database: dropped, then created again from the template.
+// PostgreSQL copies a database only while no one is connected to it, and
+// the template's node is closed; d.mu keeps two copies from overlapping.
+func copyPostgres(dsn, template string) error {
+	name, err := databaseName(dsn)
+	if err != nil {
+		return err
+	}
+	u, _ := url.Parse(dsn)
+	u.Path = "/postgres"
+	admin, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `DROP DATABASE "`+name+`" WITH (FORCE)`); err != nil {
+		return err
+	}
+	_, err = admin.ExecContext(ctx, `CREATE DATABASE "`+name+`" TEMPLATE "`+template+`" STRATEGY FILE_COPY`)
+	return err
+}
+
+// firstStart puts a copy of the template into cfg's fresh data directory,
+// as MustStart does, and returns what the template's first start said:
+// cfg's node then starts a second time, on data its first start seeded.
+// It fails tb where cfg is not testConfig's for a demo node.
+func (d *demoTemplate) firstStart(tb testing.TB, cfg config.Config) string {
+	tb.Helper()
+	if !d.seededCopy(tb, cfg) {
+		tb.Fatal("the demo template does not fit this configuration (testConfig(tb, true)'s, a fresh data directory)")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cfg.DB != "" {
+		return d.postgres.banner
+	}
+	return d.sqlite.banner
+}
+
+// remove deletes the templates' directories at the test process's end
+// (their PostgreSQL databases go with storetest's cluster).
 func (d *demoTemplate) remove() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.dir != "" {
-		os.RemoveAll(d.dir)
+	for _, t := range []seededDemo{d.sqlite, d.postgres} {
+		if t.dir != "" {
+			os.RemoveAll(t.dir)
+		}
 	}
 }
 
@@ -329,22 +423,15 @@ func TestUnknownRoutesAnswerWithProblems(t *testing.T) {
 
 func TestSecondStartReusesDataAndDoesNotSeedAgain(t *testing.T) {
 	cfg := testConfig(t, true)
+	// The first start is the demo template's, made once per test process
+	// exactly as this test made it before (testConfig's configuration and
+	// migrated data directory, then New and the bootstrap, the records'
+	// demo year left out as MustStart leaves it out; the tests that run
+	// the real program, TestAuditVerifyAfterADemoServe, seed that year),
+	// then closed: seeding took most of this test's time under -race. Its
+	// data, copied into cfg's directory, is what the second start finds.
+	first := theDemoTemplate.firstStart(t, cfg)
 	a, err := New(context.Background(), cfg, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The records' demo year is left out, as MustStart leaves it out: it
-	// took most of this test's time, and the tests that run the real
-	// program (TestAuditVerifyAfterADemoServe) seed it.
-	if err := store.SetMeta(context.Background(), a.DB, records.DemoYearKey, "left out by the test"); err != nil {
-		t.Fatal(err)
-	}
-	first, err := a.bootstrap(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
-	a, err = New(context.Background(), cfg, newLogger(cfg, io.Discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +493,13 @@ func startChild(tb testing.TB, args ...string) (*exec.Cmd, string) {
 }
 
 func TestServeFinishesInFlightRequestsOnSIGTERM(t *testing.T) {
-	cmd, base := startChild(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--leaf-addr=", "--admin-password", "a-long-enough-passphrase")
+	// The data directory holds a copy of storetest's migrated database, as
+	// testConfig's do: what is under test is the stop, and migrating from
+	// nothing took most of this test's time under -race
+	// (TestMigrateCommandReportsTheSchemaVersion migrates from nothing).
+	dir := t.TempDir()
+	storetest.MigratedDataDir(t, dir)
+	cmd, base := startChild(t, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--leaf-addr=", "--admin-password", "a-long-enough-passphrase")
 	u, _ := url.Parse(base)
 	// Send the headers and half the body of a login, then SIGTERM: the
 	// server must wait for the rest and answer it.

@@ -34,8 +34,23 @@ func run(t *testing.T, args ...string) string {
 // configuration, joins as a leaf node, sends an asynchronous report that
 // arrives in headquarters' inbox, and calls the population service at
 // headquarters synchronously.
+//
+// Headquarters starts on a copy of the seeded demo data every in-process
+// demo node of these tests starts on (theDemoTemplate; the records' demo
+// year left out), as a demo node starts the second time: seeding it
+// afresh in the child took most of this test's minute and a half under
+// -race, and TestAuditVerifyAfterADemoServe already runs a `serve --demo`
+// that seeds from nothing.
 func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
-	hqDir, missionDir := t.TempDir(), t.TempDir()
+	hqCfg := testConfig(t, true)
+	theDemoTemplate.firstStart(t, hqCfg)
+	// The mission's data directories hold a copy of storetest's migrated
+	// database, as testConfig's do (what is under test is the enrolment,
+	// not the migrations, which TestMigrateCommandReportsTheSchemaVersion
+	// runs from nothing).
+	hqDir, missionDir, secondDir := hqCfg.DataDir, t.TempDir(), t.TempDir()
+	storetest.MigratedDataDir(t, missionDir)
+	storetest.MigratedDataDir(t, secondDir)
 	leaf := fmt.Sprintf("127.0.0.1:%d", storetest.FreePort(t))
 	_, hq := startChild(t, "serve", "--demo", "--data", hqDir, "--addr", "127.0.0.1:0", "--leaf-addr", leaf)
 	admin := mustLogin(t, hq, "admin", "Chancery-Demo-2026", totpNow(t, demoSecret(t, hqDir, "admin")))
@@ -52,7 +67,7 @@ func TestMissionEnrolsAndExchangesWithHeadquarters(t *testing.T) {
 	}
 	// A second enrolment with the same token is refused: tokens are used once.
 	if err := Main(context.Background(), []string{"serve", "--role", "mission", "--join", hq, "--token", enrolment.Token,
-		"--data", t.TempDir(), "--addr", "127.0.0.1:0"}, io.Discard, io.Discard); err == 0 {
+		"--data", secondDir, "--addr", "127.0.0.1:0"}, io.Discard, io.Discard); err == 0 {
 		t.Fatal("a used enrolment token enrolled a second node")
 	}
 

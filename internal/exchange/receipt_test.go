@@ -86,10 +86,14 @@ func rowsOf(tb testing.TB, n *testNode, direction string, typ EnvelopeType) int 
 // travels back through the exchange, so the sender sees each recipient
 // delivered with the time, at once for a recipient on a node that is
 // reachable and, for a mission whose link is cut, only after the link
-// returns; each copy is acknowledged exactly once. On both databases.
+// returns; each copy is acknowledged exactly once. On both databases,
+// side by side: each has its own network (nodes, buses, ports, proxy and
+// databases), and each spends most of its time waiting, on the cut link
+// and for it to come back.
 func TestACircularsSenderSeesWhoHasIt(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			proxy := newLinkProxy(t)
 			ln := receiptNet(t, d, func(port int) string {
 				proxy.mu.Lock()
