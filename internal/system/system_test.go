@@ -220,15 +220,15 @@ func internalErrors(path string, n int) []string {
 func (w *world) checkReadiness(t *testing.T, r *replica, from, to time.Time, ok func(probe) bool, what string) {
 	t.Helper()
 	probes := w.lb.probesOf(r, from, to)
-	bad := 0
+	var bad []string
 	for _, p := range probes {
 		if !ok(p) {
-			bad++
+			bad = append(bad, fmt.Sprintf("%d asked %s answered %s", p.status, p.asked.Format("15:04:05.000"), p.answered.Format("15:04:05.000")))
 		}
 	}
-	if bad > 0 {
-		t.Errorf("%s's /readyz did not %s: %d of %d probes asked from %s and answered by %s", r.name, what, bad, len(probes),
-			from.Format("15:04:05.000"), to.Format("15:04:05.000"))
+	if len(bad) > 0 {
+		t.Errorf("%s's /readyz did not %s: %d of %d probes asked from %s and answered by %s (%s)", r.name, what, len(bad), len(probes),
+			from.Format("15:04:05.000"), to.Format("15:04:05.000"), strings.Join(bad, "; "))
 	}
 }
 
