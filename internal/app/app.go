@@ -554,7 +554,13 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 // The answer is reused for two seconds: the probe is public, and must not
 // let anyone make the node write as often as they like.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	checks, down := a.readiness.check(r.Context(), a.probeReadiness)
+	checks, down := a.readiness.check(r.Context(), a.probeReadiness, func(ready bool) {
+		// Each failure is logged by the probe; the way back is logged
+		// here, so that the log shows when the node was ready again.
+		if ready {
+			web.Logger(r.Context()).Info("readyz: ready again")
+		}
+	})
 	if len(down) == 0 {
 		web.JSON(w, r, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
 		return
@@ -657,15 +663,21 @@ type readinessCache struct {
 	down   []string          // guarded by mu
 }
 
-func (c *readinessCache) check(ctx context.Context, probe func(context.Context) (map[string]string, []string)) (map[string]string, []string) {
+// check returns the cached answer, or probes anew when it is two seconds
+// old; changed is called after a probe whose answer (ready or not)
+// differs from the one before it.
+func (c *readinessCache) check(ctx context.Context, probe func(context.Context) (map[string]string, []string), changed func(ready bool)) (map[string]string, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at.IsZero() || time.Since(c.at) >= 2*time.Second {
 		// Not the first caller's cancellation: the answer is shared. It
 		// is as old as the probe's start, which is what it describes.
-		start := time.Now()
+		start, first, wasReady := time.Now(), c.at.IsZero(), len(c.down) == 0
 		c.checks, c.down = probe(context.WithoutCancel(ctx))
 		c.at = start
+		if ready := len(c.down) == 0; !first && ready != wasReady {
+			changed(ready)
+		}
 	}
 	return c.checks, c.down
 }
