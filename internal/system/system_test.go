@@ -96,7 +96,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	at := time.Now()
 	victim.proc.kill()
 	note("kill -9 replica "+victim.name, at)
-	w.checkReadiness(t, victim, at, time.Now(), func(p probe) bool { return p.status != http.StatusOK }, "answer no 200 while killed")
+	w.checkReadiness(t, victim, at, time.Now(), notReady, "say it was not ready while killed")
 	restarted := time.Now()
 	victim.start()
 	t.Logf("replica %s ready again %s after its restart", victim.name, time.Since(restarted).Round(10*time.Millisecond))
@@ -118,7 +118,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	w.checkAll(t, l, "after kill -9 of a NATS server")
 
 	// 3. PostgreSQL stops as in a crash and starts again after a pause:
-	// /readyz must say 503 while it is down.
+	// /readyz must not say 200 while it is down.
 	down := 8 * time.Second
 	if sz.missions >= 20 {
 		down = 15 * time.Second
@@ -134,8 +134,10 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	for _, r := range w.replicas {
 		// The answer is cached for 2 s from its probe's start and a
 		// probe takes up to 2 s: asked from 5 s after the stop and
-		// answered before the restart, a 200 is a lie.
-		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status == http.StatusServiceUnavailable }, "answer 503 while PostgreSQL is down")
+		// answered before the restart, a 200 is a lie. A probe the
+		// replica did not answer within the balancer's 3 s is none: the
+		// balancer, as HAProxy, takes the replica out for it.
+		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, notReady, "say it was not ready while PostgreSQL was down")
 	}
 	note("PostgreSQL restart", at)
 	w.checkAll(t, l, "after the PostgreSQL restart")
@@ -155,7 +157,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	w.checkAll(t, l, "after the cut links")
 
 	// 5. The object store stops for 30 s (seconds in go test): /readyz
-	// must say 503 while it is down.
+	// must not say 200 while it is down.
 	l.during("object store stopped")
 	stopped = time.Now()
 	w.s3.proc.kill()
@@ -163,7 +165,7 @@ func TestWholeSystemUnderFaults(t *testing.T) {
 	at = time.Now()
 	w.s3.start()
 	for _, r := range w.replicas {
-		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, func(p probe) bool { return p.status == http.StatusServiceUnavailable }, "answer 503 while the object store is down")
+		w.checkReadiness(t, r, stopped.Add(5*time.Second), at, notReady, "say it was not ready while the object store was down")
 	}
 	note(fmt.Sprintf("object store down %s", sz.s3Down), at)
 
@@ -215,17 +217,25 @@ func internalErrors(path string, n int) []string {
 	return lines
 }
 
+// notReady is a probe that did not say the replica was ready: a 503, or
+// no answer within the balancer's 3 s.
+func notReady(p probe) bool { return p.status != http.StatusOK }
+
 // checkReadiness fails the test unless every /readyz probe of r asked
-// from from and answered by to satisfies ok.
+// from from and answered by to satisfies ok, and logs what they said.
 func (w *world) checkReadiness(t *testing.T, r *replica, from, to time.Time, ok func(probe) bool, what string) {
 	t.Helper()
 	probes := w.lb.probesOf(r, from, to)
 	var bad []string
+	said := map[int]int{}
 	for _, p := range probes {
+		said[p.status]++
 		if !ok(p) {
 			bad = append(bad, fmt.Sprintf("%d asked %s answered %s", p.status, p.asked.Format("15:04:05.000"), p.answered.Format("15:04:05.000")))
 		}
 	}
+	t.Logf("%s's /readyz probes asked from %s and answered by %s, by status: %v (0: no answer within 3 s)", r.name,
+		from.Format("15:04:05.000"), to.Format("15:04:05.000"), said)
 	if len(bad) > 0 {
 		t.Errorf("%s's /readyz did not %s: %d of %d probes asked from %s and answered by %s (%s)", r.name, what, len(bad), len(probes),
 			from.Format("15:04:05.000"), to.Format("15:04:05.000"), strings.Join(bad, "; "))
